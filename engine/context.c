@@ -76,6 +76,21 @@ int relais_fail(relais_ctx *ctx, int status, const char *fmt, ...)
 	return status;
 }
 
+int relais_prefix(relais_ctx *ctx, const char *fmt, ...)
+{
+	char prefix[ERRMSG_MAX], old[ERRMSG_MAX];
+	va_list ap;
+
+	if (ctx == NULL) {
+		return RELAIS_ENOMEM;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	(void)snprintf(old, sizeof(old), "%s", relais_errmsg(ctx));
+	return relais_fail(ctx, ctx->status, "%s: %s", prefix, old);
+}
+
 void relais_clear(relais_ctx *ctx)
 {
 	ctx->status = 0;

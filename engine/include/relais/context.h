@@ -41,6 +41,12 @@ void relais_ctx_set_log(relais_ctx *ctx, relais_log_fn fn, void *data);
 int relais_fail(relais_ctx *ctx, int status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/*
+ * Puts "<formatted>: " before the current message, keeping its status, and
+ * returns that status: how a caller adds the file name a callee did not know.
+ */
+int relais_prefix(relais_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Clears the last error. */
 void relais_clear(relais_ctx *ctx);
 

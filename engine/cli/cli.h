@@ -1,0 +1,44 @@
+/* cli.h: what the relais command's subcommands share. */
+#ifndef RELAIS_CLI_H
+#define RELAIS_CLI_H
+
+#include <stddef.h>
+
+#include "relais/context.h"
+
+/* Exit statuses: documented in `relais --help`. */
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+struct command {
+	const char *name;
+	const char *summary;
+	const char *usage; /* full help text */
+	int (*run)(relais_ctx *ctx, int argc, char **argv);
+};
+
+/* Prints "relais: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reports a usage error for cmd and returns EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints the library's message for a failed call and returns EXIT_FAIL. */
+int cli_fail(relais_ctx *ctx);
+
+/*
+ * Reads a password from RELAIS_PASSWORD, or else from the terminal without
+ * echo. Returns 0, or a negative status when there is no way to ask.
+ */
+int cli_password(void *prompt, char *buf, size_t size);
+
+/* Parses "10M", "512K", "1G" or plain bytes. Returns 0 or -1. */
+int cli_parse_size(const char *s, size_t *out);
+
+/* Formats a byte count for people ("1.4 MB"). */
+void cli_human_size(char *buf, size_t size, unsigned long long bytes);
+
+extern const struct command cmd_keygen, cmd_pack, cmd_verify, cmd_inspect;
+
+#endif

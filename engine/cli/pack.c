@@ -1,0 +1,165 @@
+/* pack.c: `relais pack`: check a course folder and build its signed bundle. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "relais/bundle.h"
+#include "relais/course.h"
+#include "relais/diag.h"
+#include "relais/error.h"
+#include "relais/key.h"
+
+static void print_problems(const relais_diag *diag)
+{
+	size_t i, n = relais_diag_count(diag);
+	const char *line;
+
+	for (i = 0; (line = relais_diag_get(diag, i)) != NULL; i++) {
+		fprintf(stderr, "%s\n", line);
+	}
+	if (n > i) {
+		fprintf(stderr, "... and %zu more\n", n - i);
+	}
+}
+
+static int run(relais_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"secret-key", required_argument, NULL, 's'},
+		{"output", required_argument, NULL, 'o'},
+		{"check", no_argument, NULL, 'c'},
+		{"max-media-size", required_argument, NULL, 'm'},
+		{"threads", required_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	struct relais_course_options opt = {0};
+	const char *sec_path = NULL, *out_path = NULL, *src;
+	char default_out[512], id[RELAIS_KEYID_HEX], human[32];
+	relais_course *course = NULL;
+	relais_bundle *bundle = NULL;
+	relais_pubkey *pub = NULL;
+	relais_seckey *sec = NULL;
+	relais_diag *diag = NULL;
+	int check = 0, c, rc, status = EXIT_FAIL;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "s:o:cm:j:", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			sec_path = optarg;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		case 'c':
+			check = 1;
+			break;
+		case 'm':
+			if (cli_parse_size(optarg, &opt.max_media_size) != 0 ||
+			    opt.max_media_size == 0) {
+				return cli_usage("pack", "--max-media-size: '%s' is not a size",
+						 optarg);
+			}
+			break;
+		case 'j':
+			opt.threads = atoi(optarg);
+			if (opt.threads < 1 || opt.threads > 64) {
+				return cli_usage("pack", "--threads must be from 1 to 64");
+			}
+			break;
+		default:
+			return cli_usage("pack", "unknown option");
+		}
+	}
+	if (argc - optind != 1) {
+		return cli_usage("pack", "give exactly one course folder");
+	}
+	src = argv[optind];
+	if (!check && sec_path == NULL) {
+		return cli_usage("pack", "--secret-key is required (or --check to only check)");
+	}
+	if (relais_diag_new(&diag) != 0) {
+		cli_error("out of memory");
+		return EXIT_FAIL;
+	}
+	rc = relais_course_load(&course, ctx, diag, src, &opt);
+	if (rc == RELAIS_EFORMAT) {
+		print_problems(diag);
+		cli_error("%s", relais_errmsg(ctx));
+		goto out;
+	}
+	if (rc != 0) {
+		status = cli_fail(ctx);
+		goto out;
+	}
+	if (check) {
+		printf("%s: %s version %llu is ready to pack\n", src, relais_course_id(course),
+		       (unsigned long long)relais_course_version(course));
+		status = EXIT_OK;
+		goto out;
+	}
+	if (relais_seckey_load(&sec, ctx, sec_path, cli_password, "Password for the secret key: ") !=
+		    0 ||
+	    relais_seckey_public(&pub, ctx, sec) != 0) {
+		status = cli_fail(ctx);
+		goto out;
+	}
+	if (out_path == NULL) {
+		if (snprintf(default_out, sizeof(default_out), "%s-%llu.relais",
+			     relais_course_id(course),
+			     (unsigned long long)relais_course_version(course)) >=
+		    (int)sizeof(default_out)) {
+			cli_error("course id too long for a file name");
+			goto out;
+		}
+		out_path = default_out;
+	}
+	if (relais_course_pack(ctx, course, sec, out_path, &opt) != 0) {
+		status = cli_fail(ctx);
+		goto out;
+	}
+	/* Read back what was written, as a learner's laptop will. */
+	if (relais_bundle_open(&bundle, ctx, out_path, pub) != 0 ||
+	    relais_bundle_verify_all(ctx, bundle, opt.threads ? opt.threads : 2) != 0) {
+		status = cli_fail(ctx);
+		goto out;
+	}
+	relais_pubkey_id(pub, id);
+	cli_human_size(human, sizeof(human), relais_bundle_file_size(bundle));
+	printf("%s: %s version %llu, %zu units, %zu entries, %s, signed by key %s\n", out_path,
+	       relais_course_id(course), (unsigned long long)relais_course_version(course),
+	       relais_bundle_manifest(bundle)->n_units, relais_bundle_manifest(bundle)->n_entries,
+	       human, id);
+	status = EXIT_OK;
+out:
+	relais_bundle_free(bundle);
+	relais_pubkey_free(pub);
+	relais_seckey_free(sec);
+	relais_course_free(course);
+	relais_diag_free(diag);
+	return status;
+}
+
+const struct command cmd_pack = {
+	"pack",
+	"check a course folder and build its signed bundle",
+	"usage: relais pack SRC_DIR --secret-key SEC [-o OUT] [--max-media-size SIZE]\n"
+	"       relais pack --check SRC_DIR\n"
+	"\n"
+	"Reads SRC_DIR/course.json, renders its lessons (CommonMark), checks its\n"
+	"quizzes (GIFT) and the pictures and files the lessons link to, and writes\n"
+	"one signed bundle, <id>-<version>.relais by default. The same source and key\n"
+	"always give the same bytes.\n"
+	"\n"
+	"  -s, --secret-key SEC       the minisign secret key to sign with\n"
+	"  -o, --output OUT           where to write the bundle\n"
+	"  -c, --check                write nothing; list every problem as file:line: message\n"
+	"  -m, --max-media-size SIZE  largest picture or linked file (default 20M)\n"
+	"  -j, --threads N            compression threads (default: one per core)\n"
+	"\n"
+	"Exit status 1 when the course has any problem; nothing is written then.\n"
+	"See docs/authoring.md for the course format.\n",
+	run,
+};

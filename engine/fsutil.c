@@ -1,0 +1,235 @@
+/* fsutil.c: capped whole-file reads and atomic, durable file replacement. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "relais/error.h"
+#include "relais/fsutil.h"
+
+#define PATH_MAX_LEN 4096
+
+struct relais_atomic_file {
+	relais_ctx *ctx;
+	int fd;
+	int failed;
+	char path[PATH_MAX_LEN];
+	char tmp[PATH_MAX_LEN + 16];
+};
+
+int relais_file_read(char **out, size_t *out_len, relais_ctx *ctx, const char *path, size_t max)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd = -1;
+	int rc = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = relais_fail(ctx, errno == ENOENT ? RELAIS_ENOTFOUND : RELAIS_EIO, "%s: %s",
+				 path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((unsigned long long)st.st_size > max) {
+		rc = relais_fail(ctx, RELAIS_ELIMIT, "%s: %lld bytes, over the limit of %zu", path,
+				 (long long)st.st_size, max);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory reading %s", path);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			rc = relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			break; /* the file shrank while we read it */
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*out_len = got;
+	buf = NULL;
+out:
+	free(buf);
+	if (fd >= 0) {
+		close(fd);
+	}
+	return rc;
+}
+
+/* Makes the rename durable: fsync of the folder that holds path. */
+static int sync_parent(const char *path)
+{
+	char copy[PATH_MAX_LEN];
+	int fd, rc;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy)) {
+		return -1;
+	}
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		return -1;
+	}
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int relais_atomic_open(relais_atomic_file **out, relais_ctx *ctx, const char *path, int mode)
+{
+	relais_atomic_file *af;
+	int n;
+
+	*out = NULL;
+	af = calloc(1, sizeof(*af));
+	if (af == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	af->ctx = ctx;
+	af->fd = -1;
+	if (snprintf(af->path, sizeof(af->path), "%s", path) >= (int)sizeof(af->path)) {
+		free(af);
+		return relais_fail(ctx, RELAIS_ELIMIT, "%s: path too long", path);
+	}
+	n = snprintf(af->tmp, sizeof(af->tmp), "%s.tmpXXXXXX", path);
+	if (n < 0 || n >= (int)sizeof(af->tmp)) {
+		free(af);
+		return relais_fail(ctx, RELAIS_ELIMIT, "%s: path too long", path);
+	}
+	af->fd = mkostemp(af->tmp, O_CLOEXEC);
+	if (af->fd < 0) {
+		int err = errno;
+		free(af);
+		return relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(err));
+	}
+	if (fchmod(af->fd, (mode_t)mode) != 0) {
+		int err = errno;
+		relais_atomic_abort(af);
+		return relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(err));
+	}
+	*out = af;
+	return 0;
+}
+
+int relais_atomic_write(relais_atomic_file *af, const void *data, size_t len)
+{
+	const char *p = data;
+
+	if (af->failed) {
+		return RELAIS_EIO;
+	}
+	while (len > 0) {
+		ssize_t n = write(af->fd, p, len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			af->failed = 1;
+			return relais_fail(af->ctx, RELAIS_EIO, "%s: %s", af->path,
+					   n < 0 ? strerror(errno) : "short write");
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int commit(relais_atomic_file *af, int exclusive)
+{
+	int err;
+
+	if (af->failed) {
+		return RELAIS_EIO;
+	}
+	if (fsync(af->fd) != 0 || close(af->fd) != 0) {
+		err = errno;
+		af->fd = -1;
+		return relais_fail(af->ctx, RELAIS_EIO, "%s: %s", af->path, strerror(err));
+	}
+	af->fd = -1;
+	if (exclusive) {
+		/* link() fails if the target exists, which rename() would not. */
+		if (link(af->tmp, af->path) != 0) {
+			err = errno;
+			return relais_fail(af->ctx, err == EEXIST ? RELAIS_EEXIST : RELAIS_EIO,
+					   "%s: %s", af->path,
+					   err == EEXIST ? "already exists" : strerror(err));
+		}
+		unlink(af->tmp);
+	} else if (rename(af->tmp, af->path) != 0) {
+		err = errno;
+		return relais_fail(af->ctx, RELAIS_EIO, "%s: %s", af->path, strerror(err));
+	}
+	af->tmp[0] = '\0';
+	if (sync_parent(af->path) != 0) {
+		return relais_fail(af->ctx, RELAIS_EIO, "%s: cannot sync its folder", af->path);
+	}
+	return 0;
+}
+
+int relais_atomic_commit(relais_atomic_file *af)
+{
+	int rc = commit(af, 0);
+
+	relais_atomic_abort(af);
+	return rc;
+}
+
+void relais_atomic_abort(relais_atomic_file *af)
+{
+	if (af == NULL) {
+		return;
+	}
+	if (af->fd >= 0) {
+		close(af->fd);
+	}
+	if (af->tmp[0] != '\0') {
+		unlink(af->tmp);
+	}
+	free(af);
+}
+
+int relais_file_write_atomic(relais_ctx *ctx, const char *path, const void *data, size_t len,
+			     int mode, int exclusive)
+{
+	relais_atomic_file *af = NULL;
+	int rc;
+
+	if (exclusive && access(path, F_OK) == 0) {
+		return relais_fail(ctx, RELAIS_EEXIST, "%s: already exists", path);
+	}
+	rc = relais_atomic_open(&af, ctx, path, mode);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = relais_atomic_write(af, data, len);
+	if (rc == 0) {
+		rc = commit(af, exclusive);
+	}
+	relais_atomic_abort(af);
+	return rc;
+}

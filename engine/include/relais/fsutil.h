@@ -1,0 +1,40 @@
+/* fsutil.h: whole-file reads with a cap, and writes that land atomically. */
+#ifndef RELAIS_FSUTIL_H
+#define RELAIS_FSUTIL_H
+
+#include <stddef.h>
+
+#include "relais/context.h"
+
+/*
+ * Reads a whole regular file of at most max bytes into *out (malloc'd, with a
+ * NUL after the last byte that *out_len does not count). Returns 0,
+ * RELAIS_ENOTFOUND, RELAIS_ELIMIT (larger than max), RELAIS_EIO, RELAIS_ENOMEM.
+ */
+int relais_file_read(char **out, size_t *out_len, relais_ctx *ctx, const char *path, size_t max);
+
+/*
+ * Writes data to path so that readers see either the old file or the whole
+ * new one: a temporary file beside it, fsync, rename, fsync of the folder.
+ * With exclusive set, an existing path is refused (RELAIS_EEXIST). mode is
+ * the new file's permission bits. On failure nothing is left behind.
+ */
+int relais_file_write_atomic(relais_ctx *ctx, const char *path, const void *data, size_t len,
+			     int mode, int exclusive);
+
+/* A writer that fills a temporary file and either commits it or discards it. */
+typedef struct relais_atomic_file relais_atomic_file;
+
+/* Starts writing path (created with mode when committed). */
+int relais_atomic_open(relais_atomic_file **out, relais_ctx *ctx, const char *path, int mode);
+
+/* Appends len bytes. Returns 0, or RELAIS_EIO (the disk is full, ...). */
+int relais_atomic_write(relais_atomic_file *af, const void *data, size_t len);
+
+/* Syncs and renames into place; frees af whatever the outcome. */
+int relais_atomic_commit(relais_atomic_file *af);
+
+/* Removes the temporary file; accepts NULL. */
+void relais_atomic_abort(relais_atomic_file *af);
+
+#endif

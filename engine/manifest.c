@@ -1,0 +1,451 @@
+/* manifest.c: parse, check and write manifest.json (cJSON). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "relais/error.h"
+#include "relais/manifest.h"
+#include "zip.h"
+
+#define TEXT_MAX 4096
+
+int relais_id_ok(const char *id)
+{
+	size_t i, n = strlen(id);
+
+	if (n == 0 || n > RELAIS_ID_MAX || !(islower((unsigned char)id[0]) || isdigit((unsigned char)id[0]))) {
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)id[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int relais_language_ok(const char *tag)
+{
+	const char *p = tag;
+	size_t n = 0, part = 0;
+
+	/* A primary subtag of 2-3 letters, then subtags of 1-8 letters or digits. */
+	for (; *p; p++) {
+		if (*p == '-') {
+			if (n == 0 || (part == 0 && (n < 2 || n > 3))) {
+				return 0;
+			}
+			part++;
+			n = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) || (part == 0 && !isalpha((unsigned char)*p)) || ++n > 8) {
+			return 0;
+		}
+	}
+	return n > 0 && (part > 0 || (n >= 2 && n <= 3)) && strlen(tag) <= 35;
+}
+
+void relais_manifest_free(relais_manifest *m)
+{
+	size_t i;
+
+	if (m == NULL) {
+		return;
+	}
+	free(m->id);
+	free(m->title);
+	free(m->language);
+	free(m->summary);
+	for (i = 0; i < m->n_authors; i++) {
+		free(m->authors[i]);
+	}
+	free(m->authors);
+	for (i = 0; i < m->n_units; i++) {
+		free(m->units[i].id);
+		free(m->units[i].title);
+		free(m->units[i].path);
+	}
+	free(m->units);
+	for (i = 0; i < m->n_entries; i++) {
+		free(m->entries[i].path);
+	}
+	free(m->entries);
+	free(m);
+}
+
+/* Copies a string member; required ones must exist and be non-empty. */
+static int get_string(relais_ctx *ctx, char **out, const cJSON *obj, const char *key,
+		      const char *where, int required)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = NULL;
+	if (v == NULL && !required) {
+		*out = strdup("");
+		return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (!cJSON_IsString(v) || v->valuestring == NULL) {
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s must be a string", where, key);
+	}
+	if (required && v->valuestring[0] == '\0') {
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s is empty", where, key);
+	}
+	if (strlen(v->valuestring) > TEXT_MAX) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "manifest: %s%s is too long", where, key);
+	}
+	*out = strdup(v->valuestring);
+	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+}
+
+/* Reads a non-negative integer member no greater than max. */
+static int get_uint(relais_ctx *ctx, uint64_t *out, const cJSON *obj, const char *key,
+		    const char *where, uint64_t min, uint64_t max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	double d;
+
+	if (!cJSON_IsNumber(v)) {
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s must be a number", where, key);
+	}
+	d = v->valuedouble;
+	if (d < (double)min || d > (double)max || d != (double)(uint64_t)d) {
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s is out of range", where, key);
+	}
+	*out = (uint64_t)d;
+	return 0;
+}
+
+static int hex_decode(unsigned char *out, size_t n, const char *hex)
+{
+	size_t i;
+
+	if (strlen(hex) != 2 * n) {
+		return -1;
+	}
+	for (i = 0; i < 2 * n; i++) {
+		int c = hex[i], v;
+		if (c >= '0' && c <= '9') {
+			v = c - '0';
+		} else if (c >= 'a' && c <= 'f') {
+			v = c - 'a' + 10;
+		} else {
+			return -1; /* lower case only: one spelling per hash */
+		}
+		if (i % 2 == 0) {
+			out[i / 2] = (unsigned char)(v << 4);
+		} else {
+			out[i / 2] |= (unsigned char)v;
+		}
+	}
+	return 0;
+}
+
+static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
+{
+	const cJSON *u;
+	size_t i = 0;
+	int rc;
+
+	if (!cJSON_IsArray(units) || cJSON_GetArraySize(units) == 0) {
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: units must be a non-empty array");
+	}
+	if (cJSON_GetArraySize(units) > RELAIS_MANIFEST_MAX_UNITS) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "manifest: too many units");
+	}
+	m->units = calloc((size_t)cJSON_GetArraySize(units), sizeof(*m->units));
+	if (m->units == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	cJSON_ArrayForEach(u, units)
+	{
+		struct relais_unit *unit = &m->units[i];
+		char where[64], *type = NULL;
+		uint64_t pass = 0;
+
+		(void)snprintf(where, sizeof(where), "units[%zu].", i);
+		m->n_units = ++i;
+		if (!cJSON_IsObject(u)) {
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s is not an object", where);
+		}
+		if ((rc = get_string(ctx, &unit->id, u, "id", where, 1)) != 0 ||
+		    (rc = get_string(ctx, &unit->title, u, "title", where, 1)) != 0 ||
+		    (rc = get_string(ctx, &unit->path, u, "path", where, 1)) != 0 ||
+		    (rc = get_string(ctx, &type, u, "type", where, 1)) != 0) {
+			free(type);
+			return rc;
+		}
+		if (!relais_id_ok(unit->id)) {
+			free(type);
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %sid is not a valid id", where);
+		}
+		if (strcmp(type, "lesson") == 0) {
+			unit->kind = RELAIS_UNIT_LESSON;
+		} else if (strcmp(type, "quiz") == 0) {
+			unit->kind = RELAIS_UNIT_QUIZ;
+		}
+		free(type);
+		if (unit->kind == 0) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+					   "manifest: %stype must be \"lesson\" or \"quiz\"", where);
+		}
+		if (unit->kind == RELAIS_UNIT_QUIZ) {
+			if ((rc = get_uint(ctx, &pass, u, "pass_percent", where, 0, 100)) != 0) {
+				return rc;
+			}
+			unit->pass_percent = (int)pass;
+		}
+		if (relais_manifest_entry(m, unit->path) == NULL) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+					   "manifest: %spath names %s, which is not an entry", where,
+					   unit->path);
+		}
+		if (relais_manifest_unit(m, unit->id) != unit) {
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: unit id %s is used twice",
+					   unit->id);
+		}
+	}
+	return 0;
+}
+
+static int parse_entries(relais_ctx *ctx, relais_manifest *m, const cJSON *entries)
+{
+	const cJSON *e;
+	size_t i = 0;
+	int rc;
+
+	if (!cJSON_IsArray(entries)) {
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: entries must be an array");
+	}
+	if (cJSON_GetArraySize(entries) > RELAIS_MANIFEST_MAX_ENTRIES) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "manifest: too many entries");
+	}
+	m->entries = calloc((size_t)cJSON_GetArraySize(entries) + 1, sizeof(*m->entries));
+	if (m->entries == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	cJSON_ArrayForEach(e, entries)
+	{
+		struct relais_manifest_entry *me = &m->entries[i];
+		char where[64], *hex = NULL;
+		const char *why;
+
+		(void)snprintf(where, sizeof(where), "entries[%zu].", i);
+		m->n_entries = ++i;
+		if (!cJSON_IsObject(e)) {
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s is not an object", where);
+		}
+		if ((rc = get_string(ctx, &me->path, e, "path", where, 1)) != 0 ||
+		    (rc = get_uint(ctx, &me->size, e, "size", where, 0, RELAIS_ZIP_MAX_SIZE)) != 0 ||
+		    (rc = get_string(ctx, &hex, e, "sha256", where, 1)) != 0) {
+			free(hex);
+			return rc;
+		}
+		rc = hex_decode(me->sha256, sizeof(me->sha256), hex);
+		free(hex);
+		if (rc != 0) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+					   "manifest: %ssha256 is not 64 lower-case hex digits", where);
+		}
+		if (relais_zip_path_ok(me->path, &why) != 0) {
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: entry path %s %s", me->path,
+					   why);
+		}
+		if (strcmp(me->path, "manifest.json") == 0 ||
+		    strcmp(me->path, "manifest.json.minisig") == 0) {
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %spath %s is reserved", where,
+					   me->path);
+		}
+		if (relais_manifest_entry(m, me->path) != me) {
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: entry %s is listed twice",
+					   me->path);
+		}
+	}
+	return 0;
+}
+
+int relais_manifest_parse(relais_manifest **out, relais_ctx *ctx, const char *json, size_t len)
+{
+	relais_manifest *m = NULL;
+	cJSON *root = NULL;
+	const cJSON *authors, *a;
+	uint64_t v;
+	int rc = 0;
+
+	*out = NULL;
+	if (len > RELAIS_MANIFEST_MAX_BYTES) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "manifest: %zu bytes, over the limit of %d", len,
+				   RELAIS_MANIFEST_MAX_BYTES);
+	}
+	root = cJSON_ParseWithLength(json, len);
+	if (root == NULL || !cJSON_IsObject(root)) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: not a JSON object");
+		goto out;
+	}
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = get_uint(ctx, &v, root, "format", "", 1, 1000)) != 0) {
+		goto out;
+	}
+	if (v != RELAIS_MANIFEST_FORMAT) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+				 "manifest: format %llu is not supported (this relais reads %d)",
+				 (unsigned long long)v, RELAIS_MANIFEST_FORMAT);
+		goto out;
+	}
+	m->format = (int)v;
+	if ((rc = get_string(ctx, &m->id, root, "id", "", 1)) != 0 ||
+	    (rc = get_uint(ctx, &m->version, root, "version", "", 1, (1ULL << 53))) != 0 ||
+	    (rc = get_string(ctx, &m->title, root, "title", "", 1)) != 0 ||
+	    (rc = get_string(ctx, &m->language, root, "language", "", 1)) != 0 ||
+	    (rc = get_string(ctx, &m->summary, root, "summary", "", 0)) != 0 ||
+	    (rc = get_uint(ctx, &v, root, "estimated_minutes", "", 0, 100000)) != 0) {
+		goto out;
+	}
+	m->estimated_minutes = (unsigned)v;
+	if (!relais_id_ok(m->id)) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: id %s is not a valid course id", m->id);
+		goto out;
+	}
+	if (!relais_language_ok(m->language)) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: language %s is not a BCP 47 tag",
+				 m->language);
+		goto out;
+	}
+	authors = cJSON_GetObjectItemCaseSensitive(root, "authors");
+	if (!cJSON_IsArray(authors) || cJSON_GetArraySize(authors) > 100) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: authors must be an array of strings");
+		goto out;
+	}
+	m->authors = calloc((size_t)cJSON_GetArraySize(authors) + 1, sizeof(char *));
+	if (m->authors == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	cJSON_ArrayForEach(a, authors)
+	{
+		if (!cJSON_IsString(a) || strlen(a->valuestring) > TEXT_MAX) {
+			rc = relais_fail(ctx, RELAIS_EFORMAT,
+					 "manifest: authors must be an array of strings");
+			goto out;
+		}
+		m->authors[m->n_authors] = strdup(a->valuestring);
+		if (m->authors[m->n_authors++] == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if ((rc = parse_entries(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "entries"))) != 0 ||
+	    (rc = parse_units(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "units"))) != 0) {
+		goto out;
+	}
+	*out = m;
+	m = NULL;
+out:
+	relais_manifest_free(m);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static cJSON *to_cjson(const relais_manifest *m)
+{
+	cJSON *root = cJSON_CreateObject(), *units, *entries, *authors;
+	char hex[65];
+	size_t i, k;
+
+	if (root == NULL) {
+		return NULL;
+	}
+	/* The member order here is the canonical order that gets signed. */
+	cJSON_AddNumberToObject(root, "format", m->format);
+	cJSON_AddStringToObject(root, "id", m->id);
+	cJSON_AddNumberToObject(root, "version", (double)m->version);
+	cJSON_AddStringToObject(root, "title", m->title);
+	cJSON_AddStringToObject(root, "language", m->language);
+	cJSON_AddStringToObject(root, "summary", m->summary ? m->summary : "");
+	authors = cJSON_AddArrayToObject(root, "authors");
+	for (i = 0; authors && i < m->n_authors; i++) {
+		cJSON_AddItemToArray(authors, cJSON_CreateString(m->authors[i]));
+	}
+	cJSON_AddNumberToObject(root, "estimated_minutes", m->estimated_minutes);
+	units = cJSON_AddArrayToObject(root, "units");
+	for (i = 0; units && i < m->n_units; i++) {
+		const struct relais_unit *u = &m->units[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", u->id);
+		cJSON_AddStringToObject(o, "title", u->title);
+		cJSON_AddStringToObject(o, "type", u->kind == RELAIS_UNIT_QUIZ ? "quiz" : "lesson");
+		cJSON_AddStringToObject(o, "path", u->path);
+		if (u->kind == RELAIS_UNIT_QUIZ) {
+			cJSON_AddNumberToObject(o, "pass_percent", u->pass_percent);
+		}
+		cJSON_AddItemToArray(units, o);
+	}
+	entries = cJSON_AddArrayToObject(root, "entries");
+	for (i = 0; entries && i < m->n_entries; i++) {
+		const struct relais_manifest_entry *e = &m->entries[i];
+		cJSON *o = cJSON_CreateObject();
+		for (k = 0; k < 32; k++) {
+			(void)snprintf(hex + 2 * k, 3, "%02x", e->sha256[k]);
+		}
+		cJSON_AddStringToObject(o, "path", e->path);
+		cJSON_AddNumberToObject(o, "size", (double)e->size);
+		cJSON_AddStringToObject(o, "sha256", hex);
+		cJSON_AddItemToArray(entries, o);
+	}
+	return root;
+}
+
+int relais_manifest_to_json(char **out, size_t *out_len, relais_ctx *ctx, const relais_manifest *m)
+{
+	cJSON *root = to_cjson(m);
+
+	*out = root ? cJSON_PrintUnformatted(root) : NULL;
+	cJSON_Delete(root);
+	if (*out == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	*out_len = strlen(*out);
+	return 0;
+}
+
+int relais_manifest_to_pretty_json(char **out, relais_ctx *ctx, const relais_manifest *m)
+{
+	cJSON *root = to_cjson(m);
+
+	*out = root ? cJSON_Print(root) : NULL;
+	cJSON_Delete(root);
+	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+}
+
+const struct relais_manifest_entry *relais_manifest_entry(const relais_manifest *m,
+							  const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_entries; i++) {
+		if (m->entries[i].path && strcmp(m->entries[i].path, path) == 0) {
+			return &m->entries[i];
+		}
+	}
+	return NULL;
+}
+
+const struct relais_unit *relais_manifest_unit(const relais_manifest *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_units; i++) {
+		if (m->units[i].id && strcmp(m->units[i].id, id) == 0) {
+			return &m->units[i];
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,625 @@
+/* zip.c: write and read the one canonical ZIP form that bundles use (zlib). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "relais/error.h"
+#include "relais/utf8.h"
+#include "zip.h"
+
+#define LOCAL_SIG 0x04034b50u
+#define CENTRAL_SIG 0x02014b50u
+#define END_SIG 0x06054b50u
+#define LOCAL_LEN 30
+#define CENTRAL_LEN 46
+#define END_LEN 22
+#define VERSION_MADE_BY 0x031E /* Unix, ZIP 3.0 */
+#define VERSION_NEEDED 20
+#define FLAGS 0x0800 /* names are UTF-8 */
+#define DOS_TIME 0
+#define DOS_DATE 0x0021 /* 1980-01-01: no time stamps, so bundles are reproducible */
+#define EXTERNAL_ATTR 0x81A40000u /* regular file, 0644 */
+#define CHUNK 65536
+
+struct relais_zip {
+	int fd;
+	char *path;
+	size_t n;
+	struct relais_zip_entry *entries;
+};
+
+static void put16(unsigned char *p, unsigned v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static unsigned get16(const unsigned char *p)
+{
+	return (unsigned)p[0] | ((unsigned)p[1] << 8);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+	       ((uint32_t)p[3] << 24);
+}
+
+int relais_zip_compress(unsigned char **out, size_t *out_len, int *method, uint32_t *crc,
+			const unsigned char *data, size_t len, int level)
+{
+	unsigned char *buf = NULL;
+	z_stream zs;
+	uLong bound;
+	int zrc;
+
+	*out = NULL;
+	*out_len = 0;
+	*method = RELAIS_ZIP_STORE;
+	if (len > RELAIS_ZIP_MAX_SIZE) {
+		return RELAIS_ELIMIT;
+	}
+	*crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
+	if (len == 0) {
+		return 0;
+	}
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, level, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+		return RELAIS_ENOMEM;
+	}
+	bound = deflateBound(&zs, (uLong)len);
+	buf = malloc(bound);
+	if (buf == NULL) {
+		deflateEnd(&zs);
+		return RELAIS_ENOMEM;
+	}
+	zs.next_in = (Bytef *)(uintptr_t)data;
+	zs.avail_in = (uInt)len;
+	zs.next_out = buf;
+	zs.avail_out = (uInt)bound;
+	zrc = deflate(&zs, Z_FINISH);
+	deflateEnd(&zs);
+	if (zrc != Z_STREAM_END) {
+		free(buf);
+		return RELAIS_ENOMEM;
+	}
+	if (zs.total_out >= len) {
+		free(buf); /* incompressible: store it */
+		return 0;
+	}
+	*out = buf;
+	*out_len = zs.total_out;
+	*method = RELAIS_ZIP_DEFLATE;
+	return 0;
+}
+
+static void local_header(unsigned char *h, const struct relais_zip_source *s, size_t name_len)
+{
+	put32(h, LOCAL_SIG);
+	put16(h + 4, VERSION_NEEDED);
+	put16(h + 6, FLAGS);
+	put16(h + 8, (unsigned)s->method);
+	put16(h + 10, DOS_TIME);
+	put16(h + 12, DOS_DATE);
+	put32(h + 14, s->crc32);
+	put32(h + 18, (uint32_t)s->data_len);
+	put32(h + 22, s->size);
+	put16(h + 26, (unsigned)name_len);
+	put16(h + 28, 0);
+}
+
+static void central_header(unsigned char *h, const struct relais_zip_source *s, size_t name_len,
+			   uint32_t offset)
+{
+	put32(h, CENTRAL_SIG);
+	put16(h + 4, VERSION_MADE_BY);
+	put16(h + 6, VERSION_NEEDED);
+	put16(h + 8, FLAGS);
+	put16(h + 10, (unsigned)s->method);
+	put16(h + 12, DOS_TIME);
+	put16(h + 14, DOS_DATE);
+	put32(h + 16, s->crc32);
+	put32(h + 20, (uint32_t)s->data_len);
+	put32(h + 24, s->size);
+	put16(h + 28, (unsigned)name_len);
+	put16(h + 30, 0); /* extra */
+	put16(h + 32, 0); /* comment */
+	put16(h + 34, 0); /* disk */
+	put16(h + 36, 0); /* internal attributes */
+	put32(h + 38, EXTERNAL_ATTR);
+	put32(h + 42, offset);
+}
+
+int relais_zip_write(relais_ctx *ctx, const struct relais_zip_source *src, size_t n,
+		     relais_zip_write_fn write_fn, void *write_data)
+{
+	unsigned char h[CENTRAL_LEN];
+	uint64_t offset = 0, cd_start, cd_size = 0;
+	uint32_t *offsets = NULL;
+	size_t i, name_len;
+	int rc = 0;
+
+	if (n > RELAIS_ZIP_MAX_ENTRIES) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "%zu entries, over the limit of %d", n,
+				   RELAIS_ZIP_MAX_ENTRIES);
+	}
+	offsets = calloc(n ? n : 1, sizeof(*offsets));
+	if (offsets == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		name_len = strlen(src[i].name);
+		if (name_len > RELAIS_ZIP_MAX_NAME) {
+			rc = relais_fail(ctx, RELAIS_ELIMIT, "%s: entry name too long", src[i].name);
+			goto out;
+		}
+		if (offset + LOCAL_LEN + name_len + src[i].data_len > RELAIS_ZIP_MAX_SIZE) {
+			rc = relais_fail(ctx, RELAIS_ELIMIT, "bundle larger than 4 GiB");
+			goto out;
+		}
+		offsets[i] = (uint32_t)offset;
+		local_header(h, &src[i], name_len);
+		if ((rc = write_fn(write_data, h, LOCAL_LEN)) != 0 ||
+		    (rc = write_fn(write_data, src[i].name, name_len)) != 0 ||
+		    (src[i].data_len > 0 &&
+		     (rc = write_fn(write_data, src[i].data, src[i].data_len)) != 0)) {
+			goto out;
+		}
+		offset += LOCAL_LEN + name_len + src[i].data_len;
+	}
+	cd_start = offset;
+	for (i = 0; i < n; i++) {
+		name_len = strlen(src[i].name);
+		central_header(h, &src[i], name_len, offsets[i]);
+		if ((rc = write_fn(write_data, h, CENTRAL_LEN)) != 0 ||
+		    (rc = write_fn(write_data, src[i].name, name_len)) != 0) {
+			goto out;
+		}
+		cd_size += CENTRAL_LEN + name_len;
+	}
+	if (cd_start + cd_size + END_LEN > RELAIS_ZIP_MAX_SIZE) {
+		rc = relais_fail(ctx, RELAIS_ELIMIT, "bundle larger than 4 GiB");
+		goto out;
+	}
+	put32(h, END_SIG);
+	put16(h + 4, 0);
+	put16(h + 6, 0);
+	put16(h + 8, (unsigned)n);
+	put16(h + 10, (unsigned)n);
+	put32(h + 12, (uint32_t)cd_size);
+	put32(h + 16, (uint32_t)cd_start);
+	put16(h + 20, 0);
+	rc = write_fn(write_data, h, END_LEN);
+out:
+	free(offsets);
+	return rc;
+}
+
+static int pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t r = pread(fd, p, len, (off_t)off);
+		if (r < 0 && errno == EINTR) {
+			continue;
+		}
+		if (r <= 0) {
+			return -1;
+		}
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int relais_zip_path_ok(const char *name, const char **why)
+{
+	const char *p, *seg;
+	size_t len = strlen(name);
+
+	*why = NULL;
+	if (len == 0) {
+		*why = "is empty";
+	} else if (len > RELAIS_ZIP_MAX_NAME) {
+		*why = "is too long";
+	} else if (name[0] == '/') {
+		*why = "is absolute";
+	} else if (!relais_utf8_valid(name, len)) {
+		*why = "is not UTF-8";
+	}
+	for (p = name; *why == NULL && *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\') {
+			*why = "contains a control character or backslash";
+		}
+	}
+	for (seg = name; *why == NULL;) {
+		const char *end = strchr(seg, '/');
+		size_t n = end ? (size_t)(end - seg) : strlen(seg);
+		if (n == 0) {
+			*why = "has an empty path component";
+		} else if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) {
+			*why = "contains . or ..";
+		}
+		if (end == NULL) {
+			break;
+		}
+		seg = end + 1;
+	}
+	return *why ? -1 : 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	const struct relais_zip_entry *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+/* Parses and checks the central directory in cd (cd_len bytes, n entries). */
+static int parse_central(relais_ctx *ctx, relais_zip *zip, const unsigned char *cd, size_t cd_len,
+			 uint64_t cd_offset)
+{
+	const struct relais_zip_entry **sorted = NULL;
+	uint64_t expect_offset = 0;
+	size_t pos = 0, i;
+	const char *why;
+	int rc = 0;
+
+	for (i = 0; i < zip->n; i++) {
+		struct relais_zip_entry *e = &zip->entries[i];
+		const unsigned char *h = cd + pos;
+		unsigned name_len;
+		uint32_t ext;
+
+		if (cd_len - pos < CENTRAL_LEN || get32(h) != CENTRAL_SIG) {
+			return relais_fail(ctx, RELAIS_EFORMAT, "%s: central directory entry %zu is damaged",
+					   zip->path, i + 1);
+		}
+		name_len = get16(h + 28);
+		if (name_len == 0 || name_len > RELAIS_ZIP_MAX_NAME ||
+		    cd_len - pos - CENTRAL_LEN < name_len) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+					   "%s: central directory entry %zu has a bad name length",
+					   zip->path, i + 1);
+		}
+		memcpy(e->name, h + CENTRAL_LEN, name_len);
+		e->name[name_len] = '\0';
+		if (memchr(e->name, '\0', name_len) != NULL) {
+			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %zu has a NUL in its name",
+					   zip->path, i + 1);
+		}
+		e->method = (int)get16(h + 10);
+		e->crc32 = get32(h + 16);
+		e->csize = get32(h + 20);
+		e->size = get32(h + 24);
+		e->offset = get32(h + 42);
+		ext = get32(h + 38);
+		if ((ext >> 16 & 0170000) == 0120000) {
+			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is a symlink", zip->path,
+					   e->name);
+		}
+		if ((ext >> 16 & 0170000) == 0040000 || e->name[name_len - 1] == '/') {
+			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is a directory",
+					   zip->path, e->name);
+		}
+		if (relais_zip_path_ok(e->name, &why) != 0) {
+			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry path %s %s", zip->path,
+					   e->name, why);
+		}
+		if (e->method != RELAIS_ZIP_STORE && e->method != RELAIS_ZIP_DEFLATE) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+					   "%s: entry %s uses an unsupported compression method",
+					   zip->path, e->name);
+		}
+		if (get16(h + 4) != VERSION_MADE_BY || get16(h + 6) != VERSION_NEEDED ||
+		    get16(h + 8) != FLAGS || get16(h + 12) != DOS_TIME ||
+		    get16(h + 14) != DOS_DATE || get16(h + 30) != 0 || get16(h + 32) != 0 ||
+		    get16(h + 34) != 0 || get16(h + 36) != 0 || ext != EXTERNAL_ATTR ||
+		    (e->method == RELAIS_ZIP_STORE && e->csize != e->size)) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+					   "%s: entry %s has a damaged or non-canonical header",
+					   zip->path, e->name);
+		}
+		if (e->offset != expect_offset) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+					   "%s: entry %s is not where the directory says", zip->path,
+					   e->name);
+		}
+		expect_offset += (uint64_t)LOCAL_LEN + name_len + e->csize;
+		pos += CENTRAL_LEN + name_len;
+	}
+	if (pos != cd_len || expect_offset != cd_offset) {
+		return relais_fail(ctx, RELAIS_EFORMAT,
+				   "%s: the archive has bytes outside its entries", zip->path);
+	}
+	/* Names must be unique: sort pointers and compare neighbours. */
+	sorted = malloc((zip->n ? zip->n : 1) * sizeof(*sorted));
+	if (sorted == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < zip->n; i++) {
+		sorted[i] = &zip->entries[i];
+	}
+	qsort(sorted, zip->n, sizeof(*sorted), cmp_names);
+	for (i = 1; i < zip->n; i++) {
+		if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
+			rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is present twice",
+					 zip->path, sorted[i]->name);
+			break;
+		}
+	}
+	free(sorted);
+	return rc;
+}
+
+int relais_zip_open(relais_zip **out, relais_ctx *ctx, const char *path)
+{
+	unsigned char end[END_LEN], magic[4];
+	unsigned char *cd = NULL;
+	relais_zip *zip = NULL;
+	uint64_t size, cd_offset, cd_size;
+	struct stat st;
+	int rc = 0;
+
+	*out = NULL;
+	zip = calloc(1, sizeof(*zip));
+	if (zip == NULL || (zip->path = strdup(path)) == NULL) {
+		free(zip);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	zip->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (zip->fd < 0) {
+		rc = relais_fail(ctx, errno == ENOENT ? RELAIS_ENOTFOUND : RELAIS_EIO, "%s: %s", path,
+				 strerror(errno));
+		goto out;
+	}
+	if (fstat(zip->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = relais_fail(ctx, RELAIS_EIO, "%s: not a regular file", path);
+		goto out;
+	}
+	size = (uint64_t)st.st_size;
+	if (size < 4 || pread_all(zip->fd, magic, 4, 0) != 0 ||
+	    (get32(magic) != LOCAL_SIG && get32(magic) != END_SIG)) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: not a ZIP file", path);
+		goto out;
+	}
+	if (size > RELAIS_ZIP_MAX_SIZE) {
+		rc = relais_fail(ctx, RELAIS_ELIMIT, "%s: larger than 4 GiB", path);
+		goto out;
+	}
+	if (size < END_LEN || pread_all(zip->fd, end, END_LEN, size - END_LEN) != 0 ||
+	    get32(end) != END_SIG) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+				 "%s: truncated (no end-of-archive record at the end)", path);
+		goto out;
+	}
+	zip->n = get16(end + 10);
+	cd_size = get32(end + 12);
+	cd_offset = get32(end + 16);
+	if (get16(end + 4) != 0 || get16(end + 6) != 0 || get16(end + 8) != zip->n ||
+	    get16(end + 20) != 0 || cd_offset + cd_size != size - END_LEN) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: damaged end-of-archive record", path);
+		goto out;
+	}
+	if (zip->n > RELAIS_ZIP_MAX_ENTRIES) {
+		rc = relais_fail(ctx, RELAIS_ELIMIT, "%s: too many entries", path);
+		goto out;
+	}
+	if (cd_size > (uint64_t)zip->n * (CENTRAL_LEN + RELAIS_ZIP_MAX_NAME)) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: damaged central directory", path);
+		goto out;
+	}
+	cd = malloc(cd_size ? cd_size : 1);
+	zip->entries = calloc(zip->n ? zip->n : 1, sizeof(*zip->entries));
+	if (cd == NULL || zip->entries == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (pread_all(zip->fd, cd, cd_size, cd_offset) != 0) {
+		rc = relais_fail(ctx, RELAIS_EIO, "%s: cannot read the central directory", path);
+		goto out;
+	}
+	rc = parse_central(ctx, zip, cd, cd_size, cd_offset);
+	if (rc != 0) {
+		goto out;
+	}
+	*out = zip;
+	zip = NULL;
+out:
+	free(cd);
+	relais_zip_free(zip);
+	return rc;
+}
+
+void relais_zip_free(relais_zip *zip)
+{
+	if (zip == NULL) {
+		return;
+	}
+	if (zip->fd >= 0) {
+		close(zip->fd);
+	}
+	free(zip->entries);
+	free(zip->path);
+	free(zip);
+}
+
+size_t relais_zip_count(const relais_zip *zip)
+{
+	return zip->n;
+}
+
+const struct relais_zip_entry *relais_zip_entry_at(const relais_zip *zip, size_t i)
+{
+	return i < zip->n ? &zip->entries[i] : NULL;
+}
+
+long relais_zip_find(const relais_zip *zip, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < zip->n; i++) {
+		if (strcmp(zip->entries[i].name, name) == 0) {
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+/* Checks the local header of e against the central directory's copy. */
+static int check_local(relais_ctx *ctx, const relais_zip *zip, const struct relais_zip_entry *e)
+{
+	unsigned char h[LOCAL_LEN + RELAIS_ZIP_MAX_NAME];
+	size_t name_len = strlen(e->name);
+
+	if (pread_all(zip->fd, h, LOCAL_LEN + name_len, e->offset) != 0) {
+		return relais_fail(ctx, RELAIS_EIO, "%s: cannot read entry %s", zip->path, e->name);
+	}
+	if (get32(h) != LOCAL_SIG || get16(h + 4) != VERSION_NEEDED || get16(h + 6) != FLAGS ||
+	    get16(h + 8) != (unsigned)e->method || get16(h + 10) != DOS_TIME ||
+	    get16(h + 12) != DOS_DATE || get32(h + 14) != e->crc32 || get32(h + 18) != e->csize ||
+	    get32(h + 22) != e->size || get16(h + 26) != name_len || get16(h + 28) != 0 ||
+	    memcmp(h + LOCAL_LEN, e->name, name_len) != 0) {
+		return relais_fail(ctx, RELAIS_EFORMAT,
+				   "%s: entry %s: local header does not match the directory",
+				   zip->path, e->name);
+	}
+	return 0;
+}
+
+int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip_data_fn fn,
+		    void *fn_data)
+{
+	const struct relais_zip_entry *e;
+	unsigned char *in = NULL, *outbuf = NULL;
+	uint64_t pos, left, produced = 0;
+	uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
+	int zinit = 0, done = 0, rc;
+	unsigned char last = 0;
+	z_stream zs;
+
+	if (i >= zip->n) {
+		return relais_fail(ctx, RELAIS_EINVAL, "no entry %zu", i);
+	}
+	e = &zip->entries[i];
+	rc = check_local(ctx, zip, e);
+	if (rc != 0) {
+		return rc;
+	}
+	in = malloc(CHUNK);
+	outbuf = malloc(CHUNK);
+	if (in == NULL || outbuf == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	memset(&zs, 0, sizeof(zs));
+	if (e->method == RELAIS_ZIP_DEFLATE) {
+		if (inflateInit2(&zs, -15) != Z_OK) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		zinit = 1;
+	}
+	pos = (uint64_t)e->offset + LOCAL_LEN + strlen(e->name);
+	left = e->csize;
+	while (left > 0) {
+		size_t n = left < CHUNK ? (size_t)left : CHUNK;
+		if (pread_all(zip->fd, in, n, pos) != 0) {
+			rc = relais_fail(ctx, RELAIS_EIO, "%s: entry %s is cut short", zip->path,
+					 e->name);
+			goto out;
+		}
+		pos += n;
+		left -= n;
+		last = in[n - 1];
+		if (e->method == RELAIS_ZIP_STORE) {
+			crc = (uint32_t)crc32(crc, in, (uInt)n);
+			produced += n;
+			if ((rc = fn(fn_data, in, n)) != 0) {
+				goto out;
+			}
+			continue;
+		}
+		zs.next_in = in;
+		zs.avail_in = (uInt)n;
+		while (zs.avail_in > 0 || (left == 0 && !done)) {
+			int zrc;
+			size_t got;
+			if (done) {
+				rc = relais_fail(ctx, RELAIS_EFORMAT,
+						 "%s: entry %s has data after its end", zip->path,
+						 e->name);
+				goto out;
+			}
+			zs.next_out = outbuf;
+			zs.avail_out = CHUNK;
+			zrc = inflate(&zs, Z_NO_FLUSH);
+			if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
+				rc = relais_fail(ctx, RELAIS_EFORMAT,
+						 "%s: entry %s: compressed data is corrupt", zip->path,
+						 e->name);
+				goto out;
+			}
+			got = CHUNK - zs.avail_out;
+			if (produced + got > e->size) {
+				rc = relais_fail(ctx, RELAIS_ELIMIT,
+						 "%s: entry %s inflates past its declared size",
+						 zip->path, e->name);
+				goto out;
+			}
+			produced += got;
+			crc = (uint32_t)crc32(crc, outbuf, (uInt)got);
+			if (got > 0 && (rc = fn(fn_data, outbuf, got)) != 0) {
+				goto out;
+			}
+			if (zrc == Z_STREAM_END) {
+				done = 1;
+			} else if (zrc == Z_BUF_ERROR || (got == 0 && zs.avail_in == 0)) {
+				break; /* needs more input */
+			}
+		}
+	}
+	if (e->method == RELAIS_ZIP_DEFLATE) {
+		/* The bits after the end of the stream must be the zero padding. */
+		unsigned pad = (unsigned)zs.data_type & 7u;
+		if (!done || zs.avail_in != 0 || (pad > 0 && (last >> (8 - pad)) != 0)) {
+			rc = relais_fail(ctx, RELAIS_EFORMAT,
+					 "%s: entry %s: compressed data is truncated or padded",
+					 zip->path, e->name);
+			goto out;
+		}
+	}
+	if (produced != e->size) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is shorter than its declared size",
+				 zip->path, e->name);
+		goto out;
+	}
+	if (crc != e->crc32) {
+		rc = relais_fail(ctx, RELAIS_EHASH, "%s: entry %s fails its CRC-32 check", zip->path,
+				 e->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (zinit) {
+		inflateEnd(&zs);
+	}
+	free(in);
+	free(outbuf);
+	return rc;
+}
