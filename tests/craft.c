@@ -1,0 +1,258 @@
+/* craft.c: build course folders and hand-made bundles for tests. */
+#include <assert.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "craft.h"
+#include "relais/bundle.h"
+#include "zip.h"
+
+char *craft_tmpdir(void)
+{
+	char tmpl[] = "/tmp/relais-test-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+
+	assert(dir != NULL);
+	return strdup(dir);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void craft_rmtree(const char *path)
+{
+	if (path != NULL) {
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+}
+
+static void mkdirs(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+				abort();
+			}
+			*p = '/';
+		}
+	}
+}
+
+void craft_write_bytes(const char *dir, const char *rel, const void *data, size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	mkdirs(path);
+	f = fopen(path, "wb");
+	assert(f != NULL);
+	assert(fwrite(data, 1, len, f) == len);
+	fclose(f);
+}
+
+void craft_write(const char *dir, const char *rel, const char *text)
+{
+	craft_write_bytes(dir, rel, text, strlen(text));
+}
+
+void craft_course(const char *dir)
+{
+	craft_write(dir, "course.json",
+		    "{\n"
+		    "  \"id\": \"field-safety\",\n"
+		    "  \"version\": 3,\n"
+		    "  \"language\": \"en\",\n"
+		    "  \"title\": \"Field safety\",\n"
+		    "  \"summary\": \"Staying safe on a field posting.\",\n"
+		    "  \"authors\": [\"Training unit\"],\n"
+		    "  \"estimated_minutes\": 20,\n"
+		    "  \"units\": [\n"
+		    "    {\"id\": \"arrive\", \"title\": \"Arriving\", \"lesson\": "
+		    "\"lessons/arrive.md\"},\n"
+		    "    {\"id\": \"stay\", \"title\": \"Staying\", \"lesson\": "
+		    "\"lessons/stay.md\"},\n"
+		    "    {\"id\": \"check\", \"title\": \"Check\", \"quiz\": \"quiz/check.gift\", "
+		    "\"pass_percent\": 50}\n"
+		    "  ]\n"
+		    "}\n");
+	craft_write(dir, "lessons/arrive.md",
+		    "# Arriving\n\nRegister with the embassy on the first day.\n\n"
+		    "![Map of the district](../media/map.svg)\n\n"
+		    "Then read [the next lesson](stay.md).\n\n"
+		    "| Day | Task |\n|---|---|\n| 1 | Register |\n");
+	craft_write(dir, "lessons/stay.md",
+		    "# Staying\n\nKeep your contact details current.\n\n"
+		    "Back to [arriving](arrive.md#top).\n");
+	craft_write(dir, "media/map.svg",
+		    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\">"
+		    "<title>Map</title><rect width=\"10\" height=\"10\"/></svg>\n");
+	craft_write(dir, "quiz/check.gift",
+		    "::Register:: You register with the embassy on the first day. {T}\n\n"
+		    "::Contact:: What do you keep current? {=contact details ~your car}\n");
+}
+
+unsigned char *craft_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	assert(f != NULL);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert(buf != NULL);
+	assert(fread(buf, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static int to_file(void *data, const void *buf, size_t len)
+{
+	return fwrite(buf, 1, len, data) == len ? 0 : -1;
+}
+
+static char *manifest_for(const struct craft_entry *e, size_t n)
+{
+	size_t cap = 4096 + n * 400, len = 0, i, k;
+	char *out = malloc(cap);
+	const char *sep = "";
+
+	assert(out != NULL);
+	len += (size_t)snprintf(out + len, cap - len,
+				"{\"format\":1,\"id\":\"crafted\",\"version\":1,\"title\":\"Crafted\","
+				"\"language\":\"en\",\"summary\":\"\",\"authors\":[],"
+				"\"estimated_minutes\":0,\"units\":[");
+	for (i = 0; i < n; i++) {
+		if (e[i].in_manifest) {
+			len += (size_t)snprintf(out + len, cap - len,
+						"{\"id\":\"u\",\"title\":\"U\",\"type\":\"lesson\","
+						"\"path\":\"%s\"}",
+						e[i].name);
+			break;
+		}
+	}
+	len += (size_t)snprintf(out + len, cap - len, "],\"entries\":[");
+	for (i = 0; i < n; i++) {
+		unsigned char sha[32];
+		char hex[65];
+		if (!e[i].in_manifest) {
+			continue;
+		}
+		crypto_hash_sha256(sha, e[i].data, e[i].len);
+		for (k = 0; k < 32; k++) {
+			snprintf(hex + 2 * k, 3, "%02x", sha[k]);
+		}
+		len += (size_t)snprintf(out + len, cap - len,
+					"%s{\"path\":\"%s\",\"size\":%zu,\"sha256\":\"%s\"}", sep,
+					e[i].name,
+					e[i].declared_size >= 0 ? (size_t)e[i].declared_size
+								: e[i].len,
+					hex);
+		sep = ",";
+	}
+	snprintf(out + len, cap - len, "]}");
+	return out;
+}
+
+void craft_bundle(const char *path, const relais_seckey *key, const struct craft_entry *e,
+		  size_t n, const char *manifest_override, int sign)
+{
+	struct relais_zip_source *src = calloc(n + 2, sizeof(*src));
+	unsigned char **bufs = calloc(n + 2, sizeof(*bufs));
+	char *manifest = manifest_override ? strdup(manifest_override) : manifest_for(e, n);
+	char *sig = NULL;
+	size_t sig_len = 0, m = 0, i;
+	FILE *f;
+
+	assert(src && bufs && manifest);
+	if (sign == 2) {
+		sig = strdup("untrusted comment: relais bundle signature\nRUQ!!notbase64\n"
+			     "trusted comment: relais crafted 1\nAAAA\n");
+		sig_len = strlen(sig);
+	} else if (sign) {
+		assert(relais_sign(&sig, &sig_len, NULL, key, manifest, strlen(manifest),
+				   RELAIS_BUNDLE_UNTRUSTED_COMMENT, "relais crafted 1") == 0);
+	}
+	for (i = 0; i < n + 2; i++) {
+		const void *data;
+		size_t len;
+		long declared = -1;
+		const char *name;
+		if (i == 0) {
+			name = RELAIS_BUNDLE_MANIFEST;
+			data = manifest;
+			len = strlen(manifest);
+		} else if (i == 1) {
+			if (!sign) {
+				continue;
+			}
+			name = RELAIS_BUNDLE_SIGNATURE;
+			data = sig;
+			len = sig_len;
+		} else {
+			if (!e[i - 2].in_archive) {
+				continue;
+			}
+			name = e[i - 2].name;
+			data = e[i - 2].data;
+			len = e[i - 2].len;
+			declared = e[i - 2].declared_size;
+		}
+		src[m].name = name;
+		assert(relais_zip_compress(&bufs[m], &src[m].data_len, &src[m].method,
+					   &src[m].crc32, data, len, 6) == 0);
+		src[m].data = bufs[m] ? bufs[m] : data;
+		if (bufs[m] == NULL) {
+			src[m].data_len = len;
+		}
+		src[m].size = (uint32_t)(declared >= 0 ? (size_t)declared : len);
+		if (declared >= 0 && src[m].method == RELAIS_ZIP_STORE) {
+			src[m].data_len = src[m].size < len ? src[m].size : len;
+		}
+		m++;
+	}
+	f = fopen(path, "wb");
+	assert(f != NULL);
+	assert(relais_zip_write(NULL, src, m, to_file, f) == 0);
+	fclose(f);
+	for (i = 0; i < n + 2; i++) {
+		free(bufs[i]);
+	}
+	free(bufs);
+	free(src);
+	free(manifest);
+	free(sig);
+}
+
+size_t craft_central_offset(const unsigned char *zip, size_t len, const char *name)
+{
+	size_t i, nl = strlen(name);
+
+	for (i = 0; i + 46 + nl <= len; i++) {
+		if (zip[i] == 'P' && zip[i + 1] == 'K' && zip[i + 2] == 1 && zip[i + 3] == 2 &&
+		    (size_t)(zip[i + 28] | zip[i + 29] << 8) == nl &&
+		    memcmp(zip + i + 46, name, nl) == 0) {
+			return i;
+		}
+	}
+	abort();
+}

@@ -1,0 +1,48 @@
+/* craft.h: test helpers that build course folders and (hostile) bundles. */
+#ifndef RELAIS_TEST_CRAFT_H
+#define RELAIS_TEST_CRAFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relais/key.h"
+
+/* Makes a fresh temporary folder; returns its malloc'd path. */
+char *craft_tmpdir(void);
+
+/* Removes a folder tree; accepts NULL. */
+void craft_rmtree(const char *path);
+
+/* Writes text to dir/rel, making folders on the way. */
+void craft_write(const char *dir, const char *rel, const char *text);
+void craft_write_bytes(const char *dir, const char *rel, const void *data, size_t len);
+
+/* Writes a small valid course (two lessons, a picture, a quiz) into dir. */
+void craft_course(const char *dir);
+
+/* Reads a whole file; *len gets its size. Caller frees. */
+unsigned char *craft_slurp(const char *path, size_t *len);
+
+/* One entry of a crafted bundle. */
+struct craft_entry {
+	const char *name;
+	const void *data;
+	size_t len;
+	long declared_size; /* >= 0: what the headers claim instead of len */
+	int in_manifest;    /* list it in the manifest */
+	int in_archive;     /* write it into the archive */
+};
+
+/*
+ * Writes a bundle at path: manifest.json listing the entries marked
+ * in_manifest (with their true size and SHA-256), its signature by key
+ * (none when sign is 0, a garbled one when 2), then the entries marked in_archive in the given order.
+ * manifest_override, when not NULL, replaces the manifest text.
+ */
+void craft_bundle(const char *path, const relais_seckey *key, const struct craft_entry *e,
+		  size_t n, const char *manifest_override, int sign);
+
+/* Offset of the central directory record for entry `name` in a ZIP file image. */
+size_t craft_central_offset(const unsigned char *zip, size_t len, const char *name);
+
+#endif
