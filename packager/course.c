@@ -41,17 +41,31 @@ static unsigned line_of(const char *text, size_t len, const char *at)
 	return line;
 }
 
-/* Line of the first `"needle"` in course.json, or 0. */
-static unsigned json_line(const struct loader *L, const char *needle)
+/* Line of the nth (from 0) `"needle"` in course.json, or 0. */
+static unsigned json_line_nth(const struct loader *L, const char *needle, size_t nth)
 {
 	char quoted[512];
-	const char *at;
+	const char *at = L->json, *end = L->json + L->json_len;
+	size_t qlen;
 
 	if (snprintf(quoted, sizeof(quoted), "\"%s\"", needle) >= (int)sizeof(quoted)) {
 		return 0;
 	}
-	at = memmem(L->json, L->json_len, quoted, strlen(quoted));
+	qlen = strlen(quoted);
+	for (;;) {
+		at = memmem(at, (size_t)(end - at), quoted, qlen);
+		if (at == NULL || nth-- == 0) {
+			break;
+		}
+		at += qlen;
+	}
 	return at ? line_of(L->json, L->json_len, at) : 0;
+}
+
+/* Line of the first `"needle"` in course.json, or 0. */
+static unsigned json_line(const struct loader *L, const char *needle)
+{
+	return json_line_nth(L, needle, 0);
 }
 
 #define PROBLEM(L, file, line, ...)                                                                \
@@ -194,8 +208,9 @@ static int add_entry(relais_course *c, const char *path, unsigned char *data, si
  * symlink) inside the course, at most max bytes. Problems are reported
  * against (file, line). Returns 1 and the data, or 0 after a problem.
  */
-static int read_course_file(struct loader *L, const char *rel, size_t max, const char *file,
-			    unsigned line, const char *what, char **data, size_t *len)
+static int read_course_file(struct loader *L, const char *rel, const char *shown, size_t max,
+			    const char *file, unsigned line, const char *what, char **data,
+			    size_t *len)
 {
 	char full[PATH_LEN];
 	struct stat st;
@@ -204,24 +219,24 @@ static int read_course_file(struct loader *L, const char *rel, size_t max, const
 	*data = NULL;
 	*len = 0;
 	if (join(full, sizeof(full), L->src, rel) != 0) {
-		PROBLEM(L, file, line, "%s %s: path too long", what, rel);
+		PROBLEM(L, file, line, "%s %s: path too long", what, shown);
 		return 0;
 	}
 	if (lstat(full, &st) != 0) {
-		PROBLEM(L, file, line, "%s %s does not exist", what, rel);
+		PROBLEM(L, file, line, "%s %s does not exist", what, shown);
 		return 0;
 	}
 	if (S_ISLNK(st.st_mode)) {
 		PROBLEM(L, file, line, "%s %s is a symlink; bundles hold regular files only", what,
-			rel);
+			shown);
 		return 0;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		PROBLEM(L, file, line, "%s %s is not a regular file", what, rel);
+		PROBLEM(L, file, line, "%s %s is not a regular file", what, shown);
 		return 0;
 	}
 	if ((unsigned long long)st.st_size > max) {
-		PROBLEM(L, file, line, "%s %s is %lld bytes, over the limit of %zu", what, rel,
+		PROBLEM(L, file, line, "%s %s is %lld bytes, over the limit of %zu", what, shown,
 			(long long)st.st_size, max);
 		return 0;
 	}
@@ -302,7 +317,7 @@ static void check_links(struct loader *L, const char *lesson, const char *lesson
 		if (find_entry(L->c, rel) != NULL) {
 			continue; /* already carried */
 		}
-		if (!read_course_file(L, rel, L->max_media, lesson_file, l->line,
+		if (!read_course_file(L, rel, l->target, L->max_media, lesson_file, l->line,
 				      l->is_image ? "image" : "linked file", &data, &len)) {
 			continue;
 		}
@@ -324,7 +339,7 @@ static void load_lesson(struct loader *L, struct relais_unit *u, const char *src
 		PROBLEM(L, L->json_name, json_line_no, "lesson %s must be a .md file", src_rel);
 		return;
 	}
-	if (!read_course_file(L, src_rel, RELAIS_LESSON_MAX, L->json_name, json_line_no,
+	if (!read_course_file(L, src_rel, src_rel, RELAIS_LESSON_MAX, L->json_name, json_line_no,
 			      "lesson", &text, &len)) {
 		return;
 	}
@@ -364,7 +379,7 @@ static void load_quiz(struct loader *L, struct relais_unit *u, const char *src_r
 		PROBLEM(L, L->json_name, json_line_no, "quiz %s must be a .gift file", src_rel);
 		return;
 	}
-	if (!read_course_file(L, src_rel, RELAIS_GIFT_MAX_BYTES, L->json_name, json_line_no,
+	if (!read_course_file(L, src_rel, src_rel, RELAIS_GIFT_MAX_BYTES, L->json_name, json_line_no,
 			      "quiz", &text, &len)) {
 		return;
 	}
@@ -478,7 +493,15 @@ static void load_units(struct loader *L, const cJSON *units)
 				where);
 			continue;
 		}
-		line = cJSON_IsString(id) ? json_line(L, id->valuestring) : json_line(L, "units");
+		line = json_line(L, "units");
+		if (cJSON_IsString(id)) {
+			/* The nth unit with this id is at the nth place it is written. */
+			size_t same = 0;
+			for (j = 0; j + 1 < i; j++) {
+				same += m->units[j].id && strcmp(m->units[j].id, id->valuestring) == 0;
+			}
+			line = json_line_nth(L, id->valuestring, same);
+		}
 		cJSON_ArrayForEach(k, u)
 		{
 			if (!known_key(k->string, unit_keys)) {
