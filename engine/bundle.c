@@ -43,7 +43,7 @@ static int membuf_put(void *p, const unsigned char *buf, size_t len)
 
 /* Reads zip entry i whole, with a cap; does not check any hash. */
 static int read_raw(unsigned char **out, size_t *out_len, unsigned char sha[32], relais_ctx *ctx,
-		    const relais_zip *zip, size_t i, size_t max)
+                    const relais_zip *zip, size_t i, size_t max)
 {
 	const struct relais_zip_entry *e = relais_zip_entry_at(zip, i);
 	struct membuf m;
@@ -53,7 +53,7 @@ static int read_raw(unsigned char **out, size_t *out_len, unsigned char sha[32],
 	*out_len = 0;
 	if (e->size > max) {
 		return relais_fail(ctx, RELAIS_ELIMIT, "entry %s: %u bytes, over the limit of %zu",
-				   e->name, e->size, max);
+		                   e->name, e->size, max);
 	}
 	memset(&m, 0, sizeof(m));
 	m.cap = e->size;
@@ -86,47 +86,48 @@ static int check_entries(relais_ctx *ctx, const relais_bundle *b, const char *pa
 		const struct relais_zip_entry *ze;
 		if (i > 0 && strcmp(m->entries[i - 1].path, m->entries[i].path) >= 0) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "%s: manifest entries are not in sorted order at %s", path,
-					   m->entries[i].path);
+			                   "%s: manifest entries are not in sorted order at %s",
+			                   path, m->entries[i].path);
 		}
 		if (i + CONTENT_OFFSET >= n) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "%s: manifest lists %s, which the archive lacks", path,
-					   m->entries[i].path);
+			                   "%s: manifest lists %s, which the archive lacks", path,
+			                   m->entries[i].path);
 		}
 		ze = relais_zip_entry_at(b->zip, i + CONTENT_OFFSET);
 		if (strcmp(ze->name, m->entries[i].path) != 0) {
 			long at = relais_zip_find(b->zip, m->entries[i].path);
 			if (at < 0) {
 				return relais_fail(ctx, RELAIS_EFORMAT,
-						   "%s: manifest lists %s, which the archive lacks",
-						   path, m->entries[i].path);
+				                   "%s: manifest lists %s, which the archive lacks",
+				                   path, m->entries[i].path);
 			}
 			if (relais_manifest_entry(m, ze->name) == NULL) {
 				return relais_fail(ctx, RELAIS_EFORMAT,
-						   "%s: entry %s is not listed in the manifest", path,
-						   ze->name);
+				                   "%s: entry %s is not listed in the manifest",
+				                   path, ze->name);
 			}
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "%s: entry %s is out of order in the archive", path,
-					   ze->name);
+			                   "%s: entry %s is out of order in the archive", path,
+			                   ze->name);
 		}
 		if (ze->size != m->entries[i].size) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "%s: entry %s is %u bytes, the manifest says %llu", path,
-					   ze->name, ze->size,
-					   (unsigned long long)m->entries[i].size);
+			                   "%s: entry %s is %u bytes, the manifest says %llu", path,
+			                   ze->name, ze->size,
+			                   (unsigned long long)m->entries[i].size);
 		}
 	}
 	if (n > m->n_entries + CONTENT_OFFSET) {
-		return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is not listed in the manifest",
-				   path, relais_zip_entry_at(b->zip, m->n_entries + CONTENT_OFFSET)->name);
+		return relais_fail(
+		        ctx, RELAIS_EFORMAT, "%s: entry %s is not listed in the manifest", path,
+		        relais_zip_entry_at(b->zip, m->n_entries + CONTENT_OFFSET)->name);
 	}
 	return 0;
 }
 
 int relais_bundle_open(relais_bundle **out, relais_ctx *ctx, const char *path,
-		       const relais_pubkey *key)
+                       const relais_pubkey *key)
 {
 	unsigned char *manifest = NULL, *sig = NULL;
 	size_t manifest_len = 0, sig_len = 0;
@@ -151,20 +152,21 @@ int relais_bundle_open(relais_bundle **out, relais_ctx *ctx, const char *path,
 	if (relais_zip_count(b->zip) < CONTENT_OFFSET ||
 	    strcmp(relais_zip_entry_at(b->zip, 0)->name, RELAIS_BUNDLE_MANIFEST) != 0) {
 		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: the first entry is not %s", path,
-				 RELAIS_BUNDLE_MANIFEST);
+		                 RELAIS_BUNDLE_MANIFEST);
 		goto out;
 	}
 	if (strcmp(relais_zip_entry_at(b->zip, 1)->name, RELAIS_BUNDLE_SIGNATURE) != 0) {
-		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: signature missing (the second entry is not %s)",
-				 path, RELAIS_BUNDLE_SIGNATURE);
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+		                 "%s: signature missing (the second entry is not %s)", path,
+		                 RELAIS_BUNDLE_SIGNATURE);
 		goto out;
 	}
 	rc = read_raw(&manifest, &manifest_len, NULL, ctx, b->zip, 0, RELAIS_MANIFEST_MAX_BYTES);
 	if (rc != 0) {
 		if (rc == RELAIS_ELIMIT) {
 			rc = relais_fail(ctx, RELAIS_ELIMIT,
-					 "%s: manifest.json is over the limit of %d bytes", path,
-					 RELAIS_MANIFEST_MAX_BYTES);
+			                 "%s: manifest.json is over the limit of %d bytes", path,
+			                 RELAIS_MANIFEST_MAX_BYTES);
 		}
 		goto out;
 	}
@@ -175,12 +177,12 @@ int relais_bundle_open(relais_bundle **out, relais_ctx *ctx, const char *path,
 	if (sig_len < strlen(untrusted) || memcmp(sig, untrusted, strlen(untrusted)) != 0 ||
 	    relais_signature_key_id(ctx, (const char *)sig, sig_len, b->signer) != 0) {
 		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: %s is malformed", path,
-				 RELAIS_BUNDLE_SIGNATURE);
+		                 RELAIS_BUNDLE_SIGNATURE);
 		goto out;
 	}
 	if (key != NULL) {
 		rc = relais_verify(ctx, key, manifest, manifest_len, (const char *)sig, sig_len,
-				   &trusted);
+		                   &trusted);
 		if (rc != 0) {
 			rc = relais_prefix(ctx, "%s: %s", path, RELAIS_BUNDLE_SIGNATURE);
 			goto out;
@@ -195,12 +197,12 @@ int relais_bundle_open(relais_bundle **out, relais_ctx *ctx, const char *path,
 		/* The trusted comment repeats the course and version, so a
 		 * signature cannot be moved onto another manifest's name. */
 		(void)snprintf(expect, sizeof(expect), "relais %s %llu", b->manifest->id,
-			       (unsigned long long)b->manifest->version);
+		               (unsigned long long)b->manifest->version);
 		if (strcmp(trusted, expect) != 0) {
 			rc = relais_fail(ctx, RELAIS_ESIGNATURE,
-					 "%s: the signature's trusted comment does not match the "
-					 "manifest",
-					 path);
+			                 "%s: the signature's trusted comment does not match the "
+			                 "manifest",
+			                 path);
 			goto out;
 		}
 	}
@@ -243,8 +245,8 @@ unsigned long long relais_bundle_file_size(const relais_bundle *b)
 	return b->file_size;
 }
 
-static int read_index(unsigned char **out, size_t *out_len, relais_ctx *ctx,
-		      const relais_bundle *b, size_t i)
+static int read_index(unsigned char **out, size_t *out_len, relais_ctx *ctx, const relais_bundle *b,
+                      size_t i)
 {
 	const struct relais_manifest_entry *me = &b->manifest->entries[i];
 	unsigned char sha[32];
@@ -258,13 +260,14 @@ static int read_index(unsigned char **out, size_t *out_len, relais_ctx *ctx,
 		free(*out);
 		*out = NULL;
 		*out_len = 0;
-		return relais_fail(ctx, RELAIS_EHASH, "entry %s does not match its SHA-256", me->path);
+		return relais_fail(ctx, RELAIS_EHASH, "entry %s does not match its SHA-256",
+		                   me->path);
 	}
 	return 0;
 }
 
 int relais_bundle_read(unsigned char **out, size_t *out_len, relais_ctx *ctx,
-		       const relais_bundle *b, const char *path)
+                       const relais_bundle *b, const char *path)
 {
 	const struct relais_manifest_entry *me = relais_manifest_entry(b->manifest, path);
 
@@ -307,7 +310,8 @@ static void *verify_worker(void *arg)
 			if (job->rc == 0 || i < job->failed_at) {
 				job->rc = rc;
 				job->failed_at = i;
-				(void)snprintf(job->msg, sizeof(job->msg), "%s", relais_errmsg(ctx));
+				(void)snprintf(job->msg, sizeof(job->msg), "%s",
+				               relais_errmsg(ctx));
 			}
 			pthread_mutex_unlock(&job->lock);
 		}
@@ -343,7 +347,8 @@ int relais_bundle_verify_all(relais_ctx *ctx, const relais_bundle *b, int thread
 	}
 	pthread_mutex_destroy(&job.lock);
 	if (job.rc != 0) {
-		return relais_fail(ctx, job.rc, "%s", job.msg[0] ? job.msg : relais_strerror(job.rc));
+		return relais_fail(ctx, job.rc, "%s",
+		                   job.msg[0] ? job.msg : relais_strerror(job.rc));
 	}
 	return 0;
 }

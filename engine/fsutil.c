@@ -34,7 +34,7 @@ int relais_file_read(char **out, size_t *out_len, relais_ctx *ctx, const char *p
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = relais_fail(ctx, errno == ENOENT ? RELAIS_ENOTFOUND : RELAIS_EIO, "%s: %s",
-				 path, strerror(errno));
+		                 path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) != 0) {
@@ -47,7 +47,7 @@ int relais_file_read(char **out, size_t *out_len, relais_ctx *ctx, const char *p
 	}
 	if ((unsigned long long)st.st_size > max) {
 		rc = relais_fail(ctx, RELAIS_ELIMIT, "%s: %lld bytes, over the limit of %zu", path,
-				 (long long)st.st_size, max);
+		                 (long long)st.st_size, max);
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -150,7 +150,7 @@ int relais_atomic_write(relais_atomic_file *af, const void *data, size_t len)
 		if (n <= 0) {
 			af->failed = 1;
 			return relais_fail(af->ctx, RELAIS_EIO, "%s: %s", af->path,
-					   n < 0 ? strerror(errno) : "short write");
+			                   n < 0 ? strerror(errno) : "short write");
 		}
 		p += n;
 		len -= (size_t)n;
@@ -176,8 +176,8 @@ static int commit(relais_atomic_file *af, int exclusive)
 		if (link(af->tmp, af->path) != 0) {
 			err = errno;
 			return relais_fail(af->ctx, err == EEXIST ? RELAIS_EEXIST : RELAIS_EIO,
-					   "%s: %s", af->path,
-					   err == EEXIST ? "already exists" : strerror(err));
+			                   "%s: %s", af->path,
+			                   err == EEXIST ? "already exists" : strerror(err));
 		}
 		unlink(af->tmp);
 	} else if (rename(af->tmp, af->path) != 0) {
@@ -214,7 +214,7 @@ void relais_atomic_abort(relais_atomic_file *af)
 }
 
 int relais_file_write_atomic(relais_ctx *ctx, const char *path, const void *data, size_t len,
-			     int mode, int exclusive)
+                             int mode, int exclusive)
 {
 	relais_atomic_file *af = NULL;
 	int rc;

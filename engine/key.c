@@ -144,10 +144,10 @@ static int kdf_xor(relais_ctx *ctx, struct sec_bin *b, const char *password)
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory for the key derivation");
 	}
 	if (crypto_pwhash_scryptsalsa208sha256(stream, len, password, strlen(password), b->salt,
-					       le64_load(b->opslimit_le),
-					       (size_t)le64_load(b->memlimit_le)) != 0) {
+	                                       le64_load(b->opslimit_le),
+	                                       (size_t)le64_load(b->memlimit_le)) != 0) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM,
-				 "not enough memory for the key derivation this key asks for");
+		                 "not enough memory for the key derivation this key asks for");
 		goto out;
 	}
 	/* keynum, sk and chk are contiguous in the struct. */
@@ -216,7 +216,8 @@ static char *key_text(const char *comment, const void *bin, size_t len)
 		sodium_free(text);
 		return NULL;
 	}
-	sodium_bin2base64(text + n, total - (size_t)n, (const unsigned char *)bin, len, sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(text + n, total - (size_t)n, (const unsigned char *)bin, len,
+	                  sodium_base64_VARIANT_ORIGINAL);
 	n += (int)strlen(text + n);
 	text[n] = '\n';
 	text[n + 1] = '\0';
@@ -242,7 +243,7 @@ int relais_pubkey_save(relais_ctx *ctx, const relais_pubkey *pub, const char *pa
 }
 
 int relais_seckey_save(relais_ctx *ctx, const relais_seckey *sec, const char *path,
-		       const char *password)
+                       const char *password)
 {
 	struct sec_bin *b = NULL;
 	char *text = NULL;
@@ -317,14 +318,14 @@ static int b64_exact(void *bin, size_t want, const char *b64, size_t b64_len)
 	size_t got = 0;
 
 	if (sodium_base642bin(bin, want, b64, b64_len, NULL, &got, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0) {
+	                      sodium_base64_VARIANT_ORIGINAL) != 0) {
 		return -1;
 	}
 	return got == want ? 0 : -1;
 }
 
 int relais_pubkey_parse(relais_pubkey **out, relais_ctx *ctx, const char *text, size_t len,
-			const char *name)
+                        const char *name)
 {
 	relais_pubkey *pub = NULL;
 	const char *line;
@@ -364,7 +365,7 @@ int relais_pubkey_load(relais_pubkey **out, relais_ctx *ctx, const char *path)
 }
 
 int relais_seckey_load(relais_seckey **out, relais_ctx *ctx, const char *path,
-		       relais_password_fn ask, void *ask_data)
+                       relais_password_fn ask, void *ask_data)
 {
 	unsigned char chk[crypto_generichash_BYTES];
 	relais_seckey *sec = NULL;
@@ -396,8 +397,8 @@ int relais_seckey_load(relais_seckey **out, relais_ctx *ctx, const char *path,
 	if (memcmp(sec->bin.kdf_alg, "Sc", 2) == 0) {
 		if (ask == NULL) {
 			rc = relais_fail(ctx, RELAIS_EPASSWORD,
-					 "%s: the key is encrypted and no password was given",
-					 path);
+			                 "%s: the key is encrypted and no password was given",
+			                 path);
 			goto out;
 		}
 		password = sodium_malloc(PASSWORD_MAX);
@@ -413,7 +414,7 @@ int relais_seckey_load(relais_seckey **out, relais_ctx *ctx, const char *path,
 		if (le64_load(sec->bin.memlimit_le) > (1ULL << 32) ||
 		    le64_load(sec->bin.opslimit_le) > (1ULL << 34)) {
 			rc = relais_fail(ctx, RELAIS_EFORMAT,
-					 "%s: the key's derivation cost is out of range", path);
+			                 "%s: the key's derivation cost is out of range", path);
 			goto out;
 		}
 		rc = kdf_xor(ctx, &sec->bin, password);
@@ -449,8 +450,8 @@ static int comment_ok(const char *c)
 }
 
 int relais_sign(char **out, size_t *out_len, relais_ctx *ctx, const relais_seckey *sec,
-		const void *msg, size_t msg_len, const char *untrusted_comment,
-		const char *trusted_comment)
+                const void *msg, size_t msg_len, const char *untrusted_comment,
+                const char *trusted_comment)
 {
 	unsigned char hash[crypto_generichash_BYTES_MAX];
 	unsigned char global[crypto_sign_BYTES];
@@ -481,18 +482,19 @@ int relais_sign(char **out, size_t *out_len, relais_ctx *ctx, const relais_secke
 	memcpy(gmsg + sizeof(sb.sig), trusted_comment, tlen);
 	crypto_sign_detached(global, NULL, gmsg, sizeof(sb.sig) + tlen, sec->bin.sk);
 
-	sodium_bin2base64(b64a, sizeof(b64a), (const unsigned char *)&sb, sizeof(sb), sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(b64a, sizeof(b64a), (const unsigned char *)&sb, sizeof(sb),
+	                  sodium_base64_VARIANT_ORIGINAL);
 	sodium_bin2base64(b64b, sizeof(b64b), global, sizeof(global),
-			  sodium_base64_VARIANT_ORIGINAL);
+	                  sodium_base64_VARIANT_ORIGINAL);
 	total = strlen(UNTRUSTED_PREFIX) + strlen(untrusted_comment) + strlen(TRUSTED_PREFIX) +
-		tlen + strlen(b64a) + strlen(b64b) + 5;
+	        tlen + strlen(b64a) + strlen(b64b) + 5;
 	text = malloc(total);
 	if (text == NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
 	n = snprintf(text, total, "%s%s\n%s\n%s%s\n%s\n", UNTRUSTED_PREFIX, untrusted_comment, b64a,
-		     TRUSTED_PREFIX, trusted_comment, b64b);
+	             TRUSTED_PREFIX, trusted_comment, b64b);
 	if (n < 0 || (size_t)n >= total) {
 		rc = relais_fail(ctx, RELAIS_ELIMIT, "signature text too long");
 		goto out;
@@ -554,7 +556,7 @@ static int b64_canonical(void *bin, size_t want, const char *b64, size_t b64_len
 }
 
 int relais_signature_key_id(relais_ctx *ctx, const char *sig, size_t sig_len,
-			    char out[RELAIS_KEYID_HEX])
+                            char out[RELAIS_KEYID_HEX])
 {
 	struct sig_lines sl;
 	struct sig_bin sb;
@@ -568,7 +570,7 @@ int relais_signature_key_id(relais_ctx *ctx, const char *sig, size_t sig_len,
 }
 
 int relais_verify(relais_ctx *ctx, const relais_pubkey *pub, const void *msg, size_t msg_len,
-		  const char *sig, size_t sig_len, char **trusted_out)
+                  const char *sig, size_t sig_len, char **trusted_out)
 {
 	unsigned char hash[crypto_generichash_BYTES_MAX];
 	unsigned char global[crypto_sign_BYTES];
@@ -590,14 +592,14 @@ int relais_verify(relais_ctx *ctx, const relais_pubkey *pub, const void *msg, si
 	}
 	if (memcmp(sb.alg, "ED", 2) != 0) {
 		return relais_fail(ctx, RELAIS_EFORMAT,
-				   "unsupported signature algorithm (relais expects prehashed "
-				   "Ed25519, \"ED\")");
+		                   "unsupported signature algorithm (relais expects prehashed "
+		                   "Ed25519, \"ED\")");
 	}
 	if (memcmp(sb.keynum, pub->bin.keynum, KEYNUM_BYTES) != 0) {
 		keyid_hex(sb.keynum, got_id);
 		relais_pubkey_id(pub, want_id);
-		return relais_fail(ctx, RELAIS_ESIGNATURE, "signed by another key (%s, expected %s)",
-				   got_id, want_id);
+		return relais_fail(ctx, RELAIS_ESIGNATURE,
+		                   "signed by another key (%s, expected %s)", got_id, want_id);
 	}
 	crypto_generichash(hash, sizeof(hash), msg, msg_len, NULL, 0);
 	if (crypto_sign_verify_detached(sb.sig, hash, sizeof(hash), pub->bin.pk) != 0) {
@@ -612,7 +614,8 @@ int relais_verify(relais_ctx *ctx, const relais_pubkey *pub, const void *msg, si
 	memcpy(gmsg, sb.sig, sizeof(sb.sig));
 	memcpy(gmsg + sizeof(sb.sig), tc, tlen);
 	if (crypto_sign_verify_detached(global, gmsg, sizeof(sb.sig) + tlen, pub->bin.pk) != 0) {
-		rc = relais_fail(ctx, RELAIS_ESIGNATURE, "trusted comment signature does not verify");
+		rc = relais_fail(ctx, RELAIS_ESIGNATURE,
+		                 "trusted comment signature does not verify");
 		goto out;
 	}
 	if (trusted_out != NULL) {

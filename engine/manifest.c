@@ -16,7 +16,8 @@ int relais_id_ok(const char *id)
 {
 	size_t i, n = strlen(id);
 
-	if (n == 0 || n > RELAIS_ID_MAX || !(islower((unsigned char)id[0]) || isdigit((unsigned char)id[0]))) {
+	if (n == 0 || n > RELAIS_ID_MAX ||
+	    !(islower((unsigned char)id[0]) || isdigit((unsigned char)id[0]))) {
 		return 0;
 	}
 	for (i = 0; i < n; i++) {
@@ -43,7 +44,8 @@ int relais_language_ok(const char *tag)
 			n = 0;
 			continue;
 		}
-		if (!isalnum((unsigned char)*p) || (part == 0 && !isalpha((unsigned char)*p)) || ++n > 8) {
+		if (!isalnum((unsigned char)*p) || (part == 0 && !isalpha((unsigned char)*p)) ||
+		    ++n > 8) {
 			return 0;
 		}
 	}
@@ -80,7 +82,7 @@ void relais_manifest_free(relais_manifest *m)
 
 /* Copies a string member; required ones must exist and be non-empty. */
 static int get_string(relais_ctx *ctx, char **out, const cJSON *obj, const char *key,
-		      const char *where, int required)
+                      const char *where, int required)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -90,7 +92,8 @@ static int get_string(relais_ctx *ctx, char **out, const cJSON *obj, const char 
 		return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	if (!cJSON_IsString(v) || v->valuestring == NULL) {
-		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s must be a string", where, key);
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s must be a string", where,
+		                   key);
 	}
 	if (required && v->valuestring[0] == '\0') {
 		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s is empty", where, key);
@@ -104,17 +107,19 @@ static int get_string(relais_ctx *ctx, char **out, const cJSON *obj, const char 
 
 /* Reads a non-negative integer member no greater than max. */
 static int get_uint(relais_ctx *ctx, uint64_t *out, const cJSON *obj, const char *key,
-		    const char *where, uint64_t min, uint64_t max)
+                    const char *where, uint64_t min, uint64_t max)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	double d;
 
 	if (!cJSON_IsNumber(v)) {
-		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s must be a number", where, key);
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s must be a number", where,
+		                   key);
 	}
 	d = v->valuedouble;
 	if (d < (double)min || d > (double)max || d != (double)(uint64_t)d) {
-		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s is out of range", where, key);
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s is out of range", where,
+		                   key);
 	}
 	*out = (uint64_t)d;
 	return 0;
@@ -152,7 +157,8 @@ static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 	int rc;
 
 	if (!cJSON_IsArray(units) || cJSON_GetArraySize(units) == 0) {
-		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: units must be a non-empty array");
+		return relais_fail(ctx, RELAIS_EFORMAT,
+		                   "manifest: units must be a non-empty array");
 	}
 	if (cJSON_GetArraySize(units) > RELAIS_MANIFEST_MAX_UNITS) {
 		return relais_fail(ctx, RELAIS_ELIMIT, "manifest: too many units");
@@ -170,7 +176,8 @@ static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 		(void)snprintf(where, sizeof(where), "units[%zu].", i);
 		m->n_units = ++i;
 		if (!cJSON_IsObject(u)) {
-			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s is not an object", where);
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s is not an object",
+			                   where);
 		}
 		if ((rc = get_string(ctx, &unit->id, u, "id", where, 1)) != 0 ||
 		    (rc = get_string(ctx, &unit->title, u, "title", where, 1)) != 0 ||
@@ -181,7 +188,8 @@ static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 		}
 		if (!relais_id_ok(unit->id)) {
 			free(type);
-			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %sid is not a valid id", where);
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %sid is not a valid id",
+			                   where);
 		}
 		if (strcmp(type, "lesson") == 0) {
 			unit->kind = RELAIS_UNIT_LESSON;
@@ -191,7 +199,8 @@ static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 		free(type);
 		if (unit->kind == 0) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "manifest: %stype must be \"lesson\" or \"quiz\"", where);
+			                   "manifest: %stype must be \"lesson\" or \"quiz\"",
+			                   where);
 		}
 		if (unit->kind == RELAIS_UNIT_QUIZ) {
 			if ((rc = get_uint(ctx, &pass, u, "pass_percent", where, 0, 100)) != 0) {
@@ -201,12 +210,12 @@ static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 		}
 		if (relais_manifest_entry(m, unit->path) == NULL) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "manifest: %spath names %s, which is not an entry", where,
-					   unit->path);
+			                   "manifest: %spath names %s, which is not an entry",
+			                   where, unit->path);
 		}
 		if (relais_manifest_unit(m, unit->id) != unit) {
-			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: unit id %s is used twice",
-					   unit->id);
+			return relais_fail(ctx, RELAIS_EFORMAT,
+			                   "manifest: unit id %s is used twice", unit->id);
 		}
 	}
 	return 0;
@@ -237,10 +246,12 @@ static int parse_entries(relais_ctx *ctx, relais_manifest *m, const cJSON *entri
 		(void)snprintf(where, sizeof(where), "entries[%zu].", i);
 		m->n_entries = ++i;
 		if (!cJSON_IsObject(e)) {
-			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s is not an object", where);
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s is not an object",
+			                   where);
 		}
 		if ((rc = get_string(ctx, &me->path, e, "path", where, 1)) != 0 ||
-		    (rc = get_uint(ctx, &me->size, e, "size", where, 0, RELAIS_ZIP_MAX_SIZE)) != 0 ||
+		    (rc = get_uint(ctx, &me->size, e, "size", where, 0, RELAIS_ZIP_MAX_SIZE)) !=
+		            0 ||
 		    (rc = get_string(ctx, &hex, e, "sha256", where, 1)) != 0) {
 			free(hex);
 			return rc;
@@ -249,20 +260,21 @@ static int parse_entries(relais_ctx *ctx, relais_manifest *m, const cJSON *entri
 		free(hex);
 		if (rc != 0) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "manifest: %ssha256 is not 64 lower-case hex digits", where);
+			                   "manifest: %ssha256 is not 64 lower-case hex digits",
+			                   where);
 		}
 		if (relais_zip_path_ok(me->path, &why) != 0) {
-			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: entry path %s %s", me->path,
-					   why);
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: entry path %s %s",
+			                   me->path, why);
 		}
 		if (strcmp(me->path, "manifest.json") == 0 ||
 		    strcmp(me->path, "manifest.json.minisig") == 0) {
-			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %spath %s is reserved", where,
-					   me->path);
+			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %spath %s is reserved",
+			                   where, me->path);
 		}
 		if (relais_manifest_entry(m, me->path) != me) {
-			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: entry %s is listed twice",
-					   me->path);
+			return relais_fail(ctx, RELAIS_EFORMAT,
+			                   "manifest: entry %s is listed twice", me->path);
 		}
 	}
 	return 0;
@@ -278,8 +290,8 @@ int relais_manifest_parse(relais_manifest **out, relais_ctx *ctx, const char *js
 
 	*out = NULL;
 	if (len > RELAIS_MANIFEST_MAX_BYTES) {
-		return relais_fail(ctx, RELAIS_ELIMIT, "manifest: %zu bytes, over the limit of %d", len,
-				   RELAIS_MANIFEST_MAX_BYTES);
+		return relais_fail(ctx, RELAIS_ELIMIT, "manifest: %zu bytes, over the limit of %d",
+		                   len, RELAIS_MANIFEST_MAX_BYTES);
 	}
 	root = cJSON_ParseWithLength(json, len);
 	if (root == NULL || !cJSON_IsObject(root)) {
@@ -296,8 +308,8 @@ int relais_manifest_parse(relais_manifest **out, relais_ctx *ctx, const char *js
 	}
 	if (v != RELAIS_MANIFEST_FORMAT) {
 		rc = relais_fail(ctx, RELAIS_EFORMAT,
-				 "manifest: format %llu is not supported (this relais reads %d)",
-				 (unsigned long long)v, RELAIS_MANIFEST_FORMAT);
+		                 "manifest: format %llu is not supported (this relais reads %d)",
+		                 (unsigned long long)v, RELAIS_MANIFEST_FORMAT);
 		goto out;
 	}
 	m->format = (int)v;
@@ -311,17 +323,19 @@ int relais_manifest_parse(relais_manifest **out, relais_ctx *ctx, const char *js
 	}
 	m->estimated_minutes = (unsigned)v;
 	if (!relais_id_ok(m->id)) {
-		rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: id %s is not a valid course id", m->id);
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: id %s is not a valid course id",
+		                 m->id);
 		goto out;
 	}
 	if (!relais_language_ok(m->language)) {
 		rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: language %s is not a BCP 47 tag",
-				 m->language);
+		                 m->language);
 		goto out;
 	}
 	authors = cJSON_GetObjectItemCaseSensitive(root, "authors");
 	if (!cJSON_IsArray(authors) || cJSON_GetArraySize(authors) > 100) {
-		rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: authors must be an array of strings");
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+		                 "manifest: authors must be an array of strings");
 		goto out;
 	}
 	m->authors = calloc((size_t)cJSON_GetArraySize(authors) + 1, sizeof(char *));
@@ -333,7 +347,7 @@ int relais_manifest_parse(relais_manifest **out, relais_ctx *ctx, const char *js
 	{
 		if (!cJSON_IsString(a) || strlen(a->valuestring) > TEXT_MAX) {
 			rc = relais_fail(ctx, RELAIS_EFORMAT,
-					 "manifest: authors must be an array of strings");
+			                 "manifest: authors must be an array of strings");
 			goto out;
 		}
 		m->authors[m->n_authors] = strdup(a->valuestring);
@@ -426,7 +440,7 @@ int relais_manifest_to_pretty_json(char **out, relais_ctx *ctx, const relais_man
 }
 
 const struct relais_manifest_entry *relais_manifest_entry(const relais_manifest *m,
-							  const char *path)
+                                                          const char *path)
 {
 	size_t i;
 

@@ -22,7 +22,7 @@
 #define VERSION_NEEDED 20
 #define FLAGS 0x0800 /* names are UTF-8 */
 #define DOS_TIME 0
-#define DOS_DATE 0x0021 /* 1980-01-01: no time stamps, so bundles are reproducible */
+#define DOS_DATE 0x0021           /* 1980-01-01: no time stamps, so bundles are reproducible */
 #define EXTERNAL_ATTR 0x81A40000u /* regular file, 0644 */
 #define CHUNK 65536
 
@@ -59,7 +59,7 @@ static uint32_t get32(const unsigned char *p)
 }
 
 int relais_zip_compress(unsigned char **out, size_t *out_len, int *method, uint32_t *crc,
-			const unsigned char *data, size_t len, int level)
+                        const unsigned char *data, size_t len, int level)
 {
 	unsigned char *buf = NULL;
 	z_stream zs;
@@ -122,7 +122,7 @@ static void local_header(unsigned char *h, const struct relais_zip_source *s, si
 }
 
 static void central_header(unsigned char *h, const struct relais_zip_source *s, size_t name_len,
-			   uint32_t offset)
+                           uint32_t offset)
 {
 	put32(h, CENTRAL_SIG);
 	put16(h + 4, VERSION_MADE_BY);
@@ -144,7 +144,7 @@ static void central_header(unsigned char *h, const struct relais_zip_source *s, 
 }
 
 int relais_zip_write(relais_ctx *ctx, const struct relais_zip_source *src, size_t n,
-		     relais_zip_write_fn write_fn, void *write_data)
+                     relais_zip_write_fn write_fn, void *write_data)
 {
 	unsigned char h[CENTRAL_LEN];
 	uint64_t offset = 0, cd_start, cd_size = 0;
@@ -154,7 +154,7 @@ int relais_zip_write(relais_ctx *ctx, const struct relais_zip_source *src, size_
 
 	if (n > RELAIS_ZIP_MAX_ENTRIES) {
 		return relais_fail(ctx, RELAIS_ELIMIT, "%zu entries, over the limit of %d", n,
-				   RELAIS_ZIP_MAX_ENTRIES);
+		                   RELAIS_ZIP_MAX_ENTRIES);
 	}
 	offsets = calloc(n ? n : 1, sizeof(*offsets));
 	if (offsets == NULL) {
@@ -163,7 +163,8 @@ int relais_zip_write(relais_ctx *ctx, const struct relais_zip_source *src, size_
 	for (i = 0; i < n; i++) {
 		name_len = strlen(src[i].name);
 		if (name_len > RELAIS_ZIP_MAX_NAME) {
-			rc = relais_fail(ctx, RELAIS_ELIMIT, "%s: entry name too long", src[i].name);
+			rc = relais_fail(ctx, RELAIS_ELIMIT, "%s: entry name too long",
+			                 src[i].name);
 			goto out;
 		}
 		if (offset + LOCAL_LEN + name_len + src[i].data_len > RELAIS_ZIP_MAX_SIZE) {
@@ -252,7 +253,8 @@ int relais_zip_path_ok(const char *name, const char **why)
 		size_t n = end ? (size_t)(end - seg) : strlen(seg);
 		if (n == 0) {
 			*why = "has an empty path component";
-		} else if ((n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.')) {
+		} else if ((n == 1 && seg[0] == '.') ||
+		           (n == 2 && seg[0] == '.' && seg[1] == '.')) {
 			*why = "contains . or ..";
 		}
 		if (end == NULL) {
@@ -272,7 +274,7 @@ static int cmp_names(const void *a, const void *b)
 
 /* Parses and checks the central directory in cd (cd_len bytes, n entries). */
 static int parse_central(relais_ctx *ctx, relais_zip *zip, const unsigned char *cd, size_t cd_len,
-			 uint64_t cd_offset)
+                         uint64_t cd_offset)
 {
 	const struct relais_zip_entry **sorted = NULL;
 	uint64_t expect_offset = 0;
@@ -287,21 +289,22 @@ static int parse_central(relais_ctx *ctx, relais_zip *zip, const unsigned char *
 		uint32_t ext;
 
 		if (cd_len - pos < CENTRAL_LEN || get32(h) != CENTRAL_SIG) {
-			return relais_fail(ctx, RELAIS_EFORMAT, "%s: central directory entry %zu is damaged",
-					   zip->path, i + 1);
+			return relais_fail(ctx, RELAIS_EFORMAT,
+			                   "%s: central directory entry %zu is damaged", zip->path,
+			                   i + 1);
 		}
 		name_len = get16(h + 28);
 		if (name_len == 0 || name_len > RELAIS_ZIP_MAX_NAME ||
 		    cd_len - pos - CENTRAL_LEN < name_len) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "%s: central directory entry %zu has a bad name length",
-					   zip->path, i + 1);
+			                   "%s: central directory entry %zu has a bad name length",
+			                   zip->path, i + 1);
 		}
 		memcpy(e->name, h + CENTRAL_LEN, name_len);
 		e->name[name_len] = '\0';
 		if (memchr(e->name, '\0', name_len) != NULL) {
-			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %zu has a NUL in its name",
-					   zip->path, i + 1);
+			return relais_fail(ctx, RELAIS_EFORMAT,
+			                   "%s: entry %zu has a NUL in its name", zip->path, i + 1);
 		}
 		e->method = (int)get16(h + 10);
 		e->crc32 = get32(h + 16);
@@ -310,21 +313,21 @@ static int parse_central(relais_ctx *ctx, relais_zip *zip, const unsigned char *
 		e->offset = get32(h + 42);
 		ext = get32(h + 38);
 		if ((ext >> 16 & 0170000) == 0120000) {
-			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is a symlink", zip->path,
-					   e->name);
+			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is a symlink",
+			                   zip->path, e->name);
 		}
 		if ((ext >> 16 & 0170000) == 0040000 || e->name[name_len - 1] == '/') {
 			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is a directory",
-					   zip->path, e->name);
+			                   zip->path, e->name);
 		}
 		if (relais_zip_path_ok(e->name, &why) != 0) {
 			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry path %s %s", zip->path,
-					   e->name, why);
+			                   e->name, why);
 		}
 		if (e->method != RELAIS_ZIP_STORE && e->method != RELAIS_ZIP_DEFLATE) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "%s: entry %s uses an unsupported compression method",
-					   zip->path, e->name);
+			                   "%s: entry %s uses an unsupported compression method",
+			                   zip->path, e->name);
 		}
 		if (get16(h + 4) != VERSION_MADE_BY || get16(h + 6) != VERSION_NEEDED ||
 		    get16(h + 8) != FLAGS || get16(h + 12) != DOS_TIME ||
@@ -332,20 +335,20 @@ static int parse_central(relais_ctx *ctx, relais_zip *zip, const unsigned char *
 		    get16(h + 34) != 0 || get16(h + 36) != 0 || ext != EXTERNAL_ATTR ||
 		    (e->method == RELAIS_ZIP_STORE && e->csize != e->size)) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "%s: entry %s has a damaged or non-canonical header",
-					   zip->path, e->name);
+			                   "%s: entry %s has a damaged or non-canonical header",
+			                   zip->path, e->name);
 		}
 		if (e->offset != expect_offset) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
-					   "%s: entry %s is not where the directory says", zip->path,
-					   e->name);
+			                   "%s: entry %s is not where the directory says",
+			                   zip->path, e->name);
 		}
 		expect_offset += (uint64_t)LOCAL_LEN + name_len + e->csize;
 		pos += CENTRAL_LEN + name_len;
 	}
 	if (pos != cd_len || expect_offset != cd_offset) {
 		return relais_fail(ctx, RELAIS_EFORMAT,
-				   "%s: the archive has bytes outside its entries", zip->path);
+		                   "%s: the archive has bytes outside its entries", zip->path);
 	}
 	/* Names must be unique: sort pointers and compare neighbours. */
 	sorted = malloc((zip->n ? zip->n : 1) * sizeof(*sorted));
@@ -359,7 +362,7 @@ static int parse_central(relais_ctx *ctx, relais_zip *zip, const unsigned char *
 	for (i = 1; i < zip->n; i++) {
 		if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
 			rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is present twice",
-					 zip->path, sorted[i]->name);
+			                 zip->path, sorted[i]->name);
 			break;
 		}
 	}
@@ -384,8 +387,8 @@ int relais_zip_open(relais_zip **out, relais_ctx *ctx, const char *path)
 	}
 	zip->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (zip->fd < 0) {
-		rc = relais_fail(ctx, errno == ENOENT ? RELAIS_ENOTFOUND : RELAIS_EIO, "%s: %s", path,
-				 strerror(errno));
+		rc = relais_fail(ctx, errno == ENOENT ? RELAIS_ENOTFOUND : RELAIS_EIO, "%s: %s",
+		                 path, strerror(errno));
 		goto out;
 	}
 	if (fstat(zip->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -405,7 +408,7 @@ int relais_zip_open(relais_zip **out, relais_ctx *ctx, const char *path)
 	if (size < END_LEN || pread_all(zip->fd, end, END_LEN, size - END_LEN) != 0 ||
 	    get32(end) != END_SIG) {
 		rc = relais_fail(ctx, RELAIS_EFORMAT,
-				 "%s: truncated (no end-of-archive record at the end)", path);
+		                 "%s: truncated (no end-of-archive record at the end)", path);
 		goto out;
 	}
 	zip->n = get16(end + 10);
@@ -496,14 +499,14 @@ static int check_local(relais_ctx *ctx, const relais_zip *zip, const struct rela
 	    get32(h + 22) != e->size || get16(h + 26) != name_len || get16(h + 28) != 0 ||
 	    memcmp(h + LOCAL_LEN, e->name, name_len) != 0) {
 		return relais_fail(ctx, RELAIS_EFORMAT,
-				   "%s: entry %s: local header does not match the directory",
-				   zip->path, e->name);
+		                   "%s: entry %s: local header does not match the directory",
+		                   zip->path, e->name);
 	}
 	return 0;
 }
 
 int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip_data_fn fn,
-		    void *fn_data)
+                    void *fn_data)
 {
 	const struct relais_zip_entry *e;
 	unsigned char *in = NULL, *outbuf = NULL;
@@ -541,7 +544,7 @@ int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip
 		size_t n = left < CHUNK ? (size_t)left : CHUNK;
 		if (pread_all(zip->fd, in, n, pos) != 0) {
 			rc = relais_fail(ctx, RELAIS_EIO, "%s: entry %s is cut short", zip->path,
-					 e->name);
+			                 e->name);
 			goto out;
 		}
 		pos += n;
@@ -562,8 +565,8 @@ int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip
 			size_t got;
 			if (done) {
 				rc = relais_fail(ctx, RELAIS_EFORMAT,
-						 "%s: entry %s has data after its end", zip->path,
-						 e->name);
+				                 "%s: entry %s has data after its end", zip->path,
+				                 e->name);
 				goto out;
 			}
 			zs.next_out = outbuf;
@@ -571,15 +574,15 @@ int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip
 			zrc = inflate(&zs, Z_NO_FLUSH);
 			if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
 				rc = relais_fail(ctx, RELAIS_EFORMAT,
-						 "%s: entry %s: compressed data is corrupt", zip->path,
-						 e->name);
+				                 "%s: entry %s: compressed data is corrupt",
+				                 zip->path, e->name);
 				goto out;
 			}
 			got = CHUNK - zs.avail_out;
 			if (produced + got > e->size) {
 				rc = relais_fail(ctx, RELAIS_ELIMIT,
-						 "%s: entry %s inflates past its declared size",
-						 zip->path, e->name);
+				                 "%s: entry %s inflates past its declared size",
+				                 zip->path, e->name);
 				goto out;
 			}
 			produced += got;
@@ -599,19 +602,20 @@ int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip
 		unsigned pad = (unsigned)zs.data_type & 7u;
 		if (!done || zs.avail_in != 0 || (pad > 0 && (last >> (8 - pad)) != 0)) {
 			rc = relais_fail(ctx, RELAIS_EFORMAT,
-					 "%s: entry %s: compressed data is truncated or padded",
-					 zip->path, e->name);
+			                 "%s: entry %s: compressed data is truncated or padded",
+			                 zip->path, e->name);
 			goto out;
 		}
 	}
 	if (produced != e->size) {
-		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is shorter than its declared size",
-				 zip->path, e->name);
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+		                 "%s: entry %s is shorter than its declared size", zip->path,
+		                 e->name);
 		goto out;
 	}
 	if (crc != e->crc32) {
-		rc = relais_fail(ctx, RELAIS_EHASH, "%s: entry %s fails its CRC-32 check", zip->path,
-				 e->name);
+		rc = relais_fail(ctx, RELAIS_EHASH, "%s: entry %s fails its CRC-32 check",
+		                 zip->path, e->name);
 		goto out;
 	}
 	rc = 0;

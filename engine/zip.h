@@ -49,12 +49,12 @@ typedef struct relais_zip relais_zip;
  * *out is NULL and the raw data is stored). Also computes the CRC-32.
  */
 int relais_zip_compress(unsigned char **out, size_t *out_len, int *method, uint32_t *crc,
-			const unsigned char *data, size_t len, int level);
+                        const unsigned char *data, size_t len, int level);
 
 /* Writes the entries, in order, as one archive through write_fn. */
 typedef int (*relais_zip_write_fn)(void *data, const void *buf, size_t len);
 int relais_zip_write(relais_ctx *ctx, const struct relais_zip_source *src, size_t n,
-		     relais_zip_write_fn write_fn, void *write_data);
+                     relais_zip_write_fn write_fn, void *write_data);
 
 /*
  * Opens an archive and checks its whole structure (every header field, that
@@ -79,7 +79,7 @@ long relais_zip_find(const relais_zip *zip, const char *name);
  */
 typedef int (*relais_zip_data_fn)(void *data, const unsigned char *buf, size_t len);
 int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip_data_fn fn,
-		    void *fn_data);
+                    void *fn_data);
 
 /* Checks that an entry path is relative, normalised and safe. Returns 0 or -1 and a reason. */
 int relais_zip_path_ok(const char *name, const char **why);

@@ -21,9 +21,9 @@
 struct loader {
 	relais_ctx *ctx;
 	relais_diag *diag;
-	const char *src;    /* the course folder as given */
+	const char *src;          /* the course folder as given */
 	char json_name[PATH_LEN]; /* "<src>/course.json" */
-	const char *json;   /* its text, to find line numbers */
+	const char *json;         /* its text, to find line numbers */
 	size_t json_len;
 	size_t max_media;
 	relais_course *c;
@@ -209,8 +209,8 @@ static int add_entry(relais_course *c, const char *path, unsigned char *data, si
  * against (file, line). Returns 1 and the data, or 0 after a problem.
  */
 static int read_course_file(struct loader *L, const char *rel, const char *shown, size_t max,
-			    const char *file, unsigned line, const char *what, char **data,
-			    size_t *len)
+                            const char *file, unsigned line, const char *what, char **data,
+                            size_t *len)
 {
 	char full[PATH_LEN];
 	struct stat st;
@@ -228,7 +228,7 @@ static int read_course_file(struct loader *L, const char *rel, const char *shown
 	}
 	if (S_ISLNK(st.st_mode)) {
 		PROBLEM(L, file, line, "%s %s is a symlink; bundles hold regular files only", what,
-			shown);
+		        shown);
 		return 0;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -237,7 +237,7 @@ static int read_course_file(struct loader *L, const char *rel, const char *shown
 	}
 	if ((unsigned long long)st.st_size > max) {
 		PROBLEM(L, file, line, "%s %s is %lld bytes, over the limit of %zu", what, shown,
-			(long long)st.st_size, max);
+		        (long long)st.st_size, max);
 		return 0;
 	}
 	rc = relais_file_read(data, len, L->ctx, full, max);
@@ -264,7 +264,7 @@ static int swap_ext(char *out, size_t size, const char *path, const char *from, 
 
 /* Checks a lesson's links and images; carries the files they name into the bundle. */
 static void check_links(struct loader *L, const char *lesson, const char *lesson_file,
-			const struct relais_md_link *links, size_t n)
+                        const struct relais_md_link *links, size_t n)
 {
 	char decoded[PATH_LEN], rel[PATH_LEN];
 	const char *why;
@@ -281,9 +281,9 @@ static void check_links(struct loader *L, const char *lesson, const char *lesson
 			if (l->is_image && strncmp(l->target, "data:", 5) != 0) {
 				/* Learners are offline: a remote picture would not show. */
 				PROBLEM(L, lesson_file, l->line,
-					"image %s is not in the course folder (learners are "
-					"offline)",
-					l->target);
+				        "image %s is not in the course folder (learners are "
+				        "offline)",
+				        l->target);
 			}
 			continue;
 		}
@@ -293,7 +293,7 @@ static void check_links(struct loader *L, const char *lesson, const char *lesson
 		if (resolve(rel, sizeof(rel), lesson, decoded) != 0 ||
 		    relais_zip_path_ok(rel, &why) != 0) {
 			PROBLEM(L, lesson_file, l->line, "%s %s leaves the course folder", what,
-				l->target);
+			        l->target);
 			continue;
 		}
 		for (k = 0; k < L->c->m->n_units; k++) {
@@ -310,15 +310,15 @@ static void check_links(struct loader *L, const char *lesson, const char *lesson
 		}
 		if (strlen(rel) > 3 && strcmp(rel + strlen(rel) - 3, ".md") == 0) {
 			PROBLEM(L, lesson_file, l->line,
-				"link to %s: not a lesson of this course (add it to course.json)",
-				l->target);
+			        "link to %s: not a lesson of this course (add it to course.json)",
+			        l->target);
 			continue;
 		}
 		if (find_entry(L->c, rel) != NULL) {
 			continue; /* already carried */
 		}
 		if (!read_course_file(L, rel, l->target, L->max_media, lesson_file, l->line,
-				      l->is_image ? "image" : "linked file", &data, &len)) {
+		                      l->is_image ? "image" : "linked file", &data, &len)) {
 			continue;
 		}
 		if (add_entry(L->c, rel, (unsigned char *)data, len) != 0) {
@@ -328,7 +328,7 @@ static void check_links(struct loader *L, const char *lesson, const char *lesson
 }
 
 static void load_lesson(struct loader *L, struct relais_unit *u, const char *src_rel,
-			unsigned json_line_no)
+                        unsigned json_line_no)
 {
 	char file[PATH_LEN], out_path[PATH_LEN];
 	struct relais_md_link *links = NULL;
@@ -340,7 +340,7 @@ static void load_lesson(struct loader *L, struct relais_unit *u, const char *src
 		return;
 	}
 	if (!read_course_file(L, src_rel, src_rel, RELAIS_LESSON_MAX, L->json_name, json_line_no,
-			      "lesson", &text, &len)) {
+	                      "lesson", &text, &len)) {
 		return;
 	}
 	(void)join(file, sizeof(file), L->src, src_rel);
@@ -368,7 +368,7 @@ out:
 }
 
 static void load_quiz(struct loader *L, struct relais_unit *u, const char *src_rel,
-		      unsigned json_line_no)
+                      unsigned json_line_no)
 {
 	char file[PATH_LEN], out_path[PATH_LEN];
 	char *text = NULL, *json = NULL;
@@ -379,8 +379,8 @@ static void load_quiz(struct loader *L, struct relais_unit *u, const char *src_r
 		PROBLEM(L, L->json_name, json_line_no, "quiz %s must be a .gift file", src_rel);
 		return;
 	}
-	if (!read_course_file(L, src_rel, src_rel, RELAIS_GIFT_MAX_BYTES, L->json_name, json_line_no,
-			      "quiz", &text, &len)) {
+	if (!read_course_file(L, src_rel, src_rel, RELAIS_GIFT_MAX_BYTES, L->json_name,
+	                      json_line_no, "quiz", &text, &len)) {
 		return;
 	}
 	(void)join(file, sizeof(file), L->src, src_rel);
@@ -412,7 +412,7 @@ static int known_key(const char *key, const char *const *keys)
 
 /* A string member: returns a copy, or NULL after reporting a problem. */
 static char *string_member(struct loader *L, const cJSON *obj, const char *key, int required,
-			   const char *where)
+                           const char *where)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	char *s;
@@ -420,8 +420,8 @@ static char *string_member(struct loader *L, const cJSON *obj, const char *key, 
 	if (v == NULL && !required) {
 		s = strdup("");
 	} else if (!cJSON_IsString(v) || (required && v->valuestring[0] == '\0')) {
-		PROBLEM(L, L->json_name, json_line(L, key), "%s%s must be a non-empty string", where,
-			key);
+		PROBLEM(L, L->json_name, json_line(L, key), "%s%s must be a non-empty string",
+		        where, key);
 		return NULL;
 	} else {
 		s = strdup(v->valuestring);
@@ -434,7 +434,7 @@ static char *string_member(struct loader *L, const cJSON *obj, const char *key, 
 
 /* An integer member in [min, max]; returns 0 and sets *out, or -1 after a problem. */
 static int int_member(struct loader *L, const cJSON *obj, const char *key, long long min,
-		      long long max, long long dflt, long long *out, unsigned line)
+                      long long max, long long dflt, long long *out, unsigned line)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -445,7 +445,7 @@ static int int_member(struct loader *L, const cJSON *obj, const char *key, long 
 	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
 	    v->valuedouble < (double)min || v->valuedouble > (double)max) {
 		PROBLEM(L, L->json_name, line ? line : json_line(L, key),
-			"%s must be an integer from %lld to %lld", key, min, max);
+		        "%s must be an integer from %lld to %lld", key, min, max);
 		return -1;
 	}
 	*out = (long long)v->valuedouble;
@@ -454,8 +454,8 @@ static int int_member(struct loader *L, const cJSON *obj, const char *key, long 
 
 static void load_units(struct loader *L, const cJSON *units)
 {
-	static const char *const unit_keys[] = {"id", "title", "lesson", "quiz", "pass_percent",
-						NULL};
+	static const char *const unit_keys[] = {"id",   "title",        "lesson",
+	                                        "quiz", "pass_percent", NULL};
 	relais_manifest *m = L->c->m;
 	const cJSON *u, *k;
 	size_t i = 0;
@@ -466,7 +466,7 @@ static void load_units(struct loader *L, const cJSON *units)
 	}
 	if (cJSON_GetArraySize(units) > RELAIS_MANIFEST_MAX_UNITS) {
 		PROBLEM(L, L->json_name, json_line(L, "units"), "more than %d units",
-			RELAIS_MANIFEST_MAX_UNITS);
+		        RELAIS_MANIFEST_MAX_UNITS);
 		return;
 	}
 	m->units = calloc((size_t)cJSON_GetArraySize(units), sizeof(*m->units));
@@ -490,7 +490,7 @@ static void load_units(struct loader *L, const cJSON *units)
 		m->n_units = ++i;
 		if (!cJSON_IsObject(u)) {
 			PROBLEM(L, L->json_name, json_line(L, "units"), "%s must be an object",
-				where);
+			        where);
 			continue;
 		}
 		line = json_line(L, "units");
@@ -498,7 +498,8 @@ static void load_units(struct loader *L, const cJSON *units)
 			/* The nth unit with this id is at the nth place it is written. */
 			size_t same = 0;
 			for (j = 0; j + 1 < i; j++) {
-				same += m->units[j].id && strcmp(m->units[j].id, id->valuestring) == 0;
+				same += m->units[j].id &&
+				        strcmp(m->units[j].id, id->valuestring) == 0;
 			}
 			line = json_line_nth(L, id->valuestring, same);
 		}
@@ -506,8 +507,8 @@ static void load_units(struct loader *L, const cJSON *units)
 		{
 			if (!known_key(k->string, unit_keys)) {
 				PROBLEM(L, L->json_name, json_line(L, k->string),
-					"unit %s: unknown field \"%s\"",
-					cJSON_IsString(id) ? id->valuestring : where, k->string);
+				        "unit %s: unknown field \"%s\"",
+				        cJSON_IsString(id) ? id->valuestring : where, k->string);
 			}
 		}
 		unit->id = string_member(L, u, "id", 1, where);
@@ -517,24 +518,25 @@ static void load_units(struct loader *L, const cJSON *units)
 		}
 		if (!relais_id_ok(unit->id)) {
 			PROBLEM(L, L->json_name, line,
-				"unit id \"%s\" must be 1-64 lower-case letters, digits, dots or "
-				"dashes",
-				unit->id);
+			        "unit id \"%s\" must be 1-64 lower-case letters, digits, dots or "
+			        "dashes",
+			        unit->id);
 		}
 		for (j = 0; j + 1 < i; j++) {
 			if (m->units[j].id && strcmp(m->units[j].id, unit->id) == 0) {
 				PROBLEM(L, L->json_name, line, "unit id \"%s\" is used twice",
-					unit->id);
+				        unit->id);
 			}
 		}
 		if ((lesson != NULL) == (quiz != NULL)) {
 			PROBLEM(L, L->json_name, line,
-				"unit %s must have exactly one of \"lesson\" or \"quiz\"", unit->id);
+			        "unit %s must have exactly one of \"lesson\" or \"quiz\"",
+			        unit->id);
 			continue;
 		}
 		if (!cJSON_IsString(lesson ? lesson : quiz)) {
 			PROBLEM(L, L->json_name, line, "unit %s: \"%s\" must be a file path",
-				unit->id, lesson ? "lesson" : "quiz");
+			        unit->id, lesson ? "lesson" : "quiz");
 			continue;
 		}
 		unit->kind = lesson ? RELAIS_UNIT_LESSON : RELAIS_UNIT_QUIZ;
@@ -543,7 +545,7 @@ static void load_units(struct loader *L, const cJSON *units)
 		}
 		if (lesson && cJSON_GetObjectItemCaseSensitive(u, "pass_percent") != NULL) {
 			PROBLEM(L, L->json_name, line, "unit %s: pass_percent is for quizzes only",
-				unit->id);
+			        unit->id);
 		}
 		/* Until loaded, path holds the source path, normalised; lessons get
 		 * their rendered name now so links between lessons resolve. */
@@ -558,8 +560,9 @@ static void load_units(struct loader *L, const cJSON *units)
 			if (resolve(rel, sizeof(rel), "", p) != 0 ||
 			    relais_zip_path_ok(rel, &why) != 0) {
 				PROBLEM(L, L->json_name, json_line(L, p),
-					"unit %s: %s leaves the course folder or is not a safe path",
-					unit->id, p);
+				        "unit %s: %s leaves the course folder or is not a safe "
+				        "path",
+				        unit->id, p);
 				unit->kind = 0;
 				continue;
 			}
@@ -577,7 +580,8 @@ static void load_units(struct loader *L, const cJSON *units)
 	for (i = 0; i < m->n_units && !L->fatal; i++) {
 		struct relais_unit *unit = &m->units[i];
 		const cJSON *uj = cJSON_GetArrayItem(units, (int)i);
-		const cJSON *src = cJSON_GetObjectItemCaseSensitive(uj, unit->kind == RELAIS_UNIT_LESSON ? "lesson" : "quiz");
+		const cJSON *src = cJSON_GetObjectItemCaseSensitive(
+		        uj, unit->kind == RELAIS_UNIT_LESSON ? "lesson" : "quiz");
 		char rel[PATH_LEN];
 
 		if (unit->kind == 0 || unit->path == NULL || !cJSON_IsString(src) ||
@@ -595,8 +599,8 @@ static void load_units(struct loader *L, const cJSON *units)
 static void load_metadata(struct loader *L, const cJSON *root)
 {
 	static const char *const keys[] = {"id",      "version", "language",          "title",
-					   "summary", "authors", "estimated_minutes", "units",
-					   NULL};
+	                                   "summary", "authors", "estimated_minutes", "units",
+	                                   NULL};
 	relais_manifest *m = L->c->m;
 	const cJSON *k, *authors;
 	long long v;
@@ -605,14 +609,14 @@ static void load_metadata(struct loader *L, const cJSON *root)
 	{
 		if (!known_key(k->string, keys)) {
 			PROBLEM(L, L->json_name, json_line(L, k->string), "unknown field \"%s\"",
-				k->string);
+			        k->string);
 		}
 	}
 	m->format = RELAIS_MANIFEST_FORMAT;
 	m->id = string_member(L, root, "id", 1, "");
 	if (m->id && !relais_id_ok(m->id)) {
 		PROBLEM(L, L->json_name, json_line(L, "id"),
-			"id \"%s\" must be 1-64 lower-case letters, digits, dots or dashes", m->id);
+		        "id \"%s\" must be 1-64 lower-case letters, digits, dots or dashes", m->id);
 	}
 	if (int_member(L, root, "version", 1, 1LL << 53, -1, &v, 0) == 0) {
 		m->version = (uint64_t)v;
@@ -620,8 +624,8 @@ static void load_metadata(struct loader *L, const cJSON *root)
 	m->language = string_member(L, root, "language", 1, "");
 	if (m->language && !relais_language_ok(m->language)) {
 		PROBLEM(L, L->json_name, json_line(L, "language"),
-			"language \"%s\" is not a BCP 47 tag such as \"fr\" or \"en-GB\"",
-			m->language);
+		        "language \"%s\" is not a BCP 47 tag such as \"fr\" or \"en-GB\"",
+		        m->language);
 	}
 	m->title = string_member(L, root, "title", 1, "");
 	m->summary = string_member(L, root, "summary", 0, "");
@@ -638,9 +642,10 @@ static void load_metadata(struct loader *L, const cJSON *root)
 		}
 		if (!ok) {
 			PROBLEM(L, L->json_name, json_line(L, "authors"),
-				"authors must be a list of names");
+			        "authors must be a list of names");
 		} else {
-			m->authors = calloc((size_t)cJSON_GetArraySize(authors) + 1, sizeof(char *));
+			m->authors =
+			        calloc((size_t)cJSON_GetArraySize(authors) + 1, sizeof(char *));
 			if (m->authors == NULL) {
 				L->fatal = RELAIS_ENOMEM;
 				return;
@@ -655,8 +660,8 @@ static void load_metadata(struct loader *L, const cJSON *root)
 	}
 }
 
-int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag,
-		       const char *src_dir, const struct relais_course_options *opt)
+int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag, const char *src_dir,
+                       const struct relais_course_options *opt)
 {
 	struct loader L;
 	char *json = NULL;
@@ -681,8 +686,8 @@ int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag,
 	}
 	if (rc != 0) {
 		PROBLEM(&L, L.json_name, 0, "%s",
-			rc == RELAIS_ENOTFOUND ? "missing (every course folder needs one)"
-					       : relais_errmsg(ctx));
+		        rc == RELAIS_ENOTFOUND ? "missing (every course folder needs one)"
+		                               : relais_errmsg(ctx));
 		rc = RELAIS_EFORMAT;
 		goto out;
 	}
@@ -691,7 +696,7 @@ int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag,
 	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (root == NULL || !cJSON_IsObject(root)) {
 		PROBLEM(&L, L.json_name, root ? 1 : line_of(json, len, end ? end : json),
-			root ? "must hold a JSON object" : "not valid JSON here");
+		        root ? "must hold a JSON object" : "not valid JSON here");
 		rc = RELAIS_EFORMAT;
 		goto out;
 	}
@@ -718,7 +723,7 @@ int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag,
 out:
 	if (rc == RELAIS_EFORMAT) {
 		relais_fail(ctx, rc, "%zu problem%s in %s", relais_diag_count(diag) - before,
-			    relais_diag_count(diag) - before == 1 ? "" : "s", src_dir);
+		            relais_diag_count(diag) - before == 1 ? "" : "s", src_dir);
 	}
 	relais_course_free(L.c);
 	cJSON_Delete(root);

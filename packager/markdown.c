@@ -162,7 +162,8 @@ static int rewrite_lesson_links(struct out *o)
 			free(r.data);
 			return RELAIS_ENOMEM;
 		}
-		if (relais_link_is_local(val) && path_end - v > 3 && memcmp(path_end - 3, ".md", 3) == 0) {
+		if (relais_link_is_local(val) && path_end - v > 3 &&
+		    memcmp(path_end - 3, ".md", 3) == 0) {
 			out_put(&r, v, (size_t)(path_end - 3 - v));
 			out_put(&r, ".html", 5);
 			out_put(&r, path_end, (size_t)(close - path_end));
@@ -183,7 +184,7 @@ static int rewrite_lesson_links(struct out *o)
 }
 
 int relais_markdown_render(char **html, size_t *html_len, struct relais_md_link **links,
-			   size_t *n_links, const char *text, size_t len)
+                           size_t *n_links, const char *text, size_t len)
 {
 	struct collect c = {.doc = text, .doc_len = len};
 	struct out o = {0};

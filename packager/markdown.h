@@ -18,7 +18,7 @@ struct relais_md_link {
  * belong to the caller.
  */
 int relais_markdown_render(char **html, size_t *html_len, struct relais_md_link **links,
-			   size_t *n_links, const char *text, size_t len);
+                           size_t *n_links, const char *text, size_t len);
 
 void relais_markdown_links_free(struct relais_md_link *links, size_t n);
 

@@ -40,7 +40,7 @@ static void *pack_worker(void *arg)
 		struct packed *p = &job->items[i];
 		crypto_hash_sha256(p->sha256, p->src->data, p->src->len);
 		p->rc = relais_zip_compress(&p->deflated, &p->deflated_len, &p->method, &p->crc,
-					    p->src->data, p->src->len, job->level);
+		                            p->src->data, p->src->len, job->level);
 	}
 	return NULL;
 }
@@ -77,7 +77,7 @@ static void compress_all(struct packed *items, size_t n, int threads, int level)
 }
 
 static void fill_source(struct relais_zip_source *s, const char *name, const struct packed *p,
-			const unsigned char *raw, size_t raw_len)
+                        const unsigned char *raw, size_t raw_len)
 {
 	s->name = name;
 	s->method = p->method;
@@ -88,7 +88,7 @@ static void fill_source(struct relais_zip_source *s, const char *name, const str
 }
 
 int relais_course_pack(relais_ctx *ctx, const relais_course *c, const relais_seckey *key,
-		       const char *out_path, const struct relais_course_options *opt)
+                       const char *out_path, const struct relais_course_options *opt)
 {
 	struct course_entry head[2] = {{0}};
 	struct relais_zip_source *src = NULL;
@@ -121,7 +121,8 @@ int relais_course_pack(relais_ctx *ctx, const relais_course *c, const relais_sec
 	m->n_entries = c->n_entries;
 	for (i = 0; i < c->n_entries; i++) {
 		if (items[i].rc != 0) {
-			rc = relais_fail(ctx, items[i].rc, "%s: cannot compress", items[i].src->path);
+			rc = relais_fail(ctx, items[i].rc, "%s: cannot compress",
+			                 items[i].src->path);
 			goto out;
 		}
 		m->entries[i].path = items[i].src->path; /* borrowed; unset below */
@@ -133,9 +134,9 @@ int relais_course_pack(relais_ctx *ctx, const relais_course *c, const relais_sec
 		goto out;
 	}
 	(void)snprintf(trusted, sizeof(trusted), "relais %s %llu", m->id,
-		       (unsigned long long)m->version);
+	               (unsigned long long)m->version);
 	rc = relais_sign(&sig, &sig_len, ctx, key, manifest, manifest_len,
-			 RELAIS_BUNDLE_UNTRUSTED_COMMENT, trusted);
+	                 RELAIS_BUNDLE_UNTRUSTED_COMMENT, trusted);
 	if (rc != 0) {
 		goto out;
 	}
@@ -148,7 +149,7 @@ int relais_course_pack(relais_ctx *ctx, const relais_course *c, const relais_sec
 	for (i = 0; i < 2; i++) {
 		meta[i].src = &head[i];
 		rc = relais_zip_compress(&meta[i].deflated, &meta[i].deflated_len, &meta[i].method,
-					 &meta[i].crc, head[i].data, head[i].len, level);
+		                         &meta[i].crc, head[i].data, head[i].len, level);
 		if (rc != 0) {
 			rc = relais_fail(ctx, rc, "cannot compress the manifest");
 			goto out;
@@ -157,7 +158,7 @@ int relais_course_pack(relais_ctx *ctx, const relais_course *c, const relais_sec
 	}
 	for (i = 0; i < c->n_entries; i++) {
 		fill_source(&src[i + 2], items[i].src->path, &items[i], items[i].src->data,
-			    items[i].src->len);
+		            items[i].src->len);
 	}
 	rc = relais_atomic_open(&af, ctx, out_path, 0644);
 	if (rc != 0) {

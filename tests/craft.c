@@ -74,37 +74,37 @@ void craft_write(const char *dir, const char *rel, const char *text)
 void craft_course(const char *dir)
 {
 	craft_write(dir, "course.json",
-		    "{\n"
-		    "  \"id\": \"field-safety\",\n"
-		    "  \"version\": 3,\n"
-		    "  \"language\": \"en\",\n"
-		    "  \"title\": \"Field safety\",\n"
-		    "  \"summary\": \"Staying safe on a field posting.\",\n"
-		    "  \"authors\": [\"Training unit\"],\n"
-		    "  \"estimated_minutes\": 20,\n"
-		    "  \"units\": [\n"
-		    "    {\"id\": \"arrive\", \"title\": \"Arriving\", \"lesson\": "
-		    "\"lessons/arrive.md\"},\n"
-		    "    {\"id\": \"stay\", \"title\": \"Staying\", \"lesson\": "
-		    "\"lessons/stay.md\"},\n"
-		    "    {\"id\": \"check\", \"title\": \"Check\", \"quiz\": \"quiz/check.gift\", "
-		    "\"pass_percent\": 50}\n"
-		    "  ]\n"
-		    "}\n");
+	            "{\n"
+	            "  \"id\": \"field-safety\",\n"
+	            "  \"version\": 3,\n"
+	            "  \"language\": \"en\",\n"
+	            "  \"title\": \"Field safety\",\n"
+	            "  \"summary\": \"Staying safe on a field posting.\",\n"
+	            "  \"authors\": [\"Training unit\"],\n"
+	            "  \"estimated_minutes\": 20,\n"
+	            "  \"units\": [\n"
+	            "    {\"id\": \"arrive\", \"title\": \"Arriving\", \"lesson\": "
+	            "\"lessons/arrive.md\"},\n"
+	            "    {\"id\": \"stay\", \"title\": \"Staying\", \"lesson\": "
+	            "\"lessons/stay.md\"},\n"
+	            "    {\"id\": \"check\", \"title\": \"Check\", \"quiz\": \"quiz/check.gift\", "
+	            "\"pass_percent\": 50}\n"
+	            "  ]\n"
+	            "}\n");
 	craft_write(dir, "lessons/arrive.md",
-		    "# Arriving\n\nRegister with the embassy on the first day.\n\n"
-		    "![Map of the district](../media/map.svg)\n\n"
-		    "Then read [the next lesson](stay.md).\n\n"
-		    "| Day | Task |\n|---|---|\n| 1 | Register |\n");
+	            "# Arriving\n\nRegister with the embassy on the first day.\n\n"
+	            "![Map of the district](../media/map.svg)\n\n"
+	            "Then read [the next lesson](stay.md).\n\n"
+	            "| Day | Task |\n|---|---|\n| 1 | Register |\n");
 	craft_write(dir, "lessons/stay.md",
-		    "# Staying\n\nKeep your contact details current.\n\n"
-		    "Back to [arriving](arrive.md#top).\n");
+	            "# Staying\n\nKeep your contact details current.\n\n"
+	            "Back to [arriving](arrive.md#top).\n");
 	craft_write(dir, "media/map.svg",
-		    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\">"
-		    "<title>Map</title><rect width=\"10\" height=\"10\"/></svg>\n");
+	            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\">"
+	            "<title>Map</title><rect width=\"10\" height=\"10\"/></svg>\n");
 	craft_write(dir, "quiz/check.gift",
-		    "::Register:: You register with the embassy on the first day. {T}\n\n"
-		    "::Contact:: What do you keep current? {=contact details ~your car}\n");
+	            "::Register:: You register with the embassy on the first day. {T}\n\n"
+	            "::Contact:: What do you keep current? {=contact details ~your car}\n");
 }
 
 unsigned char *craft_slurp(const char *path, size_t *len)
@@ -137,16 +137,17 @@ static char *manifest_for(const struct craft_entry *e, size_t n)
 	const char *sep = "";
 
 	assert(out != NULL);
-	len += (size_t)snprintf(out + len, cap - len,
-				"{\"format\":1,\"id\":\"crafted\",\"version\":1,\"title\":\"Crafted\","
-				"\"language\":\"en\",\"summary\":\"\",\"authors\":[],"
-				"\"estimated_minutes\":0,\"units\":[");
+	len += (size_t)snprintf(
+	        out + len, cap - len,
+	        "{\"format\":1,\"id\":\"crafted\",\"version\":1,\"title\":\"Crafted\","
+	        "\"language\":\"en\",\"summary\":\"\",\"authors\":[],"
+	        "\"estimated_minutes\":0,\"units\":[");
 	for (i = 0; i < n; i++) {
 		if (e[i].in_manifest) {
 			len += (size_t)snprintf(out + len, cap - len,
-						"{\"id\":\"u\",\"title\":\"U\",\"type\":\"lesson\","
-						"\"path\":\"%s\"}",
-						e[i].name);
+			                        "{\"id\":\"u\",\"title\":\"U\",\"type\":\"lesson\","
+			                        "\"path\":\"%s\"}",
+			                        e[i].name);
 			break;
 		}
 	}
@@ -161,20 +162,18 @@ static char *manifest_for(const struct craft_entry *e, size_t n)
 		for (k = 0; k < 32; k++) {
 			snprintf(hex + 2 * k, 3, "%02x", sha[k]);
 		}
-		len += (size_t)snprintf(out + len, cap - len,
-					"%s{\"path\":\"%s\",\"size\":%zu,\"sha256\":\"%s\"}", sep,
-					e[i].name,
-					e[i].declared_size >= 0 ? (size_t)e[i].declared_size
-								: e[i].len,
-					hex);
+		len += (size_t)snprintf(
+		        out + len, cap - len, "%s{\"path\":\"%s\",\"size\":%zu,\"sha256\":\"%s\"}",
+		        sep, e[i].name,
+		        e[i].declared_size >= 0 ? (size_t)e[i].declared_size : e[i].len, hex);
 		sep = ",";
 	}
 	snprintf(out + len, cap - len, "]}");
 	return out;
 }
 
-void craft_bundle(const char *path, const relais_seckey *key, const struct craft_entry *e,
-		  size_t n, const char *manifest_override, int sign)
+void craft_bundle(const char *path, const relais_seckey *key, const struct craft_entry *e, size_t n,
+                  const char *manifest_override, int sign)
 {
 	struct relais_zip_source *src = calloc(n + 2, sizeof(*src));
 	unsigned char **bufs = calloc(n + 2, sizeof(*bufs));
@@ -186,11 +185,11 @@ void craft_bundle(const char *path, const relais_seckey *key, const struct craft
 	assert(src && bufs && manifest);
 	if (sign == 2) {
 		sig = strdup("untrusted comment: relais bundle signature\nRUQ!!notbase64\n"
-			     "trusted comment: relais crafted 1\nAAAA\n");
+		             "trusted comment: relais crafted 1\nAAAA\n");
 		sig_len = strlen(sig);
 	} else if (sign) {
 		assert(relais_sign(&sig, &sig_len, NULL, key, manifest, strlen(manifest),
-				   RELAIS_BUNDLE_UNTRUSTED_COMMENT, "relais crafted 1") == 0);
+		                   RELAIS_BUNDLE_UNTRUSTED_COMMENT, "relais crafted 1") == 0);
 	}
 	for (i = 0; i < n + 2; i++) {
 		const void *data;
@@ -219,7 +218,7 @@ void craft_bundle(const char *path, const relais_seckey *key, const struct craft
 		}
 		src[m].name = name;
 		assert(relais_zip_compress(&bufs[m], &src[m].data_len, &src[m].method,
-					   &src[m].crc32, data, len, 6) == 0);
+		                           &src[m].crc32, data, len, 6) == 0);
 		src[m].data = bufs[m] ? bufs[m] : data;
 		if (bufs[m] == NULL) {
 			src[m].data_len = len;

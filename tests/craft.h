@@ -36,11 +36,11 @@ struct craft_entry {
 /*
  * Writes a bundle at path: manifest.json listing the entries marked
  * in_manifest (with their true size and SHA-256), its signature by key
- * (none when sign is 0, a garbled one when 2), then the entries marked in_archive in the given order.
- * manifest_override, when not NULL, replaces the manifest text.
+ * (none when sign is 0, a garbled one when 2), then the entries marked in_archive in the given
+ * order. manifest_override, when not NULL, replaces the manifest text.
  */
-void craft_bundle(const char *path, const relais_seckey *key, const struct craft_entry *e,
-		  size_t n, const char *manifest_override, int sign);
+void craft_bundle(const char *path, const relais_seckey *key, const struct craft_entry *e, size_t n,
+                  const char *manifest_override, int sign);
 
 /* Offset of the central directory record for entry `name` in a ZIP file image. */
 size_t craft_central_offset(const unsigned char *zip, size_t len, const char *name);

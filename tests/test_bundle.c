@@ -82,7 +82,7 @@ static void expect_failure(struct fixture *f, const char *path, int status, cons
 
 	if (rc != status || strstr(relais_errmsg(f->ctx), words) == NULL) {
 		fail_msg("expected status %d with \"%s\", got %d: %s", status, words, rc,
-			 relais_errmsg(f->ctx));
+		         relais_errmsg(f->ctx));
 	}
 	assert_null(strchr(relais_errmsg(f->ctx), '\n'));
 }
@@ -121,8 +121,7 @@ static void good_bundle_reads_in_place(void **state)
 	assert_non_null(strstr((char *)data, "<title>Map</title>"));
 	free(data);
 
-	assert_int_equal(relais_bundle_read(&data, &len, f->ctx, b, "nope.html"),
-			 RELAIS_ENOTFOUND);
+	assert_int_equal(relais_bundle_read(&data, &len, f->ctx, b, "nope.html"), RELAIS_ENOTFOUND);
 	assert_null(data);
 	assert_int_equal(relais_bundle_verify_all(f->ctx, b, 2), 0);
 	assert_string_not_equal(relais_bundle_signer(b), "");
@@ -236,7 +235,7 @@ static void signed_by_another_key(void **state)
 static const char lesson[] = "<p>A lesson</p>";
 
 static void crafted(struct fixture *f, const char *name, const struct craft_entry *e, size_t n,
-		    const char *manifest, int sign, char *path, size_t size)
+                    const char *manifest, int sign, char *path, size_t size)
 {
 	snprintf(path, size, "%s/%s", f->dir, name);
 	craft_bundle(path, f->sec, e, n, manifest, sign);
@@ -286,9 +285,9 @@ static void manifest_not_json_or_too_big(void **state)
 	expect_failure(f, p, RELAIS_ELIMIT, "over the limit");
 
 	crafted(f, "wrongtype.relais", e, 1,
-		"{\"format\":1,\"id\":\"x\",\"version\":\"2\",\"title\":\"t\",\"language\":\"en\","
-		"\"authors\":[],\"estimated_minutes\":0,\"units\":[],\"entries\":[]}",
-		1, p, sizeof(p));
+	        "{\"format\":1,\"id\":\"x\",\"version\":\"2\",\"title\":\"t\",\"language\":\"en\","
+	        "\"authors\":[],\"estimated_minutes\":0,\"units\":[],\"entries\":[]}",
+	        1, p, sizeof(p));
 	expect_failure(f, p, RELAIS_EFORMAT, "version must be a number");
 }
 
@@ -298,22 +297,23 @@ static void entry_sets_must_match(void **state)
 	char p[600];
 
 	struct craft_entry extra[] = {{"a.html", lesson, sizeof(lesson) - 1, -1, 1, 1},
-				      {"b.js", "alert(1)", 8, -1, 0, 1}};
+	                              {"b.js", "alert(1)", 8, -1, 0, 1}};
 	crafted(f, "extra.relais", extra, 2, NULL, 1, p, sizeof(p));
 	expect_failure(f, p, RELAIS_EFORMAT, "entry b.js is not listed in the manifest");
 
 	struct craft_entry lacking[] = {{"a.html", lesson, sizeof(lesson) - 1, -1, 1, 1},
-					{"b.png", "PNG", 3, -1, 1, 0}};
+	                                {"b.png", "PNG", 3, -1, 1, 0}};
 	crafted(f, "lacking.relais", lacking, 2, NULL, 1, p, sizeof(p));
 	expect_failure(f, p, RELAIS_EFORMAT, "manifest lists b.png, which the archive lacks");
 
 	struct craft_entry twice[] = {{"a.html", lesson, sizeof(lesson) - 1, -1, 1, 1},
-				      {"a.html", lesson, sizeof(lesson) - 1, -1, 0, 1}};
+	                              {"a.html", lesson, sizeof(lesson) - 1, -1, 0, 1}};
 	crafted(f, "twice.relais", twice, 2, NULL, 1, p, sizeof(p));
 	expect_failure(f, p, RELAIS_EFORMAT, "entry a.html is present twice");
 
-	struct craft_entry changed[] = {{"a.html", lesson, sizeof(lesson) - 1, -1, 1, 0},
-					{"a.html", "<p>A lessoN</p>", sizeof(lesson) - 1, -1, 0, 1}};
+	struct craft_entry changed[] = {
+	        {"a.html", lesson, sizeof(lesson) - 1, -1, 1, 0},
+	        {"a.html", "<p>A lessoN</p>", sizeof(lesson) - 1, -1, 0, 1}};
 	crafted(f, "changed.relais", changed, 2, NULL, 1, p, sizeof(p));
 	expect_failure(f, p, RELAIS_EHASH, "entry a.html does not match its SHA-256");
 }
@@ -330,7 +330,8 @@ static void unsafe_paths(void **state)
 	crafted(f, "abs.relais", abs, 1, NULL, 1, p, sizeof(p));
 	expect_failure(f, p, RELAIS_EFORMAT, "entry path /etc/passwd is absolute");
 
-	struct craft_entry dots[] = {{"lessons/../../x.html", lesson, sizeof(lesson) - 1, -1, 0, 1}};
+	struct craft_entry dots[] = {
+	        {"lessons/../../x.html", lesson, sizeof(lesson) - 1, -1, 0, 1}};
 	crafted(f, "dots.relais", dots, 1, NULL, 1, p, sizeof(p));
 	expect_failure(f, p, RELAIS_EFORMAT, "contains . or ..");
 
@@ -365,18 +366,18 @@ static void decompression_bomb(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(good_bundle_reads_in_place),
-		cmocka_unit_test(same_source_same_bytes),
-		cmocka_unit_test(every_flipped_byte_is_caught),
-		cmocka_unit_test(truncated_bundle),
-		cmocka_unit_test(not_a_zip),
-		cmocka_unit_test(signed_by_another_key),
-		cmocka_unit_test(crafted_baseline_is_valid),
-		cmocka_unit_test(missing_or_malformed_signature),
-		cmocka_unit_test(manifest_not_json_or_too_big),
-		cmocka_unit_test(entry_sets_must_match),
-		cmocka_unit_test(unsafe_paths),
-		cmocka_unit_test(decompression_bomb),
+	        cmocka_unit_test(good_bundle_reads_in_place),
+	        cmocka_unit_test(same_source_same_bytes),
+	        cmocka_unit_test(every_flipped_byte_is_caught),
+	        cmocka_unit_test(truncated_bundle),
+	        cmocka_unit_test(not_a_zip),
+	        cmocka_unit_test(signed_by_another_key),
+	        cmocka_unit_test(crafted_baseline_is_valid),
+	        cmocka_unit_test(missing_or_malformed_signature),
+	        cmocka_unit_test(manifest_not_json_or_too_big),
+	        cmocka_unit_test(entry_sets_must_match),
+	        cmocka_unit_test(unsafe_paths),
+	        cmocka_unit_test(decompression_bomb),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -39,7 +39,7 @@ static void good_course_loads(void **state)
  * expects exactly the problem "<dir>/<file>:<line>: ...words...".
  */
 static void expect_problem(const char *rel, const char *text, const char *file, unsigned line,
-			   const char *words, size_t max_media)
+                           const char *words, size_t max_media)
 {
 	char *dir = craft_tmpdir(), prefix[600];
 	struct relais_course_options opt = {.max_media_size = max_media};
@@ -99,7 +99,7 @@ static const char *course_with(const char *old, const char *new)
 	at = strstr((char *)text, old);
 	assert_non_null(at);
 	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - (char *)text), (char *)text, new,
-		 at + strlen(old));
+	         at + strlen(old));
 	free(text);
 	craft_rmtree(dir);
 	free(dir);
@@ -108,29 +108,31 @@ static const char *course_with(const char *old, const char *new)
 
 static void problems_are_located(void **state)
 {
-	expect_problem("lessons/stay.md", NULL, "course.json", 11, "lesson lessons/stay.md does not exist", 0);
-	expect_problem("lessons/arrive.md", "# A\n\nSee ![x](../media/nope.png) now.\n", "lessons/arrive.md", 3,
-		       "image ../media/nope.png does not exist", 0);
+	expect_problem("lessons/stay.md", NULL, "course.json", 11,
+	               "lesson lessons/stay.md does not exist", 0);
+	expect_problem("lessons/arrive.md", "# A\n\nSee ![x](../media/nope.png) now.\n",
+	               "lessons/arrive.md", 3, "image ../media/nope.png does not exist", 0);
 	expect_problem("lessons/arrive.md", "# A\n\n\n[next](gone.md)\n", "lessons/arrive.md", 4,
-		       "link to gone.md: not a lesson of this course", 0);
+	               "link to gone.md: not a lesson of this course", 0);
 	expect_problem("lessons/arrive.md", "# A\n[up](../../etc/passwd)\n", "lessons/arrive.md", 2,
-		       "leaves the course folder", 0);
+	               "leaves the course folder", 0);
 	expect_problem("lessons/arrive.md", "# A\n![remote](http://example.org/a.png)\n",
-		       "lessons/arrive.md", 2, "not in the course folder", 0);
+	               "lessons/arrive.md", 2, "not in the course folder", 0);
 	expect_problem("media/map.svg", "<svg>0123456789012345678901234567890123456789</svg>",
-		       "lessons/arrive.md", 5, "over the limit of 40", 40);
-	expect_problem("course.json", course_with("\"field-safety\"", "\"Field Safety\""), "course.json", 2,
-		       "id \"Field Safety\" must be", 0);
-	expect_problem("course.json", course_with("\"version\": 3", "\"version\": 0"), "course.json", 3,
-		       "version must be an integer from 1", 0);
+	               "lessons/arrive.md", 5, "over the limit of 40", 40);
+	expect_problem("course.json", course_with("\"field-safety\"", "\"Field Safety\""),
+	               "course.json", 2, "id \"Field Safety\" must be", 0);
+	expect_problem("course.json", course_with("\"version\": 3", "\"version\": 0"),
+	               "course.json", 3, "version must be an integer from 1", 0);
 	expect_problem("course.json", course_with("\"stay\"", "\"arrive\""), "course.json", 11,
-		       "unit id \"arrive\" is used twice", 0);
-	expect_problem("course.json", course_with("\"language\": \"en\"", "\"language\": \"english\""),
-		       "course.json", 4, "not a BCP 47 tag", 0);
+	               "unit id \"arrive\" is used twice", 0);
+	expect_problem("course.json",
+	               course_with("\"language\": \"en\"", "\"language\": \"english\""),
+	               "course.json", 4, "not a BCP 47 tag", 0);
 	expect_problem("course.json", course_with("\"summary\"", "\"sumary\""), "course.json", 6,
-		       "unknown field \"sumary\"", 0);
-	expect_problem("course.json", course_with("\"units\": [", "\"units\": [,"), "course.json", 9,
-		       "not valid JSON", 0);
+	               "unknown field \"sumary\"", 0);
+	expect_problem("course.json", course_with("\"units\": [", "\"units\": [,"), "course.json",
+	               9, "not valid JSON", 0);
 	expect_problem("course.json", NULL, "course.json", 0, "missing", 0);
 }
 
@@ -158,9 +160,9 @@ static void every_problem_is_listed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(good_course_loads),
-		cmocka_unit_test(problems_are_located),
-		cmocka_unit_test(every_problem_is_listed),
+	        cmocka_unit_test(good_course_loads),
+	        cmocka_unit_test(problems_are_located),
+	        cmocka_unit_test(every_problem_is_listed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

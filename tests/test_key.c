@@ -36,14 +36,15 @@ static void sign_and_verify(void **state)
 	assert_int_equal(strncmp(sig, "untrusted comment: u\nRU", 23), 0); /* "ED" */
 	assert_non_null(strstr(sig, "\ntrusted comment: relais c 1\n"));
 	/* Ed25519 is deterministic: the same input signs to the same bytes. */
-	assert_int_equal(relais_sign(&sig2, &len2, ctx, sec, msg, strlen(msg), "u", "relais c 1"), 0);
+	assert_int_equal(relais_sign(&sig2, &len2, ctx, sec, msg, strlen(msg), "u", "relais c 1"),
+	                 0);
 	assert_int_equal(len, len2);
 	assert_memory_equal(sig, sig2, len);
 
 	assert_int_equal(relais_verify(ctx, pub, msg, strlen(msg), sig, len, &trusted), 0);
 	assert_string_equal(trusted, "relais c 1");
 	assert_int_equal(relais_verify(ctx, pub, "{\"format\":2}", 12, sig, len, NULL),
-			 RELAIS_ESIGNATURE);
+	                 RELAIS_ESIGNATURE);
 	assert_string_equal(relais_errmsg(ctx), "signature does not verify");
 
 	/* The public half derived from the secret key is the same key. */
@@ -54,7 +55,7 @@ static void sign_and_verify(void **state)
 	char *tc = strstr(sig, "relais c 1\n");
 	tc[7] = 'd';
 	assert_int_equal(relais_verify(ctx, pub, msg, strlen(msg), sig, len, NULL),
-			 RELAIS_ESIGNATURE);
+	                 RELAIS_ESIGNATURE);
 	assert_string_equal(relais_errmsg(ctx), "trusted comment signature does not verify");
 
 	free(sig);
@@ -79,7 +80,7 @@ static void other_key_is_named(void **state)
 	assert_int_equal(relais_keypair_generate(&other, &other_sec, ctx), 0);
 	assert_int_equal(relais_sign(&sig, &len, ctx, sec, msg, strlen(msg), "u", "t"), 0);
 	assert_int_equal(relais_verify(ctx, other, msg, strlen(msg), sig, len, NULL),
-			 RELAIS_ESIGNATURE);
+	                 RELAIS_ESIGNATURE);
 	relais_pubkey_id(pub, id);
 	snprintf(want, sizeof(want), "signed by another key (%s, expected ", id);
 	assert_non_null(strstr(relais_errmsg(ctx), want));
@@ -95,10 +96,10 @@ static void other_key_is_named(void **state)
 static void malformed_signatures(void **state)
 {
 	static const char *bad[] = {
-		"",
-		"untrusted comment: u\n",
-		"untrusted comment: u\nRUQ\ntrusted comment: t\nAAAA\n",
-		"not a comment\nRUQAAAA\ntrusted comment: t\nAAAA\n",
+	        "",
+	        "untrusted comment: u\n",
+	        "untrusted comment: u\nRUQ\ntrusted comment: t\nAAAA\n",
+	        "not a comment\nRUQAAAA\ntrusted comment: t\nAAAA\n",
 	};
 	relais_ctx *ctx = NULL;
 	relais_pubkey *pub = NULL;
@@ -109,15 +110,15 @@ static void malformed_signatures(void **state)
 	assert_int_equal(relais_ctx_new(&ctx), 0);
 	assert_int_equal(relais_keypair_generate(&pub, &sec, ctx), 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(relais_verify(ctx, pub, msg, strlen(msg), bad[i], strlen(bad[i]),
-					       NULL),
-				 RELAIS_EFORMAT);
+		assert_int_equal(
+		        relais_verify(ctx, pub, msg, strlen(msg), bad[i], strlen(bad[i]), NULL),
+		        RELAIS_EFORMAT);
 		assert_string_equal(relais_errmsg(ctx), "malformed signature");
 	}
 	/* A signature without its final newline is not the canonical form. */
 	assert_int_equal(relais_sign(&sig, &len, ctx, sec, msg, strlen(msg), "u", "t"), 0);
 	assert_int_equal(relais_verify(ctx, pub, msg, strlen(msg), sig, len - 1, NULL),
-			 RELAIS_EFORMAT);
+	                 RELAIS_EFORMAT);
 	free(sig);
 	relais_pubkey_free(pub);
 	relais_seckey_free(sec);
@@ -158,13 +159,12 @@ static void key_files_round_trip(void **state)
 	/* Password-protected: the right password opens it, a wrong one is named. */
 	assert_int_equal(relais_seckey_save(ctx, sec, p_enc, "correct horse"), 0);
 	assert_int_equal(relais_seckey_load(&sec_loaded, ctx, p_enc, give_password, "wrong"),
-			 RELAIS_EPASSWORD);
+	                 RELAIS_EPASSWORD);
 	assert_non_null(strstr(relais_errmsg(ctx), "wrong password"));
 	assert_null(sec_loaded);
-	assert_int_equal(relais_seckey_load(&sec_loaded, ctx, p_enc, NULL, NULL),
-			 RELAIS_EPASSWORD);
+	assert_int_equal(relais_seckey_load(&sec_loaded, ctx, p_enc, NULL, NULL), RELAIS_EPASSWORD);
 	assert_int_equal(
-		relais_seckey_load(&sec_loaded, ctx, p_enc, give_password, "correct horse"), 0);
+	        relais_seckey_load(&sec_loaded, ctx, p_enc, give_password, "correct horse"), 0);
 	relais_seckey_id(sec_loaded, id2);
 	assert_string_equal(id1, id2);
 
@@ -189,10 +189,10 @@ static void key_files_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sign_and_verify),
-		cmocka_unit_test(other_key_is_named),
-		cmocka_unit_test(malformed_signatures),
-		cmocka_unit_test(key_files_round_trip),
+	        cmocka_unit_test(sign_and_verify),
+	        cmocka_unit_test(other_key_is_named),
+	        cmocka_unit_test(malformed_signatures),
+	        cmocka_unit_test(key_files_round_trip),
 	};
 
 	if (relais_crypto_init() != 0) {

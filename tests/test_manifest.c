@@ -12,17 +12,20 @@
 #include "relais/error.h"
 #include "relais/manifest.h"
 
-#define SHA "\"sha256\":\"" \
+#define SHA                                                                                        \
+	"\"sha256\":\""                                                                            \
 	"0000000000000000000000000000000000000000000000000000000000000000\""
 
 static const char good[] =
-	"{\"format\":1,\"id\":\"consular-crisis\",\"version\":7,\"title\":\"Crises\","
-	"\"language\":\"fr\",\"summary\":\"s\",\"authors\":[\"A\",\"B\"],\"estimated_minutes\":90,"
-	"\"units\":[{\"id\":\"intro\",\"title\":\"Intro\",\"type\":\"lesson\",\"path\":\"l/a.html\"},"
-	"{\"id\":\"quiz\",\"title\":\"Quiz\",\"type\":\"quiz\",\"path\":\"q.json\",\"pass_percent\":"
-	"80}],"
-	"\"entries\":[{\"path\":\"l/a.html\",\"size\":12," SHA "},{\"path\":\"q.json\",\"size\":3,"
-	SHA "}]}";
+        "{\"format\":1,\"id\":\"consular-crisis\",\"version\":7,\"title\":\"Crises\","
+        "\"language\":\"fr\",\"summary\":\"s\",\"authors\":[\"A\",\"B\"],\"estimated_minutes\":90,"
+        "\"units\":[{\"id\":\"intro\",\"title\":\"Intro\",\"type\":\"lesson\",\"path\":\"l/"
+        "a.html\"},"
+        "{\"id\":\"quiz\",\"title\":\"Quiz\",\"type\":\"quiz\",\"path\":\"q.json\",\"pass_"
+        "percent\":"
+        "80}],"
+        "\"entries\":[{\"path\":\"l/a.html\",\"size\":12," SHA
+        "},{\"path\":\"q.json\",\"size\":3," SHA "}]}";
 
 static void parses_and_round_trips(void **state)
 {
@@ -67,7 +70,7 @@ static void bad(relais_ctx *ctx, const char *from, const char *to, const char *w
 	rc = relais_manifest_parse(&m, ctx, json, strlen(json));
 	if (rc == 0 || strstr(relais_errmsg(ctx), words) == NULL) {
 		fail_msg("%s -> %s: got %d \"%s\", wanted \"%s\"", from, to, rc, relais_errmsg(ctx),
-			 words);
+		         words);
 	}
 	assert_null(m);
 }
@@ -81,19 +84,24 @@ static void every_field_is_checked(void **state)
 	bad(ctx, "\"version\":7", "\"version\":0", "version is out of range");
 	bad(ctx, "\"version\":7", "\"version\":7.5", "version is out of range");
 	bad(ctx, "\"version\":7", "\"version\":\"7\"", "version must be a number");
-	bad(ctx, "consular-crisis", "Consular Crisis", "id Consular Crisis is not a valid course id");
+	bad(ctx, "consular-crisis", "Consular Crisis",
+	    "id Consular Crisis is not a valid course id");
 	bad(ctx, "\"language\":\"fr\"", "\"language\":\"french!\"", "not a BCP 47 tag");
 	bad(ctx, "\"title\":\"Crises\"", "\"title\":\"\"", "title is empty");
 	bad(ctx, "\"authors\":[\"A\",\"B\"]", "\"authors\":\"A\"", "authors must be an array");
-	bad(ctx, "\"pass_percent\":80", "\"pass_percent\":101", "units[1].pass_percent is out of range");
+	bad(ctx, "\"pass_percent\":80", "\"pass_percent\":101",
+	    "units[1].pass_percent is out of range");
 	bad(ctx, "\"type\":\"lesson\"", "\"type\":\"video\"", "units[0].type must be");
-	bad(ctx, "\"path\":\"l/a.html\"}", "\"path\":\"l/b.html\"}", "names l/b.html, which is not an entry");
+	bad(ctx, "\"path\":\"l/a.html\"}", "\"path\":\"l/b.html\"}",
+	    "names l/b.html, which is not an entry");
 	bad(ctx, "\"id\":\"quiz\"", "\"id\":\"intro\"", "unit id intro is used twice");
-	bad(ctx, "{\"path\":\"q.json\"", "{\"path\":\"l/a.html\"", "entry l/a.html is listed twice");
+	bad(ctx, "{\"path\":\"q.json\"", "{\"path\":\"l/a.html\"",
+	    "entry l/a.html is listed twice");
 	bad(ctx, "{\"path\":\"q.json\"", "{\"path\":\"../q.json\"", "contains . or ..");
 	bad(ctx, "{\"path\":\"q.json\"", "{\"path\":\"manifest.json\"", "is reserved");
 	bad(ctx, "\"size\":12", "\"size\":-1", "entries[0].size is out of range");
-	bad(ctx, "\"sha256\":\"0000", "\"sha256\":\"ABCD", "sha256 is not 64 lower-case hex digits");
+	bad(ctx, "\"sha256\":\"0000", "\"sha256\":\"ABCD",
+	    "sha256 is not 64 lower-case hex digits");
 	bad(ctx, "{\"format\"", "[{\"format\"", "not a JSON object");
 	relais_ctx_free(ctx);
 }
@@ -120,9 +128,9 @@ static void language_tags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parses_and_round_trips),
-		cmocka_unit_test(every_field_is_checked),
-		cmocka_unit_test(language_tags),
+	        cmocka_unit_test(parses_and_round_trips),
+	        cmocka_unit_test(every_field_is_checked),
+	        cmocka_unit_test(language_tags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

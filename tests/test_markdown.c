@@ -13,18 +13,18 @@
 static void renders_commonmark_with_tables(void **state)
 {
 	static const char md[] = "# Title\n"
-				 "\n"
-				 "Some *text* and a [link](other.md#part).\n"
-				 "\n"
-				 "| Step | Who |\n"
-				 "|------|-----|\n"
-				 "| 1    | Consul |\n"
-				 "\n"
-				 "![A map](../media/map.png)\n"
-				 "\n"
-				 "<script>alert(1)</script>\n"
-				 "\n"
-				 "[Outside](https://example.org/guide.md) [mail](mailto:a@b.c)\n";
+	                         "\n"
+	                         "Some *text* and a [link](other.md#part).\n"
+	                         "\n"
+	                         "| Step | Who |\n"
+	                         "|------|-----|\n"
+	                         "| 1    | Consul |\n"
+	                         "\n"
+	                         "![A map](../media/map.png)\n"
+	                         "\n"
+	                         "<script>alert(1)</script>\n"
+	                         "\n"
+	                         "[Outside](https://example.org/guide.md) [mail](mailto:a@b.c)\n";
 	struct relais_md_link *links = NULL;
 	size_t html_len = 0, n = 0;
 	char *html = NULL;
@@ -60,7 +60,7 @@ static void renders_commonmark_with_tables(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(renders_commonmark_with_tables),
+	        cmocka_unit_test(renders_commonmark_with_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,9 +19,9 @@
 static void entry_paths(void **state)
 {
 	static const char *good[] = {"a.html", "lessons/01-intro.html", "media/carte é.svg",
-				     "a/b/c/d.png", ".hidden"};
-	static const char *bad[] = {"", "/abs", "a/../b", "..", "./a", "a//b", "a\\b",
-				    "a/", "bad\x01name", "\xff\xfe"};
+	                             "a/b/c/d.png", ".hidden"};
+	static const char *bad[] = {"",     "/abs", "a/../b", "..",          "./a",
+	                            "a//b", "a\\b", "a/",     "bad\x01name", "\xff\xfe"};
 	const char *why;
 	size_t i;
 
@@ -48,12 +48,12 @@ static void stores_what_does_not_shrink(void **state)
 	for (i = 0; i < sizeof(text); i++) {
 		text[i] = "relais carries lessons "[i % 23];
 	}
-	assert_int_equal(relais_zip_compress(&out, &out_len, &method, &crc, noise, sizeof(noise), 9),
-			 0);
+	assert_int_equal(
+	        relais_zip_compress(&out, &out_len, &method, &crc, noise, sizeof(noise), 9), 0);
 	assert_int_equal(method, RELAIS_ZIP_STORE);
 	assert_null(out);
 	assert_int_equal(relais_zip_compress(&out, &out_len, &method, &crc, text, sizeof(text), 9),
-			 0);
+	                 0);
 	assert_int_equal(method, RELAIS_ZIP_DEFLATE);
 	assert_true(out_len < sizeof(text) / 10);
 	free(out);
@@ -90,9 +90,9 @@ static void libarchive_reads_our_archives(void **state)
 	for (i = 0; i < 2; i++) {
 		src[i].name = i == 0 ? "lessons/a.html" : "media/b.txt";
 		assert_int_equal(relais_zip_compress(&deflated[i], &src[i].data_len, &src[i].method,
-						     &src[i].crc32, (const unsigned char *)text,
-						     sizeof(text) - 1 - i * 20, 9),
-				 0);
+		                                     &src[i].crc32, (const unsigned char *)text,
+		                                     sizeof(text) - 1 - i * 20, 9),
+		                 0);
 		src[i].data = deflated[i] ? deflated[i] : (const unsigned char *)text;
 		if (deflated[i] == NULL) {
 			src[i].data_len = sizeof(text) - 1 - i * 20;
@@ -164,10 +164,10 @@ static void foreign_archives_are_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(entry_paths),
-		cmocka_unit_test(stores_what_does_not_shrink),
-		cmocka_unit_test(libarchive_reads_our_archives),
-		cmocka_unit_test(foreign_archives_are_refused),
+	        cmocka_unit_test(entry_paths),
+	        cmocka_unit_test(stores_what_does_not_shrink),
+	        cmocka_unit_test(libarchive_reads_our_archives),
+	        cmocka_unit_test(foreign_archives_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,10 +15,10 @@
 static int run(relais_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"public-key", required_argument, NULL, 'p'},
-		{"secret-key", required_argument, NULL, 's'},
-		{"no-password", no_argument, NULL, 'W'},
-		{NULL, 0, NULL, 0},
+	        {"public-key", required_argument, NULL, 'p'},
+	        {"secret-key", required_argument, NULL, 's'},
+	        {"no-password", no_argument, NULL, 'W'},
+	        {NULL, 0, NULL, 0},
 	};
 	const char *pub_path = NULL, *sec_path = NULL;
 	char pw[PASSWORD_MAX], again[PASSWORD_MAX];
@@ -52,13 +52,13 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	/* Refuse before asking for a password that would be wasted. */
 	if (access(pub_path, F_OK) == 0 || access(sec_path, F_OK) == 0) {
 		cli_error("%s already exists; relais never overwrites a key",
-			  access(pub_path, F_OK) == 0 ? pub_path : sec_path);
+		          access(pub_path, F_OK) == 0 ? pub_path : sec_path);
 		return EXIT_FAIL;
 	}
 	if (!no_password) {
 		if (cli_password("Password for the new secret key: ", pw, sizeof(pw)) != 0) {
 			cli_error("no password: set RELAIS_PASSWORD, run on a terminal, or use "
-				  "--no-password");
+			          "--no-password");
 			return EXIT_FAIL;
 		}
 		if (getenv("RELAIS_PASSWORD") == NULL) {
@@ -96,18 +96,18 @@ out:
 }
 
 const struct command cmd_keygen = {
-	"keygen",
-	"make a key pair for signing bundles",
-	"usage: relais keygen --public-key PUB --secret-key SEC [--no-password]\n"
-	"\n"
-	"Makes an Ed25519 key pair in minisign's file formats: minisign -V checks\n"
-	"what relais signs, and keys made by minisign -G can pack.\n"
-	"\n"
-	"  -p, --public-key PUB  where to write the public key (give it to learners)\n"
-	"  -s, --secret-key SEC  where to write the secret key (keep it private)\n"
-	"  -W, --no-password     do not encrypt the secret key\n"
-	"\n"
-	"The password is read from the terminal, or from RELAIS_PASSWORD when set.\n"
-	"Existing files are never overwritten.\n",
-	run,
+        "keygen",
+        "make a key pair for signing bundles",
+        "usage: relais keygen --public-key PUB --secret-key SEC [--no-password]\n"
+        "\n"
+        "Makes an Ed25519 key pair in minisign's file formats: minisign -V checks\n"
+        "what relais signs, and keys made by minisign -G can pack.\n"
+        "\n"
+        "  -p, --public-key PUB  where to write the public key (give it to learners)\n"
+        "  -s, --secret-key SEC  where to write the secret key (keep it private)\n"
+        "  -W, --no-password     do not encrypt the secret key\n"
+        "\n"
+        "The password is read from the terminal, or from RELAIS_PASSWORD when set.\n"
+        "Existing files are never overwritten.\n",
+        run,
 };

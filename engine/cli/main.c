@@ -7,11 +7,7 @@
 #include "relais_config.h"
 
 static const struct command *const commands[] = {
-	&cmd_keygen,
-	&cmd_pack,
-	&cmd_verify,
-	&cmd_inspect,
-	NULL,
+        &cmd_keygen, &cmd_pack, &cmd_verify, &cmd_inspect, NULL,
 };
 
 static const struct command *find(const char *name)
@@ -31,17 +27,17 @@ static void overview(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: relais COMMAND [OPTIONS]\n\n"
-		   "relais delivers self-paced courses as signed bundles that work offline.\n\n"
-		   "Commands:\n");
+	           "relais delivers self-paced courses as signed bundles that work offline.\n\n"
+	           "Commands:\n");
 	for (i = 0; commands[i]; i++) {
 		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	}
 	fprintf(f, "  %-10s %s\n", "help", "show help for a command");
 	fprintf(f, "\nOptions:\n"
-		   "  -h, --help     show this help\n"
-		   "  -V, --version  show the version\n"
-		   "\nExit status: 0 on success, 1 on failure, 2 on a usage error.\n"
-		   "Run 'relais help COMMAND' for a command's options.\n");
+	           "  -h, --help     show this help\n"
+	           "  -V, --version  show the version\n"
+	           "\nExit status: 0 on success, 1 on failure, 2 on a usage error.\n"
+	           "Run 'relais help COMMAND' for a command's options.\n");
 }
 
 static int help(int argc, char **argv)

@@ -27,12 +27,12 @@ static void print_problems(const relais_diag *diag)
 static int run(relais_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"secret-key", required_argument, NULL, 's'},
-		{"output", required_argument, NULL, 'o'},
-		{"check", no_argument, NULL, 'c'},
-		{"max-media-size", required_argument, NULL, 'm'},
-		{"threads", required_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
+	        {"secret-key", required_argument, NULL, 's'},
+	        {"output", required_argument, NULL, 'o'},
+	        {"check", no_argument, NULL, 'c'},
+	        {"max-media-size", required_argument, NULL, 'm'},
+	        {"threads", required_argument, NULL, 'j'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct relais_course_options opt = {0};
 	const char *sec_path = NULL, *out_path = NULL, *src;
@@ -60,7 +60,7 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 			if (cli_parse_size(optarg, &opt.max_media_size) != 0 ||
 			    opt.max_media_size == 0) {
 				return cli_usage("pack", "--max-media-size: '%s' is not a size",
-						 optarg);
+				                 optarg);
 			}
 			break;
 		case 'j':
@@ -100,16 +100,16 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 		status = EXIT_OK;
 		goto out;
 	}
-	if (relais_seckey_load(&sec, ctx, sec_path, cli_password, "Password for the secret key: ") !=
-		    0 ||
+	if (relais_seckey_load(&sec, ctx, sec_path, cli_password,
+	                       "Password for the secret key: ") != 0 ||
 	    relais_seckey_public(&pub, ctx, sec) != 0) {
 		status = cli_fail(ctx);
 		goto out;
 	}
 	if (out_path == NULL) {
 		if (snprintf(default_out, sizeof(default_out), "%s-%llu.relais",
-			     relais_course_id(course),
-			     (unsigned long long)relais_course_version(course)) >=
+		             relais_course_id(course),
+		             (unsigned long long)relais_course_version(course)) >=
 		    (int)sizeof(default_out)) {
 			cli_error("course id too long for a file name");
 			goto out;
@@ -143,23 +143,23 @@ out:
 }
 
 const struct command cmd_pack = {
-	"pack",
-	"check a course folder and build its signed bundle",
-	"usage: relais pack SRC_DIR --secret-key SEC [-o OUT] [--max-media-size SIZE]\n"
-	"       relais pack --check SRC_DIR\n"
-	"\n"
-	"Reads SRC_DIR/course.json, renders its lessons (CommonMark), checks its\n"
-	"quizzes (GIFT) and the pictures and files the lessons link to, and writes\n"
-	"one signed bundle, <id>-<version>.relais by default. The same source and key\n"
-	"always give the same bytes.\n"
-	"\n"
-	"  -s, --secret-key SEC       the minisign secret key to sign with\n"
-	"  -o, --output OUT           where to write the bundle\n"
-	"  -c, --check                write nothing; list every problem as file:line: message\n"
-	"  -m, --max-media-size SIZE  largest picture or linked file (default 20M)\n"
-	"  -j, --threads N            compression threads (default: one per core)\n"
-	"\n"
-	"Exit status 1 when the course has any problem; nothing is written then.\n"
-	"See docs/authoring.md for the course format.\n",
-	run,
+        "pack",
+        "check a course folder and build its signed bundle",
+        "usage: relais pack SRC_DIR --secret-key SEC [-o OUT] [--max-media-size SIZE]\n"
+        "       relais pack --check SRC_DIR\n"
+        "\n"
+        "Reads SRC_DIR/course.json, renders its lessons (CommonMark), checks its\n"
+        "quizzes (GIFT) and the pictures and files the lessons link to, and writes\n"
+        "one signed bundle, <id>-<version>.relais by default. The same source and key\n"
+        "always give the same bytes.\n"
+        "\n"
+        "  -s, --secret-key SEC       the minisign secret key to sign with\n"
+        "  -o, --output OUT           where to write the bundle\n"
+        "  -c, --check                write nothing; list every problem as file:line: message\n"
+        "  -m, --max-media-size SIZE  largest picture or linked file (default 20M)\n"
+        "  -j, --threads N            compression threads (default: one per core)\n"
+        "\n"
+        "Exit status 1 when the course has any problem; nothing is written then.\n"
+        "See docs/authoring.md for the course format.\n",
+        run,
 };

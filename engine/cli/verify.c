@@ -10,8 +10,8 @@
 static int verify(relais_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"public-key", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	        {"public-key", required_argument, NULL, 'p'},
+	        {NULL, 0, NULL, 0},
 	};
 	const char *pub_path = NULL;
 	relais_bundle *b = NULL;
@@ -51,8 +51,8 @@ out:
 static int inspect(relais_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'J'},
-		{NULL, 0, NULL, 0},
+	        {"json", no_argument, NULL, 'J'},
+	        {NULL, 0, NULL, 0},
 	};
 	relais_bundle *b = NULL;
 	const relais_manifest *m;
@@ -121,26 +121,26 @@ out:
 }
 
 const struct command cmd_verify = {
-	"verify",
-	"check a bundle's signature and every byte of it",
-	"usage: relais verify BUNDLE --public-key PUB\n"
-	"\n"
-	"Checks that BUNDLE was signed by PUB's key and that every entry matches the\n"
-	"manifest's size and SHA-256. Prints one line and exits 0 when all is well;\n"
-	"otherwise exits 1 naming the entry or field that failed.\n"
-	"\n"
-	"  -p, --public-key PUB  the publisher's minisign public key\n",
-	verify,
+        "verify",
+        "check a bundle's signature and every byte of it",
+        "usage: relais verify BUNDLE --public-key PUB\n"
+        "\n"
+        "Checks that BUNDLE was signed by PUB's key and that every entry matches the\n"
+        "manifest's size and SHA-256. Prints one line and exits 0 when all is well;\n"
+        "otherwise exits 1 naming the entry or field that failed.\n"
+        "\n"
+        "  -p, --public-key PUB  the publisher's minisign public key\n",
+        verify,
 };
 
 const struct command cmd_inspect = {
-	"inspect",
-	"show what a bundle holds",
-	"usage: relais inspect BUNDLE [--json]\n"
-	"\n"
-	"Prints the bundle's manifest: course, version, units and entries. The\n"
-	"signature is not checked; use relais verify for that.\n"
-	"\n"
-	"  --json  print the manifest as JSON\n",
-	inspect,
+        "inspect",
+        "show what a bundle holds",
+        "usage: relais inspect BUNDLE [--json]\n"
+        "\n"
+        "Prints the bundle's manifest: course, version, units and entries. The\n"
+        "signature is not checked; use relais verify for that.\n"
+        "\n"
+        "  --json  print the manifest as JSON\n",
+        inspect,
 };

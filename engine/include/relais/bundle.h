@@ -28,7 +28,7 @@ typedef struct relais_bundle relais_bundle;
  * RELAIS_ESIGNATURE, RELAIS_ENOMEM with a message naming the entry or field.
  */
 int relais_bundle_open(relais_bundle **out, relais_ctx *ctx, const char *path,
-		       const relais_pubkey *key);
+                       const relais_pubkey *key);
 
 /* Frees a bundle; accepts NULL. */
 void relais_bundle_free(relais_bundle *b);
@@ -47,7 +47,7 @@ const char *relais_bundle_signer(const relais_bundle *b);
  * RELAIS_EIO, RELAIS_ENOMEM. Safe to call from several threads.
  */
 int relais_bundle_read(unsigned char **out, size_t *out_len, relais_ctx *ctx,
-		       const relais_bundle *b, const char *path);
+                       const relais_bundle *b, const char *path);
 
 /*
  * Reads and checks every entry, using up to `threads` threads.

@@ -31,8 +31,8 @@ typedef struct relais_course relais_course;
  * problems (*out NULL); RELAIS_ENOMEM or RELAIS_EIO on failures of this
  * machine rather than of the course.
  */
-int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag,
-		       const char *src_dir, const struct relais_course_options *opt);
+int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag, const char *src_dir,
+                       const struct relais_course_options *opt);
 
 /* Frees a course; accepts NULL. */
 void relais_course_free(relais_course *c);
@@ -47,6 +47,6 @@ uint64_t relais_course_version(const relais_course *c);
  * course and key give the same bytes. Returns 0 or a negative status.
  */
 int relais_course_pack(relais_ctx *ctx, const relais_course *c, const relais_seckey *key,
-		       const char *out_path, const struct relais_course_options *opt);
+                       const char *out_path, const struct relais_course_options *opt);
 
 #endif

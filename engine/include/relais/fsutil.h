@@ -20,7 +20,7 @@ int relais_file_read(char **out, size_t *out_len, relais_ctx *ctx, const char *p
  * the new file's permission bits. On failure nothing is left behind.
  */
 int relais_file_write_atomic(relais_ctx *ctx, const char *path, const void *data, size_t len,
-			     int mode, int exclusive);
+                             int mode, int exclusive);
 
 /* A writer that fills a temporary file and either commits it or discards it. */
 typedef struct relais_atomic_file relais_atomic_file;

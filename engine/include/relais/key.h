@@ -36,7 +36,7 @@ int relais_pubkey_save(relais_ctx *ctx, const relais_pubkey *pub, const char *pa
  * existing file. Returns 0 or a negative status.
  */
 int relais_seckey_save(relais_ctx *ctx, const relais_seckey *sec, const char *path,
-		       const char *password);
+                       const char *password);
 
 /* Reads a public key from a minisign .pub file. Returns 0 or a negative status. */
 int relais_pubkey_load(relais_pubkey **out, relais_ctx *ctx, const char *path);
@@ -46,7 +46,7 @@ int relais_pubkey_load(relais_pubkey **out, relais_ctx *ctx, const char *path);
  * `name` names the source in messages.
  */
 int relais_pubkey_parse(relais_pubkey **out, relais_ctx *ctx, const char *text, size_t len,
-			const char *name);
+                        const char *name);
 
 /*
  * Reads a minisign secret key file. For an encrypted key, calls ask for the
@@ -54,7 +54,7 @@ int relais_pubkey_parse(relais_pubkey **out, relais_ctx *ctx, const char *text, 
  * status.
  */
 int relais_seckey_load(relais_seckey **out, relais_ctx *ctx, const char *path,
-		       relais_password_fn ask, void *ask_data);
+                       relais_password_fn ask, void *ask_data);
 
 /* Free a key; accept NULL. Secret keys are wiped. */
 void relais_pubkey_free(relais_pubkey *pub);
@@ -74,8 +74,8 @@ int relais_seckey_public(relais_pubkey **out, relais_ctx *ctx, const relais_seck
  * same key, message and comments give the same bytes.
  */
 int relais_sign(char **out, size_t *out_len, relais_ctx *ctx, const relais_seckey *sec,
-		const void *msg, size_t msg_len, const char *untrusted_comment,
-		const char *trusted_comment);
+                const void *msg, size_t msg_len, const char *untrusted_comment,
+                const char *trusted_comment);
 
 /*
  * Checks a .minisig text against msg and pub: the signature must be by pub's
@@ -87,13 +87,13 @@ int relais_sign(char **out, size_t *out_len, relais_ctx *ctx, const relais_secke
  * does not verify), RELAIS_ENOMEM.
  */
 int relais_verify(relais_ctx *ctx, const relais_pubkey *pub, const void *msg, size_t msg_len,
-		  const char *sig, size_t sig_len, char **trusted_out);
+                  const char *sig, size_t sig_len, char **trusted_out);
 
 /*
  * Reads the key id a .minisig text claims, without verifying anything.
  * Returns 0 or RELAIS_EFORMAT.
  */
 int relais_signature_key_id(relais_ctx *ctx, const char *sig, size_t sig_len,
-			    char out[RELAIS_KEYID_HEX]);
+                            char out[RELAIS_KEYID_HEX]);
 
 #endif

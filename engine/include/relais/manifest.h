@@ -64,7 +64,7 @@ int relais_manifest_to_pretty_json(char **out, relais_ctx *ctx, const relais_man
 
 /* Finds an entry by path; borrowed from m, NULL when absent. */
 const struct relais_manifest_entry *relais_manifest_entry(const relais_manifest *m,
-							  const char *path);
+                                                          const char *path);
 
 /* Finds a unit by id; borrowed from m, NULL when absent. */
 const struct relais_unit *relais_manifest_unit(const relais_manifest *m, const char *id);
