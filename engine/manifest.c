@@ -8,9 +8,18 @@
 
 #include "relais/error.h"
 #include "relais/manifest.h"
+#include "relais/utf8.h"
 #include "zip.h"
 
 #define TEXT_MAX 4096
+#define SHOWN_MAX 256
+
+/* An untrusted string made safe to print, cut to a readable length. */
+static const char *printable(char *buf, size_t size, const char *s)
+{
+	relais_printable(buf, size, s);
+	return buf;
+}
 
 int relais_id_ok(const char *id)
 {
@@ -152,6 +161,7 @@ static int hex_decode(unsigned char *out, size_t n, const char *hex)
 
 static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 {
+	char shown[SHOWN_MAX];
 	const cJSON *u;
 	size_t i = 0;
 	int rc;
@@ -211,7 +221,7 @@ static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 		if (relais_manifest_entry(m, unit->path) == NULL) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
 			                   "manifest: %spath names %s, which is not an entry",
-			                   where, unit->path);
+			                   where, printable(shown, sizeof(shown), unit->path));
 		}
 		if (relais_manifest_unit(m, unit->id) != unit) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
@@ -223,6 +233,7 @@ static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 
 static int parse_entries(relais_ctx *ctx, relais_manifest *m, const cJSON *entries)
 {
+	char shown[SHOWN_MAX];
 	const cJSON *e;
 	size_t i = 0;
 	int rc;
@@ -265,7 +276,7 @@ static int parse_entries(relais_ctx *ctx, relais_manifest *m, const cJSON *entri
 		}
 		if (relais_zip_path_ok(me->path, &why) != 0) {
 			return relais_fail(ctx, RELAIS_EFORMAT, "manifest: entry path %s %s",
-			                   me->path, why);
+			                   printable(shown, sizeof(shown), me->path), why);
 		}
 		if (strcmp(me->path, "manifest.json") == 0 ||
 		    strcmp(me->path, "manifest.json.minisig") == 0) {
@@ -282,6 +293,7 @@ static int parse_entries(relais_ctx *ctx, relais_manifest *m, const cJSON *entri
 
 int relais_manifest_parse(relais_manifest **out, relais_ctx *ctx, const char *json, size_t len)
 {
+	char shown[SHOWN_MAX];
 	relais_manifest *m = NULL;
 	cJSON *root = NULL;
 	const cJSON *authors, *a;
@@ -324,12 +336,12 @@ int relais_manifest_parse(relais_manifest **out, relais_ctx *ctx, const char *js
 	m->estimated_minutes = (unsigned)v;
 	if (!relais_id_ok(m->id)) {
 		rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: id %s is not a valid course id",
-		                 m->id);
+		                 printable(shown, sizeof(shown), m->id));
 		goto out;
 	}
 	if (!relais_language_ok(m->language)) {
 		rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: language %s is not a BCP 47 tag",
-		                 m->language);
+		                 printable(shown, sizeof(shown), m->language));
 		goto out;
 	}
 	authors = cJSON_GetObjectItemCaseSensitive(root, "authors");

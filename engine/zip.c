@@ -285,6 +285,7 @@ static int parse_central(relais_ctx *ctx, relais_zip *zip, const unsigned char *
 	for (i = 0; i < zip->n; i++) {
 		struct relais_zip_entry *e = &zip->entries[i];
 		const unsigned char *h = cd + pos;
+		char shown[RELAIS_ZIP_MAX_NAME * 4 + 1];
 		unsigned name_len;
 		uint32_t ext;
 
@@ -306,6 +307,8 @@ static int parse_central(relais_ctx *ctx, relais_zip *zip, const unsigned char *
 			return relais_fail(ctx, RELAIS_EFORMAT,
 			                   "%s: entry %zu has a NUL in its name", zip->path, i + 1);
 		}
+		/* Until the name is checked, messages show it escaped. */
+		relais_printable(shown, sizeof(shown), e->name);
 		e->method = (int)get16(h + 10);
 		e->crc32 = get32(h + 16);
 		e->csize = get32(h + 20);
@@ -314,20 +317,20 @@ static int parse_central(relais_ctx *ctx, relais_zip *zip, const unsigned char *
 		ext = get32(h + 38);
 		if ((ext >> 16 & 0170000) == 0120000) {
 			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is a symlink",
-			                   zip->path, e->name);
+			                   zip->path, shown);
 		}
 		if ((ext >> 16 & 0170000) == 0040000 || e->name[name_len - 1] == '/') {
 			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry %s is a directory",
-			                   zip->path, e->name);
+			                   zip->path, shown);
 		}
 		if (relais_zip_path_ok(e->name, &why) != 0) {
 			return relais_fail(ctx, RELAIS_EFORMAT, "%s: entry path %s %s", zip->path,
-			                   e->name, why);
+			                   shown, why);
 		}
 		if (e->method != RELAIS_ZIP_STORE && e->method != RELAIS_ZIP_DEFLATE) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
 			                   "%s: entry %s uses an unsupported compression method",
-			                   zip->path, e->name);
+			                   zip->path, shown);
 		}
 		if (get16(h + 4) != VERSION_MADE_BY || get16(h + 6) != VERSION_NEEDED ||
 		    get16(h + 8) != FLAGS || get16(h + 12) != DOS_TIME ||
@@ -336,12 +339,12 @@ static int parse_central(relais_ctx *ctx, relais_zip *zip, const unsigned char *
 		    (e->method == RELAIS_ZIP_STORE && e->csize != e->size)) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
 			                   "%s: entry %s has a damaged or non-canonical header",
-			                   zip->path, e->name);
+			                   zip->path, shown);
 		}
 		if (e->offset != expect_offset) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
 			                   "%s: entry %s is not where the directory says",
-			                   zip->path, e->name);
+			                   zip->path, shown);
 		}
 		expect_offset += (uint64_t)LOCAL_LEN + name_len + e->csize;
 		pos += CENTRAL_LEN + name_len;
@@ -512,7 +515,7 @@ int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip
 	unsigned char *in = NULL, *outbuf = NULL;
 	uint64_t pos, left, produced = 0;
 	uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
-	int zinit = 0, done = 0, rc;
+	int zinit = 0, done = 0, padding_checked = 0, rc;
 	unsigned char last = 0;
 	z_stream zs;
 
@@ -549,7 +552,6 @@ int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip
 		}
 		pos += n;
 		left -= n;
-		last = in[n - 1];
 		if (e->method == RELAIS_ZIP_STORE) {
 			crc = (uint32_t)crc32(crc, in, (uInt)n);
 			produced += n;
@@ -571,7 +573,9 @@ int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip
 			}
 			zs.next_out = outbuf;
 			zs.avail_out = CHUNK;
-			zrc = inflate(&zs, Z_NO_FLUSH);
+			/* Z_BLOCK stops at block ends, so the padding after the
+			 * final block can be seen before zlib discards it. */
+			zrc = inflate(&zs, Z_BLOCK);
 			if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
 				rc = relais_fail(ctx, RELAIS_EFORMAT,
 				                 "%s: entry %s: compressed data is corrupt",
@@ -590,20 +594,33 @@ int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip
 			if (got > 0 && (rc = fn(fn_data, outbuf, got)) != 0) {
 				goto out;
 			}
+			if (!padding_checked && (zs.data_type & 128) && (zs.data_type & 64)) {
+				/* The final block just ended: the bits left in its last
+				 * byte must be zero, as deflate writes them. */
+				unsigned pad = (unsigned)zs.data_type & 63u;
+				unsigned char byte = zs.next_in > in ? zs.next_in[-1] : last;
+				padding_checked = 1;
+				if (pad >= 8 || (pad > 0 && (byte >> (8 - pad)) != 0)) {
+					rc = relais_fail(ctx, RELAIS_EFORMAT,
+					                 "%s: entry %s: compressed data has stray "
+					                 "bits after its end",
+					                 zip->path, e->name);
+					goto out;
+				}
+			}
 			if (zrc == Z_STREAM_END) {
 				done = 1;
 			} else if (zrc == Z_BUF_ERROR || (got == 0 && zs.avail_in == 0)) {
 				break; /* needs more input */
 			}
 		}
+		last = in[n - 1];
 	}
 	if (e->method == RELAIS_ZIP_DEFLATE) {
-		/* The bits after the end of the stream must be the zero padding. */
-		unsigned pad = (unsigned)zs.data_type & 7u;
-		if (!done || zs.avail_in != 0 || (pad > 0 && (last >> (8 - pad)) != 0)) {
+		if (!done || zs.avail_in != 0 || !padding_checked) {
 			rc = relais_fail(ctx, RELAIS_EFORMAT,
-			                 "%s: entry %s: compressed data is truncated or padded",
-			                 zip->path, e->name);
+			                 "%s: entry %s: compressed data is truncated", zip->path,
+			                 e->name);
 			goto out;
 		}
 	}

@@ -27,8 +27,14 @@ struct loader {
 	size_t json_len;
 	size_t max_media;
 	relais_course *c;
-	int fatal; /* a failure of this machine, not of the course */
+	int fatal;            /* a failure of this machine, not of the course */
+	unsigned key_line[8]; /* lines of the top-level members in top_keys */
+	unsigned *unit_line;  /* line where each unit's object starts */
+	size_t n_unit_lines;
 };
+
+static const char *const top_keys[] = {"id",      "version", "language",          "title",
+                                       "summary", "authors", "estimated_minutes", "units"};
 
 static unsigned line_of(const char *text, size_t len, const char *at)
 {
@@ -66,6 +72,102 @@ static unsigned json_line_nth(const struct loader *L, const char *needle, size_t
 static unsigned json_line(const struct loader *L, const char *needle)
 {
 	return json_line_nth(L, needle, 0);
+}
+
+/*
+ * Finds the lines of course.json's top-level members and of each unit, by
+ * walking its tokens (cJSON keeps no positions). Only used for messages.
+ */
+static void scan_lines(struct loader *L)
+{
+	const char *p = L->json, *end = L->json + L->json_len;
+	const char *key = NULL;
+	size_t key_len = 0, k;
+	unsigned line = 1, key_at = 0;
+	int depth = 0, in_units = 0, units_next = 0, expect_unit = 0;
+
+	for (; p < end; p++) {
+		char c = *p;
+		if (c == '\n') {
+			line++;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r') {
+			continue;
+		}
+		if (in_units && depth == 2 && expect_unit && c != ']') {
+			unsigned *grown =
+			        realloc(L->unit_line, (L->n_unit_lines + 1) * sizeof(*grown));
+			if (grown == NULL) {
+				return; /* lines are a courtesy; carry on without them */
+			}
+			L->unit_line = grown;
+			L->unit_line[L->n_unit_lines++] = line;
+			expect_unit = 0;
+		}
+		if (c == '"') {
+			const char *start = ++p;
+			unsigned at = line;
+			while (p < end && *p != '"') {
+				if (*p == '\\' && p + 1 < end) {
+					p++;
+				} else if (*p == '\n') {
+					line++;
+				}
+				p++;
+			}
+			key = depth == 1 ? start : NULL;
+			key_len = (size_t)(p - start);
+			key_at = at;
+			continue;
+		}
+		if (c == ':') {
+			for (k = 0; key && k < sizeof(top_keys) / sizeof(top_keys[0]); k++) {
+				if (strlen(top_keys[k]) == key_len &&
+				    memcmp(top_keys[k], key, key_len) == 0 && L->key_line[k] == 0) {
+					L->key_line[k] = key_at;
+					units_next = strcmp(top_keys[k], "units") == 0;
+				}
+			}
+			key = NULL;
+			continue;
+		}
+		key = NULL;
+		if (c == '{' || c == '[') {
+			depth++;
+			if (c == '[' && depth == 2 && units_next) {
+				in_units = 1;
+				expect_unit = 1;
+			}
+		} else if (c == '}' || c == ']') {
+			if (in_units && depth == 2) {
+				in_units = 0;
+			}
+			depth--;
+		} else if (c == ',' && in_units && depth == 2) {
+			expect_unit = 1;
+		}
+		units_next = 0;
+	}
+}
+
+/* Line of a top-level member of course.json, or 0 when it is absent. */
+static unsigned top_line(const struct loader *L, const char *key)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(top_keys) / sizeof(top_keys[0]); k++) {
+		if (strcmp(top_keys[k], key) == 0) {
+			return L->key_line[k];
+		}
+	}
+	return json_line(L, key);
+}
+
+/* Line where unit i starts, or that of "units". */
+static unsigned unit_line(const struct loader *L, size_t i)
+{
+	return i < L->n_unit_lines ? L->unit_line[i] : top_line(L, "units");
 }
 
 #define PROBLEM(L, file, line, ...)                                                                \
@@ -412,7 +514,7 @@ static int known_key(const char *key, const char *const *keys)
 
 /* A string member: returns a copy, or NULL after reporting a problem. */
 static char *string_member(struct loader *L, const cJSON *obj, const char *key, int required,
-                           const char *where)
+                           const char *where, unsigned line)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	char *s;
@@ -420,8 +522,7 @@ static char *string_member(struct loader *L, const cJSON *obj, const char *key, 
 	if (v == NULL && !required) {
 		s = strdup("");
 	} else if (!cJSON_IsString(v) || (required && v->valuestring[0] == '\0')) {
-		PROBLEM(L, L->json_name, json_line(L, key), "%s%s must be a non-empty string",
-		        where, key);
+		PROBLEM(L, L->json_name, line, "%s%s must be a non-empty string", where, key);
 		return NULL;
 	} else {
 		s = strdup(v->valuestring);
@@ -444,8 +545,8 @@ static int int_member(struct loader *L, const cJSON *obj, const char *key, long 
 	}
 	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
 	    v->valuedouble < (double)min || v->valuedouble > (double)max) {
-		PROBLEM(L, L->json_name, line ? line : json_line(L, key),
-		        "%s must be an integer from %lld to %lld", key, min, max);
+		PROBLEM(L, L->json_name, line, "%s must be an integer from %lld to %lld", key, min,
+		        max);
 		return -1;
 	}
 	*out = (long long)v->valuedouble;
@@ -461,11 +562,11 @@ static void load_units(struct loader *L, const cJSON *units)
 	size_t i = 0;
 
 	if (!cJSON_IsArray(units) || cJSON_GetArraySize(units) == 0) {
-		PROBLEM(L, L->json_name, json_line(L, "units"), "units must be a non-empty list");
+		PROBLEM(L, L->json_name, top_line(L, "units"), "units must be a non-empty list");
 		return;
 	}
 	if (cJSON_GetArraySize(units) > RELAIS_MANIFEST_MAX_UNITS) {
-		PROBLEM(L, L->json_name, json_line(L, "units"), "more than %d units",
+		PROBLEM(L, L->json_name, top_line(L, "units"), "more than %d units",
 		        RELAIS_MANIFEST_MAX_UNITS);
 		return;
 	}
@@ -489,20 +590,11 @@ static void load_units(struct loader *L, const cJSON *units)
 		(void)snprintf(where, sizeof(where), "units[%zu].", i);
 		m->n_units = ++i;
 		if (!cJSON_IsObject(u)) {
-			PROBLEM(L, L->json_name, json_line(L, "units"), "%s must be an object",
+			PROBLEM(L, L->json_name, unit_line(L, i - 1), "%s must be an object",
 			        where);
 			continue;
 		}
-		line = json_line(L, "units");
-		if (cJSON_IsString(id)) {
-			/* The nth unit with this id is at the nth place it is written. */
-			size_t same = 0;
-			for (j = 0; j + 1 < i; j++) {
-				same += m->units[j].id &&
-				        strcmp(m->units[j].id, id->valuestring) == 0;
-			}
-			line = json_line_nth(L, id->valuestring, same);
-		}
+		line = unit_line(L, i - 1);
 		cJSON_ArrayForEach(k, u)
 		{
 			if (!known_key(k->string, unit_keys)) {
@@ -511,8 +603,8 @@ static void load_units(struct loader *L, const cJSON *units)
 				        cJSON_IsString(id) ? id->valuestring : where, k->string);
 			}
 		}
-		unit->id = string_member(L, u, "id", 1, where);
-		unit->title = string_member(L, u, "title", 1, where);
+		unit->id = string_member(L, u, "id", 1, where, line);
+		unit->title = string_member(L, u, "title", 1, where, line);
 		if (unit->id == NULL || unit->title == NULL) {
 			continue;
 		}
@@ -613,23 +705,24 @@ static void load_metadata(struct loader *L, const cJSON *root)
 		}
 	}
 	m->format = RELAIS_MANIFEST_FORMAT;
-	m->id = string_member(L, root, "id", 1, "");
+	m->id = string_member(L, root, "id", 1, "", top_line(L, "id"));
 	if (m->id && !relais_id_ok(m->id)) {
-		PROBLEM(L, L->json_name, json_line(L, "id"),
+		PROBLEM(L, L->json_name, top_line(L, "id"),
 		        "id \"%s\" must be 1-64 lower-case letters, digits, dots or dashes", m->id);
 	}
-	if (int_member(L, root, "version", 1, 1LL << 53, -1, &v, 0) == 0) {
+	if (int_member(L, root, "version", 1, 1LL << 53, -1, &v, top_line(L, "version")) == 0) {
 		m->version = (uint64_t)v;
 	}
-	m->language = string_member(L, root, "language", 1, "");
+	m->language = string_member(L, root, "language", 1, "", top_line(L, "language"));
 	if (m->language && !relais_language_ok(m->language)) {
-		PROBLEM(L, L->json_name, json_line(L, "language"),
+		PROBLEM(L, L->json_name, top_line(L, "language"),
 		        "language \"%s\" is not a BCP 47 tag such as \"fr\" or \"en-GB\"",
 		        m->language);
 	}
-	m->title = string_member(L, root, "title", 1, "");
-	m->summary = string_member(L, root, "summary", 0, "");
-	if (int_member(L, root, "estimated_minutes", 0, 100000, 0, &v, 0) == 0) {
+	m->title = string_member(L, root, "title", 1, "", top_line(L, "title"));
+	m->summary = string_member(L, root, "summary", 0, "", top_line(L, "summary"));
+	if (int_member(L, root, "estimated_minutes", 0, 100000, 0, &v,
+	               top_line(L, "estimated_minutes")) == 0) {
 		m->estimated_minutes = (unsigned)v;
 	}
 	authors = cJSON_GetObjectItemCaseSensitive(root, "authors");
@@ -641,7 +734,7 @@ static void load_metadata(struct loader *L, const cJSON *root)
 			ok = ok && cJSON_IsString(a);
 		}
 		if (!ok) {
-			PROBLEM(L, L->json_name, json_line(L, "authors"),
+			PROBLEM(L, L->json_name, top_line(L, "authors"),
 			        "authors must be a list of names");
 		} else {
 			m->authors =
@@ -700,6 +793,7 @@ int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag, 
 		rc = RELAIS_EFORMAT;
 		goto out;
 	}
+	scan_lines(&L);
 	L.c = calloc(1, sizeof(*L.c));
 	if (L.c == NULL || (L.c->m = calloc(1, sizeof(*L.c->m))) == NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
@@ -726,6 +820,7 @@ out:
 		            relais_diag_count(diag) - before == 1 ? "" : "s", src_dir);
 	}
 	relais_course_free(L.c);
+	free(L.unit_line);
 	cJSON_Delete(root);
 	free(json);
 	return rc;

@@ -24,6 +24,12 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports a usage error for cmd and returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Reports what getopt_long (run with opterr = 0 and a ':' first in its short
+ * options) rejected, as one line, and returns EXIT_USAGE.
+ */
+int cli_bad_option(const char *cmd, int c, char **argv);
+
 /* Prints the library's message for a failed call and returns EXIT_FAIL. */
 int cli_fail(relais_ctx *ctx);
 

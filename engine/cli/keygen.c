@@ -28,7 +28,8 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	int no_password = 0, c, status = EXIT_FAIL;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:s:W", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:s:W", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			pub_path = optarg;
@@ -40,7 +41,7 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 			no_password = 1;
 			break;
 		default:
-			return cli_usage("keygen", "unknown option");
+			return cli_bad_option("keygen", c, argv);
 		}
 	}
 	if (optind != argc) {

@@ -45,7 +45,8 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	int check = 0, c, rc, status = EXIT_FAIL;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "s:o:cm:j:", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":s:o:cm:j:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			sec_path = optarg;
@@ -70,7 +71,7 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 			}
 			break;
 		default:
-			return cli_usage("pack", "unknown option");
+			return cli_bad_option("pack", c, argv);
 		}
 	}
 	if (argc - optind != 1) {
@@ -130,8 +131,8 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	cli_human_size(human, sizeof(human), relais_bundle_file_size(bundle));
 	printf("%s: %s version %llu, %zu units, %zu entries, %s, signed by key %s\n", out_path,
 	       relais_course_id(course), (unsigned long long)relais_course_version(course),
-	       relais_bundle_manifest(bundle)->n_units, relais_bundle_manifest(bundle)->n_entries,
-	       human, id);
+	       relais_bundle_manifest(bundle)->n_units,
+	       relais_bundle_manifest(bundle)->n_entries + 2, human, id);
 	status = EXIT_OK;
 out:
 	relais_bundle_free(bundle);

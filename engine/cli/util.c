@@ -1,6 +1,7 @@
 /* util.c: messages, passwords and sizes for the relais command. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +34,21 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see 'relais help %s')\n", cmd);
 	return EXIT_USAGE;
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char shortopt[3] = {'-', (char)optopt, '\0'};
+
+	/* For a short option, argv[optind - 1] may hold several; name just it. */
+	if (optopt != 0 && strncmp(arg, "--", 2) != 0) {
+		arg = shortopt;
+	}
+	if (c == ':') {
+		return cli_usage(cmd, "option '%s' needs a value", arg);
+	}
+	return cli_usage(cmd, "unknown option '%s'", arg);
 }
 
 int cli_fail(relais_ctx *ctx)

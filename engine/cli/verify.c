@@ -20,9 +20,10 @@ static int verify(relais_ctx *ctx, int argc, char **argv)
 	int c, status = EXIT_FAIL;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:", opts, NULL)) != -1) {
 		if (c != 'p') {
-			return cli_usage("verify", "unknown option");
+			return cli_bad_option("verify", c, argv);
 		}
 		pub_path = optarg;
 	}
@@ -61,9 +62,10 @@ static int inspect(relais_ctx *ctx, int argc, char **argv)
 	size_t i;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "J", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":J", opts, NULL)) != -1) {
 		if (c != 'J') {
-			return cli_usage("inspect", "unknown option");
+			return cli_bad_option("inspect", c, argv);
 		}
 		as_json = 1;
 	}
