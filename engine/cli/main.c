@@ -7,7 +7,19 @@
 #include "relais_config.h"
 
 static const struct command *const commands[] = {
-        &cmd_keygen, &cmd_pack, &cmd_verify, &cmd_inspect, NULL,
+        /* Authoring. */
+        &cmd_keygen,
+        &cmd_pack,
+        &cmd_verify,
+        &cmd_inspect,
+        /* The learner's laptop. */
+        &cmd_trust,
+        &cmd_install,
+        &cmd_list,
+        &cmd_remove,
+        &cmd_profile,
+        &cmd_progress,
+        NULL,
 };
 
 static const struct command *find(const char *name)

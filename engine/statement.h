@@ -1,0 +1,38 @@
+/* statement.h: xAPI 1.0.3 statements for learner events (private; docs/statements.md). */
+#ifndef RELAIS_STATEMENT_H
+#define RELAIS_STATEMENT_H
+
+#include "relais/context.h"
+
+/* Who, did what, to what: enough to write one statement. */
+struct relais_event {
+	const char *learner_name;
+	const char *learner_email;
+	const char *verb; /* "experienced", "attempted", "answered", "passed", ... */
+	const char *course_id;
+	const char *course_title;
+	const char *language; /* the course's */
+	const char *unit_id;  /* NULL for the course itself */
+	const char *unit_title;
+	const char *unit_kind;   /* "lesson", "quiz", or "question" */
+	const char *question_id; /* for "answered" */
+	/* Result, when has_result. */
+	int has_result;
+	double scaled, raw, max;
+	int success;    /* -1 unknown, 0 failed, 1 succeeded */
+	int completion; /* -1 unknown, 0, 1 */
+	const char *response;
+	double duration_s; /* < 0 when unknown */
+};
+
+/*
+ * Makes a statement with a fresh UUID and the current time. Sets *out_json
+ * (malloc'd) and out_id (36 characters and NUL). Returns 0 or RELAIS_ENOMEM.
+ */
+int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
+                          const struct relais_event *ev);
+
+/* The IRI of a verb's short name, e.g. http://adlnet.gov/expapi/verbs/passed. */
+const char *relais_verb_iri(const char *verb);
+
+#endif
