@@ -19,6 +19,7 @@ static const struct command *const commands[] = {
         &cmd_remove,
         &cmd_profile,
         &cmd_progress,
+        &cmd_read,
         NULL,
 };
 

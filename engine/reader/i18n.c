@@ -1,0 +1,120 @@
+/* i18n.c: the reader's interface words in English and French. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "i18n.h"
+
+static const char *const words[M_COUNT][2] = {
+        [M_LANG_CODE] = {"en", "fr"},
+        [M_OTHER_LANG_CODE] = {"fr", "en"},
+        [M_OTHER_LANG_NAME] = {"Français", "English"},
+        [M_SKIP] = {"Skip to the content", "Aller au contenu"},
+        [M_NAV_LIBRARY] = {"Library", "Bibliothèque"},
+        [M_NAV_SEARCH] = {"Search", "Rechercher"},
+        [M_NAV_OUTBOX] = {"Waiting to be sent", "En attente d'envoi"},
+        [M_NAV_WHO] = {"Switch learner", "Changer d'apprenant"},
+        [M_WHO_TITLE] = {"Who is studying?", "Qui étudie ?"},
+        [M_WHO_INTRO] = {"This laptop may be shared. Choose your name so that your progress is "
+                         "recorded as yours.",
+                         "Cet ordinateur peut être partagé. Choisissez votre nom pour que vos "
+                         "progrès soient enregistrés à votre nom."},
+        [M_WHO_ADD] = {"Add yourself", "Ajoutez-vous"},
+        [M_NAME] = {"Name", "Nom"},
+        [M_EMAIL] = {"Email address", "Adresse électronique"},
+        [M_ORG] = {"Organisation (optional)", "Organisation (facultatif)"},
+        [M_START] = {"Start studying", "Commencer"},
+        [M_LIBRARY_TITLE] = {"Your courses", "Vos cours"},
+        [M_LIBRARY_EMPTY] = {"No course is installed yet. Ask your coordinator for a course "
+                             "bundle, then run: relais install BUNDLE",
+                             "Aucun cours n'est encore installé. Demandez un paquet de cours à "
+                             "votre coordinateur, puis lancez : relais install PAQUET"},
+        [M_CONTINUE] = {"Continue", "Continuer"},
+        [M_BEGIN] = {"Begin", "Commencer"},
+        [M_UNITS_DONE] = {"%u of %u units done", "%u unités sur %u faites"},
+        [M_COMPLETED] = {"Completed", "Terminé"},
+        [M_MINUTES] = {"about %u minutes", "environ %u minutes"},
+        [M_OUTLINE] = {"Course outline", "Plan du cours"},
+        [M_LESSON] = {"Lesson", "Leçon"},
+        [M_QUIZ] = {"Quiz", "Quiz"},
+        [M_STATE_NEW] = {"Not started", "À faire"},
+        [M_STATE_SEEN] = {"Started", "Commencé"},
+        [M_STATE_DONE] = {"Done", "Fait"},
+        [M_PREVIOUS] = {"Previous", "Précédent"},
+        [M_NEXT] = {"Next", "Suivant"},
+        [M_MARK_READ] = {"I have read this lesson: continue", "J'ai lu cette leçon : continuer"},
+        [M_PASS_MARK] = {"Pass mark: %d%%", "Note de passage : %d %%"},
+        [M_SUBMIT] = {"Submit my answers", "Valider mes réponses"},
+        [M_SCORE] = {"Your score: %d%%", "Votre score : %d %%"},
+        [M_PASSED] = {"Passed", "Réussi"},
+        [M_FAILED] = {"Not passed yet", "Pas encore réussi"},
+        [M_RETRY] = {"Try again", "Réessayer"},
+        [M_RECORDED] = {"Saved on this laptop.", "Enregistré sur cet ordinateur."},
+        [M_BACK_TO_OUTLINE] = {"Back to the course outline", "Retour au plan du cours"},
+        [M_COURSE_DONE] = {"Course completed", "Cours terminé"},
+        [M_COURSE_DONE_TEXT] = {"You have read every lesson and passed every quiz of this course. "
+                                "Your completion is recorded and will be sent to your "
+                                "coordinators when this laptop is next online.",
+                                "Vous avez lu toutes les leçons et réussi tous les quiz de ce "
+                                "cours. Votre réussite est enregistrée et sera envoyée à vos "
+                                "coordinateurs à la prochaine connexion de cet ordinateur."},
+        [M_SEARCH_TITLE] = {"Search your courses", "Rechercher dans vos cours"},
+        [M_SEARCH_LABEL] = {"Words to look for", "Mots à chercher"},
+        [M_SEARCH_BUTTON] = {"Search", "Rechercher"},
+        [M_SEARCH_NONE] = {"No lesson matches.", "Aucune leçon ne correspond."},
+        [M_SEARCH_COUNT] = {"%zu lessons match.", "%zu leçons correspondent."},
+        [M_OUTBOX_TITLE] = {"Recorded, waiting to be sent", "Enregistré, en attente d'envoi"},
+        [M_OUTBOX_INTRO] = {"These learning records are saved on this laptop. They will be sent "
+                            "to your coordinators' hub when a connection is available.",
+                            "Ces enregistrements sont conservés sur cet ordinateur. Ils seront "
+                            "envoyés au serveur de vos coordinateurs dès qu'une connexion sera "
+                            "disponible."},
+        [M_OUTBOX_EMPTY] = {"Nothing is waiting to be sent.", "Rien n'attend d'être envoyé."},
+        [M_OUTBOX_COUNT] = {"%lld records waiting.", "%lld enregistrements en attente."},
+        [M_WHEN] = {"When (UTC)", "Quand (UTC)"},
+        [M_LEARNER] = {"Learner", "Apprenant"},
+        [M_EVENT] = {"Event", "Événement"},
+        [M_ACTIVITY] = {"Activity", "Activité"},
+        [M_NOT_FOUND] = {"This page does not exist.", "Cette page n'existe pas."},
+        [M_BAD_REQUEST] = {"This request was refused.", "Cette demande a été refusée."},
+        [M_ERROR] = {"Something went wrong", "Un problème est survenu"},
+        [M_PROGRESS_LABEL] = {"Progress", "Progression"},
+        [M_BEST] = {"best %d%%", "meilleur %d %%"},
+        [M_ATTEMPTS] = {"%d attempts", "%d tentatives"},
+        [M_CURRENT_LEARNER] = {"Studying: %s", "Apprenant : %s"},
+};
+
+const char *tr(enum lang lang, enum msg msg)
+{
+	const char *s = msg < M_COUNT ? words[msg][lang == LANG_FR] : NULL;
+
+	return s ? s : "";
+}
+
+enum lang lang_from_header(const char *h)
+{
+	/* The first language the browser prefers decides; q-values are rare
+	 * enough in first place to ignore. */
+	if (h == NULL) {
+		return LANG_EN;
+	}
+	while (*h == ' ') {
+		h++;
+	}
+	return strncasecmp(h, "fr", 2) == 0 ? LANG_FR : LANG_EN;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+void tr_format(char *out, size_t size, enum lang lang, enum msg msg, ...)
+{
+	va_list ap;
+
+	va_start(ap, msg);
+	if (vsnprintf(out, size, tr(lang, msg), ap) < 0 && size > 0) {
+		out[0] = '\0';
+	}
+	va_end(ap);
+}
+#pragma GCC diagnostic pop

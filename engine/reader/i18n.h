@@ -1,0 +1,86 @@
+/* i18n.h: the reader's interface words in French and English (private). */
+#ifndef RELAIS_I18N_H
+#define RELAIS_I18N_H
+
+#include <stddef.h>
+
+enum lang { LANG_EN = 0, LANG_FR = 1 };
+
+enum msg {
+	M_LANG_CODE,
+	M_OTHER_LANG_CODE,
+	M_OTHER_LANG_NAME,
+	M_SKIP,
+	M_NAV_LIBRARY,
+	M_NAV_SEARCH,
+	M_NAV_OUTBOX,
+	M_NAV_WHO,
+	M_WHO_TITLE,
+	M_WHO_INTRO,
+	M_WHO_ADD,
+	M_NAME,
+	M_EMAIL,
+	M_ORG,
+	M_START,
+	M_LIBRARY_TITLE,
+	M_LIBRARY_EMPTY,
+	M_CONTINUE,
+	M_BEGIN,
+	M_UNITS_DONE,
+	M_COMPLETED,
+	M_MINUTES,
+	M_OUTLINE,
+	M_LESSON,
+	M_QUIZ,
+	M_STATE_NEW,
+	M_STATE_SEEN,
+	M_STATE_DONE,
+	M_PREVIOUS,
+	M_NEXT,
+	M_MARK_READ,
+	M_PASS_MARK,
+	M_SUBMIT,
+	M_SCORE,
+	M_PASSED,
+	M_FAILED,
+	M_RETRY,
+	M_RECORDED,
+	M_BACK_TO_OUTLINE,
+	M_COURSE_DONE,
+	M_COURSE_DONE_TEXT,
+	M_SEARCH_TITLE,
+	M_SEARCH_LABEL,
+	M_SEARCH_BUTTON,
+	M_SEARCH_NONE,
+	M_SEARCH_COUNT,
+	M_OUTBOX_TITLE,
+	M_OUTBOX_INTRO,
+	M_OUTBOX_EMPTY,
+	M_OUTBOX_COUNT,
+	M_WHEN,
+	M_LEARNER,
+	M_EVENT,
+	M_ACTIVITY,
+	M_NOT_FOUND,
+	M_BAD_REQUEST,
+	M_ERROR,
+	M_PROGRESS_LABEL,
+	M_BEST,
+	M_ATTEMPTS,
+	M_CURRENT_LEARNER,
+	M_COUNT
+};
+
+/* The string for msg in lang; never NULL. Some take printf arguments. */
+const char *tr(enum lang lang, enum msg msg);
+
+/*
+ * Formats a message that takes arguments (the table's formats are fixed and
+ * reviewed with their callers). Always NUL-terminates out.
+ */
+void tr_format(char *out, size_t size, enum lang lang, enum msg msg, ...);
+
+/* The interface language for an Accept-Language header (NULL: English). */
+enum lang lang_from_header(const char *accept_language);
+
+#endif

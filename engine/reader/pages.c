@@ -1,0 +1,709 @@
+/* pages.c: the reader's pages: library, outline, lesson, quiz, search, outbox, learners. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "reader_private.h"
+#include "relais/error.h"
+#include "relais/library.h"
+#include "relais/profile.h"
+#include "relais/progress.h"
+#include "relais/quiz.h"
+#include "zip.h"
+
+#define SEARCH_LIMIT 50
+#define OUTBOX_SHOWN 200
+
+static void set_title(struct request *req, const char *title)
+{
+	free(req->title);
+	req->title = strdup(title);
+}
+
+static void redirect(struct request *req, const char *location)
+{
+	req->status = 303;
+	(void)snprintf(req->location, sizeof(req->location), "%s", location);
+}
+
+static enum lang L(const struct request *req)
+{
+	return req->session->lang;
+}
+
+/* <input type=hidden name=token>: every form carries the session's token. */
+static void token_field(struct request *req)
+{
+	html_printf(&req->body, "<input type=\"hidden\" name=\"token\" value=\"%s\">",
+	            req->session->csrf);
+}
+
+static void unit_href(struct html *h, const char *course_id, const struct relais_unit *u)
+{
+	html_raw(h, "/c/");
+	html_url(h, course_id);
+	html_raw(h, "/");
+	html_url(h, u->path);
+}
+
+/* The unit to continue with: the first not done, else the last touched. */
+static const struct relais_unit *next_unit(const relais_manifest *m,
+                                           const struct relais_course_progress *cp)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_units && i < cp->n_units; i++) {
+		if (cp->units[i].state != RELAIS_UNIT_DONE) {
+			return &m->units[i];
+		}
+	}
+	return &m->units[0];
+}
+
+static void page_who(struct request *req)
+{
+	struct relais_profile *p = NULL;
+	relais_home *home = req->reader->home;
+	size_t n = 0, i;
+
+	set_title(req, tr(L(req), M_WHO_TITLE));
+	if (relais_profile_list(&p, &n, home, req->reader->ctx) != 0) {
+		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		return;
+	}
+	html_printf(&req->body, "<h1>%s</h1><p>%s</p>", tr(L(req), M_WHO_TITLE),
+	            tr(L(req), M_WHO_INTRO));
+	if (n > 0) {
+		html_raw(&req->body, "<ul class=\"cards\">");
+		for (i = 0; i < n; i++) {
+			html_raw(&req->body, "<li><form method=\"post\" action=\"/who/choose\">");
+			token_field(req);
+			html_printf(&req->body,
+			            "<input type=\"hidden\" name=\"profile\" value=\"%lld\">"
+			            "<button type=\"submit\">",
+			            (long long)p[i].id);
+			html_text(&req->body, p[i].name);
+			if (p[i].org[0]) {
+				html_raw(&req->body, " (");
+				html_text(&req->body, p[i].org);
+				html_raw(&req->body, ")");
+			}
+			html_raw(&req->body, "</button></form></li>");
+		}
+		html_raw(&req->body, "</ul>");
+	}
+	html_printf(&req->body, "<h2>%s</h2><form method=\"post\" action=\"/who/add\">",
+	            tr(L(req), M_WHO_ADD));
+	token_field(req);
+	html_printf(&req->body,
+	            "<label for=\"name\">%s</label><input type=\"text\" id=\"name\" name=\"name\" "
+	            "required maxlength=\"200\" autocomplete=\"name\">"
+	            "<label for=\"email\">%s</label><input type=\"email\" id=\"email\" "
+	            "name=\"email\" required maxlength=\"200\" autocomplete=\"email\">"
+	            "<label for=\"org\">%s</label><input type=\"text\" id=\"org\" name=\"org\" "
+	            "maxlength=\"200\" autocomplete=\"organization\">"
+	            "<p><button type=\"submit\">%s</button></p></form>",
+	            tr(L(req), M_NAME), tr(L(req), M_EMAIL), tr(L(req), M_ORG),
+	            tr(L(req), M_START));
+	relais_profile_list_free(p, n);
+}
+
+static void post_who(struct request *req, int adding)
+{
+	relais_ctx *ctx = req->reader->ctx;
+	int64_t id = 0;
+
+	if (adding) {
+		if (relais_profile_add(&id, req->reader->home, ctx, form_value(req, "name"),
+		                       form_value(req, "email"), form_value(req, "org")) != 0) {
+			page_error(req, relais_errcode(ctx) == RELAIS_ENOMEM ? 500 : 400,
+			           relais_errmsg(ctx));
+			return;
+		}
+	} else {
+		struct relais_profile p;
+		const char *v = form_value(req, "profile");
+		id = v ? strtoll(v, NULL, 10) : 0;
+		if (id <= 0 || relais_profile_get(&p, req->reader->home, ctx, id) != 0) {
+			page_error(req, 400, tr(L(req), M_BAD_REQUEST));
+			return;
+		}
+		relais_profile_clear(&p);
+	}
+	req->session->profile_id = id;
+	redirect(req, "/");
+}
+
+static void page_library(struct request *req)
+{
+	char buf[512];
+	struct relais_course_info *c = NULL;
+	relais_ctx *ctx = req->reader->ctx;
+	struct relais_profile me;
+	size_t n = 0, i;
+
+	if (relais_profile_get(&me, req->reader->home, ctx, req->session->profile_id) != 0) {
+		redirect(req, "/who");
+		return;
+	}
+	set_title(req, tr(L(req), M_LIBRARY_TITLE));
+	html_printf(&req->body, "<h1>%s</h1><p class=\"meta\">", tr(L(req), M_LIBRARY_TITLE));
+	tr_format(buf, sizeof(buf), L(req), M_CURRENT_LEARNER, me.name);
+	html_text(&req->body, buf);
+	html_raw(&req->body, "</p>");
+	relais_profile_clear(&me);
+	if (relais_library_list(&c, &n, req->reader->home, ctx) != 0) {
+		page_error(req, 500, relais_errmsg(ctx));
+		return;
+	}
+	if (n == 0) {
+		html_printf(&req->body, "<p>%s</p>", tr(L(req), M_LIBRARY_EMPTY));
+	}
+	html_raw(&req->body, "<ul class=\"cards\">");
+	for (i = 0; i < n; i++) {
+		struct relais_course_progress cp;
+		relais_bundle *b = reader_course(req->reader, c[i].id);
+		char label[128];
+		if (b == NULL || relais_progress_get(&cp, req->reader->home, ctx,
+		                                     req->session->profile_id, c[i].id) != 0) {
+			continue; /* a course that no longer opens is not offered */
+		}
+		html_printf(&req->body, "<li class=\"card\" lang=\"%s\"><h2><a href=\"/c/",
+		            c[i].language);
+		html_url(&req->body, c[i].id);
+		html_raw(&req->body, "/\">");
+		html_text(&req->body, c[i].title);
+		html_raw(&req->body, "</a></h2><p>");
+		html_text(&req->body, c[i].summary);
+		html_raw(&req->body, "</p>");
+		tr_format(label, sizeof(label), L(req), M_UNITS_DONE, cp.done, cp.total);
+		html_printf(&req->body,
+		            "<p class=\"meta\" lang=\"%s\"><progress max=\"%u\" value=\"%u\" "
+		            "aria-label=\"%s\"></progress> %s",
+		            tr(L(req), M_LANG_CODE), cp.total, cp.done,
+		            tr(L(req), M_PROGRESS_LABEL), label);
+		if (cp.completed) {
+			html_printf(&req->body, " · <strong>%s</strong>", tr(L(req), M_COMPLETED));
+		}
+		if (c[i].estimated_minutes) {
+			html_raw(&req->body, " · ");
+			tr_format(buf, sizeof(buf), L(req), M_MINUTES, c[i].estimated_minutes);
+			html_text(&req->body, buf);
+		}
+		html_raw(&req->body, "</p><p><a class=\"button\" href=\"");
+		unit_href(&req->body, c[i].id, next_unit(relais_bundle_manifest(b), &cp));
+		html_printf(&req->body, "\" lang=\"%s\">%s<span class=\"skip\"> ",
+		            tr(L(req), M_LANG_CODE), tr(L(req), cp.done ? M_CONTINUE : M_BEGIN));
+		html_text(&req->body, c[i].title);
+		html_raw(&req->body, "</span></a></p></li>");
+		relais_course_progress_clear(&cp);
+	}
+	html_raw(&req->body, "</ul>");
+	relais_course_info_free(c, n);
+}
+
+static void page_outline(struct request *req, const char *course_id, relais_bundle *b)
+{
+	const relais_manifest *m = relais_bundle_manifest(b);
+	struct relais_course_progress cp;
+	size_t i;
+
+	if (relais_progress_get(&cp, req->reader->home, req->reader->ctx, req->session->profile_id,
+	                        course_id) != 0) {
+		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		return;
+	}
+	set_title(req, m->title);
+	html_printf(&req->body, "<article lang=\"%s\"><h1>", m->language);
+	html_text(&req->body, m->title);
+	html_raw(&req->body, "</h1><p>");
+	html_text(&req->body, m->summary);
+	html_raw(&req->body, "</p></article>");
+	if (cp.completed) {
+		html_printf(&req->body, "<p class=\"banner\"><a href=\"/c/");
+		html_url(&req->body, course_id);
+		html_printf(&req->body, "/complete\">%s</a></p>", tr(L(req), M_COURSE_DONE));
+	}
+	html_printf(&req->body, "<h2>%s</h2><ol class=\"outline\">", tr(L(req), M_OUTLINE));
+	for (i = 0; i < m->n_units && i < cp.n_units; i++) {
+		static const enum msg states[] = {M_STATE_NEW, M_STATE_SEEN, M_STATE_DONE};
+		const struct relais_unit *u = &m->units[i];
+		html_raw(&req->body, "<li><a href=\"");
+		unit_href(&req->body, course_id, u);
+		html_printf(&req->body, "\" lang=\"%s\">", m->language);
+		html_text(&req->body, u->title);
+		html_printf(&req->body, "</a> <span class=\"state%s\">(%s · %s",
+		            cp.units[i].state == RELAIS_UNIT_DONE ? " done" : "",
+		            tr(L(req), u->kind == RELAIS_UNIT_QUIZ ? M_QUIZ : M_LESSON),
+		            tr(L(req), states[cp.units[i].state]));
+		if (u->kind == RELAIS_UNIT_QUIZ && cp.units[i].best_percent >= 0) {
+			html_raw(&req->body, ", ");
+			char best[64];
+			tr_format(best, sizeof(best), L(req), M_BEST, cp.units[i].best_percent);
+			html_text(&req->body, best);
+		}
+		html_raw(&req->body, ")</span></li>");
+	}
+	html_raw(&req->body, "</ol>");
+	relais_course_progress_clear(&cp);
+}
+
+/* Previous and next links around a unit. */
+static void pager(struct request *req, const char *course_id, const relais_manifest *m, size_t i)
+{
+	html_raw(&req->body, "<nav class=\"pager\" aria-label=\"pager\">");
+	if (i > 0) {
+		html_raw(&req->body, "<a href=\"");
+		unit_href(&req->body, course_id, &m->units[i - 1]);
+		html_printf(&req->body, "\" rel=\"prev\">← %s</a>", tr(L(req), M_PREVIOUS));
+	} else {
+		html_raw(&req->body, "<span></span>");
+	}
+	html_raw(&req->body, "<a href=\"/c/");
+	html_url(&req->body, course_id);
+	html_printf(&req->body, "/\">%s</a>", tr(L(req), M_OUTLINE));
+	if (i + 1 < m->n_units) {
+		html_raw(&req->body, "<a href=\"");
+		unit_href(&req->body, course_id, &m->units[i + 1]);
+		html_printf(&req->body, "\" rel=\"next\">%s →</a>", tr(L(req), M_NEXT));
+	}
+	html_raw(&req->body, "</nav>");
+}
+
+static void page_lesson(struct request *req, const char *course_id, relais_bundle *b, size_t i)
+{
+	const relais_manifest *m = relais_bundle_manifest(b);
+	const struct relais_unit *u = &m->units[i];
+	unsigned char *html = NULL;
+	size_t len = 0;
+
+	if (relais_bundle_read(&html, &len, req->reader->ctx, b, u->path) != 0) {
+		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		return;
+	}
+	set_title(req, u->title);
+	html_printf(&req->body, "<p class=\"meta\" lang=\"%s\"><a href=\"/c/", m->language);
+	html_url(&req->body, course_id);
+	html_raw(&req->body, "/\">");
+	html_text(&req->body, m->title);
+	html_printf(&req->body, "</a></p><article lang=\"%s\">", m->language);
+	html_rawn(&req->body, (const char *)html, len);
+	html_raw(&req->body, "</article><form method=\"post\" action=\"/c/");
+	html_url(&req->body, course_id);
+	html_raw(&req->body, "/read/");
+	html_url(&req->body, u->id);
+	html_raw(&req->body, "\">");
+	token_field(req);
+	html_printf(&req->body, "<p><button type=\"submit\">%s</button></p></form>",
+	            tr(L(req), M_MARK_READ));
+	pager(req, course_id, m, i);
+	free(html);
+}
+
+static relais_quiz *load_quiz(struct request *req, relais_bundle *b, const struct relais_unit *u)
+{
+	unsigned char *json = NULL;
+	relais_quiz *quiz = NULL;
+	size_t len = 0;
+
+	if (relais_bundle_read(&json, &len, req->reader->ctx, b, u->path) != 0 ||
+	    relais_quiz_parse(&quiz, req->reader->ctx, (const char *)json, len) != 0) {
+		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		quiz = NULL;
+	}
+	free(json);
+	return quiz;
+}
+
+static long long now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void quiz_heading(struct request *req, const char *course_id, const relais_manifest *m,
+                         const struct relais_unit *u)
+{
+	set_title(req, u->title);
+	html_printf(&req->body, "<p class=\"meta\" lang=\"%s\"><a href=\"/c/", m->language);
+	html_url(&req->body, course_id);
+	html_raw(&req->body, "/\">");
+	html_text(&req->body, m->title);
+	html_printf(&req->body, "</a></p><h1 lang=\"%s\">", m->language);
+	html_text(&req->body, u->title);
+	html_raw(&req->body, "</h1><p>");
+	char mark[64];
+
+	tr_format(mark, sizeof(mark), L(req), M_PASS_MARK, u->pass_percent);
+	html_text(&req->body, mark);
+	html_raw(&req->body, "</p>");
+}
+
+static void page_quiz(struct request *req, const char *course_id, relais_bundle *b, size_t i)
+{
+	const relais_manifest *m = relais_bundle_manifest(b);
+	const struct relais_unit *u = &m->units[i];
+	relais_quiz *quiz = load_quiz(req, b, u);
+	char *form = NULL;
+
+	if (quiz == NULL) {
+		return;
+	}
+	if (relais_quiz_render_form(&form, req->reader->ctx, quiz, tr(L(req), M_LANG_CODE)) != 0) {
+		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		goto out;
+	}
+	quiz_heading(req, course_id, m, u);
+	html_raw(&req->body, "<form class=\"quiz\" method=\"post\" action=\"/c/");
+	html_url(&req->body, course_id);
+	html_raw(&req->body, "/quiz/");
+	html_url(&req->body, u->id);
+	html_printf(&req->body, "\" lang=\"%s\">", m->language);
+	token_field(req);
+	html_printf(&req->body, "<input type=\"hidden\" name=\"started\" value=\"%lld\">",
+	            now_ms());
+	html_raw(&req->body, form);
+	html_printf(&req->body, "<p><button type=\"submit\" lang=\"%s\">%s</button></p></form>",
+	            tr(L(req), M_LANG_CODE), tr(L(req), M_SUBMIT));
+	pager(req, course_id, m, i);
+out:
+	free(form);
+	relais_quiz_free(quiz);
+}
+
+static void post_quiz(struct request *req, const char *course_id, relais_bundle *b, size_t i)
+{
+	const relais_manifest *m = relais_bundle_manifest(b);
+	const struct relais_unit *u = &m->units[i];
+	struct relais_quiz_result result;
+	relais_quiz *quiz = load_quiz(req, b, u);
+	relais_ctx *ctx = req->reader->ctx;
+	const char *started = form_value(req, "started");
+	double duration = -1;
+	char *html = NULL, score[64];
+	int passed = 0, completed = 0;
+
+	memset(&result, 0, sizeof(result));
+	if (quiz == NULL) {
+		return;
+	}
+	if (started != NULL) {
+		long long t = strtoll(started, NULL, 10), now = now_ms();
+		if (t > 0 && t <= now && now - t < 86400000LL) {
+			duration = (double)(now - t) / 1000.0;
+		}
+	}
+	if (relais_quiz_score(&result, ctx, quiz, req->fields, req->n_fields) != 0 ||
+	    relais_progress_quiz_submitted(req->reader->home, ctx, req->session->profile_id,
+	                                   course_id, u->id, &result, duration, &passed,
+	                                   &completed) != 0 ||
+	    relais_quiz_render_result(&html, ctx, quiz, &result, tr(L(req), M_LANG_CODE)) != 0) {
+		page_error(req, 500, relais_errmsg(ctx));
+		goto out;
+	}
+	quiz_heading(req, course_id, m, u);
+	html_printf(&req->body, "<p class=\"banner%s\" role=\"status\"><strong>%s</strong> · ",
+	            passed ? "" : " failed", tr(L(req), passed ? M_PASSED : M_FAILED));
+	tr_format(score, sizeof(score), L(req), M_SCORE, result.percent);
+	html_text(&req->body, score);
+	html_printf(&req->body, " · <span class=\"recorded\">%s</span></p>",
+	            tr(L(req), M_RECORDED));
+	if (completed) {
+		html_printf(&req->body, "<p class=\"banner\"><a href=\"/c/");
+		html_url(&req->body, course_id);
+		html_printf(&req->body, "/complete\">%s</a></p>", tr(L(req), M_COURSE_DONE));
+	}
+	html_printf(&req->body, "<div lang=\"%s\">", m->language);
+	html_raw(&req->body, html);
+	html_raw(&req->body, "</div><p><a class=\"button secondary\" href=\"");
+	unit_href(&req->body, course_id, u);
+	html_printf(&req->body, "\">%s</a></p>", tr(L(req), M_RETRY));
+	pager(req, course_id, m, i);
+out:
+	free(html);
+	relais_quiz_result_clear(&result);
+	relais_quiz_free(quiz);
+}
+
+static void post_read(struct request *req, const char *course_id, relais_bundle *b, size_t i)
+{
+	const relais_manifest *m = relais_bundle_manifest(b);
+	struct html next = {0};
+
+	if (relais_progress_lesson_viewed(req->reader->home, req->reader->ctx,
+	                                  req->session->profile_id, course_id,
+	                                  m->units[i].id) != 0) {
+		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		return;
+	}
+	if (i + 1 < m->n_units) {
+		unit_href(&next, course_id, &m->units[i + 1]);
+	} else {
+		html_raw(&next, "/c/");
+		html_url(&next, course_id);
+		html_raw(&next, "/");
+	}
+	if (next.failed || next.len >= sizeof(req->location)) {
+		page_error(req, 500, "out of memory");
+	} else {
+		redirect(req, next.data);
+	}
+	html_free(&next);
+}
+
+static void page_complete(struct request *req, const char *course_id, relais_bundle *b)
+{
+	const relais_manifest *m = relais_bundle_manifest(b);
+
+	set_title(req, tr(L(req), M_COURSE_DONE));
+	html_printf(&req->body, "<h1>%s</h1><p lang=\"%s\"><strong>", tr(L(req), M_COURSE_DONE),
+	            m->language);
+	html_text(&req->body, m->title);
+	html_printf(&req->body, "</strong></p><p>%s</p><p><a href=\"/\">%s</a></p>",
+	            tr(L(req), M_COURSE_DONE_TEXT), tr(L(req), M_NAV_LIBRARY));
+	(void)course_id;
+}
+
+static const char *media_type(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+	        {".svg", "image/svg+xml"},   {".png", "image/png"},
+	        {".jpg", "image/jpeg"},      {".jpeg", "image/jpeg"},
+	        {".gif", "image/gif"},       {".webp", "image/webp"},
+	        {".pdf", "application/pdf"}, {".mp3", "audio/mpeg"},
+	        {".ogg", "audio/ogg"},       {".mp4", "video/mp4"},
+	        {".webm", "video/webm"},     {".txt", "text/plain; charset=utf-8"},
+	};
+	const char *dot = strrchr(path, '.');
+	size_t i;
+
+	for (i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++) {
+		if (strcasecmp(dot, types[i].ext) == 0) {
+			return types[i].type;
+		}
+	}
+	return "application/octet-stream";
+}
+
+/* GET /c/<course>/<entry> and POST /c/<course>/{read,quiz}/<unit>. */
+static void route_course(struct request *req, const char *rest)
+{
+	char course_id[RELAIS_ID_MAX + 1];
+	const char *slash = strchr(rest, '/'), *entry;
+	const relais_manifest *m;
+	relais_bundle *b;
+	size_t i, idlen;
+	const char *why;
+	int post = strcmp(req->method, "POST") == 0;
+
+	idlen = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (idlen == 0 || idlen > RELAIS_ID_MAX) {
+		page_error(req, 404, tr(L(req), M_NOT_FOUND));
+		return;
+	}
+	memcpy(course_id, rest, idlen);
+	course_id[idlen] = '\0';
+	if (!relais_id_ok(course_id) || (b = reader_course(req->reader, course_id)) == NULL) {
+		page_error(req, 404, tr(L(req), M_NOT_FOUND));
+		return;
+	}
+	if (slash == NULL) {
+		redirect(req, "/");
+		return;
+	}
+	m = relais_bundle_manifest(b);
+	entry = slash + 1;
+	if (entry[0] == '\0' && !post) {
+		page_outline(req, course_id, b);
+		return;
+	}
+	if (strcmp(entry, "complete") == 0 && !post) {
+		page_complete(req, course_id, b);
+		return;
+	}
+	if (post) {
+		int is_read = strncmp(entry, "read/", 5) == 0;
+		int is_quiz = strncmp(entry, "quiz/", 5) == 0;
+		const struct relais_unit *u =
+		        (is_read || is_quiz) ? relais_manifest_unit(m, entry + 5) : NULL;
+		if (u == NULL || (is_read && u->kind != RELAIS_UNIT_LESSON) ||
+		    (is_quiz && u->kind != RELAIS_UNIT_QUIZ)) {
+			page_error(req, 404, tr(L(req), M_NOT_FOUND));
+			return;
+		}
+		i = (size_t)(u - m->units);
+		if (is_read) {
+			post_read(req, course_id, b, i);
+		} else {
+			post_quiz(req, course_id, b, i);
+		}
+		return;
+	}
+	/* Only entries the signed manifest lists are served, by exact path. */
+	if (relais_zip_path_ok(entry, &why) != 0 || relais_manifest_entry(m, entry) == NULL) {
+		page_error(req, 404, tr(L(req), M_NOT_FOUND));
+		return;
+	}
+	for (i = 0; i < m->n_units; i++) {
+		if (strcmp(m->units[i].path, entry) == 0) {
+			if (m->units[i].kind == RELAIS_UNIT_QUIZ) {
+				page_quiz(req, course_id, b, i);
+			} else {
+				page_lesson(req, course_id, b, i);
+			}
+			return;
+		}
+	}
+	if (relais_bundle_read(&req->raw_owned, &req->raw_len, req->reader->ctx, b, entry) != 0) {
+		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		return;
+	}
+	req->raw = req->raw_owned;
+	req->content_type = media_type(entry);
+	req->media = 1;
+}
+
+static void page_search(struct request *req)
+{
+	struct relais_search_hit *hits = NULL;
+	size_t n = 0, i;
+	const char *q = req->query_q ? req->query_q : "";
+
+	set_title(req, tr(L(req), M_SEARCH_TITLE));
+	html_printf(&req->body,
+	            "<h1>%s</h1><form method=\"get\" action=\"/search\" role=\"search\">"
+	            "<label for=\"q\">%s</label><input type=\"search\" id=\"q\" name=\"q\" "
+	            "maxlength=\"256\" value=\"",
+	            tr(L(req), M_SEARCH_TITLE), tr(L(req), M_SEARCH_LABEL));
+	html_text(&req->body, q);
+	html_printf(&req->body, "\"> <button type=\"submit\">%s</button></form>",
+	            tr(L(req), M_SEARCH_BUTTON));
+	if (q[0] == '\0') {
+		return;
+	}
+	if (relais_library_search(&hits, &n, req->reader->home, req->reader->ctx, q,
+	                          SEARCH_LIMIT) != 0) {
+		page_error(req, 400, relais_errmsg(req->reader->ctx));
+		return;
+	}
+	html_raw(&req->body, "<p role=\"status\">");
+	if (n == 0) {
+		html_raw(&req->body, tr(L(req), M_SEARCH_NONE));
+	} else {
+		char count[64];
+		tr_format(count, sizeof(count), L(req), M_SEARCH_COUNT, n);
+		html_text(&req->body, count);
+	}
+	html_raw(&req->body, "</p><ul class=\"cards\">");
+	for (i = 0; i < n; i++) {
+		relais_bundle *b = reader_course(req->reader, hits[i].course_id);
+		const struct relais_unit *u =
+		        b ? relais_manifest_unit(relais_bundle_manifest(b), hits[i].unit_id) : NULL;
+		if (u == NULL) {
+			continue;
+		}
+		html_raw(&req->body, "<li class=\"card\"><h2><a href=\"");
+		unit_href(&req->body, hits[i].course_id, u);
+		html_raw(&req->body, "\">");
+		html_text(&req->body, hits[i].unit_title);
+		html_raw(&req->body, "</a></h2><p class=\"meta\">");
+		html_text(&req->body, hits[i].course_title);
+		html_raw(&req->body, "</p><p>");
+		html_raw(&req->body, hits[i].snippet_html);
+		html_raw(&req->body, "</p></li>");
+	}
+	html_raw(&req->body, "</ul>");
+	relais_search_free(hits, n);
+}
+
+static void page_outbox(struct request *req)
+{
+	struct relais_outbox_item *items = NULL;
+	relais_ctx *ctx = req->reader->ctx;
+	int64_t count = 0;
+	size_t n = 0, i;
+
+	set_title(req, tr(L(req), M_OUTBOX_TITLE));
+	if (relais_outbox_count(&count, req->reader->home, ctx) != 0 ||
+	    relais_outbox_pending(&items, &n, req->reader->home, ctx, OUTBOX_SHOWN) != 0) {
+		page_error(req, 500, relais_errmsg(ctx));
+		return;
+	}
+	html_printf(&req->body, "<h1>%s</h1><p>%s</p><p role=\"status\">",
+	            tr(L(req), M_OUTBOX_TITLE), tr(L(req), M_OUTBOX_INTRO));
+	if (count == 0) {
+		html_raw(&req->body, tr(L(req), M_OUTBOX_EMPTY));
+	} else {
+		char text[96];
+		tr_format(text, sizeof(text), L(req), M_OUTBOX_COUNT, (long long)count);
+		html_text(&req->body, text);
+	}
+	html_raw(&req->body, "</p>");
+	if (n > 0) {
+		html_printf(
+		        &req->body,
+		        "<table><thead><tr><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+		        "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
+		        tr(L(req), M_WHEN), tr(L(req), M_LEARNER), tr(L(req), M_EVENT),
+		        tr(L(req), M_ACTIVITY));
+		for (i = 0; i < n; i++) {
+			html_raw(&req->body, "<tr><td>");
+			html_rawn(&req->body, items[i].created,
+			          strlen(items[i].created) > 19 ? 19 : strlen(items[i].created));
+			html_raw(&req->body, "</td><td>");
+			html_text(&req->body, items[i].learner);
+			html_raw(&req->body, "</td><td>");
+			html_text(&req->body, items[i].verb);
+			html_raw(&req->body, "</td><td>");
+			html_text(&req->body, items[i].object);
+			html_raw(&req->body, "</td></tr>");
+		}
+		html_raw(&req->body, "</tbody></table>");
+	}
+	relais_outbox_free(items, n);
+}
+
+void pages_route(struct request *req)
+{
+	const char *p = req->path;
+	int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+
+	if (strcmp(p, "/who") == 0 && get) {
+		page_who(req);
+		return;
+	}
+	if (strcmp(p, "/who/choose") == 0 && !get) {
+		post_who(req, 0);
+		return;
+	}
+	if (strcmp(p, "/who/add") == 0 && !get) {
+		post_who(req, 1);
+		return;
+	}
+	/* Everything else is someone's studying: know who first. */
+	if (req->session->profile_id == 0) {
+		if (get) {
+			redirect(req, "/who");
+		} else {
+			page_error(req, 400, tr(L(req), M_BAD_REQUEST));
+		}
+		return;
+	}
+	if (strcmp(p, "/") == 0 && get) {
+		page_library(req);
+	} else if (strcmp(p, "/search") == 0 && get) {
+		page_search(req);
+	} else if (strcmp(p, "/outbox") == 0 && get) {
+		page_outbox(req);
+	} else if (strncmp(p, "/c/", 3) == 0) {
+		route_course(req, p + 3);
+	} else {
+		page_error(req, 404, tr(L(req), M_NOT_FOUND));
+	}
+}

@@ -1,0 +1,579 @@
+/* reader.c: the reader's HTTP side (libmicrohttpd): who may ask, and how answers go out. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "reader_private.h"
+#include "relais/error.h"
+#include "relais/library.h"
+#include "relais/reader.h"
+#include "ui.h"
+
+#define BODY_MAX (64 * 1024) /* a form: profile or quiz answers */
+#define FIELD_VALUE_MAX 4096
+#define COOKIE "relais_session"
+
+#define CSP_PAGE                                                                                   \
+	"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "          \
+	"object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+#define CSP_MEDIA "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+/* What one request accumulates while its body arrives. */
+struct pending {
+	struct MHD_PostProcessor *pp;
+	struct relais_form_field *fields;
+	size_t n_fields;
+	size_t body_bytes;
+	int too_large;
+	int malformed;
+};
+
+static void hex_secret(char out[SECRET_HEX])
+{
+	unsigned char raw[16];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(out, SECRET_HEX, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+}
+
+const char *form_value(const struct request *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->n_fields; i++) {
+		if (strcmp(req->fields[i].name, name) == 0) {
+			return req->fields[i].value;
+		}
+	}
+	return NULL;
+}
+
+static void free_fields(struct relais_form_field *fields, size_t n)
+{
+	size_t i;
+
+	for (i = 0; fields && i < n; i++) {
+		free((char *)fields[i].name);
+		free((char *)fields[i].value);
+	}
+	free(fields);
+}
+
+/* Collects form fields; a value may arrive in several pieces. */
+static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *filename, const char *content_type,
+                                const char *transfer_encoding, const char *data, uint64_t off,
+                                size_t size)
+{
+	struct pending *p = cls;
+	struct relais_form_field *f;
+	char *grown;
+	size_t have;
+
+	if (filename != NULL) {
+		p->malformed = 1; /* no uploads here */
+		return MHD_NO;
+	}
+	if (off == 0) {
+		struct relais_form_field *more;
+		if (p->n_fields >= MAX_FIELDS) {
+			p->too_large = 1;
+			return MHD_NO;
+		}
+		more = realloc(p->fields, (p->n_fields + 1) * sizeof(*more));
+		if (more == NULL) {
+			return MHD_NO;
+		}
+		p->fields = more;
+		f = &p->fields[p->n_fields];
+		f->name = strdup(key);
+		f->value = strdup("");
+		if (f->name == NULL || f->value == NULL) {
+			free((char *)f->name);
+			free((char *)f->value);
+			return MHD_NO;
+		}
+		p->n_fields++;
+	}
+	f = &p->fields[p->n_fields - 1];
+	have = strlen(f->value);
+	if (have + size > FIELD_VALUE_MAX) {
+		p->too_large = 1;
+		return MHD_NO;
+	}
+	grown = realloc((char *)f->value, have + size + 1);
+	if (grown == NULL) {
+		return MHD_NO;
+	}
+	memcpy(grown + have, data, size);
+	grown[have + size] = '\0';
+	f->value = grown;
+	return MHD_YES;
+}
+
+static struct session *find_session(struct relais_reader *r, const char *id)
+{
+	size_t i;
+
+	if (id == NULL || strlen(id) != SECRET_HEX - 1) {
+		return NULL;
+	}
+	for (i = 0; i < MAX_SESSIONS; i++) {
+		if (r->sessions[i].id[0] != '\0' &&
+		    sodium_memcmp(r->sessions[i].id, id, SECRET_HEX - 1) == 0) {
+			r->sessions[i].last_used = time(NULL);
+			return &r->sessions[i];
+		}
+	}
+	return NULL;
+}
+
+/* A new session, replacing the least recently used one when all are taken. */
+static struct session *new_session(struct relais_reader *r, enum lang lang)
+{
+	struct session *s = &r->sessions[0];
+	size_t i;
+
+	for (i = 1; i < MAX_SESSIONS; i++) {
+		if (r->sessions[i].last_used < s->last_used) {
+			s = &r->sessions[i];
+		}
+	}
+	memset(s, 0, sizeof(*s));
+	hex_secret(s->id);
+	hex_secret(s->csrf);
+	s->lang = lang;
+	s->last_used = time(NULL);
+	return s;
+}
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type,
+                               const void *data, size_t len, enum MHD_ResponseMemoryMode mode,
+                               const char *csp, const char *cookie, const char *location)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(len, (void *)data, mode);
+	if (resp == NULL) {
+		if (mode == MHD_RESPMEM_MUST_FREE) {
+			free((void *)data);
+		}
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (csp != NULL) {
+		MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	}
+	if (cookie != NULL) {
+		MHD_add_response_header(resp, "Set-Cookie", cookie);
+	}
+	if (location != NULL) {
+		MHD_add_response_header(resp, "Location", location);
+	}
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* A short refusal: plain text, so nothing in it can be markup. */
+static enum MHD_Result refuse(struct MHD_Connection *conn, unsigned status, const char *why)
+{
+	return respond(conn, status, "text/plain; charset=utf-8", why, strlen(why),
+	               MHD_RESPMEM_PERSISTENT, "default-src 'none'", NULL, NULL);
+}
+
+static int host_ok(const struct relais_reader *r, const char *host)
+{
+	return host != NULL && (strcmp(host, r->host_ip) == 0 || strcmp(host, r->host_name) == 0);
+}
+
+static int origin_ok(const struct relais_reader *r, const char *origin)
+{
+	/* Same-origin POSTs from old browsers may carry no Origin; the token
+	 * still protects them. */
+	return origin == NULL || strcmp(origin, r->origin_ip) == 0 ||
+	       strcmp(origin, r->origin_name) == 0;
+}
+
+static enum MHD_Result serve_static(struct MHD_Connection *conn, const char *name)
+{
+	const struct ui_file *f;
+
+	for (f = ui_files; f->name; f++) {
+		if (strcmp(f->name, name) == 0 && strcmp(name, "layout.html") != 0) {
+			return respond(conn, 200, f->type, f->data, f->len, MHD_RESPMEM_PERSISTENT,
+			               CSP_PAGE, NULL, NULL);
+		}
+	}
+	return refuse(conn, 404, "not found\n");
+}
+
+static const char *layout_html(void)
+{
+	const struct ui_file *f;
+
+	for (f = ui_files; f->name; f++) {
+		if (strcmp(f->name, "layout.html") == 0) {
+			return (const char *)f->data;
+		}
+	}
+	return "{{body}}";
+}
+
+/* The header: navigation, who is studying, the other language. */
+static void page_header(struct html *h, const struct request *req)
+{
+	enum lang l = req->session->lang;
+
+	html_printf(h, "<nav aria-label=\"relais\"><ul><li><a href=\"/\">%s</a></li>",
+	            tr(l, M_NAV_LIBRARY));
+	html_printf(h, "<li><a href=\"/search\">%s</a></li>", tr(l, M_NAV_SEARCH));
+	html_printf(h, "<li><a href=\"/outbox\">%s</a></li>", tr(l, M_NAV_OUTBOX));
+	html_printf(h, "<li><a href=\"/who\">%s</a></li>", tr(l, M_NAV_WHO));
+	html_printf(h, "<li><a href=\"?lang=%s\" lang=\"%s\">%s</a></li></ul></nav>",
+	            tr(l, M_OTHER_LANG_CODE), tr(l, M_OTHER_LANG_CODE), tr(l, M_OTHER_LANG_NAME));
+}
+
+/* Wraps the page body in layout.html. */
+static char *render_page(struct request *req, size_t *len)
+{
+	struct html h = {0}, head = {0};
+	const char *t = layout_html(), *p;
+
+	page_header(&head, req);
+	while ((p = strstr(t, "{{")) != NULL) {
+		const char *end = strstr(p, "}}");
+		if (end == NULL) {
+			break;
+		}
+		html_rawn(&h, t, (size_t)(p - t));
+		if (strncmp(p, "{{lang}}", 8) == 0) {
+			html_raw(&h, tr(req->session->lang, M_LANG_CODE));
+		} else if (strncmp(p, "{{title}}", 9) == 0) {
+			html_text(&h, req->title ? req->title : "relais");
+		} else if (strncmp(p, "{{skip}}", 8) == 0) {
+			html_text(&h, tr(req->session->lang, M_SKIP));
+		} else if (strncmp(p, "{{header}}", 10) == 0) {
+			html_rawn(&h, head.data ? head.data : "", head.len);
+		} else if (strncmp(p, "{{body}}", 8) == 0) {
+			html_rawn(&h, req->body.data ? req->body.data : "", req->body.len);
+		}
+		t = end + 2;
+	}
+	html_raw(&h, t);
+	html_free(&head);
+	if (h.failed) {
+		html_free(&h);
+		return NULL;
+	}
+	*len = h.len;
+	return h.data;
+}
+
+void page_error(struct request *req, unsigned status, const char *what)
+{
+	req->status = status;
+	html_free(&req->body);
+	free(req->title);
+	req->title = strdup(tr(req->session->lang, M_ERROR));
+	html_printf(&req->body, "<h1>%s</h1><p>", tr(req->session->lang, M_ERROR));
+	html_text(&req->body, what);
+	html_raw(&req->body, "</p><p><a href=\"/\">");
+	html_text(&req->body, tr(req->session->lang, M_NAV_LIBRARY));
+	html_raw(&req->body, "</a></p>");
+}
+
+relais_bundle *reader_course(struct relais_reader *r, const char *course_id)
+{
+	struct relais_course_info info;
+	struct open_course *slot = NULL;
+	relais_bundle *b = NULL;
+	size_t i;
+
+	if (relais_library_get(&info, r->home, r->ctx, course_id) != 0) {
+		return NULL;
+	}
+	for (i = 0; i < MAX_OPEN_COURSES; i++) {
+		struct open_course *c = &r->courses[i];
+		if (c->id != NULL && strcmp(c->id, course_id) == 0) {
+			if (strcmp(c->file, info.file) == 0) {
+				relais_course_info_free(NULL, 0);
+				b = c->bundle;
+				goto out;
+			}
+			slot = c; /* a newer version was installed meanwhile */
+			break;
+		}
+		if (c->id == NULL && slot == NULL) {
+			slot = c;
+		}
+	}
+	if (slot == NULL) {
+		slot = &r->courses[0];
+	}
+	free(slot->id);
+	free(slot->file);
+	relais_bundle_free(slot->bundle);
+	memset(slot, 0, sizeof(*slot));
+	if (relais_library_open(&b, r->home, r->ctx, course_id) != 0) {
+		b = NULL;
+		goto out;
+	}
+	slot->id = strdup(course_id);
+	slot->file = strdup(info.file);
+	slot->bundle = b;
+	if (slot->id == NULL || slot->file == NULL) {
+		relais_bundle_free(b);
+		free(slot->id);
+		free(slot->file);
+		memset(slot, 0, sizeof(*slot));
+		b = NULL;
+	}
+out:
+	free(info.id);
+	free(info.title);
+	free(info.language);
+	free(info.summary);
+	free(info.signer);
+	free(info.file);
+	return b;
+}
+
+static enum MHD_Result answer(struct relais_reader *r, struct MHD_Connection *conn, const char *url,
+                              const char *method, struct pending *p)
+{
+	struct request req;
+	struct session *s;
+	char cookie[128];
+	const char *cookie_header = NULL;
+	enum MHD_Result ret;
+	const char *key, *lang;
+	char *page;
+	size_t len;
+
+	s = find_session(r, MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE));
+	key = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "k");
+	if (s == NULL) {
+		/* Only the address printed at launch opens a session. */
+		if (strcmp(method, "GET") != 0 || key == NULL || strlen(key) != SECRET_HEX - 1 ||
+		    sodium_memcmp(key, r->secret, SECRET_HEX - 1) != 0) {
+			return refuse(conn, 403,
+			              "this reader is private: open the address that relais read "
+			              "printed\n");
+		}
+		s = new_session(r, lang_from_header(MHD_lookup_connection_value(
+		                           conn, MHD_HEADER_KIND, "Accept-Language")));
+		(void)snprintf(cookie, sizeof(cookie),
+		               COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", s->id);
+		/* Drop the secret from the address bar and history. */
+		return respond(conn, 303, "text/plain; charset=utf-8", "", 0,
+		               MHD_RESPMEM_PERSISTENT, NULL, cookie, "/");
+	}
+	if (strncmp(url, "/static/", 8) == 0 && strcmp(method, "GET") == 0) {
+		return serve_static(conn, url + 8);
+	}
+	lang = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang");
+	if (lang != NULL) {
+		s->lang = strcmp(lang, "fr") == 0 ? LANG_FR : LANG_EN;
+	}
+	if (strcmp(method, "POST") == 0) {
+		const char *token;
+		if (!origin_ok(r, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"))) {
+			return refuse(conn, 403, "refused: the request comes from another site\n");
+		}
+		req.fields = p->fields;
+		req.n_fields = p->n_fields;
+		req.session = s;
+		token = form_value(&req, "token");
+		if (token == NULL || strlen(token) != SECRET_HEX - 1 ||
+		    sodium_memcmp(token, s->csrf, SECRET_HEX - 1) != 0) {
+			return refuse(conn, 403,
+			              "refused: the form's token is missing or stale; reload the "
+			              "page\n");
+		}
+	}
+	memset(&req, 0, sizeof(req));
+	req.reader = r;
+	req.session = s;
+	req.method = method;
+	req.path = url;
+	req.query_q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "q");
+	req.fields = p->fields;
+	req.n_fields = p->n_fields;
+	req.status = 200;
+	pages_route(&req);
+
+	if (req.status == 303) {
+		ret = respond(conn, 303, "text/plain; charset=utf-8", "", 0, MHD_RESPMEM_PERSISTENT,
+		              NULL, cookie_header, req.location);
+	} else if (req.raw != NULL) {
+		ret = respond(conn, req.status, req.content_type, req.raw, req.raw_len,
+		              req.raw_owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT,
+		              req.media ? CSP_MEDIA : CSP_PAGE, NULL, NULL);
+		req.raw_owned = NULL;
+	} else if (req.body.failed || (page = render_page(&req, &len)) == NULL) {
+		ret = refuse(conn, 500, "out of memory\n");
+	} else {
+		ret = respond(conn, req.status, "text/html; charset=utf-8", page, len,
+		              MHD_RESPMEM_MUST_FREE, CSP_PAGE, NULL, NULL);
+	}
+	free(req.raw_owned);
+	free(req.title);
+	html_free(&req.body);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+	struct relais_reader *r = cls;
+	struct pending *p = *con_cls;
+
+	if (p == NULL) {
+		const char *length;
+		/* DNS rebinding: a page from elsewhere that resolves to
+		 * 127.0.0.1 still names its own host. */
+		if (!host_ok(r, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"))) {
+			return refuse(conn, 421, "refused: wrong Host header\n");
+		}
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+		    strcmp(method, "POST") != 0) {
+			return refuse(conn, 405, "method not allowed\n");
+		}
+		length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (length != NULL && strtoull(length, NULL, 10) > BODY_MAX) {
+			return refuse(conn, 413, "refused: the form is too large\n");
+		}
+		p = calloc(1, sizeof(*p));
+		if (p == NULL) {
+			return MHD_NO;
+		}
+		*con_cls = p;
+		if (strcmp(method, "POST") == 0) {
+			p->pp = MHD_create_post_processor(conn, 16 * 1024, on_field, p);
+			if (p->pp == NULL) {
+				p->malformed = 1;
+			}
+		}
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		p->body_bytes += *upload_size;
+		if (p->body_bytes > BODY_MAX) {
+			p->too_large = 1;
+		} else if (p->pp != NULL && !p->malformed && !p->too_large &&
+		           MHD_post_process(p->pp, upload, *upload_size) != MHD_YES) {
+			p->malformed = 1;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (p->too_large) {
+		return refuse(conn, 413, "refused: the form is too large\n");
+	}
+	if (p->malformed) {
+		return refuse(conn, 400, "refused: malformed form\n");
+	}
+	return answer(r, conn, url, method, p);
+}
+
+static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+	struct pending *p = *con_cls;
+
+	if (p == NULL) {
+		return;
+	}
+	if (p->pp != NULL) {
+		MHD_destroy_post_processor(p->pp);
+	}
+	free_fields(p->fields, p->n_fields);
+	free(p);
+	*con_cls = NULL;
+}
+
+int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home, unsigned port)
+{
+	struct relais_reader *r;
+	struct sockaddr_in addr;
+	const union MHD_DaemonInfo *info;
+
+	*out = NULL;
+	if (port > 65535) {
+		return relais_fail(ctx, RELAIS_EINVAL, "port %u is out of range", port);
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	r->ctx = ctx;
+	r->home = home;
+	hex_secret(r->secret);
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_port = htons((uint16_t)port);
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* loopback only, always */
+	r->daemon = MHD_start_daemon(
+	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+	        on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+	        MHD_OPTION_NOTIFY_COMPLETED, on_done, r, MHD_OPTION_CONNECTION_TIMEOUT,
+	        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+	if (r->daemon == NULL) {
+		free(r);
+		return relais_fail(ctx, RELAIS_EIO, "cannot listen on 127.0.0.1:%u (in use?)",
+		                   port);
+	}
+	info = MHD_get_daemon_info(r->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	r->port = info ? info->port : port;
+	(void)snprintf(r->host_ip, sizeof(r->host_ip), "127.0.0.1:%u", r->port);
+	(void)snprintf(r->host_name, sizeof(r->host_name), "localhost:%u", r->port);
+	(void)snprintf(r->origin_ip, sizeof(r->origin_ip), "http://127.0.0.1:%u", r->port);
+	(void)snprintf(r->origin_name, sizeof(r->origin_name), "http://localhost:%u", r->port);
+	(void)snprintf(r->url, sizeof(r->url), "http://127.0.0.1:%u/?k=%s", r->port, r->secret);
+	*out = r;
+	return 0;
+}
+
+const char *relais_reader_url(const relais_reader *r)
+{
+	return r->url;
+}
+
+unsigned relais_reader_port(const relais_reader *r)
+{
+	return r->port;
+}
+
+void relais_reader_stop(relais_reader *r)
+{
+	size_t i;
+
+	if (r == NULL) {
+		return;
+	}
+	MHD_stop_daemon(r->daemon);
+	for (i = 0; i < MAX_OPEN_COURSES; i++) {
+		free(r->courses[i].id);
+		free(r->courses[i].file);
+		relais_bundle_free(r->courses[i].bundle);
+	}
+	sodium_memzero(r->secret, sizeof(r->secret));
+	sodium_memzero(r->sessions, sizeof(r->sessions));
+	free(r);
+}
