@@ -357,7 +357,10 @@ int relais_pubkey_load(relais_pubkey **out, relais_ctx *ctx, const char *path)
 
 	*out = NULL;
 	rc = relais_file_read(&text, &len, ctx, path, KEY_FILE_MAX);
-	if (rc == 0) {
+	if (rc == RELAIS_ELIMIT) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: not a minisign public key (too large)",
+		                 path);
+	} else if (rc == 0) {
 		rc = relais_pubkey_parse(out, ctx, text, len, path);
 	}
 	free(text);

@@ -33,8 +33,9 @@ int relais_trust_add(relais_home *home, relais_ctx *ctx, const char *pub_path, c
 	size_t len = 0;
 	int rc;
 
-	if ((rc = relais_file_read(&text, &len, ctx, pub_path, KEY_FILE_MAX)) != 0 ||
-	    (rc = relais_pubkey_parse(&pub, ctx, text, len, pub_path)) != 0) {
+	/* Loading first gives the same messages as everywhere keys are read. */
+	if ((rc = relais_pubkey_load(&pub, ctx, pub_path)) != 0 ||
+	    (rc = relais_file_read(&text, &len, ctx, pub_path, KEY_FILE_MAX)) != 0) {
 		goto out;
 	}
 	relais_pubkey_id(pub, id);

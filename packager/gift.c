@@ -527,11 +527,9 @@ out:
 
 /*
  * Renders the text in cells s, which may start with its own format tag, else
- * is in deflt. Sets *out to the malloc'd HTML ("" for no text) and, when
- * used is not NULL, *used to the format that applied.
+ * is in deflt. Sets *out to the malloc'd HTML ("" for no text).
  */
-static int span_html(const struct gift *g, struct span s, enum fmt deflt, enum fmt *used,
-                     char **out)
+static int span_html(const struct gift *g, struct span s, enum fmt deflt, char **out)
 {
 	struct buf b = {0};
 	const char *p;
@@ -551,9 +549,6 @@ static int span_html(const struct gift *g, struct span s, enum fmt deflt, enum f
 	p = b.p;
 	n = b.len;
 	fmt = take_format(&p, &n, deflt);
-	if (used != NULL) {
-		*used = fmt;
-	}
 	rc = render(p, n, fmt, out);
 out:
 	free(b.p);
@@ -796,7 +791,10 @@ static int parse_multichoice(struct gift *g, cJSON *q, struct span ans, enum fmt
 		}
 		rc = push_object(arr, &a);
 		if (rc == 0) {
-			rc = span_html(g, text, fmt, NULL, &html);
+			rc = span_html(g, text, fmt, &html);
+		}
+		if (rc == 0 && html[0] == '\0') {
+			rc = problem(g, segs[i].line, "empty answer after '%c'", segs[i].marker);
 		}
 		if (rc == 0) {
 			rc = add_own_str(a, "text_html", html);
@@ -806,7 +804,7 @@ static int parse_multichoice(struct gift *g, cJSON *q, struct span ans, enum fmt
 			rc = add_num(a, "fraction", fraction);
 		}
 		if (rc == 0) {
-			rc = span_html(g, fb, fmt, NULL, &html);
+			rc = span_html(g, fb, fmt, &html);
 		}
 		if (rc == 0) {
 			rc = add_own_str(a, "feedback_html", html);
@@ -856,9 +854,9 @@ static int parse_truefalse(struct gift *g, cJSON *q, struct span ans, enum fmt f
 		             "true/false takes at most two feedbacks: '#if wrong#if right'");
 		goto out;
 	}
-	rc = span_html(g, wrong, fmt, NULL, &wrong_html);
+	rc = span_html(g, wrong, fmt, &wrong_html);
 	if (rc == 0) {
-		rc = span_html(g, right, fmt, NULL, &right_html);
+		rc = span_html(g, right, fmt, &right_html);
 	}
 	if (rc == 0) {
 		rc = add_bool(q, "answer", answer);
@@ -940,7 +938,7 @@ static int parse_shortanswer(struct gift *g, cJSON *q, struct span ans, enum fmt
 			rc = add_num(a, "fraction", fraction);
 		}
 		if (rc == 0) {
-			rc = span_html(g, fb, fmt, NULL, &s);
+			rc = span_html(g, fb, fmt, &s);
 		}
 		if (rc == 0) {
 			rc = add_own_str(a, "feedback_html", s);
@@ -1130,7 +1128,7 @@ static int parse_numerical(struct gift *g, cJSON *q, struct span ans, enum fmt f
 			rc = add_num(a, "fraction", fraction);
 		}
 		if (rc == 0) {
-			rc = span_html(g, fb, fmt, NULL, &s);
+			rc = span_html(g, fb, fmt, &s);
 		}
 		if (rc == 0) {
 			rc = add_own_str(a, "feedback_html", s);
@@ -1140,7 +1138,7 @@ static int parse_numerical(struct gift *g, cJSON *q, struct span ans, enum fmt f
 			goto out;
 		}
 	}
-	rc = span_html(g, other, fmt, NULL, &s);
+	rc = span_html(g, other, fmt, &s);
 	if (rc == 0) {
 		rc = add_own_str(q, "other_feedback_html", s);
 		s = NULL;
@@ -1208,7 +1206,7 @@ static int parse_matching(struct gift *g, cJSON *q, struct span ans, enum fmt fm
 			rc = problem(g, segs[i].line, "matching pair has nothing after '->'");
 			goto out;
 		}
-		rc = span_html(g, left, fmt, NULL, &html);
+		rc = span_html(g, left, fmt, &html);
 		if (rc == 0) {
 			rc = span_string(g, right, &s);
 		}
@@ -1351,6 +1349,11 @@ static int question_text(struct gift *g, struct span before, struct span after, 
 		goto out;
 	}
 	rc = render(p, n, *fmt, out);
+	if (rc == 0 && (*out)[0] == '\0') {
+		free(*out);
+		*out = NULL;
+		rc = problem(g, g->start_line, "question has no text");
+	}
 out:
 	free(b.p);
 	return rc;
@@ -1508,9 +1511,10 @@ static int parse_question(struct gift *g)
 			i = find(g, after, '}');
 		}
 		if (i != NONE) {
-			rc = problem(g, line_of(g, i),
-			             "a question has only one answer set (write \\{ and \\} for "
-			             "braces)");
+			rc = problem(
+			        g, line_of(g, i),
+			        "a question has only one answer set: separate questions with a "
+			        "blank line, write \\{ and \\} for braces");
 			goto out;
 		}
 		before.b = open;
@@ -1557,7 +1561,7 @@ static int parse_question(struct gift *g)
 		rc = add_bool(q, "missing_word", missing);
 	}
 	if (rc == 0) {
-		rc = span_html(g, gf, fmt, NULL, &html);
+		rc = span_html(g, gf, fmt, &html);
 	}
 	if (rc == 0) {
 		rc = add_own_str(q, "general_feedback_html", html);
@@ -1658,16 +1662,14 @@ static int add_line(struct gift *g, unsigned line, const char *s, size_t n)
 				rc = 0;
 			} else if (i + 1 >= n) {
 				rc = problem(g, line,
-				             "'\\' at the end of a line (write \\\\ for a "
-				             "backslash)");
+				             "'\\' at the end of a line (write \\\\ for one)");
 			} else if (s[i + 1] > ' ' && s[i + 1] < 0x7f) {
 				rc = problem(g, line,
 				             "unknown escape '\\%c' (write \\\\ for a backslash)",
 				             s[i + 1]);
 			} else {
 				rc = problem(g, line,
-				             "unknown escape after '\\' (write \\\\ for a "
-				             "backslash)");
+				             "unknown escape after '\\' (write \\\\ for one)");
 			}
 			g->block_bad = 1;
 			if (rc == RELAIS_EFORMAT) {

@@ -698,6 +698,10 @@ int main(void)
 	         "line, "
 	         "write \\{ and \\} for braces"},
 	        {"no text", "\n\n{T}", "t.gift:3: question has no text"},
+	        {"no text after markdown", "[markdown][a]: /b\n{T}",
+	         "t.gift:1: question has no text"},
+	        {"markdown answer renders empty", "Q {~x\n=[markdown][a]: /b}",
+	         "t.gift:2: empty answer after '='"},
 	        {"unclosed title", "::T Q {T}", "t.gift:1: question title is not closed with '::'"},
 	        {"empty title", "::  ::Q {T}", "t.gift:1: empty question title"},
 	        {"duplicate title", "::Same::A {T}\n\n::same::B {T}",

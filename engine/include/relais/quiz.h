@@ -63,13 +63,13 @@ size_t relais_quiz_count(const relais_quiz *quiz);
  * <legend>, radio buttons, checkboxes, text inputs and <select>s, each with a
  * <label>. Field names are "q-<id>" ("q-<id>-<row>" for matching rows).
  * Text from the quiz's plain-text fields is escaped. lang picks the UI words
- * ("fr" or "en"). *out is malloc'd; returns 0 or RELAIS_ENOMEM.
+ * ("fr" or "en"; "fr-*" is French, anything else English). *out is malloc'd;
+ * returns 0, RELAIS_ELIMIT (past RELAIS_QUIZ_MAX_HTML) or RELAIS_ENOMEM.
  *
  * Values: the answer's 0-based index in `answers` for multiple choice,
  * "true" or "false" for true/false, the typed text for short answers,
  * numbers and essays, and the 0-based index in `choices` for a matching row
  * ("" for none); <row> counts rows (pairs that are not distractors) from 0.
- * Returns RELAIS_ELIMIT past RELAIS_QUIZ_MAX_HTML.
  */
 int relais_quiz_render_form(char **out, relais_ctx *ctx, const relais_quiz *quiz, const char *lang);
 
@@ -77,7 +77,8 @@ int relais_quiz_render_form(char **out, relais_ctx *ctx, const relais_quiz *quiz
  * Scores submitted fields. Unknown fields are ignored; a field naming an
  * answer that does not exist counts as no answer. The result's strings are
  * malloc'd; free with relais_quiz_result_clear(). Returns 0 or
- * RELAIS_ENOMEM.
+ * RELAIS_ENOMEM (RELAIS_ELIMIT past RELAIS_QUIZ_MAX_HTML, which a quiz
+ * within its limits does not reach).
  *
  * A value longer than RELAIS_QUIZ_MAX_VALUE or not valid UTF-8 is ignored;
  * where one value is expected, the first usable one counts. `response`
