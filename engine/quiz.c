@@ -846,26 +846,6 @@ static int parse_question(relais_ctx *ctx, struct question *q, const cJSON *o, s
 	return 0;
 }
 
-/* Whether question q has one field called "q-<id>". */
-static int has_single_field(const struct question *q)
-{
-	return q->type != T_MATCHING && q->type != T_DESCRIPTION;
-}
-
-/*
- * Whether the single field of q is named like row k of matching question m:
- * q's id is m's id, '-', a row number.
- */
-static int clashes(const struct question *q, const struct question *m)
-{
-	size_t n = strlen(m->id), row;
-
-	if (strncmp(q->id, m->id, n) != 0 || q->id[n] != '-') {
-		return 0;
-	}
-	return read_index(&row, q->id + n + 1, strlen(q->id + n + 1), m->n_rows) == 0;
-}
-
 static int check_ids(relais_ctx *ctx, const relais_quiz *quiz)
 {
 	size_t i, j;
@@ -880,13 +860,6 @@ static int check_ids(relais_ctx *ctx, const relais_quiz *quiz)
 				return relais_fail(ctx, RELAIS_EFORMAT,
 				                   "quiz: questions[%zu]: id %s is used twice", i,
 				                   q->id);
-			}
-			if (m->type == T_MATCHING && has_single_field(q) && clashes(q, m)) {
-				return relais_fail(
-				        ctx, RELAIS_EFORMAT,
-				        "quiz: question %s: form field q-%s is also a row "
-				        "of matching question %s",
-				        q->id, q->id, m->id);
 			}
 		}
 	}
@@ -1102,7 +1075,7 @@ static void put_matching_rows(struct buf *b, const struct words *w, const struct
 		put_inline_html(b, q->pairs[i].question_html);
 		put(b, "</label> <select name=\"q-");
 		put(b, q->id);
-		put(b, "-");
+		put(b, ".");
 		put_uint(b, row);
 		put(b, "\" id=\"");
 		put_elem(b, q);
@@ -1235,7 +1208,10 @@ static int usable(const char *v)
 	return n <= RELAIS_QUIZ_MAX_VALUE && u8_check((const uint8_t *)v, n) == NULL;
 }
 
-/* Whether name is "q-<id>" (row NULL) or "q-<id>-<row>" with row < n_rows. */
+/*
+ * Whether name is "q-<id>" (row NULL) or "q-<id>.<row>" with row < n_rows.
+ * Ids never hold a '.', so no question's field can pass for a row.
+ */
 static int names(const char *name, const struct question *q, size_t *row, size_t n_rows)
 {
 	size_t n = strlen(q->id);
@@ -1247,7 +1223,7 @@ static int names(const char *name, const struct question *q, size_t *row, size_t
 	if (row == NULL) {
 		return *name == '\0';
 	}
-	return *name == '-' && read_index(row, name + 1, strlen(name + 1), n_rows) == 0;
+	return *name == '.' && read_index(row, name + 1, strlen(name + 1), n_rows) == 0;
 }
 
 /* The first usable value of q's single field, or NULL. */

@@ -46,10 +46,6 @@ struct relais_quiz_result {
  * Parses quiz JSON (len bytes) and checks it against docs/quiz-format.md.
  * Returns 0, RELAIS_EFORMAT (message names the question and field),
  * RELAIS_ELIMIT (past the limits above), RELAIS_ENOMEM.
- *
- * Beyond the page, a quiz is refused when a question's field name "q-<id>"
- * equals a matching row's "q-<mid>-<row>" (question "a-1" beside a matching
- * question "a"): the form could not tell them apart.
  */
 int relais_quiz_parse(relais_quiz **out, relais_ctx *ctx, const char *json, size_t len);
 
@@ -61,7 +57,7 @@ size_t relais_quiz_count(const relais_quiz *quiz);
  * Writes the quiz as an HTML form body (no <form> element: the caller wraps
  * it) that works without JavaScript: one <fieldset> per question with a
  * <legend>, radio buttons, checkboxes, text inputs and <select>s, each with a
- * <label>. Field names are "q-<id>" ("q-<id>-<row>" for matching rows).
+ * <label>. Field names are "q-<id>" ("q-<id>.<row>" for matching rows).
  * Text from the quiz's plain-text fields is escaped. lang picks the UI words
  * ("fr" or "en"; "fr-*" is French, anything else English). *out is malloc'd;
  * returns 0, RELAIS_ELIMIT (past RELAIS_QUIZ_MAX_HTML) or RELAIS_ENOMEM.
