@@ -304,6 +304,27 @@ static int normalise(char **out, const char *s, size_t n)
 	*out = NULL;
 	if (n > 0) {
 		nfc = u8_normalize(UNINORM_NFC, (const uint8_t *)s, n, NULL, &nfc_n);
+	}
+	if (nfc != NULL) {
+		/* A typographic apostrophe (U+2019, U+02BC), as phones and word
+		 * processors type it, counts as the plain one. Both forms are
+		 * longer than "'", so this shrinks in place. */
+		size_t r = 0, w = 0;
+		while (r < nfc_n) {
+			if (r + 2 < nfc_n && nfc[r] == 0xE2 && nfc[r + 1] == 0x80 &&
+			    nfc[r + 2] == 0x99) {
+				nfc[w++] = '\'';
+				r += 3;
+			} else if (r + 1 < nfc_n && nfc[r] == 0xCA && nfc[r + 1] == 0xBC) {
+				nfc[w++] = '\'';
+				r += 2;
+			} else {
+				nfc[w++] = nfc[r++];
+			}
+		}
+		nfc_n = w;
+	}
+	if (n > 0) {
 		if (nfc == NULL) {
 			goto out; /* the input is valid UTF-8, so only memory is left */
 		}
@@ -382,8 +403,30 @@ static int read_number(double *out, const char *s, size_t n, locale_t c_locale)
 	if (n == 0 || n > RELAIS_QUIZ_MAX_VALUE) {
 		return -1;
 	}
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
+	/* Digit groups may be separated as people write them ("1 150", with a
+	 * space, a no-break space or a narrow no-break space): drop those. */
+	for (size_t k = 0, o = 0;;) {
+		size_t sep;
+		if (k >= n) {
+			tmp[o] = '\0';
+			n = o;
+			break;
+		}
+		sep = s[k] == ' ' ? 1
+		      : k + 1 < n && (unsigned char)s[k] == 0xC2 && (unsigned char)s[k + 1] == 0xA0
+		              ? 2
+		      : k + 2 < n && (unsigned char)s[k] == 0xE2 &&
+		                      (unsigned char)s[k + 1] == 0x80 &&
+		                      (unsigned char)s[k + 2] == 0xAF
+		              ? 3
+		              : 0;
+		if (sep > 0 && o > 0 && is_digit(tmp[o - 1]) && k + sep < n &&
+		    is_digit(s[k + sep])) {
+			k += sep;
+			continue;
+		}
+		tmp[o++] = s[k++];
+	}
 	if (tmp[i] == '+' || tmp[i] == '-') {
 		i++;
 	}

@@ -1198,6 +1198,52 @@ static void sample_quizzes_score_full_marks(void **state)
 	globfree(&g);
 }
 
+/* Numbers as people write them, and apostrophes as phones type them. */
+static void learners_typing(void **state)
+{
+	relais_quiz *quiz = load(QUIZ(HEAD(
+	        "num", "numerical",
+	        "true") ",\"answers\":[{\"min\":1100,\"max\":1200,\"fraction\":1,"
+	                "\"feedback_html\":\"\"}],\"other_feedback_html\":\"\"}," HEAD(
+	                        "short", "shortanswer",
+	                        "true") ",\"case_sensitive\":false,\"answers\":[{\"text\":\"l'Etat "
+	                                "pilote\",\"fraction\":1,\"feedback_html\":\"\"}]}"));
+	static const char *const good_numbers[] = {"1150", "1 150",
+	                                           "1\xc2\xa0"
+	                                           "150",
+	                                           "1\xe2\x80\xaf"
+	                                           "150",
+	                                           "1 150,5"};
+	static const char *const bad_numbers[] = {"1 1 5 0 0", "11 50 0", "1 150 personnes",
+	                                          "1  150", " 1 150 x"};
+	struct relais_quiz_result r;
+	relais_ctx *ctx = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	for (i = 0; i < sizeof(good_numbers) / sizeof(good_numbers[0]); i++) {
+		struct relais_form_field f[] = {{"q-num", good_numbers[i]},
+		                                {"q-short", "L\xe2\x80\x99"
+		                                            "Etat  pilote"}};
+		assert_int_equal(relais_quiz_score(&r, ctx, quiz, f, 2), 0);
+		if (r.percent != 100) {
+			fail_msg("%s scored %d%%", good_numbers[i], r.percent);
+		}
+		relais_quiz_result_clear(&r);
+	}
+	for (i = 0; i < sizeof(bad_numbers) / sizeof(bad_numbers[0]); i++) {
+		struct relais_form_field f[] = {{"q-num", bad_numbers[i]}};
+		assert_int_equal(relais_quiz_score(&r, ctx, quiz, f, 1), 0);
+		if (r.questions[0].score != 0) {
+			fail_msg("%s was read as a number in range", bad_numbers[i]);
+		}
+		relais_quiz_result_clear(&r);
+	}
+	relais_ctx_free(ctx);
+	relais_quiz_free(quiz);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1207,6 +1253,7 @@ int main(void)
 	        cmocka_unit_test(parse_refuses_bad_questions),
 	        cmocka_unit_test(parse_refuses_bad_answers),
 	        cmocka_unit_test(ids_that_look_like_rows),
+	        cmocka_unit_test(learners_typing),
 	        cmocka_unit_test(parse_limits),
 	        cmocka_unit_test(score_single_choice),
 	        cmocka_unit_test(score_multiple_choice),
