@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <md4c-html.h>
+#include <uninorm.h>
 
 #include "relais/error.h"
 #include "relais/gift.h"
@@ -1255,16 +1256,36 @@ out:
 
 /* ---- questions ---- */
 
-/* Makes the question's id from its title, else "q<position>". */
+/*
+ * Makes the question's id from its title, else "q<position>". Accented
+ * letters keep their base letter ("Délai" gives "delai"): the title is
+ * decomposed (NFKD) and its combining marks (U+0300-U+036F) dropped.
+ */
 static void make_id(const char *title, size_t position, char *id, size_t size)
 {
-	size_t n = 0;
+	uint8_t *nfkd = NULL;
+	const char *t = title;
+	size_t n = 0, len = 0;
 	size_t i;
 	unsigned char c;
 
 	assert(size > ID_MAX);
-	for (i = 0; title != NULL && title[i] != '\0' && n < ID_MAX; i++) {
-		c = (unsigned char)title[i];
+	if (title != NULL) {
+		nfkd = u8_normalize(UNINORM_NFKD, (const uint8_t *)title, strlen(title), NULL,
+		                    &len);
+		if (nfkd != NULL) {
+			t = (const char *)nfkd;
+		} else {
+			len = strlen(title); /* out of memory: slug the bytes as they are */
+		}
+	}
+	for (i = 0; t != NULL && i < len && n < ID_MAX; i++) {
+		c = (unsigned char)t[i];
+		if (i + 1 < len && ((c == 0xCC && (unsigned char)t[i + 1] >= 0x80) ||
+		                    (c == 0xCD && (unsigned char)t[i + 1] <= 0xAF))) {
+			i++; /* a combining mark: part of the letter before */
+			continue;
+		}
 		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
 			id[n++] = (char)c;
 		} else if (c >= 'A' && c <= 'Z') {
@@ -1273,6 +1294,7 @@ static void make_id(const char *title, size_t position, char *id, size_t size)
 			id[n++] = '-';
 		}
 	}
+	free(nfkd);
 	while (n > 0 && id[n - 1] == '-') {
 		n--;
 	}

@@ -518,7 +518,7 @@ static void test_ids(void **state)
 	                   "::  Spaces  Inside ::D {T}");
 
 	(void)state;
-	assert_string_equal(str(at(doc, "questions", 0), "id"), "caf-au-lait-2");
+	assert_string_equal(str(at(doc, "questions", 0), "id"), "cafe-au-lait-2");
 	assert_string_equal(str(at(doc, "questions", 1), "id"), "q2");
 	/* A title with nothing to slugify falls back to the position. */
 	assert_string_equal(str(at(doc, "questions", 2), "id"), "q3");
