@@ -1,6 +1,7 @@
 #!/bin/sh
-# demo.sh: install what is missing, build relais, and run the demo:
-# a publisher key is made, the sample courses are packed, signed and verified.
+# demo.sh: install what is missing, build relais, and run the demo: a
+# publisher key is made, the sample courses are packed, signed, verified and
+# installed on a demo laptop home, and the reader opens them in the browser.
 set -eu
 cd "$(dirname "$0")"
 
@@ -23,8 +24,12 @@ for bundle in "$out"/*.relais; do
 	"$relais" verify "$bundle" --public-key "$out/publisher.pub"
 done
 echo
-"$relais" inspect "$out/migration-health.relais"
+# A learner's laptop: its own home folder, trusting the demo publisher.
+RELAIS_HOME="$PWD/$out/home"
+export RELAIS_HOME
+"$relais" trust add "$out/publisher.pub" --name "Demo training academy"
+"$relais" install "$out"/*.relais
 echo
-echo "Bundles and the demo publisher key are in $out/."
-echo "Check one with minisign too: unzip -o $out/migration-health.relais 'manifest.json*' -d /tmp &&"
-echo "  minisign -Vm /tmp/manifest.json -p $out/publisher.pub"
+echo "Bundles and the demo publisher key are in $out/; the demo laptop's home is $RELAIS_HOME."
+echo "The reader follows: open the address on its first line. Stop it with Ctrl-C."
+exec "$relais" read
