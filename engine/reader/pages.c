@@ -276,10 +276,10 @@ static void page_lesson(struct request *req, const char *course_id, relais_bundl
 {
 	const relais_manifest *m = relais_bundle_manifest(b);
 	const struct relais_unit *u = &m->units[i];
-	unsigned char *html = NULL;
+	const unsigned char *html = NULL;
 	size_t len = 0;
 
-	if (relais_bundle_read(&html, &len, req->reader->ctx, b, u->path) != 0) {
+	if (reader_entry(req->reader, course_id, u->path, &html, &len) != 0) {
 		page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
@@ -299,21 +299,20 @@ static void page_lesson(struct request *req, const char *course_id, relais_bundl
 	html_printf(&req->body, "<p><button type=\"submit\">%s</button></p></form>",
 	            tr(L(req), M_MARK_READ));
 	pager(req, course_id, m, i);
-	free(html);
 }
 
-static relais_quiz *load_quiz(struct request *req, relais_bundle *b, const struct relais_unit *u)
+static relais_quiz *load_quiz(struct request *req, const char *course_id,
+                              const struct relais_unit *u)
 {
-	unsigned char *json = NULL;
+	const unsigned char *json = NULL;
 	relais_quiz *quiz = NULL;
 	size_t len = 0;
 
-	if (relais_bundle_read(&json, &len, req->reader->ctx, b, u->path) != 0 ||
+	if (reader_entry(req->reader, course_id, u->path, &json, &len) != 0 ||
 	    relais_quiz_parse(&quiz, req->reader->ctx, (const char *)json, len) != 0) {
 		page_error(req, 500, relais_errmsg(req->reader->ctx));
 		quiz = NULL;
 	}
-	free(json);
 	return quiz;
 }
 
@@ -347,7 +346,7 @@ static void page_quiz(struct request *req, const char *course_id, relais_bundle 
 {
 	const relais_manifest *m = relais_bundle_manifest(b);
 	const struct relais_unit *u = &m->units[i];
-	relais_quiz *quiz = load_quiz(req, b, u);
+	relais_quiz *quiz = load_quiz(req, course_id, u);
 	char *form = NULL;
 
 	if (quiz == NULL) {
@@ -380,7 +379,7 @@ static void post_quiz(struct request *req, const char *course_id, relais_bundle 
 	const relais_manifest *m = relais_bundle_manifest(b);
 	const struct relais_unit *u = &m->units[i];
 	struct relais_quiz_result result;
-	relais_quiz *quiz = load_quiz(req, b, u);
+	relais_quiz *quiz = load_quiz(req, course_id, u);
 	relais_ctx *ctx = req->reader->ctx;
 	const char *started = form_value(req, "started");
 	double duration = -1;
@@ -560,11 +559,10 @@ static void route_course(struct request *req, const char *rest)
 			return;
 		}
 	}
-	if (relais_bundle_read(&req->raw_owned, &req->raw_len, req->reader->ctx, b, entry) != 0) {
+	if (reader_entry(req->reader, course_id, entry, &req->raw, &req->raw_len) != 0) {
 		page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
-	req->raw = req->raw_owned;
 	req->content_type = media_type(entry);
 	req->media = 1;
 }

@@ -1,6 +1,7 @@
 /* reader.c: the reader's HTTP side (libmicrohttpd): who may ask, and how answers go out. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,51 +297,76 @@ void page_error(struct request *req, unsigned status, const char *what)
 	html_raw(&req->body, "</a></p>");
 }
 
+static void close_course(struct relais_reader *r, struct open_course *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_cache; i++) {
+		r->cache_bytes -= c->cache[i].len;
+		free(c->cache[i].path);
+		free(c->cache[i].data);
+	}
+	free(c->cache);
+	free(c->id);
+	free(c->file);
+	relais_bundle_free(c->bundle);
+	memset(c, 0, sizeof(*c));
+}
+
+static struct open_course *find_open(struct relais_reader *r, const char *course_id)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_OPEN_COURSES; i++) {
+		if (r->courses[i].id != NULL && strcmp(r->courses[i].id, course_id) == 0) {
+			return &r->courses[i];
+		}
+	}
+	return NULL;
+}
+
 relais_bundle *reader_course(struct relais_reader *r, const char *course_id)
 {
 	struct relais_course_info info;
-	struct open_course *slot = NULL;
-	relais_bundle *b = NULL;
+	struct open_course *slot = find_open(r, course_id);
+	time_t now = time(NULL);
 	size_t i;
 
+	/* A course installed or upgraded by another process is seen within a
+	 * second, without asking the database on every request. */
+	if (slot != NULL && slot->checked == now) {
+		return slot->bundle;
+	}
 	if (relais_library_get(&info, r->home, r->ctx, course_id) != 0) {
+		if (slot != NULL) {
+			close_course(r, slot);
+		}
 		return NULL;
 	}
-	for (i = 0; i < MAX_OPEN_COURSES; i++) {
-		struct open_course *c = &r->courses[i];
-		if (c->id != NULL && strcmp(c->id, course_id) == 0) {
-			if (strcmp(c->file, info.file) == 0) {
-				relais_course_info_free(NULL, 0);
-				b = c->bundle;
-				goto out;
+	if (slot != NULL && strcmp(slot->file, info.file) == 0) {
+		slot->checked = now;
+		goto out;
+	}
+	if (slot == NULL) {
+		for (i = 0; i < MAX_OPEN_COURSES && slot == NULL; i++) {
+			if (r->courses[i].id == NULL) {
+				slot = &r->courses[i];
 			}
-			slot = c; /* a newer version was installed meanwhile */
-			break;
-		}
-		if (c->id == NULL && slot == NULL) {
-			slot = c;
 		}
 	}
 	if (slot == NULL) {
 		slot = &r->courses[0];
 	}
-	free(slot->id);
-	free(slot->file);
-	relais_bundle_free(slot->bundle);
-	memset(slot, 0, sizeof(*slot));
-	if (relais_library_open(&b, r->home, r->ctx, course_id) != 0) {
-		b = NULL;
+	close_course(r, slot);
+	if (relais_library_open(&slot->bundle, r->home, r->ctx, course_id) != 0) {
+		slot->bundle = NULL;
 		goto out;
 	}
 	slot->id = strdup(course_id);
 	slot->file = strdup(info.file);
-	slot->bundle = b;
+	slot->checked = now;
 	if (slot->id == NULL || slot->file == NULL) {
-		relais_bundle_free(b);
-		free(slot->id);
-		free(slot->file);
-		memset(slot, 0, sizeof(*slot));
-		b = NULL;
+		close_course(r, slot);
 	}
 out:
 	free(info.id);
@@ -349,7 +375,53 @@ out:
 	free(info.summary);
 	free(info.signer);
 	free(info.file);
-	return b;
+	return slot->bundle;
+}
+
+int reader_entry(struct relais_reader *r, const char *course_id, const char *path,
+                 const unsigned char **data, size_t *len)
+{
+	struct open_course *c = find_open(r, course_id);
+	struct cached_entry *grown;
+	unsigned char *bytes = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	if (c == NULL || c->bundle == NULL) {
+		return relais_fail(r->ctx, RELAIS_ENOTFOUND, "no course %s is open", course_id);
+	}
+	for (i = 0; i < c->n_cache; i++) {
+		if (strcmp(c->cache[i].path, path) == 0) {
+			*data = c->cache[i].data;
+			*len = c->cache[i].len;
+			return 0;
+		}
+	}
+	if ((rc = relais_bundle_read(&bytes, &n, r->ctx, c->bundle, path)) != 0) {
+		return rc;
+	}
+	/* Keep it when it fits; otherwise lend it until the next request. */
+	if (n <= CACHE_ENTRY_MAX && r->cache_bytes + n <= CACHE_MAX &&
+	    (grown = realloc(c->cache, (c->n_cache + 1) * sizeof(*grown))) != NULL) {
+		c->cache = grown;
+		grown[c->n_cache].path = strdup(path);
+		if (grown[c->n_cache].path != NULL) {
+			grown[c->n_cache].data = bytes;
+			grown[c->n_cache].len = n;
+			c->n_cache++;
+			r->cache_bytes += n;
+			*data = bytes;
+			*len = n;
+			return 0;
+		}
+	}
+	free(r->lent);
+	r->lent = bytes;
+	*data = bytes;
+	*len = n;
+	return 0;
 }
 
 static enum MHD_Result answer(struct relais_reader *r, struct MHD_Connection *conn, const char *url,
@@ -421,16 +493,13 @@ static enum MHD_Result answer(struct relais_reader *r, struct MHD_Connection *co
 		              NULL, cookie_header, req.location);
 	} else if (req.raw != NULL) {
 		ret = respond(conn, req.status, req.content_type, req.raw, req.raw_len,
-		              req.raw_owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT,
-		              req.media ? CSP_MEDIA : CSP_PAGE, NULL, NULL);
-		req.raw_owned = NULL;
+		              MHD_RESPMEM_MUST_COPY, req.media ? CSP_MEDIA : CSP_PAGE, NULL, NULL);
 	} else if (req.body.failed || (page = render_page(&req, &len)) == NULL) {
 		ret = refuse(conn, 500, "out of memory\n");
 	} else {
 		ret = respond(conn, req.status, "text/html; charset=utf-8", page, len,
 		              MHD_RESPMEM_MUST_FREE, CSP_PAGE, NULL, NULL);
 	}
-	free(req.raw_owned);
 	free(req.title);
 	html_free(&req.body);
 	return ret;
@@ -507,6 +576,25 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * Answers go out in more than one write; without TCP_NODELAY the second
+ * waits for the browser's delayed acknowledgement (up to 200 ms).
+ */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *info;
+	int one = 1;
+
+	if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+		return;
+	}
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (info != NULL) {
+		(void)setsockopt(info->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+}
+
 int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home, unsigned port)
 {
 	struct relais_reader *r;
@@ -531,9 +619,10 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 	r->daemon = MHD_start_daemon(
 	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
 	        on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-	        MHD_OPTION_NOTIFY_COMPLETED, on_done, r, MHD_OPTION_CONNECTION_TIMEOUT,
-	        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
+	        MHD_OPTION_NOTIFY_COMPLETED, on_done, r, MHD_OPTION_NOTIFY_CONNECTION,
+	        on_connection, r, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	        (size_t)(64 * 1024), MHD_OPTION_END);
 	if (r->daemon == NULL) {
 		free(r);
 		return relais_fail(ctx, RELAIS_EIO, "cannot listen on 127.0.0.1:%u (in use?)",
@@ -569,10 +658,9 @@ void relais_reader_stop(relais_reader *r)
 	}
 	MHD_stop_daemon(r->daemon);
 	for (i = 0; i < MAX_OPEN_COURSES; i++) {
-		free(r->courses[i].id);
-		free(r->courses[i].file);
-		relais_bundle_free(r->courses[i].bundle);
+		close_course(r, &r->courses[i]);
 	}
+	free(r->lent);
 	sodium_memzero(r->secret, sizeof(r->secret));
 	sodium_memzero(r->sessions, sizeof(r->sessions));
 	free(r);

@@ -16,6 +16,8 @@
 #define MAX_SESSIONS 32
 #define MAX_OPEN_COURSES 32
 #define MAX_FIELDS 600
+#define CACHE_MAX (32u * 1024 * 1024)  /* checked entries kept in memory */
+#define CACHE_ENTRY_MAX (1024u * 1024) /* larger ones are read each time */
 
 struct session {
 	char id[SECRET_HEX];   /* the cookie */
@@ -25,10 +27,20 @@ struct session {
 	time_t last_used;
 };
 
+/* An entry already read and checked, kept for the next request. */
+struct cached_entry {
+	char *path;
+	unsigned char *data;
+	size_t len;
+};
+
 struct open_course {
 	char *id;
 	char *file;
 	relais_bundle *bundle;
+	time_t checked; /* when the library was last asked for this course's file */
+	struct cached_entry *cache;
+	size_t n_cache;
 };
 
 /* One request as the pages see it. */
@@ -45,8 +57,7 @@ struct request {
 	struct html body;
 	char *title;              /* page title, escaped on output */
 	const char *content_type; /* for raw answers (media) */
-	const unsigned char *raw; /* raw answer, borrowed or owned */
-	unsigned char *raw_owned;
+	const unsigned char *raw; /* raw answer, borrowed: MHD copies it */
 	size_t raw_len;
 	char location[1024]; /* redirect target when status is 303 */
 	int media;           /* serve raw with the media security headers */
@@ -62,6 +73,8 @@ struct relais_reader {
 	char host_ip[40], host_name[40], origin_ip[48], origin_name[48];
 	struct session sessions[MAX_SESSIONS];
 	struct open_course courses[MAX_OPEN_COURSES];
+	size_t cache_bytes;  /* over every course, at most CACHE_MAX */
+	unsigned char *lent; /* an entry too big to keep, freed on the next read */
 };
 
 /* Fills req with the page for GET/POST req->path (pages.c). */
@@ -72,6 +85,14 @@ const char *form_value(const struct request *req, const char *name);
 
 /* The bundle of an installed course, opened once and kept. NULL: not installed. */
 relais_bundle *reader_course(struct relais_reader *r, const char *course_id);
+
+/*
+ * An entry of an installed course, read and checked against its hash once
+ * and then kept (within CACHE_MAX). *data is borrowed until the next call
+ * of reader_course(). Returns 0 or the status of relais_bundle_read().
+ */
+int reader_entry(struct relais_reader *r, const char *course_id, const char *path,
+                 const unsigned char **data, size_t *len);
 
 /* Sets a plain error page. */
 void page_error(struct request *req, unsigned status, const char *what);
