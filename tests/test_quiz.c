@@ -1110,7 +1110,7 @@ static void answer_right(struct answers *a, const cJSON *doc)
 					}
 					k++;
 				}
-				(void)snprintf(row_name, sizeof(row_name), "%s-%d", name, row++);
+				(void)snprintf(row_name, sizeof(row_name), "%s.%d", name, row++);
 				add(a, row_name, "%d", k);
 			}
 		}

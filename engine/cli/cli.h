@@ -45,7 +45,7 @@ int cli_parse_size(const char *s, size_t *out);
 /* Formats a byte count for people ("1.4 MB"). */
 void cli_human_size(char *buf, size_t size, unsigned long long bytes);
 
-extern const struct command cmd_keygen, cmd_pack, cmd_verify, cmd_inspect, cmd_trust,
-	cmd_install, cmd_list, cmd_remove, cmd_profile, cmd_progress, cmd_read;
+extern const struct command cmd_keygen, cmd_pack, cmd_verify, cmd_inspect, cmd_trust, cmd_install,
+        cmd_list, cmd_remove, cmd_profile, cmd_progress, cmd_read;
 
 #endif
