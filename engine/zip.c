@@ -58,6 +58,39 @@ static uint32_t get32(const unsigned char *p)
 	       ((uint32_t)p[3] << 24);
 }
 
+#define PROBE 65536
+
+/*
+ * Whether the first PROBE bytes barely shrink at level 1 (under 0.5%): then
+ * deflating the rest at level 9 would cost much time for nothing. Cheap, and
+ * deterministic like everything in a bundle.
+ */
+static int looks_incompressible(const unsigned char *data)
+{
+	unsigned char *out;
+	z_stream zs;
+	uLong bound, got;
+
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, 1, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+		return 0;
+	}
+	bound = deflateBound(&zs, PROBE);
+	out = malloc(bound);
+	if (out == NULL) {
+		deflateEnd(&zs);
+		return 0;
+	}
+	zs.next_in = (Bytef *)(uintptr_t)data;
+	zs.avail_in = PROBE;
+	zs.next_out = out;
+	zs.avail_out = (uInt)bound;
+	got = deflate(&zs, Z_FINISH) == Z_STREAM_END ? zs.total_out : PROBE;
+	deflateEnd(&zs);
+	free(out);
+	return got * 1000 >= (uLong)PROBE * 995;
+}
+
 int relais_zip_compress(unsigned char **out, size_t *out_len, int *method, uint32_t *crc,
                         const unsigned char *data, size_t len, int level)
 {
@@ -75,6 +108,9 @@ int relais_zip_compress(unsigned char **out, size_t *out_len, int *method, uint3
 	*crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
 	if (len == 0) {
 		return 0;
+	}
+	if (len > 2 * PROBE && looks_incompressible(data)) {
+		return 0; /* photographs, archives: stored, not deflated in vain */
 	}
 	memset(&zs, 0, sizeof(zs));
 	if (deflateInit2(&zs, level, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
