@@ -10,7 +10,7 @@
 
 /* What an event needs to know about the learner, course and unit. */
 struct scene {
-	char *name, *email;
+	char *name, *email, *org;
 	char *course_title, *language;
 	char *unit_title, *unit_kind;
 	int pass_percent;
@@ -20,6 +20,7 @@ static void scene_clear(struct scene *s)
 {
 	free(s->name);
 	free(s->email);
+	free(s->org);
 	free(s->course_title);
 	free(s->language);
 	free(s->unit_title);
@@ -36,7 +37,7 @@ static int load_scene(struct scene *s, relais_home *home, relais_ctx *ctx, int64
 	memset(s, 0, sizeof(*s));
 	if ((rc = relais_db_prepare(&st, home, ctx,
 	                            "SELECT p.name, p.email, c.title, c.language, u.title, u.kind, "
-	                            "u.pass_percent FROM profile p, course c, unit u "
+	                            "u.pass_percent, p.org FROM profile p, course c, unit u "
 	                            "WHERE p.id = ?1 AND c.id = ?2 AND u.course_id = c.id AND "
 	                            "u.id = coalesce(?3, u.id) ORDER BY u.position LIMIT 1")) !=
 	    0) {
@@ -56,8 +57,9 @@ static int load_scene(struct scene *s, relais_home *home, relais_ctx *ctx, int64
 		s->unit_title = relais_db_text(st, 4);
 		s->unit_kind = relais_db_text(st, 5);
 		s->pass_percent = sqlite3_column_int(st, 6);
-		if (!s->name || !s->email || !s->course_title || !s->language || !s->unit_title ||
-		    !s->unit_kind) {
+		s->org = relais_db_text(st, 7);
+		if (!s->name || !s->email || !s->org || !s->course_title || !s->language ||
+		    !s->unit_title || !s->unit_kind) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		}
 	} else if (step == SQLITE_DONE) {
@@ -111,6 +113,7 @@ static void base_event(struct relais_event *ev, const struct scene *s, const cha
 	memset(ev, 0, sizeof(*ev));
 	ev->learner_name = s->name;
 	ev->learner_email = s->email;
+	ev->learner_org = s->org;
 	ev->verb = verb;
 	ev->course_id = course_id;
 	ev->course_title = s->course_title;
@@ -514,6 +517,127 @@ int relais_outbox_count(int64_t *out, relais_home *home, relais_ctx *ctx)
 	} else {
 		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
 	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_outbox_mark_sent(relais_home *home, relais_ctx *ctx, const char *const *ids, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	size_t i;
+	int rc;
+
+	if (n == 0) {
+		return 0;
+	}
+	relais_now_iso(now);
+	if ((rc = relais_db_begin(home, ctx)) != 0) {
+		return rc;
+	}
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "UPDATE outbox SET sent = ? WHERE id = ? AND sent IS NULL")) !=
+	    0) {
+		relais_db_rollback(home);
+		return rc;
+	}
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, ids[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+			break;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		relais_db_rollback(home);
+		return rc;
+	}
+	return relais_db_commit(home, ctx);
+}
+
+int relais_outbox_set_aside(relais_home *home, relais_ctx *ctx, const char *id, const char *reason)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int rc;
+
+	relais_now_iso(now);
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "UPDATE outbox SET set_aside = ?, refusal = ? WHERE id = ? AND "
+	                            "sent IS NULL")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason ? reason : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void relais_set_aside_free(struct relais_set_aside *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; items && i < n; i++) {
+		free(items[i].id);
+		free(items[i].object);
+		free(items[i].reason);
+		free(items[i].when);
+	}
+	free(items);
+}
+
+int relais_outbox_set_aside_list(struct relais_set_aside **out, size_t *n, relais_home *home,
+                                 relais_ctx *ctx, size_t limit)
+{
+	struct relais_set_aside *items = NULL, *grown;
+	sqlite3_stmt *st = NULL;
+	size_t count = 0;
+	int rc, step;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "SELECT id, object, coalesce(refusal, ''), set_aside FROM outbox "
+	             "WHERE set_aside IS NOT NULL ORDER BY set_aside DESC, seq DESC "
+	             "LIMIT ?")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct relais_set_aside *it;
+		grown = realloc(items, (count + 1) * sizeof(*items));
+		if (grown == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		items = grown;
+		it = &items[count++];
+		it->id = relais_db_text(st, 0);
+		it->object = relais_db_text(st, 1);
+		it->reason = relais_db_text(st, 2);
+		it->when = relais_db_text(st, 3);
+		if (!it->id || !it->object || !it->reason || !it->when) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+		goto out;
+	}
+	*out = items;
+	*n = count;
+	items = NULL;
+out:
+	relais_set_aside_free(items, count);
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -163,6 +163,10 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 	ctxobj = cJSON_AddObjectToObject(st, "context");
 	cJSON_AddStringToObject(ctxobj, "platform", "relais");
 	cJSON_AddStringToObject(ctxobj, "language", ev->language);
+	if (ev->learner_org != NULL && ev->learner_org[0] != '\0') {
+		cJSON *ext = cJSON_AddObjectToObject(ctxobj, "extensions");
+		cJSON_AddStringToObject(ext, RELAIS_XAPI_ORGANISATION, ev->learner_org);
+	}
 	if (ev->unit_id != NULL) {
 		cJSON *ca = cJSON_AddObjectToObject(ctxobj, "contextActivities");
 		parents = cJSON_AddArrayToObject(ca, "parent");

@@ -4,11 +4,15 @@
 
 #include "relais/context.h"
 
+/* The context extension that carries the learner's organisation. */
+#define RELAIS_XAPI_ORGANISATION "https://relais.invalid/xapi/extensions/organisation"
+
 /* Who, did what, to what: enough to write one statement. */
 struct relais_event {
 	const char *learner_name;
 	const char *learner_email;
-	const char *verb; /* "experienced", "attempted", "answered", "passed", ... */
+	const char *learner_org; /* "" when none */
+	const char *verb;        /* "experienced", "attempted", "answered", "passed", ... */
 	const char *course_id;
 	const char *course_title;
 	const char *language; /* the course's */

@@ -140,6 +140,13 @@ static void statement_shape(void **state)
 	assert_string_equal(cJSON_GetObjectItem(parent, "id")->valuestring,
 	                    "https://relais.invalid/xapi/activities/field-safety");
 	assert_int_equal(strlen(cJSON_GetObjectItem(st, "timestamp")->valuestring), 24);
+	/* Coordinators report by organisation: it travels in the context. */
+	assert_string_equal(
+	        cJSON_GetObjectItem(
+	                cJSON_GetObjectItem(cJSON_GetObjectItem(st, "context"), "extensions"),
+	                "https://relais.invalid/xapi/extensions/organisation")
+	                ->valuestring,
+	        "Ministry");
 	cJSON_Delete(all);
 	assert_int_equal(relais_outbox_count(&count, f->home, f->ctx), 0);
 	assert_int_equal(count, 1);
