@@ -1,0 +1,61 @@
+/* sync.h: send the outbox to a hub, over the worst links; or export it for a USB stick. */
+#ifndef RELAIS_SYNC_H
+#define RELAIS_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relais/home.h"
+
+/* Initialises the HTTP library once per process (call from main()). */
+int relais_sync_global_init(void);
+void relais_sync_global_cleanup(void);
+
+/* Called as a sync goes: statements sent so far, of total, bytes sent. */
+typedef void (*relais_sync_progress_fn)(void *data, size_t sent, size_t total,
+					uint64_t bytes_up);
+
+struct relais_sync_options {
+	const char *hub_url; /* e.g. https://hub.example.org; NULL: the remembered one */
+	const char *key;     /* HTTP Basic credentials made by relais-hub credentials add */
+	const char *secret;
+	size_t batch_size;        /* statements per request; 0: 100 */
+	long connect_timeout_s;   /* 0: 15 */
+	long low_speed_bytes;     /* abort when slower than this ... 0: 16 */
+	long low_speed_time_s;    /* ... for this long; 0: 60 */
+	int max_attempts;         /* tries per batch before giving up this run; 0: 8 */
+	double backoff_base_s;    /* first retry delay ceiling; 0: 1 */
+	double backoff_max_s;     /* 0: 60 */
+	relais_sync_progress_fn progress;
+	void *progress_data;
+};
+
+struct relais_sync_report {
+	size_t sent;      /* acknowledged by the hub in this run */
+	size_t left;      /* still pending afterwards */
+	size_t set_aside; /* refused by the hub as invalid in this run */
+	uint64_t bytes_up, bytes_down;
+	int reached_hub;  /* at least one reply came back */
+};
+
+/*
+ * Sends every pending statement of the outbox to the hub, in gzip-compressed
+ * batches over one kept-alive connection, marking each batch sent only after
+ * the hub's success reply. Transient failures are retried with exponential
+ * backoff and full jitter; a batch the hub refuses as invalid (400) is split
+ * until the bad statement is found, which is set aside. Hub URL and
+ * credentials given in opt are remembered in the home's settings.
+ * Returns 0 when nothing is left to send, RELAIS_EIO when the hub could not
+ * be reached or kept failing (report says how far it got), other statuses on
+ * local failures.
+ */
+int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ctx *ctx,
+		    const struct relais_sync_options *opt);
+
+/*
+ * Writes every statement not yet acknowledged into one gzip-compressed file
+ * (docs/sync.md) for carrying to the hub by hand; atomically. Sets *count.
+ */
+int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, const char *path);
+
+#endif

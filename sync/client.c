@@ -1,0 +1,1 @@
+/* client.c: the sync client (being written). */
