@@ -1,8 +1,61 @@
-/* client.c: the sync client: outbox -> hub over libcurl (the rest is being written). */
-#include <curl/curl.h>
+/* client.c: the sync client: outbox -> hub over libcurl (docs/sync.md), and the outbox export. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
 
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <sodium.h>
+#include <zlib.h>
+
+#include "home_private.h"
 #include "relais/error.h"
+#include "relais/fsutil.h"
+#include "relais/progress.h"
 #include "relais/sync.h"
+#include "relais_config.h"
+
+#define BATCH_MAX 1000                  /* statements per request, whatever opt asks */
+#define BATCH_RAW_MAX (4 * 1024 * 1024) /* JSON bytes of one request before gzip */
+#define STATEMENT_MAX (1024 * 1024)     /* a larger statement is set aside unsent */
+#define REPLY_MAX (1024 * 1024)         /* bytes of a hub reply kept; more fails the request */
+#define URL_MAX 2048
+#define CREDENTIAL_MAX 256
+#define REASON_MAX 200      /* bytes of a hub's refusal kept for the learner */
+#define BACKOFF_CAP_S 86400 /* no single pause longer than a day, whatever opt asks */
+#define STATEMENTS_PATH "/xapi/statements"
+#define EXPORT_MODE 0600 /* the records name learners */
+
+/* A growable byte buffer with a hard cap. */
+struct buf {
+	char *data;
+	size_t len, cap, max;
+	int overflow; /* an append would have passed max */
+};
+
+/* One run's state: the connection, its buffers and what has happened so far. */
+struct sync {
+	relais_home *home;
+	relais_ctx *ctx;
+	const struct relais_sync_options *opt;
+	struct relais_sync_report *rep;
+	CURL *curl;
+	struct curl_slist *headers;
+	struct buf json, body, reply;
+	size_t batch_size;
+	int max_attempts;
+	double backoff_base, backoff_max;
+	size_t total;
+	const char *key;
+	int refused; /* the hub refused the credentials */
+	char hub[URL_MAX];
+	char errbuf[CURL_ERROR_SIZE];
+};
 
 int relais_sync_global_init(void)
 {
@@ -12,4 +65,838 @@ int relais_sync_global_init(void)
 void relais_sync_global_cleanup(void)
 {
 	curl_global_cleanup();
+}
+
+/* Appends n bytes. Returns 0, or -1 (out of memory, or past b->max: b->overflow set). */
+static int buf_append(struct buf *b, const void *p, size_t n)
+{
+	size_t need, cap;
+	char *grown;
+
+	if (n > b->max - b->len) {
+		b->overflow = 1;
+		return -1;
+	}
+	need = b->len + n;
+	if (need > b->cap) {
+		cap = b->cap ? b->cap : 4096;
+		while (cap < need) {
+			cap = cap > b->max / 2 ? b->max : cap * 2;
+		}
+		grown = realloc(b->data, cap);
+		if (grown == NULL) {
+			return -1;
+		}
+		b->data = grown;
+		b->cap = cap;
+	}
+	if (n > 0) {
+		memcpy(b->data + b->len, p, n);
+	}
+	b->len = need;
+	return 0;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Compresses in into out as one gzip member (zlib's header: no name, time 0). */
+static int gzip(struct buf *out, relais_ctx *ctx, const char *in, size_t n)
+{
+	z_stream zs;
+	uLong bound;
+	int zrc;
+
+	memset(&zs, 0, sizeof(zs));
+	out->len = 0;
+	if (n > UINT_MAX) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "request body too large");
+	}
+	if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	bound = deflateBound(&zs, (uLong)n);
+	if (out->cap < bound) {
+		char *grown = realloc(out->data, bound);
+		if (grown == NULL) {
+			deflateEnd(&zs);
+			return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		}
+		out->data = grown;
+		out->cap = bound;
+	}
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)n;
+	zs.next_out = (Bytef *)out->data;
+	zs.avail_out = (uInt)bound;
+	zrc = deflate(&zs, Z_FINISH);
+	out->len = bound - zs.avail_out;
+	deflateEnd(&zs);
+	if (zrc != Z_STREAM_END) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "cannot compress the request");
+	}
+	return 0;
+}
+
+static size_t on_reply(char *p, size_t size, size_t nmemb, void *data)
+{
+	struct buf *b = data;
+
+	/* size is always 1 for a write callback. */
+	return buf_append(b, p, nmemb) == 0 ? nmemb * size : 0;
+}
+
+/*
+ * Counts the bytes of the HTTP exchange as curl wrote and read them:
+ * request and reply headers and bodies (the reply before content decoding),
+ * not TLS records or TCP/IP overhead.
+ */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
+{
+	struct relais_sync_report *rep = userp;
+
+	switch (type) {
+	case CURLINFO_HEADER_OUT:
+	case CURLINFO_DATA_OUT:
+		rep->bytes_up += size;
+		break;
+	case CURLINFO_HEADER_IN:
+	case CURLINFO_DATA_IN:
+		rep->bytes_down += size;
+		break;
+	case CURLINFO_TEXT:
+	case CURLINFO_SSL_DATA_IN:
+	case CURLINFO_SSL_DATA_OUT:
+	case CURLINFO_END:
+		break;
+	}
+	return 0;
+}
+
+/* Sleeps for seconds, resuming after signals that are handled. */
+static void pause_for(double seconds)
+{
+	struct timespec ts, left;
+
+	if (seconds <= 0) {
+		return;
+	}
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &left) != 0 && errno == EINTR) {
+		ts = left;
+	}
+}
+
+/*
+ * The pause before retry number attempt (0 for the first): full jitter,
+ * uniform in [0, min(max, base * 2^attempt)], but at least what the hub
+ * asked for in Retry-After (itself capped at max).
+ */
+static double backoff(const struct sync *s, int attempt, double retry_after)
+{
+	double ceiling = s->backoff_base;
+	uint32_t ms;
+	double d;
+	int i;
+
+	for (i = 0; i < attempt && ceiling < s->backoff_max; i++) {
+		ceiling *= 2;
+	}
+	if (ceiling > s->backoff_max) {
+		ceiling = s->backoff_max;
+	}
+	ms = (uint32_t)(ceiling * 1000);
+	d = (double)randombytes_uniform(ms < UINT32_MAX ? ms + 1 : UINT32_MAX) / 1000;
+	if (retry_after > s->backoff_max) {
+		retry_after = s->backoff_max;
+	}
+	return d > retry_after ? d : retry_after;
+}
+
+/*
+ * A refusal from the hub's reply as one line for the learner: the "message"
+ * or "error" member of a JSON object, else the body as text; control
+ * characters become spaces; cut at REASON_MAX bytes on a character boundary.
+ */
+static void hub_reason(char *out, size_t size, const struct buf *reply)
+{
+	const char *text = reply->data;
+	size_t len = reply->len, i, n = 0;
+	cJSON *root = NULL, *m;
+
+	out[0] = '\0';
+	if (text == NULL || len == 0) {
+		return;
+	}
+	root = cJSON_ParseWithLength(text, len);
+	if (cJSON_IsObject(root)) {
+		m = cJSON_GetObjectItemCaseSensitive(root, "message");
+		if (!cJSON_IsString(m)) {
+			m = cJSON_GetObjectItemCaseSensitive(root, "error");
+		}
+		if (cJSON_IsString(m) && m->valuestring != NULL) {
+			text = m->valuestring;
+			len = strlen(text);
+		}
+	}
+	for (i = 0; i < len && n + 1 < size && n < REASON_MAX; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c == '\0') {
+			break;
+		}
+		out[n++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+	}
+	/* Never end inside a UTF-8 sequence. */
+	if (i < len && n > 0) {
+		size_t k = n;
+		while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80) {
+			k--;
+		}
+		if (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0xC0) {
+			n = k - 1;
+		}
+	}
+	while (n > 0 && out[n - 1] == ' ') {
+		n--;
+	}
+	out[n] = '\0';
+	cJSON_Delete(root);
+}
+
+/* Whether the 200 reply lists the id of every statement of the batch (xAPI: ids, in order). */
+static int acknowledges(const struct buf *reply, const struct relais_outbox_item *items, size_t n)
+{
+	cJSON *root, *e;
+	size_t i;
+	int ok = 1;
+
+	root = reply->len ? cJSON_ParseWithLength(reply->data, reply->len) : NULL;
+	if (!cJSON_IsArray(root)) {
+		cJSON_Delete(root);
+		return 0;
+	}
+	for (i = 0; i < n && ok; i++) {
+		ok = 0;
+		cJSON_ArrayForEach(e, root)
+		{
+			if (cJSON_IsString(e) && e->valuestring != NULL &&
+			    strcasecmp(e->valuestring, items[i].id) == 0) {
+				ok = 1;
+				break;
+			}
+		}
+	}
+	cJSON_Delete(root);
+	return ok;
+}
+
+/*
+ * Posts items as one gzip-compressed JSON array. Returns 0 with *http set to
+ * the reply's status and s->reply holding its body; RELAIS_EIO with a message
+ * when no whole reply came back (*retry says whether trying again may help);
+ * other statuses on local failures. *retry_after is the hub's Retry-After.
+ */
+static int post(long *http, int *retry, double *retry_after, struct sync *s,
+                const struct relais_outbox_item *items, size_t n)
+{
+	curl_off_t after = -1;
+	CURLcode res;
+	size_t i;
+	int rc;
+
+	*http = 0;
+	*retry = 0;
+	*retry_after = 0;
+	s->json.len = 0;
+	s->json.overflow = 0;
+	for (i = 0; i < n; i++) {
+		if (buf_append(&s->json, i ? "," : "[", 1) != 0 ||
+		    buf_append(&s->json, items[i].statement, strlen(items[i].statement)) != 0) {
+			return s->json.overflow
+			               ? relais_fail(s->ctx, RELAIS_ELIMIT,
+			                             "request body too large")
+			               : relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
+		}
+	}
+	if (buf_append(&s->json, "]", 1) != 0) {
+		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if ((rc = gzip(&s->body, s->ctx, s->json.data, s->json.len)) != 0) {
+		return rc;
+	}
+	s->reply.len = 0;
+	s->reply.overflow = 0;
+	s->errbuf[0] = '\0';
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, s->body.data);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
+	res = curl_easy_perform(s->curl);
+	if (res == CURLE_WRITE_ERROR && s->reply.overflow) {
+		return relais_fail(s->ctx, RELAIS_EIO, "the hub's reply is larger than %d KiB",
+		                   REPLY_MAX / 1024);
+	}
+	if (res == CURLE_WRITE_ERROR) {
+		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (res != CURLE_OK) {
+		const char *why = s->errbuf[0] ? s->errbuf : curl_easy_strerror(res);
+		*retry = 1;
+		return relais_fail(s->ctx, RELAIS_EIO, "cannot reach the hub at %s: %c%s", s->hub,
+		                   why[0] >= 'A' && why[0] <= 'Z' ? why[0] - 'A' + 'a' : why[0],
+		                   why + 1);
+	}
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, http);
+	if (curl_easy_getinfo(s->curl, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0) {
+		*retry_after = (double)after;
+	}
+	s->rep->reached_hub = 1;
+	return 0;
+}
+
+static void report_progress(struct sync *s)
+{
+	size_t done = s->rep->sent + s->rep->set_aside;
+
+	if (s->total < done) {
+		s->total = done;
+	}
+	if (s->opt->progress != NULL) {
+		s->opt->progress(s->opt->progress_data, done, s->total, s->rep->bytes_up);
+	}
+}
+
+static int set_aside(struct sync *s, const struct relais_outbox_item *it, const char *why,
+                     long http, const struct buf *reply)
+{
+	char reason[REASON_MAX + 64], detail[REASON_MAX + 1];
+	int rc;
+
+	hub_reason(detail, sizeof(detail), reply);
+	if (http > 0) {
+		(void)snprintf(reason, sizeof(reason), "%s (%ld)%s%s", why, http,
+		               detail[0] ? ": " : "", detail);
+	} else {
+		(void)snprintf(reason, sizeof(reason), "%s", why);
+	}
+	if ((rc = relais_outbox_set_aside(s->home, s->ctx, it->id, reason)) != 0) {
+		return rc;
+	}
+	relais_log(s->ctx, RELAIS_LOG_WARN, "statement %s set aside: %s", it->id, reason);
+	s->rep->set_aside++;
+	report_progress(s);
+	return 0;
+}
+
+static int mark_sent(struct sync *s, const struct relais_outbox_item *items, size_t n)
+{
+	const char **ids;
+	size_t i;
+	int rc;
+
+	ids = calloc(n, sizeof(*ids));
+	if (ids == NULL) {
+		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		ids[i] = items[i].id;
+	}
+	rc = relais_outbox_mark_sent(s->home, s->ctx, ids, n);
+	free(ids);
+	if (rc == 0) {
+		s->rep->sent += n;
+		report_progress(s);
+	}
+	return rc;
+}
+
+/*
+ * Delivers one batch: posts it, retrying transient failures with backoff,
+ * and acts on the hub's answer (docs/sync.md, "Replies"). A batch the hub
+ * refuses as a whole (400, 409, 413) is split in halves, each delivered in
+ * turn, until the statement at fault is alone and set aside. Returns 0 when
+ * every statement of the batch was acknowledged or set aside.
+ */
+static int deliver(struct sync *s, const struct relais_outbox_item *items, size_t n)
+{
+	double retry_after;
+	int rc, retry, attempt = 0;
+	size_t half;
+	long http;
+
+	if (n == 1 && strlen(items[0].statement) > STATEMENT_MAX) {
+		struct buf none = {0};
+		return set_aside(s, &items[0], "larger than 1 MiB, not sent", 0, &none);
+	}
+	for (;;) {
+		rc = post(&http, &retry, &retry_after, s, items, n);
+		if (rc == 0) {
+			retry = http >= 500 || http == 429 || http == 408;
+			if (!retry) {
+				break;
+			}
+			rc = relais_fail(s->ctx, RELAIS_EIO, "the hub at %s keeps failing (%ld)",
+			                 s->hub, http);
+		}
+		if (!retry) {
+			return rc;
+		}
+		if (++attempt >= s->max_attempts) {
+			return relais_prefix(s->ctx, "gave up after %d tries", attempt);
+		}
+		{
+			double d = backoff(s, attempt - 1, retry_after);
+			relais_log(s->ctx, RELAIS_LOG_INFO, "%s; trying again in %.1f s",
+			           relais_errmsg(s->ctx), d);
+			pause_for(d);
+		}
+	}
+	switch (http) {
+	case 200:
+		if (!acknowledges(&s->reply, items, n)) {
+			return relais_fail(s->ctx, RELAIS_EIO,
+			                   "the reply from %s does not acknowledge the statements "
+			                   "sent: is it an xapi hub (or a captive portal)?",
+			                   s->hub);
+		}
+		return mark_sent(s, items, n);
+	case 400:
+	case 409:
+	case 413:
+		if (n == 1) {
+			return set_aside(
+			        s, &items[0],
+			        http == 400   ? "refused by the hub as invalid"
+			        : http == 409 ? "the hub holds a different statement with this id"
+			                      : "too large for the hub",
+			        http, &s->reply);
+		}
+		half = n / 2;
+		if (http == 413) {
+			s->batch_size = half;
+			relais_log(s->ctx, RELAIS_LOG_INFO,
+			           "the hub finds %zu statements too large; sending %zu at a time",
+			           n, half);
+		}
+		if ((rc = deliver(s, items, half)) != 0) {
+			return rc;
+		}
+		return deliver(s, items + half, n - half);
+	case 401:
+	case 403:
+		s->refused = 1;
+		return relais_fail(
+		        s->ctx, RELAIS_EINVAL,
+		        "the hub refused the credentials for key '%s' (%ld): check --key "
+		        "and --secret",
+		        s->key, http);
+	default:
+		return relais_fail(s->ctx, RELAIS_EIO,
+		                   "the hub at %s answered %ld: is the address right?", s->hub,
+		                   http);
+	}
+}
+
+/* Checks a credential: bounded, printable, and for the key no ':' (Basic auth splits there). */
+static int check_credential(relais_ctx *ctx, const char *what, const char *v, int is_key)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n > CREDENTIAL_MAX) {
+		return relais_fail(ctx, RELAIS_EINVAL, "the %s must have 1 to %d characters", what,
+		                   CREDENTIAL_MAX);
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c < 0x20 || c == 0x7f || (is_key && c == ':')) {
+			return relais_fail(ctx, RELAIS_EINVAL,
+			                   "the %s contains a character it cannot have", what);
+		}
+	}
+	return 0;
+}
+
+/* Copies a hub address without trailing slashes into s->hub after checking it. */
+static int check_hub(struct sync *s, const char *url)
+{
+	size_t i, n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/') {
+		n--;
+	}
+	if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0) {
+		return relais_fail(s->ctx, RELAIS_EINVAL,
+		                   "the hub address must start with https:// (or http://)");
+	}
+	if (n + sizeof(STATEMENTS_PATH) > sizeof(s->hub)) {
+		return relais_fail(s->ctx, RELAIS_EINVAL, "the hub address is too long");
+	}
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f) {
+			return relais_fail(s->ctx, RELAIS_EINVAL,
+			                   "the hub address contains a space or "
+			                   "control character");
+		}
+	}
+	memcpy(s->hub, url, n);
+	s->hub[n] = '\0';
+	if (strncasecmp(s->hub, "http://", 7) == 0 && strncmp(s->hub + 7, "127.", 4) != 0 &&
+	    strncmp(s->hub + 7, "localhost", 9) != 0 && strncmp(s->hub + 7, "[::1]", 5) != 0) {
+		relais_log(s->ctx, RELAIS_LOG_WARN,
+		           "%s is plain http: the key and secret cross the network readable",
+		           s->hub);
+	}
+	return 0;
+}
+
+/* Returns a setting's value, or NULL (unset or empty) in *out; wipes nothing. */
+static int remembered(char **out, relais_home *home, relais_ctx *ctx, const char *key)
+{
+	int rc = relais_setting_get(out, home, ctx, key);
+
+	if (rc == 0 && *out != NULL && (*out)[0] == '\0') {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Makes the easy handle that serves the whole run. */
+static int connect_handle(struct sync *s, const char *key, const char *secret)
+{
+	const struct relais_sync_options *o = s->opt;
+	char url[URL_MAX + sizeof(STATEMENTS_PATH)];
+	struct curl_slist *h;
+	int bad = 0;
+
+	s->curl = curl_easy_init();
+	if (s->curl == NULL) {
+		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	h = curl_slist_append(NULL, "X-Experience-API-Version: 1.0.3");
+	if (h != NULL) {
+		s->headers = h;
+		h = curl_slist_append(s->headers, "Content-Type: application/json");
+	}
+	if (h != NULL) {
+		h = curl_slist_append(s->headers, "Content-Encoding: gzip");
+	}
+	if (h != NULL) {
+		/* No 100-continue round trip: it costs more on a slow link than it saves. */
+		h = curl_slist_append(s->headers, "Expect:");
+	}
+	if (h == NULL) {
+		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	(void)snprintf(url, sizeof(url), "%s%s", s->hub, STATEMENTS_PATH);
+	bad |= curl_easy_setopt(s->curl, CURLOPT_URL, url) != CURLE_OK;
+#if LIBCURL_VERSION_NUM >= 0x075500
+	bad |= curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+#else
+	bad |= curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS) !=
+	       CURLE_OK;
+#endif
+	bad |= curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, s->headers) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_USERNAME, key) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_PASSWORD, secret) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "relais/" RELAIS_VERSION) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_ACCEPT_ENCODING, "gzip") != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT,
+	                        o->connect_timeout_s > 0 ? o->connect_timeout_s : 15L) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_LIMIT,
+	                        o->low_speed_bytes > 0 ? o->low_speed_bytes : 16L) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_TIME,
+	                        o->low_speed_time_s > 0 ? o->low_speed_time_s : 60L) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_reply) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->reply) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK;
+	/* The debug callback only counts bytes; it needs verbose mode to be called. */
+	bad |= curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, on_debug) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, s->rep) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_VERBOSE, 1L) != CURLE_OK;
+	if (bad) {
+		return relais_fail(s->ctx, RELAIS_ENOMEM, "cannot set up the http client");
+	}
+	return 0;
+}
+
+/*
+ * Records the outcome in the settings: the time of this attempt, of the
+ * last success, and the hub and credentials given in opt (the credentials
+ * not when the hub refused them). Keeps the run's status and message.
+ */
+static int remember(struct sync *s, int rc, const char *secret)
+{
+	const struct relais_sync_options *o = s->opt;
+	char now[32], saved[512];
+	int wrc = 0;
+
+	(void)snprintf(saved, sizeof(saved), "%s", relais_errmsg(s->ctx));
+	relais_now_iso(now);
+	if (o->hub_url != NULL && s->hub[0] != '\0') {
+		wrc = relais_setting_set(s->home, s->ctx, "sync.hub", s->hub);
+	}
+	if (wrc == 0 && !s->refused && o->key != NULL) {
+		wrc = relais_setting_set(s->home, s->ctx, "sync.key", o->key);
+	}
+	if (wrc == 0 && !s->refused && o->secret != NULL) {
+		wrc = relais_setting_set(s->home, s->ctx, "sync.secret", secret);
+	}
+	if (wrc == 0) {
+		wrc = relais_setting_set(s->home, s->ctx, "sync.last_attempt", now);
+	}
+	if (wrc == 0 && rc == 0 && s->rep->left == 0) {
+		wrc = relais_setting_set(s->home, s->ctx, "sync.last_success", now);
+	}
+	if (rc != 0) {
+		return relais_fail(s->ctx, rc, "%s", saved);
+	}
+	return wrc;
+}
+
+int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ctx *ctx,
+                    const struct relais_sync_options *opt)
+{
+	struct relais_outbox_item *items = NULL;
+	char *hub = NULL, *key = NULL, *stored = NULL, *secret = NULL;
+	int64_t pending = 0, last_seq = -1;
+	struct sync *s = NULL;
+	size_t n = 0, k, raw;
+	int rc = 0, checked = 0;
+
+	memset(out, 0, sizeof(*out));
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	s->home = home;
+	s->ctx = ctx;
+	s->opt = opt;
+	s->rep = out;
+	s->json.max = BATCH_RAW_MAX + 2;
+	s->reply.max = REPLY_MAX;
+	s->batch_size = opt->batch_size ? opt->batch_size : 100;
+	if (s->batch_size > BATCH_MAX) {
+		s->batch_size = BATCH_MAX;
+	}
+	s->max_attempts = opt->max_attempts > 0 ? opt->max_attempts : 8;
+	s->backoff_base = opt->backoff_base_s > 0 ? opt->backoff_base_s : 1;
+	s->backoff_max = opt->backoff_max_s > 0 ? opt->backoff_max_s : 60;
+	if (s->backoff_max > BACKOFF_CAP_S) {
+		s->backoff_max = BACKOFF_CAP_S;
+	}
+	if (s->backoff_base > s->backoff_max) {
+		s->backoff_base = s->backoff_max;
+	}
+
+	/* The hub and credentials: given, else remembered. */
+	if ((rc = remembered(&hub, home, ctx, "sync.hub")) != 0 ||
+	    (rc = remembered(&key, home, ctx, "sync.key")) != 0 ||
+	    (rc = remembered(&stored, home, ctx, "sync.secret")) != 0) {
+		goto out;
+	}
+	if (opt->secret != NULL || stored != NULL) {
+		const char *v = opt->secret ? opt->secret : stored;
+		size_t len = strlen(v);
+		secret = sodium_malloc(len + 1);
+		if (secret == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(secret, v, len + 1);
+	}
+	if ((opt->hub_url ? opt->hub_url : hub) == NULL || (opt->key ? opt->key : key) == NULL ||
+	    secret == NULL) {
+		rc = relais_fail(ctx, RELAIS_EINVAL,
+		                 "no hub: give --hub URL --key KEY --secret SECRET once");
+		goto out;
+	}
+	if ((rc = check_hub(s, opt->hub_url ? opt->hub_url : hub)) != 0 ||
+	    (rc = check_credential(ctx, "key", opt->key ? opt->key : key, 1)) != 0 ||
+	    (rc = check_credential(ctx, "secret", secret, 0)) != 0) {
+		s->hub[0] = '\0';
+		goto out;
+	}
+	checked = 1;
+	s->key = opt->key ? opt->key : key;
+	if ((rc = connect_handle(s, s->key, secret)) != 0) {
+		goto out;
+	}
+	if ((rc = relais_outbox_count(&pending, home, ctx)) != 0) {
+		goto out;
+	}
+	s->total = (size_t)pending;
+
+	for (;;) {
+		if ((rc = relais_outbox_pending(&items, &n, home, ctx, s->batch_size)) != 0) {
+			goto out;
+		}
+		if (n == 0) {
+			break;
+		}
+		/* Everything fetched before was acknowledged or set aside: it cannot come back. */
+		if (items[0].seq <= last_seq) {
+			rc = relais_fail(ctx, RELAIS_EIO,
+			                 "the outbox did not record what the hub "
+			                 "acknowledged");
+			goto out;
+		}
+		/* As many as fit in BATCH_RAW_MAX; an oversized statement goes alone. */
+		for (k = 0, raw = 2; k < n; k++) {
+			size_t len = strlen(items[k].statement) + 1;
+			if (len > STATEMENT_MAX + 1) {
+				k += k == 0;
+				break;
+			}
+			if (k > 0 && raw + len > BATCH_RAW_MAX) {
+				break;
+			}
+			raw += len;
+		}
+		last_seq = items[k - 1].seq;
+		if ((rc = relais_outbox_count(&pending, home, ctx)) != 0) {
+			goto out;
+		}
+		s->total = out->sent + out->set_aside + (size_t)pending;
+		if ((rc = deliver(s, items, k)) != 0) {
+			goto out;
+		}
+		relais_outbox_free(items, n);
+		items = NULL;
+		n = 0;
+	}
+out:
+	relais_outbox_free(items, n);
+	if (home != NULL) {
+		char saved[512];
+		(void)snprintf(saved, sizeof(saved), "%s", relais_errmsg(ctx));
+		if (relais_outbox_count(&pending, home, ctx) == 0) {
+			out->left = (size_t)pending;
+		}
+		if (rc != 0) {
+			relais_fail(ctx, rc, "%s", saved);
+		}
+		if (checked || rc == 0) {
+			rc = remember(s, rc, secret);
+		} else {
+			/* Nothing usable was given: only the attempt is recorded. */
+			char now[32];
+			relais_now_iso(now);
+			(void)relais_setting_set(home, ctx, "sync.last_attempt", now);
+			relais_fail(ctx, rc, "%s", saved);
+		}
+	}
+	curl_easy_cleanup(s->curl);
+	curl_slist_free_all(s->headers);
+	buf_free(&s->json);
+	buf_free(&s->body);
+	buf_free(&s->reply);
+	free(s);
+	if (stored != NULL) {
+		sodium_memzero(stored, strlen(stored));
+		free(stored);
+	}
+	sodium_free(secret);
+	free(key);
+	free(hub);
+	return rc;
+}
+
+/* Feeds len bytes to the deflate stream, writing what comes out to af; Z_FINISH ends it. */
+static int gz_put(z_stream *zs, relais_atomic_file *af, relais_ctx *ctx, const void *data,
+                  size_t len, int flush)
+{
+	unsigned char chunk[16384];
+	const unsigned char *p = data;
+	int rc, zrc;
+
+	do {
+		size_t in = len > UINT_MAX ? UINT_MAX : len;
+		int last = flush == Z_FINISH && in == len;
+		zs->next_in = (Bytef *)(uintptr_t)p;
+		zs->avail_in = (uInt)in;
+		do {
+			zs->next_out = chunk;
+			zs->avail_out = sizeof(chunk);
+			zrc = deflate(zs, last ? Z_FINISH : Z_NO_FLUSH);
+			if (zrc == Z_STREAM_ERROR) {
+				return relais_fail(ctx, RELAIS_ENOMEM,
+				                   "cannot compress the records");
+			}
+			if ((rc = relais_atomic_write(af, chunk, sizeof(chunk) - zs->avail_out)) !=
+			    0) {
+				return rc;
+			}
+		} while (zs->avail_out == 0 || (last && zrc != Z_STREAM_END));
+		p += in;
+		len -= in;
+	} while (len > 0);
+	return 0;
+}
+
+int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, const char *path)
+{
+	static const char head[] = "{\"format\":\"relais-records\",\"version\":1,\"statements\":[";
+	relais_atomic_file *af = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	z_stream zs;
+	int rc, step, zinit = 0;
+
+	*count = 0;
+	memset(&zs, 0, sizeof(zs));
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "SELECT statement FROM outbox WHERE sent IS NULL AND "
+	                            "set_aside IS NULL ORDER BY seq")) != 0) {
+		goto out;
+	}
+	if ((rc = relais_atomic_open(&af, ctx, path, EXPORT_MODE)) != 0) {
+		goto out;
+	}
+	if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	zinit = 1;
+	if ((rc = gz_put(&zs, af, ctx, head, sizeof(head) - 1, Z_NO_FLUSH)) != 0) {
+		goto out;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *text = sqlite3_column_text(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		if (text == NULL) {
+			rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+			goto out;
+		}
+		if ((n > 0 && (rc = gz_put(&zs, af, ctx, ",", 1, Z_NO_FLUSH)) != 0) ||
+		    (rc = gz_put(&zs, af, ctx, text, len, Z_NO_FLUSH)) != 0) {
+			goto out;
+		}
+		n++;
+	}
+	if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+		goto out;
+	}
+	if ((rc = gz_put(&zs, af, ctx, "]}", 2, Z_FINISH)) != 0) {
+		goto out;
+	}
+	rc = relais_atomic_commit(af);
+	af = NULL;
+	if (rc == 0) {
+		*count = n;
+	}
+out:
+	if (zinit) {
+		deflateEnd(&zs);
+	}
+	relais_atomic_abort(af);
+	sqlite3_finalize(st);
+	return rc;
 }

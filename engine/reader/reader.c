@@ -1,5 +1,6 @@
 /* reader.c: the reader's HTTP side (libmicrohttpd): who may ask, and how answers go out. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -577,6 +578,29 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /*
+ * Decodes %XX in place like libmicrohttpd, except that %00 stays as written:
+ * a NUL would cut the path short and answer another address than the one
+ * asked for. "/x.html%00.png" then names no entry and gets 404.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *r = s, *w = s;
+
+	while (*r) {
+		if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2]) &&
+		    !(r[1] == '0' && r[2] == '0')) {
+			char hexpair[3] = {r[1], r[2], 0};
+			*w++ = (char)strtol(hexpair, NULL, 16);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+/*
  * Answers go out in more than one write; without TCP_NODELAY the second
  * waits for the browser's delayed acknowledgement (up to 200 ms).
  */
@@ -620,9 +644,10 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
 	        on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 	        MHD_OPTION_NOTIFY_COMPLETED, on_done, r, MHD_OPTION_NOTIFY_CONNECTION,
-	        on_connection, r, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	        (size_t)(64 * 1024), MHD_OPTION_END);
+	        on_connection, r, MHD_OPTION_UNESCAPE_CALLBACK, unescape, r,
+	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+	        (unsigned)64, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	        MHD_OPTION_END);
 	if (r->daemon == NULL) {
 		free(r);
 		return relais_fail(ctx, RELAIS_EIO, "cannot listen on 127.0.0.1:%u (in use?)",

@@ -1,0 +1,66 @@
+/* xapi.h: xAPI 1.0.3 statements as a hub receives them: validation and identity. */
+#ifndef RELAIS_XAPI_H
+#define RELAIS_XAPI_H
+
+#include <stddef.h>
+
+#include "relais/context.h"
+
+/* What the hub indexes of a statement, taken out while validating it. */
+struct relais_xapi_facts {
+	char id[37]; /* lower case; assigned by the caller when absent */
+	int has_id;
+	char *actor;        /* the actor's identifier, e.g. "mbox:mailto:a@b.org" */
+	char *verb;         /* verb IRI */
+	char *object_id;    /* activity IRI, or agent identifier, or statement id */
+	int object_kind;    /* RELAIS_XAPI_ACTIVITY, ... */
+	char *registration; /* or NULL */
+	char *voids;        /* for a voiding statement: the id it voids, else NULL */
+	char *organisation; /* relais's context extension, or NULL */
+	char *course;       /* for relais activities: the course id, else NULL */
+	char *unit;         /* for relais activities: the unit id, else NULL */
+	char *actor_name;   /* the actor's name, or NULL */
+	double scaled;      /* result.score.scaled, or -2 when absent */
+	int success;        /* result.success: -1 absent, 0, 1 */
+	char *timestamp;    /* or NULL */
+	/* Every agent and activity the statement mentions, for related_* queries. */
+	char **agents;
+	size_t n_agents;
+	char **activities;
+	size_t n_activities;
+};
+
+enum {
+	RELAIS_XAPI_ACTIVITY = 1,
+	RELAIS_XAPI_AGENT = 2,
+	RELAIS_XAPI_STATEMENT_REF = 3,
+	RELAIS_XAPI_SUBSTATEMENT = 4,
+};
+
+#define RELAIS_XAPI_VOIDED "http://adlnet.gov/expapi/verbs/voided"
+
+/*
+ * Checks one statement (a cJSON object, passed as void * so this header
+ * stays free of cJSON) against the xAPI 1.0.3 rules, and fills *facts.
+ * where names it in messages ("statements[3]"). Returns 0, RELAIS_EFORMAT
+ * with a message naming the field, or RELAIS_ENOMEM. Free facts with
+ * relais_xapi_facts_clear() in every case.
+ */
+int relais_xapi_check(struct relais_xapi_facts *facts, relais_ctx *ctx, const void *statement,
+                      const char *where);
+void relais_xapi_facts_clear(struct relais_xapi_facts *facts);
+
+/*
+ * The statement's identity for comparison: members sorted, without the
+ * properties the LRS sets (stored, authority, version). Two statements with
+ * the same id and the same identity are the same statement. Caller frees.
+ */
+char *relais_xapi_identity(const void *statement);
+
+/* Whether s is a UUID in its canonical textual form (either case). */
+int relais_xapi_uuid_ok(const char *s);
+
+/* The agent identifier of an Agent/Group object in a query ("agent=" JSON), or NULL. */
+char *relais_xapi_agent_key(const void *agent);
+
+#endif
