@@ -424,7 +424,7 @@ static int deliver(struct sync *s, const struct relais_outbox_item *items, size_
 {
 	double retry_after;
 	int rc, retry, attempt = 0;
-	size_t half;
+	size_t half, done;
 	long http;
 
 	if (n == 1 && strlen(items[0].statement) > STATEMENT_MAX) {
@@ -474,17 +474,27 @@ static int deliver(struct sync *s, const struct relais_outbox_item *items, size_
 			                      : "too large for the hub",
 			        http, &s->reply);
 		}
-		half = n / 2;
-		if (http == 413) {
-			s->batch_size = half;
-			relais_log(s->ctx, RELAIS_LOG_INFO,
-			           "the hub finds %zu statements too large; sending %zu at a time",
-			           n, half);
+		if (http != 413) {
+			half = n / 2;
+			if ((rc = deliver(s, items, half)) != 0) {
+				return rc;
+			}
+			return deliver(s, items + half, n - half);
 		}
-		if ((rc = deliver(s, items, half)) != 0) {
-			return rc;
+		/* Smaller requests from now on, for the rest of the run too. */
+		if (s->batch_size > n / 2) {
+			s->batch_size = n / 2;
 		}
-		return deliver(s, items + half, n - half);
+		relais_log(s->ctx, RELAIS_LOG_INFO,
+		           "the hub finds %zu statements too many; sending %zu at a time", n,
+		           s->batch_size);
+		for (done = 0; done < n; done += half) {
+			half = n - done < s->batch_size ? n - done : s->batch_size;
+			if ((rc = deliver(s, items + done, half)) != 0) {
+				return rc;
+			}
+		}
+		return 0;
 	case 401:
 	case 403:
 		s->refused = 1;

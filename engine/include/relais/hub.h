@@ -106,3 +106,23 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 int relais_hub_count(int64_t *out, relais_hub *hub, relais_ctx *ctx);
 
 #endif
+
+#ifndef RELAIS_HUB_SERVER_H
+#define RELAIS_HUB_SERVER_H
+
+typedef struct relais_hub_server relais_hub_server;
+
+#define RELAIS_HUB_BODY_MAX (8u * 1024 * 1024)      /* a request body as sent */
+#define RELAIS_HUB_INFLATED_MAX (32u * 1024 * 1024) /* a gzip body once inflated */
+
+/*
+ * Serves hub's xAPI Statement and About resources and the coordinators'
+ * reports on address:port (port 0: any free one) in a thread of its own,
+ * until relais_hub_server_stop(). The caller must not use hub meanwhile.
+ */
+int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub *hub,
+                            const char *address, unsigned port);
+unsigned relais_hub_server_port(const relais_hub_server *server);
+void relais_hub_server_stop(relais_hub_server *server);
+
+#endif

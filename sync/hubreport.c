@@ -1,0 +1,238 @@
+/* hubreport.c: what coordinators read: completions and quiz results, as CSV, JSON or HTML. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "hub_private.h"
+#include "relais/error.h"
+
+#define COMPLETED "'http://adlnet.gov/expapi/verbs/completed'"
+/* A learner's completion of a course counts once, however often and in
+ * whatever order its statements arrive: the first one, per learner. */
+#define FIRST_COMPLETIONS                                                                          \
+	"SELECT actor, course, min(timestamp) AS day, max(actor_name) AS name, "                   \
+	"max(organisation) AS organisation FROM statement WHERE voided = 0 AND verb = " COMPLETED  \
+	" AND course IS NOT NULL AND unit IS NULL GROUP BY actor, course"
+
+struct report {
+	const char *name;
+	const char *sql;
+};
+
+static const struct report reports[] = {
+        {"completions-by-course",
+         "SELECT c.course AS course, count(DISTINCT c.actor) AS completions, "
+         "(SELECT count(DISTINCT actor) FROM statement s WHERE s.course = c.course AND "
+         "s.voided = 0) AS learners FROM (" FIRST_COMPLETIONS ") c GROUP BY c.course "
+         "ORDER BY c.course"},
+        {"completions-by-organisation",
+         "SELECT coalesce(organisation, '') AS organisation, course, count(*) AS completions "
+         "FROM (" FIRST_COMPLETIONS ") GROUP BY 1, 2 ORDER BY 1, 2"},
+        {"completions-by-learner",
+         "SELECT coalesce(name, '') AS learner, CASE WHEN actor LIKE 'mbox:mailto:%' THEN "
+         "substr(actor, 13) ELSE actor END AS email, "
+         "coalesce(organisation, '') AS organisation, course, day AS completed FROM "
+         "(" FIRST_COMPLETIONS ") ORDER BY learner, course"},
+        {"completions-over-time",
+         "SELECT substr(day, 1, 10) AS day, course, count(*) AS completions FROM "
+         "(" FIRST_COMPLETIONS ") GROUP BY 1, 2 ORDER BY 1, 2"},
+        {"quiz-results",
+         "SELECT course, unit AS quiz, count(*) AS attempts, coalesce(sum(success), 0) AS passed, "
+         "count(DISTINCT actor) AS learners, count(DISTINCT CASE WHEN success = 1 THEN actor END) "
+         "AS learners_passed, round(avg(scaled), 3) AS average_score FROM statement WHERE "
+         "voided = 0 AND verb IN ('http://adlnet.gov/expapi/verbs/passed', "
+         "'http://adlnet.gov/expapi/verbs/failed') AND course IS NOT NULL GROUP BY course, unit "
+         "ORDER BY course, unit"},
+};
+
+const char *const relais_hub_reports[] = {
+        "completions-by-course",  "completions-by-organisation",
+        "completions-by-learner", "completions-over-time",
+        "quiz-results",           NULL,
+};
+
+struct out {
+	char *data;
+	size_t len, cap;
+	int failed;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->failed) {
+		return;
+	}
+	if (o->len + n + 1 > o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 4096;
+		char *p;
+		while (cap < o->len + n + 1) {
+			cap *= 2;
+		}
+		p = realloc(o->data, cap);
+		if (p == NULL) {
+			o->failed = 1;
+			return;
+		}
+		o->data = p;
+		o->cap = cap;
+	}
+	memcpy(o->data + o->len, s, n);
+	o->len += n;
+	o->data[o->len] = '\0';
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* RFC 4180 quoting; a cell that a spreadsheet would run as a formula is
+ * prefixed with an apostrophe. */
+static void csv_cell(struct out *o, const char *s)
+{
+	const char *p;
+
+	put(o, "\"", 1);
+	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+	    s[0] == '\r') {
+		put(o, "'", 1);
+	}
+	for (p = s; *p; p++) {
+		put(o, p, 1);
+		if (*p == '"') {
+			put(o, "\"", 1);
+		}
+	}
+	put(o, "\"", 1);
+}
+
+static void html_cell(struct out *o, const char *s, const char *tag)
+{
+	const char *p;
+
+	put(o, "<", 1);
+	puts_(o, tag);
+	put(o, ">", 1);
+	for (p = s; *p; p++) {
+		switch (*p) {
+		case '&':
+			puts_(o, "&amp;");
+			break;
+		case '<':
+			puts_(o, "&lt;");
+			break;
+		case '>':
+			puts_(o, "&gt;");
+			break;
+		case '"':
+			puts_(o, "&quot;");
+			break;
+		default:
+			put(o, p, 1);
+		}
+	}
+	puts_(o, "</");
+	puts_(o, tag);
+	put(o, ">", 1);
+}
+
+int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format)
+{
+	const struct report *r = NULL;
+	sqlite3_stmt *st = NULL;
+	struct out o = {0};
+	cJSON *rows = NULL;
+	size_t i;
+	int cols, c, step, rc = 0;
+
+	*out = NULL;
+	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
+		if (strcmp(reports[i].name, name) == 0) {
+			r = &reports[i];
+		}
+	}
+	if (r == NULL) {
+		return relais_fail(ctx, RELAIS_ENOTFOUND, "no report called %s", name);
+	}
+	if (sqlite3_prepare_v2(hub->db, r->sql, -1, &st, NULL) != SQLITE_OK) {
+		return hub_db_fail(ctx, hub->db, RELAIS_EIO, "report");
+	}
+	cols = sqlite3_column_count(st);
+	if (format == RELAIS_REPORT_JSON) {
+		rows = cJSON_CreateArray();
+	} else if (format == RELAIS_REPORT_HTML) {
+		puts_(&o, "<table><thead><tr>");
+		for (c = 0; c < cols; c++) {
+			html_cell(&o, sqlite3_column_name(st, c), "th");
+		}
+		puts_(&o, "</tr></thead><tbody>");
+	} else {
+		for (c = 0; c < cols; c++) {
+			if (c > 0) {
+				put(&o, ",", 1);
+			}
+			csv_cell(&o, sqlite3_column_name(st, c));
+		}
+		puts_(&o, "\r\n");
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *row = format == RELAIS_REPORT_JSON ? cJSON_CreateObject() : NULL;
+		if (format == RELAIS_REPORT_HTML) {
+			puts_(&o, "<tr>");
+		}
+		for (c = 0; c < cols; c++) {
+			const char *v = (const char *)sqlite3_column_text(st, c);
+			int type = sqlite3_column_type(st, c);
+			if (v == NULL) {
+				v = "";
+			}
+			if (format == RELAIS_REPORT_JSON) {
+				if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+					cJSON_AddNumberToObject(row, sqlite3_column_name(st, c),
+					                        sqlite3_column_double(st, c));
+				} else {
+					cJSON_AddStringToObject(row, sqlite3_column_name(st, c), v);
+				}
+			} else if (format == RELAIS_REPORT_HTML) {
+				html_cell(&o, v, "td");
+			} else {
+				if (c > 0) {
+					put(&o, ",", 1);
+				}
+				csv_cell(&o, v);
+			}
+		}
+		if (format == RELAIS_REPORT_JSON) {
+			cJSON_AddItemToArray(rows, row);
+		} else if (format == RELAIS_REPORT_HTML) {
+			puts_(&o, "</tr>");
+		} else {
+			puts_(&o, "\r\n");
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "report");
+		goto out;
+	}
+	if (format == RELAIS_REPORT_JSON) {
+		*out = cJSON_PrintUnformatted(rows);
+	} else {
+		if (format == RELAIS_REPORT_HTML) {
+			puts_(&o, "</tbody></table>");
+		}
+		if (!o.failed) {
+			*out = o.data ? o.data : strdup("");
+			o.data = NULL;
+		}
+	}
+	if (*out == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+out:
+	cJSON_Delete(rows);
+	free(o.data);
+	sqlite3_finalize(st);
+	return rc;
+}
