@@ -1,5 +1,6 @@
 /* reader.c: the reader's HTTP side (libmicrohttpd): who may ask, and how answers go out. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <ctype.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,6 +22,7 @@
 #define BODY_MAX (64 * 1024) /* a form: profile or quiz answers */
 #define FIELD_VALUE_MAX 4096
 #define COOKIE "relais_session"
+#define READER_THREADS 2 /* network threads; page work is serialised */
 
 #define CSP_PAGE                                                                                   \
 	"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "          \
@@ -558,7 +560,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (p->malformed) {
 		return refuse(conn, 400, "refused: malformed form\n");
 	}
-	return answer(r, conn, url, method, p);
+	{
+		enum MHD_Result ret;
+		/* Pages, sessions, caches and the database are one at a time;
+		 * reading requests and sending answers go on in parallel. */
+		pthread_mutex_lock(&r->lock);
+		ret = answer(r, conn, url, method, p);
+		pthread_mutex_unlock(&r->lock);
+		return ret;
+	}
 }
 
 static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -635,6 +645,7 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 	}
 	r->ctx = ctx;
 	r->home = home;
+	pthread_mutex_init(&r->lock, NULL);
 	hex_secret(r->secret);
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
@@ -645,10 +656,11 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 	        on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 	        MHD_OPTION_NOTIFY_COMPLETED, on_done, r, MHD_OPTION_NOTIFY_CONNECTION,
 	        on_connection, r, MHD_OPTION_UNESCAPE_CALLBACK, unescape, r,
-	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-	        (unsigned)64, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	        MHD_OPTION_END);
+	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_THREAD_POOL_SIZE,
+	        (unsigned)READER_THREADS, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (r->daemon == NULL) {
+		pthread_mutex_destroy(&r->lock);
 		free(r);
 		return relais_fail(ctx, RELAIS_EIO, "cannot listen on 127.0.0.1:%u (in use?)",
 		                   port);
@@ -682,6 +694,7 @@ void relais_reader_stop(relais_reader *r)
 		return;
 	}
 	MHD_stop_daemon(r->daemon);
+	pthread_mutex_destroy(&r->lock);
 	for (i = 0; i < MAX_OPEN_COURSES; i++) {
 		close_course(r, &r->courses[i]);
 	}

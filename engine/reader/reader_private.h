@@ -2,6 +2,7 @@
 #ifndef RELAIS_READER_PRIVATE_H
 #define RELAIS_READER_PRIVATE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -64,6 +65,7 @@ struct request {
 };
 
 struct relais_reader {
+	pthread_mutex_t lock; /* held while a request is answered */
 	relais_ctx *ctx;
 	relais_home *home;
 	struct MHD_Daemon *daemon;
