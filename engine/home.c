@@ -91,6 +91,8 @@ static const char *const migrations[] = {
         "CREATE VIRTUAL TABLE lesson_text USING fts5("
         "  course_id UNINDEXED, unit_id UNINDEXED, title, body,"
         "  tokenize = 'unicode61 remove_diacritics 2');",
+        /* 2: why a hub refused a statement, for the learner to see. */
+        "ALTER TABLE outbox ADD COLUMN refusal TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -226,6 +226,38 @@ static void quiz_and_completion(void **state)
 	cJSON_Delete(all);
 }
 
+static void set_aside_keeps_the_reason(void **state)
+{
+	struct fx *f = *state;
+	struct relais_outbox_item *items = NULL;
+	struct relais_set_aside *aside = NULL;
+	size_t n = 0, n_aside = 0;
+	int64_t before = 0, after = 0;
+	const char *first;
+
+	assert_int_equal(relais_home_schema_version(f->home), 2);
+	assert_int_equal(
+	        relais_progress_lesson_viewed(f->home, f->ctx, f->who, "field-safety", "arrive"),
+	        0);
+	assert_int_equal(relais_outbox_count(&before, f->home, f->ctx), 0);
+	assert_int_equal(relais_outbox_pending(&items, &n, f->home, f->ctx, 10), 0);
+	assert_true(n >= 2);
+	first = items[0].id;
+	assert_int_equal(relais_outbox_set_aside(f->home, f->ctx, first,
+	                                         "statements[0].actor.mbox: must be a mailto: IRI"),
+	                 0);
+	assert_int_equal(
+	        relais_outbox_mark_sent(f->home, f->ctx, (const char *const *)&items[1].id, 1), 0);
+	assert_int_equal(relais_outbox_count(&after, f->home, f->ctx), 0);
+	assert_int_equal(after, before - 2);
+	assert_int_equal(relais_outbox_set_aside_list(&aside, &n_aside, f->home, f->ctx, 10), 0);
+	assert_int_equal(n_aside, 1);
+	assert_string_equal(aside[0].id, first);
+	assert_string_equal(aside[0].reason, "statements[0].actor.mbox: must be a mailto: IRI");
+	relais_set_aside_free(aside, n_aside);
+	relais_outbox_free(items, n);
+}
+
 struct writer {
 	const char *home_path;
 	int64_t who;
@@ -291,6 +323,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(statement_shape),
 	        cmocka_unit_test(quiz_and_completion),
+	        cmocka_unit_test(set_aside_keeps_the_reason),
 	        cmocka_unit_test(two_writers_never_see_a_locked_database),
 	};
 
