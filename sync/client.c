@@ -445,7 +445,8 @@ static int deliver(struct sync *s, const struct relais_outbox_item *items, size_
 			return rc;
 		}
 		if (++attempt >= s->max_attempts) {
-			return relais_prefix(s->ctx, "gave up after %d tries", attempt);
+			return relais_prefix(s->ctx, "gave up after %d %s", attempt,
+			                     attempt == 1 ? "try" : "tries");
 		}
 		{
 			double d = backoff(s, attempt - 1, retry_after);

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "relais/key.h"
+#include "relais/sync.h"
 #include "relais_config.h"
 
 static const struct command *const commands[] = {
@@ -20,6 +21,8 @@ static const struct command *const commands[] = {
         &cmd_profile,
         &cmd_progress,
         &cmd_read,
+        &cmd_sync,
+        &cmd_export,
         NULL,
 };
 
@@ -109,12 +112,18 @@ int main(int argc, char **argv)
 		cli_error("cannot initialise the cryptographic library");
 		return EXIT_FAIL;
 	}
+	if (relais_sync_global_init() != 0) {
+		cli_error("cannot initialise the http library");
+		return EXIT_FAIL;
+	}
 	if (relais_ctx_new(&ctx) != 0) {
+		relais_sync_global_cleanup();
 		cli_error("out of memory");
 		return EXIT_FAIL;
 	}
 	status = cmd->run(ctx, argc - 1, argv + 1);
 	relais_ctx_free(ctx);
+	relais_sync_global_cleanup();
 	if (fflush(stdout) != 0 && status == EXIT_OK) {
 		cli_error("cannot write to standard output");
 		status = EXIT_FAIL;

@@ -620,29 +620,68 @@ static void page_search(struct request *req)
 	relais_search_free(hits, n);
 }
 
+static void post_send(struct request *req)
+{
+	if (reader_sync_start(req->reader) < 0) {
+		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		return;
+	}
+	redirect(req, "/outbox");
+}
+
 static void page_outbox(struct request *req)
 {
 	struct relais_outbox_item *items = NULL;
+	struct relais_set_aside *aside = NULL;
 	relais_ctx *ctx = req->reader->ctx;
+	char *hub = NULL, *last_ok = NULL, *last_try = NULL, line[256];
 	int64_t count = 0;
-	size_t n = 0, i;
+	size_t n = 0, n_aside = 0, i;
 
 	set_title(req, tr(L(req), M_OUTBOX_TITLE));
 	if (relais_outbox_count(&count, req->reader->home, ctx) != 0 ||
-	    relais_outbox_pending(&items, &n, req->reader->home, ctx, OUTBOX_SHOWN) != 0) {
+	    relais_outbox_pending(&items, &n, req->reader->home, ctx, OUTBOX_SHOWN) != 0 ||
+	    relais_outbox_set_aside_list(&aside, &n_aside, req->reader->home, ctx, OUTBOX_SHOWN) !=
+	            0 ||
+	    relais_setting_get(&hub, req->reader->home, ctx, "sync.hub") != 0 ||
+	    relais_setting_get(&last_ok, req->reader->home, ctx, "sync.last_success") != 0 ||
+	    relais_setting_get(&last_try, req->reader->home, ctx, "sync.last_attempt") != 0) {
 		page_error(req, 500, relais_errmsg(ctx));
-		return;
+		goto out;
 	}
 	html_printf(&req->body, "<h1>%s</h1><p>%s</p><p role=\"status\">",
 	            tr(L(req), M_OUTBOX_TITLE), tr(L(req), M_OUTBOX_INTRO));
 	if (count == 0) {
 		html_raw(&req->body, tr(L(req), M_OUTBOX_EMPTY));
 	} else {
-		char text[96];
-		tr_format(text, sizeof(text), L(req), M_OUTBOX_COUNT, (long long)count);
-		html_text(&req->body, text);
+		tr_format(line, sizeof(line), L(req), M_OUTBOX_COUNT, (long long)count);
+		html_text(&req->body, line);
+	}
+	html_raw(&req->body, " ");
+	if (last_ok != NULL) {
+		last_ok[strlen(last_ok) > 19 ? 19 : strlen(last_ok)] = '\0';
+		tr_format(line, sizeof(line), L(req), M_LAST_SENT, last_ok);
+		html_text(&req->body, line);
+	} else {
+		html_raw(&req->body, tr(L(req), M_NEVER_SENT));
+	}
+	if (last_try != NULL && (last_ok == NULL || strncmp(last_try, last_ok, 19) != 0)) {
+		last_try[strlen(last_try) > 19 ? 19 : strlen(last_try)] = '\0';
+		html_raw(&req->body, " ");
+		tr_format(line, sizeof(line), L(req), M_LAST_TRY, last_try);
+		html_text(&req->body, line);
 	}
 	html_raw(&req->body, "</p>");
+	if (hub == NULL) {
+		html_printf(&req->body, "<p>%s</p>", tr(L(req), M_NO_HUB));
+	} else if (reader_sync_running(req->reader)) {
+		html_printf(&req->body, "<p role=\"status\">%s</p>", tr(L(req), M_SENDING));
+	} else if (count > 0) {
+		html_raw(&req->body, "<form method=\"post\" action=\"/outbox/send\">");
+		token_field(req);
+		html_printf(&req->body, "<p><button type=\"submit\">%s</button></p></form>",
+		            tr(L(req), M_SEND_NOW));
+	}
 	if (n > 0) {
 		html_printf(
 		        &req->body,
@@ -664,6 +703,30 @@ static void page_outbox(struct request *req)
 		}
 		html_raw(&req->body, "</tbody></table>");
 	}
+	if (n_aside > 0) {
+		html_printf(
+		        &req->body,
+		        "<h2>%s</h2><p>%s</p><table><thead><tr><th scope=\"col\">%s</th>"
+		        "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
+		        tr(L(req), M_SET_ASIDE_TITLE), tr(L(req), M_SET_ASIDE_INTRO),
+		        tr(L(req), M_WHEN), tr(L(req), M_ACTIVITY), tr(L(req), M_REASON));
+		for (i = 0; i < n_aside; i++) {
+			html_raw(&req->body, "<tr><td>");
+			html_rawn(&req->body, aside[i].when,
+			          strlen(aside[i].when) > 19 ? 19 : strlen(aside[i].when));
+			html_raw(&req->body, "</td><td>");
+			html_text(&req->body, aside[i].object);
+			html_raw(&req->body, "</td><td>");
+			html_text(&req->body, aside[i].reason);
+			html_raw(&req->body, "</td></tr>");
+		}
+		html_raw(&req->body, "</tbody></table>");
+	}
+out:
+	free(hub);
+	free(last_ok);
+	free(last_try);
+	relais_set_aside_free(aside, n_aside);
 	relais_outbox_free(items, n);
 }
 
@@ -699,6 +762,8 @@ void pages_route(struct request *req)
 		page_search(req);
 	} else if (strcmp(p, "/outbox") == 0 && get) {
 		page_outbox(req);
+	} else if (strcmp(p, "/outbox/send") == 0 && !get) {
+		post_send(req);
 	} else if (strncmp(p, "/c/", 3) == 0) {
 		route_course(req, p + 3);
 	} else {

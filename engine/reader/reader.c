@@ -17,6 +17,7 @@
 #include "relais/error.h"
 #include "relais/library.h"
 #include "relais/reader.h"
+#include "relais/sync.h"
 #include "ui.h"
 
 #define BODY_MAX (64 * 1024) /* a form: profile or quiz answers */
@@ -629,6 +630,66 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 	}
 }
 
+static void *sync_thread(void *arg)
+{
+	struct sync_job *job = arg;
+	struct relais_sync_report report;
+	relais_home *home = NULL;
+	relais_ctx *ctx = NULL;
+	int orphaned;
+
+	/* Its own connection: the reader's is busy serving pages. What it
+	 * achieves is in the outbox and the sync.* settings. */
+	if (relais_ctx_new(&ctx) == 0 && relais_home_open(&home, ctx, job->home) == 0) {
+		struct relais_sync_options opt;
+		memset(&opt, 0, sizeof(opt));
+		(void)relais_sync_run(&report, home, ctx, &opt);
+	}
+	relais_home_close(home);
+	relais_ctx_free(ctx);
+	pthread_mutex_lock(&job->lock);
+	job->running = 0;
+	orphaned = job->orphaned;
+	pthread_mutex_unlock(&job->lock);
+	if (orphaned) {
+		pthread_mutex_destroy(&job->lock);
+		free(job);
+	}
+	return NULL;
+}
+
+int reader_sync_start(struct relais_reader *r)
+{
+	pthread_t tid;
+	int busy;
+
+	pthread_mutex_lock(&r->sync->lock);
+	busy = r->sync->running;
+	r->sync->running = 1;
+	pthread_mutex_unlock(&r->sync->lock);
+	if (busy) {
+		return 1;
+	}
+	if (pthread_create(&tid, NULL, sync_thread, r->sync) != 0) {
+		pthread_mutex_lock(&r->sync->lock);
+		r->sync->running = 0;
+		pthread_mutex_unlock(&r->sync->lock);
+		return relais_fail(r->ctx, RELAIS_ENOMEM, "cannot start sending");
+	}
+	pthread_detach(tid);
+	return 0;
+}
+
+int reader_sync_running(struct relais_reader *r)
+{
+	int running;
+
+	pthread_mutex_lock(&r->sync->lock);
+	running = r->sync->running;
+	pthread_mutex_unlock(&r->sync->lock);
+	return running;
+}
+
 int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home, unsigned port)
 {
 	struct relais_reader *r;
@@ -645,6 +706,13 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 	}
 	r->ctx = ctx;
 	r->home = home;
+	r->sync = calloc(1, sizeof(*r->sync));
+	if (r->sync == NULL) {
+		free(r);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&r->sync->lock, NULL);
+	(void)snprintf(r->sync->home, sizeof(r->sync->home), "%s", relais_home_path(home));
 	pthread_mutex_init(&r->lock, NULL);
 	hex_secret(r->secret);
 	memset(&addr, 0, sizeof(addr));
@@ -661,6 +729,8 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
 	if (r->daemon == NULL) {
 		pthread_mutex_destroy(&r->lock);
+		pthread_mutex_destroy(&r->sync->lock);
+		free(r->sync);
 		free(r);
 		return relais_fail(ctx, RELAIS_EIO, "cannot listen on 127.0.0.1:%u (in use?)",
 		                   port);
@@ -695,6 +765,14 @@ void relais_reader_stop(relais_reader *r)
 	}
 	MHD_stop_daemon(r->daemon);
 	pthread_mutex_destroy(&r->lock);
+	/* A sync still running finishes on its own and frees its job. */
+	pthread_mutex_lock(&r->sync->lock);
+	r->sync->orphaned = r->sync->running;
+	pthread_mutex_unlock(&r->sync->lock);
+	if (!r->sync->orphaned) {
+		pthread_mutex_destroy(&r->sync->lock);
+		free(r->sync);
+	}
 	for (i = 0; i < MAX_OPEN_COURSES; i++) {
 		close_course(r, &r->courses[i]);
 	}

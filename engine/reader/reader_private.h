@@ -64,7 +64,16 @@ struct request {
 	int media;           /* serve raw with the media security headers */
 };
 
+/* A sync started from the outbox page; shared with its thread. */
+struct sync_job {
+	pthread_mutex_t lock;
+	int running;  /* a sync thread is working */
+	int orphaned; /* the reader stopped: the thread frees this */
+	char home[4096];
+};
+
 struct relais_reader {
+	struct sync_job *sync;
 	pthread_mutex_t lock; /* held while a request is answered */
 	relais_ctx *ctx;
 	relais_home *home;
@@ -95,6 +104,16 @@ relais_bundle *reader_course(struct relais_reader *r, const char *course_id);
  */
 int reader_entry(struct relais_reader *r, const char *course_id, const char *path,
                  const unsigned char **data, size_t *len);
+
+/*
+ * Starts sending the outbox in a thread of its own, with its own database
+ * connection, so pages keep being served. Returns 0, or 1 when a sync is
+ * already running, or a negative status.
+ */
+int reader_sync_start(struct relais_reader *r);
+
+/* Whether a sync started from the reader is still running. */
+int reader_sync_running(struct relais_reader *r);
 
 /* Sets a plain error page. */
 void page_error(struct request *req, unsigned status, const char *what);

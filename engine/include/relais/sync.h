@@ -11,21 +11,24 @@
 int relais_sync_global_init(void);
 void relais_sync_global_cleanup(void);
 
-/* Called as a sync goes: statements sent so far, of total, bytes sent. */
-typedef void (*relais_sync_progress_fn)(void *data, size_t sent, size_t total,
-					uint64_t bytes_up);
+/*
+ * Called after each batch the hub answered: statements dealt with so far in
+ * this run (acknowledged or set aside), of all there were to send (total
+ * grows if the reader records more meanwhile), HTTP bytes sent so far.
+ */
+typedef void (*relais_sync_progress_fn)(void *data, size_t sent, size_t total, uint64_t bytes_up);
 
 struct relais_sync_options {
 	const char *hub_url; /* e.g. https://hub.example.org; NULL: the remembered one */
 	const char *key;     /* HTTP Basic credentials made by relais-hub credentials add */
 	const char *secret;
-	size_t batch_size;        /* statements per request; 0: 100 */
-	long connect_timeout_s;   /* 0: 15 */
-	long low_speed_bytes;     /* abort when slower than this ... 0: 16 */
-	long low_speed_time_s;    /* ... for this long; 0: 60 */
-	int max_attempts;         /* tries per batch before giving up this run; 0: 8 */
-	double backoff_base_s;    /* first retry delay ceiling; 0: 1 */
-	double backoff_max_s;     /* 0: 60 */
+	size_t batch_size;      /* statements per request; 0: 100 */
+	long connect_timeout_s; /* 0: 15 */
+	long low_speed_bytes;   /* abort when slower than this ... 0: 16 */
+	long low_speed_time_s;  /* ... for this long; 0: 60 */
+	int max_attempts;       /* tries per batch before giving up this run; 0: 8 */
+	double backoff_base_s;  /* first retry delay ceiling; 0: 1 */
+	double backoff_max_s;   /* 0: 60 */
 	relais_sync_progress_fn progress;
 	void *progress_data;
 };
@@ -34,8 +37,10 @@ struct relais_sync_report {
 	size_t sent;      /* acknowledged by the hub in this run */
 	size_t left;      /* still pending afterwards */
 	size_t set_aside; /* refused by the hub as invalid in this run */
+	/* HTTP bytes as written and read (headers and bodies, the reply before
+	 * decoding), tries that failed included; not TLS or TCP/IP overhead. */
 	uint64_t bytes_up, bytes_down;
-	int reached_hub;  /* at least one reply came back */
+	int reached_hub; /* at least one reply came back */
 };
 
 /*
@@ -45,16 +50,21 @@ struct relais_sync_report {
  * backoff and full jitter; a batch the hub refuses as invalid (400) is split
  * until the bad statement is found, which is set aside. Hub URL and
  * credentials given in opt are remembered in the home's settings.
- * Returns 0 when nothing is left to send, RELAIS_EIO when the hub could not
- * be reached or kept failing (report says how far it got), other statuses on
- * local failures.
+ * The protocol, normative, is docs/sync.md. Fills *out in every case.
+ * Returns 0 when nothing is left to send; RELAIS_EIO when the hub could not
+ * be reached, kept failing or answered unexpectedly (trying again later may
+ * help; the report says how far it got); RELAIS_EINVAL when there is no hub,
+ * an unusable address or credentials, or the hub refused the credentials
+ * (trying again cannot help); other statuses on local failures.
  */
 int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ctx *ctx,
-		    const struct relais_sync_options *opt);
+                    const struct relais_sync_options *opt);
 
 /*
- * Writes every statement not yet acknowledged into one gzip-compressed file
- * (docs/sync.md) for carrying to the hub by hand; atomically. Sets *count.
+ * Writes every pending statement (neither acknowledged nor set aside) into
+ * one gzip-compressed file (docs/sync.md, "Export") for carrying to the hub
+ * by hand; atomically, mode 0600 (the records name learners). The
+ * statements stay pending. Sets *count.
  */
 int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, const char *path);
 

@@ -1,0 +1,282 @@
+/* sync.c: `relais sync` and `relais export-records`: getting learning records to the hub. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "relais/error.h"
+#include "relais/home.h"
+#include "relais/progress.h"
+#include "relais/sync.h"
+
+#define WATCH_IDLE_S 30      /* re-check the outbox this often when all is sent */
+#define WATCH_BASE_S 15      /* first pause after a failed run ... */
+#define WATCH_MAX_S (5 * 60) /* ... doubling up to this, with full jitter */
+#define ATTEMPTS_MAX 100
+
+/* The terminal line that shows a sync going. */
+struct meter {
+	int tty;   /* stderr is a terminal */
+	int shown; /* a progress line is on screen */
+};
+
+static void clear_line(struct meter *m)
+{
+	if (m->shown) {
+		fputs("\r\033[K", stderr);
+		m->shown = 0;
+	}
+}
+
+static void on_progress(void *data, size_t done, size_t total, uint64_t bytes_up)
+{
+	struct meter *m = data;
+	char size[32];
+
+	if (!m->tty) {
+		return;
+	}
+	cli_human_size(size, sizeof(size), bytes_up);
+	fprintf(stderr, "\r\033[Ksending: %zu/%zu statements, %s up", done, total, size);
+	fflush(stderr);
+	m->shown = 1;
+}
+
+/* Retries and set-aside statements: always warnings, retry notices on a terminal only. */
+static void on_log(void *data, int level, const char *msg)
+{
+	struct meter *m = data;
+
+	if (level < RELAIS_LOG_INFO || (level == RELAIS_LOG_INFO && !m->tty)) {
+		return;
+	}
+	clear_line(m);
+	fprintf(stderr, "relais: %s\n", msg);
+}
+
+static void summary(const struct relais_sync_report *r)
+{
+	printf("sent %zu, left %zu, set aside %zu, %llu bytes up\n", r->sent, r->left, r->set_aside,
+	       (unsigned long long)r->bytes_up);
+	fflush(stdout);
+}
+
+static void sleep_s(double seconds)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+/*
+ * Keeps the outbox flowing until a signal ends the process: a run whenever
+ * something is pending, a pause with backoff after a failed run, a look at
+ * the outbox every WATCH_IDLE_S otherwise. Ending at any moment loses
+ * nothing: a batch whose reply did not come back is sent again, and the hub
+ * keeps one copy. Returns only when retrying cannot help (credentials
+ * refused, no hub, a local failure).
+ */
+static int watch(relais_home *home, relais_ctx *ctx, struct relais_sync_options *opt,
+                 struct meter *m)
+{
+	struct relais_sync_report r;
+	int64_t pending;
+	int rc, failures = 0;
+
+	for (;;) {
+		if (relais_outbox_count(&pending, home, ctx) != 0) {
+			return cli_fail(ctx);
+		}
+		if (pending == 0) {
+			sleep_s(WATCH_IDLE_S);
+			continue;
+		}
+		rc = relais_sync_run(&r, home, ctx, opt);
+		clear_line(m);
+		if (r.sent > 0 || r.set_aside > 0) {
+			summary(&r);
+		}
+		if (rc == 0) {
+			failures = 0;
+			continue;
+		}
+		if (rc != RELAIS_EIO) {
+			return cli_fail(ctx);
+		}
+		{
+			double ceiling = WATCH_BASE_S, d;
+			int i;
+			for (i = 0; i < failures && ceiling < WATCH_MAX_S; i++) {
+				ceiling *= 2;
+			}
+			if (ceiling > WATCH_MAX_S) {
+				ceiling = WATCH_MAX_S;
+			}
+			d = (double)randombytes_uniform((uint32_t)(ceiling * 1000) + 1) / 1000;
+			cli_error("%s; trying again in %.0f s", relais_errmsg(ctx), d);
+			failures++;
+			sleep_s(d);
+		}
+		/* Given once, the hub and credentials are now remembered. */
+	}
+}
+
+static int sync_run(relais_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"hub", required_argument, NULL, 'H'},
+	        {"key", required_argument, NULL, 'k'},
+	        {"secret", required_argument, NULL, 's'},
+	        {"batch", required_argument, NULL, 'b'},
+	        {"attempts", required_argument, NULL, 'a'},
+	        {"watch", no_argument, NULL, 'w'},
+	        {NULL, 0, NULL, 0},
+	};
+	struct relais_sync_options opt;
+	struct relais_sync_report r;
+	struct meter m = {0};
+	relais_home *home = NULL;
+	unsigned long v;
+	char *end;
+	int c, rc, status, watching = 0;
+
+	memset(&opt, 0, sizeof(opt));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":H:k:s:b:a:w", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			opt.hub_url = optarg;
+			break;
+		case 'k':
+			opt.key = optarg;
+			break;
+		case 's':
+			opt.secret = optarg;
+			break;
+		case 'b':
+			v = strtoul(optarg, &end, 10);
+			if (*optarg < '1' || *optarg > '9' || *end != '\0' || v > 1000) {
+				return cli_usage("sync", "--batch must be a number from 1 to 1000");
+			}
+			opt.batch_size = (size_t)v;
+			break;
+		case 'a':
+			v = strtoul(optarg, &end, 10);
+			if (*optarg < '1' || *optarg > '9' || *end != '\0' || v > ATTEMPTS_MAX) {
+				return cli_usage("sync", "--attempts must be a number from 1 to %d",
+				                 ATTEMPTS_MAX);
+			}
+			opt.max_attempts = (int)v;
+			break;
+		case 'w':
+			watching = 1;
+			break;
+		default:
+			return cli_bad_option("sync", c, argv);
+		}
+	}
+	if (optind != argc) {
+		return cli_usage("sync", "unexpected argument '%s'", argv[optind]);
+	}
+	m.tty = isatty(STDERR_FILENO);
+	opt.progress = on_progress;
+	opt.progress_data = &m;
+	signal(SIGPIPE, SIG_IGN);
+	if (relais_home_open(&home, ctx, NULL) != 0) {
+		return cli_fail(ctx);
+	}
+	relais_ctx_set_log(ctx, on_log, &m);
+	if (watching) {
+		status = watch(home, ctx, &opt, &m);
+		goto out;
+	}
+	rc = relais_sync_run(&r, home, ctx, &opt);
+	clear_line(&m);
+	summary(&r);
+	status = EXIT_OK;
+	if (rc != 0) {
+		status = cli_fail(ctx);
+	} else if (r.left > 0) {
+		cli_error("%zu statements are still waiting to be sent", r.left);
+		status = EXIT_FAIL;
+	}
+out:
+	relais_ctx_set_log(ctx, NULL, NULL);
+	relais_home_close(home);
+	return status;
+}
+
+static int export_run(relais_ctx *ctx, int argc, char **argv)
+{
+	relais_home *home = NULL;
+	size_t n = 0;
+	int status = EXIT_OK;
+
+	optind = 0;
+	opterr = 0;
+	if (getopt_long(argc, argv, ":", NULL, NULL) != -1) {
+		return cli_bad_option("export-records", '?', argv);
+	}
+	if (argc - optind != 1) {
+		return cli_usage("export-records", "give exactly one output file");
+	}
+	if (relais_home_open(&home, ctx, NULL) != 0) {
+		return cli_fail(ctx);
+	}
+	if (relais_outbox_export(&n, home, ctx, argv[optind]) != 0) {
+		status = cli_fail(ctx);
+	} else {
+		printf("%zu statements written to %s\n", n, argv[optind]);
+	}
+	relais_home_close(home);
+	return status;
+}
+
+const struct command cmd_sync = {
+        "sync",
+        "send learning records to the coordinators' hub",
+        "usage: relais sync [--hub URL --key KEY --secret SECRET] [--batch N]\n"
+        "                   [--attempts N] [--watch]\n"
+        "\n"
+        "Sends every learning record waiting in the outbox to the hub, compressed,\n"
+        "in batches, each marked sent only once the hub has stored it. Transient\n"
+        "failures are retried with growing pauses; a record the hub refuses as\n"
+        "invalid is set aside (see relais progress) and never blocks the others.\n"
+        "Ends with one line: sent N, left N, set aside N, N bytes up.\n"
+        "\n"
+        "  -H, --hub URL      the hub's address, e.g. https://hub.example.org\n"
+        "  -k, --key KEY      the key the coordinator gave (relais-hub credentials add)\n"
+        "  -s, --secret SEC   its secret\n"
+        "  -b, --batch N      records per request (default 100)\n"
+        "  -a, --attempts N   tries per batch before giving up this run (default 8)\n"
+        "  -w, --watch        keep running: send whenever records wait and the hub\n"
+        "                     answers; stop with Ctrl-C\n"
+        "\n"
+        "The hub, key and secret are remembered: give them once.\n"
+        "Exit status: 0 when nothing is left to send, 1 otherwise.\n",
+        sync_run,
+};
+
+const struct command cmd_export = {
+        "export-records",
+        "write the records waiting to be sent into a file for the hub",
+        "usage: relais export-records FILE\n"
+        "\n"
+        "Writes every learning record not yet sent into FILE (gzip-compressed JSON,\n"
+        "docs/sync.md), for carrying to the hub on a USB stick when there is no\n"
+        "network. The records stay waiting: sending them later as well is harmless,\n"
+        "the hub keeps one copy of each.\n",
+        export_run,
+};

@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""test_client.py: relais sync and relais export-records against a fake xAPI hub on loopback:
+each statement arrives once, is marked sent only when acknowledged, and nothing is lost."""
+import collections
+import gzip
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakehub import FakeHub  # noqa: E402
+
+SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "engine", "cli", "relais")
+COURSE = os.path.join(SOURCE_ROOT, "courses", "migration-health")
+VERBS = ("experienced", "answered", "passed", "completed")
+
+
+def statement(n):
+    """A statement as docs/statements.md describes it, as compact text (how the outbox keeps it)."""
+    verb = VERBS[n % len(VERBS)]
+    st = {
+        "id": str(uuid.uuid4()),
+        "actor": {"objectType": "Agent", "name": "Aïcha Diallo",
+                  "mbox": "mailto:aicha@example.org"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/" + verb, "display": {"en-US": verb}},
+        "object": {"objectType": "Activity",
+                   "id": "https://relais.invalid/xapi/activities/migration-health/u%d" % n,
+                   "definition": {"name": {"en": "Unit %d" % n},
+                                  "type": "http://adlnet.gov/expapi/activities/lesson"}},
+        "context": {"platform": "relais", "language": "en",
+                    "contextActivities": {"parent": [{
+                        "objectType": "Activity",
+                        "id": "https://relais.invalid/xapi/activities/migration-health"}]}},
+        "timestamp": "2026-11-29T10:%02d:%02d.000Z" % (n // 60 % 60, n % 60),
+    }
+    return st["id"], verb, json.dumps(st, ensure_ascii=False, separators=(",", ":"))
+
+
+class SyncClient(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="relais-sync-client-")
+        cls.template = os.path.join(cls.work, "template")
+        cls.cli(["keygen", "-p", "pub.key", "-s", "sec.key", "--no-password"], None, check=True)
+        cls.cli(["pack", COURSE, "-s", "sec.key", "-o", "course.relais"], None, check=True)
+        for args in (["trust", "add", "pub.key"], ["install", "course.relais"],
+                     ["profile", "add", "--name", "Aïcha Diallo", "--email",
+                      "aicha@example.org", "--org", "MAE"]):
+            cls.cli(args, cls.template, check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    @classmethod
+    def cli(cls, args, home, check=False, timeout=120):
+        env = dict(os.environ)
+        env.pop("RELAIS_HOME", None)
+        if home:
+            env["RELAIS_HOME"] = home
+        p = subprocess.run([RELAIS] + args, cwd=cls.work, env=env, capture_output=True,
+                           text=True, timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError("%s: %d %s" % (args, p.returncode, p.stderr))
+        return p
+
+    def setUp(self):
+        self.home = tempfile.mkdtemp(prefix="home-", dir=self.work)
+        shutil.rmtree(self.home)
+        shutil.copytree(self.template, self.home)
+        self.hub = FakeHub("key-1", "secret-1").__enter__()
+        self.addCleanup(self.hub.__exit__)
+
+    def relais(self, *args, timeout=120):
+        return self.cli(list(args), self.home, timeout=timeout)
+
+    def sync(self, *extra, creds=True, timeout=120):
+        args = ["sync"]
+        if creds:
+            args += ["--hub", self.hub.url, "--key", "key-1", "--secret", "secret-1"]
+        return self.relais(*(args + list(extra)), timeout=timeout)
+
+    def db(self):
+        db = sqlite3.connect(os.path.join(self.home, "relais.db"), timeout=30)
+        self.addCleanup(db.close)
+        return db
+
+    def record(self, n):
+        """Puts n new statements in the outbox as the reader does; returns {id: text}."""
+        made = {}
+        db = self.db()
+        base = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        with db:
+            for i in range(n):
+                sid, verb, text = statement(base + i)
+                db.execute("INSERT INTO outbox(id, profile_id, verb, object, statement, created) "
+                           "VALUES (?, 1, ?, ?, ?, '2026-11-29T10:00:00.000Z')",
+                           (sid, verb, "Unit %d" % (base + i), text))
+                made[sid] = text
+        return made
+
+    def states(self):
+        """{id: (sent, set_aside)} for every statement of the outbox."""
+        return {r[0]: (r[1], r[2]) for r in
+                self.db().execute("SELECT id, sent, set_aside FROM outbox")}
+
+    def summary(self, p):
+        lines = p.stdout.strip().splitlines()
+        self.assertEqual(len(lines), 1, p.stdout)
+        return lines[0]
+
+    def one_line_error(self, p, words):
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertTrue(lines[0].startswith("relais: "), lines[0])
+        self.assertIn(words, lines[0])
+
+    def assert_delivered_once(self, made):
+        counts = collections.Counter(self.hub.deliveries)
+        for sid in made:
+            self.assertEqual(counts[sid], 1, sid)
+            self.assertEqual(self.hub.statements[sid],
+                             json.dumps(json.loads(made[sid]), sort_keys=True,
+                                        separators=(",", ":")))
+
+    def posts(self):
+        return [r for r in self.hub.requests]
+
+    # The tests.
+
+    def test_each_statement_arrives_once_and_is_marked_sent(self):
+        made = self.record(250)
+        p = self.sync("--batch", "100")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        line = self.summary(p)
+        self.assertRegex(line, r"^sent 250, left 0, set aside 0, \d+ bytes up$")
+        self.assert_delivered_once(made)
+        self.assertEqual(len(self.hub.statements), 250)
+        self.assertTrue(all(sent and not aside for sent, aside in self.states().values()))
+        # Three gzip-compressed requests with the xAPI headers.
+        self.assertEqual([(r[0], r[1]) for r in self.posts()], [(200, 100), (200, 100), (200, 50)])
+        for _, _, size, headers in self.posts():
+            self.assertEqual(headers.get("Content-Encoding"), "gzip")
+            self.assertEqual(headers.get("Content-Type"), "application/json")
+            self.assertEqual(headers.get("X-Experience-API-Version"), "1.0.3")
+        # Compression pays: well under a fifth of the JSON text crossed the wire.
+        raw = sum(len(t.encode()) for t in made.values())
+        up = int(line.split(", ")[3].split()[0])
+        self.assertLess(sum(r[2] for r in self.posts()), raw / 5)
+        self.assertGreater(up, sum(r[2] for r in self.posts()))  # bodies plus headers
+        self.assertLess(up, raw / 4)
+        # Nothing left: a second sync sends nothing at all.
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.summary(p), "sent 0, left 0, set aside 0, 0 bytes up")
+        self.assertEqual(len(self.posts()), 3)
+        settings = dict(self.db().execute("SELECT key, value FROM setting"))
+        self.assertIn("sync.last_success", settings)
+        self.assertIn("sync.last_attempt", settings)
+
+    def test_statements_go_as_stored_byte_for_byte(self):
+        made = self.record(5)
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.hub.bodies, ["[" + ",".join(made.values()) + "]"])
+
+    def test_credentials_are_remembered(self):
+        self.record(3)
+        self.assertEqual(self.sync().returncode, 0)
+        made = self.record(4)
+        p = self.sync(creds=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.summary(p).split(", ")[:3], ["sent 4", "left 0", "set aside 0"])
+        self.assert_delivered_once(made)
+
+    def test_no_hub_given_or_remembered(self):
+        self.record(2)
+        p = self.sync(creds=False)
+        self.one_line_error(p, "no hub: give --hub URL --key KEY --secret SECRET once")
+        self.assertEqual(self.summary(p), "sent 0, left 2, set aside 0, 0 bytes up")
+
+    def test_wrong_secret_stops_at_once_and_marks_nothing(self):
+        self.record(30)
+        p = self.relais("sync", "--hub", self.hub.url, "--key", "key-1", "--secret", "wrong")
+        self.one_line_error(p, "the hub refused the credentials")
+        self.assertRegex(self.summary(p), r"^sent 0, left 30, set aside 0, \d+ bytes up$")
+        self.assertEqual(len(self.posts()), 1)  # no retries
+        self.assertEqual(self.hub.statements, {})
+        self.assertTrue(all(s == (None, None) for s in self.states().values()))
+        # The refused secret is not remembered over a good one.
+        self.record(1)
+        self.assertEqual(self.sync().returncode, 0)
+        self.record(1)
+        p = self.relais("sync", "--secret", "wrong")
+        self.one_line_error(p, "the hub refused the credentials")
+        p = self.sync(creds=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(self.hub.statements), 32)
+
+    def test_an_invalid_statement_is_set_aside_and_the_rest_delivered(self):
+        made = self.record(40)
+        bad = list(made)[17]
+        self.hub.reject_ids = {bad}
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(self.summary(p), r"^sent 39, left 0, set aside 1, \d+ bytes up$")
+        del made[bad]
+        self.assert_delivered_once(made)
+        self.assertNotIn(bad, self.hub.statements)
+        states = self.states()
+        self.assertIsNotNone(states[bad][1])
+        self.assertIsNone(states[bad][0])
+        reason = self.db().execute("SELECT refusal FROM outbox WHERE id = ?", (bad,)).fetchone()[0]
+        self.assertIn("not an IRI", reason)
+        self.assertNotIn("\n", reason)
+        # Found by halving: far fewer requests than statements.
+        self.assertLessEqual(len(self.posts()), 2 * 6 + 1)
+        # Set aside is for good: the next sync does not send it again.
+        self.hub.reject_ids = set()
+        p = self.sync()
+        self.assertEqual(self.summary(p), "sent 0, left 0, set aside 0, 0 bytes up")
+
+    def test_server_errors_are_retried_then_delivered(self):
+        made = self.record(10)
+        self.hub.fail_next = 3
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(self.summary(p), r"^sent 10, left 0, set aside 0, \d+ bytes up$")
+        self.assertEqual([r[0] for r in self.posts()], [500, 500, 500, 200])
+        self.assert_delivered_once(made)
+
+    def test_a_hub_that_keeps_failing_leaves_everything_pending(self):
+        self.record(10)
+        self.hub.fail_next = 100
+        p = self.sync("--attempts", "2")
+        self.one_line_error(p, "gave up after 2 tries")
+        self.assertRegex(self.summary(p), r"^sent 0, left 10, set aside 0, \d+ bytes up$")
+        self.assertTrue(all(s == (None, None) for s in self.states().values()))
+
+    def test_an_unreachable_hub_leaves_everything_pending(self):
+        self.record(10)
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()  # nothing listens there now
+        p = self.relais("sync", "--hub", "http://127.0.0.1:%d" % port, "--key", "k",
+                        "--secret", "s", "--attempts", "2")
+        self.one_line_error(p, "cannot reach the hub")
+        self.assertEqual(self.summary(p), "sent 0, left 10, set aside 0, 0 bytes up")
+        self.assertTrue(all(s == (None, None) for s in self.states().values()))
+        settings = dict(self.db().execute("SELECT key, value FROM setting"))
+        self.assertNotIn("sync.last_success", settings)
+        self.assertIn("sync.last_attempt", settings)
+
+    def test_a_captive_portal_is_not_taken_for_the_hub(self):
+        self.record(10)
+        self.hub.portal = True
+        p = self.sync()
+        self.one_line_error(p, "does not acknowledge the statements sent")
+        self.assertRegex(self.summary(p), r"^sent 0, left 10, set aside 0, \d+ bytes up$")
+        self.assertEqual(len(self.posts()), 1)
+        self.assertTrue(all(s == (None, None) for s in self.states().values()))
+
+    def test_a_wrong_address_stops_the_run(self):
+        self.record(3)
+        p = self.relais("sync", "--hub", self.hub.url + "/wrong/", "--key", "key-1",
+                        "--secret", "secret-1")
+        self.one_line_error(p, "answered 404: is the address right?")
+        self.assertEqual(len(self.posts()), 1)
+        self.assertTrue(all(s == (None, None) for s in self.states().values()))
+
+    def test_a_batch_resent_after_a_lost_reply_counts_once(self):
+        made = self.record(20)
+        # The hub stored the first ten, but its reply never reached the laptop.
+        for sid in list(made)[:10]:
+            self.hub.statements[sid] = json.dumps(json.loads(made[sid]), sort_keys=True,
+                                                  separators=(",", ":"))
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(self.summary(p), r"^sent 20, left 0, set aside 0, \d+ bytes up$")
+        self.assertEqual(len(self.hub.statements), 20)
+        self.assertEqual([r[0] for r in self.posts()], [200])
+
+    def test_a_different_statement_under_the_same_id_is_set_aside(self):
+        made = self.record(12)
+        clash = list(made)[5]
+        self.hub.statements[clash] = '{"something":"else"}'
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(self.summary(p), r"^sent 11, left 0, set aside 1, \d+ bytes up$")
+        self.assertEqual(self.hub.statements[clash], '{"something":"else"}')
+        self.assertIsNotNone(self.states()[clash][1])
+
+    def test_a_batch_too_large_is_halved(self):
+        made = self.record(100)
+        self.hub.max_batch = 30
+        p = self.sync("--batch", "100")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(self.summary(p), r"^sent 100, left 0, set aside 0, \d+ bytes up$")
+        self.assert_delivered_once(made)
+        # 100 and 50 refused; from then on 25 at a time.
+        self.assertEqual([(r[0], r[1]) for r in self.posts()],
+                         [(413, 100), (413, 50)] + [(200, 25)] * 4)
+
+    def test_export_records_writes_every_pending_statement(self):
+        made = self.record(8)
+        out = os.path.join(self.home, "records.json.gz")
+        p = self.relais("export-records", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.strip(), "8 statements written to %s" % out)
+        with gzip.open(out, "rb") as f:
+            text = f.read().decode("utf-8")
+        doc = json.loads(text)
+        self.assertEqual(doc["format"], "relais-records")
+        self.assertEqual(doc["version"], 1)
+        self.assertEqual([s["id"] for s in doc["statements"]], list(made))
+        self.assertIn(",".join(made.values()), text)  # as stored, not re-serialised
+        # They stay pending; once sent they are no longer exported.
+        self.assertTrue(all(s == (None, None) for s in self.states().values()))
+        self.assertEqual(self.sync().returncode, 0)
+        p = self.relais("export-records", out)
+        self.assertEqual(p.stdout.strip(), "0 statements written to %s" % out)
+        with gzip.open(out, "rb") as f:
+            self.assertEqual(json.load(f)["statements"], [])
+        self.assertEqual([n for n in os.listdir(self.home) if ".tmp" in n], [])
+
+    def test_export_to_an_unwritable_place_fails_cleanly(self):
+        self.record(2)
+        p = self.relais("export-records", os.path.join(self.home, "no", "such", "dir", "f.gz"))
+        self.one_line_error(p, "f.gz")
+
+    def test_watch_sends_what_is_recorded_later(self):
+        made = self.record(5)
+        env = dict(os.environ, RELAIS_HOME=self.home)
+        proc = subprocess.Popen([RELAIS, "sync", "--watch", "--hub", self.hub.url, "--key",
+                                 "key-1", "--secret", "secret-1"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 30
+            while len(self.hub.statements) < 5 and time.time() < deadline:
+                time.sleep(0.1)
+            self.assert_delivered_once(made)
+            self.assertIsNone(proc.poll())
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+        self.assertEqual(out.splitlines()[0].split(", ")[:3], ["sent 5", "left 0", "set aside 0"])
+        self.assertTrue(all(s[0] for s in self.states().values()))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
