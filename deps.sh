@@ -8,8 +8,10 @@ PACKAGES="
   libsqlite3-dev zlib1g-dev libcjson-dev libarchive-dev libsodium-dev
   libmd4c-dev libmd4c-html0-dev libcmocka-dev libunistring-dev libmicrohttpd-dev
   libcurl4-openssl-dev
-  python3 minisign zip unzip
+  python3 minisign zip unzip chromium
 "
+
+command -v node >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 
 missing=""
 for p in $PACKAGES; do
@@ -17,13 +19,21 @@ for p in $PACKAGES; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
-
-if [ "$(id -u)" -eq 0 ]; then
-	SUDO=""
-else
-	SUDO="sudo"
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		SUDO=""
+	else
+		SUDO="sudo"
+	fi
+	echo "deps.sh: installing:$missing"
+	$SUDO apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
-echo "deps.sh: installing:$missing"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+
+# The browser tests' npm packages (playwright-core drives Debian's chromium;
+# it downloads no browser of its own), pinned by package-lock.json.
+cd "$(dirname "$0")/tests/browser"
+if [ ! -d node_modules ]; then
+	echo "deps.sh: installing the browser tests' npm packages"
+	npm ci --no-audit --no-fund --loglevel=error
+fi
