@@ -80,16 +80,29 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
 
 static enum MHD_Result xapi_error(struct MHD_Connection *conn, unsigned status, const char *msg)
 {
-	char body[600], *p;
+	cJSON *o = cJSON_CreateObject();
+	char *body;
+	enum MHD_Result ret;
 
-	(void)snprintf(body, sizeof(body), "{\"error\":\"%s\"}", msg);
-	/* The message is ours; keep the JSON valid whatever it says. */
-	for (p = body + 10; *p && p[1]; p++) {
-		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) {
-			*p = '\'';
-		}
+	cJSON_AddStringToObject(o, "error", msg);
+	body = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	ret = respond(conn, status, "application/json", body ? body : "{}", 1, NULL, NULL);
+	free(body);
+	return ret;
+}
+
+/* Refuses any query parameter but the allowed one (NULL: none at all). */
+static enum MHD_Result count_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+	const char **allowed = cls;
+
+	if (allowed[0] == NULL || strcmp(key, allowed[0]) != 0) {
+		allowed[1] = key; /* the first one refused */
+		return MHD_NO;
 	}
-	return respond(conn, status, "application/json", body, 1, NULL, NULL);
+	return MHD_YES;
 }
 
 /* Inflates a gzip body, refusing past RELAIS_HUB_INFLATED_MAX. 0, -1 corrupt, -2 too big. */
@@ -230,8 +243,29 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 
 	if (version == NULL || strncmp(version, "1.0", 3) != 0 ||
 	    (version[3] != '\0' && version[3] != '.')) {
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+			/* Statement queries carry this header whatever the answer. */
+			char now[32];
+			hub_now(now);
+			return respond(
+			        conn, 400, "application/json",
+			        "{\"error\":\"missing or unsupported X-Experience-API-Version "
+			        "header\"}",
+			        1, "X-Experience-API-Consistent-Through", now);
+		}
 		return xapi_error(conn, 400,
 		                  "missing or unsupported X-Experience-API-Version header");
+	}
+	if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+		/* POST takes no parameter, PUT exactly statementId (the alternate
+		 * request syntax is not supported). */
+		const char *allowed[2] = {strcmp(method, "PUT") == 0 ? "statementId" : NULL, NULL};
+		char msg[160];
+		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, count_param, allowed);
+		if (allowed[1] != NULL) {
+			(void)snprintf(msg, sizeof(msg), "unexpected parameter %.100s", allowed[1]);
+			return xapi_error(conn, 400, msg);
+		}
 	}
 	if (!authenticate(s, conn, &authority)) {
 		struct MHD_Response *resp = MHD_create_response_from_buffer(
@@ -528,6 +562,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
 		    strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0) {
+			if (strncmp(url, "/xapi/", 6) == 0) {
+				return xapi_error(conn, 405, "method not allowed");
+			}
 			return respond(conn, 405, "text/plain", "method not allowed\n", 0, NULL,
 			               NULL);
 		}

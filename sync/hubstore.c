@@ -487,6 +487,28 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	if (!cJSON_HasObjectItem(copy, "timestamp")) {
 		cJSON_AddStringToObject(copy, "timestamp", now);
 	}
+	{
+		/* A single Activity in contextActivities is stored as an array,
+		 * the form xAPI returns. */
+		cJSON *ca = cJSON_GetObjectItemCaseSensitive(
+		        cJSON_GetObjectItemCaseSensitive(copy, "context"), "contextActivities");
+		static const char *const kinds[] = {"parent", "grouping", "category", "other"};
+		for (i = 0; ca != NULL && i < 4; i++) {
+			cJSON *k = cJSON_GetObjectItemCaseSensitive(ca, kinds[i]);
+			if (cJSON_IsObject(k)) {
+				cJSON *arr = cJSON_CreateArray();
+				cJSON *item = cJSON_Duplicate(k, 1);
+				if (arr == NULL || item == NULL) {
+					cJSON_Delete(arr);
+					cJSON_Delete(item);
+					rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+					goto out;
+				}
+				cJSON_AddItemToArray(arr, item);
+				cJSON_ReplaceItemInObjectCaseSensitive(ca, kinds[i], arr);
+			}
+		}
+	}
 	body = cJSON_PrintUnformatted(copy);
 	if (body == NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
@@ -664,6 +686,33 @@ static int duplicate_ids(const cJSON *arr, char *dup, size_t size)
 	return 0;
 }
 
+/*
+ * Whether JSON text holds a \u0000 escape inside a string: cJSON would cut
+ * the string there, and the hub must store text as it was sent or refuse it.
+ */
+static int has_nul_escape(const char *json, size_t len)
+{
+	size_t i;
+	int in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		if (!in_string) {
+			in_string = json[i] == '"';
+			continue;
+		}
+		if (json[i] == '"') {
+			in_string = 0;
+		} else if (json[i] == '\\' && i + 1 < len) {
+			if (json[i + 1] == 'u' && i + 5 < len && json[i + 2] == '0' &&
+			    json[i + 3] == '0' && json[i + 4] == '0' && json[i + 5] == '0') {
+				return 1;
+			}
+			i++; /* skip the escaped character */
+		}
+	}
+	return 0;
+}
+
 int relais_hub_post(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
                     const char *json, size_t len, const char *authority)
 {
@@ -675,6 +724,10 @@ int relais_hub_post(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx 
 	memset(reply, 0, sizeof(*reply));
 	if (doc == NULL) {
 		return reply_error(reply, 400, "the body is not JSON");
+	}
+	if (has_nul_escape(json, len)) {
+		cJSON_Delete(doc);
+		return reply_error(reply, 400, "strings must not contain the NUL character");
 	}
 	if (cJSON_IsArray(doc)) {
 		if (cJSON_GetArraySize(doc) == 0) {
@@ -715,6 +768,10 @@ int relais_hub_put(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 		cJSON_Delete(doc);
 		return reply_error(reply, 400, "the body must be one statement");
 	}
+	if (has_nul_escape(json, len)) {
+		cJSON_Delete(doc);
+		return reply_error(reply, 400, "strings must not contain the NUL character");
+	}
 	rc = store_all(reply, hub, ctx, doc, 0, statement_id, authority, &stored, &known);
 	if (rc == 0 && reply->status == 200) {
 		reply->status = 204;
@@ -754,7 +811,11 @@ static void reduce_agents(cJSON *node)
 		if (agentish || (cJSON_IsString(type) && strcmp(type->valuestring, "Group") == 0)) {
 			cJSON_DeleteItemFromObjectCaseSensitive(node, "name");
 		}
-		/* Activities keep only their id. */
+		/* Verbs and activities keep only their id. */
+		if (cJSON_HasObjectItem(node, "display") && cJSON_HasObjectItem(node, "id") &&
+		    !cJSON_HasObjectItem(node, "objectType")) {
+			cJSON_DeleteItemFromObjectCaseSensitive(node, "display");
+		}
 		if (cJSON_HasObjectItem(node, "definition") && cJSON_HasObjectItem(node, "id") &&
 		    (!cJSON_IsString(type) || strcmp(type->valuestring, "Activity") == 0)) {
 			cJSON_DeleteItemFromObjectCaseSensitive(node, "definition");
@@ -1156,6 +1217,15 @@ out:
 	return rc;
 }
 
+/* Keeps ctx's message and sets its status. */
+static void ctx_status(relais_ctx *ctx, int status)
+{
+	char msg[512];
+
+	(void)snprintf(msg, sizeof(msg), "%s", relais_errmsg(ctx));
+	relais_fail(ctx, status, "%s", msg);
+}
+
 int relais_hub_import(size_t *stored, size_t *known, relais_hub *hub, relais_ctx *ctx,
                       const char *path, const char *authority)
 {
@@ -1190,8 +1260,9 @@ int relais_hub_import(size_t *stored, size_t *known, relais_hub *hub, relais_ctx
 	}
 	rc = store_all(&reply, hub, ctx, items, 1, NULL, authority, stored, known);
 	if (rc == 0 && reply.status != 200) {
-		rc = relais_fail(ctx, reply.status == 409 ? RELAIS_EEXIST : RELAIS_EFORMAT,
-		                 "%s: %s", path, relais_errmsg(ctx));
+		/* The store left the statement's problem on ctx; name the file. */
+		ctx_status(ctx, reply.status == 409 ? RELAIS_EEXIST : RELAIS_EFORMAT);
+		rc = relais_prefix(ctx, "%s", path);
 	}
 out:
 	relais_hub_reply_clear(&reply);

@@ -151,7 +151,7 @@ static int duration_ok(const char *s)
 				s++;
 			}
 		}
-		if (s == start || !strchr(in_time ? "HMS" : "YMWD", *s)) {
+		if (s == start || *s == '\0' || !strchr(in_time ? "HMS" : "YMWD", *s)) {
 			return 0;
 		}
 		s++;

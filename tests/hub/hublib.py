@@ -1,0 +1,405 @@
+"""hublib.py: shared helpers for relais-hub's tests: a hub database in a temporary directory,
+credentials and coordinators made with the real command, the hub served on a free loopback
+port, an xAPI client (HTTP Basic, X-Experience-API-Version) and statement factories."""
+import base64
+import http.client
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import uuid
+
+SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+HUB = os.environ.get("RELAIS_HUB") or os.path.join(SOURCE_ROOT, "build", "sync", "hub",
+                                                   "relais-hub")
+
+XAPI_VERSION = "1.0.3"
+VERB = "http://adlnet.gov/expapi/verbs/"
+VOIDED = VERB + "voided"
+COMPLETED = VERB + "completed"
+RELAIS_ACTIVITIES = "https://relais.invalid/xapi/activities/"
+ORGANISATION = "https://relais.invalid/xapi/extensions/organisation"
+REPORTS = ["completions-by-course", "completions-by-organisation", "completions-by-learner",
+           "completions-over-time", "quiz-results"]
+PASSWORD = "correct horse battery"
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_uuid(s):
+    return isinstance(s, str) and _UUID.fullmatch(s.lower()) is not None
+
+
+def run(args, env=None, timeout=120, input=None):
+    """relais-hub ARGS; returns the CompletedProcess (text)."""
+    e = dict(os.environ)
+    e.pop("RELAIS_HUB_PASSWORD", None)
+    e.pop("RELAIS_HUB_DB", None)
+    e.update(env or {})
+    return subprocess.run([HUB] + list(args), env=e, capture_output=True, text=True,
+                          timeout=timeout, input=input,
+                          stdin=None if input is not None else subprocess.DEVNULL,
+                          start_new_session=True)
+
+
+class Home:
+    """A directory with a hub database; credentials and coordinators added by the CLI."""
+
+    def __init__(self, root):
+        self.root = root
+        self.db = os.path.join(root, "hub.db")
+
+    def run(self, *args, env=None, check=True):
+        p = run(list(args) + ["--db", self.db], env=env)
+        if check and p.returncode != 0:
+            raise AssertionError("relais-hub %s exited %d: %s" % (
+                " ".join(args), p.returncode, p.stderr.strip()))
+        return p
+
+    def credentials(self, name="test laptop"):
+        out = self.run("credentials", "add", "--name", name).stdout
+        key = re.search(r"^key:\s*([0-9a-f]+)$", out, re.M)
+        secret = re.search(r"^secret:\s*([0-9a-f]+)$", out, re.M)
+        if not key or not secret:
+            raise AssertionError("credentials add printed %r" % out)
+        return key.group(1), secret.group(1)
+
+    def coordinator(self, email, password=PASSWORD):
+        self.run("coordinator", "add", "--email", email,
+                 env={"RELAIS_HUB_PASSWORD": password})
+
+    def report_json(self):
+        return json.loads(self.run("report", "--format", "json").stdout)
+
+
+def make_home(testcase):
+    tmp = tempfile.TemporaryDirectory(prefix="relais-hub-test-")
+    testcase.addCleanup(tmp.cleanup)
+    return Home(tmp.name)
+
+
+def make_class_home(cls):
+    tmp = tempfile.TemporaryDirectory(prefix="relais-hub-test-")
+    cls.addClassCleanup(tmp.cleanup)
+    return Home(tmp.name)
+
+
+class Hub:
+    """`relais-hub serve --listen 127.0.0.1:0` on a home; always stopped by the caller."""
+
+    def __init__(self, home, timeout=15.0):
+        self.home = home
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([HUB, "serve", "--db", home.db, "--listen", "127.0.0.1:0"],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self.stderr, start_new_session=True)
+        try:
+            line = self._first_line(timeout)
+            m = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", line)
+            if m is None:
+                raise AssertionError("relais-hub serve printed %r, not its address" % line)
+        except BaseException:
+            self.stop()
+            raise
+        self.url = line
+        self.port = int(m.group(1))
+        self.host = "127.0.0.1:%d" % self.port
+
+    def _first_line(self, timeout):
+        fd = self.proc.stdout.fileno()
+        data = b""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in data:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("relais-hub serve printed no address in %.0f s" % timeout)
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    raise AssertionError("relais-hub serve exited before printing its "
+                                         "address: %s" % self.stderr_text())
+                data += chunk
+        return data.split(b"\n", 1)[0].decode()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stderr_text(self):
+        self.stderr.seek(0)
+        return self.stderr.read().decode(errors="replace")
+
+    def stop(self):
+        """Ctrl-C; SIGKILL if the hub does not stop within 10 s."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.stderr.close()
+
+
+def start_hub(testcase, home):
+    hub = Hub(home)
+    testcase.addCleanup(hub.stop)
+    return hub
+
+
+def start_class_hub(cls, home):
+    hub = Hub(home)
+    cls.addClassCleanup(hub.stop)
+    return hub
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # list of (name, value), as received
+        self.body = body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+    def error(self):
+        """The hub's {"error": "..."} message, or the body as text."""
+        try:
+            return json.loads(self.body)["error"]
+        except (ValueError, KeyError, TypeError):
+            return self.text
+
+    def __repr__(self):
+        return "<%d %r>" % (self.status, self.body[:300])
+
+
+class Client:
+    """An xAPI client: Basic credentials and the version header unless told otherwise;
+    a new connection per request."""
+
+    def __init__(self, hub, key=None, secret=None, version=XAPI_VERSION, timeout=30.0):
+        self.hub = hub
+        self.port = hub.port
+        self.key, self.secret = key, secret
+        self.version = version
+        self.timeout = timeout
+        self.cookies = {}
+
+    def auth_header(self):
+        if self.key is None:
+            return None
+        raw = ("%s:%s" % (self.key, self.secret)).encode()
+        return "Basic " + base64.b64encode(raw).decode()
+
+    def request(self, method, path, body=None, headers=None, auth=True, version=True,
+                content_type="application/json"):
+        h = {"Host": self.hub.host}
+        if auth and self.key is not None:
+            h["Authorization"] = self.auth_header()
+        if version and self.version is not None:
+            h["X-Experience-API-Version"] = self.version
+        if body is not None:
+            if not isinstance(body, (bytes, bytearray)):
+                body = json.dumps(body).encode()
+            if content_type is not None:
+                h["Content-Type"] = content_type
+        if self.cookies:
+            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        h.update(headers or {})
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        try:
+            conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            for k, v in h.items():
+                if v is not None:
+                    conn.putheader(k, v)
+            if body is not None and "Content-Length" not in h:
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            r = conn.getresponse()
+            resp = Response(r.status, r.getheaders(), r.read())
+        finally:
+            conn.close()
+        for v in resp.header_all("Set-Cookie"):
+            name, _, rest = v.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return resp
+
+    # --- the xAPI resources ---
+
+    def post(self, statements, **kw):
+        return self.request("POST", "/xapi/statements", body=statements, **kw)
+
+    def put(self, statement_id, statement, **kw):
+        path = "/xapi/statements"
+        if statement_id is not None:
+            path += "?" + urllib.parse.urlencode({"statementId": statement_id})
+        return self.request("PUT", path, body=statement, **kw)
+
+    def get(self, params=None, **kw):
+        path = "/xapi/statements"
+        if params:
+            path += "?" + urllib.parse.urlencode(
+                [(k, json.dumps(v) if isinstance(v, dict) else v) for k, v in params.items()])
+        return self.request("GET", path, **kw)
+
+    def about(self, **kw):
+        return self.request("GET", "/xapi/about", **kw)
+
+    def store(self, statements):
+        """POSTs and requires 200; returns the ids."""
+        r = self.post(statements)
+        if r.status != 200:
+            raise AssertionError("POST refused: %r" % r)
+        return r.json()
+
+    def statement(self, statement_id, voided=False):
+        """The stored statement, or None for 404."""
+        r = self.get({"voidedStatementId" if voided else "statementId": statement_id})
+        if r.status == 404:
+            return None
+        if r.status != 200:
+            raise AssertionError("GET %s: %r" % (statement_id, r))
+        return r.json()
+
+    def query_all(self, params, max_pages=1000):
+        """Every statement of a query, following `more` to the end: (statements, pages)."""
+        r = self.get(params)
+        out, pages = [], 0
+        while True:
+            if r.status != 200:
+                raise AssertionError("GET %r: %r" % (params, r))
+            doc = r.json()
+            out.extend(doc["statements"])
+            pages += 1
+            if not doc.get("more"):
+                return out, pages
+            if pages >= max_pages:
+                raise AssertionError("more than %d pages" % max_pages)
+            r = self.request("GET", doc["more"])
+
+    def ids(self, params):
+        return [s["id"] for s in self.query_all(params)[0]]
+
+
+def raw_exchange(port, data, timeout=30.0, chunks=None):
+    """Sends bytes (then each of chunks, if given) on a fresh connection and returns what came
+    back until the hub closed or went quiet. Tolerates the hub answering and closing early."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    got = b""
+    try:
+        try:
+            s.sendall(data)
+            for c in chunks or []:
+                s.sendall(c)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        s.settimeout(timeout)
+        while True:
+            try:
+                b = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not b:
+                break
+            got += b
+            if b"\r\n\r\n" in got:
+                head, _, rest = got.partition(b"\r\n\r\n")
+                m = re.search(rb"(?i)content-length:\s*(\d+)", head)
+                if m and len(rest) >= int(m.group(1)):
+                    break
+    finally:
+        s.close()
+    return got
+
+
+def status_of(raw):
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", raw)
+    return int(m.group(1)) if m else None
+
+
+# --- statement factories ---
+
+def agent(who="alice", name=None):
+    a = {"objectType": "Agent", "mbox": "mailto:%s@example.org" % who}
+    if name is not None:
+        a["name"] = name
+    return a
+
+
+def verb(v="experienced"):
+    return {"id": v if ":" in v else VERB + v, "display": {"en-US": v.rsplit("/", 1)[-1]}}
+
+
+def activity(aid="https://example.org/activities/one", name=None):
+    a = {"objectType": "Activity", "id": aid}
+    if name is not None:
+        a["definition"] = {"name": {"en": name},
+                           "type": "http://adlnet.gov/expapi/activities/lesson"}
+    return a
+
+
+def statement(who="alice", v="experienced", obj=None, with_id=True, **extra):
+    """A valid statement; extra members are added (or replace) at the top level."""
+    st = {"actor": agent(who, name=who.capitalize()), "verb": verb(v),
+          "object": obj if obj is not None else activity(name="Lesson one")}
+    if with_id:
+        st["id"] = str(uuid.uuid4())
+    st["timestamp"] = "2026-11-29T10:00:00.000Z"
+    st.update(extra)
+    return st
+
+
+def voiding(target_id, who="admin"):
+    return {"id": str(uuid.uuid4()), "actor": agent(who), "verb": verb(VOIDED),
+            "object": {"objectType": "StatementRef", "id": target_id}}
+
+
+def completion(course, email, name=None, organisation=None, timestamp=None):
+    """A course completion as relais makes it (docs/statements.md)."""
+    st = {"id": str(uuid.uuid4()),
+          "actor": {"objectType": "Agent", "name": name or email.split("@")[0],
+                    "mbox": "mailto:" + email},
+          "verb": verb("completed"),
+          "object": {"objectType": "Activity", "id": RELAIS_ACTIVITIES + course,
+                     "definition": {"name": {"en": course},
+                                    "type": "http://adlnet.gov/expapi/activities/course"}},
+          "result": {"completion": True},
+          "context": {"platform": "relais", "language": "en"},
+          "timestamp": timestamp or "2026-11-29T10:00:00.000Z"}
+    if organisation is not None:
+        st["context"]["extensions"] = {ORGANISATION: organisation}
+    return st
+
+
+def without_server_fields(st):
+    """A stored statement without what the hub adds (stored, authority, version), to compare
+    with what was sent."""
+    return {k: v for k, v in st.items() if k not in ("stored", "authority", "version")}
+
+
+def parse_time(s):
+    """ISO 8601 with Z or an offset, to epoch seconds (float)."""
+    from datetime import datetime
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
