@@ -32,8 +32,8 @@ fi
 
 # The browser tests' npm packages (playwright-core drives Debian's chromium;
 # it downloads no browser of its own), pinned by package-lock.json.
-cd "$(dirname "$0")/tests/browser"
-if [ ! -d node_modules ]; then
+browser="$(dirname "$0")/tests/browser"
+if [ -f "$browser/package-lock.json" ] && [ ! -d "$browser/node_modules" ]; then
 	echo "deps.sh: installing the browser tests' npm packages"
-	npm ci --no-audit --no-fund --loglevel=error
+	(cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
 fi
