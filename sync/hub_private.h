@@ -7,10 +7,19 @@
 
 #include "relais/hub.h"
 
+#define HUB_CACHED 16
+
 struct relais_hub {
 	sqlite3 *db;
+	sqlite3_stmt *cache[HUB_CACHED];         /* statements prepared once, by slot */
 	char dummy_hash[crypto_pwhash_STRBYTES]; /* for unknown coordinators */
 };
+
+/*
+ * The prepared statement kept in slot (1 to HUB_CACHED - 1) for sql, reset
+ * and with no bindings; prepared on first use. Returns 0 or -1.
+ */
+int hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out);
 
 /* Records the database's error for what and returns status. */
 int hub_db_fail(relais_ctx *ctx, sqlite3 *db, int status, const char *what);

@@ -25,7 +25,7 @@ static const char *const migrations[] = {
         "CREATE TABLE statement ("
         "  seq INTEGER PRIMARY KEY,"
         "  id TEXT NOT NULL UNIQUE,"
-        "  identity TEXT NOT NULL,"
+        "  identity_hash TEXT NOT NULL,"
         "  body TEXT NOT NULL,"
         "  stored TEXT NOT NULL,"
         "  stored_ms INTEGER NOT NULL,"
@@ -65,6 +65,20 @@ static const char *const migrations[] = {
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out)
+{
+	if (hub->cache[slot] == NULL &&
+	    sqlite3_prepare_v3(hub->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &hub->cache[slot],
+	                       NULL) != SQLITE_OK) {
+		*out = NULL;
+		return -1;
+	}
+	sqlite3_reset(hub->cache[slot]);
+	sqlite3_clear_bindings(hub->cache[slot]);
+	*out = hub->cache[slot];
+	return 0;
+}
 
 int hub_db_fail(relais_ctx *ctx, sqlite3 *db, int status, const char *what)
 {
@@ -190,7 +204,7 @@ int relais_hub_open(relais_hub **out, relais_ctx *ctx, const char *path)
 	sqlite3_busy_timeout(hub->db, 60000);
 	if (sqlite3_exec(hub->db,
 	                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-	                 "PRAGMA foreign_keys = ON;",
+	                 "PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
 	                 NULL, NULL, NULL) != SQLITE_OK) {
 		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, path);
 		goto fail;
@@ -219,7 +233,12 @@ fail:
 
 void relais_hub_close(relais_hub *hub)
 {
+	size_t i;
+
 	if (hub != NULL) {
+		for (i = 0; i < HUB_CACHED; i++) {
+			sqlite3_finalize(hub->cache[i]);
+		}
 		sqlite3_close_v2(hub->db);
 		free(hub);
 	}
@@ -404,7 +423,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	struct relais_xapi_facts f;
 	sqlite3_stmt *q = NULL;
 	cJSON *copy = NULL, *auth = NULL;
-	char *identity = NULL, *body = NULL, now[32];
+	char *identity = NULL, *body = NULL, now[32], identity_hash[65];
 	long long now_ms;
 	size_t i;
 	int rc, step;
@@ -445,9 +464,15 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
+	{
+		/* Only a hash of the identity is kept: half the row, same rule. */
+		unsigned char h[32];
+		crypto_generichash(h, sizeof(h), (const unsigned char *)identity, strlen(identity),
+		                   NULL, 0);
+		sodium_bin2hex(identity_hash, sizeof(identity_hash), h, sizeof(h));
+	}
 	/* The id rules: the same statement again changes nothing. */
-	if (sqlite3_prepare_v2(hub->db, "SELECT identity FROM statement WHERE id = ?", -1, &q,
-	                       NULL) != SQLITE_OK) {
+	if (hub_stmt(hub, 1, "SELECT identity_hash FROM statement WHERE id = ?", &q) != 0) {
 		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
@@ -455,7 +480,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	step = sqlite3_step(q);
 	if (step == SQLITE_ROW) {
 		const char *had = (const char *)sqlite3_column_text(q, 0);
-		if (had != NULL && strcmp(had, identity) == 0) {
+		if (had != NULL && strcmp(had, identity_hash) == 0) {
 			*known = 1;
 		} else {
 			rc = relais_fail(ctx, RELAIS_EEXIST,
@@ -464,7 +489,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		}
 		goto out;
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	q = NULL;
 
 	now_ms = hub_now(now);
@@ -514,18 +539,17 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (sqlite3_prepare_v2(
-	            hub->db,
-	            "INSERT INTO statement(id, identity, body, stored, stored_ms, actor, "
-	            "actor_name, verb, object_id, object_kind, registration, voids, "
-	            "organisation, course, unit, scaled, success, timestamp) VALUES "
-	            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	            -1, &q, NULL) != SQLITE_OK) {
+	if (hub_stmt(hub, 2,
+	             "INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "
+	             "actor_name, verb, object_id, object_kind, registration, voids, "
+	             "organisation, course, unit, scaled, success, timestamp) VALUES "
+	             "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	             &q) != 0) {
 		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
 	sqlite3_bind_text(q, 1, f.id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, identity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, identity_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, body, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, now, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, now_ms);
@@ -552,12 +576,11 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	}
 	{
 		sqlite3_int64 seq = sqlite3_last_insert_rowid(hub->db);
-		sqlite3_finalize(q);
+		sqlite3_reset(q);
 		q = NULL;
-		if (sqlite3_prepare_v2(
-		            hub->db,
-		            "INSERT OR IGNORE INTO statement_agent(agent, seq) VALUES (?, ?)", -1,
-		            &q, NULL) != SQLITE_OK) {
+		if (hub_stmt(hub, 3,
+		             "INSERT OR IGNORE INTO statement_agent(agent, seq) VALUES (?, ?)",
+		             &q) != 0) {
 			rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			goto out;
 		}
@@ -569,13 +592,12 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 			}
 			sqlite3_reset(q);
 		}
-		sqlite3_finalize(q);
+		sqlite3_reset(q);
 		q = NULL;
-		if (rc != 0 ||
-		    sqlite3_prepare_v2(hub->db,
-		                       "INSERT OR IGNORE INTO statement_activity(activity, "
-		                       "seq) VALUES (?, ?)",
-		                       -1, &q, NULL) != SQLITE_OK) {
+		if (rc != 0 || hub_stmt(hub, 4,
+		                        "INSERT OR IGNORE INTO statement_activity(activity, "
+		                        "seq) VALUES (?, ?)",
+		                        &q) != 0) {
 			rc = rc ? rc : hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			goto out;
 		}
@@ -587,16 +609,16 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 			}
 			sqlite3_reset(q);
 		}
-		sqlite3_finalize(q);
+		sqlite3_reset(q);
 		q = NULL;
 	}
 	if (rc == 0 && f.voids != NULL) {
 		/* A voiding statement voids its target, unless that is itself
 		 * a voiding statement. */
-		if (sqlite3_prepare_v2(hub->db,
-		                       "UPDATE statement SET voided = 1 WHERE id = lower(?) AND "
-		                       "voids IS NULL",
-		                       -1, &q, NULL) != SQLITE_OK) {
+		if (hub_stmt(hub, 5,
+		             "UPDATE statement SET voided = 1 WHERE id = lower(?) AND "
+		             "voids IS NULL",
+		             &q) != 0) {
 			rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			goto out;
 		}
@@ -606,7 +628,9 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		}
 	}
 out:
-	sqlite3_finalize(q);
+	if (q != NULL) {
+		sqlite3_reset(q);
+	}
 	cJSON_Delete(copy);
 	cJSON_Delete(auth);
 	free(identity);
