@@ -83,6 +83,31 @@ static const char *const words[M_COUNT][2] = {
         [M_BEST] = {"best %d%%", "meilleur %d %%"},
         [M_ATTEMPTS] = {"%d attempts", "%d tentatives"},
         [M_CURRENT_LEARNER] = {"Studying: %s", "Apprenant : %s"},
+        [M_SEND_NOW] = {"Send now", "Envoyer maintenant"},
+        [M_SENDING] = {"Sending in the background. Reload this page to follow it.",
+                       "Envoi en cours. Rechargez cette page pour le suivre."},
+        [M_LAST_SENT] = {"Last sent successfully: %s UTC.", "Dernier envoi réussi : %s UTC."},
+        [M_LAST_TRY] = {"Last attempt: %s UTC.", "Dernière tentative : %s UTC."},
+        [M_NEVER_SENT] = {"Nothing has been sent from this laptop yet.",
+                          "Rien n'a encore été envoyé depuis cet ordinateur."},
+        [M_NO_HUB] = {"No hub is set up on this laptop yet: your coordinator gives the command "
+                      "to run once (relais sync --hub ADDRESS --key KEY --secret SECRET).",
+                      "Aucun serveur n'est encore configuré sur cet ordinateur : votre "
+                      "coordinateur vous donne la commande à lancer une fois (relais sync "
+                      "--hub ADRESSE --key CLÉ --secret SECRET)."},
+        [M_SET_ASIDE_TITLE] = {"Refused by the hub", "Refusés par le serveur"},
+        [M_SET_ASIDE_INTRO] = {"The hub refused these records as invalid. They are kept here; "
+                               "tell your coordinator. They never hold the others back.",
+                               "Le serveur a refusé ces enregistrements comme invalides. Ils "
+                               "sont conservés ici ; prévenez votre coordinateur. Ils ne "
+                               "retiennent jamais les autres."},
+        [M_REASON] = {"Reason", "Motif"},
+        [M_SEARCH_ONE] = {"1 lesson matches.", "1 leçon correspond."},
+        [M_VERB_EXPERIENCED] = {"lesson read", "leçon lue"},
+        [M_VERB_ANSWERED] = {"question answered", "question répondue"},
+        [M_VERB_PASSED] = {"quiz passed", "quiz réussi"},
+        [M_VERB_FAILED] = {"quiz not passed", "quiz non réussi"},
+        [M_VERB_COMPLETED] = {"course completed", "cours terminé"},
 };
 
 const char *tr(enum lang lang, enum msg msg)

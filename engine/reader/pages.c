@@ -457,6 +457,30 @@ static void post_read(struct request *req, const char *course_id, relais_bundle 
 static void page_complete(struct request *req, const char *course_id, relais_bundle *b)
 {
 	const relais_manifest *m = relais_bundle_manifest(b);
+	struct relais_course_progress cp;
+	struct html outline = {0};
+	int completed;
+
+	if (relais_progress_get(&cp, req->reader->home, req->reader->ctx, req->session->profile_id,
+	                        course_id) != 0) {
+		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		return;
+	}
+	completed = cp.completed;
+	relais_course_progress_clear(&cp);
+	if (!completed) {
+		/* Only a learner who completed the course is told so. */
+		html_raw(&outline, "/c/");
+		html_url(&outline, course_id);
+		html_raw(&outline, "/");
+		if (!outline.failed && outline.len < sizeof(req->location)) {
+			redirect(req, outline.data);
+		} else {
+			page_error(req, 500, "out of memory");
+		}
+		html_free(&outline);
+		return;
+	}
 
 	set_title(req, tr(L(req), M_COURSE_DONE));
 	html_printf(&req->body, "<h1>%s</h1><p lang=\"%s\"><strong>", tr(L(req), M_COURSE_DONE),
@@ -593,6 +617,8 @@ static void page_search(struct request *req)
 	html_raw(&req->body, "<p role=\"status\">");
 	if (n == 0) {
 		html_raw(&req->body, tr(L(req), M_SEARCH_NONE));
+	} else if (n == 1) {
+		html_raw(&req->body, tr(L(req), M_SEARCH_ONE));
 	} else {
 		char count[64];
 		tr_format(count, sizeof(count), L(req), M_SEARCH_COUNT, n);
@@ -606,7 +632,8 @@ static void page_search(struct request *req)
 		if (u == NULL) {
 			continue;
 		}
-		html_raw(&req->body, "<li class=\"card\"><h2><a href=\"");
+		html_printf(&req->body, "<li class=\"card\" lang=\"%s\"><h2><a href=\"",
+		            relais_bundle_manifest(b)->language);
 		unit_href(&req->body, hits[i].course_id, u);
 		html_raw(&req->body, "\">");
 		html_text(&req->body, hits[i].unit_title);
@@ -618,6 +645,27 @@ static void page_search(struct request *req)
 	}
 	html_raw(&req->body, "</ul>");
 	relais_search_free(hits, n);
+}
+
+/* What a learner reads for a statement's verb. */
+static const char *verb_words(enum lang lang, const char *verb)
+{
+	static const struct {
+		const char *verb;
+		enum msg words;
+	} verbs[] = {
+	        {"experienced", M_VERB_EXPERIENCED}, {"answered", M_VERB_ANSWERED},
+	        {"passed", M_VERB_PASSED},           {"failed", M_VERB_FAILED},
+	        {"completed", M_VERB_COMPLETED},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(verbs[i].verb, verb) == 0) {
+			return tr(lang, verbs[i].words);
+		}
+	}
+	return verb;
 }
 
 static void post_send(struct request *req)
@@ -696,7 +744,7 @@ static void page_outbox(struct request *req)
 			html_raw(&req->body, "</td><td>");
 			html_text(&req->body, items[i].learner);
 			html_raw(&req->body, "</td><td>");
-			html_text(&req->body, items[i].verb);
+			html_text(&req->body, verb_words(L(req), items[i].verb));
 			html_raw(&req->body, "</td><td>");
 			html_text(&req->body, items[i].object);
 			html_raw(&req->body, "</td></tr>");

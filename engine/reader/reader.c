@@ -176,7 +176,9 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, con
 	}
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	/* same-origin, not no-referrer: with no-referrer a browser sends
+	 * "Origin: null" on form posts, which the Origin check must refuse. */
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (csp != NULL) {
