@@ -6,27 +6,14 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
+import sys
 import tempfile
 import unittest
 import zipfile
-import zlib
 
-SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", ".."))
-RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "engine", "cli", "relais")
-
-
-def png(width=1, height=1, padding=0):
-    """A small valid greyscale PNG, optionally followed by `padding` zero bytes."""
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data +
-                struct.pack(">I", zlib.crc32(kind + data)))
-    rows = b"".join(b"\0" + b"\x80" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" +
-            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)) +
-            chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"") + b"\0" * padding)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clilib import RELAIS, SOURCE_ROOT, png  # noqa: E402
 
 
 # Line numbers matter: the broken-course tests name them.
