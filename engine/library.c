@@ -350,17 +350,23 @@ out:
 	return rc;
 }
 
+void relais_course_info_clear(struct relais_course_info *c)
+{
+	free(c->id);
+	free(c->title);
+	free(c->language);
+	free(c->summary);
+	free(c->signer);
+	free(c->file);
+	memset(c, 0, sizeof(*c));
+}
+
 void relais_course_info_free(struct relais_course_info *c, size_t n)
 {
 	size_t i;
 
 	for (i = 0; c && i < n; i++) {
-		free(c[i].id);
-		free(c[i].title);
-		free(c[i].language);
-		free(c[i].summary);
-		free(c[i].signer);
-		free(c[i].file);
+		relais_course_info_clear(&c[i]);
 	}
 	free(c);
 }
@@ -448,14 +454,7 @@ int relais_library_get(struct relais_course_info *out, relais_home *home, relais
 	}
 	sqlite3_finalize(st);
 	if (rc != 0) {
-		relais_course_info_free(NULL, 0);
-		free(out->id);
-		free(out->title);
-		free(out->language);
-		free(out->summary);
-		free(out->signer);
-		free(out->file);
-		memset(out, 0, sizeof(*out));
+		relais_course_info_clear(out);
 	}
 	return rc;
 }

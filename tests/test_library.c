@@ -204,12 +204,7 @@ static void install_life_cycle(void **state)
 	assert_non_null(strstr(relais_errmsg(f->ctx), "refusing a rollback"));
 	assert_int_equal(relais_library_get(&info, f->home, f->ctx, "field-safety"), 0);
 	assert_int_equal(info.version, 4);
-	free(info.id);
-	free(info.title);
-	free(info.language);
-	free(info.summary);
-	free(info.signer);
-	free(info.file);
+	relais_course_info_clear(&info);
 
 	/* Search sees version 4's lessons only, accents and case aside. */
 	assert_int_equal(relais_library_search(&hits, &n, f->home, f->ctx, "SATELLITE", 10), 0);

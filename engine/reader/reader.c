@@ -375,12 +375,7 @@ relais_bundle *reader_course(struct relais_reader *r, const char *course_id)
 		close_course(r, slot);
 	}
 out:
-	free(info.id);
-	free(info.title);
-	free(info.language);
-	free(info.summary);
-	free(info.signer);
-	free(info.file);
+	relais_course_info_clear(&info);
 	return slot->bundle;
 }
 

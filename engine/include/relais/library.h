@@ -44,6 +44,9 @@ struct relais_course_info {
 	unsigned n_units;
 };
 
+/* Frees the strings of one course description; accepts a zeroed one. */
+void relais_course_info_clear(struct relais_course_info *c);
+
 /* Installed courses, by title. Free with relais_course_info_free(). */
 int relais_library_list(struct relais_course_info **out, size_t *n, relais_home *home,
                         relais_ctx *ctx);
