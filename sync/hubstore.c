@@ -42,7 +42,9 @@ static const char *const migrations[] = {
         "  unit TEXT,"
         "  scaled REAL,"
         "  success INTEGER,"
-        "  timestamp TEXT);"
+        "  timestamp TEXT,"
+        "  target_seq INTEGER);"
+        "CREATE INDEX statement_target ON statement(target_seq, seq) WHERE target_seq IS NOT NULL;"
         "CREATE INDEX statement_actor ON statement(actor, seq);"
         "CREATE INDEX statement_verb ON statement(verb, seq);"
         "CREATE INDEX statement_object ON statement(object_id, seq);"
@@ -542,8 +544,9 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	if (hub_stmt(hub, 2,
 	             "INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "
 	             "actor_name, verb, object_id, object_kind, registration, voids, "
-	             "organisation, course, unit, scaled, success, timestamp) VALUES "
-	             "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	             "organisation, course, unit, scaled, success, timestamp, target_seq) "
+	             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+	             "(SELECT seq FROM statement WHERE id = lower(?19)))",
 	             &q) != 0) {
 		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
@@ -570,6 +573,8 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		sqlite3_bind_int(q, 17, f.success);
 	}
 	bind_text_or_null(q, 18, f.timestamp);
+	/* A StatementRef's target, when held, so filters can follow it. */
+	bind_text_or_null(q, 19, f.object_kind == RELAIS_XAPI_STATEMENT_REF ? f.object_id : NULL);
 	if (sqlite3_step(q) != SQLITE_DONE) {
 		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
@@ -968,7 +973,7 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 	size_t out_len = 0, out_cap = 0, i, rows = 0;
 	long long since_ms = -1, until_ms = -1, after = -1;
 	long limit = 100;
-	int asc = 0, ids_format = 0, rc = 0, bind = 1, step;
+	int asc = 0, ids_format = 0, rc = 0, step;
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 last_seq = 0;
 
@@ -1066,50 +1071,98 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 		free(agent_key);
 		return reply_error(reply, 400, "registration must be a UUID");
 	}
-	(void)snprintf(
-	        sql, sizeof(sql),
-	        "SELECT seq, body FROM statement WHERE voided = 0%s%s%s%s%s%s%s ORDER BY seq %s "
-	        "LIMIT ?",
-	        agent_key
-	                ? (related_agents && strcmp(related_agents, "true") == 0
-	                           ? " AND seq IN (SELECT seq FROM statement_agent WHERE agent = ?)"
-	                           : " AND (actor = ? OR (object_kind = 2 AND object_id = ?1))")
-	                : "",
-	        verb ? " AND verb = ?" : "",
-	        activity ? (related_activities && strcmp(related_activities, "true") == 0
-	                            ? " AND seq IN (SELECT seq FROM statement_activity WHERE "
-	                              "activity = ?)"
-	                            : " AND object_kind = 1 AND object_id = ?")
-	                 : "",
-	        registration ? " AND registration = lower(?)" : "",
-	        since ? " AND stored_ms > ?" : "", until ? " AND stored_ms <= ?" : "",
-	        cursor ? (asc ? " AND seq > ?" : " AND seq < ?") : "", asc ? "ASC" : "DESC");
+	{
+		/* What the filters ask of a statement, written for alias t: the
+		 * statement itself (t = s), and, when filtering, the statement a
+		 * StatementRef points at (t = its target), since xAPI returns a
+		 * statement whose target meets the filters (XAPI-00162). Both arms
+		 * walk an index in seq order under the LIMIT. */
+		char own[768], target[768];
+		int filtering = agent_key || verb || activity || registration;
+		int rel_agents = related_agents && strcmp(related_agents, "true") == 0;
+		int rel_acts = related_activities && strcmp(related_activities, "true") == 0;
+		const char *dir = asc ? "ASC" : "DESC";
+		const char *window = cursor ? (asc ? " AND s.seq > ?7" : " AND s.seq < ?7") : "";
+
+		for (int arm = 0; arm < 2; arm++) {
+			const char *t = arm == 0 ? "s" : "t";
+			char *buf = arm == 0 ? own : target;
+			(void)snprintf(
+			        buf, sizeof(own), "%s%s%s%s%s%s%s%s%s%s%s%s",
+			        agent_key ? (rel_agents ? " AND " : " AND (") : "",
+			        agent_key ? t : "",
+			        agent_key
+			                ? (rel_agents ? ".seq IN (SELECT seq FROM statement_agent "
+			                                "WHERE agent = ?1)"
+			                              : ".actor = ?1 OR (")
+			                : "",
+			        agent_key && !rel_agents ? t : "",
+			        agent_key && !rel_agents ? ".object_kind = 2 AND " : "",
+			        agent_key && !rel_agents ? t : "",
+			        agent_key && !rel_agents ? ".object_id = ?1))" : "",
+			        verb ? (arm == 0 ? " AND s.verb = ?2" : " AND t.verb = ?2") : "",
+			        activity ? (rel_acts ? (arm == 0 ? " AND s.seq IN (SELECT seq FROM "
+			                                           "statement_activity WHERE "
+			                                           "activity = ?3)"
+			                                         : " AND t.seq IN (SELECT seq FROM "
+			                                           "statement_activity WHERE "
+			                                           "activity = ?3)")
+			                 : (arm == 0 ? " AND s.object_kind = 1 AND "
+			                               "s.object_id = ?3"
+			                             : " AND t.object_kind = 1 AND "
+			                               "t.object_id = ?3"))
+			                 : "",
+			        registration ? (arm == 0 ? " AND s.registration = lower(?4)"
+			                                 : " AND t.registration = lower(?4)")
+			                     : "",
+			        since ? " AND s.stored_ms > ?5" : "",
+			        until ? " AND s.stored_ms <= ?6" : "");
+		}
+		if (filtering) {
+			(void)snprintf(
+			        sql, sizeof(sql),
+			        "SELECT seq, body FROM (SELECT * FROM (SELECT s.seq AS seq, s.body "
+			        "AS body FROM statement s WHERE s.voided = 0%s%s ORDER BY s.seq %s "
+			        "LIMIT ?8) UNION SELECT * FROM (SELECT s.seq, s.body FROM "
+			        "statement "
+			        "s JOIN statement t ON t.seq = s.target_seq WHERE s.target_seq IS "
+			        "NOT NULL AND s.voided = 0%s%s ORDER BY s.seq %s LIMIT ?8)) ORDER "
+			        "BY seq %s LIMIT ?8",
+			        own, window, dir, target, window, dir, dir);
+		} else {
+			(void)snprintf(sql, sizeof(sql),
+			               "SELECT s.seq, s.body FROM statement s WHERE s.voided = "
+			               "0%s%s ORDER "
+			               "BY s.seq %s LIMIT ?8",
+			               own, window, dir);
+		}
+	}
 	if (sqlite3_prepare_v2(hub->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
 	if (agent_key) {
-		sqlite3_bind_text(st, bind++, agent_key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, agent_key, -1, SQLITE_STATIC);
 	}
 	if (verb) {
-		sqlite3_bind_text(st, bind++, verb, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, verb, -1, SQLITE_STATIC);
 	}
 	if (activity) {
-		sqlite3_bind_text(st, bind++, activity, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, activity, -1, SQLITE_STATIC);
 	}
 	if (registration) {
-		sqlite3_bind_text(st, bind++, registration, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, registration, -1, SQLITE_STATIC);
 	}
 	if (since) {
-		sqlite3_bind_int64(st, bind++, since_ms);
+		sqlite3_bind_int64(st, 5, since_ms);
 	}
 	if (until) {
-		sqlite3_bind_int64(st, bind++, until_ms);
+		sqlite3_bind_int64(st, 6, until_ms);
 	}
 	if (cursor) {
-		sqlite3_bind_int64(st, bind++, after);
+		sqlite3_bind_int64(st, 7, after);
 	}
-	sqlite3_bind_int64(st, bind, limit + 1);
+	sqlite3_bind_int64(st, 8, limit + 1);
 	if (append(&out, &out_len, &out_cap, "{\"statements\":[", 15) != 0) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
