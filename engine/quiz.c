@@ -13,6 +13,7 @@
 
 #include "relais/error.h"
 #include "relais/quiz.h"
+#include "strbuf.h"
 
 #define ID_MAX 64
 #define WHERE_MAX 128
@@ -123,100 +124,14 @@ static const struct words *words_for(const char *lang)
 	return &words_en;
 }
 
-/* ---- bounded output ---- */
+/* ---- bounded output (engine/strbuf.h) ---- */
 
-/*
- * A growing string capped at max bytes. The first failure is kept in rc and
- * every later append does nothing, so callers check once at the end.
- */
-struct buf {
-	char *p;
-	size_t len, cap, max;
-	int rc;
-};
-
-static void put_n(struct buf *b, const char *s, size_t n)
-{
-	size_t cap;
-	char *p;
-
-	if (b->rc != 0 || n == 0) {
-		return;
-	}
-	if (n > b->max - b->len) {
-		b->rc = RELAIS_ELIMIT;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1) {
-			cap *= 2;
-		}
-		if (cap > b->max + 1) {
-			cap = b->max + 1;
-		}
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->rc = RELAIS_ENOMEM;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void put(struct buf *b, const char *s)
-{
-	put_n(b, s, strlen(s));
-}
-
-/* Appends n bytes of plain text as HTML text or attribute value. */
-static void put_esc_n(struct buf *b, const char *s, size_t n)
-{
-	size_t i, from = 0;
-	const char *rep;
-
-	for (i = 0; i < n; i++) {
-		switch (s[i]) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&#39;";
-			break;
-		default:
-			continue;
-		}
-		put_n(b, s + from, i - from);
-		put(b, rep);
-		from = i + 1;
-	}
-	put_n(b, s + from, n - from);
-}
-
-static void put_esc(struct buf *b, const char *s)
-{
-	put_esc_n(b, s, strlen(s));
-}
-
-static void put_uint(struct buf *b, size_t n)
+static void put_uint(struct relais_strbuf *b, size_t n)
 {
 	char tmp[32];
 
 	(void)snprintf(tmp, sizeof(tmp), "%zu", n);
-	put(b, tmp);
+	relais_strbuf_add(b, tmp);
 }
 
 /*
@@ -224,7 +139,7 @@ static void put_uint(struct buf *b, size_t n)
  * paragraph (what Markdown gives) loses its <p> so the label stays phrasing
  * content.
  */
-static void put_inline_html(struct buf *b, const char *html)
+static void put_inline_html(struct relais_strbuf *b, const char *html)
 {
 	size_t n = strlen(html);
 
@@ -234,15 +149,15 @@ static void put_inline_html(struct buf *b, const char *html)
 		const char *again = strstr(inner, "<p");
 
 		if (again == NULL || again >= inner + inner_n) {
-			put_n(b, inner, inner_n);
+			relais_strbuf_addn(b, inner, inner_n);
 			return;
 		}
 	}
-	put_n(b, html, n);
+	relais_strbuf_addn(b, html, n);
 }
 
 /* Hands the buffer over as a string ("" when empty), or fails with its rc. */
-static int buf_finish(char **out, struct buf *b, relais_ctx *ctx)
+static int buf_finish(char **out, struct relais_strbuf *b, relais_ctx *ctx)
 {
 	int rc = b->rc;
 
@@ -1031,78 +946,80 @@ size_t relais_quiz_count(const relais_quiz *quiz)
 /* ---- form ---- */
 
 /* Writes "relais-<id>", the element id prefix for question q. */
-static void put_elem(struct buf *b, const struct question *q)
+static void put_elem(struct relais_strbuf *b, const struct question *q)
 {
-	put(b, "relais-");
-	put(b, q->id);
+	relais_strbuf_add(b, "relais-");
+	relais_strbuf_add(b, q->id);
 }
 
-static void put_legend(struct buf *b, const struct words *w, const struct question *q,
+static void put_legend(struct relais_strbuf *b, const struct words *w, const struct question *q,
                        size_t number)
 {
 	if (q->title != NULL) {
-		put_esc(b, q->title);
+		relais_strbuf_add_html(b, q->title);
 	} else {
-		put(b, w->question);
-		put(b, " ");
+		relais_strbuf_add(b, w->question);
+		relais_strbuf_add(b, " ");
 		put_uint(b, number);
 	}
 }
 
 /* One radio button or check box for answer value v, with its label. */
-static void put_choice(struct buf *b, const struct question *q, const char *kind, const char *value,
-                       const char *label_html)
+static void put_choice(struct relais_strbuf *b, const struct question *q, const char *kind,
+                       const char *value, const char *label_html)
 {
-	put(b, "<div class=\"relais-choice\"><input type=\"");
-	put(b, kind);
-	put(b, "\" name=\"q-");
-	put(b, q->id);
-	put(b, "\" id=\"");
+	relais_strbuf_add(b, "<div class=\"relais-choice\"><input type=\"");
+	relais_strbuf_add(b, kind);
+	relais_strbuf_add(b, "\" name=\"q-");
+	relais_strbuf_add(b, q->id);
+	relais_strbuf_add(b, "\" id=\"");
 	put_elem(b, q);
-	put(b, "_");
-	put(b, value);
-	put(b, "\" value=\"");
-	put(b, value);
-	put(b, "\"> <label for=\"");
+	relais_strbuf_add(b, "_");
+	relais_strbuf_add(b, value);
+	relais_strbuf_add(b, "\" value=\"");
+	relais_strbuf_add(b, value);
+	relais_strbuf_add(b, "\"> <label for=\"");
 	put_elem(b, q);
-	put(b, "_");
-	put(b, value);
-	put(b, "\">");
+	relais_strbuf_add(b, "_");
+	relais_strbuf_add(b, value);
+	relais_strbuf_add(b, "\">");
 	put_inline_html(b, label_html);
-	put(b, "</label></div>\n");
+	relais_strbuf_add(b, "</label></div>\n");
 }
 
 /* A text box (or text area for essays) and its label. */
-static void put_text_input(struct buf *b, const struct words *w, const struct question *q,
+static void put_text_input(struct relais_strbuf *b, const struct words *w, const struct question *q,
                            int hidden_label)
 {
-	put(b, "<label for=\"");
+	relais_strbuf_add(b, "<label for=\"");
 	put_elem(b, q);
-	put(b, "_v\"");
+	relais_strbuf_add(b, "_v\"");
 	if (hidden_label) {
-		put(b, " class=\"relais-sr-only\"");
+		relais_strbuf_add(b, " class=\"relais-sr-only\"");
 	}
-	put(b, ">");
-	put(b, w->your_answer);
-	put(b, "</label> ");
+	relais_strbuf_add(b, ">");
+	relais_strbuf_add(b, w->your_answer);
+	relais_strbuf_add(b, "</label> ");
 	/* maxlength counts UTF-16 units, each at most 3 UTF-8 bytes: a browser
 	 * then never sends a value the scorer would ignore. */
 	if (q->type == T_ESSAY) {
-		put(b, "<textarea rows=\"6\" maxlength=\"333\" name=\"q-");
+		relais_strbuf_add(b, "<textarea rows=\"6\" maxlength=\"333\" name=\"q-");
 	} else {
-		put(b, "<input type=\"text\" maxlength=\"333\" autocomplete=\"off\" ");
+		relais_strbuf_add(b,
+		                  "<input type=\"text\" maxlength=\"333\" autocomplete=\"off\" ");
 		if (q->type == T_NUMERICAL) {
-			put(b, "inputmode=\"decimal\" ");
+			relais_strbuf_add(b, "inputmode=\"decimal\" ");
 		}
-		put(b, "name=\"q-");
+		relais_strbuf_add(b, "name=\"q-");
 	}
-	put(b, q->id);
-	put(b, "\" id=\"");
+	relais_strbuf_add(b, q->id);
+	relais_strbuf_add(b, "\" id=\"");
 	put_elem(b, q);
-	put(b, q->type == T_ESSAY ? "_v\"></textarea>" : "_v\">");
+	relais_strbuf_add(b, q->type == T_ESSAY ? "_v\"></textarea>" : "_v\">");
 }
 
-static void put_matching_rows(struct buf *b, const struct words *w, const struct question *q)
+static void put_matching_rows(struct relais_strbuf *b, const struct words *w,
+                              const struct question *q)
 {
 	size_t i, j, row = 0;
 
@@ -1110,80 +1027,80 @@ static void put_matching_rows(struct buf *b, const struct words *w, const struct
 		if (q->pairs[i].question_html[0] == '\0') {
 			continue;
 		}
-		put(b, "<div class=\"relais-row\"><label for=\"");
+		relais_strbuf_add(b, "<div class=\"relais-row\"><label for=\"");
 		put_elem(b, q);
-		put(b, "_r");
+		relais_strbuf_add(b, "_r");
 		put_uint(b, row);
-		put(b, "\">");
+		relais_strbuf_add(b, "\">");
 		put_inline_html(b, q->pairs[i].question_html);
-		put(b, "</label> <select name=\"q-");
-		put(b, q->id);
-		put(b, ".");
+		relais_strbuf_add(b, "</label> <select name=\"q-");
+		relais_strbuf_add(b, q->id);
+		relais_strbuf_add(b, ".");
 		put_uint(b, row);
-		put(b, "\" id=\"");
+		relais_strbuf_add(b, "\" id=\"");
 		put_elem(b, q);
-		put(b, "_r");
+		relais_strbuf_add(b, "_r");
 		put_uint(b, row);
-		put(b, "\"><option value=\"\">");
-		put(b, w->choose);
-		put(b, "</option>");
+		relais_strbuf_add(b, "\"><option value=\"\">");
+		relais_strbuf_add(b, w->choose);
+		relais_strbuf_add(b, "</option>");
 		for (j = 0; j < q->n_choices; j++) {
-			put(b, "<option value=\"");
+			relais_strbuf_add(b, "<option value=\"");
 			put_uint(b, j);
-			put(b, "\">");
-			put_esc(b, q->choices[j]);
-			put(b, "</option>");
+			relais_strbuf_add(b, "\">");
+			relais_strbuf_add_html(b, q->choices[j]);
+			relais_strbuf_add(b, "</option>");
 		}
-		put(b, "</select></div>\n");
+		relais_strbuf_add(b, "</select></div>\n");
 		row++;
 	}
 }
 
-static void render_form_question(struct buf *b, const struct words *w, const struct question *q,
-                                 size_t number)
+static void render_form_question(struct relais_strbuf *b, const struct words *w,
+                                 const struct question *q, size_t number)
 {
 	const char *blank = NULL;
 	char value[32];
 	size_t i;
 
 	if (q->type == T_DESCRIPTION) {
-		put(b, "<div class=\"relais-description\" id=\"");
+		relais_strbuf_add(b, "<div class=\"relais-description\" id=\"");
 		put_elem(b, q);
-		put(b, "\">");
+		relais_strbuf_add(b, "\">");
 		if (q->title != NULL) {
-			put(b, "<h2>");
-			put_esc(b, q->title);
-			put(b, "</h2>");
+			relais_strbuf_add(b, "<h2>");
+			relais_strbuf_add_html(b, q->title);
+			relais_strbuf_add(b, "</h2>");
 		}
-		put(b, q->text_html);
-		put(b, "</div>\n");
+		relais_strbuf_add(b, q->text_html);
+		relais_strbuf_add(b, "</div>\n");
 		return;
 	}
-	put(b, "<fieldset class=\"relais-question relais-");
-	put(b, type_names[q->type]);
-	put(b, "\" id=\"");
+	relais_strbuf_add(b, "<fieldset class=\"relais-question relais-");
+	relais_strbuf_add(b, type_names[q->type]);
+	relais_strbuf_add(b, "\" id=\"");
 	put_elem(b, q);
-	put(b, "\"");
+	relais_strbuf_add(b, "\"");
 	if (q->category != NULL) {
-		put(b, " data-category=\"");
-		put_esc(b, q->category);
-		put(b, "\"");
+		relais_strbuf_add(b, " data-category=\"");
+		relais_strbuf_add_html(b, q->category);
+		relais_strbuf_add(b, "\"");
 	}
-	put(b, ">\n<legend>");
+	relais_strbuf_add(b, ">\n<legend>");
 	put_legend(b, w, q, number);
-	put(b, "</legend>\n<div class=\"relais-text\">");
+	relais_strbuf_add(b, "</legend>\n<div class=\"relais-text\">");
 	/* A missing word typed in goes where the blank is. */
 	if (q->missing_word && (q->type == T_SHORTANSWER || q->type == T_NUMERICAL)) {
 		blank = strstr(q->text_html, BLANK);
 	}
 	if (blank != NULL) {
-		put_n(b, q->text_html, (size_t)(blank - q->text_html));
+		relais_strbuf_addn(b, q->text_html, (size_t)(blank - q->text_html));
 		put_text_input(b, w, q, 1);
-		put(b, blank + strlen(BLANK));
+		relais_strbuf_add(b, blank + strlen(BLANK));
 	} else {
-		put(b, q->text_html);
+		relais_strbuf_add(b, q->text_html);
 	}
-	put(b, "</div>\n");
+	relais_strbuf_add(b, "</div>\n");
 	switch (q->type) {
 	case T_MULTICHOICE:
 		for (i = 0; i < q->n_answers; i++) {
@@ -1200,9 +1117,9 @@ static void render_form_question(struct buf *b, const struct words *w, const str
 	case T_NUMERICAL:
 	case T_ESSAY:
 		if (blank == NULL) {
-			put(b, "<div class=\"relais-answer\">");
+			relais_strbuf_add(b, "<div class=\"relais-answer\">");
 			put_text_input(b, w, q, 0);
-			put(b, "</div>\n");
+			relais_strbuf_add(b, "</div>\n");
 		}
 		break;
 	case T_MATCHING:
@@ -1211,12 +1128,12 @@ static void render_form_question(struct buf *b, const struct words *w, const str
 	case T_DESCRIPTION:
 		break;
 	}
-	put(b, "</fieldset>\n");
+	relais_strbuf_add(b, "</fieldset>\n");
 }
 
 int relais_quiz_render_form(char **out, relais_ctx *ctx, const relais_quiz *quiz, const char *lang)
 {
-	struct buf b = {.max = RELAIS_QUIZ_MAX_HTML};
+	struct relais_strbuf b = {.max = RELAIS_QUIZ_MAX_HTML};
 	const struct words *w = words_for(lang);
 	size_t i, number = 0;
 
@@ -1282,18 +1199,18 @@ static const char *single_value(const struct submission *s, const struct questio
 	return NULL;
 }
 
-static void put_feedback(struct buf *b, const char *html)
+static void put_feedback(struct relais_strbuf *b, const char *html)
 {
 	if (html[0] != '\0') {
-		put(b, "<div class=\"relais-feedback\">");
-		put(b, html);
-		put(b, "</div>");
+		relais_strbuf_add(b, "<div class=\"relais-feedback\">");
+		relais_strbuf_add(b, html);
+		relais_strbuf_add(b, "</div>");
 	}
 }
 
 /* Scores choice answers; raw is the sum of the chosen fractions. */
-static double score_multichoice(struct buf *resp, struct buf *fb, const struct submission *s,
-                                const struct question *q, int *answered)
+static double score_multichoice(struct relais_strbuf *resp, struct relais_strbuf *fb,
+                                const struct submission *s, const struct question *q, int *answered)
 {
 	unsigned char chosen[RELAIS_QUIZ_MAX_ANSWERS] = {0};
 	const char *v;
@@ -1317,7 +1234,7 @@ static double score_multichoice(struct buf *resp, struct buf *fb, const struct s
 	for (i = 0; i < q->n_answers; i++) {
 		if (chosen[i]) {
 			if (*answered) {
-				put(resp, "[,]");
+				relais_strbuf_add(resp, "[,]");
 			}
 			put_uint(resp, i);
 			*answered = 1;
@@ -1328,8 +1245,8 @@ static double score_multichoice(struct buf *resp, struct buf *fb, const struct s
 	return raw;
 }
 
-static double score_truefalse(struct buf *resp, struct buf *fb, const struct submission *s,
-                              const struct question *q, int *answered)
+static double score_truefalse(struct relais_strbuf *resp, struct relais_strbuf *fb,
+                              const struct submission *s, const struct question *q, int *answered)
 {
 	const char *v = single_value(s, q);
 	int choice;
@@ -1339,13 +1256,13 @@ static double score_truefalse(struct buf *resp, struct buf *fb, const struct sub
 	}
 	choice = strcmp(v, "true") == 0;
 	*answered = 1;
-	put(resp, v);
+	relais_strbuf_add(resp, v);
 	put_feedback(fb, choice ? q->feedback_true_html : q->feedback_false_html);
 	return choice == q->tf_answer ? 1 : 0;
 }
 
-static double score_shortanswer(struct buf *resp, struct buf *fb, const char *v, size_t n,
-                                const struct question *q, int *answered)
+static double score_shortanswer(struct relais_strbuf *resp, struct relais_strbuf *fb, const char *v,
+                                size_t n, const struct question *q, int *answered)
 {
 	char *norm = NULL;
 	double raw = 0;
@@ -1355,7 +1272,7 @@ static double score_shortanswer(struct buf *resp, struct buf *fb, const char *v,
 		return 0;
 	}
 	*answered = 1;
-	put_n(resp, v, n);
+	relais_strbuf_addn(resp, v, n);
 	if (normalise(&norm, v, n) != 0) {
 		resp->rc = RELAIS_ENOMEM;
 		return 0;
@@ -1371,8 +1288,9 @@ static double score_shortanswer(struct buf *resp, struct buf *fb, const char *v,
 	return raw;
 }
 
-static double score_numerical(struct buf *resp, struct buf *fb, struct submission *s, const char *v,
-                              size_t n, const struct question *q, int *answered)
+static double score_numerical(struct relais_strbuf *resp, struct relais_strbuf *fb,
+                              struct submission *s, const char *v, size_t n,
+                              const struct question *q, int *answered)
 {
 	double r = 0, eps;
 	size_t i;
@@ -1381,7 +1299,7 @@ static double score_numerical(struct buf *resp, struct buf *fb, struct submissio
 		return 0;
 	}
 	*answered = 1;
-	put_n(resp, v, n);
+	relais_strbuf_addn(resp, v, n);
 	if (s->c_locale == (locale_t)0) {
 		s->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 		if (s->c_locale == (locale_t)0) {
@@ -1404,8 +1322,8 @@ static double score_numerical(struct buf *resp, struct buf *fb, struct submissio
 	return 0;
 }
 
-static double score_matching(struct buf *resp, const struct submission *s, const struct question *q,
-                             int *answered)
+static double score_matching(struct relais_strbuf *resp, const struct submission *s,
+                             const struct question *q, int *answered)
 {
 	size_t pick[RELAIS_QUIZ_MAX_ANSWERS], i, row, k, right = 0;
 	unsigned char picked[RELAIS_QUIZ_MAX_ANSWERS] = {0};
@@ -1426,10 +1344,10 @@ static double score_matching(struct buf *resp, const struct submission *s, const
 		}
 		if (picked[row]) {
 			if (*answered) {
-				put(resp, "[,]");
+				relais_strbuf_add(resp, "[,]");
 			}
 			put_uint(resp, row);
-			put(resp, "[.]");
+			relais_strbuf_add(resp, "[.]");
 			put_uint(resp, pick[row]);
 			*answered = 1;
 			/* Choices are distinct, so equal index means equal code points. */
@@ -1444,7 +1362,8 @@ static double score_matching(struct buf *resp, const struct submission *s, const
 static int score_question(struct relais_question_result *r, long *units, relais_ctx *ctx,
                           struct submission *s, const struct question *q)
 {
-	struct buf resp = {.max = RELAIS_QUIZ_MAX_HTML}, fb = {.max = RELAIS_QUIZ_MAX_HTML};
+	struct relais_strbuf resp = {.max = RELAIS_QUIZ_MAX_HTML},
+	                     fb = {.max = RELAIS_QUIZ_MAX_HTML};
 	const char *v = NULL, *text = "";
 	size_t start = 0, n = 0;
 	double raw = 0;
@@ -1477,15 +1396,15 @@ static int score_question(struct relais_question_result *r, long *units, relais_
 		break;
 	case T_ESSAY:
 		r->answered = n > 0;
-		put_n(&resp, text, n);
+		relais_strbuf_addn(&resp, text, n);
 		break;
 	case T_DESCRIPTION:
 		break;
 	}
 	if (r->answered && q->general_feedback_html[0] != '\0') {
-		put(&fb, "<div class=\"relais-general-feedback\">");
-		put(&fb, q->general_feedback_html);
-		put(&fb, "</div>");
+		relais_strbuf_add(&fb, "<div class=\"relais-general-feedback\">");
+		relais_strbuf_add(&fb, q->general_feedback_html);
+		relais_strbuf_add(&fb, "</div>");
 	}
 	*units = r->scored ? score_units(raw) : 0;
 	r->score = (double)*units / 10000.0;
@@ -1558,7 +1477,7 @@ void relais_quiz_result_clear(struct relais_quiz_result *result)
 /* ---- result ---- */
 
 /* Writes a score in ten-thousandths as a short decimal: 1, 0.5, 0.3333. */
-static void put_score(struct buf *b, const struct words *w, long units)
+static void put_score(struct relais_strbuf *b, const struct words *w, long units)
 {
 	char tmp[32];
 	int n;
@@ -1576,19 +1495,19 @@ static void put_score(struct buf *b, const struct words *w, long units)
 	if (tmp[n - 1] == w->decimal) {
 		tmp[--n] = '\0';
 	}
-	put(b, tmp);
+	relais_strbuf_add(b, tmp);
 }
 
 /*
  * Lists the items of a choice or matching response ("0[,]2", "0[.]1[,]1[.]0");
  * items that do not name an answer, row or choice of q are skipped.
  */
-static void put_items(struct buf *b, const struct question *q, const char *response)
+static void put_items(struct relais_strbuf *b, const struct question *q, const char *response)
 {
 	const char *p = response, *end, *dot;
 	size_t k, row, i, r;
 
-	put(b, "<ul class=\"relais-response-items\">");
+	relais_strbuf_add(b, "<ul class=\"relais-response-items\">");
 	while (*p != '\0') {
 		end = strstr(p, "[,]");
 		if (end == NULL) {
@@ -1596,9 +1515,9 @@ static void put_items(struct buf *b, const struct question *q, const char *respo
 		}
 		if (q->type == T_MULTICHOICE) {
 			if (read_index(&k, p, (size_t)(end - p), q->n_answers) == 0) {
-				put(b, "<li>");
+				relais_strbuf_add(b, "<li>");
 				put_inline_html(b, q->answers[k].text_html);
-				put(b, "</li>");
+				relais_strbuf_add(b, "</li>");
 			}
 		} else {
 			dot = strstr(p, "[.]");
@@ -1614,30 +1533,32 @@ static void put_items(struct buf *b, const struct question *q, const char *respo
 						break;
 					}
 				}
-				put(b, "<li class=\"");
-				put(b, q->pairs[i].choice == k ? "relais-right" : "relais-wrong");
-				put(b, "\">");
+				relais_strbuf_add(b, "<li class=\"");
+				relais_strbuf_add(b, q->pairs[i].choice == k ? "relais-right"
+				                                             : "relais-wrong");
+				relais_strbuf_add(b, "\">");
 				put_inline_html(b, q->pairs[i].question_html);
-				put(b, " → ");
-				put_esc(b, q->choices[k]);
-				put(b, "</li>");
+				relais_strbuf_add(b, " → ");
+				relais_strbuf_add_html(b, q->choices[k]);
+				relais_strbuf_add(b, "</li>");
 			}
 		}
 		p = *end != '\0' ? end + 3 : end;
 	}
-	put(b, "</ul>");
+	relais_strbuf_add(b, "</ul>");
 }
 
 /* What the learner typed, as text. */
-static void put_typed(struct buf *b, const char *text)
+static void put_typed(struct relais_strbuf *b, const char *text)
 {
-	put(b, "<span class=\"relais-typed\">");
-	put_esc(b, text);
-	put(b, "</span>");
+	relais_strbuf_add(b, "<span class=\"relais-typed\">");
+	relais_strbuf_add_html(b, text);
+	relais_strbuf_add(b, "</span>");
 }
 
-static void render_result_question(struct buf *b, const struct words *w, const struct question *q,
-                                   const struct relais_question_result *r, size_t number)
+static void render_result_question(struct relais_strbuf *b, const struct words *w,
+                                   const struct question *q, const struct relais_question_result *r,
+                                   size_t number)
 {
 	long units = units_of(r->score);
 	const char *status, *cls;
@@ -1662,19 +1583,19 @@ static void render_result_question(struct buf *b, const struct words *w, const s
 		render_form_question(b, w, q, number); /* text only, same as the form */
 		return;
 	}
-	put(b, "<section class=\"relais-question relais-result ");
-	put(b, cls);
-	put(b, "\" id=\"");
+	relais_strbuf_add(b, "<section class=\"relais-question relais-result ");
+	relais_strbuf_add(b, cls);
+	relais_strbuf_add(b, "\" id=\"");
 	put_elem(b, q);
-	put(b, "\">\n<h2>");
+	relais_strbuf_add(b, "\">\n<h2>");
 	put_legend(b, w, q, number);
-	put(b, "</h2>\n<div class=\"relais-text\">");
-	put(b, q->text_html);
-	put(b, "</div>\n");
+	relais_strbuf_add(b, "</h2>\n<div class=\"relais-text\">");
+	relais_strbuf_add(b, q->text_html);
+	relais_strbuf_add(b, "</div>\n");
 	if (r->answered) {
-		put(b, "<div class=\"relais-response\">");
-		put(b, w->your_answer);
-		put(b, w->colon);
+		relais_strbuf_add(b, "<div class=\"relais-response\">");
+		relais_strbuf_add(b, w->your_answer);
+		relais_strbuf_add(b, w->colon);
 		switch (q->type) {
 		case T_MULTICHOICE:
 		case T_MATCHING:
@@ -1682,9 +1603,9 @@ static void render_result_question(struct buf *b, const struct words *w, const s
 			break;
 		case T_TRUEFALSE:
 			if (strcmp(r->response, "true") == 0) {
-				put(b, w->yes);
+				relais_strbuf_add(b, w->yes);
 			} else if (strcmp(r->response, "false") == 0) {
-				put(b, w->no);
+				relais_strbuf_add(b, w->no);
 			} else {
 				put_typed(b, r->response); /* not ours: shown as it is */
 			}
@@ -1696,27 +1617,27 @@ static void render_result_question(struct buf *b, const struct words *w, const s
 			put_typed(b, r->response);
 			break;
 		}
-		put(b, "</div>\n");
+		relais_strbuf_add(b, "</div>\n");
 	}
 	if (status != NULL) {
-		put(b, "<p class=\"relais-status\">");
-		put(b, status);
-		put(b, " (");
+		relais_strbuf_add(b, "<p class=\"relais-status\">");
+		relais_strbuf_add(b, status);
+		relais_strbuf_add(b, " (");
 		put_score(b, w, units);
-		put(b, " / 1)</p>\n");
+		relais_strbuf_add(b, " / 1)</p>\n");
 	}
 	if (r->feedback_html != NULL && r->feedback_html[0] != '\0') {
-		put(b, "<div class=\"relais-feedbacks\">");
-		put(b, r->feedback_html);
-		put(b, "</div>\n");
+		relais_strbuf_add(b, "<div class=\"relais-feedbacks\">");
+		relais_strbuf_add(b, r->feedback_html);
+		relais_strbuf_add(b, "</div>\n");
 	}
-	put(b, "</section>\n");
+	relais_strbuf_add(b, "</section>\n");
 }
 
 int relais_quiz_render_result(char **out, relais_ctx *ctx, const relais_quiz *quiz,
                               const struct relais_quiz_result *result, const char *lang)
 {
-	struct buf b = {.max = RELAIS_QUIZ_MAX_HTML};
+	struct relais_strbuf b = {.max = RELAIS_QUIZ_MAX_HTML};
 	const struct words *w = words_for(lang);
 	size_t i, number = 0;
 	char pct[16];
@@ -1735,16 +1656,16 @@ int relais_quiz_render_result(char **out, relais_ctx *ctx, const relais_quiz *qu
 			                   "quiz: the result is not one of this quiz");
 		}
 	}
-	put(&b, "<p class=\"relais-total\">");
-	put(&b, w->score);
-	put(&b, " ");
+	relais_strbuf_add(&b, "<p class=\"relais-total\">");
+	relais_strbuf_add(&b, w->score);
+	relais_strbuf_add(&b, " ");
 	put_score(&b, w, units_of(result->score));
-	put(&b, " / ");
+	relais_strbuf_add(&b, " / ");
 	put_uint(&b, result->max);
 	(void)snprintf(pct, sizeof(pct), " (%d", result->percent);
-	put(&b, pct);
-	put(&b, w->percent);
-	put(&b, ")</p>\n");
+	relais_strbuf_add(&b, pct);
+	relais_strbuf_add(&b, w->percent);
+	relais_strbuf_add(&b, ")</p>\n");
 	for (i = 0; i < quiz->n_questions; i++) {
 		if (quiz->questions[i].type != T_DESCRIPTION) {
 			number++;

@@ -7,41 +7,16 @@
 
 #include "markdown.h"
 #include "relais/error.h"
+#include "strbuf.h"
+
+/* Rendered HTML is larger than its Markdown; lessons are at most 1 MiB. */
+#define RELAIS_LESSON_HTML_MAX (8u * 1024 * 1024)
 
 #define PARSER_FLAGS (MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH | MD_FLAG_NOHTML)
 
-struct out {
-	char *data;
-	size_t len, cap;
-	int failed;
-};
-
-static void out_put(struct out *o, const char *s, size_t n)
-{
-	if (o->failed) {
-		return;
-	}
-	if (n > o->cap - o->len) {
-		size_t cap = o->cap ? o->cap : 4096;
-		char *p;
-		while (cap - o->len < n + 1) {
-			cap *= 2;
-		}
-		p = realloc(o->data, cap);
-		if (p == NULL) {
-			o->failed = 1;
-			return;
-		}
-		o->data = p;
-		o->cap = cap;
-	}
-	memcpy(o->data + o->len, s, n);
-	o->len += n;
-}
-
 static void on_html(const MD_CHAR *s, MD_SIZE n, void *data)
 {
-	out_put(data, s, n);
+	relais_strbuf_addn(data, s, n);
 }
 
 struct collect {
@@ -141,10 +116,10 @@ int relais_link_is_local(const char *t)
 }
 
 /* Rewrites href="...x.md" and href="...x.md#frag" to .html. */
-static int rewrite_lesson_links(struct out *o)
+static int rewrite_lesson_links(struct relais_strbuf *o)
 {
-	struct out r = {0};
-	const char *p = o->data, *end = o->data + o->len, *q;
+	struct relais_strbuf r = {.max = RELAIS_LESSON_HTML_MAX};
+	const char *p = o->p, *end = o->p + o->len, *q;
 
 	while (p < end && (q = memmem(p, (size_t)(end - p), "href=\"", 6)) != NULL) {
 		const char *v = q + 6, *close = memchr(v, '"', (size_t)(end - v));
@@ -156,29 +131,30 @@ static int rewrite_lesson_links(struct out *o)
 		while (path_end < close && *path_end != '#' && *path_end != '?') {
 			path_end++;
 		}
-		out_put(&r, p, (size_t)(v - p));
+		relais_strbuf_addn(&r, p, (size_t)(v - p));
 		val = strndup(v, (size_t)(close - v));
 		if (val == NULL) {
-			free(r.data);
+			relais_strbuf_free(&r);
 			return RELAIS_ENOMEM;
 		}
 		if (relais_link_is_local(val) && path_end - v > 3 &&
 		    memcmp(path_end - 3, ".md", 3) == 0) {
-			out_put(&r, v, (size_t)(path_end - 3 - v));
-			out_put(&r, ".html", 5);
-			out_put(&r, path_end, (size_t)(close - path_end));
+			relais_strbuf_addn(&r, v, (size_t)(path_end - 3 - v));
+			relais_strbuf_addn(&r, ".html", 5);
+			relais_strbuf_addn(&r, path_end, (size_t)(close - path_end));
 		} else {
-			out_put(&r, v, (size_t)(close - v));
+			relais_strbuf_addn(&r, v, (size_t)(close - v));
 		}
 		free(val);
 		p = close;
 	}
-	out_put(&r, p, (size_t)(end - p));
-	if (r.failed) {
-		free(r.data);
-		return RELAIS_ENOMEM;
+	relais_strbuf_addn(&r, p, (size_t)(end - p));
+	if (r.rc != 0) {
+		int rc = r.rc;
+		relais_strbuf_free(&r);
+		return rc;
 	}
-	free(o->data);
+	relais_strbuf_free(o);
 	*o = r;
 	return 0;
 }
@@ -187,7 +163,7 @@ int relais_markdown_render(char **html, size_t *html_len, struct relais_md_link 
                            size_t *n_links, const char *text, size_t len)
 {
 	struct collect c = {.doc = text, .doc_len = len};
-	struct out o = {0};
+	struct relais_strbuf o = {.max = RELAIS_LESSON_HTML_MAX};
 	MD_PARSER parser;
 	int rc = 0;
 
@@ -195,8 +171,8 @@ int relais_markdown_render(char **html, size_t *html_len, struct relais_md_link 
 	*html_len = 0;
 	*links = NULL;
 	*n_links = 0;
-	if (md_html(text, (MD_SIZE)len, on_html, &o, PARSER_FLAGS, 0) != 0 || o.failed) {
-		rc = RELAIS_ENOMEM;
+	if (md_html(text, (MD_SIZE)len, on_html, &o, PARSER_FLAGS, 0) != 0 || o.rc != 0) {
+		rc = o.rc ? o.rc : RELAIS_ENOMEM;
 		goto out;
 	}
 	memset(&parser, 0, sizeof(parser));
@@ -214,20 +190,20 @@ int relais_markdown_render(char **html, size_t *html_len, struct relais_md_link 
 	if ((rc = rewrite_lesson_links(&o)) != 0) {
 		goto out;
 	}
-	out_put(&o, "", 1); /* NUL */
-	if (o.failed) {
-		rc = RELAIS_ENOMEM;
+	relais_strbuf_addn(&o, "", 0); /* an empty lesson still gets a string */
+	if (o.rc != 0) {
+		rc = o.rc;
 		goto out;
 	}
-	*html = o.data;
-	*html_len = o.len - 1;
-	o.data = NULL;
+	*html = o.p;
+	*html_len = o.len;
+	o.p = NULL;
 	*links = c.links;
 	*n_links = c.n;
 	c.links = NULL;
 	c.n = 0;
 out:
-	free(o.data);
+	relais_strbuf_free(&o);
 	relais_markdown_links_free(c.links, c.n);
 	return rc;
 }

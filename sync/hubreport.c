@@ -7,6 +7,9 @@
 
 #include "hub_private.h"
 #include "relais/error.h"
+#include "strbuf.h"
+
+#define REPORT_MAX (64u * 1024 * 1024)
 
 #define COMPLETED "'http://adlnet.gov/expapi/verbs/completed'"
 /* A learner's completion of a course counts once, however often and in
@@ -53,96 +56,38 @@ const char *const relais_hub_reports[] = {
         "quiz-results",           NULL,
 };
 
-struct out {
-	char *data;
-	size_t len, cap;
-	int failed;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-	if (o->failed) {
-		return;
-	}
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 4096;
-		char *p;
-		while (cap < o->len + n + 1) {
-			cap *= 2;
-		}
-		p = realloc(o->data, cap);
-		if (p == NULL) {
-			o->failed = 1;
-			return;
-		}
-		o->data = p;
-		o->cap = cap;
-	}
-	memcpy(o->data + o->len, s, n);
-	o->len += n;
-	o->data[o->len] = '\0';
-}
-
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
 /* RFC 4180 quoting; a cell that a spreadsheet would run as a formula is
  * prefixed with an apostrophe. */
-static void csv_cell(struct out *o, const char *s)
+static void csv_cell(struct relais_strbuf *o, const char *s)
 {
 	const char *p;
 
-	put(o, "\"", 1);
+	relais_strbuf_addn(o, "\"", 1);
 	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
 	    s[0] == '\r') {
-		put(o, "'", 1);
+		relais_strbuf_addn(o, "'", 1);
 	}
 	for (p = s; *p; p++) {
-		put(o, p, 1);
+		relais_strbuf_addn(o, p, 1);
 		if (*p == '"') {
-			put(o, "\"", 1);
+			relais_strbuf_addn(o, "\"", 1);
 		}
 	}
-	put(o, "\"", 1);
+	relais_strbuf_addn(o, "\"", 1);
 }
 
-static void html_cell(struct out *o, const char *s, const char *tag)
+static void html_cell(struct relais_strbuf *o, const char *s, const char *tag)
 {
-	const char *p;
-
-	put(o, "<", 1);
-	puts_(o, tag);
-	put(o, ">", 1);
-	for (p = s; *p; p++) {
-		switch (*p) {
-		case '&':
-			puts_(o, "&amp;");
-			break;
-		case '<':
-			puts_(o, "&lt;");
-			break;
-		case '>':
-			puts_(o, "&gt;");
-			break;
-		case '"':
-			puts_(o, "&quot;");
-			break;
-		default:
-			put(o, p, 1);
-		}
-	}
-	puts_(o, "</");
-	puts_(o, tag);
-	put(o, ">", 1);
+	relais_strbuf_printf(o, "<%s>", tag);
+	relais_strbuf_add_html(o, s);
+	relais_strbuf_printf(o, "</%s>", tag);
 }
 
 int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format)
 {
 	const struct report *r = NULL;
 	sqlite3_stmt *st = NULL;
-	struct out o = {0};
+	struct relais_strbuf o = {.max = REPORT_MAX};
 	cJSON *rows = NULL;
 	size_t i;
 	int cols, c, step, rc = 0;
@@ -163,24 +108,24 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 	if (format == RELAIS_REPORT_JSON) {
 		rows = cJSON_CreateArray();
 	} else if (format == RELAIS_REPORT_HTML) {
-		puts_(&o, "<table><thead><tr>");
+		relais_strbuf_add(&o, "<table><thead><tr>");
 		for (c = 0; c < cols; c++) {
 			html_cell(&o, sqlite3_column_name(st, c), "th");
 		}
-		puts_(&o, "</tr></thead><tbody>");
+		relais_strbuf_add(&o, "</tr></thead><tbody>");
 	} else {
 		for (c = 0; c < cols; c++) {
 			if (c > 0) {
-				put(&o, ",", 1);
+				relais_strbuf_addn(&o, ",", 1);
 			}
 			csv_cell(&o, sqlite3_column_name(st, c));
 		}
-		puts_(&o, "\r\n");
+		relais_strbuf_add(&o, "\r\n");
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		cJSON *row = format == RELAIS_REPORT_JSON ? cJSON_CreateObject() : NULL;
 		if (format == RELAIS_REPORT_HTML) {
-			puts_(&o, "<tr>");
+			relais_strbuf_add(&o, "<tr>");
 		}
 		for (c = 0; c < cols; c++) {
 			const char *v = (const char *)sqlite3_column_text(st, c);
@@ -199,7 +144,7 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 				html_cell(&o, v, "td");
 			} else {
 				if (c > 0) {
-					put(&o, ",", 1);
+					relais_strbuf_addn(&o, ",", 1);
 				}
 				csv_cell(&o, v);
 			}
@@ -207,9 +152,9 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 		if (format == RELAIS_REPORT_JSON) {
 			cJSON_AddItemToArray(rows, row);
 		} else if (format == RELAIS_REPORT_HTML) {
-			puts_(&o, "</tr>");
+			relais_strbuf_add(&o, "</tr>");
 		} else {
-			puts_(&o, "\r\n");
+			relais_strbuf_add(&o, "\r\n");
 		}
 	}
 	if (step != SQLITE_DONE) {
@@ -220,19 +165,23 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 		*out = cJSON_PrintUnformatted(rows);
 	} else {
 		if (format == RELAIS_REPORT_HTML) {
-			puts_(&o, "</tbody></table>");
+			relais_strbuf_add(&o, "</tbody></table>");
 		}
-		if (!o.failed) {
-			*out = o.data ? o.data : strdup("");
-			o.data = NULL;
+		relais_strbuf_addn(&o, "", 0);
+		if (o.rc != 0) {
+			rc = relais_fail(ctx, o.rc, "report %s: %s", name,
+			                 o.rc == RELAIS_ELIMIT ? "too large" : "out of memory");
+			goto out;
 		}
+		*out = o.p;
+		o.p = NULL;
 	}
 	if (*out == NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 out:
 	cJSON_Delete(rows);
-	free(o.data);
+	relais_strbuf_free(&o);
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -14,10 +14,12 @@
 #include "relais/error.h"
 #include "relais/fsutil.h"
 #include "relais/xapi.h"
+#include "strbuf.h"
 
 #define IMPORT_FILE_MAX (256u * 1024 * 1024)
 #define IMPORT_JSON_MAX (1024u * 1024 * 1024)
 #define QUERY_VALUE_MAX 2048
+#define PAGE_BYTES_MAX (256u * 1024 * 1024) /* 500 statements of any size */
 
 static const char *const migrations[] = {
         /* 1: statements with what queries and reports need, credentials,
@@ -855,27 +857,6 @@ static void reduce_agents(cJSON *node)
 	}
 }
 
-static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-	if (*len + n + 1 > *cap) {
-		size_t c = *cap ? *cap * 2 : 4096;
-		char *p;
-		while (c < *len + n + 1) {
-			c *= 2;
-		}
-		p = realloc(*buf, c);
-		if (p == NULL) {
-			return -1;
-		}
-		*buf = p;
-		*cap = c;
-	}
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-	return 0;
-}
-
 static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, const char *id,
                   int voided, int ids_format)
 {
@@ -916,29 +897,6 @@ static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *c
 	return rc;
 }
 
-static int url_append(char **buf, size_t *len, size_t *cap, const char *s)
-{
-	static const char hexd[] = "0123456789ABCDEF";
-	char esc[3];
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-			if (append(buf, len, cap, (const char *)&c, 1) != 0) {
-				return -1;
-			}
-		} else {
-			esc[0] = '%';
-			esc[1] = hexd[c >> 4];
-			esc[2] = hexd[c & 15];
-			if (append(buf, len, cap, esc, 3) != 0) {
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
 int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
                    const struct relais_hub_param *params, size_t n)
 {
@@ -969,8 +927,9 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 	const char *related_agents = param(params, n, "related_agents");
 	const char *related_activities = param(params, n, "related_activities");
 	const char *attachments = param(params, n, "attachments");
-	char sql[2048], *agent_key = NULL, *out = NULL;
-	size_t out_len = 0, out_cap = 0, i, rows = 0;
+	char sql[2048], *agent_key = NULL;
+	struct relais_strbuf page = {.max = PAGE_BYTES_MAX};
+	size_t i, rows = 0;
 	long long since_ms = -1, until_ms = -1, after = -1;
 	long limit = 100;
 	int asc = 0, ids_format = 0, rc = 0, step;
@@ -1107,10 +1066,10 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 			                                         : " AND t.seq IN (SELECT seq FROM "
 			                                           "statement_activity WHERE "
 			                                           "activity = ?3)")
-			                 : (arm == 0 ? " AND s.object_kind = 1 AND "
-			                               "s.object_id = ?3"
-			                             : " AND t.object_kind = 1 AND "
-			                               "t.object_id = ?3"))
+			                             : (arm == 0 ? " AND s.object_kind = 1 AND "
+			                                           "s.object_id = ?3"
+			                                         : " AND t.object_kind = 1 AND "
+			                                           "t.object_id = ?3"))
 			                 : "",
 			        registration ? (arm == 0 ? " AND s.registration = lower(?4)"
 			                                 : " AND t.registration = lower(?4)")
@@ -1163,19 +1122,15 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 		sqlite3_bind_int64(st, 7, after);
 	}
 	sqlite3_bind_int64(st, 8, limit + 1);
-	if (append(&out, &out_len, &out_cap, "{\"statements\":[", 15) != 0) {
-		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-		goto out;
-	}
+	relais_strbuf_add(&page, "{\"statements\":[");
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *body = (const char *)sqlite3_column_text(st, 1);
 		if (rows == (size_t)limit) {
 			break; /* one more than asked: there is a next page */
 		}
 		last_seq = sqlite3_column_int64(st, 0);
-		if ((rows > 0 && append(&out, &out_len, &out_cap, ",", 1) != 0)) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
+		if (rows > 0) {
+			relais_strbuf_add(&page, ",");
 		}
 		if (ids_format) {
 			cJSON *o = cJSON_Parse(body);
@@ -1183,16 +1138,14 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 			reduce_agents(o);
 			reduced = o ? cJSON_PrintUnformatted(o) : NULL;
 			cJSON_Delete(o);
-			if (reduced == NULL ||
-			    append(&out, &out_len, &out_cap, reduced, strlen(reduced)) != 0) {
-				free(reduced);
+			if (reduced == NULL) {
 				rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 				goto out;
 			}
+			relais_strbuf_add(&page, reduced);
 			free(reduced);
-		} else if (append(&out, &out_len, &out_cap, body, strlen(body)) != 0) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
+		} else {
+			relais_strbuf_add(&page, body);
 		}
 		rows++;
 	}
@@ -1200,45 +1153,43 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
-	if (append(&out, &out_len, &out_cap, "],\"more\":\"", 10) != 0) {
-		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-		goto out;
-	}
+	relais_strbuf_add(&page, "],\"more\":\"");
 	if (step == SQLITE_ROW) {
 		/* The same query, after the last statement of this page. */
-		char *more = NULL, num[32];
-		size_t mlen = 0, mcap = 0;
-		int ok = append(&more, &mlen, &mcap, "/xapi/statements?", 17) == 0;
-		for (i = 0; ok && i < n; i++) {
-			if (strcmp(params[i].name, "cursor") == 0) {
-				continue;
+		struct relais_strbuf more = {.max = 64 * 1024};
+		relais_strbuf_add(&more, "/xapi/statements?");
+		for (i = 0; i < n; i++) {
+			if (strcmp(params[i].name, "cursor") != 0) {
+				relais_strbuf_add_url(&more, params[i].name);
+				relais_strbuf_add(&more, "=");
+				relais_strbuf_add_url(&more, params[i].value);
+				relais_strbuf_add(&more, "&");
 			}
-			ok = url_append(&more, &mlen, &mcap, params[i].name) == 0 &&
-			     append(&more, &mlen, &mcap, "=", 1) == 0 &&
-			     url_append(&more, &mlen, &mcap, params[i].value) == 0 &&
-			     append(&more, &mlen, &mcap, "&", 1) == 0;
 		}
-		(void)snprintf(num, sizeof(num), "cursor=%lld", (long long)last_seq);
-		ok = ok && append(&more, &mlen, &mcap, num, strlen(num)) == 0 &&
-		     append(&out, &out_len, &out_cap, more, mlen) == 0;
-		if (!ok) {
-			free(more);
+		relais_strbuf_printf(&more, "cursor=%lld", (long long)last_seq);
+		if (more.rc != 0) {
+			relais_strbuf_free(&more);
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		reply->more = more;
+		relais_strbuf_add(&page, more.p);
+		reply->more = more.p;
 	}
-	if (append(&out, &out_len, &out_cap, "\"}", 2) != 0) {
-		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	relais_strbuf_add(&page, "\"}");
+	if (page.rc != 0) {
+		free(reply->more);
+		reply->more = NULL;
+		rc = relais_fail(ctx, page.rc, "a page of statements: %s",
+		                 page.rc == RELAIS_ELIMIT ? "too large" : "out of memory");
 		goto out;
 	}
 	reply->status = 200;
-	reply->body = out;
-	out = NULL;
+	reply->body = page.p;
+	page.p = NULL;
 out:
 	sqlite3_finalize(st);
 	free(agent_key);
-	free(out);
+	relais_strbuf_free(&page);
 	return rc;
 }
 

@@ -36,16 +36,16 @@ static enum lang L(const struct request *req)
 /* <input type=hidden name=token>: every form carries the session's token. */
 static void token_field(struct request *req)
 {
-	html_printf(&req->body, "<input type=\"hidden\" name=\"token\" value=\"%s\">",
-	            req->session->csrf);
+	relais_strbuf_printf(&req->body, "<input type=\"hidden\" name=\"token\" value=\"%s\">",
+	                     req->session->csrf);
 }
 
-static void unit_href(struct html *h, const char *course_id, const struct relais_unit *u)
+static void unit_href(struct relais_strbuf *h, const char *course_id, const struct relais_unit *u)
 {
-	html_raw(h, "/c/");
-	html_url(h, course_id);
-	html_raw(h, "/");
-	html_url(h, u->path);
+	relais_strbuf_add(h, "/c/");
+	relais_strbuf_add_url(h, course_id);
+	relais_strbuf_add(h, "/");
+	relais_strbuf_add_url(h, u->path);
 }
 
 /* The unit to continue with: the first not done, else the last touched. */
@@ -73,40 +73,42 @@ static void page_who(struct request *req)
 		page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
-	html_printf(&req->body, "<h1>%s</h1><p>%s</p>", tr(L(req), M_WHO_TITLE),
-	            tr(L(req), M_WHO_INTRO));
+	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>%s</p>", tr(L(req), M_WHO_TITLE),
+	                     tr(L(req), M_WHO_INTRO));
 	if (n > 0) {
-		html_raw(&req->body, "<ul class=\"cards\">");
+		relais_strbuf_add(&req->body, "<ul class=\"cards\">");
 		for (i = 0; i < n; i++) {
-			html_raw(&req->body, "<li><form method=\"post\" action=\"/who/choose\">");
+			relais_strbuf_add(&req->body,
+			                  "<li><form method=\"post\" action=\"/who/choose\">");
 			token_field(req);
-			html_printf(&req->body,
-			            "<input type=\"hidden\" name=\"profile\" value=\"%lld\">"
-			            "<button type=\"submit\">",
-			            (long long)p[i].id);
-			html_text(&req->body, p[i].name);
+			relais_strbuf_printf(
+			        &req->body,
+			        "<input type=\"hidden\" name=\"profile\" value=\"%lld\">"
+			        "<button type=\"submit\">",
+			        (long long)p[i].id);
+			relais_strbuf_add_html(&req->body, p[i].name);
 			if (p[i].org[0]) {
-				html_raw(&req->body, " (");
-				html_text(&req->body, p[i].org);
-				html_raw(&req->body, ")");
+				relais_strbuf_add(&req->body, " (");
+				relais_strbuf_add_html(&req->body, p[i].org);
+				relais_strbuf_add(&req->body, ")");
 			}
-			html_raw(&req->body, "</button></form></li>");
+			relais_strbuf_add(&req->body, "</button></form></li>");
 		}
-		html_raw(&req->body, "</ul>");
+		relais_strbuf_add(&req->body, "</ul>");
 	}
-	html_printf(&req->body, "<h2>%s</h2><form method=\"post\" action=\"/who/add\">",
-	            tr(L(req), M_WHO_ADD));
+	relais_strbuf_printf(&req->body, "<h2>%s</h2><form method=\"post\" action=\"/who/add\">",
+	                     tr(L(req), M_WHO_ADD));
 	token_field(req);
-	html_printf(&req->body,
-	            "<label for=\"name\">%s</label><input type=\"text\" id=\"name\" name=\"name\" "
-	            "required maxlength=\"200\" autocomplete=\"name\">"
-	            "<label for=\"email\">%s</label><input type=\"email\" id=\"email\" "
-	            "name=\"email\" required maxlength=\"200\" autocomplete=\"email\">"
-	            "<label for=\"org\">%s</label><input type=\"text\" id=\"org\" name=\"org\" "
-	            "maxlength=\"200\" autocomplete=\"organization\">"
-	            "<p><button type=\"submit\">%s</button></p></form>",
-	            tr(L(req), M_NAME), tr(L(req), M_EMAIL), tr(L(req), M_ORG),
-	            tr(L(req), M_START));
+	relais_strbuf_printf(
+	        &req->body,
+	        "<label for=\"name\">%s</label><input type=\"text\" id=\"name\" name=\"name\" "
+	        "required maxlength=\"200\" autocomplete=\"name\">"
+	        "<label for=\"email\">%s</label><input type=\"email\" id=\"email\" "
+	        "name=\"email\" required maxlength=\"200\" autocomplete=\"email\">"
+	        "<label for=\"org\">%s</label><input type=\"text\" id=\"org\" name=\"org\" "
+	        "maxlength=\"200\" autocomplete=\"organization\">"
+	        "<p><button type=\"submit\">%s</button></p></form>",
+	        tr(L(req), M_NAME), tr(L(req), M_EMAIL), tr(L(req), M_ORG), tr(L(req), M_START));
 	relais_profile_list_free(p, n);
 }
 
@@ -149,19 +151,20 @@ static void page_library(struct request *req)
 		return;
 	}
 	set_title(req, tr(L(req), M_LIBRARY_TITLE));
-	html_printf(&req->body, "<h1>%s</h1><p class=\"meta\">", tr(L(req), M_LIBRARY_TITLE));
+	relais_strbuf_printf(&req->body, "<h1>%s</h1><p class=\"meta\">",
+	                     tr(L(req), M_LIBRARY_TITLE));
 	tr_format(buf, sizeof(buf), L(req), M_CURRENT_LEARNER, me.name);
-	html_text(&req->body, buf);
-	html_raw(&req->body, "</p>");
+	relais_strbuf_add_html(&req->body, buf);
+	relais_strbuf_add(&req->body, "</p>");
 	relais_profile_clear(&me);
 	if (relais_library_list(&c, &n, req->reader->home, ctx) != 0) {
 		page_error(req, 500, relais_errmsg(ctx));
 		return;
 	}
 	if (n == 0) {
-		html_printf(&req->body, "<p>%s</p>", tr(L(req), M_LIBRARY_EMPTY));
+		relais_strbuf_printf(&req->body, "<p>%s</p>", tr(L(req), M_LIBRARY_EMPTY));
 	}
-	html_raw(&req->body, "<ul class=\"cards\">");
+	relais_strbuf_add(&req->body, "<ul class=\"cards\">");
 	for (i = 0; i < n; i++) {
 		struct relais_course_progress cp;
 		relais_bundle *b = reader_course(req->reader, c[i].id);
@@ -170,37 +173,40 @@ static void page_library(struct request *req)
 		                                     req->session->profile_id, c[i].id) != 0) {
 			continue; /* a course that no longer opens is not offered */
 		}
-		html_printf(&req->body, "<li class=\"card\" lang=\"%s\"><h2><a href=\"/c/",
-		            c[i].language);
-		html_url(&req->body, c[i].id);
-		html_raw(&req->body, "/\">");
-		html_text(&req->body, c[i].title);
-		html_raw(&req->body, "</a></h2><p>");
-		html_text(&req->body, c[i].summary);
-		html_raw(&req->body, "</p>");
+		relais_strbuf_printf(&req->body, "<li class=\"card\" lang=\"%s\"><h2><a href=\"/c/",
+		                     c[i].language);
+		relais_strbuf_add_url(&req->body, c[i].id);
+		relais_strbuf_add(&req->body, "/\">");
+		relais_strbuf_add_html(&req->body, c[i].title);
+		relais_strbuf_add(&req->body, "</a></h2><p>");
+		relais_strbuf_add_html(&req->body, c[i].summary);
+		relais_strbuf_add(&req->body, "</p>");
 		tr_format(label, sizeof(label), L(req), M_UNITS_DONE, cp.done, cp.total);
-		html_printf(&req->body,
-		            "<p class=\"meta\" lang=\"%s\"><progress max=\"%u\" value=\"%u\" "
-		            "aria-label=\"%s\"></progress> %s",
-		            tr(L(req), M_LANG_CODE), cp.total, cp.done,
-		            tr(L(req), M_PROGRESS_LABEL), label);
+		relais_strbuf_printf(
+		        &req->body,
+		        "<p class=\"meta\" lang=\"%s\"><progress max=\"%u\" value=\"%u\" "
+		        "aria-label=\"%s\"></progress> %s",
+		        tr(L(req), M_LANG_CODE), cp.total, cp.done, tr(L(req), M_PROGRESS_LABEL),
+		        label);
 		if (cp.completed) {
-			html_printf(&req->body, " · <strong>%s</strong>", tr(L(req), M_COMPLETED));
+			relais_strbuf_printf(&req->body, " · <strong>%s</strong>",
+			                     tr(L(req), M_COMPLETED));
 		}
 		if (c[i].estimated_minutes) {
-			html_raw(&req->body, " · ");
+			relais_strbuf_add(&req->body, " · ");
 			tr_format(buf, sizeof(buf), L(req), M_MINUTES, c[i].estimated_minutes);
-			html_text(&req->body, buf);
+			relais_strbuf_add_html(&req->body, buf);
 		}
-		html_raw(&req->body, "</p><p><a class=\"button\" href=\"");
+		relais_strbuf_add(&req->body, "</p><p><a class=\"button\" href=\"");
 		unit_href(&req->body, c[i].id, next_unit(relais_bundle_manifest(b), &cp));
-		html_printf(&req->body, "\" lang=\"%s\">%s<span class=\"skip\"> ",
-		            tr(L(req), M_LANG_CODE), tr(L(req), cp.done ? M_CONTINUE : M_BEGIN));
-		html_text(&req->body, c[i].title);
-		html_raw(&req->body, "</span></a></p></li>");
+		relais_strbuf_printf(&req->body, "\" lang=\"%s\">%s<span class=\"skip\"> ",
+		                     tr(L(req), M_LANG_CODE),
+		                     tr(L(req), cp.done ? M_CONTINUE : M_BEGIN));
+		relais_strbuf_add_html(&req->body, c[i].title);
+		relais_strbuf_add(&req->body, "</span></a></p></li>");
 		relais_course_progress_clear(&cp);
 	}
-	html_raw(&req->body, "</ul>");
+	relais_strbuf_add(&req->body, "</ul>");
 	relais_course_info_free(c, n);
 }
 
@@ -216,60 +222,63 @@ static void page_outline(struct request *req, const char *course_id, relais_bund
 		return;
 	}
 	set_title(req, m->title);
-	html_printf(&req->body, "<article lang=\"%s\"><h1>", m->language);
-	html_text(&req->body, m->title);
-	html_raw(&req->body, "</h1><p>");
-	html_text(&req->body, m->summary);
-	html_raw(&req->body, "</p></article>");
+	relais_strbuf_printf(&req->body, "<article lang=\"%s\"><h1>", m->language);
+	relais_strbuf_add_html(&req->body, m->title);
+	relais_strbuf_add(&req->body, "</h1><p>");
+	relais_strbuf_add_html(&req->body, m->summary);
+	relais_strbuf_add(&req->body, "</p></article>");
 	if (cp.completed) {
-		html_printf(&req->body, "<p class=\"banner\"><a href=\"/c/");
-		html_url(&req->body, course_id);
-		html_printf(&req->body, "/complete\">%s</a></p>", tr(L(req), M_COURSE_DONE));
+		relais_strbuf_printf(&req->body, "<p class=\"banner\"><a href=\"/c/");
+		relais_strbuf_add_url(&req->body, course_id);
+		relais_strbuf_printf(&req->body, "/complete\">%s</a></p>",
+		                     tr(L(req), M_COURSE_DONE));
 	}
-	html_printf(&req->body, "<h2>%s</h2><ol class=\"outline\">", tr(L(req), M_OUTLINE));
+	relais_strbuf_printf(&req->body, "<h2>%s</h2><ol class=\"outline\">",
+	                     tr(L(req), M_OUTLINE));
 	for (i = 0; i < m->n_units && i < cp.n_units; i++) {
 		static const enum msg states[] = {M_STATE_NEW, M_STATE_SEEN, M_STATE_DONE};
 		const struct relais_unit *u = &m->units[i];
-		html_raw(&req->body, "<li><a href=\"");
+		relais_strbuf_add(&req->body, "<li><a href=\"");
 		unit_href(&req->body, course_id, u);
-		html_printf(&req->body, "\" lang=\"%s\">", m->language);
-		html_text(&req->body, u->title);
-		html_printf(&req->body, "</a> <span class=\"state%s\">(%s · %s",
-		            cp.units[i].state == RELAIS_UNIT_DONE ? " done" : "",
-		            tr(L(req), u->kind == RELAIS_UNIT_QUIZ ? M_QUIZ : M_LESSON),
-		            tr(L(req), states[cp.units[i].state]));
+		relais_strbuf_printf(&req->body, "\" lang=\"%s\">", m->language);
+		relais_strbuf_add_html(&req->body, u->title);
+		relais_strbuf_printf(&req->body, "</a> <span class=\"state%s\">(%s · %s",
+		                     cp.units[i].state == RELAIS_UNIT_DONE ? " done" : "",
+		                     tr(L(req), u->kind == RELAIS_UNIT_QUIZ ? M_QUIZ : M_LESSON),
+		                     tr(L(req), states[cp.units[i].state]));
 		if (u->kind == RELAIS_UNIT_QUIZ && cp.units[i].best_percent >= 0) {
-			html_raw(&req->body, ", ");
+			relais_strbuf_add(&req->body, ", ");
 			char best[64];
 			tr_format(best, sizeof(best), L(req), M_BEST, cp.units[i].best_percent);
-			html_text(&req->body, best);
+			relais_strbuf_add_html(&req->body, best);
 		}
-		html_raw(&req->body, ")</span></li>");
+		relais_strbuf_add(&req->body, ")</span></li>");
 	}
-	html_raw(&req->body, "</ol>");
+	relais_strbuf_add(&req->body, "</ol>");
 	relais_course_progress_clear(&cp);
 }
 
 /* Previous and next links around a unit. */
 static void pager(struct request *req, const char *course_id, const relais_manifest *m, size_t i)
 {
-	html_raw(&req->body, "<nav class=\"pager\" aria-label=\"pager\">");
+	relais_strbuf_add(&req->body, "<nav class=\"pager\" aria-label=\"pager\">");
 	if (i > 0) {
-		html_raw(&req->body, "<a href=\"");
+		relais_strbuf_add(&req->body, "<a href=\"");
 		unit_href(&req->body, course_id, &m->units[i - 1]);
-		html_printf(&req->body, "\" rel=\"prev\">← %s</a>", tr(L(req), M_PREVIOUS));
+		relais_strbuf_printf(&req->body, "\" rel=\"prev\">← %s</a>",
+		                     tr(L(req), M_PREVIOUS));
 	} else {
-		html_raw(&req->body, "<span></span>");
+		relais_strbuf_add(&req->body, "<span></span>");
 	}
-	html_raw(&req->body, "<a href=\"/c/");
-	html_url(&req->body, course_id);
-	html_printf(&req->body, "/\">%s</a>", tr(L(req), M_OUTLINE));
+	relais_strbuf_add(&req->body, "<a href=\"/c/");
+	relais_strbuf_add_url(&req->body, course_id);
+	relais_strbuf_printf(&req->body, "/\">%s</a>", tr(L(req), M_OUTLINE));
 	if (i + 1 < m->n_units) {
-		html_raw(&req->body, "<a href=\"");
+		relais_strbuf_add(&req->body, "<a href=\"");
 		unit_href(&req->body, course_id, &m->units[i + 1]);
-		html_printf(&req->body, "\" rel=\"next\">%s →</a>", tr(L(req), M_NEXT));
+		relais_strbuf_printf(&req->body, "\" rel=\"next\">%s →</a>", tr(L(req), M_NEXT));
 	}
-	html_raw(&req->body, "</nav>");
+	relais_strbuf_add(&req->body, "</nav>");
 }
 
 static void page_lesson(struct request *req, const char *course_id, relais_bundle *b, size_t i)
@@ -284,20 +293,21 @@ static void page_lesson(struct request *req, const char *course_id, relais_bundl
 		return;
 	}
 	set_title(req, u->title);
-	html_printf(&req->body, "<p class=\"meta\" lang=\"%s\"><a href=\"/c/", m->language);
-	html_url(&req->body, course_id);
-	html_raw(&req->body, "/\">");
-	html_text(&req->body, m->title);
-	html_printf(&req->body, "</a></p><article lang=\"%s\">", m->language);
-	html_rawn(&req->body, (const char *)html, len);
-	html_raw(&req->body, "</article><form method=\"post\" action=\"/c/");
-	html_url(&req->body, course_id);
-	html_raw(&req->body, "/read/");
-	html_url(&req->body, u->id);
-	html_raw(&req->body, "\">");
+	relais_strbuf_printf(&req->body, "<p class=\"meta\" lang=\"%s\"><a href=\"/c/",
+	                     m->language);
+	relais_strbuf_add_url(&req->body, course_id);
+	relais_strbuf_add(&req->body, "/\">");
+	relais_strbuf_add_html(&req->body, m->title);
+	relais_strbuf_printf(&req->body, "</a></p><article lang=\"%s\">", m->language);
+	relais_strbuf_addn(&req->body, (const char *)html, len);
+	relais_strbuf_add(&req->body, "</article><form method=\"post\" action=\"/c/");
+	relais_strbuf_add_url(&req->body, course_id);
+	relais_strbuf_add(&req->body, "/read/");
+	relais_strbuf_add_url(&req->body, u->id);
+	relais_strbuf_add(&req->body, "\">");
 	token_field(req);
-	html_printf(&req->body, "<p><button type=\"submit\">%s</button></p></form>",
-	            tr(L(req), M_MARK_READ));
+	relais_strbuf_printf(&req->body, "<p><button type=\"submit\">%s</button></p></form>",
+	                     tr(L(req), M_MARK_READ));
 	pager(req, course_id, m, i);
 }
 
@@ -328,18 +338,19 @@ static void quiz_heading(struct request *req, const char *course_id, const relai
                          const struct relais_unit *u)
 {
 	set_title(req, u->title);
-	html_printf(&req->body, "<p class=\"meta\" lang=\"%s\"><a href=\"/c/", m->language);
-	html_url(&req->body, course_id);
-	html_raw(&req->body, "/\">");
-	html_text(&req->body, m->title);
-	html_printf(&req->body, "</a></p><h1 lang=\"%s\">", m->language);
-	html_text(&req->body, u->title);
-	html_raw(&req->body, "</h1><p>");
+	relais_strbuf_printf(&req->body, "<p class=\"meta\" lang=\"%s\"><a href=\"/c/",
+	                     m->language);
+	relais_strbuf_add_url(&req->body, course_id);
+	relais_strbuf_add(&req->body, "/\">");
+	relais_strbuf_add_html(&req->body, m->title);
+	relais_strbuf_printf(&req->body, "</a></p><h1 lang=\"%s\">", m->language);
+	relais_strbuf_add_html(&req->body, u->title);
+	relais_strbuf_add(&req->body, "</h1><p>");
 	char mark[64];
 
 	tr_format(mark, sizeof(mark), L(req), M_PASS_MARK, u->pass_percent);
-	html_text(&req->body, mark);
-	html_raw(&req->body, "</p>");
+	relais_strbuf_add_html(&req->body, mark);
+	relais_strbuf_add(&req->body, "</p>");
 }
 
 static void page_quiz(struct request *req, const char *course_id, relais_bundle *b, size_t i)
@@ -357,17 +368,18 @@ static void page_quiz(struct request *req, const char *course_id, relais_bundle 
 		goto out;
 	}
 	quiz_heading(req, course_id, m, u);
-	html_raw(&req->body, "<form class=\"quiz\" method=\"post\" action=\"/c/");
-	html_url(&req->body, course_id);
-	html_raw(&req->body, "/quiz/");
-	html_url(&req->body, u->id);
-	html_printf(&req->body, "\" lang=\"%s\">", m->language);
+	relais_strbuf_add(&req->body, "<form class=\"quiz\" method=\"post\" action=\"/c/");
+	relais_strbuf_add_url(&req->body, course_id);
+	relais_strbuf_add(&req->body, "/quiz/");
+	relais_strbuf_add_url(&req->body, u->id);
+	relais_strbuf_printf(&req->body, "\" lang=\"%s\">", m->language);
 	token_field(req);
-	html_printf(&req->body, "<input type=\"hidden\" name=\"started\" value=\"%lld\">",
-	            now_ms());
-	html_raw(&req->body, form);
-	html_printf(&req->body, "<p><button type=\"submit\" lang=\"%s\">%s</button></p></form>",
-	            tr(L(req), M_LANG_CODE), tr(L(req), M_SUBMIT));
+	relais_strbuf_printf(&req->body, "<input type=\"hidden\" name=\"started\" value=\"%lld\">",
+	                     now_ms());
+	relais_strbuf_add(&req->body, form);
+	relais_strbuf_printf(&req->body,
+	                     "<p><button type=\"submit\" lang=\"%s\">%s</button></p></form>",
+	                     tr(L(req), M_LANG_CODE), tr(L(req), M_SUBMIT));
 	pager(req, course_id, m, i);
 out:
 	free(form);
@@ -405,22 +417,24 @@ static void post_quiz(struct request *req, const char *course_id, relais_bundle 
 		goto out;
 	}
 	quiz_heading(req, course_id, m, u);
-	html_printf(&req->body, "<p class=\"banner%s\" role=\"status\"><strong>%s</strong> · ",
-	            passed ? "" : " failed", tr(L(req), passed ? M_PASSED : M_FAILED));
+	relais_strbuf_printf(&req->body,
+	                     "<p class=\"banner%s\" role=\"status\"><strong>%s</strong> · ",
+	                     passed ? "" : " failed", tr(L(req), passed ? M_PASSED : M_FAILED));
 	tr_format(score, sizeof(score), L(req), M_SCORE, result.percent);
-	html_text(&req->body, score);
-	html_printf(&req->body, " · <span class=\"recorded\">%s</span></p>",
-	            tr(L(req), M_RECORDED));
+	relais_strbuf_add_html(&req->body, score);
+	relais_strbuf_printf(&req->body, " · <span class=\"recorded\">%s</span></p>",
+	                     tr(L(req), M_RECORDED));
 	if (completed) {
-		html_printf(&req->body, "<p class=\"banner\"><a href=\"/c/");
-		html_url(&req->body, course_id);
-		html_printf(&req->body, "/complete\">%s</a></p>", tr(L(req), M_COURSE_DONE));
+		relais_strbuf_printf(&req->body, "<p class=\"banner\"><a href=\"/c/");
+		relais_strbuf_add_url(&req->body, course_id);
+		relais_strbuf_printf(&req->body, "/complete\">%s</a></p>",
+		                     tr(L(req), M_COURSE_DONE));
 	}
-	html_printf(&req->body, "<div lang=\"%s\">", m->language);
-	html_raw(&req->body, html);
-	html_raw(&req->body, "</div><p><a class=\"button secondary\" href=\"");
+	relais_strbuf_printf(&req->body, "<div lang=\"%s\">", m->language);
+	relais_strbuf_add(&req->body, html);
+	relais_strbuf_add(&req->body, "</div><p><a class=\"button secondary\" href=\"");
 	unit_href(&req->body, course_id, u);
-	html_printf(&req->body, "\">%s</a></p>", tr(L(req), M_RETRY));
+	relais_strbuf_printf(&req->body, "\">%s</a></p>", tr(L(req), M_RETRY));
 	pager(req, course_id, m, i);
 out:
 	free(html);
@@ -431,7 +445,7 @@ out:
 static void post_read(struct request *req, const char *course_id, relais_bundle *b, size_t i)
 {
 	const relais_manifest *m = relais_bundle_manifest(b);
-	struct html next = {0};
+	struct relais_strbuf next = {0};
 
 	if (relais_progress_lesson_viewed(req->reader->home, req->reader->ctx,
 	                                  req->session->profile_id, course_id,
@@ -442,23 +456,23 @@ static void post_read(struct request *req, const char *course_id, relais_bundle 
 	if (i + 1 < m->n_units) {
 		unit_href(&next, course_id, &m->units[i + 1]);
 	} else {
-		html_raw(&next, "/c/");
-		html_url(&next, course_id);
-		html_raw(&next, "/");
+		relais_strbuf_add(&next, "/c/");
+		relais_strbuf_add_url(&next, course_id);
+		relais_strbuf_add(&next, "/");
 	}
-	if (next.failed || next.len >= sizeof(req->location)) {
+	if (next.rc || next.len >= sizeof(req->location)) {
 		page_error(req, 500, "out of memory");
 	} else {
-		redirect(req, next.data);
+		redirect(req, next.p);
 	}
-	html_free(&next);
+	relais_strbuf_free(&next);
 }
 
 static void page_complete(struct request *req, const char *course_id, relais_bundle *b)
 {
 	const relais_manifest *m = relais_bundle_manifest(b);
 	struct relais_course_progress cp;
-	struct html outline = {0};
+	struct relais_strbuf outline = {0};
 	int completed;
 
 	if (relais_progress_get(&cp, req->reader->home, req->reader->ctx, req->session->profile_id,
@@ -470,24 +484,24 @@ static void page_complete(struct request *req, const char *course_id, relais_bun
 	relais_course_progress_clear(&cp);
 	if (!completed) {
 		/* Only a learner who completed the course is told so. */
-		html_raw(&outline, "/c/");
-		html_url(&outline, course_id);
-		html_raw(&outline, "/");
-		if (!outline.failed && outline.len < sizeof(req->location)) {
-			redirect(req, outline.data);
+		relais_strbuf_add(&outline, "/c/");
+		relais_strbuf_add_url(&outline, course_id);
+		relais_strbuf_add(&outline, "/");
+		if (!outline.rc && outline.len < sizeof(req->location)) {
+			redirect(req, outline.p);
 		} else {
 			page_error(req, 500, "out of memory");
 		}
-		html_free(&outline);
+		relais_strbuf_free(&outline);
 		return;
 	}
 
 	set_title(req, tr(L(req), M_COURSE_DONE));
-	html_printf(&req->body, "<h1>%s</h1><p lang=\"%s\"><strong>", tr(L(req), M_COURSE_DONE),
-	            m->language);
-	html_text(&req->body, m->title);
-	html_printf(&req->body, "</strong></p><p>%s</p><p><a href=\"/\">%s</a></p>",
-	            tr(L(req), M_COURSE_DONE_TEXT), tr(L(req), M_NAV_LIBRARY));
+	relais_strbuf_printf(&req->body, "<h1>%s</h1><p lang=\"%s\"><strong>",
+	                     tr(L(req), M_COURSE_DONE), m->language);
+	relais_strbuf_add_html(&req->body, m->title);
+	relais_strbuf_printf(&req->body, "</strong></p><p>%s</p><p><a href=\"/\">%s</a></p>",
+	                     tr(L(req), M_COURSE_DONE_TEXT), tr(L(req), M_NAV_LIBRARY));
 	(void)course_id;
 }
 
@@ -598,14 +612,15 @@ static void page_search(struct request *req)
 	const char *q = req->query_q ? req->query_q : "";
 
 	set_title(req, tr(L(req), M_SEARCH_TITLE));
-	html_printf(&req->body,
-	            "<h1>%s</h1><form method=\"get\" action=\"/search\" role=\"search\">"
-	            "<label for=\"q\">%s</label><input type=\"search\" id=\"q\" name=\"q\" "
-	            "maxlength=\"256\" value=\"",
-	            tr(L(req), M_SEARCH_TITLE), tr(L(req), M_SEARCH_LABEL));
-	html_text(&req->body, q);
-	html_printf(&req->body, "\"> <button type=\"submit\">%s</button></form>",
-	            tr(L(req), M_SEARCH_BUTTON));
+	relais_strbuf_printf(
+	        &req->body,
+	        "<h1>%s</h1><form method=\"get\" action=\"/search\" role=\"search\">"
+	        "<label for=\"q\">%s</label><input type=\"search\" id=\"q\" name=\"q\" "
+	        "maxlength=\"256\" value=\"",
+	        tr(L(req), M_SEARCH_TITLE), tr(L(req), M_SEARCH_LABEL));
+	relais_strbuf_add_html(&req->body, q);
+	relais_strbuf_printf(&req->body, "\"> <button type=\"submit\">%s</button></form>",
+	                     tr(L(req), M_SEARCH_BUTTON));
 	if (q[0] == '\0') {
 		return;
 	}
@@ -614,17 +629,17 @@ static void page_search(struct request *req)
 		page_error(req, 400, relais_errmsg(req->reader->ctx));
 		return;
 	}
-	html_raw(&req->body, "<p role=\"status\">");
+	relais_strbuf_add(&req->body, "<p role=\"status\">");
 	if (n == 0) {
-		html_raw(&req->body, tr(L(req), M_SEARCH_NONE));
+		relais_strbuf_add(&req->body, tr(L(req), M_SEARCH_NONE));
 	} else if (n == 1) {
-		html_raw(&req->body, tr(L(req), M_SEARCH_ONE));
+		relais_strbuf_add(&req->body, tr(L(req), M_SEARCH_ONE));
 	} else {
 		char count[64];
 		tr_format(count, sizeof(count), L(req), M_SEARCH_COUNT, n);
-		html_text(&req->body, count);
+		relais_strbuf_add_html(&req->body, count);
 	}
-	html_raw(&req->body, "</p><ul class=\"cards\">");
+	relais_strbuf_add(&req->body, "</p><ul class=\"cards\">");
 	for (i = 0; i < n; i++) {
 		relais_bundle *b = reader_course(req->reader, hits[i].course_id);
 		const struct relais_unit *u =
@@ -632,18 +647,18 @@ static void page_search(struct request *req)
 		if (u == NULL) {
 			continue;
 		}
-		html_printf(&req->body, "<li class=\"card\" lang=\"%s\"><h2><a href=\"",
-		            relais_bundle_manifest(b)->language);
+		relais_strbuf_printf(&req->body, "<li class=\"card\" lang=\"%s\"><h2><a href=\"",
+		                     relais_bundle_manifest(b)->language);
 		unit_href(&req->body, hits[i].course_id, u);
-		html_raw(&req->body, "\">");
-		html_text(&req->body, hits[i].unit_title);
-		html_raw(&req->body, "</a></h2><p class=\"meta\">");
-		html_text(&req->body, hits[i].course_title);
-		html_raw(&req->body, "</p><p>");
-		html_raw(&req->body, hits[i].snippet_html);
-		html_raw(&req->body, "</p></li>");
+		relais_strbuf_add(&req->body, "\">");
+		relais_strbuf_add_html(&req->body, hits[i].unit_title);
+		relais_strbuf_add(&req->body, "</a></h2><p class=\"meta\">");
+		relais_strbuf_add_html(&req->body, hits[i].course_title);
+		relais_strbuf_add(&req->body, "</p><p>");
+		relais_strbuf_add(&req->body, hits[i].snippet_html);
+		relais_strbuf_add(&req->body, "</p></li>");
 	}
-	html_raw(&req->body, "</ul>");
+	relais_strbuf_add(&req->body, "</ul>");
 	relais_search_free(hits, n);
 }
 
@@ -697,78 +712,81 @@ static void page_outbox(struct request *req)
 		page_error(req, 500, relais_errmsg(ctx));
 		goto out;
 	}
-	html_printf(&req->body, "<h1>%s</h1><p>%s</p><p role=\"status\">",
-	            tr(L(req), M_OUTBOX_TITLE), tr(L(req), M_OUTBOX_INTRO));
+	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>%s</p><p role=\"status\">",
+	                     tr(L(req), M_OUTBOX_TITLE), tr(L(req), M_OUTBOX_INTRO));
 	if (count == 0) {
-		html_raw(&req->body, tr(L(req), M_OUTBOX_EMPTY));
+		relais_strbuf_add(&req->body, tr(L(req), M_OUTBOX_EMPTY));
 	} else {
 		tr_format(line, sizeof(line), L(req), M_OUTBOX_COUNT, (long long)count);
-		html_text(&req->body, line);
+		relais_strbuf_add_html(&req->body, line);
 	}
-	html_raw(&req->body, " ");
+	relais_strbuf_add(&req->body, " ");
 	if (last_ok != NULL) {
 		last_ok[strlen(last_ok) > 19 ? 19 : strlen(last_ok)] = '\0';
 		tr_format(line, sizeof(line), L(req), M_LAST_SENT, last_ok);
-		html_text(&req->body, line);
+		relais_strbuf_add_html(&req->body, line);
 	} else {
-		html_raw(&req->body, tr(L(req), M_NEVER_SENT));
+		relais_strbuf_add(&req->body, tr(L(req), M_NEVER_SENT));
 	}
 	if (last_try != NULL && (last_ok == NULL || strncmp(last_try, last_ok, 19) != 0)) {
 		last_try[strlen(last_try) > 19 ? 19 : strlen(last_try)] = '\0';
-		html_raw(&req->body, " ");
+		relais_strbuf_add(&req->body, " ");
 		tr_format(line, sizeof(line), L(req), M_LAST_TRY, last_try);
-		html_text(&req->body, line);
+		relais_strbuf_add_html(&req->body, line);
 	}
-	html_raw(&req->body, "</p>");
+	relais_strbuf_add(&req->body, "</p>");
 	if (hub == NULL) {
-		html_printf(&req->body, "<p>%s</p>", tr(L(req), M_NO_HUB));
+		relais_strbuf_printf(&req->body, "<p>%s</p>", tr(L(req), M_NO_HUB));
 	} else if (reader_sync_running(req->reader)) {
-		html_printf(&req->body, "<p role=\"status\">%s</p>", tr(L(req), M_SENDING));
+		relais_strbuf_printf(&req->body, "<p role=\"status\">%s</p>",
+		                     tr(L(req), M_SENDING));
 	} else if (count > 0) {
-		html_raw(&req->body, "<form method=\"post\" action=\"/outbox/send\">");
+		relais_strbuf_add(&req->body, "<form method=\"post\" action=\"/outbox/send\">");
 		token_field(req);
-		html_printf(&req->body, "<p><button type=\"submit\">%s</button></p></form>",
-		            tr(L(req), M_SEND_NOW));
+		relais_strbuf_printf(&req->body,
+		                     "<p><button type=\"submit\">%s</button></p></form>",
+		                     tr(L(req), M_SEND_NOW));
 	}
 	if (n > 0) {
-		html_printf(
+		relais_strbuf_printf(
 		        &req->body,
 		        "<table><thead><tr><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
 		        "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
 		        tr(L(req), M_WHEN), tr(L(req), M_LEARNER), tr(L(req), M_EVENT),
 		        tr(L(req), M_ACTIVITY));
 		for (i = 0; i < n; i++) {
-			html_raw(&req->body, "<tr><td>");
-			html_rawn(&req->body, items[i].created,
-			          strlen(items[i].created) > 19 ? 19 : strlen(items[i].created));
-			html_raw(&req->body, "</td><td>");
-			html_text(&req->body, items[i].learner);
-			html_raw(&req->body, "</td><td>");
-			html_text(&req->body, verb_words(L(req), items[i].verb));
-			html_raw(&req->body, "</td><td>");
-			html_text(&req->body, items[i].object);
-			html_raw(&req->body, "</td></tr>");
+			relais_strbuf_add(&req->body, "<tr><td>");
+			relais_strbuf_addn(
+			        &req->body, items[i].created,
+			        strlen(items[i].created) > 19 ? 19 : strlen(items[i].created));
+			relais_strbuf_add(&req->body, "</td><td>");
+			relais_strbuf_add_html(&req->body, items[i].learner);
+			relais_strbuf_add(&req->body, "</td><td>");
+			relais_strbuf_add_html(&req->body, verb_words(L(req), items[i].verb));
+			relais_strbuf_add(&req->body, "</td><td>");
+			relais_strbuf_add_html(&req->body, items[i].object);
+			relais_strbuf_add(&req->body, "</td></tr>");
 		}
-		html_raw(&req->body, "</tbody></table>");
+		relais_strbuf_add(&req->body, "</tbody></table>");
 	}
 	if (n_aside > 0) {
-		html_printf(
+		relais_strbuf_printf(
 		        &req->body,
 		        "<h2>%s</h2><p>%s</p><table><thead><tr><th scope=\"col\">%s</th>"
 		        "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
 		        tr(L(req), M_SET_ASIDE_TITLE), tr(L(req), M_SET_ASIDE_INTRO),
 		        tr(L(req), M_WHEN), tr(L(req), M_ACTIVITY), tr(L(req), M_REASON));
 		for (i = 0; i < n_aside; i++) {
-			html_raw(&req->body, "<tr><td>");
-			html_rawn(&req->body, aside[i].when,
-			          strlen(aside[i].when) > 19 ? 19 : strlen(aside[i].when));
-			html_raw(&req->body, "</td><td>");
-			html_text(&req->body, aside[i].object);
-			html_raw(&req->body, "</td><td>");
-			html_text(&req->body, aside[i].reason);
-			html_raw(&req->body, "</td></tr>");
+			relais_strbuf_add(&req->body, "<tr><td>");
+			relais_strbuf_addn(&req->body, aside[i].when,
+			                   strlen(aside[i].when) > 19 ? 19 : strlen(aside[i].when));
+			relais_strbuf_add(&req->body, "</td><td>");
+			relais_strbuf_add_html(&req->body, aside[i].object);
+			relais_strbuf_add(&req->body, "</td><td>");
+			relais_strbuf_add_html(&req->body, aside[i].reason);
+			relais_strbuf_add(&req->body, "</td></tr>");
 		}
-		html_raw(&req->body, "</tbody></table>");
+		relais_strbuf_add(&req->body, "</tbody></table>");
 	}
 out:
 	free(hub);

@@ -241,23 +241,24 @@ static const char *layout_html(void)
 }
 
 /* The header: navigation, who is studying, the other language. */
-static void page_header(struct html *h, const struct request *req)
+static void page_header(struct relais_strbuf *h, const struct request *req)
 {
 	enum lang l = req->session->lang;
 
-	html_printf(h, "<nav aria-label=\"relais\"><ul><li><a href=\"/\">%s</a></li>",
-	            tr(l, M_NAV_LIBRARY));
-	html_printf(h, "<li><a href=\"/search\">%s</a></li>", tr(l, M_NAV_SEARCH));
-	html_printf(h, "<li><a href=\"/outbox\">%s</a></li>", tr(l, M_NAV_OUTBOX));
-	html_printf(h, "<li><a href=\"/who\">%s</a></li>", tr(l, M_NAV_WHO));
-	html_printf(h, "<li><a href=\"?lang=%s\" lang=\"%s\">%s</a></li></ul></nav>",
-	            tr(l, M_OTHER_LANG_CODE), tr(l, M_OTHER_LANG_CODE), tr(l, M_OTHER_LANG_NAME));
+	relais_strbuf_printf(h, "<nav aria-label=\"relais\"><ul><li><a href=\"/\">%s</a></li>",
+	                     tr(l, M_NAV_LIBRARY));
+	relais_strbuf_printf(h, "<li><a href=\"/search\">%s</a></li>", tr(l, M_NAV_SEARCH));
+	relais_strbuf_printf(h, "<li><a href=\"/outbox\">%s</a></li>", tr(l, M_NAV_OUTBOX));
+	relais_strbuf_printf(h, "<li><a href=\"/who\">%s</a></li>", tr(l, M_NAV_WHO));
+	relais_strbuf_printf(h, "<li><a href=\"?lang=%s\" lang=\"%s\">%s</a></li></ul></nav>",
+	                     tr(l, M_OTHER_LANG_CODE), tr(l, M_OTHER_LANG_CODE),
+	                     tr(l, M_OTHER_LANG_NAME));
 }
 
 /* Wraps the page body in layout.html. */
 static char *render_page(struct request *req, size_t *len)
 {
-	struct html h = {0}, head = {0};
+	struct relais_strbuf h = {0}, head = {0};
 	const char *t = layout_html(), *p;
 
 	page_header(&head, req);
@@ -266,41 +267,41 @@ static char *render_page(struct request *req, size_t *len)
 		if (end == NULL) {
 			break;
 		}
-		html_rawn(&h, t, (size_t)(p - t));
+		relais_strbuf_addn(&h, t, (size_t)(p - t));
 		if (strncmp(p, "{{lang}}", 8) == 0) {
-			html_raw(&h, tr(req->session->lang, M_LANG_CODE));
+			relais_strbuf_add(&h, tr(req->session->lang, M_LANG_CODE));
 		} else if (strncmp(p, "{{title}}", 9) == 0) {
-			html_text(&h, req->title ? req->title : "relais");
+			relais_strbuf_add_html(&h, req->title ? req->title : "relais");
 		} else if (strncmp(p, "{{skip}}", 8) == 0) {
-			html_text(&h, tr(req->session->lang, M_SKIP));
+			relais_strbuf_add_html(&h, tr(req->session->lang, M_SKIP));
 		} else if (strncmp(p, "{{header}}", 10) == 0) {
-			html_rawn(&h, head.data ? head.data : "", head.len);
+			relais_strbuf_addn(&h, head.p ? head.p : "", head.len);
 		} else if (strncmp(p, "{{body}}", 8) == 0) {
-			html_rawn(&h, req->body.data ? req->body.data : "", req->body.len);
+			relais_strbuf_addn(&h, req->body.p ? req->body.p : "", req->body.len);
 		}
 		t = end + 2;
 	}
-	html_raw(&h, t);
-	html_free(&head);
-	if (h.failed) {
-		html_free(&h);
+	relais_strbuf_add(&h, t);
+	relais_strbuf_free(&head);
+	if (h.rc) {
+		relais_strbuf_free(&h);
 		return NULL;
 	}
 	*len = h.len;
-	return h.data;
+	return h.p;
 }
 
 void page_error(struct request *req, unsigned status, const char *what)
 {
 	req->status = status;
-	html_free(&req->body);
+	relais_strbuf_free(&req->body);
 	free(req->title);
 	req->title = strdup(tr(req->session->lang, M_ERROR));
-	html_printf(&req->body, "<h1>%s</h1><p>", tr(req->session->lang, M_ERROR));
-	html_text(&req->body, what);
-	html_raw(&req->body, "</p><p><a href=\"/\">");
-	html_text(&req->body, tr(req->session->lang, M_NAV_LIBRARY));
-	html_raw(&req->body, "</a></p>");
+	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>", tr(req->session->lang, M_ERROR));
+	relais_strbuf_add_html(&req->body, what);
+	relais_strbuf_add(&req->body, "</p><p><a href=\"/\">");
+	relais_strbuf_add_html(&req->body, tr(req->session->lang, M_NAV_LIBRARY));
+	relais_strbuf_add(&req->body, "</a></p>");
 }
 
 static void close_course(struct relais_reader *r, struct open_course *c)
@@ -495,14 +496,14 @@ static enum MHD_Result answer(struct relais_reader *r, struct MHD_Connection *co
 	} else if (req.raw != NULL) {
 		ret = respond(conn, req.status, req.content_type, req.raw, req.raw_len,
 		              MHD_RESPMEM_MUST_COPY, req.media ? CSP_MEDIA : CSP_PAGE, NULL, NULL);
-	} else if (req.body.failed || (page = render_page(&req, &len)) == NULL) {
+	} else if (req.body.rc || (page = render_page(&req, &len)) == NULL) {
 		ret = refuse(conn, 500, "out of memory\n");
 	} else {
 		ret = respond(conn, req.status, "text/html; charset=utf-8", page, len,
 		              MHD_RESPMEM_MUST_FREE, CSP_PAGE, NULL, NULL);
 	}
 	free(req.title);
-	html_free(&req.body);
+	relais_strbuf_free(&req.body);
 	return ret;
 }
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "html.h"
+#include "strbuf.h"
 #include "i18n.h"
 #include "relais/bundle.h"
 #include "relais/home.h"
@@ -55,7 +55,7 @@ struct request {
 	size_t n_fields;
 	/* What the page answers. */
 	unsigned status;
-	struct html body;
+	struct relais_strbuf body;
 	char *title;              /* page title, escaped on output */
 	const char *content_type; /* for raw answers (media) */
 	const unsigned char *raw; /* raw answer, borrowed: MHD copies it */

@@ -1,0 +1,39 @@
+/* strbuf.h: a growing string with a hard cap, for every module that writes text (private). */
+#ifndef RELAIS_STRBUF_H
+#define RELAIS_STRBUF_H
+
+#include <stddef.h>
+
+#define RELAIS_STRBUF_DEFAULT_MAX (8u * 1024 * 1024)
+
+/*
+ * Zero-initialise one (max 0 means RELAIS_STRBUF_DEFAULT_MAX). The first
+ * failure is kept in rc (RELAIS_ENOMEM, or RELAIS_ELIMIT past max) and every
+ * later append does nothing, so callers check once at the end. p is
+ * NUL-terminated whenever it is not NULL, and belongs to the buffer until
+ * taken.
+ */
+struct relais_strbuf {
+	char *p;
+	size_t len, cap, max;
+	int rc;
+};
+
+void relais_strbuf_addn(struct relais_strbuf *b, const char *s, size_t n);
+void relais_strbuf_add(struct relais_strbuf *b, const char *s);
+
+/* Appends text escaped for HTML content or a quoted attribute (& < > " '). */
+void relais_strbuf_add_htmln(struct relais_strbuf *b, const char *s, size_t n);
+void relais_strbuf_add_html(struct relais_strbuf *b, const char *s);
+
+/* Appends s percent-encoded for a URL path or query value ('/' kept). */
+void relais_strbuf_add_url(struct relais_strbuf *b, const char *s);
+
+/* Appends formatted text (at most 1 KiB at a time); arguments are not escaped. */
+void relais_strbuf_printf(struct relais_strbuf *b, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+/* Frees the text and resets the buffer (keeping max). */
+void relais_strbuf_free(struct relais_strbuf *b);
+
+#endif
