@@ -24,6 +24,13 @@ int hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out);
 /* Records the database's error for what and returns status. */
 int hub_db_fail(relais_ctx *ctx, sqlite3 *db, int status, const char *what);
 
+/*
+ * Inflates a gzip image of len bytes into *out (malloc'd, NUL-terminated),
+ * refusing past max bytes. Returns 0, -1 when it is not gzip or is damaged or
+ * truncated, -2 when it inflates past max (a gzip bomb, or simply too much).
+ */
+int hub_gunzip(char **out, size_t *out_len, const char *in, size_t len, size_t max);
+
 /* Milliseconds since the epoch of an ISO 8601 date-time; -1 when malformed. */
 long long hub_parse_time(const char *iso);
 

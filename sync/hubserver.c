@@ -105,60 +105,6 @@ static enum MHD_Result count_param(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
-/* Inflates a gzip body, refusing past RELAIS_HUB_INFLATED_MAX. 0, -1 corrupt, -2 too big. */
-static int gunzip_body(char **out, size_t *out_len, const char *in, size_t len)
-{
-	z_stream zs;
-	size_t cap = len * 4 + 4096;
-	char *buf = NULL, *grown;
-	int zrc, rc = 0;
-
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 31) != Z_OK) {
-		return -1;
-	}
-	zs.next_in = (Bytef *)(uintptr_t)in;
-	zs.avail_in = (uInt)len;
-	do {
-		if (zs.total_out + 1 >= cap) {
-			cap *= 2;
-		}
-		if (cap > RELAIS_HUB_INFLATED_MAX + 1) {
-			cap = RELAIS_HUB_INFLATED_MAX + 1;
-		}
-		grown = realloc(buf, cap);
-		if (grown == NULL) {
-			rc = -1;
-			break;
-		}
-		buf = grown;
-		zs.next_out = (Bytef *)buf + zs.total_out;
-		zs.avail_out = (uInt)(cap - zs.total_out - 1);
-		zrc = inflate(&zs, Z_NO_FLUSH);
-		if (zrc != Z_OK && zrc != Z_STREAM_END) {
-			rc = -1;
-			break;
-		}
-		if (zs.total_out >= RELAIS_HUB_INFLATED_MAX) {
-			rc = -2; /* a gzip bomb, or simply too much */
-			break;
-		}
-		if (zrc == Z_OK && zs.avail_in == 0 && zs.avail_out > 0) {
-			rc = -1; /* truncated */
-			break;
-		}
-	} while (zrc != Z_STREAM_END);
-	inflateEnd(&zs);
-	if (rc != 0) {
-		free(buf);
-		return rc;
-	}
-	buf[zs.total_out] = '\0';
-	*out = buf;
-	*out_len = zs.total_out;
-	return 0;
-}
-
 /* HTTP Basic credentials; sets *authority to the Agent JSON naming them. */
 static int authenticate(struct relais_hub_server *s, struct MHD_Connection *conn, char **authority)
 {
@@ -353,7 +299,7 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 			free(authority);
 			return xapi_error(conn, 415, "only gzip content encoding is accepted");
 		}
-		rc = gunzip_body(&inflated, &len, body, len);
+		rc = hub_gunzip(&inflated, &len, body, len, RELAIS_HUB_INFLATED_MAX);
 		if (rc != 0) {
 			free(authority);
 			return rc == -2 ? xapi_error(conn, 413, "the body inflates past the limit")

@@ -1193,24 +1193,20 @@ out:
 	return rc;
 }
 
-/* Inflates a gzip file image with a cap. */
-static int gunzip(char **out, size_t *out_len, relais_ctx *ctx, const unsigned char *in, size_t len,
-                  size_t max)
+int hub_gunzip(char **out, size_t *out_len, const char *in, size_t len, size_t max)
 {
 	z_stream zs;
-	size_t cap = len * 4 + 1024;
-	char *buf = NULL;
+	size_t cap = len * 4 + 4096;
+	char *buf = NULL, *grown;
 	int zrc, rc = 0;
 
-	*out = NULL;
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 31) != Z_OK) {
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		return -1;
 	}
 	zs.next_in = (Bytef *)(uintptr_t)in;
 	zs.avail_in = (uInt)len;
 	do {
-		char *grown;
 		if (zs.total_out + 1 >= cap) {
 			cap *= 2;
 		}
@@ -1219,30 +1215,35 @@ static int gunzip(char **out, size_t *out_len, relais_ctx *ctx, const unsigned c
 		}
 		grown = realloc(buf, cap);
 		if (grown == NULL) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
+			rc = -1;
+			break;
 		}
 		buf = grown;
 		zs.next_out = (Bytef *)buf + zs.total_out;
 		zs.avail_out = (uInt)(cap - zs.total_out - 1);
 		zrc = inflate(&zs, Z_NO_FLUSH);
 		if (zrc != Z_OK && zrc != Z_STREAM_END) {
-			rc = relais_fail(ctx, RELAIS_EFORMAT, "not a gzip file, or a damaged one");
-			goto out;
+			rc = -1;
+			break;
 		}
 		if (zs.total_out >= max) {
-			rc = relais_fail(ctx, RELAIS_ELIMIT, "inflates past %zu bytes", max);
-			goto out;
+			rc = -2; /* a gzip bomb, or simply too much */
+			break;
+		}
+		if (zrc == Z_OK && zs.avail_in == 0 && zs.avail_out > 0) {
+			rc = -1; /* truncated */
+			break;
 		}
 	} while (zrc != Z_STREAM_END);
+	inflateEnd(&zs);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
 	buf[zs.total_out] = '\0';
 	*out = buf;
 	*out_len = zs.total_out;
-	buf = NULL;
-out:
-	inflateEnd(&zs);
-	free(buf);
-	return rc;
+	return 0;
 }
 
 /* Keeps ctx's message and sets its status. */
@@ -1268,9 +1269,12 @@ int relais_hub_import(size_t *stored, size_t *known, relais_hub *hub, relais_ctx
 	if ((rc = relais_file_read(&raw, &raw_len, ctx, path, IMPORT_FILE_MAX)) != 0) {
 		return rc;
 	}
-	if ((rc = gunzip(&json, &json_len, ctx, (unsigned char *)raw, raw_len, IMPORT_JSON_MAX)) !=
-	    0) {
-		rc = relais_prefix(ctx, "%s", path);
+	rc = hub_gunzip(&json, &json_len, raw, raw_len, IMPORT_JSON_MAX);
+	if (rc != 0) {
+		rc = relais_fail(ctx, rc == -2 ? RELAIS_ELIMIT : RELAIS_EFORMAT,
+		                 rc == -2 ? "%s: inflates past the limit"
+		                          : "%s: not a gzip file, or a damaged one",
+		                 path);
 		goto out;
 	}
 	doc = cJSON_ParseWithLength(json, json_len);
