@@ -101,7 +101,8 @@ int relais_db_fail(relais_ctx *ctx, sqlite3 *db, int status, const char *what)
 {
 	int code = sqlite3_errcode(db);
 
-	if (code == SQLITE_FULL) {
+	/* In WAL mode a full disk often shows as an I/O error: ask the OS. */
+	if (code == SQLITE_FULL || sqlite3_system_errno(db) == ENOSPC) {
 		return relais_fail(ctx, RELAIS_EIO, "%s: the disk is full", what);
 	}
 	if (code == SQLITE_NOMEM) {

@@ -1,5 +1,6 @@
 /* hubstore.c: the hub's statement store: xAPI id rules, voiding, queries (SQLite). */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,7 @@ int hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out)
 
 int hub_db_fail(relais_ctx *ctx, sqlite3 *db, int status, const char *what)
 {
-	if (sqlite3_errcode(db) == SQLITE_FULL) {
+	if (sqlite3_errcode(db) == SQLITE_FULL || sqlite3_system_errno(db) == ENOSPC) {
 		return relais_fail(ctx, RELAIS_EIO, "%s: the disk is full", what);
 	}
 	return relais_fail(ctx, status, "%s: %s", what, sqlite3_errmsg(db));
