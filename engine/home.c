@@ -1,6 +1,7 @@
 /* home.c: the home folder, its database (SQLite, WAL) and schema migrations. */
 #include <errno.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,29 @@ char *relais_db_text(sqlite3_stmt *st, int col)
 	const unsigned char *t = sqlite3_column_text(st, col);
 
 	return strdup(t ? (const char *)t : "");
+}
+
+void *relais_push(void *array, size_t *count, size_t size)
+{
+	void **items = array;
+	size_t n = *count, cap;
+	char *grown;
+
+	/* The capacity is implied by the count: 4, then each power of two. */
+	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+		cap = n ? n * 2 : 4;
+		if (cap > SIZE_MAX / size) {
+			return NULL;
+		}
+		grown = realloc(*items, cap * size);
+		if (grown == NULL) {
+			return NULL;
+		}
+		*items = grown;
+	}
+	memset((char *)*items + n * size, 0, size);
+	(*count)++;
+	return (char *)*items + n * size;
 }
 
 void relais_now_iso(char out[32])

@@ -23,6 +23,14 @@ int relais_db_prepare(sqlite3_stmt **out, relais_home *home, relais_ctx *ctx, co
 /* A column as a malloc'd string ("" for NULL); NULL only when out of memory. */
 char *relais_db_text(sqlite3_stmt *st, int col);
 
+/*
+ * Appends one zeroed element of size bytes to the array *array holding
+ * *count elements, growing it by doubling, and returns the new element
+ * (*count is then one more); NULL when out of memory, the array unchanged.
+ * The array is freed by its owner as usual.
+ */
+void *relais_push(void *array, size_t *count, size_t size);
+
 /* The current UTC time as ISO 8601 with milliseconds ("2026-11-29T10:00:00.000Z"). */
 void relais_now_iso(char out[32]);
 

@@ -395,7 +395,7 @@ static int fill_course(struct relais_course_info *c, sqlite3_stmt *st)
 int relais_library_list(struct relais_course_info **out, size_t *n, relais_home *home,
                         relais_ctx *ctx)
 {
-	struct relais_course_info *list = NULL, *grown;
+	struct relais_course_info *list = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t count = 0;
 	int rc, step;
@@ -407,13 +407,8 @@ int relais_library_list(struct relais_course_info **out, size_t *n, relais_home 
 		return rc;
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		grown = realloc(list, (count + 1) * sizeof(*list));
-		if (grown == NULL) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
-		}
-		list = grown;
-		if (fill_course(&list[count++], st) != 0) {
+		struct relais_course_info *c = relais_push(&list, &count, sizeof(*list));
+		if (c == NULL || fill_course(c, st) != 0) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -609,7 +604,7 @@ static char *snippet_html(const char *s)
 int relais_library_search(struct relais_search_hit **out, size_t *n, relais_home *home,
                           relais_ctx *ctx, const char *query, size_t limit)
 {
-	struct relais_search_hit *hits = NULL, *grown;
+	struct relais_search_hit *hits = NULL;
 	sqlite3_stmt *st = NULL;
 	char fts[QUERY_MAX * 4];
 	size_t count = 0;
@@ -634,14 +629,11 @@ int relais_library_search(struct relais_search_hit **out, size_t *n, relais_home
 	sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct relais_search_hit *h;
-		grown = realloc(hits, (count + 1) * sizeof(*hits));
-		if (grown == NULL) {
+		struct relais_search_hit *h = relais_push(&hits, &count, sizeof(*hits));
+		if (h == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		hits = grown;
-		h = &hits[count++];
 		h->course_id = relais_db_text(st, 0);
 		h->course_title = relais_db_text(st, 1);
 		h->unit_id = relais_db_text(st, 2);

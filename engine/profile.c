@@ -100,7 +100,7 @@ static int fill(struct relais_profile *p, sqlite3_stmt *st)
 
 int relais_profile_list(struct relais_profile **out, size_t *n, relais_home *home, relais_ctx *ctx)
 {
-	struct relais_profile *list = NULL, *grown;
+	struct relais_profile *list = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t count = 0;
 	int rc, step;
@@ -113,14 +113,8 @@ int relais_profile_list(struct relais_profile **out, size_t *n, relais_home *hom
 		return rc;
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		grown = realloc(list, (count + 1) * sizeof(*list));
-		if (grown == NULL) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
-		}
-		list = grown;
-		memset(&list[count], 0, sizeof(*list));
-		if (fill(&list[count++], st) != 0) {
+		struct relais_profile *p = relais_push(&list, &count, sizeof(*list));
+		if (p == NULL || fill(p, st) != 0) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}

@@ -344,7 +344,7 @@ int relais_progress_get(struct relais_course_progress *out, relais_home *home, r
                         int64_t profile_id, const char *course_id)
 {
 	sqlite3_stmt *st = NULL;
-	struct relais_unit_progress *grown;
+
 	char *latest = NULL;
 	int rc, step;
 
@@ -368,14 +368,11 @@ int relais_progress_get(struct relais_course_progress *out, relais_home *home, r
 		struct relais_unit_progress *u;
 		int quiz = strcmp((const char *)sqlite3_column_text(st, 1), "quiz") == 0;
 		const char *updated = (const char *)sqlite3_column_text(st, 6);
-		grown = realloc(out->units, (out->n_units + 1) * sizeof(*grown));
-		if (grown == NULL) {
+		u = relais_push(&out->units, &out->n_units, sizeof(*u));
+		if (u == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		out->units = grown;
-		u = &out->units[out->n_units++];
-		memset(u, 0, sizeof(*u));
 		u->unit_id = relais_db_text(st, 0);
 		u->attempts = sqlite3_column_int(st, 3);
 		u->best_percent = sqlite3_column_int(st, 4);
@@ -449,7 +446,7 @@ void relais_outbox_free(struct relais_outbox_item *items, size_t n)
 int relais_outbox_pending(struct relais_outbox_item **out, size_t *n, relais_home *home,
                           relais_ctx *ctx, size_t limit)
 {
-	struct relais_outbox_item *items = NULL, *grown;
+	struct relais_outbox_item *items = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t count = 0;
 	int rc, step;
@@ -466,14 +463,11 @@ int relais_outbox_pending(struct relais_outbox_item **out, size_t *n, relais_hom
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct relais_outbox_item *it;
-		grown = realloc(items, (count + 1) * sizeof(*items));
-		if (grown == NULL) {
+		struct relais_outbox_item *it = relais_push(&items, &count, sizeof(*items));
+		if (it == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		items = grown;
-		it = &items[count++];
 		it->seq = sqlite3_column_int64(st, 0);
 		it->id = relais_db_text(st, 1);
 		it->verb = relais_db_text(st, 2);
@@ -596,7 +590,7 @@ void relais_set_aside_free(struct relais_set_aside *items, size_t n)
 int relais_outbox_set_aside_list(struct relais_set_aside **out, size_t *n, relais_home *home,
                                  relais_ctx *ctx, size_t limit)
 {
-	struct relais_set_aside *items = NULL, *grown;
+	struct relais_set_aside *items = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t count = 0;
 	int rc, step;
@@ -612,14 +606,11 @@ int relais_outbox_set_aside_list(struct relais_set_aside **out, size_t *n, relai
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct relais_set_aside *it;
-		grown = realloc(items, (count + 1) * sizeof(*items));
-		if (grown == NULL) {
+		struct relais_set_aside *it = relais_push(&items, &count, sizeof(*items));
+		if (it == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		items = grown;
-		it = &items[count++];
 		it->id = relais_db_text(st, 0);
 		it->object = relais_db_text(st, 1);
 		it->reason = relais_db_text(st, 2);

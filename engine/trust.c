@@ -92,7 +92,7 @@ void relais_trust_list_free(struct relais_trusted_key *keys, size_t n)
 int relais_trust_list(struct relais_trusted_key **out, size_t *n, relais_home *home,
                       relais_ctx *ctx)
 {
-	struct relais_trusted_key *keys = NULL, *grown;
+	struct relais_trusted_key *keys = NULL;
 	sqlite3_stmt *st = NULL;
 	size_t count = 0;
 	int rc, step;
@@ -105,19 +105,16 @@ int relais_trust_list(struct relais_trusted_key **out, size_t *n, relais_home *h
 		return rc;
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		grown = realloc(keys, (count + 1) * sizeof(*keys));
-		if (grown == NULL) {
+		struct relais_trusted_key *k = relais_push(&keys, &count, sizeof(*keys));
+		if (k == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		keys = grown;
-		memset(&keys[count], 0, sizeof(keys[count]));
-		(void)snprintf(keys[count].id, sizeof(keys[count].id), "%s",
+		(void)snprintf(k->id, sizeof(k->id), "%s",
 		               (const char *)sqlite3_column_text(st, 0));
-		keys[count].name = relais_db_text(st, 1);
-		keys[count].added = relais_db_text(st, 2);
-		count++;
-		if (keys[count - 1].name == NULL || keys[count - 1].added == NULL) {
+		k->name = relais_db_text(st, 1);
+		k->added = relais_db_text(st, 2);
+		if (k->name == NULL || k->added == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
