@@ -43,8 +43,12 @@ struct relais_zip_entry {
 
 typedef struct relais_zip relais_zip;
 
+/* The highest deflate level (libdeflate's): the default for bundles. */
+#define RELAIS_ZIP_MAX_LEVEL 12
+
 /*
- * Deflates data at the given level into *out (malloc'd) and reports the
+ * Deflates data at the given level (1 to RELAIS_ZIP_MAX_LEVEL; any other
+ * value means the highest) with libdeflate into *out (malloc'd) and reports the
  * method to store it with: STORE when deflating does not make it smaller (then
  * *out is NULL and the raw data is stored). Also computes the CRC-32.
  */

@@ -97,7 +97,7 @@ int relais_course_pack(relais_ctx *ctx, const relais_course *c, const relais_sec
 	relais_manifest *m = c->m;
 	char *manifest = NULL, *sig = NULL, trusted[128];
 	size_t manifest_len = 0, sig_len = 0, i;
-	int level = opt && opt->level ? opt->level : 9;
+	int level = opt && opt->level ? opt->level : RELAIS_ZIP_MAX_LEVEL;
 	int threads = opt && opt->threads ? opt->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	int rc = 0;
 

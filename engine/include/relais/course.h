@@ -16,7 +16,7 @@
 struct relais_course_options {
 	size_t max_media_size; /* bytes; 0 means RELAIS_MEDIA_MAX_DEFAULT */
 	int threads;           /* for compression; 0 means one per core */
-	int level;             /* deflate level 1-9; 0 means 9 */
+	int level;             /* deflate level 1-12; 0 means 12, the smallest */
 };
 
 typedef struct relais_course relais_course;
