@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <zlib.h>
 
 #include "craft.h"
 #include "relais/bundle.h"
@@ -254,4 +255,27 @@ size_t craft_central_offset(const unsigned char *zip, size_t len, const char *na
 		}
 	}
 	abort();
+}
+
+size_t craft_zlib_best_size(const void *data, size_t len, int window_bits)
+{
+	unsigned char *out;
+	z_stream zs;
+	uLong bound;
+	size_t n;
+
+	memset(&zs, 0, sizeof(zs));
+	assert(deflateInit2(&zs, 9, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+	bound = deflateBound(&zs, (uLong)len);
+	out = malloc(bound);
+	assert(out != NULL);
+	zs.next_in = (Bytef *)(uintptr_t)data;
+	zs.avail_in = (uInt)len;
+	zs.next_out = out;
+	zs.avail_out = (uInt)bound;
+	assert(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+	n = zs.total_out;
+	deflateEnd(&zs);
+	free(out);
+	return n;
 }

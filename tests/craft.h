@@ -42,6 +42,12 @@ struct craft_entry {
 void craft_bundle(const char *path, const relais_seckey *key, const struct craft_entry *e, size_t n,
                   const char *manifest_override, int sign);
 
+/*
+ * Size of data deflated by zlib at its best level, 9: what other tools make
+ * (zip -9, gzip -9). window_bits as for deflateInit2: -15 raw, 31 gzip.
+ */
+size_t craft_zlib_best_size(const void *data, size_t len, int window_bits);
+
 /* Offset of the central directory record for entry `name` in a ZIP file image. */
 size_t craft_central_offset(const unsigned char *zip, size_t len, const char *name);
 

@@ -71,11 +71,10 @@ static void text_deflates_smaller_than_zlib_best(void **state)
 	                              "</strong>", "screening", "referral", "consent",
 	                              "and",       "of",        "a",        "<td>"};
 	enum { LEN = 64 * 1024 };
-	unsigned char *text = malloc(LEN), *back = malloc(LEN), *out = NULL, *zout;
+	unsigned char *text = malloc(LEN), *back = malloc(LEN), *out = NULL;
 	uint32_t crc, rnd = 12345;
 	size_t len = 0, out_len = 0;
 	uLongf back_len = LEN;
-	uLong zbound;
 	z_stream zs;
 	int method;
 
@@ -99,18 +98,7 @@ static void text_deflates_smaller_than_zlib_best(void **state)
 	assert_int_equal(method, RELAIS_ZIP_DEFLATE);
 	assert_int_equal(crc, (uint32_t)crc32(0L, text, (uInt)len));
 
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
-	zbound = deflateBound(&zs, (uLong)len);
-	zout = malloc(zbound);
-	assert_non_null(zout);
-	zs.next_in = text;
-	zs.avail_in = (uInt)len;
-	zs.next_out = zout;
-	zs.avail_out = (uInt)zbound;
-	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	assert_true(out_len < zs.total_out);
-	deflateEnd(&zs);
+	assert_true(out_len < craft_zlib_best_size(text, len, -15));
 
 	memset(&zs, 0, sizeof(zs));
 	assert_int_equal(inflateInit2(&zs, -15), Z_OK);
@@ -122,7 +110,6 @@ static void text_deflates_smaller_than_zlib_best(void **state)
 	assert_int_equal(zs.total_out, len);
 	assert_memory_equal(back, text, len);
 	inflateEnd(&zs);
-	free(zout);
 	free(out);
 	free(back);
 	free(text);
