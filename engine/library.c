@@ -11,6 +11,7 @@
 #include "relais/fsutil.h"
 #include "relais/library.h"
 #include "relais/trust.h"
+#include "strbuf.h"
 
 #define PATH_LEN 4096
 #define COPY_CHUNK 65536
@@ -563,42 +564,23 @@ static int fts_query(char *out, size_t size, const char *q)
 /* Escapes snippet text; \x01 and \x02 mark the matches. */
 static char *snippet_html(const char *s)
 {
-	size_t cap = strlen(s) * 6 + 1, o = 0;
-	char *out = malloc(cap);
+	struct relais_strbuf b = {0};
+	size_t n;
 
-	if (out == NULL) {
+	for (;;) {
+		n = strcspn(s, "\x01\x02");
+		relais_strbuf_add_htmln(&b, s, n);
+		if (s[n] == '\0') {
+			break;
+		}
+		relais_strbuf_add(&b, s[n] == '\x01' ? "<mark>" : "</mark>");
+		s += n + 1;
+	}
+	if (b.rc != 0) {
+		relais_strbuf_free(&b);
 		return NULL;
 	}
-	for (; *s; s++) {
-		const char *rep = NULL;
-		switch (*s) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\x01':
-			rep = "<mark>";
-			break;
-		case '\x02':
-			rep = "</mark>";
-			break;
-		default:
-			out[o++] = *s;
-			continue;
-		}
-		memcpy(out + o, rep, strlen(rep));
-		o += strlen(rep);
-	}
-	out[o] = '\0';
-	return out;
+	return b.p;
 }
 
 int relais_library_search(struct relais_search_hit **out, size_t *n, relais_home *home,
