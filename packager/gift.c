@@ -729,6 +729,44 @@ static void split_feedback(const struct gift *g, struct span body, struct span *
 	trim(g, feedback);
 }
 
+/*
+ * Reads an answer worth 0 to 100% (100% without a weight) and splits it from
+ * its feedback; empty_msg is the problem for an empty answer.
+ */
+static int weighted_answer(struct gift *g, struct seg *sg, const char *empty_msg, double *fraction,
+                           struct span *text, struct span *fb)
+{
+	int has;
+	int rc;
+
+	rc = take_weight(g, sg, 0, 100, &has, fraction);
+	if (rc != 0) {
+		return rc;
+	}
+	if (!has) {
+		*fraction = 1;
+	}
+	split_feedback(g, sg->body, text, fb);
+	return empty(text) ? problem(g, sg->line, "%s", empty_msg) : 0;
+}
+
+/* Adds an answer's "fraction" and "feedback_html" to a. */
+static int add_fraction_feedback(struct gift *g, cJSON *a, double fraction, struct span fb,
+                                 enum fmt fmt)
+{
+	char *html = NULL;
+	int rc;
+
+	rc = add_num(a, "fraction", fraction);
+	if (rc == 0) {
+		rc = span_html(g, fb, fmt, &html);
+	}
+	if (rc == 0) {
+		rc = add_own_str(a, "feedback_html", html);
+	}
+	return rc;
+}
+
 static int parse_multichoice(struct gift *g, cJSON *q, struct span ans, enum fmt fmt)
 {
 	struct seg *segs = NULL;
@@ -802,14 +840,7 @@ static int parse_multichoice(struct gift *g, cJSON *q, struct span ans, enum fmt
 			html = NULL;
 		}
 		if (rc == 0) {
-			rc = add_num(a, "fraction", fraction);
-		}
-		if (rc == 0) {
-			rc = span_html(g, fb, fmt, &html);
-		}
-		if (rc == 0) {
-			rc = add_own_str(a, "feedback_html", html);
-			html = NULL;
+			rc = add_fraction_feedback(g, a, fraction, fb, fmt);
 		}
 		if (rc != 0) {
 			goto out;
@@ -886,7 +917,6 @@ static int parse_shortanswer(struct gift *g, cJSON *q, struct span ans, enum fmt
 	char *s = NULL;
 	size_t n = 0;
 	size_t i;
-	int has;
 	int full = 0;
 	double fraction;
 	int rc;
@@ -909,19 +939,11 @@ static int parse_shortanswer(struct gift *g, cJSON *q, struct span ans, enum fmt
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		rc = take_weight(g, &segs[i], 0, 100, &has, &fraction);
+		rc = weighted_answer(g, &segs[i], "empty answer after '='", &fraction, &text, &fb);
 		if (rc != 0) {
 			goto out;
 		}
-		if (!has) {
-			fraction = 1;
-		}
 		full |= fraction == 1;
-		split_feedback(g, segs[i].body, &text, &fb);
-		if (empty(&text)) {
-			rc = problem(g, segs[i].line, "empty answer after '='");
-			goto out;
-		}
 		if (find(g, text, '*') != NONE) {
 			rc = problem(g, segs[i].line,
 			             "'*' wildcards are not supported in short answers");
@@ -936,14 +958,7 @@ static int parse_shortanswer(struct gift *g, cJSON *q, struct span ans, enum fmt
 			s = NULL;
 		}
 		if (rc == 0) {
-			rc = add_num(a, "fraction", fraction);
-		}
-		if (rc == 0) {
-			rc = span_html(g, fb, fmt, &s);
-		}
-		if (rc == 0) {
-			rc = add_own_str(a, "feedback_html", s);
-			s = NULL;
+			rc = add_fraction_feedback(g, a, fraction, fb, fmt);
 		}
 		if (rc != 0) {
 			goto out;
@@ -1044,7 +1059,6 @@ static int parse_numerical(struct gift *g, cJSON *q, struct span ans, enum fmt f
 	size_t n = 0;
 	size_t count = 0;
 	size_t i;
-	int has;
 	int full = 0;
 	double fraction;
 	double lo = 0;
@@ -1102,19 +1116,11 @@ static int parse_numerical(struct gift *g, cJSON *q, struct span ans, enum fmt f
 		goto out;
 	}
 	for (i = 0; i < count; i++) {
-		rc = take_weight(g, &all[i], 0, 100, &has, &fraction);
+		rc = weighted_answer(g, &all[i], "empty numerical answer", &fraction, &text, &fb);
 		if (rc != 0) {
 			goto out;
 		}
-		if (!has) {
-			fraction = 1;
-		}
 		full |= fraction == 1;
-		split_feedback(g, all[i].body, &text, &fb);
-		if (empty(&text)) {
-			rc = problem(g, all[i].line, "empty numerical answer");
-			goto out;
-		}
 		rc = numeric_answer(g, &all[i], text, &lo, &hi);
 		if (rc == 0) {
 			rc = push_object(arr, &a);
@@ -1126,14 +1132,7 @@ static int parse_numerical(struct gift *g, cJSON *q, struct span ans, enum fmt f
 			rc = add_num(a, "max", hi);
 		}
 		if (rc == 0) {
-			rc = add_num(a, "fraction", fraction);
-		}
-		if (rc == 0) {
-			rc = span_html(g, fb, fmt, &s);
-		}
-		if (rc == 0) {
-			rc = add_own_str(a, "feedback_html", s);
-			s = NULL;
+			rc = add_fraction_feedback(g, a, fraction, fb, fmt);
 		}
 		if (rc != 0) {
 			goto out;
