@@ -1,8 +1,9 @@
-/* cli.h: what the relais command's subcommands share. */
+/* cli.h: what the relais and relais-hub commands and their subcommands share. */
 #ifndef RELAIS_CLI_H
 #define RELAIS_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "relais/context.h"
 
@@ -18,7 +19,20 @@ struct command {
 	int (*run)(relais_ctx *ctx, int argc, char **argv);
 };
 
-/* Prints "relais: <message>" on stderr. */
+/* A program: its name and its commands (NULL-terminated). */
+struct cli_program {
+	const char *name;
+	const struct command *const *commands;
+	void (*overview)(FILE *f); /* what --help prints */
+};
+
+/*
+ * Runs the program: --help, --version, `help COMMAND`, then the command
+ * named by argv[1] with a fresh context. Returns the exit status.
+ */
+int cli_main(const struct cli_program *p, int argc, char **argv);
+
+/* Prints "<program>: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reports a usage error for cmd and returns EXIT_USAGE. */
@@ -34,9 +48,13 @@ int cli_bad_option(const char *cmd, int c, char **argv);
 int cli_fail(relais_ctx *ctx);
 
 /*
- * Reads a password from RELAIS_PASSWORD, or else from the terminal without
- * echo. Returns 0, or a negative status when there is no way to ask.
+ * Reads a password from the environment variable env when it is set, or else
+ * from the terminal without echo, after prompt. Returns 0, RELAIS_ELIMIT
+ * when it does not fit in size bytes, or RELAIS_EPASSWORD without a terminal.
  */
+int cli_password_from(const char *env, const char *prompt, char *buf, size_t size);
+
+/* cli_password_from RELAIS_PASSWORD, as a relais_seckey_load callback. */
 int cli_password(void *prompt, char *buf, size_t size);
 
 /* Parses "10M", "512K", "1G" or plain bytes. Returns 0 or -1. */

@@ -1,11 +1,8 @@
 /* main.c: the relais command: a table of subcommands over the engine. */
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
-#include "relais/key.h"
 #include "relais/sync.h"
-#include "relais_config.h"
 
 static const struct command *const commands[] = {
         /* Authoring. */
@@ -26,18 +23,6 @@ static const struct command *const commands[] = {
         NULL,
 };
 
-static const struct command *find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; commands[i]; i++) {
-		if (strcmp(commands[i]->name, name) == 0) {
-			return commands[i];
-		}
-	}
-	return NULL;
-}
-
 static void overview(FILE *f)
 {
 	size_t i;
@@ -56,77 +41,16 @@ static void overview(FILE *f)
 	           "Run 'relais help COMMAND' for a command's options.\n");
 }
 
-static int help(int argc, char **argv)
-{
-	const struct command *cmd;
-
-	if (argc < 2) {
-		overview(stdout);
-		return EXIT_OK;
-	}
-	cmd = find(argv[1]);
-	if (cmd == NULL) {
-		cli_error("unknown command '%s' (see 'relais --help')", argv[1]);
-		return EXIT_USAGE;
-	}
-	fputs(cmd->usage, stdout);
-	return EXIT_OK;
-}
-
 int main(int argc, char **argv)
 {
-	const struct command *cmd;
-	relais_ctx *ctx = NULL;
-	int i, status;
+	static const struct cli_program relais = {"relais", commands, overview};
+	int status;
 
-	if (argc < 2) {
-		overview(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		overview(stdout);
-		return EXIT_OK;
-	}
-	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("relais %s\n", RELAIS_VERSION);
-		return EXIT_OK;
-	}
-	if (strcmp(argv[1], "help") == 0) {
-		return help(argc - 1, argv + 1);
-	}
-	cmd = find(argv[1]);
-	if (cmd == NULL) {
-		cli_error("unknown command '%s' (see 'relais --help')", argv[1]);
-		return EXIT_USAGE;
-	}
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			break;
-		}
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(cmd->usage, stdout);
-			return EXIT_OK;
-		}
-	}
-	if (relais_crypto_init() != 0) {
-		cli_error("cannot initialise the cryptographic library");
-		return EXIT_FAIL;
-	}
 	if (relais_sync_global_init() != 0) {
 		cli_error("cannot initialise the http library");
 		return EXIT_FAIL;
 	}
-	if (relais_ctx_new(&ctx) != 0) {
-		relais_sync_global_cleanup();
-		cli_error("out of memory");
-		return EXIT_FAIL;
-	}
-	status = cmd->run(ctx, argc - 1, argv + 1);
-	relais_ctx_free(ctx);
+	status = cli_main(&relais, argc, argv);
 	relais_sync_global_cleanup();
-	if (fflush(stdout) != 0 && status == EXIT_OK) {
-		cli_error("cannot write to standard output");
-		status = EXIT_FAIL;
-	}
 	return status;
 }

@@ -1,4 +1,4 @@
-/* util.c: messages, passwords and sizes for the relais command. */
+/* util.c: the command table, messages, passwords and sizes for relais and relais-hub. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,12 +12,16 @@
 
 #include "cli.h"
 #include "relais/error.h"
+#include "relais/key.h"
+#include "relais_config.h"
+
+static const char *program = "relais";
 
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("relais: ", stderr);
+	fprintf(stderr, "%s: ", program);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -28,11 +32,11 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("relais: ", stderr);
+	fprintf(stderr, "%s: ", program);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'relais help %s')\n", cmd);
+	fprintf(stderr, " (see '%s help %s')\n", program, cmd);
 	return EXIT_USAGE;
 }
 
@@ -57,12 +61,13 @@ int cli_fail(relais_ctx *ctx)
 	return EXIT_FAIL;
 }
 
-int cli_password(void *prompt, char *buf, size_t size)
+int cli_password_from(const char *env_name, const char *prompt, char *buf, size_t size)
 {
-	const char *env = getenv("RELAIS_PASSWORD");
+	const char *env = getenv(env_name);
 	struct termios old, quiet;
 	FILE *tty;
 	size_t n;
+	int echo_off = 0;
 
 	if (env != NULL) {
 		if (strlen(env) >= size) {
@@ -75,17 +80,19 @@ int cli_password(void *prompt, char *buf, size_t size)
 	if (tty == NULL) {
 		return RELAIS_EPASSWORD; /* no terminal to ask on */
 	}
-	fprintf(tty, "%s", prompt ? (const char *)prompt : "Password: ");
+	fprintf(tty, "%s", prompt ? prompt : "Password: ");
 	fflush(tty);
 	if (tcgetattr(fileno(tty), &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+		echo_off = tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0;
 	}
 	if (fgets(buf, (int)size, tty) == NULL) {
 		buf[0] = '\0';
 	}
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	if (echo_off) {
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	}
 	fputc('\n', tty);
 	fclose(tty);
 	n = strlen(buf);
@@ -93,6 +100,79 @@ int cli_password(void *prompt, char *buf, size_t size)
 		buf[--n] = '\0';
 	}
 	return 0;
+}
+
+int cli_password(void *prompt, char *buf, size_t size)
+{
+	return cli_password_from("RELAIS_PASSWORD", prompt, buf, size);
+}
+
+static const struct command *find(const struct cli_program *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; p->commands[i]; i++) {
+		if (strcmp(p->commands[i]->name, name) == 0) {
+			return p->commands[i];
+		}
+	}
+	return NULL;
+}
+
+int cli_main(const struct cli_program *p, int argc, char **argv)
+{
+	const struct command *cmd;
+	relais_ctx *ctx = NULL;
+	int i, status;
+
+	program = p->name;
+	if (argc < 2) {
+		p->overview(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    (strcmp(argv[1], "help") == 0 && argc < 3)) {
+		p->overview(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("%s %s\n", p->name, RELAIS_VERSION);
+		return EXIT_OK;
+	}
+	i = strcmp(argv[1], "help") == 0 ? 2 : 1;
+	cmd = find(p, argv[i]);
+	if (cmd == NULL) {
+		cli_error("unknown command '%s' (see '%s --help')", argv[i], p->name);
+		return EXIT_USAGE;
+	}
+	if (i == 2) {
+		fputs(cmd->usage, stdout);
+		return EXIT_OK;
+	}
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			break;
+		}
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(cmd->usage, stdout);
+			return EXIT_OK;
+		}
+	}
+	if (relais_crypto_init() != 0) {
+		cli_error("cannot initialise the cryptographic library");
+		return EXIT_FAIL;
+	}
+	if (relais_ctx_new(&ctx) != 0) {
+		cli_error("out of memory");
+		return EXIT_FAIL;
+	}
+	status = cmd->run(ctx, argc - 1, argv + 1);
+	relais_ctx_free(ctx);
+	if (fflush(stdout) != 0 && status == EXIT_OK) {
+		cli_error("cannot write to standard output");
+		status = EXIT_FAIL;
+	}
+	return status;
 }
 
 int cli_parse_size(const char *s, size_t *out)

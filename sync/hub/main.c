@@ -2,56 +2,17 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 
+#include "cli.h"
 #include "relais/error.h"
 #include "relais/hub.h"
 #include "relais/key.h"
 #include "relais_config.h"
 
-#define EXIT_OK 0
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
 #define DEFAULT_DB "relais-hub.db"
-
-static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("relais-hub: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int usage_error(const char *cmd, const char *what)
-{
-	error("%s (see 'relais-hub help %s')", what, cmd);
-	return EXIT_USAGE;
-}
-
-static int fail(relais_ctx *ctx)
-{
-	error("%s", relais_errmsg(ctx));
-	return EXIT_FAIL;
-}
-
-static int bad_option(const char *cmd, int c, char **argv)
-{
-	char msg[256];
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
-
-	(void)snprintf(msg, sizeof(msg),
-	               c == ':' ? "option '%s' needs a value" : "unknown option '%s'", arg);
-	return usage_error(cmd, msg);
-}
 
 /* Parses the options every command shares: --db PATH. */
 static const char *db_path(const char *given)
@@ -85,20 +46,20 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 		} else if (c == 'l') {
 			listen = optarg;
 		} else {
-			return bad_option("serve", c, argv);
+			return cli_bad_option("serve", c, argv);
 		}
 	}
 	if (optind != argc) {
-		return usage_error("serve", "unexpected argument");
+		return cli_usage("serve", "unexpected argument");
 	}
 	if (snprintf(address, sizeof(address), "%s", listen) >= (int)sizeof(address) ||
 	    (colon = strrchr(address, ':')) == NULL) {
-		return usage_error("serve", "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
+		return cli_usage("serve", "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
 	}
 	*colon = '\0';
 	port = strtoul(colon + 1, &end, 10);
 	if (*end != '\0' || colon[1] == '\0' || port > 65535) {
-		return usage_error("serve", "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
+		return cli_usage("serve", "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
 	}
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
@@ -108,7 +69,7 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	if (relais_hub_open(&hub, ctx, db_path(db)) != 0 ||
 	    relais_hub_server_start(&server, ctx, hub, address, (unsigned)port) != 0) {
 		relais_hub_close(hub);
-		return fail(ctx);
+		return cli_fail(ctx);
 	}
 	printf("http://%s:%u/\n", address, relais_hub_server_port(server));
 	fflush(stdout);
@@ -139,15 +100,15 @@ static int credentials(relais_ctx *ctx, int argc, char **argv)
 		} else if (c == 'n') {
 			name = optarg;
 		} else {
-			return bad_option("credentials", c, argv);
+			return cli_bad_option("credentials", c, argv);
 		}
 	}
 	if (argc - optind != 1 || strcmp(argv[optind], "add") != 0 || name == NULL) {
-		return usage_error("credentials", "say: credentials add --name NAME");
+		return cli_usage("credentials", "say: credentials add --name NAME");
 	}
 	if (relais_hub_open(&hub, ctx, db_path(db)) != 0 ||
 	    relais_hub_credentials_add(hub, ctx, name, key, secret) != 0) {
-		status = fail(ctx);
+		status = cli_fail(ctx);
 	} else {
 		printf("key:    %s\nsecret: %s\n", key, secret);
 		fprintf(stderr, "relais-hub: the secret is shown only now; give both to %s\n",
@@ -155,40 +116,6 @@ static int credentials(relais_ctx *ctx, int argc, char **argv)
 	}
 	relais_hub_close(hub);
 	return status;
-}
-
-/* A password from RELAIS_HUB_PASSWORD or the terminal, without echo. */
-static int read_password(char *buf, size_t size)
-{
-	const char *env = getenv("RELAIS_HUB_PASSWORD");
-	struct termios old, quiet;
-	FILE *tty;
-	size_t n;
-
-	if (env != NULL) {
-		return snprintf(buf, size, "%s", env) < (int)size ? 0 : -1;
-	}
-	tty = fopen("/dev/tty", "r+");
-	if (tty == NULL) {
-		return -1;
-	}
-	fputs("Password: ", tty);
-	fflush(tty);
-	tcgetattr(fileno(tty), &old);
-	quiet = old;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-	if (fgets(buf, (int)size, tty) == NULL) {
-		buf[0] = '\0';
-	}
-	tcsetattr(fileno(tty), TCSAFLUSH, &old);
-	fputc('\n', tty);
-	fclose(tty);
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n') {
-		buf[n - 1] = '\0';
-	}
-	return 0;
 }
 
 static int coordinator(relais_ctx *ctx, int argc, char **argv)
@@ -211,19 +138,19 @@ static int coordinator(relais_ctx *ctx, int argc, char **argv)
 		} else if (c == 'e') {
 			email = optarg;
 		} else {
-			return bad_option("coordinator", c, argv);
+			return cli_bad_option("coordinator", c, argv);
 		}
 	}
 	if (argc - optind != 1 || strcmp(argv[optind], "add") != 0 || email == NULL) {
-		return usage_error("coordinator", "say: coordinator add --email EMAIL");
+		return cli_usage("coordinator", "say: coordinator add --email EMAIL");
 	}
-	if (read_password(password, sizeof(password)) != 0) {
-		error("no password: set RELAIS_HUB_PASSWORD or run on a terminal");
+	if (cli_password_from("RELAIS_HUB_PASSWORD", NULL, password, sizeof(password)) != 0) {
+		cli_error("no password: set RELAIS_HUB_PASSWORD or run on a terminal");
 		return EXIT_FAIL;
 	}
 	if (relais_hub_open(&hub, ctx, db_path(db)) != 0 ||
 	    relais_hub_coordinator_add(hub, ctx, email, password) != 0) {
-		status = fail(ctx);
+		status = cli_fail(ctx);
 	} else {
 		printf("coordinator %s can sign in at /reports\n", email);
 	}
@@ -255,21 +182,21 @@ static int report(relais_ctx *ctx, int argc, char **argv)
 		} else if (c == 't') {
 			table = optarg;
 		} else {
-			return bad_option("report", c, argv);
+			return cli_bad_option("report", c, argv);
 		}
 	}
 	if (optind != argc) {
-		return usage_error("report", "unexpected argument");
+		return cli_usage("report", "unexpected argument");
 	}
 	if (strcmp(format, "csv") == 0) {
 		fmt = RELAIS_REPORT_CSV;
 	} else if (strcmp(format, "json") == 0) {
 		fmt = RELAIS_REPORT_JSON;
 	} else {
-		return usage_error("report", "--format is csv or json");
+		return cli_usage("report", "--format is csv or json");
 	}
 	if (relais_hub_open(&hub, ctx, db_path(db)) != 0) {
-		return fail(ctx);
+		return cli_fail(ctx);
 	}
 	if (fmt == RELAIS_REPORT_JSON && table == NULL) {
 		printf("{");
@@ -279,7 +206,7 @@ static int report(relais_ctx *ctx, int argc, char **argv)
 			continue;
 		}
 		if (relais_hub_report(&out, hub, ctx, relais_hub_reports[i], fmt) != 0) {
-			status = fail(ctx);
+			status = cli_fail(ctx);
 			break;
 		}
 		if (table != NULL) {
@@ -304,7 +231,7 @@ static int report(relais_ctx *ctx, int argc, char **argv)
 			known |= strcmp(table, relais_hub_reports[i]) == 0;
 		}
 		if (!known) {
-			error("no report called %s", table);
+			cli_error("no report called %s", table);
 			status = EXIT_FAIL;
 		}
 	}
@@ -327,19 +254,19 @@ static int import(relais_ctx *ctx, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":d:", opts, NULL)) != -1) {
 		if (c != 'd') {
-			return bad_option("import", c, argv);
+			return cli_bad_option("import", c, argv);
 		}
 		db = optarg;
 	}
 	if (argc - optind != 1) {
-		return usage_error("import", "give exactly one records file");
+		return cli_usage("import", "give exactly one records file");
 	}
 	if (relais_hub_open(&hub, ctx, db_path(db)) != 0 ||
 	    relais_hub_import(&stored, &known, hub, ctx, argv[optind],
 	                      "{\"objectType\":\"Agent\",\"name\":\"relais-hub import\","
 	                      "\"account\":{\"homePage\":\"https://relais.invalid/hub\","
 	                      "\"name\":\"import\"}}") != 0) {
-		status = fail(ctx);
+		status = cli_fail(ctx);
 	} else {
 		printf("%s: %zu statements stored, %zu already held\n", argv[optind], stored,
 		       known);
@@ -347,11 +274,6 @@ static int import(relais_ctx *ctx, int argc, char **argv)
 	relais_hub_close(hub);
 	return status;
 }
-
-struct command {
-	const char *name, *summary, *usage;
-	int (*run)(relais_ctx *ctx, int argc, char **argv);
-};
 
 static const struct command commands[] = {
         {"serve", "serve the xAPI statements endpoint and the reports",
@@ -405,56 +327,12 @@ static void overview(FILE *f)
 
 int main(int argc, char **argv)
 {
-	relais_ctx *ctx = NULL;
-	size_t i;
-	int status, k;
+	static const struct command *const list[] = {
+	        &commands[0], &commands[1], &commands[2], &commands[3], &commands[4], NULL,
+	};
+	static const struct cli_program hub = {"relais-hub", list, overview};
 
-	if (argc < 2) {
-		overview(stderr);
-		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		overview(stdout);
-		return EXIT_OK;
-	}
-	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("relais-hub %s\n", RELAIS_VERSION);
-		return EXIT_OK;
-	}
-	if (strcmp(argv[1], "help") == 0) {
-		for (i = 0; argc > 2 && i < N_COMMANDS; i++) {
-			if (strcmp(argv[2], commands[i].name) == 0) {
-				fputs(commands[i].usage, stdout);
-				return EXIT_OK;
-			}
-		}
-		if (argc > 2) {
-			error("unknown command '%s' (see 'relais-hub --help')", argv[2]);
-			return EXIT_USAGE;
-		}
-		overview(stdout);
-		return EXIT_OK;
-	}
-	for (i = 0; i < N_COMMANDS; i++) {
-		if (strcmp(argv[1], commands[i].name) == 0) {
-			break;
-		}
-	}
-	if (i == N_COMMANDS) {
-		error("unknown command '%s' (see 'relais-hub --help')", argv[1]);
-		return EXIT_USAGE;
-	}
-	for (k = 2; k < argc; k++) {
-		if (strcmp(argv[k], "-h") == 0 || strcmp(argv[k], "--help") == 0) {
-			fputs(commands[i].usage, stdout);
-			return EXIT_OK;
-		}
-	}
-	if (relais_crypto_init() != 0 || relais_ctx_new(&ctx) != 0) {
-		error("cannot initialise");
-		return EXIT_FAIL;
-	}
-	status = commands[i].run(ctx, argc - 1, argv + 1);
-	relais_ctx_free(ctx);
-	return status;
+	_Static_assert(sizeof(list) / sizeof(list[0]) == N_COMMANDS + 1, "every command is listed");
+
+	return cli_main(&hub, argc, argv);
 }
