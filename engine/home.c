@@ -181,7 +181,7 @@ void *relais_push(void *array, size_t *count, size_t size)
 	return (char *)*items + n * size;
 }
 
-void relais_now_iso(char out[32])
+long long relais_now_iso(char out[32])
 {
 	struct timeval tv;
 	struct tm tm;
@@ -191,6 +191,7 @@ void relais_now_iso(char out[32])
 	(void)snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 	               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	               (int)(tv.tv_usec / 1000));
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 /* Finds the home folder from the environment. */

@@ -31,7 +31,10 @@ char *relais_db_text(sqlite3_stmt *st, int col);
  */
 void *relais_push(void *array, size_t *count, size_t size);
 
-/* The current UTC time as ISO 8601 with milliseconds ("2026-11-29T10:00:00.000Z"). */
-void relais_now_iso(char out[32]);
+/*
+ * Writes the current UTC time as ISO 8601 with milliseconds
+ * ("2026-11-29T10:00:00.000Z"); returns it in milliseconds since the epoch.
+ */
+long long relais_now_iso(char out[32]);
 
 #endif

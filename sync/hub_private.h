@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "home_private.h" /* relais_db_fail, relais_now_iso */
 #include "relais/hub.h"
 
 #define HUB_CACHED 16
@@ -21,9 +22,6 @@ struct relais_hub {
  */
 int hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out);
 
-/* Records the database's error for what and returns status. */
-int hub_db_fail(relais_ctx *ctx, sqlite3 *db, int status, const char *what);
-
 /*
  * Inflates a gzip image of len bytes into *out (malloc'd, NUL-terminated),
  * refusing past max bytes. Returns 0, -1 when it is not gzip or is damaged or
@@ -33,8 +31,5 @@ int hub_gunzip(char **out, size_t *out_len, const char *in, size_t len, size_t m
 
 /* Milliseconds since the epoch of an ISO 8601 date-time; -1 when malformed. */
 long long hub_parse_time(const char *iso);
-
-/* Writes the current time as ISO 8601 UTC with milliseconds; returns it in ms. */
-long long hub_now(char out[32]);
 
 #endif

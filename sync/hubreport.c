@@ -102,7 +102,7 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 		return relais_fail(ctx, RELAIS_ENOTFOUND, "no report called %s", name);
 	}
 	if (sqlite3_prepare_v2(hub->db, r->sql, -1, &st, NULL) != SQLITE_OK) {
-		return hub_db_fail(ctx, hub->db, RELAIS_EIO, "report");
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
 	}
 	cols = sqlite3_column_count(st);
 	if (format == RELAIS_REPORT_JSON) {
@@ -158,7 +158,7 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 		}
 	}
 	if (step != SQLITE_DONE) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "report");
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
 		goto out;
 	}
 	if (format == RELAIS_REPORT_JSON) {

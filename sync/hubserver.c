@@ -237,7 +237,7 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 			/* Statement queries carry this header whatever the answer. */
 			char now[32];
-			hub_now(now);
+			relais_now_iso(now);
 			return respond(
 			        conn, 400, "application/json",
 			        "{\"error\":\"missing or unsupported X-Experience-API-Version "

@@ -1,10 +1,8 @@
 /* hubstore.c: the hub's statement store: xAPI id rules, voiding, queries (SQLite). */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -85,27 +83,6 @@ int hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
-int hub_db_fail(relais_ctx *ctx, sqlite3 *db, int status, const char *what)
-{
-	if (sqlite3_errcode(db) == SQLITE_FULL || sqlite3_system_errno(db) == ENOSPC) {
-		return relais_fail(ctx, RELAIS_EIO, "%s: the disk is full", what);
-	}
-	return relais_fail(ctx, status, "%s: %s", what, sqlite3_errmsg(db));
-}
-
-long long hub_now(char out[32])
-{
-	struct timeval tv;
-	struct tm tm;
-
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	(void)snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-	               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	               (int)(tv.tv_usec / 1000));
-	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 long long hub_parse_time(const char *s)
 {
 	struct tm tm;
@@ -184,7 +161,7 @@ static int migrate(relais_hub *hub, relais_ctx *ctx)
 		    sqlite3_exec(hub->db, migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(hub->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			int rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "hub database migration");
+			int rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database migration");
 			sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
 			return rc;
 		}
@@ -203,7 +180,7 @@ int relais_hub_open(relais_hub **out, relais_ctx *ctx, const char *path)
 	}
 	if (sqlite3_open_v2(path, &hub->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, path);
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, path);
 		goto fail;
 	}
 	sqlite3_busy_timeout(hub->db, 60000);
@@ -211,7 +188,7 @@ int relais_hub_open(relais_hub **out, relais_ctx *ctx, const char *path)
 	                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 	                 "PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
 	                 NULL, NULL, NULL) != SQLITE_OK) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, path);
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, path);
 		goto fail;
 	}
 	if ((rc = migrate(hub, ctx)) != 0) {
@@ -292,19 +269,19 @@ int relais_hub_credentials_add(relais_hub *hub, relais_ctx *ctx, const char *nam
 	/* The secret is 256 random bits: a fast hash is enough to store it. */
 	crypto_generichash(hash, sizeof(hash), (const unsigned char *)secret, 64, NULL, 0);
 	hex(hash_hex, hash, sizeof(hash));
-	hub_now(now);
+	relais_now_iso(now);
 	if (sqlite3_prepare_v2(hub->db,
 	                       "INSERT INTO credential(key, name, secret_hash, created) "
 	                       "VALUES (?, ?, ?, ?)",
 	                       -1, &st, NULL) != SQLITE_OK) {
-		return hub_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, hash_hex, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
 	}
 	sqlite3_finalize(st);
 	sodium_memzero(raw_secret, sizeof(raw_secret));
@@ -328,7 +305,7 @@ int relais_hub_credentials_check(relais_hub *hub, relais_ctx *ctx, const char *k
 	hex(hash_hex, hash, sizeof(hash));
 	if (sqlite3_prepare_v2(hub->db, "SELECT name, secret_hash FROM credential WHERE key = ?",
 	                       -1, &st, NULL) != SQLITE_OK) {
-		return hub_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -363,19 +340,19 @@ int relais_hub_coordinator_add(relais_hub *hub, relais_ctx *ctx, const char *ema
 	            crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "not enough memory to hash the password");
 	}
-	hub_now(now);
+	relais_now_iso(now);
 	if (sqlite3_prepare_v2(hub->db,
 	                       "INSERT INTO coordinator(email, password_hash, created) VALUES "
 	                       "(lower(?), ?, ?) ON CONFLICT(email) DO UPDATE SET password_hash = "
 	                       "excluded.password_hash",
 	                       -1, &st, NULL) != SQLITE_OK) {
-		return hub_db_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
 	}
 	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -394,7 +371,7 @@ int relais_hub_coordinator_check(relais_hub *hub, relais_ctx *ctx, const char *e
 	if (sqlite3_prepare_v2(hub->db,
 	                       "SELECT password_hash FROM coordinator WHERE email = lower(?)", -1,
 	                       &st, NULL) != SQLITE_OK) {
-		return hub_db_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
 	}
 	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -478,7 +455,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	}
 	/* The id rules: the same statement again changes nothing. */
 	if (hub_stmt(hub, 1, "SELECT identity_hash FROM statement WHERE id = ?", &q) != 0) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
 	sqlite3_bind_text(q, 1, f.id, -1, SQLITE_STATIC);
@@ -497,7 +474,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	sqlite3_reset(q);
 	q = NULL;
 
-	now_ms = hub_now(now);
+	now_ms = relais_now_iso(now);
 	copy = cJSON_Duplicate(st, 1);
 	auth = authority ? cJSON_Parse(authority) : NULL;
 	if (copy == NULL || (authority != NULL && auth == NULL)) {
@@ -551,7 +528,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
 	             "(SELECT seq FROM statement WHERE id = lower(?19)))",
 	             &q) != 0) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
 	sqlite3_bind_text(q, 1, f.id, -1, SQLITE_STATIC);
@@ -579,7 +556,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	/* A StatementRef's target, when held, so filters can follow it. */
 	bind_text_or_null(q, 19, f.object_kind == RELAIS_XAPI_STATEMENT_REF ? f.object_id : NULL);
 	if (sqlite3_step(q) != SQLITE_DONE) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
 	{
@@ -589,14 +566,14 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		if (hub_stmt(hub, 3,
 		             "INSERT OR IGNORE INTO statement_agent(agent, seq) VALUES (?, ?)",
 		             &q) != 0) {
-			rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			goto out;
 		}
 		for (i = 0; i < f.n_agents && rc == 0; i++) {
 			sqlite3_bind_text(q, 1, f.agents[i], -1, SQLITE_STATIC);
 			sqlite3_bind_int64(q, 2, seq);
 			if (sqlite3_step(q) != SQLITE_DONE) {
-				rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+				rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			}
 			sqlite3_reset(q);
 		}
@@ -606,14 +583,14 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		                        "INSERT OR IGNORE INTO statement_activity(activity, "
 		                        "seq) VALUES (?, ?)",
 		                        &q) != 0) {
-			rc = rc ? rc : hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+			rc = rc ? rc : relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			goto out;
 		}
 		for (i = 0; i < f.n_activities && rc == 0; i++) {
 			sqlite3_bind_text(q, 1, f.activities[i], -1, SQLITE_STATIC);
 			sqlite3_bind_int64(q, 2, seq);
 			if (sqlite3_step(q) != SQLITE_DONE) {
-				rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+				rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			}
 			sqlite3_reset(q);
 		}
@@ -627,12 +604,12 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		             "UPDATE statement SET voided = 1 WHERE id = lower(?) AND "
 		             "voids IS NULL",
 		             &q) != 0) {
-			rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			goto out;
 		}
 		sqlite3_bind_text(q, 1, f.voids, -1, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE) {
-			rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		}
 	}
 out:
@@ -662,7 +639,7 @@ static int store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx
 	}
 	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		cJSON_Delete(ids);
-		return hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	for (item = is_array ? items->child : items; i < n && item; item = item->next, i++) {
 		(void)snprintf(where, sizeof(where), is_array ? "statements[%zu]" : "statement", i);
@@ -684,7 +661,7 @@ static int store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx
 		return reply_error(reply, rc == RELAIS_EFORMAT ? 400 : 409, relais_errmsg(ctx));
 	}
 	if (rc != 0 || sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = rc ? rc : hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		rc = rc ? rc : relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
 		cJSON_Delete(ids);
 		*stored = *known = 0;
@@ -872,7 +849,7 @@ static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *c
 	if (sqlite3_prepare_v2(hub->db,
 	                       "SELECT body FROM statement WHERE id = lower(?) AND voided = ?", -1,
 	                       &st, NULL) != SQLITE_OK) {
-		return hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, voided);
@@ -892,7 +869,7 @@ static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *c
 	} else if (step == SQLITE_DONE) {
 		rc = reply_error(reply, 404, "no such statement");
 	} else {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -938,7 +915,7 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 	sqlite3_int64 last_seq = 0;
 
 	memset(reply, 0, sizeof(*reply));
-	hub_now(reply->consistent);
+	relais_now_iso(reply->consistent);
 	for (i = 0; i < n; i++) {
 		const char *const *k;
 		for (k = known_params; *k && strcmp(*k, params[i].name) != 0; k++) {
@@ -1098,7 +1075,7 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 		}
 	}
 	if (sqlite3_prepare_v2(hub->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
 	if (agent_key) {
@@ -1151,7 +1128,7 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 		rows++;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
 	relais_strbuf_add(&page, "],\"more\":\"");
@@ -1314,7 +1291,7 @@ int relais_hub_count(int64_t *out, relais_hub *hub, relais_ctx *ctx)
 	if (sqlite3_prepare_v2(hub->db, "SELECT count(*) FROM statement", -1, &st, NULL) !=
 	            SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
-		rc = hub_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	} else {
 		*out = sqlite3_column_int64(st, 0);
 	}
