@@ -14,7 +14,6 @@ import json
 import os
 import random
 import re
-import select
 import shutil
 import signal
 import sqlite3
@@ -28,6 +27,8 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import netlib  # noqa: E402
 from faultproxy import DOWN, UP, Fault, FaultProxy  # noqa: E402
 
 SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
@@ -210,20 +211,15 @@ class Hub:
                                                      listen],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.log, start_new_session=True)
-        fd = self.proc.stdout.fileno()
-        data = b""
-        deadline = time.monotonic() + 15
-        while b"\n" not in data:
-            ready, _, _ = select.select([fd], [], [], max(0, deadline - time.monotonic()))
-            chunk = os.read(fd, 4096) if ready else b""
-            if not chunk:
-                self.proc.kill()
-                raise AssertionError("relais-hub serve printed no address (exit %r)" %
-                                     self.proc.poll())
-            data += chunk
-        m = re.fullmatch(r"http://([0-9.]+):(\d+)/?", data.split(b"\n")[0].decode())
+        try:
+            line = netlib.first_line(self.proc, "relais-hub serve", 15,
+                                     lambda: "exit %r" % self.proc.poll())
+        except AssertionError:
+            self.proc.kill()
+            raise
+        m = re.fullmatch(r"http://([0-9.]+):(\d+)/?", line)
         if m is None:
-            raise AssertionError("relais-hub serve printed %r" % data)
+            raise AssertionError("relais-hub serve printed %r" % line)
         self.host, self.port = m.group(1), int(m.group(2))
         self.url = "http://%s:%d" % (self.host, self.port)
         self.starts += 1

@@ -6,14 +6,17 @@ import http.client
 import json
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
-import time
 import urllib.parse
 import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import netlib  # noqa: E402
+from netlib import status_of  # noqa: E402,F401 (used by the tests)
 
 SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -101,7 +104,7 @@ class Hub:
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.stderr, start_new_session=True)
         try:
-            line = self._first_line(timeout)
+            line = netlib.first_line(self.proc, "relais-hub serve", timeout, self.stderr_text)
             m = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", line)
             if m is None:
                 raise AssertionError("relais-hub serve printed %r, not its address" % line)
@@ -111,23 +114,6 @@ class Hub:
         self.url = line
         self.port = int(m.group(1))
         self.host = "127.0.0.1:%d" % self.port
-
-    def _first_line(self, timeout):
-        fd = self.proc.stdout.fileno()
-        data = b""
-        deadline = time.monotonic() + timeout
-        while b"\n" not in data:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("relais-hub serve printed no address in %.0f s" % timeout)
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    raise AssertionError("relais-hub serve exited before printing its "
-                                         "address: %s" % self.stderr_text())
-                data += chunk
-        return data.split(b"\n", 1)[0].decode()
 
     def alive(self):
         return self.proc.poll() is None
@@ -162,25 +148,7 @@ def start_class_hub(cls, home):
     return hub
 
 
-class Response:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers  # list of (name, value), as received
-        self.body = body
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def header_all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
-
-    @property
-    def text(self):
-        return self.body.decode("utf-8", errors="replace")
-
+class Response(netlib.Response):
     def json(self):
         return json.loads(self.body)
 
@@ -190,9 +158,6 @@ class Response:
             return json.loads(self.body)["error"]
         except (ValueError, KeyError, TypeError):
             return self.text
-
-    def __repr__(self):
-        return "<%d %r>" % (self.status, self.body[:300])
 
 
 class Client:
@@ -324,19 +289,11 @@ def raw_exchange(port, data, timeout=30.0, chunks=None):
             if not b:
                 break
             got += b
-            if b"\r\n\r\n" in got:
-                head, _, rest = got.partition(b"\r\n\r\n")
-                m = re.search(rb"(?i)content-length:\s*(\d+)", head)
-                if m and len(rest) >= int(m.group(1)):
-                    break
+            if netlib.response_complete(got):
+                break
     finally:
         s.close()
     return got
-
-
-def status_of(raw):
-    m = re.match(rb"HTTP/1\.[01] (\d{3})", raw)
-    return int(m.group(1)) if m else None
 
 
 # --- statement factories ---

@@ -4,14 +4,18 @@ import html
 import http.client
 import os
 import re
-import select
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import netlib  # noqa: E402
+from netlib import Response, status_of  # noqa: E402,F401 (used by the tests)
 
 SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -86,7 +90,7 @@ class Reader:
                                      stdout=subprocess.PIPE, stderr=self.stderr,
                                      start_new_session=True)
         try:
-            line = self._first_line(timeout)
+            line = netlib.first_line(self.proc, "relais read", timeout, self.stderr_text)
             m = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?k=([0-9a-f]{32})", line)
             if m is None:
                 raise AssertionError("relais read printed %r, not its address" % line)
@@ -97,23 +101,6 @@ class Reader:
         self.port = int(m.group(1))
         self.secret = m.group(2)
         self.host = "127.0.0.1:%d" % self.port
-
-    def _first_line(self, timeout):
-        fd = self.proc.stdout.fileno()
-        data = b""
-        deadline = time.monotonic() + timeout
-        while b"\n" not in data:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("relais read printed no address within %.0f s" % timeout)
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 4096)
-                if not chunk:
-                    raise AssertionError("relais read exited before printing its address: "
-                                         "%s" % self.stderr_text())
-                data += chunk
-        return data.split(b"\n", 1)[0].decode()
 
     def alive(self):
         return self.proc.poll() is None
@@ -144,29 +131,6 @@ class Reader:
         if self.proc.stdout:
             self.proc.stdout.close()
         self.stderr.close()
-
-
-class Response:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers  # list of (name, value), as received
-        self.body = body
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def header_all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
-
-    @property
-    def text(self):
-        return self.body.decode("utf-8", errors="replace")
-
-    def __repr__(self):
-        return "<%d %r>" % (self.status, self.body[:200])
 
 
 class Client:
@@ -327,7 +291,7 @@ def raw_exchange(port, data, timeout=10.0):
             if not chunk:
                 break
             got += chunk
-            if _complete(got):
+            if netlib.response_complete(got):
                 break
     finally:
         try:
@@ -337,17 +301,3 @@ def raw_exchange(port, data, timeout=10.0):
         s.close()
         sender.join(timeout=timeout)
     return got
-
-
-def _complete(data):
-    head, sep, body = data.partition(b"\r\n\r\n")
-    if not sep:
-        return False
-    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-    return m is not None and len(body) >= int(m.group(1))
-
-
-def status_of(raw):
-    """The status code of a raw HTTP response, or None."""
-    m = re.match(rb"HTTP/1\.[01] (\d{3}) ", raw)
-    return int(m.group(1)) if m else None
