@@ -532,15 +532,14 @@ static int no_full_answer(relais_ctx *ctx, const struct question *q, const char 
 	return relais_fail(ctx, RELAIS_EFORMAT, "quiz: %sno answer has fraction 1", where);
 }
 
-static int parse_multichoice(relais_ctx *ctx, struct question *q, const cJSON *o, const char *where)
+/* Reads the "answers" array of o (at least min answers) and allocates q->answers for it. */
+static int get_answers(relais_ctx *ctx, struct question *q, const cJSON **arr, const cJSON *o,
+                       const char *where, size_t min)
 {
-	const cJSON *arr, *a;
-	char sub[WHERE_MAX];
-	size_t i = 0, n;
+	size_t n;
 	int rc;
 
-	if ((rc = get_bool(ctx, &q->single, o, "single", where)) != 0 ||
-	    (rc = get_array(ctx, &arr, &n, o, "answers", where, 2)) != 0) {
+	if ((rc = get_array(ctx, arr, &n, o, "answers", where, min)) != 0) {
 		return rc;
 	}
 	q->answers = calloc(n, sizeof(*q->answers));
@@ -548,6 +547,33 @@ static int parse_multichoice(relais_ctx *ctx, struct question *q, const cJSON *o
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	q->n_answers = n;
+	return 0;
+}
+
+/* Reads what every answer ends with: its "fraction" (lo to 1) and "feedback_html". */
+static int get_fraction_feedback(relais_ctx *ctx, struct answer *ans, const cJSON *a,
+                                 const char *sub, double lo)
+{
+	int rc;
+
+	if ((rc = get_number(ctx, &ans->fraction, a, "fraction", sub, lo, 1)) != 0 ||
+	    (rc = get_string(ctx, &ans->feedback_html, a, "feedback_html", sub, 0)) != 0) {
+		return rc;
+	}
+	return 0;
+}
+
+static int parse_multichoice(relais_ctx *ctx, struct question *q, const cJSON *o, const char *where)
+{
+	const cJSON *arr, *a;
+	char sub[WHERE_MAX];
+	size_t i = 0;
+	int rc;
+
+	if ((rc = get_bool(ctx, &q->single, o, "single", where)) != 0 ||
+	    (rc = get_answers(ctx, q, &arr, o, where, 2)) != 0) {
+		return rc;
+	}
 	cJSON_ArrayForEach(a, arr)
 	{
 		struct answer *ans = &q->answers[i];
@@ -558,8 +584,7 @@ static int parse_multichoice(relais_ctx *ctx, struct question *q, const cJSON *o
 		}
 		if ((rc = get_string(ctx, &ans->text_html, a, "text_html", sub, OPT_NONEMPTY)) !=
 		            0 ||
-		    (rc = get_number(ctx, &ans->fraction, a, "fraction", sub, -1, 1)) != 0 ||
-		    (rc = get_string(ctx, &ans->feedback_html, a, "feedback_html", sub, 0)) != 0) {
+		    (rc = get_fraction_feedback(ctx, ans, a, sub, -1)) != 0) {
 			return rc;
 		}
 	}
@@ -584,7 +609,7 @@ static int parse_shortanswer(relais_ctx *ctx, struct question *q, const cJSON *o
 {
 	const cJSON *arr, *a;
 	char sub[WHERE_MAX];
-	size_t i = 0, n;
+	size_t i = 0;
 	int rc, case_sensitive = 0;
 
 	if ((rc = get_bool(ctx, &case_sensitive, o, "case_sensitive", where)) != 0) {
@@ -594,14 +619,9 @@ static int parse_shortanswer(relais_ctx *ctx, struct question *q, const cJSON *o
 		return relais_fail(ctx, RELAIS_EFORMAT,
 		                   "quiz: %scase_sensitive must be false in version 1", where);
 	}
-	if ((rc = get_array(ctx, &arr, &n, o, "answers", where, 1)) != 0) {
+	if ((rc = get_answers(ctx, q, &arr, o, where, 1)) != 0) {
 		return rc;
 	}
-	q->answers = calloc(n, sizeof(*q->answers));
-	if (q->answers == NULL) {
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-	}
-	q->n_answers = n;
 	cJSON_ArrayForEach(a, arr)
 	{
 		struct answer *ans = &q->answers[i];
@@ -611,8 +631,7 @@ static int parse_shortanswer(relais_ctx *ctx, struct question *q, const cJSON *o
 			return relais_fail(ctx, RELAIS_EFORMAT, "quiz: %s is not an object", sub);
 		}
 		if ((rc = get_string(ctx, &ans->text, a, "text", sub, OPT_NONEMPTY)) != 0 ||
-		    (rc = get_number(ctx, &ans->fraction, a, "fraction", sub, 0, 1)) != 0 ||
-		    (rc = get_string(ctx, &ans->feedback_html, a, "feedback_html", sub, 0)) != 0) {
+		    (rc = get_fraction_feedback(ctx, ans, a, sub, 0)) != 0) {
 			return rc;
 		}
 		if (normalise(&ans->norm, ans->text, strlen(ans->text)) != 0) {
@@ -626,19 +645,14 @@ static int parse_numerical(relais_ctx *ctx, struct question *q, const cJSON *o, 
 {
 	const cJSON *arr, *a;
 	char sub[WHERE_MAX];
-	size_t i = 0, n;
+	size_t i = 0;
 	int rc;
 
-	if ((rc = get_array(ctx, &arr, &n, o, "answers", where, 1)) != 0 ||
+	if ((rc = get_answers(ctx, q, &arr, o, where, 1)) != 0 ||
 	    (rc = get_string(ctx, &q->other_feedback_html, o, "other_feedback_html", where, 0)) !=
 	            0) {
 		return rc;
 	}
-	q->answers = calloc(n, sizeof(*q->answers));
-	if (q->answers == NULL) {
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-	}
-	q->n_answers = n;
 	cJSON_ArrayForEach(a, arr)
 	{
 		struct answer *ans = &q->answers[i];
@@ -649,8 +663,7 @@ static int parse_numerical(relais_ctx *ctx, struct question *q, const cJSON *o, 
 		}
 		if ((rc = get_number(ctx, &ans->min, a, "min", sub, -HUGE_VAL, HUGE_VAL)) != 0 ||
 		    (rc = get_number(ctx, &ans->max, a, "max", sub, -HUGE_VAL, HUGE_VAL)) != 0 ||
-		    (rc = get_number(ctx, &ans->fraction, a, "fraction", sub, 0, 1)) != 0 ||
-		    (rc = get_string(ctx, &ans->feedback_html, a, "feedback_html", sub, 0)) != 0) {
+		    (rc = get_fraction_feedback(ctx, ans, a, sub, 0)) != 0) {
 			return rc;
 		}
 		if (ans->min > ans->max) {
