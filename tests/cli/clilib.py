@@ -21,6 +21,7 @@ def png(width=1, height=1, padding=0):
             chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"") + b"\0" * padding)
 
 
+# Line numbers matter: test_cli_pack's broken-course tests name them.
 COURSE_JSON = """{
   "id": "mini-course",
   "version": 3,
@@ -35,6 +36,35 @@ COURSE_JSON = """{
 }
 """
 
+LESSON_1 = """# Introduction
+
+Welcome to the course.
+
+![A diagram](../media/diagram.png)
+
+Continue with [the next lesson](02-next.md).
+"""
+
+LESSON_2 = """# Next steps
+
+Go back to [the introduction](01-intro.md).
+
+See the [handout](../media/handout.txt).
+"""
+
+QUIZ = """// A short quiz.
+
+::Q1:: Offline reading works without a network. {T}
+
+::Q2:: Which is the bundle format? {=a ZIP file ~a tarball}
+
+::Q3:: Which tool checks
+the signature? {
+=minisign
+~gzip
+}
+"""
+
 
 def make_course(path):
     """Writes a small valid course: two lessons, a picture, a handout and a GIFT quiz."""
@@ -42,15 +72,10 @@ def make_course(path):
         os.makedirs(os.path.join(path, sub))
     files = {
         "course.json": COURSE_JSON,
-        "lessons/01-intro.md": "# Introduction\n\nWelcome to the course.\n\n"
-                               "![A diagram](../media/diagram.png)\n\n"
-                               "Continue with [the next lesson](02-next.md).\n",
-        "lessons/02-next.md": "# Next steps\n\nGo back to [the introduction](01-intro.md).\n\n"
-                              "See the [handout](../media/handout.txt).\n",
+        "lessons/01-intro.md": LESSON_1,
+        "lessons/02-next.md": LESSON_2,
         "media/handout.txt": "A handout.\n",
-        "quiz/check.gift": "// A short quiz.\n\n"
-                           "::Q1:: Offline reading works without a network. {T}\n\n"
-                           "::Q2:: Which is the bundle format? {=a ZIP file ~a tarball}\n",
+        "quiz/check.gift": QUIZ,
     }
     for rel, text in files.items():
         with open(os.path.join(path, rel), "w", encoding="utf-8") as f:
