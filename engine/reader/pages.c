@@ -281,6 +281,17 @@ static void pager(struct request *req, const char *course_id, const relais_manif
 	relais_strbuf_add(&req->body, "</nav>");
 }
 
+/* The line above a unit's page: the course's title, linking to its outline. */
+static void course_link(struct request *req, const char *course_id, const relais_manifest *m)
+{
+	relais_strbuf_printf(&req->body, "<p class=\"meta\" lang=\"%s\"><a href=\"/c/",
+	                     m->language);
+	relais_strbuf_add_url(&req->body, course_id);
+	relais_strbuf_add(&req->body, "/\">");
+	relais_strbuf_add_html(&req->body, m->title);
+	relais_strbuf_add(&req->body, "</a></p>");
+}
+
 static void page_lesson(struct request *req, const char *course_id, relais_bundle *b, size_t i)
 {
 	const relais_manifest *m = relais_bundle_manifest(b);
@@ -293,12 +304,8 @@ static void page_lesson(struct request *req, const char *course_id, relais_bundl
 		return;
 	}
 	set_title(req, u->title);
-	relais_strbuf_printf(&req->body, "<p class=\"meta\" lang=\"%s\"><a href=\"/c/",
-	                     m->language);
-	relais_strbuf_add_url(&req->body, course_id);
-	relais_strbuf_add(&req->body, "/\">");
-	relais_strbuf_add_html(&req->body, m->title);
-	relais_strbuf_printf(&req->body, "</a></p><article lang=\"%s\">", m->language);
+	course_link(req, course_id, m);
+	relais_strbuf_printf(&req->body, "<article lang=\"%s\">", m->language);
 	relais_strbuf_addn(&req->body, (const char *)html, len);
 	relais_strbuf_add(&req->body, "</article><form method=\"post\" action=\"/c/");
 	relais_strbuf_add_url(&req->body, course_id);
@@ -338,12 +345,8 @@ static void quiz_heading(struct request *req, const char *course_id, const relai
                          const struct relais_unit *u)
 {
 	set_title(req, u->title);
-	relais_strbuf_printf(&req->body, "<p class=\"meta\" lang=\"%s\"><a href=\"/c/",
-	                     m->language);
-	relais_strbuf_add_url(&req->body, course_id);
-	relais_strbuf_add(&req->body, "/\">");
-	relais_strbuf_add_html(&req->body, m->title);
-	relais_strbuf_printf(&req->body, "</a></p><h1 lang=\"%s\">", m->language);
+	course_link(req, course_id, m);
+	relais_strbuf_printf(&req->body, "<h1 lang=\"%s\">", m->language);
 	relais_strbuf_add_html(&req->body, u->title);
 	relais_strbuf_add(&req->body, "</h1><p>");
 	char mark[64];
