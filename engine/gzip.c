@@ -22,7 +22,7 @@ int relais_gzip(unsigned char **out, size_t *out_len, const void *in, size_t len
 	buf = malloc(bound);
 	got = buf ? libdeflate_gzip_compress(c, in, len, buf, bound) : 0;
 	libdeflate_free_compressor(c);
-	if (got == 0) { /* cannot happen with the bound, but for malloc */
+	if (got == 0) { /* only when malloc failed: the bound always fits */
 		free(buf);
 		return RELAIS_ENOMEM;
 	}
