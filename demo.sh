@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 ./deps.sh
 [ -d build ] || meson setup build
 ninja -C build
-relais=build/engine/cli/relais
+relais=build/cli/relais
 out=${RELAIS_DEMO_DIR:-demo}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -33,7 +33,7 @@ export RELAIS_HOME
 "$relais" install "$out"/*.relais
 
 # The coordinators' hub, on this machine, with SQLite.
-hub=build/sync/hub/relais-hub
+hub=build/cli/relais-hub
 hubdb="$out/hub.db"
 hubport=${RELAIS_DEMO_HUB_PORT:-8080}
 if [ ! -f "$out/hub-credentials.txt" ]; then

@@ -10,7 +10,7 @@
 
 #include "relais/bundle.h"
 #include "relais/error.h"
-#include "zip.h"
+#include "relais/zip.h"
 
 #define SIGNATURE_MAX 4096
 #define CONTENT_OFFSET 2 /* manifest.json and its signature come first */

@@ -11,7 +11,7 @@
 #include "relais/fsutil.h"
 #include "relais/library.h"
 #include "relais/trust.h"
-#include "strbuf.h"
+#include "relais/strbuf.h"
 
 #define PATH_LEN 4096
 #define COPY_CHUNK 65536

@@ -9,7 +9,7 @@
 #include "relais/error.h"
 #include "relais/manifest.h"
 #include "relais/utf8.h"
-#include "zip.h"
+#include "relais/zip.h"
 
 #define TEXT_MAX 4096
 #define SHOWN_MAX 256

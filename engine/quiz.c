@@ -13,7 +13,7 @@
 
 #include "relais/error.h"
 #include "relais/quiz.h"
-#include "strbuf.h"
+#include "relais/strbuf.h"
 
 #define ID_MAX 64
 #define WHERE_MAX 128
@@ -877,8 +877,8 @@ int relais_quiz_parse(relais_quiz **out, relais_ctx *ctx, const char *json, size
 	if ((rc = get_string(ctx, &format, quiz->doc, "format", "", 0)) != 0) {
 		goto out;
 	}
-	if (strcmp(format, "relais-quiz") != 0) {
-		rc = relais_fail(ctx, RELAIS_EFORMAT, "quiz: format is not relais-quiz");
+	if (strcmp(format, RELAIS_QUIZ_FORMAT) != 0) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "quiz: format is not " RELAIS_QUIZ_FORMAT);
 		goto out;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(quiz->doc, "version");

@@ -12,19 +12,15 @@
 #include "statement.h"
 
 #define IRI_MAX 512
-#define ACTIVITY_BASE "https://relais.invalid/xapi/activities/"
 
 const char *relais_verb_iri(const char *verb)
 {
 	static const char *const known[] = {"experienced", "attempted", "answered", "passed",
 	                                    "failed",      "completed", NULL};
 	static const char *const iris[] = {
-	        "http://adlnet.gov/expapi/verbs/experienced",
-	        "http://adlnet.gov/expapi/verbs/attempted",
-	        "http://adlnet.gov/expapi/verbs/answered",
-	        "http://adlnet.gov/expapi/verbs/passed",
-	        "http://adlnet.gov/expapi/verbs/failed",
-	        "http://adlnet.gov/expapi/verbs/completed",
+	        RELAIS_XAPI_VERBS "experienced", RELAIS_XAPI_VERBS "attempted",
+	        RELAIS_XAPI_VERBS "answered",    RELAIS_XAPI_VERBS "passed",
+	        RELAIS_XAPI_VERBS "failed",      RELAIS_XAPI_VERBS "completed",
 	};
 	size_t i;
 
@@ -93,7 +89,7 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 	if (verb_iri == NULL) {
 		return relais_fail(ctx, RELAIS_EINVAL, "unknown verb %s", ev->verb);
 	}
-	n = snprintf(course_iri, sizeof(course_iri), ACTIVITY_BASE "%s", ev->course_id);
+	n = snprintf(course_iri, sizeof(course_iri), RELAIS_XAPI_ACTIVITIES "%s", ev->course_id);
 	if (n < 0 || (size_t)n >= sizeof(course_iri)) {
 		return relais_fail(ctx, RELAIS_ELIMIT, "course id too long for an IRI");
 	}

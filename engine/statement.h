@@ -3,9 +3,9 @@
 #define RELAIS_STATEMENT_H
 
 #include "relais/context.h"
+#include "relais/xapi.h"
 
 /* The context extension that carries the learner's organisation. */
-#define RELAIS_XAPI_ORGANISATION "https://relais.invalid/xapi/extensions/organisation"
 
 /* Who, did what, to what: enough to write one statement. */
 struct relais_event {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "relais/error.h"
-#include "strbuf.h"
+#include "relais/strbuf.h"
 
 void relais_strbuf_addn(struct relais_strbuf *b, const char *s, size_t n)
 {

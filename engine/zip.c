@@ -11,7 +11,7 @@
 
 #include "relais/error.h"
 #include "relais/utf8.h"
-#include "zip.h"
+#include "relais/zip.h"
 
 #define LOCAL_SIG 0x04034b50u
 #define CENTRAL_SIG 0x02014b50u

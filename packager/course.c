@@ -13,7 +13,7 @@
 #include "relais/fsutil.h"
 #include "relais/gift.h"
 #include "relais/utf8.h"
-#include "zip.h"
+#include "relais/zip.h"
 
 #define PATH_LEN 4096
 

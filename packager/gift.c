@@ -14,8 +14,8 @@
 
 #include "relais/error.h"
 #include "relais/gift.h"
+#include "relais/quiz.h"
 
-#define QUIZ_FORMAT "relais-quiz"
 #define QUIZ_VERSION 1
 #define ID_MAX 64       /* longest id made from a title */
 #define NUMBER_MAX 64   /* longest number or weight, in bytes */
@@ -1792,7 +1792,7 @@ int relais_gift_to_json(char **out_json, relais_diag *diag, const char *file, co
 		rc = RELAIS_ENOMEM;
 		goto out;
 	}
-	rc = add_str(doc, "format", QUIZ_FORMAT);
+	rc = add_str(doc, "format", RELAIS_QUIZ_FORMAT);
 	if (rc == 0) {
 		rc = add_num(doc, "version", QUIZ_VERSION);
 	}

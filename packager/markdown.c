@@ -7,7 +7,7 @@
 
 #include "markdown.h"
 #include "relais/error.h"
-#include "strbuf.h"
+#include "relais/strbuf.h"
 
 /* Rendered HTML is larger than its Markdown; lessons are at most 1 MiB. */
 #define RELAIS_LESSON_HTML_MAX (8u * 1024 * 1024)

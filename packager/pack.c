@@ -12,7 +12,7 @@
 #include "relais/bundle.h"
 #include "relais/error.h"
 #include "relais/fsutil.h"
-#include "zip.h"
+#include "relais/zip.h"
 
 struct packed {
 	const struct course_entry *src;

@@ -13,7 +13,7 @@
 
 #include "craft.h"
 #include "relais/bundle.h"
-#include "zip.h"
+#include "relais/zip.h"
 
 char *craft_tmpdir(void)
 {

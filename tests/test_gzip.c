@@ -11,7 +11,7 @@
 #include <zlib.h>
 
 #include "craft.h"
-#include "gzip.h"
+#include "relais/gzip.h"
 
 /* A batch of statement-like JSON: repetitive keys, varying ids and times. */
 static char *batch(size_t *len)

@@ -17,6 +17,7 @@
 #include "relais/error.h"
 #include "relais/library.h"
 #include "relais/profile.h"
+#include "relais/outbox.h"
 #include "relais/progress.h"
 #include "relais/trust.h"
 

@@ -15,7 +15,7 @@
 
 #include "craft.h"
 #include "relais/error.h"
-#include "zip.h"
+#include "relais/zip.h"
 
 static void entry_paths(void **state)
 {

@@ -110,14 +110,14 @@ static const char *const words[M_COUNT][2] = {
         [M_VERB_COMPLETED] = {"course completed", "cours terminé"},
 };
 
-const char *tr(enum lang lang, enum msg msg)
+const char *relais_tr(enum lang lang, enum msg msg)
 {
 	const char *s = msg < M_COUNT ? words[msg][lang == LANG_FR] : NULL;
 
 	return s ? s : "";
 }
 
-enum lang lang_from_header(const char *h)
+enum lang relais_lang_from_header(const char *h)
 {
 	/* The first language the browser prefers decides; q-values are rare
 	 * enough in first place to ignore. */
@@ -132,12 +132,12 @@ enum lang lang_from_header(const char *h)
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-void tr_format(char *out, size_t size, enum lang lang, enum msg msg, ...)
+void relais_tr_format(char *out, size_t size, enum lang lang, enum msg msg, ...)
 {
 	va_list ap;
 
 	va_start(ap, msg);
-	if (vsnprintf(out, size, tr(lang, msg), ap) < 0 && size > 0) {
+	if (vsnprintf(out, size, relais_tr(lang, msg), ap) < 0 && size > 0) {
 		out[0] = '\0';
 	}
 	va_end(ap);

@@ -87,15 +87,15 @@ enum msg {
 };
 
 /* The string for msg in lang; never NULL. Some take printf arguments. */
-const char *tr(enum lang lang, enum msg msg);
+const char *relais_tr(enum lang lang, enum msg msg);
 
 /*
  * Formats a message that takes arguments (the table's formats are fixed and
  * reviewed with their callers). Always NUL-terminates out.
  */
-void tr_format(char *out, size_t size, enum lang lang, enum msg msg, ...);
+void relais_tr_format(char *out, size_t size, enum lang lang, enum msg msg, ...);
 
 /* The interface language for an Accept-Language header (NULL: English). */
-enum lang lang_from_header(const char *accept_language);
+enum lang relais_lang_from_header(const char *accept_language);
 
 #endif

@@ -9,9 +9,10 @@
 #include "relais/error.h"
 #include "relais/library.h"
 #include "relais/profile.h"
+#include "relais/outbox.h"
 #include "relais/progress.h"
 #include "relais/quiz.h"
-#include "zip.h"
+#include "relais/zip.h"
 
 #define SEARCH_LIMIT 50
 #define OUTBOX_SHOWN 200
@@ -68,13 +69,13 @@ static void page_who(struct request *req)
 	relais_home *home = req->reader->home;
 	size_t n = 0, i;
 
-	set_title(req, tr(L(req), M_WHO_TITLE));
+	set_title(req, relais_tr(L(req), M_WHO_TITLE));
 	if (relais_profile_list(&p, &n, home, req->reader->ctx) != 0) {
-		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
-	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>%s</p>", tr(L(req), M_WHO_TITLE),
-	                     tr(L(req), M_WHO_INTRO));
+	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>%s</p>", relais_tr(L(req), M_WHO_TITLE),
+	                     relais_tr(L(req), M_WHO_INTRO));
 	if (n > 0) {
 		relais_strbuf_add(&req->body, "<ul class=\"cards\">");
 		for (i = 0; i < n; i++) {
@@ -97,7 +98,7 @@ static void page_who(struct request *req)
 		relais_strbuf_add(&req->body, "</ul>");
 	}
 	relais_strbuf_printf(&req->body, "<h2>%s</h2><form method=\"post\" action=\"/who/add\">",
-	                     tr(L(req), M_WHO_ADD));
+	                     relais_tr(L(req), M_WHO_ADD));
 	token_field(req);
 	relais_strbuf_printf(
 	        &req->body,
@@ -108,7 +109,8 @@ static void page_who(struct request *req)
 	        "<label for=\"org\">%s</label><input type=\"text\" id=\"org\" name=\"org\" "
 	        "maxlength=\"200\" autocomplete=\"organization\">"
 	        "<p><button type=\"submit\">%s</button></p></form>",
-	        tr(L(req), M_NAME), tr(L(req), M_EMAIL), tr(L(req), M_ORG), tr(L(req), M_START));
+	        relais_tr(L(req), M_NAME), relais_tr(L(req), M_EMAIL), relais_tr(L(req), M_ORG),
+	        relais_tr(L(req), M_START));
 	relais_profile_list_free(p, n);
 }
 
@@ -118,18 +120,21 @@ static void post_who(struct request *req, int adding)
 	int64_t id = 0;
 
 	if (adding) {
-		if (relais_profile_add(&id, req->reader->home, ctx, form_value(req, "name"),
-		                       form_value(req, "email"), form_value(req, "org")) != 0) {
-			page_error(req, relais_errcode(ctx) == RELAIS_ENOMEM ? 500 : 400,
-			           relais_errmsg(ctx));
+		if (relais_profile_add(&id, req->reader->home, ctx,
+		                       relais_reader_form_value(req, "name"),
+		                       relais_reader_form_value(req, "email"),
+		                       relais_reader_form_value(req, "org")) != 0) {
+			relais_reader_page_error(req,
+			                         relais_errcode(ctx) == RELAIS_ENOMEM ? 500 : 400,
+			                         relais_errmsg(ctx));
 			return;
 		}
 	} else {
 		struct relais_profile p;
-		const char *v = form_value(req, "profile");
+		const char *v = relais_reader_form_value(req, "profile");
 		id = v ? strtoll(v, NULL, 10) : 0;
 		if (id <= 0 || relais_profile_get(&p, req->reader->home, ctx, id) != 0) {
-			page_error(req, 400, tr(L(req), M_BAD_REQUEST));
+			relais_reader_page_error(req, 400, relais_tr(L(req), M_BAD_REQUEST));
 			return;
 		}
 		relais_profile_clear(&p);
@@ -150,24 +155,24 @@ static void page_library(struct request *req)
 		redirect(req, "/who");
 		return;
 	}
-	set_title(req, tr(L(req), M_LIBRARY_TITLE));
+	set_title(req, relais_tr(L(req), M_LIBRARY_TITLE));
 	relais_strbuf_printf(&req->body, "<h1>%s</h1><p class=\"meta\">",
-	                     tr(L(req), M_LIBRARY_TITLE));
-	tr_format(buf, sizeof(buf), L(req), M_CURRENT_LEARNER, me.name);
+	                     relais_tr(L(req), M_LIBRARY_TITLE));
+	relais_tr_format(buf, sizeof(buf), L(req), M_CURRENT_LEARNER, me.name);
 	relais_strbuf_add_html(&req->body, buf);
 	relais_strbuf_add(&req->body, "</p>");
 	relais_profile_clear(&me);
 	if (relais_library_list(&c, &n, req->reader->home, ctx) != 0) {
-		page_error(req, 500, relais_errmsg(ctx));
+		relais_reader_page_error(req, 500, relais_errmsg(ctx));
 		return;
 	}
 	if (n == 0) {
-		relais_strbuf_printf(&req->body, "<p>%s</p>", tr(L(req), M_LIBRARY_EMPTY));
+		relais_strbuf_printf(&req->body, "<p>%s</p>", relais_tr(L(req), M_LIBRARY_EMPTY));
 	}
 	relais_strbuf_add(&req->body, "<ul class=\"cards\">");
 	for (i = 0; i < n; i++) {
 		struct relais_course_progress cp;
-		relais_bundle *b = reader_course(req->reader, c[i].id);
+		relais_bundle *b = relais_reader_course(req->reader, c[i].id);
 		char label[128];
 		if (b == NULL || relais_progress_get(&cp, req->reader->home, ctx,
 		                                     req->session->profile_id, c[i].id) != 0) {
@@ -181,27 +186,28 @@ static void page_library(struct request *req)
 		relais_strbuf_add(&req->body, "</a></h2><p>");
 		relais_strbuf_add_html(&req->body, c[i].summary);
 		relais_strbuf_add(&req->body, "</p>");
-		tr_format(label, sizeof(label), L(req), M_UNITS_DONE, cp.done, cp.total);
+		relais_tr_format(label, sizeof(label), L(req), M_UNITS_DONE, cp.done, cp.total);
 		relais_strbuf_printf(
 		        &req->body,
 		        "<p class=\"meta\" lang=\"%s\"><progress max=\"%u\" value=\"%u\" "
 		        "aria-label=\"%s\"></progress> %s",
-		        tr(L(req), M_LANG_CODE), cp.total, cp.done, tr(L(req), M_PROGRESS_LABEL),
-		        label);
+		        relais_tr(L(req), M_LANG_CODE), cp.total, cp.done,
+		        relais_tr(L(req), M_PROGRESS_LABEL), label);
 		if (cp.completed) {
 			relais_strbuf_printf(&req->body, " · <strong>%s</strong>",
-			                     tr(L(req), M_COMPLETED));
+			                     relais_tr(L(req), M_COMPLETED));
 		}
 		if (c[i].estimated_minutes) {
 			relais_strbuf_add(&req->body, " · ");
-			tr_format(buf, sizeof(buf), L(req), M_MINUTES, c[i].estimated_minutes);
+			relais_tr_format(buf, sizeof(buf), L(req), M_MINUTES,
+			                 c[i].estimated_minutes);
 			relais_strbuf_add_html(&req->body, buf);
 		}
 		relais_strbuf_add(&req->body, "</p><p><a class=\"button\" href=\"");
 		unit_href(&req->body, c[i].id, next_unit(relais_bundle_manifest(b), &cp));
 		relais_strbuf_printf(&req->body, "\" lang=\"%s\">%s<span class=\"skip\"> ",
-		                     tr(L(req), M_LANG_CODE),
-		                     tr(L(req), cp.done ? M_CONTINUE : M_BEGIN));
+		                     relais_tr(L(req), M_LANG_CODE),
+		                     relais_tr(L(req), cp.done ? M_CONTINUE : M_BEGIN));
 		relais_strbuf_add_html(&req->body, c[i].title);
 		relais_strbuf_add(&req->body, "</span></a></p></li>");
 		relais_course_progress_clear(&cp);
@@ -218,7 +224,7 @@ static void page_outline(struct request *req, const char *course_id, relais_bund
 
 	if (relais_progress_get(&cp, req->reader->home, req->reader->ctx, req->session->profile_id,
 	                        course_id) != 0) {
-		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
 	set_title(req, m->title);
@@ -231,10 +237,10 @@ static void page_outline(struct request *req, const char *course_id, relais_bund
 		relais_strbuf_printf(&req->body, "<p class=\"banner\"><a href=\"/c/");
 		relais_strbuf_add_url(&req->body, course_id);
 		relais_strbuf_printf(&req->body, "/complete\">%s</a></p>",
-		                     tr(L(req), M_COURSE_DONE));
+		                     relais_tr(L(req), M_COURSE_DONE));
 	}
 	relais_strbuf_printf(&req->body, "<h2>%s</h2><ol class=\"outline\">",
-	                     tr(L(req), M_OUTLINE));
+	                     relais_tr(L(req), M_OUTLINE));
 	for (i = 0; i < m->n_units && i < cp.n_units; i++) {
 		static const enum msg states[] = {M_STATE_NEW, M_STATE_SEEN, M_STATE_DONE};
 		const struct relais_unit *u = &m->units[i];
@@ -242,14 +248,16 @@ static void page_outline(struct request *req, const char *course_id, relais_bund
 		unit_href(&req->body, course_id, u);
 		relais_strbuf_printf(&req->body, "\" lang=\"%s\">", m->language);
 		relais_strbuf_add_html(&req->body, u->title);
-		relais_strbuf_printf(&req->body, "</a> <span class=\"state%s\">(%s · %s",
-		                     cp.units[i].state == RELAIS_UNIT_DONE ? " done" : "",
-		                     tr(L(req), u->kind == RELAIS_UNIT_QUIZ ? M_QUIZ : M_LESSON),
-		                     tr(L(req), states[cp.units[i].state]));
+		relais_strbuf_printf(
+		        &req->body, "</a> <span class=\"state%s\">(%s · %s",
+		        cp.units[i].state == RELAIS_UNIT_DONE ? " done" : "",
+		        relais_tr(L(req), u->kind == RELAIS_UNIT_QUIZ ? M_QUIZ : M_LESSON),
+		        relais_tr(L(req), states[cp.units[i].state]));
 		if (u->kind == RELAIS_UNIT_QUIZ && cp.units[i].best_percent >= 0) {
 			relais_strbuf_add(&req->body, ", ");
 			char best[64];
-			tr_format(best, sizeof(best), L(req), M_BEST, cp.units[i].best_percent);
+			relais_tr_format(best, sizeof(best), L(req), M_BEST,
+			                 cp.units[i].best_percent);
 			relais_strbuf_add_html(&req->body, best);
 		}
 		relais_strbuf_add(&req->body, ")</span></li>");
@@ -266,17 +274,18 @@ static void pager(struct request *req, const char *course_id, const relais_manif
 		relais_strbuf_add(&req->body, "<a href=\"");
 		unit_href(&req->body, course_id, &m->units[i - 1]);
 		relais_strbuf_printf(&req->body, "\" rel=\"prev\">← %s</a>",
-		                     tr(L(req), M_PREVIOUS));
+		                     relais_tr(L(req), M_PREVIOUS));
 	} else {
 		relais_strbuf_add(&req->body, "<span></span>");
 	}
 	relais_strbuf_add(&req->body, "<a href=\"/c/");
 	relais_strbuf_add_url(&req->body, course_id);
-	relais_strbuf_printf(&req->body, "/\">%s</a>", tr(L(req), M_OUTLINE));
+	relais_strbuf_printf(&req->body, "/\">%s</a>", relais_tr(L(req), M_OUTLINE));
 	if (i + 1 < m->n_units) {
 		relais_strbuf_add(&req->body, "<a href=\"");
 		unit_href(&req->body, course_id, &m->units[i + 1]);
-		relais_strbuf_printf(&req->body, "\" rel=\"next\">%s →</a>", tr(L(req), M_NEXT));
+		relais_strbuf_printf(&req->body, "\" rel=\"next\">%s →</a>",
+		                     relais_tr(L(req), M_NEXT));
 	}
 	relais_strbuf_add(&req->body, "</nav>");
 }
@@ -299,8 +308,8 @@ static void page_lesson(struct request *req, const char *course_id, relais_bundl
 	const unsigned char *html = NULL;
 	size_t len = 0;
 
-	if (reader_entry(req->reader, course_id, u->path, &html, &len) != 0) {
-		page_error(req, 500, relais_errmsg(req->reader->ctx));
+	if (relais_reader_entry(req->reader, course_id, u->path, &html, &len) != 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
 	set_title(req, u->title);
@@ -314,7 +323,7 @@ static void page_lesson(struct request *req, const char *course_id, relais_bundl
 	relais_strbuf_add(&req->body, "\">");
 	token_field(req);
 	relais_strbuf_printf(&req->body, "<p><button type=\"submit\">%s</button></p></form>",
-	                     tr(L(req), M_MARK_READ));
+	                     relais_tr(L(req), M_MARK_READ));
 	pager(req, course_id, m, i);
 }
 
@@ -325,9 +334,9 @@ static relais_quiz *load_quiz(struct request *req, const char *course_id,
 	relais_quiz *quiz = NULL;
 	size_t len = 0;
 
-	if (reader_entry(req->reader, course_id, u->path, &json, &len) != 0 ||
+	if (relais_reader_entry(req->reader, course_id, u->path, &json, &len) != 0 ||
 	    relais_quiz_parse(&quiz, req->reader->ctx, (const char *)json, len) != 0) {
-		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		quiz = NULL;
 	}
 	return quiz;
@@ -351,7 +360,7 @@ static void quiz_heading(struct request *req, const char *course_id, const relai
 	relais_strbuf_add(&req->body, "</h1><p>");
 	char mark[64];
 
-	tr_format(mark, sizeof(mark), L(req), M_PASS_MARK, u->pass_percent);
+	relais_tr_format(mark, sizeof(mark), L(req), M_PASS_MARK, u->pass_percent);
 	relais_strbuf_add_html(&req->body, mark);
 	relais_strbuf_add(&req->body, "</p>");
 }
@@ -366,8 +375,9 @@ static void page_quiz(struct request *req, const char *course_id, relais_bundle 
 	if (quiz == NULL) {
 		return;
 	}
-	if (relais_quiz_render_form(&form, req->reader->ctx, quiz, tr(L(req), M_LANG_CODE)) != 0) {
-		page_error(req, 500, relais_errmsg(req->reader->ctx));
+	if (relais_quiz_render_form(&form, req->reader->ctx, quiz,
+	                            relais_tr(L(req), M_LANG_CODE)) != 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		goto out;
 	}
 	quiz_heading(req, course_id, m, u);
@@ -382,7 +392,7 @@ static void page_quiz(struct request *req, const char *course_id, relais_bundle 
 	relais_strbuf_add(&req->body, form);
 	relais_strbuf_printf(&req->body,
 	                     "<p><button type=\"submit\" lang=\"%s\">%s</button></p></form>",
-	                     tr(L(req), M_LANG_CODE), tr(L(req), M_SUBMIT));
+	                     relais_tr(L(req), M_LANG_CODE), relais_tr(L(req), M_SUBMIT));
 	pager(req, course_id, m, i);
 out:
 	free(form);
@@ -396,7 +406,7 @@ static void post_quiz(struct request *req, const char *course_id, relais_bundle 
 	struct relais_quiz_result result;
 	relais_quiz *quiz = load_quiz(req, course_id, u);
 	relais_ctx *ctx = req->reader->ctx;
-	const char *started = form_value(req, "started");
+	const char *started = relais_reader_form_value(req, "started");
 	double duration = -1;
 	char *html = NULL, score[64];
 	int passed = 0, completed = 0;
@@ -415,29 +425,30 @@ static void post_quiz(struct request *req, const char *course_id, relais_bundle 
 	    relais_progress_quiz_submitted(req->reader->home, ctx, req->session->profile_id,
 	                                   course_id, u->id, &result, duration, &passed,
 	                                   &completed) != 0 ||
-	    relais_quiz_render_result(&html, ctx, quiz, &result, tr(L(req), M_LANG_CODE)) != 0) {
-		page_error(req, 500, relais_errmsg(ctx));
+	    relais_quiz_render_result(&html, ctx, quiz, &result, relais_tr(L(req), M_LANG_CODE)) !=
+	            0) {
+		relais_reader_page_error(req, 500, relais_errmsg(ctx));
 		goto out;
 	}
 	quiz_heading(req, course_id, m, u);
-	relais_strbuf_printf(&req->body,
-	                     "<p class=\"banner%s\" role=\"status\"><strong>%s</strong> · ",
-	                     passed ? "" : " failed", tr(L(req), passed ? M_PASSED : M_FAILED));
-	tr_format(score, sizeof(score), L(req), M_SCORE, result.percent);
+	relais_strbuf_printf(
+	        &req->body, "<p class=\"banner%s\" role=\"status\"><strong>%s</strong> · ",
+	        passed ? "" : " failed", relais_tr(L(req), passed ? M_PASSED : M_FAILED));
+	relais_tr_format(score, sizeof(score), L(req), M_SCORE, result.percent);
 	relais_strbuf_add_html(&req->body, score);
 	relais_strbuf_printf(&req->body, " · <span class=\"recorded\">%s</span></p>",
-	                     tr(L(req), M_RECORDED));
+	                     relais_tr(L(req), M_RECORDED));
 	if (completed) {
 		relais_strbuf_printf(&req->body, "<p class=\"banner\"><a href=\"/c/");
 		relais_strbuf_add_url(&req->body, course_id);
 		relais_strbuf_printf(&req->body, "/complete\">%s</a></p>",
-		                     tr(L(req), M_COURSE_DONE));
+		                     relais_tr(L(req), M_COURSE_DONE));
 	}
 	relais_strbuf_printf(&req->body, "<div lang=\"%s\">", m->language);
 	relais_strbuf_add(&req->body, html);
 	relais_strbuf_add(&req->body, "</div><p><a class=\"button secondary\" href=\"");
 	unit_href(&req->body, course_id, u);
-	relais_strbuf_printf(&req->body, "\">%s</a></p>", tr(L(req), M_RETRY));
+	relais_strbuf_printf(&req->body, "\">%s</a></p>", relais_tr(L(req), M_RETRY));
 	pager(req, course_id, m, i);
 out:
 	free(html);
@@ -453,7 +464,7 @@ static void post_read(struct request *req, const char *course_id, relais_bundle 
 	if (relais_progress_lesson_viewed(req->reader->home, req->reader->ctx,
 	                                  req->session->profile_id, course_id,
 	                                  m->units[i].id) != 0) {
-		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
 	if (i + 1 < m->n_units) {
@@ -464,7 +475,7 @@ static void post_read(struct request *req, const char *course_id, relais_bundle 
 		relais_strbuf_add(&next, "/");
 	}
 	if (next.rc || next.len >= sizeof(req->location)) {
-		page_error(req, 500, "out of memory");
+		relais_reader_page_error(req, 500, "out of memory");
 	} else {
 		redirect(req, next.p);
 	}
@@ -480,7 +491,7 @@ static void page_complete(struct request *req, const char *course_id, relais_bun
 
 	if (relais_progress_get(&cp, req->reader->home, req->reader->ctx, req->session->profile_id,
 	                        course_id) != 0) {
-		page_error(req, 500, relais_errmsg(req->reader->ctx));
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
 	completed = cp.completed;
@@ -493,18 +504,19 @@ static void page_complete(struct request *req, const char *course_id, relais_bun
 		if (!outline.rc && outline.len < sizeof(req->location)) {
 			redirect(req, outline.p);
 		} else {
-			page_error(req, 500, "out of memory");
+			relais_reader_page_error(req, 500, "out of memory");
 		}
 		relais_strbuf_free(&outline);
 		return;
 	}
 
-	set_title(req, tr(L(req), M_COURSE_DONE));
+	set_title(req, relais_tr(L(req), M_COURSE_DONE));
 	relais_strbuf_printf(&req->body, "<h1>%s</h1><p lang=\"%s\"><strong>",
-	                     tr(L(req), M_COURSE_DONE), m->language);
+	                     relais_tr(L(req), M_COURSE_DONE), m->language);
 	relais_strbuf_add_html(&req->body, m->title);
 	relais_strbuf_printf(&req->body, "</strong></p><p>%s</p><p><a href=\"/\">%s</a></p>",
-	                     tr(L(req), M_COURSE_DONE_TEXT), tr(L(req), M_NAV_LIBRARY));
+	                     relais_tr(L(req), M_COURSE_DONE_TEXT),
+	                     relais_tr(L(req), M_NAV_LIBRARY));
 	(void)course_id;
 }
 
@@ -544,13 +556,14 @@ static void route_course(struct request *req, const char *rest)
 
 	idlen = slash ? (size_t)(slash - rest) : strlen(rest);
 	if (idlen == 0 || idlen > RELAIS_ID_MAX) {
-		page_error(req, 404, tr(L(req), M_NOT_FOUND));
+		relais_reader_page_error(req, 404, relais_tr(L(req), M_NOT_FOUND));
 		return;
 	}
 	memcpy(course_id, rest, idlen);
 	course_id[idlen] = '\0';
-	if (!relais_id_ok(course_id) || (b = reader_course(req->reader, course_id)) == NULL) {
-		page_error(req, 404, tr(L(req), M_NOT_FOUND));
+	if (!relais_id_ok(course_id) ||
+	    (b = relais_reader_course(req->reader, course_id)) == NULL) {
+		relais_reader_page_error(req, 404, relais_tr(L(req), M_NOT_FOUND));
 		return;
 	}
 	if (slash == NULL) {
@@ -574,7 +587,7 @@ static void route_course(struct request *req, const char *rest)
 		        (is_read || is_quiz) ? relais_manifest_unit(m, entry + 5) : NULL;
 		if (u == NULL || (is_read && u->kind != RELAIS_UNIT_LESSON) ||
 		    (is_quiz && u->kind != RELAIS_UNIT_QUIZ)) {
-			page_error(req, 404, tr(L(req), M_NOT_FOUND));
+			relais_reader_page_error(req, 404, relais_tr(L(req), M_NOT_FOUND));
 			return;
 		}
 		i = (size_t)(u - m->units);
@@ -587,7 +600,7 @@ static void route_course(struct request *req, const char *rest)
 	}
 	/* Only entries the signed manifest lists are served, by exact path. */
 	if (relais_zip_path_ok(entry, &why) != 0 || relais_manifest_entry(m, entry) == NULL) {
-		page_error(req, 404, tr(L(req), M_NOT_FOUND));
+		relais_reader_page_error(req, 404, relais_tr(L(req), M_NOT_FOUND));
 		return;
 	}
 	for (i = 0; i < m->n_units; i++) {
@@ -600,8 +613,8 @@ static void route_course(struct request *req, const char *rest)
 			return;
 		}
 	}
-	if (reader_entry(req->reader, course_id, entry, &req->raw, &req->raw_len) != 0) {
-		page_error(req, 500, relais_errmsg(req->reader->ctx));
+	if (relais_reader_entry(req->reader, course_id, entry, &req->raw, &req->raw_len) != 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
 	req->content_type = media_type(entry);
@@ -614,37 +627,37 @@ static void page_search(struct request *req)
 	size_t n = 0, i;
 	const char *q = req->query_q ? req->query_q : "";
 
-	set_title(req, tr(L(req), M_SEARCH_TITLE));
+	set_title(req, relais_tr(L(req), M_SEARCH_TITLE));
 	relais_strbuf_printf(
 	        &req->body,
 	        "<h1>%s</h1><form method=\"get\" action=\"/search\" role=\"search\">"
 	        "<label for=\"q\">%s</label><input type=\"search\" id=\"q\" name=\"q\" "
 	        "maxlength=\"256\" value=\"",
-	        tr(L(req), M_SEARCH_TITLE), tr(L(req), M_SEARCH_LABEL));
+	        relais_tr(L(req), M_SEARCH_TITLE), relais_tr(L(req), M_SEARCH_LABEL));
 	relais_strbuf_add_html(&req->body, q);
 	relais_strbuf_printf(&req->body, "\"> <button type=\"submit\">%s</button></form>",
-	                     tr(L(req), M_SEARCH_BUTTON));
+	                     relais_tr(L(req), M_SEARCH_BUTTON));
 	if (q[0] == '\0') {
 		return;
 	}
 	if (relais_library_search(&hits, &n, req->reader->home, req->reader->ctx, q,
 	                          SEARCH_LIMIT) != 0) {
-		page_error(req, 400, relais_errmsg(req->reader->ctx));
+		relais_reader_page_error(req, 400, relais_errmsg(req->reader->ctx));
 		return;
 	}
 	relais_strbuf_add(&req->body, "<p role=\"status\">");
 	if (n == 0) {
-		relais_strbuf_add(&req->body, tr(L(req), M_SEARCH_NONE));
+		relais_strbuf_add(&req->body, relais_tr(L(req), M_SEARCH_NONE));
 	} else if (n == 1) {
-		relais_strbuf_add(&req->body, tr(L(req), M_SEARCH_ONE));
+		relais_strbuf_add(&req->body, relais_tr(L(req), M_SEARCH_ONE));
 	} else {
 		char count[64];
-		tr_format(count, sizeof(count), L(req), M_SEARCH_COUNT, n);
+		relais_tr_format(count, sizeof(count), L(req), M_SEARCH_COUNT, n);
 		relais_strbuf_add_html(&req->body, count);
 	}
 	relais_strbuf_add(&req->body, "</p><ul class=\"cards\">");
 	for (i = 0; i < n; i++) {
-		relais_bundle *b = reader_course(req->reader, hits[i].course_id);
+		relais_bundle *b = relais_reader_course(req->reader, hits[i].course_id);
 		const struct relais_unit *u =
 		        b ? relais_manifest_unit(relais_bundle_manifest(b), hits[i].unit_id) : NULL;
 		if (u == NULL) {
@@ -680,7 +693,7 @@ static const char *verb_words(enum lang lang, const char *verb)
 
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(verbs[i].verb, verb) == 0) {
-			return tr(lang, verbs[i].words);
+			return relais_tr(lang, verbs[i].words);
 		}
 	}
 	return verb;
@@ -688,8 +701,8 @@ static const char *verb_words(enum lang lang, const char *verb)
 
 static void post_send(struct request *req)
 {
-	if (reader_sync_start(req->reader) < 0) {
-		page_error(req, 500, relais_errmsg(req->reader->ctx));
+	if (relais_reader_send_start(req->reader) < 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
 	redirect(req, "/outbox");
@@ -704,7 +717,7 @@ static void page_outbox(struct request *req)
 	int64_t count = 0;
 	size_t n = 0, n_aside = 0, i;
 
-	set_title(req, tr(L(req), M_OUTBOX_TITLE));
+	set_title(req, relais_tr(L(req), M_OUTBOX_TITLE));
 	if (relais_outbox_count(&count, req->reader->home, ctx) != 0 ||
 	    relais_outbox_pending(&items, &n, req->reader->home, ctx, OUTBOX_SHOWN) != 0 ||
 	    relais_outbox_set_aside_list(&aside, &n_aside, req->reader->home, ctx, OUTBOX_SHOWN) !=
@@ -712,51 +725,51 @@ static void page_outbox(struct request *req)
 	    relais_setting_get(&hub, req->reader->home, ctx, "sync.hub") != 0 ||
 	    relais_setting_get(&last_ok, req->reader->home, ctx, "sync.last_success") != 0 ||
 	    relais_setting_get(&last_try, req->reader->home, ctx, "sync.last_attempt") != 0) {
-		page_error(req, 500, relais_errmsg(ctx));
+		relais_reader_page_error(req, 500, relais_errmsg(ctx));
 		goto out;
 	}
 	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>%s</p><p role=\"status\">",
-	                     tr(L(req), M_OUTBOX_TITLE), tr(L(req), M_OUTBOX_INTRO));
+	                     relais_tr(L(req), M_OUTBOX_TITLE), relais_tr(L(req), M_OUTBOX_INTRO));
 	if (count == 0) {
-		relais_strbuf_add(&req->body, tr(L(req), M_OUTBOX_EMPTY));
+		relais_strbuf_add(&req->body, relais_tr(L(req), M_OUTBOX_EMPTY));
 	} else {
-		tr_format(line, sizeof(line), L(req), M_OUTBOX_COUNT, (long long)count);
+		relais_tr_format(line, sizeof(line), L(req), M_OUTBOX_COUNT, (long long)count);
 		relais_strbuf_add_html(&req->body, line);
 	}
 	relais_strbuf_add(&req->body, " ");
 	if (last_ok != NULL) {
 		last_ok[strlen(last_ok) > 19 ? 19 : strlen(last_ok)] = '\0';
-		tr_format(line, sizeof(line), L(req), M_LAST_SENT, last_ok);
+		relais_tr_format(line, sizeof(line), L(req), M_LAST_SENT, last_ok);
 		relais_strbuf_add_html(&req->body, line);
 	} else {
-		relais_strbuf_add(&req->body, tr(L(req), M_NEVER_SENT));
+		relais_strbuf_add(&req->body, relais_tr(L(req), M_NEVER_SENT));
 	}
 	if (last_try != NULL && (last_ok == NULL || strncmp(last_try, last_ok, 19) != 0)) {
 		last_try[strlen(last_try) > 19 ? 19 : strlen(last_try)] = '\0';
 		relais_strbuf_add(&req->body, " ");
-		tr_format(line, sizeof(line), L(req), M_LAST_TRY, last_try);
+		relais_tr_format(line, sizeof(line), L(req), M_LAST_TRY, last_try);
 		relais_strbuf_add_html(&req->body, line);
 	}
 	relais_strbuf_add(&req->body, "</p>");
 	if (hub == NULL) {
-		relais_strbuf_printf(&req->body, "<p>%s</p>", tr(L(req), M_NO_HUB));
-	} else if (reader_sync_running(req->reader)) {
+		relais_strbuf_printf(&req->body, "<p>%s</p>", relais_tr(L(req), M_NO_HUB));
+	} else if (relais_reader_sending(req->reader)) {
 		relais_strbuf_printf(&req->body, "<p role=\"status\">%s</p>",
-		                     tr(L(req), M_SENDING));
+		                     relais_tr(L(req), M_SENDING));
 	} else if (count > 0) {
 		relais_strbuf_add(&req->body, "<form method=\"post\" action=\"/outbox/send\">");
 		token_field(req);
 		relais_strbuf_printf(&req->body,
 		                     "<p><button type=\"submit\">%s</button></p></form>",
-		                     tr(L(req), M_SEND_NOW));
+		                     relais_tr(L(req), M_SEND_NOW));
 	}
 	if (n > 0) {
 		relais_strbuf_printf(
 		        &req->body,
 		        "<table><thead><tr><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
 		        "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
-		        tr(L(req), M_WHEN), tr(L(req), M_LEARNER), tr(L(req), M_EVENT),
-		        tr(L(req), M_ACTIVITY));
+		        relais_tr(L(req), M_WHEN), relais_tr(L(req), M_LEARNER),
+		        relais_tr(L(req), M_EVENT), relais_tr(L(req), M_ACTIVITY));
 		for (i = 0; i < n; i++) {
 			relais_strbuf_add(&req->body, "<tr><td>");
 			relais_strbuf_addn(
@@ -777,8 +790,9 @@ static void page_outbox(struct request *req)
 		        &req->body,
 		        "<h2>%s</h2><p>%s</p><table><thead><tr><th scope=\"col\">%s</th>"
 		        "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
-		        tr(L(req), M_SET_ASIDE_TITLE), tr(L(req), M_SET_ASIDE_INTRO),
-		        tr(L(req), M_WHEN), tr(L(req), M_ACTIVITY), tr(L(req), M_REASON));
+		        relais_tr(L(req), M_SET_ASIDE_TITLE), relais_tr(L(req), M_SET_ASIDE_INTRO),
+		        relais_tr(L(req), M_WHEN), relais_tr(L(req), M_ACTIVITY),
+		        relais_tr(L(req), M_REASON));
 		for (i = 0; i < n_aside; i++) {
 			relais_strbuf_add(&req->body, "<tr><td>");
 			relais_strbuf_addn(&req->body, aside[i].when,
@@ -799,7 +813,7 @@ out:
 	relais_outbox_free(items, n);
 }
 
-void pages_route(struct request *req)
+void relais_reader_route(struct request *req)
 {
 	const char *p = req->path;
 	int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
@@ -821,7 +835,7 @@ void pages_route(struct request *req)
 		if (get) {
 			redirect(req, "/who");
 		} else {
-			page_error(req, 400, tr(L(req), M_BAD_REQUEST));
+			relais_reader_page_error(req, 400, relais_tr(L(req), M_BAD_REQUEST));
 		}
 		return;
 	}
@@ -836,6 +850,6 @@ void pages_route(struct request *req)
 	} else if (strncmp(p, "/c/", 3) == 0) {
 		route_course(req, p + 3);
 	} else {
-		page_error(req, 404, tr(L(req), M_NOT_FOUND));
+		relais_reader_page_error(req, 404, relais_tr(L(req), M_NOT_FOUND));
 	}
 }

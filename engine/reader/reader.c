@@ -17,7 +17,6 @@
 #include "relais/error.h"
 #include "relais/library.h"
 #include "relais/reader.h"
-#include "relais/sync.h"
 #include "ui.h"
 
 #define BODY_MAX (64 * 1024) /* a form: profile or quiz answers */
@@ -49,7 +48,7 @@ static void hex_secret(char out[SECRET_HEX])
 	sodium_memzero(raw, sizeof(raw));
 }
 
-const char *form_value(const struct request *req, const char *name)
+const char *relais_reader_form_value(const struct request *req, const char *name)
 {
 	size_t i;
 
@@ -217,27 +216,20 @@ static int origin_ok(const struct relais_reader *r, const char *origin)
 
 static enum MHD_Result serve_static(struct MHD_Connection *conn, const char *name)
 {
-	const struct ui_file *f;
+	const struct relais_embedded_file *f = relais_embedded_find(relais_ui_files, name);
 
-	for (f = ui_files; f->name; f++) {
-		if (strcmp(f->name, name) == 0 && strcmp(name, "layout.html") != 0) {
-			return respond(conn, 200, f->type, f->data, f->len, MHD_RESPMEM_PERSISTENT,
-			               CSP_PAGE, NULL, NULL);
-		}
+	if (f == NULL || strcmp(name, "layout.html") == 0) {
+		return refuse(conn, 404, "not found\n");
 	}
-	return refuse(conn, 404, "not found\n");
+	return respond(conn, 200, f->type, f->data, f->len, MHD_RESPMEM_PERSISTENT, CSP_PAGE, NULL,
+	               NULL);
 }
 
 static const char *layout_html(void)
 {
-	const struct ui_file *f;
+	const struct relais_embedded_file *f = relais_embedded_find(relais_ui_files, "layout.html");
 
-	for (f = ui_files; f->name; f++) {
-		if (strcmp(f->name, "layout.html") == 0) {
-			return (const char *)f->data;
-		}
-	}
-	return "{{body}}";
+	return f ? (const char *)f->data : "{{body}}";
 }
 
 /* The header: navigation, who is studying, the other language. */
@@ -246,13 +238,13 @@ static void page_header(struct relais_strbuf *h, const struct request *req)
 	enum lang l = req->session->lang;
 
 	relais_strbuf_printf(h, "<nav aria-label=\"relais\"><ul><li><a href=\"/\">%s</a></li>",
-	                     tr(l, M_NAV_LIBRARY));
-	relais_strbuf_printf(h, "<li><a href=\"/search\">%s</a></li>", tr(l, M_NAV_SEARCH));
-	relais_strbuf_printf(h, "<li><a href=\"/outbox\">%s</a></li>", tr(l, M_NAV_OUTBOX));
-	relais_strbuf_printf(h, "<li><a href=\"/who\">%s</a></li>", tr(l, M_NAV_WHO));
+	                     relais_tr(l, M_NAV_LIBRARY));
+	relais_strbuf_printf(h, "<li><a href=\"/search\">%s</a></li>", relais_tr(l, M_NAV_SEARCH));
+	relais_strbuf_printf(h, "<li><a href=\"/outbox\">%s</a></li>", relais_tr(l, M_NAV_OUTBOX));
+	relais_strbuf_printf(h, "<li><a href=\"/who\">%s</a></li>", relais_tr(l, M_NAV_WHO));
 	relais_strbuf_printf(h, "<li><a href=\"?lang=%s\" lang=\"%s\">%s</a></li></ul></nav>",
-	                     tr(l, M_OTHER_LANG_CODE), tr(l, M_OTHER_LANG_CODE),
-	                     tr(l, M_OTHER_LANG_NAME));
+	                     relais_tr(l, M_OTHER_LANG_CODE), relais_tr(l, M_OTHER_LANG_CODE),
+	                     relais_tr(l, M_OTHER_LANG_NAME));
 }
 
 /* Wraps the page body in layout.html. */
@@ -269,11 +261,11 @@ static char *render_page(struct request *req, size_t *len)
 		}
 		relais_strbuf_addn(&h, t, (size_t)(p - t));
 		if (strncmp(p, "{{lang}}", 8) == 0) {
-			relais_strbuf_add(&h, tr(req->session->lang, M_LANG_CODE));
+			relais_strbuf_add(&h, relais_tr(req->session->lang, M_LANG_CODE));
 		} else if (strncmp(p, "{{title}}", 9) == 0) {
 			relais_strbuf_add_html(&h, req->title ? req->title : "relais");
 		} else if (strncmp(p, "{{skip}}", 8) == 0) {
-			relais_strbuf_add_html(&h, tr(req->session->lang, M_SKIP));
+			relais_strbuf_add_html(&h, relais_tr(req->session->lang, M_SKIP));
 		} else if (strncmp(p, "{{header}}", 10) == 0) {
 			relais_strbuf_addn(&h, head.p ? head.p : "", head.len);
 		} else if (strncmp(p, "{{body}}", 8) == 0) {
@@ -291,16 +283,16 @@ static char *render_page(struct request *req, size_t *len)
 	return h.p;
 }
 
-void page_error(struct request *req, unsigned status, const char *what)
+void relais_reader_page_error(struct request *req, unsigned status, const char *what)
 {
 	req->status = status;
 	relais_strbuf_free(&req->body);
 	free(req->title);
-	req->title = strdup(tr(req->session->lang, M_ERROR));
-	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>", tr(req->session->lang, M_ERROR));
+	req->title = strdup(relais_tr(req->session->lang, M_ERROR));
+	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>", relais_tr(req->session->lang, M_ERROR));
 	relais_strbuf_add_html(&req->body, what);
 	relais_strbuf_add(&req->body, "</p><p><a href=\"/\">");
-	relais_strbuf_add_html(&req->body, tr(req->session->lang, M_NAV_LIBRARY));
+	relais_strbuf_add_html(&req->body, relais_tr(req->session->lang, M_NAV_LIBRARY));
 	relais_strbuf_add(&req->body, "</a></p>");
 }
 
@@ -332,7 +324,7 @@ static struct open_course *find_open(struct relais_reader *r, const char *course
 	return NULL;
 }
 
-relais_bundle *reader_course(struct relais_reader *r, const char *course_id)
+relais_bundle *relais_reader_course(struct relais_reader *r, const char *course_id)
 {
 	struct relais_course_info info;
 	struct open_course *slot = find_open(r, course_id);
@@ -380,8 +372,8 @@ out:
 	return slot->bundle;
 }
 
-int reader_entry(struct relais_reader *r, const char *course_id, const char *path,
-                 const unsigned char **data, size_t *len)
+int relais_reader_entry(struct relais_reader *r, const char *course_id, const char *path,
+                        const unsigned char **data, size_t *len)
 {
 	struct open_course *c = find_open(r, course_id);
 	struct cached_entry *grown;
@@ -448,7 +440,7 @@ static enum MHD_Result answer(struct relais_reader *r, struct MHD_Connection *co
 			              "this reader is private: open the address that relais read "
 			              "printed\n");
 		}
-		s = new_session(r, lang_from_header(MHD_lookup_connection_value(
+		s = new_session(r, relais_lang_from_header(MHD_lookup_connection_value(
 		                           conn, MHD_HEADER_KIND, "Accept-Language")));
 		(void)snprintf(cookie, sizeof(cookie),
 		               COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", s->id);
@@ -471,7 +463,7 @@ static enum MHD_Result answer(struct relais_reader *r, struct MHD_Connection *co
 		req.fields = p->fields;
 		req.n_fields = p->n_fields;
 		req.session = s;
-		token = form_value(&req, "token");
+		token = relais_reader_form_value(&req, "token");
 		if (token == NULL || strlen(token) != SECRET_HEX - 1 ||
 		    sodium_memcmp(token, s->csrf, SECRET_HEX - 1) != 0) {
 			return refuse(conn, 403,
@@ -488,7 +480,7 @@ static enum MHD_Result answer(struct relais_reader *r, struct MHD_Connection *co
 	req.fields = p->fields;
 	req.n_fields = p->n_fields;
 	req.status = 200;
-	pages_route(&req);
+	relais_reader_route(&req);
 
 	if (req.status == 303) {
 		ret = respond(conn, 303, "text/plain; charset=utf-8", "", 0, MHD_RESPMEM_PERSISTENT,
@@ -631,20 +623,11 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 static void *sync_thread(void *arg)
 {
 	struct sync_job *job = arg;
-	struct relais_sync_report report;
-	relais_home *home = NULL;
-	relais_ctx *ctx = NULL;
 	int orphaned;
 
-	/* Its own connection: the reader's is busy serving pages. What it
-	 * achieves is in the outbox and the sync.* settings. */
-	if (relais_ctx_new(&ctx) == 0 && relais_home_open(&home, ctx, job->home) == 0) {
-		struct relais_sync_options opt;
-		memset(&opt, 0, sizeof(opt));
-		(void)relais_sync_run(&report, home, ctx, &opt);
-	}
-	relais_home_close(home);
-	relais_ctx_free(ctx);
+	/* The program's hook opens its own connection: the reader's is busy
+	 * serving pages. What it achieves is in the outbox and the settings. */
+	(void)job->fn(job->fn_data, job->home);
 	pthread_mutex_lock(&job->lock);
 	job->running = 0;
 	orphaned = job->orphaned;
@@ -656,11 +639,14 @@ static void *sync_thread(void *arg)
 	return NULL;
 }
 
-int reader_sync_start(struct relais_reader *r)
+int relais_reader_send_start(struct relais_reader *r)
 {
 	pthread_t tid;
 	int busy;
 
+	if (r->sync->fn == NULL) {
+		return relais_fail(r->ctx, RELAIS_EINVAL, "this reader cannot send records");
+	}
 	pthread_mutex_lock(&r->sync->lock);
 	busy = r->sync->running;
 	r->sync->running = 1;
@@ -678,7 +664,7 @@ int reader_sync_start(struct relais_reader *r)
 	return 0;
 }
 
-int reader_sync_running(struct relais_reader *r)
+int relais_reader_sending(struct relais_reader *r)
 {
 	int running;
 
@@ -688,8 +674,10 @@ int reader_sync_running(struct relais_reader *r)
 	return running;
 }
 
-int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home, unsigned port)
+int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
+                        const struct relais_reader_options *opt)
 {
+	unsigned port = opt ? opt->port : 0;
 	struct relais_reader *r;
 	struct sockaddr_in addr;
 	const union MHD_DaemonInfo *info;
@@ -710,6 +698,10 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&r->sync->lock, NULL);
+	if (opt != NULL) {
+		r->sync->fn = opt->send_records;
+		r->sync->fn_data = opt->send_records_data;
+	}
 	(void)snprintf(r->sync->home, sizeof(r->sync->home), "%s", relais_home_path(home));
 	pthread_mutex_init(&r->lock, NULL);
 	hex_secret(r->secret);

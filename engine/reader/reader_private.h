@@ -7,11 +7,12 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "strbuf.h"
+#include "relais/strbuf.h"
 #include "i18n.h"
 #include "relais/bundle.h"
 #include "relais/home.h"
 #include "relais/quiz.h"
+#include "relais/reader.h"
 
 #define SECRET_HEX 33
 #define MAX_SESSIONS 32
@@ -67,8 +68,10 @@ struct request {
 /* A sync started from the outbox page; shared with its thread. */
 struct sync_job {
 	pthread_mutex_t lock;
-	int running;  /* a sync thread is working */
-	int orphaned; /* the reader stopped: the thread frees this */
+	int running;              /* a sync thread is working */
+	int orphaned;             /* the reader stopped: the thread frees this */
+	relais_reader_send_fn fn; /* the program's hook; NULL: sending is not offered */
+	void *fn_data;
 	char home[4096];
 };
 
@@ -89,33 +92,33 @@ struct relais_reader {
 };
 
 /* Fills req with the page for GET/POST req->path (pages.c). */
-void pages_route(struct request *req);
+void relais_reader_route(struct request *req);
 
 /* The value of a submitted form field, or NULL. */
-const char *form_value(const struct request *req, const char *name);
+const char *relais_reader_form_value(const struct request *req, const char *name);
 
 /* The bundle of an installed course, opened once and kept. NULL: not installed. */
-relais_bundle *reader_course(struct relais_reader *r, const char *course_id);
+relais_bundle *relais_reader_course(struct relais_reader *r, const char *course_id);
 
 /*
  * An entry of an installed course, read and checked against its hash once
  * and then kept (within CACHE_MAX). *data is borrowed until the next call
- * of reader_course(). Returns 0 or the status of relais_bundle_read().
+ * of relais_reader_course(). Returns 0 or the status of relais_bundle_read().
  */
-int reader_entry(struct relais_reader *r, const char *course_id, const char *path,
-                 const unsigned char **data, size_t *len);
+int relais_reader_entry(struct relais_reader *r, const char *course_id, const char *path,
+                        const unsigned char **data, size_t *len);
 
 /*
  * Starts sending the outbox in a thread of its own, with its own database
  * connection, so pages keep being served. Returns 0, or 1 when a sync is
  * already running, or a negative status.
  */
-int reader_sync_start(struct relais_reader *r);
+int relais_reader_send_start(struct relais_reader *r);
 
 /* Whether a sync started from the reader is still running. */
-int reader_sync_running(struct relais_reader *r);
+int relais_reader_sending(struct relais_reader *r);
 
 /* Sets a plain error page. */
-void page_error(struct request *req, unsigned status, const char *what);
+void relais_reader_page_error(struct request *req, unsigned status, const char *what);
 
 #endif

@@ -1,17 +1,10 @@
-/* ui.h: the web UI's files, embedded at build time by embed.py (private). */
+/* ui.h: the web UI's files, embedded at build time by engine/embed.py (private). */
 #ifndef RELAIS_UI_H
 #define RELAIS_UI_H
 
-#include <stddef.h>
-
-struct ui_file {
-	const char *name;
-	const char *type;
-	const unsigned char *data; /* NUL after the last byte */
-	size_t len;
-};
+#include "relais/embed.h"
 
 /* Ends with an entry whose name is NULL. */
-extern const struct ui_file ui_files[];
+extern const struct relais_embedded_file relais_ui_files[];
 
 #endif

@@ -3,7 +3,7 @@
 // Sets up a fresh RELAIS_HOME with a key and both sample courses, starts
 // `relais read`, drives chromium through the pages and always stops the
 // reader at the end. Environment: RELAIS (the relais program, default
-// ../../build/engine/cli/relais from this file), RELAIS_SOURCE_ROOT (the
+// ../../build/cli/relais from this file), RELAIS_SOURCE_ROOT (the
 // source tree holding courses/, default ../..), CHROMIUM (default
 // /usr/bin/chromium), KEEP=1 keeps the temporary home for inspection.
 import { test, before, after } from 'node:test';
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const RELAIS = path.resolve(here, process.env.RELAIS || '../../build/engine/cli/relais');
+const RELAIS = path.resolve(here, process.env.RELAIS || '../../build/cli/relais');
 const SOURCE_ROOT = path.resolve(here, process.env.RELAIS_SOURCE_ROOT || '../..');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const AXE = path.join(here, 'node_modules', 'axe-core', 'axe.min.js');

@@ -12,7 +12,7 @@ import urllib.request
 
 SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
-RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "engine", "cli", "relais")
+RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "cli", "relais")
 COURSE = os.path.join(SOURCE_ROOT, "courses", "migration-health")
 
 

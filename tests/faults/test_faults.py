@@ -33,8 +33,8 @@ from faultproxy import DOWN, UP, Fault, FaultProxy  # noqa: E402
 
 SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
-RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "engine", "cli", "relais")
-HUB = os.environ.get("RELAIS_HUB") or os.path.join(SOURCE_ROOT, "build", "sync", "hub",
+RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "cli", "relais")
+HUB = os.environ.get("RELAIS_HUB") or os.path.join(SOURCE_ROOT, "build", "cli",
                                                    "relais-hub")
 COURSE = os.path.join(SOURCE_ROOT, "courses", "migration-health")
 

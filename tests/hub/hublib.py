@@ -20,7 +20,7 @@ from netlib import status_of  # noqa: E402,F401 (used by the tests)
 
 SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
-HUB = os.environ.get("RELAIS_HUB") or os.path.join(SOURCE_ROOT, "build", "sync", "hub",
+HUB = os.environ.get("RELAIS_HUB") or os.path.join(SOURCE_ROOT, "build", "cli",
                                                    "relais-hub")
 
 XAPI_VERSION = "1.0.3"

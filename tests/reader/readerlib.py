@@ -19,7 +19,7 @@ from netlib import Response, status_of  # noqa: E402,F401 (used by the tests)
 
 SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
-RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "engine", "cli", "relais")
+RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "cli", "relais")
 
 COURSE_ID = "migration-health"
 COURSE_DIR = os.path.join(SOURCE_ROOT, "courses", COURSE_ID)

@@ -7,6 +7,8 @@
 #include "relais/context.h"
 
 /* Limits on one quiz; past them parsing fails with RELAIS_ELIMIT. */
+/* The "format" member of every quiz file the packer writes. */
+#define RELAIS_QUIZ_FORMAT "relais-quiz"
 #define RELAIS_QUIZ_MAX_BYTES (2 * 1024 * 1024)
 #define RELAIS_QUIZ_MAX_QUESTIONS 500
 #define RELAIS_QUIZ_MAX_ANSWERS 100 /* answers, or matching pairs, per question */

@@ -60,12 +60,4 @@ struct relais_sync_report {
 int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ctx *ctx,
                     const struct relais_sync_options *opt);
 
-/*
- * Writes every pending statement (neither acknowledged nor set aside) into
- * one gzip-compressed file (docs/sync.md, "Export") for carrying to the hub
- * by hand; atomically, mode 0600 (the records name learners). The
- * statements stay pending. Sets *count.
- */
-int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, const char *path);
-
 #endif

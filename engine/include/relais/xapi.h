@@ -37,7 +37,12 @@ enum {
 	RELAIS_XAPI_SUBSTATEMENT = 4,
 };
 
-#define RELAIS_XAPI_VOIDED "http://adlnet.gov/expapi/verbs/voided"
+/* The IRIs relais writes and reads, each defined here only. */
+#define RELAIS_XAPI_VERBS "http://adlnet.gov/expapi/verbs/"
+#define RELAIS_XAPI_VOIDED RELAIS_XAPI_VERBS "voided"
+#define RELAIS_XAPI_ACTIVITIES "https://relais.invalid/xapi/activities/"
+#define RELAIS_XAPI_ORGANISATION "https://relais.invalid/xapi/extensions/organisation"
+#define RELAIS_XAPI_HUB_HOMEPAGE "https://relais.invalid/hub" /* the hub's authority accounts */
 
 /*
  * Checks one statement (a cJSON object, passed as void * so this header

@@ -1,4 +1,4 @@
-/* hubserver.c: the hub's HTTP side (libmicrohttpd): xAPI resources and the reports pages. */
+/* server.c: the hub's HTTP side (libmicrohttpd): xAPI resources and the reports pages. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
@@ -13,7 +13,8 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
-#include "gzip.h"
+#include "relais/gzip.h"
+#include "relais/xapi.h"
 #include "hub_private.h"
 #include "relais/error.h"
 
@@ -120,7 +121,7 @@ static int authenticate(struct relais_hub_server *s, struct MHD_Connection *conn
 		cJSON_AddStringToObject(a, "objectType", "Agent");
 		cJSON_AddStringToObject(a, "name", name);
 		account = cJSON_AddObjectToObject(a, "account");
-		cJSON_AddStringToObject(account, "homePage", "https://relais.invalid/hub");
+		cJSON_AddStringToObject(account, "homePage", RELAIS_XAPI_HUB_HOMEPAGE);
 		cJSON_AddStringToObject(account, "name", user);
 		*authority = cJSON_PrintUnformatted(a);
 		ok = *authority != NULL;
@@ -282,7 +283,7 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 			free(authority);
 			return xapi_error(conn, 415, "only gzip content encoding is accepted");
 		}
-		rc = hub_gunzip(&inflated, &len, body, len, RELAIS_HUB_INFLATED_MAX);
+		rc = relais_gunzip(&inflated, &len, body, len, RELAIS_HUB_INFLATED_MAX);
 		if (rc != 0) {
 			free(authority);
 			return rc == -2 ? xapi_error(conn, 413, "the body inflates past the limit")

@@ -1,4 +1,4 @@
-/* client.c: the sync client: outbox -> hub over libcurl (docs/sync.md), and the outbox export. */
+/* client.c: the sync client: outbox -> hub over libcurl (docs/sync.md). */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -13,12 +13,13 @@
 #include <sodium.h>
 #include <zlib.h>
 
-#include "gzip.h"
-#include "home_private.h"
+#include "relais/gzip.h"
 #include "relais/error.h"
 #include "relais/fsutil.h"
+#include "relais/outbox.h"
 #include "relais/progress.h"
 #include "relais/sync.h"
+#include "relais/util.h"
 #include "relais_config.h"
 
 #define BATCH_MAX 1000                  /* statements per request, whatever opt asks */
@@ -799,98 +800,5 @@ out:
 	sodium_free(secret);
 	free(key);
 	free(hub);
-	return rc;
-}
-
-/* Feeds len bytes to the deflate stream, writing what comes out to af; Z_FINISH ends it. */
-static int gz_put(z_stream *zs, relais_atomic_file *af, relais_ctx *ctx, const void *data,
-                  size_t len, int flush)
-{
-	unsigned char chunk[16384];
-	const unsigned char *p = data;
-	int rc, zrc;
-
-	do {
-		size_t in = len > UINT_MAX ? UINT_MAX : len;
-		int last = flush == Z_FINISH && in == len;
-		zs->next_in = (Bytef *)(uintptr_t)p;
-		zs->avail_in = (uInt)in;
-		do {
-			zs->next_out = chunk;
-			zs->avail_out = sizeof(chunk);
-			zrc = deflate(zs, last ? Z_FINISH : Z_NO_FLUSH);
-			if (zrc == Z_STREAM_ERROR) {
-				return relais_fail(ctx, RELAIS_ENOMEM,
-				                   "cannot compress the records");
-			}
-			if ((rc = relais_atomic_write(af, chunk, sizeof(chunk) - zs->avail_out)) !=
-			    0) {
-				return rc;
-			}
-		} while (zs->avail_out == 0 || (last && zrc != Z_STREAM_END));
-		p += in;
-		len -= in;
-	} while (len > 0);
-	return 0;
-}
-
-int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, const char *path)
-{
-	static const char head[] = "{\"format\":\"relais-records\",\"version\":1,\"statements\":[";
-	relais_atomic_file *af = NULL;
-	sqlite3_stmt *st = NULL;
-	size_t n = 0;
-	z_stream zs;
-	int rc, step, zinit = 0;
-
-	*count = 0;
-	memset(&zs, 0, sizeof(zs));
-	if ((rc = relais_db_prepare(&st, home, ctx,
-	                            "SELECT statement FROM outbox WHERE sent IS NULL AND "
-	                            "set_aside IS NULL ORDER BY seq")) != 0) {
-		goto out;
-	}
-	if ((rc = relais_atomic_open(&af, ctx, path, EXPORT_MODE)) != 0) {
-		goto out;
-	}
-	if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 31, 9, Z_DEFAULT_STRATEGY) != Z_OK) {
-		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-		goto out;
-	}
-	zinit = 1;
-	if ((rc = gz_put(&zs, af, ctx, head, sizeof(head) - 1, Z_NO_FLUSH)) != 0) {
-		goto out;
-	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const void *text = sqlite3_column_text(st, 0);
-		size_t len = (size_t)sqlite3_column_bytes(st, 0);
-		if (text == NULL) {
-			rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
-			goto out;
-		}
-		if ((n > 0 && (rc = gz_put(&zs, af, ctx, ",", 1, Z_NO_FLUSH)) != 0) ||
-		    (rc = gz_put(&zs, af, ctx, text, len, Z_NO_FLUSH)) != 0) {
-			goto out;
-		}
-		n++;
-	}
-	if (step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
-		goto out;
-	}
-	if ((rc = gz_put(&zs, af, ctx, "]}", 2, Z_FINISH)) != 0) {
-		goto out;
-	}
-	rc = relais_atomic_commit(af);
-	af = NULL;
-	if (rc == 0) {
-		*count = n;
-	}
-out:
-	if (zinit) {
-		deflateEnd(&zs);
-	}
-	relais_atomic_abort(af);
-	sqlite3_finalize(st);
 	return rc;
 }

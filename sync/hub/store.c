@@ -1,4 +1,4 @@
-/* hubstore.c: the hub's statement store: xAPI id rules, voiding, queries (SQLite). */
+/* store.c: the hub's statement store: xAPI id rules, voiding, queries (SQLite). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,8 @@
 #include "relais/error.h"
 #include "relais/fsutil.h"
 #include "relais/xapi.h"
-#include "strbuf.h"
+#include "relais/gzip.h"
+#include "relais/strbuf.h"
 
 #define IMPORT_FILE_MAX (256u * 1024 * 1024)
 #define IMPORT_JSON_MAX (1024u * 1024 * 1024)
@@ -69,7 +70,7 @@ static const char *const migrations[] = {
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-int hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out)
+int relais_hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out)
 {
 	if (hub->cache[slot] == NULL &&
 	    sqlite3_prepare_v3(hub->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &hub->cache[slot],
@@ -83,7 +84,7 @@ int hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
-long long hub_parse_time(const char *s)
+long long relais_hub_parse_time(const char *s)
 {
 	struct tm tm;
 	int y, mo, d, h = 0, mi = 0, n = 0, sign = 0, oh = 0, om = 0;
@@ -454,7 +455,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		sodium_bin2hex(identity_hash, sizeof(identity_hash), h, sizeof(h));
 	}
 	/* The id rules: the same statement again changes nothing. */
-	if (hub_stmt(hub, 1, "SELECT identity_hash FROM statement WHERE id = ?", &q) != 0) {
+	if (relais_hub_stmt(hub, 1, "SELECT identity_hash FROM statement WHERE id = ?", &q) != 0) {
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
@@ -521,13 +522,14 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (hub_stmt(hub, 2,
-	             "INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "
-	             "actor_name, verb, object_id, object_kind, registration, voids, "
-	             "organisation, course, unit, scaled, success, timestamp, target_seq) "
-	             "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	             "(SELECT seq FROM statement WHERE id = lower(?19)))",
-	             &q) != 0) {
+	if (relais_hub_stmt(
+	            hub, 2,
+	            "INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "
+	            "actor_name, verb, object_id, object_kind, registration, voids, "
+	            "organisation, course, unit, scaled, success, timestamp, target_seq) "
+	            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+	            "(SELECT seq FROM statement WHERE id = lower(?19)))",
+	            &q) != 0) {
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
@@ -563,9 +565,10 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		sqlite3_int64 seq = sqlite3_last_insert_rowid(hub->db);
 		sqlite3_reset(q);
 		q = NULL;
-		if (hub_stmt(hub, 3,
-		             "INSERT OR IGNORE INTO statement_agent(agent, seq) VALUES (?, ?)",
-		             &q) != 0) {
+		if (relais_hub_stmt(
+		            hub, 3,
+		            "INSERT OR IGNORE INTO statement_agent(agent, seq) VALUES (?, ?)",
+		            &q) != 0) {
 			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			goto out;
 		}
@@ -579,10 +582,10 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		}
 		sqlite3_reset(q);
 		q = NULL;
-		if (rc != 0 || hub_stmt(hub, 4,
-		                        "INSERT OR IGNORE INTO statement_activity(activity, "
-		                        "seq) VALUES (?, ?)",
-		                        &q) != 0) {
+		if (rc != 0 || relais_hub_stmt(hub, 4,
+		                               "INSERT OR IGNORE INTO statement_activity(activity, "
+		                               "seq) VALUES (?, ?)",
+		                               &q) != 0) {
 			rc = rc ? rc : relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			goto out;
 		}
@@ -600,10 +603,10 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	if (rc == 0 && f.voids != NULL) {
 		/* A voiding statement voids its target, unless that is itself
 		 * a voiding statement. */
-		if (hub_stmt(hub, 5,
-		             "UPDATE statement SET voided = 1 WHERE id = lower(?) AND "
-		             "voids IS NULL",
-		             &q) != 0) {
+		if (relais_hub_stmt(hub, 5,
+		                    "UPDATE statement SET voided = 1 WHERE id = lower(?) AND "
+		                    "voids IS NULL",
+		                    &q) != 0) {
 			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 			goto out;
 		}
@@ -969,10 +972,10 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 		}
 		asc = strcmp(ascending, "true") == 0;
 	}
-	if (since != NULL && (since_ms = hub_parse_time(since)) < 0) {
+	if (since != NULL && (since_ms = relais_hub_parse_time(since)) < 0) {
 		return reply_error(reply, 400, "since must be an ISO 8601 time");
 	}
-	if (until != NULL && (until_ms = hub_parse_time(until)) < 0) {
+	if (until != NULL && (until_ms = relais_hub_parse_time(until)) < 0) {
 		return reply_error(reply, 400, "until must be an ISO 8601 time");
 	}
 	if (cursor != NULL) {
@@ -1171,59 +1174,6 @@ out:
 	return rc;
 }
 
-int hub_gunzip(char **out, size_t *out_len, const char *in, size_t len, size_t max)
-{
-	z_stream zs;
-	size_t cap = len * 4 + 4096;
-	char *buf = NULL, *grown;
-	int zrc, rc = 0;
-
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 31) != Z_OK) {
-		return -1;
-	}
-	zs.next_in = (Bytef *)(uintptr_t)in;
-	zs.avail_in = (uInt)len;
-	do {
-		if (zs.total_out + 1 >= cap) {
-			cap *= 2;
-		}
-		if (cap > max + 1) {
-			cap = max + 1;
-		}
-		grown = realloc(buf, cap);
-		if (grown == NULL) {
-			rc = -1;
-			break;
-		}
-		buf = grown;
-		zs.next_out = (Bytef *)buf + zs.total_out;
-		zs.avail_out = (uInt)(cap - zs.total_out - 1);
-		zrc = inflate(&zs, Z_NO_FLUSH);
-		if (zrc != Z_OK && zrc != Z_STREAM_END) {
-			rc = -1;
-			break;
-		}
-		if (zs.total_out >= max) {
-			rc = -2; /* a gzip bomb, or simply too much */
-			break;
-		}
-		if (zrc == Z_OK && zs.avail_in == 0 && zs.avail_out > 0) {
-			rc = -1; /* truncated */
-			break;
-		}
-	} while (zrc != Z_STREAM_END);
-	inflateEnd(&zs);
-	if (rc != 0) {
-		free(buf);
-		return rc;
-	}
-	buf[zs.total_out] = '\0';
-	*out = buf;
-	*out_len = zs.total_out;
-	return 0;
-}
-
 /* Keeps ctx's message and sets its status. */
 static void ctx_status(relais_ctx *ctx, int status)
 {
@@ -1247,7 +1197,7 @@ int relais_hub_import(size_t *stored, size_t *known, relais_hub *hub, relais_ctx
 	if ((rc = relais_file_read(&raw, &raw_len, ctx, path, IMPORT_FILE_MAX)) != 0) {
 		return rc;
 	}
-	rc = hub_gunzip(&json, &json_len, raw, raw_len, IMPORT_JSON_MAX);
+	rc = relais_gunzip(&json, &json_len, raw, raw_len, IMPORT_JSON_MAX);
 	if (rc != 0) {
 		rc = relais_fail(ctx, rc == -2 ? RELAIS_ELIMIT : RELAIS_EFORMAT,
 		                 rc == -2 ? "%s: inflates past the limit"

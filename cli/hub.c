@@ -1,4 +1,4 @@
-/* main.c: relais-hub: the coordinators' hub: serve, credentials, coordinators, reports, import. */
+/* hub.c: relais-hub: the coordinators' hub: serve, credentials, coordinators, reports, import. */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "relais/error.h"
 #include "relais/hub.h"
+#include "relais/xapi.h"
 #include "relais/key.h"
 #include "relais_config.h"
 
@@ -264,7 +265,7 @@ static int import(relais_ctx *ctx, int argc, char **argv)
 	if (relais_hub_open(&hub, ctx, db_path(db)) != 0 ||
 	    relais_hub_import(&stored, &known, hub, ctx, argv[optind],
 	                      "{\"objectType\":\"Agent\",\"name\":\"relais-hub import\","
-	                      "\"account\":{\"homePage\":\"https://relais.invalid/hub\","
+	                      "\"account\":{\"homePage\":\"" RELAIS_XAPI_HUB_HOMEPAGE "\","
 	                      "\"name\":\"import\"}}") != 0) {
 		status = cli_fail(ctx);
 	} else {

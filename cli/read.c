@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "relais/home.h"
 #include "relais/reader.h"
+#include "relais/sync.h"
 
 extern char **environ;
 
@@ -25,6 +26,29 @@ static void open_browser(const char *url)
 	}
 }
 
+/* The reader's "send now" button: one sync run on a connection of its own. */
+static int send_records(void *data, const char *home_path)
+{
+	struct relais_sync_options opt;
+	struct relais_sync_report report;
+	relais_home *home = NULL;
+	relais_ctx *ctx = NULL;
+	int rc;
+
+	(void)data;
+	memset(&opt, 0, sizeof(opt));
+	rc = relais_ctx_new(&ctx);
+	if (rc == 0) {
+		rc = relais_home_open(&home, ctx, home_path);
+	}
+	if (rc == 0) {
+		rc = relais_sync_run(&report, home, ctx, &opt);
+	}
+	relais_home_close(home);
+	relais_ctx_free(ctx);
+	return rc;
+}
+
 static int run(relais_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -34,7 +58,7 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	};
 	relais_reader *reader = NULL;
 	relais_home *home = NULL;
-	unsigned port = 0;
+	struct relais_reader_options opt = {0, send_records, NULL};
 	int c, browser = 1, sig = 0;
 	sigset_t stop;
 	char *end;
@@ -44,8 +68,8 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":p:n", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			port = (unsigned)strtoul(optarg, &end, 10);
-			if (*end != '\0' || port > 65535) {
+			opt.port = (unsigned)strtoul(optarg, &end, 10);
+			if (*end != '\0' || opt.port > 65535) {
 				return cli_usage("read", "--port must be a number from 0 to 65535");
 			}
 			break;
@@ -68,7 +92,7 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN); /* xdg-open is not waited for */
 	if (relais_home_open(&home, ctx, NULL) != 0 ||
-	    relais_reader_start(&reader, ctx, home, port) != 0) {
+	    relais_reader_start(&reader, ctx, home, &opt) != 0) {
 		relais_home_close(home);
 		return cli_fail(ctx);
 	}

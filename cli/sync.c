@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "relais/error.h"
 #include "relais/home.h"
+#include "relais/outbox.h"
 #include "relais/progress.h"
 #include "relais/sync.h"
 

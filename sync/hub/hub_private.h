@@ -5,7 +5,8 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#include "home_private.h" /* relais_db_fail, relais_now_iso */
+#include "relais/db.h"
+#include "relais/util.h"
 #include "relais/hub.h"
 
 #define HUB_CACHED 16
@@ -20,16 +21,9 @@ struct relais_hub {
  * The prepared statement kept in slot (1 to HUB_CACHED - 1) for sql, reset
  * and with no bindings; prepared on first use. Returns 0 or -1.
  */
-int hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out);
-
-/*
- * Inflates a gzip image of len bytes into *out (malloc'd, NUL-terminated),
- * refusing past max bytes. Returns 0, -1 when it is not gzip or is damaged or
- * truncated, -2 when it inflates past max (a gzip bomb, or simply too much).
- */
-int hub_gunzip(char **out, size_t *out_len, const char *in, size_t len, size_t max);
+int relais_hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out);
 
 /* Milliseconds since the epoch of an ISO 8601 date-time; -1 when malformed. */
-long long hub_parse_time(const char *iso);
+long long relais_hub_parse_time(const char *iso);
 
 #endif

@@ -1,4 +1,4 @@
-/* hubreport.c: what coordinators read: completions and quiz results, as CSV, JSON or HTML. */
+/* report.c: what coordinators read: completions and quiz results, as CSV, JSON or HTML. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,11 +7,12 @@
 
 #include "hub_private.h"
 #include "relais/error.h"
-#include "strbuf.h"
+#include "relais/strbuf.h"
+#include "relais/xapi.h"
 
 #define REPORT_MAX (64u * 1024 * 1024)
 
-#define COMPLETED "'http://adlnet.gov/expapi/verbs/completed'"
+#define COMPLETED "'" RELAIS_XAPI_VERBS "completed'"
 /* A learner's completion of a course counts once, however often and in
  * whatever order its statements arrive: the first one, per learner. */
 #define FIRST_COMPLETIONS                                                                          \
@@ -45,8 +46,8 @@ static const struct report reports[] = {
          "SELECT course, unit AS quiz, count(*) AS attempts, coalesce(sum(success), 0) AS passed, "
          "count(DISTINCT actor) AS learners, count(DISTINCT CASE WHEN success = 1 THEN actor END) "
          "AS learners_passed, round(avg(scaled), 3) AS average_score FROM statement WHERE "
-         "voided = 0 AND verb IN ('http://adlnet.gov/expapi/verbs/passed', "
-         "'http://adlnet.gov/expapi/verbs/failed') AND course IS NOT NULL GROUP BY course, unit "
+         "voided = 0 AND verb IN ('" RELAIS_XAPI_VERBS "passed', "
+         "'" RELAIS_XAPI_VERBS "failed') AND course IS NOT NULL GROUP BY course, unit "
          "ORDER BY course, unit"},
 };
 

@@ -11,8 +11,6 @@
 #include "relais/manifest.h"
 #include "relais/xapi.h"
 
-#define RELAIS_ACTIVITIES "https://relais.invalid/xapi/activities/"
-#define RELAIS_ORGANISATION "https://relais.invalid/xapi/extensions/organisation"
 #define MAX_RELATED 256
 
 struct check {
@@ -632,7 +630,7 @@ static int context(struct check *c, const cJSON *x, const char *where, int objec
 		if (extensions(c, v, sub) != 0) {
 			return -1;
 		}
-		org = cJSON_GetObjectItemCaseSensitive(v, RELAIS_ORGANISATION);
+		org = cJSON_GetObjectItemCaseSensitive(v, RELAIS_XAPI_ORGANISATION);
 		if (cJSON_IsString(org)) {
 			free(c->f->organisation);
 			c->f->organisation = strdup(org->valuestring);
@@ -842,10 +840,10 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 static void relais_ids(struct relais_xapi_facts *f)
 {
 	const char *p, *slash;
-	size_t n = strlen(RELAIS_ACTIVITIES);
+	size_t n = strlen(RELAIS_XAPI_ACTIVITIES);
 
 	if (f->object_kind != RELAIS_XAPI_ACTIVITY || f->object_id == NULL ||
-	    strncmp(f->object_id, RELAIS_ACTIVITIES, n) != 0) {
+	    strncmp(f->object_id, RELAIS_XAPI_ACTIVITIES, n) != 0) {
 		return;
 	}
 	p = f->object_id + n;

@@ -1,0 +1,42 @@
+/* gzip.h: whole-buffer gzip compression for what crosses the network (private). */
+#ifndef RELAIS_GZIP_H
+#define RELAIS_GZIP_H
+
+#include <stddef.h>
+
+#include "relais/context.h"
+
+/*
+ * Compresses len bytes of in as one gzip member (RFC 1952: no file name,
+ * time 0) with libdeflate at level 1 to 12, into *out (malloc'd, *out_len
+ * bytes). Returns 0, or RELAIS_ENOMEM.
+ */
+int relais_gzip(unsigned char **out, size_t *out_len, const void *in, size_t len, int level);
+
+/*
+ * Inflates a gzip image of len bytes into *out (malloc'd, NUL-terminated),
+ * refusing past max bytes. Returns 0, -1 when it is not gzip or is damaged or
+ * truncated, -2 when it inflates past max (a gzip bomb, or simply too much).
+ */
+int relais_gunzip(char **out, size_t *out_len, const void *in, size_t len, size_t max);
+
+/* Where a gzip stream sends its output: 0 or a negative status (kept). */
+typedef int (*relais_gzip_write_fn)(void *data, const void *buf, size_t len);
+
+/* A gzip stream (zlib) for output too large to build whole in memory. */
+typedef struct relais_gzip_stream relais_gzip_stream;
+
+/* Starts a stream at level (1-9) writing to write(data, ...). Returns 0 or RELAIS_ENOMEM. */
+int relais_gzip_stream_new(relais_gzip_stream **out, relais_ctx *ctx, int level,
+                           relais_gzip_write_fn write, void *data);
+
+/* Compresses len bytes; returns 0, or the write function's status. */
+int relais_gzip_stream_put(relais_gzip_stream *s, relais_ctx *ctx, const void *data, size_t len);
+
+/* Ends the stream (the gzip trailer is written); returns 0 or a status. */
+int relais_gzip_stream_finish(relais_gzip_stream *s, relais_ctx *ctx);
+
+/* Frees the stream; accepts NULL. */
+void relais_gzip_stream_free(relais_gzip_stream *s);
+
+#endif

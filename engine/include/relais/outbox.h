@@ -1,0 +1,62 @@
+/* outbox.h: statements waiting for a hub: pending, sent, set aside, exported for a USB stick. */
+#ifndef RELAIS_OUTBOX_H
+#define RELAIS_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relais/home.h"
+
+struct relais_outbox_item {
+	int64_t seq;
+	char *id;        /* the statement's UUID */
+	char *verb;      /* short display name of the verb */
+	char *object;    /* activity name */
+	char *learner;   /* profile name */
+	char *created;   /* ISO 8601 UTC */
+	char *statement; /* the JSON, as it will be sent */
+};
+
+/* Statements not yet acknowledged by a hub, oldest first, at most limit. */
+int relais_outbox_pending(struct relais_outbox_item **out, size_t *n, relais_home *home,
+                          relais_ctx *ctx, size_t limit);
+void relais_outbox_free(struct relais_outbox_item *items, size_t n);
+
+/*
+ * Marks statements acknowledged by a hub (its success reply for their
+ * batch), in one transaction. Unknown ids are ignored. Returns 0 or a
+ * negative status.
+ */
+int relais_outbox_mark_sent(relais_home *home, relais_ctx *ctx, const char *const *ids, size_t n);
+
+/*
+ * Sets a statement aside: a hub refused it as invalid (reason: one line,
+ * kept for the learner to see). It is no longer pending and never blocks
+ * the others.
+ */
+int relais_outbox_set_aside(relais_home *home, relais_ctx *ctx, const char *id, const char *reason);
+
+struct relais_set_aside {
+	char *id;
+	char *object;
+	char *reason;
+	char *when;
+};
+
+/* Statements set aside, newest first. Free with relais_set_aside_free(). */
+int relais_outbox_set_aside_list(struct relais_set_aside **out, size_t *n, relais_home *home,
+                                 relais_ctx *ctx, size_t limit);
+void relais_set_aside_free(struct relais_set_aside *items, size_t n);
+
+/* Number of statements waiting to be sent. */
+int relais_outbox_count(int64_t *out, relais_home *home, relais_ctx *ctx);
+
+/*
+ * Writes every pending statement (neither acknowledged nor set aside) into
+ * one gzip-compressed file (docs/sync.md, "Export") for carrying to the hub
+ * by hand; atomically, mode 0600 (the records name learners). The
+ * statements stay pending. Sets *count.
+ */
+int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, const char *path);
+
+#endif

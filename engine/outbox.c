@@ -1,0 +1,279 @@
+/* outbox.c: statements waiting for a hub: what is pending, sent, set aside, exported. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "home_private.h"
+#include "relais/error.h"
+#include "relais/fsutil.h"
+#include "relais/gzip.h"
+#include "relais/outbox.h"
+
+#define EXPORT_MODE 0600 /* the records name learners */
+
+void relais_outbox_free(struct relais_outbox_item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; items && i < n; i++) {
+		free(items[i].id);
+		free(items[i].verb);
+		free(items[i].object);
+		free(items[i].learner);
+		free(items[i].created);
+		free(items[i].statement);
+	}
+	free(items);
+}
+
+int relais_outbox_pending(struct relais_outbox_item **out, size_t *n, relais_home *home,
+                          relais_ctx *ctx, size_t limit)
+{
+	struct relais_outbox_item *items = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t count = 0;
+	int rc, step;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "SELECT o.seq, o.id, o.verb, o.object, coalesce(p.name, ''), "
+	             "o.created, o.statement FROM outbox o LEFT JOIN profile p ON "
+	             "p.id = o.profile_id WHERE o.sent IS NULL AND o.set_aside IS NULL "
+	             "ORDER BY o.seq LIMIT ?")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct relais_outbox_item *it = relais_push(&items, &count, sizeof(*items));
+		if (it == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		it->seq = sqlite3_column_int64(st, 0);
+		it->id = relais_db_text(st, 1);
+		it->verb = relais_db_text(st, 2);
+		it->object = relais_db_text(st, 3);
+		it->learner = relais_db_text(st, 4);
+		it->created = relais_db_text(st, 5);
+		it->statement = relais_db_text(st, 6);
+		if (!it->id || !it->verb || !it->object || !it->learner || !it->created ||
+		    !it->statement) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+		goto out;
+	}
+	*out = items;
+	*n = count;
+	items = NULL;
+out:
+	relais_outbox_free(items, count);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_outbox_count(int64_t *out, relais_home *home, relais_ctx *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*out = 0;
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "SELECT count(*) FROM outbox WHERE sent IS NULL AND set_aside IS "
+	             "NULL")) != 0) {
+		return rc;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+	} else {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_outbox_mark_sent(relais_home *home, relais_ctx *ctx, const char *const *ids, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	size_t i;
+	int rc;
+
+	if (n == 0) {
+		return 0;
+	}
+	relais_now_iso(now);
+	if ((rc = relais_db_begin(home, ctx)) != 0) {
+		return rc;
+	}
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "UPDATE outbox SET sent = ? WHERE id = ? AND sent IS NULL")) !=
+	    0) {
+		relais_db_rollback(home);
+		return rc;
+	}
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, ids[i], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+			break;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		relais_db_rollback(home);
+		return rc;
+	}
+	return relais_db_commit(home, ctx);
+}
+
+int relais_outbox_set_aside(relais_home *home, relais_ctx *ctx, const char *id, const char *reason)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int rc;
+
+	relais_now_iso(now);
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "UPDATE outbox SET set_aside = ?, refusal = ? WHERE id = ? AND "
+	                            "sent IS NULL")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason ? reason : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void relais_set_aside_free(struct relais_set_aside *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; items && i < n; i++) {
+		free(items[i].id);
+		free(items[i].object);
+		free(items[i].reason);
+		free(items[i].when);
+	}
+	free(items);
+}
+
+int relais_outbox_set_aside_list(struct relais_set_aside **out, size_t *n, relais_home *home,
+                                 relais_ctx *ctx, size_t limit)
+{
+	struct relais_set_aside *items = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t count = 0;
+	int rc, step;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "SELECT id, object, coalesce(refusal, ''), set_aside FROM outbox "
+	             "WHERE set_aside IS NOT NULL ORDER BY set_aside DESC, seq DESC "
+	             "LIMIT ?")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct relais_set_aside *it = relais_push(&items, &count, sizeof(*items));
+		if (it == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		it->id = relais_db_text(st, 0);
+		it->object = relais_db_text(st, 1);
+		it->reason = relais_db_text(st, 2);
+		it->when = relais_db_text(st, 3);
+		if (!it->id || !it->object || !it->reason || !it->when) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+		goto out;
+	}
+	*out = items;
+	*n = count;
+	items = NULL;
+out:
+	relais_set_aside_free(items, count);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int write_af(void *data, const void *buf, size_t len)
+{
+	return relais_atomic_write(data, buf, len);
+}
+
+int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, const char *path)
+{
+	static const char head[] = "{\"format\":\"relais-records\",\"version\":1,\"statements\":[";
+	relais_atomic_file *af = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	relais_gzip_stream *gz = NULL;
+	int rc, step;
+
+	*count = 0;
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "SELECT statement FROM outbox WHERE sent IS NULL AND "
+	                            "set_aside IS NULL ORDER BY seq")) != 0) {
+		goto out;
+	}
+	if ((rc = relais_atomic_open(&af, ctx, path, EXPORT_MODE)) != 0) {
+		goto out;
+	}
+	if ((rc = relais_gzip_stream_new(&gz, ctx, 9, write_af, af)) != 0) {
+		goto out;
+	}
+	if ((rc = relais_gzip_stream_put(gz, ctx, head, sizeof(head) - 1)) != 0) {
+		goto out;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *text = sqlite3_column_text(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		if (text == NULL) {
+			rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+			goto out;
+		}
+		if ((n > 0 && (rc = relais_gzip_stream_put(gz, ctx, ",", 1)) != 0) ||
+		    (rc = relais_gzip_stream_put(gz, ctx, text, len)) != 0) {
+			goto out;
+		}
+		n++;
+	}
+	if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+		goto out;
+	}
+	if ((rc = relais_gzip_stream_put(gz, ctx, "]}", 2)) != 0 ||
+	    (rc = relais_gzip_stream_finish(gz, ctx)) != 0) {
+		goto out;
+	}
+	rc = relais_atomic_commit(af);
+	af = NULL;
+	if (rc == 0) {
+		*count = n;
+	}
+out:
+	relais_gzip_stream_free(gz);
+	relais_atomic_abort(af);
+	sqlite3_finalize(st);
+	return rc;
+}
