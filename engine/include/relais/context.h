@@ -2,6 +2,22 @@
 #ifndef RELAIS_CONTEXT_H
 #define RELAIS_CONTEXT_H
 
+/*
+ * Every relais function takes its arguments in one order:
+ *
+ *   1. out parameters, which the caller then owns (relais_x **out, size_t *n);
+ *   2. the handle it changes or does I/O through, if any (relais_home *home,
+ *      relais_hub *hub);
+ *   3. the context, which receives the error message (relais_ctx *ctx);
+ *   4. the inputs, const when only read, objects read included
+ *      (relais_bundle_read(&data, &len, ctx, bundle, path)).
+ *
+ * A constructor has no handle yet: relais_hub_open(&hub, ctx, path), and
+ * what it is built on is an input: relais_reader_start(&r, ctx, home, opt).
+ * A fallible function returns 0 or a negative RELAIS_E* status
+ * (relais/error.h) and leaves a one-line message on ctx.
+ */
+
 #include <stdarg.h>
 
 typedef struct relais_ctx relais_ctx;
