@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "relais/context.h"
+#include "relais/home.h"
 
 /* Exit statuses: documented in `relais --help`. */
 #define EXIT_OK 0
@@ -56,6 +57,9 @@ int cli_password_from(const char *env, const char *prompt, char *buf, size_t siz
 
 /* cli_password_from RELAIS_PASSWORD, as a relais_seckey_load callback. */
 int cli_password(void *prompt, char *buf, size_t size);
+
+/* Opens the home (RELAIS_HOME or the default); EXIT_OK, or the error printed and EXIT_FAIL. */
+int cli_open_home(relais_home **home, relais_ctx *ctx);
 
 /* Parses "10M", "512K", "1G" or plain bytes. Returns 0 or -1. */
 int cli_parse_size(const char *s, size_t *out);

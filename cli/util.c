@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "relais/home.h"
 #include "relais/error.h"
 #include "relais/key.h"
 #include "relais_config.h"
@@ -218,4 +219,12 @@ void cli_human_size(char *buf, size_t size, unsigned long long bytes)
 	} else {
 		(void)snprintf(buf, size, "%.1f MiB", (double)bytes / (1024 * 1024));
 	}
+}
+
+int cli_open_home(relais_home **home, relais_ctx *ctx)
+{
+	if (relais_home_open(home, ctx, NULL) != 0) {
+		return cli_fail(ctx);
+	}
+	return EXIT_OK;
 }

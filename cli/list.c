@@ -1,0 +1,78 @@
+/* list.c: relais list: the installed courses and each learner's progress in them. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "relais/error.h"
+#include "relais/home.h"
+#include "relais/library.h"
+#include "relais/profile.h"
+#include "relais/progress.h"
+
+static int print_course_progress(relais_home *home, relais_ctx *ctx, const struct relais_profile *p,
+                                 size_t np, const char *course_id)
+{
+	struct relais_course_progress cp;
+	size_t i;
+
+	for (i = 0; i < np; i++) {
+		if (relais_progress_get(&cp, home, ctx, p[i].id, course_id) != 0) {
+			return -1;
+		}
+		if (cp.done > 0 || cp.completed) {
+			printf("    %-24s %u/%u units%s\n", p[i].name, cp.done, cp.total,
+			       cp.completed ? ", completed" : "");
+		}
+		relais_course_progress_clear(&cp);
+	}
+	return 0;
+}
+
+static int list(relais_ctx *ctx, int argc, char **argv)
+{
+	struct relais_course_info *courses = NULL;
+	struct relais_profile *profiles = NULL;
+	relais_home *home = NULL;
+	size_t n = 0, np = 0, i;
+	int status;
+
+	if (argc > 1) {
+		return cli_usage("list", "list takes no argument");
+	}
+	if ((status = cli_open_home(&home, ctx)) != EXIT_OK) {
+		return status;
+	}
+	status = EXIT_FAIL;
+	if (relais_library_list(&courses, &n, home, ctx) != 0 ||
+	    relais_profile_list(&profiles, &np, home, ctx) != 0) {
+		status = cli_fail(ctx);
+		goto out;
+	}
+	if (n == 0) {
+		printf("no courses installed: relais install BUNDLE\n");
+	}
+	for (i = 0; i < n; i++) {
+		printf("%s  version %llu  %s  [%s, %u units, key %s]\n", courses[i].id,
+		       (unsigned long long)courses[i].version, courses[i].title,
+		       courses[i].language, courses[i].n_units, courses[i].signer);
+		if (print_course_progress(home, ctx, profiles, np, courses[i].id) != 0) {
+			status = cli_fail(ctx);
+			goto out;
+		}
+	}
+	status = EXIT_OK;
+out:
+	relais_course_info_free(courses, n);
+	relais_profile_list_free(profiles, np);
+	relais_home_close(home);
+	return status;
+}
+
+const struct command cmd_list = {
+        "list",
+        "show installed courses and each learner's progress",
+        "usage: relais list\n",
+        list,
+};
