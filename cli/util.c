@@ -120,6 +120,15 @@ static const struct command *find(const struct cli_program *p, const char *name)
 	return NULL;
 }
 
+/* The library's warnings, on stderr; a command may install its own logger. */
+static void print_warning(void *data, int level, const char *msg)
+{
+	(void)data;
+	if (level >= RELAIS_LOG_WARN) {
+		cli_error("warning: %s", msg);
+	}
+}
+
 int cli_main(const struct cli_program *p, int argc, char **argv)
 {
 	const struct command *cmd;
@@ -167,6 +176,7 @@ int cli_main(const struct cli_program *p, int argc, char **argv)
 		cli_error("out of memory");
 		return EXIT_FAIL;
 	}
+	relais_ctx_set_log(ctx, print_warning, NULL);
 	status = cmd->run(ctx, argc - 1, argv + 1);
 	relais_ctx_free(ctx);
 	if (fflush(stdout) != 0 && status == EXIT_OK) {

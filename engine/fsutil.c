@@ -233,3 +233,32 @@ int relais_file_write_atomic(relais_ctx *ctx, const char *path, const void *data
 	relais_atomic_abort(af);
 	return rc;
 }
+
+int relais_file_make_private(relais_ctx *ctx, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		return relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(errno));
+	}
+	if (fstat(fd, &st) != 0 || ((st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0)) {
+		int rc = relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
+int relais_dir_is_open(const char *path, unsigned *mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || (st.st_mode & 077) == 0) {
+		return 0;
+	}
+	*mode = (unsigned)(st.st_mode & 07777);
+	return 1;
+}

@@ -12,6 +12,7 @@
 
 #include "home_private.h"
 #include "relais/error.h"
+#include "relais/fsutil.h"
 
 #define PATH_LEN 4096
 #define BUSY_TIMEOUT_MS 60000
@@ -304,6 +305,7 @@ int relais_home_open(relais_home **out, relais_ctx *ctx, const char *path)
 {
 	relais_home *home = NULL;
 	char dbpath[PATH_LEN + 16];
+	unsigned mode;
 	int rc;
 
 	*out = NULL;
@@ -324,6 +326,18 @@ int relais_home_open(relais_home **out, relais_ctx *ctx, const char *path)
 	(void)snprintf(dbpath, sizeof(dbpath), "%s/relais.db", home->path);
 	if ((rc = make_dirs(ctx, home->library)) != 0) {
 		goto out;
+	}
+	/* The database holds the sync secret and the learners' records: only
+	 * this account reads it, whatever the umask or the folder's mode. SQLite
+	 * gives its -wal and -shm files the database's mode. */
+	if ((rc = relais_file_make_private(ctx, dbpath)) != 0) {
+		goto out;
+	}
+	if (relais_dir_is_open(home->path, &mode)) {
+		relais_log(ctx, RELAIS_LOG_WARN,
+		           "%s is open to other accounts (mode %04o); its files are not, but "
+		           "`chmod 700 %s` keeps even their names private",
+		           home->path, mode, home->path);
 	}
 	if (sqlite3_open_v2(dbpath, &home->db,
 	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -56,7 +56,7 @@ static int copy_file(relais_ctx *ctx, const char *src, const char *dst)
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = relais_atomic_open(&af, ctx, dst, 0644)) != 0) {
+	if ((rc = relais_atomic_open(&af, ctx, dst, 0600)) != 0) {
 		goto out;
 	}
 	while ((n = read(fd, buf, COPY_CHUNK)) != 0) {

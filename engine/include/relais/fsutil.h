@@ -23,6 +23,20 @@ int relais_file_write_atomic(relais_ctx *ctx, const char *path, const void *data
                              int mode, int exclusive);
 
 /* A writer that fills a temporary file and either commits it or discards it. */
+/*
+ * Makes path a file only its owner may read or write (mode 0600): creates it
+ * empty when missing (never following a symbolic link), and tightens its mode
+ * when it is looser (a database made before this rule). Returns 0 or RELAIS_EIO.
+ */
+int relais_file_make_private(relais_ctx *ctx, const char *path);
+
+/*
+ * Whether the folder at path lets other accounts in (any group or other
+ * permission bit). Returns 1 with *mode set, 0 when it is private or
+ * cannot be read.
+ */
+int relais_dir_is_open(const char *path, unsigned *mode);
+
 typedef struct relais_atomic_file relais_atomic_file;
 
 /* Starts writing path (created with mode when committed). */
