@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,7 +128,9 @@ int relais_atomic_open(relais_atomic_file **out, relais_ctx *ctx, const char *pa
 		free(af);
 		return relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(err));
 	}
-	if (fchmod(af->fd, (mode_t)mode) != 0) {
+	/* Held until the file is committed or its writer dies: how
+	 * relais_atomic_sweep() tells an abandoned file from one being written. */
+	if (flock(af->fd, LOCK_EX | LOCK_NB) != 0 || fchmod(af->fd, (mode_t)mode) != 0) {
 		int err = errno;
 		relais_atomic_abort(af);
 		return relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(err));
@@ -261,4 +265,46 @@ int relais_dir_is_open(const char *path, unsigned *mode)
 	}
 	*mode = (unsigned)(st.st_mode & 07777);
 	return 1;
+}
+
+/* Whether name looks like relais_atomic_open()'s temporary files: NAME.tmpXXXXXX. */
+static int is_atomic_tmp(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 10 && memcmp(name + n - 10, ".tmp", 4) == 0;
+}
+
+int relais_atomic_sweep(relais_ctx *ctx, const char *dir, size_t *removed)
+{
+	char path[PATH_MAX_LEN];
+	struct dirent *e;
+	DIR *d;
+
+	*removed = 0;
+	d = opendir(dir);
+	if (d == NULL) {
+		return relais_fail(ctx, RELAIS_EIO, "%s: %s", dir, strerror(errno));
+	}
+	while ((e = readdir(d)) != NULL) {
+		int fd, n;
+		if (!is_atomic_tmp(e->d_name)) {
+			continue;
+		}
+		n = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (n < 0 || n >= (int)sizeof(path)) {
+			continue;
+		}
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			continue;
+		}
+		/* A live writer holds its lock; a killed one left it free. */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0) {
+			(*removed)++;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return 0;
 }

@@ -95,6 +95,14 @@ static const char *const migrations[] = {
         "  tokenize = 'unicode61 remove_diacritics 2');",
         /* 2: why a hub refused a statement, for the learner to see. */
         "ALTER TABLE outbox ADD COLUMN refusal TEXT;",
+        /* 3: each course id belongs to the publisher key that first installed
+         * it, even after the course is removed (its progress stays). */
+        "CREATE TABLE course_publisher ("
+        "  course_id TEXT PRIMARY KEY,"
+        "  signer TEXT NOT NULL,"
+        "  bound TEXT NOT NULL);"
+        "INSERT INTO course_publisher(course_id, signer, bound) "
+        "  SELECT id, signer, installed FROM course;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

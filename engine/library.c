@@ -39,14 +39,18 @@ static int open_trusted(relais_bundle **out, relais_home *home, relais_ctx *ctx,
 	return rc;
 }
 
-/* Copies src into dst atomically. */
-static int copy_file(relais_ctx *ctx, const char *src, const char *dst)
+/*
+ * Copies src into a temporary file that becomes dst only when *out is
+ * committed (relais_atomic_commit); the caller owns *out.
+ */
+static int copy_file(relais_atomic_file **out, relais_ctx *ctx, const char *src, const char *dst)
 {
 	relais_atomic_file *af = NULL;
 	unsigned char *buf = NULL;
 	int fd = -1, rc;
 	ssize_t n;
 
+	*out = NULL;
 	fd = open(src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		return relais_fail(ctx, RELAIS_EIO, "%s: %s", src, strerror(errno));
@@ -71,7 +75,7 @@ static int copy_file(relais_ctx *ctx, const char *src, const char *dst)
 			goto out;
 		}
 	}
-	rc = relais_atomic_commit(af);
+	*out = af;
 	af = NULL;
 out:
 	relais_atomic_abort(af);
@@ -129,7 +133,9 @@ static char *html_text(const unsigned char *html, size_t len)
 	return out;
 }
 
-static int exec_bound(relais_home *home, relais_ctx *ctx, const char *sql, const char *a)
+/* Runs sql with ?1 = a and, when not NULL, ?2 = b. */
+static int exec_bound(relais_home *home, relais_ctx *ctx, const char *sql, const char *a,
+                      const char *b)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -138,6 +144,9 @@ static int exec_bound(relais_home *home, relais_ctx *ctx, const char *sql, const
 		return rc;
 	}
 	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b != NULL) {
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "library");
 	}
@@ -181,9 +190,10 @@ static int record_course(relais_home *home, relais_ctx *ctx, const relais_bundle
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((rc = exec_bound(home, ctx, "DELETE FROM unit WHERE course_id = ?", m->id)) != 0 ||
-	    (rc = exec_bound(home, ctx, "DELETE FROM lesson_text WHERE course_id = ?", m->id)) !=
-	            0) {
+	if ((rc = exec_bound(home, ctx, "DELETE FROM unit WHERE course_id = ?", m->id, NULL)) !=
+	            0 ||
+	    (rc = exec_bound(home, ctx, "DELETE FROM lesson_text WHERE course_id = ?", m->id,
+	                     NULL)) != 0) {
 		goto out;
 	}
 	for (i = 0; i < m->n_units; i++) {
@@ -246,7 +256,7 @@ static int record_course(relais_home *home, relais_ctx *ctx, const relais_bundle
 	rc = exec_bound(home, ctx,
 	                "DELETE FROM progress WHERE course_id = ?1 AND unit_id NOT IN "
 	                "(SELECT id FROM unit WHERE course_id = ?1)",
-	                m->id);
+	                m->id, NULL);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -260,9 +270,7 @@ static int installed(uint64_t *version, char **file, relais_home *home, relais_c
 	int rc, step;
 
 	*version = 0;
-	if (file != NULL) {
-		*file = NULL;
-	}
+	*file = NULL;
 	if ((rc = relais_db_prepare(&st, home, ctx,
 	                            "SELECT version, file FROM course WHERE id = ?")) != 0) {
 		return rc;
@@ -271,7 +279,7 @@ static int installed(uint64_t *version, char **file, relais_home *home, relais_c
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
 		*version = (uint64_t)sqlite3_column_int64(st, 0);
-		if (file != NULL && (*file = relais_db_text(st, 1)) == NULL) {
+		if ((*file = relais_db_text(st, 1)) == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		}
 	} else if (step != SQLITE_DONE) {
@@ -281,14 +289,100 @@ static int installed(uint64_t *version, char **file, relais_home *home, relais_c
 	return rc;
 }
 
+/* The name the trust store gives key_id, or a stand-in; malloc'd, NULL when out of memory. */
+static char *publisher_name(relais_home *home, relais_ctx *ctx, const char *key_id)
+{
+	sqlite3_stmt *st = NULL;
+	char *name = NULL;
+
+	if (relais_db_prepare(&st, home, ctx, "SELECT name FROM trusted_key WHERE id = ?") == 0) {
+		sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			name = relais_db_text(st, 0);
+		}
+		sqlite3_finalize(st);
+	}
+	return name ? name : strdup("a publisher no longer trusted");
+}
+
+/*
+ * Whether bundle b (read from path) may be installed over what the library
+ * holds: the installed version and file of its course (*version 0 when not
+ * installed; *file NULL then, or when file is NULL), refusing a lower
+ * version (rollback) and a bundle signed by another key than the one the
+ * course id is bound to. Returns 0 or a status with the reason.
+ */
+static int check_install(uint64_t *version, char **file, relais_home *home, relais_ctx *ctx,
+                         const relais_bundle *b, const char *path)
+{
+	const relais_manifest *m = relais_bundle_manifest(b);
+	const char *signer = relais_bundle_signer(b);
+	sqlite3_stmt *st = NULL;
+	char *bound = NULL;
+	int rc, step;
+
+	*version = 0;
+	if (file != NULL) {
+		*file = NULL;
+	}
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "SELECT c.version, c.file, p.signer FROM (SELECT ?1 AS id) k "
+	                            "LEFT JOIN course c ON c.id = k.id LEFT JOIN "
+	                            "course_publisher p ON p.course_id = k.id")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "library");
+		goto out;
+	}
+	*version = (uint64_t)sqlite3_column_int64(st, 0);
+	if ((*version > 0 && file != NULL && (*file = relais_db_text(st, 1)) == NULL) ||
+	    (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+	     (bound = relais_db_text(st, 2)) == NULL)) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (bound != NULL && strcmp(bound, signer) != 0) {
+		char *owner = publisher_name(home, ctx, bound);
+		char *other = publisher_name(home, ctx, signer);
+		rc = relais_fail(
+		        ctx, RELAIS_ESIGNATURE,
+		        "%s: course %s belongs to %s (key %s); this bundle is signed by %s "
+		        "(key %s)",
+		        path, m->id, owner ? owner : "?", bound, other ? other : "?", signer);
+		free(owner);
+		free(other);
+		goto out;
+	}
+	if (*version > m->version) {
+		rc = relais_fail(ctx, RELAIS_EINVAL,
+		                 "%s: %s version %llu is older than the installed version %llu "
+		                 "(refusing a rollback)",
+		                 path, m->id, (unsigned long long)m->version,
+		                 (unsigned long long)*version);
+	}
+out:
+	if (rc != 0 && file != NULL) {
+		free(*file);
+		*file = NULL;
+	}
+	free(bound);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int relais_library_install(struct relais_install_result *out, relais_home *home, relais_ctx *ctx,
                            const char *bundle_path)
 {
-	relais_bundle *b = NULL, *copy = NULL;
+	relais_atomic_file *af = NULL;
+	relais_bundle *b = NULL;
 	const relais_manifest *m;
 	char dest[PATH_LEN], *old_file = NULL;
 	uint64_t have = 0;
-	int rc, copied = 0;
+	size_t swept;
+	int rc, placed = 0, in_tx = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = open_trusted(&b, home, ctx, bundle_path)) != 0 ||
@@ -298,55 +392,69 @@ int relais_library_install(struct relais_install_result *out, relais_home *home,
 	m = relais_bundle_manifest(b);
 	(void)snprintf(out->id, sizeof(out->id), "%s", m->id);
 	out->version = m->version;
-	if ((rc = installed(&have, &old_file, home, ctx, m->id)) != 0) {
-		goto out;
-	}
-	if (have > m->version) {
-		rc = relais_fail(ctx, RELAIS_EINVAL,
-		                 "%s: %s version %llu is older than the installed version %llu "
-		                 "(refusing a rollback)",
-		                 bundle_path, m->id, (unsigned long long)m->version,
-		                 (unsigned long long)have);
+	/* A first look, so that a refused bundle is not copied for nothing. */
+	if ((rc = check_install(&have, NULL, home, ctx, b, bundle_path)) != 0) {
 		goto out;
 	}
 	if (have == m->version) {
 		out->outcome = RELAIS_UNCHANGED;
 		goto out;
 	}
+	/* What an install killed mid-copy left behind. */
+	(void)relais_atomic_sweep(ctx, relais_home_library(home), &swept);
 	if (snprintf(dest, sizeof(dest), "%s/%s-%llu.relais", relais_home_library(home), m->id,
 	             (unsigned long long)m->version) >= (int)sizeof(dest)) {
 		rc = relais_fail(ctx, RELAIS_ELIMIT, "library path too long");
 		goto out;
 	}
-	/* The copy lands under its own name first; the database then points
-	 * at it in one transaction, so a crash leaves the old course whole. */
-	if ((rc = copy_file(ctx, bundle_path, dest)) != 0) {
-		goto out;
-	}
-	copied = 1;
-	if ((rc = relais_bundle_open(&copy, ctx, dest, NULL)) != 0 ||
+	if ((rc = copy_file(&af, ctx, bundle_path, dest)) != 0 ||
 	    (rc = relais_db_begin(home, ctx)) != 0) {
 		goto out;
 	}
-	if ((rc = record_course(home, ctx, copy, dest)) != 0) {
-		relais_db_rollback(home);
+	in_tx = 1;
+	/* Again under the write lock (BEGIN IMMEDIATE): another install may
+	 * have finished meanwhile, and only one of two may win. */
+	if ((rc = check_install(&have, &old_file, home, ctx, b, bundle_path)) != 0) {
 		goto out;
 	}
+	if (have == m->version) {
+		out->outcome = RELAIS_UNCHANGED;
+		goto out;
+	}
+	/* The copy takes its name now, and the database points at it in the
+	 * same transaction, so a crash leaves the old course whole. */
+	rc = relais_atomic_commit(af);
+	af = NULL;
+	if (rc != 0) {
+		goto out;
+	}
+	placed = 1;
+	if ((rc = exec_bound(home, ctx,
+	                     "INSERT OR IGNORE INTO course_publisher(course_id, signer, bound) "
+	                     "VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+	                     m->id, relais_bundle_signer(b))) != 0 ||
+	    (rc = record_course(home, ctx, b, dest)) != 0) {
+		goto out;
+	}
+	in_tx = 0;
 	if ((rc = relais_db_commit(home, ctx)) != 0) {
 		goto out;
 	}
-	copied = 0;
+	placed = 0;
 	if (old_file != NULL && strcmp(old_file, dest) != 0) {
 		unlink(old_file);
 	}
 	out->outcome = have ? RELAIS_UPGRADED : RELAIS_INSTALLED;
 	out->old_version = have;
 out:
-	if (copied) {
+	if (in_tx) {
+		relais_db_rollback(home);
+	}
+	if (placed) {
 		unlink(dest);
 	}
+	relais_atomic_abort(af);
 	free(old_file);
-	relais_bundle_free(copy);
 	relais_bundle_free(b);
 	return rc;
 }
@@ -495,13 +603,15 @@ int relais_library_remove(relais_home *home, relais_ctx *ctx, const char *course
 	if ((rc = relais_db_begin(home, ctx)) != 0) {
 		goto out;
 	}
-	if ((rc = exec_bound(home, ctx, "DELETE FROM lesson_text WHERE course_id = ?",
-	                     course_id)) != 0 ||
-	    (rc = exec_bound(home, ctx, "DELETE FROM progress WHERE course_id = ?", course_id)) !=
-	            0 ||
-	    (rc = exec_bound(home, ctx, "DELETE FROM completion WHERE course_id = ?", course_id)) !=
-	            0 ||
-	    (rc = exec_bound(home, ctx, "DELETE FROM course WHERE id = ?", course_id)) != 0) {
+	if ((rc = exec_bound(home, ctx, "DELETE FROM lesson_text WHERE course_id = ?", course_id,
+	                     NULL)) != 0 ||
+	    (rc = exec_bound(home, ctx, "DELETE FROM progress WHERE course_id = ?", course_id,
+	                     NULL)) != 0 ||
+	    (rc = exec_bound(home, ctx, "DELETE FROM completion WHERE course_id = ?", course_id,
+	                     NULL)) != 0 ||
+	    (rc = exec_bound(home, ctx, "DELETE FROM course_publisher WHERE course_id = ?",
+	                     course_id, NULL)) != 0 ||
+	    (rc = exec_bound(home, ctx, "DELETE FROM course WHERE id = ?", course_id, NULL)) != 0) {
 		relais_db_rollback(home);
 		goto out;
 	}

@@ -51,4 +51,11 @@ int relais_atomic_commit(relais_atomic_file *af);
 /* Removes the temporary file; accepts NULL. */
 void relais_atomic_abort(relais_atomic_file *af);
 
+/*
+ * Removes the temporary files that writers killed mid-way (power cut,
+ * kill -9) left in dir; files still being written are left alone. Sets
+ * *removed. Returns 0, or RELAIS_EIO when dir cannot be read.
+ */
+int relais_atomic_sweep(relais_ctx *ctx, const char *dir, size_t *removed);
+
 #endif
