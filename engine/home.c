@@ -190,19 +190,6 @@ void *relais_push(void *array, size_t *count, size_t size)
 	return (char *)*items + n * size;
 }
 
-long long relais_now_iso(char out[32])
-{
-	struct timeval tv;
-	struct tm tm;
-
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	(void)snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-	               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	               (int)(tv.tv_usec / 1000));
-	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 /* Finds the home folder from the environment. */
 static int default_path(relais_ctx *ctx, char *out, size_t size)
 {

@@ -9,6 +9,7 @@
 
 #include "relais/error.h"
 #include "relais/manifest.h"
+#include "relais/util.h"
 #include "relais/xapi.h"
 
 #define MAX_RELATED 256
@@ -97,6 +98,9 @@ static int timestamp_ok(const char *s)
 				p++;
 			}
 		}
+	}
+	if (relais_time_parse(s) < 0) {
+		return 0; /* well formed, but no such day or time: 2026-02-31 */
 	}
 	if (*p == 'Z' && p[1] == '\0') {
 		return 1;
@@ -836,6 +840,59 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 	return 0;
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+
+	return strcmp(*x, *y);
+}
+
+/*
+ * Refuses an object with two members of one name anywhere in node (RFC
+ * 7493, I-JSON): cJSON keeps both, and readers disagree on which counts.
+ */
+static int no_duplicates(struct check *c, const cJSON *node, const char *where)
+{
+	const cJSON *child;
+	const char **names;
+	size_t n = 0, i;
+
+	if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) {
+		return 0;
+	}
+	for (child = node->child; child; child = child->next) {
+		if (no_duplicates(c, child, where) != 0) {
+			return -1;
+		}
+		n++;
+	}
+	if (!cJSON_IsObject(node) || n < 2) {
+		return 0;
+	}
+	names = malloc(n * sizeof(*names));
+	if (names == NULL) {
+		c->rc = relais_fail(c->ctx, RELAIS_ENOMEM, "out of memory");
+		return -1;
+	}
+	for (i = 0, child = node->child; child; child = child->next) {
+		names[i++] = child->string;
+	}
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 1; i < n; i++) {
+		if (strcmp(names[i - 1], names[i]) == 0) {
+			if (c->rc == 0) {
+				c->rc = relais_fail(c->ctx, RELAIS_EFORMAT,
+				                    "%s: two members are named \"%s\"", where,
+				                    names[i]);
+			}
+			free(names);
+			return -1;
+		}
+	}
+	free(names);
+	return 0;
+}
+
 /* For relais's own activity IRIs: the course and unit ids in them. */
 static void relais_ids(struct relais_xapi_facts *f)
 {
@@ -863,7 +920,7 @@ int relais_xapi_check(struct relais_xapi_facts *facts, relais_ctx *ctx, const vo
 	memset(facts, 0, sizeof(*facts));
 	facts->scaled = -2;
 	facts->success = -1;
-	if (statement(&c, st, where, 0) != 0 && c.rc == 0) {
+	if ((no_duplicates(&c, st, where) != 0 || statement(&c, st, where, 0) != 0) && c.rc == 0) {
 		c.rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: invalid statement", where);
 	}
 	if (c.rc == 0) {
@@ -950,6 +1007,158 @@ static int sort_members(cJSON *node)
 	return 0;
 }
 
+static void lower(char *p)
+{
+	for (; p && *p; p++) {
+		*p = (char)tolower((unsigned char)*p);
+	}
+}
+
+/* Lower-cases a string member (a UUID: its case means nothing). */
+static void lower_member(cJSON *o, const char *name)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (cJSON_IsString(v)) {
+		lower(v->valuestring);
+	}
+}
+
+static int cmp_printed(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+
+	return strcmp(*x, *y);
+}
+
+/* An agent or group as compared: e-mail domains in lower case, members in one order. */
+static int agent_form(cJSON *a)
+{
+	cJSON *mbox = cJSON_GetObjectItemCaseSensitive(a, "mbox");
+	cJSON *members = cJSON_GetObjectItemCaseSensitive(a, "member");
+	cJSON *each;
+	char **printed = NULL;
+	int n, i, rc = 0;
+
+	if (cJSON_IsString(mbox) && strchr(mbox->valuestring, '@') != NULL) {
+		lower(strchr(mbox->valuestring, '@'));
+	}
+	if (!cJSON_IsArray(members) || (n = cJSON_GetArraySize(members)) < 2) {
+		cJSON_ArrayForEach(each, members)
+		{
+			rc = rc ? rc : agent_form(each);
+		}
+		return rc;
+	}
+	printed = calloc((size_t)n, sizeof(*printed));
+	if (printed == NULL) {
+		return -1;
+	}
+	i = 0;
+	cJSON_ArrayForEach(each, members)
+	{
+		if (agent_form(each) != 0 || sort_members(each) != 0 ||
+		    (printed[i++] = cJSON_PrintUnformatted(each)) == NULL) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0) {
+		qsort(printed, (size_t)n, sizeof(*printed), cmp_printed);
+		while (cJSON_GetArraySize(members) > 0) {
+			cJSON_DeleteItemFromArray(members, 0);
+		}
+		for (i = 0; i < n && rc == 0; i++) {
+			cJSON *m = cJSON_Parse(printed[i]);
+			if (m == NULL || !cJSON_AddItemToArray(members, m)) {
+				cJSON_Delete(m);
+				rc = -1;
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		free(printed[i]);
+	}
+	free(printed);
+	return rc;
+}
+
+/* An activity as compared: its definition is not part of the statement. */
+static void activity_form(cJSON *a)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(a, "definition");
+}
+
+/*
+ * Puts a statement (or sub-statement) in the form two statements are
+ * compared in (xAPI 1.0.3, Data 2.3.1, "Statement Comparison Requirements"):
+ * what an LRS may assign or change (id case, stored, authority, version),
+ * verb displays, activity definitions, the serialisation of times and the
+ * order of group members do not count; everything else does.
+ */
+static int statement_form(cJSON *st, int sub)
+{
+	cJSON *v, *verb, *object, *context, *each;
+	const char *type;
+
+	if (!sub) {
+		cJSON_DeleteItemFromObjectCaseSensitive(st, "stored");
+		cJSON_DeleteItemFromObjectCaseSensitive(st, "authority");
+		cJSON_DeleteItemFromObjectCaseSensitive(st, "version");
+		lower_member(st, "id");
+	}
+	v = cJSON_GetObjectItemCaseSensitive(st, "timestamp");
+	if (cJSON_IsString(v)) {
+		long long ms = relais_time_parse(v->valuestring);
+		char iso[32];
+		if (ms >= 0) {
+			relais_time_format(iso, ms);
+			if (cJSON_SetValuestring(v, iso) == NULL) {
+				return -1;
+			}
+		}
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(st, "actor")) && agent_form(v) != 0) {
+		return -1;
+	}
+	verb = cJSON_GetObjectItemCaseSensitive(st, "verb");
+	cJSON_DeleteItemFromObjectCaseSensitive(verb, "display");
+	object = cJSON_GetObjectItemCaseSensitive(st, "object");
+	v = cJSON_GetObjectItemCaseSensitive(object, "objectType");
+	type = cJSON_IsString(v) ? v->valuestring : "Activity";
+	if (strcmp(type, "Activity") == 0) {
+		activity_form(object);
+	} else if (strcmp(type, "StatementRef") == 0) {
+		lower_member(object, "id");
+	} else if (strcmp(type, "SubStatement") == 0) {
+		if (statement_form(object, 1) != 0) {
+			return -1;
+		}
+	} else if (agent_form(object) != 0) {
+		return -1;
+	}
+	context = cJSON_GetObjectItemCaseSensitive(st, "context");
+	lower_member(context, "registration");
+	lower_member(cJSON_GetObjectItemCaseSensitive(context, "statement"), "id");
+	if (((v = cJSON_GetObjectItemCaseSensitive(context, "instructor")) && agent_form(v) != 0) ||
+	    ((v = cJSON_GetObjectItemCaseSensitive(context, "team")) && agent_form(v) != 0)) {
+		return -1;
+	}
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(context, "contextActivities"))
+	{
+		if (cJSON_IsObject(v)) {
+			activity_form(v);
+		}
+		cJSON_ArrayForEach(each, v)
+		{
+			if (cJSON_IsObject(each)) {
+				activity_form(each);
+			}
+		}
+	}
+	return 0;
+}
+
 char *relais_xapi_identity(const void *statement)
 {
 	cJSON *copy = cJSON_Duplicate((const cJSON *)statement, 1);
@@ -958,10 +1167,7 @@ char *relais_xapi_identity(const void *statement)
 	if (copy == NULL) {
 		return NULL;
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(copy, "stored");
-	cJSON_DeleteItemFromObjectCaseSensitive(copy, "authority");
-	cJSON_DeleteItemFromObjectCaseSensitive(copy, "version");
-	if (sort_members(copy) == 0) {
+	if (statement_form(copy, 0) == 0 && sort_members(copy) == 0) {
 		out = cJSON_PrintUnformatted(copy);
 	}
 	cJSON_Delete(copy);

@@ -56,9 +56,13 @@ int relais_xapi_check(struct relais_xapi_facts *facts, relais_ctx *ctx, const vo
 void relais_xapi_facts_clear(struct relais_xapi_facts *facts);
 
 /*
- * The statement's identity for comparison: members sorted, without the
- * properties the LRS sets (stored, authority, version). Two statements with
- * the same id and the same identity are the same statement. Caller frees.
+ * The statement's identity for comparison, as xAPI 1.0.3 (Data 2.3.1)
+ * compares statements: members sorted; without what the LRS sets (stored,
+ * authority, version); UUIDs in lower case; the timestamp as an instant
+ * (00Z and 00.000+00:00 are one time); without verb displays and activity
+ * definitions; e-mail domains in lower case and group members in one order.
+ * Two statements with the same id and the same identity are the same
+ * statement. Caller frees; NULL when out of memory.
  */
 char *relais_xapi_identity(const void *statement);
 
