@@ -20,6 +20,7 @@ static const struct command *const commands[] = {
         &cmd_read,
         &cmd_sync,
         &cmd_export,
+        &cmd_outbox,
         NULL,
 };
 

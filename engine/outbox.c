@@ -157,6 +157,51 @@ int relais_outbox_set_aside(relais_home *home, relais_ctx *ctx, const char *id, 
 	return rc;
 }
 
+int relais_outbox_retry(size_t *count, relais_home *home, relais_ctx *ctx, const char *const *ids,
+                        size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc;
+
+	*count = 0;
+	if ((rc = relais_db_begin(home, ctx)) != 0) {
+		return rc;
+	}
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            n == 0 ? "UPDATE outbox SET set_aside = NULL, refusal = NULL "
+	                                     "WHERE set_aside IS NOT NULL AND sent IS NULL"
+	                                   : "UPDATE outbox SET set_aside = NULL, refusal = NULL "
+	                                     "WHERE id = lower(?) AND set_aside IS NOT NULL AND "
+	                                     "sent IS NULL")) != 0) {
+		relais_db_rollback(home);
+		return rc;
+	}
+	for (i = 0; i == 0 || i < n; i++) {
+		if (n > 0) {
+			sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+			break;
+		}
+		if (n > 0 && sqlite3_changes(relais_home_db(home)) == 0) {
+			rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no record %s is set aside",
+			                 ids[i]);
+			break;
+		}
+		*count += (size_t)sqlite3_changes(relais_home_db(home));
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		*count = 0;
+		relais_db_rollback(home);
+		return rc;
+	}
+	return relais_db_commit(home, ctx);
+}
+
 void relais_set_aside_free(struct relais_set_aside *items, size_t n)
 {
 	size_t i;
@@ -232,8 +277,8 @@ int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, cons
 
 	*count = 0;
 	if ((rc = relais_db_prepare(&st, home, ctx,
-	                            "SELECT statement FROM outbox WHERE sent IS NULL AND "
-	                            "set_aside IS NULL ORDER BY seq")) != 0) {
+	                            "SELECT statement FROM outbox WHERE sent IS NULL "
+	                            "ORDER BY seq")) != 0) {
 		goto out;
 	}
 	if ((rc = relais_atomic_open(&af, ctx, path, EXPORT_MODE)) != 0) {

@@ -259,6 +259,61 @@ static void set_aside_keeps_the_reason(void **state)
 	relais_outbox_free(items, n);
 }
 
+/* A record set aside goes back in the queue on request, and a USB export carries it. */
+static void set_aside_records_can_be_retried_and_are_exported(void **state)
+{
+	struct fx *f = *state;
+	struct relais_outbox_item *items = NULL;
+	struct relais_set_aside *aside = NULL;
+	size_t n = 0, n_aside = 0, count = 0, exported = 0;
+	int64_t pending = 0;
+	char path[600], *first;
+	const char *unknown = "00000000-0000-4000-8000-000000000000";
+	const char *both[2];
+
+	assert_int_equal(
+	        relais_progress_lesson_viewed(f->home, f->ctx, f->who, "field-safety", "arrive"),
+	        0);
+	assert_int_equal(relais_outbox_pending(&items, &n, f->home, f->ctx, 10), 0);
+	assert_true(n >= 2);
+	first = items[0].id;
+	assert_int_equal(relais_outbox_set_aside(f->home, f->ctx, first, "refused"), 0);
+	assert_int_equal(relais_outbox_count(&pending, f->home, f->ctx), 0);
+	assert_int_equal(pending, (int64_t)n - 1);
+
+	/* The export holds what is set aside as well as what is pending. */
+	assert_int_equal(relais_outbox_set_aside_list(&aside, &n_aside, f->home, f->ctx, 100), 0);
+	relais_set_aside_free(aside, n_aside);
+	assert_true(n_aside >= 1);
+	snprintf(path, sizeof(path), "%s/records.gz", f->dir);
+	assert_int_equal(relais_outbox_export(&exported, f->home, f->ctx, path), 0);
+	assert_int_equal(exported, (size_t)pending + n_aside);
+
+	/* One unknown id among the named ones: refused, nothing changes. */
+	both[0] = first;
+	both[1] = unknown;
+	assert_int_equal(relais_outbox_retry(&count, f->home, f->ctx, both, 2), RELAIS_ENOTFOUND);
+	assert_non_null(strstr(relais_errmsg(f->ctx), unknown));
+	assert_int_equal(count, 0);
+	assert_int_equal(relais_outbox_count(&pending, f->home, f->ctx), 0);
+	assert_int_equal(pending, (int64_t)n - 1);
+
+	assert_int_equal(relais_outbox_retry(&count, f->home, f->ctx, both, 1), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(relais_outbox_count(&pending, f->home, f->ctx), 0);
+	assert_int_equal(pending, (int64_t)n);
+
+	/* Without ids: every record set aside. */
+	assert_int_equal(relais_outbox_set_aside(f->home, f->ctx, items[0].id, "a"), 0);
+	assert_int_equal(relais_outbox_set_aside(f->home, f->ctx, items[1].id, "b"), 0);
+	assert_int_equal(relais_outbox_retry(&count, f->home, f->ctx, NULL, 0), 0);
+	assert_int_equal(count, n_aside + 1); /* earlier tests' records too */
+	assert_int_equal(relais_outbox_set_aside_list(&aside, &n_aside, f->home, f->ctx, 10), 0);
+	assert_int_equal(n_aside, 0);
+	relais_set_aside_free(aside, n_aside);
+	relais_outbox_free(items, n);
+}
+
 struct writer {
 	const char *home_path;
 	int64_t who;
@@ -325,6 +380,7 @@ int main(void)
 	        cmocka_unit_test(statement_shape),
 	        cmocka_unit_test(quiz_and_completion),
 	        cmocka_unit_test(set_aside_keeps_the_reason),
+	        cmocka_unit_test(set_aside_records_can_be_retried_and_are_exported),
 	        cmocka_unit_test(two_writers_never_see_a_locked_database),
 	};
 

@@ -48,11 +48,21 @@ int relais_outbox_set_aside_list(struct relais_set_aside **out, size_t *n, relai
                                  relais_ctx *ctx, size_t limit);
 void relais_set_aside_free(struct relais_set_aside *items, size_t n);
 
+/*
+ * Puts statements set aside back in the queue, to be sent again: those
+ * named by ids (n of them), or every one when n is 0. In one transaction:
+ * an id that is not set aside (RELAIS_ENOTFOUND, named) changes nothing.
+ * Sets *count.
+ */
+int relais_outbox_retry(size_t *count, relais_home *home, relais_ctx *ctx, const char *const *ids,
+                        size_t n);
+
 /* Number of statements waiting to be sent. */
 int relais_outbox_count(int64_t *out, relais_home *home, relais_ctx *ctx);
 
 /*
- * Writes every pending statement (neither acknowledged nor set aside) into
+ * Writes every statement not yet acknowledged (set aside ones included: a
+ * hub may take what another refused) into
  * one gzip-compressed file (docs/sync.md, "Export") for carrying to the hub
  * by hand; atomically, mode 0600 (the records name learners). The
  * statements stay pending. Sets *count.
