@@ -103,6 +103,8 @@ static const char *const migrations[] = {
         "  bound TEXT NOT NULL);"
         "INSERT INTO course_publisher(course_id, signer, bound) "
         "  SELECT id, signer, installed FROM course;",
+        /* 4: a learner may keep their place on a shared laptop with a PIN. */
+        "ALTER TABLE profile ADD COLUMN pin_hash TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -121,5 +121,6 @@ long long relais_time_parse(const char *s)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
-	return (long long)timegm(&tm) * 1000 + ms - (long long)sign * (oh * 3600000LL + om * 60000LL);
+	return (long long)timegm(&tm) * 1000 + ms -
+	       (long long)sign * (oh * 3600000LL + om * 60000LL);
 }

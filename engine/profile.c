@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "home_private.h"
 #include "relais/error.h"
+#include "relais/password.h"
 #include "relais/profile.h"
 #include "relais/utf8.h"
 
@@ -95,6 +98,7 @@ static int fill(struct relais_profile *p, sqlite3_stmt *st)
 	p->name = relais_db_text(st, 1);
 	p->email = relais_db_text(st, 2);
 	p->org = relais_db_text(st, 3);
+	p->has_pin = sqlite3_column_type(st, 4) != SQLITE_NULL;
 	return p->name && p->email && p->org ? 0 : RELAIS_ENOMEM;
 }
 
@@ -108,7 +112,7 @@ int relais_profile_list(struct relais_profile **out, size_t *n, relais_home *hom
 	*out = NULL;
 	*n = 0;
 	if ((rc = relais_db_prepare(&st, home, ctx,
-	                            "SELECT id, name, email, org FROM profile "
+	                            "SELECT id, name, email, org, pin_hash FROM profile "
 	                            "ORDER BY name COLLATE NOCASE, id")) != 0) {
 		return rc;
 	}
@@ -138,9 +142,9 @@ int relais_profile_get(struct relais_profile *out, relais_home *home, relais_ctx
 	int rc, step;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = relais_db_prepare(&st, home, ctx,
-	                            "SELECT id, name, email, org FROM profile WHERE id = ?")) !=
-	    0) {
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "SELECT id, name, email, org, pin_hash FROM profile WHERE id = ?")) != 0) {
 		return rc;
 	}
 	sqlite3_bind_int64(st, 1, id);
@@ -157,4 +161,85 @@ int relais_profile_get(struct relais_profile *out, relais_home *home, relais_ctx
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* Runs sql, which names one learner by ?1 (and ?2 when text is not NULL). */
+static int update_one(relais_home *home, relais_ctx *ctx, const char *sql, int64_t id,
+                      const char *text)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = relais_db_prepare(&st, home, ctx, sql)) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (text != NULL) {
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "profiles");
+	} else if (sqlite3_changes(relais_home_db(home)) == 0) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no learner %lld", (long long)id);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_profile_set_pin(relais_home *home, relais_ctx *ctx, int64_t id, const char *pin)
+{
+	char hash[RELAIS_PASSWORD_HASH_MAX];
+	size_t len = pin ? strlen(pin) : 0;
+	int rc;
+
+	if (len == 0) {
+		return update_one(home, ctx, "UPDATE profile SET pin_hash = NULL WHERE id = ?1", id,
+		                  NULL);
+	}
+	if (len < RELAIS_PIN_MIN || len > RELAIS_PIN_MAX) {
+		return relais_fail(ctx, RELAIS_EINVAL, "a PIN has %d to %d characters",
+		                   RELAIS_PIN_MIN, RELAIS_PIN_MAX);
+	}
+	if ((rc = relais_password_hash(hash, ctx, pin)) != 0) {
+		return rc;
+	}
+	rc = update_one(home, ctx, "UPDATE profile SET pin_hash = ?2 WHERE id = ?1", id, hash);
+	sodium_memzero(hash, sizeof(hash));
+	return rc;
+}
+
+int relais_profile_check_pin(relais_home *home, relais_ctx *ctx, int64_t id, const char *pin)
+{
+	sqlite3_stmt *st = NULL;
+	char *hash = NULL;
+	int rc, step;
+
+	if ((rc = relais_db_prepare(&st, home, ctx, "SELECT pin_hash FROM profile WHERE id = ?")) !=
+	    0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no learner %lld", (long long)id);
+	} else if (step != SQLITE_ROW) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "profiles");
+	} else if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		hash = relais_db_text(st, 0);
+		rc = hash ? relais_password_verify(ctx, hash, pin ? pin : "")
+		          : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		if (rc == RELAIS_EPASSWORD) {
+			rc = relais_fail(ctx, RELAIS_EPASSWORD, "wrong PIN");
+		}
+	}
+	free(hash);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_profile_remove(relais_home *home, relais_ctx *ctx, int64_t id)
+{
+	/* progress and completion go with it (ON DELETE CASCADE); the outbox
+	 * keeps its records, which belong to the hub now. */
+	return update_one(home, ctx, "DELETE FROM profile WHERE id = ?1", id, NULL);
 }
