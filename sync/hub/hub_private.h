@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "relais/db.h"
+#include "relais/embed.h"
 #include "relais/util.h"
 #include "relais/hub.h"
 
@@ -41,5 +42,14 @@ int relais_hub_reply_error(struct relais_hub_reply *r, unsigned status, const ch
 int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
                          struct cJSON *items, int is_array, const char *forced_id,
                          const char *authority, size_t *stored, size_t *known);
+
+/* The files of pages/: layout.html, login.html, style.css and the rest. */
+extern const struct relais_embedded_file relais_hub_pages[];
+
+/* The coordinators' sign-in page (*out, malloc'd), with "wrong password" when failed. */
+int relais_hub_page_login(char **out, relais_ctx *ctx, int failed);
+
+/* The reports page for the coordinator signed in as email (*out, malloc'd). */
+int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, const char *email);
 
 #endif
