@@ -13,13 +13,23 @@ static void hex(char *out, const unsigned char *in, size_t n)
 	sodium_bin2hex(out, n * 2 + 1, in, n);
 }
 
+/* How a secret is stored: its BLAKE2b hash in hex (256 random bits need no slow hash). */
+static void secret_hash(char out[65], const char *secret)
+{
+	unsigned char hash[32];
+
+	crypto_generichash(hash, sizeof(hash), (const unsigned char *)secret, strlen(secret), NULL,
+	                   0);
+	hex(out, hash, sizeof(hash));
+}
+
 int relais_hub_credentials_add(relais_hub *hub, relais_ctx *ctx, const char *name,
                                char key[RELAIS_HUB_KEY_HEX], char secret[RELAIS_HUB_SECRET_HEX])
 {
-	unsigned char raw_key[16], raw_secret[32], hash[32];
+	unsigned char raw_key[16], raw_secret[32];
 	char hash_hex[65], now[32];
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	const char *row[4] = {key, name, hash_hex, now};
+	int rc;
 
 	if (name == NULL || name[0] == '\0' || strlen(name) > 200) {
 		return relais_fail(ctx, RELAIS_EINVAL, "credentials need a name of 1 to 200 bytes");
@@ -28,24 +38,12 @@ int relais_hub_credentials_add(relais_hub *hub, relais_ctx *ctx, const char *nam
 	randombytes_buf(raw_secret, sizeof(raw_secret));
 	hex(key, raw_key, sizeof(raw_key));
 	hex(secret, raw_secret, sizeof(raw_secret));
-	/* The secret is 256 random bits: a fast hash is enough to store it. */
-	crypto_generichash(hash, sizeof(hash), (const unsigned char *)secret, 64, NULL, 0);
-	hex(hash_hex, hash, sizeof(hash));
+	secret_hash(hash_hex, secret);
 	relais_now_iso(now);
-	if (sqlite3_prepare_v2(hub->db,
-	                       "INSERT INTO credential(key, name, secret_hash, created) "
-	                       "VALUES (?, ?, ?, ?)",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
-	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, hash_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
-	}
-	sqlite3_finalize(st);
+	rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_CREDENTIAL_ADD,
+	                      "INSERT INTO credential(key, name, secret_hash, created) "
+	                      "VALUES (?, ?, ?, ?)",
+	                      "credentials", row, 4);
 	sodium_memzero(raw_secret, sizeof(raw_secret));
 	return rc;
 }
@@ -53,7 +51,6 @@ int relais_hub_credentials_add(relais_hub *hub, relais_ctx *ctx, const char *nam
 int relais_hub_credentials_check(relais_hub *hub, relais_ctx *ctx, const char *key,
                                  const char *secret, char **name)
 {
-	unsigned char hash[32];
 	char hash_hex[65];
 	sqlite3_stmt *st = NULL;
 	int rc = RELAIS_EPASSWORD;
@@ -62,9 +59,7 @@ int relais_hub_credentials_check(relais_hub *hub, relais_ctx *ctx, const char *k
 	if (key == NULL || secret == NULL || strlen(secret) > 256) {
 		return relais_fail(ctx, RELAIS_EPASSWORD, "bad credentials");
 	}
-	crypto_generichash(hash, sizeof(hash), (const unsigned char *)secret, strlen(secret), NULL,
-	                   0);
-	hex(hash_hex, hash, sizeof(hash));
+	secret_hash(hash_hex, secret);
 	if (sqlite3_prepare_v2(hub->db, "SELECT name, secret_hash FROM credential WHERE key = ?",
 	                       -1, &st, NULL) != SQLITE_OK) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
@@ -86,8 +81,7 @@ int relais_hub_coordinator_add(relais_hub *hub, relais_ctx *ctx, const char *ema
                                const char *password)
 {
 	char hash[crypto_pwhash_STRBYTES], now[32];
-	sqlite3_stmt *st = NULL;
-	int rc = 0;
+	const char *row[3] = {email, hash, now};
 
 	if (email == NULL || strchr(email, '@') == NULL || strlen(email) > 200) {
 		return relais_fail(ctx, RELAIS_EINVAL, "\"%s\" is not an email address",
@@ -103,21 +97,11 @@ int relais_hub_coordinator_add(relais_hub *hub, relais_ctx *ctx, const char *ema
 		return relais_fail(ctx, RELAIS_ENOMEM, "not enough memory to hash the password");
 	}
 	relais_now_iso(now);
-	if (sqlite3_prepare_v2(hub->db,
-	                       "INSERT INTO coordinator(email, password_hash, created) VALUES "
-	                       "(lower(?), ?, ?) ON CONFLICT(email) DO UPDATE SET password_hash = "
-	                       "excluded.password_hash",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
-	}
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_COORDINATOR_ADD,
+	                        "INSERT INTO coordinator(email, password_hash, created) VALUES "
+	                        "(lower(?), ?, ?) ON CONFLICT(email) DO UPDATE SET password_hash = "
+	                        "excluded.password_hash",
+	                        "coordinators", row, 3);
 }
 
 int relais_hub_coordinator_check(relais_hub *hub, relais_ctx *ctx, const char *email,

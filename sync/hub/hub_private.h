@@ -20,11 +20,30 @@ struct relais_hub {
 	char dummy_hash[crypto_pwhash_STRBYTES]; /* for unknown coordinators */
 };
 
+/* The slots of the statement cache, one per SQL text, for all the hub's files. */
+enum relais_hub_slot {
+	RELAIS_HUB_SLOT_IDENTITY = 1,
+	RELAIS_HUB_SLOT_INSERT,
+	RELAIS_HUB_SLOT_AGENT,
+	RELAIS_HUB_SLOT_ACTIVITY,
+	RELAIS_HUB_SLOT_VOID,
+	RELAIS_HUB_SLOT_CREDENTIAL_ADD,
+	RELAIS_HUB_SLOT_COORDINATOR_ADD,
+};
+
 /*
  * The prepared statement kept in slot (1 to HUB_CACHED - 1) for sql, reset
  * and with no bindings; prepared on first use. Returns 0 or -1.
  */
 int relais_hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out);
+
+/*
+ * Runs sql (cached in slot), which changes rows and returns none, with texts
+ * bound to ?1 to ?n (NULL binds NULL). Returns 0 or RELAIS_EIO, the message
+ * naming what.
+ */
+int relais_hub_write(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql, const char *what,
+                     const char *const *texts, size_t n);
 
 /*
  * Refuses a request: reply gets status and the body {"error": message}.

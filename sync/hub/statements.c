@@ -12,15 +12,6 @@
 #include "relais/error.h"
 #include "relais/xapi.h"
 
-/* Slots of the statement cache (relais_hub_stmt) used here. */
-enum {
-	SLOT_IDENTITY = 1,
-	SLOT_INSERT = 2,
-	SLOT_AGENT = 3,
-	SLOT_ACTIVITY = 4,
-	SLOT_VOID = 5,
-};
-
 static int bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
 	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
@@ -90,8 +81,8 @@ static int check_known(int *known, relais_hub *hub, relais_ctx *ctx, const char 
 	int rc = 0;
 
 	*known = 0;
-	if (relais_hub_stmt(hub, SLOT_IDENTITY, "SELECT identity_hash FROM statement WHERE id = ?",
-	                    &q) != 0) {
+	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_IDENTITY,
+	                    "SELECT identity_hash FROM statement WHERE id = ?", &q) != 0) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
@@ -177,7 +168,7 @@ static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
 	int rc = 0;
 
 	if (relais_hub_stmt(
-	            hub, SLOT_INSERT,
+	            hub, RELAIS_HUB_SLOT_INSERT,
 	            "INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "
 	            "actor_name, verb, object_id, object_kind, registration, voids, "
 	            "organisation, course, unit, scaled, success, timestamp, target_seq) "
@@ -244,20 +235,10 @@ static int index_row(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql
 /* A voiding statement voids its target, unless that is itself a voiding statement. */
 static int void_target(relais_hub *hub, relais_ctx *ctx, const char *target)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = 0;
-
-	if (relais_hub_stmt(hub, SLOT_VOID,
-	                    "UPDATE statement SET voided = 1 WHERE id = lower(?) AND voids IS NULL",
-	                    &q) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
-	}
-	sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
-	}
-	sqlite3_reset(q);
-	return rc;
+	return relais_hub_write(
+	        hub, ctx, RELAIS_HUB_SLOT_VOID,
+	        "UPDATE statement SET voided = 1 WHERE id = lower(?) AND voids IS NULL",
+	        "statements", &target, 1);
 }
 
 /*
@@ -290,10 +271,10 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	now_ms = relais_now_iso(now);
 	if ((rc = stored_text(&body, ctx, st, authority, now)) != 0 ||
 	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms)) != 0 ||
-	    (rc = index_row(hub, ctx, SLOT_AGENT,
+	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_AGENT,
 	                    "INSERT OR IGNORE INTO statement_agent(agent, seq) VALUES (?, ?)",
 	                    f.agents, f.n_agents, seq)) != 0 ||
-	    (rc = index_row(hub, ctx, SLOT_ACTIVITY,
+	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY,
 	                    "INSERT OR IGNORE INTO statement_activity(activity, seq) VALUES (?, ?)",
 	                    f.activities, f.n_activities, seq)) != 0) {
 		goto out;

@@ -72,6 +72,29 @@ int relais_hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **o
 	return 0;
 }
 
+int relais_hub_write(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql, const char *what,
+                     const char *const *texts, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (relais_hub_stmt(hub, slot, sql, &st) != 0) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
+	}
+	for (i = 0; i < n; i++) {
+		if (texts[i] != NULL) {
+			sqlite3_bind_text(st, (int)i + 1, texts[i], -1, SQLITE_STATIC);
+		}
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st); /* the texts are the caller's */
+	return rc;
+}
+
 static int migrate(relais_hub *hub, relais_ctx *ctx)
 {
 	sqlite3_stmt *st = NULL;
