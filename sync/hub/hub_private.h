@@ -1,4 +1,4 @@
-/* hub_private.h: what the hub's store, server and reports share (private). */
+/* hub_private.h: what the hub's files share (private): the handle, the statement cache, replies. */
 #ifndef RELAIS_HUB_PRIVATE_H
 #define RELAIS_HUB_PRIVATE_H
 
@@ -6,8 +6,11 @@
 #include <sqlite3.h>
 
 #include "relais/db.h"
+#include "relais/embed.h"
 #include "relais/util.h"
 #include "relais/hub.h"
+
+struct cJSON;
 
 #define HUB_CACHED 16
 
@@ -17,13 +20,55 @@ struct relais_hub {
 	char dummy_hash[crypto_pwhash_STRBYTES]; /* for unknown coordinators */
 };
 
+/* The slots of the statement cache, one per SQL text, for all the hub's files. */
+enum relais_hub_slot {
+	RELAIS_HUB_SLOT_IDENTITY = 1,
+	RELAIS_HUB_SLOT_INSERT,
+	RELAIS_HUB_SLOT_AGENT,
+	RELAIS_HUB_SLOT_ACTIVITY,
+	RELAIS_HUB_SLOT_VOID,
+	RELAIS_HUB_SLOT_CREDENTIAL_ADD,
+	RELAIS_HUB_SLOT_COORDINATOR_ADD,
+};
+
 /*
  * The prepared statement kept in slot (1 to HUB_CACHED - 1) for sql, reset
  * and with no bindings; prepared on first use. Returns 0 or -1.
  */
 int relais_hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out);
 
-/* Milliseconds since the epoch of an ISO 8601 date-time; -1 when malformed. */
-long long relais_hub_parse_time(const char *iso);
+/*
+ * Runs sql (cached in slot), which changes rows and returns none, with texts
+ * bound to ?1 to ?n (NULL binds NULL). Returns 0 or RELAIS_EIO, the message
+ * naming what.
+ */
+int relais_hub_write(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql, const char *what,
+                     const char *const *texts, size_t n);
+
+/*
+ * Refuses a request: reply gets status and the body {"error": message}.
+ * Returns 0, or RELAIS_ENOMEM when the body could not be made.
+ */
+int relais_hub_reply_error(struct relais_hub_reply *r, unsigned status, const char *message);
+
+/*
+ * Stores items (a JSON array when is_array, else one statement) in one
+ * transaction, all or none, under the xAPI id rules; forced_id is a PUT's
+ * statementId (or NULL). Adds to *stored (new) and *known (already held).
+ * Returns 0 with reply->status 200 and the ids as body, or 400 or 409 and
+ * the problem (also left on ctx); or a negative status on local failure.
+ */
+int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                         struct cJSON *items, int is_array, const char *forced_id,
+                         const char *authority, size_t *stored, size_t *known);
+
+/* The files of pages/: layout.html, login.html, style.css and the rest. */
+extern const struct relais_embedded_file relais_hub_pages[];
+
+/* The coordinators' sign-in page (*out, malloc'd), with "wrong password" when failed. */
+int relais_hub_page_login(char **out, relais_ctx *ctx, int failed);
+
+/* The reports page for the coordinator signed in as email (*out, malloc'd). */
+int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, const char *email);
 
 #endif

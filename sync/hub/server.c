@@ -315,18 +315,6 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 
 /* ---- the coordinators' pages ---- */
 
-static const char page_head[] =
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-        "content=\"width=device-width, initial-scale=1\"><title>relais hub: reports</title>"
-        "<link rel=\"stylesheet\" href=\"/reports/style.css\"></head><body><main>";
-static const char page_tail[] = "</main></body></html>";
-static const char style[] =
-        "body{font-family:system-ui,Arial,sans-serif;margin:0;color:#1d2430}"
-        "main{max-width:70rem;margin:0 auto;padding:1rem}table{border-collapse:collapse;"
-        "margin:.5rem 0 1.5rem}th,td{border:1px solid #ccd;padding:.3rem .6rem;text-align:left}"
-        "label{display:block;margin:.4rem 0}input{font-size:1rem;padding:.3rem}"
-        "button{font-size:1rem;padding:.4rem 1rem}";
-
 static struct session *session_of(struct relais_hub_server *s, struct MHD_Connection *conn)
 {
 	const char *token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE);
@@ -376,70 +364,29 @@ static int form_field(const char *body, const char *name, char *out, size_t size
 	return -1;
 }
 
-static enum MHD_Result login_page(struct MHD_Connection *conn, unsigned status, int failed)
+static enum MHD_Result login_page(struct relais_hub_server *s, struct MHD_Connection *conn,
+                                  unsigned status, int failed)
 {
-	char page[2048];
+	char *page = NULL;
+	enum MHD_Result ret;
 
-	(void)snprintf(
-	        page, sizeof(page),
-	        "%s<h1>relais hub: reports</h1>%s<form method=\"post\" "
-	        "action=\"/reports/login\"><label for=\"email\">Email</label><input "
-	        "type=\"email\" id=\"email\" name=\"email\" required autocomplete=\"username\">"
-	        "<label for=\"password\">Password</label><input type=\"password\" "
-	        "id=\"password\" name=\"password\" required "
-	        "autocomplete=\"current-password\"><p><button type=\"submit\">Sign "
-	        "in</button></p></form>%s",
-	        page_head, failed ? "<p role=\"alert\">Wrong email or password.</p>" : "",
-	        page_tail);
-	return respond(conn, status, "text/html; charset=utf-8", page, 0, NULL, NULL);
+	if (relais_hub_page_login(&page, s->ctx, failed) != 0) {
+		return respond(conn, 500, "text/plain", "out of memory\n", 0, NULL, NULL);
+	}
+	ret = respond(conn, status, "text/html; charset=utf-8", page, 0, NULL, NULL);
+	free(page);
+	return ret;
 }
 
 static enum MHD_Result reports_page(struct relais_hub_server *s, struct MHD_Connection *conn,
                                     const struct session *who)
 {
-	char *page = NULL, *table = NULL;
-	size_t len = 0, cap = 0, i;
-	int64_t count = 0;
+	char *page = NULL;
 	enum MHD_Result ret;
-	char line[512];
-	FILE *f = open_memstream(&page, &len);
 
-	(void)cap;
-	if (f == NULL) {
+	if (relais_hub_page_reports(&page, s->hub, s->ctx, who->email) != 0) {
 		return respond(conn, 500, "text/plain", "out of memory\n", 0, NULL, NULL);
 	}
-	(void)relais_hub_count(&count, s->hub, s->ctx);
-	fputs(page_head, f);
-	(void)snprintf(line, sizeof(line),
-	               "<h1>Reports</h1><p>%lld learning records stored. Signed in as ",
-	               (long long)count);
-	fputs(line, f);
-	for (const char *c = who->email; *c; c++) {
-		if (*c == '<' || *c == '>' || *c == '&' || *c == '"') {
-			fprintf(f, "&#%d;", *c);
-		} else {
-			fputc(*c, f);
-		}
-	}
-	fputs(".</p><form method=\"post\" action=\"/reports/logout\"><button type=\"submit\">Sign "
-	      "out</button></form>",
-	      f);
-	for (i = 0; relais_hub_reports[i]; i++) {
-		fprintf(f,
-		        "<section><h2 id=\"%s\">%s</h2><p><a href=\"/reports/%s.csv\">Download "
-		        "CSV</a> · <a href=\"/reports/%s.json\">JSON</a></p>",
-		        relais_hub_reports[i], relais_hub_reports[i], relais_hub_reports[i],
-		        relais_hub_reports[i]);
-		if (relais_hub_report(&table, s->hub, s->ctx, relais_hub_reports[i],
-		                      RELAIS_REPORT_HTML) == 0) {
-			fputs(table, f);
-		}
-		free(table);
-		table = NULL;
-		fputs("</section>", f);
-	}
-	fputs(page_tail, f);
-	fclose(f);
 	ret = respond(conn, 200, "text/html; charset=utf-8", page, 0, NULL, NULL);
 	free(page);
 	return ret;
@@ -456,7 +403,12 @@ static enum MHD_Result reports(struct relais_hub_server *s, struct MHD_Connectio
 	size_t i;
 
 	if (strcmp(url, "/reports/style.css") == 0) {
-		return respond(conn, 200, "text/css", style, 0, NULL, NULL);
+		const struct relais_embedded_file *f =
+		        relais_embedded_find(relais_hub_pages, "style.css");
+		if (f == NULL) {
+			return respond(conn, 404, "text/plain", "not found\n", 0, NULL, NULL);
+		}
+		return respond(conn, 200, f->type, (const char *)f->data, 0, NULL, NULL);
 	}
 	if (strcmp(method, "POST") == 0 && origin != NULL && host != NULL) {
 		/* A form posted from another site is refused. */
@@ -468,13 +420,13 @@ static enum MHD_Result reports(struct relais_hub_server *s, struct MHD_Connectio
 	}
 	if (strcmp(url, "/reports/login") == 0) {
 		if (strcmp(method, "POST") != 0) {
-			return login_page(conn, 200, 0);
+			return login_page(s, conn, 200, 0);
 		}
 		if (p->body == NULL || form_field(p->body, "email", email, sizeof(email)) != 0 ||
 		    form_field(p->body, "password", password, sizeof(password)) != 0 ||
 		    relais_hub_coordinator_check(s->hub, s->ctx, email, password) != 0) {
 			sodium_memzero(password, sizeof(password));
-			return login_page(conn, 401, 1);
+			return login_page(s, conn, 401, 1);
 		}
 		sodium_memzero(password, sizeof(password));
 		who = &s->sessions[0];
@@ -512,7 +464,7 @@ static enum MHD_Result reports(struct relais_hub_server *s, struct MHD_Connectio
 	}
 	if (strcmp(url, "/reports/logout") == 0 && strcmp(method, "POST") == 0) {
 		memset(who, 0, sizeof(*who));
-		return login_page(conn, 200, 0);
+		return login_page(s, conn, 200, 0);
 	}
 	if (strcmp(url, "/reports") == 0 || strcmp(url, "/reports/") == 0) {
 		return reports_page(s, conn, who);

@@ -330,6 +330,28 @@ class Reports(unittest.TestCase):
         b.cookies["relais_hub_session"] = "0" * 32
         self.assertEqual(b.request("GET", "/reports").status, 303)
 
+    def test_pages_come_with_their_stylesheet(self):
+        # The pages and the stylesheet are files built into relais-hub: a page
+        # that names the stylesheet must get one, served without a login.
+        b = self.browser()
+        page = b.request("GET", "/reports/login")
+        self.assertEqual(page.status, 200, page)
+        self.assertTrue(page.header("Content-Type").startswith("text/html"))
+        self.assertIn(b"<title>relais hub: reports</title>", page.body)
+        self.assertIn(b'<form method="post" action="/reports/login">', page.body)
+        self.assertIn(b'href="/reports/style.css"', page.body)
+        self.assertNotIn(b"{{", page.body)
+        self.assertNotIn(b"Wrong email or password", page.body)
+        css = b.request("GET", "/reports/style.css")
+        self.assertEqual(css.status, 200, css)
+        self.assertTrue(css.header("Content-Type").startswith("text/css"))
+        self.assertIn(b"border-collapse", css.body)
+        b, r = self.login()
+        page = b.request("GET", "/reports")
+        self.assertIn(b'href="/reports/style.css"', page.body)
+        self.assertIn(b"Signed in as coord@example.org.", page.body)
+        self.assertNotIn(b"{{", page.body)
+
     def test_wrong_password_gets_no_cookie(self):
         for email, password in [("coord@example.org", "wrong password!"),
                                 ("coord@example.org", ""),

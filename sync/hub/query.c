@@ -1,0 +1,545 @@
+/* query.c: GET /xapi/statements: one statement by id, or a filtered page with a "more" cursor. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "hub_private.h"
+#include "relais/error.h"
+#include "relais/strbuf.h"
+#include "relais/xapi.h"
+
+#define QUERY_VALUE_MAX 2048
+#define PAGE_BYTES_MAX (256u * 1024 * 1024) /* 500 statements of any size */
+#define MORE_MAX (64u * 1024)
+
+/* A statements query once its parameters are checked. */
+struct query {
+	char *agent_key; /* malloc'd */
+	const char *verb, *activity, *registration, *since, *until, *cursor;
+	long long since_ms, until_ms, after;
+	long limit;
+	int asc, ids_format, rel_agents, rel_acts;
+};
+
+/* Milliseconds since the epoch of an ISO 8601 date-time; -1 when malformed. */
+static long long parse_time(const char *s)
+{
+	struct tm tm;
+	int y, mo, d, h = 0, mi = 0, n = 0, sign = 0, oh = 0, om = 0;
+	double sec = 0;
+	const char *p;
+	long long ms;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) {
+		return -1;
+	}
+	p = s + 10;
+	if (*p == 'T') {
+		if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5) {
+			return -1;
+		}
+		p += 6;
+		if (*p == ':') {
+			char *end;
+			sec = strtod(p + 1, &end);
+			if (end == p + 1) {
+				return -1;
+			}
+			p = end;
+		}
+	}
+	if (*p == 'Z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '-' ? -1 : 1;
+		if (sscanf(p + 1, "%2d", &oh) != 1) {
+			return -1;
+		}
+		p += 3;
+		if (*p == ':') {
+			p++;
+		}
+		if (isdigit((unsigned char)*p)) {
+			if (sscanf(p, "%2d", &om) != 1) {
+				return -1;
+			}
+			p += 2;
+		}
+	}
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec >= 61) {
+		return -1;
+	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	ms = (long long)timegm(&tm) * 1000 + (long long)(sec * 1000.0 + 0.5);
+	return ms - (long long)sign * (oh * 3600000LL + om * 60000LL);
+}
+
+static const char *param(const struct relais_hub_param *p, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(p[i].name, name) == 0) {
+			return p[i].value;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Parameter name, when given, must be true or false: sets *out. Returns 0,
+ * or refuses the request in reply ("NAME must be true or false").
+ */
+static int boolean(int *out, struct relais_hub_reply *reply, const struct relais_hub_param *params,
+                   size_t n, const char *name)
+{
+	const char *v = param(params, n, name);
+	char msg[64];
+
+	*out = v != NULL && strcmp(v, "true") == 0;
+	if (v == NULL || *out || strcmp(v, "false") == 0) {
+		return 0;
+	}
+	(void)snprintf(msg, sizeof(msg), "%s must be true or false", name);
+	return relais_hub_reply_error(reply, 400, msg);
+}
+
+/* The statement reduced for format=ids: agents and groups by identifier only. */
+static void reduce_agents(cJSON *node)
+{
+	cJSON *child;
+
+	if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) {
+		return;
+	}
+	if (cJSON_IsObject(node)) {
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(node, "objectType");
+		int agentish = cJSON_HasObjectItem(node, "mbox") ||
+		               cJSON_HasObjectItem(node, "mbox_sha1sum") ||
+		               cJSON_HasObjectItem(node, "openid") ||
+		               cJSON_HasObjectItem(node, "account");
+		if (agentish || (cJSON_IsString(type) && strcmp(type->valuestring, "Group") == 0)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(node, "name");
+		}
+		/* Verbs and activities keep only their id. */
+		if (cJSON_HasObjectItem(node, "display") && cJSON_HasObjectItem(node, "id") &&
+		    !cJSON_HasObjectItem(node, "objectType")) {
+			cJSON_DeleteItemFromObjectCaseSensitive(node, "display");
+		}
+		if (cJSON_HasObjectItem(node, "definition") && cJSON_HasObjectItem(node, "id") &&
+		    (!cJSON_IsString(type) || strcmp(type->valuestring, "Activity") == 0)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(node, "definition");
+		}
+	}
+	for (child = node->child; child; child = child->next) {
+		reduce_agents(child);
+	}
+}
+
+/* A stored statement as the query's format asks: malloc'd, or NULL when out of memory. */
+static char *formatted(const char *body, int ids_format)
+{
+	cJSON *o;
+	char *text;
+
+	if (!ids_format) {
+		return strdup(body);
+	}
+	o = cJSON_Parse(body);
+	reduce_agents(o);
+	text = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	return text;
+}
+
+static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, const char *id,
+                  int voided, int ids_format)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, step;
+
+	if (!relais_xapi_uuid_ok(id)) {
+		return relais_hub_reply_error(reply, 400,
+		                              voided ? "voidedStatementId must be a UUID"
+		                                     : "statementId must be a UUID");
+	}
+	if (sqlite3_prepare_v2(hub->db,
+	                       "SELECT body FROM statement WHERE id = lower(?) AND voided = ?", -1,
+	                       &st, NULL) != SQLITE_OK) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, voided);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		reply->body = formatted((const char *)sqlite3_column_text(st, 0), ids_format);
+		reply->status = 200;
+		rc = reply->body ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	} else if (step == SQLITE_DONE) {
+		rc = relais_hub_reply_error(reply, 404, "no such statement");
+	} else {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Refuses a parameter this hub does not know, or one too long. */
+static int check_names(struct relais_hub_reply *reply, const struct relais_hub_param *params,
+                       size_t n)
+{
+	static const char *const known_params[] = {"statementId",
+	                                           "voidedStatementId",
+	                                           "agent",
+	                                           "verb",
+	                                           "activity",
+	                                           "registration",
+	                                           "related_activities",
+	                                           "related_agents",
+	                                           "since",
+	                                           "until",
+	                                           "limit",
+	                                           "format",
+	                                           "attachments",
+	                                           "ascending",
+	                                           "cursor",
+	                                           NULL};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *const *k;
+		for (k = known_params; *k && strcmp(*k, params[i].name) != 0; k++) {
+		}
+		if (*k == NULL) {
+			char msg[160];
+			(void)snprintf(msg, sizeof(msg), "unknown parameter %.100s",
+			               params[i].name);
+			return relais_hub_reply_error(reply, 400, msg);
+		}
+		if (strlen(params[i].value) > QUERY_VALUE_MAX) {
+			return relais_hub_reply_error(reply, 400, "a parameter is too long");
+		}
+	}
+	return 0;
+}
+
+/* GET by statementId or voidedStatementId: format and attachments are the only others allowed. */
+static int by_id(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                 const struct relais_hub_param *params, size_t n, const char *sid, const char *vid,
+                 int ids_format)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(params[i].name, "format") != 0 &&
+		    strcmp(params[i].name, "attachments") != 0 &&
+		    strcmp(params[i].name, sid ? "statementId" : "voidedStatementId") != 0) {
+			return relais_hub_reply_error(
+			        reply, 400,
+			        "statementId and voidedStatementId take no other filter");
+		}
+	}
+	return single(reply, hub, ctx, sid ? sid : vid, vid != NULL, ids_format);
+}
+
+/*
+ * Checks the filters and paging parameters into q. Returns 0 (the request
+ * refused in reply when reply->status is set) or a failure.
+ */
+static int parse_filters(struct query *q, struct relais_hub_reply *reply,
+                         const struct relais_hub_param *params, size_t n)
+{
+	const char *limit_s = param(params, n, "limit"), *agent_json = param(params, n, "agent");
+	char *end;
+	int rc;
+
+	q->verb = param(params, n, "verb");
+	q->activity = param(params, n, "activity");
+	q->registration = param(params, n, "registration");
+	q->since = param(params, n, "since");
+	q->until = param(params, n, "until");
+	q->cursor = param(params, n, "cursor");
+	q->limit = 100;
+	if (limit_s != NULL) {
+		q->limit = strtol(limit_s, &end, 10);
+		if (*end != '\0' || q->limit < 0) {
+			return relais_hub_reply_error(reply, 400,
+			                              "limit must be a non-negative integer");
+		}
+	}
+	if (q->limit == 0 || q->limit > RELAIS_HUB_PAGE_MAX) {
+		q->limit = RELAIS_HUB_PAGE_MAX;
+	}
+	if ((rc = boolean(&q->asc, reply, params, n, "ascending")) != 0 || reply->status != 0) {
+		return rc;
+	}
+	if (q->since != NULL && (q->since_ms = parse_time(q->since)) < 0) {
+		return relais_hub_reply_error(reply, 400, "since must be an ISO 8601 time");
+	}
+	if (q->until != NULL && (q->until_ms = parse_time(q->until)) < 0) {
+		return relais_hub_reply_error(reply, 400, "until must be an ISO 8601 time");
+	}
+	if (q->cursor != NULL) {
+		q->after = strtoll(q->cursor, &end, 10);
+		if (*end != '\0' || q->after < 0) {
+			return relais_hub_reply_error(reply, 400,
+			                              "cursor is not one this hub made");
+		}
+	}
+	if ((rc = boolean(&q->rel_agents, reply, params, n, "related_agents")) != 0 ||
+	    reply->status != 0 ||
+	    (rc = boolean(&q->rel_acts, reply, params, n, "related_activities")) != 0 ||
+	    reply->status != 0) {
+		return rc;
+	}
+	if (agent_json != NULL) {
+		cJSON *a = cJSON_Parse(agent_json);
+		q->agent_key = relais_xapi_agent_key(a);
+		cJSON_Delete(a);
+		if (q->agent_key == NULL) {
+			return relais_hub_reply_error(
+			        reply, 400, "agent must be an Agent or identified Group as JSON");
+		}
+	}
+	if ((q->verb != NULL && strchr(q->verb, ':') == NULL) ||
+	    (q->activity != NULL && strchr(q->activity, ':') == NULL)) {
+		return relais_hub_reply_error(reply, 400, "verb and activity must be IRIs");
+	}
+	if (q->registration != NULL && !relais_xapi_uuid_ok(q->registration)) {
+		return relais_hub_reply_error(reply, 400, "registration must be a UUID");
+	}
+	return 0;
+}
+
+/*
+ * What the filters ask of a statement, as SQL conditions on alias t ("s" for
+ * the statement itself, "t" for the statement a StatementRef points at);
+ * since, until and the cursor always apply to s.
+ */
+static void filter_sql(char *buf, size_t size, const struct query *q, const char *t)
+{
+	struct relais_strbuf b = {.max = size};
+
+	if (q->agent_key != NULL && q->rel_agents) {
+		relais_strbuf_printf(
+		        &b,
+		        " AND %s.seq IN (SELECT seq FROM statement_agent WHERE agent = "
+		        "?1)",
+		        t);
+	} else if (q->agent_key != NULL) {
+		relais_strbuf_printf(
+		        &b,
+		        " AND (%s.actor = ?1 OR (%s.object_kind = 2 AND %s.object_id = "
+		        "?1))",
+		        t, t, t);
+	}
+	if (q->verb != NULL) {
+		relais_strbuf_printf(&b, " AND %s.verb = ?2", t);
+	}
+	if (q->activity != NULL && q->rel_acts) {
+		relais_strbuf_printf(
+		        &b,
+		        " AND %s.seq IN (SELECT seq FROM statement_activity WHERE activity = ?3)",
+		        t);
+	} else if (q->activity != NULL) {
+		relais_strbuf_printf(&b, " AND %s.object_kind = 1 AND %s.object_id = ?3", t, t);
+	}
+	if (q->registration != NULL) {
+		relais_strbuf_printf(&b, " AND %s.registration = lower(?4)", t);
+	}
+	if (q->since != NULL) {
+		relais_strbuf_add(&b, " AND s.stored_ms > ?5");
+	}
+	if (q->until != NULL) {
+		relais_strbuf_add(&b, " AND s.stored_ms <= ?6");
+	}
+	(void)snprintf(buf, size, "%s", b.p ? b.p : "");
+	relais_strbuf_free(&b);
+}
+
+/*
+ * The page's SQL. When filtering, a statement whose StatementRef target
+ * meets the filters is returned too (XAPI-00162): a second arm joins the
+ * target. Both arms walk an index in seq order under the LIMIT.
+ */
+static void query_sql(char *sql, size_t size, const struct query *q)
+{
+	char own[768], target[768];
+	int filtering = q->agent_key || q->verb || q->activity || q->registration;
+	const char *dir = q->asc ? "ASC" : "DESC";
+	const char *window = q->cursor ? (q->asc ? " AND s.seq > ?7" : " AND s.seq < ?7") : "";
+
+	filter_sql(own, sizeof(own), q, "s");
+	if (filtering) {
+		filter_sql(target, sizeof(target), q, "t");
+		(void)snprintf(sql, size,
+		               "SELECT seq, body FROM (SELECT * FROM (SELECT s.seq AS seq, s.body "
+		               "AS body FROM statement s WHERE s.voided = 0%s%s ORDER BY s.seq %s "
+		               "LIMIT ?8) UNION SELECT * FROM (SELECT s.seq, s.body FROM statement "
+		               "s JOIN statement t ON t.seq = s.target_seq WHERE s.target_seq IS "
+		               "NOT NULL AND s.voided = 0%s%s ORDER BY s.seq %s LIMIT ?8)) ORDER "
+		               "BY seq %s LIMIT ?8",
+		               own, window, dir, target, window, dir, dir);
+	} else {
+		(void)snprintf(sql, size,
+		               "SELECT s.seq, s.body FROM statement s WHERE s.voided = 0%s%s ORDER "
+		               "BY s.seq %s LIMIT ?8",
+		               own, window, dir);
+	}
+}
+
+static void bind_query(sqlite3_stmt *st, const struct query *q)
+{
+	if (q->agent_key) {
+		sqlite3_bind_text(st, 1, q->agent_key, -1, SQLITE_STATIC);
+	}
+	if (q->verb) {
+		sqlite3_bind_text(st, 2, q->verb, -1, SQLITE_STATIC);
+	}
+	if (q->activity) {
+		sqlite3_bind_text(st, 3, q->activity, -1, SQLITE_STATIC);
+	}
+	if (q->registration) {
+		sqlite3_bind_text(st, 4, q->registration, -1, SQLITE_STATIC);
+	}
+	if (q->since) {
+		sqlite3_bind_int64(st, 5, q->since_ms);
+	}
+	if (q->until) {
+		sqlite3_bind_int64(st, 6, q->until_ms);
+	}
+	if (q->cursor) {
+		sqlite3_bind_int64(st, 7, q->after);
+	}
+	/* One more than asked: its presence says there is a next page. */
+	sqlite3_bind_int64(st, 8, q->limit + 1);
+}
+
+/* The next page's path (*out, malloc'd): the same query, after statement last_seq. */
+static int more_path(char **out, relais_ctx *ctx, const struct relais_hub_param *params, size_t n,
+                     sqlite3_int64 last_seq)
+{
+	struct relais_strbuf more = {.max = MORE_MAX};
+	size_t i;
+
+	*out = NULL;
+	relais_strbuf_add(&more, "/xapi/statements?");
+	for (i = 0; i < n; i++) {
+		if (strcmp(params[i].name, "cursor") != 0) {
+			relais_strbuf_add_url(&more, params[i].name);
+			relais_strbuf_add(&more, "=");
+			relais_strbuf_add_url(&more, params[i].value);
+			relais_strbuf_add(&more, "&");
+		}
+	}
+	relais_strbuf_printf(&more, "cursor=%lld", (long long)last_seq);
+	if (more.rc != 0) {
+		relais_strbuf_free(&more);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	*out = more.p;
+	return 0;
+}
+
+/* Runs st and writes the page {"statements": [...], "more": "..."} into reply. */
+static int write_page(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                      sqlite3_stmt *st, const struct query *q,
+                      const struct relais_hub_param *params, size_t n)
+{
+	struct relais_strbuf page = {.max = PAGE_BYTES_MAX};
+	sqlite3_int64 last_seq = 0;
+	size_t rows = 0;
+	int rc = 0, step;
+
+	relais_strbuf_add(&page, "{\"statements\":[");
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && rows < (size_t)q->limit) {
+		char *text = formatted((const char *)sqlite3_column_text(st, 1), q->ids_format);
+		if (text == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		last_seq = sqlite3_column_int64(st, 0);
+		relais_strbuf_add(&page, rows > 0 ? "," : "");
+		relais_strbuf_add(&page, text);
+		free(text);
+		rows++;
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		goto out;
+	}
+	relais_strbuf_add(&page, "],\"more\":\"");
+	if (step == SQLITE_ROW) {
+		if ((rc = more_path(&reply->more, ctx, params, n, last_seq)) != 0) {
+			goto out;
+		}
+		relais_strbuf_add(&page, reply->more);
+	}
+	relais_strbuf_add(&page, "\"}");
+	if (page.rc != 0) {
+		free(reply->more);
+		reply->more = NULL;
+		rc = relais_fail(ctx, page.rc, "a page of statements: %s",
+		                 page.rc == RELAIS_ELIMIT ? "too large" : "out of memory");
+		goto out;
+	}
+	reply->status = 200;
+	reply->body = page.p;
+	page.p = NULL;
+out:
+	relais_strbuf_free(&page);
+	return rc;
+}
+
+int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                   const struct relais_hub_param *params, size_t n)
+{
+	const char *sid = param(params, n, "statementId");
+	const char *vid = param(params, n, "voidedStatementId");
+	const char *format = param(params, n, "format");
+	struct query q = {0};
+	sqlite3_stmt *st = NULL;
+	char sql[2048];
+	int rc, attachments;
+
+	memset(reply, 0, sizeof(*reply));
+	relais_now_iso(reply->consistent);
+	if ((rc = check_names(reply, params, n)) != 0 || reply->status != 0) {
+		return rc;
+	}
+	if (format != NULL && strcmp(format, "exact") != 0 && strcmp(format, "ids") != 0 &&
+	    strcmp(format, "canonical") != 0) {
+		return relais_hub_reply_error(reply, 400, "format must be ids, exact or canonical");
+	}
+	q.ids_format = format != NULL && strcmp(format, "ids") == 0;
+	if ((rc = boolean(&attachments, reply, params, n, "attachments")) != 0 ||
+	    reply->status != 0) {
+		return rc;
+	}
+	if (sid != NULL || vid != NULL) {
+		return by_id(reply, hub, ctx, params, n, sid, vid, q.ids_format);
+	}
+	if ((rc = parse_filters(&q, reply, params, n)) != 0 || reply->status != 0) {
+		goto out;
+	}
+	query_sql(sql, sizeof(sql), &q);
+	if (sqlite3_prepare_v2(hub->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		goto out;
+	}
+	bind_query(st, &q);
+	rc = write_page(reply, hub, ctx, st, &q, params, n);
+out:
+	sqlite3_finalize(st);
+	free(q.agent_key);
+	return rc;
+}

@@ -1,0 +1,462 @@
+/* statements.c: storing statements (POST, PUT, import): the xAPI id rules and voiding. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+#include <sodium.h>
+
+#include "hub_private.h"
+#include "relais/error.h"
+#include "relais/xapi.h"
+
+static int bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+/*
+ * Gives f (and st, when it has none) the statement's id: the statementId of
+ * a PUT (forced_id), the one st holds, or a new random UUID. Returns 0 or
+ * RELAIS_EFORMAT when st's id differs from forced_id.
+ */
+static int assign_id(struct relais_xapi_facts *f, cJSON *st, relais_ctx *ctx, const char *where,
+                     const char *forced_id)
+{
+	size_t i;
+
+	if (forced_id != NULL) {
+		if (f->has_id && strcasecmp(f->id, forced_id) != 0) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+			                   "%s.id: differs from the statementId parameter", where);
+		}
+		if (!f->has_id) {
+			cJSON_AddStringToObject(st, "id", forced_id);
+		}
+		for (i = 0; i < 36; i++) {
+			f->id[i] = (char)tolower((unsigned char)forced_id[i]);
+		}
+		f->id[36] = '\0';
+	} else if (!f->has_id) {
+		unsigned char b[16];
+		randombytes_buf(b, sizeof(b));
+		b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+		b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+		(void)snprintf(
+		        f->id, sizeof(f->id),
+		        "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+		        b[12], b[13], b[14], b[15]);
+		cJSON_AddStringToObject(st, "id", f->id);
+	}
+	return 0;
+}
+
+/* The hash (hex) of st's identity: only it is kept, half the row, same rule. */
+static int identity_hash(char out[65], const cJSON *st, relais_ctx *ctx)
+{
+	char *identity = relais_xapi_identity(st);
+	unsigned char h[32];
+
+	if (identity == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	crypto_generichash(h, sizeof(h), (const unsigned char *)identity, strlen(identity), NULL,
+	                   0);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+	free(identity);
+	return 0;
+}
+
+/*
+ * The id rules: sets *known when id is stored with the same identity.
+ * Returns 0; RELAIS_EEXIST when it is stored with another; or a failure.
+ */
+static int check_known(int *known, relais_hub *hub, relais_ctx *ctx, const char *where,
+                       const char *id, const char *hash)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+
+	*known = 0;
+	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_IDENTITY,
+	                    "SELECT identity_hash FROM statement WHERE id = ?", &q) != 0) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		const char *had = (const char *)sqlite3_column_text(q, 0);
+		if (had != NULL && strcmp(had, hash) == 0) {
+			*known = 1;
+		} else {
+			rc = relais_fail(ctx, RELAIS_EEXIST,
+			                 "%s: statement %s is already stored with other content",
+			                 where, id);
+		}
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+/*
+ * The text stored for st (*out, malloc'd): with stored, authority, version
+ * and timestamp set as an LRS sets them, and a single Activity in
+ * contextActivities made an array, the form xAPI returns.
+ */
+static int stored_text(char **out, relais_ctx *ctx, const cJSON *st, const char *authority,
+                       const char *now)
+{
+	static const char *const kinds[] = {"parent", "grouping", "category", "other"};
+	cJSON *copy = cJSON_Duplicate(st, 1), *auth = authority ? cJSON_Parse(authority) : NULL;
+	cJSON *ca;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if (copy == NULL || (authority != NULL && auth == NULL)) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "stored");
+	cJSON_AddStringToObject(copy, "stored", now);
+	if (auth != NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(copy, "authority");
+		cJSON_AddItemToObject(copy, "authority", auth);
+		auth = NULL;
+	}
+	if (!cJSON_HasObjectItem(copy, "version")) {
+		cJSON_AddStringToObject(copy, "version", "1.0.0");
+	}
+	if (!cJSON_HasObjectItem(copy, "timestamp")) {
+		cJSON_AddStringToObject(copy, "timestamp", now);
+	}
+	ca = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "context"),
+	                                      "contextActivities");
+	for (i = 0; ca != NULL && i < 4; i++) {
+		cJSON *k = cJSON_GetObjectItemCaseSensitive(ca, kinds[i]);
+		if (cJSON_IsObject(k)) {
+			cJSON *arr = cJSON_CreateArray();
+			cJSON *item = cJSON_Duplicate(k, 1);
+			if (arr == NULL || item == NULL) {
+				cJSON_Delete(arr);
+				cJSON_Delete(item);
+				rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+				goto out;
+			}
+			cJSON_AddItemToArray(arr, item);
+			cJSON_ReplaceItemInObjectCaseSensitive(ca, kinds[i], arr);
+		}
+	}
+	*out = cJSON_PrintUnformatted(copy);
+	if (*out == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+out:
+	cJSON_Delete(copy);
+	cJSON_Delete(auth);
+	return rc;
+}
+
+/* Inserts the statement's row, with what queries and reports need; sets *seq. */
+static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
+                      const struct relais_xapi_facts *f, const char *hash, const char *body,
+                      const char *now, long long now_ms)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+
+	if (relais_hub_stmt(
+	            hub, RELAIS_HUB_SLOT_INSERT,
+	            "INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "
+	            "actor_name, verb, object_id, object_kind, registration, voids, "
+	            "organisation, course, unit, scaled, success, timestamp, target_seq) "
+	            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+	            "(SELECT seq FROM statement WHERE id = lower(?19)))",
+	            &q) != 0) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	sqlite3_bind_text(q, 1, f->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, now_ms);
+	bind_text_or_null(q, 6, f->actor ? f->actor : "");
+	bind_text_or_null(q, 7, f->actor_name);
+	bind_text_or_null(q, 8, f->verb);
+	bind_text_or_null(q, 9, f->object_id);
+	sqlite3_bind_int(q, 10, f->object_kind);
+	bind_text_or_null(q, 11, f->registration);
+	bind_text_or_null(q, 12, f->voids);
+	bind_text_or_null(q, 13, f->organisation);
+	bind_text_or_null(q, 14, f->course);
+	bind_text_or_null(q, 15, f->unit);
+	if (f->scaled >= -1) {
+		sqlite3_bind_double(q, 16, f->scaled);
+	}
+	if (f->success >= 0) {
+		sqlite3_bind_int(q, 17, f->success);
+	}
+	bind_text_or_null(q, 18, f->timestamp);
+	/* A StatementRef's target, when held, so filters can follow it. */
+	bind_text_or_null(q, 19, f->object_kind == RELAIS_XAPI_STATEMENT_REF ? f->object_id : NULL);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	} else {
+		*seq = sqlite3_last_insert_rowid(hub->db);
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+/* Records each of values (agents or activities) against seq with sql (two bindings). */
+static int index_row(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql,
+                     char *const *values, size_t n, sqlite3_int64 seq)
+{
+	sqlite3_stmt *q = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (relais_hub_stmt(hub, slot, sql, &q) != 0) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		sqlite3_bind_text(q, 1, values[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, seq);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		}
+		sqlite3_reset(q);
+	}
+	return rc;
+}
+
+/* A voiding statement voids its target, unless that is itself a voiding statement. */
+static int void_target(relais_hub *hub, relais_ctx *ctx, const char *target)
+{
+	return relais_hub_write(
+	        hub, ctx, RELAIS_HUB_SLOT_VOID,
+	        "UPDATE statement SET voided = 1 WHERE id = lower(?) AND voids IS NULL",
+	        "statements", &target, 1);
+}
+
+/*
+ * Stores one statement inside the caller's transaction. Sets *known when the
+ * same statement was already there. Returns 0; RELAIS_EFORMAT (invalid,
+ * message set); RELAIS_EEXIST (same id, other content); other statuses.
+ */
+static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *where,
+                     const char *forced_id, const char *authority, char id_out[37], int *known)
+{
+	struct relais_xapi_facts f;
+	char *body = NULL, now[32], hash[65];
+	sqlite3_int64 seq = 0;
+	long long now_ms;
+	int rc;
+
+	*known = 0;
+	rc = relais_xapi_check(&f, ctx, st, where);
+	if (rc != 0) {
+		goto out;
+	}
+	if ((rc = assign_id(&f, st, ctx, where, forced_id)) != 0) {
+		goto out;
+	}
+	memcpy(id_out, f.id, 37);
+	if ((rc = identity_hash(hash, st, ctx)) != 0 ||
+	    (rc = check_known(known, hub, ctx, where, f.id, hash)) != 0 || *known) {
+		goto out;
+	}
+	now_ms = relais_now_iso(now);
+	if ((rc = stored_text(&body, ctx, st, authority, now)) != 0 ||
+	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms)) != 0 ||
+	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_AGENT,
+	                    "INSERT OR IGNORE INTO statement_agent(agent, seq) VALUES (?, ?)",
+	                    f.agents, f.n_agents, seq)) != 0 ||
+	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY,
+	                    "INSERT OR IGNORE INTO statement_activity(activity, seq) VALUES (?, ?)",
+	                    f.activities, f.n_activities, seq)) != 0) {
+		goto out;
+	}
+	if (f.voids != NULL) {
+		rc = void_target(hub, ctx, f.voids);
+	}
+out:
+	free(body);
+	relais_xapi_facts_clear(&f);
+	return rc;
+}
+
+int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                         cJSON *items, int is_array, const char *forced_id, const char *authority,
+                         size_t *stored, size_t *known)
+{
+	cJSON *ids = cJSON_CreateArray(), *item;
+	char where[48], id[37];
+	size_t i = 0, n = is_array ? (size_t)cJSON_GetArraySize(items) : 1;
+	int rc = 0, was_known;
+
+	if (ids == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		cJSON_Delete(ids);
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	for (item = is_array ? items->child : items; i < n && item; item = item->next, i++) {
+		(void)snprintf(where, sizeof(where), is_array ? "statements[%zu]" : "statement", i);
+		rc = store_one(hub, ctx, item, where, forced_id, authority, id, &was_known);
+		if (rc != 0) {
+			break;
+		}
+		*stored += !was_known;
+		*known += was_known;
+		cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+		if (!is_array) {
+			break;
+		}
+	}
+	if (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST) {
+		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		cJSON_Delete(ids);
+		*stored = *known = 0;
+		return relais_hub_reply_error(reply, rc == RELAIS_EFORMAT ? 400 : 409,
+		                              relais_errmsg(ctx));
+	}
+	if (rc != 0 || sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = rc ? rc : relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		cJSON_Delete(ids);
+		*stored = *known = 0;
+		return rc;
+	}
+	reply->status = 200;
+	reply->body = cJSON_PrintUnformatted(ids);
+	cJSON_Delete(ids);
+	return reply->body ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+}
+
+/* Refuses a batch that holds the same id twice (xAPI: the whole batch). */
+static int duplicate_ids(const cJSON *arr, char *dup, size_t size)
+{
+	const cJSON *a, *b;
+
+	for (a = arr->child; a; a = a->next) {
+		const cJSON *ia = cJSON_GetObjectItemCaseSensitive(a, "id");
+		if (!cJSON_IsString(ia)) {
+			continue;
+		}
+		for (b = a->next; b; b = b->next) {
+			const cJSON *ib = cJSON_GetObjectItemCaseSensitive(b, "id");
+			if (cJSON_IsString(ib) &&
+			    strcasecmp(ia->valuestring, ib->valuestring) == 0) {
+				(void)snprintf(dup, size, "%s", ia->valuestring);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether JSON text holds a \u0000 escape inside a string: cJSON would cut
+ * the string there, and the hub must store text as it was sent or refuse it.
+ */
+static int has_nul_escape(const char *json, size_t len)
+{
+	size_t i;
+	int in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		if (!in_string) {
+			in_string = json[i] == '"';
+			continue;
+		}
+		if (json[i] == '"') {
+			in_string = 0;
+		} else if (json[i] == '\\' && i + 1 < len) {
+			if (json[i + 1] == 'u' && i + 5 < len && json[i + 2] == '0' &&
+			    json[i + 3] == '0' && json[i + 4] == '0' && json[i + 5] == '0') {
+				return 1;
+			}
+			i++; /* skip the escaped character */
+		}
+	}
+	return 0;
+}
+
+int relais_hub_post(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                    const char *json, size_t len, const char *authority)
+{
+	cJSON *doc = cJSON_ParseWithLength(json, len);
+	size_t stored = 0, known = 0;
+	char dup[64], msg[128];
+	int rc;
+
+	memset(reply, 0, sizeof(*reply));
+	if (doc == NULL) {
+		return relais_hub_reply_error(reply, 400, "the body is not JSON");
+	}
+	if (has_nul_escape(json, len)) {
+		cJSON_Delete(doc);
+		return relais_hub_reply_error(reply, 400,
+		                              "strings must not contain the NUL character");
+	}
+	if (cJSON_IsArray(doc)) {
+		if (cJSON_GetArraySize(doc) == 0) {
+			rc = relais_hub_reply_error(reply, 400, "the batch is empty");
+		} else if (cJSON_GetArraySize(doc) > RELAIS_HUB_BATCH_MAX) {
+			(void)snprintf(msg, sizeof(msg), "more than %d statements in one batch",
+			               RELAIS_HUB_BATCH_MAX);
+			rc = relais_hub_reply_error(reply, 413, msg);
+		} else if (duplicate_ids(doc, dup, sizeof(dup))) {
+			(void)snprintf(msg, sizeof(msg),
+			               "statement id %s appears twice in the batch", dup);
+			rc = relais_hub_reply_error(reply, 400, msg);
+		} else {
+			rc = relais_hub_store_all(reply, hub, ctx, doc, 1, NULL, authority, &stored,
+			                          &known);
+		}
+	} else if (cJSON_IsObject(doc)) {
+		rc = relais_hub_store_all(reply, hub, ctx, doc, 0, NULL, authority, &stored,
+		                          &known);
+	} else {
+		rc = relais_hub_reply_error(reply, 400,
+		                            "the body must be a statement or an array of them");
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int relais_hub_put(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                   const char *statement_id, const char *json, size_t len, const char *authority)
+{
+	cJSON *doc;
+	size_t stored = 0, known = 0;
+	int rc;
+
+	memset(reply, 0, sizeof(*reply));
+	if (statement_id == NULL || !relais_xapi_uuid_ok(statement_id)) {
+		return relais_hub_reply_error(reply, 400, "statementId must be a UUID");
+	}
+	doc = cJSON_ParseWithLength(json, len);
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		return relais_hub_reply_error(reply, 400, "the body must be one statement");
+	}
+	if (has_nul_escape(json, len)) {
+		cJSON_Delete(doc);
+		return relais_hub_reply_error(reply, 400,
+		                              "strings must not contain the NUL character");
+	}
+	rc = relais_hub_store_all(reply, hub, ctx, doc, 0, statement_id, authority, &stored,
+	                          &known);
+	if (rc == 0 && reply->status == 200) {
+		reply->status = 204;
+		free(reply->body);
+		reply->body = NULL;
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
