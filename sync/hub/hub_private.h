@@ -71,4 +71,8 @@ int relais_hub_page_login(char **out, relais_ctx *ctx, int failed);
 /* The reports page for the coordinator signed in as email (*out, malloc'd). */
 int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, const char *email);
 
+/* The BLAKE2b-256 (hex) of a statement's identity (relais_xapi_identity). */
+struct cJSON;
+int relais_hub_identity_hash(char out[65], relais_ctx *ctx, const struct cJSON *statement);
+
 #endif

@@ -25,64 +25,6 @@ struct query {
 	int asc, ids_format, rel_agents, rel_acts;
 };
 
-/* Milliseconds since the epoch of an ISO 8601 date-time; -1 when malformed. */
-static long long parse_time(const char *s)
-{
-	struct tm tm;
-	int y, mo, d, h = 0, mi = 0, n = 0, sign = 0, oh = 0, om = 0;
-	double sec = 0;
-	const char *p;
-	long long ms;
-
-	memset(&tm, 0, sizeof(tm));
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) {
-		return -1;
-	}
-	p = s + 10;
-	if (*p == 'T') {
-		if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5) {
-			return -1;
-		}
-		p += 6;
-		if (*p == ':') {
-			char *end;
-			sec = strtod(p + 1, &end);
-			if (end == p + 1) {
-				return -1;
-			}
-			p = end;
-		}
-	}
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		sign = *p == '-' ? -1 : 1;
-		if (sscanf(p + 1, "%2d", &oh) != 1) {
-			return -1;
-		}
-		p += 3;
-		if (*p == ':') {
-			p++;
-		}
-		if (isdigit((unsigned char)*p)) {
-			if (sscanf(p, "%2d", &om) != 1) {
-				return -1;
-			}
-			p += 2;
-		}
-	}
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec >= 61) {
-		return -1;
-	}
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	ms = (long long)timegm(&tm) * 1000 + (long long)(sec * 1000.0 + 0.5);
-	return ms - (long long)sign * (oh * 3600000LL + om * 60000LL);
-}
-
 static const char *param(const struct relais_hub_param *p, size_t n, const char *name)
 {
 	size_t i;
@@ -282,10 +224,10 @@ static int parse_filters(struct query *q, struct relais_hub_reply *reply,
 	if ((rc = boolean(&q->asc, reply, params, n, "ascending")) != 0 || reply->status != 0) {
 		return rc;
 	}
-	if (q->since != NULL && (q->since_ms = parse_time(q->since)) < 0) {
+	if (q->since != NULL && (q->since_ms = relais_time_parse(q->since)) < 0) {
 		return relais_hub_reply_error(reply, 400, "since must be an ISO 8601 time");
 	}
-	if (q->until != NULL && (q->until_ms = parse_time(q->until)) < 0) {
+	if (q->until != NULL && (q->until_ms = relais_time_parse(q->until)) < 0) {
 		return relais_hub_reply_error(reply, 400, "until must be an ISO 8601 time");
 	}
 	if (q->cursor != NULL) {

@@ -55,7 +55,7 @@ static int assign_id(struct relais_xapi_facts *f, cJSON *st, relais_ctx *ctx, co
 }
 
 /* The hash (hex) of st's identity: only it is kept, half the row, same rule. */
-static int identity_hash(char out[65], const cJSON *st, relais_ctx *ctx)
+int relais_hub_identity_hash(char out[65], relais_ctx *ctx, const cJSON *st)
 {
 	char *identity = relais_xapi_identity(st);
 	unsigned char h[32];
@@ -264,7 +264,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		goto out;
 	}
 	memcpy(id_out, f.id, 37);
-	if ((rc = identity_hash(hash, st, ctx)) != 0 ||
+	if ((rc = relais_hub_identity_hash(hash, ctx, st)) != 0 ||
 	    (rc = check_known(known, hub, ctx, where, f.id, hash)) != 0 || *known) {
 		goto out;
 	}

@@ -54,7 +54,52 @@ static const char *const migrations[] = {
         "  email TEXT PRIMARY KEY,"
         "  password_hash TEXT NOT NULL,"
         "  created TEXT NOT NULL);",
+        /* 2: statements compare as xAPI says (upper-case ids, times in
+         * another form, verb displays...): rehash() recomputes every
+         * identity_hash in the same transaction. */
+        "",
 };
+
+/* Recomputes every stored statement's identity hash under today's rule. */
+static int rehash(relais_hub *hub, relais_ctx *ctx)
+{
+	sqlite3_stmt *rd = NULL, *wr = NULL;
+	char hash[65];
+	int rc = 0, step;
+
+	if (sqlite3_prepare_v2(hub->db, "SELECT seq, body FROM statement", -1, &rd, NULL) !=
+	            SQLITE_OK ||
+	    sqlite3_prepare_v2(hub->db, "UPDATE statement SET identity_hash = ? WHERE seq = ?", -1,
+	                       &wr, NULL) != SQLITE_OK) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database migration");
+		goto out;
+	}
+	while ((step = sqlite3_step(rd)) == SQLITE_ROW) {
+		cJSON *st = cJSON_ParseWithLength((const char *)sqlite3_column_text(rd, 1),
+		                                  (size_t)sqlite3_column_bytes(rd, 1));
+		rc = st ? relais_hub_identity_hash(hash, ctx, st)
+		        : relais_fail(ctx, RELAIS_EFORMAT, "statement %lld: unreadable body",
+		                      (long long)sqlite3_column_int64(rd, 0));
+		cJSON_Delete(st);
+		if (rc != 0) {
+			goto out;
+		}
+		sqlite3_bind_text(wr, 1, hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(wr, 2, sqlite3_column_int64(rd, 0));
+		if (sqlite3_step(wr) != SQLITE_DONE) {
+			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database migration");
+			goto out;
+		}
+		sqlite3_reset(wr);
+	}
+	if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database migration");
+	}
+out:
+	sqlite3_finalize(rd);
+	sqlite3_finalize(wr);
+	return rc;
+}
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -112,11 +157,19 @@ static int migrate(relais_hub *hub, relais_ctx *ctx)
 	}
 	for (v = have + 1; v <= N_MIGRATIONS; v++) {
 		(void)snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v);
+		int rc = 0;
 		if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(hub->db, migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(hub->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			int rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database migration");
+		    sqlite3_exec(hub->db, migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK) {
+			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database migration");
+		}
+		if (rc == 0 && v == 2) {
+			rc = rehash(hub, ctx);
+		}
+		if (rc == 0 && (sqlite3_exec(hub->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+		                sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
+			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database migration");
+		}
+		if (rc != 0) {
 			sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
 			return rc;
 		}
@@ -147,6 +200,18 @@ int relais_hub_open(relais_hub **out, relais_ctx *ctx, const char *path)
 		goto fail;
 	}
 	if ((rc = migrate(hub, ctx)) != 0) {
+		goto fail;
+	}
+	/* A hub that cannot write would accept connections and fail every
+	 * sync: refuse to start instead. Taking the write lock proves it. */
+	if (sqlite3_db_readonly(hub->db, "main") != 0 ||
+	    sqlite3_exec(hub->db, "BEGIN IMMEDIATE; CREATE TEMP TABLE w(x); ROLLBACK", NULL, NULL,
+	                 NULL) != SQLITE_OK) {
+		rc = relais_fail(ctx, RELAIS_EIO, "%s: the hub cannot write to its database (%s)",
+		                 path,
+		                 sqlite3_db_readonly(hub->db, "main") != 0
+		                         ? "the file or its folder is read-only"
+		                         : sqlite3_errmsg(hub->db));
 		goto fail;
 	}
 	{
