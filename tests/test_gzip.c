@@ -1,5 +1,4 @@
-/* test_gzip.c: gzip for the network: standard, small, reproducible; gunzip refuses damage, bombs.
- */
+/* test_gzip.c: gzip for the network: small and reproducible; gunzip refuses damage and bombs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
