@@ -48,8 +48,9 @@ enum {
  * Checks one statement (a cJSON object, passed as void * so this header
  * stays free of cJSON) against the xAPI 1.0.3 rules, and fills *facts.
  * where names it in messages ("statements[3]"). Returns 0, RELAIS_EFORMAT
- * with a message naming the field, or RELAIS_ENOMEM. Free facts with
- * relais_xapi_facts_clear() in every case.
+ * with a message naming the field ("statements[3].result.score.scaled: must
+ * be from -1 to 1"; the first problem only), or RELAIS_ENOMEM. Free facts
+ * with relais_xapi_facts_clear() in every case.
  */
 int relais_xapi_check(struct relais_xapi_facts *facts, relais_ctx *ctx, const void *statement,
                       const char *where);
@@ -58,7 +59,8 @@ void relais_xapi_facts_clear(struct relais_xapi_facts *facts);
 /*
  * The statement's identity for comparison: members sorted, without the
  * properties the LRS sets (stored, authority, version). Two statements with
- * the same id and the same identity are the same statement. Caller frees.
+ * the same id and the same identity are the same statement. Caller frees;
+ * NULL when memory runs out. The order of array items counts.
  */
 char *relais_xapi_identity(const void *statement);
 
