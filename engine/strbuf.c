@@ -121,6 +121,33 @@ void relais_strbuf_printf(struct relais_strbuf *b, const char *fmt, ...)
 	relais_strbuf_addn(b, tmp, (size_t)n);
 }
 
+void relais_strbuf_reset(struct relais_strbuf *b)
+{
+	b->len = 0;
+	b->rc = 0;
+	if (b->p != NULL) {
+		b->p[0] = '\0';
+	}
+}
+
+char *relais_strbuf_detach(struct relais_strbuf *b)
+{
+	size_t max = b->max;
+	char *p;
+	int rc;
+
+	relais_strbuf_addn(b, "", 0);
+	p = b->rc == 0 ? b->p : NULL;
+	rc = b->rc;
+	if (p == NULL) {
+		free(b->p);
+	}
+	memset(b, 0, sizeof(*b));
+	b->max = max;
+	b->rc = p == NULL ? rc : 0;
+	return p;
+}
+
 void relais_strbuf_free(struct relais_strbuf *b)
 {
 	size_t max = b->max;

@@ -389,13 +389,12 @@ static int agent(struct check *c, const cJSON *a, const char *where, const char 
 				if (agent(c, each, sub, "member", 0) != 0) {
 					return -1;
 				}
-				if (ifi_of(each) == NULL) {
+				char *k = ifi_of(each);
+				if (k == NULL) {
 					return bad(c, sub, "member", "agents must be identified");
-				} else {
-					char *k = ifi_of(each);
-					if (remember(c, &c->f->agents, &c->f->n_agents, k) != 0) {
-						return -1;
-					}
+				}
+				if (remember(c, &c->f->agents, &c->f->n_agents, k) != 0) {
+					return -1;
 				}
 			}
 		} else if (ifis == 0) {

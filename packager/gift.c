@@ -15,6 +15,8 @@
 #include "relais/error.h"
 #include "relais/gift.h"
 #include "relais/quiz.h"
+#include "relais/strbuf.h"
+#include "relais/utf8.h"
 
 #define QUIZ_VERSION 1
 #define ID_MAX 64       /* longest id made from a title */
@@ -44,12 +46,6 @@ struct seg {
 	char marker;
 	unsigned line;
 	struct span body;
-};
-
-struct buf {
-	char *p;
-	size_t len;
-	size_t cap;
 };
 
 struct id_seen {
@@ -96,102 +92,9 @@ static int problem(struct gift *g, unsigned line, const char *fmt, ...)
 	return RELAIS_EFORMAT;
 }
 
-/* Appends n bytes, keeping the buffer NUL-terminated. Returns 0 or RELAIS_ENOMEM. */
-static int buf_add(struct buf *b, const char *data, size_t n)
-{
-	size_t need;
-	size_t cap;
-	char *p;
-
-	if (n > SIZE_MAX - b->len - 1) {
-		return RELAIS_ENOMEM;
-	}
-	need = b->len + n + 1;
-	if (need > b->cap) {
-		cap = b->cap ? b->cap : 64;
-		while (cap < need) {
-			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-		}
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			return RELAIS_ENOMEM;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	if (n > 0) {
-		memcpy(b->p + b->len, data, n);
-	}
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-static int buf_str(struct buf *b, const char *s)
-{
-	return buf_add(b, s, strlen(s));
-}
-
 static int is_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* Length of the valid UTF-8 sequence at s (n > 0 bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	size_t i;
-	uint32_t cp;
-
-	if (s[0] < 0x80) {
-		return 1;
-	} else if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2;
-		cp = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3;
-		cp = s[0] & 0x0F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len) {
-		return 0;
-	}
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			return 0;
-		}
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF)) {
-		return 0;
-	}
-	return len;
-}
-
-/* Returns 1 when the n bytes at s are UTF-8 text without NUL. */
-static int valid_text(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-	size_t k;
-
-	while (i < n) {
-		if (u[i] == 0) {
-			return 0;
-		}
-		k = utf8_len(u + i, n - i);
-		if (k == 0) {
-			return 0;
-		}
-		i += k;
-	}
-	return 1;
 }
 
 /*
@@ -357,41 +260,28 @@ static unsigned line_of(const struct gift *g, size_t i)
 	return i < g->ncells ? g->cells[i].line : g->start_line;
 }
 
-/* Appends the characters of s to b. */
-static int decode(const struct gift *g, struct span s, struct buf *b)
+/* Appends the characters of s to b. Returns b->rc. */
+static int decode(const struct gift *g, struct span s, struct relais_strbuf *b)
 {
 	size_t i;
 	char c;
-	int rc;
 
 	for (i = s.a; i < s.b; i++) {
 		c = (char)g->cells[i].c;
-		rc = buf_add(b, &c, 1);
-		if (rc != 0) {
-			return rc;
-		}
+		relais_strbuf_addn(b, &c, 1);
 	}
-	return 0;
+	return b->rc;
 }
 
 /* The characters of s, trimmed, as a malloc'd string in *out. */
 static int span_string(const struct gift *g, struct span s, char **out)
 {
-	struct buf b = {0};
-	int rc;
+	struct relais_strbuf b = {0};
 
-	*out = NULL;
 	trim(g, &s);
-	rc = buf_add(&b, "", 0);
-	if (rc == 0) {
-		rc = decode(g, s, &b);
-	}
-	if (rc != 0) {
-		free(b.p);
-		return rc;
-	}
-	*out = b.p;
-	return 0;
+	(void)decode(g, s, &b);
+	*out = relais_strbuf_detach(&b);
+	return *out != NULL ? 0 : b.rc;
 }
 
 /* ---- text rendering ---- */
@@ -433,51 +323,24 @@ static enum fmt take_format(const char **s, size_t *n, enum fmt deflt)
 	return deflt;
 }
 
-static int escape_html(struct buf *b, const char *s, size_t n)
+/* Appends plain text as HTML, each line break as <br>. Returns b->rc. */
+static int escape_html(struct relais_strbuf *b, const char *s, size_t n)
 {
-	size_t i;
-	int rc = 0;
+	const char *nl;
 
-	for (i = 0; i < n && rc == 0; i++) {
-		switch (s[i]) {
-		case '&':
-			rc = buf_str(b, "&amp;");
-			break;
-		case '<':
-			rc = buf_str(b, "&lt;");
-			break;
-		case '>':
-			rc = buf_str(b, "&gt;");
-			break;
-		case '"':
-			rc = buf_str(b, "&quot;");
-			break;
-		case '\'':
-			rc = buf_str(b, "&#39;");
-			break;
-		case '\n':
-			rc = buf_str(b, "<br>");
-			break;
-		default:
-			rc = buf_add(b, s + i, 1);
-			break;
-		}
+	while ((nl = memchr(s, '\n', n)) != NULL) {
+		relais_strbuf_add_htmln(b, s, (size_t)(nl - s));
+		relais_strbuf_add(b, "<br>");
+		n -= (size_t)(nl - s) + 1;
+		s = nl + 1;
 	}
-	return rc;
+	relais_strbuf_add_htmln(b, s, n);
+	return b->rc;
 }
-
-struct md_sink {
-	struct buf b;
-	int rc;
-};
 
 static void md_out(const MD_CHAR *text, MD_SIZE size, void *data)
 {
-	struct md_sink *sink = data;
-
-	if (sink->rc == 0) {
-		sink->rc = buf_add(&sink->b, text, size);
-	}
+	relais_strbuf_addn(data, text, size);
 }
 
 /*
@@ -487,42 +350,37 @@ static void md_out(const MD_CHAR *text, MD_SIZE size, void *data)
  */
 static int render(const char *s, size_t n, enum fmt fmt, char **out)
 {
-	struct md_sink sink = {{0}, 0};
-	int rc;
+	struct relais_strbuf b = {0};
+	int rc = 0;
 
 	*out = NULL;
 	trim_bytes(&s, &n);
-	rc = buf_add(&sink.b, "", 0);
-	if (rc != 0) {
-		goto out;
-	}
 	switch (fmt) {
 	case FMT_HTML:
-		rc = buf_add(&sink.b, s, n);
+		relais_strbuf_addn(&b, s, n);
+		rc = b.rc;
 		break;
 	case FMT_MARKDOWN:
-		if (n > 0 && md_html(s, (MD_SIZE)n, md_out, &sink,
+		if (n > 0 && md_html(s, (MD_SIZE)n, md_out, &b,
 		                     MD_DIALECT_COMMONMARK | MD_FLAG_NOHTML, 0) != 0) {
-			rc = sink.rc ? sink.rc : RELAIS_ENOMEM;
+			rc = b.rc ? b.rc : RELAIS_ENOMEM;
 		} else {
-			rc = sink.rc;
+			rc = b.rc;
 		}
-		while (rc == 0 && sink.b.len > 0 &&
-		       is_space((unsigned char)sink.b.p[sink.b.len - 1])) {
-			sink.b.p[--sink.b.len] = '\0';
+		while (rc == 0 && b.len > 0 && is_space((unsigned char)b.p[b.len - 1])) {
+			b.p[--b.len] = '\0';
 		}
 		break;
 	case FMT_PLAIN:
 	case FMT_MOODLE:
-		rc = escape_html(&sink.b, s, n);
+		rc = escape_html(&b, s, n);
 		break;
 	}
 	if (rc == 0) {
-		*out = sink.b.p;
-		sink.b.p = NULL;
+		*out = relais_strbuf_detach(&b);
+		rc = *out != NULL ? 0 : b.rc;
 	}
-out:
-	free(sink.b.p);
+	relais_strbuf_free(&b);
 	return rc;
 }
 
@@ -532,7 +390,7 @@ out:
  */
 static int span_html(const struct gift *g, struct span s, enum fmt deflt, char **out)
 {
-	struct buf b = {0};
+	struct relais_strbuf b = {0};
 	const char *p;
 	size_t n;
 	enum fmt fmt;
@@ -540,10 +398,8 @@ static int span_html(const struct gift *g, struct span s, enum fmt deflt, char *
 
 	*out = NULL;
 	trim(g, &s);
-	rc = buf_add(&b, "", 0);
-	if (rc == 0) {
-		rc = decode(g, s, &b);
-	}
+	relais_strbuf_addn(&b, "", 0); /* p is never NULL below, even for no text */
+	rc = decode(g, s, &b);
 	if (rc != 0) {
 		goto out;
 	}
@@ -552,7 +408,7 @@ static int span_html(const struct gift *g, struct span s, enum fmt deflt, char *
 	fmt = take_format(&p, &n, deflt);
 	rc = render(p, n, fmt, out);
 out:
-	free(b.p);
+	relais_strbuf_free(&b);
 	return rc;
 }
 
@@ -977,7 +833,7 @@ out:
 static int numeric_answer(struct gift *g, const struct seg *sg, struct span text, double *lo,
                           double *hi)
 {
-	struct buf b = {0};
+	struct relais_strbuf b = {0};
 	const char *s;
 	const char *sep;
 	size_t n;
@@ -985,10 +841,8 @@ static int numeric_answer(struct gift *g, const struct seg *sg, struct span text
 	double t;
 	int rc;
 
-	rc = buf_add(&b, "", 0);
-	if (rc == 0) {
-		rc = decode(g, text, &b);
-	}
+	relais_strbuf_addn(&b, "", 0); /* p is never NULL below, even for no text */
+	rc = decode(g, text, &b);
 	if (rc != 0) {
 		goto out;
 	}
@@ -1041,7 +895,7 @@ static int numeric_answer(struct gift *g, const struct seg *sg, struct span text
 	*lo = v;
 	*hi = v;
 out:
-	free(b.p);
+	relais_strbuf_free(&b);
 	return rc;
 }
 
@@ -1331,7 +1185,7 @@ static int claim_id(struct gift *g, const char *id)
 static int question_text(struct gift *g, struct span before, struct span after, int missing,
                          enum fmt *fmt, char **out)
 {
-	struct buf b = {0};
+	struct relais_strbuf b = {0};
 	const char *p;
 	size_t n;
 	size_t skip;
@@ -1341,10 +1195,8 @@ static int question_text(struct gift *g, struct span before, struct span after, 
 	while (before.a < before.b && space_at(g, before.a)) {
 		before.a++;
 	}
-	rc = buf_add(&b, "", 0);
-	if (rc == 0) {
-		rc = decode(g, before, &b);
-	}
+	relais_strbuf_addn(&b, "", 0); /* p is never NULL below, even for no text */
+	rc = decode(g, before, &b);
 	if (rc != 0) {
 		goto out;
 	}
@@ -1354,10 +1206,8 @@ static int question_text(struct gift *g, struct span before, struct span after, 
 	skip = (size_t)(p - b.p);
 	if (missing) {
 		/* Underscores would be emphasis or a rule in markdown. */
-		rc = buf_str(&b, *fmt == FMT_MARKDOWN ? "\\_\\_\\_\\_\\_" : "_____");
-		if (rc == 0) {
-			rc = decode(g, after, &b);
-		}
+		relais_strbuf_add(&b, *fmt == FMT_MARKDOWN ? "\\_\\_\\_\\_\\_" : "_____");
+		rc = decode(g, after, &b);
 		if (rc != 0) {
 			goto out;
 		}
@@ -1376,7 +1226,7 @@ static int question_text(struct gift *g, struct span before, struct span after, 
 		rc = problem(g, g->start_line, "question has no text");
 	}
 out:
-	free(b.p);
+	relais_strbuf_free(&b);
 	return rc;
 }
 
@@ -1741,7 +1591,7 @@ static int take_line(struct gift *g, unsigned line, const char *s, size_t n)
 	if (n - lead >= 2 && s[lead] == '/' && s[lead + 1] == '/') {
 		return 0;
 	}
-	if (!valid_text(s, n)) {
+	if (!relais_utf8_valid(s, n)) {
 		int rc = problem(g, line, "text is not valid UTF-8 or holds a NUL byte");
 
 		if (rc != RELAIS_EFORMAT) {

@@ -1,4 +1,4 @@
-/* test_gzip.c: gzip bodies for the network: standard, reproducible, smaller than zlib's best. */
+/* test_gzip.c: gzip for the network: small and reproducible; gunzip refuses damage and bombs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,10 @@
 #include <zlib.h>
 
 #include "craft.h"
+#include "relais/context.h"
+#include "relais/error.h"
 #include "relais/gzip.h"
+#include "relais/strbuf.h"
 
 /* A batch of statement-like JSON: repetitive keys, varying ids and times. */
 static char *batch(size_t *len)
@@ -88,11 +91,222 @@ static void smaller_than_zlib_best(void **state)
 	free(json);
 }
 
+static void gunzip_gives_back_the_bytes(void **state)
+{
+	size_t len, zlen, out_len = 0;
+	char *json = batch(&len), *out = NULL;
+	unsigned char *z = NULL;
+
+	assert_int_equal(relais_gzip(&z, &zlen, json, len, 6), 0);
+	assert_int_equal(relais_gunzip(&out, &out_len, z, zlen, 1024 * 1024), 0);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, json, len);
+	assert_int_equal(out[len], '\0');
+	free(out);
+	/* An empty member inflates to "". */
+	free(z);
+	assert_int_equal(relais_gzip(&z, &zlen, "", 0, 6), 0);
+	assert_int_equal(relais_gunzip(&out, &out_len, z, zlen, 16), 0);
+	assert_int_equal(out_len, 0);
+	assert_string_equal(out, "");
+	free(out);
+	free(z);
+	free(json);
+}
+
+static void gunzip_refuses_what_is_not_gzip(void **state)
+{
+	char *out = NULL;
+	size_t out_len = 0;
+
+	assert_int_equal(relais_gunzip(&out, &out_len, "", 0, 1024), -1);
+	assert_int_equal(relais_gunzip(&out, &out_len, "[{\"id\":1}]", 10, 1024), -1);
+	/* A raw zlib stream is not gzip either. */
+	assert_int_equal(relais_gunzip(&out, &out_len, "\x78\x9c\x03\x00\x00\x00\x00\x01", 8, 1024),
+	                 -1);
+	assert_null(out);
+}
+
+static void gunzip_refuses_damage(void **state)
+{
+	size_t len, zlen, out_len, i;
+	char *json = batch(&len), *out = NULL;
+	unsigned char *z = NULL;
+
+	assert_int_equal(relais_gzip(&z, &zlen, json, len, 6), 0);
+	/* A flipped bit anywhere after the header: bad data, bad CRC or bad length. */
+	for (i = 10; i < zlen; i++) {
+		z[i] ^= 0x10;
+		if (relais_gunzip(&out, &out_len, z, zlen, 1024 * 1024) != -1) {
+			print_error("a flipped bit at %zu of %zu went unnoticed\n", i, zlen);
+			fail();
+		}
+		z[i] ^= 0x10;
+	}
+	z[2] = 9; /* not deflate */
+	assert_int_equal(relais_gunzip(&out, &out_len, z, zlen, 1024 * 1024), -1);
+	assert_null(out);
+	free(z);
+	free(json);
+}
+
+static void gunzip_refuses_truncation(void **state)
+{
+	size_t len, zlen, out_len, cut;
+	char *json = batch(&len), *out = NULL;
+	unsigned char *z = NULL;
+
+	assert_int_equal(relais_gzip(&z, &zlen, json, len, 6), 0);
+	for (cut = 0; cut < zlen; cut++) {
+		if (relais_gunzip(&out, &out_len, z, cut, 1024 * 1024) != -1) {
+			print_error("cut to %zu of %zu bytes was accepted\n", cut, zlen);
+			fail();
+		}
+	}
+	assert_null(out);
+	free(z);
+	free(json);
+}
+
+static void gunzip_stops_at_the_cap(void **state)
+{
+	size_t big = 64 * 1024 * 1024, zlen, out_len = 0;
+	char *zeros = calloc(1, big), *out = NULL;
+	unsigned char *z = NULL;
+
+	assert_non_null(zeros);
+	/* A bomb: 64 MiB of zeros in about 64 KiB; refused at a 1 MiB cap. */
+	assert_int_equal(relais_gzip(&z, &zlen, zeros, big, 12), 0);
+	assert_true(zlen < 128 * 1024);
+	assert_int_equal(relais_gunzip(&out, &out_len, z, zlen, 1024 * 1024), -2);
+	assert_null(out);
+	free(z);
+	/* Just under the cap passes, one byte over does not. */
+	assert_int_equal(relais_gzip(&z, &zlen, zeros, 1000, 6), 0);
+	assert_int_equal(relais_gunzip(&out, &out_len, z, zlen, 1001), 0);
+	assert_int_equal(out_len, 1000);
+	free(out);
+	out = NULL;
+	assert_int_equal(relais_gunzip(&out, &out_len, z, zlen, 999), -2);
+	assert_null(out);
+	free(z);
+	free(zeros);
+}
+
+/* A write function for the stream: appends to a relais_strbuf. */
+static int to_strbuf(void *data, const void *buf, size_t len)
+{
+	struct relais_strbuf *b = data;
+
+	relais_strbuf_addn(b, buf, len);
+	return b->rc;
+}
+
+static int refuse(void *data, const void *buf, size_t len)
+{
+	int *calls = data;
+
+	(*calls)++;
+	return RELAIS_EIO;
+}
+
+/* Inflates a gzip image with zlib itself, into out (cap bytes). Returns the length. */
+static size_t zlib_gunzip(char *out, size_t cap, const void *in, size_t len)
+{
+	z_stream zs;
+
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(inflateInit2(&zs, 31), Z_OK);
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = (Bytef *)out;
+	zs.avail_out = (uInt)cap;
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.avail_in, 0); /* one member, nothing after it */
+	inflateEnd(&zs);
+	return zs.total_out;
+}
+
+static void stream_round_trips_through_zlib(void **state)
+{
+	struct relais_strbuf gz = {.max = 64 * 1024 * 1024};
+	relais_gzip_stream *s = NULL;
+	relais_ctx *ctx = NULL;
+	size_t len, i, back_len, total = 0;
+	char *json = batch(&len), *whole, *back;
+
+	/* The batch forty times over (about 2 MiB), in pieces of every size. */
+	whole = malloc(len * 40);
+	back = malloc(len * 40 + 1);
+	assert_non_null(whole);
+	assert_non_null(back);
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	assert_int_equal(relais_gzip_stream_new(&s, ctx, 6, to_strbuf, &gz), 0);
+	for (i = 0; i < 40; i++) {
+		size_t piece = i == 0 ? 0 : i * 997 % len;
+		memcpy(whole + total, json, len);
+		assert_int_equal(relais_gzip_stream_put(s, ctx, json, piece), 0);
+		assert_int_equal(relais_gzip_stream_put(s, ctx, json + piece, len - piece), 0);
+		total += len;
+	}
+	assert_int_equal(relais_gzip_stream_finish(s, ctx), 0);
+	relais_gzip_stream_free(s);
+	assert_int_equal(gz.rc, 0);
+	assert_true(gz.len < total / 10);
+	assert_int_equal((unsigned char)gz.p[0], 0x1f);
+	assert_int_equal((unsigned char)gz.p[1], 0x8b);
+	back_len = zlib_gunzip(back, total + 1, gz.p, gz.len);
+	assert_int_equal(back_len, total);
+	assert_memory_equal(back, whole, total);
+	relais_strbuf_free(&gz);
+
+	/* Nothing at all is still one valid, empty member. */
+	assert_int_equal(relais_gzip_stream_new(&s, ctx, 9, to_strbuf, &gz), 0);
+	assert_int_equal(relais_gzip_stream_finish(s, ctx), 0);
+	relais_gzip_stream_free(s);
+	assert_int_equal(zlib_gunzip(back, 1, gz.p, gz.len), 0);
+	relais_strbuf_free(&gz);
+	relais_gzip_stream_free(NULL);
+	relais_ctx_free(ctx);
+	free(back);
+	free(whole);
+	free(json);
+}
+
+static void stream_passes_on_the_writers_status(void **state)
+{
+	relais_gzip_stream *s = NULL;
+	relais_ctx *ctx = NULL;
+	size_t len;
+	char *json = batch(&len);
+	int calls = 0, rc;
+
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	assert_int_equal(relais_gzip_stream_new(&s, ctx, 6, refuse, &calls), 0);
+	/* deflate may hold a small input back; finishing must write, and fail. */
+	rc = relais_gzip_stream_put(s, ctx, json, len);
+	if (rc == 0) {
+		rc = relais_gzip_stream_finish(s, ctx);
+	}
+	assert_int_equal(rc, RELAIS_EIO);
+	assert_int_equal(calls, 1); /* it stops at the first refusal */
+	relais_gzip_stream_free(s);
+	relais_ctx_free(ctx);
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(gunzips_to_the_same_bytes),
 	        cmocka_unit_test(smaller_than_zlib_best),
+	        cmocka_unit_test(gunzip_gives_back_the_bytes),
+	        cmocka_unit_test(gunzip_refuses_what_is_not_gzip),
+	        cmocka_unit_test(gunzip_refuses_damage),
+	        cmocka_unit_test(gunzip_refuses_truncation),
+	        cmocka_unit_test(gunzip_stops_at_the_cap),
+	        cmocka_unit_test(stream_round_trips_through_zlib),
+	        cmocka_unit_test(stream_passes_on_the_writers_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

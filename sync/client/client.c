@@ -18,6 +18,7 @@
 #include "relais/fsutil.h"
 #include "relais/outbox.h"
 #include "relais/progress.h"
+#include "relais/strbuf.h"
 #include "relais/sync.h"
 #include "relais/util.h"
 #include "relais_config.h"
@@ -33,13 +34,6 @@
 #define STATEMENTS_PATH "/xapi/statements"
 #define EXPORT_MODE 0600 /* the records name learners */
 
-/* A growable byte buffer with a hard cap. */
-struct buf {
-	char *data;
-	size_t len, cap, max;
-	int overflow; /* an append would have passed max */
-};
-
 /* One run's state: the connection, its buffers and what has happened so far. */
 struct sync {
 	relais_home *home;
@@ -48,7 +42,9 @@ struct sync {
 	struct relais_sync_report *rep;
 	CURL *curl;
 	struct curl_slist *headers;
-	struct buf json, body, reply;
+	struct relais_strbuf json, reply; /* capped at BATCH_RAW_MAX + 2 and REPLY_MAX */
+	unsigned char *body;              /* json gzip-compressed, as posted */
+	size_t body_len;
 	size_t batch_size;
 	int max_attempts;
 	double backoff_base, backoff_max;
@@ -69,69 +65,33 @@ void relais_sync_global_cleanup(void)
 	curl_global_cleanup();
 }
 
-/* Appends n bytes. Returns 0, or -1 (out of memory, or past b->max: b->overflow set). */
-static int buf_append(struct buf *b, const void *p, size_t n)
-{
-	size_t need, cap;
-	char *grown;
-
-	if (n > b->max - b->len) {
-		b->overflow = 1;
-		return -1;
-	}
-	need = b->len + n;
-	if (need > b->cap) {
-		cap = b->cap ? b->cap : 4096;
-		while (cap < need) {
-			cap = cap > b->max / 2 ? b->max : cap * 2;
-		}
-		grown = realloc(b->data, cap);
-		if (grown == NULL) {
-			return -1;
-		}
-		b->data = grown;
-		b->cap = cap;
-	}
-	if (n > 0) {
-		memcpy(b->data + b->len, p, n);
-	}
-	b->len = need;
-	return 0;
-}
-
-static void buf_free(struct buf *b)
-{
-	free(b->data);
-	b->data = NULL;
-	b->len = b->cap = 0;
-}
-
 /*
  * Compresses in into out as one gzip member, at libdeflate's highest level:
  * a batch of 100 statements takes milliseconds, and every byte saved is one
  * the slow link does not carry.
  */
-static int gzip(struct buf *out, relais_ctx *ctx, const char *in, size_t n)
+static int gzip(struct sync *s, const char *in, size_t n)
 {
 	unsigned char *z;
 	size_t z_len;
 
 	if (relais_gzip(&z, &z_len, in, n, 12) != 0) {
-		return relais_fail(ctx, RELAIS_ENOMEM,
+		return relais_fail(s->ctx, RELAIS_ENOMEM,
 		                   "cannot compress the request: out of memory");
 	}
-	free(out->data);
-	out->data = (char *)z;
-	out->len = out->cap = z_len;
+	free(s->body);
+	s->body = z;
+	s->body_len = z_len;
 	return 0;
 }
 
 static size_t on_reply(char *p, size_t size, size_t nmemb, void *data)
 {
-	struct buf *b = data;
+	struct relais_strbuf *b = data;
 
 	/* size is always 1 for a write callback. */
-	return buf_append(b, p, nmemb) == 0 ? nmemb * size : 0;
+	relais_strbuf_addn(b, p, nmemb);
+	return b->rc == 0 ? nmemb * size : 0;
 }
 
 /*
@@ -207,9 +167,9 @@ static double backoff(const struct sync *s, int attempt, double retry_after)
  * or "error" member of a JSON object, else the body as text; control
  * characters become spaces; cut at REASON_MAX bytes on a character boundary.
  */
-static void hub_reason(char *out, size_t size, const struct buf *reply)
+static void hub_reason(char *out, size_t size, const struct relais_strbuf *reply)
 {
-	const char *text = reply->data;
+	const char *text = reply->p;
 	size_t len = reply->len, i, n = 0;
 	cJSON *root = NULL, *m;
 
@@ -253,13 +213,14 @@ static void hub_reason(char *out, size_t size, const struct buf *reply)
 }
 
 /* Whether the 200 reply lists the id of every statement of the batch (xAPI: ids, in order). */
-static int acknowledges(const struct buf *reply, const struct relais_outbox_item *items, size_t n)
+static int acknowledges(const struct relais_strbuf *reply, const struct relais_outbox_item *items,
+                        size_t n)
 {
 	cJSON *root, *e;
 	size_t i;
 	int ok = 1;
 
-	root = reply->len ? cJSON_ParseWithLength(reply->data, reply->len) : NULL;
+	root = reply->len ? cJSON_ParseWithLength(reply->p, reply->len) : NULL;
 	if (!cJSON_IsArray(root)) {
 		cJSON_Delete(root);
 		return 0;
@@ -296,30 +257,29 @@ static int post(long *http, int *retry, double *retry_after, struct sync *s,
 	*http = 0;
 	*retry = 0;
 	*retry_after = 0;
-	s->json.len = 0;
-	s->json.overflow = 0;
-	for (i = 0; i < n; i++) {
-		if (buf_append(&s->json, i ? "," : "[", 1) != 0 ||
-		    buf_append(&s->json, items[i].statement, strlen(items[i].statement)) != 0) {
-			return s->json.overflow
-			               ? relais_fail(s->ctx, RELAIS_ELIMIT,
-			                             "request body too large")
-			               : relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
-		}
+	relais_strbuf_reset(&s->json);
+	for (i = 0; i < n && s->json.rc == 0; i++) {
+		relais_strbuf_addn(&s->json, i ? "," : "[", 1);
+		relais_strbuf_add(&s->json, items[i].statement);
 	}
-	if (buf_append(&s->json, "]", 1) != 0) {
+	if (s->json.rc != 0) {
+		return s->json.rc == RELAIS_ELIMIT
+		               ? relais_fail(s->ctx, RELAIS_ELIMIT, "request body too large")
+		               : relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	relais_strbuf_addn(&s->json, "]", 1);
+	if (s->json.rc != 0) {
 		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	if ((rc = gzip(&s->body, s->ctx, s->json.data, s->json.len)) != 0) {
+	if ((rc = gzip(s, s->json.p, s->json.len)) != 0) {
 		return rc;
 	}
-	s->reply.len = 0;
-	s->reply.overflow = 0;
+	relais_strbuf_reset(&s->reply);
 	s->errbuf[0] = '\0';
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, s->body.data);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, s->body);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body_len);
 	res = curl_easy_perform(s->curl);
-	if (res == CURLE_WRITE_ERROR && s->reply.overflow) {
+	if (res == CURLE_WRITE_ERROR && s->reply.rc == RELAIS_ELIMIT) {
 		return relais_fail(s->ctx, RELAIS_EIO, "the hub's reply is larger than %d KiB",
 		                   REPLY_MAX / 1024);
 	}
@@ -354,7 +314,7 @@ static void report_progress(struct sync *s)
 }
 
 static int set_aside(struct sync *s, const struct relais_outbox_item *it, const char *why,
-                     long http, const struct buf *reply)
+                     long http, const struct relais_strbuf *reply)
 {
 	char reason[REASON_MAX + 64], detail[REASON_MAX + 1];
 	int rc;
@@ -412,7 +372,7 @@ static int deliver(struct sync *s, const struct relais_outbox_item *items, size_
 	long http;
 
 	if (n == 1 && strlen(items[0].statement) > STATEMENT_MAX) {
-		struct buf none = {0};
+		struct relais_strbuf none = {0};
 		return set_aside(s, &items[0], "larger than 1 MiB, not sent", 0, &none);
 	}
 	for (;;) {
@@ -789,9 +749,9 @@ out:
 	}
 	curl_easy_cleanup(s->curl);
 	curl_slist_free_all(s->headers);
-	buf_free(&s->json);
-	buf_free(&s->body);
-	buf_free(&s->reply);
+	relais_strbuf_free(&s->json);
+	free(s->body);
+	relais_strbuf_free(&s->reply);
 	free(s);
 	if (stored != NULL) {
 		sodium_memzero(stored, strlen(stored));

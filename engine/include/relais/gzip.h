@@ -15,7 +15,7 @@ int relais_gzip(unsigned char **out, size_t *out_len, const void *in, size_t len
 
 /*
  * Inflates a gzip image of len bytes into *out (malloc'd, NUL-terminated),
- * refusing past max bytes. Returns 0, -1 when it is not gzip or is damaged or
+ * refusing max bytes or more. Returns 0, -1 when it is not gzip or is damaged or
  * truncated, -2 when it inflates past max (a gzip bomb, or simply too much).
  */
 int relais_gunzip(char **out, size_t *out_len, const void *in, size_t len, size_t max);

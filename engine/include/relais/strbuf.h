@@ -19,7 +19,9 @@ struct relais_strbuf {
 	int rc;
 };
 
+/* Appends n bytes as they are (binary safe: NUL bytes included). */
 void relais_strbuf_addn(struct relais_strbuf *b, const char *s, size_t n);
+/* Appends the NUL-terminated string s. */
 void relais_strbuf_add(struct relais_strbuf *b, const char *s);
 
 /* Appends text escaped for HTML content or a quoted attribute (& < > " '). */
@@ -32,6 +34,20 @@ void relais_strbuf_add_url(struct relais_strbuf *b, const char *s);
 /* Appends formatted text (at most 1 KiB at a time); arguments are not escaped. */
 void relais_strbuf_printf(struct relais_strbuf *b, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+
+/*
+ * Empties the buffer and clears rc, keeping its memory and max, so one
+ * buffer can be filled again and again (one per request, say).
+ */
+void relais_strbuf_reset(struct relais_strbuf *b);
+
+/*
+ * Takes the text: returns it malloc'd and NUL-terminated ("" when nothing
+ * was added), owned by the caller, and leaves the buffer empty (keeping
+ * max). Returns NULL when rc is set or memory runs out; the text is freed
+ * then, and rc says why.
+ */
+char *relais_strbuf_detach(struct relais_strbuf *b);
 
 /* Frees the text and resets the buffer (keeping max). */
 void relais_strbuf_free(struct relais_strbuf *b);

@@ -48,8 +48,9 @@ enum {
  * Checks one statement (a cJSON object, passed as void * so this header
  * stays free of cJSON) against the xAPI 1.0.3 rules, and fills *facts.
  * where names it in messages ("statements[3]"). Returns 0, RELAIS_EFORMAT
- * with a message naming the field, or RELAIS_ENOMEM. Free facts with
- * relais_xapi_facts_clear() in every case.
+ * with a message naming the field ("statements[3].result.score.scaled: must
+ * be from -1 to 1"; the first problem only), or RELAIS_ENOMEM. Free facts
+ * with relais_xapi_facts_clear() in every case.
  */
 int relais_xapi_check(struct relais_xapi_facts *facts, relais_ctx *ctx, const void *statement,
                       const char *where);
@@ -61,8 +62,9 @@ void relais_xapi_facts_clear(struct relais_xapi_facts *facts);
  * authority, version); UUIDs in lower case; the timestamp as an instant
  * (00Z and 00.000+00:00 are one time); without verb displays and activity
  * definitions; e-mail domains in lower case and group members in one order.
- * Two statements with the same id and the same identity are the same
- * statement. Caller frees; NULL when out of memory.
+ * The order of other arrays' items counts. Two statements with the same id
+ * and the same identity are the same statement. Caller frees; NULL when
+ * memory runs out.
  */
 char *relais_xapi_identity(const void *statement);
 

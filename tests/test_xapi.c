@@ -1,0 +1,544 @@
+/* test_xapi.c: what the hub accepts as an xAPI statement, what it says when it refuses one. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "relais/context.h"
+#include "relais/error.h"
+#include "relais/xapi.h"
+#include "statement.h"
+
+/* A statement as relais writes one for a passed quiz, every optional part filled in. */
+static const char good[] =
+        "{\"id\":\"3F2504E0-4F89-41D3-9A0C-0305E82C3301\","
+        "\"actor\":{\"objectType\":\"Agent\",\"name\":\"Awa\","
+        "\"mbox\":\"mailto:awa@ministry.invalid\"},"
+        "\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/passed\","
+        "\"display\":{\"en-US\":\"passed\"}},"
+        "\"object\":{\"objectType\":\"Activity\","
+        "\"id\":\"https://relais.invalid/xapi/activities/migration-health/quiz1\","
+        "\"definition\":{\"name\":{\"fr\":\"Quiz\"},"
+        "\"type\":\"http://adlnet.gov/expapi/activities/assessment\"}},"
+        "\"result\":{\"score\":{\"scaled\":0.75,\"raw\":3,\"min\":0,\"max\":4},"
+        "\"success\":true,\"completion\":true,\"response\":\"b\",\"duration\":\"PT1M2.50S\"},"
+        "\"context\":{\"registration\":\"6fa459ea-ee8a-3ca4-894e-db77e160355e\","
+        "\"platform\":\"relais\",\"language\":\"fr-FR\","
+        "\"extensions\":{\"https://relais.invalid/xapi/extensions/organisation\":\"Ministry\"},"
+        "\"contextActivities\":{\"parent\":[{\"id\":"
+        "\"https://relais.invalid/xapi/activities/migration-health\"}]}},"
+        "\"timestamp\":\"2026-11-03T10:15:00.25+01:00\"}";
+
+/* Checks one JSON text; returns the status and copies the message into msg. */
+static int check_text(struct relais_xapi_facts *f, const char *json, char *msg, size_t size)
+{
+	relais_ctx *ctx = NULL;
+	cJSON *st = cJSON_Parse(json);
+	int rc;
+
+	assert_non_null(st);
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	rc = relais_xapi_check(f, ctx, st, "statements[0]");
+	(void)snprintf(msg, size, "%s", relais_errmsg(ctx));
+	relais_ctx_free(ctx);
+	cJSON_Delete(st);
+	return rc;
+}
+
+/*
+ * Sets the member at a dotted path of root to the JSON value (NULL: removes
+ * it), making objects on the way.
+ */
+static void patch(cJSON *root, const char *path, const char *value)
+{
+	char key[128];
+	const char *dot;
+	cJSON *at = root, *next;
+
+	while ((dot = strchr(path, '.')) != NULL) {
+		assert_true((size_t)(dot - path) < sizeof(key));
+		memcpy(key, path, (size_t)(dot - path));
+		key[dot - path] = '\0';
+		next = cJSON_GetObjectItemCaseSensitive(at, key);
+		if (next == NULL) {
+			next = cJSON_AddObjectToObject(at, key);
+		}
+		assert_non_null(next);
+		at = next;
+		path = dot + 1;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(at, path);
+	if (value != NULL) {
+		cJSON *v = cJSON_Parse(value);
+		assert_non_null(v);
+		assert_true(cJSON_AddItemToObject(at, path, v));
+	}
+}
+
+/* The good statement with one change (and removed taken out, unless NULL), as text. */
+static char *changed(const char *path, const char *value, const char *removed)
+{
+	cJSON *st = cJSON_Parse(good);
+	char *out;
+
+	assert_non_null(st);
+	patch(st, path, value);
+	if (removed != NULL) {
+		patch(st, removed, NULL);
+	}
+	out = cJSON_PrintUnformatted(st);
+	assert_non_null(out);
+	cJSON_Delete(st);
+	return out;
+}
+
+static void good_statement_gives_its_facts(void **state)
+{
+	struct relais_xapi_facts f;
+	char msg[256];
+
+	assert_int_equal(check_text(&f, good, msg, sizeof(msg)), 0);
+	assert_true(f.has_id);
+	assert_string_equal(f.id, "3f2504e0-4f89-41d3-9a0c-0305e82c3301"); /* lower case */
+	assert_string_equal(f.actor, "mbox:mailto:awa@ministry.invalid");
+	assert_string_equal(f.actor_name, "Awa");
+	assert_string_equal(f.verb, "http://adlnet.gov/expapi/verbs/passed");
+	assert_int_equal(f.object_kind, RELAIS_XAPI_ACTIVITY);
+	assert_string_equal(f.object_id,
+	                    "https://relais.invalid/xapi/activities/migration-health/quiz1");
+	assert_string_equal(f.course, "migration-health");
+	assert_string_equal(f.unit, "quiz1");
+	assert_string_equal(f.registration, "6fa459ea-ee8a-3ca4-894e-db77e160355e");
+	assert_string_equal(f.organisation, "Ministry");
+	assert_string_equal(f.timestamp, "2026-11-03T10:15:00.25+01:00");
+	assert_true(f.scaled == 0.75);
+	assert_int_equal(f.success, 1);
+	assert_null(f.voids);
+	assert_int_equal(f.n_agents, 1);
+	assert_int_equal(f.n_activities, 2); /* the quiz and its parent course */
+	relais_xapi_facts_clear(&f);
+}
+
+static void minimal_statement_is_enough(void **state)
+{
+	struct relais_xapi_facts f;
+	char msg[256], *json;
+
+	assert_int_equal(check_text(&f,
+	                            "{\"actor\":{\"account\":{\"homePage\":\"https://hub.invalid\","
+	                            "\"name\":\"u1\"}},\"verb\":{\"id\":\"urn:x:did\"},"
+	                            "\"object\":{\"id\":\"urn:x:thing\"}}",
+	                            msg, sizeof(msg)),
+	                 0);
+	assert_false(f.has_id);
+	assert_string_equal(f.actor, "account:https://hub.invalid:u1");
+	assert_null(f.course); /* not one of relais's activities */
+	assert_true(f.scaled == -2);
+	assert_int_equal(f.success, -1);
+	relais_xapi_facts_clear(&f);
+	/* About an agent (no platform then): its identifier is the object's. */
+	json = changed("object", "{\"objectType\":\"Agent\",\"mbox\":\"mailto:a@b.c\"}",
+	               "context.platform");
+	assert_int_equal(check_text(&f, json, msg, sizeof(msg)), 0);
+	assert_int_equal(f.object_kind, RELAIS_XAPI_AGENT);
+	assert_string_equal(f.object_id, "mbox:mailto:a@b.c");
+	assert_int_equal(f.n_agents, 2);
+	free(json);
+	relais_xapi_facts_clear(&f);
+}
+
+/* Other shapes the rules allow: each must pass. */
+static void allowed_variants_pass(void **state)
+{
+	static const struct {
+		const char *path, *value;
+	} ok[] = {
+	        {"actor", "{\"mbox_sha1sum\":\"0123456789abcdef0123456789ABCDEF01234567\"}"},
+	        {"actor", "{\"openid\":\"https://id.invalid/awa\"}"},
+	        {"actor", "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"}]}"},
+	        {"actor", "{\"objectType\":\"Group\",\"mbox\":\"mailto:team@b.c\"}"},
+
+	        {"object", "{\"objectType\":\"SubStatement\",\"actor\":{\"mbox\":\"mailto:a@b.c\"},"
+	                   "\"verb\":{\"id\":\"urn:x:v\"},\"object\":{\"id\":\"urn:x:o\"}}"},
+	        {"timestamp", "\"2026-11-03T10:15Z\""},
+	        {"timestamp", "\"2026-11-03T10:15:00-0500\""},
+	        {"timestamp", "\"2026-11-03T10:15:00+00\""},
+	        {"result.duration", "\"P1Y2M3W4DT5H6M7.5S\""},
+	        {"result.score.scaled", "-1"},
+	        {"context.team", "{\"objectType\":\"Group\",\"mbox\":\"mailto:t@b.c\"}"},
+	        {"context.contextActivities", "{\"other\":{\"id\":\"urn:x:one\"}}"},
+	        {"context.statement", "{\"objectType\":\"StatementRef\","
+	                              "\"id\":\"3f2504e0-4f89-41d3-9a0c-0305e82c3301\"}"},
+	        {"stored", "\"2026-11-03T10:16:00Z\""},
+	        {"authority", "{\"account\":{\"homePage\":\"https://relais.invalid/hub\","
+	                      "\"name\":\"hub\"}}"},
+	        {"version", "\"1.0.3\""},
+	        {"version", "\"1.0\""},
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\"}]"},
+	};
+	struct relais_xapi_facts f;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *json = changed(ok[i].path, ok[i].value, NULL);
+		int rc = check_text(&f, json, msg, sizeof(msg));
+		if (rc != 0) {
+			print_error("%s = %s: %s\n", ok[i].path, ok[i].value, msg);
+		}
+		assert_int_equal(rc, 0);
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+}
+
+/* Each rule relais_xapi_check enforces, broken once, with the message the sender gets. */
+static void each_rule_refuses_with_its_message(void **state)
+{
+	static const struct {
+		const char *path, *value, *msg;
+	} bad[] = {
+	        {"extra", "1", "statements[0].extra: is not an xAPI property here"},
+	        {"id", "\"3f2504e0-4f89-41d3-9a0c-0305e82c330\"",
+	         "statements[0].id: must be a UUID"},
+	        {"id", "7", "statements[0].id: must be a UUID"},
+	        {"actor", NULL, "statements[0].actor: is required"},
+	        {"actor", "\"awa\"", "statements[0].actor: must be an Agent or Group object"},
+	        {"actor.objectType", "1", "statements[0].actor.objectType: must be a string"},
+	        {"actor.objectType", "\"Person\"",
+	         "statements[0].actor.objectType: must be \"Agent\" or \"Group\""},
+	        {"actor.member", "[]", "statements[0].actor.member: is not an xAPI property here"},
+	        {"actor.name", "1", "statements[0].actor.name: must be a string"},
+	        {"actor.mbox", "\"awa@ministry.invalid\"",
+	         "statements[0].actor.mbox: must be a mailto: IRI"},
+	        {"actor.mbox", "\"mailto:awa\"", "statements[0].actor.mbox: must be a mailto: IRI"},
+	        {"actor", "{\"mbox_sha1sum\":\"0123\"}",
+	         "statements[0].actor.mbox_sha1sum: must be 40 hexadecimal digits"},
+	        {"actor", "{\"mbox_sha1sum\":\"0123456789abcdef0123456789abcdef0123456g\"}",
+	         "statements[0].actor.mbox_sha1sum: must be 40 hexadecimal digits"},
+	        {"actor", "{\"openid\":\"not a uri\"}",
+	         "statements[0].actor.openid: must be a URI"},
+	        {"actor", "{\"account\":{\"homePage\":\"https://hub.invalid\"}}",
+	         "statements[0].actor.account: must have a homePage IRL and a name"},
+	        {"actor",
+	         "{\"account\":{\"homePage\":\"https://hub.invalid\",\"name\":\"u\",\"x\":1}}",
+	         "statements[0].actor.x: is not an xAPI property here"},
+	        {"actor.openid", "\"https://id.invalid/awa\"",
+	         "statements[0].actor: must have exactly one of mbox, mbox_sha1sum, openid, "
+	         "account"},
+	        {"actor", "{\"name\":\"Awa\"}",
+	         "statements[0].actor: must have exactly one of mbox, mbox_sha1sum, openid, "
+	         "account"},
+	        {"actor", "{\"objectType\":\"Group\",\"name\":\"team\"}",
+	         "statements[0].actor: an anonymous Group must list its members"},
+	        {"actor", "{\"objectType\":\"Group\",\"member\":{}}",
+	         "statements[0].actor.member: must be an array of Agents"},
+	        {"actor",
+	         "{\"objectType\":\"Group\",\"member\":[{\"objectType\":\"Group\","
+	         "\"mbox\":\"mailto:g@b.c\"}]}",
+	         "statements[0].actor.member: must hold Agents, not Groups"},
+	        {"actor", "{\"objectType\":\"Group\",\"member\":[{\"name\":\"nobody\"}]}",
+	         "statements[0].actor.member: must have exactly one of mbox, mbox_sha1sum, openid, "
+	         "account"},
+	        {"verb", NULL, "statements[0].verb: is required and must be an object"},
+	        {"verb", "\"passed\"", "statements[0].verb: is required and must be an object"},
+	        {"verb.extra", "1", "statements[0].verb.extra: is not an xAPI property here"},
+	        {"verb.id", "\"passed\"", "statements[0].verb.id: must be an IRI"},
+	        {"verb.id", "\"http://a.invalid/x y\"", "statements[0].verb.id: must be an IRI"},
+	        {"verb.display", "\"passed\"",
+	         "statements[0].verb.display: must be a language map"},
+	        {"verb.display", "{\"english\":\"passed\"}",
+	         "statements[0].verb.display: must map RFC 5646 language tags to strings"},
+	        {"verb.display", "{\"en\":1}",
+	         "statements[0].verb.display: must map RFC 5646 language tags to strings"},
+	        {"object", NULL, "statements[0].object: is required"},
+	        {"object", "[]", "statements[0].object: must be an object"},
+	        {"object.objectType", "1", "statements[0].object.objectType: must be a string"},
+	        {"object.objectType", "\"Thing\"",
+	         "statements[0].object.objectType: must be Activity, Agent, Group, StatementRef or "
+	         "SubStatement"},
+	        {"object.id", NULL, "statements[0].object.id: must be an IRI"},
+	        {"object.id", "\"quiz1\"", "statements[0].object.id: must be an IRI"},
+	        {"object.extra", "1", "statements[0].object.extra: is not an xAPI property here"},
+	        {"object.definition", "[]",
+	         "statements[0].object.definition: must be an Activity Definition"},
+	        {"object.definition.extra", "1",
+	         "statements[0].object.definition.extra: is not an xAPI property here"},
+	        {"object.definition.name", "\"Quiz\"",
+	         "statements[0].object.definition.name: must be a language map"},
+	        {"object.definition.description", "{\"f r\":\"x\"}",
+	         "statements[0].object.definition.description: must map RFC 5646 language tags to "
+	         "strings"},
+	        {"object.definition.type", "\"assessment\"",
+	         "statements[0].object.definition.type: must be an IRI"},
+	        {"object.definition.moreInfo", "\"here\"",
+	         "statements[0].object.definition.moreInfo: must be an IRL"},
+	        {"object.definition.extensions", "[]",
+	         "statements[0].object.definition.extensions: must be an object"},
+	        {"object.definition.extensions", "{\"level\":1}",
+	         "statements[0].object.definition.extensions: keys must be IRIs"},
+	        {"object", "{\"objectType\":\"StatementRef\",\"id\":\"nope\"}",
+	         "statements[0].object.id: must be a UUID"},
+	        {"object",
+	         "{\"objectType\":\"StatementRef\","
+	         "\"id\":\"3f2504e0-4f89-41d3-9a0c-0305e82c3301\",\"x\":1}",
+	         "statements[0].object.x: is not an xAPI property here"},
+	        {"context.statement", "[]",
+	         "statements[0].context.statement: must be a StatementRef"},
+	        {"object", "{\"objectType\":\"Agent\",\"mbox\":\"a@b.c\"}",
+	         "statements[0].object.mbox: must be a mailto: IRI"},
+	        {"object",
+	         "{\"objectType\":\"SubStatement\",\"actor\":{\"mbox\":\"mailto:a@b.c\"},"
+	         "\"verb\":{\"id\":\"urn:x:v\"},\"object\":{\"objectType\":"
+	         "\"SubStatement\"}}",
+	         "statements[0].object.object.objectType: a SubStatement cannot hold another"},
+	        {"object",
+	         "{\"objectType\":\"SubStatement\",\"id\":"
+	         "\"3f2504e0-4f89-41d3-9a0c-0305e82c3301\"}",
+	         "statements[0].object.id: is not an xAPI property here"},
+	        {"verb.id", "\"http://adlnet.gov/expapi/verbs/voided\"",
+	         "statements[0].object: a voiding statement must refer to a statement"},
+	        {"result", "true", "statements[0].result: must be an object"},
+	        {"result.extra", "1", "statements[0].result.extra: is not an xAPI property here"},
+	        {"result.score", "0.5", "statements[0].result.score: must be a Score object"},
+	        {"result.score.percent", "50",
+	         "statements[0].result.score.percent: is not an xAPI property here"},
+	        {"result.score.raw", "\"3\"",
+	         "statements[0].result.score: scaled, raw, min and max must be numbers"},
+	        {"result.score.scaled", "1.5",
+	         "statements[0].result.score.scaled: must be from -1 to 1"},
+	        {"result.score.min", "4", "statements[0].result.score.min: must be less than max"},
+	        {"result.score.raw", "5",
+	         "statements[0].result.score.raw: must be between min and max"},
+	        {"result.score.raw", "-1",
+	         "statements[0].result.score.raw: must be between min and max"},
+	        {"result.success", "\"yes\"",
+	         "statements[0].result.success: must be true or false"},
+	        {"result.completion", "1",
+	         "statements[0].result.completion: must be true or false"},
+	        {"result.response", "2", "statements[0].result.response: must be a string"},
+	        {"result.duration", "\"62 s\"",
+	         "statements[0].result.duration: must be an ISO 8601 duration"},
+	        {"result.duration", "\"PT\"",
+	         "statements[0].result.duration: must be an ISO 8601 duration"},
+	        {"result.duration", "\"P1H\"",
+	         "statements[0].result.duration: must be an ISO 8601 duration"},
+	        {"result.extensions", "{\"x\":1}",
+	         "statements[0].result.extensions: keys must be IRIs"},
+	        {"context", "1", "statements[0].context: must be an object"},
+	        {"context.extra", "1", "statements[0].context.extra: is not an xAPI property here"},
+	        {"context.registration", "\"r1\"",
+	         "statements[0].context.registration: must be a UUID"},
+	        {"context.instructor", "{}",
+	         "statements[0].context.instructor: must have exactly one of mbox, mbox_sha1sum, "
+	         "openid, account"},
+	        {"context.team", "{\"mbox\":\"mailto:t@b.c\"}",
+	         "statements[0].context.team: must be a Group"},
+	        {"context.contextActivities", "[]",
+	         "statements[0].context.contextActivities: must be an object of Activity lists"},
+	        {"context.contextActivities.sibling", "[]",
+	         "statements[0].context.contextActivities.sibling: is not an xAPI property here"},
+	        {"context.contextActivities.parent", "[{\"id\":\"course\"}]",
+	         "statements[0].context.contextActivities.parent.id: must be an IRI"},
+	        {"context.revision", "2",
+	         "statements[0].context.revision: must be a string, and only about an Activity"},
+	        {"context.platform", "true",
+	         "statements[0].context.platform: must be a string, and only about an Activity"},
+	        {"context.language", "\"french!\"",
+	         "statements[0].context.language: must be an RFC 5646 language tag"},
+	        {"context.statement", "{\"id\":\"x\"}",
+	         "statements[0].context.statement.id: must be a UUID"},
+	        {"context.extensions", "{\"org\":\"Ministry\"}",
+	         "statements[0].context.extensions: keys must be IRIs"},
+	        {"timestamp", "\"2026-11-03 10:15:00Z\"",
+	         "statements[0].timestamp: must be an ISO 8601 date and time with a time zone"},
+	        {"timestamp", "\"2026-11-03T10:15:00\"",
+	         "statements[0].timestamp: must be an ISO 8601 date and time with a time zone"},
+	        {"timestamp", "\"2026-13-03T10:15:00Z\"",
+	         "statements[0].timestamp: must be an ISO 8601 date and time with a time zone"},
+	        {"timestamp", "\"2026-11-03T10:15:00-00:00\"",
+	         "statements[0].timestamp: must be an ISO 8601 date and time with a time zone"},
+	        {"timestamp", "1",
+	         "statements[0].timestamp: must be an ISO 8601 date and time with a time zone"},
+	        {"stored", "\"yesterday\"",
+	         "statements[0].stored: must be an ISO 8601 date and time"},
+	        {"authority", "\"hub\"",
+	         "statements[0].authority: must be an Agent or Group object"},
+	        {"version", "\"2.0.0\"", "statements[0].version: must be 1.0.x"},
+	        {"version", "\"1.03\"", "statements[0].version: must be 1.0.x"},
+	        {"attachments", "{}", "statements[0].attachments: must be an array"},
+	        {"attachments", "[{\"fileUrl\":\"https://f.invalid/a\"}]",
+	         "statements[0].attachments: each needs a usageType IRI"},
+	        {"attachments", "[{\"usageType\":\"urn:x:u\",\"sha2\":\"00\"}]",
+	         "statements[0].attachments: only attachments by fileUrl are accepted (no "
+	         "multipart)"},
+	};
+	struct relais_xapi_facts f;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *json = changed(bad[i].path, bad[i].value, NULL);
+		int rc = check_text(&f, json, msg, sizeof(msg));
+		if (rc != RELAIS_EFORMAT || strcmp(msg, bad[i].msg) != 0) {
+			print_error("%s = %s: rc %d, \"%s\"\n", bad[i].path,
+			            bad[i].value ? bad[i].value : "(removed)", rc, msg);
+		}
+		assert_int_equal(rc, RELAIS_EFORMAT);
+		assert_string_equal(msg, bad[i].msg);
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+}
+
+static void not_an_object_is_refused(void **state)
+{
+	struct relais_xapi_facts f;
+	char msg[256];
+
+	assert_int_equal(check_text(&f, "[1]", msg, sizeof(msg)), RELAIS_EFORMAT);
+	assert_string_equal(msg, "statements[0]: must be a Statement object");
+	relais_xapi_facts_clear(&f);
+}
+
+static void voiding_statement_names_what_it_voids(void **state)
+{
+	struct relais_xapi_facts f;
+	char msg[256];
+	cJSON *st = cJSON_Parse(good);
+	char *json;
+
+	assert_non_null(st);
+	patch(st, "verb.id", "\"http://adlnet.gov/expapi/verbs/voided\"");
+	patch(st, "object",
+	      "{\"objectType\":\"StatementRef\","
+	      "\"id\":\"6fa459ea-ee8a-3ca4-894e-db77e160355e\"}");
+	patch(st, "result", NULL);
+	json = cJSON_PrintUnformatted(st);
+	assert_int_equal(check_text(&f, json, msg, sizeof(msg)), 0);
+	assert_int_equal(f.object_kind, RELAIS_XAPI_STATEMENT_REF);
+	assert_string_equal(f.voids, "6fa459ea-ee8a-3ca4-894e-db77e160355e");
+	relais_xapi_facts_clear(&f);
+	free(json);
+	cJSON_Delete(st);
+}
+
+/* What relais itself writes must pass the hub's check. */
+static void relais_statements_pass_the_check(void **state)
+{
+	static const char *const verbs[] = {"experienced", "attempted", "answered",
+	                                    "passed",      "failed",    "completed"};
+	struct relais_event ev = {
+	        .learner_name = "Awa Diop",
+	        .learner_email = "awa@ministry.invalid",
+	        .learner_org = "Ministry",
+	        .course_id = "migration-health",
+	        .course_title = "Santé",
+	        .language = "fr",
+	        .unit_id = "quiz1",
+	        .unit_title = "Évaluation",
+	        .unit_kind = "quiz",
+	        .has_result = 1,
+	        .scaled = 2.0 / 3,
+	        .raw = 2,
+	        .max = 3,
+	        .success = 1,
+	        .completion = 1,
+	        .response = "a[,]b",
+	        .duration_s = 3723.456,
+	};
+	struct relais_xapi_facts f;
+	relais_ctx *ctx = NULL;
+	char id[37], msg[256];
+	size_t i;
+
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		char *json = NULL;
+		ev.verb = verbs[i];
+		ev.unit_kind = strcmp(verbs[i], "answered") == 0 ? "question" : "quiz";
+		ev.question_id = strcmp(verbs[i], "answered") == 0 ? "q2" : NULL;
+		assert_int_equal(relais_statement_make(&json, id, ctx, &ev), 0);
+		assert_int_equal(check_text(&f, json, msg, sizeof(msg)), 0);
+		assert_string_equal(f.id, id);
+		assert_string_equal(f.course, "migration-health");
+		assert_string_equal(f.unit, "quiz1");
+		assert_string_equal(f.organisation, "Ministry");
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+	relais_ctx_free(ctx);
+}
+
+static char *identity_of(const char *json)
+{
+	cJSON *st = cJSON_Parse(json);
+	char *id;
+
+	assert_non_null(st);
+	id = relais_xapi_identity(st);
+	assert_non_null(id);
+	cJSON_Delete(st);
+	return id;
+}
+
+static void identity_ignores_order_and_what_the_lrs_sets(void **state)
+{
+	char *a = identity_of("{\"id\":\"x\",\"actor\":{\"mbox\":\"mailto:a@b.c\",\"name\":\"A\"},"
+	                      "\"verb\":{\"id\":\"urn:v\"}}");
+	char *b = identity_of("{\"verb\":{\"id\":\"urn:v\"},\"stored\":\"2026-11-03T10:15:00Z\","
+	                      "\"version\":\"1.0.3\",\"authority\":{\"mbox\":\"mailto:h@b.c\"},"
+	                      "\"actor\":{\"name\":\"A\",\"mbox\":\"mailto:a@b.c\"},\"id\":\"x\"}");
+	char *c = identity_of("{\"id\":\"x\",\"actor\":{\"mbox\":\"mailto:a@b.c\",\"name\":\"B\"},"
+	                      "\"verb\":{\"id\":\"urn:v\"}}");
+	char *d = identity_of("{\"a\":[2,1]}");
+	char *e = identity_of("{\"a\":[1,2]}");
+
+	assert_string_equal(a, b);
+	assert_string_equal(a, "{\"actor\":{\"mbox\":\"mailto:a@b.c\",\"name\":\"A\"},\"id\":\"x\","
+	                       "\"verb\":{\"id\":\"urn:v\"}}");
+	assert_string_not_equal(a, c); /* a different name is a different statement */
+	assert_string_not_equal(d, e); /* array order matters */
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+	free(e);
+}
+
+static void uuid_forms(void **state)
+{
+	assert_true(relais_xapi_uuid_ok("3f2504e0-4f89-41d3-9a0c-0305e82c3301"));
+	assert_true(relais_xapi_uuid_ok("3F2504E0-4F89-41D3-9A0C-0305E82C3301"));
+	assert_false(relais_xapi_uuid_ok(""));
+	assert_false(relais_xapi_uuid_ok("3f2504e0-4f89-41d3-9a0c-0305e82c330"));
+	assert_false(relais_xapi_uuid_ok("3f2504e0-4f89-41d3-9a0c-0305e82c33011"));
+	assert_false(relais_xapi_uuid_ok("3f2504e04f8941d39a0c0305e82c3301"));
+	assert_false(relais_xapi_uuid_ok("3f2504e0-4f89-41d3-9a0c_0305e82c3301"));
+	assert_false(relais_xapi_uuid_ok("3f2504g0-4f89-41d3-9a0c-0305e82c3301"));
+	assert_false(relais_xapi_uuid_ok("{3f2504e0-4f89-41d3-9a0c-0305e82c3301}"));
+	assert_false(relais_xapi_uuid_ok("3f2504e0-4f89-41d3-9a0c-0305e82c3301 "));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(good_statement_gives_its_facts),
+	        cmocka_unit_test(minimal_statement_is_enough),
+	        cmocka_unit_test(allowed_variants_pass),
+	        cmocka_unit_test(each_rule_refuses_with_its_message),
+	        cmocka_unit_test(not_an_object_is_refused),
+	        cmocka_unit_test(voiding_statement_names_what_it_voids),
+	        cmocka_unit_test(relais_statements_pass_the_check),
+	        cmocka_unit_test(identity_ignores_order_and_what_the_lrs_sets),
+	        cmocka_unit_test(uuid_forms),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
