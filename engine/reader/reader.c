@@ -1,20 +1,15 @@
-/* reader.c: the reader's HTTP side (libmicrohttpd): who may ask, and how answers go out. */
-#include <arpa/inet.h>
+/* reader.c: the reader's HTTP side: who may ask, and how answers go out. */
 #include <pthread.h>
-#include <ctype.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
-#include <microhttpd.h>
 #include <sodium.h>
 
 #include "reader_private.h"
 #include "relais/error.h"
+#include "relais/http.h"
 #include "relais/library.h"
 #include "relais/reader.h"
 #include "ui.h"
@@ -28,16 +23,6 @@
 	"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "          \
 	"object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 #define CSP_MEDIA "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-
-/* What one request accumulates while its body arrives. */
-struct pending {
-	struct MHD_PostProcessor *pp;
-	struct relais_form_field *fields;
-	size_t n_fields;
-	size_t body_bytes;
-	int too_large;
-	int malformed;
-};
 
 static void hex_secret(char out[SECRET_HEX])
 {
@@ -58,69 +43,6 @@ const char *relais_reader_form_value(const struct request *req, const char *name
 		}
 	}
 	return NULL;
-}
-
-static void free_fields(struct relais_form_field *fields, size_t n)
-{
-	size_t i;
-
-	for (i = 0; fields && i < n; i++) {
-		free((char *)fields[i].name);
-		free((char *)fields[i].value);
-	}
-	free(fields);
-}
-
-/* Collects form fields; a value may arrive in several pieces. */
-static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind, const char *key,
-                                const char *filename, const char *content_type,
-                                const char *transfer_encoding, const char *data, uint64_t off,
-                                size_t size)
-{
-	struct pending *p = cls;
-	struct relais_form_field *f;
-	char *grown;
-	size_t have;
-
-	if (filename != NULL) {
-		p->malformed = 1; /* no uploads here */
-		return MHD_NO;
-	}
-	if (off == 0) {
-		struct relais_form_field *more;
-		if (p->n_fields >= MAX_FIELDS) {
-			p->too_large = 1;
-			return MHD_NO;
-		}
-		more = realloc(p->fields, (p->n_fields + 1) * sizeof(*more));
-		if (more == NULL) {
-			return MHD_NO;
-		}
-		p->fields = more;
-		f = &p->fields[p->n_fields];
-		f->name = strdup(key);
-		f->value = strdup("");
-		if (f->name == NULL || f->value == NULL) {
-			free((char *)f->name);
-			free((char *)f->value);
-			return MHD_NO;
-		}
-		p->n_fields++;
-	}
-	f = &p->fields[p->n_fields - 1];
-	have = strlen(f->value);
-	if (have + size > FIELD_VALUE_MAX) {
-		p->too_large = 1;
-		return MHD_NO;
-	}
-	grown = realloc((char *)f->value, have + size + 1);
-	if (grown == NULL) {
-		return MHD_NO;
-	}
-	memcpy(grown + have, data, size);
-	grown[have + size] = '\0';
-	f->value = grown;
-	return MHD_YES;
 }
 
 static struct session *find_session(struct relais_reader *r, const char *id)
@@ -159,46 +81,31 @@ static struct session *new_session(struct relais_reader *r, enum lang lang)
 	return s;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type,
-                               const void *data, size_t len, enum MHD_ResponseMemoryMode mode,
-                               const char *csp, const char *cookie, const char *location)
+/* An answer with the reader's CSP, cookie and redirect when given. */
+static relais_http_response *respond(unsigned status, const char *type, const void *data,
+                                     size_t len, enum relais_http_mem mode, const char *csp,
+                                     const char *cookie, const char *location)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
+	relais_http_response *resp = relais_http_response_buffer(status, type, data, len, mode);
 
-	resp = MHD_create_response_from_buffer(len, (void *)data, mode);
 	if (resp == NULL) {
-		if (mode == MHD_RESPMEM_MUST_FREE) {
-			free((void *)data);
-		}
-		return MHD_NO;
+		return NULL;
 	}
-	MHD_add_response_header(resp, "Content-Type", type);
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	/* same-origin, not no-referrer: with no-referrer a browser sends
-	 * "Origin: null" on form posts, which the Origin check must refuse. */
-	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (csp != NULL) {
-		MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	if ((csp != NULL &&
+	     relais_http_response_header(resp, "Content-Security-Policy", csp) != 0) ||
+	    (cookie != NULL && relais_http_response_header(resp, "Set-Cookie", cookie) != 0) ||
+	    (location != NULL && relais_http_response_header(resp, "Location", location) != 0)) {
+		relais_http_response_free(resp);
+		return NULL;
 	}
-	if (cookie != NULL) {
-		MHD_add_response_header(resp, "Set-Cookie", cookie);
-	}
-	if (location != NULL) {
-		MHD_add_response_header(resp, "Location", location);
-	}
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return resp;
 }
 
 /* A short refusal: plain text, so nothing in it can be markup. */
-static enum MHD_Result refuse(struct MHD_Connection *conn, unsigned status, const char *why)
+static relais_http_response *refuse(unsigned status, const char *why)
 {
-	return respond(conn, status, "text/plain; charset=utf-8", why, strlen(why),
-	               MHD_RESPMEM_PERSISTENT, "default-src 'none'", NULL, NULL);
+	return respond(status, "text/plain; charset=utf-8", why, strlen(why),
+	               RELAIS_HTTP_PERSISTENT, "default-src 'none'", NULL, NULL);
 }
 
 static int host_ok(const struct relais_reader *r, const char *host)
@@ -214,15 +121,14 @@ static int origin_ok(const struct relais_reader *r, const char *origin)
 	       strcmp(origin, r->origin_name) == 0;
 }
 
-static enum MHD_Result serve_static(struct MHD_Connection *conn, const char *name)
+static relais_http_response *serve_static(const char *name)
 {
 	const struct relais_embedded_file *f = relais_embedded_find(relais_ui_files, name);
 
 	if (f == NULL || strcmp(name, "layout.html") == 0) {
-		return refuse(conn, 404, "not found\n");
+		return refuse(404, "not found\n");
 	}
-	return respond(conn, 200, f->type, f->data, f->len, MHD_RESPMEM_PERSISTENT, CSP_PAGE, NULL,
-	               NULL);
+	return respond(200, f->type, f->data, f->len, RELAIS_HTTP_PERSISTENT, CSP_PAGE, NULL, NULL);
 }
 
 static const char *layout_html(void)
@@ -418,206 +324,160 @@ int relais_reader_entry(struct relais_reader *r, const char *course_id, const ch
 	return 0;
 }
 
-static enum MHD_Result answer(struct relais_reader *r, struct MHD_Connection *conn, const char *url,
-                              const char *method, struct pending *p)
+/* Reads the posted form into req; 0, or the refusal to send. */
+static relais_http_response *read_form(struct request *req, relais_http_request *hreq,
+                                       struct relais_http_field **hfields, size_t *n)
+{
+	const char *body;
+	size_t len, i;
+	int rc;
+
+	if (relais_http_body_too_large(hreq)) {
+		return refuse(413, "refused: the form is too large\n");
+	}
+	if (!relais_http_is_form(relais_http_header(hreq, "Content-Type"))) {
+		return refuse(400, "refused: malformed form\n");
+	}
+	body = relais_http_body(hreq, &len);
+	rc = relais_http_form_parse(hfields, n, body, len, MAX_FIELDS, FIELD_VALUE_MAX);
+	if (rc == RELAIS_ELIMIT) {
+		return refuse(413, "refused: the form is too large\n");
+	}
+	if (rc != 0) {
+		return refuse(rc == RELAIS_ENOMEM ? 500 : 400,
+		              rc == RELAIS_ENOMEM ? "out of memory\n"
+		                                  : "refused: malformed form\n");
+	}
+	if (*n > 0 && (req->fields = calloc(*n, sizeof(*req->fields))) == NULL) {
+		return refuse(500, "out of memory\n");
+	}
+	for (i = 0; i < *n; i++) {
+		req->fields[i].name = (*hfields)[i].name;
+		req->fields[i].value = (*hfields)[i].value;
+	}
+	req->n_fields = *n;
+	return NULL;
+}
+
+static relais_http_response *answer(struct relais_reader *r, relais_http_request *hreq)
 {
 	struct request req;
 	struct session *s;
 	char cookie[128];
-	const char *cookie_header = NULL;
-	enum MHD_Result ret;
-	const char *key, *lang;
+	relais_http_response *ret = NULL;
+	struct relais_http_field *hfields = NULL;
+	size_t n_hfields = 0;
+	const char *key, *lang, *method = relais_http_method(hreq), *url = relais_http_path(hreq);
 	char *page;
 	size_t len;
 
-	s = find_session(r, MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE));
-	key = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "k");
+	memset(&req, 0, sizeof(req));
+	s = find_session(r, relais_http_cookie(hreq, COOKIE));
+	key = relais_http_query(hreq, "k");
 	if (s == NULL) {
 		/* Only the address printed at launch opens a session. */
 		if (strcmp(method, "GET") != 0 || key == NULL || strlen(key) != SECRET_HEX - 1 ||
 		    sodium_memcmp(key, r->secret, SECRET_HEX - 1) != 0) {
-			return refuse(conn, 403,
+			return refuse(403,
 			              "this reader is private: open the address that relais read "
 			              "printed\n");
 		}
-		s = new_session(r, relais_lang_from_header(MHD_lookup_connection_value(
-		                           conn, MHD_HEADER_KIND, "Accept-Language")));
+		s = new_session(
+		        r, relais_lang_from_header(relais_http_header(hreq, "Accept-Language")));
 		(void)snprintf(cookie, sizeof(cookie),
 		               COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", s->id);
 		/* Drop the secret from the address bar and history. */
-		return respond(conn, 303, "text/plain; charset=utf-8", "", 0,
-		               MHD_RESPMEM_PERSISTENT, NULL, cookie, "/");
+		return respond(303, "text/plain; charset=utf-8", "", 0, RELAIS_HTTP_PERSISTENT,
+		               NULL, cookie, "/");
 	}
 	if (strncmp(url, "/static/", 8) == 0 && strcmp(method, "GET") == 0) {
-		return serve_static(conn, url + 8);
+		return serve_static(url + 8);
 	}
-	lang = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lang");
+	lang = relais_http_query(hreq, "lang");
 	if (lang != NULL) {
 		s->lang = strcmp(lang, "fr") == 0 ? LANG_FR : LANG_EN;
 	}
 	if (strcmp(method, "POST") == 0) {
 		const char *token;
-		if (!origin_ok(r, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"))) {
-			return refuse(conn, 403, "refused: the request comes from another site\n");
+		if (!origin_ok(r, relais_http_header(hreq, "Origin"))) {
+			return refuse(403, "refused: the request comes from another site\n");
 		}
-		req.fields = p->fields;
-		req.n_fields = p->n_fields;
+		if ((ret = read_form(&req, hreq, &hfields, &n_hfields)) != NULL) {
+			goto out;
+		}
 		req.session = s;
 		token = relais_reader_form_value(&req, "token");
 		if (token == NULL || strlen(token) != SECRET_HEX - 1 ||
 		    sodium_memcmp(token, s->csrf, SECRET_HEX - 1) != 0) {
-			return refuse(conn, 403,
-			              "refused: the form's token is missing or stale; reload the "
-			              "page\n");
+			ret = refuse(403,
+			             "refused: the form's token is missing or stale; reload the "
+			             "page\n");
+			goto out;
 		}
 	}
-	memset(&req, 0, sizeof(req));
 	req.reader = r;
 	req.session = s;
 	req.method = method;
 	req.path = url;
-	req.query_q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "q");
-	req.fields = p->fields;
-	req.n_fields = p->n_fields;
+	req.query_q = relais_http_query(hreq, "q");
 	req.status = 200;
 	relais_reader_route(&req);
 
 	if (req.status == 303) {
-		ret = respond(conn, 303, "text/plain; charset=utf-8", "", 0, MHD_RESPMEM_PERSISTENT,
-		              NULL, cookie_header, req.location);
+		ret = respond(303, "text/plain; charset=utf-8", "", 0, RELAIS_HTTP_PERSISTENT, NULL,
+		              NULL, req.location);
 	} else if (req.raw != NULL) {
-		ret = respond(conn, req.status, req.content_type, req.raw, req.raw_len,
-		              MHD_RESPMEM_MUST_COPY, req.media ? CSP_MEDIA : CSP_PAGE, NULL, NULL);
+		ret = respond(req.status, req.content_type, req.raw, req.raw_len, RELAIS_HTTP_COPY,
+		              req.media ? CSP_MEDIA : CSP_PAGE, NULL, NULL);
 	} else if (req.body.rc || (page = render_page(&req, &len)) == NULL) {
-		ret = refuse(conn, 500, "out of memory\n");
+		ret = refuse(500, "out of memory\n");
 	} else {
-		ret = respond(conn, req.status, "text/html; charset=utf-8", page, len,
-		              MHD_RESPMEM_MUST_FREE, CSP_PAGE, NULL, NULL);
+		ret = respond(req.status, "text/html; charset=utf-8", page, len, RELAIS_HTTP_OWNED,
+		              CSP_PAGE, NULL, NULL);
 	}
+out:
 	free(req.title);
 	relais_strbuf_free(&req.body);
+	free(req.fields);
+	relais_http_fields_free(hfields, n_hfields);
 	return ret;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload,
-                                  size_t *upload_size, void **con_cls)
+/* Who may ask, and how much they may send: decided before any body arrives. */
+static relais_http_response *on_headers(void *data, relais_http_request *hreq)
 {
-	struct relais_reader *r = cls;
-	struct pending *p = *con_cls;
+	struct relais_reader *r = data;
+	const char *method = relais_http_method(hreq);
+	const char *length;
 
-	if (p == NULL) {
-		const char *length;
-		/* DNS rebinding: a page from elsewhere that resolves to
-		 * 127.0.0.1 still names its own host. */
-		if (!host_ok(r, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"))) {
-			return refuse(conn, 421, "refused: wrong Host header\n");
-		}
-		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-		    strcmp(method, "POST") != 0) {
-			return refuse(conn, 405, "method not allowed\n");
-		}
-		length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (length != NULL && strtoull(length, NULL, 10) > BODY_MAX) {
-			return refuse(conn, 413, "refused: the form is too large\n");
-		}
-		p = calloc(1, sizeof(*p));
-		if (p == NULL) {
-			return MHD_NO;
-		}
-		*con_cls = p;
-		if (strcmp(method, "POST") == 0) {
-			p->pp = MHD_create_post_processor(conn, 16 * 1024, on_field, p);
-			if (p->pp == NULL) {
-				p->malformed = 1;
-			}
-		}
-		return MHD_YES;
+	/* DNS rebinding: a page from elsewhere that resolves to
+	 * 127.0.0.1 still names its own host. */
+	if (!host_ok(r, relais_http_header(hreq, "Host"))) {
+		return refuse(421, "refused: wrong Host header\n");
 	}
-	if (*upload_size > 0) {
-		p->body_bytes += *upload_size;
-		if (p->body_bytes > BODY_MAX) {
-			p->too_large = 1;
-		} else if (p->pp != NULL && !p->malformed && !p->too_large &&
-		           MHD_post_process(p->pp, upload, *upload_size) != MHD_YES) {
-			p->malformed = 1;
-		}
-		*upload_size = 0;
-		return MHD_YES;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    strcmp(method, "POST") != 0) {
+		return refuse(405, "method not allowed\n");
 	}
-	if (p->too_large) {
-		return refuse(conn, 413, "refused: the form is too large\n");
+	length = relais_http_header(hreq, "Content-Length");
+	if (length != NULL && strtoull(length, NULL, 10) > BODY_MAX) {
+		return refuse(413, "refused: the form is too large\n");
 	}
-	if (p->malformed) {
-		return refuse(conn, 400, "refused: malformed form\n");
-	}
-	{
-		enum MHD_Result ret;
-		/* Pages, sessions, caches and the database are one at a time;
-		 * reading requests and sending answers go on in parallel. */
-		pthread_mutex_lock(&r->lock);
-		ret = answer(r, conn, url, method, p);
-		pthread_mutex_unlock(&r->lock);
-		return ret;
-	}
+	relais_http_body_limit(hreq, BODY_MAX);
+	return NULL;
 }
 
-static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
-                    enum MHD_RequestTerminationCode toe)
+static relais_http_response *on_request(void *data, relais_http_request *hreq)
 {
-	struct pending *p = *con_cls;
+	struct relais_reader *r = data;
+	relais_http_response *ret;
 
-	if (p == NULL) {
-		return;
-	}
-	if (p->pp != NULL) {
-		MHD_destroy_post_processor(p->pp);
-	}
-	free_fields(p->fields, p->n_fields);
-	free(p);
-	*con_cls = NULL;
-}
-
-/*
- * Decodes %XX in place like libmicrohttpd, except that %00 stays as written:
- * a NUL would cut the path short and answer another address than the one
- * asked for. "/x.html%00.png" then names no entry and gets 404.
- */
-static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
-{
-	char *r = s, *w = s;
-
-	while (*r) {
-		if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2]) &&
-		    !(r[1] == '0' && r[2] == '0')) {
-			char hexpair[3] = {r[1], r[2], 0};
-			*w++ = (char)strtol(hexpair, NULL, 16);
-			r += 3;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-	return (size_t)(w - s);
-}
-
-/*
- * Answers go out in more than one write; without TCP_NODELAY the second
- * waits for the browser's delayed acknowledgement (up to 200 ms).
- */
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-	const union MHD_ConnectionInfo *info;
-	int one = 1;
-
-	if (code != MHD_CONNECTION_NOTIFY_STARTED) {
-		return;
-	}
-	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (info != NULL) {
-		(void)setsockopt(info->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	}
+	/* Pages, sessions, caches and the database are one at a time;
+	 * reading requests and sending answers go on in parallel. */
+	pthread_mutex_lock(&r->lock);
+	ret = answer(r, hreq);
+	pthread_mutex_unlock(&r->lock);
+	return ret;
 }
 
 static void *sync_thread(void *arg)
@@ -679,8 +539,7 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 {
 	unsigned port = opt ? opt->port : 0;
 	struct relais_reader *r;
-	struct sockaddr_in addr;
-	const union MHD_DaemonInfo *info;
+	struct relais_http_options hopt;
 
 	*out = NULL;
 	if (port > 65535) {
@@ -705,19 +564,16 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 	(void)snprintf(r->sync->home, sizeof(r->sync->home), "%s", relais_home_path(home));
 	pthread_mutex_init(&r->lock, NULL);
 	hex_secret(r->secret);
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t)port);
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* loopback only, always */
-	r->daemon = MHD_start_daemon(
-	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
-	        on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-	        MHD_OPTION_NOTIFY_COMPLETED, on_done, r, MHD_OPTION_NOTIFY_CONNECTION,
-	        on_connection, r, MHD_OPTION_UNESCAPE_CALLBACK, unescape, r,
-	        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_THREAD_POOL_SIZE,
-	        (unsigned)READER_THREADS, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-	        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
-	if (r->daemon == NULL) {
+	memset(&hopt, 0, sizeof(hopt));
+	hopt.address = "127.0.0.1"; /* loopback only, always */
+	hopt.port = port;
+	hopt.threads = READER_THREADS;
+	hopt.connection_limit = 64;
+	hopt.timeout_seconds = 30;
+	hopt.on_headers = on_headers;
+	hopt.on_request = on_request;
+	hopt.data = r;
+	if (relais_http_start(&r->server, ctx, &hopt) != 0) {
 		pthread_mutex_destroy(&r->lock);
 		pthread_mutex_destroy(&r->sync->lock);
 		free(r->sync);
@@ -725,8 +581,7 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 		return relais_fail(ctx, RELAIS_EIO, "cannot listen on 127.0.0.1:%u (in use?)",
 		                   port);
 	}
-	info = MHD_get_daemon_info(r->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	r->port = info ? info->port : port;
+	r->port = relais_http_port(r->server);
 	(void)snprintf(r->host_ip, sizeof(r->host_ip), "127.0.0.1:%u", r->port);
 	(void)snprintf(r->host_name, sizeof(r->host_name), "localhost:%u", r->port);
 	(void)snprintf(r->origin_ip, sizeof(r->origin_ip), "http://127.0.0.1:%u", r->port);
@@ -753,7 +608,7 @@ void relais_reader_stop(relais_reader *r)
 	if (r == NULL) {
 		return;
 	}
-	MHD_stop_daemon(r->daemon);
+	relais_http_stop(r->server);
 	pthread_mutex_destroy(&r->lock);
 	/* A sync still running finishes on its own and frees its job. */
 	pthread_mutex_lock(&r->sync->lock);

@@ -11,6 +11,7 @@
 #include "i18n.h"
 #include "relais/bundle.h"
 #include "relais/home.h"
+#include "relais/http.h"
 #include "relais/quiz.h"
 #include "relais/reader.h"
 
@@ -80,7 +81,7 @@ struct relais_reader {
 	pthread_mutex_t lock; /* held while a request is answered */
 	relais_ctx *ctx;
 	relais_home *home;
-	struct MHD_Daemon *daemon;
+	relais_http_server *server;
 	unsigned port;
 	char secret[SECRET_HEX];
 	char url[128];
