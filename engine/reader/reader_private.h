@@ -1,4 +1,4 @@
-/* reader_private.h: what the reader's server and its pages share (private). */
+/* reader_private.h: what the reader's files share: server, cache, frame, pages (private). */
 #ifndef RELAIS_READER_PRIVATE_H
 #define RELAIS_READER_PRIVATE_H
 
@@ -76,7 +76,11 @@ struct sync_job {
 	char home[4096];
 };
 
+/* Fills req with the page for GET/POST req->path. */
+typedef void (*relais_reader_route_fn)(struct request *req);
+
 struct relais_reader {
+	relais_reader_route_fn route; /* the pages (pages.c): the server knows no page */
 	struct sync_job *sync;
 	pthread_mutex_t lock; /* held while a request is answered */
 	relais_ctx *ctx;
@@ -92,8 +96,17 @@ struct relais_reader {
 	unsigned char *lent; /* an entry too big to keep, freed on the next read */
 };
 
-/* Fills req with the page for GET/POST req->path (pages.c). */
+/* pages.c: fills req with the page for GET/POST req->path. */
 void relais_reader_route(struct request *req);
+
+/* server.c: listens on 127.0.0.1:port (0: any) and fills r's port, url and names. */
+int relais_reader_listen(struct relais_reader *r, unsigned port);
+
+/* frame.c: the page req built, inside layout.html (malloc'd), or NULL: out of memory. */
+char *relais_reader_frame(const struct request *req, size_t *len);
+
+/* cache.c: closes every open course and drops what was kept. */
+void relais_reader_cache_clear(struct relais_reader *r);
 
 /* The value of a submitted form field, or NULL. */
 const char *relais_reader_form_value(const struct request *req, const char *name);

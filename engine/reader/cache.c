@@ -1,0 +1,142 @@
+/* cache.c: the reader's open courses and the entries it has checked. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reader_private.h"
+#include "relais/error.h"
+#include "relais/library.h"
+
+static void close_course(struct relais_reader *r, struct open_course *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_cache; i++) {
+		r->cache_bytes -= c->cache[i].len;
+		free(c->cache[i].path);
+		free(c->cache[i].data);
+	}
+	free(c->cache);
+	free(c->id);
+	free(c->file);
+	relais_bundle_free(c->bundle);
+	memset(c, 0, sizeof(*c));
+}
+
+static struct open_course *find_open(struct relais_reader *r, const char *course_id)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_OPEN_COURSES; i++) {
+		if (r->courses[i].id != NULL && strcmp(r->courses[i].id, course_id) == 0) {
+			return &r->courses[i];
+		}
+	}
+	return NULL;
+}
+
+relais_bundle *relais_reader_course(struct relais_reader *r, const char *course_id)
+{
+	struct relais_course_info info;
+	struct open_course *slot = find_open(r, course_id);
+	time_t now = time(NULL);
+	size_t i;
+
+	/* A course installed or upgraded by another process is seen within a
+	 * second, without asking the database on every request. */
+	if (slot != NULL && slot->checked == now) {
+		return slot->bundle;
+	}
+	if (relais_library_get(&info, r->home, r->ctx, course_id) != 0) {
+		if (slot != NULL) {
+			close_course(r, slot);
+		}
+		return NULL;
+	}
+	if (slot != NULL && strcmp(slot->file, info.file) == 0) {
+		slot->checked = now;
+		goto out;
+	}
+	if (slot == NULL) {
+		for (i = 0; i < MAX_OPEN_COURSES && slot == NULL; i++) {
+			if (r->courses[i].id == NULL) {
+				slot = &r->courses[i];
+			}
+		}
+	}
+	if (slot == NULL) {
+		slot = &r->courses[0];
+	}
+	close_course(r, slot);
+	if (relais_library_open(&slot->bundle, r->home, r->ctx, course_id) != 0) {
+		slot->bundle = NULL;
+		goto out;
+	}
+	slot->id = strdup(course_id);
+	slot->file = strdup(info.file);
+	slot->checked = now;
+	if (slot->id == NULL || slot->file == NULL) {
+		close_course(r, slot);
+	}
+out:
+	relais_course_info_clear(&info);
+	return slot->bundle;
+}
+
+int relais_reader_entry(struct relais_reader *r, const char *course_id, const char *path,
+                        const unsigned char **data, size_t *len)
+{
+	struct open_course *c = find_open(r, course_id);
+	struct cached_entry *grown;
+	unsigned char *bytes = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	if (c == NULL || c->bundle == NULL) {
+		return relais_fail(r->ctx, RELAIS_ENOTFOUND, "no course %s is open", course_id);
+	}
+	for (i = 0; i < c->n_cache; i++) {
+		if (strcmp(c->cache[i].path, path) == 0) {
+			*data = c->cache[i].data;
+			*len = c->cache[i].len;
+			return 0;
+		}
+	}
+	if ((rc = relais_bundle_read(&bytes, &n, r->ctx, c->bundle, path)) != 0) {
+		return rc;
+	}
+	/* Keep it when it fits; otherwise lend it until the next request. */
+	if (n <= CACHE_ENTRY_MAX && r->cache_bytes + n <= CACHE_MAX &&
+	    (grown = realloc(c->cache, (c->n_cache + 1) * sizeof(*grown))) != NULL) {
+		c->cache = grown;
+		grown[c->n_cache].path = strdup(path);
+		if (grown[c->n_cache].path != NULL) {
+			grown[c->n_cache].data = bytes;
+			grown[c->n_cache].len = n;
+			c->n_cache++;
+			r->cache_bytes += n;
+			*data = bytes;
+			*len = n;
+			return 0;
+		}
+	}
+	free(r->lent);
+	r->lent = bytes;
+	*data = bytes;
+	*len = n;
+	return 0;
+}
+
+void relais_reader_cache_clear(struct relais_reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_OPEN_COURSES; i++) {
+		close_course(r, &r->courses[i]);
+	}
+	free(r->lent);
+	r->lent = NULL;
+}
