@@ -613,10 +613,12 @@ static void route_course(struct request *req, const char *rest)
 			return;
 		}
 	}
-	if (relais_reader_entry(req->reader, course_id, entry, &req->raw, &req->raw_len) != 0) {
+	if (relais_reader_entry_span(req->reader, course_id, entry, &req->entry,
+	                             &req->entry_bundle) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
+	req->entry_path = relais_bundle_manifest(req->entry_bundle)->entries[req->entry.index].path;
 	req->content_type = media_type(entry);
 	req->media = 1;
 }

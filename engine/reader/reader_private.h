@@ -19,8 +19,8 @@
 #define MAX_SESSIONS 32
 #define MAX_OPEN_COURSES 32
 #define MAX_FIELDS 600
-#define CACHE_MAX (32u * 1024 * 1024)  /* checked entries kept in memory */
-#define CACHE_ENTRY_MAX (1024u * 1024) /* larger ones are read each time */
+#define CACHE_MAX (2u * 1024 * 1024)  /* unit pages' entries kept in memory */
+#define CACHE_ENTRY_MAX (256u * 1024) /* larger ones are read each time */
 
 struct session {
 	char id[SECRET_HEX];   /* the cookie */
@@ -30,7 +30,7 @@ struct session {
 	time_t last_used;
 };
 
-/* An entry already read and checked, kept for the next request. */
+/* A lesson's HTML or a quiz's JSON, already read and checked, kept for the next request. */
 struct cached_entry {
 	char *path;
 	unsigned char *data;
@@ -41,7 +41,8 @@ struct open_course {
 	char *id;
 	char *file;
 	relais_bundle *bundle;
-	time_t checked; /* when the library was last asked for this course's file */
+	time_t checked;          /* when the library was last asked for this course's file */
+	unsigned char *verified; /* a bit per manifest entry: checked against its SHA-256 */
 	struct cached_entry *cache;
 	size_t n_cache;
 };
@@ -60,8 +61,12 @@ struct request {
 	struct relais_strbuf body;
 	char *title;              /* page title, escaped on output */
 	const char *content_type; /* for raw answers (media) */
-	const unsigned char *raw; /* raw answer, borrowed: MHD copies it */
+	const unsigned char *raw; /* raw answer, borrowed: copied into the response */
 	size_t raw_len;
+	/* A course entry sent as stored in the bundle (media): checked already. */
+	const relais_bundle *entry_bundle; /* NULL: none */
+	const char *entry_path;
+	struct relais_bundle_span entry;
 	char location[1024]; /* redirect target when status is 303 */
 	int media;           /* serve raw with the media security headers */
 };
@@ -115,12 +120,20 @@ const char *relais_reader_form_value(const struct request *req, const char *name
 relais_bundle *relais_reader_course(struct relais_reader *r, const char *course_id);
 
 /*
- * An entry of an installed course, read and checked against its hash once
- * and then kept (within CACHE_MAX). *data is borrowed until the next call
- * of relais_reader_course(). Returns 0 or the status of relais_bundle_read().
+ * An entry of an installed course (a unit's page), read and checked against
+ * its hash the first time, then by its CRC-32, and kept within CACHE_MAX. *data is borrowed until
+ * the next call of relais_reader_course(). Returns 0 or the status of relais_bundle_read().
  */
 int relais_reader_entry(struct relais_reader *r, const char *course_id, const char *path,
                         const unsigned char **data, size_t *len);
+
+/*
+ * Where an entry of an open course lies in its file, for sending as stored.
+ * Checks the whole entry against its SHA-256 the first time (streaming),
+ * and again after the file changed. *bundle is borrowed like the course's.
+ */
+int relais_reader_entry_span(struct relais_reader *r, const char *course_id, const char *path,
+                             struct relais_bundle_span *span, const relais_bundle **bundle);
 
 /*
  * Starts sending the outbox in a thread of its own, with its own database
