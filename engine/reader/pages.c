@@ -621,7 +621,6 @@ static void route_course(struct request *req, const char *rest)
 	}
 	req->entry_path = relais_bundle_manifest(req->entry_bundle)->entries[req->entry.index].path;
 	req->content_type = media_type(entry);
-	req->media = 1;
 }
 
 static void page_search(struct request *req)

@@ -60,15 +60,12 @@ struct request {
 	unsigned status;
 	struct relais_strbuf body;
 	char *title;              /* page title, escaped on output */
-	const char *content_type; /* for raw answers (media) */
-	const unsigned char *raw; /* raw answer, borrowed: copied into the response */
-	size_t raw_len;
+	const char *content_type; /* of the entry sent as stored (media) */
 	/* A course entry sent as stored in the bundle (media): checked already. */
 	const relais_bundle *entry_bundle; /* NULL: none */
 	const char *entry_path;
 	struct relais_bundle_span entry;
 	char location[1024]; /* redirect target when status is 303 */
-	int media;           /* serve raw with the media security headers */
 };
 
 /* A sync started from the outbox page; shared with its thread. */

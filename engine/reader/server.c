@@ -287,9 +287,6 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 		              NULL, req.location);
 	} else if (req.entry_bundle != NULL) {
 		ret = serve_entry(r, &req, hreq);
-	} else if (req.raw != NULL) {
-		ret = respond(req.status, req.content_type, req.raw, req.raw_len, RELAIS_HTTP_COPY,
-		              req.media ? CSP_MEDIA : CSP_PAGE, NULL, NULL);
 	} else if (req.body.rc || (page = relais_reader_frame(&req, &len)) == NULL) {
 		ret = refuse(500, "out of memory\n");
 	} else {
