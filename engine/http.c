@@ -1,5 +1,6 @@
 /* http.c: the HTTP server helper (libmicrohttpd): requests, bodies, responses, common headers. */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -480,8 +481,9 @@ int relais_http_start(relais_http_server **out, relais_ctx *ctx,
 	const union MHD_DaemonInfo *info;
 	relais_http_server *s;
 
+	assert(opt->on_request != NULL);
 	*out = NULL;
-	if (opt->port > 65535 || opt->on_request == NULL) {
+	if (opt->port > 65535) {
 		return relais_fail(ctx, RELAIS_EINVAL, "port %u is out of range", opt->port);
 	}
 	memset(&addr, 0, sizeof(addr));
