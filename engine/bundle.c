@@ -20,6 +20,7 @@ struct relais_bundle {
 	relais_manifest *manifest;
 	char signer[RELAIS_KEYID_HEX];
 	unsigned long long file_size;
+	struct stat st; /* of the open file, to see it change */
 };
 
 struct membuf {
@@ -38,6 +39,12 @@ static int membuf_put(void *p, const unsigned char *buf, size_t len)
 	memcpy(m->data + m->len, buf, len);
 	m->len += len;
 	crypto_hash_sha256_update(&m->sha, buf, len);
+	return 0;
+}
+
+static int hash_put(void *p, const unsigned char *buf, size_t len)
+{
+	crypto_hash_sha256_update(p, buf, len);
 	return 0;
 }
 
@@ -146,8 +153,9 @@ int relais_bundle_open(relais_bundle **out, relais_ctx *ctx, const char *path,
 	if (rc != 0) {
 		goto out;
 	}
-	if (stat(path, &st) == 0) {
+	if (fstat(relais_zip_fd(b->zip), &st) == 0) {
 		b->file_size = (unsigned long long)st.st_size;
+		b->st = st;
 	}
 	if (relais_zip_count(b->zip) < CONTENT_OFFSET ||
 	    strcmp(relais_zip_entry_at(b->zip, 0)->name, RELAIS_BUNDLE_MANIFEST) != 0) {
@@ -279,6 +287,114 @@ int relais_bundle_read(unsigned char **out, size_t *out_len, relais_ctx *ctx,
 	return read_index(out, out_len, ctx, b, (size_t)(me - b->manifest->entries));
 }
 
+/* Streams entry i through SHA-256 and compares with the manifest, keeping nothing. */
+static int check_index(relais_ctx *ctx, const relais_bundle *b, size_t i)
+{
+	const struct relais_manifest_entry *me = &b->manifest->entries[i];
+	crypto_hash_sha256_state sha;
+	unsigned char got[32];
+	int rc;
+
+	crypto_hash_sha256_init(&sha);
+	if ((rc = relais_zip_read(ctx, b->zip, i + CONTENT_OFFSET, hash_put, &sha)) != 0) {
+		return rc;
+	}
+	crypto_hash_sha256_final(&sha, got);
+	if (sodium_memcmp(got, me->sha256, sizeof(got)) != 0) {
+		return relais_fail(ctx, RELAIS_EHASH, "entry %s does not match its SHA-256",
+		                   me->path);
+	}
+	return 0;
+}
+
+static const struct relais_manifest_entry *entry_of(relais_ctx *ctx, const relais_bundle *b,
+                                                    const char *path)
+{
+	const struct relais_manifest_entry *me = relais_manifest_entry(b->manifest, path);
+
+	if (me == NULL) {
+		(void)relais_fail(ctx, RELAIS_ENOTFOUND, "no entry %s in the bundle", path);
+	}
+	return me;
+}
+
+int relais_bundle_check(relais_ctx *ctx, const relais_bundle *b, const char *path)
+{
+	const struct relais_manifest_entry *me = entry_of(ctx, b, path);
+
+	return me ? check_index(ctx, b, (size_t)(me - b->manifest->entries)) : RELAIS_ENOTFOUND;
+}
+
+int relais_bundle_span(struct relais_bundle_span *out, relais_ctx *ctx, const relais_bundle *b,
+                       const char *path)
+{
+	const struct relais_manifest_entry *me = entry_of(ctx, b, path);
+	const struct relais_zip_entry *ze;
+	uint64_t offset;
+	size_t i;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	if (me == NULL) {
+		return RELAIS_ENOTFOUND;
+	}
+	i = (size_t)(me - b->manifest->entries) + CONTENT_OFFSET;
+	if ((rc = relais_zip_data_at(&offset, ctx, b->zip, i)) != 0) {
+		return rc;
+	}
+	ze = relais_zip_entry_at(b->zip, i);
+	out->fd = relais_zip_fd(b->zip);
+	out->offset = offset;
+	out->stored_len = ze->csize;
+	out->size = ze->size;
+	out->crc32 = ze->crc32;
+	out->deflated = ze->method == RELAIS_ZIP_DEFLATE;
+	out->index = (size_t)(me - b->manifest->entries);
+	return 0;
+}
+
+int relais_bundle_reread(unsigned char **out, size_t *out_len, relais_ctx *ctx,
+                         const relais_bundle *b, const char *path)
+{
+	const struct relais_manifest_entry *me = entry_of(ctx, b, path);
+	unsigned char *data;
+	int rc;
+
+	*out = NULL;
+	*out_len = 0;
+	if (me == NULL) {
+		return RELAIS_ENOTFOUND;
+	}
+	if ((data = malloc((size_t)me->size + 1)) == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory reading %s", me->path);
+	}
+	rc = relais_zip_read_whole(data, ctx, b->zip,
+	                           (size_t)(me - b->manifest->entries) + CONTENT_OFFSET);
+	if (rc != 0) {
+		free(data);
+		return rc;
+	}
+	data[me->size] = '\0';
+	*out = data;
+	*out_len = (size_t)me->size;
+	return 0;
+}
+
+int relais_bundle_changed(const relais_bundle *b)
+{
+	struct stat st;
+
+	if (fstat(relais_zip_fd(b->zip), &st) != 0) {
+		return 1;
+	}
+	return st.st_dev != b->st.st_dev || st.st_ino != b->st.st_ino ||
+	       st.st_size != b->st.st_size || st.st_mtim.tv_sec != b->st.st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != b->st.st_mtim.tv_nsec ||
+	       st.st_ctim.tv_sec != b->st.st_ctim.tv_sec ||
+	       st.st_ctim.tv_nsec != b->st.st_ctim.tv_nsec;
+}
+
 struct verify_job {
 	const relais_bundle *b;
 	atomic_size_t next;
@@ -292,8 +408,7 @@ static void *verify_worker(void *arg)
 {
 	struct verify_job *job = arg;
 	relais_ctx *ctx = NULL;
-	unsigned char *data;
-	size_t len, i;
+	size_t i;
 	int rc;
 
 	if (relais_ctx_new(&ctx) != 0) {
@@ -303,8 +418,7 @@ static void *verify_worker(void *arg)
 		return NULL;
 	}
 	while ((i = atomic_fetch_add(&job->next, 1)) < job->b->manifest->n_entries) {
-		rc = read_index(&data, &len, ctx, job->b, i);
-		free(data);
+		rc = check_index(ctx, job->b, i);
 		if (rc != 0) {
 			pthread_mutex_lock(&job->lock);
 			if (job->rc == 0 || i < job->failed_at) {

@@ -1,4 +1,4 @@
-/* quiz.c: read quiz JSON, show it as an HTML form, score and show a submission. */
+/* quiz.c: read quiz JSON and score a submission (the model; the reader shows it). */
 #include <locale.h>
 #include <math.h> /* isfinite, HUGE_VAL: macros, no libm */
 #include <stdint.h>
@@ -17,112 +17,16 @@
 
 #define ID_MAX 64
 #define WHERE_MAX 128
-#define BLANK "_____"
-
-enum qtype {
-	T_MULTICHOICE,
-	T_TRUEFALSE,
-	T_SHORTANSWER,
-	T_NUMERICAL,
-	T_MATCHING,
-	T_ESSAY,
-	T_DESCRIPTION,
-};
 
 static const char *const type_names[] = {
         "multichoice", "truefalse", "shortanswer", "numerical", "matching", "essay", "description",
 };
 
-struct answer {
-	const char *text_html;     /* multichoice */
-	const char *text;          /* shortanswer, as written */
-	char *norm;                /* shortanswer: norm(text), owned */
-	double fraction;           /* -1..1 */
-	double min, max;           /* numerical */
-	const char *feedback_html; /* "" if none */
-};
-
-struct pair {
-	const char *question_html; /* "" for a distractor */
-	const char *answer;
-	size_t choice; /* index of answer in choices */
-};
-
-/* Strings are borrowed from the quiz's cJSON document. */
-struct question {
-	const char *id;
-	enum qtype type;
-	const char *title;    /* NULL when null */
-	const char *category; /* NULL when null */
-	const char *text_html;
-	int missing_word;
-	const char *general_feedback_html;
-	int single;    /* multichoice */
-	int tf_answer; /* truefalse */
-	const char *feedback_true_html, *feedback_false_html;
-	const char *other_feedback_html; /* numerical */
-	struct answer *answers;
-	size_t n_answers;
-	struct pair *pairs; /* matching */
-	size_t n_pairs;
-	size_t n_rows;
-	const char **choices;
-	size_t n_choices;
-};
-
 struct relais_quiz {
 	cJSON *doc; /* owns every borrowed string */
-	struct question *questions;
+	struct relais_quiz_question *questions;
 	size_t n_questions;
 };
-
-/* The words of the reader's interface. */
-struct words {
-	const char *question, *yes, *no, *your_answer, *right, *partly, *wrong, *unanswered,
-	        *choose, *score, *percent, *colon;
-	char decimal;
-};
-
-static const struct words words_fr = {
-        .question = "Question",
-        .yes = "Vrai",
-        .no = "Faux",
-        .your_answer = "Votre réponse",
-        .right = "Juste",
-        .partly = "Partiellement juste",
-        .wrong = "Faux",
-        .unanswered = "Sans réponse",
-        .choose = "Choisir…",
-        .score = "Note\u00a0:",
-        .percent = "\u00a0%",
-        .colon = "\u00a0: ",
-        .decimal = ',',
-};
-
-static const struct words words_en = {
-        .question = "Question",
-        .yes = "True",
-        .no = "False",
-        .your_answer = "Your answer",
-        .right = "Correct",
-        .partly = "Partly correct",
-        .wrong = "Incorrect",
-        .unanswered = "Not answered",
-        .choose = "Choose…",
-        .score = "Score:",
-        .percent = "%",
-        .colon = ": ",
-        .decimal = '.',
-};
-
-/* French for "fr" and "fr-*", English for anything else. */
-static const struct words *words_for(const char *lang)
-{
-	if (lang != NULL && strncmp(lang, "fr", 2) == 0 && (lang[2] == '\0' || lang[2] == '-')) {
-		return &words_fr;
-	}
-	return &words_en;
-}
 
 /* ---- bounded output (engine/strbuf.h) ---- */
 
@@ -132,28 +36,6 @@ static void put_uint(struct relais_strbuf *b, size_t n)
 
 	(void)snprintf(tmp, sizeof(tmp), "%zu", n);
 	relais_strbuf_add(b, tmp);
-}
-
-/*
- * Appends HTML meant for a <label> or <li>: a fragment that is exactly one
- * paragraph (what Markdown gives) loses its <p> so the label stays phrasing
- * content.
- */
-static void put_inline_html(struct relais_strbuf *b, const char *html)
-{
-	size_t n = strlen(html);
-
-	if (n >= 7 && strncmp(html, "<p>", 3) == 0 && strcmp(html + n - 4, "</p>") == 0) {
-		const char *inner = html + 3;
-		size_t inner_n = n - 7;
-		const char *again = strstr(inner, "<p");
-
-		if (again == NULL || again >= inner + inner_n) {
-			relais_strbuf_addn(b, inner, inner_n);
-			return;
-		}
-	}
-	relais_strbuf_addn(b, html, n);
 }
 
 /* Hands the buffer over as a string ("" when empty), or fails with its rc. */
@@ -409,12 +291,6 @@ static double largest_abs(double a, double b)
 	return b > m ? b : m;
 }
 
-/* A score held as a double back in ten-thousandths. */
-static long units_of(double score)
-{
-	return score > 0 ? (long)(score * 10000.0 + 0.5) : 0;
-}
-
 /* ---- parsing ---- */
 
 enum {
@@ -520,7 +396,7 @@ static void item_where(char *out, const char *where, const char *key, size_t i)
 	(void)snprintf(out, WHERE_MAX, "%s%s[%zu].", where, key, i);
 }
 
-static int no_full_answer(relais_ctx *ctx, const struct question *q, const char *where)
+static int no_full_answer(relais_ctx *ctx, const struct relais_quiz_question *q, const char *where)
 {
 	size_t i;
 
@@ -533,8 +409,8 @@ static int no_full_answer(relais_ctx *ctx, const struct question *q, const char 
 }
 
 /* Reads the "answers" array of o (at least min answers) and allocates q->answers for it. */
-static int get_answers(relais_ctx *ctx, struct question *q, const cJSON **arr, const cJSON *o,
-                       const char *where, size_t min)
+static int get_answers(relais_ctx *ctx, struct relais_quiz_question *q, const cJSON **arr,
+                       const cJSON *o, const char *where, size_t min)
 {
 	size_t n;
 	int rc;
@@ -551,7 +427,7 @@ static int get_answers(relais_ctx *ctx, struct question *q, const cJSON **arr, c
 }
 
 /* Reads what every answer ends with: its "fraction" (lo to 1) and "feedback_html". */
-static int get_fraction_feedback(relais_ctx *ctx, struct answer *ans, const cJSON *a,
+static int get_fraction_feedback(relais_ctx *ctx, struct relais_quiz_answer *ans, const cJSON *a,
                                  const char *sub, double lo)
 {
 	int rc;
@@ -563,7 +439,8 @@ static int get_fraction_feedback(relais_ctx *ctx, struct answer *ans, const cJSO
 	return 0;
 }
 
-static int parse_multichoice(relais_ctx *ctx, struct question *q, const cJSON *o, const char *where)
+static int parse_multichoice(relais_ctx *ctx, struct relais_quiz_question *q, const cJSON *o,
+                             const char *where)
 {
 	const cJSON *arr, *a;
 	char sub[WHERE_MAX];
@@ -576,7 +453,7 @@ static int parse_multichoice(relais_ctx *ctx, struct question *q, const cJSON *o
 	}
 	cJSON_ArrayForEach(a, arr)
 	{
-		struct answer *ans = &q->answers[i];
+		struct relais_quiz_answer *ans = &q->answers[i];
 
 		item_where(sub, where, "answers", i++);
 		if (!cJSON_IsObject(a)) {
@@ -591,7 +468,8 @@ static int parse_multichoice(relais_ctx *ctx, struct question *q, const cJSON *o
 	return 0;
 }
 
-static int parse_truefalse(relais_ctx *ctx, struct question *q, const cJSON *o, const char *where)
+static int parse_truefalse(relais_ctx *ctx, struct relais_quiz_question *q, const cJSON *o,
+                           const char *where)
 {
 	int rc;
 
@@ -605,7 +483,8 @@ static int parse_truefalse(relais_ctx *ctx, struct question *q, const cJSON *o, 
 	return 0;
 }
 
-static int parse_shortanswer(relais_ctx *ctx, struct question *q, const cJSON *o, const char *where)
+static int parse_shortanswer(relais_ctx *ctx, struct relais_quiz_question *q, const cJSON *o,
+                             const char *where)
 {
 	const cJSON *arr, *a;
 	char sub[WHERE_MAX];
@@ -624,7 +503,7 @@ static int parse_shortanswer(relais_ctx *ctx, struct question *q, const cJSON *o
 	}
 	cJSON_ArrayForEach(a, arr)
 	{
-		struct answer *ans = &q->answers[i];
+		struct relais_quiz_answer *ans = &q->answers[i];
 
 		item_where(sub, where, "answers", i++);
 		if (!cJSON_IsObject(a)) {
@@ -641,7 +520,8 @@ static int parse_shortanswer(relais_ctx *ctx, struct question *q, const cJSON *o
 	return no_full_answer(ctx, q, where);
 }
 
-static int parse_numerical(relais_ctx *ctx, struct question *q, const cJSON *o, const char *where)
+static int parse_numerical(relais_ctx *ctx, struct relais_quiz_question *q, const cJSON *o,
+                           const char *where)
 {
 	const cJSON *arr, *a;
 	char sub[WHERE_MAX];
@@ -655,7 +535,7 @@ static int parse_numerical(relais_ctx *ctx, struct question *q, const cJSON *o, 
 	}
 	cJSON_ArrayForEach(a, arr)
 	{
-		struct answer *ans = &q->answers[i];
+		struct relais_quiz_answer *ans = &q->answers[i];
 
 		item_where(sub, where, "answers", i++);
 		if (!cJSON_IsObject(a)) {
@@ -673,7 +553,8 @@ static int parse_numerical(relais_ctx *ctx, struct question *q, const cJSON *o, 
 	return no_full_answer(ctx, q, where);
 }
 
-static int parse_matching(relais_ctx *ctx, struct question *q, const cJSON *o, const char *where)
+static int parse_matching(relais_ctx *ctx, struct relais_quiz_question *q, const cJSON *o,
+                          const char *where)
 {
 	const cJSON *arr, *a;
 	char sub[WHERE_MAX];
@@ -690,7 +571,7 @@ static int parse_matching(relais_ctx *ctx, struct question *q, const cJSON *o, c
 	q->n_pairs = n;
 	cJSON_ArrayForEach(a, arr)
 	{
-		struct pair *p = &q->pairs[i];
+		struct relais_quiz_pair *p = &q->pairs[i];
 
 		item_where(sub, where, "pairs", i++);
 		if (!cJSON_IsObject(a)) {
@@ -754,7 +635,8 @@ static int parse_matching(relais_ctx *ctx, struct question *q, const cJSON *o, c
 	return 0;
 }
 
-static int parse_question(relais_ctx *ctx, struct question *q, const cJSON *o, size_t index)
+static int parse_question(relais_ctx *ctx, struct relais_quiz_question *q, const cJSON *o,
+                          size_t index)
 {
 	char where[WHERE_MAX];
 	const char *type;
@@ -785,7 +667,7 @@ static int parse_question(relais_ctx *ctx, struct question *q, const cJSON *o, s
 	if (t == sizeof(type_names) / sizeof(type_names[0])) {
 		return relais_fail(ctx, RELAIS_EFORMAT, "quiz: %stype is not a known type", where);
 	}
-	q->type = (enum qtype)t;
+	q->type = (enum relais_quiz_type)t;
 	if ((rc = get_bool(ctx, &scored, o, "scored", where)) != 0 ||
 	    (rc = get_string(ctx, &q->title, o, "title", where, OPT_NULLABLE)) != 0 ||
 	    (rc = get_string(ctx, &q->category, o, "category", where, OPT_NULLABLE)) != 0 ||
@@ -795,23 +677,23 @@ static int parse_question(relais_ctx *ctx, struct question *q, const cJSON *o, s
 	                     0)) != 0) {
 		return rc;
 	}
-	if (scored != (q->type != T_ESSAY && q->type != T_DESCRIPTION)) {
+	if (scored != (q->type != RELAIS_QUIZ_ESSAY && q->type != RELAIS_QUIZ_DESCRIPTION)) {
 		return relais_fail(ctx, RELAIS_EFORMAT, "quiz: %sscored does not fit type %s",
 		                   where, type);
 	}
 	switch (q->type) {
-	case T_MULTICHOICE:
+	case RELAIS_QUIZ_MULTICHOICE:
 		return parse_multichoice(ctx, q, o, where);
-	case T_TRUEFALSE:
+	case RELAIS_QUIZ_TRUEFALSE:
 		return parse_truefalse(ctx, q, o, where);
-	case T_SHORTANSWER:
+	case RELAIS_QUIZ_SHORTANSWER:
 		return parse_shortanswer(ctx, q, o, where);
-	case T_NUMERICAL:
+	case RELAIS_QUIZ_NUMERICAL:
 		return parse_numerical(ctx, q, o, where);
-	case T_MATCHING:
+	case RELAIS_QUIZ_MATCHING:
 		return parse_matching(ctx, q, o, where);
-	case T_ESSAY:
-	case T_DESCRIPTION:
+	case RELAIS_QUIZ_ESSAY:
+	case RELAIS_QUIZ_DESCRIPTION:
 		return 0;
 	}
 	return 0;
@@ -822,10 +704,10 @@ static int check_ids(relais_ctx *ctx, const relais_quiz *quiz)
 	size_t i, j;
 
 	for (i = 0; i < quiz->n_questions; i++) {
-		const struct question *q = &quiz->questions[i];
+		const struct relais_quiz_question *q = &quiz->questions[i];
 
 		for (j = 0; j < quiz->n_questions; j++) {
-			const struct question *m = &quiz->questions[j];
+			const struct relais_quiz_question *m = &quiz->questions[j];
 
 			if (j < i && strcmp(q->id, m->id) == 0) {
 				return relais_fail(ctx, RELAIS_EFORMAT,
@@ -937,7 +819,7 @@ void relais_quiz_free(relais_quiz *quiz)
 		return;
 	}
 	for (i = 0; i < quiz->n_questions; i++) {
-		struct question *q = &quiz->questions[i];
+		struct relais_quiz_question *q = &quiz->questions[i];
 
 		for (j = 0; j < q->n_answers; j++) {
 			free(q->answers[j].norm);
@@ -956,209 +838,14 @@ size_t relais_quiz_count(const relais_quiz *quiz)
 	return quiz->n_questions;
 }
 
-/* ---- form ---- */
-
-/* Writes "relais-<id>", the element id prefix for question q. */
-static void put_elem(struct relais_strbuf *b, const struct question *q)
+const char *relais_quiz_type_name(enum relais_quiz_type type)
 {
-	relais_strbuf_add(b, "relais-");
-	relais_strbuf_add(b, q->id);
+	return (size_t)type < sizeof(type_names) / sizeof(type_names[0]) ? type_names[type] : "";
 }
 
-static void put_legend(struct relais_strbuf *b, const struct words *w, const struct question *q,
-                       size_t number)
+const struct relais_quiz_question *relais_quiz_question_at(const relais_quiz *quiz, size_t i)
 {
-	if (q->title != NULL) {
-		relais_strbuf_add_html(b, q->title);
-	} else {
-		relais_strbuf_add(b, w->question);
-		relais_strbuf_add(b, " ");
-		put_uint(b, number);
-	}
-}
-
-/* One radio button or check box for answer value v, with its label. */
-static void put_choice(struct relais_strbuf *b, const struct question *q, const char *kind,
-                       const char *value, const char *label_html)
-{
-	relais_strbuf_add(b, "<div class=\"relais-choice\"><input type=\"");
-	relais_strbuf_add(b, kind);
-	relais_strbuf_add(b, "\" name=\"q-");
-	relais_strbuf_add(b, q->id);
-	relais_strbuf_add(b, "\" id=\"");
-	put_elem(b, q);
-	relais_strbuf_add(b, "_");
-	relais_strbuf_add(b, value);
-	relais_strbuf_add(b, "\" value=\"");
-	relais_strbuf_add(b, value);
-	relais_strbuf_add(b, "\"> <label for=\"");
-	put_elem(b, q);
-	relais_strbuf_add(b, "_");
-	relais_strbuf_add(b, value);
-	relais_strbuf_add(b, "\">");
-	put_inline_html(b, label_html);
-	relais_strbuf_add(b, "</label></div>\n");
-}
-
-/* A text box (or text area for essays) and its label. */
-static void put_text_input(struct relais_strbuf *b, const struct words *w, const struct question *q,
-                           int hidden_label)
-{
-	relais_strbuf_add(b, "<label for=\"");
-	put_elem(b, q);
-	relais_strbuf_add(b, "_v\"");
-	if (hidden_label) {
-		relais_strbuf_add(b, " class=\"relais-sr-only\"");
-	}
-	relais_strbuf_add(b, ">");
-	relais_strbuf_add(b, w->your_answer);
-	relais_strbuf_add(b, "</label> ");
-	/* maxlength counts UTF-16 units, each at most 3 UTF-8 bytes: a browser
-	 * then never sends a value the scorer would ignore. */
-	if (q->type == T_ESSAY) {
-		relais_strbuf_add(b, "<textarea rows=\"6\" maxlength=\"333\" name=\"q-");
-	} else {
-		relais_strbuf_add(b,
-		                  "<input type=\"text\" maxlength=\"333\" autocomplete=\"off\" ");
-		if (q->type == T_NUMERICAL) {
-			relais_strbuf_add(b, "inputmode=\"decimal\" ");
-		}
-		relais_strbuf_add(b, "name=\"q-");
-	}
-	relais_strbuf_add(b, q->id);
-	relais_strbuf_add(b, "\" id=\"");
-	put_elem(b, q);
-	relais_strbuf_add(b, q->type == T_ESSAY ? "_v\"></textarea>" : "_v\">");
-}
-
-static void put_matching_rows(struct relais_strbuf *b, const struct words *w,
-                              const struct question *q)
-{
-	size_t i, j, row = 0;
-
-	for (i = 0; i < q->n_pairs; i++) {
-		if (q->pairs[i].question_html[0] == '\0') {
-			continue;
-		}
-		relais_strbuf_add(b, "<div class=\"relais-row\"><label for=\"");
-		put_elem(b, q);
-		relais_strbuf_add(b, "_r");
-		put_uint(b, row);
-		relais_strbuf_add(b, "\">");
-		put_inline_html(b, q->pairs[i].question_html);
-		relais_strbuf_add(b, "</label> <select name=\"q-");
-		relais_strbuf_add(b, q->id);
-		relais_strbuf_add(b, ".");
-		put_uint(b, row);
-		relais_strbuf_add(b, "\" id=\"");
-		put_elem(b, q);
-		relais_strbuf_add(b, "_r");
-		put_uint(b, row);
-		relais_strbuf_add(b, "\"><option value=\"\">");
-		relais_strbuf_add(b, w->choose);
-		relais_strbuf_add(b, "</option>");
-		for (j = 0; j < q->n_choices; j++) {
-			relais_strbuf_add(b, "<option value=\"");
-			put_uint(b, j);
-			relais_strbuf_add(b, "\">");
-			relais_strbuf_add_html(b, q->choices[j]);
-			relais_strbuf_add(b, "</option>");
-		}
-		relais_strbuf_add(b, "</select></div>\n");
-		row++;
-	}
-}
-
-static void render_form_question(struct relais_strbuf *b, const struct words *w,
-                                 const struct question *q, size_t number)
-{
-	const char *blank = NULL;
-	char value[32];
-	size_t i;
-
-	if (q->type == T_DESCRIPTION) {
-		relais_strbuf_add(b, "<div class=\"relais-description\" id=\"");
-		put_elem(b, q);
-		relais_strbuf_add(b, "\">");
-		if (q->title != NULL) {
-			relais_strbuf_add(b, "<h2>");
-			relais_strbuf_add_html(b, q->title);
-			relais_strbuf_add(b, "</h2>");
-		}
-		relais_strbuf_add(b, q->text_html);
-		relais_strbuf_add(b, "</div>\n");
-		return;
-	}
-	relais_strbuf_add(b, "<fieldset class=\"relais-question relais-");
-	relais_strbuf_add(b, type_names[q->type]);
-	relais_strbuf_add(b, "\" id=\"");
-	put_elem(b, q);
-	relais_strbuf_add(b, "\"");
-	if (q->category != NULL) {
-		relais_strbuf_add(b, " data-category=\"");
-		relais_strbuf_add_html(b, q->category);
-		relais_strbuf_add(b, "\"");
-	}
-	relais_strbuf_add(b, ">\n<legend>");
-	put_legend(b, w, q, number);
-	relais_strbuf_add(b, "</legend>\n<div class=\"relais-text\">");
-	/* A missing word typed in goes where the blank is. */
-	if (q->missing_word && (q->type == T_SHORTANSWER || q->type == T_NUMERICAL)) {
-		blank = strstr(q->text_html, BLANK);
-	}
-	if (blank != NULL) {
-		relais_strbuf_addn(b, q->text_html, (size_t)(blank - q->text_html));
-		put_text_input(b, w, q, 1);
-		relais_strbuf_add(b, blank + strlen(BLANK));
-	} else {
-		relais_strbuf_add(b, q->text_html);
-	}
-	relais_strbuf_add(b, "</div>\n");
-	switch (q->type) {
-	case T_MULTICHOICE:
-		for (i = 0; i < q->n_answers; i++) {
-			(void)snprintf(value, sizeof(value), "%zu", i);
-			put_choice(b, q, q->single ? "radio" : "checkbox", value,
-			           q->answers[i].text_html);
-		}
-		break;
-	case T_TRUEFALSE:
-		put_choice(b, q, "radio", "true", w->yes);
-		put_choice(b, q, "radio", "false", w->no);
-		break;
-	case T_SHORTANSWER:
-	case T_NUMERICAL:
-	case T_ESSAY:
-		if (blank == NULL) {
-			relais_strbuf_add(b, "<div class=\"relais-answer\">");
-			put_text_input(b, w, q, 0);
-			relais_strbuf_add(b, "</div>\n");
-		}
-		break;
-	case T_MATCHING:
-		put_matching_rows(b, w, q);
-		break;
-	case T_DESCRIPTION:
-		break;
-	}
-	relais_strbuf_add(b, "</fieldset>\n");
-}
-
-int relais_quiz_render_form(char **out, relais_ctx *ctx, const relais_quiz *quiz, const char *lang)
-{
-	struct relais_strbuf b = {.max = RELAIS_QUIZ_MAX_HTML};
-	const struct words *w = words_for(lang);
-	size_t i, number = 0;
-
-	for (i = 0; i < quiz->n_questions; i++) {
-		const struct question *q = &quiz->questions[i];
-
-		if (q->type != T_DESCRIPTION) {
-			number++;
-		}
-		render_form_question(&b, w, q, number);
-	}
-	return buf_finish(out, &b, ctx);
+	return i < quiz->n_questions ? &quiz->questions[i] : NULL;
 }
 
 /* ---- scoring ---- */
@@ -1185,7 +872,7 @@ static int usable(const char *v)
  * Whether name is "q-<id>" (row NULL) or "q-<id>.<row>" with row < n_rows.
  * Ids never hold a '.', so no question's field can pass for a row.
  */
-static int names(const char *name, const struct question *q, size_t *row, size_t n_rows)
+static int names(const char *name, const struct relais_quiz_question *q, size_t *row, size_t n_rows)
 {
 	size_t n = strlen(q->id);
 
@@ -1200,7 +887,7 @@ static int names(const char *name, const struct question *q, size_t *row, size_t
 }
 
 /* The first usable value of q's single field, or NULL. */
-static const char *single_value(const struct submission *s, const struct question *q)
+static const char *single_value(const struct submission *s, const struct relais_quiz_question *q)
 {
 	size_t i;
 
@@ -1223,7 +910,8 @@ static void put_feedback(struct relais_strbuf *b, const char *html)
 
 /* Scores choice answers; raw is the sum of the chosen fractions. */
 static double score_multichoice(struct relais_strbuf *resp, struct relais_strbuf *fb,
-                                const struct submission *s, const struct question *q, int *answered)
+                                const struct submission *s, const struct relais_quiz_question *q,
+                                int *answered)
 {
 	unsigned char chosen[RELAIS_QUIZ_MAX_ANSWERS] = {0};
 	const char *v;
@@ -1259,7 +947,8 @@ static double score_multichoice(struct relais_strbuf *resp, struct relais_strbuf
 }
 
 static double score_truefalse(struct relais_strbuf *resp, struct relais_strbuf *fb,
-                              const struct submission *s, const struct question *q, int *answered)
+                              const struct submission *s, const struct relais_quiz_question *q,
+                              int *answered)
 {
 	const char *v = single_value(s, q);
 	int choice;
@@ -1275,7 +964,7 @@ static double score_truefalse(struct relais_strbuf *resp, struct relais_strbuf *
 }
 
 static double score_shortanswer(struct relais_strbuf *resp, struct relais_strbuf *fb, const char *v,
-                                size_t n, const struct question *q, int *answered)
+                                size_t n, const struct relais_quiz_question *q, int *answered)
 {
 	char *norm = NULL;
 	double raw = 0;
@@ -1303,7 +992,7 @@ static double score_shortanswer(struct relais_strbuf *resp, struct relais_strbuf
 
 static double score_numerical(struct relais_strbuf *resp, struct relais_strbuf *fb,
                               struct submission *s, const char *v, size_t n,
-                              const struct question *q, int *answered)
+                              const struct relais_quiz_question *q, int *answered)
 {
 	double r = 0, eps;
 	size_t i;
@@ -1322,7 +1011,7 @@ static double score_numerical(struct relais_strbuf *resp, struct relais_strbuf *
 	}
 	if (read_number(&r, v, n, s->c_locale) == 0) {
 		for (i = 0; i < q->n_answers; i++) {
-			const struct answer *a = &q->answers[i];
+			const struct relais_quiz_answer *a = &q->answers[i];
 
 			eps = 1e-9 * largest_abs(a->min, a->max);
 			if (a->min - eps <= r && r <= a->max + eps) {
@@ -1336,7 +1025,7 @@ static double score_numerical(struct relais_strbuf *resp, struct relais_strbuf *
 }
 
 static double score_matching(struct relais_strbuf *resp, const struct submission *s,
-                             const struct question *q, int *answered)
+                             const struct relais_quiz_question *q, int *answered)
 {
 	size_t pick[RELAIS_QUIZ_MAX_ANSWERS], i, row, k, right = 0;
 	unsigned char picked[RELAIS_QUIZ_MAX_ANSWERS] = {0};
@@ -1373,7 +1062,7 @@ static double score_matching(struct relais_strbuf *resp, const struct submission
 
 /* Scores one question into r and returns its score in ten-thousandths. */
 static int score_question(struct relais_question_result *r, long *units, relais_ctx *ctx,
-                          struct submission *s, const struct question *q)
+                          struct submission *s, const struct relais_quiz_question *q)
 {
 	struct relais_strbuf resp = {.max = RELAIS_QUIZ_MAX_HTML},
 	                     fb = {.max = RELAIS_QUIZ_MAX_HTML};
@@ -1383,8 +1072,9 @@ static int score_question(struct relais_question_result *r, long *units, relais_
 	int rc;
 
 	r->id = q->id;
-	r->scored = q->type != T_ESSAY && q->type != T_DESCRIPTION;
-	if (q->type == T_SHORTANSWER || q->type == T_NUMERICAL || q->type == T_ESSAY) {
+	r->scored = q->type != RELAIS_QUIZ_ESSAY && q->type != RELAIS_QUIZ_DESCRIPTION;
+	if (q->type == RELAIS_QUIZ_SHORTANSWER || q->type == RELAIS_QUIZ_NUMERICAL ||
+	    q->type == RELAIS_QUIZ_ESSAY) {
 		v = single_value(s, q);
 		if (v != NULL) {
 			trim(v, &start, &n);
@@ -1392,26 +1082,26 @@ static int score_question(struct relais_question_result *r, long *units, relais_
 		}
 	}
 	switch (q->type) {
-	case T_MULTICHOICE:
+	case RELAIS_QUIZ_MULTICHOICE:
 		raw = score_multichoice(&resp, &fb, s, q, &r->answered);
 		break;
-	case T_TRUEFALSE:
+	case RELAIS_QUIZ_TRUEFALSE:
 		raw = score_truefalse(&resp, &fb, s, q, &r->answered);
 		break;
-	case T_SHORTANSWER:
+	case RELAIS_QUIZ_SHORTANSWER:
 		raw = score_shortanswer(&resp, &fb, text, n, q, &r->answered);
 		break;
-	case T_NUMERICAL:
+	case RELAIS_QUIZ_NUMERICAL:
 		raw = score_numerical(&resp, &fb, s, text, n, q, &r->answered);
 		break;
-	case T_MATCHING:
+	case RELAIS_QUIZ_MATCHING:
 		raw = score_matching(&resp, s, q, &r->answered);
 		break;
-	case T_ESSAY:
+	case RELAIS_QUIZ_ESSAY:
 		r->answered = n > 0;
 		relais_strbuf_addn(&resp, text, n);
 		break;
-	case T_DESCRIPTION:
+	case RELAIS_QUIZ_DESCRIPTION:
 		break;
 	}
 	if (r->answered && q->general_feedback_html[0] != '\0') {
@@ -1485,205 +1175,4 @@ void relais_quiz_result_clear(struct relais_quiz_result *result)
 	}
 	free(result->questions);
 	memset(result, 0, sizeof(*result));
-}
-
-/* ---- result ---- */
-
-/* Writes a score in ten-thousandths as a short decimal: 1, 0.5, 0.3333. */
-static void put_score(struct relais_strbuf *b, const struct words *w, long units)
-{
-	char tmp[32];
-	int n;
-
-	if (units < 0) {
-		units = 0;
-	}
-	n = snprintf(tmp, sizeof(tmp), "%ld%c%04ld", units / 10000, w->decimal, units % 10000);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		return;
-	}
-	while (tmp[n - 1] == '0') {
-		tmp[--n] = '\0';
-	}
-	if (tmp[n - 1] == w->decimal) {
-		tmp[--n] = '\0';
-	}
-	relais_strbuf_add(b, tmp);
-}
-
-/*
- * Lists the items of a choice or matching response ("0[,]2", "0[.]1[,]1[.]0");
- * items that do not name an answer, row or choice of q are skipped.
- */
-static void put_items(struct relais_strbuf *b, const struct question *q, const char *response)
-{
-	const char *p = response, *end, *dot;
-	size_t k, row, i, r;
-
-	relais_strbuf_add(b, "<ul class=\"relais-response-items\">");
-	while (*p != '\0') {
-		end = strstr(p, "[,]");
-		if (end == NULL) {
-			end = p + strlen(p);
-		}
-		if (q->type == T_MULTICHOICE) {
-			if (read_index(&k, p, (size_t)(end - p), q->n_answers) == 0) {
-				relais_strbuf_add(b, "<li>");
-				put_inline_html(b, q->answers[k].text_html);
-				relais_strbuf_add(b, "</li>");
-			}
-		} else {
-			dot = strstr(p, "[.]");
-			if (dot != NULL && dot < end &&
-			    read_index(&row, p, (size_t)(dot - p), q->n_rows) == 0 &&
-			    read_index(&k, dot + 3, (size_t)(end - dot - 3), q->n_choices) == 0) {
-				/* Find the row's pair to show its left side. */
-				for (i = 0, r = 0; i < q->n_pairs; i++) {
-					if (q->pairs[i].question_html[0] == '\0') {
-						continue;
-					}
-					if (r++ == row) {
-						break;
-					}
-				}
-				relais_strbuf_add(b, "<li class=\"");
-				relais_strbuf_add(b, q->pairs[i].choice == k ? "relais-right"
-				                                             : "relais-wrong");
-				relais_strbuf_add(b, "\">");
-				put_inline_html(b, q->pairs[i].question_html);
-				relais_strbuf_add(b, " → ");
-				relais_strbuf_add_html(b, q->choices[k]);
-				relais_strbuf_add(b, "</li>");
-			}
-		}
-		p = *end != '\0' ? end + 3 : end;
-	}
-	relais_strbuf_add(b, "</ul>");
-}
-
-/* What the learner typed, as text. */
-static void put_typed(struct relais_strbuf *b, const char *text)
-{
-	relais_strbuf_add(b, "<span class=\"relais-typed\">");
-	relais_strbuf_add_html(b, text);
-	relais_strbuf_add(b, "</span>");
-}
-
-static void render_result_question(struct relais_strbuf *b, const struct words *w,
-                                   const struct question *q, const struct relais_question_result *r,
-                                   size_t number)
-{
-	long units = units_of(r->score);
-	const char *status, *cls;
-
-	if (!r->scored) {
-		cls = "relais-unscored";
-		status = NULL;
-	} else if (!r->answered) {
-		cls = "relais-unanswered";
-		status = w->unanswered;
-	} else if (units >= 10000) {
-		cls = "relais-right";
-		status = w->right;
-	} else if (units > 0) {
-		cls = "relais-partial";
-		status = w->partly;
-	} else {
-		cls = "relais-wrong";
-		status = w->wrong;
-	}
-	if (q->type == T_DESCRIPTION) {
-		render_form_question(b, w, q, number); /* text only, same as the form */
-		return;
-	}
-	relais_strbuf_add(b, "<section class=\"relais-question relais-result ");
-	relais_strbuf_add(b, cls);
-	relais_strbuf_add(b, "\" id=\"");
-	put_elem(b, q);
-	relais_strbuf_add(b, "\">\n<h2>");
-	put_legend(b, w, q, number);
-	relais_strbuf_add(b, "</h2>\n<div class=\"relais-text\">");
-	relais_strbuf_add(b, q->text_html);
-	relais_strbuf_add(b, "</div>\n");
-	if (r->answered) {
-		relais_strbuf_add(b, "<div class=\"relais-response\">");
-		relais_strbuf_add(b, w->your_answer);
-		relais_strbuf_add(b, w->colon);
-		switch (q->type) {
-		case T_MULTICHOICE:
-		case T_MATCHING:
-			put_items(b, q, r->response);
-			break;
-		case T_TRUEFALSE:
-			if (strcmp(r->response, "true") == 0) {
-				relais_strbuf_add(b, w->yes);
-			} else if (strcmp(r->response, "false") == 0) {
-				relais_strbuf_add(b, w->no);
-			} else {
-				put_typed(b, r->response); /* not ours: shown as it is */
-			}
-			break;
-		case T_SHORTANSWER:
-		case T_NUMERICAL:
-		case T_ESSAY:
-		case T_DESCRIPTION:
-			put_typed(b, r->response);
-			break;
-		}
-		relais_strbuf_add(b, "</div>\n");
-	}
-	if (status != NULL) {
-		relais_strbuf_add(b, "<p class=\"relais-status\">");
-		relais_strbuf_add(b, status);
-		relais_strbuf_add(b, " (");
-		put_score(b, w, units);
-		relais_strbuf_add(b, " / 1)</p>\n");
-	}
-	if (r->feedback_html != NULL && r->feedback_html[0] != '\0') {
-		relais_strbuf_add(b, "<div class=\"relais-feedbacks\">");
-		relais_strbuf_add(b, r->feedback_html);
-		relais_strbuf_add(b, "</div>\n");
-	}
-	relais_strbuf_add(b, "</section>\n");
-}
-
-int relais_quiz_render_result(char **out, relais_ctx *ctx, const relais_quiz *quiz,
-                              const struct relais_quiz_result *result, const char *lang)
-{
-	struct relais_strbuf b = {.max = RELAIS_QUIZ_MAX_HTML};
-	const struct words *w = words_for(lang);
-	size_t i, number = 0;
-	char pct[16];
-
-	*out = NULL;
-	if (result->n_questions != quiz->n_questions ||
-	    (result->n_questions > 0 && result->questions == NULL)) {
-		return relais_fail(ctx, RELAIS_EINVAL, "quiz: the result is not one of this quiz");
-	}
-	for (i = 0; i < result->n_questions; i++) {
-		const struct relais_question_result *r = &result->questions[i];
-
-		if (r->id == NULL || strcmp(r->id, quiz->questions[i].id) != 0 ||
-		    r->response == NULL) {
-			return relais_fail(ctx, RELAIS_EINVAL,
-			                   "quiz: the result is not one of this quiz");
-		}
-	}
-	relais_strbuf_add(&b, "<p class=\"relais-total\">");
-	relais_strbuf_add(&b, w->score);
-	relais_strbuf_add(&b, " ");
-	put_score(&b, w, units_of(result->score));
-	relais_strbuf_add(&b, " / ");
-	put_uint(&b, result->max);
-	(void)snprintf(pct, sizeof(pct), " (%d", result->percent);
-	relais_strbuf_add(&b, pct);
-	relais_strbuf_add(&b, w->percent);
-	relais_strbuf_add(&b, ")</p>\n");
-	for (i = 0; i < quiz->n_questions; i++) {
-		if (quiz->questions[i].type != T_DESCRIPTION) {
-			number++;
-		}
-		render_result_question(&b, w, &quiz->questions[i], &result->questions[i], number);
-	}
-	return buf_finish(out, &b, ctx);
 }

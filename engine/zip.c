@@ -669,3 +669,74 @@ out:
 	free(outbuf);
 	return rc;
 }
+
+int relais_zip_fd(const relais_zip *zip)
+{
+	return zip->fd;
+}
+
+int relais_zip_data_at(uint64_t *offset, relais_ctx *ctx, const relais_zip *zip, size_t i)
+{
+	int rc;
+
+	*offset = 0;
+	if (i >= zip->n) {
+		return relais_fail(ctx, RELAIS_EINVAL, "no entry %zu", i);
+	}
+	if ((rc = check_local(ctx, zip, &zip->entries[i])) != 0) {
+		return rc;
+	}
+	*offset = (uint64_t)zip->entries[i].offset + LOCAL_LEN + strlen(zip->entries[i].name);
+	return 0;
+}
+
+int relais_zip_read_whole(unsigned char *out, relais_ctx *ctx, const relais_zip *zip, size_t i)
+{
+	const struct relais_zip_entry *e;
+	struct libdeflate_decompressor *d = NULL;
+	unsigned char *in = NULL;
+	uint64_t pos;
+	size_t got = 0;
+	int rc;
+
+	if ((rc = relais_zip_data_at(&pos, ctx, zip, i)) != 0) {
+		return rc;
+	}
+	e = &zip->entries[i];
+	if (e->method == RELAIS_ZIP_STORE) {
+		if (pread_all(zip->fd, out, e->size, pos) != 0) {
+			return relais_fail(ctx, RELAIS_EIO, "%s: entry %s is cut short", zip->path,
+			                   e->name);
+		}
+		got = e->size;
+	} else {
+		in = malloc(e->csize ? e->csize : 1);
+		d = libdeflate_alloc_decompressor();
+		if (in == NULL || d == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (pread_all(zip->fd, in, e->csize, pos) != 0) {
+			rc = relais_fail(ctx, RELAIS_EIO, "%s: entry %s is cut short", zip->path,
+			                 e->name);
+			goto out;
+		}
+		if (libdeflate_deflate_decompress(d, in, e->csize, out, e->size, &got) !=
+		    LIBDEFLATE_SUCCESS) {
+			rc = relais_fail(ctx, RELAIS_EFORMAT,
+			                 "%s: entry %s: compressed data is corrupt", zip->path,
+			                 e->name);
+			goto out;
+		}
+	}
+	if (got != e->size || libdeflate_crc32(0, out, got) != e->crc32) {
+		rc = relais_fail(ctx, RELAIS_EHASH, "%s: entry %s fails its CRC-32 check",
+		                 zip->path, e->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	libdeflate_free_decompressor(d);
+	free(in);
+	return rc;
+}

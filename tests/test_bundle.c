@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "craft.h"
 #include "relais/bundle.h"
@@ -125,6 +128,74 @@ static void good_bundle_reads_in_place(void **state)
 	assert_null(data);
 	assert_int_equal(relais_bundle_verify_all(f->ctx, b, 2), 0);
 	assert_string_not_equal(relais_bundle_signer(b), "");
+	relais_bundle_free(b);
+}
+
+/* What the reader sends from the file: the stored bytes are the entry, checked once. */
+static void entries_served_as_stored(void **state)
+{
+	struct fixture *f = *state;
+	struct relais_bundle_span span;
+	relais_bundle *b = NULL;
+	unsigned char *data = NULL, *again = NULL, *stored, *inflated, *copy;
+	size_t len = 0, again_len = 0, copy_len = 0;
+	char path[700];
+	z_stream zs;
+	int fd;
+
+	/* A copy of its own: this test changes the file. */
+	copy = craft_slurp(f->path, &copy_len);
+	craft_write_bytes(f->dir, "served.relais", copy, copy_len);
+	free(copy);
+	snprintf(path, sizeof(path), "%s/served.relais", f->dir);
+	assert_int_equal(relais_bundle_open(&b, f->ctx, path, f->pub), 0);
+	assert_int_equal(relais_bundle_read(&data, &len, f->ctx, b, "lessons/arrive.html"), 0);
+	assert_int_equal(relais_bundle_span(&span, f->ctx, b, "lessons/arrive.html"), 0);
+	assert_true(span.deflated);
+	assert_int_equal(span.size, len);
+	assert_int_equal(span.index, 0);
+	assert_int_equal(span.crc32, (uint32_t)crc32(0, data, (uInt)len));
+	/* The raw deflate bytes at the span inflate to the entry. */
+	stored = malloc(span.stored_len);
+	inflated = malloc(len + 1);
+	assert_int_equal(pread(span.fd, stored, span.stored_len, (off_t)span.offset),
+	                 (ssize_t)span.stored_len);
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(inflateInit2(&zs, -15), Z_OK);
+	zs.next_in = stored;
+	zs.avail_in = (uInt)span.stored_len;
+	zs.next_out = inflated;
+	zs.avail_out = (uInt)len + 1;
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.total_out, len);
+	assert_memory_equal(inflated, data, len);
+	inflateEnd(&zs);
+	assert_int_equal(relais_bundle_check(f->ctx, b, "lessons/arrive.html"), 0);
+	assert_int_equal(relais_bundle_check(f->ctx, b, "nope.html"), RELAIS_ENOTFOUND);
+	assert_int_equal(relais_bundle_reread(&again, &again_len, f->ctx, b, "lessons/arrive.html"),
+	                 0);
+	assert_int_equal(again_len, len);
+	assert_memory_equal(again, data, len);
+	free(again);
+	assert_int_equal(relais_bundle_changed(b), 0);
+
+	/* One byte changed in place: the file is seen to change, the entry fails. */
+	stored[span.stored_len / 2] ^= 0x20;
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, stored + span.stored_len / 2, 1,
+	                        (off_t)(span.offset + span.stored_len / 2)),
+	                 1);
+	close(fd);
+	assert_int_equal(relais_bundle_changed(b), 1);
+	assert_int_not_equal(relais_bundle_check(f->ctx, b, "lessons/arrive.html"), 0);
+	again = NULL;
+	assert_int_not_equal(
+	        relais_bundle_reread(&again, &again_len, f->ctx, b, "lessons/arrive.html"), 0);
+	assert_null(again);
+	free(stored);
+	free(inflated);
+	free(data);
 	relais_bundle_free(b);
 }
 
@@ -372,6 +443,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(good_bundle_reads_in_place),
+	        cmocka_unit_test(entries_served_as_stored),
 	        cmocka_unit_test(same_source_same_bytes),
 	        cmocka_unit_test(every_flipped_byte_is_caught),
 	        cmocka_unit_test(truncated_bundle),

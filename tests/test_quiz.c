@@ -15,6 +15,7 @@
 #include "relais/diag.h"
 #include "relais/error.h"
 #include "relais/gift.h"
+#include "quizpage.h"
 #include "relais/quiz.h"
 
 /* ---- building quizzes ---- */
@@ -779,7 +780,7 @@ static char *form(const relais_quiz *quiz, const char *lang)
 	char *html = NULL;
 
 	assert_int_equal(relais_ctx_new(&ctx), 0);
-	assert_int_equal(relais_quiz_render_form(&html, ctx, quiz, lang), 0);
+	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, lang), 0);
 	assert_non_null(html);
 	relais_ctx_free(ctx);
 	return html;
@@ -909,7 +910,7 @@ static void render_form_limit(void **state)
 	assert_true(len < cap);
 	assert_int_equal(relais_ctx_new(&ctx), 0);
 	assert_int_equal(relais_quiz_parse(&quiz, ctx, json, len), 0);
-	assert_int_equal(relais_quiz_render_form(&html, ctx, quiz, "en"), RELAIS_ELIMIT);
+	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, "en"), RELAIS_ELIMIT);
 	assert_null(html);
 	assert_string_equal(relais_errmsg(ctx), "quiz: output exceeds 4194304 bytes");
 	relais_quiz_free(quiz);
@@ -924,7 +925,7 @@ static char *result_html(const relais_quiz *quiz, const struct relais_quiz_resul
 	char *html = NULL;
 
 	assert_int_equal(relais_ctx_new(&ctx), 0);
-	assert_int_equal(relais_quiz_render_result(&html, ctx, quiz, res, lang), 0);
+	assert_int_equal(relais_reader_quiz_result(&html, ctx, quiz, res, lang), 0);
 	assert_non_null(html);
 	relais_ctx_free(ctx);
 	return html;
@@ -993,7 +994,7 @@ static void render_result_refuses_other_results(void **state)
 	(void)state;
 	assert_int_equal(relais_ctx_new(&ctx), 0);
 	submit(&res, other, NULL, 0);
-	assert_int_equal(relais_quiz_render_result(&html, ctx, quiz, &res, "en"), RELAIS_EINVAL);
+	assert_int_equal(relais_reader_quiz_result(&html, ctx, quiz, &res, "en"), RELAIS_EINVAL);
 	assert_null(html);
 	assert_string_equal(relais_errmsg(ctx), "quiz: the result is not one of this quiz");
 	relais_quiz_result_clear(&res);
@@ -1179,10 +1180,10 @@ static void sample_quizzes_score_full_marks(void **state)
 		assert_true(res.score == res.max);
 		assert_int_equal(res.percent, 100);
 
-		assert_int_equal(relais_quiz_render_form(&html, ctx, quiz, "fr"), 0);
+		assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, "fr"), 0);
 		assert_true(check_labels(html) > 0);
 		free(html);
-		assert_int_equal(relais_quiz_render_result(&html, ctx, quiz, &res, "en"), 0);
+		assert_int_equal(relais_reader_quiz_result(&html, ctx, quiz, &res, "en"), 0);
 		assert_false(has(html, "Incorrect") || has(html, "Partly"));
 		free(html);
 

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <sys/time.h>
 
+#include "quizpage.h"
 #include "reader_private.h"
 #include "relais/error.h"
 #include "relais/library.h"
@@ -375,7 +376,7 @@ static void page_quiz(struct request *req, const char *course_id, relais_bundle 
 	if (quiz == NULL) {
 		return;
 	}
-	if (relais_quiz_render_form(&form, req->reader->ctx, quiz,
+	if (relais_reader_quiz_form(&form, req->reader->ctx, quiz,
 	                            relais_tr(L(req), M_LANG_CODE)) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		goto out;
@@ -425,7 +426,7 @@ static void post_quiz(struct request *req, const char *course_id, relais_bundle 
 	    relais_progress_quiz_submitted(req->reader->home, ctx, req->session->profile_id,
 	                                   course_id, u->id, &result, duration, &passed,
 	                                   &completed) != 0 ||
-	    relais_quiz_render_result(&html, ctx, quiz, &result, relais_tr(L(req), M_LANG_CODE)) !=
+	    relais_reader_quiz_result(&html, ctx, quiz, &result, relais_tr(L(req), M_LANG_CODE)) !=
 	            0) {
 		relais_reader_page_error(req, 500, relais_errmsg(ctx));
 		goto out;
@@ -613,12 +614,13 @@ static void route_course(struct request *req, const char *rest)
 			return;
 		}
 	}
-	if (relais_reader_entry(req->reader, course_id, entry, &req->raw, &req->raw_len) != 0) {
+	if (relais_reader_entry_span(req->reader, course_id, entry, &req->entry,
+	                             &req->entry_bundle) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
+	req->entry_path = relais_bundle_manifest(req->entry_bundle)->entries[req->entry.index].path;
 	req->content_type = media_type(entry);
-	req->media = 1;
 }
 
 static void page_search(struct request *req)

@@ -1,4 +1,4 @@
-/* reader_private.h: what the reader's server and its pages share (private). */
+/* reader_private.h: what the reader's files share: server, cache, frame, pages (private). */
 #ifndef RELAIS_READER_PRIVATE_H
 #define RELAIS_READER_PRIVATE_H
 
@@ -11,6 +11,7 @@
 #include "i18n.h"
 #include "relais/bundle.h"
 #include "relais/home.h"
+#include "relais/http.h"
 #include "relais/quiz.h"
 #include "relais/reader.h"
 
@@ -18,8 +19,8 @@
 #define MAX_SESSIONS 32
 #define MAX_OPEN_COURSES 32
 #define MAX_FIELDS 600
-#define CACHE_MAX (32u * 1024 * 1024)  /* checked entries kept in memory */
-#define CACHE_ENTRY_MAX (1024u * 1024) /* larger ones are read each time */
+#define CACHE_MAX (2u * 1024 * 1024)  /* unit pages' entries kept in memory */
+#define CACHE_ENTRY_MAX (256u * 1024) /* larger ones are read each time */
 
 struct session {
 	char id[SECRET_HEX];   /* the cookie */
@@ -29,7 +30,7 @@ struct session {
 	time_t last_used;
 };
 
-/* An entry already read and checked, kept for the next request. */
+/* A lesson's HTML or a quiz's JSON, already read and checked, kept for the next request. */
 struct cached_entry {
 	char *path;
 	unsigned char *data;
@@ -40,7 +41,8 @@ struct open_course {
 	char *id;
 	char *file;
 	relais_bundle *bundle;
-	time_t checked; /* when the library was last asked for this course's file */
+	time_t checked;          /* when the library was last asked for this course's file */
+	unsigned char *verified; /* a bit per manifest entry: checked against its SHA-256 */
 	struct cached_entry *cache;
 	size_t n_cache;
 };
@@ -58,11 +60,12 @@ struct request {
 	unsigned status;
 	struct relais_strbuf body;
 	char *title;              /* page title, escaped on output */
-	const char *content_type; /* for raw answers (media) */
-	const unsigned char *raw; /* raw answer, borrowed: MHD copies it */
-	size_t raw_len;
+	const char *content_type; /* of the entry sent as stored (media) */
+	/* A course entry sent as stored in the bundle (media): checked already. */
+	const relais_bundle *entry_bundle; /* NULL: none */
+	const char *entry_path;
+	struct relais_bundle_span entry;
 	char location[1024]; /* redirect target when status is 303 */
-	int media;           /* serve raw with the media security headers */
 };
 
 /* A sync started from the outbox page; shared with its thread. */
@@ -75,12 +78,16 @@ struct sync_job {
 	char home[4096];
 };
 
+/* Fills req with the page for GET/POST req->path. */
+typedef void (*relais_reader_route_fn)(struct request *req);
+
 struct relais_reader {
+	relais_reader_route_fn route; /* the pages (pages.c): the server knows no page */
 	struct sync_job *sync;
 	pthread_mutex_t lock; /* held while a request is answered */
 	relais_ctx *ctx;
 	relais_home *home;
-	struct MHD_Daemon *daemon;
+	relais_http_server *server;
 	unsigned port;
 	char secret[SECRET_HEX];
 	char url[128];
@@ -91,8 +98,17 @@ struct relais_reader {
 	unsigned char *lent; /* an entry too big to keep, freed on the next read */
 };
 
-/* Fills req with the page for GET/POST req->path (pages.c). */
+/* pages.c: fills req with the page for GET/POST req->path. */
 void relais_reader_route(struct request *req);
+
+/* server.c: listens on 127.0.0.1:port (0: any) and fills r's port, url and names. */
+int relais_reader_listen(struct relais_reader *r, unsigned port);
+
+/* frame.c: the page req built, inside layout.html (malloc'd), or NULL: out of memory. */
+char *relais_reader_frame(const struct request *req, size_t *len);
+
+/* cache.c: closes every open course and drops what was kept. */
+void relais_reader_cache_clear(struct relais_reader *r);
 
 /* The value of a submitted form field, or NULL. */
 const char *relais_reader_form_value(const struct request *req, const char *name);
@@ -101,12 +117,20 @@ const char *relais_reader_form_value(const struct request *req, const char *name
 relais_bundle *relais_reader_course(struct relais_reader *r, const char *course_id);
 
 /*
- * An entry of an installed course, read and checked against its hash once
- * and then kept (within CACHE_MAX). *data is borrowed until the next call
- * of relais_reader_course(). Returns 0 or the status of relais_bundle_read().
+ * An entry of an installed course (a unit's page), read and checked against
+ * its hash the first time, then by its CRC-32, and kept within CACHE_MAX. *data is borrowed until
+ * the next call of relais_reader_course(). Returns 0 or the status of relais_bundle_read().
  */
 int relais_reader_entry(struct relais_reader *r, const char *course_id, const char *path,
                         const unsigned char **data, size_t *len);
+
+/*
+ * Where an entry of an open course lies in its file, for sending as stored.
+ * Checks the whole entry against its SHA-256 the first time (streaming),
+ * and again after the file changed. *bundle is borrowed like the course's.
+ */
+int relais_reader_entry_span(struct relais_reader *r, const char *course_id, const char *path,
+                             struct relais_bundle_span *span, const relais_bundle **bundle);
 
 /*
  * Starts sending the outbox in a thread of its own, with its own database

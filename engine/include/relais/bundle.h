@@ -3,6 +3,7 @@
 #define RELAIS_BUNDLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "relais/context.h"
 #include "relais/key.h"
@@ -54,6 +55,43 @@ int relais_bundle_read(unsigned char **out, size_t *out_len, relais_ctx *ctx,
  * Returns 0 or the first failure (its message names the entry).
  */
 int relais_bundle_verify_all(relais_ctx *ctx, const relais_bundle *b, int threads);
+
+/*
+ * Checks one entry against its size and SHA-256, streaming it through the
+ * hash (constant memory, nothing kept). Returns 0 or as relais_bundle_read().
+ */
+int relais_bundle_check(relais_ctx *ctx, const relais_bundle *b, const char *path);
+
+/* Where an entry's bytes lie in the bundle file, as stored. */
+struct relais_bundle_span {
+	int fd;                    /* the bundle's file, borrowed until relais_bundle_free() */
+	unsigned long long offset; /* of the stored bytes (raw deflate when deflated) */
+	unsigned long long stored_len;
+	unsigned long long size; /* once inflated */
+	uint32_t crc32;          /* of the inflated bytes */
+	int deflated;
+	size_t index; /* in the manifest's entries */
+};
+
+/*
+ * Finds an entry's stored bytes, checking its local header. The bytes are
+ * NOT checked: only send them after relais_bundle_check() passed for this
+ * entry and while relais_bundle_changed() says 0.
+ * Returns 0, RELAIS_ENOTFOUND, RELAIS_EFORMAT, RELAIS_EIO.
+ */
+int relais_bundle_span(struct relais_bundle_span *out, relais_ctx *ctx, const relais_bundle *b,
+                       const char *path);
+
+/*
+ * Reads an entry like relais_bundle_read(), inflating in one go and checking
+ * only its size and CRC-32: for an entry relais_bundle_check() (or
+ * relais_bundle_read()) passed, while relais_bundle_changed() says 0.
+ */
+int relais_bundle_reread(unsigned char **out, size_t *out_len, relais_ctx *ctx,
+                         const relais_bundle *b, const char *path);
+
+/* 1 when the open file was written, replaced in place or cannot be seen since it was opened. */
+int relais_bundle_changed(const relais_bundle *b);
 
 /* Size of the bundle file in bytes. */
 unsigned long long relais_bundle_file_size(const relais_bundle *b);

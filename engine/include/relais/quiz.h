@@ -19,6 +19,58 @@
 
 typedef struct relais_quiz relais_quiz;
 
+/*
+ * A parsed quiz, read-only, for whoever shows it (the reader's quiz page).
+ * Strings are borrowed from the quiz until relais_quiz_free(); HTML fields
+ * are the bundle's checked HTML, the others plain text to escape.
+ */
+enum relais_quiz_type {
+	RELAIS_QUIZ_MULTICHOICE,
+	RELAIS_QUIZ_TRUEFALSE,
+	RELAIS_QUIZ_SHORTANSWER,
+	RELAIS_QUIZ_NUMERICAL,
+	RELAIS_QUIZ_MATCHING,
+	RELAIS_QUIZ_ESSAY,
+	RELAIS_QUIZ_DESCRIPTION,
+};
+
+struct relais_quiz_answer {
+	const char *text_html;     /* multichoice */
+	const char *text;          /* shortanswer, as written */
+	char *norm;                /* shortanswer: norm(text), owned */
+	double fraction;           /* -1..1 */
+	double min, max;           /* numerical */
+	const char *feedback_html; /* "" if none */
+};
+
+struct relais_quiz_pair {
+	const char *question_html; /* "" for a distractor */
+	const char *answer;
+	size_t choice; /* index of answer in choices */
+};
+
+/* Strings are borrowed from the quiz's cJSON document. */
+struct relais_quiz_question {
+	const char *id;
+	enum relais_quiz_type type;
+	const char *title;    /* NULL when null */
+	const char *category; /* NULL when null */
+	const char *text_html;
+	int missing_word;
+	const char *general_feedback_html;
+	int single;    /* multichoice */
+	int tf_answer; /* truefalse */
+	const char *feedback_true_html, *feedback_false_html;
+	const char *other_feedback_html; /* numerical */
+	struct relais_quiz_answer *answers;
+	size_t n_answers;
+	struct relais_quiz_pair *pairs; /* matching */
+	size_t n_pairs;
+	size_t n_rows;
+	const char **choices;
+	size_t n_choices;
+};
+
 /* One name=value pair of a submitted form; a name may repeat (checkboxes). */
 struct relais_form_field {
 	const char *name;
@@ -55,21 +107,11 @@ void relais_quiz_free(relais_quiz *quiz);
 
 size_t relais_quiz_count(const relais_quiz *quiz);
 
-/*
- * Writes the quiz as an HTML form body (no <form> element: the caller wraps
- * it) that works without JavaScript: one <fieldset> per question with a
- * <legend>, radio buttons, checkboxes, text inputs and <select>s, each with a
- * <label>. Field names are "q-<id>" ("q-<id>.<row>" for matching rows).
- * Text from the quiz's plain-text fields is escaped. lang picks the UI words
- * ("fr" or "en"; "fr-*" is French, anything else English). *out is malloc'd;
- * returns 0, RELAIS_ELIMIT (past RELAIS_QUIZ_MAX_HTML) or RELAIS_ENOMEM.
- *
- * Values: the answer's 0-based index in `answers` for multiple choice,
- * "true" or "false" for true/false, the typed text for short answers,
- * numbers and essays, and the 0-based index in `choices` for a matching row
- * ("" for none); <row> counts rows (pairs that are not distractors) from 0.
- */
-int relais_quiz_render_form(char **out, relais_ctx *ctx, const relais_quiz *quiz, const char *lang);
+/* The type's name in quiz JSON ("multichoice"...). */
+const char *relais_quiz_type_name(enum relais_quiz_type type);
+
+/* Question i (0-based), or NULL past the end; borrowed until relais_quiz_free(). */
+const struct relais_quiz_question *relais_quiz_question_at(const relais_quiz *quiz, size_t i);
 
 /*
  * Scores submitted fields. Unknown fields are ignored; a field naming an
@@ -87,15 +129,6 @@ int relais_quiz_render_form(char **out, relais_ctx *ctx, const relais_quiz *quiz
  */
 int relais_quiz_score(struct relais_quiz_result *out, relais_ctx *ctx, const relais_quiz *quiz,
                       const struct relais_form_field *fields, size_t n_fields);
-
-/*
- * Writes the scored quiz as HTML: each question with the learner's response,
- * whether it was right, and its feedback. lang as above. Returns 0,
- * RELAIS_EINVAL (the result is not one of this quiz), RELAIS_ELIMIT,
- * RELAIS_ENOMEM.
- */
-int relais_quiz_render_result(char **out, relais_ctx *ctx, const relais_quiz *quiz,
-                              const struct relais_quiz_result *result, const char *lang);
 
 void relais_quiz_result_clear(struct relais_quiz_result *result);
 

@@ -85,6 +85,22 @@ typedef int (*relais_zip_data_fn)(void *data, const unsigned char *buf, size_t l
 int relais_zip_read(relais_ctx *ctx, const relais_zip *zip, size_t i, relais_zip_data_fn fn,
                     void *fn_data);
 
+/* The archive's open file, borrowed until relais_zip_free(). */
+int relais_zip_fd(const relais_zip *zip);
+
+/*
+ * Where entry i's stored bytes (compressed when deflated) start in the file,
+ * after checking its local header against the central directory.
+ */
+int relais_zip_data_at(uint64_t *offset, relais_ctx *ctx, const relais_zip *zip, size_t i);
+
+/*
+ * Reads entry i whole into out (its declared size), inflating in one go,
+ * and checks its size and CRC-32 (not the canonical form relais_zip_read
+ * checks: for entries read that way before, in a file unchanged since).
+ */
+int relais_zip_read_whole(unsigned char *out, relais_ctx *ctx, const relais_zip *zip, size_t i);
+
 /* Checks that an entry path is relative, normalised and safe. Returns 0 or -1 and a reason. */
 int relais_zip_path_ok(const char *name, const char **why);
 

@@ -1,0 +1,661 @@
+/* http.c: the HTTP server helper (libmicrohttpd): requests, bodies, responses, common headers. */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "relais/error.h"
+#include "relais/http.h"
+
+#define FRAMED_BLOCK (32 * 1024)
+
+struct relais_http_server {
+	struct MHD_Daemon *daemon;
+	struct relais_http_options opt;
+	unsigned port;
+};
+
+struct relais_http_request {
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;
+	char *body;
+	size_t body_len, body_cap, body_max;
+	int too_large;
+	int answered; /* a response was queued from on_headers */
+	void *user;
+};
+
+struct relais_http_response {
+	struct MHD_Response *r;
+	unsigned status;
+	int cache_control; /* the handler chose its own Cache-Control */
+};
+
+/* A file range framed by bytes before and after, read on demand. */
+struct framed {
+	int fd;
+	uint64_t offset, len;
+	size_t head_len, tail_len;
+	unsigned char frame[]; /* head then tail */
+};
+
+const char *relais_http_method(const relais_http_request *req)
+{
+	return req->method;
+}
+
+const char *relais_http_path(const relais_http_request *req)
+{
+	return req->path;
+}
+
+const char *relais_http_header(const relais_http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *relais_http_cookie(const relais_http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+const char *relais_http_query(const relais_http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct each {
+	relais_http_pair_fn fn;
+	void *data;
+};
+
+static enum MHD_Result on_pair(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+	struct each *e = cls;
+
+	(void)kind;
+	return e->fn(e->data, key, value) == 0 ? MHD_YES : MHD_NO;
+}
+
+size_t relais_http_query_each(const relais_http_request *req, relais_http_pair_fn fn, void *data)
+{
+	struct each e = {fn, data};
+	int n = MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, on_pair, &e);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+void relais_http_client_address(char *out, size_t out_size, const relais_http_request *req)
+{
+	const union MHD_ConnectionInfo *info =
+	        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa == NULL) {
+		return;
+	}
+	if (sa->sa_family == AF_INET) {
+		(void)inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		                out, (socklen_t)out_size);
+	} else if (sa->sa_family == AF_INET6) {
+		(void)inet_ntop(AF_INET6,
+		                &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+		                (socklen_t)out_size);
+	}
+}
+
+int relais_http_accepts_gzip(const relais_http_request *req)
+{
+	const char *v = relais_http_header(req, "Accept-Encoding");
+
+	/* A token "gzip", unless given a zero quality ("gzip;q=0"). */
+	while (v != NULL && *v) {
+		const char *end = strchr(v, ',');
+		size_t n = end ? (size_t)(end - v) : strlen(v);
+		while (n > 0 && (*v == ' ' || *v == '\t')) {
+			v++;
+			n--;
+		}
+		if (n >= 4 && strncasecmp(v, "gzip", 4) == 0 &&
+		    (n == 4 || v[4] == ';' || v[4] == ' ' || v[4] == '\t')) {
+			const char *q = memchr(v, '=', n);
+			if (q == NULL || strtod(q + 1, NULL) > 0.0) {
+				return 1;
+			}
+			return 0;
+		}
+		v = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+void relais_http_body_limit(relais_http_request *req, size_t max)
+{
+	req->body_max = max;
+}
+
+const char *relais_http_body(const relais_http_request *req, size_t *len)
+{
+	*len = req->body_len;
+	return req->body ? req->body : "";
+}
+
+int relais_http_body_too_large(const relais_http_request *req)
+{
+	return req->too_large;
+}
+
+void relais_http_set_user(relais_http_request *req, void *p)
+{
+	req->user = p;
+}
+
+void *relais_http_user(const relais_http_request *req)
+{
+	return req->user;
+}
+
+static relais_http_response *wrap(struct MHD_Response *r, unsigned status, const char *type)
+{
+	relais_http_response *resp;
+
+	if (r == NULL) {
+		return NULL;
+	}
+	resp = calloc(1, sizeof(*resp));
+	if (resp == NULL) {
+		MHD_destroy_response(r);
+		return NULL;
+	}
+	resp->r = r;
+	resp->status = status;
+	if (type != NULL && MHD_add_response_header(r, "Content-Type", type) != MHD_YES) {
+		relais_http_response_free(resp);
+		return NULL;
+	}
+	return resp;
+}
+
+relais_http_response *relais_http_response_buffer(unsigned status, const char *type,
+                                                  const void *data, size_t len,
+                                                  enum relais_http_mem mode)
+{
+	enum MHD_ResponseMemoryMode m = mode == RELAIS_HTTP_COPY         ? MHD_RESPMEM_MUST_COPY
+	                                : mode == RELAIS_HTTP_PERSISTENT ? MHD_RESPMEM_PERSISTENT
+	                                                                 : MHD_RESPMEM_MUST_FREE;
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)data, m);
+
+	if (r == NULL && mode == RELAIS_HTTP_OWNED) {
+		free((void *)data);
+	}
+	return wrap(r, status, type);
+}
+
+static ssize_t framed_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct framed *f = cls;
+	uint64_t total = f->head_len + f->len + f->tail_len;
+	size_t done = 0;
+
+	if (pos >= total) {
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	while (done < max && pos < total) {
+		if (pos < f->head_len) {
+			size_t n = f->head_len - (size_t)pos;
+			n = n < max - done ? n : max - done;
+			memcpy(buf + done, f->frame + pos, n);
+			done += n;
+			pos += n;
+		} else if (pos < f->head_len + f->len) {
+			uint64_t at = pos - f->head_len;
+			uint64_t left = f->len - at;
+			size_t n = left < max - done ? (size_t)left : max - done;
+			ssize_t got = pread(f->fd, buf + done, n, (off_t)(f->offset + at));
+			if (got <= 0) {
+				if (got < 0 && errno == EINTR) {
+					continue;
+				}
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			}
+			done += (size_t)got;
+			pos += (uint64_t)got;
+		} else {
+			size_t at = (size_t)(pos - f->head_len - f->len);
+			size_t n = f->tail_len - at;
+			n = n < max - done ? n : max - done;
+			memcpy(buf + done, f->frame + f->head_len + at, n);
+			done += n;
+			pos += n;
+		}
+	}
+	return (ssize_t)done;
+}
+
+static void framed_free(void *cls)
+{
+	struct framed *f = cls;
+
+	close(f->fd);
+	free(f);
+}
+
+relais_http_response *relais_http_response_file(unsigned status, const char *type, int fd,
+                                                uint64_t offset, uint64_t len, const void *head,
+                                                size_t head_len, const void *tail, size_t tail_len)
+{
+	struct MHD_Response *r;
+	struct framed *f;
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (own < 0) {
+		return NULL;
+	}
+	if (head_len == 0 && tail_len == 0) {
+		r = MHD_create_response_from_fd_at_offset64(len, own, offset);
+		if (r == NULL) {
+			close(own);
+		}
+		return wrap(r, status, type);
+	}
+	if (head_len > FRAMED_BLOCK || tail_len > FRAMED_BLOCK ||
+	    (f = malloc(sizeof(*f) + head_len + tail_len)) == NULL) {
+		close(own);
+		return NULL;
+	}
+	f->fd = own;
+	f->offset = offset;
+	f->len = len;
+	f->head_len = head_len;
+	f->tail_len = tail_len;
+	if (head_len > 0) {
+		memcpy(f->frame, head, head_len);
+	}
+	if (tail_len > 0) {
+		memcpy(f->frame + head_len, tail, tail_len);
+	}
+	r = MHD_create_response_from_callback(head_len + len + tail_len, FRAMED_BLOCK, framed_read,
+	                                      f, framed_free);
+	if (r == NULL) {
+		framed_free(f);
+	}
+	return wrap(r, status, type);
+}
+
+int relais_http_response_header(relais_http_response *resp, const char *name, const char *value)
+{
+	if (MHD_add_response_header(resp->r, name, value) != MHD_YES) {
+		return RELAIS_ENOMEM;
+	}
+	if (strcasecmp(name, "Cache-Control") == 0) {
+		resp->cache_control = 1;
+	}
+	return 0;
+}
+
+void relais_http_response_free(relais_http_response *resp)
+{
+	if (resp == NULL) {
+		return;
+	}
+	MHD_destroy_response(resp->r);
+	free(resp);
+}
+
+/* Queues resp with the common security headers, and frees it. */
+static enum MHD_Result queue(struct MHD_Connection *conn, relais_http_response *resp)
+{
+	enum MHD_Result ret = MHD_NO;
+
+	if (resp == NULL) {
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(resp->r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
+	    /* same-origin, not no-referrer: with no-referrer a browser sends
+	     * "Origin: null" on form posts, which an Origin check must refuse. */
+	    MHD_add_response_header(resp->r, "Referrer-Policy", "same-origin") == MHD_YES &&
+	    MHD_add_response_header(resp->r, "X-Frame-Options", "DENY") == MHD_YES &&
+	    (resp->cache_control ||
+	     MHD_add_response_header(resp->r, "Cache-Control", "no-store") == MHD_YES)) {
+		ret = MHD_queue_response(conn, resp->status, resp->r);
+	}
+	relais_http_response_free(resp);
+	return ret;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+	relais_http_server *s = cls;
+	relais_http_request *req = *con_cls;
+
+	(void)version;
+	if (req == NULL) {
+		const char *length;
+		req = calloc(1, sizeof(*req));
+		if (req == NULL) {
+			return MHD_NO;
+		}
+		*con_cls = req;
+		req->conn = conn;
+		req->method = method;
+		req->path = url;
+		if (s->opt.on_headers != NULL) {
+			relais_http_response *early = s->opt.on_headers(s->opt.data, req);
+			if (early != NULL) {
+				req->answered = 1;
+				return queue(conn, early);
+			}
+		}
+		length = relais_http_header(req, "Content-Length");
+		if (length != NULL && strtoull(length, NULL, 10) > req->body_max) {
+			req->too_large = 1;
+		}
+		return MHD_YES;
+	}
+	if (req->answered) {
+		*upload_size = 0; /* refused already: the body is dropped */
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		size_t n = *upload_size;
+		*upload_size = 0;
+		if (req->too_large || n > req->body_max - req->body_len) {
+			req->too_large = 1;
+			free(req->body);
+			req->body = NULL;
+			req->body_len = 0;
+			req->body_cap = 0;
+			return MHD_YES;
+		}
+		if (req->body_len + n + 1 > req->body_cap) {
+			/* Grows by doubling, never past the limit. */
+			size_t cap = req->body_cap ? req->body_cap : 4096;
+			char *grown;
+			while (cap < req->body_len + n + 1) {
+				cap *= 2;
+			}
+			if (cap > req->body_max + 1) {
+				cap = req->body_max + 1;
+			}
+			if ((grown = realloc(req->body, cap)) == NULL) {
+				return MHD_NO;
+			}
+			req->body = grown;
+			req->body_cap = cap;
+		}
+		memcpy(req->body + req->body_len, upload, n);
+		req->body_len += n;
+		req->body[req->body_len] = '\0';
+		return MHD_YES;
+	}
+	req->answered = 1;
+	return queue(conn, s->opt.on_request(s->opt.data, req));
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	relais_http_request *req = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (req == NULL) {
+		return;
+	}
+	free(req->body);
+	free(req);
+	*con_cls = NULL;
+}
+
+/*
+ * Decodes %XX in place like libmicrohttpd, except that %00 stays as written:
+ * a NUL would cut the path short and answer another address than the one
+ * asked for. "/x.html%00.png" then names no entry and gets 404.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *r = s, *w = s;
+
+	(void)cls;
+	(void)conn;
+	while (*r) {
+		if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2]) &&
+		    !(r[1] == '0' && r[2] == '0')) {
+			char hexpair[3] = {r[1], r[2], 0};
+			*w++ = (char)strtol(hexpair, NULL, 16);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+/*
+ * Answers go out in more than one write; without TCP_NODELAY the second
+ * waits for the client's delayed acknowledgement (up to 200 ms).
+ */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *info;
+	int one = 1;
+
+	(void)cls;
+	(void)socket_context;
+	if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+		return;
+	}
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (info != NULL) {
+		(void)setsockopt(info->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+}
+
+int relais_http_start(relais_http_server **out, relais_ctx *ctx,
+                      const struct relais_http_options *opt)
+{
+	const char *address = opt->address ? opt->address : "127.0.0.1";
+	struct sockaddr_storage addr;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *info;
+	relais_http_server *s;
+
+	assert(opt->on_request != NULL);
+	*out = NULL;
+	if (opt->port > 65535) {
+		return relais_fail(ctx, RELAIS_EINVAL, "port %u is out of range", opt->port);
+	}
+	memset(&addr, 0, sizeof(addr));
+	if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)opt->port);
+	} else if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)opt->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		return relais_fail(ctx, RELAIS_EINVAL, "%s is not a numeric address", address);
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	s->opt = *opt;
+	s->opt.address = NULL; /* not kept: the caller's string */
+	s->daemon = MHD_start_daemon(
+	        flags, (uint16_t)opt->port, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
+	        (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK,
+	        unescape, s, MHD_OPTION_CONNECTION_TIMEOUT,
+	        opt->timeout_seconds ? opt->timeout_seconds : 30u, MHD_OPTION_THREAD_POOL_SIZE,
+	        opt->threads ? opt->threads : 1u, MHD_OPTION_CONNECTION_LIMIT,
+	        opt->connection_limit ? opt->connection_limit : 64u,
+	        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->per_ip_limit,
+	        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	        opt->connection_memory ? opt->connection_memory : (size_t)(64 * 1024),
+	        MHD_OPTION_END);
+	if (s->daemon == NULL) {
+		free(s);
+		return relais_fail(ctx, RELAIS_EIO, "cannot listen on %s:%u (in use?)", address,
+		                   opt->port);
+	}
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : opt->port;
+	*out = s;
+	return 0;
+}
+
+unsigned relais_http_port(const relais_http_server *s)
+{
+	return s->port;
+}
+
+void relais_http_stop(relais_http_server *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	MHD_stop_daemon(s->daemon);
+	free(s);
+}
+
+/* --- urlencoded forms --- */
+
+int relais_http_is_form(const char *content_type)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof(form) - 1;
+
+	return content_type != NULL && strncasecmp(content_type, form, n) == 0 &&
+	       (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
+/* Decodes s[0..n) (+ and %XX) into a new string. */
+static int decode(char **out, const char *s, size_t n, size_t max)
+{
+	char *d;
+	size_t i, w = 0;
+
+	*out = NULL;
+	if (n > 3 * max) {
+		return RELAIS_ELIMIT;
+	}
+	d = malloc(n + 1);
+	if (d == NULL) {
+		return RELAIS_ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+') {
+			d[w++] = ' ';
+		} else if (s[i] == '%') {
+			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0 ||
+			    (s[i + 1] == '0' && s[i + 2] == '0')) {
+				free(d);
+				return RELAIS_EFORMAT;
+			}
+			d[w++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else {
+			d[w++] = s[i];
+		}
+	}
+	d[w] = '\0';
+	if (w > max) {
+		free(d);
+		return RELAIS_ELIMIT;
+	}
+	*out = d;
+	return 0;
+}
+
+int relais_http_form_parse(struct relais_http_field **fields, size_t *n, const char *body,
+                           size_t len, size_t max_fields, size_t max_value)
+{
+	struct relais_http_field *f = NULL;
+	size_t count = 0, pos = 0;
+	int rc = 0;
+
+	*fields = NULL;
+	*n = 0;
+	while (pos < len) {
+		const char *start = body + pos, *amp = memchr(start, '&', len - pos), *eq;
+		size_t seg = amp ? (size_t)(amp - start) : len - pos;
+		struct relais_http_field *more;
+		pos += seg + 1;
+		if (seg == 0) {
+			continue;
+		}
+		if (count >= max_fields) {
+			rc = RELAIS_ELIMIT;
+			goto out;
+		}
+		more = realloc(f, (count + 1) * sizeof(*f));
+		if (more == NULL) {
+			rc = RELAIS_ENOMEM;
+			goto out;
+		}
+		f = more;
+		memset(&f[count], 0, sizeof(f[count]));
+		count++;
+		eq = memchr(start, '=', seg);
+		if ((rc = decode(&f[count - 1].name, start, eq ? (size_t)(eq - start) : seg,
+		                 max_value)) != 0 ||
+		    (rc = decode(&f[count - 1].value, eq ? eq + 1 : start + seg,
+		                 eq ? seg - (size_t)(eq - start) - 1 : 0, max_value)) != 0) {
+			goto out;
+		}
+	}
+	*fields = f;
+	*n = count;
+	f = NULL;
+	count = 0;
+out:
+	relais_http_fields_free(f, count);
+	return rc;
+}
+
+void relais_http_fields_free(struct relais_http_field *fields, size_t n)
+{
+	size_t i;
+
+	for (i = 0; fields != NULL && i < n; i++) {
+		free(fields[i].name);
+		free(fields[i].value);
+	}
+	free(fields);
+}

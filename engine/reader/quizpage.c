@@ -1,0 +1,554 @@
+/* quizpage.c: a quiz as the reader shows it: the HTML form, and the scored result. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quizpage.h"
+#include "relais/error.h"
+#include "relais/strbuf.h"
+
+#define BLANK "_____"
+
+/* The words of the reader's interface. */
+struct words {
+	const char *question, *yes, *no, *your_answer, *right, *partly, *wrong, *unanswered,
+	        *choose, *score, *percent, *colon;
+	char decimal;
+};
+
+static const struct words words_fr = {
+        .question = "Question",
+        .yes = "Vrai",
+        .no = "Faux",
+        .your_answer = "Votre réponse",
+        .right = "Juste",
+        .partly = "Partiellement juste",
+        .wrong = "Faux",
+        .unanswered = "Sans réponse",
+        .choose = "Choisir…",
+        .score = "Note\u00a0:",
+        .percent = "\u00a0%",
+        .colon = "\u00a0: ",
+        .decimal = ',',
+};
+
+static const struct words words_en = {
+        .question = "Question",
+        .yes = "True",
+        .no = "False",
+        .your_answer = "Your answer",
+        .right = "Correct",
+        .partly = "Partly correct",
+        .wrong = "Incorrect",
+        .unanswered = "Not answered",
+        .choose = "Choose…",
+        .score = "Score:",
+        .percent = "%",
+        .colon = ": ",
+        .decimal = '.',
+};
+
+/* French for "fr" and "fr-*", English for anything else. */
+static const struct words *words_for(const char *lang)
+{
+	if (lang != NULL && strncmp(lang, "fr", 2) == 0 && (lang[2] == '\0' || lang[2] == '-')) {
+		return &words_fr;
+	}
+	return &words_en;
+}
+
+/* ---- bounded output (engine/strbuf.h) ---- */
+
+static void put_uint(struct relais_strbuf *b, size_t n)
+{
+	char tmp[32];
+
+	(void)snprintf(tmp, sizeof(tmp), "%zu", n);
+	relais_strbuf_add(b, tmp);
+}
+
+/*
+ * Appends HTML meant for a <label> or <li>: a fragment that is exactly one
+ * paragraph (what Markdown gives) loses its <p> so the label stays phrasing
+ * content.
+ */
+static void put_inline_html(struct relais_strbuf *b, const char *html)
+{
+	size_t n = strlen(html);
+
+	if (n >= 7 && strncmp(html, "<p>", 3) == 0 && strcmp(html + n - 4, "</p>") == 0) {
+		const char *inner = html + 3;
+		size_t inner_n = n - 7;
+		const char *again = strstr(inner, "<p");
+
+		if (again == NULL || again >= inner + inner_n) {
+			relais_strbuf_addn(b, inner, inner_n);
+			return;
+		}
+	}
+	relais_strbuf_addn(b, html, n);
+}
+
+/* Hands the buffer over as a string ("" when empty), or fails with its rc. */
+static int buf_finish(char **out, struct relais_strbuf *b, relais_ctx *ctx)
+{
+	int rc = b->rc;
+
+	*out = NULL;
+	if (rc == 0 && b->p == NULL) {
+		b->p = strdup("");
+		rc = b->p ? 0 : RELAIS_ENOMEM;
+	}
+	if (rc == RELAIS_ELIMIT) {
+		rc = relais_fail(ctx, rc, "quiz: output exceeds %zu bytes", b->max);
+	} else if (rc != 0) {
+		rc = relais_fail(ctx, rc, "out of memory");
+	}
+	if (rc != 0) {
+		free(b->p);
+	} else {
+		*out = b->p;
+	}
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return rc;
+}
+
+/*
+ * Reads a decimal index with no sign or leading zero, below n. Returns 0 and
+ * sets *out, or -1.
+ */
+static int read_index(size_t *out, const char *s, size_t len, size_t n)
+{
+	size_t i, v = 0;
+
+	if (len == 0 || len > 4 || (s[0] == '0' && len > 1)) {
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			return -1;
+		}
+		v = v * 10 + (size_t)(s[i] - '0');
+	}
+	if (v >= n) {
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A score held as a double back in ten-thousandths. */
+static long units_of(double score)
+{
+	return score > 0 ? (long)(score * 10000.0 + 0.5) : 0;
+}
+
+/* ---- form ---- */
+
+/* Writes "relais-<id>", the element id prefix for question q. */
+static void put_elem(struct relais_strbuf *b, const struct relais_quiz_question *q)
+{
+	relais_strbuf_add(b, "relais-");
+	relais_strbuf_add(b, q->id);
+}
+
+static void put_legend(struct relais_strbuf *b, const struct words *w,
+                       const struct relais_quiz_question *q, size_t number)
+{
+	if (q->title != NULL) {
+		relais_strbuf_add_html(b, q->title);
+	} else {
+		relais_strbuf_add(b, w->question);
+		relais_strbuf_add(b, " ");
+		put_uint(b, number);
+	}
+}
+
+/* One radio button or check box for answer value v, with its label. */
+static void put_choice(struct relais_strbuf *b, const struct relais_quiz_question *q,
+                       const char *kind, const char *value, const char *label_html)
+{
+	relais_strbuf_add(b, "<div class=\"relais-choice\"><input type=\"");
+	relais_strbuf_add(b, kind);
+	relais_strbuf_add(b, "\" name=\"q-");
+	relais_strbuf_add(b, q->id);
+	relais_strbuf_add(b, "\" id=\"");
+	put_elem(b, q);
+	relais_strbuf_add(b, "_");
+	relais_strbuf_add(b, value);
+	relais_strbuf_add(b, "\" value=\"");
+	relais_strbuf_add(b, value);
+	relais_strbuf_add(b, "\"> <label for=\"");
+	put_elem(b, q);
+	relais_strbuf_add(b, "_");
+	relais_strbuf_add(b, value);
+	relais_strbuf_add(b, "\">");
+	put_inline_html(b, label_html);
+	relais_strbuf_add(b, "</label></div>\n");
+}
+
+/* A text box (or text area for essays) and its label. */
+static void put_text_input(struct relais_strbuf *b, const struct words *w,
+                           const struct relais_quiz_question *q, int hidden_label)
+{
+	relais_strbuf_add(b, "<label for=\"");
+	put_elem(b, q);
+	relais_strbuf_add(b, "_v\"");
+	if (hidden_label) {
+		relais_strbuf_add(b, " class=\"relais-sr-only\"");
+	}
+	relais_strbuf_add(b, ">");
+	relais_strbuf_add(b, w->your_answer);
+	relais_strbuf_add(b, "</label> ");
+	/* maxlength counts UTF-16 units, each at most 3 UTF-8 bytes: a browser
+	 * then never sends a value the scorer would ignore. */
+	if (q->type == RELAIS_QUIZ_ESSAY) {
+		relais_strbuf_add(b, "<textarea rows=\"6\" maxlength=\"333\" name=\"q-");
+	} else {
+		relais_strbuf_add(b,
+		                  "<input type=\"text\" maxlength=\"333\" autocomplete=\"off\" ");
+		if (q->type == RELAIS_QUIZ_NUMERICAL) {
+			relais_strbuf_add(b, "inputmode=\"decimal\" ");
+		}
+		relais_strbuf_add(b, "name=\"q-");
+	}
+	relais_strbuf_add(b, q->id);
+	relais_strbuf_add(b, "\" id=\"");
+	put_elem(b, q);
+	relais_strbuf_add(b, q->type == RELAIS_QUIZ_ESSAY ? "_v\"></textarea>" : "_v\">");
+}
+
+static void put_matching_rows(struct relais_strbuf *b, const struct words *w,
+                              const struct relais_quiz_question *q)
+{
+	size_t i, j, row = 0;
+
+	for (i = 0; i < q->n_pairs; i++) {
+		if (q->pairs[i].question_html[0] == '\0') {
+			continue;
+		}
+		relais_strbuf_add(b, "<div class=\"relais-row\"><label for=\"");
+		put_elem(b, q);
+		relais_strbuf_add(b, "_r");
+		put_uint(b, row);
+		relais_strbuf_add(b, "\">");
+		put_inline_html(b, q->pairs[i].question_html);
+		relais_strbuf_add(b, "</label> <select name=\"q-");
+		relais_strbuf_add(b, q->id);
+		relais_strbuf_add(b, ".");
+		put_uint(b, row);
+		relais_strbuf_add(b, "\" id=\"");
+		put_elem(b, q);
+		relais_strbuf_add(b, "_r");
+		put_uint(b, row);
+		relais_strbuf_add(b, "\"><option value=\"\">");
+		relais_strbuf_add(b, w->choose);
+		relais_strbuf_add(b, "</option>");
+		for (j = 0; j < q->n_choices; j++) {
+			relais_strbuf_add(b, "<option value=\"");
+			put_uint(b, j);
+			relais_strbuf_add(b, "\">");
+			relais_strbuf_add_html(b, q->choices[j]);
+			relais_strbuf_add(b, "</option>");
+		}
+		relais_strbuf_add(b, "</select></div>\n");
+		row++;
+	}
+}
+
+static void render_form_question(struct relais_strbuf *b, const struct words *w,
+                                 const struct relais_quiz_question *q, size_t number)
+{
+	const char *blank = NULL;
+	char value[32];
+	size_t i;
+
+	if (q->type == RELAIS_QUIZ_DESCRIPTION) {
+		relais_strbuf_add(b, "<div class=\"relais-description\" id=\"");
+		put_elem(b, q);
+		relais_strbuf_add(b, "\">");
+		if (q->title != NULL) {
+			relais_strbuf_add(b, "<h2>");
+			relais_strbuf_add_html(b, q->title);
+			relais_strbuf_add(b, "</h2>");
+		}
+		relais_strbuf_add(b, q->text_html);
+		relais_strbuf_add(b, "</div>\n");
+		return;
+	}
+	relais_strbuf_add(b, "<fieldset class=\"relais-question relais-");
+	relais_strbuf_add(b, relais_quiz_type_name(q->type));
+	relais_strbuf_add(b, "\" id=\"");
+	put_elem(b, q);
+	relais_strbuf_add(b, "\"");
+	if (q->category != NULL) {
+		relais_strbuf_add(b, " data-category=\"");
+		relais_strbuf_add_html(b, q->category);
+		relais_strbuf_add(b, "\"");
+	}
+	relais_strbuf_add(b, ">\n<legend>");
+	put_legend(b, w, q, number);
+	relais_strbuf_add(b, "</legend>\n<div class=\"relais-text\">");
+	/* A missing word typed in goes where the blank is. */
+	if (q->missing_word &&
+	    (q->type == RELAIS_QUIZ_SHORTANSWER || q->type == RELAIS_QUIZ_NUMERICAL)) {
+		blank = strstr(q->text_html, BLANK);
+	}
+	if (blank != NULL) {
+		relais_strbuf_addn(b, q->text_html, (size_t)(blank - q->text_html));
+		put_text_input(b, w, q, 1);
+		relais_strbuf_add(b, blank + strlen(BLANK));
+	} else {
+		relais_strbuf_add(b, q->text_html);
+	}
+	relais_strbuf_add(b, "</div>\n");
+	switch (q->type) {
+	case RELAIS_QUIZ_MULTICHOICE:
+		for (i = 0; i < q->n_answers; i++) {
+			(void)snprintf(value, sizeof(value), "%zu", i);
+			put_choice(b, q, q->single ? "radio" : "checkbox", value,
+			           q->answers[i].text_html);
+		}
+		break;
+	case RELAIS_QUIZ_TRUEFALSE:
+		put_choice(b, q, "radio", "true", w->yes);
+		put_choice(b, q, "radio", "false", w->no);
+		break;
+	case RELAIS_QUIZ_SHORTANSWER:
+	case RELAIS_QUIZ_NUMERICAL:
+	case RELAIS_QUIZ_ESSAY:
+		if (blank == NULL) {
+			relais_strbuf_add(b, "<div class=\"relais-answer\">");
+			put_text_input(b, w, q, 0);
+			relais_strbuf_add(b, "</div>\n");
+		}
+		break;
+	case RELAIS_QUIZ_MATCHING:
+		put_matching_rows(b, w, q);
+		break;
+	case RELAIS_QUIZ_DESCRIPTION:
+		break;
+	}
+	relais_strbuf_add(b, "</fieldset>\n");
+}
+
+int relais_reader_quiz_form(char **out, relais_ctx *ctx, const relais_quiz *quiz, const char *lang)
+{
+	struct relais_strbuf b = {.max = RELAIS_QUIZ_MAX_HTML};
+	const struct words *w = words_for(lang);
+	size_t i, number = 0;
+
+	for (i = 0; i < relais_quiz_count(quiz); i++) {
+		const struct relais_quiz_question *q = relais_quiz_question_at(quiz, i);
+
+		if (q->type != RELAIS_QUIZ_DESCRIPTION) {
+			number++;
+		}
+		render_form_question(&b, w, q, number);
+	}
+	return buf_finish(out, &b, ctx);
+}
+
+/* ---- result ---- */
+
+/* Writes a score in ten-thousandths as a short decimal: 1, 0.5, 0.3333. */
+static void put_score(struct relais_strbuf *b, const struct words *w, long units)
+{
+	char tmp[32];
+	int n;
+
+	if (units < 0) {
+		units = 0;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%ld%c%04ld", units / 10000, w->decimal, units % 10000);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		return;
+	}
+	while (tmp[n - 1] == '0') {
+		tmp[--n] = '\0';
+	}
+	if (tmp[n - 1] == w->decimal) {
+		tmp[--n] = '\0';
+	}
+	relais_strbuf_add(b, tmp);
+}
+
+/*
+ * Lists the items of a choice or matching response ("0[,]2", "0[.]1[,]1[.]0");
+ * items that do not name an answer, row or choice of q are skipped.
+ */
+static void put_items(struct relais_strbuf *b, const struct relais_quiz_question *q,
+                      const char *response)
+{
+	const char *p = response, *end, *dot;
+	size_t k, row, i, r;
+
+	relais_strbuf_add(b, "<ul class=\"relais-response-items\">");
+	while (*p != '\0') {
+		end = strstr(p, "[,]");
+		if (end == NULL) {
+			end = p + strlen(p);
+		}
+		if (q->type == RELAIS_QUIZ_MULTICHOICE) {
+			if (read_index(&k, p, (size_t)(end - p), q->n_answers) == 0) {
+				relais_strbuf_add(b, "<li>");
+				put_inline_html(b, q->answers[k].text_html);
+				relais_strbuf_add(b, "</li>");
+			}
+		} else {
+			dot = strstr(p, "[.]");
+			if (dot != NULL && dot < end &&
+			    read_index(&row, p, (size_t)(dot - p), q->n_rows) == 0 &&
+			    read_index(&k, dot + 3, (size_t)(end - dot - 3), q->n_choices) == 0) {
+				/* Find the row's pair to show its left side. */
+				for (i = 0, r = 0; i < q->n_pairs; i++) {
+					if (q->pairs[i].question_html[0] == '\0') {
+						continue;
+					}
+					if (r++ == row) {
+						break;
+					}
+				}
+				relais_strbuf_add(b, "<li class=\"");
+				relais_strbuf_add(b, q->pairs[i].choice == k ? "relais-right"
+				                                             : "relais-wrong");
+				relais_strbuf_add(b, "\">");
+				put_inline_html(b, q->pairs[i].question_html);
+				relais_strbuf_add(b, " → ");
+				relais_strbuf_add_html(b, q->choices[k]);
+				relais_strbuf_add(b, "</li>");
+			}
+		}
+		p = *end != '\0' ? end + 3 : end;
+	}
+	relais_strbuf_add(b, "</ul>");
+}
+
+/* What the learner typed, as text. */
+static void put_typed(struct relais_strbuf *b, const char *text)
+{
+	relais_strbuf_add(b, "<span class=\"relais-typed\">");
+	relais_strbuf_add_html(b, text);
+	relais_strbuf_add(b, "</span>");
+}
+
+static void render_result_question(struct relais_strbuf *b, const struct words *w,
+                                   const struct relais_quiz_question *q,
+                                   const struct relais_question_result *r, size_t number)
+{
+	long units = units_of(r->score);
+	const char *status, *cls;
+
+	if (!r->scored) {
+		cls = "relais-unscored";
+		status = NULL;
+	} else if (!r->answered) {
+		cls = "relais-unanswered";
+		status = w->unanswered;
+	} else if (units >= 10000) {
+		cls = "relais-right";
+		status = w->right;
+	} else if (units > 0) {
+		cls = "relais-partial";
+		status = w->partly;
+	} else {
+		cls = "relais-wrong";
+		status = w->wrong;
+	}
+	if (q->type == RELAIS_QUIZ_DESCRIPTION) {
+		render_form_question(b, w, q, number); /* text only, same as the form */
+		return;
+	}
+	relais_strbuf_add(b, "<section class=\"relais-question relais-result ");
+	relais_strbuf_add(b, cls);
+	relais_strbuf_add(b, "\" id=\"");
+	put_elem(b, q);
+	relais_strbuf_add(b, "\">\n<h2>");
+	put_legend(b, w, q, number);
+	relais_strbuf_add(b, "</h2>\n<div class=\"relais-text\">");
+	relais_strbuf_add(b, q->text_html);
+	relais_strbuf_add(b, "</div>\n");
+	if (r->answered) {
+		relais_strbuf_add(b, "<div class=\"relais-response\">");
+		relais_strbuf_add(b, w->your_answer);
+		relais_strbuf_add(b, w->colon);
+		switch (q->type) {
+		case RELAIS_QUIZ_MULTICHOICE:
+		case RELAIS_QUIZ_MATCHING:
+			put_items(b, q, r->response);
+			break;
+		case RELAIS_QUIZ_TRUEFALSE:
+			if (strcmp(r->response, "true") == 0) {
+				relais_strbuf_add(b, w->yes);
+			} else if (strcmp(r->response, "false") == 0) {
+				relais_strbuf_add(b, w->no);
+			} else {
+				put_typed(b, r->response); /* not ours: shown as it is */
+			}
+			break;
+		case RELAIS_QUIZ_SHORTANSWER:
+		case RELAIS_QUIZ_NUMERICAL:
+		case RELAIS_QUIZ_ESSAY:
+		case RELAIS_QUIZ_DESCRIPTION:
+			put_typed(b, r->response);
+			break;
+		}
+		relais_strbuf_add(b, "</div>\n");
+	}
+	if (status != NULL) {
+		relais_strbuf_add(b, "<p class=\"relais-status\">");
+		relais_strbuf_add(b, status);
+		relais_strbuf_add(b, " (");
+		put_score(b, w, units);
+		relais_strbuf_add(b, " / 1)</p>\n");
+	}
+	if (r->feedback_html != NULL && r->feedback_html[0] != '\0') {
+		relais_strbuf_add(b, "<div class=\"relais-feedbacks\">");
+		relais_strbuf_add(b, r->feedback_html);
+		relais_strbuf_add(b, "</div>\n");
+	}
+	relais_strbuf_add(b, "</section>\n");
+}
+
+int relais_reader_quiz_result(char **out, relais_ctx *ctx, const relais_quiz *quiz,
+                              const struct relais_quiz_result *result, const char *lang)
+{
+	struct relais_strbuf b = {.max = RELAIS_QUIZ_MAX_HTML};
+	const struct words *w = words_for(lang);
+	size_t i, number = 0;
+	char pct[16];
+
+	*out = NULL;
+	if (result->n_questions != relais_quiz_count(quiz) ||
+	    (result->n_questions > 0 && result->questions == NULL)) {
+		return relais_fail(ctx, RELAIS_EINVAL, "quiz: the result is not one of this quiz");
+	}
+	for (i = 0; i < result->n_questions; i++) {
+		const struct relais_question_result *r = &result->questions[i];
+
+		if (r->id == NULL || strcmp(r->id, relais_quiz_question_at(quiz, i)->id) != 0 ||
+		    r->response == NULL) {
+			return relais_fail(ctx, RELAIS_EINVAL,
+			                   "quiz: the result is not one of this quiz");
+		}
+	}
+	relais_strbuf_add(&b, "<p class=\"relais-total\">");
+	relais_strbuf_add(&b, w->score);
+	relais_strbuf_add(&b, " ");
+	put_score(&b, w, units_of(result->score));
+	relais_strbuf_add(&b, " / ");
+	put_uint(&b, result->max);
+	(void)snprintf(pct, sizeof(pct), " (%d", result->percent);
+	relais_strbuf_add(&b, pct);
+	relais_strbuf_add(&b, w->percent);
+	relais_strbuf_add(&b, ")</p>\n");
+	for (i = 0; i < relais_quiz_count(quiz); i++) {
+		if (relais_quiz_question_at(quiz, i)->type != RELAIS_QUIZ_DESCRIPTION) {
+			number++;
+		}
+		render_result_question(&b, w, relais_quiz_question_at(quiz, i),
+		                       &result->questions[i], number);
+	}
+	return buf_finish(out, &b, ctx);
+}
