@@ -3,12 +3,13 @@
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import unittest
 
-SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", ".."))
-RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "cli", "relais")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
+from testlib import RELAIS, SOURCE_ROOT  # noqa: E402
 
 COMMANDS = ["keygen", "pack", "verify", "inspect"]
 
@@ -186,4 +187,4 @@ class Basics(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

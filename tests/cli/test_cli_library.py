@@ -5,14 +5,15 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 import urllib.request
 
-SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", ".."))
-RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "cli", "relais")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
+from testlib import RELAIS, SOURCE_ROOT  # noqa: E402
 COURSE = os.path.join(SOURCE_ROOT, "courses", "migration-health")
 
 
@@ -189,4 +190,4 @@ class Laptop(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

@@ -13,6 +13,8 @@ import unittest
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 from clilib import COURSE_JSON, MINISIGN, RELAIS, SOURCE_ROOT, make_course, png  # noqa: E402,F401
 
 
@@ -340,4 +342,4 @@ class Verify(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

@@ -11,6 +11,8 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 import hublib as hl  # noqa: E402
 
 
@@ -19,9 +21,9 @@ class HubCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.home = hl.make_class_home(cls)
+        cls.home = hl.make_hub_db(cls)
         cls.key, cls.secret = cls.home.credentials("conformance")
-        cls.hub = hl.start_class_hub(cls, cls.home)
+        cls.hub = hl.start_hub(cls, cls.home)
         cls.c = hl.Client(cls.hub, cls.key, cls.secret)
 
     def assert_xapi_headers(self, r, what):
@@ -465,9 +467,9 @@ class Filters(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.home = hl.make_class_home(cls)
+        cls.home = hl.make_hub_db(cls)
         key, secret = cls.home.credentials()
-        cls.hub = hl.start_class_hub(cls, cls.home)
+        cls.hub = hl.start_hub(cls, cls.home)
         cls.c = hl.Client(cls.hub, key, secret)
         X, Y, Z = ("https://example.org/act/x", "https://example.org/act/y",
                    "https://example.org/act/z")
@@ -858,4 +860,4 @@ def with_bad_mbox(st):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    testlib.main()

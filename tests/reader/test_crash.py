@@ -14,6 +14,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 import readerlib as rl  # noqa: E402
 
 ROUNDS = 200         # kills; at least MIN_ROUNDS must happen within BUDGET_S
@@ -87,7 +89,7 @@ def submitter(client, token, started, questions, tally, rnd, stop):
 
 class CrashTest(unittest.TestCase):
     def setUp(self):
-        self.home = rl.make_home(self)
+        self.home = rl.make_laptop_home(self)
         self.reader = None
         self.addCleanup(self._kill_reader)
         self.seed = int(os.environ.get("RELAIS_TEST_SEED") or time.time_ns() % 1000000)
@@ -246,4 +248,4 @@ class CrashTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()
