@@ -174,6 +174,7 @@ class Faults(unittest.TestCase, Delivery):
         started = time.monotonic()
         tally = collections.Counter()
         outcomes = collections.Counter()
+        planned, fired_kinds = collections.Counter(), collections.Counter()
         for n in range(self.rounds):
             self.new_statements(again=n in (0, self.rounds // 2))
             relost = self.lose_acknowledgements() if self.rng.random() < 0.2 else 0
@@ -188,6 +189,8 @@ class Faults(unittest.TestCase, Delivery):
             pending = self.laptop.pending()
             p = self.sync(self.proxy.url, ["--batch", batch, "--attempts", attempts])
             tally[kind + (" (fired)" if self.proxy.fired > fired else "")] += 1
+            planned[kind] += 1
+            fired_kinds[kind] += self.proxy.fired > fired
             if p.returncode == -signal.SIGKILL:
                 outcomes["client killed"] += 1
                 self.check_round(context + " after the kill")
@@ -219,6 +222,17 @@ class Faults(unittest.TestCase, Delivery):
         self.assert_completions_counted_once(context)
         self.assertEqual(self.hub.stop(), 0, "%s: the hub did not stop cleanly on Ctrl-C: %s" %
                          (context, self.hub.log_tail()))
+        self.assertIsNone(self.hub.sanitizer_report(), context)
+        # The faults did happen: each kind planned often enough fired at least once, and the
+        # hub was really killed; otherwise the test proved nothing about them.
+        for kind, n in planned.items():
+            if kind != "none" and n >= 5:
+                self.assertGreater(fired_kinds[kind], 0, "%s: %d %r faults planned, none "
+                                   "fired" % (context, n, kind))
+        if fired_kinds["kill hub"]:
+            self.assertGreater(self.hub.kills, 0, context)
+        self.assertGreater(sum(fired_kinds.values()), (self.rounds - planned["none"]) // 2,
+                           "%s: most faults never fired: %s" % (context, dict(fired_kinds)))
         elapsed = time.monotonic() - started
         print("test_faults: %d rounds in %.1f s, %d statements, %d connections through the "
               "proxy, hub killed %d times" % (self.rounds, elapsed, self.laptop.counter,
