@@ -176,6 +176,27 @@ def quiz_questions(page):
     return out
 
 
+# Full marks on the English course's quiz, as form fields, written from
+# courses/migration-health/quiz/evaluation.gift (choices by their position in the source).
+RIGHT_ANSWERS = [
+    ("q-purpose-of-the-ihr", "0"),
+    ("q-limits-of-temperature-screening", "0"), ("q-limits-of-temperature-screening", "1"),
+    ("q-dignity-in-practice", "0"), ("q-dignity-in-practice", "1"),
+    ("q-dignity-in-practice", "2"), ("q-dignity-in-practice", "3"),
+    ("q-yellow-fever-certificate-validity", "true"),
+    ("q-medicines-found-at-the-border", "false"),
+    ("q-model-certificate", "ICVP"),
+    ("q-generic-medicine-names", "INN"),
+    ("q-fever-threshold", "38"),
+    ("q-contact-tracing-on-a-long-flight", "14"),
+    ("q-yellow-fever-certificate-start", "10"),
+] + [("q-key-ihr-articles.%d" % i, str(i)) for i in range(4)] + [
+    ("q-referral-pathways.%d" % i, str(i)) for i in range(4)] + [
+    ("q-annex-2-rule", "0"),
+    ("q-national-ihr-focal-point", "0"),
+]
+
+
 def random_answers(questions, rnd):
     """Form fields answering every question somehow (right or wrong)."""
     fields = []
