@@ -25,7 +25,7 @@ def cases(entry):
     m = CASES.search(out)
     if m:
         passed, failed = int(m.group(1)), int(m.group(2))
-        skipped = [tuple(s.rsplit(": ", 1)) if ": " in s else (s, "") for s in SKIP.findall(out)]
+        skipped = [tuple(s.split(": ", 1)) if ": " in s else (s, "") for s in SKIP.findall(out)]
         skipped += [("?", "")] * (int(m.group(3)) - len(skipped))
     elif TAP.search(out):
         passed = failed = 0
