@@ -1,5 +1,6 @@
 #!/bin/sh
-# test.sh: build relais and run the whole test suite (unit, cli; fuzz in CI).
+# test.sh: build relais and run the whole test suite (unit, cli; fuzz in CI); the
+# last line counts test cases: "N passed, N failed, N skipped", each skip listed above it.
 # Extra arguments go to `meson test` (for example: --suite unit).
 set -eu
 cd "$(dirname "$0")"

@@ -70,46 +70,78 @@ static void summary(const struct relais_sync_report *r)
 	fflush(stdout);
 }
 
-static void sleep_s(double seconds)
+/*
+ * Waits up to seconds for SIGINT or SIGTERM (blocked in stop, so a signal that
+ * came during a run waits here); returns 1 when one came.
+ */
+static int stopped_within(const sigset_t *stop, double seconds)
 {
 	struct timespec ts;
 
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	for (;;) {
+		if (sigtimedwait(stop, NULL, &ts) >= 0) {
+			return 1;
+		}
+		if (errno != EINTR) {
+			return 0; /* EAGAIN: the time is up */
+		}
 	}
 }
 
+/* Adds one run's figures to the watch's totals. */
+static void add_run(struct relais_sync_report *total, const struct relais_sync_report *r)
+{
+	total->sent += r->sent;
+	total->set_aside += r->set_aside;
+	total->bytes_up += r->bytes_up;
+	total->left = r->left;
+}
+
 /*
- * Keeps the outbox flowing until a signal ends the process: a run whenever
- * something is pending, a pause with backoff after a failed run, a look at
- * the outbox every WATCH_IDLE_S otherwise. Ending at any moment loses
- * nothing: a batch whose reply did not come back is sent again, and the hub
- * keeps one copy. Returns only when retrying cannot help (credentials
- * refused, no hub, a local failure).
+ * Keeps the outbox flowing until SIGINT or SIGTERM: a run whenever something
+ * is pending, a pause with backoff after a failed run, a look at the outbox
+ * every WATCH_IDLE_S otherwise. The signals are blocked, so a run in progress
+ * finishes; then the summary line of the whole watch is printed into total.
+ * Ending at any moment loses nothing: a batch whose reply did not come back is
+ * sent again, and the hub keeps one copy. Returns early when retrying cannot
+ * help (credentials refused, no hub, a local failure).
  */
-static int watch(relais_home *home, relais_ctx *ctx, struct relais_sync_options *opt,
-                 struct meter *m)
+static int watch(struct relais_sync_report *total, relais_home *home, relais_ctx *ctx,
+                 struct relais_sync_options *opt, struct meter *m)
 {
 	struct relais_sync_report r;
+	sigset_t stop;
 	int64_t pending;
 	int rc, failures = 0;
 
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	for (;;) {
 		if (relais_outbox_count(&pending, home, ctx) != 0) {
 			return cli_fail(ctx);
 		}
+		total->left = (size_t)pending;
 		if (pending == 0) {
-			sleep_s(WATCH_IDLE_S);
+			if (stopped_within(&stop, WATCH_IDLE_S)) {
+				return 0;
+			}
 			continue;
 		}
 		rc = relais_sync_run(&r, home, ctx, opt);
 		clear_line(m);
+		add_run(total, &r);
 		if (r.sent > 0 || r.set_aside > 0) {
 			summary(&r);
 		}
 		if (rc == 0) {
 			failures = 0;
+			if (stopped_within(&stop, 0)) {
+				return 0;
+			}
 			continue;
 		}
 		if (rc != RELAIS_EIO) {
@@ -127,7 +159,9 @@ static int watch(relais_home *home, relais_ctx *ctx, struct relais_sync_options 
 			d = (double)randombytes_uniform((uint32_t)(ceiling * 1000) + 1) / 1000;
 			cli_error("%s; trying again in %.0f s", relais_errmsg(ctx), d);
 			failures++;
-			sleep_s(d);
+			if (stopped_within(&stop, d)) {
+				return 0;
+			}
 		}
 		/* Given once, the hub and credentials are now remembered. */
 	}
@@ -200,20 +234,22 @@ static int sync_run(relais_ctx *ctx, int argc, char **argv)
 	}
 	relais_ctx_set_log(ctx, on_log, &m);
 	if (watching) {
-		status = watch(home, ctx, &opt, &m);
-		goto out;
+		memset(&r, 0, sizeof(r));
+		rc = watch(&r, home, ctx, &opt, &m);
+	} else {
+		rc = relais_sync_run(&r, home, ctx, &opt);
 	}
-	rc = relais_sync_run(&r, home, ctx, &opt);
 	clear_line(&m);
 	summary(&r);
 	status = EXIT_OK;
-	if (rc != 0) {
+	if (watching && rc != 0) {
+		status = rc; /* the watch has said why */
+	} else if (rc != 0) {
 		status = cli_fail(ctx);
 	} else if (r.left > 0) {
 		cli_error("%zu statements are still waiting to be sent", r.left);
 		status = EXIT_FAIL;
 	}
-out:
 	relais_ctx_set_log(ctx, NULL, NULL);
 	relais_home_close(home);
 	return status;

@@ -1,29 +1,6 @@
-"""netlib.py: what the network tests share: the address line a server prints first,
-HTTP responses as received, and reading raw exchanges."""
-import os
+"""netlib.py: what the network tests share: HTTP responses as received, and reading raw
+exchanges (testlib sends them)."""
 import re
-import select
-import time
-
-
-def first_line(proc, what, timeout, stderr_text=lambda: ""):
-    """The first line proc prints on its stdout pipe (a server's address), within timeout
-    seconds; what names the command in the error when it prints none."""
-    fd = proc.stdout.fileno()
-    data = b""
-    deadline = time.monotonic() + timeout
-    while b"\n" not in data:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError("%s printed no address within %.0f s" % (what, timeout))
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                raise AssertionError("%s exited before printing its address: %s" %
-                                     (what, stderr_text()))
-            data += chunk
-    return data.split(b"\n", 1)[0].decode()
 
 
 class Response:

@@ -4,4 +4,6 @@ cd "$(dirname "$0")" || exit 1
 if [ ! -d node_modules ]; then
 	npm ci --no-audit --no-fund || exit 1
 fi
-node --test --test-reporter=spec run.mjs
+# The spec for people on stderr, TAP on stdout for summary.py's case count.
+node --test --test-reporter=spec --test-reporter-destination=stderr \
+	--test-reporter=tap --test-reporter-destination=stdout run.mjs

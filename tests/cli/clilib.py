@@ -1,13 +1,11 @@
 """clilib.py: what the command-line tests share: paths, a small PNG and a small course."""
 import os
-import shutil
 import struct
+import sys
 import zlib
 
-SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", ".."))
-RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "cli", "relais")
-MINISIGN = shutil.which("minisign") or "/usr/bin/minisign"
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import MINISIGN, RELAIS, SOURCE_ROOT  # noqa: E402,F401 (used by the tests)
 
 
 def png(width=1, height=1, padding=0):

@@ -11,6 +11,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 from clilib import RELAIS, SOURCE_ROOT  # noqa: E402
 
 COURSE = os.path.join(SOURCE_ROOT, "courses", "migration-health")
@@ -79,4 +81,4 @@ class FullDisk(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

@@ -11,6 +11,8 @@ import unittest
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 from clilib import COURSE_JSON, MINISIGN, RELAIS, SOURCE_ROOT, make_course, png  # noqa: E402,F401
 
 
@@ -214,13 +216,15 @@ class Keys(unittest.TestCase):
         # Controls: minisign refuses another key and a changed manifest.
         self.keygen("other")
         p = self.minisign_verify("other.pub")
-        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("key id", p.stdout + p.stderr)
         data = bytearray(read(self.path("manifest.json")))
         data[data.index(b'"version":3')+10] = ord("4")
         with open(self.path("manifest.json"), "wb") as f:
             f.write(data)
         p = self.minisign_verify("k.pub")
-        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("Signature verification failed", p.stdout + p.stderr)
 
     def test_relais_key_with_password_signs_with_minisign_and_packs(self):
         # Three scrypt derivations: keygen, minisign -S, pack.
@@ -239,7 +243,8 @@ class Keys(unittest.TestCase):
         with open(self.path("note.txt"), "a") as f:
             f.write("tampered\n")
         p = self.minisign_verify("r.pub", signed="note.txt", sig="note.txt.minisig")
-        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("Signature verification failed", p.stdout + p.stderr)
 
         p = self.pack("r.key", "r.relais", password="s3cret words")
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -264,4 +269,4 @@ class Keys(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

@@ -13,6 +13,8 @@ import unittest
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 from clilib import RELAIS, SOURCE_ROOT, make_course, png  # noqa: E402
 
 
@@ -492,4 +494,4 @@ class PackSmall(Base):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

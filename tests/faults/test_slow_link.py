@@ -17,9 +17,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 from faultproxy import DOWN, UP, FaultProxy  # noqa: E402
-from test_faults import (COURSES, LEARNERS, UNITS, Delivery, Hub, Laptop,  # noqa: E402
-                         parse_summary, seed_from_env)
+from synclib import (COURSES, LEARNERS, UNITS, Delivery, KillableHub, Laptop,  # noqa: E402
+                     parse_summary, seed_from_env)
 
 STATEMENTS = 1000
 RATE = 8000        # bytes per second: 64 kbit/s
@@ -92,7 +94,7 @@ class SlowLink(unittest.TestCase, Delivery):
         items += [(learner, "completed", COURSES[0], None) for learner in LEARNERS[:3]]
         laptop.record(items)
         self.assertEqual(laptop.pending(), STATEMENTS)
-        hub = Hub(work)
+        hub = KillableHub(work)
         self.addCleanup(hub.close)
 
         netem = Netem()
@@ -158,4 +160,4 @@ class SlowLink(unittest.TestCase, Delivery):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    testlib.main()

@@ -6,22 +6,15 @@ import http.client
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import netlib  # noqa: E402
+import testlib  # noqa: E402
 from netlib import status_of  # noqa: E402,F401 (used by the tests)
-
-SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", ".."))
-HUB = os.environ.get("RELAIS_HUB") or os.path.join(SOURCE_ROOT, "build", "cli",
-                                                   "relais-hub")
+from testlib import HUB, raw_exchange  # noqa: E402,F401 (used by the tests)
 
 XAPI_VERSION = "1.0.3"
 VERB = "http://adlnet.gov/expapi/verbs/"
@@ -42,17 +35,10 @@ def is_uuid(s):
 
 def run(args, env=None, timeout=120, input=None):
     """relais-hub ARGS; returns the CompletedProcess (text)."""
-    e = dict(os.environ)
-    e.pop("RELAIS_HUB_PASSWORD", None)
-    e.pop("RELAIS_HUB_DB", None)
-    e.update(env or {})
-    return subprocess.run([HUB] + list(args), env=e, capture_output=True, text=True,
-                          timeout=timeout, input=input,
-                          stdin=None if input is not None else subprocess.DEVNULL,
-                          start_new_session=True)
+    return testlib.run(HUB, args, env=testlib.hub_env(env), timeout=timeout, input=input)
 
 
-class Home:
+class HubDb:
     """A directory with a hub database; credentials and coordinators added by the CLI."""
 
     def __init__(self, root):
@@ -82,69 +68,23 @@ class Home:
         return json.loads(self.run("report", "--format", "json").stdout)
 
 
-def make_home(testcase):
-    tmp = tempfile.TemporaryDirectory(prefix="relais-hub-test-")
-    testcase.addCleanup(tmp.cleanup)
-    return Home(tmp.name)
+def make_hub_db(owner):
+    """A fresh HubDb removed when owner (a TestCase or a TestCase class) is done."""
+    return HubDb(testlib.temp_dir(owner, "relais-hub-test-"))
 
 
-def make_class_home(cls):
-    tmp = tempfile.TemporaryDirectory(prefix="relais-hub-test-")
-    cls.addClassCleanup(tmp.cleanup)
-    return Home(tmp.name)
+def Hub(db):
+    """`relais-hub serve` on a HubDb; stopped by the caller (stop() checks a clean exit)."""
+    return testlib.Hub(db.db)
 
 
-class Hub:
-    """`relais-hub serve --listen 127.0.0.1:0` on a home; always stopped by the caller."""
-
-    def __init__(self, home, timeout=15.0):
-        self.home = home
-        self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([HUB, "serve", "--db", home.db, "--listen", "127.0.0.1:0"],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self.stderr, start_new_session=True)
-        try:
-            line = netlib.first_line(self.proc, "relais-hub serve", timeout, self.stderr_text)
-            m = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/", line)
-            if m is None:
-                raise AssertionError("relais-hub serve printed %r, not its address" % line)
-        except BaseException:
-            self.stop()
-            raise
-        self.url = line
-        self.port = int(m.group(1))
-        self.host = "127.0.0.1:%d" % self.port
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stderr_text(self):
-        self.stderr.seek(0)
-        return self.stderr.read().decode(errors="replace")
-
-    def stop(self):
-        """Ctrl-C; SIGKILL if the hub does not stop within 10 s."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self.stderr.close()
-
-
-def start_hub(testcase, home):
-    hub = Hub(home)
-    testcase.addCleanup(hub.stop)
-    return hub
-
-
-def start_class_hub(cls, home):
-    hub = Hub(home)
-    cls.addClassCleanup(hub.stop)
+def start_hub(owner, db):
+    """The hub served on db, stopped (and checked) when owner is done."""
+    hub = Hub(db)
+    if isinstance(owner, type):
+        owner.addClassCleanup(hub.stop)
+    else:
+        owner.addCleanup(hub.stop)
     return hub
 
 
@@ -266,34 +206,6 @@ class Client:
 
     def ids(self, params):
         return [s["id"] for s in self.query_all(params)[0]]
-
-
-def raw_exchange(port, data, timeout=30.0, chunks=None):
-    """Sends bytes (then each of chunks, if given) on a fresh connection and returns what came
-    back until the hub closed or went quiet. Tolerates the hub answering and closing early."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    got = b""
-    try:
-        try:
-            s.sendall(data)
-            for c in chunks or []:
-                s.sendall(c)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        s.settimeout(timeout)
-        while True:
-            try:
-                b = s.recv(65536)
-            except (ConnectionResetError, socket.timeout):
-                break
-            if not b:
-                break
-            got += b
-            if netlib.response_complete(got):
-                break
-    finally:
-        s.close()
-    return got
 
 
 # --- statement factories ---

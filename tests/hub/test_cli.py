@@ -13,6 +13,8 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 import hublib as hl  # noqa: E402
 
 COMMANDS = ["serve", "credentials", "coordinator", "report", "import"]
@@ -48,10 +50,13 @@ class Usage(unittest.TestCase):
                 p = hl.run(["help", c])
                 self.assertEqual(p.returncode, 0, p.stderr)
                 self.assertTrue(p.stdout.startswith("usage: relais-hub %s" % c), p.stdout)
-                self.assertEqual(hl.run([c, "--help"]).stdout, p.stdout)
+                self.assertIn("--db", p.stdout)
+                for flag in ("--help", "-h"):
+                    q = hl.run([c, flag])
+                    self.assertEqual((q.returncode, q.stdout, q.stderr), (0, p.stdout, ""))
 
     def test_usage_errors_exit_2(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         cases = [
             ([], "usage"), (["frobnicate"], "unknown command 'frobnicate'"),
             (["help", "frobnicate"], "unknown command 'frobnicate'"),
@@ -77,7 +82,7 @@ class Usage(unittest.TestCase):
 
 class Credentials(unittest.TestCase):
     def test_add_prints_a_key_and_a_secret_once(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         p = home.run("credentials", "add", "--name", "Laptop of Ama")
         m = re.fullmatch(r"key:\s+([0-9a-f]{32})\nsecret:\s+([0-9a-f]{64})\n", p.stdout)
         self.assertIsNotNone(m, p.stdout)
@@ -97,7 +102,7 @@ class Credentials(unittest.TestCase):
         self.assertEqual(hl.Client(hub, key, secret2).get().status, 401)
 
     def test_empty_name_is_refused(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         p = home.run("credentials", "add", "--name", "", check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("name", p.stderr)
@@ -106,7 +111,7 @@ class Credentials(unittest.TestCase):
 
 class Coordinator(unittest.TestCase):
     def test_add_with_password_from_the_environment(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         p = home.run("coordinator", "add", "--email", "c@x.org",
                      env={"RELAIS_HUB_PASSWORD": "long enough pw"})
         self.assertIn("c@x.org", p.stdout)
@@ -123,7 +128,7 @@ class Coordinator(unittest.TestCase):
             self.assertEqual(r.status, status, (password, r))
 
     def test_refusals(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         for email, password, message in [("c@x.org", "short", "at least 10 characters"),
                                          ("c@x.org", "123456789", "at least 10 characters"),
                                          ("not-an-email", "long enough pw", "email")]:
@@ -170,7 +175,7 @@ def laptop_statements():
 
 class Reports(unittest.TestCase):
     def test_empty_hub_reports(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         doc = home.report_json()
         self.assertEqual(sorted(doc), sorted(hl.REPORTS))
         self.assertTrue(all(doc[t] == [] for t in hl.REPORTS), doc)
@@ -178,7 +183,7 @@ class Reports(unittest.TestCase):
         self.assertEqual(re.findall(r"(?m)^# (\S+)$", out), hl.REPORTS)
 
     def test_report_csv_and_json_agree(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         path = os.path.join(home.root, "records.json.gz")
         records_file(path, laptop_statements())
         home.run("import", path)
@@ -214,7 +219,7 @@ class Reports(unittest.TestCase):
                 self.assertEqual(one, doc[table])
 
     def test_unknown_table(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         p = home.run("report", "--table", "nonsense", check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("no report called nonsense", p.stderr)
@@ -222,7 +227,7 @@ class Reports(unittest.TestCase):
 
 class Import(unittest.TestCase):
     def test_import_then_again_then_the_network(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         sts = laptop_statements()
         path = os.path.join(home.root, "usb.json.gz")
         records_file(path, sts)
@@ -258,7 +263,7 @@ class Import(unittest.TestCase):
         self.assertEqual(len(home.report_json()["completions-by-learner"]), 2)
 
     def test_network_first_then_import(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         key, secret = home.credentials()
         sts = laptop_statements()
         hub = hl.start_hub(self, home)
@@ -269,7 +274,7 @@ class Import(unittest.TestCase):
         self.assertIn("%d statements stored, 4 already held" % (len(sts) - 4), p.stdout)
 
     def test_bad_files_store_nothing(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         d = home.root
         good = hl.statement()
         bad = hl.statement()
@@ -298,7 +303,7 @@ class Import(unittest.TestCase):
         self.assertEqual(hl.Client(hub, key, secret).ids({}), [], "a refused file left records")
 
     def test_import_names_the_invalid_statement(self):
-        home = hl.make_home(self)
+        home = hl.make_hub_db(self)
         bad = hl.statement()
         bad["verb"]["id"] = "nope"
         path = os.path.join(home.root, "bad.gz")
@@ -309,4 +314,4 @@ class Import(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    testlib.main()

@@ -16,6 +16,8 @@ import uuid
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 import hublib as hl  # noqa: E402
 
 MB = 1024 * 1024
@@ -25,9 +27,9 @@ SQL = "'); DROP TABLE statement;--"
 class Hostile(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.home = hl.make_class_home(cls)
+        cls.home = hl.make_hub_db(cls)
         cls.key, cls.secret = cls.home.credentials("hostile")
-        cls.hub = hl.start_class_hub(cls, cls.home)
+        cls.hub = hl.start_hub(cls, cls.home)
         cls.c = hl.Client(cls.hub, cls.key, cls.secret)
         cls.canary = cls.c.store(hl.statement("canary"))[0]
 
@@ -299,10 +301,10 @@ def _b64(s):
 class Reports(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.home = hl.make_class_home(cls)
+        cls.home = hl.make_hub_db(cls)
         key, secret = cls.home.credentials()
         cls.home.coordinator("coord@example.org")
-        cls.hub = hl.start_class_hub(cls, cls.home)
+        cls.hub = hl.start_hub(cls, cls.home)
         cls.c = hl.Client(cls.hub, key, secret)
 
     def browser(self):
@@ -465,4 +467,4 @@ class Reports(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    testlib.main()

@@ -4,25 +4,16 @@ import html
 import http.client
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import netlib  # noqa: E402
+import testlib  # noqa: E402
 from netlib import Response, status_of  # noqa: E402,F401 (used by the tests)
-
-SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", ".."))
-RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "cli", "relais")
+from testlib import RELAIS, raw_exchange  # noqa: E402,F401 (used by the tests)
 
 COURSE_ID = "migration-health"
-COURSE_DIR = os.path.join(SOURCE_ROOT, "courses", COURSE_ID)
+COURSE_DIR = testlib.course_dir(COURSE_ID)
 QUIZ_PAGE = "/c/%s/quiz/evaluation.json" % COURSE_ID
 QUIZ_ACTION = "/c/%s/quiz/evaluation" % COURSE_ID
 SAVED = "Saved on this laptop."
@@ -32,16 +23,14 @@ LEARNER_EMAIL = "t@example.org"
 _TOKEN = re.compile(r'<input type="hidden" name="token" value="([0-9a-f]+)">')
 
 
-class Home:
+class LaptopHome:
     """A RELAIS_HOME with a trusted key, the English course and one learner."""
 
     def __init__(self, root):
         self.root = root
         self.path = os.path.join(root, "home")
         os.mkdir(self.path)
-        self.env = dict(os.environ)
-        self.env.pop("RELAIS_PASSWORD", None)
-        self.env["RELAIS_HOME"] = self.path
+        self.env = testlib.laptop_env(self.path)
         pub = os.path.join(root, "k.pub")
         key = os.path.join(root, "k.key")
         bundle = os.path.join(root, "mh.relais")
@@ -57,80 +46,17 @@ class Home:
 
     def run(self, *args):
         """Runs relais on this home; a failure stops the test with relais's own message."""
-        p = subprocess.run([RELAIS] + list(args), env=self.env, capture_output=True, text=True,
-                           timeout=120, stdin=subprocess.DEVNULL, start_new_session=True)
-        if p.returncode != 0:
-            raise AssertionError("relais %s exited %d: %s" % (" ".join(args), p.returncode,
-                                                              p.stderr.strip()))
-        return p.stdout
+        return testlib.checked(testlib.run(RELAIS, args, env=self.env), "relais").stdout
 
 
-def make_home(testcase):
-    """A fresh Home in a temporary directory removed when the test ends."""
-    tmp = tempfile.TemporaryDirectory(prefix="relais-reader-")
-    testcase.addCleanup(tmp.cleanup)
-    return Home(tmp.name)
+def make_laptop_home(owner):
+    """A fresh LaptopHome removed when owner (a TestCase or a TestCase class) is done."""
+    return LaptopHome(testlib.temp_dir(owner, "relais-reader-"))
 
 
-def make_class_home(cls):
-    """A fresh Home shared by a TestCase class, removed when the class is done."""
-    tmp = tempfile.TemporaryDirectory(prefix="relais-reader-")
-    cls.addClassCleanup(tmp.cleanup)
-    return Home(tmp.name)
-
-
-class Reader:
-    """`relais read --no-browser --port 0` on a home; always stopped by the caller."""
-
-    def __init__(self, home, timeout=10.0):
-        self.home = home
-        self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([RELAIS, "read", "--no-browser", "--port", "0"],
-                                     env=home.env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=self.stderr,
-                                     start_new_session=True)
-        try:
-            line = netlib.first_line(self.proc, "relais read", timeout, self.stderr_text)
-            m = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/\?k=([0-9a-f]{32})", line)
-            if m is None:
-                raise AssertionError("relais read printed %r, not its address" % line)
-        except BaseException:
-            self.kill()
-            raise
-        self.url = line
-        self.port = int(m.group(1))
-        self.secret = m.group(2)
-        self.host = "127.0.0.1:%d" % self.port
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stderr_text(self):
-        self.stderr.seek(0)
-        return self.stderr.read().decode(errors="replace")
-
-    def kill(self):
-        """SIGKILL, as a power cut or the task manager would."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self._close()
-
-    def stop(self):
-        """Ctrl-C; SIGKILL if the reader does not stop within 5 s."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._close()
-
-    def _close(self):
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self.stderr.close()
+def Reader(home, timeout=10.0):
+    """`relais read` on a LaptopHome; stopped by the caller (stop() checks a clean exit)."""
+    return testlib.Reader(home.env, timeout=timeout)
 
 
 class Client:
@@ -250,6 +176,27 @@ def quiz_questions(page):
     return out
 
 
+# Full marks on the English course's quiz, as form fields, written from
+# courses/migration-health/quiz/evaluation.gift (choices by their position in the source).
+RIGHT_ANSWERS = [
+    ("q-purpose-of-the-ihr", "0"),
+    ("q-limits-of-temperature-screening", "0"), ("q-limits-of-temperature-screening", "1"),
+    ("q-dignity-in-practice", "0"), ("q-dignity-in-practice", "1"),
+    ("q-dignity-in-practice", "2"), ("q-dignity-in-practice", "3"),
+    ("q-yellow-fever-certificate-validity", "true"),
+    ("q-medicines-found-at-the-border", "false"),
+    ("q-model-certificate", "ICVP"),
+    ("q-generic-medicine-names", "INN"),
+    ("q-fever-threshold", "38"),
+    ("q-contact-tracing-on-a-long-flight", "14"),
+    ("q-yellow-fever-certificate-start", "10"),
+] + [("q-key-ihr-articles.%d" % i, str(i)) for i in range(4)] + [
+    ("q-referral-pathways.%d" % i, str(i)) for i in range(4)] + [
+    ("q-annex-2-rule", "0"),
+    ("q-national-ihr-focal-point", "0"),
+]
+
+
 def random_answers(questions, rnd):
     """Form fields answering every question somehow (right or wrong)."""
     fields = []
@@ -264,40 +211,3 @@ def random_answers(questions, rnd):
             else:
                 fields.append((name, rnd.choice(["38", "14", "ICVP", "INN", "no idea", ""])))
     return fields
-
-
-def raw_exchange(port, data, timeout=10.0):
-    """Sends raw bytes on a new connection (from a second thread, so a server that answers
-    early is heard) and returns what came back before the server closed the connection, a
-    whole response arrived, or timeout passed (b"" if nothing)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-
-    def send():
-        try:
-            s.sendall(data)
-        except OSError:
-            pass  # the server may stop reading once it has answered
-
-    sender = threading.Thread(target=send, daemon=True)
-    got = b""
-    try:
-        sender.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                chunk = s.recv(65536)
-            except (socket.timeout, ConnectionResetError):
-                break
-            if not chunk:
-                break
-            got += chunk
-            if netlib.response_complete(got):
-                break
-    finally:
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        s.close()
-        sender.join(timeout=timeout)
-    return got

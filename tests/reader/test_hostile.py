@@ -5,11 +5,14 @@ import os
 import sqlite3
 import sys
 import time
+import signal
 import socket
 import unittest
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 import readerlib as rl  # noqa: E402
 
 LIBRARY_TITLE = "Your courses"
@@ -24,14 +27,14 @@ OUTSIDE_SECRETS = [b"root:x:0:0", b"root:", b"SQLite format 3"]
 class Hostile(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.home = rl.make_class_home(cls)
+        cls.home = rl.make_laptop_home(cls)
         with zipfile.ZipFile(os.path.join(cls.home.root, "mh.relais")) as z:
             cls.manifest = z.read("manifest.json")
             cls.signature = z.read("manifest.json.minisig")
 
     def setUp(self):
         self.reader = rl.Reader(self.home)
-        self.addCleanup(self.reader.kill)
+        self.addCleanup(self.reader.stop, signal.SIGTERM)
         self.learner = rl.Client(self.reader)
         self.learner.open_session()
         self.token = self.learner.choose_learner()
@@ -439,4 +442,4 @@ class Hostile(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

@@ -17,12 +17,13 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 from fakehub import FakeHub  # noqa: E402
 
-SOURCE_ROOT = os.environ.get("RELAIS_SOURCE_ROOT") or os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", ".."))
-RELAIS = os.environ.get("RELAIS") or os.path.join(SOURCE_ROOT, "build", "cli", "relais")
-COURSE = os.path.join(SOURCE_ROOT, "courses", "migration-health")
+from testlib import RELAIS  # noqa: E402
+
+COURSE = testlib.course_dir("migration-health")
 VERBS = ("experienced", "answered", "passed", "completed")
 
 
@@ -341,24 +342,53 @@ class SyncClient(unittest.TestCase):
         p = self.relais("export-records", os.path.join(self.home, "no", "such", "dir", "f.gz"))
         self.one_line_error(p, "f.gz")
 
-    def test_watch_sends_what_is_recorded_later(self):
-        made = self.record(5)
+    def watch(self):
+        """`relais sync --watch` with its stdout piped; stopped (SIGKILL) at the latest when
+        the test ends."""
         env = dict(os.environ, RELAIS_HOME=self.home)
         proc = subprocess.Popen([RELAIS, "sync", "--watch", "--hub", self.hub.url, "--key",
                                  "key-1", "--secret", "secret-1"], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.time() + 30
-            while len(self.hub.statements) < 5 and time.time() < deadline:
-                time.sleep(0.1)
-            self.assert_delivered_once(made)
-            self.assertIsNone(proc.poll())
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            out, err = proc.communicate(timeout=30)
-        self.assertEqual(out.splitlines()[0].split(", ")[:3], ["sent 5", "left 0", "set aside 0"])
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        return proc
+
+    def stop_watch(self, proc, sig, pending):
+        """Stops the watch with sig; returns (exit status, the lines it printed after pending,
+        stderr)."""
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+        return proc.returncode, (bytes(pending) + out).decode().splitlines(), err.decode()
+
+    def test_watch_sends_what_is_recorded_later(self):
+        made = self.record(5)
+        proc = self.watch()
+        pending = bytearray()
+        # The first run: its line says the five went out.
+        line = testlib.read_line(proc, "relais sync --watch", 60, pending=pending)
+        self.assertEqual(line.split(", ")[:3], ["sent 5", "left 0", "set aside 0"])
+        self.assert_delivered_once(made)
+        # Recorded once the watch is idle: sent at the next look at the outbox (every 30 s).
+        later = self.record(3)
+        line = testlib.read_line(proc, "relais sync --watch", 90, pending=pending)
+        self.assertEqual(line.split(", ")[:3], ["sent 3", "left 0", "set aside 0"])
+        made.update(later)
+        self.assert_delivered_once(made)
+        self.assertIsNone(proc.poll())
+        # SIGTERM: the closing line adds up the whole watch, and nothing is left.
+        code, lines, err = self.stop_watch(proc, signal.SIGTERM, pending)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(len(lines), 1, lines)
+        self.assertRegex(lines[0], r"^sent 8, left 0, set aside 0, [1-9]\d* bytes up$")
         self.assertTrue(all(s[0] for s in self.states().values()))
+
+    def test_watch_stopped_with_ctrl_c_prints_its_line(self):
+        proc = self.watch()
+        time.sleep(1)  # nothing to send: the watch waits for the next look at the outbox
+        self.assertIsNone(proc.poll())
+        code, lines, err = self.stop_watch(proc, signal.SIGINT, b"")
+        self.assertEqual((code, lines), (0, ["sent 0, left 0, set aside 0, 0 bytes up"]), err)
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    testlib.main()
