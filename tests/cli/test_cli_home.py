@@ -8,6 +8,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
 from clilib import RELAIS, SOURCE_ROOT  # noqa: E402
 
 
@@ -63,4 +65,4 @@ class HomeFiles(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()
