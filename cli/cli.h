@@ -2,6 +2,7 @@
 #ifndef RELAIS_CLI_H
 #define RELAIS_CLI_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -44,6 +45,9 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
  * options) rejected, as one line, and returns EXIT_USAGE.
  */
 int cli_bad_option(const char *cmd, int c, char **argv);
+
+/* The long options of a command that has none (getopt_long then names "--bogus" whole). */
+extern const struct option cli_no_options[];
 
 /* Prints the library's message for a failed call and returns EXIT_FAIL. */
 int cli_fail(relais_ctx *ctx);

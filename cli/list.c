@@ -38,7 +38,12 @@ static int list(relais_ctx *ctx, int argc, char **argv)
 	size_t n = 0, np = 0, i;
 	int status;
 
-	if (argc > 1) {
+	optind = 0;
+	opterr = 0;
+	if (getopt_long(argc, argv, ":", cli_no_options, NULL) != -1) {
+		return cli_bad_option("list", '?', argv);
+	}
+	if (optind < argc) {
 		return cli_usage("list", "list takes no argument");
 	}
 	if ((status = cli_open_home(&home, ctx)) != EXIT_OK) {

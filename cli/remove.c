@@ -14,16 +14,21 @@ static int remove_course(relais_ctx *ctx, int argc, char **argv)
 	relais_home *home = NULL;
 	int status;
 
-	if (argc != 2 || argv[1][0] == '-') {
+	optind = 0;
+	opterr = 0;
+	if (getopt_long(argc, argv, ":", cli_no_options, NULL) != -1) {
+		return cli_bad_option("remove", '?', argv);
+	}
+	if (argc - optind != 1) {
 		return cli_usage("remove", "give exactly one course id");
 	}
 	if ((status = cli_open_home(&home, ctx)) != EXIT_OK) {
 		return status;
 	}
-	if (relais_library_remove(home, ctx, argv[1]) != 0) {
+	if (relais_library_remove(home, ctx, argv[optind]) != 0) {
 		status = cli_fail(ctx);
 	} else {
-		printf("removed %s\n", argv[1]);
+		printf("removed %s\n", argv[optind]);
 	}
 	relais_home_close(home);
 	return status;

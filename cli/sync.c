@@ -263,7 +263,7 @@ static int export_run(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	if (getopt_long(argc, argv, ":", NULL, NULL) != -1) {
+	if (getopt_long(argc, argv, ":", cli_no_options, NULL) != -1) {
 		return cli_bad_option("export-records", '?', argv);
 	}
 	if (argc - optind != 1) {

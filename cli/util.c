@@ -41,6 +41,8 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+const struct option cli_no_options[] = {{NULL, 0, NULL, 0}};
+
 int cli_bad_option(const char *cmd, int c, char **argv)
 {
 	const char *arg = optind > 0 ? argv[optind - 1] : "";
