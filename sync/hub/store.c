@@ -58,6 +58,20 @@ static const char *const migrations[] = {
          * another form, verb displays...): rehash() recomputes every
          * identity_hash in the same transaction. */
         "",
+        /* 3: credentials get scopes (those made before: a laptop's, write,
+         * read-mine, void-mine) and can be revoked; each statement records
+         * the credential that stored it (NULL for the statements stored
+         * before: they can be read with read-all and voided with void-all
+         * only); laptops' signing keys, registered against a credential. */
+        "ALTER TABLE credential ADD COLUMN scopes INTEGER NOT NULL DEFAULT 11;"
+        "ALTER TABLE credential ADD COLUMN revoked TEXT;"
+        "ALTER TABLE statement ADD COLUMN credential TEXT;"
+        "CREATE INDEX statement_credential ON statement(credential, seq);"
+        "CREATE TABLE laptop_key ("
+        "  key_id TEXT PRIMARY KEY,"
+        "  credential TEXT NOT NULL REFERENCES credential(key),"
+        "  public_key TEXT NOT NULL,"
+        "  registered TEXT NOT NULL);",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */
