@@ -90,7 +90,7 @@ class LaptopKey:
     def __init__(self, pub, sec, credential):
         self.pub, self.sec, self.credential = pub, sec, credential
         with open(pub) as f:
-            self.id = f.readline().split()[-1].upper()
+            self.id = f.readline().split()[-1].upper().zfill(16)  # minisign drops leading 0s
 
     def sign(self, path):
         """Writes path.minisig as relais export-records does (minisign -S)."""
