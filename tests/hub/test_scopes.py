@@ -5,6 +5,7 @@ credential is refused; credentials list shows it all and the reports name who wr
 import csv
 import io
 import os
+import sqlite3
 import sys
 import unittest
 
@@ -67,6 +68,27 @@ class Scopes(unittest.TestCase):
         self.assertEqual(t.put(st["id"], st).status, 403)
         self.assertIsNone(t.statement(st["id"]))
 
+    def test_laptop_key_registration(self):
+        pub_path = os.path.join(self.home.root, "reg.pub")
+        sec_path = os.path.join(self.home.root, "reg.key")
+        testlib.run(hl.MINISIGN, ["-G", "-W", "-f", "-p", pub_path, "-s", sec_path])
+        with open(pub_path, "rb") as f:
+            pub = f.read()
+        key_id = hl.LaptopKey(pub_path, sec_path, None).id
+
+        def register(cred, body):
+            return self.client(cred).request("PUT", "/relais/laptop-key", body=body,
+                                             content_type="text/plain")
+        self.assertEqual(register(self.ama, pub).status, 204)
+        self.assertEqual(register(self.ama, pub).status, 204, "registering again is refused")
+        r = register(self.kofi, pub)
+        self.assertEqual(r.status, 409, "a key moved to another credential")
+        self.assertEqual(register(self.ama, b"not a key").status, 400)
+        self.assertEqual(register(("nobody", "nothing"), pub).status, 401)
+        listed = self.home.run("credentials", "list").stdout
+        ama_block = [b for b in listed.split("\n\n") if self.ama[0] in b][0]
+        self.assertIn(key_id, ama_block)
+
     def test_the_authority_names_the_credential(self):
         a = self.client(self.ama)
         sid = a.store([hl.statement("ama")])[0]
@@ -107,6 +129,30 @@ class Commands(unittest.TestCase):
         p = home.run("credentials", "revoke", lap[0], check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("revoked", p.stderr)
+
+    def test_a_database_from_before_scopes(self):
+        home = hl.make_hub_db(self)
+        lap = home.credentials("Old laptop")
+        hub = hl.start_hub(self, home)
+        sid = hl.Client(hub, *lap).store([hl.completion("mh", "ama@example.org")])[0]
+        hub.stop()
+        # back to migration 2, as an earlier relais-hub left it
+        db = sqlite3.connect(home.db)
+        db.executescript("DROP INDEX statement_credential; DROP TABLE laptop_key;"
+                         "ALTER TABLE statement DROP COLUMN credential;"
+                         "ALTER TABLE credential DROP COLUMN scopes;"
+                         "ALTER TABLE credential DROP COLUMN revoked; PRAGMA user_version = 2;")
+        db.close()
+        tool = home.credentials("Tool", scope="read-all")
+        self.assertRegex(home.run("credentials", "list").stdout,
+                         r"name:\s+Old laptop\nscopes:\s+write,read-mine,void-mine\n")
+        hub = hl.start_hub(self, home)
+        self.assertEqual(hl.Client(hub, *lap).ids({}), [], "a laptop reads records of no one")
+        self.assertEqual(hl.Client(hub, *lap).post(hl.voiding(sid)).status, 403)
+        self.assertEqual(hl.Client(hub, *tool).ids({}), [sid])
+        rows = home.report_json()["completions-by-learner"]
+        self.assertEqual([(r["email"], r["credential"]) for r in rows],
+                         [("ama@example.org", "")])
 
     def test_unknown_scope_is_a_usage_error(self):
         home = hl.make_hub_db(self)
