@@ -72,6 +72,7 @@ int cli_parse_size(const char *s, size_t *out);
 void cli_human_size(char *buf, size_t size, unsigned long long bytes);
 
 extern const struct command cmd_keygen, cmd_pack, cmd_verify, cmd_inspect, cmd_trust, cmd_install,
-        cmd_list, cmd_remove, cmd_profile, cmd_progress, cmd_read, cmd_sync, cmd_export, cmd_outbox;
+        cmd_list, cmd_remove, cmd_profile, cmd_progress, cmd_read, cmd_sync, cmd_export, cmd_outbox,
+        cmd_laptop_key;
 
 #endif

@@ -21,6 +21,7 @@ static const struct command *const commands[] = {
         &cmd_sync,
         &cmd_export,
         &cmd_outbox,
+        &cmd_laptop_key,
         NULL,
 };
 

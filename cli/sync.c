@@ -258,6 +258,7 @@ static int sync_run(relais_ctx *ctx, int argc, char **argv)
 static int export_run(relais_ctx *ctx, int argc, char **argv)
 {
 	relais_home *home = NULL;
+	char *where = NULL;
 	size_t n = 0;
 	int status = EXIT_OK;
 
@@ -272,11 +273,47 @@ static int export_run(relais_ctx *ctx, int argc, char **argv)
 	if (relais_home_open(&home, ctx, NULL) != 0) {
 		return cli_fail(ctx);
 	}
-	if (relais_outbox_export(&n, home, ctx, argv[optind]) != 0) {
+	if (relais_outbox_export(&n, home, ctx, argv[optind]) != 0 ||
+	    relais_laptop_key_registered(&where, home, ctx) != 0) {
 		status = cli_fail(ctx);
 	} else {
 		printf("%zu statements written to %s\n", n, argv[optind]);
+		if (where == NULL) {
+			cli_error("no hub has registered this laptop's key yet: the hub imports %s "
+			          "only after one relais sync reaches it, or once a coordinator "
+			          "runs relais-hub credentials add-laptop-key KEY PUBFILE with the "
+			          "key relais laptop-key prints",
+			          argv[optind]);
+		}
 	}
+	free(where);
+	relais_home_close(home);
+	return status;
+}
+
+static int laptop_key_run(relais_ctx *ctx, int argc, char **argv)
+{
+	relais_home *home = NULL;
+	char *pub = NULL;
+	int made = 0, status = EXIT_OK;
+
+	optind = 0;
+	opterr = 0;
+	if (getopt_long(argc, argv, ":", NULL, NULL) != -1) {
+		return cli_bad_option("laptop-key", '?', argv);
+	}
+	if (argc - optind != 0) {
+		return cli_usage("laptop-key", "unexpected argument '%s'", argv[optind]);
+	}
+	if (relais_home_open(&home, ctx, NULL) != 0) {
+		return cli_fail(ctx);
+	}
+	if (relais_laptop_key_public(&pub, &made, home, ctx) != 0) {
+		status = cli_fail(ctx);
+	} else {
+		fputs(pub, stdout);
+	}
+	free(pub);
 	relais_home_close(home);
 	return status;
 }
@@ -313,7 +350,22 @@ const struct command cmd_export = {
         "\n"
         "Writes every learning record not yet sent into FILE (gzip-compressed JSON,\n"
         "docs/sync.md), for carrying to the hub on a USB stick when there is no\n"
-        "network. The records stay waiting: sending them later as well is harmless,\n"
-        "the hub keeps one copy of each.\n",
+        "network, and FILE.minisig, its signature by this laptop's key: the hub\n"
+        "imports the file only when it knows the key (one relais sync registers it;\n"
+        "relais laptop-key prints it for registering by hand). The records stay\n"
+        "waiting: sending them later as well is harmless, the hub keeps one copy\n"
+        "of each.\n",
         export_run,
+};
+
+const struct command cmd_laptop_key = {
+        "laptop-key",
+        "print the public key that signs this laptop's exported records",
+        "usage: relais laptop-key\n"
+        "\n"
+        "Prints this laptop's public key (a minisign .pub file), made on first use.\n"
+        "relais sync registers it with the hub; for a laptop that never reaches the\n"
+        "hub, save it to a file and have a coordinator run\n"
+        "relais-hub credentials add-laptop-key KEY FILE.\n",
+        laptop_key_run,
 };

@@ -447,6 +447,77 @@ out:
 	return rc;
 }
 
+int relais_pubkey_text(char **out, relais_ctx *ctx, const relais_pubkey *pub)
+{
+	char comment[64], id[RELAIS_KEYID_HEX], *text;
+
+	*out = NULL;
+	relais_pubkey_id(pub, id);
+	(void)snprintf(comment, sizeof(comment), "minisign public key %s", id);
+	text = key_text(comment, &pub->bin, sizeof(pub->bin));
+	if (text == NULL || (*out = strdup(text)) == NULL) {
+		if (text != NULL) {
+			sodium_free(text);
+		}
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	sodium_free(text);
+	return 0;
+}
+
+int relais_seckey_text(char **out, relais_ctx *ctx, const relais_seckey *sec)
+{
+	struct sec_bin *b = sodium_malloc(sizeof(*b));
+	char *text = NULL;
+	size_t len;
+
+	*out = NULL;
+	if (b == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	memcpy(b, &sec->bin, sizeof(*b));
+	memset(b->kdf_alg, 0, sizeof(b->kdf_alg)); /* as minisign -W writes it */
+	memset(b->salt, 0, sizeof(b->salt));
+	memset(b->opslimit_le, 0, 8);
+	memset(b->memlimit_le, 0, 8);
+	memset(b->chk, 0, sizeof(b->chk));
+	text = key_text("minisign encrypted secret key", b, sizeof(*b));
+	sodium_free(b);
+	if (text == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	len = strlen(text);
+	*out = malloc(len + 1);
+	if (*out != NULL) {
+		memcpy(*out, text, len + 1);
+	}
+	sodium_free(text); /* wiped */
+	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+}
+
+int relais_seckey_parse(relais_seckey **out, relais_ctx *ctx, const char *text, size_t len,
+                        const char *name)
+{
+	relais_seckey *sec = seckey_alloc();
+	const char *line;
+	size_t line_len = 0;
+
+	*out = NULL;
+	if (sec == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	line = key_line(text, len, &line_len);
+	if (line == NULL || b64_exact(&sec->bin, sizeof(sec->bin), line, line_len) != 0 ||
+	    memcmp(sec->bin.alg, "Ed", 2) != 0 || sec->bin.kdf_alg[0] != 0 ||
+	    sec->bin.kdf_alg[1] != 0) {
+		relais_seckey_free(sec);
+		return relais_fail(ctx, RELAIS_EFORMAT,
+		                   "%s: not an unencrypted minisign secret key", name);
+	}
+	*out = sec;
+	return 0;
+}
+
 static int comment_ok(const char *c)
 {
 	return strlen(c) < COMMENT_MAX && strpbrk(c, "\r\n") == NULL;

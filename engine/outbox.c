@@ -1,15 +1,90 @@
 /* outbox.c: statements waiting for a hub: what is pending, sent, set aside, exported. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "home_private.h"
 #include "relais/error.h"
 #include "relais/fsutil.h"
 #include "relais/gzip.h"
+#include "relais/key.h"
 #include "relais/outbox.h"
 
-#define EXPORT_MODE 0600 /* the records name learners */
+#define EXPORT_MODE 0600                     /* the records name learners */
+#define EXPORT_READ_MAX (256u * 1024 * 1024) /* what relais-hub import reads */
+#define LAPTOP_KEY_SETTING "sync.laptop_key"
+#define LAPTOP_KEY_REGISTERED "sync.laptop_key_registered"
+
+int relais_laptop_key(relais_seckey **out, int *made, relais_home *home, relais_ctx *ctx)
+{
+	relais_pubkey *pub = NULL;
+	relais_seckey *sec = NULL;
+	char *text = NULL;
+	int rc;
+
+	*out = NULL;
+	*made = 0;
+	if ((rc = relais_setting_get(&text, home, ctx, LAPTOP_KEY_SETTING)) != 0) {
+		return rc;
+	}
+	if (text != NULL && text[0] != '\0') {
+		rc = relais_seckey_parse(out, ctx, text, strlen(text), "the laptop key");
+		goto out;
+	}
+	free(text);
+	text = NULL;
+	if ((rc = relais_keypair_generate(&pub, &sec, ctx)) != 0 ||
+	    (rc = relais_seckey_text(&text, ctx, sec)) != 0 ||
+	    (rc = relais_setting_set(home, ctx, LAPTOP_KEY_SETTING, text)) != 0) {
+		goto out;
+	}
+	*out = sec;
+	sec = NULL;
+	*made = 1;
+out:
+	if (text != NULL) {
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	relais_seckey_free(sec);
+	relais_pubkey_free(pub);
+	return rc;
+}
+
+int relais_laptop_key_public(char **out, int *made, relais_home *home, relais_ctx *ctx)
+{
+	relais_seckey *sec = NULL;
+	relais_pubkey *pub = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = relais_laptop_key(&sec, made, home, ctx)) == 0 &&
+	    (rc = relais_seckey_public(&pub, ctx, sec)) == 0) {
+		rc = relais_pubkey_text(out, ctx, pub);
+	}
+	relais_pubkey_free(pub);
+	relais_seckey_free(sec);
+	return rc;
+}
+
+int relais_laptop_key_registered(char **out, relais_home *home, relais_ctx *ctx)
+{
+	int rc = relais_setting_get(out, home, ctx, LAPTOP_KEY_REGISTERED);
+
+	if (rc == 0 && *out != NULL && (*out)[0] == '\0') {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int relais_laptop_key_set_registered(relais_home *home, relais_ctx *ctx, const char *where)
+{
+	return relais_setting_set(home, ctx, LAPTOP_KEY_REGISTERED, where);
+}
 
 void relais_outbox_free(struct relais_outbox_item *items, size_t n)
 {
@@ -266,16 +341,49 @@ static int write_af(void *data, const void *buf, size_t len)
 	return relais_atomic_write(data, buf, len);
 }
 
+/*
+ * Writes path + ".minisig": a detached minisign signature by sec of the
+ * file's bytes as they are on disk now.
+ */
+static int sign_file(relais_ctx *ctx, const relais_seckey *sec, const char *path,
+                     const char *sig_path, const char id[RELAIS_KEYID_HEX])
+{
+	char *data = NULL, *sig = NULL, untrusted[80], trusted[80];
+	size_t len = 0, sig_len = 0;
+	int rc;
+
+	(void)snprintf(untrusted, sizeof(untrusted), "signature from relais laptop key %s", id);
+	(void)snprintf(trusted, sizeof(trusted), "relais-records laptop_key:%s", id);
+	if ((rc = relais_file_read(&data, &len, ctx, path, EXPORT_READ_MAX)) == 0 &&
+	    (rc = relais_sign(&sig, &sig_len, ctx, sec, data, len, untrusted, trusted)) == 0) {
+		rc = relais_file_write_atomic(ctx, sig_path, sig, sig_len, 0644, 0);
+	}
+	free(sig);
+	free(data);
+	return rc;
+}
+
 int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, const char *path)
 {
-	static const char head[] = "{\"format\":\"relais-records\",\"version\":1,\"statements\":[";
+	static const char head[] = "{\"format\":\"relais-records\",\"version\":2,\"laptop_key\":\"";
+	static const char head2[] = "\",\"statements\":[";
 	relais_atomic_file *af = NULL;
+	relais_seckey *sec = NULL;
 	sqlite3_stmt *st = NULL;
-	size_t n = 0;
+	char id[RELAIS_KEYID_HEX], *sig_path = NULL;
+	size_t n = 0, sig_size = strlen(path) + sizeof(".minisig");
 	relais_gzip_stream *gz = NULL;
-	int rc, step;
+	int rc, step, made;
 
 	*count = 0;
+	if ((sig_path = malloc(sig_size)) == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	(void)snprintf(sig_path, sig_size, "%s.minisig", path);
+	if ((rc = relais_laptop_key(&sec, &made, home, ctx)) != 0) {
+		goto out;
+	}
+	relais_seckey_id(sec, id);
 	if ((rc = relais_db_prepare(&st, home, ctx,
 	                            "SELECT statement FROM outbox WHERE sent IS NULL "
 	                            "ORDER BY seq")) != 0) {
@@ -287,7 +395,9 @@ int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, cons
 	if ((rc = relais_gzip_stream_new(&gz, ctx, 9, write_af, af)) != 0) {
 		goto out;
 	}
-	if ((rc = relais_gzip_stream_put(gz, ctx, head, sizeof(head) - 1)) != 0) {
+	if ((rc = relais_gzip_stream_put(gz, ctx, head, sizeof(head) - 1)) != 0 ||
+	    (rc = relais_gzip_stream_put(gz, ctx, id, strlen(id))) != 0 ||
+	    (rc = relais_gzip_stream_put(gz, ctx, head2, sizeof(head2) - 1)) != 0) {
 		goto out;
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -311,14 +421,21 @@ int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, cons
 	    (rc = relais_gzip_stream_finish(gz, ctx)) != 0) {
 		goto out;
 	}
+	/* An old signature must never sit beside the new file. */
+	if (remove(sig_path) != 0 && errno != ENOENT) {
+		rc = relais_fail(ctx, RELAIS_EIO, "%s: %s", sig_path, strerror(errno));
+		goto out;
+	}
 	rc = relais_atomic_commit(af);
 	af = NULL;
-	if (rc == 0) {
+	if (rc == 0 && (rc = sign_file(ctx, sec, path, sig_path, id)) == 0) {
 		*count = n;
 	}
 out:
 	relais_gzip_stream_free(gz);
 	relais_atomic_abort(af);
 	sqlite3_finalize(st);
+	relais_seckey_free(sec);
+	free(sig_path);
 	return rc;
 }

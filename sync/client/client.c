@@ -615,6 +615,76 @@ static int remember(struct sync *s, int rc, const char *secret)
 	return wrc;
 }
 
+/*
+ * Registers the laptop key with the hub (docs/sync.md, "Laptop key"): PUT
+ * /relais/laptop-key, once per hub and credential, remembered in the
+ * settings when the hub answered 204. A hub that answers 404 is an LRS
+ * without relais' extension; any failure leaves it for the next sync. The
+ * run's status and message are not touched: sending records matters more.
+ */
+static void register_laptop_key(struct sync *s, const char *secret)
+{
+	const struct relais_sync_options *o = s->opt;
+	char url[URL_MAX + 32], where[URL_MAX + CREDENTIAL_MAX + 2];
+	struct relais_strbuf discard = {.max = 4096};
+	struct curl_slist *h = NULL;
+	char *pub = NULL, *done = NULL;
+	CURL *c = NULL;
+	long http = 0;
+	int made = 0, bad = 0;
+	CURLcode cc;
+
+	(void)snprintf(where, sizeof(where), "%s %s", s->hub, s->key);
+	if (relais_laptop_key_registered(&done, s->home, s->ctx) != 0 ||
+	    (done != NULL && strcmp(done, where) == 0) ||
+	    relais_laptop_key_public(&pub, &made, s->home, s->ctx) != 0) {
+		goto out;
+	}
+	(void)snprintf(url, sizeof(url), "%s/relais/laptop-key", s->hub);
+	if ((c = curl_easy_init()) == NULL ||
+	    (h = curl_slist_append(NULL, "Content-Type: text/plain")) == NULL) {
+		goto out;
+	}
+	bad |= curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK;
+#if LIBCURL_VERSION_NUM >= 0x075500
+	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+#else
+	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS) != CURLE_OK;
+#endif
+	bad |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, h) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT") != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, pub) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_USERNAME, s->key) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_PASSWORD, secret) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_USERAGENT, "relais/" RELAIS_VERSION) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	                        o->connect_timeout_s > 0 ? o->connect_timeout_s : 15L) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, &discard) != CURLE_OK;
+	if (bad) {
+		goto out;
+	}
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OK && curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http) == CURLE_OK &&
+	    http == 204) {
+		(void)relais_laptop_key_set_registered(s->home, s->ctx, where);
+	} else if (http != 404) {
+		relais_log(s->ctx, RELAIS_LOG_WARN,
+		           "the hub did not register this laptop's key (HTTP %ld); the next sync "
+		           "tries again",
+		           http);
+	}
+out:
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	relais_strbuf_free(&discard);
+	free(pub);
+	free(done);
+}
+
 int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ctx *ctx,
                     const struct relais_sync_options *opt)
 {
@@ -726,6 +796,7 @@ int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ct
 		items = NULL;
 		n = 0;
 	}
+	register_laptop_key(s, secret);
 out:
 	relais_outbox_free(items, n);
 	if (home != NULL) {

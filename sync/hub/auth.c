@@ -7,6 +7,8 @@
 
 #include "hub_private.h"
 #include "relais/error.h"
+#include "relais/key.h"
+#include "relais/strbuf.h"
 
 static void hex(char *out, const unsigned char *in, size_t n)
 {
@@ -23,17 +25,79 @@ static void secret_hash(char out[65], const char *secret)
 	hex(out, hash, sizeof(hash));
 }
 
-int relais_hub_credentials_add(relais_hub *hub, relais_ctx *ctx, const char *name,
+static const struct {
+	const char *name;
+	unsigned bit;
+} scope_names[] = {
+        {"write", RELAIS_HUB_SCOPE_WRITE},       {"read-mine", RELAIS_HUB_SCOPE_READ_MINE},
+        {"read-all", RELAIS_HUB_SCOPE_READ_ALL}, {"void-mine", RELAIS_HUB_SCOPE_VOID_MINE},
+        {"void-all", RELAIS_HUB_SCOPE_VOID_ALL},
+};
+
+#define N_SCOPES (sizeof(scope_names) / sizeof(scope_names[0]))
+
+/* Migration 3 gives the credentials made before it this default. */
+_Static_assert(RELAIS_HUB_SCOPES_LAPTOP == 11, "store.c migration 3 uses 11");
+
+int relais_hub_scopes_parse(unsigned *out, relais_ctx *ctx, const char *list)
+{
+	const char *p = list, *end;
+	size_t i, len;
+
+	*out = 0;
+	while (p != NULL && *p != '\0') {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < N_SCOPES; i++) {
+			if (strlen(scope_names[i].name) == len &&
+			    strncmp(scope_names[i].name, p, len) == 0) {
+				*out |= scope_names[i].bit;
+				break;
+			}
+		}
+		if (i == N_SCOPES) {
+			return relais_fail(ctx, RELAIS_EINVAL,
+			                   "unknown scope \"%.*s\" (write, read-mine, read-all, "
+			                   "void-mine, void-all)",
+			                   (int)(len > 40 ? 40 : len), p);
+		}
+		p = end ? end + 1 : NULL;
+	}
+	if (*out == 0) {
+		return relais_fail(ctx, RELAIS_EINVAL, "give at least one scope");
+	}
+	return 0;
+}
+
+void relais_hub_scopes_text(char out[RELAIS_HUB_SCOPES_TEXT], unsigned scopes)
+{
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < N_SCOPES; i++) {
+		if (scopes & scope_names[i].bit) {
+			int w = snprintf(out + n, RELAIS_HUB_SCOPES_TEXT - n, "%s%s", n ? "," : "",
+			                 scope_names[i].name);
+			n += (size_t)w; /* the five names fit: 44 bytes */
+		}
+	}
+}
+
+int relais_hub_credentials_add(relais_hub *hub, relais_ctx *ctx, const char *name, unsigned scopes,
                                char key[RELAIS_HUB_KEY_HEX], char secret[RELAIS_HUB_SECRET_HEX])
 {
 	unsigned char raw_key[16], raw_secret[32];
-	char hash_hex[65], now[32];
-	const char *row[4] = {key, name, hash_hex, now};
+	char hash_hex[65], now[32], scope_num[16];
+	const char *row[5] = {key, name, hash_hex, now, scope_num};
 	int rc;
 
 	if (name == NULL || name[0] == '\0' || strlen(name) > 200) {
 		return relais_fail(ctx, RELAIS_EINVAL, "credentials need a name of 1 to 200 bytes");
 	}
+	if (scopes == 0 || (scopes & ~31u) != 0) {
+		return relais_fail(ctx, RELAIS_EINVAL, "credentials need at least one scope");
+	}
+	(void)snprintf(scope_num, sizeof(scope_num), "%u", scopes);
 	randombytes_buf(raw_key, sizeof(raw_key));
 	randombytes_buf(raw_secret, sizeof(raw_secret));
 	hex(key, raw_key, sizeof(raw_key));
@@ -41,40 +105,224 @@ int relais_hub_credentials_add(relais_hub *hub, relais_ctx *ctx, const char *nam
 	secret_hash(hash_hex, secret);
 	relais_now_iso(now);
 	rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_CREDENTIAL_ADD,
-	                      "INSERT INTO credential(key, name, secret_hash, created) "
-	                      "VALUES (?, ?, ?, ?)",
-	                      "credentials", row, 4);
+	                      "INSERT INTO credential(key, name, secret_hash, created, scopes) "
+	                      "VALUES (?, ?, ?, ?, CAST(?5 AS INTEGER))",
+	                      "credentials", row, 5);
 	sodium_memzero(raw_secret, sizeof(raw_secret));
 	return rc;
 }
 
-int relais_hub_credentials_check(relais_hub *hub, relais_ctx *ctx, const char *key,
-                                 const char *secret, char **name)
+/* Fills who from a row of (key, name, scopes). */
+static void fill_credential(struct relais_hub_credential *who, sqlite3_stmt *st, int first)
+{
+	(void)snprintf(who->key, sizeof(who->key), "%s",
+	               (const char *)sqlite3_column_text(st, first));
+	(void)snprintf(who->name, sizeof(who->name), "%s",
+	               (const char *)sqlite3_column_text(st, first + 1));
+	who->scopes = (unsigned)sqlite3_column_int(st, first + 2);
+}
+
+int relais_hub_credentials_check(struct relais_hub_credential *who, relais_hub *hub,
+                                 relais_ctx *ctx, const char *key, const char *secret)
 {
 	char hash_hex[65];
 	sqlite3_stmt *st = NULL;
 	int rc = RELAIS_EPASSWORD;
 
-	*name = NULL;
-	if (key == NULL || secret == NULL || strlen(secret) > 256) {
+	memset(who, 0, sizeof(*who));
+	if (key == NULL || secret == NULL || strlen(secret) > 256 || strlen(key) > 64) {
 		return relais_fail(ctx, RELAIS_EPASSWORD, "bad credentials");
 	}
 	secret_hash(hash_hex, secret);
-	if (sqlite3_prepare_v2(hub->db, "SELECT name, secret_hash FROM credential WHERE key = ?",
-	                       -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+	            hub->db,
+	            "SELECT key, name, scopes, secret_hash FROM credential WHERE key = ? "
+	            "AND revoked IS NULL",
+	            -1, &st, NULL) != SQLITE_OK) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *stored = (const char *)sqlite3_column_text(st, 1);
+		const char *stored = (const char *)sqlite3_column_text(st, 3);
 		if (stored != NULL && strlen(stored) == 64 &&
 		    sodium_memcmp(stored, hash_hex, 64) == 0) {
-			*name = strdup((const char *)sqlite3_column_text(st, 0));
-			rc = *name ? 0 : RELAIS_ENOMEM;
+			fill_credential(who, st, 0);
+			rc = 0;
 		}
 	}
 	sqlite3_finalize(st);
 	return rc == 0 ? 0 : relais_fail(ctx, rc, "bad credentials");
+}
+
+int relais_hub_credentials_revoke(relais_hub *hub, relais_ctx *ctx, const char *key)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int rc = 0;
+
+	relais_now_iso(now);
+	if (sqlite3_prepare_v2(
+	            hub->db, "UPDATE credential SET revoked = ? WHERE key = ? AND revoked IS NULL",
+	            -1, &st, NULL) != SQLITE_OK) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+	}
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+	} else if (sqlite3_changes(hub->db) == 0) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no credential %.64s, or it is revoked",
+		                 key);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_hub_credentials_list(char **out, relais_hub *hub, relais_ctx *ctx)
+{
+	struct relais_strbuf o = {.max = 16u * 1024 * 1024};
+	sqlite3_stmt *st = NULL;
+	char scopes[RELAIS_HUB_SCOPES_TEXT];
+	int rc = 0, step;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(
+	            hub->db,
+	            "SELECT c.key, c.name, c.scopes, c.created, coalesce(c.revoked, '-'), "
+	            "coalesce((SELECT group_concat(key_id, ' ') FROM (SELECT key_id FROM "
+	            "laptop_key k WHERE k.credential = c.key ORDER BY key_id)), '-') "
+	            "FROM credential c ORDER BY c.created, c.key",
+	            -1, &st, NULL) != SQLITE_OK) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		relais_hub_scopes_text(scopes, (unsigned)sqlite3_column_int(st, 2));
+		relais_strbuf_printf(&o,
+		                     "key:         %s\nname:        %s\nscopes:      %s\n"
+		                     "created:     %s\nrevoked:     %s\nlaptop keys: %s\n\n",
+		                     sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), scopes,
+		                     sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
+		                     sqlite3_column_text(st, 5));
+	}
+	relais_strbuf_addn(&o, "", 0);
+	if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+	} else if (o.rc != 0) {
+		rc = relais_fail(ctx, o.rc, "credentials: too many to list");
+	} else {
+		*out = o.p;
+		o.p = NULL;
+	}
+	relais_strbuf_free(&o);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_hub_laptop_key_add(relais_hub *hub, relais_ctx *ctx, const char *credential,
+                              const char *pubkey, size_t len)
+{
+	relais_pubkey *pub = NULL;
+	sqlite3_stmt *st = NULL;
+	char id[RELAIS_KEYID_HEX], now[32];
+	int rc, step;
+
+	if (len > 1024) {
+		return relais_fail(ctx, RELAIS_EFORMAT, "laptop key: not a minisign public key");
+	}
+	if ((rc = relais_pubkey_parse(&pub, ctx, pubkey, len, "laptop key")) != 0) {
+		return rc;
+	}
+	relais_pubkey_id(pub, id);
+	relais_now_iso(now);
+	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+		goto out;
+	}
+	if (sqlite3_prepare_v2(hub->db,
+	                       "SELECT (SELECT 1 FROM credential WHERE key = ?1 AND revoked IS "
+	                       "NULL), (SELECT credential FROM laptop_key WHERE key_id = ?2)",
+	                       -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, credential, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (step = sqlite3_step(st)) != SQLITE_ROW) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+		goto rollback;
+	}
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no credential %.64s, or it is revoked",
+		                 credential);
+		goto rollback;
+	}
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		if (strcmp((const char *)sqlite3_column_text(st, 1), credential) != 0) {
+			rc = relais_fail(ctx, RELAIS_EEXIST,
+			                 "laptop key %s is registered to another credential", id);
+			goto rollback;
+		}
+		goto rollback; /* already registered: nothing changes */
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(hub->db,
+	                       "INSERT INTO laptop_key(key_id, credential, public_key, registered) "
+	                       "VALUES (?, ?, ?, ?)",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, credential, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, pubkey, (int)len, SQLITE_STATIC); /* as sent, parsed above */
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE ||
+	    sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+		goto rollback;
+	}
+	goto out;
+rollback:
+	sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(st);
+	relais_pubkey_free(pub);
+	return rc;
+}
+
+int relais_hub_laptop_key_find(struct relais_hub_credential *who, relais_pubkey **pub,
+                               relais_hub *hub, relais_ctx *ctx, const char *key_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, step;
+
+	memset(who, 0, sizeof(*who));
+	*pub = NULL;
+	if (sqlite3_prepare_v2(hub->db,
+	                       "SELECT c.key, c.name, c.scopes, k.public_key, c.revoked FROM "
+	                       "laptop_key k JOIN credential c ON c.key = k.credential WHERE "
+	                       "k.key_id = ?",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+	}
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND,
+		                 "signed by laptop key %s, which this hub does not know (one sync, "
+		                 "or relais-hub credentials add-laptop-key, registers it)",
+		                 key_id);
+	} else if (step != SQLITE_ROW) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+	} else if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+		rc = relais_fail(ctx, RELAIS_EINVAL,
+		                 "laptop key %s belongs to credential %s, which is revoked", key_id,
+		                 (const char *)sqlite3_column_text(st, 0));
+	} else {
+		const char *text = (const char *)sqlite3_column_text(st, 3);
+		fill_credential(who, st, 0);
+		rc = relais_pubkey_parse(pub, ctx, text, strlen(text), "laptop key");
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int relais_hub_coordinator_add(relais_hub *hub, relais_ctx *ctx, const char *email,

@@ -29,6 +29,7 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_VOID,
 	RELAIS_HUB_SLOT_CREDENTIAL_ADD,
 	RELAIS_HUB_SLOT_COORDINATOR_ADD,
+	RELAIS_HUB_SLOT_VOID_OWNER,
 };
 
 /*
@@ -55,12 +56,22 @@ int relais_hub_reply_error(struct relais_hub_reply *r, unsigned status, const ch
  * Stores items (a JSON array when is_array, else one statement) in one
  * transaction, all or none, under the xAPI id rules; forced_id is a PUT's
  * statementId (or NULL). Adds to *stored (new) and *known (already held).
- * Returns 0 with reply->status 200 and the ids as body, or 400 or 409 and
- * the problem (also left on ctx); or a negative status on local failure.
+ * who stores them (its scopes are checked: 403 when beyond them).
+ * Returns 0 with reply->status 200 and the ids as body, or 400, 403 or 409
+ * and the problem (also left on ctx); or a negative status on local failure.
  */
 int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
                          struct cJSON *items, int is_array, const char *forced_id,
-                         const char *authority, size_t *stored, size_t *known);
+                         const struct relais_hub_credential *who, size_t *stored, size_t *known);
+
+/*
+ * The credential laptop key key_id is registered to (*who) and the key
+ * (*pub, the caller frees). Returns 0; RELAIS_ENOTFOUND (unknown key);
+ * RELAIS_EINVAL (its credential is revoked); or another status.
+ */
+struct relais_pubkey;
+int relais_hub_laptop_key_find(struct relais_hub_credential *who, struct relais_pubkey **pub,
+                               relais_hub *hub, relais_ctx *ctx, const char *key_id);
 
 /* The files of pages/: layout.html, login.html, style.css and the rest. */
 extern const struct relais_embedded_file relais_hub_pages[];

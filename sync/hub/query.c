@@ -20,6 +20,7 @@
 struct query {
 	char *agent_key; /* malloc'd */
 	const char *verb, *activity, *registration, *since, *until, *cursor;
+	const char *mine; /* the credential whose statements alone may be read, or NULL */
 	long long since_ms, until_ms, after;
 	long limit;
 	int asc, ids_format, rel_agents, rel_acts;
@@ -104,7 +105,7 @@ static char *formatted(const char *body, int ids_format)
 }
 
 static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, const char *id,
-                  int voided, int ids_format)
+                  int voided, int ids_format, const char *mine)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0, step;
@@ -115,12 +116,16 @@ static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *c
 		                                     : "statementId must be a UUID");
 	}
 	if (sqlite3_prepare_v2(hub->db,
-	                       "SELECT body FROM statement WHERE id = lower(?) AND voided = ?", -1,
-	                       &st, NULL) != SQLITE_OK) {
+	                       "SELECT body FROM statement WHERE id = lower(?1) AND voided = ?2 "
+	                       "AND (?3 IS NULL OR credential = ?3)",
+	                       -1, &st, NULL) != SQLITE_OK) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, voided);
+	if (mine != NULL) {
+		sqlite3_bind_text(st, 3, mine, -1, SQLITE_STATIC);
+	}
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
 		reply->body = formatted((const char *)sqlite3_column_text(st, 0), ids_format);
@@ -177,7 +182,7 @@ static int check_names(struct relais_hub_reply *reply, const struct relais_hub_p
 /* GET by statementId or voidedStatementId: format and attachments are the only others allowed. */
 static int by_id(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
                  const struct relais_hub_param *params, size_t n, const char *sid, const char *vid,
-                 int ids_format)
+                 int ids_format, const char *mine)
 {
 	size_t i;
 
@@ -190,7 +195,7 @@ static int by_id(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ct
 			        "statementId and voidedStatementId take no other filter");
 		}
 	}
-	return single(reply, hub, ctx, sid ? sid : vid, vid != NULL, ids_format);
+	return single(reply, hub, ctx, sid ? sid : vid, vid != NULL, ids_format, mine);
 }
 
 /*
@@ -304,6 +309,9 @@ static void filter_sql(char *buf, size_t size, const struct query *q, const char
 	if (q->until != NULL) {
 		relais_strbuf_add(&b, " AND s.stored_ms <= ?6");
 	}
+	if (q->mine != NULL) {
+		relais_strbuf_add(&b, " AND s.credential = ?9");
+	}
 	(void)snprintf(buf, size, "%s", b.p ? b.p : "");
 	relais_strbuf_free(&b);
 }
@@ -361,6 +369,9 @@ static void bind_query(sqlite3_stmt *st, const struct query *q)
 	}
 	if (q->cursor) {
 		sqlite3_bind_int64(st, 7, q->after);
+	}
+	if (q->mine) {
+		sqlite3_bind_text(st, 9, q->mine, -1, SQLITE_STATIC);
 	}
 	/* One more than asked: its presence says there is a next page. */
 	sqlite3_bind_int64(st, 8, q->limit + 1);
@@ -443,7 +454,8 @@ out:
 }
 
 int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                   const struct relais_hub_param *params, size_t n)
+                   const struct relais_hub_param *params, size_t n,
+                   const struct relais_hub_credential *who)
 {
 	const char *sid = param(params, n, "statementId");
 	const char *vid = param(params, n, "voidedStatementId");
@@ -455,6 +467,11 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 
 	memset(reply, 0, sizeof(*reply));
 	relais_now_iso(reply->consistent);
+	if (!(who->scopes & (RELAIS_HUB_SCOPE_READ_ALL | RELAIS_HUB_SCOPE_READ_MINE))) {
+		return relais_hub_reply_error(reply, 403,
+		                              "these credentials may not read statements");
+	}
+	q.mine = who->scopes & RELAIS_HUB_SCOPE_READ_ALL ? NULL : who->key;
 	if ((rc = check_names(reply, params, n)) != 0 || reply->status != 0) {
 		return rc;
 	}
@@ -468,7 +485,7 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 		return rc;
 	}
 	if (sid != NULL || vid != NULL) {
-		return by_id(reply, hub, ctx, params, n, sid, vid, q.ids_format);
+		return by_id(reply, hub, ctx, params, n, sid, vid, q.ids_format, q.mine);
 	}
 	if ((rc = parse_filters(&q, reply, params, n)) != 0 || reply->status != 0) {
 		goto out;

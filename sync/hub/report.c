@@ -14,9 +14,11 @@
 
 #define COMPLETED "'" RELAIS_XAPI_VERBS "completed'"
 /* A learner's completion of a course counts once, however often and in
- * whatever order its statements arrive: the first one, per learner. */
+ * whatever order its statements arrive: the first one, per learner. Its
+ * credential is the first one's (SQLite takes a bare column from the row
+ * min() chose); NULL for statements stored before credentials were recorded. */
 #define FIRST_COMPLETIONS                                                                          \
-	"SELECT actor, course, min(timestamp) AS day, max(actor_name) AS name, "                   \
+	"SELECT actor, course, min(timestamp) AS day, credential, max(actor_name) AS name, "       \
 	"max(organisation) AS organisation FROM statement WHERE voided = 0 AND verb = " COMPLETED  \
 	" AND course IS NOT NULL AND unit IS NULL GROUP BY actor, course"
 
@@ -37,8 +39,9 @@ static const struct report reports[] = {
         {"completions-by-learner",
          "SELECT coalesce(name, '') AS learner, CASE WHEN actor LIKE 'mbox:mailto:%' THEN "
          "substr(actor, 13) ELSE actor END AS email, "
-         "coalesce(organisation, '') AS organisation, course, day AS completed FROM "
-         "(" FIRST_COMPLETIONS ") ORDER BY learner, course"},
+         "coalesce(organisation, '') AS organisation, course, day AS completed, "
+         "coalesce((SELECT name FROM credential k WHERE k.key = f.credential), '') AS "
+         "credential FROM (" FIRST_COMPLETIONS ") f ORDER BY learner, course"},
         {"completions-over-time",
          "SELECT substr(day, 1, 10) AS day, course, count(*) AS completions FROM "
          "(" FIRST_COMPLETIONS ") GROUP BY 1, 2 ORDER BY 1, 2"},

@@ -106,28 +106,19 @@ static enum MHD_Result count_param(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
-/* HTTP Basic credentials; sets *authority to the Agent JSON naming them. */
-static int authenticate(struct relais_hub_server *s, struct MHD_Connection *conn, char **authority)
+/* HTTP Basic credentials; fills *who with the credential they name. */
+static int authenticate(struct relais_hub_server *s, struct MHD_Connection *conn,
+                        struct relais_hub_credential *who)
 {
-	char *user = NULL, *pass = NULL, *name = NULL;
-	cJSON *a = NULL, *account;
+	char *user = NULL, *pass = NULL;
 	int ok = 0;
 
-	*authority = NULL;
+	memset(who, 0, sizeof(*who));
 	user = MHD_basic_auth_get_username_password(conn, &pass);
 	if (user != NULL && pass != NULL &&
-	    relais_hub_credentials_check(s->hub, s->ctx, user, pass, &name) == 0) {
-		a = cJSON_CreateObject();
-		cJSON_AddStringToObject(a, "objectType", "Agent");
-		cJSON_AddStringToObject(a, "name", name);
-		account = cJSON_AddObjectToObject(a, "account");
-		cJSON_AddStringToObject(account, "homePage", RELAIS_XAPI_HUB_HOMEPAGE);
-		cJSON_AddStringToObject(account, "name", user);
-		*authority = cJSON_PrintUnformatted(a);
-		ok = *authority != NULL;
+	    relais_hub_credentials_check(who, s->hub, s->ctx, user, pass) == 0) {
+		ok = 1;
 	}
-	cJSON_Delete(a);
-	free(name);
 	if (pass != NULL) {
 		sodium_memzero(pass, strlen(pass));
 	}
@@ -227,7 +218,8 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 	const char *encoding =
 	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Encoding");
 	const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	char *authority = NULL, *inflated = NULL;
+	struct relais_hub_credential who;
+	char *inflated = NULL;
 	const char *body = p->body ? p->body : "";
 	size_t len = p->len;
 	enum MHD_Result ret;
@@ -259,7 +251,7 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 			return xapi_error(conn, 400, msg);
 		}
 	}
-	if (!authenticate(s, conn, &authority)) {
+	if (!authenticate(s, conn, &who)) {
 		struct MHD_Response *resp = MHD_create_response_from_buffer(
 		        28, (void *)"{\"error\":\"bad credentials\"}\n", MHD_RESPMEM_PERSISTENT);
 		MHD_add_response_header(resp, "X-Experience-API-Version", XAPI_VERSION);
@@ -271,21 +263,18 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 		struct params ps = {0};
 		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
-		free(authority);
 		if (ps.overflow) {
 			return xapi_error(conn, 400, "too many parameters");
 		}
-		rc = relais_hub_get(&r, s->hub, s->ctx, ps.p, ps.n);
+		rc = relais_hub_get(&r, s->hub, s->ctx, ps.p, ps.n, &who);
 		return rc == 0 ? reply_out(conn, &r) : xapi_error(conn, 500, relais_errmsg(s->ctx));
 	}
 	if (encoding != NULL) {
 		if (strcmp(encoding, "gzip") != 0) {
-			free(authority);
 			return xapi_error(conn, 415, "only gzip content encoding is accepted");
 		}
 		rc = relais_gunzip(&inflated, &len, body, len, RELAIS_HUB_INFLATED_MAX);
 		if (rc != 0) {
-			free(authority);
 			return rc == -2 ? xapi_error(conn, 413, "the body inflates past the limit")
 			                : xapi_error(conn, 400, "the gzip body is damaged");
 		}
@@ -293,24 +282,47 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 	}
 	if (type == NULL || strncmp(type, "application/json", 16) != 0) {
 		free(inflated);
-		free(authority);
 		return xapi_error(conn, 400, "Content-Type must be application/json");
 	}
 	if (strcmp(method, "POST") == 0) {
-		rc = relais_hub_post(&r, s->hub, s->ctx, body, len, authority);
+		rc = relais_hub_post(&r, s->hub, s->ctx, body, len, &who);
 	} else {
 		rc = relais_hub_put(
 		        &r, s->hub, s->ctx,
 		        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "statementId"),
-		        body, len, authority);
+		        body, len, &who);
 	}
 	free(inflated);
-	free(authority);
 	if (rc != 0) {
 		relais_hub_reply_clear(&r);
 		return xapi_error(conn, 500, relais_errmsg(s->ctx));
 	}
 	return reply_out(conn, &r);
+}
+
+/*
+ * PUT /relais/laptop-key: a laptop registers the public key that signs its
+ * export files against its credential (docs/sync.md, "Laptop key"); 204.
+ */
+static enum MHD_Result laptop_key(struct relais_hub_server *s, struct MHD_Connection *conn,
+                                  struct pending *p)
+{
+	struct relais_hub_credential who;
+	int rc;
+
+	if (!authenticate(s, conn, &who)) {
+		return xapi_error(conn, 401, "bad credentials");
+	}
+	rc = relais_hub_laptop_key_add(s->hub, s->ctx, who.key, p->body ? p->body : "", p->len);
+	if (rc == 0) {
+		return respond(conn, 204, NULL, NULL, 1, NULL, NULL);
+	}
+	return xapi_error(conn,
+	                  rc == RELAIS_EFORMAT     ? 400
+	                  : rc == RELAIS_EEXIST    ? 409
+	                  : rc == RELAIS_ENOTFOUND ? 401
+	                                           : 500,
+	                  relais_errmsg(s->ctx));
 }
 
 /* ---- the coordinators' pages ---- */
@@ -551,6 +563,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		    strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 			return statements(s, conn, method, p);
 		}
+	}
+	if (strcmp(url, "/relais/laptop-key") == 0 && strcmp(method, "PUT") == 0) {
+		return laptop_key(s, conn, p);
 	}
 	if (strncmp(url, "/reports", 8) == 0 && (url[8] == '\0' || url[8] == '/')) {
 		return reports(s, conn, url, method, p);

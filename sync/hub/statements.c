@@ -162,7 +162,7 @@ out:
 /* Inserts the statement's row, with what queries and reports need; sets *seq. */
 static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
                       const struct relais_xapi_facts *f, const char *hash, const char *body,
-                      const char *now, long long now_ms)
+                      const char *now, long long now_ms, const char *credential)
 {
 	sqlite3_stmt *q = NULL;
 	int rc = 0;
@@ -171,9 +171,10 @@ static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
 	            hub, RELAIS_HUB_SLOT_INSERT,
 	            "INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "
 	            "actor_name, verb, object_id, object_kind, registration, voids, "
-	            "organisation, course, unit, scaled, success, timestamp, target_seq) "
+	            "organisation, course, unit, scaled, success, timestamp, target_seq, "
+	            "credential) "
 	            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	            "(SELECT seq FROM statement WHERE id = lower(?19)))",
+	            "(SELECT seq FROM statement WHERE id = lower(?19)), ?20)",
 	            &q) != 0) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
@@ -201,6 +202,7 @@ static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
 	bind_text_or_null(q, 18, f->timestamp);
 	/* A StatementRef's target, when held, so filters can follow it. */
 	bind_text_or_null(q, 19, f->object_kind == RELAIS_XAPI_STATEMENT_REF ? f->object_id : NULL);
+	bind_text_or_null(q, 20, credential);
 	if (sqlite3_step(q) != SQLITE_DONE) {
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	} else {
@@ -232,6 +234,47 @@ static int index_row(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql
 	return rc;
 }
 
+/*
+ * Whether who may void target (xAPI 1.0.3, 2.3.2: an LRS may refuse):
+ * void-all voids anything, void-mine what who stored; a statement not held
+ * yet is no one's. Returns 0, RELAIS_EINVAL (refused, message set) or a
+ * failure.
+ */
+static int may_void(relais_hub *hub, relais_ctx *ctx, const char *where, const char *target,
+                    const struct relais_hub_credential *who)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = 0, step;
+
+	if (who->scopes & RELAIS_HUB_SCOPE_VOID_ALL) {
+		return 0;
+	}
+	if (!(who->scopes & RELAIS_HUB_SCOPE_VOID_MINE)) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "%s: these credentials may not void statements", where);
+	}
+	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_VOID_OWNER,
+	                    "SELECT credential FROM statement WHERE id = lower(?)", &q) != 0) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW) {
+		const char *owner = (const char *)sqlite3_column_text(q, 0);
+		if (owner == NULL || strcmp(owner, who->key) != 0) {
+			rc = relais_fail(
+			        ctx, RELAIS_EINVAL,
+			        "%s: statement %s was stored by other credentials; voiding it "
+			        "needs the void-all scope",
+			        where, target);
+		}
+	} else if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
 /* A voiding statement voids its target, unless that is itself a voiding statement. */
 static int void_target(relais_hub *hub, relais_ctx *ctx, const char *target)
 {
@@ -244,10 +287,12 @@ static int void_target(relais_hub *hub, relais_ctx *ctx, const char *target)
 /*
  * Stores one statement inside the caller's transaction. Sets *known when the
  * same statement was already there. Returns 0; RELAIS_EFORMAT (invalid,
- * message set); RELAIS_EEXIST (same id, other content); other statuses.
+ * message set); RELAIS_EEXIST (same id, other content); RELAIS_EINVAL
+ * (beyond who's scopes); other statuses.
  */
 static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *where,
-                     const char *forced_id, const char *authority, char id_out[37], int *known)
+                     const char *forced_id, const struct relais_hub_credential *who,
+                     const char *authority, char id_out[37], int *known)
 {
 	struct relais_xapi_facts f;
 	char *body = NULL, now[32], hash[65];
@@ -268,9 +313,12 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	    (rc = check_known(known, hub, ctx, where, f.id, hash)) != 0 || *known) {
 		goto out;
 	}
+	if (f.voids != NULL && (rc = may_void(hub, ctx, where, f.voids, who)) != 0) {
+		goto out;
+	}
 	now_ms = relais_now_iso(now);
 	if ((rc = stored_text(&body, ctx, st, authority, now)) != 0 ||
-	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms)) != 0 ||
+	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms, who->key)) != 0 ||
 	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_AGENT,
 	                    "INSERT OR IGNORE INTO statement_agent(agent, seq) VALUES (?, ?)",
 	                    f.agents, f.n_agents, seq)) != 0 ||
@@ -288,25 +336,53 @@ out:
 	return rc;
 }
 
-int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                         cJSON *items, int is_array, const char *forced_id, const char *authority,
-                         size_t *stored, size_t *known)
+/* The authority of what who stores (*out, malloc'd): an Agent naming the credential. */
+static int authority_of(char **out, relais_ctx *ctx, const struct relais_hub_credential *who)
 {
-	cJSON *ids = cJSON_CreateArray(), *item;
-	char where[48], id[37];
+	cJSON *a = cJSON_CreateObject(), *account;
+
+	*out = NULL;
+	if (a != NULL) {
+		cJSON_AddStringToObject(a, "objectType", "Agent");
+		cJSON_AddStringToObject(a, "name", who->name);
+		account = cJSON_AddObjectToObject(a, "account");
+		cJSON_AddStringToObject(account, "homePage", RELAIS_XAPI_HUB_HOMEPAGE);
+		cJSON_AddStringToObject(account, "name", who->key);
+		*out = cJSON_PrintUnformatted(a);
+		cJSON_Delete(a);
+	}
+	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+}
+
+int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                         cJSON *items, int is_array, const char *forced_id,
+                         const struct relais_hub_credential *who, size_t *stored, size_t *known)
+{
+	cJSON *ids = NULL, *item;
+	char where[48], id[37], *authority = NULL;
 	size_t i = 0, n = is_array ? (size_t)cJSON_GetArraySize(items) : 1;
 	int rc = 0, was_known;
 
+	if (!(who->scopes & RELAIS_HUB_SCOPE_WRITE)) {
+		relais_fail(ctx, RELAIS_EINVAL, "these credentials may not store statements");
+		return relais_hub_reply_error(reply, 403, relais_errmsg(ctx));
+	}
+	if ((rc = authority_of(&authority, ctx, who)) != 0) {
+		return rc;
+	}
+	ids = cJSON_CreateArray();
 	if (ids == NULL) {
+		free(authority);
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		cJSON_Delete(ids);
+		free(authority);
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	for (item = is_array ? items->child : items; i < n && item; item = item->next, i++) {
 		(void)snprintf(where, sizeof(where), is_array ? "statements[%zu]" : "statement", i);
-		rc = store_one(hub, ctx, item, where, forced_id, authority, id, &was_known);
+		rc = store_one(hub, ctx, item, where, forced_id, who, authority, id, &was_known);
 		if (rc != 0) {
 			break;
 		}
@@ -317,11 +393,15 @@ int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais
 			break;
 		}
 	}
-	if (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST) {
+	free(authority);
+	if (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST || rc == RELAIS_EINVAL) {
 		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
 		cJSON_Delete(ids);
 		*stored = *known = 0;
-		return relais_hub_reply_error(reply, rc == RELAIS_EFORMAT ? 400 : 409,
+		return relais_hub_reply_error(reply,
+		                              rc == RELAIS_EFORMAT  ? 400
+		                              : rc == RELAIS_EEXIST ? 409
+		                                                    : 403,
 		                              relais_errmsg(ctx));
 	}
 	if (rc != 0 || sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -387,7 +467,7 @@ static int has_nul_escape(const char *json, size_t len)
 }
 
 int relais_hub_post(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                    const char *json, size_t len, const char *authority)
+                    const char *json, size_t len, const struct relais_hub_credential *who)
 {
 	cJSON *doc = cJSON_ParseWithLength(json, len);
 	size_t stored = 0, known = 0;
@@ -415,12 +495,11 @@ int relais_hub_post(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx 
 			               "statement id %s appears twice in the batch", dup);
 			rc = relais_hub_reply_error(reply, 400, msg);
 		} else {
-			rc = relais_hub_store_all(reply, hub, ctx, doc, 1, NULL, authority, &stored,
+			rc = relais_hub_store_all(reply, hub, ctx, doc, 1, NULL, who, &stored,
 			                          &known);
 		}
 	} else if (cJSON_IsObject(doc)) {
-		rc = relais_hub_store_all(reply, hub, ctx, doc, 0, NULL, authority, &stored,
-		                          &known);
+		rc = relais_hub_store_all(reply, hub, ctx, doc, 0, NULL, who, &stored, &known);
 	} else {
 		rc = relais_hub_reply_error(reply, 400,
 		                            "the body must be a statement or an array of them");
@@ -430,7 +509,8 @@ int relais_hub_post(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx 
 }
 
 int relais_hub_put(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                   const char *statement_id, const char *json, size_t len, const char *authority)
+                   const char *statement_id, const char *json, size_t len,
+                   const struct relais_hub_credential *who)
 {
 	cJSON *doc;
 	size_t stored = 0, known = 0;
@@ -450,8 +530,7 @@ int relais_hub_put(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 		return relais_hub_reply_error(reply, 400,
 		                              "strings must not contain the NUL character");
 	}
-	rc = relais_hub_store_all(reply, hub, ctx, doc, 0, statement_id, authority, &stored,
-	                          &known);
+	rc = relais_hub_store_all(reply, hub, ctx, doc, 0, statement_id, who, &stored, &known);
 	if (rc == 0 && reply->status == 200) {
 		reply->status = 204;
 		free(reply->body);

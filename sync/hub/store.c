@@ -54,10 +54,22 @@ static const char *const migrations[] = {
         "  email TEXT PRIMARY KEY,"
         "  password_hash TEXT NOT NULL,"
         "  created TEXT NOT NULL);",
-        /* 2: statements compare as xAPI says (upper-case ids, times in
-         * another form, verb displays...): rehash() recomputes every
-         * identity_hash in the same transaction. */
-        "",
+        /* 2: settings of the store itself, e.g. identity_rule (rehash()). */
+        "CREATE TABLE hub_setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        /* 3: credentials get scopes (those made before: a laptop's, write,
+         * read-mine, void-mine) and can be revoked; each statement records
+         * the credential that stored it (NULL for the statements stored
+         * before: they can be read with read-all and voided with void-all
+         * only); laptops' signing keys, registered against a credential. */
+        "ALTER TABLE credential ADD COLUMN scopes INTEGER NOT NULL DEFAULT 11;"
+        "ALTER TABLE credential ADD COLUMN revoked TEXT;"
+        "ALTER TABLE statement ADD COLUMN credential TEXT;"
+        "CREATE INDEX statement_credential ON statement(credential, seq);"
+        "CREATE TABLE laptop_key ("
+        "  key_id TEXT PRIMARY KEY,"
+        "  credential TEXT NOT NULL REFERENCES credential(key),"
+        "  public_key TEXT NOT NULL,"
+        "  registered TEXT NOT NULL);",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */
@@ -140,6 +152,54 @@ int relais_hub_write(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql
 	return rc;
 }
 
+/*
+ * The rule relais_xapi_identity() follows; raised whenever it changes, so
+ * that the stored hashes are recomputed (rehash()) once, at open:
+ * 1: members sorted, LRS-set properties left out;
+ * 2: compared as xAPI 1.0.3 says (UUID case, times as instants, no verb
+ *    displays or activity definitions, e-mail domain case, member order).
+ */
+#define IDENTITY_RULE 2
+
+/* Brings the stored identity hashes to IDENTITY_RULE, in one transaction. */
+static int identities_current(relais_hub *hub, relais_ctx *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int rule = 1, rc = 0;
+	char value[16];
+
+	if (sqlite3_prepare_v2(hub->db, "SELECT value FROM hub_setting WHERE key = 'identity_rule'",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database");
+	}
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		rule = sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rule >= IDENTITY_RULE) {
+		return 0;
+	}
+	(void)snprintf(value, sizeof(value), "%d", IDENTITY_RULE);
+	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database");
+	}
+	if ((rc = rehash(hub, ctx)) == 0 &&
+	    (sqlite3_prepare_v2(hub->db,
+	                        "INSERT INTO hub_setting(key, value) VALUES ('identity_rule', ?) "
+	                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	                        -1, &st, NULL) != SQLITE_OK ||
+	     sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC) != SQLITE_OK ||
+	     sqlite3_step(st) != SQLITE_DONE ||
+	     sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database");
+	}
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return rc;
+}
+
 static int migrate(relais_hub *hub, relais_ctx *ctx)
 {
 	sqlite3_stmt *st = NULL;
@@ -161,9 +221,6 @@ static int migrate(relais_hub *hub, relais_ctx *ctx)
 		if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(hub->db, migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK) {
 			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "hub database migration");
-		}
-		if (rc == 0 && v == 2) {
-			rc = rehash(hub, ctx);
 		}
 		if (rc == 0 && (sqlite3_exec(hub->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
 		                sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
@@ -199,7 +256,7 @@ int relais_hub_open(relais_hub **out, relais_ctx *ctx, const char *path)
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, path);
 		goto fail;
 	}
-	if ((rc = migrate(hub, ctx)) != 0) {
+	if ((rc = migrate(hub, ctx)) != 0 || (rc = identities_current(hub, ctx)) != 0) {
 		goto fail;
 	}
 	/* A hub that cannot write would accept connections and fail every

@@ -2,10 +2,12 @@
 credentials and coordinators made with the real command, the hub served on a free loopback
 port, an xAPI client (HTTP Basic, X-Experience-API-Version) and statement factories."""
 import base64
+import gzip
 import http.client
 import json
 import os
 import re
+import subprocess
 import sys
 import urllib.parse
 import uuid
@@ -14,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import netlib  # noqa: E402
 import testlib  # noqa: E402
 from netlib import status_of  # noqa: E402,F401 (used by the tests)
-from testlib import HUB, raw_exchange  # noqa: E402,F401 (used by the tests)
+from testlib import HUB, MINISIGN, raw_exchange  # noqa: E402,F401 (used by the tests)
 
 XAPI_VERSION = "1.0.3"
 VERB = "http://adlnet.gov/expapi/verbs/"
@@ -52,13 +54,26 @@ class HubDb:
                 " ".join(args), p.returncode, p.stderr.strip()))
         return p
 
-    def credentials(self, name="test laptop"):
-        out = self.run("credentials", "add", "--name", name).stdout
+    def credentials(self, name="test laptop", scope=None):
+        args = ["credentials", "add", "--name", name] + (["--scope", scope] if scope else [])
+        out = self.run(*args).stdout
         key = re.search(r"^key:\s*([0-9a-f]+)$", out, re.M)
         secret = re.search(r"^secret:\s*([0-9a-f]+)$", out, re.M)
         if not key or not secret:
             raise AssertionError("credentials add printed %r" % out)
         return key.group(1), secret.group(1)
+
+    def laptop_key(self, credential=None, name="laptop"):
+        """A minisign key pair registered (credentials add-laptop-key) to credential, made
+        when None: returns a LaptopKey."""
+        if credential is None:
+            credential = self.credentials("%s's credential" % name)[0]
+        pub = os.path.join(self.root, name + ".pub")
+        sec = os.path.join(self.root, name + ".key")
+        subprocess.run([MINISIGN, "-G", "-W", "-f", "-p", pub, "-s", sec], check=True,
+                       capture_output=True, timeout=60)
+        self.run("credentials", "add-laptop-key", credential, pub)
+        return LaptopKey(pub, sec, credential)
 
     def coordinator(self, email, password=PASSWORD):
         self.run("coordinator", "add", "--email", email,
@@ -66,6 +81,34 @@ class HubDb:
 
     def report_json(self):
         return json.loads(self.run("report", "--format", "json").stdout)
+
+
+class LaptopKey:
+    """A laptop's signing key as the hub knows it: .pub and secret key files, its id and
+    the credential it is registered to."""
+
+    def __init__(self, pub, sec, credential):
+        self.pub, self.sec, self.credential = pub, sec, credential
+        with open(pub) as f:
+            self.id = f.readline().split()[-1].upper().zfill(16)  # minisign drops leading 0s
+
+    def sign(self, path):
+        """Writes path.minisig as relais export-records does (minisign -S)."""
+        subprocess.run([MINISIGN, "-S", "-s", self.sec, "-m", path], check=True,
+                       capture_output=True, timeout=60)
+
+
+def records_file(path, statements, key=None, fmt="relais-records", version=2, laptop_key=None):
+    """A relais-records file (docs/sync.md, "Export") naming and signed by key (a LaptopKey),
+    unsigned when key is None; laptop_key overrides the id the file claims."""
+    doc = {"format": fmt, "version": version}
+    if key is not None or laptop_key is not None:
+        doc["laptop_key"] = laptop_key or key.id
+    doc["statements"] = statements
+    with gzip.open(path, "wb") as f:
+        f.write(json.dumps(doc).encode())
+    if key is not None:
+        key.sign(path)
 
 
 def make_hub_db(owner):

@@ -4,7 +4,6 @@ credentials and coordinators, the reports as CSV and JSON, and records carried o
 imported under the same id rules as the network."""
 import csv
 import glob
-import gzip
 import io
 import json
 import os
@@ -84,7 +83,8 @@ class Credentials(unittest.TestCase):
     def test_add_prints_a_key_and_a_secret_once(self):
         home = hl.make_hub_db(self)
         p = home.run("credentials", "add", "--name", "Laptop of Ama")
-        m = re.fullmatch(r"key:\s+([0-9a-f]{32})\nsecret:\s+([0-9a-f]{64})\n", p.stdout)
+        m = re.fullmatch(r"key:\s+([0-9a-f]{32})\nsecret:\s+([0-9a-f]{64})\n"
+                         r"scopes:\s+write,read-mine,void-mine\n", p.stdout)
         self.assertIsNotNone(m, p.stdout)
         key, secret = m.groups()
         self.assertIn("shown only now", p.stderr)
@@ -144,10 +144,7 @@ class Coordinator(unittest.TestCase):
         self.assertIn("RELAIS_HUB_PASSWORD", p.stderr)
 
 
-def records_file(path, statements, fmt="relais-records", version=1):
-    doc = {"format": fmt, "version": version, "statements": statements}
-    with gzip.open(path, "wb") as f:
-        f.write(json.dumps(doc).encode())
+records_file = hl.records_file
 
 
 def laptop_statements():
@@ -185,7 +182,7 @@ class Reports(unittest.TestCase):
     def test_report_csv_and_json_agree(self):
         home = hl.make_hub_db(self)
         path = os.path.join(home.root, "records.json.gz")
-        records_file(path, laptop_statements())
+        records_file(path, laptop_statements(), home.laptop_key())
         home.run("import", path)
         doc = home.report_json()
         self.assertEqual(doc["completions-by-course"],
@@ -228,23 +225,25 @@ class Reports(unittest.TestCase):
 class Import(unittest.TestCase):
     def test_import_then_again_then_the_network(self):
         home = hl.make_hub_db(self)
+        key, secret = home.credentials()
+        laptop = home.laptop_key(key)
         sts = laptop_statements()
         path = os.path.join(home.root, "usb.json.gz")
-        records_file(path, sts)
+        records_file(path, sts, laptop)
         p = home.run("import", path)
         self.assertEqual(p.stdout.strip(), "%s: %d statements stored, 0 already held"
                          % (path, len(sts)))
         p = home.run("import", path)
         self.assertEqual(p.stdout.strip(), "%s: 0 statements stored, %d already held"
                          % (path, len(sts)))
-        key, secret = home.credentials()
         hub = hl.start_hub(self, home)
         c = hl.Client(hub, key, secret)
         before = {s["id"]: s for s in c.query_all({"limit": "0"})[0]}
         self.assertEqual(sorted(before), sorted(st["id"] for st in sts))
         for st in sts:
             self.assertEqual(hl.without_server_fields(before[st["id"]]), st)
-            self.assertEqual(before[st["id"]]["authority"]["name"], "relais-hub import")
+            self.assertEqual(before[st["id"]]["authority"]["name"], "test laptop")
+            self.assertEqual(before[st["id"]]["authority"]["account"]["name"], key)
         r = c.post(sts)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json(), [st["id"] for st in sts])
@@ -256,7 +255,7 @@ class Import(unittest.TestCase):
         changed = dict(sts[0], verb=hl.verb("attempted"))
         self.assertEqual(c.post(changed).status, 409)
         hub.stop()
-        records_file(path, [hl.statement("new")] + [changed])
+        records_file(path, [hl.statement("new")] + [changed], laptop)
         p = home.run("import", path, check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("other content", p.stderr)
@@ -269,12 +268,13 @@ class Import(unittest.TestCase):
         hub = hl.start_hub(self, home)
         hl.Client(hub, key, secret).store(sts[:4])
         path = os.path.join(home.root, "usb.json.gz")
-        records_file(path, sts)
+        records_file(path, sts, home.laptop_key(key))
         p = home.run("import", path)
         self.assertIn("%d statements stored, 4 already held" % (len(sts) - 4), p.stdout)
 
     def test_bad_files_store_nothing(self):
         home = hl.make_hub_db(self)
+        laptop = home.laptop_key()
         d = home.root
         good = hl.statement()
         bad = hl.statement()
@@ -286,19 +286,19 @@ class Import(unittest.TestCase):
             ("missing", os.path.join(d, "absent.gz"), None),
             ("not gzip", plain, None),
             ("wrong format", os.path.join(d, "f.gz"), dict(fmt="other-records")),
-            ("wrong version", os.path.join(d, "v.gz"), dict(version=2)),
+            ("wrong version", os.path.join(d, "v.gz"), dict(version=1)),
             ("one invalid statement", os.path.join(d, "i.gz"), dict(statements=[good, bad])),
         ]
         for what, path, kw in cases:
             with self.subTest(what):
                 if kw is not None:
                     kw = dict(kw)
-                    records_file(path, kw.pop("statements", [good]), **kw)
+                    records_file(path, kw.pop("statements", [good]), laptop, **kw)
                 p = home.run("import", path, check=False)
                 self.assertEqual(p.returncode, 1, (p.stdout, p.stderr))
                 self.assertTrue(p.stderr.startswith("relais-hub: "), p.stderr)
                 self.assertEqual(p.stdout, "")
-        key, secret = home.credentials()
+        key, secret = home.credentials("reports", scope="read-all")
         hub = hl.start_hub(self, home)
         self.assertEqual(hl.Client(hub, key, secret).ids({}), [], "a refused file left records")
 
@@ -307,7 +307,7 @@ class Import(unittest.TestCase):
         bad = hl.statement()
         bad["verb"]["id"] = "nope"
         path = os.path.join(home.root, "bad.gz")
-        records_file(path, [hl.statement(), bad])
+        records_file(path, [hl.statement(), bad], home.laptop_key())
         p = home.run("import", path, check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("statements[1].verb.id", p.stderr)

@@ -82,10 +82,10 @@ class Identities(unittest.TestCase):
         st = hl.statement()
         c.store(st)
         hub.stop()
-        # What a hub before the rule change left: its own hash, schema 1.
+        # What a hub before the rule change left: a hash by its rule, and no rule recorded.
         db = sqlite3.connect(home.db)
         db.execute("UPDATE statement SET identity_hash = ? WHERE id = ?", ("0" * 64, st["id"]))
-        db.execute("PRAGMA user_version = 1")
+        db.execute("DELETE FROM hub_setting WHERE key = 'identity_rule'")
         db.commit()
         db.close()
         hub = hl.start_hub(self, home)

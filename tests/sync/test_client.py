@@ -325,7 +325,9 @@ class SyncClient(unittest.TestCase):
             text = f.read().decode("utf-8")
         doc = json.loads(text)
         self.assertEqual(doc["format"], "relais-records")
-        self.assertEqual(doc["version"], 1)
+        self.assertEqual(doc["version"], 2)
+        self.assertRegex(doc["laptop_key"], r"^[0-9A-F]{16}$")
+        self.assertTrue(os.path.exists(out + ".minisig"))
         self.assertEqual([s["id"] for s in doc["statements"]], list(made))
         self.assertIn(",".join(made.values()), text)  # as stored, not re-serialised
         # They stay pending; once sent they are no longer exported.

@@ -21,16 +21,74 @@ typedef struct relais_hub relais_hub;
 int relais_hub_open(relais_hub **out, relais_ctx *ctx, const char *path);
 void relais_hub_close(relais_hub *hub);
 
+/* What a credential may do (docs/hub.md, "Credentials"): a bit each. */
+enum relais_hub_scope {
+	RELAIS_HUB_SCOPE_WRITE = 1,     /* store statements (POST, PUT) */
+	RELAIS_HUB_SCOPE_READ_MINE = 2, /* read the statements it stored */
+	RELAIS_HUB_SCOPE_READ_ALL = 4,  /* read every statement */
+	RELAIS_HUB_SCOPE_VOID_MINE = 8, /* void the statements it stored */
+	RELAIS_HUB_SCOPE_VOID_ALL = 16, /* void any statement */
+};
+
+/* A laptop's credential: writes, reads and voids only its own records. */
+#define RELAIS_HUB_SCOPES_LAPTOP                                                                   \
+	(RELAIS_HUB_SCOPE_WRITE | RELAIS_HUB_SCOPE_READ_MINE | RELAIS_HUB_SCOPE_VOID_MINE)
+#define RELAIS_HUB_SCOPES_TEXT 64
+
+/* Who made a request: a credential that passed relais_hub_credentials_check(). */
+struct relais_hub_credential {
+	char key[RELAIS_HUB_KEY_HEX];
+	char name[201];
+	unsigned scopes; /* enum relais_hub_scope bits */
+};
+
 /*
- * Makes API credentials for a sync client or tool: a key and a secret
- * (hex), the secret shown once and stored only as its BLAKE2b hash.
+ * Parses a comma-separated list of scope names (write, read-mine, read-all,
+ * void-mine, void-all) into *out. Returns 0 or RELAIS_EINVAL naming the
+ * unknown one.
  */
-int relais_hub_credentials_add(relais_hub *hub, relais_ctx *ctx, const char *name,
+int relais_hub_scopes_parse(unsigned *out, relais_ctx *ctx, const char *list);
+
+/* Writes scopes as the comma-separated names relais_hub_scopes_parse() reads. */
+void relais_hub_scopes_text(char out[RELAIS_HUB_SCOPES_TEXT], unsigned scopes);
+
+/*
+ * Makes API credentials for a sync client or tool with the given scopes: a
+ * key and a secret (hex), the secret shown once and stored only as its
+ * BLAKE2b hash.
+ */
+int relais_hub_credentials_add(relais_hub *hub, relais_ctx *ctx, const char *name, unsigned scopes,
                                char key[RELAIS_HUB_KEY_HEX], char secret[RELAIS_HUB_SECRET_HEX]);
 
-/* 0 when key and secret match; RELAIS_EPASSWORD otherwise. Sets *name (malloc'd). */
-int relais_hub_credentials_check(relais_hub *hub, relais_ctx *ctx, const char *key,
-                                 const char *secret, char **name);
+/*
+ * 0 when key and secret match a credential that is not revoked, and fills
+ * *who; RELAIS_EPASSWORD otherwise.
+ */
+int relais_hub_credentials_check(struct relais_hub_credential *who, relais_hub *hub,
+                                 relais_ctx *ctx, const char *key, const char *secret);
+
+/*
+ * Revokes the credential key: every later request with it gets 401, and
+ * files signed by the laptop keys registered to it no longer import.
+ * Returns 0 or RELAIS_ENOTFOUND.
+ */
+int relais_hub_credentials_revoke(relais_hub *hub, relais_ctx *ctx, const char *key);
+
+/*
+ * The credentials as text for people (*out, malloc'd): one block each with
+ * key, name, scopes, created, revoked and the laptop keys registered.
+ */
+int relais_hub_credentials_list(char **out, relais_hub *hub, relais_ctx *ctx);
+
+/*
+ * Registers a laptop's public key (minisign .pub text, or its base64 line)
+ * against credential key: files it signed import as stored by that
+ * credential. Registering the same key again changes nothing. Returns 0;
+ * RELAIS_EFORMAT (not a public key); RELAIS_EEXIST (the key is registered to
+ * another credential); RELAIS_ENOTFOUND (no such credential, or revoked).
+ */
+int relais_hub_laptop_key_add(relais_hub *hub, relais_ctx *ctx, const char *credential,
+                              const char *pubkey, size_t len);
 
 /* Adds or replaces a coordinator's password (Argon2id). */
 int relais_hub_coordinator_add(relais_hub *hub, relais_ctx *ctx, const char *email,
@@ -54,16 +112,20 @@ void relais_hub_reply_clear(struct relais_hub_reply *r);
  * POST /xapi/statements: one statement or an array, stored atomically (all
  * or none). A statement whose id is already stored with the same content
  * changes nothing; with other content the whole request is refused (409).
- * authority names the credentials used. reply->body is the array of ids.
- * Returns 0 with reply->status 200, 400 (message names the statement and
- * field), 409; or a negative status on local failure.
+ * who made the request: it becomes each statement's authority and is
+ * recorded as the credential that stored it. reply->body is the array of
+ * ids. Returns 0 with reply->status 200, 400 (message names the statement
+ * and field), 403 (who has no write scope, or voids a statement another
+ * credential stored without void-all), 409; or a negative status on local
+ * failure.
  */
 int relais_hub_post(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                    const char *json, size_t len, const char *authority);
+                    const char *json, size_t len, const struct relais_hub_credential *who);
 
-/* PUT /xapi/statements?statementId=: one statement; 204, 400 or 409. */
+/* PUT /xapi/statements?statementId=: one statement; 204, 400, 403 or 409. */
 int relais_hub_put(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                   const char *statement_id, const char *json, size_t len, const char *authority);
+                   const char *statement_id, const char *json, size_t len,
+                   const struct relais_hub_credential *who);
 
 /* One query parameter of GET /xapi/statements. */
 struct relais_hub_param {
@@ -75,19 +137,27 @@ struct relais_hub_param {
  * GET /xapi/statements with its query parameters: by statementId or
  * voidedStatementId, or filtered by agent, verb, activity, registration,
  * since, until, related_agents, related_activities, with limit, format
- * (exact or ids), ascending and the "more" cursor. 200, 400 or 404.
+ * (exact or ids), ascending and the "more" cursor. 200, 400, 403 (who
+ * may not read) or 404. With read-mine but not read-all, only the
+ * statements who stored exist.
  */
 int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                   const struct relais_hub_param *params, size_t n);
+                   const struct relais_hub_param *params, size_t n,
+                   const struct relais_hub_credential *who);
 
 /*
- * Reads a file written by relais export-records and stores its statements
- * under the same rules as POST (same id and content: nothing changes).
- * Sets *stored (new) and *known (already held). Returns 0, RELAIS_EFORMAT,
- * or another status.
+ * Reads a file written by relais export-records and its detached signature
+ * (signature_path, or NULL for path + ".minisig"), and stores its
+ * statements under the same rules as POST (same id and content: nothing
+ * changes) as stored by the credential the signing laptop key is
+ * registered to. Refuses, storing nothing, an unsigned file, a bad
+ * signature, an unknown laptop key and statements beyond that credential's
+ * scopes (docs/sync.md, "Export"). Sets *stored (new) and *known (already
+ * held). Returns 0, RELAIS_EFORMAT, RELAIS_ESIGNATURE, RELAIS_ENOTFOUND,
+ * RELAIS_EINVAL (beyond the scopes), or another status.
  */
 int relais_hub_import(size_t *stored, size_t *known, relais_hub *hub, relais_ctx *ctx,
-                      const char *path, const char *authority);
+                      const char *path, const char *signature_path);
 
 /* Reports for coordinators (docs/hub.md). */
 enum relais_report_format {

@@ -56,6 +56,20 @@ int relais_pubkey_parse(relais_pubkey **out, relais_ctx *ctx, const char *text, 
 int relais_seckey_load(relais_seckey **out, relais_ctx *ctx, const char *path,
                        relais_password_fn ask, void *ask_data);
 
+/* The text of a minisign .pub file for pub (*out, malloc'd). */
+int relais_pubkey_text(char **out, relais_ctx *ctx, const relais_pubkey *pub);
+
+/*
+ * The text of an unencrypted minisign secret key file for sec (*out,
+ * malloc'd: the caller wipes it before freeing), for keys kept where a
+ * file is not (a database the user's account alone reads).
+ */
+int relais_seckey_text(char **out, relais_ctx *ctx, const relais_seckey *sec);
+
+/* Reads back what relais_seckey_text() wrote; `name` names the source in messages. */
+int relais_seckey_parse(relais_seckey **out, relais_ctx *ctx, const char *text, size_t len,
+                        const char *name);
+
 /* Free a key; accept NULL. Secret keys are wiped. */
 void relais_pubkey_free(relais_pubkey *pub);
 void relais_seckey_free(relais_seckey *sec);

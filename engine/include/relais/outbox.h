@@ -6,6 +6,24 @@
 #include <stdint.h>
 
 #include "relais/home.h"
+#include "relais/key.h"
+
+/*
+ * The laptop key (docs/sync.md, "Laptop key"), which signs export files and
+ * which hubs register against the laptop's credential: read from the home's
+ * settings, or made and kept there on first use (*made set).
+ */
+int relais_laptop_key(relais_seckey **out, int *made, relais_home *home, relais_ctx *ctx);
+
+/* Its public key as a minisign .pub file's text (*out, malloc'd); made if need be. */
+int relais_laptop_key_public(char **out, int *made, relais_home *home, relais_ctx *ctx);
+
+/*
+ * Where the laptop key was last registered ("HUB-URL CREDENTIAL-KEY",
+ * *out malloc'd), or NULL when no hub has it yet.
+ */
+int relais_laptop_key_registered(char **out, relais_home *home, relais_ctx *ctx);
+int relais_laptop_key_set_registered(relais_home *home, relais_ctx *ctx, const char *where);
 
 struct relais_outbox_item {
 	int64_t seq;
@@ -64,7 +82,8 @@ int relais_outbox_count(int64_t *out, relais_home *home, relais_ctx *ctx);
  * Writes every statement not yet acknowledged (set aside ones included: a
  * hub may take what another refused) into
  * one gzip-compressed file (docs/sync.md, "Export") for carrying to the hub
- * by hand; atomically, mode 0600 (the records name learners). The
+ * by hand; atomically, mode 0600 (the records name learners), signed by the
+ * laptop key (made now if there is none) in path + ".minisig". The
  * statements stay pending. Sets *count.
  */
 int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, const char *path);
