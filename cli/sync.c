@@ -252,8 +252,8 @@ static int sync_run(relais_ctx *ctx, int argc, char **argv)
 	}
 	if (r.set_aside > 0) {
 		/* Never a silent success: these reach no hub until put back. */
-		cli_error("%zu %s set aside, refused by the hub: relais outbox shows why, relais "
-		          "outbox retry puts %s back",
+		cli_error("%zu %s set aside: relais outbox shows why, relais outbox retry puts %s "
+		          "back",
 		          r.set_aside, r.set_aside == 1 ? "statement was" : "statements were",
 		          r.set_aside == 1 ? "it" : "them");
 		if (status == EXIT_OK) {

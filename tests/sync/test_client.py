@@ -218,7 +218,7 @@ class SyncClient(unittest.TestCase):
         # Not a silent success: exit 1, and the way to put it back is named.
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertRegex(self.summary(p), r"^sent 39, left 0, set aside 1, \d+ bytes up$")
-        self.assertIn("relais: 1 statement was set aside, refused by the hub: relais outbox "
+        self.assertIn("relais: 1 statement was set aside: relais outbox "
                       "shows why, relais outbox retry puts it back", p.stderr.splitlines())
         del made[bad]
         self.assert_delivered_once(made)
