@@ -250,6 +250,16 @@ static int sync_run(relais_ctx *ctx, int argc, char **argv)
 		cli_error("%zu statements are still waiting to be sent", r.left);
 		status = EXIT_FAIL;
 	}
+	if (r.set_aside > 0) {
+		/* Never a silent success: these reach no hub until put back. */
+		cli_error("%zu %s set aside: relais outbox shows why, relais outbox retry puts %s "
+		          "back",
+		          r.set_aside, r.set_aside == 1 ? "statement was" : "statements were",
+		          r.set_aside == 1 ? "it" : "them");
+		if (status == EXIT_OK) {
+			status = EXIT_FAIL;
+		}
+	}
 	relais_ctx_set_log(ctx, NULL, NULL);
 	relais_home_close(home);
 	return status;
@@ -327,7 +337,9 @@ const struct command cmd_sync = {
         "Sends every learning record waiting in the outbox to the hub, compressed,\n"
         "in batches, each marked sent only once the hub has stored it. Transient\n"
         "failures are retried with growing pauses; a record the hub refuses as\n"
-        "invalid is set aside (see relais progress) and never blocks the others.\n"
+        "invalid is set aside (see relais outbox) and never blocks the others. A\n"
+        "reply that is not an xAPI hub's (a captive portal's page, a redirect)\n"
+        "ends the run and leaves every record waiting.\n"
         "Ends with one line: sent N, left N, set aside N, N bytes up.\n"
         "\n"
         "  -H, --hub URL      the hub's address, e.g. https://hub.example.org\n"
@@ -339,7 +351,8 @@ const struct command cmd_sync = {
         "                     answers; stop with Ctrl-C\n"
         "\n"
         "The hub, key and secret are remembered: give them once.\n"
-        "Exit status: 0 when nothing is left to send, 1 otherwise.\n",
+        "Exit status: 0 when everything was sent, 1 when something is left or was\n"
+        "set aside (relais outbox retry puts set-aside records back).\n",
         sync_run,
 };
 

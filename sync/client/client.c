@@ -1,4 +1,6 @@
 /* client.c: the sync client: outbox -> hub over libcurl (docs/sync.md). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -29,8 +31,12 @@
 #define REPLY_MAX (1024 * 1024)         /* bytes of a hub reply kept; more fails the request */
 #define URL_MAX 2048
 #define CREDENTIAL_MAX 256
-#define REASON_MAX 200      /* bytes of a hub's refusal kept for the learner */
-#define BACKOFF_CAP_S 86400 /* no single pause longer than a day, whatever opt asks */
+#define REASON_MAX 200         /* bytes of a hub's refusal kept for the learner */
+#define BACKOFF_CAP_S 86400    /* no single pause longer than a day, whatever opt asks */
+#define DEADLINE_BASE_S 30     /* every request may take this long, plus its bytes ... */
+#define FLOOR_SPEED 1000       /* ... at this many bytes a second (8 kbit/s) */
+#define REPLY_PER_STATEMENT 64 /* bytes of reply allowed for per statement sent (an id) */
+#define TYPE_MAX 64            /* bytes of a reply's content type named in a message */
 #define STATEMENTS_PATH "/xapi/statements"
 #define EXPORT_MODE 0600 /* the records name learners */
 
@@ -51,6 +57,7 @@ struct sync {
 	size_t total;
 	const char *key;
 	int refused; /* the hub refused the credentials */
+	int xapi;    /* the last reply carried an X-Experience-API-Version header */
 	char hub[URL_MAX];
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -92,6 +99,31 @@ static size_t on_reply(char *p, size_t size, size_t nmemb, void *data)
 	/* size is always 1 for a write callback. */
 	relais_strbuf_addn(b, p, nmemb);
 	return b->rc == 0 ? nmemb * size : 0;
+}
+
+/*
+ * Notes whether the reply carries a non-empty X-Experience-API-Version header,
+ * the sign of an xAPI server. A status line starts a new reply (an interim
+ * 1xx one, say): only the last reply's headers count.
+ */
+static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
+{
+	static const char name[] = "x-experience-api-version:";
+	struct sync *s = data;
+	size_t i;
+
+	/* size is always 1 for a header callback. */
+	if (nmemb >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+		s->xapi = 0;
+	} else if (nmemb > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
+		for (i = sizeof(name) - 1; i < nmemb; i++) {
+			if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
+				s->xapi = 1;
+				break;
+			}
+		}
+	}
+	return nmemb * size;
 }
 
 /*
@@ -212,7 +244,20 @@ static void hub_reason(char *out, size_t size, const struct relais_strbuf *reply
 	cJSON_Delete(root);
 }
 
-/* Whether the 200 reply lists the id of every statement of the batch (xAPI: ids, in order). */
+/* Whether the reply body is JSON whose top level is an array (want_array) or an object. */
+static int json_body(const struct relais_strbuf *reply, int want_array)
+{
+	cJSON *root = reply->len ? cJSON_ParseWithLength(reply->p, reply->len) : NULL;
+	int ok = want_array ? cJSON_IsArray(root) : cJSON_IsObject(root);
+
+	cJSON_Delete(root);
+	return ok;
+}
+
+/*
+ * Whether the 200 reply is an array of exactly as many ids as the batch has
+ * statements, holding the id of each (xAPI: the ids, in order).
+ */
 static int acknowledges(const struct relais_strbuf *reply, const struct relais_outbox_item *items,
                         size_t n)
 {
@@ -221,7 +266,7 @@ static int acknowledges(const struct relais_strbuf *reply, const struct relais_o
 	int ok = 1;
 
 	root = reply->len ? cJSON_ParseWithLength(reply->p, reply->len) : NULL;
-	if (!cJSON_IsArray(root)) {
+	if (!cJSON_IsArray(root) || (size_t)cJSON_GetArraySize(root) != n) {
 		cJSON_Delete(root);
 		return 0;
 	}
@@ -240,6 +285,73 @@ static int acknowledges(const struct relais_strbuf *reply, const struct relais_o
 	return ok;
 }
 
+/* Copies in into out up to the first of stop (or its end), printable ASCII only, cut to fit. */
+static void printable(char *out, size_t size, const char *in, char stop)
+{
+	size_t n = 0;
+
+	for (; *in != '\0' && *in != stop && n + 1 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+		out[n++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	while (n > 0 && out[n - 1] == ' ') {
+		n--;
+	}
+	out[n] = '\0';
+}
+
+/*
+ * Ends the run on a reply that did not come from an xAPI server (a captive
+ * portal, a firewall, a wrong address): names its status, its content type
+ * and, for a redirect, where it points. Marks and sets aside nothing.
+ */
+static int not_a_hub(struct sync *s, long http)
+{
+	char type[TYPE_MAX], where[REASON_MAX];
+	const char *ct = NULL, *location = NULL;
+
+	type[0] = where[0] = '\0';
+	if (curl_easy_getinfo(s->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL) {
+		printable(type, sizeof(type), ct, ';');
+	}
+	if (http >= 300 && http < 400 &&
+	    curl_easy_getinfo(s->curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK &&
+	    location != NULL) {
+		printable(where, sizeof(where), location, '\0');
+	}
+	return relais_fail(s->ctx, RELAIS_EIO,
+	                   "the hub's address answered %ld with %s%s%s: not an xAPI reply (a "
+	                   "captive portal or a wrong address?)",
+	                   http, type[0] ? type : "no content type",
+	                   where[0] ? ", a redirect to " : "", where);
+}
+
+/* Milliseconds since start on the monotonic clock. */
+static long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/*
+ * The time one request of n statements, already compressed into s->body, may
+ * take from start to end: a base, plus its bytes and those of the reply at
+ * the floor speed. Without it a hub that trickles its reply a few bytes a
+ * second, faster than the low-speed limit, holds the run for hours.
+ */
+static long request_deadline_ms(const struct sync *s, size_t n)
+{
+	const struct relais_sync_options *o = s->opt;
+	long base = o->deadline_base_s > 0 ? o->deadline_base_s : DEADLINE_BASE_S;
+	long floor = o->floor_bytes_per_s > 0 ? o->floor_bytes_per_s : FLOOR_SPEED;
+	double ms = (double)base * 1000 +
+	            ((double)s->body_len + (double)n * REPLY_PER_STATEMENT) * 1000 / (double)floor;
+
+	return ms < (double)LONG_MAX / 2 ? (long)ms : LONG_MAX / 2;
+}
+
 /*
  * Posts items as one gzip-compressed JSON array. Returns 0 with *http set to
  * the reply's status and s->reply holding its body; RELAIS_EIO with a message
@@ -250,6 +362,8 @@ static int post(long *http, int *retry, double *retry_after, struct sync *s,
                 const struct relais_outbox_item *items, size_t n)
 {
 	curl_off_t after = -1;
+	struct timespec start;
+	long deadline_ms;
 	CURLcode res;
 	size_t i;
 	int rc;
@@ -276,8 +390,12 @@ static int post(long *http, int *retry, double *retry_after, struct sync *s,
 	}
 	relais_strbuf_reset(&s->reply);
 	s->errbuf[0] = '\0';
+	s->xapi = 0;
+	deadline_ms = request_deadline_ms(s, n);
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, s->body);
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body_len);
+	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, deadline_ms);
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	res = curl_easy_perform(s->curl);
 	if (res == CURLE_WRITE_ERROR && s->reply.rc == RELAIS_ELIMIT) {
 		return relais_fail(s->ctx, RELAIS_EIO, "the hub's reply is larger than %d KiB",
@@ -285,6 +403,14 @@ static int post(long *http, int *retry, double *retry_after, struct sync *s,
 	}
 	if (res == CURLE_WRITE_ERROR) {
 		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	/* Told apart from the connect and low-speed timeouts by the time it took. */
+	if (res == CURLE_OPERATION_TIMEDOUT && elapsed_ms(&start) >= deadline_ms) {
+		*retry = 1;
+		return relais_fail(s->ctx, RELAIS_EIO,
+		                   "the hub at %s did not answer within %ld s (a request of %zu "
+		                   "statements, %zu bytes)",
+		                   s->hub, (deadline_ms + 999) / 1000, n, s->body_len);
 	}
 	if (res != CURLE_OK) {
 		const char *why = s->errbuf[0] ? s->errbuf : curl_easy_strerror(res);
@@ -361,7 +487,9 @@ static int mark_sent(struct sync *s, const struct relais_outbox_item *items, siz
  * Delivers one batch: posts it, retrying transient failures with backoff,
  * and acts on the hub's answer (docs/sync.md, "Replies"). A batch the hub
  * refuses as a whole (400, 409, 413) is split in halves, each delivered in
- * turn, until the statement at fault is alone and set aside. Returns 0 when
+ * turn, until the statement at fault is alone and set aside; a refusal counts
+ * only when it is an xAPI reply (the version header and a JSON object), and
+ * anything else ends the run with the batch still pending. Returns 0 when
  * every statement of the batch was acknowledged or set aside.
  */
 static int deliver(struct sync *s, const struct relais_outbox_item *items, size_t n)
@@ -398,6 +526,13 @@ static int deliver(struct sync *s, const struct relais_outbox_item *items, size_
 			           relais_errmsg(s->ctx), d);
 			pause_for(d);
 		}
+	}
+	/* Only an xAPI server's reply may mark or set aside anything. */
+	if ((http == 200 && !(s->xapi && json_body(&s->reply, 1))) ||
+	    ((http == 400 || http == 409 || http == 413) &&
+	     !(s->xapi && json_body(&s->reply, 0))) ||
+	    (http >= 300 && http < 400)) {
+		return not_a_hub(s, http);
 	}
 	switch (http) {
 	case 200:
@@ -474,10 +609,51 @@ static int check_credential(relais_ctx *ctx, const char *what, const char *v, in
 	return 0;
 }
 
+/*
+ * Sets *out to whether url's host, as libcurl parses it, is a loopback
+ * address: 127.0.0.0/8, ::1 or exactly "localhost" (any case). A prefix test
+ * would pass http://localhost.example.org or http://127.0.0.1.example.org.
+ * Fails with RELAIS_EINVAL when libcurl cannot parse url.
+ */
+static int loopback(int *out, relais_ctx *ctx, const char *url)
+{
+	unsigned char a6[16];
+	struct in_addr a4;
+	CURLU *u = curl_url();
+	char *host = NULL;
+	size_t len;
+	int rc = 0;
+
+	*out = 0;
+	if (u == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host == NULL) {
+		rc = relais_fail(ctx, RELAIS_EINVAL, "the hub address is not a valid URL");
+		goto out;
+	}
+	len = strlen(host);
+	if (strcasecmp(host, "localhost") == 0) {
+		*out = 1;
+	} else if (inet_pton(AF_INET, host, &a4) == 1) {
+		*out = (ntohl(a4.s_addr) >> 24) == 127;
+	} else if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
+		host[len - 1] = '\0';
+		*out = inet_pton(AF_INET6, host + 1, a6) == 1 &&
+		       memcmp(a6, &in6addr_loopback, sizeof(a6)) == 0;
+	}
+out:
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 /* Copies a hub address without trailing slashes into s->hub after checking it. */
 static int check_hub(struct sync *s, const char *url)
 {
 	size_t i, n = strlen(url);
+	int rc, local = 0;
 
 	while (n > 0 && url[n - 1] == '/') {
 		n--;
@@ -498,8 +674,10 @@ static int check_hub(struct sync *s, const char *url)
 	}
 	memcpy(s->hub, url, n);
 	s->hub[n] = '\0';
-	if (strncasecmp(s->hub, "http://", 7) == 0 && strncmp(s->hub + 7, "127.", 4) != 0 &&
-	    strncmp(s->hub + 7, "localhost", 9) != 0 && strncmp(s->hub + 7, "[::1]", 5) != 0) {
+	if ((rc = loopback(&local, s->ctx, s->hub)) != 0) {
+		return rc;
+	}
+	if (strncasecmp(s->hub, "http://", 7) == 0 && !local) {
 		relais_log(s->ctx, RELAIS_LOG_WARN,
 		           "%s is plain http: the key and secret cross the network readable",
 		           s->hub);
@@ -570,6 +748,8 @@ static int connect_handle(struct sync *s, const char *key, const char *secret)
 	                        o->low_speed_time_s > 0 ? o->low_speed_time_s : 60L) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_reply) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->reply) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, s) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK;
 	/* The debug callback only counts bytes; it needs verbose mode to be called. */
 	bad |= curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, on_debug) != CURLE_OK;

@@ -7,12 +7,14 @@ statement or an array, the X-Experience-API-Version header, and the xAPI id
 rules, batch by batch and all or nothing: a statement whose id is held with
 the same JSON changes nothing, one held with different JSON refuses the whole
 request with 409. Knobs for tests: ids to refuse with 400, a number of 500s to
-answer first, a largest batch (413 beyond). Every request is logged.
+answer first, a largest batch (413 beyond), a captive portal's answer to every
+request, a reply trickled a few bytes a second. Every request is logged.
 """
 import base64
 import gzip
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -27,7 +29,10 @@ class FakeHub:
         self.reject_ids = set()  # 400 for any request holding one of these
         self.fail_next = 0       # answer this many requests with 500 first
         self.max_batch = None    # 413 for more statements than this
-        self.portal = False      # answer 200 with a login page, as a captive portal does
+        # (status, content type, body, extra headers): what a captive portal, a firewall or a
+        # web server at the wrong address answers to every request, without the xAPI header.
+        self.portal = None
+        self.trickle = None      # bytes per second: the reply (padded to 4 KiB) comes that slowly
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,12 +49,24 @@ class FakeHub:
 
             def reply(self, status, obj):
                 body = json.dumps(obj).encode()
+                if hub.trickle:
+                    body = body.ljust(4096)  # JSON allows trailing white space
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("X-Experience-API-Version", "1.0.3")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if not hub.trickle:
+                    self.wfile.write(body)
+                    return
+                step = max(1, hub.trickle // 5)
+                try:
+                    for i in range(0, len(body), step):
+                        self.wfile.write(body[i:i + step])
+                        self.wfile.flush()
+                        time.sleep(step / hub.trickle)
+                except OSError:
+                    pass  # the client gave up
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -85,11 +102,14 @@ class FakeHub:
             h.reply(status, obj)
 
         if self.portal:
+            status, ctype, page, extra = self.portal
             with self.lock:
-                self.requests.append((200, 0, len(raw), headers))
-            page = b"<html><body>Log in to use this hotspot</body></html>"
-            h.send_response(200)
-            h.send_header("Content-Type", "text/html")
+                self.requests.append((status, 0, len(raw), headers))
+            h.send_response(status)
+            if ctype:
+                h.send_header("Content-Type", ctype)
+            for name, value in extra.items():
+                h.send_header(name, value)
             h.send_header("Content-Length", str(len(page)))
             h.end_headers()
             h.wfile.write(page)

@@ -215,8 +215,11 @@ class SyncClient(unittest.TestCase):
         bad = list(made)[17]
         self.hub.reject_ids = {bad}
         p = self.sync()
-        self.assertEqual(p.returncode, 0, p.stderr)
+        # Not a silent success: exit 1, and the way to put it back is named.
+        self.assertEqual(p.returncode, 1, p.stderr)
         self.assertRegex(self.summary(p), r"^sent 39, left 0, set aside 1, \d+ bytes up$")
+        self.assertIn("relais: 1 statement was set aside: relais outbox "
+                      "shows why, relais outbox retry puts it back", p.stderr.splitlines())
         del made[bad]
         self.assert_delivered_once(made)
         self.assertNotIn(bad, self.hub.statements)
@@ -228,10 +231,17 @@ class SyncClient(unittest.TestCase):
         self.assertNotIn("\n", reason)
         # Found by halving: far fewer requests than statements.
         self.assertLessEqual(len(self.posts()), 2 * 6 + 1)
-        # Set aside is for good: the next sync does not send it again.
+        # Set aside until put back: the next sync does not send it again ...
         self.hub.reject_ids = set()
         p = self.sync()
         self.assertEqual(self.summary(p), "sent 0, left 0, set aside 0, 0 bytes up")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # ... relais outbox retry does, and it is delivered.
+        self.assertEqual(self.relais("outbox", "retry", bad).returncode, 0)
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(self.summary(p), r"^sent 1, left 0, set aside 0, \d+ bytes up$")
+        self.assertIn(bad, self.hub.statements)
 
     def test_server_errors_are_retried_then_delivered(self):
         made = self.record(10)
@@ -265,14 +275,105 @@ class SyncClient(unittest.TestCase):
         self.assertNotIn("sync.last_success", settings)
         self.assertIn("sync.last_attempt", settings)
 
+    PAGE = b"<html><body>Log in to use this hotspot</body></html>"
+
     def test_a_captive_portal_is_not_taken_for_the_hub(self):
-        self.record(10)
-        self.hub.portal = True
+        """Whatever a portal, a firewall or a web server at the wrong address answers, nothing
+        is marked sent or set aside, and the run stops at its first reply with exit 1."""
+        made = self.record(10)
+        xapi = {"X-Experience-API-Version": "1.0.3"}
+        cases = [
+            (200, "text/html", self.PAGE, {}, "200 with text/html"),
+            (400, "text/html; charset=utf-8", self.PAGE, {}, "400 with text/html"),
+            (409, "text/html", self.PAGE, {}, "409 with text/html"),
+            (413, "text/html", self.PAGE, {}, "413 with text/html"),
+            (400, None, b"Bad Request", {}, "400 with no content type"),
+            # JSON from something that is not an xAPI server; a page with the header.
+            (400, "application/json", b'{"error":"blocked"}', {}, "400 with application/json"),
+            (200, "application/json", json.dumps(list(made)).encode(), {},
+             "200 with application/json"),
+            (400, "text/html", self.PAGE, xapi, "400 with text/html"),
+            (200, "text/html", self.PAGE, xapi, "200 with text/html"),
+        ]
+        for status, ctype, page, extra, words in cases:
+            with self.subTest(status=status, ctype=ctype, extra=extra):
+                before = len(self.posts())
+                self.hub.portal = (status, ctype, page, extra)
+                p = self.sync()
+                self.one_line_error(p, "the hub's address answered %s: not an xAPI reply (a "
+                                    "captive portal or a wrong address?)" % words)
+                self.assertRegex(self.summary(p), r"^sent 0, left 10, set aside 0, \d+ bytes up$")
+                self.assertEqual(len(self.posts()), before + 1)  # no halving, no retry
+                self.assertTrue(all(s == (None, None) for s in self.states().values()))
+        # Once through the portal, everything goes.
+        self.hub.portal = None
         p = self.sync()
-        self.one_line_error(p, "does not acknowledge the statements sent")
-        self.assertRegex(self.summary(p), r"^sent 0, left 10, set aside 0, \d+ bytes up$")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(self.summary(p), r"^sent 10, left 0, set aside 0, \d+ bytes up$")
+        self.assert_delivered_once(made)
+
+    def test_a_redirect_to_a_login_page_is_not_followed(self):
+        self.record(4)
+        self.hub.portal = (302, "text/html", self.PAGE,
+                           {"Location": "http://login.portal.example/?from=hub"})
+        p = self.sync()
+        self.one_line_error(p, "the hub's address answered 302 with text/html, a redirect to "
+                            "http://login.portal.example/?from=hub: not an xAPI reply")
         self.assertEqual(len(self.posts()), 1)
         self.assertTrue(all(s == (None, None) for s in self.states().values()))
+
+    def test_an_acknowledgement_must_match_the_batch(self):
+        """An xAPI-looking 200 whose ids are not exactly those of the batch marks nothing."""
+        made = self.record(3)
+        ids = list(made)
+        for reply in (ids[:2], ids + [str(uuid.uuid4())], [], {"ids": ids}):
+            with self.subTest(reply=reply):
+                self.hub.portal = (200, "application/json", json.dumps(reply).encode(),
+                                   {"X-Experience-API-Version": "1.0.3"})
+                p = self.sync()
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertIn("relais: ", p.stderr)
+                self.assertTrue(all(s == (None, None) for s in self.states().values()))
+
+    def test_a_hub_that_trickles_its_reply_meets_a_deadline(self):
+        """20 bytes a second passes the low-speed limit (16 B/s over 60 s), but not the
+        request's deadline: 30 s plus its bytes at 1000 B/s."""
+        self.record(3)
+        self.hub.trickle = 20  # a 4 KiB reply: 200 s
+        start = time.monotonic()
+        p = self.sync("--attempts", "1", timeout=100)
+        took = time.monotonic() - start
+        self.one_line_error(p, "gave up after 1 try: the hub at %s did not answer within "
+                            % self.hub.url)
+        self.assertRegex(p.stderr, r"within 3[01] s \(a request of 3 statements, \d+ bytes\)")
+        self.assertLess(took, 45)
+        self.assertRegex(self.summary(p), r"^sent 0, left 3, set aside 0, \d+ bytes up$")
+        self.assertTrue(all(s == (None, None) for s in self.states().values()))
+
+    def test_plain_http_warns_unless_the_host_is_loopback(self):
+        """The host is parsed: a name that merely starts like a loopback one gets the warning."""
+        self.record(1)
+        warning = "is plain http: the key and secret cross the network readable"
+        port = self.hub.port
+        for url, warned in (("http://127.0.0.1:%d" % port, False),
+                            ("http://localhost:%d" % port, False),
+                            ("http://LocalHost:%d/" % port, False),
+                            ("http://127.5.6.7:1", False),
+                            ("http://[::1]:1", False),
+                            ("http://localhost.example.invalid:1", True),
+                            ("http://127.0.0.1.example.invalid:1", True),
+                            ("http://localhost@hub.example.invalid:1", True),
+                            ("http://[::2]:1", True),
+                            ("https://hub.example.invalid:1", False)):
+            with self.subTest(url=url):
+                p = self.relais("sync", "--hub", url, "--key", "key-1", "--secret", "secret-1",
+                                "--attempts", "1", timeout=60)
+                self.assertEqual(warning in p.stderr, warned, p.stderr)
+                if warned:
+                    self.assertIn("relais: %s %s" % (url.rstrip("/"), warning),
+                                  p.stderr.splitlines())
+        p = self.relais("sync", "--hub", "http://exa mple", "--key", "k", "--secret", "s")
+        self.one_line_error(p, "the hub address")
 
     def test_a_wrong_address_stops_the_run(self):
         self.record(3)
@@ -299,7 +400,7 @@ class SyncClient(unittest.TestCase):
         clash = list(made)[5]
         self.hub.statements[clash] = '{"something":"else"}'
         p = self.sync()
-        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.returncode, 1, p.stderr)
         self.assertRegex(self.summary(p), r"^sent 11, left 0, set aside 1, \d+ bytes up$")
         self.assertEqual(self.hub.statements[clash], '{"something":"else"}')
         self.assertIsNotNone(self.states()[clash][1])

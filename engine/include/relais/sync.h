@@ -26,6 +26,8 @@ struct relais_sync_options {
 	long connect_timeout_s; /* 0: 15 */
 	long low_speed_bytes;   /* abort when slower than this ... 0: 16 */
 	long low_speed_time_s;  /* ... for this long; 0: 60 */
+	long deadline_base_s;   /* a request may take this long ... 0: 30 */
+	long floor_bytes_per_s; /* ... plus its bytes and its reply's at this speed; 0: 1000 */
 	int max_attempts;       /* tries per batch before giving up this run; 0: 8 */
 	double backoff_base_s;  /* first retry delay ceiling; 0: 1 */
 	double backoff_max_s;   /* 0: 60 */
@@ -36,7 +38,7 @@ struct relais_sync_options {
 struct relais_sync_report {
 	size_t sent;      /* acknowledged by the hub in this run */
 	size_t left;      /* still pending afterwards */
-	size_t set_aside; /* refused by the hub as invalid in this run */
+	size_t set_aside; /* refused in an xAPI reply as invalid in this run */
 	/* HTTP bytes as written and read (headers and bodies, the reply before
 	 * decoding), tries that failed included; not TLS or TCP/IP overhead. */
 	uint64_t bytes_up, bytes_down;
@@ -48,12 +50,17 @@ struct relais_sync_report {
  * batches over one kept-alive connection, marking each batch sent only after
  * the hub's success reply. Transient failures are retried with exponential
  * backoff and full jitter; a batch the hub refuses as invalid (400) is split
- * until the bad statement is found, which is set aside. Hub URL and
- * credentials given in opt are remembered in the home's settings.
+ * until the bad statement is found, which is set aside, but only on an xAPI
+ * reply (the X-Experience-API-Version header and a JSON body): any other
+ * reply (a captive portal's page, a redirect) ends the run and leaves the
+ * batch pending. Every request has a deadline scaled to its size. Hub URL
+ * and credentials given in opt are remembered in the home's settings.
  * The protocol, normative, is docs/sync.md. Fills *out in every case.
- * Returns 0 when nothing is left to send; RELAIS_EIO when the hub could not
- * be reached, kept failing or answered unexpectedly (trying again later may
- * help; the report says how far it got); RELAIS_EINVAL when there is no hub,
+ * Returns 0 when nothing is left to send, except what was set aside (the
+ * caller tells the learner: out->set_aside); RELAIS_EIO when the hub could not
+ * be reached, kept failing, was too slow, or answered unexpectedly or not as
+ * an xAPI server (trying again later may help; the report says how far it
+ * got); RELAIS_EINVAL when there is no hub,
  * an unusable address or credentials, or the hub refused the credentials
  * (trying again cannot help); other statuses on local failures.
  */
