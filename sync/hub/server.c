@@ -1,19 +1,16 @@
-/* server.c: the hub's HTTP side (libmicrohttpd): xAPI resources and the reports pages. */
+/* server.c: the hub's HTTP side (through relais/http.h): xAPI resources and the reports pages. */
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include <microhttpd.h>
 #include <sodium.h>
 
 #include "relais/gzip.h"
+#include "relais/http.h"
 #include "relais/xapi.h"
 #include "hub_private.h"
 #include "relais/error.h"
@@ -24,6 +21,8 @@
 #define SESSION_SECONDS (8 * 3600)
 #define COOKIE "relais_hub_session"
 #define MAX_PARAMS 32
+#define CSP_PAGE "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
+#define AUTH_MAX 1024 /* an Authorization header's value */
 
 struct session {
 	char token[SESSION_HEX];
@@ -34,106 +33,149 @@ struct session {
 struct relais_hub_server {
 	relais_ctx *ctx;
 	relais_hub *hub;
-	struct MHD_Daemon *daemon;
-	unsigned port;
+	relais_http_server *http;
 	struct session sessions[MAX_SESSIONS];
 };
 
-struct pending {
-	char *body;
-	size_t len;
-	int too_large;
-};
-
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type,
-                               const char *body, int xapi, const char *extra_name,
-                               const char *extra_value)
+/*
+ * A response of status with body (copied; NULL: empty), its Content-Type,
+ * xAPI's version header or the pages' CSP, and one more header when named.
+ * NULL: out of memory (the connection is then closed).
+ */
+static relais_http_response *respond(unsigned status, const char *type, const char *body, int xapi,
+                                     const char *extra_name, const char *extra_value)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	size_t len = body ? strlen(body) : 0;
+	relais_http_response *resp = relais_http_response_buffer(
+	        status, type, body ? body : "", body ? strlen(body) : 0, RELAIS_HTTP_COPY);
 
-	resp = MHD_create_response_from_buffer(len, (void *)(body ? body : ""),
-	                                       MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL) {
-		return MHD_NO;
+		return NULL;
 	}
-	if (type != NULL) {
-		MHD_add_response_header(resp, "Content-Type", type);
+	if ((xapi ? relais_http_response_header(resp, "X-Experience-API-Version", XAPI_VERSION)
+	          : relais_http_response_header(resp, "Content-Security-Policy", CSP_PAGE)) != 0 ||
+	    (extra_name != NULL &&
+	     relais_http_response_header(resp, extra_name, extra_value) != 0)) {
+		relais_http_response_free(resp);
+		return NULL;
 	}
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (xapi) {
-		MHD_add_response_header(resp, "X-Experience-API-Version", XAPI_VERSION);
-	} else {
-		MHD_add_response_header(resp, "Content-Security-Policy",
-		                        "default-src 'none'; style-src 'self'; form-action 'self'; "
-		                        "frame-ancestors 'none'");
-		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	}
-	if (extra_name != NULL) {
-		MHD_add_response_header(resp, extra_name, extra_value);
-	}
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return resp;
 }
 
-static enum MHD_Result xapi_error(struct MHD_Connection *conn, unsigned status, const char *msg)
+/* An empty 303 to location, with a cookie when given. */
+static relais_http_response *redirect(const char *location, const char *cookie)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *body;
-	enum MHD_Result ret;
+	relais_http_response *resp =
+	        relais_http_response_buffer(303, NULL, "", 0, RELAIS_HTTP_PERSISTENT);
 
-	cJSON_AddStringToObject(o, "error", msg);
-	body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	ret = respond(conn, status, "application/json", body ? body : "{}", 1, NULL, NULL);
-	free(body);
-	return ret;
+	if (resp != NULL &&
+	    ((cookie != NULL && relais_http_response_header(resp, "Set-Cookie", cookie) != 0) ||
+	     relais_http_response_header(resp, "Location", location) != 0)) {
+		relais_http_response_free(resp);
+		return NULL;
+	}
+	return resp;
+}
+
+/* An xAPI refusal: status with {"error": msg}, the one body relais_hub_reply_error() makes. */
+static relais_http_response *xapi_error(unsigned status, const char *msg)
+{
+	struct relais_hub_reply r = {0};
+	relais_http_response *resp = NULL;
+
+	if (relais_hub_reply_error(&r, status, msg) == 0) {
+		resp = respond(status, "application/json", r.body, 1, NULL, NULL);
+	}
+	relais_hub_reply_clear(&r);
+	return resp;
 }
 
 /* Refuses any query parameter but the allowed one (NULL: none at all). */
-static enum MHD_Result count_param(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+static int count_param(void *data, const char *name, const char *value)
 {
-	const char **allowed = cls;
+	const char **allowed = data;
 
-	if (allowed[0] == NULL || strcmp(key, allowed[0]) != 0) {
-		allowed[1] = key; /* the first one refused */
-		return MHD_NO;
+	(void)value;
+	if (allowed[0] == NULL || strcmp(name, allowed[0]) != 0) {
+		allowed[1] = name; /* the first one refused */
+		return 1;
 	}
-	return MHD_YES;
+	return 0;
+}
+
+/*
+ * The key and secret of an HTTP Basic Authorization header, decoded into
+ * buf (wiped by the caller). Returns 0, or -1 when there are none.
+ */
+static int basic_auth(char *buf, size_t size, const char **key, const char **secret,
+                      const char *header)
+{
+	size_t len = 0;
+	char *colon;
+
+	if (header == NULL || strncasecmp(header, "Basic ", 6) != 0 || strlen(header) > AUTH_MAX) {
+		return -1;
+	}
+	header += 6;
+	while (*header == ' ') {
+		header++;
+	}
+	if (sodium_base642bin((unsigned char *)buf, size - 1, header, strlen(header), NULL, &len,
+	                      NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+		return -1;
+	}
+	buf[len] = '\0';
+	if (strlen(buf) != len || (colon = strchr(buf, ':')) == NULL) {
+		return -1;
+	}
+	*colon = '\0';
+	*key = buf;
+	*secret = colon + 1;
+	return 0;
+}
+
+/* The Agent JSON naming credentials key (called name), or NULL: out of memory. */
+static char *authority_of(const char *key, const char *name)
+{
+	cJSON *a = cJSON_CreateObject(), *account;
+	char *out = NULL;
+
+	if (a != NULL && cJSON_AddStringToObject(a, "objectType", "Agent") != NULL &&
+	    cJSON_AddStringToObject(a, "name", name) != NULL &&
+	    (account = cJSON_AddObjectToObject(a, "account")) != NULL &&
+	    cJSON_AddStringToObject(account, "homePage", RELAIS_XAPI_HUB_HOMEPAGE) != NULL &&
+	    cJSON_AddStringToObject(account, "name", key) != NULL) {
+		out = cJSON_PrintUnformatted(a);
+	}
+	cJSON_Delete(a);
+	return out;
 }
 
 /* HTTP Basic credentials; sets *authority to the Agent JSON naming them. */
-static int authenticate(struct relais_hub_server *s, struct MHD_Connection *conn, char **authority)
+static int authenticate(struct relais_hub_server *s, relais_http_request *req, char **authority)
 {
-	char *user = NULL, *pass = NULL, *name = NULL;
-	cJSON *a = NULL, *account;
+	char buf[AUTH_MAX], *name = NULL;
+	const char *key, *secret;
 	int ok = 0;
 
 	*authority = NULL;
-	user = MHD_basic_auth_get_username_password(conn, &pass);
-	if (user != NULL && pass != NULL &&
-	    relais_hub_credentials_check(s->hub, s->ctx, user, pass, &name) == 0) {
-		a = cJSON_CreateObject();
-		cJSON_AddStringToObject(a, "objectType", "Agent");
-		cJSON_AddStringToObject(a, "name", name);
-		account = cJSON_AddObjectToObject(a, "account");
-		cJSON_AddStringToObject(account, "homePage", RELAIS_XAPI_HUB_HOMEPAGE);
-		cJSON_AddStringToObject(account, "name", user);
-		*authority = cJSON_PrintUnformatted(a);
+	if (basic_auth(buf, sizeof(buf), &key, &secret, relais_http_header(req, "Authorization")) ==
+	            0 &&
+	    relais_hub_credentials_check(s->hub, s->ctx, key, secret, &name) == 0) {
+		*authority = authority_of(key, name);
 		ok = *authority != NULL;
 	}
-	cJSON_Delete(a);
 	free(name);
-	if (pass != NULL) {
-		sodium_memzero(pass, strlen(pass));
-	}
-	MHD_free(user);
-	MHD_free(pass);
+	sodium_memzero(buf, sizeof(buf));
 	return ok;
+}
+
+static relais_http_response *auth_failed(void)
+{
+	relais_http_response *resp =
+	        respond(401, "application/json", "{\"error\":\"bad credentials\"}\n", 1,
+	                "WWW-Authenticate", "Basic realm=\"relais hub\"");
+
+	return resp;
 }
 
 struct params {
@@ -142,96 +184,61 @@ struct params {
 	int overflow;
 };
 
-static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+static int collect_param(void *data, const char *name, const char *value)
 {
-	struct params *ps = cls;
+	struct params *ps = data;
 
 	if (ps->n >= MAX_PARAMS) {
 		ps->overflow = 1;
-		return MHD_NO;
+		return 1;
 	}
-	ps->p[ps->n].name = key;
+	ps->p[ps->n].name = name;
 	ps->p[ps->n].value = value ? value : "";
 	ps->n++;
-	return MHD_YES;
+	return 0;
 }
 
 /*
- * Sends a JSON answer gzip-compressed when the client accepts it and it is
- * worth it: on a 64 kbit/s link the ids of a batch cost as much as the
- * statements. Returns MHD_NO when it did not send (the caller then sends it
- * plain).
+ * A JSON answer, gzip-compressed when the client accepts it and it is worth
+ * it: on a 64 kbit/s link the ids of a batch cost as much as the statements.
  */
-static int send_gzip(struct MHD_Connection *conn, unsigned status, const char *body,
-                     const char *extra_name, const char *extra_value, enum MHD_Result *ret)
+static relais_http_response *reply_out(relais_http_request *req, struct relais_hub_reply *r)
 {
-	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
-	size_t len = body ? strlen(body) : 0;
-	struct MHD_Response *resp;
+	const char *cname = r->consistent[0] ? "X-Experience-API-Consistent-Through" : NULL;
+	size_t len = r->body ? strlen(r->body) : 0;
+	relais_http_response *resp = NULL;
 	unsigned char *out;
 	size_t out_len;
 
-	if (accept == NULL || strstr(accept, "gzip") == NULL || len < 256) {
-		return 0;
-	}
-	/* Level 6: the hub answers many clients; the ids compress little more. */
-	if (relais_gzip(&out, &out_len, body, len, 6) != 0) {
-		return 0;
-	}
-	resp = MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(out);
-		return 0;
-	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	MHD_add_response_header(resp, "Content-Encoding", "gzip");
-	MHD_add_response_header(resp, "Vary", "Accept-Encoding");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Experience-API-Version", XAPI_VERSION);
-	if (extra_name != NULL) {
-		MHD_add_response_header(resp, extra_name, extra_value);
-	}
-	*ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return 1;
-}
-
-static enum MHD_Result reply_out(struct MHD_Connection *conn, struct relais_hub_reply *r)
-{
-	enum MHD_Result ret;
-
 	if (r->status == 204) {
-		ret = respond(conn, 204, NULL, NULL, 1, NULL, NULL);
-	} else if (send_gzip(conn, r->status, r->body,
-	                     r->consistent[0] ? "X-Experience-API-Consistent-Through" : NULL,
-	                     r->consistent, &ret)) {
-		/* sent compressed */
-	} else if (r->consistent[0] != '\0') {
-		ret = respond(conn, r->status, "application/json", r->body, 1,
-		              "X-Experience-API-Consistent-Through", r->consistent);
+		resp = respond(204, NULL, NULL, 1, NULL, NULL);
+	} else if (len >= 256 && relais_http_accepts_gzip(req) &&
+	           /* Level 6: the hub answers many clients; the ids compress little more. */
+	           relais_gzip(&out, &out_len, r->body, len, 6) == 0) {
+		resp = relais_http_response_buffer(r->status, "application/json", out, out_len,
+		                                   RELAIS_HTTP_OWNED);
+		if (resp != NULL &&
+		    (relais_http_response_header(resp, "Content-Encoding", "gzip") != 0 ||
+		     relais_http_response_header(resp, "Vary", "Accept-Encoding") != 0 ||
+		     relais_http_response_header(resp, "X-Experience-API-Version", XAPI_VERSION) !=
+		             0 ||
+		     (cname != NULL &&
+		      relais_http_response_header(resp, cname, r->consistent) != 0))) {
+			relais_http_response_free(resp);
+			resp = NULL;
+		}
 	} else {
-		ret = respond(conn, r->status, "application/json", r->body, 1, NULL, NULL);
+		resp = respond(r->status, "application/json", r->body, 1, cname, r->consistent);
 	}
 	relais_hub_reply_clear(r);
-	return ret;
+	return resp;
 }
 
-static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connection *conn,
-                                  const char *method, struct pending *p)
+/* What a statements request must show before its credentials are looked at. */
+static relais_http_response *statements_preamble(relais_http_request *req)
 {
-	struct relais_hub_reply r = {0};
-	const char *version =
-	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Experience-API-Version");
-	const char *encoding =
-	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Encoding");
-	const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	char *authority = NULL, *inflated = NULL;
-	const char *body = p->body ? p->body : "";
-	size_t len = p->len;
-	enum MHD_Result ret;
-	int rc;
+	const char *method = relais_http_method(req);
+	const char *version = relais_http_header(req, "X-Experience-API-Version");
 
 	if (version == NULL || strncmp(version, "1.0", 3) != 0 ||
 	    (version[3] != '\0' && version[3] != '.')) {
@@ -240,84 +247,93 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 			char now[32];
 			relais_now_iso(now);
 			return respond(
-			        conn, 400, "application/json",
+			        400, "application/json",
 			        "{\"error\":\"missing or unsupported X-Experience-API-Version "
 			        "header\"}",
 			        1, "X-Experience-API-Consistent-Through", now);
 		}
-		return xapi_error(conn, 400,
-		                  "missing or unsupported X-Experience-API-Version header");
+		return xapi_error(400, "missing or unsupported X-Experience-API-Version header");
 	}
 	if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
 		/* POST takes no parameter, PUT exactly statementId (the alternate
 		 * request syntax is not supported). */
 		const char *allowed[2] = {strcmp(method, "PUT") == 0 ? "statementId" : NULL, NULL};
 		char msg[160];
-		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, count_param, allowed);
+		(void)relais_http_query_each(req, count_param, allowed);
 		if (allowed[1] != NULL) {
 			(void)snprintf(msg, sizeof(msg), "unexpected parameter %.100s", allowed[1]);
-			return xapi_error(conn, 400, msg);
+			return xapi_error(400, msg);
 		}
 	}
-	if (!authenticate(s, conn, &authority)) {
-		struct MHD_Response *resp = MHD_create_response_from_buffer(
-		        28, (void *)"{\"error\":\"bad credentials\"}\n", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, "X-Experience-API-Version", XAPI_VERSION);
-		MHD_add_response_header(resp, "Content-Type", "application/json");
-		ret = MHD_queue_basic_auth_fail_response(conn, "relais hub", resp);
-		MHD_destroy_response(resp);
-		return ret;
+	return NULL;
+}
+
+static relais_http_response *statements(struct relais_hub_server *s, relais_http_request *req)
+{
+	struct relais_hub_reply r = {0};
+	const char *method = relais_http_method(req);
+	const char *encoding = relais_http_header(req, "Content-Encoding");
+	const char *type = relais_http_header(req, "Content-Type");
+	char *authority = NULL, *inflated = NULL;
+	relais_http_response *resp;
+	size_t len;
+	const char *body = relais_http_body(req, &len);
+	int rc;
+
+	if ((resp = statements_preamble(req)) != NULL) {
+		return resp;
+	}
+	if (!authenticate(s, req, &authority)) {
+		return auth_failed();
 	}
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 		struct params ps = {0};
-		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
+		(void)relais_http_query_each(req, collect_param, &ps);
 		free(authority);
 		if (ps.overflow) {
-			return xapi_error(conn, 400, "too many parameters");
+			return xapi_error(400, "too many parameters");
 		}
 		rc = relais_hub_get(&r, s->hub, s->ctx, ps.p, ps.n);
-		return rc == 0 ? reply_out(conn, &r) : xapi_error(conn, 500, relais_errmsg(s->ctx));
+		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(s->ctx));
 	}
 	if (encoding != NULL) {
 		if (strcmp(encoding, "gzip") != 0) {
 			free(authority);
-			return xapi_error(conn, 415, "only gzip content encoding is accepted");
+			return xapi_error(415, "only gzip content encoding is accepted");
 		}
 		rc = relais_gunzip(&inflated, &len, body, len, RELAIS_HUB_INFLATED_MAX);
 		if (rc != 0) {
 			free(authority);
-			return rc == -2 ? xapi_error(conn, 413, "the body inflates past the limit")
-			                : xapi_error(conn, 400, "the gzip body is damaged");
+			return rc == -2 ? xapi_error(413, "the body inflates past the limit")
+			                : xapi_error(400, "the gzip body is damaged");
 		}
 		body = inflated;
 	}
 	if (type == NULL || strncmp(type, "application/json", 16) != 0) {
 		free(inflated);
 		free(authority);
-		return xapi_error(conn, 400, "Content-Type must be application/json");
+		return xapi_error(400, "Content-Type must be application/json");
 	}
 	if (strcmp(method, "POST") == 0) {
 		rc = relais_hub_post(&r, s->hub, s->ctx, body, len, authority);
 	} else {
-		rc = relais_hub_put(
-		        &r, s->hub, s->ctx,
-		        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "statementId"),
-		        body, len, authority);
+		rc = relais_hub_put(&r, s->hub, s->ctx, relais_http_query(req, "statementId"), body,
+		                    len, authority);
 	}
 	free(inflated);
 	free(authority);
 	if (rc != 0) {
 		relais_hub_reply_clear(&r);
-		return xapi_error(conn, 500, relais_errmsg(s->ctx));
+		return xapi_error(500, relais_errmsg(s->ctx));
 	}
-	return reply_out(conn, &r);
+	return reply_out(req, &r);
 }
 
 /* ---- the coordinators' pages ---- */
 
-static struct session *session_of(struct relais_hub_server *s, struct MHD_Connection *conn)
+static struct session *session_of(struct relais_hub_server *s, relais_http_request *req)
 {
-	const char *token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE);
+	const char *token = relais_http_cookie(req, COOKIE);
 	time_t now = time(NULL);
 	size_t i;
 
@@ -333,276 +349,204 @@ static struct session *session_of(struct relais_hub_server *s, struct MHD_Connec
 	return NULL;
 }
 
-/* Reads one field of an urlencoded form body into out. */
-static int form_field(const char *body, const char *name, char *out, size_t size)
+static relais_http_response *page(unsigned status, const char *type, const char *body)
 {
-	size_t nlen = strlen(name), o = 0;
-	const char *p = body;
+	return respond(status, type, body, 0, NULL, NULL);
+}
 
-	while (p != NULL && *p) {
-		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			p += nlen + 1;
-			while (*p && *p != '&' && o + 1 < size) {
-				if (*p == '+') {
-					out[o++] = ' ';
-					p++;
-				} else if (*p == '%' && isxdigit((unsigned char)p[1]) &&
-				           isxdigit((unsigned char)p[2])) {
-					char h[3] = {p[1], p[2], 0};
-					out[o++] = (char)strtol(h, NULL, 16);
-					p += 3;
-				} else {
-					out[o++] = *p++;
-				}
-			}
-			out[o] = '\0';
-			return strlen(out) == o ? 0 : -1; /* no NUL inside */
+static relais_http_response *login_page(struct relais_hub_server *s, unsigned status, int failed)
+{
+	char *html = NULL;
+	relais_http_response *resp;
+
+	if (relais_hub_page_login(&html, s->ctx, failed) != 0) {
+		return page(500, "text/plain", "out of memory\n");
+	}
+	resp = page(status, "text/html; charset=utf-8", html);
+	free(html);
+	return resp;
+}
+
+static relais_http_response *reports_page(struct relais_hub_server *s, const struct session *who)
+{
+	char *html = NULL;
+	relais_http_response *resp;
+
+	if (relais_hub_page_reports(&html, s->hub, s->ctx, who->email) != 0) {
+		return page(500, "text/plain", "out of memory\n");
+	}
+	resp = page(200, "text/html; charset=utf-8", html);
+	free(html);
+	return resp;
+}
+
+/* The value of form field name (NULL when absent), from fields parsed from the body. */
+static const char *field(const struct relais_http_field *fields, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(fields[i].name, name) == 0) {
+			return fields[i].value;
 		}
-		p = strchr(p, '&');
-		p = p ? p + 1 : NULL;
 	}
-	return -1;
+	return NULL;
 }
 
-static enum MHD_Result login_page(struct relais_hub_server *s, struct MHD_Connection *conn,
-                                  unsigned status, int failed)
+/* Checks a sign-in form; on success starts a session and answers with its cookie. */
+static relais_http_response *login(struct relais_hub_server *s, relais_http_request *req)
 {
-	char *page = NULL;
-	enum MHD_Result ret;
+	struct relais_http_field *fields = NULL;
+	struct session *who;
+	const char *email, *password;
+	char cookie[160];
+	unsigned char raw[16];
+	size_t len, n = 0, i;
+	const char *body = relais_http_body(req, &len);
+	int ok;
 
-	if (relais_hub_page_login(&page, s->ctx, failed) != 0) {
-		return respond(conn, 500, "text/plain", "out of memory\n", 0, NULL, NULL);
+	ok = relais_http_form_parse(&fields, &n, body, len, 8, 1024) == 0 &&
+	     (email = field(fields, n, "email")) != NULL && strlen(email) <= 200 &&
+	     (password = field(fields, n, "password")) != NULL &&
+	     relais_hub_coordinator_check(s->hub, s->ctx, email, password) == 0;
+	if (!ok) {
+		relais_http_fields_free(fields, n);
+		return login_page(s, 401, 1);
 	}
-	ret = respond(conn, status, "text/html; charset=utf-8", page, 0, NULL, NULL);
-	free(page);
-	return ret;
+	who = &s->sessions[0];
+	for (i = 0; i < MAX_SESSIONS; i++) {
+		if (s->sessions[i].expires < who->expires) {
+			who = &s->sessions[i];
+		}
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(who->token, sizeof(who->token), raw, sizeof(raw));
+	(void)snprintf(who->email, sizeof(who->email), "%s", email);
+	who->expires = time(NULL) + SESSION_SECONDS;
+	relais_http_fields_free(fields, n);
+	(void)snprintf(cookie, sizeof(cookie),
+	               COOKIE "=%s; Path=/reports; HttpOnly; SameSite=Strict", who->token);
+	return redirect("/reports", cookie);
 }
 
-static enum MHD_Result reports_page(struct relais_hub_server *s, struct MHD_Connection *conn,
-                                    const struct session *who)
+static relais_http_response *report_file(struct relais_hub_server *s, const char *name, int csv)
 {
-	char *page = NULL;
-	enum MHD_Result ret;
+	char *out = NULL, disposition[128];
+	relais_http_response *resp;
 
-	if (relais_hub_page_reports(&page, s->hub, s->ctx, who->email) != 0) {
-		return respond(conn, 500, "text/plain", "out of memory\n", 0, NULL, NULL);
+	if (relais_hub_report(&out, s->hub, s->ctx, name,
+	                      csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON) != 0) {
+		return page(500, "text/plain", relais_errmsg(s->ctx));
 	}
-	ret = respond(conn, 200, "text/html; charset=utf-8", page, 0, NULL, NULL);
-	free(page);
-	return ret;
+	(void)snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"", name,
+	               csv ? "csv" : "json");
+	resp = respond(200, csv ? "text/csv; charset=utf-8" : "application/json", out, 0,
+	               "Content-Disposition", disposition);
+	free(out);
+	return resp;
 }
 
-static enum MHD_Result reports(struct relais_hub_server *s, struct MHD_Connection *conn,
-                               const char *url, const char *method, struct pending *p)
+static relais_http_response *reports(struct relais_hub_server *s, relais_http_request *req)
 {
-	struct session *who = session_of(s, conn);
-	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
-	char email[201], password[1025], cookie[160], want[300];
-	enum MHD_Result ret;
+	const char *url = relais_http_path(req), *method = relais_http_method(req);
+	const char *origin = relais_http_header(req, "Origin");
+	const char *host = relais_http_header(req, "Host");
+	struct session *who;
+	char want[300];
 	size_t i;
 
 	if (strcmp(url, "/reports/style.css") == 0) {
 		const struct relais_embedded_file *f =
 		        relais_embedded_find(relais_hub_pages, "style.css");
-		if (f == NULL) {
-			return respond(conn, 404, "text/plain", "not found\n", 0, NULL, NULL);
-		}
-		return respond(conn, 200, f->type, (const char *)f->data, 0, NULL, NULL);
+		return f ? page(200, f->type, (const char *)f->data)
+		         : page(404, "text/plain", "not found\n");
 	}
 	if (strcmp(method, "POST") == 0 && origin != NULL && host != NULL) {
 		/* A form posted from another site is refused. */
 		(void)snprintf(want, sizeof(want), "://%s", host);
 		if (strstr(origin, want) == NULL || strcmp(strstr(origin, want), want) != 0) {
-			return respond(conn, 403, "text/plain", "refused: another site's form\n", 0,
-			               NULL, NULL);
+			return page(403, "text/plain", "refused: another site's form\n");
 		}
 	}
 	if (strcmp(url, "/reports/login") == 0) {
-		if (strcmp(method, "POST") != 0) {
-			return login_page(s, conn, 200, 0);
-		}
-		if (p->body == NULL || form_field(p->body, "email", email, sizeof(email)) != 0 ||
-		    form_field(p->body, "password", password, sizeof(password)) != 0 ||
-		    relais_hub_coordinator_check(s->hub, s->ctx, email, password) != 0) {
-			sodium_memzero(password, sizeof(password));
-			return login_page(s, conn, 401, 1);
-		}
-		sodium_memzero(password, sizeof(password));
-		who = &s->sessions[0];
-		for (i = 0; i < MAX_SESSIONS; i++) {
-			if (s->sessions[i].expires < who->expires) {
-				who = &s->sessions[i];
-			}
-		}
-		{
-			unsigned char raw[16];
-			randombytes_buf(raw, sizeof(raw));
-			sodium_bin2hex(who->token, sizeof(who->token), raw, sizeof(raw));
-		}
-		(void)snprintf(who->email, sizeof(who->email), "%s", email);
-		who->expires = time(NULL) + SESSION_SECONDS;
-		(void)snprintf(cookie, sizeof(cookie),
-		               COOKIE "=%s; Path=/reports; HttpOnly; SameSite=Strict", who->token);
-		{
-			struct MHD_Response *resp = MHD_create_response_from_buffer(
-			        0, (void *)"", MHD_RESPMEM_PERSISTENT);
-			MHD_add_response_header(resp, "Set-Cookie", cookie);
-			MHD_add_response_header(resp, "Location", "/reports");
-			ret = MHD_queue_response(conn, 303, resp);
-			MHD_destroy_response(resp);
-		}
-		return ret;
+		return strcmp(method, "POST") == 0 ? login(s, req) : login_page(s, 200, 0);
 	}
-	if (who == NULL) {
-		struct MHD_Response *resp =
-		        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, "Location", "/reports/login");
-		ret = MHD_queue_response(conn, 303, resp);
-		MHD_destroy_response(resp);
-		return ret;
+	if ((who = session_of(s, req)) == NULL) {
+		return redirect("/reports/login", NULL);
 	}
 	if (strcmp(url, "/reports/logout") == 0 && strcmp(method, "POST") == 0) {
 		memset(who, 0, sizeof(*who));
-		return login_page(s, conn, 200, 0);
+		return login_page(s, 200, 0);
 	}
 	if (strcmp(url, "/reports") == 0 || strcmp(url, "/reports/") == 0) {
-		return reports_page(s, conn, who);
+		return reports_page(s, who);
 	}
 	for (i = 0; relais_hub_reports[i]; i++) {
 		size_t n = strlen(relais_hub_reports[i]);
 		const char *name = url + strlen("/reports/");
 		if (strncmp(name, relais_hub_reports[i], n) == 0 &&
 		    (strcmp(name + n, ".csv") == 0 || strcmp(name + n, ".json") == 0)) {
-			int csv = strcmp(name + n, ".csv") == 0;
-			char *out = NULL, disposition[128];
-			if (relais_hub_report(&out, s->hub, s->ctx, relais_hub_reports[i],
-			                      csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON) != 0) {
-				return respond(conn, 500, "text/plain", relais_errmsg(s->ctx), 0,
-				               NULL, NULL);
-			}
-			(void)snprintf(disposition, sizeof(disposition),
-			               "attachment; filename=\"%s.%s\"", relais_hub_reports[i],
-			               csv ? "csv" : "json");
-			ret = respond(conn, 200,
-			              csv ? "text/csv; charset=utf-8" : "application/json", out, 0,
-			              "Content-Disposition", disposition);
-			free(out);
-			return ret;
+			return report_file(s, relais_hub_reports[i], strcmp(name + n, ".csv") == 0);
 		}
 	}
-	return respond(conn, 404, "text/plain", "not found\n", 0, NULL, NULL);
+	return page(404, "text/plain", "not found\n");
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload,
-                                  size_t *upload_size, void **con_cls)
+/* Which methods are served, and how large a body may be: decided before any body arrives. */
+static relais_http_response *on_headers(void *data, relais_http_request *req)
 {
-	struct relais_hub_server *s = cls;
-	struct pending *p = *con_cls;
+	const char *method = relais_http_method(req), *url = relais_http_path(req);
+	const char *length = relais_http_header(req, "Content-Length");
 
-	if (p == NULL) {
-		const char *length =
-		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-		    strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0) {
-			if (strncmp(url, "/xapi/", 6) == 0) {
-				return xapi_error(conn, 405, "method not allowed");
-			}
-			return respond(conn, 405, "text/plain", "method not allowed\n", 0, NULL,
-			               NULL);
+	(void)data;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0) {
+		if (strncmp(url, "/xapi/", 6) == 0) {
+			return xapi_error(405, "method not allowed");
 		}
-		if (length != NULL && strtoull(length, NULL, 10) > RELAIS_HUB_BODY_MAX) {
-			return xapi_error(conn, 413, "the body is too large");
-		}
-		p = calloc(1, sizeof(*p));
-		if (p == NULL) {
-			return MHD_NO;
-		}
-		*con_cls = p;
-		return MHD_YES;
+		return page(405, "text/plain", "method not allowed\n");
 	}
-	if (*upload_size > 0) {
-		if (p->len + *upload_size > RELAIS_HUB_BODY_MAX) {
-			p->too_large = 1;
-		} else if (!p->too_large) {
-			char *grown = realloc(p->body, p->len + *upload_size + 1);
-			if (grown == NULL) {
-				return MHD_NO;
-			}
-			p->body = grown;
-			memcpy(p->body + p->len, upload, *upload_size);
-			p->len += *upload_size;
-			p->body[p->len] = '\0';
-		}
-		*upload_size = 0;
-		return MHD_YES;
+	if (length != NULL && strtoull(length, NULL, 10) > RELAIS_HUB_BODY_MAX) {
+		return xapi_error(413, "the body is too large");
 	}
-	if (p->too_large) {
-		return xapi_error(conn, 413, "the body is too large");
+	relais_http_body_limit(req, RELAIS_HUB_BODY_MAX);
+	return NULL;
+}
+
+static relais_http_response *on_request(void *data, relais_http_request *req)
+{
+	struct relais_hub_server *s = data;
+	const char *method = relais_http_method(req), *url = relais_http_path(req);
+
+	if (relais_http_body_too_large(req)) {
+		return xapi_error(413, "the body is too large");
 	}
 	if (strcmp(url, "/xapi/about") == 0 && strcmp(method, "GET") == 0) {
-		return respond(conn, 200, "application/json",
+		return respond(200, "application/json",
 		               "{\"version\":[\"1.0.3\",\"1.0.2\",\"1.0.1\",\"1.0.0\"]}", 1, NULL,
 		               NULL);
 	}
 	if (strcmp(url, "/xapi/statements") == 0) {
-		if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0 ||
-		    strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-			return statements(s, conn, method, p);
-		}
+		return statements(s, req);
 	}
 	if (strncmp(url, "/reports", 8) == 0 && (url[8] == '\0' || url[8] == '/')) {
-		return reports(s, conn, url, method, p);
+		return reports(s, req);
 	}
 	if (strcmp(url, "/") == 0) {
-		struct MHD_Response *resp =
-		        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		enum MHD_Result ret;
-		MHD_add_response_header(resp, "Location", "/reports");
-		ret = MHD_queue_response(conn, 303, resp);
-		MHD_destroy_response(resp);
-		return ret;
+		return redirect("/reports", NULL);
 	}
-	return xapi_error(conn, 404, "no such resource");
-}
-
-static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
-                    enum MHD_RequestTerminationCode toe)
-{
-	struct pending *p = *con_cls;
-
-	if (p != NULL) {
-		free(p->body);
-		free(p);
-		*con_cls = NULL;
-	}
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-	const union MHD_ConnectionInfo *info;
-	int one = 1;
-
-	if (code == MHD_CONNECTION_NOTIFY_STARTED &&
-	    (info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL) {
-		(void)setsockopt(info->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	}
+	return xapi_error(404, "no such resource");
 }
 
 int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub *hub,
                             const char *address, unsigned port)
 {
 	struct relais_hub_server *s;
-	struct sockaddr_in addr;
-	const union MHD_DaemonInfo *info;
+	struct relais_http_options hopt;
+	struct in_addr probe;
 
 	*out = NULL;
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t)port);
-	if (port > 65535 || inet_pton(AF_INET, address, &addr.sin_addr) != 1) {
+	if (port > 65535 || inet_pton(AF_INET, address, &probe) != 1) {
 		return relais_fail(ctx, RELAIS_EINVAL,
 		                   "cannot listen on %s:%u: not an IPv4 address", address, port);
 	}
@@ -612,32 +556,32 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 	}
 	s->ctx = ctx;
 	s->hub = hub;
-	s->daemon = MHD_start_daemon(
-	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
-	        on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-	        MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_NOTIFY_CONNECTION,
-	        on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
-	if (s->daemon == NULL) {
+	memset(&hopt, 0, sizeof(hopt));
+	hopt.address = address;
+	hopt.port = port;
+	hopt.threads = 1;
+	hopt.connection_limit = 256;
+	hopt.timeout_seconds = 120;
+	hopt.on_headers = on_headers;
+	hopt.on_request = on_request;
+	hopt.data = s;
+	if (relais_http_start(&s->http, ctx, &hopt) != 0) {
 		free(s);
-		return relais_fail(ctx, RELAIS_EIO, "cannot listen on %s:%u (in use?)", address,
-		                   port);
+		return relais_errcode(ctx);
 	}
-	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info ? info->port : port;
 	*out = s;
 	return 0;
 }
 
 unsigned relais_hub_server_port(const relais_hub_server *s)
 {
-	return s->port;
+	return relais_http_port(s->http);
 }
 
 void relais_hub_server_stop(relais_hub_server *s)
 {
 	if (s != NULL) {
-		MHD_stop_daemon(s->daemon);
+		relais_http_stop(s->http);
 		sodium_memzero(s->sessions, sizeof(s->sessions));
 		free(s);
 	}
