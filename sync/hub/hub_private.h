@@ -62,6 +62,25 @@ int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais
                          struct cJSON *items, int is_array, const char *forced_id,
                          const char *authority, size_t *stored, size_t *known);
 
+/*
+ * Opens another connection to hub's database (already migrated), for a
+ * thread of its own. Returns 0, RELAIS_EINVAL (an in-memory hub), RELAIS_EIO.
+ */
+int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, const relais_hub *hub);
+
+/*
+ * Coordinator sign-in lockout (login.c). relais_hub_login_locked sets
+ * *wait (seconds) when email or address has failed too often lately;
+ * relais_hub_login_failed counts a failure against both and
+ * relais_hub_login_succeeded forgets them. Each returns 0 or RELAIS_EIO.
+ */
+int relais_hub_login_locked(long *wait, relais_hub *hub, relais_ctx *ctx, const char *email,
+                            const char *address);
+int relais_hub_login_failed(relais_hub *hub, relais_ctx *ctx, const char *email,
+                            const char *address);
+int relais_hub_login_succeeded(relais_hub *hub, relais_ctx *ctx, const char *email,
+                               const char *address);
+
 /* The files of pages/: layout.html, login.html, style.css and the rest. */
 extern const struct relais_embedded_file relais_hub_pages[];
 

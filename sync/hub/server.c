@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -22,7 +23,14 @@
 #define COOKIE "relais_hub_session"
 #define MAX_PARAMS 32
 #define CSP_PAGE "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
-#define AUTH_MAX 1024 /* an Authorization header's value */
+#define COOKIE_HTTPS "__Host-relais_hub_session"
+#define AUTH_MAX 1024     /* an Authorization header's value */
+#define FORM_MAX 4096     /* a sign-in or sign-out form */
+#define XAPI_WORKERS 4    /* threads storing and querying statements */
+#define NETWORK_THREADS 2 /* threads reading requests and sending answers */
+#define CONNECTIONS 1000  /* default connection limit */
+#define PER_ADDRESS 256   /* default connections from one address */
+#define IDLE_SECONDS 30   /* a connection that sends nothing this long is closed */
 
 struct session {
 	char token[SESSION_HEX];
@@ -30,11 +38,28 @@ struct session {
 	time_t expires;
 };
 
+/* A thread's own database connection and context: SQLite connections are not shared. */
+struct worker {
+	relais_hub *hub;
+	relais_ctx *ctx;
+};
+
+/* The pools: statements; sign-ins (Argon2id, one at a time); reports (slow at scale). */
+enum { POOL_XAPI, POOL_LOGIN, POOL_REPORTS, N_POOLS };
+
 struct relais_hub_server {
 	relais_ctx *ctx;
-	relais_hub *hub;
 	relais_http_server *http;
+	relais_http_pool *pools[N_POOLS];
+	struct worker workers[XAPI_WORKERS + 2];
+	char trusted_proxy[64]; /* "" when none */
+	pthread_mutex_t lock;   /* guards sessions */
 	struct session sessions[MAX_SESSIONS];
+};
+
+/* What a request carries from its headers to its body: the credentials that sent it. */
+struct hub_request {
+	char *authority;
 };
 
 /*
@@ -151,7 +176,7 @@ static char *authority_of(const char *key, const char *name)
 }
 
 /* HTTP Basic credentials; sets *authority to the Agent JSON naming them. */
-static int authenticate(struct relais_hub_server *s, relais_http_request *req, char **authority)
+static int authenticate(struct worker *w, relais_http_request *req, char **authority)
 {
 	char buf[AUTH_MAX], *name = NULL;
 	const char *key, *secret;
@@ -160,7 +185,7 @@ static int authenticate(struct relais_hub_server *s, relais_http_request *req, c
 	*authority = NULL;
 	if (basic_auth(buf, sizeof(buf), &key, &secret, relais_http_header(req, "Authorization")) ==
 	            0 &&
-	    relais_hub_credentials_check(s->hub, s->ctx, key, secret, &name) == 0) {
+	    relais_hub_credentials_check(w->hub, w->ctx, key, secret, &name) == 0) {
 		*authority = authority_of(key, name);
 		ok = *authority != NULL;
 	}
@@ -268,42 +293,68 @@ static relais_http_response *statements_preamble(relais_http_request *req)
 	return NULL;
 }
 
-static relais_http_response *statements(struct relais_hub_server *s, relais_http_request *req)
+/*
+ * Checks a statements request's credentials as soon as its headers are in
+ * (on an xAPI worker): no body is read for a request that cannot be stored.
+ */
+static relais_http_response *credentials_job(void *data, void *local, relais_http_request *req)
 {
+	struct worker *w = local;
+	struct hub_request *hr;
+	char *authority = NULL;
+
+	(void)data;
+	if (!authenticate(w, req, &authority)) {
+		return auth_failed();
+	}
+	if ((hr = calloc(1, sizeof(*hr))) == NULL) {
+		free(authority);
+		return NULL;
+	}
+	hr->authority = authority;
+	relais_http_set_user(req, hr);
+	relais_http_body_limit(req, RELAIS_HUB_BODY_MAX);
+	return NULL;
+}
+
+static void free_request(void *user)
+{
+	struct hub_request *hr = user;
+
+	free(hr->authority);
+	free(hr);
+}
+
+/* GET, POST or PUT /xapi/statements, its credentials checked (on an xAPI worker). */
+static relais_http_response *statements_job(void *data, void *local, relais_http_request *req)
+{
+	struct worker *w = local;
 	struct relais_hub_reply r = {0};
+	const struct hub_request *hr = relais_http_user(req);
 	const char *method = relais_http_method(req);
 	const char *encoding = relais_http_header(req, "Content-Encoding");
 	const char *type = relais_http_header(req, "Content-Type");
-	char *authority = NULL, *inflated = NULL;
-	relais_http_response *resp;
+	char *inflated = NULL;
 	size_t len;
 	const char *body = relais_http_body(req, &len);
 	int rc;
 
-	if ((resp = statements_preamble(req)) != NULL) {
-		return resp;
-	}
-	if (!authenticate(s, req, &authority)) {
-		return auth_failed();
-	}
+	(void)data;
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 		struct params ps = {0};
 		(void)relais_http_query_each(req, collect_param, &ps);
-		free(authority);
 		if (ps.overflow) {
 			return xapi_error(400, "too many parameters");
 		}
-		rc = relais_hub_get(&r, s->hub, s->ctx, ps.p, ps.n);
-		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(s->ctx));
+		rc = relais_hub_get(&r, w->hub, w->ctx, ps.p, ps.n);
+		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(w->ctx));
 	}
 	if (encoding != NULL) {
 		if (strcmp(encoding, "gzip") != 0) {
-			free(authority);
 			return xapi_error(415, "only gzip content encoding is accepted");
 		}
 		rc = relais_gunzip(&inflated, &len, body, len, RELAIS_HUB_INFLATED_MAX);
 		if (rc != 0) {
-			free(authority);
 			return rc == -2 ? xapi_error(413, "the body inflates past the limit")
 			                : xapi_error(400, "the gzip body is damaged");
 		}
@@ -311,42 +362,113 @@ static relais_http_response *statements(struct relais_hub_server *s, relais_http
 	}
 	if (type == NULL || strncmp(type, "application/json", 16) != 0) {
 		free(inflated);
-		free(authority);
 		return xapi_error(400, "Content-Type must be application/json");
 	}
 	if (strcmp(method, "POST") == 0) {
-		rc = relais_hub_post(&r, s->hub, s->ctx, body, len, authority);
+		rc = relais_hub_post(&r, w->hub, w->ctx, body, len, hr->authority);
 	} else {
-		rc = relais_hub_put(&r, s->hub, s->ctx, relais_http_query(req, "statementId"), body,
-		                    len, authority);
+		rc = relais_hub_put(&r, w->hub, w->ctx, relais_http_query(req, "statementId"), body,
+		                    len, hr->authority);
 	}
 	free(inflated);
-	free(authority);
 	if (rc != 0) {
 		relais_hub_reply_clear(&r);
-		return xapi_error(500, relais_errmsg(s->ctx));
+		return xapi_error(500, relais_errmsg(w->ctx));
 	}
 	return reply_out(req, &r);
 }
 
 /* ---- the coordinators' pages ---- */
 
-static struct session *session_of(struct relais_hub_server *s, relais_http_request *req)
+/*
+ * Whether the request came over HTTPS: only a configured proxy's
+ * X-Forwarded-Proto is believed. Sets address to the client's (the one the
+ * proxy names in X-Forwarded-For when it came through it).
+ */
+static int over_https(const struct relais_hub_server *s, relais_http_request *req, char *address,
+                      size_t size)
 {
-	const char *token = relais_http_cookie(req, COOKIE);
-	time_t now = time(NULL);
-	size_t i;
+	const char *proto, *forwarded;
 
-	if (token == NULL || strlen(token) != SESSION_HEX - 1) {
-		return NULL;
+	relais_http_client_address(address, size, req);
+	if (s->trusted_proxy[0] == '\0' || strcmp(address, s->trusted_proxy) != 0) {
+		return 0;
 	}
-	for (i = 0; i < MAX_SESSIONS; i++) {
-		if (s->sessions[i].token[0] != '\0' && s->sessions[i].expires > now &&
-		    sodium_memcmp(s->sessions[i].token, token, SESSION_HEX - 1) == 0) {
-			return &s->sessions[i];
+	forwarded = relais_http_header(req, "X-Forwarded-For");
+	if (forwarded != NULL) {
+		const char *last = strrchr(forwarded, ',');
+		last = last ? last + 1 : forwarded;
+		while (*last == ' ') {
+			last++;
+		}
+		if (*last != '\0' && strlen(last) < size) {
+			(void)snprintf(address, size, "%s", last);
 		}
 	}
-	return NULL;
+	proto = relais_http_header(req, "X-Forwarded-Proto");
+	return proto != NULL && strcasecmp(proto, "https") == 0;
+}
+
+/* The session's cookie name: __Host- and Secure over HTTPS. */
+static const char *cookie_name(int https)
+{
+	return https ? COOKIE_HTTPS : COOKIE;
+}
+
+/* Finds the request's session; copies its email into email. Returns 1 when signed in. */
+static int session_find(struct relais_hub_server *s, relais_http_request *req, int https,
+                        char email[201], int end)
+{
+	const char *token = relais_http_cookie(req, cookie_name(https));
+	time_t now = time(NULL);
+	size_t i;
+	int found = 0;
+
+	if (token == NULL || strlen(token) != SESSION_HEX - 1) {
+		return 0;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < MAX_SESSIONS; i++) {
+		struct session *x = &s->sessions[i];
+		if (x->token[0] != '\0' && x->expires > now &&
+		    sodium_memcmp(x->token, token, SESSION_HEX - 1) == 0) {
+			(void)snprintf(email, 201, "%s", x->email);
+			if (end) {
+				sodium_memzero(x, sizeof(*x));
+			}
+			found = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
+/* Starts a session for email; writes its cookie into cookie. */
+static void session_start(struct relais_hub_server *s, const char *email, int https, char *cookie,
+                          size_t size)
+{
+	struct session *who;
+	unsigned char raw[16];
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	who = &s->sessions[0];
+	for (i = 0; i < MAX_SESSIONS; i++) {
+		if (s->sessions[i].expires < who->expires) {
+			who = &s->sessions[i];
+		}
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(who->token, sizeof(who->token), raw, sizeof(raw));
+	(void)snprintf(who->email, sizeof(who->email), "%s", email);
+	who->expires = time(NULL) + SESSION_SECONDS;
+	(void)snprintf(cookie, size,
+	               https ? COOKIE_HTTPS "=%s; Path=/; Secure; HttpOnly; SameSite=Strict"
+	                     : COOKIE "=%s; Path=/reports; HttpOnly; SameSite=Strict",
+	               who->token);
+	pthread_mutex_unlock(&s->lock);
+	sodium_memzero(raw, sizeof(raw));
 }
 
 static relais_http_response *page(unsigned status, const char *type, const char *body)
@@ -354,28 +476,17 @@ static relais_http_response *page(unsigned status, const char *type, const char 
 	return respond(status, type, body, 0, NULL, NULL);
 }
 
-static relais_http_response *login_page(struct relais_hub_server *s, unsigned status, int failed)
+/* The sign-in page; with failed, "wrong password"; with a header (a cookie's end, Retry-After). */
+static relais_http_response *login_page(relais_ctx *ctx, unsigned status, int failed,
+                                        const char *name, const char *value)
 {
 	char *html = NULL;
 	relais_http_response *resp;
 
-	if (relais_hub_page_login(&html, s->ctx, failed) != 0) {
+	if (relais_hub_page_login(&html, ctx, failed) != 0) {
 		return page(500, "text/plain", "out of memory\n");
 	}
-	resp = page(status, "text/html; charset=utf-8", html);
-	free(html);
-	return resp;
-}
-
-static relais_http_response *reports_page(struct relais_hub_server *s, const struct session *who)
-{
-	char *html = NULL;
-	relais_http_response *resp;
-
-	if (relais_hub_page_reports(&html, s->hub, s->ctx, who->email) != 0) {
-		return page(500, "text/plain", "out of memory\n");
-	}
-	resp = page(200, "text/html; charset=utf-8", html);
+	resp = respond(status, "text/html; charset=utf-8", html, 0, name, value);
 	free(html);
 	return resp;
 }
@@ -393,53 +504,97 @@ static const char *field(const struct relais_http_field *fields, size_t n, const
 	return NULL;
 }
 
-/* Checks a sign-in form; on success starts a session and answers with its cookie. */
-static relais_http_response *login(struct relais_hub_server *s, relais_http_request *req)
+/*
+ * Checks a sign-in form (on the sign-in thread: Argon2id is slow and takes
+ * 64 MiB, one at a time), unless the account or the address is locked out;
+ * on success starts a session and answers with its cookie.
+ */
+static relais_http_response *login_job(void *data, void *local, relais_http_request *req)
 {
+	struct relais_hub_server *s = data;
+	struct worker *w = local;
 	struct relais_http_field *fields = NULL;
-	struct session *who;
-	const char *email, *password;
-	char cookie[160];
-	unsigned char raw[16];
-	size_t len, n = 0, i;
+	const char *email = NULL, *password = NULL;
+	char cookie[160], address[64], retry[32];
+	relais_http_response *resp;
+	size_t len, n = 0;
 	const char *body = relais_http_body(req, &len);
-	int ok;
+	int https = over_https(s, req, address, sizeof(address));
+	long wait = 0;
 
-	ok = relais_http_form_parse(&fields, &n, body, len, 8, 1024) == 0 &&
-	     (email = field(fields, n, "email")) != NULL && strlen(email) <= 200 &&
-	     (password = field(fields, n, "password")) != NULL &&
-	     relais_hub_coordinator_check(s->hub, s->ctx, email, password) == 0;
-	if (!ok) {
-		relais_http_fields_free(fields, n);
-		return login_page(s, 401, 1);
+	if (relais_http_form_parse(&fields, &n, body, len, 8, 1024) == 0) {
+		email = field(fields, n, "email");
+		password = field(fields, n, "password");
 	}
-	who = &s->sessions[0];
-	for (i = 0; i < MAX_SESSIONS; i++) {
-		if (s->sessions[i].expires < who->expires) {
-			who = &s->sessions[i];
-		}
+	if (email == NULL || strlen(email) > 200 || password == NULL) {
+		resp = login_page(w->ctx, 401, 1, NULL, NULL);
+		goto out;
 	}
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(who->token, sizeof(who->token), raw, sizeof(raw));
-	(void)snprintf(who->email, sizeof(who->email), "%s", email);
-	who->expires = time(NULL) + SESSION_SECONDS;
+	if (relais_hub_login_locked(&wait, w->hub, w->ctx, email, address) != 0) {
+		resp = page(500, "text/plain", "the hub cannot check sign-ins now\n");
+		goto out;
+	}
+	if (wait > 0) {
+		(void)snprintf(retry, sizeof(retry), "%ld", wait);
+		resp = login_page(w->ctx, 429, 1, "Retry-After", retry);
+		goto out;
+	}
+	if (relais_hub_coordinator_check(w->hub, w->ctx, email, password) != 0) {
+		(void)relais_hub_login_failed(w->hub, w->ctx, email, address);
+		resp = login_page(w->ctx, 401, 1, NULL, NULL);
+		goto out;
+	}
+	(void)relais_hub_login_succeeded(w->hub, w->ctx, email, address);
+	session_start(s, email, https, cookie, sizeof(cookie));
+	resp = redirect("/reports", cookie);
+out:
+	if (password != NULL) {
+		sodium_memzero((char *)password, strlen(password));
+	}
 	relais_http_fields_free(fields, n);
-	(void)snprintf(cookie, sizeof(cookie),
-	               COOKIE "=%s; Path=/reports; HttpOnly; SameSite=Strict", who->token);
-	return redirect("/reports", cookie);
+	return resp;
 }
 
-static relais_http_response *report_file(struct relais_hub_server *s, const char *name, int csv)
+/* The reports page or a report file (on the reports thread: slow on a large hub). */
+static relais_http_response *reports_job(void *data, void *local, relais_http_request *req)
 {
-	char *out = NULL, disposition[128];
+	struct relais_hub_server *s = data;
+	struct worker *w = local;
+	const char *url = relais_http_path(req);
+	const char *name = url + strlen("/reports/");
+	char email[201], address[64], *out = NULL, disposition[128];
 	relais_http_response *resp;
+	size_t i, n;
+	int csv;
 
-	if (relais_hub_report(&out, s->hub, s->ctx, name,
-	                      csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON) != 0) {
-		return page(500, "text/plain", relais_errmsg(s->ctx));
+	if (!session_find(s, req, over_https(s, req, address, sizeof(address)), email, 0)) {
+		return redirect("/reports/login", NULL);
 	}
-	(void)snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"", name,
-	               csv ? "csv" : "json");
+	if (strcmp(url, "/reports") == 0 || strcmp(url, "/reports/") == 0) {
+		if (relais_hub_page_reports(&out, w->hub, w->ctx, email) != 0) {
+			return page(500, "text/plain", "out of memory\n");
+		}
+		resp = page(200, "text/html; charset=utf-8", out);
+		free(out);
+		return resp;
+	}
+	for (i = 0; relais_hub_reports[i]; i++) {
+		n = strlen(relais_hub_reports[i]);
+		if (strncmp(name, relais_hub_reports[i], n) == 0 &&
+		    (strcmp(name + n, ".csv") == 0 || strcmp(name + n, ".json") == 0)) {
+			break;
+		}
+	}
+	if (relais_hub_reports[i] == NULL) {
+		return page(404, "text/plain", "not found\n");
+	}
+	csv = strcmp(name + n, ".csv") == 0;
+	if (relais_hub_report(&out, w->hub, w->ctx, relais_hub_reports[i],
+	                      csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON) != 0) {
+		return page(500, "text/plain", relais_errmsg(w->ctx));
+	}
+	(void)snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"",
+	               relais_hub_reports[i], csv ? "csv" : "json");
 	resp = respond(200, csv ? "text/csv; charset=utf-8" : "application/json", out, 0,
 	               "Content-Disposition", disposition);
 	free(out);
@@ -451,9 +606,8 @@ static relais_http_response *reports(struct relais_hub_server *s, relais_http_re
 	const char *url = relais_http_path(req), *method = relais_http_method(req);
 	const char *origin = relais_http_header(req, "Origin");
 	const char *host = relais_http_header(req, "Host");
-	struct session *who;
-	char want[300];
-	size_t i;
+	char want[300], address[64], email[201], cookie[160];
+	int https = over_https(s, req, address, sizeof(address));
 
 	if (strcmp(url, "/reports/style.css") == 0) {
 		const struct relais_embedded_file *f =
@@ -461,44 +615,50 @@ static relais_http_response *reports(struct relais_hub_server *s, relais_http_re
 		return f ? page(200, f->type, (const char *)f->data)
 		         : page(404, "text/plain", "not found\n");
 	}
-	if (strcmp(method, "POST") == 0 && origin != NULL && host != NULL) {
-		/* A form posted from another site is refused. */
-		(void)snprintf(want, sizeof(want), "://%s", host);
-		if (strstr(origin, want) == NULL || strcmp(strstr(origin, want), want) != 0) {
+	if (strcmp(method, "POST") == 0 && origin != NULL) {
+		/* A form posted from another site is refused: the origin must be
+		 * exactly this one, scheme included. */
+		if (host == NULL ||
+		    snprintf(want, sizeof(want), "%s://%s", https ? "https" : "http", host) >=
+		            (int)sizeof(want) ||
+		    strcmp(origin, want) != 0) {
 			return page(403, "text/plain", "refused: another site's form\n");
 		}
 	}
-	if (strcmp(url, "/reports/login") == 0) {
-		return strcmp(method, "POST") == 0 ? login(s, req) : login_page(s, 200, 0);
+	if (strcmp(method, "POST") == 0 && relais_http_body_too_large(req)) {
+		return page(413, "text/plain", "refused: the form is too large\n");
 	}
-	if ((who = session_of(s, req)) == NULL) {
-		return redirect("/reports/login", NULL);
+	if (strcmp(url, "/reports/login") == 0) {
+		return strcmp(method, "POST") == 0
+		               ? relais_http_defer(req, s->pools[POOL_LOGIN], login_job, s)
+		               : login_page(s->ctx, 200, 0, NULL, NULL);
 	}
 	if (strcmp(url, "/reports/logout") == 0 && strcmp(method, "POST") == 0) {
-		memset(who, 0, sizeof(*who));
-		return login_page(s, 200, 0);
-	}
-	if (strcmp(url, "/reports") == 0 || strcmp(url, "/reports/") == 0) {
-		return reports_page(s, who);
-	}
-	for (i = 0; relais_hub_reports[i]; i++) {
-		size_t n = strlen(relais_hub_reports[i]);
-		const char *name = url + strlen("/reports/");
-		if (strncmp(name, relais_hub_reports[i], n) == 0 &&
-		    (strcmp(name + n, ".csv") == 0 || strcmp(name + n, ".json") == 0)) {
-			return report_file(s, relais_hub_reports[i], strcmp(name + n, ".csv") == 0);
+		if (!session_find(s, req, https, email, 1)) {
+			return redirect("/reports/login", NULL);
 		}
+		/* The browser forgets the cookie too. */
+		(void)snprintf(cookie, sizeof(cookie),
+		               https ? COOKIE_HTTPS "=; Path=/; Secure; HttpOnly; SameSite=Strict; "
+		                                    "Max-Age=0"
+		                     : COOKIE
+		                       "=; Path=/reports; HttpOnly; SameSite=Strict; Max-Age=0");
+		return login_page(s->ctx, 200, 0, "Set-Cookie", cookie);
 	}
-	return page(404, "text/plain", "not found\n");
+	return relais_http_defer(req, s->pools[POOL_REPORTS], reports_job, s);
 }
 
-/* Which methods are served, and how large a body may be: decided before any body arrives. */
+/*
+ * Which methods are served, how large a body may be, and for statements
+ * whether the credentials hold: all decided before any body is read.
+ */
 static relais_http_response *on_headers(void *data, relais_http_request *req)
 {
+	struct relais_hub_server *s = data;
 	const char *method = relais_http_method(req), *url = relais_http_path(req);
 	const char *length = relais_http_header(req, "Content-Length");
+	relais_http_response *resp;
 
-	(void)data;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
 	    strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0) {
 		if (strncmp(url, "/xapi/", 6) == 0) {
@@ -509,7 +669,14 @@ static relais_http_response *on_headers(void *data, relais_http_request *req)
 	if (length != NULL && strtoull(length, NULL, 10) > RELAIS_HUB_BODY_MAX) {
 		return xapi_error(413, "the body is too large");
 	}
-	relais_http_body_limit(req, RELAIS_HUB_BODY_MAX);
+	if (strcmp(url, "/xapi/statements") == 0) {
+		if ((resp = statements_preamble(req)) != NULL) {
+			return resp;
+		}
+		return relais_http_defer(req, s->pools[POOL_XAPI], credentials_job, s);
+	}
+	/* Other resources take a sign-in form at most; any other body is dropped. */
+	relais_http_body_limit(req, FORM_MAX);
 	return NULL;
 }
 
@@ -518,16 +685,16 @@ static relais_http_response *on_request(void *data, relais_http_request *req)
 	struct relais_hub_server *s = data;
 	const char *method = relais_http_method(req), *url = relais_http_path(req);
 
-	if (relais_http_body_too_large(req)) {
-		return xapi_error(413, "the body is too large");
+	if (strcmp(url, "/xapi/statements") == 0) {
+		if (relais_http_body_too_large(req)) {
+			return xapi_error(413, "the body is too large");
+		}
+		return relais_http_defer(req, s->pools[POOL_XAPI], statements_job, s);
 	}
 	if (strcmp(url, "/xapi/about") == 0 && strcmp(method, "GET") == 0) {
 		return respond(200, "application/json",
 		               "{\"version\":[\"1.0.3\",\"1.0.2\",\"1.0.1\",\"1.0.0\"]}", 1, NULL,
 		               NULL);
-	}
-	if (strcmp(url, "/xapi/statements") == 0) {
-		return statements(s, req);
 	}
 	if (strncmp(url, "/reports", 8) == 0 && (url[8] == '\0' || url[8] == '/')) {
 		return reports(s, req);
@@ -538,39 +705,103 @@ static relais_http_response *on_request(void *data, relais_http_request *req)
 	return xapi_error(404, "no such resource");
 }
 
+/* Stops the pools (their jobs finish first), then the network threads, and frees. */
+static void server_free(struct relais_hub_server *s)
+{
+	size_t i;
+
+	for (i = 0; i < N_POOLS; i++) {
+		relais_http_pool_drain(s->pools[i]);
+	}
+	relais_http_stop(s->http);
+	for (i = 0; i < N_POOLS; i++) {
+		relais_http_pool_free(s->pools[i]);
+	}
+	for (i = 0; i < XAPI_WORKERS + 2; i++) {
+		relais_hub_close(s->workers[i].hub);
+		relais_ctx_free(s->workers[i].ctx);
+	}
+	pthread_mutex_destroy(&s->lock);
+	sodium_memzero(s->sessions, sizeof(s->sessions));
+	free(s);
+}
+
 int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub *hub,
-                            const char *address, unsigned port)
+                            const struct relais_hub_server_options *opt)
 {
 	struct relais_hub_server *s;
 	struct relais_http_options hopt;
 	struct in_addr probe;
+	void *locals[XAPI_WORKERS];
+	size_t i;
+	int rc;
 
 	*out = NULL;
-	if (port > 65535 || inet_pton(AF_INET, address, &probe) != 1) {
+	if (opt->port > 65535 || inet_pton(AF_INET, opt->address, &probe) != 1) {
 		return relais_fail(ctx, RELAIS_EINVAL,
-		                   "cannot listen on %s:%u: not an IPv4 address", address, port);
+		                   "cannot listen on %s:%u: not an IPv4 address", opt->address,
+		                   opt->port);
+	}
+	if (opt->trusted_proxy != NULL &&
+	    (strlen(opt->trusted_proxy) >= 64 ||
+	     (inet_pton(AF_INET, opt->trusted_proxy, &probe) != 1 &&
+	      inet_pton(AF_INET6, opt->trusted_proxy, locals) != 1))) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "--trusted-proxy %s is not a numeric address",
+		                   opt->trusted_proxy);
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	s->ctx = ctx;
-	s->hub = hub;
+	pthread_mutex_init(&s->lock, NULL);
+	if (opt->trusted_proxy != NULL) {
+		(void)snprintf(s->trusted_proxy, sizeof(s->trusted_proxy), "%s",
+		               opt->trusted_proxy);
+	}
+	for (i = 0; i < XAPI_WORKERS + 2; i++) {
+		if ((rc = relais_ctx_new(&s->workers[i].ctx)) != 0) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if ((rc = relais_hub_open_another(&s->workers[i].hub, ctx, hub)) != 0) {
+			goto fail;
+		}
+		if (i < XAPI_WORKERS) {
+			locals[i] = &s->workers[i];
+		}
+	}
+	if ((rc = relais_http_pool_new(&s->pools[POOL_XAPI], ctx, XAPI_WORKERS, locals)) != 0) {
+		goto fail;
+	}
+	locals[0] = &s->workers[XAPI_WORKERS];
+	if ((rc = relais_http_pool_new(&s->pools[POOL_LOGIN], ctx, 1, locals)) != 0) {
+		goto fail;
+	}
+	locals[0] = &s->workers[XAPI_WORKERS + 1];
+	if ((rc = relais_http_pool_new(&s->pools[POOL_REPORTS], ctx, 1, locals)) != 0) {
+		goto fail;
+	}
 	memset(&hopt, 0, sizeof(hopt));
-	hopt.address = address;
-	hopt.port = port;
-	hopt.threads = 1;
-	hopt.connection_limit = 256;
-	hopt.timeout_seconds = 120;
+	hopt.address = opt->address;
+	hopt.port = opt->port;
+	hopt.threads = NETWORK_THREADS;
+	hopt.connection_limit = opt->connection_limit ? opt->connection_limit : CONNECTIONS;
+	hopt.per_ip_limit = opt->per_address_limit ? opt->per_address_limit : PER_ADDRESS;
+	hopt.timeout_seconds = IDLE_SECONDS;
 	hopt.on_headers = on_headers;
 	hopt.on_request = on_request;
+	hopt.free_user = free_request;
 	hopt.data = s;
-	if (relais_http_start(&s->http, ctx, &hopt) != 0) {
-		free(s);
-		return relais_errcode(ctx);
+	if ((rc = relais_http_start(&s->http, ctx, &hopt)) != 0) {
+		goto fail;
 	}
 	*out = s;
 	return 0;
+fail:
+	server_free(s);
+	return rc;
 }
 
 unsigned relais_hub_server_port(const relais_hub_server *s)
@@ -581,8 +812,6 @@ unsigned relais_hub_server_port(const relais_hub_server *s)
 void relais_hub_server_stop(relais_hub_server *s)
 {
 	if (s != NULL) {
-		relais_http_stop(s->http);
-		sodium_memzero(s->sessions, sizeof(s->sessions));
-		free(s);
+		server_free(s);
 	}
 }

@@ -115,13 +115,22 @@ typedef struct relais_hub_server relais_hub_server;
 #define RELAIS_HUB_BODY_MAX (8u * 1024 * 1024)      /* a request body as sent */
 #define RELAIS_HUB_INFLATED_MAX (32u * 1024 * 1024) /* a gzip body once inflated */
 
+struct relais_hub_server_options {
+	const char *address;        /* numeric IPv4 */
+	unsigned port;              /* 0: any free one */
+	const char *trusted_proxy;  /* whose X-Forwarded-Proto/-For are believed; NULL: none */
+	unsigned connection_limit;  /* 0: 1000 */
+	unsigned per_address_limit; /* connections from one address; 0: 256 */
+};
+
 /*
  * Serves hub's xAPI Statement and About resources and the coordinators'
- * reports on address:port (port 0: any free one) in a thread of its own,
- * until relais_hub_server_stop(). The caller must not use hub meanwhile.
+ * reports as opt says, on threads of its own (each with its own connection
+ * to hub's database file), until relais_hub_server_stop(). The caller must
+ * not use hub meanwhile.
  */
 int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub *hub,
-                            const char *address, unsigned port);
+                            const struct relais_hub_server_options *opt);
 unsigned relais_hub_server_port(const relais_hub_server *server);
 void relais_hub_server_stop(relais_hub_server *server);
 
