@@ -81,6 +81,18 @@ int relais_hub_login_failed(relais_hub *hub, relais_ctx *ctx, const char *email,
 int relais_hub_login_succeeded(relais_hub *hub, relais_ctx *ctx, const char *email,
                                const char *address);
 
+/*
+ * Measures JSON text before it is parsed, so that parsing costs a bounded
+ * amount of memory. Statements are the elements of an array item_depth
+ * deep (1: a POST body's array; a POST of one object at depth 1 is one
+ * statement; 2: a records file's "statements"). Returns 1 with msg set
+ * when it holds more than max_items statements, a statement over
+ * RELAIS_HUB_STATEMENT_MAX bytes or more than max_values values and
+ * names; 0 otherwise (the text may still not be JSON).
+ */
+int relais_hub_measure(char *msg, size_t size, const char *json, size_t len, size_t max_items,
+                       size_t max_values, int item_depth);
+
 /* The files of pages/: layout.html, login.html, style.css and the rest. */
 extern const struct relais_embedded_file relais_hub_pages[];
 

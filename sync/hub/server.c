@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -371,6 +372,11 @@ static relais_http_response *statements_job(void *data, void *local, relais_http
 		                    len, hr->authority);
 	}
 	free(inflated);
+	if (len > RELAIS_HUB_STATEMENT_MAX) {
+		/* A large request's memory goes back to the system, not to this
+		 * thread's arena, where it would stay for good. */
+		(void)malloc_trim(0);
+	}
 	if (rc != 0) {
 		relais_hub_reply_clear(&r);
 		return xapi_error(500, relais_errmsg(w->ctx));

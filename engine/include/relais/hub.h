@@ -9,8 +9,10 @@
 
 typedef struct relais_hub relais_hub;
 
-#define RELAIS_HUB_BATCH_MAX 1000 /* statements per POST */
-#define RELAIS_HUB_PAGE_MAX 500   /* statements per GET page */
+#define RELAIS_HUB_BATCH_MAX 1000               /* statements per POST */
+#define RELAIS_HUB_STATEMENT_MAX (1024u * 1024) /* bytes of JSON in one statement */
+#define RELAIS_HUB_VALUES_MAX 200000            /* JSON values and names in one request */
+#define RELAIS_HUB_PAGE_MAX 500                 /* statements per GET page */
 #define RELAIS_HUB_KEY_HEX 33
 #define RELAIS_HUB_SECRET_HEX 65
 
@@ -113,7 +115,7 @@ int relais_hub_count(int64_t *out, relais_hub *hub, relais_ctx *ctx);
 typedef struct relais_hub_server relais_hub_server;
 
 #define RELAIS_HUB_BODY_MAX (8u * 1024 * 1024)      /* a request body as sent */
-#define RELAIS_HUB_INFLATED_MAX (32u * 1024 * 1024) /* a gzip body once inflated */
+#define RELAIS_HUB_INFLATED_MAX (16u * 1024 * 1024) /* a gzip body once inflated */
 
 struct relais_hub_server_options {
 	const char *address;        /* numeric IPv4 */
