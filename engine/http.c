@@ -63,14 +63,14 @@ struct relais_http_pool {
 	} args[POOL_MAX];
 };
 
-/* What relais_http_defer() hands back: never sent, never freed. */
-static relais_http_response deferred_marker;
-
 struct relais_http_response {
 	struct MHD_Response *r;
 	unsigned status;
 	int cache_control; /* the handler chose its own Cache-Control */
 };
+
+/* What relais_http_defer() hands back: never sent, never freed. */
+static relais_http_response deferred_marker;
 
 /* A file range framed by bytes before and after, read on demand. */
 struct framed {
