@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct relais_http_server {
 
 struct relais_http_request {
 	struct MHD_Connection *conn;
+	relais_http_server *server;
 	const char *method;
 	const char *path;
 	char *body;
@@ -35,6 +37,30 @@ struct relais_http_request {
 	int too_large;
 	int answered; /* a response was queued from on_headers */
 	void *user;
+	/* A job deferred to a pool: queued, then done with its result. */
+	relais_http_request *next;
+	relais_http_job_fn job;
+	void *job_data;
+	relais_http_pool *pool;
+	relais_http_response *job_result;
+	int job_stage; /* 0: none, 1: from on_headers, 2: from on_request */
+	int job_done;
+};
+
+#define POOL_MAX 64
+
+struct relais_http_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	relais_http_request *head, *tail;
+	int stopping;
+	unsigned n;
+	pthread_t threads[POOL_MAX];
+	void *locals[POOL_MAX];
+	struct pool_thread {
+		relais_http_pool *pool;
+		void *local;
+	} args[POOL_MAX];
 };
 
 struct relais_http_response {
@@ -42,6 +68,9 @@ struct relais_http_response {
 	unsigned status;
 	int cache_control; /* the handler chose its own Cache-Control */
 };
+
+/* What relais_http_defer() hands back: never sent, never freed. */
+static relais_http_response deferred_marker;
 
 /* A file range framed by bytes before and after, read on demand. */
 struct framed {
@@ -337,36 +366,102 @@ static enum MHD_Result queue(struct MHD_Connection *conn, relais_http_response *
 	return ret;
 }
 
+/*
+ * Suspends conn and queues req's job on its pool: returns 0, and the
+ * connection resumes once the job is done. Once the pool is drained, runs
+ * the job here instead and returns 1.
+ */
+static int defer_now(relais_http_request *req, int stage)
+{
+	relais_http_pool *pool = req->pool;
+	int inline_run;
+
+	req->job_stage = stage;
+	pthread_mutex_lock(&pool->lock);
+	inline_run = pool->stopping;
+	if (!inline_run) {
+		MHD_suspend_connection(req->conn);
+		req->next = NULL;
+		if (pool->tail != NULL) {
+			pool->tail->next = req;
+		} else {
+			pool->head = req;
+		}
+		pool->tail = req;
+		pthread_cond_signal(&pool->wake);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	if (inline_run) {
+		req->job_result = req->job(req->job_data, pool->locals[0], req);
+		req->job_done = 1;
+	}
+	return inline_run;
+}
+
+/* What on_headers answered: go on to the body, or answer now. */
+static enum MHD_Result after_headers(relais_http_server *s, relais_http_request *req,
+                                     relais_http_response *early)
+{
+	const char *length;
+
+	if (early == &deferred_marker) {
+		if (!defer_now(req, 1)) {
+			return MHD_YES; /* called again once resumed */
+		}
+		req->job_done = 0;
+		req->job_stage = 0;
+		early = req->job_result;
+		req->job_result = NULL;
+	}
+	if (early != NULL) {
+		req->answered = 1;
+		return queue(req->conn, early);
+	}
+	(void)s;
+	length = relais_http_header(req, "Content-Length");
+	if (length != NULL && strtoull(length, NULL, 10) > req->body_max) {
+		req->too_large = 1;
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
                                  const char *method, const char *version, const char *upload,
                                  size_t *upload_size, void **con_cls)
 {
 	relais_http_server *s = cls;
 	relais_http_request *req = *con_cls;
+	relais_http_response *resp;
 
 	(void)version;
 	if (req == NULL) {
-		const char *length;
 		req = calloc(1, sizeof(*req));
 		if (req == NULL) {
 			return MHD_NO;
 		}
 		*con_cls = req;
 		req->conn = conn;
+		req->server = s;
 		req->method = method;
 		req->path = url;
-		if (s->opt.on_headers != NULL) {
-			relais_http_response *early = s->opt.on_headers(s->opt.data, req);
-			if (early != NULL) {
-				req->answered = 1;
-				return queue(conn, early);
-			}
+		return after_headers(
+		        s, req, s->opt.on_headers ? s->opt.on_headers(s->opt.data, req) : NULL);
+	}
+	if (req->job_stage != 0) {
+		/* Resumed: the job has its answer. */
+		int stage = req->job_stage;
+		if (!req->job_done) {
+			return MHD_YES; /* not yet (a spurious call) */
 		}
-		length = relais_http_header(req, "Content-Length");
-		if (length != NULL && strtoull(length, NULL, 10) > req->body_max) {
-			req->too_large = 1;
+		resp = req->job_result;
+		req->job_result = NULL;
+		req->job_done = 0;
+		req->job_stage = 0;
+		if (stage == 1) {
+			return after_headers(s, req, resp);
 		}
-		return MHD_YES;
+		req->answered = 1;
+		return queue(conn, resp);
 	}
 	if (req->answered) {
 		*upload_size = 0; /* refused already: the body is dropped */
@@ -404,8 +499,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		req->body[req->body_len] = '\0';
 		return MHD_YES;
 	}
+	resp = s->opt.on_request(s->opt.data, req);
+	if (resp == &deferred_marker) {
+		if (!defer_now(req, 2)) {
+			return MHD_YES; /* called again once resumed */
+		}
+		resp = req->job_result;
+		req->job_result = NULL;
+		req->job_done = 0;
+		req->job_stage = 0;
+	}
 	req->answered = 1;
-	return queue(conn, s->opt.on_request(s->opt.data, req));
+	return queue(conn, resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -418,6 +523,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (req == NULL) {
 		return;
+	}
+	relais_http_response_free(req->job_result);
+	if (req->user != NULL && req->server->opt.free_user != NULL) {
+		req->server->opt.free_user(req->user);
 	}
 	free(req->body);
 	free(req);
@@ -477,7 +586,9 @@ int relais_http_start(relais_http_server **out, relais_ctx *ctx,
 	struct sockaddr_storage addr;
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+	                 MHD_ALLOW_SUSPEND_RESUME |
+	                 MHD_USE_AUTO; /* epoll where there is one: more than FD_SETSIZE sockets */
 	const union MHD_DaemonInfo *info;
 	relais_http_server *s;
 
@@ -538,6 +649,103 @@ void relais_http_stop(relais_http_server *s)
 	}
 	MHD_stop_daemon(s->daemon);
 	free(s);
+}
+
+/* --- work off the network threads --- */
+
+static void *pool_main(void *arg)
+{
+	struct pool_thread *t = arg;
+	relais_http_pool *pool = t->pool;
+	relais_http_request *req;
+
+	for (;;) {
+		pthread_mutex_lock(&pool->lock);
+		while (pool->head == NULL && !pool->stopping) {
+			pthread_cond_wait(&pool->wake, &pool->lock);
+		}
+		req = pool->head;
+		if (req == NULL) {
+			pthread_mutex_unlock(&pool->lock);
+			return NULL; /* stopping, and nothing left */
+		}
+		pool->head = req->next;
+		if (pool->head == NULL) {
+			pool->tail = NULL;
+		}
+		pthread_mutex_unlock(&pool->lock);
+		req->job_result = req->job(req->job_data, t->local, req);
+		req->job_done = 1;
+		MHD_resume_connection(req->conn);
+	}
+}
+
+int relais_http_pool_new(relais_http_pool **out, relais_ctx *ctx, unsigned threads,
+                         void *const *locals)
+{
+	relais_http_pool *pool;
+	unsigned i;
+
+	*out = NULL;
+	assert(threads >= 1 && threads <= POOL_MAX);
+	pool = calloc(1, sizeof(*pool));
+	if (pool == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->wake, NULL);
+	for (i = 0; i < threads; i++) {
+		pool->locals[i] = locals[i];
+		pool->args[i].pool = pool;
+		pool->args[i].local = locals[i];
+		if (pthread_create(&pool->threads[i], NULL, pool_main, &pool->args[i]) != 0) {
+			break;
+		}
+		pool->n++;
+	}
+	if (pool->n < threads) {
+		relais_http_pool_drain(pool);
+		relais_http_pool_free(pool);
+		return relais_fail(ctx, RELAIS_ENOMEM, "cannot start worker threads");
+	}
+	*out = pool;
+	return 0;
+}
+
+void relais_http_pool_drain(relais_http_pool *pool)
+{
+	unsigned i;
+
+	if (pool == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&pool->lock);
+	pool->stopping = 1;
+	pthread_cond_broadcast(&pool->wake);
+	pthread_mutex_unlock(&pool->lock);
+	for (i = 0; i < pool->n; i++) {
+		pthread_join(pool->threads[i], NULL);
+	}
+	pool->n = 0;
+}
+
+void relais_http_pool_free(relais_http_pool *pool)
+{
+	if (pool == NULL) {
+		return;
+	}
+	pthread_mutex_destroy(&pool->lock);
+	pthread_cond_destroy(&pool->wake);
+	free(pool);
+}
+
+relais_http_response *relais_http_defer(relais_http_request *req, relais_http_pool *pool,
+                                        relais_http_job_fn fn, void *data)
+{
+	req->pool = pool;
+	req->job = fn;
+	req->job_data = data;
+	return &deferred_marker;
 }
 
 /* --- urlencoded forms --- */

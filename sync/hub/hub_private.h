@@ -73,6 +73,37 @@ struct relais_pubkey;
 int relais_hub_laptop_key_find(struct relais_hub_credential *who, struct relais_pubkey **pub,
                                relais_hub *hub, relais_ctx *ctx, const char *key_id);
 
+/*
+ * Opens another connection to hub's database (already migrated), for a
+ * thread of its own. Returns 0, RELAIS_EINVAL (an in-memory hub), RELAIS_EIO.
+ */
+int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, const relais_hub *hub);
+
+/*
+ * Coordinator sign-in lockout (login.c). relais_hub_login_locked sets
+ * *wait (seconds) when email or address has failed too often lately;
+ * relais_hub_login_failed counts a failure against both and
+ * relais_hub_login_succeeded forgets them. Each returns 0 or RELAIS_EIO.
+ */
+int relais_hub_login_locked(long *wait, relais_hub *hub, relais_ctx *ctx, const char *email,
+                            const char *address);
+int relais_hub_login_failed(relais_hub *hub, relais_ctx *ctx, const char *email,
+                            const char *address);
+int relais_hub_login_succeeded(relais_hub *hub, relais_ctx *ctx, const char *email,
+                               const char *address);
+
+/*
+ * Measures JSON text before it is parsed, so that parsing costs a bounded
+ * amount of memory. Statements are the elements of an array item_depth
+ * deep (1: a POST body's array; a POST of one object at depth 1 is one
+ * statement; 2: a records file's "statements"). Returns 1 with msg set
+ * when it holds more than max_items statements, a statement over
+ * RELAIS_HUB_STATEMENT_MAX bytes or more than max_values values and
+ * names; 0 otherwise (the text may still not be JSON).
+ */
+int relais_hub_measure(char *msg, size_t size, const char *json, size_t len, size_t max_items,
+                       size_t max_values, int item_depth);
+
 /* The files of pages/: layout.html, login.html, style.css and the rest. */
 extern const struct relais_embedded_file relais_hub_pages[];
 

@@ -11,8 +11,14 @@
 #include "relais/gzip.h"
 #include "relais/key.h"
 
-#define IMPORT_FILE_MAX (256u * 1024 * 1024)
-#define IMPORT_JSON_MAX (1024u * 1024 * 1024)
+/*
+ * A records file costs its bytes, then its text, then its parsed tree
+ * (about 130 bytes a value): these keep the three under 64 MiB.
+ */
+#define IMPORT_FILE_MAX (16u * 1024 * 1024)
+#define IMPORT_JSON_MAX (16u * 1024 * 1024)
+#define IMPORT_STATEMENTS_MAX 10000
+#define IMPORT_VALUES_MAX 300000
 #define SIGNATURE_MAX 4096 /* a .minisig is under 400 bytes */
 
 /* Keeps ctx's message and sets its status. */
@@ -74,7 +80,7 @@ int relais_hub_import(size_t *stored, size_t *known, relais_hub *hub, relais_ctx
 {
 	struct relais_hub_reply reply = {0};
 	struct relais_hub_credential who;
-	char *raw = NULL, *json = NULL, *sig_path = NULL, key_id[RELAIS_KEYID_HEX];
+	char *raw = NULL, *json = NULL, *sig_path = NULL, key_id[RELAIS_KEYID_HEX], msg[128];
 	size_t raw_len = 0, json_len = 0;
 	cJSON *doc = NULL, *items;
 	const cJSON *format, *version, *laptop_key;
@@ -96,11 +102,19 @@ int relais_hub_import(size_t *stored, size_t *known, relais_hub *hub, relais_ctx
 		goto out;
 	}
 	rc = relais_gunzip(&json, &json_len, raw, raw_len, IMPORT_JSON_MAX);
+	free(raw);
+	raw = NULL;
 	if (rc != 0) {
 		rc = relais_fail(ctx, rc == -2 ? RELAIS_ELIMIT : RELAIS_EFORMAT,
 		                 rc == -2 ? "%s: inflates past the limit"
 		                          : "%s: not a gzip file, or a damaged one",
 		                 path);
+		goto out;
+	}
+	if (relais_hub_measure(msg, sizeof(msg), json, json_len, IMPORT_STATEMENTS_MAX,
+	                       IMPORT_VALUES_MAX, 2)) {
+		rc = relais_fail(ctx, RELAIS_ELIMIT, "%s: %s (split it into smaller files)", path,
+		                 msg);
 		goto out;
 	}
 	doc = cJSON_ParseWithLength(json, json_len);

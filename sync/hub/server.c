@@ -1,19 +1,18 @@
-/* server.c: the hub's HTTP side (libmicrohttpd): xAPI resources and the reports pages. */
+/* server.c: the hub's HTTP side (through relais/http.h): xAPI resources and the reports pages. */
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <strings.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include <microhttpd.h>
 #include <sodium.h>
 
 #include "relais/gzip.h"
+#include "relais/http.h"
 #include "relais/xapi.h"
 #include "hub_private.h"
 #include "relais/error.h"
@@ -24,6 +23,16 @@
 #define SESSION_SECONDS (8 * 3600)
 #define COOKIE "relais_hub_session"
 #define MAX_PARAMS 32
+#define CSP_PAGE "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
+#define COOKIE_HTTPS "__Host-relais_hub_session"
+#define AUTH_MAX 1024 /* an Authorization header's value */
+#define FORM_MAX 4096 /* a sign-in or sign-out form */
+#define LAPTOP_KEY_PATH "/relais/laptop-key"
+#define XAPI_WORKERS 4    /* threads storing and querying statements */
+#define NETWORK_THREADS 2 /* threads reading requests and sending answers */
+#define CONNECTIONS 1000  /* default connection limit */
+#define PER_ADDRESS 256   /* default connections from one address */
+#define IDLE_SECONDS 30   /* a connection that sends nothing this long is closed */
 
 struct session {
 	char token[SESSION_HEX];
@@ -31,100 +40,149 @@ struct session {
 	time_t expires;
 };
 
+/* A thread's own database connection and context: SQLite connections are not shared. */
+struct worker {
+	relais_hub *hub;
+	relais_ctx *ctx;
+};
+
+/* The pools: statements; sign-ins (Argon2id, one at a time); reports (slow at scale). */
+enum { POOL_XAPI, POOL_LOGIN, POOL_REPORTS, N_POOLS };
+
 struct relais_hub_server {
 	relais_ctx *ctx;
-	relais_hub *hub;
-	struct MHD_Daemon *daemon;
-	unsigned port;
+	relais_http_server *http;
+	relais_http_pool *pools[N_POOLS];
+	struct worker workers[XAPI_WORKERS + 2];
+	char trusted_proxy[64]; /* "" when none */
+	pthread_mutex_t lock;   /* guards sessions */
 	struct session sessions[MAX_SESSIONS];
 };
 
-struct pending {
-	char *body;
-	size_t len;
-	int too_large;
+/* What a request carries from its headers to its body: the credentials that sent it. */
+struct hub_request {
+	struct relais_hub_credential who;
 };
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type,
-                               const char *body, int xapi, const char *extra_name,
-                               const char *extra_value)
+/*
+ * A response of status with body (copied; NULL: empty), its Content-Type,
+ * xAPI's version header or the pages' CSP, and one more header when named.
+ * NULL: out of memory (the connection is then closed).
+ */
+static relais_http_response *respond(unsigned status, const char *type, const char *body, int xapi,
+                                     const char *extra_name, const char *extra_value)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	size_t len = body ? strlen(body) : 0;
+	relais_http_response *resp = relais_http_response_buffer(
+	        status, type, body ? body : "", body ? strlen(body) : 0, RELAIS_HTTP_COPY);
 
-	resp = MHD_create_response_from_buffer(len, (void *)(body ? body : ""),
-	                                       MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL) {
-		return MHD_NO;
+		return NULL;
 	}
-	if (type != NULL) {
-		MHD_add_response_header(resp, "Content-Type", type);
+	if ((xapi ? relais_http_response_header(resp, "X-Experience-API-Version", XAPI_VERSION)
+	          : relais_http_response_header(resp, "Content-Security-Policy", CSP_PAGE)) != 0 ||
+	    (extra_name != NULL &&
+	     relais_http_response_header(resp, extra_name, extra_value) != 0)) {
+		relais_http_response_free(resp);
+		return NULL;
 	}
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	if (xapi) {
-		MHD_add_response_header(resp, "X-Experience-API-Version", XAPI_VERSION);
-	} else {
-		MHD_add_response_header(resp, "Content-Security-Policy",
-		                        "default-src 'none'; style-src 'self'; form-action 'self'; "
-		                        "frame-ancestors 'none'");
-		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	}
-	if (extra_name != NULL) {
-		MHD_add_response_header(resp, extra_name, extra_value);
-	}
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return resp;
 }
 
-static enum MHD_Result xapi_error(struct MHD_Connection *conn, unsigned status, const char *msg)
+/* An empty 303 to location, with a cookie when given. */
+static relais_http_response *redirect(const char *location, const char *cookie)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *body;
-	enum MHD_Result ret;
+	relais_http_response *resp =
+	        relais_http_response_buffer(303, NULL, "", 0, RELAIS_HTTP_PERSISTENT);
 
-	cJSON_AddStringToObject(o, "error", msg);
-	body = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	ret = respond(conn, status, "application/json", body ? body : "{}", 1, NULL, NULL);
-	free(body);
-	return ret;
+	if (resp != NULL &&
+	    ((cookie != NULL && relais_http_response_header(resp, "Set-Cookie", cookie) != 0) ||
+	     relais_http_response_header(resp, "Location", location) != 0)) {
+		relais_http_response_free(resp);
+		return NULL;
+	}
+	return resp;
+}
+
+/* An xAPI refusal: status with {"error": msg}, the one body relais_hub_reply_error() makes. */
+static relais_http_response *xapi_error(unsigned status, const char *msg)
+{
+	struct relais_hub_reply r = {0};
+	relais_http_response *resp = NULL;
+
+	if (relais_hub_reply_error(&r, status, msg) == 0) {
+		resp = respond(status, "application/json", r.body, 1, NULL, NULL);
+	}
+	relais_hub_reply_clear(&r);
+	return resp;
 }
 
 /* Refuses any query parameter but the allowed one (NULL: none at all). */
-static enum MHD_Result count_param(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+static int count_param(void *data, const char *name, const char *value)
 {
-	const char **allowed = cls;
+	const char **allowed = data;
 
-	if (allowed[0] == NULL || strcmp(key, allowed[0]) != 0) {
-		allowed[1] = key; /* the first one refused */
-		return MHD_NO;
+	(void)value;
+	if (allowed[0] == NULL || strcmp(name, allowed[0]) != 0) {
+		allowed[1] = name; /* the first one refused */
+		return 1;
 	}
-	return MHD_YES;
+	return 0;
+}
+
+/*
+ * The key and secret of an HTTP Basic Authorization header, decoded into
+ * buf (wiped by the caller). Returns 0, or -1 when there are none.
+ */
+static int basic_auth(char *buf, size_t size, const char **key, const char **secret,
+                      const char *header)
+{
+	size_t len = 0;
+	char *colon;
+
+	if (header == NULL || strncasecmp(header, "Basic ", 6) != 0 || strlen(header) > AUTH_MAX) {
+		return -1;
+	}
+	header += 6;
+	while (*header == ' ') {
+		header++;
+	}
+	if (sodium_base642bin((unsigned char *)buf, size - 1, header, strlen(header), NULL, &len,
+	                      NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+		return -1;
+	}
+	buf[len] = '\0';
+	if (strlen(buf) != len || (colon = strchr(buf, ':')) == NULL) {
+		return -1;
+	}
+	*colon = '\0';
+	*key = buf;
+	*secret = colon + 1;
+	return 0;
 }
 
 /* HTTP Basic credentials; fills *who with the credential they name. */
-static int authenticate(struct relais_hub_server *s, struct MHD_Connection *conn,
+static int authenticate(struct worker *w, relais_http_request *req,
                         struct relais_hub_credential *who)
 {
-	char *user = NULL, *pass = NULL;
-	int ok = 0;
+	char buf[AUTH_MAX];
+	const char *key, *secret;
+	int ok;
 
 	memset(who, 0, sizeof(*who));
-	user = MHD_basic_auth_get_username_password(conn, &pass);
-	if (user != NULL && pass != NULL &&
-	    relais_hub_credentials_check(who, s->hub, s->ctx, user, pass) == 0) {
-		ok = 1;
-	}
-	if (pass != NULL) {
-		sodium_memzero(pass, strlen(pass));
-	}
-	MHD_free(user);
-	MHD_free(pass);
+	ok = basic_auth(buf, sizeof(buf), &key, &secret,
+	                relais_http_header(req, "Authorization")) == 0 &&
+	     relais_hub_credentials_check(who, w->hub, w->ctx, key, secret) == 0;
+	sodium_memzero(buf, sizeof(buf));
 	return ok;
+}
+
+static relais_http_response *auth_failed(void)
+{
+	relais_http_response *resp =
+	        respond(401, "application/json", "{\"error\":\"bad credentials\"}\n", 1,
+	                "WWW-Authenticate", "Basic realm=\"relais hub\"");
+
+	return resp;
 }
 
 struct params {
@@ -133,97 +191,61 @@ struct params {
 	int overflow;
 };
 
-static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+static int collect_param(void *data, const char *name, const char *value)
 {
-	struct params *ps = cls;
+	struct params *ps = data;
 
 	if (ps->n >= MAX_PARAMS) {
 		ps->overflow = 1;
-		return MHD_NO;
+		return 1;
 	}
-	ps->p[ps->n].name = key;
+	ps->p[ps->n].name = name;
 	ps->p[ps->n].value = value ? value : "";
 	ps->n++;
-	return MHD_YES;
+	return 0;
 }
 
 /*
- * Sends a JSON answer gzip-compressed when the client accepts it and it is
- * worth it: on a 64 kbit/s link the ids of a batch cost as much as the
- * statements. Returns MHD_NO when it did not send (the caller then sends it
- * plain).
+ * A JSON answer, gzip-compressed when the client accepts it and it is worth
+ * it: on a 64 kbit/s link the ids of a batch cost as much as the statements.
  */
-static int send_gzip(struct MHD_Connection *conn, unsigned status, const char *body,
-                     const char *extra_name, const char *extra_value, enum MHD_Result *ret)
+static relais_http_response *reply_out(relais_http_request *req, struct relais_hub_reply *r)
 {
-	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
-	size_t len = body ? strlen(body) : 0;
-	struct MHD_Response *resp;
+	const char *cname = r->consistent[0] ? "X-Experience-API-Consistent-Through" : NULL;
+	size_t len = r->body ? strlen(r->body) : 0;
+	relais_http_response *resp = NULL;
 	unsigned char *out;
 	size_t out_len;
 
-	if (accept == NULL || strstr(accept, "gzip") == NULL || len < 256) {
-		return 0;
-	}
-	/* Level 6: the hub answers many clients; the ids compress little more. */
-	if (relais_gzip(&out, &out_len, body, len, 6) != 0) {
-		return 0;
-	}
-	resp = MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
-	if (resp == NULL) {
-		free(out);
-		return 0;
-	}
-	MHD_add_response_header(resp, "Content-Type", "application/json");
-	MHD_add_response_header(resp, "Content-Encoding", "gzip");
-	MHD_add_response_header(resp, "Vary", "Accept-Encoding");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
-	MHD_add_response_header(resp, "X-Experience-API-Version", XAPI_VERSION);
-	if (extra_name != NULL) {
-		MHD_add_response_header(resp, extra_name, extra_value);
-	}
-	*ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return 1;
-}
-
-static enum MHD_Result reply_out(struct MHD_Connection *conn, struct relais_hub_reply *r)
-{
-	enum MHD_Result ret;
-
 	if (r->status == 204) {
-		ret = respond(conn, 204, NULL, NULL, 1, NULL, NULL);
-	} else if (send_gzip(conn, r->status, r->body,
-	                     r->consistent[0] ? "X-Experience-API-Consistent-Through" : NULL,
-	                     r->consistent, &ret)) {
-		/* sent compressed */
-	} else if (r->consistent[0] != '\0') {
-		ret = respond(conn, r->status, "application/json", r->body, 1,
-		              "X-Experience-API-Consistent-Through", r->consistent);
+		resp = respond(204, NULL, NULL, 1, NULL, NULL);
+	} else if (len >= 256 && relais_http_accepts_gzip(req) &&
+	           /* Level 6: the hub answers many clients; the ids compress little more. */
+	           relais_gzip(&out, &out_len, r->body, len, 6) == 0) {
+		resp = relais_http_response_buffer(r->status, "application/json", out, out_len,
+		                                   RELAIS_HTTP_OWNED);
+		if (resp != NULL &&
+		    (relais_http_response_header(resp, "Content-Encoding", "gzip") != 0 ||
+		     relais_http_response_header(resp, "Vary", "Accept-Encoding") != 0 ||
+		     relais_http_response_header(resp, "X-Experience-API-Version", XAPI_VERSION) !=
+		             0 ||
+		     (cname != NULL &&
+		      relais_http_response_header(resp, cname, r->consistent) != 0))) {
+			relais_http_response_free(resp);
+			resp = NULL;
+		}
 	} else {
-		ret = respond(conn, r->status, "application/json", r->body, 1, NULL, NULL);
+		resp = respond(r->status, "application/json", r->body, 1, cname, r->consistent);
 	}
 	relais_hub_reply_clear(r);
-	return ret;
+	return resp;
 }
 
-static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connection *conn,
-                                  const char *method, struct pending *p)
+/* What a statements request must show before its credentials are looked at. */
+static relais_http_response *statements_preamble(relais_http_request *req)
 {
-	struct relais_hub_reply r = {0};
-	const char *version =
-	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Experience-API-Version");
-	const char *encoding =
-	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Encoding");
-	const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	struct relais_hub_credential who;
-	char *inflated = NULL;
-	const char *body = p->body ? p->body : "";
-	size_t len = p->len;
-	enum MHD_Result ret;
-	int rc;
+	const char *method = relais_http_method(req);
+	const char *version = relais_http_header(req, "X-Experience-API-Version");
 
 	if (version == NULL || strncmp(version, "1.0", 3) != 0 ||
 	    (version[3] != '\0' && version[3] != '.')) {
@@ -232,428 +254,584 @@ static enum MHD_Result statements(struct relais_hub_server *s, struct MHD_Connec
 			char now[32];
 			relais_now_iso(now);
 			return respond(
-			        conn, 400, "application/json",
+			        400, "application/json",
 			        "{\"error\":\"missing or unsupported X-Experience-API-Version "
 			        "header\"}",
 			        1, "X-Experience-API-Consistent-Through", now);
 		}
-		return xapi_error(conn, 400,
-		                  "missing or unsupported X-Experience-API-Version header");
+		return xapi_error(400, "missing or unsupported X-Experience-API-Version header");
 	}
 	if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
 		/* POST takes no parameter, PUT exactly statementId (the alternate
 		 * request syntax is not supported). */
 		const char *allowed[2] = {strcmp(method, "PUT") == 0 ? "statementId" : NULL, NULL};
 		char msg[160];
-		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, count_param, allowed);
+		(void)relais_http_query_each(req, count_param, allowed);
 		if (allowed[1] != NULL) {
 			(void)snprintf(msg, sizeof(msg), "unexpected parameter %.100s", allowed[1]);
-			return xapi_error(conn, 400, msg);
-		}
-	}
-	if (!authenticate(s, conn, &who)) {
-		struct MHD_Response *resp = MHD_create_response_from_buffer(
-		        28, (void *)"{\"error\":\"bad credentials\"}\n", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, "X-Experience-API-Version", XAPI_VERSION);
-		MHD_add_response_header(resp, "Content-Type", "application/json");
-		ret = MHD_queue_basic_auth_fail_response(conn, "relais hub", resp);
-		MHD_destroy_response(resp);
-		return ret;
-	}
-	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-		struct params ps = {0};
-		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &ps);
-		if (ps.overflow) {
-			return xapi_error(conn, 400, "too many parameters");
-		}
-		rc = relais_hub_get(&r, s->hub, s->ctx, ps.p, ps.n, &who);
-		return rc == 0 ? reply_out(conn, &r) : xapi_error(conn, 500, relais_errmsg(s->ctx));
-	}
-	if (encoding != NULL) {
-		if (strcmp(encoding, "gzip") != 0) {
-			return xapi_error(conn, 415, "only gzip content encoding is accepted");
-		}
-		rc = relais_gunzip(&inflated, &len, body, len, RELAIS_HUB_INFLATED_MAX);
-		if (rc != 0) {
-			return rc == -2 ? xapi_error(conn, 413, "the body inflates past the limit")
-			                : xapi_error(conn, 400, "the gzip body is damaged");
-		}
-		body = inflated;
-	}
-	if (type == NULL || strncmp(type, "application/json", 16) != 0) {
-		free(inflated);
-		return xapi_error(conn, 400, "Content-Type must be application/json");
-	}
-	if (strcmp(method, "POST") == 0) {
-		rc = relais_hub_post(&r, s->hub, s->ctx, body, len, &who);
-	} else {
-		rc = relais_hub_put(
-		        &r, s->hub, s->ctx,
-		        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "statementId"),
-		        body, len, &who);
-	}
-	free(inflated);
-	if (rc != 0) {
-		relais_hub_reply_clear(&r);
-		return xapi_error(conn, 500, relais_errmsg(s->ctx));
-	}
-	return reply_out(conn, &r);
-}
-
-/*
- * PUT /relais/laptop-key: a laptop registers the public key that signs its
- * export files against its credential (docs/sync.md, "Laptop key"); 204.
- */
-static enum MHD_Result laptop_key(struct relais_hub_server *s, struct MHD_Connection *conn,
-                                  struct pending *p)
-{
-	struct relais_hub_credential who;
-	int rc;
-
-	if (!authenticate(s, conn, &who)) {
-		return xapi_error(conn, 401, "bad credentials");
-	}
-	rc = relais_hub_laptop_key_add(s->hub, s->ctx, who.key, p->body ? p->body : "", p->len);
-	if (rc == 0) {
-		return respond(conn, 204, NULL, NULL, 1, NULL, NULL);
-	}
-	return xapi_error(conn,
-	                  rc == RELAIS_EFORMAT     ? 400
-	                  : rc == RELAIS_EEXIST    ? 409
-	                  : rc == RELAIS_ENOTFOUND ? 401
-	                                           : 500,
-	                  relais_errmsg(s->ctx));
-}
-
-/* ---- the coordinators' pages ---- */
-
-static struct session *session_of(struct relais_hub_server *s, struct MHD_Connection *conn)
-{
-	const char *token = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE);
-	time_t now = time(NULL);
-	size_t i;
-
-	if (token == NULL || strlen(token) != SESSION_HEX - 1) {
-		return NULL;
-	}
-	for (i = 0; i < MAX_SESSIONS; i++) {
-		if (s->sessions[i].token[0] != '\0' && s->sessions[i].expires > now &&
-		    sodium_memcmp(s->sessions[i].token, token, SESSION_HEX - 1) == 0) {
-			return &s->sessions[i];
+			return xapi_error(400, msg);
 		}
 	}
 	return NULL;
 }
 
-/* Reads one field of an urlencoded form body into out. */
-static int form_field(const char *body, const char *name, char *out, size_t size)
+/*
+ * Checks a statements request's credentials as soon as its headers are in
+ * (on an xAPI worker): no body is read for a request that cannot be stored.
+ */
+static relais_http_response *credentials_job(void *data, void *local, relais_http_request *req)
 {
-	size_t nlen = strlen(name), o = 0;
-	const char *p = body;
+	struct worker *w = local;
+	struct relais_hub_credential who;
+	struct hub_request *hr;
 
-	while (p != NULL && *p) {
-		if (strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
-			p += nlen + 1;
-			while (*p && *p != '&' && o + 1 < size) {
-				if (*p == '+') {
-					out[o++] = ' ';
-					p++;
-				} else if (*p == '%' && isxdigit((unsigned char)p[1]) &&
-				           isxdigit((unsigned char)p[2])) {
-					char h[3] = {p[1], p[2], 0};
-					out[o++] = (char)strtol(h, NULL, 16);
-					p += 3;
-				} else {
-					out[o++] = *p++;
-				}
-			}
-			out[o] = '\0';
-			return strlen(out) == o ? 0 : -1; /* no NUL inside */
+	(void)data;
+	if (!authenticate(w, req, &who)) {
+		return auth_failed();
+	}
+	if ((hr = calloc(1, sizeof(*hr))) == NULL) {
+		return NULL;
+	}
+	hr->who = who;
+	relais_http_set_user(req, hr);
+	/* A laptop key is a line of text; statements come in batches. */
+	relais_http_body_limit(req, strcmp(relais_http_path(req), LAPTOP_KEY_PATH) == 0
+	                                    ? FORM_MAX
+	                                    : RELAIS_HUB_BODY_MAX);
+	return NULL;
+}
+
+static void free_request(void *user)
+{
+	free(user);
+}
+
+/* GET, POST or PUT /xapi/statements, its credentials checked (on an xAPI worker). */
+static relais_http_response *statements_job(void *data, void *local, relais_http_request *req)
+{
+	struct worker *w = local;
+	struct relais_hub_reply r = {0};
+	const struct hub_request *hr = relais_http_user(req);
+	const char *method = relais_http_method(req);
+	const char *encoding = relais_http_header(req, "Content-Encoding");
+	const char *type = relais_http_header(req, "Content-Type");
+	char *inflated = NULL;
+	size_t len;
+	const char *body = relais_http_body(req, &len);
+	int rc;
+
+	(void)data;
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+		struct params ps = {0};
+		(void)relais_http_query_each(req, collect_param, &ps);
+		if (ps.overflow) {
+			return xapi_error(400, "too many parameters");
 		}
-		p = strchr(p, '&');
-		p = p ? p + 1 : NULL;
+		rc = relais_hub_get(&r, w->hub, w->ctx, ps.p, ps.n, &hr->who);
+		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(w->ctx));
 	}
-	return -1;
+	if (encoding != NULL) {
+		if (strcmp(encoding, "gzip") != 0) {
+			return xapi_error(415, "only gzip content encoding is accepted");
+		}
+		rc = relais_gunzip(&inflated, &len, body, len, RELAIS_HUB_INFLATED_MAX);
+		if (rc != 0) {
+			return rc == -2 ? xapi_error(413, "the body inflates past the limit")
+			                : xapi_error(400, "the gzip body is damaged");
+		}
+		body = inflated;
+	}
+	if (type == NULL || strncmp(type, "application/json", 16) != 0) {
+		free(inflated);
+		return xapi_error(400, "Content-Type must be application/json");
+	}
+	if (strcmp(method, "POST") == 0) {
+		rc = relais_hub_post(&r, w->hub, w->ctx, body, len, &hr->who);
+	} else {
+		rc = relais_hub_put(&r, w->hub, w->ctx, relais_http_query(req, "statementId"), body,
+		                    len, &hr->who);
+	}
+	free(inflated);
+	if (len > RELAIS_HUB_STATEMENT_MAX) {
+		/* A large request's memory goes back to the system, not to this
+		 * thread's arena, where it would stay for good. */
+		(void)malloc_trim(0);
+	}
+	if (rc != 0) {
+		relais_hub_reply_clear(&r);
+		return xapi_error(500, relais_errmsg(w->ctx));
+	}
+	return reply_out(req, &r);
 }
 
-static enum MHD_Result login_page(struct relais_hub_server *s, struct MHD_Connection *conn,
-                                  unsigned status, int failed)
+/*
+ * PUT /relais/laptop-key, its credentials checked (on an xAPI worker): a
+ * laptop registers the public key that signs its export files against its
+ * credential (docs/sync.md, "Laptop key"); 204.
+ */
+static relais_http_response *laptop_key_job(void *data, void *local, relais_http_request *req)
 {
-	char *page = NULL;
-	enum MHD_Result ret;
+	struct worker *w = local;
+	const struct hub_request *hr = relais_http_user(req);
+	size_t len;
+	const char *body = relais_http_body(req, &len);
+	int rc;
 
-	if (relais_hub_page_login(&page, s->ctx, failed) != 0) {
-		return respond(conn, 500, "text/plain", "out of memory\n", 0, NULL, NULL);
+	(void)data;
+	rc = relais_hub_laptop_key_add(w->hub, w->ctx, hr->who.key, body ? body : "", len);
+	if (rc == 0) {
+		return respond(204, NULL, NULL, 1, NULL, NULL);
 	}
-	ret = respond(conn, status, "text/html; charset=utf-8", page, 0, NULL, NULL);
-	free(page);
-	return ret;
+	return xapi_error(rc == RELAIS_EFORMAT     ? 400
+	                  : rc == RELAIS_EEXIST    ? 409
+	                  : rc == RELAIS_ENOTFOUND ? 401
+	                                           : 500,
+	                  relais_errmsg(w->ctx));
 }
 
-static enum MHD_Result reports_page(struct relais_hub_server *s, struct MHD_Connection *conn,
-                                    const struct session *who)
-{
-	char *page = NULL;
-	enum MHD_Result ret;
+/* ---- the coordinators' pages ---- */
 
-	if (relais_hub_page_reports(&page, s->hub, s->ctx, who->email) != 0) {
-		return respond(conn, 500, "text/plain", "out of memory\n", 0, NULL, NULL);
+/*
+ * Whether the request came over HTTPS: only a configured proxy's
+ * X-Forwarded-Proto is believed. Sets address to the client's (the one the
+ * proxy names in X-Forwarded-For when it came through it).
+ */
+static int over_https(const struct relais_hub_server *s, relais_http_request *req, char *address,
+                      size_t size)
+{
+	const char *proto, *forwarded;
+
+	relais_http_client_address(address, size, req);
+	if (s->trusted_proxy[0] == '\0' || strcmp(address, s->trusted_proxy) != 0) {
+		return 0;
 	}
-	ret = respond(conn, 200, "text/html; charset=utf-8", page, 0, NULL, NULL);
-	free(page);
-	return ret;
+	forwarded = relais_http_header(req, "X-Forwarded-For");
+	if (forwarded != NULL) {
+		const char *last = strrchr(forwarded, ',');
+		last = last ? last + 1 : forwarded;
+		while (*last == ' ') {
+			last++;
+		}
+		if (*last != '\0' && strlen(last) < size) {
+			(void)snprintf(address, size, "%s", last);
+		}
+	}
+	proto = relais_http_header(req, "X-Forwarded-Proto");
+	return proto != NULL && strcasecmp(proto, "https") == 0;
 }
 
-static enum MHD_Result reports(struct relais_hub_server *s, struct MHD_Connection *conn,
-                               const char *url, const char *method, struct pending *p)
+/* The session's cookie name: __Host- and Secure over HTTPS. */
+static const char *cookie_name(int https)
 {
-	struct session *who = session_of(s, conn);
-	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
-	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
-	char email[201], password[1025], cookie[160], want[300];
-	enum MHD_Result ret;
+	return https ? COOKIE_HTTPS : COOKIE;
+}
+
+/* Finds the request's session; copies its email into email. Returns 1 when signed in. */
+static int session_find(struct relais_hub_server *s, relais_http_request *req, int https,
+                        char email[201], int end)
+{
+	const char *token = relais_http_cookie(req, cookie_name(https));
+	time_t now = time(NULL);
 	size_t i;
+	int found = 0;
+
+	if (token == NULL || strlen(token) != SESSION_HEX - 1) {
+		return 0;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < MAX_SESSIONS; i++) {
+		struct session *x = &s->sessions[i];
+		if (x->token[0] != '\0' && x->expires > now &&
+		    sodium_memcmp(x->token, token, SESSION_HEX - 1) == 0) {
+			(void)snprintf(email, 201, "%s", x->email);
+			if (end) {
+				sodium_memzero(x, sizeof(*x));
+			}
+			found = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
+/* Starts a session for email; writes its cookie into cookie. */
+static void session_start(struct relais_hub_server *s, const char *email, int https, char *cookie,
+                          size_t size)
+{
+	struct session *who;
+	unsigned char raw[16];
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	who = &s->sessions[0];
+	for (i = 0; i < MAX_SESSIONS; i++) {
+		if (s->sessions[i].expires < who->expires) {
+			who = &s->sessions[i];
+		}
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(who->token, sizeof(who->token), raw, sizeof(raw));
+	(void)snprintf(who->email, sizeof(who->email), "%s", email);
+	who->expires = time(NULL) + SESSION_SECONDS;
+	(void)snprintf(cookie, size,
+	               https ? COOKIE_HTTPS "=%s; Path=/; Secure; HttpOnly; SameSite=Strict"
+	                     : COOKIE "=%s; Path=/reports; HttpOnly; SameSite=Strict",
+	               who->token);
+	pthread_mutex_unlock(&s->lock);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+static relais_http_response *page(unsigned status, const char *type, const char *body)
+{
+	return respond(status, type, body, 0, NULL, NULL);
+}
+
+/* The sign-in page; with failed, "wrong password"; with a header (a cookie's end, Retry-After). */
+static relais_http_response *login_page(relais_ctx *ctx, unsigned status, int failed,
+                                        const char *name, const char *value)
+{
+	char *html = NULL;
+	relais_http_response *resp;
+
+	if (relais_hub_page_login(&html, ctx, failed) != 0) {
+		return page(500, "text/plain", "out of memory\n");
+	}
+	resp = respond(status, "text/html; charset=utf-8", html, 0, name, value);
+	free(html);
+	return resp;
+}
+
+/* The value of form field name (NULL when absent), from fields parsed from the body. */
+static const char *field(const struct relais_http_field *fields, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(fields[i].name, name) == 0) {
+			return fields[i].value;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Checks a sign-in form (on the sign-in thread: Argon2id is slow and takes
+ * 64 MiB, one at a time), unless the account or the address is locked out;
+ * on success starts a session and answers with its cookie.
+ */
+static relais_http_response *login_job(void *data, void *local, relais_http_request *req)
+{
+	struct relais_hub_server *s = data;
+	struct worker *w = local;
+	struct relais_http_field *fields = NULL;
+	const char *email = NULL, *password = NULL;
+	char cookie[160], address[64], retry[32];
+	relais_http_response *resp;
+	size_t len, n = 0;
+	const char *body = relais_http_body(req, &len);
+	int https = over_https(s, req, address, sizeof(address));
+	long wait = 0;
+
+	if (relais_http_form_parse(&fields, &n, body, len, 8, 1024) == 0) {
+		email = field(fields, n, "email");
+		password = field(fields, n, "password");
+	}
+	if (email == NULL || strlen(email) > 200 || password == NULL) {
+		resp = login_page(w->ctx, 401, 1, NULL, NULL);
+		goto out;
+	}
+	if (relais_hub_login_locked(&wait, w->hub, w->ctx, email, address) != 0) {
+		resp = page(500, "text/plain", "the hub cannot check sign-ins now\n");
+		goto out;
+	}
+	if (wait > 0) {
+		(void)snprintf(retry, sizeof(retry), "%ld", wait);
+		resp = login_page(w->ctx, 429, 1, "Retry-After", retry);
+		goto out;
+	}
+	if (relais_hub_coordinator_check(w->hub, w->ctx, email, password) != 0) {
+		(void)relais_hub_login_failed(w->hub, w->ctx, email, address);
+		resp = login_page(w->ctx, 401, 1, NULL, NULL);
+		goto out;
+	}
+	(void)relais_hub_login_succeeded(w->hub, w->ctx, email, address);
+	session_start(s, email, https, cookie, sizeof(cookie));
+	resp = redirect("/reports", cookie);
+out:
+	if (password != NULL) {
+		sodium_memzero((char *)password, strlen(password));
+	}
+	relais_http_fields_free(fields, n);
+	return resp;
+}
+
+/* The reports page or a report file (on the reports thread: slow on a large hub). */
+static relais_http_response *reports_job(void *data, void *local, relais_http_request *req)
+{
+	struct relais_hub_server *s = data;
+	struct worker *w = local;
+	const char *url = relais_http_path(req);
+	const char *name = url + strlen("/reports/");
+	char email[201], address[64], *out = NULL, disposition[128];
+	relais_http_response *resp;
+	size_t i, n;
+	int csv;
+
+	if (!session_find(s, req, over_https(s, req, address, sizeof(address)), email, 0)) {
+		return redirect("/reports/login", NULL);
+	}
+	if (strcmp(url, "/reports") == 0 || strcmp(url, "/reports/") == 0) {
+		if (relais_hub_page_reports(&out, w->hub, w->ctx, email) != 0) {
+			return page(500, "text/plain", "out of memory\n");
+		}
+		resp = page(200, "text/html; charset=utf-8", out);
+		free(out);
+		return resp;
+	}
+	for (i = 0; relais_hub_reports[i]; i++) {
+		n = strlen(relais_hub_reports[i]);
+		if (strncmp(name, relais_hub_reports[i], n) == 0 &&
+		    (strcmp(name + n, ".csv") == 0 || strcmp(name + n, ".json") == 0)) {
+			break;
+		}
+	}
+	if (relais_hub_reports[i] == NULL) {
+		return page(404, "text/plain", "not found\n");
+	}
+	csv = strcmp(name + n, ".csv") == 0;
+	if (relais_hub_report(&out, w->hub, w->ctx, relais_hub_reports[i],
+	                      csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON) != 0) {
+		return page(500, "text/plain", relais_errmsg(w->ctx));
+	}
+	(void)snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"",
+	               relais_hub_reports[i], csv ? "csv" : "json");
+	resp = respond(200, csv ? "text/csv; charset=utf-8" : "application/json", out, 0,
+	               "Content-Disposition", disposition);
+	free(out);
+	return resp;
+}
+
+static relais_http_response *reports(struct relais_hub_server *s, relais_http_request *req)
+{
+	const char *url = relais_http_path(req), *method = relais_http_method(req);
+	const char *origin = relais_http_header(req, "Origin");
+	const char *host = relais_http_header(req, "Host");
+	char want[300], address[64], email[201], cookie[160];
+	int https = over_https(s, req, address, sizeof(address));
 
 	if (strcmp(url, "/reports/style.css") == 0) {
 		const struct relais_embedded_file *f =
 		        relais_embedded_find(relais_hub_pages, "style.css");
-		if (f == NULL) {
-			return respond(conn, 404, "text/plain", "not found\n", 0, NULL, NULL);
-		}
-		return respond(conn, 200, f->type, (const char *)f->data, 0, NULL, NULL);
+		return f ? page(200, f->type, (const char *)f->data)
+		         : page(404, "text/plain", "not found\n");
 	}
-	if (strcmp(method, "POST") == 0 && origin != NULL && host != NULL) {
-		/* A form posted from another site is refused. */
-		(void)snprintf(want, sizeof(want), "://%s", host);
-		if (strstr(origin, want) == NULL || strcmp(strstr(origin, want), want) != 0) {
-			return respond(conn, 403, "text/plain", "refused: another site's form\n", 0,
-			               NULL, NULL);
+	if (strcmp(method, "POST") == 0 && origin != NULL) {
+		/* A form posted from another site is refused: the origin must be
+		 * exactly this one, scheme included. */
+		if (host == NULL ||
+		    snprintf(want, sizeof(want), "%s://%s", https ? "https" : "http", host) >=
+		            (int)sizeof(want) ||
+		    strcmp(origin, want) != 0) {
+			return page(403, "text/plain", "refused: another site's form\n");
 		}
+	}
+	if (strcmp(method, "POST") == 0 && relais_http_body_too_large(req)) {
+		return page(413, "text/plain", "refused: the form is too large\n");
 	}
 	if (strcmp(url, "/reports/login") == 0) {
-		if (strcmp(method, "POST") != 0) {
-			return login_page(s, conn, 200, 0);
-		}
-		if (p->body == NULL || form_field(p->body, "email", email, sizeof(email)) != 0 ||
-		    form_field(p->body, "password", password, sizeof(password)) != 0 ||
-		    relais_hub_coordinator_check(s->hub, s->ctx, email, password) != 0) {
-			sodium_memzero(password, sizeof(password));
-			return login_page(s, conn, 401, 1);
-		}
-		sodium_memzero(password, sizeof(password));
-		who = &s->sessions[0];
-		for (i = 0; i < MAX_SESSIONS; i++) {
-			if (s->sessions[i].expires < who->expires) {
-				who = &s->sessions[i];
-			}
-		}
-		{
-			unsigned char raw[16];
-			randombytes_buf(raw, sizeof(raw));
-			sodium_bin2hex(who->token, sizeof(who->token), raw, sizeof(raw));
-		}
-		(void)snprintf(who->email, sizeof(who->email), "%s", email);
-		who->expires = time(NULL) + SESSION_SECONDS;
-		(void)snprintf(cookie, sizeof(cookie),
-		               COOKIE "=%s; Path=/reports; HttpOnly; SameSite=Strict", who->token);
-		{
-			struct MHD_Response *resp = MHD_create_response_from_buffer(
-			        0, (void *)"", MHD_RESPMEM_PERSISTENT);
-			MHD_add_response_header(resp, "Set-Cookie", cookie);
-			MHD_add_response_header(resp, "Location", "/reports");
-			ret = MHD_queue_response(conn, 303, resp);
-			MHD_destroy_response(resp);
-		}
-		return ret;
-	}
-	if (who == NULL) {
-		struct MHD_Response *resp =
-		        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, "Location", "/reports/login");
-		ret = MHD_queue_response(conn, 303, resp);
-		MHD_destroy_response(resp);
-		return ret;
+		return strcmp(method, "POST") == 0
+		               ? relais_http_defer(req, s->pools[POOL_LOGIN], login_job, s)
+		               : login_page(s->ctx, 200, 0, NULL, NULL);
 	}
 	if (strcmp(url, "/reports/logout") == 0 && strcmp(method, "POST") == 0) {
-		memset(who, 0, sizeof(*who));
-		return login_page(s, conn, 200, 0);
-	}
-	if (strcmp(url, "/reports") == 0 || strcmp(url, "/reports/") == 0) {
-		return reports_page(s, conn, who);
-	}
-	for (i = 0; relais_hub_reports[i]; i++) {
-		size_t n = strlen(relais_hub_reports[i]);
-		const char *name = url + strlen("/reports/");
-		if (strncmp(name, relais_hub_reports[i], n) == 0 &&
-		    (strcmp(name + n, ".csv") == 0 || strcmp(name + n, ".json") == 0)) {
-			int csv = strcmp(name + n, ".csv") == 0;
-			char *out = NULL, disposition[128];
-			if (relais_hub_report(&out, s->hub, s->ctx, relais_hub_reports[i],
-			                      csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON) != 0) {
-				return respond(conn, 500, "text/plain", relais_errmsg(s->ctx), 0,
-				               NULL, NULL);
-			}
-			(void)snprintf(disposition, sizeof(disposition),
-			               "attachment; filename=\"%s.%s\"", relais_hub_reports[i],
-			               csv ? "csv" : "json");
-			ret = respond(conn, 200,
-			              csv ? "text/csv; charset=utf-8" : "application/json", out, 0,
-			              "Content-Disposition", disposition);
-			free(out);
-			return ret;
+		if (!session_find(s, req, https, email, 1)) {
+			return redirect("/reports/login", NULL);
 		}
+		/* The browser forgets the cookie too. */
+		(void)snprintf(cookie, sizeof(cookie),
+		               https ? COOKIE_HTTPS "=; Path=/; Secure; HttpOnly; SameSite=Strict; "
+		                                    "Max-Age=0"
+		                     : COOKIE
+		                       "=; Path=/reports; HttpOnly; SameSite=Strict; Max-Age=0");
+		return login_page(s->ctx, 200, 0, "Set-Cookie", cookie);
 	}
-	return respond(conn, 404, "text/plain", "not found\n", 0, NULL, NULL);
+	return relais_http_defer(req, s->pools[POOL_REPORTS], reports_job, s);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload,
-                                  size_t *upload_size, void **con_cls)
+/*
+ * Which methods are served, how large a body may be, and for statements
+ * whether the credentials hold: all decided before any body is read.
+ */
+static relais_http_response *on_headers(void *data, relais_http_request *req)
 {
-	struct relais_hub_server *s = cls;
-	struct pending *p = *con_cls;
+	struct relais_hub_server *s = data;
+	const char *method = relais_http_method(req), *url = relais_http_path(req);
+	const char *length = relais_http_header(req, "Content-Length");
+	relais_http_response *resp;
 
-	if (p == NULL) {
-		const char *length =
-		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-		    strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0) {
-			if (strncmp(url, "/xapi/", 6) == 0) {
-				return xapi_error(conn, 405, "method not allowed");
-			}
-			return respond(conn, 405, "text/plain", "method not allowed\n", 0, NULL,
-			               NULL);
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0) {
+		if (strncmp(url, "/xapi/", 6) == 0) {
+			return xapi_error(405, "method not allowed");
 		}
-		if (length != NULL && strtoull(length, NULL, 10) > RELAIS_HUB_BODY_MAX) {
-			return xapi_error(conn, 413, "the body is too large");
-		}
-		p = calloc(1, sizeof(*p));
-		if (p == NULL) {
-			return MHD_NO;
-		}
-		*con_cls = p;
-		return MHD_YES;
+		return page(405, "text/plain", "method not allowed\n");
 	}
-	if (*upload_size > 0) {
-		if (p->len + *upload_size > RELAIS_HUB_BODY_MAX) {
-			p->too_large = 1;
-		} else if (!p->too_large) {
-			char *grown = realloc(p->body, p->len + *upload_size + 1);
-			if (grown == NULL) {
-				return MHD_NO;
-			}
-			p->body = grown;
-			memcpy(p->body + p->len, upload, *upload_size);
-			p->len += *upload_size;
-			p->body[p->len] = '\0';
-		}
-		*upload_size = 0;
-		return MHD_YES;
+	if (length != NULL && strtoull(length, NULL, 10) > RELAIS_HUB_BODY_MAX) {
+		return xapi_error(413, "the body is too large");
 	}
-	if (p->too_large) {
-		return xapi_error(conn, 413, "the body is too large");
+	if (strcmp(url, "/xapi/statements") == 0) {
+		if ((resp = statements_preamble(req)) != NULL) {
+			return resp;
+		}
+		return relais_http_defer(req, s->pools[POOL_XAPI], credentials_job, s);
+	}
+	if (strcmp(url, LAPTOP_KEY_PATH) == 0 && strcmp(method, "PUT") == 0) {
+		return relais_http_defer(req, s->pools[POOL_XAPI], credentials_job, s);
+	}
+	/* Other resources take a sign-in form at most; any other body is dropped. */
+	relais_http_body_limit(req, FORM_MAX);
+	return NULL;
+}
+
+static relais_http_response *on_request(void *data, relais_http_request *req)
+{
+	struct relais_hub_server *s = data;
+	const char *method = relais_http_method(req), *url = relais_http_path(req);
+
+	if (strcmp(url, "/xapi/statements") == 0) {
+		if (relais_http_body_too_large(req)) {
+			return xapi_error(413, "the body is too large");
+		}
+		return relais_http_defer(req, s->pools[POOL_XAPI], statements_job, s);
+	}
+	if (strcmp(url, LAPTOP_KEY_PATH) == 0 && strcmp(method, "PUT") == 0) {
+		if (relais_http_body_too_large(req)) {
+			return xapi_error(413, "a laptop key is one line of text");
+		}
+		return relais_http_defer(req, s->pools[POOL_XAPI], laptop_key_job, s);
 	}
 	if (strcmp(url, "/xapi/about") == 0 && strcmp(method, "GET") == 0) {
-		return respond(conn, 200, "application/json",
+		return respond(200, "application/json",
 		               "{\"version\":[\"1.0.3\",\"1.0.2\",\"1.0.1\",\"1.0.0\"]}", 1, NULL,
 		               NULL);
 	}
-	if (strcmp(url, "/xapi/statements") == 0) {
-		if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0 ||
-		    strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-			return statements(s, conn, method, p);
-		}
-	}
-	if (strcmp(url, "/relais/laptop-key") == 0 && strcmp(method, "PUT") == 0) {
-		return laptop_key(s, conn, p);
-	}
 	if (strncmp(url, "/reports", 8) == 0 && (url[8] == '\0' || url[8] == '/')) {
-		return reports(s, conn, url, method, p);
+		return reports(s, req);
 	}
 	if (strcmp(url, "/") == 0) {
-		struct MHD_Response *resp =
-		        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		enum MHD_Result ret;
-		MHD_add_response_header(resp, "Location", "/reports");
-		ret = MHD_queue_response(conn, 303, resp);
-		MHD_destroy_response(resp);
-		return ret;
+		return redirect("/reports", NULL);
 	}
-	return xapi_error(conn, 404, "no such resource");
+	return xapi_error(404, "no such resource");
 }
 
-static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
-                    enum MHD_RequestTerminationCode toe)
+/* Stops the pools (their jobs finish first), then the network threads, and frees. */
+static void server_free(struct relais_hub_server *s)
 {
-	struct pending *p = *con_cls;
+	size_t i;
 
-	if (p != NULL) {
-		free(p->body);
-		free(p);
-		*con_cls = NULL;
+	for (i = 0; i < N_POOLS; i++) {
+		relais_http_pool_drain(s->pools[i]);
 	}
-}
-
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-	const union MHD_ConnectionInfo *info;
-	int one = 1;
-
-	if (code == MHD_CONNECTION_NOTIFY_STARTED &&
-	    (info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL) {
-		(void)setsockopt(info->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	relais_http_stop(s->http);
+	for (i = 0; i < N_POOLS; i++) {
+		relais_http_pool_free(s->pools[i]);
 	}
+	for (i = 0; i < XAPI_WORKERS + 2; i++) {
+		relais_hub_close(s->workers[i].hub);
+		relais_ctx_free(s->workers[i].ctx);
+	}
+	pthread_mutex_destroy(&s->lock);
+	sodium_memzero(s->sessions, sizeof(s->sessions));
+	free(s);
 }
 
 int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub *hub,
-                            const char *address, unsigned port)
+                            const struct relais_hub_server_options *opt)
 {
 	struct relais_hub_server *s;
-	struct sockaddr_in addr;
-	const union MHD_DaemonInfo *info;
+	struct relais_http_options hopt;
+	struct in_addr probe;
+	void *locals[XAPI_WORKERS];
+	size_t i;
+	int rc;
 
 	*out = NULL;
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((uint16_t)port);
-	if (port > 65535 || inet_pton(AF_INET, address, &addr.sin_addr) != 1) {
+	if (opt->port > 65535 || inet_pton(AF_INET, opt->address, &probe) != 1) {
 		return relais_fail(ctx, RELAIS_EINVAL,
-		                   "cannot listen on %s:%u: not an IPv4 address", address, port);
+		                   "cannot listen on %s:%u: not an IPv4 address", opt->address,
+		                   opt->port);
+	}
+	if (opt->trusted_proxy != NULL &&
+	    (strlen(opt->trusted_proxy) >= 64 ||
+	     (inet_pton(AF_INET, opt->trusted_proxy, &probe) != 1 &&
+	      inet_pton(AF_INET6, opt->trusted_proxy, locals) != 1))) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "--trusted-proxy %s is not a numeric address",
+		                   opt->trusted_proxy);
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	s->ctx = ctx;
-	s->hub = hub;
-	s->daemon = MHD_start_daemon(
-	        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
-	        on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-	        MHD_OPTION_NOTIFY_COMPLETED, on_done, s, MHD_OPTION_NOTIFY_CONNECTION,
-	        on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-	        MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
-	if (s->daemon == NULL) {
-		free(s);
-		return relais_fail(ctx, RELAIS_EIO, "cannot listen on %s:%u (in use?)", address,
-		                   port);
+	pthread_mutex_init(&s->lock, NULL);
+	if (opt->trusted_proxy != NULL) {
+		(void)snprintf(s->trusted_proxy, sizeof(s->trusted_proxy), "%s",
+		               opt->trusted_proxy);
 	}
-	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info ? info->port : port;
+	for (i = 0; i < XAPI_WORKERS + 2; i++) {
+		if ((rc = relais_ctx_new(&s->workers[i].ctx)) != 0) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if ((rc = relais_hub_open_another(&s->workers[i].hub, ctx, hub)) != 0) {
+			goto fail;
+		}
+		if (i < XAPI_WORKERS) {
+			locals[i] = &s->workers[i];
+		}
+	}
+	if ((rc = relais_http_pool_new(&s->pools[POOL_XAPI], ctx, XAPI_WORKERS, locals)) != 0) {
+		goto fail;
+	}
+	locals[0] = &s->workers[XAPI_WORKERS];
+	if ((rc = relais_http_pool_new(&s->pools[POOL_LOGIN], ctx, 1, locals)) != 0) {
+		goto fail;
+	}
+	locals[0] = &s->workers[XAPI_WORKERS + 1];
+	if ((rc = relais_http_pool_new(&s->pools[POOL_REPORTS], ctx, 1, locals)) != 0) {
+		goto fail;
+	}
+	memset(&hopt, 0, sizeof(hopt));
+	hopt.address = opt->address;
+	hopt.port = opt->port;
+	hopt.threads = NETWORK_THREADS;
+	hopt.connection_limit = opt->connection_limit ? opt->connection_limit : CONNECTIONS;
+	hopt.per_ip_limit = opt->per_address_limit ? opt->per_address_limit : PER_ADDRESS;
+	hopt.timeout_seconds = IDLE_SECONDS;
+	hopt.on_headers = on_headers;
+	hopt.on_request = on_request;
+	hopt.free_user = free_request;
+	hopt.data = s;
+	if ((rc = relais_http_start(&s->http, ctx, &hopt)) != 0) {
+		goto fail;
+	}
 	*out = s;
 	return 0;
+fail:
+	server_free(s);
+	return rc;
 }
 
 unsigned relais_hub_server_port(const relais_hub_server *s)
 {
-	return s->port;
+	return relais_http_port(s->http);
 }
 
 void relais_hub_server_stop(relais_hub_server *s)
 {
 	if (s != NULL) {
-		MHD_stop_daemon(s->daemon);
-		sodium_memzero(s->sessions, sizeof(s->sessions));
-		free(s);
+		server_free(s);
 	}
 }

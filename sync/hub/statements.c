@@ -466,15 +466,84 @@ static int has_nul_escape(const char *json, size_t len)
 	return 0;
 }
 
+int relais_hub_measure(char *msg, size_t size, const char *json, size_t len, size_t max_items,
+                       size_t max_values, int item_depth)
+{
+	size_t i, values = 1, items = 0, item_start = 0;
+	int depth = 0, in_string = 0, in_items = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = json[i];
+		if (in_string) {
+			if (c == '\\') {
+				i++;
+			} else if (c == '"') {
+				in_string = 0;
+			}
+			continue;
+		}
+		if (c == '"') {
+			in_string = 1;
+			continue;
+		}
+		if (in_items && depth == item_depth && (c == ',' || c == ']') && i > item_start) {
+			/* The end of one statement. */
+			if (i - item_start > RELAIS_HUB_STATEMENT_MAX) {
+				(void)snprintf(msg, size, "statements[%zu] is larger than 1 MiB",
+				               items);
+				return 1;
+			}
+			if (++items > max_items) {
+				(void)snprintf(msg, size, "more than %zu statements in one batch",
+				               max_items);
+				return 1;
+			}
+			item_start = i + 1;
+		}
+		if (c == '{' || c == '[') {
+			if (c == '[' && depth == item_depth - 1) {
+				in_items = 1;
+				item_start = i + 1;
+			}
+			depth++;
+			values++;
+		} else if (c == '}' || c == ']') {
+			if (c == ']' && depth == item_depth) {
+				in_items = 0;
+			}
+			depth--;
+		} else if (c == ':' || c == ',') {
+			values++;
+		}
+		if (values > max_values) {
+			(void)snprintf(msg, size, "more than %zu JSON values", max_values);
+			return 1;
+		}
+	}
+	if ((in_items && len - item_start > RELAIS_HUB_STATEMENT_MAX) ||
+	    (item_depth == 1 && items == 0 && len > RELAIS_HUB_STATEMENT_MAX)) {
+		(void)snprintf(msg, size, "%s is larger than 1 MiB",
+		               items == 0 && !in_items ? "the statement" : "a statement");
+		return 1;
+	}
+	return 0;
+}
+
 int relais_hub_post(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
                     const char *json, size_t len, const struct relais_hub_credential *who)
 {
-	cJSON *doc = cJSON_ParseWithLength(json, len);
+	cJSON *doc = NULL;
 	size_t stored = 0, known = 0;
 	char dup[64], msg[128];
 	int rc;
 
 	memset(reply, 0, sizeof(*reply));
+	/* Measured before parsing: a parsed value costs far more than its text. */
+	if (relais_hub_measure(msg, sizeof(msg), json, len, RELAIS_HUB_BATCH_MAX,
+	                       RELAIS_HUB_VALUES_MAX, 1)) {
+		return relais_hub_reply_error(reply, 413, msg);
+	}
+	doc = cJSON_ParseWithLength(json, len);
 	if (doc == NULL) {
 		return relais_hub_reply_error(reply, 400, "the body is not JSON");
 	}
@@ -514,11 +583,16 @@ int relais_hub_put(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 {
 	cJSON *doc;
 	size_t stored = 0, known = 0;
+	char msg[128];
 	int rc;
 
 	memset(reply, 0, sizeof(*reply));
 	if (statement_id == NULL || !relais_xapi_uuid_ok(statement_id)) {
 		return relais_hub_reply_error(reply, 400, "statementId must be a UUID");
+	}
+	if (relais_hub_measure(msg, sizeof(msg), json, len, RELAIS_HUB_BATCH_MAX,
+	                       RELAIS_HUB_VALUES_MAX, 1)) {
+		return relais_hub_reply_error(reply, 413, msg);
 	}
 	doc = cJSON_ParseWithLength(json, len);
 	if (!cJSON_IsObject(doc)) {

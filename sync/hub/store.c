@@ -70,6 +70,15 @@ static const char *const migrations[] = {
         "  credential TEXT NOT NULL REFERENCES credential(key),"
         "  public_key TEXT NOT NULL,"
         "  registered TEXT NOT NULL);",
+        /* 4: failed coordinator sign-ins, per account and per address, for
+         * lockout; in the database so that hub nodes sharing it agree. */
+        "CREATE TABLE login_failure ("
+        "  kind TEXT NOT NULL,"
+        "  who TEXT NOT NULL,"
+        "  failures INTEGER NOT NULL,"
+        "  locked_until INTEGER NOT NULL,"
+        "  last_failure INTEGER NOT NULL,"
+        "  PRIMARY KEY (kind, who)) WITHOUT ROWID;",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */
@@ -288,6 +297,34 @@ int relais_hub_open(relais_hub **out, relais_ctx *ctx, const char *path)
 fail:
 	relais_hub_close(hub);
 	return rc;
+}
+
+int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, const relais_hub *hub)
+{
+	const char *path = sqlite3_db_filename(hub->db, "main");
+	relais_hub *h;
+
+	*out = NULL;
+	if (path == NULL || path[0] == '\0') {
+		return relais_fail(ctx, RELAIS_EINVAL, "an in-memory hub has one connection only");
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(h->db,
+	                 "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+	                 "PRAGMA cache_size = -8192;",
+	                 NULL, NULL, NULL) != SQLITE_OK) {
+		int rc = relais_db_fail(ctx, h->db, RELAIS_EIO, path);
+		relais_hub_close(h);
+		return rc;
+	}
+	sqlite3_busy_timeout(h->db, 60000);
+	memcpy(h->dummy_hash, hub->dummy_hash, sizeof(h->dummy_hash));
+	*out = h;
+	return 0;
 }
 
 void relais_hub_close(relais_hub *hub)

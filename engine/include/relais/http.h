@@ -45,7 +45,8 @@ struct relais_http_options {
 	size_t connection_memory;          /* per connection, for headers; 0: 64 KiB */
 	relais_http_headers_fn on_headers; /* may be NULL */
 	relais_http_handler_fn on_request;
-	void *data; /* passed to both */
+	void *data;                    /* passed to both */
+	void (*free_user)(void *user); /* frees what relais_http_set_user() kept; may be NULL */
 };
 
 /*
@@ -95,9 +96,42 @@ void relais_http_body_limit(relais_http_request *req, size_t max);
 const char *relais_http_body(const relais_http_request *req, size_t *len);
 int relais_http_body_too_large(const relais_http_request *req);
 
-/* A pointer the handlers may keep with the request (freed by nobody). */
+/* A pointer the handlers may keep with the request (freed by the free_user option, if any). */
 void relais_http_set_user(relais_http_request *req, void *p);
 void *relais_http_user(const relais_http_request *req);
+
+/* --- work off the network threads --- */
+
+/*
+ * A pool of threads for work too slow for the network threads (password
+ * hashing, reports, the store): while a job runs its connection waits and
+ * every other connection goes on being served. Each thread has its own
+ * local pointer (e.g. its own database connection).
+ */
+typedef struct relais_http_pool relais_http_pool;
+typedef relais_http_response *(*relais_http_job_fn)(void *data, void *local,
+                                                    relais_http_request *req);
+
+/* Starts threads (1 to 64) threads, thread i given locals[i]. Returns 0 or RELAIS_ENOMEM. */
+int relais_http_pool_new(relais_http_pool **out, relais_ctx *ctx, unsigned threads,
+                         void *const *locals);
+
+/*
+ * Finishes the queued jobs and stops the threads; jobs deferred afterwards
+ * run on the caller's thread (with locals[0]). Call before relais_http_stop().
+ */
+void relais_http_pool_drain(relais_http_pool *pool);
+
+/* Frees a drained pool (after relais_http_stop()); accepts NULL. */
+void relais_http_pool_free(relais_http_pool *pool);
+
+/*
+ * From on_headers or on_request: runs fn(data, local, req) on one of pool's
+ * threads, and returns a marker that the handler must return as it is.
+ * What fn returns is then what the handler would have returned.
+ */
+relais_http_response *relais_http_defer(relais_http_request *req, relais_http_pool *pool,
+                                        relais_http_job_fn fn, void *data);
 
 /* --- responses (the server frees them once queued) --- */
 

@@ -9,8 +9,10 @@
 
 typedef struct relais_hub relais_hub;
 
-#define RELAIS_HUB_BATCH_MAX 1000 /* statements per POST */
-#define RELAIS_HUB_PAGE_MAX 500   /* statements per GET page */
+#define RELAIS_HUB_BATCH_MAX 1000               /* statements per POST */
+#define RELAIS_HUB_STATEMENT_MAX (1024u * 1024) /* bytes of JSON in one statement */
+#define RELAIS_HUB_VALUES_MAX 200000            /* JSON values and names in one request */
+#define RELAIS_HUB_PAGE_MAX 500                 /* statements per GET page */
 #define RELAIS_HUB_KEY_HEX 33
 #define RELAIS_HUB_SECRET_HEX 65
 
@@ -183,15 +185,24 @@ int relais_hub_count(int64_t *out, relais_hub *hub, relais_ctx *ctx);
 typedef struct relais_hub_server relais_hub_server;
 
 #define RELAIS_HUB_BODY_MAX (8u * 1024 * 1024)      /* a request body as sent */
-#define RELAIS_HUB_INFLATED_MAX (32u * 1024 * 1024) /* a gzip body once inflated */
+#define RELAIS_HUB_INFLATED_MAX (16u * 1024 * 1024) /* a gzip body once inflated */
+
+struct relais_hub_server_options {
+	const char *address;        /* numeric IPv4 */
+	unsigned port;              /* 0: any free one */
+	const char *trusted_proxy;  /* whose X-Forwarded-Proto/-For are believed; NULL: none */
+	unsigned connection_limit;  /* 0: 1000 */
+	unsigned per_address_limit; /* connections from one address; 0: 256 */
+};
 
 /*
  * Serves hub's xAPI Statement and About resources and the coordinators'
- * reports on address:port (port 0: any free one) in a thread of its own,
- * until relais_hub_server_stop(). The caller must not use hub meanwhile.
+ * reports as opt says, on threads of its own (each with its own connection
+ * to hub's database file), until relais_hub_server_stop(). The caller must
+ * not use hub meanwhile.
  */
 int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub *hub,
-                            const char *address, unsigned port);
+                            const struct relais_hub_server_options *opt);
 unsigned relais_hub_server_port(const relais_hub_server *server);
 void relais_hub_server_stop(relais_hub_server *server);
 

@@ -1,0 +1,113 @@
+/* login.c: coordinator sign-in lockout: failures counted per account and per address, in the
+ * database. */
+#include <stdio.h>
+#include <time.h>
+
+#include "hub_private.h"
+#include "relais/error.h"
+
+#define LOCK_AFTER 5       /* failures allowed before the first lock */
+#define LOCK_FIRST 30      /* seconds of the first lock; each further failure doubles it */
+#define LOCK_LONGEST 3600  /* a lock never lasts longer */
+#define FORGET_AFTER 86400 /* failures this old are forgotten */
+
+int relais_hub_login_locked(long *wait, relais_hub *hub, relais_ctx *ctx, const char *email,
+                            const char *address)
+{
+	sqlite3_stmt *st = NULL;
+	long long now = (long long)time(NULL);
+	int rc = 0;
+
+	*wait = 0;
+	if (sqlite3_prepare_v2(hub->db,
+	                       "SELECT max(locked_until) FROM login_failure WHERE "
+	                       "(kind = 'account' AND who = lower(?1)) OR "
+	                       "(kind = 'address' AND who = ?2)",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	}
+	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	} else if (sqlite3_column_int64(st, 0) > now) {
+		*wait = (long)(sqlite3_column_int64(st, 0) - now);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_hub_login_failed(relais_hub *hub, relais_ctx *ctx, const char *email,
+                            const char *address)
+{
+	sqlite3_stmt *st = NULL;
+	long long now = (long long)time(NULL);
+	int rc = 0, i;
+
+	/* The lock after failure n (n > LOCK_AFTER) lasts LOCK_FIRST * 2^(n - LOCK_AFTER - 1). */
+	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(
+	            hub->db,
+	            "INSERT INTO login_failure(kind, who, failures, locked_until, last_failure) "
+	            "VALUES (?1, CASE ?1 WHEN 'account' THEN lower(?2) ELSE ?2 END, 1, 0, ?3) "
+	            "ON CONFLICT(kind, who) DO UPDATE SET "
+	            "failures = failures + 1, last_failure = ?3, locked_until = CASE "
+	            "WHEN failures + 1 > ?4 THEN ?3 + min(?6, ?5 << min(failures - ?4, 20)) "
+	            "ELSE 0 END",
+	            -1, &st, NULL) != SQLITE_OK) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+		goto out;
+	}
+	for (i = 0; i < 2 && rc == 0; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, i == 0 ? "account" : "address", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, i == 0 ? email : address, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_int(st, 4, LOCK_AFTER);
+		sqlite3_bind_int(st, 5, LOCK_FIRST);
+		sqlite3_bind_int(st, 6, LOCK_LONGEST);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == 0 &&
+	    (sqlite3_prepare_v2(hub->db,
+	                        "DELETE FROM login_failure WHERE last_failure < ?1 AND "
+	                        "locked_until < ?2",
+	                        -1, &st, NULL) != SQLITE_OK ||
+	     sqlite3_bind_int64(st, 1, now - FORGET_AFTER) != SQLITE_OK ||
+	     sqlite3_bind_int64(st, 2, now) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE ||
+	     sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	}
+out:
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return rc;
+}
+
+int relais_hub_login_succeeded(relais_hub *hub, relais_ctx *ctx, const char *email,
+                               const char *address)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(hub->db,
+	                       "DELETE FROM login_failure WHERE "
+	                       "(kind = 'account' AND who = lower(?1)) OR "
+	                       "(kind = 'address' AND who = ?2)",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	}
+	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
