@@ -118,11 +118,14 @@ relais_bundle *relais_reader_course(struct relais_reader *r, const char *course_
 
 /*
  * An entry of an installed course (a unit's page), read and checked against
- * its hash the first time, then by its CRC-32, and kept within CACHE_MAX. *data is borrowed until
- * the next call of relais_reader_course(). Returns 0 or the status of relais_bundle_read().
+ * its hash the first time, then by its CRC-32, and kept within CACHE_MAX.
+ * A lesson (lesson non-zero) is kept as relais_html_sanitize() left it, so
+ * nothing in it can reach the reader's own markup. *data is borrowed until
+ * the next call of relais_reader_course(). Returns 0 or the status of
+ * relais_bundle_read() or relais_html_sanitize().
  */
 int relais_reader_entry(struct relais_reader *r, const char *course_id, const char *path,
-                        const unsigned char **data, size_t *len);
+                        int lesson, const unsigned char **data, size_t *len);
 
 /*
  * Where an entry of an open course lies in its file, for sending as stored.
