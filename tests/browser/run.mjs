@@ -333,9 +333,20 @@ async function cardProgress(page, title) {
   };
 }
 
+/* The launch address opens one session: a second browser context needs a reader of its own. */
+async function launchAddress() {
+  if (reader.used) {
+    const st = await stopReader(reader);
+    assert.equal(st.code, 0, `relais read exits 0 on SIGTERM (got ${st.code ?? st.signal})`);
+    reader = await startReader();
+  }
+  reader.used = true;
+  return reader.url;
+}
+
 /* Opens the reader's address in a page: a new session lands on "Who is studying?". */
 async function openReader(page, who = 'Who is studying?') {
-  await page.goto(reader.url);
+  await page.goto(await launchAddress());
   assert.equal(new URL(page.url()).pathname, '/who', 'the launch address leads to the learner choice');
   assert.ok(!page.url().includes('k='), 'the secret is dropped from the address bar');
   assert.equal(await h1(page), who);
@@ -804,7 +815,7 @@ async function axeWalk(lang) {
   const w = fr
     ? { name: 'Nom', email: 'Adresse électronique', org: 'Organisation (facultatif)', start: 'Commencer', read: "J'ai lu cette leçon : continuer", submit: 'Valider mes réponses', retry: 'Réessayer', done: 'Cours terminé', search: 'Rechercher', outbox: "En attente d'envoi", word: 'évacuation' }
     : { start: 'Start studying', read: 'I have read this lesson: continue', submit: 'Submit my answers', retry: 'Try again', done: 'Course completed', search: 'Search', outbox: 'Waiting to be sent', word: 'vaccination' };
-  await page.goto(reader.url);
+  await page.goto(await launchAddress());
   await check('who');
   await addLearner(page, { name: `Axe ${lang}`, email: `axe.${lang}@example.org`, org: 'QA' }, w);
   await check('library');

@@ -36,7 +36,7 @@ class Hostile(unittest.TestCase):
         self.reader = rl.Reader(self.home)
         self.addCleanup(self.reader.stop, signal.SIGTERM)
         self.learner = rl.Client(self.reader)
-        self.learner.open_session()
+        self.opened = self.learner.open_session()
         self.token = self.learner.choose_learner()
         self.outbox_before = self.outbox_count()
 
@@ -138,9 +138,15 @@ class Hostile(unittest.TestCase):
         self.assert_serving("POST with the launch secret")
 
     def test_post_without_the_sessions_token_is_refused(self):
-        other = rl.Client(self.reader)
-        other.open_session()
-        other_token = other.choose_learner()
+        # The launch address opens one session: another session's token comes from
+        # another run of the reader on the same home.
+        earlier = rl.Reader(self.home)
+        try:
+            other = rl.Client(earlier)
+            other.open_session()
+            other_token = other.choose_learner()
+        finally:
+            earlier.stop(signal.SIGTERM)
         self.assertNotEqual(other_token, self.token)
         cases = {
             "no token": [f for f in self.quiz_fields() if f[0] != "token"],
@@ -148,7 +154,7 @@ class Hostile(unittest.TestCase):
             "wrong token": self.quiz_fields("f" * 32),
             "short token": self.quiz_fields(self.token[:-1]),
             "long token": self.quiz_fields(self.token + "0"),
-            "another tab's token": self.quiz_fields(other_token),
+            "another session's token": self.quiz_fields(other_token),
             "token twice, first wrong": [("token", "f" * 32)] + self.quiz_fields(),
         }
         for name, fields in cases.items():
@@ -393,11 +399,58 @@ class Hostile(unittest.TestCase):
         held.clear()
         self.assert_serving("24 partial requests")
 
+    def test_launch_address_opens_one_session(self):
+        # 40 strangers with the printed address neither get a session nor push the
+        # learner's out; the learner's cookie goes on working.
+        for i in range(40):
+            stranger = rl.Client(self.reader)
+            r = stranger.get("/?k=" + self.reader.secret, cookie=False)
+            self.assertEqual(r.status, 403, r)
+            self.assertIsNone(r.header("Set-Cookie"), "a session was handed out")
+            self.assertIn("restart relais read", r.text)
+        r = self.learner.get("/")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(LIBRARY_TITLE, r.text)
+        r = self.learner.post(rl.QUIZ_ACTION, self.quiz_fields())
+        self.assertIn(rl.SAVED, r.text)
+
+    def test_held_connections_do_not_lock_the_learner_out(self):
+        held = []
+        self.addCleanup(lambda: [s.close() for s in held])
+        for i in range(120):
+            s = socket.create_connection(("127.0.0.1", self.reader.port), timeout=5)
+            if i % 2:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers never end
+            held.append(s)
+        time.sleep(0.3)
+        for i in range(3):
+            start = time.monotonic()
+            fresh = rl.Client(self.reader, timeout=5.0)
+            fresh.cookies = dict(self.learner.cookies)
+            try:
+                r = fresh.get("/")
+            except OSError as e:
+                self.fail("the learner was locked out by 120 held connections: %s" % e)
+            self.assertEqual(r.status, 200, r)
+            self.assertLess(time.monotonic() - start, 3.0, "the learner waited behind them")
+        self.assert_serving("120 held connections")
+
+    def test_idle_connections_are_closed(self):
+        s = socket.create_connection(("127.0.0.1", self.reader.port), timeout=25)
+        self.addCleanup(s.close)
+        start = time.monotonic()
+        try:
+            got = s.recv(1)
+        except (socket.timeout, ConnectionResetError):
+            got = None
+        self.assertEqual(got, b"", "a silent connection was still open after %.0f s" %
+                         (time.monotonic() - start))
+        self.assertLess(time.monotonic() - start, 20)
+
     # --- what every answer says about itself ---------------------------------------------
 
     def test_security_headers(self):
-        stranger = rl.Client(self.reader)
-        opened = stranger.open_session()
+        opened = self.opened
         cookie = opened.header("Set-Cookie")
         self.assertRegex(cookie, r"^relais_session=[0-9a-f]{32};")
         attrs = [a.strip().lower() for a in cookie.split(";")[1:]]
