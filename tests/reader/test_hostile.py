@@ -2,6 +2,7 @@
 """test_hostile.py: requests another site, another account or a broken client might send are
 refused, record nothing, leak nothing, and leave the reader serving the learner."""
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -543,6 +544,115 @@ class HostileLesson(unittest.TestCase):
         done = self.learner.post(action, [("token", self.token)])
         self.assertEqual(done.status, 303, done)
         self.assertEqual(self.learner.get("/").status, 200)
+
+
+class SharedLaptop(unittest.TestCase):
+    """Two learners on one laptop: a PIN guards a name, each sees only their own records,
+    and "Send again" puts back only one's own set-aside records."""
+
+    def setUp(self):
+        self.home = rl.make_laptop_home(self)
+        self.reader = rl.Reader(self.home)
+        self.addCleanup(self.reader.stop, signal.SIGTERM)
+        self.c = rl.Client(self.reader)
+        self.c.open_session()
+        self.token = self.c.choose_learner()
+
+    def db(self):
+        db = sqlite3.connect(self.home.db, timeout=10)
+        self.addCleanup(db.close)
+        return db
+
+    def studying(self):
+        r = self.c.get("/")
+        self.assertEqual(r.status, 200, r)
+        return re.search(r"Studying: ([^<·]*)", r.text).group(1).strip()
+
+    def profile_id(self, email):
+        return str(self.db().execute("SELECT id FROM profile WHERE email = ?",
+                                     (email,)).fetchone()[0])
+
+    def choose(self, email, pin=None):
+        fields = [("token", self.token), ("profile", self.profile_id(email))]
+        if pin is not None:
+            fields.append(("pin", pin))
+        return self.c.post("/who/choose", fields)
+
+    def test_a_pin_guards_a_name(self):
+        r = self.c.post("/who/pin", [("token", self.token), ("pin", "12"), ("action", "set")])
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("4 to 64 characters", r.text)
+        r = self.c.post("/who/pin", [("token", self.token), ("pin", "2468"), ("action", "set")])
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Your PIN is saved", r.text)
+        self.c.add_learner("Colleague", "colleague@example.org")
+        self.assertEqual(self.studying(), "Colleague")
+        # Choosing the learner with a PIN asks for it and changes nothing yet.
+        r = self.choose(rl.LEARNER_EMAIL)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn('name="pin"', r.text)
+        self.assertIn("Test Learner protects their name with a PIN", r.text)
+        self.assertEqual(self.studying(), "Colleague")
+        for i in range(3):
+            r = self.choose(rl.LEARNER_EMAIL, "0000")
+            self.assertEqual(r.status, 403, r)
+            self.assertIn("Wrong PIN.", r.text)
+            self.assertEqual(self.studying(), "Colleague")
+        # Three wrong PINs: even the right one waits.
+        r = self.choose(rl.LEARNER_EMAIL, "2468")
+        self.assertEqual(r.status, 429, r)
+        wait = int(re.search(r"wait (\d+) seconds", r.text).group(1))
+        self.assertGreaterEqual(wait, 1)
+        self.assertEqual(self.studying(), "Colleague")
+        time.sleep(wait + 0.5)
+        r = self.choose(rl.LEARNER_EMAIL, "2468")
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.studying(), rl.LEARNER_NAME)
+        # Removing it takes the current PIN; then the name is free again.
+        r = self.c.post("/who/pin", [("token", self.token), ("current", "1111"),
+                                     ("action", "remove")])
+        self.assertEqual(r.status, 403, r)
+        r = self.c.post("/who/pin", [("token", self.token), ("current", "2468"),
+                                     ("action", "remove")])
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Your PIN is removed.", r.text)
+        self.c.choose_learner("Colleague")
+        self.assertEqual(self.choose(rl.LEARNER_EMAIL).status, 303)
+
+    def test_each_learner_sees_only_their_own_records(self):
+        read = "/c/%s/read/ihr-framework" % rl.COURSE_ID
+        self.assertEqual(self.c.post(read, [("token", self.token)]).status, 303)
+        self.c.add_learner("Colleague", "colleague@example.org")
+        self.assertEqual(self.c.post("/c/%s/read/screening" % rl.COURSE_ID,
+                                     [("token", self.token)]).status, 303)
+        mine = self.c.get("/outbox")
+        self.assertEqual(mine.status, 200, mine)
+        self.assertIn("Colleague", mine.text)
+        self.assertNotIn(rl.LEARNER_NAME, mine.text)
+        self.assertIn("1 records waiting.", mine.text)
+        # Test Learner's record set aside by a hub: only Test Learner may send it again.
+        db = self.db()
+        pid = self.profile_id(rl.LEARNER_EMAIL)
+        sid = db.execute("SELECT id FROM outbox WHERE profile_id = ?", (pid,)).fetchone()[0]
+        db.execute("UPDATE outbox SET set_aside = '2026-01-01T00:00:00Z', refusal = 'bad' "
+                   "WHERE id = ?", (sid,))
+        db.commit()
+        self.assertNotIn(sid, self.c.get("/outbox").text)
+        r = self.c.post("/outbox/retry", [("token", self.token), ("id", sid)])
+        self.assertEqual(r.status, 400, r)
+        self.assertIsNotNone(db.execute("SELECT set_aside FROM outbox WHERE id = ?",
+                                        (sid,)).fetchone()[0])
+        self.c.choose_learner(rl.LEARNER_NAME)
+        page = self.c.get("/outbox")
+        self.assertIn("Refused by the hub", page.text)
+        self.assertIn('name="id" value="%s"' % sid, page.text)
+        self.assertIn("Send again", page.text)
+        self.assertNotIn("Colleague", page.text)
+        r = self.c.post("/outbox/retry", [("token", self.token), ("id", sid)])
+        self.assertEqual(r.status, 303, r)
+        self.assertIsNone(db.execute("SELECT set_aside FROM outbox WHERE id = ?",
+                                     (sid,)).fetchone()[0])
+        self.assertIn("1 records waiting.", self.c.get("/outbox").text)
 
 
 if __name__ == "__main__":
