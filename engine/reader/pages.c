@@ -367,7 +367,7 @@ static void page_library(struct request *req)
 	                     relais_tr(L(req), M_LIBRARY_TITLE));
 	relais_tr_format(buf, sizeof(buf), L(req), M_CURRENT_LEARNER, me.name);
 	relais_strbuf_add_html(&req->body, buf);
-	relais_strbuf_printf(&req->body, " · <a href=\"/who/pin\">%s</a></p>",
+	relais_strbuf_printf(&req->body, "</p><p class=\"meta\"><a href=\"/who/pin\">%s</a></p>",
 	                     relais_tr(L(req), me.has_pin ? M_PIN_LINK_CHANGE : M_PIN_LINK_SET));
 	relais_profile_clear(&me);
 	if (relais_library_list(&c, &n, req->reader->home, ctx) != 0) {
