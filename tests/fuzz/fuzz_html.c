@@ -1,4 +1,4 @@
-/* fuzz_html.c: libFuzzer harness: lesson HTML through the reader's allow-list, and its output again. */
+/* fuzz_html.c: libFuzzer harness: lesson HTML through the allow-list, then its output again. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* What the reader keeps is itself kept whole: nothing left to remove,
 	 * and no form or script survives in any spelling. */
-	if (relais_html_sanitize(&again, &len2, &second, ctx, out, len) != 0 || second.removed != 0 ||
-	    strstr(out, "<form") != NULL || strstr(out, "<script") != NULL ||
+	if (relais_html_sanitize(&again, &len2, &second, ctx, out, len) != 0 ||
+	    second.removed != 0 || strstr(out, "<form") != NULL || strstr(out, "<script") != NULL ||
 	    strstr(out, "<meta") != NULL) {
 		abort();
 	}

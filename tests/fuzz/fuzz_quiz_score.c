@@ -49,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (relais_quiz_parse(&quiz, ctx, json, json_len) != 0) {
 		goto out;
 	}
-	if (relais_http_form_parse(&hfields, &n, form, form_len, MAX_FIELDS, FIELD_VALUE_MAX) != 0) {
+	if (relais_http_form_parse(&hfields, &n, form, form_len, MAX_FIELDS, FIELD_VALUE_MAX) !=
+	    0) {
 		goto out;
 	}
 	if (n > 0 && (fields = calloc(n, sizeof(*fields))) == NULL) {

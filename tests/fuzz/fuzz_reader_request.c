@@ -1,4 +1,4 @@
-/* fuzz_reader_request.c: libFuzzer harness: requests through the reader's pages, forms parsed as the server does. */
+/* fuzz_reader_request.c: libFuzzer harness: requests through the reader's pages and form parser. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,8 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	}
 	memset(&req, 0, sizeof(req));
-	if (strcmp(copy, "POST") == 0 &&
-	    relais_http_form_parse(&hfields, &n, body, body_len, MAX_FIELDS, FIELD_VALUE_MAX) != 0) {
+	if (strcmp(copy, "POST") == 0 && relais_http_form_parse(&hfields, &n, body, body_len,
+	                                                        MAX_FIELDS, FIELD_VALUE_MAX) != 0) {
 		goto out;
 	}
 	if (n > 0 && (req.fields = calloc(n, sizeof(*req.fields))) == NULL) {
