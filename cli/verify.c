@@ -5,7 +5,48 @@
 
 #include "cli.h"
 #include "relais/bundle.h"
+#include "relais/html.h"
 #include "relais/key.h"
+
+/*
+ * Lessons whose HTML holds what the reader removes (forms, scripts,
+ * javascript: links...): one line each on stderr. Returns how many, or a
+ * negative status when a lesson cannot be read.
+ */
+static int lessons_with_markup(relais_ctx *ctx, const relais_bundle *b, const char *shown)
+{
+	const relais_manifest *m = relais_bundle_manifest(b);
+	int found = 0;
+	size_t i;
+
+	for (i = 0; i < m->n_units; i++) {
+		struct relais_html_report report;
+		unsigned char *html = NULL;
+		char *kept = NULL;
+		size_t len = 0, kept_len = 0;
+		int rc;
+
+		if (m->units[i].kind != RELAIS_UNIT_LESSON) {
+			continue;
+		}
+		if ((rc = relais_bundle_read(&html, &len, ctx, b, m->units[i].path)) != 0 ||
+		    (rc = relais_html_sanitize(&kept, &kept_len, &report, ctx, (const char *)html,
+		                               len)) != 0) {
+			free(html);
+			return rc;
+		}
+		if (report.removed > 0) {
+			fprintf(stderr,
+			        "relais: %s: lesson %s holds %s%s, which the reader removes\n",
+			        shown, m->units[i].path, report.first,
+			        report.removed > 1 ? " and more" : "");
+			found++;
+		}
+		free(kept);
+		free(html);
+	}
+	return found;
+}
 
 static int verify(relais_ctx *ctx, int argc, char **argv)
 {
@@ -39,6 +80,10 @@ static int verify(relais_ctx *ctx, int argc, char **argv)
 		status = cli_fail(ctx);
 		goto out;
 	}
+	if ((c = lessons_with_markup(ctx, b, argv[optind])) != 0) {
+		status = c < 0 ? cli_fail(ctx) : EXIT_FAIL;
+		goto out;
+	}
 	m = relais_bundle_manifest(b);
 	printf("%s: ok: %s version %llu, %zu entries, signed by key %s\n", argv[optind], m->id,
 	       (unsigned long long)m->version, m->n_entries + 2, relais_bundle_signer(b));
@@ -56,7 +101,8 @@ const struct command cmd_verify = {
         "\n"
         "Checks that BUNDLE was signed by PUB's key and that every entry matches the\n"
         "manifest's size and SHA-256. Prints one line and exits 0 when all is well;\n"
-        "otherwise exits 1 naming the entry or field that failed.\n"
+        "otherwise exits 1 naming the entry or field that failed, or each lesson whose\n"
+        "HTML holds what the reader removes (forms, scripts, javascript: links...).\n"
         "\n"
         "  -p, --public-key PUB  the publisher's minisign public key\n",
         verify,

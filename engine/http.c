@@ -21,10 +21,21 @@
 
 #define FRAMED_BLOCK (32 * 1024)
 
+/* An open connection, oldest first, for options.evict_above. */
+struct held {
+	struct held *prev, *next;
+	int fd;
+	int asked; /* a whole request's headers came in on it */
+	int listed;
+};
+
 struct relais_http_server {
 	struct MHD_Daemon *daemon;
 	struct relais_http_options opt;
 	unsigned port;
+	pthread_mutex_t held_lock;
+	struct held *oldest, *newest;
+	unsigned n_held;
 };
 
 struct relais_http_request {
@@ -435,6 +446,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 	(void)version;
 	if (req == NULL) {
+		const union MHD_ConnectionInfo *ci =
+		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		if (s->opt.evict_above > 0 && ci != NULL && ci->socket_context != NULL) {
+			pthread_mutex_lock(&s->held_lock);
+			((struct held *)ci->socket_context)->asked = 1;
+			pthread_mutex_unlock(&s->held_lock);
+		}
 		req = calloc(1, sizeof(*req));
 		if (req == NULL) {
 			return MHD_NO;
@@ -558,6 +576,58 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return (size_t)(w - s);
 }
 
+static void unlist(relais_http_server *s, struct held *h)
+{
+	if (!h->listed) {
+		return;
+	}
+	if (h->prev != NULL) {
+		h->prev->next = h->next;
+	} else {
+		s->oldest = h->next;
+	}
+	if (h->next != NULL) {
+		h->next->prev = h->prev;
+	} else {
+		s->newest = h->prev;
+	}
+	h->prev = h->next = NULL;
+	h->listed = 0;
+	s->n_held--;
+}
+
+/*
+ * Keeps a new connection in the list and, past evict_above, shuts down the
+ * oldest one that has not yet sent a whole request (or the oldest of all):
+ * connections held open and silent then cost their holder a new one each,
+ * while a client that asks at once is served. Called under held_lock;
+ * libmicrohttpd closes a descriptor only after telling on_connection, which
+ * takes the same lock, so the descriptor shut down is still the connection's.
+ */
+static void hold(relais_http_server *s, struct held *h)
+{
+	struct held *victim;
+
+	h->prev = s->newest;
+	if (s->newest != NULL) {
+		s->newest->next = h;
+	} else {
+		s->oldest = h;
+	}
+	s->newest = h;
+	h->listed = 1;
+	s->n_held++;
+	while (s->n_held > s->opt.evict_above) {
+		for (victim = s->oldest; victim != NULL && victim->asked; victim = victim->next) {
+		}
+		if (victim == NULL && (victim = s->oldest) == NULL) {
+			break; /* n_held counts the list: not reached */
+		}
+		(void)shutdown(victim->fd, SHUT_RDWR);
+		unlist(s, victim);
+	}
+}
+
 /*
  * Answers go out in more than one write; without TCP_NODELAY the second
  * waits for the client's delayed acknowledgement (up to 200 ms).
@@ -565,17 +635,35 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
+	relais_http_server *s = cls;
 	const union MHD_ConnectionInfo *info;
+	struct held *h;
 	int one = 1;
 
-	(void)cls;
-	(void)socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if ((h = *socket_context) != NULL) {
+			pthread_mutex_lock(&s->held_lock);
+			unlist(s, h);
+			pthread_mutex_unlock(&s->held_lock);
+			free(h);
+			*socket_context = NULL;
+		}
+		return;
+	}
 	if (code != MHD_CONNECTION_NOTIFY_STARTED) {
 		return;
 	}
 	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (info != NULL) {
-		(void)setsockopt(info->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (info == NULL) {
+		return;
+	}
+	(void)setsockopt(info->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (s->opt.evict_above > 0 && (h = calloc(1, sizeof(*h))) != NULL) {
+		h->fd = info->connect_fd;
+		*socket_context = h;
+		pthread_mutex_lock(&s->held_lock);
+		hold(s, h);
+		pthread_mutex_unlock(&s->held_lock);
 	}
 }
 
@@ -614,6 +702,10 @@ int relais_http_start(relais_http_server **out, relais_ctx *ctx,
 	}
 	s->opt = *opt;
 	s->opt.address = NULL; /* not kept: the caller's string */
+	if (pthread_mutex_init(&s->held_lock, NULL) != 0) {
+		free(s);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
 	s->daemon = MHD_start_daemon(
 	        flags, (uint16_t)opt->port, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
 	        (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -627,6 +719,7 @@ int relais_http_start(relais_http_server **out, relais_ctx *ctx,
 	        opt->connection_memory ? opt->connection_memory : (size_t)(64 * 1024),
 	        MHD_OPTION_END);
 	if (s->daemon == NULL) {
+		pthread_mutex_destroy(&s->held_lock);
 		free(s);
 		return relais_fail(ctx, RELAIS_EIO, "cannot listen on %s:%u (in use?)", address,
 		                   opt->port);
@@ -648,6 +741,7 @@ void relais_http_stop(relais_http_server *s)
 		return;
 	}
 	MHD_stop_daemon(s->daemon);
+	pthread_mutex_destroy(&s->held_lock);
 	free(s);
 }
 

@@ -9,6 +9,7 @@
 
 #include "course_private.h"
 #include "markdown.h"
+#include "relais/html.h"
 #include "relais/error.h"
 #include "relais/fsutil.h"
 #include "relais/gift.h"
@@ -379,6 +380,15 @@ static void check_links(struct loader *L, const char *lesson, const char *lesson
 		size_t len;
 		int is_lesson = 0;
 
+		if (!(l->is_image ? relais_html_src_ok(l->target)
+		                  : relais_html_href_ok(l->target))) {
+			/* The reader would drop it: say so now rather than ship a dead link. */
+			PROBLEM(L, lesson_file, l->line,
+			        "%s %s is not allowed: only http, https and mailto links, course "
+			        "files and data:image/png, jpeg, gif or webp images",
+			        what, l->target);
+			continue;
+		}
 		if (!relais_link_is_local(l->target)) {
 			if (l->is_image && strncmp(l->target, "data:", 5) != 0) {
 				/* Learners are offline: a remote picture would not show. */
@@ -435,7 +445,9 @@ static void load_lesson(struct loader *L, struct relais_unit *u, const char *src
 	char file[PATH_LEN], out_path[PATH_LEN];
 	struct relais_md_link *links = NULL;
 	size_t len = 0, html_len = 0, n_links = 0;
-	char *text = NULL, *html = NULL;
+	char *text = NULL, *html = NULL, *kept = NULL;
+	struct relais_html_report report;
+	size_t kept_len = 0;
 
 	if (swap_ext(out_path, sizeof(out_path), src_rel, ".md", ".html") != 0) {
 		PROBLEM(L, L->json_name, json_line_no, "lesson %s must be a .md file", src_rel);
@@ -454,6 +466,16 @@ static void load_lesson(struct loader *L, struct relais_unit *u, const char *src
 		L->fatal = RELAIS_ENOMEM;
 		goto out;
 	}
+	if (relais_html_sanitize(&kept, &kept_len, &report, L->ctx, html, html_len) != 0) {
+		L->fatal = RELAIS_ENOMEM;
+		goto out;
+	}
+	if (report.removed > 0 && strstr(report.first, ": link") == NULL) {
+		/* Markdown's output should never hold these; if it does, the reader
+		 * would cut them. Links are named with their line by check_links(). */
+		PROBLEM(L, file, 0, "the rendered lesson holds %s, which readers remove",
+		        report.first);
+	}
 	free(u->path);
 	u->path = strdup(out_path);
 	if (u->path == NULL || add_entry(L->c, out_path, (unsigned char *)html, html_len) != 0) {
@@ -465,6 +487,7 @@ static void load_lesson(struct loader *L, struct relais_unit *u, const char *src
 	check_links(L, src_rel, file, links, n_links);
 out:
 	relais_markdown_links_free(links, n_links);
+	free(kept);
 	free(html);
 	free(text);
 }

@@ -6,6 +6,7 @@
 
 #include "reader_private.h"
 #include "relais/error.h"
+#include "relais/html.h"
 #include "relais/library.h"
 
 static void close_course(struct relais_reader *r, struct open_course *c)
@@ -127,7 +128,7 @@ static struct open_course *open_fresh(struct relais_reader *r, const char *cours
 }
 
 int relais_reader_entry(struct relais_reader *r, const char *course_id, const char *path,
-                        const unsigned char **data, size_t *len)
+                        int lesson, const unsigned char **data, size_t *len)
 {
 	struct open_course *c = open_fresh(r, course_id);
 	const struct relais_manifest_entry *me;
@@ -161,6 +162,17 @@ int relais_reader_entry(struct relais_reader *r, const char *course_id, const ch
 		return rc;
 	}
 	set_verified(c, at);
+	if (lesson) {
+		/* What is kept and served is the allow-listed markup, made once. */
+		struct relais_html_report report;
+		char *kept = NULL;
+		rc = relais_html_sanitize(&kept, &n, &report, r->ctx, (const char *)bytes, n);
+		free(bytes);
+		if (rc != 0) {
+			return rc;
+		}
+		bytes = (unsigned char *)kept;
+	}
 	/* Keep it when it fits; otherwise lend it until the next request. */
 	if (n <= CACHE_ENTRY_MAX && r->cache_bytes + n <= CACHE_MAX &&
 	    (grown = realloc(c->cache, (c->n_cache + 1) * sizeof(*grown))) != NULL) {

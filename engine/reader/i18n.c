@@ -108,6 +108,33 @@ static const char *const words[M_COUNT][2] = {
         [M_VERB_PASSED] = {"quiz passed", "quiz réussi"},
         [M_VERB_FAILED] = {"quiz not passed", "quiz non réussi"},
         [M_VERB_COMPLETED] = {"course completed", "cours terminé"},
+        [M_PIN_TITLE] = {"Your PIN", "Votre code PIN"},
+        [M_PIN_ASK] = {"%s protects their name with a PIN. Enter it to continue.",
+                       "%s protège son nom par un code PIN. Saisissez-le pour continuer."},
+        [M_PIN_LABEL] = {"PIN", "Code PIN"},
+        [M_PIN_CONTINUE] = {"Continue", "Continuer"},
+        [M_PIN_WRONG] = {"Wrong PIN.", "Code PIN incorrect."},
+        [M_PIN_WAIT] = {"Too many wrong PINs: wait %d seconds, then try again.",
+                        "Trop de codes PIN incorrects : attendez %d secondes, puis "
+                        "réessayez."},
+        [M_PIN_LINK_SET] = {"Protect your name with a PIN", "Protéger votre nom par un code PIN"},
+        [M_PIN_LINK_CHANGE] = {"Change or remove your PIN", "Modifier ou supprimer votre code PIN"},
+        [M_PIN_INTRO] = {"On a shared laptop, a PIN stops others from studying under your "
+                         "name and from seeing your records. It stays on this laptop.",
+                         "Sur un ordinateur partagé, un code PIN empêche les autres "
+                         "d'étudier sous votre nom et de voir vos enregistrements. Il reste "
+                         "sur cet ordinateur."},
+        [M_PIN_CURRENT] = {"Current PIN", "Code PIN actuel"},
+        [M_PIN_NEW] = {"New PIN (4 to 64 characters)", "Nouveau code PIN (4 à 64 caractères)"},
+        [M_PIN_SAVE] = {"Save my PIN", "Enregistrer mon code PIN"},
+        [M_PIN_REMOVE] = {"Remove my PIN", "Supprimer mon code PIN"},
+        [M_PIN_SAVED] = {"Your PIN is saved: it will be asked when you choose your name.",
+                         "Votre code PIN est enregistré : il sera demandé quand vous "
+                         "choisirez votre nom."},
+        [M_PIN_REMOVED] = {"Your PIN is removed.", "Votre code PIN est supprimé."},
+        [M_PIN_LENGTH] = {"A PIN has 4 to 64 characters.",
+                          "Un code PIN compte de 4 à 64 caractères."},
+        [M_SEND_AGAIN] = {"Send again", "Renvoyer"},
 };
 
 const char *relais_tr(enum lang lang, enum msg msg)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "quizpage.h"
 #include "reader_private.h"
@@ -17,6 +18,8 @@
 
 #define SEARCH_LIMIT 50
 #define OUTBOX_SHOWN 200
+#define PIN_FREE_TRIES 2 /* wrong PINs (typos) before any wait */
+#define PIN_WAIT_MAX 300 /* seconds: the longest wait between tries */
 
 static void set_title(struct request *req, const char *title)
 {
@@ -115,6 +118,109 @@ static void page_who(struct request *req)
 	relais_profile_list_free(p, n);
 }
 
+static time_t now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The learner's guard, made when asked (replacing the one that waits least). */
+static struct pin_guard *pin_guard(struct relais_reader *r, int64_t id, int make)
+{
+	struct pin_guard *g = &r->pins[0];
+	size_t i;
+
+	for (i = 0; i < MAX_PIN_GUARDS; i++) {
+		if (r->pins[i].profile_id == id) {
+			return &r->pins[i];
+		}
+	}
+	if (!make) {
+		return NULL;
+	}
+	for (i = 1; i < MAX_PIN_GUARDS; i++) {
+		if (r->pins[i].profile_id == 0 || r->pins[i].until < g->until) {
+			g = &r->pins[i];
+		}
+	}
+	memset(g, 0, sizeof(*g));
+	g->profile_id = id;
+	return g;
+}
+
+/*
+ * Checks a learner's PIN: 0 when right (or they have none), M_PIN_WRONG,
+ * or M_PIN_WAIT with *wait set when a wrong PIN came too recently. After
+ * PIN_FREE_TRIES wrong ones, each costs twice the wait of the one before,
+ * up to PIN_WAIT_MAX: remembered in memory for this run of the reader.
+ * A negative status when the check itself failed.
+ */
+static int check_pin(struct request *req, int64_t id, const char *pin, int *wait)
+{
+	struct relais_reader *r = req->reader;
+	struct pin_guard *g = pin_guard(r, id, 0);
+	time_t now = now_s();
+	int rc;
+
+	*wait = 0;
+	if (g != NULL && g->until > now) {
+		*wait = (int)(g->until - now);
+		return M_PIN_WAIT;
+	}
+	rc = relais_profile_check_pin(r->home, r->ctx, id, pin != NULL ? pin : "");
+	if (rc == 0) {
+		if (g != NULL) {
+			g->profile_id = 0;
+		}
+		return 0;
+	}
+	if (rc != RELAIS_EPASSWORD) {
+		return rc;
+	}
+	if ((g = pin_guard(r, id, 1)) != NULL && ++g->failures > PIN_FREE_TRIES) {
+		unsigned n = g->failures - PIN_FREE_TRIES;
+		g->until = now + (n >= 9                    ? PIN_WAIT_MAX
+		                  : (1 << n) > PIN_WAIT_MAX ? PIN_WAIT_MAX
+		                                            : (1 << n));
+	}
+	return M_PIN_WRONG;
+}
+
+/* "Your PIN" for choosing learner p; why: 0, M_PIN_WRONG or M_PIN_WAIT. */
+static void page_pin_ask(struct request *req, const struct relais_profile *p, int why, int wait)
+{
+	char line[512];
+
+	set_title(req, relais_tr(L(req), M_PIN_TITLE));
+	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>", relais_tr(L(req), M_PIN_TITLE));
+	relais_tr_format(line, sizeof(line), L(req), M_PIN_ASK, p->name);
+	relais_strbuf_add_html(&req->body, line);
+	relais_strbuf_add(&req->body, "</p>");
+	if (why == M_PIN_WRONG) {
+		req->status = 403;
+		relais_strbuf_printf(&req->body, "<p class=\"banner\" role=\"alert\">%s</p>",
+		                     relais_tr(L(req), M_PIN_WRONG));
+	} else if (why == M_PIN_WAIT) {
+		req->status = 429;
+		relais_tr_format(line, sizeof(line), L(req), M_PIN_WAIT, wait);
+		relais_strbuf_add(&req->body, "<p class=\"banner\" role=\"alert\">");
+		relais_strbuf_add_html(&req->body, line);
+		relais_strbuf_add(&req->body, "</p>");
+	}
+	relais_strbuf_add(&req->body, "<form method=\"post\" action=\"/who/choose\">");
+	token_field(req);
+	relais_strbuf_printf(&req->body,
+	                     "<input type=\"hidden\" name=\"profile\" value=\"%lld\">"
+	                     "<label for=\"pin\">%s</label><input type=\"password\" id=\"pin\" "
+	                     "name=\"pin\" required minlength=\"%d\" maxlength=\"%d\" "
+	                     "autocomplete=\"current-password\" autofocus>"
+	                     "<p><button type=\"submit\">%s</button></p></form>",
+	                     (long long)p->id, relais_tr(L(req), M_PIN_LABEL), RELAIS_PIN_MIN,
+	                     RELAIS_PIN_MAX, relais_tr(L(req), M_PIN_CONTINUE));
+}
+
 static void post_who(struct request *req, int adding)
 {
 	relais_ctx *ctx = req->reader->ctx;
@@ -133,15 +239,115 @@ static void post_who(struct request *req, int adding)
 	} else {
 		struct relais_profile p;
 		const char *v = relais_reader_form_value(req, "profile");
+		const char *pin = relais_reader_form_value(req, "pin");
+		int why = 0, wait = 0;
 		id = v ? strtoll(v, NULL, 10) : 0;
 		if (id <= 0 || relais_profile_get(&p, req->reader->home, ctx, id) != 0) {
 			relais_reader_page_error(req, 400, relais_tr(L(req), M_BAD_REQUEST));
+			return;
+		}
+		/* A learner with a PIN is chosen only with it: first the question. */
+		if (p.has_pin && (pin == NULL || (why = check_pin(req, id, pin, &wait)) != 0)) {
+			if (why < 0) {
+				relais_reader_page_error(req, 500, relais_errmsg(ctx));
+			} else {
+				page_pin_ask(req, &p, why, wait);
+			}
+			relais_profile_clear(&p);
 			return;
 		}
 		relais_profile_clear(&p);
 	}
 	req->session->profile_id = id;
 	redirect(req, "/");
+}
+
+/* The current learner's PIN: set, change or remove it. done: 0 or the message to show. */
+static void page_pin(struct request *req, int done, int alert)
+{
+	struct relais_profile me;
+	char line[128];
+
+	if (relais_profile_get(&me, req->reader->home, req->reader->ctx,
+	                       req->session->profile_id) != 0) {
+		redirect(req, "/who");
+		return;
+	}
+	set_title(req, relais_tr(L(req), M_PIN_TITLE));
+	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>%s</p>", relais_tr(L(req), M_PIN_TITLE),
+	                     relais_tr(L(req), M_PIN_INTRO));
+	if (done == M_PIN_WAIT) {
+		relais_tr_format(line, sizeof(line), L(req), M_PIN_WAIT, alert);
+		relais_strbuf_add(&req->body, "<p class=\"banner\" role=\"alert\">");
+		relais_strbuf_add_html(&req->body, line);
+		relais_strbuf_add(&req->body, "</p>");
+	} else if (done != 0) {
+		relais_strbuf_printf(&req->body, "<p class=\"banner\" role=\"%s\">%s</p>",
+		                     alert ? "alert" : "status", relais_tr(L(req), (enum msg)done));
+	}
+	relais_strbuf_add(&req->body, "<form method=\"post\" action=\"/who/pin\">");
+	token_field(req);
+	if (me.has_pin) {
+		relais_strbuf_printf(&req->body,
+		                     "<label for=\"current\">%s</label><input type=\"password\" "
+		                     "id=\"current\" name=\"current\" maxlength=\"%d\" "
+		                     "autocomplete=\"current-password\">",
+		                     relais_tr(L(req), M_PIN_CURRENT), RELAIS_PIN_MAX);
+	}
+	relais_strbuf_printf(&req->body,
+	                     "<label for=\"pin\">%s</label><input type=\"password\" id=\"pin\" "
+	                     "name=\"pin\" maxlength=\"%d\" autocomplete=\"new-password\">"
+	                     "<p><button type=\"submit\" name=\"action\" value=\"set\">%s</button>",
+	                     relais_tr(L(req), M_PIN_NEW), RELAIS_PIN_MAX,
+	                     relais_tr(L(req), M_PIN_SAVE));
+	if (me.has_pin) {
+		relais_strbuf_printf(&req->body,
+		                     " <button type=\"submit\" name=\"action\" "
+		                     "value=\"remove\">%s</button>",
+		                     relais_tr(L(req), M_PIN_REMOVE));
+	}
+	relais_strbuf_add(&req->body, "</p></form>");
+	relais_profile_clear(&me);
+}
+
+static void post_pin(struct request *req)
+{
+	struct relais_profile me;
+	relais_ctx *ctx = req->reader->ctx;
+	const char *action = relais_reader_form_value(req, "action");
+	const char *pin = relais_reader_form_value(req, "pin");
+	int64_t id = req->session->profile_id;
+	int removing = action != NULL && strcmp(action, "remove") == 0, why = 0, wait = 0;
+	size_t len = pin != NULL ? strlen(pin) : 0;
+
+	if (relais_profile_get(&me, req->reader->home, ctx, id) != 0) {
+		relais_reader_page_error(req, 400, relais_tr(L(req), M_BAD_REQUEST));
+		return;
+	}
+	/* Whoever sits at an open session changes a PIN only by knowing it. */
+	if (me.has_pin &&
+	    (why = check_pin(req, id, relais_reader_form_value(req, "current"), &wait)) != 0) {
+		relais_profile_clear(&me);
+		if (why < 0) {
+			relais_reader_page_error(req, 500, relais_errmsg(ctx));
+			return;
+		}
+		req->status = why == M_PIN_WAIT ? 429 : 403;
+		page_pin(req, why, why == M_PIN_WAIT ? wait : 1);
+		return;
+	}
+	relais_profile_clear(&me);
+	if (!removing && (len < RELAIS_PIN_MIN || len > RELAIS_PIN_MAX)) {
+		req->status = 400;
+		page_pin(req, M_PIN_LENGTH, 1);
+		return;
+	}
+	if (relais_profile_set_pin(req->reader->home, ctx, id, removing ? NULL : pin) != 0) {
+		relais_reader_page_error(req, relais_errcode(ctx) == RELAIS_EINVAL ? 400 : 500,
+		                         relais_errmsg(ctx));
+		return;
+	}
+	page_pin(req, removing ? M_PIN_REMOVED : M_PIN_SAVED, 0);
 }
 
 static void page_library(struct request *req)
@@ -161,7 +367,8 @@ static void page_library(struct request *req)
 	                     relais_tr(L(req), M_LIBRARY_TITLE));
 	relais_tr_format(buf, sizeof(buf), L(req), M_CURRENT_LEARNER, me.name);
 	relais_strbuf_add_html(&req->body, buf);
-	relais_strbuf_add(&req->body, "</p>");
+	relais_strbuf_printf(&req->body, "</p><p class=\"meta\"><a href=\"/who/pin\">%s</a></p>",
+	                     relais_tr(L(req), me.has_pin ? M_PIN_LINK_CHANGE : M_PIN_LINK_SET));
 	relais_profile_clear(&me);
 	if (relais_library_list(&c, &n, req->reader->home, ctx) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(ctx));
@@ -309,7 +516,7 @@ static void page_lesson(struct request *req, const char *course_id, relais_bundl
 	const unsigned char *html = NULL;
 	size_t len = 0;
 
-	if (relais_reader_entry(req->reader, course_id, u->path, &html, &len) != 0) {
+	if (relais_reader_entry(req->reader, course_id, u->path, 1, &html, &len) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
@@ -335,7 +542,7 @@ static relais_quiz *load_quiz(struct request *req, const char *course_id,
 	relais_quiz *quiz = NULL;
 	size_t len = 0;
 
-	if (relais_reader_entry(req->reader, course_id, u->path, &json, &len) != 0 ||
+	if (relais_reader_entry(req->reader, course_id, u->path, 0, &json, &len) != 0 ||
 	    relais_quiz_parse(&quiz, req->reader->ctx, (const char *)json, len) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		quiz = NULL;
@@ -710,20 +917,50 @@ static void post_send(struct request *req)
 	redirect(req, "/outbox");
 }
 
+/* "Send again": one of the learner's own set-aside records back in the queue. */
+static void post_retry(struct request *req)
+{
+	struct relais_set_aside *aside = NULL;
+	relais_ctx *ctx = req->reader->ctx;
+	const char *id = relais_reader_form_value(req, "id");
+	size_t n = 0, i, count = 0;
+	int mine = 0;
+
+	if (relais_outbox_set_aside_of(&aside, &n, req->reader->home, ctx, req->session->profile_id,
+	                               (size_t)-1 / 2) != 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(ctx));
+		return;
+	}
+	for (i = 0; i < n && id != NULL; i++) {
+		mine |= strcmp(aside[i].id, id) == 0;
+	}
+	relais_set_aside_free(aside, n);
+	if (!mine) {
+		relais_reader_page_error(req, 400, relais_tr(L(req), M_BAD_REQUEST));
+		return;
+	}
+	if (relais_outbox_retry(&count, req->reader->home, ctx, &id, 1) != 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(ctx));
+		return;
+	}
+	redirect(req, "/outbox");
+}
+
 static void page_outbox(struct request *req)
 {
 	struct relais_outbox_item *items = NULL;
 	struct relais_set_aside *aside = NULL;
 	relais_ctx *ctx = req->reader->ctx;
 	char *hub = NULL, *last_ok = NULL, *last_try = NULL, line[256];
-	int64_t count = 0;
+	int64_t count = 0, me = req->session->profile_id;
 	size_t n = 0, n_aside = 0, i;
 
 	set_title(req, relais_tr(L(req), M_OUTBOX_TITLE));
-	if (relais_outbox_count(&count, req->reader->home, ctx) != 0 ||
-	    relais_outbox_pending(&items, &n, req->reader->home, ctx, OUTBOX_SHOWN) != 0 ||
-	    relais_outbox_set_aside_list(&aside, &n_aside, req->reader->home, ctx, OUTBOX_SHOWN) !=
-	            0 ||
+	/* A shared laptop: each learner sees only their own records. */
+	if (relais_outbox_count_of(&count, req->reader->home, ctx, me) != 0 ||
+	    relais_outbox_pending_of(&items, &n, req->reader->home, ctx, me, OUTBOX_SHOWN) != 0 ||
+	    relais_outbox_set_aside_of(&aside, &n_aside, req->reader->home, ctx, me,
+	                               OUTBOX_SHOWN) != 0 ||
 	    relais_setting_get(&hub, req->reader->home, ctx, "sync.hub") != 0 ||
 	    relais_setting_get(&last_ok, req->reader->home, ctx, "sync.last_success") != 0 ||
 	    relais_setting_get(&last_try, req->reader->home, ctx, "sync.last_attempt") != 0) {
@@ -791,10 +1028,12 @@ static void page_outbox(struct request *req)
 		relais_strbuf_printf(
 		        &req->body,
 		        "<h2>%s</h2><p>%s</p><table><thead><tr><th scope=\"col\">%s</th>"
-		        "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
+		        "<th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+		        "<th scope=\"col\"><span class=\"visually-hidden\">%s</span></th></tr>"
+		        "</thead><tbody>",
 		        relais_tr(L(req), M_SET_ASIDE_TITLE), relais_tr(L(req), M_SET_ASIDE_INTRO),
 		        relais_tr(L(req), M_WHEN), relais_tr(L(req), M_ACTIVITY),
-		        relais_tr(L(req), M_REASON));
+		        relais_tr(L(req), M_REASON), relais_tr(L(req), M_SEND_AGAIN));
 		for (i = 0; i < n_aside; i++) {
 			relais_strbuf_add(&req->body, "<tr><td>");
 			relais_strbuf_addn(&req->body, aside[i].when,
@@ -803,7 +1042,16 @@ static void page_outbox(struct request *req)
 			relais_strbuf_add_html(&req->body, aside[i].object);
 			relais_strbuf_add(&req->body, "</td><td>");
 			relais_strbuf_add_html(&req->body, aside[i].reason);
-			relais_strbuf_add(&req->body, "</td></tr>");
+			relais_strbuf_add(&req->body, "</td><td><form method=\"post\" "
+			                              "action=\"/outbox/retry\">");
+			token_field(req);
+			relais_strbuf_add(&req->body,
+			                  "<input type=\"hidden\" name=\"id\" value=\"");
+			relais_strbuf_add_html(&req->body, aside[i].id);
+			relais_strbuf_printf(
+			        &req->body,
+			        "\"><button type=\"submit\">%s</button></form></td></tr>",
+			        relais_tr(L(req), M_SEND_AGAIN));
 		}
 		relais_strbuf_add(&req->body, "</tbody></table>");
 	}
@@ -849,6 +1097,12 @@ void relais_reader_route(struct request *req)
 		page_outbox(req);
 	} else if (strcmp(p, "/outbox/send") == 0 && !get) {
 		post_send(req);
+	} else if (strcmp(p, "/outbox/retry") == 0 && !get) {
+		post_retry(req);
+	} else if (strcmp(p, "/who/pin") == 0 && get) {
+		page_pin(req, 0, 0);
+	} else if (strcmp(p, "/who/pin") == 0 && !get) {
+		post_pin(req);
 	} else if (strncmp(p, "/c/", 3) == 0) {
 		route_course(req, p + 3);
 	} else {

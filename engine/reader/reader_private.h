@@ -19,6 +19,7 @@
 #define MAX_SESSIONS 32
 #define MAX_OPEN_COURSES 32
 #define MAX_FIELDS 600
+#define MAX_PIN_GUARDS 64             /* learners whose wrong PINs are remembered */
 #define CACHE_MAX (2u * 1024 * 1024)  /* unit pages' entries kept in memory */
 #define CACHE_ENTRY_MAX (256u * 1024) /* larger ones are read each time */
 
@@ -28,6 +29,13 @@ struct session {
 	int64_t profile_id;    /* 0: nobody chosen yet */
 	enum lang lang;
 	time_t last_used;
+};
+
+/* Wrong PINs for one learner since the last right one: each costs a growing wait. */
+struct pin_guard {
+	int64_t profile_id; /* 0: free */
+	unsigned failures;
+	time_t until; /* no PIN is checked for this learner before then (CLOCK_MONOTONIC s) */
 };
 
 /* A lesson's HTML or a quiz's JSON, already read and checked, kept for the next request. */
@@ -93,6 +101,7 @@ struct relais_reader {
 	char url[128];
 	char host_ip[40], host_name[40], origin_ip[48], origin_name[48];
 	struct session sessions[MAX_SESSIONS];
+	struct pin_guard pins[MAX_PIN_GUARDS];
 	struct open_course courses[MAX_OPEN_COURSES];
 	size_t cache_bytes;  /* over every course, at most CACHE_MAX */
 	unsigned char *lent; /* an entry too big to keep, freed on the next read */
@@ -118,11 +127,14 @@ relais_bundle *relais_reader_course(struct relais_reader *r, const char *course_
 
 /*
  * An entry of an installed course (a unit's page), read and checked against
- * its hash the first time, then by its CRC-32, and kept within CACHE_MAX. *data is borrowed until
- * the next call of relais_reader_course(). Returns 0 or the status of relais_bundle_read().
+ * its hash the first time, then by its CRC-32, and kept within CACHE_MAX.
+ * A lesson (lesson non-zero) is kept as relais_html_sanitize() left it, so
+ * nothing in it can reach the reader's own markup. *data is borrowed until
+ * the next call of relais_reader_course(). Returns 0 or the status of
+ * relais_bundle_read() or relais_html_sanitize().
  */
 int relais_reader_entry(struct relais_reader *r, const char *course_id, const char *path,
-                        const unsigned char **data, size_t *len);
+                        int lesson, const unsigned char **data, size_t *len);
 
 /*
  * Where an entry of an open course lies in its file, for sending as stored.

@@ -236,11 +236,18 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 	if (s == NULL) {
 		/* Only the address printed at launch opens a session. */
 		if (strcmp(method, "GET") != 0 || key == NULL || strlen(key) != SECRET_HEX - 1 ||
-		    sodium_memcmp(key, r->secret, SECRET_HEX - 1) != 0) {
+		    r->secret[0] == '\0' || sodium_memcmp(key, r->secret, SECRET_HEX - 1) != 0) {
 			return refuse(403,
-			              "this reader is private: open the address that relais read "
-			              "printed\n");
+			              r->secret[0] == '\0'
+			                      ? "this reader is private, and the address relais "
+			                        "read printed opens it once: use the tab it "
+			                        "opened, or restart relais read\n"
+			                      : "this reader is private: open the address that "
+			                        "relais read printed\n");
 		}
+		/* Single use: the browser that opened it keeps its cookie; nobody
+		 * else can open sessions and push the learner's out. */
+		sodium_memzero(r->secret, sizeof(r->secret));
 		s = new_session(
 		        r, relais_lang_from_header(relais_http_header(hreq, "Accept-Language")));
 		(void)snprintf(cookie, sizeof(cookie),
@@ -401,8 +408,13 @@ int relais_reader_listen(struct relais_reader *r, unsigned port)
 	hopt.address = "127.0.0.1"; /* loopback only, always */
 	hopt.port = port;
 	hopt.threads = READER_THREADS;
-	hopt.connection_limit = 64;
-	hopt.timeout_seconds = 30;
+	/* Every client of a loopback server has the same address, so a limit
+	 * per address would lock the learner out with the holder: instead,
+	 * past 48 connections the oldest silent one is closed, and idle ones
+	 * close after 15 s. */
+	hopt.connection_limit = 256;
+	hopt.evict_above = 48;
+	hopt.timeout_seconds = 15;
 	hopt.on_headers = on_headers;
 	hopt.on_request = on_request;
 	hopt.data = r;

@@ -333,9 +333,20 @@ async function cardProgress(page, title) {
   };
 }
 
+/* The launch address opens one session: a second browser context needs a reader of its own. */
+async function launchAddress() {
+  if (reader.used) {
+    const st = await stopReader(reader);
+    assert.equal(st.code, 0, `relais read exits 0 on SIGTERM (got ${st.code ?? st.signal})`);
+    reader = await startReader();
+  }
+  reader.used = true;
+  return reader.url;
+}
+
 /* Opens the reader's address in a page: a new session lands on "Who is studying?". */
 async function openReader(page, who = 'Who is studying?') {
-  await page.goto(reader.url);
+  await page.goto(await launchAddress());
   assert.equal(new URL(page.url()).pathname, '/who', 'the launch address leads to the learner choice');
   assert.ok(!page.url().includes('k='), 'the secret is dropped from the address bar');
   assert.equal(await h1(page), who);
@@ -775,7 +786,8 @@ test('5. the outbox lists the records of the path of test 1, waiting to be sent'
     const t = Date.parse(`${r[0]}Z`);
     assert.ok(Math.abs(now - t) < 15 * 60 * 1000, `time ${r[0]} is UTC and recent`);
   }
-  assert.ok(rows.some((r) => r[1] === 'Kofi Mensah' && r[2] === 'quiz passed'), 'the other learner\'s records are there too');
+  // A shared laptop: Kofi's records (test 2) are his to see, not Amina's.
+  assert.deepEqual(rows.filter((r) => r[1] !== 'Amina Diallo'), [], 'only the learner\'s own records are listed');
   say(`"${status}"; Amina: ${of('lesson read').length} lessons read, failed + passed "${c.quizUnit.title}", completed "${c.title}", ${of('question answered').length} answers, UTC times`);
   assert.deepEqual(problems, []);
   await context.close();
@@ -804,7 +816,7 @@ async function axeWalk(lang) {
   const w = fr
     ? { name: 'Nom', email: 'Adresse électronique', org: 'Organisation (facultatif)', start: 'Commencer', read: "J'ai lu cette leçon : continuer", submit: 'Valider mes réponses', retry: 'Réessayer', done: 'Cours terminé', search: 'Rechercher', outbox: "En attente d'envoi", word: 'évacuation' }
     : { start: 'Start studying', read: 'I have read this lesson: continue', submit: 'Submit my answers', retry: 'Try again', done: 'Course completed', search: 'Search', outbox: 'Waiting to be sent', word: 'vaccination' };
-  await page.goto(reader.url);
+  await page.goto(await launchAddress());
   await check('who');
   await addLearner(page, { name: `Axe ${lang}`, email: `axe.${lang}@example.org`, org: 'QA' }, w);
   await check('library');
@@ -884,4 +896,126 @@ test('8. a search with one result says "1 lesson matches."', { timeout: LIMIT },
   await context.close();
   assert.equal(n, 1, 'this word is in one lesson');
   assert.equal(status, '1 lesson matches.');
+});
+
+/* The serious and critical axe-core violations on the page as it is (the context must bypass CSP). */
+async function axeViolations(page, kind) {
+  await page.addScriptTag({ path: AXE });
+  const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  say(`axe ${kind} ${pathOf(page)}: ${r.violations.length ? r.violations.map((v) => `${v.id}[${v.impact}]`).join(' ') : 'no violation'}`);
+  return bad.map((v) => `${kind}: ${v.id} (${v.impact}) at ${v.nodes.map((nd) => nd.target.join(' ')).join(', ')}`);
+}
+
+/* A learner's SQL run on the home's database (python3's sqlite3: node has none built in). */
+function sql(statement, ...params) {
+  return execFileSync('python3', ['-c',
+    'import json, sqlite3, sys; db = sqlite3.connect(sys.argv[1]); ' +
+    'rows = db.execute(sys.argv[2], json.loads(sys.argv[3])).fetchall(); db.commit(); print(json.dumps(rows))',
+    path.join(home, 'relais.db'), statement, JSON.stringify(params)], { encoding: 'utf8' });
+}
+
+test('9. a shared laptop: a PIN guards a name, each learner sees their own records, "Send again"; axe on the new pages', { timeout: 2 * LIMIT }, async () => {
+  const c = courses[EN];
+  const context = await newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  const violations = [];
+  await openReader(page);
+  await addLearner(page, { name: 'Pat Keller', email: 'pat.keller@example.org' });
+  await follow(page, page.getByRole('link', { name: 'Protect your name with a PIN', exact: true }));
+  assert.equal(new URL(page.url()).pathname, '/who/pin');
+  assert.equal(await h1(page), 'Your PIN');
+  violations.push(...await axeViolations(page, 'PIN settings'));
+  await page.getByLabel('New PIN (4 to 64 characters)', { exact: true }).fill('4321');
+  await submitForm(page, page.getByRole('button', { name: 'Save my PIN', exact: true }));
+  assert.match(await page.locator('main p.banner[role="status"]').innerText(), /Your PIN is saved/);
+  violations.push(...await axeViolations(page, 'PIN saved'));
+  say('Pat set a PIN from the library link; "Your PIN is saved"');
+
+  // Pat reads a lesson; a hub sets that record aside.
+  await page.goto(`${reader.origin}/c/${EN}/${lessonsOf(EN)[0].path}`);
+  await markRead(page);
+  const [[id]] = JSON.parse(sql("SELECT o.id FROM outbox o JOIN profile p ON p.id = o.profile_id WHERE p.email = ? ORDER BY o.seq DESC LIMIT 1", 'pat.keller@example.org'));
+  sql("UPDATE outbox SET set_aside = '2026-01-02T03:04:05Z', refusal = 'statement refused' WHERE id = ?", id);
+
+  // Someone else at the laptop: choosing Pat asks for the PIN, a wrong one is refused.
+  await page.goto(`${reader.origin}/who`);
+  await chooseLearner(page, 'Amina Diallo (Border Health Unit)');
+  await page.goto(`${reader.origin}/outbox`);
+  assert.ok(!(await page.locator('main').innerText()).includes('Pat Keller'), "Amina's outbox shows none of Pat's records");
+  assert.equal(await page.getByRole('button', { name: 'Send again' }).count(), 0);
+  await page.goto(`${reader.origin}/who`);
+  await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Pat Keller', exact: true }).click()]);
+  await page.waitForLoadState('load');
+  assert.equal(await h1(page), 'Your PIN');
+  assert.match(await page.locator('main').innerText(), /Pat Keller protects their name with a PIN/);
+  violations.push(...await axeViolations(page, 'PIN prompt'));
+  await page.getByLabel('PIN', { exact: true }).fill('0000');
+  const [wrong] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Continue', exact: true }).click()]);
+  await page.waitForLoadState('load');
+  assert.equal(wrong.status(), 403);
+  assert.equal((await page.locator('main p[role="alert"]').innerText()).trim(), 'Wrong PIN.');
+  violations.push(...await axeViolations(page, 'PIN refused'));
+  await page.goto(`${reader.origin}/`);
+  await page.getByText('Studying: Amina Diallo', { exact: false }).waitFor();
+  say('choosing Pat asked for the PIN; "0000" answered 403 "Wrong PIN." and Amina is still studying');
+
+  await page.goto(`${reader.origin}/who`);
+  await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Pat Keller', exact: true }).click()]);
+  await page.waitForLoadState('load');
+  await page.getByLabel('PIN', { exact: true }).fill('4321');
+  await submitForm(page, page.getByRole('button', { name: 'Continue', exact: true }));
+  assert.equal(new URL(page.url()).pathname, '/');
+  await page.getByText('Studying: Pat Keller', { exact: false }).waitFor();
+  await follow(page, page.getByRole('navigation').getByRole('link', { name: 'Waiting to be sent' }));
+  assert.match(await page.locator('main').innerText(), /Refused by the hub/);
+  assert.ok(!(await page.locator('main').innerText()).includes('Amina Diallo'), "Pat's outbox shows none of Amina's records");
+  violations.push(...await axeViolations(page, 'outbox with a set-aside record'));
+  await submitForm(page, page.getByRole('button', { name: 'Send again', exact: true }));
+  assert.equal(new URL(page.url()).pathname, '/outbox');
+  assert.equal(await page.getByRole('button', { name: 'Send again' }).count(), 0);
+  assert.deepEqual(JSON.parse(sql('SELECT set_aside FROM outbox WHERE id = ?', id)), [[null]], 'the record is back in the queue');
+  say('the right PIN chose Pat; Pat\'s outbox showed the set-aside record, "Send again" put it back in the queue');
+  await context.close();
+  assert.deepEqual(violations, []);
+});
+
+test('10. a lesson from a re-signed bundle cannot capture the reader\'s button or send the tab away', { timeout: LIMIT }, async () => {
+  const c = courses[EN];
+  const lesson = lessonsOf(EN)[0];
+  const [[amina]] = JSON.parse(sql("SELECT id FROM profile WHERE email = 'amina.diallo@example.org'"));
+  const [[pat]] = JSON.parse(sql("SELECT id FROM profile WHERE email = 'pat.keller@example.org'"));
+  const hostile = '<meta http-equiv="refresh" content="1;url=http://evil.invalid/phish">' +
+    `<h1>Hostile lesson</h1><p><a href="javascript:document.title='owned'">click</a></p>` +
+    `<form action="/who/choose" method="post"><input type="hidden" name="profile" value="${pat}"><p>Read on`;
+  const bundle = path.join(tmp, 'hostile.relais');
+  execFileSync('python3', ['-c',
+    'import sys; sys.path.insert(0, sys.argv[1]); import readerlib; ' +
+    'readerlib.resign_bundle(sys.argv[2], sys.argv[3], sys.argv[4], {sys.argv[5]: sys.argv[6].encode()}, version=2)',
+    path.join(SOURCE_ROOT, 'tests', 'reader'), c.bundle, bundle, path.join(tmp, 'k.key'), lesson.path, hostile]);
+  relais('install', bundle);
+  const context = await newContext();
+  const page = await context.newPage();
+  const problems = watch(page);
+  await openReader(page);
+  await chooseLearner(page, 'Amina Diallo (Border Health Unit)');
+  await page.goto(`${reader.origin}/c/${EN}/${lesson.path}`);
+  assert.equal(await page.locator('main article h1').innerText(), 'Hostile lesson');
+  await page.waitForTimeout(2500);
+  assert.equal(new URL(page.url()).pathname, `/c/${EN}/${lesson.path}`, 'the meta refresh sent the tab away');
+  assert.equal(await page.locator('meta[http-equiv]').count(), 0);
+  await page.locator('main article').getByText('click', { exact: true }).click();
+  assert.notEqual(await page.title(), 'owned');
+  await markRead(page);
+  assert.equal(new URL(page.url()).pathname, `/c/${EN}/${lessonsOf(EN)[1].path}`, "the reader's own button went to the lesson form's target");
+  await page.goto(`${reader.origin}/`);
+  await page.getByText('Studying: Amina Diallo', { exact: false }).waitFor();
+  const [[unitProfile]] = JSON.parse(sql('SELECT profile_id FROM outbox ORDER BY seq DESC LIMIT 1'));
+  assert.equal(unitProfile, amina, "the lesson read was recorded for Amina, not switched to Pat");
+  say('the hostile lesson stayed put for 2.5 s, its javascript: link did nothing, and "I have read this lesson" recorded Amina\'s read of this course');
+  await context.close();
+  assert.deepEqual(problems, []);
 });

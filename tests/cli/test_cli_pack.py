@@ -338,6 +338,24 @@ class PackSmall(Base):
         self.replace("lessons/01-intro.md", "../media/diagram.png", "https://example.org/d.png")
         self.assert_problem("course/lessons/01-intro.md:5: ", "offline")
 
+    def test_script_links_are_refused(self):
+        # The reader would drop them; the packer says so instead of shipping them.
+        self.replace("lessons/02-next.md", "[the introduction](01-intro.md)",
+                     "[x](javascript:alert(1)) <JavaScript:alert(2)> [d](data:text/html,x)")
+        self.assert_problems([("course/lessons/02-next.md:3: ", "javascript:alert(1) is not allowed"),
+                              ("course/lessons/02-next.md:3: ", "JavaScript:alert(2) is not allowed"),
+                              ("course/lessons/02-next.md:3: ", "data:text/html,x is not allowed")])
+        self.keygen()
+        p = run(["pack", "course", "-s", "k.key"], cwd=self.tmp)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertFalse(os.path.exists(self.path("mini-course-3.relais")))
+
+    def test_data_image_of_a_picture_is_kept(self):
+        self.replace("lessons/01-intro.md", "../media/diagram.png", "data:image/png;base64,iVBO")
+        self.assertEqual(self.check()[0], 0)
+        self.replace("lessons/01-intro.md", "data:image/png", "data:image/svg+xml")
+        self.assert_problem("course/lessons/01-intro.md:5: ", "is not allowed")
+
     def test_image_that_is_a_symlink(self):
         os.rename(self.path("course", "media", "diagram.png"), self.path("diagram.png"))
         os.symlink(self.path("diagram.png"), self.path("course", "media", "diagram.png"))

@@ -115,6 +115,31 @@ class Verify(unittest.TestCase):
         # verify only reads.
         self.assertEqual(read(self.path("good.relais")), self.good)
 
+    def test_lesson_markup_the_reader_removes_is_named(self):
+        # Signed by the publisher's own key, but not made by relais pack.
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))), "reader"))
+        import readerlib
+        os.remove(self.path("k.key"))
+        os.remove(self.path("k.pub"))
+        p = run(["keygen", "--no-password", "-p", "k.pub", "-s", "k.key"], cwd=self.tmp)
+        self.assertEqual(p.returncode, 0, text(p.stderr))
+        self.assertEqual(run(["pack", "course", "-s", "k.key", "-o", "good.relais"],
+                             cwd=self.tmp).returncode, 0)
+        readerlib.resign_bundle(self.path("good.relais"), self.path("bad.relais"),
+                                self.path("k.key"), {"lessons/02-next.html":
+                                                     b"<p>x</p><form action=/who/choose><p>y"})
+        p = self.verify("bad.relais")
+        err = text(p.stderr)
+        self.assertEqual(p.returncode, 1, err)
+        self.assertEqual(p.stdout, b"")
+        self.assertEqual(err, "relais: bad.relais: lesson lessons/02-next.html holds <form>, "
+                              "which the reader removes\n")
+        # The same bundle with the lesson left alone passes: only the markup is at fault.
+        readerlib.resign_bundle(self.path("good.relais"), self.path("same.relais"),
+                                self.path("k.key"), {})
+        self.assertEqual(self.verify("same.relais").returncode, 0)
+
     def test_verify_good_sample_bundles(self):
         for src in sorted(os.listdir(os.path.join(SOURCE_ROOT, "courses"))):
             full = os.path.join(SOURCE_ROOT, "courses", src)

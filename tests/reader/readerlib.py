@@ -1,11 +1,19 @@
 """readerlib.py: shared helpers for the reader's tests: a home with a course and a learner,
 the reader started on 127.0.0.1, and a small cookie-keeping HTTP client."""
+import hashlib
 import html
+import html.parser
 import http.client
+import json
 import os
 import re
+import struct
+import subprocess
 import sys
+import tempfile
 import urllib.parse
+import zipfile
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import testlib  # noqa: E402
@@ -211,3 +219,86 @@ def random_answers(questions, rnd):
             else:
                 fields.append((name, rnd.choice(["38", "14", "ICVP", "INN", "no idea", ""])))
     return fields
+
+
+def _zip_entry_headers(name, data, offset):
+    """A stored entry in the canonical form of docs/bundle-format.md: its local header and
+    its central directory record."""
+    crc = zlib.crc32(data)
+    fixed = struct.pack("<HHHHHIIIHH", 20, 0x0800, 0, 0, 0x0021, crc, len(data), len(data),
+                        len(name), 0)
+    local = b"PK\x03\x04" + fixed + name
+    central = (b"PK\x01\x02" + struct.pack("<H", 0x031E) + fixed +
+               struct.pack("<HHHII", 0, 0, 0, 0x81A40000, offset) + name)
+    return local, central
+
+
+def resign_bundle(src, dst, key, replace, version=None):
+    """Copies the bundle src to dst with some entries' bytes replaced (replace: path -> bytes),
+    their sizes and SHA-256 updated in manifest.json, and the manifest signed again with
+    key (a minisign secret key without password), as someone holding a trusted key but
+    not using relais pack could; version, when given, replaces the manifest's. Every entry
+    is stored."""
+    with zipfile.ZipFile(src) as z:
+        entries = [(n, z.read(n)) for n in z.namelist()]
+    manifest = json.loads(entries[0][1])
+    if version is not None:
+        manifest["version"] = version
+    for e in manifest["entries"]:
+        if e["path"] in replace:
+            e["size"] = len(replace[e["path"]])
+            e["sha256"] = hashlib.sha256(replace[e["path"]]).hexdigest()
+    mtext = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        mpath = os.path.join(tmp, "manifest.json")
+        with open(mpath, "wb") as f:
+            f.write(mtext)
+        p = subprocess.run([testlib.MINISIGN, "-S", "-s", key, "-m", mpath, "-x",
+                            mpath + ".minisig", "-c", "relais bundle signature", "-t",
+                            "relais %s %d" % (manifest["id"], manifest["version"])],
+                           input=b"", capture_output=True, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError("minisign: %s" % p.stderr.decode(errors="replace"))
+        with open(mpath + ".minisig", "rb") as f:
+            sig = f.read()
+    out = [("manifest.json", mtext), ("manifest.json.minisig", sig)]
+    out += [(n, replace.get(n, d)) for n, d in entries[2:]]
+    body, central = b"", b""
+    for name, data in out:
+        local, cent = _zip_entry_headers(name.encode(), data, len(body))
+        body += local + data
+        central += cent
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(out), len(out), len(central),
+                      len(body), 0)
+    with open(dst, "wb") as f:
+        f.write(body + central + end)
+
+
+class FormOwners(html.parser.HTMLParser):
+    """Which form each submit button belongs to, as a browser decides: a <form> inside an
+    open form is ignored, so an unclosed form in a lesson captures the reader's own button.
+    buttons: (form action or None, button text) in page order."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.open = None
+        self.buttons = []
+        self._in_button = None
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form" and self.open is None:
+            self.open = dict(attrs).get("action", "")
+        elif tag == "button":
+            self._in_button = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.open = None
+        elif tag == "button" and self._in_button is not None:
+            self.buttons.append((self.open, self._in_button.strip()))
+            self._in_button = None
+
+    def handle_data(self, data):
+        if self._in_button is not None:
+            self._in_button += data

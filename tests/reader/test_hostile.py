@@ -2,6 +2,7 @@
 """test_hostile.py: requests another site, another account or a broken client might send are
 refused, record nothing, leak nothing, and leave the reader serving the learner."""
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -36,7 +37,7 @@ class Hostile(unittest.TestCase):
         self.reader = rl.Reader(self.home)
         self.addCleanup(self.reader.stop, signal.SIGTERM)
         self.learner = rl.Client(self.reader)
-        self.learner.open_session()
+        self.opened = self.learner.open_session()
         self.token = self.learner.choose_learner()
         self.outbox_before = self.outbox_count()
 
@@ -138,9 +139,15 @@ class Hostile(unittest.TestCase):
         self.assert_serving("POST with the launch secret")
 
     def test_post_without_the_sessions_token_is_refused(self):
-        other = rl.Client(self.reader)
-        other.open_session()
-        other_token = other.choose_learner()
+        # The launch address opens one session: another session's token comes from
+        # another run of the reader on the same home.
+        earlier = rl.Reader(self.home)
+        try:
+            other = rl.Client(earlier)
+            other.open_session()
+            other_token = other.choose_learner()
+        finally:
+            earlier.stop(signal.SIGTERM)
         self.assertNotEqual(other_token, self.token)
         cases = {
             "no token": [f for f in self.quiz_fields() if f[0] != "token"],
@@ -148,7 +155,7 @@ class Hostile(unittest.TestCase):
             "wrong token": self.quiz_fields("f" * 32),
             "short token": self.quiz_fields(self.token[:-1]),
             "long token": self.quiz_fields(self.token + "0"),
-            "another tab's token": self.quiz_fields(other_token),
+            "another session's token": self.quiz_fields(other_token),
             "token twice, first wrong": [("token", "f" * 32)] + self.quiz_fields(),
         }
         for name, fields in cases.items():
@@ -393,11 +400,58 @@ class Hostile(unittest.TestCase):
         held.clear()
         self.assert_serving("24 partial requests")
 
+    def test_launch_address_opens_one_session(self):
+        # 40 strangers with the printed address neither get a session nor push the
+        # learner's out; the learner's cookie goes on working.
+        for i in range(40):
+            stranger = rl.Client(self.reader)
+            r = stranger.get("/?k=" + self.reader.secret, cookie=False)
+            self.assertEqual(r.status, 403, r)
+            self.assertIsNone(r.header("Set-Cookie"), "a session was handed out")
+            self.assertIn("restart relais read", r.text)
+        r = self.learner.get("/")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(LIBRARY_TITLE, r.text)
+        r = self.learner.post(rl.QUIZ_ACTION, self.quiz_fields())
+        self.assertIn(rl.SAVED, r.text)
+
+    def test_held_connections_do_not_lock_the_learner_out(self):
+        held = []
+        self.addCleanup(lambda: [s.close() for s in held])
+        for i in range(120):
+            s = socket.create_connection(("127.0.0.1", self.reader.port), timeout=5)
+            if i % 2:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers never end
+            held.append(s)
+        time.sleep(0.3)
+        for i in range(3):
+            start = time.monotonic()
+            fresh = rl.Client(self.reader, timeout=5.0)
+            fresh.cookies = dict(self.learner.cookies)
+            try:
+                r = fresh.get("/")
+            except OSError as e:
+                self.fail("the learner was locked out by 120 held connections: %s" % e)
+            self.assertEqual(r.status, 200, r)
+            self.assertLess(time.monotonic() - start, 3.0, "the learner waited behind them")
+        self.assert_serving("120 held connections")
+
+    def test_idle_connections_are_closed(self):
+        s = socket.create_connection(("127.0.0.1", self.reader.port), timeout=25)
+        self.addCleanup(s.close)
+        start = time.monotonic()
+        try:
+            got = s.recv(1)
+        except (socket.timeout, ConnectionResetError):
+            got = None
+        self.assertEqual(got, b"", "a silent connection was still open after %.0f s" %
+                         (time.monotonic() - start))
+        self.assertLess(time.monotonic() - start, 20)
+
     # --- what every answer says about itself ---------------------------------------------
 
     def test_security_headers(self):
-        stranger = rl.Client(self.reader)
-        opened = stranger.open_session()
+        opened = self.opened
         cookie = opened.header("Set-Cookie")
         self.assertRegex(cookie, r"^relais_session=[0-9a-f]{32};")
         attrs = [a.strip().lower() for a in cookie.split(";")[1:]]
@@ -439,6 +493,166 @@ class Hostile(unittest.TestCase):
         media = answers["media"]
         self.assertEqual(media.status, 200, media)
         self.assertIn("sandbox", media.header("Content-Security-Policy"))
+
+
+class HostileLesson(unittest.TestCase):
+    """A bundle signed by a trusted key but not made by relais pack: its lesson carries an
+    unclosed form, a meta refresh, a base, javascript: and data: links, style and on*."""
+
+    HOSTILE = (b'<meta http-equiv="refresh" content="0;url=https://evil.example/phish">'
+               b'<base href="https://evil.example/">'
+               b'<h1>Hostile</h1><p>Kept words.</p><p><a href="javascript:alert(1)">js</a> '
+               b'<a href=" data:text/html,x">data</a> <a href="02-screening.html">next</a></p>'
+               b'<style>button{display:none}</style><p onclick="x()">para</p>'
+               b'<form action="/who/choose" method="post">'
+               b'<input type="hidden" name="profile" value="99"><p>Read on')
+
+    @classmethod
+    def setUpClass(cls):
+        cls.home = rl.make_laptop_home(cls)
+        bundle = os.path.join(cls.home.root, "hostile.relais")
+        rl.resign_bundle(os.path.join(cls.home.root, "mh.relais"), bundle,
+                         os.path.join(cls.home.root, "k.key"),
+                         {"lessons/01-ihr-framework.html": cls.HOSTILE}, version=2)
+        cls.home.run("install", bundle)
+
+    def setUp(self):
+        self.reader = rl.Reader(self.home)
+        self.addCleanup(self.reader.stop, signal.SIGTERM)
+        self.learner = rl.Client(self.reader)
+        self.learner.open_session()
+        self.token = self.learner.choose_learner()
+
+    def test_lesson_keeps_text_and_loses_hostile_markup(self):
+        r = self.learner.get(LESSON)
+        self.assertEqual(r.status, 200, r)
+        for kept in ["<h1>Hostile</h1>", "Kept words.", "Read on", "para",
+                     '<a href="02-screening.html">next</a>']:
+            self.assertIn(kept, r.text)
+        for gone in ["http-equiv", "evil.example", "javascript:", "data:text", "<style",
+                     "onclick", 'value="99"', 'action="/who/choose"']:
+            self.assertNotIn(gone, r.text, "the lesson page still holds %r" % gone)
+
+    def test_the_readers_own_button_stays_the_readers(self):
+        r = self.learner.get(LESSON)
+        owners = rl.FormOwners(r.text).buttons
+        mine = [b for b in owners if b[1].startswith("I have read this lesson")]
+        self.assertEqual(len(mine), 1, owners)
+        action = mine[0][0]
+        self.assertIsNotNone(action)
+        self.assertTrue(action.startswith("/c/%s/read/" % rl.COURSE_ID), owners)
+        done = self.learner.post(action, [("token", self.token)])
+        self.assertEqual(done.status, 303, done)
+        self.assertEqual(self.learner.get("/").status, 200)
+
+
+class SharedLaptop(unittest.TestCase):
+    """Two learners on one laptop: a PIN guards a name, each sees only their own records,
+    and "Send again" puts back only one's own set-aside records."""
+
+    def setUp(self):
+        self.home = rl.make_laptop_home(self)
+        self.reader = rl.Reader(self.home)
+        self.addCleanup(self.reader.stop, signal.SIGTERM)
+        self.c = rl.Client(self.reader)
+        self.c.open_session()
+        self.token = self.c.choose_learner()
+
+    def db(self):
+        db = sqlite3.connect(self.home.db, timeout=10)
+        self.addCleanup(db.close)
+        return db
+
+    def studying(self):
+        r = self.c.get("/")
+        self.assertEqual(r.status, 200, r)
+        return re.search(r"Studying: ([^<·]*)", r.text).group(1).strip()
+
+    def profile_id(self, email):
+        return str(self.db().execute("SELECT id FROM profile WHERE email = ?",
+                                     (email,)).fetchone()[0])
+
+    def choose(self, email, pin=None):
+        fields = [("token", self.token), ("profile", self.profile_id(email))]
+        if pin is not None:
+            fields.append(("pin", pin))
+        return self.c.post("/who/choose", fields)
+
+    def test_a_pin_guards_a_name(self):
+        r = self.c.post("/who/pin", [("token", self.token), ("pin", "12"), ("action", "set")])
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("4 to 64 characters", r.text)
+        r = self.c.post("/who/pin", [("token", self.token), ("pin", "2468"), ("action", "set")])
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Your PIN is saved", r.text)
+        self.c.add_learner("Colleague", "colleague@example.org")
+        self.assertEqual(self.studying(), "Colleague")
+        # Choosing the learner with a PIN asks for it and changes nothing yet.
+        r = self.choose(rl.LEARNER_EMAIL)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn('name="pin"', r.text)
+        self.assertIn("Test Learner protects their name with a PIN", r.text)
+        self.assertEqual(self.studying(), "Colleague")
+        for i in range(3):
+            r = self.choose(rl.LEARNER_EMAIL, "0000")
+            self.assertEqual(r.status, 403, r)
+            self.assertIn("Wrong PIN.", r.text)
+            self.assertEqual(self.studying(), "Colleague")
+        # Three wrong PINs: even the right one waits.
+        r = self.choose(rl.LEARNER_EMAIL, "2468")
+        self.assertEqual(r.status, 429, r)
+        wait = int(re.search(r"wait (\d+) seconds", r.text).group(1))
+        self.assertGreaterEqual(wait, 1)
+        self.assertEqual(self.studying(), "Colleague")
+        time.sleep(wait + 0.5)
+        r = self.choose(rl.LEARNER_EMAIL, "2468")
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.studying(), rl.LEARNER_NAME)
+        # Removing it takes the current PIN; then the name is free again.
+        r = self.c.post("/who/pin", [("token", self.token), ("current", "1111"),
+                                     ("action", "remove")])
+        self.assertEqual(r.status, 403, r)
+        r = self.c.post("/who/pin", [("token", self.token), ("current", "2468"),
+                                     ("action", "remove")])
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Your PIN is removed.", r.text)
+        self.c.choose_learner("Colleague")
+        self.assertEqual(self.choose(rl.LEARNER_EMAIL).status, 303)
+
+    def test_each_learner_sees_only_their_own_records(self):
+        read = "/c/%s/read/ihr-framework" % rl.COURSE_ID
+        self.assertEqual(self.c.post(read, [("token", self.token)]).status, 303)
+        self.c.add_learner("Colleague", "colleague@example.org")
+        self.assertEqual(self.c.post("/c/%s/read/screening" % rl.COURSE_ID,
+                                     [("token", self.token)]).status, 303)
+        mine = self.c.get("/outbox")
+        self.assertEqual(mine.status, 200, mine)
+        self.assertIn("Colleague", mine.text)
+        self.assertNotIn(rl.LEARNER_NAME, mine.text)
+        self.assertIn("1 records waiting.", mine.text)
+        # Test Learner's record set aside by a hub: only Test Learner may send it again.
+        db = self.db()
+        pid = self.profile_id(rl.LEARNER_EMAIL)
+        sid = db.execute("SELECT id FROM outbox WHERE profile_id = ?", (pid,)).fetchone()[0]
+        db.execute("UPDATE outbox SET set_aside = '2026-01-01T00:00:00Z', refusal = 'bad' "
+                   "WHERE id = ?", (sid,))
+        db.commit()
+        self.assertNotIn(sid, self.c.get("/outbox").text)
+        r = self.c.post("/outbox/retry", [("token", self.token), ("id", sid)])
+        self.assertEqual(r.status, 400, r)
+        self.assertIsNotNone(db.execute("SELECT set_aside FROM outbox WHERE id = ?",
+                                        (sid,)).fetchone()[0])
+        self.c.choose_learner(rl.LEARNER_NAME)
+        page = self.c.get("/outbox")
+        self.assertIn("Refused by the hub", page.text)
+        self.assertIn('name="id" value="%s"' % sid, page.text)
+        self.assertIn("Send again", page.text)
+        self.assertNotIn("Colleague", page.text)
+        r = self.c.post("/outbox/retry", [("token", self.token), ("id", sid)])
+        self.assertEqual(r.status, 303, r)
+        self.assertIsNone(db.execute("SELECT set_aside FROM outbox WHERE id = ?",
+                                     (sid,)).fetchone()[0])
+        self.assertIn("1 records waiting.", self.c.get("/outbox").text)
 
 
 if __name__ == "__main__":

@@ -36,12 +36,16 @@ typedef relais_http_response *(*relais_http_headers_fn)(void *data, relais_http_
 typedef relais_http_response *(*relais_http_handler_fn)(void *data, relais_http_request *req);
 
 struct relais_http_options {
-	const char *address;               /* numeric IPv4 or IPv6; NULL: 127.0.0.1 */
-	unsigned port;                     /* 0: any free port */
-	unsigned threads;                  /* network threads; 0: 1 */
-	unsigned connection_limit;         /* 0: 64 */
-	unsigned per_ip_limit;             /* connections from one address; 0: no limit */
-	unsigned timeout_seconds;          /* idle connections close; 0: 30 */
+	const char *address;       /* numeric IPv4 or IPv6; NULL: 127.0.0.1 */
+	unsigned port;             /* 0: any free port */
+	unsigned threads;          /* network threads; 0: 1 */
+	unsigned connection_limit; /* 0: 64 */
+	unsigned per_ip_limit;     /* connections from one address; 0: no limit */
+	unsigned timeout_seconds;  /* idle connections close; 0: 30 */
+	/* Past this many open connections, the oldest that has sent no whole
+	 * request yet (else the oldest) is closed to make room; 0: never. Keep
+	 * it below connection_limit, which refuses new ones outright. */
+	unsigned evict_above;
 	size_t connection_memory;          /* per connection, for headers; 0: 64 KiB */
 	relais_http_headers_fn on_headers; /* may be NULL */
 	relais_http_handler_fn on_request;
