@@ -8,12 +8,14 @@
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "relais/error.h"
 #include "relais/fsutil.h"
 
 #define PATH_MAX_LEN 4096
+#define SWEEP_AGE_S 60 /* a temporary file younger than this is never swept */
 
 struct relais_atomic_file {
 	relais_ctx *ctx;
@@ -277,7 +279,9 @@ static int is_atomic_tmp(const char *name)
 
 int relais_atomic_sweep(relais_ctx *ctx, const char *dir, size_t *removed)
 {
+	time_t now = time(NULL);
 	char path[PATH_MAX_LEN];
+	struct stat st;
 	struct dirent *e;
 	DIR *d;
 
@@ -299,8 +303,10 @@ int relais_atomic_sweep(relais_ctx *ctx, const char *dir, size_t *removed)
 		if (fd < 0) {
 			continue;
 		}
-		/* A live writer holds its lock; a killed one left it free. */
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0) {
+		/* A live writer holds its lock; a killed one left it free. A file
+		 * just made may not be locked yet: only older ones are looked at. */
+		if (fstat(fd, &st) == 0 && st.st_mtime < now - SWEEP_AGE_S &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0) {
 			(*removed)++;
 		}
 		close(fd);

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -116,18 +117,26 @@ class Installs(unittest.TestCase):
     def test_what_a_killed_install_left_is_removed_by_the_next(self):
         self.assertEqual(self.relais("install", self.d + "/v2.relais").returncode, 0)
         lib = self.home + "/library/"
-        # What kill -9 during the copy leaves: a temporary file nobody holds.
+        # What kill -9 during the copy leaves: a temporary file nobody holds, from a while ago.
+        long_ago = time.time() - 3600
         with open(lib + "mini-course-3.relais.tmpAbC123", "wb") as f:
             f.write(b"PK\3\4 half a bundle")
-        # An install still writing holds a lock on its file: left alone.
+        os.utime(lib + "mini-course-3.relais.tmpAbC123", (long_ago, long_ago))
+        # An install still writing holds a lock on its file: left alone, however old.
         busy = open(lib + "other-1.relais.tmpXyZ789", "wb")
         fcntl.flock(busy, fcntl.LOCK_EX)
+        os.utime(lib + "other-1.relais.tmpXyZ789", (long_ago, long_ago))
+        # One just made, not locked yet by its writer: left alone too.
+        with open(lib + "third-1.relais.tmpQrS456", "wb") as f:
+            f.write(b"PK")
         try:
             p = self.relais("install", self.d + "/v3.relais")
             self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertEqual(self.library(), ["mini-course-3.relais", "other-1.relais.tmpXyZ789"])
+            self.assertEqual(self.library(), ["mini-course-3.relais", "other-1.relais.tmpXyZ789",
+                                              "third-1.relais.tmpQrS456"])
         finally:
             busy.close()
+        os.remove(lib + "third-1.relais.tmpQrS456")
         self.assertEqual(self.relais("remove", "mini-course").returncode, 0)
         self.assertEqual(self.relais("install", self.d + "/v2.relais").returncode, 0)
         self.assertEqual(self.library(), ["mini-course-2.relais"])

@@ -53,7 +53,8 @@ void relais_atomic_abort(relais_atomic_file *af);
 
 /*
  * Removes the temporary files that writers killed mid-way (power cut,
- * kill -9) left in dir; files still being written are left alone. Sets
+ * kill -9) left in dir, a minute or more ago; files still being written
+ * (their writer holds a lock) are left alone. Sets
  * *removed. Returns 0, or RELAIS_EIO when dir cannot be read.
  */
 int relais_atomic_sweep(relais_ctx *ctx, const char *dir, size_t *removed);
