@@ -104,73 +104,12 @@ void relais_outbox_free(struct relais_outbox_item *items, size_t n)
 int relais_outbox_pending(struct relais_outbox_item **out, size_t *n, relais_home *home,
                           relais_ctx *ctx, size_t limit)
 {
-	struct relais_outbox_item *items = NULL;
-	sqlite3_stmt *st = NULL;
-	size_t count = 0;
-	int rc, step;
-
-	*out = NULL;
-	*n = 0;
-	if ((rc = relais_db_prepare(
-	             &st, home, ctx,
-	             "SELECT o.seq, o.id, o.verb, o.object, coalesce(p.name, ''), "
-	             "o.created, o.statement FROM outbox o LEFT JOIN profile p ON "
-	             "p.id = o.profile_id WHERE o.sent IS NULL AND o.set_aside IS NULL "
-	             "ORDER BY o.seq LIMIT ?")) != 0) {
-		return rc;
-	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct relais_outbox_item *it = relais_push(&items, &count, sizeof(*items));
-		if (it == NULL) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
-		}
-		it->seq = sqlite3_column_int64(st, 0);
-		it->id = relais_db_text(st, 1);
-		it->verb = relais_db_text(st, 2);
-		it->object = relais_db_text(st, 3);
-		it->learner = relais_db_text(st, 4);
-		it->created = relais_db_text(st, 5);
-		it->statement = relais_db_text(st, 6);
-		if (!it->id || !it->verb || !it->object || !it->learner || !it->created ||
-		    !it->statement) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	if (step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
-		goto out;
-	}
-	*out = items;
-	*n = count;
-	items = NULL;
-out:
-	relais_outbox_free(items, count);
-	sqlite3_finalize(st);
-	return rc;
+	return relais_outbox_pending_of(out, n, home, ctx, 0, limit);
 }
 
 int relais_outbox_count(int64_t *out, relais_home *home, relais_ctx *ctx)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	*out = 0;
-	if ((rc = relais_db_prepare(
-	             &st, home, ctx,
-	             "SELECT count(*) FROM outbox WHERE sent IS NULL AND set_aside IS "
-	             "NULL")) != 0) {
-		return rc;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-	} else {
-		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return relais_outbox_count_of(out, home, ctx, 0);
 }
 
 int relais_outbox_mark_sent(relais_home *home, relais_ctx *ctx, const char *const *ids, size_t n)
@@ -293,47 +232,7 @@ void relais_set_aside_free(struct relais_set_aside *items, size_t n)
 int relais_outbox_set_aside_list(struct relais_set_aside **out, size_t *n, relais_home *home,
                                  relais_ctx *ctx, size_t limit)
 {
-	struct relais_set_aside *items = NULL;
-	sqlite3_stmt *st = NULL;
-	size_t count = 0;
-	int rc, step;
-
-	*out = NULL;
-	*n = 0;
-	if ((rc = relais_db_prepare(
-	             &st, home, ctx,
-	             "SELECT id, object, coalesce(refusal, ''), set_aside FROM outbox "
-	             "WHERE set_aside IS NOT NULL ORDER BY set_aside DESC, seq DESC "
-	             "LIMIT ?")) != 0) {
-		return rc;
-	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct relais_set_aside *it = relais_push(&items, &count, sizeof(*items));
-		if (it == NULL) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
-		}
-		it->id = relais_db_text(st, 0);
-		it->object = relais_db_text(st, 1);
-		it->reason = relais_db_text(st, 2);
-		it->when = relais_db_text(st, 3);
-		if (!it->id || !it->object || !it->reason || !it->when) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	if (step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
-		goto out;
-	}
-	*out = items;
-	*n = count;
-	items = NULL;
-out:
-	relais_set_aside_free(items, count);
-	sqlite3_finalize(st);
-	return rc;
+	return relais_outbox_set_aside_of(out, n, home, ctx, 0, limit);
 }
 
 static int write_af(void *data, const void *buf, size_t len)
@@ -450,7 +349,7 @@ int relais_outbox_count_of(int64_t *out, relais_home *home, relais_ctx *ctx, int
 	*out = 0;
 	if ((rc = relais_db_prepare(&st, home, ctx,
 	                            "SELECT count(*) FROM outbox WHERE sent IS NULL AND "
-	                            "set_aside IS NULL AND profile_id = ?")) != 0) {
+	                            "set_aside IS NULL AND (?1 = 0 OR profile_id = ?1)")) != 0) {
 		return rc;
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)profile_id);
@@ -478,7 +377,7 @@ int relais_outbox_pending_of(struct relais_outbox_item **out, size_t *n, relais_
 	             "SELECT o.seq, o.id, o.verb, o.object, coalesce(p.name, ''), "
 	             "o.created, o.statement FROM outbox o LEFT JOIN profile p ON "
 	             "p.id = o.profile_id WHERE o.sent IS NULL AND o.set_aside IS NULL "
-	             "AND o.profile_id = ? ORDER BY o.seq LIMIT ?")) != 0) {
+	             "AND (?1 = 0 OR o.profile_id = ?1) ORDER BY o.seq LIMIT ?2")) != 0) {
 		return rc;
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)profile_id);
@@ -528,8 +427,8 @@ int relais_outbox_set_aside_of(struct relais_set_aside **out, size_t *n, relais_
 	if ((rc = relais_db_prepare(
 	             &st, home, ctx,
 	             "SELECT id, object, coalesce(refusal, ''), set_aside FROM outbox "
-	             "WHERE set_aside IS NOT NULL AND profile_id = ? "
-	             "ORDER BY set_aside DESC, seq DESC LIMIT ?")) != 0) {
+	             "WHERE set_aside IS NOT NULL AND (?1 = 0 OR profile_id = ?1) "
+	             "ORDER BY set_aside DESC, seq DESC LIMIT ?2")) != 0) {
 		return rc;
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)profile_id);

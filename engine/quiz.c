@@ -158,11 +158,7 @@ out:
 	return rc;
 }
 
-/*
- * Reads a decimal index with no sign or leading zero, below n. Returns 0 and
- * sets *out, or -1.
- */
-static int read_index(size_t *out, const char *s, size_t len, size_t n)
+int relais_quiz_read_index(size_t *out, const char *s, size_t len, size_t n)
 {
 	size_t i, v = 0;
 
@@ -883,7 +879,7 @@ static int names(const char *name, const struct relais_quiz_question *q, size_t 
 	if (row == NULL) {
 		return *name == '\0';
 	}
-	return *name == '.' && read_index(row, name + 1, strlen(name + 1), n_rows) == 0;
+	return *name == '.' && relais_quiz_read_index(row, name + 1, strlen(name + 1), n_rows) == 0;
 }
 
 /* The first usable value of q's single field, or NULL. */
@@ -920,14 +916,14 @@ static double score_multichoice(struct relais_strbuf *resp, struct relais_strbuf
 
 	if (q->single) {
 		v = single_value(s, q);
-		if (v != NULL && read_index(&k, v, strlen(v), q->n_answers) == 0) {
+		if (v != NULL && relais_quiz_read_index(&k, v, strlen(v), q->n_answers) == 0) {
 			chosen[k] = 1;
 		}
 	} else {
 		for (i = 0; i < s->n; i++) {
 			v = s->fields[i].value;
 			if (names(s->fields[i].name, q, NULL, 0) && usable(v) &&
-			    read_index(&k, v, strlen(v), q->n_answers) == 0) {
+			    relais_quiz_read_index(&k, v, strlen(v), q->n_answers) == 0) {
 				chosen[k] = 1;
 			}
 		}
@@ -1034,7 +1030,7 @@ static double score_matching(struct relais_strbuf *resp, const struct submission
 	for (i = 0; i < s->n; i++) {
 		v = s->fields[i].value;
 		if (names(s->fields[i].name, q, &row, q->n_rows) && !picked[row] && usable(v) &&
-		    read_index(&k, v, strlen(v), q->n_choices) == 0) {
+		    relais_quiz_read_index(&k, v, strlen(v), q->n_choices) == 0) {
 			picked[row] = 1;
 			pick[row] = k;
 		}

@@ -114,30 +114,6 @@ static int buf_finish(char **out, struct relais_strbuf *b, relais_ctx *ctx)
 	return rc;
 }
 
-/*
- * Reads a decimal index with no sign or leading zero, below n. Returns 0 and
- * sets *out, or -1.
- */
-static int read_index(size_t *out, const char *s, size_t len, size_t n)
-{
-	size_t i, v = 0;
-
-	if (len == 0 || len > 4 || (s[0] == '0' && len > 1)) {
-		return -1;
-	}
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9') {
-			return -1;
-		}
-		v = v * 10 + (size_t)(s[i] - '0');
-	}
-	if (v >= n) {
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 /* A score held as a double back in ten-thousandths. */
 static long units_of(double score)
 {
@@ -391,7 +367,7 @@ static void put_items(struct relais_strbuf *b, const struct relais_quiz_question
 			end = p + strlen(p);
 		}
 		if (q->type == RELAIS_QUIZ_MULTICHOICE) {
-			if (read_index(&k, p, (size_t)(end - p), q->n_answers) == 0) {
+			if (relais_quiz_read_index(&k, p, (size_t)(end - p), q->n_answers) == 0) {
 				relais_strbuf_add(b, "<li>");
 				put_inline_html(b, q->answers[k].text_html);
 				relais_strbuf_add(b, "</li>");
@@ -399,8 +375,9 @@ static void put_items(struct relais_strbuf *b, const struct relais_quiz_question
 		} else {
 			dot = strstr(p, "[.]");
 			if (dot != NULL && dot < end &&
-			    read_index(&row, p, (size_t)(dot - p), q->n_rows) == 0 &&
-			    read_index(&k, dot + 3, (size_t)(end - dot - 3), q->n_choices) == 0) {
+			    relais_quiz_read_index(&row, p, (size_t)(dot - p), q->n_rows) == 0 &&
+			    relais_quiz_read_index(&k, dot + 3, (size_t)(end - dot - 3),
+			                           q->n_choices) == 0) {
 				/* Find the row's pair to show its left side. */
 				for (i = 0, r = 0; i < q->n_pairs; i++) {
 					if (q->pairs[i].question_html[0] == '\0') {

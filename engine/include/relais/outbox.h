@@ -91,7 +91,7 @@ int relais_outbox_export(size_t *count, relais_home *home, relais_ctx *ctx, cons
 /*
  * The same as relais_outbox_count(), relais_outbox_pending() and
  * relais_outbox_set_aside_list(), for one learner's records only: on a
- * shared laptop each learner sees their own.
+ * shared laptop each learner sees their own (profile_id 0: every learner's).
  */
 int relais_outbox_count_of(int64_t *out, relais_home *home, relais_ctx *ctx, int64_t profile_id);
 int relais_outbox_pending_of(struct relais_outbox_item **out, size_t *n, relais_home *home,

@@ -132,4 +132,11 @@ int relais_quiz_score(struct relais_quiz_result *out, relais_ctx *ctx, const rel
 
 void relais_quiz_result_clear(struct relais_quiz_result *result);
 
+/*
+ * Reads the decimal index a quiz form's field name or value carries (no
+ * sign, no leading zero), below n: how answers and matching rows are
+ * named in the forms (docs/quiz-format.md). Returns 0 and sets *out, or -1.
+ */
+int relais_quiz_read_index(size_t *out, const char *s, size_t len, size_t n);
+
 #endif
