@@ -75,4 +75,12 @@ extern const struct command cmd_keygen, cmd_pack, cmd_verify, cmd_inspect, cmd_t
         cmd_list, cmd_remove, cmd_profile, cmd_progress, cmd_read, cmd_sync, cmd_export, cmd_outbox,
         cmd_laptop_key;
 
+/* relais-hub's commands (cli/hub_*.c), and the database they work on. */
+#define CLI_HUB_DEFAULT_DB "relais-hub.db"
+extern const struct command cmd_hub_serve, cmd_hub_credentials, cmd_hub_coordinator, cmd_hub_report,
+        cmd_hub_import;
+
+/* The hub database: the --db given, else $RELAIS_HUB_DB, else CLI_HUB_DEFAULT_DB. */
+const char *cli_hub_db_path(const char *given);
+
 #endif

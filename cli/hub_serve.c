@@ -1,0 +1,115 @@
+/* hub_serve.c: relais-hub serve: the xAPI endpoint, the laptop keys and the coordinators' reports,
+ * served. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli.h"
+#include "relais/hub.h"
+
+static int serve(relais_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"db", required_argument, NULL, 'd'},
+	        {"listen", required_argument, NULL, 'l'},
+	        {"trusted-proxy", required_argument, NULL, 't'},
+	        {"max-connections", required_argument, NULL, 'c'},
+	        {"max-per-address", required_argument, NULL, 'a'},
+	        {NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *listen = "127.0.0.1:8080";
+	struct relais_hub_server_options sopt = {0};
+	struct rlimit files;
+	unsigned long n;
+	char address[64];
+	relais_hub_server *server = NULL;
+	relais_hub *hub = NULL;
+	unsigned long port;
+	char *colon, *end;
+	sigset_t stop;
+	int c, sig;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:", opts, NULL)) != -1) {
+		if (c == 'd') {
+			db = optarg;
+		} else if (c == 'l') {
+			listen = optarg;
+		} else if (c == 't') {
+			sopt.trusted_proxy = optarg;
+		} else if (c == 'c' || c == 'a') {
+			n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || n < 1 || n > 100000) {
+				return cli_usage("serve",
+				                 c == 'c' ? "--max-connections takes 1 to 100000"
+				                          : "--max-per-address takes 1 to 100000");
+			}
+			if (c == 'c') {
+				sopt.connection_limit = (unsigned)n;
+			} else {
+				sopt.per_address_limit = (unsigned)n;
+			}
+		} else {
+			return cli_bad_option("serve", c, argv);
+		}
+	}
+	if (optind != argc) {
+		return cli_usage("serve", "unexpected argument");
+	}
+	if (snprintf(address, sizeof(address), "%s", listen) >= (int)sizeof(address) ||
+	    (colon = strrchr(address, ':')) == NULL) {
+		return cli_usage("serve", "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
+	}
+	*colon = '\0';
+	port = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || colon[1] == '\0' || port > 65535) {
+		return cli_usage("serve", "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
+	}
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Each connection is a descriptor: allow as many as the system lets us. */
+	if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+		files.rlim_cur = files.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &files);
+	}
+	sopt.address = address;
+	sopt.port = (unsigned)port;
+	if (relais_hub_open(&hub, ctx, cli_hub_db_path(db)) != 0 ||
+	    relais_hub_server_start(&server, ctx, hub, &sopt) != 0) {
+		relais_hub_close(hub);
+		return cli_fail(ctx);
+	}
+	printf("http://%s:%u/\n", address, relais_hub_server_port(server));
+	fflush(stdout);
+	fprintf(stderr, "relais-hub: serving %s; stop with Ctrl-C\n", cli_hub_db_path(db));
+	sigwait(&stop, &sig);
+	relais_hub_server_stop(server);
+	relais_hub_close(hub);
+	return EXIT_OK;
+}
+
+/* credentials add-laptop-key KEY PUBFILE: a laptop key carried by hand. */
+
+const struct command cmd_hub_serve = {
+        "serve",
+        "serve the xAPI statements endpoint and the reports",
+        "usage: relais-hub serve [--db PATH] [--listen ADDRESS:PORT]\n"
+        "                        [--trusted-proxy ADDRESS] [--max-connections N]\n"
+        "                        [--max-per-address N]\n\n"
+        "Serves /xapi/statements and /xapi/about (xAPI 1.0.3, HTTP Basic\n"
+        "credentials from 'credentials add') and the coordinators' reports at\n"
+        "/reports. Default: --listen 127.0.0.1:8080; put TLS in a reverse proxy\n"
+        "in front (docs/hub.md) and name it with --trusted-proxy, so that its\n"
+        "X-Forwarded-Proto and X-Forwarded-For are believed. At most N\n"
+        "connections (default 1000), 256 from one address. Prints its address\n"
+        "first; stop with Ctrl-C.\n",
+        serve,
+};
