@@ -22,6 +22,20 @@ import hublib as hl  # noqa: E402
 COORDINATOR = "coord@example.org"
 
 
+def _sanitized(path):
+    """Whether the program was built with AddressSanitizer (its allocator adds redzones and a
+    quarantine of freed memory to every allocation, so resident memory means less)."""
+    with open(path, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+# The issue's budget: no request or import file raises the hub's memory by 64 MiB. Under
+# AddressSanitizer (CI's second pass) the same inputs cost about half as much again in
+# redzones and quarantine: the bound there is twice as wide, still far from the gigabytes
+# these inputs cost before they were measured and refused.
+MEMORY_BUDGET_KIB = 64 * 1024 * (2 if _sanitized(hl.HUB) else 1)
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -109,7 +123,8 @@ class Load(unittest.TestCase):
                 r = c.request("POST", "/xapi/statements", body=body, headers=headers)
                 self.assertEqual(r.status, 413, r)
                 grown = rss_kib(pid) - before
-                self.assertLess(grown, 64 * 1024, "%s: the hub grew by %d KiB" % (what, grown))
+                self.assertLess(grown, MEMORY_BUDGET_KIB,
+                                "%s: the hub grew by %d KiB" % (what, grown))
         self.assertEqual(c.ids({"agent": hl.agent("big")}), [])
 
     def test_the_hub_answers_while_sign_ins_are_guessed(self):
@@ -156,7 +171,7 @@ class Import(unittest.TestCase):
         status, err, peak = self.import_rss(db, hostile)
         self.assertEqual(status, 1, err)
         self.assertTrue(err.startswith("relais-hub: "), err)
-        self.assertLess(peak - idle, 64 * 1024, "import grew by %d KiB" % (peak - idle))
+        self.assertLess(peak - idle, MEMORY_BUDGET_KIB, "import grew by %d KiB" % (peak - idle))
 
 
 class Lockout(unittest.TestCase):
