@@ -85,6 +85,7 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 		cli_error("out of memory");
 		return EXIT_FAIL;
 	}
+	opt.check_rendered = check;
 	rc = relais_course_load(&course, ctx, diag, src, &opt);
 	if (rc == RELAIS_EFORMAT) {
 		print_problems(diag);

@@ -27,6 +27,7 @@ struct loader {
 	const char *json;         /* its text, to find line numbers */
 	size_t json_len;
 	size_t max_media;
+	int check_rendered; /* relais_course_options.check_rendered */
 	relais_course *c;
 	int fatal;            /* a failure of this machine, not of the course */
 	unsigned key_line[8]; /* lines of the top-level members in top_keys */
@@ -466,11 +467,12 @@ static void load_lesson(struct loader *L, struct relais_unit *u, const char *src
 		L->fatal = RELAIS_ENOMEM;
 		goto out;
 	}
-	if (relais_html_sanitize(&kept, &kept_len, &report, L->ctx, html, html_len) != 0) {
+	if (L->check_rendered &&
+	    relais_html_sanitize(&kept, &kept_len, &report, L->ctx, html, html_len) != 0) {
 		L->fatal = RELAIS_ENOMEM;
 		goto out;
 	}
-	if (report.removed > 0 && strstr(report.first, ": link") == NULL) {
+	if (L->check_rendered && report.removed > 0 && strstr(report.first, ": link") == NULL) {
 		/* Markdown's output should never hold these; if it does, the reader
 		 * would cut them. Links are named with their line by check_links(). */
 		PROBLEM(L, file, 0, "the rendered lesson holds %s, which readers remove",
@@ -793,6 +795,7 @@ int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag, 
 	L.diag = diag;
 	L.src = src_dir;
 	L.max_media = opt && opt->max_media_size ? opt->max_media_size : RELAIS_MEDIA_MAX_DEFAULT;
+	L.check_rendered = opt != NULL && opt->check_rendered;
 	if (join(L.json_name, sizeof(L.json_name), src_dir, "course.json") != 0) {
 		return relais_fail(ctx, RELAIS_ELIMIT, "%s: path too long", src_dir);
 	}

@@ -17,6 +17,9 @@ struct relais_course_options {
 	size_t max_media_size; /* bytes; 0 means RELAIS_MEDIA_MAX_DEFAULT */
 	int threads;           /* for compression; 0 means one per core */
 	int level;             /* deflate level 1-12; 0 means 12, the smallest */
+	int check_rendered;    /* also pass each rendered lesson through the reader's
+	                          allow-list (relais pack --check): a check on the
+	                          packer itself, whose Markdown output never needs it */
 };
 
 typedef struct relais_course relais_course;
