@@ -1,0 +1,91 @@
+/* catalogue.h: the hub's signed list of published courses (docs/catalogue.md). */
+#ifndef RELAIS_CATALOGUE_H
+#define RELAIS_CATALOGUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relais/context.h"
+#include "relais/hash.h"
+#include "relais/key.h"
+
+#define RELAIS_CATALOGUE_MAX_BYTES (4u << 20)
+#define RELAIS_CATALOGUE_MAX_COURSES 10000
+#define RELAIS_CATALOGUE_UNTRUSTED_COMMENT "relais catalogue signature"
+
+struct relais_catalogue_delta {
+	uint64_t from_version;
+	char from_sha256[RELAIS_SHA256_HEX];
+	uint64_t size;
+	char sha256[RELAIS_SHA256_HEX];
+};
+
+struct relais_catalogue_course {
+	char *id;
+	uint64_t version;
+	char *title;
+	char *language;
+	uint64_t size;
+	char sha256[RELAIS_SHA256_HEX];
+	char publisher[RELAIS_KEYID_HEX];
+	char **audience; /* organisation names; none: everyone */
+	size_t n_audience;
+	int required;
+	char *due;       /* YYYY-MM-DD, or NULL */
+	char *published; /* ISO 8601 UTC */
+	struct relais_catalogue_delta *deltas;
+	size_t n_deltas;
+};
+
+struct relais_catalogue_publisher {
+	char key[RELAIS_KEYID_HEX];
+	char *name;
+};
+
+struct relais_catalogue {
+	uint64_t serial;
+	char *issued;  /* ISO 8601 UTC */
+	char *expires; /* ISO 8601 UTC */
+	char hub_key[RELAIS_KEYID_HEX];
+	struct relais_catalogue_publisher *publishers;
+	size_t n_publishers;
+	struct relais_catalogue_course *courses; /* ascending by id */
+	size_t n_courses;
+};
+
+/*
+ * Parses catalogue.json bytes (no signature check): every rule of
+ * docs/catalogue.md. `name` names the source in messages. Returns 0,
+ * RELAIS_EFORMAT, RELAIS_ELIMIT or RELAIS_ENOMEM.
+ */
+int relais_catalogue_parse(struct relais_catalogue **out, relais_ctx *ctx, const char *json,
+                           size_t len, const char *name);
+
+/*
+ * Writes cat as catalogue.json bytes, compact and in the documented member
+ * order (*out malloc'd, NUL-terminated, *out_len without the NUL). Courses
+ * must be ascending by id. Returns 0, RELAIS_EINVAL or RELAIS_ENOMEM.
+ */
+int relais_catalogue_write(char **out, size_t *out_len, relais_ctx *ctx,
+                           const struct relais_catalogue *cat);
+
+/* Signs catalogue bytes with the hub key: the .minisig text (*sig malloc'd). */
+int relais_catalogue_sign(char **sig, size_t *sig_len, relais_ctx *ctx, const relais_seckey *hub,
+                          const char *json, size_t len, uint64_t serial);
+
+/*
+ * Checks sig over json with the hub key, its trusted comment against the
+ * serial, and parses. Returns 0, RELAIS_ESIGNATURE, RELAIS_EFORMAT,
+ * RELAIS_ELIMIT, RELAIS_ENOMEM.
+ */
+int relais_catalogue_verify(struct relais_catalogue **out, relais_ctx *ctx,
+                            const relais_pubkey *hub, const char *json, size_t len, const char *sig,
+                            size_t sig_len);
+
+/* The course with this id, or NULL. */
+const struct relais_catalogue_course *relais_catalogue_find(const struct relais_catalogue *cat,
+                                                            const char *id);
+
+void relais_catalogue_free(struct relais_catalogue *cat);
+
+#endif
