@@ -1,0 +1,238 @@
+/* test_catalogue.c: the catalogue's format, signature and refusals (docs/catalogue.md). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "relais/catalogue.h"
+#include "relais/error.h"
+#include "relais/key.h"
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+struct fixture {
+	relais_ctx *ctx;
+	relais_pubkey *pub;
+	relais_seckey *sec;
+	char key_id[RELAIS_KEYID_HEX];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	assert_int_equal(relais_crypto_init(), 0);
+	assert_int_equal(relais_ctx_new(&f->ctx), 0);
+	assert_int_equal(relais_keypair_generate(&f->pub, &f->sec, f->ctx), 0);
+	relais_pubkey_id(f->pub, f->key_id);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	relais_pubkey_free(f->pub);
+	relais_seckey_free(f->sec);
+	relais_ctx_free(f->ctx);
+	free(f);
+	return 0;
+}
+
+/* A catalogue of two courses, one for an organisation, required, with a delta. */
+static char *sample(struct fixture *f, size_t *len, uint64_t serial)
+{
+	char *audience[] = {"MAE"};
+	struct relais_catalogue_delta delta = {1, SHA_A, 1234, SHA_B};
+	struct relais_catalogue_course courses[2] = {
+	        {.id = "fr-intro",
+	         .version = 2,
+	         .title = "Introduction",
+	         .language = "fr",
+	         .size = 4096,
+	         .sha256 = SHA_B,
+	         .published = "2026-12-01T10:00:00.000Z",
+	         .deltas = &delta,
+	         .n_deltas = 1},
+	        {.id = "gdpr",
+	         .version = 7,
+	         .title = "Données personnelles",
+	         .language = "fr-BE",
+	         .size = 1,
+	         .sha256 = SHA_A,
+	         .audience = audience,
+	         .n_audience = 1,
+	         .required = 1,
+	         .due = "2027-01-31",
+	         .published = "2026-12-02T10:00:00.000Z"},
+	};
+	struct relais_catalogue_publisher pub = {.name = "Ministry"};
+	struct relais_catalogue cat = {.serial = serial,
+	                               .issued = "2026-12-06T10:00:00.000Z",
+	                               .expires = "2027-01-05T10:00:00.000Z",
+	                               .publishers = &pub,
+	                               .n_publishers = 1,
+	                               .courses = courses,
+	                               .n_courses = 2};
+	char *json = NULL;
+
+	memcpy(cat.hub_key, f->key_id, RELAIS_KEYID_HEX);
+	memcpy(pub.key, f->key_id, RELAIS_KEYID_HEX);
+	memcpy(courses[0].publisher, f->key_id, RELAIS_KEYID_HEX);
+	memcpy(courses[1].publisher, f->key_id, RELAIS_KEYID_HEX);
+	assert_int_equal(relais_catalogue_write(&json, len, f->ctx, &cat), 0);
+	return json;
+}
+
+static void round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct relais_catalogue *cat = NULL;
+	char *sig = NULL, *again = NULL;
+	size_t len, sig_len, again_len;
+	char *json = sample(f, &len, 42);
+
+	assert_int_equal(relais_catalogue_sign(&sig, &sig_len, f->ctx, f->sec, json, len, 42), 0);
+	assert_non_null(strstr(sig, "trusted comment: relais-catalogue 42\n"));
+	assert_int_equal(relais_catalogue_verify(&cat, f->ctx, f->pub, json, len, sig, sig_len), 0);
+	assert_int_equal(cat->serial, 42);
+	assert_int_equal(cat->n_courses, 2);
+	const struct relais_catalogue_course *c = relais_catalogue_find(cat, "gdpr");
+	assert_non_null(c);
+	assert_string_equal(c->title, "Données personnelles");
+	assert_int_equal(c->required, 1);
+	assert_string_equal(c->due, "2027-01-31");
+	assert_int_equal(c->n_audience, 1);
+	assert_string_equal(c->audience[0], "MAE");
+	c = relais_catalogue_find(cat, "fr-intro");
+	assert_non_null(c);
+	assert_null(c->due);
+	assert_int_equal(c->n_deltas, 1);
+	assert_int_equal(c->deltas[0].size, 1234);
+	assert_string_equal(c->deltas[0].sha256, SHA_B);
+	assert_null(relais_catalogue_find(cat, "nothing"));
+
+	/* What was read writes back to the same bytes. */
+	assert_int_equal(relais_catalogue_write(&again, &again_len, f->ctx, cat), 0);
+	assert_int_equal(again_len, len);
+	assert_memory_equal(again, json, len);
+
+	relais_catalogue_free(cat);
+	free(again);
+	free(sig);
+	free(json);
+}
+
+static void signature_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct relais_catalogue *cat = NULL;
+	relais_pubkey *other_pub = NULL;
+	relais_seckey *other_sec = NULL;
+	char *sig = NULL;
+	size_t len, sig_len;
+	char *json = sample(f, &len, 42);
+
+	/* Signed by another key. */
+	assert_int_equal(relais_keypair_generate(&other_pub, &other_sec, f->ctx), 0);
+	assert_int_equal(relais_catalogue_sign(&sig, &sig_len, f->ctx, other_sec, json, len, 42),
+	                 0);
+	assert_int_equal(relais_catalogue_verify(&cat, f->ctx, f->pub, json, len, sig, sig_len),
+	                 RELAIS_ESIGNATURE);
+	assert_null(cat);
+	free(sig);
+
+	/* A signature made for another serial cannot be moved onto this one. */
+	assert_int_equal(relais_catalogue_sign(&sig, &sig_len, f->ctx, f->sec, json, len, 41), 0);
+	assert_int_equal(relais_catalogue_verify(&cat, f->ctx, f->pub, json, len, sig, sig_len),
+	                 RELAIS_ESIGNATURE);
+	assert_non_null(strstr(relais_errmsg(f->ctx), "another serial"));
+	free(sig);
+
+	/* One changed byte. */
+	assert_int_equal(relais_catalogue_sign(&sig, &sig_len, f->ctx, f->sec, json, len, 42), 0);
+	json[len - 5] ^= 1;
+	assert_int_equal(relais_catalogue_verify(&cat, f->ctx, f->pub, json, len, sig, sig_len),
+	                 RELAIS_ESIGNATURE);
+	free(sig);
+
+	relais_pubkey_free(other_pub);
+	relais_seckey_free(other_sec);
+	free(json);
+}
+
+/* Replaces the first occurrence of from in json with to and parses the result. */
+static int parse_edited(struct fixture *f, const char *json, const char *from, const char *to)
+{
+	struct relais_catalogue *cat = NULL;
+	const char *at = strstr(json, from);
+	assert_non_null(at);
+	size_t n = strlen(json) - strlen(from) + strlen(to);
+	char *edited = malloc(n + 1);
+	assert_non_null(edited);
+	(void)snprintf(edited, n + 1, "%.*s%s%s", (int)(at - json), json, to, at + strlen(from));
+	int rc = relais_catalogue_parse(&cat, f->ctx, edited, n, "catalogue.json");
+	relais_catalogue_free(cat);
+	free(edited);
+	return rc;
+}
+
+static void format_refusals(void **state)
+{
+	struct fixture *f = *state;
+	size_t len;
+	char *json = sample(f, &len, 3);
+
+	assert_int_equal(parse_edited(f, json, "\"version\":1", "\"version\":2"), RELAIS_EFORMAT);
+	assert_non_null(strstr(relais_errmsg(f->ctx), "version 2 is not supported"));
+	assert_int_equal(parse_edited(f, json, "\"serial\":3", "\"serial\":3,\"serial\":4"),
+	                 RELAIS_EFORMAT);
+	assert_non_null(strstr(relais_errmsg(f->ctx), "appears twice"));
+	assert_int_equal(parse_edited(f, json, "\"serial\":3", "\"serial\":3,\"extra\":1"),
+	                 RELAIS_EFORMAT);
+	assert_non_null(strstr(relais_errmsg(f->ctx), "unknown member \"extra\""));
+	assert_int_equal(parse_edited(f, json, "\"serial\":3", "\"serial\":-3"), RELAIS_EFORMAT);
+	assert_int_equal(parse_edited(f, json, "\"sha256\":\"" SHA_B "\"", "\"sha256\":\"ABC\""),
+	                 RELAIS_EFORMAT);
+	assert_string_equal(relais_errmsg(f->ctx),
+	                    "catalogue.json: courses[0].sha256 must be 64 lower-case hex digits");
+	assert_int_equal(parse_edited(f, json, "\"due\":\"2027-01-31\"", "\"due\":\"2027-02-31\""),
+	                 RELAIS_EFORMAT);
+	assert_int_equal(parse_edited(f, json, "\"id\":\"gdpr\"", "\"id\":\"a\""), RELAIS_EFORMAT);
+	assert_non_null(strstr(relais_errmsg(f->ctx), "ascending order"));
+	assert_int_equal(parse_edited(f, json, "\"id\":\"gdpr\"", "\"id\":\"../x\""),
+	                 RELAIS_EFORMAT);
+	assert_int_equal(parse_edited(f, json, "\"from_version\":1", "\"from_version\":2"),
+	                 RELAIS_EFORMAT);
+	assert_int_equal(parse_edited(f, json, "\"expires\":\"2027", "\"expires\":\"2025"),
+	                 RELAIS_EFORMAT);
+	assert_int_equal(parse_edited(f, json, "{", "["), RELAIS_EFORMAT);
+
+	/* Over 4 MiB: refused before parsing. */
+	struct relais_catalogue *cat = NULL;
+	size_t big = RELAIS_CATALOGUE_MAX_BYTES + 1;
+	char *huge = malloc(big);
+	assert_non_null(huge);
+	memset(huge, ' ', big);
+	memcpy(huge, json, len);
+	assert_int_equal(relais_catalogue_parse(&cat, f->ctx, huge, big, "catalogue.json"),
+	                 RELAIS_ELIMIT);
+	free(huge);
+	free(json);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
+	        cmocka_unit_test_setup_teardown(signature_refusals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(format_refusals, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
