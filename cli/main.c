@@ -7,6 +7,7 @@
 static const struct command *const commands[] = {
         /* Authoring. */
         &cmd_keygen,
+        &cmd_key,
         &cmd_pack,
         &cmd_verify,
         &cmd_inspect,

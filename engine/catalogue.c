@@ -12,6 +12,7 @@
 #include "relais/manifest.h"
 #include "relais/utf8.h"
 #include "relais/util.h"
+#include "rotation_private.h"
 
 #define CATALOGUE_FORMAT "relais-catalogue"
 #define CATALOGUE_VERSION 1
@@ -20,6 +21,8 @@
 #define AUDIENCE_MAX 100
 #define DELTAS_MAX 16
 #define PUBLISHERS_MAX 1000
+#define ROTATIONS_MAX 1000
+#define REVOKED_MAX 1000
 #define UINT53_MAX 9007199254740992.0
 
 /* What is being read, for messages: "NAME: courses[3].sha256 ...". */
@@ -273,8 +276,9 @@ static int parse_course(const struct reader *r, struct relais_catalogue_course *
 
 static int parse_root(const struct reader *r, struct relais_catalogue *cat, const cJSON *root)
 {
-	static const char *const names[] = {"format",  "version",    "serial",  "issued", "expires",
-	                                    "hub_key", "publishers", "courses", NULL};
+	static const char *const names[] = {"format",    "version", "serial",     "issued",
+	                                    "expires",   "hub_key", "publishers", "courses",
+	                                    "rotations", "revoked", NULL};
 	const cJSON *arr, *v;
 	size_t n, i;
 	uint64_t version;
@@ -351,6 +355,48 @@ static int parse_root(const struct reader *r, struct relais_catalogue *cat, cons
 			return relais_fail(r->ctx, RELAIS_EFORMAT,
 			                   "%s: courses are not in ascending order of id at %s",
 			                   r->name, cat->courses[i].id);
+		}
+		i++;
+	}
+	if ((rc = get_array(r, &arr, &n, root, "", "rotations", ROTATIONS_MAX)) != 0) {
+		return rc;
+	}
+	if (n > 0 && (cat->rotations = calloc(n, sizeof(*cat->rotations))) == NULL) {
+		return relais_fail(r->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	i = 0;
+	cJSON_ArrayForEach(v, arr)
+	{
+		char at[300];
+		(void)snprintf(at, sizeof(at), "%s: rotations[%zu].", r->name, i);
+		if ((rc = relais_rotation_from_cjson(&cat->rotations[i], r->ctx, v, at)) != 0) {
+			return rc;
+		}
+		cat->n_rotations = ++i;
+	}
+	if ((rc = get_array(r, &arr, &n, root, "", "revoked", REVOKED_MAX)) != 0) {
+		return rc;
+	}
+	if (n > 0 && (cat->revoked = calloc(n, sizeof(*cat->revoked))) == NULL) {
+		return relais_fail(r->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	i = 0;
+	cJSON_ArrayForEach(v, arr)
+	{
+		static const char *const rnames[] = {"key", "date", "reason", NULL};
+		struct relais_catalogue_revoked *k = &cat->revoked[i];
+		char at[64];
+		(void)snprintf(at, sizeof(at), "revoked[%zu].", i);
+		cat->n_revoked = i + 1;
+		if (!cJSON_IsObject(v)) {
+			return relais_fail(r->ctx, RELAIS_EFORMAT, "%s: %s must be an object",
+			                   r->name, at);
+		}
+		if ((rc = only_members(r, v, at, rnames)) != 0 ||
+		    (rc = get_key_id(r, k->key, v, at, "key")) != 0 ||
+		    (rc = get_time(r, &k->date, v, at, "date")) != 0 ||
+		    (rc = get_text(r, &k->reason, v, at, "reason", TEXT_MAX, 1)) != 0) {
+			return rc;
 		}
 		i++;
 	}
@@ -482,6 +528,29 @@ int relais_catalogue_write(char **out, size_t *out_len, relais_ctx *ctx,
 			goto oom;
 		}
 	}
+	if ((arr = cJSON_AddArrayToObject(root, "rotations")) == NULL) {
+		goto oom;
+	}
+	for (size_t i = 0; i < cat->n_rotations; i++) {
+		cJSON *o = relais_rotation_to_cjson(&cat->rotations[i]);
+		if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			goto oom;
+		}
+	}
+	if ((arr = cJSON_AddArrayToObject(root, "revoked")) == NULL) {
+		goto oom;
+	}
+	for (size_t i = 0; i < cat->n_revoked; i++) {
+		const struct relais_catalogue_revoked *k = &cat->revoked[i];
+		cJSON *o = cJSON_CreateObject();
+		if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
+		    !cJSON_AddStringToObject(o, "key", k->key) ||
+		    !cJSON_AddStringToObject(o, "date", k->date) ||
+		    !cJSON_AddStringToObject(o, "reason", k->reason ? k->reason : "")) {
+			goto oom;
+		}
+	}
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (text == NULL) {
@@ -598,5 +667,14 @@ void relais_catalogue_free(struct relais_catalogue *cat)
 		course_clear(&cat->courses[i]);
 	}
 	free(cat->courses);
+	for (size_t i = 0; i < cat->n_rotations; i++) {
+		relais_rotation_clear(&cat->rotations[i]);
+	}
+	free(cat->rotations);
+	for (size_t i = 0; i < cat->n_revoked; i++) {
+		free(cat->revoked[i].date);
+		free(cat->revoked[i].reason);
+	}
+	free(cat->revoked);
 	free(cat);
 }

@@ -183,6 +183,79 @@ static int parse_edited(struct fixture *f, const char *json, const char *from, c
 	return rc;
 }
 
+static void rotation_records(void **state)
+{
+	struct fixture *f = *state;
+	relais_pubkey *next_pub = NULL, *got = NULL;
+	relais_seckey *next_sec = NULL;
+	struct relais_rotation r, back;
+	char *json = NULL, next_id[RELAIS_KEYID_HEX];
+	size_t len;
+
+	assert_int_equal(relais_keypair_generate(&next_pub, &next_sec, f->ctx), 0);
+	relais_pubkey_id(next_pub, next_id);
+	assert_int_equal(relais_rotation_make(&r, f->ctx, f->sec, next_pub), 0);
+	assert_string_equal(r.old_id, f->key_id);
+	assert_string_equal(r.new_id, next_id);
+	assert_int_equal(relais_rotation_write(&json, &len, f->ctx, &r), 0);
+	assert_int_equal(relais_rotation_parse(&back, f->ctx, json, len, "r.json"), 0);
+
+	/* The old key endorses the new one; the endorsed key is the new key. */
+	assert_int_equal(relais_rotation_verify(&got, f->ctx, f->pub, &back), 0);
+	char got_id[RELAIS_KEYID_HEX];
+	relais_pubkey_id(got, got_id);
+	assert_string_equal(got_id, next_id);
+	relais_pubkey_free(got);
+
+	/* Only the old key's signature counts: checked against another key, refused. */
+	assert_int_equal(relais_rotation_verify(&got, f->ctx, next_pub, &back), RELAIS_ESIGNATURE);
+	assert_null(got);
+
+	/* A record whose new key was swapped (by a thief's key) does not verify. */
+	relais_pubkey *thief_pub = NULL;
+	relais_seckey *thief_sec = NULL;
+	struct relais_rotation forged;
+	assert_int_equal(relais_keypair_generate(&thief_pub, &thief_sec, f->ctx), 0);
+	assert_int_equal(relais_rotation_make(&forged, f->ctx, f->sec, thief_pub), 0);
+	free(back.public_key);
+	back.public_key = strdup(forged.public_key);
+	memcpy(back.new_id, forged.new_id, RELAIS_KEYID_HEX);
+	assert_int_equal(relais_rotation_verify(&got, f->ctx, f->pub, &back), RELAIS_ESIGNATURE);
+
+	/* Rotations and revocations travel in the catalogue and read back. */
+	struct relais_catalogue cat = {.serial = 1,
+	                               .issued = "2026-12-06T10:00:00.000Z",
+	                               .expires = "2027-01-05T10:00:00.000Z",
+	                               .rotations = &r,
+	                               .n_rotations = 1};
+	struct relais_catalogue_revoked revoked = {.date = "2026-12-06T10:00:00.000Z",
+	                                           .reason = "lost"};
+	memcpy(revoked.key, forged.new_id, RELAIS_KEYID_HEX);
+	cat.revoked = &revoked;
+	cat.n_revoked = 1;
+	memcpy(cat.hub_key, f->key_id, RELAIS_KEYID_HEX);
+	char *text = NULL;
+	struct relais_catalogue *read = NULL;
+	assert_int_equal(relais_catalogue_write(&text, &len, f->ctx, &cat), 0);
+	assert_int_equal(relais_catalogue_parse(&read, f->ctx, text, len, "c"), 0);
+	assert_int_equal(read->n_rotations, 1);
+	assert_int_equal(read->n_revoked, 1);
+	assert_string_equal(read->revoked[0].reason, "lost");
+	assert_int_equal(relais_rotation_verify(&got, f->ctx, f->pub, &read->rotations[0]), 0);
+	relais_pubkey_free(got);
+
+	relais_catalogue_free(read);
+	free(text);
+	relais_rotation_clear(&forged);
+	relais_rotation_clear(&back);
+	relais_rotation_clear(&r);
+	free(json);
+	relais_pubkey_free(thief_pub);
+	relais_seckey_free(thief_sec);
+	relais_pubkey_free(next_pub);
+	relais_seckey_free(next_sec);
+}
+
 static void format_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -233,6 +306,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
 	        cmocka_unit_test_setup_teardown(signature_refusals, setup, teardown),
 	        cmocka_unit_test_setup_teardown(format_refusals, setup, teardown),
+	        cmocka_unit_test_setup_teardown(rotation_records, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include "relais/context.h"
 #include "relais/hash.h"
 #include "relais/key.h"
+#include "relais/rotation.h"
 
 #define RELAIS_CATALOGUE_MAX_BYTES (4u << 20)
 #define RELAIS_CATALOGUE_MAX_COURSES 10000
@@ -42,6 +43,13 @@ struct relais_catalogue_publisher {
 	char *name;
 };
 
+/* A publisher key the hub says laptops must stop trusting. */
+struct relais_catalogue_revoked {
+	char key[RELAIS_KEYID_HEX];
+	char *date;   /* ISO 8601 UTC */
+	char *reason; /* may be empty */
+};
+
 struct relais_catalogue {
 	uint64_t serial;
 	char *issued;  /* ISO 8601 UTC */
@@ -51,6 +59,10 @@ struct relais_catalogue {
 	size_t n_publishers;
 	struct relais_catalogue_course *courses; /* ascending by id */
 	size_t n_courses;
+	struct relais_rotation *rotations; /* publisher keys endorsing successors */
+	size_t n_rotations;
+	struct relais_catalogue_revoked *revoked;
+	size_t n_revoked;
 };
 
 /*
