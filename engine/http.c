@@ -961,3 +961,169 @@ void relais_http_fields_free(struct relais_http_field *fields, size_t n)
 	}
 	free(fields);
 }
+
+/* ---- files served as immutable, cacheable resources ---- */
+
+#include <sys/stat.h> /* here, so that this part stays one appended block */
+
+int relais_http_etag_matches(const relais_http_request *req, const char *etag)
+{
+	const char *h = relais_http_header(req, "If-None-Match");
+	size_t n = strlen(etag);
+
+	if (h == NULL) {
+		return 0;
+	}
+	while (*h != '\0') {
+		while (*h == ' ' || *h == '\t' || *h == ',') {
+			h++;
+		}
+		if (*h == '*') {
+			return 1;
+		}
+		if (strncmp(h, "W/", 2) == 0) {
+			h += 2; /* If-None-Match compares weakly */
+		}
+		if (*h == '"' && strncmp(h + 1, etag, n) == 0 && h[n + 1] == '"') {
+			return 1;
+		}
+		while (*h != '\0' && *h != ',') {
+			h++;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Reads one "bytes=" range of a file of size bytes: 1 with [*first, *last]
+ * when satisfiable, 0 when the header is to be ignored (absent, malformed,
+ * several ranges), -1 when unsatisfiable.
+ */
+static int parse_range(uint64_t *first, uint64_t *last, const char *h, uint64_t size)
+{
+	unsigned long long a = 0, b = 0;
+	const char *p;
+	char *end;
+
+	if (h == NULL || strncasecmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL) {
+		return 0;
+	}
+	p = h + 6;
+	while (*p == ' ') {
+		p++;
+	}
+	if (*p == '-') {
+		if (!isdigit((unsigned char)p[1])) {
+			return 0;
+		}
+		errno = 0;
+		b = strtoull(p + 1, &end, 10);
+		if (errno != 0 || *end != '\0') {
+			return 0;
+		}
+		if (b == 0 || size == 0) {
+			return -1;
+		}
+		*first = b >= size ? 0 : size - b;
+		*last = size - 1;
+		return 1;
+	}
+	if (!isdigit((unsigned char)*p)) {
+		return 0;
+	}
+	errno = 0;
+	a = strtoull(p, &end, 10);
+	if (errno != 0 || *end != '-') {
+		return 0;
+	}
+	p = end + 1;
+	if (*p == '\0') {
+		b = UINT64_MAX;
+	} else {
+		if (!isdigit((unsigned char)*p)) {
+			return 0;
+		}
+		errno = 0;
+		b = strtoull(p, &end, 10);
+		if (errno != 0 || *end != '\0' || b < a) {
+			return 0;
+		}
+	}
+	if (a >= size) {
+		return -1;
+	}
+	*first = a;
+	*last = b >= size ? size - 1 : b;
+	return 1;
+}
+
+static int add_headers(relais_http_response *resp, const char *etag, const char *cache_control)
+{
+	char quoted[160];
+
+	if (snprintf(quoted, sizeof(quoted), "\"%s\"", etag) >= (int)sizeof(quoted)) {
+		return RELAIS_EINVAL;
+	}
+	return relais_http_response_header(resp, "ETag", quoted) != 0 ||
+	                       relais_http_response_header(resp, "Cache-Control", cache_control) !=
+	                               0 ||
+	                       relais_http_response_header(resp, "Accept-Ranges", "bytes") != 0
+	               ? RELAIS_ENOMEM
+	               : 0;
+}
+
+relais_http_response *relais_http_respond_file(const relais_http_request *req, const char *path,
+                                               const char *type, const char *etag,
+                                               const char *cache_control)
+{
+	relais_http_response *resp = NULL;
+	const char *if_range = relais_http_header(req, "If-Range");
+	char quoted[160], range[128];
+	uint64_t first = 0, last = 0, size;
+	struct stat sb;
+	int fd, r;
+
+	if (relais_http_etag_matches(req, etag)) {
+		resp = relais_http_response_buffer(304, NULL, "", 0, RELAIS_HTTP_PERSISTENT);
+		if (resp != NULL && add_headers(resp, etag, cache_control) != 0) {
+			relais_http_response_free(resp);
+			resp = NULL;
+		}
+		return resp;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		return relais_http_response_buffer(404, "text/plain", "not found\n", 10,
+		                                   RELAIS_HTTP_PERSISTENT);
+	}
+	size = (uint64_t)sb.st_size;
+	(void)snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
+	r = parse_range(&first, &last, relais_http_header(req, "Range"), size);
+	if (r != 0 && if_range != NULL && strcmp(if_range, quoted) != 0) {
+		r = 0; /* the client's copy is of another file: all of this one */
+	}
+	if (r < 0) {
+		(void)snprintf(range, sizeof(range), "bytes */%llu", (unsigned long long)size);
+		resp = relais_http_response_buffer(416, "text/plain", "range not satisfiable\n", 22,
+		                                   RELAIS_HTTP_PERSISTENT);
+	} else if (r > 0) {
+		(void)snprintf(range, sizeof(range), "bytes %llu-%llu/%llu",
+		               (unsigned long long)first, (unsigned long long)last,
+		               (unsigned long long)size);
+		resp = relais_http_response_file(206, type, fd, first, last - first + 1, NULL, 0,
+		                                 NULL, 0);
+	} else {
+		resp = relais_http_response_file(200, type, fd, 0, size, NULL, 0, NULL, 0);
+	}
+	close(fd);
+	if (resp != NULL &&
+	    (add_headers(resp, etag, cache_control) != 0 ||
+	     (r != 0 && relais_http_response_header(resp, "Content-Range", range) != 0))) {
+		relais_http_response_free(resp);
+		resp = NULL;
+	}
+	return resp;
+}

@@ -13,6 +13,7 @@
 
 #include "relais/gzip.h"
 #include "relais/http.h"
+#include "relais/publish.h"
 #include "relais/xapi.h"
 #include "hub_private.h"
 #include "relais/error.h"
@@ -389,6 +390,91 @@ static relais_http_response *laptop_key_job(void *data, void *local, relais_http
 	                  relais_errmsg(w->ctx));
 }
 
+/* ---- the published courses (docs/catalogue.md, "Where the files are") ---- */
+
+#define PUBLISHED "/relais/"
+#define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+#define CACHE_REVALIDATE "public, no-cache"
+
+/* Which published resource url names: 1 catalogue, 2 its signature, 3 a bundle, 4 a delta; 0 none.
+ */
+static int published_kind(const char *url)
+{
+	if (strncmp(url, PUBLISHED, strlen(PUBLISHED)) != 0) {
+		return 0;
+	}
+	url += strlen(PUBLISHED);
+	return strcmp(url, "catalogue.json") == 0           ? 1
+	       : strcmp(url, "catalogue.json.minisig") == 0 ? 2
+	       : strncmp(url, "bundles/", 8) == 0           ? 3
+	       : strncmp(url, "deltas/", 7) == 0            ? 4
+	                                                    : 0;
+}
+
+/* The catalogue or its signature from the store: 304 when the client has it. */
+static relais_http_response *catalogue_out(struct worker *w, relais_http_request *req, int sig)
+{
+	struct relais_hub_catalogue_file f;
+	relais_http_response *resp;
+	char etag[80];
+	int rc = relais_hub_catalogue_get(&f, w->hub, w->ctx, sig);
+
+	if (rc != 0) {
+		return xapi_error(rc == RELAIS_ENOTFOUND ? 404 : 500, relais_errmsg(w->ctx));
+	}
+	(void)snprintf(etag, sizeof(etag), "\"%s\"", f.etag);
+	if (relais_http_etag_matches(req, f.etag)) {
+		relais_hub_catalogue_file_clear(&f);
+		resp = relais_http_response_buffer(304, NULL, "", 0, RELAIS_HTTP_PERSISTENT);
+	} else {
+		resp = relais_http_response_buffer(
+		        200, sig ? "text/plain; charset=utf-8" : "application/json", f.body, f.len,
+		        RELAIS_HTTP_OWNED);
+		f.body = NULL;
+	}
+	if (resp != NULL &&
+	    (relais_http_response_header(resp, "ETag", etag) != 0 ||
+	     relais_http_response_header(resp, "Cache-Control", CACHE_REVALIDATE) != 0)) {
+		relais_http_response_free(resp);
+		resp = NULL;
+	}
+	return resp;
+}
+
+/*
+ * GET or HEAD of a published resource (on an xAPI worker): the same
+ * credentials as sync, any scope; names checked strictly (64 hex digits).
+ */
+static relais_http_response *published_job(void *data, void *local, relais_http_request *req)
+{
+	struct worker *w = local;
+	struct relais_hub_credential who;
+	const char *url = relais_http_path(req);
+	int kind = published_kind(url), delta = kind == 4;
+	const char *name = url + strlen(PUBLISHED) + (delta ? 7 : 8);
+	const char *suffix = delta ? ".delta" : ".relais";
+	size_t want = delta ? 129 : 64;
+	char path[4096], etag[65], id[130];
+
+	(void)data;
+	if (!authenticate(w, req, &who)) {
+		return auth_failed();
+	}
+	if (kind == 1 || kind == 2) {
+		return catalogue_out(w, req, kind == 2);
+	}
+	if (strlen(name) != want + strlen(suffix) || strcmp(name + want, suffix) != 0) {
+		return xapi_error(404, delta ? "no such delta" : "no such bundle");
+	}
+	memcpy(id, name, want);
+	id[want] = '\0';
+	if (relais_hub_published_file(path, sizeof(path), etag, w->hub, w->ctx, delta, id) != 0) {
+		return xapi_error(404, relais_errmsg(w->ctx));
+	}
+	return relais_http_respond_file(req, path, "application/octet-stream", etag,
+	                                CACHE_IMMUTABLE);
+}
+
 /* ---- the coordinators' pages ---- */
 
 /*
@@ -688,6 +774,12 @@ static relais_http_response *on_headers(void *data, relais_http_request *req)
 	}
 	if (strcmp(url, LAPTOP_KEY_PATH) == 0 && strcmp(method, "PUT") == 0) {
 		return relais_http_defer(req, s->pools[POOL_XAPI], credentials_job, s);
+	}
+	if (published_kind(url) != 0) {
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+			return xapi_error(405, "method not allowed");
+		}
+		return relais_http_defer(req, s->pools[POOL_XAPI], published_job, s);
 	}
 	/* Other resources take a sign-in form at most; any other body is dropped. */
 	relais_http_body_limit(req, FORM_MAX);

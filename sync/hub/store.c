@@ -79,6 +79,44 @@ static const char *const migrations[] = {
         "  locked_until INTEGER NOT NULL,"
         "  last_failure INTEGER NOT NULL,"
         "  PRIMARY KEY (kind, who)) WITHOUT ROWID;",
+        /* 5: publishing (catalogue.c): the publisher keys whose bundles the
+         * hub distributes, every bundle published (state current: listed;
+         * previous: superseded; withdrawn: unpublished), the deltas between
+         * them, and the signed catalogue as served (the latest only). */
+        "CREATE TABLE publisher ("
+        "  key_id TEXT PRIMARY KEY,"
+        "  public_key TEXT NOT NULL,"
+        "  name TEXT NOT NULL,"
+        "  added TEXT NOT NULL);"
+        "CREATE TABLE published_bundle ("
+        "  sha256 TEXT PRIMARY KEY,"
+        "  course TEXT NOT NULL,"
+        "  version INTEGER NOT NULL,"
+        "  title TEXT NOT NULL,"
+        "  language TEXT NOT NULL,"
+        "  size INTEGER NOT NULL,"
+        "  publisher TEXT NOT NULL,"
+        "  audience TEXT NOT NULL,"
+        "  required INTEGER NOT NULL,"
+        "  due TEXT,"
+        "  published TEXT NOT NULL,"
+        "  state TEXT NOT NULL CHECK (state IN ('current', 'previous', 'withdrawn')),"
+        "  UNIQUE (course, version));"
+        "CREATE INDEX published_bundle_state ON published_bundle(state, course);"
+        "CREATE TABLE published_delta ("
+        "  from_sha256 TEXT NOT NULL,"
+        "  to_sha256 TEXT NOT NULL,"
+        "  from_version INTEGER NOT NULL,"
+        "  size INTEGER NOT NULL,"
+        "  sha256 TEXT NOT NULL,"
+        "  PRIMARY KEY (from_sha256, to_sha256)) WITHOUT ROWID;"
+        "CREATE TABLE catalogue ("
+        "  serial INTEGER PRIMARY KEY,"
+        "  body BLOB NOT NULL,"
+        "  signature BLOB NOT NULL,"
+        "  etag TEXT NOT NULL,"
+        "  signature_etag TEXT NOT NULL,"
+        "  expires_ms INTEGER NOT NULL);",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

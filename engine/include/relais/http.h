@@ -187,4 +187,24 @@ void relais_http_fields_free(struct relais_http_field *fields, size_t n);
 /* Whether a Content-Type header names a urlencoded form. */
 int relais_http_is_form(const char *content_type);
 
+/* --- files served as immutable, cacheable resources --- */
+
+/* Whether req's If-None-Match is "*" or names the entity tag etag (given without quotes). */
+int relais_http_etag_matches(const relais_http_request *req, const char *etag);
+
+/*
+ * Answers req with the file at path (Content-Type type), the resource whose
+ * strong entity tag is etag (without quotes), with Cache-Control
+ * cache_control and Accept-Ranges: bytes: 304 when If-None-Match names it;
+ * for one "bytes=" range (a-b, a-, -n), 206 with Content-Range, unless an
+ * If-Range names another tag (then 200); 416 with "Content-Range: bytes
+ * * /size" when the range is unsatisfiable; 200 with the whole file
+ * otherwise (several ranges or a malformed Range header are ignored, as
+ * RFC 9110 allows). 404 (text) when the file cannot be opened. HEAD gets
+ * the same headers and no body. NULL: out of memory.
+ */
+relais_http_response *relais_http_respond_file(const relais_http_request *req, const char *path,
+                                               const char *type, const char *etag,
+                                               const char *cache_control);
+
 #endif
