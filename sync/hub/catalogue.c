@@ -706,8 +706,9 @@ static int copy_file(char sha[RELAIS_SHA256_HEX], uint64_t *size, relais_ctx *ct
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	if ((in = fopen(src, "rb")) == NULL) {
-		rc = relais_fail(ctx, errno == ENOENT ? RELAIS_ENOTFOUND : RELAIS_EIO, "%s: %s",
-		                 src, strerror(errno));
+		rc = errno == ENOENT ? relais_fail(ctx, RELAIS_ENOTFOUND, "%s: no such file", src)
+		                     : relais_fail(ctx, RELAIS_EIO, "%s: cannot read (%s)", src,
+		                                   strerror(errno));
 		goto out;
 	}
 	if ((rc = relais_atomic_open(&af, ctx, dst, 0644)) != 0) {
