@@ -82,13 +82,15 @@ static const char *const migrations[] = {
         /* 5: publishing (catalogue.c): the publisher keys whose bundles the
          * hub distributes, every bundle published (state current: listed;
          * previous: superseded; withdrawn: unpublished), the deltas between
-         * them, and the signed catalogue as served (the latest only). */
-        "CREATE TABLE publisher ("
+         * them, and the signed catalogue as served (the latest only). IF NOT
+         * EXISTS: a database taken back to an earlier version (tests do) keeps
+         * its tables. */
+        "CREATE TABLE IF NOT EXISTS publisher ("
         "  key_id TEXT PRIMARY KEY,"
         "  public_key TEXT NOT NULL,"
         "  name TEXT NOT NULL,"
         "  added TEXT NOT NULL);"
-        "CREATE TABLE published_bundle ("
+        "CREATE TABLE IF NOT EXISTS published_bundle ("
         "  sha256 TEXT PRIMARY KEY,"
         "  course TEXT NOT NULL,"
         "  version INTEGER NOT NULL,"
@@ -102,15 +104,15 @@ static const char *const migrations[] = {
         "  published TEXT NOT NULL,"
         "  state TEXT NOT NULL CHECK (state IN ('current', 'previous', 'withdrawn')),"
         "  UNIQUE (course, version));"
-        "CREATE INDEX published_bundle_state ON published_bundle(state, course);"
-        "CREATE TABLE published_delta ("
+        "CREATE INDEX IF NOT EXISTS published_bundle_state ON published_bundle(state, course);"
+        "CREATE TABLE IF NOT EXISTS published_delta ("
         "  from_sha256 TEXT NOT NULL,"
         "  to_sha256 TEXT NOT NULL,"
         "  from_version INTEGER NOT NULL,"
         "  size INTEGER NOT NULL,"
         "  sha256 TEXT NOT NULL,"
         "  PRIMARY KEY (from_sha256, to_sha256)) WITHOUT ROWID;"
-        "CREATE TABLE catalogue ("
+        "CREATE TABLE IF NOT EXISTS catalogue ("
         "  serial INTEGER PRIMARY KEY,"
         "  body BLOB NOT NULL,"
         "  signature BLOB NOT NULL,"
