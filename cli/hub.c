@@ -25,7 +25,7 @@ static void overview(FILE *f)
 	           "The coordinators' hub: receives learning records from relais laptops\n"
 	           "and reports who completed what.\n\nCommands:\n");
 	for (i = 0; commands[i] != NULL; i++) {
-		fprintf(f, "  %-12s %s\n", commands[i]->name, commands[i]->summary);
+		fprintf(f, "  %-16s %s\n", commands[i]->name, commands[i]->summary);
 	}
 	fprintf(f,
 	        "\nEvery command takes --db PATH (default $RELAIS_HUB_DB, else " CLI_HUB_DEFAULT_DB

@@ -74,7 +74,7 @@ static int publisher(relais_ctx *ctx, int argc, char **argv)
 
 const struct command cmd_hub_publisher = {
         "publisher",
-        "add, list and remove the publisher keys whose courses this hub distributes",
+        "add, list and remove the keys whose courses this hub distributes",
         "usage: relais-hub publisher add PUBFILE [--name NAME] [--db PATH]\n"
         "       relais-hub publisher list [--db PATH]\n"
         "       relais-hub publisher remove KEYID [--db PATH]\n\n"

@@ -314,3 +314,26 @@ int relais_atomic_sweep(relais_ctx *ctx, const char *dir, size_t *removed)
 	closedir(d);
 	return 0;
 }
+
+int relais_dir_make(relais_ctx *ctx, const char *path, int mode)
+{
+	if (mkdir(path, (mode_t)mode) != 0 && errno != EEXIST) {
+		return relais_fail(ctx, RELAIS_EIO, "%s: cannot make the folder (%s)", path,
+		                   strerror(errno));
+	}
+	return 0;
+}
+
+int relais_file_exists(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+int relais_file_rename(relais_ctx *ctx, const char *from, const char *to)
+{
+	if (rename(from, to) != 0) {
+		return relais_fail(ctx, RELAIS_EIO, "%s: %s", to, strerror(errno));
+	}
+	return 0;
+}

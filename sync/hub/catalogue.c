@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -83,15 +82,6 @@ static int files_path(char *out, size_t size, relais_hub *hub, relais_ctx *ctx, 
 	return 0;
 }
 
-static int make_dir(relais_ctx *ctx, const char *path)
-{
-	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-		return relais_fail(ctx, RELAIS_EIO, "%s: cannot make the folder (%s)", path,
-		                   strerror(errno));
-	}
-	return 0;
-}
-
 /* Makes <db>.d, its bundles/, deltas/ and incoming/. */
 static int files_dirs(relais_hub *hub, relais_ctx *ctx)
 {
@@ -102,17 +92,11 @@ static int files_dirs(relais_hub *hub, relais_ctx *ctx)
 
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if ((rc = files_path(path, sizeof(path), hub, ctx, subs[i])) != 0 ||
-		    (rc = make_dir(ctx, path)) != 0) {
+		    (rc = relais_dir_make(ctx, path, 0755)) != 0) {
 			return rc;
 		}
 	}
 	return 0;
-}
-
-static int exists(const char *path)
-{
-	struct stat sb;
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
 /* A hub setting's value (*out malloc'd); RELAIS_ENOTFOUND when unset. */
@@ -460,11 +444,11 @@ int relais_hub_key_make(char **pub_text, relais_hub *hub, relais_ctx *ctx,
 			goto out;
 		}
 		(void)snprintf(path, sizeof(path), "%s-wal", db);
-		if (exists(path) && (rc = relais_file_make_private(ctx, path)) != 0) {
+		if (relais_file_exists(path) && (rc = relais_file_make_private(ctx, path)) != 0) {
 			goto out;
 		}
 		(void)snprintf(path, sizeof(path), "%s-shm", db);
-		if (exists(path) && (rc = relais_file_make_private(ctx, path)) != 0) {
+		if (relais_file_exists(path) && (rc = relais_file_make_private(ctx, path)) != 0) {
 			goto out;
 		}
 	}
@@ -876,7 +860,8 @@ static int build_deltas(struct built_delta *out, size_t *n_out, relais_hub *hub,
 		               (const char *)sqlite3_column_text(st, 0));
 		d->from_version = (uint64_t)sqlite3_column_int64(st, 1);
 		(void)snprintf(name, sizeof(name), "bundles/%s.relais", d->from);
-		if (files_path(base, sizeof(base), hub, ctx, name) != 0 || !exists(base)) {
+		if (files_path(base, sizeof(base), hub, ctx, name) != 0 ||
+		    !relais_file_exists(base)) {
 			relais_log(ctx, RELAIS_LOG_WARN,
 			           "%s: no delta from version %" PRIu64 ": its bundle was pruned",
 			           s->id, d->from_version);
@@ -1014,8 +999,7 @@ int relais_hub_publish(uint64_t *serial, relais_hub *hub, relais_ctx *ctx, const
 		if ((rc = files_path(final, sizeof(final), hub, ctx, name)) != 0) {
 			goto out;
 		}
-		if (rename(s[i].path, final) != 0) {
-			rc = relais_fail(ctx, RELAIS_EIO, "%s: %s", final, strerror(errno));
+		if ((rc = relais_file_rename(ctx, s[i].path, final)) != 0) {
 			goto out;
 		}
 		s[i].staged = 0;
@@ -1258,7 +1242,7 @@ int relais_hub_published_file(char *path, size_t path_size, char etag[65], relai
 		if ((rc = files_path(path, path_size, hub, ctx, sub)) != 0) {
 			return rc;
 		}
-		if (!exists(path)) {
+		if (!relais_file_exists(path)) {
 			return relais_fail(ctx, RELAIS_ENOTFOUND, "no such bundle");
 		}
 		memcpy(etag, name, 65);
@@ -1280,7 +1264,7 @@ int relais_hub_published_file(char *path, size_t path_size, char etag[65], relai
 	sqlite3_finalize(st);
 	(void)snprintf(sub, sizeof(sub), "deltas/%s.delta", name);
 	if (etag[0] == '\0' || (rc = files_path(path, path_size, hub, ctx, sub)) != 0 ||
-	    !exists(path)) {
+	    !relais_file_exists(path)) {
 		etag[0] = '\0';
 		return rc ? rc : relais_fail(ctx, RELAIS_ENOTFOUND, "no such delta");
 	}
@@ -1360,11 +1344,11 @@ int relais_hub_export_catalogue(size_t *written, size_t *kept, relais_hub *hub, 
 		}
 	}
 	if ((rc = relais_catalogue_parse(&parsed, ctx, cat.body, cat.len, "catalogue.json")) != 0 ||
-	    (rc = make_dir(ctx, dir)) != 0 ||
+	    (rc = relais_dir_make(ctx, dir, 0755)) != 0 ||
 	    (rc = join(dst, sizeof(dst), ctx, dir, "bundles")) != 0 ||
-	    (rc = make_dir(ctx, dst)) != 0 ||
+	    (rc = relais_dir_make(ctx, dst, 0755)) != 0 ||
 	    (rc = join(dst, sizeof(dst), ctx, dir, "deltas")) != 0 ||
-	    (rc = make_dir(ctx, dst)) != 0) {
+	    (rc = relais_dir_make(ctx, dst, 0755)) != 0) {
 		goto out;
 	}
 	/* The files first, so that a stick pulled out early never lists a missing one. */

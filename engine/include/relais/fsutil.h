@@ -59,4 +59,16 @@ void relais_atomic_abort(relais_atomic_file *af);
  */
 int relais_atomic_sweep(relais_ctx *ctx, const char *dir, size_t *removed);
 
+/* Makes a folder with mode (an existing folder is fine). Returns 0 or RELAIS_EIO. */
+int relais_dir_make(relais_ctx *ctx, const char *path, int mode);
+
+/* Whether path names a regular file. */
+int relais_file_exists(const char *path);
+
+/*
+ * Moves from onto to, replacing to if it exists, atomically where the
+ * system allows. Returns 0 or RELAIS_EIO naming to.
+ */
+int relais_file_rename(relais_ctx *ctx, const char *from, const char *to);
+
 #endif
