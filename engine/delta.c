@@ -1169,6 +1169,11 @@ int relais_delta_install(struct relais_install_result *out, relais_home *home, r
 		rc = relais_fail(ctx, RELAIS_ELIMIT, "home path too long");
 		goto out;
 	}
+	/* What a rebuild killed mid-way left behind (only files nobody holds). */
+	{
+		size_t swept;
+		(void)relais_atomic_sweep(ctx, relais_home_path(home), &swept);
+	}
 	if ((rc = relais_delta_apply(NULL, ctx, c.file, delta_path, tmp)) != 0) {
 		goto out;
 	}

@@ -15,6 +15,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char out_dir[32];
+
+static void remove_out_dir(void)
+{
+	rmdir(out_dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char out[64];
@@ -25,11 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd, rc;
 
 	if (out[0] == '\0') {
-		char dir[] = "/tmp/fuzz-delta-XXXXXX";
-		if (mkdtemp(dir) == NULL) {
+		snprintf(out_dir, sizeof(out_dir), "/tmp/fuzz-delta-XXXXXX");
+		if (mkdtemp(out_dir) == NULL) {
 			abort();
 		}
-		snprintf(out, sizeof(out), "%s/out.relais", dir);
+		atexit(remove_out_dir);
+		snprintf(out, sizeof(out), "%s/out.relais", out_dir);
 	}
 	/* The delta API reads files; give it one in memory. */
 	fd = memfd_create("delta", 0);
