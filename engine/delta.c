@@ -517,7 +517,7 @@ static int make_patch(unsigned char **out, size_t *out_len, relais_ctx *ctx,
 	    ZSTD_isError(ZSTD_CCtx_refPrefix(cc, prefix, prefix_len))) {
 		ZSTD_freeCCtx(cc);
 		free(buf);
-		return relais_fail(ctx, RELAIS_ECRYPTO, "zstd: cannot set up the manifest patch");
+		return relais_fail(ctx, RELAIS_ENOMEM, "zstd: cannot set up the manifest patch");
 	}
 	got = ZSTD_compress2(cc, buf, cap, src, src_len);
 	ZSTD_freeCCtx(cc);
