@@ -73,7 +73,7 @@ void cli_human_size(char *buf, size_t size, unsigned long long bytes);
 
 extern const struct command cmd_keygen, cmd_key, cmd_pack, cmd_verify, cmd_inspect, cmd_trust,
         cmd_install, cmd_list, cmd_remove, cmd_profile, cmd_progress, cmd_read, cmd_sync,
-        cmd_export, cmd_outbox, cmd_laptop_key;
+        cmd_export, cmd_outbox, cmd_laptop_key, cmd_delta;
 
 /* relais-hub's commands (cli/hub_*.c), and the database they work on. */
 #define CLI_HUB_DEFAULT_DB "relais-hub.db"

@@ -11,6 +11,7 @@ static const struct command *const commands[] = {
         &cmd_pack,
         &cmd_verify,
         &cmd_inspect,
+        &cmd_delta,
         /* The learner's laptop. */
         &cmd_trust,
         &cmd_install,

@@ -168,69 +168,198 @@ static void central_header(unsigned char *h, const struct relais_zip_source *s, 
 	put32(h + 42, offset);
 }
 
+struct relais_zip_writer {
+	relais_zip_write_fn write_fn;
+	void *write_data;
+	struct relais_zip_entry *entries; /* what the central directory will say */
+	size_t n, cap;
+	uint64_t offset;  /* where the next local header goes */
+	uint64_t pending; /* bytes still owed to the last entry */
+	int failed;
+};
+
+int relais_zip_writer_new(relais_zip_writer **out, relais_ctx *ctx, relais_zip_write_fn write_fn,
+                          void *write_data)
+{
+	relais_zip_writer *w;
+
+	*out = NULL;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	w->write_fn = write_fn;
+	w->write_data = write_data;
+	*out = w;
+	return 0;
+}
+
+void relais_zip_writer_free(relais_zip_writer *w)
+{
+	if (w == NULL) {
+		return;
+	}
+	free(w->entries);
+	free(w);
+}
+
+/* Passes bytes on, remembering a failure so that nothing follows it. */
+static int emit(relais_zip_writer *w, const void *buf, size_t len)
+{
+	int rc;
+
+	if (len == 0) {
+		return 0;
+	}
+	if ((rc = w->write_fn(w->write_data, buf, len)) != 0) {
+		w->failed = 1;
+	}
+	return rc;
+}
+
+int relais_zip_writer_add(relais_zip_writer *w, relais_ctx *ctx,
+                          const struct relais_zip_source *src)
+{
+	unsigned char h[LOCAL_LEN];
+	struct relais_zip_entry *e;
+	size_t name_len = strlen(src->name);
+	int rc;
+
+	if (w->failed) {
+		return relais_fail(ctx, RELAIS_EIO, "archive writer already failed");
+	}
+	if (w->pending != 0) {
+		return relais_fail(ctx, RELAIS_EINVAL, "entry %s is missing %llu bytes",
+		                   w->entries[w->n - 1].name, (unsigned long long)w->pending);
+	}
+	if (w->n >= RELAIS_ZIP_MAX_ENTRIES) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "%zu entries, over the limit of %d",
+		                   w->n + 1, RELAIS_ZIP_MAX_ENTRIES);
+	}
+	if (name_len == 0 || name_len > RELAIS_ZIP_MAX_NAME) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "%s: entry name too long", src->name);
+	}
+	if (src->data_len > RELAIS_ZIP_MAX_SIZE ||
+	    w->offset + LOCAL_LEN + name_len + src->data_len > RELAIS_ZIP_MAX_SIZE) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "bundle larger than 4 GiB");
+	}
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		struct relais_zip_entry *grown = realloc(w->entries, cap * sizeof(*grown));
+		if (grown == NULL) {
+			return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		}
+		w->entries = grown;
+		w->cap = cap;
+	}
+	e = &w->entries[w->n];
+	memcpy(e->name, src->name, name_len + 1);
+	e->offset = (uint32_t)w->offset;
+	e->csize = (uint32_t)src->data_len;
+	e->size = src->size;
+	e->crc32 = src->crc32;
+	e->method = src->method;
+	w->n++;
+	local_header(h, src, name_len);
+	if ((rc = emit(w, h, LOCAL_LEN)) != 0 || (rc = emit(w, src->name, name_len)) != 0) {
+		return rc;
+	}
+	w->offset += LOCAL_LEN + name_len + src->data_len;
+	if (src->data == NULL) {
+		w->pending = src->data_len;
+		return 0;
+	}
+	return emit(w, src->data, src->data_len);
+}
+
+int relais_zip_writer_data(relais_zip_writer *w, relais_ctx *ctx, const void *buf, size_t len)
+{
+	if (w->failed) {
+		return relais_fail(ctx, RELAIS_EIO, "archive writer already failed");
+	}
+	if (len > w->pending) {
+		return relais_fail(ctx, RELAIS_EINVAL, "more data than the entry's size");
+	}
+	w->pending -= len;
+	return emit(w, buf, len);
+}
+
+int relais_zip_writer_finish(relais_zip_writer *w, relais_ctx *ctx)
+{
+	unsigned char h[CENTRAL_LEN];
+	struct relais_zip_source s;
+	uint64_t cd_start = w->offset, cd_size = 0;
+	size_t i, name_len;
+	int rc;
+
+	if (w->failed) {
+		return relais_fail(ctx, RELAIS_EIO, "archive writer already failed");
+	}
+	if (w->pending != 0) {
+		return relais_fail(ctx, RELAIS_EINVAL, "entry %s is missing %llu bytes",
+		                   w->entries[w->n - 1].name, (unsigned long long)w->pending);
+	}
+	for (i = 0; i < w->n; i++) {
+		cd_size += CENTRAL_LEN + strlen(w->entries[i].name);
+	}
+	if (cd_start + cd_size + END_LEN > RELAIS_ZIP_MAX_SIZE) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "bundle larger than 4 GiB");
+	}
+	for (i = 0; i < w->n; i++) {
+		const struct relais_zip_entry *e = &w->entries[i];
+		name_len = strlen(e->name);
+		s.name = e->name;
+		s.data = NULL;
+		s.data_len = e->csize;
+		s.size = e->size;
+		s.crc32 = e->crc32;
+		s.method = e->method;
+		central_header(h, &s, name_len, e->offset);
+		if ((rc = emit(w, h, CENTRAL_LEN)) != 0 || (rc = emit(w, e->name, name_len)) != 0) {
+			return rc;
+		}
+	}
+	put32(h, END_SIG);
+	put16(h + 4, 0);
+	put16(h + 6, 0);
+	put16(h + 8, (unsigned)w->n);
+	put16(h + 10, (unsigned)w->n);
+	put32(h + 12, (uint32_t)cd_size);
+	put32(h + 16, (uint32_t)cd_start);
+	put16(h + 20, 0);
+	return emit(w, h, END_LEN);
+}
+
+uint64_t relais_zip_writer_size(const relais_zip_writer *w)
+{
+	return w->offset;
+}
+
 int relais_zip_write(relais_ctx *ctx, const struct relais_zip_source *src, size_t n,
                      relais_zip_write_fn write_fn, void *write_data)
 {
-	unsigned char h[CENTRAL_LEN];
-	uint64_t offset = 0, cd_start, cd_size = 0;
-	uint32_t *offsets = NULL;
-	size_t i, name_len;
-	int rc = 0;
+	relais_zip_writer *w = NULL;
+	size_t i;
+	int rc;
 
 	if (n > RELAIS_ZIP_MAX_ENTRIES) {
 		return relais_fail(ctx, RELAIS_ELIMIT, "%zu entries, over the limit of %d", n,
 		                   RELAIS_ZIP_MAX_ENTRIES);
 	}
-	offsets = calloc(n ? n : 1, sizeof(*offsets));
-	if (offsets == NULL) {
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	if ((rc = relais_zip_writer_new(&w, ctx, write_fn, write_data)) != 0) {
+		return rc;
 	}
-	for (i = 0; i < n; i++) {
-		name_len = strlen(src[i].name);
-		if (name_len > RELAIS_ZIP_MAX_NAME) {
-			rc = relais_fail(ctx, RELAIS_ELIMIT, "%s: entry name too long",
-			                 src[i].name);
-			goto out;
+	for (i = 0; i < n && rc == 0; i++) {
+		struct relais_zip_source s = src[i];
+		if (s.data == NULL && s.data_len == 0) {
+			s.data = (const unsigned char *)""; /* an empty entry owes nothing */
 		}
-		if (offset + LOCAL_LEN + name_len + src[i].data_len > RELAIS_ZIP_MAX_SIZE) {
-			rc = relais_fail(ctx, RELAIS_ELIMIT, "bundle larger than 4 GiB");
-			goto out;
-		}
-		offsets[i] = (uint32_t)offset;
-		local_header(h, &src[i], name_len);
-		if ((rc = write_fn(write_data, h, LOCAL_LEN)) != 0 ||
-		    (rc = write_fn(write_data, src[i].name, name_len)) != 0 ||
-		    (src[i].data_len > 0 &&
-		     (rc = write_fn(write_data, src[i].data, src[i].data_len)) != 0)) {
-			goto out;
-		}
-		offset += LOCAL_LEN + name_len + src[i].data_len;
+		rc = relais_zip_writer_add(w, ctx, &s);
 	}
-	cd_start = offset;
-	for (i = 0; i < n; i++) {
-		name_len = strlen(src[i].name);
-		central_header(h, &src[i], name_len, offsets[i]);
-		if ((rc = write_fn(write_data, h, CENTRAL_LEN)) != 0 ||
-		    (rc = write_fn(write_data, src[i].name, name_len)) != 0) {
-			goto out;
-		}
-		cd_size += CENTRAL_LEN + name_len;
+	if (rc == 0) {
+		rc = relais_zip_writer_finish(w, ctx);
 	}
-	if (cd_start + cd_size + END_LEN > RELAIS_ZIP_MAX_SIZE) {
-		rc = relais_fail(ctx, RELAIS_ELIMIT, "bundle larger than 4 GiB");
-		goto out;
-	}
-	put32(h, END_SIG);
-	put16(h + 4, 0);
-	put16(h + 6, 0);
-	put16(h + 8, (unsigned)n);
-	put16(h + 10, (unsigned)n);
-	put32(h + 12, (uint32_t)cd_size);
-	put32(h + 16, (uint32_t)cd_start);
-	put16(h + 20, 0);
-	rc = write_fn(write_data, h, END_LEN);
-out:
-	free(offsets);
+	relais_zip_writer_free(w);
 	return rc;
 }
 

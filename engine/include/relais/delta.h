@@ -7,6 +7,7 @@
 
 #include "relais/context.h"
 #include "relais/hash.h"
+#include "relais/library.h"
 
 struct relais_delta_info {
 	char id[65];
@@ -37,5 +38,17 @@ int relais_delta_read_info(struct relais_delta_info *info, relais_ctx *ctx, cons
  */
 int relais_delta_apply(struct relais_delta_info *info, relais_ctx *ctx, const char *base_bundle,
                        const char *delta_path, const char *out_path);
+
+/*
+ * Updates an installed course with a delta: the installed bundle must be
+ * the delta's base (else RELAIS_EHASH, "delta is for another base"); the
+ * bundle is rebuilt into a temporary file under the home, installed by
+ * relais_library_install() (signature, trust, binding, rollback) and the
+ * temporary file removed. When the delta's newer version is already
+ * installed, nothing is done and out->outcome is RELAIS_UNCHANGED.
+ * Returns 0 or a negative status; on failure the library is unchanged.
+ */
+int relais_delta_install(struct relais_install_result *out, relais_home *home, relais_ctx *ctx,
+                         const char *delta_path);
 
 #endif

@@ -61,6 +61,28 @@ int relais_zip_write(relais_ctx *ctx, const struct relais_zip_source *src, size_
                      relais_zip_write_fn write_fn, void *write_data);
 
 /*
+ * The same archive written one entry at a time, so that a caller can stream
+ * an entry's bytes (relais_zip_write() is built on it): every header is
+ * derived from the entry's name, method, CRC-32, sizes and offset.
+ */
+typedef struct relais_zip_writer relais_zip_writer;
+int relais_zip_writer_new(relais_zip_writer **out, relais_ctx *ctx, relais_zip_write_fn write_fn,
+                          void *write_data);
+/*
+ * Writes src's local header and name. Then exactly src->data_len bytes
+ * follow: src->data when not NULL, otherwise the caller's, through
+ * relais_zip_writer_data(), before the next entry.
+ */
+int relais_zip_writer_add(relais_zip_writer *w, relais_ctx *ctx,
+                          const struct relais_zip_source *src);
+int relais_zip_writer_data(relais_zip_writer *w, relais_ctx *ctx, const void *buf, size_t len);
+/* Writes the central directory and the end record. */
+int relais_zip_writer_finish(relais_zip_writer *w, relais_ctx *ctx);
+/* Bytes of local headers and data written so far. */
+uint64_t relais_zip_writer_size(const relais_zip_writer *w);
+void relais_zip_writer_free(relais_zip_writer *w);
+
+/*
  * Opens an archive and checks its whole structure (every header field, that
  * entries are contiguous and cover the file, that names are safe and unique)
  * without reading any entry's data. `label` names the file in messages.
