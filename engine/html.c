@@ -345,7 +345,12 @@ static int finish(char **out, size_t *out_len, struct writer *w, relais_ctx *ctx
 {
 	*out_len = w->out.len;
 	*out = rc == 0 ? relais_strbuf_detach(&w->out) : NULL;
-	if (*out == NULL) {
+	if (*out != NULL) {
+		/* The buffer grew by doubling; what is kept (the reader's cache holds
+		 * every cleaned lesson) takes only the text's own size. */
+		char *fit = realloc(*out, *out_len + 1);
+		*out = fit != NULL ? fit : *out;
+	} else {
 		*out_len = 0;
 		if (rc == 0 && w->out.rc == RELAIS_ELIMIT) {
 			rc = relais_fail(ctx, RELAIS_ELIMIT, "%s is too large", what);
