@@ -9,41 +9,51 @@
 #include "relais/key.h"
 
 /*
- * Lessons whose HTML holds what the reader removes (forms, scripts,
- * javascript: links...): one line each on stderr. Returns how many, or a
- * negative status when a lesson cannot be read.
+ * Lessons and quizzes whose HTML holds what the reader removes (forms,
+ * scripts, javascript: links...): one line each on stderr. Returns how
+ * many, or a negative status when one cannot be read.
  */
-static int lessons_with_markup(relais_ctx *ctx, const relais_bundle *b, const char *shown)
+static int units_with_markup(relais_ctx *ctx, const relais_bundle *b, const char *shown)
 {
 	const relais_manifest *m = relais_bundle_manifest(b);
 	int found = 0;
 	size_t i;
 
 	for (i = 0; i < m->n_units; i++) {
+		const struct relais_unit *u = &m->units[i];
 		struct relais_html_report report;
-		unsigned char *html = NULL;
-		char *kept = NULL;
+		unsigned char *data = NULL;
+		char *kept = NULL, question[48] = "";
 		size_t len = 0, kept_len = 0;
 		int rc;
 
-		if (m->units[i].kind != RELAIS_UNIT_LESSON) {
+		if (u->kind != RELAIS_UNIT_LESSON && u->kind != RELAIS_UNIT_QUIZ) {
 			continue;
 		}
-		if ((rc = relais_bundle_read(&html, &len, ctx, b, m->units[i].path)) != 0 ||
-		    (rc = relais_html_sanitize(&kept, &kept_len, &report, ctx, (const char *)html,
-		                               len)) != 0) {
-			free(html);
+		if ((rc = relais_bundle_read(&data, &len, ctx, b, u->path)) != 0) {
 			return rc;
 		}
-		if (report.removed > 0) {
-			fprintf(stderr,
-			        "relais: %s: lesson %s holds %s%s, which the reader removes\n",
-			        shown, m->units[i].path, report.first,
-			        report.removed > 1 ? " and more" : "");
-			found++;
-		}
+		rc = u->kind == RELAIS_UNIT_LESSON
+		             ? relais_html_sanitize(&kept, &kept_len, &report, ctx,
+		                                    (const char *)data, len)
+		             : relais_html_sanitize_quiz(&kept, &kept_len, &report, ctx,
+		                                         (const char *)data, len);
+		free(data);
 		free(kept);
-		free(html);
+		if (rc != 0) {
+			return relais_prefix(ctx, "%s", u->path);
+		}
+		if (report.removed == 0) {
+			continue;
+		}
+		if (report.question > 0) {
+			(void)snprintf(question, sizeof(question), " question %zu",
+			               report.question);
+		}
+		fprintf(stderr, "relais: %s: %s %s%s holds %s%s, which the reader removes\n", shown,
+		        u->kind == RELAIS_UNIT_LESSON ? "lesson" : "quiz", u->path, question,
+		        report.first, report.removed > 1 ? " and more" : "");
+		found++;
 	}
 	return found;
 }
@@ -80,7 +90,7 @@ static int verify(relais_ctx *ctx, int argc, char **argv)
 		status = cli_fail(ctx);
 		goto out;
 	}
-	if ((c = lessons_with_markup(ctx, b, argv[optind])) != 0) {
+	if ((c = units_with_markup(ctx, b, argv[optind])) != 0) {
 		status = c < 0 ? cli_fail(ctx) : EXIT_FAIL;
 		goto out;
 	}
@@ -101,8 +111,9 @@ const struct command cmd_verify = {
         "\n"
         "Checks that BUNDLE was signed by PUB's key and that every entry matches the\n"
         "manifest's size and SHA-256. Prints one line and exits 0 when all is well;\n"
-        "otherwise exits 1 naming the entry or field that failed, or each lesson whose\n"
-        "HTML holds what the reader removes (forms, scripts, javascript: links...).\n"
+        "otherwise exits 1 naming the entry or field that failed, or each lesson or\n"
+        "quiz whose HTML holds what the reader removes (forms, scripts, javascript:\n"
+        "links...).\n"
         "\n"
         "  -p, --public-key PUB  the publisher's minisign public key\n",
         verify,

@@ -1,16 +1,19 @@
-/* html.c: lesson HTML parsed with libxml2 and written back through an allow-list. */
+/* html.c: lesson and quiz HTML parsed with libxml2 and written back through an allow-list. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <cjson/cJSON.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
 #include "relais/error.h"
 #include "relais/html.h"
+#include "relais/quiz.h"
 #include "relais/strbuf.h"
+#include "relais/utf8.h"
 
 #define HTML_MAX (16u * 1024 * 1024)
 #define DEPTH_MAX 256 /* libxml2 stops nesting far below this anyway */
@@ -35,9 +38,17 @@ static const char *const dropped[] = {
         "title",    "track",    "video",  "xmp",    NULL,
 };
 
+/*
+ * A fragment is parsed inside this element, so that text at its start is not
+ * put in an implied <p>; the element itself is not written back. It has no
+ * closing tag: the end of the input closes it and all it holds.
+ */
+#define WRAPPER "relais-fragment"
+
 struct writer {
 	struct relais_strbuf out;
 	struct relais_html_report *report;
+	xmlNodePtr wrapper; /* the WRAPPER element of a fragment, NULL for a lesson */
 };
 
 static int in_list(const char *const *list, const char *name)
@@ -198,6 +209,10 @@ static void write_element(struct writer *w, xmlNodePtr n, unsigned depth)
 		removed(w, "<", name, ">");
 		return;
 	}
+	if (n == w->wrapper) {
+		write_nodes(w, n->children, depth + 1);
+		return;
+	}
 	if (!in_list(kept, name)) {
 		/* html, head and body are libxml2's wrapping (head holds what it
 		 * moved there: meta, title...); anything else unknown goes, its text stays. */
@@ -266,12 +281,94 @@ static void write_nodes(struct writer *w, xmlNodePtr n, unsigned depth)
 	}
 }
 
-int relais_html_sanitize(char **out, size_t *out_len, struct relais_html_report *report,
-                         relais_ctx *ctx, const char *html, size_t len)
+/* The wrapper of a parsed fragment: the first child of the body, as the parser left it. */
+static xmlNodePtr find_wrapper(htmlDocPtr doc)
 {
-	struct writer w;
-	htmlDocPtr doc = NULL;
+	xmlNodePtr n = xmlDocGetRootElement(doc);
+
+	for (n = n != NULL ? n->children : NULL; n != NULL; n = n->next) {
+		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "body") == 0) {
+			n = n->children;
+			return n != NULL && n->type == XML_ELEMENT_NODE &&
+			                       strcmp((const char *)n->name, WRAPPER) == 0
+			               ? n
+			               : NULL;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Parses len bytes of html (as a fragment when fragment is set) with pc and
+ * appends the kept part to w->out. Returns 0 or RELAIS_ENOMEM; w->out.rc
+ * says whether the output fitted.
+ */
+static int clean(struct writer *w, htmlParserCtxtPtr pc, const char *html, size_t len, int fragment)
+{
+	static const char prefix[] = "<" WRAPPER ">";
+	struct relais_strbuf in = {.max = HTML_MAX + sizeof(prefix)};
+	htmlDocPtr doc;
 	size_t i;
+
+	for (i = 0;
+	     i < len && (html[i] == ' ' || html[i] == '\n' || html[i] == '\t' || html[i] == '\r');
+	     i++) {
+	}
+	if (i == len) {
+		return 0; /* nothing but white space, which no page needs */
+	}
+	if (fragment) {
+		relais_strbuf_add(&in, prefix);
+		relais_strbuf_addn(&in, html, len);
+		if (in.rc != 0) {
+			return RELAIS_ENOMEM;
+		}
+		html = in.p;
+		len = in.len;
+	}
+	doc = htmlCtxtReadMemory(pc, html, (int)len, NULL, "UTF-8",
+	                         HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+	relais_strbuf_free(&in);
+	if (doc == NULL) {
+		return RELAIS_ENOMEM;
+	}
+	w->wrapper = fragment ? find_wrapper(doc) : NULL;
+	write_nodes(w, doc->children, 0);
+	w->wrapper = NULL;
+	xmlFreeDoc(doc);
+	return 0;
+}
+
+/* Hands w->out over as *out, or fails naming what (a lesson, a quiz) was too large. */
+static int finish(char **out, size_t *out_len, struct writer *w, relais_ctx *ctx, int rc,
+                  const char *what)
+{
+	*out_len = w->out.len;
+	*out = rc == 0 ? relais_strbuf_detach(&w->out) : NULL;
+	if (*out != NULL) {
+		/* The buffer grew by doubling; what is kept (the reader's cache holds
+		 * every cleaned lesson) takes only the text's own size. */
+		char *fit = realloc(*out, *out_len + 1);
+		*out = fit != NULL ? fit : *out;
+	} else {
+		*out_len = 0;
+		if (rc == 0 && w->out.rc == RELAIS_ELIMIT) {
+			rc = relais_fail(ctx, RELAIS_ELIMIT, "%s is too large", what);
+		} else {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		}
+	}
+	relais_strbuf_free(&w->out);
+	return rc;
+}
+
+/* Runs clean() once with a parser context of its own. */
+static int sanitize(char **out, size_t *out_len, struct relais_html_report *report, relais_ctx *ctx,
+                    const char *html, size_t len, int fragment)
+{
+	const char *what = fragment ? "html fragment" : "lesson";
+	htmlParserCtxtPtr pc = NULL;
+	struct writer w;
 	int rc = 0;
 
 	*out = NULL;
@@ -281,30 +378,174 @@ int relais_html_sanitize(char **out, size_t *out_len, struct relais_html_report 
 	w.report = report;
 	w.out.max = HTML_MAX * 2;
 	if (len > HTML_MAX) {
-		return relais_fail(ctx, RELAIS_ELIMIT, "lesson is over %u bytes", HTML_MAX);
+		return relais_fail(ctx, RELAIS_ELIMIT, "%s is over %u bytes", what, HTML_MAX);
 	}
-	for (i = 0;
-	     i < len && (html[i] == ' ' || html[i] == '\n' || html[i] == '\t' || html[i] == '\r');
-	     i++) {
+	if ((pc = htmlNewParserCtxt()) == NULL) {
+		rc = RELAIS_ENOMEM;
+	} else {
+		rc = clean(&w, pc, html, len, fragment);
+		htmlFreeParserCtxt(pc);
 	}
-	if (i < len) {
-		doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-		                     HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-		if (doc == NULL) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
+	return finish(out, out_len, &w, ctx, rc, what);
+}
+
+int relais_html_sanitize(char **out, size_t *out_len, struct relais_html_report *report,
+                         relais_ctx *ctx, const char *html, size_t len)
+{
+	return sanitize(out, out_len, report, ctx, html, len, 0);
+}
+
+int relais_html_sanitize_fragment(char **out, size_t *out_len, struct relais_html_report *report,
+                                  relais_ctx *ctx, const char *html, size_t len)
+{
+	return sanitize(out, out_len, report, ctx, html, len, 1);
+}
+
+/* ---- quiz JSON ---- */
+
+struct quiz_walk {
+	relais_ctx *ctx;
+	htmlParserCtxtPtr pc;   /* one parser for every fragment */
+	const cJSON *questions; /* the array quiz.c reads, to number questions */
+	struct relais_html_report *report;
+	int changed; /* some fragment came out different */
+};
+
+/* Whether a member's name says it holds HTML (docs/quiz-format.md 2.3): "..._html". */
+static int names_html(const char *name)
+{
+	size_t n = name != NULL ? strlen(name) : 0;
+
+	return n >= 5 && strcasecmp(name + n - 5, "_html") == 0;
+}
+
+/* Cleans one fragment in place; question is 1-based, 0 outside the questions. */
+static int clean_member(struct quiz_walk *qw, cJSON *item, size_t question)
+{
+	struct relais_html_report one;
+	struct writer w;
+	const char *s = item->valuestring;
+	size_t len = strlen(s);
+	int rc;
+
+	if (!relais_utf8_valid(s, len)) {
+		if (question > 0) {
+			return relais_fail(qw->ctx, RELAIS_EFORMAT,
+			                   "quiz: question %zu: %s is not valid utf-8", question,
+			                   item->string);
 		}
-		write_nodes(&w, doc->children, 0);
+		return relais_fail(qw->ctx, RELAIS_EFORMAT, "quiz: %s is not valid utf-8",
+		                   item->string);
 	}
-	*out_len = w.out.len;
-	if ((*out = relais_strbuf_detach(&w.out)) == NULL) {
-		*out_len = 0;
-		rc = relais_fail(ctx, w.out.rc == RELAIS_ELIMIT ? RELAIS_ELIMIT : RELAIS_ENOMEM,
-		                 w.out.rc == RELAIS_ELIMIT ? "lesson is too large"
-		                                           : "out of memory");
+	/* Text with no '<' and no '&' can open no element and name no character:
+	 * it is kept as it is, without a parser. */
+	if (strchr(s, '<') == NULL && strchr(s, '&') == NULL) {
+		return 0;
 	}
-out:
-	xmlFreeDoc(doc);
+	memset(&one, 0, sizeof(one));
+	memset(&w, 0, sizeof(w));
+	w.report = &one;
+	w.out.max = RELAIS_QUIZ_MAX_BYTES * 2;
+	if ((rc = clean(&w, qw->pc, s, len, 1)) == 0 && w.out.rc == 0) {
+		const char *clean_s = w.out.p != NULL ? w.out.p : "";
+		if (strcmp(clean_s, s) != 0) {
+			qw->changed = 1;
+			if (cJSON_SetValuestring(item, clean_s) == NULL) {
+				rc = RELAIS_ENOMEM;
+			}
+		}
+	} else if (rc == 0) {
+		rc = w.out.rc;
+	}
 	relais_strbuf_free(&w.out);
+	if (rc != 0) {
+		return rc == RELAIS_ELIMIT ? relais_fail(qw->ctx, rc, "quiz is too large")
+		                           : relais_fail(qw->ctx, rc, "out of memory");
+	}
+	if (one.removed > 0 && qw->report->removed == 0) {
+		memcpy(qw->report->first, one.first, sizeof(one.first));
+		qw->report->question = question;
+	}
+	qw->report->removed += one.removed;
+	return 0;
+}
+
+/* Cleans every "..._html" string member under node, at any depth. */
+static int clean_json(struct quiz_walk *qw, cJSON *node, size_t question)
+{
+	cJSON *item;
+	size_t i = 0;
+	int rc;
+
+	cJSON_ArrayForEach(item, node)
+	{
+		size_t q = node == qw->questions ? ++i : question;
+
+		if (cJSON_IsString(item) && item->valuestring != NULL && names_html(item->string)) {
+			rc = clean_member(qw, item, q);
+		} else if (cJSON_IsArray(item) || cJSON_IsObject(item)) {
+			rc = clean_json(qw, item, q);
+		} else {
+			rc = 0;
+		}
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int relais_html_sanitize_quiz(char **out, size_t *out_len, struct relais_html_report *report,
+                              relais_ctx *ctx, const char *json, size_t len)
+{
+	struct quiz_walk qw;
+	cJSON *doc = NULL;
+	char *copy = NULL, *printed = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	memset(report, 0, sizeof(*report));
+	memset(&qw, 0, sizeof(qw));
+	qw.ctx = ctx;
+	qw.report = report;
+	if (len > RELAIS_QUIZ_MAX_BYTES) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "quiz: over %d bytes",
+		                   RELAIS_QUIZ_MAX_BYTES);
+	}
+	if ((copy = malloc(len + 1)) == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	memcpy(copy, json, len);
+	copy[len] = '\0';
+	/* Read as relais_quiz_parse() reads it, so every string it takes is seen here. */
+	if ((doc = cJSON_ParseWithOpts(copy, NULL, 1)) == NULL) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "quiz: not valid json");
+		goto out;
+	}
+	if ((qw.pc = htmlNewParserCtxt()) == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	qw.questions = cJSON_GetObjectItemCaseSensitive(doc, "questions");
+	if ((rc = clean_json(&qw, doc, 0)) != 0) {
+		goto out;
+	}
+	if (!qw.changed) {
+		*out = copy; /* as it came: same bytes, nothing to write again */
+		*out_len = len;
+		copy = NULL;
+		goto out;
+	}
+	if ((printed = cJSON_PrintUnformatted(doc)) == NULL || (*out = strdup(printed)) == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	*out_len = strlen(*out);
+out:
+	cJSON_free(printed);
+	htmlFreeParserCtxt(qw.pc);
+	cJSON_Delete(doc);
+	free(copy);
 	return rc;
 }

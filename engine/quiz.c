@@ -38,31 +38,6 @@ static void put_uint(struct relais_strbuf *b, size_t n)
 	relais_strbuf_add(b, tmp);
 }
 
-/* Hands the buffer over as a string ("" when empty), or fails with its rc. */
-static int buf_finish(char **out, struct relais_strbuf *b, relais_ctx *ctx)
-{
-	int rc = b->rc;
-
-	*out = NULL;
-	if (rc == 0 && b->p == NULL) {
-		b->p = strdup("");
-		rc = b->p ? 0 : RELAIS_ENOMEM;
-	}
-	if (rc == RELAIS_ELIMIT) {
-		rc = relais_fail(ctx, rc, "quiz: output exceeds %zu bytes", b->max);
-	} else if (rc != 0) {
-		rc = relais_fail(ctx, rc, "out of memory");
-	}
-	if (rc != 0) {
-		free(b->p);
-	} else {
-		*out = b->p;
-	}
-	b->p = NULL;
-	b->len = b->cap = 0;
-	return rc;
-}
-
 /* ---- text helpers ---- */
 
 /* The white space of docs/quiz-format.md 2.2: TAB, LF, VT, FF, CR, SPACE. */
@@ -1107,9 +1082,9 @@ static int score_question(struct relais_question_result *r, long *units, relais_
 	}
 	*units = r->scored ? score_units(raw) : 0;
 	r->score = (double)*units / 10000.0;
-	if ((rc = buf_finish(&r->response, &resp, ctx)) != 0 ||
-	    (rc = buf_finish(&r->feedback_html, &fb, ctx)) != 0) {
-		free(fb.p);
+	if ((rc = relais_strbuf_finish(&r->response, &resp, ctx, "quiz")) != 0 ||
+	    (rc = relais_strbuf_finish(&r->feedback_html, &fb, ctx, "quiz")) != 0) {
+		relais_strbuf_free(&fb);
 		return rc;
 	}
 	return 0;

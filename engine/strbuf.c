@@ -148,6 +148,22 @@ char *relais_strbuf_detach(struct relais_strbuf *b)
 	return p;
 }
 
+int relais_strbuf_finish(char **out, struct relais_strbuf *b, relais_ctx *ctx, const char *what)
+{
+	size_t max = b->max ? b->max : RELAIS_STRBUF_DEFAULT_MAX;
+	int rc;
+
+	if ((*out = relais_strbuf_detach(b)) != NULL) {
+		return 0;
+	}
+	rc = b->rc;
+	b->rc = 0;
+	if (rc == RELAIS_ELIMIT) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "%s: output exceeds %zu bytes", what, max);
+	}
+	return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+}
+
 void relais_strbuf_free(struct relais_strbuf *b)
 {
 	size_t max = b->max;

@@ -14,6 +14,7 @@
 
 #include "relais/error.h"
 #include "relais/gift.h"
+#include "relais/html.h"
 #include "relais/quiz.h"
 #include "relais/strbuf.h"
 #include "relais/utf8.h"
@@ -344,11 +345,39 @@ static void md_out(const MD_CHAR *text, MD_SIZE size, void *data)
 }
 
 /*
+ * Reports a problem at line when html holds markup that readers remove
+ * (relais_html_sanitize_quiz): a tag or attribute in [html] text, a
+ * javascript: link in [markdown]. What is packed is then always kept
+ * whole by the reader. Returns 0, RELAIS_EFORMAT or RELAIS_ENOMEM.
+ */
+static int check_markup(struct gift *g, unsigned line, const char *html)
+{
+	struct relais_html_report report;
+	char *kept = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = relais_html_sanitize_fragment(&kept, &len, &report, NULL, html, strlen(html));
+	free(kept);
+	if (rc != 0) {
+		return rc == RELAIS_ELIMIT ? problem(g, line, "text is too long") : rc;
+	}
+	if (report.removed > 0) {
+		return problem(g, line, "text holds %s, which readers remove%s", report.first,
+		               strstr(report.first, ": link") != NULL
+		                       ? " (only http, https, mailto and course links)"
+		                       : "");
+	}
+	return 0;
+}
+
+/*
  * Renders n bytes of decoded text (a leading format tag already taken off)
  * as HTML into a malloc'd *out: escaped for plain and moodle, CommonMark
- * without raw HTML for markdown, as written for html.
+ * without raw HTML for markdown, as written for html; markup that readers
+ * remove is a problem at line.
  */
-static int render(const char *s, size_t n, enum fmt fmt, char **out)
+static int render(struct gift *g, unsigned line, const char *s, size_t n, enum fmt fmt, char **out)
 {
 	struct relais_strbuf b = {0};
 	int rc = 0;
@@ -376,6 +405,9 @@ static int render(const char *s, size_t n, enum fmt fmt, char **out)
 		rc = escape_html(&b, s, n);
 		break;
 	}
+	if (rc == 0 && (fmt == FMT_HTML || fmt == FMT_MARKDOWN)) {
+		rc = check_markup(g, line, b.p != NULL ? b.p : "");
+	}
 	if (rc == 0) {
 		*out = relais_strbuf_detach(&b);
 		rc = *out != NULL ? 0 : b.rc;
@@ -388,7 +420,7 @@ static int render(const char *s, size_t n, enum fmt fmt, char **out)
  * Renders the text in cells s, which may start with its own format tag, else
  * is in deflt. Sets *out to the malloc'd HTML ("" for no text).
  */
-static int span_html(const struct gift *g, struct span s, enum fmt deflt, char **out)
+static int span_html(struct gift *g, struct span s, enum fmt deflt, char **out)
 {
 	struct relais_strbuf b = {0};
 	const char *p;
@@ -406,7 +438,7 @@ static int span_html(const struct gift *g, struct span s, enum fmt deflt, char *
 	p = b.p;
 	n = b.len;
 	fmt = take_format(&p, &n, deflt);
-	rc = render(p, n, fmt, out);
+	rc = render(g, line_of(g, s.a), p, n, fmt, out);
 out:
 	relais_strbuf_free(&b);
 	return rc;
@@ -1219,7 +1251,7 @@ static int question_text(struct gift *g, struct span before, struct span after, 
 		rc = problem(g, g->start_line, "question has no text");
 		goto out;
 	}
-	rc = render(p, n, *fmt, out);
+	rc = render(g, g->start_line, p, n, *fmt, out);
 	if (rc == 0 && (*out)[0] == '\0') {
 		free(*out);
 		*out = NULL;

@@ -883,6 +883,26 @@ static void render_form_missing_word(void **state)
 	relais_quiz_free(quiz);
 }
 
+/* A blank inside a tag (an attribute's value) is not where the box goes. */
+static void render_form_blank_in_a_tag(void **state)
+{
+	relais_quiz *quiz = load(QUIZ(
+	        "{\"id\":\"mw\",\"type\":\"numerical\",\"scored\":true,\"title\":null,"
+	        "\"category\":null,\"text_html\":\"<p><img alt=\\\"_____\\\" src=\\\"a.png\\\">"
+	        " It takes _____ days.</p>\",\"missing_word\":true,"
+	        "\"general_feedback_html\":\"\",\"answers\":[{\"min\":10,\"max\":10,"
+	        "\"fraction\":1,\"feedback_html\":\"\"}],\"other_feedback_html\":\"\"}"));
+	char *html = form(quiz, "en");
+
+	(void)state;
+	assert_true(has(
+	        html, "<p><img alt=\"_____\" src=\"a.png\"> It takes <label for=\"relais-mw_v\""));
+	assert_true(has(html, "id=\"relais-mw_v\"> days.</p>"));
+	assert_int_equal(count_of(html, "name=\"q-mw\""), 1);
+	free(html);
+	relais_quiz_free(quiz);
+}
+
 static void render_form_limit(void **state)
 {
 	/* 100 rows of 100 choices of 900 bytes: 9 MB of options. */
@@ -1267,6 +1287,7 @@ int main(void)
 	        cmocka_unit_test(render_form_controls),
 	        cmocka_unit_test(render_form_escapes_plain_text),
 	        cmocka_unit_test(render_form_missing_word),
+	        cmocka_unit_test(render_form_blank_in_a_tag),
 	        cmocka_unit_test(render_form_limit),
 	        cmocka_unit_test(render_result_shows_feedback),
 	        cmocka_unit_test(render_result_refuses_other_results),

@@ -128,7 +128,7 @@ static struct open_course *open_fresh(struct relais_reader *r, const char *cours
 }
 
 int relais_reader_entry(struct relais_reader *r, const char *course_id, const char *path,
-                        int lesson, const unsigned char **data, size_t *len)
+                        enum relais_reader_entry_kind kind, const unsigned char **data, size_t *len)
 {
 	struct open_course *c = open_fresh(r, course_id);
 	const struct relais_manifest_entry *me;
@@ -162,11 +162,15 @@ int relais_reader_entry(struct relais_reader *r, const char *course_id, const ch
 		return rc;
 	}
 	set_verified(c, at);
-	if (lesson) {
+	if (kind != RELAIS_READER_AS_STORED) {
 		/* What is kept and served is the allow-listed markup, made once. */
 		struct relais_html_report report;
 		char *kept = NULL;
-		rc = relais_html_sanitize(&kept, &n, &report, r->ctx, (const char *)bytes, n);
+		rc = kind == RELAIS_READER_LESSON
+		             ? relais_html_sanitize(&kept, &n, &report, r->ctx, (const char *)bytes,
+		                                    n)
+		             : relais_html_sanitize_quiz(&kept, &n, &report, r->ctx,
+		                                         (const char *)bytes, n);
 		free(bytes);
 		if (rc != 0) {
 			return rc;

@@ -516,7 +516,8 @@ static void page_lesson(struct request *req, const char *course_id, relais_bundl
 	const unsigned char *html = NULL;
 	size_t len = 0;
 
-	if (relais_reader_entry(req->reader, course_id, u->path, 1, &html, &len) != 0) {
+	if (relais_reader_entry(req->reader, course_id, u->path, RELAIS_READER_LESSON, &html,
+	                        &len) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
@@ -542,7 +543,8 @@ static relais_quiz *load_quiz(struct request *req, const char *course_id,
 	relais_quiz *quiz = NULL;
 	size_t len = 0;
 
-	if (relais_reader_entry(req->reader, course_id, u->path, 0, &json, &len) != 0 ||
+	if (relais_reader_entry(req->reader, course_id, u->path, RELAIS_READER_QUIZ, &json, &len) !=
+	            0 ||
 	    relais_quiz_parse(&quiz, req->reader->ctx, (const char *)json, len) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		quiz = NULL;

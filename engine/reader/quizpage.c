@@ -89,29 +89,33 @@ static void put_inline_html(struct relais_strbuf *b, const char *html)
 	relais_strbuf_addn(b, html, n);
 }
 
-/* Hands the buffer over as a string ("" when empty), or fails with its rc. */
-static int buf_finish(char **out, struct relais_strbuf *b, relais_ctx *ctx)
+/*
+ * The first blank of a missing-word question's text that stands in its text,
+ * not inside a tag (an attribute value): the text is cleaned markup, whose
+ * only raw '<' and '>' open and close tags. NULL when there is none.
+ */
+static const char *find_blank(const char *html)
 {
-	int rc = b->rc;
+	const char *p = html, *blank;
 
-	*out = NULL;
-	if (rc == 0 && b->p == NULL) {
-		b->p = strdup("");
-		rc = b->p ? 0 : RELAIS_ENOMEM;
+	while ((blank = strstr(p, BLANK)) != NULL) {
+		const char *open = NULL, *q;
+		for (q = p; q < blank; q++) {
+			if (*q == '<') {
+				open = q;
+			} else if (*q == '>') {
+				open = NULL;
+			}
+		}
+		if (open == NULL) {
+			return blank;
+		}
+		p = strchr(blank, '>'); /* past the tag that holds it */
+		if (p == NULL) {
+			return NULL;
+		}
 	}
-	if (rc == RELAIS_ELIMIT) {
-		rc = relais_fail(ctx, rc, "quiz: output exceeds %zu bytes", b->max);
-	} else if (rc != 0) {
-		rc = relais_fail(ctx, rc, "out of memory");
-	}
-	if (rc != 0) {
-		free(b->p);
-	} else {
-		*out = b->p;
-	}
-	b->p = NULL;
-	b->len = b->cap = 0;
-	return rc;
+	return NULL;
 }
 
 /* A score held as a double back in ten-thousandths. */
@@ -269,7 +273,7 @@ static void render_form_question(struct relais_strbuf *b, const struct words *w,
 	/* A missing word typed in goes where the blank is. */
 	if (q->missing_word &&
 	    (q->type == RELAIS_QUIZ_SHORTANSWER || q->type == RELAIS_QUIZ_NUMERICAL)) {
-		blank = strstr(q->text_html, BLANK);
+		blank = find_blank(q->text_html);
 	}
 	if (blank != NULL) {
 		relais_strbuf_addn(b, q->text_html, (size_t)(blank - q->text_html));
@@ -323,7 +327,7 @@ int relais_reader_quiz_form(char **out, relais_ctx *ctx, const relais_quiz *quiz
 		}
 		render_form_question(&b, w, q, number);
 	}
-	return buf_finish(out, &b, ctx);
+	return relais_strbuf_finish(out, &b, ctx, "quiz");
 }
 
 /* ---- result ---- */
@@ -527,5 +531,5 @@ int relais_reader_quiz_result(char **out, relais_ctx *ctx, const relais_quiz *qu
 		render_result_question(&b, w, relais_quiz_question_at(quiz, i),
 		                       &result->questions[i], number);
 	}
-	return buf_finish(out, &b, ctx);
+	return relais_strbuf_finish(out, &b, ctx, "quiz");
 }

@@ -125,16 +125,24 @@ const char *relais_reader_form_value(const struct request *req, const char *name
 /* The bundle of an installed course, opened once and kept. NULL: not installed. */
 relais_bundle *relais_reader_course(struct relais_reader *r, const char *course_id);
 
+/* What relais_reader_entry() makes of an entry before keeping it. */
+enum relais_reader_entry_kind {
+	RELAIS_READER_AS_STORED, /* the bytes as the bundle holds them */
+	RELAIS_READER_LESSON,    /* relais_html_sanitize() */
+	RELAIS_READER_QUIZ,      /* relais_html_sanitize_quiz(): every HTML fragment cleaned */
+};
+
 /*
  * An entry of an installed course (a unit's page), read and checked against
  * its hash the first time, then by its CRC-32, and kept within CACHE_MAX.
- * A lesson (lesson non-zero) is kept as relais_html_sanitize() left it, so
+ * A lesson or a quiz is kept as the allow-list (relais/html.h) left it, so
  * nothing in it can reach the reader's own markup. *data is borrowed until
  * the next call of relais_reader_course(). Returns 0 or the status of
- * relais_bundle_read() or relais_html_sanitize().
+ * relais_bundle_read() or of the cleaning.
  */
 int relais_reader_entry(struct relais_reader *r, const char *course_id, const char *path,
-                        int lesson, const unsigned char **data, size_t *len);
+                        enum relais_reader_entry_kind kind, const unsigned char **data,
+                        size_t *len);
 
 /*
  * Where an entry of an open course lies in its file, for sending as stored.

@@ -9,6 +9,7 @@ import time
 import signal
 import socket
 import unittest
+import json
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -544,6 +545,86 @@ class HostileLesson(unittest.TestCase):
         done = self.learner.post(action, [("token", self.token)])
         self.assertEqual(done.status, 303, done)
         self.assertEqual(self.learner.get("/").status, 200)
+
+
+class HostileQuiz(unittest.TestCase):
+    """A bundle signed by a trusted key but not made by relais pack: its quiz's question
+    text closes the reader's form and opens its own, unclosed, with a meta refresh; an
+    answer and the feedback carry more of the same."""
+
+    QUIZ = "quiz/evaluation.json"
+    # Closes the reader's <form> and <fieldset>, then opens a form of its own that would
+    # take the reader's submit button (and send it to /who/choose), left unclosed.
+    HOSTILE_TEXT = ('What is the purpose?</div></fieldset></form>'
+                    '<meta http-equiv="refresh" content="0;url=https://evil.example/phish">'
+                    '<form action="/who/choose" method="post">'
+                    '<input type="hidden" name="profile" value="99"><p>Read on')
+    HOSTILE_ANSWER = ('To protect</label></div><base href="https://evil.example/">'
+                      '<button formaction="/who/add">Steal</button>')
+    HOSTILE_FEEDBACK = ('Well done</div></section><form action="/who/add" method="post">'
+                        '<meta http-equiv="refresh" content="0;url=https://evil.example/">')
+
+    @classmethod
+    def setUpClass(cls):
+        cls.home = rl.make_laptop_home(cls)
+        src = os.path.join(cls.home.root, "mh.relais")
+        with zipfile.ZipFile(src) as z:
+            quiz = json.loads(z.read(cls.QUIZ))
+        first = quiz["questions"][0]
+        first["text_html"] = cls.HOSTILE_TEXT
+        first["answers"][0]["text_html"] = cls.HOSTILE_ANSWER
+        first["answers"][0]["feedback_html"] = cls.HOSTILE_FEEDBACK
+        first["general_feedback_html"] = cls.HOSTILE_FEEDBACK
+        cls.bundle = os.path.join(cls.home.root, "hostile.relais")
+        rl.resign_bundle(src, cls.bundle, os.path.join(cls.home.root, "k.key"),
+                         {cls.QUIZ: json.dumps(quiz).encode()}, version=2)
+        cls.home.run("install", cls.bundle)
+
+    def setUp(self):
+        self.reader = rl.Reader(self.home)
+        self.addCleanup(self.reader.stop, signal.SIGTERM)
+        self.learner = rl.Client(self.reader)
+        self.learner.open_session()
+        self.token = self.learner.choose_learner()
+
+    def assert_clean(self, page, what):
+        for gone in ["http-equiv", "evil.example", "/who/choose", "/who/add", 'value="99"',
+                     "<base", "Steal"]:
+            self.assertFalse(gone in page, "the %s still holds %r" % (what, gone))
+        # The reader's own form is the only one.
+        self.assertLessEqual(page.count("<form"), 1, what)
+
+    def test_quiz_page_keeps_text_and_loses_hostile_markup(self):
+        r = self.learner.get(rl.QUIZ_PAGE)
+        self.assertEqual(r.status, 200, r)
+        self.assert_clean(r.text, "quiz page")
+        for kept in ["What is the purpose?", "Read on", "To protect"]:
+            self.assertIn(kept, r.text)
+
+    def test_the_readers_own_submit_button_stays_the_readers(self):
+        r = self.learner.get(rl.QUIZ_PAGE)
+        owners = rl.FormOwners(r.text).buttons
+        mine = [b for b in owners if b[1] == "Submit my answers"]
+        self.assertEqual(len(mine), 1, owners)
+        self.assertEqual(mine[0][0], rl.QUIZ_ACTION, owners)
+        # Every question is still there to answer, and full marks are still full marks.
+        self.assertEqual(len(rl.quiz_questions(r.text)), 14)
+        done = self.learner.post(mine[0][0], [("token", rl.token_of(r.text))] +
+                                 rl.RIGHT_ANSWERS)
+        self.assertEqual(done.status, 200, done)
+        self.assertIn(rl.SAVED, done.text)
+        self.assertIn("100", done.text)
+        # The result page shows the answer's and the general feedback, cleaned.
+        self.assertIn("Well done", done.text)
+        self.assert_clean(done.text, "result page")
+
+    def test_verify_names_the_question(self):
+        p = testlib.run(rl.RELAIS, ["verify", self.bundle, "--public-key",
+                                    os.path.join(self.home.root, "k.pub")], env=self.home.env)
+        self.assertEqual(p.returncode, 1, p)
+        self.assertEqual(p.stderr,
+                         "relais: %s: quiz %s question 1 holds <meta> and more, which the "
+                         "reader removes\n" % (self.bundle, self.QUIZ))
 
 
 class SharedLaptop(unittest.TestCase):

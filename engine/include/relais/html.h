@@ -1,4 +1,4 @@
-/* html.h: lesson HTML cut down to an allow-list before a reader shows it. */
+/* html.h: lesson and quiz HTML cut down to an allow-list before a reader shows it. */
 #ifndef RELAIS_HTML_H
 #define RELAIS_HTML_H
 
@@ -21,10 +21,14 @@
  * reach the reader's markup after it.
  */
 
-/* What was removed: how many things, and the first one ("<form>", "onclick", "javascript:"). */
+/*
+ * What was removed: how many things, and the first one ("<form>", "onclick
+ * attribute", "javascript: link"); for a quiz, the question that held it.
+ */
 struct relais_html_report {
 	size_t removed;
 	char first[64];
+	size_t question; /* quizzes: 1-based number of the question holding first; 0 if none */
 };
 
 /*
@@ -36,6 +40,30 @@ struct relais_html_report {
  */
 int relais_html_sanitize(char **out, size_t *out_len, struct relais_html_report *report,
                          relais_ctx *ctx, const char *html, size_t len);
+
+/*
+ * The same for one HTML fragment of a quiz (question text, an answer, a
+ * feedback): parsed inside a wrapper element, so text at its start stays
+ * bare text (no implied <p>), and written back as the wrapper's children,
+ * every element closed where the fragment ends. Returns 0, RELAIS_ELIMIT,
+ * RELAIS_ENOMEM.
+ */
+int relais_html_sanitize_fragment(char **out, size_t *out_len, struct relais_html_report *report,
+                                  relais_ctx *ctx, const char *html, size_t len);
+
+/*
+ * Quiz JSON (docs/quiz-format.md, len bytes) with every HTML fragment
+ * cleaned as relais_html_sanitize_fragment() does: each string member whose
+ * name ends in "_html", at any depth, duplicates included. Everything else
+ * is kept. When no fragment changes, *out holds the input's own bytes;
+ * otherwise the document written again (cJSON). *out is malloc'd and
+ * NUL-terminated. *report counts what went over the whole quiz and names
+ * the first thing and its question. Returns 0, RELAIS_EFORMAT (not JSON, a
+ * fragment not UTF-8), RELAIS_ELIMIT (over RELAIS_QUIZ_MAX_BYTES),
+ * RELAIS_ENOMEM.
+ */
+int relais_html_sanitize_quiz(char **out, size_t *out_len, struct relais_html_report *report,
+                              relais_ctx *ctx, const char *json, size_t len);
 
 /*
  * Whether a link target may stay in a lesson: relative (a course file, a

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "relais/context.h"
+
 #define RELAIS_STRBUF_DEFAULT_MAX (8u * 1024 * 1024)
 
 /*
@@ -48,6 +50,14 @@ void relais_strbuf_reset(struct relais_strbuf *b);
  * then, and rc says why.
  */
 char *relais_strbuf_detach(struct relais_strbuf *b);
+
+/*
+ * relais_strbuf_detach() for a function that reports through ctx: sets *out
+ * to the text and returns 0, or sets *out to NULL, frees the text and fails
+ * with RELAIS_ELIMIT ("WHAT: output exceeds N bytes") or RELAIS_ENOMEM.
+ * Either way the buffer is left empty, rc cleared, max kept.
+ */
+int relais_strbuf_finish(char **out, struct relais_strbuf *b, relais_ctx *ctx, const char *what);
 
 /* Frees the text and resets the buffer (keeping max). */
 void relais_strbuf_free(struct relais_strbuf *b);
