@@ -107,6 +107,18 @@ static void http_date(char out[RELAIS_HUB_DATE_MAX], long long ms)
 	               tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/*
+ * Parses the len bytes of text (NUL-terminated at len) as JSON: anything
+ * after the value but white space, a NUL included, makes it not JSON.
+ */
+static cJSON *parse_whole(const char *text, size_t len)
+{
+	if (memchr(text, '\0', len) != NULL) {
+		return NULL;
+	}
+	return cJSON_ParseWithLengthOpts(text, len + 1, NULL, 1);
+}
+
 /* Whether a Content-Type names JSON (parameters such as charset aside). */
 static int is_json_type(const char *type)
 {
@@ -157,7 +169,7 @@ static cJSON *agent_param(const char *text)
 {
 	static const char *const allowed[] = {"objectType", "name",    "mbox", "mbox_sha1sum",
 	                                      "openid",     "account", NULL};
-	cJSON *a = cJSON_Parse(text), *v;
+	cJSON *a = parse_whole(text, strlen(text)), *v;
 	int ifis = 0;
 
 	if (!cJSON_IsObject(a)) {
@@ -542,8 +554,8 @@ static int merge(char **out, struct relais_hub_doc_reply *r, const struct doc_ro
 		              "the stored document is not application/json: POST cannot merge into "
 		              "it (PUT replaces it)");
 	}
-	old = cJSON_ParseWithLength(row->body, row->len);
-	posted = cJSON_ParseWithLength(body, len);
+	old = parse_whole(row->body, row->len);
+	posted = parse_whole(body, len);
 	if (!cJSON_IsObject(old) || !cJSON_IsObject(posted)) {
 		rc = refuse(r, 400,
 		            cJSON_IsObject(posted) ? "the stored document is not a JSON object"
@@ -551,9 +563,11 @@ static int merge(char **out, struct relais_hub_doc_reply *r, const struct doc_ro
 		goto out;
 	}
 	while ((m = posted->child) != NULL) {
+		cJSON *have = cJSON_GetObjectItemCaseSensitive(old, m->string);
 		cJSON_DetachItemViaPointer(posted, m);
-		if (cJSON_HasObjectItem(old, m->string)) {
-			cJSON_ReplaceItemInObjectCaseSensitive(old, m->string, m);
+		/* By pointer: replacing by name would free m's name before copying it. */
+		if (have != NULL) {
+			cJSON_ReplaceItemViaPointer(old, have, m);
 		} else {
 			cJSON_AddItemToObject(old, m->string, m);
 		}
@@ -570,7 +584,7 @@ out:
 /* Whether body, sent as application/json, is a JSON object (POST merges only those). */
 static int json_object(const char *body, size_t len)
 {
-	cJSON *j = cJSON_ParseWithLength(body, len);
+	cJSON *j = parse_whole(body, len);
 	int ok = cJSON_IsObject(j);
 
 	cJSON_Delete(j);
@@ -768,9 +782,9 @@ static void merge_definition(cJSON *into, const cJSON *def)
 				if (copy == NULL) {
 					continue;
 				}
-				if (cJSON_HasObjectItem(have, e->string)) {
-					cJSON_ReplaceItemInObjectCaseSensitive(have, e->string,
-					                                       copy);
+				cJSON *was = cJSON_GetObjectItemCaseSensitive(have, e->string);
+				if (was != NULL) {
+					cJSON_ReplaceItemViaPointer(have, was, copy);
 				} else {
 					cJSON_AddItemToObject(have, e->string, copy);
 				}
@@ -781,7 +795,7 @@ static void merge_definition(cJSON *into, const cJSON *def)
 				continue;
 			}
 			if (have != NULL) {
-				cJSON_ReplaceItemInObjectCaseSensitive(into, m->string, copy);
+				cJSON_ReplaceItemViaPointer(into, have, copy);
 			} else {
 				cJSON_AddItemToObject(into, m->string, copy);
 			}
