@@ -19,6 +19,7 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	        {"trusted-proxy", required_argument, NULL, 't'},
 	        {"max-connections", required_argument, NULL, 'c'},
 	        {"max-per-address", required_argument, NULL, 'a'},
+	        {"max-document", required_argument, NULL, 'D'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *listen = "127.0.0.1:8080";
@@ -35,13 +36,22 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
 		} else if (c == 'l') {
 			listen = optarg;
 		} else if (c == 't') {
 			sopt.trusted_proxy = optarg;
+		} else if (c == 'D') {
+			/* 1 byte to 64 MiB: a document is one learner's state or profile. */
+			n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || optarg[0] == '-' || n < 1 ||
+			    n > 64ul * 1024 * 1024) {
+				return cli_usage("serve",
+				                 "--max-document takes 1 to 67108864 (bytes)");
+			}
+			sopt.max_document = n;
 		} else if (c == 'c' || c == 'a') {
 			n = strtoul(optarg, &end, 10);
 			if (*end != '\0' || optarg[0] == '\0' || n < 1 || n > 100000) {
@@ -103,13 +113,16 @@ const struct command cmd_hub_serve = {
         "serve the xAPI statements endpoint and the reports",
         "usage: relais-hub serve [--db PATH] [--listen ADDRESS:PORT]\n"
         "                        [--trusted-proxy ADDRESS] [--max-connections N]\n"
-        "                        [--max-per-address N]\n\n"
-        "Serves /xapi/statements and /xapi/about (xAPI 1.0.3, HTTP Basic\n"
-        "credentials from 'credentials add') and the coordinators' reports at\n"
+        "                        [--max-per-address N] [--max-document BYTES]\n\n"
+        "Serves the xAPI 1.0.3 resources under /xapi (statements, about, the\n"
+        "State, Activity Profile and Agent Profile documents, activities and\n"
+        "agents; HTTP Basic credentials from 'credentials add') and the\n"
+        "coordinators' reports at\n"
         "/reports. Default: --listen 127.0.0.1:8080; put TLS in a reverse proxy\n"
         "in front (docs/hub.md) and name it with --trusted-proxy, so that its\n"
         "X-Forwarded-Proto and X-Forwarded-For are believed. At most N\n"
-        "connections (default 1000), 256 from one address. Prints its address\n"
-        "first; stop with Ctrl-C.\n",
+        "connections (default 1000), 256 from one address. xAPI documents (State,\n"
+        "Activity Profile, Agent Profile) of at most BYTES each (default 1048576;\n"
+        "larger ones get 413). Prints its address first; stop with Ctrl-C.\n",
         serve,
 };

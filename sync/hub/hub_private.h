@@ -30,6 +30,9 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_CREDENTIAL_ADD,
 	RELAIS_HUB_SLOT_COORDINATOR_ADD,
 	RELAIS_HUB_SLOT_VOID_OWNER,
+	RELAIS_HUB_SLOT_DOC_READ,
+	RELAIS_HUB_SLOT_DOC_WRITE,
+	RELAIS_HUB_SLOT_DOC_LIST,
 };
 
 /*
@@ -116,5 +119,62 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, const 
 /* The BLAKE2b-256 (hex) of a statement's identity (relais_xapi_identity). */
 struct cJSON;
 int relais_hub_identity_hash(char out[65], relais_ctx *ctx, const struct cJSON *statement);
+
+/* ---- documents.c: State, Activity Profile, Agent Profile, Activities, Agents ---- */
+
+/* The resources documents.c answers, by path (relais_hub_resource_of()). */
+enum relais_hub_resource {
+	RELAIS_HUB_RES_STATE = 1,        /* /xapi/activities/state */
+	RELAIS_HUB_RES_ACTIVITY_PROFILE, /* /xapi/activities/profile */
+	RELAIS_HUB_RES_AGENT_PROFILE,    /* /xapi/agents/profile */
+	RELAIS_HUB_RES_ACTIVITIES,       /* /xapi/activities */
+	RELAIS_HUB_RES_AGENTS,           /* /xapi/agents */
+};
+
+#define RELAIS_HUB_DOCUMENT_MAX (1024u * 1024) /* default --max-document */
+#define RELAIS_HUB_ETAG_MAX 43                 /* a quoted SHA-1 in hex, and a NUL */
+#define RELAIS_HUB_DATE_MAX 40                 /* an HTTP date */
+
+/* The resource path names (RELAIS_HUB_RES_*), or 0 when it is none of them. */
+int relais_hub_resource_of(const char *path);
+
+/* One request to those resources, its headers and query already taken apart. */
+struct relais_hub_doc_request {
+	int resource;                          /* RELAIS_HUB_RES_* */
+	const char *method;                    /* GET, HEAD, PUT, POST, DELETE */
+	const struct relais_hub_param *params; /* the query parameters */
+	size_t n;
+	const char *content_type; /* or NULL */
+	const char *if_match;     /* or NULL */
+	const char *if_none_match;
+	const char *body; /* len bytes, any content */
+	size_t len;
+	size_t max_document; /* larger documents get 413 */
+};
+
+/* Its answer: status, body (any bytes) and the headers that go with it ("" for none). */
+struct relais_hub_doc_reply {
+	unsigned status;
+	char *body; /* malloc'd, or NULL for none */
+	size_t len;
+	char type[256];
+	char etag[RELAIS_HUB_ETAG_MAX]; /* quoted */
+	char modified[RELAIS_HUB_DATE_MAX];
+};
+
+/*
+ * Answers rq as xAPI 1.0.3 says (Communication 2.2 to 2.7, 3.1) for who:
+ * 200 (a document, a list of ids, an Activity or Person object, with its
+ * ETag), 204, or 400, 403, 404, 405, 409, 412, 413 with {"error": ...}.
+ * Writes need the write scope, reads read-mine or read-all; without
+ * read-all, documents first stored by another credential do not exist for
+ * who (404, left out of lists; 403 on writes). Returns 0 with r->status
+ * set, or a negative status on local failure (message on ctx). Clear r
+ * with relais_hub_doc_reply_clear() in every case.
+ */
+int relais_hub_document(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ctx *ctx,
+                        const struct relais_hub_doc_request *rq,
+                        const struct relais_hub_credential *who);
+void relais_hub_doc_reply_clear(struct relais_hub_doc_reply *r);
 
 #endif

@@ -58,6 +58,7 @@ struct relais_hub_server {
 	char trusted_proxy[64]; /* "" when none */
 	pthread_mutex_t lock;   /* guards sessions */
 	struct session sessions[MAX_SESSIONS];
+	size_t max_document; /* bytes of one xAPI document */
 };
 
 /* What a request carries from its headers to its body: the credentials that sent it. */
@@ -745,6 +746,314 @@ static relais_http_response *reports(struct relais_hub_server *s, relais_http_re
 	return relais_http_defer(req, s->pools[POOL_REPORTS], reports_job, s);
 }
 
+/* ---- documents, Activities, Agents and the alternate request syntax (documents.c) ---- */
+
+#define ALT_FIELDS 32                  /* fields of an alternate-syntax form */
+#define ALT_ANONYMOUS_MAX (64u * 1024) /* a form whose credentials are inside it */
+
+/* Whether req uses the alternate request syntax (Communication 1.3): a POST with ?method=. */
+static int alternate(relais_http_request *req)
+{
+	return strcmp(relais_http_method(req), "POST") == 0 &&
+	       relais_http_query(req, "method") != NULL;
+}
+
+/* Whether the block below answers req. */
+static int documents_route(relais_http_request *req)
+{
+	const char *url = relais_http_path(req);
+
+	return relais_hub_resource_of(url) != 0 ||
+	       (strcmp(url, "/xapi/statements") == 0 && alternate(req)) ||
+	       (strcmp(url, "/xapi/about") == 0 && strcmp(relais_http_method(req), "HEAD") == 0);
+}
+
+static int version_ok(const char *v)
+{
+	return v != NULL && strncmp(v, "1.0", 3) == 0 && (v[3] == '\0' || v[3] == '.');
+}
+
+static int count_any(void *data, const char *name, const char *value)
+{
+	(void)data;
+	(void)name;
+	(void)value;
+	return 0;
+}
+
+/* The largest body a document request may send (a form carries its content URL-encoded). */
+static size_t documents_body_max(const struct relais_hub_server *s, relais_http_request *req)
+{
+	size_t doc = s->max_document > RELAIS_HUB_BODY_MAX ? s->max_document : RELAIS_HUB_BODY_MAX;
+
+	return alternate(req) ? 3 * doc + FORM_MAX : s->max_document;
+}
+
+/* Checks a document request's credentials once its headers are in (on an xAPI worker). */
+static relais_http_response *documents_credentials_job(void *data, void *local,
+                                                       relais_http_request *req)
+{
+	struct relais_hub_server *s = data;
+	relais_http_response *resp = credentials_job(data, local, req);
+
+	if (resp == NULL) {
+		relais_http_body_limit(req, documents_body_max(s, req));
+	}
+	return resp;
+}
+
+/* What the document routes decide before a body is read; *mine says whether they took req. */
+static relais_http_response *documents_on_headers(struct relais_hub_server *s,
+                                                  relais_http_request *req, int *mine)
+{
+	const char *method = relais_http_method(req);
+
+	*mine = documents_route(req);
+	if (!*mine || strcmp(relais_http_path(req), "/xapi/about") == 0) {
+		return NULL;
+	}
+	if (alternate(req)) {
+		if (relais_http_query_each(req, count_any, NULL) != 1) {
+			return xapi_error(400,
+			                  "the alternate request syntax takes only method= in the "
+			                  "query; other parameters go in the form");
+		}
+		if (relais_http_header(req, "Authorization") == NULL) {
+			relais_http_body_limit(req, ALT_ANONYMOUS_MAX);
+			return NULL; /* the credentials are in the form */
+		}
+	} else {
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+		    strcmp(method, "PUT") != 0 && strcmp(method, "POST") != 0 &&
+		    strcmp(method, "DELETE") != 0) {
+			return xapi_error(405, "method not allowed");
+		}
+		if (!version_ok(relais_http_header(req, "X-Experience-API-Version"))) {
+			return xapi_error(400,
+			                  "missing or unsupported X-Experience-API-Version header");
+		}
+	}
+	return relais_http_defer(req, s->pools[POOL_XAPI], documents_credentials_job, s);
+}
+
+/* A document answer: its body as stored, its type, ETag and Last-Modified. */
+static relais_http_response *document_out(struct relais_hub_doc_reply *r)
+{
+	relais_http_response *resp = relais_http_response_buffer(
+	        r->status, r->status == 204 || r->type[0] == '\0' ? NULL : r->type,
+	        r->body ? r->body : "", r->body ? r->len : 0, RELAIS_HTTP_COPY);
+
+	if (resp != NULL &&
+	    (relais_http_response_header(resp, "X-Experience-API-Version", XAPI_VERSION) != 0 ||
+	     (r->etag[0] && relais_http_response_header(resp, "ETag", r->etag) != 0) ||
+	     (r->modified[0] &&
+	      relais_http_response_header(resp, "Last-Modified", r->modified) != 0))) {
+		relais_http_response_free(resp);
+		resp = NULL;
+	}
+	relais_hub_doc_reply_clear(r);
+	return resp;
+}
+
+/* Statements through the alternate request syntax: the form's parameters and content. */
+static relais_http_response *alternate_statements(struct worker *w, relais_http_request *req,
+                                                  const struct params *ps, const char *method,
+                                                  const char *type, const char *body, size_t len,
+                                                  const struct relais_hub_credential *who)
+{
+	struct relais_hub_reply r = {0};
+	int rc;
+
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+		rc = relais_hub_get(&r, w->hub, w->ctx, ps->p, ps->n, who);
+		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(w->ctx));
+	}
+	if (strcmp(method, "PUT") != 0 && strcmp(method, "POST") != 0) {
+		return xapi_error(405, "method not allowed");
+	}
+	if (ps->n > (strcmp(method, "PUT") == 0 ? 1u : 0u) ||
+	    (ps->n == 1 && strcmp(ps->p[0].name, "statementId") != 0)) {
+		return xapi_error(400, strcmp(method, "PUT") == 0
+		                               ? "PUT takes only the statementId parameter"
+		                               : "POST takes no parameter");
+	}
+	if (strncmp(type, "application/json", 16) != 0) {
+		return xapi_error(400, "Content-Type must be application/json");
+	}
+	if (len > RELAIS_HUB_BODY_MAX) {
+		return xapi_error(413, "the body is too large");
+	}
+	rc = strcmp(method, "POST") == 0
+	             ? relais_hub_post(&r, w->hub, w->ctx, body, len, who)
+	             : relais_hub_put(&r, w->hub, w->ctx, ps->n ? ps->p[0].value : NULL, body, len,
+	                              who);
+	if (rc != 0) {
+		relais_hub_reply_clear(&r);
+		return xapi_error(500, relais_errmsg(w->ctx));
+	}
+	return reply_out(req, &r);
+}
+
+/*
+ * A document, Activities or Agents request, or any request in the alternate
+ * syntax, once its body is in (on an xAPI worker).
+ */
+static relais_http_response *documents_job(void *data, void *local, relais_http_request *req)
+{
+	struct relais_hub_server *s = data;
+	struct worker *w = local;
+	const struct hub_request *hr = relais_http_user(req);
+	const char *url = relais_http_path(req);
+	const char *encoding = relais_http_header(req, "Content-Encoding");
+	struct relais_hub_doc_request rq;
+	struct relais_hub_doc_reply r = {0};
+	struct relais_hub_credential who = {0};
+	struct relais_http_field *fields = NULL;
+	struct params ps = {0};
+	relais_http_response *resp = NULL;
+	char *inflated = NULL;
+	size_t len, nf = 0, i;
+	const char *body = relais_http_body(req, &len);
+	int rc;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = relais_http_method(req);
+	rq.content_type = relais_http_header(req, "Content-Type");
+	rq.if_match = relais_http_header(req, "If-Match");
+	rq.if_none_match = relais_http_header(req, "If-None-Match");
+	if (alternate(req)) {
+		const char *auth = NULL, *content = NULL;
+		const char *version = relais_http_header(req, "X-Experience-API-Version");
+		if (!relais_http_is_form(rq.content_type) ||
+		    relais_http_form_parse(&fields, &nf, body, len, ALT_FIELDS, len + 1) != 0) {
+			resp = xapi_error(400, "the alternate request syntax needs an "
+			                       "application/x-www-form-urlencoded body");
+			goto out;
+		}
+		rq.method = relais_http_query(req, "method");
+		rq.content_type = NULL;
+		for (i = 0; i < nf; i++) {
+			const char *name = fields[i].name, *value = fields[i].value;
+			if (strcasecmp(name, "Authorization") == 0) {
+				auth = value;
+			} else if (strcasecmp(name, "X-Experience-API-Version") == 0) {
+				version = value;
+			} else if (strcasecmp(name, "Content-Type") == 0) {
+				rq.content_type = value;
+			} else if (strcasecmp(name, "If-Match") == 0) {
+				rq.if_match = value;
+			} else if (strcasecmp(name, "If-None-Match") == 0) {
+				rq.if_none_match = value;
+			} else if (strcmp(name, "content") == 0) {
+				content = value;
+			} else if (strcasecmp(name, "Content-Length") != 0 &&
+			           collect_param(&ps, name, value) != 0) {
+				resp = xapi_error(400, "too many parameters");
+				goto out;
+			}
+		}
+		if (strcmp(rq.method, "GET") != 0 && strcmp(rq.method, "HEAD") != 0 &&
+		    strcmp(rq.method, "PUT") != 0 && strcmp(rq.method, "POST") != 0 &&
+		    strcmp(rq.method, "DELETE") != 0) {
+			resp = xapi_error(400, "method= must be GET, HEAD, PUT, POST or DELETE");
+			goto out;
+		}
+		if (!version_ok(version)) {
+			resp = xapi_error(400, "missing or unsupported X-Experience-API-Version");
+			goto out;
+		}
+		if (hr != NULL) {
+			who = hr->who;
+		} else {
+			char buf[AUTH_MAX];
+			const char *key, *secret;
+			int ok = basic_auth(buf, sizeof(buf), &key, &secret, auth) == 0 &&
+			         relais_hub_credentials_check(&who, w->hub, w->ctx, key, secret) ==
+			                 0;
+			sodium_memzero(buf, sizeof(buf));
+			if (!ok) {
+				resp = auth_failed();
+				goto out;
+			}
+		}
+		if (content == NULL &&
+		    (strcmp(rq.method, "PUT") == 0 || strcmp(rq.method, "POST") == 0)) {
+			resp = xapi_error(400,
+			                  "the alternate request syntax sends the content in the "
+			                  "form field content");
+			goto out;
+		}
+		body = content ? content : "";
+		len = strlen(body);
+		if (rq.content_type == NULL) {
+			rq.content_type = "application/json";
+		}
+	} else {
+		who = hr->who;
+		(void)relais_http_query_each(req, collect_param, &ps);
+		if (ps.overflow) {
+			resp = xapi_error(400, "too many parameters");
+			goto out;
+		}
+		if (encoding != NULL && len > 0) {
+			if (strcmp(encoding, "gzip") != 0) {
+				resp = xapi_error(415, "only gzip content encoding is accepted");
+				goto out;
+			}
+			rc = relais_gunzip(&inflated, &len, body, len, s->max_document + 1);
+			if (rc != 0) {
+				resp = rc == -2
+				               ? xapi_error(413,
+				                            "the document is larger than the hub's "
+				                            "--max-document")
+				               : xapi_error(400, "the gzip body is damaged");
+				goto out;
+			}
+			body = inflated;
+		}
+	}
+	if (strcmp(url, "/xapi/statements") == 0) {
+		resp = alternate_statements(w, req, &ps, rq.method,
+		                            rq.content_type ? rq.content_type : "", body, len,
+		                            &who);
+		goto out;
+	}
+	rq.resource = relais_hub_resource_of(url);
+	rq.params = ps.p;
+	rq.n = ps.n;
+	rq.body = body;
+	rq.len = len;
+	rq.max_document = s->max_document;
+	rc = relais_hub_document(&r, w->hub, w->ctx, &rq, &who);
+	resp = rc == 0 ? document_out(&r) : xapi_error(500, relais_errmsg(w->ctx));
+out:
+	relais_hub_doc_reply_clear(&r);
+	relais_http_fields_free(fields, nf);
+	free(inflated);
+	return resp;
+}
+
+/* The document routes once the body is in. */
+static relais_http_response *documents_on_request(struct relais_hub_server *s,
+                                                  relais_http_request *req)
+{
+	if (strcmp(relais_http_path(req), "/xapi/about") == 0) {
+		return respond(200, "application/json",
+		               "{\"version\":[\"1.0.3\",\"1.0.2\",\"1.0.1\",\"1.0.0\"]}", 1, NULL,
+		               NULL);
+	}
+	if (relais_http_body_too_large(req)) {
+		return xapi_error(413,
+		                  alternate(req) && relais_http_user(req) == NULL
+		                          ? "an alternate-syntax form without an Authorization "
+		                            "header is limited to 64 KiB"
+		                          : "the document is larger than the hub's --max-document");
+	}
+	return relais_http_defer(req, s->pools[POOL_XAPI], documents_job, s);
+}
+
+/* ---- end of the document routes ---- */
+
 /*
  * Which methods are served, how large a body may be, and for statements
  * whether the credentials hold: all decided before any body is read.
@@ -755,7 +1064,11 @@ static relais_http_response *on_headers(void *data, relais_http_request *req)
 	const char *method = relais_http_method(req), *url = relais_http_path(req);
 	const char *length = relais_http_header(req, "Content-Length");
 	relais_http_response *resp;
+	int mine;
 
+	if ((resp = documents_on_headers(s, req, &mine)) != NULL || mine) {
+		return resp; /* documents, Activities, Agents, the alternate syntax */
+	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
 	    strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0) {
 		if (strncmp(url, "/xapi/", 6) == 0) {
@@ -791,6 +1104,9 @@ static relais_http_response *on_request(void *data, relais_http_request *req)
 	struct relais_hub_server *s = data;
 	const char *method = relais_http_method(req), *url = relais_http_path(req);
 
+	if (documents_route(req)) {
+		return documents_on_request(s, req);
+	}
 	if (strcmp(url, "/xapi/statements") == 0) {
 		if (relais_http_body_too_large(req)) {
 			return xapi_error(413, "the body is too large");
@@ -867,6 +1183,7 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	s->ctx = ctx;
+	s->max_document = opt->max_document ? opt->max_document : RELAIS_HUB_DOCUMENT_MAX;
 	pthread_mutex_init(&s->lock, NULL);
 	if (opt->trusted_proxy != NULL) {
 		(void)snprintf(s->trusted_proxy, sizeof(s->trusted_proxy), "%s",

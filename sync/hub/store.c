@@ -119,6 +119,23 @@ static const char *const migrations[] = {
         "  etag TEXT NOT NULL,"
         "  signature_etag TEXT NOT NULL,"
         "  expires_ms INTEGER NOT NULL);",
+        /* 6: xAPI documents (State, Activity Profile, Agent Profile; kind is
+         * RELAIS_HUB_RES_*), keyed by activity, agent identifier,
+         * registration and id ('' where a resource has none); credential is
+         * the one that first stored it. */
+        "CREATE TABLE document ("
+        "  kind INTEGER NOT NULL,"
+        "  activity TEXT NOT NULL,"
+        "  agent TEXT NOT NULL,"
+        "  registration TEXT NOT NULL,"
+        "  doc_id TEXT NOT NULL,"
+        "  content_type TEXT NOT NULL,"
+        "  body BLOB NOT NULL,"
+        "  etag TEXT NOT NULL,"
+        "  updated TEXT NOT NULL,"
+        "  updated_ms INTEGER NOT NULL,"
+        "  credential TEXT,"
+        "  UNIQUE (kind, activity, agent, registration, doc_id));",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

@@ -138,7 +138,7 @@ class Commands(unittest.TestCase):
         hub.stop()
         # back to migration 2, as an earlier relais-hub left it (what came after undone)
         db = sqlite3.connect(home.db)
-        db.executescript("DROP TABLE login_failure;"
+        db.executescript("DROP TABLE IF EXISTS document; DROP TABLE login_failure;"
                          "DROP INDEX statement_credential; DROP TABLE laptop_key;"
                          "ALTER TABLE statement DROP COLUMN credential;"
                          "ALTER TABLE credential DROP COLUMN scopes;"

@@ -92,7 +92,7 @@ class Versions(HubCase):
             ("GET 404", self.c.get({"statementId": str(uuid.uuid4())}), 404),
             ("GET 400", self.c.get({"nonsense": "1"}), 400),
             ("GET 401", stranger.get(), 401),
-            ("no such resource", self.c.request("GET", "/xapi/activities"), 404),
+            ("no such resource", self.c.request("GET", "/xapi/no-such-resource"), 404),
         ]
         for what, r, status in cases:
             with self.subTest(what):
@@ -104,7 +104,7 @@ class Versions(HubCase):
         cases = [
             ("missing version", self.c.post(st, version=False), 400),
             ("bad credentials", hl.Client(self.hub, "k", "s").post(st), 401),
-            ("no such resource", self.c.request("GET", "/xapi/activities"), 404),
+            ("no such resource", self.c.request("GET", "/xapi/no-such-resource"), 404),
             ("wrong content type", self.c.post(st, content_type="text/plain"), 400),
             ("not gzip", self.c.post(b"plain", headers={"Content-Encoding": "gzip"}), 400),
             ("other encoding", self.c.post(b"x", headers={"Content-Encoding": "br"}), 415),

@@ -193,6 +193,7 @@ struct relais_hub_server_options {
 	const char *trusted_proxy;  /* whose X-Forwarded-Proto/-For are believed; NULL: none */
 	unsigned connection_limit;  /* 0: 1000 */
 	unsigned per_address_limit; /* connections from one address; 0: 256 */
+	size_t max_document;        /* bytes of one xAPI document (413 past it); 0: 1 MiB */
 };
 
 /*
