@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "relais/error.h"
@@ -77,6 +78,24 @@ int relais_sha256_file(char out[RELAIS_SHA256_HEX], uint64_t *size_out, relais_c
 	if (size_out != NULL) {
 		*size_out = total;
 	}
+	return 0;
+}
+
+int relais_sha1_hex(char out[RELAIS_SHA1_HEX], const void *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (EVP_Digest(data, len, md, &n, EVP_sha1(), NULL) != 1 || n != 20) {
+		out[0] = '\0';
+		return RELAIS_ECRYPTO;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
+	out[40] = '\0';
 	return 0;
 }
 

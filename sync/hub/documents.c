@@ -8,10 +8,10 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "hub_private.h"
 #include "relais/error.h"
+#include "relais/hash.h"
 #include "relais/xapi.h"
 
 #define PARAM_MAX 4096      /* an activityId, agent, registration, id or since */
@@ -74,16 +74,13 @@ static int refuse(struct relais_hub_doc_reply *r, unsigned status, const char *m
 /* The quoted SHA-1 (hex) of data, as xAPI 1.0.3 (Communication 3.1) computes ETags. */
 static int etag_of(char out[RELAIS_HUB_ETAG_MAX], const void *data, size_t len)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	char hex[RELAIS_SHA1_HEX];
 
-	if (EVP_Digest(data, len, md, &n, EVP_sha1(), NULL) != 1 || n != 20) {
+	if (relais_sha1_hex(hex, data, len) != 0) {
 		return RELAIS_ECRYPTO;
 	}
 	out[0] = '"';
-	for (i = 0; i < n; i++) {
-		(void)snprintf(out + 1 + 2 * i, 3, "%02x", md[i]);
-	}
+	memcpy(out + 1, hex, 40);
 	out[41] = '"';
 	out[42] = '\0';
 	return 0;

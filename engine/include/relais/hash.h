@@ -27,6 +27,11 @@ void relais_sha256_hex(char out[RELAIS_SHA256_HEX], const void *data, size_t len
 int relais_sha256_file(char out[RELAIS_SHA256_HEX], uint64_t *size_out, relais_ctx *ctx,
                        const char *path);
 
+#define RELAIS_SHA1_HEX 41 /* 40 lower-case hex digits and a NUL */
+
+/* SHA-1 of a buffer as hex: only where a protocol asks for it (xAPI's ETags). */
+int relais_sha1_hex(char out[RELAIS_SHA1_HEX], const void *data, size_t len);
+
 /* Whether s is exactly 64 lower-case hex digits. */
 int relais_sha256_hex_valid(const char *s);
 
