@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "relais/error.h"
 #include "relais/fsutil.h"
 #include "relais/hub.h"
 #include "relais/publish.h"
@@ -67,6 +68,10 @@ static int publisher(relais_ctx *ctx, int argc, char **argv)
 	} else if (strcmp(verb, "rotate") == 0) {
 		rc = relais_file_read(&text, &len, ctx, argv[optind + 1],
 		                      RELAIS_ROTATION_MAX_BYTES + 1);
+		if (rc == RELAIS_ELIMIT) {
+			rc = relais_fail(ctx, rc, "%s: too large for a key rotation record",
+			                 argv[optind + 1]);
+		}
 		if (rc == 0) {
 			rc = relais_hub_publisher_rotate(id, new_id, hub, ctx, text, len,
 			                                 argv[optind + 1], name);
