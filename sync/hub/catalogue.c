@@ -970,7 +970,8 @@ int relais_hub_publisher_revoke(size_t *listed, relais_hub *hub, relais_ctx *ctx
 	}
 	for (i = 0; i < n; i++) {
 		if ((unsigned char)reason[i] < 0x20 || reason[i] == 0x7f) {
-			return relais_fail(ctx, RELAIS_EINVAL, "a reason is one line of text");
+			return relais_fail(ctx, RELAIS_EINVAL,
+			                   "a reason is one line of printable text");
 		}
 	}
 	if ((rc = begin(hub, ctx)) != 0) {
@@ -1253,8 +1254,15 @@ static int succeeds(int *yes, relais_hub *hub, relais_ctx *ctx, const char *from
 static int publishable(relais_hub *hub, relais_ctx *ctx, const struct staged *s)
 {
 	sqlite3_stmt *st = NULL;
+	char revoked[REVOCATION_TEXT];
 	int rc;
 
+	/* Checked when staged; again here, for a revocation made since. */
+	if (revocation(revoked, sizeof(revoked), hub, s->publisher)) {
+		return relais_fail(ctx, RELAIS_ESIGNATURE,
+		                   "%s: signed by key %s, which this hub revoked %s", s->given,
+		                   s->publisher, revoked);
+	}
 	if ((rc = prepare(&st, hub, ctx,
 	                  "SELECT publisher, version FROM published_bundle WHERE course = ? "
 	                  "ORDER BY version DESC LIMIT 1")) != 0) {
