@@ -305,6 +305,53 @@ static int catalogue_load(struct relais_catalogue *cat, relais_hub *hub, relais_
 	}
 	if (step != SQLITE_DONE) {
 		rc = db_fail(hub, ctx, "published bundles");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	if ((rc = prepare(&st, hub, ctx, "SELECT record FROM publisher_rotation ORDER BY seq")) !=
+	    0) {
+		return rc;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct relais_rotation *r =
+		        relais_push(&cat->rotations, &cat->n_rotations, sizeof(*r));
+		if (r == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = relais_rotation_parse(r, ctx, (const char *)sqlite3_column_text(st, 0),
+		                                (size_t)sqlite3_column_bytes(st, 0),
+		                                "stored key rotation")) != 0) {
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "key rotations");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	if ((rc = prepare(&st, hub, ctx,
+	                  "SELECT key_id, date, reason FROM publisher_revoked ORDER BY date, "
+	                  "key_id")) != 0) {
+		return rc;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct relais_catalogue_revoked *k =
+		        relais_push(&cat->revoked, &cat->n_revoked, sizeof(*k));
+		if (k == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		(void)snprintf(k->key, sizeof(k->key), "%s",
+		               (const char *)sqlite3_column_text(st, 0));
+		if ((k->date = column_dup(st, 1)) == NULL ||
+		    (k->reason = column_dup(st, 2)) == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "revoked keys");
 	}
 out:
 	sqlite3_finalize(st);
@@ -492,13 +539,80 @@ int relais_hub_key_public(char **out, relais_hub *hub, relais_ctx *ctx)
 
 /* ---- publishers ---- */
 
+#define NAME_MAX_BYTES 200
+#define REASON_MAX_BYTES 1000
+#define REVOCATION_TEXT (REASON_MAX_BYTES + 64)
+#define KEY_CHANGES_MAX 1000 /* rotations, and revoked keys: what engine/catalogue.c reads */
+
+static int name_check(relais_ctx *ctx, const char *name)
+{
+	if (name != NULL && (name[0] == '\0' || strlen(name) > NAME_MAX_BYTES ||
+	                     !relais_utf8_valid(name, strlen(name)))) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "a publisher's name is 1 to %d bytes of UTF-8", NAME_MAX_BYTES);
+	}
+	return 0;
+}
+
+/*
+ * Whether this hub revoked key id; if so, out says when and why ("on
+ * 2026-12-06 (stolen laptop)"). A database failure reads as not revoked:
+ * the callers' next statement reports it.
+ */
+static int revocation(char *out, size_t size, relais_hub *hub, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(hub->db,
+	                       "SELECT substr(date, 1, 10), reason FROM publisher_revoked WHERE "
+	                       "key_id = ?",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *day = (const char *)sqlite3_column_text(st, 0);
+		const char *reason = (const char *)sqlite3_column_text(st, 1);
+		found = 1;
+		if (reason != NULL && reason[0] != '\0') {
+			(void)snprintf(out, size, "on %s (%s)", day, reason);
+		} else {
+			(void)snprintf(out, size, "on %s", day);
+		}
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Counts the rows of a table of key changes (publisher_rotation or publisher_revoked). */
+static int key_changes_full(relais_hub *hub, relais_ctx *ctx, const char *sql, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prepare(&st, hub, ctx, sql)) != 0) {
+		return rc;
+	}
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(hub, ctx, what);
+	} else if (sqlite3_column_int64(st, 0) >= KEY_CHANGES_MAX) {
+		rc = relais_fail(ctx, RELAIS_ELIMIT, "a catalogue carries at most %d %s",
+		                 KEY_CHANGES_MAX, what);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int relais_hub_publisher_add(char id[RELAIS_KEYID_HEX], relais_hub *hub, relais_ctx *ctx,
                              const char *pub_text, size_t len, const char *name)
 {
 	relais_pubkey *pub = NULL;
 	relais_seckey *sec = NULL;
 	sqlite3_stmt *st = NULL;
-	char *text = NULL, now[32], hub_id[RELAIS_KEYID_HEX];
+	char *text = NULL, now[32], hub_id[RELAIS_KEYID_HEX], why[REVOCATION_TEXT];
 	int rc;
 
 	id[0] = '\0';
@@ -506,10 +620,12 @@ int relais_hub_publisher_add(char id[RELAIS_KEYID_HEX], relais_hub *hub, relais_
 		return rc;
 	}
 	relais_pubkey_id(pub, id);
-	if (name != NULL &&
-	    (name[0] == '\0' || strlen(name) > 200 || !relais_utf8_valid(name, strlen(name)))) {
+	if ((rc = name_check(ctx, name)) != 0) {
+		goto out;
+	}
+	if (revocation(why, sizeof(why), hub, id)) {
 		rc = relais_fail(ctx, RELAIS_EINVAL,
-		                 "a publisher's name is 1 to 200 bytes of UTF-8");
+		                 "key %s was revoked %s: it may not publish again", id, why);
 		goto out;
 	}
 	rc = hub_key_load(&sec, hub, ctx);
@@ -581,6 +697,46 @@ int relais_hub_publisher_list(char **out, relais_hub *hub, relais_ctx *ctx)
 		rc = db_fail(hub, ctx, "publishers");
 	}
 	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == 0 && (rc = prepare(&st, hub, ctx,
+	                             "SELECT old_key, new_key, json_extract(record, '$.date'), "
+	                             "taken FROM publisher_rotation ORDER BY seq")) == 0) {
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			relais_strbuf_printf(&b, "%s -> %s  key rotation signed %s, taken %s\n",
+			                     (const char *)sqlite3_column_text(st, 0),
+			                     (const char *)sqlite3_column_text(st, 1),
+			                     (const char *)sqlite3_column_text(st, 2),
+			                     (const char *)sqlite3_column_text(st, 3));
+		}
+		if (step != SQLITE_DONE) {
+			rc = db_fail(hub, ctx, "key rotations");
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == 0 &&
+	    (rc = prepare(&st, hub, ctx,
+	                  "SELECT v.key_id, coalesce(v.name, v.key_id), v.date, v.reason, "
+	                  "(SELECT count(*) FROM published_bundle b WHERE b.publisher = "
+	                  "v.key_id AND b.state = 'current') FROM publisher_revoked v ORDER BY "
+	                  "v.date, v.key_id")) == 0) {
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *reason = (const char *)sqlite3_column_text(st, 3);
+			long long n = (long long)sqlite3_column_int64(st, 4);
+			relais_strbuf_printf(&b,
+			                     "%s  %.200s  REVOKED on %s%s%.1000s  (%lld course%s "
+			                     "still listed)\n",
+			                     (const char *)sqlite3_column_text(st, 0),
+			                     (const char *)sqlite3_column_text(st, 1),
+			                     (const char *)sqlite3_column_text(st, 2),
+			                     reason && reason[0] ? ": " : "", reason ? reason : "",
+			                     n, n == 1 ? "" : "s");
+		}
+		if (step != SQLITE_DONE) {
+			rc = db_fail(hub, ctx, "revoked keys");
+		}
+	}
+	sqlite3_finalize(st);
 	if (rc == 0) {
 		rc = (*out = relais_strbuf_detach(&b)) != NULL
 		             ? 0
@@ -630,11 +786,288 @@ int relais_hub_publisher_remove(relais_hub *hub, relais_ctx *ctx, const char *ke
 	return end(hub, ctx, rc);
 }
 
+int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAIS_KEYID_HEX],
+                                relais_hub *hub, relais_ctx *ctx, const char *json, size_t len,
+                                const char *source, const char *name)
+{
+	struct relais_rotation r = {0};
+	relais_pubkey *old = NULL, *next = NULL;
+	relais_seckey *sec = NULL;
+	sqlite3_stmt *st = NULL;
+	char *record = NULL, *text = NULL, *old_name = NULL, now[32], hub_id[RELAIS_KEYID_HEX];
+	char why[REVOCATION_TEXT];
+	size_t record_len = 0;
+	int rc, step, in_tx = 0;
+
+	old_id[0] = new_id[0] = '\0';
+	if ((rc = name_check(ctx, name)) != 0 ||
+	    (rc = relais_rotation_parse(&r, ctx, json, len, source)) != 0) {
+		goto out;
+	}
+	if (strcmp(r.old_id, r.new_id) == 0) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: the record's new key is its old key",
+		                 source);
+		goto out;
+	}
+	if ((rc = begin(hub, ctx)) != 0) {
+		goto out;
+	}
+	in_tx = 1;
+	/* The old key: a publisher of this hub, and the record's signer. */
+	if ((rc = prepare(&st, hub, ctx,
+	                  "SELECT public_key, name FROM publisher WHERE key_id = ?")) != 0) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, r.old_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		rc = relais_pubkey_parse(&old, ctx, (const char *)sqlite3_column_text(st, 0),
+		                         (size_t)sqlite3_column_bytes(st, 0), "publisher key");
+		if (rc == 0 && (old_name = column_dup(st, 1)) == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		}
+	} else if (step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "publishers");
+	} else if (revocation(why, sizeof(why), hub, r.old_id)) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND,
+		                 "%s: key %s, which the record retires, was revoked %s", source,
+		                 r.old_id, why);
+	} else {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND,
+		                 "%s: key %s, which the record retires, is not a publisher of this "
+		                 "hub",
+		                 source, r.old_id);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != 0) {
+		goto out;
+	}
+	if ((rc = relais_rotation_verify(&next, ctx, old, &r)) != 0) {
+		relais_prefix(ctx, "%s", source);
+		goto out;
+	}
+	/* The new key: not the catalogue key, not revoked. */
+	rc = hub_key_load(&sec, hub, ctx);
+	if (rc == 0) {
+		relais_seckey_id(sec, hub_id);
+		if (strcmp(hub_id, r.new_id) == 0) {
+			rc = relais_fail(
+			        ctx, RELAIS_EINVAL,
+			        "%s: key %s is this hub's catalogue key, not a publisher's", source,
+			        r.new_id);
+			goto out;
+		}
+	} else if (rc != RELAIS_ENOTFOUND) {
+		goto out;
+	}
+	relais_clear(ctx);
+	rc = 0;
+	if (revocation(why, sizeof(why), hub, r.new_id)) {
+		rc = relais_fail(ctx, RELAIS_EINVAL, "%s: key %s was revoked %s", source, r.new_id,
+		                 why);
+		goto out;
+	}
+	if ((rc = key_changes_full(hub, ctx, "SELECT count(*) FROM publisher_rotation",
+	                           "key rotations")) != 0 ||
+	    (rc = relais_rotation_write(&record, &record_len, ctx, &r)) != 0 ||
+	    (rc = relais_pubkey_text(&text, ctx, next)) != 0) {
+		goto out;
+	}
+	relais_now_iso(now);
+	if ((rc = prepare(&st, hub, ctx,
+	                  "INSERT INTO publisher_rotation(old_key, new_key, record, taken) VALUES "
+	                  "(?, ?, ?, ?) ON CONFLICT(old_key, new_key) DO NOTHING")) != 0) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, r.old_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r.new_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, record, (int)record_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "key rotations");
+	} else if (sqlite3_changes(hub->db) == 0) {
+		rc = relais_fail(ctx, RELAIS_EEXIST,
+		                 "%s: the rotation from key %s to %s is already recorded", source,
+		                 r.old_id, r.new_id);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != 0) {
+		goto out;
+	}
+	/* A new key that already is a publisher keeps its name. */
+	if ((rc = prepare(&st, hub, ctx,
+	                  "INSERT INTO publisher(key_id, public_key, name, added) VALUES "
+	                  "(?, ?, ?, ?) ON CONFLICT(key_id) DO NOTHING")) != 0) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, r.new_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name ? name : old_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "publishers");
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc == 0) {
+		rc = catalogue_refresh(NULL, hub, ctx);
+	}
+	if (rc == 0) {
+		memcpy(old_id, r.old_id, RELAIS_KEYID_HEX);
+		memcpy(new_id, r.new_id, RELAIS_KEYID_HEX);
+	}
+out:
+	sqlite3_finalize(st);
+	if (in_tx) {
+		rc = end(hub, ctx, rc);
+	}
+	free(record);
+	free(text);
+	free(old_name);
+	relais_seckey_free(sec);
+	relais_pubkey_free(next);
+	relais_pubkey_free(old);
+	relais_rotation_clear(&r);
+	return rc;
+}
+
+/* Whether s is a key id: 16 upper-case hex digits. */
+static int key_id_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < RELAIS_KEYID_HEX - 1; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F'))) {
+			return 0;
+		}
+	}
+	return s[i] == '\0';
+}
+
+int relais_hub_publisher_revoke(size_t *listed, relais_hub *hub, relais_ctx *ctx,
+                                const char *key_id, const char *reason)
+{
+	sqlite3_stmt *st = NULL;
+	char why[REVOCATION_TEXT], now[32];
+	char *name = NULL;
+	size_t i, n;
+	int rc, step, known = 0;
+
+	*listed = 0;
+	if (!key_id_valid(key_id)) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "%.40s is not a key id (16 upper-case hex digits)", key_id);
+	}
+	if (reason == NULL) {
+		reason = "";
+	}
+	n = strlen(reason);
+	if (n > REASON_MAX_BYTES || !relais_utf8_valid(reason, n)) {
+		return relais_fail(ctx, RELAIS_EINVAL, "a reason is at most %d bytes of UTF-8",
+		                   REASON_MAX_BYTES);
+	}
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)reason[i] < 0x20 || reason[i] == 0x7f) {
+			return relais_fail(ctx, RELAIS_EINVAL,
+			                   "a reason is one line of printable text");
+		}
+	}
+	if ((rc = begin(hub, ctx)) != 0) {
+		return rc;
+	}
+	if (revocation(why, sizeof(why), hub, key_id)) {
+		rc = relais_fail(ctx, RELAIS_EEXIST, "key %s was already revoked %s", key_id, why);
+		goto out;
+	}
+	/* Known to this hub: a publisher, the signer of a course it published, or in a rotation. */
+	if ((rc = prepare(&st, hub, ctx, "SELECT name FROM publisher WHERE key_id = ?1")) != 0) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		known = 1;
+		if ((name = column_dup(st, 0)) == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+	} else if (step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "publishers");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = prepare(&st, hub, ctx,
+	                  "SELECT EXISTS (SELECT 1 FROM published_bundle WHERE publisher = ?1) OR "
+	                  "EXISTS (SELECT 1 FROM publisher_rotation WHERE old_key = ?1 OR "
+	                  "new_key = ?1), (SELECT count(*) FROM published_bundle WHERE publisher "
+	                  "= ?1 AND state = 'current')")) != 0) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(hub, ctx, "published bundles");
+		goto out;
+	}
+	known |= sqlite3_column_int(st, 0);
+	*listed = (size_t)sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!known) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND,
+		                 "key %s is not known to this hub (no publisher, course or key "
+		                 "rotation names it)",
+		                 key_id);
+		goto out;
+	}
+	if ((rc = key_changes_full(hub, ctx, "SELECT count(*) FROM publisher_revoked",
+	                           "revoked keys")) != 0) {
+		goto out;
+	}
+	relais_now_iso(now);
+	if ((rc = prepare(&st, hub, ctx,
+	                  "INSERT INTO publisher_revoked(key_id, name, date, reason) VALUES "
+	                  "(?, ?, ?, ?)")) != 0) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	if (name != NULL) {
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "revoked keys");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* No longer a publisher: its courses stay listed, under its key id. */
+	if ((rc = prepare(&st, hub, ctx, "DELETE FROM publisher WHERE key_id = ?")) != 0) {
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "publishers");
+		goto out;
+	}
+	rc = catalogue_refresh(NULL, hub, ctx);
+out:
+	sqlite3_finalize(st);
+	free(name);
+	if (rc != 0) {
+		*listed = 0;
+	}
+	return end(hub, ctx, rc);
+}
+
 /* A publisher's key; RELAIS_ESIGNATURE (with a message naming what) when unknown. */
 static int publisher_key(relais_pubkey **out, relais_hub *hub, relais_ctx *ctx, const char *id,
                          const char *what)
 {
 	sqlite3_stmt *st = NULL;
+	char why[REVOCATION_TEXT];
 	int rc;
 
 	*out = NULL;
@@ -646,6 +1079,9 @@ static int publisher_key(relais_pubkey **out, relais_hub *hub, relais_ctx *ctx, 
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		rc = relais_pubkey_parse(out, ctx, (const char *)sqlite3_column_text(st, 0),
 		                         (size_t)sqlite3_column_bytes(st, 0), "publisher key");
+	} else if (revocation(why, sizeof(why), hub, id)) {
+		rc = relais_fail(ctx, RELAIS_ESIGNATURE,
+		                 "%s: signed by key %s, which this hub revoked %s", what, id, why);
 	} else {
 		rc = relais_fail(ctx, RELAIS_ESIGNATURE,
 		                 "%s: signed by key %s, which is not a publisher of this hub "
@@ -778,12 +1214,55 @@ out:
 	return rc;
 }
 
-/* Refuses s when its id is bound to another key or its version is not newer. */
+/*
+ * Sets *yes when key `to` succeeds key `from` through the chain of key
+ * rotation records this hub took (from -> ... -> to), no key of the chain
+ * revoked: the keys that may publish what `from` published.
+ */
+static int succeeds(int *yes, relais_hub *hub, relais_ctx *ctx, const char *from, const char *to)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	*yes = 0;
+	/* UNION (not UNION ALL) keeps each key once, so a cycle of records ends. */
+	if ((rc = prepare(&st, hub, ctx,
+	                  "WITH RECURSIVE chain(k) AS (SELECT ?1 WHERE ?1 NOT IN (SELECT "
+	                  "key_id FROM publisher_revoked) UNION SELECT r.new_key FROM "
+	                  "publisher_rotation r JOIN chain c ON r.old_key = c.k WHERE r.new_key "
+	                  "NOT IN (SELECT key_id FROM publisher_revoked)) SELECT 1 FROM chain "
+	                  "WHERE k = ?2")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*yes = 1;
+	} else if (step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "key rotations");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Refuses s when its id is bound to a key it was not signed by (the key of
+ * the id's latest version, or one that key's rotations lead to) or its
+ * version is not newer.
+ */
 static int publishable(relais_hub *hub, relais_ctx *ctx, const struct staged *s)
 {
 	sqlite3_stmt *st = NULL;
+	char revoked[REVOCATION_TEXT];
 	int rc;
 
+	/* Checked when staged; again here, for a revocation made since. */
+	if (revocation(revoked, sizeof(revoked), hub, s->publisher)) {
+		return relais_fail(ctx, RELAIS_ESIGNATURE,
+		                   "%s: signed by key %s, which this hub revoked %s", s->given,
+		                   s->publisher, revoked);
+	}
 	if ((rc = prepare(&st, hub, ctx,
 	                  "SELECT publisher, version FROM published_bundle WHERE course = ? "
 	                  "ORDER BY version DESC LIMIT 1")) != 0) {
@@ -793,10 +1272,23 @@ static int publishable(relais_hub *hub, relais_ctx *ctx, const struct staged *s)
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const char *by = (const char *)sqlite3_column_text(st, 0);
 		uint64_t have = (uint64_t)sqlite3_column_int64(st, 1);
-		if (strcmp(by, s->publisher) != 0) {
+		char why[REVOCATION_TEXT];
+		int next = 0;
+		if (strcmp(by, s->publisher) != 0 &&
+		    (rc = succeeds(&next, hub, ctx, by, s->publisher)) != 0) {
+			/* rc set */
+		} else if (strcmp(by, s->publisher) != 0 && !next &&
+		           revocation(why, sizeof(why), hub, by)) {
 			rc = relais_fail(ctx, RELAIS_ESIGNATURE,
-			                 "%s: course %s is published under key %s, not %s",
-			                 s->given, s->id, by, s->publisher);
+			                 "%s: course %s is published under key %s, which this hub "
+			                 "revoked %s: no other key may take it over",
+			                 s->given, s->id, by, why);
+		} else if (strcmp(by, s->publisher) != 0 && !next) {
+			rc = relais_fail(
+			        ctx, RELAIS_ESIGNATURE,
+			        "%s: course %s is published under key %s, not %s, and no key "
+			        "rotation leads from one to the other",
+			        s->given, s->id, by, s->publisher);
 		} else if (s->version <= have) {
 			rc = relais_fail(ctx, RELAIS_EEXIST,
 			                 "%s: version %" PRIu64

@@ -136,6 +136,21 @@ static const char *const migrations[] = {
         "  updated_ms INTEGER NOT NULL,"
         "  credential TEXT,"
         "  UNIQUE (kind, activity, agent, registration, doc_id));",
+        /* 7: publisher keys that change (catalogue.c): the key rotation
+         * records the hub verified and carries in its catalogue, in the order
+         * taken, and the keys it revoked (their name kept for the list). */
+        "CREATE TABLE IF NOT EXISTS publisher_rotation ("
+        "  seq INTEGER PRIMARY KEY,"
+        "  old_key TEXT NOT NULL,"
+        "  new_key TEXT NOT NULL,"
+        "  record TEXT NOT NULL,"
+        "  taken TEXT NOT NULL,"
+        "  UNIQUE (old_key, new_key));"
+        "CREATE TABLE IF NOT EXISTS publisher_revoked ("
+        "  key_id TEXT PRIMARY KEY,"
+        "  name TEXT,"
+        "  date TEXT NOT NULL,"
+        "  reason TEXT NOT NULL);",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

@@ -35,7 +35,11 @@ int relais_hub_key_public(char **out, relais_hub *hub, relais_ctx *ctx);
 int relais_hub_publisher_add(char id[RELAIS_KEYID_HEX], relais_hub *hub, relais_ctx *ctx,
                              const char *pub_text, size_t len, const char *name);
 
-/* The publishers as text for people (*out, malloc'd): "KEYID  NAME  (N courses)" lines. */
+/*
+ * The publishers as text for people (*out, malloc'd): "KEYID  NAME  (N
+ * courses ...)" lines, then "OLD -> NEW  key rotation ..." and "KEYID  NAME
+ * REVOKED DATE: REASON  (...)" lines.
+ */
 int relais_hub_publisher_list(char **out, relais_hub *hub, relais_ctx *ctx);
 
 /*
@@ -43,6 +47,34 @@ int relais_hub_publisher_list(char **out, relais_hub *hub, relais_ctx *ctx);
  * the catalogue lists courses it signed (unpublish them first).
  */
 int relais_hub_publisher_remove(relais_hub *hub, relais_ctx *ctx, const char *key_id);
+
+/*
+ * Takes a key rotation record (relais key rotate; json, len: its bytes,
+ * source names them in messages): its old key must be a publisher of this
+ * hub and have signed it. Adds the new key as a publisher named name
+ * (NULL: the old key's name) unless it already is one, keeps the record
+ * (the catalogue carries it from then on) and lets the new key publish
+ * the course ids bound to the old one. Sets old_id and new_id. Returns 0,
+ * RELAIS_EFORMAT or RELAIS_ELIMIT (not a record), RELAIS_ENOTFOUND (the
+ * old key is not a publisher), RELAIS_ESIGNATURE (not signed by it),
+ * RELAIS_EINVAL (the new key is the catalogue key, or revoked),
+ * RELAIS_EEXIST (already taken). Nothing changes on failure.
+ */
+int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAIS_KEYID_HEX],
+                                relais_hub *hub, relais_ctx *ctx, const char *json, size_t len,
+                                const char *source, const char *name);
+
+/*
+ * Revokes publisher key key_id (reason: one line, may be NULL): listed in
+ * the catalogue's revoked keys from now on, no longer a publisher, no
+ * longer a link of a rotation chain; the courses it signed stay listed
+ * (*listed of them). For good: a revoked key is never a publisher again.
+ * Returns 0, RELAIS_EINVAL (not a key id, bad reason), RELAIS_ENOTFOUND
+ * (no publisher, course or rotation of this hub names it), RELAIS_EEXIST
+ * (already revoked), RELAIS_ELIMIT.
+ */
+int relais_hub_publisher_revoke(size_t *listed, relais_hub *hub, relais_ctx *ctx,
+                                const char *key_id, const char *reason);
 
 /* Who a publication is for (docs/catalogue.md, "audience", "required", "due"). */
 struct relais_hub_audience {
