@@ -48,4 +48,57 @@ void relais_client_pause(double seconds);
 /* Milliseconds since start on the monotonic clock. */
 long relais_client_elapsed_ms(const struct timespec *start);
 
+/*
+ * Where courses come from (docs/catalogue.md, "Where the files are"): the
+ * hub's /relais/ over HTTP, or a folder.
+ */
+struct relais_client_source {
+	relais_ctx *ctx;
+	const struct relais_sync_options *net;
+	const char *dir; /* a folder, or NULL */
+	char base[RELAIS_CLIENT_URL_MAX + 16];
+	CURL *curl;
+	char errbuf[CURL_ERROR_SIZE];
+	struct relais_client_bytes count;
+	uint64_t *bytes_up, *bytes_down;
+	int refused; /* the hub refused the credentials */
+};
+
+/* The progress of one file's download: bytes on disk of all. */
+typedef void (*relais_client_progress_fn)(void *data, uint64_t done, uint64_t total);
+
+/*
+ * Opens the source: the folder dir, else the hub of net (or the remembered
+ * one) with its credentials. up/down count HTTP bytes. Returns 0,
+ * RELAIS_EINVAL (no hub, bad address or credentials) or RELAIS_ENOMEM.
+ */
+int relais_client_source_open(struct relais_client_source *src, relais_home *home, relais_ctx *ctx,
+                              const struct relais_sync_options *net, const char *dir, uint64_t *up,
+                              uint64_t *down);
+void relais_client_source_close(struct relais_client_source *src);
+
+/*
+ * Fetches a small file (the catalogue, its signature) whole, of at most max
+ * bytes (RELAIS_ELIMIT beyond): *out malloc'd and NUL-terminated. Over HTTP
+ * with If-None-Match: etag_in when not NULL; *not_modified is set on 304
+ * (and *out NULL); *etag_out (when not NULL) gets the reply's ETag, malloc'd,
+ * "" when none. RELAIS_ENOTFOUND when the source has no such file.
+ */
+int relais_client_fetch_small(char **out, size_t *len, char **etag_out, int *not_modified,
+                              struct relais_client_source *src, const char *rel,
+                              const char *etag_in, size_t max);
+
+/*
+ * Brings the part file at path to the size bytes of rel, resuming from what
+ * it holds (Range and If-Range with the strong ETag "<sha256>"; a 200 reply
+ * starts it again), never taking more than size bytes. Returns 0 when the
+ * file holds size bytes (its hash is the caller's to check); otherwise a
+ * status with a message, and *keep says whether the part is worth resuming
+ * (the network cut) or must go (a full disk, more bytes than announced, a
+ * refusal).
+ */
+int relais_client_fetch_file(int *keep, struct relais_client_source *src, const char *rel,
+                             const char *path, uint64_t size, const char *sha256,
+                             relais_client_progress_fn progress, void *progress_data);
+
 #endif
