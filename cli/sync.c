@@ -1,4 +1,4 @@
-/* sync.c: `relais sync` and `relais export-records`: getting learning records to the hub. */
+/* sync.c: `relais sync` (records up, courses down) and `relais export-records`. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -17,6 +17,7 @@
 #include "relais/outbox.h"
 #include "relais/progress.h"
 #include "relais/sync.h"
+#include "relais/trust.h"
 
 #define WATCH_IDLE_S 30      /* re-check the outbox this often when all is sent */
 #define WATCH_BASE_S 15      /* first pause after a failed run ... */
@@ -25,8 +26,10 @@
 
 /* The terminal line that shows a sync going. */
 struct meter {
-	int tty;   /* stderr is a terminal */
-	int shown; /* a progress line is on screen */
+	int tty;    /* stderr is a terminal */
+	int shown;  /* a progress line is on screen */
+	int tenths; /* the last bar drawn, in 40ths of the download; -1: none */
+	uint64_t last_done;
 };
 
 static void clear_line(struct meter *m)
@@ -49,6 +52,54 @@ static void on_progress(void *data, size_t done, size_t total, uint64_t bytes_up
 	fprintf(stderr, "\r\033[Ksending: %zu/%zu statements, %s up", done, total, size);
 	fflush(stderr);
 	m->shown = 1;
+}
+
+/* Sizes as the bar shows them: both in MiB, or both in KiB for small files. */
+static void bar_sizes(char *buf, size_t size, uint64_t done, uint64_t total)
+{
+	if (total >= 1024 * 1024) {
+		(void)snprintf(buf, size, "%.1f/%.1f MiB", (double)done / (1024 * 1024),
+		               (double)total / (1024 * 1024));
+	} else {
+		(void)snprintf(buf, size, "%.1f/%.1f KiB", (double)done / 1024,
+		               (double)total / 1024);
+	}
+}
+
+/* downloading fr-intro v3: [#####     ] 4.2/8.0 MiB, redrawn when it moves. */
+static void on_course_progress(void *data, const char *course_id, uint64_t version, uint64_t done,
+                               uint64_t total)
+{
+	struct meter *m = data;
+	char bar[11], sizes[64];
+	int filled, i;
+
+	if (!m->tty) {
+		return;
+	}
+	filled = total ? (int)(done * 10 / total) : 10;
+	if (m->shown && done != total && done - m->last_done < 64 * 1024 &&
+	    filled * 4 == m->tenths) {
+		return;
+	}
+	m->tenths = filled * 4;
+	m->last_done = done;
+	for (i = 0; i < 10; i++) {
+		bar[i] = i < filled ? '#' : ' ';
+	}
+	bar[10] = '\0';
+	bar_sizes(sizes, sizeof(sizes), done, total);
+	fprintf(stderr, "\r\033[Kdownloading %s v%llu: [%s] %s", course_id,
+	        (unsigned long long)version, bar, sizes);
+	fflush(stderr);
+	m->shown = 1;
+}
+
+static void courses_summary(const struct relais_courses_report *c)
+{
+	printf("courses: installed %zu, updated %zu, failed %zu, %llu bytes down\n", c->installed,
+	       c->updated, c->failed, (unsigned long long)c->bytes_down);
+	fflush(stdout);
 }
 
 /* Retries and set-aside statements: always warnings, retry notices on a terminal only. */
@@ -176,20 +227,29 @@ static int sync_run(relais_ctx *ctx, int argc, char **argv)
 	        {"batch", required_argument, NULL, 'b'},
 	        {"attempts", required_argument, NULL, 'a'},
 	        {"watch", no_argument, NULL, 'w'},
+	        {"no-courses", no_argument, NULL, 'C'},
+	        {"no-records", no_argument, NULL, 'R'},
+	        {"from", required_argument, NULL, 'f'},
+	        {"hub-key", required_argument, NULL, 'K'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct relais_sync_options opt;
+	struct relais_courses_options copt;
 	struct relais_sync_report r;
+	struct relais_courses_report cr;
 	struct meter m = {0};
 	relais_home *home = NULL;
+	const char *from = NULL, *hub_key = NULL;
+	char id[RELAIS_KEYID_HEX];
 	unsigned long v;
 	char *end;
-	int c, rc, status, watching = 0;
+	int c, rc, status, watching = 0, records = 1, courses = 1;
 
 	memset(&opt, 0, sizeof(opt));
+	memset(&copt, 0, sizeof(copt));
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":H:k:s:b:a:w", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":H:k:s:b:a:wf:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
 			opt.hub_url = optarg;
@@ -218,6 +278,18 @@ static int sync_run(relais_ctx *ctx, int argc, char **argv)
 		case 'w':
 			watching = 1;
 			break;
+		case 'C':
+			courses = 0;
+			break;
+		case 'R':
+			records = 0;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 'K':
+			hub_key = optarg;
+			break;
 		default:
 			return cli_bad_option("sync", c, argv);
 		}
@@ -225,41 +297,95 @@ static int sync_run(relais_ctx *ctx, int argc, char **argv)
 	if (optind != argc) {
 		return cli_usage("sync", "unexpected argument '%s'", argv[optind]);
 	}
+	if (from != NULL) {
+		if (!courses) {
+			return cli_usage("sync",
+			                 "--from brings courses: it cannot go with --no-courses");
+		}
+		if (watching || opt.hub_url != NULL) {
+			return cli_usage("sync",
+			                 "--from takes courses from a folder: no --watch or --hub");
+		}
+		records = 0; /* records never go to a folder: relais export-records does that */
+	}
+	if (!records && !courses) {
+		return cli_usage("sync", "--no-records and --no-courses leave nothing to do");
+	}
+	if (watching && !records) {
+		return cli_usage("sync", "--watch sends records: it cannot go with --no-records");
+	}
 	m.tty = isatty(STDERR_FILENO);
 	opt.progress = on_progress;
 	opt.progress_data = &m;
+	copt.net = &opt;
+	copt.from_dir = from;
+	copt.progress = on_course_progress;
+	copt.progress_data = &m;
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit makes a write fail (EFBIG, "the disk is full") instead of killing us.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	if (relais_home_open(&home, ctx, NULL) != 0) {
 		return cli_fail(ctx);
 	}
 	relais_ctx_set_log(ctx, on_log, &m);
+	status = EXIT_OK;
+	if (hub_key != NULL) {
+		if (relais_trust_add_hub(home, ctx, hub_key, NULL, id) != 0) {
+			status = cli_fail(ctx);
+			goto out;
+		}
+		printf("trusting hub key %s\n", id);
+	}
+	memset(&r, 0, sizeof(r));
+	rc = 0;
 	if (watching) {
-		memset(&r, 0, sizeof(r));
 		rc = watch(&r, home, ctx, &opt, &m);
-	} else {
+	} else if (records) {
 		rc = relais_sync_run(&r, home, ctx, &opt);
 	}
-	clear_line(&m);
-	summary(&r);
-	status = EXIT_OK;
-	if (watching && rc != 0) {
-		status = rc; /* the watch has said why */
-	} else if (rc != 0) {
-		status = cli_fail(ctx);
-	} else if (r.left > 0) {
-		cli_error("%zu statements are still waiting to be sent", r.left);
-		status = EXIT_FAIL;
-	}
-	if (r.set_aside > 0) {
-		/* Never a silent success: these reach no hub until put back. */
-		cli_error("%zu %s set aside: relais outbox shows why, relais outbox retry puts %s "
-		          "back",
-		          r.set_aside, r.set_aside == 1 ? "statement was" : "statements were",
-		          r.set_aside == 1 ? "it" : "them");
-		if (status == EXIT_OK) {
+	if (records) {
+		clear_line(&m);
+		summary(&r);
+		if (watching && rc != 0) {
+			status = rc; /* the watch has said why */
+		} else if (rc != 0) {
+			status = cli_fail(ctx);
+		} else if (r.left > 0) {
+			cli_error("%zu statements are still waiting to be sent", r.left);
 			status = EXIT_FAIL;
 		}
+		if (r.set_aside > 0) {
+			/* Never a silent success: these reach no hub until put back. */
+			cli_error("%zu %s set aside: relais outbox shows why, relais outbox retry "
+			          "puts %s back",
+			          r.set_aside,
+			          r.set_aside == 1 ? "statement was" : "statements were",
+			          r.set_aside == 1 ? "it" : "them");
+			if (status == EXIT_OK) {
+				status = EXIT_FAIL;
+			}
+		}
 	}
+	/* Courses come down unless the hub cannot be used at all (none, or credentials refused). */
+	if (courses && !watching && !(records && rc == RELAIS_EINVAL)) {
+		rc = relais_sync_courses(&cr, home, ctx, &copt);
+		clear_line(&m);
+		if (cr.no_hub_key) {
+			if (!records) {
+				cli_error("no hub key is trusted: relais trust add-hub PUBLIC_KEY, "
+				          "or "
+				          "relais sync --hub-key PUBLIC_KEY");
+				status = EXIT_FAIL;
+			}
+		} else {
+			courses_summary(&cr);
+			if (rc != 0) {
+				status = cli_fail(ctx);
+			}
+		}
+	}
+out:
 	relais_ctx_set_log(ctx, NULL, NULL);
 	relais_home_close(home);
 	return status;
@@ -331,8 +457,10 @@ static int laptop_key_run(relais_ctx *ctx, int argc, char **argv)
 const struct command cmd_sync = {
         "sync",
         "send learning records to the coordinators' hub",
-        "usage: relais sync [--hub URL --key KEY --secret SECRET] [--batch N]\n"
-        "                   [--attempts N] [--watch]\n"
+        "usage: relais sync [--hub URL --key KEY --secret SECRET] [--hub-key PUB]\n"
+        "                   [--no-records | --no-courses] [--batch N] [--attempts N]\n"
+        "                   [--watch]\n"
+        "       relais sync --from DIR [--hub-key PUB] [--attempts N]\n"
         "\n"
         "Sends every learning record waiting in the outbox to the hub, compressed,\n"
         "in batches, each marked sent only once the hub has stored it. Transient\n"
@@ -340,19 +468,32 @@ const struct command cmd_sync = {
         "invalid is set aside (see relais outbox) and never blocks the others. A\n"
         "reply that is not an xAPI hub's (a captive portal's page, a redirect)\n"
         "ends the run and leaves every record waiting.\n"
-        "Ends with one line: sent N, left N, set aside N, N bytes up.\n"
+        "Then, when a hub key is trusted (relais trust add-hub), brings courses\n"
+        "down: the hub's signed catalogue when it changed, then the new courses\n"
+        "for this laptop's learners' organisations and the updates of installed\n"
+        "ones, each checked against the catalogue's SHA-256 and installed as\n"
+        "relais install does; a cut download resumes at the next sync.\n"
+        "Ends with: sent N, left N, set aside N, N bytes up; and\n"
+        "courses: installed N, updated N, failed N, N bytes down.\n"
         "\n"
         "  -H, --hub URL      the hub's address, e.g. https://hub.example.org\n"
         "  -k, --key KEY      the key the coordinator gave (relais-hub credentials add)\n"
         "  -s, --secret SEC   its secret\n"
+        "      --hub-key PUB  trust this hub key (a .pub file or its base64 line)\n"
+        "                     for catalogues first, as relais trust add-hub does\n"
+        "      --no-records   only bring courses down\n"
+        "      --no-courses   only send records\n"
+        "  -f, --from DIR     bring courses from a folder (relais-hub\n"
+        "                     export-catalogue) under the same rules; no records\n"
         "  -b, --batch N      records per request (default 100)\n"
-        "  -a, --attempts N   tries per batch before giving up this run (default 8)\n"
-        "  -w, --watch        keep running: send whenever records wait and the hub\n"
-        "                     answers; stop with Ctrl-C\n"
+        "  -a, --attempts N   tries per batch, and per download (default 8 and 3)\n"
+        "  -w, --watch        keep running: send records whenever they wait and the\n"
+        "                     hub answers (no courses); stop with Ctrl-C\n"
         "\n"
         "The hub, key and secret are remembered: give them once.\n"
-        "Exit status: 0 when everything was sent, 1 when something is left or was\n"
-        "set aside (relais outbox retry puts set-aside records back).\n",
+        "Exit status: 0 when everything was sent and every chosen course installed;\n"
+        "1 when something is left or was set aside (relais outbox retry puts\n"
+        "set-aside records back), a course failed, or the catalogue was refused.\n",
         sync_run,
 };
 

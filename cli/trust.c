@@ -1,4 +1,5 @@
-/* trust.c: relais trust: the publishers whose bundles this laptop accepts. */
+/* trust.c: relais trust: the publishers whose bundles this laptop accepts, and the hubs whose
+ * catalogues it reads. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +17,11 @@ static int trust(relais_ctx *ctx, int argc, char **argv)
 	        {NULL, 0, NULL, 0},
 	};
 	struct relais_trusted_key *keys = NULL;
+	struct relais_hub_key *hubs = NULL;
 	relais_home *home = NULL;
 	const char *name = NULL, *sub;
 	char id[RELAIS_KEYID_HEX];
-	size_t n = 0, i;
+	size_t n = 0, n_hubs = 0, i;
 	int c, status;
 
 	optind = 0;
@@ -31,13 +33,13 @@ static int trust(relais_ctx *ctx, int argc, char **argv)
 		name = optarg;
 	}
 	if (optind >= argc) {
-		return cli_usage("trust", "say add, list or remove");
+		return cli_usage("trust", "say add, add-hub, list or remove");
 	}
 	sub = argv[optind++];
-	if (strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0) {
+	if (strcmp(sub, "add") == 0 || strcmp(sub, "add-hub") == 0 || strcmp(sub, "remove") == 0) {
 		if (argc - optind != 1) {
 			return cli_usage("trust", "%s takes exactly one %s", sub,
-			                 strcmp(sub, "add") == 0 ? "public key file" : "key id");
+			                 strcmp(sub, "remove") != 0 ? "public key file" : "key id");
 		}
 	} else if (strcmp(sub, "list") == 0) {
 		if (argc != optind) {
@@ -56,6 +58,13 @@ static int trust(relais_ctx *ctx, int argc, char **argv)
 			goto out;
 		}
 		printf("trusting key %s%s%s\n", id, name ? " as " : "", name ? name : "");
+	} else if (strcmp(sub, "add-hub") == 0) {
+		if (relais_trust_add_hub(home, ctx, argv[optind], name, id) != 0) {
+			status = cli_fail(ctx);
+			goto out;
+		}
+		printf("trusting hub key %s%s%s for catalogues\n", id, name ? " as " : "",
+		       name ? name : "");
 	} else if (strcmp(sub, "remove") == 0) {
 		if (relais_trust_remove(home, ctx, argv[optind]) != 0) {
 			status = cli_fail(ctx);
@@ -63,12 +72,23 @@ static int trust(relais_ctx *ctx, int argc, char **argv)
 		}
 		printf("no longer trusting key %s\n", argv[optind]);
 	} else {
-		if (relais_trust_list(&keys, &n, home, ctx) != 0) {
+		if (relais_trust_list(&keys, &n, home, ctx) != 0 ||
+		    relais_trust_list_hubs(&hubs, &n_hubs, home, ctx) != 0) {
 			status = cli_fail(ctx);
 			goto out;
 		}
 		for (i = 0; i < n; i++) {
-			printf("%s  %s  (added %.10s)\n", keys[i].id, keys[i].name, keys[i].added);
+			printf("%s  publisher  %s  (added %.10s)\n", keys[i].id, keys[i].name,
+			       keys[i].added);
+		}
+		for (i = 0; i < n_hubs; i++) {
+			printf("%s  hub  %s  (added %.10s", hubs[i].id, hubs[i].name,
+			       hubs[i].added);
+			if (hubs[i].serial > 0) {
+				printf("; catalogue serial %llu accepted %.10s",
+				       (unsigned long long)hubs[i].serial, hubs[i].accepted);
+			}
+			printf(")\n");
 		}
 		if (n == 0) {
 			printf("no trusted publishers yet: relais trust add PUBLIC_KEY\n");
@@ -77,6 +97,7 @@ static int trust(relais_ctx *ctx, int argc, char **argv)
 	status = EXIT_OK;
 out:
 	relais_trust_list_free(keys, n);
+	relais_trust_hub_list_free(hubs, n_hubs);
 	relais_home_close(home);
 	return status;
 }
@@ -85,13 +106,17 @@ const struct command cmd_trust = {
         "trust",
         "choose the publishers whose bundles this laptop accepts",
         "usage: relais trust add PUBLIC_KEY [--name NAME]\n"
+        "       relais trust add-hub PUBLIC_KEY [--name NAME]\n"
         "       relais trust list\n"
         "       relais trust remove KEYID\n"
         "\n"
         "Bundles are installed only when signed by a trusted publisher's key\n"
         "(a minisign public key file, as made by relais keygen or minisign -G).\n"
+        "A hub key (relais-hub keygen) signs the hub's catalogue of courses:\n"
+        "add-hub trusts it to say what exists, never a bundle's content. A key is\n"
+        "a publisher's or a hub's, never both; remove works for either.\n"
         "\n"
-        "  -n, --name NAME  a name to show for the publisher\n"
+        "  -n, --name NAME  a name to show for the publisher or hub\n"
         "\n"
         "The home folder is $RELAIS_HOME, else $XDG_DATA_HOME/relais, else\n"
         "~/.local/share/relais.\n",

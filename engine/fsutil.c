@@ -324,6 +324,11 @@ int relais_dir_make(relais_ctx *ctx, const char *path, int mode)
 	return 0;
 }
 
+int relais_dir_make_private(relais_ctx *ctx, const char *path)
+{
+	return relais_dir_make(ctx, path, 0700);
+}
+
 int relais_file_exists(const char *path)
 {
 	struct stat sb;
@@ -336,4 +341,160 @@ int relais_file_rename(relais_ctx *ctx, const char *from, const char *to)
 		return relais_fail(ctx, RELAIS_EIO, "%s: %s", to, strerror(errno));
 	}
 	return 0;
+}
+
+int relais_file_remove(relais_ctx *ctx, const char *path)
+{
+	if (unlink(path) != 0 && errno != ENOENT) {
+		return relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+struct relais_part_file {
+	relais_ctx *ctx;
+	int fd;
+	char path[PATH_MAX_LEN];
+};
+
+/* A failed write's message: a full disk or a file-size limit says so plainly. */
+static int write_failed(relais_ctx *ctx, const char *path, int err)
+{
+	if (err == ENOSPC || err == EFBIG || err == EDQUOT) {
+		return relais_fail(ctx, RELAIS_EIO, "%s: the disk is full", path);
+	}
+	return relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(err));
+}
+
+int relais_part_open(relais_part_file **out, uint64_t *have, relais_ctx *ctx, const char *path)
+{
+	relais_part_file *pf;
+	struct stat st;
+
+	*out = NULL;
+	*have = 0;
+	pf = calloc(1, sizeof(*pf));
+	if (pf == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (snprintf(pf->path, sizeof(pf->path), "%s", path) >= (int)sizeof(pf->path)) {
+		free(pf);
+		return relais_fail(ctx, RELAIS_ELIMIT, "%s: path too long", path);
+	}
+	pf->ctx = ctx;
+	pf->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (pf->fd < 0 || fstat(pf->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int err = pf->fd < 0 ? errno : EINVAL;
+		if (pf->fd >= 0) {
+			close(pf->fd);
+		}
+		free(pf);
+		return relais_fail(ctx, RELAIS_EIO, "%s: %s", path, strerror(err));
+	}
+	if ((st.st_mode & 077) != 0) {
+		(void)fchmod(pf->fd, 0600);
+	}
+	*have = (uint64_t)st.st_size;
+	*out = pf;
+	return 0;
+}
+
+int relais_part_restart(relais_part_file *pf)
+{
+	if (ftruncate(pf->fd, 0) != 0) {
+		return relais_fail(pf->ctx, RELAIS_EIO, "%s: %s", pf->path, strerror(errno));
+	}
+	return 0;
+}
+
+int relais_part_write(relais_part_file *pf, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(pf->fd, p, len);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			return write_failed(pf->ctx, pf->path, n < 0 ? errno : ENOSPC);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int relais_part_close(relais_part_file *pf)
+{
+	int rc = 0;
+
+	if (pf == NULL) {
+		return 0;
+	}
+	if (fsync(pf->fd) != 0) {
+		rc = write_failed(pf->ctx, pf->path, errno);
+	}
+	if (close(pf->fd) != 0 && rc == 0) {
+		rc = write_failed(pf->ctx, pf->path, errno);
+	}
+	free(pf);
+	return rc;
+}
+
+struct relais_infile {
+	relais_ctx *ctx;
+	int fd;
+};
+
+int relais_infile_open(relais_infile **out, uint64_t *size, relais_ctx *ctx, const char *path)
+{
+	relais_infile *f;
+	struct stat st;
+	int fd;
+
+	*out = NULL;
+	*size = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return relais_fail(ctx, errno == ENOENT ? RELAIS_ENOTFOUND : RELAIS_EIO, "%s: %s",
+		                   path, strerror(errno));
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return relais_fail(ctx, RELAIS_EIO, "%s: not a regular file", path);
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		close(fd);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	f->ctx = ctx;
+	f->fd = fd;
+	*size = (uint64_t)st.st_size;
+	*out = f;
+	return 0;
+}
+
+int relais_infile_read(relais_infile *f, uint64_t offset, void *buf, size_t len, size_t *got)
+{
+	ssize_t n;
+
+	do {
+		n = pread(f->fd, buf, len, (off_t)offset);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		*got = 0;
+		return relais_fail(f->ctx, RELAIS_EIO, "%s", strerror(errno));
+	}
+	*got = (size_t)n;
+	return 0;
+}
+
+void relais_infile_close(relais_infile *f)
+{
+	if (f != NULL) {
+		close(f->fd);
+		free(f);
+	}
 }

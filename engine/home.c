@@ -105,6 +105,26 @@ static const char *const migrations[] = {
         "  SELECT id, signer, installed FROM course;",
         /* 4: a learner may keep their place on a shared laptop with a PIN. */
         "ALTER TABLE profile ADD COLUMN pin_hash TEXT;",
+        /* 5: courses down (docs/catalogue.md): hub keys trusted as distributors,
+         * apart from publishers, each with the last catalogue accepted from it
+         * (serial, ETag, bytes, signature); downloads in progress. */
+        "CREATE TABLE hub_key ("
+        "  id TEXT PRIMARY KEY,"
+        "  name TEXT NOT NULL,"
+        "  public_key TEXT NOT NULL,"
+        "  added TEXT NOT NULL,"
+        "  serial INTEGER NOT NULL DEFAULT 0,"
+        "  etag TEXT,"
+        "  catalogue BLOB,"
+        "  signature TEXT,"
+        "  accepted TEXT);"
+        "CREATE TABLE download ("
+        "  sha256 TEXT PRIMARY KEY,"
+        "  course_id TEXT NOT NULL,"
+        "  version INTEGER NOT NULL,"
+        "  size INTEGER NOT NULL,"
+        "  kind TEXT NOT NULL CHECK (kind IN ('bundle', 'delta')),"
+        "  started TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

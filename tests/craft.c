@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <sodium.h>
 #include <zlib.h>
 
 #include "craft.h"
 #include "relais/bundle.h"
+#include "relais/catalogue.h"
 #include "relais/zip.h"
 
 char *craft_tmpdir(void)
@@ -278,4 +280,85 @@ size_t craft_zlib_best_size(const void *data, size_t len, int window_bits)
 	deflateEnd(&zs);
 	free(out);
 	return n;
+}
+
+int craft_catalogue_main(int argc, char **argv)
+{
+	struct relais_catalogue *cat = NULL;
+	relais_seckey *sec = NULL;
+	relais_ctx *ctx = NULL;
+	cJSON *root = NULL;
+	char *in = NULL, *json = NULL, *sig = NULL, *text = NULL, path[4096];
+	char id[RELAIS_KEYID_HEX];
+	size_t cap = 1 << 20, len = 0, json_len = 0, sig_len = 0;
+	unsigned long long serial = 0;
+	int raw = argc == 5 && strcmp(argv[3], "--raw") == 0, status = 1;
+	FILE *f;
+
+	if (argc != 3 && !raw) {
+		fprintf(stderr, "usage: craft-catalogue SECKEY OUTDIR [--raw SERIAL] < JSON\n");
+		return 2;
+	}
+	if (raw) {
+		serial = strtoull(argv[4], NULL, 10);
+	}
+	if (relais_crypto_init() != 0 || relais_ctx_new(&ctx) != 0 ||
+	    relais_seckey_load(&sec, ctx, argv[1], NULL, NULL) != 0) {
+		fprintf(stderr, "craft-catalogue: %s\n", ctx ? relais_errmsg(ctx) : "no context");
+		goto out;
+	}
+	for (;;) {
+		size_t n;
+		in = realloc(in, cap + 1);
+		assert(in != NULL);
+		n = fread(in + len, 1, cap - len, stdin);
+		len += n;
+		if (len < cap) {
+			break;
+		}
+		cap *= 2;
+	}
+	in[len] = '\0';
+	if (raw) {
+		json = in;
+		json_len = len;
+		in = NULL;
+	} else {
+		relais_seckey_id(sec, id);
+		root = cJSON_ParseWithLength(in, len);
+		if (!cJSON_IsObject(root)) {
+			fprintf(stderr, "craft-catalogue: the description is not a JSON object\n");
+			goto out;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(root, "hub_key");
+		cJSON_AddStringToObject(root, "hub_key", id);
+		text = cJSON_PrintUnformatted(root);
+		if (relais_catalogue_parse(&cat, ctx, text, strlen(text), "description") != 0 ||
+		    relais_catalogue_write(&json, &json_len, ctx, cat) != 0) {
+			fprintf(stderr, "craft-catalogue: %s\n", relais_errmsg(ctx));
+			goto out;
+		}
+		serial = cat->serial;
+	}
+	if (relais_catalogue_sign(&sig, &sig_len, ctx, sec, json, json_len, serial) != 0) {
+		fprintf(stderr, "craft-catalogue: %s\n", relais_errmsg(ctx));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/catalogue.json", argv[2]);
+	f = fopen(path, "wb");
+	assert(f != NULL && fwrite(json, 1, json_len, f) == json_len && fclose(f) == 0);
+	snprintf(path, sizeof(path), "%s/catalogue.json.minisig", argv[2]);
+	f = fopen(path, "wb");
+	assert(f != NULL && fwrite(sig, 1, sig_len, f) == sig_len && fclose(f) == 0);
+	status = 0;
+out:
+	relais_catalogue_free(cat);
+	cJSON_Delete(root);
+	free(text);
+	free(in);
+	free(json);
+	free(sig);
+	relais_seckey_free(sec);
+	relais_ctx_free(ctx);
+	return status;
 }

@@ -51,4 +51,15 @@ size_t craft_zlib_best_size(const void *data, size_t len, int window_bits);
 /* Offset of the central directory record for entry `name` in a ZIP file image. */
 size_t craft_central_offset(const unsigned char *zip, size_t len, const char *name);
 
+/*
+ * The craft-catalogue command: `craft-catalogue SECKEY OUTDIR [--raw SERIAL]`
+ * reads a catalogue's JSON on stdin and writes OUTDIR/catalogue.json and
+ * its .minisig signed by the (unencrypted) hub key SECKEY. Without --raw the
+ * description is a catalogue whose hub_key is filled in from SECKEY, parsed
+ * and written back by relais_catalogue_write (the hub's exact bytes); with
+ * --raw the bytes are signed as they are, for SERIAL (malformed, oversized).
+ * Returns the process's exit status.
+ */
+int craft_catalogue_main(int argc, char **argv);
+
 #endif

@@ -25,12 +25,14 @@
 #include "relais/util.h"
 #include "relais_config.h"
 
+#include "client_private.h"
+
 #define BATCH_MAX 1000                  /* statements per request, whatever opt asks */
 #define BATCH_RAW_MAX (4 * 1024 * 1024) /* JSON bytes of one request before gzip */
 #define STATEMENT_MAX (1024 * 1024)     /* a larger statement is set aside unsent */
 #define REPLY_MAX (1024 * 1024)         /* bytes of a hub reply kept; more fails the request */
-#define URL_MAX 2048
-#define CREDENTIAL_MAX 256
+#define URL_MAX RELAIS_CLIENT_URL_MAX
+#define CREDENTIAL_MAX RELAIS_CLIENT_CREDENTIAL_MAX
 #define REASON_MAX 200         /* bytes of a hub's refusal kept for the learner */
 #define BACKOFF_CAP_S 86400    /* no single pause longer than a day, whatever opt asks */
 #define DEADLINE_BASE_S 30     /* every request may take this long, plus its bytes ... */
@@ -58,6 +60,7 @@ struct sync {
 	const char *key;
 	int refused; /* the hub refused the credentials */
 	int xapi;    /* the last reply carried an X-Experience-API-Version header */
+	struct relais_client_bytes bytes;
 	char hub[URL_MAX];
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -124,48 +127,6 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
 		}
 	}
 	return nmemb * size;
-}
-
-/*
- * Counts the bytes of the HTTP exchange as curl wrote and read them:
- * request and reply headers and bodies (the reply before content decoding),
- * not TLS records or TCP/IP overhead.
- */
-static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *userp)
-{
-	struct relais_sync_report *rep = userp;
-
-	switch (type) {
-	case CURLINFO_HEADER_OUT:
-	case CURLINFO_DATA_OUT:
-		rep->bytes_up += size;
-		break;
-	case CURLINFO_HEADER_IN:
-	case CURLINFO_DATA_IN:
-		rep->bytes_down += size;
-		break;
-	case CURLINFO_TEXT:
-	case CURLINFO_SSL_DATA_IN:
-	case CURLINFO_SSL_DATA_OUT:
-	case CURLINFO_END:
-		break;
-	}
-	return 0;
-}
-
-/* Sleeps for seconds, resuming after signals that are handled. */
-static void pause_for(double seconds)
-{
-	struct timespec ts, left;
-
-	if (seconds <= 0) {
-		return;
-	}
-	ts.tv_sec = (time_t)seconds;
-	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &left) != 0 && errno == EINTR) {
-		ts = left;
-	}
 }
 
 /*
@@ -326,15 +287,6 @@ static int not_a_hub(struct sync *s, long http)
 	                   where[0] ? ", a redirect to " : "", where);
 }
 
-/* Milliseconds since start on the monotonic clock. */
-static long elapsed_ms(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
 /*
  * The time one request of n statements, already compressed into s->body, may
  * take from start to end: a base, plus its bytes and those of the reply at
@@ -405,7 +357,7 @@ static int post(long *http, int *retry, double *retry_after, struct sync *s,
 		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	/* Told apart from the connect and low-speed timeouts by the time it took. */
-	if (res == CURLE_OPERATION_TIMEDOUT && elapsed_ms(&start) >= deadline_ms) {
+	if (res == CURLE_OPERATION_TIMEDOUT && relais_client_elapsed_ms(&start) >= deadline_ms) {
 		*retry = 1;
 		return relais_fail(s->ctx, RELAIS_EIO,
 		                   "the hub at %s did not answer within %ld s (a request of %zu "
@@ -524,7 +476,7 @@ static int deliver(struct sync *s, const struct relais_outbox_item *items, size_
 			double d = backoff(s, attempt - 1, retry_after);
 			relais_log(s->ctx, RELAIS_LOG_INFO, "%s; trying again in %.1f s",
 			           relais_errmsg(s->ctx), d);
-			pause_for(d);
+			relais_client_pause(d);
 		}
 	}
 	/* Only an xAPI server's reply may mark or set aside anything. */
@@ -590,113 +542,6 @@ static int deliver(struct sync *s, const struct relais_outbox_item *items, size_
 	}
 }
 
-/* Checks a credential: bounded, printable, and for the key no ':' (Basic auth splits there). */
-static int check_credential(relais_ctx *ctx, const char *what, const char *v, int is_key)
-{
-	size_t i, n = strlen(v);
-
-	if (n == 0 || n > CREDENTIAL_MAX) {
-		return relais_fail(ctx, RELAIS_EINVAL, "the %s must have 1 to %d characters", what,
-		                   CREDENTIAL_MAX);
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
-		if (c < 0x20 || c == 0x7f || (is_key && c == ':')) {
-			return relais_fail(ctx, RELAIS_EINVAL,
-			                   "the %s contains a character it cannot have", what);
-		}
-	}
-	return 0;
-}
-
-/*
- * Sets *out to whether url's host, as libcurl parses it, is a loopback
- * address: 127.0.0.0/8, ::1 or exactly "localhost" (any case). A prefix test
- * would pass http://localhost.example.org or http://127.0.0.1.example.org.
- * Fails with RELAIS_EINVAL when libcurl cannot parse url.
- */
-static int loopback(int *out, relais_ctx *ctx, const char *url)
-{
-	unsigned char a6[16];
-	struct in_addr a4;
-	CURLU *u = curl_url();
-	char *host = NULL;
-	size_t len;
-	int rc = 0;
-
-	*out = 0;
-	if (u == NULL) {
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-	}
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host == NULL) {
-		rc = relais_fail(ctx, RELAIS_EINVAL, "the hub address is not a valid URL");
-		goto out;
-	}
-	len = strlen(host);
-	if (strcasecmp(host, "localhost") == 0) {
-		*out = 1;
-	} else if (inet_pton(AF_INET, host, &a4) == 1) {
-		*out = (ntohl(a4.s_addr) >> 24) == 127;
-	} else if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
-		host[len - 1] = '\0';
-		*out = inet_pton(AF_INET6, host + 1, a6) == 1 &&
-		       memcmp(a6, &in6addr_loopback, sizeof(a6)) == 0;
-	}
-out:
-	curl_free(host);
-	curl_url_cleanup(u);
-	return rc;
-}
-
-/* Copies a hub address without trailing slashes into s->hub after checking it. */
-static int check_hub(struct sync *s, const char *url)
-{
-	size_t i, n = strlen(url);
-	int rc, local = 0;
-
-	while (n > 0 && url[n - 1] == '/') {
-		n--;
-	}
-	if (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0) {
-		return relais_fail(s->ctx, RELAIS_EINVAL,
-		                   "the hub address must start with https:// (or http://)");
-	}
-	if (n + sizeof(STATEMENTS_PATH) > sizeof(s->hub)) {
-		return relais_fail(s->ctx, RELAIS_EINVAL, "the hub address is too long");
-	}
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f) {
-			return relais_fail(s->ctx, RELAIS_EINVAL,
-			                   "the hub address contains a space or "
-			                   "control character");
-		}
-	}
-	memcpy(s->hub, url, n);
-	s->hub[n] = '\0';
-	if ((rc = loopback(&local, s->ctx, s->hub)) != 0) {
-		return rc;
-	}
-	if (strncasecmp(s->hub, "http://", 7) == 0 && !local) {
-		relais_log(s->ctx, RELAIS_LOG_WARN,
-		           "%s is plain http: the key and secret cross the network readable",
-		           s->hub);
-	}
-	return 0;
-}
-
-/* Returns a setting's value, or NULL (unset or empty) in *out; wipes nothing. */
-static int remembered(char **out, relais_home *home, relais_ctx *ctx, const char *key)
-{
-	int rc = relais_setting_get(out, home, ctx, key);
-
-	if (rc == 0 && *out != NULL && (*out)[0] == '\0') {
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
-}
-
 /* Makes the easy handle that serves the whole run. */
 static int connect_handle(struct sync *s, const char *key, const char *secret)
 {
@@ -725,36 +570,18 @@ static int connect_handle(struct sync *s, const char *key, const char *secret)
 		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	(void)snprintf(url, sizeof(url), "%s%s", s->hub, STATEMENTS_PATH);
+	s->bytes.up = &s->rep->bytes_up;
+	s->bytes.down = &s->rep->bytes_down;
+	if (relais_client_curl_setup(s->curl, s->ctx, o, key, secret, s->errbuf, &s->bytes) != 0) {
+		return relais_errcode(s->ctx);
+	}
 	bad |= curl_easy_setopt(s->curl, CURLOPT_URL, url) != CURLE_OK;
-#if LIBCURL_VERSION_NUM >= 0x075500
-	bad |= curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-#else
-	bad |= curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS) !=
-	       CURLE_OK;
-#endif
 	bad |= curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, s->headers) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_USERNAME, key) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_PASSWORD, secret) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "relais/" RELAIS_VERSION) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_ACCEPT_ENCODING, "gzip") != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT,
-	                        o->connect_timeout_s > 0 ? o->connect_timeout_s : 15L) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_LIMIT,
-	                        o->low_speed_bytes > 0 ? o->low_speed_bytes : 16L) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_LOW_SPEED_TIME,
-	                        o->low_speed_time_s > 0 ? o->low_speed_time_s : 60L) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_reply) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->reply) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, s) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK;
-	/* The debug callback only counts bytes; it needs verbose mode to be called. */
-	bad |= curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, on_debug) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, s->rep) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_VERBOSE, 1L) != CURLE_OK;
 	if (bad) {
 		return relais_fail(s->ctx, RELAIS_ENOMEM, "cannot set up the http client");
 	}
@@ -825,22 +652,13 @@ static void register_laptop_key(struct sync *s, const char *secret)
 	    (h = curl_slist_append(NULL, "Content-Type: text/plain")) == NULL) {
 		goto out;
 	}
+	if (relais_client_curl_setup(c, s->ctx, o, s->key, secret, NULL, NULL) != 0) {
+		goto out;
+	}
 	bad |= curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK;
-#if LIBCURL_VERSION_NUM >= 0x075500
-	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
-#else
-	bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS) != CURLE_OK;
-#endif
 	bad |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, h) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT") != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, pub) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_USERNAME, s->key) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_PASSWORD, secret) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_USERAGENT, "relais/" RELAIS_VERSION) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
-	                        o->connect_timeout_s > 0 ? o->connect_timeout_s : 15L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, &discard) != CURLE_OK;
@@ -901,9 +719,9 @@ int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ct
 	}
 
 	/* The hub and credentials: given, else remembered. */
-	if ((rc = remembered(&hub, home, ctx, "sync.hub")) != 0 ||
-	    (rc = remembered(&key, home, ctx, "sync.key")) != 0 ||
-	    (rc = remembered(&stored, home, ctx, "sync.secret")) != 0) {
+	if ((rc = relais_client_remembered(&hub, home, ctx, "sync.hub")) != 0 ||
+	    (rc = relais_client_remembered(&key, home, ctx, "sync.key")) != 0 ||
+	    (rc = relais_client_remembered(&stored, home, ctx, "sync.secret")) != 0) {
 		goto out;
 	}
 	if (opt->secret != NULL || stored != NULL) {
@@ -922,9 +740,9 @@ int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ct
 		                 "no hub: give --hub URL --key KEY --secret SECRET once");
 		goto out;
 	}
-	if ((rc = check_hub(s, opt->hub_url ? opt->hub_url : hub)) != 0 ||
-	    (rc = check_credential(ctx, "key", opt->key ? opt->key : key, 1)) != 0 ||
-	    (rc = check_credential(ctx, "secret", secret, 0)) != 0) {
+	if ((rc = relais_client_check_hub(s->hub, ctx, opt->hub_url ? opt->hub_url : hub)) != 0 ||
+	    (rc = relais_client_check_credential(ctx, "key", opt->key ? opt->key : key, 1)) != 0 ||
+	    (rc = relais_client_check_credential(ctx, "secret", secret, 0)) != 0) {
 		s->hub[0] = '\0';
 		goto out;
 	}

@@ -3,6 +3,7 @@
 #define RELAIS_FSUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "relais/context.h"
 
@@ -70,5 +71,43 @@ int relais_file_exists(const char *path);
  * system allows. Returns 0 or RELAIS_EIO naming to.
  */
 int relais_file_rename(relais_ctx *ctx, const char *from, const char *to);
+/* Makes the folder path (mode 0700) when it is missing. Returns 0 or RELAIS_EIO. */
+int relais_dir_make_private(relais_ctx *ctx, const char *path);
+
+/* Removes a file; one already gone is not an error. Returns 0 or RELAIS_EIO. */
+int relais_file_remove(relais_ctx *ctx, const char *path);
+
+/*
+ * A file that grows across runs (a download resumed): appended to, kept
+ * when the writer stops, mode 0600.
+ */
+typedef struct relais_part_file relais_part_file;
+
+/*
+ * Opens path for appending, creating it (0600, never through a symbolic
+ * link) when missing; *have gets its present size. Returns 0 or RELAIS_EIO.
+ */
+int relais_part_open(relais_part_file **out, uint64_t *have, relais_ctx *ctx, const char *path);
+
+/* Empties the file, to write it again from its start. */
+int relais_part_restart(relais_part_file *pf);
+
+/* Appends len bytes. Returns 0, or RELAIS_EIO ("the disk is full", ...). */
+int relais_part_write(relais_part_file *pf, const void *data, size_t len);
+
+/* Syncs and closes; accepts NULL. Returns 0, or RELAIS_EIO when the data may not be on disk. */
+int relais_part_close(relais_part_file *pf);
+
+/* A file read piece by piece at given offsets (a bundle on a USB stick). */
+typedef struct relais_infile relais_infile;
+
+/* Opens a regular file for reading; *size gets its size. RELAIS_ENOTFOUND or RELAIS_EIO. */
+int relais_infile_open(relais_infile **out, uint64_t *size, relais_ctx *ctx, const char *path);
+
+/* Reads up to len bytes at offset into buf; *got is 0 at the end. Returns 0 or RELAIS_EIO. */
+int relais_infile_read(relais_infile *f, uint64_t offset, void *buf, size_t len, size_t *got);
+
+/* Closes; accepts NULL. */
+void relais_infile_close(relais_infile *f);
 
 #endif

@@ -67,4 +67,49 @@ struct relais_sync_report {
 int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ctx *ctx,
                     const struct relais_sync_options *opt);
 
+/*
+ * Courses down (docs/catalogue.md, "What a laptop does"): called as a
+ * download goes, with the bytes of it on disk so far (a resumed one starts
+ * where it stopped) of all it has.
+ */
+typedef void (*relais_courses_progress_fn)(void *data, const char *course_id, uint64_t version,
+                                           uint64_t done, uint64_t total);
+
+struct relais_courses_options {
+	/* The hub, credentials, timeouts and tries per download (max_attempts,
+	 * 0: 3), as for records; NULL members: the remembered ones. */
+	const struct relais_sync_options *net;
+	const char *from_dir; /* a folder (relais-hub export-catalogue) instead of the hub */
+	relais_courses_progress_fn progress;
+	void *progress_data;
+};
+
+struct relais_courses_report {
+	size_t installed, updated;     /* new courses, newer versions */
+	size_t failed;                 /* chosen but not installed (the status says why) */
+	size_t skipped;                /* their publisher's key is not trusted */
+	uint64_t bytes_up, bytes_down; /* HTTP bytes as for records; 0 from a folder */
+	uint64_t serial;               /* of the catalogue used; 0: none */
+	int unchanged;                 /* the hub answered 304: the catalogue was the last one */
+	int expired;                   /* the catalogue used has expired (a warning was logged) */
+	int no_hub_key;                /* no hub key is trusted: nothing was done */
+};
+
+/*
+ * Brings the courses up to date from the hub, or from opt->from_dir: fetches
+ * the catalogue when it changed, checks it against the trusted hub keys
+ * (refusing one by another key, malformed, over 4 MiB, or rolled back),
+ * chooses the courses for this laptop's learners and their updates, and
+ * downloads each (a delta when one applies to the installed bundle, else the
+ * whole bundle, resuming a cut download), checks its SHA-256 against the
+ * catalogue and installs it as relais_library_install() does. Each chosen
+ * course's failure leaves its installed version as it was. Does nothing
+ * (out->no_hub_key) when no hub key is trusted. Fills *out in every case.
+ * Returns 0 when every chosen course was installed or skipped; the status
+ * of the first failure (its message naming the course) otherwise, or of the
+ * catalogue's refusal.
+ */
+int relais_sync_courses(struct relais_courses_report *out, relais_home *home, relais_ctx *ctx,
+                        const struct relais_courses_options *opt);
+
 #endif
