@@ -19,6 +19,9 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	        {"trusted-proxy", required_argument, NULL, 't'},
 	        {"max-connections", required_argument, NULL, 'c'},
 	        {"max-per-address", required_argument, NULL, 'a'},
+	        {"header-timeout", required_argument, NULL, 'H'},
+	        {"body-timeout", required_argument, NULL, 'B'},
+	        {"body-min-rate", required_argument, NULL, 'r'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *listen = "127.0.0.1:8080";
@@ -35,7 +38,7 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:H:B:r:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
 		} else if (c == 'l') {
@@ -54,6 +57,27 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 			} else {
 				sopt.per_address_limit = (unsigned)n;
 			}
+		} else if (c == 'H' || c == 'B') {
+			n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || n < 1 || n > 3600) {
+				return cli_usage(
+				        "serve",
+				        c == 'H' ? "--header-timeout takes 1 to 3600 seconds"
+				                 : "--body-timeout takes 1 to 3600 seconds");
+			}
+			if (c == 'H') {
+				sopt.header_timeout = (unsigned)n;
+			} else {
+				sopt.body_timeout = (unsigned)n;
+			}
+		} else if (c == 'r') {
+			n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || n < 1 || n > 1000000000) {
+				return cli_usage(
+				        "serve",
+				        "--body-min-rate takes 1 to 1000000000 bytes per second");
+			}
+			sopt.body_min_rate = (unsigned)n;
 		} else {
 			return cli_bad_option("serve", c, argv);
 		}
@@ -103,13 +127,17 @@ const struct command cmd_hub_serve = {
         "serve the xAPI statements endpoint and the reports",
         "usage: relais-hub serve [--db PATH] [--listen ADDRESS:PORT]\n"
         "                        [--trusted-proxy ADDRESS] [--max-connections N]\n"
-        "                        [--max-per-address N]\n\n"
+        "                        [--max-per-address N] [--header-timeout S]\n"
+        "                        [--body-timeout S] [--body-min-rate BYTES]\n\n"
         "Serves /xapi/statements and /xapi/about (xAPI 1.0.3, HTTP Basic\n"
         "credentials from 'credentials add') and the coordinators' reports at\n"
         "/reports. Default: --listen 127.0.0.1:8080; put TLS in a reverse proxy\n"
         "in front (docs/hub.md) and name it with --trusted-proxy, so that its\n"
         "X-Forwarded-Proto and X-Forwarded-For are believed. At most N\n"
-        "connections (default 1000), 256 from one address. Prints its address\n"
-        "first; stop with Ctrl-C.\n",
+        "connections (default 1000), 256 from one address. A request's headers\n"
+        "must be in within --header-timeout seconds (default 10) and its body\n"
+        "within --body-timeout seconds (default 30) plus one second for every\n"
+        "--body-min-rate bytes (default 1000), else the connection is closed.\n"
+        "Prints its address first; stop with Ctrl-C.\n",
         serve,
 };

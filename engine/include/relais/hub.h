@@ -193,6 +193,9 @@ struct relais_hub_server_options {
 	const char *trusted_proxy;  /* whose X-Forwarded-Proto/-For are believed; NULL: none */
 	unsigned connection_limit;  /* 0: 1000 */
 	unsigned per_address_limit; /* connections from one address; 0: 256 */
+	unsigned header_timeout;    /* seconds for a request's headers; 0: 10 */
+	unsigned body_timeout;      /* seconds for a body, plus its length / body_min_rate; 0: 30 */
+	unsigned body_min_rate;     /* bytes per second; 0: 1000 */
 };
 
 /*
