@@ -20,6 +20,9 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	        {"max-connections", required_argument, NULL, 'c'},
 	        {"max-per-address", required_argument, NULL, 'a'},
 	        {"max-document", required_argument, NULL, 'D'},
+	        {"header-timeout", required_argument, NULL, 'H'},
+	        {"body-timeout", required_argument, NULL, 'B'},
+	        {"body-min-rate", required_argument, NULL, 'r'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *listen = "127.0.0.1:8080";
@@ -36,7 +39,7 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:H:B:r:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
 		} else if (c == 'l') {
@@ -64,6 +67,27 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 			} else {
 				sopt.per_address_limit = (unsigned)n;
 			}
+		} else if (c == 'H' || c == 'B') {
+			n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || n < 1 || n > 3600) {
+				return cli_usage(
+				        "serve",
+				        c == 'H' ? "--header-timeout takes 1 to 3600 seconds"
+				                 : "--body-timeout takes 1 to 3600 seconds");
+			}
+			if (c == 'H') {
+				sopt.header_timeout = (unsigned)n;
+			} else {
+				sopt.body_timeout = (unsigned)n;
+			}
+		} else if (c == 'r') {
+			n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || n < 1 || n > 1000000000) {
+				return cli_usage(
+				        "serve",
+				        "--body-min-rate takes 1 to 1000000000 bytes per second");
+			}
+			sopt.body_min_rate = (unsigned)n;
 		} else {
 			return cli_bad_option("serve", c, argv);
 		}
@@ -113,16 +137,21 @@ const struct command cmd_hub_serve = {
         "serve the xAPI statements endpoint and the reports",
         "usage: relais-hub serve [--db PATH] [--listen ADDRESS:PORT]\n"
         "                        [--trusted-proxy ADDRESS] [--max-connections N]\n"
-        "                        [--max-per-address N] [--max-document BYTES]\n\n"
+        "                        [--max-per-address N] [--max-document BYTES]\n"
+        "                        [--header-timeout S] [--body-timeout S]\n"
+        "                        [--body-min-rate BYTES]\n\n"
         "Serves the xAPI 1.0.3 resources under /xapi (statements, about, the\n"
         "State, Activity Profile and Agent Profile documents, activities and\n"
-        "agents; HTTP Basic credentials from 'credentials add') and the\n"
-        "coordinators' reports at\n"
+        "agents; HTTP Basic credentials from 'credentials add'), the catalogue\n"
+        "of published courses under /relais, and the coordinators' reports at\n"
         "/reports. Default: --listen 127.0.0.1:8080; put TLS in a reverse proxy\n"
         "in front (docs/hub.md) and name it with --trusted-proxy, so that its\n"
         "X-Forwarded-Proto and X-Forwarded-For are believed. At most N\n"
-        "connections (default 1000), 256 from one address. xAPI documents (State,\n"
-        "Activity Profile, Agent Profile) of at most BYTES each (default 1048576;\n"
-        "larger ones get 413). Prints its address first; stop with Ctrl-C.\n",
+        "connections (default 1000), 256 from one address. xAPI documents of at\n"
+        "most BYTES each (default 1048576; larger ones get 413). A request's\n"
+        "headers must be in within --header-timeout seconds (default 10) and its\n"
+        "body within --body-timeout seconds (default 30) plus one second for\n"
+        "every --body-min-rate bytes (default 1000), else the connection is\n"
+        "closed. Prints its address first; stop with Ctrl-C.\n",
         serve,
 };

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -21,12 +22,26 @@
 
 #define FRAMED_BLOCK (32 * 1024)
 
-/* An open connection, oldest first, for options.evict_above. */
+/* What a connection is waiting for from its client, and so which deadline applies. */
+enum wait {
+	WAIT_NOTHING, /* a request is being answered: no deadline */
+	WAIT_HEADERS, /* a request line and headers, due header_ms after since */
+	WAIT_BODY,    /* a body, due body_ms + length (or received) / rate after since */
+};
+
+/*
+ * An open connection, oldest first (for options.evict_above and the
+ * deadlines). Its fields are read and written under held_lock.
+ */
 struct held {
 	struct held *prev, *next;
 	int fd;
 	int asked; /* a whole request's headers came in on it */
 	int listed;
+	enum wait wait;
+	uint64_t since;    /* ms, CLOCK_MONOTONIC: when the wait began */
+	uint64_t length;   /* the body's Content-Length, or UINT64_MAX: judged by received */
+	uint64_t received; /* body bytes received so far */
 };
 
 struct relais_http_server {
@@ -36,6 +51,12 @@ struct relais_http_server {
 	pthread_mutex_t held_lock;
 	struct held *oldest, *newest;
 	unsigned n_held;
+	/* The sweeper: a thread that shuts down connections past their deadline. */
+	uint64_t header_ms, body_ms, rate;
+	pthread_cond_t sweep_wake;
+	pthread_t sweeper;
+	int sweeper_started, stopping;
+	uint64_t sweep_at; /* when the sweeper wakes next (ms); UINT64_MAX: when told */
 };
 
 struct relais_http_request {
@@ -46,7 +67,9 @@ struct relais_http_request {
 	char *body;
 	size_t body_len, body_cap, body_max;
 	int too_large;
-	int answered; /* a response was queued from on_headers */
+	int answered;      /* a response was queued from on_headers */
+	int by_received;   /* the body has no length (or too long one): judged as it comes */
+	struct held *held; /* the connection's, for its deadlines; may be NULL */
 	void *user;
 	/* A job deferred to a pool: queued, then done with its result. */
 	relais_http_request *next;
@@ -409,6 +432,103 @@ static int defer_now(relais_http_request *req, int stage)
 	return inline_run;
 }
 
+/* --- deadlines --- */
+
+static void unlist(relais_http_server *s, struct held *h);
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* When h's wait is over (ms), UINT64_MAX when it has none. Under held_lock. */
+static uint64_t due(const relais_http_server *s, const struct held *h)
+{
+	uint64_t n, secs;
+
+	if (h->wait == WAIT_HEADERS) {
+		return h->since + s->header_ms;
+	}
+	if (h->wait != WAIT_BODY) {
+		return UINT64_MAX;
+	}
+	n = h->length != UINT64_MAX ? h->length : h->received;
+	secs = n / s->rate;
+	if (secs > UINT32_MAX) {
+		secs = UINT32_MAX; /* a century: no overflow below */
+	}
+	return h->since + s->body_ms + secs * 1000u + n % s->rate * 1000u / s->rate;
+}
+
+/*
+ * Starts h's wait for what comes next: nothing (a request being answered),
+ * a request's headers, or a body of length bytes (UINT64_MAX: judged by the
+ * bytes received). Accepts NULL (a connection we could not keep a record of).
+ */
+static void await(relais_http_server *s, struct held *h, enum wait wait, uint64_t length)
+{
+	if (h == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&s->held_lock);
+	h->wait = wait;
+	h->since = now_ms();
+	h->length = length;
+	h->received = 0;
+	if (due(s, h) < s->sweep_at) {
+		pthread_cond_signal(&s->sweep_wake);
+	}
+	pthread_mutex_unlock(&s->held_lock);
+}
+
+/*
+ * The sweeper: sleeps until the first deadline and shuts down every
+ * connection past its own. libmicrohttpd calls no handler while headers or
+ * a body trickle in, and its idle timeout restarts at every byte, so this
+ * is the only way to bound how long a client may take. shutdown(), never
+ * close(): the network thread that owns the connection sees it end and
+ * closes it as usual; it removes the record (on_connection, CLOSED) under
+ * held_lock before it closes the descriptor, so the descriptor shut down
+ * here is always still this connection's.
+ */
+static void *sweep(void *arg)
+{
+	relais_http_server *s = arg;
+	struct held *h, *next;
+	struct timespec ts;
+	uint64_t now, at, first;
+
+	pthread_mutex_lock(&s->held_lock);
+	while (!s->stopping) {
+		now = now_ms();
+		first = UINT64_MAX;
+		for (h = s->oldest; h != NULL; h = next) {
+			next = h->next;
+			at = due(s, h);
+			if (at <= now) {
+				(void)shutdown(h->fd, SHUT_RDWR);
+				h->wait = WAIT_NOTHING;
+				unlist(s, h);
+			} else if (at < first) {
+				first = at;
+			}
+		}
+		s->sweep_at = first;
+		if (first == UINT64_MAX) {
+			pthread_cond_wait(&s->sweep_wake, &s->held_lock);
+		} else {
+			ts.tv_sec = (time_t)(first / 1000u);
+			ts.tv_nsec = (long)(first % 1000u) * 1000000L;
+			(void)pthread_cond_timedwait(&s->sweep_wake, &s->held_lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&s->held_lock);
+	return NULL;
+}
+
 /* What on_headers answered: go on to the body, or answer now. */
 static enum MHD_Result after_headers(relais_http_server *s, relais_http_request *req,
                                      relais_http_response *early)
@@ -428,11 +548,14 @@ static enum MHD_Result after_headers(relais_http_server *s, relais_http_request 
 		req->answered = 1;
 		return queue(req->conn, early);
 	}
-	(void)s;
 	length = relais_http_header(req, "Content-Length");
 	if (length != NULL && strtoull(length, NULL, 10) > req->body_max) {
 		req->too_large = 1;
 	}
+	/* A body longer than accepted is dropped as it comes: it is judged,
+	 * like a chunked one, by what came so far. */
+	req->by_received = length == NULL || req->too_large;
+	await(s, req->held, WAIT_BODY, req->by_received ? UINT64_MAX : strtoull(length, NULL, 10));
 	return MHD_YES;
 }
 
@@ -448,9 +571,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (req == NULL) {
 		const union MHD_ConnectionInfo *ci =
 		        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-		if (s->opt.evict_above > 0 && ci != NULL && ci->socket_context != NULL) {
+		struct held *h = ci != NULL ? ci->socket_context : NULL;
+		if (h != NULL) {
 			pthread_mutex_lock(&s->held_lock);
-			((struct held *)ci->socket_context)->asked = 1;
+			h->asked = 1;
+			h->wait = WAIT_NOTHING;
 			pthread_mutex_unlock(&s->held_lock);
 		}
 		req = calloc(1, sizeof(*req));
@@ -458,6 +583,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			return MHD_NO;
 		}
 		*con_cls = req;
+		req->held = h;
 		req->conn = conn;
 		req->server = s;
 		req->method = method;
@@ -488,6 +614,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (*upload_size > 0) {
 		size_t n = *upload_size;
 		*upload_size = 0;
+		if (req->by_received && req->held != NULL) {
+			pthread_mutex_lock(&s->held_lock);
+			req->held->received += n;
+			pthread_mutex_unlock(&s->held_lock);
+		}
 		if (req->too_large || n > req->body_max - req->body_len) {
 			req->too_large = 1;
 			free(req->body);
@@ -517,6 +648,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		req->body[req->body_len] = '\0';
 		return MHD_YES;
 	}
+	await(s, req->held, WAIT_NOTHING, 0); /* the whole request is in */
 	resp = s->opt.on_request(s->opt.data, req);
 	if (resp == &deferred_marker) {
 		if (!defer_now(req, 2)) {
@@ -534,14 +666,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+	relais_http_server *s = cls;
 	relais_http_request *req = *con_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (req == NULL) {
 		return;
 	}
+	/* A kept-alive connection's next request is due like a new one's. */
+	await(s, req->held, WAIT_HEADERS, 0);
 	relais_http_response_free(req->job_result);
 	if (req->user != NULL && req->server->opt.free_user != NULL) {
 		req->server->opt.free_user(req->user);
@@ -597,17 +731,23 @@ static void unlist(relais_http_server *s, struct held *h)
 }
 
 /*
- * Keeps a new connection in the list and, past evict_above, shuts down the
- * oldest one that has not yet sent a whole request (or the oldest of all):
- * connections held open and silent then cost their holder a new one each,
- * while a client that asks at once is served. Called under held_lock;
- * libmicrohttpd closes a descriptor only after telling on_connection, which
- * takes the same lock, so the descriptor shut down is still the connection's.
+ * Keeps a new connection in the list, its headers due within header_ms,
+ * and, past evict_above, shuts down the oldest one that has not yet sent a
+ * whole request (or the oldest of all): connections held open and silent
+ * then cost their holder a new one each, while a client that asks at once
+ * is served. Called under held_lock; libmicrohttpd closes a descriptor only
+ * after telling on_connection, which takes the same lock, so the descriptor
+ * shut down is still the connection's.
  */
 static void hold(relais_http_server *s, struct held *h)
 {
 	struct held *victim;
 
+	h->wait = WAIT_HEADERS;
+	h->since = now_ms();
+	if (h->since + s->header_ms < s->sweep_at) {
+		pthread_cond_signal(&s->sweep_wake);
+	}
 	h->prev = s->newest;
 	if (s->newest != NULL) {
 		s->newest->next = h;
@@ -617,7 +757,7 @@ static void hold(relais_http_server *s, struct held *h)
 	s->newest = h;
 	h->listed = 1;
 	s->n_held++;
-	while (s->n_held > s->opt.evict_above) {
+	while (s->opt.evict_above > 0 && s->n_held > s->opt.evict_above) {
 		for (victim = s->oldest; victim != NULL && victim->asked; victim = victim->next) {
 		}
 		if (victim == NULL && (victim = s->oldest) == NULL) {
@@ -629,6 +769,7 @@ static void hold(relais_http_server *s, struct held *h)
 }
 
 /*
+ * Keeps a record of each connection, for its deadlines and evict_above.
  * Answers go out in more than one write; without TCP_NODELAY the second
  * waits for the client's delayed acknowledgement (up to 200 ms).
  */
@@ -658,7 +799,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		return;
 	}
 	(void)setsockopt(info->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (s->opt.evict_above > 0 && (h = calloc(1, sizeof(*h))) != NULL) {
+	if ((h = calloc(1, sizeof(*h))) != NULL) {
 		h->fd = info->connect_fd;
 		*socket_context = h;
 		pthread_mutex_lock(&s->held_lock);
@@ -678,6 +819,7 @@ int relais_http_start(relais_http_server **out, relais_ctx *ctx,
 	                 MHD_ALLOW_SUSPEND_RESUME |
 	                 MHD_USE_AUTO; /* epoll where there is one: more than FD_SETSIZE sockets */
 	const union MHD_DaemonInfo *info;
+	pthread_condattr_t monotonic;
 	relais_http_server *s;
 
 	assert(opt->on_request != NULL);
@@ -702,10 +844,27 @@ int relais_http_start(relais_http_server **out, relais_ctx *ctx,
 	}
 	s->opt = *opt;
 	s->opt.address = NULL; /* not kept: the caller's string */
+	s->header_ms = (opt->header_timeout_seconds ? opt->header_timeout_seconds : 10u) * 1000ull;
+	s->body_ms = (opt->body_timeout_seconds ? opt->body_timeout_seconds : 30u) * 1000ull;
+	s->rate = opt->body_min_rate ? opt->body_min_rate : 1000u;
+	s->sweep_at = UINT64_MAX;
 	if (pthread_mutex_init(&s->held_lock, NULL) != 0) {
 		free(s);
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
+	if (pthread_condattr_init(&monotonic) != 0) {
+		pthread_mutex_destroy(&s->held_lock);
+		free(s);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&s->sweep_wake, &monotonic) != 0) {
+		pthread_condattr_destroy(&monotonic);
+		pthread_mutex_destroy(&s->held_lock);
+		free(s);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	pthread_condattr_destroy(&monotonic);
 	s->daemon = MHD_start_daemon(
 	        flags, (uint16_t)opt->port, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
 	        (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -719,11 +878,17 @@ int relais_http_start(relais_http_server **out, relais_ctx *ctx,
 	        opt->connection_memory ? opt->connection_memory : (size_t)(64 * 1024),
 	        MHD_OPTION_END);
 	if (s->daemon == NULL) {
+		pthread_cond_destroy(&s->sweep_wake);
 		pthread_mutex_destroy(&s->held_lock);
 		free(s);
 		return relais_fail(ctx, RELAIS_EIO, "cannot listen on %s:%u (in use?)", address,
 		                   opt->port);
 	}
+	if (pthread_create(&s->sweeper, NULL, sweep, s) != 0) {
+		relais_http_stop(s);
+		return relais_fail(ctx, RELAIS_ENOMEM, "cannot start the deadline thread");
+	}
+	s->sweeper_started = 1;
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : opt->port;
 	*out = s;
@@ -740,7 +905,15 @@ void relais_http_stop(relais_http_server *s)
 	if (s == NULL) {
 		return;
 	}
+	if (s->sweeper_started) {
+		pthread_mutex_lock(&s->held_lock);
+		s->stopping = 1;
+		pthread_cond_signal(&s->sweep_wake);
+		pthread_mutex_unlock(&s->held_lock);
+		pthread_join(s->sweeper, NULL);
+	}
 	MHD_stop_daemon(s->daemon);
+	pthread_cond_destroy(&s->sweep_wake);
 	pthread_mutex_destroy(&s->held_lock);
 	free(s);
 }

@@ -1219,6 +1219,9 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 	hopt.connection_limit = opt->connection_limit ? opt->connection_limit : CONNECTIONS;
 	hopt.per_ip_limit = opt->per_address_limit ? opt->per_address_limit : PER_ADDRESS;
 	hopt.timeout_seconds = IDLE_SECONDS;
+	hopt.header_timeout_seconds = opt->header_timeout;
+	hopt.body_timeout_seconds = opt->body_timeout;
+	hopt.body_min_rate = opt->body_min_rate;
 	hopt.on_headers = on_headers;
 	hopt.on_request = on_request;
 	hopt.free_user = free_request;

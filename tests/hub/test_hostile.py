@@ -9,7 +9,10 @@ import io
 import json
 import os
 import random
+import select
+import socket
 import sys
+import time
 import unittest
 import urllib.parse
 import uuid
@@ -19,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import testlib  # noqa: E402
 import hublib as hl  # noqa: E402
+import netlib  # noqa: E402
 
 MB = 1024 * 1024
 SQL = "'); DROP TABLE statement;--"
@@ -291,6 +295,133 @@ class Hostile(unittest.TestCase):
             with self.subTest(data=data[:30]):
                 hl.raw_exchange(self.hub.port, data, timeout=1)
                 self.assert_serving("a half request")
+
+
+class DeadlineHub(testlib.Server):
+    """`relais-hub serve` with extra options."""
+
+    what = "relais-hub serve"
+
+    def __init__(self, db, *options):
+        super().__init__([testlib.HUB, "serve", "--db", db, "--listen", "127.0.0.1:0"]
+                         + list(options), env=testlib.hub_env())
+
+
+def closed_by_peer(s):
+    """Whether the hub ended the connection s (reading only; s is non-blocking): raises if it
+    answered instead."""
+    try:
+        data = s.recv(4096)
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+    if data:
+        raise AssertionError("the hub answered a request still coming in: %r" % data[:100])
+    return True
+
+
+class Deadlines(unittest.TestCase):
+    """Clients that send their headers or bodies a few bytes at a time (slowloris) are cut
+    at their deadline, however they space their bytes, and the hub goes on serving."""
+
+    HEADER_S, BODY_S, RATE = 2, 2, 1000
+    SLACK_S = 40  # closures are counted up to deadline + this; the idle timeout is 30 s
+
+    @classmethod
+    def setUpClass(cls):
+        cls.home = hl.make_hub_db(cls)
+        cls.key, cls.secret = cls.home.credentials("deadlines")
+        # 300 slow connections from one address fill its slots (--max-per-address 300).
+        cls.hub = DeadlineHub(cls.home.db, "--header-timeout", str(cls.HEADER_S),
+                              "--body-timeout", str(cls.BODY_S),
+                              "--body-min-rate", str(cls.RATE), "--max-per-address", "300")
+        cls.addClassCleanup(cls.hub.stop)
+        cls.c = hl.Client(cls.hub, cls.key, cls.secret)
+
+    def drip(self, socks, piece, limit_s):
+        """Sends piece(i) on each open socket every 0.2 s (so the 30 s idle timeout never
+        comes) until the hub has closed them all or limit_s passed; returns how many it
+        closed."""
+        open_ = dict(enumerate(socks))
+        end = time.monotonic() + limit_s
+        k = 0
+        while open_ and time.monotonic() < end:
+            readable, _, _ = select.select(list(open_.values()), [], [], 0.2)
+            for s in readable:
+                if closed_by_peer(s):
+                    open_ = {i: o for i, o in open_.items() if o is not s}
+            for i, s in list(open_.items()):
+                try:
+                    s.send(piece(k))
+                except (BrokenPipeError, ConnectionResetError):
+                    del open_[i]
+                except BlockingIOError:
+                    pass
+            k += 1
+        return len(socks) - len(open_)
+
+    def test_300_slowloris_are_cut_and_a_laptop_posts_meanwhile(self):
+        socks = []
+        try:
+            for _ in range(300):
+                s = socket.socket()
+                s.bind(("127.0.0.2", 0))
+                s.connect(("127.0.0.1", self.hub.port))
+                s.setblocking(False)
+                s.send(b"POST /xapi/statements HTTP/1.1\r\nHost: hub\r\n")
+                socks.append(s)
+            st = hl.statement("laptop")
+            self.assertEqual(self.c.post(st).status, 200, "a laptop's POST among 300 slowloris")
+            closed = self.drip(socks, lambda k: b"X-Slow-%d: 1\r\n" % k,
+                               self.HEADER_S + self.SLACK_S)
+        finally:
+            for s in socks:
+                s.close()
+        self.assertEqual(closed, 300, "slow connections closed by the hub within %d s"
+                         % (self.HEADER_S + self.SLACK_S))
+        self.assertEqual(self.c.statement(st["id"])["id"], st["id"])
+        # Their address's slots are free again: a request from it is answered.
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.settimeout(30)
+        try:
+            s.connect(("127.0.0.1", self.hub.port))
+            s.sendall(b"GET /xapi/about HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n")
+            got = b""
+            while not netlib.response_complete(got):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        finally:
+            s.close()
+        self.assertEqual(netlib.status_of(got), 200, got[:200])
+
+    def test_trickled_bodies_are_cut(self):
+        body = json.dumps([hl.statement("trickle") for _ in range(10)]).encode()
+        head = ("POST /xapi/statements HTTP/1.1\r\nHost: hub\r\nAuthorization: %s\r\n"
+                "X-Experience-API-Version: 1.0.3\r\nContent-Type: application/json\r\n"
+                % self.c.auth_header())
+        for framing, piece in [
+                ("Content-Length: %d\r\n\r\n" % len(body),
+                 lambda k: body[k:k + 1]),
+                ("Transfer-Encoding: chunked\r\n\r\n",
+                 lambda k: b"1\r\n" + body[k:k + 1] + b"\r\n")]:
+            with self.subTest(framing=framing.split(":")[0]):
+                s = socket.create_connection(("127.0.0.1", self.hub.port))
+                try:
+                    s.sendall((head + framing).encode())
+                    s.setblocking(False)
+                    # Due within 2 s + its length / 1000 s; 5 bytes a second would need minutes.
+                    closed = self.drip([s], piece,
+                                       self.BODY_S + len(body) // self.RATE + self.SLACK_S)
+                finally:
+                    s.close()
+                self.assertEqual(closed, 1, "a trickled body was cut")
+        self.assertEqual(self.c.get({"agent": hl.agent("trickle")}).json()["statements"], [])
+        st = hl.statement("brisk")
+        self.assertEqual(self.c.post(st).status, 200, "a body sent at once is served")
 
 
 def _b64(s):

@@ -46,6 +46,21 @@ struct relais_http_options {
 	 * request yet (else the oldest) is closed to make room; 0: never. Keep
 	 * it below connection_limit, which refuses new ones outright. */
 	unsigned evict_above;
+	/*
+	 * Deadlines, however the client spaces its bytes (the idle timeout
+	 * restarts at each one). A request's line and headers must all be in
+	 * within header_timeout_seconds of the connection's opening, or of the
+	 * previous answer on a kept-alive connection; 0: 10. Its body must be
+	 * in within body_timeout_seconds + Content-Length / body_min_rate
+	 * seconds of its headers, or, for a body without a length (chunked)
+	 * or longer than accepted, within body_timeout_seconds + the bytes
+	 * received so far / body_min_rate; 0: 30 s and 1000 bytes/s. A
+	 * connection past its deadline is closed without an answer (the
+	 * request is still coming in, and libmicrohttpd sends nothing then).
+	 */
+	unsigned header_timeout_seconds;
+	unsigned body_timeout_seconds;
+	unsigned body_min_rate;
 	size_t connection_memory;          /* per connection, for headers; 0: 64 KiB */
 	relais_http_headers_fn on_headers; /* may be NULL */
 	relais_http_handler_fn on_request;

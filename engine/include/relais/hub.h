@@ -194,6 +194,9 @@ struct relais_hub_server_options {
 	unsigned connection_limit;  /* 0: 1000 */
 	unsigned per_address_limit; /* connections from one address; 0: 256 */
 	size_t max_document;        /* bytes of one xAPI document (413 past it); 0: 1 MiB */
+	unsigned header_timeout;    /* seconds for a request's headers; 0: 10 */
+	unsigned body_timeout;      /* seconds for a body, plus its length / body_min_rate; 0: 30 */
+	unsigned body_min_rate;     /* bytes per second; 0: 1000 */
 };
 
 /*
