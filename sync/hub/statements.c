@@ -354,9 +354,29 @@ static int authority_of(char **out, relais_ctx *ctx, const struct relais_hub_cre
 	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 }
 
+static int store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, cJSON *items,
+                     int is_array, const char *forced_id, const struct relais_hub_credential *who,
+                     size_t *stored, size_t *known);
+
 int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
                          cJSON *items, int is_array, const char *forced_id,
                          const struct relais_hub_credential *who, size_t *stored, size_t *known)
+{
+	struct relais_hub_writer *w = hub->shared;
+	int rc;
+
+	if (w == NULL) {
+		return store_all(reply, hub, ctx, items, is_array, forced_id, who, stored, known);
+	}
+	pthread_mutex_lock(&w->lock);
+	rc = store_all(reply, w->conn, ctx, items, is_array, forced_id, who, stored, known);
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+static int store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, cJSON *items,
+                     int is_array, const char *forced_id, const struct relais_hub_credential *who,
+                     size_t *stored, size_t *known)
 {
 	cJSON *ids = NULL, *item;
 	char where[48], id[37], *authority = NULL;
