@@ -8,6 +8,7 @@
 
 #include "relais/db.h"
 #include "relais/embed.h"
+#include "relais/strbuf.h"
 #include "relais/util.h"
 #include "relais/hub.h"
 
@@ -32,6 +33,7 @@ struct relais_hub {
 	char dummy_hash[crypto_pwhash_STRBYTES]; /* for unknown coordinators */
 	struct relais_hub_writer *writer;        /* made by open_another, freed by close */
 	struct relais_hub_writer *shared;        /* borrowed from the hub opened first */
+	struct relais_strbuf scratch;            /* text made and dropped per statement */
 };
 
 /* The slots of the statement cache, one per SQL text, for all the hub's files. */
@@ -130,8 +132,9 @@ int relais_hub_page_login(char **out, relais_ctx *ctx, int failed);
 /* The reports page for the coordinator signed in as email (*out, malloc'd). */
 int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, const char *email);
 
-/* The BLAKE2b-256 (hex) of a statement's identity (relais_xapi_identity). */
+/* The BLAKE2b-256 (hex) of a statement's identity (relais_xapi_identity), made in hub's scratch. */
 struct cJSON;
-int relais_hub_identity_hash(char out[65], relais_ctx *ctx, const struct cJSON *statement);
+int relais_hub_identity_hash(char out[65], relais_hub *hub, relais_ctx *ctx,
+                             const struct cJSON *statement);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "hub_private.h"
 #include "relais/error.h"
+#include "relais/strbuf.h"
 
 static const char *const migrations[] = {
         /* 1: statements with what queries and reports need, credentials,
@@ -98,7 +99,7 @@ static int rehash(relais_hub *hub, relais_ctx *ctx)
 	while ((step = sqlite3_step(rd)) == SQLITE_ROW) {
 		cJSON *st = cJSON_ParseWithLength((const char *)sqlite3_column_text(rd, 1),
 		                                  (size_t)sqlite3_column_bytes(rd, 1));
-		rc = st ? relais_hub_identity_hash(hash, ctx, st)
+		rc = st ? relais_hub_identity_hash(hash, hub, ctx, st)
 		        : relais_fail(ctx, RELAIS_EFORMAT, "statement %lld: unreadable body",
 		                      (long long)sqlite3_column_int64(rd, 0));
 		cJSON_Delete(st);
@@ -375,6 +376,7 @@ void relais_hub_close(relais_hub *hub)
 		for (i = 0; i < HUB_CACHED; i++) {
 			sqlite3_finalize(hub->cache[i]);
 		}
+		relais_strbuf_free(&hub->scratch);
 		sqlite3_close_v2(hub->db);
 		free(hub);
 	}
