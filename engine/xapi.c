@@ -854,7 +854,7 @@ static int cmp_names(const void *a, const void *b)
 static int no_duplicates(struct check *c, const cJSON *node, const char *where)
 {
 	const cJSON *child;
-	const char **names;
+	const char *small[32], **names = small;
 	size_t n = 0, i;
 
 	if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) {
@@ -869,8 +869,7 @@ static int no_duplicates(struct check *c, const cJSON *node, const char *where)
 	if (!cJSON_IsObject(node) || n < 2) {
 		return 0;
 	}
-	names = malloc(n * sizeof(*names));
-	if (names == NULL) {
+	if (n > sizeof(small) / sizeof(small[0]) && (names = malloc(n * sizeof(*names))) == NULL) {
 		c->rc = relais_fail(c->ctx, RELAIS_ENOMEM, "out of memory");
 		return -1;
 	}
@@ -885,11 +884,15 @@ static int no_duplicates(struct check *c, const cJSON *node, const char *where)
 				                    "%s: two members are named \"%s\"", where,
 				                    names[i]);
 			}
-			free(names);
+			if (names != small) {
+				free(names);
+			}
 			return -1;
 		}
 	}
-	free(names);
+	if (names != small) {
+		free(names);
+	}
 	return 0;
 }
 
