@@ -9,6 +9,7 @@
 
 #include "relais/error.h"
 #include "relais/manifest.h"
+#include "relais/strbuf.h"
 #include "relais/util.h"
 #include "relais/xapi.h"
 
@@ -853,7 +854,7 @@ static int cmp_names(const void *a, const void *b)
 static int no_duplicates(struct check *c, const cJSON *node, const char *where)
 {
 	const cJSON *child;
-	const char **names;
+	const char *small[32], **names = small;
 	size_t n = 0, i;
 
 	if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) {
@@ -868,8 +869,7 @@ static int no_duplicates(struct check *c, const cJSON *node, const char *where)
 	if (!cJSON_IsObject(node) || n < 2) {
 		return 0;
 	}
-	names = malloc(n * sizeof(*names));
-	if (names == NULL) {
+	if (n > sizeof(small) / sizeof(small[0]) && (names = malloc(n * sizeof(*names))) == NULL) {
 		c->rc = relais_fail(c->ctx, RELAIS_ENOMEM, "out of memory");
 		return -1;
 	}
@@ -884,11 +884,15 @@ static int no_duplicates(struct check *c, const cJSON *node, const char *where)
 				                    "%s: two members are named \"%s\"", where,
 				                    names[i]);
 			}
-			free(names);
+			if (names != small) {
+				free(names);
+			}
 			return -1;
 		}
 	}
-	free(names);
+	if (names != small) {
+		free(names);
+	}
 	return 0;
 }
 
@@ -953,6 +957,99 @@ void relais_xapi_facts_clear(struct relais_xapi_facts *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/*
+ * The identity is written straight from the statement as received, with
+ * no copy: what xAPI leaves out of the comparison is skipped, what it
+ * normalises is written normalised, and every object's members come in
+ * name order. The text is exactly what cJSON_PrintUnformatted() gives for
+ * the normalised, sorted copy that hubs made before (IDENTITY_RULE 2 in
+ * sync/hub/store.c): stored hashes stay valid.
+ */
+
+/* What to do with one member of an object being written. */
+enum form {
+	PLAIN,       /* as it is, members sorted */
+	SKIP,        /* left out */
+	LOWER,       /* a string in lower case (a UUID) */
+	INSTANT,     /* a timestamp, written as relais_time_format() writes it */
+	AGENT,       /* an agent or group (agent_form) */
+	VERB,        /* a verb: without display */
+	OBJECT,      /* a statement's object, by its objectType */
+	ACTIVITY,    /* an activity: without definition */
+	REF,         /* a StatementRef: its id in lower case */
+	CONTEXT,     /* a statement's context */
+	CONTEXT_ACTS /* contextActivities */
+};
+
+static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form);
+
+/* A string as cJSON prints it: ", \ and control characters escaped, nothing else. */
+static void write_string(struct relais_strbuf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : ""), *from = p;
+	char esc[8];
+
+	relais_strbuf_addn(b, "\"", 1);
+	for (; *p; p++) {
+		if (*p >= 32 && *p != '"' && *p != '\\') {
+			continue;
+		}
+		relais_strbuf_addn(b, (const char *)from, (size_t)(p - from));
+		switch (*p) {
+		case '"':
+			relais_strbuf_addn(b, "\\\"", 2);
+			break;
+		case '\\':
+			relais_strbuf_addn(b, "\\\\", 2);
+			break;
+		case '\b':
+			relais_strbuf_addn(b, "\\b", 2);
+			break;
+		case '\f':
+			relais_strbuf_addn(b, "\\f", 2);
+			break;
+		case '\n':
+			relais_strbuf_addn(b, "\\n", 2);
+			break;
+		case '\r':
+			relais_strbuf_addn(b, "\\r", 2);
+			break;
+		case '\t':
+			relais_strbuf_addn(b, "\\t", 2);
+			break;
+		default:
+			(void)snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			relais_strbuf_addn(b, esc, 6);
+			break;
+		}
+		from = p + 1;
+	}
+	relais_strbuf_addn(b, (const char *)from, (size_t)(p - from));
+	relais_strbuf_addn(b, "\"", 1);
+}
+
+/* A string transformed by f (lower case from some point, or an instant). */
+static void write_lower(struct relais_strbuf *b, const char *s, size_t from)
+{
+	char small[64], *t = strlen(s) < sizeof(small) ? small : strdup(s);
+	size_t i;
+
+	if (t == NULL) {
+		b->rc = b->rc ? b->rc : RELAIS_ENOMEM;
+		return;
+	}
+	if (t == small) {
+		memcpy(small, s, strlen(s) + 1);
+	}
+	for (i = from; t[i]; i++) {
+		t[i] = (char)tolower((unsigned char)t[i]);
+	}
+	write_string(b, t);
+	if (t != small) {
+		free(t);
+	}
+}
+
 static int cmp_members(const void *a, const void *b)
 {
 	const cJSON *const *x = a, *const *y = b;
@@ -960,67 +1057,71 @@ static int cmp_members(const void *a, const void *b)
 	return strcmp((*x)->string, (*y)->string);
 }
 
-/* Sorts the members of every object, recursively, so order does not matter. */
-static int sort_members(cJSON *node)
+/*
+ * An object's members in name order, each written in the form forms gives
+ * it: names[i] is the member whose first occurrence gets forms[i] (cJSON
+ * finds the first), every other member is written PLAIN.
+ */
+static void write_object(struct relais_strbuf *b, const cJSON *o, const char *const *names,
+                         const enum form *forms, size_t n_names)
 {
-	cJSON *child, **items = NULL, *next;
-	size_t n = 0, i;
+	const cJSON *small[32], **items = small, *child, *special[16] = {0};
+	size_t n = 0, i, k;
 
-	if (cJSON_IsArray(node)) {
-		cJSON_ArrayForEach(child, node)
-		{
-			if (sort_members(child) != 0) {
-				return -1;
-			}
-		}
-		return 0;
-	}
-	if (!cJSON_IsObject(node)) {
-		return 0;
-	}
-	for (child = node->child; child; child = child->next) {
+	for (child = o->child; child; child = child->next) {
 		n++;
 	}
-	if (n == 0) {
-		return 0;
+	if (n > sizeof(small) / sizeof(small[0]) && (items = malloc(n * sizeof(*items))) == NULL) {
+		b->rc = b->rc ? b->rc : RELAIS_ENOMEM;
+		return;
 	}
-	items = malloc(n * sizeof(*items));
-	if (items == NULL) {
-		return -1;
+	for (k = 0; k < n_names; k++) {
+		special[k] = cJSON_GetObjectItemCaseSensitive(o, names[k]);
 	}
-	for (i = 0, child = node->child; child; child = next, i++) {
-		next = child->next;
-		items[i] = child;
-		if (sort_members(child) != 0) {
-			free(items);
-			return -1;
+	n = 0;
+	for (child = o->child; child; child = child->next) {
+		for (k = 0; k < n_names && special[k] != child; k++) {
+		}
+		if (k == n_names || forms[k] != SKIP) {
+			items[n++] = child;
 		}
 	}
 	qsort(items, n, sizeof(*items), cmp_members);
+	relais_strbuf_addn(b, "{", 1);
 	for (i = 0; i < n; i++) {
-		items[i]->prev = i > 0 ? items[i - 1] : items[n - 1];
-		items[i]->next = i + 1 < n ? items[i + 1] : NULL;
+		enum form form = PLAIN;
+		if (i > 0) {
+			relais_strbuf_addn(b, ",", 1);
+		}
+		for (k = 0; k < n_names; k++) {
+			if (special[k] == items[i]) {
+				form = forms[k];
+				break;
+			}
+		}
+		write_string(b, items[i]->string);
+		relais_strbuf_addn(b, ":", 1);
+		write_form(b, items[i], form);
 	}
-	node->child = items[0];
-	free(items);
-	return 0;
+	relais_strbuf_addn(b, "}", 1);
+	if (items != small) {
+		free(items);
+	}
 }
 
-static void lower(char *p)
+/* An array's items in their order, each in form. */
+static void write_array(struct relais_strbuf *b, const cJSON *a, enum form form)
 {
-	for (; p && *p; p++) {
-		*p = (char)tolower((unsigned char)*p);
-	}
-}
+	const cJSON *each;
 
-/* Lower-cases a string member (a UUID: its case means nothing). */
-static void lower_member(cJSON *o, const char *name)
-{
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	if (cJSON_IsString(v)) {
-		lower(v->valuestring);
+	relais_strbuf_addn(b, "[", 1);
+	for (each = a->child; each; each = each->next) {
+		write_form(b, each, form);
+		if (each->next) {
+			relais_strbuf_addn(b, ",", 1);
+		}
 	}
+	relais_strbuf_addn(b, "]", 1);
 }
 
 static int cmp_printed(const void *a, const void *b)
@@ -1030,145 +1131,349 @@ static int cmp_printed(const void *a, const void *b)
 	return strcmp(*x, *y);
 }
 
-/* An agent or group as compared: e-mail domains in lower case, members in one order. */
-static int agent_form(cJSON *a)
+/*
+ * A group's members (two or more) in one order: each written as an agent,
+ * then the texts sorted.
+ */
+static void write_members(struct relais_strbuf *b, const cJSON *members)
 {
-	cJSON *mbox = cJSON_GetObjectItemCaseSensitive(a, "mbox");
-	cJSON *members = cJSON_GetObjectItemCaseSensitive(a, "member");
-	cJSON *each;
-	char **printed = NULL;
-	int n, i, rc = 0;
+	struct relais_strbuf *each_b = NULL;
+	const char **texts = NULL;
+	const cJSON *each;
+	size_t n = 0, i;
 
-	if (cJSON_IsString(mbox) && strchr(mbox->valuestring, '@') != NULL) {
-		lower(strchr(mbox->valuestring, '@'));
+	for (each = members->child; each; each = each->next) {
+		n++;
 	}
-	if (!cJSON_IsArray(members) || (n = cJSON_GetArraySize(members)) < 2) {
-		cJSON_ArrayForEach(each, members)
-		{
-			rc = rc ? rc : agent_form(each);
+	each_b = calloc(n, sizeof(*each_b));
+	texts = calloc(n, sizeof(*texts));
+	if (each_b == NULL || texts == NULL) {
+		b->rc = b->rc ? b->rc : RELAIS_ENOMEM;
+		goto out;
+	}
+	for (i = 0, each = members->child; each; each = each->next, i++) {
+		write_form(&each_b[i], each, AGENT);
+		if (each_b[i].rc != 0 || each_b[i].p == NULL) {
+			b->rc = b->rc ? b->rc : each_b[i].rc ? each_b[i].rc : RELAIS_ENOMEM;
+			goto out;
 		}
-		return rc;
+		texts[i] = each_b[i].p;
 	}
-	printed = calloc((size_t)n, sizeof(*printed));
-	if (printed == NULL) {
-		return -1;
-	}
-	i = 0;
-	cJSON_ArrayForEach(each, members)
-	{
-		if (agent_form(each) != 0 || sort_members(each) != 0 ||
-		    (printed[i++] = cJSON_PrintUnformatted(each)) == NULL) {
-			rc = -1;
-			break;
-		}
-	}
-	if (rc == 0) {
-		qsort(printed, (size_t)n, sizeof(*printed), cmp_printed);
-		while (cJSON_GetArraySize(members) > 0) {
-			cJSON_DeleteItemFromArray(members, 0);
-		}
-		for (i = 0; i < n && rc == 0; i++) {
-			cJSON *m = cJSON_Parse(printed[i]);
-			if (m == NULL || !cJSON_AddItemToArray(members, m)) {
-				cJSON_Delete(m);
-				rc = -1;
-			}
-		}
-	}
+	qsort(texts, n, sizeof(*texts), cmp_printed);
+	relais_strbuf_addn(b, "[", 1);
 	for (i = 0; i < n; i++) {
-		free(printed[i]);
+		relais_strbuf_add(b, texts[i]);
+		if (i + 1 < n) {
+			relais_strbuf_addn(b, ",", 1);
+		}
 	}
-	free(printed);
-	return rc;
+	relais_strbuf_addn(b, "]", 1);
+out:
+	for (i = 0; each_b != NULL && i < n; i++) {
+		relais_strbuf_free(&each_b[i]);
+	}
+	free(each_b);
+	free(texts);
 }
 
-/* An activity as compared: its definition is not part of the statement. */
-static void activity_form(cJSON *a)
+/* An agent or group as compared: e-mail domains in lower case, members in one order. */
+static void write_agent(struct relais_strbuf *b, const cJSON *a)
 {
-	cJSON_DeleteItemFromObjectCaseSensitive(a, "definition");
+	static const char *const names[] = {"mbox", "member"};
+	static const enum form forms[] = {PLAIN, PLAIN};
+	const cJSON *mbox, *members, *child;
+	const cJSON *small[32], **items = small;
+	size_t n = 0, i;
+
+	if (!cJSON_IsObject(a)) {
+		write_form(b, a, PLAIN);
+		return;
+	}
+	mbox = cJSON_GetObjectItemCaseSensitive(a, "mbox");
+	members = cJSON_GetObjectItemCaseSensitive(a, "member");
+	if (mbox == NULL && members == NULL) {
+		write_object(b, a, names, forms, 0);
+		return;
+	}
+	for (child = a->child; child; child = child->next) {
+		n++;
+	}
+	if (n > sizeof(small) / sizeof(small[0]) && (items = malloc(n * sizeof(*items))) == NULL) {
+		b->rc = b->rc ? b->rc : RELAIS_ENOMEM;
+		return;
+	}
+	for (i = 0, child = a->child; child; child = child->next) {
+		items[i++] = child;
+	}
+	qsort(items, n, sizeof(*items), cmp_members);
+	relais_strbuf_addn(b, "{", 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0) {
+			relais_strbuf_addn(b, ",", 1);
+		}
+		write_string(b, items[i]->string);
+		relais_strbuf_addn(b, ":", 1);
+		if (items[i] == mbox && cJSON_IsString(mbox) && strchr(mbox->valuestring, '@')) {
+			write_lower(b, mbox->valuestring,
+			            (size_t)(strchr(mbox->valuestring, '@') - mbox->valuestring));
+		} else if (items[i] == members && cJSON_IsArray(members) &&
+		           cJSON_GetArraySize(members) >= 2) {
+			write_members(b, members);
+		} else if (items[i] == members && cJSON_IsArray(members)) {
+			write_array(b, members, AGENT);
+		} else if (items[i] == members && cJSON_IsObject(members)) {
+			/* Each member of a "member" object is taken as an agent. */
+			const cJSON *m, *msmall[32], **ms = msmall;
+			size_t mn = 0, j;
+			for (m = members->child; m; m = m->next) {
+				mn++;
+			}
+			if (mn > 32 && (ms = malloc(mn * sizeof(*ms))) == NULL) {
+				b->rc = b->rc ? b->rc : RELAIS_ENOMEM;
+				break;
+			}
+			for (j = 0, m = members->child; m; m = m->next) {
+				ms[j++] = m;
+			}
+			qsort(ms, mn, sizeof(*ms), cmp_members);
+			relais_strbuf_addn(b, "{", 1);
+			for (j = 0; j < mn; j++) {
+				relais_strbuf_add(b, j > 0 ? "," : "");
+				write_string(b, ms[j]->string);
+				relais_strbuf_addn(b, ":", 1);
+				write_form(b, ms[j], AGENT);
+			}
+			relais_strbuf_addn(b, "}", 1);
+			if (ms != msmall) {
+				free(ms);
+			}
+		} else {
+			write_form(b, items[i], PLAIN);
+		}
+	}
+	relais_strbuf_addn(b, "}", 1);
+	if (items != small) {
+		free(items);
+	}
 }
 
 /*
- * Puts a statement (or sub-statement) in the form two statements are
- * compared in (xAPI 1.0.3, Data 2.3.1, "Statement Comparison Requirements"):
- * what an LRS may assign or change (id case, stored, authority, version),
- * verb displays, activity definitions, the serialisation of times and the
- * order of group members do not count; everything else does.
+ * One kind of contextActivities given as a single activity: without its
+ * definition, and so is any object among its members.
  */
-static int statement_form(cJSON *st, int sub)
+static void write_activity_kind(struct relais_strbuf *b, const cJSON *a)
 {
-	cJSON *v, *verb, *object, *context, *each;
-	const char *type;
+	const cJSON *def = cJSON_GetObjectItemCaseSensitive(a, "definition");
+	const cJSON *small[32], **items = small, *child;
+	size_t n = 0, i;
 
-	if (!sub) {
-		cJSON_DeleteItemFromObjectCaseSensitive(st, "stored");
-		cJSON_DeleteItemFromObjectCaseSensitive(st, "authority");
-		cJSON_DeleteItemFromObjectCaseSensitive(st, "version");
-		lower_member(st, "id");
+	for (child = a->child; child; child = child->next) {
+		n++;
 	}
-	v = cJSON_GetObjectItemCaseSensitive(st, "timestamp");
-	if (cJSON_IsString(v)) {
-		long long ms = relais_time_parse(v->valuestring);
-		char iso[32];
-		if (ms >= 0) {
-			relais_time_format(iso, ms);
-			if (cJSON_SetValuestring(v, iso) == NULL) {
-				return -1;
+	if (n > sizeof(small) / sizeof(small[0]) && (items = malloc(n * sizeof(*items))) == NULL) {
+		b->rc = b->rc ? b->rc : RELAIS_ENOMEM;
+		return;
+	}
+	for (n = 0, child = a->child; child; child = child->next) {
+		if (child != def) {
+			items[n++] = child;
+		}
+	}
+	qsort(items, n, sizeof(*items), cmp_members);
+	relais_strbuf_addn(b, "{", 1);
+	for (i = 0; i < n; i++) {
+		relais_strbuf_add(b, i > 0 ? "," : "");
+		write_string(b, items[i]->string);
+		relais_strbuf_addn(b, ":", 1);
+		write_form(b, items[i], cJSON_IsObject(items[i]) ? ACTIVITY : PLAIN);
+	}
+	relais_strbuf_addn(b, "}", 1);
+	if (items != small) {
+		free(items);
+	}
+}
+
+/* A statement (or sub-statement) in the form two statements are compared in. */
+static void write_statement(struct relais_strbuf *b, const cJSON *st, int sub)
+{
+	static const char *const names[] = {"stored", "authority", "version", "id",     "timestamp",
+	                                    "actor",  "verb",      "object",  "context"};
+	static const enum form forms[] = {SKIP,  SKIP, SKIP,   LOWER,  INSTANT,
+	                                  AGENT, VERB, OBJECT, CONTEXT};
+
+	if (!cJSON_IsObject(st)) {
+		write_form(b, st, PLAIN);
+	} else if (sub) {
+		write_object(b, st, names + 4, forms + 4, 5);
+	} else {
+		write_object(b, st, names, forms, 9);
+	}
+}
+
+static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form)
+{
+	static const char *const verb_names[] = {"display"};
+	static const char *const activity_names[] = {"definition"};
+	static const char *const ref_names[] = {"id"};
+	static const char *const context_names[] = {"registration", "statement", "instructor",
+	                                            "team", "contextActivities"};
+	static const enum form skip[] = {SKIP}, lower_f[] = {LOWER};
+	static const enum form context_forms[] = {LOWER, REF, AGENT, AGENT, CONTEXT_ACTS};
+	char text[64];
+
+	switch (form) {
+	case SKIP:
+		return;
+	case LOWER:
+		if (cJSON_IsString(v)) {
+			write_lower(b, v->valuestring, 0);
+			return;
+		}
+		break;
+	case INSTANT:
+		if (cJSON_IsString(v)) {
+			long long ms = relais_time_parse(v->valuestring);
+			char iso[32];
+			if (ms >= 0) {
+				relais_time_format(iso, ms);
+				write_string(b, iso);
+			} else {
+				write_string(b, v->valuestring);
 			}
+			return;
 		}
-	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(st, "actor")) && agent_form(v) != 0) {
-		return -1;
-	}
-	verb = cJSON_GetObjectItemCaseSensitive(st, "verb");
-	cJSON_DeleteItemFromObjectCaseSensitive(verb, "display");
-	object = cJSON_GetObjectItemCaseSensitive(st, "object");
-	v = cJSON_GetObjectItemCaseSensitive(object, "objectType");
-	type = cJSON_IsString(v) ? v->valuestring : "Activity";
-	if (strcmp(type, "Activity") == 0) {
-		activity_form(object);
-	} else if (strcmp(type, "StatementRef") == 0) {
-		lower_member(object, "id");
-	} else if (strcmp(type, "SubStatement") == 0) {
-		if (statement_form(object, 1) != 0) {
-			return -1;
-		}
-	} else if (agent_form(object) != 0) {
-		return -1;
-	}
-	context = cJSON_GetObjectItemCaseSensitive(st, "context");
-	lower_member(context, "registration");
-	lower_member(cJSON_GetObjectItemCaseSensitive(context, "statement"), "id");
-	if (((v = cJSON_GetObjectItemCaseSensitive(context, "instructor")) && agent_form(v) != 0) ||
-	    ((v = cJSON_GetObjectItemCaseSensitive(context, "team")) && agent_form(v) != 0)) {
-		return -1;
-	}
-	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(context, "contextActivities"))
-	{
+		break;
+	case AGENT:
+		write_agent(b, v);
+		return;
+	case VERB:
 		if (cJSON_IsObject(v)) {
-			activity_form(v);
+			write_object(b, v, verb_names, skip, 1);
+			return;
 		}
-		cJSON_ArrayForEach(each, v)
-		{
-			if (cJSON_IsObject(each)) {
-				activity_form(each);
+		break;
+	case OBJECT:
+		if (cJSON_IsObject(v)) {
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(v, "objectType");
+			const char *type = cJSON_IsString(t) ? t->valuestring : "Activity";
+			if (strcmp(type, "Activity") == 0) {
+				write_object(b, v, activity_names, skip, 1);
+			} else if (strcmp(type, "StatementRef") == 0) {
+				write_object(b, v, ref_names, lower_f, 1);
+			} else if (strcmp(type, "SubStatement") == 0) {
+				write_statement(b, v, 1);
+			} else {
+				write_agent(b, v);
 			}
+			return;
 		}
+		break;
+	case ACTIVITY:
+		if (cJSON_IsObject(v)) {
+			write_object(b, v, activity_names, skip, 1);
+			return;
+		}
+		break;
+	case REF:
+		if (cJSON_IsObject(v)) {
+			write_object(b, v, ref_names, lower_f, 1);
+			return;
+		}
+		break;
+	case CONTEXT:
+		if (cJSON_IsObject(v)) {
+			write_object(b, v, context_names, context_forms, 5);
+			return;
+		}
+		break;
+	case CONTEXT_ACTS:
+		/* Each kind: an activity, or a list of them; either way without definitions. */
+		if (cJSON_IsObject(v)) {
+			const cJSON *k, *small[8], **kinds = small;
+			size_t n = 0, i;
+			for (k = v->child; k; k = k->next) {
+				n++;
+			}
+			if (n > 8 && (kinds = malloc(n * sizeof(*kinds))) == NULL) {
+				b->rc = b->rc ? b->rc : RELAIS_ENOMEM;
+				return;
+			}
+			for (i = 0, k = v->child; k; k = k->next) {
+				kinds[i++] = k;
+			}
+			qsort(kinds, n, sizeof(*kinds), cmp_members);
+			relais_strbuf_addn(b, "{", 1);
+			for (i = 0; i < n; i++) {
+				relais_strbuf_add(b, i > 0 ? "," : "");
+				write_string(b, kinds[i]->string);
+				relais_strbuf_addn(b, ":", 1);
+				if (cJSON_IsObject(kinds[i])) {
+					write_activity_kind(b, kinds[i]);
+				} else if (cJSON_IsArray(kinds[i])) {
+					write_array(b, kinds[i], ACTIVITY);
+				} else {
+					write_form(b, kinds[i], PLAIN);
+				}
+			}
+			relais_strbuf_addn(b, "}", 1);
+			if (kinds != small) {
+				free(kinds);
+			}
+			return;
+		}
+		break;
+	case PLAIN:
+		break;
 	}
-	return 0;
+	switch (v->type & 0xff) {
+	case cJSON_NULL:
+		relais_strbuf_addn(b, "null", 4);
+		break;
+	case cJSON_False:
+		relais_strbuf_addn(b, "false", 5);
+		break;
+	case cJSON_True:
+		relais_strbuf_addn(b, "true", 4);
+		break;
+	case cJSON_Number:
+		/* cJSON's own number printing, into a buffer of ours. */
+		if (cJSON_PrintPreallocated((cJSON *)v, text, sizeof(text), 0)) {
+			relais_strbuf_add(b, text);
+		} else {
+			b->rc = b->rc ? b->rc : RELAIS_ENOMEM;
+		}
+		break;
+	case cJSON_String:
+		write_string(b, v->valuestring);
+		break;
+	case cJSON_Array:
+		write_array(b, v, PLAIN);
+		break;
+	case cJSON_Object:
+		write_object(b, v, NULL, NULL, 0);
+		break;
+	case cJSON_Raw:
+		relais_strbuf_add(b, v->valuestring ? v->valuestring : "");
+		break;
+	default:
+		b->rc = b->rc ? b->rc : RELAIS_EFORMAT;
+		break;
+	}
+}
+
+int relais_xapi_identity_add(struct relais_strbuf *out, const void *statement)
+{
+	write_statement(out, statement, 0);
+	return out->rc;
 }
 
 char *relais_xapi_identity(const void *statement)
 {
-	cJSON *copy = cJSON_Duplicate((const cJSON *)statement, 1);
-	char *out = NULL;
+	struct relais_strbuf b = {0};
 
-	if (copy == NULL) {
+	if (relais_xapi_identity_add(&b, statement) != 0) {
+		relais_strbuf_free(&b);
 		return NULL;
 	}
-	if (statement_form(copy, 0) == 0 && sort_members(copy) == 0) {
-		out = cJSON_PrintUnformatted(copy);
-	}
-	cJSON_Delete(copy);
-	return out;
+	return relais_strbuf_detach(&b);
 }

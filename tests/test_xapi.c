@@ -513,6 +513,61 @@ static void identity_ignores_order_and_what_the_lrs_sets(void **state)
 	free(e);
 }
 
+/*
+ * Hubs keep the hash of each statement's identity text: the text must stay
+ * byte for byte what the rule gave when they stored it (IDENTITY_RULE 2),
+ * or a laptop's retry of a stored statement would be refused with 409.
+ * The expected text was made by the copy-normalise-sort-print code that
+ * relais_xapi_identity() used when the rule was set.
+ */
+static void identity_text_is_stable(void **state)
+{
+	char *id = identity_of(
+	        "{\"version\":\"1.0.3\",\"id\":\"ABCDEF01-2345-4789-8BCD-EF0123456789\","
+	        "\"stored\":\"2026-01-01T00:00:00Z\",\"authority\":{\"mbox\":\"mailto:lrs@x.org\"},"
+	        "\"timestamp\":\"2026-03-01T10:00:00.5+02:00\",\"actor\":{\"objectType\":\"Group\","
+	        "\"name\":\"Tab\\there \\\"q\\\" \\u0001\",\"member\":[{\"name\":\"Zed\",\"mbox\":"
+	        "\"mailto:Zed@EXAMPLE.org\"},{\"mbox\":\"mailto:amy@Example.ORG\",\"name\":\"Amy\"}"
+	        "]},"
+	        "\"verb\":{\"id\":\"http://adlnet.gov/expapi/verbs/answered\",\"display\":{\"en\":"
+	        "\"answered\"}},\"object\":{\"objectType\":\"SubStatement\",\"actor\":{\"mbox\":"
+	        "\"mailto:S@T.UK\"},\"verb\":{\"id\":\"urn:v\",\"display\":{\"fr\":\"v\"}},"
+	        "\"object\":"
+	        "{\"id\":\"urn:o\",\"definition\":{\"type\":\"urn:t\"}},\"timestamp\":"
+	        "\"2026-03-01T08:00:00Z\"},\"result\":{\"score\":{\"scaled\":0.75,\"raw\":3,"
+	        "\"min\":0,"
+	        "\"max\":4},\"success\":true,\"response\":\"\xc3\xa9/\xc3\xbc\",\"duration\":"
+	        "\"PT1M\"},\"context\":{\"registration\":\"ABCDEF01-2345-4789-8BCD-EF0123456789\","
+	        "\"statement\":{\"objectType\":\"StatementRef\",\"id\":"
+	        "\"ABCDEF01-2345-4789-8BCD-EF0123456780\"},\"instructor\":{\"mbox\":"
+	        "\"mailto:Teach@School.EDU\"},\"contextActivities\":{\"parent\":{\"id\":\"urn:p\","
+	        "\"definition\":{\"type\":\"urn:t\"}},\"grouping\":[{\"id\":\"urn:g\","
+	        "\"objectType\":"
+	        "\"Activity\",\"definition\":{}}]},\"extensions\":{\"urn:e\":[1.5,null,false,{"
+	        "\"b\":1,"
+	        "\"a\":2}]}}}");
+
+	assert_string_equal(
+	        id,
+	        "{\"actor\":{\"member\":[{\"mbox\":\"mailto:Zed@example.org\",\"name\":\"Zed\"},"
+	        "{\"mbox\":\"mailto:amy@example.org\",\"name\":\"Amy\"}],\"name\":\"Tab\\there "
+	        "\\\"q\\\" \\u0001\",\"objectType\":\"Group\"},\"context\":{\"contextActivities\":"
+	        "{\"grouping\":[{\"id\":\"urn:g\",\"objectType\":\"Activity\"}],\"parent\":{\"id\":"
+	        "\"urn:p\"}},\"extensions\":{\"urn:e\":[1.5,null,false,{\"a\":2,\"b\":1}]},"
+	        "\"instructor\":{\"mbox\":\"mailto:Teach@school.edu\"},\"registration\":"
+	        "\"abcdef01-2345-4789-8bcd-ef0123456789\",\"statement\":{\"id\":"
+	        "\"abcdef01-2345-4789-8bcd-ef0123456780\",\"objectType\":\"StatementRef\"}},\"id\":"
+	        "\"abcdef01-2345-4789-8bcd-ef0123456789\",\"object\":{\"actor\":{\"mbox\":"
+	        "\"mailto:S@t.uk\"},\"object\":{\"id\":\"urn:o\"},\"objectType\":\"SubStatement\","
+	        "\"timestamp\":\"2026-03-01T08:00:00.000Z\",\"verb\":{\"id\":\"urn:v\"}},"
+	        "\"result\":"
+	        "{\"duration\":\"PT1M\",\"response\":\"\xc3\xa9/\xc3\xbc\",\"score\":{\"max\":4,"
+	        "\"min\":0,\"raw\":3,\"scaled\":0.75},\"success\":true},\"timestamp\":"
+	        "\"2026-03-01T08:00:00.500Z\",\"verb\":{\"id\":"
+	        "\"http://adlnet.gov/expapi/verbs/answered\"}}");
+	free(id);
+}
+
 static void uuid_forms(void **state)
 {
 	assert_true(relais_xapi_uuid_ok("3f2504e0-4f89-41d3-9a0c-0305e82c3301"));
@@ -538,6 +593,7 @@ int main(void)
 	        cmocka_unit_test(voiding_statement_names_what_it_voids),
 	        cmocka_unit_test(relais_statements_pass_the_check),
 	        cmocka_unit_test(identity_ignores_order_and_what_the_lrs_sets),
+	        cmocka_unit_test(identity_text_is_stable),
 	        cmocka_unit_test(uuid_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

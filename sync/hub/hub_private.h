@@ -2,11 +2,13 @@
 #ifndef RELAIS_HUB_PRIVATE_H
 #define RELAIS_HUB_PRIVATE_H
 
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
 #include "relais/db.h"
 #include "relais/embed.h"
+#include "relais/strbuf.h"
 #include "relais/util.h"
 #include "relais/hub.h"
 
@@ -14,10 +16,24 @@ struct cJSON;
 
 #define HUB_CACHED 16
 
+/*
+ * The one connection a server's threads store statements through, in
+ * turn: its page cache stays warm from one batch to the next (another
+ * connection's commit would empty it), and writers queue on the lock
+ * instead of in SQLite's busy sleeps.
+ */
+struct relais_hub_writer {
+	pthread_mutex_t lock;
+	struct relais_hub *conn;
+};
+
 struct relais_hub {
 	sqlite3 *db;
 	sqlite3_stmt *cache[HUB_CACHED];         /* statements prepared once, by slot */
 	char dummy_hash[crypto_pwhash_STRBYTES]; /* for unknown coordinators */
+	struct relais_hub_writer *writer;        /* made by open_another, freed by close */
+	struct relais_hub_writer *shared;        /* borrowed from the hub opened first */
+	struct relais_strbuf scratch;            /* text made and dropped per statement */
 };
 
 /* The slots of the statement cache, one per SQL text, for all the hub's files. */
@@ -78,9 +94,12 @@ int relais_hub_laptop_key_find(struct relais_hub_credential *who, struct relais_
 
 /*
  * Opens another connection to hub's database (already migrated), for a
- * thread of its own. Returns 0, RELAIS_EINVAL (an in-memory hub), RELAIS_EIO.
+ * thread of its own; it stores statements through a writer connection
+ * that all of hub's others share (made on the first call, closed with
+ * hub: hub must outlive them, and calls to this function must not run at
+ * once). Returns 0, RELAIS_EINVAL (an in-memory hub), RELAIS_EIO.
  */
-int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, const relais_hub *hub);
+int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, relais_hub *hub);
 
 /*
  * Coordinator sign-in lockout (login.c). relais_hub_login_locked sets
@@ -116,9 +135,10 @@ int relais_hub_page_login(char **out, relais_ctx *ctx, int failed);
 /* The reports page for the coordinator signed in as email (*out, malloc'd). */
 int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, const char *email);
 
-/* The BLAKE2b-256 (hex) of a statement's identity (relais_xapi_identity). */
+/* The BLAKE2b-256 (hex) of a statement's identity (relais_xapi_identity), made in hub's scratch. */
 struct cJSON;
-int relais_hub_identity_hash(char out[65], relais_ctx *ctx, const struct cJSON *statement);
+int relais_hub_identity_hash(char out[65], relais_hub *hub, relais_ctx *ctx,
+                             const struct cJSON *statement);
 
 /* ---- documents.c: State, Activity Profile, Agent Profile, Activities, Agents ---- */
 

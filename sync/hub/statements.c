@@ -10,6 +10,7 @@
 
 #include "hub_private.h"
 #include "relais/error.h"
+#include "relais/strbuf.h"
 #include "relais/xapi.h"
 
 static int bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
@@ -55,18 +56,19 @@ static int assign_id(struct relais_xapi_facts *f, cJSON *st, relais_ctx *ctx, co
 }
 
 /* The hash (hex) of st's identity: only it is kept, half the row, same rule. */
-int relais_hub_identity_hash(char out[65], relais_ctx *ctx, const cJSON *st)
+int relais_hub_identity_hash(char out[65], relais_hub *hub, relais_ctx *ctx, const cJSON *st)
 {
-	char *identity = relais_xapi_identity(st);
 	unsigned char h[32];
 
-	if (identity == NULL) {
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	relais_strbuf_reset(&hub->scratch);
+	if (relais_xapi_identity_add(&hub->scratch, st) != 0) {
+		return relais_fail(ctx, hub->scratch.rc, "%s",
+		                   hub->scratch.rc == RELAIS_ENOMEM ? "out of memory"
+		                                                    : "statement too large");
 	}
-	crypto_generichash(h, sizeof(h), (const unsigned char *)identity, strlen(identity), NULL,
-	                   0);
+	crypto_generichash(h, sizeof(h), (const unsigned char *)hub->scratch.p, hub->scratch.len,
+	                   NULL, 0);
 	sodium_bin2hex(out, 65, h, sizeof(h));
-	free(identity);
 	return 0;
 }
 
@@ -101,62 +103,53 @@ static int check_known(int *known, relais_hub *hub, relais_ctx *ctx, const char 
 }
 
 /*
- * The text stored for st (*out, malloc'd): with stored, authority, version
- * and timestamp set as an LRS sets them, and a single Activity in
- * contextActivities made an array, the form xAPI returns.
+ * The text stored for st (*out, malloc'd): with stored, authority (the JSON
+ * text given), version and timestamp set as an LRS sets them, and a single
+ * Activity in contextActivities made an array, the form xAPI returns. st
+ * itself is changed so (no copy is made): its identity must be taken first.
  */
-static int stored_text(char **out, relais_ctx *ctx, const cJSON *st, const char *authority,
+static int stored_text(char **out, relais_ctx *ctx, cJSON *st, const char *authority,
                        const char *now)
 {
 	static const char *const kinds[] = {"parent", "grouping", "category", "other"};
-	cJSON *copy = cJSON_Duplicate(st, 1), *auth = authority ? cJSON_Parse(authority) : NULL;
 	cJSON *ca;
 	size_t i;
-	int rc = 0;
 
 	*out = NULL;
-	if (copy == NULL || (authority != NULL && auth == NULL)) {
-		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-		goto out;
+	cJSON_DeleteItemFromObjectCaseSensitive(st, "stored");
+	if (cJSON_AddStringToObject(st, "stored", now) == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(copy, "stored");
-	cJSON_AddStringToObject(copy, "stored", now);
-	if (auth != NULL) {
-		cJSON_DeleteItemFromObjectCaseSensitive(copy, "authority");
-		cJSON_AddItemToObject(copy, "authority", auth);
-		auth = NULL;
+	if (authority != NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(st, "authority");
+		if (cJSON_AddRawToObject(st, "authority", authority) == NULL) {
+			return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		}
 	}
-	if (!cJSON_HasObjectItem(copy, "version")) {
-		cJSON_AddStringToObject(copy, "version", "1.0.0");
+	if ((!cJSON_HasObjectItem(st, "version") &&
+	     cJSON_AddStringToObject(st, "version", "1.0.0") == NULL) ||
+	    (!cJSON_HasObjectItem(st, "timestamp") &&
+	     cJSON_AddStringToObject(st, "timestamp", now) == NULL)) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	if (!cJSON_HasObjectItem(copy, "timestamp")) {
-		cJSON_AddStringToObject(copy, "timestamp", now);
-	}
-	ca = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(copy, "context"),
+	ca = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "context"),
 	                                      "contextActivities");
 	for (i = 0; ca != NULL && i < 4; i++) {
 		cJSON *k = cJSON_GetObjectItemCaseSensitive(ca, kinds[i]);
 		if (cJSON_IsObject(k)) {
-			cJSON *arr = cJSON_CreateArray();
-			cJSON *item = cJSON_Duplicate(k, 1);
-			if (arr == NULL || item == NULL) {
-				cJSON_Delete(arr);
-				cJSON_Delete(item);
-				rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-				goto out;
+			/* k becomes an array in its place, holding an object with its members. */
+			cJSON *item = cJSON_CreateObject();
+			if (item == NULL) {
+				return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			}
-			cJSON_AddItemToArray(arr, item);
-			cJSON_ReplaceItemInObjectCaseSensitive(ca, kinds[i], arr);
+			item->child = k->child;
+			k->child = item;
+			k->type = (k->type & ~0xff) | cJSON_Array;
+			item->prev = item;
 		}
 	}
-	*out = cJSON_PrintUnformatted(copy);
-	if (*out == NULL) {
-		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-	}
-out:
-	cJSON_Delete(copy);
-	cJSON_Delete(auth);
-	return rc;
+	*out = cJSON_PrintUnformatted(st);
+	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 }
 
 /* Inserts the statement's row, with what queries and reports need; sets *seq. */
@@ -309,7 +302,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		goto out;
 	}
 	memcpy(id_out, f.id, 37);
-	if ((rc = relais_hub_identity_hash(hash, ctx, st)) != 0 ||
+	if ((rc = relais_hub_identity_hash(hash, hub, ctx, st)) != 0 ||
 	    (rc = check_known(known, hub, ctx, where, f.id, hash)) != 0 || *known) {
 		goto out;
 	}
@@ -354,9 +347,29 @@ static int authority_of(char **out, relais_ctx *ctx, const struct relais_hub_cre
 	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 }
 
+static int store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, cJSON *items,
+                     int is_array, const char *forced_id, const struct relais_hub_credential *who,
+                     size_t *stored, size_t *known);
+
 int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
                          cJSON *items, int is_array, const char *forced_id,
                          const struct relais_hub_credential *who, size_t *stored, size_t *known)
+{
+	struct relais_hub_writer *w = hub->shared;
+	int rc;
+
+	if (w == NULL) {
+		return store_all(reply, hub, ctx, items, is_array, forced_id, who, stored, known);
+	}
+	pthread_mutex_lock(&w->lock);
+	rc = store_all(reply, w->conn, ctx, items, is_array, forced_id, who, stored, known);
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+static int store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, cJSON *items,
+                     int is_array, const char *forced_id, const struct relais_hub_credential *who,
+                     size_t *stored, size_t *known)
 {
 	cJSON *ids = NULL, *item;
 	char where[48], id[37], *authority = NULL;

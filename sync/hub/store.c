@@ -8,6 +8,7 @@
 
 #include "hub_private.h"
 #include "relais/error.h"
+#include "relais/strbuf.h"
 
 static const char *const migrations[] = {
         /* 1: statements with what queries and reports need, credentials,
@@ -170,7 +171,7 @@ static int rehash(relais_hub *hub, relais_ctx *ctx)
 	while ((step = sqlite3_step(rd)) == SQLITE_ROW) {
 		cJSON *st = cJSON_ParseWithLength((const char *)sqlite3_column_text(rd, 1),
 		                                  (size_t)sqlite3_column_bytes(rd, 1));
-		rc = st ? relais_hub_identity_hash(hash, ctx, st)
+		rc = st ? relais_hub_identity_hash(hash, hub, ctx, st)
 		        : relais_fail(ctx, RELAIS_EFORMAT, "statement %lld: unreadable body",
 		                      (long long)sqlite3_column_int64(rd, 0));
 		cJSON_Delete(st);
@@ -193,6 +194,9 @@ out:
 	sqlite3_finalize(wr);
 	return rc;
 }
+
+/* The writer's checkpoint threshold, in pages of the WAL (SQLite's default: 1000). */
+#define WAL_PAGES "16000"
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -371,31 +375,63 @@ fail:
 	return rc;
 }
 
-int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, const relais_hub *hub)
+/* A connection to the hub database at path (migrated by first), set up by pragmas. */
+static int open_connection(relais_hub **out, relais_ctx *ctx, const char *path,
+                           const relais_hub *first, const char *pragmas)
 {
-	const char *path = sqlite3_db_filename(hub->db, "main");
-	relais_hub *h;
+	relais_hub *h = calloc(1, sizeof(*h));
 
 	*out = NULL;
-	if (path == NULL || path[0] == '\0') {
-		return relais_fail(ctx, RELAIS_EINVAL, "an in-memory hub has one connection only");
-	}
-	h = calloc(1, sizeof(*h));
 	if (h == NULL) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_exec(h->db,
-	                 "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-	                 "PRAGMA cache_size = -8192;",
-	                 NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		int rc = relais_db_fail(ctx, h->db, RELAIS_EIO, path);
 		relais_hub_close(h);
 		return rc;
 	}
 	sqlite3_busy_timeout(h->db, 60000);
-	memcpy(h->dummy_hash, hub->dummy_hash, sizeof(h->dummy_hash));
+	memcpy(h->dummy_hash, first->dummy_hash, sizeof(h->dummy_hash));
 	*out = h;
+	return 0;
+}
+
+int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, relais_hub *first)
+{
+	const char *path = sqlite3_db_filename(first->db, "main");
+	int rc;
+
+	*out = NULL;
+	if (path == NULL || path[0] == '\0') {
+		return relais_fail(ctx, RELAIS_EINVAL, "an in-memory hub has one connection only");
+	}
+	if (first->writer == NULL) {
+		struct relais_hub_writer *w = calloc(1, sizeof(*w));
+		if (w == NULL) {
+			return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		}
+		/* Synchronous FULL: each commit syncs the WAL before the POST is
+		 * answered. Checkpoints move pages less often than SQLite's
+		 * default (1,000 pages, about one batch of 100 statements), so
+		 * that the index pages every batch touches are copied once for
+		 * many batches. */
+		if ((rc = open_connection(&w->conn, ctx, path, first,
+		                          "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+		                          "PRAGMA cache_size = -32768;"
+		                          "PRAGMA wal_autocheckpoint = " WAL_PAGES ";")) != 0) {
+			free(w);
+			return rc;
+		}
+		pthread_mutex_init(&w->lock, NULL);
+		first->writer = w;
+	}
+	if ((rc = open_connection(out, ctx, path, first,
+	                          "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+	                          "PRAGMA cache_size = -8192;")) != 0) {
+		return rc;
+	}
+	(*out)->shared = first->writer;
 	return 0;
 }
 
@@ -404,9 +440,15 @@ void relais_hub_close(relais_hub *hub)
 	size_t i;
 
 	if (hub != NULL) {
+		if (hub->writer != NULL) {
+			relais_hub_close(hub->writer->conn);
+			pthread_mutex_destroy(&hub->writer->lock);
+			free(hub->writer);
+		}
 		for (i = 0; i < HUB_CACHED; i++) {
 			sqlite3_finalize(hub->cache[i]);
 		}
+		relais_strbuf_free(&hub->scratch);
 		sqlite3_close_v2(hub->db);
 		free(hub);
 	}

@@ -68,6 +68,13 @@ void relais_xapi_facts_clear(struct relais_xapi_facts *facts);
  */
 char *relais_xapi_identity(const void *statement);
 
+/*
+ * The same identity, appended to out (no copy of the statement is made).
+ * Returns 0, or out->rc (RELAIS_ENOMEM, RELAIS_ELIMIT) when it could not.
+ */
+struct relais_strbuf;
+int relais_xapi_identity_add(struct relais_strbuf *out, const void *statement);
+
 /* Whether s is a UUID in its canonical textual form (either case). */
 int relais_xapi_uuid_ok(const char *s);
 
