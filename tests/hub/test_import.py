@@ -25,11 +25,18 @@ from testlib import RELAIS  # noqa: E402
 BIG = 30000  # three times the old cap of 10,000 statements a file
 
 
+# A learner's written answer: 30,000 statements make 60 MB of JSON, so a hub that held the
+# file's text (let alone its parsed tree) would be caught by the memory budget.
+ANSWER = ("The consular officer checks the applicant's documents against the register, "
+          "records the outcome and informs the applicant in writing. ") * 12
+
+
 def statement_text(i):
     """Statement i of a laptop, as relais stores it (compact JSON), 50 learners."""
     st = hl.completion("course-%d" % (i % 7), "learner%d@example.org" % (i % 50),
                        name="Learner %d" % (i % 50), organisation="MAE")
     st["id"] = str(uuid.UUID(int=i + 1, version=4))
+    st["result"]["response"] = "%d. %s" % (i, ANSWER)
     return st["id"], json.dumps(st, separators=(",", ":"))
 
 
