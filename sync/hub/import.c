@@ -519,7 +519,7 @@ int relais_hub_import(size_t *stored, size_t *known, relais_hub *hub, relais_ctx
 	}
 	/* First pass: nothing unsigned is inflated or parsed. */
 	rc = relais_verify_file(ctx, pub, path, sig, sig_len, NULL);
-	if (rc == RELAIS_ESIGNATURE || rc == RELAIS_EFORMAT) {
+	if (rc == RELAIS_ESIGNATURE || (rc == RELAIS_EFORMAT && relais_file_exists(path))) {
 		rc = relais_fail(ctx, RELAIS_ESIGNATURE,
 		                 "%s: bad signature: the file is not the one laptop key %s signed",
 		                 path, key_id);

@@ -8,7 +8,6 @@ import gzip
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 import unittest
