@@ -118,7 +118,7 @@ static int is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Where the splitter is, for messages: "statements[N]" or "the header". */
+/* Where the splitter is, for messages: "statements[N]" or "the document". */
 static const char *place(char *buf, size_t size, const struct split *s)
 {
 	if (s->member == STATEMENTS && s->at != AFTER_MEMBER && s->at != AT_END) {
