@@ -4,9 +4,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "relais/hub.h"
+
+/* Whether a progress line is on the terminal (stderr), to be cleared. */
+struct meter {
+	int tty;
+	int shown;
+};
+
+static void clear_line(struct meter *m)
+{
+	if (m->shown) {
+		fputs("\r\033[K", stderr);
+		m->shown = 0;
+	}
+}
+
+/* Progress ("importing: N statements") on a terminal only; warnings always. */
+static void on_log(void *data, int level, const char *msg)
+{
+	struct meter *m = data;
+
+	if (level == RELAIS_LOG_INFO && m->tty) {
+		fprintf(stderr, "\r\033[K%s", msg);
+		fflush(stderr);
+		m->shown = 1;
+	} else if (level >= RELAIS_LOG_WARN) {
+		clear_line(m);
+		cli_error("warning: %s", msg);
+	}
+}
 
 static int import(relais_ctx *ctx, int argc, char **argv)
 {
@@ -17,6 +47,7 @@ static int import(relais_ctx *ctx, int argc, char **argv)
 	};
 	const char *db = NULL, *signature = NULL;
 	relais_hub *hub = NULL;
+	struct meter m = {isatty(STDERR_FILENO), 0};
 	size_t stored = 0, known = 0;
 	int c, status = EXIT_OK;
 
@@ -34,13 +65,17 @@ static int import(relais_ctx *ctx, int argc, char **argv)
 	if (argc - optind != 1) {
 		return cli_usage("import", "give exactly one records file");
 	}
+	relais_ctx_set_log(ctx, on_log, &m);
 	if (relais_hub_open(&hub, ctx, cli_hub_db_path(db)) != 0 ||
 	    relais_hub_import(&stored, &known, hub, ctx, argv[optind], signature) != 0) {
+		clear_line(&m);
 		status = cli_fail(ctx);
 	} else {
+		clear_line(&m);
 		printf("%s: %zu statements stored, %zu already held\n", argv[optind], stored,
 		       known);
 	}
+	relais_ctx_set_log(ctx, NULL, NULL);
 	relais_hub_close(hub);
 	return status;
 }
@@ -54,6 +89,8 @@ const struct command cmd_hub_import = {
         "later sync of the same statements changes nothing. The file must be\n"
         "signed (FILE.minisig, or --signature PATH) by a laptop key registered\n"
         "to a credential; its statements are stored as that credential's, within\n"
-        "its scopes. Otherwise nothing is stored and the reason is named.\n",
+        "its scopes. Otherwise nothing is stored and the reason is named.\n"
+        "Files of any size are read in parts (the hub's memory stays small); on\n"
+        "a terminal, progress is shown as they are stored.\n",
         import,
 };

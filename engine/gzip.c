@@ -1,8 +1,11 @@
 /* gzip.c: the one gzip module: whole buffers with libdeflate, streams and inflating with zlib. */
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libdeflate.h>
 #include <zlib.h>
@@ -161,4 +164,126 @@ void relais_gzip_stream_free(relais_gzip_stream *s)
 	}
 	deflateEnd(&s->zs);
 	free(s);
+}
+
+struct relais_gunzip_reader {
+	z_stream zs;
+	FILE *f;
+	char *path; /* for messages */
+	relais_gzip_tap_fn tap;
+	void *tap_data;
+	int ended; /* the member's trailer was checked */
+	unsigned char in[65536];
+};
+
+int relais_gunzip_reader_open(relais_gunzip_reader **out, relais_ctx *ctx, const char *path,
+                              relais_gzip_tap_fn tap, void *tap_data)
+{
+	relais_gunzip_reader *r;
+	struct stat st;
+	int rc = 0;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL || (r->path = strdup(path)) == NULL) {
+		free(r);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (inflateInit2(&r->zs, 31) != Z_OK) { /* 31: gzip only */
+		free(r->path);
+		free(r);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	r->tap = tap;
+	r->tap_data = tap_data;
+	if ((r->f = fopen(path, "rb")) == NULL) {
+		rc = relais_fail(ctx, errno == ENOENT ? RELAIS_ENOTFOUND : RELAIS_EIO, "%s: %s",
+		                 path, strerror(errno));
+	} else if (fstat(fileno(r->f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: not a regular file", path);
+	}
+	if (rc != 0) {
+		relais_gunzip_reader_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* Reads more of the file into r->in; *eof when none is left. Returns 0 or RELAIS_EIO. */
+static int refill(relais_gunzip_reader *r, relais_ctx *ctx, int *eof)
+{
+	size_t n = fread(r->in, 1, sizeof(r->in), r->f);
+
+	if (n == 0 && ferror(r->f)) {
+		return relais_fail(ctx, RELAIS_EIO, "%s: cannot read it", r->path);
+	}
+	if (n > 0 && r->tap != NULL) {
+		r->tap(r->tap_data, r->in, n);
+	}
+	r->zs.next_in = r->in;
+	r->zs.avail_in = (uInt)n;
+	*eof = n == 0;
+	return 0;
+}
+
+int relais_gunzip_reader_read(relais_gunzip_reader *r, relais_ctx *ctx, void *buf, size_t size,
+                              size_t *got)
+{
+	int eof = 0, rc, zrc;
+
+	*got = 0;
+	if (r->ended || size == 0) {
+		return 0;
+	}
+	r->zs.next_out = buf;
+	r->zs.avail_out = (uInt)(size > UINT_MAX ? UINT_MAX : size);
+	while (r->zs.avail_out > 0) {
+		if (r->zs.avail_in == 0) {
+			if ((rc = refill(r, ctx, &eof)) != 0) {
+				return rc;
+			}
+			if (eof) {
+				return relais_fail(
+				        ctx, RELAIS_EFORMAT, "%s: %s", r->path,
+				        r->zs.total_in == 0
+				                ? "empty, not a gzip file"
+				                : "truncated: the gzip data stops short");
+			}
+		}
+		zrc = inflate(&r->zs, Z_NO_FLUSH);
+		if (zrc == Z_STREAM_END) {
+			/* One member, and nothing after it (what is signed is what is read). */
+			while (r->zs.avail_in == 0 && !eof) {
+				if ((rc = refill(r, ctx, &eof)) != 0) {
+					return rc;
+				}
+			}
+			if (r->zs.avail_in > 0) {
+				return relais_fail(ctx, RELAIS_EFORMAT,
+				                   "%s: bytes follow the gzip data", r->path);
+			}
+			r->ended = 1;
+			break;
+		}
+		if (zrc != Z_OK && (zrc != Z_BUF_ERROR || r->zs.avail_in > 0)) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+			                   "%s: not a gzip file, or a damaged one", r->path);
+		}
+	}
+	*got = (size_t)(r->zs.next_out - (Bytef *)buf);
+	return 0;
+}
+
+void relais_gunzip_reader_free(relais_gunzip_reader *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	inflateEnd(&r->zs);
+	if (r->f != NULL) {
+		fclose(r->f);
+	}
+	free(r->path);
+	free(r);
 }

@@ -1,8 +1,10 @@
 /* key.c: minisign-compatible Ed25519 key files and signatures (libsodium). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -643,25 +645,35 @@ int relais_signature_key_id(relais_ctx *ctx, const char *sig, size_t sig_len,
 	return 0;
 }
 
-int relais_verify(relais_ctx *ctx, const relais_pubkey *pub, const void *msg, size_t msg_len,
-                  const char *sig, size_t sig_len, char **trusted_out)
+/*
+ * A signature being checked over a message given in parts: the message's
+ * BLAKE2b-512 (minisign's prehash) so far, and what the signature's lines
+ * hold. The hash state comes first: libsodium wants it 64-byte aligned.
+ */
+struct relais_verifier {
+	crypto_generichash_state hash;
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char global[crypto_sign_BYTES]; /* over gmsg */
+	unsigned char *gmsg; /* the signature, then the trusted comment (malloc'd) */
+	size_t tlen;         /* the trusted comment's length */
+};
+
+/*
+ * Starts v for sig (a .minisig text) by pub: checks the text's form, the
+ * algorithm and the key id now, the message at finish(). Returns 0,
+ * RELAIS_EFORMAT, RELAIS_ESIGNATURE or RELAIS_ENOMEM; v owns nothing on failure.
+ */
+static int start(struct relais_verifier *v, relais_ctx *ctx, const relais_pubkey *pub,
+                 const char *sig, size_t sig_len)
 {
-	unsigned char hash[crypto_generichash_BYTES_MAX];
-	unsigned char global[crypto_sign_BYTES];
-	unsigned char *gmsg = NULL;
 	char want_id[RELAIS_KEYID_HEX], got_id[RELAIS_KEYID_HEX];
 	struct sig_lines sl;
 	struct sig_bin sb;
-	const char *tc;
-	size_t tlen;
-	int rc = 0;
 
-	if (trusted_out != NULL) {
-		*trusted_out = NULL;
-	}
+	v->gmsg = NULL;
 	if (split_sig(&sl, sig, sig_len) != 0 ||
 	    b64_canonical(&sb, sizeof(sb), sl.line[1], sl.len[1]) != 0 ||
-	    b64_canonical(global, sizeof(global), sl.line[3], sl.len[3]) != 0) {
+	    b64_canonical(v->global, sizeof(v->global), sl.line[3], sl.len[3]) != 0) {
 		return relais_fail(ctx, RELAIS_EFORMAT, "malformed signature");
 	}
 	if (memcmp(sb.alg, "ED", 2) != 0) {
@@ -675,30 +687,141 @@ int relais_verify(relais_ctx *ctx, const relais_pubkey *pub, const void *msg, si
 		return relais_fail(ctx, RELAIS_ESIGNATURE,
 		                   "signed by another key (%s, expected %s)", got_id, want_id);
 	}
-	crypto_generichash(hash, sizeof(hash), msg, msg_len, NULL, 0);
-	if (crypto_sign_verify_detached(sb.sig, hash, sizeof(hash), pub->bin.pk) != 0) {
-		return relais_fail(ctx, RELAIS_ESIGNATURE, "signature does not verify");
-	}
-	tc = sl.line[2] + strlen(TRUSTED_PREFIX);
-	tlen = sl.len[2] - strlen(TRUSTED_PREFIX);
-	gmsg = malloc(sizeof(sb.sig) + tlen + 1);
-	if (gmsg == NULL) {
+	/* The global signature covers the signature and the trusted comment. */
+	v->tlen = sl.len[2] - strlen(TRUSTED_PREFIX);
+	v->gmsg = malloc(sizeof(sb.sig) + v->tlen + 1);
+	if (v->gmsg == NULL) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	memcpy(gmsg, sb.sig, sizeof(sb.sig));
-	memcpy(gmsg + sizeof(sb.sig), tc, tlen);
-	if (crypto_sign_verify_detached(global, gmsg, sizeof(sb.sig) + tlen, pub->bin.pk) != 0) {
+	memcpy(v->gmsg, sb.sig, sizeof(sb.sig));
+	memcpy(v->gmsg + sizeof(sb.sig), sl.line[2] + strlen(TRUSTED_PREFIX), v->tlen);
+	memcpy(v->pk, pub->bin.pk, sizeof(v->pk));
+	crypto_generichash_init(&v->hash, NULL, 0, crypto_generichash_BYTES_MAX);
+	return 0;
+}
+
+/*
+ * Ends v: the message hashed so far must be the one signed, and the trusted
+ * comment must verify; sets *trusted_out (when not NULL) to a malloc'd copy
+ * of it. Frees what v owns, whatever the outcome. Returns 0,
+ * RELAIS_ESIGNATURE or RELAIS_ENOMEM.
+ */
+static int finish(struct relais_verifier *v, relais_ctx *ctx, char **trusted_out)
+{
+	unsigned char hash[crypto_generichash_BYTES_MAX];
+	int rc = 0;
+
+	crypto_generichash_final(&v->hash, hash, sizeof(hash));
+	if (crypto_sign_verify_detached(v->gmsg, hash, sizeof(hash), v->pk) != 0) {
+		rc = relais_fail(ctx, RELAIS_ESIGNATURE, "signature does not verify");
+	} else if (crypto_sign_verify_detached(v->global, v->gmsg, crypto_sign_BYTES + v->tlen,
+	                                       v->pk) != 0) {
 		rc = relais_fail(ctx, RELAIS_ESIGNATURE,
 		                 "trusted comment signature does not verify");
-		goto out;
-	}
-	if (trusted_out != NULL) {
-		*trusted_out = strndup(tc, tlen);
+	} else if (trusted_out != NULL) {
+		*trusted_out = strndup((const char *)v->gmsg + crypto_sign_BYTES, v->tlen);
 		if (*trusted_out == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		}
 	}
+	free(v->gmsg);
+	v->gmsg = NULL;
+	return rc;
+}
+
+int relais_verify(relais_ctx *ctx, const relais_pubkey *pub, const void *msg, size_t msg_len,
+                  const char *sig, size_t sig_len, char **trusted_out)
+{
+	struct relais_verifier v;
+	int rc;
+
+	if (trusted_out != NULL) {
+		*trusted_out = NULL;
+	}
+	if ((rc = start(&v, ctx, pub, sig, sig_len)) != 0) {
+		return rc;
+	}
+	crypto_generichash_update(&v.hash, msg, msg_len);
+	return finish(&v, ctx, trusted_out);
+}
+
+int relais_verifier_new(relais_verifier **out, relais_ctx *ctx, const relais_pubkey *pub,
+                        const char *sig, size_t sig_len)
+{
+	relais_verifier *v;
+	int rc;
+
+	*out = NULL;
+	v = aligned_alloc(_Alignof(relais_verifier), sizeof(*v));
+	if (v == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if ((rc = start(v, ctx, pub, sig, sig_len)) != 0) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+void relais_verifier_update(relais_verifier *v, const void *data, size_t len)
+{
+	crypto_generichash_update(&v->hash, data, len);
+}
+
+int relais_verifier_end(relais_verifier *v, relais_ctx *ctx, char **trusted_out)
+{
+	if (trusted_out != NULL) {
+		*trusted_out = NULL;
+	}
+	return finish(v, ctx, trusted_out);
+}
+
+void relais_verifier_free(relais_verifier *v)
+{
+	if (v != NULL) {
+		free(v->gmsg);
+		free(v);
+	}
+}
+
+int relais_verify_file(relais_ctx *ctx, const relais_pubkey *pub, const char *path, const char *sig,
+                       size_t sig_len, char **trusted_out)
+{
+	struct relais_verifier v;
+	unsigned char buf[65536];
+	struct stat st;
+	FILE *f = NULL;
+	size_t n;
+	int rc;
+
+	if (trusted_out != NULL) {
+		*trusted_out = NULL;
+	}
+	if ((rc = start(&v, ctx, pub, sig, sig_len)) != 0) {
+		return rc;
+	}
+	if ((f = fopen(path, "rb")) == NULL) {
+		rc = relais_fail(ctx, errno == ENOENT ? RELAIS_ENOTFOUND : RELAIS_EIO, "%s: %s",
+		                 path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: not a regular file", path);
+		goto out;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		crypto_generichash_update(&v.hash, buf, n);
+	}
+	if (ferror(f)) {
+		rc = relais_fail(ctx, RELAIS_EIO, "%s: cannot read it", path);
+		goto out;
+	}
+	rc = finish(&v, ctx, trusted_out);
 out:
-	free(gmsg);
+	if (f != NULL) {
+		fclose(f);
+	}
+	free(v.gmsg); /* NULL once finish() ran */
 	return rc;
 }

@@ -168,6 +168,98 @@ static void gunzip_refuses_truncation(void **state)
 	free(json);
 }
 
+/* Taps what a reader reads, to compare with the file. */
+struct tapped {
+	unsigned char *buf;
+	size_t len;
+};
+
+static void tap(void *data, const void *buf, size_t len)
+{
+	struct tapped *t = data;
+
+	t->buf = realloc(t->buf, t->len + len);
+	assert_non_null(t->buf);
+	memcpy(t->buf + t->len, buf, len);
+	t->len += len;
+}
+
+/* Inflates path through a reader, small reads at a time: 0 or the status. */
+static int read_all(char **out, size_t *out_len, relais_ctx *ctx, const char *path,
+                    struct tapped *t)
+{
+	relais_gunzip_reader *r = NULL;
+	char part[1000];
+	size_t got;
+	int rc;
+
+	*out = NULL;
+	*out_len = 0;
+	if ((rc = relais_gunzip_reader_open(&r, ctx, path, tap, t)) != 0) {
+		return rc;
+	}
+	do {
+		if ((rc = relais_gunzip_reader_read(r, ctx, part, sizeof(part), &got)) != 0) {
+			break;
+		}
+		*out = realloc(*out, *out_len + got + 1);
+		assert_non_null(*out);
+		memcpy(*out + *out_len, part, got);
+		*out_len += got;
+	} while (got > 0);
+	relais_gunzip_reader_free(r);
+	return rc;
+}
+
+static void reader_streams_one_member(void **state)
+{
+	relais_ctx *ctx = NULL;
+	struct tapped t = {NULL, 0};
+	size_t len, zlen, out_len;
+	char *json = batch(&len), *dir = craft_tmpdir(), *out = NULL, path[512];
+	unsigned char *z = NULL, *longer;
+	size_t cut;
+
+	(void)state;
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	assert_int_equal(relais_gzip(&z, &zlen, json, len, 6), 0);
+	craft_write_bytes(dir, "whole.gz", z, zlen);
+	(void)snprintf(path, sizeof(path), "%s/whole.gz", dir);
+	assert_int_equal(read_all(&out, &out_len, ctx, path, &t), 0);
+	assert_int_equal(out_len, len);
+	assert_memory_equal(out, json, len);
+	assert_int_equal(t.len, zlen); /* the tap saw the whole file */
+	assert_memory_equal(t.buf, z, zlen);
+	free(out);
+
+	/* Cut anywhere: refused; with a byte after the member: refused. */
+	for (cut = 0; cut < zlen; cut += 97) {
+		craft_write_bytes(dir, "cut.gz", z, cut);
+		(void)snprintf(path, sizeof(path), "%s/cut.gz", dir);
+		assert_int_equal(read_all(&out, &out_len, ctx, path, &t), RELAIS_EFORMAT);
+		free(out);
+	}
+	longer = malloc(zlen + 1);
+	assert_non_null(longer);
+	memcpy(longer, z, zlen);
+	longer[zlen] = '\n';
+	craft_write_bytes(dir, "longer.gz", longer, zlen + 1);
+	(void)snprintf(path, sizeof(path), "%s/longer.gz", dir);
+	assert_int_equal(read_all(&out, &out_len, ctx, path, &t), RELAIS_EFORMAT);
+	assert_non_null(strstr(relais_errmsg(ctx), "bytes follow the gzip data"));
+	free(out);
+	(void)snprintf(path, sizeof(path), "%s/absent.gz", dir);
+	assert_int_equal(read_all(&out, &out_len, ctx, path, &t), RELAIS_ENOTFOUND);
+	assert_int_equal(read_all(&out, &out_len, ctx, dir, &t), RELAIS_EFORMAT);
+	free(longer);
+	free(t.buf);
+	free(z);
+	free(json);
+	craft_rmtree(dir);
+	free(dir);
+	relais_ctx_free(ctx);
+}
+
 static void gunzip_stops_at_the_cap(void **state)
 {
 	size_t big = 64 * 1024 * 1024, zlen, out_len = 0;
@@ -305,6 +397,7 @@ int main(void)
 	        cmocka_unit_test(gunzip_refuses_damage),
 	        cmocka_unit_test(gunzip_refuses_truncation),
 	        cmocka_unit_test(gunzip_stops_at_the_cap),
+	        cmocka_unit_test(reader_streams_one_member),
 	        cmocka_unit_test(stream_round_trips_through_zlib),
 	        cmocka_unit_test(stream_passes_on_the_writers_status),
 	};

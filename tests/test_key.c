@@ -186,13 +186,73 @@ static void key_files_round_trip(void **state)
 	free(dir);
 }
 
+/* A file, and a message given in parts, verify as the same bytes in one buffer do. */
+static void verify_in_parts(void **state)
+{
+	relais_ctx *ctx = NULL;
+	relais_pubkey *pub = NULL, *other = NULL;
+	relais_seckey *sec = NULL, *other_sec = NULL;
+	relais_verifier *v = NULL;
+	char *sig = NULL, *trusted = NULL, *dir = craft_tmpdir(), path[512];
+	unsigned char *big = malloc(300000);
+	size_t len = 0, i;
+
+	(void)state;
+	assert_non_null(big);
+	for (i = 0; i < 300000; i++) {
+		big[i] = (unsigned char)(i * 7 + i / 251);
+	}
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	assert_int_equal(relais_keypair_generate(&pub, &sec, ctx), 0);
+	assert_int_equal(relais_keypair_generate(&other, &other_sec, ctx), 0);
+	assert_int_equal(relais_sign(&sig, &len, ctx, sec, big, 300000, "u", "parts"), 0);
+	craft_write_bytes(dir, "big", big, 300000);
+	(void)snprintf(path, sizeof(path), "%s/big", dir);
+	assert_int_equal(relais_verify_file(ctx, pub, path, sig, len, &trusted), 0);
+	assert_string_equal(trusted, "parts");
+	free(trusted);
+	assert_int_equal(relais_verify_file(ctx, other, path, sig, len, NULL), RELAIS_ESIGNATURE);
+
+	/* In parts of any size; one byte changed anywhere does not verify. */
+	assert_int_equal(relais_verifier_new(&v, ctx, pub, sig, len), 0);
+	for (i = 0; i < 300000; i += 4099) {
+		relais_verifier_update(v, big + i, i + 4099 > 300000 ? 300000 - i : 4099);
+	}
+	assert_int_equal(relais_verifier_end(v, ctx, NULL), 0);
+	relais_verifier_free(v);
+	big[150000] ^= 1;
+	craft_write_bytes(dir, "big", big, 300000);
+	assert_int_equal(relais_verify_file(ctx, pub, path, sig, len, NULL), RELAIS_ESIGNATURE);
+	assert_string_equal(relais_errmsg(ctx), "signature does not verify");
+	assert_int_equal(relais_verifier_new(&v, ctx, pub, sig, len), 0);
+	relais_verifier_update(v, big, 300000);
+	assert_int_equal(relais_verifier_end(v, ctx, NULL), RELAIS_ESIGNATURE);
+	relais_verifier_free(v);
+
+	/* A malformed signature fails before the file is read; a missing file is named. */
+	assert_int_equal(relais_verify_file(ctx, pub, path, "junk\n", 5, NULL), RELAIS_EFORMAT);
+	(void)snprintf(path, sizeof(path), "%s/absent", dir);
+	assert_int_equal(relais_verify_file(ctx, pub, path, sig, len, NULL), RELAIS_ENOTFOUND);
+	assert_non_null(strstr(relais_errmsg(ctx), "absent"));
+	assert_int_equal(relais_verify_file(ctx, pub, dir, sig, len, NULL), RELAIS_EFORMAT);
+
+	craft_rmtree(dir);
+	free(dir);
+	free(sig);
+	free(big);
+	relais_pubkey_free(pub);
+	relais_pubkey_free(other);
+	relais_seckey_free(sec);
+	relais_seckey_free(other_sec);
+	relais_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(sign_and_verify),
-	        cmocka_unit_test(other_key_is_named),
-	        cmocka_unit_test(malformed_signatures),
-	        cmocka_unit_test(key_files_round_trip),
+	        cmocka_unit_test(sign_and_verify),      cmocka_unit_test(other_key_is_named),
+	        cmocka_unit_test(malformed_signatures), cmocka_unit_test(key_files_round_trip),
+	        cmocka_unit_test(verify_in_parts),
 	};
 
 	if (relais_crypto_init() != 0) {

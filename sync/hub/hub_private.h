@@ -84,6 +84,23 @@ int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais
                          const struct relais_hub_credential *who, size_t *stored, size_t *known);
 
 /*
+ * Gives relais_hub_store_each its statements one at a time: sets *st to the
+ * next (borrowed until the next call) or to NULL after the last. Returns 0,
+ * or a status with its message on ctx (the whole batch is then refused).
+ */
+typedef int (*relais_hub_next_fn)(struct cJSON **st, relais_ctx *ctx, void *data);
+
+/*
+ * relais_hub_store_all for statements too many to hold at once (import):
+ * stores what next gives, named "statements[i]", in one transaction, all or
+ * none, keeping no ids (reply->body stays NULL). Returns as
+ * relais_hub_store_all, or next's status (nothing stored).
+ */
+int relais_hub_store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                          relais_hub_next_fn next, void *data,
+                          const struct relais_hub_credential *who, size_t *stored, size_t *known);
+
+/*
  * The credential laptop key key_id is registered to (*who) and the key
  * (*pub, the caller frees). Returns 0; RELAIS_ENOTFOUND (unknown key);
  * RELAIS_EINVAL (its credential is revoked); or another status.

@@ -347,34 +347,21 @@ static int authority_of(char **out, relais_ctx *ctx, const struct relais_hub_cre
 	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 }
 
-static int store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, cJSON *items,
-                     int is_array, const char *forced_id, const struct relais_hub_credential *who,
-                     size_t *stored, size_t *known);
-
-int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                         cJSON *items, int is_array, const char *forced_id,
-                         const struct relais_hub_credential *who, size_t *stored, size_t *known)
+/*
+ * Stores what next gives (see relais_hub_store_each) in one transaction,
+ * all or none; names them "statements[i]" when numbered, else "statement".
+ * Adds each id to ids when not NULL. Returns as relais_hub_store_all, or
+ * next's status (nothing stored).
+ */
+static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                      relais_hub_next_fn next, void *data, int numbered, const char *forced_id,
+                      const struct relais_hub_credential *who, cJSON *ids, size_t *stored,
+                      size_t *known)
 {
-	struct relais_hub_writer *w = hub->shared;
-	int rc;
-
-	if (w == NULL) {
-		return store_all(reply, hub, ctx, items, is_array, forced_id, who, stored, known);
-	}
-	pthread_mutex_lock(&w->lock);
-	rc = store_all(reply, w->conn, ctx, items, is_array, forced_id, who, stored, known);
-	pthread_mutex_unlock(&w->lock);
-	return rc;
-}
-
-static int store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, cJSON *items,
-                     int is_array, const char *forced_id, const struct relais_hub_credential *who,
-                     size_t *stored, size_t *known)
-{
-	cJSON *ids = NULL, *item;
+	cJSON *item = NULL;
 	char where[48], id[37], *authority = NULL;
-	size_t i = 0, n = is_array ? (size_t)cJSON_GetArraySize(items) : 1;
-	int rc = 0, was_known;
+	size_t i;
+	int rc = 0, from_next = 0, was_known;
 
 	if (!(who->scopes & RELAIS_HUB_SCOPE_WRITE)) {
 		relais_fail(ctx, RELAIS_EINVAL, "these credentials may not store statements");
@@ -383,33 +370,33 @@ static int store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx
 	if ((rc = authority_of(&authority, ctx, who)) != 0) {
 		return rc;
 	}
-	ids = cJSON_CreateArray();
-	if (ids == NULL) {
-		free(authority);
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-	}
 	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		cJSON_Delete(ids);
 		free(authority);
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	for (item = is_array ? items->child : items; i < n && item; item = item->next, i++) {
-		(void)snprintf(where, sizeof(where), is_array ? "statements[%zu]" : "statement", i);
+	for (i = 0;; i++) {
+		if ((rc = next(&item, ctx, data)) != 0) {
+			from_next = 1;
+			break;
+		}
+		if (item == NULL) {
+			break;
+		}
+		(void)snprintf(where, sizeof(where), numbered ? "statements[%zu]" : "statement", i);
 		rc = store_one(hub, ctx, item, where, forced_id, who, authority, id, &was_known);
 		if (rc != 0) {
 			break;
 		}
 		*stored += !was_known;
 		*known += was_known;
-		cJSON_AddItemToArray(ids, cJSON_CreateString(id));
-		if (!is_array) {
+		if (ids != NULL && !cJSON_AddItemToArray(ids, cJSON_CreateString(id))) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			break;
 		}
 	}
 	free(authority);
-	if (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST || rc == RELAIS_EINVAL) {
+	if (!from_next && (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST || rc == RELAIS_EINVAL)) {
 		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
-		cJSON_Delete(ids);
 		*stored = *known = 0;
 		return relais_hub_reply_error(reply,
 		                              rc == RELAIS_EFORMAT  ? 400
@@ -420,14 +407,80 @@ static int store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx
 	if (rc != 0 || sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = rc ? rc : relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
-		cJSON_Delete(ids);
 		*stored = *known = 0;
 		return rc;
 	}
 	reply->status = 200;
-	reply->body = cJSON_PrintUnformatted(ids);
+	return 0;
+}
+
+/*
+ * store_each on the hub's one shared writer connection, taken in turn
+ * (store.c), when the hub has one: what the xAPI workers and import share.
+ */
+static int store_locked(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                        relais_hub_next_fn next, void *data, int numbered, const char *forced_id,
+                        const struct relais_hub_credential *who, cJSON *ids, size_t *stored,
+                        size_t *known)
+{
+	struct relais_hub_writer *w = hub->shared;
+	int rc;
+
+	if (w == NULL) {
+		return store_each(reply, hub, ctx, next, data, numbered, forced_id, who, ids,
+		                  stored, known);
+	}
+	pthread_mutex_lock(&w->lock);
+	rc = store_each(reply, w->conn, ctx, next, data, numbered, forced_id, who, ids, stored,
+	                known);
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+/* The statements of a parsed body, one at a time: an array's elements, or one statement. */
+struct parsed {
+	cJSON *next;
+	int is_array;
+};
+
+static int next_parsed(cJSON **st, relais_ctx *ctx, void *data)
+{
+	struct parsed *p = data;
+
+	(void)ctx;
+	*st = p->next;
+	p->next = p->next != NULL && p->is_array ? p->next->next : NULL;
+	return 0;
+}
+
+int relais_hub_store_all(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                         cJSON *items, int is_array, const char *forced_id,
+                         const struct relais_hub_credential *who, size_t *stored, size_t *known)
+{
+	struct parsed p = {is_array ? items->child : items, is_array};
+	cJSON *ids = cJSON_CreateArray();
+	int rc;
+
+	if (ids == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	rc = store_locked(reply, hub, ctx, next_parsed, &p, is_array, forced_id, who, ids, stored,
+	                  known);
+	if (rc == 0 && reply->status == 200) {
+		reply->body = cJSON_PrintUnformatted(ids);
+		if (reply->body == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		}
+	}
 	cJSON_Delete(ids);
-	return reply->body ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	return rc;
+}
+
+int relais_hub_store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                          relais_hub_next_fn next, void *data,
+                          const struct relais_hub_credential *who, size_t *stored, size_t *known)
+{
+	return store_locked(reply, hub, ctx, next, data, 1, NULL, who, NULL, stored, known);
 }
 
 /* Refuses a batch that holds the same id twice (xAPI: the whole batch). */

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "relais/gzip.h"
 #include "relais/hub.h"
 #include "relais/key.h"
 
@@ -25,7 +26,12 @@ static const char laptop_sec[] =
 static const char laptop_pub[] = "untrusted comment: minisign public key " LAPTOP_KEY_ID "\n"
                                  "RWTqNnn2T3upLXztTbKRaW8K5hV1r2SE59dOapcx3WAxb9N9hcEbV2hO\n";
 
-/* Each input is written to a file, signed, and imported into an in-memory hub. */
+/*
+ * Each input is written to a file, signed, and imported into an in-memory
+ * hub. An input that does not start as gzip does (1f 8b) is a JSON document,
+ * gzipped here first, so that mutations reach the splitting of the
+ * document and of its statements rather than only the inflating.
+ */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -35,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static relais_seckey *sec;
 	static char path[64], sig_path[80];
 	char key[RELAIS_HUB_KEY_HEX], secret[RELAIS_HUB_SECRET_HEX], *sig = NULL;
+	unsigned char *z = NULL;
 	size_t stored = 0, known = 0, sig_len = 0;
 	FILE *f;
 	int rc;
@@ -53,6 +60,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)snprintf(path, sizeof(path), "%s/records.gz", dir);
 		(void)snprintf(sig_path, sizeof(sig_path), "%s.minisig", path);
 	}
+	if (size < 2 || data[0] != 0x1f || data[1] != 0x8b) {
+		if (relais_gzip(&z, &size, data, size, 1) != 0) {
+			abort();
+		}
+		data = z;
+	}
 	if ((f = fopen(path, "wb")) == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0 ||
 	    relais_sign(&sig, &sig_len, ctx, sec, data, size, "fuzz", "fuzz") != 0 ||
 	    (f = fopen(sig_path, "wb")) == NULL || fwrite(sig, 1, sig_len, f) != sig_len ||
@@ -60,6 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	free(sig);
+	free(z);
 	rc = relais_hub_import(&stored, &known, hub, ctx, path, NULL);
 	if (rc != 0 && (relais_errmsg(ctx)[0] == '\0' || stored != 0 || known != 0)) {
 		abort(); /* a refused file says why and stores nothing */

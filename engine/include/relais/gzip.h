@@ -39,4 +39,31 @@ int relais_gzip_stream_finish(relais_gzip_stream *s, relais_ctx *ctx);
 /* Frees the stream; accepts NULL. */
 void relais_gzip_stream_free(relais_gzip_stream *s);
 
+/* Shown each run of compressed bytes a reader takes from its file (to hash them). */
+typedef void (*relais_gzip_tap_fn)(void *data, const void *buf, size_t len);
+
+/* A gzip file inflated as it is read, in constant memory, whatever its size. */
+typedef struct relais_gunzip_reader relais_gunzip_reader;
+
+/*
+ * Opens path (a regular file) to inflate it; tap (or NULL) is shown every
+ * byte read from it, in order, the bytes after the gzip data included.
+ * Returns 0, RELAIS_ENOTFOUND, RELAIS_EIO, RELAIS_EFORMAT (not a regular
+ * file) or RELAIS_ENOMEM, the message naming path.
+ */
+int relais_gunzip_reader_open(relais_gunzip_reader **out, relais_ctx *ctx, const char *path,
+                              relais_gzip_tap_fn tap, void *tap_data);
+
+/*
+ * Inflates up to size bytes into buf, setting *got; *got is 0 only at the
+ * end, once the file has been read whole. The file must hold exactly one
+ * gzip member. Returns 0, RELAIS_EFORMAT (not gzip, damaged, truncated, or
+ * bytes after the member) or RELAIS_EIO, the message naming path.
+ */
+int relais_gunzip_reader_read(relais_gunzip_reader *r, relais_ctx *ctx, void *buf, size_t size,
+                              size_t *got);
+
+/* Closes the file and frees the reader; accepts NULL. */
+void relais_gunzip_reader_free(relais_gunzip_reader *r);
+
 #endif

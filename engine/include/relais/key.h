@@ -104,6 +104,30 @@ int relais_verify(relais_ctx *ctx, const relais_pubkey *pub, const void *msg, si
                   const char *sig, size_t sig_len, char **trusted_out);
 
 /*
+ * relais_verify over a file's bytes, read in parts: any size, constant
+ * memory. Returns as relais_verify, or RELAIS_ENOTFOUND, RELAIS_EIO, or
+ * RELAIS_EFORMAT (not a regular file), the message naming path.
+ */
+int relais_verify_file(relais_ctx *ctx, const relais_pubkey *pub, const char *path, const char *sig,
+                       size_t sig_len, char **trusted_out);
+
+/*
+ * relais_verify over a message given in parts, for bytes that pass by
+ * (read from a file while they are used): relais_verifier_new checks the
+ * signature's form and key id (failing as relais_verify does),
+ * relais_verifier_update adds bytes, relais_verifier_end checks the
+ * signature over all of them (once; then only relais_verifier_free).
+ */
+typedef struct relais_verifier relais_verifier;
+int relais_verifier_new(relais_verifier **out, relais_ctx *ctx, const relais_pubkey *pub,
+                        const char *sig, size_t sig_len);
+void relais_verifier_update(relais_verifier *v, const void *data, size_t len);
+int relais_verifier_end(relais_verifier *v, relais_ctx *ctx, char **trusted_out);
+
+/* Frees a verifier; accepts NULL. */
+void relais_verifier_free(relais_verifier *v);
+
+/*
  * Reads the key id a .minisig text claims, without verifying anything.
  * Returns 0 or RELAIS_EFORMAT.
  */
