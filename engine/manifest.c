@@ -494,10 +494,11 @@ static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 			unit->kind = RELAIS_UNIT_PACKAGE;
 		}
 		if (unit->kind == 0) {
-			rc = relais_fail(ctx, RELAIS_EFORMAT,
-			                 "manifest: %stype \"%s\" is not known to this relais "
-			                 "(\"lesson\", \"quiz\" or \"package\")",
-			                 where, printable(shown, 64, type));
+			rc = relais_fail(
+			        ctx, RELAIS_EFORMAT,
+			        "manifest: %stype must be \"lesson\", \"quiz\" or \"package\"; "
+			        "\"%s\" is not known to this relais",
+			        where, printable(shown, 64, type));
 			free(type);
 			return rc;
 		}
