@@ -103,6 +103,23 @@ static int add_file(struct reader *R, struct archive *ar, const char *path, int6
 		                   shown(show, sizeof(show), path), (long long)declared,
 		                   (unsigned long long)R->lim.max_file);
 	}
+	/* What the headers promise is checked before inflating anything; what
+	 * really comes out is checked again below, as headers can lie. */
+	if (declared > 0 && R->file_size > 0 &&
+	    R->total + (uint64_t)declared > RELAIS_ARCHIVE_RATIO_FLOOR &&
+	    (R->total + (uint64_t)declared) / R->file_size > R->lim.max_ratio) {
+		return relais_fail(R->ctx, RELAIS_ELIMIT,
+		                   "inflates to over %u times its size (past %llu bytes, at %s); a "
+		                   "zip bomb?",
+		                   R->lim.max_ratio, (unsigned long long)RELAIS_ARCHIVE_RATIO_FLOOR,
+		                   shown(show, sizeof(show), path));
+	}
+	if (declared > 0 && R->total + (uint64_t)declared > R->lim.max_total) {
+		return relais_fail(
+		        R->ctx, RELAIS_ELIMIT,
+		        "inflates to more than %llu bytes in all (the limit); a zip bomb?",
+		        (unsigned long long)R->lim.max_total);
+	}
 	for (;;) {
 		la_ssize_t got;
 		if (cap - len < 65536) {
