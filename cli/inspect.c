@@ -7,6 +7,64 @@
 #include "relais/bundle.h"
 #include "relais/key.h"
 
+/* A package unit's launch information: its organisations and what each item launches. */
+static void print_package(const struct relais_package *p)
+{
+	size_t o, k;
+
+	for (o = 0; o < p->n_orgs; o++) {
+		const struct relais_package_org *org = &p->orgs[o];
+		if (p->standard != RELAIS_PACKAGE_CMI5) {
+			printf("        organization %s%s: %s\n", org->id,
+			       o == 0 ? " (played)" : "", org->title);
+		}
+		for (k = 0; k < org->n_items; k++) {
+			const struct relais_package_item *it = &org->items[k];
+			const char *what = p->standard == RELAIS_PACKAGE_CMI5
+			                           ? (it->launch ? "au" : "block")
+			                   : it->launch ? (it->sco ? "sco" : "asset")
+			                                : "item";
+			printf("          %*s%-5s %s: %s\n", (int)(2 * it->level), "", what, it->id,
+			       it->title);
+			if (it->launch == NULL) {
+				continue;
+			}
+			printf("          %*s      launch %s%s\n", (int)(2 * it->level), "",
+			       it->launch, it->parameters);
+			if (p->standard == RELAIS_PACKAGE_CMI5) {
+				printf("          %*s      moveOn %s, launchMethod %s",
+				       (int)(2 * it->level), "",
+				       relais_cmi5_move_on_name(it->move_on),
+				       relais_cmi5_launch_name(it->launch_method));
+				if (it->has_mastery) {
+					printf(", masteryScore %g", it->mastery_score);
+				}
+				printf("\n");
+				if (it->launch_parameters[0]) {
+					printf("          %*s      launchParameters %s\n",
+					       (int)(2 * it->level), "", it->launch_parameters);
+				}
+				continue;
+			}
+			if (it->has_mastery) {
+				printf("          %*s      %s %g\n", (int)(2 * it->level), "",
+				       p->standard == RELAIS_PACKAGE_SCORM12
+				               ? "masteryscore"
+				               : "scaled passing score",
+				       it->mastery_score);
+			}
+			if (it->has_completion_threshold) {
+				printf("          %*s      completion threshold %g\n",
+				       (int)(2 * it->level), "", it->completion_threshold);
+			}
+			if (it->data_from_lms[0]) {
+				printf("          %*s      data from LMS %s\n",
+				       (int)(2 * it->level), "", it->data_from_lms);
+			}
+		}
+	}
+}
+
 static int inspect(relais_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -61,7 +119,12 @@ static int inspect(relais_ctx *ctx, int argc, char **argv)
 	printf("\nunits:\n");
 	for (i = 0; i < m->n_units; i++) {
 		const struct relais_unit *u = &m->units[i];
-		if (u->kind == RELAIS_UNIT_QUIZ) {
+		if (u->kind == RELAIS_UNIT_PACKAGE) {
+			printf("  %2zu. package %-20s %s (%s, version %s)\n", i + 1, u->id,
+			       u->title, relais_package_standard_name(u->package->standard),
+			       u->package->version);
+			print_package(u->package);
+		} else if (u->kind == RELAIS_UNIT_QUIZ) {
 			printf("  %2zu. quiz    %-20s %s (pass at %d%%)\n", i + 1, u->id, u->title,
 			       u->pass_percent);
 		} else {

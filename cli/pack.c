@@ -1,4 +1,5 @@
 /* pack.c: `relais pack`: check a course folder and build its signed bundle. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,16 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	        {"check", no_argument, NULL, 'c'},
 	        {"max-media-size", required_argument, NULL, 'm'},
 	        {"threads", required_argument, NULL, 'j'},
+	        {"id", required_argument, NULL, 'I'},
+	        {"title", required_argument, NULL, 'T'},
+	        {"language", required_argument, NULL, 'L'},
+	        {"course-version", required_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct relais_course_options opt = {0};
+	struct relais_package_options popt = {0};
+	relais_diag *warnings = NULL;
+	int is_package, overrides = 0;
 	const char *sec_path = NULL, *out_path = NULL, *src;
 	char default_out[512], id[RELAIS_KEYID_HEX], human[32];
 	relais_course *course = NULL;
@@ -48,6 +56,29 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":s:o:cm:j:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'I':
+			popt.id = optarg;
+			overrides = 1;
+			break;
+		case 'T':
+			popt.title = optarg;
+			overrides = 1;
+			break;
+		case 'L':
+			popt.language = optarg;
+			overrides = 1;
+			break;
+		case 'V': {
+			char *end;
+			errno = 0;
+			popt.version = strtoull(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || optarg[0] == '-' || popt.version < 1 ||
+			    popt.version > (1ULL << 53)) {
+				return cli_usage("pack", "--course-version must be from 1 to 2^53");
+			}
+			overrides = 1;
+			break;
+		}
 		case 's':
 			sec_path = optarg;
 			break;
@@ -75,18 +106,29 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1) {
-		return cli_usage("pack", "give exactly one course folder");
+		return cli_usage("pack", "give exactly one course folder or package");
 	}
 	src = argv[optind];
+	is_package = relais_course_is_package(src);
+	if (overrides && !is_package) {
+		return cli_usage("pack", "--id, --title, --language and --course-version are for "
+		                         "packages; a course folder has course.json");
+	}
 	if (!check && sec_path == NULL) {
 		return cli_usage("pack", "--secret-key is required (or --check to only check)");
 	}
-	if (relais_diag_new(&diag) != 0) {
+	if (relais_diag_new(&diag) != 0 || relais_diag_new(&warnings) != 0) {
 		cli_error("out of memory");
 		return EXIT_FAIL;
 	}
 	opt.check_rendered = check;
-	rc = relais_course_load(&course, ctx, diag, src, &opt);
+	opt.warnings = warnings;
+	if (is_package) {
+		rc = relais_course_load_package(&course, ctx, diag, src, &popt, &opt);
+	} else {
+		rc = relais_course_load(&course, ctx, diag, src, &opt);
+	}
+	print_problems(warnings);
 	if (rc == RELAIS_EFORMAT) {
 		print_problems(diag);
 		cli_error("%s", relais_errmsg(ctx));
@@ -94,6 +136,12 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	}
 	if (rc != 0) {
 		status = cli_fail(ctx);
+		goto out;
+	}
+	if (check && relais_diag_count(warnings) > 0) {
+		/* --check is strict: a warning is something to look at before packing. */
+		cli_error("%zu warning%s in %s", relais_diag_count(warnings),
+		          relais_diag_count(warnings) == 1 ? "" : "s", src);
 		goto out;
 	}
 	if (check) {
@@ -141,6 +189,7 @@ out:
 	relais_seckey_free(sec);
 	relais_course_free(course);
 	relais_diag_free(diag);
+	relais_diag_free(warnings);
 	return status;
 }
 
@@ -148,20 +197,32 @@ const struct command cmd_pack = {
         "pack",
         "check a course folder and build its signed bundle",
         "usage: relais pack SRC_DIR --secret-key SEC [-o OUT] [--max-media-size SIZE]\n"
-        "       relais pack --check SRC_DIR\n"
+        "       relais pack PACKAGE --secret-key SEC [--id ID] [--title T] [--language L]\n"
+        "                   [--course-version N] [-o OUT]\n"
+        "       relais pack --check SRC_DIR|PACKAGE\n"
         "\n"
         "Reads SRC_DIR/course.json, renders its lessons (CommonMark), checks its\n"
-        "quizzes (GIFT) and the pictures and files the lessons link to, and writes\n"
-        "one signed bundle, <id>-<version>.relais by default. The same source and key\n"
-        "always give the same bytes.\n"
+        "quizzes (GIFT), its SCORM or cmi5 packages and the pictures and files the\n"
+        "lessons link to, and writes one signed bundle, <id>-<version>.relais by\n"
+        "default. The same source and key always give the same bytes.\n"
+        "\n"
+        "PACKAGE, a SCORM 1.2, SCORM 2004 or cmi5 package (a ZIP file, or a folder\n"
+        "with imsmanifest.xml or cmi5.xml), becomes a course of one unit whose id,\n"
+        "title and language come from its manifest unless given here.\n"
         "\n"
         "  -s, --secret-key SEC       the minisign secret key to sign with\n"
         "  -o, --output OUT           where to write the bundle\n"
         "  -c, --check                write nothing; list every problem as file:line: message\n"
         "  -m, --max-media-size SIZE  largest picture or linked file (default 20M)\n"
         "  -j, --threads N            compression threads (default: one per core)\n"
+        "      --id ID                a package's course id (default: from its manifest)\n"
+        "      --title TITLE          a package's course title (default: from its manifest)\n"
+        "      --language TAG         a package's language, BCP 47 (default: from its manifest)\n"
+        "      --course-version N     a package's course version (default 1)\n"
         "\n"
         "Exit status 1 when the course has any problem; nothing is written then.\n"
+        "Warnings (a cmi5 AU played from the network) do not stop packing, but\n"
+        "--check exits 1 on them too.\n"
         "See docs/authoring.md for the course format.\n",
         run,
 };

@@ -80,6 +80,7 @@ void relais_manifest_free(relais_manifest *m)
 		free(m->units[i].id);
 		free(m->units[i].title);
 		free(m->units[i].path);
+		relais_package_free(m->units[i].package);
 	}
 	free(m->units);
 	for (i = 0; i < m->n_entries; i++) {
@@ -159,6 +160,290 @@ static int hex_decode(unsigned char *out, size_t n, const char *hex)
 	return 0;
 }
 
+void relais_package_free(struct relais_package *p)
+{
+	size_t i, k;
+
+	if (p == NULL) {
+		return;
+	}
+	for (i = 0; i < p->n_orgs; i++) {
+		struct relais_package_org *o = &p->orgs[i];
+		for (k = 0; k < o->n_items; k++) {
+			free(o->items[k].id);
+			free(o->items[k].title);
+			free(o->items[k].launch);
+			free(o->items[k].parameters);
+			free(o->items[k].data_from_lms);
+			free(o->items[k].launch_parameters);
+		}
+		free(o->items);
+		free(o->id);
+		free(o->title);
+	}
+	free(p->orgs);
+	free(p->version);
+	free(p->id);
+	free(p);
+}
+
+static const char *const standard_names[] = {NULL, "scorm-1.2", "scorm-2004", "cmi5"};
+static const char *const launch_names[] = {"AnyWindow", "OwnWindow"};
+static const char *const move_on_names[] = {"NotApplicable", "Passed", "Completed",
+                                            "CompletedAndPassed", "CompletedOrPassed"};
+
+const char *relais_package_standard_name(int standard)
+{
+	return standard >= 1 && standard <= 3 ? standard_names[standard] : "?";
+}
+
+const char *relais_cmi5_launch_name(int launch_method)
+{
+	return launch_method >= 0 && launch_method <= 1 ? launch_names[launch_method] : "?";
+}
+
+const char *relais_cmi5_move_on_name(int move_on)
+{
+	return move_on >= 0 && move_on <= 4 ? move_on_names[move_on] : "?";
+}
+
+/* Index of name in names[0..n), or -1. */
+static int name_index(const char *const *names, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (names[i] != NULL && strcmp(names[i], name) == 0) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Whether s is an absolute http(s) URL: a cmi5 AU played from the network. */
+static int is_remote(const char *s)
+{
+	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+}
+
+/* An optional number member in [min, max]; *has says whether it was there. */
+static int get_double(relais_ctx *ctx, int *has, double *out, const cJSON *obj, const char *key,
+                      const char *where, double min, double max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*has = 0;
+	if (v == NULL) {
+		return 0;
+	}
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= min && v->valuedouble <= max)) {
+		return relais_fail(ctx, RELAIS_EFORMAT,
+		                   "manifest: %s%s must be a number from %g to %g", where, key, min,
+		                   max);
+	}
+	*has = 1;
+	*out = v->valuedouble;
+	return 0;
+}
+
+/* An optional string member naming one of names; absent gives dflt. */
+static int get_enum(relais_ctx *ctx, int *out, const cJSON *obj, const char *key, const char *where,
+                    const char *const *names, int n, int dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = dflt;
+	if (v == NULL) {
+		return 0;
+	}
+	if (!cJSON_IsString(v) || (*out = name_index(names, n, v->valuestring)) < 0) {
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s%s is not a known value",
+		                   where, key);
+	}
+	return 0;
+}
+
+static int parse_item(relais_ctx *ctx, const relais_manifest *m, const struct relais_unit *unit,
+                      struct relais_package *p, struct relais_package_item *it, const cJSON *o,
+                      const char *where, unsigned prev_level, int first)
+{
+	char shown[SHOWN_MAX];
+	const cJSON *launch = cJSON_GetObjectItemCaseSensitive(o, "launch");
+	size_t plen = strlen(unit->path);
+	uint64_t level;
+	int rc, has;
+	double lo = 0, hi = 1;
+
+	if (!cJSON_IsObject(o)) {
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s is not an object", where);
+	}
+	if ((rc = get_string(ctx, &it->id, o, "id", where, 1)) != 0 ||
+	    (rc = get_string(ctx, &it->title, o, "title", where, 1)) != 0 ||
+	    (rc = get_uint(ctx, &level, o, "level", where, 0, RELAIS_PACKAGE_MAX_LEVEL)) != 0 ||
+	    (rc = get_string(ctx, &it->parameters, o, "parameters", where, 0)) != 0 ||
+	    (rc = get_string(ctx, &it->data_from_lms, o, "data_from_lms", where, 0)) != 0 ||
+	    (rc = get_string(ctx, &it->launch_parameters, o, "launch_parameters", where, 0)) != 0) {
+		return rc;
+	}
+	/* An outline: the first item at the top, none deeper than one below the last. */
+	if ((first && level != 0) || (!first && level > (uint64_t)prev_level + 1)) {
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %slevel breaks the outline",
+		                   where);
+	}
+	it->level = (unsigned)level;
+	if (launch != NULL) {
+		if ((rc = get_string(ctx, &it->launch, o, "launch", where, 1)) != 0) {
+			return rc;
+		}
+		if (p->standard == RELAIS_PACKAGE_CMI5 && is_remote(it->launch)) {
+			/* Played from the network: allowed, and said by `relais pack`. */
+		} else if (strncmp(it->launch, unit->path, plen) != 0 || it->launch[plen] != '/' ||
+		           relais_manifest_entry(m, it->launch) == NULL) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+			                   "manifest: %slaunch names %s, which is not an entry of "
+			                   "the package",
+			                   where, printable(shown, sizeof(shown), it->launch));
+		}
+	}
+	if (p->standard == RELAIS_PACKAGE_CMI5) {
+		if ((rc = get_enum(ctx, &it->launch_method, o, "launch_method", where, launch_names,
+		                   2, RELAIS_CMI5_ANY_WINDOW)) != 0 ||
+		    (rc = get_enum(ctx, &it->move_on, o, "move_on", where, move_on_names, 5,
+		                   RELAIS_CMI5_NOT_APPLICABLE)) != 0) {
+			return rc;
+		}
+	} else if (launch != NULL) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "scorm_type");
+		if (!cJSON_IsString(t) ||
+		    (strcmp(t->valuestring, "sco") != 0 && strcmp(t->valuestring, "asset") != 0)) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+			                   "manifest: %sscorm_type must be \"sco\" or \"asset\"",
+			                   where);
+		}
+		it->sco = strcmp(t->valuestring, "sco") == 0;
+	}
+	if (p->standard == RELAIS_PACKAGE_SCORM12) {
+		hi = 100;
+	} else if (p->standard == RELAIS_PACKAGE_SCORM2004) {
+		lo = -1;
+	}
+	if ((rc = get_double(ctx, &it->has_mastery, &it->mastery_score, o, "mastery_score", where,
+	                     lo, hi)) != 0 ||
+	    (rc = get_double(ctx, &has, &it->completion_threshold, o, "completion_threshold", where,
+	                     0, 1)) != 0) {
+		return rc;
+	}
+	it->has_completion_threshold = has;
+	return 0;
+}
+
+/* Parses and checks a package unit's "package" member against the entries. */
+static int parse_package(relais_ctx *ctx, const relais_manifest *m, struct relais_unit *unit,
+                         const cJSON *pj, const char *unit_where)
+{
+	char where[96];
+	struct relais_package *p = NULL;
+	const cJSON *orgs, *oj, *ij;
+	size_t i = 0, total = 0, k, launches = 0;
+	char *standard = NULL;
+	int rc = 0;
+
+	(void)snprintf(where, sizeof(where), "%spackage.", unit_where);
+	if (!cJSON_IsObject(pj)) {
+		return relais_fail(ctx, RELAIS_EFORMAT, "manifest: %spackage must be an object",
+		                   unit_where);
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	unit->package = p;
+	if ((rc = get_string(ctx, &standard, pj, "standard", where, 1)) != 0) {
+		goto out;
+	}
+	p->standard = name_index(standard_names, 4, standard);
+	if (p->standard < 1) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+		                 "manifest: %sstandard must be \"scorm-1.2\", \"scorm-2004\" or "
+		                 "\"cmi5\"",
+		                 where);
+		goto out;
+	}
+	if ((rc = get_string(ctx, &p->version, pj, "version", where, 1)) != 0 ||
+	    (rc = get_string(ctx, &p->id, pj, "id", where, 1)) != 0) {
+		goto out;
+	}
+	orgs = cJSON_GetObjectItemCaseSensitive(pj, "organizations");
+	if (!cJSON_IsArray(orgs) || cJSON_GetArraySize(orgs) == 0) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+		                 "manifest: %sorganizations must be a non-empty array", where);
+		goto out;
+	}
+	if (cJSON_GetArraySize(orgs) > RELAIS_PACKAGE_MAX_ORGS) {
+		rc = relais_fail(ctx, RELAIS_ELIMIT, "manifest: %sorganizations: too many", where);
+		goto out;
+	}
+	p->orgs = calloc((size_t)cJSON_GetArraySize(orgs), sizeof(*p->orgs));
+	if (p->orgs == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	cJSON_ArrayForEach(oj, orgs)
+	{
+		struct relais_package_org *o = &p->orgs[i];
+		const cJSON *items = cJSON_GetObjectItemCaseSensitive(oj, "items");
+		char ow[128];
+
+		(void)snprintf(ow, sizeof(ow), "%sorganizations[%zu].", where, i);
+		p->n_orgs = ++i;
+		if (!cJSON_IsObject(oj)) {
+			rc = relais_fail(ctx, RELAIS_EFORMAT, "manifest: %s is not an object", ow);
+			goto out;
+		}
+		if ((rc = get_string(ctx, &o->id, oj, "id", ow, 1)) != 0 ||
+		    (rc = get_string(ctx, &o->title, oj, "title", ow, 0)) != 0) {
+			goto out;
+		}
+		if (!cJSON_IsArray(items) || cJSON_GetArraySize(items) == 0) {
+			rc = relais_fail(ctx, RELAIS_EFORMAT,
+			                 "manifest: %sitems must be a non-empty array", ow);
+			goto out;
+		}
+		total += (size_t)cJSON_GetArraySize(items);
+		if (total > RELAIS_PACKAGE_MAX_ITEMS) {
+			rc = relais_fail(ctx, RELAIS_ELIMIT, "manifest: %sitems: too many", where);
+			goto out;
+		}
+		o->items = calloc((size_t)cJSON_GetArraySize(items), sizeof(*o->items));
+		if (o->items == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		k = 0;
+		cJSON_ArrayForEach(ij, items)
+		{
+			char iw[160];
+			(void)snprintf(iw, sizeof(iw), "%sitems[%zu].", ow, k);
+			o->n_items = k + 1;
+			rc = parse_item(ctx, m, unit, p, &o->items[k], ij, iw,
+			                k ? o->items[k - 1].level : 0, k == 0);
+			if (rc != 0) {
+				goto out;
+			}
+			launches += i == 1 && o->items[k].launch != NULL;
+			k++;
+		}
+	}
+	if (launches == 0) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+		                 "manifest: %sorganizations[0] has nothing to launch", where);
+		goto out;
+	}
+out:
+	free(standard);
+	return rc;
+}
+
 static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 {
 	char shown[SHOWN_MAX];
@@ -205,20 +490,39 @@ static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 			unit->kind = RELAIS_UNIT_LESSON;
 		} else if (strcmp(type, "quiz") == 0) {
 			unit->kind = RELAIS_UNIT_QUIZ;
+		} else if (strcmp(type, "package") == 0) {
+			unit->kind = RELAIS_UNIT_PACKAGE;
+		}
+		if (unit->kind == 0) {
+			rc = relais_fail(
+			        ctx, RELAIS_EFORMAT,
+			        "manifest: %stype must be \"lesson\", \"quiz\" or \"package\"; "
+			        "\"%s\" is not known to this relais",
+			        where, printable(shown, 64, type));
+			free(type);
+			return rc;
 		}
 		free(type);
-		if (unit->kind == 0) {
-			return relais_fail(ctx, RELAIS_EFORMAT,
-			                   "manifest: %stype must be \"lesson\" or \"quiz\"",
-			                   where);
-		}
 		if (unit->kind == RELAIS_UNIT_QUIZ) {
 			if ((rc = get_uint(ctx, &pass, u, "pass_percent", where, 0, 100)) != 0) {
 				return rc;
 			}
 			unit->pass_percent = (int)pass;
 		}
-		if (relais_manifest_entry(m, unit->path) == NULL) {
+		if (unit->kind == RELAIS_UNIT_PACKAGE) {
+			/* path is the package's folder; its launches name its entries. */
+			const char *why;
+			if (relais_zip_path_ok(unit->path, &why) != 0) {
+				return relais_fail(
+				        ctx, RELAIS_EFORMAT, "manifest: %spath %s %s", where,
+				        printable(shown, sizeof(shown), unit->path), why);
+			}
+			rc = parse_package(ctx, m, unit,
+			                   cJSON_GetObjectItemCaseSensitive(u, "package"), where);
+			if (rc != 0) {
+				return rc;
+			}
+		} else if (relais_manifest_entry(m, unit->path) == NULL) {
 			return relais_fail(ctx, RELAIS_EFORMAT,
 			                   "manifest: %spath names %s, which is not an entry",
 			                   where, printable(shown, sizeof(shown), unit->path));
@@ -380,6 +684,66 @@ out:
 	return rc;
 }
 
+static cJSON *package_to_cjson(const struct relais_package *p)
+{
+	cJSON *o = cJSON_CreateObject(), *orgs;
+	size_t i, k;
+
+	if (o == NULL) {
+		return NULL;
+	}
+	cJSON_AddStringToObject(o, "standard", relais_package_standard_name(p->standard));
+	cJSON_AddStringToObject(o, "version", p->version);
+	cJSON_AddStringToObject(o, "id", p->id);
+	orgs = cJSON_AddArrayToObject(o, "organizations");
+	for (i = 0; orgs && i < p->n_orgs; i++) {
+		const struct relais_package_org *org = &p->orgs[i];
+		cJSON *oj = cJSON_CreateObject(), *items;
+		cJSON_AddStringToObject(oj, "id", org->id);
+		cJSON_AddStringToObject(oj, "title", org->title ? org->title : "");
+		items = cJSON_AddArrayToObject(oj, "items");
+		for (k = 0; items && k < org->n_items; k++) {
+			const struct relais_package_item *it = &org->items[k];
+			cJSON *ij = cJSON_CreateObject();
+			cJSON_AddStringToObject(ij, "id", it->id);
+			cJSON_AddStringToObject(ij, "title", it->title);
+			cJSON_AddNumberToObject(ij, "level", it->level);
+			if (it->launch != NULL) {
+				cJSON_AddStringToObject(ij, "launch", it->launch);
+			}
+			if (it->parameters && it->parameters[0]) {
+				cJSON_AddStringToObject(ij, "parameters", it->parameters);
+			}
+			if (p->standard == RELAIS_PACKAGE_CMI5 && it->launch != NULL) {
+				cJSON_AddStringToObject(ij, "launch_method",
+				                        relais_cmi5_launch_name(it->launch_method));
+				cJSON_AddStringToObject(ij, "move_on",
+				                        relais_cmi5_move_on_name(it->move_on));
+			} else if (it->launch != NULL) {
+				cJSON_AddStringToObject(ij, "scorm_type",
+				                        it->sco ? "sco" : "asset");
+			}
+			if (it->has_mastery) {
+				cJSON_AddNumberToObject(ij, "mastery_score", it->mastery_score);
+			}
+			if (it->has_completion_threshold) {
+				cJSON_AddNumberToObject(ij, "completion_threshold",
+				                        it->completion_threshold);
+			}
+			if (it->data_from_lms && it->data_from_lms[0]) {
+				cJSON_AddStringToObject(ij, "data_from_lms", it->data_from_lms);
+			}
+			if (it->launch_parameters && it->launch_parameters[0]) {
+				cJSON_AddStringToObject(ij, "launch_parameters",
+				                        it->launch_parameters);
+			}
+			cJSON_AddItemToArray(items, ij);
+		}
+		cJSON_AddItemToArray(orgs, oj);
+	}
+	return o;
+}
+
 static cJSON *to_cjson(const relais_manifest *m)
 {
 	cJSON *root = cJSON_CreateObject(), *units, *entries, *authors;
@@ -407,10 +771,16 @@ static cJSON *to_cjson(const relais_manifest *m)
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "id", u->id);
 		cJSON_AddStringToObject(o, "title", u->title);
-		cJSON_AddStringToObject(o, "type", u->kind == RELAIS_UNIT_QUIZ ? "quiz" : "lesson");
+		cJSON_AddStringToObject(o, "type",
+		                        u->kind == RELAIS_UNIT_QUIZ      ? "quiz"
+		                        : u->kind == RELAIS_UNIT_PACKAGE ? "package"
+		                                                         : "lesson");
 		cJSON_AddStringToObject(o, "path", u->path);
 		if (u->kind == RELAIS_UNIT_QUIZ) {
 			cJSON_AddNumberToObject(o, "pass_percent", u->pass_percent);
+		}
+		if (u->kind == RELAIS_UNIT_PACKAGE && u->package != NULL) {
+			cJSON_AddItemToObject(o, "package", package_to_cjson(u->package));
 		}
 		cJSON_AddItemToArray(units, o);
 	}

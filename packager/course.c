@@ -28,6 +28,7 @@ struct loader {
 	size_t json_len;
 	size_t max_media;
 	int check_rendered; /* relais_course_options.check_rendered */
+	relais_diag *warn;  /* relais_course_options.warnings */
 	relais_course *c;
 	int fatal;            /* a failure of this machine, not of the course */
 	unsigned key_line[8]; /* lines of the top-level members in top_keys */
@@ -307,6 +308,40 @@ static int add_entry(relais_course *c, const char *path, unsigned char *data, si
 	return 0;
 }
 
+int relais_packager_add_entry(relais_course *c, const char *path, unsigned char *data, size_t len)
+{
+	return add_entry(c, path, data, len);
+}
+
+/* Reads a SCORM or cmi5 package (ZIP or folder) into the course under unit->path. */
+static void load_package(struct loader *L, struct relais_unit *u, const char *src_rel,
+                         unsigned json_line_no)
+{
+	struct relais_packager_pkg pkg;
+	char full[PATH_LEN];
+	int rc;
+
+	if (join(full, sizeof(full), L->src, src_rel) != 0) {
+		PROBLEM(L, L->json_name, json_line_no, "package %s: path too long", src_rel);
+		return;
+	}
+	if (!relais_course_is_package(full)) {
+		PROBLEM(L, L->json_name, json_line_no,
+		        "package %s is not a ZIP file or a folder with imsmanifest.xml or cmi5.xml",
+		        src_rel);
+		return;
+	}
+	rc = relais_packager_read_package(&pkg, L->ctx, L->diag, L->warn, full, L->max_media);
+	if (rc == 0) {
+		rc = relais_packager_place_package(&u->package, L->c, L->ctx, L->diag, &pkg, full,
+		                                   u->path);
+	}
+	if (rc != 0 && rc != RELAIS_EFORMAT) {
+		L->fatal = rc;
+	}
+	relais_packager_pkg_clear(&pkg);
+}
+
 /*
  * Reads a course file for a unit or a link: must be a regular file (not a
  * symlink) inside the course, at most max bytes. Problems are reported
@@ -580,8 +615,8 @@ static int int_member(struct loader *L, const cJSON *obj, const char *key, long 
 
 static void load_units(struct loader *L, const cJSON *units)
 {
-	static const char *const unit_keys[] = {"id",   "title",        "lesson",
-	                                        "quiz", "pass_percent", NULL};
+	static const char *const unit_keys[] = {"id",           "title",   "lesson", "quiz",
+	                                        "pass_percent", "package", NULL};
 	relais_manifest *m = L->c->m;
 	const cJSON *u, *k;
 	size_t i = 0;
@@ -607,6 +642,7 @@ static void load_units(struct loader *L, const cJSON *units)
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(u, "id");
 		const cJSON *lesson = cJSON_GetObjectItemCaseSensitive(u, "lesson");
 		const cJSON *quiz = cJSON_GetObjectItemCaseSensitive(u, "quiz");
+		const cJSON *package = cJSON_GetObjectItemCaseSensitive(u, "package");
 		char where[48];
 		unsigned line;
 		long long pass = 0;
@@ -645,10 +681,34 @@ static void load_units(struct loader *L, const cJSON *units)
 				        unit->id);
 			}
 		}
-		if ((lesson != NULL) == (quiz != NULL)) {
+		if ((lesson != NULL) + (quiz != NULL) + (package != NULL) != 1) {
 			PROBLEM(L, L->json_name, line,
-			        "unit %s must have exactly one of \"lesson\" or \"quiz\"",
+			        "unit %s must have exactly one of \"lesson\", \"quiz\" or "
+			        "\"package\"",
 			        unit->id);
+			continue;
+		}
+		if (package != NULL) {
+			char rel[PATH_LEN], folder[PATH_LEN];
+			const char *why;
+			if (!cJSON_IsString(package) ||
+			    resolve(rel, sizeof(rel), "", package->valuestring) != 0 ||
+			    relais_zip_path_ok(rel, &why) != 0) {
+				PROBLEM(L, L->json_name, line,
+				        "unit %s: \"package\" must be a path inside the course "
+				        "folder",
+				        unit->id);
+				continue;
+			}
+			if (cJSON_GetObjectItemCaseSensitive(u, "pass_percent") != NULL) {
+				PROBLEM(L, L->json_name, line,
+				        "unit %s: pass_percent is for quizzes only", unit->id);
+			}
+			unit->kind = RELAIS_UNIT_PACKAGE;
+			(void)snprintf(folder, sizeof(folder), "packages/%s", unit->id);
+			if ((unit->path = strdup(folder)) == NULL) {
+				L->fatal = RELAIS_ENOMEM;
+			}
 			continue;
 		}
 		if (!cJSON_IsString(lesson ? lesson : quiz)) {
@@ -698,7 +758,9 @@ static void load_units(struct loader *L, const cJSON *units)
 		struct relais_unit *unit = &m->units[i];
 		const cJSON *uj = cJSON_GetArrayItem(units, (int)i);
 		const cJSON *src = cJSON_GetObjectItemCaseSensitive(
-		        uj, unit->kind == RELAIS_UNIT_LESSON ? "lesson" : "quiz");
+		        uj, unit->kind == RELAIS_UNIT_LESSON    ? "lesson"
+		            : unit->kind == RELAIS_UNIT_PACKAGE ? "package"
+		                                                : "quiz");
 		char rel[PATH_LEN];
 
 		if (unit->kind == 0 || unit->path == NULL || !cJSON_IsString(src) ||
@@ -707,6 +769,8 @@ static void load_units(struct loader *L, const cJSON *units)
 		}
 		if (unit->kind == RELAIS_UNIT_LESSON) {
 			load_lesson(L, unit, rel, json_line(L, src->valuestring));
+		} else if (unit->kind == RELAIS_UNIT_PACKAGE) {
+			load_package(L, unit, rel, json_line(L, src->valuestring));
 		} else {
 			load_quiz(L, unit, rel, json_line(L, src->valuestring));
 		}
@@ -796,6 +860,7 @@ int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag, 
 	L.src = src_dir;
 	L.max_media = opt && opt->max_media_size ? opt->max_media_size : RELAIS_MEDIA_MAX_DEFAULT;
 	L.check_rendered = opt != NULL && opt->check_rendered;
+	L.warn = opt ? opt->warnings : NULL;
 	if (join(L.json_name, sizeof(L.json_name), src_dir, "course.json") != 0) {
 		return relais_fail(ctx, RELAIS_ELIMIT, "%s: path too long", src_dir);
 	}

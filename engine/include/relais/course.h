@@ -20,6 +20,8 @@ struct relais_course_options {
 	int check_rendered;    /* also pass each rendered lesson through the reader's
 	                          allow-list (relais pack --check): a check on the
 	                          packer itself, whose Markdown output never needs it */
+	relais_diag *warnings; /* where warnings go (a cmi5 AU on the network); NULL drops
+	                          them. Warnings do not stop loading. */
 };
 
 typedef struct relais_course relais_course;
@@ -51,5 +53,27 @@ uint64_t relais_course_version(const relais_course *c);
  */
 int relais_course_pack(relais_ctx *ctx, const relais_course *c, const relais_seckey *key,
                        const char *out_path, const struct relais_course_options *opt);
+
+/* What `relais pack PKG.zip` takes from flags rather than from the package. */
+struct relais_package_options {
+	const char *id;       /* course and unit id; NULL: from the manifest's identifier */
+	const char *title;    /* NULL: from the manifest */
+	const char *language; /* NULL: from the manifest */
+	uint64_t version;     /* 0 means 1 */
+};
+
+/*
+ * Makes a one-unit course from a SCORM 1.2, SCORM 2004 or cmi5 package (a
+ * ZIP file or a folder; docs/authoring.md): the package's files go into the
+ * bundle under packages/<id>/, its launch information into the manifest.
+ * Returns like relais_course_load().
+ */
+int relais_course_load_package(relais_course **out, relais_ctx *ctx, relais_diag *diag,
+                               const char *pkg_path, const struct relais_package_options *popt,
+                               const struct relais_course_options *opt);
+
+/* Whether path is a package (a file, or a folder with imsmanifest.xml or cmi5.xml and no
+ * course.json). */
+int relais_course_is_package(const char *path);
 
 #endif

@@ -16,14 +16,79 @@
 enum relais_unit_kind {
 	RELAIS_UNIT_LESSON = 1,
 	RELAIS_UNIT_QUIZ = 2,
+	RELAIS_UNIT_PACKAGE = 3, /* a SCORM or cmi5 package (docs/bundle-format.md) */
+};
+
+/* Limits of a package unit's launch information. */
+#define RELAIS_PACKAGE_MAX_ORGS 100
+#define RELAIS_PACKAGE_MAX_ITEMS 1000 /* in all its organisations */
+#define RELAIS_PACKAGE_MAX_LEVEL 32
+
+enum relais_package_standard {
+	RELAIS_PACKAGE_SCORM12 = 1,
+	RELAIS_PACKAGE_SCORM2004 = 2,
+	RELAIS_PACKAGE_CMI5 = 3,
+};
+
+/* cmi5 launchMethod. */
+enum relais_cmi5_launch {
+	RELAIS_CMI5_ANY_WINDOW = 0,
+	RELAIS_CMI5_OWN_WINDOW = 1,
+};
+
+/* cmi5 moveOn. */
+enum relais_cmi5_move_on {
+	RELAIS_CMI5_NOT_APPLICABLE = 0,
+	RELAIS_CMI5_PASSED = 1,
+	RELAIS_CMI5_COMPLETED = 2,
+	RELAIS_CMI5_COMPLETED_AND_PASSED = 3,
+	RELAIS_CMI5_COMPLETED_OR_PASSED = 4,
+};
+
+/*
+ * One node of a package's outline: a SCORM item, or a cmi5 AU or block.
+ * Containers (SCORM items without a resource, cmi5 blocks) have no launch.
+ */
+struct relais_package_item {
+	char *id;
+	char *title;
+	unsigned level;   /* depth in the outline, 0 at the top */
+	char *launch;     /* a bundle entry, an http(s) URL (cmi5 only), or NULL */
+	char *parameters; /* appended verbatim to the launch URL ("?a=1", "#p2"); "" */
+	int sco;          /* SCORM: 1 for an SCO (uses the API), 0 for an asset */
+	int has_mastery;
+	double mastery_score; /* SCORM 1.2: 0-100; SCORM 2004: -1 to 1; cmi5: 0 to 1 */
+	int has_completion_threshold;
+	double completion_threshold; /* SCORM 2004: 0 to 1 */
+	char *data_from_lms;         /* SCORM; "" when none */
+	char *launch_parameters;     /* cmi5; "" when none */
+	int launch_method;           /* cmi5: enum relais_cmi5_launch */
+	int move_on;                 /* cmi5: enum relais_cmi5_move_on */
+};
+
+/* A SCORM organisation, or the cmi5 course. */
+struct relais_package_org {
+	char *id;
+	char *title;
+	struct relais_package_item *items; /* in outline order */
+	size_t n_items;
+};
+
+struct relais_package {
+	int standard;  /* enum relais_package_standard */
+	char *version; /* as the package declares it: "1.2", "2004 4th Edition", "1.0" */
+	char *id;      /* the SCORM manifest identifier or the cmi5 course id */
+	struct relais_package_org *orgs; /* the one to play first */
+	size_t n_orgs;
 };
 
 struct relais_unit {
 	char *id;
 	char *title;
 	int kind;
-	char *path;       /* the bundle entry: rendered HTML, or quiz JSON */
+	char *path;       /* the bundle entry: rendered HTML, or quiz JSON; a package's folder */
 	int pass_percent; /* quizzes only */
+	struct relais_package *package; /* packages only */
 };
 
 struct relais_manifest_entry {
@@ -68,6 +133,16 @@ const struct relais_manifest_entry *relais_manifest_entry(const relais_manifest 
 
 /* Finds a unit by id; borrowed from m, NULL when absent. */
 const struct relais_unit *relais_manifest_unit(const relais_manifest *m, const char *id);
+
+/* Frees a package's launch information; accepts NULL. */
+void relais_package_free(struct relais_package *p);
+
+/* "scorm-1.2", "scorm-2004" or "cmi5". */
+const char *relais_package_standard_name(int standard);
+
+/* The cmi5 names: "AnyWindow", "OwnWindow"; "NotApplicable", "Passed", ... */
+const char *relais_cmi5_launch_name(int launch_method);
+const char *relais_cmi5_move_on_name(int move_on);
 
 /* Frees a manifest; accepts NULL. */
 void relais_manifest_free(relais_manifest *m);
