@@ -780,7 +780,7 @@ static char *form(const relais_quiz *quiz, const char *lang)
 	char *html = NULL;
 
 	assert_int_equal(relais_ctx_new(&ctx), 0);
-	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, lang), 0);
+	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, NULL, lang), 0);
 	assert_non_null(html);
 	relais_ctx_free(ctx);
 	return html;
@@ -930,7 +930,7 @@ static void render_form_limit(void **state)
 	assert_true(len < cap);
 	assert_int_equal(relais_ctx_new(&ctx), 0);
 	assert_int_equal(relais_quiz_parse(&quiz, ctx, json, len), 0);
-	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, "en"), RELAIS_ELIMIT);
+	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, NULL, "en"), RELAIS_ELIMIT);
 	assert_null(html);
 	assert_string_equal(relais_errmsg(ctx), "quiz: output exceeds 4194304 bytes");
 	relais_quiz_free(quiz);
@@ -1200,7 +1200,7 @@ static void sample_quizzes_score_full_marks(void **state)
 		assert_true(res.score == res.max);
 		assert_int_equal(res.percent, 100);
 
-		assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, "fr"), 0);
+		assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, NULL, "fr"), 0);
 		assert_true(check_labels(html) > 0);
 		free(html);
 		assert_int_equal(relais_reader_quiz_result(&html, ctx, quiz, &res, "en"), 0);
