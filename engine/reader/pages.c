@@ -590,7 +590,7 @@ static void quiz_form_open(struct request *req, const char *course_id, const rel
 /*
  * The quiz of the learner's open attempt, in its order; a quiz with a time
  * limit first asks to start one (a POST), and one whose attempts are used
- * up says so instead (docs/reader.md, "Quiz attempts").
+ * up says so instead (docs/quiz-format.md, section 3).
  */
 static void page_quiz(struct request *req, const char *course_id, relais_bundle *b, size_t i)
 {

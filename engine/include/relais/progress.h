@@ -32,7 +32,7 @@ int relais_progress_quiz_submitted(relais_home *home, relais_ctx *ctx, int64_t p
                                    int *out_passed, int *out_completed);
 
 /*
- * Quiz attempts (docs/reader.md, "Quiz attempts"): an attempt starts when
+ * Quiz attempts (docs/quiz-format.md, section 3): an attempt starts when
  * the learner first opens a quiz without a time limit, or presses Start on
  * one with a limit, and stays open, with the seed of the order its choices
  * are shown in and its deadline, until it is submitted: reloading the page
@@ -46,7 +46,7 @@ struct relais_quiz_attempt {
 	int submitted;      /* attempts the learner submitted at this quiz, all told */
 };
 
-/* A submission after deadline + this is late (docs/reader.md). */
+/* A submission after deadline + this is late (docs/quiz-format.md, section 3). */
 #define RELAIS_QUIZ_LATE_GRACE_MS 30000
 
 /* The learner's open attempt at a quiz (out->id 0 when none), and the count submitted. */

@@ -18,7 +18,7 @@
 (function () {
   "use strict";
   // A quiz with a time limit: count down to the deadline the page states,
-  // and hand the answers in when it comes (docs/reader.md, "Quiz attempts").
+  // and hand the answers in when it comes (docs/quiz-format.md, section 3).
   var p = document.querySelector(".relais-deadline[data-deadline]");
   var form = document.querySelector("form.quiz");
   if (!p || !form) { return; }
