@@ -92,7 +92,7 @@ const struct command cmd_hub_report = {
         "print the reports as CSV or JSON",
         "usage: relais-hub report [--format csv|json] [--table NAME] [--db PATH]\n\n"
         "Tables: completions-by-course, completions-by-organisation,\n"
-        "completions-by-learner, completions-over-time, quiz-results.\n"
+        "completions-by-learner, completions-over-time, quiz-results, essays.\n"
         "A learner's completion of a course counts once.\n",
         report,
 };

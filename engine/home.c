@@ -125,6 +125,22 @@ static const char *const migrations[] = {
         "  size INTEGER NOT NULL,"
         "  kind TEXT NOT NULL CHECK (kind IN ('bundle', 'delta')),"
         "  started TEXT NOT NULL);",
+        /* 6: each quiz attempt, from its start (the
+         * seed of its order, its deadline) to its submission (its responses). */
+        "CREATE TABLE quiz_attempt ("
+        "  id INTEGER PRIMARY KEY,"
+        "  profile_id INTEGER NOT NULL REFERENCES profile(id) ON DELETE CASCADE,"
+        "  course_id TEXT NOT NULL,"
+        "  unit_id TEXT NOT NULL,"
+        "  seed INTEGER NOT NULL,"
+        "  started INTEGER NOT NULL,"
+        "  deadline INTEGER,"
+        "  submitted TEXT,"
+        "  late INTEGER NOT NULL DEFAULT 0,"
+        "  percent INTEGER,"
+        "  responses TEXT);"
+        "CREATE UNIQUE INDEX quiz_attempt_open ON quiz_attempt(profile_id, course_id, unit_id) "
+        "  WHERE submitted IS NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

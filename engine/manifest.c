@@ -444,6 +444,37 @@ out:
 	return rc;
 }
 
+/* A quiz unit's optional members: shuffle, max_attempts, time_limit_minutes. */
+static int quiz_limits(relais_ctx *ctx, struct relais_unit *unit, const cJSON *u, const char *where)
+{
+	const cJSON *shuffle = cJSON_GetObjectItemCaseSensitive(u, "shuffle");
+	uint64_t n = 0;
+	int rc;
+
+	if (shuffle != NULL) {
+		if (!cJSON_IsBool(shuffle)) {
+			return relais_fail(ctx, RELAIS_EFORMAT,
+			                   "manifest: %sshuffle must be true or false", where);
+		}
+		unit->keep_order = cJSON_IsFalse(shuffle);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(u, "max_attempts") != NULL) {
+		if ((rc = get_uint(ctx, &n, u, "max_attempts", where, 1,
+		                   RELAIS_QUIZ_MAX_ATTEMPTS)) != 0) {
+			return rc;
+		}
+		unit->max_attempts = (unsigned)n;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(u, "time_limit_minutes") != NULL) {
+		if ((rc = get_uint(ctx, &n, u, "time_limit_minutes", where, 1,
+		                   RELAIS_QUIZ_MAX_MINUTES)) != 0) {
+			return rc;
+		}
+		unit->time_limit_minutes = (unsigned)n;
+	}
+	return 0;
+}
+
 static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 {
 	char shown[SHOWN_MAX];
@@ -508,6 +539,9 @@ static int parse_units(relais_ctx *ctx, relais_manifest *m, const cJSON *units)
 				return rc;
 			}
 			unit->pass_percent = (int)pass;
+			if ((rc = quiz_limits(ctx, unit, u, where)) != 0) {
+				return rc;
+			}
 		}
 		if (unit->kind == RELAIS_UNIT_PACKAGE) {
 			/* path is the package's folder; its launches name its entries. */
@@ -778,6 +812,17 @@ static cJSON *to_cjson(const relais_manifest *m)
 		cJSON_AddStringToObject(o, "path", u->path);
 		if (u->kind == RELAIS_UNIT_QUIZ) {
 			cJSON_AddNumberToObject(o, "pass_percent", u->pass_percent);
+			/* Written only when set, so older bundles keep their bytes. */
+			if (u->keep_order) {
+				cJSON_AddFalseToObject(o, "shuffle");
+			}
+			if (u->max_attempts > 0) {
+				cJSON_AddNumberToObject(o, "max_attempts", u->max_attempts);
+			}
+			if (u->time_limit_minutes > 0) {
+				cJSON_AddNumberToObject(o, "time_limit_minutes",
+				                        u->time_limit_minutes);
+			}
 		}
 		if (u->kind == RELAIS_UNIT_PACKAGE && u->package != NULL) {
 			cJSON_AddItemToObject(o, "package", package_to_cjson(u->package));

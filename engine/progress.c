@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+#include <sodium.h>
+
 #include "home_private.h"
 #include "relais/error.h"
 #include "relais/progress.h"
@@ -233,18 +236,195 @@ out:
 	return rc;
 }
 
+int relais_progress_attempt_get(struct relais_quiz_attempt *out, relais_home *home, relais_ctx *ctx,
+                                int64_t profile_id, const char *course_id, const char *unit_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "SELECT (SELECT attempts FROM progress WHERE profile_id = ?1 AND course_id = "
+	             "?2 AND unit_id = ?3), a.id, a.seed, a.started, a.deadline FROM (SELECT 1) "
+	             "LEFT JOIN quiz_attempt a ON a.profile_id = ?1 AND a.course_id = ?2 AND "
+	             "a.unit_id = ?3 AND a.submitted IS NULL")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, profile_id);
+	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, unit_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		out->submitted = sqlite3_column_int(st, 0);
+		out->id = sqlite3_column_int64(st, 1);
+		out->seed = (uint64_t)sqlite3_column_int64(st, 2);
+		out->started = sqlite3_column_int64(st, 3);
+		out->deadline = sqlite3_column_int64(st, 4);
+	} else {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "quiz attempt");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_progress_attempt_start(struct relais_quiz_attempt *out, relais_home *home,
+                                  relais_ctx *ctx, int64_t profile_id, const char *course_id,
+                                  const char *unit_id, unsigned max_attempts,
+                                  unsigned time_limit_minutes)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int rc;
+
+	if ((rc = relais_db_begin(home, ctx)) != 0) {
+		return rc;
+	}
+	if ((rc = relais_progress_attempt_get(out, home, ctx, profile_id, course_id, unit_id)) !=
+	            0 ||
+	    out->id != 0) {
+		goto out;
+	}
+	if (max_attempts > 0 && out->submitted >= (int)max_attempts) {
+		rc = relais_fail(ctx, RELAIS_ELIMIT, "no attempt left at this quiz: %d of %u used",
+		                 out->submitted, max_attempts);
+		goto out;
+	}
+	randombytes_buf(&out->seed, sizeof(out->seed));
+	out->seed &= INT64_MAX; /* stored as SQLite's signed integer */
+	out->started = relais_now_iso(now);
+	out->deadline =
+	        time_limit_minutes > 0 ? out->started + 60000LL * (long long)time_limit_minutes : 0;
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "INSERT INTO quiz_attempt(profile_id, course_id, unit_id, seed, "
+	             "started, deadline) VALUES (?, ?, ?, ?, ?, ?)")) != 0) {
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, profile_id);
+	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, unit_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)out->seed);
+	sqlite3_bind_int64(st, 5, out->started);
+	if (out->deadline > 0) {
+		sqlite3_bind_int64(st, 6, out->deadline);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "quiz attempt");
+		goto out;
+	}
+	out->id = sqlite3_last_insert_rowid(relais_home_db(home));
+	rc = relais_db_commit(home, ctx);
+out:
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		relais_db_rollback(home);
+		memset(out, 0, sizeof(*out));
+	}
+	return rc;
+}
+
+/* The responses of a scored attempt as a JSON object, question id -> response. */
+static char *responses_json(const struct relais_quiz_result *result)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *json = NULL;
+	size_t i;
+
+	for (i = 0; o != NULL && i < result->n_questions; i++) {
+		const struct relais_question_result *q = &result->questions[i];
+		if (q->answered && q->response != NULL &&
+		    cJSON_AddStringToObject(o, q->id, q->response) == NULL) {
+			goto out;
+		}
+	}
+	json = o ? cJSON_PrintUnformatted(o) : NULL;
+out:
+	cJSON_Delete(o);
+	return json;
+}
+
+/*
+ * Closes the attempt (or writes a closed one when none was open) with its
+ * score, lateness and responses. Inside the caller's transaction.
+ */
+static int close_attempt(relais_home *home, relais_ctx *ctx, int64_t profile_id,
+                         const char *course_id, const char *unit_id,
+                         const struct relais_quiz_attempt *a, int late,
+                         const struct relais_quiz_result *result)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32], *json = responses_json(result);
+	long long ms = relais_now_iso(now);
+	int rc;
+
+	if (json == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	rc = a->id != 0 ? relais_db_prepare(&st, home, ctx,
+	                                    "UPDATE quiz_attempt SET submitted = ?1, late = ?2, "
+	                                    "percent = ?3, responses = ?4 WHERE id = ?5")
+	                : relais_db_prepare(&st, home, ctx,
+	                                    "INSERT INTO quiz_attempt(submitted, late, percent, "
+	                                    "responses, profile_id, course_id, unit_id, seed, "
+	                                    "started) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)");
+	if (rc == 0) {
+		sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, late);
+		sqlite3_bind_int(st, 3, result->percent);
+		sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+		if (a->id != 0) {
+			sqlite3_bind_int64(st, 5, a->id);
+		} else {
+			sqlite3_bind_int64(st, 5, profile_id);
+			sqlite3_bind_text(st, 6, course_id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 7, unit_id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 8, ms);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "quiz attempt");
+		}
+	}
+	sqlite3_finalize(st);
+	free(json);
+	return rc;
+}
+
 int relais_progress_quiz_submitted(relais_home *home, relais_ctx *ctx, int64_t profile_id,
                                    const char *course_id, const char *unit_id,
                                    const struct relais_quiz_result *result, double duration_s,
                                    int *out_passed, int *out_completed)
 {
+	struct relais_quiz_submission sub = {.duration_s = duration_s};
+	struct relais_quiz_outcome o;
+	int rc;
+
+	rc = relais_progress_quiz_attempt_submitted(&o, home, ctx, profile_id, course_id, unit_id,
+	                                            &sub, result);
+	if (rc == 0 && out_passed != NULL) {
+		*out_passed = o.passed;
+	}
+	if (rc == 0 && out_completed != NULL) {
+		*out_completed = o.completed;
+	}
+	return rc;
+}
+
+int relais_progress_quiz_attempt_submitted(struct relais_quiz_outcome *out, relais_home *home,
+                                           relais_ctx *ctx, int64_t profile_id,
+                                           const char *course_id, const char *unit_id,
+                                           const struct relais_quiz_submission *sub,
+                                           const struct relais_quiz_result *result)
+{
+	struct relais_quiz_attempt a;
 	struct relais_event ev;
 	struct scene s;
 	sqlite3_stmt *st = NULL;
 	char now[32];
+	long long now_ms;
 	size_t i;
-	int rc, passed, completed = 0;
+	int rc, passed, late = 0, completed = 0;
 
+	memset(out, 0, sizeof(*out));
 	if ((rc = relais_db_begin(home, ctx)) != 0) {
 		return rc;
 	}
@@ -257,22 +437,48 @@ int relais_progress_quiz_submitted(relais_home *home, relais_ctx *ctx, int64_t p
 		                 course_id);
 		goto out;
 	}
-	passed = result->max > 0 ? result->percent >= s.pass_percent : 1;
-	/* One statement per scored question, then the quiz's own. */
+	if ((rc = relais_progress_attempt_get(&a, home, ctx, profile_id, course_id, unit_id)) !=
+	    0) {
+		goto out;
+	}
+	now_ms = relais_now_iso(now);
+	if (sub->attempt_id != 0 && sub->attempt_id != a.id) {
+		rc = relais_fail(ctx, RELAIS_EEXIST,
+		                 "this attempt was submitted already; its result is recorded");
+		goto out;
+	}
+	if (a.id == 0 && sub->max_attempts > 0 && a.submitted >= (int)sub->max_attempts) {
+		rc = relais_fail(ctx, RELAIS_ELIMIT, "no attempt left at this quiz: %d of %u used",
+		                 a.submitted, sub->max_attempts);
+		goto out;
+	}
+	if (a.id == 0 && sub->time_limit_minutes > 0) {
+		rc = relais_fail(ctx, RELAIS_EINVAL,
+		                 "this quiz has a time limit: start an attempt first");
+		goto out;
+	}
+	late = a.deadline > 0 && now_ms > a.deadline + RELAIS_QUIZ_LATE_GRACE_MS;
+	passed = late ? 0 : result->max > 0 ? result->percent >= s.pass_percent : 1;
+	/* One statement per scored question and per answered essay, then the quiz's own. */
 	for (i = 0; i < result->n_questions; i++) {
 		const struct relais_question_result *q = &result->questions[i];
-		if (!q->scored) {
+		int essay = !q->scored && q->answered;
+		if (!q->scored && !essay) {
 			continue;
 		}
 		base_event(&ev, &s, course_id, unit_id, "answered");
 		ev.question_id = q->id;
 		ev.unit_title = q->id;
 		ev.has_result = 1;
-		ev.scaled = q->score;
-		ev.raw = q->score;
-		ev.max = 1;
-		ev.success = q->score >= 1.0;
 		ev.response = q->response ? q->response : "";
+		if (essay) {
+			ev.interaction = "long-fill-in"; /* only essays are answered unscored */
+		} else {
+			ev.scaled = q->score;
+			ev.raw = q->score;
+			ev.max = 1;
+			ev.success = q->score >= 1.0;
+		}
 		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
 			goto out;
 		}
@@ -284,11 +490,13 @@ int relais_progress_quiz_submitted(relais_home *home, relais_ctx *ctx, int64_t p
 	ev.max = result->max;
 	ev.success = passed;
 	ev.completion = 1;
-	ev.duration_s = duration_s;
-	if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
+	ev.duration_s = sub->duration_s;
+	ev.late = late;
+	if ((rc = record(home, ctx, profile_id, &ev)) != 0 ||
+	    (rc = close_attempt(home, ctx, profile_id, course_id, unit_id, &a, late, result)) !=
+	            0) {
 		goto out;
 	}
-	relais_now_iso(now);
 	if ((rc = relais_db_prepare(
 	             &st, home, ctx,
 	             "INSERT INTO progress(profile_id, course_id, unit_id, attempts, best_percent, "
@@ -312,12 +520,9 @@ int relais_progress_quiz_submitted(relais_home *home, relais_ctx *ctx, int64_t p
 	    (rc = relais_db_commit(home, ctx)) != 0) {
 		goto out;
 	}
-	if (out_passed != NULL) {
-		*out_passed = passed;
-	}
-	if (out_completed != NULL) {
-		*out_completed = completed;
-	}
+	out->passed = passed;
+	out->completed = completed;
+	out->late = late;
 out:
 	sqlite3_finalize(st);
 	if (rc != 0) {

@@ -1133,6 +1133,41 @@ out:
 	return rc;
 }
 
+/* ---- display order ---- */
+
+/* SplitMix64 (Steele, Lea, Flood 2014): small, fast, the same everywhere. */
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void relais_quiz_shuffle(size_t *perm, size_t n, uint64_t seed, const char *question_id)
+{
+	uint64_t state = seed, h = 0xcbf29ce484222325ULL; /* FNV-1a of the id */
+	const unsigned char *p;
+	size_t i, j, t;
+
+	for (p = (const unsigned char *)question_id; p != NULL && *p != '\0'; p++) {
+		h = (h ^ *p) * 0x100000001b3ULL;
+	}
+	state ^= h;
+	for (i = 0; i < n; i++) {
+		perm[i] = i;
+	}
+	/* Fisher-Yates; n is at most RELAIS_QUIZ_MAX_ANSWERS, so the modulo's
+	 * bias (n / 2^64) is far below anything a learner could notice. */
+	for (i = n; i > 1; i--) {
+		j = (size_t)(splitmix64(&state) % (uint64_t)i);
+		t = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = t;
+	}
+}
+
 void relais_quiz_result_clear(struct relais_quiz_result *result)
 {
 	size_t i;

@@ -125,6 +125,11 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 	} else if (ev->question_id != NULL) {
 		object = activity(unit_iri, ev->unit_title, ev->language,
 		                  "http://adlnet.gov/expapi/activities/cmi.interaction");
+		if (ev->interaction != NULL) {
+			cJSON_AddStringToObject(
+			        cJSON_GetObjectItemCaseSensitive(object, "definition"),
+			        "interactionType", ev->interaction);
+		}
 	} else {
 		object = activity(unit_iri, ev->unit_title, ev->language,
 		                  strcmp(ev->unit_kind, "quiz") == 0
@@ -154,6 +159,10 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 		if (ev->duration_s >= 0) {
 			duration(dur, ev->duration_s);
 			cJSON_AddStringToObject(result, "duration", dur);
+		}
+		if (ev->late) {
+			cJSON_AddTrueToObject(cJSON_AddObjectToObject(result, "extensions"),
+			                      RELAIS_XAPI_LATE);
 		}
 	}
 	ctxobj = cJSON_AddObjectToObject(st, "context");

@@ -26,8 +26,13 @@ struct relais_event {
 	int success;    /* -1 unknown, 0 failed, 1 succeeded */
 	int completion; /* -1 unknown, 0, 1 */
 	const char *response;
-	double duration_s; /* < 0 when unknown */
+	double duration_s;       /* < 0 when unknown */
+	const char *interaction; /* a question's xAPI interactionType, or NULL */
+	int late;                /* a quiz submitted past its deadline */
 };
+
+/* The result extension of a quiz submitted past its deadline (docs/statements.md). */
+#define RELAIS_XAPI_LATE "https://relais.invalid/xapi/extensions/late"
 
 /*
  * Makes a statement with a fresh UUID and the current time. Sets *out_json

@@ -613,10 +613,45 @@ static int int_member(struct loader *L, const cJSON *obj, const char *key, long 
 	return 0;
 }
 
+/* A quiz's shuffle, max_attempts and time_limit_minutes (docs/authoring.md). */
+static void quiz_options(struct loader *L, struct relais_unit *unit, const cJSON *u, int quiz,
+                         unsigned line)
+{
+	static const char *const keys[] = {"shuffle", "max_attempts", "time_limit_minutes"};
+	const cJSON *shuffle = cJSON_GetObjectItemCaseSensitive(u, "shuffle");
+	long long n = 0;
+	size_t i;
+
+	if (!quiz) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			if (cJSON_GetObjectItemCaseSensitive(u, keys[i]) != NULL) {
+				PROBLEM(L, L->json_name, line, "unit %s: %s is for quizzes only",
+				        unit->id, keys[i]);
+			}
+		}
+		return;
+	}
+	if (shuffle != NULL && !cJSON_IsBool(shuffle)) {
+		PROBLEM(L, L->json_name, line, "unit %s: shuffle must be true or false", unit->id);
+	} else if (shuffle != NULL) {
+		unit->keep_order = cJSON_IsFalse(shuffle);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(u, "max_attempts") != NULL &&
+	    int_member(L, u, "max_attempts", 1, RELAIS_QUIZ_MAX_ATTEMPTS, -1, &n, line) == 0) {
+		unit->max_attempts = (unsigned)n;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(u, "time_limit_minutes") != NULL &&
+	    int_member(L, u, "time_limit_minutes", 1, RELAIS_QUIZ_MAX_MINUTES, -1, &n, line) == 0) {
+		unit->time_limit_minutes = (unsigned)n;
+	}
+}
+
 static void load_units(struct loader *L, const cJSON *units)
 {
-	static const char *const unit_keys[] = {"id",           "title",   "lesson", "quiz",
-	                                        "pass_percent", "package", NULL};
+	static const char *const unit_keys[] = {
+	        "id",           "title",   "lesson",       "quiz",
+	        "pass_percent", "shuffle", "max_attempts", "time_limit_minutes",
+	        "package",      NULL};
 	relais_manifest *m = L->c->m;
 	const cJSON *u, *k;
 	size_t i = 0;
@@ -724,6 +759,7 @@ static void load_units(struct loader *L, const cJSON *units)
 			PROBLEM(L, L->json_name, line, "unit %s: pass_percent is for quizzes only",
 			        unit->id);
 		}
+		quiz_options(L, unit, u, quiz != NULL, line);
 		/* Until loaded, path holds the source path, normalised; lessons get
 		 * their rendered name now so links between lessons resolve. */
 		{

@@ -236,7 +236,7 @@ static void set_aside_keeps_the_reason(void **state)
 	int64_t before = 0, after = 0;
 	const char *first;
 
-	assert_int_equal(relais_home_schema_version(f->home), 4);
+	assert_true(relais_home_schema_version(f->home) >= 4);
 	assert_int_equal(
 	        relais_progress_lesson_viewed(f->home, f->ctx, f->who, "field-safety", "arrive"),
 	        0);

@@ -15,6 +15,7 @@
 #include "relais/diag.h"
 #include "relais/error.h"
 #include "relais/gift.h"
+#include "relais/manifest.h"
 #include "quizpage.h"
 #include "relais/quiz.h"
 
@@ -780,7 +781,7 @@ static char *form(const relais_quiz *quiz, const char *lang)
 	char *html = NULL;
 
 	assert_int_equal(relais_ctx_new(&ctx), 0);
-	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, lang), 0);
+	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, NULL, lang), 0);
 	assert_non_null(html);
 	relais_ctx_free(ctx);
 	return html;
@@ -930,7 +931,7 @@ static void render_form_limit(void **state)
 	assert_true(len < cap);
 	assert_int_equal(relais_ctx_new(&ctx), 0);
 	assert_int_equal(relais_quiz_parse(&quiz, ctx, json, len), 0);
-	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, "en"), RELAIS_ELIMIT);
+	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, NULL, "en"), RELAIS_ELIMIT);
 	assert_null(html);
 	assert_string_equal(relais_errmsg(ctx), "quiz: output exceeds 4194304 bytes");
 	relais_quiz_free(quiz);
@@ -1200,7 +1201,7 @@ static void sample_quizzes_score_full_marks(void **state)
 		assert_true(res.score == res.max);
 		assert_int_equal(res.percent, 100);
 
-		assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, "fr"), 0);
+		assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, NULL, "fr"), 0);
 		assert_true(check_labels(html) > 0);
 		free(html);
 		assert_int_equal(relais_reader_quiz_result(&html, ctx, quiz, &res, "en"), 0);
@@ -1265,6 +1266,236 @@ static void learners_typing(void **state)
 	relais_quiz_free(quiz);
 }
 
+/* ---- the order of one attempt ---- */
+
+/* Six rows, each with its own answer, choices written in row order: the old key leak. */
+#define Q_SIX                                                                                      \
+	HEAD("six", "matching", "true")                                                            \
+	",\"pairs\":[{\"question_html\":\"ra\",\"answer\":\"A\"},"                                 \
+	"{\"question_html\":\"rb\",\"answer\":\"B\"},{\"question_html\":\"rc\",\"answer\":\"C\"}," \
+	"{\"question_html\":\"rd\",\"answer\":\"D\"},{\"question_html\":\"re\",\"answer\":\"E\"}," \
+	"{\"question_html\":\"rf\",\"answer\":\"F\"}],"                                            \
+	"\"choices\":[\"A\",\"B\",\"C\",\"D\",\"E\",\"F\"]}"
+
+static char *form_seeded(const relais_quiz *quiz, const uint64_t *seed)
+{
+	relais_ctx *ctx = NULL;
+	char *html = NULL;
+
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	assert_int_equal(relais_reader_quiz_form(&html, ctx, quiz, seed, "en"), 0);
+	relais_ctx_free(ctx);
+	return html;
+}
+
+/* The labels of the options of row `row`'s drop-down, in page order, as "ABCDEF". */
+static void options_of(char *out, size_t size, const char *html, const char *qid, size_t row)
+{
+	char id[64];
+	const char *p, *end;
+	size_t n = 0;
+
+	(void)snprintf(id, sizeof(id), "<select name=\"q-%s.%zu\"", qid, row);
+	p = strstr(html, id);
+	assert_non_null(p);
+	end = strstr(p, "</select>");
+	assert_non_null(end);
+	while ((p = strstr(p, "\">")) != NULL && p < end && n + 1 < size) {
+		p += 2;
+		if (p[0] != '<' && p[1] == '<') {
+			out[n++] = p[0];
+		}
+	}
+	out[n] = '\0';
+}
+
+/* The value of the option labelled `label` in row `row`'s drop-down. */
+static const char *value_of(char *out, const char *html, const char *qid, size_t row, char label)
+{
+	char id[64], needle[8];
+	const char *p, *opt, *v;
+
+	(void)snprintf(id, sizeof(id), "<select name=\"q-%s.%zu\"", qid, row);
+	(void)snprintf(needle, sizeof(needle), "\">%c</", label);
+	p = strstr(html, id);
+	assert_non_null(p);
+	opt = strstr(p, needle);
+	assert_non_null(opt);
+	for (v = opt; v > p && strncmp(v, "value=\"", 7) != 0; v--) {
+	}
+	(void)snprintf(out, 8, "%.*s", (int)(opt - v - 7), v + 7);
+	return out;
+}
+
+static void shuffle_is_a_stable_permutation(void **state)
+{
+	size_t a[RELAIS_QUIZ_MAX_ANSWERS], b[RELAIS_QUIZ_MAX_ANSWERS], n, i;
+	unsigned seen[RELAIS_QUIZ_MAX_ANSWERS];
+	unsigned identity = 0, differs_by_id = 0;
+	uint64_t seed;
+
+	(void)state;
+	for (n = 0; n <= RELAIS_QUIZ_MAX_ANSWERS; n += 7) {
+		relais_quiz_shuffle(a, n, 12345, "q");
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < n; i++) {
+			assert_true(a[i] < n);
+			seen[a[i]]++;
+		}
+		for (i = 0; i < n; i++) {
+			assert_int_equal(seen[i], 1);
+		}
+	}
+	/* The same seed and id give the same order, call after call. */
+	relais_quiz_shuffle(a, 6, 42, "capitals");
+	relais_quiz_shuffle(b, 6, 42, "capitals");
+	assert_memory_equal(a, b, 6 * sizeof(a[0]));
+	for (seed = 1; seed <= 200; seed++) {
+		relais_quiz_shuffle(a, 6, seed, "capitals");
+		relais_quiz_shuffle(b, 6, seed, "capitals");
+		assert_memory_equal(a, b, 6 * sizeof(a[0]));
+		for (i = 0; i < 6 && a[i] == i; i++) {
+		}
+		identity += i == 6;
+		relais_quiz_shuffle(b, 6, seed, "other");
+		differs_by_id += memcmp(a, b, 6 * sizeof(a[0])) != 0;
+	}
+	/* 720 orders: the written one comes about once in 200 attempts, not always. */
+	assert_true(identity < 10);
+	assert_true(differs_by_id > 190);
+}
+
+static void form_in_the_attempt_order(void **state)
+{
+	relais_quiz *quiz = load(QUIZ(Q_SIX "," Q_SINGLE));
+	char *plain = form_seeded(quiz, NULL), *x, *y, got[16];
+	unsigned in_row_order = 0, orders_differ = 0;
+	char first[16] = "";
+	uint64_t seed;
+	size_t row;
+
+	(void)state;
+	options_of(got, sizeof(got), plain, "six", 0);
+	assert_string_equal(got, "ABCDEF"); /* shuffle: false keeps the written order */
+	for (seed = 1; seed <= 20; seed++) {
+		x = form_seeded(quiz, &seed);
+		y = form_seeded(quiz, &seed);
+		assert_string_equal(x, y); /* a reload shows the same page */
+		options_of(got, sizeof(got), x, "six", 0);
+		assert_int_equal(strlen(got), 6);
+		in_row_order += strcmp(got, "ABCDEF") == 0;
+		if (first[0] == '\0') {
+			memcpy(first, got, sizeof(first));
+		}
+		orders_differ += strcmp(first, got) != 0;
+		/* Every drop-down of one attempt lists the same order. */
+		for (row = 1; row < 6; row++) {
+			char other[16];
+			options_of(other, sizeof(other), x, "six", row);
+			assert_string_equal(other, got);
+		}
+		/* Each answer once, its value its own index. */
+		assert_int_equal(count_of(x, "for=\"relais-single_0\">Right<"), 1);
+		free(x);
+		free(y);
+	}
+	assert_true(in_row_order < 3);
+	assert_true(orders_differ > 10);
+	free(plain);
+	relais_quiz_free(quiz);
+}
+
+static void scoring_ignores_the_order(void **state)
+{
+	relais_quiz *quiz = load(QUIZ(Q_SIX));
+	const char *keys = "ABCDEF";
+	char values[6][8], names[6][16], response[128] = "";
+	struct relais_form_field f[6];
+	struct relais_quiz_result res;
+	uint64_t seed;
+	size_t row;
+
+	(void)state;
+	for (seed = 1; seed <= 10; seed++) {
+		char *html = form_seeded(quiz, &seed);
+		/* The learner picks each row's answer by what the drop-down shows. */
+		for (row = 0; row < 6; row++) {
+			(void)snprintf(names[row], sizeof(names[row]), "q-six.%zu", row);
+			f[row].name = names[row];
+			f[row].value = value_of(values[row], html, "six", row, keys[row]);
+		}
+		submit(&res, quiz, f, 6);
+		assert_true(res.questions[0].score == 1);
+		if (response[0] == '\0') {
+			(void)snprintf(response, sizeof(response), "%s", res.questions[0].response);
+		}
+		/* The record names answers, not places on the page. */
+		assert_string_equal(res.questions[0].response, response);
+		relais_quiz_result_clear(&res);
+		free(html);
+	}
+	relais_quiz_free(quiz);
+}
+
+#define UNITS_HEAD                                                                                 \
+	"{\"format\":1,\"id\":\"c\",\"version\":1,\"title\":\"T\",\"language\":\"en\","            \
+	"\"summary\":\"s\",\"authors\":[],\"estimated_minutes\":5,\"units\":[{\"id\":\"q\","       \
+	"\"title\":\"Q\",\"type\":\"quiz\",\"path\":\"q.json\",\"pass_percent\":50"
+#define UNITS_TAIL                                                                                 \
+	"}],\"entries\":[{\"path\":\"q.json\",\"size\":3,\"sha256\":\""                            \
+	"0000000000000000000000000000000000000000000000000000000000000000\"}]}"
+
+static void manifest_quiz_members(void **state)
+{
+	static const char full[] = UNITS_HEAD ",\"shuffle\":false,\"max_attempts\":3,"
+	                                      "\"time_limit_minutes\":20" UNITS_TAIL;
+	static const char bare[] = UNITS_HEAD UNITS_TAIL;
+	static const struct {
+		const char *json, *msg;
+	} bad[] = {
+	        {UNITS_HEAD ",\"shuffle\":0" UNITS_TAIL,
+	         "manifest: units[0].shuffle must be true or false"},
+	        {UNITS_HEAD ",\"max_attempts\":0" UNITS_TAIL,
+	         "manifest: units[0].max_attempts is out of range"},
+	        {UNITS_HEAD ",\"time_limit_minutes\":1441" UNITS_TAIL,
+	         "manifest: units[0].time_limit_minutes is out of range"},
+	        {UNITS_HEAD ",\"time_limit_minutes\":\"20\"" UNITS_TAIL,
+	         "manifest: units[0].time_limit_minutes must be a number"},
+	};
+	relais_manifest *m = NULL;
+	relais_ctx *ctx = NULL;
+	char *json = NULL;
+	size_t len, i;
+
+	(void)state;
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	assert_int_equal(relais_manifest_parse(&m, ctx, full, strlen(full)), 0);
+	assert_int_equal(m->units[0].keep_order, 1);
+	assert_int_equal(m->units[0].max_attempts, 3);
+	assert_int_equal(m->units[0].time_limit_minutes, 20);
+	assert_int_equal(relais_manifest_to_json(&json, &len, ctx, m), 0);
+	assert_string_equal(json, full); /* signed as written */
+	free(json);
+	relais_manifest_free(m);
+	/* Unset members stay out, so bundles made before keep their bytes. */
+	assert_int_equal(relais_manifest_parse(&m, ctx, bare, strlen(bare)), 0);
+	assert_int_equal(m->units[0].keep_order + m->units[0].max_attempts +
+	                         m->units[0].time_limit_minutes,
+	                 0);
+	assert_int_equal(relais_manifest_to_json(&json, &len, ctx, m), 0);
+	assert_string_equal(json, bare);
+	free(json);
+	relais_manifest_free(m);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		m = NULL;
+		assert_int_not_equal(
+		        relais_manifest_parse(&m, ctx, bad[i].json, strlen(bad[i].json)), 0);
+		assert_null(m);
+		assert_string_equal(relais_errmsg(ctx), bad[i].msg);
+	}
+	relais_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1292,6 +1523,10 @@ int main(void)
 	        cmocka_unit_test(render_result_shows_feedback),
 	        cmocka_unit_test(render_result_refuses_other_results),
 	        cmocka_unit_test(sample_quizzes_score_full_marks),
+	        cmocka_unit_test(shuffle_is_a_stable_permutation),
+	        cmocka_unit_test(form_in_the_attempt_order),
+	        cmocka_unit_test(scoring_ignores_the_order),
+	        cmocka_unit_test(manifest_quiz_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -575,30 +575,70 @@ static void quiz_heading(struct request *req, const char *course_id, const relai
 	relais_strbuf_add(&req->body, "</p>");
 }
 
-static void page_quiz(struct request *req, const char *course_id, relais_bundle *b, size_t i)
+/* The quiz's form action, "/c/<course>/quiz/<unit>", opening a <form>. */
+static void quiz_form_open(struct request *req, const char *course_id, const relais_manifest *m,
+                           const struct relais_unit *u)
 {
-	const relais_manifest *m = relais_bundle_manifest(b);
-	const struct relais_unit *u = &m->units[i];
-	relais_quiz *quiz = load_quiz(req, course_id, u);
-	char *form = NULL;
-
-	if (quiz == NULL) {
-		return;
-	}
-	if (relais_reader_quiz_form(&form, req->reader->ctx, quiz,
-	                            relais_tr(L(req), M_LANG_CODE)) != 0) {
-		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
-		goto out;
-	}
-	quiz_heading(req, course_id, m, u);
 	relais_strbuf_add(&req->body, "<form class=\"quiz\" method=\"post\" action=\"/c/");
 	relais_strbuf_add_url(&req->body, course_id);
 	relais_strbuf_add(&req->body, "/quiz/");
 	relais_strbuf_add_url(&req->body, u->id);
 	relais_strbuf_printf(&req->body, "\" lang=\"%s\">", m->language);
 	token_field(req);
+}
+
+/*
+ * The quiz of the learner's open attempt, in its order; a quiz with a time
+ * limit first asks to start one (a POST), and one whose attempts are used
+ * up says so instead (docs/quiz-format.md, section 3).
+ */
+static void page_quiz(struct request *req, const char *course_id, relais_bundle *b, size_t i)
+{
+	const relais_manifest *m = relais_bundle_manifest(b);
+	const struct relais_unit *u = &m->units[i];
+	relais_quiz *quiz = load_quiz(req, course_id, u);
+	relais_ctx *ctx = req->reader->ctx;
+	const char *lang = relais_tr(L(req), M_LANG_CODE);
+	struct relais_quiz_attempt a;
+	char *form = NULL;
+
+	if (quiz == NULL) {
+		return;
+	}
+	if (relais_progress_attempt_get(&a, req->reader->home, ctx, req->session->profile_id,
+	                                course_id, u->id) != 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(ctx));
+		goto out;
+	}
+	if (a.id == 0 && u->max_attempts > 0 && a.submitted >= (int)u->max_attempts) {
+		quiz_heading(req, course_id, m, u);
+		relais_reader_quiz_no_attempt(&req->body, u->max_attempts, lang);
+		pager(req, course_id, m, i);
+		goto out;
+	}
+	if (a.id == 0 && u->time_limit_minutes > 0) {
+		quiz_heading(req, course_id, m, u);
+		quiz_form_open(req, course_id, m, u);
+		relais_reader_quiz_start(&req->body, &a, u->max_attempts, u->time_limit_minutes,
+		                         lang);
+		relais_strbuf_add(&req->body, "</form>");
+		pager(req, course_id, m, i);
+		goto out;
+	}
+	if ((a.id == 0 &&
+	     relais_progress_attempt_start(&a, req->reader->home, ctx, req->session->profile_id,
+	                                   course_id, u->id, u->max_attempts, 0) != 0) ||
+	    relais_reader_quiz_form(&form, ctx, quiz, u->keep_order ? NULL : &a.seed, lang) != 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(ctx));
+		goto out;
+	}
+	quiz_heading(req, course_id, m, u);
+	relais_reader_quiz_limits(&req->body, &a, u->max_attempts, lang);
+	quiz_form_open(req, course_id, m, u);
 	relais_strbuf_printf(&req->body, "<input type=\"hidden\" name=\"started\" value=\"%lld\">",
 	                     now_ms());
+	relais_strbuf_printf(&req->body, "<input type=\"hidden\" name=\"attempt\" value=\"%lld\">",
+	                     (long long)a.id);
 	relais_strbuf_add(&req->body, form);
 	relais_strbuf_printf(&req->body,
 	                     "<p><button type=\"submit\" lang=\"%s\">%s</button></p></form>",
@@ -609,46 +649,107 @@ out:
 	relais_quiz_free(quiz);
 }
 
+/* POST start=1: starts an attempt at a quiz with a time limit, then shows it. */
+static void post_quiz_start(struct request *req, const char *course_id, relais_bundle *b, size_t i)
+{
+	const relais_manifest *m = relais_bundle_manifest(b);
+	const struct relais_unit *u = &m->units[i];
+	struct relais_strbuf to = {0};
+	struct relais_quiz_attempt a;
+	int rc;
+
+	rc = relais_progress_attempt_start(&a, req->reader->home, req->reader->ctx,
+	                                   req->session->profile_id, course_id, u->id,
+	                                   u->max_attempts, u->time_limit_minutes);
+	if (rc == RELAIS_ELIMIT) {
+		req->status = 403;
+		quiz_heading(req, course_id, m, u);
+		relais_reader_quiz_no_attempt(&req->body, u->max_attempts,
+		                              relais_tr(L(req), M_LANG_CODE));
+		return;
+	}
+	if (rc != 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
+		return;
+	}
+	unit_href(&to, course_id, u);
+	if (to.rc || to.len >= sizeof(req->location)) {
+		relais_reader_page_error(req, 500, "out of memory");
+	} else {
+		redirect(req, to.p);
+	}
+	relais_strbuf_free(&to);
+}
+
 static void post_quiz(struct request *req, const char *course_id, relais_bundle *b, size_t i)
 {
 	const relais_manifest *m = relais_bundle_manifest(b);
 	const struct relais_unit *u = &m->units[i];
 	struct relais_quiz_result result;
-	relais_quiz *quiz = load_quiz(req, course_id, u);
+	relais_quiz *quiz = NULL;
 	relais_ctx *ctx = req->reader->ctx;
 	const char *started = relais_reader_form_value(req, "started");
-	double duration = -1;
+	const char *attempt = relais_reader_form_value(req, "attempt");
+	struct relais_quiz_submission sub = {.max_attempts = u->max_attempts,
+	                                     .time_limit_minutes = u->time_limit_minutes,
+	                                     .duration_s = -1};
+	struct relais_quiz_outcome o = {0};
 	char *html = NULL, score[64];
-	int passed = 0, completed = 0;
+	int rc;
 
 	memset(&result, 0, sizeof(result));
-	if (quiz == NULL) {
+	if (relais_reader_form_value(req, "start") != NULL) {
+		post_quiz_start(req, course_id, b, i);
+		return;
+	}
+	if ((quiz = load_quiz(req, course_id, u)) == NULL) {
 		return;
 	}
 	if (started != NULL) {
 		long long t = strtoll(started, NULL, 10), now = now_ms();
 		if (t > 0 && t <= now && now - t < 86400000LL) {
-			duration = (double)(now - t) / 1000.0;
+			sub.duration_s = (double)(now - t) / 1000.0;
 		}
 	}
-	if (relais_quiz_score(&result, ctx, quiz, req->fields, req->n_fields) != 0 ||
-	    relais_progress_quiz_submitted(req->reader->home, ctx, req->session->profile_id,
-	                                   course_id, u->id, &result, duration, &passed,
-	                                   &completed) != 0 ||
-	    relais_reader_quiz_result(&html, ctx, quiz, &result, relais_tr(L(req), M_LANG_CODE)) !=
-	            0) {
+	if (attempt != NULL) {
+		long long id = strtoll(attempt, NULL, 10);
+		sub.attempt_id = id > 0 ? id : -1; /* -1: names no attempt, refused */
+	}
+	if (relais_quiz_score(&result, ctx, quiz, req->fields, req->n_fields) != 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(ctx));
+		goto out;
+	}
+	rc = relais_progress_quiz_attempt_submitted(&o, req->reader->home, ctx,
+	                                            req->session->profile_id, course_id, u->id,
+	                                            &sub, &result);
+	if (rc == RELAIS_ELIMIT) {
+		req->status = 403;
+		quiz_heading(req, course_id, m, u);
+		relais_reader_quiz_no_attempt(&req->body, u->max_attempts,
+		                              relais_tr(L(req), M_LANG_CODE));
+		goto out;
+	}
+	if (rc == RELAIS_EEXIST || rc == RELAIS_EINVAL) {
+		relais_reader_page_error(req, 409, relais_errmsg(ctx));
+		goto out;
+	}
+	if (rc != 0 || relais_reader_quiz_result(&html, ctx, quiz, &result,
+	                                         relais_tr(L(req), M_LANG_CODE)) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(ctx));
 		goto out;
 	}
 	quiz_heading(req, course_id, m, u);
+	if (o.late) {
+		relais_reader_quiz_late(&req->body, relais_tr(L(req), M_LANG_CODE));
+	}
 	relais_strbuf_printf(
 	        &req->body, "<p class=\"banner%s\" role=\"status\"><strong>%s</strong> · ",
-	        passed ? "" : " failed", relais_tr(L(req), passed ? M_PASSED : M_FAILED));
+	        o.passed ? "" : " failed", relais_tr(L(req), o.passed ? M_PASSED : M_FAILED));
 	relais_tr_format(score, sizeof(score), L(req), M_SCORE, result.percent);
 	relais_strbuf_add_html(&req->body, score);
 	relais_strbuf_printf(&req->body, " · <span class=\"recorded\">%s</span></p>",
 	                     relais_tr(L(req), M_RECORDED));
-	if (completed) {
+	if (o.completed) {
 		relais_strbuf_printf(&req->body, "<p class=\"banner\"><a href=\"/c/");
 		relais_strbuf_add_url(&req->body, course_id);
 		relais_strbuf_printf(&req->body, "/complete\">%s</a></p>",

@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "quizpage.h"
 #include "relais/error.h"
+#include "relais/util.h"
 #include "relais/strbuf.h"
 
 #define BLANK "_____"
@@ -14,6 +16,15 @@ struct words {
 	const char *question, *yes, *no, *your_answer, *right, *partly, *wrong, *unanswered,
 	        *choose, *score, *percent, *colon;
 	char decimal;
+	/* Attempts and time limits: printf formats, each %u or %s as commented. */
+	const char *attempt_of; /* attempt %u of %u */
+	const char *no_attempt; /* all %u attempts used */
+	const char *time_limit; /* %u minutes */
+	const char *start_note; /* the time runs once started */
+	const char *start;      /* the button */
+	const char *deadline;   /* before it: the time of the deadline */
+	const char *time_left;  /* before the countdown */
+	const char *late;       /* a late submission */
 };
 
 static const struct words words_fr = {
@@ -30,6 +41,16 @@ static const struct words words_fr = {
         .percent = "\u00a0%",
         .colon = "\u00a0: ",
         .decimal = ',',
+        .attempt_of = "Tentative %u sur %u.",
+        .no_attempt = "Vous avez utilisé les %u tentatives permises pour ce quiz\u00a0: "
+                      "vous ne pouvez pas en commencer une autre.",
+        .time_limit = "Ce quiz est limité à %u\u00a0minutes.",
+        .start_note = "Le temps court dès que vous commencez, même si vous fermez la page.",
+        .start = "Commencer le quiz",
+        .deadline = "À rendre avant",
+        .time_left = "Temps restant\u00a0:",
+        .late = "Rendu après la limite de temps\u00a0: la tentative est enregistrée comme "
+                "tardive et ne peut pas réussir le quiz.",
 };
 
 static const struct words words_en = {
@@ -46,6 +67,16 @@ static const struct words words_en = {
         .percent = "%",
         .colon = ": ",
         .decimal = '.',
+        .attempt_of = "Attempt %u of %u.",
+        .no_attempt = "You have used all %u attempts allowed at this quiz: you cannot start "
+                      "another one.",
+        .time_limit = "This quiz has a time limit of %u minutes.",
+        .start_note = "The time runs from when you start, even if you close the page.",
+        .start = "Start the quiz",
+        .deadline = "Hand in before",
+        .time_left = "Time left:",
+        .late = "Handed in after the time limit: the attempt is recorded as late and cannot "
+                "pass the quiz.",
 };
 
 /* French for "fr" and "fr-*", English for anything else. */
@@ -126,6 +157,23 @@ static long units_of(double score)
 
 /* ---- form ---- */
 
+/*
+ * The order an attempt shows n items in: the quiz's own without a seed,
+ * else drawn from it (rows apart from choices, so they move independently).
+ */
+static void order(size_t *perm, size_t n, const uint64_t *seed, const char *id, int rows)
+{
+	size_t i;
+
+	if (seed == NULL) {
+		for (i = 0; i < n; i++) {
+			perm[i] = i;
+		}
+		return;
+	}
+	relais_quiz_shuffle(perm, n, rows ? ~*seed : *seed, id);
+}
+
 /* Writes "relais-<id>", the element id prefix for question q. */
 static void put_elem(struct relais_strbuf *b, const struct relais_quiz_question *q)
 {
@@ -199,21 +247,39 @@ static void put_text_input(struct relais_strbuf *b, const struct words *w,
 	relais_strbuf_add(b, q->type == RELAIS_QUIZ_ESSAY ? "_v\"></textarea>" : "_v\">");
 }
 
-static void put_matching_rows(struct relais_strbuf *b, const struct words *w,
-                              const struct relais_quiz_question *q)
+/* The pair index of matching row `row` (pairs that are not distractors, from 0). */
+static size_t pair_of_row(const struct relais_quiz_question *q, size_t row)
 {
-	size_t i, j, row = 0;
+	size_t i, r = 0;
 
 	for (i = 0; i < q->n_pairs; i++) {
-		if (q->pairs[i].question_html[0] == '\0') {
-			continue;
+		if (q->pairs[i].question_html[0] != '\0' && r++ == row) {
+			return i;
 		}
+	}
+	return 0; /* not reached: row < n_rows */
+}
+
+/*
+ * Rows in the attempt's order, each drop-down listing the choices in the
+ * attempt's order (not the rows', which would give the key away); field
+ * names and values keep the quiz's own indices.
+ */
+static void put_matching_rows(struct relais_strbuf *b, const struct words *w,
+                              const struct relais_quiz_question *q, const uint64_t *seed)
+{
+	size_t rows[RELAIS_QUIZ_MAX_ANSWERS], choices[RELAIS_QUIZ_MAX_ANSWERS], k, j, row;
+
+	order(rows, q->n_rows, seed, q->id, 1);
+	order(choices, q->n_choices, seed, q->id, 0);
+	for (k = 0; k < q->n_rows; k++) {
+		row = rows[k];
 		relais_strbuf_add(b, "<div class=\"relais-row\"><label for=\"");
 		put_elem(b, q);
 		relais_strbuf_add(b, "_r");
 		put_uint(b, row);
 		relais_strbuf_add(b, "\">");
-		put_inline_html(b, q->pairs[i].question_html);
+		put_inline_html(b, q->pairs[pair_of_row(q, row)].question_html);
 		relais_strbuf_add(b, "</label> <select name=\"q-");
 		relais_strbuf_add(b, q->id);
 		relais_strbuf_add(b, ".");
@@ -227,22 +293,22 @@ static void put_matching_rows(struct relais_strbuf *b, const struct words *w,
 		relais_strbuf_add(b, "</option>");
 		for (j = 0; j < q->n_choices; j++) {
 			relais_strbuf_add(b, "<option value=\"");
-			put_uint(b, j);
+			put_uint(b, choices[j]);
 			relais_strbuf_add(b, "\">");
-			relais_strbuf_add_html(b, q->choices[j]);
+			relais_strbuf_add_html(b, q->choices[choices[j]]);
 			relais_strbuf_add(b, "</option>");
 		}
 		relais_strbuf_add(b, "</select></div>\n");
-		row++;
 	}
 }
 
 static void render_form_question(struct relais_strbuf *b, const struct words *w,
-                                 const struct relais_quiz_question *q, size_t number)
+                                 const struct relais_quiz_question *q, size_t number,
+                                 const uint64_t *seed)
 {
+	size_t perm[RELAIS_QUIZ_MAX_ANSWERS], i;
 	const char *blank = NULL;
 	char value[32];
-	size_t i;
 
 	if (q->type == RELAIS_QUIZ_DESCRIPTION) {
 		relais_strbuf_add(b, "<div class=\"relais-description\" id=\"");
@@ -285,10 +351,11 @@ static void render_form_question(struct relais_strbuf *b, const struct words *w,
 	relais_strbuf_add(b, "</div>\n");
 	switch (q->type) {
 	case RELAIS_QUIZ_MULTICHOICE:
+		order(perm, q->n_answers, seed, q->id, 0);
 		for (i = 0; i < q->n_answers; i++) {
-			(void)snprintf(value, sizeof(value), "%zu", i);
+			(void)snprintf(value, sizeof(value), "%zu", perm[i]);
 			put_choice(b, q, q->single ? "radio" : "checkbox", value,
-			           q->answers[i].text_html);
+			           q->answers[perm[i]].text_html);
 		}
 		break;
 	case RELAIS_QUIZ_TRUEFALSE:
@@ -305,7 +372,7 @@ static void render_form_question(struct relais_strbuf *b, const struct words *w,
 		}
 		break;
 	case RELAIS_QUIZ_MATCHING:
-		put_matching_rows(b, w, q);
+		put_matching_rows(b, w, q, seed);
 		break;
 	case RELAIS_QUIZ_DESCRIPTION:
 		break;
@@ -313,7 +380,8 @@ static void render_form_question(struct relais_strbuf *b, const struct words *w,
 	relais_strbuf_add(b, "</fieldset>\n");
 }
 
-int relais_reader_quiz_form(char **out, relais_ctx *ctx, const relais_quiz *quiz, const char *lang)
+int relais_reader_quiz_form(char **out, relais_ctx *ctx, const relais_quiz *quiz,
+                            const uint64_t *seed, const char *lang)
 {
 	struct relais_strbuf b = {.max = RELAIS_QUIZ_MAX_HTML};
 	const struct words *w = words_for(lang);
@@ -325,7 +393,7 @@ int relais_reader_quiz_form(char **out, relais_ctx *ctx, const relais_quiz *quiz
 		if (q->type != RELAIS_QUIZ_DESCRIPTION) {
 			number++;
 		}
-		render_form_question(&b, w, q, number);
+		render_form_question(&b, w, q, number, seed);
 	}
 	return relais_strbuf_finish(out, &b, ctx, "quiz");
 }
@@ -438,7 +506,7 @@ static void render_result_question(struct relais_strbuf *b, const struct words *
 		status = w->wrong;
 	}
 	if (q->type == RELAIS_QUIZ_DESCRIPTION) {
-		render_form_question(b, w, q, number); /* text only, same as the form */
+		render_form_question(b, w, q, number, NULL); /* text only, same as the form */
 		return;
 	}
 	relais_strbuf_add(b, "<section class=\"relais-question relais-result ");
@@ -532,4 +600,92 @@ int relais_reader_quiz_result(char **out, relais_ctx *ctx, const relais_quiz *qu
 		                       &result->questions[i], number);
 	}
 	return relais_strbuf_finish(out, &b, ctx, "quiz");
+}
+
+/* ---- attempts and time limits ---- */
+
+/* One format of the words with one or two unsigned numbers, escaped. The
+ * formats are the constant words above, each with %u conversions only. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void put_words(struct relais_strbuf *b, const char *fmt, unsigned x, unsigned y)
+{
+	char tmp[512];
+	int n = snprintf(tmp, sizeof(tmp), fmt, x, y);
+
+	if (n > 0 && (size_t)n < sizeof(tmp)) {
+		relais_strbuf_add_html(b, tmp);
+	}
+}
+#pragma GCC diagnostic pop
+
+void relais_reader_quiz_limits(struct relais_strbuf *b, const struct relais_quiz_attempt *a,
+                               unsigned max_attempts, const char *lang)
+{
+	const struct words *w = words_for(lang);
+	char iso[32], shown[32];
+	struct tm tm;
+	time_t t, now = time(NULL);
+	struct tm today;
+
+	if (max_attempts > 0) {
+		relais_strbuf_add(b, "<p class=\"relais-attempts\">");
+		put_words(b, w->attempt_of, (unsigned)a->submitted + 1, max_attempts);
+		relais_strbuf_add(b, "</p>\n");
+	}
+	if (a->deadline <= 0) {
+		return;
+	}
+	/* The laptop's own zone is the learner's: the reader runs where they read. */
+	t = (time_t)(a->deadline / 1000);
+	if (localtime_r(&t, &tm) == NULL || localtime_r(&now, &today) == NULL ||
+	    strftime(shown, sizeof(shown),
+	             tm.tm_yday == today.tm_yday && tm.tm_year == today.tm_year ? "%H:%M"
+	                                                                        : "%Y-%m-%d %H:%M",
+	             &tm) == 0) {
+		return;
+	}
+	relais_time_format(iso, a->deadline);
+	relais_strbuf_printf(b, "<p class=\"relais-deadline\" data-deadline=\"%lld\">",
+	                     a->deadline);
+	relais_strbuf_add_html(b, w->deadline);
+	relais_strbuf_printf(b, " <time datetime=\"%s\">%s</time>.", iso, shown);
+	relais_strbuf_add(b, " <span class=\"relais-countdown\" role=\"timer\" hidden>");
+	relais_strbuf_add_html(b, w->time_left);
+	relais_strbuf_add(b, " <span class=\"relais-left\"></span></span></p>\n");
+}
+
+void relais_reader_quiz_no_attempt(struct relais_strbuf *b, unsigned max_attempts, const char *lang)
+{
+	relais_strbuf_add(b, "<p class=\"banner failed relais-no-attempt\" role=\"status\">");
+	put_words(b, words_for(lang)->no_attempt, max_attempts, 0);
+	relais_strbuf_add(b, "</p>\n");
+}
+
+void relais_reader_quiz_start(struct relais_strbuf *b, const struct relais_quiz_attempt *a,
+                              unsigned max_attempts, unsigned minutes, const char *lang)
+{
+	const struct words *w = words_for(lang);
+
+	relais_strbuf_add(b, "<p class=\"relais-time-limit\">");
+	put_words(b, w->time_limit, minutes, 0);
+	relais_strbuf_add(b, " ");
+	relais_strbuf_add_html(b, w->start_note);
+	relais_strbuf_add(b, "</p>\n");
+	if (max_attempts > 0) {
+		relais_strbuf_add(b, "<p class=\"relais-attempts\">");
+		put_words(b, w->attempt_of, (unsigned)a->submitted + 1, max_attempts);
+		relais_strbuf_add(b, "</p>\n");
+	}
+	relais_strbuf_add(b, "<input type=\"hidden\" name=\"start\" value=\"1\">"
+	                     "<p><button type=\"submit\">");
+	relais_strbuf_add_html(b, w->start);
+	relais_strbuf_add(b, "</button></p>");
+}
+
+void relais_reader_quiz_late(struct relais_strbuf *b, const char *lang)
+{
+	relais_strbuf_add(b, "<p class=\"banner failed relais-late\" role=\"status\">");
+	relais_strbuf_add_html(b, words_for(lang)->late);
+	relais_strbuf_add(b, "</p>\n");
 }

@@ -52,12 +52,26 @@ static const struct report reports[] = {
          "voided = 0 AND verb IN ('" RELAIS_XAPI_VERBS "passed', "
          "'" RELAIS_XAPI_VERBS "failed') AND course IS NOT NULL GROUP BY course, unit "
          "ORDER BY course, unit"},
+        /* Essays are not scored: trainers read them here (docs/hub.md). */
+        {"essays",
+         "SELECT coalesce(actor_name, '') AS learner, CASE WHEN actor LIKE 'mbox:mailto:%' "
+         "THEN substr(actor, 13) ELSE actor END AS email, coalesce(organisation, '') AS "
+         "organisation, course, unit AS quiz, replace(object_id, '" RELAIS_XAPI_ACTIVITIES
+         "' || course || '/' || unit || '/', '') AS question, timestamp AS answered, "
+         "coalesce(json_extract(body, '$.result.response'), '') AS essay FROM statement "
+         "WHERE voided = 0 AND verb = '" RELAIS_XAPI_VERBS "answered' AND course IS NOT NULL "
+         "AND json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
+         "ORDER BY course, quiz, question, learner, answered"},
 };
 
 const char *const relais_hub_reports[] = {
-        "completions-by-course",  "completions-by-organisation",
-        "completions-by-learner", "completions-over-time",
-        "quiz-results",           NULL,
+        "completions-by-course",
+        "completions-by-organisation",
+        "completions-by-learner",
+        "completions-over-time",
+        "quiz-results",
+        "essays",
+        NULL,
 };
 
 /* RFC 4180 quoting; a cell that a spreadsheet would run as a formula is

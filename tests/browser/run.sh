@@ -6,4 +6,4 @@ if [ ! -d node_modules ]; then
 fi
 # The spec for people on stderr, TAP on stdout for summary.py's case count.
 node --test --test-reporter=spec --test-reporter-destination=stderr \
-	--test-reporter=tap --test-reporter-destination=stdout run.mjs
+	--test-reporter=tap --test-reporter-destination=stdout "${1:-run.mjs}"

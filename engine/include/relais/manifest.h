@@ -12,6 +12,8 @@
 #define RELAIS_MANIFEST_MAX_UNITS 1000
 #define RELAIS_MANIFEST_MAX_ENTRIES 10000
 #define RELAIS_ID_MAX 64
+#define RELAIS_QUIZ_MAX_ATTEMPTS 1000 /* a quiz unit's max_attempts */
+#define RELAIS_QUIZ_MAX_MINUTES 1440  /* a quiz unit's time_limit_minutes: one day */
 
 enum relais_unit_kind {
 	RELAIS_UNIT_LESSON = 1,
@@ -89,6 +91,11 @@ struct relais_unit {
 	char *path;       /* the bundle entry: rendered HTML, or quiz JSON; a package's folder */
 	int pass_percent; /* quizzes only */
 	struct relais_package *package; /* packages only */
+	/* Quizzes only (docs/bundle-format.md): "shuffle": false sets keep_order;
+	 * 0 means no limit for the other two. */
+	int keep_order;
+	unsigned max_attempts;       /* 1..RELAIS_QUIZ_MAX_ATTEMPTS */
+	unsigned time_limit_minutes; /* 1..RELAIS_QUIZ_MAX_MINUTES */
 };
 
 struct relais_manifest_entry {

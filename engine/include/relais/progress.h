@@ -31,6 +31,67 @@ int relais_progress_quiz_submitted(relais_home *home, relais_ctx *ctx, int64_t p
                                    const struct relais_quiz_result *result, double duration_s,
                                    int *out_passed, int *out_completed);
 
+/*
+ * Quiz attempts (docs/quiz-format.md, section 3): an attempt starts when
+ * the learner first opens a quiz without a time limit, or presses Start on
+ * one with a limit, and stays open, with the seed of the order its choices
+ * are shown in and its deadline, until it is submitted: reloading the page
+ * or closing the browser shows the same attempt.
+ */
+struct relais_quiz_attempt {
+	int64_t id;         /* 0: no attempt open */
+	uint64_t seed;      /* draws the order of its choices (relais_quiz_shuffle) */
+	long long started;  /* ms since the epoch */
+	long long deadline; /* ms since the epoch; 0: no time limit */
+	int submitted;      /* attempts the learner submitted at this quiz, all told */
+};
+
+/* A submission after deadline + this is late (docs/quiz-format.md, section 3). */
+#define RELAIS_QUIZ_LATE_GRACE_MS 30000
+
+/* The learner's open attempt at a quiz (out->id 0 when none), and the count submitted. */
+int relais_progress_attempt_get(struct relais_quiz_attempt *out, relais_home *home, relais_ctx *ctx,
+                                int64_t profile_id, const char *course_id, const char *unit_id);
+
+/*
+ * Starts an attempt (fresh random seed; deadline time_limit_minutes from now
+ * when not 0), or gives the one already open. Returns 0, RELAIS_ELIMIT when
+ * max_attempts (0: no limit) have been submitted already, or the database's
+ * status.
+ */
+int relais_progress_attempt_start(struct relais_quiz_attempt *out, relais_home *home,
+                                  relais_ctx *ctx, int64_t profile_id, const char *course_id,
+                                  const char *unit_id, unsigned max_attempts,
+                                  unsigned time_limit_minutes);
+
+/* What the reader knows of a submission besides its answers. */
+struct relais_quiz_submission {
+	int64_t attempt_id;          /* the attempt the form was for; 0: the open one, if any */
+	unsigned max_attempts;       /* the quiz's, 0: no limit */
+	unsigned time_limit_minutes; /* the quiz's, 0: none */
+	double duration_s;           /* < 0: unknown */
+};
+
+struct relais_quiz_outcome {
+	int passed, completed;
+	int late; /* submitted past the deadline and its grace: recorded, never passed */
+};
+
+/*
+ * As relais_progress_quiz_submitted(), for one attempt: closes it with its
+ * responses, and also records an "answered" statement, without score, for
+ * each answered essay. Refuses, recording nothing: RELAIS_EEXIST when the
+ * attempt named was submitted already (a form sent twice); RELAIS_ELIMIT
+ * when no attempt is open and max_attempts were used; RELAIS_EINVAL when no
+ * attempt is open at a quiz with a time limit. A late attempt is recorded
+ * as failed, with its score and the late extension (docs/statements.md).
+ */
+int relais_progress_quiz_attempt_submitted(struct relais_quiz_outcome *out, relais_home *home,
+                                           relais_ctx *ctx, int64_t profile_id,
+                                           const char *course_id, const char *unit_id,
+                                           const struct relais_quiz_submission *sub,
+                                           const struct relais_quiz_result *result);
+
 enum relais_unit_state {
 	RELAIS_UNIT_NEW = 0,
 	RELAIS_UNIT_SEEN = 1, /* lesson viewed, or quiz tried but not passed */

@@ -3,6 +3,7 @@
 #define RELAIS_QUIZ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "relais/context.h"
 
@@ -138,5 +139,14 @@ void relais_quiz_result_clear(struct relais_quiz_result *result);
  * named in the forms (docs/quiz-format.md). Returns 0 and sets *out, or -1.
  */
 int relais_quiz_read_index(size_t *out, const char *s, size_t len, size_t n);
+
+/*
+ * The order one attempt shows n items of a question in (docs/quiz-format.md
+ * 3): fills perm[0..n) with a permutation of 0..n-1, perm[k] being the item
+ * shown k-th. The same seed and question id give the same order on every
+ * machine; another seed almost always another order. The form's values stay
+ * the items' own indices, so scoring never depends on this order.
+ */
+void relais_quiz_shuffle(size_t *perm, size_t n, uint64_t seed, const char *question_id);
 
 #endif
