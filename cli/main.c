@@ -35,9 +35,9 @@ static void overview(FILE *f)
 	           "relais delivers self-paced courses as signed bundles that work offline.\n\n"
 	           "Commands:\n");
 	for (i = 0; commands[i]; i++) {
-		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+		fprintf(f, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
 	}
-	fprintf(f, "  %-10s %s\n", "help", "show help for a command");
+	fprintf(f, "  %-14s %s\n", "help", "show help for a command");
 	fprintf(f, "\nOptions:\n"
 	           "  -h, --help     show this help\n"
 	           "  -V, --version  show the version\n"

@@ -456,7 +456,7 @@ static int laptop_key_run(relais_ctx *ctx, int argc, char **argv)
 
 const struct command cmd_sync = {
         "sync",
-        "send learning records to the coordinators' hub",
+        "send learning records to the hub and bring published courses down",
         "usage: relais sync [--hub URL --key KEY --secret SECRET] [--hub-key PUB]\n"
         "                   [--no-records | --no-courses] [--batch N] [--attempts N]\n"
         "                   [--watch]\n"
