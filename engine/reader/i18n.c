@@ -38,6 +38,12 @@ static const char *const words[M_COUNT][2] = {
         [M_OUTLINE] = {"Course outline", "Plan du cours"},
         [M_LESSON] = {"Lesson", "Leçon"},
         [M_QUIZ] = {"Quiz", "Quiz"},
+        [M_PACKAGE] = {"Package", "Module"},
+        [M_PACKAGE_LATER] = {"This unit is a %s package. This version of the reader cannot play "
+                             "packages yet; your progress in the other units is kept.",
+                             "Cette unité est un module %s. Cette version du lecteur ne sait pas "
+                             "encore les lire ; votre progression dans les autres unités est "
+                             "conservée."},
         [M_STATE_NEW] = {"Not started", "À faire"},
         [M_STATE_SEEN] = {"Started", "Commencé"},
         [M_STATE_DONE] = {"Done", "Fait"},

@@ -456,11 +456,12 @@ static void page_outline(struct request *req, const char *course_id, relais_bund
 		unit_href(&req->body, course_id, u);
 		relais_strbuf_printf(&req->body, "\" lang=\"%s\">", m->language);
 		relais_strbuf_add_html(&req->body, u->title);
-		relais_strbuf_printf(
-		        &req->body, "</a> <span class=\"state%s\">(%s · %s",
-		        cp.units[i].state == RELAIS_UNIT_DONE ? " done" : "",
-		        relais_tr(L(req), u->kind == RELAIS_UNIT_QUIZ ? M_QUIZ : M_LESSON),
-		        relais_tr(L(req), states[cp.units[i].state]));
+		relais_strbuf_printf(&req->body, "</a> <span class=\"state%s\">(%s · %s",
+		                     cp.units[i].state == RELAIS_UNIT_DONE ? " done" : "",
+		                     relais_tr(L(req), u->kind == RELAIS_UNIT_QUIZ      ? M_QUIZ
+		                                       : u->kind == RELAIS_UNIT_PACKAGE ? M_PACKAGE
+		                                                                        : M_LESSON),
+		                     relais_tr(L(req), states[cp.units[i].state]));
 		if (u->kind == RELAIS_UNIT_QUIZ && cp.units[i].best_percent >= 0) {
 			relais_strbuf_add(&req->body, ", ");
 			char best[64];
@@ -908,6 +909,20 @@ static void route_course(struct request *req, const char *rest)
 			post_quiz(req, course_id, b, i);
 		}
 		return;
+	}
+	/* A SCORM or cmi5 package installs, but this reader cannot play it yet. */
+	for (i = 0; i < m->n_units; i++) {
+		if (m->units[i].kind == RELAIS_UNIT_PACKAGE &&
+		    strcmp(m->units[i].path, entry) == 0) {
+			char why_not[256];
+			int std = m->units[i].package->standard;
+			relais_tr_format(why_not, sizeof(why_not), L(req), M_PACKAGE_LATER,
+			                 std == RELAIS_PACKAGE_SCORM12     ? "SCORM 1.2"
+			                 : std == RELAIS_PACKAGE_SCORM2004 ? "SCORM 2004"
+			                                                   : "cmi5");
+			relais_reader_page_error(req, 501, why_not);
+			return;
+		}
 	}
 	/* Only entries the signed manifest lists are served, by exact path. */
 	if (relais_zip_path_ok(entry, &why) != 0 || relais_manifest_entry(m, entry) == NULL) {
