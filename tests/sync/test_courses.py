@@ -238,6 +238,23 @@ class Courses(unittest.TestCase):
             self.assertEqual(deltas[-1]["range"], "bytes=%d-" % (good["size"] // 2))
         self.assertEqual(self.parts(), [])
 
+    def test_watch_brings_courses_down_too(self):
+        self.publish(["mh1"], 1)
+        with FakeCat(self.site) as hub:
+            proc = subprocess.Popen(
+                [RELAIS, "sync", "--watch", "--no-records", "--hub", hub.url, "--key", "K",
+                 "--secret", "S"], env=testlib.laptop_env(self.home), cwd=self.work,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                line = testlib.read_line(proc, "relais sync --watch", 60)
+                self.assertTrue(line.startswith("courses: installed 1, updated 0, failed 0"), line)
+                self.assertEqual(self.installed(), {"migration-health": 1})
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(timeout=30), 0, proc.stderr.read())
+            finally:
+                proc.kill()
+                proc.wait()
+
     def test_other_organisation_not_chosen(self):
         self.publish([self.entry("pc1", audience=["Interior"])], 1)
         with FakeCat(self.site) as hub:
