@@ -31,18 +31,6 @@ struct fx {
 	relais_home *home;
 };
 
-static void pack(struct fx *f, const char *src, const relais_seckey *key, const char *out)
-{
-	relais_course *c = NULL;
-	relais_diag *d = NULL;
-
-	assert_int_equal(relais_diag_new(&d), 0);
-	assert_int_equal(relais_course_load(&c, f->ctx, d, src, NULL), 0);
-	assert_int_equal(relais_course_pack(f->ctx, c, key, out, NULL), 0);
-	relais_course_free(c);
-	relais_diag_free(d);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -69,7 +57,7 @@ static int setup(void **state)
 	/* field-safety version 3, then the same course as version 4. */
 	snprintf(src, sizeof(src), "%s/src", f->dir);
 	craft_course(src);
-	pack(f, src, sec, f->v3);
+	craft_pack(src, sec, f->v3);
 	snprintf(src, sizeof(src), "%s/src/course.json", f->dir);
 	text = craft_slurp(src, &len);
 	assert_non_null(strstr((char *)text, "\"version\": 3"));
@@ -77,7 +65,7 @@ static int setup(void **state)
 	snprintf(src, sizeof(src), "%s/src", f->dir);
 	craft_write(src, "course.json", (char *)text);
 	free(text);
-	pack(f, src, sec, f->v4);
+	craft_pack(src, sec, f->v4);
 
 	assert_int_equal(relais_home_open(&f->home, f->ctx, f->home_path), 0);
 	assert_int_equal(relais_trust_add(f->home, f->ctx, f->pub, "Field academy", NULL), 0);
