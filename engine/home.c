@@ -141,6 +141,20 @@ static const char *const migrations[] = {
         "  responses TEXT);"
         "CREATE UNIQUE INDEX quiz_attempt_open ON quiz_attempt(profile_id, course_id, unit_id) "
         "  WHERE submitted IS NULL;",
+        /* 8: the version of each course each learner last opened, for the
+         * library's "New" and "Updated" marks; a learner with progress in a
+         * course has opened the version installed. (Independent of its
+         * number: it may be renumbered when migrations are merged.) */
+        "CREATE TABLE course_opened ("
+        "  profile_id INTEGER NOT NULL REFERENCES profile(id) ON DELETE CASCADE,"
+        "  course_id TEXT NOT NULL,"
+        "  version INTEGER NOT NULL,"
+        "  opened TEXT NOT NULL,"
+        "  PRIMARY KEY (profile_id, course_id));"
+        "INSERT INTO course_opened(profile_id, course_id, version, opened) "
+        "  SELECT p.profile_id, p.course_id, c.version, MAX(p.updated) "
+        "  FROM progress p JOIN course c ON c.id = p.course_id "
+        "  GROUP BY p.profile_id, p.course_id;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
