@@ -411,6 +411,87 @@ static int agent(struct check *c, const cJSON *a, const char *where, const char 
 	return 0;
 }
 
+/* An interaction component list (choices, scale, source, target, steps). */
+static int components(struct check *c, const cJSON *list, const char *where, const char *field)
+{
+	static const char *const keys[] = {"id", "description", NULL};
+	const cJSON *each, *id, *d;
+	char sub[224];
+
+	(void)snprintf(sub, sizeof(sub), "%s.%s", where, field);
+	if (!cJSON_IsArray(list)) {
+		return bad(c, where, field, "must be an array of interaction components");
+	}
+	cJSON_ArrayForEach(each, list)
+	{
+		id = cJSON_GetObjectItemCaseSensitive(each, "id");
+		if (!cJSON_IsObject(each) || only_keys(c, each, sub, keys) != 0 ||
+		    !cJSON_IsString(id) || id->valuestring[0] == '\0') {
+			return bad(c, where, field, "each component needs a string id");
+		}
+		if ((d = cJSON_GetObjectItemCaseSensitive(each, "description")) &&
+		    lang_map(c, d, sub, "description") != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The interaction properties of an Activity Definition (xAPI 1.0.3 Data
+ * 2.4.4.1): interactionType is one of ten names, exactly as written, and
+ * is required once any other interaction property is present.
+ */
+static int interaction(struct check *c, const cJSON *def, const char *where)
+{
+	static const char *const types[] = {
+	        "true-false", "choice", "fill-in", "long-fill-in", "matching", "performance",
+	        "sequencing", "likert", "numeric", "other",        NULL};
+	static const char *const lists[] = {"choices", "scale", "source", "target", "steps", NULL};
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(def, "interactionType");
+	const cJSON *pattern = cJSON_GetObjectItemCaseSensitive(def, "correctResponsesPattern");
+	const cJSON *v;
+	const char *const *t;
+	int any = pattern != NULL;
+
+	if (type != NULL) {
+		for (t = types; *t && !(cJSON_IsString(type) && strcmp(type->valuestring, *t) == 0);
+		     t++) {
+		}
+		if (*t == NULL) {
+			return bad(c, where, "interactionType",
+			           "must be true-false, choice, fill-in, long-fill-in, matching, "
+			           "performance, sequencing, likert, numeric or other");
+		}
+	}
+	if (pattern != NULL) {
+		if (!cJSON_IsArray(pattern)) {
+			return bad(c, where, "correctResponsesPattern",
+			           "must be an array of strings");
+		}
+		cJSON_ArrayForEach(v, pattern)
+		{
+			if (!cJSON_IsString(v)) {
+				return bad(c, where, "correctResponsesPattern",
+				           "must be an array of strings");
+			}
+		}
+	}
+	for (t = lists; *t; t++) {
+		if ((v = cJSON_GetObjectItemCaseSensitive(def, *t))) {
+			any = 1;
+			if (components(c, v, where, *t) != 0) {
+				return -1;
+			}
+		}
+	}
+	if (any && type == NULL) {
+		return bad(c, where, "interactionType",
+		           "is required with correctResponsesPattern or interaction components");
+	}
+	return 0;
+}
+
 static int activity(struct check *c, const cJSON *a, const char *where, const char *field)
 {
 	static const char *const keys[] = {"objectType", "id", "definition", NULL};
@@ -466,6 +547,9 @@ static int activity(struct check *c, const cJSON *a, const char *where, const ch
 		}
 		if ((v = cJSON_GetObjectItemCaseSensitive(def, "extensions")) &&
 		    extensions(c, v, dsub) != 0) {
+			return -1;
+		}
+		if (interaction(c, def, dsub) != 0) {
 			return -1;
 		}
 	}

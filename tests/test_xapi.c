@@ -398,6 +398,89 @@ static void each_rule_refuses_with_its_message(void **state)
 	}
 }
 
+struct refusal {
+	const char *path, *value, *msg;
+};
+
+/* Each of n changes to the good statement is refused with its message. */
+static void expect_refusals(const struct refusal *bad, size_t n)
+{
+	struct relais_xapi_facts f;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *json = changed(bad[i].path, bad[i].value, NULL);
+		int rc = check_text(&f, json, msg, sizeof(msg));
+		if (rc != RELAIS_EFORMAT || strcmp(msg, bad[i].msg) != 0) {
+			print_error("%s = %s: rc %d, \"%s\"\n", bad[i].path,
+			            bad[i].value ? bad[i].value : "(removed)", rc, msg);
+		}
+		assert_int_equal(rc, RELAIS_EFORMAT);
+		assert_string_equal(msg, bad[i].msg);
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+}
+
+/* Each change to the good statement passes the check. */
+static void expect_passes(const struct refusal *ok, size_t n)
+{
+	struct relais_xapi_facts f;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *json = changed(ok[i].path, ok[i].value, NULL);
+		int rc = check_text(&f, json, msg, sizeof(msg));
+		if (rc != 0) {
+			print_error("%s = %s: %s\n", ok[i].path, ok[i].value, msg);
+		}
+		assert_int_equal(rc, 0);
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+}
+
+#define DEF "object.definition."
+#define TYPE_MSG                                                                                   \
+	"statements[0].object.definition.interactionType: must be true-false, choice, fill-in, "   \
+	"long-fill-in, matching, performance, sequencing, likert, numeric or other"
+
+/* XAPI-00049, XAPI-00050: interactionType is one of ten names, needed by the other parts. */
+static void interactions_follow_the_specification(void **state)
+{
+	static const struct refusal ok[] = {
+	        {DEF "interactionType", "\"choice\"", NULL},
+	        {"object.definition",
+	         "{\"interactionType\":\"likert\",\"correctResponsesPattern\":[\"a\"],"
+	         "\"scale\":[{\"id\":\"a\",\"description\":{\"en-US\":\"A\"}}]}",
+	         NULL},
+	};
+	static const struct refusal bad[] = {
+	        {DEF "interactionType", "\"choiCe\"", TYPE_MSG},
+	        {DEF "interactionType", "\"Other\"", TYPE_MSG},
+	        {DEF "interactionType", "\"http://a.invalid/choice\"", TYPE_MSG},
+	        {DEF "interactionType", "12345", TYPE_MSG},
+	        {DEF "interactionType", "{\"test\":\"value\"}", TYPE_MSG},
+	        {DEF "correctResponsesPattern", "[\"a\"]",
+	         "statements[0].object.definition.interactionType: is required with "
+	         "correctResponsesPattern or interaction components"},
+	        {DEF "scale", "[{\"id\":\"likert_0\"}]",
+	         "statements[0].object.definition.interactionType: is required with "
+	         "correctResponsesPattern or interaction components"},
+	        {DEF "correctResponsesPattern", "\"a\"",
+	         "statements[0].object.definition.correctResponsesPattern: must be an array of "
+	         "strings"},
+	        {DEF "choices", "[{\"description\":{\"en\":\"A\"}}]",
+	         "statements[0].object.definition.choices: each component needs a string id"},
+	};
+
+	(void)state;
+	expect_passes(ok, sizeof(ok) / sizeof(ok[0]));
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 static void not_an_object_is_refused(void **state)
 {
 	struct relais_xapi_facts f;
@@ -589,6 +672,7 @@ int main(void)
 	        cmocka_unit_test(minimal_statement_is_enough),
 	        cmocka_unit_test(allowed_variants_pass),
 	        cmocka_unit_test(each_rule_refuses_with_its_message),
+	        cmocka_unit_test(interactions_follow_the_specification),
 	        cmocka_unit_test(not_an_object_is_refused),
 	        cmocka_unit_test(voiding_statement_names_what_it_voids),
 	        cmocka_unit_test(relais_statements_pass_the_check),

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""test_conformance_rules.py: the hub refuses and reshapes statements as xAPI 1.0.3 says, one
+test per group of requirements of ADL's conformance suite (their XAPI-000nn ids named)."""
+import copy
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hublib as hl  # noqa: E402
+import testlib  # noqa: E402
+
+ACTIVITY = "https://example.org/activities/conformance"
+
+
+def interaction(**definition):
+    return {"objectType": "Activity", "id": ACTIVITY, "definition": definition}
+
+
+def substatement(obj, **extra):
+    sub = {"objectType": "SubStatement", "actor": hl.agent("bob"), "verb": hl.verb(),
+           "object": obj}
+    sub.update(extra)
+    return sub
+
+
+class ConformanceRules(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.home = hl.make_hub_db(cls)
+        cls.key, cls.secret = cls.home.credentials("conformance")
+        cls.hub = hl.start_hub(cls, cls.home)
+        cls.c = hl.Client(cls.hub, cls.key, cls.secret)
+
+    def refused(self, st, words):
+        r = self.c.post(st)
+        self.assertEqual(r.status, 400, r)
+        self.assertIn(words, r.error())
+
+    def accepted(self, st):
+        r = self.c.post(st)
+        self.assertEqual(r.status, 200, r)
+        return r.json()[0]
+
+    def test_interaction_type(self):
+        """XAPI-00049: one of ten names, as written; XAPI-00050: needed by the others."""
+        scale = [{"id": "likert_0", "description": {"en-US": "OK"}}]
+        self.accepted(hl.statement(obj=interaction(interactionType="likert", scale=scale,
+                                                   correctResponsesPattern=["likert_0"])))
+        for bad in ("liKert", "Other", "ab=c://should.fail.com", 12345, {"test": "value"}):
+            with self.subTest(interactionType=bad):
+                obj = interaction(interactionType=bad, scale=scale)
+                self.refused(hl.statement(obj=obj), "interactionType: must be true-false")
+                self.refused(hl.statement(obj=substatement(obj)),
+                             "interactionType: must be true-false")
+        for part, value in (("scale", scale), ("correctResponsesPattern", ["likert_0"])):
+            with self.subTest(without_type=part):
+                self.refused(hl.statement(obj=interaction(**{part: value})),
+                             "interactionType: is required")
+
+
+if __name__ == "__main__":
+    testlib.main()
