@@ -583,10 +583,12 @@ static int context_activities(struct check *c, const cJSON *ca, const char *wher
 	return 0;
 }
 
+/* A StatementRef: objectType "StatementRef", exactly so, and a UUID. */
 static int statement_ref(struct check *c, const cJSON *r, const char *where, const char *field)
 {
 	static const char *const keys[] = {"objectType", "id", NULL};
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "objectType");
 	char sub[160];
 
 	(void)snprintf(sub, sizeof(sub), "%s%s%s", where, field[0] ? "." : "", field);
@@ -595,6 +597,9 @@ static int statement_ref(struct check *c, const cJSON *r, const char *where, con
 	}
 	if (!cJSON_IsString(id) || !relais_xapi_uuid_ok(id->valuestring)) {
 		return bad(c, sub, "id", "must be a UUID");
+	}
+	if (!cJSON_IsString(type) || strcmp(type->valuestring, "StatementRef") != 0) {
+		return bad(c, sub, "objectType", "must be \"StatementRef\"");
 	}
 	return 0;
 }
@@ -664,7 +669,7 @@ static int result(struct check *c, const cJSON *r, const char *where)
 	return 0;
 }
 
-static int context(struct check *c, const cJSON *x, const char *where, int object_is_agent)
+static int context(struct check *c, const cJSON *x, const char *where, int about_activity)
 {
 	static const char *const keys[] = {
 	        "registration", "instructor", "team",      "contextActivities", "revision",
@@ -698,11 +703,11 @@ static int context(struct check *c, const cJSON *x, const char *where, int objec
 		return -1;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(x, "revision")) &&
-	    (!cJSON_IsString(v) || object_is_agent)) {
+	    (!cJSON_IsString(v) || !about_activity)) {
 		return bad(c, sub, "revision", "must be a string, and only about an Activity");
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(x, "platform")) &&
-	    (!cJSON_IsString(v) || object_is_agent)) {
+	    (!cJSON_IsString(v) || !about_activity)) {
 		return bad(c, sub, "platform", "must be a string, and only about an Activity");
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(x, "language")) &&
@@ -729,13 +734,13 @@ static int context(struct check *c, const cJSON *x, const char *where, int objec
 
 static int statement(struct check *c, const cJSON *st, const char *where, int sub);
 
-static int object(struct check *c, const cJSON *o, const char *where, int sub, int *is_agent)
+static int object(struct check *c, const cJSON *o, const char *where, int sub, int *is_activity)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "objectType");
 	const char *t = cJSON_IsString(type) ? type->valuestring : "Activity";
 	char osub[160];
 
-	*is_agent = 0;
+	*is_activity = 0;
 	(void)snprintf(osub, sizeof(osub), "%s.object", where);
 	if (!cJSON_IsObject(o)) {
 		return bad(c, where, "object", "must be an object");
@@ -748,6 +753,7 @@ static int object(struct check *c, const cJSON *o, const char *where, int sub, i
 		if (activity(c, o, where, "object") != 0) {
 			return -1;
 		}
+		*is_activity = 1;
 		if (!sub) {
 			c->f->object_kind = RELAIS_XAPI_ACTIVITY;
 			c->f->object_id = strdup(id->valuestring);
@@ -755,7 +761,6 @@ static int object(struct check *c, const cJSON *o, const char *where, int sub, i
 		return 0;
 	}
 	if (strcmp(t, "Agent") == 0 || strcmp(t, "Group") == 0) {
-		*is_agent = 1;
 		if (agent_or_group(c, o, where, "object") != 0) {
 			return -1;
 		}
@@ -797,7 +802,7 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 	                                       "timestamp",  "attachments", NULL};
 	static const char *const verb_keys[] = {"id", "display", NULL};
 	const cJSON *v, *verb, *verb_id;
-	int is_agent = 0;
+	int is_activity = 0;
 
 	if (!cJSON_IsObject(st)) {
 		return bad(c, where, "", "must be a Statement object");
@@ -862,7 +867,7 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 	if (v == NULL) {
 		return bad(c, where, "object", "is required");
 	}
-	if (object(c, v, where, sub, &is_agent) != 0) {
+	if (object(c, v, where, sub, &is_activity) != 0) {
 		return -1;
 	}
 	if (!sub && strcmp(verb_id->valuestring, RELAIS_XAPI_VOIDED) == 0) {
@@ -876,7 +881,7 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 		return -1;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(st, "context")) &&
-	    context(c, v, where, is_agent) != 0) {
+	    context(c, v, where, is_activity) != 0) {
 		return -1;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(st, "timestamp"))) {

@@ -164,8 +164,6 @@ static void allowed_variants_pass(void **state)
 	        {"actor", "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"}]}"},
 	        {"actor", "{\"objectType\":\"Group\",\"mbox\":\"mailto:team@b.c\"}"},
 
-	        {"object", "{\"objectType\":\"SubStatement\",\"actor\":{\"mbox\":\"mailto:a@b.c\"},"
-	                   "\"verb\":{\"id\":\"urn:x:v\"},\"object\":{\"id\":\"urn:x:o\"}}"},
 	        {"timestamp", "\"2026-11-03T10:15Z\""},
 	        {"timestamp", "\"2026-11-03T10:15:00-0500\""},
 	        {"timestamp", "\"2026-11-03T10:15:00+00\""},
@@ -481,6 +479,78 @@ static void interactions_follow_the_specification(void **state)
 	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* The good statement about another object than an Activity, without its platform. */
+static char *about(const char *object)
+{
+	cJSON *st = cJSON_Parse(good);
+	char *out;
+
+	assert_non_null(st);
+	patch(st, "object", object);
+	patch(st, "context.platform", NULL);
+	out = cJSON_PrintUnformatted(st);
+	assert_non_null(out);
+	cJSON_Delete(st);
+	return out;
+}
+
+/* XAPI-00090, XAPI-00091: revision and platform only about an Activity; XAPI-00092. */
+static void context_follows_the_object(void **state)
+{
+	static const char *const objects[] = {
+	        "{\"objectType\":\"SubStatement\",\"actor\":{\"mbox\":\"mailto:a@b.c\"},"
+	        "\"verb\":{\"id\":\"urn:x:v\"},\"object\":{\"id\":\"urn:x:o\"}}",
+	        "{\"objectType\":\"StatementRef\",\"id\":\"6fa459ea-ee8a-3ca4-894e-db77e160355e\"}",
+	        "{\"objectType\":\"SubStatement\",\"actor\":{\"mbox\":\"mailto:a@b.c\"},"
+	        "\"verb\":{\"id\":\"urn:x:v\"},\"object\":{\"objectType\":\"StatementRef\","
+	        "\"id\":\"6fa459ea-ee8a-3ca4-894e-db77e160355e\"},"
+	        "\"context\":{\"revision\":\"2\"}}",
+	};
+	static const struct refusal bad[] = {
+	        {"context.statement",
+	         "{\"objectType\":\"statementref\","
+	         "\"id\":\"3f2504e0-4f89-41d3-9a0c-0305e82c3301\"}",
+	         "statements[0].context.statement.objectType: must be \"StatementRef\""},
+	        {"context.statement", "{\"id\":\"3f2504e0-4f89-41d3-9a0c-0305e82c3301\"}",
+	         "statements[0].context.statement.objectType: must be \"StatementRef\""},
+	};
+	struct relais_xapi_facts f;
+	char msg[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		char *json = about(objects[i]);
+		assert_int_equal(check_text(&f, json, msg, sizeof(msg)), 0);
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+	for (i = 0; i < 2; i++) {
+		cJSON *st = cJSON_Parse(good);
+		char *json;
+		assert_non_null(st);
+		patch(st, "object", objects[i]);
+		patch(st, "context.revision", "\"2\"");
+		patch(st, "context.platform", i ? NULL : "\"relais\"");
+		json = cJSON_PrintUnformatted(st);
+		assert_int_equal(check_text(&f, json, msg, sizeof(msg)), RELAIS_EFORMAT);
+		assert_string_equal(msg, "statements[0].context.revision: must be a string, and "
+		                         "only about an Activity");
+		relais_xapi_facts_clear(&f);
+		free(json);
+		cJSON_Delete(st);
+	}
+	{
+		char *json = about(objects[2]);
+		assert_int_equal(check_text(&f, json, msg, sizeof(msg)), RELAIS_EFORMAT);
+		assert_string_equal(msg, "statements[0].object.context.revision: must be a string, "
+		                         "and only about an Activity");
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 static void not_an_object_is_refused(void **state)
 {
 	struct relais_xapi_facts f;
@@ -504,6 +574,7 @@ static void voiding_statement_names_what_it_voids(void **state)
 	      "{\"objectType\":\"StatementRef\","
 	      "\"id\":\"6fa459ea-ee8a-3ca4-894e-db77e160355e\"}");
 	patch(st, "result", NULL);
+	patch(st, "context.platform", NULL);
 	json = cJSON_PrintUnformatted(st);
 	assert_int_equal(check_text(&f, json, msg, sizeof(msg)), 0);
 	assert_int_equal(f.object_kind, RELAIS_XAPI_STATEMENT_REF);
@@ -673,6 +744,7 @@ int main(void)
 	        cmocka_unit_test(allowed_variants_pass),
 	        cmocka_unit_test(each_rule_refuses_with_its_message),
 	        cmocka_unit_test(interactions_follow_the_specification),
+	        cmocka_unit_test(context_follows_the_object),
 	        cmocka_unit_test(not_an_object_is_refused),
 	        cmocka_unit_test(voiding_statement_names_what_it_voids),
 	        cmocka_unit_test(relais_statements_pass_the_check),

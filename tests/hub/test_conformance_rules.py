@@ -58,6 +58,31 @@ class ConformanceRules(unittest.TestCase):
                 self.refused(hl.statement(obj=interaction(**{part: value})),
                              "interactionType: is required")
 
+    def test_context_follows_the_object(self):
+        """XAPI-00090/91: revision and platform only about an Activity; XAPI-00092: a
+        StatementRef; XAPI-00093: a single ContextActivity returned as an array, in a
+        SubStatement too."""
+        ref = {"objectType": "StatementRef", "id": hl.statement()["id"]}
+        for part in ("revision", "platform"):
+            for obj in (ref, substatement(hl.activity())):
+                with self.subTest(part=part, object=obj["objectType"]):
+                    self.refused(hl.statement(obj=obj, context={part: "1"}),
+                                 "context.%s: must be a string, and only about an Activity"
+                                 % part)
+            self.refused(hl.statement(obj=substatement(ref, context={part: "1"})),
+                         "object.context.%s" % part)
+        bad_ref = dict(ref, objectType="statementref")
+        self.refused(hl.statement(context={"statement": bad_ref}),
+                     'context.statement.objectType: must be "StatementRef"')
+        one = {"objectType": "Activity", "id": ACTIVITY}
+        kinds = {k: one for k in ("parent", "grouping", "category", "other")}
+        st = hl.statement(obj=substatement(hl.activity(),
+                                           context={"contextActivities": kinds}))
+        self.accepted(st)
+        stored = self.c.statement(st["id"])
+        self.assertEqual(stored["object"]["context"]["contextActivities"],
+                         {k: [one] for k in kinds})
+
 
 if __name__ == "__main__":
     testlib.main()
