@@ -492,6 +492,30 @@ static int interaction(struct check *c, const cJSON *def, const char *where)
 	return 0;
 }
 
+/*
+ * An authority (Data 2.4.9): an Agent, or the anonymous Group of exactly two
+ * Agents that OAuth 1.0 makes (the application and the user).
+ */
+static int authority(struct check *c, const cJSON *a, const char *where)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(a, "objectType");
+	char *ifi;
+
+	if (agent_or_group(c, a, where, "authority") != 0) {
+		return -1;
+	}
+	if (!cJSON_IsString(type) || strcmp(type->valuestring, "Group") != 0) {
+		return 0;
+	}
+	ifi = ifi_of(a);
+	free(ifi);
+	if (ifi != NULL || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "member")) != 2) {
+		return bad(c, where, "authority",
+		           "a Group must be anonymous and have exactly two members");
+	}
+	return 0;
+}
+
 static int activity(struct check *c, const cJSON *a, const char *where, const char *field)
 {
 	static const char *const keys[] = {"objectType", "id", "definition", NULL};
@@ -898,7 +922,7 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 		return bad(c, where, "stored", "must be an ISO 8601 date and time");
 	}
 	if (!sub && (v = cJSON_GetObjectItemCaseSensitive(st, "authority")) &&
-	    agent_or_group(c, v, where, "authority") != 0) {
+	    authority(c, v, where) != 0) {
 		return -1;
 	}
 	if (!sub && (v = cJSON_GetObjectItemCaseSensitive(st, "version")) &&

@@ -551,6 +551,35 @@ static void context_follows_the_object(void **state)
 	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+#define TWO_AGENTS "[{\"mbox\":\"mailto:a@b.c\"},{\"mbox\":\"mailto:d@b.c\"}]"
+#define AUTHORITY_MSG                                                                              \
+	"statements[0].authority: a Group must be anonymous and have exactly two members"
+
+/* XAPI-00098, XAPI-00100: a Group as authority is anonymous, of exactly two Agents. */
+static void authority_group_is_two_anonymous_agents(void **state)
+{
+	static const struct refusal ok[] = {
+	        {"authority", "{\"objectType\":\"Group\",\"member\":" TWO_AGENTS "}", NULL},
+	};
+	static const struct refusal bad[] = {
+	        {"authority",
+	         "{\"objectType\":\"Group\",\"mbox\":\"mailto:g@b.c\",\"member\":" TWO_AGENTS "}",
+	         AUTHORITY_MSG},
+	        {"authority", "{\"objectType\":\"Group\",\"openid\":\"https://g.invalid/\"}",
+	         AUTHORITY_MSG},
+	        {"authority", "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"}]}",
+	         AUTHORITY_MSG},
+	        {"authority",
+	         "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"},"
+	         "{\"mbox\":\"mailto:d@b.c\"},{\"mbox\":\"mailto:e@b.c\"}]}",
+	         AUTHORITY_MSG},
+	};
+
+	(void)state;
+	expect_passes(ok, sizeof(ok) / sizeof(ok[0]));
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 static void not_an_object_is_refused(void **state)
 {
 	struct relais_xapi_facts f;
@@ -745,6 +774,7 @@ int main(void)
 	        cmocka_unit_test(each_rule_refuses_with_its_message),
 	        cmocka_unit_test(interactions_follow_the_specification),
 	        cmocka_unit_test(context_follows_the_object),
+	        cmocka_unit_test(authority_group_is_two_anonymous_agents),
 	        cmocka_unit_test(not_an_object_is_refused),
 	        cmocka_unit_test(voiding_statement_names_what_it_voids),
 	        cmocka_unit_test(relais_statements_pass_the_check),

@@ -83,6 +83,18 @@ class ConformanceRules(unittest.TestCase):
         self.assertEqual(stored["object"]["context"]["contextActivities"],
                          {k: [one] for k in kinds})
 
+    def test_authority_group(self):
+        """XAPI-00098, XAPI-00100: a Group authority is anonymous, of exactly two Agents."""
+        two = [hl.agent("app"), hl.agent("user")]
+        self.accepted(hl.statement(authority={"objectType": "Group", "member": two}))
+        for group in ({"objectType": "Group", "mbox": "mailto:g@example.org", "member": two},
+                      {"objectType": "Group", "openid": "https://example.org/g"},
+                      {"objectType": "Group", "member": two[:1]},
+                      {"objectType": "Group", "member": two + [hl.agent("third")]}):
+            with self.subTest(group=group):
+                self.refused(hl.statement(authority=group),
+                             "authority: a Group must be anonymous and have exactly two")
+
 
 if __name__ == "__main__":
     testlib.main()
