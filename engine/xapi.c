@@ -108,26 +108,26 @@ static int timestamp_ok(const char *s)
 	}
 	if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
 	    isdigit((unsigned char)p[2])) {
+		int oh = (p[1] - '0') * 10 + (p[2] - '0'), om = 0;
+		char sign = *p;
 		p += 3;
-		if (*p == ':') {
+		if (*p == ':' && isdigit((unsigned char)p[1])) {
 			p++;
 		}
-		if (*p == '\0') {
-			return 1;
+		if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1])) {
+			om = (p[0] - '0') * 10 + (p[1] - '0');
+			p += 2;
 		}
-		if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) && p[2] == '\0') {
-			/* -00:00 is not allowed by xAPI */
-			return !(s[16] != 'Z' && strstr(s + 16, "-00:00") != NULL &&
-			         strcmp(strstr(s + 16, "-00:00"), "-00:00") == 0);
-		}
+		/* -00, -0000 and -00:00 (an unknown offset) are not allowed by xAPI */
+		return *p == '\0' && oh <= 23 && om <= 59 && !(sign == '-' && oh == 0 && om == 0);
 	}
 	return 0;
 }
 
-/* ISO 8601 duration: P[nY][nM][nW][nD][T[nH][nM][n[.n]S]]. */
+/* ISO 8601 duration: P[nY][nM][nD][T[nH][nM][n[.n]S]], or PnW alone. */
 static int duration_ok(const char *s)
 {
-	int any = 0, in_time = 0;
+	int any = 0, in_time = 0, weeks = 0;
 
 	if (*s++ != 'P') {
 		return 0;
@@ -157,10 +157,11 @@ static int duration_ok(const char *s)
 		if (s == start || *s == '\0' || !strchr(in_time ? "HMS" : "YMWD", *s)) {
 			return 0;
 		}
+		weeks += *s == 'W' && !in_time;
 		s++;
-		any = 1;
+		any++;
 	}
-	return any;
+	return any > 0 && (weeks == 0 || any == 1);
 }
 
 static int only_keys(struct check *c, const cJSON *o, const char *where, const char *const *keys)

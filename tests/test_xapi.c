@@ -167,7 +167,7 @@ static void allowed_variants_pass(void **state)
 	        {"timestamp", "\"2026-11-03T10:15Z\""},
 	        {"timestamp", "\"2026-11-03T10:15:00-0500\""},
 	        {"timestamp", "\"2026-11-03T10:15:00+00\""},
-	        {"result.duration", "\"P1Y2M3W4DT5H6M7.5S\""},
+	        {"result.duration", "\"P1Y2M4DT5H6M7.5S\""},
 	        {"result.score.scaled", "-1"},
 	        {"context.team", "{\"objectType\":\"Group\",\"mbox\":\"mailto:t@b.c\"}"},
 	        {"context.contextActivities", "{\"other\":{\"id\":\"urn:x:one\"}}"},
@@ -580,6 +580,35 @@ static void authority_group_is_two_anonymous_agents(void **state)
 	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+#define TIME_MSG "statements[0].timestamp: must be an ISO 8601 date and time with a time zone"
+#define DURATION_MSG "statements[0].result.duration: must be an ISO 8601 duration"
+
+/* XAPI-00122: no -00 offset; XAPI-00124: durations, weeks alone. */
+static void times_and_durations(void **state)
+{
+	static const struct refusal ok[] = {
+	        {"timestamp", "\"2026-11-03T10:15:00+00:00\"", NULL},
+	        {"timestamp", "\"2026-11-03T10:15:00-05\"", NULL},
+	        {"timestamp", "\"2026-11-03T10:15:00.123-00:30\"", NULL},
+	        {"result.duration", "\"P4W\"", NULL},
+	        {"result.duration", "\"PT0.5S\"", NULL},
+	};
+	static const struct refusal bad[] = {
+	        {"timestamp", "\"2026-11-03T10:15:00-00\"", TIME_MSG},
+	        {"timestamp", "\"2026-11-03T10:15:00-0000\"", TIME_MSG},
+	        {"timestamp", "\"2026-11-03T10:15:00-00:00\"", TIME_MSG},
+	        {"timestamp", "\"2026-11-03T10:15:00+24:00\"", TIME_MSG},
+	        {"timestamp", "\"2026-11-03T10:15:00+01:60\"", TIME_MSG},
+	        {"result.duration", "\"P4W1D\"", DURATION_MSG},
+	        {"result.duration", "\"P1Y2W\"", DURATION_MSG},
+	        {"result.duration", "\"P\"", DURATION_MSG},
+	};
+
+	(void)state;
+	expect_passes(ok, sizeof(ok) / sizeof(ok[0]));
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 static void not_an_object_is_refused(void **state)
 {
 	struct relais_xapi_facts f;
@@ -775,6 +804,7 @@ int main(void)
 	        cmocka_unit_test(interactions_follow_the_specification),
 	        cmocka_unit_test(context_follows_the_object),
 	        cmocka_unit_test(authority_group_is_two_anonymous_agents),
+	        cmocka_unit_test(times_and_durations),
 	        cmocka_unit_test(not_an_object_is_refused),
 	        cmocka_unit_test(voiding_statement_names_what_it_voids),
 	        cmocka_unit_test(relais_statements_pass_the_check),

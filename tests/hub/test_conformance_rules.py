@@ -95,6 +95,19 @@ class ConformanceRules(unittest.TestCase):
                 self.refused(hl.statement(authority=group),
                              "authority: a Group must be anonymous and have exactly two")
 
+    def test_offsets_and_durations(self):
+        """XAPI-00122: no -00 offset, in a SubStatement too; XAPI-00124: weeks alone."""
+        for when in ("2026-11-03T10:15:00-00", "2026-11-03T10:15:00-0000",
+                     "2026-11-03T10:15:00-00:00"):
+            with self.subTest(timestamp=when):
+                self.refused(hl.statement(timestamp=when), "timestamp: must be an ISO 8601")
+                self.refused(hl.statement(obj=substatement(hl.activity(), timestamp=when)),
+                             "object.timestamp: must be an ISO 8601")
+        self.accepted(hl.statement(timestamp="2026-11-03T10:15:00+00"))
+        self.accepted(hl.statement(result={"duration": "P4W"}))
+        self.refused(hl.statement(result={"duration": "P4W1D"}),
+                     "result.duration: must be an ISO 8601 duration")
+
 
 if __name__ == "__main__":
     testlib.main()
