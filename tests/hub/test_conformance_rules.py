@@ -108,6 +108,44 @@ class ConformanceRules(unittest.TestCase):
         self.refused(hl.statement(result={"duration": "P4W1D"}),
                      "result.duration: must be an ISO 8601 duration")
 
+    def test_formats(self):
+        """XAPI-00169: canonical keeps one language, the one Accept-Language prefers;
+        XAPI-00171: ids keeps identifiers only, in a SubStatement too."""
+        maps = {"en-US": "US", "en-GB": "GB", "fr": "FR"}
+        act = {"objectType": "Activity", "id": ACTIVITY,
+               "definition": {"name": dict(maps), "description": dict(maps),
+                              "extensions": {"https://example.org/x": {"name": dict(maps)}}}}
+        group = {"objectType": "Group", "name": "Team", "mbox": "mailto:team@example.org"}
+        sub = {"objectType": "SubStatement", "actor": group,
+               "verb": {"id": "https://example.org/v", "display": dict(maps)}, "object": act}
+        st = hl.statement(obj=sub, context={"contextActivities": {"category": [act]}})
+        st["verb"]["display"] = dict(maps)
+        self.accepted(st)
+        for header, want in (("en-GB", "GB"), ("fr-CA, en;q=0.5", "FR"),
+                             ("de, en-US;q=0.9, *;q=0.1", "US"), ("en", "US"), (None, "US")):
+            with self.subTest(accept_language=header):
+                h = {"Accept-Language": header} if header else {}
+                r = self.c.get({"statementId": st["id"], "format": "canonical"}, headers=h)
+                self.assertEqual(r.status, 200, r)
+                got = r.json()
+                cat = got["context"]["contextActivities"]["category"][0]["definition"]
+                for m in (got["verb"]["display"], got["object"]["verb"]["display"],
+                          got["object"]["object"]["definition"]["name"],
+                          cat["name"], cat["description"]):
+                    self.assertEqual(list(m.values()), [want], m)
+                self.assertEqual(cat["extensions"]["https://example.org/x"]["name"], maps)
+        exact = self.c.get({"statementId": st["id"]}, headers={"Accept-Language": "en-GB"})
+        self.assertEqual(exact.json()["verb"]["display"], maps)
+        page = self.c.get({"format": "ids", "verb": st["verb"]["id"]}).json()["statements"]
+        got = [s for s in page if s["id"] == st["id"]][0]
+        self.assertEqual(got["actor"], {"objectType": "Agent", "mbox": st["actor"]["mbox"]})
+        self.assertEqual(got["verb"], {"id": st["verb"]["id"]})
+        self.assertEqual(got["object"]["actor"],
+                         {"objectType": "Group", "mbox": "mailto:team@example.org"})
+        self.assertEqual(got["object"]["object"], {"id": ACTIVITY})
+        self.assertEqual(got["object"]["verb"], {"id": "https://example.org/v"})
+        self.assertEqual(got["context"]["contextActivities"]["category"], [{"id": ACTIVITY}])
+
 
 if __name__ == "__main__":
     testlib.main()
