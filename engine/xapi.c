@@ -817,6 +817,24 @@ static int object(struct check *c, const cJSON *o, const char *where, int sub, i
 	           "must be Activity, Agent, Group, StatementRef or SubStatement");
 }
 
+/* An attachment's display and description are language maps (Data 2.4.11, 4.2). */
+static int attachment_maps(struct check *c, const cJSON *a, const char *where)
+{
+	const cJSON *v;
+	char sub[192];
+
+	(void)snprintf(sub, sizeof(sub), "%s.attachments", where);
+	if ((v = cJSON_GetObjectItemCaseSensitive(a, "display")) &&
+	    lang_map(c, v, sub, "display") != 0) {
+		return -1;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(a, "description")) &&
+	    lang_map(c, v, sub, "description") != 0) {
+		return -1;
+	}
+	return 0;
+}
+
 static int statement(struct check *c, const cJSON *st, const char *where, int sub)
 {
 	static const char *const keys[] = {"id",        "actor",   "verb",        "object",
@@ -943,6 +961,9 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 			if (!cJSON_IsObject(each) || !cJSON_IsString(usage) ||
 			    !iri_ok(usage->valuestring)) {
 				return bad(c, where, "attachments", "each needs a usageType IRI");
+			}
+			if (attachment_maps(c, each, where) != 0) {
+				return -1;
 			}
 			if (!cJSON_IsString(url)) {
 				return bad(

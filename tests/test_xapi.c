@@ -609,6 +609,31 @@ static void times_and_durations(void **state)
 	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* XAPI-00115 (Data 4.2): an attachment's display and description are language maps. */
+static void attachment_language_maps(void **state)
+{
+	static const struct refusal ok[] = {
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\","
+	         "\"display\":{\"es\":\"a\"},\"description\":{\"es-MX\":\"b\"}}]",
+	         NULL},
+	};
+	static const struct refusal bad[] = {
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\","
+	         "\"display\":{\"a12345678\":\"a\"}}]",
+	         "statements[0].attachments.display: must map RFC 5646 language tags to strings"},
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\","
+	         "\"description\":\"b\"}]",
+	         "statements[0].attachments.description: must be a language map"},
+	};
+
+	(void)state;
+	expect_passes(ok, sizeof(ok) / sizeof(ok[0]));
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
 static void not_an_object_is_refused(void **state)
 {
 	struct relais_xapi_facts f;
@@ -805,6 +830,7 @@ int main(void)
 	        cmocka_unit_test(context_follows_the_object),
 	        cmocka_unit_test(authority_group_is_two_anonymous_agents),
 	        cmocka_unit_test(times_and_durations),
+	        cmocka_unit_test(attachment_language_maps),
 	        cmocka_unit_test(not_an_object_is_refused),
 	        cmocka_unit_test(voiding_statement_names_what_it_voids),
 	        cmocka_unit_test(relais_statements_pass_the_check),

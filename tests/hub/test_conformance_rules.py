@@ -146,6 +146,21 @@ class ConformanceRules(unittest.TestCase):
         self.assertEqual(got["object"]["verb"], {"id": "https://example.org/v"})
         self.assertEqual(got["context"]["contextActivities"]["category"], [{"id": ACTIVITY}])
 
+    def test_attachment_language_maps(self):
+        """XAPI-00115 (Data 4.2): an attachment's display and description are language
+        maps of RFC 5646 tags."""
+        def with_attachment(**maps):
+            att = {"usageType": "https://example.org/usage", "contentType": "text/plain",
+                   "length": 1, "sha2": "0" * 64, "fileUrl": "https://example.org/f.txt",
+                   "display": {"en-US": "file"}}
+            att.update(maps)
+            return hl.statement(attachments=[att])
+        self.accepted(with_attachment(description={"es-MX": "archivo"}))
+        self.refused(with_attachment(display={"en-US": "file", "something": "x"}),
+                     "attachments.display: must map RFC 5646 language tags to strings")
+        self.refused(with_attachment(description="file"),
+                     "attachments.description: must be a language map")
+
 
 if __name__ == "__main__":
     testlib.main()
