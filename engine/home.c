@@ -141,6 +141,21 @@ static const char *const migrations[] = {
         "  responses TEXT);"
         "CREATE UNIQUE INDEX quiz_attempt_open ON quiz_attempt(profile_id, course_id, unit_id) "
         "  WHERE submitted IS NULL;",
+        /* 7: keys that change (docs/catalogue.md, "Key rotation", "Revoked keys"):
+         * each rotation record accepted (old key endorsing new), and each
+         * publisher key a trusted hub's catalogue revoked, trusted or not. */
+        "CREATE TABLE key_rotation ("
+        "  old TEXT NOT NULL,"
+        "  new TEXT NOT NULL,"
+        "  date TEXT NOT NULL,"
+        "  accepted TEXT NOT NULL,"
+        "  source TEXT NOT NULL,"
+        "  PRIMARY KEY (old, new));"
+        "CREATE TABLE revoked_key ("
+        "  id TEXT PRIMARY KEY,"
+        "  date TEXT NOT NULL,"
+        "  reason TEXT NOT NULL,"
+        "  seen TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
