@@ -2,7 +2,8 @@
 """test_keys_hub.py: keys that change, from a real relais-hub to a laptop (docs/catalogue.md,
 "Key rotation", "Revoked keys", "What a laptop does"): after `relais-hub publisher rotate`, a
 course's next version signed by the new key installs with one sync; after `publisher revoke`,
-the revoked key's course stays installed and marked and its newer versions are refused; a
+the revoked key's course stays installed, readable and marked (the reader's library page,
+`relais list`) and its newer versions are refused; a
 catalogue carrying a forged rotation record changes nothing on the laptop."""
 import hashlib
 import json
@@ -17,7 +18,10 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "hub"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "reader"))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import readerlib  # noqa: E402
 import testlib  # noqa: E402
 from hublib import HubDb  # noqa: E402
 from testlib import RELAIS  # noqa: E402
@@ -99,6 +103,8 @@ class KeysFromHub(unittest.TestCase):
         self.home = testlib.temp_dir(self, "home-")
         self.relais(["trust", "add", "old.pub", "--name", "Ministry"], self.home)
         self.relais(["trust", "add-hub", "hub.pub"], self.home)
+        self.relais(["profile", "add", "--name", readerlib.LEARNER_NAME, "--email",
+                     readerlib.LEARNER_EMAIL], self.home)
 
     def sync(self, hub, check=True):
         p = self.relais(["sync", "--hub", hub.url.rstrip("/"), "--key", self.key, "--secret",
@@ -121,11 +127,25 @@ class KeysFromHub(unittest.TestCase):
         """relais trust list without the hub keys' lines (whose serial moves on)."""
         return [line for line in self.trust_list().splitlines() if "  hub  " not in line]
 
+    def library_page(self):
+        """The reader's library page for the learner, as its browser gets it."""
+        reader = testlib.Reader(testlib.laptop_env(self.home))
+        try:
+            tab = readerlib.Client(reader)
+            tab.open_session()
+            tab.choose_learner()
+            r = tab.get("/")
+            self.assertEqual(r.status, 200)
+            return r.text
+        finally:
+            reader.stop()
+
     def test_after_a_rotation_the_new_keys_version_installs_with_one_sync(self):
         self.db.run("publish", self.mh1)
         with _hub(self.db.db) as hub:
             _, counts = self.sync(hub)
             self.assertEqual(counts, [1, 0, 0])
+            self.assertNotIn("Publisher key revoked", self.library_page())
             self.db.run("publisher", "rotate", self.path("old-to-new.json"))
             self.db.run("publish", self.mh2_new)
             p, counts = self.sync(hub)
@@ -156,6 +176,11 @@ class KeysFromHub(unittest.TestCase):
             p, _ = self.sync(hub)
             self.assertNotIn("revoked", p.stderr)
         self.assertEqual(self.installed(), {"migration-health": 1})
+        # The learner still opens it, and the library says why it gets no updates.
+        page = self.library_page()
+        self.assertIn('href="/c/migration-health/"', page)
+        self.assertIn("Publisher key revoked: this course is kept as it is and gets no "
+                      "updates", page)
         self.assertIn("key %s, revoked: no updates]" % self.old_id,
                       self.relais(["list"], self.home).stdout)
         self.assertRegex(self.trust_list(), r"(?m)^%s revoked on \d{4}-\d\d-\d\d: laptop stolen: "
