@@ -25,8 +25,12 @@ static char *key_line(const char *text)
 	return nl ? strndup(p, (size_t)(nl - p)) : strdup(p);
 }
 
-/* 1 when the query with id bound finds a row, 0 when not, or a negative status. */
-static int in_table(relais_home *home, relais_ctx *ctx, const char *sql, const char *id)
+/*
+ * 1 when the query with ?1 = id (and ?2 = id2 when not NULL) finds a row, 0
+ * when not, or a negative status.
+ */
+static int query_finds(relais_home *home, relais_ctx *ctx, const char *sql, const char *id,
+                       const char *id2)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -35,6 +39,9 @@ static int in_table(relais_home *home, relais_ctx *ctx, const char *sql, const c
 		return rc;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (id2 != NULL) {
+		sqlite3_bind_text(st, 2, id2, -1, SQLITE_STATIC);
+	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		rc = 1;
@@ -76,7 +83,7 @@ int relais_trust_add(relais_home *home, relais_ctx *ctx, const char *pub_path, c
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = in_table(home, ctx, "SELECT 1 FROM hub_key WHERE id = ?", id)) != 0) {
+	if ((rc = query_finds(home, ctx, "SELECT 1 FROM hub_key WHERE id = ?", id, NULL)) != 0) {
 		if (rc > 0) {
 			rc = relais_fail(
 			        ctx, RELAIS_EINVAL,
@@ -243,7 +250,7 @@ int relais_trust_lookup(relais_pubkey **out, relais_home *home, relais_ctx *ctx,
 
 int relais_trust_is_revoked(relais_home *home, relais_ctx *ctx, const char *key_id)
 {
-	return in_table(home, ctx, "SELECT 1 FROM revoked_key WHERE id = ?", key_id);
+	return query_finds(home, ctx, "SELECT 1 FROM revoked_key WHERE id = ?", key_id, NULL);
 }
 
 int relais_trust_lookup_signer(relais_pubkey **out, relais_home *home, relais_ctx *ctx,
@@ -279,29 +286,13 @@ int relais_trust_lookup_signer(relais_pubkey **out, relais_home *home, relais_ct
 int relais_trust_succeeds(relais_home *home, relais_ctx *ctx, const char *old_id,
                           const char *new_id)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if ((rc = relais_db_prepare(
-	             &st, home, ctx,
-	             "WITH RECURSIVE chain(k) AS (SELECT ?1 WHERE ?1 NOT IN (SELECT id FROM "
-	             "revoked_key) UNION SELECT r.new FROM key_rotation r JOIN chain c ON r.old "
-	             "= c.k WHERE r.new NOT IN (SELECT id FROM revoked_key)) "
-	             "SELECT 1 FROM chain WHERE k = ?2")) != 0) {
-		return rc;
-	}
-	sqlite3_bind_text(st, 1, old_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, new_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		rc = 1;
-	} else if (rc == SQLITE_DONE) {
-		rc = 0;
-	} else {
-		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "trust store");
-	}
-	sqlite3_finalize(st);
-	return rc;
+	/* UNION (not UNION ALL) keeps each key once, so a cycle of records ends. */
+	return query_finds(home, ctx,
+	                   "WITH RECURSIVE chain(k) AS (SELECT ?1 WHERE ?1 NOT IN (SELECT id FROM "
+	                   "revoked_key) UNION SELECT r.new FROM key_rotation r JOIN chain c ON "
+	                   "r.old = c.k WHERE r.new NOT IN (SELECT id FROM revoked_key)) "
+	                   "SELECT 1 FROM chain WHERE k = ?2",
+	                   old_id, new_id);
 }
 
 /* A key reached while following rotation records, with its public key. */
@@ -387,8 +378,8 @@ static int walk_old(const relais_pubkey **old, struct walk *w, const struct rela
 		                        "rotation",
 		                        r->old_id, r->new_id);
 	}
-	if ((rc = in_table(w->home, w->ctx, "SELECT 1 FROM hub_key WHERE id = ?", r->new_id)) !=
-	    0) {
+	if ((rc = query_finds(w->home, w->ctx, "SELECT 1 FROM hub_key WHERE id = ?", r->new_id,
+	                      NULL)) != 0) {
 		return rc < 0 ? rc
 		              : relais_fail(w->ctx, RELAIS_ESIGNATURE,
 		                            "key rotation %s -> %s: %s is trusted as a hub key",
@@ -707,7 +698,8 @@ int relais_trust_add_hub(relais_home *home, relais_ctx *ctx, const char *pub_arg
 		                 "the name must be one line of at most %d bytes", NAME_MAX_LEN);
 		goto out;
 	}
-	if ((rc = in_table(home, ctx, "SELECT 1 FROM trusted_key WHERE id = ?", id)) != 0) {
+	if ((rc = query_finds(home, ctx, "SELECT 1 FROM trusted_key WHERE id = ?", id, NULL)) !=
+	    0) {
 		if (rc > 0) {
 			rc = relais_fail(
 			        ctx, RELAIS_EINVAL,
