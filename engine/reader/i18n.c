@@ -34,6 +34,10 @@ static const char *const words[M_COUNT][2] = {
         [M_BEGIN] = {"Begin", "Commencer"},
         [M_UNITS_DONE] = {"%u of %u units done", "%u unités sur %u faites"},
         [M_COMPLETED] = {"Completed", "Terminé"},
+        [M_PUBLISHER_REVOKED] = {"Publisher key revoked: this course is kept as it is and gets "
+                                 "no updates",
+                                 "Clé de l'éditeur révoquée : ce cours reste tel quel et ne "
+                                 "reçoit plus de mises à jour"},
         [M_MINUTES] = {"about %u minutes", "environ %u minutes"},
         [M_OUTLINE] = {"Course outline", "Plan du cours"},
         [M_LESSON] = {"Lesson", "Leçon"},

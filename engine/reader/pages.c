@@ -437,6 +437,13 @@ static void page_library(struct request *req)
 		relais_strbuf_add(&req->body, "<p>");
 		relais_strbuf_add_html(&req->body, c[i].summary);
 		relais_strbuf_add(&req->body, "</p>");
+		if (c[i].publisher_revoked) {
+			relais_strbuf_printf(
+			        &req->body,
+			        "<p class=\"revoked\" lang=\"%s\"><strong>%s</strong></p>",
+			        relais_tr(L(req), M_LANG_CODE),
+			        relais_tr(L(req), M_PUBLISHER_REVOKED));
+		}
 		relais_tr_format(label, sizeof(label), L(req), M_UNITS_DONE, cp.done, cp.total);
 		relais_strbuf_printf(
 		        &req->body,

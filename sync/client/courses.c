@@ -476,17 +476,22 @@ static int fetch_course(struct run *r, const struct pick *p)
 	return relais_download_end(r->home, r->ctx, c->sha256);
 }
 
-/* Whether the publisher's key is trusted; logs the skip when not. */
+/* Whether the publisher's key is trusted and not revoked; logs the skip when not. */
 static int publisher_trusted(struct run *r, const struct relais_catalogue_course *c)
 {
 	relais_pubkey *key = NULL;
-	int rc = relais_trust_lookup(&key, r->home, r->ctx, c->publisher);
+	int rc = relais_trust_lookup_signer(&key, r->home, r->ctx, c->publisher);
 
 	relais_pubkey_free(key);
 	if (rc == RELAIS_ESIGNATURE) {
+		int revoked = relais_trust_is_revoked(r->home, r->ctx, c->publisher);
+		if (revoked < 0) {
+			return revoked;
+		}
 		relais_log(r->ctx, RELAIS_LOG_WARN,
-		           "%s v%" PRIu64 ": skipped: its publisher's key %s is not trusted "
-		           "(relais trust add)",
+		           revoked ? "%s v%" PRIu64 ": refused: its publisher's key %s was revoked"
+		                   : "%s v%" PRIu64 ": skipped: its publisher's key %s is not "
+		                     "trusted (relais trust add)",
 		           c->id, c->version, c->publisher);
 		r->rep->skipped++;
 		return 0;
@@ -524,6 +529,7 @@ int relais_sync_courses(struct relais_courses_report *out, relais_home *home, re
 	struct relais_hub_key *hubs = NULL;
 	struct pick *picks = NULL;
 	size_t n_hubs = 0, n_picks = 0, i;
+	struct relais_trust_changes changes;
 	struct run r;
 	int rc;
 
@@ -546,10 +552,13 @@ int relais_sync_courses(struct relais_courses_report *out, relais_home *home, re
 	}
 	if ((rc = relais_client_source_open(&r.src, home, ctx, opt->net, opt->from_dir,
 	                                    &out->bytes_up, &out->bytes_down)) != 0 ||
-	    (rc = get_catalogue(&r)) != 0 || (rc = remember(&r)) != 0 ||
-	    (rc = choose(&picks, &n_picks, &r)) != 0) {
+	    (rc = get_catalogue(&r)) != 0 ||
+	    (rc = relais_trust_apply_catalogue(&changes, home, ctx, r.cat)) != 0 ||
+	    (rc = remember(&r)) != 0 || (rc = choose(&picks, &n_picks, &r)) != 0) {
 		goto out;
 	}
+	out->keys_rotated = changes.rotated;
+	out->keys_revoked = changes.revoked;
 	for (i = 0; i < n_picks; i++) {
 		int trusted = publisher_trusted(&r, picks[i].c);
 		if (trusted < 0) {
