@@ -45,6 +45,20 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 	return 0;
 }
 
+void relais_client_printable(char *out, size_t size, const char *in, char stop)
+{
+	size_t n = 0;
+
+	for (; *in != '\0' && *in != stop && n + 1 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+		out[n++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	while (n > 0 && out[n - 1] == ' ') {
+		n--;
+	}
+	out[n] = '\0';
+}
+
 /* Sleeps for seconds, resuming after signals that are handled. */
 void relais_client_pause(double seconds)
 {
