@@ -102,12 +102,13 @@ class FakeHub:
             self.abouts.append(h.path)
         if self.portal:
             self.portal_reply(h)
-        elif h.path != self.base + "/about" or self.about is None:
-            h.reply(404, {"error": "no such resource"})
         else:
             # Never trickled; Learning Locker's about has no version header, so neither here.
-            body = self.about if isinstance(self.about, bytes) else json.dumps(self.about).encode()
-            h.send_response(200)
+            status, about = 200, self.about
+            if h.path != self.base + "/about" or about is None:
+                status, about = 404, {"error": "no such resource"}
+            body = about if isinstance(about, bytes) else json.dumps(about).encode()
+            h.send_response(status)
             h.send_header("Content-Type", "application/json")
             h.send_header("Content-Length", str(len(body)))
             h.end_headers()
