@@ -672,7 +672,7 @@ static int remember(struct sync *s, int rc, const char *secret)
 static void register_laptop_key(struct sync *s, const char *secret)
 {
 	const struct relais_sync_options *o = s->opt;
-	char url[URL_MAX + 32], where[URL_MAX + CREDENTIAL_MAX + 2];
+	char url[URL_MAX + 32], where[URL_MAX + CREDENTIAL_MAX + 2], errbuf[CURL_ERROR_SIZE];
 	struct relais_strbuf discard = {.max = 4096};
 	struct curl_slist *h = NULL;
 	char *pub = NULL, *done = NULL;
@@ -686,9 +686,19 @@ static void register_laptop_key(struct sync *s, const char *secret)
 	    (done != NULL && strcmp(done, where) == 0)) {
 		goto out;
 	}
-	/* Only a relais hub takes laptop keys, at the parent of its xAPI base. */
-	if (!s->lrs_known && relais_client_lrs_find(&s->lrs, &retry, s->curl, s->errbuf, s->home,
-	                                            s->ctx, s->hub, 0) == 0) {
+	if ((c = curl_easy_init()) == NULL ||
+	    (h = curl_slist_append(NULL, "Content-Type: text/plain")) == NULL) {
+		goto out;
+	}
+	if (relais_client_curl_setup(c, s->ctx, o, s->key, secret, NULL, NULL) != 0) {
+		goto out;
+	}
+	/*
+	 * Only a relais hub takes laptop keys, at the parent of its xAPI base. A run that sent
+	 * nothing has not asked about yet: asked here, like the PUT not counted in the run's bytes.
+	 */
+	if (!s->lrs_known &&
+	    relais_client_lrs_find(&s->lrs, &retry, c, errbuf, s->home, s->ctx, s->hub, 0) == 0) {
 		s->lrs_known = 1;
 		s->rep->not_relais_hub = !s->lrs.relais_hub;
 	}
@@ -698,13 +708,6 @@ static void register_laptop_key(struct sync *s, const char *secret)
 	}
 	relais_client_lrs_root(url, sizeof(url), &s->lrs);
 	(void)strncat(url, "/relais/laptop-key", sizeof(url) - strlen(url) - 1);
-	if ((c = curl_easy_init()) == NULL ||
-	    (h = curl_slist_append(NULL, "Content-Type: text/plain")) == NULL) {
-		goto out;
-	}
-	if (relais_client_curl_setup(c, s->ctx, o, s->key, secret, NULL, NULL) != 0) {
-		goto out;
-	}
 	bad |= curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, h) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT") != CURLE_OK;

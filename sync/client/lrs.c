@@ -49,7 +49,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
 
 /*
  * Whether body is an xAPI about resource relais can post to: a JSON object
- * whose "version" array names a 1.0 version; *gzip and *hub say whether its
+ * whose "version" array names a 1.0 version (1), or only other versions
+ * (-1), or not an about resource (0); *gzip and *hub say whether its
  * extensions name relais-hub's.
  */
 static int about_ok(int *gzip, int *hub, const struct relais_strbuf *body)
@@ -62,14 +63,13 @@ static int about_ok(int *gzip, int *hub, const struct relais_strbuf *body)
 	if (cJSON_IsArray(v)) {
 		cJSON_ArrayForEach(e, v)
 		{
-			if (cJSON_IsString(e) && e->valuestring != NULL &&
-			    strncmp(e->valuestring, "1.0.", 4) == 0) {
-				ok = 1;
+			if (cJSON_IsString(e) && e->valuestring != NULL) {
+				ok = strncmp(e->valuestring, "1.0.", 4) == 0 || ok == 1 ? 1 : -1;
 			}
 		}
 	}
 	ext = cJSON_GetObjectItemCaseSensitive(root, "extensions");
-	if (ok && cJSON_IsObject(ext)) {
+	if (ok == 1 && cJSON_IsObject(ext)) {
 		*gzip = cJSON_IsTrue(
 		        cJSON_GetObjectItemCaseSensitive(ext, RELAIS_XAPI_ACCEPTS_GZIP));
 		*hub = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ext, RELAIS_XAPI_RELAIS_HUB));
@@ -80,9 +80,9 @@ static int about_ok(int *gzip, int *hub, const struct relais_strbuf *body)
 
 /* What one GET of an about resource came to. */
 struct asked {
-	long http; /* 0: no reply */
-	int xapi;  /* the reply carried the version header (not required of about) */
-	int found, gzip, hub;
+	long http;            /* 0: no reply */
+	int xapi;             /* the reply carried the version header (not required of about) */
+	int found, gzip, hub; /* found: 1 an xAPI 1.0 LRS, -1 one of other versions only */
 };
 
 /* GETs url on c into *a; RELAIS_EIO (*retry set) when no reply came, other statuses locally. */
@@ -108,6 +108,10 @@ static int ask(struct asked *a, int *retry, CURL *c, relais_ctx *ctx, const char
 	}
 	errbuf[0] = '\0';
 	res = curl_easy_perform(c);
+	/* Nothing of this request outlives it on c: its next user sets its own. */
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, NULL);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, NULL);
 	if (res != CURLE_OK && !(res == CURLE_WRITE_ERROR && body.rc == RELAIS_ELIMIT)) {
 		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(res);
 		*retry = res != CURLE_WRITE_ERROR;
@@ -124,7 +128,7 @@ static int ask(struct asked *a, int *retry, CURL *c, relais_ctx *ctx, const char
 		                 a->http);
 		goto out;
 	}
-	a->found = a->http == 200 && body.rc == 0 && about_ok(&a->gzip, &a->hub, &body);
+	a->found = a->http == 200 && body.rc == 0 ? about_ok(&a->gzip, &a->hub, &body) : 0;
 out:
 	relais_strbuf_free(&body);
 	return rc;
@@ -194,7 +198,14 @@ int relais_client_lrs_find(struct relais_client_lrs *out, int *retry, CURL *c, c
 		if ((rc = ask(&a[i], retry, c, ctx, url, h, errbuf)) != 0) {
 			goto out;
 		}
-		if (a[i].found) {
+		if (a[i].found == -1) {
+			rc = relais_fail(ctx, RELAIS_EIO,
+			                 "the LRS at %s speaks no xAPI 1.0 version: relais sends "
+			                 "1.0.3",
+			                 url);
+			goto out;
+		}
+		if (a[i].found == 1) {
 			(void)snprintf(out->base, sizeof(out->base), "%s%s", hub, paths[i]);
 			out->gzip = a[i].gzip;
 			out->relais_hub = a[i].hub;

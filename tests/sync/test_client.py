@@ -592,7 +592,8 @@ class SyncClient(unittest.TestCase):
             (b"{not json", "the hub's address answered 200 with application/json: not an "
              "xAPI reply"),
             ({"version": "1.0.3"}, "answered 200 with application/json: not an xAPI reply"),
-            ({"version": ["2.0.0"]}, "answered 200 with application/json: not an xAPI reply"),
+            ({"version": ["2.0.0"]}, "the LRS at %s/xapi/about speaks no xAPI 1.0 version: "
+             "relais sends 1.0.3" % self.hub.url),
         ]
         for about, words in cases:
             with self.subTest(about=about):
