@@ -98,15 +98,6 @@ static int gzip(struct sync *s, const char *in, size_t n)
 	return 0;
 }
 
-static size_t on_reply(char *p, size_t size, size_t nmemb, void *data)
-{
-	struct relais_strbuf *b = data;
-
-	/* size is always 1 for a write callback. */
-	relais_strbuf_addn(b, p, nmemb);
-	return b->rc == 0 ? nmemb * size : 0;
-}
-
 /*
  * Notes whether the reply carries a non-empty X-Experience-API-Version header,
  * the sign of an xAPI server. A status line starts a new reply (an interim
@@ -114,24 +105,16 @@ static size_t on_reply(char *p, size_t size, size_t nmemb, void *data)
  */
 static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
 {
-	static const char name[] = "x-experience-api-version:";
 	struct sync *s = data;
-	size_t i;
 
 	/* size is always 1 for a header callback. */
 	if (nmemb >= 5 && memcmp(p, "HTTP/", 5) == 0) {
 		s->xapi = 0;
-	} else if (nmemb > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
-		for (i = sizeof(name) - 1; i < nmemb; i++) {
-			if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
-				s->xapi = 1;
-				break;
-			}
-		}
+	} else if (relais_client_version_header(p, nmemb)) {
+		s->xapi = 1;
 	}
 	return nmemb * size;
 }
-
 /*
  * The pause before retry number attempt (0 for the first): full jitter,
  * uniform in [0, min(max, base * 2^attempt)], but at least what the hub
@@ -267,10 +250,10 @@ static long request_deadline_ms(const struct sync *s, size_t n)
 }
 
 /*
- * Posts items as one JSON array, gzip-compressed when the LRS takes it. Returns 0 with *http set to
- * the reply's status and s->reply holding its body; RELAIS_EIO with a message
- * when no whole reply came back (*retry says whether trying again may help);
- * other statuses on local failures. *retry_after is the hub's Retry-After.
+ * Posts items as one JSON array, gzip-compressed when the LRS takes it.
+ * Returns 0 with *http set to the reply's status and s->reply holding its
+ * body; RELAIS_EIO with a message when no whole reply came back (*retry says whether trying again
+ * may help); other statuses on local failures. *retry_after is the hub's Retry-After.
  */
 static int post(long *http, int *retry, double *retry_after, struct sync *s,
                 const struct relais_outbox_item *items, size_t n)
@@ -315,7 +298,8 @@ static int post(long *http, int *retry, double *retry_after, struct sync *s,
 	bad |= curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER,
 	                        s->lrs.gzip ? s->gzip_headers : s->plain_headers) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_ACCEPT_ENCODING, "gzip") != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_reply) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, relais_client_to_buffer) !=
+	       CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->reply) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
 	bad |= curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, s) != CURLE_OK;
@@ -713,7 +697,7 @@ static void register_laptop_key(struct sync *s, const char *secret)
 	bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT") != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, pub) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, relais_client_to_buffer) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, &discard) != CURLE_OK;
 	if (bad) {
 		goto out;

@@ -42,6 +42,12 @@ int relais_client_curl_setup(CURL *c, relais_ctx *ctx, const struct relais_sync_
                              const char *key, const char *secret, char *errbuf,
                              struct relais_client_bytes *count);
 
+/* A curl write callback appending to the struct relais_strbuf data (stops at its cap). */
+size_t relais_client_to_buffer(char *p, size_t size, size_t nmemb, void *data);
+
+/* Whether the header line p (n bytes) is a non-empty X-Experience-API-Version. */
+int relais_client_version_header(const char *p, size_t n);
+
 /* Copies in into out up to the first of stop (or its end), printable ASCII only, cut to fit. */
 void relais_client_printable(char *out, size_t size, const char *in, char stop);
 

@@ -159,15 +159,6 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
 	return nmemb;
 }
 
-static size_t to_buffer(char *p, size_t size, size_t nmemb, void *data)
-{
-	struct relais_strbuf *b = data;
-
-	(void)size;
-	relais_strbuf_addn(b, p, nmemb);
-	return b->rc == 0 ? nmemb : 0;
-}
-
 /* A request's deadline: a base plus its bytes at the floor speed. */
 static long deadline_ms(const struct relais_client_source *src, uint64_t bytes)
 {
@@ -278,7 +269,7 @@ int relais_client_fetch_small(char **out, size_t *len, char **etag_out, int *not
 	if ((rc = setup_get(src, url, h, &r, deadline_ms(src, max))) != 0) {
 		goto out;
 	}
-	curl_easy_setopt(src->curl, CURLOPT_WRITEFUNCTION, to_buffer);
+	curl_easy_setopt(src->curl, CURLOPT_WRITEFUNCTION, relais_client_to_buffer);
 	curl_easy_setopt(src->curl, CURLOPT_WRITEDATA, &body);
 	res = curl_easy_perform(src->curl);
 	if (res == CURLE_WRITE_ERROR && body.rc == RELAIS_ELIMIT) {

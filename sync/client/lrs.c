@@ -17,36 +17,19 @@
 #define SETTING "sync.lrs"
 #define TYPE_MAX 64
 
-static size_t to_buffer(char *p, size_t size, size_t nmemb, void *data)
-{
-	struct relais_strbuf *b = data;
-
-	(void)size;
-	relais_strbuf_addn(b, p, nmemb);
-	return b->rc == 0 ? nmemb : 0;
-}
-
 /* Notes a non-empty X-Experience-API-Version header in *data; a status line starts afresh. */
 static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
 {
-	static const char name[] = "x-experience-api-version:";
 	int *xapi = data;
-	size_t i;
 
 	(void)size;
 	if (nmemb >= 5 && memcmp(p, "HTTP/", 5) == 0) {
 		*xapi = 0;
-	} else if (nmemb > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
-		for (i = sizeof(name) - 1; i < nmemb; i++) {
-			if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
-				*xapi = 1;
-				break;
-			}
-		}
+	} else if (relais_client_version_header(p, nmemb)) {
+		*xapi = 1;
 	}
 	return nmemb;
 }
-
 /*
  * Whether body is an xAPI about resource relais can post to: a JSON object
  * whose "version" array names a 1.0 version (1), or only other versions
@@ -98,7 +81,7 @@ static int ask(struct asked *a, int *retry, CURL *c, relais_ctx *ctx, const char
 	bad |= curl_easy_setopt(c, CURLOPT_HTTPGET, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip") != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_buffer) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, relais_client_to_buffer) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, &body) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HEADERDATA, &a->xapi) != CURLE_OK;
