@@ -49,6 +49,7 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_DOC_READ,
 	RELAIS_HUB_SLOT_DOC_WRITE,
 	RELAIS_HUB_SLOT_DOC_LIST,
+	RELAIS_HUB_SLOT_DOC_QUOTA,
 };
 
 /*
@@ -169,8 +170,10 @@ enum relais_hub_resource {
 };
 
 #define RELAIS_HUB_DOCUMENT_MAX (1024u * 1024) /* default --max-document */
-#define RELAIS_HUB_ETAG_MAX 43                 /* a quoted SHA-1 in hex, and a NUL */
-#define RELAIS_HUB_DATE_MAX 40                 /* an HTTP date */
+/* default --max-documents-per-credential: 256 MiB */
+#define RELAIS_HUB_DOCUMENTS_PER_CREDENTIAL (256ull * 1024 * 1024)
+#define RELAIS_HUB_ETAG_MAX 43 /* a quoted SHA-1 in hex, and a NUL */
+#define RELAIS_HUB_DATE_MAX 40 /* an HTTP date */
 
 /* The resource path names (RELAIS_HUB_RES_*), or 0 when it is none of them. */
 int relais_hub_resource_of(const char *path);
@@ -186,7 +189,8 @@ struct relais_hub_doc_request {
 	const char *if_none_match;
 	const char *body; /* len bytes, any content */
 	size_t len;
-	size_t max_document; /* larger documents get 413 */
+	size_t max_document;          /* larger documents get 413 */
+	uint64_t max_documents_total; /* bytes of documents one credential may store (413) */
 };
 
 /* Its answer: status, body (any bytes) and the headers that go with it ("" for none). */

@@ -62,7 +62,8 @@ struct relais_hub_server {
 	char trusted_proxy[64]; /* "" when none */
 	pthread_mutex_t lock;   /* guards sessions */
 	struct session sessions[MAX_SESSIONS];
-	size_t max_document; /* bytes of one xAPI document */
+	size_t max_document;          /* bytes of one xAPI document */
+	uint64_t max_documents_total; /* bytes of documents one credential may store */
 };
 
 /* What a request carries from its headers to its body: the credentials that sent it. */
@@ -1030,6 +1031,7 @@ static relais_http_response *documents_job(void *data, void *local, relais_http_
 	rq.body = body;
 	rq.len = len;
 	rq.max_document = s->max_document;
+	rq.max_documents_total = s->max_documents_total;
 	rc = relais_hub_document(&r, w->hub, w->ctx, &rq, &who);
 	resp = rc == 0 ? document_out(&r) : xapi_error(500, relais_errmsg(w->ctx));
 out:
@@ -1186,6 +1188,8 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 	}
 	s->ctx = ctx;
 	s->max_document = opt->max_document ? opt->max_document : RELAIS_HUB_DOCUMENT_MAX;
+	s->max_documents_total = opt->max_documents_total ? opt->max_documents_total
+	                                                  : RELAIS_HUB_DOCUMENTS_PER_CREDENTIAL;
 	pthread_mutex_init(&s->lock, NULL);
 	if (opt->trusted_proxy != NULL) {
 		(void)snprintf(s->trusted_proxy, sizeof(s->trusted_proxy), "%s",

@@ -152,6 +152,9 @@ static const char *const migrations[] = {
         "  name TEXT,"
         "  date TEXT NOT NULL,"
         "  reason TEXT NOT NULL);",
+        /* 8: each credential's documents, to hold them to
+         * --max-documents-per-credential without reading the whole table. */
+        "CREATE INDEX IF NOT EXISTS document_credential ON document(credential);",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

@@ -190,15 +190,16 @@ typedef struct relais_hub_server relais_hub_server;
 #define RELAIS_HUB_INFLATED_MAX (16u * 1024 * 1024) /* a gzip body once inflated */
 
 struct relais_hub_server_options {
-	const char *address;        /* numeric IPv4 */
-	unsigned port;              /* 0: any free one */
-	const char *trusted_proxy;  /* whose X-Forwarded-Proto/-For are believed; NULL: none */
-	unsigned connection_limit;  /* 0: 1000 */
-	unsigned per_address_limit; /* connections from one address; 0: 256 */
-	size_t max_document;        /* bytes of one xAPI document (413 past it); 0: 1 MiB */
-	unsigned header_timeout;    /* seconds for a request's headers; 0: 10 */
-	unsigned body_timeout;      /* seconds for a body, plus its length / body_min_rate; 0: 30 */
-	unsigned body_min_rate;     /* bytes per second; 0: 1000 */
+	const char *address;          /* numeric IPv4 */
+	unsigned port;                /* 0: any free one */
+	const char *trusted_proxy;    /* whose X-Forwarded-Proto/-For are believed; NULL: none */
+	unsigned connection_limit;    /* 0: 1000 */
+	unsigned per_address_limit;   /* connections from one address; 0: 256 */
+	size_t max_document;          /* bytes of one xAPI document (413 past it); 0: 1 MiB */
+	uint64_t max_documents_total; /* bytes of documents per credential (413); 0: 256 MiB */
+	unsigned header_timeout;      /* seconds for a request's headers; 0: 10 */
+	unsigned body_timeout;  /* seconds for a body, plus its length / body_min_rate; 0: 30 */
+	unsigned body_min_rate; /* bytes per second; 0: 1000 */
 };
 
 /*
