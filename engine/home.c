@@ -141,6 +141,18 @@ static const char *const migrations[] = {
         "  responses TEXT);"
         "CREATE UNIQUE INDEX quiz_attempt_open ON quiz_attempt(profile_id, course_id, unit_id) "
         "  WHERE submitted IS NULL;",
+        /* 9: certificates from hubs (docs/certificates.md), each kept as its
+         * code, verified against a trusted hub key before it is stored;
+         * revoked is the date the hub said it was revoked (NULL: valid). */
+        "CREATE TABLE certificate ("
+        "  key_id TEXT NOT NULL,"
+        "  id INTEGER NOT NULL,"
+        "  email TEXT NOT NULL,"
+        "  course_id TEXT NOT NULL,"
+        "  code TEXT NOT NULL,"
+        "  received TEXT NOT NULL,"
+        "  revoked TEXT,"
+        "  PRIMARY KEY (key_id, id));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

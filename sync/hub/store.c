@@ -152,6 +152,17 @@ static const char *const migrations[] = {
         "  name TEXT,"
         "  date TEXT NOT NULL,"
         "  reason TEXT NOT NULL);",
+        /* 10: certificates the hub issued (certificate.c): one per learner
+         * and course, its code as signed; revoked with a date and reason. */
+        "CREATE TABLE certificate ("
+        "  id INTEGER PRIMARY KEY,"
+        "  actor TEXT NOT NULL,"
+        "  course TEXT NOT NULL,"
+        "  code TEXT NOT NULL,"
+        "  issued TEXT NOT NULL,"
+        "  revoked TEXT,"
+        "  reason TEXT,"
+        "  UNIQUE (actor, course));",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */
