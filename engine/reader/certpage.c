@@ -45,10 +45,11 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 				relais_strbuf_printf(&req->body, " · <strong>%s</strong>",
 				                     relais_tr(l, M_CERT_REVOKED));
 			}
-			relais_strbuf_printf(&req->body,
-			                     "</p><p><a class=\"button\" href=\"/certificates/%s-%u\">%s"
-			                     "</a></p></li>",
-			                     c->key_id, c->id, relais_tr(l, M_CERT_OPEN));
+			relais_strbuf_printf(
+			        &req->body,
+			        "</p><p><a class=\"button\" href=\"/certificates/%s-%u\">%s"
+			        "</a></p></li>",
+			        c->key_id, c->id, relais_tr(l, M_CERT_OPEN));
 		}
 		relais_strbuf_add(&req->body, "</ul>");
 		goto out;
@@ -69,8 +70,9 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 		char *svg = NULL;
 
 		relais_reader_set_title(req, relais_tr(l, M_CERT_HEADING));
-		relais_strbuf_printf(&req->body, "<article class=\"certificate\"><h1>%s</h1><p>%s</p>",
-		                     relais_tr(l, M_CERT_HEADING), relais_tr(l, M_CERT_THIS_CERTIFIES));
+		relais_strbuf_printf(
+		        &req->body, "<article class=\"certificate\"><h1>%s</h1><p>%s</p>",
+		        relais_tr(l, M_CERT_HEADING), relais_tr(l, M_CERT_THIS_CERTIFIES));
 		relais_strbuf_add(&req->body, "<p class=\"learner\">");
 		relais_strbuf_add_html(&req->body, c->name);
 		relais_strbuf_add(&req->body, " <span class=\"meta\">");
@@ -99,15 +101,16 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 		}
 		/* The QR code carries the code itself; a page without one still has the code. */
 		(void)relais_certificate_qr_svg(&svg, ctx, c->code);
-		relais_strbuf_printf(&req->body,
-		                     "<div class=\"proof\"><div class=\"qr\">%s</div><div><h2>%s</h2>"
-		                     "<p class=\"code\">",
-		                     svg ? svg : "", relais_tr(l, M_CERT_CODE));
+		relais_strbuf_add(&req->body, "<div class=\"proof\"><div class=\"qr\">");
+		relais_strbuf_add(&req->body, svg ? svg : "");
+		relais_strbuf_printf(&req->body, "</div><div><h2>%s</h2><p class=\"code\">",
+		                     relais_tr(l, M_CERT_CODE));
 		free(svg);
 		relais_strbuf_add(&req->body, c->code); /* base32 and dashes: nothing to escape */
 		relais_tr_format(line, sizeof(line), l, M_CERT_SIGNED, c->key_id, c->id);
-		relais_strbuf_printf(&req->body, "</p><p class=\"meta\">%s</p><p>%s</p></div></div>",
-		                     line, relais_tr(l, M_CERT_CHECK));
+		relais_strbuf_printf(&req->body,
+		                     "</p><p class=\"meta\">%s</p><p>%s</p></div></div>", line,
+		                     relais_tr(l, M_CERT_CHECK));
 		relais_strbuf_printf(&req->body, "<p class=\"noprint meta\">%s</p></article>",
 		                     relais_tr(l, M_CERT_PRINT));
 	}

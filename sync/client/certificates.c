@@ -33,10 +33,12 @@ int relais_client_certificates(size_t *stored, size_t *refused, struct relais_cl
 	root = cJSON_ParseWithLength(json, len);
 	list = cJSON_GetObjectItemCaseSensitive(root, "certificates");
 	if (!cJSON_IsArray(list)) {
-		rc = relais_fail(ctx, RELAIS_EFORMAT, "certificates: the hub's answer is not a list");
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+		                 "certificates: the hub's answer is not a list");
 		goto out;
 	}
-	cJSON_ArrayForEach(item, list) {
+	cJSON_ArrayForEach(item, list)
+	{
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(item, "code");
 		const cJSON *revoked = cJSON_GetObjectItemCaseSensitive(item, "revoked");
 
@@ -46,7 +48,8 @@ int relais_client_certificates(size_t *stored, size_t *refused, struct relais_cl
 			continue;
 		}
 		rc = relais_certificate_store(home, ctx, code->valuestring,
-		                              cJSON_IsString(revoked) ? revoked->valuestring : NULL);
+		                              cJSON_IsString(revoked) ? revoked->valuestring
+		                                                      : NULL);
 		if (rc == RELAIS_EFORMAT || rc == RELAIS_ESIGNATURE) {
 			/* Only what a trusted hub key signed is kept. */
 			(*refused)++;
