@@ -143,8 +143,9 @@ static const char *const migrations[] = {
         "  WHERE submitted IS NULL;",
         /* 9: certificates from hubs (docs/certificates.md), each kept as its
          * code, verified against a trusted hub key before it is stored;
-         * revoked is the date the hub said it was revoked (NULL: valid). */
-        "CREATE TABLE certificate ("
+         * revoked is the date the hub said it was revoked (NULL: valid).
+         * IF NOT EXISTS: a database taken back to an earlier version keeps it. */
+        "CREATE TABLE IF NOT EXISTS certificate ("
         "  key_id TEXT NOT NULL,"
         "  id INTEGER NOT NULL,"
         "  email TEXT NOT NULL,"

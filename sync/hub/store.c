@@ -152,9 +152,10 @@ static const char *const migrations[] = {
         "  name TEXT,"
         "  date TEXT NOT NULL,"
         "  reason TEXT NOT NULL);",
-        /* 10: certificates the hub issued (certificate.c): one per learner
-         * and course, its code as signed; revoked with a date and reason. */
-        "CREATE TABLE certificate ("
+        /* 10: certificates the hub issued (certificates.c): one per learner
+         * and course, its code as signed; revoked with a date and reason.
+         * IF NOT EXISTS: a database taken back to an earlier version keeps it. */
+        "CREATE TABLE IF NOT EXISTS certificate ("
         "  id INTEGER PRIMARY KEY,"
         "  actor TEXT NOT NULL,"
         "  course TEXT NOT NULL,"

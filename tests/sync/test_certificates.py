@@ -123,6 +123,12 @@ class CertificateEndToEnd(unittest.TestCase):
         # In French too.
         fr = c.get(link + "?lang=fr")
         self.assertIn("Certificat de réussite", fr.text)
+        # Hostile addresses: nothing but 404.
+        for bad in ["/certificates/%3Cscript%3E", "/certificates/" + "A" * 3000,
+                    link + "-1", link.lower(), "/certificates/../certificates"]:
+            r = c.get(bad)
+            self.assertIn(r.status, (400, 404), bad)
+            self.assertNotIn("<script>", r.text)
         # Another learner on this laptop does not see it.
         c.add_learner("Autre", "autre@example.org")
         self.assertEqual(c.get(link).status, 404)

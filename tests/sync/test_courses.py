@@ -271,7 +271,9 @@ class Courses(unittest.TestCase):
             p = self.sync(hub)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("courses: installed 0, updated 0, failed 0", p.stdout)
-            self.assertEqual([g["status"] for g in hub.gets[n:]], [304])
+            # The catalogue's 304, then the certificates (this fake hub has none: 404).
+            self.assertEqual([(g["path"], g["status"]) for g in hub.gets[n:]],
+                             [("/relais/catalogue.json", 304), ("/relais/certificates", 404)])
             self.assertLess(hub.wire - before, 2048)
 
     # --- catalogues refused ----------------------------------------------------------------
