@@ -20,21 +20,24 @@
 
 /*
  * Each learner's first completion (completed or passed, of the course
- * activity itself) of a course published now, with no certificate yet. The
- * score is the completion's own, else the mean of the learner's best score
- * in each of the course's quizzes.
+ * activity itself) of a course published now, with no certificate yet, for
+ * the learners `who` picks. The score is the completion's own, else the mean
+ * of the learner's best score in each of the course's quizzes.
  */
-#define DUE                                                                                        \
+#define DUE(who)                                                                                   \
 	"SELECT s.actor, s.course, substr(min(s.timestamp), 1, 10), coalesce(max(s.actor_name), "  \
 	"''), coalesce(max(s.scaled), (SELECT avg(best) FROM (SELECT max(q.scaled) AS best FROM "  \
 	"statement q WHERE q.actor = s.actor AND q.course = s.course AND q.voided = 0 AND q.unit " \
 	"IS NOT NULL AND q.scaled IS NOT NULL AND q.verb IN ('" RELAIS_XAPI_VERBS                  \
 	"passed', '" RELAIS_XAPI_VERBS "failed') GROUP BY q.unit))), b.version, b.title, "         \
 	"b.sha256 FROM statement s JOIN published_bundle b ON b.course = s.course AND b.state = "  \
-	"'current' WHERE s.voided = 0 AND s.unit IS NULL AND s.verb IN ('" RELAIS_XAPI_VERBS       \
-	"completed', '" RELAIS_XAPI_VERBS "passed') AND NOT EXISTS (SELECT 1 FROM certificate c "  \
-	"WHERE c.actor = s.actor AND c.course = s.course) GROUP BY s.actor, s.course "             \
-	"ORDER BY min(s.timestamp), s.actor, s.course"
+	"'current' WHERE " who " AND s.voided = 0 AND s.unit IS NULL AND s.verb IN "               \
+	"('" RELAIS_XAPI_VERBS "completed', '" RELAIS_XAPI_VERBS "passed') AND NOT EXISTS "        \
+	"(SELECT 1 FROM certificate c WHERE c.actor = s.actor AND c.course = s.course) "           \
+	"GROUP BY s.actor, s.course ORDER BY min(s.timestamp), s.actor, s.course"
+/* Every learner; or those of the statements one credential stored (through its index). */
+#define DUE_ALL DUE("1")
+#define DUE_MINE DUE("s.actor IN (SELECT actor FROM statement WHERE credential = ?1)")
 
 static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
 {
@@ -123,7 +126,8 @@ out:
 	return rc;
 }
 
-int relais_hub_certificates_issue(size_t *issued, relais_hub *hub, relais_ctx *ctx)
+int relais_hub_certificates_issue(size_t *issued, relais_hub *hub, relais_ctx *ctx,
+                                  const char *credential)
 {
 	relais_seckey *sec = NULL;
 	sqlite3_stmt *due = NULL;
@@ -133,9 +137,13 @@ int relais_hub_certificates_issue(size_t *issued, relais_hub *hub, relais_ctx *c
 	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		return db_fail(hub, ctx, "issuing certificates");
 	}
-	if (sqlite3_prepare_v2(hub->db, DUE, -1, &due, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(hub->db, credential ? DUE_MINE : DUE_ALL, -1, &due, NULL) !=
+	    SQLITE_OK) {
 		rc = db_fail(hub, ctx, "issuing certificates");
 		goto out;
+	}
+	if (credential != NULL) {
+		sqlite3_bind_text(due, 1, credential, -1, SQLITE_STATIC);
 	}
 	while ((step = sqlite3_step(due)) == SQLITE_ROW) {
 		if (sec == NULL && (rc = relais_hub_catalogue_key(&sec, hub, ctx)) != 0) {
@@ -170,7 +178,7 @@ int relais_hub_certificates_list(char **out, relais_hub *hub, relais_ctx *ctx)
 	int rc, step;
 
 	*out = NULL;
-	if ((rc = relais_hub_certificates_issue(&issued, hub, ctx)) != 0 &&
+	if ((rc = relais_hub_certificates_issue(&issued, hub, ctx, NULL)) != 0 &&
 	    rc != RELAIS_ENOTFOUND) {
 		return rc;
 	}
@@ -223,7 +231,9 @@ int relais_hub_certificates_json(char **out, relais_hub *hub, relais_ctx *ctx,
 	if (!all && (who->scopes & RELAIS_HUB_SCOPE_READ_MINE) == 0) {
 		return relais_fail(ctx, RELAIS_EINVAL, "this credential may not read certificates");
 	}
-	if ((rc = relais_hub_certificates_issue(&issued, hub, ctx)) != 0 &&
+	/* A laptop's sync issues for its own learners (an indexed look, not a
+	 * scan of the whole store); a read-all tool's, for all. */
+	if ((rc = relais_hub_certificates_issue(&issued, hub, ctx, all ? NULL : who->key)) != 0 &&
 	    rc != RELAIS_ENOTFOUND) {
 		return rc;
 	}

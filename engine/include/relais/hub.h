@@ -179,10 +179,12 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 /*
  * Issues a certificate, signed with the hub's catalogue key, for every
  * learner's first completion (completed or passed) of a course the hub
- * publishes that has none yet. Idempotent; sets *issued to how many were
- * made. Returns 0, RELAIS_ENOTFOUND (the hub has no key yet) or another status.
+ * publishes that has none yet; when credential is not NULL, only for the
+ * learners of the statements it stored. Idempotent; sets *issued to how many were made.
+ * Returns 0, RELAIS_ENOTFOUND (the hub has no key yet) or another status.
  */
-int relais_hub_certificates_issue(size_t *issued, relais_hub *hub, relais_ctx *ctx);
+int relais_hub_certificates_issue(size_t *issued, relais_hub *hub, relais_ctx *ctx,
+                                  const char *credential);
 
 /*
  * The certificates as text for people (*out, malloc'd): one line each, id,
