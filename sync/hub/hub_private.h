@@ -144,6 +144,17 @@ int relais_hub_login_succeeded(relais_hub *hub, relais_ctx *ctx, const char *ema
 int relais_hub_measure(char *msg, size_t size, const char *json, size_t len, size_t max_items,
                        size_t max_values, int item_depth);
 
+/* The hub's catalogue key, which signs certificates too; RELAIS_ENOTFOUND when it has none. */
+struct relais_seckey;
+int relais_hub_catalogue_key(struct relais_seckey **out, relais_hub *hub, relais_ctx *ctx);
+
+/*
+ * The public verify page (docs/certificates.md) for code, or the empty form
+ * when code is NULL or "" (*out, malloc'd): valid, invalid or revoked, with
+ * the learner, course and date; everything escaped.
+ */
+int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, const char *code);
+
 /* The files of pages/: layout.html, login.html, style.css and the rest. */
 extern const struct relais_embedded_file relais_hub_pages[];
 

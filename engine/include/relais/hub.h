@@ -176,6 +176,47 @@ extern const char *const relais_hub_reports[];
 /* Writes report `name` in format into *out (malloc'd). RELAIS_ENOTFOUND for an unknown name. */
 int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format);
 
+/* ---- Certificates (docs/certificates.md) ---- */
+
+/*
+ * Issues a certificate, signed with the hub's catalogue key, for every
+ * learner's first completion (completed or passed) of a course the hub
+ * publishes that has none yet; when credential is not NULL, only for the
+ * learners of the statements it stored. Idempotent; sets *issued to how many were made.
+ * Returns 0, RELAIS_ENOTFOUND (the hub has no key yet) or another status.
+ */
+int relais_hub_certificates_issue(size_t *issued, relais_hub *hub, relais_ctx *ctx,
+                                  const char *credential);
+
+/*
+ * The certificates as text for people (*out, malloc'd): one line each, id,
+ * date, learner, course, state, then the code. Issues what is due first.
+ */
+int relais_hub_certificates_list(char **out, relais_hub *hub, relais_ctx *ctx);
+
+/*
+ * GET /relais/certificates for who (*out, malloc'd JSON): with read-all
+ * every certificate, with read-mine those of the learners whose statements
+ * who stored; RELAIS_EINVAL (403) with neither. Issues what is due first.
+ */
+int relais_hub_certificates_json(char **out, relais_hub *hub, relais_ctx *ctx,
+                                 const struct relais_hub_credential *who);
+
+/* Revokes certificate id with a reason. Returns 0 or RELAIS_ENOTFOUND. */
+int relais_hub_certificate_revoke(relais_hub *hub, relais_ctx *ctx, long long id,
+                                  const char *reason);
+
+/*
+ * Checks a certificate code against this hub's key and its revocations.
+ * Returns 0 (valid), RELAIS_EFORMAT, RELAIS_ESIGNATURE (altered or another
+ * hub's), RELAIS_EINVAL (revoked: the message says when and why), with the
+ * decoded certificate in *out when it decodes (cleared by the caller with
+ * relais_certificate_clear, in every case).
+ */
+struct relais_certificate;
+int relais_hub_certificate_check(struct relais_certificate *out, relais_hub *hub, relais_ctx *ctx,
+                                 const char *code);
+
 /* Number of statements stored. */
 int relais_hub_count(int64_t *out, relais_hub *hub, relais_ctx *ctx);
 
