@@ -181,7 +181,14 @@ static void allowed_variants_pass(void **state)
 	        {"version", "\"1.0.3\""},
 	        {"version", "\"1.0\""},
 	        {"attachments",
-	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\"}]"},
+	         "[{\"usageType\":\"urn:x:u\",\"display\":{\"en\":\"a\"},\"contentType\":"
+	         "\"text/"
+	         "plain\",\"length\":1,\"sha2\":\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72"
+	         "b9807785afee48bb\",\"fileUrl\":\"https://f.invalid/a\"}]"},
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"display\":{\"en\":\"a\"},"
+	         "\"contentType\":\"text/plain\",\"length\":1,\"sha2\":"
+	         "\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\"}]"},
 	};
 	struct relais_xapi_facts f;
 	char msg[256];
@@ -377,8 +384,11 @@ static void each_rule_refuses_with_its_message(void **state)
 	        {"attachments", "[{\"fileUrl\":\"https://f.invalid/a\"}]",
 	         "statements[0].attachments: each needs a usageType IRI"},
 	        {"attachments", "[{\"usageType\":\"urn:x:u\",\"sha2\":\"00\"}]",
-	         "statements[0].attachments: only attachments by fileUrl are accepted (no "
-	         "multipart)"},
+	         "statements[0].attachments.display: must be a language map"},
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"display\":{\"en\":\"a\"},\"contentType\":"
+	         "\"text/plain\",\"length\":1,\"sha2\":\"00\"}]",
+	         "statements[0].attachments: each needs a sha2 (a SHA-2 in hex)"},
 	};
 	struct relais_xapi_facts f;
 	char msg[256];
