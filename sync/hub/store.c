@@ -152,6 +152,17 @@ static const char *const migrations[] = {
         "  name TEXT,"
         "  date TEXT NOT NULL,"
         "  reason TEXT NOT NULL);",
+        /* 8: attachment data sent with statements (attachments.c), once per
+         * sha2; credential is the one that first stored it, whose total
+         * --max-attachments-per-credential bounds. */
+        "CREATE TABLE IF NOT EXISTS attachment ("
+        "  sha2 TEXT PRIMARY KEY,"
+        "  content_type TEXT NOT NULL,"
+        "  length INTEGER NOT NULL,"
+        "  data BLOB NOT NULL,"
+        "  credential TEXT NOT NULL,"
+        "  stored TEXT NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS attachment_credential ON attachment(credential, length);",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */
