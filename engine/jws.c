@@ -9,6 +9,7 @@
 
 #include "relais/error.h"
 #include "relais/jws.h"
+#include "relais/xapi.h"
 
 #define X5C_MAX (16u * 1024) /* bytes of one certificate, in base64 */
 
@@ -166,4 +167,35 @@ int relais_sha2_hex(char out[RELAIS_SHA2_HEX_MAX], relais_ctx *ctx, size_t hex_l
 	}
 	sodium_bin2hex(out, RELAIS_SHA2_HEX_MAX, sum, n);
 	return 0;
+}
+
+int relais_jws_statement_matches(relais_ctx *ctx, const void *statement, const char *payload)
+{
+	cJSON *signed_st = cJSON_Parse(payload), *copy = cJSON_Duplicate(statement, 1);
+	char *a = NULL, *b = NULL;
+	int rc = 0;
+
+	if (!cJSON_IsObject(signed_st) || copy == NULL) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT, "the signature's payload is not a statement");
+		goto out;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "attachments");
+	cJSON_DeleteItemFromObjectCaseSensitive(signed_st, "attachments");
+	if (!cJSON_HasObjectItem(signed_st, "id")) {
+		cJSON_DeleteItemFromObjectCaseSensitive(copy, "id");
+	}
+	a = relais_xapi_identity(copy);
+	b = relais_xapi_identity(signed_st);
+	if (a == NULL || b == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	} else if (strcmp(a, b) != 0) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+		                 "the signature's payload is not this statement");
+	}
+out:
+	free(a);
+	free(b);
+	cJSON_Delete(copy);
+	cJSON_Delete(signed_st);
+	return rc;
 }

@@ -18,40 +18,6 @@
 #define SIGNATURE_USAGE "http://adlnet.gov/expapi/attachments/signature"
 #define REPLY_MAX (512u * 1024 * 1024) /* a multipart answer */
 
-/* Whether a signature's payload is st as it was signed: without attachments (and id, if unsigned).
- */
-static int payload_matches(relais_ctx *ctx, const cJSON *st, const char *payload, const char *where)
-{
-	cJSON *signed_st = cJSON_Parse(payload), *copy = cJSON_Duplicate(st, 1);
-	char *a = NULL, *b = NULL;
-	int rc = 0;
-
-	if (signed_st == NULL || copy == NULL) {
-		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s: the signature's payload is not JSON",
-		                 where);
-		goto out;
-	}
-	cJSON_DeleteItemFromObjectCaseSensitive(copy, "attachments");
-	cJSON_DeleteItemFromObjectCaseSensitive(signed_st, "attachments");
-	if (!cJSON_HasObjectItem(signed_st, "id")) {
-		cJSON_DeleteItemFromObjectCaseSensitive(copy, "id");
-	}
-	a = relais_xapi_identity(copy);
-	b = relais_xapi_identity(signed_st);
-	if (a == NULL || b == NULL) {
-		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-	} else if (strcmp(a, b) != 0) {
-		rc = relais_fail(ctx, RELAIS_EFORMAT,
-		                 "%s: the signature's payload is not this statement", where);
-	}
-out:
-	free(a);
-	free(b);
-	cJSON_Delete(copy);
-	cJSON_Delete(signed_st);
-	return rc;
-}
-
 /* Checks a signature attachment's JWS (part p) against st. */
 static int check_signature(relais_ctx *ctx, const cJSON *st, const struct relais_multipart_part *p,
                            const char *where)
@@ -66,7 +32,12 @@ static int check_signature(relais_ctx *ctx, const cJSON *st, const struct relais
 		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s.attachments: %s", where, msg);
 	}
 	if (rc == 0) {
-		rc = payload_matches(ctx, st, payload, where);
+		rc = relais_jws_statement_matches(ctx, st, payload);
+		if (rc == RELAIS_EFORMAT) {
+			char msg[256];
+			(void)snprintf(msg, sizeof(msg), "%s", relais_errmsg(ctx));
+			rc = relais_fail(ctx, RELAIS_EFORMAT, "%s.attachments: %s", where, msg);
+		}
 	}
 	free(payload);
 	return rc;

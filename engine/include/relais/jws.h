@@ -25,6 +25,15 @@
 int relais_jws_verify(char **payload, int *keyed, relais_ctx *ctx, const char *jws, size_t len);
 
 /*
+ * Whether payload (a verified JWS's) is statement (a cJSON object) as xAPI
+ * compares statements (relais_xapi_identity), leaving out the attachments
+ * (the signature is one of them) and the id when the payload has none.
+ * Returns 0, RELAIS_EFORMAT (another statement, or not JSON) or
+ * RELAIS_ENOMEM, with a message on ctx.
+ */
+int relais_jws_statement_matches(relais_ctx *ctx, const void *statement, const char *payload);
+
+/*
  * The SHA-2 digest of data in lower-case hex, of the length hex_len names
  * (56, 64, 96, 128: SHA-224, -256, -384, -512), into out. Returns 0, or
  * RELAIS_EINVAL (another length) or RELAIS_ECRYPTO with a message on ctx.
