@@ -22,24 +22,19 @@
 static int check_signature(relais_ctx *ctx, const cJSON *st, const struct relais_multipart_part *p,
                            const char *where)
 {
-	char *payload = NULL;
+	char *payload = NULL, msg[256];
 	int keyed = 0, rc;
 
 	rc = relais_jws_verify(&payload, &keyed, ctx, p->body, p->len);
+	if (rc == 0) {
+		rc = relais_jws_statement_matches(ctx, st, payload);
+	}
+	free(payload);
 	if (rc == RELAIS_EFORMAT || rc == RELAIS_ESIGNATURE) {
-		char msg[256];
+		/* A bad signature is a bad statement: 400, naming it. */
 		(void)snprintf(msg, sizeof(msg), "%s", relais_errmsg(ctx));
 		rc = relais_fail(ctx, RELAIS_EFORMAT, "%s.attachments: %s", where, msg);
 	}
-	if (rc == 0) {
-		rc = relais_jws_statement_matches(ctx, st, payload);
-		if (rc == RELAIS_EFORMAT) {
-			char msg[256];
-			(void)snprintf(msg, sizeof(msg), "%s", relais_errmsg(ctx));
-			rc = relais_fail(ctx, RELAIS_EFORMAT, "%s.attachments: %s", where, msg);
-		}
-	}
-	free(payload);
 	return rc;
 }
 
