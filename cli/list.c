@@ -59,9 +59,10 @@ static int list(relais_ctx *ctx, int argc, char **argv)
 		printf("no courses installed: relais install BUNDLE\n");
 	}
 	for (i = 0; i < n; i++) {
-		printf("%s  version %llu  %s  [%s, %u units, key %s]\n", courses[i].id,
+		printf("%s  version %llu  %s  [%s, %u units, key %s%s]\n", courses[i].id,
 		       (unsigned long long)courses[i].version, courses[i].title,
-		       courses[i].language, courses[i].n_units, courses[i].signer);
+		       courses[i].language, courses[i].n_units, courses[i].signer,
+		       courses[i].publisher_revoked ? ", revoked: no updates" : "");
 		if (print_course_progress(home, ctx, profiles, np, courses[i].id) != 0) {
 			status = cli_fail(ctx);
 			goto out;

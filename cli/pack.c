@@ -10,7 +10,9 @@
 #include "relais/course.h"
 #include "relais/diag.h"
 #include "relais/error.h"
+#include "relais/fsutil.h"
 #include "relais/key.h"
+#include "relais/rotation.h"
 
 static void print_problems(const relais_diag *diag)
 {
@@ -37,8 +39,12 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	        {"title", required_argument, NULL, 'T'},
 	        {"language", required_argument, NULL, 'L'},
 	        {"course-version", required_argument, NULL, 'V'},
+	        {"rotation", required_argument, NULL, 'R'},
 	        {NULL, 0, NULL, 0},
 	};
+	struct relais_rotation rotations[RELAIS_MANIFEST_MAX_ROTATIONS];
+	const char *rotation_paths[RELAIS_MANIFEST_MAX_ROTATIONS];
+	size_t n_rotations = 0, n_loaded = 0, k;
 	struct relais_course_options opt = {0};
 	struct relais_package_options popt = {0};
 	relais_diag *warnings = NULL;
@@ -79,6 +85,13 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 			overrides = 1;
 			break;
 		}
+		case 'R':
+			if (n_rotations == RELAIS_MANIFEST_MAX_ROTATIONS) {
+				return cli_usage("pack", "at most %d --rotation records",
+				                 RELAIS_MANIFEST_MAX_ROTATIONS);
+			}
+			rotation_paths[n_rotations++] = optarg;
+			break;
 		case 's':
 			sec_path = optarg;
 			break;
@@ -156,6 +169,33 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 		status = cli_fail(ctx);
 		goto out;
 	}
+	/* The records must endorse the signing key (the last link of their chain). */
+	relais_pubkey_id(pub, id);
+	for (k = 0; k < n_rotations; k++) {
+		char *text = NULL;
+		size_t len = 0;
+		rc = relais_file_read(&text, &len, ctx, rotation_paths[k],
+		                      RELAIS_ROTATION_MAX_BYTES);
+		if (rc == 0) {
+			rc = relais_rotation_parse(&rotations[k], ctx, text, len,
+			                           rotation_paths[k]);
+		}
+		free(text);
+		if (rc != 0) {
+			status = cli_fail(ctx);
+			goto out;
+		}
+		n_loaded++;
+	}
+	for (k = 0; k < n_rotations && strcmp(rotations[k].new_id, id) != 0; k++) {
+	}
+	if (n_rotations > 0 && k == n_rotations) {
+		cli_error("%s: the rotation record endorses key %s, not the signing key %s",
+		          rotation_paths[0], rotations[0].new_id, id);
+		goto out;
+	}
+	opt.rotations = rotations;
+	opt.n_rotations = n_rotations;
 	if (out_path == NULL) {
 		if (snprintf(default_out, sizeof(default_out), "%s-%llu.relais",
 		             relais_course_id(course),
@@ -184,6 +224,9 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	       relais_bundle_manifest(bundle)->n_entries + 2, human, id);
 	status = EXIT_OK;
 out:
+	for (k = 0; k < n_loaded; k++) {
+		relais_rotation_clear(&rotations[k]);
+	}
 	relais_bundle_free(bundle);
 	relais_pubkey_free(pub);
 	relais_seckey_free(sec);
@@ -197,6 +240,7 @@ const struct command cmd_pack = {
         "pack",
         "check a course folder and build its signed bundle",
         "usage: relais pack SRC_DIR --secret-key SEC [-o OUT] [--max-media-size SIZE]\n"
+        "                   [--rotation FILE]...\n"
         "       relais pack PACKAGE --secret-key SEC [--id ID] [--title T] [--language L]\n"
         "                   [--course-version N] [-o OUT]\n"
         "       relais pack --check SRC_DIR|PACKAGE\n"
@@ -219,6 +263,9 @@ const struct command cmd_pack = {
         "      --title TITLE          a package's course title (default: from its manifest)\n"
         "      --language TAG         a package's language, BCP 47 (default: from its manifest)\n"
         "      --course-version N     a package's course version (default 1)\n"
+        "      --rotation FILE        carry a key rotation record (relais key rotate) that\n"
+        "                             endorses the signing key, so laptops trusting the old\n"
+        "                             key accept this bundle; may be given up to 16 times\n"
         "\n"
         "Exit status 1 when the course has any problem; nothing is written then.\n"
         "Warnings (a cmi5 AU played from the network) do not stop packing, but\n"

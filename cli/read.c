@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "cli.h"
+#include "relais/error.h"
 #include "relais/home.h"
 #include "relais/reader.h"
 #include "relais/sync.h"
@@ -26,23 +27,50 @@ static void open_browser(const char *url)
 	}
 }
 
-/* The reader's "send now" button: one sync run on a connection of its own. */
-static int send_records(void *data, const char *home_path)
+/*
+ * The reader's "Send now" and "Check for updates" buttons: one sync run
+ * (records up, courses down, or both) on a connection of its own, as
+ * `relais sync` does with the remembered hub; its message for the learner
+ * when it fails.
+ */
+static int reader_sync(void *data, const char *home_path, unsigned what,
+                       relais_reader_progress_fn progress, void *progress_data, char *errmsg,
+                       size_t errmsg_size)
 {
 	struct relais_sync_options opt;
 	struct relais_sync_report report;
+	struct relais_courses_options copt;
+	struct relais_courses_report cr;
 	relais_home *home = NULL;
 	relais_ctx *ctx = NULL;
 	int rc;
 
 	(void)data;
 	memset(&opt, 0, sizeof(opt));
+	memset(&copt, 0, sizeof(copt));
+	copt.net = &opt;
+	copt.progress = progress;
+	copt.progress_data = progress_data;
 	rc = relais_ctx_new(&ctx);
-	if (rc == 0) {
-		rc = relais_home_open(&home, ctx, home_path);
+	if (rc != 0) {
+		(void)snprintf(errmsg, errmsg_size, "out of memory");
+		return rc;
 	}
-	if (rc == 0) {
+	rc = relais_home_open(&home, ctx, home_path);
+	if (rc == 0 && (what & RELAIS_READER_SYNC_RECORDS)) {
 		rc = relais_sync_run(&report, home, ctx, &opt);
+	}
+	if (rc == 0 && (what & RELAIS_READER_SYNC_COURSES)) {
+		rc = relais_sync_courses(&cr, home, ctx, &copt);
+		if (rc == 0 && cr.no_hub_key) {
+			rc = relais_fail(
+			        ctx, RELAIS_EINVAL,
+			        "no hub key is trusted on this laptop yet: your coordinator "
+			        "gives the command to run once (relais trust add-hub HUB.pub)");
+		}
+	}
+	if (rc != 0) {
+		(void)snprintf(errmsg, errmsg_size, "%s", relais_errmsg(ctx));
 	}
 	relais_home_close(home);
 	relais_ctx_free(ctx);
@@ -58,7 +86,7 @@ static int run(relais_ctx *ctx, int argc, char **argv)
 	};
 	relais_reader *reader = NULL;
 	relais_home *home = NULL;
-	struct relais_reader_options opt = {0, send_records, NULL};
+	struct relais_reader_options opt = {0, reader_sync, NULL};
 	int c, browser = 1, sig = 0;
 	sigset_t stop;
 	char *end;

@@ -19,9 +19,10 @@
 #include "relais/sync.h"
 #include "relais/trust.h"
 
-#define WATCH_IDLE_S 30      /* re-check the outbox this often when all is sent */
-#define WATCH_BASE_S 15      /* first pause after a failed run ... */
-#define WATCH_MAX_S (5 * 60) /* ... doubling up to this, with full jitter */
+#define WATCH_IDLE_S 30           /* re-check the outbox this often when all is sent */
+#define WATCH_BASE_S 15           /* first pause after a failed run ... */
+#define WATCH_MAX_S (5 * 60)      /* ... doubling up to this, with full jitter */
+#define WATCH_COURSES_S (15 * 60) /* look at the catalogue this often (a conditional GET) */
 #define ATTEMPTS_MAX 100
 
 /* The terminal line that shows a sync going. */
@@ -160,11 +161,14 @@ static void add_run(struct relais_sync_report *total, const struct relais_sync_r
  * help (credentials refused, no hub, a local failure).
  */
 static int watch(struct relais_sync_report *total, relais_home *home, relais_ctx *ctx,
-                 struct relais_sync_options *opt, struct meter *m)
+                 struct relais_sync_options *opt, const struct relais_courses_options *copt,
+                 struct meter *m)
 {
 	struct relais_sync_report r;
+	struct timespec now;
 	sigset_t stop;
 	int64_t pending;
+	double courses_due = 0;
 	int rc, failures = 0;
 
 	sigemptyset(&stop);
@@ -172,6 +176,27 @@ static int watch(struct relais_sync_report *total, relais_home *home, relais_ctx
 	sigaddset(&stop, SIGTERM);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (copt != NULL && (double)now.tv_sec >= courses_due) {
+			/* Courses come down too, at the start and every WATCH_COURSES_S;
+			 * a failure is said and waits for the next look. */
+			struct relais_courses_report cr;
+			courses_due = (double)now.tv_sec + WATCH_COURSES_S;
+			rc = relais_sync_courses(&cr, home, ctx, copt);
+			clear_line(m);
+			if (rc != 0 && !cr.no_hub_key) {
+				cli_error("%s", relais_errmsg(ctx));
+			}
+			if (cr.installed > 0 || cr.updated > 0 || cr.failed > 0) {
+				courses_summary(&cr);
+			}
+		}
+		if (opt == NULL) {
+			if (stopped_within(&stop, WATCH_IDLE_S)) {
+				return 0;
+			}
+			continue;
+		}
 		if (relais_outbox_count(&pending, home, ctx) != 0) {
 			return cli_fail(ctx);
 		}
@@ -311,9 +336,6 @@ static int sync_run(relais_ctx *ctx, int argc, char **argv)
 	if (!records && !courses) {
 		return cli_usage("sync", "--no-records and --no-courses leave nothing to do");
 	}
-	if (watching && !records) {
-		return cli_usage("sync", "--watch sends records: it cannot go with --no-records");
-	}
 	m.tty = isatty(STDERR_FILENO);
 	opt.progress = on_progress;
 	opt.progress_data = &m;
@@ -340,7 +362,7 @@ static int sync_run(relais_ctx *ctx, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	rc = 0;
 	if (watching) {
-		rc = watch(&r, home, ctx, &opt, &m);
+		rc = watch(&r, home, ctx, records ? &opt : NULL, courses ? &copt : NULL, &m);
 	} else if (records) {
 		rc = relais_sync_run(&r, home, ctx, &opt);
 	}
@@ -488,7 +510,8 @@ const struct command cmd_sync = {
         "  -b, --batch N      records per request (default 100)\n"
         "  -a, --attempts N   tries per batch, and per download (default 8 and 3)\n"
         "  -w, --watch        keep running: send records whenever they wait and the\n"
-        "                     hub answers (no courses); stop with Ctrl-C\n"
+        "                     hub answers, look for new courses every 15 minutes;\n"
+        "                     stop with Ctrl-C\n"
         "\n"
         "The hub, key and secret are remembered: give them once.\n"
         "Exit status: 0 when everything was sent and every chosen course installed;\n"

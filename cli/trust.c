@@ -81,6 +81,21 @@ static int trust(relais_ctx *ctx, int argc, char **argv)
 			printf("%s  publisher  %s  (added %.10s)\n", keys[i].id, keys[i].name,
 			       keys[i].added);
 		}
+		/* What changed the keys: rotations taken, revocations seen. */
+		for (i = 0; i < n; i++) {
+			if (keys[i].rotated != NULL) {
+				printf("%s rotated to %s on %.10s\n", keys[i].id,
+				       keys[i].rotated_to, keys[i].rotated);
+			}
+			if (keys[i].revoked != NULL) {
+				printf("%s revoked on %.10s%s%s: installed courses kept, nothing "
+				       "new "
+				       "installed\n",
+				       keys[i].id, keys[i].revoked,
+				       keys[i].revoked_reason[0] ? ": " : "",
+				       keys[i].revoked_reason);
+			}
+		}
 		for (i = 0; i < n_hubs; i++) {
 			printf("%s  hub  %s  (added %.10s", hubs[i].id, hubs[i].name,
 			       hubs[i].added);
@@ -115,6 +130,8 @@ const struct command cmd_trust = {
         "A hub key (relais-hub keygen) signs the hub's catalogue of courses:\n"
         "add-hub trusts it to say what exists, never a bundle's content. A key is\n"
         "a publisher's or a hub's, never both; remove works for either.\n"
+        "list also shows the key rotations taken (KEY rotated to KEY2 on DATE)\n"
+        "and the keys a hub revoked (KEY revoked on DATE).\n"
         "\n"
         "  -n, --name NAME  a name to show for the publisher or hub\n"
         "\n"

@@ -141,6 +141,34 @@ static const char *const migrations[] = {
         "  responses TEXT);"
         "CREATE UNIQUE INDEX quiz_attempt_open ON quiz_attempt(profile_id, course_id, unit_id) "
         "  WHERE submitted IS NULL;",
+        /* 7: the version of each course each learner last opened, for the
+         * library's "New" and "Updated" marks; a learner with progress in a
+         * course has opened the version installed. */
+        "CREATE TABLE course_opened ("
+        "  profile_id INTEGER NOT NULL REFERENCES profile(id) ON DELETE CASCADE,"
+        "  course_id TEXT NOT NULL,"
+        "  version INTEGER NOT NULL,"
+        "  opened TEXT NOT NULL,"
+        "  PRIMARY KEY (profile_id, course_id));"
+        "INSERT INTO course_opened(profile_id, course_id, version, opened) "
+        "  SELECT p.profile_id, p.course_id, c.version, MAX(p.updated) "
+        "  FROM progress p JOIN course c ON c.id = p.course_id "
+        "  GROUP BY p.profile_id, p.course_id;",
+        /* 8: keys that change (docs/catalogue.md, "Key rotation", "Revoked keys"):
+         * each rotation record accepted (old key endorsing new), and each
+         * publisher key a trusted hub's catalogue revoked, trusted or not. */
+        "CREATE TABLE key_rotation ("
+        "  old TEXT NOT NULL,"
+        "  new TEXT NOT NULL,"
+        "  date TEXT NOT NULL,"
+        "  accepted TEXT NOT NULL,"
+        "  source TEXT NOT NULL,"
+        "  PRIMARY KEY (old, new));"
+        "CREATE TABLE revoked_key ("
+        "  id TEXT PRIMARY KEY,"
+        "  date TEXT NOT NULL,"
+        "  reason TEXT NOT NULL,"
+        "  seen TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

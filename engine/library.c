@@ -17,11 +17,19 @@
 #define COPY_CHUNK 65536
 #define QUERY_MAX 256
 
-/* Opens path, checking its signature against the trust store. */
-static int open_trusted(relais_bundle **out, relais_home *home, relais_ctx *ctx, const char *path)
+/*
+ * Opens path, checking its signature against the trust store. To install
+ * (install not NULL), the key must not be revoked, and a key not trusted may
+ * be reached through the bundle's rotation records (*install set to 1 then:
+ * the caller records them).
+ */
+static int open_trusted(relais_bundle **out, int *install, relais_home *home, relais_ctx *ctx,
+                        const char *path)
 {
 	relais_bundle *peek = NULL;
 	relais_pubkey *key = NULL;
+	const relais_manifest *m;
+	char signer[RELAIS_KEYID_HEX];
 	int rc;
 
 	*out = NULL;
@@ -29,7 +37,22 @@ static int open_trusted(relais_bundle **out, relais_home *home, relais_ctx *ctx,
 	if ((rc = relais_bundle_open(&peek, ctx, path, NULL)) != 0) {
 		return rc;
 	}
-	rc = relais_trust_lookup(&key, home, ctx, relais_bundle_signer(peek));
+	(void)snprintf(signer, sizeof(signer), "%s", relais_bundle_signer(peek));
+	m = relais_bundle_manifest(peek);
+	if (install == NULL) {
+		rc = relais_trust_lookup(&key, home, ctx, signer);
+	} else {
+		*install = 0;
+		rc = relais_trust_lookup_signer(&key, home, ctx, signer);
+		if (rc == RELAIS_ESIGNATURE && m->n_rotations > 0 &&
+		    (rc = relais_trust_is_revoked(home, ctx, signer)) == 0) {
+			rc = relais_trust_follow_rotations(&key, home, ctx, signer, m->rotations,
+			                                   m->n_rotations);
+			*install = rc == 0;
+		} else if (rc == 1) {
+			rc = relais_trust_lookup_signer(&key, home, ctx, signer);
+		}
+	}
 	relais_bundle_free(peek);
 	if (rc != 0) {
 		return relais_prefix(ctx, "%s", path);
@@ -310,7 +333,7 @@ static char *publisher_name(relais_home *home, relais_ctx *ctx, const char *key_
  * holds: the installed version and file of its course (*version 0 when not
  * installed; *file NULL then, or when file is NULL), refusing a lower
  * version (rollback) and a bundle signed by another key than the one the
- * course id is bound to. Returns 0 or a status with the reason.
+ * course id is bound to or one its rotations lead to. Returns 0 or a status with the reason.
  */
 static int check_install(uint64_t *version, char **file, relais_home *home, relais_ctx *ctx,
                          const relais_bundle *b, const char *path)
@@ -344,7 +367,13 @@ static int check_install(uint64_t *version, char **file, relais_home *home, rela
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (bound != NULL && strcmp(bound, signer) != 0) {
+	if (bound != NULL && strcmp(bound, signer) != 0 &&
+	    (rc = relais_trust_succeeds(home, ctx, bound, signer)) != 0) {
+		if (rc < 0) {
+			goto out;
+		}
+		rc = 0; /* the binding follows the key's rotations */
+	} else if (bound != NULL && strcmp(bound, signer) != 0) {
 		char *owner = publisher_name(home, ctx, bound);
 		char *other = publisher_name(home, ctx, signer);
 		rc = relais_fail(
@@ -382,18 +411,19 @@ int relais_library_install(struct relais_install_result *out, relais_home *home,
 	char dest[PATH_LEN], *old_file = NULL;
 	uint64_t have = 0;
 	size_t swept;
-	int rc, placed = 0, in_tx = 0;
+	int rc, placed = 0, in_tx = 0, rotated = 0;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = open_trusted(&b, home, ctx, bundle_path)) != 0 ||
+	if ((rc = open_trusted(&b, &rotated, home, ctx, bundle_path)) != 0 ||
 	    (rc = relais_bundle_verify_all(ctx, b, 2)) != 0) {
 		goto out;
 	}
 	m = relais_bundle_manifest(b);
 	(void)snprintf(out->id, sizeof(out->id), "%s", m->id);
 	out->version = m->version;
-	/* A first look, so that a refused bundle is not copied for nothing. */
-	if ((rc = check_install(&have, NULL, home, ctx, b, bundle_path)) != 0) {
+	/* A first look, so that a refused bundle is not copied for nothing (with
+	 * rotations to record, only the look inside the transaction can tell). */
+	if (!rotated && (rc = check_install(&have, NULL, home, ctx, b, bundle_path)) != 0) {
 		goto out;
 	}
 	if (have == m->version) {
@@ -412,6 +442,11 @@ int relais_library_install(struct relais_install_result *out, relais_home *home,
 		goto out;
 	}
 	in_tx = 1;
+	/* The bundle's rotation records made its key trusted: recorded with the course. */
+	if (rotated && (rc = relais_trust_record_rotations(NULL, home, ctx, m->rotations,
+	                                                   m->n_rotations, "bundle")) != 0) {
+		goto out;
+	}
 	/* Again under the write lock (BEGIN IMMEDIATE): another install may
 	 * have finished meanwhile, and only one of two may win. */
 	if ((rc = check_install(&have, &old_file, home, ctx, b, bundle_path)) != 0) {
@@ -430,8 +465,9 @@ int relais_library_install(struct relais_install_result *out, relais_home *home,
 	}
 	placed = 1;
 	if ((rc = exec_bound(home, ctx,
-	                     "INSERT OR IGNORE INTO course_publisher(course_id, signer, bound) "
-	                     "VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+	                     "INSERT INTO course_publisher(course_id, signer, bound) "
+	                     "VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
+	                     "ON CONFLICT(course_id) DO UPDATE SET signer = excluded.signer",
 	                     m->id, relais_bundle_signer(b))) != 0 ||
 	    (rc = record_course(home, ctx, b, dest)) != 0) {
 		goto out;
@@ -482,7 +518,8 @@ void relais_course_info_free(struct relais_course_info *c, size_t n)
 
 #define COURSE_COLUMNS                                                                             \
 	"SELECT id, version, title, language, summary, signer, file, estimated_minutes, "          \
-	"(SELECT count(*) FROM unit WHERE unit.course_id = course.id) FROM course "
+	"(SELECT count(*) FROM unit WHERE unit.course_id = course.id), "                           \
+	"EXISTS (SELECT 1 FROM revoked_key WHERE revoked_key.id = course.signer) FROM course "
 
 static int fill_course(struct relais_course_info *c, sqlite3_stmt *st)
 {
@@ -496,6 +533,7 @@ static int fill_course(struct relais_course_info *c, sqlite3_stmt *st)
 	c->file = relais_db_text(st, 6);
 	c->estimated_minutes = (unsigned)sqlite3_column_int(st, 7);
 	c->n_units = (unsigned)sqlite3_column_int(st, 8);
+	c->publisher_revoked = sqlite3_column_int(st, 9);
 	return c->id && c->title && c->language && c->summary && c->signer && c->file
 	               ? 0
 	               : RELAIS_ENOMEM;
@@ -577,7 +615,7 @@ int relais_library_open(relais_bundle **out, relais_home *home, relais_ctx *ctx,
 	if (version == 0) {
 		return relais_fail(ctx, RELAIS_ENOTFOUND, "no course %s is installed", course_id);
 	}
-	rc = open_trusted(out, home, ctx, file);
+	rc = open_trusted(out, NULL, home, ctx, file);
 	if (rc == 0 && strcmp(relais_bundle_manifest(*out)->id, course_id) != 0) {
 		relais_bundle_free(*out);
 		*out = NULL;

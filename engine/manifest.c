@@ -8,6 +8,7 @@
 
 #include "relais/error.h"
 #include "relais/manifest.h"
+#include "rotation_private.h"
 #include "relais/utf8.h"
 #include "relais/zip.h"
 
@@ -87,7 +88,43 @@ void relais_manifest_free(relais_manifest *m)
 		free(m->entries[i].path);
 	}
 	free(m->entries);
+	for (i = 0; i < m->n_rotations; i++) {
+		relais_rotation_clear(&m->rotations[i]);
+	}
+	free(m->rotations);
 	free(m);
+}
+
+/* The optional rotations member: key rotation records, at most RELAIS_MANIFEST_MAX_ROTATIONS. */
+static int parse_rotations(relais_ctx *ctx, relais_manifest *m, const cJSON *arr)
+{
+	const cJSON *v;
+	char at[64];
+	int n, rc;
+
+	if (arr == NULL) {
+		return 0;
+	}
+	n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+	if (n < 1 || n > RELAIS_MANIFEST_MAX_ROTATIONS) {
+		return relais_fail(ctx, RELAIS_EFORMAT,
+		                   "manifest: rotations must be an array of 1 to %d key rotation "
+		                   "records",
+		                   RELAIS_MANIFEST_MAX_ROTATIONS);
+	}
+	if ((m->rotations = calloc((size_t)n, sizeof(*m->rotations))) == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	cJSON_ArrayForEach(v, arr)
+	{
+		(void)snprintf(at, sizeof(at), "manifest: rotations[%zu].", m->n_rotations);
+		if ((rc = relais_rotation_from_cjson(&m->rotations[m->n_rotations], ctx, v, at)) !=
+		    0) {
+			return rc;
+		}
+		m->n_rotations++;
+	}
+	return 0;
 }
 
 /* Copies a string member; required ones must exist and be non-empty. */
@@ -707,7 +744,9 @@ int relais_manifest_parse(relais_manifest **out, relais_ctx *ctx, const char *js
 		}
 	}
 	if ((rc = parse_entries(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "entries"))) != 0 ||
-	    (rc = parse_units(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "units"))) != 0) {
+	    (rc = parse_units(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "units"))) != 0 ||
+	    (rc = parse_rotations(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "rotations"))) !=
+	            0) {
 		goto out;
 	}
 	*out = m;
@@ -840,6 +879,13 @@ static cJSON *to_cjson(const relais_manifest *m)
 		cJSON_AddNumberToObject(o, "size", (double)e->size);
 		cJSON_AddStringToObject(o, "sha256", hex);
 		cJSON_AddItemToArray(entries, o);
+	}
+	/* Only when the packer was given records, so other bundles keep their bytes. */
+	if (m->n_rotations > 0) {
+		cJSON *rotations = cJSON_AddArrayToObject(root, "rotations");
+		for (i = 0; rotations && i < m->n_rotations; i++) {
+			cJSON_AddItemToArray(rotations, relais_rotation_to_cjson(&m->rotations[i]));
+		}
 	}
 	return root;
 }

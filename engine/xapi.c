@@ -108,26 +108,26 @@ static int timestamp_ok(const char *s)
 	}
 	if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
 	    isdigit((unsigned char)p[2])) {
+		int oh = (p[1] - '0') * 10 + (p[2] - '0'), om = 0;
+		char sign = *p;
 		p += 3;
-		if (*p == ':') {
+		if (*p == ':' && isdigit((unsigned char)p[1])) {
 			p++;
 		}
-		if (*p == '\0') {
-			return 1;
+		if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1])) {
+			om = (p[0] - '0') * 10 + (p[1] - '0');
+			p += 2;
 		}
-		if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) && p[2] == '\0') {
-			/* -00:00 is not allowed by xAPI */
-			return !(s[16] != 'Z' && strstr(s + 16, "-00:00") != NULL &&
-			         strcmp(strstr(s + 16, "-00:00"), "-00:00") == 0);
-		}
+		/* -00, -0000 and -00:00 (an unknown offset) are not allowed by xAPI */
+		return *p == '\0' && oh <= 23 && om <= 59 && !(sign == '-' && oh == 0 && om == 0);
 	}
 	return 0;
 }
 
-/* ISO 8601 duration: P[nY][nM][nW][nD][T[nH][nM][n[.n]S]]. */
+/* ISO 8601 duration: P[nY][nM][nD][T[nH][nM][n[.n]S]], or PnW alone. */
 static int duration_ok(const char *s)
 {
-	int any = 0, in_time = 0;
+	int any = 0, in_time = 0, weeks = 0;
 
 	if (*s++ != 'P') {
 		return 0;
@@ -157,10 +157,11 @@ static int duration_ok(const char *s)
 		if (s == start || *s == '\0' || !strchr(in_time ? "HMS" : "YMWD", *s)) {
 			return 0;
 		}
+		weeks += *s == 'W' && !in_time;
 		s++;
-		any = 1;
+		any++;
 	}
-	return any;
+	return any > 0 && (weeks == 0 || any == 1);
 }
 
 static int only_keys(struct check *c, const cJSON *o, const char *where, const char *const *keys)
@@ -195,70 +196,6 @@ static int lang_map(struct check *c, const cJSON *m, const char *where, const ch
 	{
 		if (!relais_language_ok(k->string) || !cJSON_IsString(k)) {
 			return bad(c, where, field, "must map RFC 5646 language tags to strings");
-		}
-	}
-	return 0;
-}
-
-/*
- * The attachments property (Data 2.4.11): Attachment objects with a usageType
- * IRI, a display language map, a contentType, a length, a SHA-2 sha2 and an
- * optional fileUrl IRL. Whether the data came with the statement (multipart)
- * is the hub's check.
- */
-static int attachments(struct check *c, const cJSON *v, const char *where)
-{
-	static const char *const known[] = {"usageType", "display", "description", "contentType",
-	                                    "length",    "sha2",    "fileUrl",     NULL};
-	const cJSON *each, *m;
-	size_t i, n;
-
-	if (!cJSON_IsArray(v)) {
-		return bad(c, where, "attachments", "must be an array");
-	}
-	cJSON_ArrayForEach(each, v)
-	{
-		const cJSON *usage = cJSON_GetObjectItemCaseSensitive(each, "usageType");
-		const cJSON *type = cJSON_GetObjectItemCaseSensitive(each, "contentType");
-		const cJSON *len = cJSON_GetObjectItemCaseSensitive(each, "length");
-		const cJSON *sha2 = cJSON_GetObjectItemCaseSensitive(each, "sha2");
-		const cJSON *url = cJSON_GetObjectItemCaseSensitive(each, "fileUrl");
-		if (!cJSON_IsObject(each)) {
-			return bad(c, where, "attachments", "each must be an Attachment object");
-		}
-		cJSON_ArrayForEach(m, each)
-		{
-			for (i = 0; known[i] && strcmp(known[i], m->string) != 0; i++) {
-			}
-			if (known[i] == NULL) {
-				return bad(c, where, "attachments", "unknown Attachment property");
-			}
-		}
-		if (!cJSON_IsString(usage) || !iri_ok(usage->valuestring)) {
-			return bad(c, where, "attachments", "each needs a usageType IRI");
-		}
-		if (lang_map(c, cJSON_GetObjectItemCaseSensitive(each, "display"), where,
-		             "attachments.display") != 0 ||
-		    (cJSON_HasObjectItem(each, "description") &&
-		     lang_map(c, cJSON_GetObjectItemCaseSensitive(each, "description"), where,
-		              "attachments.description") != 0)) {
-			return -1;
-		}
-		if (!cJSON_IsString(type) || strchr(type->valuestring, '/') == NULL ||
-		    type->valuestring[0] == '/' || strpbrk(type->valuestring, "\r\n") != NULL) {
-			return bad(c, where, "attachments", "each needs a contentType media type");
-		}
-		if (!cJSON_IsNumber(len) || len->valuedouble < 0 ||
-		    len->valuedouble != (double)(long long)len->valuedouble) {
-			return bad(c, where, "attachments", "each needs a length (an integer)");
-		}
-		n = cJSON_IsString(sha2) ? strlen(sha2->valuestring) : 0;
-		if ((n != 56 && n != 64 && n != 96 && n != 128) ||
-		    strspn(sha2->valuestring, "0123456789abcdefABCDEF") != n) {
-			return bad(c, where, "attachments", "each needs a sha2 (a SHA-2 in hex)");
-		}
-		if (url != NULL && (!cJSON_IsString(url) || !iri_ok(url->valuestring))) {
-			return bad(c, where, "attachments", "fileUrl must be an IRL");
 		}
 	}
 	return 0;
@@ -475,6 +412,111 @@ static int agent(struct check *c, const cJSON *a, const char *where, const char 
 	return 0;
 }
 
+/* An interaction component list (choices, scale, source, target, steps). */
+static int components(struct check *c, const cJSON *list, const char *where, const char *field)
+{
+	static const char *const keys[] = {"id", "description", NULL};
+	const cJSON *each, *id, *d;
+	char sub[224];
+
+	(void)snprintf(sub, sizeof(sub), "%s.%s", where, field);
+	if (!cJSON_IsArray(list)) {
+		return bad(c, where, field, "must be an array of interaction components");
+	}
+	cJSON_ArrayForEach(each, list)
+	{
+		id = cJSON_GetObjectItemCaseSensitive(each, "id");
+		if (!cJSON_IsObject(each) || only_keys(c, each, sub, keys) != 0 ||
+		    !cJSON_IsString(id) || id->valuestring[0] == '\0') {
+			return bad(c, where, field, "each component needs a string id");
+		}
+		if ((d = cJSON_GetObjectItemCaseSensitive(each, "description")) &&
+		    lang_map(c, d, sub, "description") != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The interaction properties of an Activity Definition (xAPI 1.0.3 Data
+ * 2.4.4.1): interactionType is one of ten names, exactly as written, and
+ * is required once any other interaction property is present.
+ */
+static int interaction(struct check *c, const cJSON *def, const char *where)
+{
+	static const char *const types[] = {
+	        "true-false", "choice", "fill-in", "long-fill-in", "matching", "performance",
+	        "sequencing", "likert", "numeric", "other",        NULL};
+	static const char *const lists[] = {"choices", "scale", "source", "target", "steps", NULL};
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(def, "interactionType");
+	const cJSON *pattern = cJSON_GetObjectItemCaseSensitive(def, "correctResponsesPattern");
+	const cJSON *v;
+	const char *const *t;
+	int any = pattern != NULL;
+
+	if (type != NULL) {
+		for (t = types; *t && !(cJSON_IsString(type) && strcmp(type->valuestring, *t) == 0);
+		     t++) {
+		}
+		if (*t == NULL) {
+			return bad(c, where, "interactionType",
+			           "must be true-false, choice, fill-in, long-fill-in, matching, "
+			           "performance, sequencing, likert, numeric or other");
+		}
+	}
+	if (pattern != NULL) {
+		if (!cJSON_IsArray(pattern)) {
+			return bad(c, where, "correctResponsesPattern",
+			           "must be an array of strings");
+		}
+		cJSON_ArrayForEach(v, pattern)
+		{
+			if (!cJSON_IsString(v)) {
+				return bad(c, where, "correctResponsesPattern",
+				           "must be an array of strings");
+			}
+		}
+	}
+	for (t = lists; *t; t++) {
+		if ((v = cJSON_GetObjectItemCaseSensitive(def, *t))) {
+			any = 1;
+			if (components(c, v, where, *t) != 0) {
+				return -1;
+			}
+		}
+	}
+	if (any && type == NULL) {
+		return bad(c, where, "interactionType",
+		           "is required with correctResponsesPattern or interaction components");
+	}
+	return 0;
+}
+
+/*
+ * An authority (Data 2.4.9): an Agent, or the anonymous Group of exactly two
+ * Agents that OAuth 1.0 makes (the application and the user).
+ */
+static int authority(struct check *c, const cJSON *a, const char *where)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(a, "objectType");
+	char *ifi;
+
+	if (agent_or_group(c, a, where, "authority") != 0) {
+		return -1;
+	}
+	if (!cJSON_IsString(type) || strcmp(type->valuestring, "Group") != 0) {
+		return 0;
+	}
+	ifi = ifi_of(a);
+	free(ifi);
+	if (ifi != NULL || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "member")) != 2) {
+		return bad(c, where, "authority",
+		           "a Group must be anonymous and have exactly two members");
+	}
+	return 0;
+}
+
 static int activity(struct check *c, const cJSON *a, const char *where, const char *field)
 {
 	static const char *const keys[] = {"objectType", "id", "definition", NULL};
@@ -532,6 +574,9 @@ static int activity(struct check *c, const cJSON *a, const char *where, const ch
 		    extensions(c, v, dsub) != 0) {
 			return -1;
 		}
+		if (interaction(c, def, dsub) != 0) {
+			return -1;
+		}
 	}
 	return remember(c, &c->f->activities, &c->f->n_activities, strdup(id->valuestring));
 }
@@ -563,10 +608,12 @@ static int context_activities(struct check *c, const cJSON *ca, const char *wher
 	return 0;
 }
 
+/* A StatementRef: objectType "StatementRef", exactly so, and a UUID. */
 static int statement_ref(struct check *c, const cJSON *r, const char *where, const char *field)
 {
 	static const char *const keys[] = {"objectType", "id", NULL};
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(r, "objectType");
 	char sub[160];
 
 	(void)snprintf(sub, sizeof(sub), "%s%s%s", where, field[0] ? "." : "", field);
@@ -575,6 +622,9 @@ static int statement_ref(struct check *c, const cJSON *r, const char *where, con
 	}
 	if (!cJSON_IsString(id) || !relais_xapi_uuid_ok(id->valuestring)) {
 		return bad(c, sub, "id", "must be a UUID");
+	}
+	if (!cJSON_IsString(type) || strcmp(type->valuestring, "StatementRef") != 0) {
+		return bad(c, sub, "objectType", "must be \"StatementRef\"");
 	}
 	return 0;
 }
@@ -644,7 +694,7 @@ static int result(struct check *c, const cJSON *r, const char *where)
 	return 0;
 }
 
-static int context(struct check *c, const cJSON *x, const char *where, int object_is_agent)
+static int context(struct check *c, const cJSON *x, const char *where, int about_activity)
 {
 	static const char *const keys[] = {
 	        "registration", "instructor", "team",      "contextActivities", "revision",
@@ -678,11 +728,11 @@ static int context(struct check *c, const cJSON *x, const char *where, int objec
 		return -1;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(x, "revision")) &&
-	    (!cJSON_IsString(v) || object_is_agent)) {
+	    (!cJSON_IsString(v) || !about_activity)) {
 		return bad(c, sub, "revision", "must be a string, and only about an Activity");
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(x, "platform")) &&
-	    (!cJSON_IsString(v) || object_is_agent)) {
+	    (!cJSON_IsString(v) || !about_activity)) {
 		return bad(c, sub, "platform", "must be a string, and only about an Activity");
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(x, "language")) &&
@@ -709,13 +759,13 @@ static int context(struct check *c, const cJSON *x, const char *where, int objec
 
 static int statement(struct check *c, const cJSON *st, const char *where, int sub);
 
-static int object(struct check *c, const cJSON *o, const char *where, int sub, int *is_agent)
+static int object(struct check *c, const cJSON *o, const char *where, int sub, int *is_activity)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "objectType");
 	const char *t = cJSON_IsString(type) ? type->valuestring : "Activity";
 	char osub[160];
 
-	*is_agent = 0;
+	*is_activity = 0;
 	(void)snprintf(osub, sizeof(osub), "%s.object", where);
 	if (!cJSON_IsObject(o)) {
 		return bad(c, where, "object", "must be an object");
@@ -728,6 +778,7 @@ static int object(struct check *c, const cJSON *o, const char *where, int sub, i
 		if (activity(c, o, where, "object") != 0) {
 			return -1;
 		}
+		*is_activity = 1;
 		if (!sub) {
 			c->f->object_kind = RELAIS_XAPI_ACTIVITY;
 			c->f->object_id = strdup(id->valuestring);
@@ -735,7 +786,6 @@ static int object(struct check *c, const cJSON *o, const char *where, int sub, i
 		return 0;
 	}
 	if (strcmp(t, "Agent") == 0 || strcmp(t, "Group") == 0) {
-		*is_agent = 1;
 		if (agent_or_group(c, o, where, "object") != 0) {
 			return -1;
 		}
@@ -767,6 +817,87 @@ static int object(struct check *c, const cJSON *o, const char *where, int sub, i
 	           "must be Activity, Agent, Group, StatementRef or SubStatement");
 }
 
+/* An attachment's display and description are language maps (Data 2.4.11, 4.2). */
+static int attachment_maps(struct check *c, const cJSON *a, const char *where)
+{
+	const cJSON *v;
+	char sub[192];
+
+	(void)snprintf(sub, sizeof(sub), "%s.attachments", where);
+	if ((v = cJSON_GetObjectItemCaseSensitive(a, "display")) &&
+	    lang_map(c, v, sub, "display") != 0) {
+		return -1;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(a, "description")) &&
+	    lang_map(c, v, sub, "description") != 0) {
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The attachments property (Data 2.4.11): Attachment objects with a usageType
+ * IRI, a display language map, a contentType, a length, a SHA-2 sha2 and an
+ * optional fileUrl IRL. Whether the data came with the statement (multipart)
+ * is the hub's check.
+ */
+static int attachments(struct check *c, const cJSON *v, const char *where)
+{
+	static const char *const known[] = {"usageType", "display", "description", "contentType",
+	                                    "length",    "sha2",    "fileUrl",     NULL};
+	const cJSON *each, *m;
+	size_t i, n;
+
+	if (!cJSON_IsArray(v)) {
+		return bad(c, where, "attachments", "must be an array");
+	}
+	cJSON_ArrayForEach(each, v)
+	{
+		const cJSON *usage = cJSON_GetObjectItemCaseSensitive(each, "usageType");
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(each, "contentType");
+		const cJSON *len = cJSON_GetObjectItemCaseSensitive(each, "length");
+		const cJSON *sha2 = cJSON_GetObjectItemCaseSensitive(each, "sha2");
+		const cJSON *url = cJSON_GetObjectItemCaseSensitive(each, "fileUrl");
+		if (!cJSON_IsObject(each)) {
+			return bad(c, where, "attachments", "each must be an Attachment object");
+		}
+		cJSON_ArrayForEach(m, each)
+		{
+			for (i = 0; known[i] && strcmp(known[i], m->string) != 0; i++) {
+			}
+			if (known[i] == NULL) {
+				return bad(c, where, "attachments", "unknown Attachment property");
+			}
+		}
+		if (!cJSON_IsString(usage) || !iri_ok(usage->valuestring)) {
+			return bad(c, where, "attachments", "each needs a usageType IRI");
+		}
+		if (!cJSON_HasObjectItem(each, "display")) {
+			return bad(c, where, "attachments", "each needs a display language map");
+		}
+		if (attachment_maps(c, each, where) != 0) {
+			return -1;
+		}
+		if (!cJSON_IsString(type) || strchr(type->valuestring, '/') == NULL ||
+		    type->valuestring[0] == '/' || strpbrk(type->valuestring, "\r\n") != NULL) {
+			return bad(c, where, "attachments", "each needs a contentType media type");
+		}
+		if (!cJSON_IsNumber(len) || len->valuedouble < 0 ||
+		    len->valuedouble != (double)(long long)len->valuedouble) {
+			return bad(c, where, "attachments", "each needs a length (an integer)");
+		}
+		n = cJSON_IsString(sha2) ? strlen(sha2->valuestring) : 0;
+		if ((n != 56 && n != 64 && n != 96 && n != 128) ||
+		    strspn(sha2->valuestring, "0123456789abcdefABCDEF") != n) {
+			return bad(c, where, "attachments", "each needs a sha2 (a SHA-2 in hex)");
+		}
+		if (url != NULL && (!cJSON_IsString(url) || !iri_ok(url->valuestring))) {
+			return bad(c, where, "attachments", "fileUrl must be an IRL");
+		}
+	}
+	return 0;
+}
+
 static int statement(struct check *c, const cJSON *st, const char *where, int sub)
 {
 	static const char *const keys[] = {"id",        "actor",   "verb",        "object",
@@ -777,7 +908,7 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 	                                       "timestamp",  "attachments", NULL};
 	static const char *const verb_keys[] = {"id", "display", NULL};
 	const cJSON *v, *verb, *verb_id;
-	int is_agent = 0;
+	int is_activity = 0;
 
 	if (!cJSON_IsObject(st)) {
 		return bad(c, where, "", "must be a Statement object");
@@ -842,7 +973,7 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 	if (v == NULL) {
 		return bad(c, where, "object", "is required");
 	}
-	if (object(c, v, where, sub, &is_agent) != 0) {
+	if (object(c, v, where, sub, &is_activity) != 0) {
 		return -1;
 	}
 	if (!sub && strcmp(verb_id->valuestring, RELAIS_XAPI_VOIDED) == 0) {
@@ -856,7 +987,7 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 		return -1;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(st, "context")) &&
-	    context(c, v, where, is_agent) != 0) {
+	    context(c, v, where, is_activity) != 0) {
 		return -1;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(st, "timestamp"))) {
@@ -873,7 +1004,7 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 		return bad(c, where, "stored", "must be an ISO 8601 date and time");
 	}
 	if (!sub && (v = cJSON_GetObjectItemCaseSensitive(st, "authority")) &&
-	    agent_or_group(c, v, where, "authority") != 0) {
+	    authority(c, v, where) != 0) {
 		return -1;
 	}
 	if (!sub && (v = cJSON_GetObjectItemCaseSensitive(st, "version")) &&

@@ -129,7 +129,12 @@ int relais_course_pack(relais_ctx *ctx, const relais_course *c, const relais_sec
 		m->entries[i].size = items[i].src->len;
 		memcpy(m->entries[i].sha256, items[i].sha256, 32);
 	}
+	/* Borrowed for the manifest's bytes only: the course keeps none. */
+	m->rotations = opt ? (struct relais_rotation *)opt->rotations : NULL;
+	m->n_rotations = opt && opt->rotations ? opt->n_rotations : 0;
 	rc = relais_manifest_to_json(&manifest, &manifest_len, ctx, m);
+	m->rotations = NULL;
+	m->n_rotations = 0;
 	if (rc != 0) {
 		goto out;
 	}

@@ -15,6 +15,7 @@
 #include "craft.h"
 #include "relais/bundle.h"
 #include "relais/catalogue.h"
+#include "relais/course.h"
 #include "relais/zip.h"
 
 char *craft_tmpdir(void)
@@ -361,4 +362,19 @@ out:
 	relais_seckey_free(sec);
 	relais_ctx_free(ctx);
 	return status;
+}
+
+void craft_pack(const char *src, const relais_seckey *key, const char *out)
+{
+	relais_course *c = NULL;
+	relais_diag *d = NULL;
+	relais_ctx *ctx = NULL;
+
+	assert(relais_ctx_new(&ctx) == 0);
+	assert(relais_diag_new(&d) == 0);
+	assert(relais_course_load(&c, ctx, d, src, NULL) == 0);
+	assert(relais_course_pack(ctx, c, key, out, NULL) == 0);
+	relais_course_free(c);
+	relais_diag_free(d);
+	relais_ctx_free(ctx);
 }

@@ -20,6 +20,9 @@ void craft_write_bytes(const char *dir, const char *rel, const void *data, size_
 /* Writes a small valid course (two lessons, a picture, a quiz) into dir. */
 void craft_course(const char *dir);
 
+/* Packs the course folder src signed with key into the bundle out (asserts it works). */
+void craft_pack(const char *src, const relais_seckey *key, const char *out);
+
 /* Reads a whole file; *len gets its size. Caller frees. */
 unsigned char *craft_slurp(const char *path, size_t *len);
 

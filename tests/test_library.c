@@ -26,18 +26,6 @@ struct fx {
 	relais_home *home;
 };
 
-static void pack(struct fx *f, const char *src, const relais_seckey *key, const char *out)
-{
-	relais_course *c = NULL;
-	relais_diag *d = NULL;
-
-	assert_int_equal(relais_diag_new(&d), 0);
-	assert_int_equal(relais_course_load(&c, f->ctx, d, src, NULL), 0);
-	assert_int_equal(relais_course_pack(f->ctx, c, key, out, NULL), 0);
-	relais_course_free(c);
-	relais_diag_free(d);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -65,8 +53,8 @@ static int setup(void **state)
 
 	snprintf(src, sizeof(src), "%s/src", f->dir);
 	craft_course(src);
-	pack(f, src, sec, f->v1);
-	pack(f, src, osec, f->other);
+	craft_pack(src, sec, f->v1);
+	craft_pack(src, osec, f->other);
 	/* Version 4 drops the lesson "stay" and adds "leave". */
 	snprintf(src2, sizeof(src2), "%s/src2", f->dir);
 	craft_course(src2);
@@ -79,7 +67,7 @@ static int setup(void **state)
 	        "{\"id\": \"check\", \"title\": \"Check\", \"quiz\": \"quiz/check.gift\"}]}\n");
 	craft_write(src2, "lessons/arrive.md", "# Arriving\n\nRegister with the embassy.\n");
 	craft_write(src2, "lessons/leave.md", "# Leaving\n\nHand over the satellite phone.\n");
-	pack(f, src2, sec, f->v2);
+	craft_pack(src2, sec, f->v2);
 
 	data = craft_slurp(f->v1, &len);
 	data[len / 2] ^= 0x20;

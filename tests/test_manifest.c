@@ -106,6 +106,46 @@ static void every_field_is_checked(void **state)
 	relais_ctx_free(ctx);
 }
 
+#define ROTATION                                                                                   \
+	"{\"format\":\"relais-key-rotation\",\"old\":\"5D33C0B70F9D3A01\",\"new\":"                \
+	"\"8C79F50958089FB1\",\"public_key\":\"RWSxnw\",\"date\":\"2026-12-06T15:22:40.453Z\","    \
+	"\"signature\":\"untrusted comment: relais key rotation\\nx\\n\"}"
+
+/* The optional rotations member: read, written back last, and checked (docs/bundle-format.md). */
+static void rotation_records(void **state)
+{
+	char with[4096], *json = NULL;
+	relais_manifest *m = NULL;
+	relais_ctx *ctx = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	snprintf(with, sizeof(with), "%.*s,\"rotations\":[" ROTATION "]}", (int)(strlen(good) - 1),
+	         good);
+	assert_int_equal(relais_manifest_parse(&m, ctx, with, strlen(with)), 0);
+	assert_int_equal(m->n_rotations, 1);
+	assert_string_equal(m->rotations[0].old_id, "5D33C0B70F9D3A01");
+	assert_string_equal(m->rotations[0].new_id, "8C79F50958089FB1");
+	assert_int_equal(relais_manifest_to_json(&json, &len, ctx, m), 0);
+	assert_string_equal(json, with);
+	free(json);
+	relais_manifest_free(m);
+	m = NULL;
+
+	snprintf(with, sizeof(with), "%.*s,\"rotations\":[]}", (int)(strlen(good) - 1), good);
+	assert_int_not_equal(relais_manifest_parse(&m, ctx, with, strlen(with)), 0);
+	assert_non_null(strstr(relais_errmsg(ctx), "rotations must be an array of 1 to 16"));
+	snprintf(with, sizeof(with),
+	         "%.*s,\"rotations\":[{\"format\":\"relais-key-rotation\","
+	         "\"old\":\"5D33\"}]}",
+	         (int)(strlen(good) - 1), good);
+	assert_int_not_equal(relais_manifest_parse(&m, ctx, with, strlen(with)), 0);
+	assert_non_null(strstr(relais_errmsg(ctx), "manifest: rotations[0]."));
+	assert_null(m);
+	relais_ctx_free(ctx);
+}
+
 static void language_tags(void **state)
 {
 	assert_true(relais_language_ok("fr"));
@@ -131,6 +171,7 @@ int main(void)
 	        cmocka_unit_test(parses_and_round_trips),
 	        cmocka_unit_test(every_field_is_checked),
 	        cmocka_unit_test(language_tags),
+	        cmocka_unit_test(rotation_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

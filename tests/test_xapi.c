@@ -154,22 +154,68 @@ static void minimal_statement_is_enough(void **state)
 }
 
 /* Other shapes the rules allow: each must pass. */
+/* A change to the good statement: the member at path set to value (NULL: removed). */
+struct variant {
+	const char *path, *value;
+};
+
+/* A change and the message that refuses it. */
+struct refusal {
+	const char *path, *value, *msg;
+};
+
+/* Each of n changes to the good statement is refused with its message. */
+static void expect_refusals(const struct refusal *bad, size_t n)
+{
+	struct relais_xapi_facts f;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *json = changed(bad[i].path, bad[i].value, NULL);
+		int rc = check_text(&f, json, msg, sizeof(msg));
+		if (rc != RELAIS_EFORMAT || strcmp(msg, bad[i].msg) != 0) {
+			print_error("%s = %s: rc %d, \"%s\"\n", bad[i].path,
+			            bad[i].value ? bad[i].value : "(removed)", rc, msg);
+		}
+		assert_int_equal(rc, RELAIS_EFORMAT);
+		assert_string_equal(msg, bad[i].msg);
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+}
+
+/* Each change to the good statement passes the check. */
+static void expect_passes(const struct variant *ok, size_t n)
+{
+	struct relais_xapi_facts f;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *json = changed(ok[i].path, ok[i].value, NULL);
+		int rc = check_text(&f, json, msg, sizeof(msg));
+		if (rc != 0) {
+			print_error("%s = %s: %s\n", ok[i].path, ok[i].value, msg);
+		}
+		assert_int_equal(rc, 0);
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+}
+
 static void allowed_variants_pass(void **state)
 {
-	static const struct {
-		const char *path, *value;
-	} ok[] = {
+	static const struct variant ok[] = {
 	        {"actor", "{\"mbox_sha1sum\":\"0123456789abcdef0123456789ABCDEF01234567\"}"},
 	        {"actor", "{\"openid\":\"https://id.invalid/awa\"}"},
 	        {"actor", "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"}]}"},
 	        {"actor", "{\"objectType\":\"Group\",\"mbox\":\"mailto:team@b.c\"}"},
 
-	        {"object", "{\"objectType\":\"SubStatement\",\"actor\":{\"mbox\":\"mailto:a@b.c\"},"
-	                   "\"verb\":{\"id\":\"urn:x:v\"},\"object\":{\"id\":\"urn:x:o\"}}"},
 	        {"timestamp", "\"2026-11-03T10:15Z\""},
 	        {"timestamp", "\"2026-11-03T10:15:00-0500\""},
 	        {"timestamp", "\"2026-11-03T10:15:00+00\""},
-	        {"result.duration", "\"P1Y2M3W4DT5H6M7.5S\""},
+	        {"result.duration", "\"P1Y2M4DT5H6M7.5S\""},
 	        {"result.score.scaled", "-1"},
 	        {"context.team", "{\"objectType\":\"Group\",\"mbox\":\"mailto:t@b.c\"}"},
 	        {"context.contextActivities", "{\"other\":{\"id\":\"urn:x:one\"}}"},
@@ -190,28 +236,14 @@ static void allowed_variants_pass(void **state)
 	         "\"contentType\":\"text/plain\",\"length\":1,\"sha2\":"
 	         "\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\"}]"},
 	};
-	struct relais_xapi_facts f;
-	char msg[256];
-	size_t i;
-
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		char *json = changed(ok[i].path, ok[i].value, NULL);
-		int rc = check_text(&f, json, msg, sizeof(msg));
-		if (rc != 0) {
-			print_error("%s = %s: %s\n", ok[i].path, ok[i].value, msg);
-		}
-		assert_int_equal(rc, 0);
-		relais_xapi_facts_clear(&f);
-		free(json);
-	}
+	(void)state;
+	expect_passes(ok, sizeof(ok) / sizeof(ok[0]));
 }
 
 /* Each rule relais_xapi_check enforces, broken once, with the message the sender gets. */
 static void each_rule_refuses_with_its_message(void **state)
 {
-	static const struct {
-		const char *path, *value, *msg;
-	} bad[] = {
+	static const struct refusal bad[] = {
 	        {"extra", "1", "statements[0].extra: is not an xAPI property here"},
 	        {"id", "\"3f2504e0-4f89-41d3-9a0c-0305e82c330\"",
 	         "statements[0].id: must be a UUID"},
@@ -384,28 +416,215 @@ static void each_rule_refuses_with_its_message(void **state)
 	        {"attachments", "[{\"fileUrl\":\"https://f.invalid/a\"}]",
 	         "statements[0].attachments: each needs a usageType IRI"},
 	        {"attachments", "[{\"usageType\":\"urn:x:u\",\"sha2\":\"00\"}]",
-	         "statements[0].attachments.display: must be a language map"},
+	         "statements[0].attachments: each needs a display language map"},
 	        {"attachments",
 	         "[{\"usageType\":\"urn:x:u\",\"display\":{\"en\":\"a\"},\"contentType\":"
 	         "\"text/plain\",\"length\":1,\"sha2\":\"00\"}]",
 	         "statements[0].attachments: each needs a sha2 (a SHA-2 in hex)"},
 	};
+	(void)state;
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+#define DEF "object.definition."
+#define TYPE_MSG                                                                                   \
+	"statements[0].object.definition.interactionType: must be true-false, choice, fill-in, "   \
+	"long-fill-in, matching, performance, sequencing, likert, numeric or other"
+
+/* XAPI-00049, XAPI-00050: interactionType is one of ten names, needed by the other parts. */
+static void interactions_follow_the_specification(void **state)
+{
+	static const struct variant ok[] = {
+	        {DEF "interactionType", "\"choice\""},
+	        {"object.definition",
+	         "{\"interactionType\":\"likert\",\"correctResponsesPattern\":[\"a\"],"
+	         "\"scale\":[{\"id\":\"a\",\"description\":{\"en-US\":\"A\"}}]}"},
+	};
+	static const struct refusal bad[] = {
+	        {DEF "interactionType", "\"choiCe\"", TYPE_MSG},
+	        {DEF "interactionType", "\"Other\"", TYPE_MSG},
+	        {DEF "interactionType", "\"http://a.invalid/choice\"", TYPE_MSG},
+	        {DEF "interactionType", "12345", TYPE_MSG},
+	        {DEF "interactionType", "{\"test\":\"value\"}", TYPE_MSG},
+	        {DEF "correctResponsesPattern", "[\"a\"]",
+	         "statements[0].object.definition.interactionType: is required with "
+	         "correctResponsesPattern or interaction components"},
+	        {DEF "scale", "[{\"id\":\"likert_0\"}]",
+	         "statements[0].object.definition.interactionType: is required with "
+	         "correctResponsesPattern or interaction components"},
+	        {DEF "correctResponsesPattern", "\"a\"",
+	         "statements[0].object.definition.correctResponsesPattern: must be an array of "
+	         "strings"},
+	        {DEF "choices", "[{\"description\":{\"en\":\"A\"}}]",
+	         "statements[0].object.definition.choices: each component needs a string id"},
+	};
+
+	(void)state;
+	expect_passes(ok, sizeof(ok) / sizeof(ok[0]));
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+/* The good statement about another object than an Activity, without its platform. */
+static char *about(const char *object)
+{
+	cJSON *st = cJSON_Parse(good);
+	char *out;
+
+	assert_non_null(st);
+	patch(st, "object", object);
+	patch(st, "context.platform", NULL);
+	out = cJSON_PrintUnformatted(st);
+	assert_non_null(out);
+	cJSON_Delete(st);
+	return out;
+}
+
+/* XAPI-00090, XAPI-00091: revision and platform only about an Activity; XAPI-00092. */
+static void context_follows_the_object(void **state)
+{
+	static const char *const objects[] = {
+	        "{\"objectType\":\"SubStatement\",\"actor\":{\"mbox\":\"mailto:a@b.c\"},"
+	        "\"verb\":{\"id\":\"urn:x:v\"},\"object\":{\"id\":\"urn:x:o\"}}",
+	        "{\"objectType\":\"StatementRef\",\"id\":\"6fa459ea-ee8a-3ca4-894e-db77e160355e\"}",
+	        "{\"objectType\":\"SubStatement\",\"actor\":{\"mbox\":\"mailto:a@b.c\"},"
+	        "\"verb\":{\"id\":\"urn:x:v\"},\"object\":{\"objectType\":\"StatementRef\","
+	        "\"id\":\"6fa459ea-ee8a-3ca4-894e-db77e160355e\"},"
+	        "\"context\":{\"revision\":\"2\"}}",
+	};
+	static const struct refusal bad[] = {
+	        {"context.statement",
+	         "{\"objectType\":\"statementref\","
+	         "\"id\":\"3f2504e0-4f89-41d3-9a0c-0305e82c3301\"}",
+	         "statements[0].context.statement.objectType: must be \"StatementRef\""},
+	        {"context.statement", "{\"id\":\"3f2504e0-4f89-41d3-9a0c-0305e82c3301\"}",
+	         "statements[0].context.statement.objectType: must be \"StatementRef\""},
+	};
 	struct relais_xapi_facts f;
 	char msg[256];
 	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		char *json = changed(bad[i].path, bad[i].value, NULL);
-		int rc = check_text(&f, json, msg, sizeof(msg));
-		if (rc != RELAIS_EFORMAT || strcmp(msg, bad[i].msg) != 0) {
-			print_error("%s = %s: rc %d, \"%s\"\n", bad[i].path,
-			            bad[i].value ? bad[i].value : "(removed)", rc, msg);
-		}
-		assert_int_equal(rc, RELAIS_EFORMAT);
-		assert_string_equal(msg, bad[i].msg);
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		char *json = about(objects[i]);
+		assert_int_equal(check_text(&f, json, msg, sizeof(msg)), 0);
 		relais_xapi_facts_clear(&f);
 		free(json);
 	}
+	for (i = 0; i < 2; i++) {
+		cJSON *st = cJSON_Parse(good);
+		char *json;
+		assert_non_null(st);
+		patch(st, "object", objects[i]);
+		patch(st, "context.revision", "\"2\"");
+		patch(st, "context.platform", i ? NULL : "\"relais\"");
+		json = cJSON_PrintUnformatted(st);
+		assert_int_equal(check_text(&f, json, msg, sizeof(msg)), RELAIS_EFORMAT);
+		assert_string_equal(msg, "statements[0].context.revision: must be a string, and "
+		                         "only about an Activity");
+		relais_xapi_facts_clear(&f);
+		free(json);
+		cJSON_Delete(st);
+	}
+	{
+		char *json = about(objects[2]);
+		assert_int_equal(check_text(&f, json, msg, sizeof(msg)), RELAIS_EFORMAT);
+		assert_string_equal(msg, "statements[0].object.context.revision: must be a string, "
+		                         "and only about an Activity");
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+#define TWO_AGENTS "[{\"mbox\":\"mailto:a@b.c\"},{\"mbox\":\"mailto:d@b.c\"}]"
+#define AUTHORITY_MSG                                                                              \
+	"statements[0].authority: a Group must be anonymous and have exactly two members"
+
+/* XAPI-00098, XAPI-00100: a Group as authority is anonymous, of exactly two Agents. */
+static void authority_group_is_two_anonymous_agents(void **state)
+{
+	static const struct variant ok[] = {
+	        {"authority", "{\"objectType\":\"Group\",\"member\":" TWO_AGENTS "}"},
+	};
+	static const struct refusal bad[] = {
+	        {"authority",
+	         "{\"objectType\":\"Group\",\"mbox\":\"mailto:g@b.c\",\"member\":" TWO_AGENTS "}",
+	         AUTHORITY_MSG},
+	        {"authority", "{\"objectType\":\"Group\",\"openid\":\"https://g.invalid/\"}",
+	         AUTHORITY_MSG},
+	        {"authority", "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"}]}",
+	         AUTHORITY_MSG},
+	        {"authority",
+	         "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"},"
+	         "{\"mbox\":\"mailto:d@b.c\"},{\"mbox\":\"mailto:e@b.c\"}]}",
+	         AUTHORITY_MSG},
+	};
+
+	(void)state;
+	expect_passes(ok, sizeof(ok) / sizeof(ok[0]));
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+#define TIME_MSG "statements[0].timestamp: must be an ISO 8601 date and time with a time zone"
+#define DURATION_MSG "statements[0].result.duration: must be an ISO 8601 duration"
+
+/* XAPI-00122: no -00 offset; XAPI-00124: durations, weeks alone. */
+static void times_and_durations(void **state)
+{
+	static const struct variant ok[] = {
+	        {"timestamp", "\"2026-11-03T10:15:00+00:00\""},
+	        {"timestamp", "\"2026-11-03T10:15:00-05\""},
+	        {"timestamp", "\"2026-11-03T10:15:00.123-00:30\""},
+	        {"result.duration", "\"P4W\""},
+	        {"result.duration", "\"PT0.5S\""},
+	};
+	static const struct refusal bad[] = {
+	        {"timestamp", "\"2026-11-03T10:15:00-00\"", TIME_MSG},
+	        {"timestamp", "\"2026-11-03T10:15:00-0000\"", TIME_MSG},
+	        {"timestamp", "\"2026-11-03T10:15:00-00:00\"", TIME_MSG},
+	        {"timestamp", "\"2026-11-03T10:15:00+24:00\"", TIME_MSG},
+	        {"timestamp", "\"2026-11-03T10:15:00+01:60\"", TIME_MSG},
+	        {"result.duration", "\"P4W1D\"", DURATION_MSG},
+	        {"result.duration", "\"P1Y2W\"", DURATION_MSG},
+	        {"result.duration", "\"P\"", DURATION_MSG},
+	};
+
+	(void)state;
+	expect_passes(ok, sizeof(ok) / sizeof(ok[0]));
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+/* XAPI-00115 (Data 4.2): an attachment's display and description are language maps. */
+static void attachment_language_maps(void **state)
+{
+	static const struct variant ok[] = {
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\","
+	         "\"contentType\":\"text/"
+	         "plain\",\"length\":1,\"sha2\":"
+	         "\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\","
+	         "\"display\":{\"es\":\"a\"},\"description\":{\"es-MX\":\"b\"}}]"},
+	};
+	static const struct refusal bad[] = {
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\","
+	         "\"contentType\":\"text/"
+	         "plain\",\"length\":1,\"sha2\":"
+	         "\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\","
+	         "\"display\":{\"a12345678\":\"a\"}}]",
+	         "statements[0].attachments.display: must map RFC 5646 language tags to strings"},
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\","
+	         "\"contentType\":\"text/"
+	         "plain\",\"length\":1,\"sha2\":"
+	         "\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\","
+	         "\"display\":{\"es\":\"a\"},\"description\":\"b\"}]",
+	         "statements[0].attachments.description: must be a language map"},
+	};
+
+	(void)state;
+	expect_passes(ok, sizeof(ok) / sizeof(ok[0]));
+	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 static void not_an_object_is_refused(void **state)
@@ -431,6 +650,7 @@ static void voiding_statement_names_what_it_voids(void **state)
 	      "{\"objectType\":\"StatementRef\","
 	      "\"id\":\"6fa459ea-ee8a-3ca4-894e-db77e160355e\"}");
 	patch(st, "result", NULL);
+	patch(st, "context.platform", NULL);
 	json = cJSON_PrintUnformatted(st);
 	assert_int_equal(check_text(&f, json, msg, sizeof(msg)), 0);
 	assert_int_equal(f.object_kind, RELAIS_XAPI_STATEMENT_REF);
@@ -599,6 +819,11 @@ int main(void)
 	        cmocka_unit_test(minimal_statement_is_enough),
 	        cmocka_unit_test(allowed_variants_pass),
 	        cmocka_unit_test(each_rule_refuses_with_its_message),
+	        cmocka_unit_test(interactions_follow_the_specification),
+	        cmocka_unit_test(context_follows_the_object),
+	        cmocka_unit_test(authority_group_is_two_anonymous_agents),
+	        cmocka_unit_test(times_and_durations),
+	        cmocka_unit_test(attachment_language_maps),
 	        cmocka_unit_test(not_an_object_is_refused),
 	        cmocka_unit_test(voiding_statement_names_what_it_voids),
 	        cmocka_unit_test(relais_statements_pass_the_check),

@@ -22,6 +22,8 @@ static void page_header(struct relais_strbuf *h, const struct request *req)
 	                     relais_tr(l, M_NAV_LIBRARY));
 	relais_strbuf_printf(h, "<li><a href=\"/search\">%s</a></li>", relais_tr(l, M_NAV_SEARCH));
 	relais_strbuf_printf(h, "<li><a href=\"/outbox\">%s</a></li>", relais_tr(l, M_NAV_OUTBOX));
+	relais_strbuf_printf(h, "<li><a href=\"/updates\">%s</a></li>",
+	                     relais_tr(l, M_NAV_UPDATES));
 	relais_strbuf_printf(h, "<li><a href=\"/who\">%s</a></li>", relais_tr(l, M_NAV_WHO));
 	relais_strbuf_printf(h, "<li><a href=\"?lang=%s\" lang=\"%s\">%s</a></li></ul></nav>",
 	                     relais_tr(l, M_OTHER_LANG_CODE), relais_tr(l, M_OTHER_LANG_CODE),
@@ -46,6 +48,13 @@ char *relais_reader_frame(const struct request *req, size_t *len)
 			relais_strbuf_add_html(&h, req->title ? req->title : "relais");
 		} else if (strncmp(p, "{{skip}}", 8) == 0) {
 			relais_strbuf_add_html(&h, relais_tr(req->session->lang, M_SKIP));
+		} else if (strncmp(p, "{{refresh}}", 11) == 0) {
+			/* A page that follows work going on reloads itself, no script needed. */
+			if (req->refresh > 0) {
+				relais_strbuf_printf(
+				        &h, "<meta http-equiv=\"refresh\" content=\"%u\">\n",
+				        req->refresh);
+			}
 		} else if (strncmp(p, "{{header}}", 10) == 0) {
 			relais_strbuf_addn(&h, head.p ? head.p : "", head.len);
 		} else if (strncmp(p, "{{body}}", 8) == 0) {

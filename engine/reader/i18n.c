@@ -34,10 +34,20 @@ static const char *const words[M_COUNT][2] = {
         [M_BEGIN] = {"Begin", "Commencer"},
         [M_UNITS_DONE] = {"%u of %u units done", "%u unités sur %u faites"},
         [M_COMPLETED] = {"Completed", "Terminé"},
+        [M_PUBLISHER_REVOKED] = {"Publisher key revoked: this course is kept as it is and gets "
+                                 "no updates",
+                                 "Clé de l'éditeur révoquée : ce cours reste tel quel et ne "
+                                 "reçoit plus de mises à jour"},
         [M_MINUTES] = {"about %u minutes", "environ %u minutes"},
         [M_OUTLINE] = {"Course outline", "Plan du cours"},
         [M_LESSON] = {"Lesson", "Leçon"},
         [M_QUIZ] = {"Quiz", "Quiz"},
+        [M_PACKAGE] = {"Package", "Module"},
+        [M_PACKAGE_LATER] = {"This unit is a %s package. This version of the reader cannot play "
+                             "packages yet; your progress in the other units is kept.",
+                             "Cette unité est un module %s. Cette version du lecteur ne sait pas "
+                             "encore les lire ; votre progression dans les autres unités est "
+                             "conservée."},
         [M_STATE_NEW] = {"Not started", "À faire"},
         [M_STATE_SEEN] = {"Started", "Commencé"},
         [M_STATE_DONE] = {"Done", "Fait"},
@@ -135,6 +145,42 @@ static const char *const words[M_COUNT][2] = {
         [M_PIN_LENGTH] = {"A PIN has 4 to 64 characters.",
                           "Un code PIN compte de 4 à 64 caractères."},
         [M_SEND_AGAIN] = {"Send again", "Renvoyer"},
+        [M_NAV_UPDATES] = {"Updates", "Mises à jour"},
+        [M_UPDATES_INTRO] = {"The courses the hub offers. Checking for updates brings the new "
+                             "and updated courses meant for this laptop's learners.",
+                             "Les cours que propose le serveur. La recherche de mises à jour "
+                             "apporte les cours nouveaux ou mis à jour destinés aux "
+                             "apprenants de cet ordinateur."},
+        [M_UPDATES_CHECK] = {"Check for updates", "Rechercher des mises à jour"},
+        [M_UPDATES_FETCHED] = {"Catalogue %llu, last received %s UTC.",
+                               "Catalogue %llu, reçu le %s UTC."},
+        [M_UPDATES_NO_CATALOGUE] = {"No catalogue has been received from a hub yet.",
+                                    "Aucun catalogue n'a encore été reçu d'un serveur."},
+        [M_UPDATES_RUNNING] = {"Checking for updates… This page follows it by itself.",
+                               "Recherche de mises à jour… Cette page la suit d'elle-même."},
+        [M_UPDATES_DOWNLOADING] = {"Downloading %s: %d%% (%s of %s).",
+                                   "Téléchargement de %s : %d %% (%s sur %s)."},
+        [M_UPDATES_DONE] = {"Updates checked.", "Mises à jour vérifiées."},
+        [M_UPDATES_FAILED] = {"Checking for updates failed: %s",
+                              "La recherche de mises à jour a échoué : %s"},
+        [M_UPDATES_EMPTY] = {"The catalogue offers no course.",
+                             "Le catalogue ne propose aucun cours."},
+        [M_COURSE] = {"Course", "Cours"},
+        [M_VERSION] = {"Version", "Version"},
+        [M_SIZE] = {"Size", "Taille"},
+        [M_STATUS] = {"Status", "État"},
+        [M_ST_INSTALLED] = {"Installed", "Installé"},
+        [M_ST_AVAILABLE] = {"Available", "Disponible"},
+        [M_ST_UPDATE] = {"Update available (version %llu installed)",
+                         "Mise à jour disponible (version %llu installée)"},
+        [M_ST_DOWNLOADING] = {"Downloading: %d%%", "Téléchargement : %d %%"},
+        [M_ST_RESUMABLE] = {"Download cut: it resumes at the next check",
+                            "Téléchargement interrompu : il reprendra à la prochaine recherche"},
+        [M_REQUIRED] = {"Required", "Obligatoire"},
+        [M_REQUIRED_DUE] = {"Required — due %s", "Obligatoire — avant le %s"},
+        [M_OVERDUE] = {"overdue", "en retard"},
+        [M_MARK_NEW] = {"New", "Nouveau"},
+        [M_MARK_UPDATED] = {"Updated", "Mis à jour"},
 };
 
 const char *relais_tr(enum lang lang, enum msg msg)

@@ -14,6 +14,7 @@
 #include "relais/outbox.h"
 #include "relais/progress.h"
 #include "relais/quiz.h"
+#include "relais/updates.h"
 #include "relais/zip.h"
 
 #define SEARCH_LIMIT 50
@@ -39,7 +40,7 @@ static enum lang L(const struct request *req)
 }
 
 /* <input type=hidden name=token>: every form carries the session's token. */
-static void token_field(struct request *req)
+void relais_reader_token_field(struct request *req)
 {
 	relais_strbuf_printf(&req->body, "<input type=\"hidden\" name=\"token\" value=\"%s\">",
 	                     req->session->csrf);
@@ -85,7 +86,7 @@ static void page_who(struct request *req)
 		for (i = 0; i < n; i++) {
 			relais_strbuf_add(&req->body,
 			                  "<li><form method=\"post\" action=\"/who/choose\">");
-			token_field(req);
+			relais_reader_token_field(req);
 			relais_strbuf_printf(
 			        &req->body,
 			        "<input type=\"hidden\" name=\"profile\" value=\"%lld\">"
@@ -103,7 +104,7 @@ static void page_who(struct request *req)
 	}
 	relais_strbuf_printf(&req->body, "<h2>%s</h2><form method=\"post\" action=\"/who/add\">",
 	                     relais_tr(L(req), M_WHO_ADD));
-	token_field(req);
+	relais_reader_token_field(req);
 	relais_strbuf_printf(
 	        &req->body,
 	        "<label for=\"name\">%s</label><input type=\"text\" id=\"name\" name=\"name\" "
@@ -210,7 +211,7 @@ static void page_pin_ask(struct request *req, const struct relais_profile *p, in
 		relais_strbuf_add(&req->body, "</p>");
 	}
 	relais_strbuf_add(&req->body, "<form method=\"post\" action=\"/who/choose\">");
-	token_field(req);
+	relais_reader_token_field(req);
 	relais_strbuf_printf(&req->body,
 	                     "<input type=\"hidden\" name=\"profile\" value=\"%lld\">"
 	                     "<label for=\"pin\">%s</label><input type=\"password\" id=\"pin\" "
@@ -286,7 +287,7 @@ static void page_pin(struct request *req, int done, int alert)
 		                     alert ? "alert" : "status", relais_tr(L(req), (enum msg)done));
 	}
 	relais_strbuf_add(&req->body, "<form method=\"post\" action=\"/who/pin\">");
-	token_field(req);
+	relais_reader_token_field(req);
 	if (me.has_pin) {
 		relais_strbuf_printf(&req->body,
 		                     "<label for=\"current\">%s</label><input type=\"password\" "
@@ -350,13 +351,50 @@ static void post_pin(struct request *req)
 	page_pin(req, removing ? M_PIN_REMOVED : M_PIN_SAVED, 0);
 }
 
+/* A card's marks: New, Updated, Required (due, overdue); nothing when it has none. */
+static void course_marks(struct request *req, const struct relais_course_mark *m)
+{
+	char due[128];
+
+	if (m == NULL || m->flags == 0) {
+		return;
+	}
+	relais_strbuf_printf(&req->body, "<p class=\"marks\" lang=\"%s\">",
+	                     relais_tr(L(req), M_LANG_CODE));
+	if (m->flags & RELAIS_MARK_NEW) {
+		relais_strbuf_printf(&req->body, "<span class=\"mark new\">%s</span> ",
+		                     relais_tr(L(req), M_MARK_NEW));
+	}
+	if (m->flags & RELAIS_MARK_UPDATED) {
+		relais_strbuf_printf(&req->body, "<span class=\"mark updated\">%s</span> ",
+		                     relais_tr(L(req), M_MARK_UPDATED));
+	}
+	if (m->flags & RELAIS_MARK_REQUIRED) {
+		relais_strbuf_printf(&req->body, "<span class=\"mark required%s\">",
+		                     (m->flags & RELAIS_MARK_OVERDUE) ? " overdue" : "");
+		if (m->due[0] != '\0') {
+			relais_tr_format(due, sizeof(due), L(req), M_REQUIRED_DUE, m->due);
+			relais_strbuf_add_html(&req->body, due);
+		} else {
+			relais_strbuf_add(&req->body, relais_tr(L(req), M_REQUIRED));
+		}
+		if (m->flags & RELAIS_MARK_OVERDUE) {
+			relais_strbuf_printf(&req->body, " (<strong>%s</strong>)",
+			                     relais_tr(L(req), M_OVERDUE));
+		}
+		relais_strbuf_add(&req->body, "</span>");
+	}
+	relais_strbuf_add(&req->body, "</p>");
+}
+
 static void page_library(struct request *req)
 {
 	char buf[512];
 	struct relais_course_info *c = NULL;
 	relais_ctx *ctx = req->reader->ctx;
 	struct relais_profile me;
-	size_t n = 0, i;
+	struct relais_course_mark *marks = NULL;
+	size_t n = 0, n_marks = 0, i;
 
 	if (relais_profile_get(&me, req->reader->home, ctx, req->session->profile_id) != 0) {
 		redirect(req, "/who");
@@ -370,8 +408,11 @@ static void page_library(struct request *req)
 	relais_strbuf_printf(&req->body, "</p><p class=\"meta\"><a href=\"/who/pin\">%s</a></p>",
 	                     relais_tr(L(req), me.has_pin ? M_PIN_LINK_CHANGE : M_PIN_LINK_SET));
 	relais_profile_clear(&me);
-	if (relais_library_list(&c, &n, req->reader->home, ctx) != 0) {
+	if (relais_library_list(&c, &n, req->reader->home, ctx) != 0 ||
+	    relais_updates_marks(&marks, &n_marks, req->reader->home, ctx, req->session->profile_id,
+	                         NULL) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(ctx));
+		relais_course_info_free(c, n);
 		return;
 	}
 	if (n == 0) {
@@ -391,9 +432,18 @@ static void page_library(struct request *req)
 		relais_strbuf_add_url(&req->body, c[i].id);
 		relais_strbuf_add(&req->body, "/\">");
 		relais_strbuf_add_html(&req->body, c[i].title);
-		relais_strbuf_add(&req->body, "</a></h2><p>");
+		relais_strbuf_add(&req->body, "</a></h2>");
+		course_marks(req, relais_course_marks_find(marks, n_marks, c[i].id));
+		relais_strbuf_add(&req->body, "<p>");
 		relais_strbuf_add_html(&req->body, c[i].summary);
 		relais_strbuf_add(&req->body, "</p>");
+		if (c[i].publisher_revoked) {
+			relais_strbuf_printf(
+			        &req->body,
+			        "<p class=\"revoked\" lang=\"%s\"><strong>%s</strong></p>",
+			        relais_tr(L(req), M_LANG_CODE),
+			        relais_tr(L(req), M_PUBLISHER_REVOKED));
+		}
 		relais_tr_format(label, sizeof(label), L(req), M_UNITS_DONE, cp.done, cp.total);
 		relais_strbuf_printf(
 		        &req->body,
@@ -421,6 +471,7 @@ static void page_library(struct request *req)
 		relais_course_progress_clear(&cp);
 	}
 	relais_strbuf_add(&req->body, "</ul>");
+	relais_course_marks_free(marks, n_marks);
 	relais_course_info_free(c, n);
 }
 
@@ -456,11 +507,12 @@ static void page_outline(struct request *req, const char *course_id, relais_bund
 		unit_href(&req->body, course_id, u);
 		relais_strbuf_printf(&req->body, "\" lang=\"%s\">", m->language);
 		relais_strbuf_add_html(&req->body, u->title);
-		relais_strbuf_printf(
-		        &req->body, "</a> <span class=\"state%s\">(%s · %s",
-		        cp.units[i].state == RELAIS_UNIT_DONE ? " done" : "",
-		        relais_tr(L(req), u->kind == RELAIS_UNIT_QUIZ ? M_QUIZ : M_LESSON),
-		        relais_tr(L(req), states[cp.units[i].state]));
+		relais_strbuf_printf(&req->body, "</a> <span class=\"state%s\">(%s · %s",
+		                     cp.units[i].state == RELAIS_UNIT_DONE ? " done" : "",
+		                     relais_tr(L(req), u->kind == RELAIS_UNIT_QUIZ      ? M_QUIZ
+		                                       : u->kind == RELAIS_UNIT_PACKAGE ? M_PACKAGE
+		                                                                        : M_LESSON),
+		                     relais_tr(L(req), states[cp.units[i].state]));
 		if (u->kind == RELAIS_UNIT_QUIZ && cp.units[i].best_percent >= 0) {
 			relais_strbuf_add(&req->body, ", ");
 			char best[64];
@@ -530,7 +582,7 @@ static void page_lesson(struct request *req, const char *course_id, relais_bundl
 	relais_strbuf_add(&req->body, "/read/");
 	relais_strbuf_add_url(&req->body, u->id);
 	relais_strbuf_add(&req->body, "\">");
-	token_field(req);
+	relais_reader_token_field(req);
 	relais_strbuf_printf(&req->body, "<p><button type=\"submit\">%s</button></p></form>",
 	                     relais_tr(L(req), M_MARK_READ));
 	pager(req, course_id, m, i);
@@ -584,7 +636,7 @@ static void quiz_form_open(struct request *req, const char *course_id, const rel
 	relais_strbuf_add(&req->body, "/quiz/");
 	relais_strbuf_add_url(&req->body, u->id);
 	relais_strbuf_printf(&req->body, "\" lang=\"%s\">", m->language);
-	token_field(req);
+	relais_reader_token_field(req);
 }
 
 /*
@@ -854,6 +906,19 @@ static const char *media_type(const char *path)
 	return "application/octet-stream";
 }
 
+/* Whether path is the page of one of the course's units. */
+static int is_unit_page(const relais_manifest *m, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_units; i++) {
+		if (strcmp(m->units[i].path, path) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* GET /c/<course>/<entry> and POST /c/<course>/{read,quiz}/<unit>. */
 static void route_course(struct request *req, const char *rest)
 {
@@ -883,6 +948,14 @@ static void route_course(struct request *req, const char *rest)
 	}
 	m = relais_bundle_manifest(b);
 	entry = slash + 1;
+	/* Its outline or a unit's page opens the course for this learner: no
+	 * longer new, nor updated until a newer version comes. */
+	if (!post && (entry[0] == '\0' || is_unit_page(m, entry)) &&
+	    relais_updates_opened(req->reader->home, req->reader->ctx, req->session->profile_id,
+	                          course_id, m->version) != 0) {
+		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
+		return;
+	}
 	if (entry[0] == '\0' && !post) {
 		page_outline(req, course_id, b);
 		return;
@@ -908,6 +981,20 @@ static void route_course(struct request *req, const char *rest)
 			post_quiz(req, course_id, b, i);
 		}
 		return;
+	}
+	/* A SCORM or cmi5 package installs, but this reader cannot play it yet. */
+	for (i = 0; i < m->n_units; i++) {
+		if (m->units[i].kind == RELAIS_UNIT_PACKAGE &&
+		    strcmp(m->units[i].path, entry) == 0) {
+			char why_not[256];
+			int std = m->units[i].package->standard;
+			relais_tr_format(why_not, sizeof(why_not), L(req), M_PACKAGE_LATER,
+			                 std == RELAIS_PACKAGE_SCORM12     ? "SCORM 1.2"
+			                 : std == RELAIS_PACKAGE_SCORM2004 ? "SCORM 2004"
+			                                                   : "cmi5");
+			relais_reader_page_error(req, 501, why_not);
+			return;
+		}
 	}
 	/* Only entries the signed manifest lists are served, by exact path. */
 	if (relais_zip_path_ok(entry, &why) != 0 || relais_manifest_entry(m, entry) == NULL) {
@@ -1013,7 +1100,7 @@ static const char *verb_words(enum lang lang, const char *verb)
 
 static void post_send(struct request *req)
 {
-	if (relais_reader_send_start(req->reader) < 0) {
+	if (relais_reader_sync_start(req->reader, RELAIS_READER_SYNC_RECORDS) < 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(req->reader->ctx));
 		return;
 	}
@@ -1057,7 +1144,9 @@ static void page_outbox(struct request *req)
 	char *hub = NULL, *last_ok = NULL, *last_try = NULL, line[256];
 	int64_t count = 0, me = req->session->profile_id;
 	size_t n = 0, n_aside = 0, i;
+	struct sync_state sync;
 
+	relais_reader_sync_state(req->reader, &sync);
 	set_title(req, relais_tr(L(req), M_OUTBOX_TITLE));
 	/* A shared laptop: each learner sees only their own records. */
 	if (relais_outbox_count_of(&count, req->reader->home, ctx, me) != 0 ||
@@ -1095,12 +1184,12 @@ static void page_outbox(struct request *req)
 	relais_strbuf_add(&req->body, "</p>");
 	if (hub == NULL) {
 		relais_strbuf_printf(&req->body, "<p>%s</p>", relais_tr(L(req), M_NO_HUB));
-	} else if (relais_reader_sending(req->reader)) {
+	} else if (sync.running) {
 		relais_strbuf_printf(&req->body, "<p role=\"status\">%s</p>",
 		                     relais_tr(L(req), M_SENDING));
 	} else if (count > 0) {
 		relais_strbuf_add(&req->body, "<form method=\"post\" action=\"/outbox/send\">");
-		token_field(req);
+		relais_reader_token_field(req);
 		relais_strbuf_printf(&req->body,
 		                     "<p><button type=\"submit\">%s</button></p></form>",
 		                     relais_tr(L(req), M_SEND_NOW));
@@ -1147,7 +1236,7 @@ static void page_outbox(struct request *req)
 			relais_strbuf_add_html(&req->body, aside[i].reason);
 			relais_strbuf_add(&req->body, "</td><td><form method=\"post\" "
 			                              "action=\"/outbox/retry\">");
-			token_field(req);
+			relais_reader_token_field(req);
 			relais_strbuf_add(&req->body,
 			                  "<input type=\"hidden\" name=\"id\" value=\"");
 			relais_strbuf_add_html(&req->body, aside[i].id);
@@ -1200,6 +1289,10 @@ void relais_reader_route(struct request *req)
 		page_outbox(req);
 	} else if (strcmp(p, "/outbox/send") == 0 && !get) {
 		post_send(req);
+	} else if (strcmp(p, "/updates") == 0 && get) {
+		relais_reader_page_updates(req);
+	} else if (strcmp(p, "/updates/check") == 0 && !get) {
+		relais_reader_post_updates(req);
 	} else if (strcmp(p, "/outbox/retry") == 0 && !get) {
 		post_retry(req);
 	} else if (strcmp(p, "/who/pin") == 0 && get) {

@@ -34,8 +34,8 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 	}
 	pthread_mutex_init(&r->sync->lock, NULL);
 	if (opt != NULL) {
-		r->sync->fn = opt->send_records;
-		r->sync->fn_data = opt->send_records_data;
+		r->sync->fn = opt->sync;
+		r->sync->fn_data = opt->sync_data;
 	}
 	(void)snprintf(r->sync->home, sizeof(r->sync->home), "%s", relais_home_path(home));
 	pthread_mutex_init(&r->lock, NULL);
@@ -70,7 +70,7 @@ void relais_reader_stop(relais_reader *r)
 	pthread_mutex_destroy(&r->lock);
 	/* A sync still running finishes on its own and frees its job. */
 	pthread_mutex_lock(&r->sync->lock);
-	r->sync->orphaned = r->sync->running;
+	r->sync->orphaned = r->sync->state.running;
 	pthread_mutex_unlock(&r->sync->lock);
 	if (!r->sync->orphaned) {
 		pthread_mutex_destroy(&r->sync->lock);

@@ -74,14 +74,26 @@ struct request {
 	const char *entry_path;
 	struct relais_bundle_span entry;
 	char location[1024]; /* redirect target when status is 303 */
+	unsigned refresh;    /* >0: the page reloads itself after this many seconds */
 };
 
-/* A sync started from the outbox page; shared with its thread. */
+/* Where a sync started from the reader stands, as the pages show it. */
+struct sync_state {
+	int running;      /* a sync thread is working */
+	unsigned what;    /* RELAIS_READER_SYNC_* of the run going on or last ended */
+	int ended;        /* a run ended since the reader started */
+	int status;       /* of the last run ended: 0 or a negative status */
+	char error[256];  /* its message when it failed */
+	char course[128]; /* the course downloading now; "" when none */
+	uint64_t version, done, total;
+};
+
+/* A sync started from the outbox or Updates page; shared with its thread. */
 struct sync_job {
 	pthread_mutex_t lock;
-	int running;              /* a sync thread is working */
+	struct sync_state state;
 	int orphaned;             /* the reader stopped: the thread frees this */
-	relais_reader_send_fn fn; /* the program's hook; NULL: sending is not offered */
+	relais_reader_sync_fn fn; /* the program's hook; NULL: syncing is not offered */
 	void *fn_data;
 	char home[4096];
 };
@@ -153,14 +165,21 @@ int relais_reader_entry_span(struct relais_reader *r, const char *course_id, con
                              struct relais_bundle_span *span, const relais_bundle **bundle);
 
 /*
- * Starts sending the outbox in a thread of its own, with its own database
- * connection, so pages keep being served. Returns 0, or 1 when a sync is
- * already running, or a negative status.
+ * Starts a sync (what: RELAIS_READER_SYNC_*) in a thread of its own, with
+ * its own database connection, so pages keep being served. Returns 0, or 1
+ * when a sync is already running, or a negative status.
  */
-int relais_reader_send_start(struct relais_reader *r);
+int relais_reader_sync_start(struct relais_reader *r, unsigned what);
 
-/* Whether a sync started from the reader is still running. */
-int relais_reader_sending(struct relais_reader *r);
+/* Where the sync started from the reader stands (a copy). */
+void relais_reader_sync_state(struct relais_reader *r, struct sync_state *out);
+
+/* pages.c: appends <input type=hidden name=token>: every form carries the session's token. */
+void relais_reader_token_field(struct request *req);
+
+/* updatespage.c: GET /updates, what the hub offers and how a sync goes; POST /updates/check. */
+void relais_reader_page_updates(struct request *req);
+void relais_reader_post_updates(struct request *req);
 
 /* Sets a plain error page. */
 void relais_reader_page_error(struct request *req, unsigned status, const char *what);

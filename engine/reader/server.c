@@ -1,4 +1,4 @@
-/* server.c: who may ask the reader, sessions, how answers go out, and the send thread. */
+/* server.c: who may ask the reader, sessions, how answers go out, and the sync thread. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,16 +345,40 @@ static relais_http_response *on_request(void *data, relais_http_request *hreq)
 	return ret;
 }
 
+/* The hook's progress: kept for the Updates page. */
+static void on_progress(void *data, const char *course_id, uint64_t version, uint64_t done,
+                        uint64_t total)
+{
+	struct sync_job *job = data;
+
+	pthread_mutex_lock(&job->lock);
+	(void)snprintf(job->state.course, sizeof(job->state.course), "%s", course_id);
+	job->state.version = version;
+	job->state.done = done;
+	job->state.total = total;
+	pthread_mutex_unlock(&job->lock);
+}
+
 static void *sync_thread(void *arg)
 {
 	struct sync_job *job = arg;
-	int orphaned;
+	char error[sizeof(job->state.error)] = "";
+	int orphaned, rc;
 
 	/* The program's hook opens its own connection: the reader's is busy
-	 * serving pages. What it achieves is in the outbox and the settings. */
-	(void)job->fn(job->fn_data, job->home);
+	 * serving pages. What it achieves is in the outbox, the library and
+	 * the settings. */
+	rc = job->fn(job->fn_data, job->home, job->state.what, on_progress, job, error,
+	             sizeof(error));
 	pthread_mutex_lock(&job->lock);
-	job->running = 0;
+	job->state.running = 0;
+	job->state.ended = 1;
+	job->state.status = rc;
+	job->state.course[0] = '\0';
+	(void)snprintf(job->state.error, sizeof(job->state.error), "%s",
+	               rc == 0    ? ""
+	               : error[0] ? error
+	                          : "the sync failed");
 	orphaned = job->orphaned;
 	pthread_mutex_unlock(&job->lock);
 	if (orphaned) {
@@ -364,39 +388,41 @@ static void *sync_thread(void *arg)
 	return NULL;
 }
 
-int relais_reader_send_start(struct relais_reader *r)
+int relais_reader_sync_start(struct relais_reader *r, unsigned what)
 {
 	pthread_t tid;
 	int busy;
 
 	if (r->sync->fn == NULL) {
-		return relais_fail(r->ctx, RELAIS_EINVAL, "this reader cannot send records");
+		return relais_fail(r->ctx, RELAIS_EINVAL, "this reader cannot sync");
 	}
 	pthread_mutex_lock(&r->sync->lock);
-	busy = r->sync->running;
-	r->sync->running = 1;
+	busy = r->sync->state.running;
+	if (!busy) {
+		r->sync->state.running = 1;
+		r->sync->state.what = what;
+		r->sync->state.course[0] = '\0';
+		r->sync->state.done = r->sync->state.total = 0;
+	}
 	pthread_mutex_unlock(&r->sync->lock);
 	if (busy) {
 		return 1;
 	}
 	if (pthread_create(&tid, NULL, sync_thread, r->sync) != 0) {
 		pthread_mutex_lock(&r->sync->lock);
-		r->sync->running = 0;
+		r->sync->state.running = 0;
 		pthread_mutex_unlock(&r->sync->lock);
-		return relais_fail(r->ctx, RELAIS_ENOMEM, "cannot start sending");
+		return relais_fail(r->ctx, RELAIS_ENOMEM, "cannot start a sync");
 	}
 	pthread_detach(tid);
 	return 0;
 }
 
-int relais_reader_sending(struct relais_reader *r)
+void relais_reader_sync_state(struct relais_reader *r, struct sync_state *out)
 {
-	int running;
-
 	pthread_mutex_lock(&r->sync->lock);
-	running = r->sync->running;
+	*out = r->sync->state;
 	pthread_mutex_unlock(&r->sync->lock);
-	return running;
 }
 
 int relais_reader_listen(struct relais_reader *r, unsigned port)

@@ -312,12 +312,13 @@ out:
  */
 static int download(struct run *r, const struct relais_catalogue_course *c, const char *kind,
                     const char *rel, const char *sha256, uint64_t size, char *path,
-                    size_t path_size)
+                    size_t path_size, int *resumable)
 {
 	struct relais_download d;
 	char got[RELAIS_SHA256_HEX];
 	int rc, keep = 1, attempt;
 
+	*resumable = 0;
 	memset(&d, 0, sizeof(d));
 	(void)snprintf(d.sha256, sizeof(d.sha256), "%s", sha256);
 	(void)snprintf(d.course_id, sizeof(d.course_id), "%s", c->id);
@@ -348,6 +349,7 @@ static int download(struct run *r, const struct relais_catalogue_course *c, cons
 			char saved[REASON_MAX];
 			(void)snprintf(saved, sizeof(saved), "%s", relais_errmsg(r->ctx));
 			relais_fail(r->ctx, rc, "%s (the next sync resumes it)", saved);
+			*resumable = 1;
 		}
 		return rc;
 	}
@@ -383,9 +385,11 @@ static int install(struct run *r, const char *path)
 
 /*
  * Step 4 with a delta: rebuilds the new bundle from the installed one and
- * installs it. Any failure leaves the whole bundle to the caller.
+ * installs it. *whole is set when the caller should take the whole bundle
+ * instead: no delta fits, the hub has none, or it did not rebuild exactly;
+ * a cut download is left to resume at the next sync.
  */
-static int try_delta(struct run *r, const struct pick *p)
+static int try_delta(struct run *r, const struct pick *p, int *whole)
 {
 	const struct relais_catalogue_course *c = p->c;
 	const struct relais_catalogue_delta *d = NULL;
@@ -394,6 +398,9 @@ static int try_delta(struct run *r, const struct pick *p)
 	size_t i;
 	int rc;
 
+	int resumable;
+
+	*whole = 1;
 	if (p->file == NULL || c->n_deltas == 0 ||
 	    relais_sha256_file(base_sha, NULL, r->ctx, p->file) != 0) {
 		return RELAIS_ENOTFOUND;
@@ -408,7 +415,9 @@ static int try_delta(struct run *r, const struct pick *p)
 		return RELAIS_ENOTFOUND;
 	}
 	(void)snprintf(rel, sizeof(rel), "deltas/%s-%s.delta", d->from_sha256, c->sha256);
-	if ((rc = download(r, c, "delta", rel, d->sha256, d->size, part, sizeof(part))) != 0) {
+	if ((rc = download(r, c, "delta", rel, d->sha256, d->size, part, sizeof(part),
+	                   &resumable)) != 0) {
+		*whole = !resumable;
 		return rc;
 	}
 	(void)snprintf(built, sizeof(built), "%s.built", part);
@@ -426,9 +435,8 @@ static int try_delta(struct run *r, const struct pick *p)
 		rc = install(r, built);
 	}
 	(void)relais_file_remove(r->ctx, built);
-	if (rc == 0) {
-		(void)relais_download_end(r->home, r->ctx, d->sha256);
-	}
+	/* Applied or not, this delta has served: a bad one is not kept to fail again. */
+	(void)relais_download_end(r->home, r->ctx, d->sha256);
 	return rc;
 }
 
@@ -437,12 +445,17 @@ static int fetch_course(struct run *r, const struct pick *p)
 {
 	const struct relais_catalogue_course *c = p->c;
 	char rel[200], path[PATH_LEN];
-	int rc;
+	int rc, whole, resumable;
 
 	r->current = c;
-	rc = try_delta(r, p);
+	rc = try_delta(r, p, &whole);
 	if (rc == 0) {
 		return 0;
+	}
+	if (!whole) {
+		/* The delta's download was cut: the next sync resumes it, which
+		 * costs less than the whole bundle on the link that cut it. */
+		return rc;
 	}
 	if (rc != RELAIS_ENOTFOUND) {
 		relais_log(r->ctx, RELAIS_LOG_INFO,
@@ -450,7 +463,8 @@ static int fetch_course(struct run *r, const struct pick *p)
 		           c->id, c->version, relais_errmsg(r->ctx));
 	}
 	(void)snprintf(rel, sizeof(rel), "bundles/%s.relais", c->sha256);
-	if ((rc = download(r, c, "bundle", rel, c->sha256, c->size, path, sizeof(path))) != 0) {
+	if ((rc = download(r, c, "bundle", rel, c->sha256, c->size, path, sizeof(path),
+	                   &resumable)) != 0) {
 		return rc;
 	}
 	if ((rc = install(r, path)) != 0) {
@@ -462,17 +476,22 @@ static int fetch_course(struct run *r, const struct pick *p)
 	return relais_download_end(r->home, r->ctx, c->sha256);
 }
 
-/* Whether the publisher's key is trusted; logs the skip when not. */
+/* Whether the publisher's key is trusted and not revoked; logs the skip when not. */
 static int publisher_trusted(struct run *r, const struct relais_catalogue_course *c)
 {
 	relais_pubkey *key = NULL;
-	int rc = relais_trust_lookup(&key, r->home, r->ctx, c->publisher);
+	int rc = relais_trust_lookup_signer(&key, r->home, r->ctx, c->publisher);
 
 	relais_pubkey_free(key);
 	if (rc == RELAIS_ESIGNATURE) {
+		int revoked = relais_trust_is_revoked(r->home, r->ctx, c->publisher);
+		if (revoked < 0) {
+			return revoked;
+		}
 		relais_log(r->ctx, RELAIS_LOG_WARN,
-		           "%s v%" PRIu64 ": skipped: its publisher's key %s is not trusted "
-		           "(relais trust add)",
+		           revoked ? "%s v%" PRIu64 ": refused: its publisher's key %s was revoked"
+		                   : "%s v%" PRIu64 ": skipped: its publisher's key %s is not "
+		                     "trusted (relais trust add)",
 		           c->id, c->version, c->publisher);
 		r->rep->skipped++;
 		return 0;
@@ -510,6 +529,7 @@ int relais_sync_courses(struct relais_courses_report *out, relais_home *home, re
 	struct relais_hub_key *hubs = NULL;
 	struct pick *picks = NULL;
 	size_t n_hubs = 0, n_picks = 0, i;
+	struct relais_trust_changes changes;
 	struct run r;
 	int rc;
 
@@ -532,10 +552,13 @@ int relais_sync_courses(struct relais_courses_report *out, relais_home *home, re
 	}
 	if ((rc = relais_client_source_open(&r.src, home, ctx, opt->net, opt->from_dir,
 	                                    &out->bytes_up, &out->bytes_down)) != 0 ||
-	    (rc = get_catalogue(&r)) != 0 || (rc = remember(&r)) != 0 ||
-	    (rc = choose(&picks, &n_picks, &r)) != 0) {
+	    (rc = get_catalogue(&r)) != 0 ||
+	    (rc = relais_trust_apply_catalogue(&changes, home, ctx, r.cat)) != 0 ||
+	    (rc = remember(&r)) != 0 || (rc = choose(&picks, &n_picks, &r)) != 0) {
 		goto out;
 	}
+	out->keys_rotated = changes.rotated;
+	out->keys_revoked = changes.revoked;
 	for (i = 0; i < n_picks; i++) {
 		int trusted = publisher_trusted(&r, picks[i].c);
 		if (trusted < 0) {

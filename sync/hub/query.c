@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -15,6 +16,20 @@
 #define QUERY_VALUE_MAX 2048
 #define PAGE_BYTES_MAX (256u * 1024 * 1024) /* 500 statements of any size */
 #define MORE_MAX (64u * 1024)
+#define MAX_LANGUAGES 16 /* ranges of Accept-Language weighed */
+
+/* A language range of Accept-Language, with its weight. */
+struct language {
+	char tag[40];
+	double q;
+};
+
+/* How statements are returned: the format asked for and, for canonical, the languages. */
+struct form {
+	enum { FORM_EXACT, FORM_IDS, FORM_CANONICAL } kind;
+	struct language langs[MAX_LANGUAGES];
+	size_t n_langs;
+};
 
 /* A statements query once its parameters are checked. */
 struct query {
@@ -23,7 +38,8 @@ struct query {
 	const char *mine; /* the credential whose statements alone may be read, or NULL */
 	long long since_ms, until_ms, after;
 	long limit;
-	int asc, ids_format, rel_agents, rel_acts;
+	int asc, rel_agents, rel_acts;
+	struct form form;
 };
 
 static const char *param(const struct relais_hub_param *p, size_t n, const char *name)
@@ -56,56 +72,194 @@ static int boolean(int *out, struct relais_hub_reply *reply, const struct relais
 	return relais_hub_reply_error(reply, 400, msg);
 }
 
-/* The statement reduced for format=ids: agents and groups by identifier only. */
-static void reduce_agents(cJSON *node)
+/*
+ * Reads Accept-Language (RFC 9110: "fr-CH, fr;q=0.9, *;q=0.5") into f,
+ * most wanted first; ranges beyond MAX_LANGUAGES, or malformed, are left out.
+ */
+static void accept_language(struct form *f, const char *header)
+{
+	const char *p = header;
+
+	f->n_langs = 0;
+	while (p != NULL && *p && f->n_langs < MAX_LANGUAGES) {
+		struct language l = {.q = 1};
+		size_t len = 0, i;
+		const char *end = strchr(p, ','), *semi;
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		while (p[len] && p[len] != ',' && p[len] != ';' && p[len] != ' ' && len < 39) {
+			l.tag[len] = p[len];
+			len++;
+		}
+		l.tag[len] = '\0';
+		semi = strchr(p, ';');
+		if (semi != NULL && (end == NULL || semi < end)) {
+			const char *qs = strstr(semi, "q=");
+			if (qs != NULL && (end == NULL || qs < end)) {
+				l.q = strtod(qs + 2, NULL);
+			}
+		}
+		if (len > 0 && l.q > 0) {
+			/* stable: equal weights keep the order they were given in */
+			for (i = f->n_langs; i > 0 && f->langs[i - 1].q < l.q; i--) {
+				f->langs[i] = f->langs[i - 1];
+			}
+			f->langs[i] = l;
+			f->n_langs++;
+		}
+		p = end ? end + 1 : NULL;
+	}
+}
+
+/* Whether language tag key is within the range tag ("en" holds "en-GB"), or the reverse. */
+static int within(const char *key, const char *tag)
+{
+	size_t k = strlen(key), t = strlen(tag);
+
+	return (k > t && strncasecmp(key, tag, t) == 0 && key[t] == '-') ||
+	       (t > k && strncasecmp(tag, key, k) == 0 && tag[k] == '-');
+}
+
+/* Keeps one entry of language map m: the best for f's languages, else the first. */
+static void one_language(cJSON *m, const struct form *f)
+{
+	cJSON *keep = NULL, *k, *next;
+	size_t i;
+
+	for (i = 0; keep == NULL && i < f->n_langs; i++) {
+		const char *tag = f->langs[i].tag;
+		cJSON_ArrayForEach(k, m)
+		{
+			if (strcasecmp(k->string, tag) == 0 || strcmp(tag, "*") == 0) {
+				keep = k;
+				break;
+			}
+		}
+		cJSON_ArrayForEach(k, m)
+		{
+			if (keep == NULL && within(k->string, tag)) {
+				keep = k;
+			}
+		}
+	}
+	keep = keep ? keep : m->child;
+	for (k = m->child; k != NULL; k = next) {
+		next = k->next;
+		if (k != keep) {
+			cJSON_Delete(cJSON_DetachItemViaPointer(m, k));
+		}
+	}
+}
+
+/*
+ * format=canonical: every language map (a verb's display, an Activity's
+ * name and description, its components' descriptions, an attachment's)
+ * cut to one language, the one Accept-Language prefers. Extensions are
+ * left as they are: their members are not xAPI's.
+ */
+static void canonical(cJSON *node, const struct form *f)
 {
 	cJSON *child;
 
-	if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) {
-		return;
-	}
-	if (cJSON_IsObject(node)) {
-		const cJSON *type = cJSON_GetObjectItemCaseSensitive(node, "objectType");
-		int agentish = cJSON_HasObjectItem(node, "mbox") ||
-		               cJSON_HasObjectItem(node, "mbox_sha1sum") ||
-		               cJSON_HasObjectItem(node, "openid") ||
-		               cJSON_HasObjectItem(node, "account");
-		if (agentish || (cJSON_IsString(type) && strcmp(type->valuestring, "Group") == 0)) {
-			cJSON_DeleteItemFromObjectCaseSensitive(node, "name");
+	for (child = node ? node->child : NULL; child != NULL; child = child->next) {
+		if (cJSON_IsObject(node) && strcmp(child->string, "extensions") == 0) {
+			continue;
 		}
-		/* Verbs and activities keep only their id. */
-		if (cJSON_HasObjectItem(node, "display") && cJSON_HasObjectItem(node, "id") &&
-		    !cJSON_HasObjectItem(node, "objectType")) {
-			cJSON_DeleteItemFromObjectCaseSensitive(node, "display");
-		}
-		if (cJSON_HasObjectItem(node, "definition") && cJSON_HasObjectItem(node, "id") &&
-		    (!cJSON_IsString(type) || strcmp(type->valuestring, "Activity") == 0)) {
-			cJSON_DeleteItemFromObjectCaseSensitive(node, "definition");
+		if (cJSON_IsObject(node) && cJSON_IsObject(child) &&
+		    (strcmp(child->string, "display") == 0 || strcmp(child->string, "name") == 0 ||
+		     strcmp(child->string, "description") == 0)) {
+			one_language(child, f);
+		} else {
+			canonical(child, f);
 		}
 	}
-	for (child = node->child; child; child = child->next) {
-		reduce_agents(child);
+}
+
+/* format=ids: an Agent or Group by its identifier, an anonymous Group's members so. */
+static void ids_agent(cJSON *a)
+{
+	cJSON *m;
+
+	cJSON_DeleteItemFromObjectCaseSensitive(a, "name");
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(a, "member"))
+	{
+		cJSON_DeleteItemFromObjectCaseSensitive(m, "name");
+	}
+}
+
+/* format=ids: an Activity by its id alone. */
+static void ids_activity(cJSON *a)
+{
+	cJSON *k, *next;
+
+	for (k = a ? a->child : NULL; k != NULL; k = next) {
+		next = k->next;
+		if (strcmp(k->string, "id") != 0) {
+			cJSON_Delete(cJSON_DetachItemViaPointer(a, k));
+		}
+	}
+}
+
+/*
+ * format=ids (Communication 2.1.3): only the identifiers of Agents, Groups
+ * (and anonymous Groups' members), Verbs and Activities, in a SubStatement too.
+ */
+static void ids_statement(cJSON *st)
+{
+	cJSON *obj = cJSON_GetObjectItemCaseSensitive(st, "object");
+	cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "objectType");
+	cJSON *ctx = cJSON_GetObjectItemCaseSensitive(st, "context"), *kind, *a;
+	const char *t = cJSON_IsString(type) ? type->valuestring : "Activity";
+
+	ids_agent(cJSON_GetObjectItemCaseSensitive(st, "actor"));
+	ids_agent(cJSON_GetObjectItemCaseSensitive(st, "authority"));
+	cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "verb"),
+	                                        "display");
+	if (strcmp(t, "Activity") == 0) {
+		ids_activity(obj);
+	} else if (strcmp(t, "Agent") == 0 || strcmp(t, "Group") == 0) {
+		ids_agent(obj);
+	} else if (strcmp(t, "SubStatement") == 0) {
+		ids_statement(obj);
+	}
+	ids_agent(cJSON_GetObjectItemCaseSensitive(ctx, "instructor"));
+	ids_agent(cJSON_GetObjectItemCaseSensitive(ctx, "team"));
+	cJSON_ArrayForEach(kind, cJSON_GetObjectItemCaseSensitive(ctx, "contextActivities"))
+	{
+		if (cJSON_IsArray(kind)) {
+			cJSON_ArrayForEach(a, kind)
+			{
+				ids_activity(a);
+			}
+		} else {
+			ids_activity(kind);
+		}
 	}
 }
 
 /* A stored statement as the query's format asks: malloc'd, or NULL when out of memory. */
-static char *formatted(const char *body, int ids_format)
+static char *formatted(const char *body, const struct form *f)
 {
 	cJSON *o;
 	char *text;
 
-	if (!ids_format) {
+	if (f->kind == FORM_EXACT) {
 		return strdup(body);
 	}
 	o = cJSON_Parse(body);
-	reduce_agents(o);
+	if (f->kind == FORM_IDS) {
+		ids_statement(o);
+	} else {
+		canonical(o, f);
+	}
 	text = o ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	return text;
 }
 
 static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, const char *id,
-                  int voided, int ids_format, const char *mine)
+                  int voided, const struct form *form, const char *mine)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = 0, step;
@@ -128,7 +282,7 @@ static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *c
 	}
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
-		reply->body = formatted((const char *)sqlite3_column_text(st, 0), ids_format);
+		reply->body = formatted((const char *)sqlite3_column_text(st, 0), form);
 		reply->status = 200;
 		rc = reply->body ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	} else if (step == SQLITE_DONE) {
@@ -182,7 +336,7 @@ static int check_names(struct relais_hub_reply *reply, const struct relais_hub_p
 /* GET by statementId or voidedStatementId: format and attachments are the only others allowed. */
 static int by_id(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
                  const struct relais_hub_param *params, size_t n, const char *sid, const char *vid,
-                 int ids_format, const char *mine)
+                 const struct form *form, const char *mine)
 {
 	size_t i;
 
@@ -195,7 +349,7 @@ static int by_id(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ct
 			        "statementId and voidedStatementId take no other filter");
 		}
 	}
-	return single(reply, hub, ctx, sid ? sid : vid, vid != NULL, ids_format, mine);
+	return single(reply, hub, ctx, sid ? sid : vid, vid != NULL, form, mine);
 }
 
 /*
@@ -419,7 +573,7 @@ static int write_page(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 
 	relais_strbuf_add(&page, "{\"statements\":[");
 	while ((step = sqlite3_step(st)) == SQLITE_ROW && rows < (size_t)q->limit) {
-		char *text = formatted((const char *)sqlite3_column_text(st, 1), q->ids_format);
+		char *text = formatted((const char *)sqlite3_column_text(st, 1), &q->form);
 		if (text == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
@@ -458,7 +612,7 @@ out:
 }
 
 int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                   const struct relais_hub_param *params, size_t n,
+                   const struct relais_hub_param *params, size_t n, const char *languages,
                    const struct relais_hub_credential *who)
 {
 	const char *sid = param(params, n, "statementId");
@@ -483,13 +637,16 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 	    strcmp(format, "canonical") != 0) {
 		return relais_hub_reply_error(reply, 400, "format must be ids, exact or canonical");
 	}
-	q.ids_format = format != NULL && strcmp(format, "ids") == 0;
+	q.form.kind = format == NULL || strcmp(format, "exact") == 0 ? FORM_EXACT
+	              : strcmp(format, "ids") == 0                   ? FORM_IDS
+	                                                             : FORM_CANONICAL;
+	accept_language(&q.form, languages);
 	if ((rc = boolean(&attachments, reply, params, n, "attachments")) != 0 ||
 	    reply->status != 0) {
 		return rc;
 	}
 	if (sid != NULL || vid != NULL) {
-		return by_id(reply, hub, ctx, params, n, sid, vid, q.ids_format, q.mine);
+		return by_id(reply, hub, ctx, params, n, sid, vid, &q.form, q.mine);
 	}
 	if ((rc = parse_filters(&q, reply, params, n)) != 0 || reply->status != 0) {
 		goto out;

@@ -367,7 +367,8 @@ static relais_http_response *statements_job(void *data, void *local, relais_http
 		if (ps.overflow) {
 			return xapi_error(400, "too many parameters");
 		}
-		rc = relais_hub_get(&r, w->hub, w->ctx, ps.p, ps.n, &hr->who);
+		rc = relais_hub_get(&r, w->hub, w->ctx, ps.p, ps.n,
+		                    relais_http_header(req, "Accept-Language"), &hr->who);
 		if (rc == 0 && r.status == 200 && r.body != NULL &&
 		    relais_http_query(req, "attachments") != NULL &&
 		    strcmp(relais_http_query(req, "attachments"), "true") == 0) {
@@ -919,7 +920,8 @@ static relais_http_response *alternate_statements(struct worker *w, relais_http_
 	int rc;
 
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
-		rc = relais_hub_get(&r, w->hub, w->ctx, ps->p, ps->n, who);
+		rc = relais_hub_get(&r, w->hub, w->ctx, ps->p, ps->n,
+		                    relais_http_header(req, "Accept-Language"), who);
 		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(w->ctx));
 	}
 	if (strcmp(method, "PUT") != 0 && strcmp(method, "POST") != 0) {

@@ -102,18 +102,43 @@ static int check_known(int *known, relais_hub *hub, relais_ctx *ctx, const char 
 	return rc;
 }
 
+/* Makes each single Activity in st's contextActivities an array holding it. */
+static int context_arrays(relais_ctx *ctx, cJSON *st)
+{
+	static const char *const kinds[] = {"parent", "grouping", "category", "other"};
+	cJSON *ca = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(st, "context"), "contextActivities");
+	size_t i;
+
+	for (i = 0; ca != NULL && i < 4; i++) {
+		cJSON *k = cJSON_GetObjectItemCaseSensitive(ca, kinds[i]);
+		if (cJSON_IsObject(k)) {
+			/* k becomes an array in its place, holding an object with its members. */
+			cJSON *item = cJSON_CreateObject();
+			if (item == NULL) {
+				return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			}
+			item->child = k->child;
+			k->child = item;
+			k->type = (k->type & ~0xff) | cJSON_Array;
+			item->prev = item;
+		}
+	}
+	return 0;
+}
+
 /*
  * The text stored for st (*out, malloc'd): with stored, authority (the JSON
  * text given), version and timestamp set as an LRS sets them, and a single
- * Activity in contextActivities made an array, the form xAPI returns. st
+ * Activity in contextActivities (its own and a SubStatement's) made an
+ * array, the form xAPI returns (XAPI-00093). st
  * itself is changed so (no copy is made): its identity must be taken first.
  */
 static int stored_text(char **out, relais_ctx *ctx, cJSON *st, const char *authority,
                        const char *now)
 {
-	static const char *const kinds[] = {"parent", "grouping", "category", "other"};
-	cJSON *ca;
-	size_t i;
+	cJSON *obj;
+	const cJSON *type;
 
 	*out = NULL;
 	cJSON_DeleteItemFromObjectCaseSensitive(st, "stored");
@@ -132,21 +157,14 @@ static int stored_text(char **out, relais_ctx *ctx, cJSON *st, const char *autho
 	     cJSON_AddStringToObject(st, "timestamp", now) == NULL)) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	ca = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "context"),
-	                                      "contextActivities");
-	for (i = 0; ca != NULL && i < 4; i++) {
-		cJSON *k = cJSON_GetObjectItemCaseSensitive(ca, kinds[i]);
-		if (cJSON_IsObject(k)) {
-			/* k becomes an array in its place, holding an object with its members. */
-			cJSON *item = cJSON_CreateObject();
-			if (item == NULL) {
-				return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			}
-			item->child = k->child;
-			k->child = item;
-			k->type = (k->type & ~0xff) | cJSON_Array;
-			item->prev = item;
-		}
+	if (context_arrays(ctx, st) != 0) {
+		return RELAIS_ENOMEM;
+	}
+	obj = cJSON_GetObjectItemCaseSensitive(st, "object");
+	type = cJSON_GetObjectItemCaseSensitive(obj, "objectType");
+	if (cJSON_IsString(type) && strcmp(type->valuestring, "SubStatement") == 0 &&
+	    context_arrays(ctx, obj) != 0) {
+		return RELAIS_ENOMEM;
 	}
 	*out = cJSON_PrintUnformatted(st);
 	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");

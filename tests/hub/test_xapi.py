@@ -838,7 +838,7 @@ class Validation(HubCase):
             ("activity without objectType", hl.statement(obj={"id": "urn:example:one"})),
             ("full result", hl.statement(result={
                 "score": {"scaled": -1, "raw": 0, "min": -5, "max": 5}, "success": False,
-                "completion": True, "response": "a[,]b", "duration": "P1Y2M3W4DT5H6M7.89S",
+                "completion": True, "response": "a[,]b", "duration": "P1Y2M4DT5H6M7.89S",
                 "extensions": {"https://example.org/ext": {"deep": [1, {"x": None}]}}})),
             ("full context", hl.statement(context={
                 "registration": str(uuid.uuid4()), "instructor": hl.agent("i"),

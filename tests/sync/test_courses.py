@@ -188,6 +188,73 @@ class Courses(unittest.TestCase):
         self.assertIn("%s  hub  Ministry hub" % key_id(os.path.join(self.work, "hub.pub")), trust)
         self.assertIn("catalogue serial 2", trust)
 
+    def delta_entry(self, old, new, data):
+        """Puts data in the site as the delta from bundle old to bundle new; its catalogue entry."""
+        a, b = self.bundles[old], self.bundles[new]
+        write_tree(self.site)
+        with open(os.path.join(self.site, "deltas", "%s-%s.delta" % (a["sha256"], b["sha256"])),
+                  "wb") as f:
+            f.write(data)
+        return {"from_version": a["version"], "from_sha256": a["sha256"], "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest()}
+
+    def test_a_delta_that_does_not_rebuild_is_not_kept(self):
+        self.publish(["mh1"], 1)
+        with FakeCat(self.site) as hub:
+            self.assertEqual(self.sync(hub).returncode, 0)
+            # The hub's delta is intact as a file but is no delta: it cannot rebuild version 2.
+            bad = self.delta_entry("mh1", "mh2", os.urandom(3000))
+            self.publish([self.entry("mh2", deltas=[bad])], 2)
+            p = self.sync(hub)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(self.installed(), {"migration-health": 2})
+            self.assertIn("/relais/bundles/%s.relais" % self.bundles["mh2"]["sha256"],
+                          [g["path"] for g in hub.gets], "the whole bundle replaced it")
+        self.assertEqual(self.parts(), [], "the useless delta is deleted, not kept to fail again")
+
+    def test_a_cut_delta_resumes_instead_of_taking_the_whole_bundle(self):
+        self.publish(["mh1"], 1)
+        made = os.path.join(self.work, "mh1-mh2.delta")
+        self.cli(["delta", self.bundles["mh1"]["file"], self.bundles["mh2big"]["file"], "-o", made],
+                 None, check=True)
+        with open(made, "rb") as f:
+            good = self.delta_entry("mh1", "mh2big", f.read())
+        with FakeCat(self.site) as hub:
+            self.assertEqual(self.sync(hub).returncode, 0)
+            self.publish([self.entry("mh2big", deltas=[good])], 2)
+            hub.cut_after, hub.cuts = good["size"] // 2, 1
+            p = self.sync(hub)
+            self.refused(p, "the next sync resumes it")
+            self.assertEqual(self.installed(), {"migration-health": 1})
+            p = self.sync(hub)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(self.installed(), {"migration-health": 2})
+            asked = [g for g in hub.gets if g["path"].startswith("/relais/")
+                     and not g["path"].startswith("/relais/catalogue")]
+            self.assertFalse([g for g in asked if g["path"].startswith("/relais/bundles/%s"
+                                                                       % self.bundles["mh2big"]["sha256"])],
+                             "the whole bundle was never asked for")
+            deltas = [g for g in asked if g["path"].startswith("/relais/deltas/")]
+            self.assertEqual(deltas[-1]["range"], "bytes=%d-" % (good["size"] // 2))
+        self.assertEqual(self.parts(), [])
+
+    def test_watch_brings_courses_down_too(self):
+        self.publish(["mh1"], 1)
+        with FakeCat(self.site) as hub:
+            proc = subprocess.Popen(
+                [RELAIS, "sync", "--watch", "--no-records", "--hub", hub.url, "--key", "K",
+                 "--secret", "S"], env=testlib.laptop_env(self.home), cwd=self.work,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                line = testlib.read_line(proc, "relais sync --watch", 60)
+                self.assertTrue(line.startswith("courses: installed 1, updated 0, failed 0"), line)
+                self.assertEqual(self.installed(), {"migration-health": 1})
+                proc.send_signal(signal.SIGTERM)
+                self.assertEqual(proc.wait(timeout=30), 0, proc.stderr.read())
+            finally:
+                proc.kill()
+                proc.wait()
+
     def test_other_organisation_not_chosen(self):
         self.publish([self.entry("pc1", audience=["Interior"])], 1)
         with FakeCat(self.site) as hub:

@@ -7,6 +7,7 @@
 
 #include "relais/context.h"
 #include "relais/diag.h"
+#include "relais/rotation.h"
 #include "relais/key.h"
 
 #define RELAIS_COURSE_JSON_MAX (1024 * 1024)
@@ -22,6 +23,9 @@ struct relais_course_options {
 	                          packer itself, whose Markdown output never needs it */
 	relais_diag *warnings; /* where warnings go (a cmi5 AU on the network); NULL drops
 	                          them. Warnings do not stop loading. */
+	const struct relais_rotation *rotations; /* records the bundle carries (relais pack
+	                                            --rotation), borrowed; none when 0 */
+	size_t n_rotations;
 };
 
 typedef struct relais_course relais_course;

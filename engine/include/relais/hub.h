@@ -139,12 +139,14 @@ struct relais_hub_param {
  * GET /xapi/statements with its query parameters: by statementId or
  * voidedStatementId, or filtered by agent, verb, activity, registration,
  * since, until, related_agents, related_activities, with limit, format
- * (exact or ids), ascending and the "more" cursor. 200, 400, 403 (who
- * may not read) or 404. With read-mine but not read-all, only the
- * statements who stored exist.
+ * (exact, ids, or canonical: each language map cut to the one language
+ * that languages, the request's Accept-Language or NULL, prefers),
+ * ascending and the "more" cursor. 200, 400, 403 (who may not read) or
+ * 404. With read-mine but not read-all, only the statements who stored
+ * exist.
  */
 int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                   const struct relais_hub_param *params, size_t n,
+                   const struct relais_hub_param *params, size_t n, const char *languages,
                    const struct relais_hub_credential *who);
 
 /*

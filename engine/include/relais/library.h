@@ -22,12 +22,13 @@ struct relais_install_result {
 };
 
 /*
- * Installs a bundle: it must be signed by a trusted key and check out byte
- * for byte; a version lower than the installed one is refused (rollback),
- * the same version is a no-op, a higher one replaces the old and keeps the
- * learners' progress on units whose ids remain. The bundle is copied into
- * the library atomically and its lessons are indexed for search, in one
- * transaction. On failure nothing changes.
+ * Installs a bundle: it must be signed by a trusted key that no hub revoked,
+ * or by a key the bundle's rotation records lead to from one (recorded in
+ * the trust store with the course), and check out byte for byte; a version lower than the installed
+ * one is refused (rollback), the same version is a no-op, a higher one replaces the old and keeps
+ * the learners' progress on units whose ids remain. The bundle is copied into the library
+ * atomically and its lessons are indexed for search, in one transaction. On failure nothing
+ * changes.
  */
 int relais_library_install(struct relais_install_result *out, relais_home *home, relais_ctx *ctx,
                            const char *bundle_path);
@@ -42,6 +43,7 @@ struct relais_course_info {
 	char *file; /* the bundle in the library */
 	unsigned estimated_minutes;
 	unsigned n_units;
+	int publisher_revoked; /* a hub revoked the key that signed it: kept, not updated */
 };
 
 /* Frees the strings of one course description; accepts a zeroed one. */

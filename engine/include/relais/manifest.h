@@ -6,11 +6,13 @@
 #include <stdint.h>
 
 #include "relais/context.h"
+#include "relais/rotation.h"
 
 #define RELAIS_MANIFEST_FORMAT 1
 #define RELAIS_MANIFEST_MAX_BYTES (1024 * 1024)
 #define RELAIS_MANIFEST_MAX_UNITS 1000
 #define RELAIS_MANIFEST_MAX_ENTRIES 10000
+#define RELAIS_MANIFEST_MAX_ROTATIONS 16
 #define RELAIS_ID_MAX 64
 #define RELAIS_QUIZ_MAX_ATTEMPTS 1000 /* a quiz unit's max_attempts */
 #define RELAIS_QUIZ_MAX_MINUTES 1440  /* a quiz unit's time_limit_minutes: one day */
@@ -118,6 +120,8 @@ typedef struct relais_manifest {
 	size_t n_units;
 	struct relais_manifest_entry *entries;
 	size_t n_entries;
+	struct relais_rotation *rotations; /* records endorsing the signing key; may be none */
+	size_t n_rotations;
 } relais_manifest;
 
 /*

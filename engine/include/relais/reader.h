@@ -2,23 +2,41 @@
 #ifndef RELAIS_READER_H
 #define RELAIS_READER_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "relais/home.h"
 
 typedef struct relais_reader relais_reader;
 
+/* What a sync started from the reader brings: records up, courses down, or both. */
+#define RELAIS_READER_SYNC_RECORDS 1u
+#define RELAIS_READER_SYNC_COURSES 2u
+
 /*
- * Sends the records waiting in the outbox of the home at home_path, from a
- * thread of the reader's own, while pages keep being served: the program
- * hands the reader this hook, so the reader knows nothing of sync. It opens
- * what it needs itself; what it achieves shows in the outbox and settings.
- * Returns 0 or a negative status.
+ * Called by the hook as a course download goes: the bytes of it on disk so
+ * far of all it has (the signature of relais_courses_progress_fn).
  */
-typedef int (*relais_reader_send_fn)(void *data, const char *home_path);
+typedef void (*relais_reader_progress_fn)(void *data, const char *course_id, uint64_t version,
+                                          uint64_t done, uint64_t total);
+
+/*
+ * Runs one sync of the home at home_path (what: RELAIS_READER_SYNC_*), from
+ * a thread of the reader's own, while pages keep being served: the program
+ * hands the reader this hook, so the reader knows nothing of sync. It opens
+ * what it needs itself, reports downloads through progress(progress_data,
+ * ...), and on failure leaves one line for the learner in errmsg (errmsg_size
+ * bytes, NUL-terminated). What it achieves shows in the outbox, the library
+ * and the settings. Returns 0 or a negative status.
+ */
+typedef int (*relais_reader_sync_fn)(void *data, const char *home_path, unsigned what,
+                                     relais_reader_progress_fn progress, void *progress_data,
+                                     char *errmsg, size_t errmsg_size);
 
 struct relais_reader_options {
-	unsigned port;                      /* 0: any free port */
-	relais_reader_send_fn send_records; /* NULL: the outbox page offers no button */
-	void *send_records_data;            /* must outlive a send still running at stop */
+	unsigned port;              /* 0: any free port */
+	relais_reader_sync_fn sync; /* NULL: the outbox and Updates pages offer no button */
+	void *sync_data;            /* must outlive a sync still running at stop */
 };
 
 /*

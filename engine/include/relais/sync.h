@@ -85,9 +85,11 @@ struct relais_courses_options {
 };
 
 struct relais_courses_report {
-	size_t installed, updated;     /* new courses, newer versions */
-	size_t failed;                 /* chosen but not installed (the status says why) */
-	size_t skipped;                /* their publisher's key is not trusted */
+	size_t installed, updated; /* new courses, newer versions */
+	size_t failed;             /* chosen but not installed (the status says why) */
+	size_t skipped;            /* their publisher's key is not trusted, or revoked */
+	size_t keys_rotated;       /* publisher keys newly trusted by the catalogue's rotations */
+	size_t keys_revoked;       /* trusted publisher keys the catalogue newly revoked */
 	uint64_t bytes_up, bytes_down; /* HTTP bytes as for records; 0 from a folder */
 	uint64_t serial;               /* of the catalogue used; 0: none */
 	int unchanged;                 /* the hub answered 304: the catalogue was the last one */
@@ -99,6 +101,8 @@ struct relais_courses_report {
  * Brings the courses up to date from the hub, or from opt->from_dir: fetches
  * the catalogue when it changed, checks it against the trusted hub keys
  * (refusing one by another key, malformed, over 4 MiB, or rolled back),
+ * applies its key rotations and revocations to the trust store
+ * (relais_trust_apply_catalogue(), each logged),
  * chooses the courses for this laptop's learners and their updates, and
  * downloads each (a delta when one applies to the installed bundle, else the
  * whole bundle, resuming a cut download), checks its SHA-256 against the
