@@ -37,3 +37,11 @@ if [ -f "$browser/package-lock.json" ] && [ ! -d "$browser/node_modules" ]; then
 	echo "deps.sh: installing the browser tests' npm packages"
 	(cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# An independent LRS for the sync tests: Learning Locker's xAPI statements service (in memory),
+# pinned by package-lock.json.
+lrs="$(dirname "$0")/tests/lrs"
+if [ -f "$lrs/package-lock.json" ] && [ ! -d "$lrs/node_modules" ]; then
+	echo "deps.sh: installing the LRS tests' npm packages"
+	(cd "$lrs" && npm ci --no-audit --no-fund --loglevel=error)
+fi

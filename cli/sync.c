@@ -391,9 +391,21 @@ static int sync_run(relais_ctx *ctx, int argc, char **argv)
 	}
 	/* Courses come down unless the hub cannot be used at all (none, or credentials refused). */
 	if (courses && !watching && !(records && rc == RELAIS_EINVAL)) {
-		rc = relais_sync_courses(&cr, home, ctx, &copt);
+		memset(&cr, 0, sizeof(cr));
+		rc = 0;
+		if (!(records && r.not_relais_hub)) {
+			rc = relais_sync_courses(&cr, home, ctx, &copt);
+		}
 		clear_line(&m);
-		if (cr.no_hub_key) {
+		if ((records && r.not_relais_hub) || cr.not_offered) {
+			/* Records go to any LRS; courses come only from a relais hub. */
+			printf("courses: not offered there (an xAPI LRS, not a relais hub)\n");
+			if (!records) {
+				cli_error("courses are not offered by this hub address: it is an "
+				          "xAPI LRS, not a relais hub");
+				status = EXIT_FAIL;
+			}
+		} else if (cr.no_hub_key) {
 			if (!records) {
 				cli_error("no hub key is trusted: relais trust add-hub PUBLIC_KEY, "
 				          "or "

@@ -39,8 +39,7 @@
 #define FLOOR_SPEED 1000       /* ... at this many bytes a second (8 kbit/s) */
 #define REPLY_PER_STATEMENT 64 /* bytes of reply allowed for per statement sent (an id) */
 #define TYPE_MAX 64            /* bytes of a reply's content type named in a message */
-#define STATEMENTS_PATH "/xapi/statements"
-#define EXPORT_MODE 0600 /* the records name learners */
+#define EXPORT_MODE 0600       /* the records name learners */
 
 /* One run's state: the connection, its buffers and what has happened so far. */
 struct sync {
@@ -49,10 +48,14 @@ struct sync {
 	const struct relais_sync_options *opt;
 	struct relais_sync_report *rep;
 	CURL *curl;
-	struct curl_slist *headers;
+	struct curl_slist *gzip_headers, *plain_headers;
 	struct relais_strbuf json, reply; /* capped at BATCH_RAW_MAX + 2 and REPLY_MAX */
-	unsigned char *body;              /* json gzip-compressed, as posted */
-	size_t body_len;
+	unsigned char *body;              /* json gzip-compressed */
+	size_t body_len;                  /* bytes of the last request's body, as posted */
+	struct relais_client_lrs lrs;     /* where statements go, once lrs_known */
+	int lrs_known;
+	int lrs_checked; /* about was asked in this run: no need to ask again */
+	char url[URL_MAX + 32];
 	size_t batch_size;
 	int max_attempts;
 	double backoff_base, backoff_max;
@@ -95,15 +98,6 @@ static int gzip(struct sync *s, const char *in, size_t n)
 	return 0;
 }
 
-static size_t on_reply(char *p, size_t size, size_t nmemb, void *data)
-{
-	struct relais_strbuf *b = data;
-
-	/* size is always 1 for a write callback. */
-	relais_strbuf_addn(b, p, nmemb);
-	return b->rc == 0 ? nmemb * size : 0;
-}
-
 /*
  * Notes whether the reply carries a non-empty X-Experience-API-Version header,
  * the sign of an xAPI server. A status line starts a new reply (an interim
@@ -111,24 +105,16 @@ static size_t on_reply(char *p, size_t size, size_t nmemb, void *data)
  */
 static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
 {
-	static const char name[] = "x-experience-api-version:";
 	struct sync *s = data;
-	size_t i;
 
 	/* size is always 1 for a header callback. */
 	if (nmemb >= 5 && memcmp(p, "HTTP/", 5) == 0) {
 		s->xapi = 0;
-	} else if (nmemb > sizeof(name) - 1 && strncasecmp(p, name, sizeof(name) - 1) == 0) {
-		for (i = sizeof(name) - 1; i < nmemb; i++) {
-			if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
-				s->xapi = 1;
-				break;
-			}
-		}
+	} else if (relais_client_version_header(p, nmemb)) {
+		s->xapi = 1;
 	}
 	return nmemb * size;
 }
-
 /*
  * The pause before retry number attempt (0 for the first): full jitter,
  * uniform in [0, min(max, base * 2^attempt)], but at least what the hub
@@ -246,47 +232,6 @@ static int acknowledges(const struct relais_strbuf *reply, const struct relais_o
 	return ok;
 }
 
-/* Copies in into out up to the first of stop (or its end), printable ASCII only, cut to fit. */
-static void printable(char *out, size_t size, const char *in, char stop)
-{
-	size_t n = 0;
-
-	for (; *in != '\0' && *in != stop && n + 1 < size; in++) {
-		unsigned char c = (unsigned char)*in;
-		out[n++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	while (n > 0 && out[n - 1] == ' ') {
-		n--;
-	}
-	out[n] = '\0';
-}
-
-/*
- * Ends the run on a reply that did not come from an xAPI server (a captive
- * portal, a firewall, a wrong address): names its status, its content type
- * and, for a redirect, where it points. Marks and sets aside nothing.
- */
-static int not_a_hub(struct sync *s, long http)
-{
-	char type[TYPE_MAX], where[REASON_MAX];
-	const char *ct = NULL, *location = NULL;
-
-	type[0] = where[0] = '\0';
-	if (curl_easy_getinfo(s->curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL) {
-		printable(type, sizeof(type), ct, ';');
-	}
-	if (http >= 300 && http < 400 &&
-	    curl_easy_getinfo(s->curl, CURLINFO_REDIRECT_URL, &location) == CURLE_OK &&
-	    location != NULL) {
-		printable(where, sizeof(where), location, '\0');
-	}
-	return relais_fail(s->ctx, RELAIS_EIO,
-	                   "the hub's address answered %ld with %s%s%s: not an xAPI reply (a "
-	                   "captive portal or a wrong address?)",
-	                   http, type[0] ? type : "no content type",
-	                   where[0] ? ", a redirect to " : "", where);
-}
-
 /*
  * The time one request of n statements, already compressed into s->body, may
  * take from start to end: a base, plus its bytes and those of the reply at
@@ -305,20 +250,21 @@ static long request_deadline_ms(const struct sync *s, size_t n)
 }
 
 /*
- * Posts items as one gzip-compressed JSON array. Returns 0 with *http set to
- * the reply's status and s->reply holding its body; RELAIS_EIO with a message
- * when no whole reply came back (*retry says whether trying again may help);
- * other statuses on local failures. *retry_after is the hub's Retry-After.
+ * Posts items as one JSON array, gzip-compressed when the LRS takes it.
+ * Returns 0 with *http set to the reply's status and s->reply holding its
+ * body; RELAIS_EIO with a message when no whole reply came back (*retry says whether trying again
+ * may help); other statuses on local failures. *retry_after is the hub's Retry-After.
  */
 static int post(long *http, int *retry, double *retry_after, struct sync *s,
                 const struct relais_outbox_item *items, size_t n)
 {
 	curl_off_t after = -1;
 	struct timespec start;
+	const char *body;
 	long deadline_ms;
 	CURLcode res;
 	size_t i;
-	int rc;
+	int rc, bad = 0;
 
 	*http = 0;
 	*retry = 0;
@@ -337,16 +283,33 @@ static int post(long *http, int *retry, double *retry_after, struct sync *s,
 	if (s->json.rc != 0) {
 		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	if ((rc = gzip(s, s->json.p, s->json.len)) != 0) {
+	/* Gzip only for an LRS whose about says it takes it; JSON as it is to any other. */
+	if (s->lrs.gzip && (rc = gzip(s, s->json.p, s->json.len)) != 0) {
 		return rc;
 	}
+	body = s->lrs.gzip ? (const char *)s->body : s->json.p;
+	s->body_len = s->lrs.gzip ? s->body_len : s->json.len;
 	relais_strbuf_reset(&s->reply);
 	s->errbuf[0] = '\0';
 	s->xapi = 0;
 	deadline_ms = request_deadline_ms(s, n);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, s->body);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body_len);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, deadline_ms);
+	/* The handle also asks about (lrs.c): set everything a POST needs each time. */
+	bad |= curl_easy_setopt(s->curl, CURLOPT_URL, s->url) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER,
+	                        s->lrs.gzip ? s->gzip_headers : s->plain_headers) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_ACCEPT_ENCODING, "gzip") != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, relais_client_to_buffer) !=
+	       CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->reply) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, s) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body) != CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body_len) !=
+	       CURLE_OK;
+	bad |= curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, deadline_ms) != CURLE_OK;
+	if (bad) {
+		return relais_fail(s->ctx, RELAIS_ENOMEM, "cannot set up the http client");
+	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	res = curl_easy_perform(s->curl);
 	if (res == CURLE_WRITE_ERROR && s->reply.rc == RELAIS_ELIMIT) {
@@ -436,6 +399,44 @@ static int mark_sent(struct sync *s, const struct relais_outbox_item *items, siz
 }
 
 /*
+ * Finds where statements go (lrs.c): remembered, or asked of about (always
+ * when fresh), retrying transient failures with backoff as a batch does.
+ */
+static int find_lrs(struct sync *s, int fresh)
+{
+	int rc, retry, attempt = 0;
+
+	for (;;) {
+		rc = relais_client_lrs_find(&s->lrs, &retry, s->curl, s->errbuf, s->home, s->ctx,
+		                            s->hub, fresh);
+		if (rc == 0 || !retry) {
+			break;
+		}
+		if (++attempt >= s->max_attempts) {
+			return relais_prefix(s->ctx, "gave up after %d %s", attempt,
+			                     attempt == 1 ? "try" : "tries");
+		}
+		{
+			double d = backoff(s, attempt - 1, 0);
+			relais_log(s->ctx, RELAIS_LOG_INFO, "%s; trying again in %.1f s",
+			           relais_errmsg(s->ctx), d);
+			relais_client_pause(d);
+		}
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	if (!s->lrs.remembered) {
+		s->rep->reached_hub = 1;
+		s->lrs_checked = 1;
+	}
+	s->lrs_known = 1;
+	s->rep->not_relais_hub = !s->lrs.relais_hub;
+	(void)snprintf(s->url, sizeof(s->url), "%s/statements", s->lrs.base);
+	return 0;
+}
+
+/*
  * Delivers one batch: posts it, retrying transient failures with backoff,
  * and acts on the hub's answer (docs/sync.md, "Replies"). A batch the hub
  * refuses as a whole (400, 409, 413) is split in halves, each delivered in
@@ -455,6 +456,8 @@ static int deliver(struct sync *s, const struct relais_outbox_item *items, size_
 		struct relais_strbuf none = {0};
 		return set_aside(s, &items[0], "larger than 1 MiB, not sent", 0, &none);
 	}
+again:
+	attempt = 0;
 	for (;;) {
 		rc = post(&http, &retry, &retry_after, s, items, n);
 		if (rc == 0) {
@@ -479,12 +482,41 @@ static int deliver(struct sync *s, const struct relais_outbox_item *items, size_
 			relais_client_pause(d);
 		}
 	}
+	/*
+	 * What was remembered may have stopped working (another LRS at the address, one that
+	 * no longer takes gzip): before anything is set aside, about is asked once more.
+	 */
+	if (!s->lrs_checked && (http == 400 || http == 404 || http == 415)) {
+		struct relais_client_lrs was = s->lrs;
+		if ((rc = find_lrs(s, 1)) != 0) {
+			return rc;
+		}
+		if (strcmp(was.base, s->lrs.base) != 0 || was.gzip != s->lrs.gzip) {
+			goto again;
+		}
+	}
+	/* A 415 says nothing of the statements: never a reason to set one aside. */
+	if (http == 415 && s->lrs.gzip) {
+		s->lrs.gzip = 0;
+		relais_log(s->ctx, RELAIS_LOG_INFO,
+		           "the LRS at %s refuses gzip bodies (415): sending plain JSON", s->hub);
+		if ((rc = relais_client_lrs_remember(s->home, s->ctx, s->hub, &s->lrs)) != 0) {
+			return rc;
+		}
+		goto again;
+	}
+	if (http == 415) {
+		return relais_fail(s->ctx, RELAIS_EIO,
+		                   "the LRS at %s refused the request as an unsupported media type "
+		                   "(415): is it an xAPI LRS?",
+		                   s->url);
+	}
 	/* Only an xAPI server's reply may mark or set aside anything. */
 	if ((http == 200 && !(s->xapi && json_body(&s->reply, 1))) ||
 	    ((http == 400 || http == 409 || http == 413) &&
 	     !(s->xapi && json_body(&s->reply, 0))) ||
 	    (http >= 300 && http < 400)) {
-		return not_a_hub(s, http);
+		return relais_client_not_xapi(s->ctx, s->curl, http);
 	}
 	switch (http) {
 	case 200:
@@ -542,48 +574,40 @@ static int deliver(struct sync *s, const struct relais_outbox_item *items, size_
 	}
 }
 
+/* The headers of a POST of statements, with Content-Encoding: gzip or without. */
+static struct curl_slist *post_headers(int gzip)
+{
+	static const char *const lines[] = {
+	        "X-Experience-API-Version: 1.0.3", "Content-Type: application/json",
+	        /* No 100-continue round trip: it costs more on a slow link than it saves. */
+	        "Expect:", "Content-Encoding: gzip"};
+	struct curl_slist *h = NULL, *next;
+	size_t i;
+
+	for (i = 0; i < (gzip ? 4u : 3u); i++) {
+		if ((next = curl_slist_append(h, lines[i])) == NULL) {
+			curl_slist_free_all(h);
+			return NULL;
+		}
+		h = next;
+	}
+	return h;
+}
+
 /* Makes the easy handle that serves the whole run. */
 static int connect_handle(struct sync *s, const char *key, const char *secret)
 {
-	const struct relais_sync_options *o = s->opt;
-	char url[URL_MAX + sizeof(STATEMENTS_PATH)];
-	struct curl_slist *h;
-	int bad = 0;
-
 	s->curl = curl_easy_init();
-	if (s->curl == NULL) {
+	s->gzip_headers = post_headers(1);
+	s->plain_headers = post_headers(0);
+	if (s->curl == NULL || s->gzip_headers == NULL || s->plain_headers == NULL) {
 		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	h = curl_slist_append(NULL, "X-Experience-API-Version: 1.0.3");
-	if (h != NULL) {
-		s->headers = h;
-		h = curl_slist_append(s->headers, "Content-Type: application/json");
-	}
-	if (h != NULL) {
-		h = curl_slist_append(s->headers, "Content-Encoding: gzip");
-	}
-	if (h != NULL) {
-		/* No 100-continue round trip: it costs more on a slow link than it saves. */
-		h = curl_slist_append(s->headers, "Expect:");
-	}
-	if (h == NULL) {
-		return relais_fail(s->ctx, RELAIS_ENOMEM, "out of memory");
-	}
-	(void)snprintf(url, sizeof(url), "%s%s", s->hub, STATEMENTS_PATH);
 	s->bytes.up = &s->rep->bytes_up;
 	s->bytes.down = &s->rep->bytes_down;
-	if (relais_client_curl_setup(s->curl, s->ctx, o, key, secret, s->errbuf, &s->bytes) != 0) {
+	if (relais_client_curl_setup(s->curl, s->ctx, s->opt, key, secret, s->errbuf, &s->bytes) !=
+	    0) {
 		return relais_errcode(s->ctx);
-	}
-	bad |= curl_easy_setopt(s->curl, CURLOPT_URL, url) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, s->headers) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_ACCEPT_ENCODING, "gzip") != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_reply) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->reply) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
-	bad |= curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, s) != CURLE_OK;
-	if (bad) {
-		return relais_fail(s->ctx, RELAIS_ENOMEM, "cannot set up the http client");
 	}
 	return 0;
 }
@@ -632,22 +656,20 @@ static int remember(struct sync *s, int rc, const char *secret)
 static void register_laptop_key(struct sync *s, const char *secret)
 {
 	const struct relais_sync_options *o = s->opt;
-	char url[URL_MAX + 32], where[URL_MAX + CREDENTIAL_MAX + 2];
+	char url[URL_MAX + 32], where[URL_MAX + CREDENTIAL_MAX + 2], errbuf[CURL_ERROR_SIZE];
 	struct relais_strbuf discard = {.max = 4096};
 	struct curl_slist *h = NULL;
 	char *pub = NULL, *done = NULL;
 	CURL *c = NULL;
 	long http = 0;
-	int made = 0, bad = 0;
+	int made = 0, bad = 0, retry = 0;
 	CURLcode cc;
 
 	(void)snprintf(where, sizeof(where), "%s %s", s->hub, s->key);
 	if (relais_laptop_key_registered(&done, s->home, s->ctx) != 0 ||
-	    (done != NULL && strcmp(done, where) == 0) ||
-	    relais_laptop_key_public(&pub, &made, s->home, s->ctx) != 0) {
+	    (done != NULL && strcmp(done, where) == 0)) {
 		goto out;
 	}
-	(void)snprintf(url, sizeof(url), "%s/relais/laptop-key", s->hub);
 	if ((c = curl_easy_init()) == NULL ||
 	    (h = curl_slist_append(NULL, "Content-Type: text/plain")) == NULL) {
 		goto out;
@@ -655,12 +677,27 @@ static void register_laptop_key(struct sync *s, const char *secret)
 	if (relais_client_curl_setup(c, s->ctx, o, s->key, secret, NULL, NULL) != 0) {
 		goto out;
 	}
+	/*
+	 * Only a relais hub takes laptop keys, at the parent of its xAPI base. A run that sent
+	 * nothing has not asked about yet: asked here, like the PUT not counted in the run's bytes.
+	 */
+	if (!s->lrs_known &&
+	    relais_client_lrs_find(&s->lrs, &retry, c, errbuf, s->home, s->ctx, s->hub, 0) == 0) {
+		s->lrs_known = 1;
+		s->rep->not_relais_hub = !s->lrs.relais_hub;
+	}
+	if (!s->lrs_known || !s->lrs.relais_hub ||
+	    relais_laptop_key_public(&pub, &made, s->home, s->ctx) != 0) {
+		goto out;
+	}
+	relais_client_lrs_root(url, sizeof(url), &s->lrs);
+	(void)strncat(url, "/relais/laptop-key", sizeof(url) - strlen(url) - 1);
 	bad |= curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HTTPHEADER, h) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT") != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_POSTFIELDS, pub) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply) != CURLE_OK;
+	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, relais_client_to_buffer) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, &discard) != CURLE_OK;
 	if (bad) {
 		goto out;
@@ -787,6 +824,9 @@ int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ct
 			goto out;
 		}
 		s->total = out->sent + out->set_aside + (size_t)pending;
+		if (!s->lrs_known && (rc = find_lrs(s, 0)) != 0) {
+			goto out;
+		}
 		if ((rc = deliver(s, items, k)) != 0) {
 			goto out;
 		}
@@ -817,7 +857,8 @@ out:
 		}
 	}
 	curl_easy_cleanup(s->curl);
-	curl_slist_free_all(s->headers);
+	curl_slist_free_all(s->gzip_headers);
+	curl_slist_free_all(s->plain_headers);
 	relais_strbuf_free(&s->json);
 	free(s->body);
 	relais_strbuf_free(&s->reply);

@@ -42,6 +42,49 @@ int relais_client_curl_setup(CURL *c, relais_ctx *ctx, const struct relais_sync_
                              const char *key, const char *secret, char *errbuf,
                              struct relais_client_bytes *count);
 
+/* A curl write callback appending to the struct relais_strbuf data (stops at its cap). */
+size_t relais_client_to_buffer(char *p, size_t size, size_t nmemb, void *data);
+
+/* Whether the header line p (n bytes) is a non-empty X-Experience-API-Version. */
+int relais_client_version_header(const char *p, size_t n);
+
+/* Copies in into out up to the first of stop (or its end), printable ASCII only, cut to fit. */
+void relais_client_printable(char *out, size_t size, const char *in, char stop);
+
+/*
+ * Fails with RELAIS_EIO and a message naming the status, content type and
+ * (for a redirect) the target of c's last reply, which did not come from an
+ * xAPI server (a captive portal, a firewall, a wrong address).
+ */
+int relais_client_not_xapi(relais_ctx *ctx, CURL *c, long http);
+
+/* Where a hub address leads (docs/sync.md, "Finding the LRS"). */
+struct relais_client_lrs {
+	char base[RELAIS_CLIENT_URL_MAX + 8]; /* the xAPI base: statements at base/statements */
+	int gzip;                             /* its about says it takes gzip request bodies */
+	int relais_hub; /* a relais hub: courses and laptop keys at the parent of base */
+	int remembered; /* read from the setting sync.lrs, not asked in this run */
+};
+
+/*
+ * Finds the LRS behind hub (checked, without trailing slash): the one in
+ * the setting sync.lrs when it was found for hub (unless fresh), else by
+ * asking about, GET hub/about then hub/xapi/about on c (set up by
+ * relais_client_curl_setup; its URL, method, headers and callbacks are
+ * changed), and remembers it. Returns 0; RELAIS_EIO with a message when
+ * neither answer describes an xAPI 1.0 LRS or no reply came (*retry says
+ * whether trying again may help); other statuses on local failures.
+ */
+int relais_client_lrs_find(struct relais_client_lrs *out, int *retry, CURL *c, char *errbuf,
+                           relais_home *home, relais_ctx *ctx, const char *hub, int fresh);
+
+/* The address of a relais hub: its xAPI base without the final /xapi. */
+void relais_client_lrs_root(char *out, size_t size, const struct relais_client_lrs *lrs);
+
+/* Writes lrs, found for hub, to the setting sync.lrs. */
+int relais_client_lrs_remember(relais_home *home, relais_ctx *ctx, const char *hub,
+                               const struct relais_client_lrs *lrs);
+
 /* Sleeps for seconds, resuming after signals that are handled. */
 void relais_client_pause(double seconds);
 
@@ -61,7 +104,9 @@ struct relais_client_source {
 	char errbuf[CURL_ERROR_SIZE];
 	struct relais_client_bytes count;
 	uint64_t *bytes_up, *bytes_down;
-	int refused; /* the hub refused the credentials */
+	int refused;    /* the hub refused the credentials */
+	int not_relais; /* the hub address is an LRS that is not a relais hub: no courses */
+	char hub[RELAIS_CLIENT_URL_MAX]; /* the address given (checked), or "" */
 };
 
 /* The progress of one file's download: bytes on disk of all. */

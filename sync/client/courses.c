@@ -509,10 +509,7 @@ static int remember(struct run *r)
 		return 0;
 	}
 	if (o->hub_url != NULL) {
-		char hub[RELAIS_CLIENT_URL_MAX];
-		size_t n = strlen(r->src.base) - strlen("/relais");
-		(void)snprintf(hub, sizeof(hub), "%.*s", (int)n, r->src.base);
-		rc = relais_setting_set(r->home, r->ctx, "sync.hub", hub);
+		rc = relais_setting_set(r->home, r->ctx, "sync.hub", r->src.hub);
 	}
 	if (rc == 0 && o->key != NULL) {
 		rc = relais_setting_set(r->home, r->ctx, "sync.key", o->key);
@@ -551,8 +548,15 @@ int relais_sync_courses(struct relais_courses_report *out, relais_home *home, re
 		return 0;
 	}
 	if ((rc = relais_client_source_open(&r.src, home, ctx, opt->net, opt->from_dir,
-	                                    &out->bytes_up, &out->bytes_down)) != 0 ||
-	    (rc = get_catalogue(&r)) != 0 ||
+	                                    &out->bytes_up, &out->bytes_down)) != 0) {
+		goto out;
+	}
+	if (r.src.not_relais) {
+		/* records go to any LRS; courses only come from a relais hub */
+		out->not_offered = 1;
+		goto out;
+	}
+	if ((rc = get_catalogue(&r)) != 0 ||
 	    (rc = relais_trust_apply_catalogue(&changes, home, ctx, r.cat)) != 0 ||
 	    (rc = remember(&r)) != 0 || (rc = choose(&picks, &n_picks, &r)) != 0) {
 		goto out;

@@ -31,8 +31,9 @@ int relais_client_source_open(struct relais_client_source *src, relais_home *hom
 {
 	static const struct relais_sync_options none;
 	char *hub = NULL, *key = NULL, *stored = NULL, *secret = NULL;
+	struct relais_client_lrs lrs;
 	const char *use_key;
-	int rc = 0;
+	int rc = 0, retry = 0;
 
 	memset(src, 0, sizeof(*src));
 	src->ctx = ctx;
@@ -71,15 +72,25 @@ int relais_client_source_open(struct relais_client_source *src, relais_home *hom
 	    (rc = relais_client_check_credential(ctx, "secret", secret, 0)) != 0) {
 		goto out;
 	}
-	(void)strncat(src->base, "/relais", sizeof(src->base) - strlen(src->base) - 1);
+	memcpy(src->hub, src->base, strlen(src->base) + 1);
 	if ((src->curl = curl_easy_init()) == NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
 	src->count.up = up;
 	src->count.down = down;
-	rc = relais_client_curl_setup(src->curl, ctx, net, use_key, secret, src->errbuf,
-	                              &src->count);
+	if ((rc = relais_client_curl_setup(src->curl, ctx, net, use_key, secret, src->errbuf,
+	                                   &src->count)) != 0) {
+		goto out;
+	}
+	/* Courses come only from a relais hub, under the parent of its xAPI base. */
+	if ((rc = relais_client_lrs_find(&lrs, &retry, src->curl, src->errbuf, home, ctx, src->hub,
+	                                 0)) != 0) {
+		goto out;
+	}
+	src->not_relais = !lrs.relais_hub;
+	relais_client_lrs_root(src->base, sizeof(src->base), &lrs);
+	(void)strncat(src->base, "/relais", sizeof(src->base) - strlen(src->base) - 1);
 out:
 	if (stored != NULL) {
 		sodium_memzero(stored, strlen(stored));
@@ -146,15 +157,6 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
 		}
 	}
 	return nmemb;
-}
-
-static size_t to_buffer(char *p, size_t size, size_t nmemb, void *data)
-{
-	struct relais_strbuf *b = data;
-
-	(void)size;
-	relais_strbuf_addn(b, p, nmemb);
-	return b->rc == 0 ? nmemb : 0;
 }
 
 /* A request's deadline: a base plus its bytes at the floor speed. */
@@ -267,7 +269,7 @@ int relais_client_fetch_small(char **out, size_t *len, char **etag_out, int *not
 	if ((rc = setup_get(src, url, h, &r, deadline_ms(src, max))) != 0) {
 		goto out;
 	}
-	curl_easy_setopt(src->curl, CURLOPT_WRITEFUNCTION, to_buffer);
+	curl_easy_setopt(src->curl, CURLOPT_WRITEFUNCTION, relais_client_to_buffer);
 	curl_easy_setopt(src->curl, CURLOPT_WRITEDATA, &body);
 	res = curl_easy_perform(src->curl);
 	if (res == CURLE_WRITE_ERROR && body.rc == RELAIS_ELIMIT) {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "relais/error.h"
+#include "relais/strbuf.h"
 #include "relais_config.h"
 
 #include "client_private.h"
@@ -43,6 +44,45 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 		break;
 	}
 	return 0;
+}
+
+size_t relais_client_to_buffer(char *p, size_t size, size_t nmemb, void *data)
+{
+	struct relais_strbuf *b = data;
+
+	(void)size; /* always 1 for curl's write callback */
+	relais_strbuf_addn(b, p, nmemb);
+	return b->rc == 0 ? nmemb : 0;
+}
+
+int relais_client_version_header(const char *p, size_t n)
+{
+	static const char name[] = "x-experience-api-version:";
+	size_t i;
+
+	if (n <= sizeof(name) - 1 || strncasecmp(p, name, sizeof(name) - 1) != 0) {
+		return 0;
+	}
+	for (i = sizeof(name) - 1; i < n; i++) {
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void relais_client_printable(char *out, size_t size, const char *in, char stop)
+{
+	size_t n = 0;
+
+	for (; *in != '\0' && *in != stop && n + 1 < size; in++) {
+		unsigned char c = (unsigned char)*in;
+		out[n++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	while (n > 0 && out[n - 1] == ' ') {
+		n--;
+	}
+	out[n] = '\0';
 }
 
 /* Sleeps for seconds, resuming after signals that are handled. */

@@ -19,6 +19,10 @@
 #include "relais/error.h"
 
 #define XAPI_VERSION "1.0.3"
+/* GET /xapi/about: the versions, and that request bodies may be gzip (docs/sync.md). */
+#define ABOUT                                                                                      \
+	"{\"version\":[\"1.0.3\",\"1.0.2\",\"1.0.1\",\"1.0.0\"],\"extensions\":{"                  \
+	"\"" RELAIS_XAPI_ACCEPTS_GZIP "\":true,\"" RELAIS_XAPI_RELAIS_HUB "\":true}}"
 #define SESSION_HEX 33
 #define MAX_SESSIONS 64
 #define SESSION_SECONDS (8 * 3600)
@@ -1094,9 +1098,7 @@ static relais_http_response *documents_on_request(struct relais_hub_server *s,
                                                   relais_http_request *req)
 {
 	if (strcmp(relais_http_path(req), "/xapi/about") == 0) {
-		return respond(200, "application/json",
-		               "{\"version\":[\"1.0.3\",\"1.0.2\",\"1.0.1\",\"1.0.0\"]}", 1, NULL,
-		               NULL);
+		return respond(200, "application/json", ABOUT, 1, NULL, NULL);
 	}
 	if (relais_http_body_too_large(req)) {
 		return xapi_error(413,
@@ -1178,9 +1180,7 @@ static relais_http_response *on_request(void *data, relais_http_request *req)
 		return relais_http_defer(req, s->pools[POOL_XAPI], laptop_key_job, s);
 	}
 	if (strcmp(url, "/xapi/about") == 0 && strcmp(method, "GET") == 0) {
-		return respond(200, "application/json",
-		               "{\"version\":[\"1.0.3\",\"1.0.2\",\"1.0.1\",\"1.0.0\"]}", 1, NULL,
-		               NULL);
+		return respond(200, "application/json", ABOUT, 1, NULL, NULL);
 	}
 	if (strncmp(url, "/reports", 8) == 0 && (url[8] == '\0' || url[8] == '/')) {
 		return reports(s, req);

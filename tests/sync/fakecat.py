@@ -56,7 +56,8 @@ class FakeCat(FakeHub):
         handler = self.server.RequestHandlerClass
 
         def do_get(h):
-            cat.serve(h, body=True)
+            if not cat.answer_about(h):
+                cat.serve(h, body=True)
 
         def do_head(h):
             cat.serve(h, body=False)

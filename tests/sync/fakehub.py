@@ -9,8 +9,14 @@ the same JSON changes nothing, one held with different JSON refuses the whole
 request with 409. Knobs for tests: ids to refuse with 400, a number of 500s to
 answer first, a largest batch (413 beyond), a captive portal's answer to every
 request, a reply trickled a few bytes a second. Every request is logged.
+
+GET <base>/about answers as relais-hub's does (gzip accepted, a relais hub) unless told
+otherwise: `about` (a dict, raw bytes, or None for 404), `base` (where the xAPI resources
+are, "/xapi" by default: "/lrs/xapi" for an LRS under a path), `gzip_refusal` (what a
+gzip body gets: None to take it, 400 as an LRS that reads it as bad JSON, 415).
 """
 import base64
+import copy
 import gzip
 import json
 import threading
@@ -33,6 +39,10 @@ class FakeHub:
         # web server at the wrong address answers to every request, without the xAPI header.
         self.portal = None
         self.trickle = None      # bytes per second: the reply (padded to 4 KiB) comes that slowly
+        self.base = "/xapi"
+        self.about = copy.deepcopy(RELAIS_ABOUT)
+        self.gzip_refusal = None
+        self.abouts = []         # the path of every GET .../about, in order
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +55,8 @@ class FakeHub:
                 hub.handle(self)
 
             def do_GET(self):
+                if hub.answer_about(self):
+                    return
                 self.reply(405, {"error": "only POST here"})
 
             def reply(self, status, obj):
@@ -82,6 +94,38 @@ class FakeHub:
         self.server.shutdown()
         self.server.server_close()
 
+    def answer_about(self, h):
+        """Answers h when it asks an about resource (or the portal answers); else False."""
+        if not h.path.endswith("/about"):
+            return False
+        with self.lock:
+            self.abouts.append(h.path)
+        if self.portal:
+            self.portal_reply(h)
+        else:
+            # Never trickled; Learning Locker's about has no version header, so neither here.
+            status, about = 200, self.about
+            if h.path != self.base + "/about" or about is None:
+                status, about = 404, {"error": "no such resource"}
+            body = about if isinstance(about, bytes) else json.dumps(about).encode()
+            h.send_response(status)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body)
+        return True
+
+    def portal_reply(self, h):
+        status, ctype, page, extra = self.portal
+        h.send_response(status)
+        if ctype:
+            h.send_header("Content-Type", ctype)
+        for name, value in extra.items():
+            h.send_header(name, value)
+        h.send_header("Content-Length", str(len(page)))
+        h.end_headers()
+        h.wfile.write(page)
+
     def authorised(self, header):
         if not header or not header.startswith("Basic "):
             return False
@@ -102,19 +146,10 @@ class FakeHub:
             h.reply(status, obj)
 
         if self.portal:
-            status, ctype, page, extra = self.portal
             with self.lock:
-                self.requests.append((status, 0, len(raw), headers))
-            h.send_response(status)
-            if ctype:
-                h.send_header("Content-Type", ctype)
-            for name, value in extra.items():
-                h.send_header(name, value)
-            h.send_header("Content-Length", str(len(page)))
-            h.end_headers()
-            h.wfile.write(page)
-            return
-        if h.path != "/xapi/statements":
+                self.requests.append((self.portal[0], 0, len(raw), headers))
+            return self.portal_reply(h)
+        if h.path != self.base + "/statements":
             return answer(404, {"error": "no such resource"})
         if not self.authorised(h.headers.get("Authorization")):
             return answer(401, {"error": "unknown key or wrong secret"})
@@ -128,6 +163,10 @@ class FakeHub:
                 fail = False
         if fail:
             return answer(500, {"error": "the hub is having a bad day"})
+        if h.headers.get("Content-Encoding") == "gzip" and self.gzip_refusal == 415:
+            return answer(415, {"error": "Content-Encoding gzip is not supported"})
+        if h.headers.get("Content-Encoding") == "gzip" and self.gzip_refusal == 400:
+            return answer(400, {"message": "Expected valid JSON in body"})
         try:
             if h.headers.get("Content-Encoding") == "gzip":
                 raw_json = gzip.decompress(raw)
@@ -162,6 +201,11 @@ class FakeHub:
             return answer(409, {"error": "statements[%d]: another statement has this id" % i},
                           len(batch))
         answer(200, [st["id"] for st in batch], len(batch))
+
+
+RELAIS_ABOUT = {"version": ["1.0.3", "1.0.2", "1.0.1", "1.0.0"],
+                "extensions": {"https://relais.invalid/xapi/extensions/accepts-gzip": True,
+                               "https://relais.invalid/xapi/extensions/relais-hub": True}}
 
 
 def canonical(statement):

@@ -280,6 +280,9 @@ class SyncClient(unittest.TestCase):
     def test_a_captive_portal_is_not_taken_for_the_hub(self):
         """Whatever a portal, a firewall or a web server at the wrong address answers, nothing
         is marked sent or set aside, and the run stops at its first reply with exit 1."""
+        # A laptop that found the hub before (sync.lrs remembered): the portal meets the POST.
+        self.record(1)
+        self.assertEqual(self.sync().returncode, 0)
         made = self.record(10)
         xapi = {"X-Experience-API-Version": "1.0.3"}
         cases = [
@@ -304,7 +307,8 @@ class SyncClient(unittest.TestCase):
                                     "captive portal or a wrong address?)" % words)
                 self.assertRegex(self.summary(p), r"^sent 0, left 10, set aside 0, \d+ bytes up$")
                 self.assertEqual(len(self.posts()), before + 1)  # no halving, no retry
-                self.assertTrue(all(s == (None, None) for s in self.states().values()))
+                states = self.states()
+                self.assertTrue(all(states[sid] == (None, None) for sid in made))
         # Once through the portal, everything goes.
         self.hub.portal = None
         p = self.sync()
@@ -319,7 +323,9 @@ class SyncClient(unittest.TestCase):
         p = self.sync()
         self.one_line_error(p, "the hub's address answered 302 with text/html, a redirect to "
                             "http://login.portal.example/?from=hub: not an xAPI reply")
-        self.assertEqual(len(self.posts()), 1)
+        # A laptop that never reached the hub meets the portal when it asks about: no POST.
+        self.assertEqual(len(self.posts()), 0)
+        self.assertEqual(self.hub.abouts, ["/about", "/xapi/about"])
         self.assertTrue(all(s == (None, None) for s in self.states().values()))
 
     def test_an_acknowledgement_must_match_the_batch(self):
@@ -379,8 +385,10 @@ class SyncClient(unittest.TestCase):
         self.record(3)
         p = self.relais("sync", "--hub", self.hub.url + "/wrong/", "--key", "key-1",
                         "--secret", "secret-1")
-        self.one_line_error(p, "answered 404: is the address right?")
-        self.assertEqual(len(self.posts()), 1)
+        self.one_line_error(p, "%s/wrong is not an LRS's xAPI address: neither %s/wrong/about "
+                            "(404) nor %s/wrong/xapi/about (404) describes an xAPI 1.0 LRS"
+                            % ((self.hub.url,) * 3))
+        self.assertEqual(len(self.posts()), 0)
         self.assertTrue(all(s == (None, None) for s in self.states().values()))
 
     def test_a_batch_resent_after_a_lost_reply_counts_once(self):
@@ -491,6 +499,114 @@ class SyncClient(unittest.TestCase):
         self.assertIsNone(proc.poll())
         code, lines, err = self.stop_watch(proc, signal.SIGINT, b"")
         self.assertEqual((code, lines), (0, ["sent 0, left 0, set aside 0, 0 bytes up"]), err)
+
+    # relais sync against LRSs other than relais-hub (docs/sync.md, "Finding the LRS"): told
+    # apart by their about resource, gzip only where about offers it, and a refusal of the
+    # request's form (gzip, 415) never sets a statement aside.
+
+    PLAIN_ABOUT = {"version": ["1.0.3"]}
+
+    def setting(self, key):
+        row = self.db().execute("SELECT value FROM setting WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def test_an_lrs_without_gzip_gets_plain_json_and_is_remembered(self):
+        self.hub.about = self.PLAIN_ABOUT
+        self.hub.gzip_refusal = 400  # as Learning Locker: gzip bytes are "not valid JSON"
+        made = self.record(5)
+        p = self.sync("--batch", "2")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout.splitlines()[0], r"^sent 5, left 0, set aside 0, \d+ bytes up$")
+        self.assertIn("courses: not offered there (an xAPI LRS, not a relais hub)", p.stdout)
+        self.assert_delivered_once(made)
+        self.assertTrue(all("Content-Encoding" not in r[3] for r in self.posts()))
+        self.assertEqual(self.hub.abouts, ["/about", "/xapi/about"])
+        self.assertEqual(self.setting("sync.lrs"),
+                         "%s %s/xapi lrs plain" % (self.hub.url, self.hub.url))
+        # The next run does not ask again.
+        more = self.record(3)
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_delivered_once(more)
+        self.assertEqual(len(self.hub.abouts), 2)
+
+    def test_a_relais_hub_gets_gzip(self):
+        made = self.record(3)
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_delivered_once(made)
+        self.assertEqual([r[3].get("Content-Encoding") for r in self.posts()], ["gzip"])
+        self.assertNotIn("courses: not offered", p.stdout)
+
+    def test_a_refused_gzip_sets_nothing_aside(self):
+        """An LRS that says it takes gzip, then answers 415: the same batch again, plain."""
+        self.hub.gzip_refusal = 415
+        made = self.record(4)
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout.splitlines()[0], r"^sent 4, left 0, set aside 0, \d+ bytes up$")
+        self.assert_delivered_once(made)
+        self.assertEqual([r[0] for r in self.posts()], [415, 200])
+        self.assertTrue(self.setting("sync.lrs").endswith(" relais-hub plain"))
+
+    def test_a_remembered_lrs_that_changed_is_asked_again(self):
+        """The address now leads to an LRS without gzip, answering 400 to gzip bodies: about is
+        asked again before anything is set aside."""
+        self.record(1)
+        self.assertEqual(self.sync().returncode, 0)
+        self.hub.about = self.PLAIN_ABOUT
+        self.hub.gzip_refusal = 400
+        made = self.record(6)
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout.splitlines()[0], r"^sent 6, left 0, set aside 0, \d+ bytes up$")
+        self.assert_delivered_once(made)
+        self.assertEqual(len(self.hub.abouts), 4)
+        # A statement the LRS really refuses is still set aside, after one about.
+        bad = self.record(2)
+        self.hub.reject_ids = {list(bad)[0]}
+        p = self.sync()
+        self.assertRegex(p.stdout.splitlines()[0], r"^sent 1, left 0, set aside 1, \d+ bytes up$")
+        self.assertEqual(len(self.hub.abouts), 6)
+
+    def test_an_lrs_under_a_path(self):
+        """An LRS whose xAPI base is /lrs/xapi, given as that base or as /lrs."""
+        self.hub.base = "/lrs/xapi"
+        self.hub.about = self.PLAIN_ABOUT
+        self.hub.gzip_refusal = 400
+        for given in ("/lrs/xapi/", "/lrs"):
+            with self.subTest(given=given):
+                made = self.record(2)
+                p = self.relais("sync", "--hub", self.hub.url + given, "--key", "key-1",
+                                "--secret", "secret-1")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assert_delivered_once(made)
+                self.assertTrue(self.setting("sync.lrs").endswith(
+                    " %s/lrs/xapi lrs plain" % self.hub.url))
+
+    def test_no_about_or_a_garbled_one_sends_nothing(self):
+        made = self.record(3)
+        cases = [
+            (None, "is not an LRS's xAPI address: neither %s/about (404) nor %s/xapi/about "
+             "(404) describes an xAPI 1.0 LRS" % (self.hub.url, self.hub.url)),
+            (b"{not json", "the hub's address answered 200 with application/json: not an "
+             "xAPI reply"),
+            ({"version": "1.0.3"}, "answered 200 with application/json: not an xAPI reply"),
+            ({"version": ["2.0.0"]}, "the LRS at %s/xapi/about speaks no xAPI 1.0 version: "
+             "relais sends 1.0.3" % self.hub.url),
+        ]
+        for about, words in cases:
+            with self.subTest(about=about):
+                self.hub.about = about
+                p = self.sync()
+                self.one_line_error(p, words)
+                self.assertRegex(p.stdout.splitlines()[0], r"^sent 0, left 3, set aside 0, \d+ bytes up$")
+                self.assertEqual(self.posts(), [])
+                self.assertIsNone(self.setting("sync.lrs"))
+        self.hub.about = self.PLAIN_ABOUT
+        p = self.sync()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_delivered_once(made)
 
 
 if __name__ == "__main__":

@@ -255,6 +255,30 @@ class Courses(unittest.TestCase):
                 proc.kill()
                 proc.wait()
 
+    def test_a_hub_given_by_its_xapi_address(self):
+        """Courses come from the hub's root when --hub is its xAPI base (docs/sync.md)."""
+        self.publish(["mh1"], 1)
+        with FakeCat(self.site) as hub:
+            p = self.cli(["sync", "--no-records", "--hub", hub.url + "/xapi", "--key", "K",
+                          "--secret", "S"], self.home)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("courses: installed 1, updated 0, failed 0", p.stdout)
+            self.assertEqual(hub.abouts, ["/xapi/about"])
+            self.assertTrue(all(g["path"].startswith("/relais/") for g in hub.gets))
+        self.assertEqual(self.installed(), {"migration-health": 1})
+
+    def test_an_lrs_that_is_not_a_relais_hub_offers_no_courses(self):
+        self.publish(["mh1"], 1)
+        with FakeCat(self.site) as hub:
+            hub.about = {"version": ["1.0.3"]}
+            p = self.sync(hub)
+            self.assertEqual(hub.gets, [])
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(p.stdout, "courses: not offered there (an xAPI LRS, not a relais hub)\n")
+        self.assertEqual(p.stderr, "relais: courses are not offered by this hub address: it is "
+                         "an xAPI LRS, not a relais hub\n")
+        self.assertEqual(self.installed(), {})
+
     def test_other_organisation_not_chosen(self):
         self.publish([self.entry("pc1", audience=["Interior"])], 1)
         with FakeCat(self.site) as hub:

@@ -42,27 +42,26 @@ struct relais_sync_report {
 	/* HTTP bytes as written and read (headers and bodies, the reply before
 	 * decoding), tries that failed included; not TLS or TCP/IP overhead. */
 	uint64_t bytes_up, bytes_down;
-	int reached_hub; /* at least one reply came back */
+	int reached_hub;    /* at least one reply came back */
+	int not_relais_hub; /* the address is an LRS but not a relais hub: no courses there */
 };
 
 /*
- * Sends every pending statement of the outbox to the hub, in gzip-compressed
- * batches over one kept-alive connection, marking each batch sent only after
- * the hub's success reply. Transient failures are retried with exponential
- * backoff and full jitter; a batch the hub refuses as invalid (400) is split
- * until the bad statement is found, which is set aside, but only on an xAPI
- * reply (the X-Experience-API-Version header and a JSON body): any other
- * reply (a captive portal's page, a redirect) ends the run and leaves the
- * batch pending. Every request has a deadline scaled to its size. Hub URL
- * and credentials given in opt are remembered in the home's settings.
- * The protocol, normative, is docs/sync.md. Fills *out in every case.
- * Returns 0 when nothing is left to send, except what was set aside (the
- * caller tells the learner: out->set_aside); RELAIS_EIO when the hub could not
- * be reached, kept failing, was too slow, or answered unexpectedly or not as
- * an xAPI server (trying again later may help; the report says how far it
- * got); RELAIS_EINVAL when there is no hub,
- * an unusable address or credentials, or the hub refused the credentials
- * (trying again cannot help); other statuses on local failures.
+ * Sends every pending statement of the outbox to the hub (a relais hub, or any
+ * xAPI LRS, told apart by its about resource), in batches over one kept-alive
+ * connection, gzip-compressed only when the LRS's about says it takes gzip,
+ * marking each batch sent only after the hub's success reply. Transient failures are retried with
+ * exponential backoff and full jitter; a batch the hub refuses as invalid (400) is split until the
+ * bad statement is found, which is set aside, but only on an xAPI reply (the
+ * X-Experience-API-Version header and a JSON body): any other reply (a captive portal's page, a
+ * redirect) ends the run and leaves the batch pending. Every request has a deadline scaled to its
+ * size. Hub URL and credentials given in opt are remembered in the home's settings. The protocol,
+ * normative, is docs/sync.md. Fills *out in every case. Returns 0 when nothing is left to send,
+ * except what was set aside (the caller tells the learner: out->set_aside); RELAIS_EIO when the hub
+ * could not be reached, kept failing, was too slow, or answered unexpectedly or not as an xAPI
+ * server (trying again later may help; the report says how far it got); RELAIS_EINVAL when there is
+ * no hub, an unusable address or credentials, or the hub refused the credentials (trying again
+ * cannot help); other statuses on local failures.
  */
 int relais_sync_run(struct relais_sync_report *out, relais_home *home, relais_ctx *ctx,
                     const struct relais_sync_options *opt);
@@ -95,6 +94,7 @@ struct relais_courses_report {
 	int unchanged;                 /* the hub answered 304: the catalogue was the last one */
 	int expired;                   /* the catalogue used has expired (a warning was logged) */
 	int no_hub_key;                /* no hub key is trusted: nothing was done */
+	int not_offered; /* the hub is an LRS but not a relais hub: nothing was done */
 };
 
 /*

@@ -43,6 +43,10 @@ enum {
 #define RELAIS_XAPI_ACTIVITIES "https://relais.invalid/xapi/activities/"
 #define RELAIS_XAPI_ORGANISATION "https://relais.invalid/xapi/extensions/organisation"
 #define RELAIS_XAPI_HUB_HOMEPAGE "https://relais.invalid/hub" /* the hub's authority accounts */
+/* Extensions of relais-hub's about resource (docs/sync.md, "Finding the LRS"): the hub takes
+ * gzip request bodies; it is a relais hub, serving courses under the parent of its xAPI base. */
+#define RELAIS_XAPI_ACCEPTS_GZIP "https://relais.invalid/xapi/extensions/accepts-gzip"
+#define RELAIS_XAPI_RELAIS_HUB "https://relais.invalid/xapi/extensions/relais-hub"
 
 /*
  * Checks one statement (a cJSON object, passed as void * so this header
