@@ -21,6 +21,8 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	        {"max-per-address", required_argument, NULL, 'a'},
 	        {"max-document", required_argument, NULL, 'D'},
 	        {"max-documents-per-credential", required_argument, NULL, 'T'},
+	        {"max-attachment", required_argument, NULL, 'A'},
+	        {"max-attachments-per-credential", required_argument, NULL, 'P'},
 	        {"header-timeout", required_argument, NULL, 'H'},
 	        {"body-timeout", required_argument, NULL, 'B'},
 	        {"body-min-rate", required_argument, NULL, 'r'},
@@ -40,7 +42,7 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:T:H:B:r:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:T:A:P:H:B:r:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
 		} else if (c == 'l') {
@@ -63,6 +65,23 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 				                          "number of bytes, at least 1");
 			}
 			sopt.max_documents_total = total;
+		} else if (c == 'A') {
+			/* 1 byte to 256 MiB: a request holds it in memory. */
+			n = strtoul(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || optarg[0] == '-' || n < 1 ||
+			    n > 256ul * 1024 * 1024) {
+				return cli_usage("serve",
+				                 "--max-attachment takes 1 to 268435456 (bytes)");
+			}
+			sopt.max_attachment = n;
+		} else if (c == 'P') {
+			unsigned long long t = strtoull(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || optarg[0] == '-' || t < 1) {
+				return cli_usage("serve",
+				                 "--max-attachments-per-credential takes a "
+				                 "number of bytes, at least 1");
+			}
+			sopt.max_attachments_per_credential = t;
 		} else if (c == 'c' || c == 'a') {
 			n = strtoul(optarg, &end, 10);
 			if (*end != '\0' || optarg[0] == '\0' || n < 1 || n > 100000) {
@@ -147,6 +166,8 @@ const struct command cmd_hub_serve = {
         "                        [--trusted-proxy ADDRESS] [--max-connections N]\n"
         "                        [--max-per-address N] [--max-document BYTES]\n"
         "                        [--max-documents-per-credential BYTES]\n"
+        "                        [--max-attachment BYTES]\n"
+        "                        [--max-attachments-per-credential BYTES]\n"
         "                        [--header-timeout S] [--body-timeout S]\n"
         "                        [--body-min-rate BYTES]\n\n"
         "Serves the xAPI 1.0.3 resources under /xapi (statements, about, the\n"
@@ -159,7 +180,10 @@ const struct command cmd_hub_serve = {
         "connections (default 1000), 256 from one address. xAPI documents of at\n"
         "most BYTES each (default 1048576; larger ones get 413), and at most\n"
         "--max-documents-per-credential bytes in all under one credential\n"
-        "(default 268435456; a write past it gets 413). A request's\n"
+        "(default 268435456; a write past it gets 413). Statement\n"
+        "attachments sent as multipart/mixed of at most --max-attachment bytes\n"
+        "each (default 8388608) and --max-attachments-per-credential bytes in\n"
+        "all for one credential (default 1073741824); past them 413. A request's\n"
         "headers must be in within --header-timeout seconds (default 10) and its\n"
         "body within --body-timeout seconds (default 30) plus one second for\n"
         "every --body-min-rate bytes (default 1000), else the connection is\n"

@@ -835,6 +835,69 @@ static int attachment_maps(struct check *c, const cJSON *a, const char *where)
 	return 0;
 }
 
+/*
+ * The attachments property (Data 2.4.11): Attachment objects with a usageType
+ * IRI, a display language map, a contentType, a length, a SHA-2 sha2 and an
+ * optional fileUrl IRL. Whether the data came with the statement (multipart)
+ * is the hub's check.
+ */
+static int attachments(struct check *c, const cJSON *v, const char *where)
+{
+	static const char *const known[] = {"usageType", "display", "description", "contentType",
+	                                    "length",    "sha2",    "fileUrl",     NULL};
+	const cJSON *each, *m;
+	size_t i, n;
+
+	if (!cJSON_IsArray(v)) {
+		return bad(c, where, "attachments", "must be an array");
+	}
+	cJSON_ArrayForEach(each, v)
+	{
+		const cJSON *usage = cJSON_GetObjectItemCaseSensitive(each, "usageType");
+		const cJSON *type = cJSON_GetObjectItemCaseSensitive(each, "contentType");
+		const cJSON *len = cJSON_GetObjectItemCaseSensitive(each, "length");
+		const cJSON *sha2 = cJSON_GetObjectItemCaseSensitive(each, "sha2");
+		const cJSON *url = cJSON_GetObjectItemCaseSensitive(each, "fileUrl");
+		if (!cJSON_IsObject(each)) {
+			return bad(c, where, "attachments", "each must be an Attachment object");
+		}
+		cJSON_ArrayForEach(m, each)
+		{
+			for (i = 0; known[i] && strcmp(known[i], m->string) != 0; i++) {
+			}
+			if (known[i] == NULL) {
+				return bad(c, where, "attachments", "unknown Attachment property");
+			}
+		}
+		if (!cJSON_IsString(usage) || !iri_ok(usage->valuestring)) {
+			return bad(c, where, "attachments", "each needs a usageType IRI");
+		}
+		if (!cJSON_HasObjectItem(each, "display")) {
+			return bad(c, where, "attachments", "each needs a display language map");
+		}
+		if (attachment_maps(c, each, where) != 0) {
+			return -1;
+		}
+		if (!cJSON_IsString(type) || strchr(type->valuestring, '/') == NULL ||
+		    type->valuestring[0] == '/' || strpbrk(type->valuestring, "\r\n") != NULL) {
+			return bad(c, where, "attachments", "each needs a contentType media type");
+		}
+		if (!cJSON_IsNumber(len) || len->valuedouble < 0 ||
+		    len->valuedouble != (double)(long long)len->valuedouble) {
+			return bad(c, where, "attachments", "each needs a length (an integer)");
+		}
+		n = cJSON_IsString(sha2) ? strlen(sha2->valuestring) : 0;
+		if ((n != 56 && n != 64 && n != 96 && n != 128) ||
+		    strspn(sha2->valuestring, "0123456789abcdefABCDEF") != n) {
+			return bad(c, where, "attachments", "each needs a sha2 (a SHA-2 in hex)");
+		}
+		if (url != NULL && (!cJSON_IsString(url) || !iri_ok(url->valuestring))) {
+			return bad(c, where, "attachments", "fileUrl must be an IRL");
+		}
+	}
+	return 0;
+}
+
 static int statement(struct check *c, const cJSON *st, const char *where, int sub)
 {
 	static const char *const keys[] = {"id",        "actor",   "verb",        "object",
@@ -949,28 +1012,9 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 	     (v->valuestring[3] != '\0' && v->valuestring[3] != '.'))) {
 		return bad(c, where, "version", "must be 1.0.x");
 	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(st, "attachments"))) {
-		const cJSON *each;
-		if (!cJSON_IsArray(v)) {
-			return bad(c, where, "attachments", "must be an array");
-		}
-		cJSON_ArrayForEach(each, v)
-		{
-			const cJSON *url = cJSON_GetObjectItemCaseSensitive(each, "fileUrl");
-			const cJSON *usage = cJSON_GetObjectItemCaseSensitive(each, "usageType");
-			if (!cJSON_IsObject(each) || !cJSON_IsString(usage) ||
-			    !iri_ok(usage->valuestring)) {
-				return bad(c, where, "attachments", "each needs a usageType IRI");
-			}
-			if (attachment_maps(c, each, where) != 0) {
-				return -1;
-			}
-			if (!cJSON_IsString(url)) {
-				return bad(
-				        c, where, "attachments",
-				        "only attachments by fileUrl are accepted (no multipart)");
-			}
-		}
+	if ((v = cJSON_GetObjectItemCaseSensitive(st, "attachments")) &&
+	    attachments(c, v, where) != 0) {
+		return -1;
 	}
 	return 0;
 }

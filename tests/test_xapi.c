@@ -227,7 +227,14 @@ static void allowed_variants_pass(void **state)
 	        {"version", "\"1.0.3\""},
 	        {"version", "\"1.0\""},
 	        {"attachments",
-	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\"}]"},
+	         "[{\"usageType\":\"urn:x:u\",\"display\":{\"en\":\"a\"},\"contentType\":"
+	         "\"text/"
+	         "plain\",\"length\":1,\"sha2\":\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72"
+	         "b9807785afee48bb\",\"fileUrl\":\"https://f.invalid/a\"}]"},
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"display\":{\"en\":\"a\"},"
+	         "\"contentType\":\"text/plain\",\"length\":1,\"sha2\":"
+	         "\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\"}]"},
 	};
 	(void)state;
 	expect_passes(ok, sizeof(ok) / sizeof(ok[0]));
@@ -409,8 +416,11 @@ static void each_rule_refuses_with_its_message(void **state)
 	        {"attachments", "[{\"fileUrl\":\"https://f.invalid/a\"}]",
 	         "statements[0].attachments: each needs a usageType IRI"},
 	        {"attachments", "[{\"usageType\":\"urn:x:u\",\"sha2\":\"00\"}]",
-	         "statements[0].attachments: only attachments by fileUrl are accepted (no "
-	         "multipart)"},
+	         "statements[0].attachments: each needs a display language map"},
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"display\":{\"en\":\"a\"},\"contentType\":"
+	         "\"text/plain\",\"length\":1,\"sha2\":\"00\"}]",
+	         "statements[0].attachments: each needs a sha2 (a SHA-2 in hex)"},
 	};
 	(void)state;
 	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
@@ -588,17 +598,27 @@ static void times_and_durations(void **state)
 static void attachment_language_maps(void **state)
 {
 	static const struct variant ok[] = {
-	        {"attachments", "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\","
-	                        "\"display\":{\"es\":\"a\"},\"description\":{\"es-MX\":\"b\"}}]"},
+	        {"attachments",
+	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\","
+	         "\"contentType\":\"text/"
+	         "plain\",\"length\":1,\"sha2\":"
+	         "\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\","
+	         "\"display\":{\"es\":\"a\"},\"description\":{\"es-MX\":\"b\"}}]"},
 	};
 	static const struct refusal bad[] = {
 	        {"attachments",
 	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\","
+	         "\"contentType\":\"text/"
+	         "plain\",\"length\":1,\"sha2\":"
+	         "\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\","
 	         "\"display\":{\"a12345678\":\"a\"}}]",
 	         "statements[0].attachments.display: must map RFC 5646 language tags to strings"},
 	        {"attachments",
 	         "[{\"usageType\":\"urn:x:u\",\"fileUrl\":\"https://f.invalid/a\","
-	         "\"description\":\"b\"}]",
+	         "\"contentType\":\"text/"
+	         "plain\",\"length\":1,\"sha2\":"
+	         "\"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\","
+	         "\"display\":{\"es\":\"a\"},\"description\":\"b\"}]",
 	         "statements[0].attachments.description: must be a language map"},
 	};
 

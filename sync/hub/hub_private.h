@@ -34,6 +34,7 @@ struct relais_hub {
 	struct relais_hub_writer *writer;        /* made by open_another, freed by close */
 	struct relais_hub_writer *shared;        /* borrowed from the hub opened first */
 	struct relais_strbuf scratch;            /* text made and dropped per statement */
+	struct relais_hub_parts *parts;          /* attachment data of the request being stored */
 };
 
 /* The slots of the statement cache, one per SQL text, for all the hub's files. */
@@ -228,5 +229,60 @@ int relais_hub_document(struct relais_hub_doc_reply *r, relais_hub *hub, relais_
                         const struct relais_hub_doc_request *rq,
                         const struct relais_hub_credential *who);
 void relais_hub_doc_reply_clear(struct relais_hub_doc_reply *r);
+
+/* ---- attachments.c: attachment data sent in multipart/mixed, signed statements ---- */
+
+#define RELAIS_HUB_ATTACHMENT_MAX (8u * 1024 * 1024)          /* default --max-attachment */
+#define RELAIS_HUB_ATTACHMENTS_PER_CREDENTIAL (1024ull << 20) /* its default: 1 GiB */
+
+/* The attachment parts of one multipart request, while its statements are stored. */
+struct relais_multipart_part;
+struct relais_hub_parts {
+	const struct relais_multipart_part *part; /* after the statements' part */
+	size_t n;
+	unsigned char used[128]; /* part i matched an Attachment object */
+	unsigned long long per_credential_max;
+};
+
+/*
+ * Checks st's attachments against hub->parts (NULL: a request without
+ * parts): each without fileUrl needs a part with its sha2; a signature
+ * (usageType .../signature) needs contentType application/octet-stream,
+ * its JWS as a part, RS256/384/512, and a payload equal to st without its
+ * attachments. Marks the parts used. Returns 0, or RELAIS_EFORMAT with a
+ * message naming where.
+ */
+int relais_hub_attachments_check(relais_hub *hub, relais_ctx *ctx, const struct cJSON *st,
+                                 const char *where);
+
+/*
+ * Stores hub->parts (when any) for who inside the caller's transaction,
+ * content-addressed by sha2. Returns 0; RELAIS_EFORMAT (a part no statement
+ * names); RELAIS_ELIMIT (past who's total); RELAIS_EIO.
+ */
+int relais_hub_attachments_keep(relais_hub *hub, relais_ctx *ctx,
+                                const struct relais_hub_credential *who);
+
+/*
+ * POST or PUT (statement_id not NULL) /xapi/statements with a
+ * multipart/mixed body of Content-Type type: as relais_hub_post and
+ * relais_hub_put, plus 400 for a malformed body or parts that do not match
+ * the attachments, 413 for a part over max_attachment bytes or past the
+ * credential's per_credential_max.
+ */
+int relais_hub_post_multipart(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
+                              const char *type, const char *body, size_t len,
+                              const char *statement_id, size_t max_attachment,
+                              unsigned long long per_credential_max,
+                              const struct relais_hub_credential *who);
+
+/*
+ * The answer to GET with attachments=true: json (a statement or a
+ * StatementResult) and the data of the attachments it names that the hub
+ * holds, as multipart/mixed (*out, malloc'd, *len bytes) with boundary
+ * (written into boundary). Returns 0 or a negative status.
+ */
+int relais_hub_attachments_reply(char **out, size_t *len, char boundary[40], relais_hub *hub,
+                                 relais_ctx *ctx, const char *json);
 
 #endif

@@ -62,8 +62,10 @@ struct relais_hub_server {
 	char trusted_proxy[64]; /* "" when none */
 	pthread_mutex_t lock;   /* guards sessions */
 	struct session sessions[MAX_SESSIONS];
-	size_t max_document;          /* bytes of one xAPI document */
-	uint64_t max_documents_total; /* bytes of documents one credential may store */
+	size_t max_document;                   /* bytes of one xAPI document */
+	uint64_t max_documents_total;          /* bytes of documents one credential may store */
+	size_t max_attachment;                 /* bytes of one attachment part */
+	unsigned long long max_per_credential; /* bytes of attachments one credential stores */
 };
 
 /* What a request carries from its headers to its body: the credentials that sent it. */
@@ -282,6 +284,41 @@ static relais_http_response *statements_preamble(relais_http_request *req)
 	return NULL;
 }
 
+/* The largest statements body: a multipart one also carries attachments (two of the largest). */
+static size_t statements_body_max(const struct relais_hub_server *s, relais_http_request *req)
+{
+	const char *type = relais_http_header(req, "Content-Type");
+
+	return type != NULL && strncasecmp(type, "multipart/", 10) == 0
+	               ? RELAIS_HUB_BODY_MAX + 2 * s->max_attachment
+	               : RELAIS_HUB_BODY_MAX;
+}
+
+/* GET with attachments=true: the answer and the attachments' data as multipart/mixed. */
+static relais_http_response *attachments_out(struct worker *w, struct relais_hub_reply *r)
+{
+	relais_http_response *resp = NULL;
+	char boundary[40], type[80];
+	char *out = NULL;
+	size_t len = 0;
+
+	if (relais_hub_attachments_reply(&out, &len, boundary, w->hub, w->ctx, r->body) != 0) {
+		relais_hub_reply_clear(r);
+		return xapi_error(500, relais_errmsg(w->ctx));
+	}
+	(void)snprintf(type, sizeof(type), "multipart/mixed; boundary=%s", boundary);
+	resp = relais_http_response_buffer(200, type, out, len, RELAIS_HTTP_OWNED);
+	if (resp != NULL &&
+	    (relais_http_response_header(resp, "X-Experience-API-Version", XAPI_VERSION) != 0 ||
+	     relais_http_response_header(resp, "X-Experience-API-Consistent-Through",
+	                                 r->consistent) != 0)) {
+		relais_http_response_free(resp);
+		resp = NULL;
+	}
+	relais_hub_reply_clear(r);
+	return resp;
+}
+
 /*
  * Checks a statements request's credentials as soon as its headers are in
  * (on an xAPI worker): no body is read for a request that cannot be stored.
@@ -304,7 +341,7 @@ static relais_http_response *credentials_job(void *data, void *local, relais_htt
 	/* A laptop key is a line of text; statements come in batches. */
 	relais_http_body_limit(req, strcmp(relais_http_path(req), LAPTOP_KEY_PATH) == 0
 	                                    ? FORM_MAX
-	                                    : RELAIS_HUB_BODY_MAX);
+	                                    : statements_body_max(data, req));
 	return NULL;
 }
 
@@ -316,6 +353,7 @@ static void free_request(void *user)
 /* GET, POST or PUT /xapi/statements, its credentials checked (on an xAPI worker). */
 static relais_http_response *statements_job(void *data, void *local, relais_http_request *req)
 {
+	struct relais_hub_server *s = data;
 	struct worker *w = local;
 	struct relais_hub_reply r = {0};
 	const struct hub_request *hr = relais_http_user(req);
@@ -336,24 +374,40 @@ static relais_http_response *statements_job(void *data, void *local, relais_http
 		}
 		rc = relais_hub_get(&r, w->hub, w->ctx, ps.p, ps.n,
 		                    relais_http_header(req, "Accept-Language"), &hr->who);
+		if (rc == 0 && r.status == 200 && r.body != NULL &&
+		    relais_http_query(req, "attachments") != NULL &&
+		    strcmp(relais_http_query(req, "attachments"), "true") == 0) {
+			return attachments_out(w, &r);
+		}
 		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(w->ctx));
 	}
 	if (encoding != NULL) {
 		if (strcmp(encoding, "gzip") != 0) {
 			return xapi_error(415, "only gzip content encoding is accepted");
 		}
-		rc = relais_gunzip(&inflated, &len, body, len, RELAIS_HUB_INFLATED_MAX);
+		rc = relais_gunzip(&inflated, &len, body, len,
+		                   statements_body_max(s, req) > RELAIS_HUB_INFLATED_MAX
+		                           ? statements_body_max(s, req)
+		                           : RELAIS_HUB_INFLATED_MAX);
 		if (rc != 0) {
 			return rc == -2 ? xapi_error(413, "the body inflates past the limit")
 			                : xapi_error(400, "the gzip body is damaged");
 		}
 		body = inflated;
 	}
-	if (type == NULL || strncmp(type, "application/json", 16) != 0) {
+	if (type != NULL && strncasecmp(type, "multipart/", 10) == 0) {
+		const char *sid = relais_http_query(req, "statementId");
+		if (strcmp(method, "PUT") == 0 && sid == NULL) {
+			free(inflated);
+			return xapi_error(400, "statementId must be a UUID");
+		}
+		rc = relais_hub_post_multipart(&r, w->hub, w->ctx, type, body, len,
+		                               strcmp(method, "PUT") == 0 ? sid : NULL,
+		                               s->max_attachment, s->max_per_credential, &hr->who);
+	} else if (type == NULL || strncmp(type, "application/json", 16) != 0) {
 		free(inflated);
-		return xapi_error(400, "Content-Type must be application/json");
-	}
-	if (strcmp(method, "POST") == 0) {
+		return xapi_error(400, "Content-Type must be application/json or multipart/mixed");
+	} else if (strcmp(method, "POST") == 0) {
 		rc = relais_hub_post(&r, w->hub, w->ctx, body, len, &hr->who);
 	} else {
 		rc = relais_hub_put(&r, w->hub, w->ctx, relais_http_query(req, "statementId"), body,
@@ -1130,7 +1184,9 @@ static relais_http_response *on_headers(void *data, relais_http_request *req)
 		}
 		return page(405, "text/plain", "method not allowed\n");
 	}
-	if (length != NULL && strtoull(length, NULL, 10) > RELAIS_HUB_BODY_MAX) {
+	if (length != NULL && strtoull(length, NULL, 10) > (strcmp(url, "/xapi/statements") == 0
+	                                                            ? statements_body_max(s, req)
+	                                                            : RELAIS_HUB_BODY_MAX)) {
 		return xapi_error(413, "the body is too large");
 	}
 	if (strcmp(url, "/xapi/statements") == 0) {
@@ -1241,6 +1297,10 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 	s->max_document = opt->max_document ? opt->max_document : RELAIS_HUB_DOCUMENT_MAX;
 	s->max_documents_total = opt->max_documents_total ? opt->max_documents_total
 	                                                  : RELAIS_HUB_DOCUMENTS_PER_CREDENTIAL;
+	s->max_attachment = opt->max_attachment ? opt->max_attachment : RELAIS_HUB_ATTACHMENT_MAX;
+	s->max_per_credential = opt->max_attachments_per_credential
+	                                ? opt->max_attachments_per_credential
+	                                : RELAIS_HUB_ATTACHMENTS_PER_CREDENTIAL;
 	pthread_mutex_init(&s->lock, NULL);
 	if (opt->trusted_proxy != NULL) {
 		(void)snprintf(s->trusted_proxy, sizeof(s->trusted_proxy), "%s",

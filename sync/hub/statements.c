@@ -313,7 +313,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 
 	*known = 0;
 	rc = relais_xapi_check(&f, ctx, st, where);
-	if (rc != 0) {
+	if (rc != 0 || (rc = relais_hub_attachments_check(hub, ctx, st, where)) != 0) {
 		goto out;
 	}
 	if ((rc = assign_id(&f, st, ctx, where, forced_id)) != 0) {
@@ -413,12 +413,17 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 		}
 	}
 	free(authority);
-	if (!from_next && (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST || rc == RELAIS_EINVAL)) {
+	if (rc == 0 && !from_next) {
+		rc = relais_hub_attachments_keep(hub, ctx, who); /* the multipart data, if any */
+	}
+	if (!from_next && (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST || rc == RELAIS_EINVAL ||
+	                   rc == RELAIS_ELIMIT)) {
 		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
 		*stored = *known = 0;
 		return relais_hub_reply_error(reply,
 		                              rc == RELAIS_EFORMAT  ? 400
 		                              : rc == RELAIS_EEXIST ? 409
+		                              : rc == RELAIS_ELIMIT ? 413
 		                                                    : 403,
 		                              relais_errmsg(ctx));
 	}
@@ -449,8 +454,10 @@ static int store_locked(struct relais_hub_reply *reply, relais_hub *hub, relais_
 		                  stored, known);
 	}
 	pthread_mutex_lock(&w->lock);
+	w->conn->parts = hub->parts;
 	rc = store_each(reply, w->conn, ctx, next, data, numbered, forced_id, who, ids, stored,
 	                known);
+	w->conn->parts = NULL;
 	pthread_mutex_unlock(&w->lock);
 	return rc;
 }

@@ -167,6 +167,17 @@ static const char *const migrations[] = {
         "  revoked TEXT,"
         "  reason TEXT,"
         "  UNIQUE (actor, course));",
+        /* 10: attachment data sent with statements (attachments.c), once per
+         * sha2; credential is the one that first stored it, whose total
+         * --max-attachments-per-credential bounds. */
+        "CREATE TABLE IF NOT EXISTS attachment ("
+        "  sha2 TEXT PRIMARY KEY,"
+        "  content_type TEXT NOT NULL,"
+        "  length INTEGER NOT NULL,"
+        "  data BLOB NOT NULL,"
+        "  credential TEXT NOT NULL,"
+        "  stored TEXT NOT NULL);"
+        "CREATE INDEX IF NOT EXISTS attachment_credential ON attachment(credential, length);",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

@@ -238,7 +238,10 @@ struct relais_hub_server_options {
 	unsigned per_address_limit;   /* connections from one address; 0: 256 */
 	size_t max_document;          /* bytes of one xAPI document (413 past it); 0: 1 MiB */
 	uint64_t max_documents_total; /* bytes of documents per credential (413); 0: 256 MiB */
-	unsigned header_timeout;      /* seconds for a request's headers; 0: 10 */
+	size_t max_attachment;        /* bytes of one attachment part (413 past it); 0: 8 MiB */
+	unsigned long long
+	        max_attachments_per_credential; /* bytes in all, per credential; 0: 1 GiB */
+	unsigned header_timeout;                /* seconds for a request's headers; 0: 10 */
 	unsigned body_timeout;  /* seconds for a body, plus its length / body_min_rate; 0: 30 */
 	unsigned body_min_rate; /* bytes per second; 0: 1000 */
 };
