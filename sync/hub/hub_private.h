@@ -49,7 +49,16 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_DOC_READ,
 	RELAIS_HUB_SLOT_DOC_WRITE,
 	RELAIS_HUB_SLOT_DOC_LIST,
+	RELAIS_HUB_SLOT_TERM_FIND,
+	RELAIS_HUB_SLOT_TERM_ADD,
 };
+
+/*
+ * SQL for the term (store.c, migration 9) of the text bound at parameter p
+ * ("?1"): agents, verbs, activities and courses are indexed by their term,
+ * a small integer; NULL when no statement names the text.
+ */
+#define RELAIS_HUB_TERM(p) "(SELECT id FROM term WHERE text = " p ")"
 
 /*
  * The prepared statement kept in slot (1 to HUB_CACHED - 1) for sql, reset
