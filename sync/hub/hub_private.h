@@ -3,6 +3,7 @@
 #define RELAIS_HUB_PRIVATE_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -27,6 +28,18 @@ struct relais_hub_writer {
 	struct relais_hub *conn;
 };
 
+/*
+ * Terms (store.c, migration 9) this connection has read or made, by text:
+ * a term never changes once committed, so only a rollback empties it.
+ * Open addressing, at most RELAIS_HUB_TERMS_MAX, emptied when full.
+ */
+#define RELAIS_HUB_TERMS_MAX 4096
+struct relais_hub_term {
+	uint64_t hash;
+	sqlite3_int64 id; /* 0: free slot */
+	char *text;
+};
+
 struct relais_hub {
 	sqlite3 *db;
 	sqlite3_stmt *cache[HUB_CACHED];         /* statements prepared once, by slot */
@@ -34,7 +47,12 @@ struct relais_hub {
 	struct relais_hub_writer *writer;        /* made by open_another, freed by close */
 	struct relais_hub_writer *shared;        /* borrowed from the hub opened first */
 	struct relais_strbuf scratch;            /* text made and dropped per statement */
+	struct relais_hub_term *terms;           /* RELAIS_HUB_TERMS_MAX * 2 slots, or NULL */
+	size_t n_terms;
 };
+
+/* Forgets the terms hub remembers (after a rollback, which may take new ones back). */
+void relais_hub_terms_clear(relais_hub *hub);
 
 /* The slots of the statement cache, one per SQL text, for all the hub's files. */
 enum relais_hub_slot {

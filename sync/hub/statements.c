@@ -152,19 +152,77 @@ static int stored_text(char **out, relais_ctx *ctx, cJSON *st, const char *autho
 	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 }
 
+void relais_hub_terms_clear(relais_hub *hub)
+{
+	size_t i;
+
+	if (hub->terms != NULL) {
+		for (i = 0; i < 2 * RELAIS_HUB_TERMS_MAX; i++) {
+			free(hub->terms[i].text);
+		}
+		memset(hub->terms, 0, 2 * RELAIS_HUB_TERMS_MAX * sizeof(*hub->terms));
+	}
+	hub->n_terms = 0;
+}
+
+/* The slot of text in hub's terms: its own, or the free one where it would go. */
+static struct relais_hub_term *term_slot(relais_hub *hub, const char *text)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	const unsigned char *p;
+	size_t i;
+
+	for (p = (const unsigned char *)text; *p; p++) {
+		h = (h ^ *p) * 1099511628211ull;
+	}
+	for (i = h % (2 * RELAIS_HUB_TERMS_MAX);; i = (i + 1) % (2 * RELAIS_HUB_TERMS_MAX)) {
+		struct relais_hub_term *t = &hub->terms[i];
+		if (t->id == 0 || (t->hash == h && strcmp(t->text, text) == 0)) {
+			t->hash = h;
+			return t;
+		}
+	}
+}
+
+/* Remembers text's term in slot t (from term_slot); memory running out only forgets. */
+static void term_keep(relais_hub *hub, struct relais_hub_term *t, const char *text,
+                      sqlite3_int64 id)
+{
+	if (hub->n_terms >= RELAIS_HUB_TERMS_MAX || (t->text = strdup(text)) == NULL) {
+		return;
+	}
+	t->id = id;
+	hub->n_terms++;
+}
+
 /*
  * The term of text (store.c, migration 9) in *id, made when no statement
  * named it yet; *id is 0 (bound as NULL) when text is NULL. In the caller's
- * transaction: a batch refused takes its new terms back with it.
+ * transaction: a batch refused takes its new terms back with it (and
+ * relais_hub_terms_clear() then forgets them).
  */
 static int term_of(sqlite3_int64 *id, relais_hub *hub, relais_ctx *ctx, const char *text)
 {
+	struct relais_hub_term *t = NULL;
 	sqlite3_stmt *q = NULL;
 	int step;
 
 	*id = 0;
 	if (text == NULL) {
 		return 0;
+	}
+	if (hub->terms == NULL) {
+		hub->terms = calloc(2 * RELAIS_HUB_TERMS_MAX, sizeof(*hub->terms));
+	}
+	if (hub->terms != NULL) {
+		if (hub->n_terms >= RELAIS_HUB_TERMS_MAX) {
+			relais_hub_terms_clear(hub);
+		}
+		t = term_slot(hub, text);
+		if (t->id != 0) {
+			*id = t->id;
+			return 0;
+		}
 	}
 	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_TERM_FIND, "SELECT id FROM term WHERE text = ?",
 	                    &q) != 0) {
@@ -177,6 +235,9 @@ static int term_of(sqlite3_int64 *id, relais_hub *hub, relais_ctx *ctx, const ch
 	}
 	sqlite3_reset(q);
 	if (step == SQLITE_ROW) {
+		if (t != NULL) {
+			term_keep(hub, t, text, *id);
+		}
 		return 0;
 	}
 	if (step != SQLITE_DONE || relais_hub_stmt(hub, RELAIS_HUB_SLOT_TERM_ADD,
@@ -190,6 +251,9 @@ static int term_of(sqlite3_int64 *id, relais_hub *hub, relais_ctx *ctx, const ch
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	*id = sqlite3_last_insert_rowid(hub->db);
+	if (t != NULL) {
+		term_keep(hub, t, text, *id);
+	}
 	return 0;
 }
 
@@ -463,6 +527,7 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 	free(authority);
 	if (!from_next && (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST || rc == RELAIS_EINVAL)) {
 		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		relais_hub_terms_clear(hub);
 		*stored = *known = 0;
 		return relais_hub_reply_error(reply,
 		                              rc == RELAIS_EFORMAT  ? 400
@@ -473,6 +538,7 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 	if (rc != 0 || sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = rc ? rc : relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		relais_hub_terms_clear(hub);
 		*stored = *known = 0;
 		return rc;
 	}

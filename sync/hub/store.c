@@ -488,6 +488,8 @@ void relais_hub_close(relais_hub *hub)
 		for (i = 0; i < HUB_CACHED; i++) {
 			sqlite3_finalize(hub->cache[i]);
 		}
+		relais_hub_terms_clear(hub);
+		free(hub->terms);
 		relais_strbuf_free(&hub->scratch);
 		sqlite3_close_v2(hub->db);
 		free(hub);

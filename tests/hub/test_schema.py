@@ -88,5 +88,21 @@ class OldDatabase(unittest.TestCase):
         self.assertEqual(by_course["mh"]["completions"], 3)
 
 
+class RefusedBatch(unittest.TestCase):
+    def test_a_refused_batch_takes_its_new_terms_back(self):
+        home = hl.make_hub_db(self)
+        c = hl.Client(hl.start_hub(self, home), *home.credentials("Admin", scope="read-all,write"))
+        a, b = [hl.RELAIS_ACTIVITIES + "new-" + x for x in "ab"]
+        bad = hl.statement("esi", obj=hl.activity(a))
+        del bad["verb"]
+        self.assertEqual(c.post([hl.statement("ama", obj=hl.activity(a)), bad]).status, 400)
+        # b may now get the number a had in the batch taken back
+        one = c.store([hl.statement("kofi", obj=hl.activity(b))])
+        two = c.store([hl.statement("ama", obj=hl.activity(a))])
+        self.assertEqual(c.ids({"activity": a}), two)
+        self.assertEqual(c.ids({"activity": b}), one)
+        self.assertEqual(c.ids({"agent": json.dumps(hl.agent("esi"))}), [])
+
+
 if __name__ == "__main__":
     unittest.main()
