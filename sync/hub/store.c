@@ -415,9 +415,13 @@ fail:
 	return rc;
 }
 
-/* A connection to the hub database at path (migrated by first), set up by pragmas. */
+/*
+ * A connection to the hub database at path (migrated by first), set up by
+ * pragmas; flags adds to sqlite3_open_v2's (SQLITE_OPEN_NOMUTEX for one
+ * that the caller's own lock guards).
+ */
 static int open_connection(relais_hub **out, relais_ctx *ctx, const char *path,
-                           const relais_hub *first, const char *pragmas)
+                           const relais_hub *first, const char *pragmas, int flags)
 {
 	relais_hub *h = calloc(1, sizeof(*h));
 
@@ -425,7 +429,7 @@ static int open_connection(relais_hub **out, relais_ctx *ctx, const char *path,
 	if (h == NULL) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | flags, NULL) != SQLITE_OK ||
 	    sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		int rc = relais_db_fail(ctx, h->db, RELAIS_EIO, path);
 		relais_hub_close(h);
@@ -451,7 +455,8 @@ int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, relais_hub *first
 		if (w == NULL) {
 			return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		}
-		/* Synchronous FULL: each commit syncs the WAL before the POST is
+		/* Used under w->lock only: SQLite's own mutexes are not needed.
+		 * Synchronous FULL: each commit syncs the WAL before the POST is
 		 * answered. Checkpoints move pages less often than SQLite's
 		 * default (1,000 pages, about one batch of 100 statements), so
 		 * that the index pages every batch touches are copied once for
@@ -459,7 +464,8 @@ int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, relais_hub *first
 		if ((rc = open_connection(&w->conn, ctx, path, first,
 		                          "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
 		                          "PRAGMA cache_size = -32768;"
-		                          "PRAGMA wal_autocheckpoint = " WAL_PAGES ";")) != 0) {
+		                          "PRAGMA wal_autocheckpoint = " WAL_PAGES ";",
+		                          SQLITE_OPEN_NOMUTEX)) != 0) {
 			free(w);
 			return rc;
 		}
@@ -468,7 +474,8 @@ int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, relais_hub *first
 	}
 	if ((rc = open_connection(out, ctx, path, first,
 	                          "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-	                          "PRAGMA cache_size = -8192;")) != 0) {
+	                          "PRAGMA cache_size = -8192;",
+	                          0)) != 0) {
 		return rc;
 	}
 	(*out)->shared = first->writer;
