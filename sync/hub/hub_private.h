@@ -51,6 +51,13 @@ struct relais_hub {
 	size_t n_terms;
 };
 
+/*
+ * The name of the VFS the hub opens its database with (walbuf.c: the
+ * default one, WAL writes gathered), registered at the first call; NULL
+ * (SQLite's default) when it could not be.
+ */
+const char *relais_hub_vfs(void);
+
 /* Forgets the terms hub remembers (after a rollback, which may take new ones back). */
 void relais_hub_terms_clear(relais_hub *hub);
 

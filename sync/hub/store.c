@@ -368,8 +368,8 @@ int relais_hub_open(relais_hub **out, relais_ctx *ctx, const char *path)
 	if (hub == NULL) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	if (sqlite3_open_v2(path, &hub->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(path, &hub->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                    relais_hub_vfs()) != SQLITE_OK) {
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, path);
 		goto fail;
 	}
@@ -429,7 +429,8 @@ static int open_connection(relais_hub **out, relais_ctx *ctx, const char *path,
 	if (h == NULL) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | flags, NULL) != SQLITE_OK ||
+	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | flags, relais_hub_vfs()) !=
+	            SQLITE_OK ||
 	    sqlite3_exec(h->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		int rc = relais_db_fail(ctx, h->db, RELAIS_EIO, path);
 		relais_hub_close(h);
