@@ -16,6 +16,11 @@
 #define PAGE_BYTES_MAX (256u * 1024 * 1024) /* 500 statements of any size */
 #define MORE_MAX (64u * 1024)
 
+/* SQL: the terms (migration 9) of the agent, verb and activity filters (bound to ?1, ?2, ?3). */
+#define AGENT_TERM RELAIS_HUB_TERM("?1")
+#define VERB_TERM RELAIS_HUB_TERM("?2")
+#define ACTIVITY_TERM RELAIS_HUB_TERM("?3")
+
 /* A statements query once its parameters are checked. */
 struct query {
 	char *agent_key; /* malloc'd */
@@ -279,27 +284,26 @@ static void filter_sql(char *buf, size_t size, const struct query *q, const char
 	if (q->agent_key != NULL && q->rel_agents) {
 		relais_strbuf_printf(&b,
 		                     " AND %s.seq IN (SELECT seq FROM statement_agent WHERE term "
-		                     "= " RELAIS_HUB_TERM("?1") ")",
+		                     "= " AGENT_TERM ")",
 		                     t);
 	} else if (q->agent_key != NULL) {
 		relais_strbuf_printf(&b,
-		                     " AND (%s.actor_term = " RELAIS_HUB_TERM(
-		                             "?1") " OR (%s.object_kind = 2 AND "
-		                                   "%s.object_term = " RELAIS_HUB_TERM("?1") "))",
+		                     " AND (%s.actor_term = " AGENT_TERM
+		                     " OR (%s.object_kind = 2 AND "
+		                     "%s.object_term = " AGENT_TERM "))",
 		                     t, t, t);
 	}
 	if (q->verb != NULL) {
-		relais_strbuf_printf(&b, " AND %s.verb_term = " RELAIS_HUB_TERM("?2"), t);
+		relais_strbuf_printf(&b, " AND %s.verb_term = " VERB_TERM, t);
 	}
 	if (q->activity != NULL && q->rel_acts) {
 		relais_strbuf_printf(&b,
 		                     " AND %s.seq IN (SELECT seq FROM statement_activity WHERE "
-		                     "term = " RELAIS_HUB_TERM("?3") ")",
+		                     "term = " ACTIVITY_TERM ")",
 		                     t);
 	} else if (q->activity != NULL) {
 		relais_strbuf_printf(
-		        &b, " AND %s.object_kind = 1 AND %s.object_term = " RELAIS_HUB_TERM("?3"),
-		        t, t);
+		        &b, " AND %s.object_kind = 1 AND %s.object_term = " ACTIVITY_TERM, t, t);
 	}
 	if (q->registration != NULL) {
 		relais_strbuf_printf(&b, " AND %s.registration = lower(?4)", t);

@@ -12,7 +12,10 @@
 
 #define REPORT_MAX (64u * 1024 * 1024)
 
-#define COMPLETED "'" RELAIS_XAPI_VERBS "completed'"
+/* SQL: the statement's verb is RELAIS_XAPI_VERBS v (by its term, migration 9). */
+#define VERB_IS(v) "verb_term = " RELAIS_HUB_TERM("'" RELAIS_XAPI_VERBS v "'")
+#define COMPLETED VERB_IS("completed")
+#define ANSWERED VERB_IS("answered")
 /* A learner's completion of a course counts once, however often and in
  * whatever order its statements arrive: the first one, per learner. Its
  * credential is the first one's (SQLite takes a bare column from the row
@@ -20,9 +23,8 @@
 #define FIRST_COMPLETIONS                                                                          \
 	"SELECT actor, course, course_term, min(timestamp) AS day, credential, "                   \
 	"max(actor_name) AS name, max(organisation) AS organisation FROM statement WHERE "         \
-	"voided = 0 AND verb_term = " RELAIS_HUB_TERM(                                             \
-	        COMPLETED) " AND course IS NOT NULL AND "                                          \
-	                   "unit IS NULL GROUP BY actor, course"
+	"voided = 0 AND course IS NOT NULL AND unit IS NULL AND " COMPLETED                        \
+	" GROUP BY actor, course"
 
 struct report {
 	const char *name;
@@ -61,12 +63,9 @@ static const struct report reports[] = {
          "organisation, course, unit AS quiz, replace(object_id, '" RELAIS_XAPI_ACTIVITIES
          "' || course || '/' || unit || '/', '') AS question, timestamp AS answered, "
          "coalesce(json_extract(body, '$.result.response'), '') AS essay FROM statement "
-         "WHERE voided = 0 AND verb_term = " RELAIS_HUB_TERM(
-                 "'" RELAIS_XAPI_VERBS
-                 "answered'") " AND course IS NOT NULL "
-                              "AND json_extract(body, '$.object.definition.interactionType') = "
-                              "'long-fill-in' "
-                              "ORDER BY course, quiz, question, learner, answered"},
+         "WHERE voided = 0 AND course IS NOT NULL AND "
+         "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
+         "AND " ANSWERED " ORDER BY course, quiz, question, learner, answered"},
 };
 
 const char *const relais_hub_reports[] = {
