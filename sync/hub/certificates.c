@@ -27,17 +27,20 @@
 #define DUE(who)                                                                                   \
 	"SELECT s.actor, s.course, substr(min(s.timestamp), 1, 10), coalesce(max(s.actor_name), "  \
 	"''), coalesce(max(s.scaled), (SELECT avg(best) FROM (SELECT max(q.scaled) AS best FROM "  \
-	"statement q WHERE q.actor = s.actor AND q.course = s.course AND q.voided = 0 AND q.unit " \
-	"IS NOT NULL AND q.scaled IS NOT NULL AND q.verb IN ('" RELAIS_XAPI_VERBS                  \
-	"passed', '" RELAIS_XAPI_VERBS "failed') GROUP BY q.unit))), b.version, b.title, "         \
-	"b.sha256 FROM statement s JOIN published_bundle b ON b.course = s.course AND b.state = "  \
-	"'current' WHERE " who " AND s.voided = 0 AND s.unit IS NULL AND s.verb IN "               \
-	"('" RELAIS_XAPI_VERBS "completed', '" RELAIS_XAPI_VERBS "passed') AND NOT EXISTS "        \
-	"(SELECT 1 FROM certificate c WHERE c.actor = s.actor AND c.course = s.course) "           \
-	"GROUP BY s.actor, s.course ORDER BY min(s.timestamp), s.actor, s.course"
+	"statement q WHERE q.course_term = s.course_term AND q.actor_term = s.actor_term AND "     \
+	"q.voided = 0 AND q.unit IS NOT NULL AND q.scaled IS NOT NULL AND q.verb_term IN (SELECT " \
+	"id FROM term WHERE text IN ('" RELAIS_XAPI_VERBS "passed', '" RELAIS_XAPI_VERBS           \
+	"failed')) GROUP BY q.unit))), b.version, b.title, b.sha256 FROM published_bundle b JOIN " \
+	"term tc ON tc.text = b.course JOIN statement s ON s.course_term = tc.id AND s.verb_term " \
+	"IN (SELECT id FROM term WHERE text IN ('" RELAIS_XAPI_VERBS                               \
+	"completed', '" RELAIS_XAPI_VERBS "passed')) WHERE b.state = 'current' AND " who           \
+	" AND s.voided = 0 AND "                                                                   \
+	"s.unit IS NULL AND NOT EXISTS (SELECT 1 FROM certificate c WHERE c.actor = s.actor AND "  \
+	"c.course = s.course) GROUP BY s.actor, s.course ORDER BY min(s.timestamp), s.actor, "     \
+	"s.course"
 /* Every learner; or those of the statements one credential stored (through its index). */
 #define DUE_ALL DUE("1")
-#define DUE_MINE DUE("s.actor IN (SELECT actor FROM statement WHERE credential = ?1)")
+#define DUE_MINE DUE("s.actor_term IN (SELECT actor_term FROM statement WHERE credential = ?1)")
 
 static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
 {

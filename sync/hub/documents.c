@@ -21,6 +21,9 @@
 #define NAMES_MAX 100       /* the names a Person object lists */
 #define JSON_TYPE "application/json"
 
+/* SQL: the term (migration 11) of the text bound to ?1. */
+#define TERM_1 RELAIS_HUB_TERM("?1")
+
 /* What each resource takes: which parameters, and which single-document id. */
 struct resource {
 	const char *path;
@@ -897,8 +900,8 @@ static int activity_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_
 	}
 	if (sqlite3_prepare_v2(hub->db,
 	                       "SELECT body FROM statement WHERE seq IN (SELECT seq FROM "
-	                       "statement_activity WHERE activity = ?1 ORDER BY seq DESC LIMIT "
-	                       "?2) AND (?3 IS NULL OR credential = ?3) ORDER BY seq",
+	                       "statement_activity WHERE term = " TERM_1 " ORDER BY seq DESC "
+	                       "LIMIT ?2) AND (?3 IS NULL OR credential = ?3) ORDER BY seq",
 	                       -1, &st, NULL) != SQLITE_OK) {
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "activities");
 		goto out;
@@ -952,11 +955,12 @@ static int person_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 	if (cJSON_IsString(name)) {
 		cJSON_AddItemToArray(names, cJSON_CreateString(name->valuestring));
 	}
-	if (sqlite3_prepare_v2(hub->db,
-	                       "SELECT DISTINCT actor_name FROM statement WHERE actor = ?1 AND "
-	                       "actor_name IS NOT NULL AND (?2 IS NULL OR credential = ?2) "
-	                       "LIMIT ?3",
-	                       -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+	            hub->db,
+	            "SELECT DISTINCT actor_name FROM statement WHERE actor_term = " TERM_1
+	            " AND actor_name IS NOT NULL AND (?2 IS NULL OR credential = ?2) "
+	            "LIMIT ?3",
+	            -1, &st, NULL) != SQLITE_OK) {
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "agents");
 		goto out;
 	}

@@ -3,6 +3,7 @@
 #define RELAIS_HUB_PRIVATE_H
 
 #include <pthread.h>
+#include <stdint.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -27,6 +28,18 @@ struct relais_hub_writer {
 	struct relais_hub *conn;
 };
 
+/*
+ * Terms (store.c, migration 11) this connection has read or made, by text:
+ * a term never changes once committed, so only a rollback empties it.
+ * Open addressing, at most RELAIS_HUB_TERMS_MAX, emptied when full.
+ */
+#define RELAIS_HUB_TERMS_MAX 4096
+struct relais_hub_term {
+	uint64_t hash;
+	sqlite3_int64 id; /* 0: free slot */
+	char *text;
+};
+
 struct relais_hub {
 	sqlite3 *db;
 	sqlite3_stmt *cache[HUB_CACHED];         /* statements prepared once, by slot */
@@ -35,7 +48,19 @@ struct relais_hub {
 	struct relais_hub_writer *shared;        /* borrowed from the hub opened first */
 	struct relais_strbuf scratch;            /* text made and dropped per statement */
 	struct relais_hub_parts *parts;          /* attachment data of the request being stored */
+	struct relais_hub_term *terms;           /* RELAIS_HUB_TERMS_MAX * 2 slots, or NULL */
+	size_t n_terms;
 };
+
+/*
+ * The name of the VFS the hub opens its database with (walbuf.c: the
+ * default one, WAL writes gathered), registered at the first call; NULL
+ * (SQLite's default) when it could not be.
+ */
+const char *relais_hub_vfs(void);
+
+/* Forgets the terms hub remembers (after a rollback, which may take new ones back). */
+void relais_hub_terms_clear(relais_hub *hub);
 
 /* The slots of the statement cache, one per SQL text, for all the hub's files. */
 enum relais_hub_slot {
@@ -51,7 +76,16 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_DOC_WRITE,
 	RELAIS_HUB_SLOT_DOC_LIST,
 	RELAIS_HUB_SLOT_DOC_QUOTA,
+	RELAIS_HUB_SLOT_TERM_FIND,
+	RELAIS_HUB_SLOT_TERM_ADD,
 };
+
+/*
+ * SQL for the term (store.c, migration 11) of the text bound at parameter p
+ * ("?1"): agents, verbs, activities and courses are indexed by their term,
+ * a small integer; NULL when no statement names the text.
+ */
+#define RELAIS_HUB_TERM(p) "(SELECT id FROM term WHERE text = " p ")"
 
 /*
  * The prepared statement kept in slot (1 to HUB_CACHED - 1) for sql, reset

@@ -31,6 +31,11 @@ struct form {
 	size_t n_langs;
 };
 
+/* SQL: the terms (migration 11) of the agent, verb and activity filters (bound to ?1, ?2, ?3). */
+#define AGENT_TERM RELAIS_HUB_TERM("?1")
+#define VERB_TERM RELAIS_HUB_TERM("?2")
+#define ACTIVITY_TERM RELAIS_HUB_TERM("?3")
+
 /* A statements query once its parameters are checked. */
 struct query {
 	char *agent_key; /* malloc'd */
@@ -431,28 +436,28 @@ static void filter_sql(char *buf, size_t size, const struct query *q, const char
 	struct relais_strbuf b = {.max = size};
 
 	if (q->agent_key != NULL && q->rel_agents) {
-		relais_strbuf_printf(
-		        &b,
-		        " AND %s.seq IN (SELECT seq FROM statement_agent WHERE agent = "
-		        "?1)",
-		        t);
+		relais_strbuf_printf(&b,
+		                     " AND %s.seq IN (SELECT seq FROM statement_agent WHERE term "
+		                     "= " AGENT_TERM ")",
+		                     t);
 	} else if (q->agent_key != NULL) {
-		relais_strbuf_printf(
-		        &b,
-		        " AND (%s.actor = ?1 OR (%s.object_kind = 2 AND %s.object_id = "
-		        "?1))",
-		        t, t, t);
+		relais_strbuf_printf(&b,
+		                     " AND (%s.actor_term = " AGENT_TERM
+		                     " OR (%s.object_kind = 2 AND "
+		                     "%s.object_term = " AGENT_TERM "))",
+		                     t, t, t);
 	}
 	if (q->verb != NULL) {
-		relais_strbuf_printf(&b, " AND %s.verb = ?2", t);
+		relais_strbuf_printf(&b, " AND %s.verb_term = " VERB_TERM, t);
 	}
 	if (q->activity != NULL && q->rel_acts) {
-		relais_strbuf_printf(
-		        &b,
-		        " AND %s.seq IN (SELECT seq FROM statement_activity WHERE activity = ?3)",
-		        t);
+		relais_strbuf_printf(&b,
+		                     " AND %s.seq IN (SELECT seq FROM statement_activity WHERE "
+		                     "term = " ACTIVITY_TERM ")",
+		                     t);
 	} else if (q->activity != NULL) {
-		relais_strbuf_printf(&b, " AND %s.object_kind = 1 AND %s.object_id = ?3", t, t);
+		relais_strbuf_printf(
+		        &b, " AND %s.object_kind = 1 AND %s.object_term = " ACTIVITY_TERM, t, t);
 	}
 	if (q->registration != NULL) {
 		relais_strbuf_printf(&b, " AND %s.registration = lower(?4)", t);
@@ -481,7 +486,7 @@ static void filter_sql(char *buf, size_t size, const struct query *q, const char
  */
 static void query_sql(char *sql, size_t size, const struct query *q)
 {
-	char own[768], target[768];
+	char own[1024], target[1024];
 	int filtering = q->agent_key || q->verb || q->activity || q->registration;
 	const char *dir = q->asc ? "ASC" : "DESC";
 	const char *window = q->cursor ? (q->asc ? " AND s.seq > ?7" : " AND s.seq < ?7") : "";
@@ -620,7 +625,7 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 	const char *format = param(params, n, "format");
 	struct query q = {0};
 	sqlite3_stmt *st = NULL;
-	char sql[2048];
+	char sql[3072];
 	int rc, attachments;
 
 	memset(reply, 0, sizeof(*reply));

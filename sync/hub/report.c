@@ -12,15 +12,19 @@
 
 #define REPORT_MAX (64u * 1024 * 1024)
 
-#define COMPLETED "'" RELAIS_XAPI_VERBS "completed'"
+/* SQL: the statement's verb is RELAIS_XAPI_VERBS v (by its term, migration 11). */
+#define VERB_IS(v) "verb_term = " RELAIS_HUB_TERM("'" RELAIS_XAPI_VERBS v "'")
+#define COMPLETED VERB_IS("completed")
+#define ANSWERED VERB_IS("answered")
 /* A learner's completion of a course counts once, however often and in
  * whatever order its statements arrive: the first one, per learner. Its
  * credential is the first one's (SQLite takes a bare column from the row
  * min() chose); NULL for statements stored before credentials were recorded. */
 #define FIRST_COMPLETIONS                                                                          \
-	"SELECT actor, course, min(timestamp) AS day, credential, max(actor_name) AS name, "       \
-	"max(organisation) AS organisation FROM statement WHERE voided = 0 AND verb = " COMPLETED  \
-	" AND course IS NOT NULL AND unit IS NULL GROUP BY actor, course"
+	"SELECT actor, course, course_term, min(timestamp) AS day, credential, "                   \
+	"max(actor_name) AS name, max(organisation) AS organisation FROM statement WHERE "         \
+	"voided = 0 AND course IS NOT NULL AND unit IS NULL AND " COMPLETED                        \
+	" GROUP BY actor, course"
 
 struct report {
 	const char *name;
@@ -30,7 +34,7 @@ struct report {
 static const struct report reports[] = {
         {"completions-by-course",
          "SELECT c.course AS course, count(DISTINCT c.actor) AS completions, "
-         "(SELECT count(DISTINCT actor) FROM statement s WHERE s.course = c.course AND "
+         "(SELECT count(DISTINCT actor) FROM statement s WHERE s.course_term = c.course_term AND "
          "s.voided = 0) AS learners FROM (" FIRST_COMPLETIONS ") c GROUP BY c.course "
          "ORDER BY c.course"},
         {"completions-by-organisation",
@@ -49,8 +53,8 @@ static const struct report reports[] = {
          "SELECT course, unit AS quiz, count(*) AS attempts, coalesce(sum(success), 0) AS passed, "
          "count(DISTINCT actor) AS learners, count(DISTINCT CASE WHEN success = 1 THEN actor END) "
          "AS learners_passed, round(avg(scaled), 3) AS average_score FROM statement WHERE "
-         "voided = 0 AND verb IN ('" RELAIS_XAPI_VERBS "passed', "
-         "'" RELAIS_XAPI_VERBS "failed') AND course IS NOT NULL GROUP BY course, unit "
+         "voided = 0 AND verb_term IN (SELECT id FROM term WHERE text IN ('" RELAIS_XAPI_VERBS
+         "passed', '" RELAIS_XAPI_VERBS "failed')) AND course IS NOT NULL GROUP BY course, unit "
          "ORDER BY course, unit"},
         /* Essays are not scored: trainers read them here (docs/hub.md). */
         {"essays",
@@ -59,9 +63,9 @@ static const struct report reports[] = {
          "organisation, course, unit AS quiz, replace(object_id, '" RELAIS_XAPI_ACTIVITIES
          "' || course || '/' || unit || '/', '') AS question, timestamp AS answered, "
          "coalesce(json_extract(body, '$.result.response'), '') AS essay FROM statement "
-         "WHERE voided = 0 AND verb = '" RELAIS_XAPI_VERBS "answered' AND course IS NOT NULL "
-         "AND json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
-         "ORDER BY course, quiz, question, learner, answered"},
+         "WHERE voided = 0 AND course IS NOT NULL AND "
+         "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
+         "AND " ANSWERED " ORDER BY course, quiz, question, learner, answered"},
 };
 
 const char *const relais_hub_reports[] = {

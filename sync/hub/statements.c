@@ -170,22 +170,144 @@ static int stored_text(char **out, relais_ctx *ctx, cJSON *st, const char *autho
 	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 }
 
+void relais_hub_terms_clear(relais_hub *hub)
+{
+	size_t i;
+
+	if (hub->terms != NULL) {
+		for (i = 0; i < 2 * RELAIS_HUB_TERMS_MAX; i++) {
+			free(hub->terms[i].text);
+		}
+		memset(hub->terms, 0, 2 * RELAIS_HUB_TERMS_MAX * sizeof(*hub->terms));
+	}
+	hub->n_terms = 0;
+}
+
+/* The slot of text in hub's terms: its own, or the free one where it would go. */
+static struct relais_hub_term *term_slot(relais_hub *hub, const char *text)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	const unsigned char *p;
+	size_t i;
+
+	for (p = (const unsigned char *)text; *p; p++) {
+		h = (h ^ *p) * 1099511628211ull;
+	}
+	for (i = h % (2 * RELAIS_HUB_TERMS_MAX);; i = (i + 1) % (2 * RELAIS_HUB_TERMS_MAX)) {
+		struct relais_hub_term *t = &hub->terms[i];
+		if (t->id == 0 || (t->hash == h && strcmp(t->text, text) == 0)) {
+			t->hash = h;
+			return t;
+		}
+	}
+}
+
+/* Remembers text's term in slot t (from term_slot); memory running out only forgets. */
+static void term_keep(relais_hub *hub, struct relais_hub_term *t, const char *text,
+                      sqlite3_int64 id)
+{
+	if (hub->n_terms >= RELAIS_HUB_TERMS_MAX || (t->text = strdup(text)) == NULL) {
+		return;
+	}
+	t->id = id;
+	hub->n_terms++;
+}
+
+/*
+ * The term of text (store.c, migration 11) in *id, made when no statement
+ * named it yet; *id is 0 (bound as NULL) when text is NULL. In the caller's
+ * transaction: a batch refused takes its new terms back with it (and
+ * relais_hub_terms_clear() then forgets them).
+ */
+static int term_of(sqlite3_int64 *id, relais_hub *hub, relais_ctx *ctx, const char *text)
+{
+	struct relais_hub_term *t = NULL;
+	sqlite3_stmt *q = NULL;
+	int step;
+
+	*id = 0;
+	if (text == NULL) {
+		return 0;
+	}
+	if (hub->terms == NULL) {
+		hub->terms = calloc(2 * RELAIS_HUB_TERMS_MAX, sizeof(*hub->terms));
+	}
+	if (hub->terms != NULL) {
+		if (hub->n_terms >= RELAIS_HUB_TERMS_MAX) {
+			relais_hub_terms_clear(hub);
+		}
+		t = term_slot(hub, text);
+		if (t->id != 0) {
+			*id = t->id;
+			return 0;
+		}
+	}
+	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_TERM_FIND, "SELECT id FROM term WHERE text = ?",
+	                    &q) != 0) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+	}
+	sqlite3_reset(q);
+	if (step == SQLITE_ROW) {
+		if (t != NULL) {
+			term_keep(hub, t, text, *id);
+		}
+		return 0;
+	}
+	if (step != SQLITE_DONE || relais_hub_stmt(hub, RELAIS_HUB_SLOT_TERM_ADD,
+	                                           "INSERT INTO term(text) VALUES (?)", &q) != 0) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
+	step = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (step != SQLITE_DONE) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	*id = sqlite3_last_insert_rowid(hub->db);
+	if (t != NULL) {
+		term_keep(hub, t, text, *id);
+	}
+	return 0;
+}
+
+static void bind_term(sqlite3_stmt *st, int i, sqlite3_int64 id)
+{
+	if (id != 0) {
+		sqlite3_bind_int64(st, i, id);
+	} else {
+		sqlite3_bind_null(st, i);
+	}
+}
+
 /* Inserts the statement's row, with what queries and reports need; sets *seq. */
 static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
                       const struct relais_xapi_facts *f, const char *hash, const char *body,
                       const char *now, long long now_ms, const char *credential)
 {
 	sqlite3_stmt *q = NULL;
+	sqlite3_int64 terms[4];
+	const char *actor = f->actor ? f->actor : "";
 	int rc = 0;
 
+	if ((rc = term_of(&terms[0], hub, ctx, actor)) != 0 ||
+	    (rc = term_of(&terms[1], hub, ctx, f->verb)) != 0 ||
+	    (rc = term_of(&terms[2], hub, ctx, f->object_id)) != 0 ||
+	    (rc = term_of(&terms[3], hub, ctx, f->course)) != 0) {
+		return rc;
+	}
 	if (relais_hub_stmt(
 	            hub, RELAIS_HUB_SLOT_INSERT,
 	            "INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "
 	            "actor_name, verb, object_id, object_kind, registration, voids, "
 	            "organisation, course, unit, scaled, success, timestamp, target_seq, "
-	            "credential) "
+	            "credential, actor_term, verb_term, object_term, course_term) "
 	            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	            "(SELECT seq FROM statement WHERE id = lower(?19)), ?20)",
+	            "(SELECT seq FROM statement WHERE id = lower(?19)), ?20, ?21, ?22, ?23, ?24)",
 	            &q) != 0) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
@@ -194,7 +316,7 @@ static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
 	sqlite3_bind_text(q, 3, body, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 4, now, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, now_ms);
-	bind_text_or_null(q, 6, f->actor ? f->actor : "");
+	bind_text_or_null(q, 6, actor);
 	bind_text_or_null(q, 7, f->actor_name);
 	bind_text_or_null(q, 8, f->verb);
 	bind_text_or_null(q, 9, f->object_id);
@@ -214,6 +336,10 @@ static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
 	/* A StatementRef's target, when held, so filters can follow it. */
 	bind_text_or_null(q, 19, f->object_kind == RELAIS_XAPI_STATEMENT_REF ? f->object_id : NULL);
 	bind_text_or_null(q, 20, credential);
+	bind_term(q, 21, terms[0]);
+	bind_term(q, 22, terms[1]);
+	bind_term(q, 23, terms[2]);
+	bind_term(q, 24, terms[3]);
 	if (sqlite3_step(q) != SQLITE_DONE) {
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	} else {
@@ -223,19 +349,23 @@ static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
 	return rc;
 }
 
-/* Records each of values (agents or activities) against seq with sql (two bindings). */
+/* Records the term of each of values (agents or activities) against seq with sql (two bindings). */
 static int index_row(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql,
                      char *const *values, size_t n, sqlite3_int64 seq)
 {
 	sqlite3_stmt *q = NULL;
+	sqlite3_int64 term;
 	size_t i;
 	int rc = 0;
 
-	if (relais_hub_stmt(hub, slot, sql, &q) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
-	}
 	for (i = 0; i < n && rc == 0; i++) {
-		sqlite3_bind_text(q, 1, values[i], -1, SQLITE_STATIC);
+		if ((rc = term_of(&term, hub, ctx, values[i])) != 0) {
+			break;
+		}
+		if (relais_hub_stmt(hub, slot, sql, &q) != 0) {
+			return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		}
+		sqlite3_bind_int64(q, 1, term);
 		sqlite3_bind_int64(q, 2, seq);
 		if (sqlite3_step(q) != SQLITE_DONE) {
 			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
@@ -331,10 +461,10 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	if ((rc = stored_text(&body, ctx, st, authority, now)) != 0 ||
 	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms, who->key)) != 0 ||
 	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_AGENT,
-	                    "INSERT OR IGNORE INTO statement_agent(agent, seq) VALUES (?, ?)",
+	                    "INSERT OR IGNORE INTO statement_agent(term, seq) VALUES (?, ?)",
 	                    f.agents, f.n_agents, seq)) != 0 ||
 	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY,
-	                    "INSERT OR IGNORE INTO statement_activity(activity, seq) VALUES (?, ?)",
+	                    "INSERT OR IGNORE INTO statement_activity(term, seq) VALUES (?, ?)",
 	                    f.activities, f.n_activities, seq)) != 0) {
 		goto out;
 	}
@@ -419,6 +549,7 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 	if (!from_next && (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST || rc == RELAIS_EINVAL ||
 	                   rc == RELAIS_ELIMIT)) {
 		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		relais_hub_terms_clear(hub);
 		*stored = *known = 0;
 		return relais_hub_reply_error(reply,
 		                              rc == RELAIS_EFORMAT  ? 400
@@ -430,6 +561,7 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 	if (rc != 0 || sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = rc ? rc : relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		relais_hub_terms_clear(hub);
 		*stored = *known = 0;
 		return rc;
 	}

@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -168,6 +169,30 @@ def import_peak(db, path, timeout=600):
         out.seek(0)
         err.seek(0)
         return p.returncode, out.read().decode(), err.read().decode(), peak
+
+
+def undo_terms(path):
+    """Takes the hub database at path back to before its terms (store.c, migration 9): text in
+    the indexes and the agent and activity tables, as hubs made it until then."""
+    db = sqlite3.connect(path)
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    script = "DROP INDEX statement_actor; DROP INDEX statement_verb;" \
+        "DROP INDEX statement_object; DROP INDEX statement_course;"
+    for table, column in (("statement_agent", "agent"), ("statement_activity", "activity")):
+        script += ("CREATE TABLE old_{t} ({c} TEXT NOT NULL, seq INTEGER NOT NULL,"
+                   " PRIMARY KEY ({c}, seq)) WITHOUT ROWID;"
+                   "INSERT INTO old_{t} SELECT term.text, x.seq FROM {t} x"
+                   " JOIN term ON term.id = x.term;"
+                   "DROP TABLE {t}; ALTER TABLE old_{t} RENAME TO {t};").format(t=table, c=column)
+    for column in ("actor", "verb", "object", "course"):
+        script += "ALTER TABLE statement DROP COLUMN %s_term;" % column
+    script += ("DROP TABLE term; CREATE INDEX statement_actor ON statement(actor, seq);"
+               "CREATE INDEX statement_verb ON statement(verb, seq);"
+               "CREATE INDEX statement_object ON statement(object_id, seq);"
+               "CREATE INDEX statement_course ON statement(course, verb);"
+               "PRAGMA user_version = %d;" % (version - 1))
+    db.executescript(script)
+    db.close()
 
 
 def make_hub_db(owner):

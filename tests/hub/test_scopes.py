@@ -137,6 +137,7 @@ class Commands(unittest.TestCase):
         sid = hl.Client(hub, *lap).store([hl.completion("mh", "ama@example.org")])[0]
         hub.stop()
         # back to migration 2, as an earlier relais-hub left it (what came after undone)
+        hl.undo_terms(home.db)
         db = sqlite3.connect(home.db)
         db.executescript("DROP TABLE IF EXISTS document; DROP TABLE login_failure;"
                          "DROP INDEX statement_credential; DROP TABLE laptop_key;"
