@@ -18,10 +18,11 @@
 #include "hub_private.h"
 #include "relais/error.h"
 
-#define XAPI_VERSION "1.0.3"
+#define XAPI_VERSION "1.0.3"   /* the answer to a 1.0.x request */
+#define XAPI_VERSION_2 "2.0.0" /* to a 2.0.x request, or one without a usable version */
 /* GET /xapi/about: the versions, and that request bodies may be gzip (docs/sync.md). */
 #define ABOUT                                                                                      \
-	"{\"version\":[\"1.0.3\",\"1.0.2\",\"1.0.1\",\"1.0.0\"],\"extensions\":{"                  \
+	"{\"version\":[\"2.0.0\",\"1.0.3\",\"1.0.2\",\"1.0.1\",\"1.0.0\"],\"extensions\":{"        \
 	"\"" RELAIS_XAPI_ACCEPTS_GZIP "\":true,\"" RELAIS_XAPI_RELAIS_HUB "\":true}}"
 #define SESSION_HEX 33
 #define MAX_SESSIONS 64
@@ -120,6 +121,50 @@ static relais_http_response *xapi_error(unsigned status, const char *msg)
 	}
 	relais_hub_reply_clear(&r);
 	return resp;
+}
+
+/*
+ * The xAPI version a X-Experience-API-Version value names: 1 for "1.0" or
+ * "1.0.x", 2 for "2.0" or "2.0.x", 0 for anything else (refused with 400).
+ */
+static int version_of(const char *v)
+{
+	int major = v != NULL && strncmp(v, "1.0", 3) == 0   ? 1
+	            : v != NULL && strncmp(v, "2.0", 3) == 0 ? 2
+	                                                     : 0;
+
+	if (major == 0 || v[3] == '\0') {
+		return major;
+	}
+	if (v[3] != '.' || v[4] == '\0') {
+		return 0;
+	}
+	for (v += 4; *v; v++) {
+		if (*v < '0' || *v > '9') {
+			return 0;
+		}
+	}
+	return major;
+}
+
+static int version_ok(const char *v)
+{
+	return version_of(v) != 0;
+}
+
+/*
+ * Sets an xAPI answer's version header to the version of the request: 1.0.3
+ * for 1.0.x, else 2.0.0 (a request without a usable version is told the
+ * newest one, as xAPI 2.0 requires of its 400).
+ */
+static int on_response(void *data, const relais_http_request *req, relais_http_response *resp)
+{
+	(void)data;
+	if (strncmp(relais_http_path(req), "/xapi/", 6) != 0 ||
+	    version_of(relais_http_header(req, "X-Experience-API-Version")) == 1) {
+		return 0; /* respond() said 1.0.3 already */
+	}
+	return relais_http_response_header_set(resp, "X-Experience-API-Version", XAPI_VERSION_2);
 }
 
 /* Refuses any query parameter but the allowed one (NULL: none at all). */
@@ -253,8 +298,7 @@ static relais_http_response *statements_preamble(relais_http_request *req)
 	const char *method = relais_http_method(req);
 	const char *version = relais_http_header(req, "X-Experience-API-Version");
 
-	if (version == NULL || strncmp(version, "1.0", 3) != 0 ||
-	    (version[3] != '\0' && version[3] != '.')) {
+	if (!version_ok(version)) {
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 			/* Statement queries carry this header whatever the answer. */
 			char now[32];
@@ -773,11 +817,6 @@ static int documents_route(relais_http_request *req)
 	       (strcmp(url, "/xapi/about") == 0 && strcmp(relais_http_method(req), "HEAD") == 0);
 }
 
-static int version_ok(const char *v)
-{
-	return v != NULL && strncmp(v, "1.0", 3) == 0 && (v[3] == '\0' || v[3] == '.');
-}
-
 static int count_any(void *data, const char *name, const char *value)
 {
 	(void)data;
@@ -964,8 +1003,12 @@ static relais_http_response *documents_job(void *data, void *local, relais_http_
 			resp = xapi_error(400, "method= must be GET, HEAD, PUT, POST or DELETE");
 			goto out;
 		}
-		if (!version_ok(version)) {
-			resp = xapi_error(400, "missing or unsupported X-Experience-API-Version");
+		if (version_of(version) != 1) {
+			/* xAPI 2.0 has no alternate request syntax. */
+			resp = xapi_error(400, version_ok(version)
+			                               ? "xAPI 2.0 has no alternate request syntax"
+			                               : "missing or unsupported "
+			                                 "X-Experience-API-Version");
 			goto out;
 		}
 		if (hr != NULL) {
@@ -1226,6 +1269,7 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 	hopt.body_min_rate = opt->body_min_rate;
 	hopt.on_headers = on_headers;
 	hopt.on_request = on_request;
+	hopt.on_response = on_response;
 	hopt.free_user = free_request;
 	hopt.data = s;
 	if ((rc = relais_http_start(&s->http, ctx, &hopt)) != 0) {
