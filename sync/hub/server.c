@@ -123,33 +123,9 @@ static relais_http_response *xapi_error(unsigned status, const char *msg)
 	return resp;
 }
 
-/*
- * The xAPI version a X-Experience-API-Version value names: 1 for "1.0" or
- * "1.0.x", 2 for "2.0" or "2.0.x", 0 for anything else (refused with 400).
- */
-static int version_of(const char *v)
-{
-	int major = v != NULL && strncmp(v, "1.0", 3) == 0   ? 1
-	            : v != NULL && strncmp(v, "2.0", 3) == 0 ? 2
-	                                                     : 0;
-
-	if (major == 0 || v[3] == '\0') {
-		return major;
-	}
-	if (v[3] != '.' || v[4] == '\0') {
-		return 0;
-	}
-	for (v += 4; *v; v++) {
-		if (*v < '0' || *v > '9') {
-			return 0;
-		}
-	}
-	return major;
-}
-
 static int version_ok(const char *v)
 {
-	return version_of(v) != 0;
+	return relais_xapi_version_of(v) != 0;
 }
 
 /*
@@ -161,7 +137,8 @@ static int on_response(void *data, const relais_http_request *req, relais_http_r
 {
 	(void)data;
 	if (strncmp(relais_http_path(req), "/xapi/", 6) != 0 ||
-	    version_of(relais_http_header(req, "X-Experience-API-Version")) == 1) {
+	    relais_xapi_version_of(relais_http_header(req, "X-Experience-API-Version")) ==
+	            RELAIS_XAPI_1_0) {
 		return 0; /* respond() said 1.0.3 already */
 	}
 	return relais_http_response_header_set(resp, "X-Experience-API-Version", XAPI_VERSION_2);
@@ -288,6 +265,11 @@ static relais_http_response *reply_out(relais_http_request *req, struct relais_h
 	} else {
 		resp = respond(r->status, "application/json", r->body, 1, cname, r->consistent);
 	}
+	if (resp != NULL && r->modified[0] &&
+	    relais_http_response_header(resp, "Last-Modified", r->modified) != 0) {
+		relais_http_response_free(resp);
+		resp = NULL;
+	}
 	relais_hub_reply_clear(r);
 	return resp;
 }
@@ -343,6 +325,8 @@ static relais_http_response *credentials_job(void *data, void *local, relais_htt
 		return NULL;
 	}
 	hr->who = who;
+	hr->who.xapi_version =
+	        relais_xapi_version_of(relais_http_header(req, "X-Experience-API-Version"));
 	relais_http_set_user(req, hr);
 	/* A laptop key is a line of text; statements come in batches. */
 	relais_http_body_limit(req, strcmp(relais_http_path(req), LAPTOP_KEY_PATH) == 0
@@ -966,6 +950,8 @@ static relais_http_response *documents_job(void *data, void *local, relais_http_
 	rq.content_type = relais_http_header(req, "Content-Type");
 	rq.if_match = relais_http_header(req, "If-Match");
 	rq.if_none_match = relais_http_header(req, "If-None-Match");
+	rq.xapi_version =
+	        relais_xapi_version_of(relais_http_header(req, "X-Experience-API-Version"));
 	if (alternate(req)) {
 		const char *auth = NULL, *content = NULL;
 		const char *version = relais_http_header(req, "X-Experience-API-Version");
@@ -1003,7 +989,7 @@ static relais_http_response *documents_job(void *data, void *local, relais_http_
 			resp = xapi_error(400, "method= must be GET, HEAD, PUT, POST or DELETE");
 			goto out;
 		}
-		if (version_of(version) != 1) {
+		if (relais_xapi_version_of(version) != RELAIS_XAPI_1_0) {
 			/* xAPI 2.0 has no alternate request syntax. */
 			resp = xapi_error(400, version_ok(version)
 			                               ? "xAPI 2.0 has no alternate request syntax"
