@@ -51,6 +51,23 @@ static int check_text(struct relais_xapi_facts *f, const char *json, char *msg, 
 	return rc;
 }
 
+/* check_text() under the rules of xAPI version (RELAIS_XAPI_*). */
+static int check_as(struct relais_xapi_facts *f, const char *json, int version, char *msg,
+                    size_t size)
+{
+	relais_ctx *ctx = NULL;
+	cJSON *st = cJSON_Parse(json);
+	int rc;
+
+	assert_non_null(st);
+	assert_int_equal(relais_ctx_new(&ctx), 0);
+	rc = relais_xapi_check_version(f, ctx, st, "statements[0]", version);
+	(void)snprintf(msg, size, "%s", relais_errmsg(ctx));
+	relais_ctx_free(ctx);
+	cJSON_Delete(st);
+	return rc;
+}
+
 /*
  * Sets the member at a dotted path of root to the JSON value (NULL: removes
  * it), making objects on the way.
@@ -526,6 +543,159 @@ static void context_follows_the_object(void **state)
 	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+#define CONTEXT_AGENT                                                                              \
+	"{\"objectType\":\"contextAgent\",\"agent\":{\"mbox\":\"mailto:p1@b.c\"},"                 \
+	"\"relevantTypes\":[\"https://example.org/types/player\"]}"
+#define CONTEXT_GROUP                                                                              \
+	"{\"objectType\":\"contextGroup\",\"group\":{\"objectType\":\"Group\","                    \
+	"\"mbox\":\"mailto:team@b.c\",\"member\":[{\"mbox\":\"mailto:p1@b.c\"}]}}"
+
+/*
+ * xAPI 2.0 (IEEE 9274.1.1, Data 2.4.6 and 2.4.10): contextAgents,
+ * contextGroups and a 2.0.x version pass under 2.0 only; 1.0.3 refuses them
+ * as before; a malformed contextAgent or contextGroup is refused with its
+ * field named.
+ */
+static void xapi_2_0_rules_apply_to_2_0_requests(void **state)
+{
+	static const struct {
+		const char *path, *value, *msg_1_0;
+	} only_2_0[] = {
+	        {"context.contextAgents", "[" CONTEXT_AGENT "]",
+	         "statements[0].context.contextAgents: is not an xAPI property here"},
+	        {"context.contextGroups", "[" CONTEXT_GROUP "]",
+	         "statements[0].context.contextGroups: is not an xAPI property here"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"contextAgent\",\"agent\":{\"objectType\":\"Agent\","
+	         "\"account\":{\"homePage\":\"https://h.invalid\",\"name\":\"n\"}}}]",
+	         "statements[0].context.contextAgents: is not an xAPI property here"},
+	        {"version", "\"2.0.0\"", "statements[0].version: must be 1.0.x"},
+	        {"version", "\"2.0\"", "statements[0].version: must be 1.0.x"},
+	        {"version", "\"1.0.3\"", NULL},
+	};
+	static const struct refusal bad_2_0[] = {
+	        {"context.contextAgents", CONTEXT_AGENT,
+	         "statements[0].context.contextAgents: must be an array of contextAgent objects"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"Should fail\",\"agent\":{\"mbox\":\"mailto:a@b.c\"}}]",
+	         "statements[0].context.contextAgents[0].objectType: must be \"contextAgent\""},
+	        {"context.contextAgents", "[{\"objectType\":\"contextAgent\"}]",
+	         "statements[0].context.contextAgents[0].agent: is required"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"contextAgent\",\"agent\":{\"key\":\"Should fail\"}}]",
+	         "statements[0].context.contextAgents[0].agent.key: is not an xAPI property here"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"contextAgent\",\"agent\":{\"objectType\":\"Group\","
+	         "\"mbox\":\"mailto:t@b.c\"}}]",
+	         "statements[0].context.contextAgents[0].agent: must be an Agent"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"contextAgent\",\"agent\":{\"mbox\":\"mailto:a@b.c\"},"
+	         "\"relevantTypes\":[]}]",
+	         "statements[0].context.contextAgents[0].relevantTypes: must be a non-empty array "
+	         "of IRIs"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"contextAgent\",\"agent\":{\"mbox\":\"mailto:a@b.c\"},"
+	         "\"relevantTypes\":[\"abc\"]}]",
+	         "statements[0].context.contextAgents[0].relevantTypes: must be a non-empty array "
+	         "of IRIs"},
+	        {"context.contextGroups",
+	         "[{\"objectType\":\"contextGroup\",\"group\":{\"mbox\":\"mailto:a@b.c\"}}]",
+	         "statements[0].context.contextGroups[0].group: must be a Group"},
+	        {"context.contextGroups",
+	         "[{\"objectType\":\"contextAgent\",\"group\":{\"objectType\":\"Group\","
+	         "\"mbox\":\"mailto:t@b.c\"}}]",
+	         "statements[0].context.contextGroups[0].objectType: must be \"contextGroup\""},
+	        {"version", "\"3.0.0\"", "statements[0].version: must be 1.0.x or 2.0.x"},
+	        {"version", "\"2.0.x\"", "statements[0].version: must be 1.0.x or 2.0.x"},
+	        {"version", "\"2.1.0\"", "statements[0].version: must be 1.0.x or 2.0.x"},
+	};
+	struct relais_xapi_facts f;
+	char msg[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(only_2_0) / sizeof(only_2_0[0]); i++) {
+		char *json = changed(only_2_0[i].path, only_2_0[i].value, NULL);
+		int rc = check_as(&f, json, RELAIS_XAPI_2_0, msg, sizeof(msg));
+		if (rc != 0) {
+			print_error("2.0: %s = %s: %s\n", only_2_0[i].path, only_2_0[i].value, msg);
+		}
+		assert_int_equal(rc, 0);
+		relais_xapi_facts_clear(&f);
+		rc = check_as(&f, json, RELAIS_XAPI_1_0, msg, sizeof(msg));
+		if (only_2_0[i].msg_1_0 == NULL) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, RELAIS_EFORMAT);
+			assert_string_equal(msg, only_2_0[i].msg_1_0);
+		}
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+	for (i = 0; i < sizeof(bad_2_0) / sizeof(bad_2_0[0]); i++) {
+		char *json = changed(bad_2_0[i].path, bad_2_0[i].value, NULL);
+		int rc = check_as(&f, json, RELAIS_XAPI_2_0, msg, sizeof(msg));
+		if (rc != RELAIS_EFORMAT || strcmp(msg, bad_2_0[i].msg) != 0) {
+			print_error("2.0: %s = %s: rc %d, \"%s\"\n", bad_2_0[i].path,
+			            bad_2_0[i].value, rc, msg);
+		}
+		assert_int_equal(rc, RELAIS_EFORMAT);
+		assert_string_equal(msg, bad_2_0[i].msg);
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+	/* The agents of contextAgents are among those the statement mentions. */
+	{
+		char *json = changed("context.contextAgents", "[" CONTEXT_AGENT "]", NULL);
+		int found = 0;
+		assert_int_equal(check_as(&f, json, RELAIS_XAPI_2_0, msg, sizeof(msg)), 0);
+		for (i = 0; i < f.n_agents; i++) {
+			found |= strcmp(f.agents[i], "mbox:mailto:p1@b.c") == 0;
+		}
+		assert_true(found);
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+}
+
+/* The versions an X-Experience-API-Version header or a statement's version may name. */
+static void version_names(void **state)
+{
+	static const struct {
+		const char *v;
+		int version;
+	} cases[] = {
+	        {"1.0", RELAIS_XAPI_1_0},
+	        {"1.0.0", RELAIS_XAPI_1_0},
+	        {"1.0.3", RELAIS_XAPI_1_0},
+	        {"1.0.12", RELAIS_XAPI_1_0},
+	        {"2.0", RELAIS_XAPI_2_0},
+	        {"2.0.0", RELAIS_XAPI_2_0},
+	        {"2.0.7", RELAIS_XAPI_2_0},
+	        {"", 0},
+	        {"1", 0},
+	        {"1.0.", 0},
+	        {"1.0x", 0},
+	        {"1.0.x", 0},
+	        {"1.1.0", 0},
+	        {"2.1", 0},
+	        {"0.95", 0},
+	        {"3.0.0", 0},
+	        {"2.0.0 ", 0},
+	        {"BAD", 0},
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(relais_xapi_version_of(NULL), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (relais_xapi_version_of(cases[i].v) != cases[i].version) {
+			print_error("\"%s\"\n", cases[i].v);
+		}
+		assert_int_equal(relais_xapi_version_of(cases[i].v), cases[i].version);
+	}
+}
+
 #define TWO_AGENTS "[{\"mbox\":\"mailto:a@b.c\"},{\"mbox\":\"mailto:d@b.c\"}]"
 #define AUTHORITY_MSG                                                                              \
 	"statements[0].authority: a Group must be anonymous and have exactly two members"
@@ -801,6 +971,8 @@ int main(void)
 	        cmocka_unit_test(each_rule_refuses_with_its_message),
 	        cmocka_unit_test(interactions_follow_the_specification),
 	        cmocka_unit_test(context_follows_the_object),
+	        cmocka_unit_test(xapi_2_0_rules_apply_to_2_0_requests),
+	        cmocka_unit_test(version_names),
 	        cmocka_unit_test(authority_group_is_two_anonymous_agents),
 	        cmocka_unit_test(times_and_durations),
 	        cmocka_unit_test(attachment_language_maps),
