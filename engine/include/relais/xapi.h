@@ -59,7 +59,7 @@ enum {
 int relais_xapi_check(struct relais_xapi_facts *facts, relais_ctx *ctx, const void *statement,
                       const char *where);
 
-/* The xAPI versions whose rules differ (docs/statements.md, "xAPI 2.0"). */
+/* The xAPI versions whose rules differ (docs/hub.md, "What differs in xAPI 2.0"). */
 enum {
 	RELAIS_XAPI_1_0 = 1, /* 1.0.0 to 1.0.3 */
 	RELAIS_XAPI_2_0 = 2, /* 2.0.x, IEEE 9274.1.1 */
