@@ -1214,17 +1214,19 @@ void relais_xapi_facts_clear(struct relais_xapi_facts *f)
 
 /* What to do with one member of an object being written. */
 enum form {
-	PLAIN,       /* as it is, members sorted */
-	SKIP,        /* left out */
-	LOWER,       /* a string in lower case (a UUID) */
-	INSTANT,     /* a timestamp, written as relais_time_format() writes it */
-	AGENT,       /* an agent or group (agent_form) */
-	VERB,        /* a verb: without display */
-	OBJECT,      /* a statement's object, by its objectType */
-	ACTIVITY,    /* an activity: without definition */
-	REF,         /* a StatementRef: its id in lower case */
-	CONTEXT,     /* a statement's context */
-	CONTEXT_ACTS /* contextActivities */
+	PLAIN,        /* as it is, members sorted */
+	SKIP,         /* left out */
+	LOWER,        /* a string in lower case (a UUID) */
+	INSTANT,      /* a timestamp, written as relais_time_format() writes it */
+	AGENT,        /* an agent or group (agent_form) */
+	VERB,         /* a verb: without display */
+	OBJECT,       /* a statement's object, by its objectType */
+	ACTIVITY,     /* an activity: without definition */
+	REF,          /* a StatementRef: its id in lower case */
+	CONTEXT,      /* a statement's context */
+	CONTEXT_ACTS, /* contextActivities */
+	RESULT,       /* a statement's result: its duration as DURATION */
+	DURATION      /* a duration: seconds to 0.01 s, truncated */
 };
 
 static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form);
@@ -1542,18 +1544,38 @@ static void write_activity_kind(struct relais_strbuf *b, const cJSON *a)
 /* A statement (or sub-statement) in the form two statements are compared in. */
 static void write_statement(struct relais_strbuf *b, const cJSON *st, int sub)
 {
-	static const char *const names[] = {"stored", "authority", "version", "id",     "timestamp",
-	                                    "actor",  "verb",      "object",  "context"};
-	static const enum form forms[] = {SKIP,  SKIP, SKIP,   LOWER,  INSTANT,
-	                                  AGENT, VERB, OBJECT, CONTEXT};
+	static const char *const names[] = {"stored",    "authority", "version", "id",
+	                                    "timestamp", "actor",     "verb",    "object",
+	                                    "context",   "result"};
+	static const enum form forms[] = {SKIP,  SKIP, SKIP,   LOWER,   INSTANT,
+	                                  AGENT, VERB, OBJECT, CONTEXT, RESULT};
 
 	if (!cJSON_IsObject(st)) {
 		write_form(b, st, PLAIN);
 	} else if (sub) {
-		write_object(b, st, names + 4, forms + 4, 5);
+		write_object(b, st, names + 4, forms + 4, 6);
 	} else {
-		write_object(b, st, names, forms, 9);
+		write_object(b, st, names, forms, 10);
 	}
+}
+
+/*
+ * A duration as xAPI compares it (1.0.3 Data 4.6, 2.0 4.2.7): the seconds'
+ * fraction past its second digit left out ("PT1.2567S" is "PT1.25S").
+ */
+static void write_duration(struct relais_strbuf *b, const char *d)
+{
+	const char *dot = strrchr(d, '.');
+	size_t digits = dot ? strspn(dot + 1, "0123456789") : 0;
+	char cut[64]; /* longer ones (none real) are written whole */
+
+	if (dot == NULL || digits <= 2 || strcmp(dot + 1 + digits, "S") != 0 ||
+	    (size_t)(dot - d) + 5 > sizeof(cut)) {
+		write_string(b, d);
+		return;
+	}
+	(void)snprintf(cut, sizeof(cut), "%.*sS", (int)(dot - d) + 3, d);
+	write_string(b, cut);
 }
 
 static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form)
@@ -1565,6 +1587,8 @@ static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form)
 	                                            "team", "contextActivities"};
 	static const enum form skip[] = {SKIP}, lower_f[] = {LOWER};
 	static const enum form context_forms[] = {LOWER, REF, AGENT, AGENT, CONTEXT_ACTS};
+	static const char *const result_names[] = {"duration"};
+	static const enum form result_forms[] = {DURATION};
 	char text[64];
 
 	switch (form) {
@@ -1629,6 +1653,18 @@ static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form)
 	case CONTEXT:
 		if (cJSON_IsObject(v)) {
 			write_object(b, v, context_names, context_forms, 5);
+			return;
+		}
+		break;
+	case RESULT:
+		if (cJSON_IsObject(v)) {
+			write_object(b, v, result_names, result_forms, 1);
+			return;
+		}
+		break;
+	case DURATION:
+		if (cJSON_IsString(v)) {
+			write_duration(b, v->valuestring);
 			return;
 		}
 		break;

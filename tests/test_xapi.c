@@ -894,6 +894,59 @@ static void identity_ignores_order_and_what_the_lrs_sets(void **state)
 }
 
 /*
+ * xAPI 1.0.3 Data 4.6, 2.0 4.2.7: durations are compared to 0.01 s, the rest
+ * of the seconds' fraction left out (in a SubStatement too); up to two
+ * decimals a duration is written as it came, so stored hashes stay valid.
+ */
+static void identity_compares_durations_to_hundredths(void **state)
+{
+	static const char *const same[][2] = {
+	        {"P1DT12H36M0.1237S", "P1DT12H36M0.12S"},
+	        {"PT1.999S", "PT1.99S"},
+	        {"PT5.10S", "PT5.10S"},
+	};
+	static const char *const differ[][2] = {
+	        {"P1DT12H36M0.1237S", "P1DT12H36M0.13S"},
+	        {"PT1.5S", "PT1.50S"}, /* written as it came up to two decimals */
+	        {"PT1.123S", "PT1.124M"},
+	};
+	char json[2][512], *id[2];
+	size_t i, k;
+	int sub;
+
+	(void)state;
+	for (sub = 0; sub < 2; sub++) {
+		for (i = 0; i < 6; i++) {
+			const char *const *pair = i < 3 ? same[i] : differ[i - 3];
+			for (k = 0; k < 2; k++) {
+				if (sub) {
+					(void)snprintf(
+					        json[k], sizeof(json[k]),
+					        "{\"object\":{\"objectType\":\"SubStatement\","
+					        "\"result\":{\"duration\":\"%s\"}}}",
+					        pair[k]);
+				} else {
+					(void)snprintf(json[k], sizeof(json[k]),
+					               "{\"id\":\"x\",\"result\":{\"success\":true,"
+					               "\"duration\":\"%s\"}}",
+					               pair[k]);
+				}
+				id[k] = identity_of(json[k]);
+			}
+			if ((strcmp(id[0], id[1]) == 0) != (i < 3)) {
+				print_error("%s / %s\n", id[0], id[1]);
+			}
+			assert_true((strcmp(id[0], id[1]) == 0) == (i < 3));
+			free(id[0]);
+			free(id[1]);
+		}
+	}
+	id[0] = identity_of("{\"result\":{\"duration\":\"PT1M2.50S\"}}");
+	assert_string_equal(id[0], "{\"result\":{\"duration\":\"PT1M2.50S\"}}");
+	free(id[0]);
+}
+
+/*
  * Hubs keep the hash of each statement's identity text: the text must stay
  * byte for byte what the rule gave when they stored it (IDENTITY_RULE 2),
  * or a laptop's retry of a stored statement would be refused with 409.
@@ -980,6 +1033,7 @@ int main(void)
 	        cmocka_unit_test(voiding_statement_names_what_it_voids),
 	        cmocka_unit_test(relais_statements_pass_the_check),
 	        cmocka_unit_test(identity_ignores_order_and_what_the_lrs_sets),
+	        cmocka_unit_test(identity_compares_durations_to_hundredths),
 	        cmocka_unit_test(identity_text_is_stable),
 	        cmocka_unit_test(uuid_forms),
 	};

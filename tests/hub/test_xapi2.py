@@ -2,7 +2,7 @@
 """test_xapi2.py: relais-hub speaking xAPI 2.0 (IEEE 9274.1.1) beside 1.0.3, as a client
 sees it: the version header each request is answered with, About, and the rules that differ
 (contextAgents and contextGroups, the statement's version, Last-Modified on a statement,
-concurrency on State, no alternate request syntax). Each test names the requirement of xAPI
+concurrency on State, no alternate request syntax, durations compared to 0.01 s). Each test names the requirement of xAPI
 2.0 (section numbers as ADL's conformance suite, test/v2_0, names them) or the XAPI-00nnn id
 it covers; the same request in 1.0.3 keeps 1.0.3's answer."""
 import calendar
@@ -182,6 +182,24 @@ class Statements(Xapi2Case):
                              r"^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$")
             stored = hl.parse_time(r.json()["stored"])
             self.assertEqual(calendar.timegm(email.utils.parsedate(modified)), int(stored))
+
+
+class Durations(Xapi2Case):
+    # 4.2.7 (2.0; 1.0.3 Data 4.6): durations are compared to 0.01 s. A statement sent again
+    # with its duration cut to hundredths is the same statement; another hundredth is not.
+    def test_statements_compare_durations_to_hundredths(self):
+        for c in (self.v2, self.v1):
+            with self.subTest(version=c.version):
+                st = hl.statement(result={"duration": "P1DT12H36M0.1237S"})
+                c.store(st)
+                again = dict(st, result={"duration": "P1DT12H36M0.12S"})
+                self.assert_answer(c.post(again), 200, c.version, "same to 0.01 s")
+                self.assert_answer(c.put(st["id"], again), 204, c.version, "PUT of it")
+                other = dict(st, result={"duration": "P1DT12H36M0.13S"})
+                self.assert_answer(c.post(other), 409, c.version, "another hundredth")
+                # What was stored first is kept, every digit of it.
+                self.assertEqual(c.statement(st["id"])["result"]["duration"],
+                                 "P1DT12H36M0.1237S")
 
 
 class Documents(Xapi2Case):
