@@ -85,7 +85,9 @@ void relais_xapi_facts_clear(struct relais_xapi_facts *facts);
  * The statement's identity for comparison, as xAPI 1.0.3 (Data 2.3.1)
  * compares statements: members sorted; without what the LRS sets (stored,
  * authority, version); UUIDs in lower case; the timestamp as an instant
- * (00Z and 00.000+00:00 are one time); without verb displays and activity
+ * (00Z and 00.000+00:00 are one time); result.duration to 0.01 s
+ * (PT1.1237S is PT1.12S; fewer decimals are kept as written); without verb
+ * displays and activity
  * definitions; e-mail domains in lower case and group members in one order.
  * The order of other arrays' items counts. Two statements with the same id
  * and the same identity are the same statement. Caller frees; NULL when
