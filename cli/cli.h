@@ -68,19 +68,29 @@ int cli_open_home(relais_home **home, relais_ctx *ctx);
 /* Parses "10M", "512K", "1G" or plain bytes. Returns 0 or -1. */
 int cli_parse_size(const char *s, size_t *out);
 
+/*
+ * A certificate code given as FILE-or-CODE: the text of arg when it names a
+ * file (*out malloc'd), else a copy of arg. Returns 0 or a status.
+ */
+int cli_certificate_code(char **out, relais_ctx *ctx, const char *arg);
+
+/* Prints a decoded certificate for people, one field a line. */
+struct relais_certificate;
+void cli_certificate_print(FILE *f, const struct relais_certificate *c);
+
 /* Formats a byte count for people ("1.4 MB"). */
 void cli_human_size(char *buf, size_t size, unsigned long long bytes);
 
 extern const struct command cmd_keygen, cmd_key, cmd_pack, cmd_verify, cmd_inspect, cmd_trust,
         cmd_install, cmd_list, cmd_remove, cmd_profile, cmd_progress, cmd_read, cmd_sync,
-        cmd_export, cmd_outbox, cmd_laptop_key, cmd_delta;
+        cmd_export, cmd_outbox, cmd_laptop_key, cmd_delta, cmd_certificate;
 
 /* relais-hub's commands (cli/hub_*.c), and the database they work on. */
 #define CLI_HUB_DEFAULT_DB "relais-hub.db"
 extern const struct command cmd_hub_serve, cmd_hub_credentials, cmd_hub_coordinator, cmd_hub_report,
         cmd_hub_import;
 extern const struct command cmd_hub_keygen, cmd_hub_hub_key, cmd_hub_publisher, cmd_hub_publish,
-        cmd_hub_unpublish, cmd_hub_export_catalogue;
+        cmd_hub_unpublish, cmd_hub_export_catalogue, cmd_hub_certificate;
 
 /* The hub database: the --db given, else $RELAIS_HUB_DB, else CLI_HUB_DEFAULT_DB. */
 const char *cli_hub_db_path(const char *given);

@@ -20,6 +20,7 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	        {"max-connections", required_argument, NULL, 'c'},
 	        {"max-per-address", required_argument, NULL, 'a'},
 	        {"max-document", required_argument, NULL, 'D'},
+	        {"max-documents-per-credential", required_argument, NULL, 'T'},
 	        {"header-timeout", required_argument, NULL, 'H'},
 	        {"body-timeout", required_argument, NULL, 'B'},
 	        {"body-min-rate", required_argument, NULL, 'r'},
@@ -39,7 +40,7 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:H:B:r:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:T:H:B:r:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
 		} else if (c == 'l') {
@@ -55,6 +56,13 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 				                 "--max-document takes 1 to 67108864 (bytes)");
 			}
 			sopt.max_document = n;
+		} else if (c == 'T') {
+			unsigned long long total = strtoull(optarg, &end, 10);
+			if (*end != '\0' || optarg[0] == '\0' || optarg[0] == '-' || total < 1) {
+				return cli_usage("serve", "--max-documents-per-credential takes a "
+				                          "number of bytes, at least 1");
+			}
+			sopt.max_documents_total = total;
 		} else if (c == 'c' || c == 'a') {
 			n = strtoul(optarg, &end, 10);
 			if (*end != '\0' || optarg[0] == '\0' || n < 1 || n > 100000) {
@@ -138,6 +146,7 @@ const struct command cmd_hub_serve = {
         "usage: relais-hub serve [--db PATH] [--listen ADDRESS:PORT]\n"
         "                        [--trusted-proxy ADDRESS] [--max-connections N]\n"
         "                        [--max-per-address N] [--max-document BYTES]\n"
+        "                        [--max-documents-per-credential BYTES]\n"
         "                        [--header-timeout S] [--body-timeout S]\n"
         "                        [--body-min-rate BYTES]\n\n"
         "Serves the xAPI 1.0.3 resources under /xapi (statements, about, the\n"
@@ -148,7 +157,9 @@ const struct command cmd_hub_serve = {
         "in front (docs/hub.md) and name it with --trusted-proxy, so that its\n"
         "X-Forwarded-Proto and X-Forwarded-For are believed. At most N\n"
         "connections (default 1000), 256 from one address. xAPI documents of at\n"
-        "most BYTES each (default 1048576; larger ones get 413). A request's\n"
+        "most BYTES each (default 1048576; larger ones get 413), and at most\n"
+        "--max-documents-per-credential bytes in all under one credential\n"
+        "(default 268435456; a write past it gets 413). A request's\n"
         "headers must be in within --header-timeout seconds (default 10) and its\n"
         "body within --body-timeout seconds (default 30) plus one second for\n"
         "every --body-min-rate bytes (default 1000), else the connection is\n"

@@ -24,6 +24,7 @@ static const struct command *const commands[] = {
         &cmd_export,
         &cmd_outbox,
         &cmd_laptop_key,
+        &cmd_certificate,
         NULL,
 };
 

@@ -100,6 +100,10 @@ static void courses_summary(const struct relais_courses_report *c)
 {
 	printf("courses: installed %zu, updated %zu, failed %zu, %llu bytes down\n", c->installed,
 	       c->updated, c->failed, (unsigned long long)c->bytes_down);
+	if (c->certificates > 0 || c->certificates_refused > 0) {
+		printf("certificates: received %zu, refused %zu\n", c->certificates,
+		       c->certificates_refused);
+	}
 	fflush(stdout);
 }
 
@@ -187,7 +191,8 @@ static int watch(struct relais_sync_report *total, relais_home *home, relais_ctx
 			if (rc != 0 && !cr.no_hub_key) {
 				cli_error("%s", relais_errmsg(ctx));
 			}
-			if (cr.installed > 0 || cr.updated > 0 || cr.failed > 0) {
+			if (cr.installed > 0 || cr.updated > 0 || cr.failed > 0 ||
+			    cr.certificates_refused > 0) {
 				courses_summary(&cr);
 			}
 		}
@@ -506,9 +511,12 @@ const struct command cmd_sync = {
         "down: the hub's signed catalogue when it changed, then the new courses\n"
         "for this laptop's learners' organisations and the updates of installed\n"
         "ones, each checked against the catalogue's SHA-256 and installed as\n"
-        "relais install does; a cut download resumes at the next sync.\n"
+        "relais install does; a cut download resumes at the next sync. The\n"
+        "learners' certificates come down too, each checked against the trusted\n"
+        "hub keys (relais certificate list).\n"
         "Ends with: sent N, left N, set aside N, N bytes up; and\n"
-        "courses: installed N, updated N, failed N, N bytes down.\n"
+        "courses: installed N, updated N, failed N, N bytes down (and\n"
+        "certificates: received N, refused N when there were any).\n"
         "\n"
         "  -H, --hub URL      the hub's address, e.g. https://hub.example.org\n"
         "  -k, --key KEY      the key the coordinator gave (relais-hub credentials add)\n"

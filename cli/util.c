@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "relais/certificate.h"
+#include "relais/fsutil.h"
 #include "relais/home.h"
+#include "relais/utf8.h"
 #include "relais/error.h"
 #include "relais/key.h"
 #include "relais_config.h"
@@ -239,4 +242,38 @@ int cli_open_home(relais_home **home, relais_ctx *ctx)
 		return cli_fail(ctx);
 	}
 	return EXIT_OK;
+}
+
+int cli_certificate_code(char **out, relais_ctx *ctx, const char *arg)
+{
+	size_t len;
+
+	if (relais_file_exists(arg)) {
+		return relais_file_read(out, &len, ctx, arg, RELAIS_CERTIFICATE_CODE_MAX);
+	}
+	*out = strdup(arg);
+	return *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+}
+
+void cli_certificate_print(FILE *f, const struct relais_certificate *c)
+{
+	char name[4 * RELAIS_CERTIFICATE_TEXT_MAX + 1], email[sizeof(name)], course[sizeof(name)];
+	char title[sizeof(name)], hours[16];
+
+	relais_printable(name, sizeof(name), c->name);
+	relais_printable(email, sizeof(email), c->email);
+	relais_printable(course, sizeof(course), c->course);
+	relais_printable(title, sizeof(title), c->title);
+	relais_certificate_hours(hours, c);
+	fprintf(f, "certificate %u, signed by hub key %s\n", c->id, c->key_id);
+	fprintf(f, "learner:   %s <%s>\n", name, email);
+	fprintf(f, "course:    %s (%s, version %u)\n", title, course, c->version);
+	fprintf(f, "completed: %s\n", c->date);
+	if (c->score >= 0) {
+		fprintf(f, "score:     %d%%\n", c->score);
+	}
+	if (hours[0] != '\0') {
+		fprintf(f, "hours:     %s\n", hours);
+	}
+	fprintf(f, "code:      %s\n", c->code);
 }

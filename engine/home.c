@@ -169,6 +169,19 @@ static const char *const migrations[] = {
         "  date TEXT NOT NULL,"
         "  reason TEXT NOT NULL,"
         "  seen TEXT NOT NULL);",
+        /* 9: certificates from hubs (docs/certificates.md), each kept as its
+         * code, verified against a trusted hub key before it is stored;
+         * revoked is the date the hub said it was revoked (NULL: valid).
+         * IF NOT EXISTS: a database taken back to an earlier version keeps it. */
+        "CREATE TABLE IF NOT EXISTS certificate ("
+        "  key_id TEXT NOT NULL,"
+        "  id INTEGER NOT NULL,"
+        "  email TEXT NOT NULL,"
+        "  course_id TEXT NOT NULL,"
+        "  code TEXT NOT NULL,"
+        "  received TEXT NOT NULL,"
+        "  revoked TEXT,"
+        "  PRIMARY KEY (key_id, id));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -825,3 +825,16 @@ out:
 	free(v.gmsg); /* NULL once finish() ran */
 	return rc;
 }
+
+int relais_sign_detached(unsigned char sig[RELAIS_SIGNATURE_BYTES], const relais_seckey *sec,
+                         const void *msg, size_t msg_len)
+{
+	return crypto_sign_detached(sig, NULL, msg, msg_len, sec->bin.sk) == 0 ? 0 : RELAIS_ECRYPTO;
+}
+
+int relais_verify_detached(const relais_pubkey *pub, const void *msg, size_t msg_len,
+                           const unsigned char sig[RELAIS_SIGNATURE_BYTES])
+{
+	return crypto_sign_verify_detached(sig, msg, msg_len, pub->bin.pk) == 0 ? 0
+	                                                                        : RELAIS_ESIGNATURE;
+}

@@ -107,18 +107,34 @@ void relais_strbuf_printf(struct relais_strbuf *b, const char *fmt, ...)
 {
 	char tmp[1024];
 	va_list ap;
+	char *big;
 	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+	if (n < 0) {
 		if (b->rc == 0) {
-			b->rc = RELAIS_ELIMIT;
+			b->rc = RELAIS_EINVAL;
 		}
 		return;
 	}
-	relais_strbuf_addn(b, tmp, (size_t)n);
+	if ((size_t)n < sizeof(tmp)) {
+		relais_strbuf_addn(b, tmp, (size_t)n);
+		return;
+	}
+	/* Longer text (a QR code's SVG, a long code): formatted again at its size. */
+	if ((big = malloc((size_t)n + 1)) == NULL) {
+		if (b->rc == 0) {
+			b->rc = RELAIS_ENOMEM;
+		}
+		return;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	relais_strbuf_addn(b, big, (size_t)n);
+	free(big);
 }
 
 void relais_strbuf_reset(struct relais_strbuf *b)

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "craft.h"
+#include "relais/certificate.h"
 #include "relais/bundle.h"
 #include "relais/catalogue.h"
 #include "relais/course.h"
@@ -283,6 +284,36 @@ size_t craft_zlib_best_size(const void *data, size_t len, int window_bits)
 	return n;
 }
 
+/* craft-catalogue SECKEY --certificate EMAIL: prints the code of a certificate SECKEY signs. */
+static int craft_certificate(const char *key_path, const char *email)
+{
+	struct relais_certificate c = {0};
+	relais_seckey *sec = NULL;
+	relais_ctx *ctx = NULL;
+	int status = 1;
+
+	c.id = 7;
+	c.name = strdup("Crafted Learner");
+	c.email = strdup(email);
+	c.course = strdup("migration-health");
+	c.title = strdup("Migration and health across borders");
+	c.version = 1;
+	(void)snprintf(c.date, sizeof(c.date), "2026-11-29");
+	c.score = -1;
+	if (relais_crypto_init() != 0 || relais_ctx_new(&ctx) != 0 ||
+	    relais_seckey_load(&sec, ctx, key_path, NULL, NULL) != 0 ||
+	    relais_certificate_sign(&c, ctx, sec) != 0) {
+		fprintf(stderr, "craft-catalogue: %s\n", ctx ? relais_errmsg(ctx) : "no context");
+	} else {
+		printf("%s\n", c.code);
+		status = 0;
+	}
+	relais_certificate_clear(&c);
+	relais_seckey_free(sec);
+	relais_ctx_free(ctx);
+	return status;
+}
+
 int craft_catalogue_main(int argc, char **argv)
 {
 	struct relais_catalogue *cat = NULL;
@@ -296,6 +327,9 @@ int craft_catalogue_main(int argc, char **argv)
 	int raw = argc == 5 && strcmp(argv[3], "--raw") == 0, status = 1;
 	FILE *f;
 
+	if (argc == 4 && strcmp(argv[2], "--certificate") == 0) {
+		return craft_certificate(argv[1], argv[3]);
+	}
 	if (argc != 3 && !raw) {
 		fprintf(stderr, "usage: craft-catalogue SECKEY OUTDIR [--raw SERIAL] < JSON\n");
 		return 2;

@@ -168,21 +168,30 @@ static void url_encodes_all_but_unreserved_and_slash(void **state)
 	relais_strbuf_free(&b);
 }
 
-static void printf_formats_and_stops_at_one_kib(void **state)
+static void printf_formats_text_of_any_length_within_the_cap(void **state)
 {
 	struct relais_strbuf b = {0};
+	struct relais_strbuf small = {.max = 2000};
 	char big[1100];
 
 	relais_strbuf_printf(&b, "%s has %d units (%.1f KiB)", "course", 8, 32.04);
 	assert_string_equal(b.p, "course has 8 units (32.0 KiB)");
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	relais_strbuf_printf(&b, "%.1023s", big); /* 1023 bytes: fits */
+	relais_strbuf_printf(&b, "%.1023s", big);
 	assert_int_equal(b.rc, 0);
 	assert_int_equal(b.len, 29 + 1023);
-	relais_strbuf_printf(&b, "%s", big); /* more than 1 KiB at once */
-	assert_int_equal(b.rc, RELAIS_ELIMIT);
-	assert_int_equal(b.len, 29 + 1023);
+	relais_strbuf_printf(&b, "<%s>", big); /* more than 1 KiB at once: all of it */
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(b.len, 29 + 1023 + 1101);
+	assert_int_equal(b.p[29 + 1023], '<');
+	assert_int_equal(b.p[b.len - 1], '>');
+	/* The buffer's cap still holds. */
+	relais_strbuf_printf(&small, "%s", big);
+	relais_strbuf_printf(&small, "%s", big);
+	assert_int_equal(small.rc, RELAIS_ELIMIT);
+	assert_int_equal(small.len, 1099);
+	relais_strbuf_free(&small);
 	relais_strbuf_free(&b);
 }
 
@@ -198,7 +207,7 @@ int main(void)
 	        cmocka_unit_test(html_escapes_the_five),
 	        cmocka_unit_test(html_escaping_respects_the_cap),
 	        cmocka_unit_test(url_encodes_all_but_unreserved_and_slash),
-	        cmocka_unit_test(printf_formats_and_stops_at_one_kib),
+	        cmocka_unit_test(printf_formats_text_of_any_length_within_the_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

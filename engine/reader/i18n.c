@@ -144,6 +144,34 @@ static const char *const words[M_COUNT][2] = {
         [M_PIN_REMOVED] = {"Your PIN is removed.", "Votre code PIN est supprimé."},
         [M_PIN_LENGTH] = {"A PIN has 4 to 64 characters.",
                           "Un code PIN compte de 4 à 64 caractères."},
+        [M_NAV_CERTIFICATES] = {"Certificates", "Certificats"},
+        [M_CERT_TITLE] = {"Your certificates", "Vos certificats"},
+        [M_CERT_NONE] = {"No certificate yet. When you complete a course, your coordinators' hub "
+                         "issues a certificate; it arrives on this laptop at the next sync.",
+                         "Aucun certificat pour l'instant. Quand vous terminez un cours, le "
+                         "serveur de vos coordinateurs délivre un certificat ; il arrive sur cet "
+                         "ordinateur à la prochaine synchronisation."},
+        [M_CERT_HEADING] = {"Certificate of completion", "Certificat de réussite"},
+        [M_CERT_THIS_CERTIFIES] = {"This certifies that", "Nous certifions que"},
+        [M_CERT_COMPLETED] = {"has completed the course", "a terminé le cours"},
+        [M_CERT_VERSION] = {"version %u", "version %u"},
+        [M_CERT_DATE] = {"Completed on", "Terminé le"},
+        [M_CERT_SCORE] = {"Score", "Score"},
+        [M_CERT_HOURS] = {"Hours of study", "Heures de formation"},
+        [M_CERT_CODE] = {"Verification code", "Code de vérification"},
+        [M_CERT_CHECK] = {"Anyone can check this certificate without an account: type the code on "
+                          "the hub's verification page (/verify), scan the QR code, or run "
+                          "relais certificate verify CODE.",
+                          "Chacun peut vérifier ce certificat sans compte : saisissez le code sur "
+                          "la page de vérification du serveur (/verify), lisez le code QR, ou "
+                          "lancez relais certificate verify CODE."},
+        [M_CERT_PRINT] = {"To print it, use your browser's Print command.",
+                          "Pour l'imprimer, utilisez la commande Imprimer de votre navigateur."},
+        [M_CERT_REVOKED] = {"The hub has revoked this certificate.",
+                            "Le serveur a révoqué ce certificat."},
+        [M_CERT_SIGNED] = {"Signed by hub key %s, certificate %u.",
+                           "Signé par la clé du serveur %s, certificat %u."},
+        [M_CERT_OPEN] = {"Open the printable certificate", "Ouvrir le certificat à imprimer"},
         [M_SEND_AGAIN] = {"Send again", "Renvoyer"},
         [M_NAV_UPDATES] = {"Updates", "Mises à jour"},
         [M_UPDATES_INTRO] = {"The courses the hub offers. Checking for updates brings the new "

@@ -22,10 +22,15 @@
 #define PIN_FREE_TRIES 2 /* wrong PINs (typos) before any wait */
 #define PIN_WAIT_MAX 300 /* seconds: the longest wait between tries */
 
-static void set_title(struct request *req, const char *title)
+void relais_reader_set_title(struct request *req, const char *title)
 {
 	free(req->title);
 	req->title = strdup(title);
+}
+
+static void set_title(struct request *req, const char *title)
+{
+	relais_reader_set_title(req, title);
 }
 
 static void redirect(struct request *req, const char *location)
@@ -405,8 +410,11 @@ static void page_library(struct request *req)
 	                     relais_tr(L(req), M_LIBRARY_TITLE));
 	relais_tr_format(buf, sizeof(buf), L(req), M_CURRENT_LEARNER, me.name);
 	relais_strbuf_add_html(&req->body, buf);
-	relais_strbuf_printf(&req->body, "</p><p class=\"meta\"><a href=\"/who/pin\">%s</a></p>",
-	                     relais_tr(L(req), me.has_pin ? M_PIN_LINK_CHANGE : M_PIN_LINK_SET));
+	relais_strbuf_printf(&req->body,
+	                     "</p><p class=\"meta\"><a href=\"/who/pin\">%s</a> · <a "
+	                     "href=\"/certificates\">%s</a></p>",
+	                     relais_tr(L(req), me.has_pin ? M_PIN_LINK_CHANGE : M_PIN_LINK_SET),
+	                     relais_tr(L(req), M_NAV_CERTIFICATES));
 	relais_profile_clear(&me);
 	if (relais_library_list(&c, &n, req->reader->home, ctx) != 0 ||
 	    relais_updates_marks(&marks, &n_marks, req->reader->home, ctx, req->session->profile_id,
@@ -1299,6 +1307,10 @@ void relais_reader_route(struct request *req)
 		page_pin(req, 0, 0);
 	} else if (strcmp(p, "/who/pin") == 0 && !get) {
 		post_pin(req);
+	} else if (strcmp(p, "/certificates") == 0 && get) {
+		relais_reader_page_certificates(req, "");
+	} else if (strncmp(p, "/certificates/", 14) == 0 && get) {
+		relais_reader_page_certificates(req, p + 14);
 	} else if (strncmp(p, "/c/", 3) == 0) {
 		route_course(req, p + 3);
 	} else {

@@ -184,4 +184,14 @@ void relais_reader_post_updates(struct request *req);
 /* Sets a plain error page. */
 void relais_reader_page_error(struct request *req, unsigned status, const char *what);
 
+/* Sets the page's title (escaped on output). */
+void relais_reader_set_title(struct request *req, const char *title);
+
+/*
+ * The certificates pages (certpage.c) of the learner studying: the list
+ * when rest is "", else the printable certificate "KEYID-ID" (404 when it
+ * is not theirs).
+ */
+void relais_reader_page_certificates(struct request *req, const char *rest);
+
 #endif

@@ -146,4 +146,13 @@ int relais_client_fetch_file(int *keep, struct relais_client_source *src, const 
                              const char *path, uint64_t size, const char *sha256,
                              relais_client_progress_fn progress, void *progress_data);
 
+/*
+ * Brings the certificates of this laptop's learners from the hub
+ * (/relais/certificates) and stores each one a trusted hub key signed; one
+ * that is not is refused (logged, counted in *refused) and the others kept.
+ * A hub without certificates is not an error. Returns 0 or a status.
+ */
+int relais_client_certificates(size_t *stored, size_t *refused, struct relais_client_source *src,
+                               relais_home *home, relais_ctx *ctx);
+
 #endif

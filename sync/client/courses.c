@@ -577,6 +577,12 @@ int relais_sync_courses(struct relais_courses_report *out, relais_home *home, re
 			}
 		}
 	}
+	/* Certificates come with the courses; not from a folder (docs/certificates.md). */
+	if (opt->from_dir == NULL && !(r.src.refused) &&
+	    (rc = relais_client_certificates(&out->certificates, &out->certificates_refused, &r.src,
+	                                     home, ctx)) != 0) {
+		goto out;
+	}
 	rc = 0;
 	if (r.first_rc != 0) {
 		rc = relais_fail(ctx, r.first_rc, "%s%s", r.first_why,

@@ -162,6 +162,11 @@ static int hub_key_load(relais_seckey **out, relais_hub *hub, relais_ctx *ctx)
 	return rc;
 }
 
+int relais_hub_catalogue_key(relais_seckey **out, relais_hub *hub, relais_ctx *ctx)
+{
+	return hub_key_load(out, hub, ctx);
+}
+
 static unsigned catalogue_days(relais_hub *hub, relais_ctx *ctx)
 {
 	char *v = NULL;

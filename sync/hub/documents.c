@@ -371,10 +371,11 @@ static int doc_read(struct doc_row *row, relais_hub *hub, relais_ctx *ctx, int k
 	int rc = 0, step;
 
 	memset(row, 0, sizeof(*row));
-	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_DOC_READ,
-	                    "SELECT etag, content_type, coalesce(credential, ''), updated_ms, body "
-	                    "FROM document WHERE " DOC_WHERE,
-	                    &st) != 0) {
+	if (relais_hub_stmt(
+	            hub, RELAIS_HUB_SLOT_DOC_READ,
+	            "SELECT etag, content_type, coalesce(credential, ''), updated_ms, body, "
+	            "length(body) FROM document WHERE " DOC_WHERE,
+	            &st) != 0) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
 	bind_key(st, kind, q);
@@ -388,6 +389,7 @@ static int doc_read(struct doc_row *row, relais_hub *hub, relais_ctx *ctx, int k
 		(void)snprintf(row->owner, sizeof(row->owner), "%s",
 		               (const char *)sqlite3_column_text(st, 2));
 		row->updated_ms = sqlite3_column_int64(st, 3);
+		row->len = (size_t)sqlite3_column_int64(st, 5);
 		if (want_body) {
 			const void *b = sqlite3_column_blob(st, 4);
 			row->len = (size_t)sqlite3_column_bytes(st, 4);
@@ -509,6 +511,40 @@ static int doc_write(relais_hub *hub, relais_ctx *ctx, int kind, const struct do
 	return rc;
 }
 
+/*
+ * Whether who may store len more bytes of documents, replacing `replaced`
+ * bytes of its own: 0, or refuses r with 413 past max_total.
+ */
+static int within_quota(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ctx *ctx,
+                        const char *who, size_t len, size_t replaced, uint64_t max_total)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t total;
+	int rc = 0;
+
+	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_DOC_QUOTA,
+	                    "SELECT COALESCE(SUM(length(body)), 0) FROM document "
+	                    "WHERE credential = ?1",
+	                    &st) != 0) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+	}
+	sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+	} else {
+		total = (uint64_t)sqlite3_column_int64(st, 0);
+		total = total > replaced ? total - replaced : 0;
+		if (total + len > max_total) {
+			rc = refuse(r, 413,
+			            "this credential's documents would pass the hub's "
+			            "--max-documents-per-credential");
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
 /* Deletes one document, or (doc_id NULL, State only) all of a context; mine limits to its own. */
 static int doc_delete(relais_hub *hub, relais_ctx *ctx, int kind, const struct doc_query *q)
 {
@@ -605,6 +641,7 @@ static int doc_change(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 	const char *why = NULL;
 	char *merged = NULL;
 	unsigned status;
+	size_t owned;
 	int rc = 0;
 
 	if (!is_delete && strlen(type) > TYPE_MAX) {
@@ -633,6 +670,8 @@ static int doc_change(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 			goto out;
 		}
 	}
+	/* A document replaced counts against its owner's quota only once. */
+	owned = row.found && strcmp(row.owner, who->key) == 0 ? row.len : 0;
 	if (is_delete) {
 		rc = doc_delete(hub, ctx, rq->resource, q);
 	} else if (is_post && row.found) {
@@ -650,9 +689,19 @@ static int doc_change(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 			            "the merged document is larger than the hub's --max-document");
 			goto out;
 		}
+		if ((rc = within_quota(r, hub, ctx, who->key, strlen(merged), owned,
+		                       rq->max_documents_total)) != 0 ||
+		    r->status == 413) {
+			goto out;
+		}
 		rc = doc_write(hub, ctx, rq->resource, q, row.type, merged, strlen(merged),
 		               who->key);
 	} else {
+		if ((rc = within_quota(r, hub, ctx, who->key, rq->len, owned,
+		                       rq->max_documents_total)) != 0 ||
+		    r->status == 413) {
+			goto out;
+		}
 		rc = doc_write(hub, ctx, rq->resource, q, type, rq->body, rq->len, who->key);
 	}
 	if (rc == 0) {

@@ -49,6 +49,7 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_DOC_READ,
 	RELAIS_HUB_SLOT_DOC_WRITE,
 	RELAIS_HUB_SLOT_DOC_LIST,
+	RELAIS_HUB_SLOT_DOC_QUOTA,
 };
 
 /*
@@ -143,6 +144,17 @@ int relais_hub_login_succeeded(relais_hub *hub, relais_ctx *ctx, const char *ema
 int relais_hub_measure(char *msg, size_t size, const char *json, size_t len, size_t max_items,
                        size_t max_values, int item_depth);
 
+/* The hub's catalogue key, which signs certificates too; RELAIS_ENOTFOUND when it has none. */
+struct relais_seckey;
+int relais_hub_catalogue_key(struct relais_seckey **out, relais_hub *hub, relais_ctx *ctx);
+
+/*
+ * The public verify page (docs/certificates.md) for code, or the empty form
+ * when code is NULL or "" (*out, malloc'd): valid, invalid or revoked, with
+ * the learner, course and date; everything escaped.
+ */
+int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, const char *code);
+
 /* The files of pages/: layout.html, login.html, style.css and the rest. */
 extern const struct relais_embedded_file relais_hub_pages[];
 
@@ -169,8 +181,10 @@ enum relais_hub_resource {
 };
 
 #define RELAIS_HUB_DOCUMENT_MAX (1024u * 1024) /* default --max-document */
-#define RELAIS_HUB_ETAG_MAX 43                 /* a quoted SHA-1 in hex, and a NUL */
-#define RELAIS_HUB_DATE_MAX 40                 /* an HTTP date */
+/* default --max-documents-per-credential: 256 MiB */
+#define RELAIS_HUB_DOCUMENTS_PER_CREDENTIAL (256ull * 1024 * 1024)
+#define RELAIS_HUB_ETAG_MAX 43 /* a quoted SHA-1 in hex, and a NUL */
+#define RELAIS_HUB_DATE_MAX 40 /* an HTTP date */
 
 /* An HTTP date (RFC 7231, IMF-fixdate) of ms since the epoch; no locale involved. */
 void relais_hub_http_date(char out[RELAIS_HUB_DATE_MAX], long long ms);
@@ -189,8 +203,9 @@ struct relais_hub_doc_request {
 	const char *if_none_match;
 	const char *body; /* len bytes, any content */
 	size_t len;
-	size_t max_document; /* larger documents get 413 */
-	int xapi_version;    /* RELAIS_XAPI_1_0 or RELAIS_XAPI_2_0 (relais/xapi.h) */
+	size_t max_document;          /* larger documents get 413 */
+	uint64_t max_documents_total; /* bytes of documents one credential may store (413) */
+	int xapi_version;             /* RELAIS_XAPI_1_0 or RELAIS_XAPI_2_0 (relais/xapi.h) */
 };
 
 /* Its answer: status, body (any bytes) and the headers that go with it ("" for none). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hub_private.h"
+#include "relais/certificate.h"
 #include "relais/error.h"
 #include "relais/strbuf.h"
 
@@ -110,6 +111,74 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, const 
 	rc = finish(out, ctx, &body);
 	relais_strbuf_free(&who);
 	relais_strbuf_free(&sections);
+	relais_strbuf_free(&body);
+	return rc;
+}
+
+/* The verdict on a code, escaped: valid (with what it says), revoked, or invalid and why. */
+static void verdict(struct relais_strbuf *o, relais_hub *hub, relais_ctx *ctx, const char *code)
+{
+	struct relais_certificate c;
+	char hours[16];
+	int rc = relais_hub_certificate_check(&c, hub, ctx, code);
+	const char *cls = rc == 0 ? "valid" : rc == RELAIS_EINVAL ? "revoked" : "invalid";
+
+	relais_strbuf_printf(o, "<section class=\"verdict %s\" role=\"status\"><h2>", cls);
+	relais_strbuf_add(o, rc == 0               ? "Valid certificate"
+	                     : rc == RELAIS_EINVAL ? "Revoked certificate"
+	                                           : "Invalid certificate");
+	relais_strbuf_add(o, "</h2>");
+	if (rc != 0) {
+		relais_strbuf_add(o, "<p>");
+		relais_strbuf_add_html(o, relais_errmsg(ctx));
+		relais_strbuf_add(o, "</p>");
+	}
+	if (rc == 0 || rc == RELAIS_EINVAL) {
+		relais_certificate_hours(hours, &c);
+		relais_strbuf_add(o, "<dl><dt>Learner</dt><dd>");
+		relais_strbuf_add_html(o, c.name);
+		relais_strbuf_add(o, " &lt;");
+		relais_strbuf_add_html(o, c.email);
+		relais_strbuf_add(o, "&gt;</dd><dt>Course</dt><dd>");
+		relais_strbuf_add_html(o, c.title);
+		relais_strbuf_add(o, " (");
+		relais_strbuf_add_html(o, c.course);
+		relais_strbuf_printf(o, ", version %u)</dd><dt>Completed</dt><dd>%s</dd>",
+		                     c.version, c.date);
+		if (c.score >= 0) {
+			relais_strbuf_printf(o, "<dt>Score</dt><dd>%d%%</dd>", c.score);
+		}
+		if (hours[0] != '\0') {
+			relais_strbuf_printf(o, "<dt>Hours</dt><dd>%s</dd>", hours);
+		}
+		relais_strbuf_printf(o,
+		                     "<dt>Certificate</dt><dd>%u, signed by hub key %s</dd></dl>",
+		                     c.id, c.key_id);
+	}
+	relais_strbuf_add(o, "</section>");
+	relais_certificate_clear(&c);
+}
+
+int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, const char *code)
+{
+	struct relais_strbuf body = {0}, result = {0}, typed = {0};
+	int rc;
+
+	if (code != NULL && code[0] != '\0') {
+		verdict(&result, hub, ctx, code);
+		relais_strbuf_add_html(&typed, code);
+	}
+	{
+		struct slot slots[] = {{"result", result.p ? result.p : ""},
+		                       {"code", typed.p ? typed.p : ""}};
+		fill(&body, "verify.html", slots, 2);
+	}
+	if (body.rc == 0) {
+		body.rc = result.rc ? result.rc : typed.rc;
+	}
+	rc = finish(out, ctx, &body);
+	relais_strbuf_free(&typed);
+	relais_strbuf_free(&result);
 	relais_strbuf_free(&body);
 	return rc;
 }

@@ -63,7 +63,8 @@ struct relais_hub_server {
 	char trusted_proxy[64]; /* "" when none */
 	pthread_mutex_t lock;   /* guards sessions */
 	struct session sessions[MAX_SESSIONS];
-	size_t max_document; /* bytes of one xAPI document */
+	size_t max_document;          /* bytes of one xAPI document */
+	uint64_t max_documents_total; /* bytes of documents one credential may store */
 };
 
 /* What a request carries from its headers to its body: the credentials that sent it. */
@@ -432,7 +433,9 @@ static relais_http_response *laptop_key_job(void *data, void *local, relais_http
 #define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
 #define CACHE_REVALIDATE "public, no-cache"
 
-/* Which published resource url names: 1 catalogue, 2 its signature, 3 a bundle, 4 a delta; 0 none.
+/*
+ * Which published resource url names: 1 catalogue, 2 its signature, 3 a bundle, 4 a delta,
+ * 5 the certificates; 0 none.
  */
 static int published_kind(const char *url)
 {
@@ -444,6 +447,7 @@ static int published_kind(const char *url)
 	       : strcmp(url, "catalogue.json.minisig") == 0 ? 2
 	       : strncmp(url, "bundles/", 8) == 0           ? 3
 	       : strncmp(url, "deltas/", 7) == 0            ? 4
+	       : strcmp(url, "certificates") == 0           ? 5
 	                                                    : 0;
 }
 
@@ -478,6 +482,29 @@ static relais_http_response *catalogue_out(struct worker *w, relais_http_request
 }
 
 /*
+ * The certificates of who's learners (docs/certificates.md), issuing what
+ * is due first: 403 for a credential that may read no statements.
+ */
+static relais_http_response *certificates_out(struct worker *w,
+                                              const struct relais_hub_credential *who)
+{
+	relais_http_response *resp;
+	char *json = NULL;
+	int rc = relais_hub_certificates_json(&json, w->hub, w->ctx, who);
+
+	if (rc != 0) {
+		return xapi_error(rc == RELAIS_EINVAL ? 403 : 500, relais_errmsg(w->ctx));
+	}
+	resp = relais_http_response_buffer(200, "application/json", json, strlen(json),
+	                                   RELAIS_HTTP_OWNED);
+	if (resp != NULL && relais_http_response_header(resp, "Cache-Control", "no-store") != 0) {
+		relais_http_response_free(resp);
+		resp = NULL;
+	}
+	return resp;
+}
+
+/*
  * GET or HEAD of a published resource (on an xAPI worker): the same
  * credentials as sync, any scope; names checked strictly (64 hex digits).
  */
@@ -498,6 +525,9 @@ static relais_http_response *published_job(void *data, void *local, relais_http_
 	}
 	if (kind == 1 || kind == 2) {
 		return catalogue_out(w, req, kind == 2);
+	}
+	if (kind == 5) {
+		return certificates_out(w, &who);
 	}
 	if (strlen(name) != want + strlen(suffix) || strcmp(name + want, suffix) != 0) {
 		return xapi_error(404, delta ? "no such delta" : "no such bundle");
@@ -685,6 +715,25 @@ out:
 		sodium_memzero((char *)password, strlen(password));
 	}
 	relais_http_fields_free(fields, n);
+	return resp;
+}
+
+/*
+ * The public verify page (on the sign-in thread: no account, a signature
+ * check is quick): the form, or the verdict on ?code=.
+ */
+static relais_http_response *verify_job(void *data, void *local, relais_http_request *req)
+{
+	struct worker *w = local;
+	relais_http_response *resp;
+	char *out = NULL;
+
+	(void)data;
+	if (relais_hub_page_verify(&out, w->hub, w->ctx, relais_http_query(req, "code")) != 0) {
+		return page(500, "text/plain", "out of memory\n");
+	}
+	resp = page(200, "text/html; charset=utf-8", out);
+	free(out);
 	return resp;
 }
 
@@ -1061,6 +1110,7 @@ static relais_http_response *documents_job(void *data, void *local, relais_http_
 	rq.body = body;
 	rq.len = len;
 	rq.max_document = s->max_document;
+	rq.max_documents_total = s->max_documents_total;
 	rc = relais_hub_document(&r, w->hub, w->ctx, &rq, &who);
 	resp = rc == 0 ? document_out(&r) : xapi_error(500, relais_errmsg(w->ctx));
 out:
@@ -1160,6 +1210,9 @@ static relais_http_response *on_request(void *data, relais_http_request *req)
 	if (strncmp(url, "/reports", 8) == 0 && (url[8] == '\0' || url[8] == '/')) {
 		return reports(s, req);
 	}
+	if (strcmp(url, "/verify") == 0 && strcmp(method, "GET") == 0) {
+		return relais_http_defer(req, s->pools[POOL_LOGIN], verify_job, s);
+	}
 	if (strcmp(url, "/") == 0) {
 		return redirect("/reports", NULL);
 	}
@@ -1217,6 +1270,8 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 	}
 	s->ctx = ctx;
 	s->max_document = opt->max_document ? opt->max_document : RELAIS_HUB_DOCUMENT_MAX;
+	s->max_documents_total = opt->max_documents_total ? opt->max_documents_total
+	                                                  : RELAIS_HUB_DOCUMENTS_PER_CREDENTIAL;
 	pthread_mutex_init(&s->lock, NULL);
 	if (opt->trusted_proxy != NULL) {
 		(void)snprintf(s->trusted_proxy, sizeof(s->trusted_proxy), "%s",

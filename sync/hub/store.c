@@ -152,6 +152,21 @@ static const char *const migrations[] = {
         "  name TEXT,"
         "  date TEXT NOT NULL,"
         "  reason TEXT NOT NULL);",
+        /* 8: each credential's documents, to hold them to
+         * --max-documents-per-credential without reading the whole table. */
+        "CREATE INDEX IF NOT EXISTS document_credential ON document(credential);",
+        /* 9: certificates the hub issued (certificates.c): one per learner
+         * and course, its code as signed; revoked with a date and reason.
+         * IF NOT EXISTS: a database taken back to an earlier version keeps it. */
+        "CREATE TABLE IF NOT EXISTS certificate ("
+        "  id INTEGER PRIMARY KEY,"
+        "  actor TEXT NOT NULL,"
+        "  course TEXT NOT NULL,"
+        "  code TEXT NOT NULL,"
+        "  issued TEXT NOT NULL,"
+        "  revoked TEXT,"
+        "  reason TEXT,"
+        "  UNIQUE (actor, course));",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

@@ -567,5 +567,44 @@ class AlternateSyntax(DocCase):
         self.assert_status(self.doc("GET", STATE, p), 404, "stored despite the refusals")
 
 
+class DocQuota(DocCase):
+    """docs/hub.md, `--max-documents-per-credential`: one credential's documents in all."""
+
+    TOTAL = 3000
+
+    @classmethod
+    def setUpClass(cls):
+        cls.home = hl.make_hub_db(cls)
+        cls.key, cls.secret = cls.home.credentials("laptop")
+        cls.hub = testlib.Server([testlib.HUB, "serve", "--db", cls.home.db, "--listen",
+                                  "127.0.0.1:0", "--max-documents-per-credential",
+                                  str(cls.TOTAL)], env=testlib.hub_env())
+        cls.addClassCleanup(cls.hub.stop)
+        cls.c = hl.Client(cls.hub, cls.key, cls.secret)
+
+    def test_a_credential_is_held_to_its_total(self):
+        first, second, third = self.state(), self.state(), self.state()
+        half = b"x" * (self.TOTAL // 2 - 100)
+        self.assert_status(self.doc("PUT", STATE, first, half, content_type="text/plain"), 204,
+                           "first half")
+        self.assert_status(self.doc("PUT", STATE, second, half, content_type="text/plain"), 204,
+                           "second half")
+        r = self.doc("PUT", STATE, third, b"y" * 400, content_type="text/plain")
+        self.assert_status(r, 413, "past the credential's total")
+        self.assertIn("--max-documents-per-credential", json.loads(r.body)["error"])
+        self.assert_status(self.doc("GET", STATE, third), 404, "nothing stored")
+        # Replacing a document counts it once: the same size again fits.
+        self.assert_status(self.doc("PUT", STATE, first, half, content_type="text/plain"), 204,
+                           "replaced")
+        # Another credential has a total of its own.
+        other = hl.Client(self.hub, *self.home.credentials("another laptop"))
+        self.assert_status(self.doc("PUT", STATE, third, b"y" * 400, content_type="text/plain",
+                                    client=other), 204, "another credential")
+        # Deleting frees room.
+        self.assert_status(self.doc("DELETE", STATE, second), 204, "delete")
+        self.assert_status(self.doc("PUT", STATE, self.state(), b"z" * 400,
+                                    content_type="text/plain"), 204, "after a delete")
+
+
 if __name__ == "__main__":
     testlib.main()

@@ -20,7 +20,7 @@ import time
 
 from fakehub import FakeHub
 
-NAME = re.compile(r"^/relais/(catalogue\.json|catalogue\.json\.minisig|"
+NAME = re.compile(r"^/relais/(catalogue\.json|catalogue\.json\.minisig|certificates|"
                   r"bundles/[0-9a-f]{64}\.relais|deltas/[0-9a-f]{64}-[0-9a-f]{64}\.delta)$")
 
 

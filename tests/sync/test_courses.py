@@ -295,7 +295,9 @@ class Courses(unittest.TestCase):
             p = self.sync(hub)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("courses: installed 0, updated 0, failed 0", p.stdout)
-            self.assertEqual([g["status"] for g in hub.gets[n:]], [304])
+            # The catalogue's 304, then the certificates (this fake hub has none: 404).
+            self.assertEqual([(g["path"], g["status"]) for g in hub.gets[n:]],
+                             [("/relais/catalogue.json", 304), ("/relais/certificates", 404)])
             self.assertLess(hub.wire - before, 2048)
 
     # --- catalogues refused ----------------------------------------------------------------
@@ -325,6 +327,33 @@ class Courses(unittest.TestCase):
         self.assertEqual(self.installed(), {})
         self.assertEqual(self.accepted_serial(), 0)
         self.assertTrue(cat)
+
+    def test_certificates_not_signed_by_a_trusted_hub_key_are_refused(self):
+        """docs/certificates.md: the laptop keeps what a trusted hub key signed, nothing else."""
+        self.publish(["mh1"], 1)
+        codes = {}
+        for key in ("hub", "other"):
+            p = subprocess.run([CRAFT, os.path.join(self.work, key + ".key"), "--certificate",
+                                "%s@example.org" % key], capture_output=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            codes[key] = p.stdout.decode().strip()
+        forged = codes["hub"][:-9] + codes["other"][-9:]  # the other key's signature end
+        with open(os.path.join(self.site, "certificates"), "w") as f:
+            json.dump({"certificates": [{"id": 7, "code": codes["other"], "revoked": None},
+                                        {"id": 7, "code": codes["hub"], "revoked": None},
+                                        {"id": 8, "code": forged, "revoked": None},
+                                        {"id": 9}]}, f)
+        with FakeCat(self.site) as hub:
+            p = self.sync(hub)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("certificates: received 1, refused 3", p.stdout)
+        self.assertIn("a certificate was refused: certificate signed by a hub key this laptop "
+                      "does not trust", p.stderr)
+        listed = self.cli(["certificate", "list"], self.home, check=True).stdout
+        self.assertIn("hub@example.org", listed)
+        self.assertNotIn("other@example.org", listed)
+        p = self.cli(["certificate", "verify", codes["other"]], self.home)
+        self.assertEqual(p.returncode, 1)
 
     def test_hub_key_is_not_a_publisher_key(self):
         p = self.cli(["trust", "add", "hub.pub"], self.home)

@@ -181,6 +181,47 @@ extern const char *const relais_hub_reports[];
 /* Writes report `name` in format into *out (malloc'd). RELAIS_ENOTFOUND for an unknown name. */
 int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format);
 
+/* ---- Certificates (docs/certificates.md) ---- */
+
+/*
+ * Issues a certificate, signed with the hub's catalogue key, for every
+ * learner's first completion (completed or passed) of a course the hub
+ * publishes that has none yet; when credential is not NULL, only for the
+ * learners of the statements it stored. Idempotent; sets *issued to how many were made.
+ * Returns 0, RELAIS_ENOTFOUND (the hub has no key yet) or another status.
+ */
+int relais_hub_certificates_issue(size_t *issued, relais_hub *hub, relais_ctx *ctx,
+                                  const char *credential);
+
+/*
+ * The certificates as text for people (*out, malloc'd): one line each, id,
+ * date, learner, course, state, then the code. Issues what is due first.
+ */
+int relais_hub_certificates_list(char **out, relais_hub *hub, relais_ctx *ctx);
+
+/*
+ * GET /relais/certificates for who (*out, malloc'd JSON): with read-all
+ * every certificate, with read-mine those of the learners whose statements
+ * who stored; RELAIS_EINVAL (403) with neither. Issues what is due first.
+ */
+int relais_hub_certificates_json(char **out, relais_hub *hub, relais_ctx *ctx,
+                                 const struct relais_hub_credential *who);
+
+/* Revokes certificate id with a reason. Returns 0 or RELAIS_ENOTFOUND. */
+int relais_hub_certificate_revoke(relais_hub *hub, relais_ctx *ctx, long long id,
+                                  const char *reason);
+
+/*
+ * Checks a certificate code against this hub's key and its revocations.
+ * Returns 0 (valid), RELAIS_EFORMAT, RELAIS_ESIGNATURE (altered or another
+ * hub's), RELAIS_EINVAL (revoked: the message says when and why), with the
+ * decoded certificate in *out when it decodes (cleared by the caller with
+ * relais_certificate_clear, in every case).
+ */
+struct relais_certificate;
+int relais_hub_certificate_check(struct relais_certificate *out, relais_hub *hub, relais_ctx *ctx,
+                                 const char *code);
+
 /* Number of statements stored. */
 int relais_hub_count(int64_t *out, relais_hub *hub, relais_ctx *ctx);
 
@@ -195,15 +236,16 @@ typedef struct relais_hub_server relais_hub_server;
 #define RELAIS_HUB_INFLATED_MAX (16u * 1024 * 1024) /* a gzip body once inflated */
 
 struct relais_hub_server_options {
-	const char *address;        /* numeric IPv4 */
-	unsigned port;              /* 0: any free one */
-	const char *trusted_proxy;  /* whose X-Forwarded-Proto/-For are believed; NULL: none */
-	unsigned connection_limit;  /* 0: 1000 */
-	unsigned per_address_limit; /* connections from one address; 0: 256 */
-	size_t max_document;        /* bytes of one xAPI document (413 past it); 0: 1 MiB */
-	unsigned header_timeout;    /* seconds for a request's headers; 0: 10 */
-	unsigned body_timeout;      /* seconds for a body, plus its length / body_min_rate; 0: 30 */
-	unsigned body_min_rate;     /* bytes per second; 0: 1000 */
+	const char *address;          /* numeric IPv4 */
+	unsigned port;                /* 0: any free one */
+	const char *trusted_proxy;    /* whose X-Forwarded-Proto/-For are believed; NULL: none */
+	unsigned connection_limit;    /* 0: 1000 */
+	unsigned per_address_limit;   /* connections from one address; 0: 256 */
+	size_t max_document;          /* bytes of one xAPI document (413 past it); 0: 1 MiB */
+	uint64_t max_documents_total; /* bytes of documents per credential (413); 0: 256 MiB */
+	unsigned header_timeout;      /* seconds for a request's headers; 0: 10 */
+	unsigned body_timeout;  /* seconds for a body, plus its length / body_min_rate; 0: 30 */
+	unsigned body_min_rate; /* bytes per second; 0: 1000 */
 };
 
 /*

@@ -134,4 +134,19 @@ void relais_verifier_free(relais_verifier *v);
 int relais_signature_key_id(relais_ctx *ctx, const char *sig, size_t sig_len,
                             char out[RELAIS_KEYID_HEX]);
 
+/* Bytes of a raw Ed25519 signature (relais_sign_detached). */
+#define RELAIS_SIGNATURE_BYTES 64
+
+/*
+ * A raw Ed25519 signature of msg (no prehash, no comments), for payloads
+ * that carry their own framing (certificates, docs/certificates.md).
+ * Deterministic. Returns 0 or RELAIS_ECRYPTO.
+ */
+int relais_sign_detached(unsigned char sig[RELAIS_SIGNATURE_BYTES], const relais_seckey *sec,
+                         const void *msg, size_t msg_len);
+
+/* Checks what relais_sign_detached() made: 0, or RELAIS_ESIGNATURE. Sets no message. */
+int relais_verify_detached(const relais_pubkey *pub, const void *msg, size_t msg_len,
+                           const unsigned char sig[RELAIS_SIGNATURE_BYTES]);
+
 #endif

@@ -33,7 +33,7 @@ void relais_strbuf_add_html(struct relais_strbuf *b, const char *s);
 /* Appends s percent-encoded for a URL path or query value ('/' kept). */
 void relais_strbuf_add_url(struct relais_strbuf *b, const char *s);
 
-/* Appends formatted text (at most 1 KiB at a time); arguments are not escaped. */
+/* Appends formatted text of any length (within the cap); arguments are not escaped. */
 void relais_strbuf_printf(struct relais_strbuf *b, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 

@@ -94,7 +94,9 @@ struct relais_courses_report {
 	int unchanged;                 /* the hub answered 304: the catalogue was the last one */
 	int expired;                   /* the catalogue used has expired (a warning was logged) */
 	int no_hub_key;                /* no hub key is trusted: nothing was done */
-	int not_offered; /* the hub is an LRS but not a relais hub: nothing was done */
+	int not_offered;             /* the hub is an LRS but not a relais hub: nothing was done */
+	size_t certificates;         /* certificates received (new or updated) */
+	size_t certificates_refused; /* not signed by a trusted hub key: not kept */
 };
 
 /*

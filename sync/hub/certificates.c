@@ -1,0 +1,348 @@
+/* certificates.c: the hub issues, lists, revokes and checks completion certificates. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "hub_private.h"
+#include "relais/bundle.h"
+#include "relais/certificate.h"
+#include "relais/error.h"
+#include "relais/key.h"
+#include "relais/manifest.h"
+#include "relais/publish.h"
+#include "relais/strbuf.h"
+#include "relais/xapi.h"
+
+#define LIST_MAX (64u * 1024 * 1024)
+#define MAILTO "mbox:mailto:"
+
+/*
+ * Each learner's first completion (completed or passed, of the course
+ * activity itself) of a course published now, with no certificate yet, for
+ * the learners `who` picks. The score is the completion's own, else the mean
+ * of the learner's best score in each of the course's quizzes.
+ */
+#define DUE(who)                                                                                   \
+	"SELECT s.actor, s.course, substr(min(s.timestamp), 1, 10), coalesce(max(s.actor_name), "  \
+	"''), coalesce(max(s.scaled), (SELECT avg(best) FROM (SELECT max(q.scaled) AS best FROM "  \
+	"statement q WHERE q.actor = s.actor AND q.course = s.course AND q.voided = 0 AND q.unit " \
+	"IS NOT NULL AND q.scaled IS NOT NULL AND q.verb IN ('" RELAIS_XAPI_VERBS                  \
+	"passed', '" RELAIS_XAPI_VERBS "failed') GROUP BY q.unit))), b.version, b.title, "         \
+	"b.sha256 FROM statement s JOIN published_bundle b ON b.course = s.course AND b.state = "  \
+	"'current' WHERE " who " AND s.voided = 0 AND s.unit IS NULL AND s.verb IN "               \
+	"('" RELAIS_XAPI_VERBS "completed', '" RELAIS_XAPI_VERBS "passed') AND NOT EXISTS "        \
+	"(SELECT 1 FROM certificate c WHERE c.actor = s.actor AND c.course = s.course) "           \
+	"GROUP BY s.actor, s.course ORDER BY min(s.timestamp), s.actor, s.course"
+/* Every learner; or those of the statements one credential stored (through its index). */
+#define DUE_ALL DUE("1")
+#define DUE_MINE DUE("s.actor IN (SELECT actor FROM statement WHERE credential = ?1)")
+
+static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
+{
+	return relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
+}
+
+static const char *text(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	return t ? t : "";
+}
+
+/* The estimated minutes of the published bundle sha256, or 0 when it cannot be read. */
+static unsigned bundle_minutes(relais_hub *hub, const char *sha256)
+{
+	char path[4096], etag[65];
+	relais_bundle *b = NULL;
+	relais_ctx *ctx = NULL;
+	unsigned minutes = 0;
+
+	/* The hub checked the bundle's signature when it was published. */
+	if (relais_ctx_new(&ctx) == 0 &&
+	    relais_hub_published_file(path, sizeof(path), etag, hub, ctx, 0, sha256) == 0 &&
+	    relais_bundle_open(&b, ctx, path, NULL) == 0) {
+		minutes = relais_bundle_manifest(b)->estimated_minutes;
+	}
+	relais_bundle_free(b);
+	relais_ctx_free(ctx);
+	return minutes;
+}
+
+/* Signs and records one certificate from a row of DUE, inside the caller's transaction. */
+static int issue_one(relais_hub *hub, relais_ctx *ctx, const relais_seckey *sec, sqlite3_stmt *due)
+{
+	struct relais_certificate c = {0};
+	sqlite3_stmt *ins = NULL, *upd = NULL;
+	const char *actor = text(due, 0);
+	char now[32];
+	int rc = 0;
+
+	relais_now_iso(now);
+	if (sqlite3_prepare_v2(hub->db,
+	                       "INSERT INTO certificate(actor, course, code, issued) "
+	                       "VALUES (?, ?, '', ?)",
+	                       -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(hub->db, "UPDATE certificate SET code = ? WHERE id = ?", -1, &upd,
+	                       NULL) != SQLITE_OK) {
+		rc = db_fail(hub, ctx, "issuing a certificate");
+		goto out;
+	}
+	sqlite3_bind_text(ins, 1, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, text(due, 1), -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(ins) != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "issuing a certificate");
+		goto out;
+	}
+	c.id = (uint32_t)sqlite3_last_insert_rowid(hub->db);
+	c.name = strdup(text(due, 3));
+	c.email = strdup(strncmp(actor, MAILTO, strlen(MAILTO)) == 0 ? actor + strlen(MAILTO)
+	                                                             : actor);
+	c.course = strdup(text(due, 1));
+	c.title = strdup(text(due, 6));
+	if (c.name == NULL || c.email == NULL || c.course == NULL || c.title == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	c.version = (uint32_t)sqlite3_column_int64(due, 5);
+	(void)snprintf(c.date, sizeof(c.date), "%s", text(due, 2));
+	c.score = sqlite3_column_type(due, 4) == SQLITE_NULL
+	                  ? -1
+	                  : (int)(sqlite3_column_double(due, 4) * 100 + 0.5);
+	c.minutes = bundle_minutes(hub, text(due, 7));
+	if ((rc = relais_certificate_sign(&c, ctx, sec)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_text(upd, 1, c.code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(upd, 2, c.id);
+	if (sqlite3_step(upd) != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "issuing a certificate");
+	}
+out:
+	sqlite3_finalize(ins);
+	sqlite3_finalize(upd);
+	relais_certificate_clear(&c);
+	return rc;
+}
+
+int relais_hub_certificates_issue(size_t *issued, relais_hub *hub, relais_ctx *ctx,
+                                  const char *credential)
+{
+	relais_seckey *sec = NULL;
+	sqlite3_stmt *due = NULL;
+	int rc = 0, step;
+
+	*issued = 0;
+	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		return db_fail(hub, ctx, "issuing certificates");
+	}
+	if (sqlite3_prepare_v2(hub->db, credential ? DUE_MINE : DUE_ALL, -1, &due, NULL) !=
+	    SQLITE_OK) {
+		rc = db_fail(hub, ctx, "issuing certificates");
+		goto out;
+	}
+	if (credential != NULL) {
+		sqlite3_bind_text(due, 1, credential, -1, SQLITE_STATIC);
+	}
+	while ((step = sqlite3_step(due)) == SQLITE_ROW) {
+		if (sec == NULL && (rc = relais_hub_catalogue_key(&sec, hub, ctx)) != 0) {
+			goto out;
+		}
+		if ((rc = issue_one(hub, ctx, sec, due)) != 0) {
+			goto out;
+		}
+		(*issued)++;
+	}
+	if (step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "issuing certificates");
+	}
+out:
+	sqlite3_finalize(due);
+	relais_seckey_free(sec);
+	if (rc == 0 && sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(hub, ctx, "issuing certificates");
+	}
+	if (rc != 0) {
+		(void)sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		*issued = 0;
+	}
+	return rc;
+}
+
+int relais_hub_certificates_list(char **out, relais_hub *hub, relais_ctx *ctx)
+{
+	struct relais_strbuf o = {.max = LIST_MAX};
+	sqlite3_stmt *st = NULL;
+	size_t issued;
+	int rc, step;
+
+	*out = NULL;
+	if ((rc = relais_hub_certificates_issue(&issued, hub, ctx, NULL)) != 0 &&
+	    rc != RELAIS_ENOTFOUND) {
+		return rc;
+	}
+	rc = 0;
+	if (sqlite3_prepare_v2(
+	            hub->db,
+	            "SELECT id, issued, actor, course, revoked, coalesce(reason, ''), code "
+	            "FROM certificate ORDER BY id",
+	            -1, &st, NULL) != SQLITE_OK) {
+		return db_fail(hub, ctx, "certificates");
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		relais_strbuf_printf(&o, "%lld  %.10s  ", sqlite3_column_int64(st, 0), text(st, 1));
+		relais_strbuf_add(&o, text(st, 2));
+		relais_strbuf_add(&o, "  ");
+		relais_strbuf_add(&o, text(st, 3));
+		relais_strbuf_add(&o, "  ");
+		if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
+			relais_strbuf_add(&o, "valid\n");
+		} else {
+			relais_strbuf_printf(&o, "revoked %.10s (", text(st, 4));
+			relais_strbuf_add(&o, text(st, 5));
+			relais_strbuf_add(&o, ")\n");
+		}
+		relais_strbuf_add(&o, "  ");
+		relais_strbuf_add(&o, text(st, 6));
+		relais_strbuf_add(&o, "\n");
+	}
+	if (step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "certificates");
+	}
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		relais_strbuf_free(&o);
+		return rc;
+	}
+	return relais_strbuf_finish(out, &o, ctx, "certificates");
+}
+
+int relais_hub_certificates_json(char **out, relais_hub *hub, relais_ctx *ctx,
+                                 const struct relais_hub_credential *who)
+{
+	int all = (who->scopes & RELAIS_HUB_SCOPE_READ_ALL) != 0;
+	cJSON *root = NULL, *list;
+	sqlite3_stmt *st = NULL;
+	size_t issued;
+	int rc = 0, step;
+
+	*out = NULL;
+	if (!all && (who->scopes & RELAIS_HUB_SCOPE_READ_MINE) == 0) {
+		return relais_fail(ctx, RELAIS_EINVAL, "this credential may not read certificates");
+	}
+	/* A laptop's sync issues for its own learners (an indexed look, not a
+	 * scan of the whole store); a read-all tool's, for all. */
+	if ((rc = relais_hub_certificates_issue(&issued, hub, ctx, all ? NULL : who->key)) != 0 &&
+	    rc != RELAIS_ENOTFOUND) {
+		return rc;
+	}
+	rc = 0;
+	if (sqlite3_prepare_v2(hub->db,
+	                       "SELECT id, code, revoked FROM certificate c WHERE ?1 OR c.actor IN "
+	                       "(SELECT actor FROM statement WHERE credential = ?2) ORDER BY id",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		return db_fail(hub, ctx, "certificates");
+	}
+	sqlite3_bind_int(st, 1, all);
+	sqlite3_bind_text(st, 2, who->key, -1, SQLITE_STATIC);
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    (list = cJSON_AddArrayToObject(root, "certificates")) == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *o = cJSON_CreateObject();
+		if (o == NULL || !cJSON_AddItemToArray(list, o) ||
+		    cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0)) == NULL ||
+		    cJSON_AddStringToObject(o, "code", text(st, 1)) == NULL ||
+		    (sqlite3_column_type(st, 2) == SQLITE_NULL
+		             ? cJSON_AddNullToObject(o, "revoked")
+		             : cJSON_AddStringToObject(o, "revoked", text(st, 2))) == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "certificates");
+		goto out;
+	}
+	if ((*out = cJSON_PrintUnformatted(root)) == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+out:
+	sqlite3_finalize(st);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int relais_hub_certificate_revoke(relais_hub *hub, relais_ctx *ctx, long long id,
+                                  const char *reason)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int rc = 0;
+
+	relais_now_iso(now);
+	if (sqlite3_prepare_v2(hub->db,
+	                       "UPDATE certificate SET revoked = coalesce(revoked, ?), "
+	                       "reason = coalesce(reason, ?) WHERE id = ?",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		return db_fail(hub, ctx, "revoking a certificate");
+	}
+	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "revoking a certificate");
+	} else if (sqlite3_changes(hub->db) == 0) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no certificate %lld", id);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_hub_certificate_check(struct relais_certificate *out, relais_hub *hub, relais_ctx *ctx,
+                                 const char *code)
+{
+	relais_seckey *sec = NULL;
+	relais_pubkey *pub = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = relais_certificate_decode(out, ctx, code)) != 0) {
+		return rc;
+	}
+	if ((rc = relais_hub_catalogue_key(&sec, hub, ctx)) != 0 ||
+	    (rc = relais_seckey_public(&pub, ctx, sec)) != 0) {
+		goto out;
+	}
+	if (relais_certificate_verify(ctx, out, pub) != 0) {
+		char id[RELAIS_KEYID_HEX];
+		relais_pubkey_id(pub, id);
+		rc = strcmp(id, out->key_id) != 0
+		             ? relais_fail(ctx, RELAIS_ESIGNATURE,
+		                           "certificate signed by another hub's key (%s)",
+		                           out->key_id)
+		             : RELAIS_ESIGNATURE;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(
+	            hub->db,
+	            "SELECT substr(revoked, 1, 10), coalesce(reason, '') FROM certificate "
+	            "WHERE id = ? AND revoked IS NOT NULL",
+	            -1, &st, NULL) != SQLITE_OK) {
+		rc = db_fail(hub, ctx, "certificates");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, out->id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		rc = relais_fail(ctx, RELAIS_EINVAL, "certificate revoked on %s: %s", text(st, 0),
+		                 text(st, 1));
+	}
+out:
+	sqlite3_finalize(st);
+	relais_pubkey_free(pub);
+	relais_seckey_free(sec);
+	return rc;
+}
