@@ -1226,6 +1226,8 @@ enum form {
 	CONTEXT,      /* a statement's context */
 	CONTEXT_ACTS, /* contextActivities */
 	RESULT,       /* a statement's result: its duration as DURATION */
+	CTX_AGENTS,   /* contextAgents or contextGroups (2.0): each a CTX_AGENT */
+	CTX_AGENT,    /* a contextAgent or contextGroup: its agent or group as AGENT */
 	DURATION      /* a duration: seconds to 0.01 s, truncated */
 };
 
@@ -1583,10 +1585,14 @@ static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form)
 	static const char *const verb_names[] = {"display"};
 	static const char *const activity_names[] = {"definition"};
 	static const char *const ref_names[] = {"id"};
-	static const char *const context_names[] = {"registration", "statement", "instructor",
-	                                            "team", "contextActivities"};
+	static const char *const context_names[] = {
+	        "registration",      "statement",     "instructor",   "team",
+	        "contextActivities", "contextAgents", "contextGroups"};
 	static const enum form skip[] = {SKIP}, lower_f[] = {LOWER};
-	static const enum form context_forms[] = {LOWER, REF, AGENT, AGENT, CONTEXT_ACTS};
+	static const enum form context_forms[] = {LOWER,        REF,        AGENT,     AGENT,
+	                                          CONTEXT_ACTS, CTX_AGENTS, CTX_AGENTS};
+	static const char *const ctx_agent_names[] = {"agent", "group"};
+	static const enum form ctx_agent_forms[] = {AGENT, AGENT};
 	static const char *const result_names[] = {"duration"};
 	static const enum form result_forms[] = {DURATION};
 	char text[64];
@@ -1652,7 +1658,19 @@ static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form)
 		break;
 	case CONTEXT:
 		if (cJSON_IsObject(v)) {
-			write_object(b, v, context_names, context_forms, 5);
+			write_object(b, v, context_names, context_forms, 7);
+			return;
+		}
+		break;
+	case CTX_AGENTS:
+		if (cJSON_IsArray(v)) {
+			write_array(b, v, CTX_AGENT);
+			return;
+		}
+		break;
+	case CTX_AGENT:
+		if (cJSON_IsObject(v)) {
+			write_object(b, v, ctx_agent_names, ctx_agent_forms, 2);
 			return;
 		}
 		break;

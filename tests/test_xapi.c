@@ -931,6 +931,33 @@ static void identity_compares_durations_to_hundredths(void **state)
 	free(id[0]);
 }
 
+/* The agents of contextAgents and the groups of contextGroups compare as actors do. */
+static void identity_of_context_agents_and_groups(void **state)
+{
+	char *a = identity_of("{\"context\":{\"contextAgents\":[{\"objectType\":\"contextAgent\","
+	                      "\"agent\":{\"mbox\":\"mailto:p1@B.C\"}}],"
+	                      "\"contextGroups\":[{\"objectType\":\"contextGroup\",\"group\":"
+	                      "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"},"
+	                      "{\"mbox\":\"mailto:d@b.c\"}]}}]}}");
+	char *b = identity_of("{\"context\":{\"contextAgents\":[{\"objectType\":\"contextAgent\","
+	                      "\"agent\":{\"mbox\":\"mailto:p1@b.c\"}}],"
+	                      "\"contextGroups\":[{\"group\":{\"objectType\":\"Group\",\"member\":"
+	                      "[{\"mbox\":\"mailto:d@b.c\"},{\"mbox\":\"mailto:a@b.c\"}]},"
+	                      "\"objectType\":\"contextGroup\"}]}}");
+	char *c = identity_of("{\"context\":{\"contextAgents\":[{\"objectType\":\"contextAgent\","
+	                      "\"agent\":{\"mbox\":\"mailto:p2@b.c\"}}],"
+	                      "\"contextGroups\":[{\"objectType\":\"contextGroup\",\"group\":"
+	                      "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"},"
+	                      "{\"mbox\":\"mailto:d@b.c\"}]}}]}}");
+
+	(void)state;
+	assert_string_equal(a, b); /* e-mail domain case, member order */
+	assert_string_not_equal(a, c);
+	free(a);
+	free(b);
+	free(c);
+}
+
 /*
  * Hubs keep the hash of each statement's identity text: the text must stay
  * byte for byte what the rule gave when they stored it (IDENTITY_RULE 2),
@@ -1019,6 +1046,7 @@ int main(void)
 	        cmocka_unit_test(relais_statements_pass_the_check),
 	        cmocka_unit_test(identity_ignores_order_and_what_the_lrs_sets),
 	        cmocka_unit_test(identity_compares_durations_to_hundredths),
+	        cmocka_unit_test(identity_of_context_agents_and_groups),
 	        cmocka_unit_test(identity_text_is_stable),
 	        cmocka_unit_test(uuid_forms),
 	};

@@ -88,7 +88,8 @@ void relais_xapi_facts_clear(struct relais_xapi_facts *facts);
  * (00Z and 00.000+00:00 are one time); result.duration to 0.01 s
  * (PT1.1237S is PT1.12S; fewer decimals are kept as written); without verb
  * displays and activity
- * definitions; e-mail domains in lower case and group members in one order.
+ * definitions; e-mail domains in lower case and group members in one order (in
+ * contextAgents and contextGroups too).
  * The order of other arrays' items counts. Two statements with the same id
  * and the same identity are the same statement. Caller frees; NULL when
  * memory runs out.
