@@ -370,6 +370,21 @@ int relais_http_response_header(relais_http_response *resp, const char *name, co
 	return 0;
 }
 
+int relais_http_response_header_set(relais_http_response *resp, const char *name, const char *value)
+{
+	const char *old;
+	char copy[256];
+
+	while ((old = MHD_get_response_header(resp->r, name)) != NULL) {
+		/* libmicrohttpd frees old while comparing: compare with a copy. */
+		if (snprintf(copy, sizeof(copy), "%s", old) >= (int)sizeof(copy) ||
+		    MHD_del_response_header(resp->r, name, copy) != MHD_YES) {
+			return RELAIS_ENOMEM;
+		}
+	}
+	return relais_http_response_header(resp, name, value);
+}
+
 void relais_http_response_free(relais_http_response *resp)
 {
 	if (resp == NULL) {
@@ -379,22 +394,24 @@ void relais_http_response_free(relais_http_response *resp)
 	free(resp);
 }
 
-/* Queues resp with the common security headers, and frees it. */
-static enum MHD_Result queue(struct MHD_Connection *conn, relais_http_response *resp)
+/* Queues req's resp with the common security headers, and frees it. */
+static enum MHD_Result queue(relais_http_request *req, relais_http_response *resp)
 {
+	const relais_http_server *s = req->server;
 	enum MHD_Result ret = MHD_NO;
 
 	if (resp == NULL) {
 		return MHD_NO;
 	}
-	if (MHD_add_response_header(resp->r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
+	if ((s->opt.on_response == NULL || s->opt.on_response(s->opt.data, req, resp) == 0) &&
+	    MHD_add_response_header(resp->r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
 	    /* same-origin, not no-referrer: with no-referrer a browser sends
 	     * "Origin: null" on form posts, which an Origin check must refuse. */
 	    MHD_add_response_header(resp->r, "Referrer-Policy", "same-origin") == MHD_YES &&
 	    MHD_add_response_header(resp->r, "X-Frame-Options", "DENY") == MHD_YES &&
 	    (resp->cache_control ||
 	     MHD_add_response_header(resp->r, "Cache-Control", "no-store") == MHD_YES)) {
-		ret = MHD_queue_response(conn, resp->status, resp->r);
+		ret = MHD_queue_response(req->conn, resp->status, resp->r);
 	}
 	relais_http_response_free(resp);
 	return ret;
@@ -546,7 +563,7 @@ static enum MHD_Result after_headers(relais_http_server *s, relais_http_request 
 	}
 	if (early != NULL) {
 		req->answered = 1;
-		return queue(req->conn, early);
+		return queue(req, early);
 	}
 	length = relais_http_header(req, "Content-Length");
 	if (length != NULL && strtoull(length, NULL, 10) > req->body_max) {
@@ -605,7 +622,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			return after_headers(s, req, resp);
 		}
 		req->answered = 1;
-		return queue(conn, resp);
+		return queue(req, resp);
 	}
 	if (req->answered) {
 		*upload_size = 0; /* refused already: the body is dropped */
@@ -660,7 +677,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		req->job_stage = 0;
 	}
 	req->answered = 1;
-	return queue(conn, resp);
+	return queue(req, resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

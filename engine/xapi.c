@@ -1,4 +1,4 @@
-/* xapi.c: validate xAPI 1.0.3 statements and take out what the hub indexes (cJSON). */
+/* xapi.c: validate xAPI 1.0.3 and 2.0 statements and take out what the hub indexes (cJSON). */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@ struct check {
 	relais_ctx *ctx;
 	struct relais_xapi_facts *f;
 	int rc;
+	int version; /* RELAIS_XAPI_1_0 or RELAIS_XAPI_2_0: whose rules apply */
 };
 
 /* Records the first problem only: one clear message beats a cascade. */
@@ -694,11 +695,84 @@ static int result(struct check *c, const cJSON *r, const char *where)
 	return 0;
 }
 
+/*
+ * xAPI 2.0's contextAgents (kind "Agent") or contextGroups ("Group"): a
+ * list of {objectType: "contextAgent", agent, relevantTypes} (or
+ * contextGroup and group), relevantTypes a non-empty list of IRIs if given.
+ */
+static int context_agents(struct check *c, const cJSON *list, const char *where, const char *field,
+                          const char *kind)
+{
+	int group = strcmp(kind, "Group") == 0;
+	const char *type = group ? "contextGroup" : "contextAgent";
+	const char *member = group ? "group" : "agent";
+	const char *const keys[] = {"objectType", member, "relevantTypes", NULL};
+	const cJSON *each, *v, *iri;
+	char sub[224];
+	int i = 0;
+
+	if (!cJSON_IsArray(list)) {
+		return bad(c, where, field,
+		           group ? "must be an array of contextGroup objects"
+		                 : "must be an array of contextAgent objects");
+	}
+	cJSON_ArrayForEach(each, list)
+	{
+		(void)snprintf(sub, sizeof(sub), "%s.%s[%d]", where, field, i++);
+		if (!cJSON_IsObject(each)) {
+			return bad(c, sub, "", "must be an object");
+		}
+		if (only_keys(c, each, sub, keys) != 0) {
+			return -1;
+		}
+		v = cJSON_GetObjectItemCaseSensitive(each, "objectType");
+		if (!cJSON_IsString(v) || strcmp(v->valuestring, type) != 0) {
+			return bad(c, sub, "objectType",
+			           group ? "must be \"contextGroup\"" : "must be \"contextAgent\"");
+		}
+		v = cJSON_GetObjectItemCaseSensitive(each, member);
+		if (v == NULL) {
+			return bad(c, sub, member, "is required");
+		}
+		if (group) {
+			if (agent(c, v, sub, member, 1) != 0) {
+				return -1;
+			}
+		} else {
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(v, "objectType");
+			if (cJSON_IsString(t) && strcmp(t->valuestring, "Agent") != 0) {
+				return bad(c, sub, member, "must be an Agent");
+			}
+			if (agent(c, v, sub, member, 0) != 0) {
+				return -1;
+			}
+		}
+		if ((v = cJSON_GetObjectItemCaseSensitive(each, "relevantTypes"))) {
+			if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
+				return bad(c, sub, "relevantTypes",
+				           "must be a non-empty array of IRIs");
+			}
+			cJSON_ArrayForEach(iri, v)
+			{
+				if (!cJSON_IsString(iri) || !iri_ok(iri->valuestring)) {
+					return bad(c, sub, "relevantTypes",
+					           "must be a non-empty array of IRIs");
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 static int context(struct check *c, const cJSON *x, const char *where, int about_activity)
 {
 	static const char *const keys[] = {
 	        "registration", "instructor", "team",      "contextActivities", "revision",
 	        "platform",     "language",   "statement", "extensions",        NULL};
+	static const char *const keys_2_0[] = {"registration",      "instructor",    "team",
+	                                       "contextActivities", "revision",      "platform",
+	                                       "language",          "statement",     "extensions",
+	                                       "contextAgents",     "contextGroups", NULL};
 	const cJSON *v;
 	char sub[160];
 
@@ -706,7 +780,15 @@ static int context(struct check *c, const cJSON *x, const char *where, int about
 	if (!cJSON_IsObject(x)) {
 		return bad(c, where, "context", "must be an object");
 	}
-	if (only_keys(c, x, sub, keys) != 0) {
+	if (only_keys(c, x, sub, c->version == RELAIS_XAPI_2_0 ? keys_2_0 : keys) != 0) {
+		return -1;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(x, "contextAgents")) &&
+	    context_agents(c, v, sub, "contextAgents", "Agent") != 0) {
+		return -1;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(x, "contextGroups")) &&
+	    context_agents(c, v, sub, "contextGroups", "Group") != 0) {
 		return -1;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(x, "registration"))) {
@@ -1008,9 +1090,11 @@ static int statement(struct check *c, const cJSON *st, const char *where, int su
 		return -1;
 	}
 	if (!sub && (v = cJSON_GetObjectItemCaseSensitive(st, "version")) &&
-	    (!cJSON_IsString(v) || strncmp(v->valuestring, "1.0", 3) != 0 ||
-	     (v->valuestring[3] != '\0' && v->valuestring[3] != '.'))) {
-		return bad(c, where, "version", "must be 1.0.x");
+	    (!cJSON_IsString(v) || relais_xapi_version_of(v->valuestring) == 0 ||
+	     relais_xapi_version_of(v->valuestring) > c->version)) {
+		return bad(c, where, "version",
+		           c->version == RELAIS_XAPI_2_0 ? "must be 1.0.x or 2.0.x"
+		                                         : "must be 1.0.x");
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(st, "attachments")) &&
 	    attachments(c, v, where) != 0) {
@@ -1094,10 +1178,37 @@ static void relais_ids(struct relais_xapi_facts *f)
 	}
 }
 
+int relais_xapi_version_of(const char *v)
+{
+	int version = v == NULL                   ? 0
+	              : strncmp(v, "1.0", 3) == 0 ? RELAIS_XAPI_1_0
+	              : strncmp(v, "2.0", 3) == 0 ? RELAIS_XAPI_2_0
+	                                          : 0;
+
+	if (version == 0 || v[3] == '\0') {
+		return version;
+	}
+	if (v[3] != '.' || v[4] == '\0') {
+		return 0;
+	}
+	for (v += 4; *v; v++) {
+		if (!isdigit((unsigned char)*v)) {
+			return 0;
+		}
+	}
+	return version;
+}
+
 int relais_xapi_check(struct relais_xapi_facts *facts, relais_ctx *ctx, const void *st,
                       const char *where)
 {
-	struct check c = {ctx, facts, 0};
+	return relais_xapi_check_version(facts, ctx, st, where, RELAIS_XAPI_1_0);
+}
+
+int relais_xapi_check_version(struct relais_xapi_facts *facts, relais_ctx *ctx, const void *st,
+                              const char *where, int version)
+{
+	struct check c = {ctx, facts, 0, version};
 
 	memset(facts, 0, sizeof(*facts));
 	facts->scaled = -2;
@@ -1147,17 +1258,21 @@ void relais_xapi_facts_clear(struct relais_xapi_facts *f)
 
 /* What to do with one member of an object being written. */
 enum form {
-	PLAIN,       /* as it is, members sorted */
-	SKIP,        /* left out */
-	LOWER,       /* a string in lower case (a UUID) */
-	INSTANT,     /* a timestamp, written as relais_time_format() writes it */
-	AGENT,       /* an agent or group (agent_form) */
-	VERB,        /* a verb: without display */
-	OBJECT,      /* a statement's object, by its objectType */
-	ACTIVITY,    /* an activity: without definition */
-	REF,         /* a StatementRef: its id in lower case */
-	CONTEXT,     /* a statement's context */
-	CONTEXT_ACTS /* contextActivities */
+	PLAIN,        /* as it is, members sorted */
+	SKIP,         /* left out */
+	LOWER,        /* a string in lower case (a UUID) */
+	INSTANT,      /* a timestamp, written as relais_time_format() writes it */
+	AGENT,        /* an agent or group (agent_form) */
+	VERB,         /* a verb: without display */
+	OBJECT,       /* a statement's object, by its objectType */
+	ACTIVITY,     /* an activity: without definition */
+	REF,          /* a StatementRef: its id in lower case */
+	CONTEXT,      /* a statement's context */
+	CONTEXT_ACTS, /* contextActivities */
+	RESULT,       /* a statement's result: its duration as DURATION */
+	CTX_AGENTS,   /* contextAgents or contextGroups (2.0): each a CTX_AGENT */
+	CTX_AGENT,    /* a contextAgent or contextGroup: its agent or group as AGENT */
+	DURATION      /* a duration: seconds to 0.01 s, truncated */
 };
 
 static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form);
@@ -1475,18 +1590,38 @@ static void write_activity_kind(struct relais_strbuf *b, const cJSON *a)
 /* A statement (or sub-statement) in the form two statements are compared in. */
 static void write_statement(struct relais_strbuf *b, const cJSON *st, int sub)
 {
-	static const char *const names[] = {"stored", "authority", "version", "id",     "timestamp",
-	                                    "actor",  "verb",      "object",  "context"};
-	static const enum form forms[] = {SKIP,  SKIP, SKIP,   LOWER,  INSTANT,
-	                                  AGENT, VERB, OBJECT, CONTEXT};
+	static const char *const names[] = {"stored",    "authority", "version", "id",
+	                                    "timestamp", "actor",     "verb",    "object",
+	                                    "context",   "result"};
+	static const enum form forms[] = {SKIP,  SKIP, SKIP,   LOWER,   INSTANT,
+	                                  AGENT, VERB, OBJECT, CONTEXT, RESULT};
 
 	if (!cJSON_IsObject(st)) {
 		write_form(b, st, PLAIN);
 	} else if (sub) {
-		write_object(b, st, names + 4, forms + 4, 5);
+		write_object(b, st, names + 4, forms + 4, 6);
 	} else {
-		write_object(b, st, names, forms, 9);
+		write_object(b, st, names, forms, 10);
 	}
+}
+
+/*
+ * A duration as xAPI compares it (1.0.3 Data 4.6, 2.0 4.2.7): the seconds'
+ * fraction past its second digit left out ("PT1.2567S" is "PT1.25S").
+ */
+static void write_duration(struct relais_strbuf *b, const char *d)
+{
+	const char *dot = strrchr(d, '.');
+	size_t digits = dot ? strspn(dot + 1, "0123456789") : 0;
+	char cut[64]; /* longer ones (none real) are written whole */
+
+	if (dot == NULL || digits <= 2 || strcmp(dot + 1 + digits, "S") != 0 ||
+	    (size_t)(dot - d) + 5 > sizeof(cut)) {
+		write_string(b, d);
+		return;
+	}
+	(void)snprintf(cut, sizeof(cut), "%.*sS", (int)(dot - d) + 3, d);
+	write_string(b, cut);
 }
 
 static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form)
@@ -1494,10 +1629,16 @@ static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form)
 	static const char *const verb_names[] = {"display"};
 	static const char *const activity_names[] = {"definition"};
 	static const char *const ref_names[] = {"id"};
-	static const char *const context_names[] = {"registration", "statement", "instructor",
-	                                            "team", "contextActivities"};
+	static const char *const context_names[] = {
+	        "registration",      "statement",     "instructor",   "team",
+	        "contextActivities", "contextAgents", "contextGroups"};
 	static const enum form skip[] = {SKIP}, lower_f[] = {LOWER};
-	static const enum form context_forms[] = {LOWER, REF, AGENT, AGENT, CONTEXT_ACTS};
+	static const enum form context_forms[] = {LOWER,        REF,        AGENT,     AGENT,
+	                                          CONTEXT_ACTS, CTX_AGENTS, CTX_AGENTS};
+	static const char *const ctx_agent_names[] = {"agent", "group"};
+	static const enum form ctx_agent_forms[] = {AGENT, AGENT};
+	static const char *const result_names[] = {"duration"};
+	static const enum form result_forms[] = {DURATION};
 	char text[64];
 
 	switch (form) {
@@ -1561,7 +1702,31 @@ static void write_form(struct relais_strbuf *b, const cJSON *v, enum form form)
 		break;
 	case CONTEXT:
 		if (cJSON_IsObject(v)) {
-			write_object(b, v, context_names, context_forms, 5);
+			write_object(b, v, context_names, context_forms, 7);
+			return;
+		}
+		break;
+	case CTX_AGENTS:
+		if (cJSON_IsArray(v)) {
+			write_array(b, v, CTX_AGENT);
+			return;
+		}
+		break;
+	case CTX_AGENT:
+		if (cJSON_IsObject(v)) {
+			write_object(b, v, ctx_agent_names, ctx_agent_forms, 2);
+			return;
+		}
+		break;
+	case RESULT:
+		if (cJSON_IsObject(v)) {
+			write_object(b, v, result_names, result_forms, 1);
+			return;
+		}
+		break;
+	case DURATION:
+		if (cJSON_IsString(v)) {
+			write_duration(b, v->valuestring);
 			return;
 		}
 		break;

@@ -35,8 +35,10 @@ static const char good[] =
         "\"https://relais.invalid/xapi/activities/migration-health\"}]}},"
         "\"timestamp\":\"2026-11-03T10:15:00.25+01:00\"}";
 
-/* Checks one JSON text; returns the status and copies the message into msg. */
-static int check_text(struct relais_xapi_facts *f, const char *json, char *msg, size_t size)
+/* Checks one JSON text under the rules of xAPI version (RELAIS_XAPI_*); returns the
+ * status and copies the message into msg. */
+static int check_as(struct relais_xapi_facts *f, const char *json, int version, char *msg,
+                    size_t size)
 {
 	relais_ctx *ctx = NULL;
 	cJSON *st = cJSON_Parse(json);
@@ -44,11 +46,17 @@ static int check_text(struct relais_xapi_facts *f, const char *json, char *msg, 
 
 	assert_non_null(st);
 	assert_int_equal(relais_ctx_new(&ctx), 0);
-	rc = relais_xapi_check(f, ctx, st, "statements[0]");
+	rc = relais_xapi_check_version(f, ctx, st, "statements[0]", version);
 	(void)snprintf(msg, size, "%s", relais_errmsg(ctx));
 	relais_ctx_free(ctx);
 	cJSON_Delete(st);
 	return rc;
+}
+
+/* check_as() under xAPI 1.0.3's rules, as relais_xapi_check() checks. */
+static int check_text(struct relais_xapi_facts *f, const char *json, char *msg, size_t size)
+{
+	return check_as(f, json, RELAIS_XAPI_1_0, msg, size);
 }
 
 /*
@@ -164,8 +172,8 @@ struct refusal {
 	const char *path, *value, *msg;
 };
 
-/* Each of n changes to the good statement is refused with its message. */
-static void expect_refusals(const struct refusal *bad, size_t n)
+/* Each of n changes to the good statement is refused with its message under version. */
+static void expect_refusals_as(const struct refusal *bad, size_t n, int version)
 {
 	struct relais_xapi_facts f;
 	char msg[256];
@@ -173,7 +181,7 @@ static void expect_refusals(const struct refusal *bad, size_t n)
 
 	for (i = 0; i < n; i++) {
 		char *json = changed(bad[i].path, bad[i].value, NULL);
-		int rc = check_text(&f, json, msg, sizeof(msg));
+		int rc = check_as(&f, json, version, msg, sizeof(msg));
 		if (rc != RELAIS_EFORMAT || strcmp(msg, bad[i].msg) != 0) {
 			print_error("%s = %s: rc %d, \"%s\"\n", bad[i].path,
 			            bad[i].value ? bad[i].value : "(removed)", rc, msg);
@@ -183,6 +191,11 @@ static void expect_refusals(const struct refusal *bad, size_t n)
 		relais_xapi_facts_clear(&f);
 		free(json);
 	}
+}
+
+static void expect_refusals(const struct refusal *bad, size_t n)
+{
+	expect_refusals_as(bad, n, RELAIS_XAPI_1_0);
 }
 
 /* Each change to the good statement passes the check. */
@@ -536,6 +549,148 @@ static void context_follows_the_object(void **state)
 	expect_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+#define CONTEXT_AGENT                                                                              \
+	"{\"objectType\":\"contextAgent\",\"agent\":{\"mbox\":\"mailto:p1@b.c\"},"                 \
+	"\"relevantTypes\":[\"https://example.org/types/player\"]}"
+#define CONTEXT_GROUP                                                                              \
+	"{\"objectType\":\"contextGroup\",\"group\":{\"objectType\":\"Group\","                    \
+	"\"mbox\":\"mailto:team@b.c\",\"member\":[{\"mbox\":\"mailto:p1@b.c\"}]}}"
+
+/*
+ * xAPI 2.0 (IEEE 9274.1.1, Data 2.4.6 and 2.4.10): contextAgents,
+ * contextGroups and a 2.0.x version pass under 2.0 only; 1.0.3 refuses them
+ * as before; a malformed contextAgent or contextGroup is refused with its
+ * field named.
+ */
+static void xapi_2_0_rules_apply_to_2_0_requests(void **state)
+{
+	static const struct {
+		const char *path, *value, *msg_1_0;
+	} only_2_0[] = {
+	        {"context.contextAgents", "[" CONTEXT_AGENT "]",
+	         "statements[0].context.contextAgents: is not an xAPI property here"},
+	        {"context.contextGroups", "[" CONTEXT_GROUP "]",
+	         "statements[0].context.contextGroups: is not an xAPI property here"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"contextAgent\",\"agent\":{\"objectType\":\"Agent\","
+	         "\"account\":{\"homePage\":\"https://h.invalid\",\"name\":\"n\"}}}]",
+	         "statements[0].context.contextAgents: is not an xAPI property here"},
+	        {"version", "\"2.0.0\"", "statements[0].version: must be 1.0.x"},
+	        {"version", "\"2.0\"", "statements[0].version: must be 1.0.x"},
+	        {"version", "\"1.0.3\"", NULL},
+	};
+	static const struct refusal bad_2_0[] = {
+	        {"context.contextAgents", CONTEXT_AGENT,
+	         "statements[0].context.contextAgents: must be an array of contextAgent objects"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"Should fail\",\"agent\":{\"mbox\":\"mailto:a@b.c\"}}]",
+	         "statements[0].context.contextAgents[0].objectType: must be \"contextAgent\""},
+	        {"context.contextAgents", "[{\"objectType\":\"contextAgent\"}]",
+	         "statements[0].context.contextAgents[0].agent: is required"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"contextAgent\",\"agent\":{\"key\":\"Should fail\"}}]",
+	         "statements[0].context.contextAgents[0].agent.key: is not an xAPI property here"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"contextAgent\",\"agent\":{\"objectType\":\"Group\","
+	         "\"mbox\":\"mailto:t@b.c\"}}]",
+	         "statements[0].context.contextAgents[0].agent: must be an Agent"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"contextAgent\",\"agent\":{\"mbox\":\"mailto:a@b.c\"},"
+	         "\"relevantTypes\":[]}]",
+	         "statements[0].context.contextAgents[0].relevantTypes: must be a non-empty array "
+	         "of IRIs"},
+	        {"context.contextAgents",
+	         "[{\"objectType\":\"contextAgent\",\"agent\":{\"mbox\":\"mailto:a@b.c\"},"
+	         "\"relevantTypes\":[\"abc\"]}]",
+	         "statements[0].context.contextAgents[0].relevantTypes: must be a non-empty array "
+	         "of IRIs"},
+	        {"context.contextGroups",
+	         "[{\"objectType\":\"contextGroup\",\"group\":{\"mbox\":\"mailto:a@b.c\"}}]",
+	         "statements[0].context.contextGroups[0].group: must be a Group"},
+	        {"context.contextGroups",
+	         "[{\"objectType\":\"contextAgent\",\"group\":{\"objectType\":\"Group\","
+	         "\"mbox\":\"mailto:t@b.c\"}}]",
+	         "statements[0].context.contextGroups[0].objectType: must be \"contextGroup\""},
+	        {"version", "\"3.0.0\"", "statements[0].version: must be 1.0.x or 2.0.x"},
+	        {"version", "\"2.0.x\"", "statements[0].version: must be 1.0.x or 2.0.x"},
+	        {"version", "\"2.1.0\"", "statements[0].version: must be 1.0.x or 2.0.x"},
+	};
+	struct relais_xapi_facts f;
+	char msg[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(only_2_0) / sizeof(only_2_0[0]); i++) {
+		char *json = changed(only_2_0[i].path, only_2_0[i].value, NULL);
+		int rc = check_as(&f, json, RELAIS_XAPI_2_0, msg, sizeof(msg));
+		if (rc != 0) {
+			print_error("2.0: %s = %s: %s\n", only_2_0[i].path, only_2_0[i].value, msg);
+		}
+		assert_int_equal(rc, 0);
+		relais_xapi_facts_clear(&f);
+		rc = check_as(&f, json, RELAIS_XAPI_1_0, msg, sizeof(msg));
+		if (only_2_0[i].msg_1_0 == NULL) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, RELAIS_EFORMAT);
+			assert_string_equal(msg, only_2_0[i].msg_1_0);
+		}
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+	expect_refusals_as(bad_2_0, sizeof(bad_2_0) / sizeof(bad_2_0[0]), RELAIS_XAPI_2_0);
+	/* The agents of contextAgents are among those the statement mentions. */
+	{
+		char *json = changed("context.contextAgents", "[" CONTEXT_AGENT "]", NULL);
+		int found = 0;
+		assert_int_equal(check_as(&f, json, RELAIS_XAPI_2_0, msg, sizeof(msg)), 0);
+		for (i = 0; i < f.n_agents; i++) {
+			found |= strcmp(f.agents[i], "mbox:mailto:p1@b.c") == 0;
+		}
+		assert_true(found);
+		relais_xapi_facts_clear(&f);
+		free(json);
+	}
+}
+
+/* The versions an X-Experience-API-Version header or a statement's version may name. */
+static void version_names(void **state)
+{
+	static const struct {
+		const char *v;
+		int version;
+	} cases[] = {
+	        {"1.0", RELAIS_XAPI_1_0},
+	        {"1.0.0", RELAIS_XAPI_1_0},
+	        {"1.0.3", RELAIS_XAPI_1_0},
+	        {"1.0.12", RELAIS_XAPI_1_0},
+	        {"2.0", RELAIS_XAPI_2_0},
+	        {"2.0.0", RELAIS_XAPI_2_0},
+	        {"2.0.7", RELAIS_XAPI_2_0},
+	        {"", 0},
+	        {"1", 0},
+	        {"1.0.", 0},
+	        {"1.0x", 0},
+	        {"1.0.x", 0},
+	        {"1.1.0", 0},
+	        {"2.1", 0},
+	        {"0.95", 0},
+	        {"3.0.0", 0},
+	        {"2.0.0 ", 0},
+	        {"BAD", 0},
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(relais_xapi_version_of(NULL), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (relais_xapi_version_of(cases[i].v) != cases[i].version) {
+			print_error("\"%s\"\n", cases[i].v);
+		}
+		assert_int_equal(relais_xapi_version_of(cases[i].v), cases[i].version);
+	}
+}
+
 #define TWO_AGENTS "[{\"mbox\":\"mailto:a@b.c\"},{\"mbox\":\"mailto:d@b.c\"}]"
 #define AUTHORITY_MSG                                                                              \
 	"statements[0].authority: a Group must be anonymous and have exactly two members"
@@ -744,6 +899,86 @@ static void identity_ignores_order_and_what_the_lrs_sets(void **state)
 }
 
 /*
+ * xAPI 1.0.3 Data 4.6, 2.0 4.2.7: durations are compared to 0.01 s, the rest
+ * of the seconds' fraction left out (in a SubStatement too); up to two
+ * decimals a duration is written as it came, so stored hashes stay valid.
+ */
+static void identity_compares_durations_to_hundredths(void **state)
+{
+	static const char *const same[][2] = {
+	        {"P1DT12H36M0.1237S", "P1DT12H36M0.12S"},
+	        {"PT1.999S", "PT1.99S"},
+	        {"PT5.10S", "PT5.10S"},
+	};
+	static const char *const differ[][2] = {
+	        {"P1DT12H36M0.1237S", "P1DT12H36M0.13S"},
+	        {"PT1.5S", "PT1.50S"}, /* written as it came up to two decimals */
+	        {"PT1.123S", "PT1.124M"},
+	};
+	char json[2][512], *id[2];
+	size_t i, k;
+	int sub;
+
+	(void)state;
+	for (sub = 0; sub < 2; sub++) {
+		for (i = 0; i < 6; i++) {
+			const char *const *pair = i < 3 ? same[i] : differ[i - 3];
+			for (k = 0; k < 2; k++) {
+				if (sub) {
+					(void)snprintf(
+					        json[k], sizeof(json[k]),
+					        "{\"object\":{\"objectType\":\"SubStatement\","
+					        "\"result\":{\"duration\":\"%s\"}}}",
+					        pair[k]);
+				} else {
+					(void)snprintf(json[k], sizeof(json[k]),
+					               "{\"id\":\"x\",\"result\":{\"success\":true,"
+					               "\"duration\":\"%s\"}}",
+					               pair[k]);
+				}
+				id[k] = identity_of(json[k]);
+			}
+			if ((strcmp(id[0], id[1]) == 0) != (i < 3)) {
+				print_error("%s / %s\n", id[0], id[1]);
+			}
+			assert_true((strcmp(id[0], id[1]) == 0) == (i < 3));
+			free(id[0]);
+			free(id[1]);
+		}
+	}
+	id[0] = identity_of("{\"result\":{\"duration\":\"PT1M2.50S\"}}");
+	assert_string_equal(id[0], "{\"result\":{\"duration\":\"PT1M2.50S\"}}");
+	free(id[0]);
+}
+
+/* The agents of contextAgents and the groups of contextGroups compare as actors do. */
+static void identity_of_context_agents_and_groups(void **state)
+{
+	char *a = identity_of("{\"context\":{\"contextAgents\":[{\"objectType\":\"contextAgent\","
+	                      "\"agent\":{\"mbox\":\"mailto:p1@B.C\"}}],"
+	                      "\"contextGroups\":[{\"objectType\":\"contextGroup\",\"group\":"
+	                      "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"},"
+	                      "{\"mbox\":\"mailto:d@b.c\"}]}}]}}");
+	char *b = identity_of("{\"context\":{\"contextAgents\":[{\"objectType\":\"contextAgent\","
+	                      "\"agent\":{\"mbox\":\"mailto:p1@b.c\"}}],"
+	                      "\"contextGroups\":[{\"group\":{\"objectType\":\"Group\",\"member\":"
+	                      "[{\"mbox\":\"mailto:d@b.c\"},{\"mbox\":\"mailto:a@b.c\"}]},"
+	                      "\"objectType\":\"contextGroup\"}]}}");
+	char *c = identity_of("{\"context\":{\"contextAgents\":[{\"objectType\":\"contextAgent\","
+	                      "\"agent\":{\"mbox\":\"mailto:p2@b.c\"}}],"
+	                      "\"contextGroups\":[{\"objectType\":\"contextGroup\",\"group\":"
+	                      "{\"objectType\":\"Group\",\"member\":[{\"mbox\":\"mailto:a@b.c\"},"
+	                      "{\"mbox\":\"mailto:d@b.c\"}]}}]}}");
+
+	(void)state;
+	assert_string_equal(a, b); /* e-mail domain case, member order */
+	assert_string_not_equal(a, c);
+	free(a);
+	free(b);
+	free(c);
+}
+
+/*
  * Hubs keep the hash of each statement's identity text: the text must stay
  * byte for byte what the rule gave when they stored it (IDENTITY_RULE 2),
  * or a laptop's retry of a stored statement would be refused with 409.
@@ -821,6 +1056,8 @@ int main(void)
 	        cmocka_unit_test(each_rule_refuses_with_its_message),
 	        cmocka_unit_test(interactions_follow_the_specification),
 	        cmocka_unit_test(context_follows_the_object),
+	        cmocka_unit_test(xapi_2_0_rules_apply_to_2_0_requests),
+	        cmocka_unit_test(version_names),
 	        cmocka_unit_test(authority_group_is_two_anonymous_agents),
 	        cmocka_unit_test(times_and_durations),
 	        cmocka_unit_test(attachment_language_maps),
@@ -828,6 +1065,8 @@ int main(void)
 	        cmocka_unit_test(voiding_statement_names_what_it_voids),
 	        cmocka_unit_test(relais_statements_pass_the_check),
 	        cmocka_unit_test(identity_ignores_order_and_what_the_lrs_sets),
+	        cmocka_unit_test(identity_compares_durations_to_hundredths),
+	        cmocka_unit_test(identity_of_context_agents_and_groups),
 	        cmocka_unit_test(identity_text_is_stable),
 	        cmocka_unit_test(uuid_forms),
 	};

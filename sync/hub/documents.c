@@ -89,8 +89,7 @@ static int etag_of(char out[RELAIS_HUB_ETAG_MAX], const void *data, size_t len)
 	return 0;
 }
 
-/* An HTTP date (RFC 7231, IMF-fixdate) of ms since the epoch; no locale involved. */
-static void http_date(char out[RELAIS_HUB_DATE_MAX], long long ms)
+void relais_hub_http_date(char out[RELAIS_HUB_DATE_MAX], long long ms)
 {
 	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -441,9 +440,10 @@ static int names_etag(const char *header, const char *etag)
 }
 
 /*
- * The preconditions of a write (RFC 7232 as xAPI 1.0.3 3.1 asks): 0 when the
- * write may go on, else the status to answer (412, or 409/400 for a PUT to
- * a profile without either header).
+ * The preconditions of a write (RFC 7232 as xAPI 1.0.3 3.1 and 2.0 4.1.4
+ * ask): 0 when the write may go on, else the status to answer (412, or
+ * 409/400 for a PUT to a profile without either header; 409 for one to an
+ * existing State document in 2.0).
  */
 static unsigned preconditions(const struct relais_hub_doc_request *rq, const struct doc_row *row,
                               const char **why)
@@ -458,15 +458,18 @@ static unsigned preconditions(const struct relais_hub_doc_request *rq, const str
 		*why = "If-None-Match: the document exists";
 		return 412;
 	}
-	if (profile && strcmp(rq->method, "PUT") == 0 && rq->if_match == NULL &&
-	    rq->if_none_match == NULL) {
+	if ((profile || rq->xapi_version == RELAIS_XAPI_2_0) && strcmp(rq->method, "PUT") == 0 &&
+	    rq->if_match == NULL && rq->if_none_match == NULL) {
+		/* xAPI 2.0 (4.1.4) protects a State document as it does a profile. */
 		if (row->found) {
 			*why = "the document exists: GET it to check its current state, then PUT "
 			       "again with If-Match set to its ETag";
 			return 409;
 		}
-		*why = "a PUT to a profile needs If-Match or If-None-Match";
-		return 400;
+		if (profile) {
+			*why = "a PUT to a profile needs If-Match or If-None-Match";
+			return 400;
+		}
 	}
 	return 0;
 }
@@ -739,7 +742,7 @@ static int answer_json(struct relais_hub_doc_reply *r, relais_ctx *ctx, char *te
 		return relais_fail(ctx, rc, "cannot hash the answer");
 	}
 	if (modified_ms > 0) {
-		http_date(r->modified, modified_ms);
+		relais_hub_http_date(r->modified, modified_ms);
 	}
 	return 0;
 }
@@ -769,7 +772,7 @@ static int doc_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ctx *
 		r->status = 200;
 		(void)snprintf(r->type, sizeof(r->type), "%s", row.type);
 		(void)snprintf(r->etag, sizeof(r->etag), "%s", row.etag);
-		http_date(r->modified, row.updated_ms);
+		relais_hub_http_date(r->modified, row.updated_ms);
 		return 0;
 	}
 	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_DOC_LIST,

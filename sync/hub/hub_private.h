@@ -221,6 +221,9 @@ enum relais_hub_resource {
 #define RELAIS_HUB_ETAG_MAX 43 /* a quoted SHA-1 in hex, and a NUL */
 #define RELAIS_HUB_DATE_MAX 40 /* an HTTP date */
 
+/* An HTTP date (RFC 7231, IMF-fixdate) of ms since the epoch; no locale involved. */
+void relais_hub_http_date(char out[RELAIS_HUB_DATE_MAX], long long ms);
+
 /* The resource path names (RELAIS_HUB_RES_*), or 0 when it is none of them. */
 int relais_hub_resource_of(const char *path);
 
@@ -237,6 +240,7 @@ struct relais_hub_doc_request {
 	size_t len;
 	size_t max_document;          /* larger documents get 413 */
 	uint64_t max_documents_total; /* bytes of documents one credential may store (413) */
+	int xapi_version;             /* RELAIS_XAPI_1_0 or RELAIS_XAPI_2_0 (relais/xapi.h) */
 };
 
 /* Its answer: status, body (any bytes) and the headers that go with it ("" for none). */

@@ -274,10 +274,11 @@ static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *c
 		                              voided ? "voidedStatementId must be a UUID"
 		                                     : "statementId must be a UUID");
 	}
-	if (sqlite3_prepare_v2(hub->db,
-	                       "SELECT body FROM statement WHERE id = lower(?1) AND voided = ?2 "
-	                       "AND (?3 IS NULL OR credential = ?3)",
-	                       -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+	            hub->db,
+	            "SELECT body, stored_ms FROM statement WHERE id = lower(?1) AND voided = ?2 "
+	            "AND (?3 IS NULL OR credential = ?3)",
+	            -1, &st, NULL) != SQLITE_OK) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -289,6 +290,7 @@ static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *c
 	if (step == SQLITE_ROW) {
 		reply->body = formatted((const char *)sqlite3_column_text(st, 0), form);
 		reply->status = 200;
+		relais_hub_http_date(reply->modified, sqlite3_column_int64(st, 1));
 		rc = reply->body ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	} else if (step == SQLITE_DONE) {
 		rc = relais_hub_reply_error(reply, 404, "no such statement");

@@ -135,7 +135,7 @@ static int context_arrays(relais_ctx *ctx, cJSON *st)
  * itself is changed so (no copy is made): its identity must be taken first.
  */
 static int stored_text(char **out, relais_ctx *ctx, cJSON *st, const char *authority,
-                       const char *now)
+                       const char *now, int xapi_version)
 {
 	cJSON *obj;
 	const cJSON *type;
@@ -152,7 +152,9 @@ static int stored_text(char **out, relais_ctx *ctx, cJSON *st, const char *autho
 		}
 	}
 	if ((!cJSON_HasObjectItem(st, "version") &&
-	     cJSON_AddStringToObject(st, "version", "1.0.0") == NULL) ||
+	     /* what each version's Data 2.4.10 says a statement without one is */
+	     cJSON_AddStringToObject(
+	             st, "version", xapi_version == RELAIS_XAPI_2_0 ? "2.0.0" : "1.0.0") == NULL) ||
 	    (!cJSON_HasObjectItem(st, "timestamp") &&
 	     cJSON_AddStringToObject(st, "timestamp", now) == NULL)) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
@@ -442,7 +444,8 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	int rc;
 
 	*known = 0;
-	rc = relais_xapi_check(&f, ctx, st, where);
+	rc = relais_xapi_check_version(&f, ctx, st, where,
+	                               who->xapi_version ? who->xapi_version : RELAIS_XAPI_1_0);
 	if (rc != 0 || (rc = relais_hub_attachments_check(hub, ctx, st, where)) != 0) {
 		goto out;
 	}
@@ -458,7 +461,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		goto out;
 	}
 	now_ms = relais_now_iso(now);
-	if ((rc = stored_text(&body, ctx, st, authority, now)) != 0 ||
+	if ((rc = stored_text(&body, ctx, st, authority, now, who->xapi_version)) != 0 ||
 	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms, who->key)) != 0 ||
 	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_AGENT,
 	                    "INSERT OR IGNORE INTO statement_agent(term, seq) VALUES (?, ?)",

@@ -308,9 +308,11 @@ int relais_hub_write(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql
  * that the stored hashes are recomputed (rehash()) once, at open:
  * 1: members sorted, LRS-set properties left out;
  * 2: compared as xAPI 1.0.3 says (UUID case, times as instants, no verb
- *    displays or activity definitions, e-mail domain case, member order).
+ *    displays or activity definitions, e-mail domain case, member order);
+ * 3: and result.duration to 0.01 s (1.0.3 Data 4.6, 2.0 4.2.7), and the
+ *    agents of 2.0's contextAgents and contextGroups as agents.
  */
-#define IDENTITY_RULE 2
+#define IDENTITY_RULE 3
 
 /* Brings the stored identity hashes to IDENTITY_RULE, in one transaction. */
 static int identities_current(relais_hub *hub, relais_ctx *ctx)

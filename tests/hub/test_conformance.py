@@ -81,6 +81,9 @@ class Conformance(unittest.TestCase):
     def test_xapi_1_0_3(self):
         self.check("1.0.3")
 
+    def test_xapi_2_0_0(self):
+        self.check("2.0.0")
+
 
 if __name__ == "__main__":
     testlib.main()

@@ -52,15 +52,18 @@ class About(HubCase):
                 versions = r.json()["version"]
                 self.assertIsInstance(versions, list)
                 self.assertIn("1.0.3", versions)
+                self.assertIn("2.0.0", versions)
                 for v in versions:
-                    self.assertIn(v, ["0.9", "0.95", "1.0.0", "1.0.1", "1.0.2", "1.0.3"])
+                    self.assertIn(v, ["0.9", "0.95", "1.0.0", "1.0.1", "1.0.2", "1.0.3",
+                                      "2.0.0"])
 
 
 class Versions(HubCase):
     # XAPI-00331, 00333
     def test_missing_or_unsupported_version_header_is_refused(self):
         st = hl.statement()
-        for version in [None, "", "0.9", "0.95", "1.1.0", "2.0.0", "1.0x", "1", "banana"]:
+        for version in [None, "", "0.9", "0.95", "1.1.0", "2.1.0", "3.0.0", "1.0x", "1",
+                        "banana"]:
             with self.subTest(version=version):
                 c = hl.Client(self.hub, self.key, self.secret, version=version)
                 for r, what in [(c.post(st), "POST"), (c.put(st["id"], st), "PUT"),

@@ -64,7 +64,11 @@ struct relais_http_options {
 	size_t connection_memory;          /* per connection, for headers; 0: 64 KiB */
 	relais_http_headers_fn on_headers; /* may be NULL */
 	relais_http_handler_fn on_request;
-	void *data;                    /* passed to both */
+	/* Called on every response just before it is sent (e.g. to set a header
+	 * that depends on the request); returns 0, or non-zero to close the
+	 * connection without an answer. May be NULL. */
+	int (*on_response)(void *data, const relais_http_request *req, relais_http_response *resp);
+	void *data;                    /* passed to all three */
 	void (*free_user)(void *user); /* frees what relais_http_set_user() kept; may be NULL */
 };
 
@@ -178,6 +182,13 @@ relais_http_response *relais_http_response_file(unsigned status, const char *typ
 /* Adds a header (Content-Encoding, Set-Cookie, Location, ETag, CSP...). Returns 0 or RELAIS_ENOMEM.
  */
 int relais_http_response_header(relais_http_response *resp, const char *name, const char *value);
+
+/*
+ * Replaces every value of header name by value (adds it when absent).
+ * Returns 0 or RELAIS_ENOMEM.
+ */
+int relais_http_response_header_set(relais_http_response *resp, const char *name,
+                                    const char *value);
 
 /* Frees a response that was not returned to the server; accepts NULL. */
 void relais_http_response_free(relais_http_response *resp);

@@ -42,6 +42,10 @@ struct relais_hub_credential {
 	char key[RELAIS_HUB_KEY_HEX];
 	char name[201];
 	unsigned scopes; /* enum relais_hub_scope bits */
+	/* The xAPI version of the request these credentials came with
+	 * (RELAIS_XAPI_1_0 or RELAIS_XAPI_2_0; 0 counts as 1.0): whose rules
+	 * its statements are checked and stored by. */
+	int xapi_version;
 };
 
 /*
@@ -106,6 +110,7 @@ struct relais_hub_reply {
 	char *body;          /* malloc'd JSON, or NULL for an empty body */
 	char *more;          /* for GET: the next page's path, or NULL */
 	char consistent[32]; /* for GET: X-Experience-API-Consistent-Through */
+	char modified[40];   /* for GET of one statement: Last-Modified (its stored), or "" */
 };
 
 void relais_hub_reply_clear(struct relais_hub_reply *r);

@@ -1,4 +1,4 @@
-/* xapi.h: xAPI 1.0.3 statements as a hub receives them: validation and identity. */
+/* xapi.h: xAPI 1.0.3 and 2.0 statements as a hub receives them: validation and identity. */
 #ifndef RELAIS_XAPI_H
 #define RELAIS_XAPI_H
 
@@ -58,14 +58,38 @@ enum {
  */
 int relais_xapi_check(struct relais_xapi_facts *facts, relais_ctx *ctx, const void *statement,
                       const char *where);
+
+/* The xAPI versions whose rules differ (docs/hub.md, "What differs in xAPI 2.0"). */
+enum {
+	RELAIS_XAPI_1_0 = 1, /* 1.0.0 to 1.0.3 */
+	RELAIS_XAPI_2_0 = 2, /* 2.0.x, IEEE 9274.1.1 */
+};
+
+/*
+ * relais_xapi_check() under the rules of version (RELAIS_XAPI_*): 2.0 also
+ * takes context.contextAgents and context.contextGroups and a version of
+ * "2.0" or "2.0.x". relais_xapi_check() is this with RELAIS_XAPI_1_0.
+ */
+int relais_xapi_check_version(struct relais_xapi_facts *facts, relais_ctx *ctx,
+                              const void *statement, const char *where, int version);
+
+/*
+ * The version an X-Experience-API-Version header or a statement's version
+ * names: RELAIS_XAPI_1_0 for "1.0" or "1.0.x", RELAIS_XAPI_2_0 for "2.0"
+ * or "2.0.x" (x digits), 0 for anything else (or NULL).
+ */
+int relais_xapi_version_of(const char *v);
 void relais_xapi_facts_clear(struct relais_xapi_facts *facts);
 
 /*
  * The statement's identity for comparison, as xAPI 1.0.3 (Data 2.3.1)
  * compares statements: members sorted; without what the LRS sets (stored,
  * authority, version); UUIDs in lower case; the timestamp as an instant
- * (00Z and 00.000+00:00 are one time); without verb displays and activity
- * definitions; e-mail domains in lower case and group members in one order.
+ * (00Z and 00.000+00:00 are one time); result.duration to 0.01 s
+ * (PT1.1237S is PT1.12S; fewer decimals are kept as written); without verb
+ * displays and activity
+ * definitions; e-mail domains in lower case and group members in one order (in
+ * contextAgents and contextGroups too).
  * The order of other arrays' items counts. Two statements with the same id
  * and the same identity are the same statement. Caller frees; NULL when
  * memory runs out.
