@@ -43,6 +43,11 @@ static const char *const words[M_COUNT][2] = {
         [M_LESSON] = {"Lesson", "Leçon"},
         [M_QUIZ] = {"Quiz", "Quiz"},
         [M_PACKAGE] = {"Package", "Module"},
+        [M_PACKAGE_PARTS] = {"Parts of this package", "Parties de ce module"},
+        [M_PACKAGE_SAVED] = {"What the package records is saved on this laptop as you go: you "
+                             "can close it and come back where you stopped.",
+                             "Ce que le module enregistre est gardé sur cet ordinateur au fur et "
+                             "à mesure : vous pouvez le fermer et reprendre où vous en étiez."},
         [M_PACKAGE_LATER] = {"This unit is a %s package. This version of the reader cannot play "
                              "packages yet; your progress in the other units is kept.",
                              "Cette unité est un module %s. Cette version du lecteur ne sait pas "
