@@ -123,6 +123,8 @@ static const char *const words[M_COUNT][2] = {
         [M_VERB_PASSED] = {"quiz passed", "quiz réussi"},
         [M_VERB_FAILED] = {"quiz not passed", "quiz non réussi"},
         [M_VERB_COMPLETED] = {"course completed", "cours terminé"},
+        [M_VERB_SUSPENDED] = {"package paused, to resume", "module interrompu, à reprendre"},
+        [M_VERB_TERMINATED] = {"package session ended", "séance du module terminée"},
         [M_PIN_TITLE] = {"Your PIN", "Votre code PIN"},
         [M_PIN_ASK] = {"%s protects their name with a PIN. Enter it to continue.",
                        "%s protège son nom par un code PIN. Saisissez-le pour continuer."},

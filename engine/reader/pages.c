@@ -1088,7 +1088,8 @@ static const char *verb_words(enum lang lang, const char *verb)
 	} verbs[] = {
 	        {"experienced", M_VERB_EXPERIENCED}, {"answered", M_VERB_ANSWERED},
 	        {"passed", M_VERB_PASSED},           {"failed", M_VERB_FAILED},
-	        {"completed", M_VERB_COMPLETED},
+	        {"completed", M_VERB_COMPLETED},     {"suspended", M_VERB_SUSPENDED},
+	        {"terminated", M_VERB_TERMINATED},
 	};
 	size_t i;
 
