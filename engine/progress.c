@@ -637,6 +637,15 @@ out:
 	return rc;
 }
 
+/* Binds ?1 ?2 ?3 to a learner's unit. */
+static void bind_unit(sqlite3_stmt *st, int64_t profile_id, const char *course_id,
+                      const char *unit_id)
+{
+	sqlite3_bind_int64(st, 1, profile_id);
+	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, unit_id, -1, SQLITE_STATIC);
+}
+
 /* The statuses and score kept for a SCO before this commit. */
 struct sco_before {
 	int completion, success, has_score;
@@ -658,9 +667,7 @@ static int sco_before(struct sco_before *b, relais_home *home, relais_ctx *ctx, 
 	                            "item_id = ?")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_int64(st, 1, profile_id);
-	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, unit_id, -1, SQLITE_STATIC);
+	bind_unit(st, profile_id, course_id, unit_id);
 	sqlite3_bind_text(st, 4, item_id, -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		b->completion = sqlite3_column_int(st, 0);
@@ -718,9 +725,7 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 	             "success = ?7, score = coalesce(?8, score), done = ?9, updated = ?10")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, profile_id);
-	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, unit_id, -1, SQLITE_STATIC);
+	bind_unit(st, profile_id, course_id, unit_id);
 	sqlite3_bind_text(st, 4, item_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, c->cmi, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, completion);
@@ -738,9 +743,7 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 	                            "course_id = ? AND unit_id = ? AND done")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, profile_id);
-	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, unit_id, -1, SQLITE_STATIC);
+	bind_unit(st, profile_id, course_id, unit_id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		done = (size_t)sqlite3_column_int64(st, 0) >= n_scos;
 	} else {
@@ -765,9 +768,7 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 	             "?6")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, profile_id);
-	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, unit_id, -1, SQLITE_STATIC);
+	bind_unit(st, profile_id, course_id, unit_id);
 	sqlite3_bind_int(st, 4, done);
 	sqlite3_bind_int(st, 5, percent);
 	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
@@ -842,9 +843,7 @@ int relais_progress_package_saved(char **out_json, int *out_done, relais_home *h
 	                            "course_id = ? AND unit_id = ? AND item_id = ?")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_int64(st, 1, profile_id);
-	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, unit_id, -1, SQLITE_STATIC);
+	bind_unit(st, profile_id, course_id, unit_id);
 	sqlite3_bind_text(st, 4, item_id, -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		*out_done = sqlite3_column_int(st, 1);

@@ -267,21 +267,12 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 static relais_http_response *on_headers(void *data, relais_http_request *hreq)
 {
 	struct relais_reader *r = data;
-	const char *method = relais_http_method(hreq);
-	const char *length = relais_http_header(hreq, "Content-Length");
 
 	if (!pkg_host_ok(r, relais_http_header(hreq, "Host"))) {
 		return relais_reader_refuse(421, "refused: wrong Host header\n");
 	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-	    strcmp(method, "POST") != 0) {
-		return relais_reader_refuse(405, "method not allowed\n");
-	}
-	if (length != NULL && strtoull(length, NULL, 10) > RELAIS_SCORM_COMMIT_MAX) {
-		return relais_reader_refuse(413, "refused: the commit is too large\n");
-	}
-	relais_http_body_limit(hreq, RELAIS_SCORM_COMMIT_MAX);
-	return NULL;
+	return relais_reader_admit(hreq, RELAIS_SCORM_COMMIT_MAX,
+	                           "refused: the commit is too large\n");
 }
 
 static relais_http_response *on_request(void *data, relais_http_request *hreq)

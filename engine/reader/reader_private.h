@@ -156,6 +156,14 @@ relais_http_response *relais_reader_respond(unsigned status, const char *type, c
 /* server.c: a short refusal in plain text. */
 relais_http_response *relais_reader_refuse(unsigned status, const char *why);
 
+/*
+ * server.c: NULL when hreq's method is GET, HEAD or POST and its
+ * Content-Length at most body_max (then the body is held to it), else the
+ * refusal (413 saying too_large).
+ */
+relais_http_response *relais_reader_admit(relais_http_request *hreq, size_t body_max,
+                                          const char *too_large);
+
 /* server.c: req's checked course entry (req->entry), with csp. */
 relais_http_response *relais_reader_send_entry(struct relais_reader *r, const struct request *req,
                                                relais_http_request *hreq, const char *csp);

@@ -316,28 +316,34 @@ out:
 	return ret;
 }
 
+relais_http_response *relais_reader_admit(relais_http_request *hreq, size_t body_max,
+                                          const char *too_large)
+{
+	const char *method = relais_http_method(hreq);
+	const char *length = relais_http_header(hreq, "Content-Length");
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    strcmp(method, "POST") != 0) {
+		return relais_reader_refuse(405, "method not allowed\n");
+	}
+	if (length != NULL && strtoull(length, NULL, 10) > body_max) {
+		return relais_reader_refuse(413, too_large);
+	}
+	relais_http_body_limit(hreq, body_max);
+	return NULL;
+}
+
 /* Who may ask, and how much they may send: decided before any body arrives. */
 static relais_http_response *on_headers(void *data, relais_http_request *hreq)
 {
 	struct relais_reader *r = data;
-	const char *method = relais_http_method(hreq);
-	const char *length;
 
 	/* DNS rebinding: a page from elsewhere that resolves to
 	 * 127.0.0.1 still names its own host. */
 	if (!host_ok(r, relais_http_header(hreq, "Host"))) {
 		return relais_reader_refuse(421, "refused: wrong Host header\n");
 	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-	    strcmp(method, "POST") != 0) {
-		return relais_reader_refuse(405, "method not allowed\n");
-	}
-	length = relais_http_header(hreq, "Content-Length");
-	if (length != NULL && strtoull(length, NULL, 10) > BODY_MAX) {
-		return relais_reader_refuse(413, "refused: the form is too large\n");
-	}
-	relais_http_body_limit(hreq, BODY_MAX);
-	return NULL;
+	return relais_reader_admit(hreq, BODY_MAX, "refused: the form is too large\n");
 }
 
 static relais_http_response *on_request(void *data, relais_http_request *hreq)
