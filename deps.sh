@@ -38,6 +38,14 @@ if [ -f "$browser/package-lock.json" ] && [ ! -d "$browser/node_modules" ]; then
 	(cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# scorm-again, the SCORM run-time the reader embeds (engine/reader/meson.build),
+# pinned by package-lock.json.
+vendor="$(dirname "$0")/engine/reader/vendor"
+if [ -f "$vendor/package-lock.json" ] && [ ! -d "$vendor/node_modules" ]; then
+	echo "deps.sh: installing scorm-again for the reader"
+	(cd "$vendor" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 # An independent LRS for the sync tests: Learning Locker's xAPI statements service (in memory),
 # pinned by package-lock.json.
 lrs="$(dirname "$0")/tests/lrs"

@@ -182,6 +182,21 @@ static const char *const migrations[] = {
         "  received TEXT NOT NULL,"
         "  revoked TEXT,"
         "  PRIMARY KEY (key_id, id));",
+        /* 10: each SCORM SCO's data model as its player last committed it
+         * (docs/reader.md, "Packages"), to restore on the next launch, with
+         * the statuses and score that decide its statements. */
+        "CREATE TABLE IF NOT EXISTS package_state ("
+        "  profile_id INTEGER NOT NULL,"
+        "  course_id TEXT NOT NULL,"
+        "  unit_id TEXT NOT NULL,"
+        "  item_id TEXT NOT NULL,"
+        "  cmi TEXT NOT NULL,"
+        "  completion INTEGER NOT NULL DEFAULT -1,"
+        "  success INTEGER NOT NULL DEFAULT -1,"
+        "  score REAL,"
+        "  done INTEGER NOT NULL DEFAULT 0,"
+        "  updated TEXT NOT NULL,"
+        "  PRIMARY KEY (profile_id, course_id, unit_id, item_id));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

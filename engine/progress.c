@@ -1,4 +1,5 @@
 /* progress.c: learner events: the progress row and its statement, in one transaction. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -586,7 +587,10 @@ int relais_progress_get(struct relais_course_progress *out, relais_home *home, r
 			           : u->attempts > 0         ? RELAIS_UNIT_SEEN
 			                                     : RELAIS_UNIT_NEW;
 		} else {
-			u->state = sqlite3_column_int(st, 2) ? RELAIS_UNIT_DONE : RELAIS_UNIT_NEW;
+			/* A package started but not done has attempts (lessons never do). */
+			u->state = sqlite3_column_int(st, 2) ? RELAIS_UNIT_DONE
+			           : u->attempts > 0         ? RELAIS_UNIT_SEEN
+			                                     : RELAIS_UNIT_NEW;
 		}
 		out->done += u->state == RELAIS_UNIT_DONE;
 		if (u->unit_id == NULL) {
@@ -630,5 +634,225 @@ out:
 	if (rc != 0) {
 		relais_course_progress_clear(out);
 	}
+	return rc;
+}
+
+/* Binds ?1 ?2 ?3 to a learner's unit. */
+static void bind_unit(sqlite3_stmt *st, int64_t profile_id, const char *course_id,
+                      const char *unit_id)
+{
+	sqlite3_bind_int64(st, 1, profile_id);
+	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, unit_id, -1, SQLITE_STATIC);
+}
+
+/* The statuses and score kept for a SCO before this commit. */
+struct sco_before {
+	int completion, success, has_score;
+	double score;
+};
+
+static int sco_before(struct sco_before *b, relais_home *home, relais_ctx *ctx, int64_t profile_id,
+                      const char *course_id, const char *unit_id, const char *item_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	b->completion = b->success = -1;
+	b->has_score = 0;
+	b->score = 0;
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "SELECT completion, success, score FROM package_state WHERE "
+	                            "profile_id = ? AND course_id = ? AND unit_id = ? AND "
+	                            "item_id = ?")) != 0) {
+		return rc;
+	}
+	bind_unit(st, profile_id, course_id, unit_id);
+	sqlite3_bind_text(st, 4, item_id, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		b->completion = sqlite3_column_int(st, 0);
+		b->success = sqlite3_column_int(st, 1);
+		b->has_score = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		b->score = sqlite3_column_double(st, 2);
+	} else if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "package");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Runs one bound statement to its end and finalizes it. */
+static int run(sqlite3_stmt *st, relais_home *home, relais_ctx *ctx, const char *what)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE
+	                 ? 0
+	                 : relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t profile_id,
+                                   const char *course_id, const char *unit_id, const char *item_id,
+                                   size_t n_scos, const struct relais_scorm_commit *c,
+                                   int terminated, int *out_done, int *out_course_completed)
+{
+	struct relais_event ev;
+	struct sco_before b;
+	struct scene s;
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int rc, completion, success, done = 0, completed = 0, percent = -1;
+
+	if ((rc = relais_db_begin(home, ctx)) != 0) {
+		return rc;
+	}
+	if ((rc = load_scene(&s, home, ctx, profile_id, course_id, unit_id)) != 0) {
+		relais_db_rollback(home);
+		return rc;
+	}
+	if ((rc = sco_before(&b, home, ctx, profile_id, course_id, unit_id, item_id)) != 0) {
+		goto out;
+	}
+	/* A status the SCO leaves unknown keeps what it said before. */
+	completion = c->completion >= 0 ? c->completion : b.completion;
+	success = c->success >= 0 ? c->success : b.success;
+	relais_now_iso(now);
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "INSERT INTO package_state(profile_id, course_id, unit_id, item_id, cmi, "
+	             "completion, success, score, done, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+	             "?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET cmi = ?5, completion = ?6, "
+	             "success = ?7, score = coalesce(?8, score), done = ?9, updated = ?10")) != 0) {
+		goto out;
+	}
+	bind_unit(st, profile_id, course_id, unit_id);
+	sqlite3_bind_text(st, 4, item_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->cmi, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, completion);
+	sqlite3_bind_int(st, 7, success);
+	if (c->has_score) {
+		sqlite3_bind_double(st, 8, c->scaled);
+	}
+	sqlite3_bind_int(st, 9, (completion == 1 || success == 1) && success != 0);
+	sqlite3_bind_text(st, 10, now, -1, SQLITE_STATIC);
+	if ((rc = run(st, home, ctx, "package")) != 0) {
+		goto out;
+	}
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "SELECT count(*) FROM package_state WHERE profile_id = ? AND "
+	                            "course_id = ? AND unit_id = ? AND done")) != 0) {
+		goto out;
+	}
+	bind_unit(st, profile_id, course_id, unit_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		done = (size_t)sqlite3_column_int64(st, 0) >= n_scos;
+	} else {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "package");
+	}
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		goto out;
+	}
+	if (c->has_score) {
+		double p = c->scaled * 100;
+		percent = p < 0 ? 0 : p > 100 ? 100 : (int)lround(p);
+	}
+	/* Started: attempts 1 (the unit shows as seen); done: viewed. */
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "INSERT INTO progress(profile_id, course_id, unit_id, viewed, attempts, "
+	             "best_percent, passed, updated) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?4, ?6) ON "
+	             "CONFLICT DO UPDATE SET viewed = max(viewed, ?4), attempts = max(attempts, "
+	             "1), "
+	             "best_percent = max(best_percent, ?5), passed = max(passed, ?4), updated = "
+	             "?6")) != 0) {
+		goto out;
+	}
+	bind_unit(st, profile_id, course_id, unit_id);
+	sqlite3_bind_int(st, 4, done);
+	sqlite3_bind_int(st, 5, percent);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	if ((rc = run(st, home, ctx, "progress")) != 0) {
+		goto out;
+	}
+
+	base_event(&ev, &s, course_id, unit_id, "completed");
+	ev.unit_kind = "package";
+	if (c->has_score) {
+		ev.scaled = c->scaled;
+		ev.raw = c->raw;
+		ev.min = c->min;
+		ev.max = c->max > c->min ? c->max : 0;
+	}
+	if (completion == 1 && b.completion != 1) {
+		ev.has_result = 1;
+		ev.completion = 1;
+		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
+			goto out;
+		}
+	}
+	if (success >= 0 &&
+	    (success != b.success || (c->has_score && (!b.has_score || c->scaled != b.score)))) {
+		ev.verb = success ? "passed" : "failed";
+		ev.has_result = 1;
+		ev.completion = -1;
+		ev.success = success;
+		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
+			goto out;
+		}
+	}
+	if (terminated) {
+		base_event(&ev, &s, course_id, unit_id, c->suspended ? "suspended" : "terminated");
+		ev.unit_kind = "package";
+		ev.has_result = c->session_s >= 0;
+		ev.duration_s = c->session_s;
+		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
+			goto out;
+		}
+	}
+	if (done && (rc = maybe_complete(&completed, home, ctx, profile_id, course_id, &s)) != 0) {
+		goto out;
+	}
+	rc = relais_db_commit(home, ctx);
+out:
+	if (rc != 0) {
+		relais_db_rollback(home);
+	} else {
+		if (out_done != NULL) {
+			*out_done = done;
+		}
+		if (out_course_completed != NULL) {
+			*out_course_completed = completed;
+		}
+	}
+	scene_clear(&s);
+	return rc;
+}
+
+int relais_progress_package_saved(char **out_json, int *out_done, relais_home *home,
+                                  relais_ctx *ctx, int64_t profile_id, const char *course_id,
+                                  const char *unit_id, const char *item_id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	*out_json = NULL;
+	*out_done = 0;
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "SELECT cmi, done FROM package_state WHERE profile_id = ? AND "
+	                            "course_id = ? AND unit_id = ? AND item_id = ?")) != 0) {
+		return rc;
+	}
+	bind_unit(st, profile_id, course_id, unit_id);
+	sqlite3_bind_text(st, 4, item_id, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		*out_done = sqlite3_column_int(st, 1);
+		if ((*out_json = relais_db_text(st, 0)) == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		}
+	} else if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "package");
+	}
+	sqlite3_finalize(st);
 	return rc;
 }

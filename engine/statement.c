@@ -15,12 +15,14 @@
 
 const char *relais_verb_iri(const char *verb)
 {
-	static const char *const known[] = {"experienced", "attempted", "answered", "passed",
-	                                    "failed",      "completed", NULL};
+	static const char *const known[] = {"experienced", "attempted", "answered",
+	                                    "passed",      "failed",    "completed",
+	                                    "terminated",  "suspended", NULL};
 	static const char *const iris[] = {
 	        RELAIS_XAPI_VERBS "experienced", RELAIS_XAPI_VERBS "attempted",
 	        RELAIS_XAPI_VERBS "answered",    RELAIS_XAPI_VERBS "passed",
 	        RELAIS_XAPI_VERBS "failed",      RELAIS_XAPI_VERBS "completed",
+	        RELAIS_XAPI_VERBS "terminated",  RELAIS_XAPI_VERBS "suspended",
 	};
 	size_t i;
 
@@ -144,7 +146,7 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 			score = cJSON_AddObjectToObject(result, "score");
 			cJSON_AddNumberToObject(score, "scaled", round(ev->scaled * 10000) / 10000);
 			cJSON_AddNumberToObject(score, "raw", round(ev->raw * 10000) / 10000);
-			cJSON_AddNumberToObject(score, "min", 0);
+			cJSON_AddNumberToObject(score, "min", ev->min);
 			cJSON_AddNumberToObject(score, "max", ev->max);
 		}
 		if (ev->success >= 0) {
@@ -184,6 +186,11 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 			                     activity(course_iri, NULL, NULL, NULL));
 		} else {
 			cJSON_AddItemToArray(parents, activity(course_iri, NULL, NULL, NULL));
+		}
+		/* ADL's SCORM profile for xAPI: its statements say so. */
+		if (strcmp(ev->unit_kind, "package") == 0) {
+			cJSON_AddItemToArray(cJSON_AddArrayToObject(ca, "category"),
+			                     activity(RELAIS_XAPI_SCORM_PROFILE, NULL, NULL, NULL));
 		}
 	}
 	cJSON_AddStringToObject(st, "timestamp", now);

@@ -18,18 +18,21 @@ struct relais_event {
 	const char *language; /* the course's */
 	const char *unit_id;  /* NULL for the course itself */
 	const char *unit_title;
-	const char *unit_kind;   /* "lesson", "quiz", or "question" */
+	const char *unit_kind;   /* "lesson", "quiz", "question" or "package" */
 	const char *question_id; /* for "answered" */
 	/* Result, when has_result. */
 	int has_result;
-	double scaled, raw, max;
-	int success;    /* -1 unknown, 0 failed, 1 succeeded */
-	int completion; /* -1 unknown, 0, 1 */
+	double scaled, raw, min, max; /* min 0 but for packages that say otherwise */
+	int success;                  /* -1 unknown, 0 failed, 1 succeeded */
+	int completion;               /* -1 unknown, 0, 1 */
 	const char *response;
 	double duration_s;       /* < 0 when unknown */
 	const char *interaction; /* a question's xAPI interactionType, or NULL */
 	int late;                /* a quiz submitted past its deadline */
 };
+
+/* The category of statements from SCORM packages (ADL's SCORM profile for xAPI). */
+#define RELAIS_XAPI_SCORM_PROFILE "https://w3id.org/xapi/scorm"
 
 /* The result extension of a quiz submitted past its deadline (docs/statements.md). */
 #define RELAIS_XAPI_LATE "https://relais.invalid/xapi/extensions/late"

@@ -43,6 +43,11 @@ static const char *const words[M_COUNT][2] = {
         [M_LESSON] = {"Lesson", "Leçon"},
         [M_QUIZ] = {"Quiz", "Quiz"},
         [M_PACKAGE] = {"Package", "Module"},
+        [M_PACKAGE_PARTS] = {"Parts of this package", "Parties de ce module"},
+        [M_PACKAGE_SAVED] = {"What the package records is saved on this laptop as you go: you "
+                             "can close it and come back where you stopped.",
+                             "Ce que le module enregistre est gardé sur cet ordinateur au fur et "
+                             "à mesure : vous pouvez le fermer et reprendre où vous en étiez."},
         [M_PACKAGE_LATER] = {"This unit is a %s package. This version of the reader cannot play "
                              "packages yet; your progress in the other units is kept.",
                              "Cette unité est un module %s. Cette version du lecteur ne sait pas "
@@ -118,6 +123,8 @@ static const char *const words[M_COUNT][2] = {
         [M_VERB_PASSED] = {"quiz passed", "quiz réussi"},
         [M_VERB_FAILED] = {"quiz not passed", "quiz non réussi"},
         [M_VERB_COMPLETED] = {"course completed", "cours terminé"},
+        [M_VERB_SUSPENDED] = {"package paused, to resume", "module interrompu, à reprendre"},
+        [M_VERB_TERMINATED] = {"package session ended", "séance du module terminée"},
         [M_PIN_TITLE] = {"Your PIN", "Votre code PIN"},
         [M_PIN_ASK] = {"%s protects their name with a PIN. Enter it to continue.",
                        "%s protège son nom par un code PIN. Saisissez-le pour continuer."},

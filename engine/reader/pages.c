@@ -521,7 +521,7 @@ static void page_outline(struct request *req, const char *course_id, relais_bund
 		                                       : u->kind == RELAIS_UNIT_PACKAGE ? M_PACKAGE
 		                                                                        : M_LESSON),
 		                     relais_tr(L(req), states[cp.units[i].state]));
-		if (u->kind == RELAIS_UNIT_QUIZ && cp.units[i].best_percent >= 0) {
+		if (u->kind != RELAIS_UNIT_LESSON && cp.units[i].best_percent >= 0) {
 			relais_strbuf_add(&req->body, ", ");
 			char best[64];
 			relais_tr_format(best, sizeof(best), L(req), M_BEST,
@@ -891,7 +891,7 @@ static void page_complete(struct request *req, const char *course_id, relais_bun
 	(void)course_id;
 }
 
-static const char *media_type(const char *path)
+const char *relais_reader_media_type(const char *path)
 {
 	static const struct {
 		const char *ext, *type;
@@ -990,17 +990,11 @@ static void route_course(struct request *req, const char *rest)
 		}
 		return;
 	}
-	/* A SCORM or cmi5 package installs, but this reader cannot play it yet. */
+	/* A package unit: SCORM plays from the package origin (packagepage.c). */
 	for (i = 0; i < m->n_units; i++) {
 		if (m->units[i].kind == RELAIS_UNIT_PACKAGE &&
 		    strcmp(m->units[i].path, entry) == 0) {
-			char why_not[256];
-			int std = m->units[i].package->standard;
-			relais_tr_format(why_not, sizeof(why_not), L(req), M_PACKAGE_LATER,
-			                 std == RELAIS_PACKAGE_SCORM12     ? "SCORM 1.2"
-			                 : std == RELAIS_PACKAGE_SCORM2004 ? "SCORM 2004"
-			                                                   : "cmi5");
-			relais_reader_page_error(req, 501, why_not);
+			relais_reader_page_package(req, course_id, b, i);
 			return;
 		}
 	}
@@ -1025,7 +1019,7 @@ static void route_course(struct request *req, const char *rest)
 		return;
 	}
 	req->entry_path = relais_bundle_manifest(req->entry_bundle)->entries[req->entry.index].path;
-	req->content_type = media_type(entry);
+	req->content_type = relais_reader_media_type(entry);
 }
 
 static void page_search(struct request *req)
@@ -1094,7 +1088,8 @@ static const char *verb_words(enum lang lang, const char *verb)
 	} verbs[] = {
 	        {"experienced", M_VERB_EXPERIENCED}, {"answered", M_VERB_ANSWERED},
 	        {"passed", M_VERB_PASSED},           {"failed", M_VERB_FAILED},
-	        {"completed", M_VERB_COMPLETED},
+	        {"completed", M_VERB_COMPLETED},     {"suspended", M_VERB_SUSPENDED},
+	        {"terminated", M_VERB_TERMINATED},
 	};
 	size_t i;
 

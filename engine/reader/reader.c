@@ -40,7 +40,9 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 	(void)snprintf(r->sync->home, sizeof(r->sync->home), "%s", relais_home_path(home));
 	pthread_mutex_init(&r->lock, NULL);
 	r->route = relais_reader_route;
-	if ((rc = relais_reader_listen(r, port)) != 0) {
+	if ((rc = relais_reader_listen(r, port)) != 0 ||
+	    (rc = relais_reader_package_listen(r)) != 0) {
+		relais_http_stop(r->server);
 		pthread_mutex_destroy(&r->lock);
 		pthread_mutex_destroy(&r->sync->lock);
 		free(r->sync);
@@ -66,6 +68,7 @@ void relais_reader_stop(relais_reader *r)
 	if (r == NULL) {
 		return;
 	}
+	relais_http_stop(r->pkg_server);
 	relais_http_stop(r->server);
 	pthread_mutex_destroy(&r->lock);
 	/* A sync still running finishes on its own and frees its job. */
@@ -79,5 +82,6 @@ void relais_reader_stop(relais_reader *r)
 	relais_reader_cache_clear(r);
 	sodium_memzero(r->secret, sizeof(r->secret));
 	sodium_memzero(r->sessions, sizeof(r->sessions));
+	sodium_memzero(r->launches, sizeof(r->launches));
 	free(r);
 }

@@ -12,12 +12,14 @@
 #include "relais/bundle.h"
 #include "relais/home.h"
 #include "relais/http.h"
+#include "relais/manifest.h"
 #include "relais/quiz.h"
 #include "relais/reader.h"
 
 #define SECRET_HEX 33
 #define MAX_SESSIONS 32
 #define MAX_OPEN_COURSES 32
+#define MAX_LAUNCHES 16 /* package launches served at once; the oldest goes first */
 #define MAX_FIELDS 600
 #define MAX_PIN_GUARDS 64             /* learners whose wrong PINs are remembered */
 #define CACHE_MAX (2u * 1024 * 1024)  /* unit pages' entries kept in memory */
@@ -61,7 +63,9 @@ struct request {
 	struct session *session;
 	const char *method;
 	const char *path;
-	const char *query_q; /* ?q= for search */
+	const char *query_q;    /* ?q= for search */
+	const char *query_item; /* ?item= on a package's page: the SCO to launch */
+	const char *host;       /* the Host header (checked already) */
 	struct relais_form_field *fields;
 	size_t n_fields;
 	/* What the page answers. */
@@ -75,6 +79,7 @@ struct request {
 	struct relais_bundle_span entry;
 	char location[1024]; /* redirect target when status is 303 */
 	unsigned refresh;    /* >0: the page reloads itself after this many seconds */
+	char frame_src[64];  /* the package origin the page frames; "" none */
 };
 
 /* Where a sync started from the reader stands, as the pages show it. */
@@ -98,6 +103,19 @@ struct sync_job {
 	char home[4096];
 };
 
+/*
+ * One launch of a SCORM package's SCO (packagepage.c): the package origin
+ * serves it, its files and its commits only under its secret.
+ */
+struct launch {
+	char secret[SECRET_HEX]; /* "": free */
+	int64_t profile_id;
+	char course_id[RELAIS_ID_MAX + 1];
+	char unit_id[RELAIS_ID_MAX + 1];
+	size_t item; /* in the package's first organisation */
+	time_t last_used;
+};
+
 /* Fills req with the page for GET/POST req->path. */
 typedef void (*relais_reader_route_fn)(struct request *req);
 
@@ -115,6 +133,11 @@ struct relais_reader {
 	struct session sessions[MAX_SESSIONS];
 	struct pin_guard pins[MAX_PIN_GUARDS];
 	struct open_course courses[MAX_OPEN_COURSES];
+	/* The package origin (pkgserver.c): a second port, its own origin. */
+	relais_http_server *pkg_server;
+	unsigned pkg_port;
+	char pkg_host_ip[40], pkg_host_name[40], pkg_origin_ip[48], pkg_origin_name[48];
+	struct launch launches[MAX_LAUNCHES];
 	size_t cache_bytes;  /* over every course, at most CACHE_MAX */
 	unsigned char *lent; /* an entry too big to keep, freed on the next read */
 };
@@ -124,6 +147,42 @@ void relais_reader_route(struct request *req);
 
 /* server.c: listens on 127.0.0.1:port (0: any) and fills r's port, url and names. */
 int relais_reader_listen(struct relais_reader *r, unsigned port);
+
+/* server.c: an answer with a CSP, cookie and redirect when not NULL. */
+relais_http_response *relais_reader_respond(unsigned status, const char *type, const void *data,
+                                            size_t len, enum relais_http_mem mode, const char *csp,
+                                            const char *cookie, const char *location);
+
+/* server.c: a short refusal in plain text. */
+relais_http_response *relais_reader_refuse(unsigned status, const char *why);
+
+/*
+ * server.c: NULL when hreq's method is GET, HEAD or POST and its
+ * Content-Length at most body_max (then the body is held to it), else the
+ * refusal (413 saying too_large).
+ */
+relais_http_response *relais_reader_admit(relais_http_request *hreq, size_t body_max,
+                                          const char *too_large);
+
+/* server.c: req's checked course entry (req->entry), with csp. */
+relais_http_response *relais_reader_send_entry(struct relais_reader *r, const struct request *req,
+                                               relais_http_request *hreq, const char *csp);
+
+/* pages.c: the Content-Type of a course's media entry (no markup, no script). */
+const char *relais_reader_media_type(const char *path);
+
+/* pkgserver.c: the package origin on another loopback port; stop it with relais_http_stop(). */
+int relais_reader_package_listen(struct relais_reader *r);
+
+/*
+ * packagepage.c: the page of SCORM package unit i (a new launch framed
+ * from the package origin), or cmi5's 501.
+ */
+void relais_reader_page_package(struct request *req, const char *course_id, relais_bundle *b,
+                                size_t i);
+
+/* packagepage.c: the launch of a secret, or NULL. */
+struct launch *relais_reader_launch(struct relais_reader *r, const char *secret);
 
 /* frame.c: the page req built, inside layout.html (malloc'd), or NULL: out of memory. */
 char *relais_reader_frame(const struct request *req, size_t *len);

@@ -80,9 +80,9 @@ static struct session *new_session(struct relais_reader *r, enum lang lang)
 }
 
 /* An answer with the reader's CSP, cookie and redirect when given. */
-static relais_http_response *respond(unsigned status, const char *type, const void *data,
-                                     size_t len, enum relais_http_mem mode, const char *csp,
-                                     const char *cookie, const char *location)
+relais_http_response *relais_reader_respond(unsigned status, const char *type, const void *data,
+                                            size_t len, enum relais_http_mem mode, const char *csp,
+                                            const char *cookie, const char *location)
 {
 	relais_http_response *resp = relais_http_response_buffer(status, type, data, len, mode);
 
@@ -100,10 +100,10 @@ static relais_http_response *respond(unsigned status, const char *type, const vo
 }
 
 /* A short refusal: plain text, so nothing in it can be markup. */
-static relais_http_response *refuse(unsigned status, const char *why)
+relais_http_response *relais_reader_refuse(unsigned status, const char *why)
 {
-	return respond(status, "text/plain; charset=utf-8", why, strlen(why),
-	               RELAIS_HTTP_PERSISTENT, "default-src 'none'", NULL, NULL);
+	return relais_reader_respond(status, "text/plain; charset=utf-8", why, strlen(why),
+	                             RELAIS_HTTP_PERSISTENT, "default-src 'none'", NULL, NULL);
 }
 
 static int host_ok(const struct relais_reader *r, const char *host)
@@ -124,9 +124,10 @@ static relais_http_response *serve_static(const char *name)
 	const struct relais_embedded_file *f = relais_embedded_find(relais_ui_files, name);
 
 	if (f == NULL || strcmp(name, "layout.html") == 0) {
-		return refuse(404, "not found\n");
+		return relais_reader_refuse(404, "not found\n");
 	}
-	return respond(200, f->type, f->data, f->len, RELAIS_HTTP_PERSISTENT, CSP_PAGE, NULL, NULL);
+	return relais_reader_respond(200, f->type, f->data, f->len, RELAIS_HTTP_PERSISTENT,
+	                             CSP_PAGE, NULL, NULL);
 }
 
 static relais_http_response *read_form(struct request *req, relais_http_request *hreq,
@@ -137,23 +138,23 @@ static relais_http_response *read_form(struct request *req, relais_http_request 
 	int rc;
 
 	if (relais_http_body_too_large(hreq)) {
-		return refuse(413, "refused: the form is too large\n");
+		return relais_reader_refuse(413, "refused: the form is too large\n");
 	}
 	if (!relais_http_is_form(relais_http_header(hreq, "Content-Type"))) {
-		return refuse(400, "refused: malformed form\n");
+		return relais_reader_refuse(400, "refused: malformed form\n");
 	}
 	body = relais_http_body(hreq, &len);
 	rc = relais_http_form_parse(hfields, n, body, len, MAX_FIELDS, FIELD_VALUE_MAX);
 	if (rc == RELAIS_ELIMIT) {
-		return refuse(413, "refused: the form is too large\n");
+		return relais_reader_refuse(413, "refused: the form is too large\n");
 	}
 	if (rc != 0) {
-		return refuse(rc == RELAIS_ENOMEM ? 500 : 400,
-		              rc == RELAIS_ENOMEM ? "out of memory\n"
-		                                  : "refused: malformed form\n");
+		return relais_reader_refuse(rc == RELAIS_ENOMEM ? 500 : 400,
+		                            rc == RELAIS_ENOMEM ? "out of memory\n"
+		                                                : "refused: malformed form\n");
 	}
 	if (*n > 0 && (req->fields = calloc(*n, sizeof(*req->fields))) == NULL) {
-		return refuse(500, "out of memory\n");
+		return relais_reader_refuse(500, "out of memory\n");
 	}
 	for (i = 0; i < *n; i++) {
 		req->fields[i].name = (*hfields)[i].name;
@@ -177,8 +178,8 @@ static void put_le32(unsigned char *p, uint32_t v)
  * gzip (the same deflate bytes between a gzip header and trailer) when the
  * browser takes gzip, else inflated into a buffer for this answer only.
  */
-static relais_http_response *serve_entry(struct relais_reader *r, const struct request *req,
-                                         relais_http_request *hreq)
+relais_http_response *relais_reader_send_entry(struct relais_reader *r, const struct request *req,
+                                               relais_http_request *hreq, const char *csp)
 {
 	static const unsigned char gzip_head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
 	const struct relais_bundle_span *e = &req->entry;
@@ -204,14 +205,14 @@ static relais_http_response *serve_entry(struct relais_reader *r, const struct r
 		size_t len = 0;
 		if (relais_bundle_reread(&data, &len, r->ctx, req->entry_bundle, req->entry_path) !=
 		    0) {
-			return refuse(500, "the course's file cannot be read\n");
+			return relais_reader_refuse(500, "the course's file cannot be read\n");
 		}
 		resp = relais_http_response_buffer(req->status, req->content_type, data, len,
 		                                   RELAIS_HTTP_OWNED);
 	}
 	if (resp != NULL &&
 	    (relais_http_response_header(resp, "Vary", "Accept-Encoding") != 0 ||
-	     relais_http_response_header(resp, "Content-Security-Policy", CSP_MEDIA) != 0)) {
+	     relais_http_response_header(resp, "Content-Security-Policy", csp) != 0)) {
 		relais_http_response_free(resp);
 		resp = NULL;
 	}
@@ -237,13 +238,13 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 		/* Only the address printed at launch opens a session. */
 		if (strcmp(method, "GET") != 0 || key == NULL || strlen(key) != SECRET_HEX - 1 ||
 		    r->secret[0] == '\0' || sodium_memcmp(key, r->secret, SECRET_HEX - 1) != 0) {
-			return refuse(403,
-			              r->secret[0] == '\0'
-			                      ? "this reader is private, and the address relais "
-			                        "read printed opens it once: use the tab it "
-			                        "opened, or restart relais read\n"
-			                      : "this reader is private: open the address that "
-			                        "relais read printed\n");
+			return relais_reader_refuse(
+			        403, r->secret[0] == '\0'
+			                     ? "this reader is private, and the address relais "
+			                       "read printed opens it once: use the tab it "
+			                       "opened, or restart relais read\n"
+			                     : "this reader is private: open the address that "
+			                       "relais read printed\n");
 		}
 		/* Single use: the browser that opened it keeps its cookie; nobody
 		 * else can open sessions and push the learner's out. */
@@ -253,8 +254,8 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 		(void)snprintf(cookie, sizeof(cookie),
 		               COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", s->id);
 		/* Drop the secret from the address bar and history. */
-		return respond(303, "text/plain; charset=utf-8", "", 0, RELAIS_HTTP_PERSISTENT,
-		               NULL, cookie, "/");
+		return relais_reader_respond(303, "text/plain; charset=utf-8", "", 0,
+		                             RELAIS_HTTP_PERSISTENT, NULL, cookie, "/");
 	}
 	if (strncmp(url, "/static/", 8) == 0 && strcmp(method, "GET") == 0) {
 		return serve_static(url + 8);
@@ -266,7 +267,8 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 	if (strcmp(method, "POST") == 0) {
 		const char *token;
 		if (!origin_ok(r, relais_http_header(hreq, "Origin"))) {
-			return refuse(403, "refused: the request comes from another site\n");
+			return relais_reader_refuse(
+			        403, "refused: the request comes from another site\n");
 		}
 		if ((ret = read_form(&req, hreq, &hfields, &n_hfields)) != NULL) {
 			goto out;
@@ -275,8 +277,8 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 		token = relais_reader_form_value(&req, "token");
 		if (token == NULL || strlen(token) != SECRET_HEX - 1 ||
 		    sodium_memcmp(token, s->csrf, SECRET_HEX - 1) != 0) {
-			ret = refuse(403,
-			             "refused: the form's token is missing or stale; reload the "
+			ret = relais_reader_refuse(
+			        403, "refused: the form's token is missing or stale; reload the "
 			             "page\n");
 			goto out;
 		}
@@ -286,19 +288,25 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 	req.method = method;
 	req.path = url;
 	req.query_q = relais_http_query(hreq, "q");
+	req.query_item = relais_http_query(hreq, "item");
+	req.host = relais_http_header(hreq, "Host");
 	req.status = 200;
 	r->route(&req);
 
 	if (req.status == 303) {
-		ret = respond(303, "text/plain; charset=utf-8", "", 0, RELAIS_HTTP_PERSISTENT, NULL,
-		              NULL, req.location);
+		ret = relais_reader_respond(303, "text/plain; charset=utf-8", "", 0,
+		                            RELAIS_HTTP_PERSISTENT, NULL, NULL, req.location);
 	} else if (req.entry_bundle != NULL) {
-		ret = serve_entry(r, &req, hreq);
+		ret = relais_reader_send_entry(r, &req, hreq, CSP_MEDIA);
 	} else if (req.body.rc || (page = relais_reader_frame(&req, &len)) == NULL) {
-		ret = refuse(500, "out of memory\n");
+		ret = relais_reader_refuse(500, "out of memory\n");
 	} else {
-		ret = respond(req.status, "text/html; charset=utf-8", page, len, RELAIS_HTTP_OWNED,
-		              CSP_PAGE, NULL, NULL);
+		/* A package's page frames the package origin, and only that. */
+		char csp[sizeof(CSP_PAGE) + 128];
+		(void)snprintf(csp, sizeof(csp), "%s%s%s", CSP_PAGE,
+		               req.frame_src[0] ? "; frame-src " : "", req.frame_src);
+		ret = relais_reader_respond(req.status, "text/html; charset=utf-8", page, len,
+		                            RELAIS_HTTP_OWNED, csp, NULL, NULL);
 	}
 out:
 	free(req.title);
@@ -308,28 +316,34 @@ out:
 	return ret;
 }
 
+relais_http_response *relais_reader_admit(relais_http_request *hreq, size_t body_max,
+                                          const char *too_large)
+{
+	const char *method = relais_http_method(hreq);
+	const char *length = relais_http_header(hreq, "Content-Length");
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    strcmp(method, "POST") != 0) {
+		return relais_reader_refuse(405, "method not allowed\n");
+	}
+	if (length != NULL && strtoull(length, NULL, 10) > body_max) {
+		return relais_reader_refuse(413, too_large);
+	}
+	relais_http_body_limit(hreq, body_max);
+	return NULL;
+}
+
 /* Who may ask, and how much they may send: decided before any body arrives. */
 static relais_http_response *on_headers(void *data, relais_http_request *hreq)
 {
 	struct relais_reader *r = data;
-	const char *method = relais_http_method(hreq);
-	const char *length;
 
 	/* DNS rebinding: a page from elsewhere that resolves to
 	 * 127.0.0.1 still names its own host. */
 	if (!host_ok(r, relais_http_header(hreq, "Host"))) {
-		return refuse(421, "refused: wrong Host header\n");
+		return relais_reader_refuse(421, "refused: wrong Host header\n");
 	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-	    strcmp(method, "POST") != 0) {
-		return refuse(405, "method not allowed\n");
-	}
-	length = relais_http_header(hreq, "Content-Length");
-	if (length != NULL && strtoull(length, NULL, 10) > BODY_MAX) {
-		return refuse(413, "refused: the form is too large\n");
-	}
-	relais_http_body_limit(hreq, BODY_MAX);
-	return NULL;
+	return relais_reader_admit(hreq, BODY_MAX, "refused: the form is too large\n");
 }
 
 static relais_http_response *on_request(void *data, relais_http_request *hreq)

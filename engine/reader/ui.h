@@ -7,4 +7,7 @@
 /* Ends with an entry whose name is NULL. */
 extern const struct relais_embedded_file relais_ui_files[];
 
+/* The package origin's player: player.html, player.js and scorm-again. */
+extern const struct relais_embedded_file relais_player_files[];
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "relais/home.h"
 #include "relais/quiz.h"
+#include "relais/scorm.h"
 
 /*
  * Every event is written with its xAPI statement (docs/statements.md) into
@@ -92,9 +93,35 @@ int relais_progress_quiz_attempt_submitted(struct relais_quiz_outcome *out, rela
                                            const struct relais_quiz_submission *sub,
                                            const struct relais_quiz_result *result);
 
+/*
+ * A SCORM SCO's commit (relais/scorm.h) for item item_id of package unit
+ * unit_id, terminated when it came with Terminate / LMSFinish. Keeps its
+ * data model to restore at the next launch and, in the same transaction
+ * with full sync, updates the unit's progress and records the statements
+ * of what changed (docs/statements.md, "Packages"): "completed" the first
+ * time the SCO is completed, "passed" or "failed" with the score when its
+ * success or score changes, and at the end "suspended" (exit "suspend") or
+ * "terminated". The unit is done once n_scos of its SCOs are completed or
+ * passed and none of them failed; *out_done says so, *out_course_completed
+ * when that completed the course (both may be NULL).
+ */
+int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t profile_id,
+                                   const char *course_id, const char *unit_id, const char *item_id,
+                                   size_t n_scos, const struct relais_scorm_commit *c,
+                                   int terminated, int *out_done, int *out_course_completed);
+
+/*
+ * The data model last committed for an item ({"cmi": ...}, malloc'd into
+ * *out_json), and whether the item counts done; *out_json is NULL when the
+ * learner never launched it.
+ */
+int relais_progress_package_saved(char **out_json, int *out_done, relais_home *home,
+                                  relais_ctx *ctx, int64_t profile_id, const char *course_id,
+                                  const char *unit_id, const char *item_id);
+
 enum relais_unit_state {
 	RELAIS_UNIT_NEW = 0,
-	RELAIS_UNIT_SEEN = 1, /* lesson viewed, or quiz tried but not passed */
+	RELAIS_UNIT_SEEN = 1, /* quiz tried but not passed, package started but not done */
 	RELAIS_UNIT_DONE = 2, /* lesson viewed, or quiz passed */
 };
 
