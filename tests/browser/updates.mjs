@@ -200,14 +200,14 @@ test('the learner checks for updates: a published course arrives New and Require
   const row = page.locator('tbody tr', { hasText: title });
   assert.equal(await row.count(), 1, 'the catalogue\'s course is listed');
   const cells = (await row.locator('td').allInnerTexts()).map((s) => s.trim());
-  assert.equal(cells[1], 'Required — due 2020-01-31');
+  assert.equal(cells[1], 'Required — due 31 January 2020');
   assert.equal(cells[2], '1');
   assert.match(cells[3], /^\d+(\.\d)? (KB|MB)$/);
   assert.equal(cells[4], 'Installed');
   say(`Updates lists ${JSON.stringify(cells)}`);
 
   // The library: new to this learner, required for her organisation, and late.
-  assert.equal(await marks(page), 'New Required — due 2020-01-31 (overdue)');
+  assert.equal(await marks(page), 'New Required — due 31 January 2020 (overdue)');
   assert.equal(await page.locator('li.card .mark.overdue').count(), 1, 'overdue is highlighted');
   say('library: New, Required — due 2020-01-31 (overdue)');
 
