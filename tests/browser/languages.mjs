@@ -1,0 +1,237 @@
+// languages.mjs: the reader in its five languages (po/reader): chosen from the browser's
+// language, switched from any page, axe-core clean on the library, an outline, a lesson and a
+// quiz in each, and Arabic laid out right to left (bounding boxes, not pixels).
+//
+// Environment as run.mjs: RELAIS, RELAIS_SOURCE_ROOT, CHROMIUM, KEEP=1 (keeps the home and
+// the screenshots).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const RELAIS = path.resolve(here, process.env.RELAIS || '../../build/cli/relais');
+const SOURCE_ROOT = path.resolve(here, process.env.RELAIS_SOURCE_ROOT || '../..');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const AXE = path.join(here, 'node_modules', 'axe-core', 'axe.min.js');
+const LAUNCH = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+};
+const LIMIT = 240000;
+const COURSE = 'migration-health';
+const LANGS = ['en', 'fr', 'es', 'pt', 'ar'];
+
+let tmp;
+let home;
+let browser;
+let reader;
+let units; // the course's units, from its manifest
+
+function say(msg) {
+  console.log(`    checked: ${msg}`);
+}
+
+function relais(...args) {
+  return execFileSync(RELAIS, args, { env: { ...process.env, RELAIS_HOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/* The words of one language, read from its catalogue: key (msgctxt) -> msgstr. */
+function catalogue(lang) {
+  const text = fs.readFileSync(path.join(SOURCE_ROOT, 'po', 'reader', `${lang}.po`), 'utf8');
+  const words = {};
+  for (const block of text.split(/\n\n+/)) {
+    const ctxt = /^msgctxt "(.*)"$/m.exec(block);
+    const str = /^msgstr ((?:".*"\n?)+)/m.exec(block);
+    if (ctxt && str) {
+      words[ctxt[1]] = str[1].trim().split('\n').map((s) => JSON.parse(s)).join('');
+    }
+  }
+  return words;
+}
+
+/* Starts `relais read` and resolves with its launch address. */
+function startReader() {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(RELAIS, ['read', '--no-browser', '--port', '0'], { env: { ...process.env, RELAIS_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`relais read printed no address in 10 s: ${stderr}`)); }, 10000);
+    proc.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`relais read exited (${code ?? sig}): ${stderr}`)); });
+    createInterface({ input: proc.stdout }).once('line', (line) => {
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      const m = /^(http:\/\/127\.0\.0\.1:\d+)\/\?k=[0-9a-f]{32}$/.exec(line.trim());
+      if (!m) { proc.kill('SIGKILL'); reject(new Error(`unexpected first line: ${line}`)); return; }
+      const exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));
+      resolve({ proc, url: line.trim(), origin: m[1], exited });
+    });
+  });
+}
+
+async function stopReader(r) {
+  if (!r || r.proc.exitCode !== null || r.proc.signalCode !== null) return;
+  r.proc.kill('SIGTERM');
+  const timer = setTimeout(() => r.proc.kill('SIGKILL'), 5000);
+  await r.exited;
+  clearTimeout(timer);
+}
+
+/* A browser context in a session of its own: the launch address opens once per reader run. */
+async function session(locale) {
+  await stopReader(reader);
+  reader = await startReader();
+  const context = await browser.newContext({ bypassCSP: true, locale });
+  context.setDefaultTimeout(10000);
+  const page = await context.newPage();
+  await page.goto(reader.url);
+  assert.equal(new URL(page.url()).pathname, '/who');
+  return { context, page };
+}
+
+async function h1(page) {
+  return (await page.locator('h1').first().innerText()).trim();
+}
+
+/* Every axe-core violation on the page, whatever its impact. */
+async function axe(page, what) {
+  await page.addScriptTag({ path: AXE });
+  const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const u = new URL(page.url());
+  say(`axe ${what} ${u.pathname}${u.search}: ${r.violations.length ? r.violations.map((v) => `${v.id}[${v.impact}]`).join(' ') : 'no violation'}`);
+  return r.violations.map((v) => `${what}: ${v.id} (${v.impact}) at ${v.nodes.map((nd) => nd.target.join(' ')).join(', ')}`);
+}
+
+/* The page's language, direction and language list, as the learner gets them. */
+async function frame(page) {
+  return page.evaluate(() => ({
+    lang: document.documentElement.lang,
+    dir: document.documentElement.dir,
+    list: [...document.querySelectorAll('nav.langs a')].map((a) => ({
+      code: a.getAttribute('lang'), href: a.getAttribute('href'), name: a.textContent.trim(),
+      current: a.getAttribute('aria-current') === 'true',
+    })),
+  }));
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(RELAIS), `no relais program at ${RELAIS}: build first (ninja -C build)`);
+  assert.ok(fs.existsSync(CHROMIUM), `no chromium at ${CHROMIUM}: apt-get install -y chromium`);
+  assert.ok(fs.existsSync(AXE), 'no axe-core: run npm ci in tests/browser');
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'relais-langs-'));
+  home = path.join(tmp, 'home');
+  const pub = path.join(tmp, 'k.pub');
+  const key = path.join(tmp, 'k.key');
+  relais('keygen', '--public-key', pub, '--secret-key', key, '--no-password');
+  const bundle = path.join(tmp, `${COURSE}.relais`);
+  relais('pack', path.join(SOURCE_ROOT, 'courses', COURSE), '--secret-key', key, '-o', bundle);
+  units = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], { encoding: 'utf8' })).units;
+  relais('trust', 'add', pub, '--name', 'Test academy');
+  relais('install', bundle);
+  browser = await chromium.launch(LAUNCH);
+});
+
+after(async () => {
+  if (browser) await browser.close().catch(() => {});
+  await stopReader(reader);
+  if (tmp && !process.env.KEEP) fs.rmSync(tmp, { recursive: true, force: true });
+  else if (tmp) console.log(`# kept ${tmp}`);
+});
+
+test('1. the browser\'s language chooses the reader\'s: each of the five, English for others', { timeout: LIMIT }, async () => {
+  for (const [locale, lang] of [['es-MX', 'es'], ['pt-BR', 'pt'], ['ar-MA', 'ar'], ['fr-SN', 'fr'], ['de-DE', 'en']]) {
+    const { context, page } = await session(locale);
+    const f = await frame(page);
+    const title = await h1(page);
+    await context.close();
+    assert.equal(f.lang, lang, `Accept-Language ${locale}`);
+    assert.equal(f.dir, lang === 'ar' ? 'rtl' : 'ltr');
+    assert.equal(title, catalogue(lang).WHO_TITLE);
+    say(`${locale}: <html lang="${f.lang}" dir="${f.dir}">, "${title}"`);
+  }
+});
+
+test('2. every language on every page: switch from the list, library, outline, lesson and quiz axe-clean', { timeout: LIMIT }, async () => {
+  const { context, page } = await session('en-GB');
+  await page.locator('#name').fill('Lina Haddad');
+  await page.locator('#email').fill('lina.haddad@example.org');
+  await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.locator('form[action="/who/add"] button').click()]);
+  const lesson = units.find((u) => u.type !== 'quiz');
+  const quiz = units.find((u) => u.type === 'quiz');
+  const pages = [['library', '/'], ['outline', `/c/${COURSE}/`], ['lesson', `/c/${COURSE}/${lesson.path}`],
+    ['quiz', `/c/${COURSE}/${quiz.path}`]];
+  const names = Object.fromEntries(LANGS.map((l) => [l, catalogue(l).LANG_NAME]));
+  const found = [];
+  let from = 'en';
+  for (const lang of LANGS) {
+    const words = catalogue(lang);
+    // Switch as a learner does: the link named in its own language, from the page in the last one.
+    await page.goto(`${reader.origin}${pages[0][1]}`);
+    const link = page.locator(`nav.langs a[lang="${lang}"]`);
+    assert.equal((await link.innerText()).trim(), names[lang], `the list names ${lang} in itself (page in ${from})`);
+    await Promise.all([page.waitForURL((u) => u.search === `?lang=${lang}`), link.click()]);
+    for (const [kind, url] of pages) {
+      await page.goto(`${reader.origin}${url}`); // no ?lang=: the session keeps the choice
+      const f = await frame(page);
+      assert.equal(f.lang, lang, `${kind} in ${lang}`);
+      assert.equal(f.dir, lang === 'ar' ? 'rtl' : 'ltr', `${kind} in ${lang}: direction`);
+      assert.deepEqual(f.list.map((a) => [a.code, a.href, a.name]), LANGS.map((l) => [l, `?lang=${l}`, names[l]]),
+        'the five languages, each with its lang attribute and its own name');
+      assert.deepEqual(f.list.filter((a) => a.current).map((a) => a.code), [lang]);
+      assert.equal((await page.locator('nav[aria-label="relais"] a').first().innerText()).trim(), words.NAV_LIBRARY);
+      if (kind === 'library') assert.equal(await h1(page), words.LIBRARY_TITLE);
+      if (kind === 'quiz') {
+        assert.equal((await page.locator('main form button[type=submit]').last().innerText()).trim(), words.SUBMIT);
+      }
+      found.push(...await axe(page, `${lang} ${kind}`));
+    }
+    from = lang;
+  }
+  await context.close();
+  assert.deepEqual(found, []);
+});
+
+test('3. Arabic is mirrored: navigation starts at the right, text aligns right; English the other way', { timeout: LIMIT }, async () => {
+  const { context, page } = await session('en-GB');
+  await page.setViewportSize({ width: 1000, height: 800 });
+  await page.locator('#name').fill('Omar Benali');
+  await page.locator('#email').fill('omar.benali@example.org');
+  await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.locator('form[action="/who/add"] button').click()]);
+  const boxes = async () => page.evaluate(() => {
+    const box = (el) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right }; };
+    const items = [...document.querySelectorAll('nav[aria-label="relais"] li')];
+    return { width: document.documentElement.clientWidth, first: box(items[0]), last: box(items[items.length - 1]),
+      main: box(document.querySelector('main')),
+      // An English course in an Arabic page stays left to right; the interface's words in it do not.
+      card: getComputedStyle(document.querySelector('li.card')).direction,
+      meta: getComputedStyle(document.querySelector('li.card p.meta')).direction,
+      // The heading's text itself (a range), not its block, which spans main either way.
+      text: (() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('main h1')); return box(r); })() };
+  });
+  await page.goto(`${reader.origin}/?lang=en`);
+  const en = await boxes();
+  await page.goto(`${reader.origin}/?lang=ar`);
+  const ar = await boxes();
+  const shot = path.join(tmp, 'library-ar.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  await context.close();
+  say(`en: first nav item at x ${en.first.left}-${en.first.right}, last at ${en.last.left}-${en.last.right}`);
+  say(`ar: first nav item at x ${ar.first.left}-${ar.first.right}, last at ${ar.last.left}-${ar.last.right} (screenshot ${shot})`);
+  assert.deepEqual([ar.card, ar.meta], ['ltr', 'rtl'], 'Arabic page: the English card is ltr, its interface words rtl');
+  assert.ok(en.first.left < en.last.left, 'English: the first item is at the left');
+  assert.ok(en.first.left < en.width / 4, 'English: the navigation starts at the left edge');
+  assert.ok(ar.first.left > ar.last.left, 'Arabic: the first item is at the right of the last');
+  assert.ok(ar.first.right > ar.width * 3 / 4, 'Arabic: the navigation starts at the right edge');
+  assert.ok(en.text.left - en.main.left < 40, 'English: the heading starts at main\'s left');
+  assert.ok(ar.main.right - ar.text.right < 40, 'Arabic: the heading starts at main\'s right');
+  assert.ok(ar.text.left - ar.main.left > 100, 'Arabic: the heading leaves room at the left');
+  assert.ok(Math.abs(ar.first.right - (en.width - en.first.left)) < 2, 'the first item mirrors its English place');
+});
