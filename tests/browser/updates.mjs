@@ -209,12 +209,12 @@ test('the learner checks for updates: a published course arrives New and Require
   // The library: new to this learner, required for her organisation, and late.
   assert.equal(await marks(page), 'New Required — due 31 January 2020 (overdue)');
   assert.equal(await page.locator('li.card .mark.overdue').count(), 1, 'overdue is highlighted');
-  say('library: New, Required — due 2020-01-31 (overdue)');
+  say('library: New, Required — due 31 January 2020 (overdue)');
 
   // Opening the course: no longer new.
   await page.getByRole('link', { name: title, exact: true }).click();
   await page.waitForURL((u) => u.pathname === `/c/${COURSE}/`);
-  assert.equal(await marks(page), 'Required — due 2020-01-31 (overdue)');
+  assert.equal(await marks(page), 'Required — due 31 January 2020 (overdue)');
   say('opened once: the New mark is gone');
 
   // A second version published on the hub, fetched from the Updates page: Updated.
@@ -225,16 +225,16 @@ test('the learner checks for updates: a published course arrives New and Require
   const after2 = (await page.locator('tbody tr', { hasText: title }).locator('td').allInnerTexts()).map((s) => s.trim());
   assert.equal(after2[2], '2');
   assert.equal(after2[4], 'Installed');
-  assert.equal(await marks(page), 'Updated Required — due 2020-01-31 (overdue)');
+  assert.equal(await marks(page), 'Updated Required — due 31 January 2020 (overdue)');
   say('version 2 fetched: library shows Updated');
   await page.goto(`${reader.origin}/c/${COURSE}/`);
-  assert.equal(await marks(page), 'Required — due 2020-01-31 (overdue)');
+  assert.equal(await marks(page), 'Required — due 31 January 2020 (overdue)');
 
   // In French, the same page and marks.
   await page.goto(`${reader.origin}/updates?lang=fr`);
   assert.equal((await page.locator('h1').innerText()).trim(), 'Mises à jour');
   assert.equal(await page.getByRole('button', { name: 'Rechercher des mises à jour', exact: true }).count(), 1);
-  assert.match(await mainText(page), /Obligatoire — avant le 2020-01-31/);
+  assert.match(await mainText(page), /Obligatoire — avant le 31 janvier 2020/);
   await page.goto(`${reader.origin}/updates?lang=en`);
   say('Updates in French: heading, button, required line');
 });
