@@ -101,7 +101,25 @@ static void html_cell(struct relais_strbuf *o, const char *s, const char *tag)
 	relais_strbuf_printf(o, "</%s>", tag);
 }
 
-int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format)
+/* A column's heading in lang: the message COL_<NAME>, else the name itself. */
+static const char *heading(enum hub_lang lang, const char *name)
+{
+	char key[64];
+	size_t i;
+	const char *s;
+
+	if (snprintf(key, sizeof(key), "COL_%s", name) >= (int)sizeof(key)) {
+		return name;
+	}
+	for (i = 4; key[i] != '\0'; i++) {
+		key[i] = (char)(key[i] >= 'a' && key[i] <= 'z' ? key[i] - 'a' + 'A' : key[i]);
+	}
+	s = relais_hub_tr_key(lang, key, strlen(key));
+	return s ? s : name;
+}
+
+static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format,
+                  enum hub_lang lang)
 {
 	const struct report *r = NULL;
 	sqlite3_stmt *st = NULL;
@@ -128,7 +146,7 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 	} else if (format == RELAIS_REPORT_HTML) {
 		relais_strbuf_add(&o, "<table><thead><tr>");
 		for (c = 0; c < cols; c++) {
-			html_cell(&o, sqlite3_column_name(st, c), "th");
+			html_cell(&o, heading(lang, sqlite3_column_name(st, c)), "th");
 		}
 		relais_strbuf_add(&o, "</tr></thead><tbody>");
 	} else {
@@ -202,4 +220,15 @@ out:
 	relais_strbuf_free(&o);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format)
+{
+	return report(out, hub, ctx, name, format, HUB_LANG_EN);
+}
+
+int relais_hub_report_table(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                            enum hub_lang lang)
+{
+	return report(out, hub, ctx, name, RELAIS_REPORT_HTML, lang);
 }
