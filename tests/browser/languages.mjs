@@ -27,6 +27,7 @@ const LAUNCH = {
 };
 const LIMIT = 240000;
 const COURSE = 'migration-health';
+const SPANISH = 'salud-fronteras'; // the Spanish sample course
 const LANGS = ['en', 'fr', 'es', 'pt', 'ar'];
 
 let tmp;
@@ -134,8 +135,10 @@ before(async () => {
   const bundle = path.join(tmp, `${COURSE}.relais`);
   relais('pack', path.join(SOURCE_ROOT, 'courses', COURSE), '--secret-key', key, '-o', bundle);
   units = JSON.parse(execFileSync('unzip', ['-p', bundle, 'manifest.json'], { encoding: 'utf8' })).units;
+  const es = path.join(tmp, `${SPANISH}.relais`);
+  relais('pack', path.join(SOURCE_ROOT, 'courses', SPANISH), '--secret-key', key, '-o', es);
   relais('trust', 'add', pub, '--name', 'Test academy');
-  relais('install', bundle);
+  relais('install', bundle, es);
   browser = await chromium.launch(LAUNCH);
 });
 
@@ -199,7 +202,28 @@ test('2. every language on every page: switch from the list, library, outline, l
   assert.deepEqual(found, []);
 });
 
-test('3. Arabic is mirrored: navigation starts at the right, text aligns right; English the other way', { timeout: LIMIT }, async () => {
+test('3. the Spanish sample course in the Portuguese and Arabic readers: its own language, axe-clean', { timeout: LIMIT }, async () => {
+  const { context, page } = await session('pt-PT');
+  await page.locator('#name').fill('Rosa Quispe');
+  await page.locator('#email').fill('rosa.quispe@example.org');
+  await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.locator('form[action="/who/add"] button').click()]);
+  const found = [];
+  for (const lang of ['pt', 'ar']) {
+    await page.goto(`${reader.origin}/c/${SPANISH}/lessons/01-marco-rsi.html?lang=${lang}`);
+    const f = await frame(page);
+    const article = await page.evaluate(() => {
+      const a = document.querySelector('main article');
+      return { lang: a.lang, dir: getComputedStyle(a).direction, h1: a.querySelector('h1').textContent.trim() };
+    });
+    assert.equal(f.lang, lang);
+    assert.deepEqual(article, { lang: 'es', dir: 'ltr', h1: 'El Reglamento Sanitario Internacional en los puntos de entrada' });
+    found.push(...await axe(page, `${lang} Spanish lesson`));
+  }
+  await context.close();
+  assert.deepEqual(found, []);
+});
+
+test('4. Arabic is mirrored: navigation starts at the right, text aligns right; English the other way', { timeout: LIMIT }, async () => {
   const { context, page } = await session('en-GB');
   await page.setViewportSize({ width: 1000, height: 800 });
   await page.locator('#name').fill('Omar Benali');
@@ -211,8 +235,8 @@ test('3. Arabic is mirrored: navigation starts at the right, text aligns right; 
     return { width: document.documentElement.clientWidth, first: box(items[0]), last: box(items[items.length - 1]),
       main: box(document.querySelector('main')),
       // An English course in an Arabic page stays left to right; the interface's words in it do not.
-      card: getComputedStyle(document.querySelector('li.card')).direction,
-      meta: getComputedStyle(document.querySelector('li.card p.meta')).direction,
+      card: getComputedStyle(document.querySelector('li.card[lang="en"]')).direction,
+      meta: getComputedStyle(document.querySelector('li.card[lang="en"] p.meta')).direction,
       // The heading's text itself (a range), not its block, which spans main either way.
       text: (() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('main h1')); return box(r); })() };
   });
