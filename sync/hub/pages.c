@@ -192,7 +192,8 @@ static void verdict(struct relais_strbuf *o, relais_hub *hub, relais_ctx *ctx, e
 	                                                                    : HUB_M_INVALID));
 	relais_strbuf_add(o, "</h2>");
 	if (rc != 0) {
-		relais_strbuf_add(o, "<p>");
+		/* The reason is the hub's own message, in English. */
+		relais_strbuf_add(o, "<p lang=\"en\">");
 		relais_strbuf_add_html(o, relais_errmsg(ctx));
 		relais_strbuf_add(o, "</p>");
 	}

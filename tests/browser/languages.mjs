@@ -2,8 +2,10 @@
 // language, switched from any page, axe-core clean on the library, an outline, a lesson and a
 // quiz in each, and Arabic laid out right to left (bounding boxes, not pixels).
 //
+// Then relais-hub's pages (sign-in, reports, verify) the same way.
+//
 // Environment as run.mjs: RELAIS, RELAIS_SOURCE_ROOT, CHROMIUM, KEEP=1 (keeps the home and
-// the screenshots).
+// the screenshots), and RELAIS_HUB (default ../../build/cli/relais-hub).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -17,6 +19,7 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RELAIS = path.resolve(here, process.env.RELAIS || '../../build/cli/relais');
 const SOURCE_ROOT = path.resolve(here, process.env.RELAIS_SOURCE_ROOT || '../..');
+const HUB = path.resolve(here, process.env.RELAIS_HUB || '../../build/cli/relais-hub');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const AXE = path.join(here, 'node_modules', 'axe-core', 'axe.min.js');
 const LAUNCH = {
@@ -84,6 +87,26 @@ async function stopReader(r) {
   const timer = setTimeout(() => r.proc.kill('SIGKILL'), 5000);
   await r.exited;
   clearTimeout(timer);
+}
+
+/* Starts relais-hub on a free loopback port; resolves with { proc, origin, exited }. */
+function startHub(db) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(HUB, ['serve', '--db', db, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`relais-hub printed no address in 10 s: ${stderr}`)); }, 10000);
+    proc.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`relais-hub exited (${code ?? sig}): ${stderr}`)); });
+    createInterface({ input: proc.stdout }).once('line', (line) => {
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      const m = /^(http:\/\/127\.0\.0\.1:\d+)\/$/.exec(line.trim());
+      if (!m) { proc.kill('SIGKILL'); reject(new Error(`unexpected first line: ${line}`)); return; }
+      const exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));
+      resolve({ proc, origin: m[1], exited });
+    });
+  });
 }
 
 /* A browser context in a session of its own: the launch address opens once per reader run. */
@@ -258,4 +281,56 @@ test('4. Arabic is mirrored: navigation starts at the right, text aligns right; 
   assert.ok(ar.main.right - ar.text.right < 40, 'Arabic: the heading starts at main\'s right');
   assert.ok(ar.text.left - ar.main.left > 100, 'Arabic: the heading leaves room at the left');
   assert.ok(Math.abs(ar.first.right - (en.width - en.first.left)) < 2, 'the first item mirrors its English place');
+});
+
+test('5. the hub\'s pages in each language: sign-in, reports, verify; axe-clean, Arabic mirrored', { timeout: LIMIT }, async () => {
+  const db = path.join(tmp, 'hub.db');
+  const password = 'correct horse battery';
+  execFileSync(HUB, ['coordinator', 'add', '--email', 'coord@example.org', '--db', db],
+    { env: { ...process.env, RELAIS_HUB_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const hub = await startHub(db);
+  const words = Object.fromEntries(LANGS.map((l) => {
+    const text = fs.readFileSync(path.join(SOURCE_ROOT, 'po', 'hub', `${l}.po`), 'utf8');
+    const w = {};
+    for (const m of text.matchAll(/^msgctxt "(.*)"\nmsgid ".*"\nmsgstr "(.*)"$/gm)) w[m[1]] = JSON.parse(`"${m[2]}"`);
+    return [l, w];
+  }));
+  const found = [];
+  try {
+    const context = await browser.newContext({ bypassCSP: true, locale: 'en-GB' });
+    context.setDefaultTimeout(10000);
+    const page = await context.newPage();
+    await page.goto(`${hub.origin}/reports/login`);
+    await page.locator('#email').fill('coord@example.org');
+    await page.locator('#password').fill(password);
+    await Promise.all([page.waitForURL((u) => u.pathname === '/reports'), page.locator('main form button').click()]);
+    for (const lang of LANGS) {
+      for (const [kind, url, heading] of [['reports', `/reports?lang=${lang}`, 'REPORTS'],
+        ['verify', `/verify?code=NOT-A-CODE`, 'VERIFY_TITLE']]) {
+        await page.goto(`${hub.origin}${url}`);
+        const f = await frame(page);
+        assert.equal(f.lang, lang, `hub ${kind} in ${lang}`);
+        assert.equal(f.dir, lang === 'ar' ? 'rtl' : 'ltr');
+        assert.deepEqual(f.list.filter((a) => a.current).map((a) => a.code), [lang]);
+        assert.equal(await h1(page), words[lang][heading]);
+        found.push(...await axe(page, `hub ${lang} ${kind}`));
+      }
+      if (lang === 'ar') {
+        const side = await page.evaluate(() => {
+          const first = document.querySelector('nav.langs li').getBoundingClientRect();
+          return { right: first.right, width: document.documentElement.clientWidth };
+        });
+        assert.ok(side.right > side.width * 3 / 4, 'Arabic hub page: the language list starts at the right');
+      }
+    }
+    // Signed out, the sign-in page in the language kept by the cookie.
+    await page.goto(`${hub.origin}/reports/login?lang=es`);
+    assert.equal(await page.locator('label[for="password"]').innerText(), words.es.LOGIN_PASSWORD);
+    found.push(...await axe(page, 'hub es sign-in'));
+    await context.close();
+  } finally {
+    hub.proc.kill('SIGTERM');
+    await hub.exited;
+  }
+  assert.deepEqual(found, []);
 });
