@@ -101,6 +101,13 @@ static int digits(const char *s, int n)
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
+void relais_lang_vformat(char *out, size_t size, const char *format, va_list ap)
+{
+	if (vsnprintf(out, size, format, ap) < 0 && size > 0) {
+		out[0] = '\0';
+	}
+}
+
 void relais_lang_date(char *out, size_t size, const char *format, const char *const months[12],
                       const char *date)
 {

@@ -37,28 +37,20 @@ enum lang relais_lang_from_header(const char *h)
 	return (enum lang)relais_lang_pick(relais_reader_lang_codes, LANG_COUNT, h);
 }
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 void relais_tr_format(char *out, size_t size, enum lang lang, enum msg msg, ...)
 {
 	va_list ap;
 
 	va_start(ap, msg);
-	if (vsnprintf(out, size, relais_tr(lang, msg), ap) < 0 && size > 0) {
-		out[0] = '\0';
-	}
+	relais_lang_vformat(out, size, relais_tr(lang, msg), ap);
 	va_end(ap);
 }
-#pragma GCC diagnostic pop
 
 void relais_tr_date(char *out, size_t size, enum lang lang, const char *date)
 {
-	const char *months[12];
-	int i;
-
 	/* MONTH_1 to MONTH_12 follow each other in the template. */
-	for (i = 0; i < 12; i++) {
-		months[i] = relais_tr(lang, (enum msg)(M_MONTH_1 + i));
-	}
-	relais_lang_date(out, size, relais_tr(lang, M_DATE), months, date);
+	relais_lang_date(
+	        out, size, relais_tr(lang, M_DATE),
+	        &relais_reader_words[(unsigned)lang < LANG_COUNT ? lang : LANG_EN][M_MONTH_1],
+	        date);
 }

@@ -163,6 +163,12 @@ const char *relais_hub_tr(enum hub_lang lang, enum hub_msg msg);
 /* The string for the message whose key is the len bytes at key; NULL when none. */
 const char *relais_hub_tr_key(enum hub_lang lang, const char *key, size_t len);
 
+/*
+ * The message prefix + name, the name upper-cased with '-' as '_'
+ * ("COL_", "average_score": COL_AVERAGE_SCORE), in lang; name when none.
+ */
+const char *relais_hub_tr_name(enum hub_lang lang, const char *prefix, const char *name);
+
 /* Formats a message that takes arguments (checked against the English at build time). */
 void relais_hub_tr_format(char *out, size_t size, enum hub_lang lang, enum hub_msg msg, ...);
 

@@ -1,4 +1,5 @@
 /* i18n.c: the coordinators' pages in five languages, from the tables po2c.py makes of po/hub. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,19 +31,30 @@ const char *relais_hub_tr_key(enum hub_lang lang, const char *key, size_t len)
 	return NULL;
 }
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 void relais_hub_tr_format(char *out, size_t size, enum hub_lang lang, enum hub_msg msg, ...)
 {
 	va_list ap;
 
 	va_start(ap, msg);
-	if (vsnprintf(out, size, relais_hub_tr(lang, msg), ap) < 0 && size > 0) {
-		out[0] = '\0';
-	}
+	relais_lang_vformat(out, size, relais_hub_tr(lang, msg), ap);
 	va_end(ap);
 }
-#pragma GCC diagnostic pop
+
+const char *relais_hub_tr_name(enum hub_lang lang, const char *prefix, const char *name)
+{
+	char key[96];
+	size_t i, n = strlen(prefix);
+	const char *s;
+
+	if (snprintf(key, sizeof(key), "%s%s", prefix, name) >= (int)sizeof(key)) {
+		return name;
+	}
+	for (i = n; key[i] != '\0'; i++) {
+		key[i] = key[i] == '-' ? '_' : (char)toupper((unsigned char)key[i]);
+	}
+	s = relais_hub_tr_key(lang, key, strlen(key));
+	return s ? s : name;
+}
 
 const char *relais_hub_lang_code(enum hub_lang lang)
 {
@@ -64,12 +76,9 @@ enum hub_lang relais_hub_lang_choose(const char *asked, const char *kept, const 
 
 void relais_hub_tr_date(char *out, size_t size, enum hub_lang lang, const char *date)
 {
-	const char *months[12];
-	int i;
-
 	/* MONTH_1 to MONTH_12 follow each other in the template. */
-	for (i = 0; i < 12; i++) {
-		months[i] = relais_hub_tr(lang, (enum hub_msg)(HUB_M_MONTH_1 + i));
-	}
-	relais_lang_date(out, size, relais_hub_tr(lang, HUB_M_DATE), months, date);
+	relais_lang_date(out, size, relais_hub_tr(lang, HUB_M_DATE),
+	                 &relais_hub_words[(unsigned)lang < HUB_LANG_COUNT ? lang : HUB_LANG_EN]
+	                                  [HUB_M_MONTH_1],
+	                 date);
 }

@@ -113,26 +113,6 @@ int relais_hub_page_login(char **out, relais_ctx *ctx, enum hub_lang lang, int f
 	return rc;
 }
 
-/* A report's title: the message REPORT_<NAME> ("completions-by-course":
- * REPORT_COMPLETIONS_BY_COURSE). */
-static const char *report_title(enum hub_lang lang, const char *name)
-{
-	char key[80];
-	size_t i;
-	const char *s;
-
-	if (snprintf(key, sizeof(key), "REPORT_%s", name) >= (int)sizeof(key)) {
-		return name;
-	}
-	for (i = 7; key[i] != '\0'; i++) {
-		key[i] = key[i] == '-'
-		                 ? '_'
-		                 : (char)(key[i] >= 'a' && key[i] <= 'z' ? key[i] - 32 : key[i]);
-	}
-	s = relais_hub_tr_key(lang, key, strlen(key));
-	return s ? s : name;
-}
-
 int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum hub_lang lang,
                             const char *email)
 {
@@ -152,7 +132,8 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 		struct slot report[] = {
 		        {"name", relais_hub_reports[i]}, {"title", ""}, {"table", ""}};
 		relais_strbuf_free(&title);
-		relais_strbuf_add_html(&title, report_title(lang, relais_hub_reports[i]));
+		relais_strbuf_add_html(&title,
+		                       relais_hub_tr_name(lang, "REPORT_", relais_hub_reports[i]));
 		report[1].value = title.p ? title.p : "";
 		if (relais_hub_report_table(&table, hub, ctx, relais_hub_reports[i], lang) == 0) {
 			report[2].value = table;

@@ -101,23 +101,6 @@ static void html_cell(struct relais_strbuf *o, const char *s, const char *tag)
 	relais_strbuf_printf(o, "</%s>", tag);
 }
 
-/* A column's heading in lang: the message COL_<NAME>, else the name itself. */
-static const char *heading(enum hub_lang lang, const char *name)
-{
-	char key[64];
-	size_t i;
-	const char *s;
-
-	if (snprintf(key, sizeof(key), "COL_%s", name) >= (int)sizeof(key)) {
-		return name;
-	}
-	for (i = 4; key[i] != '\0'; i++) {
-		key[i] = (char)(key[i] >= 'a' && key[i] <= 'z' ? key[i] - 'a' + 'A' : key[i]);
-	}
-	s = relais_hub_tr_key(lang, key, strlen(key));
-	return s ? s : name;
-}
-
 static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format,
                   enum hub_lang lang)
 {
@@ -146,7 +129,8 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 	} else if (format == RELAIS_REPORT_HTML) {
 		relais_strbuf_add(&o, "<table><thead><tr>");
 		for (c = 0; c < cols; c++) {
-			html_cell(&o, heading(lang, sqlite3_column_name(st, c)), "th");
+			html_cell(&o, relais_hub_tr_name(lang, "COL_", sqlite3_column_name(st, c)),
+			          "th");
 		}
 		relais_strbuf_add(&o, "</tr></thead><tbody>");
 	} else {

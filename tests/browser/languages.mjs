@@ -8,26 +8,13 @@
 // the screenshots), and RELAIS_HUB (default ../../build/cli/relais-hub).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { RELAIS, HUB, SOURCE_ROOT, CHROMIUM, AXE, LAUNCH, READER_ADDRESS, HUB_ADDRESS, say, startServer, stop } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const RELAIS = path.resolve(here, process.env.RELAIS || '../../build/cli/relais');
-const SOURCE_ROOT = path.resolve(here, process.env.RELAIS_SOURCE_ROOT || '../..');
-const HUB = path.resolve(here, process.env.RELAIS_HUB || '../../build/cli/relais-hub');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const AXE = path.join(here, 'node_modules', 'axe-core', 'axe.min.js');
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
 const LIMIT = 240000;
 const COURSE = 'migration-health';
 const SPANISH = 'salud-fronteras'; // the Spanish sample course
@@ -38,10 +25,6 @@ let home;
 let browser;
 let reader;
 let units; // the course's units, from its manifest
-
-function say(msg) {
-  console.log(`    checked: ${msg}`);
-}
 
 function relais(...args) {
   return execFileSync(RELAIS, args, { env: { ...process.env, RELAIS_HOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -61,58 +44,10 @@ function catalogue(lang) {
   return words;
 }
 
-/* Starts `relais read` and resolves with its launch address. */
-function startReader() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(RELAIS, ['read', '--no-browser', '--port', '0'], { env: { ...process.env, RELAIS_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`relais read printed no address in 10 s: ${stderr}`)); }, 10000);
-    proc.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`relais read exited (${code ?? sig}): ${stderr}`)); });
-    createInterface({ input: proc.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      const m = /^(http:\/\/127\.0\.0\.1:\d+)\/\?k=[0-9a-f]{32}$/.exec(line.trim());
-      if (!m) { proc.kill('SIGKILL'); reject(new Error(`unexpected first line: ${line}`)); return; }
-      const exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));
-      resolve({ proc, url: line.trim(), origin: m[1], exited });
-    });
-  });
-}
-
-async function stopReader(r) {
-  if (!r || r.proc.exitCode !== null || r.proc.signalCode !== null) return;
-  r.proc.kill('SIGTERM');
-  const timer = setTimeout(() => r.proc.kill('SIGKILL'), 5000);
-  await r.exited;
-  clearTimeout(timer);
-}
-
-/* Starts relais-hub on a free loopback port; resolves with { proc, origin, exited }. */
-function startHub(db) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(HUB, ['serve', '--db', db, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`relais-hub printed no address in 10 s: ${stderr}`)); }, 10000);
-    proc.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`relais-hub exited (${code ?? sig}): ${stderr}`)); });
-    createInterface({ input: proc.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      const m = /^(http:\/\/127\.0\.0\.1:\d+)\/$/.exec(line.trim());
-      if (!m) { proc.kill('SIGKILL'); reject(new Error(`unexpected first line: ${line}`)); return; }
-      const exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));
-      resolve({ proc, origin: m[1], exited });
-    });
-  });
-}
-
 /* A browser context in a session of its own: the launch address opens once per reader run. */
 async function session(locale) {
-  await stopReader(reader);
-  reader = await startReader();
+  await stop(reader);
+  reader = await startServer(RELAIS, ['read', '--no-browser', '--port', '0'], { RELAIS_HOME: home }, READER_ADDRESS);
   const context = await browser.newContext({ bypassCSP: true, locale });
   context.setDefaultTimeout(10000);
   const page = await context.newPage();
@@ -167,7 +102,7 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close().catch(() => {});
-  await stopReader(reader);
+  await stop(reader);
   if (tmp && !process.env.KEEP) fs.rmSync(tmp, { recursive: true, force: true });
   else if (tmp) console.log(`# kept ${tmp}`);
 });
@@ -288,7 +223,7 @@ test('5. the hub\'s pages in each language: sign-in, reports, verify; axe-clean,
   const password = 'correct horse battery';
   execFileSync(HUB, ['coordinator', 'add', '--email', 'coord@example.org', '--db', db],
     { env: { ...process.env, RELAIS_HUB_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const hub = await startHub(db);
+  const hub = await startServer(HUB, ['serve', '--db', db, '--listen', '127.0.0.1:0'], {}, HUB_ADDRESS);
   const words = Object.fromEntries(LANGS.map((l) => {
     const text = fs.readFileSync(path.join(SOURCE_ROOT, 'po', 'hub', `${l}.po`), 'utf8');
     const w = {};
@@ -329,8 +264,7 @@ test('5. the hub\'s pages in each language: sign-in, reports, verify; axe-clean,
     found.push(...await axe(page, 'hub es sign-in'));
     await context.close();
   } finally {
-    hub.proc.kill('SIGTERM');
-    await hub.exited;
+    await stop(hub);
   }
   assert.deepEqual(found, []);
 });

@@ -4,24 +4,13 @@
 // Environment as run.mjs: RELAIS, RELAIS_SOURCE_ROOT, CHROMIUM, KEEP=1.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { RELAIS, SOURCE_ROOT, CHROMIUM, LAUNCH, READER_ADDRESS, say, startServer, stop } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const RELAIS = path.resolve(here, process.env.RELAIS || '../../build/cli/relais');
-const SOURCE_ROOT = path.resolve(here, process.env.RELAIS_SOURCE_ROOT || '../..');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
 const LIMIT = 120000;
 const COURSE = 'quiz-rules';
 const ME = { name: 'Awa Ndiaye', email: 'awa.ndiaye@example.org' };
@@ -33,45 +22,16 @@ let home;
 let browser;
 let reader;
 
-function say(msg) {
-  console.log(`    checked: ${msg}`);
-}
-
 function relais(...args) {
   return execFileSync(RELAIS, args, { env: { ...process.env, RELAIS_HOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /* Starts `relais read` and resolves with its launch address. */
 function startReader() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(RELAIS, ['read', '--no-browser', '--port', '0'], { env: { ...process.env, RELAIS_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`relais read printed no address in 10 s: ${stderr}`)); }, 10000);
-    proc.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`relais read exited (${code ?? sig}): ${stderr}`)); });
-    createInterface({ input: proc.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      const m = /^(http:\/\/127\.0\.0\.1:\d+)\/\?k=[0-9a-f]{32}$/.exec(line.trim());
-      if (!m) { proc.kill('SIGKILL'); reject(new Error(`unexpected first line: ${line}`)); return; }
-      const exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));
-      resolve({ proc, url: line.trim(), origin: m[1], exited });
-    });
-  });
+  return startServer(RELAIS, ['read', '--no-browser', '--port', '0'], { RELAIS_HOME: home }, READER_ADDRESS);
 }
 
-async function stopReader(r) {
-  if (!r || r.proc.exitCode !== null || r.proc.signalCode !== null) return;
-  r.proc.kill('SIGTERM');
-  let timer;
-  const late = new Promise((res) => { timer = setTimeout(() => res('late'), 5000); });
-  if (await Promise.race([r.exited, late]) === 'late') {
-    r.proc.kill('SIGKILL');
-    await r.exited;
-  }
-  clearTimeout(timer);
-}
+const stopReader = stop;
 
 /*
  * A new browser (a tab closed, then opened again): the launch address is

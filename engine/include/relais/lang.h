@@ -2,6 +2,7 @@
 #ifndef RELAIS_LANG_H
 #define RELAIS_LANG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /*
@@ -28,5 +29,11 @@ int relais_lang_pick(const char *const *codes, int n, const char *accept_languag
  */
 void relais_lang_date(char *out, size_t size, const char *format, const char *const months[12],
                       const char *date);
+
+/*
+ * vsnprintf with a catalogue's format (checked at build time against the
+ * English text's conversions); out is "" if it fails. size > 0.
+ */
+void relais_lang_vformat(char *out, size_t size, const char *format, va_list ap);
 
 #endif
