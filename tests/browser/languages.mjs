@@ -120,15 +120,17 @@ test('1. the browser\'s language chooses the reader\'s: each of the five, Englis
   }
 });
 
-test('2. every language on every page: switch from the list, library, outline, lesson and quiz axe-clean', { timeout: LIMIT }, async () => {
+test('2. every language on every page: switch from the list; library, outline, lesson, quiz, its result and the rest axe-clean', { timeout: LIMIT }, async () => {
   const { context, page } = await session('en-GB');
   await page.locator('#name').fill('Lina Haddad');
   await page.locator('#email').fill('lina.haddad@example.org');
   await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.locator('form[action="/who/add"] button').click()]);
   const lesson = units.find((u) => u.type !== 'quiz');
   const quiz = units.find((u) => u.type === 'quiz');
+  // The four the issue names first, then every other screen a learner meets.
   const pages = [['library', '/'], ['outline', `/c/${COURSE}/`], ['lesson', `/c/${COURSE}/${lesson.path}`],
-    ['quiz', `/c/${COURSE}/${quiz.path}`]];
+    ['quiz', `/c/${COURSE}/${quiz.path}`], ['search', '/search?q=vaccination'], ['outbox', '/outbox'],
+    ['updates', '/updates'], ['certificates', '/certificates'], ['who', '/who'], ['pin', '/who/pin']];
   const names = Object.fromEntries(LANGS.map((l) => [l, catalogue(l).LANG_NAME]));
   const found = [];
   let from = 'en';
@@ -149,10 +151,19 @@ test('2. every language on every page: switch from the list, library, outline, l
       assert.deepEqual(f.list.filter((a) => a.current).map((a) => a.code), [lang]);
       assert.equal((await page.locator('nav[aria-label="relais"] a').first().innerText()).trim(), words.NAV_LIBRARY);
       if (kind === 'library') assert.equal(await h1(page), words.LIBRARY_TITLE);
-      if (kind === 'quiz') {
-        assert.equal((await page.locator('main form button[type=submit]').last().innerText()).trim(), words.SUBMIT);
-      }
       found.push(...await axe(page, `${lang} ${kind}`));
+      if (kind === 'quiz') {
+        // Handed in unanswered: the result page in the language, its score and words.
+        const submit = page.locator('main form button[type=submit]').last();
+        assert.equal((await submit.innerText()).trim(), words.SUBMIT);
+        await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), submit.click()]);
+        await page.waitForLoadState('load');
+        assert.equal((await frame(page)).lang, lang);
+        const main = await page.locator('main').innerText();
+        assert.ok(main.includes(words.FAILED), `the result says ${words.FAILED}`);
+        assert.ok(main.includes(words.QUIZ_UNANSWERED), `the result says ${words.QUIZ_UNANSWERED}`);
+        found.push(...await axe(page, `${lang} quiz result`));
+      }
     }
     from = lang;
   }
