@@ -11,6 +11,7 @@
 void relais_reader_page_certificates(struct request *req, const char *rest)
 {
 	enum lang l = req->session->lang;
+	char date[96];
 	struct relais_stored_certificate *certs = NULL;
 	struct relais_profile me;
 	relais_ctx *ctx = req->reader->ctx;
@@ -39,8 +40,11 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 			const struct relais_certificate *c = &certs[i].c;
 			relais_strbuf_add(&req->body, "<li class=\"card\"><h2>");
 			relais_strbuf_add_html(&req->body, c->title);
-			relais_strbuf_printf(&req->body, "</h2><p class=\"meta\">%s %s",
-			                     relais_tr(l, M_CERT_DATE), c->date);
+			relais_tr_date(date, sizeof(date), l, c->date);
+			relais_strbuf_printf(
+			        &req->body,
+			        "</h2><p class=\"meta\">%s <time datetime=\"%s\">%s</time>",
+			        relais_tr(l, M_CERT_DATE), c->date, date);
 			if (certs[i].revoked[0] != '\0') {
 				relais_strbuf_printf(&req->body, " · <strong>%s</strong>",
 				                     relais_tr(l, M_CERT_REVOKED));
@@ -83,8 +87,11 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 		relais_tr_format(line, sizeof(line), l, M_CERT_VERSION, c->version);
 		relais_strbuf_add(&req->body, " <span class=\"meta\">(");
 		relais_strbuf_add_html(&req->body, c->course);
-		relais_strbuf_printf(&req->body, ", %s)</span></p><dl><dt>%s</dt><dd>%s</dd>", line,
-		                     relais_tr(l, M_CERT_DATE), c->date);
+		relais_tr_date(date, sizeof(date), l, c->date);
+		relais_strbuf_printf(
+		        &req->body,
+		        ", %s)</span></p><dl><dt>%s</dt><dd><time datetime=\"%s\">%s</time></dd>",
+		        line, relais_tr(l, M_CERT_DATE), c->date, date);
 		if (c->score >= 0) {
 			relais_strbuf_printf(&req->body, "<dt>%s</dt><dd>%d %%</dd>",
 			                     relais_tr(l, M_CERT_SCORE), c->score);

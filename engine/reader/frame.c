@@ -13,10 +13,11 @@ static const char *layout_html(void)
 	return f ? (const char *)f->data : "{{body}}";
 }
 
-/* The header: navigation, who is studying, the other language. */
+/* The header: navigation, then every language, each named in itself. */
 static void page_header(struct relais_strbuf *h, const struct request *req)
 {
 	enum lang l = req->session->lang;
+	int i;
 
 	relais_strbuf_printf(h, "<nav aria-label=\"relais\"><ul><li><a href=\"/\">%s</a></li>",
 	                     relais_tr(l, M_NAV_LIBRARY));
@@ -24,10 +25,20 @@ static void page_header(struct relais_strbuf *h, const struct request *req)
 	relais_strbuf_printf(h, "<li><a href=\"/outbox\">%s</a></li>", relais_tr(l, M_NAV_OUTBOX));
 	relais_strbuf_printf(h, "<li><a href=\"/updates\">%s</a></li>",
 	                     relais_tr(l, M_NAV_UPDATES));
-	relais_strbuf_printf(h, "<li><a href=\"/who\">%s</a></li>", relais_tr(l, M_NAV_WHO));
-	relais_strbuf_printf(h, "<li><a href=\"?lang=%s\" lang=\"%s\">%s</a></li></ul></nav>",
-	                     relais_tr(l, M_OTHER_LANG_CODE), relais_tr(l, M_OTHER_LANG_CODE),
-	                     relais_tr(l, M_OTHER_LANG_NAME));
+	relais_strbuf_printf(h, "<li><a href=\"/who\">%s</a></li></ul></nav>",
+	                     relais_tr(l, M_NAV_WHO));
+	relais_strbuf_printf(h, "<nav class=\"langs\" aria-label=\"%s\"><ul>",
+	                     relais_tr(l, M_LANGUAGES));
+	for (i = 0; i < LANG_COUNT; i++) {
+		const char *code = relais_lang_code((enum lang)i);
+		relais_strbuf_printf(h,
+		                     "<li><a href=\"?lang=%s\" lang=\"%s\" hreflang=\"%s\" "
+		                     "dir=\"%s\"%s>%s</a></li>",
+		                     code, code, code, relais_tr((enum lang)i, M_LANG_DIR),
+		                     i == (int)l ? " aria-current=\"true\"" : "",
+		                     relais_tr((enum lang)i, M_LANG_NAME));
+	}
+	relais_strbuf_add(h, "</ul></nav>");
 }
 
 char *relais_reader_frame(const struct request *req, size_t *len)
@@ -43,7 +54,9 @@ char *relais_reader_frame(const struct request *req, size_t *len)
 		}
 		relais_strbuf_addn(&h, t, (size_t)(p - t));
 		if (strncmp(p, "{{lang}}", 8) == 0) {
-			relais_strbuf_add(&h, relais_tr(req->session->lang, M_LANG_CODE));
+			relais_strbuf_add(&h, relais_lang_code(req->session->lang));
+		} else if (strncmp(p, "{{dir}}", 7) == 0) {
+			relais_strbuf_add(&h, relais_tr(req->session->lang, M_LANG_DIR));
 		} else if (strncmp(p, "{{title}}", 9) == 0) {
 			relais_strbuf_add_html(&h, req->title ? req->title : "relais");
 		} else if (strncmp(p, "{{skip}}", 8) == 0) {

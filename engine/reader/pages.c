@@ -359,13 +359,13 @@ static void post_pin(struct request *req)
 /* A card's marks: New, Updated, Required (due, overdue); nothing when it has none. */
 static void course_marks(struct request *req, const struct relais_course_mark *m)
 {
-	char due[128];
+	char due[128], date[96];
 
 	if (m == NULL || m->flags == 0) {
 		return;
 	}
 	relais_strbuf_printf(&req->body, "<p class=\"marks\" lang=\"%s\">",
-	                     relais_tr(L(req), M_LANG_CODE));
+	                     relais_lang_code(L(req)));
 	if (m->flags & RELAIS_MARK_NEW) {
 		relais_strbuf_printf(&req->body, "<span class=\"mark new\">%s</span> ",
 		                     relais_tr(L(req), M_MARK_NEW));
@@ -378,7 +378,8 @@ static void course_marks(struct request *req, const struct relais_course_mark *m
 		relais_strbuf_printf(&req->body, "<span class=\"mark required%s\">",
 		                     (m->flags & RELAIS_MARK_OVERDUE) ? " overdue" : "");
 		if (m->due[0] != '\0') {
-			relais_tr_format(due, sizeof(due), L(req), M_REQUIRED_DUE, m->due);
+			relais_tr_date(date, sizeof(date), L(req), m->due);
+			relais_tr_format(due, sizeof(due), L(req), M_REQUIRED_DUE, date);
 			relais_strbuf_add_html(&req->body, due);
 		} else {
 			relais_strbuf_add(&req->body, relais_tr(L(req), M_REQUIRED));
@@ -449,15 +450,14 @@ static void page_library(struct request *req)
 			relais_strbuf_printf(
 			        &req->body,
 			        "<p class=\"revoked\" lang=\"%s\"><strong>%s</strong></p>",
-			        relais_tr(L(req), M_LANG_CODE),
-			        relais_tr(L(req), M_PUBLISHER_REVOKED));
+			        relais_lang_code(L(req)), relais_tr(L(req), M_PUBLISHER_REVOKED));
 		}
 		relais_tr_format(label, sizeof(label), L(req), M_UNITS_DONE, cp.done, cp.total);
 		relais_strbuf_printf(
 		        &req->body,
 		        "<p class=\"meta\" lang=\"%s\"><progress max=\"%u\" value=\"%u\" "
 		        "aria-label=\"%s\"></progress> %s",
-		        relais_tr(L(req), M_LANG_CODE), cp.total, cp.done,
+		        relais_lang_code(L(req)), cp.total, cp.done,
 		        relais_tr(L(req), M_PROGRESS_LABEL), label);
 		if (cp.completed) {
 			relais_strbuf_printf(&req->body, " · <strong>%s</strong>",
@@ -472,7 +472,7 @@ static void page_library(struct request *req)
 		relais_strbuf_add(&req->body, "</p><p><a class=\"button\" href=\"");
 		unit_href(&req->body, c[i].id, next_unit(relais_bundle_manifest(b), &cp));
 		relais_strbuf_printf(&req->body, "\" lang=\"%s\">%s<span class=\"skip\"> ",
-		                     relais_tr(L(req), M_LANG_CODE),
+		                     relais_lang_code(L(req)),
 		                     relais_tr(L(req), cp.done ? M_CONTINUE : M_BEGIN));
 		relais_strbuf_add_html(&req->body, c[i].title);
 		relais_strbuf_add(&req->body, "</span></a></p></li>");
@@ -658,7 +658,7 @@ static void page_quiz(struct request *req, const char *course_id, relais_bundle 
 	const struct relais_unit *u = &m->units[i];
 	relais_quiz *quiz = load_quiz(req, course_id, u);
 	relais_ctx *ctx = req->reader->ctx;
-	const char *lang = relais_tr(L(req), M_LANG_CODE);
+	const char *lang = relais_lang_code(L(req));
 	struct relais_quiz_attempt a;
 	char *form = NULL;
 
@@ -702,7 +702,7 @@ static void page_quiz(struct request *req, const char *course_id, relais_bundle 
 	relais_strbuf_add(&req->body, form);
 	relais_strbuf_printf(&req->body,
 	                     "<p><button type=\"submit\" lang=\"%s\">%s</button></p></form>",
-	                     relais_tr(L(req), M_LANG_CODE), relais_tr(L(req), M_SUBMIT));
+	                     relais_lang_code(L(req)), relais_tr(L(req), M_SUBMIT));
 	pager(req, course_id, m, i);
 out:
 	free(form);
@@ -725,7 +725,7 @@ static void post_quiz_start(struct request *req, const char *course_id, relais_b
 		req->status = 403;
 		quiz_heading(req, course_id, m, u);
 		relais_reader_quiz_no_attempt(&req->body, u->max_attempts,
-		                              relais_tr(L(req), M_LANG_CODE));
+		                              relais_lang_code(L(req)));
 		return;
 	}
 	if (rc != 0) {
@@ -786,21 +786,21 @@ static void post_quiz(struct request *req, const char *course_id, relais_bundle 
 		req->status = 403;
 		quiz_heading(req, course_id, m, u);
 		relais_reader_quiz_no_attempt(&req->body, u->max_attempts,
-		                              relais_tr(L(req), M_LANG_CODE));
+		                              relais_lang_code(L(req)));
 		goto out;
 	}
 	if (rc == RELAIS_EEXIST || rc == RELAIS_EINVAL) {
 		relais_reader_page_error(req, 409, relais_errmsg(ctx));
 		goto out;
 	}
-	if (rc != 0 || relais_reader_quiz_result(&html, ctx, quiz, &result,
-	                                         relais_tr(L(req), M_LANG_CODE)) != 0) {
+	if (rc != 0 ||
+	    relais_reader_quiz_result(&html, ctx, quiz, &result, relais_lang_code(L(req))) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(ctx));
 		goto out;
 	}
 	quiz_heading(req, course_id, m, u);
 	if (o.late) {
-		relais_reader_quiz_late(&req->body, relais_tr(L(req), M_LANG_CODE));
+		relais_reader_quiz_late(&req->body, relais_lang_code(L(req)));
 	}
 	relais_strbuf_printf(
 	        &req->body, "<p class=\"banner%s\" role=\"status\"><strong>%s</strong> · ",
@@ -1144,7 +1144,7 @@ static void page_outbox(struct request *req)
 	struct relais_outbox_item *items = NULL;
 	struct relais_set_aside *aside = NULL;
 	relais_ctx *ctx = req->reader->ctx;
-	char *hub = NULL, *last_ok = NULL, *last_try = NULL, line[256];
+	char *hub = NULL, *last_ok = NULL, *last_try = NULL, line[256], date[96];
 	int64_t count = 0, me = req->session->profile_id;
 	size_t n = 0, n_aside = 0, i;
 	struct sync_state sync;
@@ -1173,7 +1173,8 @@ static void page_outbox(struct request *req)
 	relais_strbuf_add(&req->body, " ");
 	if (last_ok != NULL) {
 		last_ok[strlen(last_ok) > 19 ? 19 : strlen(last_ok)] = '\0';
-		relais_tr_format(line, sizeof(line), L(req), M_LAST_SENT, last_ok);
+		relais_tr_date(date, sizeof(date), L(req), last_ok);
+		relais_tr_format(line, sizeof(line), L(req), M_LAST_SENT, date);
 		relais_strbuf_add_html(&req->body, line);
 	} else {
 		relais_strbuf_add(&req->body, relais_tr(L(req), M_NEVER_SENT));
@@ -1181,7 +1182,8 @@ static void page_outbox(struct request *req)
 	if (last_try != NULL && (last_ok == NULL || strncmp(last_try, last_ok, 19) != 0)) {
 		last_try[strlen(last_try) > 19 ? 19 : strlen(last_try)] = '\0';
 		relais_strbuf_add(&req->body, " ");
-		relais_tr_format(line, sizeof(line), L(req), M_LAST_TRY, last_try);
+		relais_tr_date(date, sizeof(date), L(req), last_try);
+		relais_tr_format(line, sizeof(line), L(req), M_LAST_TRY, date);
 		relais_strbuf_add_html(&req->body, line);
 	}
 	relais_strbuf_add(&req->body, "</p>");

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "i18n.h"
 #include "quizpage.h"
 #include "relais/error.h"
 #include "relais/util.h"
@@ -11,7 +12,7 @@
 
 #define BLANK "_____"
 
-/* The words of the reader's interface. */
+/* The quiz's words in one language, from the reader's catalogue (po/reader). */
 struct words {
 	const char *question, *yes, *no, *your_answer, *right, *partly, *wrong, *unanswered,
 	        *choose, *score, *percent, *colon;
@@ -27,65 +28,34 @@ struct words {
 	const char *late;       /* a late submission */
 };
 
-static const struct words words_fr = {
-        .question = "Question",
-        .yes = "Vrai",
-        .no = "Faux",
-        .your_answer = "Votre réponse",
-        .right = "Juste",
-        .partly = "Partiellement juste",
-        .wrong = "Faux",
-        .unanswered = "Sans réponse",
-        .choose = "Choisir…",
-        .score = "Note\u00a0:",
-        .percent = "\u00a0%",
-        .colon = "\u00a0: ",
-        .decimal = ',',
-        .attempt_of = "Tentative %u sur %u.",
-        .no_attempt = "Vous avez utilisé les %u tentatives permises pour ce quiz\u00a0: "
-                      "vous ne pouvez pas en commencer une autre.",
-        .time_limit = "Ce quiz est limité à %u\u00a0minutes.",
-        .start_note = "Le temps court dès que vous commencez, même si vous fermez la page.",
-        .start = "Commencer le quiz",
-        .deadline = "À rendre avant",
-        .time_left = "Temps restant\u00a0:",
-        .late = "Rendu après la limite de temps\u00a0: la tentative est enregistrée comme "
-                "tardive et ne peut pas réussir le quiz.",
-};
-
-static const struct words words_en = {
-        .question = "Question",
-        .yes = "True",
-        .no = "False",
-        .your_answer = "Your answer",
-        .right = "Correct",
-        .partly = "Partly correct",
-        .wrong = "Incorrect",
-        .unanswered = "Not answered",
-        .choose = "Choose…",
-        .score = "Score:",
-        .percent = "%",
-        .colon = ": ",
-        .decimal = '.',
-        .attempt_of = "Attempt %u of %u.",
-        .no_attempt = "You have used all %u attempts allowed at this quiz: you cannot start "
-                      "another one.",
-        .time_limit = "This quiz has a time limit of %u minutes.",
-        .start_note = "The time runs from when you start, even if you close the page.",
-        .start = "Start the quiz",
-        .deadline = "Hand in before",
-        .time_left = "Time left:",
-        .late = "Handed in after the time limit: the attempt is recorded as late and cannot "
-                "pass the quiz.",
-};
-
-/* French for "fr" and "fr-*", English for anything else. */
-static const struct words *words_for(const char *lang)
+/* The words in the language whose code is lang ("fr", "ar-EG"; English if unknown). */
+static const struct words *words_for(struct words *w, const char *lang)
 {
-	if (lang != NULL && strncmp(lang, "fr", 2) == 0 && (lang[2] == '\0' || lang[2] == '-')) {
-		return &words_fr;
-	}
-	return &words_en;
+	int found = relais_lang_from_code(lang);
+	enum lang l = found >= 0 ? (enum lang)found : LANG_EN;
+
+	w->question = relais_tr(l, M_QUIZ_QUESTION);
+	w->yes = relais_tr(l, M_QUIZ_YES);
+	w->no = relais_tr(l, M_QUIZ_NO);
+	w->your_answer = relais_tr(l, M_QUIZ_YOUR_ANSWER);
+	w->right = relais_tr(l, M_QUIZ_RIGHT);
+	w->partly = relais_tr(l, M_QUIZ_PARTLY);
+	w->wrong = relais_tr(l, M_QUIZ_WRONG);
+	w->unanswered = relais_tr(l, M_QUIZ_UNANSWERED);
+	w->choose = relais_tr(l, M_QUIZ_CHOOSE);
+	w->score = relais_tr(l, M_QUIZ_SCORE);
+	w->percent = relais_tr(l, M_QUIZ_PERCENT);
+	w->colon = relais_tr(l, M_QUIZ_COLON);
+	w->decimal = relais_tr(l, M_QUIZ_DECIMAL)[0] ? relais_tr(l, M_QUIZ_DECIMAL)[0] : '.';
+	w->attempt_of = relais_tr(l, M_QUIZ_ATTEMPT_OF);
+	w->no_attempt = relais_tr(l, M_QUIZ_NO_ATTEMPT);
+	w->time_limit = relais_tr(l, M_QUIZ_TIME_LIMIT);
+	w->start_note = relais_tr(l, M_QUIZ_START_NOTE);
+	w->start = relais_tr(l, M_QUIZ_START);
+	w->deadline = relais_tr(l, M_QUIZ_DEADLINE);
+	w->time_left = relais_tr(l, M_QUIZ_TIME_LEFT);
+	w->late = relais_tr(l, M_QUIZ_LATE);
+	return w;
 }
 
 /* ---- bounded output (engine/strbuf.h) ---- */
@@ -384,7 +354,8 @@ int relais_reader_quiz_form(char **out, relais_ctx *ctx, const relais_quiz *quiz
                             const uint64_t *seed, const char *lang)
 {
 	struct relais_strbuf b = {.max = RELAIS_QUIZ_MAX_HTML};
-	const struct words *w = words_for(lang);
+	struct words words;
+	const struct words *w = words_for(&words, lang);
 	size_t i, number = 0;
 
 	for (i = 0; i < relais_quiz_count(quiz); i++) {
@@ -564,7 +535,8 @@ int relais_reader_quiz_result(char **out, relais_ctx *ctx, const relais_quiz *qu
                               const struct relais_quiz_result *result, const char *lang)
 {
 	struct relais_strbuf b = {.max = RELAIS_QUIZ_MAX_HTML};
-	const struct words *w = words_for(lang);
+	struct words words;
+	const struct words *w = words_for(&words, lang);
 	size_t i, number = 0;
 	char pct[16];
 
@@ -622,7 +594,8 @@ static void put_words(struct relais_strbuf *b, const char *fmt, unsigned x, unsi
 void relais_reader_quiz_limits(struct relais_strbuf *b, const struct relais_quiz_attempt *a,
                                unsigned max_attempts, const char *lang)
 {
-	const struct words *w = words_for(lang);
+	struct words words;
+	const struct words *w = words_for(&words, lang);
 	char iso[32], shown[32];
 	struct tm tm;
 	time_t t, now = time(NULL);
@@ -657,15 +630,18 @@ void relais_reader_quiz_limits(struct relais_strbuf *b, const struct relais_quiz
 
 void relais_reader_quiz_no_attempt(struct relais_strbuf *b, unsigned max_attempts, const char *lang)
 {
+	struct words words;
+
 	relais_strbuf_add(b, "<p class=\"banner failed relais-no-attempt\" role=\"status\">");
-	put_words(b, words_for(lang)->no_attempt, max_attempts, 0);
+	put_words(b, words_for(&words, lang)->no_attempt, max_attempts, 0);
 	relais_strbuf_add(b, "</p>\n");
 }
 
 void relais_reader_quiz_start(struct relais_strbuf *b, const struct relais_quiz_attempt *a,
                               unsigned max_attempts, unsigned minutes, const char *lang)
 {
-	const struct words *w = words_for(lang);
+	struct words words;
+	const struct words *w = words_for(&words, lang);
 
 	relais_strbuf_add(b, "<p class=\"relais-time-limit\">");
 	put_words(b, w->time_limit, minutes, 0);
@@ -685,7 +661,9 @@ void relais_reader_quiz_start(struct relais_strbuf *b, const struct relais_quiz_
 
 void relais_reader_quiz_late(struct relais_strbuf *b, const char *lang)
 {
+	struct words words;
+
 	relais_strbuf_add(b, "<p class=\"banner failed relais-late\" role=\"status\">");
-	relais_strbuf_add_html(b, words_for(lang)->late);
+	relais_strbuf_add_html(b, words_for(&words, lang)->late);
 	relais_strbuf_add(b, "</p>\n");
 }

@@ -15,7 +15,7 @@
  * <legend>, radio buttons, checkboxes, text inputs and <select>s, each with a
  * <label>. Field names are "q-<id>" ("q-<id>.<row>" for matching rows).
  * Text from the quiz's plain-text fields is escaped. lang picks the UI words
- * ("fr" or "en"; "fr-*" is French, anything else English). *out is malloc'd;
+ * (a language code of po/reader, "pt-BR" as "pt"; anything else English). *out is malloc'd;
  * returns 0, RELAIS_ELIMIT (past RELAIS_QUIZ_MAX_HTML) or RELAIS_ENOMEM.
  *
  * Values: the answer's 0-based index in `answers` for multiple choice,

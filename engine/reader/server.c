@@ -261,8 +261,8 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 		return serve_static(url + 8);
 	}
 	lang = relais_http_query(hreq, "lang");
-	if (lang != NULL) {
-		s->lang = strcmp(lang, "fr") == 0 ? LANG_FR : LANG_EN;
+	if (lang != NULL && relais_lang_from_code(lang) >= 0) {
+		s->lang = (enum lang)relais_lang_from_code(lang);
 	}
 	if (strcmp(method, "POST") == 0) {
 		const char *token;

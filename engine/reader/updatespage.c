@@ -90,7 +90,9 @@ static void course_row(struct request *req, const struct relais_update_course *c
 	relais_strbuf_add_html(&req->body, c->title);
 	relais_strbuf_add(&req->body, "</td><td>");
 	if (c->required && c->due[0] != '\0') {
-		add_line(req, M_REQUIRED_DUE, c->due);
+		char date[96];
+		relais_tr_date(date, sizeof(date), L(req), c->due);
+		add_line(req, M_REQUIRED_DUE, date);
 	} else if (c->required) {
 		relais_strbuf_add(&req->body, relais_tr(L(req), M_REQUIRED));
 	}

@@ -13,6 +13,9 @@
 #include "relais/util.h"
 #include "relais/hub.h"
 
+/* enum hub_lang, enum hub_msg: generated from po/hub by engine/po2c.py. */
+#include "hub_words.h"
+
 struct cJSON;
 
 #define HUB_CACHED 16
@@ -183,21 +186,58 @@ int relais_hub_measure(char *msg, size_t size, const char *json, size_t len, siz
 struct relais_seckey;
 int relais_hub_catalogue_key(struct relais_seckey **out, relais_hub *hub, relais_ctx *ctx);
 
+/* The report name as an HTML <table>, its headings in lang (relais_hub_report otherwise). */
+int relais_hub_report_table(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                            enum hub_lang lang);
+
+/* ---- i18n.c: the pages' words (po/hub, generated into hub_words.h) ---- */
+
+/* The string for msg in lang; never NULL. */
+const char *relais_hub_tr(enum hub_lang lang, enum hub_msg msg);
+
+/* The string for the message whose key is the len bytes at key; NULL when none. */
+const char *relais_hub_tr_key(enum hub_lang lang, const char *key, size_t len);
+
+/*
+ * The message prefix + name, the name upper-cased with '-' as '_'
+ * ("COL_", "average_score": COL_AVERAGE_SCORE), in lang; name when none.
+ */
+const char *relais_hub_tr_name(enum hub_lang lang, const char *prefix, const char *name);
+
+/* Formats a message that takes arguments (checked against the English at build time). */
+void relais_hub_tr_format(char *out, size_t size, enum hub_lang lang, enum hub_msg msg, ...);
+
+/* Writes a date ("YYYY-MM-DD...") as lang writes it (relais_lang_date). */
+void relais_hub_tr_date(char *out, size_t size, enum hub_lang lang, const char *date);
+
+/* The language's code ("en", "ar"). */
+const char *relais_hub_lang_code(enum hub_lang lang);
+
+/*
+ * The pages' language: asked (?lang=), else kept (the language cookie),
+ * else the best of Accept-Language, else English. Each may be NULL.
+ */
+enum hub_lang relais_hub_lang_choose(const char *asked, const char *kept, const char *accept);
+
+/* ---- pages.c: the coordinators' pages, in lang ---- */
+
 /*
  * The public verify page (docs/certificates.md) for code, or the empty form
  * when code is NULL or "" (*out, malloc'd): valid, invalid or revoked, with
  * the learner, course and date; everything escaped.
  */
-int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, const char *code);
+int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, enum hub_lang lang,
+                           const char *code);
 
 /* The files of pages/: layout.html, login.html, style.css and the rest. */
 extern const struct relais_embedded_file relais_hub_pages[];
 
 /* The coordinators' sign-in page (*out, malloc'd), with "wrong password" when failed. */
-int relais_hub_page_login(char **out, relais_ctx *ctx, int failed);
+int relais_hub_page_login(char **out, relais_ctx *ctx, enum hub_lang lang, int failed);
 
 /* The reports page for the coordinator signed in as email (*out, malloc'd). */
-int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, const char *email);
+int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum hub_lang lang,
+                            const char *email);
 
 /* The BLAKE2b-256 (hex) of a statement's identity (relais_xapi_identity), made in hub's scratch. */
 struct cJSON;

@@ -105,7 +105,8 @@ static void html_cell(struct relais_strbuf *o, const char *s, const char *tag)
 	relais_strbuf_printf(o, "</%s>", tag);
 }
 
-int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format)
+static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format,
+                  enum hub_lang lang)
 {
 	const struct report *r = NULL;
 	sqlite3_stmt *st = NULL;
@@ -132,7 +133,8 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 	} else if (format == RELAIS_REPORT_HTML) {
 		relais_strbuf_add(&o, "<table><thead><tr>");
 		for (c = 0; c < cols; c++) {
-			html_cell(&o, sqlite3_column_name(st, c), "th");
+			html_cell(&o, relais_hub_tr_name(lang, "COL_", sqlite3_column_name(st, c)),
+			          "th");
 		}
 		relais_strbuf_add(&o, "</tr></thead><tbody>");
 	} else {
@@ -206,4 +208,15 @@ out:
 	relais_strbuf_free(&o);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format)
+{
+	return report(out, hub, ctx, name, format, HUB_LANG_EN);
+}
+
+int relais_hub_report_table(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                            enum hub_lang lang)
+{
+	return report(out, hub, ctx, name, RELAIS_REPORT_HTML, lang);
 }

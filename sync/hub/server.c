@@ -31,6 +31,8 @@
 #define MAX_PARAMS 32
 #define CSP_PAGE "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'"
 #define COOKIE_HTTPS "__Host-relais_hub_session"
+/* The language a coordinator chose on a page (?lang=), for the next pages. */
+#define LANG_COOKIE "relais_hub_lang"
 #define AUTH_MAX 1024 /* an Authorization header's value */
 #define FORM_MAX 4096 /* a sign-in or sign-out form */
 #define LAPTOP_KEY_PATH "/relais/laptop-key"
@@ -693,17 +695,49 @@ static relais_http_response *page(unsigned status, const char *type, const char 
 	return respond(status, type, body, 0, NULL, NULL);
 }
 
-/* The sign-in page; with failed, "wrong password"; with a header (a cookie's end, Retry-After). */
-static relais_http_response *login_page(relais_ctx *ctx, unsigned status, int failed,
-                                        const char *name, const char *value)
+/* The pages' language for req: ?lang=, else the language cookie, else Accept-Language. */
+static enum hub_lang page_lang(relais_http_request *req)
+{
+	return relais_hub_lang_choose(relais_http_query(req, "lang"),
+	                              relais_http_cookie(req, LANG_COOKIE),
+	                              relais_http_header(req, "Accept-Language"));
+}
+
+/*
+ * An HTML page in lang; when req asked for a language (?lang=), with the
+ * cookie that keeps it for the next pages (a preference, not a secret).
+ */
+static relais_http_response *html_page(relais_http_request *req, unsigned status,
+                                       enum hub_lang lang, const char *html)
+{
+	char cookie[96];
+
+	if (relais_http_query(req, "lang") == NULL ||
+	    strcmp(relais_http_query(req, "lang"), relais_hub_lang_code(lang)) != 0) {
+		return respond(status, "text/html; charset=utf-8", html, 0, NULL, NULL);
+	}
+	(void)snprintf(cookie, sizeof(cookie),
+	               LANG_COOKIE "=%s; Path=/; SameSite=Lax; Max-Age=31536000",
+	               relais_hub_lang_code(lang));
+	return respond(status, "text/html; charset=utf-8", html, 0, "Set-Cookie", cookie);
+}
+
+/*
+ * The sign-in page in req's language; with failed, "wrong password"; with a
+ * header (a cookie's end, Retry-After).
+ */
+static relais_http_response *login_page(relais_ctx *ctx, relais_http_request *req, unsigned status,
+                                        int failed, const char *name, const char *value)
 {
 	char *html = NULL;
 	relais_http_response *resp;
+	enum hub_lang lang = page_lang(req);
 
-	if (relais_hub_page_login(&html, ctx, failed) != 0) {
+	if (relais_hub_page_login(&html, ctx, lang, failed) != 0) {
 		return page(500, "text/plain", "out of memory\n");
 	}
-	resp = respond(status, "text/html; charset=utf-8", html, 0, name, value);
+	resp = name ? respond(status, "text/html; charset=utf-8", html, 0, name, value)
+	            : html_page(req, status, lang, html);
 	free(html);
 	return resp;
 }
@@ -744,7 +778,7 @@ static relais_http_response *login_job(void *data, void *local, relais_http_requ
 		password = field(fields, n, "password");
 	}
 	if (email == NULL || strlen(email) > 200 || password == NULL) {
-		resp = login_page(w->ctx, 401, 1, NULL, NULL);
+		resp = login_page(w->ctx, req, 401, 1, NULL, NULL);
 		goto out;
 	}
 	if (relais_hub_login_locked(&wait, w->hub, w->ctx, email, address) != 0) {
@@ -753,12 +787,12 @@ static relais_http_response *login_job(void *data, void *local, relais_http_requ
 	}
 	if (wait > 0) {
 		(void)snprintf(retry, sizeof(retry), "%ld", wait);
-		resp = login_page(w->ctx, 429, 1, "Retry-After", retry);
+		resp = login_page(w->ctx, req, 429, 1, "Retry-After", retry);
 		goto out;
 	}
 	if (relais_hub_coordinator_check(w->hub, w->ctx, email, password) != 0) {
 		(void)relais_hub_login_failed(w->hub, w->ctx, email, address);
-		resp = login_page(w->ctx, 401, 1, NULL, NULL);
+		resp = login_page(w->ctx, req, 401, 1, NULL, NULL);
 		goto out;
 	}
 	(void)relais_hub_login_succeeded(w->hub, w->ctx, email, address);
@@ -781,12 +815,14 @@ static relais_http_response *verify_job(void *data, void *local, relais_http_req
 	struct worker *w = local;
 	relais_http_response *resp;
 	char *out = NULL;
+	enum hub_lang lang = page_lang(req);
 
 	(void)data;
-	if (relais_hub_page_verify(&out, w->hub, w->ctx, relais_http_query(req, "code")) != 0) {
+	if (relais_hub_page_verify(&out, w->hub, w->ctx, lang, relais_http_query(req, "code")) !=
+	    0) {
 		return page(500, "text/plain", "out of memory\n");
 	}
-	resp = page(200, "text/html; charset=utf-8", out);
+	resp = html_page(req, 200, lang, out);
 	free(out);
 	return resp;
 }
@@ -807,10 +843,11 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 		return redirect("/reports/login", NULL);
 	}
 	if (strcmp(url, "/reports") == 0 || strcmp(url, "/reports/") == 0) {
-		if (relais_hub_page_reports(&out, w->hub, w->ctx, email) != 0) {
+		enum hub_lang lang = page_lang(req);
+		if (relais_hub_page_reports(&out, w->hub, w->ctx, lang, email) != 0) {
 			return page(500, "text/plain", "out of memory\n");
 		}
-		resp = page(200, "text/html; charset=utf-8", out);
+		resp = html_page(req, 200, lang, out);
 		free(out);
 		return resp;
 	}
@@ -867,7 +904,7 @@ static relais_http_response *reports(struct relais_hub_server *s, relais_http_re
 	if (strcmp(url, "/reports/login") == 0) {
 		return strcmp(method, "POST") == 0
 		               ? relais_http_defer(req, s->pools[POOL_LOGIN], login_job, s)
-		               : login_page(s->ctx, 200, 0, NULL, NULL);
+		               : login_page(s->ctx, req, 200, 0, NULL, NULL);
 	}
 	if (strcmp(url, "/reports/logout") == 0 && strcmp(method, "POST") == 0) {
 		if (!session_find(s, req, https, email, 1)) {
@@ -879,7 +916,7 @@ static relais_http_response *reports(struct relais_hub_server *s, relais_http_re
 		                                    "Max-Age=0"
 		                     : COOKIE
 		                       "=; Path=/reports; HttpOnly; SameSite=Strict; Max-Age=0");
-		return login_page(s->ctx, 200, 0, "Set-Cookie", cookie);
+		return login_page(s->ctx, req, 200, 0, "Set-Cookie", cookie);
 	}
 	return relais_http_defer(req, s->pools[POOL_REPORTS], reports_job, s);
 }

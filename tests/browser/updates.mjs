@@ -6,26 +6,13 @@
 // (default ../../build/cli/relais-hub from this file).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { RELAIS, HUB, SOURCE_ROOT, CHROMIUM, AXE, LAUNCH, READER_ADDRESS, HUB_ADDRESS, say, startServer, stop } from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const RELAIS = path.resolve(here, process.env.RELAIS || '../../build/cli/relais');
-const HUB = path.resolve(here, process.env.RELAIS_HUB || '../../build/cli/relais-hub');
-const SOURCE_ROOT = path.resolve(here, process.env.RELAIS_SOURCE_ROOT || '../..');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const AXE = path.join(here, 'node_modules', 'axe-core', 'axe.min.js');
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
 const LIMIT = 180000;
 const COURSE = 'migration-health';
 const ME = { name: 'Aïcha Diallo', email: 'aicha@example.org', org: 'MAE' };
@@ -41,48 +28,12 @@ let context; // one browser tab's session for every test: the launch address is 
 let page;
 let title; // the course's title
 
-function say(msg) {
-  console.log(`    checked: ${msg}`);
-}
-
 function run(program, args, env = {}) {
   return execFileSync(program, args, { cwd: tmp, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const relais = (...args) => run(RELAIS, args, { RELAIS_HOME: home });
 const relaisHub = (...args) => run(HUB, [...args, '--db', hubDb]);
-
-/* Starts a server program whose first line is its address; resolves with it. */
-function startServer(program, args, env, pattern) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(program, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${program} printed no address in 10 s: ${stderr}`)); }, 10000);
-    proc.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`${program} exited (${code ?? sig}): ${stderr}`)); });
-    createInterface({ input: proc.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      proc.removeAllListeners('exit');
-      const m = pattern.exec(line.trim());
-      if (!m) { proc.kill('SIGKILL'); reject(new Error(`unexpected first line: ${line}`)); return; }
-      const exited = new Promise((res) => proc.once('exit', (code, signal) => res({ code, signal })));
-      resolve({ proc, url: line.trim(), origin: m[1], exited });
-    });
-  });
-}
-
-async function stop(server) {
-  if (!server || server.proc.exitCode !== null || server.proc.signalCode !== null) return;
-  server.proc.kill('SIGTERM');
-  let timer;
-  const late = new Promise((res) => { timer = setTimeout(() => res('late'), 5000); });
-  if (await Promise.race([server.exited, late]) === 'late') {
-    server.proc.kill('SIGKILL');
-    await server.exited;
-  }
-  clearTimeout(timer);
-}
 
 /* Packs the course at version (editing its first lesson from version 2 on) and publishes it. */
 function publish(version) {
@@ -162,13 +113,12 @@ before(async () => {
   const cred = relaisHub('credentials', 'add', '--name', 'laptop');
   const key = /^key:\s*([0-9a-f]+)$/m.exec(cred)[1];
   const secret = /^secret:\s*([0-9a-f]+)$/m.exec(cred)[1];
-  hub = await startServer(HUB, ['serve', '--db', hubDb, '--listen', '127.0.0.1:0'], {}, /^(http:\/\/127\.0\.0\.1:\d+)\/$/);
+  hub = await startServer(HUB, ['serve', '--db', hubDb, '--listen', '127.0.0.1:0'], {}, HUB_ADDRESS);
   // The laptop as its coordinator sets it up: the publisher and the hub trusted, one sync.
   relais('trust', 'add', 'ministry.pub');
   relais('profile', 'add', '--name', ME.name, '--email', ME.email, '--org', ME.org);
   relais('sync', '--hub', hub.origin, '--key', key, '--secret', secret, '--hub-key', 'hub.pub');
-  reader = await startServer(RELAIS, ['read', '--no-browser', '--port', '0'], { RELAIS_HOME: home },
-    /^(http:\/\/127\.0\.0\.1:\d+)\/\?k=[0-9a-f]{32}$/);
+  reader = await startServer(RELAIS, ['read', '--no-browser', '--port', '0'], { RELAIS_HOME: home }, READER_ADDRESS);
   browser = await chromium.launch(LAUNCH);
   context = await browser.newContext({ bypassCSP: true }); // for axe only: the reader's CSP stays on otherwise
   context.setDefaultTimeout(15000);
@@ -200,21 +150,21 @@ test('the learner checks for updates: a published course arrives New and Require
   const row = page.locator('tbody tr', { hasText: title });
   assert.equal(await row.count(), 1, 'the catalogue\'s course is listed');
   const cells = (await row.locator('td').allInnerTexts()).map((s) => s.trim());
-  assert.equal(cells[1], 'Required — due 2020-01-31');
+  assert.equal(cells[1], 'Required — due 31 January 2020');
   assert.equal(cells[2], '1');
   assert.match(cells[3], /^\d+(\.\d)? (KB|MB)$/);
   assert.equal(cells[4], 'Installed');
   say(`Updates lists ${JSON.stringify(cells)}`);
 
   // The library: new to this learner, required for her organisation, and late.
-  assert.equal(await marks(page), 'New Required — due 2020-01-31 (overdue)');
+  assert.equal(await marks(page), 'New Required — due 31 January 2020 (overdue)');
   assert.equal(await page.locator('li.card .mark.overdue').count(), 1, 'overdue is highlighted');
-  say('library: New, Required — due 2020-01-31 (overdue)');
+  say('library: New, Required — due 31 January 2020 (overdue)');
 
   // Opening the course: no longer new.
   await page.getByRole('link', { name: title, exact: true }).click();
   await page.waitForURL((u) => u.pathname === `/c/${COURSE}/`);
-  assert.equal(await marks(page), 'Required — due 2020-01-31 (overdue)');
+  assert.equal(await marks(page), 'Required — due 31 January 2020 (overdue)');
   say('opened once: the New mark is gone');
 
   // A second version published on the hub, fetched from the Updates page: Updated.
@@ -225,16 +175,16 @@ test('the learner checks for updates: a published course arrives New and Require
   const after2 = (await page.locator('tbody tr', { hasText: title }).locator('td').allInnerTexts()).map((s) => s.trim());
   assert.equal(after2[2], '2');
   assert.equal(after2[4], 'Installed');
-  assert.equal(await marks(page), 'Updated Required — due 2020-01-31 (overdue)');
+  assert.equal(await marks(page), 'Updated Required — due 31 January 2020 (overdue)');
   say('version 2 fetched: library shows Updated');
   await page.goto(`${reader.origin}/c/${COURSE}/`);
-  assert.equal(await marks(page), 'Required — due 2020-01-31 (overdue)');
+  assert.equal(await marks(page), 'Required — due 31 January 2020 (overdue)');
 
   // In French, the same page and marks.
   await page.goto(`${reader.origin}/updates?lang=fr`);
   assert.equal((await page.locator('h1').innerText()).trim(), 'Mises à jour');
   assert.equal(await page.getByRole('button', { name: 'Rechercher des mises à jour', exact: true }).count(), 1);
-  assert.match(await mainText(page), /Obligatoire — avant le 2020-01-31/);
+  assert.match(await mainText(page), /Obligatoire — avant le 31 janvier 2020/);
   await page.goto(`${reader.origin}/updates?lang=en`);
   say('Updates in French: heading, button, required line');
 });

@@ -76,12 +76,12 @@ class Base(unittest.TestCase):
 class PackSamples(Base):
     """The real sample courses under courses/."""
 
-    def test_samples_are_there_in_french_and_english(self):
+    def test_samples_are_there_in_french_english_and_spanish(self):
         langs = set()
         for src in sample_courses():
             with open(os.path.join(src, "course.json"), encoding="utf-8") as f:
                 langs.add(json.load(f)["language"].split("-")[0])
-        self.assertTrue({"fr", "en"} <= langs, langs)
+        self.assertTrue({"fr", "en", "es"} <= langs, langs)
 
     def test_pack_each_sample(self):
         courses = sample_courses()
