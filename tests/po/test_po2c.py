@@ -53,7 +53,10 @@ class Po2c(unittest.TestCase):
         self.assertIn('[M_WHO_TITLE] = "¿Quién estudia\\?",', self.table())
         p = self.po2c("--check")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(p.stdout, "170 messages, all translated in en fr es pt ar\n")
+        with open(os.path.join(testlib.SOURCE_ROOT, "po", "reader", "reader.pot"),
+                  encoding="utf-8") as f:
+            n = f.read().count("\nmsgctxt ")
+        self.assertEqual(p.stdout, "%d messages, all translated in en fr es pt ar\n" % n)
 
     def test_a_broken_format_string_is_refused(self):
         for bad in ["%s de %u unidades hechas", "%u de unidades hechas", "%u de %u de %u",
