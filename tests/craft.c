@@ -126,6 +126,7 @@ unsigned char *craft_slurp(const char *path, size_t *len)
 	assert(buf != NULL);
 	assert(fread(buf, 1, (size_t)n, f) == (size_t)n);
 	fclose(f);
+	buf[n] = '\0'; /* text files read whole can be used as strings */
 	*len = (size_t)n;
 	return buf;
 }

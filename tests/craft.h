@@ -23,7 +23,7 @@ void craft_course(const char *dir);
 /* Packs the course folder src signed with key into the bundle out (asserts it works). */
 void craft_pack(const char *src, const relais_seckey *key, const char *out);
 
-/* Reads a whole file; *len gets its size. Caller frees. */
+/* Reads a whole file, NUL-terminated; *len gets its size. Caller frees. */
 unsigned char *craft_slurp(const char *path, size_t *len);
 
 /* One entry of a crafted bundle. */
