@@ -25,8 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size ? size - 1 : 0;
 	char *inflated = NULL;
 	/* A laptop's credential, as the server would pass after checking it. */
-	static const struct relais_hub_credential who = {"00000000000000000000000000000000",
-	                                                 "fuzz laptop", RELAIS_HUB_SCOPES_LAPTOP};
+	static const struct relais_hub_credential who = {
+	        .key = "00000000000000000000000000000000",
+	        .name = "fuzz laptop",
+	        .scopes = RELAIS_HUB_SCOPES_LAPTOP,
+	};
 
 	if (hub == NULL && (sodium_init() < 0 || relais_ctx_new(&ctx) != 0 ||
 	                    relais_hub_open(&hub, ctx, ":memory:") != 0)) {
