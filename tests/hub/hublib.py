@@ -215,6 +215,20 @@ def start_hub(owner, db):
     return hub
 
 
+SYNC_SUMMARY = re.compile(r"^sent (\d+), left (\d+), set aside (\d+), (\d+) bytes up$")
+
+
+def sync_up(case, env, hub, key, secret):
+    """`relais sync --hub` from the laptop of env to hub; checks it succeeded and returns its
+    summary's counts: [sent, left, set aside]."""
+    p = testlib.run(testlib.RELAIS, ["sync", "--hub", hub.url, "--key", key, "--secret", secret],
+                    env=env)
+    case.assertEqual(p.returncode, 0, p.stderr)
+    m = SYNC_SUMMARY.match(p.stdout.strip())
+    case.assertIsNotNone(m, p.stdout)
+    return [int(x) for x in m.groups()[:3]]
+
+
 class Response(netlib.Response):
     def json(self):
         return json.loads(self.body)
