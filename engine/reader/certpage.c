@@ -108,10 +108,11 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 		}
 		/* The QR code carries the code itself; a page without one still has the code. */
 		(void)relais_certificate_qr_svg(&svg, ctx, c->code);
-		relais_strbuf_add(&req->body, "<div class=\"proof\"><div class=\"qr\">");
-		relais_strbuf_add(&req->body, svg ? svg : "");
-		relais_strbuf_printf(&req->body, "</div><div><h2>%s</h2><p class=\"code\">",
-		                     relais_tr(l, M_CERT_CODE));
+		relais_strbuf_printf(
+		        &req->body,
+		        "<div class=\"proof\"><div class=\"qr\">%s</div><div><h2>%s</h2>"
+		        "<p class=\"code\">",
+		        svg ? svg : "", relais_tr(l, M_CERT_CODE));
 		free(svg);
 		relais_strbuf_add(&req->body, c->code); /* base32 and dashes: nothing to escape */
 		relais_tr_format(line, sizeof(line), l, M_CERT_SIGNED, c->key_id, c->id);

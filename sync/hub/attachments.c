@@ -291,8 +291,8 @@ int relais_hub_attachments_reply(char **out, size_t *len, char boundary[40], rel
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "attachments");
 		goto out;
 	}
-	relais_strbuf_printf(&b, "--%s\r\nContent-Type: application/json\r\n\r\n", boundary);
-	relais_strbuf_add(&b, json);
+	relais_strbuf_printf(&b, "--%s\r\nContent-Type: application/json\r\n\r\n%s", boundary,
+	                     json);
 	list = cJSON_GetObjectItemCaseSensitive(doc, "statements");
 	for (st = cJSON_IsArray(list) ? list->child : doc; st != NULL && rc == 0;
 	     st = cJSON_IsArray(list) ? st->next : NULL) {

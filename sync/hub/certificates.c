@@ -194,21 +194,14 @@ int relais_hub_certificates_list(char **out, relais_hub *hub, relais_ctx *ctx)
 		return db_fail(hub, ctx, "certificates");
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		relais_strbuf_printf(&o, "%lld  %.10s  ", sqlite3_column_int64(st, 0), text(st, 1));
-		relais_strbuf_add(&o, text(st, 2));
-		relais_strbuf_add(&o, "  ");
-		relais_strbuf_add(&o, text(st, 3));
-		relais_strbuf_add(&o, "  ");
+		relais_strbuf_printf(&o, "%lld  %.10s  %s  %s  ", sqlite3_column_int64(st, 0),
+		                     text(st, 1), text(st, 2), text(st, 3));
 		if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
 			relais_strbuf_add(&o, "valid\n");
 		} else {
-			relais_strbuf_printf(&o, "revoked %.10s (", text(st, 4));
-			relais_strbuf_add(&o, text(st, 5));
-			relais_strbuf_add(&o, ")\n");
+			relais_strbuf_printf(&o, "revoked %.10s (%s)\n", text(st, 4), text(st, 5));
 		}
-		relais_strbuf_add(&o, "  ");
-		relais_strbuf_add(&o, text(st, 6));
-		relais_strbuf_add(&o, "\n");
+		relais_strbuf_printf(&o, "  %s\n", text(st, 6));
 	}
 	if (step != SQLITE_DONE) {
 		rc = db_fail(hub, ctx, "certificates");
