@@ -118,14 +118,66 @@ static void formats_take_their_arguments(void **state)
 {
 	char out[128];
 
-	relais_tr_format(out, sizeof(out), LANG_EN, M_UNITS_DONE, 3u, 8u);
+	relais_tr_nformat(out, sizeof(out), LANG_EN, M_UNITS_DONE, 8, 3u, 8u);
 	assert_string_equal(out, "3 of 8 units done");
 	relais_tr_format(out, sizeof(out), LANG_FR, M_SCORE, 85);
 	assert_string_equal(out, "Votre score : 85 %");
-	relais_tr_format(out, sizeof(out), LANG_ES, M_UNITS_DONE, 3u, 8u);
+	relais_tr_nformat(out, sizeof(out), LANG_ES, M_UNITS_DONE, 8, 3u, 8u);
 	assert_string_equal(out, "3 de 8 unidades hechas");
 	relais_tr_format(out, sizeof(out), LANG_AR, M_SCORE, 85);
 	assert_string_equal(out, "نتيجتك: 85%");
+}
+
+static void numbers_take_their_language_s_plural(void **state)
+{
+	char out[160];
+	int l, m;
+	unsigned long n;
+
+	/* English and Spanish: one is singular, zero plural; French: zero too is singular. */
+	relais_tr_nformat(out, sizeof(out), LANG_EN, M_MINUTES, 1, 1u);
+	assert_string_equal(out, "about 1 minute");
+	relais_tr_nformat(out, sizeof(out), LANG_EN, M_MINUTES, 0, 0u);
+	assert_string_equal(out, "about 0 minutes");
+	relais_tr_nformat(out, sizeof(out), LANG_EN, M_UNITS_DONE, 1, 0u, 1u);
+	assert_string_equal(out, "0 of 1 unit done");
+	relais_tr_nformat(out, sizeof(out), LANG_FR, M_PIN_WAIT, 0, 0);
+	assert_string_equal(out,
+	                    "Trop de codes PIN incorrects : attendez 0 seconde, puis réessayez.");
+	relais_tr_nformat(out, sizeof(out), LANG_FR, M_PIN_WAIT, 2, 2);
+	assert_string_equal(out,
+	                    "Trop de codes PIN incorrects : attendez 2 secondes, puis réessayez.");
+	relais_tr_nformat(out, sizeof(out), LANG_ES, M_SEARCH_COUNT, 1, (size_t)1);
+	assert_string_equal(out, "1 lección coincide.");
+	relais_tr_nformat(out, sizeof(out), LANG_PT, M_QUIZ_TIME_LIMIT, 30, 30u);
+	assert_string_equal(out, "Este questionário tem um limite de 30 minutos.");
+	/* Arabic: six forms (zero, one, two, three to ten, eleven to 99, the rest). */
+	relais_tr_nformat(out, sizeof(out), LANG_AR, M_MINUTES, 2, 2u);
+	assert_string_equal(out, "حوالي 2 دقيقتين");
+	relais_tr_nformat(out, sizeof(out), LANG_AR, M_MINUTES, 5, 5u);
+	assert_string_equal(out, "حوالي 5 دقائق");
+	relais_tr_nformat(out, sizeof(out), LANG_AR, M_MINUTES, 105, 105u);
+	assert_string_equal(out, "حوالي 105 دقائق");
+	relais_tr_nformat(out, sizeof(out), LANG_AR, M_MINUTES, 45, 45u);
+	assert_string_equal(out, "حوالي 45 دقيقة");
+	/* Every form of every message takes the English conversions. */
+	for (m = 0; m < M_COUNT; m++) {
+		char en[64], other[64];
+		conversions(en, sizeof(en), relais_tr(LANG_EN, (enum msg)m));
+		for (l = 0; l < LANG_COUNT; l++) {
+			for (n = 0; n < 120; n++) {
+				conversions(other, sizeof(other),
+				            relais_tr_n((enum lang)l, (enum msg)m, n));
+				if (strcmp(en, other) != 0) {
+					fail_msg("message %d for %lu takes \"%s\" in %s", m, n,
+					         other, relais_lang_code((enum lang)l));
+				}
+			}
+		}
+	}
+	/* A message without a plural is relais_tr's, whatever the number. */
+	assert_string_equal(relais_tr_n(LANG_FR, M_WHO_TITLE, 3), "Qui étudie ?");
+	assert_string_equal(relais_tr_n(LANG_EN, M_COUNT, 3), "");
 }
 
 static void dates_as_each_language_writes_them(void **state)
@@ -159,6 +211,7 @@ int main(void)
 	        cmocka_unit_test(every_message_in_every_language),
 	        cmocka_unit_test(language_from_the_browser),
 	        cmocka_unit_test(formats_take_their_arguments),
+	        cmocka_unit_test(numbers_take_their_language_s_plural),
 	        cmocka_unit_test(dates_as_each_language_writes_them),
 	};
 

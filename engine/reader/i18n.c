@@ -17,6 +17,22 @@ const char *relais_tr(enum lang lang, enum msg msg)
 	return s ? s : "";
 }
 
+const char *relais_tr_n(enum lang lang, enum msg msg, unsigned long n)
+{
+	unsigned slot;
+	const char *s;
+
+	if ((unsigned)lang >= LANG_COUNT || (unsigned)msg >= M_COUNT) {
+		return "";
+	}
+	slot = relais_reader_plural_slot[msg];
+	if (slot == 0) {
+		return relais_tr(lang, msg);
+	}
+	s = relais_reader_plural_words[lang][slot - 1][relais_reader_plural_form(lang, n)];
+	return s ? s : relais_tr(lang, msg);
+}
+
 const char *relais_lang_code(enum lang lang)
 {
 	return (unsigned)lang < LANG_COUNT ? relais_reader_lang_codes[lang] : "en";
@@ -43,6 +59,15 @@ void relais_tr_format(char *out, size_t size, enum lang lang, enum msg msg, ...)
 
 	va_start(ap, msg);
 	relais_lang_vformat(out, size, relais_tr(lang, msg), ap);
+	va_end(ap);
+}
+
+void relais_tr_nformat(char *out, size_t size, enum lang lang, enum msg msg, unsigned long n, ...)
+{
+	va_list ap;
+
+	va_start(ap, n);
+	relais_lang_vformat(out, size, relais_tr_n(lang, msg, n), ap);
 	va_end(ap);
 }
 

@@ -19,6 +19,17 @@ const char *relais_tr(enum lang lang, enum msg msg);
 void relais_tr_format(char *out, size_t size, enum lang lang, enum msg msg, ...);
 
 /*
+ * The string for msg in lang for the number n: a message with a plural
+ * (msgid_plural in po/reader) has the form the language's Plural-Forms
+ * picks for n ("1 lesson", "2 lessons"; Arabic has six); another message
+ * is relais_tr's. Never NULL.
+ */
+const char *relais_tr_n(enum lang lang, enum msg msg, unsigned long n);
+
+/* relais_tr_format with the form of msg for the number n (relais_tr_n). */
+void relais_tr_nformat(char *out, size_t size, enum lang lang, enum msg msg, unsigned long n, ...);
+
+/*
  * Writes a date ("YYYY-MM-DD", or a timestamp starting with one) as the
  * language writes it: "6 December 2026", "6 de diciembre de 2026"; the rest
  * of a timestamp (" 10:05:00") follows unchanged. Text that does not start

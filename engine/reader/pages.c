@@ -210,7 +210,8 @@ static void page_pin_ask(struct request *req, const struct relais_profile *p, in
 		                     relais_tr(L(req), M_PIN_WRONG));
 	} else if (why == M_PIN_WAIT) {
 		req->status = 429;
-		relais_tr_format(line, sizeof(line), L(req), M_PIN_WAIT, wait);
+		relais_tr_nformat(line, sizeof(line), L(req), M_PIN_WAIT, (unsigned long)wait,
+		                  wait);
 		relais_strbuf_add(&req->body, "<p class=\"banner\" role=\"alert\">");
 		relais_strbuf_add_html(&req->body, line);
 		relais_strbuf_add(&req->body, "</p>");
@@ -283,7 +284,8 @@ static void page_pin(struct request *req, int done, int alert)
 	relais_strbuf_printf(&req->body, "<h1>%s</h1><p>%s</p>", relais_tr(L(req), M_PIN_TITLE),
 	                     relais_tr(L(req), M_PIN_INTRO));
 	if (done == M_PIN_WAIT) {
-		relais_tr_format(line, sizeof(line), L(req), M_PIN_WAIT, alert);
+		relais_tr_nformat(line, sizeof(line), L(req), M_PIN_WAIT, (unsigned long)alert,
+		                  alert);
 		relais_strbuf_add(&req->body, "<p class=\"banner\" role=\"alert\">");
 		relais_strbuf_add_html(&req->body, line);
 		relais_strbuf_add(&req->body, "</p>");
@@ -452,7 +454,8 @@ static void page_library(struct request *req)
 			        "<p class=\"revoked\" lang=\"%s\"><strong>%s</strong></p>",
 			        relais_lang_code(L(req)), relais_tr(L(req), M_PUBLISHER_REVOKED));
 		}
-		relais_tr_format(label, sizeof(label), L(req), M_UNITS_DONE, cp.done, cp.total);
+		relais_tr_nformat(label, sizeof(label), L(req), M_UNITS_DONE, cp.total, cp.done,
+		                  cp.total);
 		relais_strbuf_printf(
 		        &req->body,
 		        "<p class=\"meta\" lang=\"%s\"><progress max=\"%u\" value=\"%u\" "
@@ -465,8 +468,8 @@ static void page_library(struct request *req)
 		}
 		if (c[i].estimated_minutes) {
 			relais_strbuf_add(&req->body, " · ");
-			relais_tr_format(buf, sizeof(buf), L(req), M_MINUTES,
-			                 c[i].estimated_minutes);
+			relais_tr_nformat(buf, sizeof(buf), L(req), M_MINUTES,
+			                  c[i].estimated_minutes, c[i].estimated_minutes);
 			relais_strbuf_add_html(&req->body, buf);
 		}
 		relais_strbuf_add(&req->body, "</p><p><a class=\"button\" href=\"");
@@ -1053,7 +1056,7 @@ static void page_search(struct request *req)
 		relais_strbuf_add(&req->body, relais_tr(L(req), M_SEARCH_ONE));
 	} else {
 		char count[64];
-		relais_tr_format(count, sizeof(count), L(req), M_SEARCH_COUNT, n);
+		relais_tr_nformat(count, sizeof(count), L(req), M_SEARCH_COUNT, n, n);
 		relais_strbuf_add_html(&req->body, count);
 	}
 	relais_strbuf_add(&req->body, "</p><ul class=\"cards\">");

@@ -19,8 +19,7 @@ struct words {
 	char decimal;
 	/* Attempts and time limits: printf formats, each %u or %s as commented. */
 	const char *attempt_of; /* attempt %u of %u */
-	const char *no_attempt; /* all %u attempts used */
-	const char *time_limit; /* %u minutes */
+	enum lang lang;         /* for the messages with a plural (relais_tr_n) */
 	const char *start_note; /* the time runs once started */
 	const char *start;      /* the button */
 	const char *deadline;   /* before it: the time of the deadline */
@@ -48,8 +47,7 @@ static const struct words *words_for(struct words *w, const char *lang)
 	w->colon = relais_tr(l, M_QUIZ_COLON);
 	w->decimal = relais_tr(l, M_QUIZ_DECIMAL)[0] ? relais_tr(l, M_QUIZ_DECIMAL)[0] : '.';
 	w->attempt_of = relais_tr(l, M_QUIZ_ATTEMPT_OF);
-	w->no_attempt = relais_tr(l, M_QUIZ_NO_ATTEMPT);
-	w->time_limit = relais_tr(l, M_QUIZ_TIME_LIMIT);
+	w->lang = l;
 	w->start_note = relais_tr(l, M_QUIZ_START_NOTE);
 	w->start = relais_tr(l, M_QUIZ_START);
 	w->deadline = relais_tr(l, M_QUIZ_DEADLINE);
@@ -633,7 +631,8 @@ void relais_reader_quiz_no_attempt(struct relais_strbuf *b, unsigned max_attempt
 	struct words words;
 
 	relais_strbuf_add(b, "<p class=\"banner failed relais-no-attempt\" role=\"status\">");
-	put_words(b, words_for(&words, lang)->no_attempt, max_attempts, 0);
+	put_words(b, relais_tr_n(words_for(&words, lang)->lang, M_QUIZ_NO_ATTEMPT, max_attempts),
+	          max_attempts, 0);
 	relais_strbuf_add(b, "</p>\n");
 }
 
@@ -644,7 +643,7 @@ void relais_reader_quiz_start(struct relais_strbuf *b, const struct relais_quiz_
 	const struct words *w = words_for(&words, lang);
 
 	relais_strbuf_add(b, "<p class=\"relais-time-limit\">");
-	put_words(b, w->time_limit, minutes, 0);
+	put_words(b, relais_tr_n(w->lang, M_QUIZ_TIME_LIMIT, minutes), minutes, 0);
 	relais_strbuf_add(b, " ");
 	relais_strbuf_add_html(b, w->start_note);
 	relais_strbuf_add(b, "</p>\n");

@@ -59,15 +59,15 @@ class Po2c(unittest.TestCase):
         self.assertEqual(p.stdout, "%d messages, all translated in en fr es pt ar\n" % n)
 
     def test_a_broken_format_string_is_refused(self):
-        for bad in ["%s de %u unidades hechas", "%u de unidades hechas", "%u de %u de %u",
-                    "%u de %u unidades hechas al 50%"]:
+        for bad in ["Intento %s de %u.", "Intento %u de.", "Intento %u de %u de %u.",
+                    "Intento %u de %u al 50%"]:
             with self.subTest(bad=bad):
                 self.setUp()
-                self.edit("es.po", 'msgstr "%u de %u unidades hechas"', 'msgstr "%s"' % bad)
+                self.edit("es.po", 'msgstr "Intento %u de %u."', 'msgstr "%s"' % bad)
                 p = self.po2c()
                 self.assertEqual(p.returncode, 1, p.stderr)
                 self.assertIn("es.po:", p.stderr)
-                self.assertIn("UNITS_DONE: the format must take %u %u, in that order", p.stderr)
+                self.assertIn("QUIZ_ATTEMPT_OF: the format must take %u %u, in that order", p.stderr)
                 self.assertFalse(os.path.exists(self.path("out.c")), "nothing half-written")
                 self.assertFalse(os.path.exists(self.path("out.h")))
 
@@ -95,6 +95,40 @@ class Po2c(unittest.TestCase):
                             for l in lines), lines)
         self.assertTrue(any("ar.po:" in l and "LIBRARY_TITLE translates an older English text"
                             in l for l in lines), lines)
+
+    def test_plural_forms_are_compiled_and_checked(self):
+        p = self.po2c()
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        table = self.table()
+        # The language's own rule, compiled as C, and every form in its row.
+        self.assertIn("case LANG_FR:\n\t\tform = (unsigned)((n > 1));", table)
+        self.assertIn('"حوالي %u دقيقتين", "حوالي %u دقائق"', table)
+        for bad, why in [
+                ('msgstr[1] "environ %u minutes"', "MINUTES has 1 forms, the language's Plural-Forms 2"),
+                ('msgstr[1] "environ %s minutes"', "MINUTES: the format must take %u, in that order"),
+        ]:
+            with self.subTest(bad=bad):
+                self.setUp()
+                if "%s" in bad:
+                    self.edit("fr.po", 'msgstr[1] "environ %u minutes"', bad)
+                else:
+                    self.edit("fr.po", '\nmsgstr[1] "environ %u minutes"', "")
+                p = self.po2c()
+                self.assertEqual(p.returncode, 1, p.stderr)
+                self.assertIn("fr.po:", p.stderr)
+                self.assertIn(why, p.stderr)
+                self.assertFalse(os.path.exists(self.path("out.c")), "nothing half-written")
+        self.setUp()
+        self.edit("pt.po", '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n', "")
+        p = self.po2c()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("pt.po: no Plural-Forms header", p.stderr)
+        self.setUp()
+        self.edit("es.po", "plural=(n != 1);", "plural=(system(n));")
+        p = self.po2c()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("es.po: Plural-Forms must give 1 to 6 forms and an expression of n",
+                      p.stderr)
 
     def test_a_direction_is_ltr_or_rtl(self):
         self.edit("ar.po", 'msgstr "rtl"', 'msgstr "right"')
