@@ -94,8 +94,24 @@ test('1. a SCORM 1.2 SCO: launched, closed mid-way, resumed where it was, finish
   const chosen = page.waitForResponse((r) => r.url().endsWith('/commit'));
   await sco.getByLabel('The junior guest is introduced to the most senior one').check();
   assert.equal((await chosen).status(), 200);
+  // What authoring tools record beside suspend data: an objective and an interaction.
+  const recorded = page.waitForResponse((r) => r.url().endsWith('/commit'));
+  assert.deepEqual(await sco.evaluate(() => {
+    const api = window.parent.API;
+    return [
+      api.LMSSetValue('cmi.objectives.0.id', 'greet-guests'),
+      api.LMSSetValue('cmi.objectives.0.status', 'passed'),
+      api.LMSSetValue('cmi.objectives.0.score.raw', '80'),
+      api.LMSSetValue('cmi.interactions.0.id', 'question-1'),
+      api.LMSSetValue('cmi.interactions.0.type', 'choice'),
+      api.LMSSetValue('cmi.interactions.0.student_response', 'b'),
+      api.LMSSetValue('cmi.interactions.0.result', 'correct'),
+      api.LMSCommit(''),
+    ];
+  }), ['true', 'true', 'true', 'true', 'true', 'true', 'true', 'true']);
+  assert.equal((await recorded).status(), 200);
   await context.close(); // mid-way: chosen, not submitted
-  say('an answer chosen (suspend data committed), then the browser closed');
+  say('an answer chosen, an objective and an interaction recorded (committed), then the browser closed');
 
   ({ context, page } = await newTab());
   await page.goto(`${reader.origin}/c/${COURSE}/`);
@@ -105,7 +121,12 @@ test('1. a SCORM 1.2 SCO: launched, closed mid-way, resumed where it was, finish
   assert.equal(await sco.locator('#resume').innerText(), 'Welcome back: you were at question-1.');
   assert.ok(await sco.getByLabel('The junior guest is introduced to the most senior one').isChecked(),
     'the answer came back from cmi.suspend_data');
-  say('reopened: lesson_location and suspend_data restored');
+  assert.deepEqual(await sco.evaluate(() => {
+    const api = window.parent.API;
+    return ['cmi.objectives._count', 'cmi.objectives.0.id', 'cmi.objectives.0.status',
+      'cmi.objectives.0.score.raw', 'cmi.interactions._count'].map((k) => api.LMSGetValue(k));
+  }), ['1', 'greet-guests', 'passed', '80', '1']);
+  say('reopened: lesson_location, suspend_data, the objective and the interaction restored');
 
   const finished = page.waitForResponse((r) => r.url().includes('/commit?terminate=true'));
   await sco.getByRole('button', { name: 'Submit' }).click();
@@ -127,6 +148,11 @@ test('1. a SCORM 1.2 SCO: launched, closed mid-way, resumed where it was, finish
   assert.ok(verbs.includes('terminated'), `a terminated statement (have ${verbs.join(', ')})`);
   assert.ok(verbs.includes('completed'));
   say(`statements in the outbox: ${verbs.join(', ')}`);
+  // The last commit (the whole data model) still holds what the first launch recorded.
+  ({ context, page } = await newTab());
+  sco = await openPackage(page);
+  assert.deepEqual(await sco.evaluate(() => [window.parent.API.LMSGetValue('cmi.objectives.0.id'),
+    window.parent.API.LMSGetValue('cmi.interactions._count')]), ['greet-guests', '1']);
   await context.close();
 });
 

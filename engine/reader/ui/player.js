@@ -25,6 +25,31 @@
     return o;
   }
 
+  // A saved list of the data model (scorm-again writes cmi.objectives as
+  // {"0": {...}, "1": {...}}) as loadFromJSON takes it back: an array, its
+  // items' own lists (interactions.n.objectives, correct_responses) too.
+  function list(saved) {
+    if (!saved || typeof saved !== 'object') { return []; }
+    var out = [];
+    for (var i = 0; Object.prototype.hasOwnProperty.call(saved, String(i)); i++) {
+      out.push(item(saved[String(i)]));
+    }
+    return out;
+  }
+
+  function item(o) {
+    var out = {};
+    Object.keys(o || {}).forEach(function (k) {
+      var v = o[k];
+      if (k.charAt(0) === '_') { return; }
+      if (v && typeof v === 'object') {
+        v = Object.prototype.hasOwnProperty.call(v, '0') ? list(v) : item(v);
+      }
+      out[k] = v;
+    });
+    return out;
+  }
+
   // SCORM 1.2: a learner coming back finds location, suspend data and status.
   function restore12(st) {
     var c = st.saved && st.saved.cmi ? st.saved.cmi : null;
@@ -42,6 +67,10 @@
       suspend_data: val(c, 'suspend_data'),
       launch_data: st.launch_data,
       student_data: {},
+      // Kept from one launch to the next, or the next commit (the whole
+      // data model) would drop them.
+      objectives: list(c && c.objectives),
+      interactions: list(c && c.interactions),
     };
     if (typeof st.mastery_score === 'number') { o.student_data.mastery_score = String(st.mastery_score); }
     return o;
@@ -66,6 +95,8 @@
       o.success_status = val(c, 'success_status') || 'unknown';
       o.total_time = val(c, 'total_time') || 'PT0S';
       o.score = score(c.score);
+      o.objectives = list(c.objectives);
+      o.interactions = list(c.interactions);
     }
     return o;
   }
