@@ -9,6 +9,7 @@
 #include "relais/error.h"
 #include "relais/manifest.h"
 #include "rotation_private.h"
+#include "session_private.h"
 #include "relais/utf8.h"
 #include "relais/zip.h"
 
@@ -92,6 +93,10 @@ void relais_manifest_free(relais_manifest *m)
 		relais_rotation_clear(&m->rotations[i]);
 	}
 	free(m->rotations);
+	for (i = 0; i < m->n_sessions; i++) {
+		relais_session_clear(&m->sessions[i]);
+	}
+	free(m->sessions);
 	free(m);
 }
 
@@ -123,6 +128,50 @@ static int parse_rotations(relais_ctx *ctx, relais_manifest *m, const cJSON *arr
 			return rc;
 		}
 		m->n_rotations++;
+	}
+	return 0;
+}
+
+/* The optional sessions member: live sessions, ids unique, before naming units. */
+static int parse_sessions(relais_ctx *ctx, relais_manifest *m, const cJSON *arr)
+{
+	const cJSON *v;
+	char at[64];
+	int n, rc;
+
+	if (arr == NULL) {
+		return 0;
+	}
+	n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+	if (n < 1 || n > RELAIS_SESSIONS_MAX) {
+		return relais_fail(ctx, RELAIS_EFORMAT,
+		                   "manifest: sessions must be an array of 1 to %d sessions",
+		                   RELAIS_SESSIONS_MAX);
+	}
+	if ((m->sessions = calloc((size_t)n, sizeof(*m->sessions))) == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	cJSON_ArrayForEach(v, arr)
+	{
+		struct relais_session *s = &m->sessions[m->n_sessions];
+		(void)snprintf(at, sizeof(at), "manifest: sessions[%zu].", m->n_sessions);
+		if ((rc = relais_session_from_cjson(s, ctx, v, at, 0)) != 0) {
+			return rc;
+		}
+		m->n_sessions++;
+		for (size_t i = 0; i < s->n_before; i++) {
+			if (relais_manifest_unit(m, s->before[i]) == NULL) {
+				return relais_fail(ctx, RELAIS_EFORMAT,
+				                   "%sbefore names unit %s, which is not in units",
+				                   at, s->before[i]);
+			}
+		}
+		for (size_t i = 0; i + 1 < m->n_sessions; i++) {
+			if (strcmp(m->sessions[i].id, s->id) == 0) {
+				return relais_fail(ctx, RELAIS_EFORMAT,
+				                   "manifest: session id %s is used twice", s->id);
+			}
+		}
 	}
 	return 0;
 }
@@ -745,6 +794,8 @@ int relais_manifest_parse(relais_manifest **out, relais_ctx *ctx, const char *js
 	}
 	if ((rc = parse_entries(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "entries"))) != 0 ||
 	    (rc = parse_units(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "units"))) != 0 ||
+	    (rc = parse_sessions(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "sessions"))) !=
+	            0 ||
 	    (rc = parse_rotations(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "rotations"))) !=
 	            0) {
 		goto out;
@@ -879,6 +930,13 @@ static cJSON *to_cjson(const relais_manifest *m)
 		cJSON_AddNumberToObject(o, "size", (double)e->size);
 		cJSON_AddStringToObject(o, "sha256", hex);
 		cJSON_AddItemToArray(entries, o);
+	}
+	/* Only when the course has sessions, so other bundles keep their bytes. */
+	if (m->n_sessions > 0) {
+		cJSON *sessions = cJSON_AddArrayToObject(root, "sessions");
+		for (i = 0; sessions && i < m->n_sessions; i++) {
+			cJSON_AddItemToArray(sessions, relais_session_to_cjson(&m->sessions[i], 0));
+		}
 	}
 	/* Only when the packer was given records, so other bundles keep their bytes. */
 	if (m->n_rotations > 0) {
