@@ -100,25 +100,36 @@ void relais_manifest_free(relais_manifest *m)
 	free(m);
 }
 
+/* An optional array member of 1 to max items: *items calloc'd for them. */
+static int optional_array(void **items, relais_ctx *ctx, const cJSON *arr, size_t size, int max,
+                          const char *name, const char *what)
+{
+	int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+
+	if (n < 1 || n > max) {
+		return relais_fail(ctx, RELAIS_EFORMAT,
+		                   "manifest: %s must be an array of 1 to %d %s", name, max, what);
+	}
+	if ((*items = calloc((size_t)n, size)) == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 /* The optional rotations member: key rotation records, at most RELAIS_MANIFEST_MAX_ROTATIONS. */
 static int parse_rotations(relais_ctx *ctx, relais_manifest *m, const cJSON *arr)
 {
 	const cJSON *v;
 	char at[64];
-	int n, rc;
+	int rc;
 
 	if (arr == NULL) {
 		return 0;
 	}
-	n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
-	if (n < 1 || n > RELAIS_MANIFEST_MAX_ROTATIONS) {
-		return relais_fail(ctx, RELAIS_EFORMAT,
-		                   "manifest: rotations must be an array of 1 to %d key rotation "
-		                   "records",
-		                   RELAIS_MANIFEST_MAX_ROTATIONS);
-	}
-	if ((m->rotations = calloc((size_t)n, sizeof(*m->rotations))) == NULL) {
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	if ((rc = optional_array((void **)&m->rotations, ctx, arr, sizeof(*m->rotations),
+	                         RELAIS_MANIFEST_MAX_ROTATIONS, "rotations",
+	                         "key rotation records")) != 0) {
+		return rc;
 	}
 	cJSON_ArrayForEach(v, arr)
 	{
@@ -137,19 +148,14 @@ static int parse_sessions(relais_ctx *ctx, relais_manifest *m, const cJSON *arr)
 {
 	const cJSON *v;
 	char at[64];
-	int n, rc;
+	int rc;
 
 	if (arr == NULL) {
 		return 0;
 	}
-	n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
-	if (n < 1 || n > RELAIS_SESSIONS_MAX) {
-		return relais_fail(ctx, RELAIS_EFORMAT,
-		                   "manifest: sessions must be an array of 1 to %d sessions",
-		                   RELAIS_SESSIONS_MAX);
-	}
-	if ((m->sessions = calloc((size_t)n, sizeof(*m->sessions))) == NULL) {
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	if ((rc = optional_array((void **)&m->sessions, ctx, arr, sizeof(*m->sessions),
+	                         RELAIS_SESSIONS_MAX, "sessions", "sessions")) != 0) {
+		return rc;
 	}
 	cJSON_ArrayForEach(v, arr)
 	{

@@ -38,7 +38,7 @@ static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
 	return relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
 }
 
-static int prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql)
+int relais_hub_prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql)
 {
 	if (sqlite3_prepare_v2(hub->db, sql, -1, st, NULL) != SQLITE_OK) {
 		*st = NULL;
@@ -46,6 +46,8 @@ static int prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const ch
 	}
 	return 0;
 }
+
+#define prepare relais_hub_prepare
 
 static int begin(relais_hub *hub, relais_ctx *ctx)
 {

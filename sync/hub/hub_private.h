@@ -186,6 +186,9 @@ int relais_hub_measure(char *msg, size_t size, const char *json, size_t len, siz
 struct relais_seckey;
 int relais_hub_catalogue_key(struct relais_seckey **out, relais_hub *hub, relais_ctx *ctx);
 
+/* Prepares sql on the hub's connection (catalogue.c); RELAIS_EIO with SQLite's message. */
+int relais_hub_prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql);
+
 /* Writes and signs a new catalogue from the store (catalogue.c), in the caller's transaction. */
 int relais_hub_catalogue_refresh(uint64_t *serial, relais_hub *hub, relais_ctx *ctx);
 

@@ -21,14 +21,7 @@ static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
 	return relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
 }
 
-static int prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql)
-{
-	if (sqlite3_prepare_v2(hub->db, sql, -1, st, NULL) != SQLITE_OK) {
-		*st = NULL;
-		return db_fail(hub, ctx, "hub database");
-	}
-	return 0;
-}
+#define prepare relais_hub_prepare
 
 static char *col(sqlite3_stmt *st, int i, int *oom)
 {
