@@ -13,6 +13,7 @@ static const struct command *const commands[] = {
         &cmd_hub_keygen,
         &cmd_hub_hub_key,
         &cmd_hub_publisher,
+        &cmd_hub_session, /* live sessions of published courses */
         &cmd_hub_publish,
         &cmd_hub_unpublish,
         &cmd_hub_export_catalogue,

@@ -13,6 +13,7 @@
 #include "relais/utf8.h"
 #include "relais/util.h"
 #include "rotation_private.h"
+#include "session_private.h"
 
 #define CATALOGUE_FORMAT "relais-catalogue"
 #define CATALOGUE_VERSION 1
@@ -23,6 +24,7 @@
 #define PUBLISHERS_MAX 1000
 #define ROTATIONS_MAX 1000
 #define REVOKED_MAX 1000
+#define SESSIONS_MAX 20000
 #define UINT53_MAX 9007199254740992.0
 
 /* What is being read, for messages: "NAME: courses[3].sha256 ...". */
@@ -278,7 +280,7 @@ static int parse_root(const struct reader *r, struct relais_catalogue *cat, cons
 {
 	static const char *const names[] = {"format",    "version", "serial",     "issued",
 	                                    "expires",   "hub_key", "publishers", "courses",
-	                                    "rotations", "revoked", NULL};
+	                                    "rotations", "revoked", "sessions",   NULL};
 	const cJSON *arr, *v;
 	size_t n, i;
 	uint64_t version;
@@ -399,6 +401,38 @@ static int parse_root(const struct reader *r, struct relais_catalogue *cat, cons
 			return rc;
 		}
 		i++;
+	}
+	/* Optional, last: absent from catalogues of hubs that schedule no session. */
+	if (cJSON_GetObjectItemCaseSensitive(root, "sessions") == NULL) {
+		return 0;
+	}
+	if ((rc = get_array(r, &arr, &n, root, "", "sessions", SESSIONS_MAX)) != 0) {
+		return rc;
+	}
+	if (n > 0 && (cat->sessions = calloc(n, sizeof(*cat->sessions))) == NULL) {
+		return relais_fail(r->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	i = 0;
+	cJSON_ArrayForEach(v, arr)
+	{
+		struct relais_session *s = &cat->sessions[i];
+		char at[300];
+		(void)snprintf(at, sizeof(at), "%s: sessions[%zu].", r->name, i);
+		if ((rc = relais_session_from_cjson(s, r->ctx, v, at, 1)) != 0) {
+			return rc;
+		}
+		cat->n_sessions = ++i;
+		if (i > 1) {
+			const struct relais_session *p = s - 1;
+			int c = strcmp(p->course, s->course);
+			if (c > 0 || (c == 0 && strcmp(p->id, s->id) >= 0)) {
+				return relais_fail(
+				        r->ctx, RELAIS_EFORMAT,
+				        "%s: sessions are not in ascending order of course "
+				        "and id at %s %s",
+				        r->name, s->course, s->id);
+			}
+		}
 	}
 	return 0;
 }
@@ -551,6 +585,17 @@ int relais_catalogue_write(char **out, size_t *out_len, relais_ctx *ctx,
 			goto oom;
 		}
 	}
+	/* Only when there are sessions: a catalogue without them reads on older laptops. */
+	if (cat->n_sessions > 0 && (arr = cJSON_AddArrayToObject(root, "sessions")) == NULL) {
+		goto oom;
+	}
+	for (size_t i = 0; i < cat->n_sessions; i++) {
+		cJSON *o = relais_session_to_cjson(&cat->sessions[i], 1);
+		if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			goto oom;
+		}
+	}
 	text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (text == NULL) {
@@ -676,5 +721,9 @@ void relais_catalogue_free(struct relais_catalogue *cat)
 		free(cat->revoked[i].reason);
 	}
 	free(cat->revoked);
+	for (size_t i = 0; i < cat->n_sessions; i++) {
+		relais_session_clear(&cat->sessions[i]);
+	}
+	free(cat->sessions);
 	free(cat);
 }

@@ -9,6 +9,7 @@
 #include "relais/error.h"
 #include "relais/manifest.h"
 #include "rotation_private.h"
+#include "session_private.h"
 #include "relais/utf8.h"
 #include "relais/zip.h"
 
@@ -92,7 +93,27 @@ void relais_manifest_free(relais_manifest *m)
 		relais_rotation_clear(&m->rotations[i]);
 	}
 	free(m->rotations);
+	for (i = 0; i < m->n_sessions; i++) {
+		relais_session_clear(&m->sessions[i]);
+	}
+	free(m->sessions);
 	free(m);
+}
+
+/* An optional array member of 1 to max items: *items calloc'd for them. */
+static int optional_array(void **items, relais_ctx *ctx, const cJSON *arr, size_t size, int max,
+                          const char *name, const char *what)
+{
+	int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+
+	if (n < 1 || n > max) {
+		return relais_fail(ctx, RELAIS_EFORMAT,
+		                   "manifest: %s must be an array of 1 to %d %s", name, max, what);
+	}
+	if ((*items = calloc((size_t)n, size)) == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	return 0;
 }
 
 /* The optional rotations member: key rotation records, at most RELAIS_MANIFEST_MAX_ROTATIONS. */
@@ -100,20 +121,15 @@ static int parse_rotations(relais_ctx *ctx, relais_manifest *m, const cJSON *arr
 {
 	const cJSON *v;
 	char at[64];
-	int n, rc;
+	int rc;
 
 	if (arr == NULL) {
 		return 0;
 	}
-	n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
-	if (n < 1 || n > RELAIS_MANIFEST_MAX_ROTATIONS) {
-		return relais_fail(ctx, RELAIS_EFORMAT,
-		                   "manifest: rotations must be an array of 1 to %d key rotation "
-		                   "records",
-		                   RELAIS_MANIFEST_MAX_ROTATIONS);
-	}
-	if ((m->rotations = calloc((size_t)n, sizeof(*m->rotations))) == NULL) {
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	if ((rc = optional_array((void **)&m->rotations, ctx, arr, sizeof(*m->rotations),
+	                         RELAIS_MANIFEST_MAX_ROTATIONS, "rotations",
+	                         "key rotation records")) != 0) {
+		return rc;
 	}
 	cJSON_ArrayForEach(v, arr)
 	{
@@ -123,6 +139,45 @@ static int parse_rotations(relais_ctx *ctx, relais_manifest *m, const cJSON *arr
 			return rc;
 		}
 		m->n_rotations++;
+	}
+	return 0;
+}
+
+/* The optional sessions member: live sessions, ids unique, before naming units. */
+static int parse_sessions(relais_ctx *ctx, relais_manifest *m, const cJSON *arr)
+{
+	const cJSON *v;
+	char at[64];
+	int rc;
+
+	if (arr == NULL) {
+		return 0;
+	}
+	if ((rc = optional_array((void **)&m->sessions, ctx, arr, sizeof(*m->sessions),
+	                         RELAIS_SESSIONS_MAX, "sessions", "sessions")) != 0) {
+		return rc;
+	}
+	cJSON_ArrayForEach(v, arr)
+	{
+		struct relais_session *s = &m->sessions[m->n_sessions];
+		(void)snprintf(at, sizeof(at), "manifest: sessions[%zu].", m->n_sessions);
+		if ((rc = relais_session_from_cjson(s, ctx, v, at, 0)) != 0) {
+			return rc;
+		}
+		m->n_sessions++;
+		for (size_t i = 0; i < s->n_before; i++) {
+			if (relais_manifest_unit(m, s->before[i]) == NULL) {
+				return relais_fail(ctx, RELAIS_EFORMAT,
+				                   "%sbefore names unit %s, which is not in units",
+				                   at, s->before[i]);
+			}
+		}
+		for (size_t i = 0; i + 1 < m->n_sessions; i++) {
+			if (strcmp(m->sessions[i].id, s->id) == 0) {
+				return relais_fail(ctx, RELAIS_EFORMAT,
+				                   "manifest: session id %s is used twice", s->id);
+			}
+		}
 	}
 	return 0;
 }
@@ -745,6 +800,8 @@ int relais_manifest_parse(relais_manifest **out, relais_ctx *ctx, const char *js
 	}
 	if ((rc = parse_entries(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "entries"))) != 0 ||
 	    (rc = parse_units(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "units"))) != 0 ||
+	    (rc = parse_sessions(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "sessions"))) !=
+	            0 ||
 	    (rc = parse_rotations(ctx, m, cJSON_GetObjectItemCaseSensitive(root, "rotations"))) !=
 	            0) {
 		goto out;
@@ -879,6 +936,13 @@ static cJSON *to_cjson(const relais_manifest *m)
 		cJSON_AddNumberToObject(o, "size", (double)e->size);
 		cJSON_AddStringToObject(o, "sha256", hex);
 		cJSON_AddItemToArray(entries, o);
+	}
+	/* Only when the course has sessions, so other bundles keep their bytes. */
+	if (m->n_sessions > 0) {
+		cJSON *sessions = cJSON_AddArrayToObject(root, "sessions");
+		for (i = 0; sessions && i < m->n_sessions; i++) {
+			cJSON_AddItemToArray(sessions, relais_session_to_cjson(&m->sessions[i], 0));
+		}
 	}
 	/* Only when the packer was given records, so other bundles keep their bytes. */
 	if (m->n_rotations > 0) {

@@ -9,8 +9,10 @@
 #include "relais/download.h"
 #include "relais/error.h"
 #include "relais/profile.h"
+#include "relais/session.h"
 #include "relais/trust.h"
 #include "relais/updates.h"
+#include "relais/util.h"
 
 /* The last catalogue accepted, parsed (its signature was checked when it was accepted). */
 static int last_catalogue(struct relais_catalogue **out, char **accepted, relais_home *home,
@@ -297,5 +299,82 @@ int relais_updates_opened(relais_home *home, relais_ctx *ctx, int64_t profile_id
 	             ? 0
 	             : relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "progress");
 	sqlite3_finalize(st);
+	return rc;
+}
+
+void relais_sessions_free(struct relais_session *s, size_t n)
+{
+	for (size_t i = 0; s != NULL && i < n; i++) {
+		relais_session_clear(&s[i]);
+	}
+	free(s);
+}
+
+static long long start_of(const struct relais_session *s)
+{
+	long long t = relais_tz_to_utc(s->timezone, s->start);
+	return t < 0 ? (1LL << 62) : t;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	long long x = start_of(a), y = start_of(b);
+	return x < y   ? -1
+	       : x > y ? 1
+	               : strcmp(((const struct relais_session *)a)->id,
+	                        ((const struct relais_session *)b)->id);
+}
+
+int relais_updates_sessions(struct relais_session **out, size_t *n, relais_home *home,
+                            relais_ctx *ctx, const char *course_id, const relais_manifest *m)
+{
+	struct relais_catalogue *cat = NULL;
+	struct relais_session *all = NULL;
+	size_t count = 0, i, j;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = last_catalogue(&cat, NULL, home, ctx)) != 0) {
+		return rc;
+	}
+	for (i = 0; i < m->n_sessions + (cat ? cat->n_sessions : 0); i++) {
+		const struct relais_session *src =
+		        i < m->n_sessions ? &m->sessions[i] : &cat->sessions[i - m->n_sessions];
+		struct relais_session *dst = NULL;
+		if (i >= m->n_sessions && strcmp(src->course, course_id) != 0) {
+			continue;
+		}
+		for (j = 0; j < count && dst == NULL; j++) {
+			if (strcmp(all[j].id, src->id) == 0) {
+				dst = &all[j];
+				relais_session_clear(dst);
+			}
+		}
+		if (dst == NULL && (dst = relais_push(&all, &count, sizeof(*all))) == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = relais_session_copy(dst, ctx, src)) != 0) {
+			/* dst is left zeroed: drop it so the cleanup frees only whole ones. */
+			*dst = all[--count];
+			goto out;
+		}
+		free(dst->course);
+		if ((dst->course = strdup(course_id)) == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (count > 1) {
+		qsort(all, count, sizeof(*all), by_start);
+	}
+	*out = all;
+	*n = count;
+	all = NULL;
+	count = 0;
+out:
+	relais_sessions_free(all, count);
+	relais_catalogue_free(cat);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include "course_private.h"
 #include "markdown.h"
 #include "relais/html.h"
+#include "relais/session.h"
 #include "relais/error.h"
 #include "relais/fsutil.h"
 #include "relais/gift.h"
@@ -813,11 +814,164 @@ static void load_units(struct loader *L, const cJSON *units)
 	}
 }
 
+/*
+ * Line of member `field` of session i in course.json: the ith `"id"` after
+ * the "sessions" key starts that session; 0 when it cannot be found.
+ */
+static unsigned session_line(const struct loader *L, size_t i, const char *field)
+{
+	const char *end = L->json + L->json_len, *at, *next;
+	char quoted[64];
+
+	at = memmem(L->json, L->json_len, "\"sessions\"", 10);
+	for (size_t k = 0; at != NULL && k <= i; k++) {
+		at = memmem(at + 1, (size_t)(end - at - 1), "\"id\"", 4);
+	}
+	if (at == NULL) {
+		return top_line(L, "sessions");
+	}
+	next = memmem(at + 1, (size_t)(end - at - 1), "\"id\"", 4);
+	(void)snprintf(quoted, sizeof(quoted), "\"%s\"", field);
+	for (const char *f = at; f != NULL; f++) {
+		f = memmem(f, (size_t)(end - f), quoted, strlen(quoted));
+		if (f == NULL || (next != NULL && f > next)) {
+			break;
+		}
+		/* A key, not a value: the next non-blank is a colon. */
+		const char *c = f + strlen(quoted);
+		while (c < end && (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r')) {
+			c++;
+		}
+		if (c < end && *c == ':') {
+			return line_of(L->json, L->json_len, f);
+		}
+	}
+	return line_of(L->json, L->json_len, at);
+}
+
+/* A string member of a session, NULL when absent; *bad set when it is not a string. */
+static char *session_text(struct loader *L, const cJSON *o, const char *key, int *bad)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	char *s;
+
+	if (v == NULL) {
+		return NULL;
+	}
+	if (!cJSON_IsString(v)) {
+		*bad = 1;
+		return NULL;
+	}
+	if ((s = strdup(v->valuestring)) == NULL) {
+		L->fatal = RELAIS_ENOMEM;
+	}
+	return s;
+}
+
+/* course.json's sessions (docs/authoring.md): after the units, whose ids they name. */
+static void load_sessions(struct loader *L, const cJSON *sessions)
+{
+	static const char *const keys[] = {"id",    "title",  "start",   "end",    "timezone",
+	                                   "place", "online", "trainer", "before", NULL};
+	relais_manifest *m = L->c->m;
+	const cJSON *o, *k;
+	size_t i = 0;
+
+	if (sessions == NULL) {
+		return;
+	}
+	if (!cJSON_IsArray(sessions) || cJSON_GetArraySize(sessions) > RELAIS_SESSIONS_MAX) {
+		PROBLEM(L, L->json_name, top_line(L, "sessions"),
+		        "sessions must be a list of at most %d sessions", RELAIS_SESSIONS_MAX);
+		return;
+	}
+	if (cJSON_GetArraySize(sessions) == 0) {
+		return;
+	}
+	m->sessions = calloc((size_t)cJSON_GetArraySize(sessions), sizeof(*m->sessions));
+	if (m->sessions == NULL) {
+		L->fatal = RELAIS_ENOMEM;
+		return;
+	}
+	cJSON_ArrayForEach(o, sessions)
+	{
+		struct relais_session *s = &m->sessions[m->n_sessions];
+		const cJSON *before = cJSON_GetObjectItemCaseSensitive(o, "before");
+		const char *field = NULL;
+		int bad = 0;
+
+		i++;
+		if (!cJSON_IsObject(o)) {
+			PROBLEM(L, L->json_name, top_line(L, "sessions"),
+			        "sessions[%zu] must be an object", i - 1);
+			continue;
+		}
+		cJSON_ArrayForEach(k, o)
+		{
+			if (!known_key(k->string, keys)) {
+				PROBLEM(L, L->json_name, session_line(L, i - 1, k->string),
+				        "sessions[%zu]: unknown field \"%s\"", i - 1, k->string);
+			}
+		}
+		s->id = session_text(L, o, "id", &bad);
+		s->title = session_text(L, o, "title", &bad);
+		s->start = session_text(L, o, "start", &bad);
+		s->end = session_text(L, o, "end", &bad);
+		s->timezone = session_text(L, o, "timezone", &bad);
+		s->place = session_text(L, o, "place", &bad);
+		s->online = session_text(L, o, "online", &bad);
+		s->trainer = session_text(L, o, "trainer", &bad);
+		m->n_sessions++;
+		if (before != NULL) {
+			const cJSON *b;
+			int n = cJSON_IsArray(before) ? cJSON_GetArraySize(before) : -1;
+			if (n < 0 || n > RELAIS_SESSION_BEFORE_MAX ||
+			    (n > 0 && (s->before = calloc((size_t)n, sizeof(char *))) == NULL)) {
+				PROBLEM(L, L->json_name, session_line(L, i - 1, "before"),
+				        "session %s: before must be a list of unit ids",
+				        s->id ? s->id : "?");
+				continue;
+			}
+			cJSON_ArrayForEach(b, before)
+			{
+				if (!cJSON_IsString(b)) {
+					bad = 1;
+				} else if ((s->before[s->n_before++] = strdup(b->valuestring)) ==
+				           NULL) {
+					L->fatal = RELAIS_ENOMEM;
+				}
+			}
+		}
+		if (L->fatal) {
+			return;
+		}
+		if (bad) {
+			PROBLEM(L, L->json_name, session_line(L, i - 1, "id"),
+			        "sessions[%zu]: every field is a string (before: a list of "
+			        "strings)",
+			        i - 1);
+			continue;
+		}
+		if (relais_session_check(L->ctx, s, m, &field) != 0) {
+			PROBLEM(L, L->json_name, session_line(L, i - 1, field), "session %s: %s",
+			        s->id ? s->id : "?", relais_errmsg(L->ctx));
+			relais_clear(L->ctx);
+			continue;
+		}
+		for (size_t j = 0; j + 1 < m->n_sessions; j++) {
+			if (m->sessions[j].id && strcmp(m->sessions[j].id, s->id) == 0) {
+				PROBLEM(L, L->json_name, session_line(L, i - 1, "id"),
+				        "session id \"%s\" is used twice", s->id);
+			}
+		}
+	}
+}
+
 static void load_metadata(struct loader *L, const cJSON *root)
 {
-	static const char *const keys[] = {"id",      "version", "language",          "title",
-	                                   "summary", "authors", "estimated_minutes", "units",
-	                                   NULL};
+	static const char *const keys[] = {"id",       "version", "language",          "title",
+	                                   "summary",  "authors", "estimated_minutes", "units",
+	                                   "sessions", NULL};
 	relais_manifest *m = L->c->m;
 	const cJSON *k, *authors;
 	long long v;
@@ -929,6 +1083,9 @@ int relais_course_load(relais_course **out, relais_ctx *ctx, relais_diag *diag, 
 	load_metadata(&L, root);
 	if (!L.fatal) {
 		load_units(&L, cJSON_GetObjectItemCaseSensitive(root, "units"));
+	}
+	if (!L.fatal) {
+		load_sessions(&L, cJSON_GetObjectItemCaseSensitive(root, "sessions"));
 	}
 	if (L.fatal) {
 		rc = relais_fail(ctx, L.fatal, "out of memory");

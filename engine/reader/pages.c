@@ -478,7 +478,9 @@ static void page_library(struct request *req)
 		                     relais_lang_code(L(req)),
 		                     relais_tr(L(req), cp.done ? M_CONTINUE : M_BEGIN));
 		relais_strbuf_add_html(&req->body, c[i].title);
-		relais_strbuf_add(&req->body, "</span></a></p></li>");
+		relais_strbuf_add(&req->body, "</span></a></p>");
+		relais_reader_sessions(req, c[i].id, relais_bundle_manifest(b), 3);
+		relais_strbuf_add(&req->body, "</li>");
 		relais_course_progress_clear(&cp);
 	}
 	relais_strbuf_add(&req->body, "</ul>");
@@ -509,6 +511,7 @@ static void page_outline(struct request *req, const char *course_id, relais_bund
 		relais_strbuf_printf(&req->body, "/complete\">%s</a></p>",
 		                     relais_tr(L(req), M_COURSE_DONE));
 	}
+	relais_reader_sessions(req, course_id, m, 2);
 	relais_strbuf_printf(&req->body, "<h2>%s</h2><ol class=\"outline\">",
 	                     relais_tr(L(req), M_OUTLINE));
 	for (i = 0; i < m->n_units && i < cp.n_units; i++) {
@@ -973,6 +976,12 @@ static void route_course(struct request *req, const char *rest)
 	}
 	if (strcmp(entry, "complete") == 0 && !post) {
 		page_complete(req, course_id, b);
+		return;
+	}
+	if (strncmp(entry, "sessions/", 9) == 0 && !post) {
+		if (!relais_reader_session_ics(req, course_id, m, entry + 9)) {
+			relais_reader_page_error(req, 404, relais_tr(L(req), M_NOT_FOUND));
+		}
 		return;
 	}
 	if (post) {

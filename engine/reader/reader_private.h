@@ -77,9 +77,10 @@ struct request {
 	const relais_bundle *entry_bundle; /* NULL: none */
 	const char *entry_path;
 	struct relais_bundle_span entry;
-	char location[1024]; /* redirect target when status is 303 */
-	unsigned refresh;    /* >0: the page reloads itself after this many seconds */
-	char frame_src[64];  /* the package origin the page frames; "" none */
+	char location[1024];  /* redirect target when status is 303 */
+	unsigned refresh;     /* >0: the page reloads itself after this many seconds */
+	char frame_src[64];   /* the package origin the page frames; "" none */
+	char attachment[160]; /* body sent as a text/calendar file of this name; "" none */
 };
 
 /* Where a sync started from the reader stands, as the pages show it. */
@@ -180,6 +181,14 @@ int relais_reader_package_listen(struct relais_reader *r);
  */
 void relais_reader_page_package(struct request *req, const char *course_id, relais_bundle *b,
                                 size_t i);
+
+/* sessionpage.c: a course's upcoming sessions as a <section> with an <hN> heading. */
+void relais_reader_sessions(struct request *req, const char *course_id, const relais_manifest *m,
+                            int heading);
+
+/* sessionpage.c: "SESSION.ics" into req->body (req->attachment set); 0 when no such session. */
+int relais_reader_session_ics(struct request *req, const char *course_id, const relais_manifest *m,
+                              const char *file);
 
 /* packagepage.c: the launch of a secret, or NULL. */
 struct launch *relais_reader_launch(struct relais_reader *r, const char *secret);

@@ -298,6 +298,17 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 		                            RELAIS_HTTP_PERSISTENT, NULL, NULL, req.location);
 	} else if (req.entry_bundle != NULL) {
 		ret = relais_reader_send_entry(r, &req, hreq, CSP_MEDIA);
+	} else if (req.attachment[0] != '\0' && req.body.rc == 0) {
+		char disposition[200];
+		(void)snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s\"",
+		               req.attachment);
+		ret = relais_reader_respond(200, "text/calendar; charset=utf-8", req.body.p,
+		                            req.body.len, RELAIS_HTTP_COPY, CSP_MEDIA, NULL, NULL);
+		if (ret != NULL &&
+		    relais_http_response_header(ret, "Content-Disposition", disposition) != 0) {
+			relais_http_response_free(ret);
+			ret = relais_reader_refuse(500, "out of memory\n");
+		}
 	} else if (req.body.rc || (page = relais_reader_frame(&req, &len)) == NULL) {
 		ret = relais_reader_refuse(500, "out of memory\n");
 	} else {

@@ -38,7 +38,7 @@ static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
 	return relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
 }
 
-static int prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql)
+int relais_hub_prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql)
 {
 	if (sqlite3_prepare_v2(hub->db, sql, -1, st, NULL) != SQLITE_OK) {
 		*st = NULL;
@@ -46,6 +46,8 @@ static int prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const ch
 	}
 	return 0;
 }
+
+#define prepare relais_hub_prepare
 
 static int begin(relais_hub *hub, relais_ctx *ctx)
 {
@@ -358,6 +360,9 @@ static int catalogue_load(struct relais_catalogue *cat, relais_hub *hub, relais_
 	if (step != SQLITE_DONE) {
 		rc = db_fail(hub, ctx, "revoked keys");
 	}
+	if (rc == 0) {
+		rc = relais_hub_sessions_load(cat, hub, ctx);
+	}
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -445,6 +450,11 @@ out:
 	relais_seckey_free(sec);
 	relais_catalogue_free(cat);
 	return rc;
+}
+
+int relais_hub_catalogue_refresh(uint64_t *serial, relais_hub *hub, relais_ctx *ctx)
+{
+	return catalogue_refresh(serial, hub, ctx);
 }
 
 /* ---- the catalogue key ---- */
@@ -1109,6 +1119,8 @@ struct staged {
 	char publisher[RELAIS_KEYID_HEX];
 	char *id, *title, *language;
 	uint64_t version;
+	struct relais_session *sessions; /* the manifest's */
+	size_t n_sessions;
 };
 
 /*
@@ -1200,8 +1212,15 @@ static int stage(struct staged *s, relais_hub *hub, relais_ctx *ctx, size_t inde
 	m = relais_bundle_manifest(b);
 	s->version = m->version;
 	if ((s->id = strdup(m->id)) == NULL || (s->title = strdup(m->title)) == NULL ||
-	    (s->language = strdup(m->language)) == NULL) {
+	    (s->language = strdup(m->language)) == NULL ||
+	    (m->n_sessions > 0 &&
+	     (s->sessions = calloc(m->n_sessions, sizeof(*s->sessions))) == NULL)) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (; s->n_sessions < m->n_sessions && rc == 0; s->n_sessions++) {
+		rc = relais_session_copy(&s->sessions[s->n_sessions], ctx,
+		                         &m->sessions[s->n_sessions]);
 	}
 out:
 	if (rc != 0 && rc != RELAIS_ENOMEM) {
@@ -1428,6 +1447,9 @@ static int record(relais_hub *hub, relais_ctx *ctx, const struct staged *s,
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	if (rc == 0) {
+		rc = relais_hub_sessions_publish(hub, ctx, s->id, s->sessions, s->n_sessions);
+	}
 	if (rc != 0 ||
 	    (rc = prepare(&st, hub, ctx,
 	                  "INSERT OR REPLACE INTO published_delta(from_sha256, to_sha256, "
@@ -1525,6 +1547,10 @@ out:
 		free(s[i].id);
 		free(s[i].title);
 		free(s[i].language);
+		for (j = 0; j < s[i].n_sessions; j++) {
+			relais_session_clear(&s[i].sessions[j]);
+		}
+		free(s[i].sessions);
 	}
 	free(s);
 	free(deltas);

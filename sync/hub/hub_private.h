@@ -186,6 +186,22 @@ int relais_hub_measure(char *msg, size_t size, const char *json, size_t len, siz
 struct relais_seckey;
 int relais_hub_catalogue_key(struct relais_seckey **out, relais_hub *hub, relais_ctx *ctx);
 
+/* Prepares sql on the hub's connection (catalogue.c); RELAIS_EIO with SQLite's message. */
+int relais_hub_prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql);
+
+/* Writes and signs a new catalogue from the store (catalogue.c), in the caller's transaction. */
+int relais_hub_catalogue_refresh(uint64_t *serial, relais_hub *hub, relais_ctx *ctx);
+
+/* sessions.c: the sessions of the current courses into cat, by course and id. */
+struct relais_catalogue;
+struct relais_session;
+int relais_hub_sessions_load(struct relais_catalogue *cat, relais_hub *hub, relais_ctx *ctx);
+
+/* sessions.c: a newly published bundle's sessions replace the course's earlier bundle's;
+ * those the hub scheduled or changed stay. In the caller's transaction. */
+int relais_hub_sessions_publish(relais_hub *hub, relais_ctx *ctx, const char *course,
+                                const struct relais_session *sessions, size_t n);
+
 /* The report name as an HTML <table>, its headings in lang (relais_hub_report otherwise). */
 int relais_hub_report_table(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
                             enum hub_lang lang);

@@ -218,6 +218,23 @@ static const char *const migrations[] = {
         "  JOIN term t ON t.text = a.activity;"
         "DROP TABLE statement_activity;"
         "ALTER TABLE statement_activity_term RENAME TO statement_activity;",
+        /* 13 (issue 14): live sessions by course and id: those of the current bundle
+         * (source 'bundle', replaced at each publish) and those the hub scheduled or
+         * changed (source 'hub', kept over a bundle's of the same id). */
+        "CREATE TABLE course_session ("
+        "  course TEXT NOT NULL,"
+        "  id TEXT NOT NULL,"
+        "  title TEXT NOT NULL,"
+        "  start TEXT NOT NULL,"
+        "  \"end\" TEXT NOT NULL,"
+        "  timezone TEXT NOT NULL,"
+        "  place TEXT,"
+        "  online TEXT,"
+        "  trainer TEXT,"
+        "  before TEXT NOT NULL DEFAULT '[]',"
+        "  cancelled INTEGER NOT NULL DEFAULT 0,"
+        "  source TEXT NOT NULL CHECK (source IN ('bundle', 'hub')),"
+        "  PRIMARY KEY (course, id)) WITHOUT ROWID;",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

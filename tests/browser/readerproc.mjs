@@ -12,9 +12,10 @@ export function relais(home, ...args) {
   return execFileSync(RELAIS, args, { env: { ...process.env, RELAIS_HOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/* Starts `relais read` on home and resolves with { proc, url, origin, exited }. */
-export function startReader(home) {
-  return startServer(RELAIS, ['read', '--no-browser', '--port', '0'], { RELAIS_HOME: home }, READER_ADDRESS);
+/* Starts `relais read` on home (env added to its environment: TZ for the laptop's time
+ * zone) and resolves with { proc, url, origin, exited }. */
+export function startReader(home, env = {}) {
+  return startServer(RELAIS, ['read', '--no-browser', '--port', '0'], { ...env, RELAIS_HOME: home }, READER_ADDRESS);
 }
 
 /* Stops a reader started by startReader (SIGTERM, then SIGKILL after 5 s); accepts none. */

@@ -171,12 +171,19 @@ def import_peak(db, path, timeout=600):
         return p.returncode, out.read().decode(), err.read().decode(), peak
 
 
+# store.c's migration that brought the terms; tables of later ones are dropped by undo_terms.
+TERMS_MIGRATION = 11
+LATER_TABLES = ("course_session",)
+
+
 def undo_terms(path):
-    """Takes the hub database at path back to before its terms (store.c, migration 9): text in
-    the indexes and the agent and activity tables, as hubs made it until then."""
+    """Takes the hub database at path back to before its terms (store.c, TERMS_MIGRATION): text
+    in the indexes and the agent and activity tables, as hubs made it until then; the tables of
+    later migrations go too, so that every migration from the terms on runs again."""
     db = sqlite3.connect(path)
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    script = "DROP INDEX statement_actor; DROP INDEX statement_verb;" \
+    version = TERMS_MIGRATION
+    script = "".join("DROP TABLE IF EXISTS %s;" % t for t in LATER_TABLES)
+    script += "DROP INDEX statement_actor; DROP INDEX statement_verb;" \
         "DROP INDEX statement_object; DROP INDEX statement_course;"
     for table, column in (("statement_agent", "agent"), ("statement_activity", "activity")):
         script += ("CREATE TABLE old_{t} ({c} TEXT NOT NULL, seq INTEGER NOT NULL,"

@@ -9,6 +9,7 @@
 #include "relais/hash.h"
 #include "relais/key.h"
 #include "relais/rotation.h"
+#include "relais/session.h"
 
 #define RELAIS_CATALOGUE_MAX_BYTES (4u << 20)
 #define RELAIS_CATALOGUE_MAX_COURSES 10000
@@ -63,6 +64,8 @@ struct relais_catalogue {
 	size_t n_rotations;
 	struct relais_catalogue_revoked *revoked;
 	size_t n_revoked;
+	struct relais_session *sessions; /* ascending by course, then id; cancelled ones kept */
+	size_t n_sessions;
 };
 
 /*

@@ -8,6 +8,8 @@
 #include "relais/context.h"
 #include "relais/rotation.h"
 
+struct relais_session;
+
 #define RELAIS_MANIFEST_FORMAT 1
 #define RELAIS_MANIFEST_MAX_BYTES (1024 * 1024)
 #define RELAIS_MANIFEST_MAX_UNITS 1000
@@ -120,6 +122,8 @@ typedef struct relais_manifest {
 	size_t n_units;
 	struct relais_manifest_entry *entries;
 	size_t n_entries;
+	struct relais_session *sessions; /* live sessions (relais/session.h); may be none */
+	size_t n_sessions;
 	struct relais_rotation *rotations; /* records endorsing the signing key; may be none */
 	size_t n_rotations;
 } relais_manifest;

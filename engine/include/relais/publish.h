@@ -98,6 +98,22 @@ struct relais_hub_audience {
 int relais_hub_publish(uint64_t *serial, relais_hub *hub, relais_ctx *ctx, const char *const *paths,
                        size_t n, const struct relais_hub_audience *aud);
 
+/*
+ * Live sessions the hub schedules (docs/hub.md, "Sessions"). set adds s
+ * (adding: RELAIS_EEXIST when the course has one of that id) or replaces it
+ * (its course and id name it), after relais_session_check() against the
+ * course's current bundle (the message names the field: "session K: end
+ * ..."), and signs a new catalogue (*serial). RELAIS_ENOTFOUND when the
+ * course is not published. get reads one (RELAIS_ENOTFOUND: none); list
+ * writes one line per session of course (NULL: every course).
+ */
+struct relais_session;
+int relais_hub_session_set(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
+                           const struct relais_session *s, int adding);
+int relais_hub_session_get(struct relais_session *out, relais_hub *hub, relais_ctx *ctx,
+                           const char *course, const char *id);
+int relais_hub_session_list(char **out, relais_hub *hub, relais_ctx *ctx, const char *course);
+
 /* Takes course id out of the catalogue (its files stay until prune). RELAIS_ENOTFOUND if not
  * listed. */
 int relais_hub_unpublish(uint64_t *serial, relais_hub *hub, relais_ctx *ctx, const char *id);

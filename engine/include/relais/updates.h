@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "relais/home.h"
+#include "relais/manifest.h"
+#include "relais/session.h"
 
 #define RELAIS_DATE_LEN 11 /* YYYY-MM-DD and its NUL */
 
@@ -73,5 +75,16 @@ const struct relais_course_mark *relais_course_marks_find(const struct relais_co
  */
 int relais_updates_opened(relais_home *home, relais_ctx *ctx, int64_t profile_id,
                           const char *course_id, uint64_t version);
+
+/*
+ * The live sessions of an installed course: those of its manifest m, then
+ * those of the last catalogue accepted for course_id, which replace the
+ * manifest's of the same id (a hub's change or cancellation) or add to
+ * them. Each has its course set; sorted by start (UTC), a session whose
+ * times do not convert here last. Free with relais_sessions_free().
+ */
+int relais_updates_sessions(struct relais_session **out, size_t *n, relais_home *home,
+                            relais_ctx *ctx, const char *course_id, const relais_manifest *m);
+void relais_sessions_free(struct relais_session *s, size_t n);
 
 #endif

@@ -1,0 +1,302 @@
+/* sessions.c: the hub's live sessions: from published bundles, scheduled or changed here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "hub_private.h"
+#include "relais/bundle.h"
+#include "relais/catalogue.h"
+#include "relais/error.h"
+#include "relais/publish.h"
+#include "relais/strbuf.h"
+#include "relais/util.h"
+
+#define COLUMNS                                                                                    \
+	"course, id, title, start, \"end\", timezone, place, online, trainer, before, cancelled"
+
+static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
+{
+	return relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
+}
+
+#define prepare relais_hub_prepare
+
+static char *col(sqlite3_stmt *st, int i, int *oom)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	char *s = t ? strdup(t) : NULL;
+	if (t && s == NULL) {
+		*oom = 1;
+	}
+	return s;
+}
+
+/* One row (COLUMNS order) into s. */
+static int row_read(struct relais_session *s, relais_ctx *ctx, sqlite3_stmt *st)
+{
+	cJSON *before = NULL, *b;
+	int oom = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->course = col(st, 0, &oom);
+	s->id = col(st, 1, &oom);
+	s->title = col(st, 2, &oom);
+	s->start = col(st, 3, &oom);
+	s->end = col(st, 4, &oom);
+	s->timezone = col(st, 5, &oom);
+	s->place = col(st, 6, &oom);
+	s->online = col(st, 7, &oom);
+	s->trainer = col(st, 8, &oom);
+	s->cancelled = sqlite3_column_int(st, 10);
+	before = cJSON_Parse((const char *)sqlite3_column_text(st, 9));
+	if (cJSON_IsArray(before) && cJSON_GetArraySize(before) > 0 &&
+	    (s->before = calloc((size_t)cJSON_GetArraySize(before), sizeof(char *))) == NULL) {
+		oom = 1;
+	}
+	cJSON_ArrayForEach(b, before)
+	{
+		if (s->before != NULL && cJSON_IsString(b) &&
+		    (s->before[s->n_before++] = strdup(b->valuestring)) == NULL) {
+			oom = 1;
+		}
+	}
+	cJSON_Delete(before);
+	if (oom) {
+		relais_session_clear(s);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int relais_hub_sessions_load(struct relais_catalogue *cat, relais_hub *hub, relais_ctx *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	if ((rc = prepare(&st, hub, ctx,
+	                  "SELECT " COLUMNS " FROM course_session WHERE course IN (SELECT course "
+	                  "FROM published_bundle WHERE state = 'current') ORDER BY course, "
+	                  "id")) != 0) {
+		return rc;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct relais_session *s =
+		        relais_push(&cat->sessions, &cat->n_sessions, sizeof(*s));
+		if (s == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			break;
+		}
+		if ((rc = row_read(s, ctx, st)) != 0) {
+			cat->n_sessions--;
+			break;
+		}
+	}
+	if (rc == 0 && step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "sessions");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Inserts or replaces s as a row of source; INSERT OR IGNORE when keep_hub (a bundle's). */
+static int row_write(relais_hub *hub, relais_ctx *ctx, const struct relais_session *s,
+                     const char *source, int keep_hub)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *before = cJSON_CreateArray();
+	char *before_json = NULL;
+	int rc;
+
+	for (size_t i = 0; before != NULL && i < s->n_before; i++) {
+		if (!cJSON_AddItemToArray(before, cJSON_CreateString(s->before[i]))) {
+			cJSON_Delete(before);
+			before = NULL;
+		}
+	}
+	before_json = before ? cJSON_PrintUnformatted(before) : NULL;
+	cJSON_Delete(before);
+	if (before_json == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	rc = prepare(&st, hub, ctx,
+	             keep_hub ? "INSERT OR IGNORE INTO course_session(" COLUMNS
+	                        ", source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	                      : "INSERT OR REPLACE INTO course_session(" COLUMNS
+	                        ", source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	if (rc == 0) {
+		const char *v[] = {s->course,   s->id,    s->title,  s->start,   s->end,
+		                   s->timezone, s->place, s->online, s->trainer, before_json};
+		for (int i = 0; i < 10; i++) {
+			sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
+		}
+		sqlite3_bind_int(st, 11, s->cancelled);
+		sqlite3_bind_text(st, 12, source, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = db_fail(hub, ctx, "sessions");
+		}
+	}
+	sqlite3_finalize(st);
+	free(before_json);
+	return rc;
+}
+
+int relais_hub_sessions_publish(relais_hub *hub, relais_ctx *ctx, const char *course,
+                                const struct relais_session *sessions, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prepare(&st, hub, ctx,
+	                  "DELETE FROM course_session WHERE course = ? AND source = 'bundle'")) !=
+	    0) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "sessions");
+	}
+	sqlite3_finalize(st);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct relais_session s = sessions[i];
+		s.course = (char *)course;
+		rc = row_write(hub, ctx, &s, "bundle", 1);
+	}
+	return rc;
+}
+
+/* The manifest of course's current bundle (*b owns it), or RELAIS_ENOTFOUND. */
+static int current_bundle(relais_bundle **b, relais_hub *hub, relais_ctx *ctx, const char *course)
+{
+	sqlite3_stmt *st = NULL;
+	char path[4096];
+	int rc;
+
+	*b = NULL;
+	if ((rc = prepare(&st, hub, ctx,
+	                  "SELECT sha256 FROM published_bundle WHERE course = ? AND state = "
+	                  "'current'")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return relais_fail(ctx, RELAIS_ENOTFOUND, "course %s is not published on this hub",
+		                   course);
+	}
+	(void)snprintf(path, sizeof(path), "%s.d/bundles/%s.relais",
+	               sqlite3_db_filename(hub->db, "main"),
+	               (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	/* The hub's own copy, checked when it was published. */
+	return relais_bundle_open(b, ctx, path, NULL);
+}
+
+int relais_hub_session_get(struct relais_session *out, relais_hub *hub, relais_ctx *ctx,
+                           const char *course, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prepare(&st, hub, ctx,
+	                  "SELECT " COLUMNS " FROM course_session WHERE course = ? AND id = ?")) !=
+	    0) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_ROW
+	             ? row_read(out, ctx, st)
+	             : relais_fail(ctx, RELAIS_ENOTFOUND, "course %s has no session %s", course,
+	                           id);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_hub_session_set(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
+                           const struct relais_session *s, int adding)
+{
+	relais_bundle *b = NULL;
+	struct relais_session old;
+	const char *field = NULL;
+	int rc;
+
+	*serial = 0;
+	if ((rc = current_bundle(&b, hub, ctx, s->course)) != 0) {
+		return rc;
+	}
+	if ((rc = relais_session_check(ctx, s, relais_bundle_manifest(b), &field)) != 0) {
+		rc = relais_prefix(ctx, "session %s", s->id ? s->id : "");
+		goto out;
+	}
+	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(hub, ctx, "hub database");
+		goto out;
+	}
+	rc = relais_hub_session_get(&old, hub, ctx, s->course, s->id);
+	relais_session_clear(&old);
+	if (adding && rc == 0) {
+		rc = relais_fail(ctx, RELAIS_EEXIST,
+		                 "course %s already has a session %s: change it instead", s->course,
+		                 s->id);
+	} else if (adding && rc == RELAIS_ENOTFOUND) {
+		relais_clear(ctx);
+		rc = 0;
+	}
+	if (rc == 0) {
+		rc = row_write(hub, ctx, s, "hub", 0);
+	}
+	if (rc == 0) {
+		rc = relais_hub_catalogue_refresh(serial, hub, ctx);
+	}
+	if (rc == 0 && sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = db_fail(hub, ctx, "hub database");
+	}
+	if (rc != 0) {
+		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+out:
+	relais_bundle_free(b);
+	return rc;
+}
+
+int relais_hub_session_list(char **out, relais_hub *hub, relais_ctx *ctx, const char *course)
+{
+	struct relais_strbuf b = {0};
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	*out = NULL;
+	if ((rc = prepare(&st, hub, ctx,
+	                  "SELECT " COLUMNS ", source FROM course_session WHERE ?1 IS NULL OR "
+	                  "course = ?1 ORDER BY course, start, id")) != 0) {
+		return rc;
+	}
+	if (course) {
+		sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *place = (const char *)sqlite3_column_text(st, 6);
+		relais_strbuf_printf(
+		        &b, "%s %s %s to %s %s%s (%s) %s: %s\n", sqlite3_column_text(st, 0),
+		        sqlite3_column_text(st, 1), sqlite3_column_text(st, 3),
+		        sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
+		        sqlite3_column_int(st, 10) ? " CANCELLED" : "", sqlite3_column_text(st, 11),
+		        place ? place : (const char *)sqlite3_column_text(st, 7),
+		        sqlite3_column_text(st, 2));
+	}
+	if (step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "sessions");
+	}
+	sqlite3_finalize(st);
+	if (rc == 0 && b.len == 0) {
+		relais_strbuf_add(&b, "");
+	}
+	if (rc != 0) {
+		relais_strbuf_free(&b);
+		return rc;
+	}
+	return relais_strbuf_finish(out, &b, ctx, "session list");
+}
