@@ -197,6 +197,43 @@ static const char *const migrations[] = {
         "  done INTEGER NOT NULL DEFAULT 0,"
         "  updated TEXT NOT NULL,"
         "  PRIMARY KEY (profile_id, course_id, unit_id, item_id));",
+        /* 11: cmi5 (docs/reader.md, "cmi5"): each learner's registration in
+         * each cmi5 package unit, each AU session from its launch to its
+         * end (verbs: the cmi5 verbs seen, as RELAIS_CMI5_V_* bits), and the
+         * xAPI documents (State, Activity and Agent Profiles) AUs keep. */
+        "CREATE TABLE IF NOT EXISTS cmi5_registration ("
+        "  profile_id INTEGER NOT NULL,"
+        "  course_id TEXT NOT NULL,"
+        "  unit_id TEXT NOT NULL,"
+        "  registration TEXT NOT NULL UNIQUE,"
+        "  satisfied TEXT,"
+        "  created TEXT NOT NULL,"
+        "  PRIMARY KEY (profile_id, course_id, unit_id));"
+        "CREATE TABLE IF NOT EXISTS cmi5_session ("
+        "  id TEXT PRIMARY KEY,"
+        "  profile_id INTEGER NOT NULL,"
+        "  course_id TEXT NOT NULL,"
+        "  unit_id TEXT NOT NULL,"
+        "  au_id TEXT NOT NULL,"
+        "  au_title TEXT NOT NULL,"
+        "  registration TEXT NOT NULL,"
+        "  launched INTEGER NOT NULL,"
+        "  last INTEGER NOT NULL,"
+        "  verbs INTEGER NOT NULL DEFAULT 0,"
+        "  ended INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX IF NOT EXISTS cmi5_session_open ON cmi5_session(profile_id, au_id) "
+        "  WHERE NOT ended;"
+        "CREATE TABLE IF NOT EXISTS xapi_document ("
+        "  resource INTEGER NOT NULL,"
+        "  activity TEXT NOT NULL,"
+        "  agent TEXT NOT NULL,"
+        "  registration TEXT NOT NULL,"
+        "  doc_id TEXT NOT NULL,"
+        "  type TEXT NOT NULL,"
+        "  body BLOB NOT NULL,"
+        "  etag TEXT NOT NULL,"
+        "  updated TEXT NOT NULL,"
+        "  PRIMARY KEY (resource, activity, agent, registration, doc_id));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -34,7 +34,7 @@ const char *relais_verb_iri(const char *verb)
 	return NULL;
 }
 
-static void uuid4(char out[37])
+void relais_statement_uuid(char out[37])
 {
 	unsigned char b[16];
 
@@ -48,7 +48,7 @@ static void uuid4(char out[37])
 }
 
 /* ISO 8601 duration with centiseconds, as xAPI asks ("PT1M2.34S"). */
-static void duration(char out[48], double s)
+void relais_statement_duration(char out[48], double s)
 {
 	long cs = lround(s * 100.0);
 	long h = cs / 360000, m = (cs / 6000) % 60;
@@ -107,7 +107,7 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 	if (snprintf(mbox, sizeof(mbox), "mailto:%s", ev->learner_email) >= (int)sizeof(mbox)) {
 		return relais_fail(ctx, RELAIS_ELIMIT, "email too long");
 	}
-	uuid4(out_id);
+	relais_statement_uuid(out_id);
 	relais_now_iso(now);
 
 	st = cJSON_CreateObject();
@@ -159,7 +159,7 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 			cJSON_AddStringToObject(result, "response", ev->response);
 		}
 		if (ev->duration_s >= 0) {
-			duration(dur, ev->duration_s);
+			relais_statement_duration(dur, ev->duration_s);
 			cJSON_AddStringToObject(result, "duration", dur);
 		}
 		if (ev->late) {

@@ -44,6 +44,12 @@ struct relais_event {
 int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
                           const struct relais_event *ev);
 
+/* A fresh random (version 4) UUID in lower case. */
+void relais_statement_uuid(char out[37]);
+
+/* s seconds as an ISO 8601 duration with centiseconds, as xAPI asks ("PT1M2.34S"). */
+void relais_statement_duration(char out[48], double s);
+
 /* The IRI of a verb's short name, e.g. http://adlnet.gov/expapi/verbs/passed. */
 const char *relais_verb_iri(const char *verb);
 
