@@ -132,16 +132,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Runs one bound statement to its end and finalizes it. */
-static int run(sqlite3_stmt *st, relais_home *home, relais_ctx *ctx, const char *what)
-{
-	int rc = sqlite3_step(st) == SQLITE_DONE
-	                 ? 0
-	                 : relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* An answer: status and JSON (NULL: none). Returns 0 or RELAIS_ENOMEM. */
 static int reply_json(struct relais_cmi5_reply *r, unsigned status, cJSON *j)
 {
@@ -361,7 +351,7 @@ static int abandon_one(relais_home *home, relais_ctx *ctx, const struct session 
 	}
 	sqlite3_bind_int(st, 1, RELAIS_CMI5_V_ABANDONED);
 	sqlite3_bind_text(st, 2, s->id, -1, SQLITE_STATIC);
-	return run(st, home, ctx, "cmi5 session");
+	return relais_db_run(st, home, ctx, "cmi5 session");
 }
 
 /* abandon() inside the caller's transaction. */
@@ -509,7 +499,7 @@ static int mark_au(relais_home *home, relais_ctx *ctx, const struct relais_cmi5_
 	}
 	sqlite3_bind_text(st, 1, when, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, s->registration, -1, SQLITE_STATIC);
-	if ((rc = run(st, home, ctx, "cmi5 registration")) != 0) {
+	if ((rc = relais_db_run(st, home, ctx, "cmi5 registration")) != 0) {
 		return rc;
 	}
 	changes = sqlite3_changes(relais_home_db(home));
@@ -571,7 +561,7 @@ static int registration(char out[37], int *made, relais_home *home, relais_ctx *
 	sqlite3_bind_text(st, 4, out, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
 	*made = 1;
-	return run(st, home, ctx, "cmi5 registration");
+	return relais_db_run(st, home, ctx, "cmi5 registration");
 }
 
 /* Writes a document (inside a transaction). */
@@ -603,7 +593,7 @@ static int doc_put(relais_home *home, relais_ctx *ctx, int resource, const char 
 	sqlite3_bind_blob(st, 7, body, (int)len, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, etag, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, now, -1, SQLITE_STATIC);
-	return run(st, home, ctx, "xapi document");
+	return relais_db_run(st, home, ctx, "xapi document");
 }
 
 /* LMS.LaunchData for s (cmi5 10.2), as JSON (malloc'd). */
@@ -686,7 +676,7 @@ int relais_cmi5_launch(struct relais_cmi5_session *out, relais_home *home, relai
 	sqlite3_bind_text(st, 7, s.registration, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, s.launched);
 	sqlite3_bind_int64(st, 9, s.last);
-	if ((rc = run(st, home, ctx, "cmi5 session")) != 0) {
+	if ((rc = relais_db_run(st, home, ctx, "cmi5 session")) != 0) {
 		goto out;
 	}
 	if ((rc = doc_put(home, ctx, RELAIS_CMI5_STATE, it->id, agent_key, s.registration,
@@ -996,7 +986,7 @@ int relais_cmi5_statements(struct relais_cmi5_reply *r, relais_home *home, relai
 	sqlite3_bind_int64(st, 2, b.s.last);
 	sqlite3_bind_int(st, 3, (b.s.verbs & RELAIS_CMI5_V_TERMINATED) != 0);
 	sqlite3_bind_text(st, 4, b.s.id, -1, SQLITE_STATIC);
-	if ((rc = run(st, home, ctx, "cmi5 session")) != 0) {
+	if ((rc = relais_db_run(st, home, ctx, "cmi5 session")) != 0) {
 		goto out;
 	}
 	if (b.changed_au && (rc = mark_au(home, ctx, au, au->item, &b.s, &b.a)) != 0) {
@@ -1224,7 +1214,7 @@ int relais_cmi5_document(struct relais_cmi5_reply *r, relais_home *home, relais_
 		                                      "?1 AND activity = ?2 AND agent = ?3 AND "
 		                                      "registration = ?4")) == 0) {
 			bind_doc(st, rq->resource, activity, agent, reg, rq->doc_id);
-			rc = run(st, home, ctx, "xapi document");
+			rc = relais_db_run(st, home, ctx, "xapi document");
 		}
 		if (rc == 0) {
 			rc = reply_json(r, 204, NULL);

@@ -257,6 +257,15 @@ sqlite3 *relais_home_db(relais_home *home)
 	return home->db;
 }
 
+int relais_db_run(sqlite3_stmt *st, relais_home *home, relais_ctx *ctx, const char *what)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0
+	                                         : relais_db_fail(ctx, home->db, RELAIS_EIO, what);
+
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int relais_db_prepare(sqlite3_stmt **out, relais_home *home, relais_ctx *ctx, const char *sql)
 {
 	if (sqlite3_prepare_v2(home->db, sql, -1, out, NULL) != SQLITE_OK) {

@@ -693,16 +693,6 @@ static int sco_before(struct sco_before *b, relais_home *home, relais_ctx *ctx, 
 	return rc;
 }
 
-/* Runs one bound statement to its end and finalizes it. */
-static int run(sqlite3_stmt *st, relais_home *home, relais_ctx *ctx, const char *what)
-{
-	int rc = sqlite3_step(st) == SQLITE_DONE
-	                 ? 0
-	                 : relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int relais_progress_package_mark(int *out_done, relais_home *home, relais_ctx *ctx,
                                  int64_t profile_id, const char *course_id, const char *unit_id,
                                  const char *item_id, size_t n_items,
@@ -735,7 +725,7 @@ int relais_progress_package_mark(int *out_done, relais_home *home, relais_ctx *c
 	                 m->done >= 0 ? m->done
 	                              : (m->completion == 1 || m->success == 1) && m->success != 0);
 	sqlite3_bind_text(st, 10, now, -1, SQLITE_STATIC);
-	if ((rc = run(st, home, ctx, "package")) != 0) {
+	if ((rc = relais_db_run(st, home, ctx, "package")) != 0) {
 		return rc;
 	}
 	if ((rc = relais_db_prepare(&st, home, ctx,
@@ -772,7 +762,7 @@ int relais_progress_package_mark(int *out_done, relais_home *home, relais_ctx *c
 	sqlite3_bind_int(st, 4, done);
 	sqlite3_bind_int(st, 5, percent);
 	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
-	if ((rc = run(st, home, ctx, "progress")) != 0) {
+	if ((rc = relais_db_run(st, home, ctx, "progress")) != 0) {
 		return rc;
 	}
 	*out_done = done;

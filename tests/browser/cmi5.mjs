@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { SOURCE_ROOT, say, relais as relaisOn, startReader as startOn, stopReader, outbox as outboxOf, LAUNCH } from './readerproc.mjs';
+import { SOURCE_ROOT, say, relais as relaisOn, startReader as startOn, stopReader, outbox as outboxOf, learnerTab, LAUNCH } from './readerproc.mjs';
 
 const LIMIT = 120000;
 const ME = { name: 'Awa Ndiaye', email: 'awa.ndiaye@example.org' };
@@ -36,23 +36,7 @@ const cmi5Verbs = (au) => outbox()
 async function newTab({ first = false } = {}) {
   await stopReader(reader);
   reader = await startOn(home);
-  const context = await browser.newContext();
-  context.setDefaultTimeout(10000);
-  const page = await context.newPage();
-  if (process.env.DEBUG) {
-    page.on('console', (m) => console.log(`console: ${m.text()}`));
-    page.on('response', (r) => console.log(`response: ${r.status()} ${r.request().method()} ${r.url()}`));
-  }
-  await page.goto(reader.url);
-  if (first) {
-    await page.getByLabel('Name', { exact: true }).fill(ME.name);
-    await page.getByLabel('Email address', { exact: true }).fill(ME.email);
-    await page.getByRole('button', { name: 'Start studying', exact: true }).click();
-  } else {
-    await page.getByRole('button', { name: ME.name, exact: true }).click();
-  }
-  await page.waitForURL(`${reader.origin}/`);
-  return { context, page };
+  return learnerTab(browser, reader, ME, { first });
 }
 
 /* Opens the unit (its first AU not done); resolves once the AU sent initialized. */
