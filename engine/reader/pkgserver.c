@@ -234,10 +234,7 @@ static relais_http_response *xapi_answer(struct relais_cmi5_reply *cr)
 	                             body ? RELAIS_HTTP_OWNED : RELAIS_HTTP_PERSISTENT,
 	                             "default-src 'none'", NULL, NULL);
 	if (resp == NULL) {
-		if (body) {
-			free(body);
-		}
-		return NULL;
+		return NULL; /* an owned body is freed with it */
 	}
 	if (relais_http_response_header(resp, "Cache-Control", "no-store") != 0 ||
 	    relais_http_response_header(resp, "X-Experience-API-Version", "1.0.3") != 0 ||
@@ -365,8 +362,8 @@ static relais_http_response *cmi5_return(const struct relais_reader *r, const st
 	(void)snprintf(policy, sizeof(policy),
 	               "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors %s %s",
 	               r->origin_ip, r->origin_name);
-	return relais_reader_respond(200, "text/html; charset=utf-8", strdup(page), (size_t)n,
-	                             RELAIS_HTTP_OWNED, policy, NULL, NULL);
+	return relais_reader_respond(200, "text/html; charset=utf-8", page, (size_t)n,
+	                             RELAIS_HTTP_COPY, policy, NULL, NULL);
 }
 
 static relais_http_response *answer(struct relais_reader *r, relais_http_request *hreq)
