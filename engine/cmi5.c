@@ -376,6 +376,9 @@ static int abandon_open(size_t *count, relais_home *home, relais_ctx *ctx, int64
 		rc = s == NULL ? relais_fail(ctx, RELAIS_ENOMEM, "out of memory")
 		               : session_row(s, st, ctx);
 	}
+	if (rc == 0 && step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "cmi5 session");
+	}
 	sqlite3_finalize(st);
 	for (i = 0; rc == 0 && i < n; i++) {
 		rc = abandon_one(home, ctx, &open[i]);
