@@ -357,7 +357,9 @@ static int catalogue_load(struct relais_catalogue *cat, relais_hub *hub, relais_
 	}
 	if (step != SQLITE_DONE) {
 		rc = db_fail(hub, ctx, "revoked keys");
+		goto out;
 	}
+	rc = relais_hub_cohorts_load(cat, hub, ctx);
 out:
 	sqlite3_finalize(st);
 	return rc;
@@ -445,6 +447,21 @@ out:
 	relais_seckey_free(sec);
 	relais_catalogue_free(cat);
 	return rc;
+}
+
+int relais_hub_catalogue_change(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
+                                relais_hub_change_fn change, void *data)
+{
+	int rc;
+
+	*serial = 0;
+	if ((rc = begin(hub, ctx)) != 0) {
+		return rc;
+	}
+	if ((rc = change(hub, ctx, data)) == 0) {
+		rc = catalogue_refresh(serial, hub, ctx);
+	}
+	return end(hub, ctx, rc);
 }
 
 /* ---- the catalogue key ---- */

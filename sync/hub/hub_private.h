@@ -139,6 +139,20 @@ int relais_hub_store_each(struct relais_hub_reply *reply, relais_hub *hub, relai
                           relais_hub_next_fn next, void *data,
                           const struct relais_hub_credential *who, size_t *stored, size_t *known);
 
+/* A change to the store that the catalogue reflects (cohorts.c). Returns 0 or a status. */
+typedef int (*relais_hub_change_fn)(relais_hub *hub, relais_ctx *ctx, void *data);
+
+/*
+ * Runs change and signs the next catalogue (*serial; 0 without a catalogue
+ * key) in one transaction: on any failure nothing is written.
+ */
+int relais_hub_catalogue_change(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
+                                relais_hub_change_fn change, void *data);
+
+/* Adds the hub's cohorts to a catalogue being made (none: it stays without). */
+struct relais_catalogue;
+int relais_hub_cohorts_load(struct relais_catalogue *cat, relais_hub *hub, relais_ctx *ctx);
+
 /*
  * The credential laptop key key_id is registered to (*who) and the key
  * (*pub, the caller frees). Returns 0; RELAIS_ENOTFOUND (unknown key);
