@@ -530,6 +530,49 @@ int relais_hub_cohort_get(struct relais_hub_cohort *out, relais_hub *hub, relais
 	return rc;
 }
 
+int relais_hub_cohort_courses(char ***out, size_t *n, relais_hub *hub, relais_ctx *ctx)
+{
+	char **list = NULL;
+	size_t count = 0;
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = prepare(&st, hub, ctx,
+	                  "SELECT course FROM published_bundle WHERE state = 'current' ORDER BY "
+	                  "course")) != 0) {
+		return rc;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		char **slot = relais_push(&list, &count, sizeof(*slot));
+		if (slot == NULL || (*slot = relais_db_text(st, 0)) == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "cohorts");
+		goto out;
+	}
+	*out = list;
+	*n = count;
+	list = NULL;
+	count = 0;
+out:
+	sqlite3_finalize(st);
+	relais_hub_cohort_courses_free(list, count);
+	return rc;
+}
+
+void relais_hub_cohort_courses_free(char **ids, size_t n)
+{
+	for (size_t i = 0; ids != NULL && i < n; i++) {
+		free(ids[i]);
+	}
+	free(ids);
+}
+
 /* ---- the catalogue's entries ---- */
 
 static int by_hash(const void *a, const void *b)

@@ -246,6 +246,36 @@ int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, enum hu
 /* The files of pages/: layout.html, login.html, style.css and the rest. */
 extern const struct relais_embedded_file relais_hub_pages[];
 
+/* A {{name}} in a page template and the text (already escaped) that replaces it. */
+#define RELAIS_HUB_SLOTS_MAX 16
+struct relais_hub_page_slot {
+	const char *name;
+	const char *value;
+};
+
+/* Appends template file in lang with its slots (at most RELAIS_HUB_SLOTS_MAX) and {{t:KEY}}. */
+void relais_hub_page_fill(struct relais_strbuf *out, const char *file, enum hub_lang lang,
+                          const struct relais_hub_page_slot *slots, size_t n);
+
+/* Wraps body in the pages' layout, in lang (*out malloc'd). Returns 0 or a status. */
+int relais_hub_page_finish(char **out, relais_ctx *ctx, enum hub_lang lang,
+                           struct relais_strbuf *body);
+
+/* What a cohorts page answers: a page (status, html) or a redirect after a change. */
+struct relais_hub_page_result {
+	unsigned status;
+	char *html;         /* malloc'd, or NULL with a location */
+	char location[128]; /* "" unless a redirect */
+};
+
+/*
+ * The coordinators' cohorts pages (cohortpage.c): rest is the path after
+ * /reports/cohorts ("" or "/<id>"); body a POSTed form (NULL for GET).
+ * Returns 0 with *r filled, or a negative status.
+ */
+int relais_hub_page_cohorts(struct relais_hub_page_result *r, relais_hub *hub, relais_ctx *ctx,
+                            enum hub_lang lang, const char *rest, const char *body, size_t len);
+
 /* The coordinators' sign-in page (*out, malloc'd), with "wrong password" when failed. */
 int relais_hub_page_login(char **out, relais_ctx *ctx, enum hub_lang lang, int failed);
 

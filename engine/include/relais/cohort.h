@@ -69,6 +69,10 @@ int relais_hub_cohort_list(struct relais_hub_cohort **out, size_t *n, relais_hub
 int relais_hub_cohort_get(struct relais_hub_cohort *out, relais_hub *hub, relais_ctx *ctx,
                           const char *name);
 
+/* The ids of the courses in the catalogue, ascending (*out: relais_hub_cohort_courses_free()). */
+int relais_hub_cohort_courses(char ***out, size_t *n, relais_hub *hub, relais_ctx *ctx);
+void relais_hub_cohort_courses_free(char **ids, size_t n);
+
 /* Where a learner stands in an assigned course, from the statements the hub holds. */
 enum relais_cohort_state {
 	RELAIS_COHORT_NOT_STARTED = 0,
