@@ -220,18 +220,19 @@ static const char *const migrations[] = {
         "ALTER TABLE statement_activity_term RENAME TO statement_activity;",
         /* 14: cohorts (cohorts.c): learners a coordinator groups by email
          * (lower-cased), or everyone of an organisation, and the courses
-         * assigned to them with a due date (YYYY-MM-DD or NULL). */
-        "CREATE TABLE cohort ("
+         * assigned to them with a due date (YYYY-MM-DD or NULL). IF NOT
+         * EXISTS: a database taken back to an earlier version keeps them. */
+        "CREATE TABLE IF NOT EXISTS cohort ("
         "  id TEXT PRIMARY KEY,"
         "  name TEXT NOT NULL UNIQUE,"
         "  organisation TEXT NOT NULL,"
         "  everyone INTEGER NOT NULL,"
         "  created TEXT NOT NULL);"
-        "CREATE TABLE cohort_member ("
+        "CREATE TABLE IF NOT EXISTS cohort_member ("
         "  cohort TEXT NOT NULL REFERENCES cohort(id),"
         "  email TEXT NOT NULL,"
         "  PRIMARY KEY (cohort, email));"
-        "CREATE TABLE cohort_course ("
+        "CREATE TABLE IF NOT EXISTS cohort_course ("
         "  cohort TEXT NOT NULL REFERENCES cohort(id),"
         "  course TEXT NOT NULL,"
         "  due TEXT,"

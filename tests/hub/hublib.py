@@ -190,7 +190,9 @@ def undo_terms(path):
                "CREATE INDEX statement_verb ON statement(verb, seq);"
                "CREATE INDEX statement_object ON statement(object_id, seq);"
                "CREATE INDEX statement_course ON statement(course, verb);"
-               "PRAGMA user_version = %d;" % (version - 1))
+               # Back to before migration 11 (the terms): it and every later one run
+               # again (those create what they need only if it does not exist).
+               "PRAGMA user_version = %d;" % min(version - 1, 10))
     db.executescript(script)
     db.close()
 
