@@ -185,6 +185,23 @@ static int parse_delta(const struct reader *r, struct relais_catalogue_delta *d,
 	return 0;
 }
 
+/* An object of only the members names, whose "id" has a course id's syntax (what: its kind). */
+static int object_with_id(const struct reader *r, char **id, const cJSON *o, const char *where,
+                          const char *const *names, const char *what)
+{
+	int rc;
+
+	if (!cJSON_IsObject(o)) {
+		return relais_fail(r->ctx, RELAIS_EFORMAT, "%s: %s must be an object", r->name,
+		                   where);
+	}
+	if ((rc = only_members(r, o, where, names)) != 0 ||
+	    (rc = get_text(r, id, o, where, "id", RELAIS_ID_MAX, 0)) != 0) {
+		return rc;
+	}
+	return relais_id_ok(*id) ? 0 : bad(r, where, "id", what);
+}
+
 static int parse_course(const struct reader *r, struct relais_catalogue_course *c, const cJSON *o,
                         const char *where)
 {
@@ -195,16 +212,8 @@ static int parse_course(const struct reader *r, struct relais_catalogue_course *
 	size_t n, i;
 	int rc;
 
-	if (!cJSON_IsObject(o)) {
-		return relais_fail(r->ctx, RELAIS_EFORMAT, "%s: %s must be an object", r->name,
-		                   where);
-	}
-	if ((rc = only_members(r, o, where, names)) != 0 ||
-	    (rc = get_text(r, &c->id, o, where, "id", RELAIS_ID_MAX, 0)) != 0) {
+	if ((rc = object_with_id(r, &c->id, o, where, names, "is not a course id")) != 0) {
 		return rc;
-	}
-	if (!relais_id_ok(c->id)) {
-		return bad(r, where, "id", "is not a course id");
 	}
 	if ((rc = get_uint(r, &c->version, o, where, "version", 1)) != 0 ||
 	    (rc = get_text(r, &c->title, o, where, "title", TEXT_MAX, 0)) != 0 ||
@@ -313,16 +322,8 @@ static int parse_cohort(const struct reader *r, struct relais_catalogue_cohort *
 	size_t n, i;
 	int rc;
 
-	if (!cJSON_IsObject(o)) {
-		return relais_fail(r->ctx, RELAIS_EFORMAT, "%s: %s must be an object", r->name,
-		                   where);
-	}
-	if ((rc = only_members(r, o, where, names)) != 0 ||
-	    (rc = get_text(r, &co->id, o, where, "id", RELAIS_ID_MAX, 0)) != 0) {
+	if ((rc = object_with_id(r, &co->id, o, where, names, "is not a cohort id")) != 0) {
 		return rc;
-	}
-	if (!relais_id_ok(co->id)) {
-		return bad(r, where, "id", "is not a cohort id");
 	}
 	if ((rc = get_text(r, &co->name, o, where, "name", ORG_MAX, 0)) != 0 ||
 	    (rc = get_text(r, &co->organisation, o, where, "organisation", ORG_MAX, 1)) != 0) {

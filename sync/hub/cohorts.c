@@ -396,30 +396,44 @@ void relais_hub_cohorts_free(struct relais_hub_cohort *c, size_t n)
 	free(c);
 }
 
+/* The first column of sql's rows (a = ?1 unless NULL) into *out; the caller frees them. */
+static int texts(char ***out, size_t *n, relais_hub *hub, relais_ctx *ctx, const char *sql,
+                 const char *a)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, step;
+
+	if ((rc = prepare(&st, hub, ctx, sql)) != 0) {
+		return rc;
+	}
+	if (a != NULL) {
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		char **slot = relais_push(out, n, sizeof(*slot));
+		if (slot == NULL || (*slot = relais_db_text(st, 0)) == NULL) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (rc == 0 && step != SQLITE_DONE) {
+		rc = db_fail(hub, ctx, "cohorts");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Fills c's members and assignments (published: only courses in the catalogue). */
 static int cohort_fill(struct relais_hub_cohort *c, relais_hub *hub, relais_ctx *ctx, int published)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, step;
 
-	if ((rc = prepare(&st, hub, ctx,
-	                  "SELECT email FROM cohort_member WHERE cohort = ? ORDER BY email")) !=
-	    0) {
+	if ((rc = texts(&c->members, &c->n_members, hub, ctx,
+	                "SELECT email FROM cohort_member WHERE cohort = ?1 ORDER BY email",
+	                c->id)) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		char **slot = relais_push(&c->members, &c->n_members, sizeof(*slot));
-		if (slot == NULL || (*slot = relais_db_text(st, 0)) == NULL) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	if (step != SQLITE_DONE) {
-		rc = db_fail(hub, ctx, "cohorts");
-		goto out;
-	}
-	sqlite3_finalize(st);
 	if ((rc = prepare(&st, hub, ctx,
 	                  published
 	                          ? "SELECT a.course, a.due FROM cohort_course a WHERE a.cohort = "
@@ -532,36 +546,18 @@ int relais_hub_cohort_get(struct relais_hub_cohort *out, relais_hub *hub, relais
 
 int relais_hub_cohort_courses(char ***out, size_t *n, relais_hub *hub, relais_ctx *ctx)
 {
-	char **list = NULL;
-	size_t count = 0;
-	sqlite3_stmt *st = NULL;
-	int rc, step;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = prepare(&st, hub, ctx,
-	                  "SELECT course FROM published_bundle WHERE state = 'current' ORDER BY "
-	                  "course")) != 0) {
-		return rc;
+	rc = texts(out, n, hub, ctx,
+	           "SELECT course FROM published_bundle WHERE state = 'current' ORDER BY course",
+	           NULL);
+	if (rc != 0) {
+		relais_hub_cohort_courses_free(*out, *n);
+		*out = NULL;
+		*n = 0;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		char **slot = relais_push(&list, &count, sizeof(*slot));
-		if (slot == NULL || (*slot = relais_db_text(st, 0)) == NULL) {
-			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	if (step != SQLITE_DONE) {
-		rc = db_fail(hub, ctx, "cohorts");
-		goto out;
-	}
-	*out = list;
-	*n = count;
-	list = NULL;
-	count = 0;
-out:
-	sqlite3_finalize(st);
-	relais_hub_cohort_courses_free(list, count);
 	return rc;
 }
 
