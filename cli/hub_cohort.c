@@ -268,14 +268,13 @@ static int cohort(relais_ctx *ctx, int argc, char **argv)
 	sub = a.n > 0 ? a.words[0] : "";
 	if (strcmp(sub, "list") == 0 ? a.n != 1 : a.n < 2 || a.words[1][0] == '-') {
 		status = cli_usage("cohort",
-		                   "say: cohort add|members|assign|unassign|everyone|list|show "
-		                   "(relais-hub help cohort)");
+		                   "say: cohort add|members|assign|unassign|everyone|list|show");
 		goto out;
 	}
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "members") != 0 && strcmp(sub, "assign") != 0 &&
 	    strcmp(sub, "unassign") != 0 && strcmp(sub, "everyone") != 0 &&
 	    strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0) {
-		status = cli_usage("cohort", "no subcommand %s (relais-hub help cohort)", sub);
+		status = cli_usage("cohort", "no subcommand %s", sub);
 		goto out;
 	}
 	if (relais_hub_open(&hub, ctx, cli_hub_db_path(a.db)) != 0) {
