@@ -18,6 +18,7 @@ static const struct command *const commands[] = {
         &cmd_hub_unpublish,
         &cmd_hub_export_catalogue,
         &cmd_hub_certificate,
+        &cmd_hub_cohort,
         NULL,
 };
 

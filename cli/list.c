@@ -10,20 +10,36 @@
 #include "relais/library.h"
 #include "relais/profile.h"
 #include "relais/progress.h"
+#include "relais/updates.h"
 
+/* Each learner's marks (from the last catalogue), one list per profile. */
+struct learner_marks {
+	struct relais_course_mark *marks;
+	size_t n;
+};
+
+/* One line per learner who started the course or must take it. */
 static int print_course_progress(relais_home *home, relais_ctx *ctx, const struct relais_profile *p,
-                                 size_t np, const char *course_id)
+                                 size_t np, const struct learner_marks *lm, const char *course_id)
 {
 	struct relais_course_progress cp;
 	size_t i;
 
 	for (i = 0; i < np; i++) {
+		const struct relais_course_mark *m =
+		        relais_course_marks_find(lm[i].marks, lm[i].n, course_id);
+		int required = m != NULL && (m->flags & RELAIS_MARK_REQUIRED);
 		if (relais_progress_get(&cp, home, ctx, p[i].id, course_id) != 0) {
 			return -1;
 		}
-		if (cp.done > 0 || cp.completed) {
-			printf("    %-24s %u/%u units%s\n", p[i].name, cp.done, cp.total,
+		if (cp.done > 0 || cp.completed || required) {
+			printf("    %-24s %u/%u units%s", p[i].name, cp.done, cp.total,
 			       cp.completed ? ", completed" : "");
+			if (required) {
+				printf("; required%s%s%s", m->due[0] ? ", due " : "", m->due,
+				       (m->flags & RELAIS_MARK_OVERDUE) ? " (overdue)" : "");
+			}
+			printf("\n");
 		}
 		relais_course_progress_clear(&cp);
 	}
@@ -34,6 +50,7 @@ static int list(relais_ctx *ctx, int argc, char **argv)
 {
 	struct relais_course_info *courses = NULL;
 	struct relais_profile *profiles = NULL;
+	struct learner_marks *lm = NULL;
 	relais_home *home = NULL;
 	size_t n = 0, np = 0, i;
 	int status;
@@ -55,6 +72,17 @@ static int list(relais_ctx *ctx, int argc, char **argv)
 		status = cli_fail(ctx);
 		goto out;
 	}
+	if (np > 0 && (lm = calloc(np, sizeof(*lm))) == NULL) {
+		cli_error("out of memory");
+		goto out;
+	}
+	for (i = 0; i < np; i++) {
+		if (relais_updates_marks(&lm[i].marks, &lm[i].n, home, ctx, profiles[i].id, NULL) !=
+		    0) {
+			status = cli_fail(ctx);
+			goto out;
+		}
+	}
 	if (n == 0) {
 		printf("no courses installed: relais install BUNDLE\n");
 	}
@@ -63,13 +91,17 @@ static int list(relais_ctx *ctx, int argc, char **argv)
 		       (unsigned long long)courses[i].version, courses[i].title,
 		       courses[i].language, courses[i].n_units, courses[i].signer,
 		       courses[i].publisher_revoked ? ", revoked: no updates" : "");
-		if (print_course_progress(home, ctx, profiles, np, courses[i].id) != 0) {
+		if (print_course_progress(home, ctx, profiles, np, lm, courses[i].id) != 0) {
 			status = cli_fail(ctx);
 			goto out;
 		}
 	}
 	status = EXIT_OK;
 out:
+	for (i = 0; lm != NULL && i < np; i++) {
+		relais_course_marks_free(lm[i].marks, lm[i].n);
+	}
+	free(lm);
 	relais_course_info_free(courses, n);
 	relais_profile_list_free(profiles, np);
 	relais_home_close(home);
@@ -79,6 +111,9 @@ out:
 const struct command cmd_list = {
         "list",
         "show installed courses and each learner's progress",
-        "usage: relais list\n",
+        "usage: relais list\n\n"
+        "Under each course, a line for each learner who started it or must take it\n"
+        "(required for their organisation or assigned to their cohort by the hub's\n"
+        "catalogue), with its due date and (overdue) when it has passed.\n",
         list,
 };

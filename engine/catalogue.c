@@ -187,6 +187,23 @@ static int parse_delta(const struct reader *r, struct relais_catalogue_delta *d,
 	return 0;
 }
 
+/* An object of only the members names, whose "id" has a course id's syntax (what: its kind). */
+static int object_with_id(const struct reader *r, char **id, const cJSON *o, const char *where,
+                          const char *const *names, const char *what)
+{
+	int rc;
+
+	if (!cJSON_IsObject(o)) {
+		return relais_fail(r->ctx, RELAIS_EFORMAT, "%s: %s must be an object", r->name,
+		                   where);
+	}
+	if ((rc = only_members(r, o, where, names)) != 0 ||
+	    (rc = get_text(r, id, o, where, "id", RELAIS_ID_MAX, 0)) != 0) {
+		return rc;
+	}
+	return relais_id_ok(*id) ? 0 : bad(r, where, "id", what);
+}
+
 static int parse_course(const struct reader *r, struct relais_catalogue_course *c, const cJSON *o,
                         const char *where)
 {
@@ -197,16 +214,8 @@ static int parse_course(const struct reader *r, struct relais_catalogue_course *
 	size_t n, i;
 	int rc;
 
-	if (!cJSON_IsObject(o)) {
-		return relais_fail(r->ctx, RELAIS_EFORMAT, "%s: %s must be an object", r->name,
-		                   where);
-	}
-	if ((rc = only_members(r, o, where, names)) != 0 ||
-	    (rc = get_text(r, &c->id, o, where, "id", RELAIS_ID_MAX, 0)) != 0) {
+	if ((rc = object_with_id(r, &c->id, o, where, names, "is not a course id")) != 0) {
 		return rc;
-	}
-	if (!relais_id_ok(c->id)) {
-		return bad(r, where, "id", "is not a course id");
 	}
 	if ((rc = get_uint(r, &c->version, o, where, "version", 1)) != 0 ||
 	    (rc = get_text(r, &c->title, o, where, "title", TEXT_MAX, 0)) != 0 ||
@@ -276,11 +285,187 @@ static int parse_course(const struct reader *r, struct relais_catalogue_course *
 	return 0;
 }
 
+static int parse_assignment(const struct reader *r, struct relais_catalogue_assignment *a,
+                            const cJSON *o, const char *where)
+{
+	static const char *const names[] = {"course", "due", NULL};
+	const cJSON *v;
+	int rc;
+
+	if (!cJSON_IsObject(o)) {
+		return relais_fail(r->ctx, RELAIS_EFORMAT, "%s: %s must be an object", r->name,
+		                   where);
+	}
+	if ((rc = only_members(r, o, where, names)) != 0 ||
+	    (rc = get_text(r, &a->course, o, where, "course", RELAIS_ID_MAX, 0)) != 0) {
+		return rc;
+	}
+	if (!relais_id_ok(a->course)) {
+		return bad(r, where, "course", "is not a course id");
+	}
+	v = cJSON_GetObjectItemCaseSensitive(o, "due");
+	if (v == NULL || !cJSON_IsNull(v)) {
+		if ((rc = get_text(r, &a->due, o, where, "due", 10, 0)) != 0) {
+			return rc;
+		}
+		if (!due_ok(a->due)) {
+			return bad(r, where, "due", "must be a date YYYY-MM-DD or null");
+		}
+	}
+	return 0;
+}
+
+static int parse_cohort(const struct reader *r, struct relais_catalogue_cohort *co, const cJSON *o,
+                        const char *where)
+{
+	static const char *const names[] = {
+	        "id", "name", "organisation", "everyone", "members", "assignments", NULL};
+	const cJSON *arr, *v;
+	size_t n, i;
+	int rc;
+
+	if ((rc = object_with_id(r, &co->id, o, where, names, "is not a cohort id")) != 0) {
+		return rc;
+	}
+	if ((rc = get_text(r, &co->name, o, where, "name", ORG_MAX, 0)) != 0 ||
+	    (rc = get_text(r, &co->organisation, o, where, "organisation", ORG_MAX, 1)) != 0) {
+		return rc;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(o, "everyone");
+	if (!cJSON_IsBool(v)) {
+		return bad(r, where, "everyone", "must be true or false");
+	}
+	co->everyone = cJSON_IsTrue(v);
+	if (co->everyone && co->organisation[0] == '\0') {
+		return bad(r, where, "everyone", "needs an organisation");
+	}
+	if ((rc = get_array(r, &arr, &n, o, where, "members", RELAIS_COHORT_MAX_MEMBERS)) != 0) {
+		return rc;
+	}
+	if (n > 0 && (co->members = calloc(n, sizeof(*co->members))) == NULL) {
+		return relais_fail(r->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	i = 0;
+	cJSON_ArrayForEach(v, arr)
+	{
+		if (!cJSON_IsString(v) || v->valuestring == NULL ||
+		    !relais_sha256_hex_valid(v->valuestring)) {
+			return bad(r, where, "members",
+			           "must hold member hashes (64 lower-case hex digits)");
+		}
+		memcpy(co->members[i], v->valuestring, RELAIS_SHA256_HEX);
+		if (i > 0 && strcmp(co->members[i - 1], co->members[i]) >= 0) {
+			return bad(r, where, "members", "are not in ascending order");
+		}
+		co->n_members = ++i;
+	}
+	if ((rc = get_array(r, &arr, &n, o, where, "assignments", RELAIS_COHORT_MAX_ASSIGNMENTS)) !=
+	    0) {
+		return rc;
+	}
+	if (n > 0 && (co->assignments = calloc(n, sizeof(*co->assignments))) == NULL) {
+		return relais_fail(r->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	i = 0;
+	cJSON_ArrayForEach(v, arr)
+	{
+		char at[128];
+		(void)snprintf(at, sizeof(at), "%sassignments[%zu].", where, i);
+		co->n_assignments = i + 1;
+		if ((rc = parse_assignment(r, &co->assignments[i], v, at)) != 0) {
+			return rc;
+		}
+		if (i > 0 &&
+		    strcmp(co->assignments[i - 1].course, co->assignments[i].course) >= 0) {
+			return bad(r, at, "course", "is not in ascending order");
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* The optional sessions: absent from catalogues of hubs that schedule no session. */
+static int parse_sessions(const struct reader *r, struct relais_catalogue *cat, const cJSON *root)
+{
+	const cJSON *arr, *v;
+	size_t n, i;
+	int rc;
+
+	if (cJSON_GetObjectItemCaseSensitive(root, "sessions") == NULL) {
+		return 0;
+	}
+	if ((rc = get_array(r, &arr, &n, root, "", "sessions", SESSIONS_MAX)) != 0) {
+		return rc;
+	}
+	if (n > 0 && (cat->sessions = calloc(n, sizeof(*cat->sessions))) == NULL) {
+		return relais_fail(r->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	i = 0;
+	cJSON_ArrayForEach(v, arr)
+	{
+		struct relais_session *s = &cat->sessions[i];
+		char at[300];
+		(void)snprintf(at, sizeof(at), "%s: sessions[%zu].", r->name, i);
+		if ((rc = relais_session_from_cjson(s, r->ctx, v, at, 1)) != 0) {
+			return rc;
+		}
+		cat->n_sessions = ++i;
+		if (i > 1) {
+			const struct relais_session *p = s - 1;
+			int c = strcmp(p->course, s->course);
+			if (c > 0 || (c == 0 && strcmp(p->id, s->id) >= 0)) {
+				return relais_fail(
+				        r->ctx, RELAIS_EFORMAT,
+				        "%s: sessions are not in ascending order of course "
+				        "and id at %s %s",
+				        r->name, s->course, s->id);
+			}
+		}
+	}
+	return 0;
+}
+
+/* The optional cohorts: a hub without cohorts leaves them out, for laptops that predate them. */
+static int parse_cohorts(const struct reader *r, struct relais_catalogue *cat, const cJSON *root)
+{
+	const cJSON *arr, *v;
+	size_t n, i;
+	int rc;
+
+	if (cJSON_GetObjectItemCaseSensitive(root, "cohorts") == NULL) {
+		return 0;
+	}
+	if ((rc = get_array(r, &arr, &n, root, "", "cohorts", RELAIS_CATALOGUE_MAX_COHORTS)) != 0) {
+		return rc;
+	}
+	if (n > 0 && (cat->cohorts = calloc(n, sizeof(*cat->cohorts))) == NULL) {
+		return relais_fail(r->ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	i = 0;
+	cJSON_ArrayForEach(v, arr)
+	{
+		char at[64];
+		(void)snprintf(at, sizeof(at), "cohorts[%zu].", i);
+		cat->n_cohorts = i + 1;
+		if ((rc = parse_cohort(r, &cat->cohorts[i], v, at)) != 0) {
+			return rc;
+		}
+		if (i > 0 && strcmp(cat->cohorts[i - 1].id, cat->cohorts[i].id) >= 0) {
+			return relais_fail(r->ctx, RELAIS_EFORMAT,
+			                   "%s: cohorts are not in ascending order of id at %s",
+			                   r->name, cat->cohorts[i].id);
+		}
+		i++;
+	}
+	return 0;
+}
+
 static int parse_root(const struct reader *r, struct relais_catalogue *cat, const cJSON *root)
 {
 	static const char *const names[] = {"format",    "version", "serial",     "issued",
 	                                    "expires",   "hub_key", "publishers", "courses",
-	                                    "rotations", "revoked", "sessions",   NULL};
+	                                    "rotations", "revoked", "sessions",   "cohorts",
+	                                    NULL};
 	const cJSON *arr, *v;
 	size_t n, i;
 	uint64_t version;
@@ -402,39 +587,10 @@ static int parse_root(const struct reader *r, struct relais_catalogue *cat, cons
 		}
 		i++;
 	}
-	/* Optional, last: absent from catalogues of hubs that schedule no session. */
-	if (cJSON_GetObjectItemCaseSensitive(root, "sessions") == NULL) {
-		return 0;
-	}
-	if ((rc = get_array(r, &arr, &n, root, "", "sessions", SESSIONS_MAX)) != 0) {
+	if ((rc = parse_sessions(r, cat, root)) != 0) {
 		return rc;
 	}
-	if (n > 0 && (cat->sessions = calloc(n, sizeof(*cat->sessions))) == NULL) {
-		return relais_fail(r->ctx, RELAIS_ENOMEM, "out of memory");
-	}
-	i = 0;
-	cJSON_ArrayForEach(v, arr)
-	{
-		struct relais_session *s = &cat->sessions[i];
-		char at[300];
-		(void)snprintf(at, sizeof(at), "%s: sessions[%zu].", r->name, i);
-		if ((rc = relais_session_from_cjson(s, r->ctx, v, at, 1)) != 0) {
-			return rc;
-		}
-		cat->n_sessions = ++i;
-		if (i > 1) {
-			const struct relais_session *p = s - 1;
-			int c = strcmp(p->course, s->course);
-			if (c > 0 || (c == 0 && strcmp(p->id, s->id) >= 0)) {
-				return relais_fail(
-				        r->ctx, RELAIS_EFORMAT,
-				        "%s: sessions are not in ascending order of course "
-				        "and id at %s %s",
-				        r->name, s->course, s->id);
-			}
-		}
-	}
-	return 0;
+	return parse_cohorts(r, cat, root);
 }
 
 int relais_catalogue_parse(struct relais_catalogue **out, relais_ctx *ctx, const char *json,
@@ -520,6 +676,42 @@ static cJSON *course_json(const struct relais_catalogue_course *c)
 	return o;
 }
 
+static cJSON *cohort_json(const struct relais_catalogue_cohort *co)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	if (o == NULL || !cJSON_AddStringToObject(o, "id", co->id) ||
+	    !cJSON_AddStringToObject(o, "name", co->name) ||
+	    !cJSON_AddStringToObject(o, "organisation", co->organisation) ||
+	    !cJSON_AddBoolToObject(o, "everyone", co->everyone ? 1 : 0) ||
+	    (arr = cJSON_AddArrayToObject(o, "members")) == NULL) {
+		goto oom;
+	}
+	for (size_t i = 0; i < co->n_members; i++) {
+		cJSON *s = cJSON_CreateString(co->members[i]);
+		if (s == NULL || !cJSON_AddItemToArray(arr, s)) {
+			cJSON_Delete(s);
+			goto oom;
+		}
+	}
+	if ((arr = cJSON_AddArrayToObject(o, "assignments")) == NULL) {
+		goto oom;
+	}
+	for (size_t i = 0; i < co->n_assignments; i++) {
+		const struct relais_catalogue_assignment *a = &co->assignments[i];
+		cJSON *x = cJSON_CreateObject();
+		if (x == NULL || !cJSON_AddItemToArray(arr, x) ||
+		    !cJSON_AddStringToObject(x, "course", a->course) ||
+		    !(a->due ? cJSON_AddStringToObject(x, "due", a->due)
+		             : cJSON_AddNullToObject(x, "due"))) {
+			goto oom;
+		}
+	}
+	return o;
+oom:
+	cJSON_Delete(o);
+	return NULL;
+}
+
 int relais_catalogue_write(char **out, size_t *out_len, relais_ctx *ctx,
                            const struct relais_catalogue *cat)
 {
@@ -591,6 +783,17 @@ int relais_catalogue_write(char **out, size_t *out_len, relais_ctx *ctx,
 	}
 	for (size_t i = 0; i < cat->n_sessions; i++) {
 		cJSON *o = relais_session_to_cjson(&cat->sessions[i], 1);
+		if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			goto oom;
+		}
+	}
+	/* Only when there are cohorts, for the same reason. */
+	if (cat->n_cohorts > 0 && (arr = cJSON_AddArrayToObject(root, "cohorts")) == NULL) {
+		goto oom;
+	}
+	for (size_t i = 0; i < cat->n_cohorts; i++) {
+		cJSON *o = cohort_json(&cat->cohorts[i]);
 		if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
 			cJSON_Delete(o);
 			goto oom;
@@ -683,6 +886,89 @@ const struct relais_catalogue_course *relais_catalogue_find(const struct relais_
 	return NULL;
 }
 
+void relais_cohort_member_hash(char out[RELAIS_SHA256_HEX], const char *cohort_id,
+                               const char *email)
+{
+	static const char prefix[] = "relais-cohort-member\n";
+	relais_sha256 h;
+
+	relais_sha256_init(&h);
+	relais_sha256_update(&h, prefix, sizeof(prefix) - 1);
+	relais_sha256_update(&h, cohort_id, strlen(cohort_id));
+	relais_sha256_update(&h, "\n", 1);
+	for (const char *p = email; *p != '\0'; p++) {
+		char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+		relais_sha256_update(&h, &c, 1);
+	}
+	relais_sha256_final_hex(&h, out);
+}
+
+static int by_hash(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+int relais_cohort_has(const struct relais_catalogue_cohort *co, const char *email, const char *org)
+{
+	char hash[RELAIS_SHA256_HEX];
+
+	if (co->everyone && org != NULL && strcmp(org, co->organisation) == 0) {
+		return 1;
+	}
+	if (email == NULL || co->n_members == 0) {
+		return 0;
+	}
+	relais_cohort_member_hash(hash, co->id, email);
+	return bsearch(hash, co->members, co->n_members, sizeof(*co->members), by_hash) != NULL;
+}
+
+int relais_catalogue_audience_has(const struct relais_catalogue_course *c, const char *org)
+{
+	if (c->n_audience == 0) {
+		return 1;
+	}
+	for (size_t i = 0; org != NULL && i < c->n_audience; i++) {
+		if (strcmp(c->audience[i], org) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The earlier of two due dates, NULL standing for none. */
+static const char *earlier(const char *a, const char *b)
+{
+	if (a == NULL) {
+		return b;
+	}
+	return b != NULL && strcmp(b, a) < 0 ? b : a;
+}
+
+int relais_catalogue_required_of(const char **due, const struct relais_catalogue *cat,
+                                 const struct relais_catalogue_course *c, const char *email,
+                                 const char *org)
+{
+	int required = 0;
+
+	*due = NULL;
+	if (c->required && relais_catalogue_audience_has(c, org)) {
+		required = 1;
+		*due = c->due;
+	}
+	for (size_t i = 0; i < cat->n_cohorts; i++) {
+		const struct relais_catalogue_cohort *co = &cat->cohorts[i];
+		for (size_t j = 0; j < co->n_assignments; j++) {
+			if (strcmp(co->assignments[j].course, c->id) == 0 &&
+			    relais_cohort_has(co, email, org)) {
+				*due = required ? earlier(*due, co->assignments[j].due)
+				                : co->assignments[j].due;
+				required = 1;
+			}
+		}
+	}
+	return required;
+}
+
 static void course_clear(struct relais_catalogue_course *c)
 {
 	free(c->id);
@@ -725,5 +1011,18 @@ void relais_catalogue_free(struct relais_catalogue *cat)
 		relais_session_clear(&cat->sessions[i]);
 	}
 	free(cat->sessions);
+	for (size_t i = 0; i < cat->n_cohorts; i++) {
+		struct relais_catalogue_cohort *co = &cat->cohorts[i];
+		free(co->id);
+		free(co->name);
+		free(co->organisation);
+		free(co->members);
+		for (size_t j = 0; j < co->n_assignments; j++) {
+			free(co->assignments[j].course);
+			free(co->assignments[j].due);
+		}
+		free(co->assignments);
+	}
+	free(cat->cohorts);
 	free(cat);
 }

@@ -13,8 +13,7 @@
 
 #define FIELD_MAX 200
 
-/* A plausible address: one @, something on each side, a dot in the domain. */
-static int email_ok(const char *e)
+int relais_profile_email_ok(const char *e)
 {
 	const char *at = strchr(e, '@');
 
@@ -42,7 +41,7 @@ int relais_profile_add(int64_t *out_id, relais_home *home, relais_ctx *ctx, cons
 		return relais_fail(ctx, RELAIS_EINVAL, "the name must be one line of 1 to %d bytes",
 		                   FIELD_MAX);
 	}
-	if (email == NULL || !text_ok(email) || !email_ok(email)) {
+	if (email == NULL || !text_ok(email) || !relais_profile_email_ok(email)) {
 		return relais_fail(ctx, RELAIS_EINVAL, "\"%s\" is not an email address",
 		                   email ? email : "");
 	}

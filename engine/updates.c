@@ -8,6 +8,7 @@
 #include "relais/catalogue.h"
 #include "relais/download.h"
 #include "relais/error.h"
+#include "relais/library.h"
 #include "relais/profile.h"
 #include "relais/session.h"
 #include "relais/trust.h"
@@ -47,22 +48,6 @@ static int last_catalogue(struct relais_catalogue **out, char **accepted, relais
 	}
 	relais_hub_catalogue_clear(&hc);
 	return rc;
-}
-
-/* Whether a course's audience takes in the organisation org (NULL: none). */
-static int audience_has(const struct relais_catalogue_course *c, const char *org)
-{
-	size_t i;
-
-	if (c->n_audience == 0) {
-		return 1;
-	}
-	for (i = 0; org != NULL && i < c->n_audience; i++) {
-		if (strcmp(c->audience[i], org) == 0) {
-			return 1;
-		}
-	}
-	return 0;
 }
 
 /* The installed version of course id; 0: not installed. */
@@ -136,11 +121,22 @@ int relais_updates_get(struct relais_updates **out, relais_home *home, relais_ct
 		}
 		uc->version = c->version;
 		uc->size = c->size;
-		for (j = 0; c->required && !uc->required && j < n_p; j++) {
-			uc->required = audience_has(c, p[j].org);
-		}
 		if (c->required && c->due != NULL) {
 			(void)snprintf(uc->due, sizeof(uc->due), "%s", c->due);
+		}
+		for (j = 0; j < n_p; j++) {
+			const char *due = NULL;
+			if (relais_catalogue_required_of(&due, cat, c, p[j].email, p[j].org)) {
+				/* The learners' dates replace the course's own: the earliest. */
+				if (!uc->required) {
+					uc->due[0] = '\0';
+				}
+				if (due != NULL &&
+				    (uc->due[0] == '\0' || strcmp(due, uc->due) < 0)) {
+					(void)snprintf(uc->due, sizeof(uc->due), "%s", due);
+				}
+				uc->required = 1;
+			}
 		}
 		for (j = 0; j < n_d; j++) {
 			uc->resumable |=
@@ -213,6 +209,7 @@ int relais_updates_marks(struct relais_course_mark **out, size_t *n, relais_home
 	sqlite3_bind_int64(st, 1, profile_id);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const struct relais_catalogue_course *c = NULL;
+		const char *due = NULL;
 		struct relais_course_mark *m = relais_push(&list, &count, sizeof(*list));
 		if (m == NULL ||
 		    (m->course_id = strdup((const char *)sqlite3_column_text(st, 0))) == NULL) {
@@ -225,10 +222,10 @@ int relais_updates_marks(struct relais_course_mark **out, size_t *n, relais_home
 			m->flags |= RELAIS_MARK_UPDATED;
 		}
 		if (cat != NULL && (c = relais_catalogue_find(cat, m->course_id)) != NULL &&
-		    c->required && audience_has(c, me.org)) {
+		    relais_catalogue_required_of(&due, cat, c, me.email, me.org)) {
 			m->flags |= RELAIS_MARK_REQUIRED;
-			if (c->due != NULL) {
-				(void)snprintf(m->due, sizeof(m->due), "%s", c->due);
+			if (due != NULL) {
+				(void)snprintf(m->due, sizeof(m->due), "%s", due);
 				if (strcmp(m->due, today) < 0 && !sqlite3_column_int(st, 3)) {
 					m->flags |= RELAIS_MARK_OVERDUE;
 				}
@@ -272,6 +269,40 @@ const struct relais_course_mark *relais_course_marks_find(const struct relais_co
 		}
 	}
 	return NULL;
+}
+
+/* A course's place by its marks: 0 required with a date, 1 required, 2 the rest. */
+static int rank(const struct relais_course_mark *m)
+{
+	if (m == NULL || !(m->flags & RELAIS_MARK_REQUIRED)) {
+		return 2;
+	}
+	return m->due[0] != '\0' ? 0 : 1;
+}
+
+/* Whether course a goes before course b (by their marks ma and mb). */
+static int before(const struct relais_course_mark *ma, const struct relais_course_mark *mb)
+{
+	int ra = rank(ma), rb = rank(mb);
+	return ra != rb ? ra < rb : ra == 0 && strcmp(ma->due, mb->due) < 0;
+}
+
+void relais_updates_order(struct relais_course_info *courses, size_t n,
+                          const struct relais_course_mark *marks, size_t n_marks)
+{
+	/* Insertion sort: stable, and a library holds tens of courses. */
+	for (size_t i = 1; i < n; i++) {
+		struct relais_course_info x = courses[i];
+		const struct relais_course_mark *mx =
+		        relais_course_marks_find(marks, n_marks, x.id);
+		size_t j = i;
+		while (j > 0 &&
+		       before(mx, relais_course_marks_find(marks, n_marks, courses[j - 1].id))) {
+			courses[j] = courses[j - 1];
+			j--;
+		}
+		courses[j] = x;
+	}
 }
 
 int relais_updates_opened(relais_home *home, relais_ctx *ctx, int64_t profile_id,

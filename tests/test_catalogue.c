@@ -45,8 +45,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A catalogue of two courses, one for an organisation, required, with a delta. */
-static char *sample(struct fixture *f, size_t *len, uint64_t serial)
+/* A catalogue of two courses, one for an organisation, required, with a delta; and cohorts. */
+static char *sample_with(struct fixture *f, size_t *len, uint64_t serial,
+                         struct relais_catalogue_cohort *cohorts, size_t n_cohorts)
 {
 	char *audience[] = {"MAE"};
 	struct relais_catalogue_delta delta = {1, SHA_A, 1234, SHA_B};
@@ -79,7 +80,9 @@ static char *sample(struct fixture *f, size_t *len, uint64_t serial)
 	                               .publishers = &pub,
 	                               .n_publishers = 1,
 	                               .courses = courses,
-	                               .n_courses = 2};
+	                               .n_courses = 2,
+	                               .cohorts = cohorts,
+	                               .n_cohorts = n_cohorts};
 	char *json = NULL;
 
 	memcpy(cat.hub_key, f->key_id, RELAIS_KEYID_HEX);
@@ -88,6 +91,11 @@ static char *sample(struct fixture *f, size_t *len, uint64_t serial)
 	memcpy(courses[1].publisher, f->key_id, RELAIS_KEYID_HEX);
 	assert_int_equal(relais_catalogue_write(&json, len, f->ctx, &cat), 0);
 	return json;
+}
+
+static char *sample(struct fixture *f, size_t *len, uint64_t serial)
+{
+	return sample_with(f, len, serial, NULL, 0);
 }
 
 static void round_trip(void **state)
@@ -300,6 +308,110 @@ static void format_refusals(void **state)
 	free(json);
 }
 
+/* The hash of aicha@example.org in cohort c0ffee0000000001 (computed apart, with Python). */
+#define AICHA_HASH "34ce0fa904393ae19caaa33619c9ee93ad52dfb18b22c2ee042ca18a78560919"
+
+static void cohorts(void **state)
+{
+	struct fixture *f = *state;
+	struct relais_catalogue *cat = NULL;
+	char members[2][RELAIS_SHA256_HEX], *again = NULL;
+	struct relais_catalogue_assignment a1[] = {{"fr-intro", "2027-01-10"},
+	                                           {"gdpr", "2027-02-01"}};
+	struct relais_catalogue_assignment a2[] = {{"fr-intro", "2026-12-20"}};
+	struct relais_catalogue_cohort co[2] = {
+	        {.id = "c0ffee0000000001",
+	         .name = "Attachés 2027",
+	         .organisation = "MAE",
+	         .members = members,
+	         .n_members = 2,
+	         .assignments = a1,
+	         .n_assignments = 2},
+	        {.id = "c0ffee0000000002",
+	         .name = "Consular staff",
+	         .organisation = "Consulates",
+	         .everyone = 1,
+	         .assignments = a2,
+	         .n_assignments = 1},
+	};
+	const char *due = NULL;
+	size_t len, again_len, plain_len;
+	char *plain = sample(f, &plain_len, 5);
+
+	/* The key is the hash of the cohort id and the lower-cased email, nothing else. */
+	relais_cohort_member_hash(members[0], "c0ffee0000000001", "Aicha@Example.ORG");
+	assert_string_equal(members[0], AICHA_HASH);
+	relais_cohort_member_hash(members[1], "c0ffee0000000001", "bob@example.org");
+	if (strcmp(members[0], members[1]) > 0) {
+		char t[RELAIS_SHA256_HEX];
+		memcpy(t, members[0], sizeof(t));
+		memcpy(members[0], members[1], sizeof(t));
+		memcpy(members[1], t, sizeof(t));
+	}
+	char other[RELAIS_SHA256_HEX];
+	relais_cohort_member_hash(other, "c0ffee0000000002", "aicha@example.org");
+	assert_string_not_equal(other, AICHA_HASH);
+
+	/* No cohort: the member is left out, as laptops that predate it expect. */
+	assert_null(strstr(plain, "cohorts"));
+	char *json = sample_with(f, &len, 5, co, 2);
+	assert_non_null(strstr(json, "\"cohorts\":[{\"id\":\"c0ffee0000000001\""));
+	assert_null(strstr(json, "example.org"));
+	assert_int_equal(relais_catalogue_parse(&cat, f->ctx, json, len, "catalogue.json"), 0);
+	assert_int_equal(cat->n_cohorts, 2);
+	assert_string_equal(cat->cohorts[0].name, "Attachés 2027");
+	assert_int_equal(cat->cohorts[0].n_members, 2);
+	assert_int_equal(cat->cohorts[1].everyone, 1);
+	assert_string_equal(cat->cohorts[0].assignments[1].due, "2027-02-01");
+	assert_int_equal(relais_catalogue_write(&again, &again_len, f->ctx, cat), 0);
+	assert_int_equal(again_len, len);
+	assert_memory_equal(again, json, len);
+
+	const struct relais_catalogue_course *intro = relais_catalogue_find(cat, "fr-intro");
+	const struct relais_catalogue_course *gdpr = relais_catalogue_find(cat, "gdpr");
+	/* A member: assigned with the cohort's date; the earliest of the course's and hers. */
+	assert_true(relais_catalogue_required_of(&due, cat, intro, "AICHA@example.org", "MAE"));
+	assert_string_equal(due, "2027-01-10");
+	assert_true(relais_catalogue_required_of(&due, cat, gdpr, "aicha@example.org", "MAE"));
+	assert_string_equal(due, "2027-01-31");
+	/* Not a member: only what the course itself requires. */
+	assert_false(relais_catalogue_required_of(&due, cat, intro, "carla@example.org", "MAE"));
+	assert_null(due);
+	assert_true(relais_catalogue_required_of(&due, cat, gdpr, "carla@example.org", "MAE"));
+	assert_string_equal(due, "2027-01-31");
+	/* Everyone of an organisation, whatever their email. */
+	assert_true(
+	        relais_catalogue_required_of(&due, cat, intro, "dan@example.org", "Consulates"));
+	assert_string_equal(due, "2026-12-20");
+	assert_false(relais_catalogue_required_of(&due, cat, intro, "dan@example.org", "MAE"));
+	relais_catalogue_free(cat);
+
+	/* Refused: a plain email, members out of order, an unknown member, a bad date. */
+	assert_int_equal(parse_edited(f, json, AICHA_HASH, "aicha@example.org"), RELAIS_EFORMAT);
+	assert_string_equal(relais_errmsg(f->ctx),
+	                    "catalogue.json: cohorts[0].members must hold member hashes (64 "
+	                    "lower-case hex digits)");
+	assert_int_equal(
+	        parse_edited(f, json, "\"everyone\":false", "\"everyone\":false,\"emails\":[]"),
+	        RELAIS_EFORMAT);
+	assert_non_null(strstr(relais_errmsg(f->ctx), "cohorts[0].unknown member \"emails\""));
+	assert_int_equal(parse_edited(f, json, "\"due\":\"2027-01-10\"", "\"due\":\"10/01/2027\""),
+	                 RELAIS_EFORMAT);
+	assert_string_equal(relais_errmsg(f->ctx), "catalogue.json: cohorts[0].assignments[0].due "
+	                                           "must be a date YYYY-MM-DD or null");
+	assert_int_equal(
+	        parse_edited(f, json, "\"id\":\"c0ffee0000000002\"", "\"id\":\"c0ffee0000000000\""),
+	        RELAIS_EFORMAT);
+	assert_non_null(strstr(relais_errmsg(f->ctx), "cohorts are not in ascending order"));
+	assert_int_equal(
+	        parse_edited(f, json, "\"organisation\":\"Consulates\"", "\"organisation\":\"\""),
+	        RELAIS_EFORMAT);
+	assert_non_null(strstr(relais_errmsg(f->ctx), "everyone needs an organisation"));
+	free(again);
+	free(json);
+	free(plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +419,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(signature_refusals, setup, teardown),
 	        cmocka_unit_test_setup_teardown(format_refusals, setup, teardown),
 	        cmocka_unit_test_setup_teardown(rotation_records, setup, teardown),
+	        cmocka_unit_test_setup_teardown(cohorts, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -426,6 +426,7 @@ static void page_library(struct request *req)
 		relais_course_info_free(c, n);
 		return;
 	}
+	relais_updates_order(c, n, marks, n_marks);
 	if (n == 0) {
 		relais_strbuf_printf(&req->body, "<p>%s</p>", relais_tr(L(req), M_LIBRARY_EMPTY));
 	}

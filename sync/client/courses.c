@@ -43,7 +43,9 @@ struct pick {
 	const struct relais_catalogue_course *c;
 	int installed;
 	uint64_t installed_version;
-	char *file; /* the installed bundle, or NULL */
+	char *file;      /* the installed bundle, or NULL */
+	int required;    /* of one of the laptop's learners, or by the course itself */
+	const char *due; /* the earliest due date of those, borrowed from the catalogue */
 };
 
 static void on_file_progress(void *data, uint64_t done, uint64_t total)
@@ -217,17 +219,17 @@ static void picks_free(struct pick *p, size_t n)
 
 static int by_priority(const void *a, const void *b)
 {
-	const struct relais_catalogue_course *x = ((const struct pick *)a)->c;
-	const struct relais_catalogue_course *y = ((const struct pick *)b)->c;
+	const struct pick *p = a, *q = b;
+	const struct relais_catalogue_course *x = p->c, *y = q->c;
 	int c;
 
-	if (x->required != y->required) {
-		return x->required ? -1 : 1;
+	if (p->required != q->required) {
+		return p->required ? -1 : 1;
 	}
-	if (x->required && (x->due == NULL) != (y->due == NULL)) {
-		return x->due ? -1 : 1;
+	if (p->required && (p->due == NULL) != (q->due == NULL)) {
+		return p->due ? -1 : 1;
 	}
-	if (x->required && x->due && (c = strcmp(x->due, y->due)) != 0) {
+	if (p->required && p->due && (c = strcmp(p->due, q->due)) != 0) {
 		return c;
 	}
 	if ((c = strcmp(y->published, x->published)) != 0) {
@@ -254,8 +256,22 @@ static int choose(struct pick **out, size_t *n_out, struct run *r)
 	for (i = 0; i < r->cat->n_courses; i++) {
 		const struct relais_catalogue_course *c = &r->cat->courses[i];
 		const struct relais_course_info *have = NULL;
-		int wanted = 0;
+		const char *due = c->required ? c->due : NULL;
+		int wanted = 0, required = c->required, mine = 0;
 		struct pick *p;
+
+		/* Required of a learner here (an assignment of their cohort too): the
+		 * learners' earliest date replaces the course's own. */
+		for (k = 0; k < n_prof; k++) {
+			const char *d = NULL;
+			if (relais_catalogue_required_of(&d, r->cat, c, profiles[k].email,
+			                                 profiles[k].org)) {
+				if (!mine || (d != NULL && (due == NULL || strcmp(d, due) < 0))) {
+					due = d;
+				}
+				required = mine = 1;
+			}
+		}
 
 		for (j = 0; j < n_inst; j++) {
 			if (strcmp(inst[j].id, c->id) == 0) {
@@ -265,14 +281,11 @@ static int choose(struct pick **out, size_t *n_out, struct run *r)
 		}
 		if (have != NULL) {
 			wanted = c->version > have->version;
-		} else if (c->n_audience == 0) {
-			wanted = 1;
 		} else {
-			for (j = 0; j < c->n_audience && !wanted; j++) {
-				for (k = 0; k < n_prof && !wanted; k++) {
-					wanted = profiles[k].org != NULL &&
-					         strcmp(profiles[k].org, c->audience[j]) == 0;
-				}
+			wanted = mine || c->n_audience == 0;
+			for (k = 0; k < n_prof && !wanted; k++) {
+				wanted = profiles[k].org != NULL &&
+				         relais_catalogue_audience_has(c, profiles[k].org);
 			}
 		}
 		if (!wanted) {
@@ -283,6 +296,8 @@ static int choose(struct pick **out, size_t *n_out, struct run *r)
 			goto out;
 		}
 		p->c = c;
+		p->required = required;
+		p->due = due;
 		if (have != NULL) {
 			p->installed = 1;
 			p->installed_version = have->version;

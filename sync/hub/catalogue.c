@@ -359,9 +359,10 @@ static int catalogue_load(struct relais_catalogue *cat, relais_hub *hub, relais_
 	}
 	if (step != SQLITE_DONE) {
 		rc = db_fail(hub, ctx, "revoked keys");
+		goto out;
 	}
-	if (rc == 0) {
-		rc = relais_hub_sessions_load(cat, hub, ctx);
+	if ((rc = relais_hub_sessions_load(cat, hub, ctx)) == 0) {
+		rc = relais_hub_cohorts_load(cat, hub, ctx);
 	}
 out:
 	sqlite3_finalize(st);
@@ -452,9 +453,19 @@ out:
 	return rc;
 }
 
-int relais_hub_catalogue_refresh(uint64_t *serial, relais_hub *hub, relais_ctx *ctx)
+int relais_hub_catalogue_change(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
+                                relais_hub_change_fn change, void *data)
 {
-	return catalogue_refresh(serial, hub, ctx);
+	int rc;
+
+	*serial = 0;
+	if ((rc = begin(hub, ctx)) != 0) {
+		return rc;
+	}
+	if ((rc = change(hub, ctx, data)) == 0) {
+		rc = catalogue_refresh(serial, hub, ctx);
+	}
+	return end(hub, ctx, rc);
 }
 
 /* ---- the catalogue key ---- */

@@ -140,6 +140,20 @@ int relais_hub_store_each(struct relais_hub_reply *reply, relais_hub *hub, relai
                           relais_hub_next_fn next, void *data,
                           const struct relais_hub_credential *who, size_t *stored, size_t *known);
 
+/* A change to the store that the catalogue reflects (cohorts.c). Returns 0 or a status. */
+typedef int (*relais_hub_change_fn)(relais_hub *hub, relais_ctx *ctx, void *data);
+
+/*
+ * Runs change and signs the next catalogue (*serial; 0 without a catalogue
+ * key) in one transaction: on any failure nothing is written.
+ */
+int relais_hub_catalogue_change(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
+                                relais_hub_change_fn change, void *data);
+
+/* Adds the hub's cohorts to a catalogue being made (none: it stays without). */
+struct relais_catalogue;
+int relais_hub_cohorts_load(struct relais_catalogue *cat, relais_hub *hub, relais_ctx *ctx);
+
 /*
  * The credential laptop key key_id is registered to (*who) and the key
  * (*pub, the caller frees). Returns 0; RELAIS_ENOTFOUND (unknown key);
@@ -189,9 +203,6 @@ int relais_hub_catalogue_key(struct relais_seckey **out, relais_hub *hub, relais
 
 /* Prepares sql on the hub's connection (catalogue.c); RELAIS_EIO with SQLite's message. */
 int relais_hub_prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql);
-
-/* Writes and signs a new catalogue from the store (catalogue.c), in the caller's transaction. */
-int relais_hub_catalogue_refresh(uint64_t *serial, relais_hub *hub, relais_ctx *ctx);
 
 /* sessions.c: the sessions of the current courses into cat, by course and id. */
 struct relais_catalogue;
@@ -248,6 +259,36 @@ int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, enum hu
 
 /* The files of pages/: layout.html, login.html, style.css and the rest. */
 extern const struct relais_embedded_file relais_hub_pages[];
+
+/* A {{name}} in a page template and the text (already escaped) that replaces it. */
+#define RELAIS_HUB_SLOTS_MAX 16
+struct relais_hub_page_slot {
+	const char *name;
+	const char *value;
+};
+
+/* Appends template file in lang with its slots (at most RELAIS_HUB_SLOTS_MAX) and {{t:KEY}}. */
+void relais_hub_page_fill(struct relais_strbuf *out, const char *file, enum hub_lang lang,
+                          const struct relais_hub_page_slot *slots, size_t n);
+
+/* Wraps body in the pages' layout, in lang (*out malloc'd). Returns 0 or a status. */
+int relais_hub_page_finish(char **out, relais_ctx *ctx, enum hub_lang lang,
+                           struct relais_strbuf *body);
+
+/* What a cohorts page answers: a page (status, html) or a redirect after a change. */
+struct relais_hub_page_result {
+	unsigned status;
+	char *html;         /* malloc'd, or NULL with a location */
+	char location[128]; /* "" unless a redirect */
+};
+
+/*
+ * The coordinators' cohorts pages (cohortpage.c): rest is the path after
+ * /reports/cohorts ("" or "/<id>"); body a POSTed form (NULL for GET).
+ * Returns 0 with *r filled, or a negative status.
+ */
+int relais_hub_page_cohorts(struct relais_hub_page_result *r, relais_hub *hub, relais_ctx *ctx,
+                            enum hub_lang lang, const char *rest, const char *body, size_t len);
 
 /* The coordinators' sign-in page (*out, malloc'd), with "wrong password" when failed. */
 int relais_hub_page_login(char **out, relais_ctx *ctx, enum hub_lang lang, int failed);

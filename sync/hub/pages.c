@@ -248,3 +248,22 @@ int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, enum hu
 	relais_strbuf_free(&body);
 	return rc;
 }
+
+void relais_hub_page_fill(struct relais_strbuf *out, const char *file, enum hub_lang lang,
+                          const struct relais_hub_page_slot *slots, size_t n)
+{
+	struct slot s[RELAIS_HUB_SLOTS_MAX];
+	size_t i;
+
+	for (i = 0; i < n && i < RELAIS_HUB_SLOTS_MAX; i++) {
+		s[i].name = slots[i].name;
+		s[i].value = slots[i].value;
+	}
+	fill(out, file, lang, s, i);
+}
+
+int relais_hub_page_finish(char **out, relais_ctx *ctx, enum hub_lang lang,
+                           struct relais_strbuf *body)
+{
+	return finish(out, ctx, lang, body);
+}

@@ -33,8 +33,9 @@
 #define COOKIE_HTTPS "__Host-relais_hub_session"
 /* The language a coordinator chose on a page (?lang=), for the next pages. */
 #define LANG_COOKIE "relais_hub_lang"
-#define AUTH_MAX 1024 /* an Authorization header's value */
-#define FORM_MAX 4096 /* a sign-in or sign-out form */
+#define AUTH_MAX 1024                 /* an Authorization header's value */
+#define FORM_MAX 4096                 /* a sign-in or sign-out form */
+#define COHORT_FORM_MAX (512u * 1024) /* a cohort's form: a list of emails */
 #define LAPTOP_KEY_PATH "/relais/laptop-key"
 #define XAPI_WORKERS 4    /* threads storing and querying statements */
 #define NETWORK_THREADS 2 /* threads reading requests and sending answers */
@@ -827,6 +828,29 @@ static relais_http_response *verify_job(void *data, void *local, relais_http_req
 	return resp;
 }
 
+/* The cohorts pages (cohortpage.c): a page, or after a change the page to see it on. */
+static relais_http_response *cohorts_page(struct worker *w, relais_http_request *req,
+                                          const char *rest)
+{
+	struct relais_hub_page_result pr;
+	enum hub_lang lang = page_lang(req);
+	relais_http_response *resp;
+	const char *body = NULL;
+	size_t len = 0;
+
+	if (strcmp(relais_http_method(req), "POST") == 0) {
+		body = relais_http_body(req, &len);
+		body = body != NULL ? body : "";
+	}
+	if (relais_hub_page_cohorts(&pr, w->hub, w->ctx, lang, rest, body, len) != 0) {
+		return page(500, "text/plain", relais_errmsg(w->ctx));
+	}
+	resp = pr.location[0] != '\0' ? redirect(pr.location, NULL)
+	                              : html_page(req, pr.status, lang, pr.html);
+	free(pr.html);
+	return resp;
+}
+
 /* The reports page or a report file (on the reports thread: slow on a large hub). */
 static relais_http_response *reports_job(void *data, void *local, relais_http_request *req)
 {
@@ -850,6 +874,9 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 		resp = html_page(req, 200, lang, out);
 		free(out);
 		return resp;
+	}
+	if (strncmp(url, "/reports/cohorts", 16) == 0 && (url[16] == '\0' || url[16] == '/')) {
+		return cohorts_page(w, req, url + 16);
 	}
 	for (i = 0; relais_hub_reports[i]; i++) {
 		n = strlen(relais_hub_reports[i]);
@@ -1272,8 +1299,10 @@ static relais_http_response *on_headers(void *data, relais_http_request *req)
 		}
 		return relais_http_defer(req, s->pools[POOL_XAPI], published_job, s);
 	}
-	/* Other resources take a sign-in form at most; any other body is dropped. */
-	relais_http_body_limit(req, FORM_MAX);
+	/* Other resources take a sign-in form at most, a cohort's a pasted list of emails; any
+	 * other body is dropped. */
+	relais_http_body_limit(req, strncmp(url, "/reports/cohorts", 16) == 0 ? COHORT_FORM_MAX
+	                                                                      : FORM_MAX);
 	return NULL;
 }
 

@@ -215,11 +215,36 @@ int relais_hub_session_get(struct relais_session *out, relais_hub *hub, relais_c
 	return rc;
 }
 
+/* What relais_hub_session_set changes, in relais_hub_catalogue_change's transaction. */
+struct session_change {
+	const struct relais_session *s;
+	int adding;
+};
+
+static int session_write(relais_hub *hub, relais_ctx *ctx, void *data)
+{
+	const struct session_change *c = data;
+	struct relais_session old;
+	int rc = relais_hub_session_get(&old, hub, ctx, c->s->course, c->s->id);
+
+	relais_session_clear(&old);
+	if (c->adding && rc == 0) {
+		return relais_fail(ctx, RELAIS_EEXIST,
+		                   "course %s already has a session %s: change it instead",
+		                   c->s->course, c->s->id);
+	}
+	if (c->adding && rc == RELAIS_ENOTFOUND) {
+		relais_clear(ctx);
+		rc = 0;
+	}
+	return rc != 0 ? rc : row_write(hub, ctx, c->s, "hub", 0);
+}
+
 int relais_hub_session_set(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
                            const struct relais_session *s, int adding)
 {
+	struct session_change c = {s, adding};
 	relais_bundle *b = NULL;
-	struct relais_session old;
 	const char *field = NULL;
 	int rc;
 
@@ -229,35 +254,9 @@ int relais_hub_session_set(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
 	}
 	if ((rc = relais_session_check(ctx, s, relais_bundle_manifest(b), &field)) != 0) {
 		rc = relais_prefix(ctx, "session %s", s->id ? s->id : "");
-		goto out;
+	} else {
+		rc = relais_hub_catalogue_change(serial, hub, ctx, session_write, &c);
 	}
-	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_fail(hub, ctx, "hub database");
-		goto out;
-	}
-	rc = relais_hub_session_get(&old, hub, ctx, s->course, s->id);
-	relais_session_clear(&old);
-	if (adding && rc == 0) {
-		rc = relais_fail(ctx, RELAIS_EEXIST,
-		                 "course %s already has a session %s: change it instead", s->course,
-		                 s->id);
-	} else if (adding && rc == RELAIS_ENOTFOUND) {
-		relais_clear(ctx);
-		rc = 0;
-	}
-	if (rc == 0) {
-		rc = row_write(hub, ctx, s, "hub", 0);
-	}
-	if (rc == 0) {
-		rc = relais_hub_catalogue_refresh(serial, hub, ctx);
-	}
-	if (rc == 0 && sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_fail(hub, ctx, "hub database");
-	}
-	if (rc != 0) {
-		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
-	}
-out:
 	relais_bundle_free(b);
 	return rc;
 }

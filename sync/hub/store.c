@@ -218,7 +218,7 @@ static const char *const migrations[] = {
         "  JOIN term t ON t.text = a.activity;"
         "DROP TABLE statement_activity;"
         "ALTER TABLE statement_activity_term RENAME TO statement_activity;",
-        /* 13 (issue 14): live sessions by course and id: those of the current bundle
+        /* 12: live sessions by course and id: those of the current bundle
          * (source 'bundle', replaced at each publish) and those the hub scheduled or
          * changed (source 'hub', kept over a bundle's of the same id). */
         "CREATE TABLE course_session ("
@@ -235,6 +235,25 @@ static const char *const migrations[] = {
         "  cancelled INTEGER NOT NULL DEFAULT 0,"
         "  source TEXT NOT NULL CHECK (source IN ('bundle', 'hub')),"
         "  PRIMARY KEY (course, id)) WITHOUT ROWID;",
+        /* 13: cohorts (cohorts.c): learners a coordinator groups by email
+         * (lower-cased), or everyone of an organisation, and the courses
+         * assigned to them with a due date (YYYY-MM-DD or NULL). IF NOT
+         * EXISTS: a database taken back to an earlier version keeps them. */
+        "CREATE TABLE IF NOT EXISTS cohort ("
+        "  id TEXT PRIMARY KEY,"
+        "  name TEXT NOT NULL UNIQUE,"
+        "  organisation TEXT NOT NULL,"
+        "  everyone INTEGER NOT NULL,"
+        "  created TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS cohort_member ("
+        "  cohort TEXT NOT NULL REFERENCES cohort(id),"
+        "  email TEXT NOT NULL,"
+        "  PRIMARY KEY (cohort, email));"
+        "CREATE TABLE IF NOT EXISTS cohort_course ("
+        "  cohort TEXT NOT NULL REFERENCES cohort(id),"
+        "  course TEXT NOT NULL,"
+        "  due TEXT,"
+        "  PRIMARY KEY (cohort, course));",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

@@ -229,11 +229,16 @@ test('4. Arabic is mirrored: navigation starts at the right, text aligns right; 
   assert.ok(Math.abs(ar.first.right - (en.width - en.first.left)) < 2, 'the first item mirrors its English place');
 });
 
-test('5. the hub\'s pages in each language: sign-in, reports, verify; axe-clean, Arabic mirrored', { timeout: LIMIT }, async () => {
+test('5. the hub\'s pages in each language: sign-in, reports, verify, cohorts; axe-clean, Arabic mirrored', { timeout: LIMIT }, async () => {
   const db = path.join(tmp, 'hub.db');
   const password = 'correct horse battery';
   execFileSync(HUB, ['coordinator', 'add', '--email', 'coord@example.org', '--db', db],
     { env: { ...process.env, RELAIS_HUB_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A cohort with a member, for the cohorts pages.
+  execFileSync(HUB, ['cohort', 'add', 'Attachés 2027', '--org', 'MAE', '--db', db], { stdio: 'pipe' });
+  execFileSync(HUB, ['cohort', 'members', 'Attachés 2027', '--add', 'aicha@example.org', '--db', db],
+    { stdio: 'pipe' });
+  const cohortId = /id ([0-9a-f]{16})/.exec(execFileSync(HUB, ['cohort', 'list', '--db', db]).toString())[1];
   const hub = await startServer(HUB, ['serve', '--db', db, '--listen', '127.0.0.1:0'], {}, HUB_ADDRESS);
   const words = Object.fromEntries(LANGS.map((l) => {
     const text = fs.readFileSync(path.join(SOURCE_ROOT, 'po', 'hub', `${l}.po`), 'utf8');
@@ -252,13 +257,15 @@ test('5. the hub\'s pages in each language: sign-in, reports, verify; axe-clean,
     await Promise.all([page.waitForURL((u) => u.pathname === '/reports'), page.locator('main form button').click()]);
     for (const lang of LANGS) {
       for (const [kind, url, heading] of [['reports', `/reports?lang=${lang}`, 'REPORTS'],
-        ['verify', `/verify?code=NOT-A-CODE`, 'VERIFY_TITLE']]) {
+        ['verify', `/verify?code=NOT-A-CODE`, 'VERIFY_TITLE'],
+        ['cohorts', `/reports/cohorts?lang=${lang}`, 'COHORTS'],
+        ['cohort', `/reports/cohorts/${cohortId}?lang=${lang}`, null]]) {
         await page.goto(`${hub.origin}${url}`);
         const f = await frame(page);
         assert.equal(f.lang, lang, `hub ${kind} in ${lang}`);
         assert.equal(f.dir, lang === 'ar' ? 'rtl' : 'ltr');
         assert.deepEqual(f.list.filter((a) => a.current).map((a) => a.code), [lang]);
-        assert.equal(await h1(page), words[lang][heading]);
+        assert.equal(await h1(page), heading ? words[lang][heading] : 'Attachés 2027');
         found.push(...await axe(page, `hub ${lang} ${kind}`));
       }
       if (lang === 'ar') {

@@ -173,7 +173,7 @@ def import_peak(db, path, timeout=600):
 
 # store.c's migration that brought the terms; tables of later ones are dropped by undo_terms.
 TERMS_MIGRATION = 11
-LATER_TABLES = ("course_session",)
+LATER_TABLES = ("course_session", "cohort_course", "cohort_member", "cohort")
 
 
 def undo_terms(path):
@@ -181,7 +181,6 @@ def undo_terms(path):
     in the indexes and the agent and activity tables, as hubs made it until then; the tables of
     later migrations go too, so that every migration from the terms on runs again."""
     db = sqlite3.connect(path)
-    version = TERMS_MIGRATION
     script = "".join("DROP TABLE IF EXISTS %s;" % t for t in LATER_TABLES)
     script += "DROP INDEX statement_actor; DROP INDEX statement_verb;" \
         "DROP INDEX statement_object; DROP INDEX statement_course;"
@@ -197,7 +196,8 @@ def undo_terms(path):
                "CREATE INDEX statement_verb ON statement(verb, seq);"
                "CREATE INDEX statement_object ON statement(object_id, seq);"
                "CREATE INDEX statement_course ON statement(course, verb);"
-               "PRAGMA user_version = %d;" % (version - 1))
+               # Back to before the terms: that migration and every later one run again.
+               "PRAGMA user_version = %d;" % (TERMS_MIGRATION - 1))
     db.executescript(script)
     db.close()
 

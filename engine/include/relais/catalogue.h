@@ -14,6 +14,9 @@
 #define RELAIS_CATALOGUE_MAX_BYTES (4u << 20)
 #define RELAIS_CATALOGUE_MAX_COURSES 10000
 #define RELAIS_CATALOGUE_UNTRUSTED_COMMENT "relais catalogue signature"
+#define RELAIS_CATALOGUE_MAX_COHORTS 1000
+#define RELAIS_COHORT_MAX_MEMBERS 20000
+#define RELAIS_COHORT_MAX_ASSIGNMENTS 200
 
 struct relais_catalogue_delta {
 	uint64_t from_version;
@@ -51,6 +54,27 @@ struct relais_catalogue_revoked {
 	char *reason; /* may be empty */
 };
 
+/* A course a cohort must take, by a date (docs/catalogue.md, "Cohorts"). */
+struct relais_catalogue_assignment {
+	char *course;
+	char *due; /* YYYY-MM-DD, or NULL */
+};
+
+/*
+ * A group of learners the hub assigns courses to. Members are not named:
+ * each is relais_cohort_member_hash() of the cohort's id and their email.
+ */
+struct relais_catalogue_cohort {
+	char *id; /* what a live session names to belong to this cohort */
+	char *name;
+	char *organisation;
+	int everyone; /* every learner whose organisation is this one is a member too */
+	char (*members)[RELAIS_SHA256_HEX]; /* ascending */
+	size_t n_members;
+	struct relais_catalogue_assignment *assignments; /* ascending by course */
+	size_t n_assignments;
+};
+
 struct relais_catalogue {
 	uint64_t serial;
 	char *issued;  /* ISO 8601 UTC */
@@ -66,6 +90,8 @@ struct relais_catalogue {
 	size_t n_revoked;
 	struct relais_session *sessions; /* ascending by course, then id; cancelled ones kept */
 	size_t n_sessions;
+	struct relais_catalogue_cohort *cohorts; /* ascending by id; none: the member is left out */
+	size_t n_cohorts;
 };
 
 /*
@@ -100,6 +126,28 @@ int relais_catalogue_verify(struct relais_catalogue **out, relais_ctx *ctx,
 /* The course with this id, or NULL. */
 const struct relais_catalogue_course *relais_catalogue_find(const struct relais_catalogue *cat,
                                                             const char *id);
+
+/*
+ * A cohort member's hash: hex SHA-256 of "relais-cohort-member\n<cohort
+ * id>\n<email with ASCII letters lower-cased>".
+ */
+void relais_cohort_member_hash(char out[RELAIS_SHA256_HEX], const char *cohort_id,
+                               const char *email);
+
+/* Whether the learner with email and org (either may be NULL) belongs to cohort co. */
+int relais_cohort_has(const struct relais_catalogue_cohort *co, const char *email, const char *org);
+
+/* Whether course c's audience takes in organisation org (NULL: none); an empty one takes all. */
+int relais_catalogue_audience_has(const struct relais_catalogue_course *c, const char *org);
+
+/*
+ * Whether course c is required of the learner with email and org: required
+ * by its audience, or assigned to a cohort they belong to. *due: the
+ * earliest due date among those (NULL: none), borrowed from cat.
+ */
+int relais_catalogue_required_of(const char **due, const struct relais_catalogue *cat,
+                                 const struct relais_catalogue_course *c, const char *email,
+                                 const char *org);
 
 void relais_catalogue_free(struct relais_catalogue *cat);
 

@@ -18,6 +18,9 @@ struct relais_profile {
 #define RELAIS_PIN_MIN 4
 #define RELAIS_PIN_MAX 64
 
+/* Whether e is a plausible email: one @, something on each side, a dot in the domain. */
+int relais_profile_email_ok(const char *e);
+
 /*
  * Adds a learner. The email identifies them in learning records and must be
  * unique on this laptop. Sets *out_id when not NULL. Returns 0,

@@ -70,6 +70,15 @@ const struct relais_course_mark *relais_course_marks_find(const struct relais_co
                                                           size_t n, const char *course_id);
 
 /*
+ * Orders courses (from relais_library_list()) for one learner: required
+ * ones with a due date first, earliest first, then required ones without,
+ * then the rest, each group in its former order.
+ */
+struct relais_course_info;
+void relais_updates_order(struct relais_course_info *courses, size_t n,
+                          const struct relais_course_mark *marks, size_t n_marks);
+
+/*
  * Records that profile_id opened course_id at version: it is then neither
  * new nor updated for them until a newer version is installed.
  */
