@@ -128,6 +128,26 @@ static relais_http_response *xapi_error(unsigned status, const char *msg)
 	return resp;
 }
 
+/*
+ * The answer to a request the hub could not serve (rc, its message msg): 503
+ * with Retry-After when the database is busy or unreachable (RELAIS_EBUSY:
+ * nothing was stored; the laptop sends again), 500 otherwise.
+ */
+static relais_http_response *local_error(int rc, const char *msg)
+{
+	struct relais_hub_reply r = {0};
+	relais_http_response *resp = NULL;
+
+	if (rc != RELAIS_EBUSY) {
+		return xapi_error(500, msg);
+	}
+	if (relais_hub_reply_error(&r, 503, msg) == 0) {
+		resp = respond(503, "application/json", r.body, 1, "Retry-After", "5");
+	}
+	relais_hub_reply_clear(&r);
+	return resp;
+}
+
 static int version_ok(const char *v)
 {
 	return relais_xapi_version_of(v) != 0;
@@ -411,7 +431,7 @@ static relais_http_response *statements_job(void *data, void *local, relais_http
 		    strcmp(relais_http_query(req, "attachments"), "true") == 0) {
 			return attachments_out(w, &r);
 		}
-		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(w->ctx));
+		return rc == 0 ? reply_out(req, &r) : local_error(rc, relais_errmsg(w->ctx));
 	}
 	if (encoding != NULL) {
 		if (strcmp(encoding, "gzip") != 0) {
@@ -453,7 +473,7 @@ static relais_http_response *statements_job(void *data, void *local, relais_http
 	}
 	if (rc != 0) {
 		relais_hub_reply_clear(&r);
-		return xapi_error(500, relais_errmsg(w->ctx));
+		return local_error(rc, relais_errmsg(w->ctx));
 	}
 	return reply_out(req, &r);
 }
@@ -1037,7 +1057,7 @@ static relais_http_response *alternate_statements(struct worker *w, relais_http_
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 		rc = relais_hub_get(&r, w->hub, w->ctx, ps->p, ps->n,
 		                    relais_http_header(req, "Accept-Language"), who);
-		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(w->ctx));
+		return rc == 0 ? reply_out(req, &r) : local_error(rc, relais_errmsg(w->ctx));
 	}
 	if (strcmp(method, "PUT") != 0 && strcmp(method, "POST") != 0) {
 		return xapi_error(405, "method not allowed");
@@ -1060,7 +1080,7 @@ static relais_http_response *alternate_statements(struct worker *w, relais_http_
 	                              who);
 	if (rc != 0) {
 		relais_hub_reply_clear(&r);
-		return xapi_error(500, relais_errmsg(w->ctx));
+		return local_error(rc, relais_errmsg(w->ctx));
 	}
 	return reply_out(req, &r);
 }
@@ -1203,7 +1223,7 @@ static relais_http_response *documents_job(void *data, void *local, relais_http_
 	rq.max_document = s->max_document;
 	rq.max_documents_total = s->max_documents_total;
 	rc = relais_hub_document(&r, w->hub, w->ctx, &rq, &who);
-	resp = rc == 0 ? document_out(&r) : xapi_error(500, relais_errmsg(w->ctx));
+	resp = rc == 0 ? document_out(&r) : local_error(rc, relais_errmsg(w->ctx));
 out:
 	relais_hub_doc_reply_clear(&r);
 	relais_http_fields_free(fields, nf);
