@@ -127,7 +127,7 @@ int relais_hub_credentials_check(struct relais_hub_credential *who, relais_hub *
 {
 	char hash_hex[65];
 	relais_hub_sql_stmt *st = NULL;
-	int rc = RELAIS_EPASSWORD;
+	int rc = RELAIS_EPASSWORD, step;
 
 	memset(who, 0, sizeof(*who));
 	if (key == NULL || secret == NULL || strlen(secret) > 256 || strlen(key) > 64) {
@@ -142,13 +142,18 @@ int relais_hub_credentials_check(struct relais_hub_credential *who, relais_hub *
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "credentials");
 	}
 	relais_hub_sql_bind_text(st, 1, key, -1, RELAIS_HUB_SQL_STATIC);
-	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+	if ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		const char *stored = (const char *)relais_hub_sql_column_text(st, 3);
 		if (stored != NULL && strlen(stored) == 64 &&
 		    sodium_memcmp(stored, hash_hex, 64) == 0) {
 			fill_credential(who, st, 0);
 			rc = 0;
 		}
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		/* Not a verdict on the credentials: the database could not tell. */
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+		relais_hub_sql_finalize(st);
+		return rc;
 	}
 	relais_hub_sql_finalize(st);
 	return rc == 0 ? 0 : relais_fail(ctx, rc, "bad credentials");

@@ -68,7 +68,8 @@ const char *relais_hub_vfs(void);
  * SQLite database (its path + ".d").
  */
 #define RELAIS_HUB_PG_NOT_YET                                                                      \
-	"publishing courses and the catalogue (relais-hub publish, withdraw, GET /catalogue)"
+	"the reports (relais-hub report, /reports), publishing courses and the catalogue "         \
+	"(relais-hub publish, withdraw, GET /relais/catalogue)"
 
 /* Forgets the terms hub remembers (after a rollback, which may take new ones back). */
 void relais_hub_terms_clear(relais_hub *hub);

@@ -116,6 +116,11 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 	int cols, c, step, rc = 0;
 
 	*out = NULL;
+	if (relais_hub_not_yet(hub) != NULL) {
+		/* Its SQL takes SQLite's bare columns beside min(). */
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "not yet available on PostgreSQL: " RELAIS_HUB_PG_NOT_YET);
+	}
 	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
 		if (strcmp(reports[i].name, name) == 0) {
 			r = &reports[i];

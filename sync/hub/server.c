@@ -215,20 +215,25 @@ static int basic_auth(char *buf, size_t size, const char **key, const char **sec
 	return 0;
 }
 
-/* HTTP Basic credentials; fills *who with the credential they name. */
+/*
+ * HTTP Basic credentials; fills *who with the credential they name.
+ * Returns 0, RELAIS_EBUSY (the database cannot tell now) or another status
+ * (bad credentials).
+ */
 static int authenticate(struct worker *w, relais_http_request *req,
                         struct relais_hub_credential *who)
 {
 	char buf[AUTH_MAX];
 	const char *key, *secret;
-	int ok;
+	int rc = RELAIS_EPASSWORD;
 
 	memset(who, 0, sizeof(*who));
-	ok = basic_auth(buf, sizeof(buf), &key, &secret,
-	                relais_http_header(req, "Authorization")) == 0 &&
-	     relais_hub_credentials_check(who, w->hub, w->ctx, key, secret) == 0;
+	if (basic_auth(buf, sizeof(buf), &key, &secret, relais_http_header(req, "Authorization")) ==
+	    0) {
+		rc = relais_hub_credentials_check(who, w->hub, w->ctx, key, secret);
+	}
 	sodium_memzero(buf, sizeof(buf));
-	return ok;
+	return rc;
 }
 
 static relais_http_response *auth_failed(void)
@@ -378,10 +383,11 @@ static relais_http_response *credentials_job(void *data, void *local, relais_htt
 	struct worker *w = local;
 	struct relais_hub_credential who;
 	struct hub_request *hr;
+	int rc;
 
 	(void)data;
-	if (!authenticate(w, req, &who)) {
-		return auth_failed();
+	if ((rc = authenticate(w, req, &who)) != 0) {
+		return rc == RELAIS_EBUSY ? local_error(rc, relais_errmsg(w->ctx)) : auth_failed();
 	}
 	if ((hr = calloc(1, sizeof(*hr))) == NULL) {
 		return NULL;
@@ -593,11 +599,12 @@ static relais_http_response *published_job(void *data, void *local, relais_http_
 	const char *name = url + strlen(PUBLISHED) + (delta ? 7 : 8);
 	const char *suffix = delta ? ".delta" : ".relais";
 	size_t want = delta ? 129 : 64;
+	int rc;
 	char path[4096], etag[65], id[130];
 
 	(void)data;
-	if (!authenticate(w, req, &who)) {
-		return auth_failed();
+	if ((rc = authenticate(w, req, &who)) != 0) {
+		return rc == RELAIS_EBUSY ? local_error(rc, relais_errmsg(w->ctx)) : auth_failed();
 	}
 	if (kind == 1 || kind == 2) {
 		return catalogue_out(w, req, kind == 2);

@@ -15,6 +15,9 @@
 #include "relais/strbuf.h"
 #include "sql.h"
 
+/* The most parameters one statement binds. */
+#define RELAIS_HUB_SQL_PARAMS_MAX 64
+
 /* One SQL text prepared on the PostgreSQL connection, under name "s<n>". */
 struct pg_prepared {
 	char *sql;       /* as the hub wrote it (the key) */
@@ -190,8 +193,9 @@ static size_t closing(const char *s, size_t *comma)
  * The hub's SQL in PostgreSQL's dialect, the one place where the two
  * differ: ?N becomes $N and a bare ? the next number; group_concat(x, sep)
  * string_agg; min(a, b) and max(a, b) least and greatest; json_extract(x,
- * '$.a.b') jsonb_extract_path_text(x::jsonb, 'a', 'b'). Quotes are left
- * alone. Returns a malloc'd text, or NULL (no memory).
+ * '$.a.b') jsonb_extract_path_text(x::jsonb, 'a', 'b'); a unary + before a
+ * column (SQLite's way to keep an index out of a plan) goes. Quotes are
+ * left alone. Returns a malloc'd text, or NULL (no memory).
  */
 static char *pg_text(const char *sql)
 {
@@ -223,6 +227,18 @@ static char *pg_text(const char *sql)
 			relais_strbuf_printf(&b, "$%ld", v);
 			s = e;
 			continue;
+		}
+		if (*s == '+' && (isalpha((unsigned char)s[1]) || s[1] == '_')) {
+			size_t k = b.len;
+			while (k > 0 && b.p[k - 1] == ' ') {
+				k--;
+			}
+			if (k == 0 || strchr("=(,<>", b.p[k - 1]) != NULL ||
+			    (k >= 3 && strncasecmp(b.p + k - 3, "AND", 3) == 0) ||
+			    (k >= 2 && strncasecmp(b.p + k - 2, "OR", 2) == 0)) {
+				s++;
+				continue;
+			}
 		}
 		if (!isalpha((unsigned char)*s) && *s != '_') {
 			relais_strbuf_addn(&b, s++, 1);
@@ -284,6 +300,7 @@ static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql
 	PGresult *res;
 	char *text;
 	size_t i, mask;
+	int in_tx;
 
 	if (pg_ready(db) != 0) {
 		return NULL;
@@ -322,8 +339,44 @@ static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql
 		return NULL;
 	}
 	(void)snprintf(p->name, sizeof(p->name), "s%u", db->next_name++);
+	/* In a transaction, a statement that does not prepare must leave it
+	 * usable, as in SQLite: a savepoint takes the failure back. */
+	in_tx = PQtransactionStatus(db->pg) == PQTRANS_INTRANS;
+	if (in_tx) {
+		PQclear(PQexec(db->pg, "SAVEPOINT relais_prepare"));
+	}
 	res = PQprepare(db->pg, p->name, text, 0, NULL);
+	/* A parameter PostgreSQL cannot type (unused, or only in "?3 IS NULL")
+	 * is text, as SQLite would take it: named in the error, one at a time. */
+	{
+		Oid types[RELAIS_HUB_SQL_PARAMS_MAX] = {0};
+		int n_types = 0;
+		const char *state;
+		while (PQresultStatus(res) == PGRES_FATAL_ERROR &&
+		       (state = PQresultErrorField(res, PG_DIAG_SQLSTATE)) != NULL &&
+		       (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0)) {
+			const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+			const char *d = m ? strchr(m, '$') : NULL;
+			long k = d ? strtol(d + 1, NULL, 10) : 0;
+			if (k < 1 || k > RELAIS_HUB_SQL_PARAMS_MAX || types[k - 1] != 0) {
+				break;
+			}
+			types[k - 1] = 25; /* text */
+			n_types = (int)k > n_types ? (int)k : n_types;
+			PQclear(res);
+			if (in_tx) {
+				PQclear(PQexec(db->pg, "ROLLBACK TO SAVEPOINT relais_prepare"));
+			}
+			res = PQprepare(db->pg, p->name, text, n_types, types);
+		}
+	}
 	free(text);
+	if (in_tx) {
+		PQclear(PQexec(db->pg, PQresultStatus(res) == PGRES_COMMAND_OK
+		                               ? "RELEASE SAVEPOINT relais_prepare"
+		                               : "ROLLBACK TO SAVEPOINT relais_prepare; "
+		                                 "RELEASE SAVEPOINT relais_prepare"));
+	}
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		pg_result_error(db, res);
 		PQclear(res);
@@ -364,15 +417,32 @@ static void pg_drop_result(relais_hub_sql_stmt *st)
 }
 
 /* Runs a command with no parameters. */
+/*
+ * Whether a command that just failed may run again on a new connection:
+ * the connection dropped (a server restart: each idle connection learns it
+ * at its next command) outside a transaction, on the first try.
+ */
+static int pg_again(relais_hub_sql *db, int attempt, int was_in_tx)
+{
+	return attempt == 0 && !was_in_tx && PQstatus(db->pg) != CONNECTION_OK;
+}
+
 static int pg_command(relais_hub_sql *db, const char *sql)
 {
 	PGresult *res;
-	int rc = 0;
+	int rc = 0, attempt, was_in_tx = db->in_tx;
 
-	if ((rc = pg_ready(db)) != 0) {
-		return rc;
+	for (attempt = 0;; attempt++) {
+		if ((rc = pg_ready(db)) != 0) {
+			return rc;
+		}
+		res = PQexec(db->pg, sql);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK ||
+		    PQresultStatus(res) == PGRES_TUPLES_OK || !pg_again(db, attempt, was_in_tx)) {
+			break;
+		}
+		PQclear(res);
 	}
-	res = PQexec(db->pg, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = pg_result_error(db, res);
 	} else if (PQnfields(res) == 0 && PQcmdTuples(res)[0] != '\0') {
@@ -489,7 +559,9 @@ int relais_hub_sql_begin(relais_hub_sql *db)
 	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
 		return lite_status(sqlite3_exec(db->lite, "BEGIN IMMEDIATE", NULL, NULL, NULL));
 	}
-	if ((rc = pg_command(db, "BEGIN")) == 0) {
+	/* One writer at a time, as SQLite's BEGIN IMMEDIATE: what a write
+	 * transaction read stays true until it commits (an If-Match, a quota). */
+	if ((rc = pg_command(db, "BEGIN; SELECT pg_advisory_xact_lock(7273658)")) == 0) {
 		db->in_tx = 1;
 	}
 	return rc;
@@ -562,7 +634,8 @@ static int prepare(relais_hub_sql *db, const char *sql, int len, relais_hub_sql_
 		free(st);
 		return pg_error(db, RELAIS_ENOMEM, "out of memory");
 	}
-	if ((st->p = pg_prepared(db, st->sql)) == NULL) {
+	if ((st->p = pg_prepared(db, st->sql)) == NULL &&
+	    (!pg_again(db, 0, db->in_tx) || (st->p = pg_prepared(db, st->sql)) == NULL)) {
 		rc = db->status;
 		free(st->sql);
 		free(st);
@@ -733,26 +806,34 @@ int relais_hub_sql_clear_bindings(relais_hub_sql_stmt *st)
 static int pg_execute(relais_hub_sql_stmt *st)
 {
 	relais_hub_sql *db = st->db;
-	int i, rc;
+	int i, rc, attempt, was_in_tx = db->in_tx;
 	ExecStatusType es;
 
-	if ((rc = pg_ready(db)) != 0) {
-		return rc;
-	}
-	if (st->generation != db->generation) {
-		if ((st->p = pg_prepared(db, st->sql)) == NULL) {
-			return db->status;
-		}
-		st->generation = db->generation;
-	}
 	for (i = 0; i < st->n_params; i++) {
 		st->values[i] = st->params[i].value;
 		st->lengths[i] = st->params[i].len;
 		st->formats[i] = st->params[i].format;
 	}
-	st->res = PQexecPrepared(db->pg, st->p->name, st->n_params, st->values, st->lengths,
-	                         st->formats, 0);
-	es = PQresultStatus(st->res);
+	for (attempt = 0;; attempt++) {
+		if ((rc = pg_ready(db)) != 0) {
+			return rc;
+		}
+		if (st->generation != db->generation) {
+			if ((st->p = pg_prepared(db, st->sql)) == NULL) {
+				return db->status;
+			}
+			st->generation = db->generation;
+		}
+		st->res = PQexecPrepared(db->pg, st->p->name, st->n_params, st->values, st->lengths,
+		                         st->formats, 0);
+		es = PQresultStatus(st->res);
+		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK ||
+		    !pg_again(db, attempt, was_in_tx)) {
+			break;
+		}
+		PQclear(st->res);
+		st->res = NULL;
+	}
 	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
 		rc = pg_result_error(db, st->res);
 		pg_drop_result(st);

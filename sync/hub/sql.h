@@ -73,7 +73,11 @@ void relais_hub_sql_busy_timeout(relais_hub_sql *db, int ms);
 /* Runs a script of statements with no parameters and no rows wanted. */
 int relais_hub_sql_exec(relais_hub_sql *db, const char *script);
 
-/* A write transaction (SQLite: BEGIN IMMEDIATE), its commit and rollback. */
+/*
+ * A write transaction, its commit and rollback: one at a time on a
+ * database (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock held to
+ * the end of the transaction), so what it read stays true until it ends.
+ */
 int relais_hub_sql_begin(relais_hub_sql *db);
 int relais_hub_sql_commit(relais_hub_sql *db);
 int relais_hub_sql_rollback(relais_hub_sql *db);

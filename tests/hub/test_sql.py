@@ -9,6 +9,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hublib  # noqa: E402
 import pgcluster  # noqa: E402
 
 PROBE = os.environ.get("RELAIS_SQL_PROBE", "")
@@ -143,6 +144,52 @@ class SqlLayer(unittest.TestCase):
         self.assertIn("lost inside a transaction", got[0])
         self.assertEqual(probe.send("rollback"), ["ok"])
         self.assertEqual(probe.send("query SELECT count(*) AS n FROM r"), ["n=int:1"])
+
+
+@unittest.skipUnless(pgcluster.available(), "PostgreSQL is not installed")
+class HubOnPostgresql(unittest.TestCase):
+    """relais-hub serve --db postgresql://...: statements in and out, the parts not there yet
+    named, and 503 with Retry-After while PostgreSQL is down."""
+
+    def setUp(self):
+        self.cluster = pgcluster.shared()
+        self.db = hublib.HubDb(tempfile.mkdtemp(prefix="relais-hub-pg-"))
+        self.db.db = self.cluster.new_database()
+        self.key, self.secret = self.db.credentials()
+        self.hub = hublib.start_hub(self, self.db)
+        self.client = hublib.Client(self.hub, self.key, self.secret)
+
+    def test_statements_round_trip_and_what_is_not_there_yet(self):
+        st = hublib.statement("alice")
+        r = self.client.post([st])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), [st["id"]])
+        self.assertEqual(self.client.post([st]).status, 200)  # the same again: no effect
+        got = self.client.statement(st["id"])
+        self.assertEqual(hublib.without_server_fields(got), hublib.without_server_fields(st))
+        self.assertEqual(self.db.run("credentials", "list").stdout.count("test laptop"), 1)
+        self.assertIn("not yet available on PostgreSQL: the reports", self.hub.stderr_text())
+        self.assertNotIn("postgresql://", self.hub.stderr_text())
+        p = self.db.run("report", "--format", "json", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("not yet available on PostgreSQL: the reports", p.stderr)
+
+    def test_database_down_answers_503_then_recovers(self):
+        first = hublib.statement("bob")
+        self.assertEqual(self.client.post([first]).status, 200)
+        self.cluster.stop()
+        try:
+            st = hublib.statement("carol")
+            r = self.client.post([st])
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.header("Retry-After"), "5")
+            self.assertIn("error", r.json())
+        finally:
+            self.cluster.start()
+        r = self.client.post([st])  # the laptop sends again: stored once, by a new connection
+        self.assertEqual(r.status, 200, r)
+        ids = self.client.ids({})
+        self.assertEqual(sorted(ids), sorted([first["id"], st["id"]]))
 
 
 if __name__ == "__main__":
