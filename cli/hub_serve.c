@@ -150,7 +150,15 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	}
 	printf("http://%s:%u/\n", address, relais_hub_server_port(server));
 	fflush(stdout);
-	fprintf(stderr, "relais-hub: serving %s; stop with Ctrl-C\n", cli_hub_db_path(db));
+	if (relais_hub_not_yet(hub) != NULL) {
+		/* The URL may hold a password: not shown. */
+		fprintf(stderr,
+		        "relais-hub: serving a PostgreSQL database; stop with Ctrl-C\n"
+		        "relais-hub: not yet available on PostgreSQL: %s\n",
+		        relais_hub_not_yet(hub));
+	} else {
+		fprintf(stderr, "relais-hub: serving %s; stop with Ctrl-C\n", cli_hub_db_path(db));
+	}
 	sigwait(&stop, &sig);
 	relais_hub_server_stop(server);
 	relais_hub_close(hub);
@@ -187,6 +195,7 @@ const struct command cmd_hub_serve = {
         "headers must be in within --header-timeout seconds (default 10) and its\n"
         "body within --body-timeout seconds (default 30) plus one second for\n"
         "every --body-min-rate bytes (default 1000), else the connection is\n"
-        "closed. Prints its address first; stop with Ctrl-C.\n",
+        "closed. --db may name a PostgreSQL database (postgresql://...; in\n"
+        "progress: docs/hub.md). Prints its address first; stop with Ctrl-C.\n",
         serve,
 };

@@ -28,6 +28,10 @@ const char *relais_strerror(int status)
 		return "already exists";
 	case RELAIS_ECRYPTO:
 		return "cryptographic failure";
+	case RELAIS_EBUSY:
+		return "database busy or unreachable";
+	case RELAIS_ECONSTRAINT:
+		return "constraint violated";
 	}
 	return "unknown error";
 }

@@ -83,21 +83,21 @@ int relais_hub_attachments_check(relais_hub *hub, relais_ctx *ctx, const cJSON *
 /* The bytes who's attachments hold now. Returns 0 or RELAIS_EIO. */
 static int held_by(unsigned long long *total, relais_hub *hub, relais_ctx *ctx, const char *key)
 {
-	sqlite3_stmt *q = NULL;
+	relais_hub_sql_stmt *q = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(
+	if (relais_hub_sql_prepare(
 	            hub->db, "SELECT COALESCE(SUM(length), 0) FROM attachment WHERE credential = ?",
-	            -1, &q, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "attachments");
+	            -1, &q, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "attachments");
 	}
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "attachments");
+	relais_hub_sql_bind_text(q, 1, key, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(q) != RELAIS_HUB_SQL_ROW) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "attachments");
 	} else {
-		*total = (unsigned long long)sqlite3_column_int64(q, 0);
+		*total = (unsigned long long)relais_hub_sql_column_int64(q, 0);
 	}
-	sqlite3_finalize(q);
+	relais_hub_sql_finalize(q);
 	return rc;
 }
 
@@ -106,7 +106,7 @@ int relais_hub_attachments_keep(relais_hub *hub, relais_ctx *ctx,
 {
 	struct relais_hub_parts *parts = hub->parts;
 	unsigned long long total = 0;
-	sqlite3_stmt *q = NULL;
+	relais_hub_sql_stmt *q = NULL;
 	char now[32], sha2[RELAIS_SHA2_HEX_MAX];
 	size_t i, j;
 	int rc = 0;
@@ -127,11 +127,12 @@ int relais_hub_attachments_keep(relais_hub *hub, relais_ctx *ctx,
 		return rc;
 	}
 	relais_now_iso(now);
-	if (sqlite3_prepare_v2(hub->db,
-	                       "INSERT OR IGNORE INTO attachment(sha2, content_type, length, data, "
-	                       "credential, stored) VALUES (?, ?, ?, ?, ?, ?)",
-	                       -1, &q, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "attachments");
+	if (relais_hub_sql_prepare(
+	            hub->db,
+	            "INSERT INTO attachment(sha2, content_type, length, data, credential, "
+	            "stored) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+	            -1, &q, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "attachments");
 	}
 	for (i = 0; i < parts->n && rc == 0; i++) {
 		const struct relais_multipart_part *p = &parts->part[i];
@@ -140,17 +141,17 @@ int relais_hub_attachments_keep(relais_hub *hub, relais_ctx *ctx,
 			                                                        : p->hash[j]);
 		}
 		sha2[j] = '\0';
-		sqlite3_bind_text(q, 1, sha2, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 2,
-		                  p->content_type[0] ? p->content_type : "application/octet-stream",
-		                  -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, (sqlite3_int64)p->len);
-		sqlite3_bind_blob64(q, 4, p->body, p->len, SQLITE_STATIC);
-		sqlite3_bind_text(q, 5, who->key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 6, now, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "attachments");
-		} else if (sqlite3_changes(hub->db) > 0) {
+		relais_hub_sql_bind_text(q, 1, sha2, -1, RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_text(
+		        q, 2, p->content_type[0] ? p->content_type : "application/octet-stream", -1,
+		        RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_int64(q, 3, (long long)p->len);
+		relais_hub_sql_bind_blob(q, 4, p->body, p->len, RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_text(q, 5, who->key, -1, RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_text(q, 6, now, -1, RELAIS_HUB_SQL_STATIC);
+		if (relais_hub_sql_step(q) != RELAIS_HUB_SQL_DONE) {
+			rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "attachments");
+		} else if (relais_hub_sql_changes(hub->db) > 0) {
 			total += p->len;
 			if (total > parts->per_credential_max) {
 				rc = relais_fail(
@@ -160,9 +161,9 @@ int relais_hub_attachments_keep(relais_hub *hub, relais_ctx *ctx,
 				        parts->per_credential_max);
 			}
 		}
-		sqlite3_reset(q);
+		relais_hub_sql_reset(q);
 	}
-	sqlite3_finalize(q);
+	relais_hub_sql_finalize(q);
 	return rc;
 }
 
@@ -238,8 +239,8 @@ int relais_hub_post_multipart(struct relais_hub_reply *reply, relais_hub *hub, r
 }
 
 /* Adds the data of attachment sha2 as a part, when the hub holds it and it is not in yet. */
-static int add_part(struct relais_strbuf *b, sqlite3_stmt *q, cJSON *seen, const char *boundary,
-                    const char *sha2)
+static int add_part(struct relais_strbuf *b, relais_hub_sql_stmt *q, cJSON *seen,
+                    const char *boundary, const char *sha2)
 {
 	const cJSON *s;
 
@@ -252,17 +253,17 @@ static int add_part(struct relais_strbuf *b, sqlite3_stmt *q, cJSON *seen, const
 	if (!cJSON_AddItemToArray(seen, cJSON_CreateString(sha2))) {
 		return RELAIS_ENOMEM;
 	}
-	sqlite3_bind_text(q, 1, sha2, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW) {
+	relais_hub_sql_bind_text(q, 1, sha2, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(q) == RELAIS_HUB_SQL_ROW) {
 		relais_strbuf_printf(b,
 		                     "\r\n--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: "
 		                     "binary\r\nX-Experience-API-Hash: %s\r\n\r\n",
-		                     boundary, (const char *)sqlite3_column_text(q, 0),
-		                     (const char *)sqlite3_column_text(q, 2));
-		relais_strbuf_addn(b, sqlite3_column_blob(q, 1),
-		                   (size_t)sqlite3_column_bytes(q, 1));
+		                     boundary, (const char *)relais_hub_sql_column_text(q, 0),
+		                     (const char *)relais_hub_sql_column_text(q, 2));
+		relais_strbuf_addn(b, relais_hub_sql_column_blob(q, 1),
+		                   (size_t)relais_hub_sql_column_bytes(q, 1));
 	}
-	sqlite3_reset(q);
+	relais_hub_sql_reset(q);
 	return 0;
 }
 
@@ -272,7 +273,7 @@ int relais_hub_attachments_reply(char **out, size_t *len, char boundary[40], rel
 	struct relais_strbuf b = {.max = REPLY_MAX};
 	cJSON *doc = cJSON_Parse(json), *seen = cJSON_CreateArray();
 	const cJSON *list, *st, *a;
-	sqlite3_stmt *q = NULL;
+	relais_hub_sql_stmt *q = NULL;
 	unsigned char raw[16];
 	int rc = 0;
 
@@ -284,11 +285,11 @@ int relais_hub_attachments_reply(char **out, size_t *len, char boundary[40], rel
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (sqlite3_prepare_v2(
+	if (relais_hub_sql_prepare(
 	            hub->db,
 	            "SELECT content_type, data, sha2 FROM attachment WHERE sha2 = lower(?)", -1, &q,
-	            NULL) != SQLITE_OK) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "attachments");
+	            NULL) != RELAIS_HUB_SQL_OK) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "attachments");
 		goto out;
 	}
 	relais_strbuf_printf(&b, "--%s\r\nContent-Type: application/json\r\n\r\n%s", boundary,
@@ -317,7 +318,7 @@ int relais_hub_attachments_reply(char **out, size_t *len, char boundary[40], rel
 		b.p = NULL;
 	}
 out:
-	sqlite3_finalize(q);
+	relais_hub_sql_finalize(q);
 	relais_strbuf_free(&b);
 	cJSON_Delete(seen);
 	cJSON_Delete(doc);

@@ -113,100 +113,106 @@ int relais_hub_credentials_add(relais_hub *hub, relais_ctx *ctx, const char *nam
 }
 
 /* Fills who from a row of (key, name, scopes). */
-static void fill_credential(struct relais_hub_credential *who, sqlite3_stmt *st, int first)
+static void fill_credential(struct relais_hub_credential *who, relais_hub_sql_stmt *st, int first)
 {
 	(void)snprintf(who->key, sizeof(who->key), "%s",
-	               (const char *)sqlite3_column_text(st, first));
+	               (const char *)relais_hub_sql_column_text(st, first));
 	(void)snprintf(who->name, sizeof(who->name), "%s",
-	               (const char *)sqlite3_column_text(st, first + 1));
-	who->scopes = (unsigned)sqlite3_column_int(st, first + 2);
+	               (const char *)relais_hub_sql_column_text(st, first + 1));
+	who->scopes = (unsigned)relais_hub_sql_column_int(st, first + 2);
 }
 
 int relais_hub_credentials_check(struct relais_hub_credential *who, relais_hub *hub,
                                  relais_ctx *ctx, const char *key, const char *secret)
 {
 	char hash_hex[65];
-	sqlite3_stmt *st = NULL;
-	int rc = RELAIS_EPASSWORD;
+	relais_hub_sql_stmt *st = NULL;
+	int rc = RELAIS_EPASSWORD, step;
 
 	memset(who, 0, sizeof(*who));
 	if (key == NULL || secret == NULL || strlen(secret) > 256 || strlen(key) > 64) {
 		return relais_fail(ctx, RELAIS_EPASSWORD, "bad credentials");
 	}
 	secret_hash(hash_hex, secret);
-	if (sqlite3_prepare_v2(
+	if (relais_hub_sql_prepare(
 	            hub->db,
 	            "SELECT key, name, scopes, secret_hash FROM credential WHERE key = ? "
 	            "AND revoked IS NULL",
-	            -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "credentials");
 	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *stored = (const char *)sqlite3_column_text(st, 3);
+	relais_hub_sql_bind_text(st, 1, key, -1, RELAIS_HUB_SQL_STATIC);
+	if ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+		const char *stored = (const char *)relais_hub_sql_column_text(st, 3);
 		if (stored != NULL && strlen(stored) == 64 &&
 		    sodium_memcmp(stored, hash_hex, 64) == 0) {
 			fill_credential(who, st, 0);
 			rc = 0;
 		}
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		/* Not a verdict on the credentials: the database could not tell. */
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+		relais_hub_sql_finalize(st);
+		return rc;
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc == 0 ? 0 : relais_fail(ctx, rc, "bad credentials");
 }
 
 int relais_hub_credentials_revoke(relais_hub *hub, relais_ctx *ctx, const char *key)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char now[32];
 	int rc = 0;
 
 	relais_now_iso(now);
-	if (sqlite3_prepare_v2(
+	if (relais_hub_sql_prepare(
 	            hub->db, "UPDATE credential SET revoked = ? WHERE key = ? AND revoked IS NULL",
-	            -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "credentials");
 	}
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
-	} else if (sqlite3_changes(hub->db) == 0) {
+	relais_hub_sql_bind_text(st, 1, now, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, key, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+	} else if (relais_hub_sql_changes(hub->db) == 0) {
 		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no credential %.64s, or it is revoked",
 		                 key);
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
 int relais_hub_credentials_list(char **out, relais_hub *hub, relais_ctx *ctx)
 {
 	struct relais_strbuf o = {.max = 16u * 1024 * 1024};
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char scopes[RELAIS_HUB_SCOPES_TEXT];
 	int rc = 0, step;
 
 	*out = NULL;
-	if (sqlite3_prepare_v2(
+	if (relais_hub_sql_prepare(
 	            hub->db,
 	            "SELECT c.key, c.name, c.scopes, c.created, coalesce(c.revoked, '-'), "
 	            "coalesce((SELECT group_concat(key_id, ' ') FROM (SELECT key_id FROM "
-	            "laptop_key k WHERE k.credential = c.key ORDER BY key_id)), '-') "
+	            "laptop_key k WHERE k.credential = c.key ORDER BY key_id) AS kk), '-') "
 	            "FROM credential c ORDER BY c.created, c.key",
-	            -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "credentials");
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		relais_hub_scopes_text(scopes, (unsigned)sqlite3_column_int(st, 2));
-		relais_strbuf_printf(&o,
-		                     "key:         %s\nname:        %s\nscopes:      %s\n"
-		                     "created:     %s\nrevoked:     %s\nlaptop keys: %s\n\n",
-		                     sqlite3_column_text(st, 0), sqlite3_column_text(st, 1), scopes,
-		                     sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
-		                     sqlite3_column_text(st, 5));
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+		relais_hub_scopes_text(scopes, (unsigned)relais_hub_sql_column_int(st, 2));
+		relais_strbuf_printf(
+		        &o,
+		        "key:         %s\nname:        %s\nscopes:      %s\n"
+		        "created:     %s\nrevoked:     %s\nlaptop keys: %s\n\n",
+		        relais_hub_sql_column_text(st, 0), relais_hub_sql_column_text(st, 1),
+		        scopes, relais_hub_sql_column_text(st, 3),
+		        relais_hub_sql_column_text(st, 4), relais_hub_sql_column_text(st, 5));
 	}
 	relais_strbuf_addn(&o, "", 0);
-	if (step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "credentials");
+	if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "credentials");
 	} else if (o.rc != 0) {
 		rc = relais_fail(ctx, o.rc, "credentials: too many to list");
 	} else {
@@ -214,7 +220,7 @@ int relais_hub_credentials_list(char **out, relais_hub *hub, relais_ctx *ctx)
 		o.p = NULL;
 	}
 	relais_strbuf_free(&o);
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -222,7 +228,7 @@ int relais_hub_laptop_key_add(relais_hub *hub, relais_ctx *ctx, const char *cred
                               const char *pubkey, size_t len)
 {
 	relais_pubkey *pub = NULL;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char id[RELAIS_KEYID_HEX], now[32];
 	int rc, step;
 
@@ -234,56 +240,59 @@ int relais_hub_laptop_key_add(relais_hub *hub, relais_ctx *ctx, const char *cred
 	}
 	relais_pubkey_id(pub, id);
 	relais_now_iso(now);
-	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
 		goto out;
 	}
-	if (sqlite3_prepare_v2(hub->db,
-	                       "SELECT (SELECT 1 FROM credential WHERE key = ?1 AND revoked IS "
-	                       "NULL), (SELECT credential FROM laptop_key WHERE key_id = ?2)",
-	                       -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, credential, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    (step = sqlite3_step(st)) != SQLITE_ROW) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+	if (relais_hub_sql_prepare(hub->db,
+	                           "SELECT (SELECT 1 FROM credential WHERE key = ?1 AND revoked IS "
+	                           "NULL), (SELECT credential FROM laptop_key WHERE key_id = ?2)",
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK ||
+	    relais_hub_sql_bind_text(st, 1, credential, -1, RELAIS_HUB_SQL_STATIC) !=
+	            RELAIS_HUB_SQL_OK ||
+	    relais_hub_sql_bind_text(st, 2, id, -1, RELAIS_HUB_SQL_STATIC) != RELAIS_HUB_SQL_OK ||
+	    (step = relais_hub_sql_step(st)) != RELAIS_HUB_SQL_ROW) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
 		goto rollback;
 	}
-	if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+	if (relais_hub_sql_column_type(st, 0) == RELAIS_HUB_SQL_NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no credential %.64s, or it is revoked",
 		                 credential);
 		goto rollback;
 	}
-	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-		if (strcmp((const char *)sqlite3_column_text(st, 1), credential) != 0) {
+	if (relais_hub_sql_column_type(st, 1) != RELAIS_HUB_SQL_NULL) {
+		if (strcmp((const char *)relais_hub_sql_column_text(st, 1), credential) != 0) {
 			rc = relais_fail(ctx, RELAIS_EEXIST,
 			                 "laptop key %s is registered to another credential", id);
 			goto rollback;
 		}
 		goto rollback; /* already registered: nothing changes */
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(hub->db,
-	                       "INSERT INTO laptop_key(key_id, credential, public_key, registered) "
-	                       "VALUES (?, ?, ?, ?)",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+	if (relais_hub_sql_prepare(
+	            hub->db,
+	            "INSERT INTO laptop_key(key_id, credential, public_key, registered) "
+	            "VALUES (?, ?, ?, ?)",
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
 		goto rollback;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, credential, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, pubkey, (int)len, SQLITE_STATIC); /* as sent, parsed above */
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE ||
-	    sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+	relais_hub_sql_bind_text(st, 1, id, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, credential, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 3, pubkey, (int)len,
+	                         RELAIS_HUB_SQL_STATIC); /* as sent, parsed above */
+	relais_hub_sql_bind_text(st, 4, now, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE ||
+	    relais_hub_sql_commit(hub->db) != RELAIS_HUB_SQL_OK) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
 		goto rollback;
 	}
 	goto out;
 rollback:
-	sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+	relais_hub_sql_rollback(hub->db);
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	relais_pubkey_free(pub);
 	return rc;
 }
@@ -291,37 +300,37 @@ out:
 int relais_hub_laptop_key_find(struct relais_hub_credential *who, relais_pubkey **pub,
                                relais_hub *hub, relais_ctx *ctx, const char *key_id)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc = 0, step;
 
 	memset(who, 0, sizeof(*who));
 	*pub = NULL;
-	if (sqlite3_prepare_v2(hub->db,
-	                       "SELECT c.key, c.name, c.scopes, k.public_key, c.revoked FROM "
-	                       "laptop_key k JOIN credential c ON c.key = k.credential WHERE "
-	                       "k.key_id = ?",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+	if (relais_hub_sql_prepare(hub->db,
+	                           "SELECT c.key, c.name, c.scopes, k.public_key, c.revoked FROM "
+	                           "laptop_key k JOIN credential c ON c.key = k.credential WHERE "
+	                           "k.key_id = ?",
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
 	}
-	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 1, key_id, -1, RELAIS_HUB_SQL_STATIC);
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_DONE) {
 		rc = relais_fail(ctx, RELAIS_ENOTFOUND,
 		                 "signed by laptop key %s, which this hub does not know (one sync, "
 		                 "or relais-hub credentials add-laptop-key, registers it)",
 		                 key_id);
-	} else if (step != SQLITE_ROW) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
-	} else if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+	} else if (step != RELAIS_HUB_SQL_ROW) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "laptop keys");
+	} else if (relais_hub_sql_column_type(st, 4) != RELAIS_HUB_SQL_NULL) {
 		rc = relais_fail(ctx, RELAIS_EINVAL,
 		                 "laptop key %s belongs to credential %s, which is revoked", key_id,
-		                 (const char *)sqlite3_column_text(st, 0));
+		                 (const char *)relais_hub_sql_column_text(st, 0));
 	} else {
-		const char *text = (const char *)sqlite3_column_text(st, 3);
+		const char *text = (const char *)relais_hub_sql_column_text(st, 3);
 		fill_credential(who, st, 0);
 		rc = relais_pubkey_parse(pub, ctx, text, strlen(text), "laptop key");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -355,24 +364,25 @@ int relais_hub_coordinator_add(relais_hub *hub, relais_ctx *ctx, const char *ema
 int relais_hub_coordinator_check(relais_hub *hub, relais_ctx *ctx, const char *email,
                                  const char *password)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char hash[crypto_pwhash_STRBYTES];
 	int found = 0;
 
 	if (email == NULL || password == NULL || strlen(password) > 1024) {
 		return relais_fail(ctx, RELAIS_EPASSWORD, "wrong email or password");
 	}
-	if (sqlite3_prepare_v2(hub->db,
-	                       "SELECT password_hash FROM coordinator WHERE email = lower(?)", -1,
-	                       &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
+	if (relais_hub_sql_prepare(hub->db,
+	                           "SELECT password_hash FROM coordinator WHERE email = lower(?)",
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
 	}
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		(void)snprintf(hash, sizeof(hash), "%s", (const char *)sqlite3_column_text(st, 0));
+	relais_hub_sql_bind_text(st, 1, email, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+		(void)snprintf(hash, sizeof(hash), "%s",
+		               (const char *)relais_hub_sql_column_text(st, 0));
 		found = 1;
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	/* An unknown email is checked against a hash made at start-up, so the
 	 * answer takes as long either way. */
 	if (crypto_pwhash_str_verify(found ? hash : hub->dummy_hash, password, strlen(password)) !=

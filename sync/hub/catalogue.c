@@ -35,12 +35,12 @@
 
 static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
 {
-	return relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
+	return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, what);
 }
 
-int relais_hub_prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql)
+int relais_hub_prepare(relais_hub_sql_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql)
 {
-	if (sqlite3_prepare_v2(hub->db, sql, -1, st, NULL) != SQLITE_OK) {
+	if (relais_hub_sql_prepare(hub->db, sql, -1, st, NULL) != RELAIS_HUB_SQL_OK) {
 		*st = NULL;
 		return db_fail(hub, ctx, "hub database");
 	}
@@ -51,7 +51,7 @@ int relais_hub_prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, cons
 
 static int begin(relais_hub *hub, relais_ctx *ctx)
 {
-	return sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
+	return relais_hub_sql_begin(hub->db) == RELAIS_HUB_SQL_OK
 	               ? 0
 	               : db_fail(hub, ctx, "hub database");
 }
@@ -59,11 +59,11 @@ static int begin(relais_hub *hub, relais_ctx *ctx)
 /* Commits when rc is 0, else rolls back; returns rc (or the commit's failure). */
 static int end(relais_hub *hub, relais_ctx *ctx, int rc)
 {
-	if (rc == 0 && sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (rc == 0 && relais_hub_sql_commit(hub->db) != RELAIS_HUB_SQL_OK) {
 		rc = db_fail(hub, ctx, "hub database");
 	}
 	if (rc != 0) {
-		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		relais_hub_sql_rollback(hub->db);
 	}
 	return rc;
 }
@@ -71,9 +71,13 @@ static int end(relais_hub *hub, relais_ctx *ctx, int rc)
 /* "<db>.d" or "<db>.d/<sub>" (sub may hold a file name). */
 static int files_path(char *out, size_t size, relais_hub *hub, relais_ctx *ctx, const char *sub)
 {
-	const char *db = sqlite3_db_filename(hub->db, "main");
+	const char *db = relais_hub_sql_filename(hub->db);
 	int n;
 
+	if (relais_hub_not_yet(hub) != NULL) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "not yet available on PostgreSQL: " RELAIS_HUB_PG_NOT_YET);
+	}
 	if (db == NULL || db[0] == '\0') {
 		return relais_fail(ctx, RELAIS_EINVAL, "an in-memory hub cannot publish");
 	}
@@ -104,31 +108,31 @@ static int files_dirs(relais_hub *hub, relais_ctx *ctx)
 /* A hub setting's value (*out malloc'd); RELAIS_ENOTFOUND when unset. */
 static int setting_get(char **out, relais_hub *hub, relais_ctx *ctx, const char *key)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	*out = NULL;
 	if ((rc = prepare(&st, hub, ctx, "SELECT value FROM hub_setting WHERE key = ?")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		const char *v = (const char *)sqlite3_column_text(st, 0);
+	relais_hub_sql_bind_text(st, 1, key, -1, RELAIS_HUB_SQL_STATIC);
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
+		const char *v = (const char *)relais_hub_sql_column_text(st, 0);
 		*out = strdup(v ? v : "");
 		rc = *out ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-	} else if (step == SQLITE_DONE) {
+	} else if (step == RELAIS_HUB_SQL_DONE) {
 		rc = RELAIS_ENOTFOUND;
 	} else {
 		rc = db_fail(hub, ctx, "hub settings");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
 static int setting_set(relais_hub *hub, relais_ctx *ctx, const char *key, const char *value)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc;
 
 	if ((rc = prepare(&st, hub, ctx,
@@ -136,12 +140,12 @@ static int setting_set(relais_hub *hub, relais_ctx *ctx, const char *key, const 
 	                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 1, key, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, value, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "hub settings");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -185,9 +189,9 @@ static unsigned catalogue_days(relais_hub *hub, relais_ctx *ctx)
 	return (unsigned)d;
 }
 
-static char *column_dup(sqlite3_stmt *st, int col)
+static char *column_dup(relais_hub_sql_stmt *st, int col)
 {
-	const char *v = (const char *)sqlite3_column_text(st, col);
+	const char *v = (const char *)relais_hub_sql_column_text(st, col);
 	return strdup(v ? v : "");
 }
 
@@ -195,7 +199,7 @@ static char *column_dup(sqlite3_stmt *st, int col)
 
 static int load_deltas(struct relais_catalogue_course *c, relais_hub *hub, relais_ctx *ctx)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	if ((rc = prepare(&st, hub, ctx,
@@ -203,25 +207,25 @@ static int load_deltas(struct relais_catalogue_course *c, relais_hub *hub, relai
 	                  "WHERE to_sha256 = ? ORDER BY from_version DESC")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, c->sha256, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	relais_hub_sql_bind_text(st, 1, c->sha256, -1, RELAIS_HUB_SQL_STATIC);
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		struct relais_catalogue_delta *d =
 		        relais_push(&c->deltas, &c->n_deltas, sizeof(*d));
 		if (d == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			break;
 		}
-		d->from_version = (uint64_t)sqlite3_column_int64(st, 0);
+		d->from_version = (uint64_t)relais_hub_sql_column_int64(st, 0);
 		(void)snprintf(d->from_sha256, sizeof(d->from_sha256), "%s",
-		               (const char *)sqlite3_column_text(st, 1));
-		d->size = (uint64_t)sqlite3_column_int64(st, 2);
+		               (const char *)relais_hub_sql_column_text(st, 1));
+		d->size = (uint64_t)relais_hub_sql_column_int64(st, 2);
 		(void)snprintf(d->sha256, sizeof(d->sha256), "%s",
-		               (const char *)sqlite3_column_text(st, 3));
+		               (const char *)relais_hub_sql_column_text(st, 3));
 	}
-	if (rc == 0 && step != SQLITE_DONE) {
+	if (rc == 0 && step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "published deltas");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -251,14 +255,14 @@ static int load_audience(struct relais_catalogue_course *c, relais_ctx *ctx, con
 /* The catalogue as the store says (serial, times and hub key left to the caller). */
 static int catalogue_load(struct relais_catalogue *cat, relais_hub *hub, relais_ctx *ctx)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	if ((rc = prepare(&st, hub, ctx, "SELECT key_id, name FROM publisher ORDER BY key_id")) !=
 	    0) {
 		return rc;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		struct relais_catalogue_publisher *p =
 		        relais_push(&cat->publishers, &cat->n_publishers, sizeof(*p));
 		if (p == NULL) {
@@ -266,83 +270,85 @@ static int catalogue_load(struct relais_catalogue *cat, relais_hub *hub, relais_
 			goto out;
 		}
 		(void)snprintf(p->key, sizeof(p->key), "%s",
-		               (const char *)sqlite3_column_text(st, 0));
+		               (const char *)relais_hub_sql_column_text(st, 0));
 		if ((p->name = column_dup(st, 1)) == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
-	if (step != SQLITE_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "publishers");
 		goto out;
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if ((rc = prepare(&st, hub, ctx,
 	                  "SELECT course, version, title, language, size, sha256, publisher, "
 	                  "audience, required, due, published FROM published_bundle "
 	                  "WHERE state = 'current' ORDER BY course")) != 0) {
 		return rc;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		struct relais_catalogue_course *c =
 		        relais_push(&cat->courses, &cat->n_courses, sizeof(*c));
 		if (c == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		c->version = (uint64_t)sqlite3_column_int64(st, 1);
-		c->size = (uint64_t)sqlite3_column_int64(st, 4);
+		c->version = (uint64_t)relais_hub_sql_column_int64(st, 1);
+		c->size = (uint64_t)relais_hub_sql_column_int64(st, 4);
 		(void)snprintf(c->sha256, sizeof(c->sha256), "%s",
-		               (const char *)sqlite3_column_text(st, 5));
+		               (const char *)relais_hub_sql_column_text(st, 5));
 		(void)snprintf(c->publisher, sizeof(c->publisher), "%s",
-		               (const char *)sqlite3_column_text(st, 6));
-		c->required = sqlite3_column_int(st, 8);
+		               (const char *)relais_hub_sql_column_text(st, 6));
+		c->required = relais_hub_sql_column_int(st, 8);
 		if ((c->id = column_dup(st, 0)) == NULL || (c->title = column_dup(st, 2)) == NULL ||
 		    (c->language = column_dup(st, 3)) == NULL ||
 		    (c->published = column_dup(st, 10)) == NULL ||
-		    (sqlite3_column_type(st, 9) != SQLITE_NULL &&
+		    (relais_hub_sql_column_type(st, 9) != RELAIS_HUB_SQL_NULL &&
 		     (c->due = column_dup(st, 9)) == NULL)) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		if ((rc = load_audience(c, ctx, (const char *)sqlite3_column_text(st, 7))) != 0 ||
+		if ((rc = load_audience(c, ctx, (const char *)relais_hub_sql_column_text(st, 7))) !=
+		            0 ||
 		    (rc = load_deltas(c, hub, ctx)) != 0) {
 			goto out;
 		}
 	}
-	if (step != SQLITE_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "published bundles");
 		goto out;
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if ((rc = prepare(&st, hub, ctx, "SELECT record FROM publisher_rotation ORDER BY seq")) !=
 	    0) {
 		return rc;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		struct relais_rotation *r =
 		        relais_push(&cat->rotations, &cat->n_rotations, sizeof(*r));
 		if (r == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		if ((rc = relais_rotation_parse(r, ctx, (const char *)sqlite3_column_text(st, 0),
-		                                (size_t)sqlite3_column_bytes(st, 0),
+		if ((rc = relais_rotation_parse(r, ctx,
+		                                (const char *)relais_hub_sql_column_text(st, 0),
+		                                (size_t)relais_hub_sql_column_bytes(st, 0),
 		                                "stored key rotation")) != 0) {
 			goto out;
 		}
 	}
-	if (step != SQLITE_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "key rotations");
 		goto out;
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if ((rc = prepare(&st, hub, ctx,
 	                  "SELECT key_id, date, reason FROM publisher_revoked ORDER BY date, "
 	                  "key_id")) != 0) {
 		return rc;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		struct relais_catalogue_revoked *k =
 		        relais_push(&cat->revoked, &cat->n_revoked, sizeof(*k));
 		if (k == NULL) {
@@ -350,14 +356,14 @@ static int catalogue_load(struct relais_catalogue *cat, relais_hub *hub, relais_
 			goto out;
 		}
 		(void)snprintf(k->key, sizeof(k->key), "%s",
-		               (const char *)sqlite3_column_text(st, 0));
+		               (const char *)relais_hub_sql_column_text(st, 0));
 		if ((k->date = column_dup(st, 1)) == NULL ||
 		    (k->reason = column_dup(st, 2)) == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
-	if (step != SQLITE_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "revoked keys");
 		goto out;
 	}
@@ -365,7 +371,7 @@ static int catalogue_load(struct relais_catalogue *cat, relais_hub *hub, relais_
 		rc = relais_hub_cohorts_load(cat, hub, ctx);
 	}
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -378,7 +384,7 @@ static int catalogue_refresh(uint64_t *serial, relais_hub *hub, relais_ctx *ctx)
 {
 	struct relais_catalogue *cat = calloc(1, sizeof(*cat));
 	relais_seckey *sec = NULL;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char issued[32], expires[32], etag[65], sig_etag[65];
 	char *json = NULL, *sig = NULL;
 	size_t len = 0, sig_len = 0;
@@ -402,12 +408,12 @@ static int catalogue_refresh(uint64_t *serial, relais_hub *hub, relais_ctx *ctx)
 	}
 	if ((rc = prepare(&st, hub, ctx, "SELECT coalesce(max(serial), 0) + 1 FROM catalogue")) !=
 	            0 ||
-	    sqlite3_step(st) != SQLITE_ROW) {
+	    relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
 		rc = rc ? rc : db_fail(hub, ctx, "catalogue");
 		goto out;
 	}
-	cat->serial = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	cat->serial = (uint64_t)relais_hub_sql_column_int64(st, 0);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	now = relais_now_iso(issued);
 	relais_time_format(expires, now + (long long)catalogue_days(hub, ctx) * DAY_MS);
@@ -427,17 +433,16 @@ static int catalogue_refresh(uint64_t *serial, relais_hub *hub, relais_ctx *ctx)
 	                  "expires_ms) VALUES (?, ?, ?, ?, ?, ?)")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)cat->serial);
-	sqlite3_bind_blob(st, 2, json, (int)len, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, sig, (int)sig_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, etag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, sig_etag, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, relais_time_parse(expires));
-	if (sqlite3_step(st) != SQLITE_DONE ||
-	    sqlite3_exec(hub->db,
-	                 "DELETE FROM catalogue WHERE serial < (SELECT max(serial) FROM "
-	                 "catalogue)",
-	                 NULL, NULL, NULL) != SQLITE_OK) {
+	relais_hub_sql_bind_int64(st, 1, (long long)cat->serial);
+	relais_hub_sql_bind_blob(st, 2, json, (int)len, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_blob(st, 3, sig, (int)sig_len, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 4, etag, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 5, sig_etag, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int64(st, 6, relais_time_parse(expires));
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE ||
+	    relais_hub_sql_exec(hub->db,
+	                        "DELETE FROM catalogue WHERE serial < (SELECT max(serial) FROM "
+	                        "catalogue)") != RELAIS_HUB_SQL_OK) {
 		rc = db_fail(hub, ctx, "catalogue");
 		goto out;
 	}
@@ -445,7 +450,7 @@ static int catalogue_refresh(uint64_t *serial, relais_hub *hub, relais_ctx *ctx)
 		*serial = cat->serial;
 	}
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	free(json);
 	free(sig);
 	relais_seckey_free(sec);
@@ -476,9 +481,9 @@ int relais_hub_key_make(char **pub_text, relais_hub *hub, relais_ctx *ctx,
 {
 	relais_seckey *sec = NULL, *old = NULL;
 	relais_pubkey *pub = NULL;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char *text = NULL, id[RELAIS_KEYID_HEX], path[PATH_SIZE];
-	const char *db = sqlite3_db_filename(hub->db, "main");
+	const char *db = relais_hub_sql_filename(hub->db);
 	int rc;
 
 	*pub_text = NULL;
@@ -503,8 +508,8 @@ int relais_hub_key_make(char **pub_text, relais_hub *hub, relais_ctx *ctx,
 	if ((rc = prepare(&st, hub, ctx, "SELECT 1 FROM publisher WHERE key_id = ?")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	relais_hub_sql_bind_text(st, 1, id, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
 		rc = relais_fail(ctx, RELAIS_EINVAL,
 		                 "key %s is a publisher key of this hub; a catalogue key must be "
 		                 "another",
@@ -540,7 +545,7 @@ out:
 		sodium_memzero(text, strlen(text));
 		free(text);
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	relais_pubkey_free(pub);
 	relais_seckey_free(sec);
 	relais_seckey_free(old);
@@ -587,21 +592,22 @@ static int name_check(relais_ctx *ctx, const char *name)
  */
 static int revocation(char *out, size_t size, relais_hub *hub, const char *id)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int found = 0;
 
 	out[0] = '\0';
-	if (sqlite3_prepare_v2(hub->db,
-	                       "SELECT substr(date, 1, 10), reason FROM publisher_revoked WHERE "
-	                       "key_id = ?",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		sqlite3_finalize(st);
+	if (relais_hub_sql_prepare(
+	            hub->db,
+	            "SELECT substr(date, 1, 10), reason FROM publisher_revoked WHERE "
+	            "key_id = ?",
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		relais_hub_sql_finalize(st);
 		return 0;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *day = (const char *)sqlite3_column_text(st, 0);
-		const char *reason = (const char *)sqlite3_column_text(st, 1);
+	relais_hub_sql_bind_text(st, 1, id, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+		const char *day = (const char *)relais_hub_sql_column_text(st, 0);
+		const char *reason = (const char *)relais_hub_sql_column_text(st, 1);
 		found = 1;
 		if (reason != NULL && reason[0] != '\0') {
 			(void)snprintf(out, size, "on %s (%s)", day, reason);
@@ -609,26 +615,26 @@ static int revocation(char *out, size_t size, relais_hub *hub, const char *id)
 			(void)snprintf(out, size, "on %s", day);
 		}
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return found;
 }
 
 /* Counts the rows of a table of key changes (publisher_rotation or publisher_revoked). */
 static int key_changes_full(relais_hub *hub, relais_ctx *ctx, const char *sql, const char *what)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc;
 
 	if ((rc = prepare(&st, hub, ctx, sql)) != 0) {
 		return rc;
 	}
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
 		rc = db_fail(hub, ctx, what);
-	} else if (sqlite3_column_int64(st, 0) >= KEY_CHANGES_MAX) {
+	} else if (relais_hub_sql_column_int64(st, 0) >= KEY_CHANGES_MAX) {
 		rc = relais_fail(ctx, RELAIS_ELIMIT, "a catalogue carries at most %d %s",
 		                 KEY_CHANGES_MAX, what);
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -637,7 +643,7 @@ int relais_hub_publisher_add(char id[RELAIS_KEYID_HEX], relais_hub *hub, relais_
 {
 	relais_pubkey *pub = NULL;
 	relais_seckey *sec = NULL;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char *text = NULL, now[32], hub_id[RELAIS_KEYID_HEX], why[REVOCATION_TEXT];
 	int rc;
 
@@ -674,13 +680,13 @@ int relais_hub_publisher_add(char id[RELAIS_KEYID_HEX], relais_hub *hub, relais_
 	if ((rc = prepare(&st, hub, ctx,
 	                  "INSERT INTO publisher(key_id, public_key, name, added) VALUES "
 	                  "(?, ?, ?, ?) ON CONFLICT(key_id) DO NOTHING")) == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, name ? name : id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		relais_hub_sql_bind_text(st, 1, id, -1, RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_text(st, 2, text, -1, RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_text(st, 3, name ? name : id, -1, RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_text(st, 4, now, -1, RELAIS_HUB_SQL_STATIC);
+		if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 			rc = db_fail(hub, ctx, "publishers");
-		} else if (sqlite3_changes(hub->db) == 0) {
+		} else if (relais_hub_sql_changes(hub->db) == 0) {
 			rc = relais_fail(ctx, RELAIS_EEXIST, "key %s is already a publisher", id);
 		}
 	}
@@ -689,7 +695,7 @@ int relais_hub_publisher_add(char id[RELAIS_KEYID_HEX], relais_hub *hub, relais_
 	}
 	rc = end(hub, ctx, rc);
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	free(text);
 	relais_seckey_free(sec);
 	relais_pubkey_free(pub);
@@ -699,7 +705,7 @@ out:
 int relais_hub_publisher_list(char **out, relais_hub *hub, relais_ctx *ctx)
 {
 	struct relais_strbuf b;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	*out = NULL;
@@ -711,34 +717,34 @@ int relais_hub_publisher_list(char **out, relais_hub *hub, relais_ctx *ctx)
 	                  "'current') FROM publisher p ORDER BY p.key_id")) != 0) {
 		return rc;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		relais_strbuf_printf(&b, "%s  %.200s  (%lld course%s listed, added %s)\n",
-		                     (const char *)sqlite3_column_text(st, 0),
-		                     (const char *)sqlite3_column_text(st, 1),
-		                     (long long)sqlite3_column_int64(st, 3),
-		                     sqlite3_column_int64(st, 3) == 1 ? "" : "s",
-		                     (const char *)sqlite3_column_text(st, 2));
+		                     (const char *)relais_hub_sql_column_text(st, 0),
+		                     (const char *)relais_hub_sql_column_text(st, 1),
+		                     (long long)relais_hub_sql_column_int64(st, 3),
+		                     relais_hub_sql_column_int64(st, 3) == 1 ? "" : "s",
+		                     (const char *)relais_hub_sql_column_text(st, 2));
 	}
-	if (rc == 0 && step != SQLITE_DONE) {
+	if (rc == 0 && step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "publishers");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	if (rc == 0 && (rc = prepare(&st, hub, ctx,
 	                             "SELECT old_key, new_key, json_extract(record, '$.date'), "
 	                             "taken FROM publisher_rotation ORDER BY seq")) == 0) {
-		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 			relais_strbuf_printf(&b, "%s -> %s  key rotation signed %s, taken %s\n",
-			                     (const char *)sqlite3_column_text(st, 0),
-			                     (const char *)sqlite3_column_text(st, 1),
-			                     (const char *)sqlite3_column_text(st, 2),
-			                     (const char *)sqlite3_column_text(st, 3));
+			                     (const char *)relais_hub_sql_column_text(st, 0),
+			                     (const char *)relais_hub_sql_column_text(st, 1),
+			                     (const char *)relais_hub_sql_column_text(st, 2),
+			                     (const char *)relais_hub_sql_column_text(st, 3));
 		}
-		if (step != SQLITE_DONE) {
+		if (step != RELAIS_HUB_SQL_DONE) {
 			rc = db_fail(hub, ctx, "key rotations");
 		}
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	if (rc == 0 &&
 	    (rc = prepare(&st, hub, ctx,
@@ -746,23 +752,23 @@ int relais_hub_publisher_list(char **out, relais_hub *hub, relais_ctx *ctx)
 	                  "(SELECT count(*) FROM published_bundle b WHERE b.publisher = "
 	                  "v.key_id AND b.state = 'current') FROM publisher_revoked v ORDER BY "
 	                  "v.date, v.key_id")) == 0) {
-		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *reason = (const char *)sqlite3_column_text(st, 3);
-			long long n = (long long)sqlite3_column_int64(st, 4);
+		while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+			const char *reason = (const char *)relais_hub_sql_column_text(st, 3);
+			long long n = (long long)relais_hub_sql_column_int64(st, 4);
 			relais_strbuf_printf(&b,
 			                     "%s  %.200s  REVOKED on %s%s%.1000s  (%lld course%s "
 			                     "still listed)\n",
-			                     (const char *)sqlite3_column_text(st, 0),
-			                     (const char *)sqlite3_column_text(st, 1),
-			                     (const char *)sqlite3_column_text(st, 2),
+			                     (const char *)relais_hub_sql_column_text(st, 0),
+			                     (const char *)relais_hub_sql_column_text(st, 1),
+			                     (const char *)relais_hub_sql_column_text(st, 2),
 			                     reason && reason[0] ? ": " : "", reason ? reason : "",
 			                     n, n == 1 ? "" : "s");
 		}
-		if (step != SQLITE_DONE) {
+		if (step != RELAIS_HUB_SQL_DONE) {
 			rc = db_fail(hub, ctx, "revoked keys");
 		}
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if (rc == 0) {
 		rc = (*out = relais_strbuf_detach(&b)) != NULL
 		             ? 0
@@ -774,7 +780,7 @@ int relais_hub_publisher_list(char **out, relais_hub *hub, relais_ctx *ctx)
 
 int relais_hub_publisher_remove(relais_hub *hub, relais_ctx *ctx, const char *key_id)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc;
 
 	if ((rc = begin(hub, ctx)) != 0) {
@@ -785,27 +791,28 @@ int relais_hub_publisher_remove(relais_hub *hub, relais_ctx *ctx, const char *ke
 	                  "publisher = ? AND state = 'current'")) != 0) {
 		return end(hub, ctx, rc);
 	}
-	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+	relais_hub_sql_bind_text(st, 1, key_id, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW &&
+	    relais_hub_sql_column_type(st, 0) != RELAIS_HUB_SQL_NULL) {
 		rc = relais_fail(
 		        ctx, RELAIS_EINVAL,
 		        "publisher %s has courses in the catalogue (%.200s): unpublish them "
 		        "first",
-		        key_id, (const char *)sqlite3_column_text(st, 0));
+		        key_id, (const char *)relais_hub_sql_column_text(st, 0));
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	if (rc == 0 &&
 	    (rc = prepare(&st, hub, ctx, "DELETE FROM publisher WHERE key_id = ?")) == 0) {
-		sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		relais_hub_sql_bind_text(st, 1, key_id, -1, RELAIS_HUB_SQL_STATIC);
+		if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 			rc = db_fail(hub, ctx, "publishers");
-		} else if (sqlite3_changes(hub->db) == 0) {
+		} else if (relais_hub_sql_changes(hub->db) == 0) {
 			rc = relais_fail(ctx, RELAIS_ENOTFOUND, "%s is not a publisher of this hub",
 			                 key_id);
 		}
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if (rc == 0) {
 		rc = catalogue_refresh(NULL, hub, ctx);
 	}
@@ -819,7 +826,7 @@ int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAI
 	struct relais_rotation r = {0};
 	relais_pubkey *old = NULL, *next = NULL;
 	relais_seckey *sec = NULL;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char *record = NULL, *text = NULL, *old_name = NULL, now[32], hub_id[RELAIS_KEYID_HEX];
 	char why[REVOCATION_TEXT];
 	size_t record_len = 0;
@@ -844,15 +851,16 @@ int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAI
 	                  "SELECT public_key, name FROM publisher WHERE key_id = ?")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, r.old_id, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		rc = relais_pubkey_parse(&old, ctx, (const char *)sqlite3_column_text(st, 0),
-		                         (size_t)sqlite3_column_bytes(st, 0), "publisher key");
+	relais_hub_sql_bind_text(st, 1, r.old_id, -1, RELAIS_HUB_SQL_STATIC);
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
+		rc = relais_pubkey_parse(&old, ctx, (const char *)relais_hub_sql_column_text(st, 0),
+		                         (size_t)relais_hub_sql_column_bytes(st, 0),
+		                         "publisher key");
 		if (rc == 0 && (old_name = column_dup(st, 1)) == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		}
-	} else if (step != SQLITE_DONE) {
+	} else if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "publishers");
 	} else if (revocation(why, sizeof(why), hub, r.old_id)) {
 		rc = relais_fail(ctx, RELAIS_ENOTFOUND,
@@ -864,7 +872,7 @@ int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAI
 		                 "hub",
 		                 source, r.old_id);
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	if (rc != 0) {
 		goto out;
@@ -906,18 +914,18 @@ int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAI
 	                  "(?, ?, ?, ?) ON CONFLICT(old_key, new_key) DO NOTHING")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, r.old_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, r.new_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, record, (int)record_len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 1, r.old_id, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, r.new_id, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 3, record, (int)record_len, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 4, now, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "key rotations");
-	} else if (sqlite3_changes(hub->db) == 0) {
+	} else if (relais_hub_sql_changes(hub->db) == 0) {
 		rc = relais_fail(ctx, RELAIS_EEXIST,
 		                 "%s: the rotation from key %s to %s is already recorded", source,
 		                 r.old_id, r.new_id);
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	if (rc != 0) {
 		goto out;
@@ -928,14 +936,14 @@ int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAI
 	                  "(?, ?, ?, ?) ON CONFLICT(key_id) DO NOTHING")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, r.new_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, name ? name : old_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 1, r.new_id, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, text, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 3, name ? name : old_name, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 4, now, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "publishers");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	if (rc == 0) {
 		rc = catalogue_refresh(NULL, hub, ctx);
@@ -945,7 +953,7 @@ int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAI
 		memcpy(new_id, r.new_id, RELAIS_KEYID_HEX);
 	}
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if (in_tx) {
 		rc = end(hub, ctx, rc);
 	}
@@ -975,7 +983,7 @@ static int key_id_valid(const char *s)
 int relais_hub_publisher_revoke(size_t *listed, relais_hub *hub, relais_ctx *ctx,
                                 const char *key_id, const char *reason)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char why[REVOCATION_TEXT], now[32];
 	char *name = NULL;
 	size_t i, n;
@@ -1011,18 +1019,18 @@ int relais_hub_publisher_revoke(size_t *listed, relais_hub *hub, relais_ctx *ctx
 	if ((rc = prepare(&st, hub, ctx, "SELECT name FROM publisher WHERE key_id = ?1")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	relais_hub_sql_bind_text(st, 1, key_id, -1, RELAIS_HUB_SQL_STATIC);
+	if ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		known = 1;
 		if ((name = column_dup(st, 0)) == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-	} else if (step != SQLITE_DONE) {
+	} else if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "publishers");
 		goto out;
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	if ((rc = prepare(&st, hub, ctx,
 	                  "SELECT EXISTS (SELECT 1 FROM published_bundle WHERE publisher = ?1) OR "
@@ -1031,14 +1039,14 @@ int relais_hub_publisher_revoke(size_t *listed, relais_hub *hub, relais_ctx *ctx
 	                  "= ?1 AND state = 'current')")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	relais_hub_sql_bind_text(st, 1, key_id, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
 		rc = db_fail(hub, ctx, "published bundles");
 		goto out;
 	}
-	known |= sqlite3_column_int(st, 0);
-	*listed = (size_t)sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
+	known |= relais_hub_sql_column_int(st, 0);
+	*listed = (size_t)relais_hub_sql_column_int64(st, 1);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	if (!known) {
 		rc = relais_fail(ctx, RELAIS_ENOTFOUND,
@@ -1057,30 +1065,30 @@ int relais_hub_publisher_revoke(size_t *listed, relais_hub *hub, relais_ctx *ctx
 	                  "(?, ?, ?, ?)")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+	relais_hub_sql_bind_text(st, 1, key_id, -1, RELAIS_HUB_SQL_STATIC);
 	if (name != NULL) {
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 2, name, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 3, now, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 4, reason, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "revoked keys");
 		goto out;
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	/* No longer a publisher: its courses stay listed, under its key id. */
 	if ((rc = prepare(&st, hub, ctx, "DELETE FROM publisher WHERE key_id = ?")) != 0) {
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 1, key_id, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "publishers");
 		goto out;
 	}
 	rc = catalogue_refresh(NULL, hub, ctx);
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	free(name);
 	if (rc != 0) {
 		*listed = 0;
@@ -1092,7 +1100,7 @@ out:
 static int publisher_key(relais_pubkey **out, relais_hub *hub, relais_ctx *ctx, const char *id,
                          const char *what)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char why[REVOCATION_TEXT];
 	int rc;
 
@@ -1101,10 +1109,11 @@ static int publisher_key(relais_pubkey **out, relais_hub *hub, relais_ctx *ctx, 
 	    0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		rc = relais_pubkey_parse(out, ctx, (const char *)sqlite3_column_text(st, 0),
-		                         (size_t)sqlite3_column_bytes(st, 0), "publisher key");
+	relais_hub_sql_bind_text(st, 1, id, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+		rc = relais_pubkey_parse(out, ctx, (const char *)relais_hub_sql_column_text(st, 0),
+		                         (size_t)relais_hub_sql_column_bytes(st, 0),
+		                         "publisher key");
 	} else if (revocation(why, sizeof(why), hub, id)) {
 		rc = relais_fail(ctx, RELAIS_ESIGNATURE,
 		                 "%s: signed by key %s, which this hub revoked %s", what, id, why);
@@ -1114,7 +1123,7 @@ static int publisher_key(relais_pubkey **out, relais_hub *hub, relais_ctx *ctx, 
 		                 "(relais-hub publisher add)",
 		                 what, id);
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -1256,7 +1265,7 @@ out:
  */
 static int succeeds(int *yes, relais_hub *hub, relais_ctx *ctx, const char *from, const char *to)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	*yes = 0;
@@ -1269,15 +1278,15 @@ static int succeeds(int *yes, relais_hub *hub, relais_ctx *ctx, const char *from
 	                  "WHERE k = ?2")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
+	relais_hub_sql_bind_text(st, 1, from, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, to, -1, RELAIS_HUB_SQL_STATIC);
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
 		*yes = 1;
-	} else if (step != SQLITE_DONE) {
+	} else if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "key rotations");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -1288,7 +1297,7 @@ static int succeeds(int *yes, relais_hub *hub, relais_ctx *ctx, const char *from
  */
 static int publishable(relais_hub *hub, relais_ctx *ctx, const struct staged *s)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char revoked[REVOCATION_TEXT];
 	int rc;
 
@@ -1303,10 +1312,10 @@ static int publishable(relais_hub *hub, relais_ctx *ctx, const struct staged *s)
 	                  "ORDER BY version DESC LIMIT 1")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *by = (const char *)sqlite3_column_text(st, 0);
-		uint64_t have = (uint64_t)sqlite3_column_int64(st, 1);
+	relais_hub_sql_bind_text(st, 1, s->id, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+		const char *by = (const char *)relais_hub_sql_column_text(st, 0);
+		uint64_t have = (uint64_t)relais_hub_sql_column_int64(st, 1);
 		char why[REVOCATION_TEXT];
 		int next = 0;
 		if (strcmp(by, s->publisher) != 0 &&
@@ -1332,7 +1341,7 @@ static int publishable(relais_hub *hub, relais_ctx *ctx, const struct staged *s)
 			                 s->given, s->version, s->id, have);
 		}
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -1369,7 +1378,7 @@ struct built_delta {
 static int build_deltas(struct built_delta *out, size_t *n_out, relais_hub *hub, relais_ctx *ctx,
                         const struct staged *s, const char *new_path)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char base[PATH_SIZE], name[PATH_SIZE], dpath[PATH_SIZE];
 	int rc, step;
 
@@ -1379,13 +1388,14 @@ static int build_deltas(struct built_delta *out, size_t *n_out, relais_hub *hub,
 	                  "ORDER BY version DESC LIMIT " RELAIS_HUB_DELTA_BASES_TEXT)) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW && *n_out < RELAIS_HUB_DELTA_BASES) {
+	relais_hub_sql_bind_text(st, 1, s->id, -1, RELAIS_HUB_SQL_STATIC);
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW &&
+	       *n_out < RELAIS_HUB_DELTA_BASES) {
 		struct built_delta *d = &out[*n_out];
 		struct relais_delta_info info;
 		(void)snprintf(d->from, sizeof(d->from), "%s",
-		               (const char *)sqlite3_column_text(st, 0));
-		d->from_version = (uint64_t)sqlite3_column_int64(st, 1);
+		               (const char *)relais_hub_sql_column_text(st, 0));
+		d->from_version = (uint64_t)relais_hub_sql_column_int64(st, 1);
 		(void)snprintf(name, sizeof(name), "bundles/%s.relais", d->from);
 		if (files_path(base, sizeof(base), hub, ctx, name) != 0 ||
 		    !relais_file_exists(base)) {
@@ -1408,7 +1418,7 @@ static int build_deltas(struct built_delta *out, size_t *n_out, relais_hub *hub,
 		}
 		(*n_out)++;
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return 0;
 }
 
@@ -1416,7 +1426,7 @@ static int record(relais_hub *hub, relais_ctx *ctx, const struct staged *s,
                   const struct relais_hub_audience *aud, const char *audience_json,
                   const struct built_delta *deltas, size_t n_deltas)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char now[32];
 	size_t i;
 	int rc;
@@ -1427,11 +1437,11 @@ static int record(relais_hub *hub, relais_ctx *ctx, const struct staged *s,
 	                  "state = 'current'")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 1, s->id, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "published bundles");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if (rc != 0 ||
 	    (rc = prepare(&st, hub, ctx,
 	                  "INSERT INTO published_bundle(sha256, course, version, title, language, "
@@ -1439,46 +1449,48 @@ static int record(relais_hub *hub, relais_ctx *ctx, const struct staged *s,
 	                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current')")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, s->sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, s->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)s->version);
-	sqlite3_bind_text(st, 4, s->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, s->language, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->size);
-	sqlite3_bind_text(st, 7, s->publisher, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, audience_json, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 9, aud->required ? 1 : 0);
+	relais_hub_sql_bind_text(st, 1, s->sha256, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, s->id, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int64(st, 3, (long long)s->version);
+	relais_hub_sql_bind_text(st, 4, s->title, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 5, s->language, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int64(st, 6, (long long)s->size);
+	relais_hub_sql_bind_text(st, 7, s->publisher, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 8, audience_json, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int(st, 9, aud->required ? 1 : 0);
 	if (aud->due) {
-		sqlite3_bind_text(st, 10, aud->due, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 10, aud->due, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	sqlite3_bind_text(st, 11, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 11, now, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 		rc = relais_fail(ctx, RELAIS_EEXIST, "%s: this bundle (%s) is already published",
 		                 s->given, s->sha256);
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	if (rc == 0) {
 		rc = relais_hub_sessions_publish(hub, ctx, s->id, s->sessions, s->n_sessions);
 	}
 	if (rc != 0 ||
 	    (rc = prepare(&st, hub, ctx,
-	                  "INSERT OR REPLACE INTO published_delta(from_sha256, to_sha256, "
-	                  "from_version, size, sha256) VALUES (?, ?, ?, ?, ?)")) != 0) {
+	                  "INSERT INTO published_delta(from_sha256, to_sha256, from_version, "
+	                  "size, sha256) VALUES (?, ?, ?, ?, ?) ON CONFLICT(from_sha256, "
+	                  "to_sha256) DO UPDATE SET from_version = excluded.from_version, "
+	                  "size = excluded.size, sha256 = excluded.sha256")) != 0) {
 		return rc;
 	}
 	for (i = 0; i < n_deltas && rc == 0; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, deltas[i].from, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, s->sha256, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)deltas[i].from_version);
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)deltas[i].size);
-		sqlite3_bind_text(st, 5, deltas[i].sha256, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		relais_hub_sql_reset(st);
+		relais_hub_sql_bind_text(st, 1, deltas[i].from, -1, RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_text(st, 2, s->sha256, -1, RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_int64(st, 3, (long long)deltas[i].from_version);
+		relais_hub_sql_bind_int64(st, 4, (long long)deltas[i].size);
+		relais_hub_sql_bind_text(st, 5, deltas[i].sha256, -1, RELAIS_HUB_SQL_STATIC);
+		if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 			rc = db_fail(hub, ctx, "published deltas");
 		}
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -1574,7 +1586,7 @@ out:
 
 int relais_hub_unpublish(uint64_t *serial, relais_hub *hub, relais_ctx *ctx, const char *id)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc;
 
 	*serial = 0;
@@ -1584,15 +1596,15 @@ int relais_hub_unpublish(uint64_t *serial, relais_hub *hub, relais_ctx *ctx, con
 	if ((rc = prepare(&st, hub, ctx,
 	                  "UPDATE published_bundle SET state = 'withdrawn' WHERE course = ? AND "
 	                  "state = 'current'")) == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		relais_hub_sql_bind_text(st, 1, id, -1, RELAIS_HUB_SQL_STATIC);
+		if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 			rc = db_fail(hub, ctx, "published bundles");
-		} else if (sqlite3_changes(hub->db) == 0) {
+		} else if (relais_hub_sql_changes(hub->db) == 0) {
 			rc = relais_fail(ctx, RELAIS_ENOTFOUND, "course %s is not in the catalogue",
 			                 id);
 		}
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if (rc == 0) {
 		rc = catalogue_refresh(serial, hub, ctx);
 	}
@@ -1621,7 +1633,7 @@ int relais_hub_catalogue_days_set(uint64_t *serial, relais_hub *hub, relais_ctx 
 /* Whether a file named in a row should stay: listed, or a delta base of a listed course. */
 int relais_hub_prune(size_t *removed, relais_hub *hub, relais_ctx *ctx)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char name[PATH_SIZE], path[PATH_SIZE];
 	int rc, step;
 
@@ -1634,15 +1646,15 @@ int relais_hub_prune(size_t *removed, relais_hub *hub, relais_ctx *ctx)
 	                  "> " RELAIS_HUB_DELTA_BASES_TEXT ")")) != 0) {
 		return rc;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		(void)snprintf(name, sizeof(name), "bundles/%s.relais",
-		               (const char *)sqlite3_column_text(st, 0));
+		               (const char *)relais_hub_sql_column_text(st, 0));
 		if (files_path(path, sizeof(path), hub, ctx, name) == 0 && remove(path) == 0) {
 			(*removed)++;
 		}
 	}
-	sqlite3_finalize(st);
-	if (step != SQLITE_DONE) {
+	relais_hub_sql_finalize(st);
+	if (step != RELAIS_HUB_SQL_DONE) {
 		return db_fail(hub, ctx, "published bundles");
 	}
 	/* Deltas to a bundle no longer listed. */
@@ -1653,20 +1665,20 @@ int relais_hub_prune(size_t *removed, relais_hub *hub, relais_ctx *ctx)
 	            0) {
 		return rc ? end(hub, ctx, rc) : rc;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		(void)snprintf(name, sizeof(name), "deltas/%s-%s.delta",
-		               (const char *)sqlite3_column_text(st, 0),
-		               (const char *)sqlite3_column_text(st, 1));
+		               (const char *)relais_hub_sql_column_text(st, 0),
+		               (const char *)relais_hub_sql_column_text(st, 1));
 		if (files_path(path, sizeof(path), hub, ctx, name) == 0 && remove(path) == 0) {
 			(*removed)++;
 		}
 	}
-	sqlite3_finalize(st);
-	if (step != SQLITE_DONE ||
-	    sqlite3_exec(hub->db,
-	                 "DELETE FROM published_delta WHERE to_sha256 NOT IN (SELECT sha256 FROM "
-	                 "published_bundle WHERE state = 'current')",
-	                 NULL, NULL, NULL) != SQLITE_OK) {
+	relais_hub_sql_finalize(st);
+	if (step != RELAIS_HUB_SQL_DONE ||
+	    relais_hub_sql_exec(
+	            hub->db,
+	            "DELETE FROM published_delta WHERE to_sha256 NOT IN (SELECT sha256 FROM "
+	            "published_bundle WHERE state = 'current')") != RELAIS_HUB_SQL_OK) {
 		rc = db_fail(hub, ctx, "published deltas");
 	}
 	return end(hub, ctx, rc);
@@ -1684,7 +1696,7 @@ void relais_hub_catalogue_file_clear(struct relais_hub_catalogue_file *f)
 static int catalogue_read(struct relais_hub_catalogue_file *out, int *near, relais_hub *hub,
                           relais_ctx *ctx, int want_signature)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	if ((rc = prepare(&st, hub, ctx,
@@ -1694,30 +1706,30 @@ static int catalogue_read(struct relais_hub_catalogue_file *out, int *near, rela
 	                                   "ORDER BY serial DESC LIMIT 1")) != 0) {
 		return rc;
 	}
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
 		char now[32];
-		size_t len = (size_t)sqlite3_column_bytes(st, 1);
-		out->serial = (uint64_t)sqlite3_column_int64(st, 0);
+		size_t len = (size_t)relais_hub_sql_column_bytes(st, 1);
+		out->serial = (uint64_t)relais_hub_sql_column_int64(st, 0);
 		out->len = len;
 		if ((out->body = malloc(len + 1)) == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		} else {
 			if (len > 0) {
-				memcpy(out->body, sqlite3_column_blob(st, 1), len);
+				memcpy(out->body, relais_hub_sql_column_blob(st, 1), len);
 			}
 			out->body[len] = '\0';
 			(void)snprintf(out->etag, sizeof(out->etag), "%s",
-			               (const char *)sqlite3_column_text(st, 2));
-			*near = sqlite3_column_int64(st, 3) - relais_now_iso(now) < DAY_MS;
+			               (const char *)relais_hub_sql_column_text(st, 2));
+			*near = relais_hub_sql_column_int64(st, 3) - relais_now_iso(now) < DAY_MS;
 		}
-	} else if (step == SQLITE_DONE) {
+	} else if (step == RELAIS_HUB_SQL_DONE) {
 		rc = relais_fail(ctx, RELAIS_ENOTFOUND,
 		                 "this hub has no catalogue yet: run relais-hub keygen");
 	} else {
 		rc = db_fail(hub, ctx, "catalogue");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -1763,7 +1775,7 @@ static int hex_at(const char *s, char end_char)
 int relais_hub_published_file(char *path, size_t path_size, char etag[65], relais_hub *hub,
                               relais_ctx *ctx, int delta, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char sub[PATH_SIZE];
 	int rc;
 
@@ -1790,12 +1802,12 @@ int relais_hub_published_file(char *path, size_t path_size, char etag[65], relai
 	                  "to_sha256 = ?")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, name, 64, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name + 65, 64, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		(void)snprintf(etag, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+	relais_hub_sql_bind_text(st, 1, name, 64, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, name + 65, 64, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+		(void)snprintf(etag, 65, "%s", (const char *)relais_hub_sql_column_text(st, 0));
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	(void)snprintf(sub, sizeof(sub), "deltas/%s.delta", name);
 	if (etag[0] == '\0' || (rc = files_path(path, path_size, hub, ctx, sub)) != 0 ||
 	    !relais_file_exists(path)) {

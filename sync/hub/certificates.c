@@ -30,7 +30,8 @@
 	"statement q WHERE q.course_term = s.course_term AND q.actor_term = s.actor_term AND "     \
 	"q.voided = 0 AND q.unit IS NOT NULL AND q.scaled IS NOT NULL AND q.verb_term IN (SELECT " \
 	"id FROM term WHERE text IN ('" RELAIS_XAPI_VERBS "passed', '" RELAIS_XAPI_VERBS           \
-	"failed')) GROUP BY q.unit))), b.version, b.title, b.sha256 FROM published_bundle b JOIN " \
+	"failed')) GROUP BY q.unit) AS u)), b.version, b.title, b.sha256 FROM published_bundle b " \
+	"JOIN "                                                                                    \
 	"term tc ON tc.text = b.course JOIN statement s ON s.course_term = tc.id AND s.verb_term " \
 	"IN (SELECT id FROM term WHERE text IN ('" RELAIS_XAPI_VERBS                               \
 	"completed', '" RELAIS_XAPI_VERBS "passed')) WHERE b.state = 'current' AND " who           \
@@ -44,12 +45,12 @@
 
 static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
 {
-	return relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
+	return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, what);
 }
 
-static const char *text(sqlite3_stmt *st, int col)
+static const char *text(relais_hub_sql_stmt *st, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(st, col);
+	const char *t = (const char *)relais_hub_sql_column_text(st, col);
 	return t ? t : "";
 }
 
@@ -73,32 +74,33 @@ static unsigned bundle_minutes(relais_hub *hub, const char *sha256)
 }
 
 /* Signs and records one certificate from a row of DUE, inside the caller's transaction. */
-static int issue_one(relais_hub *hub, relais_ctx *ctx, const relais_seckey *sec, sqlite3_stmt *due)
+static int issue_one(relais_hub *hub, relais_ctx *ctx, const relais_seckey *sec,
+                     relais_hub_sql_stmt *due)
 {
 	struct relais_certificate c = {0};
-	sqlite3_stmt *ins = NULL, *upd = NULL;
+	relais_hub_sql_stmt *ins = NULL, *upd = NULL;
 	const char *actor = text(due, 0);
 	char now[32];
 	int rc = 0;
 
 	relais_now_iso(now);
-	if (sqlite3_prepare_v2(hub->db,
-	                       "INSERT INTO certificate(actor, course, code, issued) "
-	                       "VALUES (?, ?, '', ?)",
-	                       -1, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(hub->db, "UPDATE certificate SET code = ? WHERE id = ?", -1, &upd,
-	                       NULL) != SQLITE_OK) {
+	if (relais_hub_sql_prepare(hub->db,
+	                           "INSERT INTO certificate(actor, course, code, issued) "
+	                           "VALUES (?, ?, '', ?)",
+	                           -1, &ins, NULL) != RELAIS_HUB_SQL_OK ||
+	    relais_hub_sql_prepare(hub->db, "UPDATE certificate SET code = ? WHERE id = ?", -1,
+	                           &upd, NULL) != RELAIS_HUB_SQL_OK) {
 		rc = db_fail(hub, ctx, "issuing a certificate");
 		goto out;
 	}
-	sqlite3_bind_text(ins, 1, actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 2, text(due, 1), -1, SQLITE_STATIC);
-	sqlite3_bind_text(ins, 3, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(ins) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(ins, 1, actor, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(ins, 2, text(due, 1), -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(ins, 3, now, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(ins) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "issuing a certificate");
 		goto out;
 	}
-	c.id = (uint32_t)sqlite3_last_insert_rowid(hub->db);
+	c.id = (uint32_t)relais_hub_sql_last_insert_id(hub->db);
 	c.name = strdup(text(due, 3));
 	c.email = strdup(strncmp(actor, MAILTO, strlen(MAILTO)) == 0 ? actor + strlen(MAILTO)
 	                                                             : actor);
@@ -108,23 +110,23 @@ static int issue_one(relais_hub *hub, relais_ctx *ctx, const relais_seckey *sec,
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
-	c.version = (uint32_t)sqlite3_column_int64(due, 5);
+	c.version = (uint32_t)relais_hub_sql_column_int64(due, 5);
 	(void)snprintf(c.date, sizeof(c.date), "%s", text(due, 2));
-	c.score = sqlite3_column_type(due, 4) == SQLITE_NULL
+	c.score = relais_hub_sql_column_type(due, 4) == RELAIS_HUB_SQL_NULL
 	                  ? -1
-	                  : (int)(sqlite3_column_double(due, 4) * 100 + 0.5);
+	                  : (int)(relais_hub_sql_column_double(due, 4) * 100 + 0.5);
 	c.minutes = bundle_minutes(hub, text(due, 7));
 	if ((rc = relais_certificate_sign(&c, ctx, sec)) != 0) {
 		goto out;
 	}
-	sqlite3_bind_text(upd, 1, c.code, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(upd, 2, c.id);
-	if (sqlite3_step(upd) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(upd, 1, c.code, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int64(upd, 2, c.id);
+	if (relais_hub_sql_step(upd) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "issuing a certificate");
 	}
 out:
-	sqlite3_finalize(ins);
-	sqlite3_finalize(upd);
+	relais_hub_sql_finalize(ins);
+	relais_hub_sql_finalize(upd);
 	relais_certificate_clear(&c);
 	return rc;
 }
@@ -133,22 +135,22 @@ int relais_hub_certificates_issue(size_t *issued, relais_hub *hub, relais_ctx *c
                                   const char *credential)
 {
 	relais_seckey *sec = NULL;
-	sqlite3_stmt *due = NULL;
+	relais_hub_sql_stmt *due = NULL;
 	int rc = 0, step;
 
 	*issued = 0;
-	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {
 		return db_fail(hub, ctx, "issuing certificates");
 	}
-	if (sqlite3_prepare_v2(hub->db, credential ? DUE_MINE : DUE_ALL, -1, &due, NULL) !=
-	    SQLITE_OK) {
+	if (relais_hub_sql_prepare(hub->db, credential ? DUE_MINE : DUE_ALL, -1, &due, NULL) !=
+	    RELAIS_HUB_SQL_OK) {
 		rc = db_fail(hub, ctx, "issuing certificates");
 		goto out;
 	}
 	if (credential != NULL) {
-		sqlite3_bind_text(due, 1, credential, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(due, 1, credential, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	while ((step = sqlite3_step(due)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(due)) == RELAIS_HUB_SQL_ROW) {
 		if (sec == NULL && (rc = relais_hub_catalogue_key(&sec, hub, ctx)) != 0) {
 			goto out;
 		}
@@ -157,17 +159,17 @@ int relais_hub_certificates_issue(size_t *issued, relais_hub *hub, relais_ctx *c
 		}
 		(*issued)++;
 	}
-	if (step != SQLITE_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "issuing certificates");
 	}
 out:
-	sqlite3_finalize(due);
+	relais_hub_sql_finalize(due);
 	relais_seckey_free(sec);
-	if (rc == 0 && sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (rc == 0 && relais_hub_sql_commit(hub->db) != RELAIS_HUB_SQL_OK) {
 		rc = db_fail(hub, ctx, "issuing certificates");
 	}
 	if (rc != 0) {
-		(void)sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)relais_hub_sql_rollback(hub->db);
 		*issued = 0;
 	}
 	return rc;
@@ -176,7 +178,7 @@ out:
 int relais_hub_certificates_list(char **out, relais_hub *hub, relais_ctx *ctx)
 {
 	struct relais_strbuf o = {.max = LIST_MAX};
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	size_t issued;
 	int rc, step;
 
@@ -186,27 +188,28 @@ int relais_hub_certificates_list(char **out, relais_hub *hub, relais_ctx *ctx)
 		return rc;
 	}
 	rc = 0;
-	if (sqlite3_prepare_v2(
+	if (relais_hub_sql_prepare(
 	            hub->db,
 	            "SELECT id, issued, actor, course, revoked, coalesce(reason, ''), code "
 	            "FROM certificate ORDER BY id",
-	            -1, &st, NULL) != SQLITE_OK) {
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
 		return db_fail(hub, ctx, "certificates");
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		relais_strbuf_printf(&o, "%lld  %.10s  %s  %s  ", sqlite3_column_int64(st, 0),
-		                     text(st, 1), text(st, 2), text(st, 3));
-		if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+		relais_strbuf_printf(&o, "%lld  %.10s  %s  %s  ",
+		                     relais_hub_sql_column_int64(st, 0), text(st, 1), text(st, 2),
+		                     text(st, 3));
+		if (relais_hub_sql_column_type(st, 4) == RELAIS_HUB_SQL_NULL) {
 			relais_strbuf_add(&o, "valid\n");
 		} else {
 			relais_strbuf_printf(&o, "revoked %.10s (%s)\n", text(st, 4), text(st, 5));
 		}
 		relais_strbuf_printf(&o, "  %s\n", text(st, 6));
 	}
-	if (step != SQLITE_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "certificates");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if (rc != 0) {
 		relais_strbuf_free(&o);
 		return rc;
@@ -219,7 +222,7 @@ int relais_hub_certificates_json(char **out, relais_hub *hub, relais_ctx *ctx,
 {
 	int all = (who->scopes & RELAIS_HUB_SCOPE_READ_ALL) != 0;
 	cJSON *root = NULL, *list;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	size_t issued;
 	int rc = 0, step;
 
@@ -234,32 +237,34 @@ int relais_hub_certificates_json(char **out, relais_hub *hub, relais_ctx *ctx,
 		return rc;
 	}
 	rc = 0;
-	if (sqlite3_prepare_v2(hub->db,
-	                       "SELECT id, code, revoked FROM certificate c WHERE ?1 OR c.actor IN "
-	                       "(SELECT actor FROM statement WHERE credential = ?2) ORDER BY id",
-	                       -1, &st, NULL) != SQLITE_OK) {
+	if (relais_hub_sql_prepare(
+	            hub->db,
+	            "SELECT id, code, revoked FROM certificate c WHERE ?1 OR c.actor IN "
+	            "(SELECT actor FROM statement WHERE credential = ?2) ORDER BY id",
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
 		return db_fail(hub, ctx, "certificates");
 	}
-	sqlite3_bind_int(st, 1, all);
-	sqlite3_bind_text(st, 2, who->key, -1, SQLITE_STATIC);
+	relais_hub_sql_bind_int(st, 1, all);
+	relais_hub_sql_bind_text(st, 2, who->key, -1, RELAIS_HUB_SQL_STATIC);
 	if ((root = cJSON_CreateObject()) == NULL ||
 	    (list = cJSON_AddArrayToObject(root, "certificates")) == NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		cJSON *o = cJSON_CreateObject();
 		if (o == NULL || !cJSON_AddItemToArray(list, o) ||
-		    cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0)) == NULL ||
+		    cJSON_AddNumberToObject(o, "id", (double)relais_hub_sql_column_int64(st, 0)) ==
+		            NULL ||
 		    cJSON_AddStringToObject(o, "code", text(st, 1)) == NULL ||
-		    (sqlite3_column_type(st, 2) == SQLITE_NULL
+		    (relais_hub_sql_column_type(st, 2) == RELAIS_HUB_SQL_NULL
 		             ? cJSON_AddNullToObject(o, "revoked")
 		             : cJSON_AddStringToObject(o, "revoked", text(st, 2))) == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
-	if (step != SQLITE_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "certificates");
 		goto out;
 	}
@@ -267,7 +272,7 @@ int relais_hub_certificates_json(char **out, relais_hub *hub, relais_ctx *ctx,
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	cJSON_Delete(root);
 	return rc;
 }
@@ -275,26 +280,26 @@ out:
 int relais_hub_certificate_revoke(relais_hub *hub, relais_ctx *ctx, long long id,
                                   const char *reason)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char now[32];
 	int rc = 0;
 
 	relais_now_iso(now);
-	if (sqlite3_prepare_v2(hub->db,
-	                       "UPDATE certificate SET revoked = coalesce(revoked, ?), "
-	                       "reason = coalesce(reason, ?) WHERE id = ?",
-	                       -1, &st, NULL) != SQLITE_OK) {
+	if (relais_hub_sql_prepare(hub->db,
+	                           "UPDATE certificate SET revoked = coalesce(revoked, ?), "
+	                           "reason = coalesce(reason, ?) WHERE id = ?",
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
 		return db_fail(hub, ctx, "revoking a certificate");
 	}
-	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, id);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 1, now, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, reason, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int64(st, 3, id);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "revoking a certificate");
-	} else if (sqlite3_changes(hub->db) == 0) {
+	} else if (relais_hub_sql_changes(hub->db) == 0) {
 		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no certificate %lld", id);
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -303,7 +308,7 @@ int relais_hub_certificate_check(struct relais_certificate *out, relais_hub *hub
 {
 	relais_seckey *sec = NULL;
 	relais_pubkey *pub = NULL;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc;
 
 	if ((rc = relais_certificate_decode(out, ctx, code)) != 0) {
@@ -323,21 +328,21 @@ int relais_hub_certificate_check(struct relais_certificate *out, relais_hub *hub
 		             : RELAIS_ESIGNATURE;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(
+	if (relais_hub_sql_prepare(
 	            hub->db,
 	            "SELECT substr(revoked, 1, 10), coalesce(reason, '') FROM certificate "
 	            "WHERE id = ? AND revoked IS NOT NULL",
-	            -1, &st, NULL) != SQLITE_OK) {
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
 		rc = db_fail(hub, ctx, "certificates");
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, out->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	relais_hub_sql_bind_int64(st, 1, out->id);
+	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
 		rc = relais_fail(ctx, RELAIS_EINVAL, "certificate revoked on %s: %s", text(st, 0),
 		                 text(st, 1));
 	}
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	relais_pubkey_free(pub);
 	relais_seckey_free(sec);
 	return rc;

@@ -19,12 +19,12 @@
 
 static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
 {
-	return relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
+	return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, what);
 }
 
-static int prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql)
+static int prepare(relais_hub_sql_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql)
 {
-	if (sqlite3_prepare_v2(hub->db, sql, -1, st, NULL) != SQLITE_OK) {
+	if (relais_hub_sql_prepare(hub->db, sql, -1, st, NULL) != RELAIS_HUB_SQL_OK) {
 		*st = NULL;
 		return db_fail(hub, ctx, "cohorts");
 	}
@@ -73,24 +73,24 @@ static int email_lower(char out[RELAIS_COHORT_EMAIL_MAX + 1], relais_ctx *ctx, c
 /* The id of the cohort named name into id, or RELAIS_ENOTFOUND. */
 static int cohort_id(char id[ID_HEX], relais_hub *hub, relais_ctx *ctx, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	if ((rc = prepare(&st, hub, ctx, "SELECT id FROM cohort WHERE name = ?")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		(void)snprintf(id, ID_HEX, "%s", (const char *)sqlite3_column_text(st, 0));
-	} else if (step == SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 1, name, -1, RELAIS_HUB_SQL_STATIC);
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
+		(void)snprintf(id, ID_HEX, "%s", (const char *)relais_hub_sql_column_text(st, 0));
+	} else if (step == RELAIS_HUB_SQL_DONE) {
 		char shown[80];
 		relais_printable(shown, sizeof(shown), name);
 		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no cohort named \"%s\"", shown);
 	} else {
 		rc = db_fail(hub, ctx, "cohorts");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -98,21 +98,21 @@ static int cohort_id(char id[ID_HEX], relais_hub *hub, relais_ctx *ctx, const ch
 static int run(int *changed, relais_hub *hub, relais_ctx *ctx, const char *sql,
                const char *const *texts, int n)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, i;
 
 	if ((rc = prepare(&st, hub, ctx, sql)) != 0) {
 		return rc;
 	}
 	for (i = 0; i < n; i++) {
-		sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, i + 1, texts[i], -1, RELAIS_HUB_SQL_STATIC);
 	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "cohorts");
 	} else if (changed != NULL) {
-		*changed = sqlite3_changes(hub->db);
+		*changed = relais_hub_sql_changes(hub->db);
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -268,19 +268,19 @@ int relais_hub_cohort_members(uint64_t *serial, relais_hub *hub, relais_ctx *ctx
 /* Counts rows of sql with name bound to ?1 into *n. */
 static int count(int64_t *n, relais_hub *hub, relais_ctx *ctx, const char *sql, const char *a)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc;
 
 	if ((rc = prepare(&st, hub, ctx, sql)) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*n = sqlite3_column_int64(st, 0);
+	relais_hub_sql_bind_text(st, 1, a, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+		*n = relais_hub_sql_column_int64(st, 0);
 	} else {
 		rc = db_fail(hub, ctx, "cohorts");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -400,33 +400,33 @@ void relais_hub_cohorts_free(struct relais_hub_cohort *c, size_t n)
 static int texts(char ***out, size_t *n, relais_hub *hub, relais_ctx *ctx, const char *sql,
                  const char *a)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	if ((rc = prepare(&st, hub, ctx, sql)) != 0) {
 		return rc;
 	}
 	if (a != NULL) {
-		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 1, a, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		char **slot = relais_push(out, n, sizeof(*slot));
-		if (slot == NULL || (*slot = relais_db_text(st, 0)) == NULL) {
+		if (slot == NULL || (*slot = relais_hub_sql_dup(st, 0)) == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			break;
 		}
 	}
-	if (rc == 0 && step != SQLITE_DONE) {
+	if (rc == 0 && step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "cohorts");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
 /* Fills c's members and assignments (published: only courses in the catalogue). */
 static int cohort_fill(struct relais_hub_cohort *c, relais_hub *hub, relais_ctx *ctx, int published)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	if ((rc = texts(&c->members, &c->n_members, hub, ctx,
@@ -444,22 +444,22 @@ static int cohort_fill(struct relais_hub_cohort *c, relais_hub *hub, relais_ctx 
 	                            "ORDER BY course")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	relais_hub_sql_bind_text(st, 1, c->id, -1, RELAIS_HUB_SQL_STATIC);
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		struct relais_hub_assignment *a =
 		        relais_push(&c->assignments, &c->n_assignments, sizeof(*a));
-		if (a == NULL || (a->course = relais_db_text(st, 0)) == NULL ||
-		    (sqlite3_column_type(st, 1) != SQLITE_NULL &&
-		     (a->due = relais_db_text(st, 1)) == NULL)) {
+		if (a == NULL || (a->course = relais_hub_sql_dup(st, 0)) == NULL ||
+		    (relais_hub_sql_column_type(st, 1) != RELAIS_HUB_SQL_NULL &&
+		     (a->due = relais_hub_sql_dup(st, 1)) == NULL)) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
 	}
-	if (step != SQLITE_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "cohorts");
 	}
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -469,7 +469,7 @@ static int cohorts_read(struct relais_hub_cohort **out, size_t *n, relais_hub *h
 {
 	struct relais_hub_cohort *list = NULL;
 	size_t count = 0, i;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	*out = NULL;
@@ -484,19 +484,19 @@ static int cohorts_read(struct relais_hub_cohort **out, size_t *n, relais_hub *h
 		return rc;
 	}
 	if (name != NULL) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 1, name, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		struct relais_hub_cohort *c = relais_push(&list, &count, sizeof(*c));
-		if (c == NULL || (c->id = relais_db_text(st, 0)) == NULL ||
-		    (c->name = relais_db_text(st, 1)) == NULL ||
-		    (c->organisation = relais_db_text(st, 2)) == NULL) {
+		if (c == NULL || (c->id = relais_hub_sql_dup(st, 0)) == NULL ||
+		    (c->name = relais_hub_sql_dup(st, 1)) == NULL ||
+		    (c->organisation = relais_hub_sql_dup(st, 2)) == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		c->everyone = sqlite3_column_int(st, 3);
+		c->everyone = relais_hub_sql_column_int(st, 3);
 	}
-	if (step != SQLITE_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "cohorts");
 		goto out;
 	}
@@ -510,7 +510,7 @@ static int cohorts_read(struct relais_hub_cohort **out, size_t *n, relais_hub *h
 	list = NULL;
 	count = 0;
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	relais_hub_cohorts_free(list, count);
 	return rc;
 }
@@ -670,7 +670,7 @@ int relais_hub_cohort_learners(struct relais_hub_cohort_learner **out, size_t *n
                                const char *today)
 {
 	struct relais_hub_cohort_learner *list = NULL;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	size_t count = 0, i, j;
 	char date[16];
 	int rc = 0, step;
@@ -694,16 +694,17 @@ int relais_hub_cohort_learners(struct relais_hub_cohort_learner **out, size_t *n
 		             "?1 AND actor LIKE '" MAILTO "%'")) != 0) {
 			goto out;
 		}
-		sqlite3_bind_text(st, 1, c->organisation, -1, SQLITE_STATIC);
-		while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		relais_hub_sql_bind_text(st, 1, c->organisation, -1, RELAIS_HUB_SQL_STATIC);
+		while (rc == 0 && (step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 			rc = learner_add(&list, &count, ctx,
-			                 (const char *)sqlite3_column_text(st, 0) + strlen(MAILTO),
+			                 (const char *)relais_hub_sql_column_text(st, 0) +
+			                         strlen(MAILTO),
 			                 c->n_assignments);
 		}
-		if (rc == 0 && step != SQLITE_DONE) {
+		if (rc == 0 && step != RELAIS_HUB_SQL_DONE) {
 			rc = db_fail(hub, ctx, "cohorts");
 		}
-		sqlite3_finalize(st);
+		relais_hub_sql_finalize(st);
 		st = NULL;
 	}
 	if (rc != 0) {
@@ -723,11 +724,13 @@ int relais_hub_cohort_learners(struct relais_hub_cohort_learner **out, size_t *n
 		goto out;
 	}
 	for (j = 0; j < c->n_assignments; j++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, c->assignments[j].course, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, RELAIS_XAPI_VERBS "completed", -1, SQLITE_STATIC);
-		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *actor = (const char *)sqlite3_column_text(st, 0);
+		relais_hub_sql_reset(st);
+		relais_hub_sql_bind_text(st, 1, c->assignments[j].course, -1,
+		                         RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_text(st, 2, RELAIS_XAPI_VERBS "completed", -1,
+		                         RELAIS_HUB_SQL_STATIC);
+		while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+			const char *actor = (const char *)relais_hub_sql_column_text(st, 0);
 			struct relais_hub_cohort_learner key, *x;
 			if (strncmp(actor, MAILTO, strlen(MAILTO)) != 0) {
 				continue;
@@ -735,10 +738,10 @@ int relais_hub_cohort_learners(struct relais_hub_cohort_learner **out, size_t *n
 			key.email = (char *)actor + strlen(MAILTO);
 			x = bsearch(&key, list, count, sizeof(*list), by_email);
 			if (x != NULL) {
-				x->states[j] = sqlite3_column_int(st, 1);
+				x->states[j] = relais_hub_sql_column_int(st, 1);
 			}
 		}
-		if (step != SQLITE_DONE) {
+		if (step != RELAIS_HUB_SQL_DONE) {
 			rc = db_fail(hub, ctx, "cohorts");
 			goto out;
 		}
@@ -753,7 +756,7 @@ int relais_hub_cohort_learners(struct relais_hub_cohort_learner **out, size_t *n
 	list = NULL;
 	count = 0;
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	relais_hub_cohort_learners_free(list, count);
 	return rc;
 }

@@ -221,20 +221,20 @@ struct doc_row {
 
 #define DOC_WHERE "kind = ?1 AND activity = ?2 AND agent = ?3 AND registration = ?4 AND doc_id = ?5"
 
-static void bind_key(sqlite3_stmt *st, int kind, const struct doc_query *q)
+static void bind_key(relais_hub_sql_stmt *st, int kind, const struct doc_query *q)
 {
-	sqlite3_bind_int(st, 1, kind);
-	sqlite3_bind_text(st, 2, q->activity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, q->agent ? q->agent : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, q->registration, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, q->doc_id, -1, SQLITE_STATIC);
+	relais_hub_sql_bind_int(st, 1, kind);
+	relais_hub_sql_bind_text(st, 2, q->activity, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 3, q->agent ? q->agent : "", -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 4, q->registration, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 5, q->doc_id, -1, RELAIS_HUB_SQL_STATIC);
 }
 
 /* Reads one document's row (with its body when want_body). Returns 0 or RELAIS_EIO/ENOMEM. */
 static int doc_read(struct doc_row *row, relais_hub *hub, relais_ctx *ctx, int kind,
                     const struct doc_query *q, int want_body)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc = 0, step;
 
 	memset(row, 0, sizeof(*row));
@@ -243,23 +243,23 @@ static int doc_read(struct doc_row *row, relais_hub *hub, relais_ctx *ctx, int k
 	            "SELECT etag, content_type, coalesce(credential, ''), updated_ms, body, "
 	            "length(body) FROM document WHERE " DOC_WHERE,
 	            &st) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
 	bind_key(st, kind, q);
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
 		row->found = 1;
 		(void)snprintf(row->etag, sizeof(row->etag), "%s",
-		               (const char *)sqlite3_column_text(st, 0));
+		               (const char *)relais_hub_sql_column_text(st, 0));
 		(void)snprintf(row->type, sizeof(row->type), "%s",
-		               (const char *)sqlite3_column_text(st, 1));
+		               (const char *)relais_hub_sql_column_text(st, 1));
 		(void)snprintf(row->owner, sizeof(row->owner), "%s",
-		               (const char *)sqlite3_column_text(st, 2));
-		row->updated_ms = sqlite3_column_int64(st, 3);
-		row->len = (size_t)sqlite3_column_int64(st, 5);
+		               (const char *)relais_hub_sql_column_text(st, 2));
+		row->updated_ms = relais_hub_sql_column_int64(st, 3);
+		row->len = (size_t)relais_hub_sql_column_int64(st, 5);
 		if (want_body) {
-			const void *b = sqlite3_column_blob(st, 4);
-			row->len = (size_t)sqlite3_column_bytes(st, 4);
+			const void *b = relais_hub_sql_column_blob(st, 4);
+			row->len = (size_t)relais_hub_sql_column_bytes(st, 4);
 			if ((row->body = malloc(row->len + 1)) == NULL) {
 				rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			} else {
@@ -269,11 +269,11 @@ static int doc_read(struct doc_row *row, relais_hub *hub, relais_ctx *ctx, int k
 				row->body[row->len] = '\0';
 			}
 		}
-	} else if (step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	relais_hub_sql_reset(st);
+	relais_hub_sql_clear_bindings(st);
 	return rc;
 }
 
@@ -342,7 +342,7 @@ static unsigned preconditions(const struct relais_hub_doc_request *rq, const str
 static int doc_write(relais_hub *hub, relais_ctx *ctx, int kind, const struct doc_query *q,
                      const char *type, const char *body, size_t len, const char *who)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char etag[RELAIS_HUB_ETAG_MAX], now[32];
 	long long ms;
 	int rc = 0;
@@ -361,20 +361,20 @@ static int doc_write(relais_hub *hub, relais_ctx *ctx, int kind, const struct do
 	            "etag = excluded.etag, updated = excluded.updated, "
 	            "updated_ms = excluded.updated_ms",
 	            &st) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
 	bind_key(st, kind, q);
-	sqlite3_bind_text(st, 6, type, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 7, len ? body : "", (int)len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, etag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 10, ms);
-	sqlite3_bind_text(st, 11, who, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+	relais_hub_sql_bind_text(st, 6, type, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_blob(st, 7, len ? body : "", (int)len, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 8, etag, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 9, now, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int64(st, 10, ms);
+	relais_hub_sql_bind_text(st, 11, who, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	relais_hub_sql_reset(st);
+	relais_hub_sql_clear_bindings(st);
 	return rc;
 }
 
@@ -385,7 +385,7 @@ static int doc_write(relais_hub *hub, relais_ctx *ctx, int kind, const struct do
 static int within_quota(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ctx *ctx,
                         const char *who, size_t len, size_t replaced, uint64_t max_total)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	uint64_t total;
 	int rc = 0;
 
@@ -393,13 +393,13 @@ static int within_quota(struct relais_hub_doc_reply *r, relais_hub *hub, relais_
 	                    "SELECT COALESCE(SUM(length(body)), 0) FROM document "
 	                    "WHERE credential = ?1",
 	                    &st) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
-	sqlite3_bind_text(st, 1, who, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+	relais_hub_sql_bind_text(st, 1, who, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	} else {
-		total = (uint64_t)sqlite3_column_int64(st, 0);
+		total = (uint64_t)relais_hub_sql_column_int64(st, 0);
 		total = total > replaced ? total - replaced : 0;
 		if (total + len > max_total) {
 			rc = refuse(r, 413,
@@ -407,36 +407,36 @@ static int within_quota(struct relais_hub_doc_reply *r, relais_hub *hub, relais_
 			            "--max-documents-per-credential");
 		}
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	relais_hub_sql_reset(st);
+	relais_hub_sql_clear_bindings(st);
 	return rc;
 }
 
 /* Deletes one document, or (doc_id NULL, State only) all of a context; mine limits to its own. */
 static int doc_delete(relais_hub *hub, relais_ctx *ctx, int kind, const struct doc_query *q)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(hub->db,
-	                       "DELETE FROM document WHERE kind = ?1 AND activity = ?2 AND "
-	                       "agent = ?3 AND (?4 = '' AND ?5 IS NULL OR registration = ?4) "
-	                       "AND (?5 IS NULL OR doc_id = ?5) "
-	                       "AND (?6 IS NULL OR credential = ?6)",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+	if (relais_hub_sql_prepare(hub->db,
+	                           "DELETE FROM document WHERE kind = ?1 AND activity = ?2 AND "
+	                           "agent = ?3 AND (?4 = '' AND ?5 IS NULL OR registration = ?4) "
+	                           "AND (?5 IS NULL OR doc_id = ?5) "
+	                           "AND (?6 IS NULL OR credential = ?6)",
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
 	bind_key(st, kind, q);
 	if (q->doc_id == NULL) {
-		sqlite3_bind_null(st, 5);
+		relais_hub_sql_bind_null(st, 5);
 	}
 	if (q->mine != NULL) {
-		sqlite3_bind_text(st, 6, q->mine, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 6, q->mine, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -502,8 +502,8 @@ static int doc_change(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 		return refuse(r, 400,
 		              "the document posted as application/json is not a JSON object");
 	}
-	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
 	if (q->doc_id != NULL) {
 		if ((rc = doc_read(&row, hub, ctx, rq->resource, q, is_post)) != 0) {
@@ -557,12 +557,12 @@ static int doc_change(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 	}
 out:
 	if (rc == 0 && r->status == 204) {
-		if (sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+		if (relais_hub_sql_commit(hub->db) != RELAIS_HUB_SQL_OK) {
+			rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 		}
 	}
 	if (rc != 0 || r->status != 204) {
-		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		relais_hub_sql_rollback(hub->db);
 	}
 	free(merged);
 	free(row.body);
@@ -596,7 +596,7 @@ static int answer_json(struct relais_hub_doc_reply *r, relais_ctx *ctx, char *te
 static int doc_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ctx *ctx,
                    const struct relais_hub_doc_request *rq, const struct doc_query *q)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	cJSON *ids = NULL;
 	long long newest = 0;
 	size_t n = 0;
@@ -626,35 +626,35 @@ static int doc_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ctx *
 	                    "AND updated_ms > ?5 AND (?6 IS NULL OR credential = ?6) "
 	                    "ORDER BY updated_ms, doc_id LIMIT ?7",
 	                    &st) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
-	sqlite3_bind_int(st, 1, rq->resource);
-	sqlite3_bind_text(st, 2, q->activity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, q->agent ? q->agent : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, q->registration, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, q->since ? q->since_ms : -1);
+	relais_hub_sql_bind_int(st, 1, rq->resource);
+	relais_hub_sql_bind_text(st, 2, q->activity, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 3, q->agent ? q->agent : "", -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 4, q->registration, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int64(st, 5, q->since ? q->since_ms : -1);
 	if (q->mine != NULL) {
-		sqlite3_bind_text(st, 6, q->mine, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 6, q->mine, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	sqlite3_bind_int(st, 7, LIST_MAX);
+	relais_hub_sql_bind_int(st, 7, LIST_MAX);
 	ids = cJSON_CreateArray();
-	while (ids != NULL && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *id = cJSON_CreateString((const char *)sqlite3_column_text(st, 0));
+	while (ids != NULL && (step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+		cJSON *id = cJSON_CreateString((const char *)relais_hub_sql_column_text(st, 0));
 		if (id == NULL || !cJSON_AddItemToArray(ids, id)) {
 			cJSON_Delete(id);
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			break;
 		}
-		newest = sqlite3_column_int64(st, 1);
+		newest = relais_hub_sql_column_int64(st, 1);
 		n++;
 	}
 	if (ids == NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-	} else if (rc == 0 && step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "documents");
+	} else if (rc == 0 && step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "documents");
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	relais_hub_sql_reset(st);
+	relais_hub_sql_clear_bindings(st);
 	if (rc == 0) {
 		rc = answer_json(r, ctx, cJSON_PrintUnformatted(ids), n ? newest : 0);
 	}
@@ -738,7 +738,7 @@ static void collect_definitions(cJSON *def, const cJSON *node, const char *id, i
 static int activity_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ctx *ctx,
                         const struct doc_query *q)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	cJSON *out = cJSON_CreateObject(), *def = cJSON_CreateObject();
 	int rc = 0, step;
 
@@ -746,27 +746,27 @@ static int activity_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (sqlite3_prepare_v2(hub->db,
-	                       "SELECT body FROM statement WHERE seq IN (SELECT seq FROM "
-	                       "statement_activity WHERE term = " TERM_1 " ORDER BY seq DESC "
-	                       "LIMIT ?2) AND (?3 IS NULL OR credential = ?3) ORDER BY seq",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "activities");
+	if (relais_hub_sql_prepare(hub->db,
+	                           "SELECT body FROM statement WHERE seq IN (SELECT seq FROM "
+	                           "statement_activity WHERE term = " TERM_1 " ORDER BY seq DESC "
+	                           "LIMIT ?2) AND (?3 IS NULL OR credential = ?3) ORDER BY seq",
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "activities");
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, q->activity, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, DEFINITIONS_MAX);
+	relais_hub_sql_bind_text(st, 1, q->activity, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int(st, 2, DEFINITIONS_MAX);
 	if (q->mine != NULL) {
-		sqlite3_bind_text(st, 3, q->mine, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 3, q->mine, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *s = cJSON_ParseWithLength((const char *)sqlite3_column_text(st, 0),
-		                                 (size_t)sqlite3_column_bytes(st, 0));
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+		cJSON *s = cJSON_ParseWithLength((const char *)relais_hub_sql_column_text(st, 0),
+		                                 (size_t)relais_hub_sql_column_bytes(st, 0));
 		collect_definitions(def, s, q->activity, 0);
 		cJSON_Delete(s);
 	}
-	if (step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "activities");
+	if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "activities");
 	}
 	if (rc != 0) {
 		goto out;
@@ -779,7 +779,7 @@ static int activity_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_
 	}
 	rc = answer_json(r, ctx, cJSON_PrintUnformatted(out), 0);
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	cJSON_Delete(def);
 	cJSON_Delete(out);
 	return rc;
@@ -791,7 +791,7 @@ static int person_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 {
 	static const char *const ifis[] = {"mbox", "mbox_sha1sum", "openid", "account", NULL};
 	const char *const *k;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	cJSON *out = cJSON_CreateObject(), *names = cJSON_CreateArray();
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(q->agent_json, "name");
 	int rc = 0, step;
@@ -803,22 +803,22 @@ static int person_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 	if (cJSON_IsString(name)) {
 		cJSON_AddItemToArray(names, cJSON_CreateString(name->valuestring));
 	}
-	if (sqlite3_prepare_v2(
+	if (relais_hub_sql_prepare(
 	            hub->db,
 	            "SELECT DISTINCT actor_name FROM statement WHERE actor_term = " TERM_1
 	            " AND actor_name IS NOT NULL AND (?2 IS NULL OR credential = ?2) "
 	            "LIMIT ?3",
-	            -1, &st, NULL) != SQLITE_OK) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "agents");
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "agents");
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, q->agent, -1, SQLITE_STATIC);
+	relais_hub_sql_bind_text(st, 1, q->agent, -1, RELAIS_HUB_SQL_STATIC);
 	if (q->mine != NULL) {
-		sqlite3_bind_text(st, 2, q->mine, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 2, q->mine, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	sqlite3_bind_int(st, 3, NAMES_MAX);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *n = (const char *)sqlite3_column_text(st, 0);
+	relais_hub_sql_bind_int(st, 3, NAMES_MAX);
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+		const char *n = (const char *)relais_hub_sql_column_text(st, 0);
 		const cJSON *have;
 		int dup = 0;
 		cJSON_ArrayForEach(have, names)
@@ -829,8 +829,8 @@ static int person_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 			cJSON_AddItemToArray(names, cJSON_CreateString(n));
 		}
 	}
-	if (step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "agents");
+	if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "agents");
 	}
 	if (rc != 0) {
 		goto out;
@@ -851,7 +851,7 @@ static int person_get(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 	}
 	rc = answer_json(r, ctx, cJSON_PrintUnformatted(out), 0);
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	cJSON_Delete(names);
 	cJSON_Delete(out);
 	return rc;

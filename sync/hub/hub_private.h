@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sodium.h>
-#include <sqlite3.h>
+#include "sql.h"
 
 #include "relais/db.h"
 #include "relais/embed.h"
@@ -40,19 +40,20 @@ struct relais_hub_writer {
 #define RELAIS_HUB_TERMS_MAX 4096
 struct relais_hub_term {
 	uint64_t hash;
-	sqlite3_int64 id; /* 0: free slot */
+	long long id; /* 0: free slot */
 	char *text;
 };
 
 struct relais_hub {
-	sqlite3 *db;
-	sqlite3_stmt *cache[HUB_CACHED];         /* statements prepared once, by slot */
+	relais_hub_sql *db;
+	relais_hub_sql_stmt *cache[HUB_CACHED];  /* statements prepared once, by slot */
 	char dummy_hash[crypto_pwhash_STRBYTES]; /* for unknown coordinators */
 	struct relais_hub_writer *writer;        /* made by open_another, freed by close */
 	struct relais_hub_writer *shared;        /* borrowed from the hub opened first */
 	struct relais_strbuf scratch;            /* text made and dropped per statement */
 	struct relais_hub_parts *parts;          /* attachment data of the request being stored */
 	struct relais_hub_term *terms;           /* RELAIS_HUB_TERMS_MAX * 2 slots, or NULL */
+	char *url;                               /* PostgreSQL's, to open more connections */
 	size_t n_terms;
 };
 
@@ -62,6 +63,14 @@ struct relais_hub {
  * (SQLite's default) when it could not be.
  */
 const char *relais_hub_vfs(void);
+
+/*
+ * What the hub cannot do on PostgreSQL yet: those keep files beside a
+ * SQLite database (its path + ".d").
+ */
+#define RELAIS_HUB_PG_NOT_YET                                                                      \
+	"the reports (relais-hub report, /reports), publishing courses and the catalogue "         \
+	"(relais-hub publish, withdraw, GET /relais/catalogue)"
 
 /* Forgets the terms hub remembers (after a rollback, which may take new ones back). */
 void relais_hub_terms_clear(relais_hub *hub);
@@ -95,7 +104,7 @@ enum relais_hub_slot {
  * The prepared statement kept in slot (1 to HUB_CACHED - 1) for sql, reset
  * and with no bindings; prepared on first use. Returns 0 or -1.
  */
-int relais_hub_stmt(relais_hub *hub, int slot, const char *sql, sqlite3_stmt **out);
+int relais_hub_stmt(relais_hub *hub, int slot, const char *sql, relais_hub_sql_stmt **out);
 
 /*
  * Runs sql (cached in slot), which changes rows and returns none, with texts
@@ -202,7 +211,7 @@ struct relais_seckey;
 int relais_hub_catalogue_key(struct relais_seckey **out, relais_hub *hub, relais_ctx *ctx);
 
 /* Prepares sql on the hub's connection (catalogue.c); RELAIS_EIO with SQLite's message. */
-int relais_hub_prepare(sqlite3_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql);
+int relais_hub_prepare(relais_hub_sql_stmt **st, relais_hub *hub, relais_ctx *ctx, const char *sql);
 
 /* sessions.c: the sessions of the current courses into cat, by course and id. */
 struct relais_catalogue;

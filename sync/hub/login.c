@@ -14,39 +14,39 @@
 int relais_hub_login_locked(long *wait, relais_hub *hub, relais_ctx *ctx, const char *email,
                             const char *address)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	long long now = (long long)time(NULL);
 	int rc = 0;
 
 	*wait = 0;
-	if (sqlite3_prepare_v2(hub->db,
-	                       "SELECT max(locked_until) FROM login_failure WHERE "
-	                       "(kind = 'account' AND who = lower(?1)) OR "
-	                       "(kind = 'address' AND who = ?2)",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	if (relais_hub_sql_prepare(hub->db,
+	                           "SELECT max(locked_until) FROM login_failure WHERE "
+	                           "(kind = 'account' AND who = lower(?1)) OR "
+	                           "(kind = 'address' AND who = ?2)",
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
 	}
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
-	} else if (sqlite3_column_int64(st, 0) > now) {
-		*wait = (long)(sqlite3_column_int64(st, 0) - now);
+	relais_hub_sql_bind_text(st, 1, email, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, address, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	} else if (relais_hub_sql_column_int64(st, 0) > now) {
+		*wait = (long)(relais_hub_sql_column_int64(st, 0) - now);
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
 int relais_hub_login_failed(relais_hub *hub, relais_ctx *ctx, const char *email,
                             const char *address)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	long long now = (long long)time(NULL);
 	int rc = 0, i;
 
 	/* The lock after failure n (n > LOCK_AFTER) lasts LOCK_FIRST * 2^(n - LOCK_AFTER - 1). */
-	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(
+	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK ||
+	    relais_hub_sql_prepare(
 	            hub->db,
 	            "INSERT INTO login_failure(kind, who, failures, locked_until, last_failure) "
 	            "VALUES (?1, CASE ?1 WHEN 'account' THEN lower(?2) ELSE ?2 END, 1, 0, ?3) "
@@ -54,38 +54,41 @@ int relais_hub_login_failed(relais_hub *hub, relais_ctx *ctx, const char *email,
 	            "failures = failures + 1, last_failure = ?3, locked_until = CASE "
 	            "WHEN failures + 1 > ?4 THEN ?3 + min(?6, ?5 << min(failures - ?4, 20)) "
 	            "ELSE 0 END",
-	            -1, &st, NULL) != SQLITE_OK) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
 		goto out;
 	}
 	for (i = 0; i < 2 && rc == 0; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, i == 0 ? "account" : "address", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, i == 0 ? email : address, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, now);
-		sqlite3_bind_int(st, 4, LOCK_AFTER);
-		sqlite3_bind_int(st, 5, LOCK_FIRST);
-		sqlite3_bind_int(st, 6, LOCK_LONGEST);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+		relais_hub_sql_reset(st);
+		relais_hub_sql_bind_text(st, 1, i == 0 ? "account" : "address", -1,
+		                         RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_text(st, 2, i == 0 ? email : address, -1,
+		                         RELAIS_HUB_SQL_STATIC);
+		relais_hub_sql_bind_int64(st, 3, now);
+		relais_hub_sql_bind_int(st, 4, LOCK_AFTER);
+		relais_hub_sql_bind_int(st, 5, LOCK_FIRST);
+		relais_hub_sql_bind_int(st, 6, LOCK_LONGEST);
+		if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
+			rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
 		}
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	st = NULL;
 	if (rc == 0 &&
-	    (sqlite3_prepare_v2(hub->db,
-	                        "DELETE FROM login_failure WHERE last_failure < ?1 AND "
-	                        "locked_until < ?2",
-	                        -1, &st, NULL) != SQLITE_OK ||
-	     sqlite3_bind_int64(st, 1, now - FORGET_AFTER) != SQLITE_OK ||
-	     sqlite3_bind_int64(st, 2, now) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE ||
-	     sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	    (relais_hub_sql_prepare(hub->db,
+	                            "DELETE FROM login_failure WHERE last_failure < ?1 AND "
+	                            "locked_until < ?2",
+	                            -1, &st, NULL) != RELAIS_HUB_SQL_OK ||
+	     relais_hub_sql_bind_int64(st, 1, now - FORGET_AFTER) != RELAIS_HUB_SQL_OK ||
+	     relais_hub_sql_bind_int64(st, 2, now) != RELAIS_HUB_SQL_OK ||
+	     relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE ||
+	     relais_hub_sql_commit(hub->db) != RELAIS_HUB_SQL_OK)) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
 	}
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if (rc != 0) {
-		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		relais_hub_sql_rollback(hub->db);
 	}
 	return rc;
 }
@@ -93,21 +96,21 @@ out:
 int relais_hub_login_succeeded(relais_hub *hub, relais_ctx *ctx, const char *email,
                                const char *address)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(hub->db,
-	                       "DELETE FROM login_failure WHERE "
-	                       "(kind = 'account' AND who = lower(?1)) OR "
-	                       "(kind = 'address' AND who = ?2)",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	if (relais_hub_sql_prepare(hub->db,
+	                           "DELETE FROM login_failure WHERE "
+	                           "(kind = 'account' AND who = lower(?1)) OR "
+	                           "(kind = 'address' AND who = ?2)",
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
 	}
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
+	relais_hub_sql_bind_text(st, 1, email, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, address, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }

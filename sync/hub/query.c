@@ -266,7 +266,7 @@ static char *formatted(const char *body, const struct form *f)
 static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx, const char *id,
                   int voided, const struct form *form, const char *mine)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc = 0, step;
 
 	if (!relais_xapi_uuid_ok(id)) {
@@ -274,30 +274,30 @@ static int single(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *c
 		                              voided ? "voidedStatementId must be a UUID"
 		                                     : "statementId must be a UUID");
 	}
-	if (sqlite3_prepare_v2(
+	if (relais_hub_sql_prepare(
 	            hub->db,
 	            "SELECT body, stored_ms FROM statement WHERE id = lower(?1) AND voided = ?2 "
 	            "AND (?3 IS NULL OR credential = ?3)",
-	            -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, voided);
+	relais_hub_sql_bind_text(st, 1, id, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int(st, 2, voided);
 	if (mine != NULL) {
-		sqlite3_bind_text(st, 3, mine, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 3, mine, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		reply->body = formatted((const char *)sqlite3_column_text(st, 0), form);
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
+		reply->body = formatted((const char *)relais_hub_sql_column_text(st, 0), form);
 		reply->status = 200;
-		relais_hub_http_date(reply->modified, sqlite3_column_int64(st, 1));
+		relais_hub_http_date(reply->modified, relais_hub_sql_column_int64(st, 1));
 		rc = reply->body ? 0 : relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-	} else if (step == SQLITE_DONE) {
+	} else if (step == RELAIS_HUB_SQL_DONE) {
 		rc = relais_hub_reply_error(reply, 404, "no such statement");
 	} else {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -496,14 +496,16 @@ static void query_sql(char *sql, size_t size, const struct query *q)
 	filter_sql(own, sizeof(own), q, "s");
 	if (filtering) {
 		filter_sql(target, sizeof(target), q, "t");
-		(void)snprintf(sql, size,
-		               "SELECT seq, body FROM (SELECT * FROM (SELECT s.seq AS seq, s.body "
-		               "AS body FROM statement s WHERE s.voided = 0%s%s ORDER BY s.seq %s "
-		               "LIMIT ?8) UNION SELECT * FROM (SELECT s.seq, s.body FROM statement "
-		               "s JOIN statement t ON t.seq = s.target_seq WHERE s.target_seq IS "
-		               "NOT NULL AND s.voided = 0%s%s ORDER BY s.seq %s LIMIT ?8)) ORDER "
-		               "BY seq %s LIMIT ?8",
-		               own, window, dir, target, window, dir, dir);
+		(void)snprintf(
+		        sql, size,
+		        "SELECT seq, body FROM (SELECT * FROM (SELECT s.seq AS seq, s.body "
+		        "AS body FROM statement s WHERE s.voided = 0%s%s ORDER BY s.seq %s "
+		        "LIMIT ?8) AS a UNION SELECT * FROM (SELECT s.seq, s.body FROM statement "
+		        "s JOIN statement t ON t.seq = s.target_seq WHERE s.target_seq IS "
+		        "NOT NULL AND s.voided = 0%s%s ORDER BY s.seq %s LIMIT ?8) AS b) AS u "
+		        "ORDER "
+		        "BY seq %s LIMIT ?8",
+		        own, window, dir, target, window, dir, dir);
 	} else {
 		(void)snprintf(sql, size,
 		               "SELECT s.seq, s.body FROM statement s WHERE s.voided = 0%s%s ORDER "
@@ -512,39 +514,39 @@ static void query_sql(char *sql, size_t size, const struct query *q)
 	}
 }
 
-static void bind_query(sqlite3_stmt *st, const struct query *q)
+static void bind_query(relais_hub_sql_stmt *st, const struct query *q)
 {
 	if (q->agent_key) {
-		sqlite3_bind_text(st, 1, q->agent_key, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 1, q->agent_key, -1, RELAIS_HUB_SQL_STATIC);
 	}
 	if (q->verb) {
-		sqlite3_bind_text(st, 2, q->verb, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 2, q->verb, -1, RELAIS_HUB_SQL_STATIC);
 	}
 	if (q->activity) {
-		sqlite3_bind_text(st, 3, q->activity, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 3, q->activity, -1, RELAIS_HUB_SQL_STATIC);
 	}
 	if (q->registration) {
-		sqlite3_bind_text(st, 4, q->registration, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 4, q->registration, -1, RELAIS_HUB_SQL_STATIC);
 	}
 	if (q->since) {
-		sqlite3_bind_int64(st, 5, q->since_ms);
+		relais_hub_sql_bind_int64(st, 5, q->since_ms);
 	}
 	if (q->until) {
-		sqlite3_bind_int64(st, 6, q->until_ms);
+		relais_hub_sql_bind_int64(st, 6, q->until_ms);
 	}
 	if (q->cursor) {
-		sqlite3_bind_int64(st, 7, q->after);
+		relais_hub_sql_bind_int64(st, 7, q->after);
 	}
 	if (q->mine) {
-		sqlite3_bind_text(st, 9, q->mine, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 9, q->mine, -1, RELAIS_HUB_SQL_STATIC);
 	}
 	/* One more than asked: its presence says there is a next page. */
-	sqlite3_bind_int64(st, 8, q->limit + 1);
+	relais_hub_sql_bind_int64(st, 8, q->limit + 1);
 }
 
 /* The next page's path (*out, malloc'd): the same query, after statement last_seq. */
 static int more_path(char **out, relais_ctx *ctx, const struct relais_hub_param *params, size_t n,
-                     sqlite3_int64 last_seq)
+                     long long last_seq)
 {
 	struct relais_strbuf more = {.max = MORE_MAX};
 	size_t i;
@@ -570,33 +572,33 @@ static int more_path(char **out, relais_ctx *ctx, const struct relais_hub_param 
 
 /* Runs st and writes the page {"statements": [...], "more": "..."} into reply. */
 static int write_page(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *ctx,
-                      sqlite3_stmt *st, const struct query *q,
+                      relais_hub_sql_stmt *st, const struct query *q,
                       const struct relais_hub_param *params, size_t n)
 {
 	struct relais_strbuf page = {.max = PAGE_BYTES_MAX};
-	sqlite3_int64 last_seq = 0;
+	long long last_seq = 0;
 	size_t rows = 0;
 	int rc = 0, step;
 
 	relais_strbuf_add(&page, "{\"statements\":[");
-	while ((step = sqlite3_step(st)) == SQLITE_ROW && rows < (size_t)q->limit) {
-		char *text = formatted((const char *)sqlite3_column_text(st, 1), &q->form);
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW && rows < (size_t)q->limit) {
+		char *text = formatted((const char *)relais_hub_sql_column_text(st, 1), &q->form);
 		if (text == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
 		}
-		last_seq = sqlite3_column_int64(st, 0);
+		last_seq = relais_hub_sql_column_int64(st, 0);
 		relais_strbuf_add(&page, rows > 0 ? "," : "");
 		relais_strbuf_add(&page, text);
 		free(text);
 		rows++;
 	}
-	if (step != SQLITE_ROW && step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	if (step != RELAIS_HUB_SQL_ROW && step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
 	relais_strbuf_add(&page, "],\"more\":\"");
-	if (step == SQLITE_ROW) {
+	if (step == RELAIS_HUB_SQL_ROW) {
 		if ((rc = more_path(&reply->more, ctx, params, n, last_seq)) != 0) {
 			goto out;
 		}
@@ -626,7 +628,7 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 	const char *vid = param(params, n, "voidedStatementId");
 	const char *format = param(params, n, "format");
 	struct query q = {0};
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char sql[3072];
 	int rc, attachments;
 
@@ -659,14 +661,14 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 		goto out;
 	}
 	query_sql(sql, sizeof(sql), &q);
-	if (sqlite3_prepare_v2(hub->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	if (relais_hub_sql_prepare(hub->db, sql, -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		goto out;
 	}
 	bind_query(st, &q);
 	rc = write_page(reply, hub, ctx, st, &q, params, n);
 out:
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	free(q.agent_key);
 	return rc;
 }

@@ -109,13 +109,18 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
                   enum hub_lang lang)
 {
 	const struct report *r = NULL;
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	struct relais_strbuf o = {.max = REPORT_MAX};
 	cJSON *rows = NULL;
 	size_t i;
 	int cols, c, step, rc = 0;
 
 	*out = NULL;
+	if (relais_hub_not_yet(hub) != NULL) {
+		/* Its SQL takes SQLite's bare columns beside min(). */
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "not yet available on PostgreSQL: " RELAIS_HUB_PG_NOT_YET);
+	}
 	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
 		if (strcmp(reports[i].name, name) == 0) {
 			r = &reports[i];
@@ -124,17 +129,19 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 	if (r == NULL) {
 		return relais_fail(ctx, RELAIS_ENOTFOUND, "no report called %s", name);
 	}
-	if (sqlite3_prepare_v2(hub->db, r->sql, -1, &st, NULL) != SQLITE_OK) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
+	if (relais_hub_sql_prepare(hub->db, r->sql, -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 	}
-	cols = sqlite3_column_count(st);
+	cols = relais_hub_sql_column_count(st);
 	if (format == RELAIS_REPORT_JSON) {
 		rows = cJSON_CreateArray();
 	} else if (format == RELAIS_REPORT_HTML) {
 		relais_strbuf_add(&o, "<table><thead><tr>");
 		for (c = 0; c < cols; c++) {
-			html_cell(&o, relais_hub_tr_name(lang, "COL_", sqlite3_column_name(st, c)),
-			          "th");
+			html_cell(
+			        &o,
+			        relais_hub_tr_name(lang, "COL_", relais_hub_sql_column_name(st, c)),
+			        "th");
 		}
 		relais_strbuf_add(&o, "</tr></thead><tbody>");
 	} else {
@@ -142,27 +149,30 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 			if (c > 0) {
 				relais_strbuf_addn(&o, ",", 1);
 			}
-			csv_cell(&o, sqlite3_column_name(st, c));
+			csv_cell(&o, relais_hub_sql_column_name(st, c));
 		}
 		relais_strbuf_add(&o, "\r\n");
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		cJSON *row = format == RELAIS_REPORT_JSON ? cJSON_CreateObject() : NULL;
 		if (format == RELAIS_REPORT_HTML) {
 			relais_strbuf_add(&o, "<tr>");
 		}
 		for (c = 0; c < cols; c++) {
-			const char *v = (const char *)sqlite3_column_text(st, c);
-			int type = sqlite3_column_type(st, c);
+			const char *v = (const char *)relais_hub_sql_column_text(st, c);
+			int type = relais_hub_sql_column_type(st, c);
 			if (v == NULL) {
 				v = "";
 			}
 			if (format == RELAIS_REPORT_JSON) {
-				if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
-					cJSON_AddNumberToObject(row, sqlite3_column_name(st, c),
-					                        sqlite3_column_double(st, c));
+				if (type == RELAIS_HUB_SQL_INTEGER ||
+				    type == RELAIS_HUB_SQL_FLOAT) {
+					cJSON_AddNumberToObject(
+					        row, relais_hub_sql_column_name(st, c),
+					        relais_hub_sql_column_double(st, c));
 				} else {
-					cJSON_AddStringToObject(row, sqlite3_column_name(st, c), v);
+					cJSON_AddStringToObject(
+					        row, relais_hub_sql_column_name(st, c), v);
 				}
 			} else if (format == RELAIS_REPORT_HTML) {
 				html_cell(&o, v, "td");
@@ -181,8 +191,8 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 			relais_strbuf_add(&o, "\r\n");
 		}
 	}
-	if (step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
+	if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 		goto out;
 	}
 	if (format == RELAIS_REPORT_JSON) {
@@ -206,7 +216,7 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 out:
 	cJSON_Delete(rows);
 	relais_strbuf_free(&o);
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 

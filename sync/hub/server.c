@@ -129,6 +129,26 @@ static relais_http_response *xapi_error(unsigned status, const char *msg)
 	return resp;
 }
 
+/*
+ * The answer to a request the hub could not serve (rc, its message msg): 503
+ * with Retry-After when the database is busy or unreachable (RELAIS_EBUSY:
+ * nothing was stored; the laptop sends again), 500 otherwise.
+ */
+static relais_http_response *local_error(int rc, const char *msg)
+{
+	struct relais_hub_reply r = {0};
+	relais_http_response *resp = NULL;
+
+	if (rc != RELAIS_EBUSY) {
+		return xapi_error(500, msg);
+	}
+	if (relais_hub_reply_error(&r, 503, msg) == 0) {
+		resp = respond(503, "application/json", r.body, 1, "Retry-After", "5");
+	}
+	relais_hub_reply_clear(&r);
+	return resp;
+}
+
 static int version_ok(const char *v)
 {
 	return relais_xapi_version_of(v) != 0;
@@ -196,20 +216,25 @@ static int basic_auth(char *buf, size_t size, const char **key, const char **sec
 	return 0;
 }
 
-/* HTTP Basic credentials; fills *who with the credential they name. */
+/*
+ * HTTP Basic credentials; fills *who with the credential they name.
+ * Returns 0, RELAIS_EBUSY (the database cannot tell now) or another status
+ * (bad credentials).
+ */
 static int authenticate(struct worker *w, relais_http_request *req,
                         struct relais_hub_credential *who)
 {
 	char buf[AUTH_MAX];
 	const char *key, *secret;
-	int ok;
+	int rc = RELAIS_EPASSWORD;
 
 	memset(who, 0, sizeof(*who));
-	ok = basic_auth(buf, sizeof(buf), &key, &secret,
-	                relais_http_header(req, "Authorization")) == 0 &&
-	     relais_hub_credentials_check(who, w->hub, w->ctx, key, secret) == 0;
+	if (basic_auth(buf, sizeof(buf), &key, &secret, relais_http_header(req, "Authorization")) ==
+	    0) {
+		rc = relais_hub_credentials_check(who, w->hub, w->ctx, key, secret);
+	}
 	sodium_memzero(buf, sizeof(buf));
-	return ok;
+	return rc;
 }
 
 static relais_http_response *auth_failed(void)
@@ -359,10 +384,11 @@ static relais_http_response *credentials_job(void *data, void *local, relais_htt
 	struct worker *w = local;
 	struct relais_hub_credential who;
 	struct hub_request *hr;
+	int rc;
 
 	(void)data;
-	if (!authenticate(w, req, &who)) {
-		return auth_failed();
+	if ((rc = authenticate(w, req, &who)) != 0) {
+		return rc == RELAIS_EBUSY ? local_error(rc, relais_errmsg(w->ctx)) : auth_failed();
 	}
 	if ((hr = calloc(1, sizeof(*hr))) == NULL) {
 		return NULL;
@@ -412,7 +438,7 @@ static relais_http_response *statements_job(void *data, void *local, relais_http
 		    strcmp(relais_http_query(req, "attachments"), "true") == 0) {
 			return attachments_out(w, &r);
 		}
-		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(w->ctx));
+		return rc == 0 ? reply_out(req, &r) : local_error(rc, relais_errmsg(w->ctx));
 	}
 	if (encoding != NULL) {
 		if (strcmp(encoding, "gzip") != 0) {
@@ -454,7 +480,7 @@ static relais_http_response *statements_job(void *data, void *local, relais_http
 	}
 	if (rc != 0) {
 		relais_hub_reply_clear(&r);
-		return xapi_error(500, relais_errmsg(w->ctx));
+		return local_error(rc, relais_errmsg(w->ctx));
 	}
 	return reply_out(req, &r);
 }
@@ -574,11 +600,12 @@ static relais_http_response *published_job(void *data, void *local, relais_http_
 	const char *name = url + strlen(PUBLISHED) + (delta ? 7 : 8);
 	const char *suffix = delta ? ".delta" : ".relais";
 	size_t want = delta ? 129 : 64;
+	int rc;
 	char path[4096], etag[65], id[130];
 
 	(void)data;
-	if (!authenticate(w, req, &who)) {
-		return auth_failed();
+	if ((rc = authenticate(w, req, &who)) != 0) {
+		return rc == RELAIS_EBUSY ? local_error(rc, relais_errmsg(w->ctx)) : auth_failed();
 	}
 	if (kind == 1 || kind == 2) {
 		return catalogue_out(w, req, kind == 2);
@@ -1064,7 +1091,7 @@ static relais_http_response *alternate_statements(struct worker *w, relais_http_
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
 		rc = relais_hub_get(&r, w->hub, w->ctx, ps->p, ps->n,
 		                    relais_http_header(req, "Accept-Language"), who);
-		return rc == 0 ? reply_out(req, &r) : xapi_error(500, relais_errmsg(w->ctx));
+		return rc == 0 ? reply_out(req, &r) : local_error(rc, relais_errmsg(w->ctx));
 	}
 	if (strcmp(method, "PUT") != 0 && strcmp(method, "POST") != 0) {
 		return xapi_error(405, "method not allowed");
@@ -1087,7 +1114,7 @@ static relais_http_response *alternate_statements(struct worker *w, relais_http_
 	                              who);
 	if (rc != 0) {
 		relais_hub_reply_clear(&r);
-		return xapi_error(500, relais_errmsg(w->ctx));
+		return local_error(rc, relais_errmsg(w->ctx));
 	}
 	return reply_out(req, &r);
 }
@@ -1230,7 +1257,7 @@ static relais_http_response *documents_job(void *data, void *local, relais_http_
 	rq.max_document = s->max_document;
 	rq.max_documents_total = s->max_documents_total;
 	rc = relais_hub_document(&r, w->hub, w->ctx, &rq, &who);
-	resp = rc == 0 ? document_out(&r) : xapi_error(500, relais_errmsg(w->ctx));
+	resp = rc == 0 ? document_out(&r) : local_error(rc, relais_errmsg(w->ctx));
 out:
 	relais_hub_doc_reply_clear(&r);
 	relais_http_fields_free(fields, nf);

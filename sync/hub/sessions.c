@@ -18,14 +18,14 @@
 
 static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
 {
-	return relais_db_fail(ctx, hub->db, RELAIS_EIO, what);
+	return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, what);
 }
 
 #define prepare relais_hub_prepare
 
-static char *col(sqlite3_stmt *st, int i, int *oom)
+static char *col(relais_hub_sql_stmt *st, int i, int *oom)
 {
-	const char *t = (const char *)sqlite3_column_text(st, i);
+	const char *t = (const char *)relais_hub_sql_column_text(st, i);
 	char *s = t ? strdup(t) : NULL;
 	if (t && s == NULL) {
 		*oom = 1;
@@ -34,7 +34,7 @@ static char *col(sqlite3_stmt *st, int i, int *oom)
 }
 
 /* One row (COLUMNS order) into s. */
-static int row_read(struct relais_session *s, relais_ctx *ctx, sqlite3_stmt *st)
+static int row_read(struct relais_session *s, relais_ctx *ctx, relais_hub_sql_stmt *st)
 {
 	cJSON *before = NULL, *b;
 	int oom = 0;
@@ -49,8 +49,8 @@ static int row_read(struct relais_session *s, relais_ctx *ctx, sqlite3_stmt *st)
 	s->place = col(st, 6, &oom);
 	s->online = col(st, 7, &oom);
 	s->trainer = col(st, 8, &oom);
-	s->cancelled = sqlite3_column_int(st, 10);
-	before = cJSON_Parse((const char *)sqlite3_column_text(st, 9));
+	s->cancelled = relais_hub_sql_column_int(st, 10);
+	before = cJSON_Parse((const char *)relais_hub_sql_column_text(st, 9));
 	if (cJSON_IsArray(before) && cJSON_GetArraySize(before) > 0 &&
 	    (s->before = calloc((size_t)cJSON_GetArraySize(before), sizeof(char *))) == NULL) {
 		oom = 1;
@@ -72,7 +72,7 @@ static int row_read(struct relais_session *s, relais_ctx *ctx, sqlite3_stmt *st)
 
 int relais_hub_sessions_load(struct relais_catalogue *cat, relais_hub *hub, relais_ctx *ctx)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	if ((rc = prepare(&st, hub, ctx,
@@ -81,7 +81,7 @@ int relais_hub_sessions_load(struct relais_catalogue *cat, relais_hub *hub, rela
 	                  "id")) != 0) {
 		return rc;
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		struct relais_session *s =
 		        relais_push(&cat->sessions, &cat->n_sessions, sizeof(*s));
 		if (s == NULL) {
@@ -93,10 +93,10 @@ int relais_hub_sessions_load(struct relais_catalogue *cat, relais_hub *hub, rela
 			break;
 		}
 	}
-	if (rc == 0 && step != SQLITE_DONE) {
+	if (rc == 0 && step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "sessions");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -104,7 +104,7 @@ int relais_hub_sessions_load(struct relais_catalogue *cat, relais_hub *hub, rela
 static int row_write(relais_hub *hub, relais_ctx *ctx, const struct relais_session *s,
                      const char *source, int keep_hub)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	cJSON *before = cJSON_CreateArray();
 	char *before_json = NULL;
 	int rc;
@@ -129,15 +129,15 @@ static int row_write(relais_hub *hub, relais_ctx *ctx, const struct relais_sessi
 		const char *v[] = {s->course,   s->id,    s->title,  s->start,   s->end,
 		                   s->timezone, s->place, s->online, s->trainer, before_json};
 		for (int i = 0; i < 10; i++) {
-			sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
+			relais_hub_sql_bind_text(st, i + 1, v[i], -1, RELAIS_HUB_SQL_STATIC);
 		}
-		sqlite3_bind_int(st, 11, s->cancelled);
-		sqlite3_bind_text(st, 12, source, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		relais_hub_sql_bind_int(st, 11, s->cancelled);
+		relais_hub_sql_bind_text(st, 12, source, -1, RELAIS_HUB_SQL_STATIC);
+		if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 			rc = db_fail(hub, ctx, "sessions");
 		}
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	free(before_json);
 	return rc;
 }
@@ -145,7 +145,7 @@ static int row_write(relais_hub *hub, relais_ctx *ctx, const struct relais_sessi
 int relais_hub_sessions_publish(relais_hub *hub, relais_ctx *ctx, const char *course,
                                 const struct relais_session *sessions, size_t n)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc;
 
 	if ((rc = prepare(&st, hub, ctx,
@@ -153,11 +153,11 @@ int relais_hub_sessions_publish(relais_hub *hub, relais_ctx *ctx, const char *co
 	    0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	relais_hub_sql_bind_text(st, 1, course, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "sessions");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct relais_session s = sessions[i];
 		s.course = (char *)course;
@@ -169,7 +169,7 @@ int relais_hub_sessions_publish(relais_hub *hub, relais_ctx *ctx, const char *co
 /* The manifest of course's current bundle (*b owns it), or RELAIS_ENOTFOUND. */
 static int current_bundle(relais_bundle **b, relais_hub *hub, relais_ctx *ctx, const char *course)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	char path[4096];
 	int rc;
 
@@ -179,16 +179,16 @@ static int current_bundle(relais_bundle **b, relais_hub *hub, relais_ctx *ctx, c
 	                  "'current'")) != 0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+	relais_hub_sql_bind_text(st, 1, course, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
+		relais_hub_sql_finalize(st);
 		return relais_fail(ctx, RELAIS_ENOTFOUND, "course %s is not published on this hub",
 		                   course);
 	}
 	(void)snprintf(path, sizeof(path), "%s.d/bundles/%s.relais",
-	               sqlite3_db_filename(hub->db, "main"),
-	               (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	               relais_hub_sql_filename(hub->db),
+	               (const char *)relais_hub_sql_column_text(st, 0));
+	relais_hub_sql_finalize(st);
 	/* The hub's own copy, checked when it was published. */
 	return relais_bundle_open(b, ctx, path, NULL);
 }
@@ -196,7 +196,7 @@ static int current_bundle(relais_bundle **b, relais_hub *hub, relais_ctx *ctx, c
 int relais_hub_session_get(struct relais_session *out, relais_hub *hub, relais_ctx *ctx,
                            const char *course, const char *id)
 {
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -205,13 +205,13 @@ int relais_hub_session_get(struct relais_session *out, relais_hub *hub, relais_c
 	    0) {
 		return rc;
 	}
-	sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_ROW
+	relais_hub_sql_bind_text(st, 1, course, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, id, -1, RELAIS_HUB_SQL_STATIC);
+	rc = relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW
 	             ? row_read(out, ctx, st)
 	             : relais_fail(ctx, RELAIS_ENOTFOUND, "course %s has no session %s", course,
 	                           id);
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	return rc;
 }
 
@@ -264,7 +264,7 @@ int relais_hub_session_set(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
 int relais_hub_session_list(char **out, relais_hub *hub, relais_ctx *ctx, const char *course)
 {
 	struct relais_strbuf b = {0};
-	sqlite3_stmt *st = NULL;
+	relais_hub_sql_stmt *st = NULL;
 	int rc, step;
 
 	*out = NULL;
@@ -274,22 +274,23 @@ int relais_hub_session_list(char **out, relais_hub *hub, relais_ctx *ctx, const 
 		return rc;
 	}
 	if (course) {
-		sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
+		relais_hub_sql_bind_text(st, 1, course, -1, RELAIS_HUB_SQL_STATIC);
 	}
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *place = (const char *)sqlite3_column_text(st, 6);
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+		const char *place = (const char *)relais_hub_sql_column_text(st, 6);
 		relais_strbuf_printf(
-		        &b, "%s %s %s to %s %s%s (%s) %s: %s\n", sqlite3_column_text(st, 0),
-		        sqlite3_column_text(st, 1), sqlite3_column_text(st, 3),
-		        sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
-		        sqlite3_column_int(st, 10) ? " CANCELLED" : "", sqlite3_column_text(st, 11),
-		        place ? place : (const char *)sqlite3_column_text(st, 7),
-		        sqlite3_column_text(st, 2));
+		        &b, "%s %s %s to %s %s%s (%s) %s: %s\n", relais_hub_sql_column_text(st, 0),
+		        relais_hub_sql_column_text(st, 1), relais_hub_sql_column_text(st, 3),
+		        relais_hub_sql_column_text(st, 4), relais_hub_sql_column_text(st, 5),
+		        relais_hub_sql_column_int(st, 10) ? " CANCELLED" : "",
+		        relais_hub_sql_column_text(st, 11),
+		        place ? place : (const char *)relais_hub_sql_column_text(st, 7),
+		        relais_hub_sql_column_text(st, 2));
 	}
-	if (step != SQLITE_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "sessions");
 	}
-	sqlite3_finalize(st);
+	relais_hub_sql_finalize(st);
 	if (rc == 0 && b.len == 0) {
 		relais_strbuf_add(&b, "");
 	}

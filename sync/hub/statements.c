@@ -13,9 +13,10 @@
 #include "relais/strbuf.h"
 #include "relais/xapi.h"
 
-static int bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+static int bind_text_or_null(relais_hub_sql_stmt *st, int i, const char *s)
 {
-	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+	return s ? relais_hub_sql_bind_text(st, i, s, -1, RELAIS_HUB_SQL_TRANSIENT)
+	         : relais_hub_sql_bind_null(st, i);
 }
 
 /*
@@ -79,17 +80,17 @@ int relais_hub_identity_hash(char out[65], relais_hub *hub, relais_ctx *ctx, con
 static int check_known(int *known, relais_hub *hub, relais_ctx *ctx, const char *where,
                        const char *id, const char *hash)
 {
-	sqlite3_stmt *q = NULL;
+	relais_hub_sql_stmt *q = NULL;
 	int rc = 0;
 
 	*known = 0;
 	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_IDENTITY,
 	                    "SELECT identity_hash FROM statement WHERE id = ?", &q) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		const char *had = (const char *)sqlite3_column_text(q, 0);
+	relais_hub_sql_bind_text(q, 1, id, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(q) == RELAIS_HUB_SQL_ROW) {
+		const char *had = (const char *)relais_hub_sql_column_text(q, 0);
 		if (had != NULL && strcmp(had, hash) == 0) {
 			*known = 1;
 		} else {
@@ -98,7 +99,7 @@ static int check_known(int *known, relais_hub *hub, relais_ctx *ctx, const char 
 			                 where, id);
 		}
 	}
-	sqlite3_reset(q);
+	relais_hub_sql_reset(q);
 	return rc;
 }
 
@@ -205,8 +206,7 @@ static struct relais_hub_term *term_slot(relais_hub *hub, const char *text)
 }
 
 /* Remembers text's term in slot t (from term_slot); memory running out only forgets. */
-static void term_keep(relais_hub *hub, struct relais_hub_term *t, const char *text,
-                      sqlite3_int64 id)
+static void term_keep(relais_hub *hub, struct relais_hub_term *t, const char *text, long long id)
 {
 	if (hub->n_terms >= RELAIS_HUB_TERMS_MAX || (t->text = strdup(text)) == NULL) {
 		return;
@@ -221,10 +221,10 @@ static void term_keep(relais_hub *hub, struct relais_hub_term *t, const char *te
  * transaction: a batch refused takes its new terms back with it (and
  * relais_hub_terms_clear() then forgets them).
  */
-static int term_of(sqlite3_int64 *id, relais_hub *hub, relais_ctx *ctx, const char *text)
+static int term_of(long long *id, relais_hub *hub, relais_ctx *ctx, const char *text)
 {
 	struct relais_hub_term *t = NULL;
-	sqlite3_stmt *q = NULL;
+	relais_hub_sql_stmt *q = NULL;
 	int step;
 
 	*id = 0;
@@ -246,53 +246,54 @@ static int term_of(sqlite3_int64 *id, relais_hub *hub, relais_ctx *ctx, const ch
 	}
 	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_TERM_FIND, "SELECT id FROM term WHERE text = ?",
 	                    &q) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
-	step = sqlite3_step(q);
-	if (step == SQLITE_ROW) {
-		*id = sqlite3_column_int64(q, 0);
+	relais_hub_sql_bind_text(q, 1, text, -1, RELAIS_HUB_SQL_STATIC);
+	step = relais_hub_sql_step(q);
+	if (step == RELAIS_HUB_SQL_ROW) {
+		*id = relais_hub_sql_column_int64(q, 0);
 	}
-	sqlite3_reset(q);
-	if (step == SQLITE_ROW) {
+	relais_hub_sql_reset(q);
+	if (step == RELAIS_HUB_SQL_ROW) {
 		if (t != NULL) {
 			term_keep(hub, t, text, *id);
 		}
 		return 0;
 	}
-	if (step != SQLITE_DONE || relais_hub_stmt(hub, RELAIS_HUB_SLOT_TERM_ADD,
-	                                           "INSERT INTO term(text) VALUES (?)", &q) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	if (step != RELAIS_HUB_SQL_DONE ||
+	    relais_hub_stmt(hub, RELAIS_HUB_SLOT_TERM_ADD, "INSERT INTO term(text) VALUES (?)",
+	                    &q) != 0) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	sqlite3_bind_text(q, 1, text, -1, SQLITE_STATIC);
-	step = sqlite3_step(q);
-	sqlite3_reset(q);
-	if (step != SQLITE_DONE) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	relais_hub_sql_bind_text(q, 1, text, -1, RELAIS_HUB_SQL_STATIC);
+	step = relais_hub_sql_step(q);
+	relais_hub_sql_reset(q);
+	if (step != RELAIS_HUB_SQL_DONE) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	*id = sqlite3_last_insert_rowid(hub->db);
+	*id = relais_hub_sql_last_insert_id(hub->db);
 	if (t != NULL) {
 		term_keep(hub, t, text, *id);
 	}
 	return 0;
 }
 
-static void bind_term(sqlite3_stmt *st, int i, sqlite3_int64 id)
+static void bind_term(relais_hub_sql_stmt *st, int i, long long id)
 {
 	if (id != 0) {
-		sqlite3_bind_int64(st, i, id);
+		relais_hub_sql_bind_int64(st, i, id);
 	} else {
-		sqlite3_bind_null(st, i);
+		relais_hub_sql_bind_null(st, i);
 	}
 }
 
 /* Inserts the statement's row, with what queries and reports need; sets *seq. */
-static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
+static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
                       const struct relais_xapi_facts *f, const char *hash, const char *body,
                       const char *now, long long now_ms, const char *credential)
 {
-	sqlite3_stmt *q = NULL;
-	sqlite3_int64 terms[4];
+	relais_hub_sql_stmt *q = NULL;
+	long long terms[4];
 	const char *actor = f->actor ? f->actor : "";
 	int rc = 0;
 
@@ -311,28 +312,28 @@ static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
 	            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
 	            "(SELECT seq FROM statement WHERE id = lower(?19)), ?20, ?21, ?22, ?23, ?24)",
 	            &q) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	sqlite3_bind_text(q, 1, f->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, body, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 5, now_ms);
+	relais_hub_sql_bind_text(q, 1, f->id, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(q, 2, hash, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(q, 3, body, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(q, 4, now, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_int64(q, 5, now_ms);
 	bind_text_or_null(q, 6, actor);
 	bind_text_or_null(q, 7, f->actor_name);
 	bind_text_or_null(q, 8, f->verb);
 	bind_text_or_null(q, 9, f->object_id);
-	sqlite3_bind_int(q, 10, f->object_kind);
+	relais_hub_sql_bind_int(q, 10, f->object_kind);
 	bind_text_or_null(q, 11, f->registration);
 	bind_text_or_null(q, 12, f->voids);
 	bind_text_or_null(q, 13, f->organisation);
 	bind_text_or_null(q, 14, f->course);
 	bind_text_or_null(q, 15, f->unit);
 	if (f->scaled >= -1) {
-		sqlite3_bind_double(q, 16, f->scaled);
+		relais_hub_sql_bind_double(q, 16, f->scaled);
 	}
 	if (f->success >= 0) {
-		sqlite3_bind_int(q, 17, f->success);
+		relais_hub_sql_bind_int(q, 17, f->success);
 	}
 	bind_text_or_null(q, 18, f->timestamp);
 	/* A StatementRef's target, when held, so filters can follow it. */
@@ -342,21 +343,21 @@ static int insert_row(sqlite3_int64 *seq, relais_hub *hub, relais_ctx *ctx,
 	bind_term(q, 22, terms[1]);
 	bind_term(q, 23, terms[2]);
 	bind_term(q, 24, terms[3]);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	if (relais_hub_sql_step(q) != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	} else {
-		*seq = sqlite3_last_insert_rowid(hub->db);
+		*seq = relais_hub_sql_last_insert_id(hub->db);
 	}
-	sqlite3_reset(q);
+	relais_hub_sql_reset(q);
 	return rc;
 }
 
 /* Records the term of each of values (agents or activities) against seq with sql (two bindings). */
 static int index_row(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql,
-                     char *const *values, size_t n, sqlite3_int64 seq)
+                     char *const *values, size_t n, long long seq)
 {
-	sqlite3_stmt *q = NULL;
-	sqlite3_int64 term;
+	relais_hub_sql_stmt *q = NULL;
+	long long term;
 	size_t i;
 	int rc = 0;
 
@@ -365,14 +366,14 @@ static int index_row(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql
 			break;
 		}
 		if (relais_hub_stmt(hub, slot, sql, &q) != 0) {
-			return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+			return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		}
-		sqlite3_bind_int64(q, 1, term);
-		sqlite3_bind_int64(q, 2, seq);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		relais_hub_sql_bind_int64(q, 1, term);
+		relais_hub_sql_bind_int64(q, 2, seq);
+		if (relais_hub_sql_step(q) != RELAIS_HUB_SQL_DONE) {
+			rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 		}
-		sqlite3_reset(q);
+		relais_hub_sql_reset(q);
 	}
 	return rc;
 }
@@ -386,7 +387,7 @@ static int index_row(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql
 static int may_void(relais_hub *hub, relais_ctx *ctx, const char *where, const char *target,
                     const struct relais_hub_credential *who)
 {
-	sqlite3_stmt *q = NULL;
+	relais_hub_sql_stmt *q = NULL;
 	int rc = 0, step;
 
 	if (who->scopes & RELAIS_HUB_SCOPE_VOID_ALL) {
@@ -398,12 +399,12 @@ static int may_void(relais_hub *hub, relais_ctx *ctx, const char *where, const c
 	}
 	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_VOID_OWNER,
 	                    "SELECT credential FROM statement WHERE id = lower(?)", &q) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	sqlite3_bind_text(q, 1, target, -1, SQLITE_STATIC);
-	step = sqlite3_step(q);
-	if (step == SQLITE_ROW) {
-		const char *owner = (const char *)sqlite3_column_text(q, 0);
+	relais_hub_sql_bind_text(q, 1, target, -1, RELAIS_HUB_SQL_STATIC);
+	step = relais_hub_sql_step(q);
+	if (step == RELAIS_HUB_SQL_ROW) {
+		const char *owner = (const char *)relais_hub_sql_column_text(q, 0);
 		if (owner == NULL || strcmp(owner, who->key) != 0) {
 			rc = relais_fail(
 			        ctx, RELAIS_EINVAL,
@@ -411,10 +412,10 @@ static int may_void(relais_hub *hub, relais_ctx *ctx, const char *where, const c
 			        "needs the void-all scope",
 			        where, target);
 		}
-	} else if (step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	sqlite3_reset(q);
+	relais_hub_sql_reset(q);
 	return rc;
 }
 
@@ -439,7 +440,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 {
 	struct relais_xapi_facts f;
 	char *body = NULL, now[32], hash[65];
-	sqlite3_int64 seq = 0;
+	long long seq = 0;
 	long long now_ms;
 	int rc;
 
@@ -463,11 +464,13 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	now_ms = relais_now_iso(now);
 	if ((rc = stored_text(&body, ctx, st, authority, now, who->xapi_version)) != 0 ||
 	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms, who->key)) != 0 ||
-	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_AGENT,
-	                    "INSERT OR IGNORE INTO statement_agent(term, seq) VALUES (?, ?)",
-	                    f.agents, f.n_agents, seq)) != 0 ||
+	    (rc = index_row(
+	             hub, ctx, RELAIS_HUB_SLOT_AGENT,
+	             "INSERT INTO statement_agent(term, seq) VALUES (?, ?) ON CONFLICT DO NOTHING",
+	             f.agents, f.n_agents, seq)) != 0 ||
 	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY,
-	                    "INSERT OR IGNORE INTO statement_activity(term, seq) VALUES (?, ?)",
+	                    "INSERT INTO statement_activity(term, seq) VALUES (?, ?) "
+	                    "ON CONFLICT DO NOTHING",
 	                    f.activities, f.n_activities, seq)) != 0) {
 		goto out;
 	}
@@ -521,9 +524,9 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 	if ((rc = authority_of(&authority, ctx, who)) != 0) {
 		return rc;
 	}
-	if (sqlite3_exec(hub->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {
 		free(authority);
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	for (i = 0;; i++) {
 		if ((rc = next(&item, ctx, data)) != 0) {
@@ -551,7 +554,7 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 	}
 	if (!from_next && (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST || rc == RELAIS_EINVAL ||
 	                   rc == RELAIS_ELIMIT)) {
-		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+		relais_hub_sql_rollback(hub->db);
 		relais_hub_terms_clear(hub);
 		*stored = *known = 0;
 		return relais_hub_reply_error(reply,
@@ -561,9 +564,9 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 		                                                    : 403,
 		                              relais_errmsg(ctx));
 	}
-	if (rc != 0 || sqlite3_exec(hub->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = rc ? rc : relais_db_fail(ctx, hub->db, RELAIS_EIO, "statements");
-		sqlite3_exec(hub->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc != 0 || relais_hub_sql_commit(hub->db) != RELAIS_HUB_SQL_OK) {
+		rc = rc ? rc : relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		relais_hub_sql_rollback(hub->db);
 		relais_hub_terms_clear(hub);
 		*stored = *known = 0;
 		return rc;

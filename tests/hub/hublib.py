@@ -1,4 +1,5 @@
-"""hublib.py: shared helpers for relais-hub's tests: a hub database in a temporary directory,
+"""hublib.py: shared helpers for relais-hub's tests: a hub database in a temporary directory
+(or, with RELAIS_HUB_DB=postgresql, a fresh database on a throw-away PostgreSQL cluster),
 credentials and coordinators made with the real command, the hub served on a free loopback
 port, an xAPI client (HTTP Basic, X-Experience-API-Version) and statement factories."""
 import base64
@@ -17,6 +18,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import netlib  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgcluster  # noqa: E402
 import testlib  # noqa: E402
 from netlib import status_of  # noqa: E402,F401 (used by the tests)
 from testlib import HUB, MINISIGN, raw_exchange  # noqa: E402,F401 (used by the tests)
@@ -48,7 +51,9 @@ class HubDb:
 
     def __init__(self, root):
         self.root = root
-        self.db = os.path.join(root, "hub.db")
+        # RELAIS_HUB_DB=postgresql: a fresh database of this process's throw-away cluster.
+        self.db = (pgcluster.shared().new_database() if pgcluster.wanted()
+                   else os.path.join(root, "hub.db"))
 
     def run(self, *args, env=None, check=True):
         p = run(list(args) + ["--db", self.db], env=env)

@@ -18,10 +18,18 @@ typedef struct relais_hub relais_hub;
 
 /*
  * Opens (creating) the hub database at path: SQLite, WAL, full sync, so a
- * statement acknowledged is on disk. Returns 0 or a negative status.
+ * statement acknowledged is on disk; or, when path is a postgresql:// URL,
+ * that PostgreSQL database (its schema made or brought up to date).
+ * Returns 0 or a negative status (RELAIS_EBUSY: PostgreSQL unreachable).
  */
 int relais_hub_open(relais_hub **out, relais_ctx *ctx, const char *path);
 void relais_hub_close(relais_hub *hub);
+
+/*
+ * What this hub's database cannot do yet (PostgreSQL, in progress: see
+ * docs/hub.md), as a list for people; NULL when everything works.
+ */
+const char *relais_hub_not_yet(const relais_hub *hub);
 
 /* What a credential may do (docs/hub.md, "Credentials"): a bit each. */
 enum relais_hub_scope {

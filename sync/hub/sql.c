@@ -1,0 +1,1123 @@
+/* sql.c: the hub's database layer: SQLite (a thin wrapper) and PostgreSQL (libpq) behind one API.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "relais/error.h"
+#include "relais/strbuf.h"
+#include "sql.h"
+
+/* The most parameters one statement binds. */
+#define RELAIS_HUB_SQL_PARAMS_MAX 64
+
+/* One SQL text prepared on the PostgreSQL connection, under name "s<n>". */
+struct pg_prepared {
+	char *sql;       /* as the hub wrote it (the key) */
+	PGresult *shape; /* PQdescribePrepared: parameters and columns */
+	char name[16];
+};
+
+struct relais_hub_sql {
+	int kind;
+	sqlite3 *lite;
+	/* PostgreSQL */
+	PGconn *pg;
+	char *msg;      /* the last error, or NULL */
+	int status;     /* and its status */
+	int changes;    /* of the last command */
+	int lost_in_tx; /* the connection dropped inside a transaction: refuse until rollback */
+	int in_tx;
+	unsigned generation; /* bumped at each new connection: statements prepare again */
+	unsigned next_name;
+	struct pg_prepared *prep; /* open addressing by the text's hash */
+	size_t n_prep, cap_prep;
+};
+
+/* One PostgreSQL parameter's value, as text (format 0) or bytes (format 1). */
+struct pg_param {
+	const char *value; /* NULL: SQL NULL */
+	char *owned;       /* value when copied */
+	int len;
+	int format;
+	char num[32];
+};
+
+struct relais_hub_sql_stmt {
+	relais_hub_sql *db;
+	sqlite3_stmt *lite;
+	/* PostgreSQL */
+	char *sql;                   /* the text as given (the prepared table's key) */
+	const struct pg_prepared *p; /* valid while generation matches */
+	unsigned generation;
+	struct pg_param *params;
+	const char **values; /* for PQexecPrepared, n_params each */
+	int *lengths;
+	int *formats;
+	int n_params;
+	PGresult *res;         /* of the last execution, or NULL before the first step */
+	int row;               /* current row in res */
+	unsigned char **blobs; /* per column of the current row, unescaped bytea */
+};
+
+int relais_hub_sql_is_pg(const char *where)
+{
+	return where != NULL &&
+	       (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0);
+}
+
+int relais_hub_sql_kind(const relais_hub_sql *db)
+{
+	return db->kind;
+}
+
+/* ---- PostgreSQL helpers ---- */
+
+/* Keeps msg (its first line) as the connection's last error; returns status. */
+static int pg_error(relais_hub_sql *db, int status, const char *msg)
+{
+	size_t n;
+
+	free(db->msg);
+	db->status = status;
+	n = strcspn(msg, "\n");
+	db->msg = strndup(msg, n);
+	if (db->msg != NULL && strncmp(db->msg, "ERROR:  ", 8) == 0) {
+		memmove(db->msg, db->msg + 8, strlen(db->msg + 8) + 1);
+	}
+	return status;
+}
+
+/* The status a failed result stands for, its message kept. */
+static int pg_result_error(relais_hub_sql *db, const PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	int status = RELAIS_EIO;
+
+	if (PQstatus(db->pg) != CONNECTION_OK) {
+		if (db->in_tx) {
+			db->lost_in_tx = 1;
+		}
+		return pg_error(db, RELAIS_EBUSY, "the PostgreSQL server is unreachable");
+	}
+	if (state != NULL) {
+		if (strncmp(state, "23", 2) == 0) {
+			status = RELAIS_ECONSTRAINT;
+		} else if (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+		           strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+		           strcmp(state, "55P03") == 0) {
+			status = RELAIS_EBUSY;
+		} else if (strcmp(state, "53200") == 0) {
+			status = RELAIS_ENOMEM;
+		}
+	}
+	return pg_error(db, status, m ? m : PQerrorMessage(db->pg));
+}
+
+static void pg_forget_prepared(relais_hub_sql *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->cap_prep; i++) {
+		free(db->prep[i].sql);
+		PQclear(db->prep[i].shape);
+	}
+	free(db->prep);
+	db->prep = NULL;
+	db->n_prep = db->cap_prep = 0;
+}
+
+/* A working connection: made again when the last one dropped. Returns 0 or RELAIS_EBUSY. */
+static int pg_ready(relais_hub_sql *db)
+{
+	if (db->lost_in_tx) {
+		return pg_error(db, RELAIS_EBUSY,
+		                "the PostgreSQL connection was lost inside a transaction");
+	}
+	if (PQstatus(db->pg) == CONNECTION_OK) {
+		return 0;
+	}
+	PQreset(db->pg);
+	pg_forget_prepared(db);
+	db->generation++;
+	db->in_tx = 0;
+	if (PQstatus(db->pg) != CONNECTION_OK) {
+		return pg_error(db, RELAIS_EBUSY, PQerrorMessage(db->pg));
+	}
+	return 0;
+}
+
+static uint64_t text_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++) {
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	}
+	return h;
+}
+
+/* The offset of the parenthesis closing the one at s[0], outside quotes; 0 when none. */
+static size_t closing(const char *s, size_t *comma)
+{
+	size_t i;
+	int depth = 0;
+	char quote = 0;
+
+	*comma = 0;
+	for (i = 0; s[i]; i++) {
+		if (quote) {
+			quote = s[i] == quote ? 0 : quote;
+		} else if (s[i] == '\'' || s[i] == '"') {
+			quote = s[i];
+		} else if (s[i] == '(') {
+			depth++;
+		} else if (s[i] == ')' && --depth == 0) {
+			return i;
+		} else if (s[i] == ',' && depth == 1 && *comma == 0) {
+			*comma = i;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The hub's SQL in PostgreSQL's dialect, the one place where the two
+ * differ: ?N becomes $N and a bare ? the next number; group_concat(x, sep)
+ * string_agg; min(a, b) and max(a, b) least and greatest; json_extract(x,
+ * '$.a.b') jsonb_extract_path_text(x::jsonb, 'a', 'b'); a unary + before a
+ * column (SQLite's way to keep an index out of a plan) goes. Quotes are
+ * left alone. Returns a malloc'd text, or NULL (no memory).
+ */
+static char *pg_text(const char *sql)
+{
+	struct relais_strbuf b = {0};
+	int next = 0;
+	char quote = 0;
+	const char *s = sql;
+
+	while (*s) {
+		size_t word = 0, end, comma;
+		if (quote) {
+			quote = *s == quote ? 0 : quote;
+			relais_strbuf_addn(&b, s++, 1);
+			continue;
+		}
+		if (*s == '\'' || *s == '"') {
+			quote = *s;
+			relais_strbuf_addn(&b, s++, 1);
+			continue;
+		}
+		if (*s == '?') {
+			char *e;
+			long v = strtol(s + 1, &e, 10);
+			if (e != s + 1) {
+				next = v > next ? (int)v : next;
+			} else {
+				v = ++next;
+			}
+			relais_strbuf_printf(&b, "$%ld", v);
+			s = e;
+			continue;
+		}
+		if (*s == '+' && (isalpha((unsigned char)s[1]) || s[1] == '_')) {
+			size_t k = b.len;
+			while (k > 0 && b.p[k - 1] == ' ') {
+				k--;
+			}
+			if (k == 0 || strchr("=(,<>", b.p[k - 1]) != NULL ||
+			    (k >= 3 && strncasecmp(b.p + k - 3, "AND", 3) == 0) ||
+			    (k >= 2 && strncasecmp(b.p + k - 2, "OR", 2) == 0)) {
+				s++;
+				continue;
+			}
+		}
+		if (!isalpha((unsigned char)*s) && *s != '_') {
+			relais_strbuf_addn(&b, s++, 1);
+			continue;
+		}
+		while (isalnum((unsigned char)s[word]) || s[word] == '_') {
+			word++;
+		}
+		if (s[word] == '(' && (end = closing(s + word, &comma)) != 0) {
+			if (word == 12 && strncasecmp(s, "group_concat", 12) == 0) {
+				relais_strbuf_add(&b, "string_agg");
+				s += word;
+				continue;
+			}
+			if (word == 3 && comma != 0 &&
+			    (strncasecmp(s, "min", 3) == 0 || strncasecmp(s, "max", 3) == 0)) {
+				relais_strbuf_add(&b, tolower((unsigned char)s[1]) == 'i'
+				                              ? "least"
+				                              : "greatest");
+				s += word;
+				continue;
+			}
+			if (word == 12 && comma != 0 && strncasecmp(s, "json_extract", 12) == 0) {
+				const char *arg = s + word + comma + 1, *stop = s + word + end;
+				char *x = strndup(s + word + 1, comma - 1),
+				     *inner = x ? pg_text(x) : NULL;
+				while (*arg == ' ') {
+					arg++;
+				}
+				relais_strbuf_printf(&b, "jsonb_extract_path_text((%s)::jsonb",
+				                     inner ? inner : "");
+				free(x);
+				free(inner);
+				if (strncmp(arg, "'$.", 3) == 0) {
+					arg += 3;
+					while (arg < stop && *arg != '\'') {
+						size_t n = strcspn(arg, ".'");
+						relais_strbuf_add(&b, ", '");
+						relais_strbuf_addn(&b, arg, n);
+						relais_strbuf_add(&b, "'");
+						arg += n + (arg[n] == '.');
+					}
+				}
+				relais_strbuf_add(&b, ")");
+				s = stop + 1;
+				continue;
+			}
+		}
+		relais_strbuf_addn(&b, s, word);
+		s += word;
+	}
+	return relais_strbuf_detach(&b);
+}
+
+/* The text sql prepared on db's connection (prepared now when new to it); NULL on failure. */
+static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql)
+{
+	struct pg_prepared *p;
+	PGresult *res;
+	char *text;
+	size_t i, mask;
+	int in_tx;
+
+	if (pg_ready(db) != 0) {
+		return NULL;
+	}
+	if (db->n_prep * 2 >= db->cap_prep) {
+		size_t cap = db->cap_prep ? db->cap_prep * 2 : 64;
+		struct pg_prepared *old = db->prep, *grown = calloc(cap, sizeof(*grown));
+		size_t old_cap = db->cap_prep;
+		if (grown == NULL) {
+			pg_error(db, RELAIS_ENOMEM, "out of memory");
+			return NULL;
+		}
+		for (i = 0; i < old_cap; i++) {
+			if (old[i].sql != NULL) {
+				size_t j = text_hash(old[i].sql) & (cap - 1);
+				while (grown[j].sql != NULL) {
+					j = (j + 1) & (cap - 1);
+				}
+				grown[j] = old[i];
+			}
+		}
+		free(old);
+		db->prep = grown;
+		db->cap_prep = cap;
+	}
+	mask = db->cap_prep - 1;
+	for (i = text_hash(sql) & mask; db->prep[i].sql != NULL; i = (i + 1) & mask) {
+		if (strcmp(db->prep[i].sql, sql) == 0) {
+			return &db->prep[i];
+		}
+	}
+	p = &db->prep[i];
+	if ((text = pg_text(sql)) == NULL || (p->sql = strdup(sql)) == NULL) {
+		free(text);
+		pg_error(db, RELAIS_ENOMEM, "out of memory");
+		return NULL;
+	}
+	(void)snprintf(p->name, sizeof(p->name), "s%u", db->next_name++);
+	/* In a transaction, a statement that does not prepare must leave it
+	 * usable, as in SQLite: a savepoint takes the failure back. */
+	in_tx = PQtransactionStatus(db->pg) == PQTRANS_INTRANS;
+	if (in_tx) {
+		PQclear(PQexec(db->pg, "SAVEPOINT relais_prepare"));
+	}
+	res = PQprepare(db->pg, p->name, text, 0, NULL);
+	/* A parameter PostgreSQL cannot type (unused, or only in "?3 IS NULL")
+	 * is text, as SQLite would take it: named in the error, one at a time. */
+	{
+		Oid types[RELAIS_HUB_SQL_PARAMS_MAX] = {0};
+		int n_types = 0;
+		const char *state;
+		while (PQresultStatus(res) == PGRES_FATAL_ERROR &&
+		       (state = PQresultErrorField(res, PG_DIAG_SQLSTATE)) != NULL &&
+		       (strcmp(state, "42P18") == 0 || strcmp(state, "42P08") == 0)) {
+			const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+			const char *d = m ? strchr(m, '$') : NULL;
+			long k = d ? strtol(d + 1, NULL, 10) : 0;
+			if (k < 1 || k > RELAIS_HUB_SQL_PARAMS_MAX || types[k - 1] != 0) {
+				break;
+			}
+			types[k - 1] = 25; /* text */
+			n_types = (int)k > n_types ? (int)k : n_types;
+			PQclear(res);
+			if (in_tx) {
+				PQclear(PQexec(db->pg, "ROLLBACK TO SAVEPOINT relais_prepare"));
+			}
+			res = PQprepare(db->pg, p->name, text, n_types, types);
+		}
+	}
+	free(text);
+	if (in_tx) {
+		PQclear(PQexec(db->pg, PQresultStatus(res) == PGRES_COMMAND_OK
+		                               ? "RELEASE SAVEPOINT relais_prepare"
+		                               : "ROLLBACK TO SAVEPOINT relais_prepare; "
+		                                 "RELEASE SAVEPOINT relais_prepare"));
+	}
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_result_error(db, res);
+		PQclear(res);
+		free(p->sql);
+		p->sql = NULL;
+		return NULL;
+	}
+	PQclear(res);
+	p->shape = PQdescribePrepared(db->pg, p->name);
+	if (PQresultStatus(p->shape) != PGRES_COMMAND_OK) {
+		pg_result_error(db, p->shape);
+		PQclear(p->shape);
+		p->shape = NULL;
+		/* The statement stays prepared on the server under its name: leave
+		 * it there, the table forgets it. */
+		free(p->sql);
+		p->sql = NULL;
+		return NULL;
+	}
+	db->n_prep++;
+	return p;
+}
+
+static void pg_drop_result(relais_hub_sql_stmt *st)
+{
+	int c;
+
+	if (st->blobs != NULL && st->res != NULL) {
+		for (c = 0; c < PQnfields(st->res); c++) {
+			PQfreemem(st->blobs[c]);
+		}
+	}
+	free(st->blobs);
+	st->blobs = NULL;
+	PQclear(st->res);
+	st->res = NULL;
+	st->row = -1;
+}
+
+/* Runs a command with no parameters. */
+/*
+ * Whether a command that just failed may run again on a new connection:
+ * the connection dropped (a server restart: each idle connection learns it
+ * at its next command) outside a transaction, on the first try.
+ */
+static int pg_again(relais_hub_sql *db, int attempt, int was_in_tx)
+{
+	return attempt == 0 && !was_in_tx && PQstatus(db->pg) != CONNECTION_OK;
+}
+
+static int pg_command(relais_hub_sql *db, const char *sql)
+{
+	PGresult *res;
+	int rc = 0, attempt, was_in_tx = db->in_tx;
+
+	for (attempt = 0;; attempt++) {
+		if ((rc = pg_ready(db)) != 0) {
+			return rc;
+		}
+		res = PQexec(db->pg, sql);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK ||
+		    PQresultStatus(res) == PGRES_TUPLES_OK || !pg_again(db, attempt, was_in_tx)) {
+			break;
+		}
+		PQclear(res);
+	}
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+		rc = pg_result_error(db, res);
+	} else if (PQnfields(res) == 0 && PQcmdTuples(res)[0] != '\0') {
+		db->changes = atoi(PQcmdTuples(res));
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* ---- connections ---- */
+
+int relais_hub_sql_open(relais_hub_sql **out, const char *where, const char *vfs, int flags)
+{
+	relais_hub_sql *db = calloc(1, sizeof(*db));
+
+	*out = db;
+	if (db == NULL) {
+		return RELAIS_ENOMEM;
+	}
+	if (relais_hub_sql_is_pg(where)) {
+		db->kind = RELAIS_HUB_SQL_PG;
+		db->pg = PQconnectdb(where);
+		if (db->pg == NULL) {
+			return pg_error(db, RELAIS_ENOMEM, "out of memory");
+		}
+		if (PQstatus(db->pg) != CONNECTION_OK) {
+			return pg_error(db, RELAIS_EBUSY, PQerrorMessage(db->pg));
+		}
+		return pg_command(db, "SET client_min_messages = warning");
+	}
+	db->kind = RELAIS_HUB_SQL_SQLITE;
+	if (sqlite3_open_v2(where, &db->lite,
+	                    SQLITE_OPEN_READWRITE |
+	                            ((flags & RELAIS_HUB_SQL_CREATE) ? SQLITE_OPEN_CREATE : 0) |
+	                            ((flags & RELAIS_HUB_SQL_NOMUTEX) ? SQLITE_OPEN_NOMUTEX : 0),
+	                    vfs) != SQLITE_OK) {
+		return RELAIS_EIO;
+	}
+	return 0;
+}
+
+void relais_hub_sql_close(relais_hub_sql *db)
+{
+	if (db == NULL) {
+		return;
+	}
+	if (db->kind == RELAIS_HUB_SQL_PG) {
+		pg_forget_prepared(db);
+		PQfinish(db->pg);
+	} else {
+		sqlite3_close_v2(db->lite);
+	}
+	free(db->msg);
+	free(db);
+}
+
+const char *relais_hub_sql_filename(relais_hub_sql *db)
+{
+	const char *f;
+
+	if (db->kind != RELAIS_HUB_SQL_SQLITE) {
+		return NULL;
+	}
+	f = sqlite3_db_filename(db->lite, "main");
+	return f && f[0] ? f : NULL;
+}
+
+int relais_hub_sql_readonly(relais_hub_sql *db)
+{
+	return db->kind == RELAIS_HUB_SQL_SQLITE && sqlite3_db_readonly(db->lite, "main") > 0;
+}
+
+void relais_hub_sql_busy_timeout(relais_hub_sql *db, int ms)
+{
+	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
+		sqlite3_busy_timeout(db->lite, ms);
+	}
+}
+
+/* SQLite's result code as a status (0, ROW, DONE or negative). */
+static int lite_status(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+		return 0;
+	case SQLITE_ROW:
+		return RELAIS_HUB_SQL_ROW;
+	case SQLITE_DONE:
+		return RELAIS_HUB_SQL_DONE;
+	case SQLITE_CONSTRAINT:
+		return RELAIS_ECONSTRAINT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return RELAIS_EBUSY;
+	case SQLITE_NOMEM:
+		return RELAIS_ENOMEM;
+	default:
+		return RELAIS_EIO;
+	}
+}
+
+int relais_hub_sql_exec(relais_hub_sql *db, const char *script)
+{
+	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
+		return lite_status(sqlite3_exec(db->lite, script, NULL, NULL, NULL));
+	}
+	return pg_command(db, script);
+}
+
+int relais_hub_sql_begin(relais_hub_sql *db)
+{
+	int rc;
+
+	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
+		return lite_status(sqlite3_exec(db->lite, "BEGIN IMMEDIATE", NULL, NULL, NULL));
+	}
+	/* One writer at a time, as SQLite's BEGIN IMMEDIATE: what a write
+	 * transaction read stays true until it commits (an If-Match, a quota). */
+	if ((rc = pg_command(db, "BEGIN; SELECT pg_advisory_xact_lock(7273658)")) == 0) {
+		db->in_tx = 1;
+	}
+	return rc;
+}
+
+int relais_hub_sql_commit(relais_hub_sql *db)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
+		return lite_status(sqlite3_exec(db->lite, "COMMIT", NULL, NULL, NULL));
+	}
+	if ((rc = pg_ready(db)) != 0) {
+		return rc;
+	}
+	/* A transaction that failed part way answers COMMIT with ROLLBACK. */
+	res = PQexec(db->pg, "COMMIT");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		rc = pg_result_error(db, res);
+	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		rc = pg_error(db, RELAIS_EIO, "the transaction failed and was rolled back");
+	}
+	PQclear(res);
+	db->in_tx = 0;
+	return rc;
+}
+
+int relais_hub_sql_rollback(relais_hub_sql *db)
+{
+	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
+		return lite_status(sqlite3_exec(db->lite, "ROLLBACK", NULL, NULL, NULL));
+	}
+	db->in_tx = 0;
+	if (db->lost_in_tx) {
+		db->lost_in_tx = 0; /* nothing to take back: the server did */
+		return 0;
+	}
+	return pg_command(db, "ROLLBACK");
+}
+
+/* ---- statements ---- */
+
+static int prepare(relais_hub_sql *db, const char *sql, int len, relais_hub_sql_stmt **out,
+                   const char **tail, unsigned flags)
+{
+	relais_hub_sql_stmt *st = calloc(1, sizeof(*st));
+	int rc;
+
+	*out = NULL;
+	if (st == NULL) {
+		return RELAIS_ENOMEM;
+	}
+	st->db = db;
+	st->row = -1;
+	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
+		if ((rc = sqlite3_prepare_v3(db->lite, sql, len, flags, &st->lite, tail)) !=
+		    SQLITE_OK) {
+			free(st);
+			return lite_status(rc);
+		}
+		*out = st;
+		return 0;
+	}
+	st->sql = len < 0 ? strdup(sql) : strndup(sql, (size_t)len);
+	if (tail != NULL) {
+		*tail = sql + (len < 0 ? strlen(sql) : (size_t)len);
+	}
+	if (st->sql == NULL) {
+		free(st);
+		return pg_error(db, RELAIS_ENOMEM, "out of memory");
+	}
+	if ((st->p = pg_prepared(db, st->sql)) == NULL &&
+	    (!pg_again(db, 0, db->in_tx) || (st->p = pg_prepared(db, st->sql)) == NULL)) {
+		rc = db->status;
+		free(st->sql);
+		free(st);
+		return rc;
+	}
+	st->generation = db->generation;
+	st->n_params = PQnparams(st->p->shape);
+	if (st->n_params > 0 &&
+	    ((st->params = calloc((size_t)st->n_params, sizeof(*st->params))) == NULL ||
+	     (st->values = calloc((size_t)st->n_params, sizeof(*st->values))) == NULL ||
+	     (st->lengths = calloc((size_t)st->n_params, sizeof(*st->lengths))) == NULL ||
+	     (st->formats = calloc((size_t)st->n_params, sizeof(*st->formats))) == NULL)) {
+		free(st->params);
+		free(st->values);
+		free(st->lengths);
+		free(st->sql);
+		free(st);
+		return pg_error(db, RELAIS_ENOMEM, "out of memory");
+	}
+	*out = st;
+	return 0;
+}
+
+int relais_hub_sql_prepare(relais_hub_sql *db, const char *sql, int len, relais_hub_sql_stmt **out,
+                           const char **tail)
+{
+	return prepare(db, sql, len, out, tail, 0);
+}
+
+int relais_hub_sql_prepare_persistent(relais_hub_sql *db, const char *sql,
+                                      relais_hub_sql_stmt **out)
+{
+	return prepare(db, sql, -1, out, NULL, SQLITE_PREPARE_PERSISTENT);
+}
+
+/* Parameter i (from 1) of a PostgreSQL statement, emptied; NULL when out of range. */
+static struct pg_param *pg_param(relais_hub_sql_stmt *st, int i)
+{
+	struct pg_param *p;
+
+	if (i < 1 || i > st->n_params) {
+		return NULL;
+	}
+	p = &st->params[i - 1];
+	free(p->owned);
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+int relais_hub_sql_bind_text(relais_hub_sql_stmt *st, int i, const char *s, int len, int mem)
+{
+	struct pg_param *p;
+
+	if (st->lite != NULL) {
+		return lite_status(sqlite3_bind_text(
+		        st->lite, i, s, len,
+		        mem == RELAIS_HUB_SQL_STATIC ? SQLITE_STATIC : SQLITE_TRANSIENT));
+	}
+	if ((p = pg_param(st, i)) == NULL) {
+		return RELAIS_EINVAL;
+	}
+	if (s == NULL) {
+		return 0;
+	}
+	if (len >= 0 || mem != RELAIS_HUB_SQL_STATIC) {
+		p->owned = len >= 0 ? strndup(s, (size_t)len) : strdup(s);
+		if (p->owned == NULL) {
+			return RELAIS_ENOMEM;
+		}
+		s = p->owned;
+	}
+	p->value = s;
+	return 0;
+}
+
+int relais_hub_sql_bind_blob(relais_hub_sql_stmt *st, int i, const void *data, size_t len, int mem)
+{
+	struct pg_param *p;
+
+	if (st->lite != NULL) {
+		return lite_status(sqlite3_bind_blob64(
+		        st->lite, i, data, len,
+		        mem == RELAIS_HUB_SQL_STATIC ? SQLITE_STATIC : SQLITE_TRANSIENT));
+	}
+	if ((p = pg_param(st, i)) == NULL) {
+		return RELAIS_EINVAL;
+	}
+	if (len > 0x7fffffff) {
+		return RELAIS_ELIMIT;
+	}
+	if (mem != RELAIS_HUB_SQL_STATIC) {
+		if ((p->owned = malloc(len ? len : 1)) == NULL) {
+			return RELAIS_ENOMEM;
+		}
+		memcpy(p->owned, data, len);
+		data = p->owned;
+	}
+	p->value = data ? data : "";
+	p->len = (int)len;
+	p->format = 1;
+	return 0;
+}
+
+static int pg_bind_number(relais_hub_sql_stmt *st, int i, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int pg_bind_number(relais_hub_sql_stmt *st, int i, const char *fmt, ...)
+{
+	struct pg_param *p = pg_param(st, i);
+	va_list ap;
+
+	if (p == NULL) {
+		return RELAIS_EINVAL;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(p->num, sizeof(p->num), fmt, ap);
+	va_end(ap);
+	p->value = p->num;
+	return 0;
+}
+
+int relais_hub_sql_bind_int(relais_hub_sql_stmt *st, int i, int v)
+{
+	if (st->lite != NULL) {
+		return lite_status(sqlite3_bind_int(st->lite, i, v));
+	}
+	return pg_bind_number(st, i, "%d", v);
+}
+
+int relais_hub_sql_bind_int64(relais_hub_sql_stmt *st, int i, long long v)
+{
+	if (st->lite != NULL) {
+		return lite_status(sqlite3_bind_int64(st->lite, i, v));
+	}
+	return pg_bind_number(st, i, "%lld", (long long)v);
+}
+
+int relais_hub_sql_bind_double(relais_hub_sql_stmt *st, int i, double v)
+{
+	if (st->lite != NULL) {
+		return lite_status(sqlite3_bind_double(st->lite, i, v));
+	}
+	return pg_bind_number(st, i, "%.17g", v);
+}
+
+int relais_hub_sql_bind_null(relais_hub_sql_stmt *st, int i)
+{
+	if (st->lite != NULL) {
+		return lite_status(sqlite3_bind_null(st->lite, i));
+	}
+	return pg_param(st, i) ? 0 : RELAIS_EINVAL;
+}
+
+int relais_hub_sql_clear_bindings(relais_hub_sql_stmt *st)
+{
+	int i;
+
+	if (st->lite != NULL) {
+		return lite_status(sqlite3_clear_bindings(st->lite));
+	}
+	for (i = 1; i <= st->n_params; i++) {
+		(void)pg_param(st, i);
+	}
+	return 0;
+}
+
+/* Runs a PostgreSQL statement with its bindings; keeps its rows. */
+static int pg_execute(relais_hub_sql_stmt *st)
+{
+	relais_hub_sql *db = st->db;
+	int i, rc, attempt, was_in_tx = db->in_tx;
+	ExecStatusType es;
+
+	for (i = 0; i < st->n_params; i++) {
+		st->values[i] = st->params[i].value;
+		st->lengths[i] = st->params[i].len;
+		st->formats[i] = st->params[i].format;
+	}
+	for (attempt = 0;; attempt++) {
+		if ((rc = pg_ready(db)) != 0) {
+			return rc;
+		}
+		if (st->generation != db->generation) {
+			if ((st->p = pg_prepared(db, st->sql)) == NULL) {
+				return db->status;
+			}
+			st->generation = db->generation;
+		}
+		st->res = PQexecPrepared(db->pg, st->p->name, st->n_params, st->values, st->lengths,
+		                         st->formats, 0);
+		es = PQresultStatus(st->res);
+		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK ||
+		    !pg_again(db, attempt, was_in_tx)) {
+			break;
+		}
+		PQclear(st->res);
+		st->res = NULL;
+	}
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+		rc = pg_result_error(db, st->res);
+		pg_drop_result(st);
+		return rc;
+	}
+	if (PQnfields(st->res) == 0 && PQcmdTuples(st->res)[0] != '\0') {
+		db->changes = atoi(PQcmdTuples(st->res));
+	}
+	if (PQnfields(st->res) > 0 &&
+	    (st->blobs = calloc((size_t)PQnfields(st->res), sizeof(*st->blobs))) == NULL) {
+		pg_drop_result(st);
+		return pg_error(db, RELAIS_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int relais_hub_sql_step(relais_hub_sql_stmt *st)
+{
+	int rc, c;
+
+	if (st->lite != NULL) {
+		return lite_status(sqlite3_step(st->lite));
+	}
+	if (st->res == NULL && (rc = pg_execute(st)) != 0) {
+		return rc;
+	}
+	if (st->blobs != NULL) {
+		for (c = 0; c < PQnfields(st->res); c++) {
+			PQfreemem(st->blobs[c]);
+			st->blobs[c] = NULL;
+		}
+	}
+	if (st->row + 1 < PQntuples(st->res)) {
+		st->row++;
+		return RELAIS_HUB_SQL_ROW;
+	}
+	st->row = PQntuples(st->res);
+	return RELAIS_HUB_SQL_DONE;
+}
+
+int relais_hub_sql_reset(relais_hub_sql_stmt *st)
+{
+	if (st == NULL) {
+		return 0;
+	}
+	if (st->lite != NULL) {
+		return lite_status(sqlite3_reset(st->lite));
+	}
+	pg_drop_result(st);
+	return 0;
+}
+
+void relais_hub_sql_finalize(relais_hub_sql_stmt *st)
+{
+	if (st == NULL) {
+		return;
+	}
+	if (st->lite != NULL) {
+		sqlite3_finalize(st->lite);
+	} else {
+		pg_drop_result(st);
+		(void)relais_hub_sql_clear_bindings(st);
+		free(st->params);
+		free(st->values);
+		free(st->lengths);
+		free(st->formats);
+		free(st->sql);
+	}
+	free(st);
+}
+
+/* Whether a PostgreSQL statement has column col in a current row. */
+static int pg_has(const relais_hub_sql_stmt *st, int col)
+{
+	return st->res != NULL && st->row >= 0 && st->row < PQntuples(st->res) && col >= 0 &&
+	       col < PQnfields(st->res);
+}
+
+const unsigned char *relais_hub_sql_column_text(relais_hub_sql_stmt *st, int col)
+{
+	if (st->lite != NULL) {
+		return sqlite3_column_text(st->lite, col);
+	}
+	if (!pg_has(st, col) || PQgetisnull(st->res, st->row, col)) {
+		return NULL;
+	}
+	if (PQftype(st->res, col) == 17) {
+		return relais_hub_sql_column_blob(st, col);
+	}
+	return (const unsigned char *)PQgetvalue(st->res, st->row, col);
+}
+
+const void *relais_hub_sql_column_blob(relais_hub_sql_stmt *st, int col)
+{
+	size_t len;
+
+	if (st->lite != NULL) {
+		return sqlite3_column_blob(st->lite, col);
+	}
+	if (!pg_has(st, col) || PQgetisnull(st->res, st->row, col)) {
+		return NULL;
+	}
+	if (PQftype(st->res, col) != 17) {
+		return PQgetvalue(st->res, st->row, col);
+	}
+	if (st->blobs[col] == NULL) {
+		st->blobs[col] = PQunescapeBytea(
+		        (const unsigned char *)PQgetvalue(st->res, st->row, col), &len);
+	}
+	return st->blobs[col];
+}
+
+int relais_hub_sql_column_bytes(relais_hub_sql_stmt *st, int col)
+{
+	size_t len = 0;
+	const unsigned char *v;
+
+	if (st->lite != NULL) {
+		return sqlite3_column_bytes(st->lite, col);
+	}
+	if (!pg_has(st, col) || PQgetisnull(st->res, st->row, col)) {
+		return 0;
+	}
+	if (PQftype(st->res, col) != 17) {
+		return PQgetlength(st->res, st->row, col);
+	}
+	/* bytea: the length unescaped (\x and two digits per byte). */
+	v = (const unsigned char *)PQgetvalue(st->res, st->row, col);
+	if (v[0] == '\\' && v[1] == 'x') {
+		return (PQgetlength(st->res, st->row, col) - 2) / 2;
+	}
+	if (relais_hub_sql_column_blob(st, col) != NULL) {
+		PQfreemem(PQunescapeBytea(v, &len));
+	}
+	return (int)len;
+}
+
+long long relais_hub_sql_column_int64(relais_hub_sql_stmt *st, int col)
+{
+	const char *v;
+
+	if (st->lite != NULL) {
+		return sqlite3_column_int64(st->lite, col);
+	}
+	if (!pg_has(st, col) || PQgetisnull(st->res, st->row, col)) {
+		return 0;
+	}
+	v = PQgetvalue(st->res, st->row, col);
+	if (PQftype(st->res, col) == 16) {
+		return v[0] == 't';
+	}
+	return strchr(v, '.') || strchr(v, 'e') ? (long long)strtod(v, NULL) : strtoll(v, NULL, 10);
+}
+
+int relais_hub_sql_column_int(relais_hub_sql_stmt *st, int col)
+{
+	if (st->lite != NULL) {
+		return sqlite3_column_int(st->lite, col);
+	}
+	return (int)relais_hub_sql_column_int64(st, col);
+}
+
+double relais_hub_sql_column_double(relais_hub_sql_stmt *st, int col)
+{
+	if (st->lite != NULL) {
+		return sqlite3_column_double(st->lite, col);
+	}
+	if (!pg_has(st, col) || PQgetisnull(st->res, st->row, col)) {
+		return 0;
+	}
+	return strtod(PQgetvalue(st->res, st->row, col), NULL);
+}
+
+int relais_hub_sql_column_type(relais_hub_sql_stmt *st, int col)
+{
+	if (st->lite != NULL) {
+		switch (sqlite3_column_type(st->lite, col)) {
+		case SQLITE_INTEGER:
+			return RELAIS_HUB_SQL_INTEGER;
+		case SQLITE_FLOAT:
+			return RELAIS_HUB_SQL_FLOAT;
+		case SQLITE_BLOB:
+			return RELAIS_HUB_SQL_BLOB;
+		case SQLITE_NULL:
+			return RELAIS_HUB_SQL_NULL;
+		default:
+			return RELAIS_HUB_SQL_TEXT;
+		}
+	}
+	if (!pg_has(st, col) || PQgetisnull(st->res, st->row, col)) {
+		return RELAIS_HUB_SQL_NULL;
+	}
+	switch (PQftype(st->res, col)) {
+	case 16: /* bool */
+	case 20: /* int8 */
+	case 21: /* int2 */
+	case 23: /* int4 */
+	case 26: /* oid */
+		return RELAIS_HUB_SQL_INTEGER;
+	case 700: /* float4 */
+	case 701: /* float8 */
+		return RELAIS_HUB_SQL_FLOAT;
+	case 1700: /* numeric: sum() of integers gives one */
+		return strchr(PQgetvalue(st->res, st->row, col), '.') ? RELAIS_HUB_SQL_FLOAT
+		                                                      : RELAIS_HUB_SQL_INTEGER;
+	case 17: /* bytea */
+		return RELAIS_HUB_SQL_BLOB;
+	default:
+		return RELAIS_HUB_SQL_TEXT;
+	}
+}
+
+int relais_hub_sql_column_count(relais_hub_sql_stmt *st)
+{
+	if (st->lite != NULL) {
+		return sqlite3_column_count(st->lite);
+	}
+	return st->res ? PQnfields(st->res) : PQnfields(st->p->shape);
+}
+
+const char *relais_hub_sql_column_name(relais_hub_sql_stmt *st, int col)
+{
+	if (st->lite != NULL) {
+		return sqlite3_column_name(st->lite, col);
+	}
+	return PQfname(st->res ? st->res : st->p->shape, col);
+}
+
+int relais_hub_sql_changes(relais_hub_sql *db)
+{
+	return db->kind == RELAIS_HUB_SQL_SQLITE ? sqlite3_changes(db->lite) : db->changes;
+}
+
+long long relais_hub_sql_last_insert_id(relais_hub_sql *db)
+{
+	PGresult *res;
+	long long id = 0;
+
+	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
+		return sqlite3_last_insert_rowid(db->lite);
+	}
+	res = PQexec(db->pg, "SELECT lastval()");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	}
+	PQclear(res);
+	return id;
+}
+
+const char *relais_hub_sql_errmsg(relais_hub_sql *db)
+{
+	if (db == NULL) {
+		return "out of memory";
+	}
+	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
+		return db->lite ? sqlite3_errmsg(db->lite) : "out of memory";
+	}
+	return db->msg ? db->msg : "not an error";
+}
+
+int relais_hub_sql_fail(relais_ctx *ctx, relais_hub_sql *db, int status, const char *what)
+{
+	if (db != NULL && db->kind == RELAIS_HUB_SQL_SQLITE && db->lite != NULL) {
+		int code = sqlite3_errcode(db->lite);
+		/* In WAL mode a full disk often shows as an I/O error: ask the OS. */
+		if (code == SQLITE_FULL || sqlite3_system_errno(db->lite) == ENOSPC) {
+			return relais_fail(ctx, RELAIS_EIO, "%s: the disk is full", what);
+		}
+		if (code == SQLITE_NOMEM) {
+			return relais_fail(ctx, RELAIS_ENOMEM, "%s: out of memory", what);
+		}
+		if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+			status = RELAIS_EBUSY;
+		}
+	} else if (db != NULL && db->kind == RELAIS_HUB_SQL_PG &&
+	           (PQstatus(db->pg) != CONNECTION_OK || db->lost_in_tx)) {
+		status = RELAIS_EBUSY;
+	}
+	return relais_fail(ctx, status, "%s: %s", what, relais_hub_sql_errmsg(db));
+}
+
+char *relais_hub_sql_dup(relais_hub_sql_stmt *st, int col)
+{
+	const unsigned char *t = relais_hub_sql_column_text(st, col);
+
+	return strdup(t ? (const char *)t : "");
+}

@@ -1,0 +1,119 @@
+"""pgcluster.py: a throw-away PostgreSQL cluster for the hub's tests: initdb as an unprivileged
+user (nobody when run as root) in a temporary directory, pg_ctl start on a free 127.0.0.1 port,
+one fresh database per hub (postgresql:// URL), stopped and deleted at exit.
+
+Used by hublib when RELAIS_HUB_DB=postgresql; shared() is the process's one cluster."""
+import atexit
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+
+USER = "relais"  # the cluster's superuser (trust authentication, loopback only)
+
+
+def _bin(name):
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/" + name))
+    if not found:
+        raise RuntimeError("PostgreSQL's %s is missing: apt-get install postgresql" % name)
+    return found[-1]
+
+
+def available():
+    """Whether the PostgreSQL server programs are installed."""
+    return bool(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Cluster:
+    """A cluster of its own; start() makes it, stop() and start() again keep its data."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="relais-pg-")
+        self.data = os.path.join(self.root, "data")
+        self.log = os.path.join(self.root, "log")
+        self.port = _free_port()
+        self.running = False
+        # PostgreSQL refuses to run as root: run it as nobody, owning its directory.
+        self.as_user = []
+        if os.geteuid() == 0:
+            nobody = pwd.getpwnam("nobody")
+            os.chown(self.root, nobody.pw_uid, nobody.pw_gid)
+            os.chmod(self.root, 0o700)
+            self.as_user = ["setpriv", "--reuid", str(nobody.pw_uid), "--regid",
+                            str(nobody.pw_gid), "--clear-groups", "--"]
+        self._run([_bin("initdb"), "-D", self.data, "-U", USER, "--auth=trust", "--no-sync",
+                   "-E", "UTF8", "--locale=C"])
+        self.start()
+        atexit.register(self.destroy)
+
+    def _run(self, args):
+        p = subprocess.run(self.as_user + args, capture_output=True, text=True,
+                           cwd=self.root, timeout=120)
+        if p.returncode != 0:
+            raise RuntimeError("%s exited %d: %s%s" % (os.path.basename(args[0]), p.returncode,
+                                                       p.stdout, p.stderr))
+        return p
+
+    def start(self):
+        self._run([_bin("pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
+                   "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c max_connections=200" % (self.port, self.root), "start"])
+        self.running = True
+
+    def stop(self, mode="fast"):
+        self._run([_bin("pg_ctl"), "-D", self.data, "-m", mode, "-w", "stop"])
+        self.running = False
+
+    def destroy(self):
+        if self.running:
+            try:
+                self.stop("immediate")
+            except (RuntimeError, subprocess.TimeoutExpired):
+                pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database="postgres"):
+        return "postgresql://%s@127.0.0.1:%d/%s" % (USER, self.port, database)
+
+    def sql(self, database, command):
+        """Runs command with psql on database; returns its output (unaligned, tuples only)."""
+        p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
+                            self.url(database), "-c", command], capture_output=True, text=True,
+                           timeout=60)
+        if p.returncode != 0:
+            raise RuntimeError("psql: %s" % p.stderr.strip())
+        return p.stdout
+
+    def new_database(self):
+        """The URL of a new, empty database."""
+        name = "hub_" + uuid.uuid4().hex[:16]
+        self.sql("postgres", "CREATE DATABASE %s" % name)
+        return self.url(name)
+
+
+_shared = None
+
+
+def shared():
+    """This process's cluster, made at the first call."""
+    global _shared
+    if _shared is None:
+        _shared = Cluster()
+    return _shared
+
+
+def wanted():
+    """Whether the tests should run their hubs on PostgreSQL (RELAIS_HUB_DB=postgresql)."""
+    return os.environ.get("RELAIS_HUB_DB") == "postgresql"
