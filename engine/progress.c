@@ -79,38 +79,6 @@ static int load_scene(struct scene *s, relais_home *home, relais_ctx *ctx, int64
 	return rc;
 }
 
-/* Makes the event's statement and puts it in the outbox (inside a transaction). */
-static int record(relais_home *home, relais_ctx *ctx, int64_t profile_id,
-                  const struct relais_event *ev)
-{
-	char id[37], now[32];
-	char *json = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if ((rc = relais_statement_make(&json, id, ctx, ev)) != 0) {
-		return rc;
-	}
-	relais_now_iso(now);
-	if ((rc = relais_db_prepare(&st, home, ctx,
-	                            "INSERT INTO outbox(id, profile_id, verb, object, statement, "
-	                            "created) VALUES (?, ?, ?, ?, ?, ?)")) == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, profile_id);
-		sqlite3_bind_text(st, 3, ev->verb, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, ev->unit_id ? ev->unit_title : ev->course_title, -1,
-		                  SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
-		}
-	}
-	sqlite3_finalize(st);
-	free(json);
-	return rc;
-}
-
 static void base_event(struct relais_event *ev, const struct scene *s, const char *course_id,
                        const char *unit_id, const char *verb)
 {
@@ -185,7 +153,7 @@ static int maybe_complete(int *out_completed, relais_home *home, relais_ctx *ctx
 	base_event(&ev, s, course_id, NULL, "completed");
 	ev.has_result = 1;
 	ev.completion = 1;
-	if ((rc = record(home, ctx, profile_id, &ev)) == 0) {
+	if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) == 0) {
 		*out_completed = 1;
 	}
 	return rc;
@@ -223,7 +191,7 @@ int relais_progress_lesson_viewed(relais_home *home, relais_ctx *ctx, int64_t pr
 		goto out;
 	}
 	base_event(&ev, &s, course_id, unit_id, "experienced");
-	if ((rc = record(home, ctx, profile_id, &ev)) != 0 ||
+	if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0 ||
 	    (rc = maybe_complete(&completed, home, ctx, profile_id, course_id, &s)) != 0) {
 		goto out;
 	}
@@ -480,7 +448,7 @@ int relais_progress_quiz_attempt_submitted(struct relais_quiz_outcome *out, rela
 			ev.max = 1;
 			ev.success = q->score >= 1.0;
 		}
-		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
+		if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0) {
 			goto out;
 		}
 	}
@@ -493,7 +461,7 @@ int relais_progress_quiz_attempt_submitted(struct relais_quiz_outcome *out, rela
 	ev.completion = 1;
 	ev.duration_s = sub->duration_s;
 	ev.late = late;
-	if ((rc = record(home, ctx, profile_id, &ev)) != 0 ||
+	if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0 ||
 	    (rc = close_attempt(home, ctx, profile_id, course_id, unit_id, &a, late, result)) !=
 	            0) {
 		goto out;
@@ -787,7 +755,7 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 	if (completion == 1 && b.completion != 1) {
 		ev.has_result = 1;
 		ev.completion = 1;
-		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
+		if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0) {
 			goto out;
 		}
 	}
@@ -797,7 +765,7 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 		ev.has_result = 1;
 		ev.completion = -1;
 		ev.success = success;
-		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
+		if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0) {
 			goto out;
 		}
 	}
@@ -806,7 +774,7 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 		ev.unit_kind = "package";
 		ev.has_result = c->session_s >= 0;
 		ev.duration_s = c->session_s;
-		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
+		if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0) {
 			goto out;
 		}
 	}

@@ -49,6 +49,11 @@ static int last_catalogue(struct relais_catalogue **out, char **accepted, relais
 	return rc;
 }
 
+int relais_updates_catalogue(struct relais_catalogue **out, relais_home *home, relais_ctx *ctx)
+{
+	return last_catalogue(out, NULL, home, ctx);
+}
+
 /* Whether a course's audience takes in the organisation org (NULL: none). */
 static int audience_has(const struct relais_catalogue_course *c, const char *org)
 {
