@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { AXE } from './lib.mjs';
-import { RELAIS, relais, startReader, stopReader, outbox, SOURCE_ROOT, LAUNCH, say } from './readerproc.mjs';
+import { RELAIS, relais, homeWithSessions, startReader, stopReader, outbox, LAUNCH, say } from './readerproc.mjs';
 
 const COURSE = 'migration-health';
 const SESSION = {
@@ -27,16 +27,7 @@ let page;
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'relais-attendance-'));
-  home = path.join(tmp, 'home');
-  const src = path.join(tmp, 'src');
-  fs.cpSync(path.join(SOURCE_ROOT, 'courses', COURSE), src, { recursive: true });
-  const meta = JSON.parse(fs.readFileSync(path.join(src, 'course.json'), 'utf8'));
-  meta.sessions = [SESSION];
-  fs.writeFileSync(path.join(src, 'course.json'), JSON.stringify(meta));
-  relais(home, 'keygen', '-p', path.join(tmp, 't.pub'), '-s', path.join(tmp, 't.key'), '-W');
-  relais(home, 'pack', src, '-s', path.join(tmp, 't.key'), '-o', path.join(tmp, 'mh.relais'));
-  relais(home, 'trust', 'add', path.join(tmp, 't.pub'));
-  relais(home, 'install', path.join(tmp, 'mh.relais'));
+  home = homeWithSessions(tmp, COURSE, [SESSION]);
   execFileSync(RELAIS, ['profile', 'add', '--trainer', '--name', 'Tessa Mbaye', '--email', 'tessa@example.org',
     '--org', 'ENA'], { env: { ...process.env, RELAIS_HOME: home, RELAIS_PIN: '7531' }, stdio: 'ignore' });
   relais(home, 'profile', 'add', '--name', 'Ana Souza', '--email', 'ana@example.org', '--org', 'ENA');
