@@ -16,6 +16,7 @@
 #define VERB_IS(v) "verb_term = " RELAIS_HUB_TERM("'" RELAIS_XAPI_VERBS v "'")
 #define COMPLETED VERB_IS("completed")
 #define ANSWERED VERB_IS("answered")
+#define ATTENDED VERB_IS("attended")
 /* A learner's completion of a course counts once, however often and in
  * whatever order its statements arrive: the first one, per learner. Its
  * credential is the first one's (SQLite takes a bare column from the row
@@ -75,9 +76,8 @@ static const struct report reports[] = {
          "LIKE 'mbox:mailto:%' THEN substr(actor, 13) ELSE actor END AS email, "
          "coalesce(organisation, '') AS organisation, min(timestamp) AS attended, "
          "coalesce(json_extract(body, '$.context.instructor.name'), '') AS trainer FROM "
-         "statement WHERE voided = 0 AND course IS NOT NULL AND unit = 'session' AND "
-         VERB_IS("attended") " GROUP BY course, object_id, actor ORDER BY course, session, "
-         "learner, email"},
+         "statement WHERE voided = 0 AND course IS NOT NULL AND unit = 'session' AND " ATTENDED
+         " GROUP BY course, object_id, actor ORDER BY course, session, learner, email"},
 };
 
 const char *const relais_hub_reports[] = {
