@@ -7,7 +7,7 @@ PACKAGES="
   gcc clang clang-format libclang-rt-14-dev meson ninja-build pkg-config
   libsqlite3-dev zlib1g-dev libdeflate-dev libcjson-dev libarchive-dev libsodium-dev
   libmd4c-dev libmd4c-html0-dev libxml2-dev libcmocka-dev libunistring-dev libmicrohttpd-dev
-  libcurl4-openssl-dev libzstd-dev libssl-dev libqrencode-dev
+  libcurl4-openssl-dev libzstd-dev libssl-dev libqrencode-dev libglib2.0-dev
   python3 minisign zip unzip chromium gettext
 "
 

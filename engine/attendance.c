@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "home_private.h"
+#include "progress_private.h"
 #include "relais/attendance.h"
 #include "relais/catalogue.h"
 #include "relais/error.h"
@@ -129,6 +130,40 @@ out:
 	return rc;
 }
 
+/*
+ * Makes ev's statement (its id fixed) and puts it in the outbox as
+ * profile_id's record, unless the outbox holds that id already (*added 0).
+ * Inside the caller's transaction, which makes the check and the write one.
+ */
+static int add_once(int *added, relais_home *home, relais_ctx *ctx, int64_t profile_id,
+                    const struct relais_event *ev)
+{
+	sqlite3_stmt *st = NULL;
+	char *json = NULL, id[37];
+	int rc, step;
+
+	*added = 0;
+	if ((rc = relais_db_prepare(&st, home, ctx, "SELECT 1 FROM outbox WHERE id = ?")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, ev->statement_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step == SQLITE_ROW) {
+		return 0;
+	}
+	if (step != SQLITE_DONE) {
+		return relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+	}
+	if ((rc = relais_statement_make(&json, id, ctx, ev)) == 0 &&
+	    (rc = relais_progress_outbox_add(home, ctx, profile_id, id, ev->verb, ev->session_title,
+	                                     json)) == 0) {
+		*added = 1;
+	}
+	free(json);
+	return rc;
+}
+
 int relais_attendance_record(size_t *added, relais_home *home, relais_ctx *ctx, int64_t trainer_id,
                              const relais_manifest *m, const struct relais_session *s,
                              const struct relais_attendee *people, size_t n)
@@ -195,7 +230,7 @@ int relais_attendance_record(size_t *added, relais_home *home, relais_ctx *ctx, 
 		ev.instructor_email = trainer.email;
 		ev.statement_id = id;
 		ev.timestamp = when;
-		if ((rc = relais_outbox_record(&one, home, ctx, trainer_id, &ev)) == 0) {
+		if ((rc = add_once(&one, home, ctx, trainer_id, &ev)) == 0) {
 			*added += (size_t)one;
 		}
 	}

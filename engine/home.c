@@ -197,6 +197,43 @@ static const char *const migrations[] = {
         "  done INTEGER NOT NULL DEFAULT 0,"
         "  updated TEXT NOT NULL,"
         "  PRIMARY KEY (profile_id, course_id, unit_id, item_id));",
+        /* 11: cmi5 (docs/reader.md, "cmi5"): each learner's registration in
+         * each cmi5 package unit, each AU session from its launch to its
+         * end (verbs: the cmi5 verbs seen, as RELAIS_CMI5_V_* bits), and the
+         * xAPI documents (State, Activity and Agent Profiles) AUs keep. */
+        "CREATE TABLE IF NOT EXISTS cmi5_registration ("
+        "  profile_id INTEGER NOT NULL,"
+        "  course_id TEXT NOT NULL,"
+        "  unit_id TEXT NOT NULL,"
+        "  registration TEXT NOT NULL UNIQUE,"
+        "  satisfied TEXT,"
+        "  created TEXT NOT NULL,"
+        "  PRIMARY KEY (profile_id, course_id, unit_id));"
+        "CREATE TABLE IF NOT EXISTS cmi5_session ("
+        "  id TEXT PRIMARY KEY,"
+        "  profile_id INTEGER NOT NULL,"
+        "  course_id TEXT NOT NULL,"
+        "  unit_id TEXT NOT NULL,"
+        "  au_id TEXT NOT NULL,"
+        "  au_title TEXT NOT NULL,"
+        "  registration TEXT NOT NULL,"
+        "  launched INTEGER NOT NULL,"
+        "  last INTEGER NOT NULL,"
+        "  verbs INTEGER NOT NULL DEFAULT 0,"
+        "  ended INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX IF NOT EXISTS cmi5_session_open ON cmi5_session(profile_id, au_id) "
+        "  WHERE NOT ended;"
+        "CREATE TABLE IF NOT EXISTS xapi_document ("
+        "  resource INTEGER NOT NULL,"
+        "  activity TEXT NOT NULL,"
+        "  agent TEXT NOT NULL,"
+        "  registration TEXT NOT NULL,"
+        "  doc_id TEXT NOT NULL,"
+        "  type TEXT NOT NULL,"
+        "  body BLOB NOT NULL,"
+        "  etag TEXT NOT NULL,"
+        "  updated TEXT NOT NULL,"
+        "  PRIMARY KEY (resource, activity, agent, registration, doc_id));",
         /* 12 (issue 14): trainer profiles (a PIN required; they take attendance),
          * and each profile's wrong PINs with the moment (UTC seconds) before
          * which no PIN of theirs is checked, so that a restart keeps the wait. */
@@ -226,6 +263,15 @@ int relais_db_fail(relais_ctx *ctx, sqlite3 *db, int status, const char *what)
 sqlite3 *relais_home_db(relais_home *home)
 {
 	return home->db;
+}
+
+int relais_db_run(sqlite3_stmt *st, relais_home *home, relais_ctx *ctx, const char *what)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0
+	                                         : relais_db_fail(ctx, home->db, RELAIS_EIO, what);
+
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int relais_db_prepare(sqlite3_stmt **out, relais_home *home, relais_ctx *ctx, const char *sql)

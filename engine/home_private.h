@@ -16,6 +16,9 @@ int relais_db_begin(relais_home *home, relais_ctx *ctx);
 int relais_db_commit(relais_home *home, relais_ctx *ctx);
 void relais_db_rollback(relais_home *home);
 
+/* Runs one bound statement to its end and finalizes it; records why it failed (what). */
+int relais_db_run(sqlite3_stmt *st, relais_home *home, relais_ctx *ctx, const char *what);
+
 /* Prepares sql or records why not. */
 int relais_db_prepare(sqlite3_stmt **out, relais_home *home, relais_ctx *ctx, const char *sql);
 

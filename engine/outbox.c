@@ -12,7 +12,6 @@
 #include "relais/gzip.h"
 #include "relais/key.h"
 #include "relais/outbox.h"
-#include "statement.h"
 
 #define EXPORT_MODE 0600                     /* the records name learners */
 #define EXPORT_READ_MAX (256u * 1024 * 1024) /* what relais-hub import reads */
@@ -337,47 +336,6 @@ out:
 	sqlite3_finalize(st);
 	relais_seckey_free(sec);
 	free(sig_path);
-	return rc;
-}
-
-int relais_outbox_record(int *added, relais_home *home, relais_ctx *ctx, int64_t profile_id,
-                         const struct relais_event *ev)
-{
-	char id[37], now[32];
-	char *json = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc;
-
-	if (added != NULL) {
-		*added = 0;
-	}
-	if ((rc = relais_statement_make(&json, id, ctx, ev)) != 0) {
-		return rc;
-	}
-	relais_now_iso(now);
-	/* A statement with a fixed id (attendance) that is here already stays as it was. */
-	if ((rc = relais_db_prepare(&st, home, ctx,
-	                            "INSERT INTO outbox(id, profile_id, verb, object, statement, "
-	                            "created) VALUES (?, ?, ?, ?, ?, ?) "
-	                            "ON CONFLICT(id) DO NOTHING")) == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, profile_id);
-		sqlite3_bind_text(st, 3, ev->verb, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4,
-		                  ev->session_id ? ev->session_title
-		                  : ev->unit_id  ? ev->unit_title
-		                                 : ev->course_title,
-		                  -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
-		} else if (added != NULL) {
-			*added = sqlite3_changes(relais_home_db(home)) > 0;
-		}
-	}
-	sqlite3_finalize(st);
-	free(json);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "home_private.h"
 #include "relais/error.h"
 #include "relais/progress.h"
+#include "progress_private.h"
 #include "statement.h"
 
 /* What an event needs to know about the learner, course and unit. */
@@ -76,6 +77,49 @@ static int load_scene(struct scene *s, relais_home *home, relais_ctx *ctx, int64
 	if (rc != 0) {
 		scene_clear(s);
 	}
+	return rc;
+}
+
+int relais_progress_outbox_add(relais_home *home, relais_ctx *ctx, int64_t profile_id,
+                               const char *id, const char *verb, const char *object,
+                               const char *json)
+{
+	char now[32];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	relais_now_iso(now);
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "INSERT INTO outbox(id, profile_id, verb, object, statement, "
+	                            "created) VALUES (?, ?, ?, ?, ?, ?)")) == 0) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, profile_id);
+		sqlite3_bind_text(st, 3, verb, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, object, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "outbox");
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Makes the event's statement and puts it in the outbox (inside a transaction). */
+static int record(relais_home *home, relais_ctx *ctx, int64_t profile_id,
+                  const struct relais_event *ev)
+{
+	char id[37];
+	char *json = NULL;
+	int rc;
+
+	if ((rc = relais_statement_make(&json, id, ctx, ev)) != 0) {
+		return rc;
+	}
+	rc = relais_progress_outbox_add(home, ctx, profile_id, id, ev->verb,
+	                                ev->unit_id ? ev->unit_title : ev->course_title, json);
+	free(json);
 	return rc;
 }
 
@@ -153,7 +197,7 @@ static int maybe_complete(int *out_completed, relais_home *home, relais_ctx *ctx
 	base_event(&ev, s, course_id, NULL, "completed");
 	ev.has_result = 1;
 	ev.completion = 1;
-	if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) == 0) {
+	if ((rc = record(home, ctx, profile_id, &ev)) == 0) {
 		*out_completed = 1;
 	}
 	return rc;
@@ -191,7 +235,7 @@ int relais_progress_lesson_viewed(relais_home *home, relais_ctx *ctx, int64_t pr
 		goto out;
 	}
 	base_event(&ev, &s, course_id, unit_id, "experienced");
-	if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0 ||
+	if ((rc = record(home, ctx, profile_id, &ev)) != 0 ||
 	    (rc = maybe_complete(&completed, home, ctx, profile_id, course_id, &s)) != 0) {
 		goto out;
 	}
@@ -448,7 +492,7 @@ int relais_progress_quiz_attempt_submitted(struct relais_quiz_outcome *out, rela
 			ev.max = 1;
 			ev.success = q->score >= 1.0;
 		}
-		if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0) {
+		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
 			goto out;
 		}
 	}
@@ -461,7 +505,7 @@ int relais_progress_quiz_attempt_submitted(struct relais_quiz_outcome *out, rela
 	ev.completion = 1;
 	ev.duration_s = sub->duration_s;
 	ev.late = late;
-	if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0 ||
+	if ((rc = record(home, ctx, profile_id, &ev)) != 0 ||
 	    (rc = close_attempt(home, ctx, profile_id, course_id, unit_id, &a, late, result)) !=
 	            0) {
 		goto out;
@@ -649,14 +693,80 @@ static int sco_before(struct sco_before *b, relais_home *home, relais_ctx *ctx, 
 	return rc;
 }
 
-/* Runs one bound statement to its end and finalizes it. */
-static int run(sqlite3_stmt *st, relais_home *home, relais_ctx *ctx, const char *what)
+int relais_progress_package_mark(int *out_done, relais_home *home, relais_ctx *ctx,
+                                 int64_t profile_id, const char *course_id, const char *unit_id,
+                                 const char *item_id, size_t n_items,
+                                 const struct relais_package_mark *m)
 {
-	int rc = sqlite3_step(st) == SQLITE_DONE
-	                 ? 0
-	                 : relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, what);
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	int rc, done = 0, percent = -1;
+
+	*out_done = 0;
+	relais_now_iso(now);
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "INSERT INTO package_state(profile_id, course_id, unit_id, item_id, cmi, "
+	             "completion, success, score, done, updated) VALUES (?1, ?2, ?3, ?4, "
+	             "coalesce(?5, '{}'), ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET cmi = "
+	             "coalesce(?5, cmi), completion = ?6, "
+	             "success = ?7, score = coalesce(?8, score), done = ?9, updated = ?10")) != 0) {
+		return rc;
+	}
+	bind_unit(st, profile_id, course_id, unit_id);
+	sqlite3_bind_text(st, 4, item_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, m->cmi, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, m->completion);
+	sqlite3_bind_int(st, 7, m->success);
+	if (m->has_score) {
+		sqlite3_bind_double(st, 8, m->scaled);
+	}
+	sqlite3_bind_int(st, 9,
+	                 m->done >= 0 ? m->done
+	                              : (m->completion == 1 || m->success == 1) && m->success != 0);
+	sqlite3_bind_text(st, 10, now, -1, SQLITE_STATIC);
+	if ((rc = relais_db_run(st, home, ctx, "package")) != 0) {
+		return rc;
+	}
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "SELECT count(*) FROM package_state WHERE profile_id = ? AND "
+	                            "course_id = ? AND unit_id = ? AND done")) != 0) {
+		return rc;
+	}
+	bind_unit(st, profile_id, course_id, unit_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		done = (size_t)sqlite3_column_int64(st, 0) >= n_items;
+	} else {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "package");
+	}
 	sqlite3_finalize(st);
-	return rc;
+	if (rc != 0) {
+		return rc;
+	}
+	if (m->has_score) {
+		double p = m->scaled * 100;
+		percent = p < 0 ? 0 : p > 100 ? 100 : (int)lround(p);
+	}
+	/* Started: attempts 1 (the unit shows as seen); done: viewed. */
+	if ((rc = relais_db_prepare(
+	             &st, home, ctx,
+	             "INSERT INTO progress(profile_id, course_id, unit_id, viewed, attempts, "
+	             "best_percent, passed, updated) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?4, ?6) ON "
+	             "CONFLICT DO UPDATE SET viewed = max(viewed, ?4), attempts = max(attempts, "
+	             "1), "
+	             "best_percent = max(best_percent, ?5), passed = max(passed, ?4), updated = "
+	             "?6")) != 0) {
+		return rc;
+	}
+	bind_unit(st, profile_id, course_id, unit_id);
+	sqlite3_bind_int(st, 4, done);
+	sqlite3_bind_int(st, 5, percent);
+	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
+	if ((rc = relais_db_run(st, home, ctx, "progress")) != 0) {
+		return rc;
+	}
+	*out_done = done;
+	return 0;
 }
 
 int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t profile_id,
@@ -667,9 +777,7 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 	struct relais_event ev;
 	struct sco_before b;
 	struct scene s;
-	sqlite3_stmt *st = NULL;
-	char now[32];
-	int rc, completion, success, done = 0, completed = 0, percent = -1;
+	int rc, completion, success, done = 0, completed = 0;
 
 	if ((rc = relais_db_begin(home, ctx)) != 0) {
 		return rc;
@@ -684,66 +792,14 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 	/* A status the SCO leaves unknown keeps what it said before. */
 	completion = c->completion >= 0 ? c->completion : b.completion;
 	success = c->success >= 0 ? c->success : b.success;
-	relais_now_iso(now);
-	if ((rc = relais_db_prepare(
-	             &st, home, ctx,
-	             "INSERT INTO package_state(profile_id, course_id, unit_id, item_id, cmi, "
-	             "completion, success, score, done, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-	             "?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE SET cmi = ?5, completion = ?6, "
-	             "success = ?7, score = coalesce(?8, score), done = ?9, updated = ?10")) != 0) {
-		goto out;
+	{
+		struct relais_package_mark m = {completion,   success,   -1,
+		                                c->has_score, c->scaled, c->cmi};
+		if ((rc = relais_progress_package_mark(&done, home, ctx, profile_id, course_id,
+		                                       unit_id, item_id, n_scos, &m)) != 0) {
+			goto out;
+		}
 	}
-	bind_unit(st, profile_id, course_id, unit_id);
-	sqlite3_bind_text(st, 4, item_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c->cmi, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, completion);
-	sqlite3_bind_int(st, 7, success);
-	if (c->has_score) {
-		sqlite3_bind_double(st, 8, c->scaled);
-	}
-	sqlite3_bind_int(st, 9, (completion == 1 || success == 1) && success != 0);
-	sqlite3_bind_text(st, 10, now, -1, SQLITE_STATIC);
-	if ((rc = run(st, home, ctx, "package")) != 0) {
-		goto out;
-	}
-	if ((rc = relais_db_prepare(&st, home, ctx,
-	                            "SELECT count(*) FROM package_state WHERE profile_id = ? AND "
-	                            "course_id = ? AND unit_id = ? AND done")) != 0) {
-		goto out;
-	}
-	bind_unit(st, profile_id, course_id, unit_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		done = (size_t)sqlite3_column_int64(st, 0) >= n_scos;
-	} else {
-		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "package");
-	}
-	sqlite3_finalize(st);
-	if (rc != 0) {
-		goto out;
-	}
-	if (c->has_score) {
-		double p = c->scaled * 100;
-		percent = p < 0 ? 0 : p > 100 ? 100 : (int)lround(p);
-	}
-	/* Started: attempts 1 (the unit shows as seen); done: viewed. */
-	if ((rc = relais_db_prepare(
-	             &st, home, ctx,
-	             "INSERT INTO progress(profile_id, course_id, unit_id, viewed, attempts, "
-	             "best_percent, passed, updated) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?4, ?6) ON "
-	             "CONFLICT DO UPDATE SET viewed = max(viewed, ?4), attempts = max(attempts, "
-	             "1), "
-	             "best_percent = max(best_percent, ?5), passed = max(passed, ?4), updated = "
-	             "?6")) != 0) {
-		goto out;
-	}
-	bind_unit(st, profile_id, course_id, unit_id);
-	sqlite3_bind_int(st, 4, done);
-	sqlite3_bind_int(st, 5, percent);
-	sqlite3_bind_text(st, 6, now, -1, SQLITE_STATIC);
-	if ((rc = run(st, home, ctx, "progress")) != 0) {
-		goto out;
-	}
-
 	base_event(&ev, &s, course_id, unit_id, "completed");
 	ev.unit_kind = "package";
 	if (c->has_score) {
@@ -755,7 +811,7 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 	if (completion == 1 && b.completion != 1) {
 		ev.has_result = 1;
 		ev.completion = 1;
-		if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0) {
+		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
 			goto out;
 		}
 	}
@@ -765,7 +821,7 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 		ev.has_result = 1;
 		ev.completion = -1;
 		ev.success = success;
-		if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0) {
+		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
 			goto out;
 		}
 	}
@@ -774,7 +830,7 @@ int relais_progress_package_commit(relais_home *home, relais_ctx *ctx, int64_t p
 		ev.unit_kind = "package";
 		ev.has_result = c->session_s >= 0;
 		ev.duration_s = c->session_s;
-		if ((rc = relais_outbox_record(NULL, home, ctx, profile_id, &ev)) != 0) {
+		if ((rc = record(home, ctx, profile_id, &ev)) != 0) {
 			goto out;
 		}
 	}
@@ -822,5 +878,20 @@ int relais_progress_package_saved(char **out_json, int *out_done, relais_home *h
 		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "package");
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_progress_course_check(int *out_completed, relais_home *home, relais_ctx *ctx,
+                                 int64_t profile_id, const char *course_id)
+{
+	struct scene s;
+	int rc;
+
+	*out_completed = 0;
+	if ((rc = load_scene(&s, home, ctx, profile_id, course_id, NULL)) != 0) {
+		return rc;
+	}
+	rc = maybe_complete(out_completed, home, ctx, profile_id, course_id, &s);
+	scene_clear(&s);
 	return rc;
 }

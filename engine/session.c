@@ -1,6 +1,7 @@
-/* session.c: live sessions: their rules, time zones through the tz database, .ics files. */
+/* session.c: live sessions: their rules, time zones through the tz database (GLib), .ics files. */
 #include "relais/session.h"
 
+#include <glib.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,18 +12,12 @@
 #include "relais/error.h"
 #include "relais/strbuf.h"
 #include "relais/utf8.h"
+#include "relais/util.h"
 #include "session_private.h"
 
 #define TEXT_MAX 4096
 #define URL_MAX 2048
 #define ICS_FOLD 75
-
-/*
- * The C library converts between zones only through the process's TZ
- * variable; this lock keeps two conversions from mixing their zones. It is
- * the one piece of process-wide state here, as TZ itself is.
- */
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void relais_session_clear(struct relais_session *s)
 {
@@ -144,88 +139,112 @@ static int parse_local(struct tm *tm, const char *s)
 	return 0;
 }
 
-/* Runs under tz_lock with TZ set to tz (NULL: as it was), then puts TZ back. */
-struct zone_saved {
-	char *old;
-	int had;
-};
+/*
+ * Zones stay open once read: reading one from the tz database costs about
+ * half a millisecond, a conversion a tenth of a microsecond, and a process
+ * uses a handful of zones. Past ZONES_KEPT, a zone is read for each call.
+ * This table is process-wide state, as the tz database is; it only ever
+ * holds names relais_tz_known accepted.
+ */
+#define ZONES_KEPT 32
+static pthread_mutex_t zones_lock = PTHREAD_MUTEX_INITIALIZER;
+static GTimeZone *zones_kept[ZONES_KEPT];
 
-static int zone_enter(struct zone_saved *z, const char *tz)
+/*
+ * Opens zone tz, or this machine's (the TZ variable, else /etc/localtime)
+ * when tz is NULL, from the same tz database files relais_tz_known checks;
+ * NULL when unknown. GLib reads them itself: nothing touches the process's
+ * TZ, so any thread may convert while others read the environment. The
+ * caller unrefs the zone.
+ */
+static GTimeZone *zone_open(const char *tz)
 {
-	const char *old = getenv("TZ");
+	GTimeZone *z = NULL;
+	size_t i;
 
-	pthread_mutex_lock(&tz_lock);
-	z->had = old != NULL;
-	z->old = old ? strdup(old) : NULL;
-	if ((z->had && z->old == NULL) || (tz != NULL && setenv("TZ", tz, 1) != 0)) {
-		free(z->old);
-		pthread_mutex_unlock(&tz_lock);
-		return -1;
+	if (tz == NULL) {
+		return g_time_zone_new_local();
 	}
-	tzset();
-	return 0;
+	pthread_mutex_lock(&zones_lock);
+	for (i = 0; i < ZONES_KEPT && zones_kept[i] != NULL; i++) {
+		if (strcmp(g_time_zone_get_identifier(zones_kept[i]), tz) == 0) {
+			z = g_time_zone_ref(zones_kept[i]);
+			break;
+		}
+	}
+	if (z == NULL && relais_tz_known(tz) && (z = g_time_zone_new_identifier(tz)) != NULL &&
+	    i < ZONES_KEPT) {
+		zones_kept[i] = g_time_zone_ref(z);
+	}
+	pthread_mutex_unlock(&zones_lock);
+	return z;
 }
 
-static void zone_leave(struct zone_saved *z)
+/* Seconds east of UTC that zone z's clocks show at t (seconds since the epoch). */
+static gint64 zone_offset(GTimeZone *z, gint64 t)
 {
-	if (z->had) {
-		(void)setenv("TZ", z->old, 1);
-	} else {
-		(void)unsetenv("TZ");
-	}
-	tzset();
-	free(z->old);
-	pthread_mutex_unlock(&tz_lock);
+	return g_time_zone_get_offset(z, g_time_zone_find_interval(z, G_TIME_TYPE_UNIVERSAL, t));
 }
 
 long long relais_tz_to_utc(const char *tz, const char *local)
 {
-	struct zone_saved z;
-	struct tm tm, want, back;
-	time_t t;
-	long long ms = -1;
+	struct tm tm;
+	GTimeZone *z;
+	long long wall_ms;
+	gint64 wall, best = 0;
+	int found = 0;
 
-	if (!relais_tz_known(tz) || parse_local(&tm, local) != 0) {
+	if (parse_local(&tm, local) != 0 || (wall_ms = relais_time_parse(local)) < 0 ||
+	    (z = zone_open(tz)) == NULL) {
 		return -1;
 	}
-	want = tm;
-	if (zone_enter(&z, tz) != 0) {
-		return -1;
+	wall = wall_ms / 1000; /* the clock's reading, counted as if it were UTC */
+	/*
+	 * The moments t that show `wall` are those with t + offset(t) == wall:
+	 * none in an hour the clocks skip, two in an hour they repeat, of which
+	 * the first is taken. Offsets half a day and a day either side cover any
+	 * change near it.
+	 */
+	for (int k = -2; k <= 2; k++) {
+		gint64 t = wall - zone_offset(z, wall + k * 43200);
+		if (t + zone_offset(z, t) == wall && (!found || t < best)) {
+			best = t;
+			found = 1;
+		}
 	}
-	t = mktime(&tm);
-	/* A time in a skipped hour comes back moved: it does not exist there. */
-	if (t != (time_t)-1 && localtime_r(&t, &back) != NULL && back.tm_year == want.tm_year &&
-	    back.tm_mon == want.tm_mon && back.tm_mday == want.tm_mday &&
-	    back.tm_hour == want.tm_hour && back.tm_min == want.tm_min) {
-		ms = (long long)t * 1000;
-	}
-	zone_leave(&z);
-	return ms;
+	g_time_zone_unref(z);
+	return found ? (long long)best * 1000 : -1;
 }
 
 int relais_tz_local(struct relais_local_time *out, long long ms, const char *tz)
 {
-	struct zone_saved z;
+	GTimeZone *z;
 	struct tm tm;
-	time_t t = (time_t)(ms / 1000);
+	gint64 t = ms / 1000;
+	time_t shown;
+	gint interval;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if ((tz != NULL && !relais_tz_known(tz)) || zone_enter(&z, tz) != 0) {
+	if ((z = zone_open(tz)) == NULL) {
 		return -1;
 	}
-	if (localtime_r(&t, &tm) != NULL) {
+	interval = g_time_zone_find_interval(z, G_TIME_TYPE_UNIVERSAL, t);
+	out->utc_offset = g_time_zone_get_offset(z, interval);
+	shown = (time_t)(t + out->utc_offset);
+	if (gmtime_r(&shown, &tm) != NULL) {
 		out->year = tm.tm_year + 1900;
 		out->month = tm.tm_mon + 1;
 		out->day = tm.tm_mday;
 		out->hour = tm.tm_hour;
 		out->minute = tm.tm_min;
 		out->weekday = tm.tm_wday;
-		out->utc_offset = tm.tm_gmtoff;
-		(void)snprintf(out->zone, sizeof(out->zone), "%s", tm.tm_zone ? tm.tm_zone : "");
+		/* The tz database's abbreviation, as the C library shows it: "CET", "-03". */
+		(void)snprintf(out->zone, sizeof(out->zone), "%s",
+		               g_time_zone_get_abbreviation(z, interval));
 		rc = 0;
 	}
-	zone_leave(&z);
+	g_time_zone_unref(z);
 	return rc;
 }
 

@@ -36,7 +36,7 @@ const char *relais_verb_iri(const char *verb)
 	return NULL;
 }
 
-static void uuid4(char out[37])
+void relais_statement_uuid(char out[37])
 {
 	unsigned char b[16];
 
@@ -86,7 +86,7 @@ int relais_session_iri(char *out, size_t size, const char *course_id, const char
 }
 
 /* ISO 8601 duration with centiseconds, as xAPI asks ("PT1M2.34S"). */
-static void duration(char out[48], double s)
+void relais_statement_duration(char out[48], double s)
 {
 	long cs = lround(s * 100.0);
 	long h = cs / 360000, m = (cs / 6000) % 60;
@@ -152,7 +152,7 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 	if (ev->statement_id != NULL) {
 		(void)snprintf(out_id, 37, "%s", ev->statement_id);
 	} else {
-		uuid4(out_id);
+		relais_statement_uuid(out_id);
 	}
 	if (ev->timestamp != NULL) {
 		(void)snprintf(now, sizeof(now), "%s", ev->timestamp);
@@ -212,7 +212,7 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 			cJSON_AddStringToObject(result, "response", ev->response);
 		}
 		if (ev->duration_s >= 0) {
-			duration(dur, ev->duration_s);
+			relais_statement_duration(dur, ev->duration_s);
 			cJSON_AddStringToObject(result, "duration", dur);
 		}
 		if (ev->late) {

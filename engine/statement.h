@@ -2,10 +2,9 @@
 #ifndef RELAIS_STATEMENT_H
 #define RELAIS_STATEMENT_H
 
-#include <stdint.h>
+#include <stddef.h>
 
 #include "relais/context.h"
-#include "relais/home.h"
 #include "relais/xapi.h"
 
 /* The context extension that carries the learner's organisation. */
@@ -67,14 +66,11 @@ int relais_statement_attended_id(char out[37], const char *session_iri, const ch
 /* The activity IRI of a course's live session: <course IRI>/session/<session id>. */
 int relais_session_iri(char *out, size_t size, const char *course_id, const char *session_id);
 
-/*
- * Makes the event's statement and puts it in the outbox as profile_id's
- * record, inside the caller's transaction (outbox.c). A statement whose id
- * is in the outbox already is left as it is: *added (when not NULL) says
- * whether a row was written.
- */
-int relais_outbox_record(int *added, relais_home *home, relais_ctx *ctx, int64_t profile_id,
-                         const struct relais_event *ev);
+/* A fresh random (version 4) UUID in lower case. */
+void relais_statement_uuid(char out[37]);
+
+/* s seconds as an ISO 8601 duration with centiseconds, as xAPI asks ("PT1M2.34S"). */
+void relais_statement_duration(char out[48], double s);
 
 /* The IRI of a verb's short name, e.g. http://adlnet.gov/expapi/verbs/passed. */
 const char *relais_verb_iri(const char *verb);

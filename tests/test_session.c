@@ -1,5 +1,7 @@
 /* test_session.c: live sessions: their rules, time zones through the tz database, .ics files. */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include "relais/error.h"
 #include "relais/manifest.h"
 #include "relais/session.h"
+#include "relais/util.h"
 
 static const char manifest_json[] =
         "{\"format\":1,\"id\":\"c\",\"version\":1,\"title\":\"T\",\"language\":\"en\","
@@ -132,6 +135,137 @@ static void time_zones(void **state)
 	assert_int_equal(t.hour, 5);
 	assert_string_equal(getenv("TZ"), "America/Sao_Paulo");
 	unsetenv("TZ");
+}
+
+/* Milliseconds of a UTC time written "YYYY-MM-DDTHH:MM:SSZ": the reference. */
+static long long utc(const char *iso)
+{
+	long long ms = relais_time_parse(iso);
+	assert_true(ms >= 0);
+	return ms;
+}
+
+/* Paris changes its clocks on the last Sundays of March and October, at 01:00 UTC. */
+static void summer_time(void **state)
+{
+	struct relais_local_time t;
+
+	(void)state;
+	/* Spring: 01:59 is followed by 03:00, one minute later. */
+	assert_int_equal(relais_tz_to_utc("Europe/Paris", "2031-03-30T01:59"),
+	                 utc("2031-03-30T00:59:00Z"));
+	assert_int_equal(relais_tz_to_utc("Europe/Paris", "2031-03-30T03:00"),
+	                 utc("2031-03-30T01:00:00Z"));
+	assert_int_equal(relais_tz_to_utc("Europe/Paris", "2031-03-30T12:00"),
+	                 utc("2031-03-30T10:00:00Z"));
+	/* The skipped hour does not exist: refused, not moved. */
+	assert_int_equal(relais_tz_to_utc("Europe/Paris", "2031-03-30T02:00"), -1);
+	assert_int_equal(relais_tz_to_utc("Europe/Paris", "2031-03-30T02:30"), -1);
+	assert_int_equal(relais_tz_to_utc("Europe/Paris", "2031-03-30T02:59:59"), -1);
+	assert_int_equal(relais_tz_local(&t, utc("2031-03-30T00:59:00Z"), "Europe/Paris"), 0);
+	assert_int_equal(t.hour * 100 + t.minute, 159);
+	assert_int_equal(t.utc_offset, 3600);
+	assert_string_equal(t.zone, "CET");
+	assert_int_equal(relais_tz_local(&t, utc("2031-03-30T01:00:00Z"), "Europe/Paris"), 0);
+	assert_int_equal(t.hour * 100 + t.minute, 300);
+	assert_int_equal(t.utc_offset, 7200);
+	assert_string_equal(t.zone, "CEST");
+	assert_int_equal(t.weekday, 0);
+	/* Autumn: 02:00-02:59 happens twice; a session there means the first time. */
+	assert_int_equal(relais_tz_to_utc("Europe/Paris", "2031-10-26T02:30"),
+	                 utc("2031-10-26T00:30:00Z"));
+	assert_int_equal(relais_tz_to_utc("Europe/Paris", "2031-10-26T02:00"),
+	                 utc("2031-10-26T00:00:00Z"));
+	assert_int_equal(relais_tz_to_utc("Europe/Paris", "2031-10-26T01:59"),
+	                 utc("2031-10-25T23:59:00Z"));
+	assert_int_equal(relais_tz_to_utc("Europe/Paris", "2031-10-26T03:00"),
+	                 utc("2031-10-26T02:00:00Z"));
+	assert_int_equal(relais_tz_local(&t, utc("2031-10-26T00:30:00Z"), "Europe/Paris"), 0);
+	assert_int_equal(t.hour * 100 + t.minute, 230);
+	assert_string_equal(t.zone, "CEST");
+	assert_int_equal(relais_tz_local(&t, utc("2031-10-26T01:30:00Z"), "Europe/Paris"), 0);
+	assert_int_equal(t.hour * 100 + t.minute, 230);
+	assert_int_equal(t.utc_offset, 3600);
+	assert_string_equal(t.zone, "CET");
+	/* Zones far from UTC, and names as the tz database gives them. */
+	assert_int_equal(relais_tz_local(&t, utc("2031-03-10T09:00:00Z"), "America/Sao_Paulo"), 0);
+	assert_int_equal(t.hour, 6);
+	assert_string_equal(t.zone, "-03");
+	assert_int_equal(relais_tz_local(&t, utc("2031-12-31T20:00:00Z"), "Pacific/Kiritimati"), 0);
+	assert_int_equal(t.year * 10000 + t.month * 100 + t.day, 20320101);
+	assert_int_equal(t.hour, 10);
+	assert_int_equal(relais_tz_to_utc("Asia/Kathmandu", "2031-03-10T09:00"),
+	                 utc("2031-03-10T03:15:00Z"));
+	/* No such day, no such zone. */
+	assert_int_equal(relais_tz_to_utc("UTC", "2031-02-29T09:00"), -1);
+	assert_int_equal(relais_tz_to_utc("Europe/Atlantis", "2031-03-10T09:00"), -1);
+	assert_int_equal(relais_tz_local(&t, 0, "../zoneinfo/UTC"), -1);
+}
+
+/*
+ * Conversions in several threads while another reads and writes the
+ * environment, as libcurl and the C library do: the environment must stay
+ * as it is (no TZ appearing behind the other thread's back) and every
+ * conversion right. Under AddressSanitizer this also catches a getenv that
+ * reads an environment another thread's setenv has freed.
+ */
+#define RACE_THREADS 4
+#define RACE_ROUNDS 3000
+
+static atomic_int race_done, race_wrong, race_env_changed;
+
+static void *race_convert(void *arg)
+{
+	struct relais_local_time t;
+	long long want_winter = utc("2031-01-15T08:00:00Z"),
+	          want_summer = utc("2031-07-15T07:00:00Z");
+
+	(void)arg;
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		if (relais_tz_to_utc("Europe/Paris", "2031-01-15T09:00") != want_winter ||
+		    relais_tz_to_utc("Europe/Paris", "2031-07-15T09:00") != want_summer ||
+		    relais_tz_local(&t, want_winter, "Asia/Kolkata") != 0 || t.hour != 13 ||
+		    t.minute != 30 || strcmp(t.zone, "IST") != 0) {
+			atomic_fetch_add(&race_wrong, 1);
+		}
+	}
+	atomic_fetch_add(&race_done, 1);
+	return NULL;
+}
+
+static void *race_environment(void *arg)
+{
+	char value[32];
+
+	(void)arg;
+	for (long i = 0; atomic_load(&race_done) < RACE_THREADS; i++) {
+		(void)snprintf(value, sizeof(value), "%ld", i);
+		if (setenv("RELAIS_TEST_NOISE", value, 1) != 0 ||
+		    getenv("RELAIS_TEST_NOISE") == NULL || getenv("TZ") != NULL) {
+			atomic_fetch_add(&race_env_changed, 1);
+		}
+	}
+	return NULL;
+}
+
+static void threads(void **state)
+{
+	pthread_t conv[RACE_THREADS], env;
+
+	(void)state;
+	assert_int_equal(unsetenv("TZ"), 0);
+	assert_int_equal(setenv("RELAIS_TEST_NOISE", "0", 1), 0);
+	assert_int_equal(pthread_create(&env, NULL, race_environment, NULL), 0);
+	for (int i = 0; i < RACE_THREADS; i++) {
+		assert_int_equal(pthread_create(&conv[i], NULL, race_convert, NULL), 0);
+	}
+	for (int i = 0; i < RACE_THREADS; i++) {
+		assert_int_equal(pthread_join(conv[i], NULL), 0);
+	}
+	assert_int_equal(pthread_join(env, NULL), 0);
+	assert_int_equal(atomic_load(&race_wrong), 0);
+	assert_int_equal(atomic_load(&race_env_changed), 0);
+	assert_null(getenv("TZ"));
 }
 
 static void ics(void **state)
@@ -277,7 +411,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(rules),        cmocka_unit_test(time_zones),
 	        cmocka_unit_test(ics),          cmocka_unit_test(in_documents),
-	        cmocka_unit_test(in_catalogue),
+	        cmocka_unit_test(in_catalogue), cmocka_unit_test(summer_time),
+	        cmocka_unit_test(threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "reader_private.h"
+#include "relais/cmi5.h"
 #include "relais/error.h"
 #include "relais/progress.h"
 
@@ -48,7 +49,15 @@ static struct launch *new_launch(struct relais_reader *r)
 	return l;
 }
 
-/* The item to launch: ?item=N when it launches, else the first SCO not done, else the first. */
+/* Whether an item plays here: a file of the bundle (a cmi5 AU on the network does not). */
+static int playable(const struct relais_package_item *it)
+{
+	return it->launch != NULL && strncmp(it->launch, "http://", 7) != 0 &&
+	       strncmp(it->launch, "https://", 8) != 0;
+}
+
+/* The item to launch: ?item=N when it launches, else the first SCO or AU not done, else the
+ * first. */
 static int pick_item(struct request *req, const char *course_id, const struct relais_unit *u,
                      const int *done, size_t *out)
 {
@@ -59,7 +68,7 @@ static int pick_item(struct request *req, const char *course_id, const struct re
 	if (req->query_item != NULL) {
 		char *end;
 		unsigned long n = strtoul(req->query_item, &end, 10);
-		if (*end != '\0' || n >= org->n_items || org->items[n].launch == NULL) {
+		if (*end != '\0' || n >= org->n_items || !playable(&org->items[n])) {
 			return -1;
 		}
 		*out = n;
@@ -67,13 +76,15 @@ static int pick_item(struct request *req, const char *course_id, const struct re
 	}
 	(void)course_id;
 	for (i = 0; i < org->n_items; i++) {
-		if (org->items[i].launch == NULL) {
+		if (!playable(&org->items[i])) {
 			continue;
 		}
 		if (first < 0) {
 			first = (int)i;
 		}
-		if (open < 0 && org->items[i].sco && !done[i]) {
+		if (open < 0 &&
+		    (org->items[i].sco || u->package->standard == RELAIS_PACKAGE_CMI5) &&
+		    !done[i]) {
 			open = (int)i;
 		}
 	}
@@ -81,6 +92,63 @@ static int pick_item(struct request *req, const char *course_id, const struct re
 		return -1;
 	}
 	*out = (size_t)(open >= 0 ? open : first);
+	return 0;
+}
+
+/*
+ * A cmi5 AU's launch (docs/reader.md, "cmi5"): its session recorded in the
+ * home (LMS.LaunchData, launched), its one-time fetch and token made, and
+ * the launch URL of its file on the package origin into *src. On failure,
+ * the error page is set and -1 returned.
+ */
+static int cmi5_launch(struct request *req, struct launch *l, const char *course_id,
+                       const struct relais_unit *u, const char *host, struct relais_strbuf *src)
+{
+	struct relais_reader *r = req->reader;
+	const struct relais_package_item *it = &u->package->orgs[0].items[l->item];
+	struct relais_cmi5_au au = {course_id, u->id, u->package, l->item};
+	struct relais_cmi5_session s;
+	char launch_url[4096], return_url[512], pkg_base[128];
+	unsigned char raw[16];
+	size_t n = strlen(u->path) + 1;
+
+	(void)snprintf(pkg_base, sizeof(pkg_base), "%s/l/%s/", host, l->secret);
+	(void)snprintf(launch_url, sizeof(launch_url), "%sc/%s", pkg_base, it->launch + n);
+	(void)snprintf(return_url, sizeof(return_url), "%sreturn", pkg_base);
+	if (relais_cmi5_launch(&s, r->home, r->ctx, l->profile_id, &au, launch_url, return_url) !=
+	    0) {
+		relais_reader_page_error(req, 500, relais_errmsg(r->ctx));
+		memset(l, 0, sizeof(*l));
+		return -1;
+	}
+	(void)snprintf(l->session_id, sizeof(l->session_id), "%s", s.id);
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(l->token, sizeof(l->token), raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	l->fetched = 0;
+	/* The AU's own query first, then the launch parameters of cmi5 8.1. */
+	relais_strbuf_add(src, pkg_base);
+	relais_strbuf_add(src, "c/");
+	relais_strbuf_add_url(src, it->launch + n);
+	relais_strbuf_add(src, it->parameters);
+	relais_strbuf_add(src, strchr(it->parameters, '?') ? "&" : "?");
+	relais_strbuf_add(src, "endpoint=");
+	relais_strbuf_add_url(src, pkg_base);
+	relais_strbuf_add_url(src, "xapi/");
+	relais_strbuf_add(src, "&fetch=");
+	relais_strbuf_add_url(src, pkg_base);
+	relais_strbuf_add_url(src, "fetch");
+	relais_strbuf_add(src, "&actor=");
+	relais_strbuf_add_url(src, s.actor);
+	relais_strbuf_add(src, "&registration=");
+	relais_strbuf_add_url(src, s.registration);
+	relais_strbuf_add(src, "&activityId=");
+	relais_strbuf_add_url(src, it->id);
+	relais_cmi5_session_clear(&s);
+	if (src->rc != 0) {
+		relais_reader_page_error(req, 500, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -93,23 +161,18 @@ void relais_reader_page_package(struct request *req, const char *course_id, rela
 	enum lang lang = req->session->lang;
 	struct relais_reader *r = req->reader;
 	const char *host;
+	struct relais_strbuf src = {0};
 	struct launch *l;
 	int *done = NULL;
 	size_t i, item, n_launch = 0;
 
-	if (u->package->standard == RELAIS_PACKAGE_CMI5) {
-		char why_not[256];
-		relais_tr_format(why_not, sizeof(why_not), lang, M_PACKAGE_LATER, "cmi5");
-		relais_reader_page_error(req, 501, why_not);
-		return;
-	}
 	if ((done = calloc(org->n_items, sizeof(*done))) == NULL) {
 		relais_reader_page_error(req, 500, "out of memory");
 		return;
 	}
 	for (i = 0; i < org->n_items; i++) {
 		char *saved = NULL;
-		if (org->items[i].launch == NULL) {
+		if (!playable(&org->items[i])) {
 			continue;
 		}
 		n_launch++;
@@ -130,11 +193,16 @@ void relais_reader_page_package(struct request *req, const char *course_id, rela
 	(void)snprintf(l->course_id, sizeof(l->course_id), "%s", course_id);
 	(void)snprintf(l->unit_id, sizeof(l->unit_id), "%s", u->id);
 	l->item = item;
+	l->lang = lang;
 	/* The package's origin takes the other name of loopback than the page:
 	 * another site, so the reader's cookie is never sent to it nor from it. */
 	host = req->host != NULL && strncmp(req->host, "localhost:", 10) == 0 ? r->pkg_origin_ip
 	                                                                      : r->pkg_origin_name;
 	(void)snprintf(req->frame_src, sizeof(req->frame_src), "%s", host);
+	if (u->package->standard == RELAIS_PACKAGE_CMI5 &&
+	    cmi5_launch(req, l, course_id, u, host, &src) != 0) {
+		goto out;
+	}
 
 	relais_reader_set_title(req, u->title);
 	relais_strbuf_printf(&req->body, "<p class=\"meta\" lang=\"%s\"><a href=\"/c/",
@@ -151,7 +219,7 @@ void relais_reader_page_package(struct request *req, const char *course_id, rela
 		for (i = 0; i < org->n_items; i++) {
 			const struct relais_package_item *it = &org->items[i];
 			relais_strbuf_printf(&req->body, "<li lang=\"%s\">", m->language);
-			if (it->launch != NULL && i != item) {
+			if (playable(it) && i != item) {
 				relais_strbuf_add(&req->body, "<a href=\"/c/");
 				relais_strbuf_add_url(&req->body, course_id);
 				relais_strbuf_add(&req->body, "/");
@@ -161,9 +229,9 @@ void relais_reader_page_package(struct request *req, const char *course_id, rela
 				relais_strbuf_add(&req->body, "<strong aria-current=\"page\">");
 			}
 			relais_strbuf_add_html(&req->body, it->title);
-			relais_strbuf_add(&req->body, it->launch == NULL ? ""
-			                              : i == item        ? "</strong>"
-			                                                 : "</a>");
+			relais_strbuf_add(&req->body, !playable(it) ? ""
+			                              : i == item   ? "</strong>"
+			                                            : "</a>");
 			if (done[i]) {
 				relais_strbuf_printf(&req->body,
 				                     " <span class=\"state done\">(%s)</span>",
@@ -180,7 +248,14 @@ void relais_reader_page_package(struct request *req, const char *course_id, rela
 	relais_strbuf_add(&req->body, "<iframe class=\"package\" sandbox=\"allow-scripts "
 	                              "allow-same-origin allow-forms\" title=\"");
 	relais_strbuf_add_html(&req->body, org->items[item].title);
-	relais_strbuf_printf(&req->body, "\" src=\"%s/l/%s/\"></iframe>", host, l->secret);
+	if (src.len > 0) {
+		relais_strbuf_add(&req->body, "\" src=\"");
+		relais_strbuf_add_html(&req->body, src.p);
+		relais_strbuf_add(&req->body, "\"></iframe>");
+	} else {
+		relais_strbuf_printf(&req->body, "\" src=\"%s/l/%s/\"></iframe>", host, l->secret);
+	}
 out:
+	relais_strbuf_free(&src);
 	free(done);
 }

@@ -6,7 +6,10 @@
 
 #include <cjson/cJSON.h>
 
+#include <sodium.h>
+
 #include "reader_private.h"
+#include "relais/cmi5.h"
 #include "relais/error.h"
 #include "relais/progress.h"
 #include "relais/scorm.h"
@@ -216,6 +219,153 @@ static relais_http_response *content(struct relais_reader *r, const struct launc
 	return relais_reader_send_entry(r, &req, hreq, policy);
 }
 
+/* ---- cmi5: the fetch URL, the AU's xAPI endpoint, the return page ---- */
+
+/* An endpoint answer, with the xAPI version header. */
+static relais_http_response *xapi_answer(struct relais_cmi5_reply *cr)
+{
+	relais_http_response *resp;
+	char *body = cr->body;
+	size_t len = cr->len;
+
+	cr->body = NULL;
+	resp = relais_reader_respond(cr->status, body ? cr->type : "application/json",
+	                             body ? body : "", body ? len : 0,
+	                             body ? RELAIS_HTTP_OWNED : RELAIS_HTTP_PERSISTENT,
+	                             "default-src 'none'", NULL, NULL);
+	if (resp == NULL) {
+		return NULL; /* an owned body is freed with it */
+	}
+	if (relais_http_response_header(resp, "Cache-Control", "no-store") != 0 ||
+	    relais_http_response_header(resp, "X-Experience-API-Version", "1.0.3") != 0 ||
+	    (cr->etag[0] && relais_http_response_header(resp, "ETag", cr->etag) != 0)) {
+		relais_http_response_free(resp);
+		return NULL;
+	}
+	return resp;
+}
+
+/* POST fetch: the launch's token, once (cmi5 8.2); then the error JSON, code 1. */
+static relais_http_response *cmi5_fetch(struct launch *l)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *json;
+
+	if (o == NULL) {
+		return relais_reader_refuse(500, "out of memory\n");
+	}
+	if (l->fetched) {
+		cJSON_AddStringToObject(o, "error-code", "1");
+		cJSON_AddStringToObject(o, "error-text",
+		                        "the authorization token of this launch was already "
+		                        "handed out: launch the AU again from the reader");
+	} else {
+		cJSON_AddStringToObject(o, "auth-token", l->token);
+		l->fetched = 1;
+	}
+	json = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return json_answer(200, json);
+}
+
+/* Whether the request carries the launch's token (Authorization: Basic <token>). */
+static int token_ok(const struct launch *l, relais_http_request *hreq)
+{
+	const char *a = relais_http_header(hreq, "Authorization");
+
+	return l->fetched && a != NULL && strncmp(a, "Basic ", 6) == 0 &&
+	       strlen(a + 6) == SECRET_HEX - 1 &&
+	       sodium_memcmp(a + 6, l->token, SECRET_HEX - 1) == 0;
+}
+
+/* xapi/<resource>: the statements and documents of the launch's AU session. */
+static relais_http_response *cmi5_xapi(struct relais_reader *r, struct launch *l,
+                                       const struct relais_unit *u, const char *resource,
+                                       relais_http_request *hreq)
+{
+	const char *method = relais_http_method(hreq), *body;
+	struct relais_cmi5_au au = {l->course_id, l->unit_id, u->package, l->item};
+	struct relais_cmi5_reply cr;
+	size_t len;
+	int rc;
+
+	memset(&cr, 0, sizeof(cr));
+	if (strcmp(resource, "about") == 0) {
+		return json_answer(200, strdup("{\"version\":[\"1.0.3\"]}"));
+	}
+	if (!token_ok(l, hreq)) {
+		return relais_reader_refuse(401, "refused: no valid token for this AU session\n");
+	}
+	if (relais_http_body_too_large(hreq)) {
+		return relais_reader_refuse(413, "refused: the request is too large\n");
+	}
+	body = relais_http_body(hreq, &len);
+	if (strcmp(resource, "statements") == 0) {
+		if (strcmp(method, "GET") == 0) {
+			rc = relais_cmi5_statement_get(&cr, r->home, r->ctx, l->profile_id,
+			                               relais_http_query(hreq, "statementId"));
+		} else if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+			const char *id = relais_http_query(hreq, "statementId");
+			if (strcmp(method, "PUT") == 0 && id == NULL) {
+				return relais_reader_refuse(400, "PUT needs statementId\n");
+			}
+			rc = relais_cmi5_statements(&cr, r->home, r->ctx, &au, l->session_id,
+			                            strcmp(method, "PUT") == 0 ? id : NULL,
+			                            body ? body : "", body ? len : 0);
+		} else {
+			return relais_reader_refuse(405, "method not allowed\n");
+		}
+	} else {
+		struct relais_cmi5_doc_request rq;
+		memset(&rq, 0, sizeof(rq));
+		rq.resource = strcmp(resource, "activities/state") == 0 ? RELAIS_CMI5_STATE
+		              : strcmp(resource, "activities/profile") == 0
+		                      ? RELAIS_CMI5_ACTIVITY_PROFILE
+		              : strcmp(resource, "agents/profile") == 0 ? RELAIS_CMI5_AGENT_PROFILE
+		                                                        : 0;
+		if (rq.resource == 0) {
+			return relais_reader_refuse(404, "not found\n");
+		}
+		rq.method = method;
+		rq.activity = relais_http_query(hreq, "activityId");
+		rq.agent = relais_http_query(hreq, "agent");
+		rq.registration = relais_http_query(hreq, "registration");
+		rq.doc_id = relais_http_query(hreq, rq.resource == RELAIS_CMI5_STATE ? "stateId"
+		                                                                     : "profileId");
+		rq.content_type = relais_http_header(hreq, "Content-Type");
+		rq.body = body ? body : "";
+		rq.len = body ? len : 0;
+		rc = relais_cmi5_document(&cr, r->home, r->ctx, l->session_id, &rq);
+	}
+	if (rc != 0) {
+		relais_cmi5_reply_clear(&cr);
+		return relais_reader_refuse(500, "the AU's data could not be saved\n");
+	}
+	return xapi_answer(&cr);
+}
+
+/* The page an AU returns to (LMS.LaunchData returnURL): the part is over. */
+static relais_http_response *cmi5_return(const struct relais_reader *r, const struct launch *l)
+{
+	char page[1024], policy[512];
+	int n;
+
+	n = snprintf(page, sizeof(page),
+	             "<!DOCTYPE html><html lang=\"%s\" dir=\"%s\"><meta "
+	             "charset=\"utf-8\"><title></title>"
+	             "<p style=\"font:1.1em sans-serif;margin:2em\">%s</p></html>",
+	             relais_lang_code(l->lang), relais_lang_rtl(l->lang) ? "rtl" : "ltr",
+	             relais_tr(l->lang, M_CMI5_RETURNED));
+	if (n < 0 || (size_t)n >= sizeof(page)) {
+		return relais_reader_refuse(500, "the page is too long\n");
+	}
+	(void)snprintf(policy, sizeof(policy),
+	               "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors %s %s",
+	               r->origin_ip, r->origin_name);
+	return relais_reader_respond(200, "text/html; charset=utf-8", page, (size_t)n,
+	                             RELAIS_HTTP_COPY, policy, NULL, NULL);
+}
+
 static relais_http_response *answer(struct relais_reader *r, relais_http_request *hreq)
 {
 	const char *method = relais_http_method(hreq), *url = relais_http_path(hreq), *rest;
@@ -239,6 +389,27 @@ static relais_http_response *answer(struct relais_reader *r, relais_http_request
 	b = relais_reader_course(r, l->course_id);
 	u = b ? relais_manifest_unit(relais_bundle_manifest(b), l->unit_id) : NULL;
 	if (u == NULL || u->kind != RELAIS_UNIT_PACKAGE || l->item >= u->package->orgs[0].n_items) {
+		return relais_reader_refuse(404, "not found\n");
+	}
+	if (l->session_id[0] != '\0') {
+		if (!origin_ok(r, relais_http_header(hreq, "Origin"))) {
+			return relais_reader_refuse(
+			        403, "refused: the request comes from another site\n");
+		}
+		if (strcmp(rest, "fetch") == 0) {
+			return strcmp(method, "POST") == 0
+			               ? cmi5_fetch(l)
+			               : relais_reader_refuse(405, "use POST\n");
+		}
+		if (strncmp(rest, "xapi/", 5) == 0) {
+			return cmi5_xapi(r, l, u, rest + 5, hreq);
+		}
+		if (strcmp(rest, "return") == 0) {
+			return cmi5_return(r, l);
+		}
+		if (strncmp(rest, "c/", 2) == 0 && strcmp(method, "GET") == 0) {
+			return content(r, l, u, rest + 2, hreq);
+		}
 		return relais_reader_refuse(404, "not found\n");
 	}
 	if (strcmp(method, "POST") == 0) {
@@ -272,7 +443,7 @@ static relais_http_response *on_headers(void *data, relais_http_request *hreq)
 		return relais_reader_refuse(421, "refused: wrong Host header\n");
 	}
 	return relais_reader_admit(hreq, RELAIS_SCORM_COMMIT_MAX,
-	                           "refused: the commit is too large\n");
+	                           "refused: the commit is too large\n", 1);
 }
 
 static relais_http_response *on_request(void *data, relais_http_request *hreq)

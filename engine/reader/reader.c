@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "reader_private.h"
+#include "relais/cmi5.h"
 #include "relais/error.h"
 #include "relais/reader.h"
 
@@ -20,6 +21,10 @@ int relais_reader_start(relais_reader **out, relais_ctx *ctx, relais_home *home,
 	*out = NULL;
 	if (port > 65535) {
 		return relais_fail(ctx, RELAIS_EINVAL, "port %u is out of range", port);
+	}
+	/* cmi5 sessions a reader left open (closed, killed) end now as abandoned. */
+	if ((rc = relais_cmi5_abandon(NULL, home, ctx, 0, NULL)) != 0) {
+		return rc;
 	}
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {

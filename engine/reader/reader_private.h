@@ -97,7 +97,7 @@ struct sync_job {
 };
 
 /*
- * One launch of a SCORM package's SCO (packagepage.c): the package origin
+ * One launch of a SCORM package's SCO or a cmi5 AU (packagepage.c): the package origin
  * serves it, its files and its commits only under its secret.
  */
 struct launch {
@@ -107,6 +107,12 @@ struct launch {
 	char unit_id[RELAIS_ID_MAX + 1];
 	size_t item; /* in the package's first organisation */
 	time_t last_used;
+	/* cmi5 (docs/reader.md, "cmi5"): the AU's session, its one-time fetch
+	 * and the token that fetch hands out; "" when not cmi5. */
+	char session_id[37];
+	char token[SECRET_HEX];
+	int fetched;
+	enum lang lang;
 };
 
 /* Fills req with the page for GET/POST req->path. */
@@ -149,12 +155,13 @@ relais_http_response *relais_reader_respond(unsigned status, const char *type, c
 relais_http_response *relais_reader_refuse(unsigned status, const char *why);
 
 /*
- * server.c: NULL when hreq's method is GET, HEAD or POST and its
+ * server.c: NULL when hreq's method is GET, HEAD or POST (PUT and DELETE
+ * too when documents: the package origin's xAPI endpoint) and its
  * Content-Length at most body_max (then the body is held to it), else the
- * refusal (413 saying too_large).
+ * refusal (405, or 413 saying too_large).
  */
 relais_http_response *relais_reader_admit(relais_http_request *hreq, size_t body_max,
-                                          const char *too_large);
+                                          const char *too_large, int documents);
 
 /* server.c: req's checked course entry (req->entry), with csp. */
 relais_http_response *relais_reader_send_entry(struct relais_reader *r, const struct request *req,
@@ -167,8 +174,8 @@ const char *relais_reader_media_type(const char *path);
 int relais_reader_package_listen(struct relais_reader *r);
 
 /*
- * packagepage.c: the page of SCORM package unit i (a new launch framed
- * from the package origin), or cmi5's 501.
+ * packagepage.c: the page of package unit i (SCORM or cmi5): a new launch
+ * framed from the package origin.
  */
 void relais_reader_page_package(struct request *req, const char *course_id, relais_bundle *b,
                                 size_t i);

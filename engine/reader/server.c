@@ -328,13 +328,14 @@ out:
 }
 
 relais_http_response *relais_reader_admit(relais_http_request *hreq, size_t body_max,
-                                          const char *too_large)
+                                          const char *too_large, int documents)
 {
 	const char *method = relais_http_method(hreq);
 	const char *length = relais_http_header(hreq, "Content-Length");
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-	    strcmp(method, "POST") != 0) {
+	    strcmp(method, "POST") != 0 &&
+	    (!documents || (strcmp(method, "PUT") != 0 && strcmp(method, "DELETE") != 0))) {
 		return relais_reader_refuse(405, "method not allowed\n");
 	}
 	if (length != NULL && strtoull(length, NULL, 10) > body_max) {
@@ -354,7 +355,7 @@ static relais_http_response *on_headers(void *data, relais_http_request *hreq)
 	if (!host_ok(r, relais_http_header(hreq, "Host"))) {
 		return relais_reader_refuse(421, "refused: wrong Host header\n");
 	}
-	return relais_reader_admit(hreq, BODY_MAX, "refused: the form is too large\n");
+	return relais_reader_admit(hreq, BODY_MAX, "refused: the form is too large\n", 0);
 }
 
 static relais_http_response *on_request(void *data, relais_http_request *hreq)

@@ -19,7 +19,7 @@
 #define LIST_MAX 10000      /* ids in one list answer */
 #define DEFINITIONS_MAX 500 /* the latest statements an Activity object is merged from */
 #define NAMES_MAX 100       /* the names a Person object lists */
-#define JSON_TYPE "application/json"
+#define JSON_TYPE RELAIS_XAPI_JSON_TYPE
 
 /* SQL: the term (migration 11) of the text bound to ?1. */
 #define TERM_1 RELAIS_HUB_TERM("?1")
@@ -74,21 +74,6 @@ static int refuse(struct relais_hub_doc_reply *r, unsigned status, const char *m
 	return rc;
 }
 
-/* The quoted SHA-1 (hex) of data, as xAPI 1.0.3 (Communication 3.1) computes ETags. */
-static int etag_of(char out[RELAIS_HUB_ETAG_MAX], const void *data, size_t len)
-{
-	char hex[RELAIS_SHA1_HEX];
-
-	if (relais_sha1_hex(hex, data, len) != 0) {
-		return RELAIS_ECRYPTO;
-	}
-	out[0] = '"';
-	memcpy(out + 1, hex, 40);
-	out[41] = '"';
-	out[42] = '\0';
-	return 0;
-}
-
 void relais_hub_http_date(char out[RELAIS_HUB_DATE_MAX], long long ms)
 {
 	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -104,127 +89,6 @@ void relais_hub_http_date(char out[RELAIS_HUB_DATE_MAX], long long ms)
 	(void)snprintf(out, RELAIS_HUB_DATE_MAX, "%s, %02d %s %04d %02d:%02d:%02d GMT",
 	               days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
 	               tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-/*
- * Parses the len bytes of text (NUL-terminated at len) as JSON: anything
- * after the value but white space, a NUL included, makes it not JSON.
- */
-static cJSON *parse_whole(const char *text, size_t len)
-{
-	if (memchr(text, '\0', len) != NULL) {
-		return NULL;
-	}
-	return cJSON_ParseWithLengthOpts(text, len + 1, NULL, 1);
-}
-
-/* Whether a Content-Type names JSON (parameters such as charset aside). */
-static int is_json_type(const char *type)
-{
-	size_t n = strlen(JSON_TYPE);
-
-	if (type == NULL || strncasecmp(type, JSON_TYPE, n) != 0) {
-		return 0;
-	}
-	type += n;
-	while (*type == ' ' || *type == '\t') {
-		type++;
-	}
-	return *type == '\0' || *type == ';';
-}
-
-/* An IRI as xAPI 1.0.3 wants it at least: a scheme, a colon, something after. */
-static int iri_ok(const char *s)
-{
-	const char *p = s;
-
-	if (!isalpha((unsigned char)*p)) {
-		return 0;
-	}
-	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.') {
-		p++;
-	}
-	return *p == ':' && p[1] != '\0';
-}
-
-static int hex40(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < 40; i++) {
-		if (!isxdigit((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return s[40] == '\0';
-}
-
-/*
- * The agent parameter: an Agent object (objectType absent or "Agent") with
- * exactly one well-formed identifier. Returns it (the caller deletes it),
- * or NULL.
- */
-static cJSON *agent_param(const char *text)
-{
-	static const char *const allowed[] = {"objectType", "name",    "mbox", "mbox_sha1sum",
-	                                      "openid",     "account", NULL};
-	cJSON *a = parse_whole(text, strlen(text)), *v;
-	int ifis = 0;
-
-	if (!cJSON_IsObject(a)) {
-		goto bad;
-	}
-	cJSON_ArrayForEach(v, a)
-	{
-		const char *const *k;
-		for (k = allowed; *k && strcmp(*k, v->string) != 0; k++) {
-		}
-		if (*k == NULL) {
-			goto bad;
-		}
-	}
-	v = cJSON_GetObjectItemCaseSensitive(a, "objectType");
-	if (v != NULL && (!cJSON_IsString(v) || strcmp(v->valuestring, "Agent") != 0)) {
-		goto bad;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(a, "name");
-	if (v != NULL && !cJSON_IsString(v)) {
-		goto bad;
-	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(a, "mbox")) != NULL) {
-		if (!cJSON_IsString(v) || strncmp(v->valuestring, "mailto:", 7) != 0 ||
-		    strchr(v->valuestring + 7, '@') == NULL) {
-			goto bad;
-		}
-		ifis++;
-	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(a, "mbox_sha1sum")) != NULL) {
-		if (!cJSON_IsString(v) || !hex40(v->valuestring)) {
-			goto bad;
-		}
-		ifis++;
-	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(a, "openid")) != NULL) {
-		if (!cJSON_IsString(v) || !iri_ok(v->valuestring)) {
-			goto bad;
-		}
-		ifis++;
-	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(a, "account")) != NULL) {
-		const cJSON *home = cJSON_GetObjectItemCaseSensitive(v, "homePage");
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
-		if (!cJSON_IsObject(v) || cJSON_GetArraySize(v) != 2 || !cJSON_IsString(home) ||
-		    !iri_ok(home->valuestring) || !cJSON_IsString(name)) {
-			goto bad;
-		}
-		ifis++;
-	}
-	if (ifis == 1) {
-		return a;
-	}
-bad:
-	cJSON_Delete(a);
-	return NULL;
 }
 
 /* A request's parameters once checked against its resource. */
@@ -305,14 +169,14 @@ static int check_params(struct doc_query *q, struct relais_hub_doc_reply *r,
 	if (res->needs_activity && q->activity == NULL) {
 		return refuse(r, 400, "parameter activityId is missing");
 	}
-	if (res->needs_activity && !iri_ok(q->activity)) {
+	if (res->needs_activity && !relais_xapi_param_iri_ok(q->activity)) {
 		return refuse(r, 400, "activityId must be an IRI");
 	}
 	if (res->needs_agent && agent == NULL) {
 		return refuse(r, 400, "parameter agent is missing");
 	}
 	if (agent != NULL) {
-		if ((q->agent_json = agent_param(agent)) == NULL) {
+		if ((q->agent_json = relais_xapi_agent_param(agent)) == NULL) {
 			return refuse(r, 400,
 			              "agent must be an Agent object as JSON, with exactly one "
 			              "identifier (mbox, mbox_sha1sum, openid or account)");
@@ -483,7 +347,7 @@ static int doc_write(relais_hub *hub, relais_ctx *ctx, int kind, const struct do
 	long long ms;
 	int rc = 0;
 
-	if ((rc = etag_of(etag, body, len)) != 0) {
+	if ((rc = relais_xapi_etag(etag, body, len)) != 0) {
 		return relais_fail(ctx, rc, "cannot hash the document");
 	}
 	ms = relais_now_iso(now);
@@ -584,46 +448,27 @@ static int doc_delete(relais_hub *hub, relais_ctx *ctx, int kind, const struct d
 static int merge(char **out, struct relais_hub_doc_reply *r, const struct doc_row *row,
                  const char *body, size_t len)
 {
-	cJSON *old = NULL, *posted = NULL, *m;
-	int rc = 0;
+	int which = 0, rc;
 
 	*out = NULL;
-	if (!is_json_type(row->type)) {
+	if (!relais_xapi_json_type(row->type)) {
 		return refuse(r, 400,
 		              "the stored document is not application/json: POST cannot merge into "
 		              "it (PUT replaces it)");
 	}
-	old = parse_whole(row->body, row->len);
-	posted = parse_whole(body, len);
-	if (!cJSON_IsObject(old) || !cJSON_IsObject(posted)) {
-		rc = refuse(r, 400,
-		            cJSON_IsObject(posted) ? "the stored document is not a JSON object"
-		                                   : "the document posted is not a JSON object");
-		goto out;
+	rc = relais_xapi_json_merge(out, &which, row->body, row->len, body, len);
+	if (rc == RELAIS_EFORMAT) {
+		return refuse(r, 400,
+		              which == 1 ? "the stored document is not a JSON object"
+		                         : "the document posted is not a JSON object");
 	}
-	while ((m = posted->child) != NULL) {
-		cJSON *have = cJSON_GetObjectItemCaseSensitive(old, m->string);
-		cJSON_DetachItemViaPointer(posted, m);
-		/* By pointer: replacing by name would free m's name before copying it. */
-		if (have != NULL) {
-			cJSON_ReplaceItemViaPointer(old, have, m);
-		} else {
-			cJSON_AddItemToObject(old, m->string, m);
-		}
-	}
-	if ((*out = cJSON_PrintUnformatted(old)) == NULL) {
-		rc = RELAIS_ENOMEM;
-	}
-out:
-	cJSON_Delete(old);
-	cJSON_Delete(posted);
 	return rc;
 }
 
 /* Whether body, sent as application/json, is a JSON object (POST merges only those). */
 static int json_object(const char *body, size_t len)
 {
-	cJSON *j = parse_whole(body, len);
+	cJSON *j = relais_xapi_parse_whole(body, len);
 	int ok = cJSON_IsObject(j);
 
 	cJSON_Delete(j);
@@ -653,7 +498,7 @@ static int doc_change(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 	if (!is_delete && rq->len > rq->max_document) {
 		return refuse(r, 413, "the document is larger than the hub's --max-document");
 	}
-	if (is_post && is_json_type(type) && !json_object(rq->body, rq->len)) {
+	if (is_post && relais_xapi_json_type(type) && !json_object(rq->body, rq->len)) {
 		return refuse(r, 400,
 		              "the document posted as application/json is not a JSON object");
 	}
@@ -678,7 +523,7 @@ static int doc_change(struct relais_hub_doc_reply *r, relais_hub *hub, relais_ct
 	if (is_delete) {
 		rc = doc_delete(hub, ctx, rq->resource, q);
 	} else if (is_post && row.found) {
-		if (!is_json_type(type)) {
+		if (!relais_xapi_json_type(type)) {
 			rc = refuse(
 			        r, 400,
 			        "POST merges JSON: the document posted is not application/json");
@@ -738,7 +583,7 @@ static int answer_json(struct relais_hub_doc_reply *r, relais_ctx *ctx, char *te
 	r->len = strlen(text);
 	r->status = 200;
 	(void)snprintf(r->type, sizeof(r->type), "%s", JSON_TYPE);
-	if ((rc = etag_of(r->etag, r->body, r->len)) != 0) {
+	if ((rc = relais_xapi_etag(r->etag, r->body, r->len)) != 0) {
 		return relais_fail(ctx, rc, "cannot hash the answer");
 	}
 	if (modified_ms > 0) {

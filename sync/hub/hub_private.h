@@ -12,6 +12,7 @@
 #include "relais/strbuf.h"
 #include "relais/util.h"
 #include "relais/hub.h"
+#include "relais/xapi.h"
 
 /* enum hub_lang, enum hub_msg: generated from po/hub by engine/po2c.py. */
 #include "hub_words.h"
@@ -274,7 +275,7 @@ enum relais_hub_resource {
 #define RELAIS_HUB_DOCUMENT_MAX (1024u * 1024) /* default --max-document */
 /* default --max-documents-per-credential: 256 MiB */
 #define RELAIS_HUB_DOCUMENTS_PER_CREDENTIAL (256ull * 1024 * 1024)
-#define RELAIS_HUB_ETAG_MAX 43 /* a quoted SHA-1 in hex, and a NUL */
+#define RELAIS_HUB_ETAG_MAX RELAIS_XAPI_ETAG_MAX
 #define RELAIS_HUB_DATE_MAX 40 /* an HTTP date */
 
 /* An HTTP date (RFC 7231, IMF-fixdate) of ms since the epoch; no locale involved. */

@@ -45,3 +45,29 @@ export function outbox(home) {
 print(json.dumps([r[0] for r in sqlite3.connect(sys.argv[1]).execute("SELECT statement FROM outbox ORDER BY seq")]))`, db], { encoding: 'utf8' });
   return JSON.parse(out).map((s) => JSON.parse(s));
 }
+
+/*
+ * A new browser context on reader (a fresh `relais read`: its address opens once), the
+ * learner me ({ name, email }) chosen, or added when first. Resolves with { context, page }.
+ */
+export async function learnerTab(browser, reader, me, { first = false } = {}) {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(10000);
+  const page = await context.newPage();
+  if (process.env.DEBUG) {
+    page.on('console', (m) => console.log(`console: ${m.text()}`));
+    page.on('pageerror', (e) => console.log(`pageerror: ${e}`));
+    page.on('response', (r) => console.log(`response: ${r.status()} ${r.request().method()} ${r.url()}`));
+    page.on('requestfailed', (r) => console.log(`failed: ${r.url()} ${r.failure()?.errorText}`));
+  }
+  await page.goto(reader.url);
+  if (first) {
+    await page.getByLabel('Name', { exact: true }).fill(me.name);
+    await page.getByLabel('Email address', { exact: true }).fill(me.email);
+    await page.getByRole('button', { name: 'Start studying', exact: true }).click();
+  } else {
+    await page.getByRole('button', { name: me.name, exact: true }).click();
+  }
+  await page.waitForURL(`${reader.origin}/`);
+  return { context, page };
+}

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { SOURCE_ROOT, say, relais as relaisOn, startReader as startOn, stopReader, outbox as outboxOf, LAUNCH } from './readerproc.mjs';
+import { SOURCE_ROOT, say, relais as relaisOn, startReader as startOn, stopReader, outbox as outboxOf, learnerTab, LAUNCH } from './readerproc.mjs';
 
 const LIMIT = 120000;
 const COURSE = 'org.example.reception-protocol';
@@ -22,32 +22,13 @@ let browser;
 let reader;
 
 const relais = (...args) => relaisOn(home, ...args);
-const startReader = () => startOn(home);
 const outbox = () => outboxOf(home);
 
 /* A new browser on a restarted reader (its address opens once), the learner chosen. */
 async function newTab({ first = false } = {}) {
   await stopReader(reader);
-  reader = await startReader();
-  const context = await browser.newContext();
-  context.setDefaultTimeout(10000);
-  const page = await context.newPage();
-  if (process.env.DEBUG) {
-    page.on('console', (m) => console.log(`console: ${m.text()}`));
-    page.on('pageerror', (e) => console.log(`pageerror: ${e}`));
-    page.on('response', (r) => console.log(`response: ${r.status()} ${r.url()}`));
-    page.on('requestfailed', (r) => console.log(`failed: ${r.url()} ${r.failure()?.errorText}`));
-  }
-  await page.goto(reader.url);
-  if (first) {
-    await page.getByLabel('Name', { exact: true }).fill(ME.name);
-    await page.getByLabel('Email address', { exact: true }).fill(ME.email);
-    await page.getByRole('button', { name: 'Start studying', exact: true }).click();
-  } else {
-    await page.getByRole('button', { name: ME.name, exact: true }).click();
-  }
-  await page.waitForURL(`${reader.origin}/`);
-  return { context, page };
+  reader = await startOn(home);
+  return learnerTab(browser, reader, ME, { first });
 }
 
 /* Opens the package unit from the outline; resolves with its SCO's frame, once it has started. */

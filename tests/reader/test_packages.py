@@ -209,14 +209,6 @@ class PackageUnits(unittest.TestCase):
         # One SCO of two done: the unit is started, not done.
         self.assertIn("Package · Started", tab.get("/c/%s/" % course).text)
 
-    def test_cmi5_still_explains(self):
-        tab = self.tab()
-        outline = tab.get("/c/%s/" % self.course("visa"))
-        link = rl.re.search(r'<li><a href="(/c/[^"]+)"', outline.text).group(1)
-        page = tab.get(link)
-        self.assertEqual(page.status, 501, page)
-        self.assertIn("is a cmi5 package", page.text)
-
 
 if __name__ == "__main__":
     testlib.main()

@@ -2,7 +2,8 @@
 """test_package_to_hub.py: a SCORM 1.2 package played on a laptop (through the reader's package
 origin, as its player speaks to it) records its commits as xAPI statements; relais sync sends
 them to a real relais-hub serve, which then holds them as made: completed and passed with the
-score, in ADL's SCORM profile category, and the suspended session."""
+score, in ADL's SCORM profile category, and the suspended session. The same for a cmi5
+course: the AUs' statements as they sent them, and the reader's launched and satisfied."""
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import hublib as hl  # noqa: E402
 import readerlib as rl  # noqa: E402
 import testlib  # noqa: E402
 from test_packages import IFRAME, PACKAGES, Launch, commit12  # noqa: E402
+import test_cmi5 as c5  # noqa: E402
 
 VERBS = "http://adlnet.gov/expapi/verbs/"
 SCORM_CATEGORY = "https://w3id.org/xapi/scorm"
@@ -104,6 +106,53 @@ class PackageToHub(unittest.TestCase):
         # The hub's own filter finds them by verb as well.
         only, _ = hl.Client(hub, key, secret).query_all({"verb": VERBS + "passed"})
         self.assertEqual([s["id"] for s in only], [passed[0]["id"]])
+
+    def test_the_hub_holds_the_cmi5_statements(self):
+        laptop = rl.make_laptop_home(self)
+        key = os.path.join(laptop.root, "k.key")
+        bundle = os.path.join(laptop.root, "visa.relais")
+        laptop.run("pack", os.path.join(PACKAGES, "cmi5-two"), "--secret-key", key,
+                   "--language", "en", "-o", bundle)
+        laptop.run("install", bundle)
+        course = [l.split()[0] for l in laptop.run("list").splitlines() if "visa" in l][0]
+        reader = rl.Reader(laptop)
+        self.addCleanup(reader.stop)
+        c = rl.Client(reader)
+        c.open_session()
+        c.choose_learner()
+        unit = re.search(r'<li><a href="(/c/[^"]+)"', c.get("/c/%s/" % course).text).group(1)
+        for item, steps in ((0, [("completed", {"completion": True, "duration": "PT1M"})]),
+                            (2, [("passed", {"success": True, "score": {"scaled": 0.9},
+                                             "duration": "PT2M"})])):
+            au = c5.AU(c5.IFRAME.search(c.get("%s?item=%d" % (unit, item)).text).group(1))
+            au.start()
+            self.assertEqual(au.send("initialized").status, 200)
+            for verb, result in steps:
+                r = au.send(verb, result, moveon=True)
+                self.assertEqual(r.status, 200, r)
+            self.assertEqual(au.send("terminated", {"duration": "PT3M"}).status, 200)
+        reader.stop(signal.SIGTERM)
+        db = sqlite3.connect(laptop.db)
+        self.addCleanup(db.close)
+        recorded = {i: json.loads(s) for i, s in db.execute("SELECT id, statement FROM outbox")}
+
+        hub_db = hl.make_hub_db(self)
+        hkey, secret = hub_db.credentials()
+        hub = hl.start_hub(self, hub_db)
+        self.assertEqual(hl.sync_up(self, laptop.env, hub, hkey, secret),
+                         [len(recorded), 0, 0])
+        got, _ = hl.Client(hub, hkey, secret).query_all({"limit": 100})
+        held = {s["id"]: hl.without_server_fields(s) for s in got}
+        self.assertEqual(held, recorded, "the hub does not hold the laptop's statements as made")
+        for au, verbs in ((c5.AU1, ["launched", "initialized", "completed", "terminated"]),
+                          (c5.AU2, ["launched", "initialized", "passed", "terminated"])):
+            only, _ = hl.Client(hub, hkey, secret).query_all(
+                {"activity": au, "ascending": "true"})
+            self.assertEqual([s["verb"]["id"].rsplit("/", 1)[1] for s in only], verbs)
+        sat, _ = hl.Client(hub, hkey, secret).query_all(
+            {"verb": "https://w3id.org/xapi/adl/verbs/satisfied"})
+        self.assertEqual(len(sat), 1)
+        self.assertEqual(sat[0]["actor"]["mbox"], "mailto:" + rl.LEARNER_EMAIL)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,10 @@ int relais_tz_known(const char *name);
 /*
  * Milliseconds since the epoch of the wall-clock time `local`
  * ("YYYY-MM-DDTHH:MM[:SS]") in zone tz, or -1 when either is malformed or
- * the time does not exist there (skipped by a change to summer time).
+ * the time does not exist there (skipped by a change to summer time). A
+ * time that happens twice there (the hour repeated when summer time ends)
+ * gives its first occurrence. Safe to call from several threads: it never
+ * sets TZ or any other environment variable.
  */
 long long relais_tz_to_utc(const char *tz, const char *local);
 
@@ -63,7 +66,7 @@ struct relais_local_time {
 	int year, month, day, hour, minute;
 	int weekday;     /* 0 Sunday */
 	long utc_offset; /* seconds east of UTC */
-	char zone[16];   /* abbreviation: "CET", "+03" */
+	char zone[16];   /* the tz database's abbreviation: "CET", "-03" */
 };
 
 /*

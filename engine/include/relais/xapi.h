@@ -109,4 +109,41 @@ int relais_xapi_uuid_ok(const char *s);
 /* The agent identifier of an Agent/Group object in a query ("agent=" JSON), or NULL. */
 char *relais_xapi_agent_key(const void *agent);
 
+/* ---- xapidoc.c: what the document resources (State, Profiles) share ---- */
+
+#define RELAIS_XAPI_JSON_TYPE "application/json"
+#define RELAIS_XAPI_ETAG_MAX 43 /* a quoted SHA-1 in hex, and a NUL */
+
+/*
+ * Parses len bytes of text (NUL-terminated at len) as JSON; anything after
+ * the value but white space makes it not JSON. Returns a cJSON (the caller
+ * deletes it), or NULL.
+ */
+void *relais_xapi_parse_whole(const char *text, size_t len);
+
+/* Whether a Content-Type names JSON (parameters such as charset aside). */
+int relais_xapi_json_type(const char *type);
+
+/* An IRI as a query parameter needs at least: a scheme, a colon, something after. */
+int relais_xapi_param_iri_ok(const char *s);
+
+/*
+ * The agent query parameter: an Agent object as JSON (objectType absent or
+ * "Agent") with exactly one well-formed identifier. Returns it as a cJSON
+ * (the caller deletes it), or NULL.
+ */
+void *relais_xapi_agent_param(const char *text);
+
+/*
+ * POST's merge of documents (Communication 2.2.s7): the top-level members
+ * of posted set on stored. Returns 0 with *out (malloc'd), RELAIS_EFORMAT
+ * with *which 1 (stored is not a JSON object) or 2 (posted is not), or
+ * RELAIS_ENOMEM.
+ */
+int relais_xapi_json_merge(char **out, int *which, const char *stored, size_t stored_len,
+                           const char *posted, size_t len);
+
+/* The quoted SHA-1 (hex) of data, as xAPI 1.0.3 (Communication 3.1) computes ETags. */
+int relais_xapi_etag(char out[RELAIS_XAPI_ETAG_MAX], const void *data, size_t len);
+
 #endif
