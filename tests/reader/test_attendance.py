@@ -13,6 +13,7 @@ import sqlite3
 import sys
 import time
 import unittest
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -192,6 +193,9 @@ class Attendance(unittest.TestCase):
             self.assertEqual(st["timestamp"], start)
             self.assertRegex(st["id"], r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
                                        r"[0-9a-f]{12}$")
+            # As docs/statements.md says: UUID v5 of "<session IRI> mailto:<email>".
+            self.assertEqual(st["id"], str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/session/review %s"
+                                                      % (ACTIVITY, st["actor"]["mbox"]))))
             by_email[st["actor"]["mbox"]] = st
         self.assertEqual(sorted(by_email), ["mailto:aicha@example.org", "mailto:bruno@example.org",
                                             "mailto:chidi@example.org"])
