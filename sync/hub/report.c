@@ -16,6 +16,7 @@
 #define VERB_IS(v) "verb_term = " RELAIS_HUB_TERM("'" RELAIS_XAPI_VERBS v "'")
 #define COMPLETED VERB_IS("completed")
 #define ANSWERED VERB_IS("answered")
+#define ATTENDED VERB_IS("attended")
 /* A learner's completion of a course counts once, however often and in
  * whatever order its statements arrive: the first one, per learner. Its
  * credential is the first one's (SQLite takes a bare column from the row
@@ -66,6 +67,17 @@ static const struct report reports[] = {
          "WHERE voided = 0 AND course IS NOT NULL AND "
          "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
          "AND " ANSWERED " ORDER BY course, quiz, question, learner, answered"},
+        /* Who came to each live session (docs/statements.md, "Attendance"): a
+         * person once per session, as the first statement that says so (its
+         * row gives the bare columns beside min()). */
+        {"attendance",
+         "SELECT course, substr(object_id, length('" RELAIS_XAPI_ACTIVITIES "' || course || "
+         "'/session/') + 1) AS session, coalesce(actor_name, '') AS learner, CASE WHEN actor "
+         "LIKE 'mbox:mailto:%' THEN substr(actor, 13) ELSE actor END AS email, "
+         "coalesce(organisation, '') AS organisation, min(timestamp) AS attended, "
+         "coalesce(json_extract(body, '$.context.instructor.name'), '') AS trainer FROM "
+         "statement WHERE voided = 0 AND course IS NOT NULL AND unit = 'session' AND " ATTENDED
+         " GROUP BY course, object_id, actor ORDER BY course, session, learner, email"},
 };
 
 const char *const relais_hub_reports[] = {
@@ -75,6 +87,7 @@ const char *const relais_hub_reports[] = {
         "completions-over-time",
         "quiz-results",
         "essays",
+        "attendance",
         NULL,
 };
 

@@ -31,7 +31,7 @@ COMPLETED = VERB + "completed"
 RELAIS_ACTIVITIES = "https://relais.invalid/xapi/activities/"
 ORGANISATION = "https://relais.invalid/xapi/extensions/organisation"
 REPORTS = ["completions-by-course", "completions-by-organisation", "completions-by-learner",
-           "completions-over-time", "quiz-results", "essays"]
+           "completions-over-time", "quiz-results", "essays", "attendance"]
 PASSWORD = "correct horse battery"
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
