@@ -1,4 +1,4 @@
-/* report.c: what coordinators read: completions and quiz results, as CSV, JSON or HTML. */
+/* report.c: what coordinators read (every view's SQL is here), as CSV, JSON or an HTML table. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,71 +12,229 @@
 
 #define REPORT_MAX (64u * 1024 * 1024)
 
-/* SQL: the statement's verb is RELAIS_XAPI_VERBS v (by its term, migration 11). */
-#define VERB_IS(v) "verb_term = " RELAIS_HUB_TERM("'" RELAIS_XAPI_VERBS v "'")
-#define COMPLETED VERB_IS("completed")
-#define ANSWERED VERB_IS("answered")
-/* A learner's completion of a course counts once, however often and in
- * whatever order its statements arrive: the first one, per learner. Its
- * credential is the first one's (SQLite takes a bare column from the row
- * min() chose); NULL for statements stored before credentials were recorded. */
-#define FIRST_COMPLETIONS                                                                          \
-	"SELECT actor, course, course_term, min(timestamp) AS day, credential, "                   \
-	"max(actor_name) AS name, max(organisation) AS organisation FROM statement WHERE "         \
-	"voided = 0 AND course IS NOT NULL AND unit IS NULL AND " COMPLETED                        \
-	" GROUP BY actor, course"
+/*
+ * Every view binds the same parameters (struct relais_hub_filter), NULL
+ * when not given: ?1 the coordinator's organisation (NULL: an
+ * administrator, who sees all), ?2 course, ?3 organisation, ?4 country,
+ * ?5 first day, ?6 last day (YYYY-MM-DD), ?7 a learner (an email or an
+ * actor's identity). The SQL is standard (PostgreSQL takes it with $n for
+ * ?n) but for json_extract in essays and learner-statements.
+ */
+#define DAY(col) "substr(" col ", 1, 10)"
+#define IN_RANGE(col) "(?5 IS NULL OR " DAY(col) " >= ?5) AND (?6 IS NULL OR " DAY(col) " <= ?6)"
+#define ORG_FILTER(org)                                                                            \
+	"(?1 IS NULL OR " org " = ?1) AND (?3 IS NULL OR " org " = ?3) AND (?4 IS NULL OR " org    \
+	" IN (SELECT name FROM organisation WHERE country = ?4))"
+#define COURSE_FILTER "(?2 IS NULL OR course_term = " RELAIS_HUB_TERM("?2") ")"
+/* learner_course rows: learners active in the course during the range. */
+#define LC_FILTER                                                                                  \
+	ORG_FILTER("organisation")                                                                 \
+	" AND " COURSE_FILTER                                                                      \
+	" AND (?5 IS NULL OR " DAY("last") " >= ?5) AND (?6 IS NULL OR " DAY("started") " <= ?6)"
+/* Statements: those made during the range. */
+#define ST_FILTER ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " IN_RANGE(RELAIS_HUB_WHEN)
+/* The terms that name learner ?7. */
+#define LEARNER_TERMS "(SELECT id FROM term WHERE text IN (?7, 'mbox:mailto:' || lower(?7)))"
+#define EMAIL(actor)                                                                               \
+	"CASE WHEN " actor " LIKE 'mbox:mailto:%' THEN substr(" actor ", 13) ELSE " actor " END"
+#define COMPLETED "verb_term = " RELAIS_HUB_VERB_TERM("completed")
+#define ANSWERED "verb_term = " RELAIS_HUB_VERB_TERM("answered")
+/* A question's id: its activity IRI after the quiz's. */
+#define QUESTION                                                                                   \
+	"replace(object_id, '" RELAIS_XAPI_ACTIVITIES "' || course || '/' || unit || '/', '')"
+
+/*
+ * Each learner's state in each course at the range's end: completed (the
+ * first completion), passed (completed, with a passed verdict in it).
+ */
+#define AT_END(col) "CASE WHEN ?6 IS NULL OR " DAY(col) " <= ?6 THEN " col " END"
+#define STATES                                                                                                                                        \
+	"(SELECT course, coalesce(organisation, '') AS organisation, " AT_END(                                                                        \
+	        "completed") " AS completed, CASE WHEN completed IS NOT NULL THEN " AT_END("passe"                                                    \
+	                                                                                   "d") " END AS passed FROM learner_course WHERE " LC_FILTER \
+	                                                                                        ") l"
+#define PCT(n) "round(100.0 * (" n ") / count(*), 1)"
+/* Enrolled: who started. Assigned learners (cohorts, to come) will add to it and to not_started. */
+#define STATUS                                                                                     \
+	"count(*) AS enrolled, 0 AS not_started, count(*) - count(completed) AS "                  \
+	"in_progress, " PCT(                                                                       \
+	        "count(*) - count(completed)") " AS in_progress_pct, count(completed) AS "         \
+	                                       "completed, " PCT("count(completed)") " AS "        \
+	                                                                             "completed_"  \
+	                                                                             "pct, "       \
+	                                                                             "count("      \
+	                                                                             "passed) AS " \
+	                                                                             "passed,"     \
+	                                                                             " " PCT("cou" \
+	                                                                                     "nt(" \
+	                                                                                     "pas" \
+	                                                                                     "sed" \
+	                                                                                     ")") " AS passed_pct"
 
 struct report {
 	const char *name;
 	const char *sql;
 };
 
-static const struct report reports[] = {
-        {"completions-by-course",
-         "SELECT c.course AS course, count(DISTINCT c.actor) AS completions, "
-         "(SELECT count(DISTINCT actor) FROM statement s WHERE s.course_term = c.course_term AND "
-         "s.voided = 0) AS learners FROM (" FIRST_COMPLETIONS ") c GROUP BY c.course "
-         "ORDER BY c.course"},
-        {"completions-by-organisation",
-         "SELECT coalesce(organisation, '') AS organisation, course, count(*) AS completions "
-         "FROM (" FIRST_COMPLETIONS ") GROUP BY 1, 2 ORDER BY 1, 2"},
-        {"completions-by-learner",
-         "SELECT coalesce(name, '') AS learner, CASE WHEN actor LIKE 'mbox:mailto:%' THEN "
-         "substr(actor, 13) ELSE actor END AS email, "
-         "coalesce(organisation, '') AS organisation, course, day AS completed, "
-         "coalesce((SELECT name FROM credential k WHERE k.key = f.credential), '') AS "
-         "credential FROM (" FIRST_COMPLETIONS ") f ORDER BY learner, course"},
-        {"completions-over-time",
-         "SELECT substr(day, 1, 10) AS day, course, count(*) AS completions FROM "
-         "(" FIRST_COMPLETIONS ") GROUP BY 1, 2 ORDER BY 1, 2"},
-        {"quiz-results",
-         "SELECT course, unit AS quiz, count(*) AS attempts, coalesce(sum(success), 0) AS passed, "
-         "count(DISTINCT actor) AS learners, count(DISTINCT CASE WHEN success = 1 THEN actor END) "
-         "AS learners_passed, round(avg(scaled), 3) AS average_score FROM statement WHERE "
-         "voided = 0 AND verb_term IN (SELECT id FROM term WHERE text IN ('" RELAIS_XAPI_VERBS
-         "passed', '" RELAIS_XAPI_VERBS "failed')) AND course IS NOT NULL GROUP BY course, unit "
-         "ORDER BY course, unit"},
-        /* Essays are not scored: trainers read them here (docs/hub.md). */
-        {"essays",
-         "SELECT coalesce(actor_name, '') AS learner, CASE WHEN actor LIKE 'mbox:mailto:%' "
-         "THEN substr(actor, 13) ELSE actor END AS email, coalesce(organisation, '') AS "
-         "organisation, course, unit AS quiz, replace(object_id, '" RELAIS_XAPI_ACTIVITIES
-         "' || course || '/' || unit || '/', '') AS question, timestamp AS answered, "
-         "coalesce(json_extract(body, '$.result.response'), '') AS essay FROM statement "
-         "WHERE voided = 0 AND course IS NOT NULL AND "
-         "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
-         "AND " ANSWERED " ORDER BY course, quiz, question, learner, answered"},
+static const struct report reports[] =
+        {
+                {"status-by-course",
+                 "SELECT course, " STATUS " FROM " STATES " GROUP BY course ORDER BY course"},
+                {"status-by-organisation",
+                 "SELECT organisation, course, " STATUS " FROM " STATES
+                 " GROUP BY organisation, course ORDER BY organisation, course"},
+                {"completions-by-course",
+                 "SELECT course, count(completed) AS completions, count(*) AS learners FROM " STATES
+                 " GROUP BY course HAVING count(completed) > 0 ORDER BY course"},
+                {"completions-by-organisation",
+                 "SELECT organisation, course, count(completed) AS completions FROM " STATES
+                 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2"},
+                {"completions-over-time",
+                 "SELECT " DAY(
+                         "completed") " AS day, course, count(*) AS completions FROM "
+                                      "learner_course "
+                                      "WHERE completed IS NOT NULL AND " ORG_FILTER(
+                                              "organisation") " AND " COURSE_FILTER
+                                                              " AND " IN_RANGE(
+                                                                      "completed") " GROUP BY 1, 2 "
+                                                                                   "ORDER BY 1, 2"},
+                /* The credential that stored the first completion; empty before hubs recorded it.
+                 */
+                {"completions-by-learner",
+                 "SELECT coalesce(l.name, '') AS learner, " EMAIL(
+                         "l.actor") " AS email, "
+                                    "coalesce(l.organisation, '') AS organisation, l.course AS "
+                                    "course, l.completed AS "
+                                    "completed, coalesce((SELECT k.name FROM credential k WHERE "
+                                    "k.key = (SELECT "
+                                    "s.credential FROM statement s WHERE s.actor_term = "
+                                    "l.actor_term AND s.course_term = "
+                                    "l.course_term AND s.voided = 0 AND s.unit IS NULL AND "
+                                    "s." COMPLETED " ORDER BY "
+                                    "coalesce(s.timestamp, s.stored), s.seq LIMIT 1)), '') AS "
+                                    "credential FROM "
+                                    "learner_course l WHERE l.completed IS NOT NULL "
+                                    "AND " ORG_FILTER("l.organisation") " AND (?2 IS NULL OR "
+                                                                        "l.course_term "
+                                                                        "= " RELAIS_HUB_TERM("?2") ") AND " IN_RANGE(
+                                                                                "l.completed") " OR"
+                                                                                               "DER"
+                                                                                               " BY"
+                                                                                               " le"
+                                                                                               "arn"
+                                                                                               "er,"
+                                                                                               " co"
+                                                                                               "urs"
+                                                                                               "e"},
+                {"learners", "SELECT coalesce(max(name), '') AS learner, " EMAIL(
+                                     "actor") " AS email, "
+                                              "coalesce(max(organisation), '') AS organisation, "
+                                              "count(*) AS courses, "
+                                              "count(completed) AS completed, max(last) AS "
+                                              "last_active FROM learner_course WHERE " LC_FILTER
+                                              " GROUP BY actor ORDER BY learner, email"},
+                {"quiz-questions",
+                 "SELECT course, unit AS quiz, " QUESTION
+                 " AS question, count(DISTINCT actor_term) AS "
+                 "learners, count(DISTINCT CASE WHEN success = 0 THEN actor_term END) AS "
+                 "learners_missed, "
+                 "round(100.0 * count(DISTINCT CASE WHEN success = 0 THEN actor_term END) / "
+                 "count(DISTINCT actor_term), 1) AS missed_pct, count(*) AS answers FROM statement "
+                 "WHERE voided = 0 AND " ANSWERED
+                 " AND success IS NOT NULL AND course IS NOT NULL AND "
+                 "unit IS NOT NULL AND " ST_FILTER " GROUP BY course, unit, object_id "
+                 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"},
+                {"quiz-results",
+                 "SELECT course, unit AS quiz, count(*) AS attempts, coalesce(sum(success), 0) AS "
+                 "passed, "
+                 "count(DISTINCT actor) AS learners, count(DISTINCT CASE WHEN success = 1 THEN "
+                 "actor END) "
+                 "AS learners_passed, round(avg(scaled), 3) AS average_score FROM statement WHERE "
+                 "voided = 0 AND verb_term IN (SELECT id FROM term WHERE text IN "
+                 "('" RELAIS_XAPI_VERBS "passed', '" RELAIS_XAPI_VERBS
+                 "failed')) AND course IS NOT NULL AND " ST_FILTER
+                 " GROUP BY course, unit ORDER BY course, unit"},
+                /* Essays are not scored: trainers read them here (docs/hub.md). */
+                {"essays",
+                 "SELECT coalesce(actor_name, '') AS learner, " EMAIL(
+                         "actor") " AS email, "
+                                  "coalesce(organisation, '') AS organisation, course, unit AS "
+                                  "quiz, " QUESTION " AS question, timestamp AS answered, "
+                                  "coalesce(json_extract(body, '$.result.response'), '') AS essay "
+                                  "FROM statement "
+                                  "WHERE voided = 0 AND course IS NOT NULL AND "
+                                  "json_extract(body, '$.object.definition.interactionType') = "
+                                  "'long-fill-in' "
+                                  "AND " ANSWERED " AND " ST_FILTER
+                                  " ORDER BY course, quiz, question, learner, answered"},
+                /* One learner (?7): each course, then everything they did, newest first. */
+                {"learner-courses",
+                 "SELECT course, started, last AS last_active, coalesce(completed, '') AS "
+                 "completed, "
+                 "coalesce(CASE WHEN completed IS NOT NULL THEN passed END, '') AS passed FROM "
+                 "learner_course WHERE actor_term IN " LEARNER_TERMS
+                 " AND (?1 IS NULL OR organisation = "
+                 "?1) ORDER BY course"},
+                {"learner-statements",
+                 "SELECT " RELAIS_HUB_WHEN " AS \"when\", replace(verb, '" RELAIS_XAPI_VERBS
+                 "', '') AS "
+                 "verb, coalesce(json_extract(body, '$.object.definition.name'), object_id, '') AS "
+                 "activity, coalesce(course, '') AS course, CASE WHEN scaled IS NULL THEN '' ELSE "
+                 "CAST(round(100 * scaled, 1) AS TEXT) END AS score_pct, CASE success WHEN 1 THEN "
+                 "'yes' "
+                 "WHEN 0 THEN 'no' ELSE '' END AS success FROM statement WHERE actor_term "
+                 "IN " LEARNER_TERMS
+                 " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC"},
 };
 
 const char *const relais_hub_reports[] = {
+        "status-by-course",
+        "status-by-organisation",
         "completions-by-course",
         "completions-by-organisation",
-        "completions-by-learner",
         "completions-over-time",
+        "completions-by-learner",
+        "learners",
+        "quiz-questions",
         "quiz-results",
         "essays",
+        "learner-courses",
+        "learner-statements",
         NULL,
 };
+
+/* SQL: whether learner ?7 exists for the coordinator of organisation ?1 (NULL: anyone). */
+#define LEARNER_VISIBLE                                                                            \
+	"SELECT count(*) FROM term t WHERE t.text IN (?7, 'mbox:mailto:' || lower(?7)) AND (?1 "   \
+	"IS "                                                                                      \
+	"NULL OR EXISTS (SELECT 1 FROM learner_course l WHERE l.actor_term = t.id AND "            \
+	"l.organisation = ?1))"
+
+/* SQL: the courses, organisations and countries a coordinator of ?1 may filter by. */
+#define CHOICES                                                                                    \
+	"SELECT DISTINCT 'course', course FROM learner_course WHERE (?1 IS NULL OR organisation "  \
+	"= "                                                                                       \
+	"?1) UNION SELECT DISTINCT 'organisation', organisation FROM learner_course WHERE "        \
+	"organisation IS NOT NULL AND (?1 IS NULL OR organisation = ?1) UNION SELECT DISTINCT "    \
+	"'country', country FROM organisation WHERE country IS NOT NULL AND (?1 IS NULL OR name "  \
+	"= ?1) ORDER BY 1, 2"
+
+static void bind_filter(sqlite3_stmt *st, const struct relais_hub_filter *f)
+{
+	const char *v[7] = {0};
+	int i;
+
+	if (f != NULL) {
+		v[0] = f->scope, v[1] = f->course, v[2] = f->organisation, v[3] = f->country;
+		v[4] = f->from, v[5] = f->to, v[6] = f->learner;
+	}
+	for (i = 0; i < 7; i++) {
+		if (v[i] != NULL && v[i][0] != '\0') {
+			/* A view that does not use the parameter has none to bind. */
+			(void)sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
+		}
+	}
+}
 
 /* RFC 4180 quoting; a cell that a spreadsheet would run as a formula is
  * prefixed with an apostrophe. */
@@ -98,28 +256,77 @@ static void csv_cell(struct relais_strbuf *o, const char *s)
 	relais_strbuf_addn(o, "\"", 1);
 }
 
-static void html_cell(struct relais_strbuf *o, const char *s, const char *tag)
+/*
+ * An activity's name for people: a language map's entry in lang, else
+ * English, else its first; copied into buf. Other text is itself.
+ */
+static const char *title_of(char *buf, size_t size, const char *v, enum hub_lang lang)
 {
-	relais_strbuf_printf(o, "<%s>", tag);
-	relais_strbuf_add_html(o, s);
-	relais_strbuf_printf(o, "</%s>", tag);
+	cJSON *map, *e, *pick = NULL;
+
+	if (v[0] != '{' || (map = cJSON_Parse(v)) == NULL) {
+		return v;
+	}
+	cJSON_ArrayForEach(e, map)
+	{
+		if (!cJSON_IsString(e)) {
+			continue;
+		}
+		if (pick == NULL || strncmp(e->string, relais_hub_lang_code(lang), 2) == 0 ||
+		    (strncmp(e->string, "en", 2) == 0 &&
+		     strncmp(pick->string, relais_hub_lang_code(lang), 2) != 0)) {
+			pick = e;
+		}
+	}
+	(void)snprintf(buf, size, "%s", pick ? pick->valuestring : "");
+	cJSON_Delete(map);
+	return buf;
 }
 
-static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format,
-                  enum hub_lang lang)
+/* An HTML cell: a learner's email links to their page; verbs and yes/no in lang. */
+static void html_cell(struct relais_strbuf *o, const char *col, const char *v, enum hub_lang lang)
 {
-	const struct report *r = NULL;
+	relais_strbuf_add(o, "<td>");
+	if (strcmp(col, "email") == 0 && v[0] != '\0') {
+		relais_strbuf_add(o, "<a href=\"/reports/learner?learner=");
+		relais_strbuf_add_url(o, v);
+		relais_strbuf_add(o, "\">");
+		relais_strbuf_add_html(o, v);
+		relais_strbuf_add(o, "</a>");
+	} else if ((strcmp(col, "verb") == 0 || strcmp(col, "success") == 0) && v[0] != '\0') {
+		relais_strbuf_add_html(o, relais_hub_tr_name(lang, "VALUE_", v));
+	} else {
+		relais_strbuf_add_html(o, v);
+	}
+	relais_strbuf_add(o, "</td>");
+}
+
+static const struct report *find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
+		if (strcmp(reports[i].name, name) == 0) {
+			return &reports[i];
+		}
+	}
+	return NULL;
+}
+
+static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                  int format, enum hub_lang lang, const struct relais_hub_filter *f,
+                  size_t max_rows)
+{
+	const struct report *r = find(name);
 	sqlite3_stmt *st = NULL;
 	struct relais_strbuf o = {.max = REPORT_MAX};
 	cJSON *rows = NULL;
-	size_t i;
+	char title[512];
+	size_t n_rows = 0;
 	int cols, c, step, rc = 0;
 
-	*out = NULL;
-	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
-		if (strcmp(reports[i].name, name) == 0) {
-			r = &reports[i];
-		}
+	if (out != NULL) {
+		*out = NULL;
 	}
 	if (r == NULL) {
 		return relais_fail(ctx, RELAIS_ENOTFOUND, "no report called %s", name);
@@ -127,14 +334,17 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 	if (sqlite3_prepare_v2(hub->db, r->sql, -1, &st, NULL) != SQLITE_OK) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
 	}
+	bind_filter(st, f);
 	cols = sqlite3_column_count(st);
 	if (format == RELAIS_REPORT_JSON) {
 		rows = cJSON_CreateArray();
 	} else if (format == RELAIS_REPORT_HTML) {
-		relais_strbuf_add(&o, "<table><thead><tr>");
+		relais_strbuf_add(&o, "<div class=\"scroll\"><table><thead><tr>");
 		for (c = 0; c < cols; c++) {
-			html_cell(&o, relais_hub_tr_name(lang, "COL_", sqlite3_column_name(st, c)),
-			          "th");
+			relais_strbuf_add(&o, "<th scope=\"col\">");
+			relais_strbuf_add_html(
+			        &o, relais_hub_tr_name(lang, "COL_", sqlite3_column_name(st, c)));
+			relais_strbuf_add(&o, "</th>");
 		}
 		relais_strbuf_add(&o, "</tr></thead><tbody>");
 	} else {
@@ -147,25 +357,35 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 		relais_strbuf_add(&o, "\r\n");
 	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *row = format == RELAIS_REPORT_JSON ? cJSON_CreateObject() : NULL;
-		if (format == RELAIS_REPORT_HTML) {
+		cJSON *row = NULL;
+		if (max_rows != 0 && n_rows == max_rows) {
+			break;
+		}
+		n_rows++;
+		if (format == RELAIS_REPORT_JSON) {
+			row = cJSON_CreateObject();
+		} else if (format == RELAIS_REPORT_HTML) {
 			relais_strbuf_add(&o, "<tr>");
 		}
 		for (c = 0; c < cols; c++) {
+			const char *col = sqlite3_column_name(st, c);
 			const char *v = (const char *)sqlite3_column_text(st, c);
 			int type = sqlite3_column_type(st, c);
 			if (v == NULL) {
 				v = "";
 			}
+			if (strcmp(col, "activity") == 0) {
+				v = title_of(title, sizeof(title), v, lang);
+			}
 			if (format == RELAIS_REPORT_JSON) {
 				if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
-					cJSON_AddNumberToObject(row, sqlite3_column_name(st, c),
+					cJSON_AddNumberToObject(row, col,
 					                        sqlite3_column_double(st, c));
 				} else {
-					cJSON_AddStringToObject(row, sqlite3_column_name(st, c), v);
+					cJSON_AddStringToObject(row, col, v);
 				}
 			} else if (format == RELAIS_REPORT_HTML) {
-				html_cell(&o, v, "td");
+				html_cell(&o, col, v, lang);
 			} else {
 				if (c > 0) {
 					relais_strbuf_addn(&o, ",", 1);
@@ -181,15 +401,23 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 			relais_strbuf_add(&o, "\r\n");
 		}
 	}
-	if (step != SQLITE_DONE) {
+	if (step != SQLITE_DONE && step != SQLITE_ROW) {
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
 		goto out;
 	}
-	if (format == RELAIS_REPORT_JSON) {
+	if (format == RELAIS_REPORT_JSON && json_out != NULL) {
+		*json_out = rows;
+		rows = NULL;
+	} else if (format == RELAIS_REPORT_JSON) {
 		*out = cJSON_PrintUnformatted(rows);
 	} else {
 		if (format == RELAIS_REPORT_HTML) {
-			relais_strbuf_add(&o, "</tbody></table>");
+			relais_strbuf_add(&o, "</tbody></table></div>");
+			if (step == SQLITE_ROW) {
+				relais_strbuf_add(&o, "<p class=\"more\">");
+				relais_strbuf_add_html(&o, relais_hub_tr(lang, HUB_M_MORE_ROWS));
+				relais_strbuf_add(&o, "</p>");
+			}
 		}
 		relais_strbuf_addn(&o, "", 0);
 		if (o.rc != 0) {
@@ -200,7 +428,7 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 		*out = o.p;
 		o.p = NULL;
 	}
-	if (*out == NULL) {
+	if (out != NULL && json_out == NULL && *out == NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 out:
@@ -212,11 +440,80 @@ out:
 
 int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format)
 {
-	return report(out, hub, ctx, name, format, HUB_LANG_EN);
+	return report(out, NULL, hub, ctx, name, format, HUB_LANG_EN, NULL, 0);
 }
 
-int relais_hub_report_table(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
-                            enum hub_lang lang)
+int relais_hub_report_view(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                           int format, enum hub_lang lang, const struct relais_hub_filter *f,
+                           size_t max_rows)
 {
-	return report(out, hub, ctx, name, RELAIS_REPORT_HTML, lang);
+	return report(out, NULL, hub, ctx, name, format, lang, f, max_rows);
+}
+
+int relais_hub_report_rows(struct cJSON **out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                           const struct relais_hub_filter *f)
+{
+	*out = NULL;
+	return report(NULL, out, hub, ctx, name, RELAIS_REPORT_JSON, HUB_LANG_EN, f, 0);
+}
+
+/* Runs sql (one count) with f bound; sets *n. */
+static int count(long long *n, relais_hub *hub, relais_ctx *ctx, const char *sql,
+                 const struct relais_hub_filter *f)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(hub->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
+	}
+	bind_filter(st, f);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
+	} else {
+		*n = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_hub_learner_visible(relais_hub *hub, relais_ctx *ctx, const struct relais_hub_filter *f)
+{
+	long long n = 0;
+	int rc = count(&n, hub, ctx, LEARNER_VISIBLE, f);
+
+	if (rc == 0 && n == 0) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no such learner");
+	}
+	return rc;
+}
+
+int relais_hub_report_choices(struct cJSON **out, relais_hub *hub, relais_ctx *ctx,
+                              const struct relais_hub_filter *f)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, step;
+
+	*out = cJSON_CreateObject();
+	if (*out == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (sqlite3_prepare_v2(hub->db, CHOICES, -1, &st, NULL) != SQLITE_OK) {
+		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
+	}
+	bind_filter(st, f);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		cJSON *list = cJSON_GetObjectItemCaseSensitive(*out, kind);
+		if (list == NULL) {
+			list = cJSON_AddArrayToObject(*out, kind);
+		}
+		cJSON_AddItemToArray(list,
+		                     cJSON_CreateString((const char *)sqlite3_column_text(st, 1)));
+	}
+	if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
+	}
+	sqlite3_finalize(st);
+	return rc;
 }

@@ -218,6 +218,31 @@ static const char *const migrations[] = {
         "  JOIN term t ON t.text = a.activity;"
         "DROP TABLE statement_activity;"
         "ALTER TABLE statement_activity_term RENAME TO statement_activity;",
+        /* 12: reports for coordinators (docs/hub.md, "Reports"): each learner's
+         * state in each course, kept up to date as statements arrive
+         * (progress.c) so that reports read one row per learner and course;
+         * organisations' countries; a coordinator's organisation (NULL: an
+         * administrator, as every coordinator made before). */
+        "CREATE TABLE learner_course ("
+        "  actor_term INTEGER NOT NULL,"
+        "  course_term INTEGER NOT NULL,"
+        "  course TEXT NOT NULL,"
+        "  actor TEXT NOT NULL,"
+        "  name TEXT,"
+        "  organisation TEXT,"
+        "  started TEXT NOT NULL,"
+        "  completed TEXT,"
+        "  passed TEXT,"
+        "  last TEXT NOT NULL,"
+        "  PRIMARY KEY (course_term, actor_term));"
+        "CREATE INDEX learner_course_actor ON learner_course(actor_term);"
+        "CREATE INDEX learner_course_organisation ON learner_course(organisation, course_term);"
+        "CREATE INDEX learner_course_completed ON learner_course(completed)"
+        "  WHERE completed IS NOT NULL;"
+        "INSERT INTO learner_course " RELAIS_HUB_LEARNER_COURSE(
+                "1 = 1") ";"
+                         "CREATE TABLE organisation (name TEXT PRIMARY KEY, country TEXT);"
+                         "ALTER TABLE coordinator ADD COLUMN organisation TEXT;",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

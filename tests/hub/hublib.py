@@ -27,8 +27,10 @@ VOIDED = VERB + "voided"
 COMPLETED = VERB + "completed"
 RELAIS_ACTIVITIES = "https://relais.invalid/xapi/activities/"
 ORGANISATION = "https://relais.invalid/xapi/extensions/organisation"
-REPORTS = ["completions-by-course", "completions-by-organisation", "completions-by-learner",
-           "completions-over-time", "quiz-results", "essays"]
+# The report views relais-hub report prints (the learner-* views need a learner: web only).
+REPORTS = ["status-by-course", "status-by-organisation", "completions-by-course",
+           "completions-by-organisation", "completions-over-time", "completions-by-learner",
+           "learners", "quiz-questions", "quiz-results", "essays"]
 PASSWORD = "correct horse battery"
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -176,7 +178,11 @@ def undo_terms(path):
     the indexes and the agent and activity tables, as hubs made it until then."""
     db = sqlite3.connect(path)
     version = db.execute("PRAGMA user_version").fetchone()[0]
-    script = "DROP INDEX statement_actor; DROP INDEX statement_verb;" \
+    script = ""
+    if version >= 12:  # the reports' tables (migration 12) are made from the terms: undone first
+        script += ("DROP TABLE learner_course; DROP TABLE organisation;"
+                   "ALTER TABLE coordinator DROP COLUMN organisation;")
+    script += "DROP INDEX statement_actor; DROP INDEX statement_verb;" \
         "DROP INDEX statement_object; DROP INDEX statement_course;"
     for table, column in (("statement_agent", "agent"), ("statement_activity", "activity")):
         script += ("CREATE TABLE old_{t} ({c} TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -190,7 +196,7 @@ def undo_terms(path):
                "CREATE INDEX statement_verb ON statement(verb, seq);"
                "CREATE INDEX statement_object ON statement(object_id, seq);"
                "CREATE INDEX statement_course ON statement(course, verb);"
-               "PRAGMA user_version = %d;" % (version - 1))
+               "PRAGMA user_version = 10;")
     db.executescript(script)
     db.close()
 
