@@ -19,7 +19,7 @@
 
 struct cJSON;
 
-#define HUB_CACHED 20
+#define HUB_CACHED 24
 
 /*
  * The one connection a server's threads store statements through, in
@@ -87,6 +87,10 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_PROGRESS_REDO,
 	RELAIS_HUB_SLOT_COORDINATOR_REMOVE,
 	RELAIS_HUB_SLOT_ORGANISATION_SET,
+	RELAIS_HUB_SLOT_QUESTION_ADD,
+	RELAIS_HUB_SLOT_QUESTION_DROP,
+	RELAIS_HUB_SLOT_QUESTION_REDO,
+	RELAIS_HUB_SLOT_UNSCORED_ADD,
 };
 
 /*
@@ -241,8 +245,8 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
  * that are not voided and meet cond, one per learner and course: the first
  * statement, the first completion of the course itself, the first passed
  * verdict in it (on the course, a quiz or a package unit), the last
- * statement. Standard SQL (PostgreSQL takes it too); the migration fills
- * the table with it.
+ * statement, the credential that stored the first completion. Standard
+ * SQL (PostgreSQL takes it too); migration 12 fills the table with it.
  */
 #define RELAIS_HUB_LEARNER_COURSE(cond)                                                            \
 	"SELECT actor_term, course_term, max(course), max(actor), max(actor_name), "               \
@@ -252,18 +256,44 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
 	                     "min(CASE WHEN verb_term = " RELAIS_HUB_VERB_TERM(                    \
 	                             "passed") " THEN " RELAIS_HUB_WHEN                            \
 	                                       " END), max(" RELAIS_HUB_WHEN                       \
-	                                       ") FROM statement WHERE voided = 0 AND "            \
-	                                       "course_term IS NOT "                               \
-	                                       "NULL AND " cond                                    \
-	                                       " GROUP BY actor_term, course_term"
+	                                       "), (SELECT s.credential FROM statement s WHERE "   \
+	                                       "s.actor_term = g.actor_term AND s.course_term = "  \
+	                                       "g.course_term AND s.voided = 0 AND "               \
+	                                       "s.unit IS NULL AND s.verb_term "                   \
+	                                       "= " RELAIS_HUB_VERB_TERM(                          \
+	                                               "completed") " ORDER BY "                   \
+	                                                            "coalesce(s.timestamp, "       \
+	                                                            "s.stored), s.seq LIMIT 1) "   \
+	                                                            "FROM statement g WHERE "      \
+	                                                            "voided = 0 AND "              \
+	                                                            "course_term IS NOT NULL "     \
+	                                                            "AND " cond                    \
+	                                                            " GROUP BY actor_term, "       \
+	                                                            "course_term"
 
 /*
- * Keeps learner_course up to date inside the caller's transaction:
- * relais_hub_progress_add after statement seq is inserted, and
- * relais_hub_progress_void after statement id (if held) is voided, which
- * recomputes that learner's row for that course. Return 0 or RELAIS_EIO.
+ * SQL: question_learner's rows made from the scored answers (answered,
+ * with a success) not voided that meet cond: per question and learner,
+ * how many answers, whether one was wrong, the first and last.
  */
-int relais_hub_progress_add(relais_hub *hub, relais_ctx *ctx, sqlite3_int64 seq);
+#define RELAIS_HUB_QUESTION_LEARNER(cond)                                                          \
+	"SELECT object_term, actor_term, course_term, max(course), max(unit), max(object_id), "    \
+	"max(organisation), count(*), max(CASE WHEN success = 0 THEN 1 ELSE 0 END), "              \
+	"min(" RELAIS_HUB_WHEN "), max(" RELAIS_HUB_WHEN ") FROM statement WHERE voided = 0 AND "  \
+	"verb_term = " RELAIS_HUB_VERB_TERM(                                                       \
+	        "answered") " AND success IS NOT NULL AND course_term "                            \
+	                    "IS NOT NULL AND unit IS NOT NULL AND " cond                           \
+	                    " GROUP BY object_term, actor_term"
+
+/*
+ * Keeps the reports' tables (migration 12) up to date inside the caller's
+ * transaction: relais_hub_progress_add after statement seq (facts f) is
+ * inserted, and relais_hub_progress_void after statement id (if held) is
+ * voided, which makes that learner's rows for its course and question
+ * again. Return 0 or RELAIS_EIO.
+ */
+int relais_hub_progress_add(relais_hub *hub, relais_ctx *ctx, sqlite3_int64 seq,
+                            const struct relais_xapi_facts *f);
 int relais_hub_progress_void(relais_hub *hub, relais_ctx *ctx, const char *id);
 
 /* ---- i18n.c: the pages' words (po/hub, generated into hub_words.h) ---- */

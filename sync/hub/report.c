@@ -20,6 +20,8 @@
  * actor's identity). The SQL is standard (PostgreSQL takes it with $n for
  * ?n) but for json_extract in essays and learner-statements.
  */
+/* The SQL is laid out as SQL, not as clang-format would. */
+/* clang-format off */
 #define DAY(col) "substr(" col ", 1, 10)"
 #define IN_RANGE(col) "(?5 IS NULL OR " DAY(col) " >= ?5) AND (?6 IS NULL OR " DAY(col) " <= ?6)"
 #define ORG_FILTER(org)                                                                            \
@@ -37,8 +39,6 @@
 #define LEARNER_TERMS "(SELECT id FROM term WHERE text IN (?7, 'mbox:mailto:' || lower(?7)))"
 #define EMAIL(actor)                                                                               \
 	"CASE WHEN " actor " LIKE 'mbox:mailto:%' THEN substr(" actor ", 13) ELSE " actor " END"
-#define COMPLETED "verb_term = " RELAIS_HUB_VERB_TERM("completed")
-#define ANSWERED "verb_term = " RELAIS_HUB_VERB_TERM("answered")
 /* A question's id: its activity IRI after the quiz's. */
 #define QUESTION                                                                                   \
 	"replace(object_id, '" RELAIS_XAPI_ACTIVITIES "' || course || '/' || unit || '/', '')"
@@ -48,28 +48,30 @@
  * first completion), passed (completed, with a passed verdict in it).
  */
 #define AT_END(col) "CASE WHEN ?6 IS NULL OR " DAY(col) " <= ?6 THEN " col " END"
-#define STATES                                                                                                                                        \
-	"(SELECT course, coalesce(organisation, '') AS organisation, " AT_END(                                                                        \
-	        "completed") " AS completed, CASE WHEN completed IS NOT NULL THEN " AT_END("passe"                                                    \
-	                                                                                   "d") " END AS passed FROM learner_course WHERE " LC_FILTER \
-	                                                                                        ") l"
+#define STATES                                                                                     \
+	"(SELECT course, coalesce(organisation, '') AS organisation, " AT_END(                     \
+	        "completed") " AS completed, "                                                     \
+	                     "CASE WHEN completed IS NOT NULL THEN " AT_END(                       \
+	                             "passed") " END AS passed "                                   \
+	                                       "FROM learner_course WHERE " LC_FILTER ") l"
 #define PCT(n) "round(100.0 * (" n ") / count(*), 1)"
 /* Enrolled: who started. Assigned learners (cohorts, to come) will add to it and to not_started. */
 #define STATUS                                                                                     \
-	"count(*) AS enrolled, 0 AS not_started, count(*) - count(completed) AS "                  \
-	"in_progress, " PCT(                                                                       \
-	        "count(*) - count(completed)") " AS in_progress_pct, count(completed) AS "         \
-	                                       "completed, " PCT("count(completed)") " AS "        \
-	                                                                             "completed_"  \
-	                                                                             "pct, "       \
-	                                                                             "count("      \
-	                                                                             "passed) AS " \
-	                                                                             "passed,"     \
-	                                                                             " " PCT("cou" \
-	                                                                                     "nt(" \
-	                                                                                     "pas" \
-	                                                                                     "sed" \
-	                                                                                     ")") " AS passed_pct"
+	"count(*) AS enrolled, 0 AS not_started, "                                                 \
+	"count(*) - count(completed) AS in_progress, " PCT(                                        \
+	        "count(*) - count(completed)") " AS in_progress_pct, "                             \
+	                                       "count(completed) AS completed, " PCT(              \
+	                                               "count(completed)") " AS completed_pct, "   \
+	                                                                   "count(passed) AS "     \
+	                                                                   "passed, " PCT(         \
+	                                                                           "count("        \
+	                                                                           "passed)") " A" \
+	                                                                                      "S " \
+	                                                                                      "pa" \
+	                                                                                      "ss" \
+	                                                                                      "ed" \
+	                                                                                      "_p" \
+	                                                                                      "ct"
 
 struct report {
 	const char *name;
@@ -104,46 +106,64 @@ static const struct report reports[] =
                  "SELECT coalesce(l.name, '') AS learner, " EMAIL(
                          "l.actor") " AS email, "
                                     "coalesce(l.organisation, '') AS organisation, l.course AS "
-                                    "course, l.completed AS "
-                                    "completed, coalesce((SELECT k.name FROM credential k WHERE "
-                                    "k.key = (SELECT "
-                                    "s.credential FROM statement s WHERE s.actor_term = "
-                                    "l.actor_term AND s.course_term = "
-                                    "l.course_term AND s.voided = 0 AND s.unit IS NULL AND "
-                                    "s." COMPLETED " ORDER BY "
-                                    "coalesce(s.timestamp, s.stored), s.seq LIMIT 1)), '') AS "
-                                    "credential FROM "
-                                    "learner_course l WHERE l.completed IS NOT NULL "
-                                    "AND " ORG_FILTER("l.organisation") " AND (?2 IS NULL OR "
-                                                                        "l.course_term "
-                                                                        "= " RELAIS_HUB_TERM("?2") ") AND " IN_RANGE(
-                                                                                "l.completed") " OR"
-                                                                                               "DER"
-                                                                                               " BY"
-                                                                                               " le"
-                                                                                               "arn"
-                                                                                               "er,"
-                                                                                               " co"
-                                                                                               "urs"
-                                                                                               "e"},
-                {"learners", "SELECT coalesce(max(name), '') AS learner, " EMAIL(
-                                     "actor") " AS email, "
-                                              "coalesce(max(organisation), '') AS organisation, "
-                                              "count(*) AS courses, "
-                                              "count(completed) AS completed, max(last) AS "
-                                              "last_active FROM learner_course WHERE " LC_FILTER
-                                              " GROUP BY actor ORDER BY learner, email"},
+                                    "course, "
+                                    "l.completed AS completed, coalesce(k.name, '') AS credential "
+                                    "FROM learner_course l LEFT JOIN credential k ON k.key = "
+                                    "l.credential "
+                                    "WHERE l.completed IS NOT NULL AND " ORG_FILTER("l."
+                                                                                    "organisation") " AND (?2 IS NULL OR l.course_term = " RELAIS_HUB_TERM(
+                                            "?2") ") AND " IN_RANGE("l.completed") " ORDER BY "
+                                                                                   "learner, "
+                                                                                   "course"},
+                {"learners",
+                 "SELECT coalesce(max(name), '') AS learner, " EMAIL(
+                         "actor") " AS email, "
+                                  "coalesce(max(organisation), '') AS organisation, count(*) AS "
+                                  "courses, "
+                                  "count(completed) AS completed, max(last) AS last_active FROM "
+                                  "learner_course "
+                                  "WHERE " LC_FILTER " GROUP BY actor ORDER BY learner, email"},
+                /* Per question, from question_learner: one row per learner who answered it. */
                 {"quiz-questions",
-                 "SELECT course, unit AS quiz, " QUESTION
-                 " AS question, count(DISTINCT actor_term) AS "
-                 "learners, count(DISTINCT CASE WHEN success = 0 THEN actor_term END) AS "
+                 "SELECT course, quiz, replace(object_id, '" RELAIS_XAPI_ACTIVITIES
+                 "' || course || '/' || "
+                 "quiz || '/', '') AS question, count(*) AS learners, sum(missed) AS "
                  "learners_missed, "
-                 "round(100.0 * count(DISTINCT CASE WHEN success = 0 THEN actor_term END) / "
-                 "count(DISTINCT actor_term), 1) AS missed_pct, count(*) AS answers FROM statement "
-                 "WHERE voided = 0 AND " ANSWERED
-                 " AND success IS NOT NULL AND course IS NOT NULL AND "
-                 "unit IS NOT NULL AND " ST_FILTER " GROUP BY course, unit, object_id "
-                 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"},
+                 "round(100.0 * sum(missed) / count(*), 1) AS missed_pct, sum(answers) AS answers "
+                 "FROM question_learner WHERE " ORG_FILTER(
+                         "organisation") " AND " COURSE_FILTER
+                                         " AND (?5 IS NULL OR " DAY("last") " >= ?5) AND (?6 IS "
+                                                                            "NULL OR " DAY(
+                                                                                    "first") " <= "
+                                                                                             "?6) "
+                                                                                             "GROUP"
+                                                                                             " BY "
+                                                                                             "objec"
+                                                                                             "t_"
+                                                                                             "term,"
+                                                                                             " cour"
+                                                                                             "se, "
+                                                                                             "quiz,"
+                                                                                             " obje"
+                                                                                             "ct_"
+                                                                                             "id "
+                                                                                             "ORDER"
+                                                                                             " BY "
+                                                                                             "misse"
+                                                                                             "d_"
+                                                                                             "pct "
+                                                                                             "DESC,"
+                                                                                             " lear"
+                                                                                             "ners_"
+                                                                                             "misse"
+                                                                                             "d "
+                                                                                             "DESC,"
+                                                                                             " cour"
+                                                                                             "se, "
+                                                                                             "quiz,"
+                                                                                             " ques"
+                                                                                             "tio"
+                                                                                             "n"},
                 {"quiz-results",
                  "SELECT course, unit AS quiz, count(*) AS attempts, coalesce(sum(success), 0) AS "
                  "passed, "
@@ -154,38 +174,38 @@ static const struct report reports[] =
                  "('" RELAIS_XAPI_VERBS "passed', '" RELAIS_XAPI_VERBS
                  "failed')) AND course IS NOT NULL AND " ST_FILTER
                  " GROUP BY course, unit ORDER BY course, unit"},
-                /* Essays are not scored: trainers read them here (docs/hub.md). */
+                /* Essays are not scored (unscored_answer holds them): trainers read them here. */
                 {"essays",
                  "SELECT coalesce(actor_name, '') AS learner, " EMAIL(
                          "actor") " AS email, "
                                   "coalesce(organisation, '') AS organisation, course, unit AS "
                                   "quiz, " QUESTION " AS question, timestamp AS answered, "
                                   "coalesce(json_extract(body, '$.result.response'), '') AS essay "
-                                  "FROM statement "
+                                  "FROM unscored_answer u JOIN statement s ON s.seq = u.seq "
                                   "WHERE voided = 0 AND course IS NOT NULL AND "
                                   "json_extract(body, '$.object.definition.interactionType') = "
                                   "'long-fill-in' "
-                                  "AND " ANSWERED " AND " ST_FILTER
+                                  "AND " ST_FILTER
                                   " ORDER BY course, quiz, question, learner, answered"},
                 /* One learner (?7): each course, then everything they did, newest first. */
                 {"learner-courses",
                  "SELECT course, started, last AS last_active, coalesce(completed, '') AS "
                  "completed, "
-                 "coalesce(CASE WHEN completed IS NOT NULL THEN passed END, '') AS passed FROM "
-                 "learner_course WHERE actor_term IN " LEARNER_TERMS
-                 " AND (?1 IS NULL OR organisation = "
-                 "?1) ORDER BY course"},
+                 "coalesce(CASE WHEN completed IS NOT NULL THEN passed END, '') AS passed "
+                 "FROM learner_course WHERE actor_term IN " LEARNER_TERMS
+                 " AND (?1 IS NULL OR organisation = ?1) ORDER BY course"},
                 {"learner-statements",
                  "SELECT " RELAIS_HUB_WHEN " AS \"when\", replace(verb, '" RELAIS_XAPI_VERBS
-                 "', '') AS "
-                 "verb, coalesce(json_extract(body, '$.object.definition.name'), object_id, '') AS "
-                 "activity, coalesce(course, '') AS course, CASE WHEN scaled IS NULL THEN '' ELSE "
-                 "CAST(round(100 * scaled, 1) AS TEXT) END AS score_pct, CASE success WHEN 1 THEN "
-                 "'yes' "
-                 "WHEN 0 THEN 'no' ELSE '' END AS success FROM statement WHERE actor_term "
-                 "IN " LEARNER_TERMS
+                 "', '') AS verb, "
+                 "coalesce(json_extract(body, '$.object.definition.name'), object_id, '') AS "
+                 "activity, "
+                 "coalesce(course, '') AS course, CASE WHEN scaled IS NULL THEN '' "
+                 "ELSE CAST(round(100 * scaled, 1) AS TEXT) END AS score_pct, "
+                 "CASE success WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE '' END AS success "
+                 "FROM statement WHERE actor_term IN " LEARNER_TERMS
                  " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC"},
 };
+/* clang-format on */
 
 const char *const relais_hub_reports[] = {
         "status-by-course",

@@ -469,7 +469,7 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY,
 	                    "INSERT OR IGNORE INTO statement_activity(term, seq) VALUES (?, ?)",
 	                    f.activities, f.n_activities, seq)) != 0 ||
-	    (f.course != NULL && (rc = relais_hub_progress_add(hub, ctx, seq)) != 0)) {
+	    (f.course != NULL && (rc = relais_hub_progress_add(hub, ctx, seq, &f)) != 0)) {
 		goto out;
 	}
 	if (f.voids != NULL && (rc = void_target(hub, ctx, f.voids)) == 0) {

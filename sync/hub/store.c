@@ -10,6 +10,14 @@
 #include "relais/error.h"
 #include "relais/strbuf.h"
 
+/* Migration 12 fills the reports' tables from the statements already held. */
+#define FILL_LEARNER_COURSE "INSERT INTO learner_course " RELAIS_HUB_LEARNER_COURSE("1 = 1") ";"
+#define FILL_QUESTION_LEARNER                                                                      \
+	"INSERT INTO question_learner " RELAIS_HUB_QUESTION_LEARNER("1 = 1") ";"
+#define FILL_UNSCORED_ANSWER                                                                       \
+	"INSERT INTO unscored_answer SELECT seq FROM statement WHERE verb_term "                   \
+	"= " RELAIS_HUB_VERB_TERM("answered") " AND success IS NULL;"
+
 static const char *const migrations[] = {
         /* 1: statements with what queries and reports need, credentials,
          * coordinators and their sessions. */
@@ -220,7 +228,8 @@ static const char *const migrations[] = {
         "ALTER TABLE statement_activity_term RENAME TO statement_activity;",
         /* 12: reports for coordinators (docs/hub.md, "Reports"): each learner's
          * state in each course, kept up to date as statements arrive
-         * (progress.c) so that reports read one row per learner and course;
+         * (progress.c) so that reports read one row per learner and course
+         * (and per learner and question);
          * organisations' countries; a coordinator's organisation (NULL: an
          * administrator, as every coordinator made before). */
         "CREATE TABLE learner_course ("
@@ -234,15 +243,30 @@ static const char *const migrations[] = {
         "  completed TEXT,"
         "  passed TEXT,"
         "  last TEXT NOT NULL,"
+        "  credential TEXT,"
         "  PRIMARY KEY (course_term, actor_term));"
         "CREATE INDEX learner_course_actor ON learner_course(actor_term);"
         "CREATE INDEX learner_course_organisation ON learner_course(organisation, course_term);"
         "CREATE INDEX learner_course_completed ON learner_course(completed)"
-        "  WHERE completed IS NOT NULL;"
-        "INSERT INTO learner_course " RELAIS_HUB_LEARNER_COURSE(
-                "1 = 1") ";"
-                         "CREATE TABLE organisation (name TEXT PRIMARY KEY, country TEXT);"
-                         "ALTER TABLE coordinator ADD COLUMN organisation TEXT;",
+        "  WHERE completed IS NOT NULL;" FILL_LEARNER_COURSE "CREATE TABLE question_learner ("
+        "  object_term INTEGER NOT NULL,"
+        "  actor_term INTEGER NOT NULL,"
+        "  course_term INTEGER NOT NULL,"
+        "  course TEXT NOT NULL,"
+        "  quiz TEXT NOT NULL,"
+        "  object_id TEXT NOT NULL,"
+        "  organisation TEXT,"
+        "  answers INTEGER NOT NULL,"
+        "  missed INTEGER NOT NULL,"
+        "  first TEXT NOT NULL,"
+        "  last TEXT NOT NULL,"
+        "  PRIMARY KEY (object_term, actor_term));"
+        "CREATE INDEX question_learner_course ON "
+        "question_learner(course_term);" FILL_QUESTION_LEARNER
+        /* Answers without a score (essays among them): the essays report reads these. */
+        "CREATE TABLE unscored_answer (seq INTEGER PRIMARY KEY);" FILL_UNSCORED_ANSWER
+        "CREATE TABLE organisation (name TEXT PRIMARY KEY, country TEXT);"
+        "ALTER TABLE coordinator ADD COLUMN organisation TEXT;",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

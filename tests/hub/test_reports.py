@@ -8,6 +8,7 @@ import html
 import io
 import os
 import re
+import sqlite3
 import sys
 import unittest
 import urllib.parse
@@ -71,6 +72,7 @@ class Reports(unittest.TestCase):
         laptop = hl.Client(cls.hub, *cls.db.credentials("laptop", "write,read-all,void-all"))
         dup = st("carla@example.org", "completed", "c1", "MSP", "2026-02-10")
         voided = st("dan@example.org", "completed", "c1", "MSP", "2026-01-20")
+        wrong = answer("bob@example.org", "q2", False, "MAE", "2026-01-09")
         statements = [
             # awa (MAE): reads, passes the quiz, completes on 10 January.
             st("awa@example.org", "experienced", "c1/lesson", "MAE", "2026-01-05"),
@@ -83,6 +85,7 @@ class Reports(unittest.TestCase):
             # bob (MAE): started only.
             st("bob@example.org", "experienced", "c1/lesson", "MAE", "2026-01-08"),
             answer("bob@example.org", "q1", True, "MAE", "2026-01-08"),
+            wrong,  # voided below: q2 has one learner, who got it right
             # carla (MSP): completes on 10 February, then again (another id) the next day.
             answer("carla@example.org", "q1", False, "MSP", "2026-02-01"),
             st("carla@example.org", "passed", "c1/quiz", "MSP", "2026-02-01",
@@ -95,7 +98,7 @@ class Reports(unittest.TestCase):
         ]
         cls.assert_ok(laptop.post(statements))
         cls.assert_ok(laptop.post([dup]))  # the same statement again: no effect
-        cls.assert_ok(laptop.post([hl.voiding(voided["id"])]))
+        cls.assert_ok(laptop.post([hl.voiding(voided["id"]), hl.voiding(wrong["id"])]))
         cls.admin = login(cls.hub, "admin@example.org")
         cls.ana = login(cls.hub, "ana@example.org")
 
@@ -167,6 +170,9 @@ class Reports(unittest.TestCase):
         rows = section_rows(page, "learner-statements")
         self.assertEqual(rows[0], ["2026-01-10T10:00:00.000Z", "completed", "C1", "c1", "", ""])
         self.assertEqual(len(rows), 6)
+        self.assertEqual(len(section_rows(self.get(
+            self.admin, "/reports/learner?learner=bob@example.org").text,
+            "learner-statements")), 2)  # the voided answer is not shown
         self.assertIn(["2026-01-06T10:00:00.000Z", "answered", "Q1", "c1", "0.0", "no"], rows)
         fr = self.get(self.admin, "/reports/learner?learner=awa@example.org&lang=fr").text
         self.assertIn("<td>a terminé</td>", fr)
@@ -234,6 +240,43 @@ class Reports(unittest.TestCase):
         r = self.ana.request("POST", "/reports/admin/coordinator-add", body=form,
                              content_type="application/x-www-form-urlencoded")
         self.assertEqual(r.status, 404)
+
+
+class Migration(unittest.TestCase):
+    """A hub made before migration 12 gets its reports' tables filled from what it holds."""
+
+    def test_reports_of_statements_stored_before(self):
+        db = hl.make_hub_db(self)
+        db.coordinator("admin@example.org")
+        hub = hl.Hub(db)
+        laptop = hl.Client(hub, *db.credentials("laptop", "write,read-all,void-all"))
+        done = st("awa@example.org", "completed", "c1", "MAE", "2026-01-10")
+        self.assertEqual(laptop.post([
+            st("awa@example.org", "experienced", "c1/lesson", "MAE", "2026-01-05"),
+            answer("awa@example.org", "q1", False, "MAE", "2026-01-06"), done,
+            st("bob@example.org", "experienced", "c1/lesson", "MAE", "2026-01-08"),
+            st("bob@example.org", "completed", "c1", "MAE", "2026-01-09")]).status, 200)
+        self.assertEqual(laptop.post([hl.voiding(done["id"])]).status, 200)
+        before = {n: self.rows(hub, n) for n in hl.REPORTS}
+        hub.stop()
+        con = sqlite3.connect(db.db)
+        con.executescript("DROP TABLE learner_course; DROP TABLE question_learner;"
+                          "DROP TABLE unscored_answer; DROP TABLE organisation;"
+                          "ALTER TABLE coordinator DROP COLUMN organisation;"
+                          "PRAGMA user_version = 11;")
+        con.close()
+        hub = hl.start_hub(self, db)
+        after = {n: self.rows(hub, n) for n in hl.REPORTS}
+        self.assertEqual(after, before)
+        self.assertEqual([(r["enrolled"], r["completed"]) for r in after["status-by-course"]],
+                         [(2, 1)])
+        self.assertEqual(after["quiz-questions"][0]["learners_missed"], 1)
+
+    def rows(self, hub, name):
+        b = login(hub, "admin@example.org")
+        r = b.request("GET", "/reports/%s.json" % name)
+        self.assertEqual(r.status, 200, r)
+        return r.json()
 
 
 if __name__ == "__main__":
