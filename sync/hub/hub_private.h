@@ -240,6 +240,9 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
 /* SQL: when a statement happened (its timestamp; when it was stored, without one). */
 #define RELAIS_HUB_WHEN "coalesce(timestamp, stored)"
 
+/* The SQL is laid out as SQL, not as clang-format would. */
+/* clang-format off */
+
 /*
  * SQL: learner_course's rows (in its column order) made from the statements
  * that are not voided and meet cond, one per learner and course: the first
@@ -248,42 +251,35 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
  * statement, the credential that stored the first completion. Standard
  * SQL (PostgreSQL takes it too); migration 12 fills the table with it.
  */
-#define RELAIS_HUB_LEARNER_COURSE(cond)                                                            \
-	"SELECT actor_term, course_term, max(course), max(actor), max(actor_name), "               \
-	"max(organisation), min(" RELAIS_HUB_WHEN                                                  \
-	"), min(CASE WHEN unit IS NULL AND verb_term = " RELAIS_HUB_VERB_TERM(                     \
-	        "completed") " THEN " RELAIS_HUB_WHEN " END), "                                    \
-	                     "min(CASE WHEN verb_term = " RELAIS_HUB_VERB_TERM(                    \
-	                             "passed") " THEN " RELAIS_HUB_WHEN                            \
-	                                       " END), max(" RELAIS_HUB_WHEN                       \
-	                                       "), (SELECT s.credential FROM statement s WHERE "   \
-	                                       "s.actor_term = g.actor_term AND s.course_term = "  \
-	                                       "g.course_term AND s.voided = 0 AND "               \
-	                                       "s.unit IS NULL AND s.verb_term "                   \
-	                                       "= " RELAIS_HUB_VERB_TERM(                          \
-	                                               "completed") " ORDER BY "                   \
-	                                                            "coalesce(s.timestamp, "       \
-	                                                            "s.stored), s.seq LIMIT 1) "   \
-	                                                            "FROM statement g WHERE "      \
-	                                                            "voided = 0 AND "              \
-	                                                            "course_term IS NOT NULL "     \
-	                                                            "AND " cond                    \
-	                                                            " GROUP BY actor_term, "       \
-	                                                            "course_term"
+#define RELAIS_HUB_LEARNER_COURSE(cond) \
+	"SELECT actor_term, course_term, max(course), max(actor), max(actor_name), " \
+	"max(organisation), min(" RELAIS_HUB_WHEN "), " \
+	"min(CASE WHEN unit IS NULL AND verb_term = " RELAIS_HUB_VERB_TERM("completed") \
+	" THEN " RELAIS_HUB_WHEN " END), " \
+	"min(CASE WHEN verb_term = " RELAIS_HUB_VERB_TERM("passed") \
+	" THEN " RELAIS_HUB_WHEN " END), " \
+	"max(" RELAIS_HUB_WHEN "), " \
+	"(SELECT s.credential FROM statement s WHERE s.actor_term = g.actor_term " \
+	"AND s.course_term = g.course_term AND s.voided = 0 AND s.unit IS NULL " \
+	"AND s.verb_term = " RELAIS_HUB_VERB_TERM("completed") " " \
+	"ORDER BY coalesce(s.timestamp, s.stored), s.seq LIMIT 1) " \
+	"FROM statement g WHERE voided = 0 AND course_term IS NOT NULL AND " cond " " \
+	"GROUP BY actor_term, course_term"
 
 /*
  * SQL: question_learner's rows made from the scored answers (answered,
  * with a success) not voided that meet cond: per question and learner,
  * how many answers, whether one was wrong, the first and last.
  */
-#define RELAIS_HUB_QUESTION_LEARNER(cond)                                                          \
-	"SELECT object_term, actor_term, course_term, max(course), max(unit), max(object_id), "    \
-	"max(organisation), count(*), max(CASE WHEN success = 0 THEN 1 ELSE 0 END), "              \
-	"min(" RELAIS_HUB_WHEN "), max(" RELAIS_HUB_WHEN ") FROM statement WHERE voided = 0 AND "  \
-	"verb_term = " RELAIS_HUB_VERB_TERM(                                                       \
-	        "answered") " AND success IS NOT NULL AND course_term "                            \
-	                    "IS NOT NULL AND unit IS NOT NULL AND " cond                           \
-	                    " GROUP BY object_term, actor_term"
+#define RELAIS_HUB_QUESTION_LEARNER(cond) \
+	"SELECT object_term, actor_term, course_term, max(course), max(unit), max(object_id), " \
+	"max(organisation), count(*), max(CASE WHEN success = 0 THEN 1 ELSE 0 END), " \
+	"min(" RELAIS_HUB_WHEN "), max(" RELAIS_HUB_WHEN ") " \
+	"FROM statement WHERE voided = 0 AND verb_term = " RELAIS_HUB_VERB_TERM("answered") " " \
+	"AND success IS NOT NULL AND course_term IS NOT NULL AND unit IS NOT NULL AND " cond " " \
+	"GROUP BY object_term, actor_term"
+
+/* clang-format on */
 
 /*
  * Keeps the reports' tables (migration 12) up to date inside the caller's
