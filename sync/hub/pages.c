@@ -432,7 +432,7 @@ static void admin_table(struct relais_strbuf *o, enum hub_lang lang, const cJSON
 	const cJSON *row;
 	size_t c;
 
-	relais_strbuf_add(o, "<div class=\"scroll\"><table><thead><tr>");
+	relais_strbuf_add(o, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
 	for (c = 0; cols[c]; c++) {
 		relais_strbuf_add(o, "<th scope=\"col\">");
 		relais_strbuf_add_html(o, relais_hub_tr_name(lang, "COL_", cols[c]));

@@ -359,7 +359,7 @@ static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx
 	if (format == RELAIS_REPORT_JSON) {
 		rows = cJSON_CreateArray();
 	} else if (format == RELAIS_REPORT_HTML) {
-		relais_strbuf_add(&o, "<div class=\"scroll\"><table><thead><tr>");
+		relais_strbuf_add(&o, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
 		for (c = 0; c < cols; c++) {
 			relais_strbuf_add(&o, "<th scope=\"col\">");
 			relais_strbuf_add_html(
