@@ -191,7 +191,7 @@ static const struct report reports[] =
                 {"learner-courses",
                  "SELECT course, started, last AS last_active, coalesce(completed, '') AS "
                  "completed, "
-                 "coalesce(CASE WHEN completed IS NOT NULL THEN passed END, '') AS passed "
+                 "coalesce(CASE WHEN completed IS NOT NULL THEN passed END, '') AS passed_on "
                  "FROM learner_course WHERE actor_term IN " LEARNER_TERMS
                  " AND (?1 IS NULL OR organisation = ?1) ORDER BY course"},
                 {"learner-statements",
@@ -313,6 +313,11 @@ static void html_cell(struct relais_strbuf *o, const char *col, const char *v, e
 		relais_strbuf_add(o, "\">");
 		relais_strbuf_add_html(o, v);
 		relais_strbuf_add(o, "</a>");
+	} else if (strlen(v) >= 16 && v[4] == '-' && v[10] == 'T') {
+		/* A time: to the minute, as stored (UTC for relais's laptops). */
+		relais_strbuf_add(o, "<time datetime=\"");
+		relais_strbuf_add_html(o, v);
+		relais_strbuf_printf(o, "\">%.10s %.5s</time>", v, v + 11);
 	} else if ((strcmp(col, "verb") == 0 || strcmp(col, "success") == 0) && v[0] != '\0') {
 		relais_strbuf_add_html(o, relais_hub_tr_name(lang, "VALUE_", v));
 	} else {
