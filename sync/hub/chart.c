@@ -12,6 +12,7 @@
 #define LEFT 48
 #define BOTTOM 40
 #define TOP 16
+#define LABELLED_MAX 40 /* bars that carry their number */
 
 struct bar {
 	char label[11]; /* YYYY-MM-DD or YYYY-MM */
@@ -106,6 +107,16 @@ void relais_hub_chart(struct relais_strbuf *o, enum hub_lang lang, const char *i
 		                     "fill=\"url(#hatch)\" stroke=\"#000\" stroke-width=\"1\"/>",
 		                     LEFT + 4 + bw * (double)i + bw * 0.1, H - BOTTOM - h, bw * 0.8,
 		                     h);
+		if (n <= LABELLED_MAX && h > 18) {
+			/* Few bars: each says its number, inside its top, for print. */
+			relais_strbuf_printf(
+			        o,
+			        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" "
+			        "text-anchor=\"middle\" fill=\"#000\" stroke=\"#fff\" "
+			        "stroke-width=\"3\" paint-order=\"stroke\">%.0f</text>",
+			        LEFT + 4 + bw * (double)i + bw * 0.5, H - BOTTOM - h + 15,
+			        bars[i].n);
+		}
 	}
 	if (n > 0) {
 		relais_strbuf_printf(o,
