@@ -169,7 +169,7 @@ static const struct report reports[] =
                  "passed, "
                  "count(DISTINCT actor) AS learners, count(DISTINCT CASE WHEN success = 1 THEN "
                  "actor END) "
-                 "AS learners_passed, round(avg(scaled), 3) AS average_score FROM statement WHERE "
+                 "AS learners_passed, round(CAST(avg(scaled) AS NUMERIC), 3) AS average_score FROM statement WHERE "
                  "voided = 0 AND verb_term IN (SELECT id FROM term WHERE text IN "
                  "('" RELAIS_XAPI_VERBS "passed', '" RELAIS_XAPI_VERBS
                  "failed')) AND course IS NOT NULL AND " ST_FILTER
@@ -200,7 +200,7 @@ static const struct report reports[] =
                  "coalesce(json_extract(body, '$.object.definition.name'), object_id, '') AS "
                  "activity, "
                  "coalesce(course, '') AS course, CASE WHEN scaled IS NULL THEN '' "
-                 "ELSE CAST(round(100 * scaled, 1) AS TEXT) END AS score_pct, "
+                 "ELSE CAST(round(CAST(100 * scaled AS NUMERIC), 1) AS TEXT) END AS score_pct, "
                  "CASE success WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE '' END AS success "
                  "FROM statement WHERE actor_term IN " LEARNER_TERMS
                  " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC"},

@@ -181,6 +181,7 @@ def undo_terms(path):
     script = ""
     if version >= 12:  # the reports' tables (migration 12) are made from the terms: undone first
         script += ("DROP TABLE learner_course; DROP TABLE organisation;"
+                   "DROP TABLE question_learner; DROP TABLE unscored_answer;"
                    "ALTER TABLE coordinator DROP COLUMN organisation;")
     script += "DROP INDEX statement_actor; DROP INDEX statement_verb;" \
         "DROP INDEX statement_object; DROP INDEX statement_course;"
