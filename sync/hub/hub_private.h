@@ -19,7 +19,7 @@
 
 struct cJSON;
 
-#define HUB_CACHED 24
+#define HUB_CACHED 32
 
 /*
  * The one connection a server's threads store statements through, in
@@ -87,9 +87,13 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_PROGRESS_REDO,
 	RELAIS_HUB_SLOT_COORDINATOR_REMOVE,
 	RELAIS_HUB_SLOT_ORGANISATION_SET,
-	RELAIS_HUB_SLOT_QUESTION_ADD,
-	RELAIS_HUB_SLOT_QUESTION_DROP,
-	RELAIS_HUB_SLOT_QUESTION_REDO,
+	RELAIS_HUB_SLOT_ACTIVITY_READ,
+	RELAIS_HUB_SLOT_ACTIVITY_ADD,
+	RELAIS_HUB_SLOT_ACTIVITY_DROP,
+	RELAIS_HUB_SLOT_ACTIVITY_REDO,
+	RELAIS_HUB_SLOT_TALLY_ADD,
+	RELAIS_HUB_SLOT_ACTIVITY_TERMS,
+	RELAIS_HUB_SLOT_ACTIVITY_TARGET,
 	RELAIS_HUB_SLOT_UNSCORED_ADD,
 };
 
@@ -267,17 +271,33 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
 	"GROUP BY actor_term, course_term"
 
 /*
- * SQL: question_learner's rows made from the scored answers (answered,
- * with a success) not voided that meet cond: per question and learner,
- * how many answers, whether one was wrong, the first and last.
+ * SQL: activity_learner's rows (in its column order) made from the
+ * statements not voided that meet cond, per activity and learner: kind 1,
+ * a question's scored answers (answered, with a success); kind 2, a quiz's
+ * or package unit's verdicts (passed, failed). How many, whether one was
+ * wrong (failed), how many succeeded, the scores' sum and count, the first
+ * and last.
  */
-#define RELAIS_HUB_QUESTION_LEARNER(cond) \
-	"SELECT object_term, actor_term, course_term, max(course), max(unit), max(object_id), " \
-	"max(organisation), count(*), max(CASE WHEN success = 0 THEN 1 ELSE 0 END), " \
+#define RELAIS_HUB_ACTIVITY_LEARNER(cond) \
+	"SELECT object_term, actor_term, max(CASE WHEN verb_term = " \
+	RELAIS_HUB_VERB_TERM("answered") " THEN 1 ELSE 2 END), course_term, max(course), " \
+	"coalesce(max(unit), ''), max(object_id), coalesce(max(organisation), ''), count(*), " \
+	"max(CASE WHEN success = 0 THEN 1 ELSE 0 END), " \
+	"sum(CASE WHEN success = 1 THEN 1 ELSE 0 END), coalesce(sum(scaled), 0), count(scaled), " \
 	"min(" RELAIS_HUB_WHEN "), max(" RELAIS_HUB_WHEN ") " \
-	"FROM statement WHERE voided = 0 AND verb_term = " RELAIS_HUB_VERB_TERM("answered") " " \
-	"AND success IS NOT NULL AND course_term IS NOT NULL AND unit IS NOT NULL AND " cond " " \
-	"GROUP BY object_term, actor_term"
+	"FROM statement WHERE voided = 0 AND course_term IS NOT NULL AND object_term IS NOT NULL " \
+	"AND ((verb_term = " RELAIS_HUB_VERB_TERM("answered") " AND success IS NOT NULL AND " \
+	"unit IS NOT NULL) OR verb_term IN (" RELAIS_HUB_VERB_TERM("passed") ", " \
+	RELAIS_HUB_VERB_TERM("failed") ")) AND " cond " " \
+	"GROUP BY object_term, actor_term, course_term"
+
+/* SQL: activity_tally's rows made from activity_learner's that meet cond (per activity and
+ * organisation: the sums of its learners' rows). */
+#define RELAIS_HUB_ACTIVITY_TALLY(cond) \
+	"SELECT object_term, organisation, max(kind), max(course_term), max(course), max(quiz), " \
+	"max(object_id), count(*), sum(missed), sum(CASE WHEN passes > 0 THEN 1 ELSE 0 END), " \
+	"sum(tries), sum(passes), sum(score_sum), sum(scored) FROM activity_learner WHERE " cond \
+	" GROUP BY object_term, organisation"
 
 /* clang-format on */
 
@@ -285,7 +305,7 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
  * Keeps the reports' tables (migration 12) up to date inside the caller's
  * transaction: relais_hub_progress_add after statement seq (facts f) is
  * inserted, and relais_hub_progress_void after statement id (if held) is
- * voided, which makes that learner's rows for its course and question
+ * voided, which makes that learner's rows for its course and activity
  * again. Return 0 or RELAIS_EIO.
  */
 int relais_hub_progress_add(relais_hub *hub, relais_ctx *ctx, sqlite3_int64 seq,

@@ -124,7 +124,7 @@ static const struct {
         [RELAIS_HUB_PAGE_OVERVIEW] = {"/reports",
                                       HUB_M_REPORTS,
                                       {"status-by-course", "status-by-organisation",
-                                       "completions-over-time", "completions-by-course",
+                                       "completions-by-day", "completions-by-course",
                                        "completions-by-organisation", NULL}},
         [RELAIS_HUB_PAGE_QUIZZES] = {"/reports/quizzes",
                                      HUB_M_PAGE_QUIZZES,
@@ -304,14 +304,25 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 		relais_strbuf_free(&chart);
 		relais_strbuf_add_html(&title, relais_hub_tr_name(lang, "REPORT_", name));
 		report[1].value = title.p ? title.p : "";
-		if (strcmp(name, "completions-over-time") == 0) {
+		if (strcmp(name, "completions-by-day") == 0) {
+			/* The chart, its table below as its text alternative; the same by course
+			 * as files. */
 			cJSON *rows = NULL;
 			if (relais_hub_report_rows(&rows, hub, ctx, name, f) == 0) {
 				relais_hub_chart(&chart, lang, "chart-completions",
 				                 relais_hub_tr_name(lang, "REPORT_", name), rows);
-				report[4].value = chart.p ? chart.p : "";
 			}
 			cJSON_Delete(rows);
+			relais_strbuf_add(&chart, "<p>");
+			relais_strbuf_add_html(&chart,
+			                       relais_hub_tr(lang, HUB_M_BY_DAY_AND_COURSE));
+			relais_strbuf_printf(
+			        &chart,
+			        " <a href=\"/reports/completions-over-time.csv%s\">CSV</a>"
+			        " · <a href=\"/reports/completions-over-time.json%s\">"
+			        "JSON</a></p>",
+			        query.p ? query.p : "", query.p ? query.p : "");
+			report[4].value = chart.p ? chart.p : "";
 		}
 		if (relais_hub_report_view(&table, hub, ctx, name, RELAIS_REPORT_HTML, lang, f,
 		                           RELAIS_HUB_PAGE_ROWS) == 0) {

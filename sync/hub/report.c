@@ -24,187 +24,153 @@
 /* clang-format off */
 #define DAY(col) "substr(" col ", 1, 10)"
 #define IN_RANGE(col) "(?5 IS NULL OR " DAY(col) " >= ?5) AND (?6 IS NULL OR " DAY(col) " <= ?6)"
-#define ORG_FILTER(org)                                                                            \
-	"(?1 IS NULL OR " org " = ?1) AND (?3 IS NULL OR " org " = ?3) AND (?4 IS NULL OR " org    \
-	" IN (SELECT name FROM organisation WHERE country = ?4))"
+#define ORG_FILTER(org) \
+	"(?1 IS NULL OR " org " = ?1) AND (?3 IS NULL OR " org " = ?3) AND " \
+	"(?4 IS NULL OR " org " IN (SELECT name FROM organisation WHERE country = ?4))"
 #define COURSE_FILTER "(?2 IS NULL OR course_term = " RELAIS_HUB_TERM("?2") ")"
 /* learner_course rows: learners active in the course during the range. */
-#define LC_FILTER                                                                                  \
-	ORG_FILTER("organisation")                                                                 \
-	" AND " COURSE_FILTER                                                                      \
-	" AND (?5 IS NULL OR " DAY("last") " >= ?5) AND (?6 IS NULL OR " DAY("started") " <= ?6)"
+#define LC_FILTER \
+	ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " \
+	"(?5 IS NULL OR " DAY("last") " >= ?5) AND (?6 IS NULL OR " DAY("started") " <= ?6)"
+/* activity_learner rows: learners who answered during the range. */
+#define ACTIVE_IN_RANGE \
+	"(?5 IS NULL OR " DAY("last") " >= ?5) AND (?6 IS NULL OR " DAY("first") " <= ?6)"
 /* Statements: those made during the range. */
 #define ST_FILTER ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " IN_RANGE(RELAIS_HUB_WHEN)
 /* The terms that name learner ?7. */
 #define LEARNER_TERMS "(SELECT id FROM term WHERE text IN (?7, 'mbox:mailto:' || lower(?7)))"
-#define EMAIL(actor)                                                                               \
+#define EMAIL(actor) \
 	"CASE WHEN " actor " LIKE 'mbox:mailto:%' THEN substr(" actor ", 13) ELSE " actor " END"
 /* A question's id: its activity IRI after the quiz's. */
-#define QUESTION                                                                                   \
-	"replace(object_id, '" RELAIS_XAPI_ACTIVITIES "' || course || '/' || unit || '/', '')"
+#define QUESTION_OF(iri, quiz) \
+	"replace(" iri ", '" RELAIS_XAPI_ACTIVITIES "' || course || '/' || " quiz " || '/', '')"
 
 /*
  * Each learner's state in each course at the range's end: completed (the
  * first completion), passed (completed, with a passed verdict in it).
  */
 #define AT_END(col) "CASE WHEN ?6 IS NULL OR " DAY(col) " <= ?6 THEN " col " END"
-#define STATES                                                                                     \
-	"(SELECT course, coalesce(organisation, '') AS organisation, " AT_END(                     \
-	        "completed") " AS completed, "                                                     \
-	                     "CASE WHEN completed IS NOT NULL THEN " AT_END(                       \
-	                             "passed") " END AS passed "                                   \
-	                                       "FROM learner_course WHERE " LC_FILTER ") l"
-#define PCT(n) "round(100.0 * (" n ") / count(*), 1)"
+#define STATES \
+	"(SELECT course, coalesce(organisation, '') AS organisation, " \
+	AT_END("completed") " AS completed, " \
+	"CASE WHEN completed IS NOT NULL THEN " AT_END("passed") " END AS passed " \
+	"FROM learner_course WHERE " LC_FILTER ") l"
+#define PCT_OF(n, of) "round(100.0 * (" n ") / (" of "), 1)"
+#define PCT(n) PCT_OF(n, "count(*)")
 /* Enrolled: who started. Assigned learners (cohorts, to come) will add to it and to not_started. */
-#define STATUS                                                                                     \
-	"count(*) AS enrolled, 0 AS not_started, "                                                 \
-	"count(*) - count(completed) AS in_progress, " PCT(                                        \
-	        "count(*) - count(completed)") " AS in_progress_pct, "                             \
-	                                       "count(completed) AS completed, " PCT(              \
-	                                               "count(completed)") " AS completed_pct, "   \
-	                                                                   "count(passed) AS "     \
-	                                                                   "passed, " PCT(         \
-	                                                                           "count("        \
-	                                                                           "passed)") " A" \
-	                                                                                      "S " \
-	                                                                                      "pa" \
-	                                                                                      "ss" \
-	                                                                                      "ed" \
-	                                                                                      "_p" \
-	                                                                                      "ct"
+#define STATUS \
+	"count(*) AS enrolled, 0 AS not_started, " \
+	"count(*) - count(completed) AS in_progress, " \
+	PCT("count(*) - count(completed)") " AS in_progress_pct, " \
+	"count(completed) AS completed, " PCT("count(completed)") " AS completed_pct, " \
+	"count(passed) AS passed, " PCT("count(passed)") " AS passed_pct"
 
 struct report {
 	const char *name;
 	const char *sql;
+	const char *dated; /* the SQL when a date range is given, if other (NULL: sql) */
 };
 
-static const struct report reports[] =
-        {
-                {"status-by-course",
-                 "SELECT course, " STATUS " FROM " STATES " GROUP BY course ORDER BY course"},
-                {"status-by-organisation",
-                 "SELECT organisation, course, " STATUS " FROM " STATES
-                 " GROUP BY organisation, course ORDER BY organisation, course"},
-                {"completions-by-course",
-                 "SELECT course, count(completed) AS completions, count(*) AS learners FROM " STATES
-                 " GROUP BY course HAVING count(completed) > 0 ORDER BY course"},
-                {"completions-by-organisation",
-                 "SELECT organisation, course, count(completed) AS completions FROM " STATES
-                 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2"},
-                {"completions-over-time",
-                 "SELECT " DAY(
-                         "completed") " AS day, course, count(*) AS completions FROM "
-                                      "learner_course "
-                                      "WHERE completed IS NOT NULL AND " ORG_FILTER(
-                                              "organisation") " AND " COURSE_FILTER
-                                                              " AND " IN_RANGE(
-                                                                      "completed") " GROUP BY 1, 2 "
-                                                                                   "ORDER BY 1, 2"},
-                /* The credential that stored the first completion; empty before hubs recorded it.
-                 */
-                {"completions-by-learner",
-                 "SELECT coalesce(l.name, '') AS learner, " EMAIL(
-                         "l.actor") " AS email, "
-                                    "coalesce(l.organisation, '') AS organisation, l.course AS "
-                                    "course, "
-                                    "l.completed AS completed, coalesce(k.name, '') AS credential "
-                                    "FROM learner_course l LEFT JOIN credential k ON k.key = "
-                                    "l.credential "
-                                    "WHERE l.completed IS NOT NULL AND " ORG_FILTER("l."
-                                                                                    "organisation") " AND (?2 IS NULL OR l.course_term = " RELAIS_HUB_TERM(
-                                            "?2") ") AND " IN_RANGE("l.completed") " ORDER BY "
-                                                                                   "learner, "
-                                                                                   "course"},
-                {"learners",
-                 "SELECT coalesce(max(name), '') AS learner, " EMAIL(
-                         "actor") " AS email, "
-                                  "coalesce(max(organisation), '') AS organisation, count(*) AS "
-                                  "courses, "
-                                  "count(completed) AS completed, max(last) AS last_active FROM "
-                                  "learner_course "
-                                  "WHERE " LC_FILTER " GROUP BY actor ORDER BY learner, email"},
-                /* Per question, from question_learner: one row per learner who answered it. */
-                {"quiz-questions",
-                 "SELECT course, quiz, replace(object_id, '" RELAIS_XAPI_ACTIVITIES
-                 "' || course || '/' || "
-                 "quiz || '/', '') AS question, count(*) AS learners, sum(missed) AS "
-                 "learners_missed, "
-                 "round(100.0 * sum(missed) / count(*), 1) AS missed_pct, sum(answers) AS answers "
-                 "FROM question_learner WHERE " ORG_FILTER(
-                         "organisation") " AND " COURSE_FILTER
-                                         " AND (?5 IS NULL OR " DAY("last") " >= ?5) AND (?6 IS "
-                                                                            "NULL OR " DAY(
-                                                                                    "first") " <= "
-                                                                                             "?6) "
-                                                                                             "GROUP"
-                                                                                             " BY "
-                                                                                             "objec"
-                                                                                             "t_"
-                                                                                             "term,"
-                                                                                             " cour"
-                                                                                             "se, "
-                                                                                             "quiz,"
-                                                                                             " obje"
-                                                                                             "ct_"
-                                                                                             "id "
-                                                                                             "ORDER"
-                                                                                             " BY "
-                                                                                             "misse"
-                                                                                             "d_"
-                                                                                             "pct "
-                                                                                             "DESC,"
-                                                                                             " lear"
-                                                                                             "ners_"
-                                                                                             "misse"
-                                                                                             "d "
-                                                                                             "DESC,"
-                                                                                             " cour"
-                                                                                             "se, "
-                                                                                             "quiz,"
-                                                                                             " ques"
-                                                                                             "tio"
-                                                                                             "n"},
-                {"quiz-results",
-                 "SELECT course, unit AS quiz, count(*) AS attempts, coalesce(sum(success), 0) AS "
-                 "passed, "
-                 "count(DISTINCT actor) AS learners, count(DISTINCT CASE WHEN success = 1 THEN "
-                 "actor END) "
-                 "AS learners_passed, round(CAST(avg(scaled) AS NUMERIC), 3) AS average_score FROM statement WHERE "
-                 "voided = 0 AND verb_term IN (SELECT id FROM term WHERE text IN "
-                 "('" RELAIS_XAPI_VERBS "passed', '" RELAIS_XAPI_VERBS
-                 "failed')) AND course IS NOT NULL AND " ST_FILTER
-                 " GROUP BY course, unit ORDER BY course, unit"},
-                /* Essays are not scored (unscored_answer holds them): trainers read them here. */
-                {"essays",
-                 "SELECT coalesce(actor_name, '') AS learner, " EMAIL(
-                         "actor") " AS email, "
-                                  "coalesce(organisation, '') AS organisation, course, unit AS "
-                                  "quiz, " QUESTION " AS question, timestamp AS answered, "
-                                  "coalesce(json_extract(body, '$.result.response'), '') AS essay "
-                                  "FROM unscored_answer u JOIN statement s ON s.seq = u.seq "
-                                  "WHERE voided = 0 AND course IS NOT NULL AND "
-                                  "json_extract(body, '$.object.definition.interactionType') = "
-                                  "'long-fill-in' "
-                                  "AND " ST_FILTER
-                                  " ORDER BY course, quiz, question, learner, answered"},
-                /* One learner (?7): each course, then everything they did, newest first. */
-                {"learner-courses",
-                 "SELECT course, started, last AS last_active, coalesce(completed, '') AS "
-                 "completed, "
-                 "coalesce(CASE WHEN completed IS NOT NULL THEN passed END, '') AS passed_on "
-                 "FROM learner_course WHERE actor_term IN " LEARNER_TERMS
-                 " AND (?1 IS NULL OR organisation = ?1) ORDER BY course"},
-                {"learner-statements",
-                 "SELECT " RELAIS_HUB_WHEN " AS \"when\", replace(verb, '" RELAIS_XAPI_VERBS
-                 "', '') AS verb, "
-                 "coalesce(json_extract(body, '$.object.definition.name'), object_id, '') AS "
-                 "activity, "
-                 "coalesce(course, '') AS course, CASE WHEN scaled IS NULL THEN '' "
-                 "ELSE CAST(round(CAST(100 * scaled AS NUMERIC), 1) AS TEXT) END AS score_pct, "
-                 "CASE success WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE '' END AS success "
-                 "FROM statement WHERE actor_term IN " LEARNER_TERMS
-                 " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC"},
+static const struct report reports[] = {
+	{"status-by-course",
+	 "SELECT course, " STATUS " FROM " STATES " GROUP BY course ORDER BY course", NULL},
+	{"status-by-organisation",
+	 "SELECT organisation, course, " STATUS " FROM " STATES
+	 " GROUP BY organisation, course ORDER BY organisation, course", NULL},
+	{"completions-by-course",
+	 "SELECT course, count(completed) AS completions, count(*) AS learners FROM " STATES
+	 " GROUP BY course HAVING count(completed) > 0 ORDER BY course", NULL},
+	{"completions-by-organisation",
+	 "SELECT organisation, course, count(completed) AS completions FROM " STATES
+	 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2", NULL},
+	{"completions-by-day",
+	 "SELECT " DAY("completed") " AS day, count(*) AS completions FROM learner_course "
+	 "WHERE completed IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " AND " IN_RANGE("completed") " GROUP BY 1 ORDER BY 1", NULL},
+	{"completions-over-time",
+	 "SELECT " DAY("completed") " AS day, course, count(*) AS completions FROM learner_course "
+	 "WHERE completed IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " AND " IN_RANGE("completed") " GROUP BY 1, 2 ORDER BY 1, 2", NULL},
+	/* The credential that stored the first completion; empty before hubs recorded it. */
+	{"completions-by-learner",
+	 "SELECT coalesce(l.name, '') AS learner, " EMAIL("l.actor") " AS email, "
+	 "coalesce(l.organisation, '') AS organisation, l.course AS course, "
+	 "l.completed AS completed, coalesce(k.name, '') AS credential "
+	 "FROM learner_course l LEFT JOIN credential k ON k.key = l.credential "
+	 "WHERE l.completed IS NOT NULL AND " ORG_FILTER("l.organisation")
+	 " AND (?2 IS NULL OR l.course_term = " RELAIS_HUB_TERM("?2") ") AND "
+	 IN_RANGE("l.completed") " ORDER BY learner, course", NULL},
+	{"learners",
+	 "SELECT coalesce(max(name), '') AS learner, " EMAIL("max(actor)") " AS email, "
+	 "coalesce(max(organisation), '') AS organisation, count(*) AS courses, "
+	 "count(completed) AS completed, max(last) AS last_active FROM learner_course "
+	 "WHERE " LC_FILTER " GROUP BY actor_term ORDER BY learner, email", NULL},
+	/* Per question: from the tallies; with a date range, from the learners' rows (those who
+	 * answered it during the range, all their answers counted). */
+	{"quiz-questions",
+	 "SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, "
+	 "sum(learners) AS learners, sum(learners_missed) AS learners_missed, "
+	 PCT_OF("sum(learners_missed)", "sum(learners)") " AS missed_pct, sum(tries) AS answers "
+	 "FROM activity_tally WHERE kind = 1 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " GROUP BY object_term, course, quiz, object_id HAVING sum(learners) > 0 "
+	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question",
+	 "SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, "
+	 "count(*) AS learners, sum(missed) AS learners_missed, "
+	 PCT_OF("sum(missed)", "count(*)") " AS missed_pct, sum(tries) AS answers "
+	 "FROM activity_learner WHERE kind = 1 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " AND " ACTIVE_IN_RANGE " GROUP BY object_term, course, quiz, object_id "
+	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"},
+	{"quiz-results",
+	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
+	 "sum(learners) AS learners, sum(learners_passed) AS learners_passed, "
+	 "round(CAST(sum(score_sum) / nullif(sum(scored), 0) AS NUMERIC), 3) AS average_score "
+	 "FROM activity_tally WHERE kind = 2 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " GROUP BY course, quiz HAVING sum(learners) > 0 ORDER BY course, quiz",
+	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
+	 "count(*) AS learners, sum(CASE WHEN passes > 0 THEN 1 ELSE 0 END) AS learners_passed, "
+	 "round(CAST(sum(score_sum) / nullif(sum(scored), 0) AS NUMERIC), 3) AS average_score "
+	 "FROM activity_learner WHERE kind = 2 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " AND " ACTIVE_IN_RANGE " GROUP BY course, quiz ORDER BY course, quiz"},
+	/* Essays are not scored (unscored_answer holds them): trainers read them here. */
+	{"essays",
+	 "SELECT coalesce(actor_name, '') AS learner, " EMAIL("actor") " AS email, "
+	 "coalesce(organisation, '') AS organisation, course, unit AS quiz, "
+	 QUESTION_OF("object_id", "unit") " AS question, timestamp AS answered, "
+	 "coalesce(json_extract(body, '$.result.response'), '') AS essay "
+	 "FROM unscored_answer u JOIN statement s ON s.seq = u.seq "
+	 "WHERE voided = 0 AND course IS NOT NULL AND "
+	 "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
+	 "AND " ST_FILTER " ORDER BY course, quiz, question, learner, answered", NULL},
+	/* One learner (?7): each course, then everything they did, newest first. */
+	{"learner-courses",
+	 "SELECT course, started, last AS last_active, coalesce(completed, '') AS completed, "
+	 "coalesce(CASE WHEN completed IS NOT NULL THEN passed END, '') AS passed_on "
+	 "FROM learner_course WHERE actor_term IN " LEARNER_TERMS
+	 " AND (?1 IS NULL OR organisation = ?1) ORDER BY course", NULL},
+	{"learner-statements",
+	 "SELECT " RELAIS_HUB_WHEN " AS \"when\", replace(verb, '" RELAIS_XAPI_VERBS "', '') AS verb, "
+	 "coalesce(json_extract(body, '$.object.definition.name'), object_id, '') AS activity, "
+	 "coalesce(course, '') AS course, CASE WHEN scaled IS NULL THEN '' "
+	 "ELSE CAST(round(CAST(100 * scaled AS NUMERIC), 1) AS TEXT) END AS score_pct, "
+	 "CASE success WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE '' END AS success "
+	 "FROM statement WHERE actor_term IN " LEARNER_TERMS
+	 " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC", NULL},
 };
+
+/* SQL: whether learner ?7 exists for the coordinator of organisation ?1 (NULL: anyone). */
+#define LEARNER_VISIBLE \
+	"SELECT count(*) FROM term t WHERE t.text IN (?7, 'mbox:mailto:' || lower(?7)) AND " \
+	"(?1 IS NULL OR EXISTS (SELECT 1 FROM learner_course l WHERE l.actor_term = t.id AND " \
+	"l.organisation = ?1))"
+
+/* SQL: the courses, organisations and countries a coordinator of ?1 may filter by. */
+#define CHOICES \
+	"SELECT DISTINCT 'course', course FROM learner_course " \
+	"WHERE (?1 IS NULL OR organisation = ?1) " \
+	"UNION SELECT DISTINCT 'organisation', organisation FROM learner_course " \
+	"WHERE organisation IS NOT NULL AND (?1 IS NULL OR organisation = ?1) " \
+	"UNION SELECT DISTINCT 'country', country FROM organisation " \
+	"WHERE country IS NOT NULL AND (?1 IS NULL OR name = ?1) ORDER BY 1, 2"
 /* clang-format on */
 
 const char *const relais_hub_reports[] = {
@@ -212,6 +178,7 @@ const char *const relais_hub_reports[] = {
         "status-by-organisation",
         "completions-by-course",
         "completions-by-organisation",
+        "completions-by-day",
         "completions-over-time",
         "completions-by-learner",
         "learners",
@@ -222,22 +189,6 @@ const char *const relais_hub_reports[] = {
         "learner-statements",
         NULL,
 };
-
-/* SQL: whether learner ?7 exists for the coordinator of organisation ?1 (NULL: anyone). */
-#define LEARNER_VISIBLE                                                                            \
-	"SELECT count(*) FROM term t WHERE t.text IN (?7, 'mbox:mailto:' || lower(?7)) AND (?1 "   \
-	"IS "                                                                                      \
-	"NULL OR EXISTS (SELECT 1 FROM learner_course l WHERE l.actor_term = t.id AND "            \
-	"l.organisation = ?1))"
-
-/* SQL: the courses, organisations and countries a coordinator of ?1 may filter by. */
-#define CHOICES                                                                                    \
-	"SELECT DISTINCT 'course', course FROM learner_course WHERE (?1 IS NULL OR organisation "  \
-	"= "                                                                                       \
-	"?1) UNION SELECT DISTINCT 'organisation', organisation FROM learner_course WHERE "        \
-	"organisation IS NOT NULL AND (?1 IS NULL OR organisation = ?1) UNION SELECT DISTINCT "    \
-	"'country', country FROM organisation WHERE country IS NOT NULL AND (?1 IS NULL OR name "  \
-	"= ?1) ORDER BY 1, 2"
 
 static void bind_filter(sqlite3_stmt *st, const struct relais_hub_filter *f)
 {
@@ -356,7 +307,12 @@ static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx
 	if (r == NULL) {
 		return relais_fail(ctx, RELAIS_ENOTFOUND, "no report called %s", name);
 	}
-	if (sqlite3_prepare_v2(hub->db, r->sql, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(hub->db,
+	                       r->dated != NULL && f != NULL &&
+	                                       ((f->from && f->from[0]) || (f->to && f->to[0]))
+	                               ? r->dated
+	                               : r->sql,
+	                       -1, &st, NULL) != SQLITE_OK) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "report");
 	}
 	bind_filter(st, f);

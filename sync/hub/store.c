@@ -12,8 +12,9 @@
 
 /* Migration 12 fills the reports' tables from the statements already held. */
 #define FILL_LEARNER_COURSE "INSERT INTO learner_course " RELAIS_HUB_LEARNER_COURSE("1 = 1") ";"
-#define FILL_QUESTION_LEARNER                                                                      \
-	"INSERT INTO question_learner " RELAIS_HUB_QUESTION_LEARNER("1 = 1") ";"
+#define FILL_ACTIVITY_LEARNER                                                                      \
+	"INSERT INTO activity_learner " RELAIS_HUB_ACTIVITY_LEARNER("1 = 1") ";"
+#define FILL_ACTIVITY_TALLY "INSERT INTO activity_tally " RELAIS_HUB_ACTIVITY_TALLY("1 = 1") ";"
 #define FILL_UNSCORED_ANSWER                                                                       \
 	"INSERT INTO unscored_answer SELECT seq FROM statement WHERE verb_term "                   \
 	"= " RELAIS_HUB_VERB_TERM("answered") " AND success IS NULL;"
@@ -248,21 +249,40 @@ static const char *const migrations[] = {
         "CREATE INDEX learner_course_actor ON learner_course(actor_term);"
         "CREATE INDEX learner_course_organisation ON learner_course(organisation, course_term);"
         "CREATE INDEX learner_course_completed ON learner_course(completed)"
-        "  WHERE completed IS NOT NULL;" FILL_LEARNER_COURSE "CREATE TABLE question_learner ("
+        "  WHERE completed IS NOT NULL;" FILL_LEARNER_COURSE "CREATE TABLE activity_learner ("
         "  object_term INTEGER NOT NULL,"
         "  actor_term INTEGER NOT NULL,"
+        "  kind INTEGER NOT NULL," /* 1: a question's answers; 2: a quiz's verdicts */
         "  course_term INTEGER NOT NULL,"
         "  course TEXT NOT NULL,"
         "  quiz TEXT NOT NULL,"
         "  object_id TEXT NOT NULL,"
-        "  organisation TEXT,"
-        "  answers INTEGER NOT NULL,"
+        "  organisation TEXT NOT NULL,"
+        "  tries INTEGER NOT NULL,"
         "  missed INTEGER NOT NULL,"
+        "  passes INTEGER NOT NULL,"
+        "  score_sum REAL NOT NULL,"
+        "  scored INTEGER NOT NULL,"
         "  first TEXT NOT NULL,"
         "  last TEXT NOT NULL,"
         "  PRIMARY KEY (object_term, actor_term));"
-        "CREATE INDEX question_learner_course ON "
-        "question_learner(course_term);" FILL_QUESTION_LEARNER
+        "CREATE INDEX activity_learner_course ON activity_learner(course_term, kind);"
+        "CREATE TABLE activity_tally ("
+        "  object_term INTEGER NOT NULL,"
+        "  organisation TEXT NOT NULL,"
+        "  kind INTEGER NOT NULL,"
+        "  course_term INTEGER NOT NULL,"
+        "  course TEXT NOT NULL,"
+        "  quiz TEXT NOT NULL,"
+        "  object_id TEXT NOT NULL,"
+        "  learners INTEGER NOT NULL,"
+        "  learners_missed INTEGER NOT NULL,"
+        "  learners_passed INTEGER NOT NULL,"
+        "  tries INTEGER NOT NULL,"
+        "  passes INTEGER NOT NULL,"
+        "  score_sum REAL NOT NULL,"
+        "  scored INTEGER NOT NULL,"
+        "  PRIMARY KEY (object_term, organisation));" FILL_ACTIVITY_LEARNER FILL_ACTIVITY_TALLY
         /* Answers without a score (essays among them): the essays report reads these. */
         "CREATE TABLE unscored_answer (seq INTEGER PRIMARY KEY);" FILL_UNSCORED_ANSWER
         "CREATE TABLE organisation (name TEXT PRIMARY KEY, country TEXT);"

@@ -131,7 +131,7 @@ test('each report page kind, in English and French: axe-clean, not blank, the ch
       const m = await look(page, `${kind}-${lang}`);
       if (kind === 'progress') {
         assert.ok(m.bars >= 3, 'the completions chart has its bars');
-        assert.equal(m.title, lang === 'fr' ? 'Réussites dans le temps' : 'Completions over time');
+        assert.equal(m.title, lang === 'fr' ? 'Réussites par jour' : 'Completions by day');
       }
     }
   }

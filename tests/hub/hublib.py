@@ -29,7 +29,8 @@ RELAIS_ACTIVITIES = "https://relais.invalid/xapi/activities/"
 ORGANISATION = "https://relais.invalid/xapi/extensions/organisation"
 # The report views relais-hub report prints (the learner-* views need a learner: web only).
 REPORTS = ["status-by-course", "status-by-organisation", "completions-by-course",
-           "completions-by-organisation", "completions-over-time", "completions-by-learner",
+           "completions-by-organisation", "completions-by-day", "completions-over-time",
+           "completions-by-learner",
            "learners", "quiz-questions", "quiz-results", "essays"]
 PASSWORD = "correct horse battery"
 
@@ -181,7 +182,7 @@ def undo_terms(path):
     script = ""
     if version >= 12:  # the reports' tables (migration 12) are made from the terms: undone first
         script += ("DROP TABLE learner_course; DROP TABLE organisation;"
-                   "DROP TABLE question_learner; DROP TABLE unscored_answer;"
+                   "DROP TABLE activity_learner; DROP TABLE activity_tally; DROP TABLE unscored_answer;"
                    "ALTER TABLE coordinator DROP COLUMN organisation;")
     script += "DROP INDEX statement_actor; DROP INDEX statement_verb;" \
         "DROP INDEX statement_object; DROP INDEX statement_course;"

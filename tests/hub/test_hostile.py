@@ -510,7 +510,8 @@ class Reports(unittest.TestCase):
         body = b"".join(b.request("GET", p).body for p in ("/reports", "/reports/quizzes",
                                                            "/reports/learners"))
         for name in hl.REPORTS:
-            self.assertIn(('<h2 id="%s">' % name).encode(), body)
+            if name != "completions-over-time":  # its files are linked under the chart
+                self.assertIn(('<h2 id="%s">' % name).encode(), body)
             self.assertIn(('href="/reports/%s.csv"' % name).encode(), body)
             r = b.request("GET", "/reports/%s.csv" % name)
             self.assertEqual(r.status, 200, r)

@@ -146,7 +146,7 @@ class Reports(unittest.TestCase):
         # The page's download links carry its filters.
         self.assertIn('href="/reports/status-by-course.csv?organisation=MAE&amp;from=2026-01-01"',
                       page)
-        for name in ["status-by-course", "status-by-organisation", "completions-over-time"]:
+        for name in ["status-by-course", "status-by-organisation", "completions-by-day"]:
             shown = section_rows(page, name)
             text = self.get(self.admin, "/reports/%s.csv%s" % (name, q)).text
             self.assertEqual(list(csv.reader(io.StringIO(text)))[1:], shown, name)
@@ -155,13 +155,24 @@ class Reports(unittest.TestCase):
                               for r in js], [[c if not re.fullmatch(r"[\d.]+", c) else
                                               "%g" % float(c) for c in row] for row in shown])
         self.assertIn("<svg role=\"img\"", page)
-        self.assertIn("<title id=\"chart-completions-t\">Completions over time</title>", page)
+        self.assertIn("<title id=\"chart-completions-t\">Completions by day</title>", page)
+        self.assertIn('<a href="/reports/completions-over-time.csv?organisation=MAE&amp;'
+                      'from=2026-01-01">CSV</a>', page)
         self.assertIn("1 completions from 2026-01-10 to 2026-01-10", page)
 
     def test_questions_most_missed(self):
         rows = self.rows(self.admin, "quiz-questions")
         self.assertEqual([(r["question"], r["learners"], r["learners_missed"], r["missed_pct"])
                           for r in rows], [("q1", 3, 2, 66.7), ("q2", 1, 0, 0)])
+        # A date range counts the learners who answered during it.
+        self.assertEqual([(r["question"], r["learners"], r["learners_missed"]) for r in
+                          self.rows(self.admin, "quiz-questions", "?from=2026-02-01")],
+                         [("q1", 1, 1)])
+        self.assertEqual(self.rows(self.admin, "quiz-results"),
+                         [{"course": "c1", "quiz": "quiz", "attempts": 2, "passed": 2,
+                           "learners": 2, "learners_passed": 2, "average_score": 0.95}])
+        self.assertEqual([r["learners"] for r in self.rows(self.admin, "quiz-results",
+                                                           "?to=2026-01-31")], [1])
         page = self.get(self.admin, "/reports/quizzes?lang=fr").text
         self.assertIn('<h2 id="quiz-questions">Questions les plus manquées</h2>', page)
 
@@ -260,7 +271,7 @@ class Migration(unittest.TestCase):
         before = {n: self.rows(hub, n) for n in hl.REPORTS}
         hub.stop()
         con = sqlite3.connect(db.db)
-        con.executescript("DROP TABLE learner_course; DROP TABLE question_learner;"
+        con.executescript("DROP TABLE learner_course; DROP TABLE activity_learner; DROP TABLE activity_tally;"
                           "DROP TABLE unscored_answer; DROP TABLE organisation;"
                           "ALTER TABLE coordinator DROP COLUMN organisation;"
                           "PRAGMA user_version = 11;")
