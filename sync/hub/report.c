@@ -137,8 +137,9 @@ static const struct report reports[] = {
 	 "coalesce(organisation, '') AS organisation, course, unit AS quiz, "
 	 QUESTION_OF("object_id", "unit") " AS question, timestamp AS answered, "
 	 "coalesce(json_extract(body, '$.result.response'), '') AS essay "
-	 "FROM unscored_answer u JOIN statement s ON s.seq = u.seq "
-	 "WHERE voided = 0 AND course IS NOT NULL AND "
+	 /* CROSS JOIN: the few unscored answers first (SQLite keeps the order), each looked up. */
+	 "FROM unscored_answer u CROSS JOIN statement s "
+	 "WHERE s.seq = u.seq AND voided = 0 AND course IS NOT NULL AND "
 	 "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
 	 "AND " ST_FILTER " ORDER BY course, quiz, question, learner, answered", NULL},
 	/* One learner (?7): each course, then everything they did, newest first. */
