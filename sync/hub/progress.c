@@ -1,5 +1,4 @@
 /* progress.c: the reports' tables (migration 12), kept up to date as statements arrive. */
-#include <stdio.h>
 #include <string.h>
 
 #include "hub_private.h"
@@ -15,19 +14,19 @@
 #define LATER(table, col) \
 	col " = CASE WHEN excluded." col " > " table "." col " THEN excluded." col \
 	" ELSE " table "." col " END"
-#define IS_COMPLETION "unit IS NULL AND verb_term = " RELAIS_HUB_VERB_TERM("completed")
 
-/* Statement ?1 into its learner's row for its course. The credential changes with the first
- * completion, before completed does (SET reads the old row). */
+/* Statement ?1 into its learner's row for its course; ?2 is 1 when it completes the course,
+ * ?3 when it is a passed verdict. The credential changes with the first completion, before
+ * completed does (SET reads the old row). */
 #define ADD_LEARNER_COURSE \
 	"INSERT INTO learner_course(actor_term, course_term, course, actor, name, organisation, " \
 	"started, completed, passed, last, credential) " \
 	"SELECT actor_term, course_term, course, actor, actor_name, organisation, " \
 	RELAIS_HUB_WHEN ", " \
-	"CASE WHEN " IS_COMPLETION " THEN " RELAIS_HUB_WHEN " END, " \
-	"CASE WHEN verb_term = " RELAIS_HUB_VERB_TERM("passed") " THEN " RELAIS_HUB_WHEN " END, " \
+	"CASE WHEN ?2 = 1 THEN " RELAIS_HUB_WHEN " END, " \
+	"CASE WHEN ?3 = 1 THEN " RELAIS_HUB_WHEN " END, " \
 	RELAIS_HUB_WHEN ", " \
-	"CASE WHEN " IS_COMPLETION " THEN credential END " \
+	"CASE WHEN ?2 = 1 THEN credential END " \
 	"FROM statement WHERE seq = ?1 AND course_term IS NOT NULL " \
 	"ON CONFLICT(course_term, actor_term) DO UPDATE SET " \
 	"name = coalesce(excluded.name, learner_course.name), " \
@@ -58,17 +57,15 @@
 	"scored = activity_learner.scored + excluded.scored, " \
 	EARLIER("activity_learner", "first") ", " LATER("activity_learner", "last")
 
-/* A learner's row for an activity: ?1 the activity's term, ?2 the learner's. */
-#define READ_ACTIVITY_LEARNER \
-	"SELECT organisation, tries, missed, passes, score_sum, scored FROM activity_learner " \
-	"WHERE object_term = ?1 AND actor_term = ?2"
-
-/* Adds a learner's row's numbers (?3 1 or -1 times) to their organisation's (?4) tally of
- * activity ?1; the activity's names come from the learner's (?2) row, which must exist. */
+/* Adds the row of statement ?1's learner for its activity (?2 1 or -1 times) to their
+ * organisation's tally of that activity; nothing when there is no such row. */
 #define ADD_ACTIVITY_TALLY \
-	"INSERT INTO activity_tally SELECT object_term, ?4, kind, course_term, course, quiz, " \
-	"object_id, ?3, ?3 * ?5, ?3 * ?6, ?3 * ?7, ?3 * ?8, ?3 * ?9, ?3 * ?10 " \
-	"FROM activity_learner WHERE object_term = ?1 AND actor_term = ?2 " \
+	"INSERT INTO activity_tally SELECT a.object_term, a.organisation, a.kind, a.course_term, " \
+	"a.course, a.quiz, a.object_id, ?2, ?2 * a.missed, " \
+	"?2 * CASE WHEN a.passes > 0 THEN 1 ELSE 0 END, ?2 * a.tries, ?2 * a.passes, " \
+	"?2 * a.score_sum, ?2 * a.scored " \
+	"FROM statement s JOIN activity_learner a ON a.object_term = s.object_term AND " \
+	"a.actor_term = s.actor_term WHERE s.seq = ?1 " \
 	"ON CONFLICT(object_term, organisation) DO UPDATE SET " \
 	"learners = activity_tally.learners + excluded.learners, " \
 	"learners_missed = activity_tally.learners_missed + excluded.learners_missed, " \
@@ -85,8 +82,9 @@
 
 /* clang-format on */
 
-/* Runs the cached upsert sql with seq bound to ?1. */
-static int upsert(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql, sqlite3_int64 seq)
+/* Runs the cached statement sql with seq bound to ?1 and the integers a, b to ?2, ?3. */
+static int run_seq(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql, sqlite3_int64 seq,
+                   int a, int b)
 {
 	sqlite3_stmt *q = NULL;
 	int rc = 0;
@@ -95,93 +93,9 @@ static int upsert(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql, s
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
 	}
 	sqlite3_bind_int64(q, 1, seq);
+	sqlite3_bind_int(q, 2, a);
+	sqlite3_bind_int(q, 3, b);
 	if (sqlite3_step(q) != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
-	}
-	sqlite3_reset(q);
-	return rc;
-}
-
-/* A learner's numbers for an activity, as its tally counts them. */
-struct share {
-	int found;
-	char organisation[256];
-	sqlite3_int64 missed, passed, tries, passes, scored;
-	double score_sum;
-};
-
-/* Reads the row of learner actor for activity object into *sh (found 0 when none). */
-static int share_read(struct share *sh, relais_hub *hub, relais_ctx *ctx, sqlite3_int64 object,
-                      sqlite3_int64 actor)
-{
-	sqlite3_stmt *q = NULL;
-	int rc = 0, step;
-
-	memset(sh, 0, sizeof(*sh));
-	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_ACTIVITY_READ, READ_ACTIVITY_LEARNER, &q) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
-	}
-	sqlite3_bind_int64(q, 1, object);
-	sqlite3_bind_int64(q, 2, actor);
-	step = sqlite3_step(q);
-	if (step == SQLITE_ROW) {
-		sh->found = 1;
-		(void)snprintf(sh->organisation, sizeof(sh->organisation), "%s",
-		               (const char *)sqlite3_column_text(q, 0));
-		sh->tries = sqlite3_column_int64(q, 1);
-		sh->missed = sqlite3_column_int64(q, 2);
-		sh->passes = sqlite3_column_int64(q, 3);
-		sh->passed = sh->passes > 0;
-		sh->score_sum = sqlite3_column_double(q, 4);
-		sh->scored = sqlite3_column_int64(q, 5);
-	} else if (step != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
-	}
-	sqlite3_reset(q);
-	return rc;
-}
-
-/* Adds sign times *sh (when found) to its organisation's tally of activity object. */
-static int tally(relais_hub *hub, relais_ctx *ctx, sqlite3_int64 object, sqlite3_int64 actor,
-                 const struct share *sh, int sign)
-{
-	sqlite3_stmt *q = NULL;
-	int rc = 0;
-
-	if (!sh->found) {
-		return 0;
-	}
-	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_TALLY_ADD, ADD_ACTIVITY_TALLY, &q) != 0) {
-		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
-	}
-	sqlite3_bind_int64(q, 1, object);
-	sqlite3_bind_int64(q, 2, actor);
-	sqlite3_bind_int(q, 3, sign);
-	sqlite3_bind_text(q, 4, sh->organisation, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 5, sh->missed);
-	sqlite3_bind_int64(q, 6, sh->passed);
-	sqlite3_bind_int64(q, 7, sh->tries);
-	sqlite3_bind_int64(q, 8, sh->passes);
-	sqlite3_bind_double(q, 9, sh->score_sum);
-	sqlite3_bind_int64(q, 10, sh->scored);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
-	}
-	sqlite3_reset(q);
-	return rc;
-}
-
-/* Terms of statement seq's activity and learner (0 when it has no activity). */
-static int terms_of(sqlite3_int64 *object, sqlite3_int64 *actor, relais_hub *hub, relais_ctx *ctx,
-                    sqlite3_stmt *q)
-{
-	int rc = 0, step = sqlite3_step(q);
-
-	*object = *actor = 0;
-	if (step == SQLITE_ROW) {
-		*object = sqlite3_column_int64(q, 0);
-		*actor = sqlite3_column_int64(q, 1);
-	} else if (step != SQLITE_DONE) {
 		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
 	}
 	sqlite3_reset(q);
@@ -189,29 +103,28 @@ static int terms_of(sqlite3_int64 *object, sqlite3_int64 *actor, relais_hub *hub
 }
 
 /*
- * Changes a learner's row for an activity with change() and keeps the
- * tallies: the row's old numbers are taken from its organisation's tally,
- * its new ones added (to its new organisation's, if that changed).
+ * Changes the row of statement seq's learner for its activity with
+ * change() and keeps the tallies: the row's numbers are taken from its
+ * organisation's tally before, and added after (to its new organisation's,
+ * if that changed).
  */
-static int with_tally(relais_hub *hub, relais_ctx *ctx, sqlite3_int64 object, sqlite3_int64 actor,
+static int with_tally(relais_hub *hub, relais_ctx *ctx, sqlite3_int64 seq,
                       int (*change)(relais_hub *, relais_ctx *, const void *), const void *arg)
 {
-	struct share before, after;
 	int rc;
 
-	if ((rc = share_read(&before, hub, ctx, object, actor)) != 0 ||
-	    (rc = tally(hub, ctx, object, actor, &before, -1)) != 0 ||
-	    (rc = change(hub, ctx, arg)) != 0 ||
-	    (rc = share_read(&after, hub, ctx, object, actor)) != 0) {
+	if ((rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_TALLY_ADD, ADD_ACTIVITY_TALLY, seq, -1, 0)) !=
+	            0 ||
+	    (rc = change(hub, ctx, arg)) != 0) {
 		return rc;
 	}
-	return tally(hub, ctx, object, actor, &after, 1);
+	return run_seq(hub, ctx, RELAIS_HUB_SLOT_TALLY_ADD, ADD_ACTIVITY_TALLY, seq, 1, 0);
 }
 
 static int add_activity(relais_hub *hub, relais_ctx *ctx, const void *arg)
 {
-	return upsert(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_ADD, ADD_ACTIVITY_LEARNER,
-	              *(const sqlite3_int64 *)arg);
+	return run_seq(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_ADD, ADD_ACTIVITY_LEARNER,
+	               *(const sqlite3_int64 *)arg, 0, 0);
 }
 
 static int redo_activity(relais_hub *hub, relais_ctx *ctx, const void *arg)
@@ -232,27 +145,20 @@ int relais_hub_progress_add(relais_hub *hub, relais_ctx *ctx, sqlite3_int64 seq,
                             const struct relais_xapi_facts *f)
 {
 	int answered = strcmp(f->verb, RELAIS_XAPI_VERBS "answered") == 0;
-	int verdict = strcmp(f->verb, RELAIS_XAPI_VERBS "passed") == 0 ||
-	              strcmp(f->verb, RELAIS_XAPI_VERBS "failed") == 0;
-	sqlite3_stmt *q = NULL;
-	sqlite3_int64 object, actor;
+	int passed = strcmp(f->verb, RELAIS_XAPI_VERBS "passed") == 0;
+	int verdict = passed || strcmp(f->verb, RELAIS_XAPI_VERBS "failed") == 0;
+	int completes = f->unit == NULL && strcmp(f->verb, RELAIS_XAPI_VERBS "completed") == 0;
 	int rc;
 
-	/* One indexed upsert per statement: the reports read these tables, not the statements. */
-	rc = upsert(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_ADD, ADD_LEARNER_COURSE, seq);
+	/* An indexed upsert or three per statement: the reports read these tables, not the
+	 * statements. */
+	rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_ADD, ADD_LEARNER_COURSE, seq, completes,
+	             passed);
 	if (rc == 0 && ((answered && f->success >= 0 && f->unit != NULL) || verdict)) {
-		if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_ACTIVITY_TERMS,
-		                    "SELECT object_term, actor_term FROM statement WHERE seq = ?1",
-		                    &q) != 0) {
-			return relais_db_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
-		}
-		sqlite3_bind_int64(q, 1, seq);
-		if ((rc = terms_of(&object, &actor, hub, ctx, q)) == 0 && object != 0) {
-			rc = with_tally(hub, ctx, object, actor, add_activity, &seq);
-		}
+		rc = with_tally(hub, ctx, seq, add_activity, &seq);
 	} else if (rc == 0 && answered && f->success < 0) {
-		rc = upsert(hub, ctx, RELAIS_HUB_SLOT_UNSCORED_ADD,
-		            "INSERT INTO unscored_answer(seq) VALUES (?1)", seq);
+		rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_UNSCORED_ADD,
+		             "INSERT INTO unscored_answer(seq) VALUES (?1)", seq, 0, 0);
 	}
 	return rc;
 }
@@ -260,8 +166,8 @@ int relais_hub_progress_add(relais_hub *hub, relais_ctx *ctx, sqlite3_int64 seq,
 int relais_hub_progress_void(relais_hub *hub, relais_ctx *ctx, const char *id)
 {
 	sqlite3_stmt *q = NULL;
-	sqlite3_int64 object, actor;
-	int rc;
+	sqlite3_int64 seq = 0;
+	int rc, step;
 
 	/* Rare (a voiding statement): the rows are made again from what is not voided. */
 	if ((rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_DROP,
@@ -274,13 +180,16 @@ int relais_hub_progress_void(relais_hub *hub, relais_ctx *ctx, const char *id)
 		return rc;
 	}
 	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_ACTIVITY_TARGET,
-	                    "SELECT object_term, actor_term FROM statement WHERE id = lower(?1)",
-	                    &q) != 0) {
+	                    "SELECT seq FROM statement WHERE id = lower(?1)", &q) != 0) {
 		return relais_db_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
 	}
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
-	if ((rc = terms_of(&object, &actor, hub, ctx, q)) == 0 && object != 0) {
-		rc = with_tally(hub, ctx, object, actor, redo_activity, id);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW) {
+		seq = sqlite3_column_int64(q, 0);
+	} else if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
 	}
-	return rc;
+	sqlite3_reset(q);
+	return rc != 0 || seq == 0 ? rc : with_tally(hub, ctx, seq, redo_activity, id);
 }

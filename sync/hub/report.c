@@ -23,7 +23,11 @@
 /* The SQL is laid out as SQL, not as clang-format would. */
 /* clang-format off */
 #define DAY(col) "substr(" col ", 1, 10)"
-#define IN_RANGE(col) "(?5 IS NULL OR " DAY(col) " >= ?5) AND (?6 IS NULL OR " DAY(col) " <= ?6)"
+/* Times compared as text with the days (an index serves them): on or after day ?5, at the
+ * latest on day ?6 (any time of it sorts before ?6 || 'T99'). */
+#define SINCE(col) "(?5 IS NULL OR " col " >= ?5)"
+#define UNTIL(col) "(?6 IS NULL OR " col " <= ?6 || 'T99')"
+#define IN_RANGE(col) SINCE(col) " AND " UNTIL(col)
 #define ORG_FILTER(org) \
 	"(?1 IS NULL OR " org " = ?1) AND (?3 IS NULL OR " org " = ?3) AND " \
 	"(?4 IS NULL OR " org " IN (SELECT name FROM organisation WHERE country = ?4))"
@@ -31,10 +35,10 @@
 /* learner_course rows: learners active in the course during the range. */
 #define LC_FILTER \
 	ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " \
-	"(?5 IS NULL OR " DAY("last") " >= ?5) AND (?6 IS NULL OR " DAY("started") " <= ?6)"
+	SINCE("last") " AND " UNTIL("started")
 /* activity_learner rows: learners who answered during the range. */
 #define ACTIVE_IN_RANGE \
-	"(?5 IS NULL OR " DAY("last") " >= ?5) AND (?6 IS NULL OR " DAY("first") " <= ?6)"
+	SINCE("last") " AND " UNTIL("first")
 /* Statements: those made during the range. */
 #define ST_FILTER ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " IN_RANGE(RELAIS_HUB_WHEN)
 /* The terms that name learner ?7. */
@@ -49,7 +53,7 @@
  * Each learner's state in each course at the range's end: completed (the
  * first completion), passed (completed, with a passed verdict in it).
  */
-#define AT_END(col) "CASE WHEN ?6 IS NULL OR " DAY(col) " <= ?6 THEN " col " END"
+#define AT_END(col) "CASE WHEN " UNTIL(col) " THEN " col " END"
 #define STATES \
 	"(SELECT course, coalesce(organisation, '') AS organisation, " \
 	AT_END("completed") " AS completed, " \

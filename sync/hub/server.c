@@ -881,8 +881,8 @@ static int admin_form(relais_hub *hub, relais_ctx *ctx, const char *action,
 		}
 		if (rc == 0) {
 			(void)snprintf(notice, size, "credential %.200s added", name);
-			(void)snprintf(secret_size ? secret : NULL, secret_size,
-			               "key: %s secret: %s (shown once)", key, sec);
+			(void)snprintf(secret, secret_size, "key: %s secret: %s (shown once)", key,
+			               sec);
 		}
 		sodium_memzero(sec, sizeof(sec));
 	} else if (strcmp(action, "credential-revoke") == 0) {
