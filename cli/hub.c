@@ -8,6 +8,7 @@ static const struct command *const commands[] = {
         &cmd_hub_serve,
         &cmd_hub_credentials,
         &cmd_hub_coordinator,
+        &cmd_hub_organisation,
         &cmd_hub_report,
         &cmd_hub_import,
         &cmd_hub_keygen,
