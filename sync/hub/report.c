@@ -61,11 +61,26 @@
 	"FROM learner_course WHERE " LC_FILTER ") l"
 #define PCT_OF(n, of) "round(100.0 * (" n ") / (" of "), 1)"
 #define PCT(n) PCT_OF(n, "count(*)")
-/* Enrolled: who started. Assigned learners (cohorts, to come) will add to it and to not_started. */
+/*
+ * Enrolled: who started (STATES, waiting 0) and who a cohort was assigned
+ * the course without starting it (waiting 1: not started), once per
+ * learner and course whatever the number of cohorts. "Everyone of an
+ * organisation" cohorts add no one here: the hub knows those learners only
+ * once they start.
+ */
+#define ENROLLED \
+	"(SELECT course, organisation, completed, passed, 0 AS waiting FROM " STATES \
+	" UNION ALL SELECT course, organisation, NULL, NULL, 1 FROM (SELECT DISTINCT " \
+	"cc.course AS course, m.email AS email, c.organisation AS organisation " \
+	"FROM cohort_course cc JOIN cohort c ON c.id = cc.cohort " \
+	"JOIN cohort_member m ON m.cohort = cc.cohort WHERE " ORG_FILTER("c.organisation") \
+	" AND (?2 IS NULL OR cc.course = ?2) AND NOT EXISTS (SELECT 1 FROM learner_course l " \
+	"WHERE l.course_term = " RELAIS_HUB_TERM("cc.course") \
+	" AND lower(l.actor) = 'mbox:mailto:' || m.email)) a) e"
 #define STATUS \
-	"count(*) AS enrolled, 0 AS not_started, " \
-	"count(*) - count(completed) AS in_progress, " \
-	PCT("count(*) - count(completed)") " AS in_progress_pct, " \
+	"count(*) AS enrolled, sum(waiting) AS not_started, " \
+	"count(*) - count(completed) - sum(waiting) AS in_progress, " \
+	PCT("count(*) - count(completed) - sum(waiting)") " AS in_progress_pct, " \
 	"count(completed) AS completed, " PCT("count(completed)") " AS completed_pct, " \
 	"count(passed) AS passed, " PCT("count(passed)") " AS passed_pct"
 
@@ -77,9 +92,9 @@ struct report {
 
 static const struct report reports[] = {
 	{"status-by-course",
-	 "SELECT course, " STATUS " FROM " STATES " GROUP BY course ORDER BY course", NULL},
+	 "SELECT course, " STATUS " FROM " ENROLLED " GROUP BY course ORDER BY course", NULL},
 	{"status-by-organisation",
-	 "SELECT organisation, course, " STATUS " FROM " STATES
+	 "SELECT organisation, course, " STATUS " FROM " ENROLLED
 	 " GROUP BY organisation, course ORDER BY organisation, course", NULL},
 	{"completions-by-course",
 	 "SELECT course, count(completed) AS completions, count(*) AS learners FROM " STATES
