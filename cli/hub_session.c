@@ -60,6 +60,7 @@ static int session(relais_ctx *ctx, int argc, char **argv)
 	        {"online", required_argument, NULL, 'o'},
 	        {"trainer", required_argument, NULL, 'r'},
 	        {"before", required_argument, NULL, 'b'},
+	        {"cohort", required_argument, NULL, 'c'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *given[128] = {0}, *verb;
@@ -71,10 +72,10 @@ static int session(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:t:s:e:z:p:o:r:b:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:t:s:e:z:p:o:r:b:c:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
-		} else if (strchr("tsezporb", c) != NULL && c > 0) {
+		} else if (strchr("tsezporbc", c) != NULL && c > 0) {
 			given[c] = optarg;
 			edits++;
 		} else {
@@ -118,6 +119,7 @@ static int session(relais_ctx *ctx, int argc, char **argv)
 	     (given['s'] && set(&s.start, given['s'])) || (given['e'] && set(&s.end, given['e'])) ||
 	     (given['z'] && set(&s.timezone, given['z'])) ||
 	     (given['r'] && set(&s.trainer, given['r'])) ||
+	     (given['c'] && set(&s.cohort, given['c'])) ||
 	     (given['b'] && set_before(&s, given['b'])))) {
 		rc = -1;
 	}
@@ -152,7 +154,7 @@ const struct command cmd_hub_session = {
         "live sessions of published courses: add, change, cancel, list",
         "usage: relais-hub session add COURSE ID --title T --start S --end E --timezone TZ\n"
         "                              (--place TEXT | --online URL) [--trainer NAME]\n"
-        "                              [--before UNIT,UNIT...] [--db PATH]\n"
+        "                              [--before UNIT,UNIT...] [--cohort NAME|ID] [--db PATH]\n"
         "       relais-hub session change COURSE ID [any option of add] [--db PATH]\n"
         "       relais-hub session cancel COURSE ID [--db PATH]\n"
         "       relais-hub session list [COURSE] [--db PATH]\n\n"
@@ -162,7 +164,10 @@ const struct command cmd_hub_session = {
         "wall-clock times YYYY-MM-DDTHH:MM in TZ, an IANA time zone (Africa/Dakar).\n"
         "Checked as relais pack --check checks course.json: end after start, the\n"
         "zone in this machine's tz database, --before naming units of the course's\n"
-        "current bundle. Each change signs a new catalogue: laptops see it at their\n"
-        "next sync.\n",
+        "current bundle. --cohort makes it a session of that cohort (the course must\n"
+        "be assigned to it): laptops show it to the cohort's members only, and it\n"
+        "counts towards the cohort's programme certificate; --cohort \"\" makes it\n"
+        "the whole course's again. Each change signs a new catalogue: laptops see it\n"
+        "at their next sync.\n",
         session,
 };

@@ -26,24 +26,29 @@ static int named(const char *org, char *const *names, size_t n)
 }
 
 int relais_attendance_roster(struct relais_profile **out, size_t *n, size_t *n_first,
-                             relais_home *home, relais_ctx *ctx, int64_t trainer_id,
-                             const char *course_id)
+                             int *by_cohort, relais_home *home, relais_ctx *ctx, int64_t trainer_id,
+                             const char *course_id, const char *cohort)
 {
 	struct relais_catalogue *cat = NULL;
 	struct relais_profile *all = NULL, *list = NULL, me = {0};
 	const struct relais_catalogue_course *c;
+	const struct relais_catalogue_cohort *co = NULL;
 	char *const *orgs = NULL;
 	size_t n_all = 0, n_orgs = 0, count = 0, first = 0;
 	int rc;
 
 	*out = NULL;
 	*n = *n_first = 0;
+	if (by_cohort != NULL) {
+		*by_cohort = 0;
+	}
 	if ((rc = relais_profile_get(&me, home, ctx, trainer_id)) != 0 ||
 	    (rc = relais_updates_catalogue(&cat, home, ctx)) != 0 ||
 	    (rc = relais_profile_list(&all, &n_all, home, ctx)) != 0) {
 		goto out;
 	}
 	c = cat ? relais_catalogue_find(cat, course_id) : NULL;
+	co = cat && cohort ? relais_catalogue_cohort(cat, cohort) : NULL;
 	if (c != NULL && c->n_audience > 0) {
 		orgs = c->audience;
 		n_orgs = c->n_audience;
@@ -59,8 +64,9 @@ int relais_attendance_roster(struct relais_profile **out, size_t *n, size_t *n_f
 	 * structs move, their strings with them. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n_all; i++) {
-			if (all[i].name != NULL && !all[i].trainer &&
-			    named(all[i].org, orgs, n_orgs) == (pass == 0)) {
+			int lead = co ? relais_cohort_has(co, all[i].email, all[i].org)
+			              : named(all[i].org, orgs, n_orgs);
+			if (all[i].name != NULL && !all[i].trainer && lead == (pass == 0)) {
 				list[count++] = all[i];
 				memset(&all[i], 0, sizeof(all[i]));
 			}
@@ -72,6 +78,9 @@ int relais_attendance_roster(struct relais_profile **out, size_t *n, size_t *n_f
 	*out = list;
 	*n = count;
 	*n_first = first;
+	if (by_cohort != NULL) {
+		*by_cohort = co != NULL;
+	}
 	list = NULL;
 out:
 	free(list);

@@ -921,6 +921,25 @@ int relais_cohort_has(const struct relais_catalogue_cohort *co, const char *emai
 	return bsearch(hash, co->members, co->n_members, sizeof(*co->members), by_hash) != NULL;
 }
 
+const struct relais_catalogue_cohort *relais_catalogue_cohort(const struct relais_catalogue *cat,
+                                                              const char *id)
+{
+	size_t lo = 0, hi = cat->n_cohorts;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(cat->cohorts[mid].id, id);
+		if (c == 0) {
+			return &cat->cohorts[mid];
+		}
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return NULL;
+}
+
 int relais_catalogue_audience_has(const struct relais_catalogue_course *c, const char *org)
 {
 	if (c->n_audience == 0) {

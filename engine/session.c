@@ -33,6 +33,7 @@ void relais_session_clear(struct relais_session *s)
 	free(s->place);
 	free(s->online);
 	free(s->trainer);
+	free(s->cohort);
 	for (size_t i = 0; i < s->n_before; i++) {
 		free(s->before[i]);
 	}
@@ -55,7 +56,7 @@ int relais_session_copy(struct relais_session *dst, relais_ctx *ctx,
 	    dup_opt(&dst->title, src->title) != 0 || dup_opt(&dst->start, src->start) != 0 ||
 	    dup_opt(&dst->end, src->end) != 0 || dup_opt(&dst->timezone, src->timezone) != 0 ||
 	    dup_opt(&dst->place, src->place) != 0 || dup_opt(&dst->online, src->online) != 0 ||
-	    dup_opt(&dst->trainer, src->trainer) != 0 ||
+	    dup_opt(&dst->trainer, src->trainer) != 0 || dup_opt(&dst->cohort, src->cohort) != 0 ||
 	    (src->n_before > 0 && (dst->before = calloc(src->n_before, sizeof(char *))) == NULL)) {
 		goto oom;
 	}
@@ -322,6 +323,9 @@ static int check_shape(relais_ctx *ctx, const struct relais_session *s, const ch
 			FIELD("before", "before must list unit ids");
 		}
 	}
+	if (s->cohort != NULL && !relais_id_ok(s->cohort)) {
+		FIELD("cohort", "cohort must be a cohort id");
+	}
 	if (s->course != NULL && !relais_id_ok(s->course)) {
 		FIELD("course", "course is not a course id");
 	}
@@ -382,9 +386,9 @@ static int member_text(char **out, relais_ctx *ctx, const cJSON *obj, const char
 int relais_session_from_cjson(struct relais_session *out, relais_ctx *ctx, const cJSON *obj,
                               const char *where, int with_course)
 {
-	static const char *const names[] = {"course",  "id",       "title",     "start",
-	                                    "end",     "timezone", "place",     "online",
-	                                    "trainer", "before",   "cancelled", NULL};
+	static const char *const names[] = {"course",    "id",     "title",  "start",   "end",
+	                                    "timezone",  "place",  "online", "trainer", "before",
+	                                    "cancelled", "cohort", NULL};
 	const cJSON *m, *before, *cancelled;
 	const char *field = NULL;
 	int rc = 0;
@@ -400,7 +404,8 @@ int relais_session_from_cjson(struct relais_session *out, relais_ctx *ctx, const
 		while (names[i] != NULL && strcmp(names[i], m->string) != 0) {
 			i++;
 		}
-		if (names[i] == NULL || (!with_course && strcmp(m->string, "cancelled") == 0)) {
+		if (names[i] == NULL || (!with_course && (strcmp(m->string, "cancelled") == 0 ||
+		                                          strcmp(m->string, "cohort") == 0))) {
 			relais_printable(shown, sizeof(shown), m->string);
 			return relais_fail(ctx, RELAIS_EFORMAT, "%sunknown member \"%s\"", where,
 			                   shown);
@@ -414,7 +419,8 @@ int relais_session_from_cjson(struct relais_session *out, relais_ctx *ctx, const
 	    (rc = member_text(&out->timezone, ctx, obj, "timezone", where)) != 0 ||
 	    (rc = member_text(&out->place, ctx, obj, "place", where)) != 0 ||
 	    (rc = member_text(&out->online, ctx, obj, "online", where)) != 0 ||
-	    (rc = member_text(&out->trainer, ctx, obj, "trainer", where)) != 0) {
+	    (rc = member_text(&out->trainer, ctx, obj, "trainer", where)) != 0 ||
+	    (with_course && (rc = member_text(&out->cohort, ctx, obj, "cohort", where)) != 0)) {
 		goto out;
 	}
 	if (with_course && out->course == NULL) {
@@ -493,7 +499,9 @@ cJSON *relais_session_to_cjson(const struct relais_session *s, int with_course)
 			return NULL;
 		}
 	}
-	if (with_course && !cJSON_AddBoolToObject(o, "cancelled", s->cancelled)) {
+	/* cohort only when set: a course's session is written as before it existed. */
+	if (with_course && (!cJSON_AddBoolToObject(o, "cancelled", s->cancelled) ||
+	                    (s->cohort && !cJSON_AddStringToObject(o, "cohort", s->cohort)))) {
 		cJSON_Delete(o);
 		return NULL;
 	}

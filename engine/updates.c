@@ -361,8 +361,22 @@ static int by_start(const void *a, const void *b)
 	                        ((const struct relais_session *)b)->id);
 }
 
+/* Whether who sees s: a course's session, or a member (or a trainer) for a cohort's. */
+static int session_for(const struct relais_session *s, const struct relais_catalogue *cat,
+                       const struct relais_profile *who)
+{
+	const struct relais_catalogue_cohort *co;
+
+	if (s->cohort == NULL || who == NULL || who->trainer) {
+		return 1;
+	}
+	co = cat ? relais_catalogue_cohort(cat, s->cohort) : NULL;
+	return co != NULL && relais_cohort_has(co, who->email, who->org);
+}
+
 int relais_updates_sessions(struct relais_session **out, size_t *n, relais_home *home,
-                            relais_ctx *ctx, const char *course_id, const relais_manifest *m)
+                            relais_ctx *ctx, const char *course_id, const relais_manifest *m,
+                            const struct relais_profile *who)
 {
 	struct relais_catalogue *cat = NULL;
 	struct relais_session *all = NULL;
@@ -400,6 +414,13 @@ int relais_updates_sessions(struct relais_session **out, size_t *n, relais_home 
 		if ((dst->course = strdup(course_id)) == NULL) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			goto out;
+		}
+	}
+	for (i = count; i-- > 0;) {
+		if (!session_for(&all[i], cat, who)) {
+			relais_session_clear(&all[i]);
+			memmove(&all[i], &all[i + 1], (count - i - 1) * sizeof(*all));
+			count--;
 		}
 	}
 	if (count > 1) {

@@ -95,11 +95,15 @@ static int gather(struct relais_attendee *people, size_t *n, struct outcome *o,
 	return 0;
 }
 
-static void person_box(struct request *req, const struct relais_profile *p, int checked)
+static void person_box(struct request *req, const struct relais_profile *p, int checked, int member)
 {
 	relais_strbuf_printf(&req->body, "<li><label><input type=\"checkbox\" name=\"p%lld\"%s> ",
 	                     (long long)p->id, checked ? " checked" : "");
 	relais_strbuf_add_html(&req->body, p->name);
+	if (member) {
+		relais_strbuf_printf(&req->body, " <span class=\"member\">(%s)</span>",
+		                     relais_tr(L(req), M_ATTEND_MEMBER));
+	}
 	relais_strbuf_add(&req->body, " <span class=\"meta\">");
 	relais_strbuf_add_html(&req->body, p->email);
 	if (p->org[0]) {
@@ -142,8 +146,8 @@ static void typed_row(struct request *req, unsigned row, int keep)
 
 static void roster_page(struct request *req, const char *course_id, const relais_manifest *m,
                         const struct relais_session *s, const struct relais_profile *roster,
-                        size_t n_roster, size_t n_first, const struct relais_profile *done,
-                        size_t n_done, const struct outcome *o)
+                        size_t n_roster, size_t n_first, int by_cohort,
+                        const struct relais_profile *done, size_t n_done, const struct outcome *o)
 {
 	char line[512];
 	int keep = o->alert[0] != '\0'; /* a refused save shows the form as it was sent */
@@ -184,15 +188,19 @@ static void roster_page(struct request *req, const char *course_id, const relais
 		if (from == to) {
 			continue;
 		}
+		int members = part == 0 && by_cohort; /* a cohort's session: its members, marked */
 		relais_strbuf_printf(
-		        &req->body, "<fieldset><legend>%s</legend><ul class=\"roster\">",
-		        relais_tr(L(req), part == 0 && n_first < n_roster ? M_ATTEND_AUDIENCE
-		                          : part == 0                     ? M_ATTEND_LEARNERS
-		                                                          : M_ATTEND_OTHERS));
+		        &req->body, "<fieldset%s><legend>%s</legend><ul class=\"roster\">",
+		        members ? " class=\"cohort\"" : "",
+		        relais_tr(L(req), members                           ? M_ATTEND_COHORT
+		                          : part == 0 && n_first < n_roster ? M_ATTEND_AUDIENCE
+		                          : part == 0                       ? M_ATTEND_LEARNERS
+		                                                            : M_ATTEND_OTHERS));
 		for (size_t i = from; i < to; i++) {
 			person_box(req, &roster[i],
 			           keep ? ticked(req, &roster[i])
-			                : recorded(done, n_done, roster[i].email));
+			                : recorded(done, n_done, roster[i].email),
+			           members);
 		}
 		relais_strbuf_add(&req->body, "</ul></fieldset>");
 	}
@@ -230,6 +238,7 @@ void relais_reader_page_attendance(struct request *req, const char *course_id,
 	size_t n_sessions = 0, n_roster = 0, n_first = 0, n_done = 0, n_people = 0;
 	struct outcome o = {0};
 	char line[256], shown[96];
+	int by_cohort = 0;
 
 	if (relais_profile_get(&me, home, ctx, req->session->profile_id) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(ctx));
@@ -239,7 +248,7 @@ void relais_reader_page_attendance(struct request *req, const char *course_id,
 		relais_reader_page_error(req, 403, relais_tr(L(req), M_ATTEND_TRAINERS));
 		goto out;
 	}
-	if (relais_updates_sessions(&sessions, &n_sessions, home, ctx, course_id, m) != 0) {
+	if (relais_updates_sessions(&sessions, &n_sessions, home, ctx, course_id, m, &me) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(ctx));
 		goto out;
 	}
@@ -256,8 +265,8 @@ void relais_reader_page_attendance(struct request *req, const char *course_id,
 		relais_reader_page_error(req, 409, relais_tr(L(req), M_ATTEND_CANCELLED));
 		goto out;
 	}
-	if (relais_attendance_roster(&roster, &n_roster, &n_first, home, ctx, me.id, course_id) !=
-	    0) {
+	if (relais_attendance_roster(&roster, &n_roster, &n_first, &by_cohort, home, ctx, me.id,
+	                             course_id, s->cohort) != 0) {
 		relais_reader_page_error(req, 500, relais_errmsg(ctx));
 		goto out;
 	}
@@ -283,7 +292,7 @@ void relais_reader_page_attendance(struct request *req, const char *course_id,
 		relais_reader_page_error(req, 500, relais_errmsg(ctx));
 		goto out;
 	}
-	roster_page(req, course_id, m, s, roster, n_roster, n_first, done, n_done, &o);
+	roster_page(req, course_id, m, s, roster, n_roster, n_first, by_cohort, done, n_done, &o);
 out:
 	free(people);
 	relais_profile_list_free(done, n_done);

@@ -54,22 +54,25 @@ void relais_reader_sessions(struct request *req, const char *course_id, const re
                             int heading)
 {
 	struct relais_session *s = NULL;
-	struct relais_profile me;
+	struct relais_profile me = {0};
 	size_t n = 0, shown = 0;
 	long long now = now_ms();
 	enum lang lang = req->session->lang;
 	int trainer = 0;
 
-	if (relais_updates_sessions(&s, &n, req->reader->home, req->reader->ctx, course_id, m) !=
-	    0) {
+	/* A cohort's sessions only to its members: no profile, no cohort session. */
+	if (relais_profile_get(&me, req->reader->home, req->reader->ctx,
+	                       req->session->profile_id) != 0) {
 		relais_clear(req->reader->ctx);
+	}
+	trainer = me.trainer;
+	if (relais_updates_sessions(&s, &n, req->reader->home, req->reader->ctx, course_id, m,
+	                            &me) != 0) {
+		relais_clear(req->reader->ctx);
+		relais_profile_clear(&me);
 		return; /* the sessions are a courtesy beside the course */
 	}
-	if (relais_profile_get(&me, req->reader->home, req->reader->ctx,
-	                       req->session->profile_id) == 0) {
-		trainer = me.trainer;
-		relais_profile_clear(&me);
-	}
+	relais_profile_clear(&me);
 	for (size_t i = 0; i < n; i++) {
 		long long start = relais_tz_to_utc(s[i].timezone, s[i].start);
 		long long end = relais_tz_to_utc(s[i].timezone, s[i].end);
@@ -153,13 +156,20 @@ int relais_reader_session_ics(struct request *req, const char *course_id, const 
                               const char *file)
 {
 	struct relais_session *s = NULL;
+	struct relais_profile me = {0};
 	size_t n = 0, len = 0, flen = strlen(file);
 	char *ics = NULL;
-	int found = 0;
+	int found = 0, rc;
 
-	if (flen < 5 || strcmp(file + flen - 4, ".ics") != 0 ||
-	    relais_updates_sessions(&s, &n, req->reader->home, req->reader->ctx, course_id, m) !=
-	            0) {
+	if (relais_profile_get(&me, req->reader->home, req->reader->ctx,
+	                       req->session->profile_id) != 0) {
+		relais_clear(req->reader->ctx);
+	}
+	rc = flen < 5 || strcmp(file + flen - 4, ".ics") != 0 ||
+	     relais_updates_sessions(&s, &n, req->reader->home, req->reader->ctx, course_id, m,
+	                             &me) != 0;
+	relais_profile_clear(&me);
+	if (rc) {
 		relais_clear(req->reader->ctx);
 		return 0;
 	}

@@ -11,10 +11,12 @@
 #include "relais/error.h"
 #include "relais/publish.h"
 #include "relais/strbuf.h"
+#include "relais/utf8.h"
 #include "relais/util.h"
 
 #define COLUMNS                                                                                    \
-	"course, id, title, start, \"end\", timezone, place, online, trainer, before, cancelled"
+	"course, id, title, start, \"end\", timezone, place, online, trainer, before, cancelled, " \
+	"cohort"
 
 static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)
 {
@@ -50,6 +52,7 @@ static int row_read(struct relais_session *s, relais_ctx *ctx, relais_hub_sql_st
 	s->online = col(st, 7, &oom);
 	s->trainer = col(st, 8, &oom);
 	s->cancelled = relais_hub_sql_column_int(st, 10);
+	s->cohort = col(st, 11, &oom);
 	before = cJSON_Parse((const char *)relais_hub_sql_column_text(st, 9));
 	if (cJSON_IsArray(before) && cJSON_GetArraySize(before) > 0 &&
 	    (s->before = calloc((size_t)cJSON_GetArraySize(before), sizeof(char *))) == NULL) {
@@ -122,9 +125,9 @@ static int row_write(relais_hub *hub, relais_ctx *ctx, const struct relais_sessi
 	}
 	rc = prepare(&st, hub, ctx,
 	             keep_hub ? "INSERT OR IGNORE INTO course_session(" COLUMNS
-	                        ", source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	                        ", source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	                      : "INSERT OR REPLACE INTO course_session(" COLUMNS
-	                        ", source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	                        ", source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 	if (rc == 0) {
 		const char *v[] = {s->course,   s->id,    s->title,  s->start,   s->end,
 		                   s->timezone, s->place, s->online, s->trainer, before_json};
@@ -132,7 +135,12 @@ static int row_write(relais_hub *hub, relais_ctx *ctx, const struct relais_sessi
 			relais_hub_sql_bind_text(st, i + 1, v[i], -1, RELAIS_HUB_SQL_STATIC);
 		}
 		relais_hub_sql_bind_int(st, 11, s->cancelled);
-		relais_hub_sql_bind_text(st, 12, source, -1, RELAIS_HUB_SQL_STATIC);
+		if (s->cohort != NULL) {
+			relais_hub_sql_bind_text(st, 12, s->cohort, -1, RELAIS_HUB_SQL_STATIC);
+		} else {
+			relais_hub_sql_bind_null(st, 12);
+		}
+		relais_hub_sql_bind_text(st, 13, source, -1, RELAIS_HUB_SQL_STATIC);
 		if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_DONE) {
 			rc = db_fail(hub, ctx, "sessions");
 		}
@@ -215,6 +223,46 @@ int relais_hub_session_get(struct relais_session *out, relais_hub *hub, relais_c
 	return rc;
 }
 
+/*
+ * The id of the cohort named (or whose id is) which, into id; RELAIS_ENOTFOUND
+ * when there is none, RELAIS_EINVAL when course is not assigned to it.
+ */
+static int cohort_of(char id[RELAIS_ID_MAX + 1], relais_hub *hub, relais_ctx *ctx,
+                     const char *which, const char *course)
+{
+	relais_hub_sql_stmt *st = NULL;
+	char shown[80];
+	int rc, assigned = 0;
+
+	relais_printable(shown, sizeof(shown), which);
+	if ((rc = prepare(
+	             &st, hub, ctx,
+	             "SELECT c.id, (SELECT count(*) FROM cohort_course a WHERE a.cohort = "
+	             "c.id AND a.course = ?2), c.name FROM cohort c WHERE c.id = ?1 OR c.name = "
+	             "?1 ORDER BY CASE WHEN c.id = ?1 THEN 0 ELSE 1 END LIMIT 1")) != 0) {
+		return rc;
+	}
+	relais_hub_sql_bind_text(st, 1, which, -1, RELAIS_HUB_SQL_STATIC);
+	relais_hub_sql_bind_text(st, 2, course, -1, RELAIS_HUB_SQL_STATIC);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "session cohort: no cohort named \"%s\"",
+		                 shown);
+	} else {
+		(void)snprintf(id, RELAIS_ID_MAX + 1, "%s", relais_hub_sql_column_text(st, 0));
+		assigned = relais_hub_sql_column_int(st, 1) > 0;
+		relais_printable(shown, sizeof(shown),
+		                 (const char *)relais_hub_sql_column_text(st, 2));
+		if (!assigned) {
+			rc = relais_fail(
+			        ctx, RELAIS_EINVAL,
+			        "session cohort: course %s is not assigned to cohort \"%s\"",
+			        course, shown);
+		}
+	}
+	relais_hub_sql_finalize(st);
+	return rc;
+}
+
 /* What relais_hub_session_set changes, in relais_hub_catalogue_change's transaction. */
 struct session_change {
 	const struct relais_session *s;
@@ -237,6 +285,20 @@ static int session_write(relais_hub *hub, relais_ctx *ctx, void *data)
 		relais_clear(ctx);
 		rc = 0;
 	}
+	if (rc == 0 && c->s->cohort != NULL && c->s->cohort[0] != '\0') {
+		struct relais_session w = *c->s;
+		char id[RELAIS_ID_MAX + 1];
+		if ((rc = cohort_of(id, hub, ctx, c->s->cohort, c->s->course)) == 0) {
+			w.cohort = id;
+			rc = row_write(hub, ctx, &w, "hub", 0);
+		}
+		return rc;
+	}
+	if (rc == 0 && c->s->cohort != NULL) {
+		struct relais_session w = *c->s; /* --cohort "": the course's again */
+		w.cohort = NULL;
+		return row_write(hub, ctx, &w, "hub", 0);
+	}
 	return rc != 0 ? rc : row_write(hub, ctx, c->s, "hub", 0);
 }
 
@@ -244,6 +306,7 @@ int relais_hub_session_set(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
                            const struct relais_session *s, int adding)
 {
 	struct session_change c = {s, adding};
+	struct relais_session chk = *s;
 	relais_bundle *b = NULL;
 	const char *field = NULL;
 	int rc;
@@ -252,7 +315,8 @@ int relais_hub_session_set(uint64_t *serial, relais_hub *hub, relais_ctx *ctx,
 	if ((rc = current_bundle(&b, hub, ctx, s->course)) != 0) {
 		return rc;
 	}
-	if ((rc = relais_session_check(ctx, s, relais_bundle_manifest(b), &field)) != 0) {
+	chk.cohort = NULL; /* a name or an id here: session_write finds the cohort */
+	if ((rc = relais_session_check(ctx, &chk, relais_bundle_manifest(b), &field)) != 0) {
 		rc = relais_prefix(ctx, "session %s", s->id ? s->id : "");
 	} else {
 		rc = relais_hub_catalogue_change(serial, hub, ctx, session_write, &c);
@@ -278,12 +342,15 @@ int relais_hub_session_list(char **out, relais_hub *hub, relais_ctx *ctx, const 
 	}
 	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		const char *place = (const char *)relais_hub_sql_column_text(st, 6);
+		const char *cohort = (const char *)relais_hub_sql_column_text(st, 11);
 		relais_strbuf_printf(
-		        &b, "%s %s %s to %s %s%s (%s) %s: %s\n", relais_hub_sql_column_text(st, 0),
-		        relais_hub_sql_column_text(st, 1), relais_hub_sql_column_text(st, 3),
-		        relais_hub_sql_column_text(st, 4), relais_hub_sql_column_text(st, 5),
+		        &b, "%s %s %s to %s %s%s (%s%s%s) %s: %s\n",
+		        relais_hub_sql_column_text(st, 0), relais_hub_sql_column_text(st, 1),
+		        relais_hub_sql_column_text(st, 3), relais_hub_sql_column_text(st, 4),
+		        relais_hub_sql_column_text(st, 5),
 		        relais_hub_sql_column_int(st, 10) ? " CANCELLED" : "",
-		        relais_hub_sql_column_text(st, 11),
+		        relais_hub_sql_column_text(st, 12), cohort ? ", cohort " : "",
+		        cohort ? cohort : "",
 		        place ? place : (const char *)relais_hub_sql_column_text(st, 7),
 		        relais_hub_sql_column_text(st, 2));
 	}

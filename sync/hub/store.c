@@ -324,6 +324,10 @@ static const char *const migrations[] = {
         "CREATE TABLE unscored_answer (seq INTEGER PRIMARY KEY);" FILL_UNSCORED_ANSWER
         "CREATE TABLE organisation (name TEXT PRIMARY KEY, country TEXT);"
         "ALTER TABLE coordinator ADD COLUMN organisation TEXT;",
+        /* 15 (16 on main: renumbered at merge): the cohort a hub's live session belongs
+         * to (sessions.c), NULL for a course's session; a cohort's programme
+         * certificate needs its learners' attendance of each (certificates.c). */
+        "ALTER TABLE course_session ADD COLUMN cohort TEXT;",
 };
 
 /*
@@ -333,7 +337,7 @@ static const char *const migrations[] = {
  * (COLLATE "C"), as in SQLite. Append here whenever the list above grows.
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
-static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14};
+static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -569,6 +573,8 @@ static const char *const pg_migrations[] = {
         "CREATE TABLE unscored_answer (seq BIGINT PRIMARY KEY);" FILL_UNSCORED_ANSWER
         "CREATE TABLE organisation (name " PG_TEXT " PRIMARY KEY, country " PG_TEXT ");"
         "ALTER TABLE coordinator ADD COLUMN organisation " PG_TEXT ";",
+        /* 15 (16 on main): a live session's cohort */
+        "ALTER TABLE course_session ADD COLUMN cohort " PG_TEXT ";",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

@@ -21,14 +21,16 @@ struct relais_attendee {
 
 /*
  * The people a trainer may tick for course_id: the laptop's learner
- * profiles (trainers' left out), those of the course's audience in the last
- * catalogue first (or, when it names none, those of the trainer's
- * organisation), then the others, each part by name. *n_first says how many
- * lead. Free with relais_profile_list_free().
+ * profiles (trainers' left out), first the members of cohort (a cohort's
+ * session: its id, in the last catalogue), else those of the course's
+ * audience in the last catalogue (or, when it names none, those of the
+ * trainer's organisation), then the others, each part by name. *n_first
+ * says how many lead; *by_cohort (may be NULL) is set to 1 when they are
+ * the cohort's members. Free with relais_profile_list_free().
  */
 int relais_attendance_roster(struct relais_profile **out, size_t *n, size_t *n_first,
-                             relais_home *home, relais_ctx *ctx, int64_t trainer_id,
-                             const char *course_id);
+                             int *by_cohort, relais_home *home, relais_ctx *ctx, int64_t trainer_id,
+                             const char *course_id, const char *cohort);
 
 /*
  * The people already recorded as present at session s (from the outbox,

@@ -137,6 +137,10 @@ void relais_cohort_member_hash(char out[RELAIS_SHA256_HEX], const char *cohort_i
 /* Whether the learner with email and org (either may be NULL) belongs to cohort co. */
 int relais_cohort_has(const struct relais_catalogue_cohort *co, const char *email, const char *org);
 
+/* The cohort with this id, or NULL. */
+const struct relais_catalogue_cohort *relais_catalogue_cohort(const struct relais_catalogue *cat,
+                                                              const char *id);
+
 /* Whether course c's audience takes in organisation org (NULL: none); an empty one takes all. */
 int relais_catalogue_audience_has(const struct relais_catalogue_course *c, const char *org);
 

@@ -29,6 +29,7 @@ struct relais_session {
 	char **before;  /* unit ids to finish before */
 	size_t n_before;
 	int cancelled; /* the hub cancelled it (catalogue only) */
+	char *cohort;  /* the id of the cohort it belongs to (catalogue only); NULL: the course's */
 };
 
 /* Frees what s holds and zeroes it; accepts NULL. */

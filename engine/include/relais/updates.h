@@ -91,10 +91,15 @@ int relais_updates_opened(relais_home *home, relais_ctx *ctx, int64_t profile_id
  * those of the last catalogue accepted for course_id, which replace the
  * manifest's of the same id (a hub's change or cancellation) or add to
  * them. Each has its course set; sorted by start (UTC), a session whose
- * times do not convert here last. Free with relais_sessions_free().
+ * times do not convert here last. A cohort's session (its cohort set) is
+ * left out for a learner profile `who` that is not a member of that cohort
+ * in the catalogue (docs/catalogue.md, "Cohorts"); who NULL or a trainer's
+ * profile: every session. Free with relais_sessions_free().
  */
+struct relais_profile;
 int relais_updates_sessions(struct relais_session **out, size_t *n, relais_home *home,
-                            relais_ctx *ctx, const char *course_id, const relais_manifest *m);
+                            relais_ctx *ctx, const char *course_id, const relais_manifest *m,
+                            const struct relais_profile *who);
 void relais_sessions_free(struct relais_session *s, size_t n);
 
 /*

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""test_programmes.py: a cohort's live sessions and its programme certificate on relais-hub
+(docs/hub.md, "Live sessions", "Cohorts", "Certificates"; docs/catalogue.md; docs/certificates.md):
+`session add --cohort` puts the cohort's id on the catalogue's session (a course's session is
+written as before); an unknown cohort, or a course the cohort is not assigned, is refused in one
+line with nothing written; a member who completed every assigned course and attended every
+session of the cohort gets one programme certificate, and not before; `certificate verify` and
+/verify check it."""
+import json
+import os
+import re
+import sys
+import unittest
+import urllib.parse
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import testlib  # noqa: E402
+import hublib as hl  # noqa: E402
+
+NAME = "Attachés 2027"
+MH, PC = "migration-health", "protection-consulaire"
+WHEN = ["--title", "Kick-off", "--start", "2031-03-10T09:00", "--end", "2031-03-10T12:30",
+        "--timezone", "Africa/Dakar", "--place", "Room 4"]
+
+
+def attended(course, session, email, name, timestamp):
+    """An attended statement as a trainer's roster makes it (docs/statements.md)."""
+    return {"id": str(uuid.uuid4()),
+            "actor": {"objectType": "Agent", "name": name, "mbox": "mailto:" + email},
+            "verb": hl.verb("attended"),
+            "object": {"objectType": "Activity",
+                       "id": hl.RELAIS_ACTIVITIES + "%s/session/%s" % (course, session),
+                       "definition": {"name": {"en": session},
+                                      "type": "http://adlnet.gov/expapi/activities/meeting"}},
+            "context": {"platform": "relais", "language": "en",
+                        "instructor": {"objectType": "Agent", "name": "Tessa",
+                                       "mbox": "mailto:tessa@example.org"},
+                        "contextActivities": {"parent": [{"objectType": "Activity",
+                                                          "id": hl.RELAIS_ACTIVITIES + course}]}},
+            "timestamp": timestamp}
+
+
+class Programmes(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = testlib.temp_dir(cls, "relais-programmes-")
+        pub, sec = os.path.join(cls.work, "m.pub"), os.path.join(cls.work, "m.key")
+        testlib.checked(testlib.run(testlib.RELAIS, ["keygen", "-p", pub, "-s", sec, "-W"]),
+                        "relais keygen")
+        cls.pub = pub
+        cls.bundles = []
+        for course in (MH, PC):
+            out = os.path.join(cls.work, course + ".relais")
+            testlib.checked(testlib.run(testlib.RELAIS, ["pack", testlib.course_dir(course),
+                                                         "-s", sec, "-o", out]), "relais pack")
+            cls.bundles.append(out)
+
+    def setUp(self):
+        self.db = hl.make_hub_db(self)
+        self.db.run("keygen")
+        self.db.run("publisher", "add", self.pub, "--name", "Ministry")
+        self.db.run("publish", *self.bundles)
+        self.n_export = 0
+
+    def catalogue(self):
+        self.n_export += 1
+        out = os.path.join(self.db.root, "export-%d" % self.n_export)
+        self.db.run("export-catalogue", out)
+        with open(os.path.join(out, "catalogue.json"), "rb") as f:
+            raw = f.read()
+        return raw, json.loads(raw)
+
+    def cohort(self, name=NAME, courses=(MH, PC), members=("awa@example.org",)):
+        self.db.run("cohort", "add", name, "--org", "MAE")
+        if members:
+            self.db.run("cohort", "members", name, "--add", *members)
+        for c in courses:
+            self.db.run("cohort", "assign", name, c)
+        listed = self.db.run("cohort", "list").stdout
+        line = [x for x in listed.splitlines() if name in x][0]
+        return re.search(r"id ([0-9a-f]{16})", line).group(1)
+
+    def refused(self, *args, says):
+        before, _ = self.catalogue()
+        p = self.db.run(*args, check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertIn(says, lines[0])
+        after, _ = self.catalogue()
+        self.assertEqual(after, before, "a refused command changed the catalogue")
+
+    def test_a_cohort_session_carries_the_cohort_id_in_the_catalogue(self):
+        cid = self.cohort(courses=(MH,))
+        self.db.run("session", "add", MH, "all-hands", *WHEN)
+        raw, cat = self.catalogue()
+        # A course's session has no cohort member: the catalogue is written as before.
+        self.assertEqual([s["id"] for s in cat["sessions"]], ["all-hands"])
+        self.assertNotIn(b'"cohort"', raw)
+
+        # By name or by id.
+        p = self.db.run("session", "add", MH, "workshop", *WHEN, "--cohort", NAME)
+        self.assertIn("session workshop of %s added" % MH, p.stdout)
+        self.db.run("session", "add", MH, "debrief", *WHEN, "--cohort", cid)
+        _, cat = self.catalogue()
+        by_id = {s["id"]: s for s in cat["sessions"]}
+        self.assertNotIn("cohort", by_id["all-hands"])
+        self.assertEqual(by_id["workshop"]["cohort"], cid)
+        self.assertEqual(by_id["debrief"]["cohort"], cid)
+        self.assertEqual(list(by_id["workshop"])[-1], "cohort")  # last, after cancelled
+        self.assertIn("cohort " + cid, self.db.run("session", "list", MH).stdout)
+
+        # change keeps it; --cohort "" makes it the whole course's again.
+        self.db.run("session", "change", MH, "debrief", "--title", "Debriefing")
+        _, cat = self.catalogue()
+        self.assertEqual({s["id"]: s for s in cat["sessions"]}["debrief"]["cohort"], cid)
+        self.db.run("session", "change", MH, "debrief", "--cohort", "")
+        _, cat = self.catalogue()
+        self.assertNotIn("cohort", {s["id"]: s for s in cat["sessions"]}["debrief"])
+
+    def test_unknown_cohort_and_unassigned_course_refused(self):
+        self.cohort(courses=(MH,))
+        self.refused("session", "add", MH, "x", *WHEN, "--cohort", "Nobody 2030",
+                     says='session cohort: no cohort named "Nobody 2030"')
+        self.refused("session", "add", PC, "x", *WHEN, "--cohort", NAME,
+                     says='session cohort: course %s is not assigned to cohort "%s"'
+                     % (PC, NAME))
+        self.db.run("session", "add", PC, "x", *WHEN)
+        self.refused("session", "change", PC, "x", "--cohort", NAME,
+                     says="is not assigned to cohort")
+
+
+if __name__ == "__main__":
+    unittest.main()
