@@ -267,7 +267,22 @@ void cli_certificate_print(FILE *f, const struct relais_certificate *c)
 	relais_certificate_hours(hours, c);
 	fprintf(f, "certificate %u, signed by hub key %s\n", c->id, c->key_id);
 	fprintf(f, "learner:   %s <%s>\n", name, email);
-	fprintf(f, "course:    %s (%s, version %u)\n", title, course, c->version);
+	if (c->programme) {
+		/* A cohort's whole programme: its courses, then the sessions attended. */
+		fprintf(f, "programme: %s (cohort %s)\n", title, course);
+		for (size_t i = 0; i < c->n_courses; i++) {
+			relais_printable(course, sizeof(course), c->courses[i].id);
+			relais_printable(title, sizeof(title), c->courses[i].title);
+			if (title[0] != '\0') {
+				fprintf(f, "  course:  %s (%s)\n", title, course);
+			} else {
+				fprintf(f, "  course:  %s\n", course);
+			}
+		}
+		fprintf(f, "sessions:  %u attended\n", c->sessions);
+	} else {
+		fprintf(f, "course:    %s (%s, version %u)\n", title, course, c->version);
+	}
 	fprintf(f, "completed: %s\n", c->date);
 	if (c->score >= 0) {
 		fprintf(f, "score:     %d%%\n", c->score);

@@ -8,6 +8,7 @@
 #include "relais/attendance.h"
 #include "relais/catalogue.h"
 #include "relais/error.h"
+#include "relais/session.h"
 #include "relais/updates.h"
 #include "relais/xapi.h"
 #include "statement.h"

@@ -17,8 +17,9 @@
 
 #define MAGIC0 'R'
 #define MAGIC1 'C'
-#define FORMAT 1
-#define HEAD_BYTES 24 /* magic, format, key id, id, version, day, score, minutes */
+#define FORMAT 1           /* a course certificate */
+#define FORMAT_PROGRAMME 2 /* a cohort's programme */
+#define HEAD_BYTES 24      /* magic, format, key id, id, version or sessions, day, score, minutes */
 #define PAYLOAD_MAX (HEAD_BYTES + 4 * (1 + RELAIS_CERTIFICATE_TEXT_MAX))
 #define CHECK_CHARS 4 /* base32 characters of check at the end of a code */
 #define GROUP 4       /* characters per group, for reading aloud */
@@ -36,6 +37,11 @@ void relais_certificate_clear(struct relais_certificate *c)
 	free(c->title);
 	free(c->code);
 	free(c->payload);
+	for (size_t i = 0; i < c->n_courses; i++) {
+		free(c->courses[i].id);
+		free(c->courses[i].title);
+	}
+	free(c->courses);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -142,6 +148,49 @@ static char *encode(const unsigned char *data, size_t len)
 	return out;
 }
 
+/* Appends text to p at *len, length first, cut to the limit (p has room for it). */
+static void put_text(unsigned char *p, size_t *len, const char *text)
+{
+	size_t n = cut(text, RELAIS_CERTIFICATE_TEXT_MAX);
+
+	p[(*len)++] = (unsigned char)n;
+	memcpy(p + *len, text, n);
+	*len += n;
+}
+
+/*
+ * A programme's courses after the four texts: their count, then each id
+ * and title; titles left out when they do not fit in the programme's limit.
+ * Returns the new length, or 0 when even the ids do not fit.
+ */
+static size_t put_courses(unsigned char *p, size_t len, const struct relais_certificate *c)
+{
+	size_t need = len + 1, i;
+	int titles = 1;
+
+	for (i = 0; i < c->n_courses; i++) {
+		need += 2 + cut(c->courses[i].id, RELAIS_CERTIFICATE_TEXT_MAX) +
+		        cut(c->courses[i].title ? c->courses[i].title : "",
+		            RELAIS_CERTIFICATE_TEXT_MAX);
+	}
+	if (need > RELAIS_CERTIFICATE_PROGRAMME_MAX) {
+		titles = 0;
+		need = len + 1;
+		for (i = 0; i < c->n_courses; i++) {
+			need += 2 + cut(c->courses[i].id, RELAIS_CERTIFICATE_TEXT_MAX);
+		}
+		if (need > RELAIS_CERTIFICATE_PROGRAMME_MAX) {
+			return 0;
+		}
+	}
+	p[len++] = (unsigned char)c->n_courses;
+	for (i = 0; i < c->n_courses; i++) {
+		put_text(p, &len, c->courses[i].id);
+		put_text(p, &len, titles && c->courses[i].title ? c->courses[i].title : "");
+	}
+	return len;
+}
+
 int relais_certificate_sign(struct relais_certificate *c, relais_ctx *ctx, const relais_seckey *sec)
 {
 	const char *texts[4] = {c->name ? c->name : "", c->email ? c->email : "",
@@ -159,30 +208,42 @@ int relais_certificate_sign(struct relais_certificate *c, relais_ctx *ctx, const
 		return relais_fail(ctx, RELAIS_EINVAL, "certificate date %s is not YYYY-MM-DD",
 		                   c->date);
 	}
-	for (i = 0; i < 4; i++) {
-		if (!relais_utf8_valid(texts[i], strlen(texts[i]))) {
+	for (i = 0; i < 4 + (c->programme ? 2 * c->n_courses : 0); i++) {
+		const char *t = i < 4 ? texts[i]
+		                      : (i % 2 == 0 ? c->courses[(i - 4) / 2].id
+		                                    : c->courses[(i - 4) / 2].title);
+		if (t != NULL && !relais_utf8_valid(t, strlen(t))) {
 			return relais_fail(ctx, RELAIS_EINVAL, "certificate text is not UTF-8");
 		}
 	}
-	if ((p = malloc(PAYLOAD_MAX)) == NULL || (both = malloc(PAYLOAD_MAX + 64)) == NULL) {
+	if (c->programme && (c->n_courses == 0 || c->n_courses > 255)) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "a programme certificate lists 1 to 255 courses");
+	}
+	/* The four texts always fit in a programme's limit (4 * 256 would not: keep room). */
+	if ((p = malloc(PAYLOAD_MAX + RELAIS_CERTIFICATE_PROGRAMME_MAX)) == NULL ||
+	    (both = malloc(PAYLOAD_MAX + RELAIS_CERTIFICATE_PROGRAMME_MAX + 64)) == NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		goto out;
 	}
 	relais_seckey_id(sec, c->key_id);
 	p[0] = MAGIC0;
 	p[1] = MAGIC1;
-	p[2] = FORMAT;
+	p[2] = c->programme ? FORMAT_PROGRAMME : FORMAT;
 	(void)hex_bytes(p + 3, c->key_id, 8);
 	be_store(p + 11, c->id, 4);
-	be_store(p + 15, c->version, 4);
+	be_store(p + 15, c->programme ? c->sessions : c->version, 4);
 	be_store(p + 19, (uint32_t)day, 2);
-	p[21] = c->score >= 0 && c->score <= 100 ? (unsigned char)c->score : 0xff;
+	p[21] = !c->programme && c->score >= 0 && c->score <= 100 ? (unsigned char)c->score : 0xff;
 	be_store(p + 22, c->minutes > 0xffff ? 0xffff : c->minutes, 2);
 	for (i = 0; i < 4; i++) {
-		size_t n = cut(texts[i], RELAIS_CERTIFICATE_TEXT_MAX);
-		p[len++] = (unsigned char)n;
-		memcpy(p + len, texts[i], n);
-		len += n;
+		put_text(p, &len, texts[i]);
+	}
+	if (c->programme && (len = put_courses(p, len, c)) == 0) {
+		rc = relais_fail(ctx, RELAIS_ELIMIT,
+		                 "programme certificate: its %zu courses do not fit in %d bytes",
+		                 c->n_courses, RELAIS_CERTIFICATE_PROGRAMME_MAX);
+		goto out;
 	}
 	if ((rc = relais_sign_detached(c->sig, sec, p, len)) != 0) {
 		rc = relais_fail(ctx, rc, "signing the certificate failed");
@@ -218,6 +279,30 @@ static int take_text(char **out, const unsigned char *p, size_t *at, size_t end)
 	memcpy(*out, p + *at + 1, n);
 	(*out)[n] = '\0';
 	*at += 1 + n;
+	return 0;
+}
+
+/* A programme's courses at *at: their count (at least one), then each id and title. */
+static int take_courses(struct relais_certificate *out, const unsigned char *p, size_t *at,
+                        size_t end)
+{
+	size_t n;
+	int t;
+
+	if (*at >= end || (n = p[(*at)++]) == 0) {
+		return -1;
+	}
+	if ((out->courses = calloc(n, sizeof(*out->courses))) == NULL) {
+		return -2;
+	}
+	for (; out->n_courses < n; out->n_courses++) {
+		struct relais_certificate_course *k = &out->courses[out->n_courses];
+		if ((t = take_text(&k->id, p, at, end)) != 0 ||
+		    (t = take_text(&k->title, p, at, end)) != 0) {
+			out->n_courses++; /* cleared with what it holds */
+			return t;
+		}
+	}
 	return 0;
 }
 
@@ -280,7 +365,7 @@ int relais_certificate_decode(struct relais_certificate *out, relais_ctx *ctx, c
 		goto out;
 	}
 	if (nbytes < HEAD_BYTES + 4 + RELAIS_SIGNATURE_BYTES || bytes[0] != MAGIC0 ||
-	    bytes[1] != MAGIC1 || bytes[2] != FORMAT) {
+	    bytes[1] != MAGIC1 || (bytes[2] != FORMAT && bytes[2] != FORMAT_PROGRAMME)) {
 		rc = relais_fail(ctx, RELAIS_EFORMAT, "not a certificate code (format %d)",
 		                 nbytes > 2 ? bytes[2] : 0);
 		goto out;
@@ -290,7 +375,12 @@ int relais_certificate_decode(struct relais_certificate *out, relais_ctx *ctx, c
 		(void)snprintf(out->key_id + 2 * i, 3, "%02X", bytes[3 + i]);
 	}
 	out->id = be_load(bytes + 11, 4);
-	out->version = be_load(bytes + 15, 4);
+	out->programme = bytes[2] == FORMAT_PROGRAMME;
+	if (out->programme) {
+		out->sessions = be_load(bytes + 15, 4);
+	} else {
+		out->version = be_load(bytes + 15, 4);
+	}
 	day_text(out->date, be_load(bytes + 19, 2));
 	out->score = bytes[21] <= 100 ? bytes[21] : -1;
 	out->minutes = be_load(bytes + 22, 2);
@@ -298,7 +388,8 @@ int relais_certificate_decode(struct relais_certificate *out, relais_ctx *ctx, c
 	if ((t = take_text(&out->name, bytes, &at, len)) != 0 ||
 	    (t = take_text(&out->email, bytes, &at, len)) != 0 ||
 	    (t = take_text(&out->course, bytes, &at, len)) != 0 ||
-	    (t = take_text(&out->title, bytes, &at, len)) != 0 || at != len) {
+	    (t = take_text(&out->title, bytes, &at, len)) != 0 ||
+	    (out->programme && (t = take_courses(out, bytes, &at, len)) != 0) || at != len) {
 		rc = t == -2 ? relais_fail(ctx, RELAIS_ENOMEM, "out of memory")
 		             : relais_fail(ctx, RELAIS_EFORMAT,
 		                           "not a certificate code (bad layout)");

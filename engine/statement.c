@@ -9,6 +9,7 @@
 
 #include "home_private.h"
 #include "relais/hash.h"
+#include "relais/session.h"
 #include "relais/error.h"
 #include "statement.h"
 

@@ -63,9 +63,6 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
  */
 int relais_statement_attended_id(char out[37], const char *session_iri, const char *email);
 
-/* The activity IRI of a course's live session: <course IRI>/session/<session id>. */
-int relais_session_iri(char *out, size_t size, const char *course_id, const char *session_id);
-
 /* A fresh random (version 4) UUID in lower case. */
 void relais_statement_uuid(char out[37]);
 

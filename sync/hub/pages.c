@@ -343,6 +343,29 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 	return rc;
 }
 
+/* A programme certificate's cohort, courses and sessions attended, after an open <dt>. */
+static void programme_lines(struct relais_strbuf *o, enum hub_lang lang,
+                            const struct relais_certificate *c)
+{
+	relais_strbuf_add_html(o, relais_hub_tr(lang, HUB_M_PROGRAMME));
+	relais_strbuf_add(o, "</dt><dd>");
+	relais_strbuf_add_html(o, c->title);
+	relais_strbuf_add(o, "</dd><dt>");
+	relais_strbuf_add_html(o, relais_hub_tr(lang, HUB_M_PROGRAMME_COURSES));
+	relais_strbuf_add(o, "</dt><dd><ul>");
+	for (size_t i = 0; i < c->n_courses; i++) {
+		relais_strbuf_add(o, "<li>");
+		relais_strbuf_add_html(o, c->courses[i].title[0] ? c->courses[i].title
+		                                                 : c->courses[i].id);
+		relais_strbuf_add(o, " (");
+		relais_strbuf_add_html(o, c->courses[i].id);
+		relais_strbuf_add(o, ")</li>");
+	}
+	relais_strbuf_add(o, "</ul></dd><dt>");
+	relais_strbuf_add_html(o, relais_hub_tr(lang, HUB_M_PROGRAMME_SESSIONS));
+	relais_strbuf_printf(o, "</dt><dd>%u</dd>", c->sessions);
+}
+
 /* The verdict on a code, escaped: valid (with what it says), revoked, or invalid and why. */
 static void verdict(struct relais_strbuf *o, relais_hub *hub, relais_ctx *ctx, enum hub_lang lang,
                     const char *code)
@@ -372,15 +395,21 @@ static void verdict(struct relais_strbuf *o, relais_hub *hub, relais_ctx *ctx, e
 		relais_strbuf_add(o, " &lt;");
 		relais_strbuf_add_html(o, c.email);
 		relais_strbuf_add(o, "&gt;</dd><dt>");
-		relais_strbuf_add_html(o, relais_hub_tr(lang, HUB_M_COURSE));
-		relais_strbuf_add(o, "</dt><dd>");
-		relais_strbuf_add_html(o, c.title);
-		relais_strbuf_add(o, " (");
-		relais_strbuf_add_html(o, c.course);
-		relais_hub_tr_format(line, sizeof(line), lang, HUB_M_COURSE_VERSION, c.version);
-		relais_strbuf_add(o, ", ");
-		relais_strbuf_add_html(o, line);
-		relais_strbuf_add(o, ")</dd><dt>");
+		if (c.programme) {
+			programme_lines(o, lang, &c);
+		} else {
+			relais_strbuf_add_html(o, relais_hub_tr(lang, HUB_M_COURSE));
+			relais_strbuf_add(o, "</dt><dd>");
+			relais_strbuf_add_html(o, c.title);
+			relais_strbuf_add(o, " (");
+			relais_strbuf_add_html(o, c.course);
+			relais_hub_tr_format(line, sizeof(line), lang, HUB_M_COURSE_VERSION,
+			                     c.version);
+			relais_strbuf_add(o, ", ");
+			relais_strbuf_add_html(o, line);
+			relais_strbuf_add(o, ")</dd>");
+		}
+		relais_strbuf_add(o, "<dt>");
 		relais_strbuf_add_html(o, relais_hub_tr(lang, HUB_M_COMPLETED));
 		relais_hub_tr_date(date, sizeof(date), lang, c.date);
 		relais_strbuf_add(o, "</dt><dd><time datetime=\"");

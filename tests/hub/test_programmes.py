@@ -42,7 +42,7 @@ def attended(course, session, email, name, timestamp):
             "timestamp": timestamp}
 
 
-class Programmes(unittest.TestCase):
+class Hub(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = testlib.temp_dir(cls, "relais-programmes-")
@@ -92,6 +92,9 @@ class Programmes(unittest.TestCase):
         after, _ = self.catalogue()
         self.assertEqual(after, before, "a refused command changed the catalogue")
 
+
+class CohortSessions(Hub):
+
     def test_a_cohort_session_carries_the_cohort_id_in_the_catalogue(self):
         cid = self.cohort(courses=(MH,))
         self.db.run("session", "add", MH, "all-hands", *WHEN)
@@ -130,6 +133,120 @@ class Programmes(unittest.TestCase):
         self.db.run("session", "add", PC, "x", *WHEN)
         self.refused("session", "change", PC, "x", "--cohort", NAME,
                      says="is not assigned to cohort")
+
+
+class ProgrammeCertificates(Hub):
+    def setUp(self):
+        self.hub_pub = None
+        self.db = hl.make_hub_db(self)
+        self.hub_pub = os.path.join(self.db.root, "hub.pub")
+        with open(self.hub_pub, "w") as f:
+            f.write(self.db.run("keygen").stdout)
+        self.db.run("publisher", "add", self.pub, "--name", "Ministry")
+        self.db.run("publish", *self.bundles)
+        self.n_export = 0
+        self.cid = self.cohort(members=("awa@example.org", "kofi@example.org"))
+        self.db.run("session", "add", MH, "workshop", *WHEN, "--cohort", NAME)
+        # Another course session, and a cancelled cohort one: neither is required.
+        self.db.run("session", "add", PC, "open-day", *WHEN)
+        self.db.run("session", "add", PC, "dropped", *WHEN, "--cohort", NAME)
+        self.db.run("session", "cancel", PC, "dropped")
+        self.hub = hl.start_hub(self, self.db)
+        self.laptop = hl.Client(self.hub, *self.db.credentials("laptop A"))
+
+    def certificates(self):
+        r = self.laptop.request("GET", "/relais/certificates", version=False)
+        self.assertEqual(r.status, 200, r)
+        return r.json()["certificates"]
+
+    def programme_codes(self):
+        codes = []
+        for c in self.certificates():
+            p = self.db.run("certificate", "verify", c["code"])
+            if "programme:" in p.stdout:
+                codes.append(c["code"])
+        return codes
+
+    def test_issued_once_every_course_and_session_is_done_and_not_before(self):
+        awa = ("awa@example.org", "Awa Ndiaye")
+        self.laptop.store([hl.completion(MH, awa[0], name=awa[1],
+                                         timestamp="2031-02-01T10:00:00.000Z")])
+        self.assertEqual(self.programme_codes(), [])
+        self.laptop.store([hl.completion(PC, awa[0], name=awa[1],
+                                         timestamp="2031-02-20T10:00:00.000Z"),
+                           # bob did everything but is not a member: no programme for him.
+                           hl.completion(MH, "bob@example.org", name="Bob"),
+                           hl.completion(PC, "bob@example.org", name="Bob"),
+                           attended(MH, "workshop", "bob@example.org", "Bob",
+                                    "2031-03-10T09:00:00.000Z"),
+                           # kofi attended but completed only one course.
+                           hl.completion(MH, "kofi@example.org", name="Kofi"),
+                           attended(MH, "workshop", "kofi@example.org", "Kofi",
+                                    "2031-03-10T09:00:00.000Z")])
+        # Both courses done, the cohort's session not attended yet: still none.
+        self.assertEqual(self.programme_codes(), [])
+        self.assertNotIn("cohort:", self.db.run("certificate", "list").stdout)
+
+        self.laptop.store([attended(MH, "workshop", awa[0], awa[1],
+                                    "2031-03-10T09:00:00.000Z")])
+        codes = self.programme_codes()
+        self.assertEqual(len(codes), 1)
+        code = codes[0]
+        # Asked again: the same one, not a second.
+        self.assertEqual(self.programme_codes(), [code])
+        listed = self.db.run("certificate", "list").stdout
+        self.assertIn("awa@example.org  cohort:%s  valid" % self.cid, listed)
+        self.assertNotIn("bob@example.org  cohort:", listed)
+        self.assertNotIn("kofi@example.org  cohort:", listed)
+
+        p = self.db.run("certificate", "verify", code)
+        self.assertIn("learner:   Awa Ndiaye <awa@example.org>", p.stdout)
+        self.assertIn("programme: %s (cohort %s)" % (NAME, self.cid), p.stdout)
+        self.assertIn("  course:  Migration and health across borders (%s)" % MH, p.stdout)
+        self.assertIn("(%s)" % PC, p.stdout)
+        self.assertIn("sessions:  1 attended", p.stdout)
+        # The day of the last requirement met: the workshop.
+        self.assertIn("completed: 2031-03-10", p.stdout)
+        # 120 + 120 minutes of courses and the 3.5 hours of the workshop.
+        self.assertIn("hours:     7.5\n", p.stdout)
+        self.assertTrue(p.stdout.endswith("valid\n"))
+        # The course certificates keep their format: "version", no programme.
+        for c in self.certificates():
+            if c["code"] != code:
+                out = self.db.run("certificate", "verify", c["code"]).stdout
+                self.assertRegex(out, r"course: .*version 1\)")
+
+        r = hl.Client(self.hub).request(
+            "GET", "/verify?" + urllib.parse.urlencode({"code": code, "lang": "en"}),
+            version=False)
+        self.assertEqual(r.status, 200)
+        self.assertIn("Valid certificate", r.text)
+        self.assertIn("Programme", r.text)
+        self.assertIn(NAME, r.text)
+        self.assertIn("Live sessions attended</dt><dd>1</dd>", r.text)
+        self.assertIn("Migration and health across borders (%s)" % MH, r.text)
+
+        # Offline, on a laptop that trusts this hub's key.
+        home = testlib.temp_dir(self, "relais-programme-home-")
+        env = testlib.laptop_env(home)
+        testlib.checked(testlib.run(testlib.RELAIS, ["trust", "add-hub", self.hub_pub], env=env),
+                        "relais trust add-hub")
+        p = testlib.run(testlib.RELAIS, ["certificate", "verify", code], env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("programme: %s" % NAME, p.stdout)
+        self.assertIn("valid: signed by a hub key this laptop trusts", p.stdout)
+        # Altered: a programme made to say more sessions does not verify.
+        p = self.db.run("certificate", "verify", code[:-9] + ("A" if code[-9] != "A" else "B")
+                        + code[-8:], check=False)
+        self.assertEqual(p.returncode, 1)
+
+        # Revoked like any other.
+        cert_id = re.search(r"certificate (\d+),", self.db.run("certificate", "verify",
+                                                                code).stdout).group(1)
+        self.db.run("certificate", "revoke", cert_id, "--reason", "wrong cohort")
+        p = self.db.run("certificate", "verify", code, check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("revoked", p.stderr)
 
 
 if __name__ == "__main__":

@@ -13,18 +13,35 @@
 #define RELAIS_CERTIFICATE_TEXT_MAX 255  /* bytes of a name, email, course id or title */
 #define RELAIS_CERTIFICATE_CODE_MAX 4096 /* characters of a code as typed */
 
-/* What a certificate says; the strings are malloc'd (relais_certificate_clear). */
+#define RELAIS_CERTIFICATE_PROGRAMME_MAX 1024 /* bytes of a programme's payload */
+
+/* A course of a programme certificate. */
+struct relais_certificate_course {
+	char *id;
+	char *title; /* "" when the payload had no room for it */
+};
+
+/*
+ * What a certificate says; the strings are malloc'd (relais_certificate_clear).
+ * A course certificate (payload format 1) names one course; a programme
+ * certificate (format 2, programme set) a cohort's whole programme: course
+ * is the cohort's id, title its name, and courses lists its courses.
+ */
 struct relais_certificate {
 	char key_id[RELAIS_KEYID_HEX]; /* the hub key that signed it */
 	uint32_t id;                   /* the hub's number for it */
+	int programme;                 /* 1: a cohort's programme (format 2) */
 	char *name;                    /* the learner's, "" when unknown */
 	char *email;
-	char *course;
-	char *title;
+	char *course; /* the course id, or the cohort's id */
+	char *title;  /* the course's title, or the cohort's name */
 	uint32_t version;
-	char date[11];    /* YYYY-MM-DD: the day of the completion */
-	int score;        /* percent, 0 to 100, or -1 when none */
-	unsigned minutes; /* the course's estimated minutes, 0 when unknown */
+	uint32_t sessions;                         /* programme: the live sessions attended */
+	struct relais_certificate_course *courses; /* programme: its courses */
+	size_t n_courses;
+	char date[11];    /* YYYY-MM-DD: the day of the completion (programme: of the last one) */
+	int score;        /* percent, 0 to 100, or -1 when none (always none for a programme) */
+	unsigned minutes; /* estimated minutes (programme: courses' and sessions'), 0 unknown */
 	char *code;       /* the code, grouped (relais_certificate_sign/_decode set it) */
 	/* The signed bytes and the signature, as decoded. */
 	unsigned char *payload;
@@ -37,8 +54,11 @@ void relais_certificate_clear(struct relais_certificate *c);
 /*
  * Signs c with the hub's key sec: sets c->key_id, c->payload, c->sig and
  * c->code. Texts longer than RELAIS_CERTIFICATE_TEXT_MAX are cut at a
- * character boundary. Returns 0, RELAIS_EINVAL (a date that is not
- * YYYY-MM-DD, a text that is not UTF-8), RELAIS_ENOMEM.
+ * character boundary. A programme's course titles are left out (made "")
+ * when its payload would pass RELAIS_CERTIFICATE_PROGRAMME_MAX bytes.
+ * Returns 0, RELAIS_EINVAL (a date that is not YYYY-MM-DD, a text that is
+ * not UTF-8, a programme of no course or of more than 255), RELAIS_ELIMIT
+ * (a programme whose course ids alone do not fit), RELAIS_ENOMEM.
  */
 int relais_certificate_sign(struct relais_certificate *c, relais_ctx *ctx,
                             const relais_seckey *sec);

@@ -32,6 +32,12 @@ struct relais_session {
 	char *cohort;  /* the id of the cohort it belongs to (catalogue only); NULL: the course's */
 };
 
+/*
+ * The activity IRI of a course's live session, <course IRI>/session/<session
+ * id>, the object of its attended statements. 0, or -1 when size is too small.
+ */
+int relais_session_iri(char *out, size_t size, const char *course_id, const char *session_id);
+
 /* Frees what s holds and zeroes it; accepts NULL. */
 void relais_session_clear(struct relais_session *s);
 
