@@ -81,17 +81,33 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 		relais_strbuf_add_html(&req->body, c->name);
 		relais_strbuf_add(&req->body, " <span class=\"meta\">");
 		relais_strbuf_add_html(&req->body, c->email);
-		relais_strbuf_printf(&req->body, "</span></p><p>%s</p><p class=\"course\">",
-		                     relais_tr(l, M_CERT_COMPLETED));
-		relais_strbuf_add_html(&req->body, c->title);
-		relais_tr_format(line, sizeof(line), l, M_CERT_VERSION, c->version);
-		relais_strbuf_add(&req->body, " <span class=\"meta\">(");
-		relais_strbuf_add_html(&req->body, c->course);
-		relais_tr_date(date, sizeof(date), l, c->date);
 		relais_strbuf_printf(
-		        &req->body,
-		        ", %s)</span></p><dl><dt>%s</dt><dd><time datetime=\"%s\">%s</time></dd>",
-		        line, relais_tr(l, M_CERT_DATE), c->date, date);
+		        &req->body, "</span></p><p>%s</p><p class=\"course\">",
+		        relais_tr(l, c->programme ? M_CERT_PROGRAMME : M_CERT_COMPLETED));
+		relais_strbuf_add_html(&req->body, c->title);
+		if (c->programme) {
+			relais_tr_nformat(line, sizeof(line), l, M_CERT_PROGRAMME_SESSIONS,
+			                  c->sessions, c->sessions);
+			relais_strbuf_add(&req->body, "</p><ul class=\"programme\">");
+			for (size_t k = 0; k < c->n_courses; k++) {
+				relais_strbuf_add(&req->body, "<li>");
+				relais_strbuf_add_html(&req->body, c->courses[k].title[0]
+				                                           ? c->courses[k].title
+				                                           : c->courses[k].id);
+				relais_strbuf_add(&req->body, "</li>");
+			}
+			relais_strbuf_add(&req->body, "</ul><p>");
+			relais_strbuf_add_html(&req->body, line);
+		} else {
+			relais_tr_format(line, sizeof(line), l, M_CERT_VERSION, c->version);
+			relais_strbuf_add(&req->body, " <span class=\"meta\">(");
+			relais_strbuf_add_html(&req->body, c->course);
+			relais_strbuf_printf(&req->body, ", %s)</span>", line);
+		}
+		relais_tr_date(date, sizeof(date), l, c->date);
+		relais_strbuf_printf(&req->body,
+		                     "</p><dl><dt>%s</dt><dd><time datetime=\"%s\">%s</time></dd>",
+		                     relais_tr(l, M_CERT_DATE), c->date, date);
 		if (c->score >= 0) {
 			relais_strbuf_printf(&req->body, "<dt>%s</dt><dd>%d %%</dd>",
 			                     relais_tr(l, M_CERT_SCORE), c->score);
