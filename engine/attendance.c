@@ -65,9 +65,12 @@ int relais_attendance_roster(struct relais_profile **out, size_t *n, size_t *n_f
 	 * structs move, their strings with them. */
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n_all; i++) {
-			int lead = co ? relais_cohort_has(co, all[i].email, all[i].org)
-			              : named(all[i].org, orgs, n_orgs);
-			if (all[i].name != NULL && !all[i].trainer && lead == (pass == 0)) {
+			/* Those moved by the first pass are zeroed: name NULL. */
+			if (all[i].name == NULL || all[i].trainer) {
+				continue;
+			}
+			if ((co ? relais_cohort_has(co, all[i].email, all[i].org)
+			        : named(all[i].org, orgs, n_orgs)) == (pass == 0)) {
 				list[count++] = all[i];
 				memset(&all[i], 0, sizeof(all[i]));
 			}
