@@ -8,10 +8,12 @@
 #include "relais/cohort.h"
 #include "relais/error.h"
 #include "relais/http.h"
+#include "relais/publish.h"
+#include "relais/session.h"
 #include "relais/strbuf.h"
 
 #define PAGE_MAX (16u * 1024 * 1024)
-#define FORM_FIELDS 8
+#define FORM_FIELDS 12               /* the live session form has 9 */
 #define FORM_VALUE_MAX (256u * 1024) /* a pasted list of emails */
 
 static const char *value(const struct relais_http_field *f, size_t n, const char *name)
@@ -214,7 +216,8 @@ static int page_cohort(struct relais_hub_page_result *r, relais_hub *hub, relais
 {
 	struct relais_strbuf body = {.max = PAGE_MAX}, name = {0}, org = {0}, every = {0},
 	                     prog = {.max = PAGE_MAX}, assigned = {.max = PAGE_MAX},
-	                     options = {.max = PAGE_MAX}, members = {.max = PAGE_MAX}, al = {0};
+	                     options = {.max = PAGE_MAX}, members = {.max = PAGE_MAX}, al = {0},
+	                     mine = {.max = PAGE_MAX};
 	char **courses = NULL;
 	size_t n_courses = 0, i;
 	int rc;
@@ -236,6 +239,11 @@ static int page_cohort(struct relais_hub_page_result *r, relais_hub *hub, relais
 		relais_strbuf_add_html(&options, courses[i]);
 		relais_strbuf_add(&options, "</option>");
 	}
+	for (i = 0; i < c->n_assignments; i++) {
+		relais_strbuf_add(&mine, "<option>");
+		relais_strbuf_add_html(&mine, c->assignments[i].course);
+		relais_strbuf_add(&mine, "</option>");
+	}
 	relais_strbuf_add(&members, "<ul class=\"members\">");
 	for (i = 0; i < c->n_members; i++) {
 		cell(&members, "li", c->members[i]);
@@ -253,6 +261,7 @@ static int page_cohort(struct relais_hub_page_result *r, relais_hub *hub, relais
 		        {"progress", prog.p ? prog.p : ""},
 		        {"assignments", assigned.p ? assigned.p : ""},
 		        {"courses", options.p ? options.p : ""},
+		        {"assigned_courses", mine.p ? mine.p : ""},
 		        {"members", members.p ? members.p : ""},
 		        {"alert", al.p ? al.p : ""},
 		};
@@ -261,7 +270,7 @@ static int page_cohort(struct relais_hub_page_result *r, relais_hub *hub, relais
 	}
 	if (body.rc == 0) {
 		body.rc = name.rc | org.rc | every.rc | prog.rc | assigned.rc | options.rc |
-		          members.rc | al.rc;
+		          members.rc | al.rc | mine.rc;
 		if (body.rc != 0) {
 			body.rc = RELAIS_ENOMEM;
 		}
@@ -269,6 +278,7 @@ static int page_cohort(struct relais_hub_page_result *r, relais_hub *hub, relais
 	rc = relais_hub_page_finish(&r->html, ctx, lang, &body);
 out:
 	relais_hub_cohort_courses_free(courses, n_courses);
+	relais_strbuf_free(&mine);
 	relais_strbuf_free(&al);
 	relais_strbuf_free(&members);
 	relais_strbuf_free(&options);
@@ -335,6 +345,22 @@ static int change(relais_hub *hub, relais_ctx *ctx, const struct relais_hub_coho
 	if (action != NULL && strcmp(action, "assign") == 0) {
 		return relais_hub_cohort_assign(&serial, hub, ctx, c->name, course ? course : "",
 		                                due != NULL && due[0] != '\0' ? due : NULL);
+	}
+	if (action != NULL && strcmp(action, "session") == 0) {
+		/* A live session of one of its courses, checked as `session add --cohort`. */
+		const char *place = value(f, n, "place"), *online = value(f, n, "online");
+		struct relais_session s = {
+		        .course = (char *)(course ? course : ""),
+		        .id = (char *)value(f, n, "id"),
+		        .title = (char *)value(f, n, "title"),
+		        .start = (char *)value(f, n, "start"),
+		        .end = (char *)value(f, n, "end"),
+		        .timezone = (char *)value(f, n, "timezone"),
+		        .place = (char *)(place && place[0] ? place : NULL),
+		        .online = (char *)(online && online[0] ? online : NULL),
+		        .cohort = c->id,
+		};
+		return relais_hub_session_set(&serial, hub, ctx, &s, 1);
 	}
 	if (action != NULL && strcmp(action, "unassign") == 0) {
 		return relais_hub_cohort_unassign(&serial, hub, ctx, c->name, course ? course : "");

@@ -134,6 +134,36 @@ class CohortSessions(Hub):
         self.refused("session", "change", PC, "x", "--cohort", NAME,
                      says="is not assigned to cohort")
 
+    def test_cohort_page_schedules_a_session(self):
+        from test_cohorts import login, post
+        cid = self.cohort(courses=(MH,))
+        self.db.coordinator("coord@example.org")
+        hub = hl.start_hub(self, self.db)
+        b = login(hub)
+        page = b.request("GET", "/reports/cohorts/%s?lang=en" % cid).body.decode()
+        self.assertIn("Schedule a live session for this cohort", page)
+        # Only the cohort's own courses are offered.
+        form = page[page.index('name="action" value="session"'):]
+        self.assertIn("<option>%s</option>" % MH, form[:form.index("</select>")])
+        self.assertNotIn("<option>%s</option>" % PC, form[:form.index("</select>")])
+        fields = {"action": "session", "course": MH, "id": "workshop", "title": "Workshop",
+                  "start": "2031-03-10T09:00", "end": "2031-03-10T12:30",
+                  "timezone": "Africa/Dakar", "place": "Room 4", "online": ""}
+        before, _ = self.catalogue()
+        bad = dict(fields, end="2031-03-10T08:00")
+        r = post(b, "/reports/cohorts/%s" % cid, bad)
+        self.assertEqual(r.status, 400)
+        self.assertIn("end 2031-03-10T08:00 is not after start", r.body.decode())
+        r = post(b, "/reports/cohorts/%s" % cid, dict(fields, course=PC))
+        self.assertEqual(r.status, 400)
+        self.assertIn("is not assigned to cohort", r.body.decode())
+        self.assertEqual(self.catalogue()[0], before)
+        r = post(b, "/reports/cohorts/%s" % cid, fields)
+        self.assertEqual((r.status, r.header("Location")), (303, "/reports/cohorts/%s" % cid))
+        _, cat = self.catalogue()
+        self.assertEqual([(s["id"], s.get("cohort")) for s in cat["sessions"]],
+                         [("workshop", cid)])
+
 
 class ProgrammeCertificates(Hub):
     def setUp(self):
