@@ -18,6 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import testlib  # noqa: E402
 import hublib as hl  # noqa: E402
+import test_cohorts  # noqa: E402
+from test_cohorts import login, post  # noqa: E402
 
 NAME = "Attachés 2027"
 MH, PC = "migration-health", "protection-consulaire"
@@ -43,34 +45,11 @@ def attended(course, session, email, name, timestamp):
 
 
 class Hub(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.work = testlib.temp_dir(cls, "relais-programmes-")
-        pub, sec = os.path.join(cls.work, "m.pub"), os.path.join(cls.work, "m.key")
-        testlib.checked(testlib.run(testlib.RELAIS, ["keygen", "-p", pub, "-s", sec, "-W"]),
-                        "relais keygen")
-        cls.pub = pub
-        cls.bundles = []
-        for course in (MH, PC):
-            out = os.path.join(cls.work, course + ".relais")
-            testlib.checked(testlib.run(testlib.RELAIS, ["pack", testlib.course_dir(course),
-                                                         "-s", sec, "-o", out]), "relais pack")
-            cls.bundles.append(out)
-
-    def setUp(self):
-        self.db = hl.make_hub_db(self)
-        self.db.run("keygen")
-        self.db.run("publisher", "add", self.pub, "--name", "Ministry")
-        self.db.run("publish", *self.bundles)
-        self.n_export = 0
-
-    def catalogue(self):
-        self.n_export += 1
-        out = os.path.join(self.db.root, "export-%d" % self.n_export)
-        self.db.run("export-catalogue", out)
-        with open(os.path.join(out, "catalogue.json"), "rb") as f:
-            raw = f.read()
-        return raw, json.loads(raw)
+    """The hub of test_cohorts.py: both sample courses published."""
+    setUpClass = classmethod(test_cohorts.Cohorts.setUpClass.__func__)
+    setUp = test_cohorts.Cohorts.setUp
+    catalogue = test_cohorts.Cohorts.catalogue
+    refused = test_cohorts.Cohorts.refused
 
     def cohort(self, name=NAME, courses=(MH, PC), members=("awa@example.org",)):
         self.db.run("cohort", "add", name, "--org", "MAE")
@@ -81,17 +60,6 @@ class Hub(unittest.TestCase):
         listed = self.db.run("cohort", "list").stdout
         line = [x for x in listed.splitlines() if name in x][0]
         return re.search(r"id ([0-9a-f]{16})", line).group(1)
-
-    def refused(self, *args, says):
-        before, _ = self.catalogue()
-        p = self.db.run(*args, check=False)
-        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-        lines = p.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, p.stderr)
-        self.assertIn(says, lines[0])
-        after, _ = self.catalogue()
-        self.assertEqual(after, before, "a refused command changed the catalogue")
-
 
 class CohortSessions(Hub):
 
@@ -135,7 +103,6 @@ class CohortSessions(Hub):
                      says="is not assigned to cohort")
 
     def test_cohort_page_schedules_a_session(self):
-        from test_cohorts import login, post
         cid = self.cohort(courses=(MH,))
         self.db.coordinator("coord@example.org")
         hub = hl.start_hub(self, self.db)
