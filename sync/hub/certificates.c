@@ -185,12 +185,13 @@ static int first_time(char when[32], relais_hub *hub, relais_ctx *ctx, const cha
 	                                                          "completed', "                   \
 	                                                          "'" RELAIS_XAPI_VERBS            \
 	                                                          "passed'))"
-#define ATTENDANCE_OF                                                                                        \
-	"SELECT min(timestamp) FROM statement WHERE actor_term = " RELAIS_HUB_TERM(                          \
-	        "?1") " AND object_term = " RELAIS_HUB_TERM("?2") " AND voided = 0 AND verb_term "           \
-	                                                          "= " RELAIS_HUB_TERM("'" RELAIS_XAPI_VERBS \
-	                                                                               "attended"            \
-	                                                                               "'")
+#define ATTENDANCE_OF                                                                              \
+	"SELECT min(timestamp) FROM statement WHERE actor_term = " RELAIS_HUB_TERM(                \
+	        "?1") " AND object_term = " RELAIS_HUB_TERM("?2") " AND voided = 0 AND verb_term " \
+	                                                          "= " RELAIS_HUB_TERM(            \
+	                                                                  "'" RELAIS_XAPI_VERBS    \
+	                                                                  "attended"               \
+	                                                                  "'")
 
 /* What a cohort's programme takes: its courses (published now) and its sessions. */
 struct programme {
