@@ -274,7 +274,7 @@ int relais_hub_report_choices(struct cJSON **out, relais_hub *hub, relais_ctx *c
 int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais_ctx *ctx,
                                  const char *email);
 
-/* ---- progress.c: learner_course, each learner's state in each course (migration 12) ---- */
+/* ---- progress.c: learner_course, each learner's state in each course (migration 14) ---- */
 
 /* SQL: the term of verb v (RELAIS_XAPI_VERBS v), NULL until a statement names it. */
 #define RELAIS_HUB_VERB_TERM(v) "(SELECT id FROM term WHERE text = '" RELAIS_XAPI_VERBS v "')"
@@ -291,7 +291,7 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
  * statement, the first completion of the course itself, the first passed
  * verdict in it (on the course, a quiz or a package unit), the last
  * statement, the credential that stored the first completion. Standard
- * SQL (PostgreSQL takes it too); migration 12 fills the table with it.
+ * SQL (PostgreSQL takes it too); migration 14 fills the table with it.
  */
 #define RELAIS_HUB_LEARNER_COURSE(cond) \
 	"SELECT actor_term, course_term, max(course), max(actor), max(actor_name), " \
@@ -340,7 +340,7 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
 /* clang-format on */
 
 /*
- * Keeps the reports' tables (migration 12) up to date inside the caller's
+ * Keeps the reports' tables (migration 14) up to date inside the caller's
  * transaction: relais_hub_progress_add after statement seq (facts f) is
  * inserted, and relais_hub_progress_void after statement id (if held) is
  * voided, which makes that learner's rows for its course and activity

@@ -1,4 +1,4 @@
-/* progress.c: the reports' tables (migration 12), kept up to date as statements arrive. */
+/* progress.c: the reports' tables (hub migration 14), kept up to date as statements arrive. */
 #include <string.h>
 
 #include "hub_private.h"

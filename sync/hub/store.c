@@ -324,7 +324,7 @@ static const char *const migrations[] = {
         "CREATE TABLE unscored_answer (seq INTEGER PRIMARY KEY);" FILL_UNSCORED_ANSWER
         "CREATE TABLE organisation (name TEXT PRIMARY KEY, country TEXT);"
         "ALTER TABLE coordinator ADD COLUMN organisation TEXT;",
-        /* 15 (16 on main: renumbered at merge): the cohort a hub's live session belongs
+        /* 15: the cohort a hub's live session belongs
          * to (sessions.c), NULL for a course's session; a cohort's programme
          * certificate needs its learners' attendance of each (certificates.c). */
         "ALTER TABLE course_session ADD COLUMN cohort TEXT;",
@@ -573,7 +573,7 @@ static const char *const pg_migrations[] = {
         "CREATE TABLE unscored_answer (seq BIGINT PRIMARY KEY);" FILL_UNSCORED_ANSWER
         "CREATE TABLE organisation (name " PG_TEXT " PRIMARY KEY, country " PG_TEXT ");"
         "ALTER TABLE coordinator ADD COLUMN organisation " PG_TEXT ";",
-        /* 15 (16 on main): a live session's cohort */
+        /* 15: a live session's cohort */
         "ALTER TABLE course_session ADD COLUMN cohort " PG_TEXT ";",
 };
 
