@@ -254,7 +254,7 @@ class Reports(unittest.TestCase):
 
 
 class Migration(unittest.TestCase):
-    """A hub made before migration 12 gets its reports' tables filled from what it holds."""
+    """A hub made before migration 14 gets its reports' tables filled from what it holds."""
 
     @hl.SQLITE_ONLY
     def test_reports_of_statements_stored_before(self):
