@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "relais/hub.h"
 
 static const struct command *const commands[] = {
         &cmd_hub_serve,
@@ -27,6 +28,30 @@ const char *cli_hub_db_path(const char *given)
 	const char *env = getenv("RELAIS_HUB_DB");
 
 	return given ? given : env && env[0] ? env : CLI_HUB_DEFAULT_DB;
+}
+
+int cli_hub_open_files(struct relais_hub **out, relais_ctx *ctx, const char *cmd, const char *db,
+                       const char *files)
+{
+	const char *path = cli_hub_db_path(db), *env = getenv("RELAIS_HUB_FILES");
+
+	*out = NULL;
+	files = files ? files : env && env[0] ? env : NULL;
+	if (files != NULL && files[0] == '\0') {
+		return cli_usage(cmd, "--files needs a folder");
+	}
+	if (files == NULL && relais_hub_is_postgresql(path)) {
+		return cli_usage(cmd,
+		                 "a PostgreSQL --db needs --files DIR, the folder of published "
+		                 "bundles that every node shares");
+	}
+	if (relais_hub_open(out, ctx, path) != 0 ||
+	    (files != NULL && relais_hub_files_set(*out, ctx, files) != 0)) {
+		relais_hub_close(*out);
+		*out = NULL;
+		return cli_fail(ctx);
+	}
+	return EXIT_OK;
 }
 
 static void overview(FILE *f)

@@ -153,8 +153,7 @@ class HubOnPostgresql(unittest.TestCase):
 
     def setUp(self):
         self.cluster = pgcluster.shared()
-        self.db = hublib.HubDb(tempfile.mkdtemp(prefix="relais-hub-pg-"))
-        self.db.db = self.cluster.new_database()
+        self.db = hublib.HubDb(tempfile.mkdtemp(prefix="relais-hub-pg-"), postgresql=True)
         self.key, self.secret = self.db.credentials()
         self.hub = hublib.start_hub(self, self.db)
         self.client = hublib.Client(self.hub, self.key, self.secret)
