@@ -60,9 +60,10 @@ static int session(relais_ctx *ctx, int argc, char **argv)
 	        {"online", required_argument, NULL, 'o'},
 	        {"trainer", required_argument, NULL, 'r'},
 	        {"before", required_argument, NULL, 'b'},
+	        {"files", required_argument, NULL, 'f'},
 	        {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL, *given[128] = {0}, *verb;
+	const char *db = NULL, *files = NULL, *given[128] = {0}, *verb;
 	struct relais_session s = {0};
 	relais_hub *hub = NULL;
 	uint64_t serial = 0;
@@ -71,9 +72,11 @@ static int session(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:t:s:e:z:p:o:r:b:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:t:s:e:z:p:o:r:b:f:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
+		} else if (c == 'f') {
+			files = optarg;
 		} else if (strchr("tsezporb", c) != NULL && c > 0) {
 			given[c] = optarg;
 			edits++;
@@ -95,8 +98,8 @@ static int session(relais_ctx *ctx, int argc, char **argv)
 	if (given['p'] && given['o']) {
 		return cli_usage("session", "give --place or --online, not both");
 	}
-	if (relais_hub_open(&hub, ctx, cli_hub_db_path(db)) != 0) {
-		return cli_fail(ctx);
+	if ((status = cli_hub_open_files(&hub, ctx, "session", db, files)) != EXIT_OK) {
+		return status;
 	}
 	if (strcmp(verb, "list") == 0) {
 		rc = relais_hub_session_list(&list, hub, ctx, n == 2 ? argv[optind + 1] : NULL);
@@ -152,10 +155,11 @@ const struct command cmd_hub_session = {
         "live sessions of published courses: add, change, cancel, list",
         "usage: relais-hub session add COURSE ID --title T --start S --end E --timezone TZ\n"
         "                              (--place TEXT | --online URL) [--trainer NAME]\n"
-        "                              [--before UNIT,UNIT...] [--db PATH]\n"
+        "                              [--before UNIT,UNIT...] [--db PATH] [--files DIR]\n"
         "       relais-hub session change COURSE ID [any option of add] [--db PATH]\n"
-        "       relais-hub session cancel COURSE ID [--db PATH]\n"
-        "       relais-hub session list [COURSE] [--db PATH]\n\n"
+        "                                 [--files DIR]\n"
+        "       relais-hub session cancel COURSE ID [--db PATH] [--files DIR]\n"
+        "       relais-hub session list [COURSE] [--db PATH] [--files DIR]\n\n"
         "Schedules a live session of a published course, or changes or cancels one\n"
         "(the course's bundle's own sessions too: the hub's version then stands over\n"
         "the bundle's, also when a later version is published). START and END are\n"
@@ -163,6 +167,6 @@ const struct command cmd_hub_session = {
         "Checked as relais pack --check checks course.json: end after start, the\n"
         "zone in this machine's tz database, --before naming units of the course's\n"
         "current bundle. Each change signs a new catalogue: laptops see it at their\n"
-        "next sync.\n",
+        "next sync.\n" CLI_HUB_FILES_HELP,
         session,
 };

@@ -1280,12 +1280,13 @@ static int succeeds(int *yes, relais_hub *hub, relais_ctx *ctx, const char *from
 
 	*yes = 0;
 	/* UNION (not UNION ALL) keeps each key once, so a cycle of records ends. */
-	if ((rc = prepare(&st, hub, ctx,
-	                  "WITH RECURSIVE chain(k) AS (SELECT ?1 WHERE ?1 NOT IN (SELECT "
-	                  "key_id FROM publisher_revoked) UNION SELECT r.new_key FROM "
-	                  "publisher_rotation r JOIN chain c ON r.old_key = c.k WHERE r.new_key "
-	                  "NOT IN (SELECT key_id FROM publisher_revoked)) SELECT 1 FROM chain "
-	                  "WHERE k = ?2")) != 0) {
+	if ((rc = prepare(
+	             &st, hub, ctx,
+	             "WITH RECURSIVE chain(k) AS (SELECT ?1 COLLATE BINARY WHERE ?1 NOT IN (SELECT "
+	             "key_id FROM publisher_revoked) UNION SELECT r.new_key FROM "
+	             "publisher_rotation r JOIN chain c ON r.old_key = c.k WHERE r.new_key "
+	             "NOT IN (SELECT key_id FROM publisher_revoked)) SELECT 1 FROM chain "
+	             "WHERE k = ?2")) != 0) {
 		return rc;
 	}
 	relais_hub_sql_bind_text(st, 1, from, -1, RELAIS_HUB_SQL_STATIC);

@@ -3,6 +3,7 @@
 credentials and coordinators made with the real command, the hub served on a free loopback
 port, an xAPI client (HTTP Basic, X-Experience-API-Version) and statement factories."""
 import base64
+import glob
 import gzip
 import http.client
 import json
@@ -99,6 +100,19 @@ class HubDb:
 
     def report_json(self):
         return json.loads(self.run("report", "--format", "json").stdout)
+
+    def dump(self):
+        """Everything the database holds, as bytes to search: the SQLite file and its WAL, or
+        PostgreSQL's pg_dump of it."""
+        if self.pg:
+            return subprocess.run(["pg_dump", "--data-only", "-d", self.db], check=True,
+                                  capture_output=True, timeout=120).stdout
+        data = b""
+        for path in glob.glob(self.db + "*"):
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    data += f.read()
+        return data
 
     def sql(self, query, params=()):
         """The rows (tuples of text, or None for NULL) of query on the hub database, SQLite

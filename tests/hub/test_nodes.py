@@ -136,7 +136,7 @@ class FilesFolder(unittest.TestCase):
     def test_a_postgresql_db_without_files_is_a_usage_error(self):
         out = testlib.temp_dir(self, "relais-hub-export-")
         for args in (["serve"], ["publish", "course.relais"], ["publish", "--prune"],
-                     ["export-catalogue", out]):
+                     ["export-catalogue", out], ["session", "list"], ["certificate", "list"]):
             with self.subTest(args=args):
                 p = hl.run(args + ["--db", self.URL])
                 self.assertEqual(p.returncode, 2, p.stderr)
@@ -152,7 +152,7 @@ class FilesFolder(unittest.TestCase):
             self.assertNotIn("--files", p.stderr)
 
     def test_help_names_the_option(self):
-        for command in ("serve", "publish", "export-catalogue"):
+        for command in ("serve", "publish", "export-catalogue", "session", "certificate"):
             with self.subTest(command=command):
                 p = hl.run(["help", command])
                 self.assertEqual(p.returncode, 0)
