@@ -66,7 +66,9 @@ static void overview(FILE *f)
 	}
 	fprintf(f,
 	        "\nEvery command takes --db PATH (default $RELAIS_HUB_DB, else " CLI_HUB_DEFAULT_DB
-	        ").\nExit status: 0 on success, 1 on failure, 2 on a usage error.\n"
+	        ");\nthose that keep or read published bundles take --files DIR (default\n"
+	        "$RELAIS_HUB_FILES, else PATH.d), needed with a PostgreSQL --db.\nExit status: 0 "
+	        "on success, 1 on failure, 2 on a usage error.\n"
 	        "Run 'relais-hub help COMMAND' for a command's options.\n");
 }
 

@@ -46,16 +46,18 @@ int relais_hub_login_failed(relais_hub *hub, relais_ctx *ctx, const char *email,
 	long long now = (long long)time(NULL);
 	int rc = 0, i;
 
-	/* The lock after failure n (n > LOCK_AFTER) lasts LOCK_FIRST * 2^(n - LOCK_AFTER - 1). */
+	/* The lock after failure n (n > LOCK_AFTER) lasts LOCK_FIRST * 2^(n - LOCK_AFTER - 1).
+	 * The row's own columns are named with its table: PostgreSQL finds "failures" alone
+	 * ambiguous beside excluded's. */
 	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK ||
 	    relais_hub_sql_prepare(
 	            hub->db,
 	            "INSERT INTO login_failure(kind, who, failures, locked_until, last_failure) "
 	            "VALUES (?1, CASE ?1 WHEN 'account' THEN lower(?2) ELSE ?2 END, 1, 0, ?3) "
 	            "ON CONFLICT(kind, who) DO UPDATE SET "
-	            "failures = failures + 1, last_failure = ?3, locked_until = CASE "
-	            "WHEN failures + 1 > ?4 THEN ?3 + min(?6, ?5 << min(failures - ?4, 20)) "
-	            "ELSE 0 END",
+	            "failures = login_failure.failures + 1, last_failure = ?3, locked_until = CASE "
+	            "WHEN login_failure.failures + 1 > ?4 THEN ?3 + min(?6, ?5 << "
+	            "min(login_failure.failures - ?4, 20)) ELSE 0 END",
 	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
 		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "sign-in lockout");
 		goto out;

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 import urllib.parse
 import uuid
 
@@ -34,6 +35,10 @@ ORGANISATION = "https://relais.invalid/xapi/extensions/organisation"
 REPORTS = ["completions-by-course", "completions-by-organisation", "completions-by-learner",
            "completions-over-time", "quiz-results", "essays"]
 PASSWORD = "correct horse battery"
+
+# A test of what only a SQLite hub has (its file, the schemas of earlier versions): skipped
+# when the tests run on PostgreSQL.
+sqlite_only = unittest.skipIf(pgcluster.wanted(), "a SQLite hub's file and earlier schemas")
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -63,6 +68,10 @@ class HubDb:
     def files_arg(self):
         """What --files needs to be given (None: the default, beside the SQLite file)."""
         return self.files if self.pg else None
+
+    def serve_args(self):
+        """`serve` on this database: its arguments after the program."""
+        return ["serve", "--db", self.db] + (["--files", self.files] if self.pg else [])
 
     def run(self, *args, env=None, check=True):
         if self.pg:
