@@ -87,8 +87,8 @@ extern const struct command cmd_keygen, cmd_key, cmd_pack, cmd_verify, cmd_inspe
 
 /* relais-hub's commands (cli/hub_*.c), and the database they work on. */
 #define CLI_HUB_DEFAULT_DB "relais-hub.db"
-extern const struct command cmd_hub_serve, cmd_hub_credentials, cmd_hub_coordinator, cmd_hub_report,
-        cmd_hub_import;
+extern const struct command cmd_hub_serve, cmd_hub_credentials, cmd_hub_coordinator,
+        cmd_hub_organisation, cmd_hub_report, cmd_hub_import;
 extern const struct command cmd_hub_keygen, cmd_hub_hub_key, cmd_hub_publisher, cmd_hub_session,
         cmd_hub_publish, cmd_hub_unpublish, cmd_hub_export_catalogue, cmd_hub_certificate;
 extern const struct command cmd_hub_cohort;

@@ -50,8 +50,9 @@ static int report(relais_ctx *ctx, int argc, char **argv)
 		printf("{");
 	}
 	for (i = 0; relais_hub_reports[i]; i++) {
-		if (table != NULL && strcmp(table, relais_hub_reports[i]) != 0) {
-			continue;
+		if ((table != NULL && strcmp(table, relais_hub_reports[i]) != 0) ||
+		    (table == NULL && strncmp(relais_hub_reports[i], "learner-", 8) == 0)) {
+			continue; /* one learner's views need the learner: the web pages */
 		}
 		if (relais_hub_report(&out, hub, ctx, relais_hub_reports[i], fmt) != 0) {
 			status = cli_fail(ctx);
@@ -91,8 +92,9 @@ const struct command cmd_hub_report = {
         "report",
         "print the reports as CSV or JSON",
         "usage: relais-hub report [--format csv|json] [--table NAME] [--db PATH]\n\n"
-        "Tables: completions-by-course, completions-by-organisation,\n"
-        "completions-by-learner, completions-over-time, quiz-results, essays.\n"
+        "Tables: status-by-course, status-by-organisation, completions-by-course,\n"
+        "completions-by-organisation, completions-over-time, completions-by-learner,\n"
+        "learners, quiz-questions, quiz-results, essays (docs/hub.md, \"Reports\").\n"
         "A learner's completion of a course counts once.\n",
         report,
 };

@@ -155,12 +155,9 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	}
 	printf("http://%s:%u/\n", address, relais_hub_server_port(server));
 	fflush(stdout);
-	if (relais_hub_not_yet(hub) != NULL) {
+	if (relais_hub_is_postgresql(cli_hub_db_path(db))) {
 		/* The URL may hold a password: not shown. */
-		fprintf(stderr,
-		        "relais-hub: serving a PostgreSQL database; stop with Ctrl-C\n"
-		        "relais-hub: not yet available on PostgreSQL: %s\n",
-		        relais_hub_not_yet(hub));
+		fprintf(stderr, "relais-hub: serving a PostgreSQL database; stop with Ctrl-C\n");
 	} else {
 		fprintf(stderr, "relais-hub: serving %s; stop with Ctrl-C\n", cli_hub_db_path(db));
 	}

@@ -29,19 +29,33 @@ static int find(int64_t *id, const struct relais_profile *p, size_t n, const cha
 	return EXIT_FAIL;
 }
 
-/* Reads a PIN from RELAIS_PIN or the terminal, and sets it. */
-static int set_pin(relais_home *home, relais_ctx *ctx, int64_t id, const char *name)
+/* Reads a PIN for name from RELAIS_PIN or the terminal into pin; says missing when none comes. */
+static int read_pin(char pin[RELAIS_PIN_MAX + 2], const char *name, const char *missing,
+                    const char *empty)
 {
-	char pin[RELAIS_PIN_MAX + 2], prompt[300];
-	int rc;
+	char prompt[300];
 
 	(void)snprintf(prompt, sizeof(prompt), "PIN for %s: ", name);
-	if (cli_password_from("RELAIS_PIN", prompt, pin, sizeof(pin)) != 0) {
-		cli_error("give the PIN in RELAIS_PIN or type it at a terminal");
+	if (cli_password_from("RELAIS_PIN", prompt, pin, RELAIS_PIN_MAX + 2) != 0) {
+		cli_error("%s", missing);
 		return EXIT_FAIL;
 	}
 	if (pin[0] == '\0') {
-		cli_error("the PIN is empty; to remove one, say relais profile pin WHO --none");
+		cli_error("%s", empty);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* Reads a PIN from RELAIS_PIN or the terminal, and sets it. */
+static int set_pin(relais_home *home, relais_ctx *ctx, int64_t id, const char *name)
+{
+	char pin[RELAIS_PIN_MAX + 2];
+	int rc;
+
+	if (read_pin(pin, name, "give the PIN in RELAIS_PIN or type it at a terminal",
+	             "the PIN is empty; to remove one, say relais profile pin WHO --none") !=
+	    EXIT_OK) {
 		return EXIT_FAIL;
 	}
 	rc = relais_profile_set_pin(home, ctx, id, pin);
@@ -49,23 +63,45 @@ static int set_pin(relais_home *home, relais_ctx *ctx, int64_t id, const char *n
 	return rc != 0 ? cli_fail(ctx) : EXIT_OK;
 }
 
+/* Adds a trainer, whose PIN is required: asked first, so that nothing is added without it. */
+static int add_trainer(relais_home *home, relais_ctx *ctx, int64_t *id, const char *name,
+                       const char *email, const char *org)
+{
+	char pin[RELAIS_PIN_MAX + 2];
+	int rc;
+
+	static const char need[] =
+	        "a trainer needs a PIN: give it in RELAIS_PIN or type it at a terminal";
+
+	if (read_pin(pin, name, need, need) != EXIT_OK) {
+		return EXIT_FAIL;
+	}
+	rc = relais_profile_add_trainer(id, home, ctx, name, email, org, pin);
+	sodium_memzero(pin, sizeof(pin));
+	return rc != 0 ? cli_fail(ctx) : EXIT_OK;
+}
+
 static int profile(relais_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	        {"name", required_argument, NULL, 'n'}, {"email", required_argument, NULL, 'e'},
-	        {"org", required_argument, NULL, 'o'},  {"pin", no_argument, NULL, 'P'},
-	        {"none", no_argument, NULL, 'N'},       {NULL, 0, NULL, 0},
+	        {"name", required_argument, NULL, 'n'},
+	        {"email", required_argument, NULL, 'e'},
+	        {"org", required_argument, NULL, 'o'},
+	        {"pin", no_argument, NULL, 'P'},
+	        {"none", no_argument, NULL, 'N'},
+	        {"trainer", no_argument, NULL, 'T'},
+	        {NULL, 0, NULL, 0},
 	};
 	const char *name = NULL, *email = NULL, *org = NULL, *sub, *who = NULL;
 	struct relais_profile *p = NULL;
 	relais_home *home = NULL;
 	size_t n = 0, i;
 	int64_t id = 0;
-	int c, status, with_pin = 0, no_pin = 0, want;
+	int c, status, with_pin = 0, no_pin = 0, trainer = 0, want;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:e:o:PN", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:e:o:PNT", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			name = optarg;
@@ -81,6 +117,9 @@ static int profile(relais_ctx *ctx, int argc, char **argv)
 			break;
 		case 'N':
 			no_pin = 1;
+			break;
+		case 'T':
+			trainer = 1;
 			break;
 		default:
 			return cli_bad_option("profile", c, argv);
@@ -103,9 +142,13 @@ static int profile(relais_ctx *ctx, int argc, char **argv)
 	if (strcmp(sub, "add") == 0 && (name == NULL || email == NULL)) {
 		return cli_usage("profile", "add needs --name and --email");
 	}
-	if ((with_pin && strcmp(sub, "add") != 0) || (no_pin && strcmp(sub, "pin") != 0)) {
-		return cli_usage("profile", "%s is for %s only", with_pin ? "--pin" : "--none",
-		                 with_pin ? "add" : "pin");
+	if (((with_pin || trainer) && strcmp(sub, "add") != 0) ||
+	    (no_pin && strcmp(sub, "pin") != 0)) {
+		return cli_usage("profile", "%s is for %s only",
+		                 with_pin  ? "--pin"
+		                 : trainer ? "--trainer"
+		                           : "--none",
+		                 no_pin ? "pin" : "add");
 	}
 	if ((status = cli_open_home(&home, ctx)) != EXIT_OK) {
 		return status;
@@ -115,7 +158,12 @@ static int profile(relais_ctx *ctx, int argc, char **argv)
 		status = cli_fail(ctx);
 		goto out;
 	}
-	if (strcmp(sub, "add") == 0) {
+	if (strcmp(sub, "add") == 0 && trainer) {
+		if ((status = add_trainer(home, ctx, &id, name, email, org)) != EXIT_OK) {
+			goto out;
+		}
+		printf("added trainer %lld: %s <%s>, with a PIN\n", (long long)id, name, email);
+	} else if (strcmp(sub, "add") == 0) {
 		if (relais_profile_add(&id, home, ctx, name, email, org) != 0) {
 			status = cli_fail(ctx);
 			goto out;
@@ -128,8 +176,9 @@ static int profile(relais_ctx *ctx, int argc, char **argv)
 		       with_pin ? ", with a PIN" : "");
 	} else if (strcmp(sub, "list") == 0) {
 		for (i = 0; i < n; i++) {
-			printf("%lld  %s <%s>%s%s%s\n", (long long)p[i].id, p[i].name, p[i].email,
-			       p[i].org[0] ? ", " : "", p[i].org, p[i].has_pin ? "  [PIN]" : "");
+			printf("%lld  %s <%s>%s%s%s%s\n", (long long)p[i].id, p[i].name, p[i].email,
+			       p[i].org[0] ? ", " : "", p[i].org, p[i].has_pin ? "  [PIN]" : "",
+			       p[i].trainer ? "  [trainer]" : "");
 		}
 		if (n == 0) {
 			printf("no learners yet: relais profile add --name NAME --email EMAIL\n");
@@ -168,7 +217,7 @@ out:
 const struct command cmd_profile = {
         "profile",
         "add, list or remove the learners who share this laptop; set their PINs",
-        "usage: relais profile add --name NAME --email EMAIL [--org ORG] [--pin]\n"
+        "usage: relais profile add --name NAME --email EMAIL [--org ORG] [--pin | --trainer]\n"
         "       relais profile list\n"
         "       relais profile pin WHO [--none]\n"
         "       relais profile remove WHO\n"
@@ -182,6 +231,9 @@ const struct command cmd_profile = {
         "  -o, --org ORG      the learner's organisation\n"
         "  -P, --pin          add: ask for a PIN (or read RELAIS_PIN)\n"
         "  -N, --none         pin: remove the learner's PIN\n"
+        "  -T, --trainer      add: a trainer's profile, which takes attendance at live\n"
+        "                     sessions in the reader; its PIN is required (asked, or\n"
+        "                     read from RELAIS_PIN) and cannot be removed\n"
         "\n"
         "pin sets a new PIN (asked, or read from RELAIS_PIN), at least 4 characters.\n"
         "remove deletes the learner and their progress; their learning records not\n"

@@ -462,10 +462,9 @@ static int parse_cohorts(const struct reader *r, struct relais_catalogue *cat, c
 
 static int parse_root(const struct reader *r, struct relais_catalogue *cat, const cJSON *root)
 {
-	static const char *const names[] = {"format",    "version", "serial",     "issued",
-	                                    "expires",   "hub_key", "publishers", "courses",
-	                                    "rotations", "revoked", "sessions",   "cohorts",
-	                                    NULL};
+	static const char *const names[] = {
+	        "format",  "version",   "serial",  "issued",   "expires", "hub_key", "publishers",
+	        "courses", "rotations", "revoked", "sessions", "cohorts", NULL};
 	const cJSON *arr, *v;
 	size_t n, i;
 	uint64_t version;

@@ -234,6 +234,14 @@ static const char *const migrations[] = {
         "  etag TEXT NOT NULL,"
         "  updated TEXT NOT NULL,"
         "  PRIMARY KEY (resource, activity, agent, registration, doc_id));",
+        /* 12 (issue 14): trainer profiles (a PIN required; they take attendance),
+         * and each profile's wrong PINs with the moment (UTC seconds) before
+         * which no PIN of theirs is checked, so that a restart keeps the wait. */
+        "ALTER TABLE profile ADD COLUMN trainer INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TABLE IF NOT EXISTS pin_failure ("
+        "  profile_id INTEGER PRIMARY KEY REFERENCES profile(id) ON DELETE CASCADE,"
+        "  failures INTEGER NOT NULL,"
+        "  until INTEGER NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

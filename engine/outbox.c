@@ -374,7 +374,8 @@ int relais_outbox_pending_of(struct relais_outbox_item **out, size_t *n, relais_
 	*n = 0;
 	if ((rc = relais_db_prepare(
 	             &st, home, ctx,
-	             "SELECT o.seq, o.id, o.verb, o.object, coalesce(p.name, ''), "
+	             "SELECT o.seq, o.id, o.verb, o.object, "
+	             "coalesce(json_extract(o.statement, '$.actor.name'), p.name, ''), "
 	             "o.created, o.statement FROM outbox o LEFT JOIN profile p ON "
 	             "p.id = o.profile_id WHERE o.sent IS NULL AND o.set_aside IS NULL "
 	             "AND (?1 = 0 OR o.profile_id = ?1) ORDER BY o.seq LIMIT ?2")) != 0) {

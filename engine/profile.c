@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -11,15 +12,7 @@
 #include "relais/profile.h"
 #include "relais/utf8.h"
 
-#define FIELD_MAX 200
-
-int relais_profile_email_ok(const char *e)
-{
-	const char *at = strchr(e, '@');
-
-	return at && at != e && strchr(at + 1, '@') == NULL && strchr(at + 1, '.') != NULL &&
-	       at[1] != '.' && e[strlen(e) - 1] != '.' && strpbrk(e, " \t\r\n<>\"(),;:") == NULL;
-}
+#define FIELD_MAX RELAIS_EMAIL_MAX
 
 static int text_ok(const char *s)
 {
@@ -27,39 +20,37 @@ static int text_ok(const char *s)
 	       strpbrk(s, "\r\n") == NULL;
 }
 
-int relais_profile_add(int64_t *out_id, relais_home *home, relais_ctx *ctx, const char *name,
-                       const char *email, const char *org)
+int relais_email_ok(const char *e)
+{
+	const char *at = strchr(e, '@');
+
+	return text_ok(e) && at && at != e && strchr(at + 1, '@') == NULL &&
+	       strchr(at + 1, '.') != NULL && at[1] != '.' && e[strlen(e) - 1] != '.' &&
+	       strpbrk(e, " \t\r\n<>\"(),;:") == NULL;
+}
+
+/* Checks a new profile's fields and inserts it; pin_hash NULL: no PIN. */
+static int insert(int64_t *out_id, relais_home *home, relais_ctx *ctx, const char *name,
+                  const char *email, const char *org, const char *pin_hash, int trainer)
 {
 	sqlite3_stmt *st = NULL;
 	char now[32];
 	int rc, step;
 
-	if (org == NULL) {
-		org = "";
-	}
-	if (name == NULL || name[0] == '\0' || !text_ok(name)) {
-		return relais_fail(ctx, RELAIS_EINVAL, "the name must be one line of 1 to %d bytes",
-		                   FIELD_MAX);
-	}
-	if (email == NULL || !text_ok(email) || !relais_profile_email_ok(email)) {
-		return relais_fail(ctx, RELAIS_EINVAL, "\"%s\" is not an email address",
-		                   email ? email : "");
-	}
-	if (!text_ok(org)) {
-		return relais_fail(ctx, RELAIS_EINVAL,
-		                   "the organisation must be one line of at most %d bytes",
-		                   FIELD_MAX);
-	}
 	relais_now_iso(now);
 	if ((rc = relais_db_prepare(&st, home, ctx,
-	                            "INSERT INTO profile(name, email, org, created) "
-	                            "VALUES (?, lower(?), ?, ?)")) != 0) {
+	                            "INSERT INTO profile(name, email, org, created, pin_hash, "
+	                            "trainer) VALUES (?, lower(?), ?, ?, ?, ?)")) != 0) {
 		return rc;
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, org, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	if (pin_hash != NULL) {
+		sqlite3_bind_text(st, 5, pin_hash, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int(st, 6, trainer);
 	step = sqlite3_step(st);
 	if (step == SQLITE_CONSTRAINT) {
 		rc = relais_fail(ctx, RELAIS_EEXIST, "a learner with the email %s already exists",
@@ -70,6 +61,72 @@ int relais_profile_add(int64_t *out_id, relais_home *home, relais_ctx *ctx, cons
 		*out_id = sqlite3_last_insert_rowid(relais_home_db(home));
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int relais_profile_fields_ok(relais_ctx *ctx, const char *name, const char *email, const char *org)
+{
+	if (name == NULL || name[0] == '\0' || !text_ok(name)) {
+		return relais_fail(ctx, RELAIS_EINVAL, "the name must be one line of 1 to %d bytes",
+		                   FIELD_MAX);
+	}
+	if (email == NULL || !relais_email_ok(email)) {
+		return relais_fail(ctx, RELAIS_EINVAL, "\"%s\" is not an email address",
+		                   email ? email : "");
+	}
+	if (org != NULL && !text_ok(org)) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "the organisation must be one line of at most %d bytes",
+		                   FIELD_MAX);
+	}
+	return 0;
+}
+
+int relais_profile_add(int64_t *out_id, relais_home *home, relais_ctx *ctx, const char *name,
+                       const char *email, const char *org)
+{
+	int rc;
+
+	if (org == NULL) {
+		org = "";
+	}
+	if ((rc = relais_profile_fields_ok(ctx, name, email, org)) != 0) {
+		return rc;
+	}
+	return insert(out_id, home, ctx, name, email, org, NULL, 0);
+}
+
+static int pin_length_ok(relais_ctx *ctx, size_t len)
+{
+	if (len < RELAIS_PIN_MIN || len > RELAIS_PIN_MAX) {
+		return relais_fail(ctx, RELAIS_EINVAL, "a PIN has %d to %d characters",
+		                   RELAIS_PIN_MIN, RELAIS_PIN_MAX);
+	}
+	return 0;
+}
+
+int relais_profile_add_trainer(int64_t *out_id, relais_home *home, relais_ctx *ctx,
+                               const char *name, const char *email, const char *org,
+                               const char *pin)
+{
+	char hash[RELAIS_PASSWORD_HASH_MAX];
+	int rc;
+
+	if (org == NULL) {
+		org = "";
+	}
+	if ((rc = relais_profile_fields_ok(ctx, name, email, org)) != 0) {
+		return rc;
+	}
+	if (pin == NULL || pin[0] == '\0') {
+		return relais_fail(ctx, RELAIS_EINVAL, "a trainer needs a PIN");
+	}
+	if ((rc = pin_length_ok(ctx, strlen(pin))) != 0 ||
+	    (rc = relais_password_hash(hash, ctx, pin)) != 0) {
+		return rc;
+	}
+	rc = insert(out_id, home, ctx, name, email, org, hash, 1);
+	sodium_memzero(hash, sizeof(hash));
 	return rc;
 }
 
@@ -98,6 +155,7 @@ static int fill(struct relais_profile *p, sqlite3_stmt *st)
 	p->email = relais_db_text(st, 2);
 	p->org = relais_db_text(st, 3);
 	p->has_pin = sqlite3_column_type(st, 4) != SQLITE_NULL;
+	p->trainer = sqlite3_column_int(st, 5);
 	return p->name && p->email && p->org ? 0 : RELAIS_ENOMEM;
 }
 
@@ -111,7 +169,7 @@ int relais_profile_list(struct relais_profile **out, size_t *n, relais_home *hom
 	*out = NULL;
 	*n = 0;
 	if ((rc = relais_db_prepare(&st, home, ctx,
-	                            "SELECT id, name, email, org, pin_hash FROM profile "
+	                            "SELECT id, name, email, org, pin_hash, trainer FROM profile "
 	                            "ORDER BY name COLLATE NOCASE, id")) != 0) {
 		return rc;
 	}
@@ -143,7 +201,8 @@ int relais_profile_get(struct relais_profile *out, relais_home *home, relais_ctx
 	memset(out, 0, sizeof(*out));
 	if ((rc = relais_db_prepare(
 	             &st, home, ctx,
-	             "SELECT id, name, email, org, pin_hash FROM profile WHERE id = ?")) != 0) {
+	             "SELECT id, name, email, org, pin_hash, trainer FROM profile WHERE id = ?")) !=
+	    0) {
 		return rc;
 	}
 	sqlite3_bind_int64(st, 1, id);
@@ -192,14 +251,21 @@ int relais_profile_set_pin(relais_home *home, relais_ctx *ctx, int64_t id, const
 	int rc;
 
 	if (len == 0) {
+		struct relais_profile p;
+		if ((rc = relais_profile_get(&p, home, ctx, id)) != 0) {
+			return rc;
+		}
+		rc = p.trainer;
+		relais_profile_clear(&p);
+		/* A trainer keeps a PIN: the profile records attendance for others. */
+		if (rc) {
+			return relais_fail(ctx, RELAIS_EINVAL, "a trainer's PIN cannot be removed");
+		}
 		return update_one(home, ctx, "UPDATE profile SET pin_hash = NULL WHERE id = ?1", id,
 		                  NULL);
 	}
-	if (len < RELAIS_PIN_MIN || len > RELAIS_PIN_MAX) {
-		return relais_fail(ctx, RELAIS_EINVAL, "a PIN has %d to %d characters",
-		                   RELAIS_PIN_MIN, RELAIS_PIN_MAX);
-	}
-	if ((rc = relais_password_hash(hash, ctx, pin)) != 0) {
+	if ((rc = pin_length_ok(ctx, len)) != 0 ||
+	    (rc = relais_password_hash(hash, ctx, pin)) != 0) {
 		return rc;
 	}
 	rc = update_one(home, ctx, "UPDATE profile SET pin_hash = ?2 WHERE id = ?1", id, hash);
@@ -241,4 +307,82 @@ int relais_profile_remove(relais_home *home, relais_ctx *ctx, int64_t id)
 	/* progress and completion go with it (ON DELETE CASCADE); the outbox
 	 * keeps its records, which belong to the hub now. */
 	return update_one(home, ctx, "DELETE FROM profile WHERE id = ?1", id, NULL);
+}
+
+/* Sets the moment before which no PIN of profile id is checked (seconds since the epoch). */
+static int update_until(relais_home *home, relais_ctx *ctx, int64_t id, long long until)
+{
+	char text[32];
+
+	(void)snprintf(text, sizeof(text), "%lld", until);
+	/* The column's INTEGER affinity stores the text as a number. */
+	return update_one(home, ctx, "UPDATE pin_failure SET until = ?2 WHERE profile_id = ?1", id,
+	                  text);
+}
+
+/* The wait after failures wrong PINs in a row: 0 for the first free tries, then 2, 4, 8 ... s. */
+static long long wait_after(long long failures)
+{
+	long long n = failures - RELAIS_PIN_FREE_TRIES;
+
+	return n <= 0                                       ? 0
+	       : n >= 9 || (1LL << n) > RELAIS_PIN_WAIT_MAX ? RELAIS_PIN_WAIT_MAX
+	                                                    : (1LL << n);
+}
+
+int relais_profile_try_pin(int *wait, relais_home *home, relais_ctx *ctx, int64_t id,
+                           const char *pin)
+{
+	sqlite3_stmt *st = NULL;
+	long long now = (long long)time(NULL), until = 0;
+	int rc, step, failed_before = 0;
+
+	*wait = 0;
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "SELECT until FROM pin_failure WHERE profile_id = ?")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		failed_before = 1;
+		until = sqlite3_column_int64(st, 0);
+	} else if (step != SQLITE_DONE) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "profiles");
+	}
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		return rc;
+	}
+	if (until > now) {
+		/* A clock set back does not make the wait longer than the longest. */
+		*wait = (int)(until - now > RELAIS_PIN_WAIT_MAX ? RELAIS_PIN_WAIT_MAX
+		                                                : until - now);
+		return relais_fail(ctx, RELAIS_ELIMIT, "too many wrong PINs: wait %d s", *wait);
+	}
+	rc = relais_profile_check_pin(home, ctx, id, pin);
+	if (rc == 0 && failed_before) {
+		return update_one(home, ctx, "DELETE FROM pin_failure WHERE profile_id = ?1", id,
+		                  NULL);
+	}
+	if (rc != RELAIS_EPASSWORD) {
+		return rc;
+	}
+	if ((rc = relais_db_prepare(&st, home, ctx,
+	                            "INSERT INTO pin_failure(profile_id, failures, until) "
+	                            "VALUES (?1, 1, 0) ON CONFLICT(profile_id) DO UPDATE SET "
+	                            "failures = failures + 1 RETURNING failures")) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = relais_db_fail(ctx, relais_home_db(home), RELAIS_EIO, "profiles");
+	} else {
+		until = now + wait_after(sqlite3_column_int64(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (rc == 0) {
+		rc = update_until(home, ctx, id, until);
+	}
+	return rc != 0 ? rc : relais_fail(ctx, RELAIS_EPASSWORD, "wrong PIN");
 }

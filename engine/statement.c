@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "home_private.h"
+#include "relais/hash.h"
 #include "relais/error.h"
 #include "statement.h"
 
@@ -15,14 +16,15 @@
 
 const char *relais_verb_iri(const char *verb)
 {
-	static const char *const known[] = {"experienced", "attempted", "answered",
-	                                    "passed",      "failed",    "completed",
-	                                    "terminated",  "suspended", NULL};
+	static const char *const known[] = {"experienced", "attempted", "answered",   "passed",
+	                                    "failed",      "completed", "terminated", "suspended",
+	                                    "attended",    NULL};
 	static const char *const iris[] = {
 	        RELAIS_XAPI_VERBS "experienced", RELAIS_XAPI_VERBS "attempted",
 	        RELAIS_XAPI_VERBS "answered",    RELAIS_XAPI_VERBS "passed",
 	        RELAIS_XAPI_VERBS "failed",      RELAIS_XAPI_VERBS "completed",
 	        RELAIS_XAPI_VERBS "terminated",  RELAIS_XAPI_VERBS "suspended",
+	        RELAIS_XAPI_VERBS "attended",
 	};
 	size_t i;
 
@@ -45,6 +47,42 @@ void relais_statement_uuid(char out[37])
 	               "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
 	               b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
 	               b[13], b[14], b[15]);
+}
+
+int relais_statement_attended_id(char out[37], const char *session_iri, const char *email)
+{
+	/* RFC 4122's URL namespace, 6ba7b811-9dad-11d1-80b4-00c04fd430c8, as bytes. */
+	static const unsigned char ns[16] = {0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
+	                                     0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8};
+	static const char digits[] = "0123456789abcdef";
+	char name[16 + 2 * IRI_MAX], hex[RELAIS_SHA1_HEX];
+	size_t len = sizeof(ns);
+	int n, v;
+
+	memcpy(name, ns, sizeof(ns));
+	n = snprintf(name + len, sizeof(name) - len, "%s mailto:%s", session_iri, email);
+	if (n < 0 || (size_t)n >= sizeof(name) - len) {
+		return -1;
+	}
+	for (char *p = name + len; *p; p++) {
+		*p = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+	}
+	/* The IRI is lower-case already (relais ids are); the email is made so. */
+	if (relais_sha1_hex(hex, name, len + (size_t)n) != 0) {
+		return -1;
+	}
+	v = hex[16] <= '9' ? hex[16] - '0' : hex[16] - 'a' + 10;
+	hex[12] = '5';                 /* version 5 */
+	hex[16] = digits[(v & 3) | 8]; /* the RFC 4122 variant */
+	(void)snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+	               hex + 20);
+	return 0;
+}
+
+int relais_session_iri(char *out, size_t size, const char *course_id, const char *session_id)
+{
+	int n = snprintf(out, size, RELAIS_XAPI_ACTIVITIES "%s/session/%s", course_id, session_id);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 /* ISO 8601 duration with centiseconds, as xAPI asks ("PT1M2.34S"). */
@@ -107,8 +145,20 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 	if (snprintf(mbox, sizeof(mbox), "mailto:%s", ev->learner_email) >= (int)sizeof(mbox)) {
 		return relais_fail(ctx, RELAIS_ELIMIT, "email too long");
 	}
-	relais_statement_uuid(out_id);
-	relais_now_iso(now);
+	if (ev->session_id != NULL &&
+	    relais_session_iri(unit_iri, sizeof(unit_iri), ev->course_id, ev->session_id) != 0) {
+		return relais_fail(ctx, RELAIS_ELIMIT, "session id too long for an IRI");
+	}
+	if (ev->statement_id != NULL) {
+		(void)snprintf(out_id, 37, "%s", ev->statement_id);
+	} else {
+		relais_statement_uuid(out_id);
+	}
+	if (ev->timestamp != NULL) {
+		(void)snprintf(now, sizeof(now), "%s", ev->timestamp);
+	} else {
+		relais_now_iso(now);
+	}
 
 	st = cJSON_CreateObject();
 	cJSON_AddStringToObject(st, "id", out_id);
@@ -121,7 +171,10 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 	display = cJSON_AddObjectToObject(verb, "display");
 	cJSON_AddStringToObject(display, "en-US", ev->verb);
 
-	if (ev->unit_id == NULL) {
+	if (ev->session_id != NULL) {
+		object = activity(unit_iri, ev->session_title, ev->language,
+		                  "http://adlnet.gov/expapi/activities/meeting");
+	} else if (ev->unit_id == NULL) {
 		object = activity(course_iri, ev->course_title, ev->language,
 		                  "http://adlnet.gov/expapi/activities/course");
 	} else if (ev->question_id != NULL) {
@@ -174,7 +227,15 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 		cJSON *ext = cJSON_AddObjectToObject(ctxobj, "extensions");
 		cJSON_AddStringToObject(ext, RELAIS_XAPI_ORGANISATION, ev->learner_org);
 	}
-	if (ev->unit_id != NULL) {
+	if (ev->instructor_email != NULL) {
+		char ibox[IRI_MAX];
+		cJSON *in = cJSON_AddObjectToObject(ctxobj, "instructor");
+		(void)snprintf(ibox, sizeof(ibox), "mailto:%s", ev->instructor_email);
+		cJSON_AddStringToObject(in, "objectType", "Agent");
+		cJSON_AddStringToObject(in, "name", ev->instructor_name);
+		cJSON_AddStringToObject(in, "mbox", ibox);
+	}
+	if (ev->unit_id != NULL || ev->session_id != NULL) {
 		cJSON *ca = cJSON_AddObjectToObject(ctxobj, "contextActivities");
 		parents = cJSON_AddArrayToObject(ca, "parent");
 		if (ev->question_id != NULL) {
@@ -188,7 +249,7 @@ int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
 			cJSON_AddItemToArray(parents, activity(course_iri, NULL, NULL, NULL));
 		}
 		/* ADL's SCORM profile for xAPI: its statements say so. */
-		if (strcmp(ev->unit_kind, "package") == 0) {
+		if (ev->unit_kind != NULL && strcmp(ev->unit_kind, "package") == 0) {
 			cJSON_AddItemToArray(cJSON_AddArrayToObject(ca, "category"),
 			                     activity(RELAIS_XAPI_SCORM_PROFILE, NULL, NULL, NULL));
 		}

@@ -2,6 +2,8 @@
 #ifndef RELAIS_STATEMENT_H
 #define RELAIS_STATEMENT_H
 
+#include <stddef.h>
+
 #include "relais/context.h"
 #include "relais/xapi.h"
 
@@ -29,6 +31,14 @@ struct relais_event {
 	double duration_s;       /* < 0 when unknown */
 	const char *interaction; /* a question's xAPI interactionType, or NULL */
 	int late;                /* a quiz submitted past its deadline */
+	/* attended (docs/statements.md, "Attendance"): the live session as the object,
+	 * the trainer as context.instructor, a statement id and timestamp given. */
+	const char *session_id;
+	const char *session_title;
+	const char *instructor_name;
+	const char *instructor_email;
+	const char *statement_id; /* NULL: a fresh version 4 UUID */
+	const char *timestamp;    /* NULL: now */
 };
 
 /* The category of statements from SCORM packages (ADL's SCORM profile for xAPI). */
@@ -43,6 +53,18 @@ struct relais_event {
  */
 int relais_statement_make(char **out_json, char out_id[37], relais_ctx *ctx,
                           const struct relais_event *ev);
+
+/*
+ * The id of the statement that says the person with this email attended
+ * the session whose activity IRI is session_iri: a version 5 UUID (SHA-1,
+ * RFC 4122) of "<session IRI> mailto:<email, lower-case>" in the URL
+ * namespace, so that recording the same person twice gives the same id.
+ * Returns 0, or -1 when the name is too long.
+ */
+int relais_statement_attended_id(char out[37], const char *session_iri, const char *email);
+
+/* The activity IRI of a course's live session: <course IRI>/session/<session id>. */
+int relais_session_iri(char *out, size_t size, const char *course_id, const char *session_id);
 
 /* A fresh random (version 4) UUID in lower case. */
 void relais_statement_uuid(char out[37]);

@@ -50,6 +50,11 @@ static int last_catalogue(struct relais_catalogue **out, char **accepted, relais
 	return rc;
 }
 
+int relais_updates_catalogue(struct relais_catalogue **out, relais_home *home, relais_ctx *ctx)
+{
+	return last_catalogue(out, NULL, home, ctx);
+}
+
 /* The installed version of course id; 0: not installed. */
 static int installed_version(uint64_t *out, relais_home *home, relais_ctx *ctx, const char *id)
 {

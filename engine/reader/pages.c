@@ -19,8 +19,6 @@
 
 #define SEARCH_LIMIT 50
 #define OUTBOX_SHOWN 200
-#define PIN_FREE_TRIES 2 /* wrong PINs (typos) before any wait */
-#define PIN_WAIT_MAX 300 /* seconds: the longest wait between tries */
 
 void relais_reader_set_title(struct request *req, const char *title)
 {
@@ -103,6 +101,11 @@ static void page_who(struct request *req)
 				relais_strbuf_add_html(&req->body, p[i].org);
 				relais_strbuf_add(&req->body, ")");
 			}
+			if (p[i].trainer) {
+				relais_strbuf_printf(&req->body,
+				                     " <span class=\"meta\">· %s</span>",
+				                     relais_tr(L(req), M_SESSION_TRAINER));
+			}
 			relais_strbuf_add(&req->body, "</button></form></li>");
 		}
 		relais_strbuf_add(&req->body, "</ul>");
@@ -124,74 +127,18 @@ static void page_who(struct request *req)
 	relais_profile_list_free(p, n);
 }
 
-static time_t now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-/* The learner's guard, made when asked (replacing the one that waits least). */
-static struct pin_guard *pin_guard(struct relais_reader *r, int64_t id, int make)
-{
-	struct pin_guard *g = &r->pins[0];
-	size_t i;
-
-	for (i = 0; i < MAX_PIN_GUARDS; i++) {
-		if (r->pins[i].profile_id == id) {
-			return &r->pins[i];
-		}
-	}
-	if (!make) {
-		return NULL;
-	}
-	for (i = 1; i < MAX_PIN_GUARDS; i++) {
-		if (r->pins[i].profile_id == 0 || r->pins[i].until < g->until) {
-			g = &r->pins[i];
-		}
-	}
-	memset(g, 0, sizeof(*g));
-	g->profile_id = id;
-	return g;
-}
-
 /*
  * Checks a learner's PIN: 0 when right (or they have none), M_PIN_WRONG,
- * or M_PIN_WAIT with *wait set when a wrong PIN came too recently. After
- * PIN_FREE_TRIES wrong ones, each costs twice the wait of the one before,
- * up to PIN_WAIT_MAX: remembered in memory for this run of the reader.
- * A negative status when the check itself failed.
+ * or M_PIN_WAIT with *wait set when a wrong PIN came too recently (the
+ * growing wait is kept in the home: relais_profile_try_pin). A negative
+ * status when the check itself failed.
  */
 static int check_pin(struct request *req, int64_t id, const char *pin, int *wait)
 {
-	struct relais_reader *r = req->reader;
-	struct pin_guard *g = pin_guard(r, id, 0);
-	time_t now = now_s();
-	int rc;
+	int rc = relais_profile_try_pin(wait, req->reader->home, req->reader->ctx, id,
+	                                pin != NULL ? pin : "");
 
-	*wait = 0;
-	if (g != NULL && g->until > now) {
-		*wait = (int)(g->until - now);
-		return M_PIN_WAIT;
-	}
-	rc = relais_profile_check_pin(r->home, r->ctx, id, pin != NULL ? pin : "");
-	if (rc == 0) {
-		if (g != NULL) {
-			g->profile_id = 0;
-		}
-		return 0;
-	}
-	if (rc != RELAIS_EPASSWORD) {
-		return rc;
-	}
-	if ((g = pin_guard(r, id, 1)) != NULL && ++g->failures > PIN_FREE_TRIES) {
-		unsigned n = g->failures - PIN_FREE_TRIES;
-		g->until = now + (n >= 9                    ? PIN_WAIT_MAX
-		                  : (1 << n) > PIN_WAIT_MAX ? PIN_WAIT_MAX
-		                                            : (1 << n));
-	}
-	return M_PIN_WRONG;
+	return rc == RELAIS_EPASSWORD ? M_PIN_WRONG : rc == RELAIS_ELIMIT ? M_PIN_WAIT : rc;
 }
 
 /* "Your PIN" for choosing learner p; why: 0, M_PIN_WRONG or M_PIN_WAIT. */
@@ -308,7 +255,7 @@ static void page_pin(struct request *req, int done, int alert)
 	                     "<p><button type=\"submit\" name=\"action\" value=\"set\">%s</button>",
 	                     relais_tr(L(req), M_PIN_NEW), RELAIS_PIN_MAX,
 	                     relais_tr(L(req), M_PIN_SAVE));
-	if (me.has_pin) {
+	if (me.has_pin && !me.trainer) {
 		relais_strbuf_printf(&req->body,
 		                     " <button type=\"submit\" name=\"action\" "
 		                     "value=\"remove\">%s</button>",
@@ -979,6 +926,10 @@ static void route_course(struct request *req, const char *rest)
 		page_complete(req, course_id, b);
 		return;
 	}
+	if (strncmp(entry, "attendance/", 11) == 0) {
+		relais_reader_page_attendance(req, course_id, m, entry + 11, post);
+		return;
+	}
 	if (strncmp(entry, "sessions/", 9) == 0 && !post) {
 		if (!relais_reader_session_ics(req, course_id, m, entry + 9)) {
 			relais_reader_page_error(req, 404, relais_tr(L(req), M_NOT_FOUND));
@@ -1102,7 +1053,7 @@ static const char *verb_words(enum lang lang, const char *verb)
 	        {"experienced", M_VERB_EXPERIENCED}, {"answered", M_VERB_ANSWERED},
 	        {"passed", M_VERB_PASSED},           {"failed", M_VERB_FAILED},
 	        {"completed", M_VERB_COMPLETED},     {"suspended", M_VERB_SUSPENDED},
-	        {"terminated", M_VERB_TERMINATED},
+	        {"terminated", M_VERB_TERMINATED},   {"attended", M_VERB_ATTENDED},
 	};
 	size_t i;
 

@@ -21,7 +21,6 @@
 #define MAX_OPEN_COURSES 32
 #define MAX_LAUNCHES 16 /* package launches served at once; the oldest goes first */
 #define MAX_FIELDS 600
-#define MAX_PIN_GUARDS 64             /* learners whose wrong PINs are remembered */
 #define CACHE_MAX (2u * 1024 * 1024)  /* unit pages' entries kept in memory */
 #define CACHE_ENTRY_MAX (256u * 1024) /* larger ones are read each time */
 
@@ -31,13 +30,6 @@ struct session {
 	int64_t profile_id;    /* 0: nobody chosen yet */
 	enum lang lang;
 	time_t last_used;
-};
-
-/* Wrong PINs for one learner since the last right one: each costs a growing wait. */
-struct pin_guard {
-	int64_t profile_id; /* 0: free */
-	unsigned failures;
-	time_t until; /* no PIN is checked for this learner before then (CLOCK_MONOTONIC s) */
 };
 
 /* A lesson's HTML or a quiz's JSON, already read and checked, kept for the next request. */
@@ -138,7 +130,6 @@ struct relais_reader {
 	char url[128];
 	char host_ip[40], host_name[40], origin_ip[48], origin_name[48];
 	struct session sessions[MAX_SESSIONS];
-	struct pin_guard pins[MAX_PIN_GUARDS];
 	struct open_course courses[MAX_OPEN_COURSES];
 	/* The package origin (pkgserver.c): a second port, its own origin. */
 	relais_http_server *pkg_server;
@@ -192,6 +183,20 @@ void relais_reader_page_package(struct request *req, const char *course_id, rela
 /* sessionpage.c: a course's upcoming sessions as a <section> with an <hN> heading. */
 void relais_reader_sessions(struct request *req, const char *course_id, const relais_manifest *m,
                             int heading);
+
+/*
+ * sessionpage.c: a session's start or end (local, in its zone; ms its UTC
+ * time, -1 when unknown) as a <time> in this laptop's zone.
+ */
+void relais_reader_session_when(struct request *req, const struct relais_session *s,
+                                const char *local, long long ms);
+
+/*
+ * attendpage.c: a trainer's roster for session SESSION of the course
+ * (GET), and its saving (POST): /c/<course>/attendance/<session>.
+ */
+void relais_reader_page_attendance(struct request *req, const char *course_id,
+                                   const relais_manifest *m, const char *session_id, int post);
 
 /* sessionpage.c: "SESSION.ics" into req->body (req->attachment set); 0 when no such session. */
 int relais_reader_session_ics(struct request *req, const char *course_id, const relais_manifest *m,

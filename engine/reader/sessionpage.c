@@ -6,9 +6,12 @@
 
 #include "i18n.h"
 #include "reader_private.h"
+#include "relais/profile.h"
 #include "relais/session.h"
 #include "relais/strbuf.h"
 #include "relais/updates.h"
+
+#define RECENT_MS (7LL * 24 * 3600 * 1000) /* a trainer's sessions shown after they start */
 
 static long long now_ms(void)
 {
@@ -19,8 +22,8 @@ static long long now_ms(void)
 
 /* "6 December 2026 09:00 (CET)" in this laptop's zone; in the session's own when the
  * laptop cannot convert (its tz database lacks the zone). */
-static void when(struct request *req, const struct relais_session *s, const char *local,
-                 long long ms)
+void relais_reader_session_when(struct request *req, const struct relais_session *s,
+                                const char *local, long long ms)
 {
 	struct relais_local_time t;
 	char raw[64], shown[160];
@@ -51,19 +54,28 @@ void relais_reader_sessions(struct request *req, const char *course_id, const re
                             int heading)
 {
 	struct relais_session *s = NULL;
+	struct relais_profile me;
 	size_t n = 0, shown = 0;
 	long long now = now_ms();
 	enum lang lang = req->session->lang;
+	int trainer = 0;
 
 	if (relais_updates_sessions(&s, &n, req->reader->home, req->reader->ctx, course_id, m) !=
 	    0) {
 		relais_clear(req->reader->ctx);
 		return; /* the sessions are a courtesy beside the course */
 	}
+	if (relais_profile_get(&me, req->reader->home, req->reader->ctx,
+	                       req->session->profile_id) == 0) {
+		trainer = me.trainer;
+		relais_profile_clear(&me);
+	}
 	for (size_t i = 0; i < n; i++) {
 		long long start = relais_tz_to_utc(s[i].timezone, s[i].start);
 		long long end = relais_tz_to_utc(s[i].timezone, s[i].end);
-		if (end >= 0 && end < now) {
+		/* A trainer also sees those of the last week, to take attendance late. */
+		int recent = trainer && start >= 0 && start >= now - RECENT_MS;
+		if (end >= 0 && end < now && !recent) {
 			continue; /* over */
 		}
 		if (shown++ == 0) {
@@ -80,9 +92,9 @@ void relais_reader_sessions(struct request *req, const char *course_id, const re
 			                     relais_tr(lang, M_SESSION_CANCELLED));
 		}
 		relais_strbuf_add(&req->body, "<br>");
-		when(req, &s[i], s[i].start, start);
+		relais_reader_session_when(req, &s[i], s[i].start, start);
 		relais_strbuf_add(&req->body, " – ");
-		when(req, &s[i], s[i].end, end);
+		relais_reader_session_when(req, &s[i], s[i].end, end);
 		relais_strbuf_add(&req->body, "<br>");
 		if (s[i].online) {
 			relais_strbuf_printf(&req->body, "%s: <a href=\"",
@@ -118,6 +130,16 @@ void relais_reader_sessions(struct request *req, const char *course_id, const re
 			relais_strbuf_add_url(&req->body, s[i].id);
 			relais_strbuf_printf(&req->body, ".ics\">%s</a>",
 			                     relais_tr(lang, M_SESSION_CALENDAR));
+		}
+		if (trainer && !s[i].cancelled) {
+			relais_strbuf_add(&req->body, "<br><a class=\"attendance\" href=\"/c/");
+			relais_strbuf_add_url(&req->body, course_id);
+			relais_strbuf_add(&req->body, "/attendance/");
+			relais_strbuf_add_url(&req->body, s[i].id);
+			relais_strbuf_printf(&req->body, "\">%s<span class=\"visually-hidden\">: ",
+			                     relais_tr(lang, M_ATTEND_TAKE));
+			relais_strbuf_add_html(&req->body, s[i].title);
+			relais_strbuf_add(&req->body, "</span></a>");
 		}
 		relais_strbuf_add(&req->body, "</li>");
 	}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <sodium.h>
 
 #include "hub_private.h"
@@ -335,14 +336,18 @@ int relais_hub_laptop_key_find(struct relais_hub_credential *who, relais_pubkey 
 }
 
 int relais_hub_coordinator_add(relais_hub *hub, relais_ctx *ctx, const char *email,
-                               const char *password)
+                               const char *password, const char *organisation)
 {
 	char hash[crypto_pwhash_STRBYTES], now[32];
-	const char *row[3] = {email, hash, now};
+	const char *row[4] = {email, hash, now, organisation};
 
 	if (email == NULL || strchr(email, '@') == NULL || strlen(email) > 200) {
 		return relais_fail(ctx, RELAIS_EINVAL, "\"%s\" is not an email address",
 		                   email ? email : "");
+	}
+	if (organisation != NULL && (organisation[0] == '\0' || strlen(organisation) > 200)) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "an organisation needs a name of 1 to 200 bytes");
 	}
 	if (password == NULL || strlen(password) < 10) {
 		return relais_fail(ctx, RELAIS_EINVAL,
@@ -354,11 +359,76 @@ int relais_hub_coordinator_add(relais_hub *hub, relais_ctx *ctx, const char *ema
 		return relais_fail(ctx, RELAIS_ENOMEM, "not enough memory to hash the password");
 	}
 	relais_now_iso(now);
-	return relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_COORDINATOR_ADD,
-	                        "INSERT INTO coordinator(email, password_hash, created) VALUES "
-	                        "(lower(?), ?, ?) ON CONFLICT(email) DO UPDATE SET password_hash = "
-	                        "excluded.password_hash",
-	                        "coordinators", row, 3);
+	return relais_hub_write(
+	        hub, ctx, RELAIS_HUB_SLOT_COORDINATOR_ADD,
+	        "INSERT INTO coordinator(email, password_hash, created, organisation) "
+	        "VALUES (lower(?1), ?2, ?3, ?4) ON CONFLICT(email) DO UPDATE SET "
+	        "password_hash = excluded.password_hash, organisation = "
+	        "excluded.organisation",
+	        "coordinators", row, 4);
+}
+
+int relais_hub_coordinator_remove(relais_hub *hub, relais_ctx *ctx, const char *email)
+{
+	int rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_COORDINATOR_REMOVE,
+	                          "DELETE FROM coordinator WHERE email = lower(?1)", "coordinators",
+	                          &email, 1);
+
+	if (rc == 0 && relais_hub_sql_changes(hub->db) == 0) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no coordinator %.200s", email);
+	}
+	return rc;
+}
+
+int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais_ctx *ctx,
+                                 const char *email)
+{
+	relais_hub_sql_stmt *st = NULL;
+	int rc = 0, step;
+
+	organisation[0] = '\0';
+	if (relais_hub_sql_prepare(
+	            hub->db,
+	            "SELECT coalesce(organisation, '') FROM coordinator WHERE email = "
+	            "lower(?)",
+	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
+	}
+	relais_hub_sql_bind_text(st, 1, email, -1, RELAIS_HUB_SQL_STATIC);
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
+		(void)snprintf(organisation, 201, "%s",
+		               (const char *)relais_hub_sql_column_text(st, 0));
+	} else if (step == RELAIS_HUB_SQL_DONE) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no coordinator %.200s", email);
+	} else {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
+	}
+	relais_hub_sql_finalize(st);
+	return rc;
+}
+
+int relais_hub_organisation_set(relais_hub *hub, relais_ctx *ctx, const char *name,
+                                const char *country)
+{
+	const char *row[2] = {name, country};
+
+	if (name == NULL || name[0] == '\0' || strlen(name) > 200) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "an organisation needs a name of 1 to 200 bytes");
+	}
+	if (country == NULL || strlen(country) != 2 || country[0] < 'A' || country[0] > 'Z' ||
+	    country[1] < 'A' || country[1] > 'Z') {
+		return relais_fail(
+		        ctx, RELAIS_EINVAL,
+		        "--country \"%.20s\": give an ISO 3166 code of two capital letters "
+		        "(SN, FR)",
+		        country ? country : "");
+	}
+	return relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_ORGANISATION_SET,
+	                        "INSERT INTO organisation(name, country) VALUES (?1, ?2) "
+	                        "ON CONFLICT(name) DO UPDATE SET country = excluded.country",
+	                        "organisations", row, 2);
 }
 
 int relais_hub_coordinator_check(relais_hub *hub, relais_ctx *ctx, const char *email,
@@ -391,4 +461,57 @@ int relais_hub_coordinator_check(relais_hub *hub, relais_ctx *ctx, const char *e
 		return relais_fail(ctx, RELAIS_EPASSWORD, "wrong email or password");
 	}
 	return 0;
+}
+
+/* Runs sql (no parameters) into a JSON array of objects of text, named by the columns. */
+static int rows_of(cJSON **out, relais_hub *hub, relais_ctx *ctx, const char *sql)
+{
+	relais_hub_sql_stmt *st = NULL;
+	int rc = 0, step, c;
+
+	*out = cJSON_CreateArray();
+	if (*out == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (relais_hub_sql_prepare(hub->db, sql, -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
+	}
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+		cJSON *row = cJSON_CreateObject();
+		for (c = 0; c < relais_hub_sql_column_count(st); c++) {
+			const char *v = (const char *)relais_hub_sql_column_text(st, c);
+			cJSON_AddStringToObject(row, relais_hub_sql_column_name(st, c), v ? v : "");
+		}
+		cJSON_AddItemToArray(*out, row);
+	}
+	if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
+	}
+	relais_hub_sql_finalize(st);
+	return rc;
+}
+
+int relais_hub_coordinators_rows(cJSON **out, relais_hub *hub, relais_ctx *ctx)
+{
+	return rows_of(out, hub, ctx,
+	               "SELECT email, coalesce(organisation, '') AS organisation, created FROM "
+	               "coordinator ORDER BY email");
+}
+
+int relais_hub_credentials_rows(cJSON **out, relais_hub *hub, relais_ctx *ctx)
+{
+	cJSON *rows = NULL, *row;
+	char text[RELAIS_HUB_SCOPES_TEXT];
+	int rc = rows_of(&rows, hub, ctx,
+	                 "SELECT key, name, scopes, created, coalesce(revoked, '') AS revoked "
+	                 "FROM credential ORDER BY created, key");
+
+	cJSON_ArrayForEach(row, rows)
+	{
+		cJSON *scopes = cJSON_GetObjectItemCaseSensitive(row, "scopes");
+		relais_hub_scopes_text(text, (unsigned)atoi(scopes ? scopes->valuestring : "0"));
+		cJSON_ReplaceItemInObjectCaseSensitive(row, "scopes", cJSON_CreateString(text));
+	}
+	*out = rows;
+	return rc;
 }

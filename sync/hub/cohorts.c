@@ -58,7 +58,7 @@ static int email_lower(char out[RELAIS_COHORT_EMAIL_MAX + 1], relais_ctx *ctx, c
 	size_t i, n = strlen(email);
 
 	if (n > RELAIS_COHORT_EMAIL_MAX || !relais_utf8_valid(email, n) ||
-	    !relais_profile_email_ok(email)) {
+	    !relais_email_ok(email)) {
 		char shown[64];
 		relais_printable(shown, sizeof(shown), email);
 		return relais_fail(ctx, RELAIS_EINVAL, "\"%s\" is not an email address", shown);

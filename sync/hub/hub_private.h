@@ -19,7 +19,7 @@
 
 struct cJSON;
 
-#define HUB_CACHED 16
+#define HUB_CACHED 32
 
 /*
  * The one connection a server's threads store statements through, in
@@ -65,9 +65,6 @@ struct relais_hub {
  */
 const char *relais_hub_vfs(void);
 
-/* What the hub cannot do on PostgreSQL yet (report.c: its SQL is SQLite's). */
-#define RELAIS_HUB_PG_NOT_YET "the reports (relais-hub report, /reports)"
-
 /* Forgets the terms hub remembers (after a rollback, which may take new ones back). */
 void relais_hub_terms_clear(relais_hub *hub);
 
@@ -87,6 +84,17 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_DOC_QUOTA,
 	RELAIS_HUB_SLOT_TERM_FIND,
 	RELAIS_HUB_SLOT_TERM_ADD,
+	RELAIS_HUB_SLOT_PROGRESS_ADD,
+	RELAIS_HUB_SLOT_PROGRESS_DROP,
+	RELAIS_HUB_SLOT_PROGRESS_REDO,
+	RELAIS_HUB_SLOT_COORDINATOR_REMOVE,
+	RELAIS_HUB_SLOT_ORGANISATION_SET,
+	RELAIS_HUB_SLOT_ACTIVITY_ADD,
+	RELAIS_HUB_SLOT_ACTIVITY_DROP,
+	RELAIS_HUB_SLOT_ACTIVITY_REDO,
+	RELAIS_HUB_SLOT_TALLY_ADD,
+	RELAIS_HUB_SLOT_ACTIVITY_TARGET,
+	RELAIS_HUB_SLOT_UNSCORED_ADD,
 };
 
 /*
@@ -240,6 +248,118 @@ int relais_hub_sessions_publish(relais_hub *hub, relais_ctx *ctx, const char *co
 int relais_hub_report_table(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
                             enum hub_lang lang);
 
+/* What a coordinator's views show: each NULL or "" when not given (report.c, "filters"). */
+struct relais_hub_filter {
+	const char
+	        *scope; /* the coordinator's organisation; NULL: an administrator, who sees all */
+	const char *course, *organisation, *country;
+	const char *from, *to; /* days, YYYY-MM-DD, both included */
+	const char *learner;   /* learner-* views: an email or an actor's identity */
+};
+
+/*
+ * Report view name (relais_hub_reports) for f in format; an HTML table has
+ * its headings in lang and at most max_rows rows (0: all), then a note.
+ */
+int relais_hub_report_view(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                           int format, enum hub_lang lang, const struct relais_hub_filter *f,
+                           size_t max_rows);
+
+/* Report view name's rows as a JSON array of objects (*out, the caller deletes it). */
+int relais_hub_report_rows(struct cJSON **out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                           const struct relais_hub_filter *f);
+
+/* 0 when f->learner exists for f->scope's coordinator; RELAIS_ENOTFOUND (404) otherwise. */
+int relais_hub_learner_visible(relais_hub *hub, relais_ctx *ctx, const struct relais_hub_filter *f);
+
+/* The filters' choices for f->scope: {"course": [...], "organisation": [...], "country": [...]}. */
+int relais_hub_report_choices(struct cJSON **out, relais_hub *hub, relais_ctx *ctx,
+                              const struct relais_hub_filter *f);
+
+/*
+ * The organisation coordinator email reports on (organisation, "" for an
+ * administrator). Returns 0; RELAIS_ENOTFOUND (no such coordinator, e.g.
+ * removed since signing in); RELAIS_EIO.
+ */
+int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais_ctx *ctx,
+                                 const char *email);
+
+/* ---- progress.c: learner_course, each learner's state in each course (migration 12) ---- */
+
+/* SQL: the term of verb v (RELAIS_XAPI_VERBS v), NULL until a statement names it. */
+#define RELAIS_HUB_VERB_TERM(v) "(SELECT id FROM term WHERE text = '" RELAIS_XAPI_VERBS v "')"
+
+/* SQL: when a statement happened (its timestamp; when it was stored, without one). */
+#define RELAIS_HUB_WHEN "coalesce(timestamp, stored)"
+
+/* The SQL is laid out as SQL, not as clang-format would. */
+/* clang-format off */
+
+/*
+ * SQL: learner_course's rows (in its column order) made from the statements
+ * that are not voided and meet cond, one per learner and course: the first
+ * statement, the first completion of the course itself, the first passed
+ * verdict in it (on the course, a quiz or a package unit), the last
+ * statement, the credential that stored the first completion. Standard
+ * SQL (PostgreSQL takes it too); migration 12 fills the table with it.
+ */
+#define RELAIS_HUB_LEARNER_COURSE(cond) \
+	"SELECT actor_term, course_term, max(course), max(actor), max(actor_name), " \
+	"max(organisation), min(" RELAIS_HUB_WHEN "), " \
+	"min(CASE WHEN unit IS NULL AND verb_term = " RELAIS_HUB_VERB_TERM("completed") \
+	" THEN " RELAIS_HUB_WHEN " END), " \
+	"min(CASE WHEN verb_term = " RELAIS_HUB_VERB_TERM("passed") \
+	" THEN " RELAIS_HUB_WHEN " END), " \
+	"max(" RELAIS_HUB_WHEN "), " \
+	"(SELECT s.credential FROM statement s WHERE s.actor_term = g.actor_term " \
+	"AND s.course_term = g.course_term AND s.voided = 0 AND s.unit IS NULL " \
+	"AND s.verb_term = " RELAIS_HUB_VERB_TERM("completed") " " \
+	"ORDER BY coalesce(s.timestamp, s.stored), s.seq LIMIT 1) " \
+	"FROM statement g WHERE voided = 0 AND course_term IS NOT NULL AND " cond " " \
+	"GROUP BY actor_term, course_term"
+
+/*
+ * SQL: activity_learner's rows (in its column order) made from the
+ * statements not voided that meet cond, per activity and learner: kind 1,
+ * a question's scored answers (answered, with a success); kind 2, a quiz's
+ * or package unit's verdicts (passed, failed). How many, whether one was
+ * wrong (failed), how many succeeded, the scores' sum and count, the first
+ * and last.
+ */
+#define RELAIS_HUB_ACTIVITY_LEARNER(cond) \
+	"SELECT object_term, actor_term, max(CASE WHEN verb_term = " \
+	RELAIS_HUB_VERB_TERM("answered") " THEN 1 ELSE 2 END), course_term, max(course), " \
+	"coalesce(max(unit), ''), max(object_id), coalesce(max(organisation), ''), count(*), " \
+	"max(CASE WHEN success = 0 THEN 1 ELSE 0 END), " \
+	"sum(CASE WHEN success = 1 THEN 1 ELSE 0 END), coalesce(sum(scaled), 0), count(scaled), " \
+	"min(" RELAIS_HUB_WHEN "), max(" RELAIS_HUB_WHEN ") " \
+	"FROM statement WHERE voided = 0 AND course_term IS NOT NULL AND object_term IS NOT NULL " \
+	"AND ((verb_term = " RELAIS_HUB_VERB_TERM("answered") " AND success IS NOT NULL AND " \
+	"unit IS NOT NULL) OR verb_term IN (" RELAIS_HUB_VERB_TERM("passed") ", " \
+	RELAIS_HUB_VERB_TERM("failed") ")) AND " cond " " \
+	"GROUP BY object_term, actor_term, course_term"
+
+/* SQL: activity_tally's rows made from activity_learner's that meet cond (per activity and
+ * organisation: the sums of its learners' rows). */
+#define RELAIS_HUB_ACTIVITY_TALLY(cond) \
+	"SELECT object_term, organisation, max(kind), max(course_term), max(course), max(quiz), " \
+	"max(object_id), count(*), sum(missed), sum(CASE WHEN passes > 0 THEN 1 ELSE 0 END), " \
+	"sum(tries), sum(passes), sum(score_sum), sum(scored) FROM activity_learner WHERE " cond \
+	" GROUP BY object_term, organisation"
+
+/* clang-format on */
+
+/*
+ * Keeps the reports' tables (migration 12) up to date inside the caller's
+ * transaction: relais_hub_progress_add after statement seq (facts f) is
+ * inserted, and relais_hub_progress_void after statement id (if held) is
+ * voided, which makes that learner's rows for its course and activity
+ * again. Return 0 or RELAIS_EIO.
+ */
+int relais_hub_progress_add(relais_hub *hub, relais_ctx *ctx, long long seq,
+                            const struct relais_xapi_facts *f);
+int relais_hub_progress_void(relais_hub *hub, relais_ctx *ctx, const char *id);
+
 /* ---- i18n.c: the pages' words (po/hub, generated into hub_words.h) ---- */
 
 /* The string for msg in lang; never NULL. */
@@ -315,9 +435,41 @@ int relais_hub_page_cohorts(struct relais_hub_page_result *r, relais_hub *hub, r
 /* The coordinators' sign-in page (*out, malloc'd), with "wrong password" when failed. */
 int relais_hub_page_login(char **out, relais_ctx *ctx, enum hub_lang lang, int failed);
 
-/* The reports page for the coordinator signed in as email (*out, malloc'd). */
+/* The coordinators' pages (docs/hub.md, "Reports"). */
+enum relais_hub_page_kind {
+	RELAIS_HUB_PAGE_OVERVIEW, /* /reports: progress and completions */
+	RELAIS_HUB_PAGE_QUIZZES,  /* /reports/quizzes */
+	RELAIS_HUB_PAGE_LEARNERS, /* /reports/learners */
+	RELAIS_HUB_PAGE_LEARNER,  /* /reports/learner?learner=: one learner (f->learner) */
+	RELAIS_HUB_PAGE_ADMIN,    /* /reports/admin: coordinators and credentials */
+};
+
+#define RELAIS_HUB_PAGE_ROWS 500 /* rows of a table on a page; its CSV and JSON have all */
+
+/*
+ * Reports page kind (not ADMIN) for the coordinator signed in as email,
+ * with filters f (f->scope: the coordinator's organisation) (*out, malloc'd).
+ */
 int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum hub_lang lang,
-                            const char *email);
+                            const char *email, int kind, const struct relais_hub_filter *f);
+
+/*
+ * The administrators' page: coordinators and credentials, each with a
+ * form to remove or revoke it, and forms to add them; notice (escaped
+ * here; NULL: none) says what the last form did, secret (NULL: none) is a
+ * new credential's key and secret, shown once.
+ */
+int relais_hub_page_admin(char **out, relais_hub *hub, relais_ctx *ctx, enum hub_lang lang,
+                          const char *email, const char *notice, const char *secret);
+
+/* Appends an SVG bar chart of rows (day, completions), titled, its description in lang. */
+void relais_hub_chart(struct relais_strbuf *o, enum hub_lang lang, const char *id,
+                      const char *title, const struct cJSON *rows);
+
+/* The coordinators (email, organisation, created) or credentials (key, name, scopes, created,
+ * revoked) as a JSON array. */
+int relais_hub_coordinators_rows(struct cJSON **out, relais_hub *hub, relais_ctx *ctx);
+int relais_hub_credentials_rows(struct cJSON **out, relais_hub *hub, relais_ctx *ctx);
 
 /* The BLAKE2b-256 (hex) of a statement's identity (relais_xapi_identity), made in hub's scratch. */
 struct cJSON;

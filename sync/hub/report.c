@@ -1,4 +1,4 @@
-/* report.c: what coordinators read: completions and quiz results, as CSV, JSON or HTML. */
+/* report.c: what coordinators read (every view's SQL is here), as CSV, JSON or an HTML table. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,71 +12,232 @@
 
 #define REPORT_MAX (64u * 1024 * 1024)
 
-/* SQL: the statement's verb is RELAIS_XAPI_VERBS v (by its term, migration 11). */
-#define VERB_IS(v) "verb_term = " RELAIS_HUB_TERM("'" RELAIS_XAPI_VERBS v "'")
-#define COMPLETED VERB_IS("completed")
-#define ANSWERED VERB_IS("answered")
-/* A learner's completion of a course counts once, however often and in
- * whatever order its statements arrive: the first one, per learner. Its
- * credential is the first one's (SQLite takes a bare column from the row
- * min() chose); NULL for statements stored before credentials were recorded. */
-#define FIRST_COMPLETIONS                                                                          \
-	"SELECT actor, course, course_term, min(timestamp) AS day, credential, "                   \
-	"max(actor_name) AS name, max(organisation) AS organisation FROM statement WHERE "         \
-	"voided = 0 AND course IS NOT NULL AND unit IS NULL AND " COMPLETED                        \
-	" GROUP BY actor, course"
+/*
+ * Every view binds the same parameters (struct relais_hub_filter), NULL
+ * when not given: ?1 the coordinator's organisation (NULL: an
+ * administrator, who sees all), ?2 course, ?3 organisation, ?4 country,
+ * ?5 first day, ?6 last day (YYYY-MM-DD), ?7 a learner (an email or an
+ * actor's identity). The SQL is standard (PostgreSQL takes it with $n for
+ * ?n) but for json_extract in essays and learner-statements.
+ */
+/* The SQL is laid out as SQL, not as clang-format would. */
+/* clang-format off */
+#define DAY(col) "substr(" col ", 1, 10)"
+/* Times compared as text with the days (an index serves them): on or after day ?5, at the
+ * latest on day ?6 (any time of it sorts before ?6 || 'T99'). */
+#define SINCE(col) "(?5 IS NULL OR " col " >= ?5)"
+#define UNTIL(col) "(?6 IS NULL OR " col " <= ?6 || 'T99')"
+#define IN_RANGE(col) SINCE(col) " AND " UNTIL(col)
+#define ORG_FILTER(org) \
+	"(?1 IS NULL OR " org " = ?1) AND (?3 IS NULL OR " org " = ?3) AND " \
+	"(?4 IS NULL OR " org " IN (SELECT name FROM organisation WHERE country = ?4))"
+#define COURSE_FILTER "(?2 IS NULL OR course_term = " RELAIS_HUB_TERM("?2") ")"
+/* learner_course rows: learners active in the course during the range. */
+#define LC_FILTER \
+	ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " \
+	SINCE("last") " AND " UNTIL("started")
+/* activity_learner rows: learners who answered during the range. */
+#define ACTIVE_IN_RANGE \
+	SINCE("last") " AND " UNTIL("first")
+/* Statements: those made during the range. */
+#define ST_FILTER ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " IN_RANGE(RELAIS_HUB_WHEN)
+/* The terms that name learner ?7. */
+#define LEARNER_TERMS "(SELECT id FROM term WHERE text IN (?7, 'mbox:mailto:' || lower(?7)))"
+#define EMAIL(actor) \
+	"CASE WHEN " actor " LIKE 'mbox:mailto:%' THEN substr(" actor ", 13) ELSE " actor " END"
+/* A question's id: its activity IRI after the quiz's. */
+#define QUESTION_OF(iri, quiz) \
+	"replace(" iri ", '" RELAIS_XAPI_ACTIVITIES "' || course || '/' || " quiz " || '/', '')"
+
+/*
+ * Each learner's state in each course at the range's end: completed (the
+ * first completion), passed (completed, with a passed verdict in it).
+ */
+#define AT_END(col) "CASE WHEN " UNTIL(col) " THEN " col " END"
+#define STATES \
+	"(SELECT course, coalesce(organisation, '') AS organisation, " \
+	AT_END("completed") " AS completed, " \
+	"CASE WHEN completed IS NOT NULL THEN " AT_END("passed") " END AS passed " \
+	"FROM learner_course WHERE " LC_FILTER ") l"
+#define PCT_OF(n, of) "round(100.0 * (" n ") / (" of "), 1)"
+#define PCT(n) PCT_OF(n, "count(*)")
+/*
+ * Enrolled: who started (STATES, waiting 0) and who a cohort was assigned
+ * the course without starting it (waiting 1: not started), once per
+ * learner and course whatever the number of cohorts. "Everyone of an
+ * organisation" cohorts add no one here: the hub knows those learners only
+ * once they start.
+ */
+#define ENROLLED \
+	"(SELECT course, organisation, completed, passed, 0 AS waiting FROM " STATES \
+	" UNION ALL SELECT course, organisation, NULL, NULL, 1 FROM (SELECT DISTINCT " \
+	"cc.course AS course, m.email AS email, c.organisation AS organisation " \
+	"FROM cohort_course cc JOIN cohort c ON c.id = cc.cohort " \
+	"JOIN cohort_member m ON m.cohort = cc.cohort WHERE " ORG_FILTER("c.organisation") \
+	" AND (?2 IS NULL OR cc.course = ?2) AND NOT EXISTS (SELECT 1 FROM learner_course l " \
+	"WHERE l.course_term = " RELAIS_HUB_TERM("cc.course") \
+	" AND lower(l.actor) = 'mbox:mailto:' || m.email)) a) e"
+#define STATUS \
+	"count(*) AS enrolled, sum(waiting) AS not_started, " \
+	"count(*) - count(completed) - sum(waiting) AS in_progress, " \
+	PCT("count(*) - count(completed) - sum(waiting)") " AS in_progress_pct, " \
+	"count(completed) AS completed, " PCT("count(completed)") " AS completed_pct, " \
+	"count(passed) AS passed, " PCT("count(passed)") " AS passed_pct"
 
 struct report {
 	const char *name;
 	const char *sql;
+	const char *dated; /* the SQL when a date range is given, if other (NULL: sql) */
 };
 
 static const struct report reports[] = {
-        {"completions-by-course",
-         "SELECT c.course AS course, count(DISTINCT c.actor) AS completions, "
-         "(SELECT count(DISTINCT actor) FROM statement s WHERE s.course_term = c.course_term AND "
-         "s.voided = 0) AS learners FROM (" FIRST_COMPLETIONS ") c GROUP BY c.course "
-         "ORDER BY c.course"},
-        {"completions-by-organisation",
-         "SELECT coalesce(organisation, '') AS organisation, course, count(*) AS completions "
-         "FROM (" FIRST_COMPLETIONS ") GROUP BY 1, 2 ORDER BY 1, 2"},
-        {"completions-by-learner",
-         "SELECT coalesce(name, '') AS learner, CASE WHEN actor LIKE 'mbox:mailto:%' THEN "
-         "substr(actor, 13) ELSE actor END AS email, "
-         "coalesce(organisation, '') AS organisation, course, day AS completed, "
-         "coalesce((SELECT name FROM credential k WHERE k.key = f.credential), '') AS "
-         "credential FROM (" FIRST_COMPLETIONS ") f ORDER BY learner, course"},
-        {"completions-over-time",
-         "SELECT substr(day, 1, 10) AS day, course, count(*) AS completions FROM "
-         "(" FIRST_COMPLETIONS ") GROUP BY 1, 2 ORDER BY 1, 2"},
-        {"quiz-results",
-         "SELECT course, unit AS quiz, count(*) AS attempts, coalesce(sum(success), 0) AS passed, "
-         "count(DISTINCT actor) AS learners, count(DISTINCT CASE WHEN success = 1 THEN actor END) "
-         "AS learners_passed, round(avg(scaled), 3) AS average_score FROM statement WHERE "
-         "voided = 0 AND verb_term IN (SELECT id FROM term WHERE text IN ('" RELAIS_XAPI_VERBS
-         "passed', '" RELAIS_XAPI_VERBS "failed')) AND course IS NOT NULL GROUP BY course, unit "
-         "ORDER BY course, unit"},
-        /* Essays are not scored: trainers read them here (docs/hub.md). */
-        {"essays",
-         "SELECT coalesce(actor_name, '') AS learner, CASE WHEN actor LIKE 'mbox:mailto:%' "
-         "THEN substr(actor, 13) ELSE actor END AS email, coalesce(organisation, '') AS "
-         "organisation, course, unit AS quiz, replace(object_id, '" RELAIS_XAPI_ACTIVITIES
-         "' || course || '/' || unit || '/', '') AS question, timestamp AS answered, "
-         "coalesce(json_extract(body, '$.result.response'), '') AS essay FROM statement "
-         "WHERE voided = 0 AND course IS NOT NULL AND "
-         "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
-         "AND " ANSWERED " ORDER BY course, quiz, question, learner, answered"},
+	{"status-by-course",
+	 "SELECT course, " STATUS " FROM " ENROLLED " GROUP BY course ORDER BY course", NULL},
+	{"status-by-organisation",
+	 "SELECT organisation, course, " STATUS " FROM " ENROLLED
+	 " GROUP BY organisation, course ORDER BY organisation, course", NULL},
+	{"completions-by-course",
+	 "SELECT course, count(completed) AS completions, count(*) AS learners FROM " STATES
+	 " GROUP BY course HAVING count(completed) > 0 ORDER BY course", NULL},
+	{"completions-by-organisation",
+	 "SELECT organisation, course, count(completed) AS completions FROM " STATES
+	 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2", NULL},
+	{"completions-by-day",
+	 "SELECT " DAY("completed") " AS day, count(*) AS completions FROM learner_course "
+	 "WHERE completed IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " AND " IN_RANGE("completed") " GROUP BY 1 ORDER BY 1", NULL},
+	{"completions-over-time",
+	 "SELECT " DAY("completed") " AS day, course, count(*) AS completions FROM learner_course "
+	 "WHERE completed IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " AND " IN_RANGE("completed") " GROUP BY 1, 2 ORDER BY 1, 2", NULL},
+	/* The credential that stored the first completion; empty before hubs recorded it. */
+	{"completions-by-learner",
+	 "SELECT coalesce(l.name, '') AS learner, " EMAIL("l.actor") " AS email, "
+	 "coalesce(l.organisation, '') AS organisation, l.course AS course, "
+	 "l.completed AS completed, coalesce(k.name, '') AS credential "
+	 "FROM learner_course l LEFT JOIN credential k ON k.key = l.credential "
+	 "WHERE l.completed IS NOT NULL AND " ORG_FILTER("l.organisation")
+	 " AND (?2 IS NULL OR l.course_term = " RELAIS_HUB_TERM("?2") ") AND "
+	 IN_RANGE("l.completed") " ORDER BY learner, course", NULL},
+	{"learners",
+	 "SELECT coalesce(max(name), '') AS learner, " EMAIL("max(actor)") " AS email, "
+	 "coalesce(max(organisation), '') AS organisation, count(*) AS courses, "
+	 "count(completed) AS completed, max(last) AS last_active FROM learner_course "
+	 "WHERE " LC_FILTER " GROUP BY actor_term ORDER BY learner, email", NULL},
+	/* Per question: from the tallies; with a date range, from the learners' rows (those who
+	 * answered it during the range, all their answers counted). */
+	{"quiz-questions",
+	 "SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, "
+	 "sum(learners) AS learners, sum(learners_missed) AS learners_missed, "
+	 PCT_OF("sum(learners_missed)", "sum(learners)") " AS missed_pct, sum(tries) AS answers "
+	 "FROM activity_tally WHERE kind = 1 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " GROUP BY object_term, course, quiz, object_id HAVING sum(learners) > 0 "
+	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question",
+	 "SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, "
+	 "count(*) AS learners, sum(missed) AS learners_missed, "
+	 PCT_OF("sum(missed)", "count(*)") " AS missed_pct, sum(tries) AS answers "
+	 "FROM activity_learner WHERE kind = 1 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " AND " ACTIVE_IN_RANGE " GROUP BY object_term, course, quiz, object_id "
+	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"},
+	{"quiz-results",
+	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
+	 "sum(learners) AS learners, sum(learners_passed) AS learners_passed, "
+	 "round(CAST(sum(score_sum) / nullif(sum(scored), 0) AS NUMERIC), 3) AS average_score "
+	 "FROM activity_tally WHERE kind = 2 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " GROUP BY course, quiz HAVING sum(learners) > 0 ORDER BY course, quiz",
+	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
+	 "count(*) AS learners, sum(CASE WHEN passes > 0 THEN 1 ELSE 0 END) AS learners_passed, "
+	 "round(CAST(sum(score_sum) / nullif(sum(scored), 0) AS NUMERIC), 3) AS average_score "
+	 "FROM activity_learner WHERE kind = 2 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " AND " ACTIVE_IN_RANGE " GROUP BY course, quiz ORDER BY course, quiz"},
+	/* Essays are not scored (unscored_answer holds them): trainers read them here. */
+	{"essays",
+	 "SELECT coalesce(actor_name, '') AS learner, " EMAIL("actor") " AS email, "
+	 "coalesce(organisation, '') AS organisation, course, unit AS quiz, "
+	 QUESTION_OF("object_id", "unit") " AS question, timestamp AS answered, "
+	 "coalesce(json_extract(body, '$.result.response'), '') AS essay "
+	 /* CROSS JOIN: the few unscored answers first (SQLite keeps the order), each looked up. */
+	 "FROM unscored_answer u CROSS JOIN statement s "
+	 "WHERE s.seq = u.seq AND voided = 0 AND course IS NOT NULL AND "
+	 "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
+	 "AND " ST_FILTER " ORDER BY course, quiz, question, learner, answered", NULL},
+	/* Who came to each live session (docs/statements.md, "Attendance"): a person once per
+	 * session, when they first did. */
+	{"attendance",
+	 "SELECT course, substr(object_id, length('" RELAIS_XAPI_ACTIVITIES "' || course || "
+	 "'/session/') + 1) AS session, coalesce(max(actor_name), '') AS learner, "
+	 EMAIL("actor") " AS email, coalesce(max(organisation), '') AS organisation, "
+	 "min(" RELAIS_HUB_WHEN ") AS attended, "
+	 "coalesce(max(json_extract(body, '$.context.instructor.name')), '') AS trainer "
+	 "FROM statement WHERE voided = 0 AND course IS NOT NULL AND unit = 'session' AND "
+	 "verb_term = " RELAIS_HUB_VERB_TERM("attended") " AND " ST_FILTER
+	 " GROUP BY course, object_id, actor ORDER BY course, session, learner, email", NULL},
+	/* One learner (?7): each course, then everything they did, newest first. */
+	{"learner-courses",
+	 "SELECT course, started, last AS last_active, coalesce(completed, '') AS completed, "
+	 "coalesce(CASE WHEN completed IS NOT NULL THEN passed END, '') AS passed_on "
+	 "FROM learner_course WHERE actor_term IN " LEARNER_TERMS
+	 " AND (?1 IS NULL OR organisation = ?1) ORDER BY course", NULL},
+	{"learner-statements",
+	 "SELECT " RELAIS_HUB_WHEN " AS \"when\", replace(verb, '" RELAIS_XAPI_VERBS "', '') AS verb, "
+	 "coalesce(json_extract(body, '$.object.definition.name'), object_id, '') AS activity, "
+	 "coalesce(course, '') AS course, CASE WHEN scaled IS NULL THEN '' "
+	 "ELSE CAST(round(CAST(100 * scaled AS NUMERIC), 1) AS TEXT) END AS score_pct, "
+	 "CASE success WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE '' END AS success "
+	 "FROM statement WHERE actor_term IN " LEARNER_TERMS
+	 " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC", NULL},
 };
 
+/* SQL: whether learner ?7 exists for the coordinator of organisation ?1 (NULL: anyone). */
+#define LEARNER_VISIBLE \
+	"SELECT count(*) FROM term t WHERE t.text IN (?7, 'mbox:mailto:' || lower(?7)) AND " \
+	"(?1 IS NULL OR EXISTS (SELECT 1 FROM learner_course l WHERE l.actor_term = t.id AND " \
+	"l.organisation = ?1))"
+
+/* SQL: the courses, organisations and countries a coordinator of ?1 may filter by. */
+#define CHOICES \
+	"SELECT DISTINCT 'course', course FROM learner_course " \
+	"WHERE (?1 IS NULL OR organisation = ?1) " \
+	"UNION SELECT DISTINCT 'organisation', organisation FROM learner_course " \
+	"WHERE organisation IS NOT NULL AND (?1 IS NULL OR organisation = ?1) " \
+	"UNION SELECT DISTINCT 'country', country FROM organisation " \
+	"WHERE country IS NOT NULL AND (?1 IS NULL OR name = ?1) ORDER BY 1, 2"
+/* clang-format on */
+
 const char *const relais_hub_reports[] = {
+        "status-by-course",
+        "status-by-organisation",
         "completions-by-course",
         "completions-by-organisation",
-        "completions-by-learner",
+        "completions-by-day",
         "completions-over-time",
+        "completions-by-learner",
+        "learners",
+        "quiz-questions",
         "quiz-results",
         "essays",
+        "attendance",
+        "learner-courses",
+        "learner-statements",
         NULL,
 };
+
+static void bind_filter(relais_hub_sql_stmt *st, const struct relais_hub_filter *f)
+{
+	const char *v[7] = {0};
+	int i;
+
+	if (f != NULL) {
+		v[0] = f->scope, v[1] = f->course, v[2] = f->organisation, v[3] = f->country;
+		v[4] = f->from, v[5] = f->to, v[6] = f->learner;
+	}
+	for (i = 0; i < 7; i++) {
+		if (v[i] != NULL && v[i][0] != '\0') {
+			/* A view that does not use the parameter has none to bind. */
+			(void)relais_hub_sql_bind_text(st, i + 1, v[i], -1, RELAIS_HUB_SQL_STATIC);
+		}
+	}
+}
 
 /* RFC 4180 quoting; a cell that a spreadsheet would run as a formula is
  * prefixed with an apostrophe. */
@@ -98,50 +259,106 @@ static void csv_cell(struct relais_strbuf *o, const char *s)
 	relais_strbuf_addn(o, "\"", 1);
 }
 
-static void html_cell(struct relais_strbuf *o, const char *s, const char *tag)
+/*
+ * An activity's name for people: a language map's entry in lang, else
+ * English, else its first; copied into buf. Other text is itself.
+ */
+static const char *title_of(char *buf, size_t size, const char *v, enum hub_lang lang)
 {
-	relais_strbuf_printf(o, "<%s>", tag);
-	relais_strbuf_add_html(o, s);
-	relais_strbuf_printf(o, "</%s>", tag);
+	cJSON *map, *e, *pick = NULL;
+
+	if (v[0] != '{' || (map = cJSON_Parse(v)) == NULL) {
+		return v;
+	}
+	cJSON_ArrayForEach(e, map)
+	{
+		if (!cJSON_IsString(e)) {
+			continue;
+		}
+		if (pick == NULL || strncmp(e->string, relais_hub_lang_code(lang), 2) == 0 ||
+		    (strncmp(e->string, "en", 2) == 0 &&
+		     strncmp(pick->string, relais_hub_lang_code(lang), 2) != 0)) {
+			pick = e;
+		}
+	}
+	(void)snprintf(buf, size, "%s", pick ? pick->valuestring : "");
+	cJSON_Delete(map);
+	return buf;
 }
 
-static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format,
-                  enum hub_lang lang)
+/* An HTML cell: a learner's email links to their page; verbs and yes/no in lang. */
+static void html_cell(struct relais_strbuf *o, const char *col, const char *v, enum hub_lang lang)
 {
-	const struct report *r = NULL;
+	relais_strbuf_add(o, "<td>");
+	if (strcmp(col, "email") == 0 && v[0] != '\0') {
+		relais_strbuf_add(o, "<a href=\"/reports/learner?learner=");
+		relais_strbuf_add_url(o, v);
+		relais_strbuf_add(o, "\">");
+		relais_strbuf_add_html(o, v);
+		relais_strbuf_add(o, "</a>");
+	} else if (strlen(v) >= 16 && v[4] == '-' && v[10] == 'T') {
+		/* A time: to the minute, as stored (UTC for relais's laptops). */
+		relais_strbuf_add(o, "<time datetime=\"");
+		relais_strbuf_add_html(o, v);
+		relais_strbuf_printf(o, "\">%.10s %.5s</time>", v, v + 11);
+	} else if ((strcmp(col, "verb") == 0 || strcmp(col, "success") == 0) && v[0] != '\0') {
+		relais_strbuf_add_html(o, relais_hub_tr_name(lang, "VALUE_", v));
+	} else {
+		relais_strbuf_add_html(o, v);
+	}
+	relais_strbuf_add(o, "</td>");
+}
+
+static const struct report *find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
+		if (strcmp(reports[i].name, name) == 0) {
+			return &reports[i];
+		}
+	}
+	return NULL;
+}
+
+static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                  int format, enum hub_lang lang, const struct relais_hub_filter *f,
+                  size_t max_rows)
+{
+	const struct report *r = find(name);
 	relais_hub_sql_stmt *st = NULL;
 	struct relais_strbuf o = {.max = REPORT_MAX};
 	cJSON *rows = NULL;
-	size_t i;
+	char title[512];
+	size_t n_rows = 0;
 	int cols, c, step, rc = 0;
 
-	*out = NULL;
-	if (relais_hub_not_yet(hub) != NULL) {
-		/* Its SQL takes SQLite's bare columns beside min(). */
-		return relais_fail(ctx, RELAIS_EINVAL,
-		                   "not yet available on PostgreSQL: " RELAIS_HUB_PG_NOT_YET);
-	}
-	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++) {
-		if (strcmp(reports[i].name, name) == 0) {
-			r = &reports[i];
-		}
+	if (out != NULL) {
+		*out = NULL;
 	}
 	if (r == NULL) {
 		return relais_fail(ctx, RELAIS_ENOTFOUND, "no report called %s", name);
 	}
-	if (relais_hub_sql_prepare(hub->db, r->sql, -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+	if (relais_hub_sql_prepare(hub->db,
+	                           r->dated != NULL && f != NULL &&
+	                                           ((f->from && f->from[0]) || (f->to && f->to[0]))
+	                                   ? r->dated
+	                                   : r->sql,
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 	}
+	bind_filter(st, f);
 	cols = relais_hub_sql_column_count(st);
 	if (format == RELAIS_REPORT_JSON) {
 		rows = cJSON_CreateArray();
 	} else if (format == RELAIS_REPORT_HTML) {
-		relais_strbuf_add(&o, "<table><thead><tr>");
+		relais_strbuf_add(&o, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
 		for (c = 0; c < cols; c++) {
-			html_cell(
-			        &o,
-			        relais_hub_tr_name(lang, "COL_", relais_hub_sql_column_name(st, c)),
-			        "th");
+			relais_strbuf_add(&o, "<th scope=\"col\">");
+			relais_strbuf_add_html(
+			        &o, relais_hub_tr_name(lang, "COL_",
+			                               relais_hub_sql_column_name(st, c)));
+			relais_strbuf_add(&o, "</th>");
 		}
 		relais_strbuf_add(&o, "</tr></thead><tbody>");
 	} else {
@@ -154,28 +371,36 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 		relais_strbuf_add(&o, "\r\n");
 	}
 	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
-		cJSON *row = format == RELAIS_REPORT_JSON ? cJSON_CreateObject() : NULL;
-		if (format == RELAIS_REPORT_HTML) {
+		cJSON *row = NULL;
+		if (max_rows != 0 && n_rows == max_rows) {
+			break;
+		}
+		n_rows++;
+		if (format == RELAIS_REPORT_JSON) {
+			row = cJSON_CreateObject();
+		} else if (format == RELAIS_REPORT_HTML) {
 			relais_strbuf_add(&o, "<tr>");
 		}
 		for (c = 0; c < cols; c++) {
+			const char *col = relais_hub_sql_column_name(st, c);
 			const char *v = (const char *)relais_hub_sql_column_text(st, c);
 			int type = relais_hub_sql_column_type(st, c);
 			if (v == NULL) {
 				v = "";
 			}
+			if (strcmp(col, "activity") == 0) {
+				v = title_of(title, sizeof(title), v, lang);
+			}
 			if (format == RELAIS_REPORT_JSON) {
 				if (type == RELAIS_HUB_SQL_INTEGER ||
 				    type == RELAIS_HUB_SQL_FLOAT) {
 					cJSON_AddNumberToObject(
-					        row, relais_hub_sql_column_name(st, c),
-					        relais_hub_sql_column_double(st, c));
+					        row, col, relais_hub_sql_column_double(st, c));
 				} else {
-					cJSON_AddStringToObject(
-					        row, relais_hub_sql_column_name(st, c), v);
+					cJSON_AddStringToObject(row, col, v);
 				}
 			} else if (format == RELAIS_REPORT_HTML) {
-				html_cell(&o, v, "td");
+				html_cell(&o, col, v, lang);
 			} else {
 				if (c > 0) {
 					relais_strbuf_addn(&o, ",", 1);
@@ -191,15 +416,23 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 			relais_strbuf_add(&o, "\r\n");
 		}
 	}
-	if (step != RELAIS_HUB_SQL_DONE) {
+	if (step != RELAIS_HUB_SQL_DONE && step != RELAIS_HUB_SQL_ROW) {
 		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 		goto out;
 	}
-	if (format == RELAIS_REPORT_JSON) {
+	if (format == RELAIS_REPORT_JSON && json_out != NULL) {
+		*json_out = rows;
+		rows = NULL;
+	} else if (format == RELAIS_REPORT_JSON) {
 		*out = cJSON_PrintUnformatted(rows);
 	} else {
 		if (format == RELAIS_REPORT_HTML) {
-			relais_strbuf_add(&o, "</tbody></table>");
+			relais_strbuf_add(&o, "</tbody></table></div>");
+			if (step == RELAIS_HUB_SQL_ROW) {
+				relais_strbuf_add(&o, "<p class=\"more\">");
+				relais_strbuf_add_html(&o, relais_hub_tr(lang, HUB_M_MORE_ROWS));
+				relais_strbuf_add(&o, "</p>");
+			}
 		}
 		relais_strbuf_addn(&o, "", 0);
 		if (o.rc != 0) {
@@ -210,7 +443,7 @@ static int report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name
 		*out = o.p;
 		o.p = NULL;
 	}
-	if (*out == NULL) {
+	if (out != NULL && json_out == NULL && *out == NULL) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 out:
@@ -222,11 +455,80 @@ out:
 
 int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format)
 {
-	return report(out, hub, ctx, name, format, HUB_LANG_EN);
+	return report(out, NULL, hub, ctx, name, format, HUB_LANG_EN, NULL, 0);
 }
 
-int relais_hub_report_table(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
-                            enum hub_lang lang)
+int relais_hub_report_view(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                           int format, enum hub_lang lang, const struct relais_hub_filter *f,
+                           size_t max_rows)
 {
-	return report(out, hub, ctx, name, RELAIS_REPORT_HTML, lang);
+	return report(out, NULL, hub, ctx, name, format, lang, f, max_rows);
+}
+
+int relais_hub_report_rows(struct cJSON **out, relais_hub *hub, relais_ctx *ctx, const char *name,
+                           const struct relais_hub_filter *f)
+{
+	*out = NULL;
+	return report(NULL, out, hub, ctx, name, RELAIS_REPORT_JSON, HUB_LANG_EN, f, 0);
+}
+
+/* Runs sql (one count) with f bound; sets *n. */
+static int count(long long *n, relais_hub *hub, relais_ctx *ctx, const char *sql,
+                 const struct relais_hub_filter *f)
+{
+	relais_hub_sql_stmt *st = NULL;
+	int rc = 0;
+
+	if (relais_hub_sql_prepare(hub->db, sql, -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+	}
+	bind_filter(st, f);
+	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+	} else {
+		*n = relais_hub_sql_column_int64(st, 0);
+	}
+	relais_hub_sql_finalize(st);
+	return rc;
+}
+
+int relais_hub_learner_visible(relais_hub *hub, relais_ctx *ctx, const struct relais_hub_filter *f)
+{
+	long long n = 0;
+	int rc = count(&n, hub, ctx, LEARNER_VISIBLE, f);
+
+	if (rc == 0 && n == 0) {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no such learner");
+	}
+	return rc;
+}
+
+int relais_hub_report_choices(struct cJSON **out, relais_hub *hub, relais_ctx *ctx,
+                              const struct relais_hub_filter *f)
+{
+	relais_hub_sql_stmt *st = NULL;
+	int rc = 0, step;
+
+	*out = cJSON_CreateObject();
+	if (*out == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	if (relais_hub_sql_prepare(hub->db, CHOICES, -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+	}
+	bind_filter(st, f);
+	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+		const char *kind = (const char *)relais_hub_sql_column_text(st, 0);
+		cJSON *list = cJSON_GetObjectItemCaseSensitive(*out, kind);
+		if (list == NULL) {
+			list = cJSON_AddArrayToObject(*out, kind);
+		}
+		cJSON_AddItemToArray(
+		        list, cJSON_CreateString((const char *)relais_hub_sql_column_text(st, 1)));
+	}
+	if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+	}
+	relais_hub_sql_finalize(st);
+	return rc;
 }

@@ -859,29 +859,152 @@ static relais_http_response *cohorts_page(struct worker *w, relais_http_request 
 	return resp;
 }
 
-/* The reports page or a report file (on the reports thread: slow on a large hub). */
+/* Whether s is a day, YYYY-MM-DD (or absent). */
+static int is_day(const char *s)
+{
+	int i;
+
+	if (s == NULL || s[0] == '\0') {
+		return 1;
+	}
+	for (i = 0; i < 10; i++) {
+		if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')) {
+			return 0;
+		}
+	}
+	return s[10] == '\0';
+}
+
+/*
+ * What an administrator's form on /reports/admin asks (action, the path's
+ * end): does it and sets notice (in English, as the command line says it)
+ * and, for a new credential, secret. Returns 0 or the failure's status.
+ */
+static int admin_form(relais_hub *hub, relais_ctx *ctx, const char *action,
+                      relais_http_request *req, char *notice, size_t size, char *secret,
+                      size_t secret_size)
+{
+	struct relais_http_field *fields = NULL;
+	const char *a, *b, *c;
+	size_t len, n = 0;
+	const char *body = relais_http_body(req, &len);
+	int rc;
+
+	if ((rc = relais_http_form_parse(&fields, &n, body, len, 8, 1024)) != 0) {
+		(void)snprintf(notice, size, "the form could not be read");
+		return rc;
+	}
+	a = field(fields, n, "email");
+	b = field(fields, n, "organisation");
+	c = field(fields, n, "password");
+	if (strcmp(action, "coordinator-add") == 0) {
+		rc = relais_hub_coordinator_add(hub, ctx, a, c, b && b[0] ? b : NULL);
+		(void)snprintf(notice, size, "coordinator %.200s added", a ? a : "");
+	} else if (strcmp(action, "coordinator-remove") == 0) {
+		rc = relais_hub_coordinator_remove(hub, ctx, a ? a : "");
+		(void)snprintf(notice, size, "coordinator %.200s removed", a ? a : "");
+	} else if (strcmp(action, "credential-add") == 0) {
+		char key[RELAIS_HUB_KEY_HEX], sec[RELAIS_HUB_SECRET_HEX];
+		unsigned scopes = 0;
+		const char *name = field(fields, n, "name");
+		rc = relais_hub_scopes_parse(&scopes, ctx, field(fields, n, "scope"));
+		if (rc == 0) {
+			rc = relais_hub_credentials_add(hub, ctx, name, scopes, key, sec);
+		}
+		if (rc == 0) {
+			(void)snprintf(notice, size, "credential %.200s added", name);
+			(void)snprintf(secret, secret_size, "key: %s secret: %s (shown once)", key,
+			               sec);
+		}
+		sodium_memzero(sec, sizeof(sec));
+	} else if (strcmp(action, "credential-revoke") == 0) {
+		const char *key = field(fields, n, "key");
+		rc = relais_hub_credentials_revoke(hub, ctx, key ? key : "");
+		(void)snprintf(notice, size, "credential %.64s revoked", key ? key : "");
+	} else {
+		rc = relais_fail(ctx, RELAIS_ENOTFOUND, "no such form");
+	}
+	if (c != NULL) {
+		sodium_memzero((char *)c, strlen(c));
+	}
+	relais_http_fields_free(fields, n);
+	return rc;
+}
+
+/* The reports pages and files (on the reports thread: slow on a large hub). */
 static relais_http_response *reports_job(void *data, void *local, relais_http_request *req)
 {
+	static const struct {
+		const char *path;
+		int kind;
+	} paths[] = {{"/reports", RELAIS_HUB_PAGE_OVERVIEW},
+	             {"/reports/", RELAIS_HUB_PAGE_OVERVIEW},
+	             {"/reports/quizzes", RELAIS_HUB_PAGE_QUIZZES},
+	             {"/reports/learners", RELAIS_HUB_PAGE_LEARNERS},
+	             {"/reports/learner", RELAIS_HUB_PAGE_LEARNER},
+	             {"/reports/admin", RELAIS_HUB_PAGE_ADMIN}};
 	struct relais_hub_server *s = data;
 	struct worker *w = local;
 	const char *url = relais_http_path(req);
 	const char *name = url + strlen("/reports/");
-	char email[201], address[64], *out = NULL, disposition[128];
+	char email[201], address[64], org[201], *out = NULL, disposition[128];
+	char notice[512], line[700], secret[160];
+	struct relais_hub_filter f = {0};
+	enum hub_lang lang = page_lang(req);
 	relais_http_response *resp;
 	size_t i, n;
-	int csv;
+	int csv, rc;
 
 	if (!session_find(s, req, over_https(s, req, address, sizeof(address)), email, 0)) {
 		return redirect("/reports/login", NULL);
 	}
-	if (strcmp(url, "/reports") == 0 || strcmp(url, "/reports/") == 0) {
-		enum hub_lang lang = page_lang(req);
-		if (relais_hub_page_reports(&out, w->hub, w->ctx, lang, email) != 0) {
-			return page(500, "text/plain", "out of memory\n");
+	if ((rc = relais_hub_coordinator_scope(org, w->hub, w->ctx, email)) == RELAIS_ENOTFOUND) {
+		return redirect("/reports/login", NULL); /* removed since signing in */
+	} else if (rc != 0) {
+		return page(500, "text/plain", "the hub cannot read its coordinators now\n");
+	}
+	f.scope = org[0] ? org : NULL;
+	f.course = relais_http_query(req, "course");
+	f.organisation = relais_http_query(req, "organisation");
+	f.country = relais_http_query(req, "country");
+	f.from = relais_http_query(req, "from");
+	f.to = relais_http_query(req, "to");
+	f.learner = relais_http_query(req, "learner");
+	if (!is_day(f.from) || !is_day(f.to)) {
+		return page(400, "text/plain", "from and to: give days as YYYY-MM-DD\n");
+	}
+	if (strncmp(url, "/reports/admin/", 15) == 0 &&
+	    strcmp(relais_http_method(req), "POST") == 0 && f.scope == NULL) {
+		secret[0] = '\0';
+		if (admin_form(w->hub, w->ctx, url + 15, req, notice, sizeof(notice), secret,
+		               sizeof(secret)) != 0) {
+			relais_hub_tr_format(line, sizeof(line), lang, HUB_M_NOTICE_FAILED,
+			                     relais_errmsg(w->ctx));
+		} else {
+			relais_hub_tr_format(line, sizeof(line), lang, HUB_M_NOTICE_DONE, notice);
 		}
-		resp = html_page(req, 200, lang, out);
-		free(out);
-		return resp;
+		rc = relais_hub_page_admin(&out, w->hub, w->ctx, lang, email, line,
+		                           secret[0] ? secret : NULL);
+		sodium_memzero(secret, sizeof(secret));
+		goto page_out;
+	}
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (strcmp(url, paths[i].path) != 0) {
+			continue;
+		}
+		if (paths[i].kind == RELAIS_HUB_PAGE_ADMIN) {
+			if (f.scope != NULL) {
+				return page(404, "text/plain", "not found\n");
+			}
+			rc = relais_hub_page_admin(&out, w->hub, w->ctx, lang, email, NULL, NULL);
+			goto page_out;
+		}
+		if (paths[i].kind == RELAIS_HUB_PAGE_LEARNER &&
+		    (f.learner == NULL || relais_hub_learner_visible(w->hub, w->ctx, &f) != 0)) {
+			return page(404, "text/plain", "no such learner\n");
+		}
+		rc = relais_hub_page_reports(&out, w->hub, w->ctx, lang, email, paths[i].kind, &f);
+		goto page_out;
 	}
 	if (strncmp(url, "/reports/cohorts", 16) == 0 && (url[16] == '\0' || url[16] == '/')) {
 		return cohorts_page(w, req, url + 16);
@@ -896,15 +1019,27 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 	if (relais_hub_reports[i] == NULL) {
 		return page(404, "text/plain", "not found\n");
 	}
+	if (strncmp(relais_hub_reports[i], "learner-", 8) == 0 &&
+	    (f.learner == NULL || relais_hub_learner_visible(w->hub, w->ctx, &f) != 0)) {
+		return page(404, "text/plain", "no such learner\n");
+	}
 	csv = strcmp(name + n, ".csv") == 0;
-	if (relais_hub_report(&out, w->hub, w->ctx, relais_hub_reports[i],
-	                      csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON) != 0) {
+	if (relais_hub_report_view(&out, w->hub, w->ctx, relais_hub_reports[i],
+	                           csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON, HUB_LANG_EN, &f,
+	                           0) != 0) {
 		return page(500, "text/plain", relais_errmsg(w->ctx));
 	}
 	(void)snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"",
 	               relais_hub_reports[i], csv ? "csv" : "json");
 	resp = respond(200, csv ? "text/csv; charset=utf-8" : "application/json", out, 0,
 	               "Content-Disposition", disposition);
+	free(out);
+	return resp;
+page_out:
+	if (rc != 0) {
+		return page(500, "text/plain", "out of memory\n");
+	}
+	resp = html_page(req, 200, lang, out);
 	free(out);
 	return resp;
 }

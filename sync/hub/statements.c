@@ -471,11 +471,12 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY,
 	                    "INSERT INTO statement_activity(term, seq) VALUES (?, ?) "
 	                    "ON CONFLICT DO NOTHING",
-	                    f.activities, f.n_activities, seq)) != 0) {
+	                    f.activities, f.n_activities, seq)) != 0 ||
+	    (f.course != NULL && (rc = relais_hub_progress_add(hub, ctx, seq, &f)) != 0)) {
 		goto out;
 	}
-	if (f.voids != NULL) {
-		rc = void_target(hub, ctx, f.voids);
+	if (f.voids != NULL && (rc = void_target(hub, ctx, f.voids)) == 0) {
+		rc = relais_hub_progress_void(hub, ctx, f.voids);
 	}
 out:
 	free(body);

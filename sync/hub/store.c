@@ -10,6 +10,15 @@
 #include "relais/error.h"
 #include "relais/strbuf.h"
 
+/* Migration 12 fills the reports' tables from the statements already held. */
+#define FILL_LEARNER_COURSE "INSERT INTO learner_course " RELAIS_HUB_LEARNER_COURSE("1 = 1") ";"
+#define FILL_ACTIVITY_LEARNER                                                                      \
+	"INSERT INTO activity_learner " RELAIS_HUB_ACTIVITY_LEARNER("1 = 1") ";"
+#define FILL_ACTIVITY_TALLY "INSERT INTO activity_tally " RELAIS_HUB_ACTIVITY_TALLY("1 = 1") ";"
+#define FILL_UNSCORED_ANSWER                                                                       \
+	"INSERT INTO unscored_answer SELECT seq FROM statement WHERE verb_term "                   \
+	"= " RELAIS_HUB_VERB_TERM("answered") " AND success IS NULL;"
+
 static const char *const migrations[] = {
         /* 1: statements with what queries and reports need, credentials,
          * coordinators and their sessions. */
@@ -254,7 +263,68 @@ static const char *const migrations[] = {
         "  course TEXT NOT NULL,"
         "  due TEXT,"
         "  PRIMARY KEY (cohort, course));",
-        /* 14: coordinators' sign-in sessions (login.c), in the database so
+        /* 14: reports for coordinators (docs/hub.md, "Reports"): each learner's
+         * state in each course, kept up to date as statements arrive
+         * (progress.c) so that reports read one row per learner and course
+         * (and per learner and question);
+         * organisations' countries; a coordinator's organisation (NULL: an
+         * administrator, as every coordinator made before). */
+        "CREATE TABLE learner_course ("
+        "actor_term INTEGER NOT NULL,"
+        "course_term INTEGER NOT NULL,"
+        "course TEXT NOT NULL,"
+        "actor TEXT NOT NULL,"
+        "name TEXT,"
+        "organisation TEXT,"
+        "started TEXT NOT NULL,"
+        "completed TEXT,"
+        "passed TEXT,"
+        "last TEXT NOT NULL,"
+        "credential TEXT,"
+        "PRIMARY KEY (course_term, actor_term));"
+        "CREATE INDEX learner_course_actor ON learner_course(actor_term);"
+        "CREATE INDEX learner_course_organisation ON learner_course(organisation, course_term);"
+        "CREATE INDEX learner_course_completed ON learner_course(completed)"
+        "WHERE completed IS NOT NULL;" FILL_LEARNER_COURSE "CREATE TABLE activity_learner ("
+        "object_term INTEGER NOT NULL,"
+        "actor_term INTEGER NOT NULL,"
+        "kind INTEGER NOT NULL," /* 1: a question's answers; 2: a quiz's verdicts */
+        "course_term INTEGER NOT NULL,"
+        "course TEXT NOT NULL,"
+        "quiz TEXT NOT NULL,"
+        "object_id TEXT NOT NULL,"
+        "organisation TEXT NOT NULL,"
+        "tries INTEGER NOT NULL,"
+        "missed INTEGER NOT NULL,"
+        "passes INTEGER NOT NULL,"
+        "score_sum REAL NOT NULL,"
+        "scored INTEGER NOT NULL,"
+        "first TEXT NOT NULL,"
+        "last TEXT NOT NULL,"
+        "PRIMARY KEY (object_term, actor_term));"
+        "CREATE INDEX activity_learner_course ON activity_learner(course_term, kind);"
+        "CREATE INDEX activity_learner_last ON activity_learner(kind, last);"
+        "CREATE TABLE activity_tally ("
+        "object_term INTEGER NOT NULL,"
+        "organisation TEXT NOT NULL,"
+        "kind INTEGER NOT NULL,"
+        "course_term INTEGER NOT NULL,"
+        "course TEXT NOT NULL,"
+        "quiz TEXT NOT NULL,"
+        "object_id TEXT NOT NULL,"
+        "learners INTEGER NOT NULL,"
+        "learners_missed INTEGER NOT NULL,"
+        "learners_passed INTEGER NOT NULL,"
+        "tries INTEGER NOT NULL,"
+        "passes INTEGER NOT NULL,"
+        "score_sum REAL NOT NULL,"
+        "scored INTEGER NOT NULL,"
+        "PRIMARY KEY (object_term, organisation));" FILL_ACTIVITY_LEARNER FILL_ACTIVITY_TALLY
+        /* Answers without a score (essays among them): the essays report reads these. */
+        "CREATE TABLE unscored_answer (seq INTEGER PRIMARY KEY);" FILL_UNSCORED_ANSWER
+        "CREATE TABLE organisation (name TEXT PRIMARY KEY, country TEXT);"
+        "ALTER TABLE coordinator ADD COLUMN organisation TEXT;",
+        /* 15: coordinators' sign-in sessions (login.c), in the database so
          * that every node serving it knows them: the SHA-256 (hex) of the
          * cookie's token, never the token; expires in seconds since the epoch.
          * IF NOT EXISTS, as 13. */
@@ -273,7 +343,7 @@ static const char *const migrations[] = {
  * (COLLATE "C"), as in SQLite. Append here whenever the list above grows.
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
-static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14};
+static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -452,7 +522,64 @@ static const char *const pg_migrations[] = {
         "  course " PG_TEXT " NOT NULL,"
         "  due " PG_TEXT ","
         "  PRIMARY KEY (cohort, course));",
-        /* 14: coordinators' sign-in sessions */
+        /* 14: reports for coordinators */
+        "CREATE TABLE learner_course ("
+        "actor_term BIGINT NOT NULL,"
+        "course_term BIGINT NOT NULL,"
+        "course " PG_TEXT " NOT NULL,"
+        "actor " PG_TEXT " NOT NULL,"
+        "name " PG_TEXT ","
+        "organisation " PG_TEXT ","
+        "started " PG_TEXT " NOT NULL,"
+        "completed " PG_TEXT ","
+        "passed " PG_TEXT ","
+        "last " PG_TEXT " NOT NULL,"
+        "credential " PG_TEXT ","
+        "PRIMARY KEY (course_term, actor_term));"
+        "CREATE INDEX learner_course_actor ON learner_course(actor_term);"
+        "CREATE INDEX learner_course_organisation ON learner_course(organisation, course_term);"
+        "CREATE INDEX learner_course_completed ON learner_course(completed)"
+        "WHERE completed IS NOT NULL;" FILL_LEARNER_COURSE,
+        /* 14, continued */
+        "CREATE TABLE activity_learner ("
+        "object_term BIGINT NOT NULL,"
+        "actor_term BIGINT NOT NULL,"
+        "kind INTEGER NOT NULL,"
+        "course_term BIGINT NOT NULL,"
+        "course " PG_TEXT " NOT NULL,"
+        "quiz " PG_TEXT " NOT NULL,"
+        "object_id " PG_TEXT " NOT NULL,"
+        "organisation " PG_TEXT " NOT NULL,"
+        "tries BIGINT NOT NULL,"
+        "missed BIGINT NOT NULL,"
+        "passes BIGINT NOT NULL,"
+        "score_sum DOUBLE PRECISION NOT NULL,"
+        "scored BIGINT NOT NULL,"
+        "first " PG_TEXT " NOT NULL,"
+        "last " PG_TEXT " NOT NULL,"
+        "PRIMARY KEY (object_term, actor_term));"
+        "CREATE INDEX activity_learner_course ON activity_learner(course_term, kind);"
+        "CREATE INDEX activity_learner_last ON activity_learner(kind, last);"
+        "CREATE TABLE activity_tally ("
+        "object_term BIGINT NOT NULL,"
+        "organisation " PG_TEXT " NOT NULL,"
+        "kind INTEGER NOT NULL,"
+        "course_term BIGINT NOT NULL,"
+        "course " PG_TEXT " NOT NULL,"
+        "quiz " PG_TEXT " NOT NULL,"
+        "object_id " PG_TEXT " NOT NULL,"
+        "learners BIGINT NOT NULL,"
+        "learners_missed BIGINT NOT NULL,"
+        "learners_passed BIGINT NOT NULL,"
+        "tries BIGINT NOT NULL,"
+        "passes BIGINT NOT NULL,"
+        "score_sum DOUBLE PRECISION NOT NULL,"
+        "scored BIGINT NOT NULL,"
+        "PRIMARY KEY (object_term, organisation));" FILL_ACTIVITY_LEARNER FILL_ACTIVITY_TALLY
+        "CREATE TABLE unscored_answer (seq BIGINT PRIMARY KEY);" FILL_UNSCORED_ANSWER
+        "CREATE TABLE organisation (name " PG_TEXT " PRIMARY KEY, country " PG_TEXT ");"
+        "ALTER TABLE coordinator ADD COLUMN organisation " PG_TEXT ";",
+        /* 15: coordinators' sign-in sessions */
         "CREATE TABLE coordinator_session ("
         "  token_hash " PG_TEXT " PRIMARY KEY,"
         "  email " PG_TEXT " NOT NULL,"
@@ -898,11 +1025,6 @@ void relais_hub_close(relais_hub *hub)
 		free(hub->files);
 		free(hub);
 	}
-}
-
-const char *relais_hub_not_yet(const relais_hub *hub)
-{
-	return relais_hub_sql_kind(hub->db) == RELAIS_HUB_SQL_PG ? RELAIS_HUB_PG_NOT_YET : NULL;
 }
 
 void relais_hub_reply_clear(struct relais_hub_reply *r)

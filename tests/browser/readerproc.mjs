@@ -2,14 +2,31 @@
 // reader: relais run on the home, `relais read` started and stopped, the home's outbox.
 // The programs, the browser and the servers' start and stop are lib.mjs's.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
-import { RELAIS, READER_ADDRESS, startServer, stop } from './lib.mjs';
+import { RELAIS, READER_ADDRESS, SOURCE_ROOT, startServer, stop } from './lib.mjs';
 
 export { RELAIS, SOURCE_ROOT, LAUNCH, say } from './lib.mjs';
 
 /* Runs relais on home; throws with its message when it fails. */
 export function relais(home, ...args) {
   return execFileSync(RELAIS, args, { env: { ...process.env, RELAIS_HOME: home }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/* Makes tmp/home with course (from courses/) packed with these live sessions in its
+ * course.json, signed by a key made in tmp, trusted and installed; returns the home. */
+export function homeWithSessions(tmp, course, sessions) {
+  const home = path.join(tmp, 'home');
+  const src = path.join(tmp, 'src');
+  fs.cpSync(path.join(SOURCE_ROOT, 'courses', course), src, { recursive: true });
+  const meta = JSON.parse(fs.readFileSync(path.join(src, 'course.json'), 'utf8'));
+  meta.sessions = sessions;
+  fs.writeFileSync(path.join(src, 'course.json'), JSON.stringify(meta));
+  relais(home, 'keygen', '-p', path.join(tmp, 't.pub'), '-s', path.join(tmp, 't.key'), '-W');
+  relais(home, 'pack', src, '-s', path.join(tmp, 't.key'), '-o', path.join(tmp, 'course.relais'));
+  relais(home, 'trust', 'add', path.join(tmp, 't.pub'));
+  relais(home, 'install', path.join(tmp, 'course.relais'));
+  return home;
 }
 
 /* Starts `relais read` on home (env added to its environment: TZ for the laptop's time

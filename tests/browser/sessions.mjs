@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { relais, startReader, stopReader, SOURCE_ROOT, LAUNCH } from './readerproc.mjs';
+import { relais, homeWithSessions, startReader, stopReader, LAUNCH } from './readerproc.mjs';
 
 const COURSE = 'migration-health';
 const SESSION = {
@@ -25,16 +25,7 @@ let page;
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'relais-sessions-'));
-  home = path.join(tmp, 'home');
-  const src = path.join(tmp, 'src');
-  fs.cpSync(path.join(SOURCE_ROOT, 'courses', COURSE), src, { recursive: true });
-  const meta = JSON.parse(fs.readFileSync(path.join(src, 'course.json'), 'utf8'));
-  meta.sessions = [SESSION];
-  fs.writeFileSync(path.join(src, 'course.json'), JSON.stringify(meta));
-  relais(home, 'keygen', '-p', path.join(tmp, 't.pub'), '-s', path.join(tmp, 't.key'), '-W');
-  relais(home, 'pack', src, '-s', path.join(tmp, 't.key'), '-o', path.join(tmp, 'mh.relais'));
-  relais(home, 'trust', 'add', path.join(tmp, 't.pub'));
-  relais(home, 'install', path.join(tmp, 'mh.relais'));
+  home = homeWithSessions(tmp, COURSE, [SESSION]);
   relais(home, 'profile', 'add', '--name', 'Ana Souza', '--email', 'ana@example.org');
   // The learner's laptop is in São Paulo (UTC-3): 09:00 in Dakar (UTC) is 06:00 there.
   reader = await startReader(home, { TZ: 'America/Sao_Paulo' });

@@ -57,6 +57,40 @@ class Profiles(unittest.TestCase):
         # All or nothing: the learner was not added without the PIN asked for.
         self.assertIn("no learners yet", self.relais("profile", "list").stdout)
 
+    def test_a_trainer_needs_a_pin(self):
+        # Refused without one (no terminal, no RELAIS_PIN), and nothing is added.
+        r = self.relais("profile", "add", "--trainer", "--name", "Tessa Mbaye", "--email",
+                        "tessa@example.org")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "relais: a trainer needs a PIN: give it in RELAIS_PIN or "
+                                   "type it at a terminal\n")
+        self.assertIn("no learners yet", self.relais("profile", "list").stdout)
+        r = self.relais("profile", "add", "--trainer", "--name", "Tessa Mbaye", "--email",
+                        "tessa@example.org", pin="12")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "relais: a PIN has 4 to 64 characters\n")
+        self.assertIn("no learners yet", self.relais("profile", "list").stdout)
+        r = self.add("Tessa Mbaye", "Tessa@Example.org", "--trainer", "--org", "ENA",
+                     pin="7531")
+        self.assertRegex(r.stdout, r"^added trainer \d+: Tessa Mbaye <Tessa@Example.org>, "
+                                   r"with a PIN\n$")
+        self.assertIn("Tessa Mbaye <tessa@example.org>, ENA  [PIN]  [trainer]",
+                      self.relais("profile", "list").stdout)
+        # The PIN is kept as an Argon2id hash, as learners' PINs are.
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.env["RELAIS_HOME"], "relais.db"))
+        self.assertTrue(db.execute("SELECT pin_hash FROM profile").fetchone()[0]
+                        .startswith("$argon2id$"))
+        db.close()
+        # A trainer's PIN can change but not go.
+        r = self.relais("profile", "pin", "tessa@example.org", "--none")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr, "relais: a trainer's PIN cannot be removed\n")
+        self.assertEqual(self.relais("profile", "pin", "tessa@example.org",
+                                     pin="8642").returncode, 0)
+        self.assertIn("[PIN]  [trainer]", self.relais("profile", "list").stdout)
+        self.assertEqual(self.relais("profile", "list", "--trainer").returncode, 2)
+
     def test_remove(self):
         self.add("Awa Diallo", "awa@example.org")
         self.add("Ben Okoro", "ben@example.org")

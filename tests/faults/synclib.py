@@ -170,15 +170,21 @@ class _Db:
 
 
 class KillableHub:
-    """relais-hub on a database of its own: credentials made once, served on a free loopback
-    port, SIGKILLed and restarted on the same database at will."""
+    """relais-hub on a database of its own (work/hub.db, or db: a postgresql:// URL that other
+    nodes may share): credentials made once (or given: (key, secret) another node made), served
+    on a loopback port, SIGKILLed and restarted on the same database at will."""
 
-    def __init__(self, work):
-        self.db = os.path.join(work, "hub.db")
-        self.log = open(os.path.join(work, "hub.log"), "ab")
-        out = self.run("credentials", "add", "--name", "fault test laptops").stdout
-        self.key = re.search(r"^key:\s*(\S+)$", out, re.M).group(1)
-        self.secret = re.search(r"^secret:\s*(\S+)$", out, re.M).group(1)
+    def __init__(self, work, db=None, log="hub.log", credentials=None):
+        self.db = db or os.path.join(work, "hub.db")
+        # Published bundles: beside a SQLite file by default; the nodes of one PostgreSQL
+        # database share a folder (--files).
+        self.files = [] if db is None else ["--files", os.path.join(work, "files")]
+        self.log = open(os.path.join(work, log), "ab")
+        if credentials is None:
+            out = self.run("credentials", "add", "--name", "fault test laptops").stdout
+            credentials = (re.search(r"^key:\s*(\S+)$", out, re.M).group(1),
+                           re.search(r"^secret:\s*(\S+)$", out, re.M).group(1))
+        self.key, self.secret = credentials
         self.proc = None
         self.starts = 0
         self.kills = 0
@@ -193,7 +199,7 @@ class KillableHub:
 
     def start(self, listen="127.0.0.1:0", prefix=()):
         self.proc = subprocess.Popen(list(prefix) + [HUB, "serve", "--db", self.db, "--listen",
-                                                     listen],
+                                                     listen] + self.files,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.log, start_new_session=True)
         try:
@@ -252,6 +258,13 @@ class KillableHub:
 
     def ids_in_db(self):
         """Every statement id the hub's database holds, read directly (as a list)."""
+        if self.db.startswith("postgresql://"):
+            p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
+                                self.db, "-c", "SELECT id FROM statement"], capture_output=True,
+                               text=True, timeout=120)
+            if p.returncode != 0:
+                raise AssertionError("psql: %s" % p.stderr.strip())
+            return p.stdout.split()
         with _Db(self.db, readonly=True) as db:
             return [r[0] for r in db.execute("SELECT id FROM statement")]
 

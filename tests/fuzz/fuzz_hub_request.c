@@ -57,8 +57,8 @@ static struct fixture *fixture(void)
 	if (relais_hub_open(&f.hub, f.ctx, path) != 0 ||
 	    relais_hub_credentials_add(f.hub, f.ctx, "fuzz", RELAIS_HUB_SCOPES_LAPTOP, key,
 	                               secret) != 0 ||
-	    relais_hub_coordinator_add(f.hub, f.ctx, "coord@example.org",
-	                               "correct horse battery") != 0 ||
+	    relais_hub_coordinator_add(f.hub, f.ctx, "coord@example.org", "correct horse battery",
+	                               NULL) != 0 ||
 	    relais_hub_server_start(&f.server, f.ctx, f.hub, &opt) != 0) {
 		abort();
 	}

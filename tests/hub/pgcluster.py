@@ -28,7 +28,7 @@ def available():
     return bool(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 
 
-def _free_port():
+def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -43,7 +43,7 @@ class Cluster:
         self.root = tempfile.mkdtemp(prefix="relais-pg-")
         self.data = os.path.join(self.root, "data")
         self.log = os.path.join(self.root, "log")
-        self.port = _free_port()
+        self.port = free_port()
         self.running = False
         # PostgreSQL refuses to run as root: run it as nobody, owning its directory.
         self.as_user = []

@@ -199,6 +199,13 @@ class Cohorts(unittest.TestCase):
         self.assertEqual(rows[("erin@example.org", "protection-consulaire")], "completed")
         self.assertNotIn("zoe@example.org", out)
 
+        # The coordinators' progress counts the members assigned who have not started.
+        status = json.loads(self.db.run("report", "--table", "status-by-course", "--format",
+                                        "json").stdout)
+        self.assertEqual([(r["course"], r["enrolled"], r["not_started"], r["in_progress"],
+                           r["completed"]) for r in status],
+                         [("migration-health", 4, 1, 1, 2), ("protection-consulaire", 4, 3, 0, 1)])
+
         # The same on the coordinators' page.
         self.db.coordinator("coord@example.org")
         b = login(hub)

@@ -507,9 +507,12 @@ class Reports(unittest.TestCase):
         self.assertIn("SameSite=Strict", cookie)
         page = b.request("GET", "/reports")
         self.assertEqual(page.status, 200, page)
+        body = b"".join(b.request("GET", p).body for p in ("/reports", "/reports/quizzes",
+                                                           "/reports/learners"))
         for name in hl.REPORTS:
-            self.assertIn(('<h2 id="%s">' % name).encode(), page.body)
-            self.assertIn(('href="/reports/%s.csv"' % name).encode(), page.body)
+            if name != "completions-over-time":  # its files are linked under the chart
+                self.assertIn(('<h2 id="%s">' % name).encode(), body)
+            self.assertIn(('href="/reports/%s.csv"' % name).encode(), body)
             r = b.request("GET", "/reports/%s.csv" % name)
             self.assertEqual(r.status, 200, r)
             self.assertTrue(r.header("Content-Type").startswith("text/csv"))
@@ -562,7 +565,7 @@ class Reports(unittest.TestCase):
         self.c.store(hl.completion("xss-course", "xss@example.org",
                                    name="<script>alert(1)</script>"))
         b, _ = self.login()
-        page = b.request("GET", "/reports")
+        page = b.request("GET", "/reports/learners")
         self.assertNotIn(b"<script>alert(1)</script>", page.body)
         self.assertIn(b"&lt;script&gt;alert(1)&lt;/script&gt;", page.body)
 

@@ -1,162 +1,317 @@
-"""test_nodes.py: two `relais-hub serve` nodes on one database, a SQLite file and (when
-PostgreSQL is installed) a PostgreSQL database: a coordinator signed in on one node is signed
-in on the other, and a sign-out on either ends the session on both; the database keeps only a
-hash of each session's token, and forgets a session once it has expired; a course published
-into the files folder (--files) is served by both nodes; a PostgreSQL --db without --files is
-refused in one line."""
-import hashlib
+#!/usr/bin/env python3
+"""test_nodes.py: two relais-hub serve nodes on one PostgreSQL database (a throw-away cluster,
+pgcluster.py). The same batch sent to both at the same moment is stored once and acknowledged
+by both; a conflicting statement is refused alike by both. Laptops (real relais sync, homes and
+outboxes of their own) sync through Debian's nginx while one node is SIGKILLed every 2-3 s, or
+while PostgreSQL restarts: every outbox ends empty and the hub holds exactly the union of the
+laptops' statements, none twice; with PostgreSQL down a node answers 503 with Retry-After,
+stores no batch in part, and reconnects by itself.
+
+Randomised; the seed is printed and RELAIS_TEST_SEED=N replays it; RELAIS_NODES_SECONDS sets
+how long the laptops sync under each fault (20 by default)."""
+import collections
 import json
 import os
+import random
+import shutil
 import sys
+import tempfile
+import threading
+import time
 import unittest
-import urllib.parse
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import testlib  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "faults"))
 import hublib as hl  # noqa: E402
 import pgcluster  # noqa: E402
-from test_publish import keygen, pack, read, sha256  # noqa: E402
+import testlib  # noqa: E402
+from nodes import Nginx, Nodes  # noqa: E402
+from synclib import COURSES, LEARNERS, UNITS, Laptop, seed_from_env  # noqa: E402
+from synclib import without_server_fields  # noqa: E402
 
-COORDINATOR = "coord@example.org"
-COOKIE = "relais_hub_session"
+SECONDS = float(os.environ.get("RELAIS_NODES_SECONDS") or 20)
+LAPTOPS = 4
 
 
-def form(fields):
-    return urllib.parse.urlencode(fields).encode()
+def post_all(jobs):
+    """Runs each (client, statements) POST from its own thread, released together; returns
+    the responses in order (an exception where the connection failed)."""
+    barrier = threading.Barrier(len(jobs))
+    out = [None] * len(jobs)
+
+    def one(i, client, body):
+        barrier.wait()
+        try:
+            out[i] = client.post(body)
+        except OSError as e:
+            out[i] = e
+
+    threads = [threading.Thread(target=one, args=(i, c, b)) for i, (c, b) in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return out
 
 
-class _TwoNodes:
-    """The tests, on the database of the subclass (postgresql: False or True)."""
-
-    postgresql = False
-
+@unittest.skipUnless(pgcluster.available(),
+                     "PostgreSQL's server programs (initdb, pg_ctl) are not installed: "
+                     "apt-get install postgresql")
+class Nodes2(unittest.TestCase):
     def setUp(self):
-        self.db = hl.HubDb(testlib.temp_dir(self, "relais-hub-nodes-"),
-                           postgresql=self.postgresql)
-        self.db.coordinator(COORDINATOR)
+        self.seed = seed_from_env()
+        print("\ntest_nodes: seed %d (RELAIS_TEST_SEED=%d replays it)" % (self.seed, self.seed),
+              flush=True)
+        self.rng = random.Random(self.seed)
+        self.work = tempfile.mkdtemp(prefix="relais-nodes-")
+        self.addCleanup(shutil.rmtree, self.work, ignore_errors=True)
+        self.cluster = pgcluster.shared()
+        self.nodes = Nodes(self.work, self.cluster)
+        self.addCleanup(self.close_nodes)
+        self.clients = [hl.Client(n, self.nodes.key, self.nodes.secret)
+                        for n in self.nodes.nodes]
 
-    def nodes(self):
-        return hl.start_hub(self, self.db), hl.start_hub(self, self.db)
+    def close_nodes(self):
+        if not self.cluster.running:
+            self.cluster.start()
+        self.assertEqual(self.nodes.close(), [])
 
-    def sign_in(self, hub):
-        """A browser signed in on hub: its session cookie's value."""
-        b = hl.Client(hub, version=None)
-        r = b.request("POST", "/reports/login",
-                      body=form({"email": COORDINATOR, "password": hl.PASSWORD}),
-                      content_type="application/x-www-form-urlencoded")
-        self.assertEqual((r.status, r.header("Location")), (303, "/reports"), r)
-        return b.cookies[COOKIE]
+    def assert_stored_once(self, ids, context):
+        """The database and a GET through each node hold exactly ids, each once."""
+        stored = collections.Counter(self.nodes.stored_ids())
+        self.assertEqual(sorted(i for i, n in stored.items() if n > 1), [],
+                         "%s: stored twice" % context)
+        self.assertEqual(set(stored), set(ids), "%s: stored != sent" % context)
+        for n, client in enumerate(self.clients):
+            listed = collections.Counter(s["id"] for s in
+                                         client.query_all({"limit": 500}, 100000)[0])
+            self.assertEqual(sorted(i for i, c in listed.items() if c > 1), [],
+                             "%s: node %d lists twice" % (context, n))
+            self.assertEqual(set(listed), set(ids), "%s: node %d lists" % (context, n))
 
-    def reports(self, hub, token):
-        """GET /reports on hub with the session cookie token."""
-        b = hl.Client(hub, version=None)
-        b.cookies[COOKIE] = token
-        return b.request("GET", "/reports")
+    # --- exactly once across nodes ---
 
-    def sessions(self):
-        return self.db.sql("SELECT token_hash, email FROM coordinator_session")
+    def test_same_batch_at_once_on_both_nodes_is_stored_once(self):
+        """Rounds of one batch of 100 sent to both nodes at the same moment: the same
+        statements, overlapping halves, or in another order; both answer 200 with the ids."""
+        sent = set()
+        rounds = 24
+        for r in range(rounds):
+            made = [hl.statement("learner%d" % (k % 7)) for k in range(150)]
+            mode = r % 3
+            if mode == 0:
+                bodies = [made[:100], made[:100]]
+            elif mode == 1:
+                bodies = [made[:100], made[50:150]]
+            else:
+                bodies = [made[:100], list(reversed(made[:100]))]
+            jobs = [(self.clients[0], bodies[0]), (self.clients[1], bodies[1])]
+            if r % 2:
+                jobs.reverse()
+            for (client, body), resp in zip(jobs, post_all(jobs)):
+                context = "round %d (mode %d), node at %d" % (r, mode, client.port)
+                self.assertNotIsInstance(resp, Exception, context)
+                self.assertEqual(resp.status, 200, "%s: %r" % (context, resp))
+                self.assertEqual(resp.json(), [s["id"] for s in body], context)
+                sent.update(s["id"] for s in body)
+        self.assertEqual(len(sent), rounds // 3 * (100 + 150 + 100))
+        self.assert_stored_once(sent, "after %d rounds" % rounds)
+        print("test_nodes: %d rounds, %d statements sent to both nodes at once, %d stored"
+              % (rounds, len(sent), len(self.nodes.stored_ids())), flush=True)
 
-    def test_a_session_started_on_one_node_holds_on_the_other_until_signed_out(self):
-        a, b = self.nodes()
-        token = self.sign_in(a)
-        for node in (a, b):
-            r = self.reports(node, token)
-            self.assertEqual(r.status, 200, r)
-            self.assertIn(COORDINATOR.encode(), r.body)
-        # The database keeps the token's hash, never the token: a copy of it signs no one in.
-        rows = self.sessions()
-        self.assertEqual(rows, [(hashlib.sha256(token.encode()).hexdigest(), COORDINATOR)])
-        self.assertNotIn(token, repr(rows))
-        wrong = self.reports(b, rows[0][0][:len(token)])
-        self.assertEqual((wrong.status, wrong.header("Location")), (303, "/reports/login"))
-        # Signed out on B: A refuses the cookie too.
-        c = hl.Client(b, version=None)
-        c.cookies[COOKIE] = token
-        out = c.request("POST", "/reports/logout", body=b"",
-                        content_type="application/x-www-form-urlencoded")
-        self.assertEqual(out.status, 200, out)
-        self.assertIn("Max-Age=0", out.header("Set-Cookie"))
-        for node in (a, b):
-            r = self.reports(node, token)
-            self.assertEqual((r.status, r.header("Location")), (303, "/reports/login"), r)
-        self.assertEqual(self.sessions(), [])
+    def test_conflicting_statement_refused_alike_by_both_nodes(self):
+        """A statement stored by one node, then another with its id sent to both at once:
+        both refuse it with the same 409 and keep the first. Two different statements with
+        one id sent at once, one to each node: one is stored, the other refused."""
+        first = hl.statement("alice")
+        self.assertEqual(self.clients[0].store([first]), [first["id"]])
+        other = dict(first, verb=hl.verb("completed"))
+        for body in ([other], [hl.statement("bob"), other, hl.statement("carol")]):
+            got = post_all([(c, body) for c in self.clients])
+            for r in got:
+                self.assertNotIsInstance(r, Exception)
+                self.assertEqual(r.status, 409, r)
+            self.assertEqual(got[0].body, got[1].body)
+            self.assertIn(first["id"], got[0].error())
+        for client in self.clients:
+            self.assertEqual(without_server_fields(client.statement(first["id"])), first)
+        kept = {first["id"]}
+        for r in range(12):
+            a, b = hl.statement("dan"), None
+            b = dict(a, verb=hl.verb("completed"))
+            jobs = [(self.clients[0], [a]), (self.clients[1], [b])]
+            got = post_all(jobs)
+            statuses = sorted(x.status for x in got)
+            self.assertEqual(statuses, [200, 409], "round %d: %r" % (r, got))
+            winner = a if got[0].status == 200 else b
+            for client in self.clients:
+                self.assertEqual(without_server_fields(client.statement(a["id"])), winner)
+            kept.add(a["id"])
+        self.assert_stored_once(kept, "after the conflicts")
 
-    def test_an_expired_session_is_refused_and_forgotten(self):
-        a, b = self.nodes()
-        token = self.sign_in(a)
-        kept = self.sign_in(b)
-        self.db.sql("UPDATE coordinator_session SET expires = 1 WHERE token_hash = ?",
-                    (hashlib.sha256(token.encode()).hexdigest(),))
-        r = self.reports(b, token)
-        self.assertEqual((r.status, r.header("Location")), (303, "/reports/login"), r)
-        self.assertEqual([e for _, e in self.sessions()], [COORDINATOR])
-        self.assertEqual(self.reports(a, kept).status, 200)
+    # --- laptops through nginx, with faults ---
 
-    def test_a_course_published_into_the_files_folder_is_served_by_both_nodes(self):
-        keys = testlib.temp_dir(self, "relais-hub-nodes-keys-")
-        pub, sec = keygen(keys, "ministry")
-        bundle = pack(keys, "migration-health", sec, 1)
-        data = read(bundle)
-        self.db.run("keygen")
-        self.db.run("publisher", "add", pub)
-        # --files given on the command line (HubDb.run would give it through the environment).
-        files = ["--files", self.db.files] if self.postgresql else []
-        p = hl.run(["publish", bundle, "--db", self.db.db] + files)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(read(os.path.join(self.db.files, "bundles",
-                                           sha256(data) + ".relais")), data)
-        key, secret = self.db.credentials()
-        catalogues = []
-        for node in self.nodes():
-            c = hl.Client(node, key, secret, version=None)
-            r = c.request("GET", "/relais/catalogue.json")
-            self.assertEqual(r.status, 200, r)
-            catalogues.append(r.body)
-            got = c.request("GET", "/relais/bundles/%s.relais" % sha256(data))
-            self.assertEqual((got.status, got.body), (200, data))
-        self.assertEqual(catalogues[0], catalogues[1])
-        self.assertEqual(json.loads(catalogues[0])["courses"][0]["sha256"], sha256(data))
+    def laptops(self, count):
+        out = []
+        for i in range(count):
+            work = os.path.join(self.work, "laptop-%d" % i)
+            os.makedirs(work)
+            out.append(Laptop(work))
+        return out
 
+    def ingest(self, laptops, url, fault, seconds=SECONDS):
+        """Each laptop records statements and syncs them through url (relais sync, retrying as
+        it does) for seconds, while fault() runs in its own thread until told to stop (its
+        argument, an Event); then a last sync each. Returns the number of syncs; every one of
+        them must have succeeded."""
+        stop, failures, syncs = threading.Event(), [], collections.Counter()
+        rngs = [random.Random(self.rng.random()) for _ in laptops]
 
-class OnOneSqliteFile(_TwoNodes, unittest.TestCase):
-    postgresql = False
+        def sync(i, laptop):
+            p = laptop.cli(["sync", "--hub", url, "--key", self.nodes.key, "--secret",
+                            self.nodes.secret, "--no-courses"], timeout=600)
+            syncs[i] += 1
+            if p.returncode != 0:
+                failures.append("laptop %d: relais sync exited %d: %s %s" % (
+                    i, p.returncode, p.stdout, p.stderr[-1500:]))
 
+        def run(i, laptop):
+            rng = rngs[i]
+            while not stop.is_set():
+                items = [(rng.choice(LEARNERS), rng.choice(["experienced", "answered",
+                                                             "passed", "completed"]),
+                          rng.choice(COURSES), rng.choice(UNITS))
+                         for _ in range(rng.randint(50, 350))]
+                laptop.record(items)
+                sync(i, laptop)
 
-@unittest.skipUnless(pgcluster.available(), "PostgreSQL is not installed")
-class OnOnePostgresqlDatabase(_TwoNodes, unittest.TestCase):
-    postgresql = True
+        threads = [threading.Thread(target=run, args=(i, lp)) for i, lp in enumerate(laptops)]
+        faulter = threading.Thread(target=fault, args=(stop,))
+        faulter.start()
+        for t in threads:
+            t.start()
+        time.sleep(seconds)
+        stop.set()
+        for t in threads:
+            t.join(900)
+        faulter.join(120)
+        for i, lp in enumerate(laptops):
+            sync(i, lp)
+        self.assertEqual(failures, [])
+        return sum(syncs.values())
 
+    def assert_union_held(self, laptops, extra=()):
+        """Every laptop's outbox is empty and the hub holds exactly the union of what they
+        recorded (and extra ids), each once, unchanged."""
+        recorded = {}
+        for i, lp in enumerate(laptops):
+            self.assertEqual(lp.pending(), 0, "laptop %d's outbox is not empty" % i)
+            states = lp.states()
+            self.assertEqual(sorted(k for k, (_, aside) in states.items() if aside), [],
+                             "laptop %d set statements aside" % i)
+            recorded.update(lp.statements())
+        stored = self.nodes.stored_ids()
+        counts = collections.Counter(stored)
+        self.assertEqual(sorted(k for k, n in counts.items() if n > 1), [], "stored twice")
+        want = set(recorded) | set(extra)
+        self.assertEqual(sorted(want - set(counts)), [], "acknowledged but lost")
+        self.assertEqual(sorted(set(counts) - want), [], "stored but never recorded")
+        self.assertEqual(len(stored), len(want))
+        for st in self.nodes.nodes[0].all_statements():
+            if st["id"] in recorded:
+                self.assertEqual(without_server_fields(st), json.loads(recorded[st["id"]]),
+                                 "statement %s changed on the way" % st["id"])
+        return len(recorded)
 
-class FilesFolder(unittest.TestCase):
-    """A PostgreSQL hub has no file beside which to keep bundles: --files is asked for."""
+    def test_node_killed_every_few_seconds_loses_nothing(self):
+        nginx = Nginx(self.work, self.nodes.ports)
+        self.addCleanup(nginx.close)
+        laptops = self.laptops(LAPTOPS)
+        kills = []
 
-    URL = "postgresql://relais@127.0.0.1:9/none"  # nothing listens: never reached
+        def killer(stop):
+            rng = random.Random(self.rng.random())
+            while not stop.wait(rng.uniform(2, 3)):
+                i = len(kills) % len(self.nodes.nodes)
+                self.nodes.kill(i)
+                kills.append(i)
+                time.sleep(rng.uniform(0, 0.5))  # refused meanwhile: nginx tries the other
+                self.nodes.start(i)
 
-    def test_a_postgresql_db_without_files_is_a_usage_error(self):
-        out = testlib.temp_dir(self, "relais-hub-export-")
-        for args in (["serve"], ["publish", "course.relais"], ["publish", "--prune"],
-                     ["export-catalogue", out], ["session", "list"], ["certificate", "list"]):
-            with self.subTest(args=args):
-                p = hl.run(args + ["--db", self.URL])
-                self.assertEqual(p.returncode, 2, p.stderr)
-                self.assertEqual(p.stdout, "")
-                self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
-                self.assertIn("a PostgreSQL --db needs --files DIR", p.stderr)
-                self.assertNotIn(self.URL, p.stderr)
-        # Given (or in $RELAIS_HUB_FILES), the command goes on to the database.
-        for files, env in ((["--files", out], None), ([], {"RELAIS_HUB_FILES": out})):
-            p = hl.run(["serve", "--db", self.URL] + files, env=env)
-            self.assertEqual(p.returncode, 1, p.stderr)
-            self.assertIn("PostgreSQL", p.stderr)
-            self.assertNotIn("--files", p.stderr)
+        syncs = self.ingest(laptops, nginx.url, killer)
+        self.assertIsNone(nginx.proc.poll(), "nginx died")
+        held = self.assert_union_held(laptops)
+        self.assertGreaterEqual(len(kills), int(SECONDS / 3) - 1)
+        cut, refused = nginx.retried()
+        # Kills land at random moments: with four laptops syncing all along, some cut a
+        # batch a node was storing (nginx's log says so).
+        self.assertGreaterEqual(cut, 1, "no kill cut a request: nothing was tested")
+        print("test_nodes: %d laptops, %d syncs, %d statements recorded and stored once; "
+              "%d nodes killed, %d requests cut by a kill and %d refused by a dead node, "
+              "each sent on to the other node by nginx"
+              % (len(laptops), syncs, held, len(kills), cut, refused), flush=True)
 
-    def test_help_names_the_option(self):
-        for command in ("serve", "publish", "export-catalogue", "session", "certificate"):
-            with self.subTest(command=command):
-                p = hl.run(["help", command])
-                self.assertEqual(p.returncode, 0)
-                self.assertIn("--files DIR", p.stdout)
+    def test_postgresql_restarted_during_ingest(self):
+        nginx = Nginx(self.work, self.nodes.ports)
+        self.addCleanup(nginx.close)
+        laptops = self.laptops(2)
+        refusals, batches, restarts = [], [], []
+        direct = hl.Client(self.nodes.nodes[0], self.nodes.key, self.nodes.secret)
+
+        def batch_poster(stop):
+            # Batches of 100 straight to the nodes, in turn, all along: each is stored
+            # whole or not at all, whatever its answer.
+            n = 0
+            while not stop.is_set():
+                body = [hl.statement("poster%d" % (k % 5)) for k in range(100)]
+                try:
+                    status = self.clients[n % 2].post(body).status
+                except OSError:
+                    status = None
+                batches.append(([s["id"] for s in body], status))
+                n += 1
+                if status != 200:
+                    stop.wait(0.1)  # PostgreSQL is down: no need to ask 100 times a second
+
+        def restarter(stop):
+            rng = random.Random(self.rng.random())
+            poster = threading.Thread(target=batch_poster, args=(stop,))
+            poster.start()
+            while not stop.wait(rng.uniform(2, 4)):
+                self.cluster.stop(rng.choice(["fast", "immediate"]))
+                r = direct.post([hl.statement("probe")])
+                refusals.append((r.status, r.header("Retry-After")))
+                time.sleep(rng.uniform(0.5, 1.5))
+                self.cluster.start()
+                restarts.append(1)
+            poster.join(120)
+
+        syncs = self.ingest(laptops, nginx.url, restarter)
+        self.assertIsNone(nginx.proc.poll(), "nginx died")
+        self.assertGreaterEqual(len(restarts), 2)
+        self.assertEqual(set(refusals), {(503, "5")})
+        # Whole or nothing: never part of a batch; all of every acknowledged one.
+        stored = set(self.nodes.stored_ids())
+        held, partial = [], []
+        for ids, status in batches:
+            n = sum(1 for i in ids if i in stored)
+            if n not in (0, len(ids)) or (status == 200 and n != len(ids)):
+                partial.append((status, n))
+            if n:
+                held.extend(ids)
+        self.assertEqual(partial, [], "batches stored in part, or acknowledged and lost")
+        self.assertIn(200, [s for _, s in batches])
+        self.assertIn(503, [s for _, s in batches])
+        recorded = self.assert_union_held(laptops, extra=held)
+        # The nodes were never restarted: they reconnected by themselves.
+        for n, client in zip(self.nodes.nodes, self.clients):
+            self.assertEqual(n.starts, 1)
+            self.assertEqual(client.post([hl.statement("after")]).status, 200)
+        print("test_nodes: PostgreSQL restarted %d times; %d syncs, %d statements recorded "
+              "and stored once; %d batches posted straight to the nodes (%d refused with 503, "
+              "none stored in part)" % (len(restarts), syncs, recorded, len(batches),
+                                        sum(1 for _, s in batches if s == 503)), flush=True)
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ class Identities(unittest.TestCase):
 
 
 class ReadOnly(unittest.TestCase):
-    @hl.sqlite_only
+    @hl.SQLITE_FILE_ONLY
     def test_a_hub_that_cannot_write_does_not_start(self):
         home = hl.make_hub_db(self)
         home.credentials("any")

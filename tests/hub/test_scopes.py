@@ -130,7 +130,7 @@ class Commands(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("revoked", p.stderr)
 
-    @hl.sqlite_only
+    @hl.SQLITE_ONLY
     def test_a_database_from_before_scopes(self):
         home = hl.make_hub_db(self)
         lap = home.credentials("Old laptop")

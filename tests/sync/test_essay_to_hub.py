@@ -100,7 +100,7 @@ class EssayToHub(unittest.TestCase):
         r = b.request("POST", "/reports/login", body=form,
                       content_type="application/x-www-form-urlencoded")
         self.assertEqual(r.status, 303, r)
-        page = b.request("GET", "/reports").body.decode()
+        page = b.request("GET", "/reports/quizzes").body.decode()
         self.assertIn('id="essays"', page)
         self.assertIn(html.escape(ESSAY, quote=True).replace("&#x27;", "&#39;"), page)
         self.assertNotIn("<b>first</b>", page)

@@ -38,12 +38,6 @@ int relais_hub_is_postgresql(const char *path);
  */
 int relais_hub_files_set(relais_hub *hub, relais_ctx *ctx, const char *dir);
 
-/*
- * What this hub's database cannot do yet (PostgreSQL, in progress: see
- * docs/hub.md), as a list for people; NULL when everything works.
- */
-const char *relais_hub_not_yet(const relais_hub *hub);
-
 /* What a credential may do (docs/hub.md, "Credentials"): a bit each. */
 enum relais_hub_scope {
 	RELAIS_HUB_SCOPE_WRITE = 1,     /* store statements (POST, PUT) */
@@ -117,9 +111,21 @@ int relais_hub_credentials_list(char **out, relais_hub *hub, relais_ctx *ctx);
 int relais_hub_laptop_key_add(relais_hub *hub, relais_ctx *ctx, const char *credential,
                               const char *pubkey, size_t len);
 
-/* Adds or replaces a coordinator's password (Argon2id). */
+/*
+ * Adds a coordinator, or replaces one's password (Argon2id) and
+ * organisation: the coordinator of organisation sees only its learners;
+ * NULL makes an administrator, who sees all and manages coordinators and
+ * credentials on the web page.
+ */
 int relais_hub_coordinator_add(relais_hub *hub, relais_ctx *ctx, const char *email,
-                               const char *password);
+                               const char *password, const char *organisation);
+
+/* Removes a coordinator (signed-in sessions end at their next page). RELAIS_ENOTFOUND when none. */
+int relais_hub_coordinator_remove(relais_hub *hub, relais_ctx *ctx, const char *email);
+
+/* Records organisation name's country (ISO 3166 alpha-2, "SN"), for the reports' country filter. */
+int relais_hub_organisation_set(relais_hub *hub, relais_ctx *ctx, const char *name,
+                                const char *country);
 
 /* 0 when the password is right; RELAIS_EPASSWORD otherwise (same time either way). */
 int relais_hub_coordinator_check(relais_hub *hub, relais_ctx *ctx, const char *email,

@@ -30,7 +30,7 @@ struct relais_outbox_item {
 	char *id;        /* the statement's UUID */
 	char *verb;      /* short display name of the verb */
 	char *object;    /* activity name */
-	char *learner;   /* profile name */
+	char *learner;   /* the statement's actor: the learner, or whom a trainer recorded */
 	char *created;   /* ISO 8601 UTC */
 	char *statement; /* the JSON, as it will be sent */
 };

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relais/catalogue.h"
 #include "relais/home.h"
 #include "relais/manifest.h"
 #include "relais/session.h"
@@ -95,5 +96,12 @@ int relais_updates_opened(relais_home *home, relais_ctx *ctx, int64_t profile_id
 int relais_updates_sessions(struct relais_session **out, size_t *n, relais_home *home,
                             relais_ctx *ctx, const char *course_id, const relais_manifest *m);
 void relais_sessions_free(struct relais_session *s, size_t n);
+
+/*
+ * The last catalogue accepted from a trusted hub, parsed (its signature was
+ * checked when it was accepted); *out NULL when there is none. Free with
+ * relais_catalogue_free().
+ */
+int relais_updates_catalogue(struct relais_catalogue **out, relais_home *home, relais_ctx *ctx);
 
 #endif

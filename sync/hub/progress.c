@@ -1,0 +1,195 @@
+/* progress.c: the reports' tables (migration 12), kept up to date as statements arrive. */
+#include <string.h>
+
+#include "hub_private.h"
+#include "relais/error.h"
+
+/* The SQL is laid out as SQL, not as clang-format would. */
+/* clang-format off */
+
+/* The earlier (later) of table's col and the new row's (either may be NULL). */
+#define EARLIER(table, col) \
+	col " = CASE WHEN " table "." col " IS NULL OR excluded." col " < " table "." col \
+	" THEN coalesce(excluded." col ", " table "." col ") ELSE " table "." col " END"
+#define LATER(table, col) \
+	col " = CASE WHEN excluded." col " > " table "." col " THEN excluded." col \
+	" ELSE " table "." col " END"
+
+/* Statement ?1 into its learner's row for its course; ?2 is 1 when it completes the course,
+ * ?3 when it is a passed verdict. The credential changes with the first completion, before
+ * completed does (SET reads the old row). */
+#define ADD_LEARNER_COURSE \
+	"INSERT INTO learner_course(actor_term, course_term, course, actor, name, organisation, " \
+	"started, completed, passed, last, credential) " \
+	"SELECT actor_term, course_term, course, actor, actor_name, organisation, " \
+	RELAIS_HUB_WHEN ", " \
+	"CASE WHEN ?2 = 1 THEN " RELAIS_HUB_WHEN " END, " \
+	"CASE WHEN ?3 = 1 THEN " RELAIS_HUB_WHEN " END, " \
+	RELAIS_HUB_WHEN ", " \
+	"CASE WHEN ?2 = 1 THEN credential END " \
+	"FROM statement WHERE seq = ?1 AND course_term IS NOT NULL " \
+	"ON CONFLICT(course_term, actor_term) DO UPDATE SET " \
+	"name = coalesce(excluded.name, learner_course.name), " \
+	"organisation = coalesce(excluded.organisation, learner_course.organisation), " \
+	"credential = CASE WHEN excluded.completed IS NOT NULL AND (learner_course.completed " \
+	"IS NULL OR excluded.completed < learner_course.completed) THEN excluded.credential " \
+	"ELSE learner_course.credential END, " \
+	EARLIER("learner_course", "started") ", " EARLIER("learner_course", "completed") ", " \
+	EARLIER("learner_course", "passed") ", " LATER("learner_course", "last")
+
+/* Statement ?1 (a scored answer or a verdict) into its learner's row for its activity. */
+#define ADD_ACTIVITY_LEARNER \
+	"INSERT INTO activity_learner " \
+	"SELECT object_term, actor_term, CASE WHEN verb_term = " RELAIS_HUB_VERB_TERM("answered") \
+	" THEN 1 ELSE 2 END, course_term, course, coalesce(unit, ''), object_id, " \
+	"coalesce(organisation, ''), 1, CASE WHEN success = 0 THEN 1 ELSE 0 END, " \
+	"CASE WHEN success = 1 THEN 1 ELSE 0 END, coalesce(scaled, 0), " \
+	"CASE WHEN scaled IS NULL THEN 0 ELSE 1 END, " RELAIS_HUB_WHEN ", " RELAIS_HUB_WHEN " " \
+	"FROM statement WHERE seq = ?1 AND object_term IS NOT NULL " \
+	"ON CONFLICT(object_term, actor_term) DO UPDATE SET " \
+	"organisation = CASE WHEN excluded.organisation = '' THEN activity_learner.organisation " \
+	"ELSE excluded.organisation END, " \
+	"tries = activity_learner.tries + 1, " \
+	"missed = CASE WHEN excluded.missed > activity_learner.missed THEN 1 " \
+	"ELSE activity_learner.missed END, " \
+	"passes = activity_learner.passes + excluded.passes, " \
+	"score_sum = activity_learner.score_sum + excluded.score_sum, " \
+	"scored = activity_learner.scored + excluded.scored, " \
+	EARLIER("activity_learner", "first") ", " LATER("activity_learner", "last")
+
+/* Adds the row of statement ?1's learner for its activity (?2 1 or -1 times) to their
+ * organisation's tally of that activity; nothing when there is no such row. */
+#define ADD_ACTIVITY_TALLY \
+	"INSERT INTO activity_tally SELECT a.object_term, a.organisation, a.kind, a.course_term, " \
+	"a.course, a.quiz, a.object_id, ?2, ?2 * a.missed, " \
+	"?2 * CASE WHEN a.passes > 0 THEN 1 ELSE 0 END, ?2 * a.tries, ?2 * a.passes, " \
+	"?2 * a.score_sum, ?2 * a.scored " \
+	"FROM statement s JOIN activity_learner a ON a.object_term = s.object_term AND " \
+	"a.actor_term = s.actor_term WHERE s.seq = ?1 " \
+	"ON CONFLICT(object_term, organisation) DO UPDATE SET " \
+	"learners = activity_tally.learners + excluded.learners, " \
+	"learners_missed = activity_tally.learners_missed + excluded.learners_missed, " \
+	"learners_passed = activity_tally.learners_passed + excluded.learners_passed, " \
+	"tries = activity_tally.tries + excluded.tries, " \
+	"passes = activity_tally.passes + excluded.passes, " \
+	"score_sum = activity_tally.score_sum + excluded.score_sum, " \
+	"scored = activity_tally.scored + excluded.scored"
+
+/* A column of the statement whose id is ?1 (none when not held). */
+#define SAME(col) col " = (SELECT " col " FROM statement WHERE id = lower(?1))"
+#define LEARNER_COURSE_TARGET SAME("actor_term") " AND " SAME("course_term")
+#define ACTIVITY_LEARNER_TARGET SAME("object_term") " AND " SAME("actor_term")
+
+/* clang-format on */
+
+/* Runs the cached statement sql with seq bound to ?1 and the integers a, b to ?2, ?3. */
+static int run_seq(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql, long long seq,
+                   int a, int b)
+{
+	relais_hub_sql_stmt *q = NULL;
+	int rc = 0;
+
+	if (relais_hub_stmt(hub, slot, sql, &q) != 0) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
+	}
+	relais_hub_sql_bind_int64(q, 1, seq);
+	relais_hub_sql_bind_int(q, 2, a);
+	relais_hub_sql_bind_int(q, 3, b);
+	if (relais_hub_sql_step(q) != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
+	}
+	relais_hub_sql_reset(q);
+	return rc;
+}
+
+/*
+ * Changes the row of statement seq's learner for its activity with
+ * change() and keeps the tallies: the row's numbers are taken from its
+ * organisation's tally before, and added after (to its new organisation's,
+ * if that changed).
+ */
+static int with_tally(relais_hub *hub, relais_ctx *ctx, long long seq,
+                      int (*change)(relais_hub *, relais_ctx *, const void *), const void *arg)
+{
+	int rc;
+
+	if ((rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_TALLY_ADD, ADD_ACTIVITY_TALLY, seq, -1, 0)) !=
+	            0 ||
+	    (rc = change(hub, ctx, arg)) != 0) {
+		return rc;
+	}
+	return run_seq(hub, ctx, RELAIS_HUB_SLOT_TALLY_ADD, ADD_ACTIVITY_TALLY, seq, 1, 0);
+}
+
+static int add_activity(relais_hub *hub, relais_ctx *ctx, const void *arg)
+{
+	return run_seq(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_ADD, ADD_ACTIVITY_LEARNER,
+	               *(const long long *)arg, 0, 0);
+}
+
+static int redo_activity(relais_hub *hub, relais_ctx *ctx, const void *arg)
+{
+	const char *id = arg;
+	int rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_DROP,
+	                          "DELETE FROM activity_learner WHERE " ACTIVITY_LEARNER_TARGET,
+	                          "learner progress", &id, 1);
+
+	return rc ? rc
+	          : relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_REDO,
+	                             "INSERT INTO activity_learner " RELAIS_HUB_ACTIVITY_LEARNER(
+	                                     ACTIVITY_LEARNER_TARGET),
+	                             "learner progress", &id, 1);
+}
+
+int relais_hub_progress_add(relais_hub *hub, relais_ctx *ctx, long long seq,
+                            const struct relais_xapi_facts *f)
+{
+	int answered = strcmp(f->verb, RELAIS_XAPI_VERBS "answered") == 0;
+	int passed = strcmp(f->verb, RELAIS_XAPI_VERBS "passed") == 0;
+	int verdict = passed || strcmp(f->verb, RELAIS_XAPI_VERBS "failed") == 0;
+	int completes = f->unit == NULL && strcmp(f->verb, RELAIS_XAPI_VERBS "completed") == 0;
+	int rc;
+
+	/* An indexed upsert or three per statement: the reports read these tables, not the
+	 * statements. */
+	rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_ADD, ADD_LEARNER_COURSE, seq, completes,
+	             passed);
+	if (rc == 0 && ((answered && f->success >= 0 && f->unit != NULL) || verdict)) {
+		rc = with_tally(hub, ctx, seq, add_activity, &seq);
+	} else if (rc == 0 && answered && f->success < 0) {
+		rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_UNSCORED_ADD,
+		             "INSERT INTO unscored_answer(seq) VALUES (?1)", seq, 0, 0);
+	}
+	return rc;
+}
+
+int relais_hub_progress_void(relais_hub *hub, relais_ctx *ctx, const char *id)
+{
+	relais_hub_sql_stmt *q = NULL;
+	long long seq = 0;
+	int rc, step;
+
+	/* Rare (a voiding statement): the rows are made again from what is not voided. */
+	if ((rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_DROP,
+	                           "DELETE FROM learner_course WHERE " LEARNER_COURSE_TARGET,
+	                           "learner progress", &id, 1)) != 0 ||
+	    (rc = relais_hub_write(
+	             hub, ctx, RELAIS_HUB_SLOT_PROGRESS_REDO,
+	             "INSERT INTO learner_course " RELAIS_HUB_LEARNER_COURSE(LEARNER_COURSE_TARGET),
+	             "learner progress", &id, 1)) != 0) {
+		return rc;
+	}
+	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_ACTIVITY_TARGET,
+	                    "SELECT seq FROM statement WHERE id = lower(?1)", &q) != 0) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
+	}
+	relais_hub_sql_bind_text(q, 1, id, -1, RELAIS_HUB_SQL_TRANSIENT);
+	step = relais_hub_sql_step(q);
+	if (step == RELAIS_HUB_SQL_ROW) {
+		seq = relais_hub_sql_column_int64(q, 0);
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
+	}
+	relais_hub_sql_reset(q);
+	return rc != 0 || seq == 0 ? rc : with_tally(hub, ctx, seq, redo_activity, id);
+}
