@@ -54,8 +54,8 @@ def run(args, env=None, timeout=120, input=None):
 # For tests that rewind a SQLite hub file to an older schema: PostgreSQL hubs start at the
 # current one (store.c's pg_migrations), so there is no older file to rewind.
 SQLITE_ONLY = unittest.skipIf(pgcluster.wanted(), "rewinds a SQLite hub file to an older schema")
-# For tests of a SQLite hub file's own permissions.
-SQLITE_FILE_ONLY = unittest.skipIf(pgcluster.wanted(), "a SQLite hub file's permissions")
+# For tests of a SQLite hub file's own permissions (.ci/run expects this reason too).
+SQLITE_FILE_ONLY = unittest.skipIf(pgcluster.wanted(), "makes a SQLite hub file read-only")
 
 
 class HubDb:
