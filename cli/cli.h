@@ -96,4 +96,21 @@ extern const struct command cmd_hub_cohort;
 /* The hub database: the --db given, else $RELAIS_HUB_DB, else CLI_HUB_DEFAULT_DB. */
 const char *cli_hub_db_path(const char *given);
 
+/*
+ * Opens the hub database (cli_hub_db_path(db)) for command cmd, which
+ * keeps published files: in the --files given, else $RELAIS_HUB_FILES,
+ * else PATH.d beside a SQLite database; a PostgreSQL database without one
+ * is a usage error. Returns EXIT_OK with *out open, or the exit status
+ * with the message printed.
+ */
+struct relais_hub;
+int cli_hub_open_files(struct relais_hub **out, relais_ctx *ctx, const char *cmd, const char *db,
+                       const char *files);
+
+/* The --files option of the commands above, and its line of help. */
+#define CLI_HUB_FILES_HELP                                                                         \
+	"  --files DIR        where published bundles and deltas are kept (default\n"              \
+	"                     $RELAIS_HUB_FILES, else PATH.d beside a SQLite --db;\n"              \
+	"                     needed with a PostgreSQL --db, the same for every node)\n"
+
 #endif

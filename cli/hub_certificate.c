@@ -32,9 +32,10 @@ static int certificate(relais_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 	        {"db", required_argument, NULL, 'd'},
 	        {"reason", required_argument, NULL, 'r'},
+	        {"files", required_argument, NULL, 'f'},
 	        {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL, *reason = NULL, *verb;
+	const char *db = NULL, *files = NULL, *reason = NULL, *verb;
 	relais_hub *hub = NULL;
 	char *list = NULL, *end = NULL;
 	long long id = 0;
@@ -42,9 +43,11 @@ static int certificate(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:r:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:r:f:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
+		} else if (c == 'f') {
+			files = optarg;
 		} else if (c == 'r') {
 			reason = optarg;
 		} else {
@@ -68,8 +71,8 @@ static int certificate(relais_ctx *ctx, int argc, char **argv)
 			                 argv[optind + 1]);
 		}
 	}
-	if (relais_hub_open(&hub, ctx, cli_hub_db_path(db)) != 0) {
-		return cli_fail(ctx);
+	if ((status = cli_hub_open_files(&hub, ctx, "certificate", db, files)) != EXIT_OK) {
+		return status;
 	}
 	if (strcmp(verb, "list") == 0) {
 		if ((rc = relais_hub_certificates_list(&list, hub, ctx)) == 0) {
@@ -93,15 +96,15 @@ static int certificate(relais_ctx *ctx, int argc, char **argv)
 const struct command cmd_hub_certificate = {
         "certificate",
         "list, revoke and verify the completion certificates this hub signs",
-        "usage: relais-hub certificate list [--db PATH]\n"
-        "       relais-hub certificate revoke ID --reason TEXT [--db PATH]\n"
-        "       relais-hub certificate verify FILE-or-CODE [--db PATH]\n\n"
+        "usage: relais-hub certificate list [--db PATH] [--files DIR]\n"
+        "       relais-hub certificate revoke ID --reason TEXT [--db PATH] [--files DIR]\n"
+        "       relais-hub certificate verify FILE-or-CODE [--db PATH] [--files DIR]\n\n"
         "The hub signs a certificate with its catalogue key (relais-hub keygen) for\n"
         "each learner's first completion of a course it publishes; list first issues\n"
         "those due, then shows each with its code. revoke marks one revoked: the\n"
         "public /verify page and laptops, at their next sync, say so. verify checks\n"
         "a code (or a file holding one) against this hub's key and revocations;\n"
         "it exits 1 for an altered, foreign or revoked certificate. See\n"
-        "docs/certificates.md.\n",
+        "docs/certificates.md.\n" CLI_HUB_FILES_HELP,
         certificate,
 };

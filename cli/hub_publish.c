@@ -20,9 +20,10 @@ static int publish(relais_ctx *ctx, int argc, char **argv)
 	        {"due", required_argument, NULL, 'u'},
 	        {"prune", no_argument, NULL, 'p'},
 	        {"catalogue-days", required_argument, NULL, 'c'},
+	        {"files", required_argument, NULL, 'f'},
 	        {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL, *orgs[ORGS_MAX];
+	const char *db = NULL, *files = NULL, *orgs[ORGS_MAX];
 	struct relais_hub_audience aud = {0};
 	relais_hub *hub = NULL;
 	unsigned long days = 0;
@@ -33,9 +34,11 @@ static int publish(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:o:ru:pc:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:o:ru:pc:f:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
+		} else if (c == 'f') {
+			files = optarg;
 		} else if (c == 'o') {
 			if (aud.n_orgs == ORGS_MAX) {
 				return cli_usage("publish", "at most %d --org", ORGS_MAX);
@@ -66,8 +69,8 @@ static int publish(relais_ctx *ctx, int argc, char **argv)
 	if (optind == argc && (aud.n_orgs > 0 || aud.required)) {
 		return cli_usage("publish", "--org and --required describe the bundles named");
 	}
-	if (relais_hub_open(&hub, ctx, cli_hub_db_path(db)) != 0) {
-		return cli_fail(ctx);
+	if ((status = cli_hub_open_files(&hub, ctx, "publish", db, files)) != EXIT_OK) {
+		return status;
 	}
 	if (days != 0) {
 		if (relais_hub_catalogue_days_set(&serial, hub, ctx, (unsigned)days) != 0) {
@@ -136,12 +139,12 @@ const struct command cmd_hub_publish = {
         "publish",
         "publish signed bundles in the catalogue laptops download from",
         "usage: relais-hub publish BUNDLE... [--org ORG]... [--required [--due YYYY-MM-DD]]\n"
-        "                          [--db PATH]\n"
-        "       relais-hub publish --prune [--db PATH]\n"
-        "       relais-hub publish --catalogue-days N [--db PATH]\n\n"
+        "                          [--db PATH] [--files DIR]\n"
+        "       relais-hub publish --prune [--db PATH] [--files DIR]\n"
+        "       relais-hub publish --catalogue-days N [--db PATH] [--files DIR]\n\n"
         "Checks each bundle (signed by a publisher key of this hub, every entry\n"
         "intact, newer than the version published, its course id not published\n"
-        "under another key), stores it beside the database (PATH.d/bundles/),\n"
+        "under another key), stores it in the files folder (DIR/bundles/),\n"
         "builds deltas from up to 3 previous versions and signs a new catalogue.\n"
         "All the bundles named or none: on any refusal nothing changes.\n"
         "  --org ORG          only laptops with a learner of ORG download it\n"
@@ -150,7 +153,7 @@ const struct command cmd_hub_publish = {
         "  --prune            remove the files the catalogue no longer needs\n"
         "                     (withdrawn courses, versions older than the last 3)\n"
         "  --catalogue-days N how long a signed catalogue is valid (default 30);\n"
-        "                     the hub re-signs it a day before it expires\n"
+        "                     the hub re-signs it a day before it expires\n" CLI_HUB_FILES_HELP
         "Needs the catalogue key (relais-hub keygen).\n",
         publish,
 };

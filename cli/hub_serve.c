@@ -26,9 +26,10 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	        {"header-timeout", required_argument, NULL, 'H'},
 	        {"body-timeout", required_argument, NULL, 'B'},
 	        {"body-min-rate", required_argument, NULL, 'r'},
+	        {"files", required_argument, NULL, 'f'},
 	        {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL, *listen = "127.0.0.1:8080";
+	const char *db = NULL, *folder = NULL, *listen = "127.0.0.1:8080";
 	struct relais_hub_server_options sopt = {0};
 	struct rlimit files;
 	unsigned long n;
@@ -38,13 +39,15 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	unsigned long port;
 	char *colon, *end;
 	sigset_t stop;
-	int c, sig;
+	int c, sig, status;
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:T:A:P:H:B:r:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:T:A:P:H:B:r:f:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
+		} else if (c == 'f') {
+			folder = optarg;
 		} else if (c == 'l') {
 			listen = optarg;
 		} else if (c == 't') {
@@ -131,6 +134,9 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	if (*end != '\0' || colon[1] == '\0' || port > 65535) {
 		return cli_usage("serve", "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
 	}
+	if ((status = cli_hub_open_files(&hub, ctx, "serve", db, folder)) != EXIT_OK) {
+		return status;
+	}
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
@@ -143,19 +149,15 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	}
 	sopt.address = address;
 	sopt.port = (unsigned)port;
-	if (relais_hub_open(&hub, ctx, cli_hub_db_path(db)) != 0 ||
-	    relais_hub_server_start(&server, ctx, hub, &sopt) != 0) {
+	if (relais_hub_server_start(&server, ctx, hub, &sopt) != 0) {
 		relais_hub_close(hub);
 		return cli_fail(ctx);
 	}
 	printf("http://%s:%u/\n", address, relais_hub_server_port(server));
 	fflush(stdout);
-	if (relais_hub_not_yet(hub) != NULL) {
+	if (relais_hub_is_postgresql(cli_hub_db_path(db))) {
 		/* The URL may hold a password: not shown. */
-		fprintf(stderr,
-		        "relais-hub: serving a PostgreSQL database; stop with Ctrl-C\n"
-		        "relais-hub: not yet available on PostgreSQL: %s\n",
-		        relais_hub_not_yet(hub));
+		fprintf(stderr, "relais-hub: serving a PostgreSQL database; stop with Ctrl-C\n");
 	} else {
 		fprintf(stderr, "relais-hub: serving %s; stop with Ctrl-C\n", cli_hub_db_path(db));
 	}
@@ -177,7 +179,7 @@ const struct command cmd_hub_serve = {
         "                        [--max-attachment BYTES]\n"
         "                        [--max-attachments-per-credential BYTES]\n"
         "                        [--header-timeout S] [--body-timeout S]\n"
-        "                        [--body-min-rate BYTES]\n\n"
+        "                        [--body-min-rate BYTES] [--files DIR]\n\n"
         "Serves the xAPI 1.0.3 resources under /xapi (statements, about, the\n"
         "State, Activity Profile and Agent Profile documents, activities and\n"
         "agents; HTTP Basic credentials from 'credentials add'), the catalogue\n"
@@ -195,7 +197,8 @@ const struct command cmd_hub_serve = {
         "headers must be in within --header-timeout seconds (default 10) and its\n"
         "body within --body-timeout seconds (default 30) plus one second for\n"
         "every --body-min-rate bytes (default 1000), else the connection is\n"
-        "closed. --db may name a PostgreSQL database (postgresql://...; in\n"
-        "progress: docs/hub.md). Prints its address first; stop with Ctrl-C.\n",
+        "closed. --db may name a PostgreSQL database (postgresql://...;\n"
+        "docs/hub.md), which several nodes may serve at once. Prints its\n"
+        "address first; stop with Ctrl-C.\n" CLI_HUB_FILES_HELP,
         serve,
 };

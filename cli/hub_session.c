@@ -61,9 +61,10 @@ static int session(relais_ctx *ctx, int argc, char **argv)
 	        {"trainer", required_argument, NULL, 'r'},
 	        {"before", required_argument, NULL, 'b'},
 	        {"cohort", required_argument, NULL, 'c'},
+	        {"files", required_argument, NULL, 'f'},
 	        {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL, *given[128] = {0}, *verb;
+	const char *db = NULL, *files = NULL, *given[128] = {0}, *verb;
 	struct relais_session s = {0};
 	relais_hub *hub = NULL;
 	uint64_t serial = 0;
@@ -72,9 +73,11 @@ static int session(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:t:s:e:z:p:o:r:b:c:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:t:s:e:z:p:o:r:b:c:f:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
+		} else if (c == 'f') {
+			files = optarg;
 		} else if (strchr("tsezporbc", c) != NULL && c > 0) {
 			given[c] = optarg;
 			edits++;
@@ -96,8 +99,8 @@ static int session(relais_ctx *ctx, int argc, char **argv)
 	if (given['p'] && given['o']) {
 		return cli_usage("session", "give --place or --online, not both");
 	}
-	if (relais_hub_open(&hub, ctx, cli_hub_db_path(db)) != 0) {
-		return cli_fail(ctx);
+	if ((status = cli_hub_open_files(&hub, ctx, "session", db, files)) != EXIT_OK) {
+		return status;
 	}
 	if (strcmp(verb, "list") == 0) {
 		rc = relais_hub_session_list(&list, hub, ctx, n == 2 ? argv[optind + 1] : NULL);
@@ -155,9 +158,11 @@ const struct command cmd_hub_session = {
         "usage: relais-hub session add COURSE ID --title T --start S --end E --timezone TZ\n"
         "                              (--place TEXT | --online URL) [--trainer NAME]\n"
         "                              [--before UNIT,UNIT...] [--cohort NAME|ID] [--db PATH]\n"
+        "                              [--files DIR]\n"
         "       relais-hub session change COURSE ID [any option of add] [--db PATH]\n"
-        "       relais-hub session cancel COURSE ID [--db PATH]\n"
-        "       relais-hub session list [COURSE] [--db PATH]\n\n"
+        "                                 [--files DIR]\n"
+        "       relais-hub session cancel COURSE ID [--db PATH] [--files DIR]\n"
+        "       relais-hub session list [COURSE] [--db PATH] [--files DIR]\n\n"
         "Schedules a live session of a published course, or changes or cancels one\n"
         "(the course's bundle's own sessions too: the hub's version then stands over\n"
         "the bundle's, also when a later version is published). START and END are\n"
@@ -168,6 +173,6 @@ const struct command cmd_hub_session = {
         "be assigned to it): laptops show it to the cohort's members only, and it\n"
         "counts towards the cohort's programme certificate; --cohort \"\" makes it\n"
         "the whole course's again. Each change signs a new catalogue: laptops see it\n"
-        "at their next sync.\n",
+        "at their next sync.\n" CLI_HUB_FILES_HELP,
         session,
 };

@@ -54,6 +54,7 @@ def hub_env(extra=None):
     env = dict(os.environ)
     env.pop("RELAIS_HUB_PASSWORD", None)
     env.pop("RELAIS_HUB_DB", None)
+    env.pop("RELAIS_HUB_FILES", None)
     env.update(extra or {})
     return env
 
@@ -188,8 +189,14 @@ class Hub(Server):
 
     what = "relais-hub serve"
 
-    def __init__(self, db, stderr=None, timeout=15.0):
-        super().__init__([HUB, "serve", "--db", db, "--listen", "127.0.0.1:0"],
+    def __init__(self, db, stderr=None, timeout=15.0, files=None):
+        """files: --files DIR (needed on PostgreSQL); a HubDb (tests/hub/hublib.py) as db
+        brings its own."""
+        if files is None and hasattr(db, "files_arg"):
+            files = db.files_arg()
+        db = getattr(db, "db", db)
+        super().__init__([HUB, "serve", "--db", db, "--listen", "127.0.0.1:0"]
+                         + (["--files", files] if files else []),
                          env=hub_env(), stderr=stderr, timeout=timeout)
 
 

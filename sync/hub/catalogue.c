@@ -68,27 +68,35 @@ static int end(relais_hub *hub, relais_ctx *ctx, int rc)
 	return rc;
 }
 
-/* "<db>.d" or "<db>.d/<sub>" (sub may hold a file name). */
+/*
+ * The files folder (relais_hub_files_set, else "<db>.d" beside a SQLite
+ * database), or "<folder>/<sub>" (sub may hold a file name).
+ */
 static int files_path(char *out, size_t size, relais_hub *hub, relais_ctx *ctx, const char *sub)
 {
-	const char *db = relais_hub_sql_filename(hub->db);
+	const char *db = relais_hub_sql_filename(hub->db), *dir = hub->files;
 	int n;
 
-	if (relais_hub_not_yet(hub) != NULL) {
+	if (dir == NULL && relais_hub_sql_kind(hub->db) == RELAIS_HUB_SQL_PG) {
 		return relais_fail(ctx, RELAIS_EINVAL,
-		                   "not yet available on PostgreSQL: " RELAIS_HUB_PG_NOT_YET);
+		                   "a hub on PostgreSQL keeps published bundles in a files folder "
+		                   "shared by its nodes: give --files DIR");
 	}
-	if (db == NULL || db[0] == '\0') {
+	if (dir == NULL && (db == NULL || db[0] == '\0')) {
 		return relais_fail(ctx, RELAIS_EINVAL, "an in-memory hub cannot publish");
 	}
-	n = sub ? snprintf(out, size, "%s.d/%s", db, sub) : snprintf(out, size, "%s.d", db);
+	if (dir != NULL) {
+		n = sub ? snprintf(out, size, "%s/%s", dir, sub) : snprintf(out, size, "%s", dir);
+	} else {
+		n = sub ? snprintf(out, size, "%s.d/%s", db, sub) : snprintf(out, size, "%s.d", db);
+	}
 	if (n < 0 || (size_t)n >= size) {
-		return relais_fail(ctx, RELAIS_ELIMIT, "%s: path too long", db);
+		return relais_fail(ctx, RELAIS_ELIMIT, "%s: path too long", dir ? dir : db);
 	}
 	return 0;
 }
 
-/* Makes <db>.d, its bundles/, deltas/ and incoming/. */
+/* Makes the files folder, its bundles/, deltas/ and incoming/. */
 static int files_dirs(relais_hub *hub, relais_ctx *ctx)
 {
 	static const char *const subs[] = {NULL, "bundles", "deltas", "incoming"};
@@ -1211,7 +1219,9 @@ static int stage(struct staged *s, relais_hub *hub, relais_ctx *ctx, size_t inde
 	char name[64];
 	int rc;
 
-	(void)snprintf(name, sizeof(name), "incoming/%ld-%zu.relais", (long)getpid(), index);
+	/* A random part too: nodes on other machines share the folder and their pids. */
+	(void)snprintf(name, sizeof(name), "incoming/%ld-%08" PRIx32 "-%zu.relais", (long)getpid(),
+	               randombytes_random(), index);
 	if ((rc = files_path(s->path, sizeof(s->path), hub, ctx, name)) != 0 ||
 	    (rc = copy_file(s->sha256, &s->size, ctx, s->given, s->path, NULL)) != 0) {
 		return rc;
@@ -1270,12 +1280,13 @@ static int succeeds(int *yes, relais_hub *hub, relais_ctx *ctx, const char *from
 
 	*yes = 0;
 	/* UNION (not UNION ALL) keeps each key once, so a cycle of records ends. */
-	if ((rc = prepare(&st, hub, ctx,
-	                  "WITH RECURSIVE chain(k) AS (SELECT ?1 WHERE ?1 NOT IN (SELECT "
-	                  "key_id FROM publisher_revoked) UNION SELECT r.new_key FROM "
-	                  "publisher_rotation r JOIN chain c ON r.old_key = c.k WHERE r.new_key "
-	                  "NOT IN (SELECT key_id FROM publisher_revoked)) SELECT 1 FROM chain "
-	                  "WHERE k = ?2")) != 0) {
+	if ((rc = prepare(
+	             &st, hub, ctx,
+	             "WITH RECURSIVE chain(k) AS (SELECT ?1 COLLATE BINARY WHERE ?1 NOT IN (SELECT "
+	             "key_id FROM publisher_revoked) UNION SELECT r.new_key FROM "
+	             "publisher_rotation r JOIN chain c ON r.old_key = c.k WHERE r.new_key "
+	             "NOT IN (SELECT key_id FROM publisher_revoked)) SELECT 1 FROM chain "
+	             "WHERE k = ?2")) != 0) {
 		return rc;
 	}
 	relais_hub_sql_bind_text(st, 1, from, -1, RELAIS_HUB_SQL_STATIC);

@@ -24,7 +24,9 @@
  * Each learner's first completion (completed or passed, of the course
  * activity itself) of a course published now, with no certificate yet, for
  * the learners `who` picks. The score is the completion's own, else the mean
- * of the learner's best score in each of the course's quizzes.
+ * of the learner's best score in each of the course's quizzes. (A term is
+ * one text and a course one current bundle: the longer GROUP BY, which
+ * PostgreSQL needs, makes the same groups.)
  */
 #define DUE(who)                                                                                   \
 	"SELECT s.actor, s.course, substr(min(s.timestamp), 1, 10), coalesce(max(s.actor_name), "  \
@@ -39,10 +41,10 @@
 	"completed', '" RELAIS_XAPI_VERBS "passed')) WHERE b.state = 'current' AND " who           \
 	" AND s.voided = 0 AND "                                                                   \
 	"s.unit IS NULL AND NOT EXISTS (SELECT 1 FROM certificate c WHERE c.actor = s.actor AND "  \
-	"c.course = s.course) GROUP BY s.actor, s.course ORDER BY min(s.timestamp), s.actor, "     \
-	"s.course"
+	"c.course = s.course) GROUP BY s.actor, s.course, s.actor_term, s.course_term, "           \
+	"b.version, b.title, b.sha256 ORDER BY min(s.timestamp), s.actor, s.course"
 /* Every learner; or those of the statements one credential stored (through its index). */
-#define DUE_ALL DUE("1")
+#define DUE_ALL DUE("1 = 1")
 #define DUE_MINE DUE("s.actor_term IN (SELECT actor_term FROM statement WHERE credential = ?1)")
 
 static int db_fail(relais_hub *hub, relais_ctx *ctx, const char *what)

@@ -54,6 +54,7 @@ struct relais_hub {
 	struct relais_hub_parts *parts;          /* attachment data of the request being stored */
 	struct relais_hub_term *terms;           /* RELAIS_HUB_TERMS_MAX * 2 slots, or NULL */
 	char *url;                               /* PostgreSQL's, to open more connections */
+	char *files; /* published bundles and deltas (relais_hub_files_set), or NULL: "<db>.d" */
 	size_t n_terms;
 };
 
@@ -63,14 +64,6 @@ struct relais_hub {
  * (SQLite's default) when it could not be.
  */
 const char *relais_hub_vfs(void);
-
-/*
- * What the hub cannot do on PostgreSQL yet: those keep files beside a
- * SQLite database (its path + ".d").
- */
-#define RELAIS_HUB_PG_NOT_YET                                                                      \
-	"publishing courses and the catalogue (relais-hub publish, withdraw, "                     \
-	"GET /relais/catalogue)"
 
 /* Forgets the terms hub remembers (after a rollback, which may take new ones back). */
 void relais_hub_terms_clear(relais_hub *hub);
@@ -204,6 +197,23 @@ int relais_hub_login_failed(relais_hub *hub, relais_ctx *ctx, const char *email,
                             const char *address);
 int relais_hub_login_succeeded(relais_hub *hub, relais_ctx *ctx, const char *email,
                                const char *address);
+
+/*
+ * Coordinator sign-in sessions (login.c), kept in the database so that
+ * every node serving it knows them; a session is stored as the SHA-256 of
+ * its token, never the token. relais_hub_session_start makes a random
+ * token (hex) for email that lasts seconds, and deletes sessions past
+ * their end. relais_hub_session_find copies the email of token's session
+ * into email and, with end, ends it (on every node). Each returns 0;
+ * RELAIS_ENOTFOUND (find: no such session, or it has expired: then it is
+ * deleted); RELAIS_EIO.
+ */
+#define RELAIS_HUB_SESSION_HEX 33 /* a token: 32 hex digits and a NUL */
+#define RELAIS_HUB_EMAIL_MAX 201  /* a coordinator's email and its NUL */
+int relais_hub_session_start(char token[RELAIS_HUB_SESSION_HEX], relais_hub *hub, relais_ctx *ctx,
+                             const char *email, long seconds);
+int relais_hub_session_find(char email[RELAIS_HUB_EMAIL_MAX], relais_hub *hub, relais_ctx *ctx,
+                            const char *token, int end);
 
 /*
  * Measures JSON text before it is parsed, so that parsing costs a bounded

@@ -24,8 +24,6 @@
 #define ABOUT                                                                                      \
 	"{\"version\":[\"2.0.0\",\"1.0.3\",\"1.0.2\",\"1.0.1\",\"1.0.0\"],\"extensions\":{"        \
 	"\"" RELAIS_XAPI_ACCEPTS_GZIP "\":true,\"" RELAIS_XAPI_RELAIS_HUB "\":true}}"
-#define SESSION_HEX 33
-#define MAX_SESSIONS 64
 #define SESSION_SECONDS (8 * 3600)
 #define COOKIE "relais_hub_session"
 #define MAX_PARAMS 32
@@ -43,12 +41,6 @@
 #define PER_ADDRESS 256   /* default connections from one address */
 #define IDLE_SECONDS 30   /* a connection that sends nothing this long is closed */
 
-struct session {
-	char token[SESSION_HEX];
-	char email[201];
-	time_t expires;
-};
-
 /* A thread's own database connection and context: SQLite connections are not shared. */
 struct worker {
 	relais_hub *hub;
@@ -65,8 +57,8 @@ struct relais_hub_server {
 	struct worker workers[XAPI_WORKERS + 2];
 	char trusted_proxy[64]; /* "" when none */
 	pthread_mutex_t lock;   /* guards sessions */
-	struct session sessions[MAX_SESSIONS];
-	size_t max_document;                   /* bytes of one xAPI document */
+	struct worker sessions; /* the connection sign-in sessions are kept through (login.c) */
+	size_t max_document;    /* bytes of one xAPI document */
 	uint64_t max_documents_total;          /* bytes of documents one credential may store */
 	size_t max_attachment;                 /* bytes of one attachment part */
 	unsigned long long max_per_credential; /* bytes of attachments one credential stores */
@@ -662,60 +654,45 @@ static const char *cookie_name(int https)
 	return https ? COOKIE_HTTPS : COOKIE;
 }
 
-/* Finds the request's session; copies its email into email. Returns 1 when signed in. */
+/*
+ * Finds the request's session (in the database: any node may have started
+ * it); copies its email into email. With end, ends it. Returns 1 when
+ * signed in.
+ */
 static int session_find(struct relais_hub_server *s, relais_http_request *req, int https,
                         char email[201], int end)
 {
 	const char *token = relais_http_cookie(req, cookie_name(https));
-	time_t now = time(NULL);
-	size_t i;
-	int found = 0;
+	int rc;
 
-	if (token == NULL || strlen(token) != SESSION_HEX - 1) {
+	if (token == NULL || strlen(token) != RELAIS_HUB_SESSION_HEX - 1) {
 		return 0;
 	}
 	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < MAX_SESSIONS; i++) {
-		struct session *x = &s->sessions[i];
-		if (x->token[0] != '\0' && x->expires > now &&
-		    sodium_memcmp(x->token, token, SESSION_HEX - 1) == 0) {
-			(void)snprintf(email, 201, "%s", x->email);
-			if (end) {
-				sodium_memzero(x, sizeof(*x));
-			}
-			found = 1;
-			break;
-		}
-	}
+	rc = relais_hub_session_find(email, s->sessions.hub, s->sessions.ctx, token, end);
 	pthread_mutex_unlock(&s->lock);
-	return found;
+	return rc == 0;
 }
 
-/* Starts a session for email; writes its cookie into cookie. */
-static void session_start(struct relais_hub_server *s, const char *email, int https, char *cookie,
-                          size_t size)
+/* Starts a session for email; writes its cookie into cookie. Returns 0 or a status. */
+static int session_start(struct relais_hub_server *s, const char *email, int https, char *cookie,
+                         size_t size)
 {
-	struct session *who;
-	unsigned char raw[16];
-	size_t i;
+	char token[RELAIS_HUB_SESSION_HEX];
+	int rc;
 
 	pthread_mutex_lock(&s->lock);
-	who = &s->sessions[0];
-	for (i = 0; i < MAX_SESSIONS; i++) {
-		if (s->sessions[i].expires < who->expires) {
-			who = &s->sessions[i];
-		}
-	}
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(who->token, sizeof(who->token), raw, sizeof(raw));
-	(void)snprintf(who->email, sizeof(who->email), "%s", email);
-	who->expires = time(NULL) + SESSION_SECONDS;
-	(void)snprintf(cookie, size,
-	               https ? COOKIE_HTTPS "=%s; Path=/; Secure; HttpOnly; SameSite=Strict"
-	                     : COOKIE "=%s; Path=/reports; HttpOnly; SameSite=Strict",
-	               who->token);
+	rc = relais_hub_session_start(token, s->sessions.hub, s->sessions.ctx, email,
+	                              SESSION_SECONDS);
 	pthread_mutex_unlock(&s->lock);
-	sodium_memzero(raw, sizeof(raw));
+	if (rc == 0) {
+		(void)snprintf(cookie, size,
+		               https ? COOKIE_HTTPS "=%s; Path=/; Secure; HttpOnly; SameSite=Strict"
+		                     : COOKIE "=%s; Path=/reports; HttpOnly; SameSite=Strict",
+		               token);
+	}
+	sodium_memzero(token, sizeof(token));
+	return rc;
 }
 
 static relais_http_response *page(unsigned status, const char *type, const char *body)
@@ -824,8 +801,12 @@ static relais_http_response *login_job(void *data, void *local, relais_http_requ
 		goto out;
 	}
 	(void)relais_hub_login_succeeded(w->hub, w->ctx, email, address);
-	session_start(s, email, https, cookie, sizeof(cookie));
+	if (session_start(s, email, https, cookie, sizeof(cookie)) != 0) {
+		resp = page(503, "text/plain", "the hub cannot start a session now\n");
+		goto out;
+	}
 	resp = redirect("/reports", cookie);
+	sodium_memzero(cookie, sizeof(cookie));
 out:
 	if (password != NULL) {
 		sodium_memzero((char *)password, strlen(password));
@@ -1519,8 +1500,9 @@ static void server_free(struct relais_hub_server *s)
 		relais_hub_close(s->workers[i].hub);
 		relais_ctx_free(s->workers[i].ctx);
 	}
+	relais_hub_close(s->sessions.hub);
+	relais_ctx_free(s->sessions.ctx);
 	pthread_mutex_destroy(&s->lock);
-	sodium_memzero(s->sessions, sizeof(s->sessions));
 	free(s);
 }
 
@@ -1576,6 +1558,13 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 		if (i < XAPI_WORKERS) {
 			locals[i] = &s->workers[i];
 		}
+	}
+	if ((rc = relais_ctx_new(&s->sessions.ctx)) != 0) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = relais_hub_open_another(&s->sessions.hub, ctx, hub)) != 0) {
+		goto fail;
 	}
 	if ((rc = relais_http_pool_new(&s->pools[POOL_XAPI], ctx, XAPI_WORKERS, locals)) != 0) {
 		goto fail;

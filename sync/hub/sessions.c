@@ -103,7 +103,8 @@ int relais_hub_sessions_load(struct relais_catalogue *cat, relais_hub *hub, rela
 	return rc;
 }
 
-/* Inserts or replaces s as a row of source; INSERT OR IGNORE when keep_hub (a bundle's). */
+/* Inserts or replaces s as a row of source; keeps a row already there when keep_hub (a bundle's).
+ */
 static int row_write(relais_hub *hub, relais_ctx *ctx, const struct relais_session *s,
                      const char *source, int keep_hub)
 {
@@ -124,10 +125,17 @@ static int row_write(relais_hub *hub, relais_ctx *ctx, const struct relais_sessi
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
 	rc = prepare(&st, hub, ctx,
-	             keep_hub ? "INSERT OR IGNORE INTO course_session(" COLUMNS
-	                        ", source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-	                      : "INSERT OR REPLACE INTO course_session(" COLUMNS
-	                        ", source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+	             keep_hub ? "INSERT INTO course_session(" COLUMNS
+	                        ", source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	                        "ON CONFLICT(course, id) DO NOTHING"
+	                      : "INSERT INTO course_session(" COLUMNS
+	                        ", source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	                        "ON CONFLICT(course, id) DO UPDATE SET title = excluded.title, "
+	                        "start = excluded.start, \"end\" = excluded.\"end\", "
+	                        "timezone = excluded.timezone, place = excluded.place, "
+	                        "online = excluded.online, trainer = excluded.trainer, "
+	                        "before = excluded.before, cancelled = excluded.cancelled, "
+	                        "cohort = excluded.cohort, source = excluded.source");
 	if (rc == 0) {
 		const char *v[] = {s->course,   s->id,    s->title,  s->start,   s->end,
 		                   s->timezone, s->place, s->online, s->trainer, before_json};
@@ -178,7 +186,7 @@ int relais_hub_sessions_publish(relais_hub *hub, relais_ctx *ctx, const char *co
 static int current_bundle(relais_bundle **b, relais_hub *hub, relais_ctx *ctx, const char *course)
 {
 	relais_hub_sql_stmt *st = NULL;
-	char path[4096];
+	char path[4096], sha256[65], etag[65];
 	int rc;
 
 	*b = NULL;
@@ -193,11 +201,13 @@ static int current_bundle(relais_bundle **b, relais_hub *hub, relais_ctx *ctx, c
 		return relais_fail(ctx, RELAIS_ENOTFOUND, "course %s is not published on this hub",
 		                   course);
 	}
-	(void)snprintf(path, sizeof(path), "%s.d/bundles/%s.relais",
-	               relais_hub_sql_filename(hub->db),
+	(void)snprintf(sha256, sizeof(sha256), "%s",
 	               (const char *)relais_hub_sql_column_text(st, 0));
 	relais_hub_sql_finalize(st);
 	/* The hub's own copy, checked when it was published. */
+	if ((rc = relais_hub_published_file(path, sizeof(path), etag, hub, ctx, 0, sha256)) != 0) {
+		return rc;
+	}
 	return relais_bundle_open(b, ctx, path, NULL);
 }
 

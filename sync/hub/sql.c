@@ -194,7 +194,9 @@ static size_t closing(const char *s, size_t *comma)
  * differ: ?N becomes $N and a bare ? the next number; group_concat(x, sep)
  * string_agg; min(a, b) and max(a, b) least and greatest; json_extract(x,
  * '$.a.b') jsonb_extract_path_text(x::jsonb, 'a', 'b'); a unary + before a
- * column (SQLite's way to keep an index out of a plan) goes. Quotes are
+ * column (SQLite's way to keep an index out of a plan) goes; COLLATE
+ * BINARY (bytes, SQLite's default) is COLLATE "C", the hub's texts' own
+ * collation, for a parameter beside a column of them. Quotes are
  * left alone. Returns a malloc'd text, or NULL (no memory).
  */
 static char *pg_text(const char *sql)
@@ -286,6 +288,12 @@ static char *pg_text(const char *sql)
 				s = stop + 1;
 				continue;
 			}
+		}
+		if (word == 6 && strncasecmp(s, "BINARY", 6) == 0 && b.len >= 8 &&
+		    strncasecmp(b.p + b.len - 8, "COLLATE ", 8) == 0) {
+			relais_strbuf_add(&b, "\"C\"");
+			s += word;
+			continue;
 		}
 		relais_strbuf_addn(&b, s, word);
 		s += word;

@@ -328,6 +328,16 @@ static const char *const migrations[] = {
          * to (sessions.c), NULL for a course's session; a cohort's programme
          * certificate needs its learners' attendance of each (certificates.c). */
         "ALTER TABLE course_session ADD COLUMN cohort TEXT;",
+        /* 16: coordinators' sign-in sessions (login.c), in the database so
+         * that every node serving it knows them: the SHA-256 (hex) of the
+         * cookie's token, never the token; expires in seconds since the epoch.
+         * IF NOT EXISTS, as 13. */
+        "CREATE TABLE IF NOT EXISTS coordinator_session ("
+        "  token_hash TEXT PRIMARY KEY,"
+        "  email TEXT NOT NULL,"
+        "  expires INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE INDEX IF NOT EXISTS coordinator_session_expires "
+        "  ON coordinator_session(expires);",
 };
 
 /*
@@ -337,7 +347,7 @@ static const char *const migrations[] = {
  * (COLLATE "C"), as in SQLite. Append here whenever the list above grows.
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
-static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15};
+static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -575,6 +585,12 @@ static const char *const pg_migrations[] = {
         "ALTER TABLE coordinator ADD COLUMN organisation " PG_TEXT ";",
         /* 15: a live session's cohort */
         "ALTER TABLE course_session ADD COLUMN cohort " PG_TEXT ";",
+        /* 16: coordinators' sign-in sessions */
+        "CREATE TABLE coordinator_session ("
+        "  token_hash " PG_TEXT " PRIMARY KEY,"
+        "  email " PG_TEXT " NOT NULL,"
+        "  expires BIGINT NOT NULL);"
+        "CREATE INDEX coordinator_session_expires ON coordinator_session(expires);",
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */
@@ -928,6 +944,10 @@ int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, relais_hub *first
 			return rc;
 		}
 		memcpy(h->dummy_hash, first->dummy_hash, sizeof(h->dummy_hash));
+		if (first->files != NULL && relais_hub_files_set(h, ctx, first->files) != 0) {
+			relais_hub_close(h);
+			return RELAIS_ENOMEM;
+		}
 		*out = h;
 		return 0;
 	}
@@ -963,6 +983,30 @@ int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, relais_hub *first
 		return rc;
 	}
 	(*out)->shared = first->writer;
+	if (first->files != NULL && (rc = relais_hub_files_set(*out, ctx, first->files)) != 0) {
+		relais_hub_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int relais_hub_is_postgresql(const char *path)
+{
+	return relais_hub_sql_is_pg(path);
+}
+
+int relais_hub_files_set(relais_hub *hub, relais_ctx *ctx, const char *dir)
+{
+	char *copy;
+
+	if (dir == NULL || dir[0] == '\0') {
+		return relais_fail(ctx, RELAIS_EINVAL, "the files folder is empty");
+	}
+	if ((copy = strdup(dir)) == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	free(hub->files);
+	hub->files = copy;
 	return 0;
 }
 
@@ -984,13 +1028,9 @@ void relais_hub_close(relais_hub *hub)
 		relais_strbuf_free(&hub->scratch);
 		relais_hub_sql_close(hub->db);
 		free(hub->url);
+		free(hub->files);
 		free(hub);
 	}
-}
-
-const char *relais_hub_not_yet(const relais_hub *hub)
-{
-	return relais_hub_sql_kind(hub->db) == RELAIS_HUB_SQL_PG ? RELAIS_HUB_PG_NOT_YET : NULL;
 }
 
 void relais_hub_reply_clear(struct relais_hub_reply *r)

@@ -176,6 +176,9 @@ class KillableHub:
 
     def __init__(self, work, db=None, log="hub.log", credentials=None):
         self.db = db or os.path.join(work, "hub.db")
+        # Published bundles: beside a SQLite file by default; the nodes of one PostgreSQL
+        # database share a folder (--files).
+        self.files = [] if db is None else ["--files", os.path.join(work, "files")]
         self.log = open(os.path.join(work, log), "ab")
         if credentials is None:
             out = self.run("credentials", "add", "--name", "fault test laptops").stdout
@@ -196,7 +199,7 @@ class KillableHub:
 
     def start(self, listen="127.0.0.1:0", prefix=()):
         self.proc = subprocess.Popen(list(prefix) + [HUB, "serve", "--db", self.db, "--listen",
-                                                     listen],
+                                                     listen] + self.files,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.log, start_new_session=True)
         try:

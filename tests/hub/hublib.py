@@ -3,6 +3,7 @@
 credentials and coordinators made with the real command, the hub served on a free loopback
 port, an xAPI client (HTTP Basic, X-Experience-API-Version) and statement factories."""
 import base64
+import glob
 import gzip
 import http.client
 import json
@@ -53,18 +54,34 @@ def run(args, env=None, timeout=120, input=None):
 # For tests that rewind a SQLite hub file to an older schema: PostgreSQL hubs start at the
 # current one (store.c's pg_migrations), so there is no older file to rewind.
 SQLITE_ONLY = unittest.skipIf(pgcluster.wanted(), "rewinds a SQLite hub file to an older schema")
+# For tests of a SQLite hub file's own permissions (.ci/run expects this reason too).
+SQLITE_FILE_ONLY = unittest.skipIf(pgcluster.wanted(), "makes a SQLite hub file read-only")
 
 
 class HubDb:
     """A directory with a hub database; credentials and coordinators added by the CLI."""
 
-    def __init__(self, root):
+    def __init__(self, root, postgresql=None):
         self.root = root
-        # RELAIS_HUB_DB=postgresql: a fresh database of this process's throw-away cluster.
-        self.db = (pgcluster.shared().new_database() if pgcluster.wanted()
-                   else os.path.join(root, "hub.db"))
+        # RELAIS_HUB_DB=postgresql (or postgresql=True): a fresh database of this process's
+        # throw-away cluster.
+        self.pg = pgcluster.wanted() if postgresql is None else postgresql
+        self.db = pgcluster.shared().new_database() if self.pg else os.path.join(root, "hub.db")
+        # Published bundles and deltas: the default beside a SQLite file; on PostgreSQL a
+        # folder given with --files ($RELAIS_HUB_FILES for the commands run here).
+        self.files = os.path.join(root, "files") if self.pg else self.db + ".d"
+
+    def files_arg(self):
+        """What --files needs to be given (None: the default, beside the SQLite file)."""
+        return self.files if self.pg else None
+
+    def serve_args(self):
+        """`serve` on this database: its arguments after the program."""
+        return ["serve", "--db", self.db] + (["--files", self.files] if self.pg else [])
 
     def run(self, *args, env=None, check=True):
+        if self.pg:
+            env = dict(env or {}, RELAIS_HUB_FILES=self.files)
         p = run(list(args) + ["--db", self.db], env=env)
         if check and p.returncode != 0:
             raise AssertionError("relais-hub %s exited %d: %s" % (
@@ -98,6 +115,43 @@ class HubDb:
 
     def report_json(self):
         return json.loads(self.run("report", "--format", "json").stdout)
+
+    def dump(self):
+        """Everything the database holds, as bytes to search: the SQLite file and its WAL, or
+        PostgreSQL's pg_dump of it."""
+        if self.pg:
+            return subprocess.run(["pg_dump", "--data-only", "-d", self.db], check=True,
+                                  capture_output=True, timeout=120).stdout
+        data = b""
+        for path in glob.glob(self.db + "*"):
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    data += f.read()
+        return data
+
+    def sql(self, query, params=()):
+        """The rows (tuples of text, or None for NULL) of query on the hub database, SQLite
+        or PostgreSQL (through psql); ? marks params, which are quoted in, for tests only."""
+        if not self.pg:
+            con = sqlite3.connect(self.db, timeout=60)
+            try:
+                with con:
+                    rows = con.execute(query, params).fetchall()
+            finally:
+                con.close()
+            return [tuple(None if v is None else str(v) for v in r) for r in rows]
+        parts = query.split("?")
+        if len(parts) != len(params) + 1:
+            raise ValueError("%d ? for %d parameters" % (len(parts) - 1, len(params)))
+        text = parts[0]
+        for value, rest in zip(params, parts[1:]):
+            text += ("NULL" if value is None else
+                     str(value) if isinstance(value, (int, float)) else
+                     "'" + str(value).replace("'", "''") + "'") + rest
+        # psql -A -t: a row a line, columns split by |, NULL as the marker given.
+        out = pgcluster.shared().sql(self.db.rsplit("/", 1)[1], text, null="\x01")
+        return [tuple(None if c == "\x01" else c for c in line.split("|"))
+                for line in out.splitlines() if line]
 
 
 class LaptopKey:
@@ -189,7 +243,8 @@ def import_peak(db, path, timeout=600):
 TERMS_MIGRATION = 11
 REPORTS_MIGRATION = 14
 LATER_TABLES = ("course_session", "cohort_course", "cohort_member", "cohort", "learner_course",
-                "organisation", "activity_learner", "activity_tally", "unscored_answer")
+                "organisation", "activity_learner", "activity_tally", "unscored_answer",
+                "coordinator_session")
 
 
 def undo_terms(path):
@@ -228,7 +283,7 @@ def make_hub_db(owner):
 
 def Hub(db):
     """`relais-hub serve` on a HubDb; stopped by the caller (stop() checks a clean exit)."""
-    return testlib.Hub(db.db)
+    return testlib.Hub(db)
 
 
 def start_hub(owner, db):

@@ -87,11 +87,12 @@ class Cluster:
     def url(self, database="postgres"):
         return "postgresql://%s@127.0.0.1:%d/%s" % (USER, self.port, database)
 
-    def sql(self, database, command):
-        """Runs command with psql on database; returns its output (unaligned, tuples only)."""
-        p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
-                            self.url(database), "-c", command], capture_output=True, text=True,
-                           timeout=60)
+    def sql(self, database, command, null=""):
+        """Runs command with psql on database; returns its output (unaligned, tuples only,
+        NULL written as null)."""
+        p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                            "-P", "null=" + null, "-d", self.url(database), "-c", command],
+                           capture_output=True, text=True, timeout=60)
         if p.returncode != 0:
             raise RuntimeError("psql: %s" % p.stderr.strip())
         return p.stdout

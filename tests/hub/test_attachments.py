@@ -124,7 +124,7 @@ class AttachmentCase(unittest.TestCase):
         cls.home = hl.make_hub_db(cls)
         cls.key, cls.secret = cls.home.credentials("conformance",
                                                    scope="write,read-all,void-mine,void-all")
-        cls.hub = testlib.Server([testlib.HUB, "serve", "--db", cls.home.db, "--listen",
+        cls.hub = testlib.Server([testlib.HUB, *cls.home.serve_args(), "--listen",
                                   "127.0.0.1:0", "--max-attachment", str(MAX_ATTACHMENT),
                                   "--max-attachments-per-credential", str(PER_CREDENTIAL)],
                                  env=testlib.hub_env())

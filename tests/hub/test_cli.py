@@ -3,7 +3,6 @@
 credentials and coordinators, the reports as CSV and JSON, and records carried on a USB stick
 imported under the same id rules as the network."""
 import csv
-import glob
 import io
 import json
 import os
@@ -20,11 +19,7 @@ COMMANDS = ["serve", "credentials", "coordinator", "report", "import"]
 
 
 def db_bytes(home):
-    data = b""
-    for path in glob.glob(home.db + "*"):
-        with open(path, "rb") as f:
-            data += f.read()
-    return data
+    return home.dump()
 
 
 class Usage(unittest.TestCase):

@@ -51,7 +51,7 @@ class DocCase(unittest.TestCase):
         cls.home = hl.make_hub_db(cls)
         cls.key, cls.secret = cls.home.credentials("conformance",
                                                    scope="write,read-all,void-mine,void-all")
-        cls.hub = testlib.Server([testlib.HUB, "serve", "--db", cls.home.db, "--listen",
+        cls.hub = testlib.Server([testlib.HUB, *cls.home.serve_args(), "--listen",
                                   "127.0.0.1:0", "--max-document", str(MAX_DOCUMENT)],
                                  env=testlib.hub_env())
         cls.addClassCleanup(cls.hub.stop)
@@ -576,7 +576,7 @@ class DocQuota(DocCase):
     def setUpClass(cls):
         cls.home = hl.make_hub_db(cls)
         cls.key, cls.secret = cls.home.credentials("laptop")
-        cls.hub = testlib.Server([testlib.HUB, "serve", "--db", cls.home.db, "--listen",
+        cls.hub = testlib.Server([testlib.HUB, *cls.home.serve_args(), "--listen",
                                   "127.0.0.1:0", "--max-documents-per-credential",
                                   str(cls.TOTAL)], env=testlib.hub_env())
         cls.addClassCleanup(cls.hub.stop)

@@ -303,7 +303,7 @@ class DeadlineHub(testlib.Server):
     what = "relais-hub serve"
 
     def __init__(self, db, *options):
-        super().__init__([testlib.HUB, "serve", "--db", db, "--listen", "127.0.0.1:0"]
+        super().__init__([testlib.HUB, *db.serve_args(), "--listen", "127.0.0.1:0"]
                          + list(options), env=testlib.hub_env())
 
 
@@ -333,7 +333,7 @@ class Deadlines(unittest.TestCase):
         cls.home = hl.make_hub_db(cls)
         cls.key, cls.secret = cls.home.credentials("deadlines")
         # 300 slow connections from one address fill its slots (--max-per-address 300).
-        cls.hub = DeadlineHub(cls.home.db, "--header-timeout", str(cls.HEADER_S),
+        cls.hub = DeadlineHub(cls.home, "--header-timeout", str(cls.HEADER_S),
                               "--body-timeout", str(cls.BODY_S),
                               "--body-min-rate", str(cls.RATE), "--max-per-address", "300")
         cls.addClassCleanup(cls.hub.stop)

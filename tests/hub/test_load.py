@@ -200,7 +200,7 @@ class Cookie(unittest.TestCase):
         self.db.coordinator(COORDINATOR)
 
     def serve(self, *extra):
-        hub = testlib.Server([hl.HUB, "serve", "--db", self.db.db, "--listen", "127.0.0.1:0"]
+        hub = testlib.Server([hl.HUB, *self.db.serve_args(), "--listen", "127.0.0.1:0"]
                              + list(extra), env=testlib.hub_env())
         self.addCleanup(hub.stop)
         return hub

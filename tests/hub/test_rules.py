@@ -5,7 +5,6 @@ import copy
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import unittest
@@ -83,11 +82,8 @@ class Identities(unittest.TestCase):
         c.store(st)
         hub.stop()
         # What a hub before the rule change left: a hash by its rule, and no rule recorded.
-        db = sqlite3.connect(home.db)
-        db.execute("UPDATE statement SET identity_hash = ? WHERE id = ?", ("0" * 64, st["id"]))
-        db.execute("DELETE FROM hub_setting WHERE key = 'identity_rule'")
-        db.commit()
-        db.close()
+        home.sql("UPDATE statement SET identity_hash = ? WHERE id = ?", ("0" * 64, st["id"]))
+        home.sql("DELETE FROM hub_setting WHERE key = 'identity_rule'")
         hub = hl.start_hub(self, home)
         c = hl.Client(hub, key, secret)
         r = c.post(st)
@@ -96,6 +92,7 @@ class Identities(unittest.TestCase):
 
 
 class ReadOnly(unittest.TestCase):
+    @hl.SQLITE_FILE_ONLY
     def test_a_hub_that_cannot_write_does_not_start(self):
         home = hl.make_hub_db(self)
         home.credentials("any")

@@ -49,6 +49,7 @@ class OldDatabase(unittest.TestCase):
         got["person"] = (r.status, json.loads(r.body))
         return got
 
+    @hl.SQLITE_ONLY
     def test_statements_stored_before_the_terms_still_answer(self):
         home = hl.make_hub_db(self)
         cred = home.credentials("Admin", scope="read-all,write,void-all")

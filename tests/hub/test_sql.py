@@ -154,13 +154,12 @@ class HubOnPostgresql(unittest.TestCase):
 
     def setUp(self):
         self.cluster = pgcluster.shared()
-        self.db = hublib.HubDb(tempfile.mkdtemp(prefix="relais-hub-pg-"))
-        self.db.db = self.cluster.new_database()
+        self.db = hublib.HubDb(tempfile.mkdtemp(prefix="relais-hub-pg-"), postgresql=True)
         self.key, self.secret = self.db.credentials()
         self.hub = hublib.start_hub(self, self.db)
         self.client = hublib.Client(self.hub, self.key, self.secret)
 
-    def test_statements_round_trip_and_what_is_not_there_yet(self):
+    def test_statements_round_trip_and_the_reports(self):
         st = hublib.statement("alice")
         r = self.client.post([st])
         self.assertEqual(r.status, 200, r)
@@ -169,7 +168,8 @@ class HubOnPostgresql(unittest.TestCase):
         got = self.client.statement(st["id"])
         self.assertEqual(hublib.without_server_fields(got), hublib.without_server_fields(st))
         self.assertEqual(self.db.run("credentials", "list").stdout.count("test laptop"), 1)
-        self.assertIn("not yet available on PostgreSQL: publishing courses", self.hub.stderr_text())
+        self.assertIn("serving a PostgreSQL database", self.hub.stderr_text())
+        self.assertNotIn("not yet available", self.hub.stderr_text())
         self.assertNotIn("postgresql://", self.hub.stderr_text())
         p = self.db.run("report", "--table", "status-by-course", "--format", "json")
         self.assertEqual(json.loads(p.stdout), [])  # reports work: alice did nothing in a course

@@ -98,7 +98,7 @@ class CoursesFromHub(unittest.TestCase):
     def test_publish_sync_update_by_delta_then_nothing_new(self):
         v1 = self.pack(1)
         self.db.run("publish", v1)
-        with _hub(self.db.db) as hub:
+        with _hub(self.db) as hub:
             p, (installed, updated, failed, down) = self.sync(hub)
             self.assertEqual((installed, updated, failed), (1, 0, 0), p.stdout + p.stderr)
             self.assertEqual(self.installed(), {"migration-health": 1})
@@ -161,7 +161,7 @@ class CoursesFromHub(unittest.TestCase):
         os.mkdir(other)
         self.relais(["keygen", "-p", os.path.join(other, "o.pub"), "-s",
                      os.path.join(other, "o.key"), "-W"], None)
-        with _hub(self.db.db) as hub:
+        with _hub(self.db) as hub:
             args = ["sync", "--hub", hub.url.rstrip("/"), "--key", self.key, "--secret",
                     self.secret, "--hub-key", os.path.join(other, "o.pub")]
             p = self.relais(args, self.home, check=False)

@@ -142,7 +142,7 @@ class KeysFromHub(unittest.TestCase):
 
     def test_after_a_rotation_the_new_keys_version_installs_with_one_sync(self):
         self.db.run("publish", self.mh1)
-        with _hub(self.db.db) as hub:
+        with _hub(self.db) as hub:
             _, counts = self.sync(hub)
             self.assertEqual(counts, [1, 0, 0])
             self.assertNotIn("Publisher key revoked", self.library_page())
@@ -164,7 +164,7 @@ class KeysFromHub(unittest.TestCase):
 
     def test_a_revoked_keys_course_is_kept_marked_and_not_updated(self):
         self.db.run("publish", self.mh1)
-        with _hub(self.db.db) as hub:
+        with _hub(self.db) as hub:
             self.assertEqual(self.sync(hub)[1], [1, 0, 0])
             self.db.run("publisher", "revoke", self.old_id, "--reason", "laptop stolen")
             p, counts = self.sync(hub)

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import sys
 import unittest
 
@@ -112,7 +111,7 @@ class SessionsFromHub(unittest.TestCase):
         self.assertEqual(self.db.run("session", "list").stdout, before)
 
     def test_a_changed_date_reaches_the_laptop_at_the_next_sync(self):
-        with _hub(self.db.db) as hub:
+        with _hub(self.db) as hub:
             cat = self.serial(hub)
             self.assertEqual([(s["course"], s["id"]) for s in cat["sessions"]],
                              [(COURSE, "kickoff")])
@@ -162,9 +161,9 @@ class SessionsFromHub(unittest.TestCase):
 
             # The hub keeps its own version of the session, over any bundle's.
             self.db.run("unpublish", COURSE, check=False)
-            self.assertEqual(sqlite3.connect(self.db.db).execute(
-                "SELECT start, cancelled, source FROM course_session WHERE id = 'kickoff'")
-                .fetchone(), ("2031-03-11T09:30", 1, "hub"))
+            self.assertEqual(self.db.sql(
+                "SELECT start, cancelled, source FROM course_session WHERE id = 'kickoff'"),
+                [("2031-03-11T09:30", "1", "hub")])
 
 
 if __name__ == "__main__":

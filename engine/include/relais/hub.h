@@ -25,11 +25,18 @@ typedef struct relais_hub relais_hub;
 int relais_hub_open(relais_hub **out, relais_ctx *ctx, const char *path);
 void relais_hub_close(relais_hub *hub);
 
+/* Whether path names a PostgreSQL database (postgresql:// or postgres://), not a SQLite file. */
+int relais_hub_is_postgresql(const char *path);
+
 /*
- * What this hub's database cannot do yet (PostgreSQL, in progress: see
- * docs/hub.md), as a list for people; NULL when everything works.
+ * Keeps published bundles and deltas in the folder dir (made when first
+ * needed) instead of the default, "<db>.d" beside a SQLite database; a hub
+ * on PostgreSQL has none until this is called, and refuses to publish.
+ * Every node of one database must be given the same folder (shared
+ * storage). Call before relais_hub_server_start(). Returns 0, RELAIS_EINVAL
+ * (dir empty) or RELAIS_ENOMEM.
  */
-const char *relais_hub_not_yet(const relais_hub *hub);
+int relais_hub_files_set(relais_hub *hub, relais_ctx *ctx, const char *dir);
 
 /* What a credential may do (docs/hub.md, "Credentials"): a bit each. */
 enum relais_hub_scope {
