@@ -1,6 +1,6 @@
 // reports.mjs: relais-hub's report pages in Chromium: each page kind (progress with its chart,
 // quizzes, learners, a learner, the administrators' page, and an organisation's coordinator's
-// view) axe-core clean in English and French, and a screenshot of each at 1024 px: not blank,
+// view) axe-core clean in the five languages (Arabic right to left), and a screenshot of each at 1024 px: not blank,
 // the chart drawn, nothing wider than the window.
 //
 // Environment as lib.mjs: RELAIS_HUB, CHROMIUM, KEEP=1 (keeps the screenshots).
@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { chromium } from 'playwright-core';
 import { HUB, CHROMIUM, AXE, LAUNCH, HUB_ADDRESS, say, startServer, stop } from './lib.mjs';
 
+const LANGS = ['en', 'fr', 'es', 'pt', 'ar'];
 const LIMIT = 240000;
 const PASSWORD = 'correct horse battery';
 const ACT = 'https://relais.invalid/xapi/activities/';
@@ -117,21 +118,22 @@ after(async () => {
   else if (tmp) console.log(`# kept ${tmp}`);
 });
 
-test('each report page kind, in English and French: axe-clean, not blank, the chart drawn, no horizontal overflow at 1024 px', { timeout: LIMIT }, async () => {
+test('each report page kind, in the five languages: axe-clean, not blank, the chart drawn, no horizontal overflow at 1024 px', { timeout: LIMIT }, async () => {
   const found = [];
   const kinds = [['progress', '/reports'], ['quizzes', '/reports/quizzes'], ['learners', '/reports/learners'],
     ['learner', '/reports/learner?learner=awa%40example.org'], ['admin', '/reports/admin'],
     ['filtered', '/reports?course=migration-health&country=SN&from=2026-01-01&to=2026-12-31']];
   const { context, page } = await signIn('admin@example.org');
-  for (const lang of ['en', 'fr']) {
+  for (const lang of LANGS) {
     for (const [kind, url] of kinds) {
       await page.goto(`${hub.origin}${url}${url.includes('?') ? '&' : '?'}lang=${lang}`);
       assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+      assert.equal(await page.evaluate(() => document.documentElement.dir || 'ltr'), lang === 'ar' ? 'rtl' : 'ltr');
       found.push(...await axe(page, `${lang} ${kind}`));
       const m = await look(page, `${kind}-${lang}`);
       if (kind === 'progress') {
         assert.ok(m.bars >= 3, 'the completions chart has its bars');
-        assert.equal(m.title, lang === 'fr' ? 'Réussites par jour' : 'Completions by day');
+        if (lang === 'en' || lang === 'fr') assert.equal(m.title, lang === 'fr' ? 'Réussites par jour' : 'Completions by day');
       }
     }
   }
@@ -144,7 +146,7 @@ test('each report page kind, in English and French: axe-clean, not blank, the ch
   await context.close();
   // An organisation's coordinator: its own view, no administrators' link.
   const ana = await signIn('ana@example.org');
-  for (const lang of ['en', 'fr']) {
+  for (const lang of LANGS) {
     await ana.page.goto(`${hub.origin}/reports?lang=${lang}`);
     found.push(...await axe(ana.page, `${lang} MAE coordinator`));
     await look(ana.page, `coordinator-${lang}`);
