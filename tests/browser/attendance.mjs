@@ -1,6 +1,6 @@
 // attendance.mjs: a trainer takes attendance in Chromium: signs in with the PIN, follows
 // "Take attendance" from the outline, ticks two learners, types a third person in, saves, and
-// the outbox page lists the three attended records; the roster page has no axe violation.
+// the outbox page lists the three attended records; the roster page has no axe violation, in each of the five languages.
 //
 // Environment as run.mjs (RELAIS, RELAIS_SOURCE_ROOT, CHROMIUM, KEEP=1).
 import { test, before, after } from 'node:test';
@@ -94,5 +94,20 @@ test('ticks two learners, types one in, saves: three attended records', async ()
     assert.equal(s.object.id, `https://relais.invalid/xapi/activities/${COURSE}/session/kickoff`);
     assert.equal(s.context.instructor.mbox, 'mailto:tessa@example.org');
     assert.equal(s.timestamp, '2031-03-10T09:00:00.000Z');
+  }
+});
+
+test('the roster in the other four languages: translated, axe-clean, Arabic right to left', async () => {
+  await page.goto(`${reader.origin}/c/${COURSE}/`);
+  const href = await page.getByRole('link', { name: /^Take attendance/ }).getAttribute('href');
+  for (const lang of ['fr', 'es', 'pt', 'ar']) {
+    await page.goto(`${reader.origin}${href}${href.includes('?') ? '&' : '?'}lang=${lang}`);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+    assert.equal(await page.evaluate(() => document.documentElement.dir || 'ltr'), lang === 'ar' ? 'rtl' : 'ltr');
+    assert.notEqual(await page.locator('h1').innerText(), 'Attendance: Kick-off workshop', `${lang}: the heading is translated`);
+    await page.addScriptTag({ path: AXE });
+    const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+    say(`axe roster ${lang}: ${r.violations.map((v) => v.id).join(' ') || 'no violation'}`);
+    assert.deepEqual(r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(', ')}`), []);
   }
 });
