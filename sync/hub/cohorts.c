@@ -608,7 +608,9 @@ int relais_hub_cohorts_load(struct relais_catalogue *cat, relais_hub *hub, relai
 			relais_cohort_member_hash(co->members[j], co->id, c->members[j]);
 		}
 		co->n_members = c->n_members;
-		qsort(co->members, co->n_members, sizeof(*co->members), by_hash);
+		if (co->n_members > 1) {
+			qsort(co->members, co->n_members, sizeof(*co->members), by_hash);
+		}
 		if (c->n_assignments > 0 &&
 		    (co->assignments = calloc(c->n_assignments, sizeof(*co->assignments))) ==
 		            NULL) {
