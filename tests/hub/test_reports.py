@@ -275,6 +275,9 @@ class Migration(unittest.TestCase):
         con.executescript("DROP TABLE learner_course; DROP TABLE activity_learner; DROP TABLE activity_tally;"
                           "DROP TABLE unscored_answer; DROP TABLE organisation;"
                           "ALTER TABLE coordinator DROP COLUMN organisation;"
+                          # and what later migrations added (a hub before 14 had none of it)
+                          "ALTER TABLE course_session DROP COLUMN cohort;"
+                          "DROP TABLE coordinator_session;"
                           "PRAGMA user_version = %d;" % (hl.REPORTS_MIGRATION - 1))
         con.close()
         hub = hl.start_hub(self, db)
