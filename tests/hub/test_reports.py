@@ -275,6 +275,8 @@ class Migration(unittest.TestCase):
         con.executescript("DROP TABLE learner_course; DROP TABLE activity_learner; DROP TABLE activity_tally;"
                           "DROP TABLE unscored_answer; DROP TABLE organisation;"
                           "ALTER TABLE coordinator DROP COLUMN organisation;"
+                          # migration 15's column, which that migration adds again
+                          "ALTER TABLE course_session DROP COLUMN cohort;"
                           "PRAGMA user_version = %d;" % (hl.REPORTS_MIGRATION - 1))
         con.close()
         hub = hl.start_hub(self, db)
