@@ -321,6 +321,18 @@ static const struct report *find(const char *name)
 	return NULL;
 }
 
+/* The first step of a report's statement (it runs the query), planned for the filters given
+ * (relais_hub_sql_custom_plans). */
+static int first_step(relais_hub *hub, relais_hub_sql_stmt *st)
+{
+	int step;
+
+	(void)relais_hub_sql_custom_plans(hub->db, 1);
+	step = relais_hub_sql_step(st);
+	(void)relais_hub_sql_custom_plans(hub->db, 0);
+	return step;
+}
+
 static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx, const char *name,
                   int format, enum hub_lang lang, const struct relais_hub_filter *f,
                   size_t max_rows)
@@ -370,7 +382,8 @@ static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx
 		}
 		relais_strbuf_add(&o, "\r\n");
 	}
-	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+	for (step = first_step(hub, st); step == RELAIS_HUB_SQL_ROW;
+	     step = relais_hub_sql_step(st)) {
 		cJSON *row = NULL;
 		if (max_rows != 0 && n_rows == max_rows) {
 			break;
@@ -483,7 +496,7 @@ static int count(long long *n, relais_hub *hub, relais_ctx *ctx, const char *sql
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 	}
 	bind_filter(st, f);
-	if (relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
+	if (first_step(hub, st) != RELAIS_HUB_SQL_ROW) {
 		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 	} else {
 		*n = relais_hub_sql_column_int64(st, 0);
@@ -517,7 +530,8 @@ int relais_hub_report_choices(struct cJSON **out, relais_hub *hub, relais_ctx *c
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 	}
 	bind_filter(st, f);
-	while ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
+	for (step = first_step(hub, st); step == RELAIS_HUB_SQL_ROW;
+	     step = relais_hub_sql_step(st)) {
 		const char *kind = (const char *)relais_hub_sql_column_text(st, 0);
 		cJSON *list = cJSON_GetObjectItemCaseSensitive(*out, kind);
 		if (list == NULL) {

@@ -560,6 +560,15 @@ int relais_hub_sql_exec(relais_hub_sql *db, const char *script)
 	return pg_command(db, script);
 }
 
+int relais_hub_sql_custom_plans(relais_hub_sql *db, int on)
+{
+	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
+		return 0;
+	}
+	return pg_command(db,
+	                  on ? "SET plan_cache_mode = force_custom_plan" : "RESET plan_cache_mode");
+}
+
 int relais_hub_sql_begin(relais_hub_sql *db)
 {
 	int rc;

@@ -74,6 +74,15 @@ void relais_hub_sql_busy_timeout(relais_hub_sql *db, int ms);
 int relais_hub_sql_exec(relais_hub_sql *db, const char *script);
 
 /*
+ * On PostgreSQL, on (1): the statements run until off (0) are planned for
+ * their parameters' values at each run (plan_cache_mode), as SQLite does;
+ * not once for any values, which on the reports' "?1 IS NULL OR ..."
+ * filters guesses a row or two and sorts on disk what it should hash.
+ * Nothing on SQLite. Returns 0 or a negative status.
+ */
+int relais_hub_sql_custom_plans(relais_hub_sql *db, int on);
+
+/*
  * A write transaction, its commit and rollback: one at a time on a
  * database (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock held to
  * the end of the transaction), so what it read stays true until it ends.
