@@ -296,7 +296,7 @@ static void bind_term(relais_hub_sql_stmt *st, int i, long long id)
 	"credential, actor_term, verb_term, object_term, course_term) "                            \
 	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"                                             \
 	"(SELECT seq FROM statement WHERE id = lower(?19)), ?20, ?21, ?22, ?23, ?24) "             \
-	"RETURNING seq"
+	"ON CONFLICT (id) DO NOTHING RETURNING seq"
 
 /*
  * On PostgreSQL the row, its agents' and its activities' rows in one round
@@ -379,7 +379,7 @@ static int index_rows(relais_hub *hub, relais_ctx *ctx, int slot, const char *sq
 /*
  * Inserts the statement's row, with what queries and reports need, and its
  * agents' and activities' rows (statement_agent, statement_activity); sets
- * *seq.
+ * *seq, or leaves it 0 when a statement with its id is held already.
  */
 static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
                       const struct relais_xapi_facts *f, const char *hash, const char *body,
@@ -389,7 +389,9 @@ static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
 	long long terms[4], *agents = NULL, *activities = NULL;
 	const char *actor = f->actor ? f->actor : "";
 	int pg = relais_hub_sql_kind(hub->db) == RELAIS_HUB_SQL_PG;
-	int rc = 0;
+	int rc = 0, step;
+
+	*seq = 0;
 
 	if ((rc = term_of(&terms[0], hub, ctx, actor)) != 0 ||
 	    (rc = term_of(&terms[1], hub, ctx, f->verb)) != 0 ||
@@ -436,13 +438,13 @@ static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
 	if (pg && (bind_term_array(q, 25, agents, f->n_agents) != 0 ||
 	           bind_term_array(q, 26, activities, f->n_activities) != 0)) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-	} else if (relais_hub_sql_step(q) != RELAIS_HUB_SQL_ROW) {
-		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
-	} else {
+	} else if ((step = relais_hub_sql_step(q)) == RELAIS_HUB_SQL_ROW) {
 		*seq = relais_hub_sql_column_int64(q, 0);
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	relais_hub_sql_reset(q);
-	if (rc == 0 && !pg &&
+	if (rc == 0 && !pg && *seq != 0 &&
 	    (rc = index_rows(hub, ctx, RELAIS_HUB_SLOT_AGENT,
 	                     "INSERT INTO statement_agent(term, seq) VALUES (?, ?) "
 	                     "ON CONFLICT DO NOTHING",
@@ -534,17 +536,25 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		goto out;
 	}
 	memcpy(id_out, f.id, 37);
-	if ((rc = relais_hub_identity_hash(hash, hub, ctx, st)) != 0 ||
-	    (rc = check_known(known, hub, ctx, where, f.id, hash)) != 0 || *known) {
+	if ((rc = relais_hub_identity_hash(hash, hub, ctx, st)) != 0) {
 		goto out;
 	}
-	if (f.voids != NULL && (rc = may_void(hub, ctx, where, f.voids, who)) != 0) {
+	/* A voiding statement is checked first (a held one is not refused for its scopes); any
+	 * other is looked for only when its insert finds its id taken (a query less). */
+	if (f.voids != NULL && ((rc = check_known(known, hub, ctx, where, f.id, hash)) != 0 ||
+	                        *known || (rc = may_void(hub, ctx, where, f.voids, who)) != 0)) {
 		goto out;
 	}
 	now_ms = relais_now_iso(now);
 	if ((rc = stored_text(&body, ctx, st, authority, now, who->xapi_version)) != 0 ||
-	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms, who->key)) != 0 ||
-	    (f.course != NULL && (rc = relais_hub_progress_add(hub, ctx, seq, &f)) != 0)) {
+	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms, who->key)) != 0) {
+		goto out;
+	}
+	if (seq == 0) {
+		rc = check_known(known, hub, ctx, where, f.id, hash);
+		goto out;
+	}
+	if (f.course != NULL && (rc = relais_hub_progress_add(hub, ctx, seq, &f)) != 0) {
 		goto out;
 	}
 	if (f.voids != NULL && (rc = void_target(hub, ctx, f.voids)) == 0) {
