@@ -295,8 +295,7 @@ static void bind_term(relais_hub_sql_stmt *st, int i, long long id)
 	"organisation, course, unit, scaled, success, timestamp, target_seq, "                     \
 	"credential, actor_term, verb_term, object_term, course_term) "                            \
 	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"                                             \
-	"(SELECT seq FROM statement WHERE id = lower(?19)), ?20, ?21, ?22, ?23, ?24) "             \
-	"ON CONFLICT (id) DO NOTHING RETURNING seq"
+	"(SELECT seq FROM statement WHERE id = lower(?19)), ?20, ?21, ?22, ?23, ?24)"
 
 /*
  * On PostgreSQL the row, its agents' and its activities' rows in one round
@@ -304,7 +303,7 @@ static void bind_term(relais_hub_sql_stmt *st, int i, long long id)
  * arrays, ?25 the agents', ?26 the activities'.
  */
 #define INSERT_STATEMENT_PG                                                                        \
-	"WITH s AS (" INSERT_STATEMENT "), "                                                       \
+	"WITH s AS (" INSERT_STATEMENT " ON CONFLICT (id) DO NOTHING RETURNING seq), "             \
 	"ag AS (INSERT INTO statement_agent(term, seq) SELECT unnest(?25::bigint[]), seq "         \
 	"FROM s ON CONFLICT DO NOTHING), "                                                         \
 	"ac AS (INSERT INTO statement_activity(term, seq) SELECT unnest(?26::bigint[]), seq "      \
@@ -379,7 +378,8 @@ static int index_rows(relais_hub *hub, relais_ctx *ctx, int slot, const char *sq
 /*
  * Inserts the statement's row, with what queries and reports need, and its
  * agents' and activities' rows (statement_agent, statement_activity); sets
- * *seq, or leaves it 0 when a statement with its id is held already.
+ * *seq, or leaves it 0 when a statement with its id is held already
+ * (PostgreSQL; SQLite refuses it).
  */
 static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
                       const struct relais_xapi_facts *f, const char *hash, const char *body,
@@ -440,6 +440,8 @@ static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	} else if ((step = relais_hub_sql_step(q)) == RELAIS_HUB_SQL_ROW) {
 		*seq = relais_hub_sql_column_int64(q, 0);
+	} else if (step == RELAIS_HUB_SQL_DONE && !pg) {
+		*seq = relais_hub_sql_last_insert_id(hub->db);
 	} else if (step != RELAIS_HUB_SQL_DONE) {
 		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
@@ -539,10 +541,14 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	if ((rc = relais_hub_identity_hash(hash, hub, ctx, st)) != 0) {
 		goto out;
 	}
-	/* A voiding statement is checked first (a held one is not refused for its scopes); any
-	 * other is looked for only when its insert finds its id taken (a query less). */
-	if (f.voids != NULL && ((rc = check_known(known, hub, ctx, where, f.id, hash)) != 0 ||
-	                        *known || (rc = may_void(hub, ctx, where, f.voids, who)) != 0)) {
+	/* On PostgreSQL, where each query is a round trip under the write lock, a statement is
+	 * looked for only when its insert finds its id taken, but for a voiding statement (a held
+	 * one is not refused for its scopes); on SQLite (no round trips to save) first, as ever. */
+	if ((f.voids != NULL || relais_hub_sql_kind(hub->db) != RELAIS_HUB_SQL_PG) &&
+	    ((rc = check_known(known, hub, ctx, where, f.id, hash)) != 0 || *known)) {
+		goto out;
+	}
+	if (f.voids != NULL && (rc = may_void(hub, ctx, where, f.voids, who)) != 0) {
 		goto out;
 	}
 	now_ms = relais_now_iso(now);
