@@ -339,6 +339,7 @@ static int bind_term_array(relais_hub_sql_stmt *st, int i, const long long *term
 	struct relais_strbuf b = {0};
 	char *text;
 	size_t k;
+	int rc;
 
 	relais_strbuf_add(&b, "{");
 	for (k = 0; k < n; k++) {
@@ -348,9 +349,9 @@ static int bind_term_array(relais_hub_sql_stmt *st, int i, const long long *term
 	if ((text = relais_strbuf_detach(&b)) == NULL) {
 		return RELAIS_ENOMEM;
 	}
-	relais_hub_sql_bind_text(st, i, text, -1, RELAIS_HUB_SQL_TRANSIENT);
+	rc = relais_hub_sql_bind_text(st, i, text, -1, RELAIS_HUB_SQL_TRANSIENT);
 	free(text);
-	return 0;
+	return rc;
 }
 
 /* Records terms (agents' or activities') against seq with sql (two bindings), a row each. */
