@@ -261,17 +261,18 @@ static int term_of(long long *id, relais_hub *hub, relais_ctx *ctx, const char *
 		return 0;
 	}
 	if (step != RELAIS_HUB_SQL_DONE ||
-	    relais_hub_stmt(hub, RELAIS_HUB_SLOT_TERM_ADD, "INSERT INTO term(text) VALUES (?)",
-	                    &q) != 0) {
+	    relais_hub_stmt(hub, RELAIS_HUB_SLOT_TERM_ADD,
+	                    "INSERT INTO term(text) VALUES (?) RETURNING id", &q) != 0) {
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	relais_hub_sql_bind_text(q, 1, text, -1, RELAIS_HUB_SQL_STATIC);
-	step = relais_hub_sql_step(q);
+	if ((step = relais_hub_sql_step(q)) == RELAIS_HUB_SQL_ROW) {
+		*id = relais_hub_sql_column_int64(q, 0);
+	}
 	relais_hub_sql_reset(q);
-	if (step != RELAIS_HUB_SQL_DONE) {
+	if (step != RELAIS_HUB_SQL_ROW) {
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
-	*id = relais_hub_sql_last_insert_id(hub->db);
 	if (t != NULL) {
 		term_keep(hub, t, text, *id);
 	}
@@ -287,32 +288,124 @@ static void bind_term(relais_hub_sql_stmt *st, int i, long long id)
 	}
 }
 
-/* Inserts the statement's row, with what queries and reports need; sets *seq. */
+/* The statement row's columns and their values, ?19 the StatementRef's target (insert_row). */
+#define INSERT_STATEMENT                                                                           \
+	"INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "                \
+	"actor_name, verb, object_id, object_kind, registration, voids, "                          \
+	"organisation, course, unit, scaled, success, timestamp, target_seq, "                     \
+	"credential, actor_term, verb_term, object_term, course_term) "                            \
+	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"                                             \
+	"(SELECT seq FROM statement WHERE id = lower(?19)), ?20, ?21, ?22, ?23, ?24)"
+
+/*
+ * On PostgreSQL the row, its agents' and its activities' rows in one round
+ * trip (each query waits for one under the write lock): the terms come as
+ * arrays, ?25 the agents', ?26 the activities'.
+ */
+#define INSERT_STATEMENT_PG                                                                        \
+	"WITH s AS (" INSERT_STATEMENT " ON CONFLICT (id) DO NOTHING RETURNING seq), "             \
+	"ag AS (INSERT INTO statement_agent(term, seq) SELECT unnest(?25::bigint[]), seq "         \
+	"FROM s ON CONFLICT DO NOTHING), "                                                         \
+	"ac AS (INSERT INTO statement_activity(term, seq) SELECT unnest(?26::bigint[]), seq "      \
+	"FROM s ON CONFLICT DO NOTHING) SELECT seq FROM s"
+
+/* The terms of values (agents or activities): *out malloc'd, n of them (NULL when none). */
+static int terms_of(long long **out, relais_hub *hub, relais_ctx *ctx, char *const *values,
+                    size_t n)
+{
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (n == 0) {
+		return 0;
+	}
+	if ((*out = calloc(n, sizeof(**out))) == NULL) {
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = term_of(&(*out)[i], hub, ctx, values[i])) != 0) {
+			free(*out);
+			*out = NULL;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Binds terms as a PostgreSQL array ('{1,2}') to st's parameter i. */
+static int bind_term_array(relais_hub_sql_stmt *st, int i, const long long *terms, size_t n)
+{
+	struct relais_strbuf b = {0};
+	char *text;
+	size_t k;
+	int rc;
+
+	relais_strbuf_add(&b, "{");
+	for (k = 0; k < n; k++) {
+		relais_strbuf_printf(&b, k ? ",%lld" : "%lld", terms[k]);
+	}
+	relais_strbuf_add(&b, "}");
+	if ((text = relais_strbuf_detach(&b)) == NULL) {
+		return RELAIS_ENOMEM;
+	}
+	rc = relais_hub_sql_bind_text(st, i, text, -1, RELAIS_HUB_SQL_TRANSIENT);
+	free(text);
+	return rc;
+}
+
+/* Records terms (agents' or activities') against seq with sql (two bindings), a row each. */
+static int index_rows(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql,
+                      const long long *terms, size_t n, long long seq)
+{
+	relais_hub_sql_stmt *q = NULL;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		if (relais_hub_stmt(hub, slot, sql, &q) != 0) {
+			return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		}
+		relais_hub_sql_bind_int64(q, 1, terms[i]);
+		relais_hub_sql_bind_int64(q, 2, seq);
+		if (relais_hub_sql_step(q) != RELAIS_HUB_SQL_DONE) {
+			rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		}
+		relais_hub_sql_reset(q);
+	}
+	return rc;
+}
+
+/*
+ * Inserts the statement's row, with what queries and reports need, and its
+ * agents' and activities' rows (statement_agent, statement_activity); sets
+ * *seq, or leaves it 0 when a statement with its id is held already
+ * (PostgreSQL; SQLite refuses it).
+ */
 static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
                       const struct relais_xapi_facts *f, const char *hash, const char *body,
                       const char *now, long long now_ms, const char *credential)
 {
 	relais_hub_sql_stmt *q = NULL;
-	long long terms[4];
+	long long terms[4], *agents = NULL, *activities = NULL;
 	const char *actor = f->actor ? f->actor : "";
-	int rc = 0;
+	int pg = relais_hub_sql_kind(hub->db) == RELAIS_HUB_SQL_PG;
+	int rc = 0, step;
+
+	*seq = 0;
 
 	if ((rc = term_of(&terms[0], hub, ctx, actor)) != 0 ||
 	    (rc = term_of(&terms[1], hub, ctx, f->verb)) != 0 ||
 	    (rc = term_of(&terms[2], hub, ctx, f->object_id)) != 0 ||
-	    (rc = term_of(&terms[3], hub, ctx, f->course)) != 0) {
-		return rc;
+	    (rc = term_of(&terms[3], hub, ctx, f->course)) != 0 ||
+	    (rc = terms_of(&agents, hub, ctx, f->agents, f->n_agents)) != 0 ||
+	    (rc = terms_of(&activities, hub, ctx, f->activities, f->n_activities)) != 0) {
+		goto out;
 	}
-	if (relais_hub_stmt(
-	            hub, RELAIS_HUB_SLOT_INSERT,
-	            "INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "
-	            "actor_name, verb, object_id, object_kind, registration, voids, "
-	            "organisation, course, unit, scaled, success, timestamp, target_seq, "
-	            "credential, actor_term, verb_term, object_term, course_term) "
-	            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	            "(SELECT seq FROM statement WHERE id = lower(?19)), ?20, ?21, ?22, ?23, ?24)",
-	            &q) != 0) {
-		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_INSERT,
+	                    pg ? INSERT_STATEMENT_PG : INSERT_STATEMENT, &q) != 0) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		goto out;
 	}
 	relais_hub_sql_bind_text(q, 1, f->id, -1, RELAIS_HUB_SQL_STATIC);
 	relais_hub_sql_bind_text(q, 2, hash, -1, RELAIS_HUB_SQL_STATIC);
@@ -343,38 +436,30 @@ static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
 	bind_term(q, 22, terms[1]);
 	bind_term(q, 23, terms[2]);
 	bind_term(q, 24, terms[3]);
-	if (relais_hub_sql_step(q) != RELAIS_HUB_SQL_DONE) {
-		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
-	} else {
+	if (pg && (bind_term_array(q, 25, agents, f->n_agents) != 0 ||
+	           bind_term_array(q, 26, activities, f->n_activities) != 0)) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	} else if ((step = relais_hub_sql_step(q)) == RELAIS_HUB_SQL_ROW) {
+		*seq = relais_hub_sql_column_int64(q, 0);
+	} else if (step == RELAIS_HUB_SQL_DONE && !pg) {
 		*seq = relais_hub_sql_last_insert_id(hub->db);
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	relais_hub_sql_reset(q);
-	return rc;
-}
-
-/* Records the term of each of values (agents or activities) against seq with sql (two bindings). */
-static int index_row(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql,
-                     char *const *values, size_t n, long long seq)
-{
-	relais_hub_sql_stmt *q = NULL;
-	long long term;
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < n && rc == 0; i++) {
-		if ((rc = term_of(&term, hub, ctx, values[i])) != 0) {
-			break;
-		}
-		if (relais_hub_stmt(hub, slot, sql, &q) != 0) {
-			return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
-		}
-		relais_hub_sql_bind_int64(q, 1, term);
-		relais_hub_sql_bind_int64(q, 2, seq);
-		if (relais_hub_sql_step(q) != RELAIS_HUB_SQL_DONE) {
-			rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
-		}
-		relais_hub_sql_reset(q);
+	if (rc == 0 && !pg && *seq != 0 &&
+	    (rc = index_rows(hub, ctx, RELAIS_HUB_SLOT_AGENT,
+	                     "INSERT INTO statement_agent(term, seq) VALUES (?, ?) "
+	                     "ON CONFLICT DO NOTHING",
+	                     agents, f->n_agents, *seq)) == 0) {
+		rc = index_rows(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY,
+		                "INSERT INTO statement_activity(term, seq) VALUES (?, ?) "
+		                "ON CONFLICT DO NOTHING",
+		                activities, f->n_activities, *seq);
 	}
+out:
+	free(agents);
+	free(activities);
 	return rc;
 }
 
@@ -454,8 +539,14 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		goto out;
 	}
 	memcpy(id_out, f.id, 37);
-	if ((rc = relais_hub_identity_hash(hash, hub, ctx, st)) != 0 ||
-	    (rc = check_known(known, hub, ctx, where, f.id, hash)) != 0 || *known) {
+	if ((rc = relais_hub_identity_hash(hash, hub, ctx, st)) != 0) {
+		goto out;
+	}
+	/* On PostgreSQL, where each query is a round trip under the write lock, a statement is
+	 * looked for only when its insert finds its id taken, but for a voiding statement (a held
+	 * one is not refused for its scopes); on SQLite (no round trips to save) first, as ever. */
+	if ((f.voids != NULL || relais_hub_sql_kind(hub->db) != RELAIS_HUB_SQL_PG) &&
+	    ((rc = check_known(known, hub, ctx, where, f.id, hash)) != 0 || *known)) {
 		goto out;
 	}
 	if (f.voids != NULL && (rc = may_void(hub, ctx, where, f.voids, who)) != 0) {
@@ -463,16 +554,14 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	}
 	now_ms = relais_now_iso(now);
 	if ((rc = stored_text(&body, ctx, st, authority, now, who->xapi_version)) != 0 ||
-	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms, who->key)) != 0 ||
-	    (rc = index_row(
-	             hub, ctx, RELAIS_HUB_SLOT_AGENT,
-	             "INSERT INTO statement_agent(term, seq) VALUES (?, ?) ON CONFLICT DO NOTHING",
-	             f.agents, f.n_agents, seq)) != 0 ||
-	    (rc = index_row(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY,
-	                    "INSERT INTO statement_activity(term, seq) VALUES (?, ?) "
-	                    "ON CONFLICT DO NOTHING",
-	                    f.activities, f.n_activities, seq)) != 0 ||
-	    (f.course != NULL && (rc = relais_hub_progress_add(hub, ctx, seq, &f)) != 0)) {
+	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms, who->key)) != 0) {
+		goto out;
+	}
+	if (seq == 0) {
+		rc = check_known(known, hub, ctx, where, f.id, hash);
+		goto out;
+	}
+	if (f.course != NULL && (rc = relais_hub_progress_add(hub, ctx, seq, &f)) != 0) {
 		goto out;
 	}
 	if (f.voids != NULL && (rc = void_target(hub, ctx, f.voids)) == 0) {
