@@ -599,8 +599,8 @@ static const char *const pg_migrations[] = {
         /* 17: the attendance report's statements (unit 'session', a few): its
          * plan reads them here, not the whole table, PostgreSQL judging by
          * statement_verb alone that a verb is a tenth of the statements. */
-        "CREATE INDEX statement_session ON statement(verb_term, course_term) "
-        "WHERE unit = 'session';",
+        ("CREATE INDEX statement_session ON statement(verb_term, course_term) "
+         "WHERE unit = 'session';"),
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */
