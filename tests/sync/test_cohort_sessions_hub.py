@@ -16,9 +16,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "reader"))
 sys.path.insert(0, os.path.dirname(HERE))
 import testlib  # noqa: E402
 import readerlib  # noqa: E402
-from hublib import HubDb  # noqa: E402
-from testlib import RELAIS  # noqa: E402
 from test_attendance import choose  # noqa: E402
+from test_cohorts_hub import HubAndLaptop  # noqa: E402
 
 COHORT = "Attachés 2027"
 COURSE = "migration-health"
@@ -27,18 +26,9 @@ WHEN = ["--start", "2031-03-10T09:00", "--end", "2031-03-10T12:30", "--timezone"
         "Africa/Dakar", "--place", "Room 4"]
 
 
-class CohortSessionsToLaptop(unittest.TestCase):
+class CohortSessionsToLaptop(HubAndLaptop, unittest.TestCase):
     def setUp(self):
-        self.work = testlib.temp_dir(self, "relais-cohort-sessions-")
-        self.relais(["keygen", "-p", "m.pub", "-s", "m.key", "-W"], None)
-        self.db = HubDb(self.work)
-        self.hub_pub = os.path.join(self.work, "hub.pub")
-        with open(self.hub_pub, "w") as f:
-            f.write(self.db.run("keygen").stdout)
-        self.db.run("publisher", "add", os.path.join(self.work, "m.pub"), "--name", "Ministry")
-        out = os.path.join(self.work, COURSE + ".relais")
-        self.relais(["pack", testlib.course_dir(COURSE), "-s", "m.key", "-o", out], None)
-        self.db.run("publish", out)
+        self.make_hub_and_laptop("relais-cohort-sessions-", [(COURSE, [])])
         self.db.run("cohort", "add", COHORT, "--org", "MAE")
         self.db.run("cohort", "members", COHORT, "--add", "aicha@example.org")
         self.db.run("cohort", "assign", COHORT, COURSE)
@@ -46,25 +36,9 @@ class CohortSessionsToLaptop(unittest.TestCase):
                     *WHEN)
         self.db.run("session", "add", COURSE, "workshop", "--title", "Cohort workshop",
                     *WHEN, "--cohort", COHORT)
-        self.home = testlib.temp_dir(self, "home-")
-        self.relais(["trust", "add", "m.pub"], self.home)
-        self.relais(["trust", "add-hub", self.hub_pub], self.home)
-        self.relais(["profile", "add", "--name", "Aïcha Diallo", "--email", "Aicha@Example.org",
-                     "--org", "MAE"], self.home)
-        self.relais(["profile", "add", "--name", "Bob Martin", "--email", "bob@example.org",
-                     "--org", "MAE"], self.home)
         self.relais(["profile", "add", "--trainer", "--name", "Tessa Mbaye", "--email",
                      "tessa@example.org", "--org", "MAE"], self.home, pin=PIN)
-        stick = os.path.join(self.work, "stick")
-        self.db.run("export-catalogue", stick)
-        self.relais(["sync", "--from", stick], self.home)
-
-    def relais(self, args, home, pin=None):
-        env = testlib.laptop_env(home)
-        if pin:
-            env["RELAIS_PIN"] = pin
-        return testlib.checked(testlib.run(RELAIS, args, env=env, cwd=self.work, timeout=180),
-                               "relais " + " ".join(args[:2]))
+        self.sync()
 
     def pages(self, name, pin=None, paths=()):
         reader = testlib.Reader(testlib.laptop_env(self.home))

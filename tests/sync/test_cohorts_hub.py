@@ -23,20 +23,23 @@ from testlib import RELAIS  # noqa: E402
 COHORT = "Attachés 2027"
 
 
-class CohortsToLaptop(unittest.TestCase):
-    def setUp(self):
-        self.work = testlib.temp_dir(self, "relais-cohorts-laptop-")
+class HubAndLaptop:
+    """A hub publishing courses signed by a ministry key, and a laptop trusting both, with two
+    learners of MAE (Aïcha, Bob); test_cohort_sessions_hub.py shares it."""
+
+    def make_hub_and_laptop(self, prefix, publications):
+        """publications: (course, extra relais-hub publish arguments) pairs."""
+        self.work = testlib.temp_dir(self, prefix)
         self.relais(["keygen", "-p", "m.pub", "-s", "m.key", "-W"], None)
         self.db = HubDb(self.work)
         self.hub_pub = os.path.join(self.work, "hub.pub")
         with open(self.hub_pub, "w") as f:
             f.write(self.db.run("keygen").stdout)
         self.db.run("publisher", "add", os.path.join(self.work, "m.pub"), "--name", "Ministry")
-        for course, orgs in (("migration-health", []),
-                             ("protection-consulaire", ["--org", "Consulates"])):
+        for course, args in publications:
             out = os.path.join(self.work, course + ".relais")
             self.relais(["pack", testlib.course_dir(course), "-s", "m.key", "-o", out], None)
-            self.db.run("publish", out, *orgs)
+            self.db.run("publish", out, *args)
         self.home = testlib.temp_dir(self, "home-")
         self.relais(["trust", "add", "m.pub"], self.home)
         self.relais(["trust", "add-hub", self.hub_pub], self.home)
@@ -45,8 +48,11 @@ class CohortsToLaptop(unittest.TestCase):
         self.relais(["profile", "add", "--name", "Bob Martin", "--email", "bob@example.org",
                      "--org", "MAE"], self.home)
 
-    def relais(self, args, home, check=True):
-        p = testlib.run(RELAIS, args, env=testlib.laptop_env(home), cwd=self.work, timeout=180)
+    def relais(self, args, home, check=True, pin=None):
+        env = testlib.laptop_env(home)
+        if pin:
+            env["RELAIS_PIN"] = pin
+        p = testlib.run(RELAIS, args, env=env, cwd=self.work, timeout=180)
         if check:
             testlib.checked(p, "relais " + " ".join(args[:2]))
         return p
@@ -55,6 +61,13 @@ class CohortsToLaptop(unittest.TestCase):
         stick = os.path.join(self.work, "stick")
         self.db.run("export-catalogue", stick)
         return self.relais(["sync", "--from", stick], self.home)
+
+
+class CohortsToLaptop(HubAndLaptop, unittest.TestCase):
+    def setUp(self):
+        self.make_hub_and_laptop("relais-cohorts-laptop-",
+                                 [("migration-health", []),
+                                  ("protection-consulaire", ["--org", "Consulates"])])
 
     def lines(self):
         """relais list: {(course, learner): the rest of the learner's line}."""
