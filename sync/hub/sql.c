@@ -1138,3 +1138,66 @@ char *relais_hub_sql_dup(relais_hub_sql_stmt *st, int col)
 
 	return strdup(t ? (const char *)t : "");
 }
+
+/* ---- array literals (PostgreSQL) ---- */
+
+/* The separator before the next element: '{' before the first. */
+static void array_next(struct relais_hub_sql_array *a)
+{
+	relais_strbuf_addn(&a->b, a->b.len == 0 ? "{" : ",", 1);
+}
+
+void relais_hub_sql_array_text(struct relais_hub_sql_array *a, const char *s)
+{
+	size_t from, i;
+
+	array_next(a);
+	if (s == NULL) {
+		relais_strbuf_addn(&a->b, "NULL", 4);
+		return;
+	}
+	/* Quoted, with '"' and '\' escaped: the only bytes array_in reads inside quotes. */
+	relais_strbuf_addn(&a->b, "\"", 1);
+	for (from = i = 0; s[i] != '\0'; i++) {
+		if (s[i] == '"' || s[i] == '\\') {
+			relais_strbuf_addn(&a->b, s + from, i - from);
+			relais_strbuf_addn(&a->b, "\\", 1);
+			from = i;
+		}
+	}
+	relais_strbuf_addn(&a->b, s + from, i - from);
+	relais_strbuf_addn(&a->b, "\"", 1);
+}
+
+void relais_hub_sql_array_int64(struct relais_hub_sql_array *a, long long v)
+{
+	array_next(a);
+	relais_strbuf_printf(&a->b, "%lld", v);
+}
+
+void relais_hub_sql_array_double(struct relais_hub_sql_array *a, double v, double min)
+{
+	array_next(a);
+	if (v < min) {
+		relais_strbuf_addn(&a->b, "NULL", 4);
+	} else {
+		relais_strbuf_printf(&a->b, "%.17g", v); /* as relais_hub_sql_bind_double */
+	}
+}
+
+int relais_hub_sql_bind_array(relais_hub_sql_stmt *st, int i, struct relais_hub_sql_array *a)
+{
+	if (!a->closed) {
+		relais_strbuf_add(&a->b, a->b.len == 0 ? "{}" : "}");
+		a->closed = 1;
+	}
+	if (a->b.rc != 0) {
+		return a->b.rc;
+	}
+	return relais_hub_sql_bind_text(st, i, a->b.p, -1, RELAIS_HUB_SQL_STATIC);
+}
+
+void relais_hub_sql_array_free(struct relais_hub_sql_array *a)
+{
+	relais_strbuf_free(&a->b);
+}

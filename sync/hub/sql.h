@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "relais/context.h"
+#include "relais/strbuf.h"
 
 /*
  * Shaped like SQLite's own API so that the hub's code reads as before: a
@@ -145,5 +146,27 @@ int relais_hub_sql_fail(relais_ctx *ctx, relais_hub_sql *db, int status, const c
 
 /* A column as a malloc'd string ("" for NULL); NULL only when out of memory. */
 char *relais_hub_sql_dup(relais_hub_sql_stmt *st, int col);
+
+/*
+ * A PostgreSQL array literal ('{...}'), built an element at a time and
+ * bound as text (relais_hub_sql_array_end): many rows' values in one
+ * parameter, as unnest($1::text[]) reads them. Running out of memory is
+ * reported by relais_hub_sql_array_end.
+ */
+struct relais_hub_sql_array {
+	struct relais_strbuf b;
+	int closed; /* the closing '}' is there: bound once at least */
+};
+
+/* Adds s (NULL: SQL NULL), quoted. */
+void relais_hub_sql_array_text(struct relais_hub_sql_array *a, const char *s);
+void relais_hub_sql_array_int64(struct relais_hub_sql_array *a, long long v);
+/* Adds v, or NULL when v is below min (facts' "absent" values: -2, -1). */
+void relais_hub_sql_array_double(struct relais_hub_sql_array *a, double v, double min);
+
+/* Binds the array to st's parameter i, as often as needed; nothing is added after. Its text
+ * stays a's until relais_hub_sql_array_free. */
+int relais_hub_sql_bind_array(relais_hub_sql_stmt *st, int i, struct relais_hub_sql_array *a);
+void relais_hub_sql_array_free(struct relais_hub_sql_array *a);
 
 #endif

@@ -333,25 +333,14 @@ static int terms_of(long long **out, relais_hub *hub, relais_ctx *ctx, char *con
 	return 0;
 }
 
-/* Binds terms as a PostgreSQL array ('{1,2}') to st's parameter i. */
-static int bind_term_array(relais_hub_sql_stmt *st, int i, const long long *terms, size_t n)
+/* Adds n terms to array a. */
+static void add_terms(struct relais_hub_sql_array *a, const long long *terms, size_t n)
 {
-	struct relais_strbuf b = {0};
-	char *text;
 	size_t k;
-	int rc;
 
-	relais_strbuf_add(&b, "{");
 	for (k = 0; k < n; k++) {
-		relais_strbuf_printf(&b, k ? ",%lld" : "%lld", terms[k]);
+		relais_hub_sql_array_int64(a, terms[k]);
 	}
-	relais_strbuf_add(&b, "}");
-	if ((text = relais_strbuf_detach(&b)) == NULL) {
-		return RELAIS_ENOMEM;
-	}
-	rc = relais_hub_sql_bind_text(st, i, text, -1, RELAIS_HUB_SQL_TRANSIENT);
-	free(text);
-	return rc;
 }
 
 /* Records terms (agents' or activities') against seq with sql (two bindings), a row each. */
@@ -377,6 +366,29 @@ static int index_rows(relais_hub *hub, relais_ctx *ctx, int slot, const char *sq
 }
 
 /*
+ * The terms of a statement's actor, verb, object and course (0 for none), and
+ * of its agents and activities (*agents, *activities: malloc'd, as many as f
+ * has, or NULL).
+ */
+static int statement_terms(long long terms[4], long long **agents, long long **activities,
+                           relais_hub *hub, relais_ctx *ctx, const struct relais_xapi_facts *f)
+{
+	int rc;
+
+	*agents = *activities = NULL;
+	if ((rc = term_of(&terms[0], hub, ctx, f->actor ? f->actor : "")) != 0 ||
+	    (rc = term_of(&terms[1], hub, ctx, f->verb)) != 0 ||
+	    (rc = term_of(&terms[2], hub, ctx, f->object_id)) != 0 ||
+	    (rc = term_of(&terms[3], hub, ctx, f->course)) != 0 ||
+	    (rc = terms_of(agents, hub, ctx, f->agents, f->n_agents)) != 0 ||
+	    (rc = terms_of(activities, hub, ctx, f->activities, f->n_activities)) != 0) {
+		free(*agents);
+		*agents = NULL;
+	}
+	return rc;
+}
+
+/*
  * Inserts the statement's row, with what queries and reports need, and its
  * agents' and activities' rows (statement_agent, statement_activity); sets
  * *seq, or leaves it 0 when a statement with its id is held already
@@ -387,6 +399,7 @@ static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
                       const char *now, long long now_ms, const char *credential)
 {
 	relais_hub_sql_stmt *q = NULL;
+	struct relais_hub_sql_array agent_terms = {0}, activity_terms = {0};
 	long long terms[4], *agents = NULL, *activities = NULL;
 	const char *actor = f->actor ? f->actor : "";
 	int pg = relais_hub_sql_kind(hub->db) == RELAIS_HUB_SQL_PG;
@@ -394,12 +407,7 @@ static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
 
 	*seq = 0;
 
-	if ((rc = term_of(&terms[0], hub, ctx, actor)) != 0 ||
-	    (rc = term_of(&terms[1], hub, ctx, f->verb)) != 0 ||
-	    (rc = term_of(&terms[2], hub, ctx, f->object_id)) != 0 ||
-	    (rc = term_of(&terms[3], hub, ctx, f->course)) != 0 ||
-	    (rc = terms_of(&agents, hub, ctx, f->agents, f->n_agents)) != 0 ||
-	    (rc = terms_of(&activities, hub, ctx, f->activities, f->n_activities)) != 0) {
+	if ((rc = statement_terms(terms, &agents, &activities, hub, ctx, f)) != 0) {
 		goto out;
 	}
 	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_INSERT,
@@ -436,8 +444,10 @@ static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
 	bind_term(q, 22, terms[1]);
 	bind_term(q, 23, terms[2]);
 	bind_term(q, 24, terms[3]);
-	if (pg && (bind_term_array(q, 25, agents, f->n_agents) != 0 ||
-	           bind_term_array(q, 26, activities, f->n_activities) != 0)) {
+	add_terms(&agent_terms, agents, f->n_agents);
+	add_terms(&activity_terms, activities, f->n_activities);
+	if (pg && (relais_hub_sql_bind_array(q, 25, &agent_terms) != 0 ||
+	           relais_hub_sql_bind_array(q, 26, &activity_terms) != 0)) {
 		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	} else if ((step = relais_hub_sql_step(q)) == RELAIS_HUB_SQL_ROW) {
 		*seq = relais_hub_sql_column_int64(q, 0);
@@ -458,9 +468,259 @@ static int insert_row(long long *seq, relais_hub *hub, relais_ctx *ctx,
 		                activities, f->n_activities, *seq);
 	}
 out:
+	relais_hub_sql_array_free(&agent_terms);
+	relais_hub_sql_array_free(&activity_terms);
 	free(agents);
 	free(activities);
 	return rc;
+}
+
+/* The most statements a batch holds before they are inserted (bounds an import's memory). */
+#define BATCH_MAX 250
+
+/* A statement checked and made ready, waiting in a batch to be inserted (PostgreSQL). */
+struct ready {
+	struct relais_xapi_facts f;
+	char *body;
+	char hash[65];
+	char now[32];
+	long long now_ms;
+	long long terms[4], *agents, *activities;
+	long long seq; /* once inserted; 0 when its id was held already */
+	char where[48];
+};
+
+/*
+ * On PostgreSQL, where each query is a round trip under the write lock, a
+ * transaction's statements are inserted many at a time: their rows, agents
+ * and activities in one query, then the reports' tables in four
+ * (relais_hub_progress_add_many). A voiding statement or a StatementRef,
+ * which read rows the batch may hold, go one at a time after it.
+ */
+struct batch {
+	struct ready *r;
+	size_t n;
+	const char *credential;
+	size_t stored, known; /* of the batches inserted */
+};
+
+/* The batch's rows, agents' and activities' rows, as one statement's (INSERT_STATEMENT_PG). */
+#define INSERT_MANY_PG                                                                             \
+	"WITH i AS (SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[], ?4::text[], "         \
+	"?5::bigint[], ?6::text[], ?7::text[], ?8::text[], ?9::text[], ?10::int[], ?11::text[], "  \
+	"?12::text[], ?13::text[], ?14::text[], ?15::float8[], ?16::int[], ?17::text[], "          \
+	"?18::bigint[], ?19::bigint[], ?20::bigint[], ?21::bigint[]) WITH ORDINALITY AS t(id, "    \
+	"identity_hash, body, stored, stored_ms, actor, actor_name, verb, object_id, "             \
+	"object_kind, registration, organisation, course, unit, scaled, success, timestamp, "      \
+	"actor_term, verb_term, object_term, course_term, n)), "                                   \
+	"s AS (INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "          \
+	"actor_name, verb, object_id, object_kind, registration, organisation, course, unit, "     \
+	"scaled, success, timestamp, credential, actor_term, verb_term, object_term, "             \
+	"course_term) "                                                                            \
+	"SELECT id, identity_hash, body, stored, stored_ms, actor, actor_name, verb, object_id, "  \
+	"object_kind, registration, organisation, course, unit, scaled, success, timestamp, ?22, " \
+	"actor_term, verb_term, object_term, course_term FROM i ORDER BY n "                       \
+	"ON CONFLICT (id) DO NOTHING RETURNING id, seq), "                                         \
+	"ag AS (INSERT INTO statement_agent(term, seq) SELECT t.term, s.seq FROM "                 \
+	"unnest(?23::bigint[], ?24::bigint[]) AS t(n, term) JOIN i USING (n) JOIN s USING (id) "   \
+	"ON CONFLICT DO NOTHING), "                                                                \
+	"ac AS (INSERT INTO statement_activity(term, seq) SELECT t.term, s.seq FROM "              \
+	"unnest(?25::bigint[], ?26::bigint[]) AS t(n, term) JOIN i USING (n) JOIN s USING (id) "   \
+	"ON CONFLICT DO NOTHING) "                                                                 \
+	"SELECT id, seq FROM s"
+
+/* The 26 arrays INSERT_MANY_PG binds, in its order (the 22nd, the credential, is not one). */
+enum { MANY_COLUMNS = 26 };
+
+static void ready_clear(struct ready *r)
+{
+	relais_xapi_facts_clear(&r->f);
+	free(r->body);
+	free(r->agents);
+	free(r->activities);
+	memset(r, 0, sizeof(*r));
+}
+
+static void batch_clear(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		ready_clear(&b->r[i]);
+	}
+	b->n = 0;
+}
+
+/* Fills the arrays of INSERT_MANY_PG (a[k] for parameter k + 1) from b's statements. */
+static void batch_arrays(struct relais_hub_sql_array a[MANY_COLUMNS], const struct batch *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < b->n; i++) {
+		const struct ready *r = &b->r[i];
+		const struct relais_xapi_facts *f = &r->f;
+		const char *text[] = {f->id,
+		                      r->hash,
+		                      r->body,
+		                      r->now,
+		                      NULL,
+		                      f->actor,
+		                      f->actor_name,
+		                      f->verb,
+		                      f->object_id,
+		                      NULL,
+		                      f->registration,
+		                      f->organisation,
+		                      f->course,
+		                      f->unit,
+		                      NULL,
+		                      NULL,
+		                      f->timestamp};
+
+		for (k = 0; k < sizeof(text) / sizeof(*text); k++) {
+			if (k == 4 || k == 9 || k == 14 || k == 15) {
+				continue;
+			}
+			relais_hub_sql_array_text(&a[k], k == 5 && text[k] == NULL ? "" : text[k]);
+		}
+		relais_hub_sql_array_int64(&a[4], r->now_ms);
+		relais_hub_sql_array_int64(&a[9], f->object_kind);
+		relais_hub_sql_array_double(&a[14], f->scaled, -1);
+		relais_hub_sql_array_double(&a[15], f->success, 0);
+		for (k = 0; k < 4; k++) {
+			if (r->terms[k] != 0) {
+				relais_hub_sql_array_int64(&a[17 + k], r->terms[k]);
+			} else {
+				relais_hub_sql_array_text(&a[17 + k], NULL);
+			}
+		}
+		for (k = 0; k < f->n_agents; k++) {
+			relais_hub_sql_array_int64(&a[22], (long long)i + 1);
+			relais_hub_sql_array_int64(&a[23], r->agents[k]);
+		}
+		for (k = 0; k < f->n_activities; k++) {
+			relais_hub_sql_array_int64(&a[24], (long long)i + 1);
+			relais_hub_sql_array_int64(&a[25], r->activities[k]);
+		}
+	}
+}
+
+/* Inserts b's statements (batch_flush): sets each one's seq, or leaves it 0 when held. */
+static int batch_insert(struct batch *b, relais_hub *hub, relais_ctx *ctx)
+{
+	struct relais_hub_sql_array a[MANY_COLUMNS];
+	relais_hub_sql_stmt *q = NULL;
+	size_t k, next = 0;
+	int rc = 0, step = 0;
+
+	memset(a, 0, sizeof(a));
+	batch_arrays(a, b);
+	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_INSERT_MANY, INSERT_MANY_PG, &q) != 0) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		goto out;
+	}
+	for (k = 0; k < MANY_COLUMNS && rc == 0; k++) {
+		rc = k == 21 ? relais_hub_sql_bind_text(q, 22, b->credential, -1,
+		                                        RELAIS_HUB_SQL_STATIC)
+		             : relais_hub_sql_bind_array(q, (int)k + 1, &a[k]);
+	}
+	if (rc != 0) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	/* The rows come back in the batch's order, those held already left out. */
+	while (rc == 0 && (step = relais_hub_sql_step(q)) == RELAIS_HUB_SQL_ROW) {
+		const char *id = (const char *)relais_hub_sql_column_text(q, 0);
+		while (next < b->n && (id == NULL || strcmp(b->r[next].f.id, id) != 0)) {
+			next++;
+		}
+		if (next == b->n) {
+			rc = relais_fail(ctx, RELAIS_EIO, "statements: %s came back unasked",
+			                 id ? id : "(null)");
+			break;
+		}
+		b->r[next++].seq = relais_hub_sql_column_int64(q, 1);
+	}
+	if (rc == 0 && step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	relais_hub_sql_reset(q);
+out:
+	for (k = 0; k < MANY_COLUMNS; k++) {
+		relais_hub_sql_array_free(&a[k]);
+	}
+	return rc;
+}
+
+/*
+ * Inserts the statements waiting in b, as store_one would have one at a
+ * time: a statement whose id is held already is known (or, with other
+ * content, refused naming it), the others stored, and the reports' tables
+ * follow. Empties b.
+ */
+static int batch_flush(struct batch *b, relais_hub *hub, relais_ctx *ctx)
+{
+	const struct relais_xapi_facts **facts = NULL;
+	long long *seqs = NULL;
+	size_t i, n = 0;
+	int rc, known;
+
+	if (b->n == 0) {
+		return 0;
+	}
+	if ((rc = batch_insert(b, hub, ctx)) != 0) {
+		goto out;
+	}
+	if ((facts = calloc(b->n, sizeof(*facts))) == NULL ||
+	    (seqs = calloc(b->n, sizeof(*seqs))) == NULL) {
+		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < b->n; i++) {
+		struct ready *r = &b->r[i];
+		if (r->seq != 0) {
+			facts[n] = &r->f;
+			seqs[n++] = r->seq;
+			b->stored++;
+		} else if ((rc = check_known(&known, hub, ctx, r->where, r->f.id, r->hash)) != 0) {
+			goto out;
+		} else {
+			b->known += (size_t)known;
+		}
+	}
+	rc = relais_hub_progress_add_many(hub, ctx, seqs, facts, n);
+out:
+	free(facts);
+	free(seqs);
+	batch_clear(b);
+	return rc;
+}
+
+/*
+ * Puts the statement of facts f (taken: f is left empty), its text body
+ * (taken), identity hash and time stored in b, to be inserted by batch_flush (at once
+ * when b is full).
+ */
+static int batch_add(struct batch *b, relais_hub *hub, relais_ctx *ctx, struct relais_xapi_facts *f,
+                     char *body, const char *hash, const char *now, long long now_ms,
+                     const char *where)
+{
+	struct ready *r = &b->r[b->n];
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->f = *f;
+	memset(f, 0, sizeof(*f));
+	r->body = body;
+	memcpy(r->hash, hash, sizeof(r->hash));
+	(void)snprintf(r->now, sizeof(r->now), "%s", now);
+	r->now_ms = now_ms;
+	(void)snprintf(r->where, sizeof(r->where), "%s", where);
+	if ((rc = statement_terms(r->terms, &r->agents, &r->activities, hub, ctx, &r->f)) != 0) {
+		ready_clear(r);
+		return rc;
+	}
+	b->n++;
+	return b->n == BATCH_MAX ? batch_flush(b, hub, ctx) : 0;
 }
 
 /*
@@ -514,20 +774,22 @@ static int void_target(relais_hub *hub, relais_ctx *ctx, const char *target)
 }
 
 /*
- * Stores one statement inside the caller's transaction. Sets *known when the
- * same statement was already there. Returns 0; RELAIS_EFORMAT (invalid,
+ * Stores one statement inside the caller's transaction, or puts it in batch b
+ * (when not NULL) to be stored with others: *known is then -1, and the
+ * batch counts it once inserted. Sets *known when the same statement was
+ * already there. Returns 0; RELAIS_EFORMAT (invalid,
  * message set); RELAIS_EEXIST (same id, other content); RELAIS_EINVAL
  * (beyond who's scopes); other statuses.
  */
 static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *where,
                      const char *forced_id, const struct relais_hub_credential *who,
-                     const char *authority, char id_out[37], int *known)
+                     const char *authority, char id_out[37], int *known, struct batch *b)
 {
 	struct relais_xapi_facts f;
 	char *body = NULL, now[32], hash[65];
 	long long seq = 0;
 	long long now_ms;
-	int rc;
+	int rc, batched;
 
 	*known = 0;
 	rc = relais_xapi_check_version(&f, ctx, st, where,
@@ -542,6 +804,11 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	if ((rc = relais_hub_identity_hash(hash, hub, ctx, st)) != 0) {
 		goto out;
 	}
+	/* A voiding statement and a StatementRef read rows a batch may hold: it goes first. */
+	batched = b != NULL && f.voids == NULL && f.object_kind != RELAIS_XAPI_STATEMENT_REF;
+	if (b != NULL && !batched && (rc = batch_flush(b, hub, ctx)) != 0) {
+		goto out;
+	}
 	/* On PostgreSQL, where each query is a round trip under the write lock, a statement is
 	 * looked for only when its insert finds its id taken, but for a voiding statement (a held
 	 * one is not refused for its scopes); on SQLite (no round trips to save) first, as ever. */
@@ -553,8 +820,16 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		goto out;
 	}
 	now_ms = relais_now_iso(now);
-	if ((rc = stored_text(&body, ctx, st, authority, now, who->xapi_version)) != 0 ||
-	    (rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms, who->key)) != 0) {
+	if ((rc = stored_text(&body, ctx, st, authority, now, who->xapi_version)) != 0) {
+		goto out;
+	}
+	if (batched) {
+		rc = batch_add(b, hub, ctx, &f, body, hash, now, now_ms, where);
+		body = NULL;
+		*known = -1;
+		goto out;
+	}
+	if ((rc = insert_row(&seq, hub, ctx, &f, hash, body, now, now_ms, who->key)) != 0) {
 		goto out;
 	}
 	if (seq == 0) {
@@ -602,6 +877,7 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
                       const struct relais_hub_credential *who, cJSON *ids, size_t *stored,
                       size_t *known)
 {
+	struct batch batch = {NULL, 0, who->key, 0, 0}, *b = NULL;
 	cJSON *item = NULL;
 	char where[48], id[37], *authority = NULL;
 	size_t i;
@@ -614,8 +890,16 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 	if ((rc = authority_of(&authority, ctx, who)) != 0) {
 		return rc;
 	}
+	if (relais_hub_sql_kind(hub->db) == RELAIS_HUB_SQL_PG) {
+		if ((batch.r = calloc(BATCH_MAX, sizeof(*batch.r))) == NULL) {
+			free(authority);
+			return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		}
+		b = &batch;
+	}
 	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {
 		free(authority);
+		free(batch.r);
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	for (i = 0;; i++) {
@@ -627,18 +911,30 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 			break;
 		}
 		(void)snprintf(where, sizeof(where), numbered ? "statements[%zu]" : "statement", i);
-		rc = store_one(hub, ctx, item, where, forced_id, who, authority, id, &was_known);
+		rc = store_one(hub, ctx, item, where, forced_id, who, authority, id, &was_known, b);
 		if (rc != 0) {
 			break;
 		}
-		*stored += !was_known;
-		*known += was_known;
+		if (was_known >= 0) { /* else in the batch, counted when inserted */
+			*stored += !was_known;
+			*known += was_known;
+		}
 		if (ids != NULL && !cJSON_AddItemToArray(ids, cJSON_CreateString(id))) {
 			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 			break;
 		}
 	}
 	free(authority);
+	if (b != NULL && !from_next) {
+		/* A statement refused after others in the batch: theirs is the error, if any,
+		 * that one after another would have met first. */
+		int batch_rc = batch_flush(b, hub, ctx);
+		rc = batch_rc != 0 ? batch_rc : rc;
+		*stored += batch.stored;
+		*known += batch.known;
+	}
+	batch_clear(&batch);
+	free(batch.r);
 	if (rc == 0 && !from_next) {
 		rc = relais_hub_attachments_keep(hub, ctx, who); /* the multipart data, if any */
 	}

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""test_batches.py: on PostgreSQL the hub stores a batch's statements and keeps the reports'
+tables in a few statements for the whole batch (docs/hub.md, "Storing statements"); SQLite
+stores them one after another. The same statements, POSTed in batches and imported from a
+file larger than a batch, into a hub on each: the statements, the reports' tables and every
+report must come out the same, whatever the batch mixes (the same learner and question many
+times, names and organisations that change, completions out of order, answers with and
+without a score, statements already held, a voiding statement and a StatementRef in the
+middle of a batch, and a batch refused for a conflict found in its middle)."""
+import os
+import random
+import sys
+import tempfile
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hublib as hl  # noqa: E402
+import pgcluster  # noqa: E402
+
+A = hl.RELAIS_ACTIVITIES
+SEED = 20261207
+LEARNERS = ["awa@example.org", "bruno@example.org", "carla@example.org", "dede@example.org",
+            "eli@example.org", "fatou@example.org"]
+ORGS = ["MAE", "MSP", "MEF", None]
+QUESTIONS = ["c1/quiz/q1", "c1/quiz/q2", "c1/quiz/q3", "c2/final/q1", "c2/final/q2"]
+
+
+def statement(rng, email=None):
+    """A random statement of a learner as the reader makes them, always with a timestamp
+    (without one, when it happened is when each hub stored it)."""
+    email = email or rng.choice(LEARNERS)
+    kind = rng.choice(["experienced", "completed-unit", "completed-course", "answered",
+                       "answered", "answered", "unscored", "verdict", "verdict"])
+    result = None
+    if kind == "experienced":
+        verb, obj = "experienced", rng.choice(["c1/intro", "c1/m2", "c2/intro"])
+    elif kind == "completed-unit":
+        verb, obj = "completed", rng.choice(["c1/intro", "c2/intro"])
+    elif kind == "completed-course":
+        verb, obj = "completed", rng.choice(["c1", "c2"])
+        result = {"completion": True}
+    elif kind == "answered":
+        ok = rng.random() < 0.6
+        verb, obj = "answered", rng.choice(QUESTIONS)
+        result = {"success": ok}
+        if rng.random() < 0.8:
+            result["score"] = {"scaled": rng.choice([0, 0.25, 0.5, 0.75, 1])}
+    elif kind == "unscored":
+        verb, obj = "answered", rng.choice(QUESTIONS)
+        result = {"response": "free text"}
+    else:
+        verb, obj = rng.choice(["passed", "failed"]), rng.choice(["c1/quiz", "c2/final", "c2"])
+        result = {"success": verb == "passed", "score": {"scaled": rng.choice([0.4, 0.9])}}
+    actor = {"objectType": "Agent", "mbox": "mailto:" + email}
+    if rng.random() < 0.7:
+        # quotes, a backslash, braces and commas: what an array literal must escape
+        actor["name"] = email.split("@")[0].title() + rng.choice(
+            ["", " D.", ' "Zoë" O\'Neil \\ {x,y}', " NULL"])
+    st = {"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+          "actor": actor, "verb": hl.verb(verb),
+          "object": {"objectType": "Activity", "id": A + obj},
+          "context": {"platform": "relais"},
+          "timestamp": "2026-%02d-%02dT%02d:00:00.000Z" % (
+              rng.randint(1, 11), rng.randint(1, 28), rng.randint(0, 23))}
+    org = rng.choice(ORGS)
+    if org is not None:
+        st["context"]["extensions"] = {hl.ORGANISATION: org}
+    if result is not None:
+        st["result"] = result
+    return st
+
+
+def batches(rng):
+    """The batches to POST: random sizes, one learner's run of statements now and then, some
+    statements sent again, a voiding statement and a StatementRef among the others."""
+    sent, out = [], []
+    for b in range(40):
+        batch = []
+        for _ in range(rng.randint(1, 120)):
+            if sent and rng.random() < 0.05:
+                again = rng.choice(sent)
+                if again not in batch:
+                    batch.append(again)
+                continue
+            batch.append(statement(rng, rng.choice(LEARNERS[:2]) if b % 3 == 0 else None))
+        if b % 7 == 3 and sent:
+            target = rng.choice([s for s in sent if "completed" in s["verb"]["id"]] or sent)
+            batch.insert(len(batch) // 2, hl.voiding(target["id"]))
+            # and one made void in the batch itself, before its end
+            batch.append(hl.voiding(batch[0]["id"]))
+        if b % 9 == 4:
+            ref = statement(rng)
+            ref["object"] = {"objectType": "StatementRef", "id": batch[-1]["id"]}
+            del ref["context"]["platform"]  # only for an Activity (xAPI 4.1.6)
+            batch.append(ref)
+        sent.extend(s for s in batch if "voided" not in s["verb"]["id"])
+        out.append(batch)
+    return out
+
+
+def tables(db, credentials):
+    """The reports' tables and the statements, as comparable rows: terms by their text,
+    credentials by their name, scores rounded (sums made in another order)."""
+    def cred(k):
+        return credentials.get(k, k)
+
+    rows = {}
+    rows["statement"] = db.sql(
+        "SELECT id, voided, credential FROM statement ORDER BY seq")
+    rows["statement"] = [(i, v, cred(c)) for i, v, c in rows["statement"]]
+    lc = db.sql("SELECT a.text, c.text, course, actor, name, organisation, started, completed, "
+                "passed, last, credential FROM learner_course "
+                "JOIN term a ON a.id = actor_term JOIN term c ON c.id = course_term")
+    rows["learner_course"] = sorted(r[:-1] + (cred(r[-1]),) for r in lc)
+    al = db.sql("SELECT o.text, a.text, kind, course, quiz, object_id, organisation, tries, "
+                "missed, passes, score_sum, scored, first, last FROM activity_learner "
+                "JOIN term o ON o.id = object_term JOIN term a ON a.id = actor_term")
+    rows["activity_learner"] = sorted(r[:10] + ("%.9f" % float(r[10]),) + r[11:] for r in al)
+    at = db.sql("SELECT o.text, organisation, kind, course, quiz, object_id, learners, "
+                "learners_missed, learners_passed, tries, passes, score_sum, scored "
+                "FROM activity_tally JOIN term o ON o.id = object_term")
+    # A tally left at zero (its learners' rows moved to another organisation) counts nothing
+    # and the reports leave it out (HAVING sum(learners) > 0): one after another leaves such
+    # rows where a batch, which moves them within itself, never makes them.
+    rows["activity_tally"] = sorted(r[:11] + ("%.9f" % float(r[11]),) + r[12:] for r in at
+                                    if any(float(v) != 0 for v in r[6:]))
+    rows["unscored_answer"] = sorted(db.sql(
+        "SELECT s.id FROM unscored_answer u JOIN statement s ON s.seq = u.seq"))
+    return rows
+
+
+@unittest.skipUnless(pgcluster.available(), "PostgreSQL's server programs are not installed")
+class SameOnBoth(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="relais-batches-")
+        cls.addClassCleanup(cls.tmp.cleanup)
+        rng = random.Random(SEED)
+        cls.batches = batches(rng)
+        cls.imported = [statement(rng) for _ in range(700)]  # more than a batch (250)
+        cls.results = {}
+        for name, pg in (("sqlite", False), ("postgresql", True)):
+            root = os.path.join(cls.tmp.name, name)
+            os.mkdir(root)
+            db = hl.HubDb(root, postgresql=pg)
+            key, secret = db.credentials("laptop")
+            lk = db.laptop_key(name="carried")
+            hub = hl.Hub(db)
+            try:
+                c = hl.Client(hub, key, secret)
+                statuses = [c.post(b).status for b in cls.batches]
+                # A batch whose middle statement reuses a held id with other content: refused
+                # whole, naming that statement, and nothing of it kept.
+                clash = [statement(rng) for _ in range(5)]
+                clash[2] = dict(statement(rng), id=cls.batches[0][0]["id"])
+                refused = c.post(clash)
+            finally:
+                hub.stop()
+            path = os.path.join(root, "carried.relais-records.gz")
+            hl.records_file(path, cls.imported, key=lk)
+            imported = db.run("import", path).stdout
+            names = {key: "laptop", lk.credential: "carried"}
+            cls.results[name] = {"statuses": statuses, "refused": refused.status,
+                                 "refused_error": refused.error(), "imported": imported,
+                                 "tables": tables(db, names),
+                                 "report": db.report_json(),
+                                 "clash_held": db.sql(
+                                     "SELECT count(*) FROM statement WHERE id = ?",
+                                     (clash[0]["id"],))}
+
+    def test_every_batch_is_stored(self):
+        for name in self.results:
+            self.assertEqual(self.results[name]["statuses"], [200] * len(self.batches), name)
+
+    def test_the_statements_are_the_same_in_the_same_order(self):
+        lite, pg = (self.results[n]["tables"]["statement"] for n in ("sqlite", "postgresql"))
+        self.assertGreater(len(lite), 2000)
+        self.assertTrue(any(v == "1" for _, v, _ in lite), "no statement was voided")
+        self.assertEqual(lite, pg)
+
+    def test_the_reports_tables_are_the_same(self):
+        lite, pg = (self.results[n]["tables"] for n in ("sqlite", "postgresql"))
+        for table in ("learner_course", "activity_learner", "activity_tally",
+                      "unscored_answer"):
+            with self.subTest(table=table):
+                self.assertGreater(len(lite[table]), 5)
+                self.assertEqual([r for r in lite[table] if r not in pg[table]],
+                                 [r for r in pg[table] if r not in lite[table]])
+
+    def test_the_reports_are_the_same(self):
+        self.assertEqual(self.results["sqlite"]["report"], self.results["postgresql"]["report"])
+
+    def test_a_conflict_in_a_batchs_middle_refuses_it_whole(self):
+        for name, r in self.results.items():
+            with self.subTest(backend=name):
+                self.assertEqual(r["refused"], 409)
+                self.assertIn("statements[2]", r["refused_error"])
+                self.assertEqual(r["clash_held"], [("0",)])
+        self.assertEqual(self.results["sqlite"]["refused_error"],
+                         self.results["postgresql"]["refused_error"])
+
+    def test_an_import_larger_than_a_batch(self):
+        for name, r in self.results.items():
+            self.assertIn("700 statements stored, 0 already held", r["imported"], name)
+
+
+if __name__ == "__main__":
+    unittest.main()
