@@ -118,7 +118,7 @@ static const struct report reports[] = {
 	 "FROM learner_course l LEFT JOIN credential k ON k.key = l.credential "
 	 "WHERE l.completed IS NOT NULL AND " ORG_FILTER("l.organisation")
 	 " AND (?2 IS NULL OR l.course_term = " RELAIS_HUB_TERM("?2") ") AND "
-	 IN_RANGE("l.completed") " ORDER BY learner, course", NULL},
+	 IN_RANGE("l.completed") " ORDER BY learner, email, course", NULL},
 	{"learners",
 	 "SELECT coalesce(max(name), '') AS learner, " EMAIL("max(actor)") " AS email, "
 	 "coalesce(max(organisation), '') AS organisation, count(*) AS courses, "
@@ -160,7 +160,7 @@ static const struct report reports[] = {
 	 "FROM unscored_answer u CROSS JOIN statement s "
 	 "WHERE s.seq = u.seq AND voided = 0 AND course IS NOT NULL AND "
 	 "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
-	 "AND " ST_FILTER " ORDER BY course, quiz, question, learner, answered", NULL},
+	 "AND " ST_FILTER " ORDER BY course, quiz, question, learner, email, answered", NULL},
 	/* Who came to each live session (docs/statements.md, "Attendance"): a person once per
 	 * session, when they first did. */
 	{"attendance",

@@ -651,6 +651,82 @@ out:
 	return rc;
 }
 
+/* The texts a batch names that the terms cache does not hold: looked up, or made, at once. */
+#define TERMS_MANY_PG                                                                              \
+	"WITH t AS (SELECT DISTINCT unnest(?1::text[]) COLLATE \"C\" AS text), "                   \
+	"made AS (INSERT INTO term(text) SELECT text FROM t WHERE NOT EXISTS (SELECT 1 FROM term " \
+	"WHERE term.text = t.text) ON CONFLICT (text) DO NOTHING RETURNING id, text) "             \
+	"SELECT id, text FROM made UNION ALL SELECT term.id, term.text FROM term JOIN t USING "    \
+	"(text)"
+
+/* Adds text to a unless the terms cache holds it; counts it in *n. */
+static void add_missing(struct relais_hub_sql_array *a, size_t *n, relais_hub *hub,
+                        const char *text)
+{
+	if (text != NULL && (hub->terms == NULL || term_slot(hub, text)->id == 0)) {
+		relais_hub_sql_array_text(a, text);
+		(*n)++;
+	}
+}
+
+/*
+ * The terms of b's statements (statement_terms), those the cache lacks
+ * fetched in one query first: a hub of many learners has more than the
+ * cache keeps, and each look-up would be a round trip under the write lock.
+ */
+static int batch_terms(struct batch *b, relais_hub *hub, relais_ctx *ctx)
+{
+	struct relais_hub_sql_array missing = {0};
+	relais_hub_sql_stmt *q = NULL;
+	size_t i, k, n = 0;
+	int rc = 0, step = RELAIS_HUB_SQL_DONE;
+
+	for (i = 0; i < b->n; i++) {
+		const struct relais_xapi_facts *f = &b->r[i].f;
+		add_missing(&missing, &n, hub, f->actor ? f->actor : "");
+		add_missing(&missing, &n, hub, f->verb);
+		add_missing(&missing, &n, hub, f->object_id);
+		add_missing(&missing, &n, hub, f->course);
+		for (k = 0; k < f->n_agents; k++) {
+			add_missing(&missing, &n, hub, f->agents[k]);
+		}
+		for (k = 0; k < f->n_activities; k++) {
+			add_missing(&missing, &n, hub, f->activities[k]);
+		}
+	}
+	if (n > 0 && hub->terms == NULL) {
+		hub->terms = calloc(2 * RELAIS_HUB_TERMS_MAX, sizeof(*hub->terms));
+	}
+	if (n > 0 && hub->terms != NULL) {
+		if (hub->n_terms + n > RELAIS_HUB_TERMS_MAX) {
+			relais_hub_terms_clear(hub); /* room for them all, as term_of does */
+		}
+		if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_TERMS_MANY, TERMS_MANY_PG, &q) != 0) {
+			rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		} else if (relais_hub_sql_bind_array(q, 1, &missing) != 0) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		}
+		while (rc == 0 && (step = relais_hub_sql_step(q)) == RELAIS_HUB_SQL_ROW) {
+			const char *text = (const char *)relais_hub_sql_column_text(q, 1);
+			struct relais_hub_term *t = text ? term_slot(hub, text) : NULL;
+			if (t != NULL && t->id == 0) {
+				term_keep(hub, t, text, relais_hub_sql_column_int64(q, 0));
+			}
+		}
+		if (rc == 0 && step != RELAIS_HUB_SQL_DONE) {
+			rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		}
+		relais_hub_sql_reset(q);
+	}
+	relais_hub_sql_array_free(&missing);
+	/* Each from the cache now; one it could not keep (memory) is looked up alone. */
+	for (i = 0; i < b->n && rc == 0; i++) {
+		struct ready *r = &b->r[i];
+		rc = statement_terms(r->terms, &r->agents, &r->activities, hub, ctx, &r->f);
+	}
+	return rc;
+}
+
 /*
  * Inserts the statements waiting in b, as store_one would have one at a
  * time: a statement whose id is held already is known (or, with other
@@ -667,7 +743,7 @@ static int batch_flush(struct batch *b, relais_hub *hub, relais_ctx *ctx)
 	if (b->n == 0) {
 		return 0;
 	}
-	if ((rc = batch_insert(b, hub, ctx)) != 0) {
+	if ((rc = batch_terms(b, hub, ctx)) != 0 || (rc = batch_insert(b, hub, ctx)) != 0) {
 		goto out;
 	}
 	if ((facts = calloc(b->n, sizeof(*facts))) == NULL ||
@@ -705,8 +781,6 @@ static int batch_add(struct batch *b, relais_hub *hub, relais_ctx *ctx, struct r
                      const char *where)
 {
 	struct ready *r = &b->r[b->n];
-	int rc;
-
 	memset(r, 0, sizeof(*r));
 	r->f = *f;
 	memset(f, 0, sizeof(*f));
@@ -715,10 +789,6 @@ static int batch_add(struct batch *b, relais_hub *hub, relais_ctx *ctx, struct r
 	(void)snprintf(r->now, sizeof(r->now), "%s", now);
 	r->now_ms = now_ms;
 	(void)snprintf(r->where, sizeof(r->where), "%s", where);
-	if ((rc = statement_terms(r->terms, &r->agents, &r->activities, hub, ctx, &r->f)) != 0) {
-		ready_clear(r);
-		return rc;
-	}
 	b->n++;
 	return b->n == BATCH_MAX ? batch_flush(b, hub, ctx) : 0;
 }
