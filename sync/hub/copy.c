@@ -264,13 +264,16 @@ static int check_empty(struct copy *c)
 	return 0;
 }
 
-/* A progress line, at most every PROGRESS_MS. */
+/* A progress line: a table's rows once copied (force), else at most every PROGRESS_MS. */
 static void progress(struct copy *c, const struct table *t, long long rows, int force)
 {
 	char iso[32];
 	long long now = relais_now_iso(iso);
 
-	if (force || now - c->last_ms >= PROGRESS_MS) {
+	if (force) {
+		relais_log(c->ctx, RELAIS_LOG_INFO, "%s: %lld rows (%lld of %lld in all)", t->name,
+		           rows, c->copied + rows, c->total);
+	} else if (now - c->last_ms >= PROGRESS_MS) {
 		relais_log(c->ctx, RELAIS_LOG_INFO, "%s: %lld of %lld rows (%lld of %lld in all)",
 		           t->name, rows, t->rows, c->copied + rows, c->total);
 		c->last_ms = now;

@@ -158,8 +158,7 @@ class Copy(unittest.TestCase):
         self.assertRegex(p.stdout, r"^%s: %d tables, %d rows and 1 published files copied in "
                          r"[0-9.]+ s \([0-9]+ rows/s\)\n$"
                          % (re.escape(self.src.db), len(self.src_rows), total))
-        self.assertIn("copy: statement: %d of %d rows" % (self.src_rows["statement"],
-                                                          self.src_rows["statement"]), p.stderr)
+        self.assertIn("copy: statement: %d rows (" % self.src_rows["statement"], p.stderr)
 
     def test_every_table_holds_the_same_rows(self):
         self.assertEqual(self.copied.returncode, 0, self.copied.stderr)
