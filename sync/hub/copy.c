@@ -550,10 +550,10 @@ int relais_hub_copy(struct relais_hub_copy_result *out, relais_ctx *ctx, const c
 		                 "the target must be a PostgreSQL database (postgresql://...)");
 		goto out;
 	}
-	/* Opening the source brings it to the current schema, as serve would. */
-	if ((rc = check_source(ctx, from)) != 0 ||
-	    (rc = relais_hub_open(&c->src, ctx, from)) != 0 ||
-	    (rc = relais_hub_open(&c->dst, ctx, url)) != 0) {
+	/* The target first: one unreachable leaves the source untouched. Opening
+	 * the source brings it to the current schema, as serve would. */
+	if ((rc = check_source(ctx, from)) != 0 || (rc = relais_hub_open(&c->dst, ctx, url)) != 0 ||
+	    (rc = relais_hub_open(&c->src, ctx, from)) != 0) {
 		goto out;
 	}
 	/* The source's write lock: no hub writes to it while it is read. */
