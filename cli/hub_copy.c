@@ -76,7 +76,7 @@ static int copy(relais_ctx *ctx, int argc, char **argv)
 
 const struct command cmd_hub_copy = {
         "copy",
-        "copy a SQLite hub into an empty PostgreSQL database (moving to several nodes)",
+        "copy a SQLite hub into an empty PostgreSQL database",
         "usage: relais-hub copy --from PATH --db postgresql://... [--files DIR]\n"
         "                       [--from-files DIR]\n\n"
         "Copies the SQLite hub database PATH, every table (statements, attachments,\n"
@@ -87,9 +87,9 @@ const struct command cmd_hub_copy = {
         "does. The target must hold no hub data: copying into a database that\n"
         "already holds some is refused. Everything is copied in one transaction:\n"
         "a failure leaves the target as it was. The published bundles and deltas\n"
-        "of PATH's files folder (--from-files, default PATH.d) are then copied\n"
+        "of PATH's files folder (--from-files, default PATH.d) are copied too,\n"
         "into --files, the folder every PostgreSQL node shares (needed when there\n"
-        "are any), under temporary names renamed only once the copy is committed.\n"
+        "are any), under temporary names renamed once the tables are committed.\n"
         "Progress (rows per table, a line every few seconds) goes to stderr, a\n"
         "summary to stdout. Start the nodes with relais-hub serve --db URL\n"
         "--files DIR afterwards (docs/hub.md, \"Moving a hub from SQLite to\n"
