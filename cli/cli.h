@@ -91,7 +91,7 @@ extern const struct command cmd_hub_serve, cmd_hub_credentials, cmd_hub_coordina
         cmd_hub_organisation, cmd_hub_report, cmd_hub_import;
 extern const struct command cmd_hub_keygen, cmd_hub_hub_key, cmd_hub_publisher, cmd_hub_session,
         cmd_hub_publish, cmd_hub_unpublish, cmd_hub_export_catalogue, cmd_hub_certificate;
-extern const struct command cmd_hub_cohort;
+extern const struct command cmd_hub_cohort, cmd_hub_copy;
 
 /* The hub database: the --db given, else $RELAIS_HUB_DB, else CLI_HUB_DEFAULT_DB. */
 const char *cli_hub_db_path(const char *given);

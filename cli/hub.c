@@ -6,12 +6,23 @@
 #include "relais/hub.h"
 
 static const struct command *const commands[] = {
-        &cmd_hub_serve,        &cmd_hub_credentials, &cmd_hub_coordinator,
-        &cmd_hub_organisation, &cmd_hub_report,      &cmd_hub_import,
-        &cmd_hub_keygen,       &cmd_hub_hub_key,     &cmd_hub_publisher,
+        &cmd_hub_serve,
+        &cmd_hub_credentials,
+        &cmd_hub_coordinator,
+        &cmd_hub_organisation,
+        &cmd_hub_report,
+        &cmd_hub_import,
+        &cmd_hub_keygen,
+        &cmd_hub_hub_key,
+        &cmd_hub_publisher,
         &cmd_hub_session, /* live sessions of published courses */
-        &cmd_hub_publish,      &cmd_hub_unpublish,   &cmd_hub_export_catalogue,
-        &cmd_hub_certificate,  &cmd_hub_cohort,      NULL,
+        &cmd_hub_publish,
+        &cmd_hub_unpublish,
+        &cmd_hub_export_catalogue,
+        &cmd_hub_certificate,
+        &cmd_hub_cohort,
+        &cmd_hub_copy,
+        NULL,
 };
 
 const char *cli_hub_db_path(const char *given)

@@ -1151,13 +1151,8 @@ struct staged {
 	size_t n_sessions;
 };
 
-/*
- * Copies src into dst atomically (mode 0644), hashing the bytes written.
- * With want (not NULL), refuses (RELAIS_EHASH, nothing written) bytes that
- * do not hash to it.
- */
-static int copy_file(char sha[RELAIS_SHA256_HEX], uint64_t *size, relais_ctx *ctx, const char *src,
-                     const char *dst, const char *want)
+int relais_hub_file_copy(char sha[RELAIS_SHA256_HEX], uint64_t *size, relais_ctx *ctx,
+                         const char *src, const char *dst, const char *want)
 {
 	relais_atomic_file *af = NULL;
 	relais_sha256 h;
@@ -1223,7 +1218,7 @@ static int stage(struct staged *s, relais_hub *hub, relais_ctx *ctx, size_t inde
 	(void)snprintf(name, sizeof(name), "incoming/%ld-%08" PRIx32 "-%zu.relais", (long)getpid(),
 	               randombytes_random(), index);
 	if ((rc = files_path(s->path, sizeof(s->path), hub, ctx, name)) != 0 ||
-	    (rc = copy_file(s->sha256, &s->size, ctx, s->given, s->path, NULL)) != 0) {
+	    (rc = relais_hub_file_copy(s->sha256, &s->size, ctx, s->given, s->path, NULL)) != 0) {
 		return rc;
 	}
 	s->staged = 1;
@@ -1864,7 +1859,7 @@ static int put_file(size_t *written, size_t *kept, relais_ctx *ctx, const char *
 		return 0;
 	}
 	relais_clear(ctx);
-	if ((rc = copy_file(have, NULL, ctx, src, dst, sha)) == 0) {
+	if ((rc = relais_hub_file_copy(have, NULL, ctx, src, dst, sha)) == 0) {
 		(*written)++;
 	}
 	return rc;

@@ -9,6 +9,7 @@
 
 #include "relais/db.h"
 #include "relais/embed.h"
+#include "relais/hash.h"
 #include "relais/strbuf.h"
 #include "relais/util.h"
 #include "relais/hub.h"
@@ -181,6 +182,14 @@ int relais_hub_cohorts_load(struct relais_catalogue *cat, relais_hub *hub, relai
 struct relais_pubkey;
 int relais_hub_laptop_key_find(struct relais_hub_credential *who, struct relais_pubkey **pub,
                                relais_hub *hub, relais_ctx *ctx, const char *key_id);
+
+/*
+ * Copies src into dst atomically (mode 0644), hashing the bytes written
+ * (catalogue.c). With want (not NULL), refuses (RELAIS_EHASH, nothing
+ * written) bytes that do not hash to it.
+ */
+int relais_hub_file_copy(char sha[RELAIS_SHA256_HEX], uint64_t *size, relais_ctx *ctx,
+                         const char *src, const char *dst, const char *want);
 
 /*
  * Opens another connection to hub's database (already migrated), for a

@@ -39,6 +39,7 @@ struct relais_hub_sql {
 	unsigned next_name;
 	struct pg_prepared *prep; /* open addressing by the text's hash */
 	size_t n_prep, cap_prep;
+	struct relais_strbuf row; /* a COPY row being written */
 };
 
 /* One PostgreSQL parameter's value, as text (format 0) or bytes (format 1). */
@@ -500,6 +501,7 @@ void relais_hub_sql_close(relais_hub_sql *db)
 	if (db->kind == RELAIS_HUB_SQL_PG) {
 		pg_forget_prepared(db);
 		PQfinish(db->pg);
+		relais_strbuf_free(&db->row);
 	} else {
 		sqlite3_close_v2(db->lite);
 	}
@@ -1200,4 +1202,135 @@ int relais_hub_sql_bind_array(relais_hub_sql_stmt *st, int i, struct relais_hub_
 void relais_hub_sql_array_free(struct relais_hub_sql_array *a)
 {
 	relais_strbuf_free(&a->b);
+}
+
+/* ---- bulk loading (COPY) ---- */
+
+int relais_hub_sql_copy_begin(relais_hub_sql *db, const char *copy_sql)
+{
+	PGresult *res;
+	int rc;
+
+	if (db->kind != RELAIS_HUB_SQL_PG) {
+		return RELAIS_EINVAL;
+	}
+	if ((rc = pg_ready(db)) != 0) {
+		return rc;
+	}
+	res = PQexec(db->pg, copy_sql);
+	rc = PQresultStatus(res) == PGRES_COPY_IN ? 0 : pg_result_error(db, res);
+	PQclear(res);
+	return rc;
+}
+
+/* Appends n bytes as a COPY text field: \\, newline, return and tab escaped. */
+static int copy_text(struct relais_strbuf *b, const unsigned char *s, size_t n)
+{
+	size_t i, from = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *esc = s[i] == '\\'   ? "\\\\"
+		                  : s[i] == '\n' ? "\\n"
+		                  : s[i] == '\r' ? "\\r"
+		                  : s[i] == '\t' ? "\\t"
+		                                 : NULL;
+		if (s[i] == '\0') {
+			return RELAIS_EFORMAT;
+		}
+		if (esc != NULL) {
+			relais_strbuf_addn(b, (const char *)s + from, i - from);
+			relais_strbuf_add(b, esc);
+			from = i + 1;
+		}
+	}
+	relais_strbuf_addn(b, (const char *)s + from, n - from);
+	return 0;
+}
+
+/* Appends n bytes as a bytea field: \\x and their hex digits. */
+static void copy_bytea(struct relais_strbuf *b, const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char pair[2];
+	size_t i;
+
+	relais_strbuf_add(b, "\\\\x");
+	for (i = 0; i < n; i++) {
+		pair[0] = hex[s[i] >> 4];
+		pair[1] = hex[s[i] & 15];
+		relais_strbuf_addn(b, pair, 2);
+	}
+}
+
+int relais_hub_sql_copy_row(relais_hub_sql *db, relais_hub_sql_stmt *from,
+                            const unsigned char *bytea)
+{
+	struct relais_strbuf *b = &db->row;
+	int i, n = relais_hub_sql_column_count(from), rc = 0;
+
+	if (db->kind != RELAIS_HUB_SQL_PG) {
+		return RELAIS_EINVAL;
+	}
+	b->max = 0x7fffffff;
+	relais_strbuf_reset(b);
+	for (i = 0; i < n && rc == 0; i++) {
+		int type = relais_hub_sql_column_type(from, i);
+		if (i > 0) {
+			relais_strbuf_addn(b, "\t", 1);
+		}
+		if (type == RELAIS_HUB_SQL_NULL) {
+			relais_strbuf_add(b, "\\N");
+		} else if (bytea != NULL && bytea[i]) {
+			const void *p = relais_hub_sql_column_blob(from, i);
+			copy_bytea(b, p, (size_t)relais_hub_sql_column_bytes(from, i));
+		} else if (type == RELAIS_HUB_SQL_INTEGER) {
+			relais_strbuf_printf(b, "%lld", relais_hub_sql_column_int64(from, i));
+		} else if (type == RELAIS_HUB_SQL_FLOAT) {
+			relais_strbuf_printf(b, "%.17g", relais_hub_sql_column_double(from, i));
+		} else {
+			const unsigned char *t = relais_hub_sql_column_text(from, i);
+			rc = copy_text(b, t ? t : (const unsigned char *)"",
+			               (size_t)relais_hub_sql_column_bytes(from, i));
+		}
+	}
+	relais_strbuf_addn(b, "\n", 1);
+	if (rc != 0) {
+		return pg_error(db, rc, "a text holds a NUL byte, which PostgreSQL cannot store");
+	}
+	if (b->rc != 0) {
+		return pg_error(db, b->rc, "a row too large to copy");
+	}
+	if (PQputCopyData(db->pg, b->p, (int)b->len) != 1) {
+		return pg_error(db, RELAIS_EIO, PQerrorMessage(db->pg));
+	}
+	return 0;
+}
+
+int relais_hub_sql_copy_end(relais_hub_sql *db, int ok, long long *rows)
+{
+	PGresult *res;
+	int rc = 0, first = 1;
+
+	if (rows != NULL) {
+		*rows = 0;
+	}
+	if (db->kind != RELAIS_HUB_SQL_PG) {
+		return RELAIS_EINVAL;
+	}
+	if (PQputCopyEnd(db->pg, ok ? NULL : "the copy was abandoned") != 1) {
+		rc = pg_error(db, RELAIS_EIO, PQerrorMessage(db->pg));
+	}
+	while ((res = PQgetResult(db->pg)) != NULL) {
+		if (first && rc == 0) {
+			if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+				rc = ok ? pg_result_error(db, res) : 0;
+			} else if (rows != NULL) {
+				*rows = strtoll(PQcmdTuples(res), NULL, 10);
+			}
+		}
+		first = 0;
+		PQclear(res);
+	}
+	relais_strbuf_free(&db->row);
+	return rc;
 }

@@ -144,6 +144,23 @@ const char *relais_hub_sql_errmsg(relais_hub_sql *db);
  */
 int relais_hub_sql_fail(relais_ctx *ctx, relais_hub_sql *db, int status, const char *what);
 
+/*
+ * Bulk loading on PostgreSQL (COPY ... FROM STDIN, text format), inside a
+ * transaction: relais_hub_sql_copy_begin runs copy_sql ("COPY t (a, b)
+ * FROM STDIN"); each relais_hub_sql_copy_row sends the current row of from
+ * (a statement of either backend, its columns in the COPY's order), column
+ * i as bytea when bytea[i] is set (bytea NULL: none); texts and blobs go as
+ * their bytes, integers whole, floats with 17 significant digits (read
+ * back equal), NULL as NULL. relais_hub_sql_copy_end finishes the COPY and
+ * sets *rows (ok 1), or abandons it (ok 0: the transaction then fails).
+ * Returns 0 or a negative status: RELAIS_EINVAL on SQLite, RELAIS_EFORMAT
+ * for a text holding a NUL byte (PostgreSQL cannot store one).
+ */
+int relais_hub_sql_copy_begin(relais_hub_sql *db, const char *copy_sql);
+int relais_hub_sql_copy_row(relais_hub_sql *db, relais_hub_sql_stmt *from,
+                            const unsigned char *bytea);
+int relais_hub_sql_copy_end(relais_hub_sql *db, int ok, long long *rows);
+
 /* A column as a malloc'd string ("" for NULL); NULL only when out of memory. */
 char *relais_hub_sql_dup(relais_hub_sql_stmt *st, int col);
 

@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import testlib  # noqa: E402
 import hublib as hl  # noqa: E402
 
-COMMANDS = ["serve", "credentials", "coordinator", "report", "import"]
+COMMANDS = ["serve", "credentials", "coordinator", "report", "import", "copy"]
 
 
 def db_bytes(home):
@@ -63,6 +63,8 @@ class Usage(unittest.TestCase):
             (["serve", "--listen", "nowhere"], "--listen"),
             (["serve", "--listen", "127.0.0.1:99999"], "--listen"),
             (["serve", "--db"], "needs a value"),
+            (["copy"], "--from PATH"), (["copy", "--from", "hub.db"], "PostgreSQL"),
+            (["copy", "--from", "hub.db", "extra"], "unexpected argument 'extra'"),
         ]
         for args, message in cases:
             with self.subTest(args=args):

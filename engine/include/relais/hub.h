@@ -195,6 +195,30 @@ int relais_hub_get(struct relais_hub_reply *reply, relais_hub *hub, relais_ctx *
 int relais_hub_import(size_t *stored, size_t *known, relais_hub *hub, relais_ctx *ctx,
                       const char *path, const char *signature_path);
 
+/* What relais_hub_copy did. */
+struct relais_hub_copy_result {
+	size_t tables;  /* tables copied (every table of the hub) */
+	long long rows; /* rows, all tables together */
+	size_t files;   /* published bundles and deltas */
+	long long ms;   /* how long it took */
+};
+
+/*
+ * Copies the SQLite hub at from (brought to the current schema, as opening
+ * it does) into the PostgreSQL database url (its schema made as
+ * relais_hub_open does), which must hold no hub data: every table, in one
+ * transaction (COPY), identity sequences set past the ids copied; then the
+ * published bundles and deltas of from's files folder (from_files, or NULL
+ * for "<from>.d") into files, the PostgreSQL hub's shared folder (NULL:
+ * refused when there are any). Progress goes to ctx's log (INFO), a line
+ * a table and one every few seconds. Returns 0; RELAIS_ENOTFOUND or
+ * RELAIS_EFORMAT (from is not a hub), RELAIS_EEXIST (the target holds
+ * rows), RELAIS_EINVAL (url is not PostgreSQL, files missing), or another
+ * status; on failure the target is as before and no file is left in files.
+ */
+int relais_hub_copy(struct relais_hub_copy_result *out, relais_ctx *ctx, const char *from,
+                    const char *from_files, const char *url, const char *files);
+
 /* Reports for coordinators (docs/hub.md). */
 enum relais_report_format {
 	RELAIS_REPORT_CSV = 1,
