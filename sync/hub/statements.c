@@ -475,8 +475,10 @@ out:
 	return rc;
 }
 
-/* The most statements a batch holds before they are inserted (bounds an import's memory). */
+/* The most statements, and the most bytes of their text, a batch holds before they are
+ * inserted: bounds an import's memory (the arrays sent are about as large again). */
 #define BATCH_MAX 250
+#define BATCH_BYTES (4 << 20)
 
 /* A statement checked and made ready, waiting in a batch to be inserted (PostgreSQL). */
 struct ready {
@@ -499,7 +501,7 @@ struct ready {
  */
 struct batch {
 	struct ready *r;
-	size_t n;
+	size_t n, bytes;
 	const char *credential;
 	size_t stored, known; /* of the batches inserted */
 };
@@ -548,7 +550,7 @@ static void batch_clear(struct batch *b)
 	for (i = 0; i < b->n; i++) {
 		ready_clear(&b->r[i]);
 	}
-	b->n = 0;
+	b->n = b->bytes = 0;
 }
 
 /* Fills the arrays of INSERT_MANY_PG (a[k] for parameter k + 1) from b's statements. */
@@ -774,13 +776,14 @@ out:
 /*
  * Puts the statement of facts f (taken: f is left empty), its text body
  * (taken), identity hash and time stored in b, to be inserted by batch_flush (at once
- * when b is full).
+ * when b is full: BATCH_MAX statements or BATCH_BYTES of text).
  */
 static int batch_add(struct batch *b, relais_hub *hub, relais_ctx *ctx, struct relais_xapi_facts *f,
                      char *body, const char *hash, const char *now, long long now_ms,
                      const char *where)
 {
 	struct ready *r = &b->r[b->n];
+
 	memset(r, 0, sizeof(*r));
 	r->f = *f;
 	memset(f, 0, sizeof(*f));
@@ -790,7 +793,8 @@ static int batch_add(struct batch *b, relais_hub *hub, relais_ctx *ctx, struct r
 	r->now_ms = now_ms;
 	(void)snprintf(r->where, sizeof(r->where), "%s", where);
 	b->n++;
-	return b->n == BATCH_MAX ? batch_flush(b, hub, ctx) : 0;
+	b->bytes += strlen(body);
+	return b->n == BATCH_MAX || b->bytes >= BATCH_BYTES ? batch_flush(b, hub, ctx) : 0;
 }
 
 /*
@@ -947,7 +951,7 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
                       const struct relais_hub_credential *who, cJSON *ids, size_t *stored,
                       size_t *known)
 {
-	struct batch batch = {NULL, 0, who->key, 0, 0}, *b = NULL;
+	struct batch batch = {NULL, 0, 0, who->key, 0, 0}, *b = NULL;
 	cJSON *item = NULL;
 	char where[48], id[37], *authority = NULL;
 	size_t i;
