@@ -66,6 +66,7 @@ struct relais_hub_sql_stmt {
 	PGresult *res;         /* of the last execution, or NULL before the first step */
 	int row;               /* current row in res */
 	unsigned char **blobs; /* per column of the current row, unescaped bytea */
+	char (*reals)[32];     /* per column, a real number's text as SQLite writes it */
 };
 
 int relais_hub_sql_is_pg(const char *where)
@@ -420,6 +421,8 @@ static void pg_drop_result(relais_hub_sql_stmt *st)
 	}
 	free(st->blobs);
 	st->blobs = NULL;
+	free(st->reals);
+	st->reals = NULL;
 	PQclear(st->res);
 	st->res = NULL;
 	st->row = -1;
@@ -862,7 +865,8 @@ static int pg_execute(relais_hub_sql_stmt *st)
 		db->changes = atoi(PQcmdTuples(st->res));
 	}
 	if (PQnfields(st->res) > 0 &&
-	    (st->blobs = calloc((size_t)PQnfields(st->res), sizeof(*st->blobs))) == NULL) {
+	    ((st->blobs = calloc((size_t)PQnfields(st->res), sizeof(*st->blobs))) == NULL ||
+	     (st->reals = calloc((size_t)PQnfields(st->res), sizeof(*st->reals))) == NULL)) {
 		pg_drop_result(st);
 		return pg_error(db, RELAIS_ENOMEM, "out of memory");
 	}
@@ -931,6 +935,28 @@ static int pg_has(const relais_hub_sql_stmt *st, int col)
 	       col < PQnfields(st->res);
 }
 
+/*
+ * A real number's text as SQLite's gives it ("%!.15g": 15 digits, and a
+ * whole number keeps ".0"), so that a report reads the same on both
+ * backends (PostgreSQL writes numeric 0.1 as "0.100", float8 1 as "1").
+ */
+static const char *real_text(char out[32], double v)
+{
+	char *e;
+	int n = snprintf(out, 32, "%.15g", v);
+
+	if (n > 0 && n < 28 && strpbrk(out, ".ni") == NULL) { /* not nan, inf */
+		e = strchr(out, 'e');
+		if (e == NULL) {
+			memcpy(out + n, ".0", 3);
+		} else {
+			memmove(e + 2, e, strlen(e) + 1);
+			memcpy(e, ".0", 2);
+		}
+	}
+	return out;
+}
+
 const unsigned char *relais_hub_sql_column_text(relais_hub_sql_stmt *st, int col)
 {
 	if (st->lite != NULL) {
@@ -941,6 +967,10 @@ const unsigned char *relais_hub_sql_column_text(relais_hub_sql_stmt *st, int col
 	}
 	if (PQftype(st->res, col) == 17) {
 		return relais_hub_sql_column_blob(st, col);
+	}
+	if (relais_hub_sql_column_type(st, col) == RELAIS_HUB_SQL_FLOAT) {
+		return (const unsigned char *)real_text(st->reals[col],
+		                                        relais_hub_sql_column_double(st, col));
 	}
 	return (const unsigned char *)PQgetvalue(st->res, st->row, col);
 }

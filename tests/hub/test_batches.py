@@ -168,6 +168,7 @@ class SameOnBoth(unittest.TestCase):
                                  "refused_error": refused.error(), "imported": imported,
                                  "tables": tables(db, names),
                                  "report": db.report_json(),
+                                 "csv": db.run("report", "--format", "csv").stdout,
                                  "clash_held": db.sql(
                                      "SELECT count(*) FROM statement WHERE id = ?",
                                      (clash[0]["id"],))}
@@ -193,6 +194,12 @@ class SameOnBoth(unittest.TestCase):
 
     def test_the_reports_are_the_same(self):
         self.assertEqual(self.results["sqlite"]["report"], self.results["postgresql"]["report"])
+
+    def test_the_report_files_read_the_same(self):
+        # Numbers as text too: an average score is "0.65" on both, not "0.650" on PostgreSQL.
+        lite, pg = (self.results[n]["csv"] for n in ("sqlite", "postgresql"))
+        self.assertIn("quiz-results", lite)
+        self.assertEqual(lite.splitlines(), pg.splitlines())
 
     def test_a_conflict_in_a_batchs_middle_refuses_it_whole(self):
         for name, r in self.results.items():
