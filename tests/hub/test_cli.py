@@ -63,13 +63,14 @@ class Usage(unittest.TestCase):
             (["serve", "--listen", "nowhere"], "--listen"),
             (["serve", "--listen", "127.0.0.1:99999"], "--listen"),
             (["serve", "--db"], "needs a value"),
-            (["copy"], "--from PATH"), (["copy", "--from", "hub.db"], "PostgreSQL"),
+            (["copy"], "--from PATH"),
+            (["copy", "--from", "hub.db", "--db", "other.db"], "PostgreSQL"),
             (["copy", "--from", "hub.db", "extra"], "unexpected argument 'extra'"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
                 extra = ["--db", home.db] if args and args[0] != "help" and \
-                    args[-1] != "--db" else []
+                    "--db" not in args else []
                 p = hl.run(args + extra)
                 self.assertEqual(p.returncode, 2, (p.stdout, p.stderr))
                 self.assertIn(message, p.stderr)
