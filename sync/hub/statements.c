@@ -502,6 +502,7 @@ struct ready {
 struct batch {
 	struct ready *r;
 	size_t n, bytes;
+	int begun; /* the transaction, and so the write lock, is taken */
 	const char *credential;
 	size_t stored, known; /* of the batches inserted */
 };
@@ -653,6 +654,66 @@ out:
 	return rc;
 }
 
+/*
+ * The time stored (and timestamp, when the statement has none) written into
+ * a batched statement's text until the batch goes in: as long as the real
+ * one, which then takes its place. Times are set under the write lock, so
+ * that statements are stored in the order of their times stored, whatever
+ * the order in which the nodes' requests were prepared outside it (a
+ * client reading with since= misses none).
+ */
+#define STORED_LATER "0000-00-00T00:00:00.000Z"
+
+/*
+ * Begins b's transaction, taking the write lock, unless it is taken: on
+ * PostgreSQL a request's statements are checked and made ready outside the
+ * lock, which is taken only for what the database does.
+ */
+static int batch_begin(struct batch *b, relais_hub *hub, relais_ctx *ctx)
+{
+	if (b->begun) {
+		return 0;
+	}
+	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+	}
+	b->begun = 1;
+	return 0;
+}
+
+/* Replaces the last occurrence of "member":"STORED_LATER" in body by now (as long). */
+static void stamp(char *body, const char *member, const char *now)
+{
+	char key[48];
+	char *p, *last = NULL;
+	size_t n = (size_t)snprintf(key, sizeof(key), "\"%s\":\"" STORED_LATER, member);
+
+	for (p = strstr(body, key); p != NULL; p = strstr(p + 1, key)) {
+		last = p;
+	}
+	if (last != NULL) {
+		memcpy(last + n - strlen(STORED_LATER), now, strlen(STORED_LATER));
+	}
+}
+
+/* Gives b's statements the time stored now, under the lock (STORED_LATER). */
+static void batch_stamp(struct batch *b)
+{
+	char now[32];
+	long long now_ms = relais_now_iso(now);
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct ready *r = &b->r[i];
+		memcpy(r->now, now, sizeof(r->now));
+		r->now_ms = now_ms;
+		stamp(r->body, "stored", now);
+		if (r->f.timestamp == NULL) { /* else a member of its own may hold the same text */
+			stamp(r->body, "timestamp", now);
+		}
+	}
+}
+
 /* The texts a batch names that the terms cache does not hold: looked up, or made, at once. */
 #define TERMS_MANY_PG                                                                              \
 	"WITH t AS (SELECT DISTINCT unnest(?1::text[]) COLLATE \"C\" AS text), "                   \
@@ -745,6 +806,10 @@ static int batch_flush(struct batch *b, relais_hub *hub, relais_ctx *ctx)
 	if (b->n == 0) {
 		return 0;
 	}
+	if ((rc = batch_begin(b, hub, ctx)) != 0) {
+		goto out;
+	}
+	batch_stamp(b);
 	if ((rc = batch_terms(b, hub, ctx)) != 0 || (rc = batch_insert(b, hub, ctx)) != 0) {
 		goto out;
 	}
@@ -775,12 +840,11 @@ out:
 
 /*
  * Puts the statement of facts f (taken: f is left empty), its text body
- * (taken), identity hash and time stored in b, to be inserted by batch_flush (at once
- * when b is full: BATCH_MAX statements or BATCH_BYTES of text).
+ * (taken: its times are STORED_LATER) and identity hash in b, to be inserted by batch_flush (at
+ * once when b is full: BATCH_MAX statements or BATCH_BYTES of text).
  */
 static int batch_add(struct batch *b, relais_hub *hub, relais_ctx *ctx, struct relais_xapi_facts *f,
-                     char *body, const char *hash, const char *now, long long now_ms,
-                     const char *where)
+                     char *body, const char *hash, const char *where)
 {
 	struct ready *r = &b->r[b->n];
 
@@ -789,8 +853,6 @@ static int batch_add(struct batch *b, relais_hub *hub, relais_ctx *ctx, struct r
 	memset(f, 0, sizeof(*f));
 	r->body = body;
 	memcpy(r->hash, hash, sizeof(r->hash));
-	(void)snprintf(r->now, sizeof(r->now), "%s", now);
-	r->now_ms = now_ms;
 	(void)snprintf(r->where, sizeof(r->where), "%s", where);
 	b->n++;
 	b->bytes += strlen(body);
@@ -880,7 +942,8 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	}
 	/* A voiding statement and a StatementRef read rows a batch may hold: it goes first. */
 	batched = b != NULL && f.voids == NULL && f.object_kind != RELAIS_XAPI_STATEMENT_REF;
-	if (b != NULL && !batched && (rc = batch_flush(b, hub, ctx)) != 0) {
+	if (b != NULL && !batched &&
+	    ((rc = batch_flush(b, hub, ctx)) != 0 || (rc = batch_begin(b, hub, ctx)) != 0)) {
 		goto out;
 	}
 	/* On PostgreSQL, where each query is a round trip under the write lock, a statement is
@@ -893,12 +956,14 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	if (f.voids != NULL && (rc = may_void(hub, ctx, where, f.voids, who)) != 0) {
 		goto out;
 	}
-	now_ms = relais_now_iso(now);
-	if ((rc = stored_text(&body, ctx, st, authority, now, who->xapi_version)) != 0) {
+	/* A batched statement's time stored is set when the batch goes in, under the lock. */
+	now_ms = batched ? 0 : relais_now_iso(now);
+	if ((rc = stored_text(&body, ctx, st, authority, batched ? STORED_LATER : now,
+	                      who->xapi_version)) != 0) {
 		goto out;
 	}
 	if (batched) {
-		rc = batch_add(b, hub, ctx, &f, body, hash, now, now_ms, where);
+		rc = batch_add(b, hub, ctx, &f, body, hash, where);
 		body = NULL;
 		*known = -1;
 		goto out;
@@ -951,11 +1016,11 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
                       const struct relais_hub_credential *who, cJSON *ids, size_t *stored,
                       size_t *known)
 {
-	struct batch batch = {NULL, 0, 0, who->key, 0, 0}, *b = NULL;
+	struct batch batch = {NULL, 0, 0, 0, who->key, 0, 0}, *b = NULL;
 	cJSON *item = NULL;
 	char where[48], id[37], *authority = NULL;
 	size_t i;
-	int rc = 0, from_next = 0, was_known;
+	int rc = 0, from_next = 0, was_known, in_tx;
 
 	if (!(who->scopes & RELAIS_HUB_SCOPE_WRITE)) {
 		relais_fail(ctx, RELAIS_EINVAL, "these credentials may not store statements");
@@ -971,9 +1036,8 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 		}
 		b = &batch;
 	}
-	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {
+	if (b == NULL && relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {
 		free(authority);
-		free(batch.r);
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	for (i = 0;; i++) {
@@ -1006,15 +1070,21 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 		rc = batch_rc != 0 ? batch_rc : rc;
 		*stored += batch.stored;
 		*known += batch.known;
+		if (rc == 0) {
+			rc = batch_begin(b, hub, ctx); /* nothing stored yet: the rest needs it */
+		}
 	}
 	batch_clear(&batch);
 	free(batch.r);
+	in_tx = b == NULL || batch.begun; /* else nothing began: nothing to take back */
 	if (rc == 0 && !from_next) {
 		rc = relais_hub_attachments_keep(hub, ctx, who); /* the multipart data, if any */
 	}
 	if (!from_next && (rc == RELAIS_EFORMAT || rc == RELAIS_EEXIST || rc == RELAIS_EINVAL ||
 	                   rc == RELAIS_ELIMIT)) {
-		relais_hub_sql_rollback(hub->db);
+		if (in_tx) {
+			relais_hub_sql_rollback(hub->db);
+		}
 		relais_hub_terms_clear(hub);
 		*stored = *known = 0;
 		return relais_hub_reply_error(reply,
@@ -1026,7 +1096,9 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 	}
 	if (rc != 0 || relais_hub_sql_commit(hub->db) != RELAIS_HUB_SQL_OK) {
 		rc = rc ? rc : relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
-		relais_hub_sql_rollback(hub->db);
+		if (in_tx) {
+			relais_hub_sql_rollback(hub->db);
+		}
 		relais_hub_terms_clear(hub);
 		*stored = *known = 0;
 		return rc;

@@ -215,5 +215,54 @@ class SameOnBoth(unittest.TestCase):
             self.assertIn("5200 statements stored, 0 already held", r["imported"], name)
 
 
+@unittest.skipUnless(pgcluster.available(), "PostgreSQL's server programs are not installed")
+class StoredInOrder(unittest.TestCase):
+    """On PostgreSQL a request's statements are made ready outside the write lock and given
+    their time stored under it: however requests from several laptops interleave, the
+    statements come back in the order of their times stored (a reader polling with since=
+    misses none), and a statement sent without a timestamp gets its time stored."""
+
+    def test_concurrent_batches_are_stored_in_the_order_of_their_times(self):
+        import threading
+        tmp = tempfile.TemporaryDirectory(prefix="relais-batches-")
+        self.addCleanup(tmp.cleanup)
+        db = hl.HubDb(tmp.name, postgresql=True)
+        creds = [db.credentials("laptop %d" % i) for i in range(4)]
+        hub = hl.start_hub(self, db)
+        rng = random.Random(SEED + 1)
+        work = [[[statement(rng) for _ in range(40)] for _ in range(8)] for _ in creds]
+        for batches_ in work:
+            for b in batches_:
+                for st in b[::3]:
+                    del st["timestamp"]
+        failed = []
+
+        def laptop(i):
+            c = hl.Client(hub, *creds[i])
+            for b in work[i]:
+                r = c.post(b)
+                if r.status != 200:
+                    failed.append(r)
+
+        threads = [threading.Thread(target=laptop, args=(i,)) for i in range(len(creds))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(failed, [])
+        sent = {st["id"]: st for w in work for b in w for st in b}
+        reader = db.credentials("reports export", scope="read-all")
+        got, _ = hl.Client(hub, *reader).query_all({"limit": 100})
+        self.assertEqual(sorted(s["id"] for s in got), sorted(sent))
+        stored = [s["stored"] for s in got]  # newest first
+        self.assertEqual(stored, sorted(stored, reverse=True))
+        for s in got:
+            self.assertNotIn("0000-00-00", s["stored"] + s["timestamp"])
+            if "timestamp" not in sent[s["id"]]:
+                self.assertEqual(s["timestamp"], s["stored"])
+            else:
+                self.assertEqual(s["timestamp"], sent[s["id"]]["timestamp"])
+
+
 if __name__ == "__main__":
     unittest.main()
