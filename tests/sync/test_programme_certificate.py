@@ -11,6 +11,7 @@ import base64
 import hashlib
 import os
 import re
+import shutil
 import sqlite3
 import sys
 import unittest
@@ -159,6 +160,12 @@ class ProgrammeCertificateOnTheLaptop(unittest.TestCase):
                     self.assertNotIn(english, t, "untranslated in " + lang)
         self.assertIn("10 mars 2031", c.get(link + "?lang=fr").text)
         self.assertIn("10 de marzo de 2031", c.get(link + "?lang=es").text)
+
+        # tests/browser/certificates.mjs takes this home, as it is now, to check the pages in
+        # Chromium with axe.
+        keep = os.environ.get("RELAIS_KEEP_PROGRAMME_HOME")
+        if keep:
+            shutil.copytree(self.laptop.path, keep)
 
         # Altered: the same certificate made to name another cohort, its check letters made to
         # match. From a file or typed, relais certificate verify refuses it...
