@@ -581,9 +581,17 @@ int relais_certificate_list(struct relais_stored_certificate **out, size_t *n, r
 		const char *revoked = (const char *)sqlite3_column_text(st, 1);
 		struct relais_certificate c;
 
-		/* Stored only after it verified: a row that no longer decodes is skipped. */
-		if (relais_certificate_decode(&c, ctx, code ? code : "") != 0) {
+		/*
+		 * Checked again each time, as when it was stored: a row edited in the
+		 * database, or signed by a hub key no longer trusted, is skipped.
+		 */
+		rc = relais_certificate_check(&c, NULL, home, ctx, code ? code : "");
+		if (rc == RELAIS_EFORMAT || rc == RELAIS_ESIGNATURE) {
+			rc = 0;
 			continue;
+		}
+		if (rc != 0) {
+			break;
 		}
 		if ((s = relais_push(&list, &count, sizeof(*list))) == NULL) {
 			relais_certificate_clear(&c);

@@ -41,10 +41,12 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 			relais_strbuf_add(&req->body, "<li class=\"card\"><h2>");
 			relais_strbuf_add_html(&req->body, c->title);
 			relais_tr_date(date, sizeof(date), l, c->date);
-			relais_strbuf_printf(
-			        &req->body,
-			        "</h2><p class=\"meta\">%s <time datetime=\"%s\">%s</time>",
-			        relais_tr(l, M_CERT_DATE), c->date, date);
+			relais_strbuf_printf(&req->body,
+			                     "</h2><p class=\"meta\"><strong>%s</strong> · %s "
+			                     "<time datetime=\"%s\">%s</time>",
+			                     relais_tr(l, c->programme ? M_CERT_KIND_PROGRAMME
+			                                               : M_CERT_KIND_COURSE),
+			                     relais_tr(l, M_CERT_DATE), c->date, date);
 			if (certs[i].revoked[0] != '\0') {
 				relais_strbuf_printf(&req->body, " · <strong>%s</strong>",
 				                     relais_tr(l, M_CERT_REVOKED));

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { RELAIS, HUB, SOURCE_ROOT, CHROMIUM, AXE, LAUNCH, READER_ADDRESS, HUB_ADDRESS, say, startServer, stop } from './lib.mjs';
+import { RELAIS, HUB, SOURCE_ROOT, CHROMIUM, AXE, LAUNCH, READER_ADDRESS, HUB_ADDRESS, say, startServer, stop, axe } from './lib.mjs';
 
 const LIMIT = 240000;
 const COURSE = 'migration-health';
@@ -61,14 +61,6 @@ async function h1(page) {
 }
 
 /* Every axe-core violation on the page, whatever its impact. */
-async function axe(page, what) {
-  await page.addScriptTag({ path: AXE });
-  const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const u = new URL(page.url());
-  say(`axe ${what} ${u.pathname}${u.search}: ${r.violations.length ? r.violations.map((v) => `${v.id}[${v.impact}]`).join(' ') : 'no violation'}`);
-  return r.violations.map((v) => `${what}: ${v.id} (${v.impact}) at ${v.nodes.map((nd) => nd.target.join(' ')).join(', ')}`);
-}
-
 /* The page's language, direction and language list, as the learner gets them. */
 async function frame(page) {
   return page.evaluate(() => ({

@@ -25,6 +25,15 @@ export const LAUNCH = {
 export const READER_ADDRESS = /^(http:\/\/127\.0\.0\.1:\d+)\/\?k=[0-9a-f]{32}$/;
 export const HUB_ADDRESS = /^(http:\/\/127\.0\.0\.1:\d+)\/$/;
 
+/* axe-core's violations on page, one line each, named what; says how many it found. */
+export async function axe(page, what) {
+  await page.addScriptTag({ path: AXE });
+  const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const u = new URL(page.url());
+  say(`axe ${what} ${u.pathname}${u.search}: ${r.violations.length ? r.violations.map((v) => `${v.id}[${v.impact}]`).join(' ') : 'no violation'}`);
+  return r.violations.map((v) => `${what}: ${v.id} (${v.impact}) at ${v.nodes.map((nd) => nd.target.join(' ')).join(', ')}`);
+}
+
 export function say(msg) {
   console.log(`    checked: ${msg}`);
 }

@@ -115,7 +115,9 @@ struct relais_stored_certificate {
 
 /*
  * The stored certificates, newest first; only email's when email is not
- * NULL. Free with relais_certificate_list_free().
+ * NULL. Each is checked again as relais_certificate_check does: one that
+ * no longer verifies (edited in the database, or its hub key no longer
+ * trusted) is left out. Free with relais_certificate_list_free().
  */
 int relais_certificate_list(struct relais_stored_certificate **out, size_t *n, relais_home *home,
                             relais_ctx *ctx, const char *email);
