@@ -187,11 +187,11 @@ class ProgrammeCertificateOnTheLaptop(unittest.TestCase):
                                         (forged, code)).rowcount, 1)
         page = c.get("/certificates?lang=en")
         self.assertEqual(page.status, 200)
-        self.assertNotIn("2028", page.text)
+        self.assertNotIn("Attachés 2028", page.text)
         self.assertNotIn(html(NAME), page.text)
         self.assertEqual(len(re.findall(r'<li class="card">', page.text)), 2)
         self.assertEqual(c.get(link).status, 404)
-        self.assertNotIn("2028", self.relais("certificate", "list").stdout)
+        self.assertNotIn("Attachés 2028", self.relais("certificate", "list").stdout)
 
 
 if __name__ == "__main__":
