@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 #include <malloc.h>
-#include <pthread.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -47,7 +46,10 @@ struct worker {
 	relais_ctx *ctx;
 };
 
-/* The pools: statements; sign-ins (Argon2id, one at a time); reports (slow at scale). */
+/*
+ * The pools: statements; sign-ins (Argon2id, one at a time) and sign-outs;
+ * reports (slow at scale). A network thread never waits for the database.
+ */
 enum { POOL_XAPI, POOL_LOGIN, POOL_REPORTS, N_POOLS };
 
 struct relais_hub_server {
@@ -55,10 +57,8 @@ struct relais_hub_server {
 	relais_http_server *http;
 	relais_http_pool *pools[N_POOLS];
 	struct worker workers[XAPI_WORKERS + 2];
-	char trusted_proxy[64]; /* "" when none */
-	pthread_mutex_t lock;   /* guards sessions */
-	struct worker sessions; /* the connection sign-in sessions are kept through (login.c) */
-	size_t max_document;    /* bytes of one xAPI document */
+	char trusted_proxy[64];                /* "" when none */
+	size_t max_document;                   /* bytes of one xAPI document */
 	uint64_t max_documents_total;          /* bytes of documents one credential may store */
 	size_t max_attachment;                 /* bytes of one attachment part */
 	unsigned long long max_per_credential; /* bytes of attachments one credential stores */
@@ -655,36 +655,31 @@ static const char *cookie_name(int https)
 }
 
 /*
- * Finds the request's session (in the database: any node may have started
- * it); copies its email into email. With end, ends it. Returns 1 when
- * signed in.
+ * Finds the request's session (in the database, through w's connection: any
+ * node may have started it; so only on a worker, never a network thread);
+ * copies its email into email. With end, ends it. Returns 1 when signed in.
  */
-static int session_find(struct relais_hub_server *s, relais_http_request *req, int https,
-                        char email[201], int end)
+static int session_find(struct worker *w, relais_http_request *req, int https, char email[201],
+                        int end)
 {
 	const char *token = relais_http_cookie(req, cookie_name(https));
-	int rc;
 
 	if (token == NULL || strlen(token) != RELAIS_HUB_SESSION_HEX - 1) {
 		return 0;
 	}
-	pthread_mutex_lock(&s->lock);
-	rc = relais_hub_session_find(email, s->sessions.hub, s->sessions.ctx, token, end);
-	pthread_mutex_unlock(&s->lock);
-	return rc == 0;
+	return relais_hub_session_find(email, w->hub, w->ctx, token, end) == 0;
 }
 
-/* Starts a session for email; writes its cookie into cookie. Returns 0 or a status. */
-static int session_start(struct relais_hub_server *s, const char *email, int https, char *cookie,
-                         size_t size)
+/*
+ * Starts a session for email (through w's connection, on a worker); writes
+ * its cookie into cookie. Returns 0 or a status.
+ */
+static int session_start(struct worker *w, const char *email, int https, char *cookie, size_t size)
 {
 	char token[RELAIS_HUB_SESSION_HEX];
 	int rc;
 
-	pthread_mutex_lock(&s->lock);
-	rc = relais_hub_session_start(token, s->sessions.hub, s->sessions.ctx, email,
-	                              SESSION_SECONDS);
-	pthread_mutex_unlock(&s->lock);
+	rc = relais_hub_session_start(token, w->hub, w->ctx, email, SESSION_SECONDS);
 	if (rc == 0) {
 		(void)snprintf(cookie, size,
 		               https ? COOKIE_HTTPS "=%s; Path=/; Secure; HttpOnly; SameSite=Strict"
@@ -801,7 +796,7 @@ static relais_http_response *login_job(void *data, void *local, relais_http_requ
 		goto out;
 	}
 	(void)relais_hub_login_succeeded(w->hub, w->ctx, email, address);
-	if (session_start(s, email, https, cookie, sizeof(cookie)) != 0) {
+	if (session_start(w, email, https, cookie, sizeof(cookie)) != 0) {
 		resp = page(503, "text/plain", "the hub cannot start a session now\n");
 		goto out;
 	}
@@ -813,6 +808,28 @@ out:
 	}
 	relais_http_fields_free(fields, n);
 	return resp;
+}
+
+/*
+ * Ends the request's session (on the sign-in thread, as it started: the
+ * database may be slow, and a network thread never waits for it) and
+ * answers with the sign-in page and the cookie's end, so that the browser
+ * forgets it too; without a session, sends to the sign-in page.
+ */
+static relais_http_response *logout_job(void *data, void *local, relais_http_request *req)
+{
+	struct relais_hub_server *s = data;
+	struct worker *w = local;
+	char address[64], email[201];
+	int https = over_https(s, req, address, sizeof(address));
+
+	if (!session_find(w, req, https, email, 1)) {
+		return redirect("/reports/login", NULL);
+	}
+	return login_page(w->ctx, req, 200, 0, "Set-Cookie",
+	                  https ? COOKIE_HTTPS "=; Path=/; Secure; HttpOnly; SameSite=Strict; "
+	                                       "Max-Age=0"
+	                        : COOKIE "=; Path=/reports; HttpOnly; SameSite=Strict; Max-Age=0");
 }
 
 /*
@@ -955,7 +972,7 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 	size_t i, n;
 	int csv, rc;
 
-	if (!session_find(s, req, over_https(s, req, address, sizeof(address)), email, 0)) {
+	if (!session_find(w, req, over_https(s, req, address, sizeof(address)), email, 0)) {
 		return redirect("/reports/login", NULL);
 	}
 	if ((rc = relais_hub_coordinator_scope(org, w->hub, w->ctx, email)) == RELAIS_ENOTFOUND) {
@@ -1049,7 +1066,7 @@ static relais_http_response *reports(struct relais_hub_server *s, relais_http_re
 	const char *url = relais_http_path(req), *method = relais_http_method(req);
 	const char *origin = relais_http_header(req, "Origin");
 	const char *host = relais_http_header(req, "Host");
-	char want[300], address[64], email[201], cookie[160];
+	char want[300], address[64];
 	int https = over_https(s, req, address, sizeof(address));
 
 	if (strcmp(url, "/reports/style.css") == 0) {
@@ -1077,16 +1094,7 @@ static relais_http_response *reports(struct relais_hub_server *s, relais_http_re
 		               : login_page(s->ctx, req, 200, 0, NULL, NULL);
 	}
 	if (strcmp(url, "/reports/logout") == 0 && strcmp(method, "POST") == 0) {
-		if (!session_find(s, req, https, email, 1)) {
-			return redirect("/reports/login", NULL);
-		}
-		/* The browser forgets the cookie too. */
-		(void)snprintf(cookie, sizeof(cookie),
-		               https ? COOKIE_HTTPS "=; Path=/; Secure; HttpOnly; SameSite=Strict; "
-		                                    "Max-Age=0"
-		                     : COOKIE
-		                       "=; Path=/reports; HttpOnly; SameSite=Strict; Max-Age=0");
-		return login_page(s->ctx, req, 200, 0, "Set-Cookie", cookie);
+		return relais_http_defer(req, s->pools[POOL_LOGIN], logout_job, s);
 	}
 	return relais_http_defer(req, s->pools[POOL_REPORTS], reports_job, s);
 }
@@ -1500,9 +1508,6 @@ static void server_free(struct relais_hub_server *s)
 		relais_hub_close(s->workers[i].hub);
 		relais_ctx_free(s->workers[i].ctx);
 	}
-	relais_hub_close(s->sessions.hub);
-	relais_ctx_free(s->sessions.ctx);
-	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -1542,7 +1547,6 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 	s->max_per_credential = opt->max_attachments_per_credential
 	                                ? opt->max_attachments_per_credential
 	                                : RELAIS_HUB_ATTACHMENTS_PER_CREDENTIAL;
-	pthread_mutex_init(&s->lock, NULL);
 	if (opt->trusted_proxy != NULL) {
 		(void)snprintf(s->trusted_proxy, sizeof(s->trusted_proxy), "%s",
 		               opt->trusted_proxy);
@@ -1558,13 +1562,6 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 		if (i < XAPI_WORKERS) {
 			locals[i] = &s->workers[i];
 		}
-	}
-	if ((rc = relais_ctx_new(&s->sessions.ctx)) != 0) {
-		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-		goto fail;
-	}
-	if ((rc = relais_hub_open_another(&s->sessions.hub, ctx, hub)) != 0) {
-		goto fail;
 	}
 	if ((rc = relais_http_pool_new(&s->pools[POOL_XAPI], ctx, XAPI_WORKERS, locals)) != 0) {
 		goto fail;
