@@ -1062,14 +1062,34 @@ int relais_hub_reply_error(struct relais_hub_reply *r, unsigned status, const ch
 	return r->body ? 0 : RELAIS_ENOMEM;
 }
 
+/*
+ * The statements' number without reading them all (every report page shows
+ * it; count(*) reads a whole index, 10 ms at 200,000 statements and growing
+ * with the hub). SQLite: no statement row is ever deleted and a new rowid is
+ * the largest plus one, so the largest seq is the count, from the end of the
+ * primary key. PostgreSQL's identity leaves gaps (a statement already held
+ * takes a number and is not stored), so: counted while the table is small,
+ * beyond COUNT_EXACT_MAX the statistics' live rows (inserts as they commit,
+ * re-estimated by each ANALYZE), within about a percent.
+ */
+#define COUNT_EXACT_MAX "100000"
+#define COUNT_SQLITE "SELECT coalesce(max(seq), 0) FROM statement"
+#define COUNT_PG                                                                                   \
+	"SELECT CASE WHEN greatest(c.reltuples, pg_stat_get_live_tuples(c.oid)) "                  \
+	"< " COUNT_EXACT_MAX " THEN (SELECT count(*) FROM statement) "                             \
+	"ELSE greatest(c.reltuples::bigint, pg_stat_get_live_tuples(c.oid)) END "                  \
+	"FROM pg_class c WHERE c.oid = 'statement'::regclass"
+
 int relais_hub_count(int64_t *out, relais_hub *hub, relais_ctx *ctx)
 {
 	relais_hub_sql_stmt *st = NULL;
 	int rc = 0;
 
 	*out = 0;
-	if (relais_hub_sql_prepare(hub->db, "SELECT count(*) FROM statement", -1, &st, NULL) !=
-	            RELAIS_HUB_SQL_OK ||
+	if (relais_hub_sql_prepare(hub->db,
+	                           relais_hub_sql_kind(hub->db) == RELAIS_HUB_SQL_PG ? COUNT_PG
+	                                                                             : COUNT_SQLITE,
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK ||
 	    relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
 		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	} else {
