@@ -194,14 +194,36 @@ static const struct report reports[] = {
 	"(?1 IS NULL OR EXISTS (SELECT 1 FROM learner_course l WHERE l.actor_term = t.id AND " \
 	"l.organisation = ?1))"
 
-/* SQL: the courses, organisations and countries a coordinator of ?1 may filter by. */
-#define CHOICES \
-	"SELECT DISTINCT 'course', course FROM learner_course " \
-	"WHERE (?1 IS NULL OR organisation = ?1) " \
-	"UNION SELECT DISTINCT 'organisation', organisation FROM learner_course " \
-	"WHERE organisation IS NOT NULL AND (?1 IS NULL OR organisation = ?1) " \
-	"UNION SELECT DISTINCT 'country', country FROM organisation " \
+/*
+ * SQL: the courses, organisations and countries a coordinator of ?1 may
+ * filter by. Every page shows them, so they are found by skipping from one
+ * value to the next along an index (learner_course's primary key, for an
+ * organisation its learner_course_organisation), a lookup a course, not a
+ * read of every learner's row as DISTINCT does: at 200,000 statements on
+ * PostgreSQL 3.7 ms against 0.3, growing with the hub.
+ */
+#define COURSE_TEXT "(SELECT course FROM learner_course WHERE course_term = c.t LIMIT 1)"
+#define COUNTRIES \
+	" UNION SELECT 'country', country FROM organisation " \
 	"WHERE country IS NOT NULL AND (?1 IS NULL OR name = ?1) ORDER BY 1, 2"
+/* An administrator's (?1 NULL): every course and organisation. */
+#define CHOICES_ALL \
+	"WITH RECURSIVE c(t) AS (SELECT min(course_term) FROM learner_course " \
+	"UNION ALL SELECT (SELECT min(course_term) FROM learner_course WHERE course_term > c.t) " \
+	"FROM c WHERE c.t IS NOT NULL), " \
+	"o(name) AS (SELECT min(organisation) FROM learner_course " \
+	"UNION ALL SELECT (SELECT min(organisation) FROM learner_course WHERE organisation > o.name) " \
+	"FROM o WHERE o.name IS NOT NULL) " \
+	"SELECT 'course', " COURSE_TEXT " FROM c WHERE c.t IS NOT NULL " \
+	"UNION SELECT 'organisation', name FROM o WHERE name IS NOT NULL" COUNTRIES
+/* An organisation's coordinator's (?1): its courses, itself once it has a learner. */
+#define CHOICES_SCOPED \
+	"WITH RECURSIVE c(t) AS (SELECT min(course_term) FROM learner_course WHERE organisation = ?1 " \
+	"UNION ALL SELECT (SELECT min(course_term) FROM learner_course WHERE organisation = ?1 " \
+	"AND course_term > c.t) FROM c WHERE c.t IS NOT NULL) " \
+	"SELECT 'course', " COURSE_TEXT " FROM c WHERE c.t IS NOT NULL " \
+	"UNION SELECT 'organisation', o FROM (SELECT min(organisation) AS o FROM learner_course " \
+	"WHERE organisation = ?1) x WHERE o IS NOT NULL" COUNTRIES
 /* clang-format on */
 
 const char *const relais_hub_reports[] = {
@@ -526,7 +548,10 @@ int relais_hub_report_choices(struct cJSON **out, relais_hub *hub, relais_ctx *c
 	if (*out == NULL) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	if (relais_hub_sql_prepare(hub->db, CHOICES, -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+	if (relais_hub_sql_prepare(hub->db,
+	                           f != NULL && f->scope != NULL && f->scope[0] ? CHOICES_SCOPED
+	                                                                        : CHOICES_ALL,
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 	}
 	bind_filter(st, f);
