@@ -115,13 +115,16 @@ static const struct report reports[] = {
 	 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2",
 	 "SELECT organisation, course, count(completed) AS completions FROM " STATES
 	 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2"},
+	/* coalesce(completed, NULL): SQLite then scans learner_course_state (migration 18), whose
+	 * entries hold every column these read, not learner_course_completed, which has it look
+	 * up each completion's row (a tenth of the time at 10 million statements). */
 	{"completions-by-day",
 	 "SELECT " DAY("completed") " AS day, count(*) AS completions FROM learner_course "
-	 "WHERE completed IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 "WHERE coalesce(completed, NULL) IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " AND " IN_RANGE("completed") " GROUP BY 1 ORDER BY 1", NULL},
 	{"completions-over-time",
 	 "SELECT " DAY("completed") " AS day, course, count(*) AS completions FROM learner_course "
-	 "WHERE completed IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 "WHERE coalesce(completed, NULL) IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " AND " IN_RANGE("completed") " GROUP BY 1, 2 ORDER BY 1, 2", NULL},
 	/* The credential that stored the first completion; empty before hubs recorded it. */
 	{"completions-by-learner",
