@@ -59,6 +59,12 @@
 	AT_END("completed") " AS completed, " \
 	"CASE WHEN completed IS NOT NULL THEN " AT_END("passed") " END AS passed " \
 	"FROM learner_course WHERE " LC_FILTER ") l"
+/* The same without a date range: columns that learner_course_state (migration 18) holds,
+ * which SQLite reads in place of the rows, a few times narrower. */
+#define STATES_ALL \
+	"(SELECT course, coalesce(organisation, '') AS organisation, completed, " \
+	"CASE WHEN completed IS NOT NULL THEN passed END AS passed " \
+	"FROM learner_course WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER ") l"
 #define PCT_OF(n, of) "round(100.0 * (" n ") / (" of "), 1)"
 #define PCT(n) PCT_OF(n, "count(*)")
 /*
@@ -68,8 +74,8 @@
  * organisation" cohorts add no one here: the hub knows those learners only
  * once they start.
  */
-#define ENROLLED \
-	"(SELECT course, organisation, completed, passed, 0 AS waiting FROM " STATES \
+#define ENROLLED(states) \
+	"(SELECT course, organisation, completed, passed, 0 AS waiting FROM " states \
 	" UNION ALL SELECT course, organisation, NULL, NULL, 1 FROM (SELECT DISTINCT " \
 	"cc.course AS course, m.email AS email, c.organisation AS organisation " \
 	"FROM cohort_course cc JOIN cohort c ON c.id = cc.cohort " \
@@ -92,23 +98,33 @@ struct report {
 
 static const struct report reports[] = {
 	{"status-by-course",
-	 "SELECT course, " STATUS " FROM " ENROLLED " GROUP BY course ORDER BY course", NULL},
+	 "SELECT course, " STATUS " FROM " ENROLLED(STATES_ALL) " GROUP BY course ORDER BY course",
+	 "SELECT course, " STATUS " FROM " ENROLLED(STATES) " GROUP BY course ORDER BY course"},
 	{"status-by-organisation",
-	 "SELECT organisation, course, " STATUS " FROM " ENROLLED
-	 " GROUP BY organisation, course ORDER BY organisation, course", NULL},
+	 "SELECT organisation, course, " STATUS " FROM " ENROLLED(STATES_ALL)
+	 " GROUP BY organisation, course ORDER BY organisation, course",
+	 "SELECT organisation, course, " STATUS " FROM " ENROLLED(STATES)
+	 " GROUP BY organisation, course ORDER BY organisation, course"},
 	{"completions-by-course",
+	 "SELECT course, count(completed) AS completions, count(*) AS learners FROM " STATES_ALL
+	 " GROUP BY course HAVING count(completed) > 0 ORDER BY course",
 	 "SELECT course, count(completed) AS completions, count(*) AS learners FROM " STATES
-	 " GROUP BY course HAVING count(completed) > 0 ORDER BY course", NULL},
+	 " GROUP BY course HAVING count(completed) > 0 ORDER BY course"},
 	{"completions-by-organisation",
+	 "SELECT organisation, course, count(completed) AS completions FROM " STATES_ALL
+	 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2",
 	 "SELECT organisation, course, count(completed) AS completions FROM " STATES
-	 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2", NULL},
+	 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2"},
+	/* coalesce(completed, NULL): SQLite then scans learner_course_state (migration 18), whose
+	 * entries hold every column these read, not learner_course_completed, which has it look
+	 * up each completion's row (a tenth of the time at 10 million statements). */
 	{"completions-by-day",
 	 "SELECT " DAY("completed") " AS day, count(*) AS completions FROM learner_course "
-	 "WHERE completed IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 "WHERE coalesce(completed, NULL) IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " AND " IN_RANGE("completed") " GROUP BY 1 ORDER BY 1", NULL},
 	{"completions-over-time",
 	 "SELECT " DAY("completed") " AS day, course, count(*) AS completions FROM learner_course "
-	 "WHERE completed IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 "WHERE coalesce(completed, NULL) IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " AND " IN_RANGE("completed") " GROUP BY 1, 2 ORDER BY 1, 2", NULL},
 	/* The credential that stored the first completion; empty before hubs recorded it. */
 	{"completions-by-learner",
@@ -133,11 +149,17 @@ static const struct report reports[] = {
 	 "FROM activity_tally WHERE kind = 1 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY object_term, course, quiz, object_id HAVING sum(learners) > 0 "
 	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question",
-	 "SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, "
-	 "count(*) AS learners, sum(missed) AS learners_missed, "
-	 PCT_OF("sum(missed)", "count(*)") " AS missed_pct, sum(tries) AS answers "
-	 "FROM activity_learner WHERE kind = 1 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
-	 " AND " ACTIVE_IN_RANGE " GROUP BY object_term, course, quiz, object_id "
+	 /* Counted by the question's term alone (its course, quiz and IRI follow from it),
+	  * which hashes integers, not texts (half the time on PostgreSQL); each question's
+	  * texts then read from one of its rows. */
+	 "SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, learners, "
+	 "learners_missed, " PCT_OF("learners_missed", "learners") " AS missed_pct, answers "
+	 "FROM (SELECT object_term, count(*) AS learners, sum(missed) AS learners_missed, "
+	 "sum(tries) AS answers FROM activity_learner WHERE kind = 1 AND "
+	 ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " ACTIVE_IN_RANGE
+	 " GROUP BY object_term) g JOIN activity_learner a ON a.object_term = g.object_term "
+	 "AND a.actor_term = (SELECT min(actor_term) FROM activity_learner m "
+	 "WHERE m.object_term = g.object_term) "
 	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"},
 	{"quiz-results",
 	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
@@ -194,14 +216,36 @@ static const struct report reports[] = {
 	"(?1 IS NULL OR EXISTS (SELECT 1 FROM learner_course l WHERE l.actor_term = t.id AND " \
 	"l.organisation = ?1))"
 
-/* SQL: the courses, organisations and countries a coordinator of ?1 may filter by. */
-#define CHOICES \
-	"SELECT DISTINCT 'course', course FROM learner_course " \
-	"WHERE (?1 IS NULL OR organisation = ?1) " \
-	"UNION SELECT DISTINCT 'organisation', organisation FROM learner_course " \
-	"WHERE organisation IS NOT NULL AND (?1 IS NULL OR organisation = ?1) " \
-	"UNION SELECT DISTINCT 'country', country FROM organisation " \
+/*
+ * SQL: the courses, organisations and countries a coordinator of ?1 may
+ * filter by. Every page shows them, so they are found by skipping from one
+ * value to the next along an index (learner_course's primary key, for an
+ * organisation its learner_course_organisation), a lookup a course, not a
+ * read of every learner's row as DISTINCT does: at 200,000 statements on
+ * PostgreSQL 3.7 ms against 0.3, growing with the hub.
+ */
+#define COURSE_TEXT "(SELECT course FROM learner_course WHERE course_term = c.t LIMIT 1)"
+#define COUNTRIES \
+	" UNION SELECT 'country', country FROM organisation " \
 	"WHERE country IS NOT NULL AND (?1 IS NULL OR name = ?1) ORDER BY 1, 2"
+/* An administrator's (?1 NULL): every course and organisation. */
+#define CHOICES_ALL \
+	"WITH RECURSIVE c(t) AS (SELECT min(course_term) FROM learner_course " \
+	"UNION ALL SELECT (SELECT min(course_term) FROM learner_course WHERE course_term > c.t) " \
+	"FROM c WHERE c.t IS NOT NULL), " \
+	"o(name) AS (SELECT min(organisation) FROM learner_course " \
+	"UNION ALL SELECT (SELECT min(organisation) FROM learner_course WHERE organisation > o.name) " \
+	"FROM o WHERE o.name IS NOT NULL) " \
+	"SELECT 'course', " COURSE_TEXT " FROM c WHERE c.t IS NOT NULL " \
+	"UNION SELECT 'organisation', name FROM o WHERE name IS NOT NULL" COUNTRIES
+/* An organisation's coordinator's (?1): its courses, itself once it has a learner. */
+#define CHOICES_SCOPED \
+	"WITH RECURSIVE c(t) AS (SELECT min(course_term) FROM learner_course WHERE organisation = ?1 " \
+	"UNION ALL SELECT (SELECT min(course_term) FROM learner_course WHERE organisation = ?1 " \
+	"AND course_term > c.t) FROM c WHERE c.t IS NOT NULL) " \
+	"SELECT 'course', " COURSE_TEXT " FROM c WHERE c.t IS NOT NULL " \
+	"UNION SELECT 'organisation', o FROM (SELECT min(organisation) AS o FROM learner_course " \
+	"WHERE organisation = ?1) x WHERE o IS NOT NULL" COUNTRIES
 /* clang-format on */
 
 const char *const relais_hub_reports[] = {
@@ -526,7 +570,10 @@ int relais_hub_report_choices(struct cJSON **out, relais_hub *hub, relais_ctx *c
 	if (*out == NULL) {
 		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 	}
-	if (relais_hub_sql_prepare(hub->db, CHOICES, -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+	if (relais_hub_sql_prepare(hub->db,
+	                           f != NULL && f->scope != NULL && f->scope[0] ? CHOICES_SCOPED
+	                                                                        : CHOICES_ALL,
+	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 	}
 	bind_filter(st, f);

@@ -253,6 +253,51 @@ class Reports(unittest.TestCase):
         self.assertEqual(r.status, 404)
 
 
+def choices(page):
+    """A page's filter lists: {select name: [its choices, "any" left out]}."""
+    return {name: [html.unescape(o) for o in re.findall(r"<option(?: selected)?>([^<]*)</option>",
+                                                         opts)]
+            for name, opts in re.findall(r'<select[^>]* name="([^"]+)"[^>]*>(.*?)</select>',
+                                         page, re.S)}
+
+
+class Choices(unittest.TestCase):
+    """The filters offer each course, organisation and country a coordinator may choose, once
+    each and in order, however many learners share them; the pages count every statement."""
+
+    def test_choices_and_count(self):
+        db = hl.make_hub_db(self)
+        db.coordinator("admin@example.org")
+        db.run("coordinator", "add", "ana@example.org", "--org", "MAE",
+               env={"RELAIS_HUB_PASSWORD": hl.PASSWORD})
+        db.run("organisation", "set", "MAE", "--country", "SN")
+        db.run("organisation", "set", "MSP", "--country", "FR")
+        hub = hl.start_hub(self, db)
+        laptop = hl.Client(hub, *db.credentials("laptop", "write,read-all,void-all"))
+        sts = [st("p%d@%s.example.org" % (i, org), "experienced", course + "/lesson", org, "2026-01-05")
+               for i in range(3)
+               for course, org in (("c3", "MAE"), ("c1", "MSP"), ("c2", "MAE"), ("c1", "MAE"),
+                                   ("c4", "OMS"), ("c2", "OMS"))]
+        self.assertEqual(laptop.post(sts).status, 200)
+        self.assertEqual(laptop.post(sts[:5]).status, 200)  # held already: not counted again
+        self.assertEqual(laptop.post([hl.voiding(sts[0]["id"])]).status, 200)
+        page = self.get(login(hub, "admin@example.org"), "/reports?course=c2")
+        self.assertEqual(choices(page), {"course": ["c1", "c2", "c3", "c4"],
+                                         "organisation": ["MAE", "MSP", "OMS"],
+                                         "country": ["FR", "SN"]})
+        self.assertIn("<option selected>c2</option>", page)
+        self.assertIn("19 learning records stored.", page)
+        page = self.get(login(hub, "ana@example.org"), "/reports/learners")
+        self.assertEqual(choices(page), {"course": ["c1", "c2", "c3"],
+                                         "organisation": ["MAE"], "country": ["SN"]})
+        self.assertIn("19 learning records stored.", page)
+
+    def get(self, b, path):
+        r = b.request("GET", path)
+        self.assertEqual(r.status, 200, (path, r.text[:300]))
+        return r.text
+
+
 class Migration(unittest.TestCase):
     """A hub made before migration 14 gets its reports' tables filled from what it holds."""
 
