@@ -20,7 +20,7 @@
 
 struct cJSON;
 
-#define HUB_CACHED 32
+#define HUB_CACHED 48
 
 /*
  * The one connection a server's threads store statements through, in
@@ -102,6 +102,10 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_TALLY_MANY,
 	RELAIS_HUB_SLOT_UNSCORED_MANY,
 	RELAIS_HUB_SLOT_TERMS_MANY,
+	RELAIS_HUB_SLOT_COURSE_TALLY,
+	RELAIS_HUB_SLOT_COURSE_TALLY_MANY,
+	RELAIS_HUB_SLOT_COURSE_TALLY_LESS,
+	RELAIS_HUB_SLOT_COURSE_TALLY_MORE,
 };
 
 /*
@@ -353,6 +357,15 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
 	"unit IS NOT NULL) OR verb_term IN (" RELAIS_HUB_VERB_TERM("passed") ", " \
 	RELAIS_HUB_VERB_TERM("failed") ")) AND " cond " " \
 	"GROUP BY object_term, actor_term, course_term"
+
+/* SQL: course_tally's rows (migration 19) made from learner_course's that meet cond, per
+ * course and organisation ('' for none): how many learners, completed, completed and passed.
+ * ?2 times, when cond names it, else once (RELAIS_HUB_COURSE_TALLY_BY). */
+#define RELAIS_HUB_COURSE_TALLY_BY(times, cond) \
+	"SELECT course_term, coalesce(organisation, ''), max(course), " times "count(*), " \
+	times "count(completed), " times "count(CASE WHEN completed IS NOT NULL THEN passed END) " \
+	"FROM learner_course WHERE " cond " GROUP BY course_term, coalesce(organisation, '')"
+#define RELAIS_HUB_COURSE_TALLY(cond) RELAIS_HUB_COURSE_TALLY_BY("", cond)
 
 /* SQL: activity_tally's rows made from activity_learner's that meet cond (per activity and
  * organisation: the sums of its learners' rows). */

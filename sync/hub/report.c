@@ -59,12 +59,6 @@
 	AT_END("completed") " AS completed, " \
 	"CASE WHEN completed IS NOT NULL THEN " AT_END("passed") " END AS passed " \
 	"FROM learner_course WHERE " LC_FILTER ") l"
-/* The same without a date range: columns that learner_course_state (migration 18) holds,
- * which SQLite reads in place of the rows, a few times narrower. */
-#define STATES_ALL \
-	"(SELECT course, coalesce(organisation, '') AS organisation, completed, " \
-	"CASE WHEN completed IS NOT NULL THEN passed END AS passed " \
-	"FROM learner_course WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER ") l"
 #define PCT_OF(n, of) "round(100.0 * (" n ") / (" of "), 1)"
 #define PCT(n) PCT_OF(n, "count(*)")
 /*
@@ -74,15 +68,34 @@
  * organisation" cohorts add no one here: the hub knows those learners only
  * once they start.
  */
-#define ENROLLED(states) \
-	"(SELECT course, organisation, completed, passed, 0 AS waiting FROM " states \
-	" UNION ALL SELECT course, organisation, NULL, NULL, 1 FROM (SELECT DISTINCT " \
-	"cc.course AS course, m.email AS email, c.organisation AS organisation " \
+#define WAITING \
+	"(SELECT DISTINCT cc.course AS course, m.email AS email, c.organisation AS organisation " \
 	"FROM cohort_course cc JOIN cohort c ON c.id = cc.cohort " \
 	"JOIN cohort_member m ON m.cohort = cc.cohort WHERE " ORG_FILTER("c.organisation") \
 	" AND (?2 IS NULL OR cc.course = ?2) AND NOT EXISTS (SELECT 1 FROM learner_course l " \
 	"WHERE l.course_term = " RELAIS_HUB_TERM("cc.course") \
-	" AND lower(l.actor) = 'mbox:mailto:' || m.email)) a) e"
+	" AND lower(l.actor) = 'mbox:mailto:' || m.email)) a"
+#define ENROLLED \
+	"(SELECT course, organisation, completed, passed, 0 AS waiting FROM " STATES \
+	" UNION ALL SELECT course, organisation, NULL, NULL, 1 FROM " WAITING ") e"
+/*
+ * The same without a date range, from course_tally (migration 19: the
+ * learners, completed and passed of each course and organisation, kept as
+ * statements arrive) in place of each learner's row: what the views read is
+ * then a row per course and organisation, whatever the number of learners.
+ * A cohort's waiting learner counts as one learner.
+ */
+#define TALLIED \
+	"(SELECT course, organisation, learners, completed, passed, 0 AS waiting FROM " \
+	"course_tally WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER \
+	" UNION ALL SELECT course, organisation, 1, 0, 0, 1 FROM " WAITING ") e"
+#define PCT_SUM(n) PCT_OF(n, "sum(learners)")
+#define STATUS_TALLIED \
+	"sum(learners) AS enrolled, sum(waiting) AS not_started, " \
+	"sum(learners) - sum(completed) - sum(waiting) AS in_progress, " \
+	PCT_SUM("sum(learners) - sum(completed) - sum(waiting)") " AS in_progress_pct, " \
+	"sum(completed) AS completed, " PCT_SUM("sum(completed)") " AS completed_pct, " \
+	"sum(passed) AS passed, " PCT_SUM("sum(passed)") " AS passed_pct"
 #define STATUS \
 	"count(*) AS enrolled, sum(waiting) AS not_started, " \
 	"count(*) - count(completed) - sum(waiting) AS in_progress, " \
@@ -98,21 +111,24 @@ struct report {
 
 static const struct report reports[] = {
 	{"status-by-course",
-	 "SELECT course, " STATUS " FROM " ENROLLED(STATES_ALL) " GROUP BY course ORDER BY course",
-	 "SELECT course, " STATUS " FROM " ENROLLED(STATES) " GROUP BY course ORDER BY course"},
+	 "SELECT course, " STATUS_TALLIED " FROM " TALLIED " GROUP BY course "
+	 "HAVING sum(learners) > 0 ORDER BY course",
+	 "SELECT course, " STATUS " FROM " ENROLLED " GROUP BY course ORDER BY course"},
 	{"status-by-organisation",
-	 "SELECT organisation, course, " STATUS " FROM " ENROLLED(STATES_ALL)
-	 " GROUP BY organisation, course ORDER BY organisation, course",
-	 "SELECT organisation, course, " STATUS " FROM " ENROLLED(STATES)
+	 "SELECT organisation, course, " STATUS_TALLIED " FROM " TALLIED
+	 " GROUP BY organisation, course HAVING sum(learners) > 0 ORDER BY organisation, course",
+	 "SELECT organisation, course, " STATUS " FROM " ENROLLED
 	 " GROUP BY organisation, course ORDER BY organisation, course"},
 	{"completions-by-course",
-	 "SELECT course, count(completed) AS completions, count(*) AS learners FROM " STATES_ALL
-	 " GROUP BY course HAVING count(completed) > 0 ORDER BY course",
+	 "SELECT course, sum(completed) AS completions, sum(learners) AS learners FROM course_tally "
+	 "WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " GROUP BY course HAVING sum(completed) > 0 ORDER BY course",
 	 "SELECT course, count(completed) AS completions, count(*) AS learners FROM " STATES
 	 " GROUP BY course HAVING count(completed) > 0 ORDER BY course"},
 	{"completions-by-organisation",
-	 "SELECT organisation, course, count(completed) AS completions FROM " STATES_ALL
-	 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2",
+	 "SELECT organisation, course, sum(completed) AS completions FROM course_tally "
+	 "WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER
+	 " GROUP BY organisation, course HAVING sum(completed) > 0 ORDER BY 1, 2",
 	 "SELECT organisation, course, count(completed) AS completions FROM " STATES
 	 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2"},
 	/* coalesce(completed, NULL): SQLite then scans learner_course_state (migration 18), whose

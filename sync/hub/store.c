@@ -350,6 +350,18 @@ static const char *const migrations[] = {
          * or a first completion or pass, not with each statement. */
         "CREATE INDEX learner_course_state ON learner_course(course_term, organisation, course, "
         "completed, passed);",
+        /* 19: the reports without a date range, counted as statements arrive
+         * (progress.c): per course and organisation ('' for none), the
+         * learner_course rows, those completed, those completed and passed. */
+        ("CREATE TABLE course_tally ("
+         "course_term INTEGER NOT NULL,"
+         "organisation TEXT NOT NULL,"
+         "course TEXT NOT NULL,"
+         "learners INTEGER NOT NULL,"
+         "completed INTEGER NOT NULL,"
+         "passed INTEGER NOT NULL,"
+         "PRIMARY KEY (course_term, organisation)) WITHOUT ROWID;"
+         "INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY("course_term IS NOT NULL") ";"),
 };
 
 /*
@@ -359,7 +371,7 @@ static const char *const migrations[] = {
  * (COLLATE "C"), as in SQLite. Append here whenever the list above grows.
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
-static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16, 17, 18};
+static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16, 17, 18, 19};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -612,6 +624,16 @@ static const char *const pg_migrations[] = {
          * pages are all visible, which each statement's update of its learner's row
          * undoes. */
         "",
+        /* 19: the reports without a date range, counted as statements arrive */
+        ("CREATE TABLE course_tally ("
+         "course_term BIGINT NOT NULL,"
+         "organisation " PG_TEXT " NOT NULL,"
+         "course " PG_TEXT " NOT NULL,"
+         "learners BIGINT NOT NULL,"
+         "completed BIGINT NOT NULL,"
+         "passed BIGINT NOT NULL,"
+         "PRIMARY KEY (course_term, organisation));"
+         "INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY("course_term IS NOT NULL") ";"),
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */
