@@ -494,9 +494,9 @@ struct ready {
 
 /*
  * On PostgreSQL, where each query is a round trip under the write lock, a
- * transaction's statements are inserted many at a time: their rows, agents
- * and activities in one query, then the reports' tables in four
- * (relais_hub_progress_add_many). A voiding statement or a StatementRef,
+ * transaction's statements are inserted many at a time: the terms the cache
+ * lacks in one query, their rows, agents and activities in another, then the
+ * reports' tables (relais_hub_progress_add_many). A voiding statement or a StatementRef,
  * which read rows the batch may hold, go one at a time after it.
  */
 struct batch {
