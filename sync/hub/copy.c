@@ -347,6 +347,23 @@ static int ready(struct copy *c, const struct table *t, relais_hub_sql_stmt *fk)
 	return ok;
 }
 
+/* Turns the tables' own triggers off (on 0) or on again (1), in the copy's transaction: the
+ * tallies they keep (migration 19) are copied as they are, not counted again. */
+static int table_triggers(struct copy *c, int on)
+{
+	char sql[256];
+	size_t i;
+
+	for (i = 0; i < c->n_tables; i++) {
+		(void)snprintf(sql, sizeof(sql), "ALTER TABLE \"%s\" %s TRIGGER USER",
+		               c->tables[i].name, on ? "ENABLE" : "DISABLE");
+		if (relais_hub_sql_exec(c->dst->db, sql) != 0) {
+			return relais_hub_sql_fail(c->ctx, c->dst->db, RELAIS_EIO, "PostgreSQL");
+		}
+	}
+	return 0;
+}
+
 /* Every table, those a foreign key refers to before the tables that refer. */
 static int copy_tables(struct copy *c)
 {
@@ -360,6 +377,7 @@ static int copy_tables(struct copy *c)
 	                           -1, &fk, NULL) != 0) {
 		return relais_hub_sql_fail(c->ctx, c->dst->db, RELAIS_EIO, "PostgreSQL");
 	}
+	rc = table_triggers(c, 0);
 	while (left > 0 && rc == 0) {
 		moved = 0;
 		for (i = 0; i < c->n_tables && rc == 0; i++) {
@@ -375,6 +393,9 @@ static int copy_tables(struct copy *c)
 			rc = relais_fail(c->ctx, RELAIS_EFORMAT,
 			                 "the PostgreSQL tables' foreign keys form a cycle");
 		}
+	}
+	if (rc == 0) {
+		rc = table_triggers(c, 1);
 	}
 	relais_hub_sql_finalize(fk);
 	return rc;

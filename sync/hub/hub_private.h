@@ -102,10 +102,6 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_TALLY_MANY,
 	RELAIS_HUB_SLOT_UNSCORED_MANY,
 	RELAIS_HUB_SLOT_TERMS_MANY,
-	RELAIS_HUB_SLOT_COURSE_TALLY,
-	RELAIS_HUB_SLOT_COURSE_TALLY_MANY,
-	RELAIS_HUB_SLOT_COURSE_TALLY_LESS,
-	RELAIS_HUB_SLOT_COURSE_TALLY_MORE,
 };
 
 /*
@@ -366,6 +362,25 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
 	times "count(completed), " times "count(CASE WHEN completed IS NOT NULL THEN passed END) " \
 	"FROM learner_course WHERE " cond " GROUP BY course_term, coalesce(organisation, '')"
 #define RELAIS_HUB_COURSE_TALLY(cond) RELAIS_HUB_COURSE_TALLY_BY("", cond)
+
+/* SQL: course_day_tally's rows (migration 19) made from learner_course's that meet cond: per
+ * course, organisation and day, the rows that started that day, whose last statement was
+ * that day (and of those, the completed, and the completed and passed ones), that completed
+ * that day, that passed that day having completed. */
+#define RELAIS_HUB_COURSE_DAY_TALLY(cond) \
+	"SELECT course_term, org, day, max(course), sum(s), sum(l), sum(c), sum(lc), sum(p), " \
+	"sum(lp) FROM (SELECT course_term, coalesce(organisation, '') AS org, " \
+	"substr(started, 1, 10) AS day, course, 1 AS s, 0 AS l, 0 AS c, 0 AS lc, 0 AS p, 0 AS lp " \
+	"FROM learner_course WHERE " cond " UNION ALL SELECT course_term, " \
+	"coalesce(organisation, ''), substr(last, 1, 10), course, 0, 1, 0, " \
+	"CASE WHEN completed IS NOT NULL THEN 1 ELSE 0 END, 0, " \
+	"CASE WHEN completed IS NOT NULL AND passed IS NOT NULL THEN 1 ELSE 0 END " \
+	"FROM learner_course WHERE " cond " UNION ALL SELECT course_term, " \
+	"coalesce(organisation, ''), substr(completed, 1, 10), course, 0, 0, 1, 0, 0, 0 " \
+	"FROM learner_course WHERE completed IS NOT NULL AND " cond " UNION ALL SELECT " \
+	"course_term, coalesce(organisation, ''), substr(passed, 1, 10), course, 0, 0, 0, 0, 1, 0 " \
+	"FROM learner_course WHERE completed IS NOT NULL AND passed IS NOT NULL AND " cond \
+	") x GROUP BY course_term, org, day"
 
 /* SQL: activity_tally's rows made from activity_learner's that meet cond (per activity and
  * organisation: the sums of its learners' rows). */

@@ -133,26 +133,6 @@
 	"WHERE (object_term, actor_term) IN (SELECT object_term, actor_term FROM statement " \
 	"WHERE " MANY_SEQS ") GROUP BY object_term, organisation " TALLY_MERGE
 
-/* How course_tally rows (excluded) add to the held ones. */
-#define COURSE_TALLY_MERGE \
-	"ON CONFLICT(course_term, organisation) DO UPDATE SET " \
-	"learners = course_tally.learners + excluded.learners, " \
-	"completed = course_tally.completed + excluded.completed, " \
-	"passed = course_tally.passed + excluded.passed"
-
-/* ?2 (1 or -1) times statement ?1's learner's row for its course, added to course_tally: taken
- * away before the row changes, added back after (the organisation may change with it). */
-#define ADD_COURSE_TALLY \
-	"INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY_BY("?2 * ", \
-	"(course_term, actor_term) IN (SELECT course_term, actor_term FROM statement " \
-	"WHERE seq = ?1)") " " COURSE_TALLY_MERGE
-
-/* The same for the statements ?1 (relais_hub_progress_add_many). */
-#define ADD_COURSE_TALLY_MANY \
-	"INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY_BY("?2 * ", \
-	"(course_term, actor_term) IN (SELECT course_term, actor_term FROM statement " \
-	"WHERE " MANY_SEQS " AND course_term IS NOT NULL)") " " COURSE_TALLY_MERGE
-
 /* A column of the statement whose id is ?1 (none when not held). */
 #define SAME(col) col " = (SELECT " col " FROM statement WHERE id = lower(?1))"
 #define LEARNER_COURSE_TARGET SAME("actor_term") " AND " SAME("course_term")
@@ -243,17 +223,11 @@ int relais_hub_progress_add(relais_hub *hub, relais_ctx *ctx, long long seq,
 
 	/* An indexed upsert or three per statement: the reports read these tables, not the
 	 * statements. */
-	if ((rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_COURSE_TALLY, ADD_COURSE_TALLY, seq, -1, 0)) !=
-	            0 ||
-	    (rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_ADD, ADD_LEARNER_COURSE, seq,
-	                  completes, passed)) != 0 ||
-	    (rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_COURSE_TALLY, ADD_COURSE_TALLY, seq, 1, 0)) !=
-	            0) {
-		return rc;
-	}
-	if (kind == PROGRESS_ACTIVITY) {
+	rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_ADD, ADD_LEARNER_COURSE, seq, completes,
+	             passed);
+	if (rc == 0 && kind == PROGRESS_ACTIVITY) {
 		rc = with_tally(hub, ctx, seq, add_activity, &seq);
-	} else if (kind == PROGRESS_UNSCORED) {
+	} else if (rc == 0 && kind == PROGRESS_UNSCORED) {
 		rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_UNSCORED_ADD,
 		             "INSERT INTO unscored_answer(seq) VALUES (?1)", seq, 0, 0);
 	}
@@ -309,15 +283,11 @@ int relais_hub_progress_add_many(relais_hub *hub, relais_ctx *ctx, const long lo
 			break;
 		}
 	}
-	/* Six statements for them all: the tallies lose the learners' rows as they were and
+	/* Four statements for them all: the tallies lose the learners' rows as they were and
 	 * gain them as they become. */
-	if (all.b.len > 0 &&
-	    (rc = run_array(hub, ctx, RELAIS_HUB_SLOT_COURSE_TALLY_MANY, ADD_COURSE_TALLY_MANY,
-	                    &all, -1)) == 0 &&
-	    (rc = run_array(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_MANY, ADD_LEARNER_COURSE_MANY, &all,
-	                    0)) == 0) {
-		rc = run_array(hub, ctx, RELAIS_HUB_SLOT_COURSE_TALLY_MANY, ADD_COURSE_TALLY_MANY,
-		               &all, 1);
+	if (all.b.len > 0) {
+		rc = run_array(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_MANY, ADD_LEARNER_COURSE_MANY,
+		               &all, 0);
 	}
 	if (rc == 0 && n_activity > 0 &&
 	    (rc = run_array(hub, ctx, RELAIS_HUB_SLOT_TALLY_MANY, ADD_ACTIVITY_TALLY_MANY,
@@ -344,23 +314,14 @@ int relais_hub_progress_void(relais_hub *hub, relais_ctx *ctx, const char *id)
 	long long seq = 0;
 	int rc, step;
 
-	/* Rare (a voiding statement): the rows are made again from what is not voided, and
-	 * course_tally loses the learner's row as it was and gains it as it becomes. */
-	if ((rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_COURSE_TALLY_LESS,
-	                           "INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY_BY(
-	                                   "-1 * ", LEARNER_COURSE_TARGET) " " COURSE_TALLY_MERGE,
-	                           "learner progress", &id, 1)) != 0 ||
-	    (rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_DROP,
+	/* Rare (a voiding statement): the rows are made again from what is not voided. */
+	if ((rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_DROP,
 	                           "DELETE FROM learner_course WHERE " LEARNER_COURSE_TARGET,
 	                           "learner progress", &id, 1)) != 0 ||
 	    (rc = relais_hub_write(
 	             hub, ctx, RELAIS_HUB_SLOT_PROGRESS_REDO,
 	             "INSERT INTO learner_course " RELAIS_HUB_LEARNER_COURSE(LEARNER_COURSE_TARGET),
-	             "learner progress", &id, 1)) != 0 ||
-	    (rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_COURSE_TALLY_MORE,
-	                           "INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY(
-	                                   LEARNER_COURSE_TARGET) " " COURSE_TALLY_MERGE,
-	                           "learner progress", &id, 1)) != 0) {
+	             "learner progress", &id, 1)) != 0) {
 		return rc;
 	}
 	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_ACTIVITY_TARGET,

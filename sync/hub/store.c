@@ -19,6 +19,57 @@
 	"INSERT INTO unscored_answer SELECT seq FROM statement WHERE verb_term "                   \
 	"= " RELAIS_HUB_VERB_TERM("answered") " AND success IS NULL;"
 
+/* The SQL is laid out as SQL, not as clang-format would. */
+/* clang-format off */
+/* Whether a learner_course row's change (old to new) changes what course_tally and
+ * course_day_tally count of it; differs: "IS NOT" (SQLite), "IS DISTINCT FROM". */
+#define TALLY_CHANGED(differs) \
+	"old.organisation " differs " new.organisation OR old.course " differs " new.course OR " \
+	"old.completed " differs " new.completed OR old.passed " differs " new.passed OR " \
+	"substr(old.started, 1, 10) " differs " substr(new.started, 1, 10) OR " \
+	"substr(old.last, 1, 10) " differs " substr(new.last, 1, 10)"
+#define DAY_TALLY_MERGE \
+	" ON CONFLICT(course_term, organisation, day) DO UPDATE SET " \
+	"started = course_day_tally.started + excluded.started, " \
+	"last = course_day_tally.last + excluded.last, " \
+	"completed = course_day_tally.completed + excluded.completed, " \
+	"last_completed = course_day_tally.last_completed + excluded.last_completed, " \
+	"passed = course_day_tally.passed + excluded.passed, " \
+	"last_passed = course_day_tally.last_passed + excluded.last_passed;"
+#define COURSE_TALLY_MERGE \
+	" ON CONFLICT(course_term, organisation) DO UPDATE SET " \
+	"learners = course_tally.learners + excluded.learners, " \
+	"completed = course_tally.completed + excluded.completed, " \
+	"passed = course_tally.passed + excluded.passed;"
+/* k (1 or -1) times learner_course row r (new or old; in PostgreSQL's function, its
+ * parameter) in course_tally and course_day_tally, one statement a day it counts on. */
+#define TALLY_KEY(r) r ".course_term, coalesce(" r ".organisation, ''), "
+#define IF_COMPLETED(r, k) "CASE WHEN " r ".completed IS NOT NULL THEN " k " ELSE 0 END"
+#define IF_PASSED(r, k) \
+	"CASE WHEN " r ".completed IS NOT NULL AND " r ".passed IS NOT NULL THEN " k " ELSE 0 END"
+/* A row's contributions to course_day_tally, one a day it counts on (grouped by the caller). */
+#define DAY_ROWS(r, k) \
+	"SELECT substr(" r ".started, 1, 10) AS day, " k " AS s, 0 AS l, 0 AS c, 0 AS lc, " \
+	"0 AS p, 0 AS lp UNION ALL SELECT substr(" r ".last, 1, 10), 0, " k ", 0, " \
+	IF_COMPLETED(r, k) ", 0, " IF_PASSED(r, k) " UNION ALL SELECT substr(" r \
+	".completed, 1, 10), 0, 0, " k ", 0, 0, 0 WHERE " r ".completed IS NOT NULL " \
+	"UNION ALL SELECT substr(" r ".passed, 1, 10), 0, 0, 0, 0, " k ", 0 WHERE " r \
+	".completed IS NOT NULL AND " r ".passed IS NOT NULL"
+#define TALLY(r, k) \
+	"INSERT INTO course_tally SELECT " TALLY_KEY(r) r ".course, " k ", " IF_COMPLETED(r, k) \
+	", " IF_PASSED(r, k) " WHERE true" COURSE_TALLY_MERGE \
+	"INSERT INTO course_day_tally SELECT " TALLY_KEY(r) "day, " r ".course, sum(s), sum(l), " \
+	"sum(c), sum(lc), sum(p), sum(lp) FROM (" DAY_ROWS(r, k) ") d GROUP BY day" \
+	DAY_TALLY_MERGE
+#define LITE_TALLY(r, k) TALLY(r, k)
+#define PG_TALLY TALLY("r", "k")
+/* clang-format on */
+
+/* Migration 19's triggers make it longer than the 4,095 bytes C99 promises every compiler
+ * takes in one string; GCC and clang, the compilers relais is built with (MinGW's too),
+ * take it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
 static const char *const migrations[] = {
         /* 1: statements with what queries and reports need, credentials,
          * coordinators and their sessions. */
@@ -350,9 +401,14 @@ static const char *const migrations[] = {
          * or a first completion or pass, not with each statement. */
         "CREATE INDEX learner_course_state ON learner_course(course_term, organisation, course, "
         "completed, passed);",
-        /* 19: the reports without a date range, counted as statements arrive
-         * (progress.c): per course and organisation ('' for none), the
-         * learner_course rows, those completed, those completed and passed. */
+        /* 19: the reports, counted as statements arrive: per course and
+         * organisation ('' for none) the learner_course rows, those
+         * completed, those completed and passed (course_tally, the views
+         * without a date range); and per day, how many rows started, last
+         * changed, completed and passed that day (course_day_tally: with
+         * a date range, who was active in it is who started by its end
+         * less who stopped before its start). Triggers keep both as the
+         * rows change, whatever changes them. */
         ("CREATE TABLE course_tally ("
          "course_term INTEGER NOT NULL,"
          "organisation TEXT NOT NULL,"
@@ -361,8 +417,57 @@ static const char *const migrations[] = {
          "completed INTEGER NOT NULL,"
          "passed INTEGER NOT NULL,"
          "PRIMARY KEY (course_term, organisation)) WITHOUT ROWID;"
-         "INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY("course_term IS NOT NULL") ";"),
+         "CREATE TABLE course_day_tally ("
+         "course_term INTEGER NOT NULL,"
+         "organisation TEXT NOT NULL,"
+         "day TEXT NOT NULL,"
+         "course TEXT NOT NULL,"
+         "started INTEGER NOT NULL,"
+         "last INTEGER NOT NULL,"
+         "completed INTEGER NOT NULL,"
+         "last_completed INTEGER NOT NULL,"
+         "passed INTEGER NOT NULL,"
+         "last_passed INTEGER NOT NULL,"
+         "PRIMARY KEY (course_term, organisation, day)) WITHOUT ROWID;"
+         "INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY(
+                 "course_term IS NOT NULL") ";"
+                                            "INSERT INTO "
+                                            "course_day_tally " RELAIS_HUB_COURSE_DAY_TALLY(
+                                                    "course_term IS NOT NULL") ";"
+                                                                               "CREATE TRIGGER "
+                                                                               "learner_course_"
+                                                                               "tally_add AFTER "
+                                                                               "INSERT ON "
+                                                                               "learner_course "
+                                                                               "BEGIN " LITE_TALLY(
+                                                                                       "new",
+                                                                                       "1") " END;"
+                                                                                            "CREATE"
+                                                                                            " TRIGG"
+                                                                                            "ER "
+                                                                                            "learne"
+                                                                                            "r_"
+                                                                                            "course"
+                                                                                            "_tally"
+                                                                                            "_drop "
+                                                                                            "AFTER "
+                                                                                            "DELETE"
+                                                                                            " ON "
+                                                                                            "learne"
+                                                                                            "r_"
+                                                                                            "course"
+                                                                                            " BEGIN"
+                                                                                            " " LITE_TALLY(
+                                                                                                    "old",
+                                                                                                    "-1") " END;"
+                                                                                                          "CREATE TRIGGER learner_course_tally_change AFTER UPDATE ON learner_course WHEN " TALLY_CHANGED(
+                                                                                                                  "IS NOT") " BEGIN " LITE_TALLY("old",
+                                                                                                                                                 "-1")
+                                                                                                                  LITE_TALLY(
+                                                                                                                          "new",
+                                                                                                                          "1") " END;"),
 };
+#pragma GCC diagnostic pop
 
 /*
  * The same schema for PostgreSQL: pg_migrations[i] brings a database to
@@ -371,7 +476,7 @@ static const char *const migrations[] = {
  * (COLLATE "C"), as in SQLite. Append here whenever the list above grows.
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
-static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16, 17, 18, 19};
+static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16, 17, 18, 19, 19};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -624,7 +729,7 @@ static const char *const pg_migrations[] = {
          * pages are all visible, which each statement's update of its learner's row
          * undoes. */
         "",
-        /* 19: the reports without a date range, counted as statements arrive */
+        /* 19: the reports, counted as statements arrive (as SQLite's 19) */
         ("CREATE TABLE course_tally ("
          "course_term BIGINT NOT NULL,"
          "organisation " PG_TEXT " NOT NULL,"
@@ -633,7 +738,35 @@ static const char *const pg_migrations[] = {
          "completed BIGINT NOT NULL,"
          "passed BIGINT NOT NULL,"
          "PRIMARY KEY (course_term, organisation));"
-         "INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY("course_term IS NOT NULL") ";"),
+         "CREATE TABLE course_day_tally ("
+         "course_term BIGINT NOT NULL,"
+         "organisation " PG_TEXT " NOT NULL,"
+         "day " PG_TEXT " NOT NULL,"
+         "course " PG_TEXT " NOT NULL,"
+         "started BIGINT NOT NULL,"
+         "last BIGINT NOT NULL,"
+         "completed BIGINT NOT NULL,"
+         "last_completed BIGINT NOT NULL,"
+         "passed BIGINT NOT NULL,"
+         "last_passed BIGINT NOT NULL,"
+         "PRIMARY KEY (course_term, organisation, day));"
+         "INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY(
+                 "course_term IS NOT NULL") ";"
+                                            "INSERT INTO "
+                                            "course_day_tally " RELAIS_HUB_COURSE_DAY_TALLY(
+                                                    "course_term IS NOT NULL") ";"),
+        ("CREATE FUNCTION learner_course_tally(r learner_course, k integer) RETURNS void "
+         "LANGUAGE sql AS $$ " PG_TALLY " $$;"
+         "CREATE FUNCTION learner_course_tallies() RETURNS trigger LANGUAGE plpgsql AS $$ "
+         "BEGIN IF TG_OP <> 'INSERT' THEN PERFORM learner_course_tally(OLD, -1); END IF; "
+         "IF TG_OP <> 'DELETE' THEN PERFORM learner_course_tally(NEW, 1); END IF; "
+         "RETURN NULL; END $$;"
+         "CREATE TRIGGER learner_course_tally_add AFTER INSERT OR DELETE ON learner_course "
+         "FOR EACH ROW EXECUTE FUNCTION learner_course_tallies();"
+         "CREATE TRIGGER learner_course_tally_change AFTER UPDATE ON learner_course "
+         "FOR EACH ROW WHEN (" TALLY_CHANGED(
+                 "IS DISTINCT FROM") ") "
+                                     "EXECUTE FUNCTION learner_course_tallies();"),
 };
 
 /* Recomputes every stored statement's identity hash under today's rule. */

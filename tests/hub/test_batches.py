@@ -134,6 +134,22 @@ def tables(db, credentials):
         "SELECT c.text, coalesce(organisation, ''), max(course), count(*), count(completed), "
         "count(CASE WHEN completed IS NOT NULL THEN passed END) FROM learner_course "
         "JOIN term c ON c.id = course_term GROUP BY c.text, coalesce(organisation, '')"))
+    day_cols = "started, last, completed, last_completed, passed, last_passed"
+    rows["course_day_tally"] = sorted(r for r in db.sql(
+        "SELECT c.text, organisation, day, course, %s FROM course_day_tally "
+        "JOIN term c ON c.id = course_term" % day_cols) if any(v != "0" for v in r[4:]))
+    rows["course_day_tally_of_rows"] = sorted(r for r in db.sql(
+        "SELECT c.text, org, day, max(course), sum(s), sum(l), sum(cc), sum(lc), sum(p), "
+        "sum(lp) FROM (SELECT course_term, coalesce(organisation, '') AS org, "
+        "substr(started, 1, 10) AS day, course, 1 AS s, 0 AS l, 0 AS cc, 0 AS lc, 0 AS p, "
+        "0 AS lp FROM learner_course UNION ALL SELECT course_term, coalesce(organisation, ''), "
+        "substr(last, 1, 10), course, 0, 1, 0, CASE WHEN completed IS NULL THEN 0 ELSE 1 END, "
+        "0, CASE WHEN completed IS NULL OR passed IS NULL THEN 0 ELSE 1 END FROM learner_course "
+        "UNION ALL SELECT course_term, coalesce(organisation, ''), substr(completed, 1, 10), "
+        "course, 0, 0, 1, 0, 0, 0 FROM learner_course WHERE completed IS NOT NULL UNION ALL "
+        "SELECT course_term, coalesce(organisation, ''), substr(passed, 1, 10), course, 0, 0, "
+        "0, 0, 1, 0 FROM learner_course WHERE completed IS NOT NULL AND passed IS NOT NULL) x "
+        "JOIN term c ON c.id = course_term GROUP BY c.text, org, day"))
     rows["unscored_answer"] = sorted(db.sql(
         "SELECT s.id FROM unscored_answer u JOIN statement s ON s.seq = u.seq"))
     return rows
@@ -195,7 +211,7 @@ class SameOnBoth(unittest.TestCase):
     def test_the_reports_tables_are_the_same(self):
         lite, pg = (self.results[n]["tables"] for n in ("sqlite", "postgresql"))
         for table in ("learner_course", "activity_learner", "activity_tally",
-                      "unscored_answer", "course_tally"):
+                      "unscored_answer", "course_tally", "course_day_tally"):
             with self.subTest(table=table):
                 self.assertGreater(len(lite[table]), 5)
                 self.assertEqual([r for r in lite[table] if r not in pg[table]],
@@ -206,6 +222,8 @@ class SameOnBoth(unittest.TestCase):
             with self.subTest(backend=name):
                 self.assertEqual(r["tables"]["course_tally"],
                                  r["tables"]["course_tally_of_rows"])
+                self.assertEqual(r["tables"]["course_day_tally"],
+                                 r["tables"]["course_day_tally_of_rows"])
 
     def test_the_reports_are_the_same(self):
         self.assertEqual(self.results["sqlite"]["report"], self.results["postgresql"]["report"])
