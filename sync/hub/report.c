@@ -22,7 +22,6 @@
  */
 /* The SQL is laid out as SQL, not as clang-format would. */
 /* clang-format off */
-#define DAY(col) "substr(" col ", 1, 10)"
 /* Times compared as text with the days (an index serves them): on or after day ?5, at the
  * latest on day ?6 (any time of it sorts before ?6 || 'T99'). */
 #define SINCE(col) "(?5 IS NULL OR " col " >= ?5)"
@@ -49,21 +48,10 @@
 #define QUESTION_OF(iri, quiz) \
 	"replace(" iri ", '" RELAIS_XAPI_ACTIVITIES "' || course || '/' || " quiz " || '/', '')"
 
-/*
- * Each learner's state in each course at the range's end: completed (the
- * first completion), passed (completed, with a passed verdict in it).
- */
-#define AT_END(col) "CASE WHEN " UNTIL(col) " THEN " col " END"
-#define STATES \
-	"(SELECT course, coalesce(organisation, '') AS organisation, " \
-	AT_END("completed") " AS completed, " \
-	"CASE WHEN completed IS NOT NULL THEN " AT_END("passed") " END AS passed " \
-	"FROM learner_course WHERE " LC_FILTER ") l"
 #define PCT_OF(n, of) "round(100.0 * (" n ") / (" of "), 1)"
-#define PCT(n) PCT_OF(n, "count(*)")
 /*
- * Enrolled: who started (STATES, waiting 0) and who a cohort was assigned
- * the course without starting it (waiting 1: not started), once per
+ * Enrolled: who started (waiting 0) and who a cohort was assigned the
+ * course without starting it (WAITING, waiting 1: not started), once per
  * learner and course whatever the number of cohorts. "Everyone of an
  * organisation" cohorts add no one here: the hub knows those learners only
  * once they start.
@@ -75,11 +63,8 @@
 	" AND (?2 IS NULL OR cc.course = ?2) AND NOT EXISTS (SELECT 1 FROM learner_course l " \
 	"WHERE l.course_term = " RELAIS_HUB_TERM("cc.course") \
 	" AND lower(l.actor) = 'mbox:mailto:' || m.email)) a"
-#define ENROLLED \
-	"(SELECT course, organisation, completed, passed, 0 AS waiting FROM " STATES \
-	" UNION ALL SELECT course, organisation, NULL, NULL, 1 FROM " WAITING ") e"
 /*
- * The same without a date range, from course_tally (migration 19: the
+ * Without a date range, from course_tally (migration 19: the
  * learners, completed and passed of each course and organisation, kept as
  * statements arrive) in place of each learner's row: what the views read is
  * then a row per course and organisation, whatever the number of learners.
@@ -89,6 +74,31 @@
 	"(SELECT course, organisation, learners, completed, passed, 0 AS waiting FROM " \
 	"course_tally WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER \
 	" UNION ALL SELECT course, organisation, 1, 0, 0, 1 FROM " WAITING ") e"
+/*
+ * The same with a date range, from course_day_tally (migration 19): a
+ * learner's row counts when it was active in the range, started by its
+ * end and not stopped before its start; so per course and organisation,
+ * those started by the end less those whose last statement came before
+ * the start, and the same for the completed and the passed (from <= to,
+ * which the pages require; a completion or pass comes after the start and
+ * before the last statement).
+ */
+#define BY_END(col) "sum(CASE WHEN ?6 IS NULL OR day <= ?6 THEN " col " ELSE 0 END)"
+#define BEFORE_START(col) "sum(CASE WHEN day < ?5 THEN " col " ELSE 0 END)"
+#define IN_RANGE_SUMS \
+	"(SELECT max(course) AS course, organisation, " \
+	BY_END("started") " - " BEFORE_START("last") " AS learners, " \
+	BY_END("completed") " - " BEFORE_START("last_completed") " AS completed, " \
+	BY_END("passed") " - " BEFORE_START("last_passed") " AS passed " \
+	"FROM course_day_tally WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER \
+	" GROUP BY course_term, organisation) t"
+#define TALLIED_IN_RANGE \
+	"(SELECT course, organisation, learners, completed, passed, 0 AS waiting FROM " \
+	IN_RANGE_SUMS " UNION ALL SELECT course, organisation, 1, 0, 0, 1 FROM " WAITING ") e"
+/* Completions by day, from course_day_tally. */
+#define COMPLETED_DAYS \
+	"FROM course_day_tally WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER \
+	" AND (?5 IS NULL OR day >= ?5) AND (?6 IS NULL OR day <= ?6)"
 #define PCT_SUM(n) PCT_OF(n, "sum(learners)")
 #define STATUS_TALLIED \
 	"sum(learners) AS enrolled, sum(waiting) AS not_started, " \
@@ -96,12 +106,6 @@
 	PCT_SUM("sum(learners) - sum(completed) - sum(waiting)") " AS in_progress_pct, " \
 	"sum(completed) AS completed, " PCT_SUM("sum(completed)") " AS completed_pct, " \
 	"sum(passed) AS passed, " PCT_SUM("sum(passed)") " AS passed_pct"
-#define STATUS \
-	"count(*) AS enrolled, sum(waiting) AS not_started, " \
-	"count(*) - count(completed) - sum(waiting) AS in_progress, " \
-	PCT("count(*) - count(completed) - sum(waiting)") " AS in_progress_pct, " \
-	"count(completed) AS completed, " PCT("count(completed)") " AS completed_pct, " \
-	"count(passed) AS passed, " PCT("count(passed)") " AS passed_pct"
 
 struct report {
 	const char *name;
@@ -113,35 +117,31 @@ static const struct report reports[] = {
 	{"status-by-course",
 	 "SELECT course, " STATUS_TALLIED " FROM " TALLIED " GROUP BY course "
 	 "HAVING sum(learners) > 0 ORDER BY course",
-	 "SELECT course, " STATUS " FROM " ENROLLED " GROUP BY course ORDER BY course"},
+	 "SELECT course, " STATUS_TALLIED " FROM " TALLIED_IN_RANGE " GROUP BY course "
+	 "HAVING sum(learners) > 0 ORDER BY course"},
 	{"status-by-organisation",
 	 "SELECT organisation, course, " STATUS_TALLIED " FROM " TALLIED
 	 " GROUP BY organisation, course HAVING sum(learners) > 0 ORDER BY organisation, course",
-	 "SELECT organisation, course, " STATUS " FROM " ENROLLED
-	 " GROUP BY organisation, course ORDER BY organisation, course"},
+	 "SELECT organisation, course, " STATUS_TALLIED " FROM " TALLIED_IN_RANGE
+	 " GROUP BY organisation, course HAVING sum(learners) > 0 ORDER BY organisation, course"},
 	{"completions-by-course",
 	 "SELECT course, sum(completed) AS completions, sum(learners) AS learners FROM course_tally "
 	 "WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY course HAVING sum(completed) > 0 ORDER BY course",
-	 "SELECT course, count(completed) AS completions, count(*) AS learners FROM " STATES
-	 " GROUP BY course HAVING count(completed) > 0 ORDER BY course"},
+	 "SELECT course, sum(completed) AS completions, sum(learners) AS learners FROM "
+	 IN_RANGE_SUMS " GROUP BY course HAVING sum(completed) > 0 ORDER BY course"},
 	{"completions-by-organisation",
 	 "SELECT organisation, course, sum(completed) AS completions FROM course_tally "
 	 "WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY organisation, course HAVING sum(completed) > 0 ORDER BY 1, 2",
-	 "SELECT organisation, course, count(completed) AS completions FROM " STATES
-	 " GROUP BY organisation, course HAVING count(completed) > 0 ORDER BY 1, 2"},
-	/* coalesce(completed, NULL): SQLite then scans learner_course_state (migration 18), whose
-	 * entries hold every column these read, not learner_course_completed, which has it look
-	 * up each completion's row (a tenth of the time at 10 million statements). */
+	 "SELECT organisation, course, sum(completed) AS completions FROM " IN_RANGE_SUMS
+	 " GROUP BY organisation, course HAVING sum(completed) > 0 ORDER BY 1, 2"},
 	{"completions-by-day",
-	 "SELECT " DAY("completed") " AS day, count(*) AS completions FROM learner_course "
-	 "WHERE coalesce(completed, NULL) IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
-	 " AND " IN_RANGE("completed") " GROUP BY 1 ORDER BY 1", NULL},
+	 "SELECT day, sum(completed) AS completions " COMPLETED_DAYS
+	 " GROUP BY day HAVING sum(completed) > 0 ORDER BY day", NULL},
 	{"completions-over-time",
-	 "SELECT " DAY("completed") " AS day, course, count(*) AS completions FROM learner_course "
-	 "WHERE coalesce(completed, NULL) IS NOT NULL AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
-	 " AND " IN_RANGE("completed") " GROUP BY 1, 2 ORDER BY 1, 2", NULL},
+	 "SELECT day, course, sum(completed) AS completions " COMPLETED_DAYS
+	 " GROUP BY day, course HAVING sum(completed) > 0 ORDER BY day, course", NULL},
 	/* The credential that stored the first completion; empty before hubs recorded it. */
 	{"completions-by-learner",
 	 "SELECT coalesce(l.name, '') AS learner, " EMAIL("l.actor") " AS email, "

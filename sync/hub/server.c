@@ -990,6 +990,9 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 	if (!is_day(f.from) || !is_day(f.to)) {
 		return page(400, "text/plain", "from and to: give days as YYYY-MM-DD\n");
 	}
+	if (f.from != NULL && f.to != NULL && f.from[0] && f.to[0] && strcmp(f.from, f.to) > 0) {
+		return page(400, "text/plain", "from and to: from is after to\n");
+	}
 	if (strncmp(url, "/reports/admin/", 15) == 0 &&
 	    strcmp(relais_http_method(req), "POST") == 0 && f.scope == NULL) {
 		secret[0] = '\0';

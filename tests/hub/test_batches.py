@@ -155,6 +155,44 @@ def tables(db, credentials):
     return rows
 
 
+# Date ranges the reports are asked for (from, to; None: not given), and their views.
+RANGES = [("2026-03-01", "2026-06-30"), ("2026-01-01", "2026-01-31"),
+          ("2026-05-15", "2026-05-15"), ("2026-09-01", None), (None, "2026-04-10")]
+DATED_VIEWS = ["status-by-course", "status-by-organisation", "completions-by-course",
+               "completions-by-organisation", "completions-by-day", "completions-over-time"]
+
+
+def login(hub, email="admin@example.org"):
+    import urllib.parse
+    b = hl.Client(hub, version=None)
+    form = urllib.parse.urlencode({"email": email, "password": hl.PASSWORD}).encode()
+    r = b.request("POST", "/reports/login", body=form,
+                  content_type="application/x-www-form-urlencoded")
+    assert r.status == 303, r
+    return b
+
+
+def expected(rows, rng_):
+    """The dated views as the learners' rows say, one by one: a row counts when it was active
+    in the range (its last statement on or after from, its first on or before to), completed
+    or passed when that happened by to."""
+    lo, hi = rng_[0] or "0000", rng_[1] or "9999"
+    status, by_org, days = {}, {}, {}
+    for course, org, started, last, completed, passed in rows:
+        done = completed is not None and completed[:10] <= hi
+        if completed is not None and lo <= completed[:10] <= hi:
+            days[(completed[:10], course)] = days.get((completed[:10], course), 0) + 1
+        if last[:10] < lo or started[:10] > hi:
+            continue
+        ok = completed is not None and passed is not None and passed[:10] <= hi
+        for d, k in ((status, course), (by_org, (org, course))):
+            n = d.setdefault(k, [0, 0, 0])
+            n[0] += 1
+            n[1] += done
+            n[2] += ok
+    return status, by_org, days
+
+
 @unittest.skipUnless(pgcluster.available(), "PostgreSQL's server programs are not installed")
 class SameOnBoth(unittest.TestCase):
     @classmethod
@@ -174,6 +212,7 @@ class SameOnBoth(unittest.TestCase):
             db = hl.HubDb(root, postgresql=pg)
             key, secret = db.credentials("laptop")
             lk = db.laptop_key(name="carried")
+            db.coordinator("admin@example.org")
             hub = hl.Hub(db)
             try:
                 c = hl.Client(hub, key, secret)
@@ -188,11 +227,25 @@ class SameOnBoth(unittest.TestCase):
             path = os.path.join(root, "carried.relais-records.gz")
             hl.records_file(path, cls.imported, key=lk)
             imported = db.run("import", path).stdout
+            dated = {}
+            hub = hl.Hub(db)
+            try:
+                b = login(hub)
+                for rng_ in RANGES:
+                    q = "?" + "&".join("%s=%s" % kv for kv in zip(("from", "to"), rng_) if kv[1])
+                    for view in DATED_VIEWS:
+                        r = b.request("GET", "/reports/%s.json%s" % (view, q))
+                        dated[(rng_, view)] = r.json() if r.status == 200 else r.status
+            finally:
+                hub.stop()
             names = {key: "laptop", lk.credential: "carried"}
             cls.results[name] = {"statuses": statuses, "refused": refused.status,
                                  "refused_error": refused.error(), "imported": imported,
                                  "tables": tables(db, names),
-                                 "report": db.report_json(),
+                                 "report": db.report_json(), "dated": dated,
+                                 "rows": db.sql(
+                                     "SELECT course, coalesce(organisation, ''), started, "
+                                     "last, completed, passed FROM learner_course"),
                                  "csv": db.run("report", "--format", "csv").stdout,
                                  "clash_held": db.sql(
                                      "SELECT count(*) FROM statement WHERE id = ?",
@@ -227,6 +280,34 @@ class SameOnBoth(unittest.TestCase):
 
     def test_the_reports_are_the_same(self):
         self.assertEqual(self.results["sqlite"]["report"], self.results["postgresql"]["report"])
+
+    def test_the_dated_views_count_the_learners_active_in_the_range(self):
+        for name, r in self.results.items():
+            for rng_ in RANGES:
+                with self.subTest(backend=name, range=rng_):
+                    status, by_org, days = expected(r["rows"], rng_)
+                    got = r["dated"]
+                    self.assertEqual(
+                        {x["course"]: [x["enrolled"], x["completed"], x["passed"]]
+                         for x in got[(rng_, "status-by-course")]}, status)
+                    self.assertEqual(
+                        {(x["organisation"], x["course"]): [x["enrolled"], x["completed"],
+                                                            x["passed"]]
+                         for x in got[(rng_, "status-by-organisation")]}, by_org)
+                    self.assertEqual(
+                        {x["course"]: [x["learners"], x["completions"]]
+                         for x in got[(rng_, "completions-by-course")]},
+                        {c: [n[0], n[1]] for c, n in status.items() if n[1]})
+                    self.assertEqual(
+                        {(x["day"], x["course"]): x["completions"]
+                         for x in got[(rng_, "completions-over-time")]}, days)
+                    per_day = {}
+                    for (d, _), n in days.items():
+                        per_day[d] = per_day.get(d, 0) + n
+                    self.assertEqual({x["day"]: x["completions"]
+                                      for x in got[(rng_, "completions-by-day")]}, per_day)
+        self.assertTrue(any(r["dated"][(RANGES[0], "status-by-course")]
+                            for r in self.results.values()))
 
     def test_the_report_files_read_the_same(self):
         # Numbers as text too: an average score is "0.65" on both, not "0.650" on PostgreSQL.

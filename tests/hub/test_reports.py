@@ -139,6 +139,8 @@ class Reports(unittest.TestCase):
                          [{"day": "2026-02-10", "course": "c1", "completions": 1}])
         r = self.admin.request("GET", "/reports/status-by-course.csv?from=yesterday")
         self.assertEqual((r.status, r.text), (400, "from and to: give days as YYYY-MM-DD\n"))
+        r = self.admin.request("GET", "/reports?from=2026-03-01&to=2026-02-01")
+        self.assertEqual((r.status, r.text), (400, "from and to: from is after to\n"))
 
     def test_csv_and_json_equal_the_page(self):
         q = "?organisation=MAE&from=2026-01-01"
