@@ -276,6 +276,16 @@ def undo_terms(path):
     db.close()
 
 
+def sign_in(hub, email, password=PASSWORD, timeout=30.0):
+    """A browser signed in to the reports as coordinator email (its own session)."""
+    b = Client(hub, version=None, timeout=timeout)
+    form = urllib.parse.urlencode({"email": email, "password": password}).encode()
+    r = b.request("POST", "/reports/login", body=form,
+                  content_type="application/x-www-form-urlencoded")
+    assert r.status == 303 and b.cookies.get("relais_hub_session"), r
+    return b
+
+
 def make_hub_db(owner):
     """A fresh HubDb removed when owner (a TestCase or a TestCase class) is done."""
     return HubDb(testlib.temp_dir(owner, "relais-hub-test-"))

@@ -162,16 +162,6 @@ DATED_VIEWS = ["status-by-course", "status-by-organisation", "completions-by-cou
                "completions-by-organisation", "completions-by-day", "completions-over-time"]
 
 
-def login(hub, email="admin@example.org"):
-    import urllib.parse
-    b = hl.Client(hub, version=None)
-    form = urllib.parse.urlencode({"email": email, "password": hl.PASSWORD}).encode()
-    r = b.request("POST", "/reports/login", body=form,
-                  content_type="application/x-www-form-urlencoded")
-    assert r.status == 303, r
-    return b
-
-
 def expected(rows, rng_):
     """The dated views as the learners' rows say, one by one: a row counts when it was active
     in the range (its last statement on or after from, its first on or before to), completed
@@ -230,7 +220,7 @@ class SameOnBoth(unittest.TestCase):
             dated = {}
             hub = hl.Hub(db)
             try:
-                b = login(hub)
+                b = hl.sign_in(hub, "admin@example.org")
                 for rng_ in RANGES:
                     q = "?" + "&".join("%s=%s" % kv for kv in zip(("from", "to"), rng_) if kv[1])
                     for view in DATED_VIEWS:

@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 import unittest
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hublib as hl  # noqa: E402
@@ -26,12 +25,7 @@ QUICK = 2.0  # seconds a request that needs no database may take while the datab
 
 def sign_in(hub):
     """A browser signed in as EMAIL (its own session)."""
-    b = hl.Client(hub, version=None, timeout=120)
-    form = urllib.parse.urlencode({"email": EMAIL, "password": hl.PASSWORD}).encode()
-    r = b.request("POST", "/reports/login", body=form,
-                  content_type="application/x-www-form-urlencoded")
-    assert r.status == 303 and b.cookies.get("relais_hub_session"), r
-    return b
+    return hl.sign_in(hub, EMAIL, timeout=120)
 
 
 def postgres_processes(cluster):
