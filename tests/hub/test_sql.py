@@ -12,6 +12,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hublib  # noqa: E402
 import pgcluster  # noqa: E402
+import testlib  # noqa: E402
 
 PROBE = os.environ.get("RELAIS_SQL_PROBE", "")
 
@@ -154,7 +155,7 @@ class HubOnPostgresql(unittest.TestCase):
 
     def setUp(self):
         self.cluster = pgcluster.shared()
-        self.db = hublib.HubDb(tempfile.mkdtemp(prefix="relais-hub-pg-"), postgresql=True)
+        self.db = hublib.HubDb(testlib.temp_dir(self, "relais-hub-pg-"), postgresql=True)
         self.key, self.secret = self.db.credentials()
         self.hub = hublib.start_hub(self, self.db)
         self.client = hublib.Client(self.hub, self.key, self.secret)
