@@ -354,32 +354,33 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
 	RELAIS_HUB_VERB_TERM("failed") ")) AND " cond " " \
 	"GROUP BY object_term, actor_term, course_term"
 
-/* SQL: course_tally's rows (migration 19) made from learner_course's that meet cond, per
- * course and organisation ('' for none): how many learners, completed, completed and passed.
- * ?2 times, when cond names it, else once (RELAIS_HUB_COURSE_TALLY_BY). */
-#define RELAIS_HUB_COURSE_TALLY_BY(times, cond) \
+/* SQL: course_tally's rows (migration 19) made from the learner_course rows of table from
+ * (learner_course itself, or a trigger's transition table), per course and organisation
+ * ('' for none): how many learners, completed, completed and passed; times each ("", or
+ * "-1 * "). */
+#define RELAIS_HUB_COURSE_TALLY(from, times) \
 	"SELECT course_term, coalesce(organisation, ''), max(course), " times "count(*), " \
 	times "count(completed), " times "count(CASE WHEN completed IS NOT NULL THEN passed END) " \
-	"FROM learner_course WHERE " cond " GROUP BY course_term, coalesce(organisation, '')"
-#define RELAIS_HUB_COURSE_TALLY(cond) RELAIS_HUB_COURSE_TALLY_BY("", cond)
+	"FROM " from " GROUP BY course_term, coalesce(organisation, '')"
 
-/* SQL: course_day_tally's rows (migration 19) made from learner_course's that meet cond: per
- * course, organisation and day, the rows that started that day, whose last statement was
- * that day (and of those, the completed, and the completed and passed ones), that completed
- * that day, that passed that day having completed. */
-#define RELAIS_HUB_COURSE_DAY_TALLY(cond) \
-	"SELECT course_term, org, day, max(course), sum(s), sum(l), sum(c), sum(lc), sum(p), " \
-	"sum(lp) FROM (SELECT course_term, coalesce(organisation, '') AS org, " \
+/* SQL: course_day_tally's rows (migration 19) made from the learner_course rows of table
+ * from, times each: per course, organisation and day, the rows that started that day, whose
+ * last statement was that day (and of those, the completed, and the completed and passed
+ * ones), that completed that day, that passed that day having completed. */
+#define RELAIS_HUB_COURSE_DAY_TALLY(from, times) \
+	"SELECT course_term, org, day, max(course), " times "sum(s), " times "sum(l), " \
+	times "sum(c), " times "sum(lc), " times "sum(p), " times "sum(lp) " \
+	"FROM (SELECT course_term, coalesce(organisation, '') AS org, " \
 	"substr(started, 1, 10) AS day, course, 1 AS s, 0 AS l, 0 AS c, 0 AS lc, 0 AS p, 0 AS lp " \
-	"FROM learner_course WHERE " cond " UNION ALL SELECT course_term, " \
+	"FROM " from " UNION ALL SELECT course_term, " \
 	"coalesce(organisation, ''), substr(last, 1, 10), course, 0, 1, 0, " \
 	"CASE WHEN completed IS NOT NULL THEN 1 ELSE 0 END, 0, " \
 	"CASE WHEN completed IS NOT NULL AND passed IS NOT NULL THEN 1 ELSE 0 END " \
-	"FROM learner_course WHERE " cond " UNION ALL SELECT course_term, " \
+	"FROM " from " UNION ALL SELECT course_term, " \
 	"coalesce(organisation, ''), substr(completed, 1, 10), course, 0, 0, 1, 0, 0, 0 " \
-	"FROM learner_course WHERE completed IS NOT NULL AND " cond " UNION ALL SELECT " \
+	"FROM " from " WHERE completed IS NOT NULL UNION ALL SELECT " \
 	"course_term, coalesce(organisation, ''), substr(passed, 1, 10), course, 0, 0, 0, 0, 1, 0 " \
-	"FROM learner_course WHERE completed IS NOT NULL AND passed IS NOT NULL AND " cond \
+	"FROM " from " WHERE completed IS NOT NULL AND passed IS NOT NULL" \
 	") x GROUP BY course_term, org, day"
 
 /* SQL: activity_tally's rows made from activity_learner's that meet cond (per activity and

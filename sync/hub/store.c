@@ -41,8 +41,8 @@
 	"learners = course_tally.learners + excluded.learners, " \
 	"completed = course_tally.completed + excluded.completed, " \
 	"passed = course_tally.passed + excluded.passed;"
-/* k (1 or -1) times learner_course row r (new or old; in PostgreSQL's function, its
- * parameter) in course_tally and course_day_tally, one statement a day it counts on. */
+/* k (1 or -1) times learner_course row r (new or old, in a SQLite trigger) in course_tally
+ * and course_day_tally. */
 #define TALLY_KEY(r) r ".course_term, coalesce(" r ".organisation, ''), "
 #define IF_COMPLETED(r, k) "CASE WHEN " r ".completed IS NOT NULL THEN " k " ELSE 0 END"
 #define IF_PASSED(r, k) \
@@ -55,19 +55,55 @@
 	".completed, 1, 10), 0, 0, " k ", 0, 0, 0 WHERE " r ".completed IS NOT NULL " \
 	"UNION ALL SELECT substr(" r ".passed, 1, 10), 0, 0, 0, 0, " k ", 0 WHERE " r \
 	".completed IS NOT NULL AND " r ".passed IS NOT NULL"
-#define TALLY(r, k) \
+#define LITE_TALLY(r, k) \
 	"INSERT INTO course_tally SELECT " TALLY_KEY(r) r ".course, " k ", " IF_COMPLETED(r, k) \
 	", " IF_PASSED(r, k) " WHERE true" COURSE_TALLY_MERGE \
 	"INSERT INTO course_day_tally SELECT " TALLY_KEY(r) "day, " r ".course, sum(s), sum(l), " \
 	"sum(c), sum(lc), sum(p), sum(lp) FROM (" DAY_ROWS(r, k) ") d GROUP BY day" \
 	DAY_TALLY_MERGE
-#define LITE_TALLY(r, k) TALLY(r, k)
-#define PG_TALLY TALLY("r", "k")
+/* The same for the rows of a transition table (PostgreSQL's statement triggers), at once. */
+#define PG_TALLY(rows, times) \
+	"INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY(rows, times) COURSE_TALLY_MERGE \
+	"INSERT INTO course_day_tally " RELAIS_HUB_COURSE_DAY_TALLY(rows, times) DAY_TALLY_MERGE
+#define LITE_TRIGGERS \
+	"CREATE TRIGGER learner_course_tally_add AFTER INSERT ON learner_course BEGIN " \
+	LITE_TALLY("new", "1") " END;" \
+	"CREATE TRIGGER learner_course_tally_drop AFTER DELETE ON learner_course BEGIN " \
+	LITE_TALLY("old", "-1") " END;" \
+	"CREATE TRIGGER learner_course_tally_change AFTER UPDATE ON learner_course WHEN " \
+	TALLY_CHANGED("IS NOT") " BEGIN " LITE_TALLY("old", "-1") LITE_TALLY("new", "1") " END;"
+#define PG_TRIGGERS \
+	"CREATE FUNCTION learner_course_tallies() RETURNS trigger LANGUAGE plpgsql AS $$ " \
+	"BEGIN IF TG_OP <> 'INSERT' THEN " PG_TALLY("old_rows", "-1 * ") \
+	" END IF; IF TG_OP <> 'DELETE' THEN " PG_TALLY("new_rows", "") \
+	" END IF; RETURN NULL; END $$;" \
+	"CREATE TRIGGER learner_course_tally_add AFTER INSERT ON learner_course " \
+	"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT " \
+	"EXECUTE FUNCTION learner_course_tallies();" \
+	"CREATE TRIGGER learner_course_tally_drop AFTER DELETE ON learner_course " \
+	"REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT " \
+	"EXECUTE FUNCTION learner_course_tallies();" \
+	"CREATE TRIGGER learner_course_tally_change AFTER UPDATE ON learner_course " \
+	"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT " \
+	"EXECUTE FUNCTION learner_course_tallies();"
+/* The two tables, in a backend's integer and text types, and their first rows. */
+#define TALLY_TABLES(integer, text, rowid) \
+	"CREATE TABLE course_tally (course_term " integer " NOT NULL, organisation " text \
+	" NOT NULL, course " text " NOT NULL, learners " integer " NOT NULL, completed " integer \
+	" NOT NULL, passed " integer " NOT NULL, PRIMARY KEY (course_term, organisation))" rowid \
+	";CREATE TABLE course_day_tally (course_term " integer " NOT NULL, organisation " text \
+	" NOT NULL, day " text " NOT NULL, course " text " NOT NULL, started " integer \
+	" NOT NULL, last " integer " NOT NULL, completed " integer " NOT NULL, last_completed " \
+	integer " NOT NULL, passed " integer " NOT NULL, last_passed " integer " NOT NULL, " \
+	"PRIMARY KEY (course_term, organisation, day))" rowid ";"
+#define TALLY_FILL \
+	"INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY("learner_course", "") ";" \
+	"INSERT INTO course_day_tally " RELAIS_HUB_COURSE_DAY_TALLY("learner_course", "") ";"
 /* clang-format on */
 
-/* Migration 19's triggers make it longer than the 4,095 bytes C99 promises every compiler
- * takes in one string; GCC and clang, the compilers relais is built with (MinGW's too),
- * take it. */
+/* Migration 19's triggers make it longer, on both backends, than the 4,095 bytes C99
+ * promises every compiler takes in one string; GCC and clang, the compilers relais is built with
+ * (MinGW's too), take it. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverlength-strings"
 static const char *const migrations[] = {
@@ -409,65 +445,8 @@ static const char *const migrations[] = {
          * a date range, who was active in it is who started by its end
          * less who stopped before its start). Triggers keep both as the
          * rows change, whatever changes them. */
-        ("CREATE TABLE course_tally ("
-         "course_term INTEGER NOT NULL,"
-         "organisation TEXT NOT NULL,"
-         "course TEXT NOT NULL,"
-         "learners INTEGER NOT NULL,"
-         "completed INTEGER NOT NULL,"
-         "passed INTEGER NOT NULL,"
-         "PRIMARY KEY (course_term, organisation)) WITHOUT ROWID;"
-         "CREATE TABLE course_day_tally ("
-         "course_term INTEGER NOT NULL,"
-         "organisation TEXT NOT NULL,"
-         "day TEXT NOT NULL,"
-         "course TEXT NOT NULL,"
-         "started INTEGER NOT NULL,"
-         "last INTEGER NOT NULL,"
-         "completed INTEGER NOT NULL,"
-         "last_completed INTEGER NOT NULL,"
-         "passed INTEGER NOT NULL,"
-         "last_passed INTEGER NOT NULL,"
-         "PRIMARY KEY (course_term, organisation, day)) WITHOUT ROWID;"
-         "INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY(
-                 "course_term IS NOT NULL") ";"
-                                            "INSERT INTO "
-                                            "course_day_tally " RELAIS_HUB_COURSE_DAY_TALLY(
-                                                    "course_term IS NOT NULL") ";"
-                                                                               "CREATE TRIGGER "
-                                                                               "learner_course_"
-                                                                               "tally_add AFTER "
-                                                                               "INSERT ON "
-                                                                               "learner_course "
-                                                                               "BEGIN " LITE_TALLY(
-                                                                                       "new",
-                                                                                       "1") " END;"
-                                                                                            "CREATE"
-                                                                                            " TRIGG"
-                                                                                            "ER "
-                                                                                            "learne"
-                                                                                            "r_"
-                                                                                            "course"
-                                                                                            "_tally"
-                                                                                            "_drop "
-                                                                                            "AFTER "
-                                                                                            "DELETE"
-                                                                                            " ON "
-                                                                                            "learne"
-                                                                                            "r_"
-                                                                                            "course"
-                                                                                            " BEGIN"
-                                                                                            " " LITE_TALLY(
-                                                                                                    "old",
-                                                                                                    "-1") " END;"
-                                                                                                          "CREATE TRIGGER learner_course_tally_change AFTER UPDATE ON learner_course WHEN " TALLY_CHANGED(
-                                                                                                                  "IS NOT") " BEGIN " LITE_TALLY("old",
-                                                                                                                                                 "-1")
-                                                                                                                  LITE_TALLY(
-                                                                                                                          "new",
-                                                                                                                          "1") " END;"),
+        (TALLY_TABLES("INTEGER", "TEXT", " WITHOUT ROWID") TALLY_FILL LITE_TRIGGERS),
 };
-#pragma GCC diagnostic pop
 
 /*
  * The same schema for PostgreSQL: pg_migrations[i] brings a database to
@@ -730,44 +709,12 @@ static const char *const pg_migrations[] = {
          * undoes. */
         "",
         /* 19: the reports, counted as statements arrive (as SQLite's 19) */
-        ("CREATE TABLE course_tally ("
-         "course_term BIGINT NOT NULL,"
-         "organisation " PG_TEXT " NOT NULL,"
-         "course " PG_TEXT " NOT NULL,"
-         "learners BIGINT NOT NULL,"
-         "completed BIGINT NOT NULL,"
-         "passed BIGINT NOT NULL,"
-         "PRIMARY KEY (course_term, organisation));"
-         "CREATE TABLE course_day_tally ("
-         "course_term BIGINT NOT NULL,"
-         "organisation " PG_TEXT " NOT NULL,"
-         "day " PG_TEXT " NOT NULL,"
-         "course " PG_TEXT " NOT NULL,"
-         "started BIGINT NOT NULL,"
-         "last BIGINT NOT NULL,"
-         "completed BIGINT NOT NULL,"
-         "last_completed BIGINT NOT NULL,"
-         "passed BIGINT NOT NULL,"
-         "last_passed BIGINT NOT NULL,"
-         "PRIMARY KEY (course_term, organisation, day));"
-         "INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY(
-                 "course_term IS NOT NULL") ";"
-                                            "INSERT INTO "
-                                            "course_day_tally " RELAIS_HUB_COURSE_DAY_TALLY(
-                                                    "course_term IS NOT NULL") ";"),
-        ("CREATE FUNCTION learner_course_tally(r learner_course, k integer) RETURNS void "
-         "LANGUAGE sql AS $$ " PG_TALLY " $$;"
-         "CREATE FUNCTION learner_course_tallies() RETURNS trigger LANGUAGE plpgsql AS $$ "
-         "BEGIN IF TG_OP <> 'INSERT' THEN PERFORM learner_course_tally(OLD, -1); END IF; "
-         "IF TG_OP <> 'DELETE' THEN PERFORM learner_course_tally(NEW, 1); END IF; "
-         "RETURN NULL; END $$;"
-         "CREATE TRIGGER learner_course_tally_add AFTER INSERT OR DELETE ON learner_course "
-         "FOR EACH ROW EXECUTE FUNCTION learner_course_tallies();"
-         "CREATE TRIGGER learner_course_tally_change AFTER UPDATE ON learner_course "
-         "FOR EACH ROW WHEN (" TALLY_CHANGED(
-                 "IS DISTINCT FROM") ") "
-                                     "EXECUTE FUNCTION learner_course_tallies();"),
+        (TALLY_TABLES("BIGINT", PG_TEXT, "") TALLY_FILL),
+        /* 19, continued: on PostgreSQL the triggers fire once a statement, with the rows it
+         * changed (a batch's upsert: many), and tally them together. */
+        PG_TRIGGERS,
 };
+#pragma GCC diagnostic pop
 
 /* Recomputes every stored statement's identity hash under today's rule. */
 static int rehash(relais_hub *hub, relais_ctx *ctx)
