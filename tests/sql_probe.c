@@ -16,6 +16,8 @@
  *                        end, prints each row as name=type:value cells, or
  *                        "changes N" for a statement that returns no rows
  *   again                steps the last query's statement again, bindings kept
+ *   others N             prepares and steps N other statements, keeping the last
+ *                        query's (the layer's table of prepared statements grows)
  *   begin, commit, rollback
  * A failure prints "error STATUS-NAME: message".
  */
@@ -143,6 +145,23 @@ int main(int argc, char **argv)
 				i++;
 			}
 			run_rows(db, st);
+		} else if (strncmp(line, "others ", 7) == 0) {
+			int k, n = atoi(line + 7);
+			for (k = 0, rc = 0; k < n && rc == 0; k++) {
+				relais_hub_sql_stmt *other = NULL;
+				char sql[64];
+				(void)snprintf(sql, sizeof(sql), "SELECT %d AS n", k);
+				if ((rc = relais_hub_sql_prepare(db, sql, -1, &other, NULL)) == 0 &&
+				    relais_hub_sql_step(other) != RELAIS_HUB_SQL_ROW) {
+					rc = RELAIS_EIO;
+				}
+				relais_hub_sql_finalize(other);
+			}
+			if (rc != 0) {
+				failed(db, rc);
+			} else {
+				printf("ok\n");
+			}
 		} else if (strcmp(line, "again") == 0 && st != NULL) {
 			relais_hub_sql_reset(st);
 			run_rows(db, st);

@@ -37,7 +37,9 @@ struct relais_hub_sql {
 	int in_tx;
 	unsigned generation; /* bumped at each new connection: statements prepare again */
 	unsigned next_name;
-	struct pg_prepared *prep; /* open addressing by the text's hash */
+	/* Open addressing by the text's hash; each entry allocated on its own, so that a
+	 * statement's pointer to it (relais_hub_sql_stmt.p) stays good when the table grows. */
+	struct pg_prepared **prep;
 	size_t n_prep, cap_prep;
 	struct relais_strbuf row; /* a COPY row being written */
 };
@@ -129,8 +131,11 @@ static void pg_forget_prepared(relais_hub_sql *db)
 	size_t i;
 
 	for (i = 0; i < db->cap_prep; i++) {
-		free(db->prep[i].sql);
-		PQclear(db->prep[i].shape);
+		if (db->prep[i] != NULL) {
+			free(db->prep[i]->sql);
+			PQclear(db->prep[i]->shape);
+			free(db->prep[i]);
+		}
 	}
 	free(db->prep);
 	db->prep = NULL;
@@ -317,16 +322,16 @@ static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql
 	}
 	if (db->n_prep * 2 >= db->cap_prep) {
 		size_t cap = db->cap_prep ? db->cap_prep * 2 : 64;
-		struct pg_prepared *old = db->prep, *grown = calloc(cap, sizeof(*grown));
+		struct pg_prepared **old = db->prep, **grown = calloc(cap, sizeof(*grown));
 		size_t old_cap = db->cap_prep;
 		if (grown == NULL) {
 			pg_error(db, RELAIS_ENOMEM, "out of memory");
 			return NULL;
 		}
 		for (i = 0; i < old_cap; i++) {
-			if (old[i].sql != NULL) {
-				size_t j = text_hash(old[i].sql) & (cap - 1);
-				while (grown[j].sql != NULL) {
+			if (old[i] != NULL) {
+				size_t j = text_hash(old[i]->sql) & (cap - 1);
+				while (grown[j] != NULL) {
 					j = (j + 1) & (cap - 1);
 				}
 				grown[j] = old[i];
@@ -337,14 +342,16 @@ static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql
 		db->cap_prep = cap;
 	}
 	mask = db->cap_prep - 1;
-	for (i = text_hash(sql) & mask; db->prep[i].sql != NULL; i = (i + 1) & mask) {
-		if (strcmp(db->prep[i].sql, sql) == 0) {
-			return &db->prep[i];
+	for (i = text_hash(sql) & mask; db->prep[i] != NULL; i = (i + 1) & mask) {
+		if (strcmp(db->prep[i]->sql, sql) == 0) {
+			return db->prep[i];
 		}
 	}
-	p = &db->prep[i];
-	if ((text = pg_text(sql)) == NULL || (p->sql = strdup(sql)) == NULL) {
+	text = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL || (text = pg_text(sql)) == NULL ||
+	    (p->sql = strdup(sql)) == NULL) {
 		free(text);
+		free(p);
 		pg_error(db, RELAIS_ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -391,7 +398,7 @@ static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql
 		pg_result_error(db, res);
 		PQclear(res);
 		free(p->sql);
-		p->sql = NULL;
+		free(p);
 		return NULL;
 	}
 	PQclear(res);
@@ -403,9 +410,10 @@ static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql
 		/* The statement stays prepared on the server under its name: leave
 		 * it there, the table forgets it. */
 		free(p->sql);
-		p->sql = NULL;
+		free(p);
 		return NULL;
 	}
+	db->prep[i] = p;
 	db->n_prep++;
 	return p;
 }

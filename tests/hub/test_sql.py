@@ -97,6 +97,23 @@ class SqlLayer(unittest.TestCase):
         pg, _ = self.run_script(self.cluster.new_database())
         self.assertEqual(pg, lite)
 
+    def statement_kept(self, where):
+        """A statement prepared once answers again after the layer has prepared a hundred
+        others (on PostgreSQL its table of prepared statements grows under it)."""
+        probe = Probe(where)
+        self.addCleanup(probe.close)
+        first = probe.send("query SELECT ?1 AS v|kept")
+        self.assertEqual(probe.send("others 100"), ["ok"])
+        self.assertEqual(probe.send("again"), first)
+        self.assertEqual(first, ["v=text:kept"])
+
+    def test_statement_kept_sqlite(self):
+        self.statement_kept(os.path.join(self.tmp.name, "d.db"))
+
+    @unittest.skipUnless(pgcluster.available(), "PostgreSQL is not installed")
+    def test_statement_kept_postgresql(self):
+        self.statement_kept(self.cluster.new_database())
+
     def unique_violation(self, where):
         probe = Probe(where)
         self.addCleanup(probe.close)
