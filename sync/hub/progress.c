@@ -262,7 +262,7 @@ int relais_hub_progress_add_many(relais_hub *hub, relais_ctx *ctx, const long lo
                                  const struct relais_xapi_facts *const *f, size_t n)
 {
 	struct relais_hub_sql_array all = {0}, activity = {0}, unscored = {0};
-	size_t i, n_activity = 0, n_unscored = 0;
+	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
@@ -273,23 +273,21 @@ int relais_hub_progress_add_many(relais_hub *hub, relais_ctx *ctx, const long lo
 		switch (progress_kind(f[i])) {
 		case PROGRESS_ACTIVITY:
 			relais_hub_sql_array_int64(&activity, seqs[i]);
-			n_activity++;
 			break;
 		case PROGRESS_UNSCORED:
 			relais_hub_sql_array_int64(&unscored, seqs[i]);
-			n_unscored++;
 			break;
 		default:
 			break;
 		}
 	}
-	/* Four statements for them all: the tallies lose the learners' rows as they were and
+	/* A few statements for them all: the tallies lose the learners' rows as they were and
 	 * gain them as they become. */
 	if (all.b.len > 0) {
 		rc = run_array(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_MANY, ADD_LEARNER_COURSE_MANY,
 		               &all, 0);
 	}
-	if (rc == 0 && n_activity > 0 &&
+	if (rc == 0 && activity.b.len > 0 &&
 	    (rc = run_array(hub, ctx, RELAIS_HUB_SLOT_TALLY_MANY, ADD_ACTIVITY_TALLY_MANY,
 	                    &activity, -1)) == 0 &&
 	    (rc = run_array(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_MANY, ADD_ACTIVITY_LEARNER_MANY,
@@ -297,7 +295,7 @@ int relais_hub_progress_add_many(relais_hub *hub, relais_ctx *ctx, const long lo
 		rc = run_array(hub, ctx, RELAIS_HUB_SLOT_TALLY_MANY, ADD_ACTIVITY_TALLY_MANY,
 		               &activity, 1);
 	}
-	if (rc == 0 && n_unscored > 0) {
+	if (rc == 0 && unscored.b.len > 0) {
 		rc = run_array(hub, ctx, RELAIS_HUB_SLOT_UNSCORED_MANY,
 		               "INSERT INTO unscored_answer(seq) SELECT unnest(?1::bigint[])",
 		               &unscored, 0);

@@ -22,12 +22,12 @@
 /* The SQL is laid out as SQL, not as clang-format would. */
 /* clang-format off */
 /* Whether a learner_course row's change (old to new) changes what course_tally and
- * course_day_tally count of it; differs: "IS NOT" (SQLite), "IS DISTINCT FROM". */
-#define TALLY_CHANGED(differs) \
-	"old.organisation " differs " new.organisation OR old.course " differs " new.course OR " \
-	"old.completed " differs " new.completed OR old.passed " differs " new.passed OR " \
-	"substr(old.started, 1, 10) " differs " substr(new.started, 1, 10) OR " \
-	"substr(old.last, 1, 10) " differs " substr(new.last, 1, 10)"
+ * course_day_tally count of it (SQLite's row trigger). */
+#define TALLY_CHANGED \
+	"old.organisation IS NOT new.organisation OR old.course IS NOT new.course OR " \
+	"old.completed IS NOT new.completed OR old.passed IS NOT new.passed OR " \
+	"substr(old.started, 1, 10) IS NOT substr(new.started, 1, 10) OR " \
+	"substr(old.last, 1, 10) IS NOT substr(new.last, 1, 10)"
 #define DAY_TALLY_MERGE \
 	" ON CONFLICT(course_term, organisation, day) DO UPDATE SET " \
 	"started = course_day_tally.started + excluded.started, " \
@@ -71,7 +71,7 @@
 	"CREATE TRIGGER learner_course_tally_drop AFTER DELETE ON learner_course BEGIN " \
 	LITE_TALLY("old", "-1") " END;" \
 	"CREATE TRIGGER learner_course_tally_change AFTER UPDATE ON learner_course WHEN " \
-	TALLY_CHANGED("IS NOT") " BEGIN " LITE_TALLY("old", "-1") LITE_TALLY("new", "1") " END;"
+	TALLY_CHANGED " BEGIN " LITE_TALLY("old", "-1") LITE_TALLY("new", "1") " END;"
 #define PG_TRIGGERS \
 	"CREATE FUNCTION learner_course_tallies() RETURNS trigger LANGUAGE plpgsql AS $$ " \
 	"BEGIN IF TG_OP <> 'INSERT' THEN " PG_TALLY("old_rows", "-1 * ") \
