@@ -35,9 +35,6 @@
 #define LC_FILTER \
 	ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " \
 	SINCE("last") " AND " UNTIL("started")
-/* activity_learner rows: learners who answered during the range. */
-#define ACTIVE_IN_RANGE \
-	SINCE("last") " AND " UNTIL("first")
 /* Statements: those made during the range. */
 #define ST_FILTER ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " IN_RANGE(RELAIS_HUB_WHEN)
 /* The terms that name learner ?7. */
@@ -99,6 +96,18 @@
 #define COMPLETED_DAYS \
 	"FROM course_day_tally WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER \
 	" AND (?5 IS NULL OR day >= ?5) AND (?6 IS NULL OR day <= ?6)"
+/*
+ * The quiz views with a date range, from activity_day_tally (migration 21) in the same way:
+ * an activity_learner row (a learner's answers to a question, or verdicts on a quiz) counts
+ * when its first answer came by the range's end and its last not before its start; its
+ * numbers (all its answers counted) are summed on the day of its first answer and on the day
+ * of its last, so per activity and organisation, those of the rows first by the end less
+ * those of the rows last before the start (the table's rows after the end count neither).
+ */
+#define ACT_IN_RANGE(col) BY_END("first_" col) " - " BEFORE_START("last_" col)
+#define ACT_DAYS(kind) \
+	"FROM activity_day_tally WHERE kind = " kind " AND " ORG_FILTER("organisation") " AND " \
+	COURSE_FILTER " AND (?6 IS NULL OR day <= ?6)"
 #define PCT_SUM(n) PCT_OF(n, "sum(learners)")
 #define STATUS_TALLIED \
 	"sum(learners) AS enrolled, sum(waiting) AS not_started, " \
@@ -166,16 +175,13 @@ static const struct report reports[] = {
 	 " GROUP BY object_term, course, quiz, object_id HAVING sum(learners) > 0 "
 	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question",
 	 /* Counted by the question's term alone (its course, quiz and IRI follow from it),
-	  * which hashes integers, not texts (half the time on PostgreSQL); each question's
-	  * texts then read from one of its rows. */
+	  * which hashes integers, not texts. */
 	 "SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, learners, "
 	 "learners_missed, " PCT_OF("learners_missed", "learners") " AS missed_pct, answers "
-	 "FROM (SELECT object_term, count(*) AS learners, sum(missed) AS learners_missed, "
-	 "sum(tries) AS answers FROM activity_learner WHERE kind = 1 AND "
-	 ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " ACTIVE_IN_RANGE
-	 " GROUP BY object_term) g JOIN activity_learner a ON a.object_term = g.object_term "
-	 "AND a.actor_term = (SELECT min(actor_term) FROM activity_learner m "
-	 "WHERE m.object_term = g.object_term) "
+	 "FROM (SELECT max(course) AS course, max(quiz) AS quiz, max(object_id) AS object_id, "
+	 ACT_IN_RANGE("learners") " AS learners, " ACT_IN_RANGE("missed") " AS learners_missed, "
+	 ACT_IN_RANGE("tries") " AS answers " ACT_DAYS("1") " GROUP BY object_term) t "
+	 "WHERE learners > 0 "
 	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"},
 	{"quiz-results",
 	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
@@ -183,11 +189,13 @@ static const struct report reports[] = {
 	 "round(CAST(sum(score_sum) / nullif(sum(scored), 0) AS NUMERIC), 3) AS average_score "
 	 "FROM activity_tally WHERE kind = 2 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY course, quiz HAVING sum(learners) > 0 ORDER BY course, quiz",
-	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
-	 "count(*) AS learners, sum(CASE WHEN passes > 0 THEN 1 ELSE 0 END) AS learners_passed, "
-	 "round(CAST(sum(score_sum) / nullif(sum(scored), 0) AS NUMERIC), 3) AS average_score "
-	 "FROM activity_learner WHERE kind = 2 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
-	 " AND " ACTIVE_IN_RANGE " GROUP BY course, quiz ORDER BY course, quiz"},
+	 "SELECT course, quiz, attempts, passed, learners, learners_passed, "
+	 "round(CAST(score_sum / nullif(scored, 0) AS NUMERIC), 3) AS average_score "
+	 "FROM (SELECT course, quiz, " ACT_IN_RANGE("tries") " AS attempts, "
+	 ACT_IN_RANGE("passes") " AS passed, " ACT_IN_RANGE("learners") " AS learners, "
+	 ACT_IN_RANGE("passed") " AS learners_passed, " ACT_IN_RANGE("score_sum") " AS score_sum, "
+	 ACT_IN_RANGE("scored") " AS scored " ACT_DAYS("2") " GROUP BY course, quiz) t "
+	 "WHERE learners > 0 ORDER BY course, quiz"},
 	/* Essays are not scored (unscored_answer holds them): trainers read them here. */
 	{"essays",
 	 "SELECT coalesce(actor_name, '') AS learner, " EMAIL("actor") " AS email, "

@@ -150,6 +150,29 @@ def tables(db, credentials):
         "SELECT course_term, coalesce(organisation, ''), substr(passed, 1, 10), course, 0, 0, "
         "0, 0, 1, 0 FROM learner_course WHERE completed IS NOT NULL AND passed IS NOT NULL) x "
         "JOIN term c ON c.id = course_term GROUP BY c.text, org, day"))
+    # The quiz views' day tallies (migration 21): per kind, activity, organisation and day,
+    # what the rows whose first answer was that day count, then those whose last was; those
+    # left at zero as above (a scores' sum at zero may be a rounding's -0.0000000001).
+    sides = ("learners", "missed", "passed", "tries", "passes", "score_sum", "scored")
+    nums = ", ".join(p + c for p in ("first_", "last_") for c in sides)
+
+    def day_row(r):
+        return r[:7] + tuple("%.9f" % (round(float(v), 9) + 0.0) if i in (5, 12) else str(int(v))
+                             for i, v in enumerate(r[7:]))
+    rows["activity_day_tally"] = sorted(day_row(r) for r in db.sql(
+        "SELECT kind, o.text, organisation, day, course, quiz, object_id, %s "
+        "FROM activity_day_tally JOIN term o ON o.id = object_term" % nums)
+        if any(int(v) != 0 for i, v in enumerate(r[7:]) if i not in (5, 12)))
+    made = {}
+    for o, _, kind, course, quiz, object_id, org, tries, missed, passes, score, scored, \
+            first, last in al:
+        counts = (1, int(missed), int(int(passes) > 0), int(tries), int(passes), float(score),
+                  int(scored))
+        for side, day in ((0, first[:10]), (1, last[:10])):
+            n = made.setdefault((kind, o, org, day, course, quiz, object_id), [0] * 14)
+            for i, v in enumerate(counts):
+                n[side * 7 + i] += v
+    rows["activity_day_tally_of_rows"] = sorted(day_row(k + tuple(v)) for k, v in made.items())
     rows["unscored_answer"] = sorted(db.sql(
         "SELECT s.id FROM unscored_answer u JOIN statement s ON s.seq = u.seq"))
     return rows
@@ -157,9 +180,11 @@ def tables(db, credentials):
 
 # Date ranges the reports are asked for (from, to; None: not given), and their views.
 RANGES = [("2026-03-01", "2026-06-30"), ("2026-01-01", "2026-01-31"),
-          ("2026-05-15", "2026-05-15"), ("2026-09-01", None), (None, "2026-04-10")]
+          ("2026-05-15", "2026-05-15"), ("2026-09-01", None), (None, "2026-04-10"),
+          ("2026-02-10", "2026-02-10"), ("2026-05-21", "2026-07-02")]
 DATED_VIEWS = ["status-by-course", "status-by-organisation", "completions-by-course",
-               "completions-by-organisation", "completions-by-day", "completions-over-time"]
+               "completions-by-organisation", "completions-by-day", "completions-over-time",
+               "quiz-questions", "quiz-results"]
 
 
 def expected(rows, rng_):
@@ -183,6 +208,50 @@ def expected(rows, rng_):
     return status, by_org, days
 
 
+def expected_quizzes(rows, rng_):
+    """The dated quiz views as the learners' activity rows say, one by one: a row counts, all
+    its answers, when it was active in the range (its last answer on or after from, its first
+    on or before to). Per question: learners, those who missed, answers; per quiz: attempts,
+    passed, learners, learners who passed, the scores' sum and count."""
+    lo, hi = rng_[0] or "0000", rng_[1] or "9999"
+    questions, quizzes = {}, {}
+    for kind, course, quiz, object_id, tries, missed, passes, score, scored, first, last in rows:
+        if last[:10] < lo or first[:10] > hi:
+            continue
+        if kind == "1":
+            q = object_id.replace(A + course + "/" + quiz + "/", "")
+            n = questions.setdefault((course, quiz, q), [0, 0, 0])
+            n[0] += 1
+            n[1] += int(missed)
+            n[2] += int(tries)
+        else:
+            n = quizzes.setdefault((course, quiz), [0, 0, 0, 0, 0.0, 0])
+            for i, v in enumerate((int(tries), int(passes), 1, int(int(passes) > 0),
+                                   float(score), int(scored))):
+                n[i] += v
+    return questions, quizzes
+
+
+def quiz_moves(rng):
+    """Batches that move a learner's row for a question and for a quiz: answered on 10
+    February and 20 May (the row's last day), the May answer and verdict made void (back to
+    10 February: the row made again), then answered on 3 July (an update moving it on)."""
+    def at(verb, obj, day, success, score):
+        st = statement(rng, "mover@example.org")
+        st.update(verb=hl.verb(verb), timestamp=day + "T09:00:00.000Z",
+                  result={"success": success, "score": {"scaled": score}})
+        st["object"]["id"] = A + obj
+        st["context"]["extensions"] = {hl.ORGANISATION: "MSP"}
+        return st
+    first = [at("answered", "c1/quiz/q2", "2026-02-10", False, 0),
+             at("passed", "c1/quiz", "2026-02-10", True, 0.9)]
+    may = [at("answered", "c1/quiz/q2", "2026-05-20", True, 1),
+           at("failed", "c1/quiz", "2026-05-20", False, 0.4)]
+    return [first, may, [hl.voiding(s["id"]) for s in may],
+            [at("answered", "c1/quiz/q2", "2026-07-03", True, 0.75),
+             at("failed", "c1/quiz", "2026-07-03", False, 0.4)]]
+
+
 @unittest.skipUnless(pgcluster.available(), "PostgreSQL's server programs are not installed")
 class SameOnBoth(unittest.TestCase):
     @classmethod
@@ -191,6 +260,7 @@ class SameOnBoth(unittest.TestCase):
         cls.addClassCleanup(cls.tmp.cleanup)
         rng = random.Random(SEED)
         cls.batches = batches(rng)
+        cls.moves = quiz_moves(rng)
         # More than a batch (250), and more learners than the hub's terms cache keeps (4,096):
         # the cache is emptied part way.
         cls.imported = ([statement(rng, "learner%d@example.org" % i) for i in range(4500)] +
@@ -207,6 +277,7 @@ class SameOnBoth(unittest.TestCase):
             try:
                 c = hl.Client(hub, key, secret)
                 statuses = [c.post(b).status for b in cls.batches]
+                moves = [c.post(b).status for b in cls.moves]
                 # A batch whose middle statement reuses a held id with other content: refused
                 # whole, naming that statement, and nothing of it kept.
                 clash = [statement(rng) for _ in range(5)]
@@ -231,6 +302,10 @@ class SameOnBoth(unittest.TestCase):
             names = {key: "laptop", lk.credential: "carried"}
             cls.results[name] = {"statuses": statuses, "refused": refused.status,
                                  "refused_error": refused.error(), "imported": imported,
+                                 "moves": moves, "activity_rows": db.sql(
+                                     "SELECT kind, course, quiz, object_id, tries, missed, "
+                                     "passes, score_sum, scored, first, last "
+                                     "FROM activity_learner"),
                                  "tables": tables(db, names),
                                  "report": db.report_json(), "dated": dated,
                                  "rows": db.sql(
@@ -244,6 +319,7 @@ class SameOnBoth(unittest.TestCase):
     def test_every_batch_is_stored(self):
         for name in self.results:
             self.assertEqual(self.results[name]["statuses"], [200] * len(self.batches), name)
+            self.assertEqual(self.results[name]["moves"], [200] * 4, name)
 
     def test_the_statements_are_the_same_in_the_same_order(self):
         lite, pg = (self.results[n]["tables"]["statement"] for n in ("sqlite", "postgresql"))
@@ -254,7 +330,8 @@ class SameOnBoth(unittest.TestCase):
     def test_the_reports_tables_are_the_same(self):
         lite, pg = (self.results[n]["tables"] for n in ("sqlite", "postgresql"))
         for table in ("learner_course", "activity_learner", "activity_tally",
-                      "unscored_answer", "course_tally", "course_day_tally"):
+                      "unscored_answer", "course_tally", "course_day_tally",
+                      "activity_day_tally"):
             with self.subTest(table=table):
                 self.assertGreater(len(lite[table]), 5)
                 self.assertEqual([r for r in lite[table] if r not in pg[table]],
@@ -267,6 +344,44 @@ class SameOnBoth(unittest.TestCase):
                                  r["tables"]["course_tally_of_rows"])
                 self.assertEqual(r["tables"]["course_day_tally"],
                                  r["tables"]["course_day_tally_of_rows"])
+
+    def test_the_quiz_day_tallies_add_up_to_the_learners_rows(self):
+        for name, r in self.results.items():
+            with self.subTest(backend=name):
+                self.assertGreater(len(r["tables"]["activity_day_tally_of_rows"]), 50)
+                self.assertEqual(r["tables"]["activity_day_tally"],
+                                 r["tables"]["activity_day_tally_of_rows"])
+
+    def test_the_dated_quiz_views_count_the_rows_active_in_the_range(self):
+        for name, r in self.results.items():
+            for rng_ in RANGES:
+                with self.subTest(backend=name, range=rng_):
+                    questions, quizzes = expected_quizzes(r["activity_rows"], rng_)
+                    got = r["dated"]
+                    self.assertEqual(
+                        {(x["course"], x["quiz"], x["question"]):
+                         [x["learners"], x["learners_missed"], x["answers"]]
+                         for x in got[(rng_, "quiz-questions")]}, questions)
+                    results = {(x["course"], x["quiz"]): x for x in got[(rng_, "quiz-results")]}
+                    self.assertEqual(sorted(results), sorted(quizzes))
+                    for k, (tries, passes, n, n_passed, score, scored) in quizzes.items():
+                        x = results[k]
+                        self.assertEqual([x["attempts"], x["passed"], x["learners"],
+                                          x["learners_passed"]], [tries, passes, n, n_passed])
+                        if scored:
+                            self.assertAlmostEqual(x["average_score"], score / scored,
+                                                   delta=0.0005 + 1e-9)
+                        else:
+                            self.assertIsNone(x["average_score"])
+        # The moved rows: on 10 February only their first answers, from 21 May to 2 July
+        # neither (their May answers void, their last day 3 July: active over the range).
+        for name, r in self.results.items():
+            feb = r["dated"][(("2026-02-10", "2026-02-10"), "quiz-questions")]
+            self.assertTrue(any(x["question"] == "q2" for x in feb), name)
+        lite, pg = (self.results[n]["dated"] for n in ("sqlite", "postgresql"))
+        for rng_ in RANGES:
+            for view in ("quiz-questions", "quiz-results"):
+                self.assertEqual(lite[(rng_, view)], pg[(rng_, view)], (rng_, view))
 
     def test_the_reports_are_the_same(self):
         self.assertEqual(self.results["sqlite"]["report"], self.results["postgresql"]["report"])
