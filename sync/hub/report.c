@@ -97,17 +97,33 @@
 	"FROM course_day_tally WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER \
 	" AND (?5 IS NULL OR day >= ?5) AND (?6 IS NULL OR day <= ?6)"
 /*
- * The quiz views with a date range, from activity_day_tally (migration 21) in the same way:
- * an activity_learner row (a learner's answers to a question, or verdicts on a quiz) counts
- * when its first answer came by the range's end and its last not before its start; its
- * numbers (all its answers counted) are summed on the day of its first answer and on the day
- * of its last, so per activity and organisation, those of the rows first by the end less
- * those of the rows last before the start (the table's rows after the end count neither).
+ * The quiz views with a date range, from activity_day_tally and activity_month_tally
+ * (migration 21) in the same way: an activity_learner row (a learner's answers to a question,
+ * or verdicts on a quiz) counts when its first answer came by the range's end and its last
+ * not before its start; its numbers (all its answers counted) are summed on the day and month
+ * of its first answer and of its last, so per activity and organisation, those of the rows
+ * first by the end less those of the rows last before the start. Each is read as the months
+ * before the day's month, then that month's days up to it: a few hundred rows an activity
+ * and organisation at most, three ranges of the tables' keys. The seven numbers as v_...
+ * (the scores' sum in billionths).
  */
-#define ACT_IN_RANGE(col) BY_END("first_" col) " - " BEFORE_START("last_" col)
-#define ACT_DAYS(kind) \
-	"FROM activity_day_tally WHERE kind = " kind " AND " ORG_FILTER("organisation") " AND " \
-	COURSE_FILTER " AND (?6 IS NULL OR day <= ?6)"
+#define ACT_VALS(e) \
+	e("learners") ", " e("missed") ", " e("passed") ", " e("tries") ", " e("passes") ", " \
+	e("score_e9") ", " e("scored")
+#define ACT_MONTHS(c) \
+	"first_" c " - CASE WHEN month < substr(?5, 1, 7) THEN last_" c " ELSE 0 END AS v_" c
+#define ACT_BY_END(c) "first_" c " AS v_" c
+#define ACT_BEFORE_START(c) "-last_" c " AS v_" c
+#define ACT_WHERE(kind) \
+	" WHERE kind = " kind " AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+#define ACT_IN_RANGE(kind) \
+	"(SELECT object_term, course, quiz, object_id, " ACT_VALS(ACT_MONTHS) \
+	" FROM activity_month_tally" ACT_WHERE(kind) \
+	" AND month < coalesce(substr(?6, 1, 7), '9999') UNION ALL " \
+	"SELECT object_term, course, quiz, object_id, " ACT_VALS(ACT_BY_END) \
+	" FROM activity_day_tally" ACT_WHERE(kind) " AND day >= substr(?6, 1, 7) AND day <= ?6 " \
+	"UNION ALL SELECT object_term, course, quiz, object_id, " ACT_VALS(ACT_BEFORE_START) \
+	" FROM activity_day_tally" ACT_WHERE(kind) " AND day >= substr(?5, 1, 7) AND day < ?5) r"
 #define PCT_SUM(n) PCT_OF(n, "sum(learners)")
 #define STATUS_TALLIED \
 	"sum(learners) AS enrolled, sum(waiting) AS not_started, " \
@@ -179,8 +195,8 @@ static const struct report reports[] = {
 	 "SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, learners, "
 	 "learners_missed, " PCT_OF("learners_missed", "learners") " AS missed_pct, answers "
 	 "FROM (SELECT max(course) AS course, max(quiz) AS quiz, max(object_id) AS object_id, "
-	 ACT_IN_RANGE("learners") " AS learners, " ACT_IN_RANGE("missed") " AS learners_missed, "
-	 ACT_IN_RANGE("tries") " AS answers " ACT_DAYS("1") " GROUP BY object_term) t "
+	 "sum(v_learners) AS learners, sum(v_missed) AS learners_missed, sum(v_tries) AS answers "
+	 "FROM " ACT_IN_RANGE("1") " GROUP BY object_term) t "
 	 "WHERE learners > 0 "
 	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"},
 	{"quiz-results",
@@ -190,11 +206,11 @@ static const struct report reports[] = {
 	 "FROM activity_tally WHERE kind = 2 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY course, quiz HAVING sum(learners) > 0 ORDER BY course, quiz",
 	 "SELECT course, quiz, attempts, passed, learners, learners_passed, "
-	 "round(CAST(score_sum / nullif(scored, 0) AS NUMERIC), 3) AS average_score "
-	 "FROM (SELECT course, quiz, " ACT_IN_RANGE("tries") " AS attempts, "
-	 ACT_IN_RANGE("passes") " AS passed, " ACT_IN_RANGE("learners") " AS learners, "
-	 ACT_IN_RANGE("passed") " AS learners_passed, " ACT_IN_RANGE("score_sum") " AS score_sum, "
-	 ACT_IN_RANGE("scored") " AS scored " ACT_DAYS("2") " GROUP BY course, quiz) t "
+	 "round(CAST(score_e9 / 1000000000.0 / nullif(scored, 0) AS NUMERIC), 3) AS average_score "
+	 "FROM (SELECT course, quiz, sum(v_tries) AS attempts, sum(v_passes) AS passed, "
+	 "sum(v_learners) AS learners, sum(v_passed) AS learners_passed, "
+	 "sum(v_score_e9) AS score_e9, sum(v_scored) AS scored FROM " ACT_IN_RANGE("2")
+	 " GROUP BY course, quiz) t "
 	 "WHERE learners > 0 ORDER BY course, quiz"},
 	/* Essays are not scored (unscored_answer holds them): trainers read them here. */
 	{"essays",

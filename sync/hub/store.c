@@ -99,43 +99,59 @@
 #define TALLY_FILL \
 	"INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY("learner_course", "") ";" \
 	"INSERT INTO course_day_tally " RELAIS_HUB_COURSE_DAY_TALLY("learner_course", "") ";"
-/* Migration 21: activity_learner's rows per kind, activity, organisation and day, what a row
- * counts (1 learner; whether it missed; whether it passed; its tries, passes, scores' sum and
- * count) on the day of its first answer (first_) and on the day of its last (last_). Row r's
- * seven numbers (r: new. or old. in a SQLite trigger, "" for a table's) k (1 or -1) times, or
- * zeros, named with prefix p. */
+/* Migration 21: activity_learner's rows per kind, activity, organisation and day
+ * (activity_day_tally) and month (activity_month_tally), what a row counts (1 learner;
+ * whether it missed; whether it passed; its tries, passes, scores' sum and count) on the day
+ * (month) of its first answer (first_) and of its last (last_). The scores' sum is kept in
+ * billionths, an integer, so that adding and taking off rows as they move leaves no rounding
+ * behind (a sum of doubles drifts, and an average at x.xxx5 then rounds the other way). Row r's seven numbers (r: new.
+ * or old. in a SQLite trigger, "" for a table's) k (1 or -1) times, or zeros, named with
+ * prefix p. */
 #define ACT_COUNTS(r, k, p) \
 	k " AS " p "learners, " k " * " r "missed AS " p "missed, " \
 	"CASE WHEN " r "passes > 0 THEN " k " ELSE 0 END AS " p "passed, " \
 	k " * " r "tries AS " p "tries, " k " * " r "passes AS " p "passes, " \
-	k " * " r "score_sum AS " p "score_sum, " k " * " r "scored AS " p "scored"
+	k " * CAST(round(" r "score_sum * 1000000000) AS BIGINT) AS " p "score_e9, " \
+	k " * " r "scored AS " p "scored"
 #define ACT_ZEROS(p) \
 	"0 AS " p "learners, 0 AS " p "missed, 0 AS " p "passed, 0 AS " p "tries, " \
-	"0 AS " p "passes, 0.0 AS " p "score_sum, 0 AS " p "scored"
-#define ACT_KEY(r, when) \
+	"0 AS " p "passes, 0 AS " p "score_e9, 0 AS " p "scored"
+/* The day (n "10") or month ("7") of row r's time when. */
+#define ACT_KEY(r, when, n) \
 	"SELECT " r "kind AS kind, " r "object_term AS object_term, " r "organisation AS org, " \
-	"substr(" r when ", 1, 10) AS day, " r "course_term AS course_term, " r "course AS course, " \
-	r "quiz AS quiz, " r "object_id AS object_id, "
+	"substr(" r when ", 1, " n ") AS day, " r "course_term AS course_term, " \
+	r "course AS course, " r "quiz AS quiz, " r "object_id AS object_id, "
 /* Row r's two contributions (from: "" in a SQLite trigger, else " FROM " a table). */
-#define ACT_DAY_ROWS(r, from, k) \
-	ACT_KEY(r, "first") ACT_COUNTS(r, k, "first_") ", " ACT_ZEROS("last_") from " UNION ALL " \
-	ACT_KEY(r, "last") ACT_ZEROS("first_") ", " ACT_COUNTS(r, k, "last_") from
+#define ACT_ROWS(r, from, k, n) \
+	ACT_KEY(r, "first", n) ACT_COUNTS(r, k, "first_") ", " ACT_ZEROS("last_") from \
+	" UNION ALL " ACT_KEY(r, "last", n) ACT_ZEROS("first_") ", " ACT_COUNTS(r, k, "last_") from
 #define ACT_SUMS(p) \
 	"sum(" p "learners), sum(" p "missed), sum(" p "passed), sum(" p "tries), " \
-	"sum(" p "passes), sum(" p "score_sum), sum(" p "scored)"
-#define ACT_ADD(c) c " = activity_day_tally." c " + excluded." c
-#define ACT_ADD_SIDE(p) \
-	ACT_ADD(p "learners") ", " ACT_ADD(p "missed") ", " ACT_ADD(p "passed") ", " \
-	ACT_ADD(p "tries") ", " ACT_ADD(p "passes") ", " ACT_ADD(p "score_sum") ", " \
-	ACT_ADD(p "scored")
-/* The contributions rows (ACT_DAY_ROWS) added to activity_day_tally, a day's together (an
- * upsert changes a row once). */
-#define ACT_DAY_TALLY(rows) \
-	"INSERT INTO activity_day_tally SELECT kind, object_term, org, day, max(course_term), " \
-	"max(course), max(quiz), max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") \
-	" FROM (" rows ") x GROUP BY kind, object_term, org, day " \
-	"ON CONFLICT(kind, object_term, organisation, day) DO UPDATE SET " \
-	ACT_ADD_SIDE("first_") ", " ACT_ADD_SIDE("last_") ";"
+	"sum(" p "passes), sum(" p "score_e9), sum(" p "scored)"
+#define ACT_ADD(t, c) c " = " t "." c " + excluded." c
+#define ACT_ADD_SIDE(t, p) \
+	ACT_ADD(t, p "learners") ", " ACT_ADD(t, p "missed") ", " ACT_ADD(t, p "passed") ", " \
+	ACT_ADD(t, p "tries") ", " ACT_ADD(t, p "passes") ", " ACT_ADD(t, p "score_e9") ", " \
+	ACT_ADD(t, p "scored")
+/* The contributions (ACT_ROWS) added to table t (its period column col), a period's
+ * together (an upsert changes a row once). */
+#define ACT_TALLY(t, col, rows) \
+	"INSERT INTO " t " SELECT kind, object_term, org, day, max(course_term), max(course), " \
+	"max(quiz), max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") " FROM (" rows \
+	") x GROUP BY kind, object_term, org, day " \
+	"ON CONFLICT(kind, " col ", object_term, organisation) DO UPDATE SET " \
+	ACT_ADD_SIDE(t, "first_") ", " ACT_ADD_SIDE(t, "last_") ";"
+/* rows(n), a macro's name, into both tables. */
+#define ACT_TALLIES(rows) \
+	ACT_TALLY("activity_day_tally", "day", rows("10")) \
+	ACT_TALLY("activity_month_tally", "month", rows("7"))
+#define ACT_LITE_NEW(n) ACT_ROWS("new.", "", "1", n)
+#define ACT_LITE_OLD(n) ACT_ROWS("old.", "", "-1", n)
+#define ACT_LITE_MOVE(n) ACT_LITE_OLD(n) " UNION ALL " ACT_LITE_NEW(n)
+#define ACT_PG_NEW(n) ACT_ROWS("", " FROM new_rows", "1", n)
+#define ACT_PG_OLD(n) ACT_ROWS("", " FROM old_rows", "-1", n)
+#define ACT_PG_MOVE(n) ACT_PG_OLD(n) " UNION ALL " ACT_PG_NEW(n)
+#define ACT_FILL(n) ACT_ROWS("", " FROM activity_learner", "1", n)
 /* Whether an activity_learner row's change (old to new) changes what it counts. */
 #define ACT_CHANGED \
 	"old.kind IS NOT new.kind OR old.object_term IS NOT new.object_term OR " \
@@ -146,19 +162,17 @@
 	"substr(old.last, 1, 10) IS NOT substr(new.last, 1, 10)"
 #define ACT_LITE_TRIGGERS \
 	"CREATE TRIGGER activity_learner_tally_add AFTER INSERT ON activity_learner BEGIN " \
-	ACT_DAY_TALLY(ACT_DAY_ROWS("new.", "", "1")) " END;" \
+	ACT_TALLIES(ACT_LITE_NEW) " END;" \
 	"CREATE TRIGGER activity_learner_tally_drop AFTER DELETE ON activity_learner BEGIN " \
-	ACT_DAY_TALLY(ACT_DAY_ROWS("old.", "", "-1")) " END;" \
+	ACT_TALLIES(ACT_LITE_OLD) " END;" \
 	"CREATE TRIGGER activity_learner_tally_change AFTER UPDATE ON activity_learner WHEN " \
-	ACT_CHANGED " BEGIN " ACT_DAY_TALLY(ACT_DAY_ROWS("old.", "", "-1") " UNION ALL " \
-	ACT_DAY_ROWS("new.", "", "1")) " END;"
+	ACT_CHANGED " BEGIN " ACT_TALLIES(ACT_LITE_MOVE) " END;"
 /* PostgreSQL's: once a statement, over its rows (an update's old and new together). */
 #define ACT_PG_TRIGGERS \
 	"CREATE FUNCTION activity_learner_tallies() RETURNS trigger LANGUAGE plpgsql AS $$ " \
-	"BEGIN IF TG_OP = 'INSERT' THEN " ACT_DAY_TALLY(ACT_DAY_ROWS("", " FROM new_rows", "1")) \
-	" ELSIF TG_OP = 'DELETE' THEN " ACT_DAY_TALLY(ACT_DAY_ROWS("", " FROM old_rows", "-1")) \
-	" ELSE " ACT_DAY_TALLY(ACT_DAY_ROWS("", " FROM old_rows", "-1") " UNION ALL " \
-	ACT_DAY_ROWS("", " FROM new_rows", "1")) " END IF; RETURN NULL; END $$;" \
+	"BEGIN IF TG_OP = 'INSERT' THEN " ACT_TALLIES(ACT_PG_NEW) \
+	" ELSIF TG_OP = 'DELETE' THEN " ACT_TALLIES(ACT_PG_OLD) \
+	" ELSE " ACT_TALLIES(ACT_PG_MOVE) " END IF; RETURN NULL; END $$;" \
 	"CREATE TRIGGER activity_learner_tally_add AFTER INSERT ON activity_learner " \
 	"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT " \
 	"EXECUTE FUNCTION activity_learner_tallies();" \
@@ -168,18 +182,23 @@
 	"CREATE TRIGGER activity_learner_tally_change AFTER UPDATE ON activity_learner " \
 	"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT " \
 	"EXECUTE FUNCTION activity_learner_tallies();"
-#define ACT_SIDE_COLS(p, integer, real) \
+#define ACT_SIDE_COLS(p, integer) \
 	p "learners " integer " NOT NULL, " p "missed " integer " NOT NULL, " p "passed " integer \
 	" NOT NULL, " p "tries " integer " NOT NULL, " p "passes " integer " NOT NULL, " p \
-	"score_sum " real " NOT NULL, " p "scored " integer " NOT NULL, "
-/* The table in a backend's types, and its first rows. */
-#define ACT_DAY_TABLE(integer, text, real, rowid) \
-	"CREATE TABLE activity_day_tally (kind INTEGER NOT NULL, object_term " integer \
-	" NOT NULL, organisation " text " NOT NULL, day " text " NOT NULL, course_term " integer \
+	"score_e9 " integer " NOT NULL, " p "scored " integer " NOT NULL, "
+/* Table t with period column col (a backend's types); its key puts the periods before the
+ * activities, so that the views read a range of them. */
+#define ACT_TABLE(t, col, integer, text, rowid) \
+	"CREATE TABLE " t " (kind INTEGER NOT NULL, object_term " integer " NOT NULL, " \
+	"organisation " text " NOT NULL, " col " " text " NOT NULL, course_term " integer \
 	" NOT NULL, course " text " NOT NULL, quiz " text " NOT NULL, object_id " text \
-	" NOT NULL, " ACT_SIDE_COLS("first_", integer, real) ACT_SIDE_COLS("last_", integer, real) \
-	"PRIMARY KEY (kind, object_term, organisation, day))" rowid ";" \
-	ACT_DAY_TALLY(ACT_DAY_ROWS("", " FROM activity_learner", "1"))
+	" NOT NULL, " ACT_SIDE_COLS("first_", integer) ACT_SIDE_COLS("last_", integer) \
+	"PRIMARY KEY (kind, " col ", object_term, organisation))" rowid ";"
+/* Both tables and their first rows. */
+#define ACT_TABLES(integer, text, rowid) \
+	ACT_TABLE("activity_day_tally", "day", integer, text, rowid) \
+	ACT_TABLE("activity_month_tally", "month", integer, text, rowid) \
+	ACT_TALLIES(ACT_FILL)
 /* clang-format on */
 
 /* Migration 19's triggers make it longer, on both backends, than the 4,095 bytes C99
@@ -530,11 +549,12 @@ static const char *const migrations[] = {
         /* 20: a placeholder in this branch (another change takes the number). */
         "",
         /* 21: the quiz views with a date range, counted as statements arrive: per kind,
-         * activity, organisation and day, what the activity_learner rows whose first answer
-         * was that day count, and the same for those whose last answer was
-         * (activity_day_tally: active in a range is first by its end less last before its
-         * start). Triggers keep it as the rows change. */
-        (ACT_DAY_TABLE("INTEGER", "TEXT", "REAL", " WITHOUT ROWID") ACT_LITE_TRIGGERS),
+         * activity, organisation and day (activity_day_tally) and month
+         * (activity_month_tally), what the activity_learner rows whose first answer was then
+         * count, and the same for those whose last answer was (active in a range is first by
+         * its end less last before its start, each the months before, then the days).
+         * Triggers keep both as the rows change. */
+        (ACT_TABLES("INTEGER", "TEXT", " WITHOUT ROWID") ACT_LITE_TRIGGERS),
 };
 
 /*
@@ -806,7 +826,7 @@ static const char *const pg_migrations[] = {
         /* 20: the placeholder, as SQLite's */
         "",
         /* 21: the quiz views' day tallies (as SQLite's 21) */
-        ACT_DAY_TABLE("BIGINT", PG_TEXT, "DOUBLE PRECISION", ""),
+        ACT_TABLES("BIGINT", PG_TEXT, ""),
         /* 21, continued: its statement triggers, as 19's */
         ACT_PG_TRIGGERS,
 };

@@ -150,29 +150,29 @@ def tables(db, credentials):
         "SELECT course_term, coalesce(organisation, ''), substr(passed, 1, 10), course, 0, 0, "
         "0, 0, 1, 0 FROM learner_course WHERE completed IS NOT NULL AND passed IS NOT NULL) x "
         "JOIN term c ON c.id = course_term GROUP BY c.text, org, day"))
-    # The quiz views' day tallies (migration 21): per kind, activity, organisation and day,
-    # what the rows whose first answer was that day count, then those whose last was; those
-    # left at zero as above (a scores' sum at zero may be a rounding's -0.0000000001).
-    sides = ("learners", "missed", "passed", "tries", "passes", "score_sum", "scored")
+    # The quiz views' tallies (migration 21): per kind, activity, organisation and day (and
+    # month), what the rows whose first answer was then count, then those whose last was;
+    # those left at zero as above; the scores' sums in billionths.
+    sides = ("learners", "missed", "passed", "tries", "passes", "score_e9", "scored")
     nums = ", ".join(p + c for p in ("first_", "last_") for c in sides)
 
     def day_row(r):
-        return r[:7] + tuple("%.9f" % (round(float(v), 9) + 0.0) if i in (5, 12) else str(int(v))
-                             for i, v in enumerate(r[7:]))
-    rows["activity_day_tally"] = sorted(day_row(r) for r in db.sql(
-        "SELECT kind, o.text, organisation, day, course, quiz, object_id, %s "
-        "FROM activity_day_tally JOIN term o ON o.id = object_term" % nums)
-        if any(int(v) != 0 for i, v in enumerate(r[7:]) if i not in (5, 12)))
-    made = {}
-    for o, _, kind, course, quiz, object_id, org, tries, missed, passes, score, scored, \
-            first, last in al:
-        counts = (1, int(missed), int(int(passes) > 0), int(tries), int(passes), float(score),
-                  int(scored))
-        for side, day in ((0, first[:10]), (1, last[:10])):
-            n = made.setdefault((kind, o, org, day, course, quiz, object_id), [0] * 14)
-            for i, v in enumerate(counts):
-                n[side * 7 + i] += v
-    rows["activity_day_tally_of_rows"] = sorted(day_row(k + tuple(v)) for k, v in made.items())
+        return r[:7] + tuple(str(int(v)) for v in r[7:])
+    for table, col, n in (("activity_day_tally", "day", 10), ("activity_month_tally", "month", 7)):
+        rows[table] = sorted(day_row(r) for r in db.sql(
+            "SELECT kind, o.text, organisation, %s, course, quiz, object_id, %s "
+            "FROM %s JOIN term o ON o.id = object_term" % (col, nums, table))
+            if any(int(v) != 0 for v in r[7:]))
+        made = {}
+        for o, _, kind, course, quiz, object_id, org, tries, missed, passes, score, scored, \
+                first, last in al:
+            counts = (1, int(missed), int(int(passes) > 0), int(tries), int(passes),
+                      round(float(score) * 1e9), int(scored))
+            for side, day in ((0, first[:n]), (1, last[:n])):
+                t = made.setdefault((kind, o, org, day, course, quiz, object_id), [0] * 14)
+                for i, v in enumerate(counts):
+                    t[side * 7 + i] += v
+        rows[table + "_of_rows"] = sorted(day_row(k + tuple(v)) for k, v in made.items())
     rows["unscored_answer"] = sorted(db.sql(
         "SELECT s.id FROM unscored_answer u JOIN statement s ON s.seq = u.seq"))
     return rows
@@ -181,7 +181,9 @@ def tables(db, credentials):
 # Date ranges the reports are asked for (from, to; None: not given), and their views.
 RANGES = [("2026-03-01", "2026-06-30"), ("2026-01-01", "2026-01-31"),
           ("2026-05-15", "2026-05-15"), ("2026-09-01", None), (None, "2026-04-10"),
-          ("2026-02-10", "2026-02-10"), ("2026-05-21", "2026-07-02")]
+          ("2026-02-10", "2026-02-10"), ("2026-05-21", "2026-07-02"),
+          ("2026-02-28", "2026-03-01"), ("2026-04-01", "2026-04-30"), ("2026-06-15", "2026-08-14"),
+          ("2026-07-04", None)]
 DATED_VIEWS = ["status-by-course", "status-by-organisation", "completions-by-course",
                "completions-by-organisation", "completions-by-day", "completions-over-time",
                "quiz-questions", "quiz-results"]
@@ -331,7 +333,7 @@ class SameOnBoth(unittest.TestCase):
         lite, pg = (self.results[n]["tables"] for n in ("sqlite", "postgresql"))
         for table in ("learner_course", "activity_learner", "activity_tally",
                       "unscored_answer", "course_tally", "course_day_tally",
-                      "activity_day_tally"):
+                      "activity_day_tally", "activity_month_tally"):
             with self.subTest(table=table):
                 self.assertGreater(len(lite[table]), 5)
                 self.assertEqual([r for r in lite[table] if r not in pg[table]],
@@ -348,9 +350,9 @@ class SameOnBoth(unittest.TestCase):
     def test_the_quiz_day_tallies_add_up_to_the_learners_rows(self):
         for name, r in self.results.items():
             with self.subTest(backend=name):
-                self.assertGreater(len(r["tables"]["activity_day_tally_of_rows"]), 50)
-                self.assertEqual(r["tables"]["activity_day_tally"],
-                                 r["tables"]["activity_day_tally_of_rows"])
+                for table in ("activity_day_tally", "activity_month_tally"):
+                    self.assertGreater(len(r["tables"][table + "_of_rows"]), 50)
+                    self.assertEqual(r["tables"][table], r["tables"][table + "_of_rows"])
 
     def test_the_dated_quiz_views_count_the_rows_active_in_the_range(self):
         for name, r in self.results.items():
