@@ -1094,7 +1094,9 @@ static relais_http_response *reports(struct relais_hub_server *s, relais_http_re
 	if (strcmp(url, "/reports/login") == 0) {
 		return strcmp(method, "POST") == 0
 		               ? relais_http_defer(req, s->pools[POOL_LOGIN], login_job, s)
-		               : login_page(s->ctx, req, 200, 0, NULL, NULL);
+		               /* On a network thread: no context (both threads would share
+		                * one), the page's failure is answered as it is. */
+		               : login_page(NULL, req, 200, 0, NULL, NULL);
 	}
 	if (strcmp(url, "/reports/logout") == 0 && strcmp(method, "POST") == 0) {
 		return relais_http_defer(req, s->pools[POOL_LOGIN], logout_job, s);
