@@ -419,9 +419,10 @@ static int given(const char *v)
 
 /*
  * Appends to sql the learners view for f (see LEARNERS_OF_ROWS), from a page's first learner
- * (?8, ?9) when keyed.
+ * (?8, ?9) when keyed, for at most limit rows (0: all; the caller adds the LIMIT).
  */
-static void learners_sql(struct relais_strbuf *sql, const struct relais_hub_filter *f, int keyed)
+static void learners_sql(struct relais_strbuf *sql, const struct relais_hub_filter *f, int keyed,
+                         size_t limit)
 {
 	struct relais_hub_filter none = {0};
 	int dated, org;
@@ -438,13 +439,27 @@ static void learners_sql(struct relais_strbuf *sql, const struct relais_hub_filt
 		relais_strbuf_add(sql, LEARNERS_ALL);
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY : "");
 	} else {
+		/* Each part in order and limited, so that PostgreSQL walks the index for the
+		 * first and stops, as SQLite does when it merges them. */
+		relais_strbuf_add(sql, limit ? "SELECT * FROM (" : "");
 		relais_strbuf_add(sql, dated ? LEARNERS_UNIFORM_IN_RANGE : LEARNERS_UNIFORM);
 		relais_strbuf_add(sql, given(f->scope) ? " AND l.organisation = ?1" : "");
 		relais_strbuf_add(sql, given(f->organisation) ? " AND l.organisation = ?3" : "");
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY : "");
 		relais_strbuf_add(sql, dated ? ") u WHERE courses > 0" : "");
-		relais_strbuf_add(sql, " UNION ALL " LEARNERS_MIXED);
+		if (limit) {
+			relais_strbuf_printf(sql,
+			                     " ORDER BY learner, email LIMIT %zu) a "
+			                     "UNION ALL SELECT * FROM (",
+			                     limit);
+		} else {
+			relais_strbuf_add(sql, " UNION ALL ");
+		}
+		relais_strbuf_add(sql, LEARNERS_MIXED);
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_ROWS : "");
+		if (limit) {
+			relais_strbuf_printf(sql, " ORDER BY learner, email LIMIT %zu) b", limit);
+		}
 	}
 	relais_strbuf_add(sql, " ORDER BY learner, email");
 }
@@ -544,7 +559,7 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 			}
 			keyed = 1;
 		}
-		learners_sql(&sql, f, keyed);
+		learners_sql(&sql, f, keyed, max_rows != 0 ? max_rows + 1 : 0);
 	} else {
 		relais_strbuf_add(&sql,
 		                  r->dated != NULL && f != NULL && (given(f->from) || given(f->to))
