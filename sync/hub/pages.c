@@ -338,7 +338,7 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 			                     "<p class=\"more\"><a href=\"/reports/learners%s",
 			                     query.p ? query.p : "");
 			relais_strbuf_printf(&more, "%sstart=%s\" rel=\"next\">",
-			                     query.p ? "&amp;" : "?", next);
+			                     query.p && query.p[0] ? "&amp;" : "?", next);
 			(void)snprintf(rows, sizeof(rows), "%d", RELAIS_HUB_PAGE_ROWS);
 			relais_hub_tr_format(line, sizeof(line), lang, HUB_M_NEXT_LEARNERS, rows);
 			relais_strbuf_add_html(&more, line);

@@ -432,7 +432,8 @@ static void learners_sql(struct relais_strbuf *sql, const struct relais_hub_filt
 	}
 	dated = given(f->from) || given(f->to);
 	org = given(f->scope) || given(f->organisation);
-	if (given(f->course) || given(f->country)) {
+	/* A whole file with a date range reads every row in range anyway: grouped at once. */
+	if (given(f->course) || given(f->country) || (dated && limit == 0)) {
 		relais_strbuf_add(sql, LEARNERS_OF_ROWS LC_FILTER " GROUP BY actor_term");
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_ROWS : "");
 	} else if (!dated && !org) {

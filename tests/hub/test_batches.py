@@ -192,20 +192,22 @@ def walk_learners(b, query):
     import html
     import re
     import urllib.parse
-    emails, pages, start = [], 0, None
+    emails, pages, url = [], 0, "/reports/learners" + ("?" + query if query else "")
     while True:
-        q = query + ("&" if query else "") + ("start=" + start if start else "")
-        r = b.request("GET", "/reports/learners" + ("?" + q if q else ""))
-        assert r.status == 200, r
+        r = b.request("GET", url)
+        assert r.status == 200, (url, r)
         page = r.body.decode()
         section = page.split('<section aria-labelledby="learners">')[1].split("</section>")[0]
         emails += [urllib.parse.unquote(html.unescape(e)) for e in
                    re.findall(r'href="/reports/learner\?learner=([^"]*)"', section)]
         pages += 1
-        m = re.search(r'href="/reports/learners[^"]*[?;]start=([A-Za-z0-9_-]+)"', section)
+        # the link as the browser follows it: the same filters, then where the page starts
+        m = re.search(r'<a href="(/reports/learners[^"]*)" rel="next">', section)
         if m is None:
             return emails, pages
-        start = m.group(1)
+        url = html.unescape(m.group(1))
+        assert re.fullmatch(r"/reports/learners\?(%s&)?start=[A-Za-z0-9_-]+" %
+                            re.escape(query), url), url
 
 
 # Date ranges the reports are asked for (from, to; None: not given), and their views.
