@@ -987,6 +987,10 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 	f.from = relais_http_query(req, "from");
 	f.to = relais_http_query(req, "to");
 	f.learner = relais_http_query(req, "learner");
+	f.start = relais_http_query(req, "start");
+	if (f.start != NULL && f.start[0] != '\0' && !relais_hub_learners_start_valid(f.start)) {
+		return page(400, "text/plain", "start: not a learner of this report\n");
+	}
 	if (!is_day(f.from) || !is_day(f.to)) {
 		return page(400, "text/plain", "from and to: give days as YYYY-MM-DD\n");
 	}
