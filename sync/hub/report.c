@@ -253,6 +253,15 @@ static const struct report reports[] = {
 	"(SELECT count(c.completed) " ROWS_IN_RANGE ") AS completed, " \
 	"(SELECT max(c.last) " ROWS_IN_RANGE ") AS last_active FROM learner l " \
 	"WHERE l.uniform = 1 AND " SINCE("l.last") " AND " UNTIL("l.started")
+/* With a course: a learner has one row in it (learner_course's key), so the view is the
+ * course's rows, read in its order from learner_course_learners (migration 20). */
+#define LEARNERS_OF_COURSE \
+	"SELECT coalesce(name, '') AS learner, " EMAIL("actor") " AS email, " \
+	"coalesce(organisation, '') AS organisation, 1 AS courses, " \
+	"CASE WHEN completed IS NULL THEN 0 ELSE 1 END AS completed, last AS last_active " \
+	"FROM learner_course WHERE course_term = " RELAIS_HUB_TERM("?2") " AND " \
+	ORG_FILTER("organisation") " AND " SINCE("last") " AND " UNTIL("started")
+#define LEARNERS_KEY_OF_COURSE " AND (coalesce(name, ''), " EMAIL("actor") ") >= (?8, ?9)"
 #define LEARNERS_MIXED \
 	LEARNERS_OF_ROWS "actor_term IN (SELECT actor_term FROM learner WHERE uniform = 0) AND " \
 	LC_FILTER " GROUP BY actor_term"
@@ -432,8 +441,12 @@ static void learners_sql(struct relais_strbuf *sql, const struct relais_hub_filt
 	}
 	dated = given(f->from) || given(f->to);
 	org = given(f->scope) || given(f->organisation);
-	/* A whole file with a date range reads every row in range anyway: grouped at once. */
-	if (given(f->course) || given(f->country) || (dated && limit == 0)) {
+	if (given(f->course)) {
+		relais_strbuf_add(sql, LEARNERS_OF_COURSE);
+		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_COURSE : "");
+	} else if (given(f->country) || (dated && limit == 0)) {
+		/* A whole file with a date range reads every row in range anyway: grouped at
+		 * once. */
 		relais_strbuf_add(sql, LEARNERS_OF_ROWS LC_FILTER " GROUP BY actor_term");
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_ROWS : "");
 	} else if (!dated && !org) {

@@ -156,8 +156,9 @@
 	"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT " \
 	"EXECUTE FUNCTION learner_course_learners();"
 /* The table, its first rows, and the indexes the learners view walks in its order: every
- * learner by name and email; the uniform ones of an organisation; the others (a few). And
- * the completions by learner in their order (report.c). */
+ * learner by name and email; the uniform ones of an organisation; the others (a few); a
+ * course's learners (their rows in it). And the completions by learner in their order
+ * (report.c). */
 #define LEARNER_TABLE(integer, text) \
 	"CREATE TABLE learner (actor_term " integer " PRIMARY KEY, name " text " NOT NULL, " \
 	"email " text " NOT NULL, organisation " text " NOT NULL, uniform INTEGER NOT NULL, " \
@@ -169,7 +170,9 @@
 	"WHERE uniform = 1;" \
 	"CREATE INDEX learner_mixed ON learner(uniform) WHERE uniform = 0;" \
 	"CREATE INDEX learner_course_completions ON learner_course(coalesce(name, ''), " \
-	"(" RELAIS_HUB_EMAIL("actor") "), course) WHERE completed IS NOT NULL;"
+	"(" RELAIS_HUB_EMAIL("actor") "), course) WHERE completed IS NOT NULL;" \
+	"CREATE INDEX learner_course_learners ON learner_course(course_term, " \
+	"coalesce(name, ''), (" RELAIS_HUB_EMAIL("actor") "));"
 /* clang-format on */
 
 /* Migration 19's triggers make it longer, on both backends, than the 4,095 bytes C99

@@ -166,13 +166,16 @@ def tables(db, credentials):
     return rows
 
 
-def learners_of_rows(rows, rng_, org):
+def learners_of_rows(rows, rng_, org, course=None):
     """The learners view as the learners' rows say, one by one: each learner's rows of org
-    (None: all) active in the range, in the view's order (by name, then email, as bytes)."""
+    and course (None: all) active in the range, in the view's order (by name, then email, as
+    bytes)."""
     lo, hi = rng_[0] or "0000", rng_[1] or "9999"
     by = {}
-    for actor, name, organisation, started, last, completed in rows:
+    for actor, name, organisation, started, last, completed, in_course in rows:
         if (org is not None and organisation != org) or last[:10] < lo or started[:10] > hi:
+            continue
+        if course is not None and in_course != course:
             continue
         by.setdefault(actor, []).append((name, organisation, last, completed))
     out = []
@@ -287,8 +290,12 @@ class SameOnBoth(unittest.TestCase):
                                      zip(("from", "to", "organisation"), rng_ + (org,)) if kv[1])
                         r = b.request("GET", "/reports/learners.json?" + q)
                         dated[(rng_, org, "learners")] = r.json() if r.status == 200 else r.status
+                        # one course's learners (a row each in it), as a file and a page
+                        r = b.request("GET", "/reports/learners.json?course=c1&" + q)
+                        dated[(rng_, org, "c1")] = r.json() if r.status == 200 else r.status
                 walked = {q: walk_learners(b, q) for q in
-                          ("", "organisation=MAE&from=2026-03-01", "from=2026-05-15")}
+                          ("", "organisation=MAE&from=2026-03-01", "from=2026-05-15",
+                           "course=c1", "course=c2&organisation=MAE&from=2026-03-01")}
                 bad_start = b.request("GET", "/reports/learners?start=!").status
             finally:
                 hub.stop()
@@ -300,7 +307,7 @@ class SameOnBoth(unittest.TestCase):
                                  "walked": walked, "bad_start": bad_start,
                                  "learner_rows": db.sql(
                                      "SELECT actor, name, organisation, started, last, "
-                                     "completed FROM learner_course"),
+                                     "completed, course FROM learner_course"),
                                  "rows": db.sql(
                                      "SELECT course, coalesce(organisation, ''), started, "
                                      "last, completed, passed FROM learner_course"),
@@ -352,15 +359,23 @@ class SameOnBoth(unittest.TestCase):
                         want = learners_of_rows(r["learner_rows"], rng_, org)
                         self.assertGreater(len(want), 0)
                         self.assertEqual(r["dated"][(rng_, org, "learners")], want)
+                        want = learners_of_rows(r["learner_rows"], rng_, org, "c1")
+                        self.assertGreater(len(want), 0)
+                        self.assertEqual(r["dated"][(rng_, org, "c1")], want)
 
     def test_the_learners_pages_walk_every_learner_once_in_order(self):
-        ranges = {"": ((None, None), None), "organisation=MAE&from=2026-03-01":
-                  (("2026-03-01", None), "MAE"), "from=2026-05-15": (("2026-05-15", None), None)}
+        ranges = {"": ((None, None), None, None), "organisation=MAE&from=2026-03-01":
+                  (("2026-03-01", None), "MAE", None),
+                  "from=2026-05-15": (("2026-05-15", None), None, None),
+                  "course=c1": ((None, None), None, "c1"),
+                  "course=c2&organisation=MAE&from=2026-03-01":
+                  (("2026-03-01", None), "MAE", "c2")}
         for name, r in self.results.items():
-            for q, (rng_, org) in ranges.items():
+            for q, (rng_, org, course) in ranges.items():
                 with self.subTest(backend=name, query=q):
                     emails, pages = r["walked"][q]
-                    want = [x["email"] for x in learners_of_rows(r["learner_rows"], rng_, org)]
+                    want = [x["email"] for x in
+                            learners_of_rows(r["learner_rows"], rng_, org, course)]
                     self.assertEqual(emails, want)
                     self.assertEqual(pages, (len(want) + 499) // 500)
             self.assertGreater(len(r["walked"][""][0]), 4500)
