@@ -354,13 +354,15 @@ static int stream_dial(const struct streamer *sr, const char *path)
 	return fd;
 }
 
-/* Reads from fd into got (NUL-terminated) until it holds want, or the end. */
+/* Reads from fd into got (NUL-terminated) until it holds want (NULL: to the end), or the end. */
 static size_t read_until(int fd, char *got, size_t size, size_t n, const char *want)
 {
+	size_t w = want ? strlen(want) : 0, from = 0;
 	ssize_t r;
 
-	while (n + 1 < size && (want == NULL || strstr(got, want) == NULL)) {
+	while (n + 1 < size && (want == NULL || memmem(got + from, n - from, want, w) == NULL)) {
 		struct pollfd p = {fd, POLLIN, 0};
+		from = n > w ? n - w : 0; /* only where want may now end */
 		if (poll(&p, 1, 30000) != 1 || (r = recv(fd, got + n, size - 1 - n, 0)) <= 0) {
 			break;
 		}
@@ -379,15 +381,18 @@ static int job_done(const struct streamer *sr, int ms)
 	return poll(&p, 1, ms) == 1 && read(sr->done[0], &c, 1) == 1;
 }
 
-static void test_stream_sends_first_bytes_before_the_rest_exists(void **state)
+/*
+ * GET path of a gated job: the headers and "first\n" come while the job waits
+ * for the gate (before the rest exists); once it opens, "second\n" and the
+ * final chunk when complete, else the connection's end without a final chunk.
+ */
+static void gated(const struct streamer *sr, const char *path, int complete)
 {
-	const struct streamer *sr = *state;
 	static char got[4096];
-	int fd = stream_dial(sr, "/gated");
+	int fd = stream_dial(sr, path);
 	size_t n;
 
 	got[0] = '\0';
-	/* The job waits for the gate: whatever arrives was sent before the rest existed. */
 	n = read_until(fd, got, sizeof(got), 0, "first\n");
 	assert_non_null(strstr(got, "HTTP/1.1 200"));
 	assert_non_null(strstr(got, "Transfer-Encoding: chunked"));
@@ -396,29 +401,21 @@ static void test_stream_sends_first_bytes_before_the_rest_exists(void **state)
 	assert_non_null(strstr(got, "first\n"));
 	assert_false(job_done(sr, 0));
 	assert_int_equal(write(sr->gate[1], "x", 1), 1);
-	n = read_until(fd, got, sizeof(got), n, "\r\n0\r\n\r\n");
-	assert_non_null(strstr(got, "second\n"));
-	assert_non_null(strstr(got, "\r\n0\r\n\r\n")); /* the final chunk: complete */
+	(void)read_until(fd, got, sizeof(got), n, complete ? "\r\n0\r\n\r\n" : NULL);
+	assert_true(!complete || strstr(got, "second\n") != NULL);
+	assert_int_equal(strstr(got, "\r\n0\r\n\r\n") != NULL, complete);
 	assert_true(job_done(sr, 30000));
 	close(fd);
 }
 
+static void test_stream_sends_first_bytes_before_the_rest_exists(void **state)
+{
+	gated(*state, "/gated", 1);
+}
+
 static void test_stream_cut_midway_has_no_final_chunk(void **state)
 {
-	const struct streamer *sr = *state;
-	static char got[4096];
-	int fd = stream_dial(sr, "/fail");
-	size_t n;
-
-	got[0] = '\0';
-	n = read_until(fd, got, sizeof(got), 0, "first\n");
-	assert_int_equal(write(sr->gate[1], "x", 1), 1);
-	n = read_until(fd, got, sizeof(got), n, NULL); /* to the end of the connection */
-	assert_true(n > 0);
-	assert_non_null(strstr(got, "first\n"));
-	assert_null(strstr(got, "\r\n0\r\n\r\n"));
-	assert_true(job_done(sr, 30000));
-	close(fd);
+	gated(*state, "/fail", 0);
 }
 
 /* Decodes a chunked body in place: its length, or (size_t)-1 without a final chunk. */
@@ -453,24 +450,12 @@ static void test_stream_job_ends_while_a_client_reads_nothing(void **state)
 	unsigned char *got = malloc(size + 1);
 	int fd = stream_dial(sr, "/big");
 	char *start;
-	ssize_t r;
 
 	assert_non_null(got);
 	/* 8 MiB, far more than the socket buffers hold: the job finishes into its spool. */
 	assert_true(job_done(sr, 30000));
-	for (;;) {
-		struct pollfd p = {fd, POLLIN, 0};
-		if (poll(&p, 1, 30000) != 1 || (r = recv(fd, got + n, size - n, 0)) <= 0) {
-			break;
-		}
-		n += (size_t)r;
-		got[n] = '\0';
-		if (n >= 7 && memcmp(got + n - 7, "\r\n0\r\n\r\n", 7) == 0) {
-			break;
-		}
-	}
+	n = read_until(fd, (char *)got, size + 1, 0, "\r\n0\r\n\r\n");
 	close(fd);
-	got[n] = '\0';
 	start = strstr((char *)got, "\r\n\r\n");
 	assert_non_null(start);
 	start += 4;
