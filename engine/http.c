@@ -398,6 +398,8 @@ void relais_http_response_free(relais_http_response *resp)
 	free(resp);
 }
 
+static void stream_attach(relais_http_stream *st, struct MHD_Connection *conn);
+
 /* Queues req's resp with the common security headers, and frees it. */
 static enum MHD_Result queue(relais_http_request *req, relais_http_response *resp)
 {
@@ -406,6 +408,9 @@ static enum MHD_Result queue(relais_http_request *req, relais_http_response *res
 
 	if (resp == NULL) {
 		return MHD_NO;
+	}
+	if (resp->stream != NULL) {
+		stream_attach(resp->stream, req->conn);
 	}
 	if ((s->opt.on_response == NULL || s->opt.on_response(s->opt.data, req, resp) == 0) &&
 	    MHD_add_response_header(resp->r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
@@ -1062,7 +1067,7 @@ relais_http_response *relais_http_defer(relais_http_request *req, relais_http_po
 struct relais_http_stream {
 	pthread_mutex_t lock;
 	int fd;
-	struct MHD_Connection *conn; /* set by relais_http_stream_begin() */
+	struct MHD_Connection *conn; /* set when the response is queued */
 	uint64_t flushed;            /* bytes in the spool */
 	int refs;                    /* the writer's end, the response */
 	int waiting;                 /* the connection is suspended until the next flush */
@@ -1122,6 +1127,14 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void stream_free(void *cls)
 {
 	stream_unref(cls, 1);
+}
+
+/* The connection st's reader suspends and its writer resumes. */
+static void stream_attach(relais_http_stream *st, struct MHD_Connection *conn)
+{
+	pthread_mutex_lock(&st->lock);
+	st->conn = conn;
+	pthread_mutex_unlock(&st->lock);
 }
 
 /* Opens an unlinked temporary file in $TMPDIR (or /tmp); -1 when it cannot. */
@@ -1192,9 +1205,6 @@ relais_http_response *relais_http_response_stream(relais_http_stream **out, unsi
 relais_http_response *relais_http_stream_begin(relais_http_request *req, relais_http_response *resp)
 {
 	assert(resp->stream != NULL && req->job != NULL);
-	pthread_mutex_lock(&resp->stream->lock);
-	resp->stream->conn = req->conn;
-	pthread_mutex_unlock(&resp->stream->lock);
 	req->job_result = resp;
 	req->job_done = 1;
 	if (!req->job_inline) {
@@ -1203,7 +1213,7 @@ relais_http_response *relais_http_stream_begin(relais_http_request *req, relais_
 	return &streamed_marker;
 }
 
-/* Appends buf to the spool and wakes the reader. Returns 0 or RELAIS_EIO. */
+/* Appends buf to the spool and wakes the reader. Returns as relais_http_stream_write(). */
 static int stream_flush(relais_http_stream *st)
 {
 	size_t done = 0;
@@ -1231,13 +1241,14 @@ static int stream_flush(relais_http_stream *st)
 		MHD_resume_connection(st->conn);
 	}
 	pthread_mutex_unlock(&st->lock);
-	return st->failed || gone ? RELAIS_EIO : 0;
+	return st->failed ? RELAIS_EIO : gone ? RELAIS_ENOTFOUND : 0;
 }
 
 int relais_http_stream_write(relais_http_stream *st, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	size_t n;
+	int rc;
 
 	if (st->failed) {
 		return RELAIS_EIO;
@@ -1248,8 +1259,8 @@ int relais_http_stream_write(relais_http_stream *st, const void *data, size_t le
 		st->len += n;
 		p += n;
 		len -= n;
-		if (st->len == STREAM_BUFFER && stream_flush(st) != 0) {
-			return RELAIS_EIO;
+		if (st->len == STREAM_BUFFER && (rc = stream_flush(st)) != 0) {
+			return rc;
 		}
 	}
 	/* A slow query's rows go out within STREAM_FLUSH_MS, not a buffer at a time. */

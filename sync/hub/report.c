@@ -551,8 +551,7 @@ static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx
 		}
 		if (rc != 0) {
 			rc = relais_fail(ctx, rc, "report %s: %s", name,
-			                 rc == RELAIS_EIO ? "the client has gone"
-			                                  : "out of memory");
+			                 rc == RELAIS_EIO ? "its output stopped" : "out of memory");
 		}
 		goto out;
 	}

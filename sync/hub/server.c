@@ -954,6 +954,7 @@ struct download {
 	relais_http_response *resp;
 	relais_http_stream *st;
 	relais_http_response *begun; /* what the job returns once begun */
+	int gone;                    /* the client left (or asked with HEAD): nothing to log */
 };
 
 static int download_write(void *data, const char *p, size_t n)
@@ -965,7 +966,10 @@ static int download_write(void *data, const char *p, size_t n)
 		d->req = NULL;
 		d->resp = NULL;
 	}
-	return relais_http_stream_write(d->st, p, n);
+	int rc = relais_http_stream_write(d->st, p, n);
+
+	d->gone = rc == RELAIS_ENOTFOUND;
+	return rc;
 }
 
 /*
@@ -982,7 +986,7 @@ static relais_http_response *download(struct relais_hub_server *s, struct worker
 	const char **keep[] = {&f->course, &f->organisation, &f->country,
 	                       &f->from,   &f->to,           &f->learner};
 	struct relais_hub_sink sink = {download_write, NULL};
-	struct download d = {req, NULL, NULL, NULL};
+	struct download d = {req, NULL, NULL, NULL, 0};
 	char disposition[128], *copies[6] = {0};
 	relais_http_response *resp;
 	size_t i;
@@ -1013,7 +1017,7 @@ static relais_http_response *download(struct relais_hub_server *s, struct worker
 		resp = page(500, "text/plain", rc != 0 ? relais_errmsg(w->ctx) : "empty report\n");
 		goto out;
 	}
-	if (rc != 0) {
+	if (rc != 0 && !d.gone) {
 		relais_log(s->ctx, RELAIS_LOG_WARN, "%s.%s cut short: %s", name,
 		           csv ? "csv" : "json", relais_errmsg(w->ctx));
 	}

@@ -5,6 +5,7 @@ nothing holds neither the one reports thread nor the database (other reports ans
 are stored, SQLite checkpoints its WAL); the bytes are those of `relais-hub report`."""
 import json
 import os
+import resource
 import socket
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hublib as hl  # noqa: E402
+import pgcluster  # noqa: E402
 import testlib  # noqa: E402
 
 LEARNERS = 3000
@@ -30,7 +32,8 @@ def dechunk(data):
     """A chunked body decoded; AssertionError when it has no final chunk."""
     out, at = b"", 0
     while True:
-        line_end = data.index(b"\r\n", at)
+        line_end = data.find(b"\r\n", at)
+        assert line_end >= 0, "incomplete transfer"
         size = int(data[at:line_end].split(b";")[0], 16)
         at = line_end + 2
         if size == 0:
@@ -138,6 +141,29 @@ class Downloads(unittest.TestCase):
         r = self.admin.request("GET", "/reports/essays.csv")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.body.split(b"\r\n")[1:], [b""])
+
+    @unittest.skipUnless(pgcluster.wanted(), "a SQLite hub writes its database file itself: a "
+                         "limit on the size of the files it writes would stop that too")
+    def test_a_failure_midway_cuts_the_transfer(self):
+        # The hub may write files of at most 200 kB: its spool fails a fifth of the way
+        # through learners.csv, after the 200 went out.
+        soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200000, hard))  # inherited by the hub
+        try:
+            hub = hl.start_hub(self, self.db)
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        b = hl.sign_in(hub, "admin@example.org")
+        got = Stalled(hub, b.cookies, "/reports/learners.csv")
+        head, body = got.read_to_end()
+        self.assertIn("Transfer-Encoding: chunked", head)
+        self.assertTrue(head.startswith("HTTP/1.1 200"), head)
+        self.assertGreater(len(body), 100000)
+        with self.assertRaisesRegex(AssertionError, "incomplete transfer|no end"):
+            dechunk(body)
+        # One line says so; the hub goes on answering.
+        self.assertEqual(b.request("GET", "/reports/status-by-course.csv").status, 200)
+        self.assertEqual(hub.stderr_text().count("learners.csv cut short"), 1, hub.stderr_text())
 
 
 if __name__ == "__main__":

@@ -188,8 +188,9 @@ relais_http_response *relais_http_stream_begin(relais_http_request *req,
                                                relais_http_response *resp);
 
 /*
- * Appends len bytes to the body. Returns 0, or RELAIS_EIO when the spool
- * cannot be written or the client has gone (the job should stop writing).
+ * Appends len bytes to the body. Returns 0; RELAIS_EIO when the spool
+ * cannot be written; RELAIS_ENOTFOUND when nobody reads any more (the
+ * client has gone, or asked with HEAD). Either way the job should stop.
  */
 int relais_http_stream_write(relais_http_stream *st, const void *data, size_t len);
 
