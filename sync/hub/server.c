@@ -1072,6 +1072,10 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 	f.from = relais_http_query(req, "from");
 	f.to = relais_http_query(req, "to");
 	f.learner = relais_http_query(req, "learner");
+	f.start = relais_http_query(req, "start");
+	if (f.start != NULL && f.start[0] != '\0' && !relais_hub_learners_start_valid(f.start)) {
+		return page(400, "text/plain", "start: not a learner of this report\n");
+	}
 	if (!is_day(f.from) || !is_day(f.to)) {
 		return page(400, "text/plain", "from and to: give days as YYYY-MM-DD\n");
 	}
@@ -1168,7 +1172,9 @@ static relais_http_response *reports(struct relais_hub_server *s, relais_http_re
 	if (strcmp(url, "/reports/login") == 0) {
 		return strcmp(method, "POST") == 0
 		               ? relais_http_defer(req, s->pools[POOL_LOGIN], login_job, s)
-		               : login_page(s->ctx, req, 200, 0, NULL, NULL);
+		               /* On a network thread: no context (both threads would share
+		                * one), the page's failure is answered as it is. */
+		               : login_page(NULL, req, 200, 0, NULL, NULL);
 	}
 	if (strcmp(url, "/reports/logout") == 0 && strcmp(method, "POST") == 0) {
 		return relais_http_defer(req, s->pools[POOL_LOGIN], logout_job, s);
