@@ -281,6 +281,22 @@ int relais_hub_report_view(char **out, relais_hub *hub, relais_ctx *ctx, const c
                            int format, enum hub_lang lang, const struct relais_hub_filter *f,
                            size_t max_rows);
 
+/* Where a streamed report's bytes go: write returns 0, or non-zero to stop the report. */
+struct relais_hub_sink {
+	int (*write)(void *data, const char *p, size_t n);
+	void *data;
+};
+
+/*
+ * Report view name for f as CSV or JSON, every row (no size limit), written
+ * to sink as the query yields them (on PostgreSQL a row at a time, not the
+ * whole result first). Nothing is written before the query has run, so a
+ * failure then leaves nothing written. Returns 0; RELAIS_ENOTFOUND;
+ * RELAIS_EIO (the query failed, or the sink stopped it; ctx says which).
+ */
+int relais_hub_report_stream(relais_hub *hub, relais_ctx *ctx, const char *name, int format,
+                             const struct relais_hub_filter *f, const struct relais_hub_sink *sink);
+
 /* The same as an HTML table; *next gets the start (relais_hub_filter) of the next page of
  * the learners view when there is one (the caller frees it), else NULL. */
 int relais_hub_report_page(char **out, char **next, relais_hub *hub, relais_ctx *ctx,

@@ -540,14 +540,29 @@ static int first_step(relais_hub *hub, relais_hub_sql_stmt *st)
 	return step;
 }
 
+/* Hands what o holds to sink and empties o. Returns 0 or RELAIS_EIO. */
+static int drain(struct relais_strbuf *o, const struct relais_hub_sink *sink)
+{
+	int stop;
+
+	if (o->rc != 0) {
+		return o->rc;
+	}
+	stop = o->len > 0 && sink->write(sink->data, o->p, o->len) != 0;
+	o->len = 0;
+	return stop ? RELAIS_EIO : 0;
+}
+
 /*
- * Report name for f in format, into *out (or *json_out); at most max_rows rows (0: all), the
- * SQL limited to one more to tell whether there are more; next, if not NULL, gets the start
- * token of the learners view's next page (NULL: none).
+ * Report name for f in format, into *out (REPORT_MAX at most) or *json_out, or, with a sink
+ * (CSV or JSON), written to it row by row; at most max_rows rows (0: all), the SQL limited
+ * to one more to tell whether there are more; next, if not NULL, gets the start token of the
+ * learners view's next page (NULL: none).
  */
 static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, relais_ctx *ctx,
                   const char *name, int format, enum hub_lang lang,
-                  const struct relais_hub_filter *f, size_t max_rows)
+                  const struct relais_hub_filter *f, size_t max_rows,
+                  const struct relais_hub_sink *sink)
 {
 	const struct report *r = find(name);
 	relais_hub_sql_stmt *st = NULL;
@@ -598,8 +613,25 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 		(void)relais_hub_sql_bind_text(st, 8, start, -1, RELAIS_HUB_SQL_STATIC);
 		(void)relais_hub_sql_bind_text(st, 9, start_email, -1, RELAIS_HUB_SQL_STATIC);
 	}
+	if (sink != NULL) {
+		o.max = 0; /* a row at a time */
+		relais_hub_sql_stream(st);
+	}
+	/* The query runs before anything is written: a failure there leaves nothing. A
+	 * streamed query is still running after its first step: plans reset at the end. */
+	(void)relais_hub_sql_custom_plans(hub->db, 1);
+	step = relais_hub_sql_step(st);
+	if (sink == NULL) {
+		(void)relais_hub_sql_custom_plans(hub->db, 0);
+	}
+	if (step != RELAIS_HUB_SQL_DONE && step != RELAIS_HUB_SQL_ROW) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+		goto out;
+	}
 	cols = relais_hub_sql_column_count(st);
-	if (format == RELAIS_REPORT_JSON) {
+	if (format == RELAIS_REPORT_JSON && sink != NULL) {
+		relais_strbuf_addn(&o, "[", 1);
+	} else if (format == RELAIS_REPORT_JSON) {
 		rows = cJSON_CreateArray();
 	} else if (format == RELAIS_REPORT_HTML) {
 		relais_strbuf_add(&o, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
@@ -620,10 +652,12 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 		}
 		relais_strbuf_add(&o, "\r\n");
 	}
-	for (step = first_step(hub, st); step == RELAIS_HUB_SQL_ROW;
-	     step = relais_hub_sql_step(st)) {
+	for (; step == RELAIS_HUB_SQL_ROW; step = relais_hub_sql_step(st)) {
 		cJSON *row = NULL;
 		if (max_rows != 0 && n_rows == max_rows) {
+			break;
+		}
+		if (sink != NULL && (rc = drain(&o, sink)) != 0) {
 			break;
 		}
 		n_rows++;
@@ -659,7 +693,20 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 				csv_cell(&o, v);
 			}
 		}
-		if (format == RELAIS_REPORT_JSON) {
+		if (format == RELAIS_REPORT_JSON && sink != NULL) {
+			/* The bytes cJSON_PrintUnformatted() gives the whole array. */
+			char *text = cJSON_PrintUnformatted(row);
+			if (n_rows > 1) {
+				relais_strbuf_addn(&o, ",", 1);
+			}
+			if (text == NULL) {
+				o.rc = RELAIS_ENOMEM;
+			} else {
+				relais_strbuf_add(&o, text);
+			}
+			cJSON_free(text);
+			cJSON_Delete(row);
+		} else if (format == RELAIS_REPORT_JSON) {
 			cJSON_AddItemToArray(rows, row);
 		} else if (format == RELAIS_REPORT_HTML) {
 			relais_strbuf_add(&o, "</tr>");
@@ -667,8 +714,21 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 			relais_strbuf_add(&o, "\r\n");
 		}
 	}
-	if (step != RELAIS_HUB_SQL_DONE && step != RELAIS_HUB_SQL_ROW) {
+	if (rc == 0 && step != RELAIS_HUB_SQL_DONE && step != RELAIS_HUB_SQL_ROW) {
 		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+		goto out;
+	}
+	if (sink != NULL) {
+		if (rc == 0 && format == RELAIS_REPORT_JSON) {
+			relais_strbuf_addn(&o, "]", 1);
+		}
+		if (rc == 0) {
+			rc = drain(&o, sink);
+		}
+		if (rc != 0) {
+			rc = relais_fail(ctx, rc, "report %s: %s", name,
+			                 rc == RELAIS_EIO ? "its output stopped" : "out of memory");
+		}
 		goto out;
 	}
 	if (format == RELAIS_REPORT_JSON && json_out != NULL) {
@@ -706,33 +766,42 @@ out:
 	cJSON_Delete(rows);
 	relais_strbuf_free(&o);
 	relais_hub_sql_finalize(st);
+	if (sink != NULL) {
+		(void)relais_hub_sql_custom_plans(hub->db, 0);
+	}
 	return rc;
 }
 
 int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format)
 {
-	return report(out, NULL, NULL, hub, ctx, name, format, HUB_LANG_EN, NULL, 0);
+	return report(out, NULL, NULL, hub, ctx, name, format, HUB_LANG_EN, NULL, 0, NULL);
 }
 
 int relais_hub_report_view(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
                            int format, enum hub_lang lang, const struct relais_hub_filter *f,
                            size_t max_rows)
 {
-	return report(out, NULL, NULL, hub, ctx, name, format, lang, f, max_rows);
+	return report(out, NULL, NULL, hub, ctx, name, format, lang, f, max_rows, NULL);
+}
+
+int relais_hub_report_stream(relais_hub *hub, relais_ctx *ctx, const char *name, int format,
+                             const struct relais_hub_filter *f, const struct relais_hub_sink *sink)
+{
+	return report(NULL, NULL, NULL, hub, ctx, name, format, HUB_LANG_EN, f, 0, sink);
 }
 
 int relais_hub_report_page(char **out, char **next, relais_hub *hub, relais_ctx *ctx,
                            const char *name, enum hub_lang lang, const struct relais_hub_filter *f,
                            size_t max_rows)
 {
-	return report(out, NULL, next, hub, ctx, name, RELAIS_REPORT_HTML, lang, f, max_rows);
+	return report(out, NULL, next, hub, ctx, name, RELAIS_REPORT_HTML, lang, f, max_rows, NULL);
 }
 
 int relais_hub_report_rows(struct cJSON **out, relais_hub *hub, relais_ctx *ctx, const char *name,
                            const struct relais_hub_filter *f)
 {
 	*out = NULL;
-	return report(NULL, out, NULL, hub, ctx, name, RELAIS_REPORT_JSON, HUB_LANG_EN, f, 0);
+	return report(NULL, out, NULL, hub, ctx, name, RELAIS_REPORT_JSON, HUB_LANG_EN, f, 0, NULL);
 }
 
 /* Runs sql (one count) with f bound; sets *n. */
