@@ -11,12 +11,12 @@
 static int list(relais_home *home, relais_ctx *ctx)
 {
 	struct relais_stored_certificate *certs = NULL;
-	size_t n = 0, i;
+	size_t n = 0, unverified = 0, i;
 
-	if (relais_certificate_list(&certs, &n, home, ctx, NULL) != 0) {
+	if (relais_certificate_list(&certs, &n, &unverified, home, ctx, NULL) != 0) {
 		return cli_fail(ctx);
 	}
-	if (n == 0) {
+	if (n == 0 && unverified == 0) {
 		printf("no certificates yet: they come from the hub at relais sync\n");
 	}
 	for (i = 0; i < n; i++) {
@@ -29,6 +29,15 @@ static int list(relais_home *home, relais_ctx *ctx)
 		}
 	}
 	relais_certificate_list_free(certs, n);
+	if (unverified > 0) {
+		fprintf(stderr,
+		        "relais: %zu stored certificate%s no longer verif%s, not listed: changed "
+		        "after the hub issued %s, or signed by a hub key this laptop no longer "
+		        "trusts (relais sync brings back a changed one)\n",
+		        unverified, unverified == 1 ? "" : "s", unverified == 1 ? "ies" : "y",
+		        unverified == 1 ? "it" : "them");
+		return EXIT_FAIL;
+	}
 	return EXIT_OK;
 }
 

@@ -142,6 +142,9 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A download's spool past the size limit of files (ulimit -f) fails that download, not the
+	 * hub. */
+	signal(SIGXFSZ, SIG_IGN);
 	/* Each connection is a descriptor: allow as many as the system lets us. */
 	if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
 		files.rlim_cur = files.rlim_max;

@@ -558,8 +558,8 @@ void relais_certificate_list_free(struct relais_stored_certificate *list, size_t
 	free(list);
 }
 
-int relais_certificate_list(struct relais_stored_certificate **out, size_t *n, relais_home *home,
-                            relais_ctx *ctx, const char *email)
+int relais_certificate_list(struct relais_stored_certificate **out, size_t *n, size_t *unverified,
+                            relais_home *home, relais_ctx *ctx, const char *email)
 {
 	struct relais_stored_certificate *list = NULL;
 	sqlite3_stmt *st = NULL;
@@ -568,6 +568,9 @@ int relais_certificate_list(struct relais_stored_certificate **out, size_t *n, r
 
 	*out = NULL;
 	*n = 0;
+	if (unverified != NULL) {
+		*unverified = 0;
+	}
 	if ((rc = relais_db_prepare(
 	             &st, home, ctx,
 	             "SELECT code, coalesce(revoked, '') FROM certificate "
@@ -583,11 +586,14 @@ int relais_certificate_list(struct relais_stored_certificate **out, size_t *n, r
 
 		/*
 		 * Checked again each time, as when it was stored: a row edited in the
-		 * database, or signed by a hub key no longer trusted, is skipped.
+		 * database, or signed by a hub key no longer trusted, is skipped, and counted.
 		 */
 		rc = relais_certificate_check(&c, NULL, home, ctx, code ? code : "");
 		if (rc == RELAIS_EFORMAT || rc == RELAIS_ESIGNATURE) {
 			rc = 0;
+			if (unverified != NULL) {
+				(*unverified)++;
+			}
 			continue;
 		}
 		if (rc != 0) {

@@ -79,6 +79,7 @@ struct relais_http_request {
 	relais_http_response *job_result;
 	int job_stage; /* 0: none, 1: from on_headers, 2: from on_request */
 	int job_done;
+	int job_inline; /* the job runs on the network thread (the pool is drained) */
 };
 
 #define POOL_MAX 64
@@ -100,11 +101,14 @@ struct relais_http_pool {
 struct relais_http_response {
 	struct MHD_Response *r;
 	unsigned status;
-	int cache_control; /* the handler chose its own Cache-Control */
+	int cache_control;          /* the handler chose its own Cache-Control */
+	relais_http_stream *stream; /* a streamed response's body */
 };
 
 /* What relais_http_defer() hands back: never sent, never freed. */
 static relais_http_response deferred_marker;
+/* What a job that answered with relais_http_stream_begin() returns. */
+static relais_http_response streamed_marker;
 
 /* A file range framed by bytes before and after, read on demand. */
 struct framed {
@@ -394,6 +398,8 @@ void relais_http_response_free(relais_http_response *resp)
 	free(resp);
 }
 
+static void stream_attach(relais_http_stream *st, struct MHD_Connection *conn);
+
 /* Queues req's resp with the common security headers, and frees it. */
 static enum MHD_Result queue(relais_http_request *req, relais_http_response *resp)
 {
@@ -402,6 +408,9 @@ static enum MHD_Result queue(relais_http_request *req, relais_http_response *res
 
 	if (resp == NULL) {
 		return MHD_NO;
+	}
+	if (resp->stream != NULL) {
+		stream_attach(resp->stream, req->conn);
 	}
 	if ((s->opt.on_response == NULL || s->opt.on_response(s->opt.data, req, resp) == 0) &&
 	    MHD_add_response_header(resp->r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
@@ -443,8 +452,13 @@ static int defer_now(relais_http_request *req, int stage)
 	}
 	pthread_mutex_unlock(&pool->lock);
 	if (inline_run) {
-		req->job_result = req->job(req->job_data, pool->locals[0], req);
-		req->job_done = 1;
+		relais_http_response *resp;
+		req->job_inline = 1;
+		resp = req->job(req->job_data, pool->locals[0], req);
+		if (resp != &streamed_marker) {
+			req->job_result = resp;
+			req->job_done = 1;
+		}
 	}
 	return inline_run;
 }
@@ -941,6 +955,7 @@ static void *pool_main(void *arg)
 {
 	struct pool_thread *t = arg;
 	relais_http_pool *pool = t->pool;
+	relais_http_response *resp;
 	relais_http_request *req;
 
 	for (;;) {
@@ -958,7 +973,11 @@ static void *pool_main(void *arg)
 			pool->tail = NULL;
 		}
 		pthread_mutex_unlock(&pool->lock);
-		req->job_result = req->job(req->job_data, t->local, req);
+		resp = req->job(req->job_data, t->local, req);
+		if (resp == &streamed_marker) {
+			continue; /* answered already: req may be gone */
+		}
+		req->job_result = resp;
 		req->job_done = 1;
 		MHD_resume_connection(req->conn);
 	}
@@ -1030,6 +1049,244 @@ relais_http_response *relais_http_defer(relais_http_request *req, relais_http_po
 	req->job = fn;
 	req->job_data = data;
 	return &deferred_marker;
+}
+
+/* --- streamed responses --- */
+
+#define STREAM_BUFFER (64 * 1024)
+#define STREAM_FLUSH_MS 10
+
+/*
+ * A streamed body: the writer (a job) fills buf and appends it to the
+ * spool file fd; the reader (the connection's network thread) sends the
+ * spool's first flushed bytes. When the reader has caught up, it suspends
+ * its connection (libmicrohttpd allows it from a content reader; returning
+ * 0 alone would make its polling thread spin) and the writer's next flush,
+ * or its close, resumes it. Shared by both ends, freed by the last one.
+ */
+struct relais_http_stream {
+	pthread_mutex_t lock;
+	int fd;
+	struct MHD_Connection *conn; /* set when the response is queued */
+	uint64_t flushed;            /* bytes in the spool */
+	int refs;                    /* the writer's end, the response */
+	int waiting;                 /* the connection is suspended until the next flush */
+	int closed, complete;        /* the writer is done; the body is whole */
+	int gone;                    /* the response was freed: nobody reads */
+	int failed;                  /* the spool could not be written */
+	uint64_t flush_at;           /* ms, CLOCK_MONOTONIC: the last flush */
+	size_t len;                  /* bytes in buf */
+	unsigned char buf[STREAM_BUFFER];
+};
+
+/* Drops one end's reference; frees the stream with the last. */
+static void stream_unref(relais_http_stream *st, int response)
+{
+	int last;
+
+	pthread_mutex_lock(&st->lock);
+	if (response) {
+		st->gone = 1;
+	}
+	last = --st->refs == 0;
+	pthread_mutex_unlock(&st->lock);
+	if (last) {
+		close(st->fd);
+		pthread_mutex_destroy(&st->lock);
+		free(st);
+	}
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	relais_http_stream *st = cls;
+	ssize_t got;
+	size_t n;
+
+	pthread_mutex_lock(&st->lock);
+	if (pos >= st->flushed) {
+		if (st->closed) {
+			got = st->complete ? MHD_CONTENT_READER_END_OF_STREAM
+			                   : MHD_CONTENT_READER_END_WITH_ERROR;
+		} else {
+			st->waiting = 1;
+			MHD_suspend_connection(st->conn);
+			got = 0; /* called again once resumed */
+		}
+		pthread_mutex_unlock(&st->lock);
+		return got;
+	}
+	n = st->flushed - pos < max ? (size_t)(st->flushed - pos) : max;
+	pthread_mutex_unlock(&st->lock);
+	do {
+		got = pread(st->fd, buf, n, (off_t)pos);
+	} while (got < 0 && errno == EINTR);
+	return got > 0 ? got : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls)
+{
+	stream_unref(cls, 1);
+}
+
+/* The connection st's reader suspends and its writer resumes. */
+static void stream_attach(relais_http_stream *st, struct MHD_Connection *conn)
+{
+	pthread_mutex_lock(&st->lock);
+	st->conn = conn;
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Opens an unlinked temporary file in $TMPDIR (or /tmp); -1 when it cannot. */
+static int spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (dir == NULL || dir[0] == '\0') {
+		dir = "/tmp";
+	}
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		return fd;
+	}
+#endif
+	if (snprintf(path, sizeof(path), "%s/relais-spool-XXXXXX", dir) >= (int)sizeof(path)) {
+		return -1;
+	}
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0) {
+		(void)unlink(path);
+	}
+	return fd;
+}
+
+relais_http_response *relais_http_response_stream(relais_http_stream **out, unsigned status,
+                                                  const char *type)
+{
+	relais_http_stream *st;
+	relais_http_response *resp;
+	struct MHD_Response *r;
+
+	*out = NULL;
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		return NULL;
+	}
+	if ((st->fd = spool_open()) < 0) {
+		free(st);
+		return NULL;
+	}
+	if (pthread_mutex_init(&st->lock, NULL) != 0) {
+		close(st->fd);
+		free(st);
+		return NULL;
+	}
+	st->refs = 2;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, FRAMED_BLOCK, stream_read, st,
+	                                      stream_free);
+	if (r == NULL) {
+		st->refs = 1;
+		stream_unref(st, 0);
+		return NULL;
+	}
+	resp = wrap(r, status, type); /* on failure, frees r and so the response's end */
+	if (resp == NULL) {
+		stream_unref(st, 0);
+		return NULL;
+	}
+	resp->stream = st;
+	*out = st;
+	return resp;
+}
+
+relais_http_response *relais_http_stream_begin(relais_http_request *req, relais_http_response *resp)
+{
+	assert(resp->stream != NULL && req->job != NULL);
+	req->job_result = resp;
+	req->job_done = 1;
+	if (!req->job_inline) {
+		MHD_resume_connection(req->conn);
+	}
+	return &streamed_marker;
+}
+
+/* Appends buf to the spool and wakes the reader. Returns as relais_http_stream_write(). */
+static int stream_flush(relais_http_stream *st)
+{
+	size_t done = 0;
+	ssize_t n;
+	int gone;
+
+	while (done < st->len && !st->failed) {
+		n = pwrite(st->fd, st->buf + done, st->len - done, (off_t)(st->flushed + done));
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			st->failed = 1;
+		} else {
+			done += (size_t)n;
+		}
+	}
+	st->len = 0;
+	st->flush_at = now_ms();
+	pthread_mutex_lock(&st->lock);
+	st->flushed += done;
+	gone = st->gone;
+	if (st->waiting && done > 0) {
+		st->waiting = 0;
+		MHD_resume_connection(st->conn);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return st->failed ? RELAIS_EIO : gone ? RELAIS_ENOTFOUND : 0;
+}
+
+int relais_http_stream_write(relais_http_stream *st, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t n;
+	int rc;
+
+	if (st->failed) {
+		return RELAIS_EIO;
+	}
+	while (len > 0) {
+		n = STREAM_BUFFER - st->len < len ? STREAM_BUFFER - st->len : len;
+		memcpy(st->buf + st->len, p, n);
+		st->len += n;
+		p += n;
+		len -= n;
+		if (st->len == STREAM_BUFFER && (rc = stream_flush(st)) != 0) {
+			return rc;
+		}
+	}
+	/* A slow query's rows go out within STREAM_FLUSH_MS, not a buffer at a time. */
+	if (st->len > 0 && now_ms() - st->flush_at >= STREAM_FLUSH_MS) {
+		return stream_flush(st);
+	}
+	return 0;
+}
+
+void relais_http_stream_close(relais_http_stream *st, int ok)
+{
+	if (st == NULL) {
+		return;
+	}
+	if (ok && st->len > 0 && stream_flush(st) != 0 && st->failed) {
+		ok = 0;
+	}
+	pthread_mutex_lock(&st->lock);
+	st->closed = 1;
+	st->complete = ok && !st->failed;
+	if (st->waiting) {
+		st->waiting = 0;
+		MHD_resume_connection(st->conn);
+	}
+	pthread_mutex_unlock(&st->lock);
+	stream_unref(st, 0);
 }
 
 /* --- urlencoded forms --- */

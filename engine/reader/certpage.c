@@ -15,7 +15,7 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 	struct relais_stored_certificate *certs = NULL;
 	struct relais_profile me;
 	relais_ctx *ctx = req->reader->ctx;
-	size_t n = 0, i;
+	size_t n = 0, unverified = 0, i;
 	char name[64];
 
 	if (relais_profile_get(&me, req->reader->home, ctx, req->session->profile_id) != 0) {
@@ -23,7 +23,8 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 		return;
 	}
 	/* A shared laptop: each learner sees their own certificates only. */
-	if (relais_certificate_list(&certs, &n, req->reader->home, ctx, me.email) != 0) {
+	if (relais_certificate_list(&certs, &n, &unverified, req->reader->home, ctx, me.email) !=
+	    0) {
 		relais_profile_clear(&me);
 		relais_reader_page_error(req, 500, relais_errmsg(ctx));
 		return;
@@ -32,6 +33,16 @@ void relais_reader_page_certificates(struct request *req, const char *rest)
 	if (rest[0] == '\0') {
 		relais_reader_set_title(req, relais_tr(l, M_CERT_TITLE));
 		relais_strbuf_printf(&req->body, "<h1>%s</h1>", relais_tr(l, M_CERT_TITLE));
+		if (unverified > 0) {
+			/* Not hidden without a word: the learner would think it lost. */
+			char line[512];
+			relais_tr_nformat(line, sizeof(line), l, M_CERT_UNVERIFIED, unverified,
+			                  (unsigned)unverified);
+			relais_strbuf_add(&req->body,
+			                  "<p class=\"banner failed\" role=\"status\">");
+			relais_strbuf_add_html(&req->body, line);
+			relais_strbuf_add(&req->body, "</p>");
+		}
 		if (n == 0) {
 			relais_strbuf_printf(&req->body, "<p>%s</p>", relais_tr(l, M_CERT_NONE));
 		}

@@ -270,6 +270,7 @@ struct relais_hub_filter {
 	const char *course, *organisation, *country;
 	const char *from, *to; /* days, YYYY-MM-DD, both included */
 	const char *learner;   /* learner-* views: an email or an actor's identity */
+	const char *start;     /* learners view: its page's first learner (a next page's link) */
 };
 
 /*
@@ -279,6 +280,31 @@ struct relais_hub_filter {
 int relais_hub_report_view(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
                            int format, enum hub_lang lang, const struct relais_hub_filter *f,
                            size_t max_rows);
+
+/* Where a streamed report's bytes go: write returns 0, or non-zero to stop the report. */
+struct relais_hub_sink {
+	int (*write)(void *data, const char *p, size_t n);
+	void *data;
+};
+
+/*
+ * Report view name for f as CSV or JSON, every row (no size limit), written
+ * to sink as the query yields them (on PostgreSQL a row at a time, not the
+ * whole result first). Nothing is written before the query has run, so a
+ * failure then leaves nothing written. Returns 0; RELAIS_ENOTFOUND;
+ * RELAIS_EIO (the query failed, or the sink stopped it; ctx says which).
+ */
+int relais_hub_report_stream(relais_hub *hub, relais_ctx *ctx, const char *name, int format,
+                             const struct relais_hub_filter *f, const struct relais_hub_sink *sink);
+
+/* The same as an HTML table; *next gets the start (relais_hub_filter) of the next page of
+ * the learners view when there is one (the caller frees it), else NULL. */
+int relais_hub_report_page(char **out, char **next, relais_hub *hub, relais_ctx *ctx,
+                           const char *name, enum hub_lang lang, const struct relais_hub_filter *f,
+                           size_t max_rows);
+
+/* Whether token is a learners page's start (relais_hub_filter) as its links carry it. */
+int relais_hub_learners_start_valid(const char *token);
 
 /* Report view name's rows as a JSON array of objects (*out, the caller deletes it). */
 int relais_hub_report_rows(struct cJSON **out, relais_hub *hub, relais_ctx *ctx, const char *name,
@@ -353,6 +379,24 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
 	"unit IS NOT NULL) OR verb_term IN (" RELAIS_HUB_VERB_TERM("passed") ", " \
 	RELAIS_HUB_VERB_TERM("failed") ")) AND " cond " " \
 	"GROUP BY object_term, actor_term, course_term"
+
+/* SQL: a learner's email as the reports show it: an mbox's address, else the actor's identity
+ * (a plain comparison, not LIKE, so that an index can hold it; the hub writes the prefix so). */
+#define RELAIS_HUB_EMAIL(actor) \
+	"CASE WHEN substr(" actor ", 1, 12) = 'mbox:mailto:' THEN substr(" actor ", 13) " \
+	"ELSE " actor " END"
+
+/* SQL: learner's rows (migration 20, in its column order) made from the learner_course rows
+ * that meet cond, one per learner: the name, email and organisation the learners view shows
+ * ('' for none), whether every row has that name and organisation (uniform: then any of
+ * them, as a date range picks, shows the same), the courses, those completed, the first
+ * start and the last statement. */
+#define RELAIS_HUB_LEARNER(cond) \
+	"SELECT actor_term, coalesce(max(name), ''), " RELAIS_HUB_EMAIL("max(actor)") ", " \
+	"coalesce(max(organisation), ''), CASE WHEN min(coalesce(name, '')) = " \
+	"max(coalesce(name, '')) AND min(coalesce(organisation, '')) = " \
+	"max(coalesce(organisation, '')) THEN 1 ELSE 0 END, count(*), count(completed), " \
+	"min(started), max(last) FROM learner_course WHERE " cond " GROUP BY actor_term"
 
 /* SQL: course_tally's rows (migration 19) made from the learner_course rows of table from
  * (learner_course itself, or a trigger's transition table), per course and organisation

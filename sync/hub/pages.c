@@ -279,7 +279,8 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 {
 	struct relais_strbuf sections = {.max = PAGE_MAX}, title = {0}, query = {0}, chart = {0},
 	                     form = {0}, heading = {0};
-	char *table = NULL;
+	struct relais_strbuf more = {0};
+	char *table = NULL, *next = NULL;
 	size_t i;
 	int rc;
 
@@ -324,9 +325,27 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 			        query.p ? query.p : "", query.p ? query.p : "");
 			report[4].value = chart.p ? chart.p : "";
 		}
-		if (relais_hub_report_view(&table, hub, ctx, name, RELAIS_REPORT_HTML, lang, f,
+		if (relais_hub_report_page(&table, &next, hub, ctx, name, lang, f,
 		                           RELAIS_HUB_PAGE_ROWS) == 0) {
 			report[2].value = table;
+		}
+		if (next != NULL) {
+			/* The learners after this page's: its filters, then where it starts. */
+			char line[128], rows[16];
+			relais_strbuf_free(&more);
+			relais_strbuf_add(&more, table);
+			relais_strbuf_printf(&more,
+			                     "<p class=\"more\"><a href=\"/reports/learners%s",
+			                     query.p ? query.p : "");
+			relais_strbuf_printf(&more, "%sstart=%s\" rel=\"next\">",
+			                     query.p && query.p[0] ? "&amp;" : "?", next);
+			(void)snprintf(rows, sizeof(rows), "%d", RELAIS_HUB_PAGE_ROWS);
+			relais_hub_tr_format(line, sizeof(line), lang, HUB_M_NEXT_LEARNERS, rows);
+			relais_strbuf_add_html(&more, line);
+			relais_strbuf_add(&more, "</a></p>");
+			report[2].value = more.p ? more.p : "";
+			free(next);
+			next = NULL;
 		}
 		fill(&sections, "report.html", lang, report, 5);
 		free(table);
@@ -334,6 +353,7 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 	}
 	rc = frame(out, hub, ctx, lang, email, kind, f, heading.p ? heading.p : "", &form,
 	           &sections);
+	relais_strbuf_free(&more);
 	relais_strbuf_free(&heading);
 	relais_strbuf_free(&form);
 	relais_strbuf_free(&chart);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <sodium.h>
 
 #include "hub_private.h"
 #include "relais/error.h"
@@ -39,8 +40,7 @@
 #define ST_FILTER ORG_FILTER("organisation") " AND " COURSE_FILTER " AND " IN_RANGE(RELAIS_HUB_WHEN)
 /* The terms that name learner ?7. */
 #define LEARNER_TERMS "(SELECT id FROM term WHERE text IN (?7, 'mbox:mailto:' || lower(?7)))"
-#define EMAIL(actor) \
-	"CASE WHEN " actor " LIKE 'mbox:mailto:%' THEN substr(" actor ", 13) ELSE " actor " END"
+#define EMAIL RELAIS_HUB_EMAIL
 /* A question's id: its activity IRI after the quiz's. */
 #define QUESTION_OF(iri, quiz) \
 	"replace(" iri ", '" RELAIS_XAPI_ACTIVITIES "' || course || '/' || " quiz " || '/', '')"
@@ -176,11 +176,8 @@ static const struct report reports[] = {
 	 "WHERE l.completed IS NOT NULL AND " ORG_FILTER("l.organisation")
 	 " AND (?2 IS NULL OR l.course_term = " RELAIS_HUB_TERM("?2") ") AND "
 	 IN_RANGE("l.completed") " ORDER BY learner, email, course", NULL},
-	{"learners",
-	 "SELECT coalesce(max(name), '') AS learner, " EMAIL("max(actor)") " AS email, "
-	 "coalesce(max(organisation), '') AS organisation, count(*) AS courses, "
-	 "count(completed) AS completed, max(last) AS last_active FROM learner_course "
-	 "WHERE " LC_FILTER " GROUP BY actor_term ORDER BY learner, email", NULL},
+	/* As LEARNERS_OF_ROWS says; made by learners_sql(). */
+	{"learners", NULL, NULL},
 	/* Per question: from the tallies; with a date range, from the learners' rows (those who
 	 * answered it during the range, all their answers counted). */
 	{"quiz-questions",
@@ -249,6 +246,49 @@ static const struct report reports[] = {
 	 "FROM statement WHERE actor_term IN " LEARNER_TERMS
 	 " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC", NULL},
 };
+
+/*
+ * The learners view, per learner: from learner (migration 20) where it holds what the
+ * view shows, else from learner_course (LEARNERS_OF_ROWS, the view as it is defined: a
+ * course or a country, and the few learners whose rows differ in name or organisation).
+ * Each part comes in the view's order, by name and email, from an index, and ?8, ?9 (a
+ * page's first learner) start it there: a page reads its own rows, not those before.
+ */
+#define LEARNERS_OF_ROWS \
+	"SELECT coalesce(max(name), '') AS learner, " EMAIL("max(actor)") " AS email, " \
+	"coalesce(max(organisation), '') AS organisation, count(*) AS courses, " \
+	"count(completed) AS completed, max(last) AS last_active FROM learner_course WHERE "
+#define LEARNERS_KEY_OF_ROWS \
+	" HAVING (coalesce(max(name), ''), " EMAIL("max(actor)") ") >= (?8, ?9)"
+#define LEARNERS_KEY " AND (l.name, l.email) >= (?8, ?9)"
+#define LEARNERS_ALL \
+	"SELECT l.name AS learner, l.email AS email, l.organisation AS organisation, " \
+	"l.courses AS courses, l.completed AS completed, l.last AS last_active FROM learner l " \
+	"WHERE true"
+#define LEARNERS_UNIFORM LEARNERS_ALL " AND l.uniform = 1"
+/* With a date range: learners active in it, each one's rows in it counted. */
+#define ROWS_IN_RANGE \
+	"FROM learner_course c WHERE c.actor_term = l.actor_term AND " SINCE("c.last") \
+	" AND " UNTIL("c.started")
+#define LEARNERS_UNIFORM_IN_RANGE \
+	"SELECT learner, email, organisation, courses, completed, last_active FROM (" \
+	"SELECT l.name AS learner, l.email AS email, l.organisation AS organisation, " \
+	"(SELECT count(*) " ROWS_IN_RANGE ") AS courses, " \
+	"(SELECT count(c.completed) " ROWS_IN_RANGE ") AS completed, " \
+	"(SELECT max(c.last) " ROWS_IN_RANGE ") AS last_active FROM learner l " \
+	"WHERE l.uniform = 1 AND " SINCE("l.last") " AND " UNTIL("l.started")
+/* With a course: a learner has one row in it (learner_course's key), so the view is the
+ * course's rows, read in its order from learner_course_learners (migration 20). */
+#define LEARNERS_OF_COURSE \
+	"SELECT coalesce(name, '') AS learner, " EMAIL("actor") " AS email, " \
+	"coalesce(organisation, '') AS organisation, 1 AS courses, " \
+	"CASE WHEN completed IS NULL THEN 0 ELSE 1 END AS completed, last AS last_active " \
+	"FROM learner_course WHERE course_term = " RELAIS_HUB_TERM("?2") " AND " \
+	ORG_FILTER("organisation") " AND " SINCE("last") " AND " UNTIL("started")
+#define LEARNERS_KEY_OF_COURSE " AND (coalesce(name, ''), " EMAIL("actor") ") >= (?8, ?9)"
+#define LEARNERS_MIXED \
+	LEARNERS_OF_ROWS "actor_term IN (SELECT actor_term FROM learner WHERE uniform = 0) AND " \
+	LC_FILTER " GROUP BY actor_term"
 
 /* SQL: whether learner ?7 exists for the coordinator of organisation ?1 (NULL: anyone). */
 #define LEARNER_VISIBLE \
@@ -405,6 +445,113 @@ static const struct report *find(const char *name)
 	return NULL;
 }
 
+static int given(const char *v)
+{
+	return v != NULL && v[0] != '\0';
+}
+
+/*
+ * Appends to sql the learners view for f (see LEARNERS_OF_ROWS), from a page's first learner
+ * (?8, ?9) when keyed, for at most limit rows (0: all; the caller adds the LIMIT).
+ */
+static void learners_sql(struct relais_strbuf *sql, const struct relais_hub_filter *f, int keyed,
+                         size_t limit)
+{
+	struct relais_hub_filter none = {0};
+	int dated, org;
+
+	if (f == NULL) {
+		f = &none;
+	}
+	dated = given(f->from) || given(f->to);
+	org = given(f->scope) || given(f->organisation);
+	if (given(f->course)) {
+		relais_strbuf_add(sql, LEARNERS_OF_COURSE);
+		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_COURSE : "");
+	} else if (given(f->country) || (dated && limit == 0)) {
+		/* A whole file with a date range reads every row in range anyway: grouped at
+		 * once. */
+		relais_strbuf_add(sql, LEARNERS_OF_ROWS LC_FILTER " GROUP BY actor_term");
+		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_ROWS : "");
+	} else if (!dated && !org) {
+		relais_strbuf_add(sql, LEARNERS_ALL);
+		relais_strbuf_add(sql, keyed ? LEARNERS_KEY : "");
+	} else {
+		/* Each part in order and limited, so that PostgreSQL walks the index for the
+		 * first and stops, as SQLite does when it merges them. */
+		relais_strbuf_add(sql, limit ? "SELECT * FROM (" : "");
+		relais_strbuf_add(sql, dated ? LEARNERS_UNIFORM_IN_RANGE : LEARNERS_UNIFORM);
+		relais_strbuf_add(sql, given(f->scope) ? " AND l.organisation = ?1" : "");
+		relais_strbuf_add(sql, given(f->organisation) ? " AND l.organisation = ?3" : "");
+		relais_strbuf_add(sql, keyed ? LEARNERS_KEY : "");
+		relais_strbuf_add(sql, dated ? ") u WHERE courses > 0" : "");
+		if (limit) {
+			relais_strbuf_printf(sql,
+			                     " ORDER BY learner, email LIMIT %zu) a "
+			                     "UNION ALL SELECT * FROM (",
+			                     limit);
+		} else {
+			relais_strbuf_add(sql, " UNION ALL ");
+		}
+		relais_strbuf_add(sql, LEARNERS_MIXED);
+		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_ROWS : "");
+		if (limit) {
+			relais_strbuf_printf(sql, " ORDER BY learner, email LIMIT %zu) b", limit);
+		}
+	}
+	relais_strbuf_add(sql, " ORDER BY learner, email");
+}
+
+/* A learners page's first learner, as its link carries it: name NUL email, in base64url. */
+#define START_MAX 2048
+
+static int start_decode(char name[START_MAX], char **email, const char *token)
+{
+	size_t n = 0;
+	char *sep;
+
+	if (token == NULL || strlen(token) >= START_MAX ||
+	    sodium_base642bin((unsigned char *)name, START_MAX - 1, token, strlen(token), NULL, &n,
+	                      NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+		return RELAIS_EINVAL;
+	}
+	name[n] = '\0';
+	sep = memchr(name, '\0', n);
+	/* One separator: the email ends where the token does. */
+	if (sep == NULL || memchr(sep + 1, '\0', n - (size_t)(sep + 1 - name)) != NULL) {
+		return RELAIS_EINVAL;
+	}
+	*email = sep + 1;
+	return 0;
+}
+
+int relais_hub_learners_start_valid(const char *token)
+{
+	char name[START_MAX], *email;
+
+	return start_decode(name, &email, token) == 0;
+}
+
+/* Sets *out to the start token of learner name, email (NULL when out of memory). */
+static void start_encode(char **out, const char *name, const char *email)
+{
+	size_t a = strlen(name), b = strlen(email), len;
+	unsigned char *raw = malloc(a + b + 1);
+
+	*out = NULL;
+	if (raw == NULL) {
+		return;
+	}
+	memcpy(raw, name, a + 1);
+	memcpy(raw + a + 1, email, b);
+	len = sodium_base64_ENCODED_LEN(a + b + 1, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if ((*out = malloc(len)) != NULL) {
+		sodium_bin2base64(*out, len, raw, a + b + 1,
+		                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	}
+	free(raw);
+}
+
 /* The first step of a report's statement (it runs the query), planned for the filters given
  * (relais_hub_sql_custom_plans). */
 static int first_step(relais_hub *hub, relais_hub_sql_stmt *st)
@@ -417,35 +564,98 @@ static int first_step(relais_hub *hub, relais_hub_sql_stmt *st)
 	return step;
 }
 
-static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx, const char *name,
-                  int format, enum hub_lang lang, const struct relais_hub_filter *f,
-                  size_t max_rows)
+/* Hands what o holds to sink and empties o. Returns 0 or RELAIS_EIO. */
+static int drain(struct relais_strbuf *o, const struct relais_hub_sink *sink)
+{
+	int stop;
+
+	if (o->rc != 0) {
+		return o->rc;
+	}
+	stop = o->len > 0 && sink->write(sink->data, o->p, o->len) != 0;
+	o->len = 0;
+	return stop ? RELAIS_EIO : 0;
+}
+
+/*
+ * Report name for f in format, into *out (REPORT_MAX at most) or *json_out, or, with a sink
+ * (CSV or JSON), written to it row by row; at most max_rows rows (0: all), the SQL limited
+ * to one more to tell whether there are more; next, if not NULL, gets the start token of the
+ * learners view's next page (NULL: none).
+ */
+static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, relais_ctx *ctx,
+                  const char *name, int format, enum hub_lang lang,
+                  const struct relais_hub_filter *f, size_t max_rows,
+                  const struct relais_hub_sink *sink)
 {
 	const struct report *r = find(name);
 	relais_hub_sql_stmt *st = NULL;
-	struct relais_strbuf o = {.max = REPORT_MAX};
+	struct relais_strbuf o = {.max = REPORT_MAX}, sql = {0};
 	cJSON *rows = NULL;
-	char title[512];
+	char title[512], start[START_MAX], *start_email = NULL;
 	size_t n_rows = 0;
-	int cols, c, step, rc = 0;
+	int cols, c, step, rc = 0, keyed = 0;
 
 	if (out != NULL) {
 		*out = NULL;
 	}
+	if (next != NULL) {
+		*next = NULL;
+	}
 	if (r == NULL) {
 		return relais_fail(ctx, RELAIS_ENOTFOUND, "no report called %s", name);
 	}
-	if (relais_hub_sql_prepare(hub->db,
-	                           r->dated != NULL && f != NULL &&
-	                                           ((f->from && f->from[0]) || (f->to && f->to[0]))
-	                                   ? r->dated
-	                                   : r->sql,
-	                           -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+	if (r->sql == NULL) {
+		if (f != NULL && given(f->start)) {
+			if (start_decode(start, &start_email, f->start) != 0) {
+				return relais_fail(ctx, RELAIS_EINVAL, "start: not a learner");
+			}
+			keyed = 1;
+		}
+		learners_sql(&sql, f, keyed, max_rows != 0 ? max_rows + 1 : 0);
+	} else {
+		relais_strbuf_add(&sql,
+		                  r->dated != NULL && f != NULL && (given(f->from) || given(f->to))
+		                          ? r->dated
+		                          : r->sql);
+	}
+	if (max_rows != 0) {
+		relais_strbuf_printf(&sql, " LIMIT %zu", max_rows + 1);
+	}
+	if (sql.rc != 0) {
+		relais_strbuf_free(&sql);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	rc = relais_hub_sql_prepare(hub->db, sql.p, -1, &st, NULL);
+	relais_strbuf_free(&sql);
+	if (rc != RELAIS_HUB_SQL_OK) {
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 	}
+	rc = 0;
 	bind_filter(st, f);
+	if (keyed) {
+		(void)relais_hub_sql_bind_text(st, 8, start, -1, RELAIS_HUB_SQL_STATIC);
+		(void)relais_hub_sql_bind_text(st, 9, start_email, -1, RELAIS_HUB_SQL_STATIC);
+	}
+	if (sink != NULL) {
+		o.max = 0; /* a row at a time */
+		relais_hub_sql_stream(st);
+	}
+	/* The query runs before anything is written: a failure there leaves nothing. A
+	 * streamed query is still running after its first step: plans reset at the end. */
+	(void)relais_hub_sql_custom_plans(hub->db, 1);
+	step = relais_hub_sql_step(st);
+	if (sink == NULL) {
+		(void)relais_hub_sql_custom_plans(hub->db, 0);
+	}
+	if (step != RELAIS_HUB_SQL_DONE && step != RELAIS_HUB_SQL_ROW) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+		goto out;
+	}
 	cols = relais_hub_sql_column_count(st);
-	if (format == RELAIS_REPORT_JSON) {
+	if (format == RELAIS_REPORT_JSON && sink != NULL) {
+		relais_strbuf_addn(&o, "[", 1);
+	} else if (format == RELAIS_REPORT_JSON) {
 		rows = cJSON_CreateArray();
 	} else if (format == RELAIS_REPORT_HTML) {
 		relais_strbuf_add(&o, "<div class=\"scroll\" tabindex=\"0\"><table><thead><tr>");
@@ -466,10 +676,12 @@ static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx
 		}
 		relais_strbuf_add(&o, "\r\n");
 	}
-	for (step = first_step(hub, st); step == RELAIS_HUB_SQL_ROW;
-	     step = relais_hub_sql_step(st)) {
+	for (; step == RELAIS_HUB_SQL_ROW; step = relais_hub_sql_step(st)) {
 		cJSON *row = NULL;
 		if (max_rows != 0 && n_rows == max_rows) {
+			break;
+		}
+		if (sink != NULL && (rc = drain(&o, sink)) != 0) {
 			break;
 		}
 		n_rows++;
@@ -505,7 +717,20 @@ static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx
 				csv_cell(&o, v);
 			}
 		}
-		if (format == RELAIS_REPORT_JSON) {
+		if (format == RELAIS_REPORT_JSON && sink != NULL) {
+			/* The bytes cJSON_PrintUnformatted() gives the whole array. */
+			char *text = cJSON_PrintUnformatted(row);
+			if (n_rows > 1) {
+				relais_strbuf_addn(&o, ",", 1);
+			}
+			if (text == NULL) {
+				o.rc = RELAIS_ENOMEM;
+			} else {
+				relais_strbuf_add(&o, text);
+			}
+			cJSON_free(text);
+			cJSON_Delete(row);
+		} else if (format == RELAIS_REPORT_JSON) {
 			cJSON_AddItemToArray(rows, row);
 		} else if (format == RELAIS_REPORT_HTML) {
 			relais_strbuf_add(&o, "</tr>");
@@ -513,8 +738,21 @@ static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx
 			relais_strbuf_add(&o, "\r\n");
 		}
 	}
-	if (step != RELAIS_HUB_SQL_DONE && step != RELAIS_HUB_SQL_ROW) {
+	if (rc == 0 && step != RELAIS_HUB_SQL_DONE && step != RELAIS_HUB_SQL_ROW) {
 		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+		goto out;
+	}
+	if (sink != NULL) {
+		if (rc == 0 && format == RELAIS_REPORT_JSON) {
+			relais_strbuf_addn(&o, "]", 1);
+		}
+		if (rc == 0) {
+			rc = drain(&o, sink);
+		}
+		if (rc != 0) {
+			rc = relais_fail(ctx, rc, "report %s: %s", name,
+			                 rc == RELAIS_EIO ? "its output stopped" : "out of memory");
+		}
 		goto out;
 	}
 	if (format == RELAIS_REPORT_JSON && json_out != NULL) {
@@ -529,6 +767,11 @@ static int report(char **out, cJSON **json_out, relais_hub *hub, relais_ctx *ctx
 				relais_strbuf_add(&o, "<p class=\"more\">");
 				relais_strbuf_add_html(&o, relais_hub_tr(lang, HUB_M_MORE_ROWS));
 				relais_strbuf_add(&o, "</p>");
+			}
+			/* The row after the last shown starts the next page. */
+			if (step == RELAIS_HUB_SQL_ROW && next != NULL && r->sql == NULL) {
+				start_encode(next, (const char *)relais_hub_sql_column_text(st, 0),
+				             (const char *)relais_hub_sql_column_text(st, 1));
 			}
 		}
 		relais_strbuf_addn(&o, "", 0);
@@ -547,26 +790,42 @@ out:
 	cJSON_Delete(rows);
 	relais_strbuf_free(&o);
 	relais_hub_sql_finalize(st);
+	if (sink != NULL) {
+		(void)relais_hub_sql_custom_plans(hub->db, 0);
+	}
 	return rc;
 }
 
 int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *name, int format)
 {
-	return report(out, NULL, hub, ctx, name, format, HUB_LANG_EN, NULL, 0);
+	return report(out, NULL, NULL, hub, ctx, name, format, HUB_LANG_EN, NULL, 0, NULL);
 }
 
 int relais_hub_report_view(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
                            int format, enum hub_lang lang, const struct relais_hub_filter *f,
                            size_t max_rows)
 {
-	return report(out, NULL, hub, ctx, name, format, lang, f, max_rows);
+	return report(out, NULL, NULL, hub, ctx, name, format, lang, f, max_rows, NULL);
+}
+
+int relais_hub_report_stream(relais_hub *hub, relais_ctx *ctx, const char *name, int format,
+                             const struct relais_hub_filter *f, const struct relais_hub_sink *sink)
+{
+	return report(NULL, NULL, NULL, hub, ctx, name, format, HUB_LANG_EN, f, 0, sink);
+}
+
+int relais_hub_report_page(char **out, char **next, relais_hub *hub, relais_ctx *ctx,
+                           const char *name, enum hub_lang lang, const struct relais_hub_filter *f,
+                           size_t max_rows)
+{
+	return report(out, NULL, next, hub, ctx, name, RELAIS_REPORT_HTML, lang, f, max_rows, NULL);
 }
 
 int relais_hub_report_rows(struct cJSON **out, relais_hub *hub, relais_ctx *ctx, const char *name,
                            const struct relais_hub_filter *f)
 {
 	*out = NULL;
-	return report(NULL, out, hub, ctx, name, RELAIS_REPORT_JSON, HUB_LANG_EN, f, 0);
+	return report(NULL, out, NULL, hub, ctx, name, RELAIS_REPORT_JSON, HUB_LANG_EN, f, 0, NULL);
 }
 
 /* Runs sql (one count) with f bound; sets *n. */

@@ -948,6 +948,91 @@ static int admin_form(relais_hub *hub, relais_ctx *ctx, const char *action,
 	return rc;
 }
 
+/* A report file being streamed: its response goes out at the first bytes written. */
+struct download {
+	relais_http_request *req; /* until begun */
+	relais_http_response *resp;
+	relais_http_stream *st;
+	relais_http_response *begun; /* what the job returns once begun */
+	int gone;                    /* the client left (or asked with HEAD): nothing to log */
+};
+
+static int download_write(void *data, const char *p, size_t n)
+{
+	struct download *d = data;
+
+	if (d->begun == NULL) {
+		d->begun = relais_http_stream_begin(d->req, d->resp);
+		d->req = NULL;
+		d->resp = NULL;
+	}
+	int rc = relais_http_stream_write(d->st, p, n);
+
+	d->gone = rc == RELAIS_ENOTFOUND;
+	return rc;
+}
+
+/*
+ * Streams report name (a relais_hub_reports entry) for *f as CSV or JSON:
+ * the rows go out as the query yields them, spooled so that a slow client
+ * holds neither the reports thread nor the database. A query that fails
+ * before the first row gets a 500; after it, the connection is cut (no
+ * final chunk: the client sees an incomplete transfer) and the hub logs it.
+ */
+static relais_http_response *download(struct relais_hub_server *s, struct worker *w,
+                                      relais_http_request *req, const char *name, int csv,
+                                      struct relais_hub_filter *f)
+{
+	const char **keep[] = {&f->course, &f->organisation, &f->country,
+	                       &f->from,   &f->to,           &f->learner};
+	struct relais_hub_sink sink = {download_write, NULL};
+	struct download d = {req, NULL, NULL, NULL, 0};
+	char disposition[128], *copies[6] = {0};
+	relais_http_response *resp;
+	size_t i;
+	int rc;
+
+	/* The query's parameters outlive the request once the answer has begun. */
+	for (i = 0; i < 6; i++) {
+		if (*keep[i] != NULL && (*keep[i] = copies[i] = strdup(*keep[i])) == NULL) {
+			resp = page(500, "text/plain", "out of memory\n");
+			goto out;
+		}
+	}
+	(void)snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"", name,
+	               csv ? "csv" : "json");
+	d.resp = relais_http_response_stream(&d.st, 200,
+	                                     csv ? "text/csv; charset=utf-8" : "application/json");
+	if (d.resp == NULL ||
+	    relais_http_response_header(d.resp, "Content-Security-Policy", CSP_PAGE) != 0 ||
+	    relais_http_response_header(d.resp, "Content-Disposition", disposition) != 0) {
+		resp = page(500, "text/plain", "out of memory\n");
+		goto out;
+	}
+	sink.data = &d;
+	rc = relais_hub_report_stream(w->hub, w->ctx, name,
+	                              csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON, f, &sink);
+	if (d.begun == NULL) {
+		/* Nothing sent yet (a report always writes its header first). */
+		resp = page(500, "text/plain", rc != 0 ? relais_errmsg(w->ctx) : "empty report\n");
+		goto out;
+	}
+	if (rc != 0 && !d.gone) {
+		relais_log(s->ctx, RELAIS_LOG_WARN, "%s.%s cut short: %s", name,
+		           csv ? "csv" : "json", relais_errmsg(w->ctx));
+	}
+	relais_http_stream_close(d.st, rc == 0);
+	d.st = NULL;
+	resp = d.begun;
+out:
+	relais_http_stream_close(d.st, 0);
+	relais_http_response_free(d.resp);
+	for (i = 0; i < 6; i++) {
+		free(copies[i]);
+	}
+	return resp;
+}
+
 /* The reports pages and files (on the reports thread: slow on a large hub). */
 static relais_http_response *reports_job(void *data, void *local, relais_http_request *req)
 {
@@ -964,13 +1049,13 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 	struct worker *w = local;
 	const char *url = relais_http_path(req);
 	const char *name = url + strlen("/reports/");
-	char email[201], address[64], org[201], *out = NULL, disposition[128];
+	char email[201], address[64], org[201], *out = NULL;
 	char notice[512], line[700], secret[160];
 	struct relais_hub_filter f = {0};
 	enum hub_lang lang = page_lang(req);
 	relais_http_response *resp;
 	size_t i, n;
-	int csv, rc;
+	int rc;
 
 	if (!session_find(w, req, over_https(s, req, address, sizeof(address)), email, 0)) {
 		return redirect("/reports/login", NULL);
@@ -987,6 +1072,10 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 	f.from = relais_http_query(req, "from");
 	f.to = relais_http_query(req, "to");
 	f.learner = relais_http_query(req, "learner");
+	f.start = relais_http_query(req, "start");
+	if (f.start != NULL && f.start[0] != '\0' && !relais_hub_learners_start_valid(f.start)) {
+		return page(400, "text/plain", "start: not a learner of this report\n");
+	}
 	if (!is_day(f.from) || !is_day(f.to)) {
 		return page(400, "text/plain", "from and to: give days as YYYY-MM-DD\n");
 	}
@@ -1043,18 +1132,7 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 	    (f.learner == NULL || relais_hub_learner_visible(w->hub, w->ctx, &f) != 0)) {
 		return page(404, "text/plain", "no such learner\n");
 	}
-	csv = strcmp(name + n, ".csv") == 0;
-	if (relais_hub_report_view(&out, w->hub, w->ctx, relais_hub_reports[i],
-	                           csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON, HUB_LANG_EN, &f,
-	                           0) != 0) {
-		return page(500, "text/plain", relais_errmsg(w->ctx));
-	}
-	(void)snprintf(disposition, sizeof(disposition), "attachment; filename=\"%s.%s\"",
-	               relais_hub_reports[i], csv ? "csv" : "json");
-	resp = respond(200, csv ? "text/csv; charset=utf-8" : "application/json", out, 0,
-	               "Content-Disposition", disposition);
-	free(out);
-	return resp;
+	return download(s, w, req, relais_hub_reports[i], strcmp(name + n, ".csv") == 0, &f);
 page_out:
 	if (rc != 0) {
 		return page(500, "text/plain", "out of memory\n");
@@ -1094,7 +1172,9 @@ static relais_http_response *reports(struct relais_hub_server *s, relais_http_re
 	if (strcmp(url, "/reports/login") == 0) {
 		return strcmp(method, "POST") == 0
 		               ? relais_http_defer(req, s->pools[POOL_LOGIN], login_job, s)
-		               : login_page(s->ctx, req, 200, 0, NULL, NULL);
+		               /* On a network thread: no context (both threads would share
+		                * one), the page's failure is answered as it is. */
+		               : login_page(NULL, req, 200, 0, NULL, NULL);
 	}
 	if (strcmp(url, "/reports/logout") == 0 && strcmp(method, "POST") == 0) {
 		return relais_http_defer(req, s->pools[POOL_LOGIN], logout_job, s);

@@ -69,6 +69,8 @@ struct relais_hub_sql_stmt {
 	int row;               /* current row in res */
 	unsigned char **blobs; /* per column of the current row, unescaped bytea */
 	char (*reals)[32];     /* per column, a real number's text as SQLite writes it */
+	int single;            /* relais_hub_sql_stream(): rows fetched one at a time */
+	int streaming;         /* its rows are still coming: the connection is busy */
 };
 
 int relais_hub_sql_is_pg(const char *where)
@@ -418,10 +420,36 @@ static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql
 	return p;
 }
 
+/*
+ * Ends a single-row query: reads what is left of it, so that the connection
+ * takes commands again; cancel: its rows are still coming and nobody wants
+ * them (cancelled on the server first, not to fetch them all).
+ */
+static void pg_abandon(relais_hub_sql_stmt *st, int cancel_it)
+{
+	PGconn *pg = st->db->pg;
+	PGcancel *cancel;
+	PGresult *res;
+	char err[256];
+
+	if (!st->streaming) {
+		return;
+	}
+	st->streaming = 0;
+	if (cancel_it && (cancel = PQgetCancel(pg)) != NULL) {
+		(void)PQcancel(cancel, err, sizeof(err));
+		PQfreeCancel(cancel);
+	}
+	while ((res = PQgetResult(pg)) != NULL) {
+		PQclear(res);
+	}
+}
+
 static void pg_drop_result(relais_hub_sql_stmt *st)
 {
 	int c;
 
+	pg_abandon(st, 1);
 	if (st->blobs != NULL && st->res != NULL) {
 		for (c = 0; c < PQnfields(st->res); c++) {
 			PQfreemem(st->blobs[c]);
@@ -854,18 +882,30 @@ static int pg_execute(relais_hub_sql_stmt *st)
 			}
 			st->generation = db->generation;
 		}
-		st->res = PQexecPrepared(db->pg, st->p->name, st->n_params, st->values, st->lengths,
-		                         st->formats, 0);
+		if (!st->single) {
+			st->res = PQexecPrepared(db->pg, st->p->name, st->n_params, st->values,
+			                         st->lengths, st->formats, 0);
+		} else if (PQsendQueryPrepared(db->pg, st->p->name, st->n_params, st->values,
+		                               st->lengths, st->formats, 0) == 1) {
+			/* The first row (or the end, or the error) only: the rest as stepped. */
+			(void)PQsetSingleRowMode(db->pg);
+			st->streaming = 1;
+			st->res = PQgetResult(db->pg);
+			if (PQresultStatus(st->res) != PGRES_SINGLE_TUPLE) {
+				pg_abandon(st, 0); /* finished already: read its end */
+			}
+		}
 		es = PQresultStatus(st->res);
-		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK ||
+		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK || es == PGRES_SINGLE_TUPLE ||
 		    !pg_again(db, attempt, was_in_tx)) {
 			break;
 		}
 		PQclear(st->res);
 		st->res = NULL;
 	}
-	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
-		rc = pg_result_error(db, st->res);
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK && es != PGRES_SINGLE_TUPLE) {
+		rc = st->res != NULL ? pg_result_error(db, st->res)
+		                     : pg_error(db, RELAIS_EIO, PQerrorMessage(db->pg));
 		pg_drop_result(st);
 		return rc;
 	}
@@ -901,8 +941,33 @@ int relais_hub_sql_step(relais_hub_sql_stmt *st)
 		st->row++;
 		return RELAIS_HUB_SQL_ROW;
 	}
+	if (st->streaming) {
+		/* The next row of a single-row query: its own result. */
+		PGresult *next = PQgetResult(st->db->pg);
+		ExecStatusType es = PQresultStatus(next);
+		if (es != PGRES_SINGLE_TUPLE) {
+			pg_abandon(st, 0); /* the end (or an error): read what closes it */
+		}
+		if (es != PGRES_SINGLE_TUPLE && es != PGRES_TUPLES_OK) {
+			rc = next != NULL
+			             ? pg_result_error(st->db, next)
+			             : pg_error(st->db, RELAIS_EIO, PQerrorMessage(st->db->pg));
+			PQclear(next);
+			st->row = PQntuples(st->res);
+			return rc;
+		}
+		PQclear(st->res);
+		st->res = next; /* same columns: blobs and reals stay as allocated */
+		st->row = es == PGRES_SINGLE_TUPLE ? 0 : PQntuples(next);
+		return es == PGRES_SINGLE_TUPLE ? RELAIS_HUB_SQL_ROW : RELAIS_HUB_SQL_DONE;
+	}
 	st->row = PQntuples(st->res);
 	return RELAIS_HUB_SQL_DONE;
+}
+
+void relais_hub_sql_stream(relais_hub_sql_stmt *st)
+{
+	st->single = st->lite == NULL;
 }
 
 int relais_hub_sql_reset(relais_hub_sql_stmt *st)

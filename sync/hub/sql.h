@@ -113,6 +113,14 @@ int relais_hub_sql_clear_bindings(relais_hub_sql_stmt *st);
 /* The next row: RELAIS_HUB_SQL_ROW, RELAIS_HUB_SQL_DONE, or a negative status. */
 int relais_hub_sql_step(relais_hub_sql_stmt *st);
 
+/*
+ * Makes st's next execution yield its rows as the server sends them, not
+ * the whole result first (PostgreSQL's single-row mode; SQLite always
+ * does). Until it is done, finalized or reset, its connection runs nothing
+ * else (no command, no other statement).
+ */
+void relais_hub_sql_stream(relais_hub_sql_stmt *st);
+
 /* Back to before the first step, bindings kept. */
 int relais_hub_sql_reset(relais_hub_sql_stmt *st);
 void relais_hub_sql_finalize(relais_hub_sql_stmt *st);

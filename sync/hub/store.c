@@ -199,6 +199,80 @@
 	ACT_TABLE("activity_day_tally", "day", integer, text, rowid) \
 	ACT_TABLE("activity_month_tally", "month", integer, text, rowid) \
 	ACT_TALLIES(ACT_FILL)
+/* Migration 20: learner, one row per learner (RELAIS_HUB_LEARNER), made again from
+ * learner_course for the learners of terms (an SQL list) whose rows changed in what it
+ * holds; a row whose last statement alone moved on only moves learner's last on. */
+#define LEARNER_MERGE \
+	" ON CONFLICT(actor_term) DO UPDATE SET name = excluded.name, email = excluded.email, " \
+	"organisation = excluded.organisation, uniform = excluded.uniform, " \
+	"courses = excluded.courses, completed = excluded.completed, " \
+	"started = excluded.started, last = excluded.last;"
+#define LEARNER_OF(terms) \
+	"INSERT INTO learner " RELAIS_HUB_LEARNER("actor_term IN " terms) LEARNER_MERGE \
+	"DELETE FROM learner WHERE actor_term IN " terms " AND NOT EXISTS (SELECT 1 " \
+	"FROM learner_course c WHERE c.actor_term = learner.actor_term);"
+/* Whether learner_course row o's change to n changes its learner's row (is_not: the
+ * backend's "IS NOT" for values that may be NULL). */
+#define LEARNER_CHANGED(o, n, is_not) \
+	o ".actor_term <> " n ".actor_term OR " o ".name " is_not " " n ".name OR " \
+	o ".organisation " is_not " " n ".organisation OR (" o ".completed IS NULL) <> (" \
+	n ".completed IS NULL) OR " o ".started <> " n ".started OR " o ".last > " n ".last"
+#define LITE_LEARNER_TRIGGERS \
+	"CREATE TRIGGER learner_course_learner_add AFTER INSERT ON learner_course BEGIN " \
+	LEARNER_OF("(new.actor_term)") " END;" \
+	"CREATE TRIGGER learner_course_learner_drop AFTER DELETE ON learner_course BEGIN " \
+	LEARNER_OF("(old.actor_term)") " END;" \
+	"CREATE TRIGGER learner_course_learner_change AFTER UPDATE ON learner_course WHEN " \
+	LEARNER_CHANGED("old", "new", "IS NOT") " BEGIN " \
+	LEARNER_OF("(old.actor_term, new.actor_term)") " END;" \
+	"CREATE TRIGGER learner_course_learner_last AFTER UPDATE ON learner_course WHEN NOT (" \
+	LEARNER_CHANGED("old", "new", "IS NOT") ") AND new.last > old.last BEGIN " \
+	"UPDATE learner SET last = new.last WHERE actor_term = new.actor_term " \
+	"AND last < new.last; END;"
+/* The rows of an update's transition tables that match (the same key) or do not. */
+#define PG_PAIRS "new_rows n JOIN old_rows o ON o.course_term = n.course_term " \
+	"AND o.actor_term = n.actor_term"
+#define PG_UNPAIRED(b) \
+	"(SELECT 1 FROM " b " y WHERE y.course_term = x.course_term AND " \
+	"y.actor_term = x.actor_term)"
+#define PG_LEARNER_TRIGGERS \
+	"CREATE FUNCTION learner_course_learners() RETURNS trigger LANGUAGE plpgsql AS $$ " \
+	"BEGIN IF TG_OP = 'INSERT' THEN " LEARNER_OF("(SELECT actor_term FROM new_rows)") \
+	" ELSIF TG_OP = 'DELETE' THEN " LEARNER_OF("(SELECT actor_term FROM old_rows)") \
+	" ELSE " LEARNER_OF("(SELECT n.actor_term FROM " PG_PAIRS " WHERE " \
+	LEARNER_CHANGED("o", "n", "IS DISTINCT FROM") " UNION SELECT x.actor_term FROM " \
+	"new_rows x WHERE NOT EXISTS " PG_UNPAIRED("old_rows") " UNION SELECT " \
+	"x.actor_term FROM old_rows x WHERE NOT EXISTS " PG_UNPAIRED("new_rows") ")") \
+	"UPDATE learner l SET last = m.last FROM (SELECT actor_term, max(last) AS last " \
+	"FROM new_rows GROUP BY actor_term) m WHERE l.actor_term = m.actor_term " \
+	"AND l.last < m.last; END IF; RETURN NULL; END $$;" \
+	"CREATE TRIGGER learner_course_learner_add AFTER INSERT ON learner_course " \
+	"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT " \
+	"EXECUTE FUNCTION learner_course_learners();" \
+	"CREATE TRIGGER learner_course_learner_drop AFTER DELETE ON learner_course " \
+	"REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT " \
+	"EXECUTE FUNCTION learner_course_learners();" \
+	"CREATE TRIGGER learner_course_learner_change AFTER UPDATE ON learner_course " \
+	"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT " \
+	"EXECUTE FUNCTION learner_course_learners();"
+/* The table, its first rows, and the indexes the learners view walks in its order: every
+ * learner by name and email; the uniform ones of an organisation; the others (a few); a
+ * course's learners (their rows in it). And the completions by learner in their order
+ * (report.c). */
+#define LEARNER_TABLE(integer, text) \
+	"CREATE TABLE learner (actor_term " integer " PRIMARY KEY, name " text " NOT NULL, " \
+	"email " text " NOT NULL, organisation " text " NOT NULL, uniform INTEGER NOT NULL, " \
+	"courses " integer " NOT NULL, completed " integer " NOT NULL, started " text \
+	" NOT NULL, last " text " NOT NULL);" \
+	"INSERT INTO learner " RELAIS_HUB_LEARNER("true") ";" \
+	"CREATE INDEX learner_name ON learner(name, email);" \
+	"CREATE INDEX learner_organisation ON learner(organisation, name, email) " \
+	"WHERE uniform = 1;" \
+	"CREATE INDEX learner_mixed ON learner(uniform) WHERE uniform = 0;" \
+	"CREATE INDEX learner_course_completions ON learner_course(coalesce(name, ''), " \
+	"(" RELAIS_HUB_EMAIL("actor") "), course) WHERE completed IS NOT NULL;" \
+	"CREATE INDEX learner_course_learners ON learner_course(course_term, " \
+	"coalesce(name, ''), (" RELAIS_HUB_EMAIL("actor") "));"
 /* clang-format on */
 
 /* Migration 19's triggers make it longer, on both backends, than the 4,095 bytes C99
@@ -546,8 +620,11 @@ static const char *const migrations[] = {
          * less who stopped before its start). Triggers keep both as the
          * rows change, whatever changes them. */
         (TALLY_TABLES("INTEGER", "TEXT", " WITHOUT ROWID") TALLY_FILL LITE_TRIGGERS),
-        /* 20: a placeholder in this branch (another change takes the number). */
-        "",
+        /* 20: the learners view (docs/hub.md, "Reports"): one row per learner, what it
+         * shows of them without a date range, their first and last day, kept by
+         * triggers as their learner_course rows change, and read in the view's order
+         * from its indexes, a page at a time; the completions by learner in their order. */
+        (LEARNER_TABLE("INTEGER", "TEXT") LITE_LEARNER_TRIGGERS),
         /* 21: the quiz views with a date range, counted as statements arrive: per kind,
          * activity, organisation and day (activity_day_tally) and month
          * (activity_month_tally), what the activity_learner rows whose first answer was then
@@ -823,8 +900,8 @@ static const char *const pg_migrations[] = {
         /* 19, continued: on PostgreSQL the triggers fire once a statement, with the rows it
          * changed (a batch's upsert: many), and tally them together. */
         PG_TRIGGERS,
-        /* 20: the placeholder, as SQLite's */
-        "",
+        /* 20: the learners view's table (as SQLite's 20), its triggers once a statement */
+        (LEARNER_TABLE("BIGINT", PG_TEXT) PG_LEARNER_TRIGGERS),
         /* 21: the quiz views' day tallies (as SQLite's 21) */
         ACT_TABLES("BIGINT", PG_TEXT, ""),
         /* 21, continued: its statement triggers, as 19's */

@@ -36,6 +36,16 @@ def free_port():
     return port
 
 
+def _as_user():
+    """The command prefix that runs PostgreSQL's programs as nobody when we are root (it
+    refuses to run as root); empty otherwise."""
+    if os.geteuid() != 0:
+        return []
+    nobody = pwd.getpwnam("nobody")
+    return ["setpriv", "--reuid", str(nobody.pw_uid), "--regid", str(nobody.pw_gid),
+            "--clear-groups", "--"]
+
+
 class Cluster:
     """A cluster of its own; start() makes it, stop() and start() again keep its data."""
 
@@ -45,18 +55,35 @@ class Cluster:
         self.log = os.path.join(self.root, "log")
         self.port = free_port()
         self.running = False
+        self.kept_root = False
         # PostgreSQL refuses to run as root: run it as nobody, owning its directory.
-        self.as_user = []
-        if os.geteuid() == 0:
+        self.as_user = _as_user()
+        if self.as_user:
             nobody = pwd.getpwnam("nobody")
             os.chown(self.root, nobody.pw_uid, nobody.pw_gid)
             os.chmod(self.root, 0o700)
-            self.as_user = ["setpriv", "--reuid", str(nobody.pw_uid), "--regid",
-                            str(nobody.pw_gid), "--clear-groups", "--"]
         self._run([_bin("initdb"), "-D", self.data, "-U", USER, "--auth=trust", "--no-sync",
                    "-E", "UTF8", "--locale=C"])
         self.start()
         atexit.register(self.destroy)
+
+    @classmethod
+    def kept(cls, root):
+        """The cluster an earlier run made in root and left stopped, started again on a
+        free port; destroy() then stops it and leaves its data."""
+        self = cls.__new__(cls)
+        self.root = root
+        self.data = os.path.join(root, "data")
+        self.log = os.path.join(root, "log")
+        if not os.path.isfile(os.path.join(self.data, "PG_VERSION")):
+            raise RuntimeError("%s holds no PostgreSQL cluster (no data/PG_VERSION)" % root)
+        self.port = free_port()
+        self.running = False
+        self.kept_root = True
+        self.as_user = _as_user()
+        self.start()
+        atexit.register(self.destroy)
+        return self
 
     def _run(self, args):
         p = subprocess.run(self.as_user + args, capture_output=True, text=True,
@@ -79,10 +106,11 @@ class Cluster:
     def destroy(self):
         if self.running:
             try:
-                self.stop("immediate")
+                self.stop("fast" if self.kept_root else "immediate")
             except (RuntimeError, subprocess.TimeoutExpired):
                 pass
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.kept_root:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def url(self, database="postgres"):
         return "postgresql://%s@127.0.0.1:%d/%s" % (USER, self.port, database)

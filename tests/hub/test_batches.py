@@ -150,6 +150,17 @@ def tables(db, credentials):
         "SELECT course_term, coalesce(organisation, ''), substr(passed, 1, 10), course, 0, 0, "
         "0, 0, 1, 0 FROM learner_course WHERE completed IS NOT NULL AND passed IS NOT NULL) x "
         "JOIN term c ON c.id = course_term GROUP BY c.text, org, day"))
+    # The learners view's table (migration 20): one row per learner, as their rows say.
+    rows["learner"] = sorted(db.sql(
+        "SELECT a.text, name, email, organisation, uniform, courses, completed, started, last "
+        "FROM learner JOIN term a ON a.id = actor_term"))
+    rows["learner_of_rows"] = sorted(db.sql(
+        "SELECT a.text, coalesce(max(name), ''), CASE WHEN max(actor) LIKE 'mbox:mailto:%' "
+        "THEN substr(max(actor), 13) ELSE max(actor) END, coalesce(max(organisation), ''), "
+        "CASE WHEN count(DISTINCT coalesce(name, '')) = 1 AND "
+        "count(DISTINCT coalesce(organisation, '')) = 1 THEN 1 ELSE 0 END, count(*), "
+        "count(completed), min(started), max(last) FROM learner_course "
+        "JOIN term a ON a.id = actor_term GROUP BY a.text"))
     # The quiz views' tallies (migration 21): per kind, activity, organisation and day (and
     # month), what the rows whose first answer was then count, then those whose last was;
     # those left at zero as above; the scores' sums in billionths.
@@ -176,6 +187,53 @@ def tables(db, credentials):
     rows["unscored_answer"] = sorted(db.sql(
         "SELECT s.id FROM unscored_answer u JOIN statement s ON s.seq = u.seq"))
     return rows
+
+
+def learners_of_rows(rows, rng_, org, course=None):
+    """The learners view as the learners' rows say, one by one: each learner's rows of org
+    and course (None: all) active in the range, in the view's order (by name, then email, as
+    bytes)."""
+    lo, hi = rng_[0] or "0000", rng_[1] or "9999"
+    by = {}
+    for actor, name, organisation, started, last, completed, in_course in rows:
+        if (org is not None and organisation != org) or last[:10] < lo or started[:10] > hi:
+            continue
+        if course is not None and in_course != course:
+            continue
+        by.setdefault(actor, []).append((name, organisation, last, completed))
+    out = []
+    for actor, mine in by.items():
+        names = [n for n, _, _, _ in mine if n is not None]
+        orgs = [o for _, o, _, _ in mine if o is not None]
+        out.append({"learner": max(names) if names else "",
+                    "email": actor[12:] if actor.startswith("mbox:mailto:") else actor,
+                    "organisation": max(orgs) if orgs else "", "courses": len(mine),
+                    "completed": sum(c is not None for _, _, _, c in mine),
+                    "last_active": max(la for _, _, la, _ in mine)})
+    return sorted(out, key=lambda x: (x["learner"].encode(), x["email"].encode()))
+
+
+def walk_learners(b, query):
+    """The learners the learners page lists, following its next-page links to the last."""
+    import html
+    import re
+    import urllib.parse
+    emails, pages, url = [], 0, "/reports/learners" + ("?" + query if query else "")
+    while True:
+        r = b.request("GET", url)
+        assert r.status == 200, (url, r)
+        page = r.body.decode()
+        section = page.split('<section aria-labelledby="learners">')[1].split("</section>")[0]
+        emails += [urllib.parse.unquote(html.unescape(e)) for e in
+                   re.findall(r'href="/reports/learner\?learner=([^"]*)"', section)]
+        pages += 1
+        # the link as the browser follows it: the same filters, then where the page starts
+        m = re.search(r'<a href="(/reports/learners[^"]*)" rel="next">', section)
+        if m is None:
+            return emails, pages
+        url = html.unescape(m.group(1))
+        assert re.fullmatch(r"/reports/learners\?(%s&)?start=[A-Za-z0-9_-]+" %
+                            re.escape(query), url), url
 
 
 # Date ranges the reports are asked for (from, to; None: not given), and their views.
@@ -299,6 +357,19 @@ class SameOnBoth(unittest.TestCase):
                     for view in DATED_VIEWS:
                         r = b.request("GET", "/reports/%s.json%s" % (view, q))
                         dated[(rng_, view)] = r.json() if r.status == 200 else r.status
+                for rng_ in RANGES + [(None, None)]:
+                    for org in (None, "MAE"):
+                        q = "&".join("%s=%s" % kv for kv in
+                                     zip(("from", "to", "organisation"), rng_ + (org,)) if kv[1])
+                        r = b.request("GET", "/reports/learners.json?" + q)
+                        dated[(rng_, org, "learners")] = r.json() if r.status == 200 else r.status
+                        # one course's learners (a row each in it), as a file and a page
+                        r = b.request("GET", "/reports/learners.json?course=c1&" + q)
+                        dated[(rng_, org, "c1")] = r.json() if r.status == 200 else r.status
+                walked = {q: walk_learners(b, q) for q in
+                          ("", "organisation=MAE&from=2026-03-01", "from=2026-05-15",
+                           "course=c1", "course=c2&organisation=MAE&from=2026-03-01")}
+                bad_start = b.request("GET", "/reports/learners?start=!").status
             finally:
                 hub.stop()
             names = {key: "laptop", lk.credential: "carried"}
@@ -310,6 +381,10 @@ class SameOnBoth(unittest.TestCase):
                                      "FROM activity_learner"),
                                  "tables": tables(db, names),
                                  "report": db.report_json(), "dated": dated,
+                                 "walked": walked, "bad_start": bad_start,
+                                 "learner_rows": db.sql(
+                                     "SELECT actor, name, organisation, started, last, "
+                                     "completed, course FROM learner_course"),
                                  "rows": db.sql(
                                      "SELECT course, coalesce(organisation, ''), started, "
                                      "last, completed, passed FROM learner_course"),
@@ -332,7 +407,7 @@ class SameOnBoth(unittest.TestCase):
     def test_the_reports_tables_are_the_same(self):
         lite, pg = (self.results[n]["tables"] for n in ("sqlite", "postgresql"))
         for table in ("learner_course", "activity_learner", "activity_tally",
-                      "unscored_answer", "course_tally", "course_day_tally",
+                      "unscored_answer", "course_tally", "course_day_tally", "learner",
                       "activity_day_tally", "activity_month_tally"):
             with self.subTest(table=table):
                 self.assertGreater(len(lite[table]), 5)
@@ -346,6 +421,44 @@ class SameOnBoth(unittest.TestCase):
                                  r["tables"]["course_tally_of_rows"])
                 self.assertEqual(r["tables"]["course_day_tally"],
                                  r["tables"]["course_day_tally_of_rows"])
+
+    def test_the_learners_table_is_their_rows_grouped(self):
+        for name, r in self.results.items():
+            with self.subTest(backend=name):
+                self.assertGreater(len(r["tables"]["learner"]), 4500)
+                self.assertEqual(r["tables"]["learner"], r["tables"]["learner_of_rows"])
+                # names and organisations that change: learners whose rows differ in them
+                self.assertTrue(any(x[4] == "0" for x in r["tables"]["learner"]))
+
+    def test_the_learners_view_counts_each_learners_rows(self):
+        for name, r in self.results.items():
+            for rng_ in RANGES + [(None, None)]:
+                for org in (None, "MAE"):
+                    with self.subTest(backend=name, range=rng_, organisation=org):
+                        want = learners_of_rows(r["learner_rows"], rng_, org)
+                        self.assertGreater(len(want), 0)
+                        self.assertEqual(r["dated"][(rng_, org, "learners")], want)
+                        want = learners_of_rows(r["learner_rows"], rng_, org, "c1")
+                        self.assertGreater(len(want), 0)
+                        self.assertEqual(r["dated"][(rng_, org, "c1")], want)
+
+    def test_the_learners_pages_walk_every_learner_once_in_order(self):
+        ranges = {"": ((None, None), None, None), "organisation=MAE&from=2026-03-01":
+                  (("2026-03-01", None), "MAE", None),
+                  "from=2026-05-15": (("2026-05-15", None), None, None),
+                  "course=c1": ((None, None), None, "c1"),
+                  "course=c2&organisation=MAE&from=2026-03-01":
+                  (("2026-03-01", None), "MAE", "c2")}
+        for name, r in self.results.items():
+            for q, (rng_, org, course) in ranges.items():
+                with self.subTest(backend=name, query=q):
+                    emails, pages = r["walked"][q]
+                    want = [x["email"] for x in
+                            learners_of_rows(r["learner_rows"], rng_, org, course)]
+                    self.assertEqual(emails, want)
+                    self.assertEqual(pages, (len(want) + 499) // 500)
+            self.assertGreater(len(r["walked"][""][0]), 4500)
+            self.assertEqual(r["bad_start"], 400)
 
     def test_the_quiz_day_tallies_add_up_to_the_learners_rows(self):
         for name, r in self.results.items():

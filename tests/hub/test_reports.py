@@ -319,6 +319,7 @@ class Migration(unittest.TestCase):
                           # and what later migrations added (a hub before 14 had none of it)
                           "ALTER TABLE course_session DROP COLUMN cohort;"
                           "DROP TABLE coordinator_session; DROP TABLE course_tally; DROP TABLE course_day_tally;"
+                          "DROP TABLE learner;"
                           "DROP TABLE activity_day_tally; DROP TABLE activity_month_tally;"
                           "PRAGMA user_version = %d;" % (hl.REPORTS_MIGRATION - 1))
         con.close()

@@ -191,7 +191,31 @@ class ProgrammeCertificateOnTheLaptop(unittest.TestCase):
         self.assertNotIn(html(NAME), page.text)
         self.assertEqual(len(re.findall(r'<li class="card">', page.text)), 2)
         self.assertEqual(c.get(link).status, 404)
-        self.assertNotIn("Attachés 2028", self.relais("certificate", "list").stdout)
+        # Not without a word: the learner is told one no longer verifies (it is not lost)...
+        self.assertIn('<p class="banner failed" role="status">1 certificate stored on this '
+                      'laptop no longer verifies and is not shown', page.text)
+        self.assertIn("1 certificat enregistré sur cet ordinateur n&#39;est plus vérifiable",
+                      c.get("/certificates?lang=fr").text.replace("&#x27;", "&#39;"))
+        p = self.relais("certificate", "list", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertNotIn("Attachés 2028", p.stdout)
+        self.assertEqual(len(re.findall(r"^code:", p.stdout, re.M)), 2)
+        self.assertEqual(p.stderr.strip().splitlines()[-1],
+                         "relais: 1 stored certificate no longer verifies, not listed: changed "
+                         "after the hub issued it, or signed by a hub key this laptop no longer "
+                         "trusts (relais sync brings back a changed one)")
+        # ...and the next sync brings the real one back, as the message says.
+        hub = hl.start_hub(self, hub_db)
+        self.relais("sync", "--hub", hub.url.rstrip("/"), "--key", key, "--secret", secret,
+                    "--hub-key", hub_pub)
+        hub.stop()
+        page = c.get("/certificates?lang=en")
+        self.assertNotIn("no longer verif", page.text)
+        self.assertEqual(len(re.findall(r'<li class="card">', page.text)), 3)
+        self.assertEqual(c.get(link).status, 200)
+        p = self.relais("certificate", "list")
+        self.assertNotIn("no longer verif", p.stderr)
+        self.assertEqual(len(re.findall(r"^code:", p.stdout, re.M)), 3)
 
 
 if __name__ == "__main__":

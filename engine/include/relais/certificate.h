@@ -117,10 +117,11 @@ struct relais_stored_certificate {
  * The stored certificates, newest first; only email's when email is not
  * NULL. Each is checked again as relais_certificate_check does: one that
  * no longer verifies (edited in the database, or its hub key no longer
- * trusted) is left out. Free with relais_certificate_list_free().
+ * trusted) is left out, and counted in *unverified (when not NULL), so that
+ * the learner can be told. Free with relais_certificate_list_free().
  */
-int relais_certificate_list(struct relais_stored_certificate **out, size_t *n, relais_home *home,
-                            relais_ctx *ctx, const char *email);
+int relais_certificate_list(struct relais_stored_certificate **out, size_t *n, size_t *unverified,
+                            relais_home *home, relais_ctx *ctx, const char *email);
 void relais_certificate_list_free(struct relais_stored_certificate *list, size_t n);
 
 #endif

@@ -156,6 +156,52 @@ void relais_http_pool_free(relais_http_pool *pool);
 relais_http_response *relais_http_defer(relais_http_request *req, relais_http_pool *pool,
                                         relais_http_job_fn fn, void *data);
 
+/* --- streamed responses (a body written by a job as it goes) --- */
+
+/*
+ * A streamed body: the job writes it as fast as it is produced into a
+ * spool (an unlinked temporary file, in $TMPDIR or /tmp), and the
+ * connection sends what was spooled so far, chunked (no Content-Length),
+ * waiting, off every thread, when it has caught up with the writer. The
+ * job is done when it has written everything; a slow client is then served
+ * from the spool at its own pace, holding no job thread.
+ */
+typedef struct relais_http_stream relais_http_stream;
+
+/*
+ * A response whose body is written through *out (the writer's end, which
+ * the caller must close with relais_http_stream_close() whatever happens).
+ * Headers may be added as to any response. NULL: out of memory or no
+ * temporary file (*out is then NULL).
+ */
+relais_http_response *relais_http_response_stream(relais_http_stream **out, unsigned status,
+                                                  const char *type);
+
+/*
+ * From a job (relais_http_defer): sends resp (a streamed response) now, its
+ * headers at once and its body as it is written. Returns what the job must
+ * return as it is, once it has closed the stream. req must not be used after
+ * this call (the connection may be done with it at any time), nor anything
+ * it lent (paths, headers, query values).
+ */
+relais_http_response *relais_http_stream_begin(relais_http_request *req,
+                                               relais_http_response *resp);
+
+/*
+ * Appends len bytes to the body. Returns 0; RELAIS_EIO when the spool
+ * cannot be written; RELAIS_ENOTFOUND when nobody reads any more (the
+ * client has gone, or asked with HEAD). Either way the job should stop.
+ */
+int relais_http_stream_write(relais_http_stream *st, const void *data, size_t len);
+
+/*
+ * Ends the body and frees the writer's end; accepts NULL. ok: the body is
+ * complete (the terminating chunk is sent after it). !ok: the connection is
+ * cut instead, so that the client sees an incomplete transfer, never a
+ * shorter file that looks whole.
+ */
+void relais_http_stream_close(relais_http_stream *st, int ok);
+
 /* --- responses (the server frees them once queued) --- */
 
 enum relais_http_mem {
