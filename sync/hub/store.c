@@ -902,7 +902,7 @@ static const char *const pg_migrations[] = {
         PG_TRIGGERS,
         /* 20: the learners view's table (as SQLite's 20), its triggers once a statement */
         (LEARNER_TABLE("BIGINT", PG_TEXT) PG_LEARNER_TRIGGERS),
-        /* 21: the quiz views' day tallies (as SQLite's 21) */
+        /* 21: the quiz views' tallies by day and month (as SQLite's 21) */
         ACT_TABLES("BIGINT", PG_TEXT, ""),
         /* 21, continued: its statement triggers, as 19's */
         ACT_PG_TRIGGERS,
