@@ -103,27 +103,45 @@
  * not before its start; its numbers (all its answers counted) are summed on the day and month
  * of its first answer and of its last, so per activity and organisation, those of the rows
  * first by the end less those of the rows last before the start. Each is read as the months
- * before the day's month, then that month's days up to it: a few hundred rows an activity
+ * before the day's month, then that month's days up to it (or, the day in the second half of
+ * its month, the months to its own, less the days after it): a few hundred rows an activity
  * and organisation at most, three ranges of the tables' keys. The seven numbers as v_...
  * (the scores' sum in billionths).
  */
 #define ACT_VALS(e) \
 	e("learners") ", " e("missed") ", " e("passed") ", " e("tries") ", " e("passes") ", " \
 	e("score_e9") ", " e("scored")
-#define ACT_MONTHS(c) \
-	"first_" c " - CASE WHEN month < substr(?5, 1, 7) THEN last_" c " ELSE 0 END AS v_" c
-#define ACT_BY_END(c) "first_" c " AS v_" c
-#define ACT_BEFORE_START(c) "-last_" c " AS v_" c
-#define ACT_WHERE(kind) \
-	" WHERE kind = " kind " AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
+/* Whether the range ends (starts) in the second half of its month: the month is then read
+ * whole and the days after the end (from the start) taken back, so that at most 15 days are
+ * read on each side, not up to 31. */
+#define END_LATE "substr(?6, 9, 2) > '15'"
+#define START_LATE "substr(?5, 9, 2) > '15'"
+/* What a month's row counts of its rows first in it (f) and of those last in it (l), 1 or 0,
+ * and a day's (f or l: 1, or -1 taken back). */
+#define ACT_MONTH_SIGNS \
+	"CASE WHEN ?6 IS NULL OR month < substr(?6, 1, 7) OR " END_LATE " THEN 1 ELSE 0 END AS f, " \
+	"CASE WHEN month < substr(?5, 1, 7) OR (month = substr(?5, 1, 7) AND " START_LATE \
+	") THEN 1 ELSE 0 END AS l"
+#define ACT_FIRST_LAST(c) "f * first_" c " - l * last_" c " AS v_" c
+#define ACT_FIRST(c) "f * first_" c " AS v_" c
+#define ACT_LAST(c) "l * last_" c " AS v_" c
+/* The days of the month of d (?5 or ?6), those after it (or from it) when late.
+ */
+#define ACT_DAYS_OF(d, late, cut_late, cut_early) \
+	" AND day > substr(" d ", 1, 7) AND day <= substr(" d ", 1, 7) || '-31' AND " \
+	"CASE WHEN " late " THEN day " cut_late " " d " ELSE day " cut_early " " d " END"
+#define ACT_COLUMNS "SELECT object_term, course_term, organisation, course, quiz, object_id, "
+/* The filters once, on the three parts together (both backends push them into each). */
 #define ACT_IN_RANGE(kind) \
-	"(SELECT object_term, course, quiz, object_id, " ACT_VALS(ACT_MONTHS) \
-	" FROM activity_month_tally" ACT_WHERE(kind) \
-	" AND month < coalesce(substr(?6, 1, 7), '9999') UNION ALL " \
-	"SELECT object_term, course, quiz, object_id, " ACT_VALS(ACT_BY_END) \
-	" FROM activity_day_tally" ACT_WHERE(kind) " AND day >= substr(?6, 1, 7) AND day <= ?6 " \
-	"UNION ALL SELECT object_term, course, quiz, object_id, " ACT_VALS(ACT_BEFORE_START) \
-	" FROM activity_day_tally" ACT_WHERE(kind) " AND day >= substr(?5, 1, 7) AND day < ?5) r"
+	"(SELECT * FROM (" ACT_COLUMNS ACT_VALS(ACT_FIRST_LAST) " FROM (SELECT *, " \
+	ACT_MONTH_SIGNS " FROM activity_month_tally WHERE kind = " kind \
+	" AND month <= coalesce(substr(?6, 1, 7), '9999')) m UNION ALL " ACT_COLUMNS \
+	ACT_VALS(ACT_FIRST) " FROM (SELECT *, CASE WHEN day <= ?6 THEN 1 ELSE -1 END AS f " \
+	"FROM activity_day_tally WHERE kind = " kind ACT_DAYS_OF("?6", END_LATE, ">", "<=") \
+	") e UNION ALL " ACT_COLUMNS ACT_VALS(ACT_LAST) " FROM (SELECT *, CASE WHEN day < ?5 " \
+	"THEN -1 ELSE 1 END AS l FROM activity_day_tally WHERE kind = " kind \
+	ACT_DAYS_OF("?5", START_LATE, ">=", "<") ") s) u WHERE " ORG_FILTER("organisation") \
+	" AND " COURSE_FILTER ") r"
 #define PCT_SUM(n) PCT_OF(n, "sum(learners)")
 #define STATUS_TALLIED \
 	"sum(learners) AS enrolled, sum(waiting) AS not_started, " \
