@@ -1275,8 +1275,8 @@ void relais_http_stream_close(relais_http_stream *st, int ok)
 	if (st == NULL) {
 		return;
 	}
-	if (ok && st->len > 0 && stream_flush(st) != 0 && st->failed) {
-		ok = 0;
+	if (ok && st->len > 0) {
+		(void)stream_flush(st); /* a failure sets st->failed, read below */
 	}
 	pthread_mutex_lock(&st->lock);
 	st->closed = 1;

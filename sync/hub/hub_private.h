@@ -273,14 +273,6 @@ struct relais_hub_filter {
 	const char *start;     /* learners view: its page's first learner (a next page's link) */
 };
 
-/*
- * Report view name (relais_hub_reports) for f in format; an HTML table has
- * its headings in lang and at most max_rows rows (0: all), then a note.
- */
-int relais_hub_report_view(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
-                           int format, enum hub_lang lang, const struct relais_hub_filter *f,
-                           size_t max_rows);
-
 /* Where a streamed report's bytes go: write returns 0, or non-zero to stop the report. */
 struct relais_hub_sink {
 	int (*write)(void *data, const char *p, size_t n);
@@ -297,8 +289,12 @@ struct relais_hub_sink {
 int relais_hub_report_stream(relais_hub *hub, relais_ctx *ctx, const char *name, int format,
                              const struct relais_hub_filter *f, const struct relais_hub_sink *sink);
 
-/* The same as an HTML table; *next gets the start (relais_hub_filter) of the next page of
- * the learners view when there is one (the caller frees it), else NULL. */
+/*
+ * Report view name (relais_hub_reports) for f as an HTML table, its headings
+ * in lang, at most max_rows rows (0: all), then a note when there are more;
+ * *next gets the start (relais_hub_filter) of the next page of the learners
+ * view when there is one (the caller frees it), else NULL.
+ */
 int relais_hub_report_page(char **out, char **next, relais_hub *hub, relais_ctx *ctx,
                            const char *name, enum hub_lang lang, const struct relais_hub_filter *f,
                            size_t max_rows);

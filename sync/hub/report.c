@@ -822,13 +822,6 @@ int relais_hub_report(char **out, relais_hub *hub, relais_ctx *ctx, const char *
 	return report(out, NULL, NULL, hub, ctx, name, format, HUB_LANG_EN, NULL, 0, NULL);
 }
 
-int relais_hub_report_view(char **out, relais_hub *hub, relais_ctx *ctx, const char *name,
-                           int format, enum hub_lang lang, const struct relais_hub_filter *f,
-                           size_t max_rows)
-{
-	return report(out, NULL, NULL, hub, ctx, name, format, lang, f, max_rows, NULL);
-}
-
 int relais_hub_report_stream(relais_hub *hub, relais_ctx *ctx, const char *name, int format,
                              const struct relais_hub_filter *f, const struct relais_hub_sink *sink)
 {
