@@ -69,8 +69,11 @@ struct relais_hub_sql_stmt {
 	int row;               /* current row in res */
 	unsigned char **blobs; /* per column of the current row, unescaped bytea */
 	char (*reals)[32];     /* per column, a real number's text as SQLite writes it */
-	int single;            /* relais_hub_sql_stream(): rows fetched one at a time */
-	int streaming;         /* its rows are still coming: the connection is busy */
+	int single;            /* relais_hub_sql_stream(): rows fetched through a cursor */
+	int streaming;         /* its cursor is open: the connection serves it alone */
+	int own_tx;            /* the transaction that holds the cursor is its own */
+	Oid *types;            /* a cursor's parameters' types, as its query's (or NULL) */
+	int n_types;
 };
 
 int relais_hub_sql_is_pg(const char *where)
@@ -310,8 +313,10 @@ static char *pg_text(const char *sql)
 	return relais_strbuf_detach(&b);
 }
 
-/* The text sql prepared on db's connection (prepared now when new to it); NULL on failure. */
-static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql)
+/* The text sql prepared on db's connection (prepared now when new to it, its first n_given
+ * parameters of types given, the others inferred); NULL on failure. */
+static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql, int n_given,
+                                             const Oid *given)
 {
 	struct pg_prepared *p;
 	PGresult *res;
@@ -364,7 +369,7 @@ static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql
 	if (in_tx) {
 		PQclear(PQexec(db->pg, "SAVEPOINT relais_prepare"));
 	}
-	res = PQprepare(db->pg, p->name, text, 0, NULL);
+	res = PQprepare(db->pg, p->name, text, n_given, given);
 	/* A parameter PostgreSQL cannot type (unused, or only in "?3 IS NULL")
 	 * is text, as SQLite would take it: named in the error, one at a time. */
 	{
@@ -421,35 +426,32 @@ static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql
 }
 
 /*
- * Ends a single-row query: reads what is left of it, so that the connection
- * takes commands again; cancel: its rows are still coming and nobody wants
- * them (cancelled on the server first, not to fetch them all).
+ * A streamed query (relais_hub_sql_stream) on PostgreSQL is a cursor fetched CURSOR_ROWS
+ * rows at a time: the planner then prefers a plan that yields its first rows soon
+ * (cursor_tuple_fraction), such as walking an index in the order asked for rather than
+ * sorting the whole result first, and the client holds a batch of rows, not the result.
  */
-static void pg_abandon(relais_hub_sql_stmt *st, int cancel_it)
-{
-	PGconn *pg = st->db->pg;
-	PGcancel *cancel;
-	PGresult *res;
-	char err[256];
+#define CURSOR "relais_rows"
+#define CURSOR_ROWS 1000
+#define CURSOR_FETCH "FETCH 1000 FROM " CURSOR
 
-	if (!st->streaming) {
-		return;
+/* Ends a streamed query: closes its cursor, and the transaction that held it if its own. */
+static void pg_abandon(relais_hub_sql_stmt *st)
+{
+	if (st->streaming && !st->own_tx) {
+		PQclear(PQexec(st->db->pg, "CLOSE " CURSOR));
 	}
-	st->streaming = 0;
-	if (cancel_it && (cancel = PQgetCancel(pg)) != NULL) {
-		(void)PQcancel(cancel, err, sizeof(err));
-		PQfreeCancel(cancel);
+	if (st->own_tx) {
+		PQclear(PQexec(st->db->pg, "ROLLBACK")); /* it only read */
 	}
-	while ((res = PQgetResult(pg)) != NULL) {
-		PQclear(res);
-	}
+	st->streaming = st->own_tx = 0;
 }
 
 static void pg_drop_result(relais_hub_sql_stmt *st)
 {
 	int c;
 
-	pg_abandon(st, 1);
+	pg_abandon(st);
 	if (st->blobs != NULL && st->res != NULL) {
 		for (c = 0; c < PQnfields(st->res); c++) {
 			PQfreemem(st->blobs[c]);
@@ -692,8 +694,8 @@ static int prepare(relais_hub_sql *db, const char *sql, int len, relais_hub_sql_
 		free(st);
 		return pg_error(db, RELAIS_ENOMEM, "out of memory");
 	}
-	if ((st->p = pg_prepared(db, st->sql)) == NULL &&
-	    (!pg_again(db, 0, db->in_tx) || (st->p = pg_prepared(db, st->sql)) == NULL)) {
+	if ((st->p = pg_prepared(db, st->sql, 0, NULL)) == NULL &&
+	    (!pg_again(db, 0, db->in_tx) || (st->p = pg_prepared(db, st->sql, 0, NULL)) == NULL)) {
 		rc = db->status;
 		free(st->sql);
 		free(st);
@@ -877,7 +879,7 @@ static int pg_execute(relais_hub_sql_stmt *st)
 			return rc;
 		}
 		if (st->generation != db->generation) {
-			if ((st->p = pg_prepared(db, st->sql)) == NULL) {
+			if ((st->p = pg_prepared(db, st->sql, st->n_types, st->types)) == NULL) {
 				return db->status;
 			}
 			st->generation = db->generation;
@@ -885,25 +887,30 @@ static int pg_execute(relais_hub_sql_stmt *st)
 		if (!st->single) {
 			st->res = PQexecPrepared(db->pg, st->p->name, st->n_params, st->values,
 			                         st->lengths, st->formats, 0);
-		} else if (PQsendQueryPrepared(db->pg, st->p->name, st->n_params, st->values,
-		                               st->lengths, st->formats, 0) == 1) {
-			/* The first row (or the end, or the error) only: the rest as stepped. */
-			(void)PQsetSingleRowMode(db->pg);
-			st->streaming = 1;
-			st->res = PQgetResult(db->pg);
-			if (PQresultStatus(st->res) != PGRES_SINGLE_TUPLE) {
-				pg_abandon(st, 0); /* finished already: read its end */
+		} else {
+			/* DECLARE (its text is the statement's, relais_hub_sql_stream), then the
+			 * first rows. */
+			if (!st->own_tx && PQtransactionStatus(db->pg) == PQTRANS_IDLE) {
+				PQclear(PQexec(db->pg, "BEGIN"));
+				st->own_tx = PQtransactionStatus(db->pg) == PQTRANS_INTRANS;
+			}
+			st->res = PQexecPrepared(db->pg, st->p->name, st->n_params, st->values,
+			                         st->lengths, st->formats, 0);
+			if (PQresultStatus(st->res) == PGRES_COMMAND_OK) {
+				st->streaming = 1;
+				PQclear(st->res);
+				st->res = PQexec(db->pg, CURSOR_FETCH);
 			}
 		}
 		es = PQresultStatus(st->res);
-		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK || es == PGRES_SINGLE_TUPLE ||
-		    !pg_again(db, attempt, was_in_tx)) {
+		if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK ||
+		    !pg_again(db, attempt, was_in_tx || st->own_tx)) {
 			break;
 		}
 		PQclear(st->res);
 		st->res = NULL;
 	}
-	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK && es != PGRES_SINGLE_TUPLE) {
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
 		rc = st->res != NULL ? pg_result_error(db, st->res)
 		                     : pg_error(db, RELAIS_EIO, PQerrorMessage(db->pg));
 		pg_drop_result(st);
@@ -941,33 +948,55 @@ int relais_hub_sql_step(relais_hub_sql_stmt *st)
 		st->row++;
 		return RELAIS_HUB_SQL_ROW;
 	}
-	if (st->streaming) {
-		/* The next row of a single-row query: its own result. */
-		PGresult *next = PQgetResult(st->db->pg);
-		ExecStatusType es = PQresultStatus(next);
-		if (es != PGRES_SINGLE_TUPLE) {
-			pg_abandon(st, 0); /* the end (or an error): read what closes it */
-		}
-		if (es != PGRES_SINGLE_TUPLE && es != PGRES_TUPLES_OK) {
-			rc = next != NULL
-			             ? pg_result_error(st->db, next)
-			             : pg_error(st->db, RELAIS_EIO, PQerrorMessage(st->db->pg));
+	if (st->streaming && PQntuples(st->res) == CURSOR_ROWS) {
+		/* The cursor's next rows. */
+		PGresult *next = PQexec(st->db->pg, CURSOR_FETCH);
+		if (PQresultStatus(next) != PGRES_TUPLES_OK) {
+			rc = pg_result_error(st->db, next);
 			PQclear(next);
+			pg_abandon(st);
 			st->row = PQntuples(st->res);
 			return rc;
 		}
 		PQclear(st->res);
 		st->res = next; /* same columns: blobs and reals stay as allocated */
-		st->row = es == PGRES_SINGLE_TUPLE ? 0 : PQntuples(next);
-		return es == PGRES_SINGLE_TUPLE ? RELAIS_HUB_SQL_ROW : RELAIS_HUB_SQL_DONE;
+		st->row = 0;
+		if (PQntuples(next) > 0) {
+			return RELAIS_HUB_SQL_ROW;
+		}
 	}
+	pg_abandon(st);
 	st->row = PQntuples(st->res);
 	return RELAIS_HUB_SQL_DONE;
 }
 
 void relais_hub_sql_stream(relais_hub_sql_stmt *st)
 {
-	st->single = st->lite == NULL;
+	size_t n;
+	char *sql;
+	int i;
+
+	if (st->lite != NULL || st->single || st->sql == NULL) {
+		return;
+	}
+	n = strlen(st->sql) + sizeof("DECLARE " CURSOR " NO SCROLL CURSOR FOR ");
+	if ((sql = malloc(n)) == NULL) {
+		return; /* not streamed: the whole result, as before */
+	}
+	/* PostgreSQL does not infer the types of a DECLARE's parameters: those the query
+	 * was prepared with. */
+	if (st->p != NULL && st->n_params > 0 &&
+	    (st->types = calloc((size_t)st->n_params, sizeof(*st->types))) != NULL) {
+		for (i = 0; i < st->n_params; i++) {
+			st->types[i] = PQparamtype(st->p->shape, i);
+		}
+		st->n_types = st->n_params;
+	}
+	(void)snprintf(sql, n, "DECLARE " CURSOR " NO SCROLL CURSOR FOR %s", st->sql);
+	free(st->sql);
+	st->sql = sql;
+	st->generation = st->db->generation - 1; /* prepared again, as a cursor */
+	st->single = 1;
 }
 
 int relais_hub_sql_reset(relais_hub_sql_stmt *st)
@@ -996,6 +1025,7 @@ void relais_hub_sql_finalize(relais_hub_sql_stmt *st)
 		free(st->values);
 		free(st->lengths);
 		free(st->formats);
+		free(st->types);
 		free(st->sql);
 	}
 	free(st);

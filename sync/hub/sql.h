@@ -114,10 +114,11 @@ int relais_hub_sql_clear_bindings(relais_hub_sql_stmt *st);
 int relais_hub_sql_step(relais_hub_sql_stmt *st);
 
 /*
- * Makes st's next execution yield its rows as the server sends them, not
- * the whole result first (PostgreSQL's single-row mode; SQLite always
- * does). Until it is done, finalized or reset, its connection runs nothing
- * else (no command, no other statement).
+ * Makes st (a query) yield its rows as they come, not the whole result
+ * first, from a plan chosen to yield its first rows soon: on PostgreSQL a
+ * cursor, fetched a batch at a time, in a transaction of its own unless one
+ * is open (SQLite always steps row by row). Until it is done, finalized or
+ * reset, its connection runs nothing else (no command, no other statement).
  */
 void relais_hub_sql_stream(relais_hub_sql_stmt *st);
 
