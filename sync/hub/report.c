@@ -284,17 +284,17 @@ static const struct report reports[] = {
 	"l.courses AS courses, l.completed AS completed, l.last AS last_active FROM learner l " \
 	"WHERE true"
 #define LEARNERS_UNIFORM LEARNERS_ALL " AND l.uniform = 1"
-/* With a date range: learners active in it, each one's rows in it counted. */
-#define ROWS_IN_RANGE \
-	"FROM learner_course c WHERE c.actor_term = l.actor_term AND " SINCE("c.last") \
-	" AND " UNTIL("c.started")
+/* With a date range: learners active in it, each one's rows in it counted, looked up by
+ * learner (on SQLite from an index that holds what is counted, learner_course_active), the
+ * learners in the view's order (learner_listed): the rows go out as they come. */
 #define LEARNERS_UNIFORM_IN_RANGE \
-	"SELECT learner, email, organisation, courses, completed, last_active FROM (" \
-	"SELECT l.name AS learner, l.email AS email, l.organisation AS organisation, " \
-	"(SELECT count(*) " ROWS_IN_RANGE ") AS courses, " \
-	"(SELECT count(c.completed) " ROWS_IN_RANGE ") AS completed, " \
-	"(SELECT max(c.last) " ROWS_IN_RANGE ") AS last_active FROM learner l " \
-	"WHERE l.uniform = 1 AND " SINCE("l.last") " AND " UNTIL("l.started")
+	"SELECT l.name AS learner, l.email AS email, max(l.organisation) AS organisation, " \
+	"count(*) AS courses, count(c.completed) AS completed, max(c.last) AS last_active " \
+	"FROM learner l JOIN learner_course c ON c.actor_term = l.actor_term " \
+	"WHERE l.uniform = 1 AND " SINCE("c.last") " AND " UNTIL("c.started")
+/* A learner a group: their email is theirs alone (learner_course's actor is their term's
+ * text), and grouping by the view's order lets the groups come in it. */
+#define LEARNERS_IN_RANGE_GROUPS " GROUP BY l.name, l.email"
 /* With a course: a learner has one row in it (learner_course's key), so the view is the
  * course's rows, read in its order from learner_course_learners (migration 20). */
 #define LEARNERS_OF_COURSE \
@@ -473,10 +473,11 @@ static int given(const char *v)
 
 /*
  * Appends to sql the learners view for f (see LEARNERS_OF_ROWS), from a page's first learner
- * (?8, ?9) when keyed, for at most limit rows (0: all; the caller adds the LIMIT).
+ * (?8, ?9) when keyed; and to other, when the view is two queries, the second (the caller
+ * merges their rows in order, as they come, and adds the LIMITs).
  */
-static void learners_sql(struct relais_strbuf *sql, const struct relais_hub_filter *f, int keyed,
-                         size_t limit)
+static void learners_sql(struct relais_strbuf *sql, struct relais_strbuf *other,
+                         const struct relais_hub_filter *f, int keyed)
 {
 	struct relais_hub_filter none = {0};
 	int dated, org;
@@ -489,38 +490,54 @@ static void learners_sql(struct relais_strbuf *sql, const struct relais_hub_filt
 	if (given(f->course)) {
 		relais_strbuf_add(sql, LEARNERS_OF_COURSE);
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_COURSE : "");
-	} else if (given(f->country) || (dated && limit == 0)) {
-		/* A whole file with a date range reads every row in range anyway: grouped at
-		 * once. */
+	} else if (given(f->country)) {
 		relais_strbuf_add(sql, LEARNERS_OF_ROWS LC_FILTER " GROUP BY actor_term");
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_ROWS : "");
 	} else if (!dated && !org) {
 		relais_strbuf_add(sql, LEARNERS_ALL);
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY : "");
 	} else {
-		/* Each part in order and limited, so that PostgreSQL walks the index for the
-		 * first and stops, as SQLite does when it merges them. */
-		relais_strbuf_add(sql, limit ? "SELECT * FROM (" : "");
+		/* Two queries, each in the view's order: one with UNION ALL would have each
+		 * backend sort the first part whole before its first row. */
 		relais_strbuf_add(sql, dated ? LEARNERS_UNIFORM_IN_RANGE : LEARNERS_UNIFORM);
 		relais_strbuf_add(sql, given(f->scope) ? " AND l.organisation = ?1" : "");
 		relais_strbuf_add(sql, given(f->organisation) ? " AND l.organisation = ?3" : "");
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY : "");
-		relais_strbuf_add(sql, dated ? ") u WHERE courses > 0" : "");
-		if (limit) {
-			relais_strbuf_printf(sql,
-			                     " ORDER BY learner, email LIMIT %zu) a "
-			                     "UNION ALL SELECT * FROM (",
-			                     limit);
-		} else {
-			relais_strbuf_add(sql, " UNION ALL ");
-		}
-		relais_strbuf_add(sql, LEARNERS_MIXED);
-		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_ROWS : "");
-		if (limit) {
-			relais_strbuf_printf(sql, " ORDER BY learner, email LIMIT %zu) b", limit);
-		}
+		relais_strbuf_add(sql, dated ? LEARNERS_IN_RANGE_GROUPS : "");
+		relais_strbuf_add(other, LEARNERS_MIXED);
+		relais_strbuf_add(other, keyed ? LEARNERS_KEY_OF_ROWS : "");
+		relais_strbuf_add(other, " ORDER BY learner, email");
 	}
 	relais_strbuf_add(sql, " ORDER BY learner, email");
+}
+
+/*
+ * Which of a view's two queries (both[1] NULL: one) has its next row, in the learners view's
+ * order (name, then email, as bytes: SQLite's BINARY, PostgreSQL's "C"), given their last
+ * steps: 0 or 1, the one with an error first.
+ */
+static int next_of(relais_hub_sql_stmt *const both[2], const int steps[2])
+{
+	const char *a, *b;
+	int c;
+
+	if (both[1] == NULL || steps[0] < 0) {
+		return 0;
+	}
+	if (steps[1] < 0 || steps[0] != RELAIS_HUB_SQL_ROW) {
+		return 1;
+	}
+	if (steps[1] != RELAIS_HUB_SQL_ROW) {
+		return 0;
+	}
+	for (c = 0; c < 2; c++) {
+		a = (const char *)relais_hub_sql_column_text(both[0], c);
+		b = (const char *)relais_hub_sql_column_text(both[1], c);
+		if (strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0) {
+			return strcmp(a != NULL ? a : "", b != NULL ? b : "") > 0;
+		}
+	}
+	return 0;
 }
 
 /* A learners page's first learner, as its link carries it: name NUL email, in base64url. */
@@ -610,12 +627,13 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
                   const struct relais_hub_sink *sink)
 {
 	const struct report *r = find(name);
-	relais_hub_sql_stmt *st = NULL;
-	struct relais_strbuf o = {.max = REPORT_MAX}, sql = {0};
+	relais_hub_sql_stmt *st = NULL, *both[2] = {NULL, NULL};
+	struct relais_strbuf o = {.max = REPORT_MAX}, sql[2] = {{0}, {0}};
 	cJSON *rows = NULL;
 	char title[512], start[START_MAX], *start_email = NULL;
 	size_t n_rows = 0;
-	int cols, c, step, rc = 0, keyed = 0;
+	int cols, c, step, steps[2] = {RELAIS_HUB_SQL_DONE, RELAIS_HUB_SQL_DONE}, which = 0, i;
+	int rc = 0, keyed = 0;
 
 	if (out != NULL) {
 		*out = NULL;
@@ -633,42 +651,56 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 			}
 			keyed = 1;
 		}
-		learners_sql(&sql, f, keyed, max_rows != 0 ? max_rows + 1 : 0);
+		learners_sql(&sql[0], &sql[1], f, keyed);
 	} else {
-		relais_strbuf_add(&sql,
+		relais_strbuf_add(&sql[0],
 		                  r->dated != NULL && f != NULL && (given(f->from) || given(f->to))
 		                          ? r->dated
 		                          : r->sql);
 	}
-	if (max_rows != 0) {
-		relais_strbuf_printf(&sql, " LIMIT %zu", max_rows + 1);
+	for (i = 0; i < 2 && rc == 0 && sql[i].len > 0; i++) {
+		if (max_rows != 0) {
+			relais_strbuf_printf(&sql[i], " LIMIT %zu", max_rows + 1);
+		}
+		if (sql[i].rc != 0) {
+			rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+		} else if (relais_hub_sql_prepare(hub->db, sql[i].p, -1, &both[i], NULL) !=
+		           RELAIS_HUB_SQL_OK) {
+			rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+		}
 	}
-	if (sql.rc != 0) {
-		relais_strbuf_free(&sql);
-		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	relais_strbuf_free(&sql[0]);
+	relais_strbuf_free(&sql[1]);
+	if (rc != 0) {
+		goto out;
 	}
-	rc = relais_hub_sql_prepare(hub->db, sql.p, -1, &st, NULL);
-	relais_strbuf_free(&sql);
-	if (rc != RELAIS_HUB_SQL_OK) {
-		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
-	}
-	rc = 0;
-	bind_filter(st, f);
-	if (keyed) {
-		(void)relais_hub_sql_bind_text(st, 8, start, -1, RELAIS_HUB_SQL_STATIC);
-		(void)relais_hub_sql_bind_text(st, 9, start_email, -1, RELAIS_HUB_SQL_STATIC);
+	for (i = 0; i < 2 && both[i] != NULL; i++) {
+		bind_filter(both[i], f);
+		if (keyed) {
+			(void)relais_hub_sql_bind_text(both[i], 8, start, -1,
+			                               RELAIS_HUB_SQL_STATIC);
+			(void)relais_hub_sql_bind_text(both[i], 9, start_email, -1,
+			                               RELAIS_HUB_SQL_STATIC);
+		}
+		if (sink != NULL) {
+			relais_hub_sql_stream(both[i]);
+		}
 	}
 	if (sink != NULL) {
 		o.max = 0; /* a row at a time */
-		relais_hub_sql_stream(st);
 	}
 	/* The query runs before anything is written: a failure there leaves nothing. A
 	 * streamed query is still running after its first step: plans reset at the end. */
 	(void)relais_hub_sql_custom_plans(hub->db, 1);
-	step = relais_hub_sql_step(st);
+	for (i = 0; i < 2 && both[i] != NULL; i++) {
+		steps[i] = relais_hub_sql_step(both[i]);
+	}
 	if (sink == NULL) {
 		(void)relais_hub_sql_custom_plans(hub->db, 0);
 	}
+	which = next_of(both, steps);
+	st = both[which];
+	step = steps[which];
 	if (step != RELAIS_HUB_SQL_DONE && step != RELAIS_HUB_SQL_ROW) {
 		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
 		goto out;
@@ -697,7 +729,10 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 		}
 		relais_strbuf_add(&o, "\r\n");
 	}
-	for (; step == RELAIS_HUB_SQL_ROW; step = relais_hub_sql_step(st)) {
+	/* The rows, each from the query whose row comes next. */
+	for (; step == RELAIS_HUB_SQL_ROW; steps[which] = relais_hub_sql_step(st),
+	                                   which = next_of(both, steps), st = both[which],
+	                                   step = steps[which]) {
 		cJSON *row = NULL;
 		if (max_rows != 0 && n_rows == max_rows) {
 			break;
@@ -810,7 +845,8 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 out:
 	cJSON_Delete(rows);
 	relais_strbuf_free(&o);
-	relais_hub_sql_finalize(st);
+	relais_hub_sql_finalize(both[0]);
+	relais_hub_sql_finalize(both[1]);
 	if (sink != NULL) {
 		(void)relais_hub_sql_custom_plans(hub->db, 0);
 	}

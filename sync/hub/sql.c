@@ -37,6 +37,8 @@ struct relais_hub_sql {
 	int in_tx;
 	unsigned generation; /* bumped at each new connection: statements prepare again */
 	unsigned next_name;
+	int cursors;    /* streamed queries open in the transaction the first of them began */
+	unsigned slots; /* the cursor names (relais_rows0, 1...) streamed statements hold */
 	/* Open addressing by the text's hash; each entry allocated on its own, so that a
 	 * statement's pointer to it (relais_hub_sql_stmt.p) stays good when the table grows. */
 	struct pg_prepared **prep;
@@ -71,7 +73,9 @@ struct relais_hub_sql_stmt {
 	char (*reals)[32];     /* per column, a real number's text as SQLite writes it */
 	int single;            /* relais_hub_sql_stream(): rows fetched through a cursor */
 	int streaming;         /* its cursor is open: the connection serves it alone */
-	int own_tx;            /* the transaction that holds the cursor is its own */
+	int own_tx;            /* its cursor is in a transaction that streamed queries began */
+	char cursor[16];       /* its cursor's name */
+	int slot;              /* its number, a bit of slots (-1: none) */
 	Oid *types;            /* a cursor's parameters' types, as its query's (or NULL) */
 	int n_types;
 };
@@ -161,6 +165,7 @@ static int pg_ready(relais_hub_sql *db)
 	pg_forget_prepared(db);
 	db->generation++;
 	db->in_tx = 0;
+	db->cursors = 0;
 	if (PQstatus(db->pg) != CONNECTION_OK) {
 		return pg_error(db, RELAIS_EBUSY, PQerrorMessage(db->pg));
 	}
@@ -431,18 +436,26 @@ static const struct pg_prepared *pg_prepared(relais_hub_sql *db, const char *sql
  * (cursor_tuple_fraction), such as walking an index in the order asked for rather than
  * sorting the whole result first, and the client holds a batch of rows, not the result.
  */
-#define CURSOR "relais_rows"
 #define CURSOR_ROWS 1000
-#define CURSOR_FETCH "FETCH 1000 FROM " CURSOR
 
-/* Ends a streamed query: closes its cursor, and the transaction that held it if its own. */
+/* Runs "what cursor" for st's cursor (FETCH 1000 FROM, CLOSE); returns its result. */
+static PGresult *pg_cursor(relais_hub_sql_stmt *st, const char *what)
+{
+	char sql[64];
+
+	(void)snprintf(sql, sizeof(sql), "%s %s", what, st->cursor);
+	return PQexec(st->db->pg, sql);
+}
+
+/* Ends a streamed query: closes its cursor, and the transaction that held it when it was
+ * the last open there. */
 static void pg_abandon(relais_hub_sql_stmt *st)
 {
-	if (st->streaming && !st->own_tx) {
-		PQclear(PQexec(st->db->pg, "CLOSE " CURSOR));
+	if (st->streaming) {
+		PQclear(pg_cursor(st, "CLOSE"));
 	}
-	if (st->own_tx) {
-		PQclear(PQexec(st->db->pg, "ROLLBACK")); /* it only read */
+	if (st->own_tx && st->db->cursors > 0 && --st->db->cursors == 0) {
+		PQclear(PQexec(st->db->pg, "ROLLBACK")); /* they only read */
 	}
 	st->streaming = st->own_tx = 0;
 }
@@ -677,6 +690,7 @@ static int prepare(relais_hub_sql *db, const char *sql, int len, relais_hub_sql_
 	}
 	st->db = db;
 	st->row = -1;
+	st->slot = -1;
 	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
 		if ((rc = sqlite3_prepare_v3(db->lite, sql, len, flags, &st->lite, tail)) !=
 		    SQLITE_OK) {
@@ -890,16 +904,20 @@ static int pg_execute(relais_hub_sql_stmt *st)
 		} else {
 			/* DECLARE (its text is the statement's, relais_hub_sql_stream), then the
 			 * first rows. */
-			if (!st->own_tx && PQtransactionStatus(db->pg) == PQTRANS_IDLE) {
+			if (!st->own_tx && db->cursors > 0) {
+				st->own_tx = 1;
+				db->cursors++;
+			} else if (!st->own_tx && PQtransactionStatus(db->pg) == PQTRANS_IDLE) {
 				PQclear(PQexec(db->pg, "BEGIN"));
 				st->own_tx = PQtransactionStatus(db->pg) == PQTRANS_INTRANS;
+				db->cursors = st->own_tx;
 			}
 			st->res = PQexecPrepared(db->pg, st->p->name, st->n_params, st->values,
 			                         st->lengths, st->formats, 0);
 			if (PQresultStatus(st->res) == PGRES_COMMAND_OK) {
 				st->streaming = 1;
 				PQclear(st->res);
-				st->res = PQexec(db->pg, CURSOR_FETCH);
+				st->res = pg_cursor(st, "FETCH 1000 FROM");
 			}
 		}
 		es = PQresultStatus(st->res);
@@ -950,7 +968,7 @@ int relais_hub_sql_step(relais_hub_sql_stmt *st)
 	}
 	if (st->streaming && PQntuples(st->res) == CURSOR_ROWS) {
 		/* The cursor's next rows. */
-		PGresult *next = PQexec(st->db->pg, CURSOR_FETCH);
+		PGresult *next = pg_cursor(st, "FETCH 1000 FROM");
 		if (PQresultStatus(next) != PGRES_TUPLES_OK) {
 			rc = pg_result_error(st->db, next);
 			PQclear(next);
@@ -979,7 +997,17 @@ void relais_hub_sql_stream(relais_hub_sql_stmt *st)
 	if (st->lite != NULL || st->single || st->sql == NULL) {
 		return;
 	}
-	n = strlen(st->sql) + sizeof("DECLARE " CURSOR " NO SCROLL CURSOR FOR ");
+	/* A name of a few, taken until finalized, so that the statement's text (its prepared
+	 * table's key) is one of a few per query. */
+	for (i = 0; i < 31 && (st->db->slots & (1u << i)) != 0; i++) {
+	}
+	if (i == 31) {
+		return;
+	}
+	st->db->slots |= 1u << i;
+	st->slot = i;
+	(void)snprintf(st->cursor, sizeof(st->cursor), "relais_rows%d", i);
+	n = strlen(st->sql) + strlen(st->cursor) + sizeof("DECLARE  NO SCROLL CURSOR FOR ");
 	if ((sql = malloc(n)) == NULL) {
 		return; /* not streamed: the whole result, as before */
 	}
@@ -992,7 +1020,7 @@ void relais_hub_sql_stream(relais_hub_sql_stmt *st)
 		}
 		st->n_types = st->n_params;
 	}
-	(void)snprintf(sql, n, "DECLARE " CURSOR " NO SCROLL CURSOR FOR %s", st->sql);
+	(void)snprintf(sql, n, "DECLARE %s NO SCROLL CURSOR FOR %s", st->cursor, st->sql);
 	free(st->sql);
 	st->sql = sql;
 	st->generation = st->db->generation - 1; /* prepared again, as a cursor */
@@ -1020,6 +1048,9 @@ void relais_hub_sql_finalize(relais_hub_sql_stmt *st)
 		sqlite3_finalize(st->lite);
 	} else {
 		pg_drop_result(st);
+		if (st->slot >= 0) {
+			st->db->slots &= ~(1u << st->slot);
+		}
 		(void)relais_hub_sql_clear_bindings(st);
 		free(st->params);
 		free(st->values);

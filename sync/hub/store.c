@@ -273,6 +273,8 @@
 	"(" RELAIS_HUB_EMAIL("actor") "), course) WHERE completed IS NOT NULL;" \
 	"CREATE INDEX learner_course_learners ON learner_course(course_term, " \
 	"coalesce(name, ''), (" RELAIS_HUB_EMAIL("actor") "));"
+#define LEARNER_LISTED \
+	"CREATE INDEX learner_listed ON learner(name, email, organisation) WHERE uniform = 1;"
 /* clang-format on */
 
 /* Migration 19's triggers make it longer, on both backends, than the 4,095 bytes C99
@@ -632,6 +634,13 @@ static const char *const migrations[] = {
          * its end less last before its start, each the months before, then the days).
          * Triggers keep both as the rows change. */
         (ACT_TABLES("INTEGER", "TEXT", " WITHOUT ROWID") ACT_LITE_TRIGGERS),
+        /* 22: the learners view with a date range in its order, a learner at a time
+         * (report.c): the uniform learners by name, email and organisation
+         * (learner_listed), and each one's rows with what the view counts of them
+         * (learner_course_active, which serves all learner_course_actor did). */
+        (LEARNER_LISTED "DROP INDEX learner_course_actor;"
+                        "CREATE INDEX learner_course_active ON learner_course(actor_term, last, "
+                        "started, completed);"),
 };
 
 /*
@@ -642,7 +651,7 @@ static const char *const migrations[] = {
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
 static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15,
-                                  16, 17, 18, 19, 19, 20, 21, 21};
+                                  16, 17, 18, 19, 19, 20, 21, 21, 22};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -906,6 +915,11 @@ static const char *const pg_migrations[] = {
         ACT_TABLES("BIGINT", PG_TEXT, ""),
         /* 21, continued: its statement triggers, as 19's */
         ACT_PG_TRIGGERS,
+        /* 22: learner_listed (as SQLite's 22). Not learner_course_active: every statement
+         * moves its row's last on, and an index of that column would make each such update
+         * write a new entry in each of the table's indexes (no heap-only update): PostgreSQL
+         * reads each learner's rows from learner_course_actor and their heap. */
+        LEARNER_LISTED,
 };
 #pragma GCC diagnostic pop
 
