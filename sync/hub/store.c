@@ -970,6 +970,18 @@ out:
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* Says, before a hub made by an older relais-hub is brought to version N_MIGRATIONS, that
+ * this can take minutes (docs/hub.md, "Upgrading relais-hub"): not a hung hub. */
+static void upgrading(relais_ctx *ctx, int have)
+{
+	if (have > 0 && have < N_MIGRATIONS) {
+		relais_log(ctx, RELAIS_LOG_WARN,
+		           "upgrading the hub database from version %d to %d: on a hub of millions "
+		           "of statements this takes minutes; let it finish",
+		           have, N_MIGRATIONS);
+	}
+}
+
 int relais_hub_stmt(relais_hub *hub, int slot, const char *sql, relais_hub_sql_stmt **out)
 {
 	if (hub->cache[slot] == NULL &&
@@ -1096,6 +1108,7 @@ static int migrate_pg(relais_hub *hub, relais_ctx *ctx)
 		                 "the hub database was made by a newer relais");
 		goto out;
 	}
+	upgrading(ctx, have);
 	for (i = 0; i < N_PG_MIGRATIONS; i++) {
 		if (pg_versions[i] <= have) {
 			continue;
@@ -1143,6 +1156,7 @@ static int migrate(relais_hub *hub, relais_ctx *ctx)
 		return relais_fail(ctx, RELAIS_EFORMAT,
 		                   "the hub database was made by a newer relais");
 	}
+	upgrading(ctx, have);
 	for (v = have + 1; v <= N_MIGRATIONS; v++) {
 		(void)snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v);
 		int rc = 0;
