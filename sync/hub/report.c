@@ -154,48 +154,56 @@ struct report {
 	const char *name;
 	const char *sql;
 	const char *dated; /* the SQL when a date range is given, if other (NULL: sql) */
+	/* the SQL when a course is given and dated is not taken, if other (NULL: sql) */
+	const char *of_course;
 };
+
+/* The credential that stored the first completion; empty before hubs recorded it. Of the
+ * course ?2 (course: "(?2 IS NULL OR ...)", or, when one is given, a condition an index of
+ * its rows serves: SQLite would otherwise walk every completion in the order of
+ * learner_course_completions and skip the other courses'). */
+#define COMPLETIONS_BY_LEARNER(course) \
+	"SELECT coalesce(l.name, '') AS learner, " EMAIL("l.actor") " AS email, " \
+	"coalesce(l.organisation, '') AS organisation, l.course AS course, " \
+	"l.completed AS completed, coalesce(k.name, '') AS credential " \
+	"FROM learner_course l LEFT JOIN credential k ON k.key = l.credential " \
+	"WHERE l.completed IS NOT NULL AND " ORG_FILTER("l.organisation") " AND " course " AND " \
+	IN_RANGE("l.completed") " ORDER BY learner, email, course"
+#define THE_COURSE "l.course_term = " RELAIS_HUB_TERM("?2")
 
 static const struct report reports[] = {
 	{"status-by-course",
 	 "SELECT course, " STATUS_TALLIED " FROM " TALLIED " GROUP BY course "
 	 "HAVING sum(learners) > 0 ORDER BY course",
 	 "SELECT course, " STATUS_TALLIED " FROM " TALLIED_IN_RANGE " GROUP BY course "
-	 "HAVING sum(learners) > 0 ORDER BY course"},
+	 "HAVING sum(learners) > 0 ORDER BY course", NULL},
 	{"status-by-organisation",
 	 "SELECT organisation, course, " STATUS_TALLIED " FROM " TALLIED
 	 " GROUP BY organisation, course HAVING sum(learners) > 0 ORDER BY organisation, course",
 	 "SELECT organisation, course, " STATUS_TALLIED " FROM " TALLIED_IN_RANGE
-	 " GROUP BY organisation, course HAVING sum(learners) > 0 ORDER BY organisation, course"},
+	 " GROUP BY organisation, course HAVING sum(learners) > 0 ORDER BY organisation, course", NULL},
 	{"completions-by-course",
 	 "SELECT course, sum(completed) AS completions, sum(learners) AS learners FROM course_tally "
 	 "WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY course HAVING sum(completed) > 0 ORDER BY course",
 	 "SELECT course, sum(completed) AS completions, sum(learners) AS learners FROM "
-	 IN_RANGE_SUMS " GROUP BY course HAVING sum(completed) > 0 ORDER BY course"},
+	 IN_RANGE_SUMS " GROUP BY course HAVING sum(completed) > 0 ORDER BY course", NULL},
 	{"completions-by-organisation",
 	 "SELECT organisation, course, sum(completed) AS completions FROM course_tally "
 	 "WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY organisation, course HAVING sum(completed) > 0 ORDER BY 1, 2",
 	 "SELECT organisation, course, sum(completed) AS completions FROM " IN_RANGE_SUMS
-	 " GROUP BY organisation, course HAVING sum(completed) > 0 ORDER BY 1, 2"},
+	 " GROUP BY organisation, course HAVING sum(completed) > 0 ORDER BY 1, 2", NULL},
 	{"completions-by-day",
 	 "SELECT day, sum(completed) AS completions " COMPLETED_DAYS
-	 " GROUP BY day HAVING sum(completed) > 0 ORDER BY day", NULL},
+	 " GROUP BY day HAVING sum(completed) > 0 ORDER BY day", NULL, NULL},
 	{"completions-over-time",
 	 "SELECT day, course, sum(completed) AS completions " COMPLETED_DAYS
-	 " GROUP BY day, course HAVING sum(completed) > 0 ORDER BY day, course", NULL},
-	/* The credential that stored the first completion; empty before hubs recorded it. */
-	{"completions-by-learner",
-	 "SELECT coalesce(l.name, '') AS learner, " EMAIL("l.actor") " AS email, "
-	 "coalesce(l.organisation, '') AS organisation, l.course AS course, "
-	 "l.completed AS completed, coalesce(k.name, '') AS credential "
-	 "FROM learner_course l LEFT JOIN credential k ON k.key = l.credential "
-	 "WHERE l.completed IS NOT NULL AND " ORG_FILTER("l.organisation")
-	 " AND (?2 IS NULL OR l.course_term = " RELAIS_HUB_TERM("?2") ") AND "
-	 IN_RANGE("l.completed") " ORDER BY learner, email, course", NULL},
+	 " GROUP BY day, course HAVING sum(completed) > 0 ORDER BY day, course", NULL, NULL},
+	{"completions-by-learner", COMPLETIONS_BY_LEARNER("(?2 IS NULL OR " THE_COURSE ")"), NULL,
+	 COMPLETIONS_BY_LEARNER(THE_COURSE)},
 	/* As LEARNERS_OF_ROWS says; made by learners_sql(). */
-	{"learners", NULL, NULL},
+	{"learners", NULL, NULL, NULL},
 	/* Per question: from the tallies; with a date range, from the learners' rows (those who
 	 * answered it during the range, all their answers counted). */
 	{"quiz-questions",
@@ -213,7 +221,7 @@ static const struct report reports[] = {
 	 "sum(v_learners) AS learners, sum(v_missed) AS learners_missed, sum(v_tries) AS answers "
 	 "FROM " ACT_IN_RANGE("1") " GROUP BY object_term) t "
 	 "WHERE learners > 0 "
-	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"},
+	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question", NULL},
 	{"quiz-results",
 	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
 	 "sum(learners) AS learners, sum(learners_passed) AS learners_passed, "
@@ -226,7 +234,7 @@ static const struct report reports[] = {
 	 "sum(v_learners) AS learners, sum(v_passed) AS learners_passed, "
 	 "sum(v_score_e9) AS score_e9, sum(v_scored) AS scored FROM " ACT_IN_RANGE("2")
 	 " GROUP BY course, quiz) t "
-	 "WHERE learners > 0 ORDER BY course, quiz"},
+	 "WHERE learners > 0 ORDER BY course, quiz", NULL},
 	/* Essays are not scored (unscored_answer holds them): trainers read them here. */
 	{"essays",
 	 "SELECT coalesce(actor_name, '') AS learner, " EMAIL("actor") " AS email, "
@@ -237,7 +245,7 @@ static const struct report reports[] = {
 	 "FROM unscored_answer u CROSS JOIN statement s "
 	 "WHERE s.seq = u.seq AND voided = 0 AND course IS NOT NULL AND "
 	 "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
-	 "AND " ST_FILTER " ORDER BY course, quiz, question, learner, email, answered", NULL},
+	 "AND " ST_FILTER " ORDER BY course, quiz, question, learner, email, answered", NULL, NULL},
 	/* Who came to each live session (docs/statements.md, "Attendance"): a person once per
 	 * session, when they first did. */
 	{"attendance",
@@ -248,13 +256,13 @@ static const struct report reports[] = {
 	 "coalesce(max(json_extract(body, '$.context.instructor.name')), '') AS trainer "
 	 "FROM statement WHERE voided = 0 AND course IS NOT NULL AND unit = 'session' AND "
 	 "verb_term = " RELAIS_HUB_VERB_TERM("attended") " AND " ST_FILTER
-	 " GROUP BY course, object_id, actor ORDER BY course, session, learner, email", NULL},
+	 " GROUP BY course, object_id, actor ORDER BY course, session, learner, email", NULL, NULL},
 	/* One learner (?7): each course, then everything they did, newest first. */
 	{"learner-courses",
 	 "SELECT course, started, last AS last_active, coalesce(completed, '') AS completed, "
 	 "coalesce(CASE WHEN completed IS NOT NULL THEN passed END, '') AS passed_on "
 	 "FROM learner_course WHERE actor_term IN " LEARNER_TERMS
-	 " AND (?1 IS NULL OR organisation = ?1) ORDER BY course", NULL},
+	 " AND (?1 IS NULL OR organisation = ?1) ORDER BY course", NULL, NULL},
 	{"learner-statements",
 	 "SELECT " RELAIS_HUB_WHEN " AS \"when\", replace(verb, '" RELAIS_XAPI_VERBS "', '') AS verb, "
 	 "coalesce(json_extract(body, '$.object.definition.name'), object_id, '') AS activity, "
@@ -262,7 +270,7 @@ static const struct report reports[] = {
 	 "ELSE CAST(round(CAST(100 * scaled AS NUMERIC), 1) AS TEXT) END AS score_pct, "
 	 "CASE success WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE '' END AS success "
 	 "FROM statement WHERE actor_term IN " LEARNER_TERMS
-	 " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC", NULL},
+	 " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC", NULL, NULL},
 };
 
 /*
@@ -653,10 +661,13 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 		}
 		learners_sql(&sql[0], &sql[1], f, keyed);
 	} else {
-		relais_strbuf_add(&sql[0],
-		                  r->dated != NULL && f != NULL && (given(f->from) || given(f->to))
-		                          ? r->dated
-		                          : r->sql);
+		const char *text = r->sql;
+		if (r->dated != NULL && f != NULL && (given(f->from) || given(f->to))) {
+			text = r->dated;
+		} else if (r->of_course != NULL && f != NULL && given(f->course)) {
+			text = r->of_course;
+		}
+		relais_strbuf_add(&sql[0], text);
 	}
 	for (i = 0; i < 2 && rc == 0 && sql[i].len > 0; i++) {
 		if (max_rows != 0) {

@@ -366,6 +366,12 @@ class SameOnBoth(unittest.TestCase):
                         # one course's learners (a row each in it), as a file and a page
                         r = b.request("GET", "/reports/learners.json?course=c1&" + q)
                         dated[(rng_, org, "c1")] = r.json() if r.status == 200 else r.status
+                        # completions by learner, of every course and of one
+                        for course in (None, "c1"):
+                            r = b.request("GET", "/reports/completions-by-learner.json?" +
+                                          ("course=%s&" % course if course else "") + q)
+                            dated[(rng_, org, "completions", course)] = \
+                                r.json() if r.status == 200 else r.status
                 walked = {q: walk_learners(b, q) for q in
                           ("", "organisation=MAE&from=2026-03-01", "from=2026-05-15",
                            "course=c1", "course=c2&organisation=MAE&from=2026-03-01")}
@@ -441,6 +447,18 @@ class SameOnBoth(unittest.TestCase):
                         want = learners_of_rows(r["learner_rows"], rng_, org, "c1")
                         self.assertGreater(len(want), 0)
                         self.assertEqual(r["dated"][(rng_, org, "c1")], want)
+
+    def test_one_courses_completions_by_learner_are_its_rows_of_all(self):
+        for name, r in self.results.items():
+            seen = 0
+            for rng_ in RANGES + [(None, None)]:
+                for org in (None, "MAE"):
+                    with self.subTest(backend=name, range=rng_, organisation=org):
+                        every = r["dated"][(rng_, org, "completions", None)]
+                        want = [x for x in every if x["course"] == "c1"]
+                        self.assertEqual(r["dated"][(rng_, org, "completions", "c1")], want)
+                        seen += len(want) > 0 and len(want) < len(every)
+            self.assertGreater(seen, 3, name)  # ranges where c1 had some, others had more
 
     def test_the_learners_pages_walk_every_learner_once_in_order(self):
         ranges = {"": ((None, None), None, None), "organisation=MAE&from=2026-03-01":
