@@ -72,22 +72,21 @@
 	"course_tally WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER \
 	" UNION ALL SELECT course, organisation, 1, 0, 0, 1 FROM " WAITING ") e"
 /*
- * The same with a date range, from course_day_tally (migration 19): a
- * learner's row counts when it was active in the range, started by its
- * end and not stopped before its start; so per course and organisation,
- * those started by the end less those whose last statement came before
- * the start, and the same for the completed and the passed (from <= to,
- * which the pages require; a completion or pass comes after the start and
- * before the last statement).
+ * The same with a date range, from course_day_tally and course_month_tally (migrations 19,
+ * 23): a learner's row counts when it was active in the range, started by its end and not
+ * stopped before its start; so per course and organisation, those started by the end less
+ * those whose last statement came before the start, and the same for the completed and the
+ * passed (from <= to, which the pages require; a completion or pass comes after the start
+ * and before the last statement), read as PERIODS_IN_RANGE says.
  */
-#define BY_END(col) "sum(CASE WHEN ?6 IS NULL OR day <= ?6 THEN " col " ELSE 0 END)"
-#define BEFORE_START(col) "sum(CASE WHEN day < ?5 THEN " col " ELSE 0 END)"
+#define COURSE_VALS(e) \
+	e("started", "last", "learners") ", " e("completed", "last_completed", "completed") ", " \
+	e("passed", "last_passed", "passed")
 #define IN_RANGE_SUMS \
-	"(SELECT max(course) AS course, organisation, " \
-	BY_END("started") " - " BEFORE_START("last") " AS learners, " \
-	BY_END("completed") " - " BEFORE_START("last_completed") " AS completed, " \
-	BY_END("passed") " - " BEFORE_START("last_passed") " AS passed " \
-	"FROM course_day_tally WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER \
+	"(SELECT max(course) AS course, organisation, sum(v_learners) AS learners, " \
+	"sum(v_completed) AS completed, sum(v_passed) AS passed FROM " \
+	PERIODS_IN_RANGE("SELECT course_term, organisation, course, ", COURSE_VALS, \
+	                 "course_month_tally", "course_day_tally", "true") \
 	" GROUP BY course_term, organisation) t"
 #define TALLIED_IN_RANGE \
 	"(SELECT course, organisation, learners, completed, passed, 0 AS waiting FROM " \
@@ -97,20 +96,24 @@
 	"FROM course_day_tally WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER \
 	" AND (?5 IS NULL OR day >= ?5) AND (?6 IS NULL OR day <= ?6)"
 /*
- * The quiz views with a date range, from activity_day_tally and activity_month_tally
- * (migration 21) in the same way: an activity_learner row (a learner's answers to a question,
- * or verdicts on a quiz) counts when its first answer came by the range's end and its last
- * not before its start; its numbers (all its answers counted) are summed on the day and month
- * of its first answer and of its last, so per activity and organisation, those of the rows
- * first by the end less those of the rows last before the start. Each is read as the months
- * before the day's month, then that month's days up to it (or, the day in the second half of
- * its month, the months to its own, less the days after it): a few hundred rows an activity
- * and organisation at most, three ranges of the tables' keys. The seven numbers as v_...
- * (the scores' sum in billionths).
+ * A date range's counts from tallies by day and by month (the courses': migrations 19 and
+ * 23; the quiz views': 21): a row (a learner's row in a course; their answers to a question,
+ * or verdicts on a quiz) counts when it was first counted by the range's end and last not
+ * before its start; its numbers are added on the day and month it was first counted (a
+ * course row's start, completion, pass; an activity row's first answer) and on those it was
+ * last (its last statement; last answer), so per key, those first by the end less those
+ * last before the start. Each is read as the months before the day's month, then that
+ * month's days up to it (or, the day in the second half of its month, the months to its
+ * own, less the days after it): a few hundred rows a key at most, three ranges of the
+ * tables' keys. vals(e) names each number as e(its "first" column, its "last" column, its
+ * name), which comes out as v_name; cols selects the key (course_term and organisation among
+ * it); which picks the tables' rows.
  */
+#define ACT_VAL(e, c) e("first_" c, "last_" c, c)
 #define ACT_VALS(e) \
-	e("learners") ", " e("missed") ", " e("passed") ", " e("tries") ", " e("passes") ", " \
-	e("score_e9") ", " e("scored")
+	ACT_VAL(e, "learners") ", " ACT_VAL(e, "missed") ", " ACT_VAL(e, "passed") ", " \
+	ACT_VAL(e, "tries") ", " ACT_VAL(e, "passes") ", " ACT_VAL(e, "score_e9") ", " \
+	ACT_VAL(e, "scored")
 /* Whether the range ends (starts) in the second half of its month: the month is then read
  * whole and the days after the end (from the start) taken back, so that at most 15 days are
  * read on each side, not up to 31. */
@@ -118,30 +121,31 @@
 #define START_LATE "substr(?5, 9, 2) > '15'"
 /* What a month's row counts of its rows first in it (f) and of those last in it (l), 1 or 0,
  * and a day's (f or l: 1, or -1 taken back). */
-#define ACT_MONTH_SIGNS \
+#define MONTH_SIGNS \
 	"CASE WHEN ?6 IS NULL OR month < substr(?6, 1, 7) OR " END_LATE " THEN 1 ELSE 0 END AS f, " \
 	"CASE WHEN month < substr(?5, 1, 7) OR (month = substr(?5, 1, 7) AND " START_LATE \
 	") THEN 1 ELSE 0 END AS l"
-#define ACT_FIRST_LAST(c) "f * first_" c " - l * last_" c " AS v_" c
-#define ACT_FIRST(c) "f * first_" c " AS v_" c
-#define ACT_LAST(c) "l * last_" c " AS v_" c
+#define FIRST_LAST(first, last, n) "f * " first " - l * " last " AS v_" n
+#define FIRST(first, last, n) "f * " first " AS v_" n
+#define LAST(first, last, n) "l * " last " AS v_" n
 /* The days of the month of d (?5 or ?6), those after it (or from it) when late.
  */
-#define ACT_DAYS_OF(d, late, cut_late, cut_early) \
+#define DAYS_OF(d, late, cut_late, cut_early) \
 	" AND day > substr(" d ", 1, 7) AND day <= substr(" d ", 1, 7) || '-31' AND " \
 	"CASE WHEN " late " THEN day " cut_late " " d " ELSE day " cut_early " " d " END"
-#define ACT_COLUMNS "SELECT object_term, course_term, organisation, course, quiz, object_id, "
 /* The filters once, on the three parts together (both backends push them into each). */
+#define PERIODS_IN_RANGE(cols, vals, month_table, day_table, which) \
+	"(SELECT * FROM (" cols vals(FIRST_LAST) " FROM (SELECT *, " MONTH_SIGNS " FROM " \
+	month_table " WHERE " which " AND month <= coalesce(substr(?6, 1, 7), '9999')) m " \
+	"UNION ALL " cols vals(FIRST) " FROM (SELECT *, CASE WHEN day <= ?6 THEN 1 ELSE -1 END " \
+	"AS f FROM " day_table " WHERE " which DAYS_OF("?6", END_LATE, ">", "<=") ") e " \
+	"UNION ALL " cols vals(LAST) " FROM (SELECT *, CASE WHEN day < ?5 THEN -1 ELSE 1 END " \
+	"AS l FROM " day_table " WHERE " which DAYS_OF("?5", START_LATE, ">=", "<") ") s) u " \
+	"WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER ") r"
 #define ACT_IN_RANGE(kind) \
-	"(SELECT * FROM (" ACT_COLUMNS ACT_VALS(ACT_FIRST_LAST) " FROM (SELECT *, " \
-	ACT_MONTH_SIGNS " FROM activity_month_tally WHERE kind = " kind \
-	" AND month <= coalesce(substr(?6, 1, 7), '9999')) m UNION ALL " ACT_COLUMNS \
-	ACT_VALS(ACT_FIRST) " FROM (SELECT *, CASE WHEN day <= ?6 THEN 1 ELSE -1 END AS f " \
-	"FROM activity_day_tally WHERE kind = " kind ACT_DAYS_OF("?6", END_LATE, ">", "<=") \
-	") e UNION ALL " ACT_COLUMNS ACT_VALS(ACT_LAST) " FROM (SELECT *, CASE WHEN day < ?5 " \
-	"THEN -1 ELSE 1 END AS l FROM activity_day_tally WHERE kind = " kind \
-	ACT_DAYS_OF("?5", START_LATE, ">=", "<") ") s) u WHERE " ORG_FILTER("organisation") \
-	" AND " COURSE_FILTER ") r"
+	PERIODS_IN_RANGE("SELECT object_term, course_term, organisation, course, quiz, " \
+	                 "object_id, ", ACT_VALS, "activity_month_tally", "activity_day_tally", \
+	                 "kind = " kind)
 #define PCT_SUM(n) PCT_OF(n, "sum(learners)")
 #define STATUS_TALLIED \
 	"sum(learners) AS enrolled, sum(waiting) AS not_started, " \

@@ -275,6 +275,68 @@
 	"coalesce(name, ''), (" RELAIS_HUB_EMAIL("actor") "));"
 #define LEARNER_LISTED \
 	"CREATE INDEX learner_listed ON learner(name, email, organisation) WHERE uniform = 1;"
+/* Migration 23: course_day_tally by month (course_month_tally), kept from it by triggers, so
+ * that the dated status and completions views read whole months and at most 15 days a side
+ * (report.c, PERIODS_IN_RANGE), not every day. Its numbers, k (1 or -1) times those of
+ * course_day_tally row r (new. or old. in a SQLite trigger, "" for a table's), or their
+ * sums. */
+#define MONTH_NUMS(r, k) \
+	k r "started AS started, " k r "last AS last, " k r "completed AS completed, " \
+	k r "last_completed AS last_completed, " k r "passed AS passed, " \
+	k r "last_passed AS last_passed"
+#define MONTH_KEY(r) \
+	r "course_term AS course_term, " r "organisation AS organisation, " \
+	"substr(" r "day, 1, 7) AS month, " r "course AS course, "
+#define MONTH_MERGE \
+	" ON CONFLICT(course_term, organisation, month) DO UPDATE SET " \
+	"started = course_month_tally.started + excluded.started, " \
+	"last = course_month_tally.last + excluded.last, " \
+	"completed = course_month_tally.completed + excluded.completed, " \
+	"last_completed = course_month_tally.last_completed + excluded.last_completed, " \
+	"passed = course_month_tally.passed + excluded.passed, " \
+	"last_passed = course_month_tally.last_passed + excluded.last_passed;"
+/* The rows of table t, k times; rows such as these added up by month. */
+#define MONTH_ROWS(t, k) "SELECT " MONTH_KEY("") MONTH_NUMS("", k) " FROM " t
+#define MONTH_OF(rows) \
+	"SELECT course_term, organisation, month, max(course), sum(started), sum(last), " \
+	"sum(completed), sum(last_completed), sum(passed), sum(last_passed) FROM (" rows \
+	") x GROUP BY course_term, organisation, month"
+#define MONTH_TABLE(integer, text, rowid) \
+	"CREATE TABLE course_month_tally (course_term " integer " NOT NULL, organisation " text \
+	" NOT NULL, month " text " NOT NULL, course " text " NOT NULL, started " integer \
+	" NOT NULL, last " integer " NOT NULL, completed " integer " NOT NULL, last_completed " \
+	integer " NOT NULL, passed " integer " NOT NULL, last_passed " integer " NOT NULL, " \
+	"PRIMARY KEY (course_term, organisation, month))" rowid ";" \
+	"INSERT INTO course_month_tally " MONTH_OF(MONTH_ROWS("course_day_tally", "")) ";"
+#define MONTH_LITE_TRIGGERS \
+	"CREATE TRIGGER course_day_tally_month_add AFTER INSERT ON course_day_tally BEGIN " \
+	"INSERT INTO course_month_tally SELECT " MONTH_KEY("new.") MONTH_NUMS("new.", "") \
+	" WHERE true" MONTH_MERGE " END;" \
+	"CREATE TRIGGER course_day_tally_month_drop AFTER DELETE ON course_day_tally BEGIN " \
+	"INSERT INTO course_month_tally SELECT " MONTH_KEY("old.") MONTH_NUMS("old.", "-") \
+	" WHERE true" MONTH_MERGE " END;" \
+	"CREATE TRIGGER course_day_tally_month_change AFTER UPDATE ON course_day_tally BEGIN " \
+	"INSERT INTO course_month_tally SELECT " MONTH_KEY("old.") MONTH_NUMS("old.", "-") \
+	" WHERE true" MONTH_MERGE \
+	"INSERT INTO course_month_tally SELECT " MONTH_KEY("new.") MONTH_NUMS("new.", "") \
+	" WHERE true" MONTH_MERGE " END;"
+#define MONTH_PG_TRIGGERS \
+	"CREATE FUNCTION course_day_tally_months() RETURNS trigger LANGUAGE plpgsql AS $$ " \
+	"BEGIN IF TG_OP = 'INSERT' THEN INSERT INTO course_month_tally " \
+	MONTH_OF(MONTH_ROWS("new_rows", "")) MONTH_MERGE " ELSIF TG_OP = 'DELETE' THEN " \
+	"INSERT INTO course_month_tally " MONTH_OF(MONTH_ROWS("old_rows", "-")) MONTH_MERGE \
+	" ELSE INSERT INTO course_month_tally " \
+	MONTH_OF(MONTH_ROWS("old_rows", "-") " UNION ALL " MONTH_ROWS("new_rows", "")) \
+	MONTH_MERGE " END IF; RETURN NULL; END $$;" \
+	"CREATE TRIGGER course_day_tally_month_add AFTER INSERT ON course_day_tally " \
+	"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT " \
+	"EXECUTE FUNCTION course_day_tally_months();" \
+	"CREATE TRIGGER course_day_tally_month_drop AFTER DELETE ON course_day_tally " \
+	"REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT " \
+	"EXECUTE FUNCTION course_day_tally_months();" \
+	"CREATE TRIGGER course_day_tally_month_change AFTER UPDATE ON course_day_tally " \
+	"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT " \
+	"EXECUTE FUNCTION course_day_tally_months();"
 /* clang-format on */
 
 /* Migration 19's triggers make it longer, on both backends, than the 4,095 bytes C99
@@ -641,6 +703,8 @@ static const char *const migrations[] = {
         (LEARNER_LISTED "DROP INDEX learner_course_actor;"
                         "CREATE INDEX learner_course_active ON learner_course(actor_term, last, "
                         "started, completed);"),
+        /* 23: course_day_tally by month, kept from it by triggers (MONTH_TABLE). */
+        (MONTH_TABLE("INTEGER", "TEXT", " WITHOUT ROWID") MONTH_LITE_TRIGGERS),
 };
 
 /*
@@ -650,8 +714,8 @@ static const char *const migrations[] = {
  * (COLLATE "C"), as in SQLite. Append here whenever the list above grows.
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
-static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15,
-                                  16, 17, 18, 19, 19, 20, 21, 21, 22};
+static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16,
+                                  17, 18, 19, 19, 20, 21, 21, 22, 23, 23};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -920,6 +984,9 @@ static const char *const pg_migrations[] = {
          * write a new entry in each of the table's indexes (no heap-only update): PostgreSQL
          * reads each learner's rows from learner_course_actor and their heap. */
         LEARNER_LISTED,
+        /* 23: course_month_tally (as SQLite's 23), its statement triggers as 19's */
+        MONTH_TABLE("BIGINT", PG_TEXT, ""),
+        MONTH_PG_TRIGGERS,
 };
 #pragma GCC diagnostic pop
 

@@ -150,6 +150,17 @@ def tables(db, credentials):
         "SELECT course_term, coalesce(organisation, ''), substr(passed, 1, 10), course, 0, 0, "
         "0, 0, 1, 0 FROM learner_course WHERE completed IS NOT NULL AND passed IS NOT NULL) x "
         "JOIN term c ON c.id = course_term GROUP BY c.text, org, day"))
+    # The same by month (migration 23), kept from the days: what the days add up to.
+    rows["course_month_tally"] = sorted(r for r in db.sql(
+        "SELECT c.text, organisation, month, course, %s FROM course_month_tally "
+        "JOIN term c ON c.id = course_term" % day_cols) if any(v != "0" for v in r[4:]))
+    months = {}
+    for r in rows["course_day_tally_of_rows"]:
+        m = months.setdefault((r[0], r[1], r[2][:7], r[3]), [0] * 6)
+        for i, v in enumerate(r[4:]):
+            m[i] += int(v)
+    rows["course_month_tally_of_rows"] = sorted(
+        k + tuple(str(v) for v in m) for k, m in months.items() if any(m))
     # The learners view's table (migration 20): one row per learner, as their rows say.
     rows["learner"] = sorted(db.sql(
         "SELECT a.text, name, email, organisation, uniform, courses, completed, started, last "
@@ -414,7 +425,7 @@ class SameOnBoth(unittest.TestCase):
         lite, pg = (self.results[n]["tables"] for n in ("sqlite", "postgresql"))
         for table in ("learner_course", "activity_learner", "activity_tally",
                       "unscored_answer", "course_tally", "course_day_tally", "learner",
-                      "activity_day_tally", "activity_month_tally"):
+                      "activity_day_tally", "activity_month_tally", "course_month_tally"):
             with self.subTest(table=table):
                 self.assertGreater(len(lite[table]), 5)
                 self.assertEqual([r for r in lite[table] if r not in pg[table]],
@@ -477,6 +488,13 @@ class SameOnBoth(unittest.TestCase):
                     self.assertEqual(pages, (len(want) + 499) // 500)
             self.assertGreater(len(r["walked"][""][0]), 4500)
             self.assertEqual(r["bad_start"], 400)
+
+    def test_the_course_month_tallies_add_up_to_the_learners_rows(self):
+        for name, r in self.results.items():
+            with self.subTest(backend=name):
+                self.assertGreater(len(r["tables"]["course_month_tally_of_rows"]), 20)
+                self.assertEqual(r["tables"]["course_month_tally"],
+                                 r["tables"]["course_month_tally_of_rows"])
 
     def test_the_quiz_day_tallies_add_up_to_the_learners_rows(self):
         for name, r in self.results.items():
