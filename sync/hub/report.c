@@ -128,11 +128,15 @@
 #define FIRST_LAST(first, last, n) "f * " first " - l * " last " AS v_" n
 #define FIRST(first, last, n) "f * " first " AS v_" n
 #define LAST(first, last, n) "l * " last " AS v_" n
-/* The days of the month of d (?5 or ?6), those after it (or from it) when late.
- */
-#define DAYS_OF(d, late, cut_late, cut_early) \
-	" AND day > substr(" d ", 1, 7) AND day <= substr(" d ", 1, 7) || '-31' AND " \
-	"CASE WHEN " late " THEN day " cut_late " " d " ELSE day " cut_early " " d " END"
+/* The days of the month of d (?5 or ?6), those after it (or from it) when late, else those
+ * before it (or to it): day between two bounds of the parameters alone, and the month its
+ * first seven characters, so that an index finds them (migration 24's course_day_tally_month
+ * on the month then the day, activity_day_tally's key on the day). A day is longer than its
+ * month ('2026-03' < '2026-03-01') and no day is '-32'. */
+#define DAYS_OF(d, late, from_late, to_early) \
+	" AND substr(day, 1, 7) = substr(" d ", 1, 7) AND day " from_late " CASE WHEN " late \
+	" THEN " d " ELSE substr(" d ", 1, 7) END AND day " to_early " CASE WHEN " late \
+	" THEN substr(" d ", 1, 7) || '-32' ELSE " d " END"
 /* The filters once, on the three parts together (both backends push them into each). */
 #define PERIODS_IN_RANGE(cols, vals, month_table, day_table, which) \
 	"(SELECT * FROM (" cols vals(FIRST_LAST) " FROM (SELECT *, " MONTH_SIGNS " FROM " \

@@ -320,6 +320,12 @@
 	" WHERE true" MONTH_MERGE \
 	"INSERT INTO course_month_tally SELECT " MONTH_KEY("new.") MONTH_NUMS("new.", "") \
 	" WHERE true" MONTH_MERGE " END;"
+/* Migration 24: course_day_tally by month, then day: a date range's days at its ends (report.c,
+ * DAYS_OF) without reading every course's and organisation's days. By day alone it would also
+ * offer the views by day their order, and both backends then walked it row by row instead of
+ * reading the table and sorting (3 to 15 times slower). */
+#define COURSE_DAY_INDEX \
+	"CREATE INDEX course_day_tally_month ON course_day_tally((substr(day, 1, 7)), day);"
 #define MONTH_PG_TRIGGERS \
 	"CREATE FUNCTION course_day_tally_months() RETURNS trigger LANGUAGE plpgsql AS $$ " \
 	"BEGIN IF TG_OP = 'INSERT' THEN INSERT INTO course_month_tally " \
@@ -705,6 +711,9 @@ static const char *const migrations[] = {
                         "started, completed);"),
         /* 23: course_day_tally by month, kept from it by triggers (MONTH_TABLE). */
         (MONTH_TABLE("INTEGER", "TEXT", " WITHOUT ROWID") MONTH_LITE_TRIGGERS),
+        /* 24: a date range's days at its ends found by month and day, not by reading every day
+         * of every course and organisation (COURSE_DAY_INDEX). */
+        COURSE_DAY_INDEX,
 };
 
 /*
@@ -714,8 +723,8 @@ static const char *const migrations[] = {
  * (COLLATE "C"), as in SQLite. Append here whenever the list above grows.
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
-static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16,
-                                  17, 18, 19, 19, 20, 21, 21, 22, 23, 23};
+static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16, 17,
+                                  18, 19, 19, 20, 21, 21, 22, 23, 23, 24};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -987,6 +996,8 @@ static const char *const pg_migrations[] = {
         /* 23: course_month_tally (as SQLite's 23), its statement triggers as 19's */
         MONTH_TABLE("BIGINT", PG_TEXT, ""),
         MONTH_PG_TRIGGERS,
+        /* 24: as SQLite's 24; an update of a tally keeps its day, so stays heap-only */
+        COURSE_DAY_INDEX,
 };
 #pragma GCC diagnostic pop
 
