@@ -320,12 +320,6 @@
 	" WHERE true" MONTH_MERGE \
 	"INSERT INTO course_month_tally SELECT " MONTH_KEY("new.") MONTH_NUMS("new.", "") \
 	" WHERE true" MONTH_MERGE " END;"
-/* Migration 24: course_day_tally by month, then day: a date range's days at its ends (report.c,
- * DAYS_OF) without reading every course's and organisation's days. By day alone it would also
- * offer the views by day their order, and both backends then walked it row by row instead of
- * reading the table and sorting (3 to 15 times slower). */
-#define COURSE_DAY_INDEX \
-	"CREATE INDEX course_day_tally_month ON course_day_tally((substr(day, 1, 7)), day);"
 #define MONTH_PG_TRIGGERS \
 	"CREATE FUNCTION course_day_tally_months() RETURNS trigger LANGUAGE plpgsql AS $$ " \
 	"BEGIN IF TG_OP = 'INSERT' THEN INSERT INTO course_month_tally " \
@@ -343,6 +337,12 @@
 	"CREATE TRIGGER course_day_tally_month_change AFTER UPDATE ON course_day_tally " \
 	"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT " \
 	"EXECUTE FUNCTION course_day_tally_months();"
+/* Migration 24: course_day_tally by month, then day: a date range's days at its ends (report.c,
+ * DAYS_OF) without reading every course's and organisation's days. By day alone it would also
+ * offer the views by day their order, and both backends then walked it row by row instead of
+ * reading the table and sorting (3 to 15 times slower). */
+#define COURSE_DAY_INDEX \
+	"CREATE INDEX course_day_tally_month ON course_day_tally((substr(day, 1, 7)), day);"
 /* clang-format on */
 
 /* Migration 19's triggers make it longer, on both backends, than the 4,095 bytes C99
