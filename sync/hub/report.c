@@ -86,7 +86,7 @@
 	"(SELECT max(course) AS course, organisation, sum(v_learners) AS learners, " \
 	"sum(v_completed) AS completed, sum(v_passed) AS passed FROM " \
 	PERIODS_IN_RANGE("SELECT course_term, organisation, course, ", COURSE_VALS, \
-	                 "course_month_tally", "course_day_tally", "true") \
+	                 MONTHS_BACKWARD, "course_month_tally", "course_day_tally", "true") \
 	" GROUP BY course_term, organisation) t"
 #define TALLIED_IN_RANGE \
 	"(SELECT course, organisation, learners, completed, passed, 0 AS waiting FROM " \
@@ -105,7 +105,8 @@
  * last before the start. Each is read as the months before the day's month, then that
  * month's days up to it (or, the day in the second half of its month, the months to its
  * own, less the days after it): a few hundred rows a key at most, three ranges of the
- * tables' keys. vals(e) names each number as e(its "first" column, its "last" column, its
+ * tables' keys. The quiz views' months may be read the other way, from the start's month to
+ * the newest (MONTHS_FORWARD), when that is fewer. vals(e) names each number as e(its "first" column, its "last" column, its
  * name), which comes out as v_name; cols selects the key (course_term and organisation among
  * it); which picks the tables' rows.
  */
@@ -121,10 +122,19 @@
 #define START_LATE "substr(?5, 9, 2) > '15'"
 /* What a month's row counts of its rows first in it (f) and of those last in it (l), 1 or 0,
  * and a day's (f or l: 1, or -1 taken back). */
-#define MONTH_SIGNS \
-	"CASE WHEN ?6 IS NULL OR month < substr(?6, 1, 7) OR " END_LATE " THEN 1 ELSE 0 END AS f, " \
+#define MONTH_F "CASE WHEN ?6 IS NULL OR month < substr(?6, 1, 7) OR " END_LATE " THEN 1 ELSE 0 END"
+#define MONTH_L \
 	"CASE WHEN month < substr(?5, 1, 7) OR (month = substr(?5, 1, 7) AND " START_LATE \
-	") THEN 1 ELSE 0 END AS l"
+	") THEN 1 ELSE 0 END"
+#define MONTH_SIGNS MONTH_F " AS f, " MONTH_L " AS l"
+/* The same for the months read from the start's month on (MONTHS_FORWARD), negated:
+ * f * first - l * last then comes out as those last from the start less those first after
+ * the end. */
+#define MONTH_F_FROM_START \
+	"CASE WHEN month > substr(?6, 1, 7) OR (month = substr(?6, 1, 7) AND NOT (" END_LATE \
+	")) THEN -1 ELSE 0 END"
+#define MONTH_L_FROM_START \
+	"CASE WHEN month > substr(?5, 1, 7) OR NOT (" START_LATE ") THEN -1 ELSE 0 END"
 #define FIRST_LAST(first, last, n) "f * " first " - l * " last " AS v_" n
 #define FIRST(first, last, n) "f * " first " AS v_" n
 #define LAST(first, last, n) "l * " last " AS v_" n
@@ -137,19 +147,31 @@
 	" AND substr(day, 1, 7) = substr(" d ", 1, 7) AND day " from_late " CASE WHEN " late \
 	" THEN " d " ELSE substr(" d ", 1, 7) END AND day " to_early " CASE WHEN " late \
 	" THEN substr(" d ", 1, 7) || '-32' ELSE " d " END"
-/* The filters once, on the three parts together (both backends push them into each). */
-#define PERIODS_IN_RANGE(cols, vals, month_table, day_table, which) \
-	"(SELECT * FROM (" cols vals(FIRST_LAST) " FROM (SELECT *, " MONTH_SIGNS " FROM " \
-	month_table " WHERE " which " AND month <= coalesce(substr(?6, 1, 7), '9999')) m " \
+/* The months' part: table t's months from its first to the end's (MONTH_SIGNS), or from the
+ * start's to its last (MONTH_F_FROM_START, MONTH_L_FROM_START). Per key, the months' firsts
+ * and lasts add up to the same (each row is first once and last once), so those first by
+ * the end less those last before the start are also those last from the start on less
+ * those first after the end: read that way, a recent range reads its few months to the
+ * newest, not every month since the hub began (READS_FORWARD chooses). */
+#define MONTHS_BACKWARD(cols, vals, t, which) \
+	cols vals(FIRST_LAST) " FROM (SELECT *, " MONTH_SIGNS " FROM " t " WHERE " which \
+	" AND month <= coalesce(substr(?6, 1, 7), '9999')) m"
+#define MONTHS_FORWARD(cols, vals, t, which) \
+	cols vals(FIRST_LAST) " FROM (SELECT *, " MONTH_F_FROM_START " AS f, " MONTH_L_FROM_START \
+	" AS l FROM " t " WHERE " which " AND month >= substr(?5, 1, 7)) m"
+/* The filters once, on the three parts together (both backends push them into each); months
+ * (MONTHS_BACKWARD or MONTHS_FORWARD) reads month_table. */
+#define PERIODS_IN_RANGE(cols, vals, months, month_table, day_table, which) \
+	"(SELECT * FROM (" months(cols, vals, month_table, which) " " \
 	"UNION ALL " cols vals(FIRST) " FROM (SELECT *, CASE WHEN day <= ?6 THEN 1 ELSE -1 END " \
 	"AS f FROM " day_table " WHERE " which DAYS_OF("?6", END_LATE, ">", "<=") ") e " \
 	"UNION ALL " cols vals(LAST) " FROM (SELECT *, CASE WHEN day < ?5 THEN -1 ELSE 1 END " \
 	"AS l FROM " day_table " WHERE " which DAYS_OF("?5", START_LATE, ">=", "<") ") s) u " \
 	"WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER ") r"
-#define ACT_IN_RANGE(kind) \
+#define ACT_IN_RANGE(months, kind) \
 	PERIODS_IN_RANGE("SELECT object_term, course_term, organisation, course, quiz, " \
-	                 "object_id, ", ACT_VALS, "activity_month_tally", "activity_day_tally", \
-	                 "kind = " kind)
+	                 "object_id, ", ACT_VALS, months, "activity_month_tally", \
+	                 "activity_day_tally", "kind = " kind)
 #define PCT_SUM(n) PCT_OF(n, "sum(learners)")
 #define STATUS_TALLIED \
 	"sum(learners) AS enrolled, sum(waiting) AS not_started, " \
@@ -158,12 +180,33 @@
 	"sum(completed) AS completed, " PCT_SUM("sum(completed)") " AS completed_pct, " \
 	"sum(passed) AS passed, " PCT_SUM("sum(passed)") " AS passed_pct"
 
+/* The quiz views with a date range, their months read as months says. Per question, counted
+ * by the question's term alone (its course, quiz and IRI follow from it), which hashes
+ * integers, not texts. */
+#define QUESTIONS_IN_RANGE(months) \
+	"SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, learners, " \
+	"learners_missed, " PCT_OF("learners_missed", "learners") " AS missed_pct, answers " \
+	"FROM (SELECT max(course) AS course, max(quiz) AS quiz, max(object_id) AS object_id, " \
+	"sum(v_learners) AS learners, sum(v_missed) AS learners_missed, sum(v_tries) AS answers " \
+	"FROM " ACT_IN_RANGE(months, "1") " GROUP BY object_term) t WHERE learners > 0 " \
+	"ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"
+#define QUIZZES_IN_RANGE(months) \
+	"SELECT course, quiz, attempts, passed, learners, learners_passed, " \
+	"round(CAST(score_e9 / 1000000000.0 / nullif(scored, 0) AS NUMERIC), 3) AS average_score " \
+	"FROM (SELECT course, quiz, sum(v_tries) AS attempts, sum(v_passes) AS passed, " \
+	"sum(v_learners) AS learners, sum(v_passed) AS learners_passed, " \
+	"sum(v_score_e9) AS score_e9, sum(v_scored) AS scored FROM " ACT_IN_RANGE(months, "2") \
+	" GROUP BY course, quiz) t WHERE learners > 0 ORDER BY course, quiz"
+
 struct report {
 	const char *name;
 	const char *sql;
 	const char *dated; /* the SQL when a date range is given, if other (NULL: sql) */
 	/* the SQL when a course is given and dated is not taken, if other (NULL: sql) */
 	const char *of_course;
+	/* the SQL when dated is taken and the range is nearer the newest month of the quiz
+	 * views' tallies than the oldest (READS_FORWARD), if other (NULL: dated) */
+	const char *dated_forward;
 };
 
 /* The credential that stored the first completion; empty before hubs recorded it. Of the
@@ -184,34 +227,34 @@ static const struct report reports[] = {
 	 "SELECT course, " STATUS_TALLIED " FROM " TALLIED " GROUP BY course "
 	 "HAVING sum(learners) > 0 ORDER BY course",
 	 "SELECT course, " STATUS_TALLIED " FROM " TALLIED_IN_RANGE " GROUP BY course "
-	 "HAVING sum(learners) > 0 ORDER BY course", NULL},
+	 "HAVING sum(learners) > 0 ORDER BY course", NULL, NULL},
 	{"status-by-organisation",
 	 "SELECT organisation, course, " STATUS_TALLIED " FROM " TALLIED
 	 " GROUP BY organisation, course HAVING sum(learners) > 0 ORDER BY organisation, course",
 	 "SELECT organisation, course, " STATUS_TALLIED " FROM " TALLIED_IN_RANGE
-	 " GROUP BY organisation, course HAVING sum(learners) > 0 ORDER BY organisation, course", NULL},
+	 " GROUP BY organisation, course HAVING sum(learners) > 0 ORDER BY organisation, course", NULL, NULL},
 	{"completions-by-course",
 	 "SELECT course, sum(completed) AS completions, sum(learners) AS learners FROM course_tally "
 	 "WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY course HAVING sum(completed) > 0 ORDER BY course",
 	 "SELECT course, sum(completed) AS completions, sum(learners) AS learners FROM "
-	 IN_RANGE_SUMS " GROUP BY course HAVING sum(completed) > 0 ORDER BY course", NULL},
+	 IN_RANGE_SUMS " GROUP BY course HAVING sum(completed) > 0 ORDER BY course", NULL, NULL},
 	{"completions-by-organisation",
 	 "SELECT organisation, course, sum(completed) AS completions FROM course_tally "
 	 "WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY organisation, course HAVING sum(completed) > 0 ORDER BY 1, 2",
 	 "SELECT organisation, course, sum(completed) AS completions FROM " IN_RANGE_SUMS
-	 " GROUP BY organisation, course HAVING sum(completed) > 0 ORDER BY 1, 2", NULL},
+	 " GROUP BY organisation, course HAVING sum(completed) > 0 ORDER BY 1, 2", NULL, NULL},
 	{"completions-by-day",
 	 "SELECT day, sum(completed) AS completions " COMPLETED_DAYS
-	 " GROUP BY day HAVING sum(completed) > 0 ORDER BY day", NULL, NULL},
+	 " GROUP BY day HAVING sum(completed) > 0 ORDER BY day", NULL, NULL, NULL},
 	{"completions-over-time",
 	 "SELECT day, course, sum(completed) AS completions " COMPLETED_DAYS
-	 " GROUP BY day, course HAVING sum(completed) > 0 ORDER BY day, course", NULL, NULL},
+	 " GROUP BY day, course HAVING sum(completed) > 0 ORDER BY day, course", NULL, NULL, NULL},
 	{"completions-by-learner", COMPLETIONS_BY_LEARNER("(?2 IS NULL OR " THE_COURSE ")"), NULL,
-	 COMPLETIONS_BY_LEARNER(THE_COURSE)},
+	 COMPLETIONS_BY_LEARNER(THE_COURSE), NULL},
 	/* As LEARNERS_OF_ROWS says; made by learners_sql(). */
-	{"learners", NULL, NULL, NULL},
+	{"learners", NULL, NULL, NULL, NULL},
 	/* Per question: from the tallies; with a date range, from the learners' rows (those who
 	 * answered it during the range, all their answers counted). */
 	{"quiz-questions",
@@ -221,28 +264,14 @@ static const struct report reports[] = {
 	 "FROM activity_tally WHERE kind = 1 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY object_term, course, quiz, object_id HAVING sum(learners) > 0 "
 	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question",
-	 /* Counted by the question's term alone (its course, quiz and IRI follow from it),
-	  * which hashes integers, not texts. */
-	 "SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, learners, "
-	 "learners_missed, " PCT_OF("learners_missed", "learners") " AS missed_pct, answers "
-	 "FROM (SELECT max(course) AS course, max(quiz) AS quiz, max(object_id) AS object_id, "
-	 "sum(v_learners) AS learners, sum(v_missed) AS learners_missed, sum(v_tries) AS answers "
-	 "FROM " ACT_IN_RANGE("1") " GROUP BY object_term) t "
-	 "WHERE learners > 0 "
-	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question", NULL},
+	 QUESTIONS_IN_RANGE(MONTHS_BACKWARD), NULL, QUESTIONS_IN_RANGE(MONTHS_FORWARD)},
 	{"quiz-results",
 	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
 	 "sum(learners) AS learners, sum(learners_passed) AS learners_passed, "
 	 "round(CAST(sum(score_sum) / nullif(sum(scored), 0) AS NUMERIC), 3) AS average_score "
 	 "FROM activity_tally WHERE kind = 2 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY course, quiz HAVING sum(learners) > 0 ORDER BY course, quiz",
-	 "SELECT course, quiz, attempts, passed, learners, learners_passed, "
-	 "round(CAST(score_e9 / 1000000000.0 / nullif(scored, 0) AS NUMERIC), 3) AS average_score "
-	 "FROM (SELECT course, quiz, sum(v_tries) AS attempts, sum(v_passes) AS passed, "
-	 "sum(v_learners) AS learners, sum(v_passed) AS learners_passed, "
-	 "sum(v_score_e9) AS score_e9, sum(v_scored) AS scored FROM " ACT_IN_RANGE("2")
-	 " GROUP BY course, quiz) t "
-	 "WHERE learners > 0 ORDER BY course, quiz", NULL},
+	 QUIZZES_IN_RANGE(MONTHS_BACKWARD), NULL, QUIZZES_IN_RANGE(MONTHS_FORWARD)},
 	/* Essays are not scored (unscored_answer holds them): trainers read them here. */
 	{"essays",
 	 "SELECT coalesce(actor_name, '') AS learner, " EMAIL("actor") " AS email, "
@@ -253,7 +282,7 @@ static const struct report reports[] = {
 	 "FROM unscored_answer u CROSS JOIN statement s "
 	 "WHERE s.seq = u.seq AND voided = 0 AND course IS NOT NULL AND "
 	 "json_extract(body, '$.object.definition.interactionType') = 'long-fill-in' "
-	 "AND " ST_FILTER " ORDER BY course, quiz, question, learner, email, answered", NULL, NULL},
+	 "AND " ST_FILTER " ORDER BY course, quiz, question, learner, email, answered", NULL, NULL, NULL},
 	/* Who came to each live session (docs/statements.md, "Attendance"): a person once per
 	 * session, when they first did. */
 	{"attendance",
@@ -264,13 +293,13 @@ static const struct report reports[] = {
 	 "coalesce(max(json_extract(body, '$.context.instructor.name')), '') AS trainer "
 	 "FROM statement WHERE voided = 0 AND course IS NOT NULL AND unit = 'session' AND "
 	 "verb_term = " RELAIS_HUB_VERB_TERM("attended") " AND " ST_FILTER
-	 " GROUP BY course, object_id, actor ORDER BY course, session, learner, email", NULL, NULL},
+	 " GROUP BY course, object_id, actor ORDER BY course, session, learner, email", NULL, NULL, NULL},
 	/* One learner (?7): each course, then everything they did, newest first. */
 	{"learner-courses",
 	 "SELECT course, started, last AS last_active, coalesce(completed, '') AS completed, "
 	 "coalesce(CASE WHEN completed IS NOT NULL THEN passed END, '') AS passed_on "
 	 "FROM learner_course WHERE actor_term IN " LEARNER_TERMS
-	 " AND (?1 IS NULL OR organisation = ?1) ORDER BY course", NULL, NULL},
+	 " AND (?1 IS NULL OR organisation = ?1) ORDER BY course", NULL, NULL, NULL},
 	{"learner-statements",
 	 "SELECT " RELAIS_HUB_WHEN " AS \"when\", replace(verb, '" RELAIS_XAPI_VERBS "', '') AS verb, "
 	 "coalesce(json_extract(body, '$.object.definition.name'), object_id, '') AS activity, "
@@ -278,7 +307,7 @@ static const struct report reports[] = {
 	 "ELSE CAST(round(CAST(100 * scaled AS NUMERIC), 1) AS TEXT) END AS score_pct, "
 	 "CASE success WHEN 1 THEN 'yes' WHEN 0 THEN 'no' ELSE '' END AS success "
 	 "FROM statement WHERE actor_term IN " LEARNER_TERMS
-	 " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC", NULL, NULL},
+	 " AND voided = 0 AND (?1 IS NULL OR organisation = ?1) ORDER BY 1 DESC, seq DESC", NULL, NULL, NULL},
 };
 
 /*
@@ -631,6 +660,38 @@ static int drain(struct relais_strbuf *o, const struct relais_hub_sink *sink)
 	return stop ? RELAIS_EIO : 0;
 }
 
+/* Runs sql (one count) with f bound; sets *n. */
+static int count(long long *n, relais_hub *hub, relais_ctx *ctx, const char *sql,
+                 const struct relais_hub_filter *f)
+{
+	relais_hub_sql_stmt *st = NULL;
+	int rc = 0;
+
+	if (relais_hub_sql_prepare(hub->db, sql, -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
+		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+	}
+	bind_filter(st, f);
+	if (first_step(hub, st) != RELAIS_HUB_SQL_ROW) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
+	} else {
+		*n = relais_hub_sql_column_int64(st, 0);
+	}
+	relais_hub_sql_finalize(st);
+	return rc;
+}
+
+/* A month's number, to count months between two. */
+#define MONTH_NO(m) "(CAST(substr(" m ", 1, 4) AS INT) * 12 + CAST(substr(" m ", 6, 2) AS INT))"
+/* 1 when the quiz views' tallies have fewer months from the range's start's to their newest
+ * than from their oldest to its end's, or it has no end: the views then read their months
+ * from the start's on (MONTHS_FORWARD). Of the questions' tallies (kind 1): the quizzes' have
+ * the same months. Two looks into the key. */
+#define READS_FORWARD \
+	"SELECT CASE WHEN ?6 IS NULL OR " \
+	MONTH_NO("(SELECT max(month) FROM activity_month_tally WHERE kind = 1)") " + " \
+	MONTH_NO("(SELECT min(month) FROM activity_month_tally WHERE kind = 1)") " < " \
+	MONTH_NO("?6") " + " MONTH_NO("?5") " THEN 1 ELSE 0 END"
+
 /*
  * Report name for f in format, into *out (REPORT_MAX at most) or *json_out, or, with a sink
  * (CSV or JSON), written to it row by row; at most max_rows rows (0: all), the SQL limited
@@ -670,8 +731,15 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 		learners_sql(&sql[0], &sql[1], f, keyed);
 	} else {
 		const char *text = r->sql;
+		long long forward = 0;
 		if (r->dated != NULL && f != NULL && (given(f->from) || given(f->to))) {
 			text = r->dated;
+			if (r->dated_forward != NULL && given(f->from)) {
+				if ((rc = count(&forward, hub, ctx, READS_FORWARD, f)) != 0) {
+					return rc;
+				}
+				text = forward ? r->dated_forward : r->dated;
+			}
 		} else if (r->of_course != NULL && f != NULL && given(f->course)) {
 			text = r->of_course;
 		}
@@ -895,26 +963,6 @@ int relais_hub_report_rows(struct cJSON **out, relais_hub *hub, relais_ctx *ctx,
 {
 	*out = NULL;
 	return report(NULL, out, NULL, hub, ctx, name, RELAIS_REPORT_JSON, HUB_LANG_EN, f, 0, NULL);
-}
-
-/* Runs sql (one count) with f bound; sets *n. */
-static int count(long long *n, relais_hub *hub, relais_ctx *ctx, const char *sql,
-                 const struct relais_hub_filter *f)
-{
-	relais_hub_sql_stmt *st = NULL;
-	int rc = 0;
-
-	if (relais_hub_sql_prepare(hub->db, sql, -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
-		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
-	}
-	bind_filter(st, f);
-	if (first_step(hub, st) != RELAIS_HUB_SQL_ROW) {
-		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "report");
-	} else {
-		*n = relais_hub_sql_column_int64(st, 0);
-	}
-	relais_hub_sql_finalize(st);
-	return rc;
 }
 
 int relais_hub_learner_visible(relais_hub *hub, relais_ctx *ctx, const struct relais_hub_filter *f)

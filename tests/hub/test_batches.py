@@ -247,12 +247,15 @@ def walk_learners(b, query):
                             re.escape(query), url), url
 
 
-# Date ranges the reports are asked for (from, to; None: not given), and their views.
+# Date ranges the reports are asked for (from, to; None: not given), and their views. The
+# statements' months are January to November: the quiz views read the months from the
+# start's on for the ranges nearer November (from 15 June, 4 July, 20 July, 16 August and
+# 1 September), their ends early and late in their months.
 RANGES = [("2026-03-01", "2026-06-30"), ("2026-01-01", "2026-01-31"),
           ("2026-05-15", "2026-05-15"), ("2026-09-01", None), (None, "2026-04-10"),
           ("2026-02-10", "2026-02-10"), ("2026-05-21", "2026-07-02"),
           ("2026-02-28", "2026-03-01"), ("2026-04-01", "2026-04-30"), ("2026-06-15", "2026-08-14"),
-          ("2026-07-04", None)]
+          ("2026-07-04", None), ("2026-07-20", "2026-08-20"), ("2026-08-16", "2026-10-10")]
 DATED_VIEWS = ["status-by-course", "status-by-organisation", "completions-by-course",
                "completions-by-organisation", "completions-by-day", "completions-over-time",
                "quiz-questions", "quiz-results"]
