@@ -86,7 +86,8 @@
 	"(SELECT max(course) AS course, organisation, sum(v_learners) AS learners, " \
 	"sum(v_completed) AS completed, sum(v_passed) AS passed FROM " \
 	PERIODS_IN_RANGE("SELECT course_term, organisation, course, ", COURSE_VALS, \
-	                 MONTHS_BACKWARD, "course_month_tally", "course_day_tally", "true") \
+	                 MONTHS_BACKWARD, "course_month_tally", "course_day_tally", "true", \
+	                 ORG_FILTER("organisation") " AND " COURSE_FILTER) \
 	" GROUP BY course_term, organisation) t"
 #define TALLIED_IN_RANGE \
 	"(SELECT course, organisation, learners, completed, passed, 0 AS waiting FROM " \
@@ -161,17 +162,25 @@
 	" AS l FROM " t " WHERE " which " AND month >= substr(?5, 1, 7)) m"
 /* The filters once, on the three parts together (both backends push them into each); months
  * (MONTHS_BACKWARD or MONTHS_FORWARD) reads month_table. */
-#define PERIODS_IN_RANGE(cols, vals, months, month_table, day_table, which) \
+#define PERIODS_IN_RANGE(cols, vals, months, month_table, day_table, which, filter) \
 	"(SELECT * FROM (" months(cols, vals, month_table, which) " " \
 	"UNION ALL " cols vals(FIRST) " FROM (SELECT *, CASE WHEN day <= ?6 THEN 1 ELSE -1 END " \
 	"AS f FROM " day_table " WHERE " which DAYS_OF("?6", END_LATE, ">", "<=") ") e " \
 	"UNION ALL " cols vals(LAST) " FROM (SELECT *, CASE WHEN day < ?5 THEN -1 ELSE 1 END " \
 	"AS l FROM " day_table " WHERE " which DAYS_OF("?5", START_LATE, ">=", "<") ") s) u " \
-	"WHERE " ORG_FILTER("organisation") " AND " COURSE_FILTER ") r"
-#define ACT_IN_RANGE(months, kind) \
-	PERIODS_IN_RANGE("SELECT object_term, course_term, organisation, course, quiz, " \
-	                 "object_id, ", ACT_VALS, months, "activity_month_tally", \
-	                 "activity_day_tally", "kind = " kind)
+	"WHERE " filter ") r"
+/* Where the quiz views read their tallies (an argument list: cols, the month and day tables,
+ * filter): by organisation, or, when no organisation, country or coordinator's scope narrows
+ * them, of all organisations together (migration 25: a row per question and day, not one per
+ * question, organisation and day). */
+#define QUIZ_SOURCE_ORGS \
+	"SELECT object_term, course_term, organisation, course, quiz, object_id, ", \
+	"activity_month_tally", "activity_day_tally", ORG_FILTER("organisation") " AND " COURSE_FILTER
+#define QUIZ_SOURCE_ALL \
+	"SELECT object_term, course_term, course, quiz, object_id, ", "activity_month_total", \
+	"activity_day_total", COURSE_FILTER
+#define ACT_IN_RANGE(months, kind, cols, month_table, day_table, filter) \
+	PERIODS_IN_RANGE(cols, ACT_VALS, months, month_table, day_table, "kind = " kind, filter)
 #define PCT_SUM(n) PCT_OF(n, "sum(learners)")
 #define STATUS_TALLIED \
 	"sum(learners) AS enrolled, sum(waiting) AS not_started, " \
@@ -180,22 +189,22 @@
 	"sum(completed) AS completed, " PCT_SUM("sum(completed)") " AS completed_pct, " \
 	"sum(passed) AS passed, " PCT_SUM("sum(passed)") " AS passed_pct"
 
-/* The quiz views with a date range, their months read as months says. Per question, counted
- * by the question's term alone (its course, quiz and IRI follow from it), which hashes
- * integers, not texts. */
-#define QUESTIONS_IN_RANGE(months) \
+/* The quiz views with a date range, their months read as months says, from source (QUIZ_SOURCE_).
+ * Per question, counted by the question's term alone (its course, quiz and IRI follow from
+ * it), which hashes integers, not texts. */
+#define QUESTIONS_IN_RANGE(months, source) \
 	"SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, learners, " \
 	"learners_missed, " PCT_OF("learners_missed", "learners") " AS missed_pct, answers " \
 	"FROM (SELECT max(course) AS course, max(quiz) AS quiz, max(object_id) AS object_id, " \
 	"sum(v_learners) AS learners, sum(v_missed) AS learners_missed, sum(v_tries) AS answers " \
-	"FROM " ACT_IN_RANGE(months, "1") " GROUP BY object_term) t WHERE learners > 0 " \
+	"FROM " ACT_IN_RANGE(months, "1", source) " GROUP BY object_term) t WHERE learners > 0 " \
 	"ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"
-#define QUIZZES_IN_RANGE(months) \
+#define QUIZZES_IN_RANGE(months, source) \
 	"SELECT course, quiz, attempts, passed, learners, learners_passed, " \
 	"round(CAST(score_e9 / 1000000000.0 / nullif(scored, 0) AS NUMERIC), 3) AS average_score " \
 	"FROM (SELECT course, quiz, sum(v_tries) AS attempts, sum(v_passes) AS passed, " \
 	"sum(v_learners) AS learners, sum(v_passed) AS learners_passed, " \
-	"sum(v_score_e9) AS score_e9, sum(v_scored) AS scored FROM " ACT_IN_RANGE(months, "2") \
+	"sum(v_score_e9) AS score_e9, sum(v_scored) AS scored FROM " ACT_IN_RANGE(months, "2", source) \
 	" GROUP BY course, quiz) t WHERE learners > 0 ORDER BY course, quiz"
 
 struct report {
@@ -204,9 +213,23 @@ struct report {
 	const char *dated; /* the SQL when a date range is given, if other (NULL: sql) */
 	/* the SQL when a course is given and dated is not taken, if other (NULL: sql) */
 	const char *of_course;
-	/* the SQL when dated is taken and the range is nearer the newest month of the quiz
-	 * views' tallies than the oldest (READS_FORWARD), if other (NULL: dated) */
-	const char *dated_forward;
+	/* the quiz views' SQL when dated is taken, four ways: [2 * all + forward], all when no
+	 * organisation, country or scope is given (QUIZ_SOURCE_ALL), forward when the range is
+	 * nearer the newest month of their tallies than the oldest (READS_FORWARD) */
+	const char *const *dated_ways;
+};
+
+static const char *const questions_in_range[4] = {
+        QUESTIONS_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ORGS),
+        QUESTIONS_IN_RANGE(MONTHS_FORWARD, QUIZ_SOURCE_ORGS),
+        QUESTIONS_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ALL),
+        QUESTIONS_IN_RANGE(MONTHS_FORWARD, QUIZ_SOURCE_ALL),
+};
+static const char *const quizzes_in_range[4] = {
+        QUIZZES_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ORGS),
+        QUIZZES_IN_RANGE(MONTHS_FORWARD, QUIZ_SOURCE_ORGS),
+        QUIZZES_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ALL),
+        QUIZZES_IN_RANGE(MONTHS_FORWARD, QUIZ_SOURCE_ALL),
 };
 
 /* The credential that stored the first completion; empty before hubs recorded it. Of the
@@ -264,14 +287,14 @@ static const struct report reports[] = {
 	 "FROM activity_tally WHERE kind = 1 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY object_term, course, quiz, object_id HAVING sum(learners) > 0 "
 	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question",
-	 QUESTIONS_IN_RANGE(MONTHS_BACKWARD), NULL, QUESTIONS_IN_RANGE(MONTHS_FORWARD)},
+	 QUESTIONS_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ORGS), NULL, questions_in_range},
 	{"quiz-results",
 	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
 	 "sum(learners) AS learners, sum(learners_passed) AS learners_passed, "
 	 "round(CAST(sum(score_sum) / nullif(sum(scored), 0) AS NUMERIC), 3) AS average_score "
 	 "FROM activity_tally WHERE kind = 2 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY course, quiz HAVING sum(learners) > 0 ORDER BY course, quiz",
-	 QUIZZES_IN_RANGE(MONTHS_BACKWARD), NULL, QUIZZES_IN_RANGE(MONTHS_FORWARD)},
+	 QUIZZES_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ORGS), NULL, quizzes_in_range},
 	/* Essays are not scored (unscored_answer holds them): trainers read them here. */
 	{"essays",
 	 "SELECT coalesce(actor_name, '') AS learner, " EMAIL("actor") " AS email, "
@@ -734,11 +757,14 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 		long long forward = 0;
 		if (r->dated != NULL && f != NULL && (given(f->from) || given(f->to))) {
 			text = r->dated;
-			if (r->dated_forward != NULL && given(f->from)) {
-				if ((rc = count(&forward, hub, ctx, READS_FORWARD, f)) != 0) {
+			if (r->dated_ways != NULL) {
+				int all = !given(f->scope) && !given(f->organisation) &&
+				          !given(f->country);
+				if (given(f->from) &&
+				    (rc = count(&forward, hub, ctx, READS_FORWARD, f)) != 0) {
 					return rc;
 				}
-				text = forward ? r->dated_forward : r->dated;
+				text = r->dated_ways[2 * all + (forward != 0)];
 			}
 		} else if (r->of_course != NULL && f != NULL && given(f->course)) {
 			text = r->of_course;

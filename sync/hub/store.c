@@ -337,6 +337,68 @@
 	"CREATE TRIGGER course_day_tally_month_change AFTER UPDATE ON course_day_tally " \
 	"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT " \
 	"EXECUTE FUNCTION course_day_tally_months();"
+/* Migration 25: activity_day_tally and activity_month_tally with every organisation's rows
+ * together (activity_day_total, activity_month_total), kept from them by triggers, so that
+ * the dated quiz views of all organisations read a row per question and day (month), not one
+ * per question, organisation and day: the days at a range's ends are then a few hundred rows
+ * each, not thousands (report.c, QUIZ_SOURCE_ALL). Row r's key and numbers (r: new. or old.
+ * in a SQLite trigger, "" for a table's; k: "" or "-"), with period column col. */
+#define TOTAL_SIDE(r, k, p) \
+	k r p "learners AS " p "learners, " k r p "missed AS " p "missed, " \
+	k r p "passed AS " p "passed, " k r p "tries AS " p "tries, " \
+	k r p "passes AS " p "passes, " k r p "score_e9 AS " p "score_e9, " \
+	k r p "scored AS " p "scored"
+#define TOTAL_ROWS(r, k, col, from) \
+	"SELECT " r "kind AS kind, " r col " AS " col ", " r "object_term AS object_term, " \
+	r "course_term AS course_term, " r "course AS course, " r "quiz AS quiz, " \
+	r "object_id AS object_id, " TOTAL_SIDE(r, k, "first_") ", " TOTAL_SIDE(r, k, "last_") from
+/* The rows (TOTAL_ROWS) added to table t, a question's and period's together. */
+#define TOTAL_OF(t, col, rows) \
+	"INSERT INTO " t " SELECT kind, " col ", object_term, max(course_term), max(course), " \
+	"max(quiz), max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") " FROM (" rows \
+	") x GROUP BY kind, " col ", object_term ON CONFLICT(kind, " col ", object_term) " \
+	"DO UPDATE SET " ACT_ADD_SIDE(t, "first_") ", " ACT_ADD_SIDE(t, "last_") ";"
+#define TOTAL_TABLE(t, col, from, integer, text, rowid) \
+	"CREATE TABLE " t " (kind INTEGER NOT NULL, " col " " text " NOT NULL, object_term " \
+	integer " NOT NULL, course_term " integer " NOT NULL, course " text " NOT NULL, quiz " \
+	text " NOT NULL, object_id " text " NOT NULL, " ACT_SIDE_COLS("first_", integer) \
+	ACT_SIDE_COLS("last_", integer) "PRIMARY KEY (kind, " col ", object_term))" rowid ";" \
+	"INSERT INTO " t " SELECT kind, " col ", object_term, max(course_term), max(course), " \
+	"max(quiz), max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") " FROM " from \
+	" GROUP BY kind, " col ", object_term;"
+#define TOTAL_TABLES(integer, text, rowid) \
+	TOTAL_TABLE("activity_day_total", "day", "activity_day_tally", integer, text, rowid) \
+	TOTAL_TABLE("activity_month_total", "month", "activity_month_tally", integer, text, rowid)
+/* SQLite's: a row's change, old taken off and new put on. */
+#define TOTAL_LITE_TRIGGERS_OF(from, t, col) \
+	"CREATE TRIGGER " from "_total_add AFTER INSERT ON " from " BEGIN " \
+	TOTAL_OF(t, col, TOTAL_ROWS("new.", "", col, "")) " END;" \
+	"CREATE TRIGGER " from "_total_drop AFTER DELETE ON " from " BEGIN " \
+	TOTAL_OF(t, col, TOTAL_ROWS("old.", "-", col, "")) " END;" \
+	"CREATE TRIGGER " from "_total_change AFTER UPDATE ON " from " BEGIN " \
+	TOTAL_OF(t, col, TOTAL_ROWS("old.", "-", col, "") " UNION ALL " \
+	         TOTAL_ROWS("new.", "", col, "")) " END;"
+#define TOTAL_LITE_TRIGGERS \
+	TOTAL_LITE_TRIGGERS_OF("activity_day_tally", "activity_day_total", "day") \
+	TOTAL_LITE_TRIGGERS_OF("activity_month_tally", "activity_month_total", "month")
+/* PostgreSQL's: once a statement, over its rows (an update's old and new together). */
+#define TOTAL_PG_TRIGGERS_OF(from, t, col) \
+	"CREATE FUNCTION " from "_totals() RETURNS trigger LANGUAGE plpgsql AS $$ " \
+	"BEGIN IF TG_OP = 'INSERT' THEN " TOTAL_OF(t, col, TOTAL_ROWS("", "", col, " FROM new_rows")) \
+	" ELSIF TG_OP = 'DELETE' THEN " TOTAL_OF(t, col, TOTAL_ROWS("", "-", col, " FROM old_rows")) \
+	" ELSE " TOTAL_OF(t, col, TOTAL_ROWS("", "-", col, " FROM old_rows") " UNION ALL " \
+	                  TOTAL_ROWS("", "", col, " FROM new_rows")) \
+	" END IF; RETURN NULL; END $$;" \
+	"CREATE TRIGGER " from "_total_add AFTER INSERT ON " from \
+	" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION " from "_totals();" \
+	"CREATE TRIGGER " from "_total_drop AFTER DELETE ON " from \
+	" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION " from "_totals();" \
+	"CREATE TRIGGER " from "_total_change AFTER UPDATE ON " from \
+	" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT " \
+	"EXECUTE FUNCTION " from "_totals();"
+#define TOTAL_PG_TRIGGERS \
+	TOTAL_PG_TRIGGERS_OF("activity_day_tally", "activity_day_total", "day") \
+	TOTAL_PG_TRIGGERS_OF("activity_month_tally", "activity_month_total", "month")
 /* Migration 24: course_day_tally by month, then day: a date range's days at its ends (report.c,
  * DAYS_OF) without reading every course's and organisation's days. By day alone it would also
  * offer the views by day their order, and both backends then walked it row by row instead of
@@ -714,6 +776,9 @@ static const char *const migrations[] = {
         /* 24: a date range's days at its ends found by month and day, not by reading every day
          * of every course and organisation (COURSE_DAY_INDEX). */
         COURSE_DAY_INDEX,
+        /* 25: the quiz tallies of all organisations together, kept from them by triggers
+         * (TOTAL_TABLES). */
+        (TOTAL_TABLES("INTEGER", "TEXT", " WITHOUT ROWID") TOTAL_LITE_TRIGGERS),
 };
 
 /*
@@ -724,7 +789,7 @@ static const char *const migrations[] = {
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
 static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16, 17,
-                                  18, 19, 19, 20, 21, 21, 22, 23, 23, 24};
+                                  18, 19, 19, 20, 21, 21, 22, 23, 23, 24, 25, 25};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -998,6 +1063,9 @@ static const char *const pg_migrations[] = {
         MONTH_PG_TRIGGERS,
         /* 24: as SQLite's 24; an update of a tally keeps its day, so stays heap-only */
         COURSE_DAY_INDEX,
+        /* 25: as SQLite's 25, its statement triggers as 21's */
+        TOTAL_TABLES("BIGINT", PG_TEXT, ""),
+        TOTAL_PG_TRIGGERS,
 };
 #pragma GCC diagnostic pop
 

@@ -7,6 +7,7 @@ report must come out the same, whatever the batch mixes (the same learner and qu
 times, names and organisations that change, completions out of order, answers with and
 without a score, statements already held, a voiding statement and a StatementRef in the
 middle of a batch, and a batch refused for a conflict found in its middle)."""
+import itertools
 import os
 import random
 import sys
@@ -195,6 +196,21 @@ def tables(db, credentials):
                 for i, v in enumerate(counts):
                     t[side * 7 + i] += v
         rows[table + "_of_rows"] = sorted(day_row(k + tuple(v)) for k, v in made.items())
+    # Their totals over the organisations (migration 25): per kind, activity and day (month),
+    # the sums of its organisations' rows.
+    for table, col, of in (("activity_day_total", "day", "activity_day_tally"),
+                           ("activity_month_total", "month", "activity_month_tally")):
+        rows[table] = sorted(day_row(r[:2] + ("",) + r[2:]) for r in db.sql(
+            "SELECT kind, o.text, %s, course, quiz, object_id, %s "
+            "FROM %s JOIN term o ON o.id = object_term" % (col, nums, table))
+            if any(int(v) != 0 for v in r[6:]))
+        summed = {}
+        for r in rows[of]:
+            t = summed.setdefault(r[:2] + ("",) + r[3:7], [0] * 14)
+            for i, v in enumerate(r[7:]):
+                t[i] += int(v)
+        rows[table + "_of_rows"] = sorted(day_row(k + tuple(v)) for k, v in summed.items()
+                                          if any(v))
     rows["unscored_answer"] = sorted(db.sql(
         "SELECT s.id FROM unscored_answer u JOIN statement s ON s.seq = u.seq"))
     return rows
@@ -282,15 +298,17 @@ def expected(rows, rng_):
     return status, by_org, days
 
 
-def expected_quizzes(rows, rng_):
+def expected_quizzes(rows, rng_, org=None):
     """The dated quiz views as the learners' activity rows say, one by one: a row counts, all
     its answers, when it was active in the range (its last answer on or after from, its first
-    on or before to). Per question: learners, those who missed, answers; per quiz: attempts,
-    passed, learners, learners who passed, the scores' sum and count."""
+    on or before to), and of organisation org if given. Per question: learners, those who
+    missed, answers; per quiz: attempts, passed, learners, learners who passed, the scores'
+    sum and count."""
     lo, hi = rng_[0] or "0000", rng_[1] or "9999"
     questions, quizzes = {}, {}
-    for kind, course, quiz, object_id, tries, missed, passes, score, scored, first, last in rows:
-        if last[:10] < lo or first[:10] > hi:
+    for kind, course, quiz, object_id, tries, missed, passes, score, scored, first, last, \
+            organisation in rows:
+        if last[:10] < lo or first[:10] > hi or org not in (None, organisation):
             continue
         if kind == "1":
             q = object_id.replace(A + course + "/" + quiz + "/", "")
@@ -371,6 +389,11 @@ class SameOnBoth(unittest.TestCase):
                     for view in DATED_VIEWS:
                         r = b.request("GET", "/reports/%s.json%s" % (view, q))
                         dated[(rng_, view)] = r.json() if r.status == 200 else r.status
+                    # one organisation's, read from its own tallies (all organisations' from
+                    # their totals)
+                    for view in ("quiz-questions", "quiz-results"):
+                        r = b.request("GET", "/reports/%s.json%s&organisation=MAE" % (view, q))
+                        dated[(rng_, view, "MAE")] = r.json() if r.status == 200 else r.status
                 for rng_ in RANGES + [(None, None)]:
                     for org in (None, "MAE"):
                         q = "&".join("%s=%s" % kv for kv in
@@ -397,7 +420,7 @@ class SameOnBoth(unittest.TestCase):
                                  "refused_error": refused.error(), "imported": imported,
                                  "moves": moves, "activity_rows": db.sql(
                                      "SELECT kind, course, quiz, object_id, tries, missed, "
-                                     "passes, score_sum, scored, first, last "
+                                     "passes, score_sum, scored, first, last, organisation "
                                      "FROM activity_learner"),
                                  "tables": tables(db, names),
                                  "report": db.report_json(), "dated": dated,
@@ -428,7 +451,8 @@ class SameOnBoth(unittest.TestCase):
         lite, pg = (self.results[n]["tables"] for n in ("sqlite", "postgresql"))
         for table in ("learner_course", "activity_learner", "activity_tally",
                       "unscored_answer", "course_tally", "course_day_tally", "learner",
-                      "activity_day_tally", "activity_month_tally", "course_month_tally"):
+                      "activity_day_tally", "activity_month_tally", "course_month_tally",
+                      "activity_day_total", "activity_month_total"):
             with self.subTest(table=table):
                 self.assertGreater(len(lite[table]), 5)
                 self.assertEqual([r for r in lite[table] if r not in pg[table]],
@@ -506,17 +530,26 @@ class SameOnBoth(unittest.TestCase):
                     self.assertGreater(len(r["tables"][table + "_of_rows"]), 50)
                     self.assertEqual(r["tables"][table], r["tables"][table + "_of_rows"])
 
+    def test_the_quiz_totals_add_up_the_organisations_tallies(self):
+        for name, r in self.results.items():
+            with self.subTest(backend=name):
+                for table in ("activity_day_total", "activity_month_total"):
+                    self.assertGreater(len(r["tables"][table + "_of_rows"]), 50)
+                    self.assertEqual(r["tables"][table], r["tables"][table + "_of_rows"])
+
     def test_the_dated_quiz_views_count_the_rows_active_in_the_range(self):
         for name, r in self.results.items():
-            for rng_ in RANGES:
-                with self.subTest(backend=name, range=rng_):
-                    questions, quizzes = expected_quizzes(r["activity_rows"], rng_)
+            for rng_, org in itertools.product(RANGES, (None, "MAE")):
+                with self.subTest(backend=name, range=rng_, organisation=org):
+                    questions, quizzes = expected_quizzes(r["activity_rows"], rng_, org)
                     got = r["dated"]
+                    key = (org,) if org else ()
                     self.assertEqual(
                         {(x["course"], x["quiz"], x["question"]):
                          [x["learners"], x["learners_missed"], x["answers"]]
-                         for x in got[(rng_, "quiz-questions")]}, questions)
-                    results = {(x["course"], x["quiz"]): x for x in got[(rng_, "quiz-results")]}
+                         for x in got[(rng_, "quiz-questions") + key]}, questions)
+                    results = {(x["course"], x["quiz"]): x
+                               for x in got[(rng_, "quiz-results") + key]}
                     self.assertEqual(sorted(results), sorted(quizzes))
                     for k, (tries, passes, n, n_passed, score, scored) in quizzes.items():
                         x = results[k]
@@ -527,6 +560,12 @@ class SameOnBoth(unittest.TestCase):
                                                    delta=0.0005 + 1e-9)
                         else:
                             self.assertIsNone(x["average_score"])
+        # One organisation's are some of all, not none nor all.
+        for name, r in self.results.items():
+            got = r["dated"]
+            self.assertTrue(any(0 < len(got[(rng_, "quiz-questions", "MAE")]) and
+                                got[(rng_, "quiz-questions", "MAE")] !=
+                                got[(rng_, "quiz-questions")] for rng_ in RANGES), name)
         # The moved rows: on 10 February only their first answers, from 21 May to 2 July
         # neither (their May answers void, their last day 3 July: active over the range).
         for name, r in self.results.items():
@@ -536,6 +575,7 @@ class SameOnBoth(unittest.TestCase):
         for rng_ in RANGES:
             for view in ("quiz-questions", "quiz-results"):
                 self.assertEqual(lite[(rng_, view)], pg[(rng_, view)], (rng_, view))
+                self.assertEqual(lite[(rng_, view, "MAE")], pg[(rng_, view, "MAE")], (rng_, view))
 
     def test_the_reports_are_the_same(self):
         self.assertEqual(self.results["sqlite"]["report"], self.results["postgresql"]["report"])

@@ -322,6 +322,7 @@ class Migration(unittest.TestCase):
                           "DROP TABLE learner;"
                           "DROP TABLE activity_day_tally; DROP TABLE activity_month_tally;"
                           "DROP TABLE course_month_tally;"
+                          "DROP TABLE activity_day_total; DROP TABLE activity_month_total;"
                           "PRAGMA user_version = %d;" % (hl.REPORTS_MIGRATION - 1))
         con.close()
         # The first command of a newer relais-hub brings the hub up to date, and says so: a
