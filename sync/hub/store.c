@@ -352,32 +352,53 @@
 	"SELECT " r "kind AS kind, " r col " AS " col ", " r "object_term AS object_term, " \
 	r "course_term AS course_term, " r "course AS course, " r "quiz AS quiz, " \
 	r "object_id AS object_id, " TOTAL_SIDE(r, k, "first_") ", " TOTAL_SIDE(r, k, "last_") from
+/* Adding to a key's total in table t. */
+#define TOTAL_MERGE(t, col) \
+	" ON CONFLICT(kind, " col ", object_term) DO UPDATE SET " ACT_ADD_SIDE(t, "first_") ", " \
+	ACT_ADD_SIDE(t, "last_") ";"
 /* The rows (TOTAL_ROWS) added to table t, a question's and period's together. */
 #define TOTAL_OF(t, col, rows) \
 	"INSERT INTO " t " SELECT kind, " col ", object_term, max(course_term), max(course), " \
 	"max(quiz), max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") " FROM (" rows \
-	") x GROUP BY kind, " col ", object_term ON CONFLICT(kind, " col ", object_term) " \
-	"DO UPDATE SET " ACT_ADD_SIDE(t, "first_") ", " ACT_ADD_SIDE(t, "last_") ";"
+	") x GROUP BY kind, " col ", object_term" TOTAL_MERGE(t, col)
 #define TOTAL_TABLE(t, col, from, integer, text, rowid) \
 	"CREATE TABLE " t " (kind INTEGER NOT NULL, " col " " text " NOT NULL, object_term " \
 	integer " NOT NULL, course_term " integer " NOT NULL, course " text " NOT NULL, quiz " \
 	text " NOT NULL, object_id " text " NOT NULL, " ACT_SIDE_COLS("first_", integer) \
 	ACT_SIDE_COLS("last_", integer) "PRIMARY KEY (kind, " col ", object_term))" rowid ";" \
-	"INSERT INTO " t " SELECT kind, " col ", object_term, max(course_term), max(course), " \
-	"max(quiz), max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") " FROM " from \
-	" GROUP BY kind, " col ", object_term;"
+	TOTAL_OF(t, col, "SELECT * FROM " from)
 #define TOTAL_TABLES(integer, text, rowid) \
 	TOTAL_TABLE("activity_day_total", "day", "activity_day_tally", integer, text, rowid) \
 	TOTAL_TABLE("activity_month_total", "month", "activity_month_tally", integer, text, rowid)
-/* SQLite's: a row's change, old taken off and new put on. */
+/* SQLite's: a row at a time, vals added to its key's total (PostgreSQL's below); a change
+ * that keeps the key (an upsert's, as every change is) adds the differences, one that moves
+ * it takes old off and puts new on. */
+#define TOTAL_LITE_ROW(t, col, r, vals) \
+	"INSERT INTO " t " SELECT " r "kind, " r col ", " r "object_term, " r "course_term, " \
+	r "course, " r "quiz, " r "object_id, " vals " WHERE true" TOTAL_MERGE(t, col)
+#define TOTAL_DIFF(p) \
+	"new." p "learners - old." p "learners, new." p "missed - old." p "missed, " \
+	"new." p "passed - old." p "passed, new." p "tries - old." p "tries, " \
+	"new." p "passes - old." p "passes, new." p "score_e9 - old." p "score_e9, " \
+	"new." p "scored - old." p "scored"
+#define TOTAL_SAME_KEY(col) \
+	"old.kind = new.kind AND old." col " = new." col " AND old.object_term = new.object_term"
 #define TOTAL_LITE_TRIGGERS_OF(from, t, col) \
 	"CREATE TRIGGER " from "_total_add AFTER INSERT ON " from " BEGIN " \
-	TOTAL_OF(t, col, TOTAL_ROWS("new.", "", col, "")) " END;" \
+	TOTAL_LITE_ROW(t, col, "new.", TOTAL_SIDE("new.", "", "first_") ", " \
+	               TOTAL_SIDE("new.", "", "last_")) " END;" \
 	"CREATE TRIGGER " from "_total_drop AFTER DELETE ON " from " BEGIN " \
-	TOTAL_OF(t, col, TOTAL_ROWS("old.", "-", col, "")) " END;" \
-	"CREATE TRIGGER " from "_total_change AFTER UPDATE ON " from " BEGIN " \
-	TOTAL_OF(t, col, TOTAL_ROWS("old.", "-", col, "") " UNION ALL " \
-	         TOTAL_ROWS("new.", "", col, "")) " END;"
+	TOTAL_LITE_ROW(t, col, "old.", TOTAL_SIDE("old.", "-", "first_") ", " \
+	               TOTAL_SIDE("old.", "-", "last_")) " END;" \
+	"CREATE TRIGGER " from "_total_change AFTER UPDATE ON " from " WHEN " TOTAL_SAME_KEY(col) \
+	" BEGIN " TOTAL_LITE_ROW(t, col, "new.", TOTAL_DIFF("first_") ", " TOTAL_DIFF("last_")) \
+	" END;" \
+	"CREATE TRIGGER " from "_total_move AFTER UPDATE ON " from " WHEN NOT (" \
+	TOTAL_SAME_KEY(col) ") BEGIN " \
+	TOTAL_LITE_ROW(t, col, "old.", TOTAL_SIDE("old.", "-", "first_") ", " \
+	               TOTAL_SIDE("old.", "-", "last_")) \
+	TOTAL_LITE_ROW(t, col, "new.", TOTAL_SIDE("new.", "", "first_") ", " \
+	               TOTAL_SIDE("new.", "", "last_")) " END;"
 #define TOTAL_LITE_TRIGGERS \
 	TOTAL_LITE_TRIGGERS_OF("activity_day_tally", "activity_day_total", "day") \
 	TOTAL_LITE_TRIGGERS_OF("activity_month_tally", "activity_month_total", "month")
