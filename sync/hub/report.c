@@ -160,6 +160,17 @@
 #define MONTHS_FORWARD(cols, vals, t, which) \
 	cols vals(FIRST_LAST) " FROM (SELECT *, " MONTH_F_FROM_START " AS f, " MONTH_L_FROM_START \
 	" AS l FROM " t " WHERE " which " AND month >= substr(?5, 1, 7)) m"
+/* A month's number, to count months between two. */
+#define MONTH_NO(m) "(CAST(substr(" m ", 1, 4) AS INT) * 12 + CAST(substr(" m ", 6, 2) AS INT))"
+/* 1 when the quiz views' tallies have fewer months from the range's start's to their newest
+ * than from their oldest to its end's, or it has no end: the views then read their months
+ * from the start's on (MONTHS_FORWARD). Of the questions' tallies (kind 1): the quizzes' have
+ * the same months. Two looks into the key. */
+#define READS_FORWARD \
+	"SELECT CASE WHEN ?6 IS NULL OR " \
+	MONTH_NO("(SELECT max(month) FROM activity_month_tally WHERE kind = 1)") " + " \
+	MONTH_NO("(SELECT min(month) FROM activity_month_tally WHERE kind = 1)") " < " \
+	MONTH_NO("?6") " + " MONTH_NO("?5") " THEN 1 ELSE 0 END"
 /* The filters once, on the three parts together (both backends push them into each); months
  * (MONTHS_BACKWARD or MONTHS_FORWARD) reads month_table. */
 #define PERIODS_IN_RANGE(cols, vals, months, month_table, day_table, which, filter) \
@@ -702,18 +713,6 @@ static int count(long long *n, relais_hub *hub, relais_ctx *ctx, const char *sql
 	relais_hub_sql_finalize(st);
 	return rc;
 }
-
-/* A month's number, to count months between two. */
-#define MONTH_NO(m) "(CAST(substr(" m ", 1, 4) AS INT) * 12 + CAST(substr(" m ", 6, 2) AS INT))"
-/* 1 when the quiz views' tallies have fewer months from the range's start's to their newest
- * than from their oldest to its end's, or it has no end: the views then read their months
- * from the start's on (MONTHS_FORWARD). Of the questions' tallies (kind 1): the quizzes' have
- * the same months. Two looks into the key. */
-#define READS_FORWARD \
-	"SELECT CASE WHEN ?6 IS NULL OR " \
-	MONTH_NO("(SELECT max(month) FROM activity_month_tally WHERE kind = 1)") " + " \
-	MONTH_NO("(SELECT min(month) FROM activity_month_tally WHERE kind = 1)") " < " \
-	MONTH_NO("?6") " + " MONTH_NO("?5") " THEN 1 ELSE 0 END"
 
 /*
  * Report name for f in format, into *out (REPORT_MAX at most) or *json_out, or, with a sink
