@@ -190,8 +190,15 @@
 #define QUIZ_SOURCE_ALL \
 	"SELECT object_term, course_term, course, quiz, object_id, ", "activity_month_total", \
 	"activity_day_total", COURSE_FILTER
+/* The organisations outside country ?4 (and those of none), by their own tallies. */
+#define QUIZ_SOURCE_OTHERS \
+	"SELECT object_term, course_term, organisation, course, quiz, object_id, ", \
+	"activity_month_tally", "activity_day_tally", \
+	"organisation NOT IN (SELECT name FROM organisation WHERE country = ?4) AND " COURSE_FILTER
 #define ACT_IN_RANGE(months, kind, cols, month_table, day_table, filter) \
 	PERIODS_IN_RANGE(cols, ACT_VALS, months, month_table, day_table, "kind = " kind, filter)
+/* The same from source, a QUIZ_SOURCE_ name (expanded here into ACT_IN_RANGE's arguments). */
+#define ACT_IN_RANGE_OF(months, kind, source) ACT_IN_RANGE(months, kind, source)
 #define PCT_SUM(n) PCT_OF(n, "sum(learners)")
 #define STATUS_TALLIED \
 	"sum(learners) AS enrolled, sum(waiting) AS not_started, " \
@@ -200,22 +207,35 @@
 	"sum(completed) AS completed, " PCT_SUM("sum(completed)") " AS completed_pct, " \
 	"sum(passed) AS passed, " PCT_SUM("sum(passed)") " AS passed_pct"
 
-/* The quiz views with a date range, their months read as months says, from source (QUIZ_SOURCE_).
- * Per question, counted by the question's term alone (its course, quiz and IRI follow from
- * it), which hashes integers, not texts. */
-#define QUESTIONS_IN_RANGE(months, source) \
+/* A country holding more than half the organisations: all organisations' totals less the
+ * other organisations' tallies, so that at most half of them are read by organisation
+ * (COUNTRY_BY_OTHERS chooses). */
+#define VAL_AS(first, last, n) "v_" n
+#define VAL_LESS(first, last, n) "-v_" n " AS v_" n
+#define COUNTRY_IN_RANGE(months, kind) \
+	"(SELECT object_term, course, quiz, object_id, " ACT_VALS(VAL_AS) " FROM " \
+	ACT_IN_RANGE_OF(months, kind, QUIZ_SOURCE_ALL) " UNION ALL SELECT object_term, course, " \
+	"quiz, object_id, " ACT_VALS(VAL_LESS) " FROM " \
+	ACT_IN_RANGE_OF(months, kind, QUIZ_SOURCE_OTHERS) ") c"
+#define COUNTRY_BY_OTHERS \
+	"SELECT CASE WHEN 2 * (SELECT count(*) FROM organisation WHERE country = ?4) > " \
+	"(SELECT count(DISTINCT organisation) FROM course_tally) THEN 1 ELSE 0 END"
+/* The quiz views with a date range from rows (ACT_IN_RANGE or COUNTRY_IN_RANGE). Per
+ * question, counted by the question's term alone (its course, quiz and IRI follow from it),
+ * which hashes integers, not texts. */
+#define QUESTIONS_OF(rows) \
 	"SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, learners, " \
 	"learners_missed, " PCT_OF("learners_missed", "learners") " AS missed_pct, answers " \
 	"FROM (SELECT max(course) AS course, max(quiz) AS quiz, max(object_id) AS object_id, " \
 	"sum(v_learners) AS learners, sum(v_missed) AS learners_missed, sum(v_tries) AS answers " \
-	"FROM " ACT_IN_RANGE(months, "1", source) " GROUP BY object_term) t WHERE learners > 0 " \
+	"FROM " rows " GROUP BY object_term) t WHERE learners > 0 " \
 	"ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question"
-#define QUIZZES_IN_RANGE(months, source) \
+#define QUIZZES_OF(rows) \
 	"SELECT course, quiz, attempts, passed, learners, learners_passed, " \
 	"round(CAST(score_e9 / 1000000000.0 / nullif(scored, 0) AS NUMERIC), 3) AS average_score " \
 	"FROM (SELECT course, quiz, sum(v_tries) AS attempts, sum(v_passes) AS passed, " \
 	"sum(v_learners) AS learners, sum(v_passed) AS learners_passed, " \
-	"sum(v_score_e9) AS score_e9, sum(v_scored) AS scored FROM " ACT_IN_RANGE(months, "2", source) \
+	"sum(v_score_e9) AS score_e9, sum(v_scored) AS scored FROM " rows \
 	" GROUP BY course, quiz) t WHERE learners > 0 ORDER BY course, quiz"
 
 struct report {
@@ -224,24 +244,27 @@ struct report {
 	const char *dated; /* the SQL when a date range is given, if other (NULL: sql) */
 	/* the SQL when a course is given and dated is not taken, if other (NULL: sql) */
 	const char *of_course;
-	/* the quiz views' SQL when dated is taken, four ways: [2 * all + forward], all when no
-	 * organisation, country or scope is given (QUIZ_SOURCE_ALL), forward when the range is
-	 * nearer the newest month of their tallies than the oldest (READS_FORWARD) */
+	/* the quiz views' SQL when dated is taken, six ways: [2 * source + forward], source 0
+	 * by organisation, 1 all organisations when no organisation, country or scope is given
+	 * (QUIZ_SOURCE_ALL), 2 a country read as all less the others (COUNTRY_BY_OTHERS);
+	 * forward when the range is nearer the newest month of their tallies than the oldest
+	 * (READS_FORWARD) */
 	const char *const *dated_ways;
 };
 
-static const char *const questions_in_range[4] = {
-        QUESTIONS_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ORGS),
-        QUESTIONS_IN_RANGE(MONTHS_FORWARD, QUIZ_SOURCE_ORGS),
-        QUESTIONS_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ALL),
-        QUESTIONS_IN_RANGE(MONTHS_FORWARD, QUIZ_SOURCE_ALL),
-};
-static const char *const quizzes_in_range[4] = {
-        QUIZZES_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ORGS),
-        QUIZZES_IN_RANGE(MONTHS_FORWARD, QUIZ_SOURCE_ORGS),
-        QUIZZES_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ALL),
-        QUIZZES_IN_RANGE(MONTHS_FORWARD, QUIZ_SOURCE_ALL),
-};
+/* A country's views are two views' SQL together: longer than C requires compilers to take. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+/* The six ways (dated_ways) of the view of(rows) of the tallies of kind. */
+#define DATED_WAYS(of, kind) \
+	{of(ACT_IN_RANGE_OF(MONTHS_BACKWARD, kind, QUIZ_SOURCE_ORGS)), \
+	 of(ACT_IN_RANGE_OF(MONTHS_FORWARD, kind, QUIZ_SOURCE_ORGS)), \
+	 of(ACT_IN_RANGE_OF(MONTHS_BACKWARD, kind, QUIZ_SOURCE_ALL)), \
+	 of(ACT_IN_RANGE_OF(MONTHS_FORWARD, kind, QUIZ_SOURCE_ALL)), \
+	 of(COUNTRY_IN_RANGE(MONTHS_BACKWARD, kind)), of(COUNTRY_IN_RANGE(MONTHS_FORWARD, kind))}
+static const char *const questions_in_range[6] = DATED_WAYS(QUESTIONS_OF, "1");
+static const char *const quizzes_in_range[6] = DATED_WAYS(QUIZZES_OF, "2");
+#pragma GCC diagnostic pop
 
 /* The credential that stored the first completion; empty before hubs recorded it. Of the
  * course ?2 (course: "(?2 IS NULL OR ...)", or, when one is given, a condition an index of
@@ -298,14 +321,16 @@ static const struct report reports[] = {
 	 "FROM activity_tally WHERE kind = 1 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY object_term, course, quiz, object_id HAVING sum(learners) > 0 "
 	 "ORDER BY missed_pct DESC, learners_missed DESC, course, quiz, question",
-	 QUESTIONS_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ORGS), NULL, questions_in_range},
+	 QUESTIONS_OF(ACT_IN_RANGE_OF(MONTHS_BACKWARD, "1", QUIZ_SOURCE_ORGS)), NULL,
+	 questions_in_range},
 	{"quiz-results",
 	 "SELECT course, quiz, sum(tries) AS attempts, sum(passes) AS passed, "
 	 "sum(learners) AS learners, sum(learners_passed) AS learners_passed, "
 	 "round(CAST(sum(score_sum) / nullif(sum(scored), 0) AS NUMERIC), 3) AS average_score "
 	 "FROM activity_tally WHERE kind = 2 AND " ORG_FILTER("organisation") " AND " COURSE_FILTER
 	 " GROUP BY course, quiz HAVING sum(learners) > 0 ORDER BY course, quiz",
-	 QUIZZES_IN_RANGE(MONTHS_BACKWARD, QUIZ_SOURCE_ORGS), NULL, quizzes_in_range},
+	 QUIZZES_OF(ACT_IN_RANGE_OF(MONTHS_BACKWARD, "2", QUIZ_SOURCE_ORGS)), NULL,
+	 quizzes_in_range},
 	/* Essays are not scored (unscored_answer holds them): trainers read them here. */
 	{"essays",
 	 "SELECT coalesce(actor_name, '') AS learner, " EMAIL("actor") " AS email, "
@@ -757,13 +782,20 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 		if (r->dated != NULL && f != NULL && (given(f->from) || given(f->to))) {
 			text = r->dated;
 			if (r->dated_ways != NULL) {
-				int all = !given(f->scope) && !given(f->organisation) &&
-				          !given(f->country);
+				int wide = !given(f->scope) && !given(f->organisation);
+				long long source = wide && !given(f->country) ? 1 : 0, others = 0;
 				if (given(f->from) &&
 				    (rc = count(&forward, hub, ctx, READS_FORWARD, f)) != 0) {
 					return rc;
 				}
-				text = r->dated_ways[2 * all + (forward != 0)];
+				if (wide && given(f->country)) {
+					if ((rc = count(&others, hub, ctx, COUNTRY_BY_OTHERS, f)) !=
+					    0) {
+						return rc;
+					}
+					source = others ? 2 : 0;
+				}
+				text = r->dated_ways[2 * source + (forward != 0)];
 			}
 		} else if (r->of_course != NULL && f != NULL && given(f->course)) {
 			text = r->of_course;

@@ -272,6 +272,15 @@ RANGES = [("2026-03-01", "2026-06-30"), ("2026-01-01", "2026-01-31"),
           ("2026-02-10", "2026-02-10"), ("2026-05-21", "2026-07-02"),
           ("2026-02-28", "2026-03-01"), ("2026-04-01", "2026-04-30"), ("2026-06-15", "2026-08-14"),
           ("2026-07-04", None), ("2026-07-20", "2026-08-20"), ("2026-08-16", "2026-10-10")]
+# The organisations' countries (relais-hub organisation set), one after the other: SN with
+# three of the four organisations the tallies know (MAE, MSP, MEF and none), so that its
+# quiz views are read as all organisations' less the others'; then FR with two, read by
+# their own tallies.
+COUNTRY_SETS = [("country=SN", {"MAE": "SN", "MSP": "SN", "MEF": "SN"}),
+                ("country=FR", {"MAE": "SN", "MSP": "FR", "MEF": "FR"})]
+COUNTRIES = [by for by, _ in COUNTRY_SETS]
+OF_FILTER = {"organisation=MAE": {"MAE"}, "country=SN": {"MAE", "MSP", "MEF"},
+             "country=FR": {"MSP", "MEF"}}
 DATED_VIEWS = ["status-by-course", "status-by-organisation", "completions-by-course",
                "completions-by-organisation", "completions-by-day", "completions-over-time",
                "quiz-questions", "quiz-results"]
@@ -298,17 +307,17 @@ def expected(rows, rng_):
     return status, by_org, days
 
 
-def expected_quizzes(rows, rng_, org=None):
+def expected_quizzes(rows, rng_, orgs=None):
     """The dated quiz views as the learners' activity rows say, one by one: a row counts, all
     its answers, when it was active in the range (its last answer on or after from, its first
-    on or before to), and of organisation org if given. Per question: learners, those who
-    missed, answers; per quiz: attempts, passed, learners, learners who passed, the scores'
-    sum and count."""
+    on or before to), and of one of organisations orgs if given. Per question: learners, those
+    who missed, answers; per quiz: attempts, passed, learners, learners who passed, the
+    scores' sum and count."""
     lo, hi = rng_[0] or "0000", rng_[1] or "9999"
     questions, quizzes = {}, {}
     for kind, course, quiz, object_id, tries, missed, passes, score, scored, first, last, \
             organisation in rows:
-        if last[:10] < lo or first[:10] > hi or org not in (None, organisation):
+        if last[:10] < lo or first[:10] > hi or (orgs is not None and organisation not in orgs):
             continue
         if kind == "1":
             q = object_id.replace(A + course + "/" + quiz + "/", "")
@@ -393,7 +402,17 @@ class SameOnBoth(unittest.TestCase):
                     # their totals)
                     for view in ("quiz-questions", "quiz-results"):
                         r = b.request("GET", "/reports/%s.json%s&organisation=MAE" % (view, q))
-                        dated[(rng_, view, "MAE")] = r.json() if r.status == 200 else r.status
+                        dated[(rng_, view, "organisation=MAE")] = \
+                            r.json() if r.status == 200 else r.status
+                for by, countries in COUNTRY_SETS:
+                    for org, country in countries.items():
+                        db.run("organisation", "set", org, "--country", country)
+                    for rng_, view in itertools.product(RANGES, ("quiz-questions",
+                                                                 "quiz-results")):
+                        q = "?" + "&".join("%s=%s" % kv for kv in zip(("from", "to"), rng_)
+                                           if kv[1])
+                        r = b.request("GET", "/reports/%s.json%s&%s" % (view, q, by))
+                        dated[(rng_, view, by)] = r.json() if r.status == 200 else r.status
                 for rng_ in RANGES + [(None, None)]:
                     for org in (None, "MAE"):
                         q = "&".join("%s=%s" % kv for kv in
@@ -536,11 +555,12 @@ class SameOnBoth(unittest.TestCase):
 
     def test_the_dated_quiz_views_count_the_rows_active_in_the_range(self):
         for name, r in self.results.items():
-            for rng_, org in itertools.product(RANGES, (None, "MAE")):
-                with self.subTest(backend=name, range=rng_, organisation=org):
-                    questions, quizzes = expected_quizzes(r["activity_rows"], rng_, org)
+            for rng_, by in itertools.product(RANGES, [None, "organisation=MAE"] + COUNTRIES):
+                with self.subTest(backend=name, range=rng_, by=by):
+                    questions, quizzes = expected_quizzes(r["activity_rows"], rng_,
+                                                          OF_FILTER.get(by))
                     got = r["dated"]
-                    key = (org,) if org else ()
+                    key = (by,) if by else ()
                     self.assertEqual(
                         {(x["course"], x["quiz"], x["question"]):
                          [x["learners"], x["learners_missed"], x["answers"]]
@@ -560,9 +580,10 @@ class SameOnBoth(unittest.TestCase):
         # One organisation's are some of all, not none nor all.
         for name, r in self.results.items():
             got = r["dated"]
-            self.assertTrue(any(0 < len(got[(rng_, "quiz-questions", "MAE")]) and
-                                got[(rng_, "quiz-questions", "MAE")] !=
-                                got[(rng_, "quiz-questions")] for rng_ in RANGES), name)
+            for by in ["organisation=MAE"] + COUNTRIES:
+                self.assertTrue(any(0 < len(got[(rng_, "quiz-questions", by)]) and
+                                    got[(rng_, "quiz-questions", by)] !=
+                                    got[(rng_, "quiz-questions")] for rng_ in RANGES), (name, by))
         # The moved rows: on 10 February only their first answers, from 21 May to 2 July
         # neither (their May answers void, their last day 3 July: active over the range).
         for name, r in self.results.items():
@@ -572,7 +593,8 @@ class SameOnBoth(unittest.TestCase):
         for rng_ in RANGES:
             for view in ("quiz-questions", "quiz-results"):
                 self.assertEqual(lite[(rng_, view)], pg[(rng_, view)], (rng_, view))
-                self.assertEqual(lite[(rng_, view, "MAE")], pg[(rng_, view, "MAE")], (rng_, view))
+                for by in ["organisation=MAE"] + COUNTRIES:
+                    self.assertEqual(lite[(rng_, view, by)], pg[(rng_, view, by)], (rng_, view, by))
 
     def test_the_reports_are_the_same(self):
         self.assertEqual(self.results["sqlite"]["report"], self.results["postgresql"]["report"])
