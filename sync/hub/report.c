@@ -107,9 +107,9 @@
  * month's days up to it (or, the day in the second half of its month, the months to its
  * own, less the days after it): a few hundred rows a key at most, three ranges of the
  * tables' keys. The quiz views' months may be read the other way, from the start's month to
- * the newest (MONTHS_FORWARD), when that is fewer. vals(e) names each number as e(its "first" column, its "last" column, its
- * name), which comes out as v_name; cols selects the key (course_term and organisation among
- * it); which picks the tables' rows.
+ * the newest (MONTHS_FORWARD), when that is fewer. vals(e) names each number as e(its
+ * "first" column, its "last" column, its name), which comes out as v_name; cols selects the
+ * key (course_term and organisation among it); which picks the tables' rows.
  */
 #define ACT_VAL(e, c) e("first_" c, "last_" c, c)
 #define ACT_VALS(e) \
@@ -739,6 +739,27 @@ static int count(long long *n, relais_hub *hub, relais_ctx *ctx, const char *sql
 	return rc;
 }
 
+/* Which of a quiz view's dated_ways f takes, into *text. */
+static int dated_way(const char **text, relais_hub *hub, relais_ctx *ctx, const char *const *ways,
+                     const struct relais_hub_filter *f)
+{
+	int wide = !given(f->scope) && !given(f->organisation);
+	long long source = wide && !given(f->country) ? 1 : 0, forward = 0, others = 0;
+	int rc = 0;
+
+	if (given(f->from)) {
+		rc = count(&forward, hub, ctx, READS_FORWARD, f);
+	}
+	if (rc == 0 && wide && given(f->country)) {
+		rc = count(&others, hub, ctx, COUNTRY_BY_OTHERS, f);
+		source = others ? 2 : 0;
+	}
+	if (rc == 0) {
+		*text = ways[2 * source + (forward != 0)];
+	}
+	return rc;
+}
+
 /*
  * Report name for f in format, into *out (REPORT_MAX at most) or *json_out, or, with a sink
  * (CSV or JSON), written to it row by row; at most max_rows rows (0: all), the SQL limited
@@ -778,24 +799,11 @@ static int report(char **out, cJSON **json_out, char **next, relais_hub *hub, re
 		learners_sql(&sql[0], &sql[1], f, keyed);
 	} else {
 		const char *text = r->sql;
-		long long forward = 0;
 		if (r->dated != NULL && f != NULL && (given(f->from) || given(f->to))) {
 			text = r->dated;
-			if (r->dated_ways != NULL) {
-				int wide = !given(f->scope) && !given(f->organisation);
-				long long source = wide && !given(f->country) ? 1 : 0, others = 0;
-				if (given(f->from) &&
-				    (rc = count(&forward, hub, ctx, READS_FORWARD, f)) != 0) {
-					return rc;
-				}
-				if (wide && given(f->country)) {
-					if ((rc = count(&others, hub, ctx, COUNTRY_BY_OTHERS, f)) !=
-					    0) {
-						return rc;
-					}
-					source = others ? 2 : 0;
-				}
-				text = r->dated_ways[2 * source + (forward != 0)];
+			if (r->dated_ways != NULL &&
+			    (rc = dated_way(&text, hub, ctx, r->dated_ways, f)) != 0) {
+				return rc;
 			}
 		} else if (r->of_course != NULL && f != NULL && given(f->course)) {
 			text = r->of_course;

@@ -167,8 +167,8 @@
 	ACT_TALLIES(ACT_LITE_OLD) " END;" \
 	"CREATE TRIGGER activity_learner_tally_change AFTER UPDATE ON activity_learner WHEN " \
 	ACT_CHANGED " BEGIN " ACT_TALLIES(ACT_LITE_MOVE) " END;"
-/* PostgreSQL's: once a statement, over its rows (an update's old and new together). */
-/* The function (create: CREATE, or CREATE OR REPLACE) that adds the rows to tallies(rows). */
+/* PostgreSQL's: once a statement, over its rows (an update's old and new together); the
+ * function (create: CREATE, or CREATE OR REPLACE) adds them to tallies(rows). */
 #define ACT_PG_FUNCTION(create, tallies) \
 	create " FUNCTION activity_learner_tallies() RETURNS trigger LANGUAGE plpgsql AS $$ " \
 	"BEGIN IF TG_OP = 'INSERT' THEN " tallies(ACT_PG_NEW) \
@@ -356,17 +356,18 @@
 #define TOTAL_MERGE(t, col) \
 	" ON CONFLICT(kind, " col ", object_term) DO UPDATE SET " ACT_ADD_SIDE(t, "first_") ", " \
 	ACT_ADD_SIDE(t, "last_") ";"
-/* The rows of a query (a tally's columns) added to table t, a question's and period's together. */
-#define TOTAL_OF(t, col, rows) \
-	"INSERT INTO " t " SELECT kind, " col ", object_term, max(course_term), max(course), " \
+/* The rows of a query (a tally's columns, its period named period) added to table t (its
+ * period column col), a question's and period's together. */
+#define TOTAL_OF(t, col, period, rows) \
+	"INSERT INTO " t " SELECT kind, " period ", object_term, max(course_term), max(course), " \
 	"max(quiz), max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") " FROM (" rows \
-	") x GROUP BY kind, " col ", object_term" TOTAL_MERGE(t, col)
+	") x GROUP BY kind, " period ", object_term" TOTAL_MERGE(t, col)
 #define TOTAL_TABLE(t, col, from, integer, text, rowid) \
 	"CREATE TABLE " t " (kind INTEGER NOT NULL, " col " " text " NOT NULL, object_term " \
 	integer " NOT NULL, course_term " integer " NOT NULL, course " text " NOT NULL, quiz " \
 	text " NOT NULL, object_id " text " NOT NULL, " ACT_SIDE_COLS("first_", integer) \
 	ACT_SIDE_COLS("last_", integer) "PRIMARY KEY (kind, " col ", object_term))" rowid ";" \
-	TOTAL_OF(t, col, "SELECT * FROM " from)
+	TOTAL_OF(t, col, col, "SELECT * FROM " from)
 #define TOTAL_TABLES(integer, text, rowid) \
 	TOTAL_TABLE("activity_day_total", "day", "activity_day_tally", integer, text, rowid) \
 	TOTAL_TABLE("activity_month_total", "month", "activity_month_tally", integer, text, rowid)
@@ -402,18 +403,13 @@
 #define TOTAL_LITE_TRIGGERS \
 	TOTAL_LITE_TRIGGERS_OF("activity_day_tally", "activity_day_total", "day") \
 	TOTAL_LITE_TRIGGERS_OF("activity_month_tally", "activity_month_total", "month")
-/* PostgreSQL's: the contributions (ACT_ROWS, grouped by kind, activity and period, the
- * period named day) added to the totals by activity_learner's statement trigger with the
- * organisations' tallies, from the same rows at once: triggers on the tallies would have
- * PostgreSQL keep their changed rows for each statement, which cost the ingest a quarter
- * more of its time in PostgreSQL. */
-#define ACT_TOTAL(t, col, rows) \
-	"INSERT INTO " t " SELECT kind, day, object_term, max(course_term), max(course), " \
-	"max(quiz), max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") " FROM (" rows \
-	") x GROUP BY kind, object_term, day" TOTAL_MERGE(t, col)
+/* PostgreSQL's: the contributions (ACT_ROWS, their period named day) added to the totals by
+ * activity_learner's statement trigger with the organisations' tallies, from the same rows
+ * at once: triggers on the tallies would have PostgreSQL keep their changed rows for each
+ * statement, which cost the ingest a quarter more of its time in PostgreSQL. */
 #define ACT_TALLIES_AND_TOTALS(rows) \
-	ACT_TALLIES(rows) ACT_TOTAL("activity_day_total", "day", rows("10")) \
-	ACT_TOTAL("activity_month_total", "month", rows("7"))
+	ACT_TALLIES(rows) TOTAL_OF("activity_day_total", "day", "day", rows("10")) \
+	TOTAL_OF("activity_month_total", "month", "day", rows("7"))
 #define TOTAL_PG_TRIGGERS ACT_PG_FUNCTION("CREATE OR REPLACE", ACT_TALLIES_AND_TOTALS)
 
 /* Migration 24: course_day_tally by month, then day: a date range's days at its ends (report.c,
@@ -1080,7 +1076,8 @@ static const char *const pg_migrations[] = {
         MONTH_PG_TRIGGERS,
         /* 24: as SQLite's 24; an update of a tally keeps its day, so stays heap-only */
         COURSE_DAY_INDEX,
-        /* 25: as SQLite's 25, kept by activity_learner's statement trigger (ACT_TOTAL) */
+        /* 25: as SQLite's 25, kept by activity_learner's statement trigger
+         * (ACT_TALLIES_AND_TOTALS) */
         TOTAL_TABLES("BIGINT", PG_TEXT, ""),
         TOTAL_PG_TRIGGERS,
 };
