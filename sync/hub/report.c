@@ -190,11 +190,11 @@
 #define QUIZ_SOURCE_ALL \
 	"SELECT object_term, course_term, course, quiz, object_id, ", "activity_month_total", \
 	"activity_day_total", COURSE_FILTER
-/* The organisations outside country ?4 (and those of none), by their own tallies. */
-#define QUIZ_SOURCE_OTHERS \
-	"SELECT object_term, course_term, organisation, course, quiz, object_id, ", \
-	"activity_month_tally", "activity_day_tally", \
-	"organisation NOT IN (SELECT name FROM organisation WHERE country = ?4) AND " COURSE_FILTER
+/* A country's (?4) when no organisation or coordinator's scope narrows them (migration 26:
+ * a row per question, country and day, however many organisations the country holds). */
+#define QUIZ_SOURCE_COUNTRY \
+	"SELECT object_term, course_term, country, course, quiz, object_id, ", \
+	"activity_month_country", "activity_day_country", "country = ?4 AND " COURSE_FILTER
 #define ACT_IN_RANGE(months, kind, cols, month_table, day_table, filter) \
 	PERIODS_IN_RANGE(cols, ACT_VALS, months, month_table, day_table, "kind = " kind, filter)
 /* The same from source, a QUIZ_SOURCE_ name (expanded here into ACT_IN_RANGE's arguments). */
@@ -207,20 +207,7 @@
 	"sum(completed) AS completed, " PCT_SUM("sum(completed)") " AS completed_pct, " \
 	"sum(passed) AS passed, " PCT_SUM("sum(passed)") " AS passed_pct"
 
-/* A country holding more than half the organisations: all organisations' totals less the
- * other organisations' tallies, so that at most half of them are read by organisation
- * (COUNTRY_BY_OTHERS chooses). */
-#define VAL_AS(first, last, n) "v_" n
-#define VAL_LESS(first, last, n) "-v_" n " AS v_" n
-#define COUNTRY_IN_RANGE(months, kind) \
-	"(SELECT object_term, course, quiz, object_id, " ACT_VALS(VAL_AS) " FROM " \
-	ACT_IN_RANGE_OF(months, kind, QUIZ_SOURCE_ALL) " UNION ALL SELECT object_term, course, " \
-	"quiz, object_id, " ACT_VALS(VAL_LESS) " FROM " \
-	ACT_IN_RANGE_OF(months, kind, QUIZ_SOURCE_OTHERS) ") c"
-#define COUNTRY_BY_OTHERS \
-	"SELECT CASE WHEN 2 * (SELECT count(*) FROM organisation WHERE country = ?4) > " \
-	"(SELECT count(DISTINCT organisation) FROM course_tally) THEN 1 ELSE 0 END"
-/* The quiz views with a date range from rows (ACT_IN_RANGE or COUNTRY_IN_RANGE). Per
+/* The quiz views with a date range from rows (ACT_IN_RANGE). Per
  * question, counted by the question's term alone (its course, quiz and IRI follow from it),
  * which hashes integers, not texts. */
 #define QUESTIONS_OF(rows) \
@@ -246,25 +233,23 @@ struct report {
 	const char *of_course;
 	/* the quiz views' SQL when dated is taken, six ways: [2 * source + forward], source 0
 	 * by organisation, 1 all organisations when no organisation, country or scope is given
-	 * (QUIZ_SOURCE_ALL), 2 a country read as all less the others (COUNTRY_BY_OTHERS);
+	 * (QUIZ_SOURCE_ALL), 2 a country's when no organisation or scope is given
+	 * (QUIZ_SOURCE_COUNTRY);
 	 * forward when the range is nearer the newest month of their tallies than the oldest
 	 * (READS_FORWARD) */
 	const char *const *dated_ways;
 };
 
-/* A country's views are two views' SQL together: longer than C requires compilers to take. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Woverlength-strings"
 /* The six ways (dated_ways) of the view of(rows) of the tallies of kind. */
 #define DATED_WAYS(of, kind) \
 	{of(ACT_IN_RANGE_OF(MONTHS_BACKWARD, kind, QUIZ_SOURCE_ORGS)), \
 	 of(ACT_IN_RANGE_OF(MONTHS_FORWARD, kind, QUIZ_SOURCE_ORGS)), \
 	 of(ACT_IN_RANGE_OF(MONTHS_BACKWARD, kind, QUIZ_SOURCE_ALL)), \
 	 of(ACT_IN_RANGE_OF(MONTHS_FORWARD, kind, QUIZ_SOURCE_ALL)), \
-	 of(COUNTRY_IN_RANGE(MONTHS_BACKWARD, kind)), of(COUNTRY_IN_RANGE(MONTHS_FORWARD, kind))}
+	 of(ACT_IN_RANGE_OF(MONTHS_BACKWARD, kind, QUIZ_SOURCE_COUNTRY)), \
+	 of(ACT_IN_RANGE_OF(MONTHS_FORWARD, kind, QUIZ_SOURCE_COUNTRY))}
 static const char *const questions_in_range[6] = DATED_WAYS(QUESTIONS_OF, "1");
 static const char *const quizzes_in_range[6] = DATED_WAYS(QUIZZES_OF, "2");
-#pragma GCC diagnostic pop
 
 /* The credential that stored the first completion; empty before hubs recorded it. Of the
  * course ?2 (course: "(?2 IS NULL OR ...)", or, when one is given, a condition an index of
@@ -744,15 +729,12 @@ static int dated_way(const char **text, relais_hub *hub, relais_ctx *ctx, const 
                      const struct relais_hub_filter *f)
 {
 	int wide = !given(f->scope) && !given(f->organisation);
-	long long source = wide && !given(f->country) ? 1 : 0, forward = 0, others = 0;
+	int source = !wide ? 0 : given(f->country) ? 2 : 1;
+	long long forward = 0;
 	int rc = 0;
 
 	if (given(f->from)) {
 		rc = count(&forward, hub, ctx, READS_FORWARD, f);
-	}
-	if (rc == 0 && wide && given(f->country)) {
-		rc = count(&others, hub, ctx, COUNTRY_BY_OTHERS, f);
-		source = others ? 2 : 0;
 	}
 	if (rc == 0) {
 		*text = ways[2 * source + (forward != 0)];

@@ -384,25 +384,29 @@
 	"new." p "scored - old." p "scored"
 #define TOTAL_SAME_KEY(col) \
 	"old.kind = new.kind AND old." col " = new." col " AND old.object_term = new.object_term"
-#define TOTAL_LITE_TRIGGERS_OF(from, t, col) \
+/* Tally table from's four triggers: row(t, col, r, vals) adds vals of its row r (new. or old.)
+ * where they count; same, the condition on old and new under which a change keeps the key. */
+#define TOTAL_LITE_TRIGGERS_OF(from, t, col, row, same) \
 	"CREATE TRIGGER " from "_total_add AFTER INSERT ON " from " BEGIN " \
-	TOTAL_LITE_ROW(t, col, "new.", TOTAL_SIDE("new.", "", "first_") ", " \
-	               TOTAL_SIDE("new.", "", "last_")) " END;" \
+	row(t, col, "new.", TOTAL_SIDE("new.", "", "first_") ", " \
+	    TOTAL_SIDE("new.", "", "last_")) " END;" \
 	"CREATE TRIGGER " from "_total_drop AFTER DELETE ON " from " BEGIN " \
-	TOTAL_LITE_ROW(t, col, "old.", TOTAL_SIDE("old.", "-", "first_") ", " \
-	               TOTAL_SIDE("old.", "-", "last_")) " END;" \
-	"CREATE TRIGGER " from "_total_change AFTER UPDATE ON " from " WHEN " TOTAL_SAME_KEY(col) \
-	" BEGIN " TOTAL_LITE_ROW(t, col, "new.", TOTAL_DIFF("first_") ", " TOTAL_DIFF("last_")) \
+	row(t, col, "old.", TOTAL_SIDE("old.", "-", "first_") ", " \
+	    TOTAL_SIDE("old.", "-", "last_")) " END;" \
+	"CREATE TRIGGER " from "_total_change AFTER UPDATE ON " from " WHEN " same \
+	" BEGIN " row(t, col, "new.", TOTAL_DIFF("first_") ", " TOTAL_DIFF("last_")) \
 	" END;" \
 	"CREATE TRIGGER " from "_total_move AFTER UPDATE ON " from " WHEN NOT (" \
-	TOTAL_SAME_KEY(col) ") BEGIN " \
-	TOTAL_LITE_ROW(t, col, "old.", TOTAL_SIDE("old.", "-", "first_") ", " \
-	               TOTAL_SIDE("old.", "-", "last_")) \
-	TOTAL_LITE_ROW(t, col, "new.", TOTAL_SIDE("new.", "", "first_") ", " \
-	               TOTAL_SIDE("new.", "", "last_")) " END;"
+	same ") BEGIN " \
+	row(t, col, "old.", TOTAL_SIDE("old.", "-", "first_") ", " \
+	    TOTAL_SIDE("old.", "-", "last_")) \
+	row(t, col, "new.", TOTAL_SIDE("new.", "", "first_") ", " \
+	    TOTAL_SIDE("new.", "", "last_")) " END;"
 #define TOTAL_LITE_TRIGGERS \
-	TOTAL_LITE_TRIGGERS_OF("activity_day_tally", "activity_day_total", "day") \
-	TOTAL_LITE_TRIGGERS_OF("activity_month_tally", "activity_month_total", "month")
+	TOTAL_LITE_TRIGGERS_OF("activity_day_tally", "activity_day_total", "day", \
+	                       TOTAL_LITE_ROW, TOTAL_SAME_KEY("day")) \
+	TOTAL_LITE_TRIGGERS_OF("activity_month_tally", "activity_month_total", "month", \
+	                       TOTAL_LITE_ROW, TOTAL_SAME_KEY("month"))
 /* PostgreSQL's: the contributions (ACT_ROWS, their period named day) added to the totals by
  * activity_learner's statement trigger with the organisations' tallies, from the same rows
  * at once: triggers on the tallies would have PostgreSQL keep their changed rows for each
@@ -411,6 +415,91 @@
 	ACT_TALLIES(rows) TOTAL_OF("activity_day_total", "day", "day", rows("10")) \
 	TOTAL_OF("activity_month_total", "month", "day", rows("7"))
 #define TOTAL_PG_TRIGGERS ACT_PG_FUNCTION("CREATE OR REPLACE", ACT_TALLIES_AND_TOTALS)
+
+/* Migration 26: the quiz tallies by country (activity_day_country, activity_month_country):
+ * the organisations' rows added up by the country each organisation has (one of none is not
+ * counted), so that a country's dated quiz views read a row per question and day (month),
+ * however many organisations it holds (report.c, QUIZ_SOURCE_COUNTRY), not each
+ * organisation's. Kept as migration 25's totals are (SQLite: the same triggers on the
+ * tallies; PostgreSQL: activity_learner's statement trigger), and moved when an
+ * organisation's country changes (triggers on organisation). Adding to a key's row of table
+ * activity_<col>_country: */
+#define COUNTRY_MERGE(col) \
+	" ON CONFLICT(kind, country, " col ", object_term) DO UPDATE SET " \
+	ACT_ADD_SIDE("activity_" col "_country", "first_") ", " \
+	ACT_ADD_SIDE("activity_" col "_country", "last_") ";"
+/* The rows of a query (a tally's columns, its organisation named org, its period named
+ * period) added up by their organisations' countries. */
+#define COUNTRY_OF(col, period, rows) \
+	"INSERT INTO activity_" col "_country SELECT kind, o.country, " period ", object_term, " \
+	"max(course_term), max(course), max(quiz), max(object_id), " ACT_SUMS("first_") ", " \
+	ACT_SUMS("last_") " FROM (" rows ") x JOIN organisation o ON o.name = x.org " \
+	"GROUP BY kind, o.country, " period ", object_term" COUNTRY_MERGE(col)
+/* Its key puts the country before the periods, so that the views read a range of its. */
+#define COUNTRY_TABLE(col, integer, text, rowid) \
+	"CREATE TABLE activity_" col "_country (kind INTEGER NOT NULL, country " text \
+	" NOT NULL, " col " " text " NOT NULL, object_term " integer " NOT NULL, course_term " \
+	integer " NOT NULL, course " text " NOT NULL, quiz " text " NOT NULL, object_id " text \
+	" NOT NULL, " ACT_SIDE_COLS("first_", integer) ACT_SIDE_COLS("last_", integer) \
+	"PRIMARY KEY (kind, country, " col ", object_term))" rowid ";" \
+	COUNTRY_OF(col, col, "SELECT *, organisation AS org FROM activity_" col "_tally")
+#define COUNTRY_TABLES(integer, text, rowid) \
+	COUNTRY_TABLE("day", integer, text, rowid) COUNTRY_TABLE("month", integer, text, rowid)
+/* SQLite's: tally row r's vals added to its total and to its organisation's country's; the
+ * tallies' triggers of migration 25 made again to do both (a change that keeps the
+ * organisation as well as the total's key adds the differences). */
+#define COUNTRY_LITE_ROW(col, r, vals) \
+	"INSERT INTO activity_" col "_country SELECT " r "kind, o.country, " r col ", " \
+	r "object_term, " r "course_term, " r "course, " r "quiz, " r "object_id, " vals \
+	" FROM organisation o WHERE o.name = " r "organisation AND o.country IS NOT NULL" \
+	COUNTRY_MERGE(col)
+#define TOTAL_COUNTRY_ROW(t, col, r, vals) TOTAL_LITE_ROW(t, col, r, vals) COUNTRY_LITE_ROW(col, r, vals)
+#define COUNTRY_SAME_KEY(col) TOTAL_SAME_KEY(col) " AND old.organisation = new.organisation"
+#define TOTAL_LITE_DROPS(from) \
+	"DROP TRIGGER " from "_total_add; DROP TRIGGER " from "_total_drop; " \
+	"DROP TRIGGER " from "_total_change; DROP TRIGGER " from "_total_move;"
+/* An organisation's tallies of table activity_<col>_tally, k times, added to the country
+ * of its row r (new. or old.), if any. */
+#define COUNTRY_MOVE(col, r, k) \
+	"INSERT INTO activity_" col "_country SELECT kind, " r "country, " col ", object_term, " \
+	"course_term, course, quiz, object_id, " TOTAL_SIDE("", k, "first_") ", " \
+	TOTAL_SIDE("", k, "last_") " FROM activity_" col "_tally WHERE organisation = " r \
+	"name AND " r "country IS NOT NULL" COUNTRY_MERGE(col)
+#define COUNTRY_MOVES(r, k) COUNTRY_MOVE("day", r, k) COUNTRY_MOVE("month", r, k)
+#define COUNTRY_MOVED "old.country IS NOT new.country OR old.name IS NOT new.name"
+#define COUNTRY_LITE_TRIGGERS \
+	TOTAL_LITE_DROPS("activity_day_tally") TOTAL_LITE_DROPS("activity_month_tally") \
+	TOTAL_LITE_TRIGGERS_OF("activity_day_tally", "activity_day_total", "day", \
+	                       TOTAL_COUNTRY_ROW, COUNTRY_SAME_KEY("day")) \
+	TOTAL_LITE_TRIGGERS_OF("activity_month_tally", "activity_month_total", "month", \
+	                       TOTAL_COUNTRY_ROW, COUNTRY_SAME_KEY("month")) \
+	"CREATE TRIGGER organisation_country_add AFTER INSERT ON organisation BEGIN " \
+	COUNTRY_MOVES("new.", "") " END;" \
+	"CREATE TRIGGER organisation_country_drop AFTER DELETE ON organisation BEGIN " \
+	COUNTRY_MOVES("old.", "-") " END;" \
+	"CREATE TRIGGER organisation_country_change AFTER UPDATE ON organisation WHEN " \
+	COUNTRY_MOVED " BEGIN " COUNTRY_MOVES("old.", "-") COUNTRY_MOVES("new.", "") " END;"
+/* PostgreSQL's: the contributions added by country by activity_learner's statement trigger
+ * with the tallies and totals. An organisation's move first waits for the transactions
+ * storing statements to end and holds off new ones (SHARE ROW EXCLUSIVE, which also queues
+ * moves one after another): one that read the organisation's country before the move
+ * committed has then written its tallies, which the move reads, and one after reads the new
+ * country. */
+#define ACT_TALLIES_TOTALS_COUNTRIES(rows) \
+	ACT_TALLIES_AND_TOTALS(rows) COUNTRY_OF("day", "day", rows("10")) \
+	COUNTRY_OF("month", "day", rows("7"))
+#define COUNTRY_PG_TRIGGERS \
+	ACT_PG_FUNCTION("CREATE OR REPLACE", ACT_TALLIES_TOTALS_COUNTRIES) \
+	"CREATE FUNCTION organisation_country() RETURNS trigger LANGUAGE plpgsql AS $$ " \
+	"BEGIN LOCK TABLE activity_day_tally, activity_month_tally IN SHARE ROW EXCLUSIVE MODE; " \
+	"IF TG_OP <> 'INSERT' THEN " COUNTRY_MOVES("old.", "-") " END IF; " \
+	"IF TG_OP <> 'DELETE' THEN " COUNTRY_MOVES("new.", "") " END IF; " \
+	"RETURN NULL; END $$;" \
+	"CREATE TRIGGER organisation_country_add AFTER INSERT OR DELETE ON organisation " \
+	"FOR EACH ROW EXECUTE FUNCTION organisation_country();" \
+	"CREATE TRIGGER organisation_country_change AFTER UPDATE ON organisation FOR EACH ROW " \
+	"WHEN (old.country IS DISTINCT FROM new.country OR old.name IS DISTINCT FROM new.name) " \
+	"EXECUTE FUNCTION organisation_country();"
 
 /* Migration 24: course_day_tally by month, then day: a date range's days at its ends (report.c,
  * DAYS_OF) without reading every course's and organisation's days. By day alone it would also
@@ -792,6 +881,9 @@ static const char *const migrations[] = {
         /* 25: the quiz tallies of all organisations together, kept from them by triggers
          * (TOTAL_TABLES). */
         (TOTAL_TABLES("INTEGER", "TEXT", " WITHOUT ROWID") TOTAL_LITE_TRIGGERS),
+        /* 26: the quiz tallies by country, kept from them by the same triggers and moved
+         * by organisation's (COUNTRY_TABLES). */
+        (COUNTRY_TABLES("INTEGER", "TEXT", " WITHOUT ROWID") COUNTRY_LITE_TRIGGERS),
 };
 
 /*
@@ -802,7 +894,7 @@ static const char *const migrations[] = {
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
 static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16, 17, 18,
-                                  19, 19, 20, 21, 21, 22, 23, 23, 24, 25, 25};
+                                  19, 19, 20, 21, 21, 22, 23, 23, 24, 25, 25, 26, 26};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -1080,6 +1172,10 @@ static const char *const pg_migrations[] = {
          * (ACT_TALLIES_AND_TOTALS) */
         TOTAL_TABLES("BIGINT", PG_TEXT, ""),
         TOTAL_PG_TRIGGERS,
+        /* 26: as SQLite's 26, kept by activity_learner's statement trigger and moved by
+         * organisation's (COUNTRY_PG_TRIGGERS) */
+        COUNTRY_TABLES("BIGINT", PG_TEXT, ""),
+        COUNTRY_PG_TRIGGERS,
 };
 #pragma GCC diagnostic pop
 

@@ -246,7 +246,8 @@ LATER_TABLES = ("course_session", "cohort_course", "cohort_member", "cohort", "l
                 "organisation", "activity_learner", "activity_tally", "unscored_answer",
                 "coordinator_session", "course_tally", "course_day_tally", "learner",
                 "activity_day_tally", "activity_month_tally", "course_month_tally",
-                "activity_day_total", "activity_month_total")
+                "activity_day_total", "activity_month_total", "activity_day_country",
+                "activity_month_country")
 
 
 def undo_terms(path):

@@ -12,6 +12,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import unittest
 import uuid
 
@@ -211,6 +212,23 @@ def tables(db, credentials):
                 t[i] += int(v)
         rows[table + "_of_rows"] = sorted(day_row(k + tuple(v)) for k, v in summed.items()
                                           if any(v))
+    # By country (migration 26): per kind, activity, country and day (month), the sums of
+    # the rows of its organisations as they are now, however they moved between countries.
+    country = dict(db.sql("SELECT name, country FROM organisation"))
+    for table, col, of in (("activity_day_country", "day", "activity_day_tally"),
+                           ("activity_month_country", "month", "activity_month_tally")):
+        rows[table] = sorted(day_row(r) for r in db.sql(
+            "SELECT kind, o.text, country, %s, course, quiz, object_id, %s "
+            "FROM %s JOIN term o ON o.id = object_term" % (col, nums, table))
+            if any(int(v) != 0 for v in r[7:]))
+        summed = {}
+        for r in rows[of]:
+            if r[2] in country:
+                t = summed.setdefault(r[:2] + (country[r[2]],) + r[3:7], [0] * 14)
+                for i, v in enumerate(r[7:]):
+                    t[i] += int(v)
+        rows[table + "_of_rows"] = sorted(day_row(k + tuple(v)) for k, v in summed.items()
+                                          if any(v))
     rows["unscored_answer"] = sorted(db.sql(
         "SELECT s.id FROM unscored_answer u JOIN statement s ON s.seq = u.seq"))
     return rows
@@ -272,10 +290,9 @@ RANGES = [("2026-03-01", "2026-06-30"), ("2026-01-01", "2026-01-31"),
           ("2026-02-10", "2026-02-10"), ("2026-05-21", "2026-07-02"),
           ("2026-02-28", "2026-03-01"), ("2026-04-01", "2026-04-30"), ("2026-06-15", "2026-08-14"),
           ("2026-07-04", None), ("2026-07-20", "2026-08-20"), ("2026-08-16", "2026-10-10")]
-# The organisations' countries (relais-hub organisation set), one after the other: SN with
-# three of the four organisations the tallies know (MAE, MSP, MEF and none), so that its
-# quiz views are read as all organisations' less the others'; then FR with two, read by
-# their own tallies.
+# The organisations' countries (relais-hub organisation set), one after the other, after
+# ML (MAE, MSP) and BF or CI (MEF) while the batches arrived: SN with three of the four
+# organisations the tallies know (MAE, MSP, MEF and none); then FR with two, moved from SN.
 COUNTRY_SETS = [("country=SN", {"MAE": "SN", "MSP": "SN", "MEF": "SN"}),
                 ("country=FR", {"MAE": "SN", "MSP": "FR", "MEF": "FR"})]
 COUNTRIES = [by for by, _ in COUNTRY_SETS]
@@ -374,10 +391,27 @@ class SameOnBoth(unittest.TestCase):
             key, secret = db.credentials("laptop")
             lk = db.laptop_key(name="carried")
             db.coordinator("admin@example.org")
+            # Countries from the start (the batches then count by country as they arrive),
+            # and one organisation moved between two countries again and again while they
+            # arrive (each move takes its tallies from one country to the other).
+            db.run("organisation", "set", "MAE", "--country", "ML")
+            db.run("organisation", "set", "MSP", "--country", "ML")
             hub = hl.Hub(db)
+            stop = threading.Event()
+            moved = []
+
+            def move():
+                while not stop.is_set():
+                    db.run("organisation", "set", "MEF", "--country", "CI" if len(moved) % 2
+                           else "BF")
+                    moved.append(1)
+            mover = threading.Thread(target=move)
             try:
                 c = hl.Client(hub, key, secret)
+                mover.start()
                 statuses = [c.post(b).status for b in cls.batches]
+                stop.set()
+                mover.join()
                 moves = [c.post(b).status for b in cls.moves]
                 # A batch whose middle statement reuses a held id with other content: refused
                 # whole, naming that statement, and nothing of it kept.
@@ -385,7 +419,12 @@ class SameOnBoth(unittest.TestCase):
                 clash[2] = dict(statement(rng), id=cls.batches[0][0]["id"])
                 refused = c.post(clash)
             finally:
+                stop.set()
+                if mover.is_alive():
+                    mover.join()
                 hub.stop()
+            cls.moved = getattr(cls, "moved", {})
+            cls.moved[name] = len(moved)
             path = os.path.join(root, "carried.relais-records.gz")
             hl.records_file(path, cls.imported, key=lk)
             imported = db.run("import", path).stdout
@@ -471,7 +510,8 @@ class SameOnBoth(unittest.TestCase):
         for table in ("learner_course", "activity_learner", "activity_tally",
                       "unscored_answer", "course_tally", "course_day_tally", "learner",
                       "activity_day_tally", "activity_month_tally", "course_month_tally",
-                      "activity_day_total", "activity_month_total"):
+                      "activity_day_total", "activity_month_total", "activity_day_country",
+                      "activity_month_country"):
             with self.subTest(table=table):
                 self.assertGreater(len(lite[table]), 5)
                 self.assertEqual([r for r in lite[table] if r not in pg[table]],
@@ -552,6 +592,11 @@ class SameOnBoth(unittest.TestCase):
 
     def test_the_quiz_totals_add_up_the_organisations_tallies(self):
         self.assert_made_of_rows(("activity_day_total", "activity_month_total"), 50)
+
+    def test_the_quiz_tallies_by_country_add_up_their_organisations_tallies(self):
+        self.assert_made_of_rows(("activity_day_country", "activity_month_country"), 50)
+        for name, n in self.moved.items():
+            self.assertGreater(n, 1, name)  # MEF moved while the batches arrived
 
     def test_the_dated_quiz_views_count_the_rows_active_in_the_range(self):
         for name, r in self.results.items():

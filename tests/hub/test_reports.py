@@ -314,7 +314,7 @@ class Migration(unittest.TestCase):
         hub.stop()
         con = sqlite3.connect(db.db)
         con.executescript("DROP TABLE learner_course; DROP TABLE activity_learner; DROP TABLE activity_tally;"
-                          "DROP TABLE unscored_answer; DROP TABLE organisation;"
+                          "DROP TABLE unscored_answer;"
                           "ALTER TABLE coordinator DROP COLUMN organisation;"
                           # and what later migrations added (a hub before 14 had none of it)
                           "ALTER TABLE course_session DROP COLUMN cohort;"
@@ -323,6 +323,9 @@ class Migration(unittest.TestCase):
                           "DROP TABLE activity_day_tally; DROP TABLE activity_month_tally;"
                           "DROP TABLE course_month_tally;"
                           "DROP TABLE activity_day_total; DROP TABLE activity_month_total;"
+                          "DROP TABLE activity_day_country; DROP TABLE activity_month_country;"
+                          # after the tallies, whose triggers read it as they are emptied
+                          "DROP TABLE organisation;"
                           "PRAGMA user_version = %d;" % (hl.REPORTS_MIGRATION - 1))
         con.close()
         # The first command of a newer relais-hub brings the hub up to date, and says so: a
