@@ -579,10 +579,7 @@ static void learners_sql(struct relais_strbuf *sql, struct relais_strbuf *other,
 	if (given(f->course)) {
 		relais_strbuf_add(sql, LEARNERS_OF_COURSE);
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_COURSE : "");
-	} else if (given(f->country)) {
-		relais_strbuf_add(sql, LEARNERS_OF_ROWS LC_FILTER " GROUP BY actor_term");
-		relais_strbuf_add(sql, keyed ? LEARNERS_KEY_OF_ROWS : "");
-	} else if (!dated && !org) {
+	} else if (!dated && !org && !given(f->country)) {
 		relais_strbuf_add(sql, LEARNERS_ALL);
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY : "");
 	} else {
@@ -591,6 +588,11 @@ static void learners_sql(struct relais_strbuf *sql, struct relais_strbuf *other,
 		relais_strbuf_add(sql, dated ? LEARNERS_UNIFORM_IN_RANGE : LEARNERS_UNIFORM);
 		relais_strbuf_add(sql, given(f->scope) ? " AND l.organisation = ?1" : "");
 		relais_strbuf_add(sql, given(f->organisation) ? " AND l.organisation = ?3" : "");
+		/* a country's organisations checked along learner_listed, in the view's order
+		 * (|| '': not looked up by learner_organisation, then sorted) */
+		relais_strbuf_add(sql, given(f->country) ? " AND l.organisation || '' IN (SELECT "
+		                                           "name FROM organisation WHERE country = ?4)"
+		                                         : "");
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY : "");
 		relais_strbuf_add(sql, dated ? LEARNERS_IN_RANGE_GROUPS : "");
 		relais_strbuf_add(other, LEARNERS_MIXED);

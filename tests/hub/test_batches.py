@@ -234,14 +234,15 @@ def tables(db, credentials):
     return rows
 
 
-def learners_of_rows(rows, rng_, org, course=None):
-    """The learners view as the learners' rows say, one by one: each learner's rows of org
-    and course (None: all) active in the range, in the view's order (by name, then email, as
-    bytes)."""
+def learners_of_rows(rows, rng_, orgs, course=None):
+    """The learners view as the learners' rows say, one by one: each learner's rows of the
+    organisations orgs (a set) and of course (None: all) active in the range, in the view's
+    order (by name, then email, as bytes)."""
     lo, hi = rng_[0] or "0000", rng_[1] or "9999"
     by = {}
     for actor, name, organisation, started, last, completed, in_course in rows:
-        if (org is not None and organisation != org) or last[:10] < lo or started[:10] > hi:
+        if (orgs is not None and organisation not in orgs) or last[:10] < lo or \
+                started[:10] > hi:
             continue
         if course is not None and in_course != course:
             continue
@@ -296,6 +297,8 @@ RANGES = [("2026-03-01", "2026-06-30"), ("2026-01-01", "2026-01-31"),
 COUNTRY_SETS = [("country=SN", {"MAE": "SN", "MSP": "SN", "MEF": "SN"}),
                 ("country=FR", {"MAE": "SN", "MSP": "FR", "MEF": "FR"})]
 COUNTRIES = [by for by, _ in COUNTRY_SETS]
+# The learners views' filters, asked for once the countries are as the last set has them.
+LEARNERS_BY = (None, "organisation=MAE", "country=FR")
 OF_FILTER = {"organisation=MAE": {"MAE"}, "country=SN": {"MAE", "MSP", "MEF"},
              "country=FR": {"MSP", "MEF"}}
 DATED_VIEWS = ["status-by-course", "status-by-organisation", "completions-by-course",
@@ -453,9 +456,9 @@ class SameOnBoth(unittest.TestCase):
                         r = b.request("GET", "/reports/%s.json%s&%s" % (view, q, by))
                         dated[(rng_, view, by)] = r.json() if r.status == 200 else r.status
                 for rng_ in RANGES + [(None, None)]:
-                    for org in (None, "MAE"):
-                        q = "&".join("%s=%s" % kv for kv in
-                                     zip(("from", "to", "organisation"), rng_ + (org,)) if kv[1])
+                    for org in LEARNERS_BY:
+                        q = "&".join(["%s=%s" % kv for kv in zip(("from", "to"), rng_)
+                                      if kv[1]] + ([org] if org else []))
                         r = b.request("GET", "/reports/learners.json?" + q)
                         dated[(rng_, org, "learners")] = r.json() if r.status == 200 else r.status
                         # one course's learners (a row each in it), as a file and a page
@@ -469,6 +472,7 @@ class SameOnBoth(unittest.TestCase):
                                 r.json() if r.status == 200 else r.status
                 walked = {q: walk_learners(b, q) for q in
                           ("", "organisation=MAE&from=2026-03-01", "from=2026-05-15",
+                           "country=FR&from=2026-03-01",
                            "course=c1", "course=c2&organisation=MAE&from=2026-03-01")}
                 bad_start = b.request("GET", "/reports/learners?start=!").status
             finally:
@@ -536,12 +540,13 @@ class SameOnBoth(unittest.TestCase):
     def test_the_learners_view_counts_each_learners_rows(self):
         for name, r in self.results.items():
             for rng_ in RANGES + [(None, None)]:
-                for org in (None, "MAE"):
-                    with self.subTest(backend=name, range=rng_, organisation=org):
-                        want = learners_of_rows(r["learner_rows"], rng_, org)
+                for org in LEARNERS_BY:
+                    with self.subTest(backend=name, range=rng_, by=org):
+                        want = learners_of_rows(r["learner_rows"], rng_, OF_FILTER.get(org))
                         self.assertGreater(len(want), 0)
                         self.assertEqual(r["dated"][(rng_, org, "learners")], want)
-                        want = learners_of_rows(r["learner_rows"], rng_, org, "c1")
+                        want = learners_of_rows(r["learner_rows"], rng_, OF_FILTER.get(org),
+                                                "c1")
                         self.assertGreater(len(want), 0)
                         self.assertEqual(r["dated"][(rng_, org, "c1")], want)
 
@@ -549,8 +554,8 @@ class SameOnBoth(unittest.TestCase):
         for name, r in self.results.items():
             seen = 0
             for rng_ in RANGES + [(None, None)]:
-                for org in (None, "MAE"):
-                    with self.subTest(backend=name, range=rng_, organisation=org):
+                for org in LEARNERS_BY:
+                    with self.subTest(backend=name, range=rng_, by=org):
                         every = r["dated"][(rng_, org, "completions", None)]
                         want = [x for x in every if x["course"] == "c1"]
                         self.assertEqual(r["dated"][(rng_, org, "completions", "c1")], want)
@@ -559,11 +564,12 @@ class SameOnBoth(unittest.TestCase):
 
     def test_the_learners_pages_walk_every_learner_once_in_order(self):
         ranges = {"": ((None, None), None, None), "organisation=MAE&from=2026-03-01":
-                  (("2026-03-01", None), "MAE", None),
+                  (("2026-03-01", None), {"MAE"}, None),
                   "from=2026-05-15": (("2026-05-15", None), None, None),
+                  "country=FR&from=2026-03-01": (("2026-03-01", None), {"MSP", "MEF"}, None),
                   "course=c1": ((None, None), None, "c1"),
                   "course=c2&organisation=MAE&from=2026-03-01":
-                  (("2026-03-01", None), "MAE", "c2")}
+                  (("2026-03-01", None), {"MAE"}, "c2")}
         for name, r in self.results.items():
             for q, (rng_, org, course) in ranges.items():
                 with self.subTest(backend=name, query=q):
