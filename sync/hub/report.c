@@ -207,9 +207,9 @@
 	"sum(completed) AS completed, " PCT_SUM("sum(completed)") " AS completed_pct, " \
 	"sum(passed) AS passed, " PCT_SUM("sum(passed)") " AS passed_pct"
 
-/* The quiz views with a date range from rows (ACT_IN_RANGE). Per
- * question, counted by the question's term alone (its course, quiz and IRI follow from it),
- * which hashes integers, not texts. */
+/* The quiz views with a date range from rows (ACT_IN_RANGE). Per question, counted by the
+ * question's term alone (its course, quiz and IRI follow from it), which hashes integers,
+ * not texts. */
 #define QUESTIONS_OF(rows) \
 	"SELECT course, quiz, " QUESTION_OF("object_id", "quiz") " AS question, learners, " \
 	"learners_missed, " PCT_OF("learners_missed", "learners") " AS missed_pct, answers " \
@@ -357,7 +357,7 @@ static const struct report reports[] = {
 /*
  * The learners view, per learner: from learner (migration 20) where it holds what the
  * view shows, else from learner_course (LEARNERS_OF_ROWS, the view as it is defined: a
- * course or a country, and the few learners whose rows differ in name or organisation).
+ * course, and the few learners whose rows differ in name or organisation).
  * Each part comes in the view's order, by name and email, from an index, and ?8, ?9 (a
  * page's first learner) start it there: a page reads its own rows, not those before.
  */
@@ -590,9 +590,10 @@ static void learners_sql(struct relais_strbuf *sql, struct relais_strbuf *other,
 		relais_strbuf_add(sql, given(f->organisation) ? " AND l.organisation = ?3" : "");
 		/* a country's organisations checked along learner_listed, in the view's order
 		 * (|| '': not looked up by learner_organisation, then sorted) */
-		relais_strbuf_add(sql, given(f->country) ? " AND l.organisation || '' IN (SELECT "
-		                                           "name FROM organisation WHERE country = ?4)"
-		                                         : "");
+		relais_strbuf_add(sql, given(f->country)
+		                               ? " AND l.organisation || '' IN (SELECT "
+		                                 "name FROM organisation WHERE country = ?4)"
+		                               : "");
 		relais_strbuf_add(sql, keyed ? LEARNERS_KEY : "");
 		relais_strbuf_add(sql, dated ? LEARNERS_IN_RANGE_GROUPS : "");
 		relais_strbuf_add(other, LEARNERS_MIXED);

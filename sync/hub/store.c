@@ -893,8 +893,8 @@ static const char *const migrations[] = {
  * (COLLATE "C"), as in SQLite. Append here whenever the list above grows.
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
-static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16, 17, 18,
-                                  19, 19, 20, 21, 21, 22, 23, 23, 24, 25, 25, 26, 26};
+static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16, 17, 18, 19,
+                                  19, 20, 21, 21, 22, 23, 23, 24, 25, 25, 26, 26};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
