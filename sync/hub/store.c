@@ -133,14 +133,21 @@
 	ACT_ADD(t, p "learners") ", " ACT_ADD(t, p "missed") ", " ACT_ADD(t, p "passed") ", " \
 	ACT_ADD(t, p "tries") ", " ACT_ADD(t, p "passes") ", " ACT_ADD(t, p "score_e9") ", " \
 	ACT_ADD(t, p "scored")
-/* The contributions (ACT_ROWS) added to table t (its period column col), a period's
- * together (an upsert changes a row once). */
+/* Adding to the row of key (a list of columns) of table t. */
+#define ACT_MERGE(t, key) \
+	" ON CONFLICT(" key ") DO UPDATE SET " ACT_ADD_SIDE(t, "first_") ", " \
+	ACT_ADD_SIDE(t, "last_") ";"
+/* The rows of a query (x, a tally's columns or ACT_ROWS', joined by join) added up by
+ * group, a list of columns that starts table t's rows, then added to t's row of key (an
+ * upsert changes a row once). */
+#define ACT_SUMS_INTO(t, group, rows, join, key) \
+	"INSERT INTO " t " SELECT " group ", max(course_term), max(course), max(quiz), " \
+	"max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") " FROM (" rows ") x" join \
+	" GROUP BY " group ACT_MERGE(t, key)
+/* The contributions (ACT_ROWS) added to table t (its period column col). */
 #define ACT_TALLY(t, col, rows) \
-	"INSERT INTO " t " SELECT kind, object_term, org, day, max(course_term), max(course), " \
-	"max(quiz), max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") " FROM (" rows \
-	") x GROUP BY kind, object_term, org, day " \
-	"ON CONFLICT(kind, " col ", object_term, organisation) DO UPDATE SET " \
-	ACT_ADD_SIDE(t, "first_") ", " ACT_ADD_SIDE(t, "last_") ";"
+	ACT_SUMS_INTO(t, "kind, object_term, org, day", rows, "", \
+	              "kind, " col ", object_term, organisation")
 /* rows(n), a macro's name, into both tables. */
 #define ACT_TALLIES(rows) \
 	ACT_TALLY("activity_day_tally", "day", rows("10")) \
@@ -353,15 +360,11 @@
 	k r p "passes AS " p "passes, " k r p "score_e9 AS " p "score_e9, " \
 	k r p "scored AS " p "scored"
 /* Adding to a key's total in table t. */
-#define TOTAL_MERGE(t, col) \
-	" ON CONFLICT(kind, " col ", object_term) DO UPDATE SET " ACT_ADD_SIDE(t, "first_") ", " \
-	ACT_ADD_SIDE(t, "last_") ";"
+#define TOTAL_MERGE(t, col) ACT_MERGE(t, "kind, " col ", object_term")
 /* The rows of a query (a tally's columns, its period named period) added to table t (its
  * period column col), a question's and period's together. */
 #define TOTAL_OF(t, col, period, rows) \
-	"INSERT INTO " t " SELECT kind, " period ", object_term, max(course_term), max(course), " \
-	"max(quiz), max(object_id), " ACT_SUMS("first_") ", " ACT_SUMS("last_") " FROM (" rows \
-	") x GROUP BY kind, " period ", object_term" TOTAL_MERGE(t, col)
+	ACT_SUMS_INTO(t, "kind, " period ", object_term", rows, "", "kind, " col ", object_term")
 #define TOTAL_TABLE(t, col, from, integer, text, rowid) \
 	"CREATE TABLE " t " (kind INTEGER NOT NULL, " col " " text " NOT NULL, object_term " \
 	integer " NOT NULL, course_term " integer " NOT NULL, course " text " NOT NULL, quiz " \
@@ -424,17 +427,13 @@
  * tallies; PostgreSQL: activity_learner's statement trigger), and moved when an
  * organisation's country changes (triggers on organisation). Adding to a key's row of table
  * activity_<col>_country: */
-#define COUNTRY_MERGE(col) \
-	" ON CONFLICT(kind, country, " col ", object_term) DO UPDATE SET " \
-	ACT_ADD_SIDE("activity_" col "_country", "first_") ", " \
-	ACT_ADD_SIDE("activity_" col "_country", "last_") ";"
+#define COUNTRY_KEY(col) "kind, country, " col ", object_term"
+#define COUNTRY_MERGE(col) ACT_MERGE("activity_" col "_country", COUNTRY_KEY(col))
 /* The rows of a query (a tally's columns, its organisation named org, its period named
  * period) added up by their organisations' countries. */
 #define COUNTRY_OF(col, period, rows) \
-	"INSERT INTO activity_" col "_country SELECT kind, o.country, " period ", object_term, " \
-	"max(course_term), max(course), max(quiz), max(object_id), " ACT_SUMS("first_") ", " \
-	ACT_SUMS("last_") " FROM (" rows ") x JOIN organisation o ON o.name = x.org " \
-	"GROUP BY kind, o.country, " period ", object_term" COUNTRY_MERGE(col)
+	ACT_SUMS_INTO("activity_" col "_country", "kind, o.country, " period ", object_term", \
+	              rows, " JOIN organisation o ON o.name = x.org", COUNTRY_KEY(col))
 /* Its key puts the country before the periods, so that the views read a range of its. */
 #define COUNTRY_TABLE(col, integer, text, rowid) \
 	"CREATE TABLE activity_" col "_country (kind INTEGER NOT NULL, country " text \

@@ -198,33 +198,25 @@ def tables(db, credentials):
                     t[side * 7 + i] += v
         rows[table + "_of_rows"] = sorted(day_row(k + tuple(v)) for k, v in made.items())
     # Their totals over the organisations (migration 25): per kind, activity and day (month),
-    # the sums of its organisations' rows.
-    for table, col, of in (("activity_day_total", "day", "activity_day_tally"),
-                           ("activity_month_total", "month", "activity_month_tally")):
-        rows[table] = sorted(day_row(r[:2] + ("",) + r[2:]) for r in db.sql(
-            "SELECT kind, o.text, %s, course, quiz, object_id, %s "
-            "FROM %s JOIN term o ON o.id = object_term" % (col, nums, table))
-            if any(int(v) != 0 for v in r[6:]))
-        summed = {}
-        for r in rows[of]:
-            t = summed.setdefault(r[:2] + ("",) + r[3:7], [0] * 14)
-            for i, v in enumerate(r[7:]):
-                t[i] += int(v)
-        rows[table + "_of_rows"] = sorted(day_row(k + tuple(v)) for k, v in summed.items()
-                                          if any(v))
-    # By country (migration 26): per kind, activity, country and day (month), the sums of
-    # the rows of its organisations as they are now, however they moved between countries.
+    # the sums of its organisations' rows; and by country (migration 26), the sums of the rows
+    # of its organisations as they are now, however they moved between countries. by: the
+    # table's column in the tallies' organisation's place, and what it is for an organisation
+    # (None: not counted).
     country = dict(db.sql("SELECT name, country FROM organisation"))
-    for table, col, of in (("activity_day_country", "day", "activity_day_tally"),
-                           ("activity_month_country", "month", "activity_month_tally")):
+    for table, col, of, by, of_org in (
+            ("activity_day_total", "day", "activity_day_tally", "''", lambda org: ""),
+            ("activity_month_total", "month", "activity_month_tally", "''", lambda org: ""),
+            ("activity_day_country", "day", "activity_day_tally", "country", country.get),
+            ("activity_month_country", "month", "activity_month_tally", "country",
+             country.get)):
         rows[table] = sorted(day_row(r) for r in db.sql(
-            "SELECT kind, o.text, country, %s, course, quiz, object_id, %s "
-            "FROM %s JOIN term o ON o.id = object_term" % (col, nums, table))
+            "SELECT kind, o.text, %s, %s, course, quiz, object_id, %s "
+            "FROM %s JOIN term o ON o.id = object_term" % (by, col, nums, table))
             if any(int(v) != 0 for v in r[7:]))
         summed = {}
         for r in rows[of]:
-            if r[2] in country:
-                t = summed.setdefault(r[:2] + (country[r[2]],) + r[3:7], [0] * 14)
+            if of_org(r[2]) is not None:
+                t = summed.setdefault(r[:2] + (of_org(r[2]),) + r[3:7], [0] * 14)
                 for i, v in enumerate(r[7:]):
                     t[i] += int(v)
         rows[table + "_of_rows"] = sorted(day_row(k + tuple(v)) for k, v in summed.items()
