@@ -2,22 +2,31 @@
 as docs/hub.md ("Several nodes on PostgreSQL") deploys them: the nodes on fixed loopback ports,
 each SIGKILLed and restarted on its port at will; nginx in front, with an upstream of the nodes
 and a retry on the next one; the database's rows read with psql. Used by test_nodes.py."""
+import collections
+import json
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "faults"))
 sys.path.insert(0, HERE)
+import hublib as hl  # noqa: E402
 import pgcluster  # noqa: E402
 from pgcluster import free_port  # noqa: E402
-from synclib import KillableHub  # noqa: E402
+from synclib import COURSES, LEARNERS, UNITS, KillableHub, Laptop  # noqa: E402
+from synclib import without_server_fields  # noqa: E402
+
+# How long the laptops sync under each fault (RELAIS_NODES_SECONDS, 20 s by default).
+SECONDS = float(os.environ.get("RELAIS_NODES_SECONDS") or 20)
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -68,13 +77,14 @@ class Nodes:
     """count nodes of relais-hub serve on one new database of cluster (a pgcluster.Cluster),
     sharing one credential; each logs to work/node-N.log."""
 
-    def __init__(self, work, cluster, count=2):
+    def __init__(self, work, cluster, count=2, ports=None):
         self.cluster = cluster
         self.name = cluster.new_database().rsplit("/", 1)[1]
-        # As docs/hub.md writes it: the primary and the replica, the one taking writes kept
-        # (here the first is nowhere: libpq goes on to the cluster).
-        self.db = "postgresql://%s@127.0.0.1:%d,127.0.0.1:%d/%s?%s" % (
-            pgcluster.USER, free_port(), cluster.port, self.name,
+        # As docs/hub.md writes it: the primary and the replica, the one taking writes kept.
+        # Unless ports names them, the first is nowhere: libpq goes on to the cluster.
+        ports = ports or [free_port(), cluster.port]
+        self.db = "postgresql://%s@%s/%s?%s" % (
+            pgcluster.USER, ",".join("127.0.0.1:%d" % p for p in ports), self.name,
             "target_session_attrs=read-write&connect_timeout=5")
         self.nodes = []
         for i in range(count):
@@ -186,3 +196,116 @@ class Nginx:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(15)
         self.proc.stderr.close()
+
+
+class LaptopSyncs:
+    """Laptops syncing through nginx, for a TestCase with self.work, self.rng (a
+    random.Random) and self.nodes (a Nodes)."""
+
+    def laptops(self, count):
+        out = []
+        for i in range(count):
+            work = os.path.join(self.work, "laptop-%d" % i)
+            os.makedirs(work)
+            out.append(Laptop(work))
+        return out
+
+    def ingest(self, laptops, url, fault, seconds=SECONDS):
+        """Each laptop records statements and syncs them through url (relais sync, retrying as
+        it does) for seconds, while fault() runs in its own thread until told to stop (its
+        argument, an Event); then a last sync each. Returns the number of syncs; every one of
+        them must have succeeded."""
+        stop, failures, syncs = threading.Event(), [], collections.Counter()
+        rngs = [random.Random(self.rng.random()) for _ in laptops]
+
+        def sync(i, laptop):
+            p = laptop.cli(["sync", "--hub", url, "--key", self.nodes.key, "--secret",
+                            self.nodes.secret, "--no-courses"], timeout=600)
+            syncs[i] += 1
+            if p.returncode != 0:
+                failures.append("laptop %d: relais sync exited %d: %s %s" % (
+                    i, p.returncode, p.stdout, p.stderr[-1500:]))
+
+        def run(i, laptop):
+            rng = rngs[i]
+            while not stop.is_set():
+                items = [(rng.choice(LEARNERS), rng.choice(["experienced", "answered",
+                                                             "passed", "completed"]),
+                          rng.choice(COURSES), rng.choice(UNITS))
+                         for _ in range(rng.randint(50, 350))]
+                laptop.record(items)
+                sync(i, laptop)
+
+        threads = [threading.Thread(target=run, args=(i, lp)) for i, lp in enumerate(laptops)]
+        faulter = threading.Thread(target=fault, args=(stop,))
+        faulter.start()
+        for t in threads:
+            t.start()
+        time.sleep(seconds)
+        stop.set()
+        for t in threads:
+            t.join(900)
+        faulter.join(120)
+        for i, lp in enumerate(laptops):
+            sync(i, lp)
+        self.assertEqual(failures, [])
+        return sum(syncs.values())
+
+    def assert_union_held(self, laptops, extra=()):
+        """Every laptop's outbox is empty and the hub holds exactly the union of what they
+        recorded (and extra ids), each once, unchanged."""
+        recorded = {}
+        for i, lp in enumerate(laptops):
+            self.assertEqual(lp.pending(), 0, "laptop %d's outbox is not empty" % i)
+            states = lp.states()
+            self.assertEqual(sorted(k for k, (_, aside) in states.items() if aside), [],
+                             "laptop %d set statements aside" % i)
+            recorded.update(lp.statements())
+        stored = self.nodes.stored_ids()
+        counts = collections.Counter(stored)
+        self.assertEqual(sorted(k for k, n in counts.items() if n > 1), [], "stored twice")
+        want = set(recorded) | set(extra)
+        self.assertEqual(sorted(want - set(counts)), [], "acknowledged but lost")
+        self.assertEqual(sorted(set(counts) - want), [], "stored but never recorded")
+        self.assertEqual(len(stored), len(want))
+        for st in self.nodes.nodes[0].all_statements():
+            if st["id"] in recorded:
+                self.assertEqual(without_server_fields(st), json.loads(recorded[st["id"]]),
+                                 "statement %s changed on the way" % st["id"])
+        return len(recorded)
+
+    def post_batches(self, stop, batches):
+        """Batches of 100 straight to the nodes (self.clients), in turn, until stop is set;
+        appends (ids, status: None when the connection failed) to batches for each."""
+        n = 0
+        while not stop.is_set():
+            body = [hl.statement("poster%d" % (k % 5)) for k in range(100)]
+            try:
+                status = self.clients[n % len(self.clients)].post(body).status
+            except OSError:
+                status = None
+            batches.append(([s["id"] for s in body], status))
+            n += 1
+            if status != 200:
+                stop.wait(0.1)  # PostgreSQL is down: no need to ask 100 times a second
+
+    def assert_whole_or_nothing(self, batches):
+        """Each of post_batches' batches is stored whole or not at all, whatever its answer,
+        and whole when acknowledged (200); returns the ids of those stored."""
+        stored = set(self.nodes.stored_ids())
+        held, partial = [], []
+        for ids, status in batches:
+            n = sum(1 for i in ids if i in stored)
+            if n not in (0, len(ids)) or (status == 200 and n != len(ids)):
+                partial.append((status, n))
+            if n:
+                held.extend(ids)
+        self.assertEqual(partial, [], "batches stored in part, or acknowledged and lost")
+        return held
+
+    def assert_reconnected(self):
+        """The nodes were never restarted, and each stores a statement now: they reconnected
+        to the database by themselves."""
+        for n, client in zip(self.nodes.nodes, self.clients):
+            self.assertEqual(n.starts, 1)
+            self.assertEqual(client.post([hl.statement("after")]).status, 200)

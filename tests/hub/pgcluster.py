@@ -16,7 +16,8 @@ import uuid
 USER = "relais"  # the cluster's superuser (trust authentication, loopback only)
 
 
-def _bin(name):
+def program(name):
+    """The path of PostgreSQL's program name (the newest installed version's)."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/" + name))
     if not found:
         raise RuntimeError("PostgreSQL's %s is missing: apt-get install postgresql" % name)
@@ -50,6 +51,14 @@ class Cluster:
     """A cluster of its own; start() makes it, stop() and start() again keep its data."""
 
     def __init__(self):
+        self._new_root()
+        self._run([program("initdb"), "-D", self.data, "-U", USER, "--auth=trust", "--no-sync",
+                   "-E", "UTF8", "--locale=C"])
+        self.start()
+        atexit.register(self.destroy)
+
+    def _new_root(self):
+        """A temporary directory of the cluster's own, its data to be made in data/."""
         self.root = tempfile.mkdtemp(prefix="relais-pg-")
         self.data = os.path.join(self.root, "data")
         self.log = os.path.join(self.root, "log")
@@ -62,10 +71,6 @@ class Cluster:
             nobody = pwd.getpwnam("nobody")
             os.chown(self.root, nobody.pw_uid, nobody.pw_gid)
             os.chmod(self.root, 0o700)
-        self._run([_bin("initdb"), "-D", self.data, "-U", USER, "--auth=trust", "--no-sync",
-                   "-E", "UTF8", "--locale=C"])
-        self.start()
-        atexit.register(self.destroy)
 
     @classmethod
     def kept(cls, root):
@@ -85,6 +90,32 @@ class Cluster:
         atexit.register(self.destroy)
         return self
 
+    @classmethod
+    def made_by(cls, make):
+        """A cluster whose data directory make(cluster) fills (a copy of another, a backup
+        restored), run with cluster._run as the cluster's user; then started on a port of its
+        own. Removed at exit like any other."""
+        self = cls.__new__(cls)
+        self._new_root()
+        make(self)
+        self.start()
+        atexit.register(self.destroy)
+        return self
+
+    @classmethod
+    def standby_of(cls, primary, name):
+        """A streaming replica of primary (a running Cluster), as docs/hub.md makes one:
+        pg_basebackup -X stream -C -S name -R, so that primary keeps a replication slot called
+        name and the replica connects back as application_name name."""
+        return cls.made_by(lambda self: self._run([
+            program("pg_basebackup"), "-d", "host=127.0.0.1 port=%d user=%s application_name=%s"
+            % (primary.port, USER, name), "-D", self.data, "-X", "stream", "-C", "-S", name,
+            "-R", "--no-sync"]))
+
+    def promote(self):
+        """pg_ctl promote: a replica takes writes from now on."""
+        self._run([program("pg_ctl"), "-D", self.data, "-w", "-t", "60", "promote"])
+
     def _run(self, args):
         p = subprocess.run(self.as_user + args, capture_output=True, text=True,
                            cwd=self.root, timeout=120)
@@ -94,13 +125,13 @@ class Cluster:
         return p
 
     def start(self):
-        self._run([_bin("pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
+        self._run([program("pg_ctl"), "-D", self.data, "-l", self.log, "-w", "-t", "60", "-o",
                    "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c max_connections=200" % (self.port, self.root), "start"])
         self.running = True
 
     def stop(self, mode="fast"):
-        self._run([_bin("pg_ctl"), "-D", self.data, "-m", mode, "-w", "stop"])
+        self._run([program("pg_ctl"), "-D", self.data, "-m", mode, "-w", "stop"])
         self.running = False
 
     def destroy(self):

@@ -10,7 +10,6 @@ stores no batch in part, and reconnects by itself.
 Randomised; the seed is printed and RELAIS_TEST_SEED=N replays it; RELAIS_NODES_SECONDS sets
 how long the laptops sync under each fault (20 by default)."""
 import collections
-import json
 import os
 import random
 import shutil
@@ -26,11 +25,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "faults"))
 import hublib as hl  # noqa: E402
 import pgcluster  # noqa: E402
 import testlib  # noqa: E402
-from nodes import Nginx, Nodes  # noqa: E402
-from synclib import COURSES, LEARNERS, UNITS, Laptop, seed_from_env  # noqa: E402
+from nodes import SECONDS, LaptopSyncs, Nginx, Nodes  # noqa: E402
+from synclib import seed_from_env  # noqa: E402
 from synclib import without_server_fields  # noqa: E402
 
-SECONDS = float(os.environ.get("RELAIS_NODES_SECONDS") or 20)
 LAPTOPS = 4
 
 
@@ -58,7 +56,7 @@ def post_all(jobs):
 @unittest.skipUnless(pgcluster.available(),
                      "PostgreSQL's server programs (initdb, pg_ctl) are not installed: "
                      "apt-get install postgresql")
-class Nodes2(unittest.TestCase):
+class Nodes2(LaptopSyncs, unittest.TestCase):
     def setUp(self):
         self.seed = seed_from_env()
         print("\ntest_nodes: seed %d (RELAIS_TEST_SEED=%d replays it)" % (self.seed, self.seed),
@@ -152,78 +150,6 @@ class Nodes2(unittest.TestCase):
 
     # --- laptops through nginx, with faults ---
 
-    def laptops(self, count):
-        out = []
-        for i in range(count):
-            work = os.path.join(self.work, "laptop-%d" % i)
-            os.makedirs(work)
-            out.append(Laptop(work))
-        return out
-
-    def ingest(self, laptops, url, fault, seconds=SECONDS):
-        """Each laptop records statements and syncs them through url (relais sync, retrying as
-        it does) for seconds, while fault() runs in its own thread until told to stop (its
-        argument, an Event); then a last sync each. Returns the number of syncs; every one of
-        them must have succeeded."""
-        stop, failures, syncs = threading.Event(), [], collections.Counter()
-        rngs = [random.Random(self.rng.random()) for _ in laptops]
-
-        def sync(i, laptop):
-            p = laptop.cli(["sync", "--hub", url, "--key", self.nodes.key, "--secret",
-                            self.nodes.secret, "--no-courses"], timeout=600)
-            syncs[i] += 1
-            if p.returncode != 0:
-                failures.append("laptop %d: relais sync exited %d: %s %s" % (
-                    i, p.returncode, p.stdout, p.stderr[-1500:]))
-
-        def run(i, laptop):
-            rng = rngs[i]
-            while not stop.is_set():
-                items = [(rng.choice(LEARNERS), rng.choice(["experienced", "answered",
-                                                             "passed", "completed"]),
-                          rng.choice(COURSES), rng.choice(UNITS))
-                         for _ in range(rng.randint(50, 350))]
-                laptop.record(items)
-                sync(i, laptop)
-
-        threads = [threading.Thread(target=run, args=(i, lp)) for i, lp in enumerate(laptops)]
-        faulter = threading.Thread(target=fault, args=(stop,))
-        faulter.start()
-        for t in threads:
-            t.start()
-        time.sleep(seconds)
-        stop.set()
-        for t in threads:
-            t.join(900)
-        faulter.join(120)
-        for i, lp in enumerate(laptops):
-            sync(i, lp)
-        self.assertEqual(failures, [])
-        return sum(syncs.values())
-
-    def assert_union_held(self, laptops, extra=()):
-        """Every laptop's outbox is empty and the hub holds exactly the union of what they
-        recorded (and extra ids), each once, unchanged."""
-        recorded = {}
-        for i, lp in enumerate(laptops):
-            self.assertEqual(lp.pending(), 0, "laptop %d's outbox is not empty" % i)
-            states = lp.states()
-            self.assertEqual(sorted(k for k, (_, aside) in states.items() if aside), [],
-                             "laptop %d set statements aside" % i)
-            recorded.update(lp.statements())
-        stored = self.nodes.stored_ids()
-        counts = collections.Counter(stored)
-        self.assertEqual(sorted(k for k, n in counts.items() if n > 1), [], "stored twice")
-        want = set(recorded) | set(extra)
-        self.assertEqual(sorted(want - set(counts)), [], "acknowledged but lost")
-        self.assertEqual(sorted(set(counts) - want), [], "stored but never recorded")
-        self.assertEqual(len(stored), len(want))
-        for st in self.nodes.nodes[0].all_statements():
-            if st["id"] in recorded:
-                self.assertEqual(without_server_fields(st), json.loads(recorded[st["id"]]),
-                                 "statement %s changed on the way" % st["id"])
-        return len(recorded)
-
     def test_node_killed_every_few_seconds_loses_nothing(self):
         nginx = Nginx(self.work, self.nodes.ports)
         self.addCleanup(nginx.close)
@@ -265,24 +191,9 @@ class Nodes2(unittest.TestCase):
         refusals, batches, restarts = [], [], []
         direct = hl.Client(self.nodes.nodes[0], self.nodes.key, self.nodes.secret)
 
-        def batch_poster(stop):
-            # Batches of 100 straight to the nodes, in turn, all along: each is stored
-            # whole or not at all, whatever its answer.
-            n = 0
-            while not stop.is_set():
-                body = [hl.statement("poster%d" % (k % 5)) for k in range(100)]
-                try:
-                    status = self.clients[n % 2].post(body).status
-                except OSError:
-                    status = None
-                batches.append(([s["id"] for s in body], status))
-                n += 1
-                if status != 200:
-                    stop.wait(0.1)  # PostgreSQL is down: no need to ask 100 times a second
-
         def restarter(stop):
             rng = random.Random(self.rng.random())
-            poster = threading.Thread(target=batch_poster, args=(stop,))
+            poster = threading.Thread(target=self.post_batches, args=(stop, batches))
             poster.start()
             while not stop.wait(rng.uniform(2, 4)):
                 self.cluster.stop(rng.choice(["fast", "immediate"]))
@@ -297,23 +208,11 @@ class Nodes2(unittest.TestCase):
         self.assertIsNone(nginx.proc.poll(), "nginx died")
         self.assertGreaterEqual(len(restarts), 2)
         self.assertEqual(set(refusals), {(503, "5")})
-        # Whole or nothing: never part of a batch; all of every acknowledged one.
-        stored = set(self.nodes.stored_ids())
-        held, partial = [], []
-        for ids, status in batches:
-            n = sum(1 for i in ids if i in stored)
-            if n not in (0, len(ids)) or (status == 200 and n != len(ids)):
-                partial.append((status, n))
-            if n:
-                held.extend(ids)
-        self.assertEqual(partial, [], "batches stored in part, or acknowledged and lost")
+        held = self.assert_whole_or_nothing(batches)
         self.assertIn(200, [s for _, s in batches])
         self.assertIn(503, [s for _, s in batches])
         recorded = self.assert_union_held(laptops, extra=held)
-        # The nodes were never restarted: they reconnected by themselves.
-        for n, client in zip(self.nodes.nodes, self.clients):
-            self.assertEqual(n.starts, 1)
-            self.assertEqual(client.post([hl.statement("after")]).status, 200)
+        self.assert_reconnected()
         print("test_nodes: PostgreSQL restarted %d times; %d syncs, %d statements recorded "
               "and stored once; %d batches posted straight to the nodes (%d refused with 503, "
               "none stored in part)" % (len(restarts), syncs, recorded, len(batches),
