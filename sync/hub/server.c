@@ -657,7 +657,9 @@ static const char *cookie_name(int https)
 /*
  * Finds the request's session (in the database, through w's connection: any
  * node may have started it; so only on a worker, never a network thread);
- * copies its email into email. With end, ends it. Returns 1 when signed in.
+ * copies its email into email. With end, ends it. Returns 0 when signed in,
+ * RELAIS_ENOTFOUND when not (no cookie, an unknown or expired session), or
+ * the database's failure (page_failed answers it: the session may be fine).
  */
 static int session_find(struct worker *w, relais_http_request *req, int https, char email[201],
                         int end)
@@ -665,9 +667,9 @@ static int session_find(struct worker *w, relais_http_request *req, int https, c
 	const char *token = relais_http_cookie(req, cookie_name(https));
 
 	if (token == NULL || strlen(token) != RELAIS_HUB_SESSION_HEX - 1) {
-		return 0;
+		return RELAIS_ENOTFOUND;
 	}
-	return relais_hub_session_find(email, w->hub, w->ctx, token, end) == 0;
+	return relais_hub_session_find(email, w->hub, w->ctx, token, end);
 }
 
 /*
@@ -696,6 +698,29 @@ static relais_http_response *page(unsigned status, const char *type, const char 
 }
 
 /* The pages' language for req: ?lang=, else the language cookie, else Accept-Language. */
+static enum hub_lang page_lang(relais_http_request *req);
+
+/*
+ * The answer to a coordinator's page or form the hub could not serve (rc,
+ * the failure in ctx): when the database is busy or unreachable, 503 with
+ * Retry-After and a sentence in the page's language (nothing was changed,
+ * a session stays signed in, the page works again once the database is
+ * back); otherwise 500 with the failure.
+ */
+static relais_http_response *page_failed(relais_http_request *req, relais_ctx *ctx, int rc)
+{
+	char body[600];
+
+	if (rc == RELAIS_EBUSY) {
+		(void)snprintf(body, sizeof(body), "%s\n",
+		               relais_hub_tr(page_lang(req), HUB_M_DATABASE_AWAY));
+		return respond(503, "text/plain; charset=utf-8", body, 0, "Retry-After", "5");
+	}
+	(void)snprintf(body, sizeof(body), "%s\n",
+	               rc == RELAIS_ENOMEM || ctx == NULL ? "out of memory" : relais_errmsg(ctx));
+	return page(500, "text/plain; charset=utf-8", body);
+}
+
 static enum hub_lang page_lang(relais_http_request *req)
 {
 	return relais_hub_lang_choose(relais_http_query(req, "lang"),
@@ -770,7 +795,7 @@ static relais_http_response *login_job(void *data, void *local, relais_http_requ
 	relais_http_response *resp;
 	size_t len, n = 0;
 	const char *body = relais_http_body(req, &len);
-	int https = over_https(s, req, address, sizeof(address));
+	int https = over_https(s, req, address, sizeof(address)), rc;
 	long wait = 0;
 
 	if (relais_http_form_parse(&fields, &n, body, len, 8, 1024) == 0) {
@@ -781,8 +806,8 @@ static relais_http_response *login_job(void *data, void *local, relais_http_requ
 		resp = login_page(w->ctx, req, 401, 1, NULL, NULL);
 		goto out;
 	}
-	if (relais_hub_login_locked(&wait, w->hub, w->ctx, email, address) != 0) {
-		resp = page(500, "text/plain", "the hub cannot check sign-ins now\n");
+	if ((rc = relais_hub_login_locked(&wait, w->hub, w->ctx, email, address)) != 0) {
+		resp = page_failed(req, w->ctx, rc);
 		goto out;
 	}
 	if (wait > 0) {
@@ -790,14 +815,20 @@ static relais_http_response *login_job(void *data, void *local, relais_http_requ
 		resp = login_page(w->ctx, req, 429, 1, "Retry-After", retry);
 		goto out;
 	}
-	if (relais_hub_coordinator_check(w->hub, w->ctx, email, password) != 0) {
+	if ((rc = relais_hub_coordinator_check(w->hub, w->ctx, email, password)) ==
+	    RELAIS_EPASSWORD) {
 		(void)relais_hub_login_failed(w->hub, w->ctx, email, address);
 		resp = login_page(w->ctx, req, 401, 1, NULL, NULL);
 		goto out;
 	}
+	if (rc != 0) {
+		/* The database, not the password: no failure is counted. */
+		resp = page_failed(req, w->ctx, rc);
+		goto out;
+	}
 	(void)relais_hub_login_succeeded(w->hub, w->ctx, email, address);
-	if (session_start(w, email, https, cookie, sizeof(cookie)) != 0) {
-		resp = page(503, "text/plain", "the hub cannot start a session now\n");
+	if ((rc = session_start(w, email, https, cookie, sizeof(cookie))) != 0) {
+		resp = page_failed(req, w->ctx, rc);
 		goto out;
 	}
 	resp = redirect("/reports", cookie);
@@ -822,9 +853,12 @@ static relais_http_response *logout_job(void *data, void *local, relais_http_req
 	struct worker *w = local;
 	char address[64], email[201];
 	int https = over_https(s, req, address, sizeof(address));
+	int rc = session_find(w, req, https, email, 1);
 
-	if (!session_find(w, req, https, email, 1)) {
+	if (rc == RELAIS_ENOTFOUND) {
 		return redirect("/reports/login", NULL);
+	} else if (rc != 0) {
+		return page_failed(req, w->ctx, rc);
 	}
 	return login_page(w->ctx, req, 200, 0, "Set-Cookie",
 	                  https ? COOKIE_HTTPS "=; Path=/; Secure; HttpOnly; SameSite=Strict; "
@@ -842,11 +876,12 @@ static relais_http_response *verify_job(void *data, void *local, relais_http_req
 	relais_http_response *resp;
 	char *out = NULL;
 	enum hub_lang lang = page_lang(req);
+	int rc;
 
 	(void)data;
-	if (relais_hub_page_verify(&out, w->hub, w->ctx, lang, relais_http_query(req, "code")) !=
-	    0) {
-		return page(500, "text/plain", "out of memory\n");
+	rc = relais_hub_page_verify(&out, w->hub, w->ctx, lang, relais_http_query(req, "code"));
+	if (rc != 0) {
+		return page_failed(req, w->ctx, rc);
 	}
 	resp = html_page(req, 200, lang, out);
 	free(out);
@@ -862,13 +897,15 @@ static relais_http_response *cohorts_page(struct worker *w, relais_http_request 
 	relais_http_response *resp;
 	const char *body = NULL;
 	size_t len = 0;
+	int rc;
 
 	if (strcmp(relais_http_method(req), "POST") == 0) {
 		body = relais_http_body(req, &len);
 		body = body != NULL ? body : "";
 	}
-	if (relais_hub_page_cohorts(&pr, w->hub, w->ctx, lang, rest, body, len) != 0) {
-		return page(500, "text/plain", relais_errmsg(w->ctx));
+	rc = relais_hub_page_cohorts(&pr, w->hub, w->ctx, lang, rest, body, len);
+	if (rc != 0) {
+		return page_failed(req, w->ctx, rc);
 	}
 	resp = pr.location[0] != '\0' ? redirect(pr.location, NULL)
 	                              : html_page(req, pr.status, lang, pr.html);
@@ -1014,7 +1051,8 @@ static relais_http_response *download(struct relais_hub_server *s, struct worker
 	                              csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON, f, &sink);
 	if (d.begun == NULL) {
 		/* Nothing sent yet (a report always writes its header first). */
-		resp = page(500, "text/plain", rc != 0 ? relais_errmsg(w->ctx) : "empty report\n");
+		resp = rc != 0 ? page_failed(req, w->ctx, rc)
+		               : page(500, "text/plain", "empty report\n");
 		goto out;
 	}
 	if (rc != 0 && !d.gone) {
@@ -1057,13 +1095,14 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 	size_t i, n;
 	int rc;
 
-	if (!session_find(w, req, over_https(s, req, address, sizeof(address)), email, 0)) {
-		return redirect("/reports/login", NULL);
+	rc = session_find(w, req, over_https(s, req, address, sizeof(address)), email, 0);
+	if (rc == 0) {
+		rc = relais_hub_coordinator_scope(org, w->hub, w->ctx, email);
 	}
-	if ((rc = relais_hub_coordinator_scope(org, w->hub, w->ctx, email)) == RELAIS_ENOTFOUND) {
-		return redirect("/reports/login", NULL); /* removed since signing in */
+	if (rc == RELAIS_ENOTFOUND) {
+		return redirect("/reports/login", NULL); /* or removed since signing in */
 	} else if (rc != 0) {
-		return page(500, "text/plain", "the hub cannot read its coordinators now\n");
+		return page_failed(req, w->ctx, rc);
 	}
 	f.scope = org[0] ? org : NULL;
 	f.course = relais_http_query(req, "course");
@@ -1135,7 +1174,7 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 	return download(s, w, req, relais_hub_reports[i], strcmp(name + n, ".csv") == 0, &f);
 page_out:
 	if (rc != 0) {
-		return page(500, "text/plain", "out of memory\n");
+		return page_failed(req, w->ctx, rc);
 	}
 	resp = html_page(req, 200, lang, out);
 	free(out);

@@ -5,7 +5,8 @@ by both; a conflicting statement is refused alike by both. Laptops (real relais 
 outboxes of their own) sync through Debian's nginx while one node is SIGKILLed every 2-3 s, or
 while PostgreSQL restarts: every outbox ends empty and the hub holds exactly the union of the
 laptops' statements, none twice; with PostgreSQL down a node answers 503 with Retry-After,
-stores no batch in part, and reconnects by itself.
+stores no batch in part, and reconnects by itself; a signed-in coordinator's pages, downloads
+and forms answer 503 too, and the session works again once PostgreSQL is back.
 
 Randomised; the seed is printed and RELAIS_TEST_SEED=N replays it; RELAIS_NODES_SECONDS sets
 how long the laptops sync under each fault (20 by default)."""
@@ -147,6 +148,51 @@ class Nodes2(LaptopSyncs, unittest.TestCase):
                 self.assertEqual(without_server_fields(client.statement(a["id"])), winner)
             kept.add(a["id"])
         self.assert_stored_once(kept, "after the conflicts")
+
+    # --- coordinators while PostgreSQL is down ---
+
+    def test_coordinator_pages_while_postgresql_is_down(self):
+        """A signed-in coordinator's pages, downloads and forms, the sign-in and the sign-out
+        answer 503 with Retry-After in the page's language while PostgreSQL is down (not the
+        sign-in page, as if signed out); nothing a form asked for is done; once it is back,
+        the same session works on both nodes."""
+        admin = "admin@example.org"
+        env = {"RELAIS_HUB_PASSWORD": hl.PASSWORD}
+        for email in (admin, "late@example.org"):
+            p = hl.run(["coordinator", "add", "--email", email, "--db", self.nodes.db], env=env)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        b = hl.sign_in(self.nodes.nodes[0], admin)
+        pages = ["/reports", "/reports/learners", "/reports/quizzes", "/reports/admin",
+                 "/reports/cohorts", "/reports/status-by-course.csv", "/reports/learners.json"]
+        for path in pages:
+            self.assertEqual(b.request("GET", path).status, 200, path)
+        form = "email=new%40example.org&password=correct+horse+battery&organisation="
+        signin = "email=late%40example.org&password=correct+horse+battery"
+        self.cluster.stop("fast")
+        try:
+            fr = {"Accept-Language": "fr"}
+            for method, path, body, who in (
+                    [("GET", p, None, b) for p in pages] +
+                    [("POST", "/reports/admin/coordinator-add", form, b),
+                     ("POST", "/reports/logout", "", b),
+                     ("POST", "/reports/login", signin, hl.Client(self.nodes.nodes[1],
+                                                                   version=None))]):
+                r = who.request(method, path, body=body and body.encode(), headers=fr,
+                                content_type="application/x-www-form-urlencoded")
+                self.assertEqual((r.status, r.header("Retry-After")), (503, "5"),
+                                 "%s %s: %r" % (method, path, r.body[:200]))
+                self.assertIn("base de données", r.body.decode(), path)
+        finally:
+            self.cluster.start()
+        # The same session, on either node: the sign-out asked meanwhile did not happen.
+        for node in self.nodes.nodes:
+            b.port = node.port
+            for path in pages:
+                self.assertEqual(b.request("GET", path).status, 200, path)
+        self.assertEqual(self.nodes.rows("SELECT email FROM coordinator WHERE email LIKE "
+                                         "'new@%'"), [], "a form done while refused")
+        self.assertEqual(self.nodes.rows("SELECT count(*) FROM login_failure"), ["0"],
+                         "a refused sign-in counted as a wrong password")
 
     # --- laptops through nginx, with faults ---
 
