@@ -27,6 +27,7 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 	        {"body-timeout", required_argument, NULL, 'B'},
 	        {"body-min-rate", required_argument, NULL, 'r'},
 	        {"files", required_argument, NULL, 'f'},
+	        {"reports-db", required_argument, NULL, 'R'},
 	        {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *folder = NULL, *listen = "127.0.0.1:8080";
@@ -43,11 +44,18 @@ static int serve(relais_ctx *ctx, int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:T:A:P:H:B:r:f:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:l:t:c:a:D:T:A:P:H:B:r:f:R:", opts, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
 		} else if (c == 'f') {
 			folder = optarg;
+		} else if (c == 'R') {
+			if (!relais_hub_is_postgresql(optarg)) {
+				return cli_usage("serve",
+				                 "--reports-db takes a PostgreSQL URL "
+				                 "(postgresql://...) of a replica of --db");
+			}
+			sopt.reports_db = optarg;
 		} else if (c == 'l') {
 			listen = optarg;
 		} else if (c == 't') {
@@ -182,7 +190,8 @@ const struct command cmd_hub_serve = {
         "                        [--max-attachment BYTES]\n"
         "                        [--max-attachments-per-credential BYTES]\n"
         "                        [--header-timeout S] [--body-timeout S]\n"
-        "                        [--body-min-rate BYTES] [--files DIR]\n\n"
+        "                        [--body-min-rate BYTES] [--files DIR]\n"
+        "                        [--reports-db URL]\n\n"
         "Serves the xAPI 1.0.3 resources under /xapi (statements, about, the\n"
         "State, Activity Profile and Agent Profile documents, activities and\n"
         "agents; HTTP Basic credentials from 'credentials add'), the catalogue\n"
@@ -201,7 +210,10 @@ const struct command cmd_hub_serve = {
         "body within --body-timeout seconds (default 30) plus one second for\n"
         "every --body-min-rate bytes (default 1000), else the connection is\n"
         "closed. --db may name a PostgreSQL database (postgresql://...;\n"
-        "docs/hub.md), which several nodes may serve at once. Prints its\n"
-        "address first; stop with Ctrl-C.\n" CLI_HUB_FILES_HELP,
+        "docs/hub.md), which several nodes may serve at once; --reports-db\n"
+        "then names a streaming replica of it (postgresql://...) that the\n"
+        "report pages and files read, lagging --db by the replication delay,\n"
+        "while statements, sign-ins, cohorts and the administration go to --db.\n"
+        "Prints its address first; stop with Ctrl-C.\n" CLI_HUB_FILES_HELP,
         serve,
 };

@@ -201,6 +201,15 @@ int relais_hub_file_copy(char sha[RELAIS_SHA256_HEX], uint64_t *size, relais_ctx
 int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, relais_hub *hub);
 
 /*
+ * Opens a connection that only reads, to the PostgreSQL database at url (a
+ * streaming replica of hub's, for the reports: docs/hub.md), after checking
+ * that it holds a hub at this program's schema version. hub must be on
+ * PostgreSQL too. Returns 0, RELAIS_EINVAL, RELAIS_EBUSY (unreachable),
+ * RELAIS_EFORMAT (another schema), RELAIS_EIO, RELAIS_ENOMEM.
+ */
+int relais_hub_open_reader(relais_hub **out, relais_ctx *ctx, relais_hub *hub, const char *url);
+
+/*
  * Coordinator sign-in lockout (login.c). relais_hub_login_locked sets
  * *wait (seconds) when email or address has failed too often lately;
  * relais_hub_login_failed counts a failure against both and

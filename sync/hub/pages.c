@@ -282,7 +282,7 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 	struct relais_strbuf more = {0};
 	char *table = NULL, *next = NULL;
 	size_t i;
-	int rc;
+	int rc, busy = 0;
 
 	query_of(&query, f);
 	if (kind != RELAIS_HUB_PAGE_LEARNER) {
@@ -295,7 +295,9 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 	}
 	for (i = 0; kinds[kind].views[i]; i++) {
 		const char *name = kinds[kind].views[i];
-		/* A table that cannot be made leaves its section empty. */
+		/* A table that cannot be made leaves its section empty; but when the
+		 * database cannot be reached (busy), the page fails below: its tables
+		 * would all be empty, as if nothing had been recorded. */
 		struct slot report[] = {{"name", name},
 		                        {"title", ""},
 		                        {"table", ""},
@@ -309,11 +311,12 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 			/* The chart, its table below as its text alternative; the same by course
 			 * as files. */
 			cJSON *rows = NULL;
-			if (relais_hub_report_rows(&rows, hub, ctx, name, f) == 0) {
+			if ((rc = relais_hub_report_rows(&rows, hub, ctx, name, f)) == 0) {
 				relais_hub_chart(&chart, lang, "chart-completions",
 				                 relais_hub_tr_name(lang, "REPORT_", name), rows);
 			}
 			cJSON_Delete(rows);
+			busy |= rc == RELAIS_EBUSY;
 			relais_strbuf_add(&chart, "<p>");
 			relais_strbuf_add_html(&chart,
 			                       relais_hub_tr(lang, HUB_M_BY_DAY_AND_COURSE));
@@ -325,10 +328,11 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 			        query.p ? query.p : "", query.p ? query.p : "");
 			report[4].value = chart.p ? chart.p : "";
 		}
-		if (relais_hub_report_page(&table, &next, hub, ctx, name, lang, f,
-		                           RELAIS_HUB_PAGE_ROWS) == 0) {
+		if ((rc = relais_hub_report_page(&table, &next, hub, ctx, name, lang, f,
+		                                 RELAIS_HUB_PAGE_ROWS)) == 0) {
 			report[2].value = table;
 		}
+		busy |= rc == RELAIS_EBUSY;
 		if (next != NULL) {
 			/* The learners after this page's: its filters, then where it starts. */
 			char line[128], rows[16];
@@ -351,8 +355,9 @@ int relais_hub_page_reports(char **out, relais_hub *hub, relais_ctx *ctx, enum h
 		free(table);
 		table = NULL;
 	}
-	rc = frame(out, hub, ctx, lang, email, kind, f, heading.p ? heading.p : "", &form,
-	           &sections);
+	rc = busy ? relais_fail(ctx, RELAIS_EBUSY, "the hub database cannot be reached")
+	          : frame(out, hub, ctx, lang, email, kind, f, heading.p ? heading.p : "", &form,
+	                  &sections);
 	relais_strbuf_free(&more);
 	relais_strbuf_free(&heading);
 	relais_strbuf_free(&form);

@@ -40,10 +40,14 @@
 #define PER_ADDRESS 256   /* default connections from one address */
 #define IDLE_SECONDS 30   /* a connection that sends nothing this long is closed */
 
-/* A thread's own database connection and context: SQLite connections are not shared. */
+/*
+ * A thread's own database connection and context: SQLite connections are not
+ * shared. The reports' thread may read the reports from a replica (reports).
+ */
 struct worker {
 	relais_hub *hub;
 	relais_ctx *ctx;
+	relais_hub *reports; /* NULL: hub */
 };
 
 /*
@@ -1047,7 +1051,7 @@ static relais_http_response *download(struct relais_hub_server *s, struct worker
 		goto out;
 	}
 	sink.data = &d;
-	rc = relais_hub_report_stream(w->hub, w->ctx, name,
+	rc = relais_hub_report_stream(w->reports ? w->reports : w->hub, w->ctx, name,
 	                              csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON, f, &sink);
 	if (d.begun == NULL) {
 		/* Nothing sent yet (a report always writes its header first). */
@@ -1069,6 +1073,15 @@ out:
 		free(copies[i]);
 	}
 	return resp;
+}
+
+/* 0 when f names a learner its coordinator may see; RELAIS_ENOTFOUND; a failure. */
+static int learner_visible(struct worker *w, const struct relais_hub_filter *f)
+{
+	if (f->learner == NULL) {
+		return RELAIS_ENOTFOUND;
+	}
+	return relais_hub_learner_visible(w->reports ? w->reports : w->hub, w->ctx, f);
 }
 
 /* The reports pages and files (on the reports thread: slow on a large hub). */
@@ -1148,10 +1161,12 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 			goto page_out;
 		}
 		if (paths[i].kind == RELAIS_HUB_PAGE_LEARNER &&
-		    (f.learner == NULL || relais_hub_learner_visible(w->hub, w->ctx, &f) != 0)) {
-			return page(404, "text/plain", "no such learner\n");
+		    (rc = learner_visible(w, &f)) != 0) {
+			return rc == RELAIS_ENOTFOUND ? page(404, "text/plain", "no such learner\n")
+			                              : page_failed(req, w->ctx, rc);
 		}
-		rc = relais_hub_page_reports(&out, w->hub, w->ctx, lang, email, paths[i].kind, &f);
+		rc = relais_hub_page_reports(&out, w->reports ? w->reports : w->hub, w->ctx, lang,
+		                             email, paths[i].kind, &f);
 		goto page_out;
 	}
 	if (strncmp(url, "/reports/cohorts", 16) == 0 && (url[16] == '\0' || url[16] == '/')) {
@@ -1168,8 +1183,9 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 		return page(404, "text/plain", "not found\n");
 	}
 	if (strncmp(relais_hub_reports[i], "learner-", 8) == 0 &&
-	    (f.learner == NULL || relais_hub_learner_visible(w->hub, w->ctx, &f) != 0)) {
-		return page(404, "text/plain", "no such learner\n");
+	    (rc = learner_visible(w, &f)) != 0) {
+		return rc == RELAIS_ENOTFOUND ? page(404, "text/plain", "no such learner\n")
+		                              : page_failed(req, w->ctx, rc);
 	}
 	return download(s, w, req, relais_hub_reports[i], strcmp(name + n, ".csv") == 0, &f);
 page_out:
@@ -1627,6 +1643,7 @@ static void server_free(struct relais_hub_server *s)
 		relais_http_pool_free(s->pools[i]);
 	}
 	for (i = 0; i < XAPI_WORKERS + 2; i++) {
+		relais_hub_close(s->workers[i].reports);
 		relais_hub_close(s->workers[i].hub);
 		relais_ctx_free(s->workers[i].ctx);
 	}
@@ -1693,6 +1710,11 @@ int relais_hub_server_start(relais_hub_server **out, relais_ctx *ctx, relais_hub
 		goto fail;
 	}
 	locals[0] = &s->workers[XAPI_WORKERS + 1];
+	if (opt->reports_db != NULL &&
+	    (rc = relais_hub_open_reader(&s->workers[XAPI_WORKERS + 1].reports, ctx, hub,
+	                                 opt->reports_db)) != 0) {
+		goto fail;
+	}
 	if ((rc = relais_http_pool_new(&s->pools[POOL_REPORTS], ctx, 1, locals)) != 0) {
 		goto fail;
 	}

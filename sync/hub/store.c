@@ -1526,6 +1526,67 @@ static int open_connection(relais_hub **out, relais_ctx *ctx, const char *path,
 	return 0;
 }
 
+int relais_hub_open_reader(relais_hub **out, relais_ctx *ctx, relais_hub *first, const char *url)
+{
+	relais_hub_sql_stmt *st = NULL;
+	relais_hub *h;
+	int have = -1, rc = 0;
+
+	*out = NULL;
+	if (first->url == NULL || !relais_hub_sql_is_pg(url)) {
+		return relais_fail(ctx, RELAIS_EINVAL,
+		                   "--reports-db: the reports read a PostgreSQL replica of a "
+		                   "PostgreSQL hub (postgresql://...)");
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL || (h->url = strdup(url)) == NULL) {
+		free(h);
+		return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
+	}
+	memcpy(h->dummy_hash, first->dummy_hash, sizeof(h->dummy_hash));
+	/* The URL may hold a password: named, never shown. */
+	if (relais_hub_sql_open(&h->db, url, NULL, 0) != 0) {
+		rc = relais_hub_sql_fail(ctx, h->db, RELAIS_EBUSY, "PostgreSQL (--reports-db)");
+		goto out;
+	}
+	/* No hub_schema: no hub at all (the query naming it would not parse). */
+	if (relais_hub_sql_prepare(h->db, "SELECT to_regclass('hub_schema') IS NOT NULL", -1, &st,
+	                           NULL) != RELAIS_HUB_SQL_OK ||
+	    relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW) {
+		rc = relais_hub_sql_fail(ctx, h->db, RELAIS_EIO, "--reports-db");
+		goto out;
+	}
+	have = relais_hub_sql_column_int(st, 0) ? -1 : 0;
+	relais_hub_sql_finalize(st);
+	st = NULL;
+	if (have != 0 && (relais_hub_sql_prepare(h->db, "SELECT max(version) FROM hub_schema", -1,
+	                                         &st, NULL) != RELAIS_HUB_SQL_OK ||
+	                  relais_hub_sql_step(st) != RELAIS_HUB_SQL_ROW)) {
+		rc = relais_hub_sql_fail(ctx, h->db, RELAIS_EIO, "--reports-db");
+		goto out;
+	}
+	if (have != 0) {
+		have = relais_hub_sql_column_int(st, 0);
+	}
+	if (have != N_MIGRATIONS) {
+		rc = relais_fail(ctx, RELAIS_EFORMAT,
+		                 "--reports-db holds a hub database of version %d, not %d as --db: "
+		                 "name a replica of --db",
+		                 have, N_MIGRATIONS);
+		goto out;
+	}
+	if (first->files != NULL && relais_hub_files_set(h, ctx, first->files) != 0) {
+		rc = RELAIS_ENOMEM;
+	}
+out:
+	relais_hub_sql_finalize(st);
+	if (rc != 0) {
+		relais_hub_close(h);
+		return rc;
+	}
+	*out = h;
+	return 0;
+}
+
 int relais_hub_open_another(relais_hub **out, relais_ctx *ctx, relais_hub *first)
 {
 	const char *path = relais_hub_sql_filename(first->db);

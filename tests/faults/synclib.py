@@ -174,8 +174,9 @@ class KillableHub:
     nodes may share): credentials made once (or given: (key, secret) another node made), served
     on a loopback port, SIGKILLed and restarted on the same database at will."""
 
-    def __init__(self, work, db=None, log="hub.log", credentials=None):
+    def __init__(self, work, db=None, log="hub.log", credentials=None, serve_args=()):
         self.db = db or os.path.join(work, "hub.db")
+        self.serve_args = list(serve_args)  # more options for serve
         # Published bundles: beside a SQLite file by default; the nodes of one PostgreSQL
         # database share a folder (--files).
         self.files = [] if db is None else ["--files", os.path.join(work, "files")]
@@ -199,7 +200,7 @@ class KillableHub:
 
     def start(self, listen="127.0.0.1:0", prefix=()):
         self.proc = subprocess.Popen(list(prefix) + [HUB, "serve", "--db", self.db, "--listen",
-                                                     listen] + self.files,
+                                                     listen] + self.files + self.serve_args,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self.log, start_new_session=True)
         try:

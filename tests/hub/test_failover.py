@@ -7,6 +7,9 @@ PostgreSQL"), done as written there on throw-away clusters (pgcluster.py).
   databases; the primary is stopped at once (its machine lost) and the replica promoted, as
   "Failover" says. The nodes find the new primary by themselves, every laptop's outbox ends
   empty, and the promoted replica holds every statement the nodes acknowledged, none twice.
+- Read replicas for reports (serve --reports-db): the report pages and files read the replica
+  (its replay paused, a new learner is in the xAPI answers, not yet in the reports), answer 503
+  while it is down as statements are still stored, and come back by themselves.
 - Backups: a logical dump restored into a new database with pg_restore, and a base backup with
   the WAL archive restored into a new cluster: a node on each serves exactly the statements
   stored before the backup (the dump) or before the last archived WAL segment (the base
@@ -135,6 +138,71 @@ class Failover(LaptopSyncs, unittest.TestCase):
               "the loss), all on the promoted replica once"
               % (moments["promoted"] - moments["lost"], syncs, recorded, len(batches),
                  moments["acknowledged before"]), flush=True)
+
+    def test_reports_read_from_the_replica(self):
+        """serve --reports-db: the report pages and files read the replica, the rest the
+        primary; the replica's replay paused, a new learner is in the xAPI answers and not yet
+        in the reports; the replica down, the reports answer 503 and the statements are still
+        stored; back, the reports work again by themselves."""
+        replica = pgcluster.Cluster.standby_of(self.primary, REPLICA)
+        self.addCleanup(replica.destroy)
+        name = self.primary.new_database().rsplit("/", 1)[1]
+        first = KillableHub(self.work, db=self.primary.url(name), log="first.log")
+        p = hl.run(["coordinator", "add", "--email", "admin@example.org", "--db", first.db],
+                   env={"RELAIS_HUB_PASSWORD": hl.PASSWORD})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        hub = KillableHub(self.work, db=first.db, log="hub.log",
+                          credentials=(first.key, first.secret),
+                          serve_args=["--reports-db", replica.url(name)])
+        hub.start()
+        self.addCleanup(hub.close)
+        client = hl.Client(hub, hub.key, hub.secret)
+        browser = hl.sign_in(hub, "admin@example.org")
+
+        def learners():
+            r = browser.request("GET", "/reports/learners.csv")
+            self.assertEqual(r.status, 200, r.body[:200])
+            return r.body.decode()
+
+        def caught_up():
+            want = self.primary.sql("postgres", "SELECT pg_current_wal_lsn()").strip()
+            return replica.sql("postgres", "SELECT pg_last_wal_replay_lsn() >= '%s'" % want
+                               ).strip() == "t"
+
+        self.assertEqual(client.post([hl.completion("course-1", "ana@example.org")]).status,
+                         200)
+        wait_for("the replica to replay", caught_up)
+        self.assertIn("ana@example.org", learners())
+
+        replica.sql("postgres", "SELECT pg_wal_replay_pause()")
+        late = hl.completion("course-1", "ben@example.org")
+        self.assertEqual(client.post([late]).status, 200)
+        self.assertEqual(hl.without_server_fields(client.statement(late["id"])), late)
+        time.sleep(0.5)
+        self.assertNotIn("ben@example.org", learners(), "the reports read the primary")
+        replica.sql("postgres", "SELECT pg_wal_replay_resume()")
+        wait_for("the reports to show the replayed learner",
+                 lambda: "ben@example.org" in learners())
+
+        replica.stop("immediate")
+        for path in ("/reports", "/reports/learners", "/reports/learners.csv"):
+            r = browser.request("GET", path)
+            self.assertEqual((r.status, r.header("Retry-After")), (503, "5"),
+                             "%s: %r" % (path, r.body[-3000:]))
+        self.assertEqual(client.post([hl.statement("carol")]).status, 200)
+        self.assertEqual(browser.request("GET", "/reports/admin").status, 200)
+        replica.start()
+        wait_for("the reports to come back", lambda: browser.request(
+            "GET", "/reports").status == 200)
+        self.assertIn("ben@example.org", learners())
+
+        # Not a replica of --db: an empty database, refused at start with what is wrong.
+        empty = self.primary.new_database()
+        p = hl.run(["serve", "--db", first.db, "--files", os.path.join(self.work, "files"),
+                    "--listen", "127.0.0.1:0", "--reports-db", empty], timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("--reports-db holds a hub database of version 0", p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
     def test_backups_restore_what_was_acknowledged(self):
         # "Backups": the WAL archive (archive_mode needs a restart).

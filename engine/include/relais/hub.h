@@ -301,6 +301,9 @@ struct relais_hub_server_options {
 	unsigned header_timeout;                /* seconds for a request's headers; 0: 10 */
 	unsigned body_timeout;  /* seconds for a body, plus its length / body_min_rate; 0: 30 */
 	unsigned body_min_rate; /* bytes per second; 0: 1000 */
+	/* A PostgreSQL replica of the hub's database that the report pages and
+	 * files read (docs/hub.md); NULL: the hub's own. */
+	const char *reports_db;
 };
 
 /*
