@@ -50,6 +50,12 @@ struct worker {
 	relais_hub *reports; /* NULL: hub */
 };
 
+/* The connection w reads the reports through: the replica's, else its own. */
+static relais_hub *reports_of(struct worker *w)
+{
+	return w->reports != NULL ? w->reports : w->hub;
+}
+
 /*
  * The pools: statements; sign-ins (Argon2id, one at a time) and sign-outs;
  * reports (slow at scale). A network thread never waits for the database.
@@ -709,7 +715,8 @@ static enum hub_lang page_lang(relais_http_request *req);
  * the failure in ctx): when the database is busy or unreachable, 503 with
  * Retry-After and a sentence in the page's language (nothing was changed,
  * a session stays signed in, the page works again once the database is
- * back); otherwise 500 with the failure.
+ * back); otherwise 500 with the failure (ctx NULL: not shown, on the
+ * public pages).
  */
 static relais_http_response *page_failed(relais_http_request *req, relais_ctx *ctx, int rc)
 {
@@ -721,7 +728,9 @@ static relais_http_response *page_failed(relais_http_request *req, relais_ctx *c
 		return respond(503, "text/plain; charset=utf-8", body, 0, "Retry-After", "5");
 	}
 	(void)snprintf(body, sizeof(body), "%s\n",
-	               rc == RELAIS_ENOMEM || ctx == NULL ? "out of memory" : relais_errmsg(ctx));
+	               rc == RELAIS_ENOMEM ? "out of memory"
+	               : ctx == NULL       ? "the hub could not answer this request"
+	                                   : relais_errmsg(ctx));
 	return page(500, "text/plain; charset=utf-8", body);
 }
 
@@ -811,7 +820,7 @@ static relais_http_response *login_job(void *data, void *local, relais_http_requ
 		goto out;
 	}
 	if ((rc = relais_hub_login_locked(&wait, w->hub, w->ctx, email, address)) != 0) {
-		resp = page_failed(req, w->ctx, rc);
+		resp = page_failed(req, NULL, rc);
 		goto out;
 	}
 	if (wait > 0) {
@@ -827,12 +836,12 @@ static relais_http_response *login_job(void *data, void *local, relais_http_requ
 	}
 	if (rc != 0) {
 		/* The database, not the password: no failure is counted. */
-		resp = page_failed(req, w->ctx, rc);
+		resp = page_failed(req, NULL, rc);
 		goto out;
 	}
 	(void)relais_hub_login_succeeded(w->hub, w->ctx, email, address);
 	if ((rc = session_start(w, email, https, cookie, sizeof(cookie))) != 0) {
-		resp = page_failed(req, w->ctx, rc);
+		resp = page_failed(req, NULL, rc);
 		goto out;
 	}
 	resp = redirect("/reports", cookie);
@@ -885,7 +894,7 @@ static relais_http_response *verify_job(void *data, void *local, relais_http_req
 	(void)data;
 	rc = relais_hub_page_verify(&out, w->hub, w->ctx, lang, relais_http_query(req, "code"));
 	if (rc != 0) {
-		return page_failed(req, w->ctx, rc);
+		return page_failed(req, NULL, rc);
 	}
 	resp = html_page(req, 200, lang, out);
 	free(out);
@@ -1051,7 +1060,7 @@ static relais_http_response *download(struct relais_hub_server *s, struct worker
 		goto out;
 	}
 	sink.data = &d;
-	rc = relais_hub_report_stream(w->reports ? w->reports : w->hub, w->ctx, name,
+	rc = relais_hub_report_stream(reports_of(w), w->ctx, name,
 	                              csv ? RELAIS_REPORT_CSV : RELAIS_REPORT_JSON, f, &sink);
 	if (d.begun == NULL) {
 		/* Nothing sent yet (a report always writes its header first). */
@@ -1081,7 +1090,7 @@ static int learner_visible(struct worker *w, const struct relais_hub_filter *f)
 	if (f->learner == NULL) {
 		return RELAIS_ENOTFOUND;
 	}
-	return relais_hub_learner_visible(w->reports ? w->reports : w->hub, w->ctx, f);
+	return relais_hub_learner_visible(reports_of(w), w->ctx, f);
 }
 
 /* The reports pages and files (on the reports thread: slow on a large hub). */
@@ -1165,8 +1174,8 @@ static relais_http_response *reports_job(void *data, void *local, relais_http_re
 			return rc == RELAIS_ENOTFOUND ? page(404, "text/plain", "no such learner\n")
 			                              : page_failed(req, w->ctx, rc);
 		}
-		rc = relais_hub_page_reports(&out, w->reports ? w->reports : w->hub, w->ctx, lang,
-		                             email, paths[i].kind, &f);
+		rc = relais_hub_page_reports(&out, reports_of(w), w->ctx, lang, email,
+		                             paths[i].kind, &f);
 		goto page_out;
 	}
 	if (strncmp(url, "/reports/cohorts", 16) == 0 && (url[16] == '\0' || url[16] == '/')) {
