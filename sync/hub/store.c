@@ -21,6 +21,15 @@
 
 /* The SQL is laid out as SQL, not as clang-format would. */
 /* clang-format off */
+/*
+ * SQLite's three row triggers name_add, name_drop and name_change on table: after an
+ * insert, add; after a delete, drop; after an update (when, a " WHEN ..." clause, or ""),
+ * change (mostly drop then add: the old row's counts taken back, the new one's added).
+ */
+#define LITE_ROW_TRIGGERS(name, table, add, drop, when, change) \
+	"CREATE TRIGGER " name "_add AFTER INSERT ON " table " BEGIN " add " END;" \
+	"CREATE TRIGGER " name "_drop AFTER DELETE ON " table " BEGIN " drop " END;" \
+	"CREATE TRIGGER " name "_change AFTER UPDATE ON " table when " BEGIN " change " END;"
 /* Whether a learner_course row's change (old to new) changes what course_tally and
  * course_day_tally count of it (SQLite's row trigger). */
 #define TALLY_CHANGED \
@@ -66,12 +75,9 @@
 	"INSERT INTO course_tally " RELAIS_HUB_COURSE_TALLY(rows, times) COURSE_TALLY_MERGE \
 	"INSERT INTO course_day_tally " RELAIS_HUB_COURSE_DAY_TALLY(rows, times) DAY_TALLY_MERGE
 #define LITE_TRIGGERS \
-	"CREATE TRIGGER learner_course_tally_add AFTER INSERT ON learner_course BEGIN " \
-	LITE_TALLY("new", "1") " END;" \
-	"CREATE TRIGGER learner_course_tally_drop AFTER DELETE ON learner_course BEGIN " \
-	LITE_TALLY("old", "-1") " END;" \
-	"CREATE TRIGGER learner_course_tally_change AFTER UPDATE ON learner_course WHEN " \
-	TALLY_CHANGED " BEGIN " LITE_TALLY("old", "-1") LITE_TALLY("new", "1") " END;"
+	LITE_ROW_TRIGGERS("learner_course_tally", "learner_course", LITE_TALLY("new", "1"), \
+	                  LITE_TALLY("old", "-1"), " WHEN " TALLY_CHANGED, \
+	                  LITE_TALLY("old", "-1") LITE_TALLY("new", "1"))
 #define PG_TRIGGERS \
 	"CREATE FUNCTION learner_course_tallies() RETURNS trigger LANGUAGE plpgsql AS $$ " \
 	"BEGIN IF TG_OP <> 'INSERT' THEN " PG_TALLY("old_rows", "-1 * ") \
@@ -168,12 +174,9 @@
 	"substr(old.first, 1, 10) IS NOT substr(new.first, 1, 10) OR " \
 	"substr(old.last, 1, 10) IS NOT substr(new.last, 1, 10)"
 #define ACT_LITE_TRIGGERS \
-	"CREATE TRIGGER activity_learner_tally_add AFTER INSERT ON activity_learner BEGIN " \
-	ACT_TALLIES(ACT_LITE_NEW) " END;" \
-	"CREATE TRIGGER activity_learner_tally_drop AFTER DELETE ON activity_learner BEGIN " \
-	ACT_TALLIES(ACT_LITE_OLD) " END;" \
-	"CREATE TRIGGER activity_learner_tally_change AFTER UPDATE ON activity_learner WHEN " \
-	ACT_CHANGED " BEGIN " ACT_TALLIES(ACT_LITE_MOVE) " END;"
+	LITE_ROW_TRIGGERS("activity_learner_tally", "activity_learner", \
+	                  ACT_TALLIES(ACT_LITE_NEW), ACT_TALLIES(ACT_LITE_OLD), \
+	                  " WHEN " ACT_CHANGED, ACT_TALLIES(ACT_LITE_MOVE))
 /* PostgreSQL's: once a statement, over its rows (an update's old and new together); the
  * function (create: CREATE, or CREATE OR REPLACE) adds them to tallies(rows). */
 #define ACT_PG_FUNCTION(create, tallies) \
@@ -228,13 +231,10 @@
 	o ".organisation " is_not " " n ".organisation OR (" o ".completed IS NULL) <> (" \
 	n ".completed IS NULL) OR " o ".started <> " n ".started OR " o ".last > " n ".last"
 #define LITE_LEARNER_TRIGGERS \
-	"CREATE TRIGGER learner_course_learner_add AFTER INSERT ON learner_course BEGIN " \
-	LEARNER_OF("(new.actor_term)") " END;" \
-	"CREATE TRIGGER learner_course_learner_drop AFTER DELETE ON learner_course BEGIN " \
-	LEARNER_OF("(old.actor_term)") " END;" \
-	"CREATE TRIGGER learner_course_learner_change AFTER UPDATE ON learner_course WHEN " \
-	LEARNER_CHANGED("old", "new", "IS NOT") " BEGIN " \
-	LEARNER_OF("(old.actor_term, new.actor_term)") " END;" \
+	LITE_ROW_TRIGGERS("learner_course_learner", "learner_course", \
+	                  LEARNER_OF("(new.actor_term)"), LEARNER_OF("(old.actor_term)"), \
+	                  " WHEN " LEARNER_CHANGED("old", "new", "IS NOT"), \
+	                  LEARNER_OF("(old.actor_term, new.actor_term)")) \
 	"CREATE TRIGGER learner_course_learner_last AFTER UPDATE ON learner_course WHEN NOT (" \
 	LEARNER_CHANGED("old", "new", "IS NOT") ") AND new.last > old.last BEGIN " \
 	"UPDATE learner SET last = new.last WHERE actor_term = new.actor_term " \
@@ -318,18 +318,13 @@
 	integer " NOT NULL, passed " integer " NOT NULL, last_passed " integer " NOT NULL, " \
 	"PRIMARY KEY (course_term, organisation, month))" rowid ";" \
 	"INSERT INTO course_month_tally " MONTH_OF(MONTH_ROWS("course_day_tally", "")) ";"
+#define MONTH_LITE_ROW(r, k) \
+	"INSERT INTO course_month_tally SELECT " MONTH_KEY(r) MONTH_NUMS(r, k) " WHERE true" \
+	MONTH_MERGE
 #define MONTH_LITE_TRIGGERS \
-	"CREATE TRIGGER course_day_tally_month_add AFTER INSERT ON course_day_tally BEGIN " \
-	"INSERT INTO course_month_tally SELECT " MONTH_KEY("new.") MONTH_NUMS("new.", "") \
-	" WHERE true" MONTH_MERGE " END;" \
-	"CREATE TRIGGER course_day_tally_month_drop AFTER DELETE ON course_day_tally BEGIN " \
-	"INSERT INTO course_month_tally SELECT " MONTH_KEY("old.") MONTH_NUMS("old.", "-") \
-	" WHERE true" MONTH_MERGE " END;" \
-	"CREATE TRIGGER course_day_tally_month_change AFTER UPDATE ON course_day_tally BEGIN " \
-	"INSERT INTO course_month_tally SELECT " MONTH_KEY("old.") MONTH_NUMS("old.", "-") \
-	" WHERE true" MONTH_MERGE \
-	"INSERT INTO course_month_tally SELECT " MONTH_KEY("new.") MONTH_NUMS("new.", "") \
-	" WHERE true" MONTH_MERGE " END;"
+	LITE_ROW_TRIGGERS("course_day_tally_month", "course_day_tally", \
+	                  MONTH_LITE_ROW("new.", ""), MONTH_LITE_ROW("old.", "-"), "", \
+	                  MONTH_LITE_ROW("old.", "-") MONTH_LITE_ROW("new.", ""))
 #define MONTH_PG_TRIGGERS \
 	"CREATE FUNCTION course_day_tally_months() RETURNS trigger LANGUAGE plpgsql AS $$ " \
 	"BEGIN IF TG_OP = 'INSERT' THEN INSERT INTO course_month_tally " \
@@ -390,15 +385,13 @@
 /* Tally table from's four triggers: row(t, col, r, vals) adds vals of its row r (new. or old.)
  * where they count; same, the condition on old and new under which a change keeps the key. */
 #define TOTAL_LITE_TRIGGERS_OF(from, t, col, row, same) \
-	"CREATE TRIGGER " from "_total_add AFTER INSERT ON " from " BEGIN " \
-	row(t, col, "new.", TOTAL_SIDE("new.", "", "first_") ", " \
-	    TOTAL_SIDE("new.", "", "last_")) " END;" \
-	"CREATE TRIGGER " from "_total_drop AFTER DELETE ON " from " BEGIN " \
-	row(t, col, "old.", TOTAL_SIDE("old.", "-", "first_") ", " \
-	    TOTAL_SIDE("old.", "-", "last_")) " END;" \
-	"CREATE TRIGGER " from "_total_change AFTER UPDATE ON " from " WHEN " same \
-	" BEGIN " row(t, col, "new.", TOTAL_DIFF("first_") ", " TOTAL_DIFF("last_")) \
-	" END;" \
+	LITE_ROW_TRIGGERS(from "_total", from, \
+	                  row(t, col, "new.", TOTAL_SIDE("new.", "", "first_") ", " \
+	                      TOTAL_SIDE("new.", "", "last_")), \
+	                  row(t, col, "old.", TOTAL_SIDE("old.", "-", "first_") ", " \
+	                      TOTAL_SIDE("old.", "-", "last_")), \
+	                  " WHEN " same, \
+	                  row(t, col, "new.", TOTAL_DIFF("first_") ", " TOTAL_DIFF("last_"))) \
 	"CREATE TRIGGER " from "_total_move AFTER UPDATE ON " from " WHEN NOT (" \
 	same ") BEGIN " \
 	row(t, col, "old.", TOTAL_SIDE("old.", "-", "first_") ", " \
@@ -472,12 +465,9 @@
 	                       TOTAL_COUNTRY_ROW, COUNTRY_SAME_KEY("day")) \
 	TOTAL_LITE_TRIGGERS_OF("activity_month_tally", "activity_month_total", "month", \
 	                       TOTAL_COUNTRY_ROW, COUNTRY_SAME_KEY("month")) \
-	"CREATE TRIGGER organisation_country_add AFTER INSERT ON organisation BEGIN " \
-	COUNTRY_MOVES("new.", "") " END;" \
-	"CREATE TRIGGER organisation_country_drop AFTER DELETE ON organisation BEGIN " \
-	COUNTRY_MOVES("old.", "-") " END;" \
-	"CREATE TRIGGER organisation_country_change AFTER UPDATE ON organisation WHEN " \
-	COUNTRY_MOVED " BEGIN " COUNTRY_MOVES("old.", "-") COUNTRY_MOVES("new.", "") " END;"
+	LITE_ROW_TRIGGERS("organisation_country", "organisation", COUNTRY_MOVES("new.", ""), \
+	                  COUNTRY_MOVES("old.", "-"), " WHEN " COUNTRY_MOVED, \
+	                  COUNTRY_MOVES("old.", "-") COUNTRY_MOVES("new.", ""))
 /* PostgreSQL's: the contributions added by country by activity_learner's statement trigger
  * with the tallies and totals. An organisation's move first waits for the transactions
  * storing statements to end and holds off new ones (SHARE ROW EXCLUSIVE, which also queues
