@@ -5,7 +5,11 @@ from a chooser function, else the default (pass through). A fault fires once `af
 have gone one way ("up": client to hub, "down": hub to client) and then cuts the connection
 (FIN both ways), resets it (RST: SO_LINGER 0), or stalls it for some seconds before going on
 or cutting; a hook may run first (to SIGKILL the hub or the client at that exact point).
-Fault.http500() answers the request itself without reaching the hub.
+Fault.http500() answers the request itself without reaching the hub. A fault may also be armed
+on the proxy as a whole (arm()): it goes off on the next segment to pass in its direction on
+any live connection, keep-alive ones too (a reverse proxy's pooled connections to a hub node),
+optionally only on a connection whose latest request is a given method: "kill the node the
+moment it starts answering a POST".
 
 The link itself may be throttled like a 64 kbit/s line with 300 ms latency each way (a
 bandwidth shared by all connections, serialisation then latency, as netem does), and may drop
@@ -13,6 +17,7 @@ every live connection every few seconds. Standard library only; the event loop r
 daemon thread, so the proxy never outlives the test even if close() is not called.
 """
 import asyncio
+import re
 import socket
 import struct
 import threading
@@ -86,6 +91,7 @@ class _Link:
         return self.busy_until + self.latency
 
 
+_REQUEST = re.compile(rb"[A-Z]+ /")  # a request line's start (a new request starts a read)
 SEGMENT = 1460  # how finely the throttle schedules bytes (one Ethernet MSS)
 _EOF = object()
 _BODY_500 = b'{"error":"the proxy says: internal server error"}'
@@ -98,6 +104,7 @@ class _Connection:
         self.proxy, self.index, self.fault = proxy, index, fault
         self.writers = {DOWN: cw}  # DOWN is written to the client, UP to the hub
         self.sent = {UP: 0, DOWN: 0}
+        self.method = None  # of the latest request sent up (b"POST", ...)
         self.fired = False
         self.ended = None
         self.tasks = []
@@ -145,6 +152,7 @@ class FaultProxy:
         self.log = []  # one record per connection, as it ends
         self.fired = 0  # faults that went off (a planned cut beyond the last byte does not)
         self._planned = []
+        self._armed = None  # (fault, method, threading.Event), from arm()
         self._live = set()
         self._count = 0
         self._drop_task = None
@@ -165,9 +173,21 @@ class FaultProxy:
         with self._lock:
             self._planned.extend(faults)
 
+    def arm(self, fault, method=None):
+        """The next segment to pass in fault.direction on any connection (when method is given,
+        bytes like b"POST", on one whose latest request is of that method) fires fault there,
+        once: fault.after bytes of that segment are forwarded, then its hook runs, then its
+        kind applies. Replaces a fault armed before that has not fired. Returns a
+        threading.Event set once it has fired."""
+        fired = threading.Event()
+        with self._lock:
+            self._armed = (fault, method, fired)
+        return fired
+
     def clear(self):
         with self._lock:
             self._planned.clear()
+            self._armed = None
         self.chooser = None
         self.default = Fault.none()
 
@@ -349,6 +369,13 @@ class FaultProxy:
                 wait = at - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
+                if direction == UP and _REQUEST.match(seg):
+                    conn.method = seg.split(b" ", 1)[0]
+                proxy_wide = self._take_armed(conn, direction)
+                if proxy_wide is not None:
+                    seg = await self._fire_on(conn, direction, dst, seg, proxy_wide)
+                    if seg is None:
+                        return
                 armed = not conn.fired and (f.kind != "none" or f.hook is not None)
                 if armed and f.direction == direction and \
                         conn.sent[direction] + len(seg) >= f.after:
@@ -362,6 +389,30 @@ class FaultProxy:
                 await self._send(conn, direction, dst, seg)
         except (OSError, asyncio.CancelledError):
             pass
+
+    def _take_armed(self, conn, direction):
+        """The fault armed on the whole proxy, taken when it fires on this segment of conn."""
+        with self._lock:
+            if self._armed is None:
+                return None
+            fault, method, fired = self._armed
+            if fault.direction != direction or (method is not None and conn.method != method):
+                return None
+            self._armed = None
+        return fault, fired
+
+    async def _fire_on(self, conn, direction, dst, seg, armed):
+        """Fires an armed fault on segment seg of conn: returns the rest of seg to forward, or
+        None when forwarding stops."""
+        fault, fired = armed
+        await self._send(conn, direction, dst, seg[:fault.after])
+        conn.fired = True
+        self.fired += 1
+        try:
+            going_on = await self._fire(conn, fault)
+        finally:
+            fired.set()
+        return seg[fault.after:] if going_on else None
 
     async def _send(self, conn, direction, dst, data):
         if data:

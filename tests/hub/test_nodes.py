@@ -2,8 +2,9 @@
 """test_nodes.py: two relais-hub serve nodes on one PostgreSQL database (a throw-away cluster,
 pgcluster.py). The same batch sent to both at the same moment is stored once and acknowledged
 by both; a conflicting statement is refused alike by both. Laptops (real relais sync, homes and
-outboxes of their own) sync through Debian's nginx while one node is SIGKILLed every 2-3 s, or
-while PostgreSQL restarts: every outbox ends empty and the hub holds exactly the union of the
+outboxes of their own) sync through Debian's nginx while the fault proxy in front of each node
+SIGKILLs one every 2-3 s (as a request goes up to it, or as it starts answering a POST it has
+stored), or while PostgreSQL restarts: every outbox ends empty and the hub holds exactly the union of the
 laptops' statements, none twice; with PostgreSQL down a node answers 503 with Retry-After,
 stores no batch in part, and reconnects by itself; a signed-in coordinator's pages, downloads
 and forms answer 503 too, and the session works again once PostgreSQL is back.
@@ -26,11 +27,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "faults"))
 import hublib as hl  # noqa: E402
 import pgcluster  # noqa: E402
 import testlib  # noqa: E402
-from nodes import SECONDS, LaptopSyncs, Nginx, Nodes  # noqa: E402
+from faultproxy import DOWN, UP, Fault, FaultProxy  # noqa: E402
+from nodes import LaptopSyncs, Nginx, Nodes  # noqa: E402
 from synclib import seed_from_env  # noqa: E402
 from synclib import without_server_fields  # noqa: E402
 
 LAPTOPS = 4
+
+# When the fault proxy kills a node: as a request goes up to it (200 bytes of it passed: the
+# node dies with part of a request), and as its answer to a POST starts (nothing of it passed:
+# the node stored the batch and its acknowledgement is lost). Each a fault of the hook given.
+KILL_MOMENTS = [("receiving a request", lambda hook: Fault.cut(200, UP, hook=hook), None),
+                ("as it answered a POST", lambda hook: Fault.cut(0, DOWN, hook=hook), b"POST")]
 
 
 def post_all(jobs):
@@ -197,38 +205,47 @@ class Nodes2(LaptopSyncs, unittest.TestCase):
     # --- laptops through nginx, with faults ---
 
     def test_node_killed_every_few_seconds_loses_nothing(self):
-        nginx = Nginx(self.work, self.nodes.ports)
+        # Each node behind a fault proxy of its own, nginx in front of the proxies: the proxy
+        # kills its node at the moment chosen, on nginx's pooled connections as on new ones.
+        proxies = [FaultProxy(port) for port in self.nodes.ports]
+        for proxy in proxies:
+            self.addCleanup(proxy.close)
+        nginx = Nginx(self.work, [proxy.port for proxy in proxies])
         self.addCleanup(nginx.close)
         laptops = self.laptops(LAPTOPS)
-        kills = []
+        kills = collections.Counter()
 
         def killer(stop):
             rng = random.Random(self.rng.random())
+            k = 0
             while not stop.wait(rng.uniform(2, 3)):
-                i = len(kills) % len(self.nodes.nodes)
-                self.nodes.kill(i)
-                kills.append(i)
-                time.sleep(rng.uniform(0, 0.5))  # refused meanwhile: nginx tries the other
-                self.nodes.start(i)
+                # Node 0 then node 1, each as a request goes up to it, then as it starts
+                # answering a POST.
+                i, (what, fault, method) = k % 2, KILL_MOMENTS[(k // 2) % 2]
+                fired = proxies[i].arm(fault(lambda i=i: self.nodes.kill(i)), method)
+                while not fired.wait(0.1) and not stop.is_set():
+                    pass
+                proxies[i].clear()
+                if fired.wait(5):  # taken just before clear(): it goes off even so
+                    kills[what] += 1
+                    time.sleep(rng.uniform(0, 0.5))  # refused meanwhile: nginx tries the other
+                    self.nodes.start(i)
+                k += 1
 
-        # Kills land at random moments: one that falls between two requests tests less, so
-        # the ingest goes on (up to three rounds) until one has cut a request mid-way.
-        syncs = 0
-        for _ in range(3):
-            syncs += self.ingest(laptops, nginx.url, killer)
-            cut, refused = nginx.retried()
-            if cut >= 1:
-                break
+        syncs = self.ingest(laptops, nginx.url, killer)
         self.assertIsNone(nginx.proc.poll(), "nginx died")
         held = self.assert_union_held(laptops)
-        self.assertGreaterEqual(len(kills), int(SECONDS / 3) - 1)
-        # Kills land at random moments: with four laptops syncing all along, some cut a
-        # batch a node was storing (nginx's log says so).
-        self.assertGreaterEqual(cut, 1, "no kill cut a request: nothing was tested")
+        self.assertEqual(sum(n.kills for n in self.nodes.nodes), sum(kills.values()))
+        for what, _, _ in KILL_MOMENTS:
+            self.assertGreaterEqual(kills[what], 1, "no node killed %s" % what)
+        # A node killed as it answered had stored the batch: nginx sent it to the other node,
+        # which found it held (stored once, above).
+        cut, refused = nginx.retried()
+        self.assertGreaterEqual(cut, kills["as it answered a POST"])
         print("test_nodes: %d laptops, %d syncs, %d statements recorded and stored once; "
-              "%d nodes killed, %d requests cut by a kill and %d refused by a dead node, "
-              "each sent on to the other node by nginx"
-              % (len(laptops), syncs, held, len(kills), cut, refused), flush=True)
+              "nodes killed by the fault proxy: %s; nginx sent %d requests on to the other "
+              "node (cut by a kill, or reaching a node still down)"
+              % (len(laptops), syncs, held, dict(kills), cut + refused), flush=True)
 
     def test_postgresql_restarted_during_ingest(self):
         nginx = Nginx(self.work, self.nodes.ports)
