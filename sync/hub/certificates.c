@@ -617,9 +617,15 @@ int relais_hub_certificate_check(struct relais_certificate *out, relais_hub *hub
 		goto out;
 	}
 	relais_hub_sql_bind_int64(st, 1, out->id);
-	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+	switch (relais_hub_sql_step(st)) {
+	case RELAIS_HUB_SQL_ROW:
 		rc = relais_fail(ctx, RELAIS_EINVAL, "certificate revoked on %s: %s", text(st, 0),
 		                 text(st, 1));
+		break;
+	case RELAIS_HUB_SQL_DONE:
+		break;
+	default: /* not known to be unrevoked: not valid either */
+		rc = db_fail(hub, ctx, "certificates");
 	}
 out:
 	relais_hub_sql_finalize(st);

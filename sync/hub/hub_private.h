@@ -496,7 +496,9 @@ enum hub_lang relais_hub_lang_choose(const char *asked, const char *kept, const 
 /*
  * The public verify page (docs/certificates.md) for code, or the empty form
  * when code is NULL or "" (*out, malloc'd): valid, invalid or revoked, with
- * the learner, course and date; everything escaped.
+ * the learner, course and date; everything escaped. No page, but the hub's
+ * failure (RELAIS_EBUSY: its database away), when the revocations cannot be
+ * read: a certificate is then neither valid nor invalid.
  */
 int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, enum hub_lang lang,
                            const char *code);

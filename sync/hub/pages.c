@@ -392,13 +392,19 @@ static void programme_lines(struct relais_strbuf *o, enum hub_lang lang,
 }
 
 /* The verdict on a code, escaped: valid (with what it says), revoked, or invalid and why. */
-static void verdict(struct relais_strbuf *o, relais_hub *hub, relais_ctx *ctx, enum hub_lang lang,
-                    const char *code)
+static int verdict(struct relais_strbuf *o, relais_hub *hub, relais_ctx *ctx, enum hub_lang lang,
+                   const char *code)
 {
 	struct relais_certificate c;
 	char hours[16], line[256], date[96];
 	int rc = relais_hub_certificate_check(&c, hub, ctx, code);
 	const char *cls = rc == 0 ? "valid" : rc == RELAIS_EINVAL ? "revoked" : "invalid";
+
+	/* The hub failing (its database away) says nothing of the certificate: no verdict. */
+	if (rc == RELAIS_EBUSY || rc == RELAIS_EIO || rc == RELAIS_ENOMEM) {
+		relais_certificate_clear(&c);
+		return rc;
+	}
 
 	relais_strbuf_printf(o, "<section class=\"verdict %s\" role=\"status\"><h2>", cls);
 	relais_strbuf_add_html(o, relais_hub_tr(lang, rc == 0               ? HUB_M_VALID
@@ -461,6 +467,7 @@ static void verdict(struct relais_strbuf *o, relais_hub *hub, relais_ctx *ctx, e
 	}
 	relais_strbuf_add(o, "</section>");
 	relais_certificate_clear(&c);
+	return 0;
 }
 
 int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, enum hub_lang lang,
@@ -470,7 +477,10 @@ int relais_hub_page_verify(char **out, relais_hub *hub, relais_ctx *ctx, enum hu
 	int rc;
 
 	if (code != NULL && code[0] != '\0') {
-		verdict(&result, hub, ctx, lang, code);
+		if ((rc = verdict(&result, hub, ctx, lang, code)) != 0) {
+			relais_strbuf_free(&result);
+			return rc;
+		}
 		relais_strbuf_add_html(&typed, code);
 	}
 	{

@@ -2,7 +2,7 @@
 """test_certificates.py: certificates on relais-hub (docs/certificates.md): a completion of a
 published course gets one, signed with the hub's key; GET /relais/certificates gives a laptop
 its own learners' only; the public /verify page says valid, invalid or revoked and escapes
-what it shows; relais-hub certificate list, revoke and verify."""
+what it shows, and gives no verdict (503) when its database is away; relais-hub certificate list, revoke and verify."""
 import os
 import re
 import sys
@@ -11,6 +11,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hublib as hl  # noqa: E402
+import pgcluster  # noqa: E402
 import testlib  # noqa: E402
 from test_publish import keygen, pack  # noqa: E402
 
@@ -153,6 +154,26 @@ class Certificates(unittest.TestCase):
                          (1, "relais-hub: no certificate 99"))
         bad = self.db.run("certificate", "revoke", "1", check=False)
         self.assertEqual(bad.returncode, 2)
+
+    @unittest.skipUnless(pgcluster.wanted(), "a database that is down: the PostgreSQL pass "
+                         "(RELAIS_HUB_DB=postgresql) stops its cluster")
+    def test_verify_page_with_the_database_away_gives_no_verdict(self):
+        # Whether a certificate is revoked cannot be read: neither valid nor invalid, but 503.
+        self.laptop.store([hl.completion("migration-health", "awa@example.org")])
+        code = self.certificates(self.laptop)[0]["code"]
+        self.assertIn("Valid certificate", self.verify_page(code))
+        cluster = pgcluster.shared()
+        cluster.stop("fast")
+        try:
+            r = hl.Client(self.hub).request(
+                "GET", "/verify?" + urllib.parse.urlencode({"code": code}), version=False,
+                headers={"Accept-Language": "fr"})
+            self.assertEqual((r.status, r.header("Retry-After")), (503, "5"), r.text[:300])
+            self.assertIn("base de données", r.text)
+            self.assertNotIn("certificat", r.text.lower())
+        finally:
+            cluster.start()
+        self.assertIn("Valid certificate", self.verify_page(code))
 
     def test_verify_page_escapes_everything(self):
         self.laptop.store([hl.completion("migration-health", "x@example.org", name=HOSTILE)])

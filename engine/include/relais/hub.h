@@ -267,7 +267,9 @@ int relais_hub_certificate_revoke(relais_hub *hub, relais_ctx *ctx, long long id
  * Returns 0 (valid), RELAIS_EFORMAT, RELAIS_ESIGNATURE (altered or another
  * hub's), RELAIS_EINVAL (revoked: the message says when and why), with the
  * decoded certificate in *out when it decodes (cleared by the caller with
- * relais_certificate_clear, in every case).
+ * relais_certificate_clear, in every case); or a failure of the hub's own
+ * (RELAIS_EBUSY: the database cannot be reached; RELAIS_EIO, RELAIS_ENOMEM),
+ * which says nothing of the certificate.
  */
 struct relais_certificate;
 int relais_hub_certificate_check(struct relais_certificate *out, relais_hub *hub, relais_ctx *ctx,
