@@ -436,7 +436,7 @@ int relais_hub_coordinator_check(relais_hub *hub, relais_ctx *ctx, const char *e
 {
 	relais_hub_sql_stmt *st = NULL;
 	char hash[crypto_pwhash_STRBYTES];
-	int found = 0;
+	int found = 0, step;
 
 	if (email == NULL || password == NULL || strlen(password) > 1024) {
 		return relais_fail(ctx, RELAIS_EPASSWORD, "wrong email or password");
@@ -447,10 +447,14 @@ int relais_hub_coordinator_check(relais_hub *hub, relais_ctx *ctx, const char *e
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
 	}
 	relais_hub_sql_bind_text(st, 1, email, -1, RELAIS_HUB_SQL_STATIC);
-	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+	if ((step = relais_hub_sql_step(st)) == RELAIS_HUB_SQL_ROW) {
 		(void)snprintf(hash, sizeof(hash), "%s",
 		               (const char *)relais_hub_sql_column_text(st, 0));
 		found = 1;
+	} else if (step != RELAIS_HUB_SQL_DONE) { /* not a wrong password: no answer */
+		int rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "coordinators");
+		relais_hub_sql_finalize(st);
+		return rc;
 	}
 	relais_hub_sql_finalize(st);
 	/* An unknown email is checked against a hash made at start-up, so the

@@ -81,7 +81,7 @@ static int check_known(int *known, relais_hub *hub, relais_ctx *ctx, const char 
                        const char *id, const char *hash)
 {
 	relais_hub_sql_stmt *q = NULL;
-	int rc = 0;
+	int rc = 0, step;
 
 	*known = 0;
 	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_IDENTITY,
@@ -89,7 +89,8 @@ static int check_known(int *known, relais_hub *hub, relais_ctx *ctx, const char 
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	relais_hub_sql_bind_text(q, 1, id, -1, RELAIS_HUB_SQL_STATIC);
-	if (relais_hub_sql_step(q) == RELAIS_HUB_SQL_ROW) {
+	step = relais_hub_sql_step(q);
+	if (step == RELAIS_HUB_SQL_ROW) {
 		const char *had = (const char *)relais_hub_sql_column_text(q, 0);
 		if (had != NULL && strcmp(had, hash) == 0) {
 			*known = 1;
@@ -98,6 +99,8 @@ static int check_known(int *known, relais_hub *hub, relais_ctx *ctx, const char 
 			                 "%s: statement %s is already stored with other content",
 			                 where, id);
 		}
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
 	relais_hub_sql_reset(q);
 	return rc;
