@@ -56,6 +56,10 @@ def run(args, env=None, timeout=120, input=None):
 SQLITE_ONLY = unittest.skipIf(pgcluster.wanted(), "rewinds a SQLite hub file to an older schema")
 # For tests of a SQLite hub file's own permissions (.ci/run expects this reason too).
 SQLITE_FILE_ONLY = unittest.skipIf(pgcluster.wanted(), "makes a SQLite hub file read-only")
+# For tests that stop the database under a running hub: only the PostgreSQL pass has one to
+# stop (its own throw-away cluster); .ci/run expects this reason in the SQLite passes.
+DATABASE_DOWN = unittest.skipUnless(pgcluster.wanted(), "stops the PostgreSQL cluster under a "
+                                    "running hub (RELAIS_HUB_DB=postgresql only)")
 
 
 class HubDb:

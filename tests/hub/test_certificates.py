@@ -155,8 +155,7 @@ class Certificates(unittest.TestCase):
         bad = self.db.run("certificate", "revoke", "1", check=False)
         self.assertEqual(bad.returncode, 2)
 
-    @unittest.skipUnless(pgcluster.wanted(), "a database that is down: the PostgreSQL pass "
-                         "(RELAIS_HUB_DB=postgresql) stops its cluster")
+    @hl.DATABASE_DOWN
     def test_verify_page_with_the_database_away_gives_no_verdict(self):
         # Whether a certificate is revoked cannot be read: neither valid nor invalid, but 503.
         self.laptop.store([hl.completion("migration-health", "awa@example.org")])
@@ -217,4 +216,4 @@ class Certificates(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()
