@@ -373,18 +373,19 @@ class FaultProxy:
                     conn.method = seg.split(b" ", 1)[0]
                 proxy_wide = self._take_armed(conn, direction)
                 if proxy_wide is not None:
-                    seg = await self._fire_on(conn, direction, dst, seg, proxy_wide)
+                    fault, fired = proxy_wide
+                    try:
+                        seg = await self._fire_at(conn, direction, dst, seg, fault.after, fault)
+                    finally:
+                        fired.set()
                     if seg is None:
                         return
                 armed = not conn.fired and (f.kind != "none" or f.hook is not None)
                 if armed and f.direction == direction and \
                         conn.sent[direction] + len(seg) >= f.after:
-                    head = f.after - conn.sent[direction]
-                    await self._send(conn, direction, dst, seg[:head])
-                    seg = seg[head:]
-                    conn.fired = True
-                    self.fired += 1
-                    if not await self._fire(conn, f):
+                    seg = await self._fire_at(conn, direction, dst, seg,
+                                              f.after - conn.sent[direction], f)
+                    if seg is None:
                         return
                 await self._send(conn, direction, dst, seg)
         except (OSError, asyncio.CancelledError):
@@ -401,18 +402,13 @@ class FaultProxy:
             self._armed = None
         return fault, fired
 
-    async def _fire_on(self, conn, direction, dst, seg, armed):
-        """Fires an armed fault on segment seg of conn: returns the rest of seg to forward, or
-        None when forwarding stops."""
-        fault, fired = armed
-        await self._send(conn, direction, dst, seg[:fault.after])
+    async def _fire_at(self, conn, direction, dst, seg, head, fault):
+        """Forwards head bytes of segment seg of conn, then fires fault: returns the rest of seg
+        to forward, or None when forwarding stops."""
+        await self._send(conn, direction, dst, seg[:head])
         conn.fired = True
         self.fired += 1
-        try:
-            going_on = await self._fire(conn, fault)
-        finally:
-            fired.set()
-        return seg[fault.after:] if going_on else None
+        return seg[head:] if await self._fire(conn, fault) else None
 
     async def _send(self, conn, direction, dst, data):
         if data:

@@ -2,7 +2,8 @@
 """test_certificates.py: certificates on relais-hub (docs/certificates.md): a completion of a
 published course gets one, signed with the hub's key; GET /relais/certificates gives a laptop
 its own learners' only; the public /verify page says valid, invalid or revoked and escapes
-what it shows, and gives no verdict (503) when its database is away; relais-hub certificate list, revoke and verify."""
+what it shows, and gives no verdict (503) when its database is away; relais-hub certificate
+list, revoke and verify."""
 import os
 import re
 import sys

@@ -4,10 +4,10 @@ pgcluster.py). The same batch sent to both at the same moment is stored once and
 by both; a conflicting statement is refused alike by both. Laptops (real relais sync, homes and
 outboxes of their own) sync through Debian's nginx while the fault proxy in front of each node
 SIGKILLs one every 2-3 s (as a request goes up to it, or as it starts answering a POST it has
-stored), or while PostgreSQL restarts: every outbox ends empty and the hub holds exactly the union of the
-laptops' statements, none twice; with PostgreSQL down a node answers 503 with Retry-After,
-stores no batch in part, and reconnects by itself; a signed-in coordinator's pages, downloads
-and forms answer 503 too, and the session works again once PostgreSQL is back.
+stored), or while PostgreSQL restarts: every outbox ends empty and the hub holds exactly the
+union of the laptops' statements, none twice; with PostgreSQL down a node answers 503 with
+Retry-After, stores no batch in part, and reconnects by itself; a signed-in coordinator's pages,
+downloads and forms answer 503 too, and the session works again once PostgreSQL is back.
 
 Randomised; the seed is printed and RELAIS_TEST_SEED=N replays it; RELAIS_NODES_SECONDS sets
 how long the laptops sync under each fault (20 by default)."""
