@@ -594,37 +594,39 @@ static int name_check(relais_ctx *ctx, const char *name)
 }
 
 /*
- * Whether this hub revoked key id; if so, out says when and why ("on
- * 2026-12-06 (stolen laptop)"). A database failure reads as not revoked:
- * the callers' next statement reports it.
+ * Whether this hub revoked key id (*revoked); if so, why says when and why
+ * ("on 2026-12-06 (stolen laptop)"). Returns 0, or the database's failure: a
+ * revocation that cannot be read is not taken for none.
  */
-static int revocation(char *out, size_t size, relais_hub *hub, const char *id)
+static int revocation(int *revoked, char *why, size_t size, relais_hub *hub, relais_ctx *ctx,
+                      const char *id)
 {
 	relais_hub_sql_stmt *st = NULL;
-	int found = 0;
+	int rc, step;
 
-	out[0] = '\0';
-	if (relais_hub_sql_prepare(
-	            hub->db,
-	            "SELECT substr(date, 1, 10), reason FROM publisher_revoked WHERE "
-	            "key_id = ?",
-	            -1, &st, NULL) != RELAIS_HUB_SQL_OK) {
-		relais_hub_sql_finalize(st);
-		return 0;
+	*revoked = 0;
+	why[0] = '\0';
+	if ((rc = prepare(&st, hub, ctx,
+	                  "SELECT substr(date, 1, 10), reason FROM publisher_revoked WHERE "
+	                  "key_id = ?")) != 0) {
+		return rc;
 	}
 	relais_hub_sql_bind_text(st, 1, id, -1, RELAIS_HUB_SQL_STATIC);
-	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
 		const char *day = (const char *)relais_hub_sql_column_text(st, 0);
 		const char *reason = (const char *)relais_hub_sql_column_text(st, 1);
-		found = 1;
+		*revoked = 1;
 		if (reason != NULL && reason[0] != '\0') {
-			(void)snprintf(out, size, "on %s (%s)", day, reason);
+			(void)snprintf(why, size, "on %s (%s)", day, reason);
 		} else {
-			(void)snprintf(out, size, "on %s", day);
+			(void)snprintf(why, size, "on %s", day);
 		}
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		rc = db_fail(hub, ctx, "revoked keys");
 	}
 	relais_hub_sql_finalize(st);
-	return found;
+	return rc;
 }
 
 /* Counts the rows of a table of key changes (publisher_rotation or publisher_revoked). */
@@ -653,7 +655,7 @@ int relais_hub_publisher_add(char id[RELAIS_KEYID_HEX], relais_hub *hub, relais_
 	relais_seckey *sec = NULL;
 	relais_hub_sql_stmt *st = NULL;
 	char *text = NULL, now[32], hub_id[RELAIS_KEYID_HEX], why[REVOCATION_TEXT];
-	int rc;
+	int rc, revoked;
 
 	id[0] = '\0';
 	if ((rc = relais_pubkey_parse(&pub, ctx, pub_text, len, "publisher key")) != 0) {
@@ -663,7 +665,10 @@ int relais_hub_publisher_add(char id[RELAIS_KEYID_HEX], relais_hub *hub, relais_
 	if ((rc = name_check(ctx, name)) != 0) {
 		goto out;
 	}
-	if (revocation(why, sizeof(why), hub, id)) {
+	if ((rc = revocation(&revoked, why, sizeof(why), hub, ctx, id)) != 0) {
+		goto out;
+	}
+	if (revoked) {
 		rc = relais_fail(ctx, RELAIS_EINVAL,
 		                 "key %s was revoked %s: it may not publish again", id, why);
 		goto out;
@@ -838,7 +843,7 @@ int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAI
 	char *record = NULL, *text = NULL, *old_name = NULL, now[32], hub_id[RELAIS_KEYID_HEX];
 	char why[REVOCATION_TEXT];
 	size_t record_len = 0;
-	int rc, step, in_tx = 0;
+	int rc, step, in_tx = 0, revoked = 0;
 
 	old_id[0] = new_id[0] = '\0';
 	if ((rc = name_check(ctx, name)) != 0 ||
@@ -870,7 +875,9 @@ int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAI
 		}
 	} else if (step != RELAIS_HUB_SQL_DONE) {
 		rc = db_fail(hub, ctx, "publishers");
-	} else if (revocation(why, sizeof(why), hub, r.old_id)) {
+	} else if ((rc = revocation(&revoked, why, sizeof(why), hub, ctx, r.old_id)) != 0) {
+		/* rc set */
+	} else if (revoked) {
 		rc = relais_fail(ctx, RELAIS_ENOTFOUND,
 		                 "%s: key %s, which the record retires, was revoked %s", source,
 		                 r.old_id, why);
@@ -905,7 +912,10 @@ int relais_hub_publisher_rotate(char old_id[RELAIS_KEYID_HEX], char new_id[RELAI
 	}
 	relais_clear(ctx);
 	rc = 0;
-	if (revocation(why, sizeof(why), hub, r.new_id)) {
+	if ((rc = revocation(&revoked, why, sizeof(why), hub, ctx, r.new_id)) != 0) {
+		goto out;
+	}
+	if (revoked) {
 		rc = relais_fail(ctx, RELAIS_EINVAL, "%s: key %s was revoked %s", source, r.new_id,
 		                 why);
 		goto out;
@@ -995,7 +1005,7 @@ int relais_hub_publisher_revoke(size_t *listed, relais_hub *hub, relais_ctx *ctx
 	char why[REVOCATION_TEXT], now[32];
 	char *name = NULL;
 	size_t i, n;
-	int rc, step, known = 0;
+	int rc, step, known = 0, revoked = 0;
 
 	*listed = 0;
 	if (!key_id_valid(key_id)) {
@@ -1019,7 +1029,10 @@ int relais_hub_publisher_revoke(size_t *listed, relais_hub *hub, relais_ctx *ctx
 	if ((rc = begin(hub, ctx)) != 0) {
 		return rc;
 	}
-	if (revocation(why, sizeof(why), hub, key_id)) {
+	if ((rc = revocation(&revoked, why, sizeof(why), hub, ctx, key_id)) != 0) {
+		goto out;
+	}
+	if (revoked) {
 		rc = relais_fail(ctx, RELAIS_EEXIST, "key %s was already revoked %s", key_id, why);
 		goto out;
 	}
@@ -1110,7 +1123,7 @@ static int publisher_key(relais_pubkey **out, relais_hub *hub, relais_ctx *ctx, 
 {
 	relais_hub_sql_stmt *st = NULL;
 	char why[REVOCATION_TEXT];
-	int rc;
+	int rc, step, revoked = 0;
 
 	*out = NULL;
 	if ((rc = prepare(&st, hub, ctx, "SELECT public_key FROM publisher WHERE key_id = ?")) !=
@@ -1118,11 +1131,16 @@ static int publisher_key(relais_pubkey **out, relais_hub *hub, relais_ctx *ctx, 
 		return rc;
 	}
 	relais_hub_sql_bind_text(st, 1, id, -1, RELAIS_HUB_SQL_STATIC);
-	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
 		rc = relais_pubkey_parse(out, ctx, (const char *)relais_hub_sql_column_text(st, 0),
 		                         (size_t)relais_hub_sql_column_bytes(st, 0),
 		                         "publisher key");
-	} else if (revocation(why, sizeof(why), hub, id)) {
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		rc = db_fail(hub, ctx, "publishers");
+	} else if ((rc = revocation(&revoked, why, sizeof(why), hub, ctx, id)) != 0) {
+		/* rc set */
+	} else if (revoked) {
 		rc = relais_fail(ctx, RELAIS_ESIGNATURE,
 		                 "%s: signed by key %s, which this hub revoked %s", what, id, why);
 	} else {
@@ -1304,14 +1322,17 @@ static int succeeds(int *yes, relais_hub *hub, relais_ctx *ctx, const char *from
 static int publishable(relais_hub *hub, relais_ctx *ctx, const struct staged *s)
 {
 	relais_hub_sql_stmt *st = NULL;
-	char revoked[REVOCATION_TEXT];
-	int rc;
+	char when[REVOCATION_TEXT];
+	int rc, revoked = 0;
 
 	/* Checked when staged; again here, for a revocation made since. */
-	if (revocation(revoked, sizeof(revoked), hub, s->publisher)) {
+	if ((rc = revocation(&revoked, when, sizeof(when), hub, ctx, s->publisher)) != 0) {
+		return rc;
+	}
+	if (revoked) {
 		return relais_fail(ctx, RELAIS_ESIGNATURE,
 		                   "%s: signed by key %s, which this hub revoked %s", s->given,
-		                   s->publisher, revoked);
+		                   s->publisher, when);
 	}
 	if ((rc = prepare(&st, hub, ctx,
 	                  "SELECT publisher, version FROM published_bundle WHERE course = ? "
@@ -1328,7 +1349,9 @@ static int publishable(relais_hub *hub, relais_ctx *ctx, const struct staged *s)
 		    (rc = succeeds(&next, hub, ctx, by, s->publisher)) != 0) {
 			/* rc set */
 		} else if (strcmp(by, s->publisher) != 0 && !next &&
-		           revocation(why, sizeof(why), hub, by)) {
+		           (rc = revocation(&revoked, why, sizeof(why), hub, ctx, by)) != 0) {
+			/* rc set */
+		} else if (strcmp(by, s->publisher) != 0 && !next && revoked) {
 			rc = relais_fail(ctx, RELAIS_ESIGNATURE,
 			                 "%s: course %s is published under key %s, which this hub "
 			                 "revoked %s: no other key may take it over",
@@ -1783,7 +1806,7 @@ int relais_hub_published_file(char *path, size_t path_size, char etag[65], relai
 {
 	relais_hub_sql_stmt *st = NULL;
 	char sub[PATH_SIZE];
-	int rc;
+	int rc, step;
 
 	etag[0] = '\0';
 	if (!delta) {
@@ -1810,10 +1833,16 @@ int relais_hub_published_file(char *path, size_t path_size, char etag[65], relai
 	}
 	relais_hub_sql_bind_text(st, 1, name, 64, RELAIS_HUB_SQL_STATIC);
 	relais_hub_sql_bind_text(st, 2, name + 65, 64, RELAIS_HUB_SQL_STATIC);
-	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
 		(void)snprintf(etag, 65, "%s", (const char *)relais_hub_sql_column_text(st, 0));
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		rc = db_fail(hub, ctx, "published deltas"); /* not "no such delta" */
 	}
 	relais_hub_sql_finalize(st);
+	if (rc != 0) {
+		return rc;
+	}
 	(void)snprintf(sub, sizeof(sub), "deltas/%s.delta", name);
 	if (etag[0] == '\0' || (rc = files_path(path, path_size, hub, ctx, sub)) != 0 ||
 	    !relais_file_exists(path)) {

@@ -63,27 +63,6 @@
 	"scored = activity_learner.scored + excluded.scored, " \
 	EARLIER("activity_learner", "first") ", " LATER("activity_learner", "last")
 
-/* Adds the row of statement ?1's learner for its activity (?2 1 or -1 times) to their
- * organisation's tally of that activity; nothing when there is no such row. */
-#define ADD_ACTIVITY_TALLY \
-	"INSERT INTO activity_tally SELECT a.object_term, a.organisation, a.kind, a.course_term, " \
-	"a.course, a.quiz, a.object_id, ?2, ?2 * a.missed, " \
-	"?2 * CASE WHEN a.passes > 0 THEN 1 ELSE 0 END, ?2 * a.tries, ?2 * a.passes, " \
-	"?2 * a.score_sum, ?2 * a.scored " \
-	"FROM statement s JOIN activity_learner a ON a.object_term = s.object_term AND " \
-	"a.actor_term = s.actor_term WHERE s.seq = ?1 " TALLY_MERGE
-
-/* How tally rows (excluded) add to the held ones. */
-#define TALLY_MERGE \
-	"ON CONFLICT(object_term, organisation) DO UPDATE SET " \
-	"learners = activity_tally.learners + excluded.learners, " \
-	"learners_missed = activity_tally.learners_missed + excluded.learners_missed, " \
-	"learners_passed = activity_tally.learners_passed + excluded.learners_passed, " \
-	"tries = activity_tally.tries + excluded.tries, " \
-	"passes = activity_tally.passes + excluded.passes, " \
-	"score_sum = activity_tally.score_sum + excluded.score_sum, " \
-	"scored = activity_tally.scored + excluded.scored"
-
 /*
  * The same for many statements at once (PostgreSQL, relais_hub_progress_add_many): the
  * statements whose seq is in the array ?1, grouped by row, each group's values taken as the
@@ -123,16 +102,6 @@
 	"FROM statement WHERE " MANY_SEQS " AND object_term IS NOT NULL " \
 	"GROUP BY object_term, actor_term " ACTIVITY_LEARNER_MERGE
 
-/* ?2 (1 or -1) times the rows of the learners and activities of the statements ?1, added to
- * their organisations' tallies. */
-#define ADD_ACTIVITY_TALLY_MANY \
-	"INSERT INTO activity_tally SELECT object_term, organisation, max(kind), " \
-	"max(course_term), max(course), max(quiz), max(object_id), ?2 * count(*), " \
-	"?2 * sum(missed), ?2 * sum(CASE WHEN passes > 0 THEN 1 ELSE 0 END), ?2 * sum(tries), " \
-	"?2 * sum(passes), ?2 * sum(score_sum), ?2 * sum(scored) FROM activity_learner " \
-	"WHERE (object_term, actor_term) IN (SELECT object_term, actor_term FROM statement " \
-	"WHERE " MANY_SEQS ") GROUP BY object_term, organisation " TALLY_MERGE
-
 /* A column of the statement whose id is ?1 (none when not held). */
 #define SAME(col) col " = (SELECT " col " FROM statement WHERE id = lower(?1))"
 #define LEARNER_COURSE_TARGET SAME("actor_term") " AND " SAME("course_term")
@@ -160,34 +129,9 @@ static int run_seq(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql, 
 	return rc;
 }
 
-/*
- * Changes the row of statement seq's learner for its activity with
- * change() and keeps the tallies: the row's numbers are taken from its
- * organisation's tally before, and added after (to its new organisation's,
- * if that changed).
- */
-static int with_tally(relais_hub *hub, relais_ctx *ctx, long long seq,
-                      int (*change)(relais_hub *, relais_ctx *, const void *), const void *arg)
+/* Makes the row of statement id's learner for its activity again. */
+static int redo_activity(relais_hub *hub, relais_ctx *ctx, const char *id)
 {
-	int rc;
-
-	if ((rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_TALLY_ADD, ADD_ACTIVITY_TALLY, seq, -1, 0)) !=
-	            0 ||
-	    (rc = change(hub, ctx, arg)) != 0) {
-		return rc;
-	}
-	return run_seq(hub, ctx, RELAIS_HUB_SLOT_TALLY_ADD, ADD_ACTIVITY_TALLY, seq, 1, 0);
-}
-
-static int add_activity(relais_hub *hub, relais_ctx *ctx, const void *arg)
-{
-	return run_seq(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_ADD, ADD_ACTIVITY_LEARNER,
-	               *(const long long *)arg, 0, 0);
-}
-
-static int redo_activity(relais_hub *hub, relais_ctx *ctx, const void *arg)
-{
-	const char *id = arg;
 	int rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_DROP,
 	                          "DELETE FROM activity_learner WHERE " ACTIVITY_LEARNER_TARGET,
 	                          "learner progress", &id, 1);
@@ -226,7 +170,8 @@ int relais_hub_progress_add(relais_hub *hub, relais_ctx *ctx, long long seq,
 	rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_ADD, ADD_LEARNER_COURSE, seq, completes,
 	             passed);
 	if (rc == 0 && kind == PROGRESS_ACTIVITY) {
-		rc = with_tally(hub, ctx, seq, add_activity, &seq);
+		rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_ADD, ADD_ACTIVITY_LEARNER, seq, 0,
+		             0);
 	} else if (rc == 0 && kind == PROGRESS_UNSCORED) {
 		rc = run_seq(hub, ctx, RELAIS_HUB_SLOT_UNSCORED_ADD,
 		             "INSERT INTO unscored_answer(seq) VALUES (?1)", seq, 0, 0);
@@ -281,19 +226,14 @@ int relais_hub_progress_add_many(relais_hub *hub, relais_ctx *ctx, const long lo
 			break;
 		}
 	}
-	/* A few statements for them all: the tallies lose the learners' rows as they were and
-	 * gain them as they become. */
+	/* A few statements for them all; the tallies follow by the tables' triggers. */
 	if (all.b.len > 0) {
 		rc = run_array(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_MANY, ADD_LEARNER_COURSE_MANY,
 		               &all, 0);
 	}
-	if (rc == 0 && activity.b.len > 0 &&
-	    (rc = run_array(hub, ctx, RELAIS_HUB_SLOT_TALLY_MANY, ADD_ACTIVITY_TALLY_MANY,
-	                    &activity, -1)) == 0 &&
-	    (rc = run_array(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_MANY, ADD_ACTIVITY_LEARNER_MANY,
-	                    &activity, 0)) == 0) {
-		rc = run_array(hub, ctx, RELAIS_HUB_SLOT_TALLY_MANY, ADD_ACTIVITY_TALLY_MANY,
-		               &activity, 1);
+	if (rc == 0 && activity.b.len > 0) {
+		rc = run_array(hub, ctx, RELAIS_HUB_SLOT_ACTIVITY_MANY, ADD_ACTIVITY_LEARNER_MANY,
+		               &activity, 0);
 	}
 	if (rc == 0 && unscored.b.len > 0) {
 		rc = run_array(hub, ctx, RELAIS_HUB_SLOT_UNSCORED_MANY,
@@ -308,11 +248,10 @@ int relais_hub_progress_add_many(relais_hub *hub, relais_ctx *ctx, const long lo
 
 int relais_hub_progress_void(relais_hub *hub, relais_ctx *ctx, const char *id)
 {
-	relais_hub_sql_stmt *q = NULL;
-	long long seq = 0;
-	int rc, step;
+	int rc;
 
-	/* Rare (a voiding statement): the rows are made again from what is not voided. */
+	/* Rare (a voiding statement): the rows are made again from what is not voided (none
+	 * when id is not held); the tallies follow by the tables' triggers. */
 	if ((rc = relais_hub_write(hub, ctx, RELAIS_HUB_SLOT_PROGRESS_DROP,
 	                           "DELETE FROM learner_course WHERE " LEARNER_COURSE_TARGET,
 	                           "learner progress", &id, 1)) != 0 ||
@@ -322,17 +261,5 @@ int relais_hub_progress_void(relais_hub *hub, relais_ctx *ctx, const char *id)
 	             "learner progress", &id, 1)) != 0) {
 		return rc;
 	}
-	if (relais_hub_stmt(hub, RELAIS_HUB_SLOT_ACTIVITY_TARGET,
-	                    "SELECT seq FROM statement WHERE id = lower(?1)", &q) != 0) {
-		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
-	}
-	relais_hub_sql_bind_text(q, 1, id, -1, RELAIS_HUB_SQL_TRANSIENT);
-	step = relais_hub_sql_step(q);
-	if (step == RELAIS_HUB_SQL_ROW) {
-		seq = relais_hub_sql_column_int64(q, 0);
-	} else if (step != RELAIS_HUB_SQL_DONE) {
-		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "learner progress");
-	}
-	relais_hub_sql_reset(q);
-	return rc != 0 || seq == 0 ? rc : with_tally(hub, ctx, seq, redo_activity, id);
+	return redo_activity(hub, ctx, id);
 }

@@ -490,6 +490,47 @@
 	"WHEN (old.country IS DISTINCT FROM new.country OR old.name IS DISTINCT FROM new.name) " \
 	"EXECUTE FUNCTION organisation_country();"
 
+/* Migration 27: activity_tally (each activity's sums per organisation) kept by
+ * activity_learner's triggers, as the tallies by day are, instead of by the ingest taking
+ * its learners' rows off before their upsert and adding them back after: each tally row
+ * changes once a batch where it changed twice, and nothing reads the rows again. Row r's
+ * numbers (r: new. or old. in a SQLite trigger, "" for a transition table's, from: "" or
+ * " FROM " it), k (1 or -1) times; such rows added up into activity_tally. */
+#define ALLTIME_ROWS(r, from, k) \
+	"SELECT " r "object_term AS object_term, " r "organisation AS organisation, " \
+	r "kind AS kind, " r "course_term AS course_term, " r "course AS course, " \
+	r "quiz AS quiz, " r "object_id AS object_id, " k " AS learners, " \
+	k " * " r "missed AS missed, CASE WHEN " r "passes > 0 THEN " k " ELSE 0 END AS passed, " \
+	k " * " r "tries AS tries, " k " * " r "passes AS passes, " \
+	k " * " r "score_sum AS score_sum, " k " * " r "scored AS scored" from
+#define ALLTIME_OF(rows) \
+	"INSERT INTO activity_tally SELECT object_term, organisation, max(kind), " \
+	"max(course_term), max(course), max(quiz), max(object_id), sum(learners), sum(missed), " \
+	"sum(passed), sum(tries), sum(passes), sum(score_sum), sum(scored) FROM (" rows ") x " \
+	"GROUP BY object_term, organisation ON CONFLICT(object_term, organisation) DO UPDATE SET " \
+	"learners = activity_tally.learners + excluded.learners, " \
+	"learners_missed = activity_tally.learners_missed + excluded.learners_missed, " \
+	"learners_passed = activity_tally.learners_passed + excluded.learners_passed, " \
+	"tries = activity_tally.tries + excluded.tries, " \
+	"passes = activity_tally.passes + excluded.passes, " \
+	"score_sum = activity_tally.score_sum + excluded.score_sum, " \
+	"scored = activity_tally.scored + excluded.scored;"
+#define ALLTIME_LITE_NEW ALLTIME_ROWS("new.", "", "1")
+#define ALLTIME_LITE_OLD ALLTIME_ROWS("old.", "", "-1")
+#define ALLTIME_LITE_TRIGGERS \
+	LITE_ROW_TRIGGERS("activity_learner_alltime", "activity_learner", \
+	                  ALLTIME_OF(ALLTIME_LITE_NEW), ALLTIME_OF(ALLTIME_LITE_OLD), \
+	                  " WHEN " ACT_CHANGED, \
+	                  ALLTIME_OF(ALLTIME_LITE_OLD " UNION ALL " ALLTIME_LITE_NEW))
+/* PostgreSQL's: by activity_learner's statement trigger with the other tallies, from the
+ * same transition tables. ACT_PG_FUNCTION hands tallies() the name of the rows' macro
+ * (ACT_PG_NEW, ACT_PG_OLD or ACT_PG_MOVE); ALLTIME_ plus that name is the same rows'. */
+#define ALLTIME_ACT_PG_NEW ALLTIME_ROWS("", " FROM new_rows", "1")
+#define ALLTIME_ACT_PG_OLD ALLTIME_ROWS("", " FROM old_rows", "-1")
+#define ALLTIME_ACT_PG_MOVE ALLTIME_ACT_PG_OLD " UNION ALL " ALLTIME_ACT_PG_NEW
+#define ACT_EVERY_TALLY(rows) ACT_TALLIES_TOTALS_COUNTRIES(rows) ALLTIME_OF(ALLTIME_##rows)
+#define ALLTIME_PG_TRIGGERS ACT_PG_FUNCTION("CREATE OR REPLACE", ACT_EVERY_TALLY)
+
 /* Migration 24: course_day_tally by month, then day: a date range's days at its ends (report.c,
  * DAYS_OF) without reading every course's and organisation's days. By day alone it would also
  * offer the views by day their order, and both backends then walked it row by row instead of
@@ -873,6 +914,8 @@ static const char *const migrations[] = {
         /* 26: the quiz tallies by country, kept from them by the same triggers and moved
          * by organisation's (COUNTRY_TABLES). */
         (COUNTRY_TABLES("INTEGER", "TEXT", " WITHOUT ROWID") COUNTRY_LITE_TRIGGERS),
+        /* 27: activity_tally kept by activity_learner's triggers (ALLTIME_LITE_TRIGGERS). */
+        ALLTIME_LITE_TRIGGERS,
 };
 
 /*
@@ -883,7 +926,7 @@ static const char *const migrations[] = {
  */
 #define PG_TEXT "TEXT COLLATE \"C\""
 static const int pg_versions[] = {11, 11, 11, 11, 12, 13, 14, 14, 15, 16, 17, 18, 19,
-                                  19, 20, 21, 21, 22, 23, 23, 24, 25, 25, 26, 26};
+                                  19, 20, 21, 21, 22, 23, 23, 24, 25, 25, 26, 26, 27};
 static const char *const pg_migrations[] = {
         /* 1 to 11 */
         "CREATE TABLE statement ("
@@ -1165,6 +1208,8 @@ static const char *const pg_migrations[] = {
          * organisation's (COUNTRY_PG_TRIGGERS) */
         COUNTRY_TABLES("BIGINT", PG_TEXT, ""),
         COUNTRY_PG_TRIGGERS,
+        /* 27: as SQLite's 27, by activity_learner's statement trigger (ALLTIME_PG_TRIGGERS) */
+        ALLTIME_PG_TRIGGERS,
 };
 #pragma GCC diagnostic pop
 

@@ -231,6 +231,32 @@ class KeysThatChange(unittest.TestCase):
         self.refused(["publisher", "add", self.old_pub], r"key %s was revoked" % self.old_id)
         self.refused(["publisher", "revoke", self.old_id], r"already revoked")
 
+    def test_a_revocation_that_cannot_be_read_is_not_taken_for_none(self):
+        """When the revocations cannot be read, a revoked key's commands fail on the
+        database's error, naming what could not be read: the key neither comes back as a
+        publisher nor publishes."""
+        self.db.run("publish", self.mh1)
+        self.db.run("publisher", "revoke", self.old_id, "--reason", "laptop stolen")
+        _, before, _ = self.catalogue()
+        # The table's rows now fail to read: a view whose condition errs on each row.
+        fails = ("1 / (length(key_id) - length(key_id))" if self.db.pg
+                 else "abs(-9223372036854775807 - 1 + 0 * length(key_id))")
+        self.db.sql("ALTER TABLE publisher_revoked RENAME TO publisher_revoked_kept")
+        self.db.sql("CREATE VIEW publisher_revoked AS SELECT * FROM publisher_revoked_kept "
+                    "WHERE %s = 1" % fails)
+        for command in (["publisher", "add", self.old_pub], ["publish", self.mh2_old],
+                        ["publisher", "revoke", self.old_id]):
+            with self.subTest(command=command[:2]):
+                p = self.db.run(*command, check=False)
+                self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+                self.assertRegex(p.stderr, r"revoked keys: .*(integer overflow|division)")
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.db.sql("DROP VIEW publisher_revoked")
+        self.db.sql("ALTER TABLE publisher_revoked_kept RENAME TO publisher_revoked")
+        self.assertEqual(self.catalogue()[1], before)
+        self.assertRegex(self.db.run("publisher", "list").stdout,
+                         r"(?m)^%s  Ministry  REVOKED on \S+: laptop stolen" % self.old_id)
+
     def test_revoke_refuses_what_it_cannot_know(self):
         self.refused(["publisher", "revoke", key_id(self.stranger_pub)],
                      r"key %s is not known to this hub" % key_id(self.stranger_pub))

@@ -149,7 +149,9 @@ void relais_hub_catalogue_file_clear(struct relais_hub_catalogue_file *f);
 /*
  * The file that serves bundles/<name>.relais or deltas/<name>.delta: name
  * is strictly 64 hex digits, or two joined by '-' for a delta. Sets path
- * and etag (the file's SHA-256). Returns 0 or RELAIS_ENOTFOUND.
+ * and etag (the file's SHA-256). Returns 0, RELAIS_ENOTFOUND, or the
+ * database's failure when a delta's entry cannot be read (a server answers
+ * it 503 or 500, not 404, which would send a laptop to the whole bundle).
  */
 int relais_hub_published_file(char *path, size_t path_size, char etag[65], relais_hub *hub,
                               relais_ctx *ctx, int delta, const char *name);
