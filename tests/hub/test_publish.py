@@ -418,6 +418,34 @@ class Serving(unittest.TestCase):
                 self.assertEqual(r.status, 401)
                 self.assertIn("Basic", r.header("WWW-Authenticate"))
 
+    def test_a_delta_that_cannot_be_looked_up_is_not_404(self):
+        """When the deltas' entries cannot be read, a delta is answered 500 naming them,
+        not 404: that would send the laptop to the whole bundle, as if there were none."""
+        path = "deltas/%s-%s.delta" % (self.sha, "1" * 64)
+        self.assertEqual(self.get(path).status, 404)
+        # Reading the table now fails: a view whose columns err on each row (the catalogue
+        # has one), its two keys by different expressions (PostgreSQL finds one expression
+        # unequal to two constants without reading a row), of the table's types (a
+        # statement the hub prepared on PostgreSQL fails for good once its result's type
+        # changes).
+        if self.db.pg:
+            keys = ("CAST(1 / (serial - serial) AS TEXT) COLLATE \"C\"",
+                    "CAST(2 / (serial - serial) AS TEXT) COLLATE \"C\"")
+        else:
+            keys = ("CAST(abs(-9223372036854775807 - 1 + 0 * serial) AS TEXT)",
+                    "CAST(abs(-9223372036854775807 - 1 + 2 * 0 * serial) AS TEXT)")
+        self.db.sql("ALTER TABLE published_delta RENAME TO published_delta_kept")
+        try:
+            self.db.sql("CREATE VIEW published_delta AS SELECT %s AS from_sha256, "
+                        "%s AS to_sha256, %s AS sha256 FROM catalogue" % (keys + keys[:1]))
+            r = self.get(path)
+            self.assertEqual(r.status, 500, r)
+            self.assertIn(b"published deltas", r.body)
+        finally:
+            self.db.sql("DROP VIEW IF EXISTS published_delta")
+            self.db.sql("ALTER TABLE published_delta_kept RENAME TO published_delta")
+        self.assertEqual(self.get(path).status, 404)
+
     def test_unknown_and_malformed_names_are_404(self):
         for path in ("bundles/%s.relais" % ("0" * 64), "bundles/%s.relais" % self.sha.upper(),
                      "bundles/%s.relais" % self.sha[:63], "bundles/../hub.db",
