@@ -1325,7 +1325,7 @@ int relais_hub_write(relais_hub *hub, relais_ctx *ctx, int slot, const char *sql
 static int identities_current(relais_hub *hub, relais_ctx *ctx)
 {
 	relais_hub_sql_stmt *st = NULL;
-	int rule = 1, rc = 0;
+	int rule = 1, rc = 0, step;
 	char value[16];
 
 	if (relais_hub_sql_prepare(hub->db,
@@ -1333,12 +1333,16 @@ static int identities_current(relais_hub *hub, relais_ctx *ctx)
 	                           &st, NULL) != RELAIS_HUB_SQL_OK) {
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "hub database");
 	}
-	if (relais_hub_sql_step(st) == RELAIS_HUB_SQL_ROW) {
+	step = relais_hub_sql_step(st);
+	if (step == RELAIS_HUB_SQL_ROW) {
 		rule = relais_hub_sql_column_int(st, 0);
+	} else if (step != RELAIS_HUB_SQL_DONE) {
+		/* Not rule 1: every statement would be hashed again for nothing. */
+		rc = relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "hub database");
 	}
 	relais_hub_sql_finalize(st);
-	if (rule >= IDENTITY_RULE) {
-		return 0;
+	if (rc != 0 || rule >= IDENTITY_RULE) {
+		return rc;
 	}
 	(void)snprintf(value, sizeof(value), "%d", IDENTITY_RULE);
 	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {

@@ -18,6 +18,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hublib as hl  # noqa: E402
+import testlib  # noqa: E402
 import pgcluster  # noqa: E402
 
 A = hl.RELAIS_ACTIVITIES
@@ -754,4 +755,4 @@ class StoredInOrder(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

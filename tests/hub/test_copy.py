@@ -258,4 +258,4 @@ class Copy(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

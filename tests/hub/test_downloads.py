@@ -167,4 +167,4 @@ class Downloads(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

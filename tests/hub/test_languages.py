@@ -128,4 +128,4 @@ class Languages(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

@@ -247,4 +247,4 @@ class ProgrammeCertificates(Hub):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

@@ -16,6 +16,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hublib as hl  # noqa: E402
+import testlib  # noqa: E402
 
 A = hl.RELAIS_ACTIVITIES
 
@@ -350,4 +351,4 @@ class Migration(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()

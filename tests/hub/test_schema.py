@@ -13,6 +13,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import hublib as hl  # noqa: E402
+import testlib  # noqa: E402
 
 LESSON = "https://example.org/activities/lesson-1"
 COURSE = hl.RELAIS_ACTIVITIES + "mh"
@@ -106,4 +107,4 @@ class RefusedBatch(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    testlib.main()
