@@ -620,8 +620,8 @@ static relais_http_response *published_job(void *data, void *local, relais_http_
 	}
 	memcpy(id, name, want);
 	id[want] = '\0';
-	if ((rc = relais_hub_published_file(path, sizeof(path), etag, w->hub, w->ctx, delta,
-	                                    id)) != 0) {
+	if ((rc = relais_hub_published_file(path, sizeof(path), etag, w->hub, w->ctx, delta, id)) !=
+	    0) {
 		return rc == RELAIS_ENOTFOUND ? xapi_error(404, relais_errmsg(w->ctx))
 		                              : local_error(rc, relais_errmsg(w->ctx));
 	}
