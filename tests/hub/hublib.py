@@ -3,6 +3,7 @@
 credentials and coordinators made with the real command, the hub served on a free loopback
 port, an xAPI client (HTTP Basic, X-Experience-API-Version) and statement factories."""
 import base64
+import contextlib
 import glob
 import gzip
 import http.client
@@ -132,6 +133,19 @@ class HubDb:
                 with open(path, "rb") as f:
                     data += f.read()
         return data
+
+    @contextlib.contextmanager
+    def table_read_as(self, table, select):
+        """Within the block, reads of table give what select gives: table is renamed to
+        table_kept (which select may read) and a view of select takes its name; both are put
+        back after, whatever happens."""
+        self.sql("ALTER TABLE %s RENAME TO %s_kept" % (table, table))
+        try:
+            self.sql("CREATE VIEW %s AS %s" % (table, select))
+            yield
+        finally:
+            self.sql("DROP VIEW IF EXISTS %s" % table)
+            self.sql("ALTER TABLE %s_kept RENAME TO %s" % (table, table))
 
     def sql(self, query, params=()):
         """The rows (tuples of text, or None for NULL) of query on the hub database, SQLite

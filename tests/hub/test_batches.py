@@ -133,13 +133,12 @@ def tables(db, credentials):
     alltime = {}
     for o, _, kind, course, quiz, object_id, org, tries, missed, passes, score, scored, _, _ \
             in al:
-        t = alltime.setdefault((o, org, kind, course, quiz, object_id), [0] * 6 + [0.0, 0])
-        for i, v in enumerate((1, int(missed), int(int(passes) > 0), int(tries), int(passes))):
+        t = alltime.setdefault((o, org, kind, course, quiz, object_id), [0] * 5 + [0.0, 0])
+        for i, v in enumerate((1, int(missed), int(int(passes) > 0), int(tries), int(passes),
+                               float(score), int(scored))):
             t[i] += v
-        t[6] += float(score)
-        t[7] += int(scored)
     rows["activity_tally_of_rows"] = sorted(
-        k + tuple(str(v) for v in t[:5]) + ("%.9f" % t[6], str(t[7]))
+        k + tuple(str(v) for v in t[:5]) + ("%.9f" % t[5], str(t[6]))
         for k, t in alltime.items())
     # Kept as statements arrive; must equal what the learners' rows give (tallies at zero
     # left out, as above), and the reports without a date range read it.

@@ -434,16 +434,11 @@ class Serving(unittest.TestCase):
         else:
             keys = ("CAST(abs(-9223372036854775807 - 1 + 0 * serial) AS TEXT)",
                     "CAST(abs(-9223372036854775807 - 1 + 2 * 0 * serial) AS TEXT)")
-        self.db.sql("ALTER TABLE published_delta RENAME TO published_delta_kept")
-        try:
-            self.db.sql("CREATE VIEW published_delta AS SELECT %s AS from_sha256, "
-                        "%s AS to_sha256, %s AS sha256 FROM catalogue" % (keys + keys[:1]))
+        with self.db.table_read_as("published_delta", "SELECT %s AS from_sha256, %s AS "
+                                   "to_sha256, %s AS sha256 FROM catalogue" % (keys + keys[:1])):
             r = self.get(path)
             self.assertEqual(r.status, 500, r)
             self.assertIn(b"published deltas", r.body)
-        finally:
-            self.db.sql("DROP VIEW IF EXISTS published_delta")
-            self.db.sql("ALTER TABLE published_delta_kept RENAME TO published_delta")
         self.assertEqual(self.get(path).status, 404)
 
     def test_unknown_and_malformed_names_are_404(self):
