@@ -95,9 +95,6 @@ enum relais_hub_slot {
 	RELAIS_HUB_SLOT_ACTIVITY_REDO,
 	RELAIS_HUB_SLOT_UNSCORED_ADD,
 	RELAIS_HUB_SLOT_INSERT_MANY,
-	RELAIS_HUB_SLOT_PROGRESS_MANY,
-	RELAIS_HUB_SLOT_ACTIVITY_MANY,
-	RELAIS_HUB_SLOT_UNSCORED_MANY,
 	RELAIS_HUB_SLOT_TERMS_MANY,
 };
 
@@ -449,15 +446,6 @@ int relais_hub_coordinator_scope(char organisation[201], relais_hub *hub, relais
 int relais_hub_progress_add(relais_hub *hub, relais_ctx *ctx, long long seq,
                             const struct relais_xapi_facts *f);
 int relais_hub_progress_void(relais_hub *hub, relais_ctx *ctx, const char *id);
-
-/*
- * relais_hub_progress_add for n statements (seqs[i], facts f[i]) in a few
- * statements (PostgreSQL, where each is a round trip): the tables end as
- * after adding them one after another in that order. Returns 0 or
- * RELAIS_EIO.
- */
-int relais_hub_progress_add_many(relais_hub *hub, relais_ctx *ctx, const long long *seqs,
-                                 const struct relais_xapi_facts *const *f, size_t n);
 
 /* ---- i18n.c: the pages' words (po/hub, generated into hub_words.h) ---- */
 

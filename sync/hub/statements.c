@@ -8,7 +8,7 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 
-#include "hub_private.h"
+#include "progress_sql.h"
 #include "relais/error.h"
 #include "relais/strbuf.h"
 #include "relais/xapi.h"
@@ -498,9 +498,10 @@ struct ready {
 /*
  * On PostgreSQL, where each query is a round trip under the write lock, a
  * transaction's statements are inserted many at a time: the terms the cache
- * lacks in one query, their rows, agents and activities in another, then the
- * reports' tables (relais_hub_progress_add_many). A voiding statement or a StatementRef,
- * which read rows the batch may hold, go one at a time after it.
+ * lacks in one query; their rows, agents and activities, and what they change
+ * in the reports' tables (RELAIS_HUB_PROGRESS_MANY), in another. A voiding
+ * statement or a StatementRef, which read rows the batch may hold, go one at a
+ * time after it.
  */
 struct batch {
 	struct ready *r;
@@ -510,15 +511,21 @@ struct batch {
 	size_t stored, known; /* of the batches inserted */
 };
 
-/* The batch's rows, agents' and activities' rows, as one statement's (INSERT_STATEMENT_PG). */
+/*
+ * The batch's rows, agents' and activities' rows, as one statement's
+ * (INSERT_STATEMENT_PG), and the reports' tables for those stored (fresh: a
+ * statement held already, or sent twice in the batch, is counted once, as
+ * relais_hub_progress_add would after each insert): one round trip under the
+ * write lock, and the statements are not read back.
+ */
 #define INSERT_MANY_PG                                                                             \
 	"WITH i AS (SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[], ?4::text[], "         \
 	"?5::bigint[], ?6::text[], ?7::text[], ?8::text[], ?9::text[], ?10::int[], ?11::text[], "  \
 	"?12::text[], ?13::text[], ?14::text[], ?15::float8[], ?16::int[], ?17::text[], "          \
-	"?18::bigint[], ?19::bigint[], ?20::bigint[], ?21::bigint[]) WITH ORDINALITY AS t(id, "    \
-	"identity_hash, body, stored, stored_ms, actor, actor_name, verb, object_id, "             \
+	"?18::bigint[], ?19::bigint[], ?20::bigint[], ?21::bigint[], ?27::int[]) WITH ORDINALITY " \
+	"AS t(id, identity_hash, body, stored, stored_ms, actor, actor_name, verb, object_id, "    \
 	"object_kind, registration, organisation, course, unit, scaled, success, timestamp, "      \
-	"actor_term, verb_term, object_term, course_term, n)), "                                   \
+	"actor_term, verb_term, object_term, course_term, kind, n)), "                             \
 	"s AS (INSERT INTO statement(id, identity_hash, body, stored, stored_ms, actor, "          \
 	"actor_name, verb, object_id, object_kind, registration, organisation, course, unit, "     \
 	"scaled, success, timestamp, credential, actor_term, verb_term, object_term, "             \
@@ -532,11 +539,15 @@ struct batch {
 	"ON CONFLICT DO NOTHING), "                                                                \
 	"ac AS (INSERT INTO statement_activity(term, seq) SELECT t.term, s.seq FROM "              \
 	"unnest(?25::bigint[], ?26::bigint[]) AS t(n, term) JOIN i USING (n) JOIN s USING (id) "   \
-	"ON CONFLICT DO NOTHING) "                                                                 \
-	"SELECT id, seq FROM s"
+	"ON CONFLICT DO NOTHING), "                                                                \
+	"fresh AS (SELECT DISTINCT ON (s.seq) s.seq, i.kind, i.actor_term, i.verb_term, "          \
+	"i.object_term, i.course_term, i.course, i.actor, i.actor_name, i.organisation, i.unit, "  \
+	"i.object_id, i.success, i.scaled, i.timestamp COLLATE \"C\" AS timestamp, "               \
+	"i.stored COLLATE \"C\" AS stored, ?22::text AS credential FROM i JOIN s USING (id) "      \
+	"ORDER BY s.seq, i.n), " RELAIS_HUB_PROGRESS_MANY("fresh") " SELECT id, seq FROM s"
 
-/* The 26 arrays INSERT_MANY_PG binds, in its order (the 22nd, the credential, is not one). */
-enum { MANY_COLUMNS = 26 };
+/* The 27 arrays INSERT_MANY_PG binds, in its order (the 22nd, the credential, is not one). */
+enum { MANY_COLUMNS = 27 };
 
 static void ready_clear(struct ready *r)
 {
@@ -590,6 +601,7 @@ static void batch_arrays(struct relais_hub_sql_array a[MANY_COLUMNS], const stru
 			relais_hub_sql_array_text(&a[k], k == 5 && text[k] == NULL ? "" : text[k]);
 		}
 		relais_hub_sql_array_int64(&a[4], r->now_ms);
+		relais_hub_sql_array_int64(&a[26], relais_hub_progress_kind(f));
 		relais_hub_sql_array_int64(&a[9], f->object_kind);
 		relais_hub_sql_array_double(&a[14], f->scaled, -1);
 		relais_hub_sql_array_double(&a[15], f->success, 0);
@@ -610,6 +622,11 @@ static void batch_arrays(struct relais_hub_sql_array a[MANY_COLUMNS], const stru
 		}
 	}
 }
+
+/* INSERT_MANY_PG, with the reports' tables, is longer than the 4,095 bytes C99 promises in one
+ * string; GCC and clang, which build relais (MinGW's too), take it. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
 
 /* Inserts b's statements (batch_flush): sets each one's seq, or leaves it 0 when held. */
 static int batch_insert(struct batch *b, relais_hub *hub, relais_ctx *ctx)
@@ -656,6 +673,7 @@ out:
 	}
 	return rc;
 }
+#pragma GCC diagnostic pop
 
 /*
  * The time stored (and timestamp, when the statement has none) written into
@@ -801,9 +819,7 @@ static int batch_terms(struct batch *b, relais_hub *hub, relais_ctx *ctx)
  */
 static int batch_flush(struct batch *b, relais_hub *hub, relais_ctx *ctx)
 {
-	const struct relais_xapi_facts **facts = NULL;
-	long long *seqs = NULL;
-	size_t i, n = 0;
+	size_t i;
 	int rc, known;
 
 	if (b->n == 0) {
@@ -816,27 +832,15 @@ static int batch_flush(struct batch *b, relais_hub *hub, relais_ctx *ctx)
 	if ((rc = batch_terms(b, hub, ctx)) != 0 || (rc = batch_insert(b, hub, ctx)) != 0) {
 		goto out;
 	}
-	if ((facts = calloc(b->n, sizeof(*facts))) == NULL ||
-	    (seqs = calloc(b->n, sizeof(*seqs))) == NULL) {
-		rc = relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->n && rc == 0; i++) {
 		struct ready *r = &b->r[i];
 		if (r->seq != 0) {
-			facts[n] = &r->f;
-			seqs[n++] = r->seq;
 			b->stored++;
-		} else if ((rc = check_known(&known, hub, ctx, r->where, r->f.id, r->hash)) != 0) {
-			goto out;
-		} else {
+		} else if ((rc = check_known(&known, hub, ctx, r->where, r->f.id, r->hash)) == 0) {
 			b->known += (size_t)known;
 		}
 	}
-	rc = relais_hub_progress_add_many(hub, ctx, seqs, facts, n);
 out:
-	free(facts);
-	free(seqs);
 	batch_clear(b);
 	return rc;
 }
