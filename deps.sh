@@ -8,7 +8,7 @@ PACKAGES="
   libsqlite3-dev zlib1g-dev libdeflate-dev libcjson-dev libarchive-dev libsodium-dev
   libmd4c-dev libmd4c-html0-dev libxml2-dev libcmocka-dev libunistring-dev libmicrohttpd-dev
   libcurl4-openssl-dev libzstd-dev libssl-dev libqrencode-dev libglib2.0-dev libpq-dev postgresql
-  nginx
+  nginx faketime
   python3 minisign zip unzip chromium gettext
 "
 

@@ -189,15 +189,15 @@ class Hub(Server):
 
     what = "relais-hub serve"
 
-    def __init__(self, db, stderr=None, timeout=15.0, files=None):
+    def __init__(self, db, stderr=None, timeout=15.0, files=None, env=None):
         """files: --files DIR (needed on PostgreSQL); a HubDb (tests/hub/hublib.py) as db
-        brings its own."""
+        brings its own. env: variables over the hub's environment."""
         if files is None and hasattr(db, "files_arg"):
             files = db.files_arg()
         db = getattr(db, "db", db)
         super().__init__([HUB, "serve", "--db", db, "--listen", "127.0.0.1:0"]
                          + (["--files", files] if files else []),
-                         env=hub_env(), stderr=stderr, timeout=timeout)
+                         env=hub_env(env), stderr=stderr, timeout=timeout)
 
 
 def raw_exchange(port, data, timeout=10.0, chunks=()):

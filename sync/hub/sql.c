@@ -500,7 +500,8 @@ static int pg_again(relais_hub_sql *db, int attempt, int was_in_tx)
 	return attempt == 0 && !was_in_tx && PQstatus(db->pg) != CONNECTION_OK;
 }
 
-static int pg_command(relais_hub_sql *db, const char *sql)
+/* Runs sql (one or more commands); with value, the last one's one integer goes there. */
+static int pg_command_value(relais_hub_sql *db, const char *sql, long long *value)
 {
 	PGresult *res;
 	int rc = 0, attempt, was_in_tx = db->in_tx;
@@ -518,11 +519,22 @@ static int pg_command(relais_hub_sql *db, const char *sql)
 	}
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
 		rc = pg_result_error(db, res);
+	} else if (value != NULL) {
+		if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0)) {
+			rc = pg_error(db, RELAIS_EIO, "a query gave no value");
+		} else {
+			*value = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		}
 	} else if (PQnfields(res) == 0 && PQcmdTuples(res)[0] != '\0') {
 		db->changes = atoi(PQcmdTuples(res));
 	}
 	PQclear(res);
 	return rc;
+}
+
+static int pg_command(relais_hub_sql *db, const char *sql)
+{
+	return pg_command_value(db, sql, NULL);
 }
 
 /* ---- connections ---- */
@@ -635,6 +647,10 @@ int relais_hub_sql_custom_plans(relais_hub_sql *db, int on)
 	                  on ? "SET plan_cache_mode = force_custom_plan" : "RESET plan_cache_mode");
 }
 
+/* One writer at a time, as SQLite's BEGIN IMMEDIATE: what a write
+ * transaction read stays true until it commits (an If-Match, a quota). */
+#define PG_BEGIN "BEGIN; SELECT pg_advisory_xact_lock(7273658)"
+
 int relais_hub_sql_begin(relais_hub_sql *db)
 {
 	int rc;
@@ -642,10 +658,46 @@ int relais_hub_sql_begin(relais_hub_sql *db)
 	if (db->kind == RELAIS_HUB_SQL_SQLITE) {
 		return lite_status(sqlite3_exec(db->lite, "BEGIN IMMEDIATE", NULL, NULL, NULL));
 	}
-	/* One writer at a time, as SQLite's BEGIN IMMEDIATE: what a write
-	 * transaction read stays true until it commits (an If-Match, a quota). */
-	if ((rc = pg_command(db, "BEGIN; SELECT pg_advisory_xact_lock(7273658)")) == 0) {
+	if ((rc = pg_command(db, PG_BEGIN)) == 0) {
 		db->in_tx = 1;
+	}
+	return rc;
+}
+
+int relais_hub_sql_begin_value(relais_hub_sql *db, const char *sql, long long *value)
+{
+	sqlite3_stmt *st = NULL;
+	char *all;
+	int rc;
+
+	if (db->kind == RELAIS_HUB_SQL_PG) {
+		/* In the round trip that takes the lock. */
+		if ((all = malloc(sizeof(PG_BEGIN "; ") + strlen(sql))) == NULL) {
+			return RELAIS_ENOMEM;
+		}
+		strcpy(all, PG_BEGIN "; ");
+		strcat(all, sql);
+		rc = pg_command_value(db, all, value);
+		free(all);
+		if (rc == 0) {
+			db->in_tx = 1;
+		} else if (PQtransactionStatus(db->pg) == PQTRANS_INERROR) {
+			pg_command(db, "ROLLBACK");
+		}
+		return rc;
+	}
+	if ((rc = relais_hub_sql_begin(db)) != RELAIS_HUB_SQL_OK) {
+		return rc;
+	}
+	rc = lite_status(sqlite3_prepare_v2(db->lite, sql, -1, &st, NULL));
+	if (rc == RELAIS_HUB_SQL_OK) {
+		rc = sqlite3_step(st) == SQLITE_ROW ? RELAIS_HUB_SQL_OK
+		                                    : lite_status(sqlite3_errcode(db->lite));
+		*value = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != RELAIS_HUB_SQL_OK) {
+		sqlite3_exec(db->lite, "ROLLBACK", NULL, NULL, NULL);
 	}
 	return rc;
 }

@@ -89,6 +89,14 @@ int relais_hub_sql_custom_plans(relais_hub_sql *db, int on);
  * the end of the transaction), so what it read stays true until it ends.
  */
 int relais_hub_sql_begin(relais_hub_sql *db);
+
+/*
+ * relais_hub_sql_begin, then sql (a query giving one integer) into *value,
+ * inside the transaction and once it is the one writer; on PostgreSQL in the
+ * same round trip as the lock. Nothing is begun when it fails. Returns as
+ * relais_hub_sql_begin.
+ */
+int relais_hub_sql_begin_value(relais_hub_sql *db, const char *sql, long long *value);
 int relais_hub_sql_commit(relais_hub_sql *db);
 int relais_hub_sql_rollback(relais_hub_sql *db);
 

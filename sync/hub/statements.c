@@ -509,6 +509,8 @@ struct batch {
 	int begun; /* the transaction, and so the write lock, is taken */
 	const char *credential;
 	size_t stored, known; /* of the batches inserted */
+	char now[32];         /* once begun, the time stored of its statements (STORED_NEXT) */
+	long long now_ms;
 };
 
 /*
@@ -686,18 +688,37 @@ out:
 #define STORED_LATER "0000-00-00T00:00:00.000Z"
 
 /*
- * Begins b's transaction, taking the write lock, unless it is taken: on
- * PostgreSQL a request's statements are checked and made ready outside the
- * lock, which is taken only for what the database does.
+ * The time stored of a write transaction's statements, read once it is the
+ * one writer: the clock's, but always after the last time stored. On
+ * PostgreSQL the clock is the database's, not the node's: nodes on machines
+ * whose clocks differ, and a clock set back, still give each transaction's
+ * statements times after those committed before them, so that a reader
+ * asking for what came since the last time stored it saw misses none.
+ */
+#define STORED_NEXT_PG                                                                             \
+	"SELECT greatest(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint, "            \
+	"coalesce(max(stored_ms), 0) + 1) FROM statement"
+#define STORED_NEXT_SQLITE                                                                         \
+	"SELECT max(CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER), "           \
+	"coalesce(max(stored_ms), 0) + 1) FROM statement"
+
+/*
+ * Begins b's transaction, taking the write lock and its time stored, unless
+ * it is taken: on PostgreSQL a request's statements are checked and made
+ * ready outside the lock, which is taken only for what the database does.
  */
 static int batch_begin(struct batch *b, relais_hub *hub, relais_ctx *ctx)
 {
+	int pg = relais_hub_sql_kind(hub->db) == RELAIS_HUB_SQL_PG;
+
 	if (b->begun) {
 		return 0;
 	}
-	if (relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {
+	if (relais_hub_sql_begin_value(hub->db, pg ? STORED_NEXT_PG : STORED_NEXT_SQLITE,
+	                               &b->now_ms) != RELAIS_HUB_SQL_OK) {
 		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
 	}
+	relais_time_format(b->now, b->now_ms);
 	b->begun = 1;
 	return 0;
 }
@@ -717,20 +738,18 @@ static void stamp(char *body, const char *member, const char *now)
 	}
 }
 
-/* Gives b's statements the time stored now, under the lock (STORED_LATER). */
+/* Gives b's statements their transaction's time stored, under the lock (STORED_LATER). */
 static void batch_stamp(struct batch *b)
 {
-	char now[32];
-	long long now_ms = relais_now_iso(now);
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
 		struct ready *r = &b->r[i];
-		memcpy(r->now, now, sizeof(r->now));
-		r->now_ms = now_ms;
-		stamp(r->body, "stored", now);
+		memcpy(r->now, b->now, sizeof(r->now));
+		r->now_ms = b->now_ms;
+		stamp(r->body, "stored", b->now);
 		if (r->f.timestamp == NULL) { /* else a member of its own may hold the same text */
-			stamp(r->body, "timestamp", now);
+			stamp(r->body, "timestamp", b->now);
 		}
 	}
 }
@@ -917,9 +936,10 @@ static int void_target(relais_hub *hub, relais_ctx *ctx, const char *target)
 }
 
 /*
- * Stores one statement inside the caller's transaction, or puts it in batch b
- * (when not NULL) to be stored with others: *known is then -1, and the
- * batch counts it once inserted. Sets *known when the same statement was
+ * Stores one statement inside the request's transaction b (on SQLite, begun;
+ * its time stored is b->now), or, on PostgreSQL (b->r), puts it in b's batch
+ * to be stored with others: *known is then -1, and the batch counts it once
+ * inserted. Sets *known when the same statement was
  * already there. Returns 0; RELAIS_EFORMAT (invalid,
  * message set); RELAIS_EEXIST (same id, other content); RELAIS_EINVAL
  * (beyond who's scopes); other statuses.
@@ -948,8 +968,8 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 		goto out;
 	}
 	/* A voiding statement and a StatementRef read rows a batch may hold: it goes first. */
-	batched = b != NULL && f.voids == NULL && f.object_kind != RELAIS_XAPI_STATEMENT_REF;
-	if (b != NULL && !batched &&
+	batched = b->r != NULL && f.voids == NULL && f.object_kind != RELAIS_XAPI_STATEMENT_REF;
+	if (b->r != NULL && !batched &&
 	    ((rc = batch_flush(b, hub, ctx)) != 0 || (rc = batch_begin(b, hub, ctx)) != 0)) {
 		goto out;
 	}
@@ -963,8 +983,10 @@ static int store_one(relais_hub *hub, relais_ctx *ctx, cJSON *st, const char *wh
 	if (f.voids != NULL && (rc = may_void(hub, ctx, where, f.voids, who)) != 0) {
 		goto out;
 	}
-	/* A batched statement's time stored is set when the batch goes in, under the lock. */
-	now_ms = batched ? 0 : relais_now_iso(now);
+	/* A batched statement's time stored is set when the batch goes in, under the lock; the
+	 * others' is their transaction's, begun by now. */
+	memcpy(now, b->now, sizeof(now));
+	now_ms = batched ? 0 : b->now_ms;
 	if ((rc = stored_text(&body, ctx, st, authority, batched ? STORED_LATER : now,
 	                      who->xapi_version)) != 0) {
 		goto out;
@@ -1023,7 +1045,7 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
                       const struct relais_hub_credential *who, cJSON *ids, size_t *stored,
                       size_t *known)
 {
-	struct batch batch = {NULL, 0, 0, 0, who->key, 0, 0}, *b = NULL;
+	struct batch batch = {NULL, 0, 0, 0, who->key, 0, 0, "", 0}, *b = &batch;
 	cJSON *item = NULL;
 	char where[48], id[37], *authority = NULL;
 	size_t i;
@@ -1041,11 +1063,11 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 			free(authority);
 			return relais_fail(ctx, RELAIS_ENOMEM, "out of memory");
 		}
-		b = &batch;
 	}
-	if (b == NULL && relais_hub_sql_begin(hub->db) != RELAIS_HUB_SQL_OK) {
+	/* SQLite stores one statement after another, in one transaction begun now. */
+	if (batch.r == NULL && (rc = batch_begin(b, hub, ctx)) != 0) {
 		free(authority);
-		return relais_hub_sql_fail(ctx, hub->db, RELAIS_EIO, "statements");
+		return rc;
 	}
 	for (i = 0;; i++) {
 		if ((rc = next(&item, ctx, data)) != 0) {
@@ -1070,7 +1092,7 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 		}
 	}
 	free(authority);
-	if (b != NULL && !from_next) {
+	if (batch.r != NULL && !from_next) {
 		/* A statement refused after others in the batch: theirs is the error, if any,
 		 * that one after another would have met first. */
 		int batch_rc = batch_flush(b, hub, ctx);
@@ -1083,7 +1105,7 @@ static int store_each(struct relais_hub_reply *reply, relais_hub *hub, relais_ct
 	}
 	batch_clear(&batch);
 	free(batch.r);
-	in_tx = b == NULL || batch.begun; /* else nothing began: nothing to take back */
+	in_tx = batch.begun; /* else nothing began: nothing to take back */
 	if (rc == 0 && !from_next) {
 		rc = relais_hub_attachments_keep(hub, ctx, who); /* the multipart data, if any */
 	}

@@ -307,19 +307,34 @@ def sign_in(hub, email, password=PASSWORD, timeout=30.0):
     return b
 
 
+def clock_behind(seconds):
+    """Variables that run a program with its clock `seconds` behind the machine's (Debian's
+    faketime: its library preloaded), as on a machine whose clock is not synchronised; None
+    when faketime is not installed."""
+    lib = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
+    if not lib:
+        return None
+    return {"LD_PRELOAD": lib[0], "FAKETIME": "-%ds" % seconds,
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            # an AddressSanitizer build lets the library come first
+            "ASAN_OPTIONS": ":".join(filter(None, (os.environ.get("ASAN_OPTIONS"),
+                                                   "verify_asan_link_order=0")))}
+
+
 def make_hub_db(owner):
     """A fresh HubDb removed when owner (a TestCase or a TestCase class) is done."""
     return HubDb(testlib.temp_dir(owner, "relais-hub-test-"))
 
 
-def Hub(db):
+def Hub(db, env=None):
     """`relais-hub serve` on a HubDb; stopped by the caller (stop() checks a clean exit)."""
-    return testlib.Hub(db)
+    return testlib.Hub(db, env=env)
 
 
-def start_hub(owner, db):
-    """The hub served on db, stopped (and checked) when owner is done."""
-    hub = Hub(db)
+def start_hub(owner, db, env=None):
+    """The hub served on db (env: variables over its environment), stopped (and checked)
+    when owner is done."""
+    hub = Hub(db, env=env)
     if isinstance(owner, type):
         owner.addClassCleanup(hub.stop)
     else:

@@ -82,6 +82,35 @@ class _TwoNodes:
             self.assertEqual((r.status, r.header("Location")), (303, "/reports/login"), r)
         self.assertEqual(self.sessions(), [])
 
+    def test_a_node_whose_clock_is_behind_stores_after_what_came_before(self):
+        """Nodes on machines whose clocks differ: a statement stored through the node whose
+        clock is 30 s behind still comes after those stored before it, so a reader asking for
+        what came since the last time stored it saw misses nothing."""
+        behind = hl.clock_behind(30)
+        if behind is None:
+            self.skipTest("faketime is not installed (apt-get install faketime)")
+        on_time = hl.start_hub(self, self.db)
+        late = hl.start_hub(self, self.db, env=behind)
+        laptop = self.db.credentials("laptop")
+        read_key = self.db.credentials("reader", scope="read-all")
+        reader = hl.Client(on_time, *read_key)
+        # The late node's clock is behind (its Consistent-Through says so), or the test shows
+        # nothing.
+        now = [hl.parse_time(hl.Client(n, *read_key).get({"limit": 1}).header(
+            "X-Experience-API-Consistent-Through")) for n in (on_time, late)]
+        self.assertGreater(now[0] - now[1], 20, now)
+        seen = None
+        for n, node in enumerate((on_time, late, on_time, late)):
+            sent = [hl.statement("learner%d" % n) for _ in range(3)]
+            r = hl.Client(node, *laptop).post(sent)
+            self.assertEqual(r.status, 200, r)
+            params = {"since": seen} if seen else {}
+            got, _ = reader.query_all(params)
+            self.assertEqual(sorted(s["id"] for s in got), sorted(s["id"] for s in sent),
+                             "POST %d, through the %s node, since %s" % (
+                                 n + 1, "late" if n % 2 else "on-time", seen))
+            seen = max(s["stored"] for s in got)
+
     def test_an_expired_session_is_refused_and_forgotten(self):
         a, b = self.nodes()
         token = self.sign_in(a)
