@@ -1344,25 +1344,23 @@ static int publishable(relais_hub *hub, relais_ctx *ctx, const struct staged *s)
 		const char *by = (const char *)relais_hub_sql_column_text(st, 0);
 		uint64_t have = (uint64_t)relais_hub_sql_column_int64(st, 1);
 		char why[REVOCATION_TEXT];
-		int next = 0;
-		if (strcmp(by, s->publisher) != 0 &&
-		    (rc = succeeds(&next, hub, ctx, by, s->publisher)) != 0) {
-			/* rc set */
-		} else if (strcmp(by, s->publisher) != 0 && !next &&
-		           (rc = revocation(&revoked, why, sizeof(why), hub, ctx, by)) != 0) {
-			/* rc set */
-		} else if (strcmp(by, s->publisher) != 0 && !next && revoked) {
-			rc = relais_fail(ctx, RELAIS_ESIGNATURE,
-			                 "%s: course %s is published under key %s, which this hub "
-			                 "revoked %s: no other key may take it over",
-			                 s->given, s->id, by, why);
-		} else if (strcmp(by, s->publisher) != 0 && !next) {
-			rc = relais_fail(
-			        ctx, RELAIS_ESIGNATURE,
-			        "%s: course %s is published under key %s, not %s, and no key "
-			        "rotation leads from one to the other",
-			        s->given, s->id, by, s->publisher);
-		} else if (s->version <= have) {
+		int other = strcmp(by, s->publisher) != 0, next = 0;
+		if (other && (rc = succeeds(&next, hub, ctx, by, s->publisher)) == 0 && !next &&
+		    (rc = revocation(&revoked, why, sizeof(why), hub, ctx, by)) == 0) {
+			if (revoked) {
+				rc = relais_fail(
+				        ctx, RELAIS_ESIGNATURE,
+				        "%s: course %s is published under key %s, which this hub "
+				        "revoked %s: no other key may take it over",
+				        s->given, s->id, by, why);
+			} else {
+				rc = relais_fail(
+				        ctx, RELAIS_ESIGNATURE,
+				        "%s: course %s is published under key %s, not %s, and no "
+				        "key rotation leads from one to the other",
+				        s->given, s->id, by, s->publisher);
+			}
+		} else if (rc == 0 && s->version <= have) {
 			rc = relais_fail(ctx, RELAIS_EEXIST,
 			                 "%s: version %" PRIu64
 			                 " of %s is not newer than the published "

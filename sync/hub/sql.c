@@ -681,8 +681,9 @@ int relais_hub_sql_begin_value(relais_hub_sql *db, const char *sql, long long *v
 		free(all);
 		if (rc == 0) {
 			db->in_tx = 1;
-		} else if (PQtransactionStatus(db->pg) == PQTRANS_INERROR) {
-			pg_command(db, "ROLLBACK");
+		} else if (PQstatus(db->pg) == CONNECTION_OK &&
+		           PQtransactionStatus(db->pg) != PQTRANS_IDLE) {
+			pg_command(db, "ROLLBACK"); /* nothing is left begun */
 		}
 		return rc;
 	}
